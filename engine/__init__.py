@@ -1,0 +1,61 @@
+"""Tunesmith engine: build and tune LM pipelines with DSPy's names and call shapes.
+
+    import engine as dspy
+    dspy.configure(lm=dspy.LM("local/smollm2-135m"))
+    classify = dspy.Predict("review -> sentiment: bool")
+
+Importing this package imports neither litellm nor llama_cpp and makes no network access.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from engine.adapters import Adapter, ChatAdapter, JSONAdapter  # noqa: E402
+from engine.errors import (  # noqa: E402
+    AdapterParseError,
+    BudgetExhausted,
+    LMConfigError,
+    LMError,
+    MissingInputError,
+    ProviderUnreachableError,
+    SignatureError,
+    SpecError,
+    TunesmithError,
+)
+from engine.evaluate import Evaluate, EvaluationResult  # noqa: E402
+from engine.evaluate import metrics  # noqa: E402
+from engine.lm import LM  # noqa: E402
+from engine.modules import ChainOfThought, Module, Predict  # noqa: E402
+from engine.primitives import Example, Prediction  # noqa: E402
+from engine.settings import configure, context, settings  # noqa: E402
+from engine.signatures import InputField, OutputField, Signature, make_signature  # noqa: E402
+
+# Names resolved on first use, so optional/heavier parts load only when asked for.
+_LAZY = {
+    "optimizers": "engine.optimizers",
+    "teleprompt": "engine.optimizers",
+    "evaluate": "engine.evaluate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name])
+    optimizers = importlib.import_module("engine.optimizers")
+    if name in getattr(optimizers, "__all__", ()):
+        return getattr(optimizers, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+
+
+__all__ = [
+    "Adapter", "AdapterParseError", "BudgetExhausted", "ChainOfThought", "ChatAdapter", "Evaluate",
+    "EvaluationResult", "Example", "InputField", "JSONAdapter", "LM", "LMConfigError", "LMError",
+    "MissingInputError", "Module", "OutputField", "Predict", "Prediction",
+    "ProviderUnreachableError", "Signature", "SignatureError", "SpecError", "TunesmithError",
+    "configure", "context", "make_signature", "metrics", "settings",
+]  # fmt: skip

@@ -1,0 +1,89 @@
+"""Adapter base: format a signature + demos + inputs into messages, parse the LM text back."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from engine.errors import AdapterParseError
+from engine.types import CastError, cast_value
+
+logger = logging.getLogger(__name__)
+
+
+class Adapter:
+    """Subclasses implement `format()` and `parse()`; `__call__` runs one LM round trip.
+
+    On a parse failure the adapter first tries its own repairs (in `parse`), then, if a
+    `fallback` adapter is set, spends one more call with it. If that fails too, the first
+    error (with the first raw text) is raised, never hidden.
+    """
+
+    fallback: Adapter | None = None
+
+    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict[str, str]]:
+        raise NotImplementedError
+
+    def parse(self, signature: Any, text: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __call__(
+        self,
+        lm: Any,
+        lm_kwargs: dict[str, Any],
+        signature: Any,
+        demos: list[Any],
+        inputs: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        messages = self.format(signature, demos, inputs)
+        outputs = lm(messages=messages, **lm_kwargs)
+        results = []
+        for text in outputs:
+            try:
+                results.append(self.parse(signature, text))
+            except AdapterParseError as first_error:
+                results.append(self._fallback(lm, lm_kwargs, signature, demos, inputs, first_error))
+        return results
+
+    def _fallback(
+        self,
+        lm: Any,
+        lm_kwargs: dict[str, Any],
+        signature: Any,
+        demos: list[Any],
+        inputs: dict[str, Any],
+        first_error: AdapterParseError,
+    ) -> dict[str, Any]:
+        if self.fallback is None:
+            raise first_error
+        logger.debug("parse failed (%s); one fallback call with %s", first_error.missing, type(self.fallback).__name__)
+        try:
+            messages = self.fallback.format(signature, demos, inputs)
+            text = lm(messages=messages, **{**lm_kwargs, "n": 1})[0]
+            return self.fallback.parse(signature, text)
+        except AdapterParseError:
+            raise first_error from None
+
+
+def cast_fields(signature: Any, raw: dict[str, str], text: str) -> dict[str, Any]:
+    """Cast raw field texts to the output types; missing or uncastable fields raise one error."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    missing: list[str] = []
+    for name, field in signature.output_fields.items():
+        if name not in raw:
+            missing.append(name)
+            continue
+        try:
+            values[name] = cast_value(raw[name], field.annotation)
+        except CastError as exc:
+            missing.append(name)
+            problems.append(f"{name}: {exc}")
+    if missing:
+        detail = "; ".join(problems) if problems else f"missing field(s) {missing}"
+        raise AdapterParseError(
+            f"could not parse the LM output into {list(signature.output_fields)} ({detail})",
+            raw_text=text,
+            missing=missing,
+        )
+    return values

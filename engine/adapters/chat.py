@@ -1,0 +1,169 @@
+"""The chat adapter: fields as `[[ ## name ## ]]` sections in chat messages.
+
+Message order is prefix-friendly: the system message and the demos come first and do not
+depend on the current inputs, so consecutive calls of one candidate share their prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from engine.adapters.base import Adapter, cast_fields
+from engine.types import format_hint, format_value
+
+COMPLETED = "completed"
+_HEADER = re.compile(r"\[\[\s*#{1,3}\s*([A-Za-z_][\w ]*?)\s*#{1,3}\s*\]\]", re.IGNORECASE)
+_PARTIAL_DEMO_NOTE = (
+    "This is an example of the task, though some input or output fields are not supplied."
+)
+
+
+def section(name: str, value: str) -> str:
+    return f"[[ ## {name} ## ]]\n{value}"
+
+
+def describe_fields(fields: dict[str, Any]) -> str:
+    lines = []
+    for i, (name, f) in enumerate(fields.items(), 1):
+        desc = f": {f.desc}" if f.desc else ""
+        lines.append(f"{i}. `{name}` ({f.type_name}){desc}")
+    return "\n".join(lines)
+
+
+def _placeholder(name: str, field: Any) -> str:
+    hint = format_hint(field.annotation)
+    return f"{{{name}}}" + (f"        # note: the value you produce {hint}" if hint else "")
+
+
+class ChatAdapter(Adapter):
+    """Default adapter. Falls back to the JSON adapter only when repairs fail."""
+
+    def __init__(self, use_json_fallback: bool = True) -> None:
+        if use_json_fallback:
+            from engine.adapters.json_adapter import JSONAdapter
+
+            self.fallback = JSONAdapter()
+
+    # formatting ------------------------------------------------------------------------
+    def system_message(self, signature: Any) -> str:
+        parts = [
+            "Your input fields are:\n" + describe_fields(signature.input_fields),
+            "Your output fields are:\n" + describe_fields(signature.output_fields),
+            "All interactions will be structured in the following way, with the appropriate "
+            "values filled in.",
+        ]
+        template = [section(n, f"{{{n}}}") for n in signature.input_fields]
+        template += [section(n, _placeholder(n, f)) for n, f in signature.output_fields.items()]
+        template.append(f"[[ ## {COMPLETED} ## ]]")
+        parts.append("\n\n".join(template))
+        parts.append("In adhering to this structure, your objective is: \n        " + signature.instructions)
+        return "\n\n".join(parts)
+
+    def format_inputs(self, signature: Any, values: dict[str, Any]) -> str:
+        return "\n\n".join(
+            section(n, format_value(values[n])) for n in signature.input_fields if n in values
+        )
+
+    def format_outputs(self, signature: Any, values: dict[str, Any]) -> str:
+        body = [section(n, format_value(values[n])) for n in signature.output_fields if n in values]
+        body.append(f"[[ ## {COMPLETED} ## ]]")
+        return "\n\n".join(body)
+
+    def output_request(self, signature: Any) -> str:
+        names = list(signature.output_fields.items())
+        parts = []
+        for n, f in names:
+            hint = format_hint(f.annotation)
+            parts.append(f"`[[ ## {n} ## ]]`" + (f" (the value {hint})" if hint else ""))
+        order = ", then ".join(parts)
+        return (
+            f"Respond with the corresponding output fields, starting with the field {order}, "
+            f"and then ending with the marker for `[[ ## {COMPLETED} ## ]]`."
+        )
+
+    def format_demo(self, signature: Any, demo: Any) -> list[dict[str, str]]:
+        values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)
+        has_inputs = [n for n in signature.input_fields if n in values]
+        has_outputs = [n for n in signature.output_fields if n in values]
+        if not has_inputs or not has_outputs:
+            return []
+        complete = len(has_inputs) == len(signature.input_fields) and len(has_outputs) == len(
+            signature.output_fields
+        )
+        user = self.format_inputs(signature, values)
+        if not complete:
+            user = _PARTIAL_DEMO_NOTE + "\n\n" + user
+        return [
+            {"role": "user", "content": user},
+            {"role": "assistant", "content": self.format_outputs(signature, values)},
+        ]
+
+    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": self.system_message(signature)}]
+        for demo in demos:
+            messages.extend(self.format_demo(signature, demo))
+        user = self.format_inputs(signature, inputs) + "\n\n" + self.output_request(signature)
+        messages.append({"role": "user", "content": user})
+        return messages
+
+    # parsing ---------------------------------------------------------------------------
+    def parse(self, signature: Any, text: str) -> dict[str, Any]:
+        raw = split_sections(text, signature)
+        missing = [n for n in signature.output_fields if n not in raw]
+        if missing:
+            raw = {**repair(text, signature, missing), **raw}
+        return cast_fields(signature, raw, text)
+
+
+def split_sections(text: str, signature: Any) -> dict[str, str]:
+    """Map field name -> text between its header and the next header (case-insensitive)."""
+    known = {n.lower(): n for n in list(signature.output_fields) + list(signature.input_fields)}
+    known[COMPLETED] = COMPLETED
+    found: dict[str, str] = {}
+    matches = list(_HEADER.finditer(text))
+    for i, match in enumerate(matches):
+        key = match.group(1).strip().lower().replace(" ", "_")
+        name = known.get(key)
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        if name and name != COMPLETED and name in signature.output_fields and name not in found:
+            found[name] = text[match.end() : end].strip()
+    return found
+
+
+def repair(text: str, signature: Any, missing: list[str]) -> dict[str, str]:
+    """Recover fields from near-miss outputs before paying for a fallback call."""
+    cleaned = _HEADER.sub("", text).strip()
+    out: dict[str, str] = {}
+    # "Name: value" lines (models often echo field prefixes instead of headers)
+    for name in missing:
+        field = signature.output_fields[name]
+        for label in {name, field.prefix.rstrip(":"), name.replace("_", " ")}:
+            m = re.search(rf"(?im)^\s*\**{re.escape(label)}\**\s*[:=-]\s*(.+)$", cleaned)
+            if m:
+                out[name] = m.group(1).strip()
+                break
+    # a JSON object holding the fields
+    still = [n for n in missing if n not in out]
+    if still:
+        obj = _json_object(cleaned)
+        for name in still:
+            if isinstance(obj, dict) and name in obj:
+                value = obj[name]
+                out[name] = value if isinstance(value, str) else json.dumps(value)
+    # one output field and plain text: the whole text is the value
+    still = [n for n in missing if n not in out]
+    if still == list(signature.output_fields) and len(still) == 1 and cleaned:
+        out[still[0]] = cleaned
+    return out
+
+
+def _json_object(text: str) -> Any:
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        return json.loads(text[start : end + 1])
+    except ValueError:
+        return None

@@ -1,0 +1,81 @@
+"""The JSON adapter: the LM answers with one JSON object holding the output fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.adapters.base import Adapter, cast_fields
+from engine.adapters.chat import describe_fields
+from engine.errors import AdapterParseError
+from engine.types import format_hint, format_value
+
+
+class JSONAdapter(Adapter):
+    """Inputs as `name: value` blocks; outputs as a JSON object with the output field names."""
+
+    def system_message(self, signature: Any) -> str:
+        keys = []
+        for name, field in signature.output_fields.items():
+            hint = format_hint(field.annotation)
+            keys.append(f'  "{name}": <{field.type_name}>' + (f"  (the value {hint})" if hint else ""))
+        return "\n\n".join(
+            [
+                "Your input fields are:\n" + describe_fields(signature.input_fields),
+                "Your output fields are:\n" + describe_fields(signature.output_fields),
+                "Answer with a single JSON object and nothing else, with these keys:\n{\n"
+                + ",\n".join(keys)
+                + "\n}",
+                "Your objective is: " + signature.instructions,
+            ]
+        )
+
+    def _inputs(self, signature: Any, values: dict[str, Any]) -> str:
+        return "\n\n".join(f"{n}: {format_value(values[n])}" for n in signature.input_fields if n in values)
+
+    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict[str, str]]:
+        messages = [{"role": "system", "content": self.system_message(signature)}]
+        for demo in demos:
+            values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)
+            outs = {n: values[n] for n in signature.output_fields if n in values}
+            if not outs or not any(n in values for n in signature.input_fields):
+                continue
+            messages.append({"role": "user", "content": self._inputs(signature, values)})
+            messages.append({"role": "assistant", "content": json.dumps(outs, ensure_ascii=False, default=str)})
+        messages.append(
+            {
+                "role": "user",
+                "content": self._inputs(signature, inputs)
+                + "\n\nRespond with a JSON object with the keys "
+                + ", ".join(f'"{n}"' for n in signature.output_fields)
+                + ".",
+            }
+        )
+        return messages
+
+    def parse(self, signature: Any, text: str) -> dict[str, Any]:
+        obj = _find_object(text)
+        if not isinstance(obj, dict):
+            raise AdapterParseError(
+                "the LM output holds no JSON object", raw_text=text, missing=list(signature.output_fields)
+            )
+        lowered = {str(k).lower(): v for k, v in obj.items()}
+        raw = {}
+        for name in signature.output_fields:
+            if name.lower() in lowered:
+                value = lowered[name.lower()]
+                raw[name] = value if isinstance(value, str) else json.dumps(value)
+        return cast_fields(signature, raw, text)
+
+
+def _find_object(text: str) -> Any:
+    """The first decodable JSON object in the text (code fences and chatter allowed)."""
+    decoder = json.JSONDecoder()
+    index = text.find("{")
+    while index >= 0:
+        try:
+            obj, _ = decoder.raw_decode(text, index)
+            return obj
+        except ValueError:
+            index = text.find("{", index + 1)
+    return None

@@ -1,0 +1,55 @@
+"""Typed errors raised by the engine. Every message names the problem and what to do."""
+
+from __future__ import annotations
+
+
+class TunesmithError(Exception):
+    """Base class of every error the engine raises on purpose."""
+
+
+class SignatureError(TunesmithError, ValueError):
+    """A signature string, field name or field type is malformed."""
+
+
+class MissingInputError(TunesmithError, ValueError):
+    """A module was called without one of its signature's input fields."""
+
+
+class LMError(TunesmithError, RuntimeError):
+    """An LM call failed after retries (provider error, bad response)."""
+
+
+class LMConfigError(LMError):
+    """The model name, provider or credentials are wrong (unknown model, missing key)."""
+
+
+class ProviderUnreachableError(LMError):
+    """The provider could not be reached (connection refused, DNS, timeouts after retries)."""
+
+
+class BudgetExhausted(TunesmithError):
+    """A budget limit was reached; raised before the LM call that would exceed it."""
+
+    def __init__(self, message: str, *, limit: str = "") -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class AdapterParseError(TunesmithError, ValueError):
+    """The LM's output could not be parsed into the signature's output fields.
+
+    Carries the raw text so that callers (and the dashboard) can show what the model wrote.
+    """
+
+    def __init__(self, message: str, *, raw_text: str, missing: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.raw_text = raw_text
+        self.missing = list(missing or [])
+
+    def __str__(self) -> str:
+        raw = self.raw_text if len(self.raw_text) <= 400 else self.raw_text[:400] + "…"
+        return f"{self.args[0]}\n--- raw LM output ---\n{raw}"
+
+
+class SpecError(TunesmithError, ValueError):
+    """A project spec is invalid (unknown optimizer, missing column, bad budget, ...)."""

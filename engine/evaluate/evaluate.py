@@ -1,0 +1,163 @@
+"""Evaluate: the one evaluation loop. Runs a program over examples and scores it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from engine.errors import BudgetExhausted, TunesmithError
+from engine.parallel import parallel_map
+from engine.settings import settings
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, float], None]  # (done, total, mean score so far)
+
+
+class TooManyErrors(TunesmithError):
+    """More examples failed than `max_errors` allows."""
+
+
+@dataclass
+class EvalRow:
+    """One example's outcome: inputs, outputs, score (0 for failures) and the error, if any."""
+
+    index: int
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] | None
+    score: float
+    error: str | None = None
+    feedback: str | None = None
+    latency: float = 0.0
+
+
+@dataclass
+class EvaluationResult:
+    """`score` is a percentage (as in DSPy); `mean` is 0..1; `rows` hold per-example detail."""
+
+    score: float
+    rows: list[EvalRow] = field(default_factory=list)
+    errors: int = 0
+    results: list[tuple[Any, Any, float]] = field(default_factory=list)
+    stopped: str | None = None  # e.g. "budget" when a budget ended it early
+
+    @property
+    def mean(self) -> float:
+        return self.score / 100.0
+
+    def __float__(self) -> float:
+        return float(self.score)
+
+    def __repr__(self) -> str:
+        return f"EvaluationResult(score={self.score}, n={len(self.rows)}, errors={self.errors})"
+
+
+def score_of(value: Any) -> tuple[float, str | None]:
+    """Metric output -> (score, feedback). Accepts bool, number, or an object with .score."""
+    if hasattr(value, "score"):
+        return float(value.score), getattr(value, "feedback", None)
+    if isinstance(value, dict) and "score" in value:
+        return float(value["score"]), value.get("feedback")
+    return float(value), None
+
+
+def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -> EvalRow:
+    """Run and score one example; raises only for BudgetExhausted."""
+    inputs = dict(example.inputs().items()) if getattr(example, "input_keys", None) else dict(example.items())
+    start = time.perf_counter()
+    try:
+        prediction = program(**inputs)
+        outputs = dict(prediction.items()) if hasattr(prediction, "items") else {"output": prediction}
+    except BudgetExhausted:
+        raise
+    except Exception as exc:
+        return EvalRow(0, inputs, None, 0.0, f"{type(exc).__name__}: {exc}", latency=time.perf_counter() - start)
+    latency = time.perf_counter() - start
+    if metric is None:
+        return EvalRow(0, inputs, outputs, 0.0, latency=latency)
+    try:
+        score, feedback = score_of(metric(example, prediction))
+    except Exception as exc:
+        return EvalRow(0, inputs, outputs, 0.0, f"metric failed: {type(exc).__name__}: {exc}", latency=latency)
+    return EvalRow(0, inputs, outputs, score, feedback=feedback, latency=latency)
+
+
+class Evaluate:
+    """`Evaluate(devset=..., metric=..., num_threads=...)(program) -> EvaluationResult`.
+
+    Failures (LM errors, parse errors, metric errors) score 0 and are counted; with
+    `max_errors=N` the evaluation stops with TooManyErrors after more than N failures.
+    `progress(done, total, mean)` is called as examples finish.
+    """
+
+    def __init__(
+        self,
+        *,
+        devset: list[Any],
+        metric: Callable[..., Any] | None = None,
+        num_threads: int | None = None,
+        max_errors: int | None = None,
+        progress: ProgressCallback | None = None,
+        failure_score: float = 0.0,
+        **_ignored: Any,
+    ) -> None:
+        self.devset = list(devset)
+        self.metric = metric
+        self.num_threads = num_threads
+        self.max_errors = max_errors
+        self.progress = progress
+        self.failure_score = failure_score
+
+    def __call__(
+        self,
+        program: Any,
+        metric: Callable[..., Any] | None = None,
+        devset: list[Any] | None = None,
+        num_threads: int | None = None,
+        progress: ProgressCallback | None = None,
+        **_ignored: Any,
+    ) -> EvaluationResult:
+        metric = metric or self.metric
+        devset = list(devset if devset is not None else self.devset)
+        threads = num_threads or self.num_threads or settings.num_threads
+        progress = progress or self.progress
+        max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
+        lock = threading.Lock()
+        state = {"done": 0, "sum": 0.0, "errors": 0, "stop": ""}
+
+        def on_done(index: int, row: EvalRow | None, error: BaseException | None) -> None:
+            with lock:
+                state["done"] += 1
+                if isinstance(error, BudgetExhausted):
+                    state["stop"] = "budget"
+                elif row is not None:
+                    state["sum"] += row.score
+                    if row.error:
+                        state["errors"] += 1
+                done, mean = state["done"], state["sum"] / max(state["done"], 1)
+            if progress is not None:
+                progress(done, len(devset), mean)
+
+        def should_stop() -> bool:
+            return bool(state["stop"]) or (max_errors is not None and state["errors"] > max_errors)
+
+        outcomes = parallel_map(
+            lambda ex: run_example(program, metric, ex), devset, threads, on_done, should_stop
+        )
+        if max_errors is not None and state["errors"] > max_errors:
+            raise TooManyErrors(f"{state['errors']} examples failed (max_errors={max_errors})")
+        rows, results = [], []
+        for index, (example, (row, error)) in enumerate(zip(devset, outcomes)):
+            if row is None:
+                inputs = dict(example.items())
+                reason = "budget exhausted" if isinstance(error, BudgetExhausted) else str(error)
+                row = EvalRow(index, inputs, None, self.failure_score, reason)
+            row.index = index
+            rows.append(row)
+            results.append((example, row.outputs, row.score))
+        errors = sum(1 for r in rows if r.error)
+        mean = sum(r.score for r in rows) / len(rows) if rows else 0.0
+        return EvaluationResult(round(100 * mean, 2), rows, errors, results, state["stop"] or None)

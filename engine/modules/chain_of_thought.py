@@ -1,0 +1,26 @@
+"""ChainOfThought: Predict with a `reasoning` output produced before the other outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.modules.module import Module
+from engine.modules.predict import Predict
+from engine.primitives import Prediction
+from engine.signatures import OutputField, Signature, ensure_signature
+
+REASONING_PREFIX = "Reasoning: Let's think step by step in order to"
+
+
+class ChainOfThought(Module):
+    """`ChainOfThought("question -> answer")`: the LM writes its reasoning, then the answer."""
+
+    def __init__(self, signature: str | type[Signature], rationale_field_type: type = str, **config: Any) -> None:
+        base = ensure_signature(signature)
+        extended = base.prepend(
+            "reasoning", OutputField(prefix=REASONING_PREFIX), type_=rationale_field_type
+        )
+        self.predict = Predict(extended, **config)
+
+    def forward(self, **kwargs: Any) -> Prediction:
+        return self.predict(**kwargs)

@@ -1,0 +1,157 @@
+"""Module: a tree of sub-modules whose learnable leaves are Predict objects."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import platform
+from pathlib import Path
+from typing import Any, Iterator
+
+from engine.parallel import parallel_map
+from engine.settings import settings
+
+logger = logging.getLogger(__name__)
+
+# written into saved files; dspy's load() compares these and only warns on a mismatch
+_SAVE_METADATA = {
+    "dependency_versions": {
+        "python": ".".join(platform.python_version_tuple()[:2]),
+        "dspy": "3.4.1",
+        "cloudpickle": "3.1",
+    },
+    "saved_by": "tunesmith",
+}
+
+
+class Module:
+    """Base class of programs. Subclasses set sub-modules in `__init__` and define `forward`."""
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # tree walking ----------------------------------------------------------------------
+    def named_sub_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """Every module below this one (depth first), with its dotted path."""
+        seen: set[int] = {id(self)}
+        yield from _walk(self, prefix, seen)
+
+    def named_predictors(self) -> list[tuple[str, Any]]:
+        """Every Predict in the program with its path (`self` for a bare Predict)."""
+        from engine.modules.predict import Predict
+
+        if isinstance(self, Predict):
+            return [("self", self)]
+        return [(path, m) for path, m in self.named_sub_modules() if isinstance(m, Predict)]
+
+    def predictors(self) -> list[Any]:
+        return [p for _, p in self.named_predictors()]
+
+    # copies and LMs -----------------------------------------------------------------------
+    def deepcopy(self) -> Module:
+        """A deep copy that shares LM objects (they hold loaded models and caches)."""
+        memo: dict[int, Any] = {}
+        for _, module in [("", self), *self.named_sub_modules()]:
+            lm = getattr(module, "lm", None)
+            if lm is not None:
+                memo[id(lm)] = lm
+        return copy.deepcopy(self, memo)
+
+    def reset_copy(self) -> Module:
+        """A deep copy with every predictor's demos cleared."""
+        new = self.deepcopy()
+        for predictor in new.predictors():
+            predictor.reset()
+        return new
+
+    def set_lm(self, lm: Any) -> None:
+        for predictor in self.predictors():
+            predictor.lm = lm
+
+    def get_lm(self) -> Any:
+        lms = {id(p.lm): p.lm for p in self.predictors() if p.lm is not None}
+        if len(lms) > 1:
+            raise ValueError("predictors use different LMs; ask each predictor for its lm")
+        return next(iter(lms.values()), None) or settings.lm
+
+    def batch(
+        self,
+        examples: list[Any],
+        num_threads: int | None = None,
+        return_failed_examples: bool = False,
+    ) -> Any:
+        """Run the program on many examples in parallel; a failure yields None, never a crash."""
+        def run(example: Any) -> Any:
+            inputs = example.inputs() if getattr(example, "input_keys", None) else example
+            return self(**dict(inputs.items()))
+
+        outcomes = parallel_map(run, examples, num_threads or settings.num_threads)
+        results = [result for result, _ in outcomes]
+        if return_failed_examples:
+            failed = [ex for ex, (_, err) in zip(examples, outcomes) if err is not None]
+            errors = [err for _, err in outcomes if err is not None]
+            return results, failed, errors
+        return results
+
+    # state --------------------------------------------------------------------------------
+    def dump_state(self) -> dict[str, Any]:
+        """{predictor path: predictor state}, or the predictor's own state for a bare Predict."""
+        from engine.modules.predict import Predict
+
+        if isinstance(self, Predict):
+            return self.dump_predictor_state()
+        return {path: p.dump_predictor_state() for path, p in self.named_predictors()}
+
+    def load_state(self, state: dict[str, Any]) -> Module:
+        from engine.modules.predict import Predict
+
+        if isinstance(self, Predict):
+            self.load_predictor_state(state)
+            return self
+        named = dict(self.named_predictors())
+        unknown = [k for k in state if k != "metadata" and k not in named]
+        missing = [k for k in named if k not in state]
+        if unknown or missing:
+            raise ValueError(
+                f"saved state does not match this program: unknown predictors {unknown}, "
+                f"missing predictors {missing}; program has {list(named)}"
+            )
+        for path, predictor in named.items():
+            predictor.load_predictor_state(state[path])
+        return self
+
+    def save(self, path: str | Path) -> None:
+        """Write the program state as JSON (same shape as DSPy's save())."""
+        data = {**self.dump_state(), "metadata": _SAVE_METADATA}
+        Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+    def load(self, path: str | Path) -> Module:
+        data = json.loads(Path(path).read_text())
+        data.pop("metadata", None)
+        return self.load_state(data)
+
+
+def _walk(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Module]]:
+    for name, value in vars(obj).items():
+        if name.startswith("_"):
+            continue
+        yield from _visit(value, f"{prefix}{name}", seen)
+
+
+def _visit(value: Any, path: str, seen: set[int]) -> Iterator[tuple[str, Module]]:
+    if isinstance(value, Module):
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        yield path, value
+        yield from _walk(value, path + ".", seen)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _visit(item, f"{path}[{i}]", seen)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _visit(item, f"{path}['{key}']", seen)

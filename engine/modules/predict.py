@@ -1,0 +1,87 @@
+"""Predict: the learnable leaf. A signature, demos and LM config turned into one LM call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.adapters import default_adapter
+from engine.errors import MissingInputError
+from engine.lm.usage import UsageLedger
+from engine.modules.module import Module
+from engine.primitives import Example, Prediction
+from engine.settings import settings
+from engine.signatures import Signature, ensure_signature
+
+
+def resolve_lm(lm: Any = None) -> Any:
+    """The LM to call: explicit, else configured, else the embedded local model."""
+    if lm is not None:
+        return lm
+    if settings.lm is not None:
+        return settings.lm
+    from engine.lm import default_lm
+
+    return default_lm()
+
+
+class Predict(Module):
+    """`Predict("question -> answer")(question="...")` returns a Prediction with `answer`."""
+
+    def __init__(self, signature: str | type[Signature], **config: Any) -> None:
+        self.signature = ensure_signature(signature)
+        self.config = dict(config)
+        self.lm: Any = None
+        self.demos: list[Example] = []
+
+    def reset(self) -> None:
+        self.demos = []
+
+    def forward(self, **kwargs: Any) -> Prediction:
+        signature = ensure_signature(kwargs.pop("signature", self.signature))
+        demos = kwargs.pop("demos", self.demos)
+        config = {**self.config, **kwargs.pop("config", {})}
+        lm = resolve_lm(kwargs.pop("lm", self.lm))
+        missing = [name for name in signature.input_fields if name not in kwargs]
+        if missing:
+            raise MissingInputError(
+                f"{type(self).__name__}({signature.signature}) is missing input field(s) "
+                f"{missing}; got {sorted(kwargs)}"
+            )
+        unknown = [k for k in kwargs if k not in signature.input_fields]
+        inputs = {k: v for k, v in kwargs.items() if k in signature.input_fields}
+        if unknown and not set(unknown) <= set(signature.output_fields):
+            import logging
+
+            logging.getLogger(__name__).debug("ignoring unknown inputs %s", unknown)
+        if config.get("n", 1) > 1 and not config.get("temperature"):
+            config["temperature"] = 0.7
+        adapter = settings.adapter or default_adapter()
+        local = UsageLedger()
+        with settings.context(usage_trackers=(*settings.usage_trackers, local)):
+            completions = adapter(lm, config, signature, demos, inputs)
+        prediction = Prediction.from_completions(completions)
+        prediction.set_lm_usage(local.totals().to_dict())
+        trace = settings.trace
+        if trace is not None:
+            trace.append((self, inputs, prediction))
+        return prediction
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.signature.signature}, demos={len(self.demos)})"
+
+    # state ----------------------------------------------------------------------------------
+    def dump_predictor_state(self) -> dict[str, Any]:
+        """Same keys as DSPy: traces, train, demos, signature{instructions, fields}, lm."""
+        demos = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in self.demos]
+        return {
+            "traces": [],
+            "train": [],
+            "demos": demos,
+            "signature": self.signature.dump_state(),
+            "lm": None,  # models are chosen by configuration, never stored with keys
+        }
+
+    def load_predictor_state(self, state: dict[str, Any]) -> None:
+        self.demos = [Example(d) for d in state.get("demos", [])]
+        if "signature" in state:
+            self.signature = self.signature.load_state(state["signature"])

@@ -1,0 +1,56 @@
+"""The engine's one thread pool helper: runs work items with the caller's settings context."""
+
+from __future__ import annotations
+
+import contextvars
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Callable, Iterable, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def parallel_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    num_threads: int = 1,
+    on_done: Callable[[int, R | None, BaseException | None], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[tuple[R | None, BaseException | None]]:
+    """Apply `fn` to every item, in order of results, never raising for one item.
+
+    Returns `(result, error)` per item in input order. Each worker thread runs inside a copy of
+    the caller's `contextvars` context, so `engine.context(...)` overrides (LM, usage trackers,
+    budget, trace) apply inside the pool. `on_done(index, result, error)` is called as items
+    finish (from the calling thread). If `should_stop()` turns true, items not yet started are
+    skipped and reported with a `StopIteration` error.
+    """
+    items = list(items)
+    out: list[tuple[R | None, BaseException | None]] = [(None, None)] * len(items)
+
+    def run_one(item: T) -> tuple[R | None, BaseException | None]:
+        if should_stop is not None and should_stop():
+            return None, StopIteration("stopped before start")
+        try:
+            return fn(item), None
+        except Exception as exc:  # one bad item never kills the batch
+            return None, exc
+
+    if num_threads <= 1 or len(items) <= 1:
+        for index, item in enumerate(items):
+            out[index] = contextvars.copy_context().run(run_one, item)
+            if on_done is not None:
+                on_done(index, *out[index])
+        return out
+
+    with ThreadPoolExecutor(max_workers=num_threads, thread_name_prefix="tunesmith") as pool:
+        futures = {
+            pool.submit(contextvars.copy_context().run, run_one, item): index
+            for index, item in enumerate(items)
+        }
+        for future in as_completed(futures):
+            index = futures[future]
+            out[index] = future.result()
+            if on_done is not None:
+                on_done(index, *out[index])
+    return out

@@ -1,0 +1,148 @@
+"""Example and Prediction: dict-like records with attribute access."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+
+class Example:
+    """A data record. `with_inputs(...)` marks which keys are inputs; the rest are labels."""
+
+    def __init__(self, base: Example | dict[str, Any] | None = None, **kwargs: Any) -> None:
+        store: dict[str, Any] = {}
+        input_keys: frozenset[str] | None = None
+        if isinstance(base, Example):
+            store.update(base._store)
+            input_keys = base._input_keys
+        elif isinstance(base, dict):
+            store.update(base)
+        elif base is not None:
+            raise TypeError(f"Example() takes a dict or an Example, not {type(base).__name__}")
+        store.update(kwargs)
+        object.__setattr__(self, "_store", store)
+        object.__setattr__(self, "_input_keys", input_keys)
+
+    # dict / attribute access ------------------------------------------------------------
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("__") and key.endswith("__"):
+            raise AttributeError(key)
+        try:
+            return self._store[key]
+        except KeyError:
+            raise AttributeError(
+                f"{type(self).__name__} has no field {key!r}; fields: {list(self._store)}"
+            ) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key.startswith("_"):
+            object.__setattr__(self, key, value)
+        else:
+            self._store[key] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._store[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._store[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._store[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._store
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Example) and self._store == other._store
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, repr(v)) for k, v in self._store.items())))
+
+    def __repr__(self) -> str:
+        inputs = f", input_keys={sorted(self._input_keys)}" if self._input_keys is not None else ""
+        return f"{type(self).__name__}({self._store!r}{inputs})"
+
+    def keys(self) -> list[str]:
+        return list(self._store)
+
+    def values(self) -> list[Any]:
+        return list(self._store.values())
+
+    def items(self) -> list[tuple[str, Any]]:
+        return list(self._store.items())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._store.get(key, default)
+
+    def toDict(self) -> dict[str, Any]:  # noqa: N802  (DSPy's name)
+        return dict(self._store)
+
+    to_dict = toDict
+
+    # inputs / labels --------------------------------------------------------------------
+    def with_inputs(self, *keys: str) -> Example:
+        copy = self.copy()
+        object.__setattr__(copy, "_input_keys", frozenset(keys))
+        return copy
+
+    @property
+    def input_keys(self) -> frozenset[str] | None:
+        return self._input_keys
+
+    def inputs(self) -> Example:
+        if self._input_keys is None:
+            raise ValueError(
+                "this Example has no input keys; call .with_inputs('field', ...) first"
+            )
+        return Example({k: v for k, v in self._store.items() if k in self._input_keys}).with_inputs(
+            *self._input_keys
+        )
+
+    def labels(self) -> Example:
+        keys = self._input_keys or frozenset()
+        return Example({k: v for k, v in self._store.items() if k not in keys})
+
+    def copy(self, **kwargs: Any) -> Example:
+        new = type(self)(dict(self._store), **kwargs)
+        object.__setattr__(new, "_input_keys", self._input_keys)
+        return new
+
+    def without(self, *keys: str) -> Example:
+        new = self.copy()
+        for key in keys:
+            new._store.pop(key, None)
+        return new
+
+
+class Prediction(Example):
+    """What a module returns: the output fields, all completions, and the LM usage spent."""
+
+    def __init__(self, base: Example | dict[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(base, **kwargs)
+        object.__setattr__(self, "_completions", None)
+        object.__setattr__(self, "_usage", None)
+
+    @classmethod
+    def from_completions(cls, completions: list[dict[str, Any]]) -> Prediction:
+        pred = cls(completions[0] if completions else {})
+        object.__setattr__(pred, "_completions", list(completions))
+        return pred
+
+    @property
+    def completions(self) -> list[dict[str, Any]]:
+        return self._completions if self._completions is not None else [dict(self._store)]
+
+    def get_lm_usage(self) -> dict[str, Any] | None:
+        return self._usage
+
+    def set_lm_usage(self, usage: dict[str, Any] | None) -> None:
+        object.__setattr__(self, "_usage", usage)
+
+    def __repr__(self) -> str:
+        body = ",\n    ".join(f"{k}={v!r}" for k, v in self._store.items())
+        return f"Prediction(\n    {body}\n)"

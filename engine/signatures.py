@@ -1,0 +1,321 @@
+"""Signatures: the typed input/output contract of a module, plus its instructions.
+
+Two forms, as in DSPy:
+
+    class QA(Signature):
+        '''Answer the question in one sentence.'''
+        question: str = InputField()
+        answer: str = OutputField(desc="a short answer")
+
+    Signature("question, context: list[str] -> answer: float", "Answer from the context.")
+
+Signatures are classes and immutable: edits return new signature classes.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from dataclasses import dataclass, replace
+from typing import Any, Iterable
+
+from engine.errors import SignatureError
+from engine.signature_string import parse_signature_string
+from engine.types import check_supported, type_name
+
+RESERVED_NAMES = frozenset(
+    {
+        "instructions", "fields", "input_fields", "output_fields", "signature", "completed",
+        "with_instructions", "with_updated_fields", "append", "prepend", "insert", "delete",
+        "equals", "dump_state", "load_state", "model_config", "demos",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What InputField()/OutputField() return: the role and the optional description."""
+
+    role: str
+    desc: str = ""
+    prefix: str | None = None
+    format: Any = None
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One resolved field of a signature."""
+
+    name: str
+    role: str  # "input" or "output"
+    annotation: Any = str
+    desc: str = ""
+    prefix: str = ""
+
+    @property
+    def type_name(self) -> str:
+        return type_name(self.annotation)
+
+
+def InputField(desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any) -> Any:  # noqa: N802
+    """Declare an input field (use as a class attribute value in a Signature)."""
+    return FieldInfo("input", desc or "", prefix, format, tuple(sorted(extra.items())))
+
+
+def OutputField(desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any) -> Any:  # noqa: N802
+    """Declare an output field (use as a class attribute value in a Signature)."""
+    return FieldInfo("output", desc or "", prefix, format, tuple(sorted(extra.items())))
+
+
+def infer_prefix(name: str) -> str:
+    """'question' -> 'Question:', 'contextList' / 'context_list' -> 'Context List:'."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).replace("_", " ").split()
+    return " ".join(w[:1].upper() + w[1:] for w in words) + ":"
+
+
+def default_instructions(fields: Iterable[Field]) -> str:
+    fields = list(fields)
+    ins = ", ".join(f"`{f.name}`" for f in fields if f.role == "input")
+    outs = ", ".join(f"`{f.name}`" for f in fields if f.role == "output")
+    return f"Given the fields {ins}, produce the fields {outs}."
+
+
+def _validate_field(field: Field, owner: str) -> None:
+    if not field.name.isidentifier():
+        raise SignatureError(f"{owner}: field name {field.name!r} is not a valid identifier")
+    if field.name in RESERVED_NAMES or field.name.startswith("_"):
+        raise SignatureError(
+            f"{owner}: field name {field.name!r} is reserved; choose another name "
+            f"(reserved: {', '.join(sorted(RESERVED_NAMES))}, and names starting with '_')"
+        )
+    reason = check_supported(field.annotation)
+    if reason:
+        raise SignatureError(f"{owner}: field {field.name!r} has an {reason}")
+
+
+class SignatureMeta(type):
+    """Builds the field table of a Signature class and makes `Signature("a -> b")` work."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any):
+        annotations = namespace.get("__annotations__", {})
+        declared = {k: v for k, v in namespace.items() if isinstance(v, FieldInfo)}
+        for key in declared:
+            namespace.pop(key)
+        cls = super().__new__(mcs, name, bases, namespace, **kw)
+        if namespace.get("_is_base", False):
+            cls._fields = {}
+            cls._instructions = ""
+            return cls
+        fields: dict[str, Field] = {}
+        for base in reversed(cls.__mro__[1:]):
+            fields.update(getattr(base, "_fields", {}))
+        hints = _resolve_hints(cls, annotations)
+        for field_name in list(annotations) + [k for k in declared if k not in annotations]:
+            info = declared.get(field_name)
+            if info is None:
+                if field_name.startswith("_") or field_name in RESERVED_NAMES:
+                    continue
+                raise SignatureError(
+                    f"{name}: field {field_name!r} needs a value of InputField() or OutputField()"
+                )
+            annotation = hints.get(field_name, str)
+            fields[field_name] = Field(
+                field_name, info.role, annotation, info.desc, info.prefix or infer_prefix(field_name)
+            )
+        for f in fields.values():
+            _validate_field(f, name)
+        cls._fields = fields
+        doc = (namespace.get("__doc__") or "").strip()
+        inherited = next((b._instructions for b in cls.__mro__[1:] if getattr(b, "_instructions", "")), "")
+        cls._instructions = doc or inherited or default_instructions(fields.values())
+        return cls
+
+    def __call__(cls, *args: Any, **kwargs: Any):
+        if getattr(cls, "_is_base_exact", None) is cls:
+            return make_signature(*args, **kwargs)
+        raise TypeError(f"{cls.__name__} is a signature class; it is not instantiated")
+
+    # Class-level read-only views ---------------------------------------------------------
+    @property
+    def fields(cls) -> dict[str, Field]:
+        return dict(cls._fields)
+
+    @property
+    def input_fields(cls) -> dict[str, Field]:
+        return {k: f for k, f in cls._fields.items() if f.role == "input"}
+
+    @property
+    def output_fields(cls) -> dict[str, Field]:
+        return {k: f for k, f in cls._fields.items() if f.role == "output"}
+
+    @property
+    def instructions(cls) -> str:
+        return cls._instructions
+
+    @property
+    def signature(cls) -> str:
+        ins = ", ".join(cls.input_fields)
+        outs = ", ".join(cls.output_fields)
+        return f"{ins} -> {outs}"
+
+    def __repr__(cls) -> str:
+        parts = [f"{f.name}: {f.type_name}" for f in cls._fields.values()]
+        return f"{cls.__name__}({', '.join(parts)}; instructions={cls.instructions!r})"
+
+
+def _resolve_hints(cls: type, annotations: dict[str, Any]) -> dict[str, Any]:
+    if not any(isinstance(v, str) for v in annotations.values()):
+        return dict(annotations)
+    import sys
+
+    module = sys.modules.get(cls.__module__)
+    globalns = dict(vars(module)) if module else {}
+    globalns.setdefault("Literal", typing.Literal)
+    globalns.setdefault("Optional", typing.Optional)
+    try:
+        return typing.get_type_hints(cls, globalns=globalns)
+    except Exception as exc:
+        raise SignatureError(f"{cls.__name__}: cannot resolve field types: {exc}") from None
+
+
+class Signature(metaclass=SignatureMeta):
+    """Base class of signatures. `Signature("a, b -> c")` builds one from a string."""
+
+    _is_base = True
+    _fields: dict[str, Field]
+    _instructions: str
+
+    @classmethod
+    def with_instructions(cls, instructions: str) -> type[Signature]:
+        return _build(cls.__name__, cls._fields.values(), instructions)
+
+    @classmethod
+    def with_updated_fields(cls, name: str, type_: Any = None, **changes: Any) -> type[Signature]:
+        """Change one field's type and/or desc/prefix: `with_updated_fields("label", type_=Literal[...])`."""
+        field = cls._require(name)
+        updates: dict[str, Any] = {}
+        if type_ is not None:
+            updates["annotation"] = type_
+        for key, value in changes.items():
+            key = "desc" if key == "description" else key
+            if key not in ("desc", "prefix"):
+                raise SignatureError(f"with_updated_fields: cannot change {key!r} (desc, prefix, type_)")
+            updates[key] = value
+        new_fields = [replace(f, **updates) if f.name == name else f for f in cls._fields.values()]
+        return _build(cls.__name__, new_fields, cls._instructions)
+
+    @classmethod
+    def append(cls, name: str, field: Any, type_: Any = None) -> type[Signature]:
+        return cls.insert(len(cls._fields), name, field, type_)
+
+    @classmethod
+    def prepend(cls, name: str, field: Any, type_: Any = None) -> type[Signature]:
+        return cls.insert(0, name, field, type_)
+
+    @classmethod
+    def insert(cls, index: int, name: str, field: Any, type_: Any = None) -> type[Signature]:
+        """Insert a field; the index counts within its role (inputs or outputs), -1 = last."""
+        if not isinstance(field, FieldInfo):
+            raise SignatureError("insert/append/prepend take InputField(...) or OutputField(...)")
+        if name in cls._fields:
+            raise SignatureError(f"{cls.__name__}: field {name!r} already exists")
+        new = Field(name, field.role, type_ or str, field.desc, field.prefix or infer_prefix(name))
+        inputs = [f for f in cls._fields.values() if f.role == "input"]
+        outputs = [f for f in cls._fields.values() if f.role == "output"]
+        group = inputs if new.role == "input" else outputs
+        position = len(group) if index == -1 or index > len(group) else max(index, 0)
+        group.insert(position, new)
+        return _build(cls.__name__, inputs + outputs, cls._instructions)
+
+    @classmethod
+    def delete(cls, name: str) -> type[Signature]:
+        cls._require(name)
+        return _build(cls.__name__, [f for f in cls._fields.values() if f.name != name], cls._instructions)
+
+    @classmethod
+    def equals(cls, other: type[Signature]) -> bool:
+        return cls.instructions == other.instructions and cls._fields == other._fields
+
+    @classmethod
+    def dump_state(cls) -> dict[str, Any]:
+        """The learnable part, in the shape DSPy's save() writes."""
+        return {
+            "instructions": cls.instructions,
+            "fields": [{"prefix": f.prefix, "description": f.desc or f"${{{f.name}}}"} for f in cls._fields.values()],
+        }
+
+    @classmethod
+    def load_state(cls, state: dict[str, Any]) -> type[Signature]:
+        """A new signature with instructions and field prefixes/descriptions from `state`."""
+        fields = list(cls._fields.values())
+        saved = state.get("fields", [])
+        if saved and len(saved) != len(fields):
+            raise SignatureError(
+                f"saved state has {len(saved)} fields but {cls.__name__} has {len(fields)}"
+            )
+        new_fields = []
+        for f, s in zip(fields, saved or [{}] * len(fields)):
+            desc = s.get("description", f.desc)
+            if desc == f"${{{f.name}}}":
+                desc = ""
+            new_fields.append(replace(f, desc=desc, prefix=s.get("prefix", f.prefix)))
+        return _build(cls.__name__, new_fields, state.get("instructions", cls._instructions))
+
+    @classmethod
+    def _require(cls, name: str) -> Field:
+        if name not in cls._fields:
+            raise SignatureError(f"{cls.__name__} has no field {name!r}; fields: {list(cls._fields)}")
+        return cls._fields[name]
+
+
+Signature._is_base_exact = Signature  # type: ignore[attr-defined]
+
+
+def _build(name: str, fields: Iterable[Field], instructions: str) -> type[Signature]:
+    fields = list(fields)
+    seen: set[str] = set()
+    for f in fields:
+        if f.name in seen:
+            raise SignatureError(f"{name}: duplicate field name {f.name!r}")
+        seen.add(f.name)
+        _validate_field(f, name)
+    namespace: dict[str, Any] = {"__doc__": instructions or None, "__module__": __name__}
+    cls = SignatureMeta.__new__(SignatureMeta, name, (Signature,), {**namespace, "_is_base": True})
+    cls._fields = {f.name: f for f in fields}
+    cls._instructions = instructions or default_instructions(fields)
+    return cls
+
+
+def make_signature(
+    spec: str | dict[str, Any] | type[Signature],
+    instructions: str | None = None,
+    signature_name: str = "StringSignature",
+    custom_types: dict[str, Any] | None = None,
+) -> type[Signature]:
+    """Build a signature from a string, a {name: (type, FieldInfo)} dict, or return a class as is."""
+    if isinstance(spec, type) and issubclass(spec, Signature):
+        return spec.with_instructions(instructions) if instructions else spec
+    if isinstance(spec, str):
+        ins, outs = parse_signature_string(spec, custom_types)
+        names = [n for n, _ in ins + outs]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise SignatureError(f"malformed signature {spec!r}: duplicate field name(s) {dupes}")
+        fields = [Field(n, "input", t, "", infer_prefix(n)) for n, t in ins]
+        fields += [Field(n, "output", t, "", infer_prefix(n)) for n, t in outs]
+        return _build(signature_name, fields, instructions or "")
+    if isinstance(spec, dict):
+        fields = []
+        for name, value in spec.items():
+            annotation, info = value if isinstance(value, tuple) else (str, value)
+            if not isinstance(info, FieldInfo):
+                raise SignatureError(f"field {name!r}: expected InputField()/OutputField()")
+            fields.append(Field(name, info.role, annotation, info.desc, info.prefix or infer_prefix(name)))
+        return _build(signature_name, fields, instructions or "")
+    raise SignatureError(f"cannot build a signature from {type(spec).__name__}")
+
+
+def ensure_signature(spec: Any, instructions: str | None = None) -> type[Signature]:
+    """Accept a Signature class or a string form."""
+    return make_signature(spec, instructions)

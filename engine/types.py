@@ -1,0 +1,226 @@
+"""Field types: how they are named in prompts, described to the LM, and cast from LM text."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import types
+import typing
+from typing import Any, Literal, Union, get_args, get_origin
+
+import pydantic
+
+SUPPORTED_SCALARS = (str, int, float, bool)
+
+
+def is_optional(annotation: Any) -> bool:
+    return _is_union(annotation) and type(None) in get_args(annotation)
+
+
+def _is_union(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, types.UnionType)
+
+
+def strip_optional(annotation: Any) -> Any:
+    if is_optional(annotation):
+        rest = [a for a in get_args(annotation) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else Union[tuple(rest)]  # type: ignore[return-value]
+    return annotation
+
+
+def literal_choices(annotation: Any) -> tuple[Any, ...] | None:
+    annotation = strip_optional(annotation)
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    return None
+
+
+def check_supported(annotation: Any) -> str | None:
+    """Return a reason if the annotation is not a type the engine can render and cast."""
+    annotation = strip_optional(annotation)
+    if annotation in SUPPORTED_SCALARS or annotation is typing.Any:
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return None
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return None
+    if origin in (list, dict, tuple, Union, types.UnionType):
+        for arg in get_args(annotation):
+            if arg is Ellipsis or arg is type(None):
+                continue
+            reason = check_supported(arg)
+            if reason:
+                return reason
+        return None
+    if annotation in (list, dict, tuple):
+        return None
+    return f"unsupported type {type_name(annotation)!r}"
+
+
+def type_name(annotation: Any) -> str:
+    """A short Python-like name: str, list[str], Literal['a', 'b'], Optional[int]."""
+    if annotation is None or annotation is type(None):
+        return "None"
+    if is_optional(annotation):
+        return f"Optional[{type_name(strip_optional(annotation))}]"
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return "Literal[" + ", ".join(repr(a) for a in get_args(annotation)) + "]"
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        if origin in (Union, types.UnionType):
+            name = "Union"
+        return f"{name}[" + ", ".join(type_name(a) for a in get_args(annotation)) + "]"
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation)
+
+
+def format_hint(annotation: Any) -> str:
+    """The note shown to the LM about the expected form of an output value ('' for str)."""
+    annotation = strip_optional(annotation)
+    choices = literal_choices(annotation)
+    if choices is not None:
+        return "must be exactly one of: " + "; ".join(str(c) for c in choices)
+    if annotation is str or annotation is typing.Any:
+        return ""
+    if annotation is int:
+        return "must be a single int value"
+    if annotation is float:
+        return "must be a single float value"
+    if annotation is bool:
+        return "must be True or False"
+    try:
+        schema = pydantic.TypeAdapter(annotation).json_schema()
+    except Exception:
+        schema = None
+    if schema is not None:
+        return "must be valid JSON matching this schema: " + json.dumps(schema, separators=(",", ":"))
+    return f"must be a {type_name(annotation)} value"
+
+
+def format_value(value: Any) -> str:
+    """Render an input/demo value for a prompt."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump_json()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "\n".join(f"[{i + 1}] {v}" for i, v in enumerate(value)) if value else "[]"
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except TypeError:
+        return str(value)
+
+
+class CastError(ValueError):
+    """A text value could not be converted to the field's type."""
+
+
+def cast_value(text: str, annotation: Any) -> Any:
+    """Convert the LM's text for one field into the field's type, leniently."""
+    text = text.strip()
+    if is_optional(annotation) and text.lower() in ("", "none", "null", "n/a"):
+        return None
+    annotation = strip_optional(annotation)
+    if annotation is str or annotation is typing.Any:
+        return text
+    choices = literal_choices(annotation)
+    if choices is not None:
+        return match_literal(text, choices)
+    if annotation is bool:
+        return _cast_bool(text)
+    if annotation in (int, float):
+        return _cast_number(text, annotation)
+    return _cast_structured(text, annotation)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[\s`'\"*_.:;!]+", " ", text).strip().lower()
+
+
+def match_literal(text: str, choices: tuple[Any, ...]) -> Any:
+    """Lenient Literal matching: exact, case/quote/punctuation-insensitive, then unique mention."""
+    for choice in choices:
+        if text == str(choice):
+            return choice
+    cleaned = _clean(text)
+    for choice in choices:
+        if cleaned == _clean(str(choice)):
+            return choice
+    first_line = _clean(text.splitlines()[0]) if text else ""
+    for choice in choices:
+        if first_line == _clean(str(choice)):
+            return choice
+    normalized = cleaned.replace(" ", "_")
+    mentioned = [c for c in choices if _clean(str(c)).replace(" ", "_") in normalized]
+    if len(mentioned) == 1:
+        return mentioned[0]
+    if mentioned:  # several mentioned: take the one that appears first
+        return min(mentioned, key=lambda c: normalized.index(_clean(str(c)).replace(" ", "_")))
+    raise CastError(f"{text!r} is not one of {list(choices)}")
+
+
+def _cast_bool(text: str) -> bool:
+    word = _clean(text).split(" ")[0] if text else ""
+    if word in ("true", "yes", "y", "1"):
+        return True
+    if word in ("false", "no", "n", "0"):
+        return False
+    raise CastError(f"{text!r} is not True or False")
+
+
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?|-?\.\d+")
+
+
+def _cast_number(text: str, kind: type) -> int | float:
+    match = _NUMBER.search(text)
+    if not match:
+        raise CastError(f"{text!r} contains no number")
+    number = float(match.group(0).replace(",", ""))
+    if kind is int:
+        if number != int(number):
+            raise CastError(f"{text!r} is not a whole number")
+        return int(number)
+    return number
+
+
+def _cast_structured(text: str, annotation: Any) -> Any:
+    candidate = _strip_code_fence(text)
+    adapter = pydantic.TypeAdapter(annotation)
+    errors = []
+    for attempt in (candidate, _outermost_json(candidate)):
+        if not attempt:
+            continue
+        try:
+            return adapter.validate_json(attempt)
+        except pydantic.ValidationError as exc:
+            errors.append(exc)
+        try:
+            return adapter.validate_python(ast.literal_eval(attempt))
+        except (ValueError, SyntaxError, pydantic.ValidationError, TypeError, MemoryError):
+            pass
+    if get_origin(annotation) is list and "\n" in candidate:
+        items = [re.sub(r"^\s*(?:[-*•]|\[\d+\]|\d+[.)])\s*", "", ln) for ln in candidate.splitlines()]
+        try:
+            return adapter.validate_python([i for i in items if i.strip()])
+        except pydantic.ValidationError as exc:
+            errors.append(exc)
+    detail = str(errors[-1]).splitlines()[0] if errors else "not valid JSON"
+    raise CastError(f"cannot read {type_name(annotation)} from {text[:80]!r}: {detail}")
+
+
+def _strip_code_fence(text: str) -> str:
+    fenced = re.match(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```$", text.strip(), re.S)
+    return fenced.group(1).strip() if fenced else text.strip()
+
+
+def _outermost_json(text: str) -> str:
+    starts = [i for i in (text.find("{"), text.find("[")) if i >= 0]
+    if not starts:
+        return ""
+    start = min(starts)
+    end = max(text.rfind("}"), text.rfind("]"))
+    return text[start : end + 1] if end > start else ""
