@@ -1,0 +1,223 @@
+"""Data for a spec: read the CSV, map columns to fields, check it, split train/val/test.
+
+Every problem is found before any LM call and raised as a SpecError naming the spec key
+(`data.csv`, `data.columns`, ...) and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import SpecError
+from engine.primitives import Example
+from engine.runs.spec import ProjectSpec, spec_from_dict
+from engine.runs.spec_names import choose_optimizer
+
+
+@dataclass
+class DataSplit:
+    """Examples ready for an optimizer (inputs marked with `with_inputs`)."""
+
+    train: list[Example]
+    val: list[Example]
+    test: list[Example]
+    columns: dict[str, str]  # effective CSV column -> field name
+    rows: int  # usable rows in the main CSV
+    notes: list[str] = field(default_factory=list)
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+
+@dataclass
+class DataReport:
+    """What `validate_spec_against_data` found: sizes, the optimizer that will run and why."""
+
+    sizes: dict[str, int]
+    rows: int
+    columns: dict[str, str]
+    optimizer: str
+    optimizer_reason: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def resolve_path(spec: ProjectSpec, path: str) -> Path:
+    """A data path from the spec, relative to the spec file's folder unless absolute."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (spec.base_dir / p).resolve()
+
+
+def read_csv(path: Path, key: str = "data.csv") -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of a CSV file; a missing or empty file is a SpecError naming `key`."""
+    if not path.is_file():
+        raise SpecError(f"{key}: file not found: {path}")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or []) if h is not None]
+        rows = [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
+    if not header:
+        raise SpecError(f"{key}: the CSV file {path} is empty (no header row)")
+    if not rows:
+        raise SpecError(f"{key}: the CSV file {path} has a header but no data rows")
+    return header, rows
+
+
+def effective_columns(spec: ProjectSpec, header: list[str], key: str = "data.csv") -> dict[str, str]:
+    """CSV column -> field: the spec's mapping, plus same-named columns for unmapped fields."""
+    mapping = dict(spec.data.columns)
+    absent = [c for c in mapping if c not in header]
+    if absent:
+        raise SpecError(
+            f"data.columns: column(s) {absent} are not in the CSV ({key}); its columns are {header}"
+        )
+    for name in spec.input_fields + spec.label_fields:
+        if name not in mapping.values() and name in header:
+            mapping[name] = name
+    mapped = set(mapping.values())
+    missing_inputs = [f for f in spec.input_fields if f not in mapped]
+    if missing_inputs:
+        raise SpecError(
+            f"data.columns: input field(s) {missing_inputs} have no CSV column; map a column to each "
+            f"(CSV columns: {header})"
+        )
+    missing_labels = [f for f in spec.label_fields if f not in mapped]
+    if missing_labels:
+        raise SpecError(
+            f"data.columns: label field(s) {missing_labels} (outputs of the last step) have no CSV "
+            f"column in {key}; map a label column to each (CSV columns: {header})"
+        )
+    return mapping
+
+
+def _field_types(spec: ProjectSpec) -> dict[str, Any]:
+    from engine.runs.pipeline import field_annotation
+
+    out: dict[str, Any] = {}
+    for step in spec.pipeline:
+        for f in step.fields:
+            out.setdefault(f.name, field_annotation(f))
+    return out
+
+
+def _cast(text: str, annotation: Any) -> Any:
+    """A CSV cell as the field's type; literal and str stay text, uncastable values stay text."""
+    from engine.types import CastError, cast_value, literal_choices
+
+    if annotation is str:
+        return text
+    if literal_choices(annotation) is not None:
+        return text.strip()
+    try:
+        return cast_value(text, annotation)
+    except (CastError, ValueError, TypeError):
+        return text
+
+
+def to_examples(spec: ProjectSpec, rows: list[dict[str, str]], mapping: dict[str, str]) -> tuple[list[Example], int]:
+    """Rows -> Examples with the pipeline inputs marked; rows missing a value are skipped."""
+    types = _field_types(spec)
+    wanted = spec.input_fields + spec.label_fields
+    column_of = {fname: col for col, fname in mapping.items()}
+    examples, skipped = [], 0
+    for row in rows:
+        values = {name: row.get(column_of[name], "") for name in wanted}
+        if any(not str(v).strip() for v in values.values()):
+            skipped += 1
+            continue
+        record = {name: _cast(values[name], types.get(name, str)) for name in wanted}
+        examples.append(Example(record).with_inputs(*spec.input_fields))
+    return examples, skipped
+
+
+def _sizes(spec: ProjectSpec, n: int, with_test: bool) -> tuple[int, int, int]:
+    d = spec.data
+    names = ["train", "val"] + ([] if with_test else ["test"])
+    given = {"train": d.train_size, "val": d.val_size, "test": d.test_size}
+    fixed = sum(given[k] or 0 for k in names)
+    if fixed > n:
+        parts = " + ".join(f"{k}_size {given[k]}" for k in names if given[k])
+        raise SpecError(f"data: {parts} = {fixed}, but the CSV has only {n} usable rows; lower the sizes")
+    free = [k for k in names if given[k] is None]
+    left = n - fixed
+    sizes = {k: given[k] or 0 for k in names}
+    for i, k in enumerate(free):
+        sizes[k] = left // len(free) + (1 if i < left % len(free) else 0)
+    return sizes["train"], sizes["val"], sizes.get("test", 0)
+
+
+def _literal_notes(spec: ProjectSpec, examples: list[Example], where: str) -> list[str]:
+    notes = []
+    last = spec.pipeline[-1]
+    for f in last.outputs:
+        if f.type != "literal":
+            continue
+        outside = sorted({str(ex[f.name]) for ex in examples} - set(f.choices))
+        if outside:
+            notes.append(f"{where}: label {f.name!r} has values outside its choices: {outside[:8]}")
+    return notes
+
+
+def load_data(spec: ProjectSpec) -> DataSplit:
+    """Read, check and split the spec's data (deterministic for a given `data.seed`)."""
+    path = resolve_path(spec, spec.data.csv)
+    header, rows = read_csv(path, "data.csv")
+    mapping = effective_columns(spec, header, "data.csv")
+    examples, skipped = to_examples(spec, rows, mapping)
+    notes = [f"data.csv: skipped {skipped} row(s) with an empty input or label"] if skipped else []
+    if not examples:
+        raise SpecError(f"data.csv: no usable rows in {path} (every row has an empty input or label)")
+    rng = random.Random(spec.data.seed)
+    order = list(range(len(examples)))
+    rng.shuffle(order)
+    shuffled = [examples[i] for i in order]
+    test: list[Example]
+    if spec.data.test_csv:
+        test_path = resolve_path(spec, spec.data.test_csv)
+        t_header, t_rows = read_csv(test_path, "data.test_csv")
+        t_map = effective_columns(spec, t_header, "data.test_csv")
+        test, t_skipped = to_examples(spec, t_rows, t_map)
+        random.Random(spec.data.seed).shuffle(test)
+        if spec.data.test_size is not None:
+            if spec.data.test_size > len(test):
+                raise SpecError(
+                    f"data.test_size: {spec.data.test_size} is more than the {len(test)} usable rows of data.test_csv"
+                )
+            test = test[: spec.data.test_size]
+        n_train, n_val, _ = _sizes(spec, len(shuffled), with_test=True)
+        notes += [f"data.test_csv: skipped {t_skipped} row(s)"] if t_skipped else []
+    else:
+        n_train, n_val, n_test = _sizes(spec, len(shuffled), with_test=False)
+        test = shuffled[n_train + n_val : n_train + n_val + n_test]
+    train, val = shuffled[:n_train], shuffled[n_train : n_train + n_val]
+    notes += _literal_notes(spec, examples, "data.csv")
+    return DataSplit(train, val, test, mapping, len(examples), notes)
+
+
+def validate_spec_against_data(spec: ProjectSpec) -> DataReport:
+    """Check everything a run needs before any LM call; raises SpecError naming the problem.
+
+    Re-validates the spec itself (optimizer name, budget > 0, field wiring), reads the CSV(s),
+    checks the column mapping and the split sizes, and resolves `auto` to an optimizer.
+    """
+    base = spec.base_dir
+    spec = spec_from_dict(spec.to_dict(), base)
+    split = load_data(spec)
+    notes = list(split.notes)
+    optimizer = spec.optimizer.name
+    reason = f"chosen in the spec: {optimizer}"
+    if optimizer == "auto":
+        optimizer, reason = choose_optimizer(len(split.train))
+    if not split.train and optimizer != "LabeledFewShot":
+        raise SpecError(f"data.train_size: {optimizer} needs training examples, but the train split is empty")
+    if not split.test:
+        notes.append("data: the test split is empty, so no held-out score will be computed")
+    if not split.val:
+        notes.append("data: the validation split is empty; optimizers score candidates on the trainset")
+    return DataReport(split.sizes(), split.rows, split.columns, optimizer, reason, notes)

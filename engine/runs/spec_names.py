@@ -1,0 +1,74 @@
+"""Names a spec may use (field types, metrics, optimizers) and the `auto` optimizer choice."""
+
+from __future__ import annotations
+
+import keyword
+
+FIELD_TYPES = ("str", "int", "float", "bool", "list[str]", "literal")
+MODULE_TYPES = ("Predict", "ChainOfThought")
+METRIC_KINDS = ("exact", "normalized", "contains", "f1", "numeric", "regex")
+
+# spec name (lower-cased) -> DSPy class name
+OPTIMIZER_ALIASES = {
+    "auto": "auto",
+    "labeled": "LabeledFewShot",
+    "labeledfewshot": "LabeledFewShot",
+    "bootstrap": "BootstrapFewShot",
+    "bootstrapfewshot": "BootstrapFewShot",
+    "random_search": "BootstrapFewShotWithRandomSearch",
+    "randomsearch": "BootstrapFewShotWithRandomSearch",
+    "bootstrapfewshotwithrandomsearch": "BootstrapFewShotWithRandomSearch",
+}
+OPTIMIZER_CHOICES = (
+    "auto", "labeled", "bootstrap", "random_search",
+    "LabeledFewShot", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch",
+)  # fmt: skip
+
+# attributes of the generated Pipeline module that a step (stored as an attribute) must not hide
+RESERVED_STEP_NAMES = frozenset(
+    {
+        "forward", "steps", "step_names", "named_predictors", "named_sub_modules", "predictors",
+        "deepcopy", "reset_copy", "set_lm", "get_lm", "batch", "dump_state", "load_state", "save",
+        "load", "spec", "lm", "demos", "signature", "config", "reasoning",
+    }
+)  # fmt: skip
+
+
+def canonical_optimizer(name: str) -> str | None:
+    """'random_search' / 'BootstrapFewShotWithRandomSearch' -> the DSPy class name; None if unknown."""
+    return OPTIMIZER_ALIASES.get(str(name).strip().lower().replace("-", "_").replace(" ", "_")) or \
+        OPTIMIZER_ALIASES.get(str(name).strip().lower().replace("_", "").replace("-", ""))
+
+
+def check_identifier(value: str, what: str, step: bool = False) -> str:
+    """Raise ValueError unless `value` is a usable Python identifier (and, for steps, not reserved)."""
+    if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
+        raise ValueError(
+            f"{what} {value!r} must be a Python identifier: letters, digits and underscores, "
+            "not starting with a digit (e.g. 'ticket_text')"
+        )
+    if value.startswith("_"):
+        raise ValueError(f"{what} {value!r} must not start with '_'")
+    if step and value in RESERVED_STEP_NAMES:
+        raise ValueError(f"{what} {value!r} is reserved; choose another (e.g. '{value}_step')")
+    return value
+
+
+def choose_optimizer(train_size: int) -> tuple[str, str]:
+    """What `auto` picks for a trainset of this size, and why (shown to the user)."""
+    if train_size <= 0:
+        return "LabeledFewShot", "no training examples: nothing to learn from, the program stays zero-shot"
+    if train_size <= 2:
+        return "LabeledFewShot", (
+            f"only {train_size} training example(s): too few to bootstrap, so the labeled examples "
+            "are used as demos. (Instruction-only tuning with MIPROv2 for tiny datasets comes later.)"
+        )
+    if train_size < 20:
+        return "BootstrapFewShot", (
+            f"{train_size} training examples: enough to bootstrap demos from the model's own correct "
+            "answers, too few for a reliable search over several candidate programs"
+        )
+    return "BootstrapFewShotWithRandomSearch", (
+        f"{train_size} training examples: enough to bootstrap several candidate demo sets and "
+        "pick the best on the validation set"
+    )

@@ -1,0 +1,100 @@
+"""The run store's SQLite file: where it lives, how it is opened, its tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+HOME_ENV = "TUNESMITH_HOME"
+DATA_DIR = "tunesmith_data"
+DB_FILE = "runs.db"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, name TEXT, description TEXT, spec TEXT, base_dir TEXT,
+    status TEXT, reason TEXT, traceback TEXT, optimizer TEXT, optimizer_reason TEXT,
+    created_at REAL, started_at REAL, finished_at REAL, heartbeat REAL, pid INTEGER,
+    attempts INTEGER DEFAULT 0, cancel_requested INTEGER DEFAULT 0,
+    baseline_score REAL, best_score REAL, best_candidate TEXT, baseline_candidate TEXT,
+    test_baseline REAL, test_best REAL, comparison TEXT, usage TEXT, estimate TEXT,
+    program TEXT, sizes TEXT, log_path TEXT
+);
+CREATE TABLE IF NOT EXISTS candidates (
+    run_id TEXT, hash TEXT, parents TEXT, origin TEXT, state TEXT, created_at REAL, seq INTEGER,
+    PRIMARY KEY (run_id, hash)
+);
+CREATE TABLE IF NOT EXISTS trials (
+    run_id TEXT, number INTEGER, candidate TEXT, subset TEXT, score REAL, n INTEGER,
+    errors INTEGER, usage TEXT, wall_time REAL, example_scores TEXT, time REAL, seq INTEGER,
+    PRIMARY KEY (run_id, number)
+);
+CREATE TABLE IF NOT EXISTS example_results (
+    run_id TEXT, candidate TEXT, example_id TEXT, subset TEXT, idx INTEGER, inputs TEXT,
+    outputs TEXT, score REAL, error TEXT, trial INTEGER,
+    PRIMARY KEY (run_id, candidate, example_id)
+);
+CREATE TABLE IF NOT EXISTS lm_calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, attempt INTEGER, model TEXT, role TEXT,
+    prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL, latency REAL,
+    cache_hit INTEGER, error TEXT, timestamp REAL
+);
+CREATE TABLE IF NOT EXISTS events (
+    run_id TEXT, seq INTEGER, type TEXT, time REAL, data TEXT,
+    PRIMARY KEY (run_id, seq)
+);
+CREATE INDEX IF NOT EXISTS idx_lm_calls_run ON lm_calls (run_id);
+CREATE INDEX IF NOT EXISTS idx_trials_run ON trials (run_id, number);
+CREATE INDEX IF NOT EXISTS idx_results_run ON example_results (run_id, candidate);
+"""
+
+# columns of runs that hold JSON text
+RUN_JSON_COLUMNS = ("spec", "comparison", "usage", "estimate", "program", "sizes")
+
+
+def default_db_path() -> Path:
+    """`$TUNESMITH_HOME/tunesmith_data/runs.db`, else `./tunesmith_data/runs.db`."""
+    home = os.environ.get(HOME_ENV)
+    return (Path(home).expanduser() if home else Path.cwd()) / DATA_DIR / DB_FILE
+
+
+def connect(path: str | Path | None = None) -> sqlite_utils.Database:
+    """Open (and create if needed) the store: WAL, synchronous=NORMAL, 30 s busy timeout."""
+    path = Path(path) if path is not None else default_db_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=30000")
+    with db.atomic():
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+    return db
+
+
+def dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def loads(text: Any) -> Any:
+    if text is None or text == "":
+        return None
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def decode(row: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+    """Parse the JSON text columns of a row in place and return it."""
+    for column in columns:
+        if column in row:
+            row[column] = loads(row[column])
+    return row
