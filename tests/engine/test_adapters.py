@@ -1,0 +1,99 @@
+from typing import Literal
+
+import pytest
+
+import engine as dspy
+from engine.adapters import ChatAdapter, JSONAdapter
+from engine.errors import AdapterParseError
+from engine.lm import ScriptedLM
+
+
+class Review(dspy.Signature):
+    """Classify the review."""
+
+    review: str = dspy.InputField()
+    sentiment: Literal["positive", "negative"] = dspy.OutputField()
+    confidence: float = dspy.OutputField()
+
+
+def test_chat_format_puts_system_and_demos_before_inputs():
+    demo = dspy.Example(review="great", sentiment="positive", confidence=0.9)
+    messages = ChatAdapter().format(Review, [demo], {"review": "bad"})
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    system = messages[0]["content"]
+    assert "`review` (str)" in system and "[[ ## completed ## ]]" in system
+    assert "must be exactly one of: positive; negative" in system
+    assert "Classify the review." in system
+    assert messages[2]["content"].startswith("[[ ## sentiment ## ]]\npositive")
+    assert messages[-1]["content"].startswith("[[ ## review ## ]]\nbad")
+    # the prefix does not depend on the inputs
+    other = ChatAdapter().format(Review, [demo], {"review": "something else"})
+    assert other[:-1] == messages[:-1]
+
+
+def test_partial_demo_is_marked():
+    messages = ChatAdapter().format(Review, [dspy.Example(review="ok", sentiment="positive")], {"review": "x"})
+    assert "some input or output fields are not supplied" in messages[1]["content"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.8\n\n[[ ## completed ## ]]",
+        "[[ ## Sentiment ## ]]\n Positive. \n[[ ## CONFIDENCE ## ]]\n0.8",  # case, spacing, no marker
+        "[[##sentiment##]]\n'positive'\n[[##confidence##]]\nabout 0.8",
+        "Sentiment: positive\nConfidence: 0.8",  # prefix lines instead of headers
+        '{"sentiment": "positive", "confidence": 0.8}',  # a JSON object
+    ],
+)
+def test_tolerant_parsing(text):
+    assert ChatAdapter().parse(Review, text) == {"sentiment": "positive", "confidence": 0.8}
+
+
+def test_single_field_plain_text_is_repaired():
+    sig = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
+    assert ChatAdapter().parse(sig, "I would say this is Negative overall") == {"sentiment": "negative"}
+
+
+def test_unrepairable_output_raises_typed_error_with_raw_text():
+    with pytest.raises(AdapterParseError) as info:
+        ChatAdapter().parse(Review, "no idea what you mean")
+    assert info.value.raw_text == "no idea what you mean"
+    assert set(info.value.missing) == {"sentiment", "confidence"}
+    assert "no idea what you mean" in str(info.value)
+
+
+def test_structured_types_are_cast():
+    sig = dspy.Signature("text -> tags: list[str], counts: dict[str, int], ok: bool, n: int")
+    text = (
+        "[[ ## tags ## ]]\n```json\n[\"a\", \"b\"]\n```\n[[ ## counts ## ]]\n{'a': 1}\n"
+        "[[ ## ok ## ]]\nYes\n[[ ## n ## ]]\n42\n[[ ## completed ## ]]"
+    )
+    assert ChatAdapter().parse(sig, text) == {"tags": ["a", "b"], "counts": {"a": 1}, "ok": True, "n": 42}
+
+
+def test_fallback_spends_exactly_one_more_call_and_succeeds():
+    lm = ScriptedLM(answers=["garbage", '{"sentiment": "negative", "confidence": 0.1}'])
+    pred = dspy.Predict(Review)
+    pred.lm = lm
+    out = pred(review="meh")
+    assert out.sentiment == "negative" and lm.calls_made == 2
+
+
+def test_fallback_failure_raises_the_first_error():
+    lm = ScriptedLM(answers=["first garbage", "second garbage"])
+    pred = dspy.Predict(Review)
+    pred.lm = lm
+    with pytest.raises(AdapterParseError) as info:
+        pred(review="meh")
+    assert info.value.raw_text == "first garbage"
+
+
+def test_json_adapter_round_trip():
+    adapter = JSONAdapter()
+    messages = adapter.format(Review, [dspy.Example(review="a", sentiment="positive", confidence=1.0)], {"review": "b"})
+    assert messages[2]["content"] == '{"sentiment": "positive", "confidence": 1.0}'
+    assert adapter.parse(Review, 'Sure! {"Sentiment": "negative", "confidence": "0.3"}') == {
+        "sentiment": "negative",
+        "confidence": 0.3,
+    }
