@@ -1,0 +1,26 @@
+"""Optimizers (DSPy names and call shapes) and the pieces they share: candidates, trials,
+budgets, estimates, the run context and the event stream. Also importable as `engine.teleprompt`.
+"""
+
+import sys
+
+from engine.optimizers.base import OptimizationResult, Optimizer, RunCancelled, RunContext, derive_seed
+from engine.optimizers.bootstrap import BootstrapFewShot
+from engine.optimizers.budget import Budget, Estimate
+from engine.optimizers.candidate import Candidate, example_id
+from engine.optimizers.events import EVENT_TYPES, Event, EventRecorder, logging_sink
+from engine.optimizers.labeled_fewshot import LabeledFewShot
+from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch, BootstrapRS
+from engine.optimizers.trials import Trial, TrialRunner
+
+# `import engine.teleprompt` / `from engine.teleprompt import ...` once this package is loaded
+sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])
+
+__all__ = [
+    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "Candidate",
+    "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",
+    "RunContext", "Trial",
+]  # fmt: skip
+
+# also importable from here, not resolved as `engine.<name>`
+__all__ += ["EVENT_TYPES", "RunCancelled", "TrialRunner", "derive_seed", "example_id", "logging_sink"]

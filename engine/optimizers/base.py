@@ -1,0 +1,252 @@
+"""The optimizer template: RunContext, OptimizationResult and the Optimizer base class.
+
+`Optimizer.compile` wraps each optimizer's `_compile` with what every run shares: a RunContext,
+the usage ledger and budget installed on the settings, the baseline trial, the events
+run_started / run_finished / run_failed, a clean end on budget exhaustion or cancel (returning
+the best program so far), and `compiled.result`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from engine.errors import BudgetExhausted, TunesmithError
+from engine.lm.usage import UsageLedger
+from engine.optimizers.budget import Budget, Estimate
+from engine.optimizers.candidate import Candidate, example_id
+from engine.optimizers.events import Event, EventRecorder
+from engine.optimizers.trials import Trial, TrialRunner
+from engine.settings import settings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Optimizer", "OptimizationResult", "RunCancelled", "RunContext", "derive_seed", "example_id"]
+
+
+class RunCancelled(TunesmithError):
+    """`should_cancel()` turned true; the run ends between trials with status "cancelled"."""
+
+
+def derive_seed(*parts: Any) -> int:
+    """A deterministic integer seed from any parts (stable across processes and platforms)."""
+    return int(hashlib.sha256(repr(parts).encode()).hexdigest()[:12], 16)
+
+
+@dataclass
+class RunContext:
+    """Everything one optimization run shares: events, ledger, budget, cancel flag, resume data.
+
+    `known_results` ((candidate hash, example id) -> row) and `known_trials` are prefilled by the
+    worker on resume; `known_candidates` (hashes already announced) suppresses repeated
+    `candidate` events. The fields after `seed` are the run's live state, filled as it goes.
+    """
+
+    recorder: EventRecorder = field(default_factory=EventRecorder)
+    ledger: UsageLedger = field(default_factory=UsageLedger)
+    budget: Budget | None = None
+    should_cancel: Callable[[], bool] | None = None
+    known_results: dict[tuple[str, str], dict] = field(default_factory=dict)
+    known_trials: list[Trial] = field(default_factory=list)
+    seed: int = 0
+    known_candidates: set[str] = field(default_factory=set)
+    # live state
+    results: dict[tuple[str, str], dict] = field(init=False, repr=False)
+    trials: list[Trial] = field(init=False, repr=False)
+    candidates: dict[str, Candidate] = field(init=False, repr=False)
+    programs: dict[str, Any] = field(init=False, repr=False)
+    replayed: set[int] = field(init=False, repr=False)
+    eligible: set[str] = field(init=False, repr=False)
+    best: Trial | None = field(init=False, default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.results = dict(self.known_results)
+        self.trials = []
+        self.candidates = {}
+        self.programs = {}
+        self.replayed = set()
+        self.eligible = set()
+        self._known = {t.key(): t for t in self.known_trials}
+        self._session: dict[tuple, Trial] = {}
+        self.known_candidates = set(self.known_candidates) | {t.candidate for t in self.known_trials}
+
+    # -- settings ---------------------------------------------------------------------------
+    @contextmanager
+    def activate(self) -> Iterator[None]:
+        """Install the run's ledger (and budget, if any) on the settings for this block."""
+        trackers = settings.usage_trackers
+        if not any(t is self.ledger for t in trackers):
+            trackers = (*trackers, self.ledger)
+        budget = self.budget if self.budget is not None else settings.budget
+        if self.budget is not None:
+            self.budget.attach(self.ledger)
+        with settings.context(usage_trackers=trackers, budget=budget):
+            yield
+
+    def check_cancel(self) -> None:
+        if self.should_cancel is not None and self.should_cancel():
+            raise RunCancelled("the run was cancelled")
+
+    # -- candidates and trials --------------------------------------------------------------
+    def add_candidate(self, candidate: Candidate, program: Any = None) -> Candidate:
+        """Register a candidate (first registration wins); emits `candidate` once per hash."""
+        existing = self.candidates.get(candidate.hash)
+        if existing is not None:
+            return existing
+        self.candidates[candidate.hash] = candidate
+        if program is not None:
+            self.programs[candidate.hash] = program.deepcopy()
+        if candidate.hash not in self.known_candidates:
+            self.recorder.emit("candidate", hash=candidate.hash, parents=candidate.parents,
+                               origin=candidate.origin, state=candidate.state)
+        return candidate
+
+    def find_trial(self, key: tuple) -> Trial | None:
+        """A trial with this key done earlier in this session, or a known one (now replayed)."""
+        if key in self._session:
+            return self._session[key]
+        known = self._known.get(key)
+        if known is not None:
+            self._session[key] = known
+            self.replayed.add(known.number)
+            self.trials.append(known)
+        return known
+
+    def next_trial_number(self) -> int:
+        numbers = [t.number for t in self.known_trials] + [t.number for t in self.trials]
+        return max(numbers, default=0) + 1
+
+    def record_trial(self, trial: Trial) -> None:
+        """Add a newly evaluated trial to the run."""
+        self.trials.append(trial)
+        self._session[trial.key()] = trial
+
+    def usage(self) -> dict[str, Any]:
+        """UsageTotals of the run so far plus {"by_role": {role: totals}}."""
+        by_role = {role: t.to_dict() for role, t in self.ledger.by_role().items()}
+        return {**self.ledger.totals().to_dict(), "by_role": by_role}
+
+    def emit_usage(self) -> Event:
+        return self.recorder.emit("lm_usage", **self.usage())
+
+
+@dataclass
+class OptimizationResult:
+    """What a run produced; the same data the run store holds. Attached as `compiled.result`."""
+
+    trials: list[Trial]
+    candidates: list[Candidate]
+    baseline_score: float | None
+    best_score: float | None
+    best_candidate: str | None
+    usage: dict[str, Any]
+    estimate: Estimate
+    status: str
+    events: list[Event]
+
+    def actual_calls(self) -> dict[str, int]:
+        """LM calls made in this run, by role (cache hits included)."""
+        return {role: totals["calls"] for role, totals in self.usage.get("by_role", {}).items()}
+
+    def estimate_vs_actual(self) -> dict[str, dict[str, int]]:
+        actual = self.actual_calls()
+        roles = sorted(set(actual) | set(self.estimate.calls))
+        return {r: {"estimate": self.estimate.calls.get(r, 0), "actual": actual.get(r, 0)} for r in roles}
+
+
+class Optimizer:
+    """Base of every optimizer: `Opt(metric=..., **hyper).compile(student, *, trainset, ...)`.
+
+    Subclasses implement `_compile(student, trainset, valset, teacher, runner)` (returning the
+    compiled program; every evaluation through `runner`) and `estimate(trainset, valset)`.
+    """
+
+    metric: Callable[..., Any] | None = None
+    num_threads: int | None = None
+    max_errors: int | None = None
+    uses_valset: bool = True  # whether compile scores the baseline and candidates on the valset
+
+    def params(self) -> dict[str, Any]:
+        """Hyperparameters for the run_started event (the metric by name)."""
+        out = {}
+        for key, value in vars(self).items():
+            if key.startswith("_"):
+                continue
+            if callable(value):
+                value = getattr(value, "__name__", type(value).__name__)
+            out[key] = value
+        return out
+
+    def estimate(self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None) -> Estimate:
+        raise NotImplementedError
+
+    def compile(
+        self,
+        student: Any,
+        *,
+        trainset: list[Any],
+        valset: list[Any] | None = None,
+        teacher: Any = None,
+        run: RunContext | None = None,
+        **options: Any,
+    ) -> Any:
+        """Optimize a copy of `student`; returns the compiled program with `.result`."""
+        run = run if run is not None else RunContext()
+        trainset = list(trainset)
+        valset = list(valset) if valset is not None else list(trainset)
+        runner = TrialRunner(run, self.metric, self.num_threads, self.max_errors)
+        estimate = self.estimate(trainset, valset, student=student)
+        recorder = run.recorder
+        status, baseline = "finished", None
+        with run.activate():
+            recorder.emit("run_started", optimizer=type(self).__name__, params=self.params(),
+                          trainset_size=len(trainset), valset_size=len(valset), estimate=estimate.to_dict())
+            if run.known_trials or run.known_results:
+                recorder.log(f"resuming: {len(run.known_trials)} known trials, {len(run.known_results)} known results")
+            try:
+                if self.metric is not None and self.uses_valset and valset:
+                    recorder.phase("baseline", f"the student as given, on {len(valset)} validation examples")
+                    baseline = runner.evaluate(student, valset, subset="val", origin="baseline (student as given)",
+                                               track_best=False)
+                program = self._compile(student, trainset=trainset, valset=valset, teacher=teacher,
+                                        runner=runner, **options)
+            except BudgetExhausted as exc:
+                status, program = "stopped: budget", self._fallback(student, runner)
+                recorder.log(f"stopped: {exc}", level="warning")
+            except RunCancelled:
+                status, program = "cancelled", self._fallback(student, runner)
+                recorder.log("cancelled between trials", level="warning")
+            except Exception as exc:
+                recorder.emit("run_failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+                raise
+        final = Candidate.from_program(program)
+        best = run.best
+        result = OptimizationResult(
+            trials=list(run.trials),
+            candidates=list(run.candidates.values()),
+            baseline_score=None if baseline is None else baseline.score,
+            best_score=None if best is None else best.score,
+            best_candidate=best.candidate if best is not None else final.hash,
+            usage=run.usage(),
+            estimate=estimate,
+            status=status,
+            events=recorder.events,
+        )
+        recorder.emit("run_finished", status=status, best_candidate=result.best_candidate,
+                      best_score=result.best_score, baseline_score=result.baseline_score, usage=result.usage)
+        program.result = result
+        return program
+
+    def _compile(self, student: Any, *, trainset: list[Any], valset: list[Any], teacher: Any,
+                 runner: TrialRunner, **options: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def _fallback(student: Any, runner: TrialRunner) -> Any:
+        """The best program so far, or an untouched copy of the student."""
+        best = runner.best_program()
+        return best if best is not None else student.deepcopy()

@@ -1,0 +1,199 @@
+"""BootstrapFewShot: demos from the teacher's own successful runs on training examples.
+
+The teacher (default: the student with labeled demos) runs on training examples in small
+batches; every predictor's inputs and outputs of runs the metric accepts become demos
+(`augmented=True`). An example never sees itself among the teacher's demos. Results are
+collected per batch and taken in example order, so the demos never depend on thread timing.
+Later rounds retry failed examples at temperature 1.0 with a distinct `rollout_id`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Callable
+
+from engine.errors import BudgetExhausted
+from engine.evaluate.evaluate import TooManyErrors, score_of
+from engine.modules.predict import resolve_lm
+from engine.optimizers.base import Optimizer, derive_seed
+from engine.optimizers.budget import Estimate, tokens_per_call
+from engine.optimizers.candidate import Candidate
+from engine.optimizers.labeled_fewshot import predictor_count, set_labeled_demos
+from engine.optimizers.trials import TrialRunner
+from engine.parallel import parallel_map
+from engine.primitives import Example
+from engine.settings import settings
+
+# Assumed share of training examples the teacher gets right, for estimates only.
+ASSUMED_SUCCESS_RATE = 0.75
+
+TraceStep = tuple[str, dict[str, Any], dict[str, Any]]  # (predictor path, inputs, outputs)
+
+
+def bootstrap_calls(n_train: int, max_demos: int, max_rounds: int, predictors: int,
+                    success: float = ASSUMED_SUCCESS_RATE) -> int:
+    """Expected teacher calls to bootstrap `max_demos` demos (capped by the trainset)."""
+    if max_demos <= 0 or n_train <= 0:
+        return 0
+    rounds = max(1, max_rounds)
+    per_example_success = 1 - (1 - success) ** rounds
+    per_example_calls = sum((1 - success) ** r for r in range(rounds))
+    tried = min(n_train, math.ceil(max_demos / per_example_success))
+    return round(tried * per_example_calls * predictors)
+
+
+class BootstrapFewShot(Optimizer):
+    """`BootstrapFewShot(metric=..., max_bootstrapped_demos=4, max_labeled_demos=16)`.
+
+    With a metric, the baseline and the compiled program are also scored on the valset
+    (default: the trainset). Teacher calls are the task model's (role "task").
+    """
+
+    def __init__(
+        self,
+        metric: Callable[..., Any] | None = None,
+        metric_threshold: float | None = None,
+        teacher_settings: dict[str, Any] | None = None,
+        max_bootstrapped_demos: int = 4,
+        max_labeled_demos: int = 16,
+        max_rounds: int = 1,
+        max_errors: int | None = None,
+        *,
+        num_threads: int | None = None,
+    ) -> None:
+        self.metric = metric
+        self.metric_threshold = metric_threshold
+        self.teacher_settings = dict(teacher_settings or {})
+        self.max_bootstrapped_demos = max_bootstrapped_demos
+        self.max_labeled_demos = max_labeled_demos
+        self.max_rounds = max_rounds
+        self.max_errors = max_errors
+        self.num_threads = num_threads
+
+    # -- estimate ---------------------------------------------------------------------------
+    def estimate(self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None,
+                 seed: int = 0) -> Estimate:
+        valset = trainset if valset is None else valset
+        per_example = predictor_count(student)
+        boot = bootstrap_calls(len(trainset), self.max_bootstrapped_demos, self.max_rounds, per_example)
+        demos = min(self.max_labeled_demos, max(self.max_bootstrapped_demos, 0) + len(trainset))
+        tokens = boot * tokens_per_call(trainset, min(self.max_labeled_demos, len(trainset)))
+        calls, trials = boot, 0
+        if self.metric is not None and valset:
+            calls += 2 * len(valset) * per_example
+            trials = 2
+            tokens += len(valset) * per_example * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
+        notes = (f"bootstrapping assumes {ASSUMED_SUCCESS_RATE:.0%} of teacher runs pass the metric; "
+                 "baseline and compiled program scored on the valset")
+        return Estimate({"task": calls}, tokens, trials, notes)
+
+    # -- compile ----------------------------------------------------------------------------
+    def _compile(self, student: Any, *, trainset: list[Any], valset: list[Any], teacher: Any,
+                 runner: TrialRunner, **_: Any) -> Any:
+        parents = [Candidate.from_program(student).hash]
+        program = self.bootstrap(student, trainset, teacher=teacher, runner=runner, seed=("bootstrap",))
+        origin = f"bootstrap ({self.max_bootstrapped_demos} bootstrapped, {self.max_labeled_demos} labeled max)"
+        if self.metric is not None and valset:
+            runner.run.recorder.phase("evaluating candidates", f"the compiled program on {len(valset)} validation examples")
+            runner.evaluate(program, valset, subset="val", parents=parents, origin=origin)
+        else:
+            runner.register(program, parents, origin)
+        return program
+
+    def bootstrap(self, student: Any, trainset: list[Any], *, teacher: Any, runner: TrialRunner,
+                  seed: tuple = ()) -> Any:
+        """A copy of `student` with bootstrapped demos, filled up with labeled ones."""
+        run = runner.run
+        program = student.reset_copy()
+        names = [name for name, _ in program.named_predictors()]
+        teacher_program = self._prepare_teacher(student, teacher, trainset, (run.seed, *seed))
+        teacher_names = [name for name, _ in teacher_program.named_predictors()]
+        if teacher_names != names:
+            raise ValueError(f"teacher and student differ in structure: {teacher_names} vs {names}")
+        run.recorder.phase(
+            "bootstrapping demos",
+            f"teacher runs on up to {len(trainset)} training examples for {self.max_bootstrapped_demos} "
+            "demos; these calls count as role task",
+        )
+        found = self._collect(teacher_program, trainset, runner) if self.max_bootstrapped_demos > 0 else {}
+        traces: dict[str, list[Example]] = {name: [] for name in names}
+        for index in sorted(found):
+            for name, inputs, outputs in found[index]:
+                if name in traces:
+                    traces[name].append(Example(augmented=True, **inputs, **outputs))
+        rest = [ex for i, ex in enumerate(trainset) if i not in found]
+        rng = random.Random(derive_seed(run.seed, *seed, "labeled"))
+        for name, predictor in program.named_predictors():
+            augmented = traces[name][: self.max_bootstrapped_demos]
+            size = max(0, min(self.max_labeled_demos - len(augmented), len(rest)))
+            predictor.demos = augmented + [ex.copy() for ex in rng.sample(rest, size)]
+        run.recorder.log(f"bootstrapped {len(found)} demos from {len(trainset)} training examples "
+                         f"(seed {seed[-1] if seed else ''})")
+        return program
+
+    def _prepare_teacher(self, student: Any, teacher: Any, trainset: list[Any], seed: tuple) -> Any:
+        program = teacher.deepcopy() if teacher is not None else student.reset_copy()
+        has_demos = any(p.demos for p in program.predictors())
+        if self.max_labeled_demos and not has_demos:
+            rng = random.Random(derive_seed(*seed, "teacher"))
+            set_labeled_demos(program, trainset, self.max_labeled_demos, rng)
+        return program
+
+    def _collect(self, teacher: Any, trainset: list[Any], runner: TrialRunner) -> dict[int, list[TraceStep]]:
+        """Run the teacher in batches until enough examples succeed; {example index: trace}."""
+        threads = self.num_threads or settings.num_threads
+        max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
+        found: dict[int, list[TraceStep]] = {}
+        errors, start = 0, 0
+        with settings.context(lm_role="task", **self.teacher_settings):
+            while start < len(trainset) and len(found) < self.max_bootstrapped_demos:
+                runner.run.check_cancel()
+                need = self.max_bootstrapped_demos - len(found)
+                pending = list(range(start, min(len(trainset), start + max(1, min(threads, need)))))
+                start = pending[-1] + 1
+                for round_index in range(max(1, self.max_rounds)):
+                    outcomes = parallel_map(
+                        lambda i, r=round_index: self._attempt(teacher, trainset, i, r), pending, threads
+                    )
+                    retry = []
+                    for index, (trace, error) in zip(pending, outcomes):
+                        if isinstance(error, BudgetExhausted):
+                            raise error
+                        if error is not None:
+                            errors += 1
+                            if max_errors is not None and errors > max_errors:
+                                raise TooManyErrors(f"{errors} bootstrapping runs failed (max_errors={max_errors}); "
+                                                    f"last: {type(error).__name__}: {error}") from error
+                        if trace is None:
+                            retry.append(index)
+                        else:
+                            found[index] = trace
+                    pending = retry
+                    if not pending:
+                        break
+        # a batch may succeed more often than needed: keep the first ones in example order
+        return {i: found[i] for i in sorted(found)[: self.max_bootstrapped_demos]}
+
+    def _attempt(self, teacher: Any, trainset: list[Any], index: int, round_index: int) -> list[TraceStep] | None:
+        """Run the teacher on one example (without itself as a demo); its trace if accepted."""
+        example = trainset[index]
+        program = teacher.deepcopy()
+        for predictor in program.predictors():
+            predictor.demos = [demo for demo in predictor.demos if demo != example]
+            if round_index > 0:
+                lm = resolve_lm(predictor.lm)
+                predictor.lm = lm.copy(temperature=1.0, rollout_id=round_index)
+        paths = {id(p): name for name, p in program.named_predictors()}
+        inputs = dict(example.inputs().items())
+        with settings.context(trace=[]):
+            prediction = program(**inputs)
+            trace = list(settings.trace)
+        if self.metric is not None:
+            value = self.metric(example, prediction, trace)
+            score, _ = score_of(value) if not isinstance(value, bool) else (float(value), None)
+            threshold = self.metric_threshold
+            accepted = score >= threshold if threshold is not None else bool(score)
+            if not accepted:
+                return None
+        return [(paths.get(id(p), ""), dict(step_inputs), dict(pred.items())) for p, step_inputs, pred in trace]

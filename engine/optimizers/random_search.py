@@ -1,0 +1,139 @@
+"""BootstrapFewShotWithRandomSearch: many bootstrapped demo sets, each scored on the valset.
+
+Candidates, in order: seed -3 zero-shot, -2 labeled demos only, -1 bootstrap on the unshuffled
+trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random number of demos
+(1..max_bootstrapped_demos). The best validation score wins (the first one on ties).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable
+
+from engine.optimizers.base import Optimizer, derive_seed
+from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
+from engine.optimizers.budget import Estimate, tokens_per_call
+from engine.optimizers.candidate import Candidate
+from engine.optimizers.labeled_fewshot import predictor_count, set_labeled_demos
+from engine.optimizers.trials import TrialRunner
+
+
+class BootstrapFewShotWithRandomSearch(Optimizer):
+    """`BootstrapFewShotWithRandomSearch(metric, num_candidate_programs=16, ...)`; alias BootstrapRS.
+
+    `stop_at_score` ends the search early once a candidate reaches it (in the metric's 0..1
+    scale; values above 1 are read as percentages, as DSPy's Evaluate reports them).
+    """
+
+    def __init__(
+        self,
+        metric: Callable[..., Any],
+        teacher_settings: dict[str, Any] | None = None,
+        max_bootstrapped_demos: int = 4,
+        max_labeled_demos: int = 16,
+        max_rounds: int = 1,
+        num_candidate_programs: int = 16,
+        num_threads: int | None = None,
+        max_errors: int | None = None,
+        stop_at_score: float | None = None,
+        metric_threshold: float | None = None,
+    ) -> None:
+        self.metric = metric
+        self.teacher_settings = dict(teacher_settings or {})
+        self.max_bootstrapped_demos = max_bootstrapped_demos
+        self.max_labeled_demos = max_labeled_demos
+        self.max_rounds = max_rounds
+        self.num_candidate_programs = num_candidate_programs
+        self.num_threads = num_threads
+        self.max_errors = max_errors
+        self.stop_at_score = stop_at_score
+        self.metric_threshold = metric_threshold
+
+    # -- the candidate scheme ---------------------------------------------------------------
+    def seeds(self) -> range:
+        return range(-3, self.num_candidate_programs)
+
+    def demo_count(self, run_seed: int, seed: int) -> int:
+        """Bootstrapped demos for candidate `seed` (-1: the maximum; >= 0: random 1..max)."""
+        if seed < 0 or self.max_bootstrapped_demos < 1:
+            return max(0, self.max_bootstrapped_demos) if seed == -1 else 0
+        return self._rng(run_seed, seed).randint(1, self.max_bootstrapped_demos)
+
+    @staticmethod
+    def _rng(run_seed: int, seed: int) -> random.Random:
+        return random.Random(derive_seed(run_seed, "candidate", seed))
+
+    def _bootstrapper(self, max_demos: int) -> BootstrapFewShot:
+        return BootstrapFewShot(
+            metric=self.metric, metric_threshold=self.metric_threshold,
+            teacher_settings=self.teacher_settings, max_bootstrapped_demos=max_demos,
+            max_labeled_demos=self.max_labeled_demos, max_rounds=self.max_rounds,
+            max_errors=self.max_errors, num_threads=self.num_threads,
+        )
+
+    def _candidate(self, seed: int, student: Any, trainset: list[Any], teacher: Any,
+                   runner: TrialRunner) -> tuple[Any, str]:
+        """The program for candidate `seed` and a description of how it was made."""
+        run_seed = runner.run.seed
+        if seed == -3:
+            return student.reset_copy(), "zero-shot (seed -3)"
+        if seed == -2:
+            rng = random.Random(derive_seed(run_seed, "labeled"))
+            program = set_labeled_demos(student.reset_copy(), trainset, self.max_labeled_demos, rng)
+            return program, f"labeled demos only (seed -2, k={self.max_labeled_demos})"
+        size = self.demo_count(run_seed, seed)
+        data = list(trainset)
+        if seed >= 0:
+            rng = self._rng(run_seed, seed)
+            rng.randint(1, max(1, self.max_bootstrapped_demos))  # the draw used by demo_count
+            rng.shuffle(data)
+        program = self._bootstrapper(size).bootstrap(
+            student, data, teacher=teacher, runner=runner, seed=("candidate", seed)
+        )
+        kind = "unshuffled" if seed == -1 else "shuffled"
+        return program, f"bootstrap seed {seed} ({kind}, up to {size} bootstrapped demos)"
+
+    # -- estimate ---------------------------------------------------------------------------
+    def estimate(self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None,
+                 seed: int = 0) -> Estimate:
+        valset = trainset if valset is None else valset
+        per_example = predictor_count(student)
+        has_demos = student is not None and any(p.demos for p in student.predictors())
+        trials = len(self.seeds()) + (1 if has_demos else 0)
+        eval_calls = trials * len(valset) * per_example
+        boot, boot_tokens = 0, 0
+        for s in self.seeds():
+            if s >= -1:
+                calls = bootstrap_calls(len(trainset), self.demo_count(seed, s), self.max_rounds, per_example)
+                boot += calls
+                boot_tokens += calls * tokens_per_call(trainset, min(self.max_labeled_demos, len(trainset)))
+        demos = min(self.max_labeled_demos, len(trainset))
+        eval_tokens = eval_calls * tokens_per_call(valset, demos // 2)
+        notes = (f"{trials} candidates x {len(valset)} validation examples, plus bootstrapping "
+                 "(assumes 75% of teacher runs pass the metric); duplicate candidates cost nothing; "
+                 "stop_at_score can end the search early")
+        return Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
+
+    # -- compile ----------------------------------------------------------------------------
+    def _compile(self, student: Any, *, trainset: list[Any], valset: list[Any], teacher: Any,
+                 runner: TrialRunner, **_: Any) -> Any:
+        recorder = runner.run.recorder
+        parents = [Candidate.from_program(student).hash]
+        target = self.stop_at_score
+        if target is not None and target > 1:
+            target = target / 100.0
+        program = None
+        for seed in self.seeds():
+            runner.run.check_cancel()
+            program, origin = self._candidate(seed, student, trainset, teacher, runner)
+            recorder.phase("evaluating candidates",
+                           f"candidate {seed + 4} of {len(self.seeds())}: {origin}, on {len(valset)} validation examples")
+            trial = runner.evaluate(program, valset, subset="val", parents=parents, origin=origin)
+            if target is not None and trial.score >= target:
+                recorder.log(f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})")
+                break
+        best = runner.best_program()
+        return best if best is not None else (program if program is not None else student.reset_copy())
+
+
+BootstrapRS = BootstrapFewShotWithRandomSearch
