@@ -9,7 +9,7 @@ from engine.modules.predict import Predict
 from engine.primitives import Prediction
 from engine.signatures import OutputField, Signature, ensure_signature
 
-REASONING_PREFIX = "Reasoning: Let's think step by step in order to"
+REASONING_PREFIX = "Reasoning:"
 
 
 class ChainOfThought(Module):
