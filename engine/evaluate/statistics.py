@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,11 +42,19 @@ def paired_comparison(
     cand = np.asarray(candidate, dtype=float)
     if base.shape != cand.shape or base.ndim != 1:
         raise ValueError(
-            f"paired_comparison needs two equal-length score lists; got {base.shape} and {cand.shape}"
+            "paired_comparison needs two equal-length score lists; "
+            f"got {base.shape} and {cand.shape}"
         )
     n = int(base.size)
     if n == 0:
-        return {"diff": 0.0, "ci_low": 0.0, "ci_high": 0.0, "p_value": 1.0, "significant": False, "n": 0}
+        return {
+            "diff": 0.0,
+            "ci_low": 0.0,
+            "ci_high": 0.0,
+            "p_value": 1.0,
+            "significant": False,
+            "n": 0,
+        }
     diffs = cand - base
     rng = np.random.default_rng(seed)
     resamples = rng.integers(0, n, size=(max(1, int(n_boot)), n))

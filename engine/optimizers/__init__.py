@@ -4,7 +4,13 @@ budgets, estimates, the run context and the event stream. Also importable as `en
 
 import sys
 
-from engine.optimizers.base import OptimizationResult, Optimizer, RunCancelled, RunContext, derive_seed
+from engine.optimizers.base import (
+    OptimizationResult,
+    Optimizer,
+    RunCancelled,
+    RunContext,
+    derive_seed,
+)
 from engine.optimizers.bootstrap import BootstrapFewShot
 from engine.optimizers.budget import Budget, Estimate
 from engine.optimizers.candidate import Candidate, example_id
@@ -20,7 +26,6 @@ __all__ = [
     "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "Candidate",
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",
     "RunContext", "Trial",
+    # helpers (also reachable as engine.<name>)
+    "EVENT_TYPES", "RunCancelled", "TrialRunner", "derive_seed", "example_id", "logging_sink",
 ]  # fmt: skip
-
-# also importable from here, not resolved as `engine.<name>`
-__all__ += ["EVENT_TYPES", "RunCancelled", "TrialRunner", "derive_seed", "example_id", "logging_sink"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.lm.usage import UsageLedger
@@ -25,7 +26,14 @@ from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Optimizer", "OptimizationResult", "RunCancelled", "RunContext", "derive_seed", "example_id"]
+__all__ = [
+    "Optimizer",
+    "OptimizationResult",
+    "RunCancelled",
+    "RunContext",
+    "derive_seed",
+    "example_id",
+]
 
 
 class RunCancelled(TunesmithError):
@@ -72,7 +80,9 @@ class RunContext:
         self.eligible = set()
         self._known = {t.key(): t for t in self.known_trials}
         self._session: dict[tuple, Trial] = {}
-        self.known_candidates = set(self.known_candidates) | {t.candidate for t in self.known_trials}
+        self.known_candidates = set(self.known_candidates) | {
+            t.candidate for t in self.known_trials
+        }
 
     # -- settings ---------------------------------------------------------------------------
     @contextmanager
@@ -101,8 +111,13 @@ class RunContext:
         if program is not None:
             self.programs[candidate.hash] = program.deepcopy()
         if candidate.hash not in self.known_candidates:
-            self.recorder.emit("candidate", hash=candidate.hash, parents=candidate.parents,
-                               origin=candidate.origin, state=candidate.state)
+            self.recorder.emit(
+                "candidate",
+                hash=candidate.hash,
+                parents=candidate.parents,
+                origin=candidate.origin,
+                state=candidate.state,
+            )
         return candidate
 
     def find_trial(self, key: tuple) -> Trial | None:
@@ -155,7 +170,10 @@ class OptimizationResult:
     def estimate_vs_actual(self) -> dict[str, dict[str, int]]:
         actual = self.actual_calls()
         roles = sorted(set(actual) | set(self.estimate.calls))
-        return {r: {"estimate": self.estimate.calls.get(r, 0), "actual": actual.get(r, 0)} for r in roles}
+        return {
+            r: {"estimate": self.estimate.calls.get(r, 0), "actual": actual.get(r, 0)}
+            for r in roles
+        }
 
 
 class Optimizer:
@@ -181,7 +199,9 @@ class Optimizer:
             out[key] = value
         return out
 
-    def estimate(self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None) -> Estimate:
+    def estimate(
+        self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None
+    ) -> Estimate:
         raise NotImplementedError
 
     def compile(
@@ -203,17 +223,39 @@ class Optimizer:
         recorder = run.recorder
         status, baseline = "finished", None
         with run.activate():
-            recorder.emit("run_started", optimizer=type(self).__name__, params=self.params(),
-                          trainset_size=len(trainset), valset_size=len(valset), estimate=estimate.to_dict())
+            recorder.emit(
+                "run_started",
+                optimizer=type(self).__name__,
+                params=self.params(),
+                trainset_size=len(trainset),
+                valset_size=len(valset),
+                estimate=estimate.to_dict(),
+            )
             if run.known_trials or run.known_results:
-                recorder.log(f"resuming: {len(run.known_trials)} known trials, {len(run.known_results)} known results")
+                recorder.log(
+                    f"resuming: {len(run.known_trials)} known trials, "
+                    f"{len(run.known_results)} known results"
+                )
             try:
                 if self.metric is not None and self.uses_valset and valset:
-                    recorder.phase("baseline", f"the student as given, on {len(valset)} validation examples")
-                    baseline = runner.evaluate(student, valset, subset="val", origin="baseline (student as given)",
-                                               track_best=False)
-                program = self._compile(student, trainset=trainset, valset=valset, teacher=teacher,
-                                        runner=runner, **options)
+                    recorder.phase(
+                        "baseline", f"the student as given, on {len(valset)} validation examples"
+                    )
+                    baseline = runner.evaluate(
+                        student,
+                        valset,
+                        subset="val",
+                        origin="baseline (student as given)",
+                        track_best=False,
+                    )
+                program = self._compile(
+                    student,
+                    trainset=trainset,
+                    valset=valset,
+                    teacher=teacher,
+                    runner=runner,
+                    **options,
+                )
             except BudgetExhausted as exc:
                 status, program = "stopped: budget", self._fallback(student, runner)
                 recorder.log(f"stopped: {exc}", level="warning")
@@ -221,7 +263,11 @@ class Optimizer:
                 status, program = "cancelled", self._fallback(student, runner)
                 recorder.log("cancelled between trials", level="warning")
             except Exception as exc:
-                recorder.emit("run_failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+                recorder.emit(
+                    "run_failed",
+                    error=f"{type(exc).__name__}: {exc}",
+                    traceback=traceback.format_exc(),
+                )
                 raise
         final = Candidate.from_program(program)
         best = run.best
@@ -236,13 +282,27 @@ class Optimizer:
             status=status,
             events=recorder.events,
         )
-        recorder.emit("run_finished", status=status, best_candidate=result.best_candidate,
-                      best_score=result.best_score, baseline_score=result.baseline_score, usage=result.usage)
+        recorder.emit(
+            "run_finished",
+            status=status,
+            best_candidate=result.best_candidate,
+            best_score=result.best_score,
+            baseline_score=result.baseline_score,
+            usage=result.usage,
+        )
         program.result = result
         return program
 
-    def _compile(self, student: Any, *, trainset: list[Any], valset: list[Any], teacher: Any,
-                 runner: TrialRunner, **options: Any) -> Any:
+    def _compile(
+        self,
+        student: Any,
+        *,
+        trainset: list[Any],
+        valset: list[Any],
+        teacher: Any,
+        runner: TrialRunner,
+        **options: Any,
+    ) -> Any:
         raise NotImplementedError
 
     @staticmethod

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors, score_of
@@ -31,8 +32,13 @@ ASSUMED_SUCCESS_RATE = 0.75
 TraceStep = tuple[str, dict[str, Any], dict[str, Any]]  # (predictor path, inputs, outputs)
 
 
-def bootstrap_calls(n_train: int, max_demos: int, max_rounds: int, predictors: int,
-                    success: float = ASSUMED_SUCCESS_RATE) -> int:
+def bootstrap_calls(
+    n_train: int,
+    max_demos: int,
+    max_rounds: int,
+    predictors: int,
+    success: float = ASSUMED_SUCCESS_RATE,
+) -> int:
     """Expected teacher calls to bootstrap `max_demos` demos (capped by the trainset)."""
     if max_demos <= 0 or n_train <= 0:
         return 0
@@ -72,37 +78,74 @@ class BootstrapFewShot(Optimizer):
         self.num_threads = num_threads
 
     # -- estimate ---------------------------------------------------------------------------
-    def estimate(self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None,
-                 seed: int = 0) -> Estimate:
+    def estimate(
+        self,
+        trainset: list[Any],
+        valset: list[Any] | None = None,
+        *,
+        student: Any = None,
+        seed: int = 0,
+    ) -> Estimate:
         valset = trainset if valset is None else valset
         per_example = predictor_count(student)
-        boot = bootstrap_calls(len(trainset), self.max_bootstrapped_demos, self.max_rounds, per_example)
+        boot = bootstrap_calls(
+            len(trainset), self.max_bootstrapped_demos, self.max_rounds, per_example
+        )
         demos = min(self.max_labeled_demos, max(self.max_bootstrapped_demos, 0) + len(trainset))
         tokens = boot * tokens_per_call(trainset, min(self.max_labeled_demos, len(trainset)))
         calls, trials = boot, 0
         if self.metric is not None and valset:
             calls += 2 * len(valset) * per_example
             trials = 2
-            tokens += len(valset) * per_example * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
-        notes = (f"bootstrapping assumes {ASSUMED_SUCCESS_RATE:.0%} of teacher runs pass the metric; "
-                 "baseline and compiled program scored on the valset")
+            tokens += (
+                len(valset)
+                * per_example
+                * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
+            )
+        notes = (
+            f"bootstrapping assumes {ASSUMED_SUCCESS_RATE:.0%} of teacher runs pass the metric; "
+            "baseline and compiled program scored on the valset"
+        )
         return Estimate({"task": calls}, tokens, trials, notes)
 
     # -- compile ----------------------------------------------------------------------------
-    def _compile(self, student: Any, *, trainset: list[Any], valset: list[Any], teacher: Any,
-                 runner: TrialRunner, **_: Any) -> Any:
+    def _compile(
+        self,
+        student: Any,
+        *,
+        trainset: list[Any],
+        valset: list[Any],
+        teacher: Any,
+        runner: TrialRunner,
+        **_: Any,
+    ) -> Any:
         parents = [Candidate.from_program(student).hash]
-        program = self.bootstrap(student, trainset, teacher=teacher, runner=runner, seed=("bootstrap",))
-        origin = f"bootstrap ({self.max_bootstrapped_demos} bootstrapped, {self.max_labeled_demos} labeled max)"
+        program = self.bootstrap(
+            student, trainset, teacher=teacher, runner=runner, seed=("bootstrap",)
+        )
+        origin = (
+            f"bootstrap (up to {self.max_bootstrapped_demos} bootstrapped, "
+            f"{self.max_labeled_demos} demos in all)"
+        )
         if self.metric is not None and valset:
-            runner.run.recorder.phase("evaluating candidates", f"the compiled program on {len(valset)} validation examples")
+            runner.run.recorder.phase(
+                "evaluating candidates",
+                f"the compiled program on {len(valset)} validation examples",
+            )
             runner.evaluate(program, valset, subset="val", parents=parents, origin=origin)
         else:
             runner.register(program, parents, origin)
         return program
 
-    def bootstrap(self, student: Any, trainset: list[Any], *, teacher: Any, runner: TrialRunner,
-                  seed: tuple = ()) -> Any:
+    def bootstrap(
+        self,
+        student: Any,
+        trainset: list[Any],
+        *,
+        teacher: Any,
+        runner: TrialRunner,
+        seed: tuple = (),
+    ) -> Any:
         """A copy of `student` with bootstrapped demos, filled up with labeled ones."""
         run = runner.run
         program = student.reset_copy()
@@ -113,10 +156,15 @@ class BootstrapFewShot(Optimizer):
             raise ValueError(f"teacher and student differ in structure: {teacher_names} vs {names}")
         run.recorder.phase(
             "bootstrapping demos",
-            f"teacher runs on up to {len(trainset)} training examples for {self.max_bootstrapped_demos} "
+            f"teacher runs on up to {len(trainset)} training examples for "
+            f"{self.max_bootstrapped_demos} "
             "demos; these calls count as role task",
         )
-        found = self._collect(teacher_program, trainset, runner) if self.max_bootstrapped_demos > 0 else {}
+        found = (
+            self._collect(teacher_program, trainset, runner)
+            if self.max_bootstrapped_demos > 0
+            else {}
+        )
         traces: dict[str, list[Example]] = {name: [] for name in names}
         for index in sorted(found):
             for name, inputs, outputs in found[index]:
@@ -128,8 +176,10 @@ class BootstrapFewShot(Optimizer):
             augmented = traces[name][: self.max_bootstrapped_demos]
             size = max(0, min(self.max_labeled_demos - len(augmented), len(rest)))
             predictor.demos = augmented + [ex.copy() for ex in rng.sample(rest, size)]
-        run.recorder.log(f"bootstrapped {len(found)} demos from {len(trainset)} training examples "
-                         f"(seed {seed[-1] if seed else ''})")
+        run.recorder.log(
+            f"bootstrapped {len(found)} demos from {len(trainset)} training examples "
+            f"(seed {seed[-1] if seed else ''})"
+        )
         return program
 
     def _prepare_teacher(self, student: Any, teacher: Any, trainset: list[Any], seed: tuple) -> Any:
@@ -140,7 +190,9 @@ class BootstrapFewShot(Optimizer):
             set_labeled_demos(program, trainset, self.max_labeled_demos, rng)
         return program
 
-    def _collect(self, teacher: Any, trainset: list[Any], runner: TrialRunner) -> dict[int, list[TraceStep]]:
+    def _collect(
+        self, teacher: Any, trainset: list[Any], runner: TrialRunner
+    ) -> dict[int, list[TraceStep]]:
         """Run the teacher in batches until enough examples succeed; {example index: trace}."""
         threads = self.num_threads or settings.num_threads
         max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
@@ -154,17 +206,22 @@ class BootstrapFewShot(Optimizer):
                 start = pending[-1] + 1
                 for round_index in range(max(1, self.max_rounds)):
                     outcomes = parallel_map(
-                        lambda i, r=round_index: self._attempt(teacher, trainset, i, r), pending, threads
+                        lambda i, r=round_index: self._attempt(teacher, trainset, i, r),
+                        pending,
+                        threads,
                     )
                     retry = []
-                    for index, (trace, error) in zip(pending, outcomes):
+                    for index, (trace, error) in zip(pending, outcomes, strict=True):
                         if isinstance(error, BudgetExhausted):
                             raise error
                         if error is not None:
                             errors += 1
                             if max_errors is not None and errors > max_errors:
-                                raise TooManyErrors(f"{errors} bootstrapping runs failed (max_errors={max_errors}); "
-                                                    f"last: {type(error).__name__}: {error}") from error
+                                raise TooManyErrors(
+                                    f"{errors} bootstrapping runs failed "
+                                    f"(max_errors={max_errors}); "
+                                    f"last: {type(error).__name__}: {error}"
+                                ) from error
                         if trace is None:
                             retry.append(index)
                         else:
@@ -175,7 +232,9 @@ class BootstrapFewShot(Optimizer):
         # a batch may succeed more often than needed: keep the first ones in example order
         return {i: found[i] for i in sorted(found)[: self.max_bootstrapped_demos]}
 
-    def _attempt(self, teacher: Any, trainset: list[Any], index: int, round_index: int) -> list[TraceStep] | None:
+    def _attempt(
+        self, teacher: Any, trainset: list[Any], index: int, round_index: int
+    ) -> list[TraceStep] | None:
         """Run the teacher on one example (without itself as a demo); its trace if accepted."""
         example = trainset[index]
         program = teacher.deepcopy()
@@ -196,4 +255,7 @@ class BootstrapFewShot(Optimizer):
             accepted = score >= threshold if threshold is not None else bool(score)
             if not accepted:
                 return None
-        return [(paths.get(id(p), ""), dict(step_inputs), dict(pred.items())) for p, step_inputs, pred in trace]
+        return [
+            (paths.get(id(p), ""), dict(step_inputs), dict(pred.items()))
+            for p, step_inputs, pred in trace
+        ]

@@ -48,7 +48,9 @@ class Budget:
         for role, limits in self.per_role.items():
             unknown = set(limits) - set(LIMITS)
             if unknown:
-                raise ValueError(f"unknown budget limit(s) {sorted(unknown)} for role {role!r}; known: {LIMITS}")
+                raise ValueError(
+                    f"unknown budget limit(s) {sorted(unknown)} for role {role!r}; known: {LIMITS}"
+                )
         self._lock = threading.Lock()
         self._total = _Spent()
         self._roles: dict[str, _Spent] = {}
@@ -173,8 +175,13 @@ class Estimate:
         return sum(self.calls.values())
 
     def to_dict(self) -> dict[str, Any]:
-        return {"calls": dict(self.calls), "total_calls": self.total_calls, "tokens": self.tokens,
-                "trials": self.trials, "notes": self.notes}
+        return {
+            "calls": dict(self.calls),
+            "total_calls": self.total_calls,
+            "tokens": self.tokens,
+            "trials": self.trials,
+            "notes": self.notes,
+        }
 
 
 def _chars(example: Any, keys: Any) -> int:
@@ -182,7 +189,7 @@ def _chars(example: Any, keys: Any) -> int:
 
 
 def tokens_per_call(examples: list[Any], demos: int) -> int:
-    """Rough tokens of one call (chars / 4): fixed overhead + input + `demos` full examples + output."""
+    """Rough tokens of one call (chars / 4): overhead + input + `demos` examples + output."""
     if not examples:
         return 0
     total_in = total_out = 0

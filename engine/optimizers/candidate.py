@@ -54,15 +54,23 @@ class Candidate:
         return cls.from_state(program.dump_state(), parents, origin)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"hash": self.hash, "parents": list(self.parents), "origin": self.origin,
-                "state": self.state}
+        return {
+            "hash": self.hash,
+            "parents": list(self.parents),
+            "origin": self.origin,
+            "state": self.state,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Candidate:
-        return cls(data["state"], data["hash"], list(data.get("parents", [])), data.get("origin", ""))
+        return cls(
+            data["state"], data["hash"], list(data.get("parents", [])), data.get("origin", "")
+        )
 
     def demo_counts(self) -> dict[str, int]:
         """Demos per predictor path (a bare Predict's state is reported under "self")."""
         if "demos" in self.state and "signature" in self.state:
             return {"self": len(self.state.get("demos", []))}
-        return {path: len(s.get("demos", [])) for path, s in self.state.items() if isinstance(s, dict)}
+        return {
+            path: len(s.get("demos", [])) for path, s in self.state.items() if isinstance(s, dict)
+        }

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.optimizers.base import Optimizer, derive_seed
 from engine.optimizers.budget import Estimate, tokens_per_call
@@ -36,31 +37,59 @@ class LabeledFewShot(Optimizer):
     compiled program are also scored on the valset, so the run reports a gain.
     """
 
-    def __init__(self, k: int = 16, *, metric: Callable[..., Any] | None = None,
-                 num_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        k: int = 16,
+        *,
+        metric: Callable[..., Any] | None = None,
+        num_threads: int | None = None,
+    ) -> None:
         self.k = k
         self.metric = metric
         self.num_threads = num_threads
 
-    def estimate(self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None,
-                 seed: int = 0) -> Estimate:
+    def estimate(
+        self,
+        trainset: list[Any],
+        valset: list[Any] | None = None,
+        *,
+        student: Any = None,
+        seed: int = 0,
+    ) -> Estimate:
         valset = trainset if valset is None else valset
         if self.metric is None or not valset:
             return Estimate({"task": 0}, 0, 0, "no LM calls: demos are sampled from the trainset")
         per_example = predictor_count(student)
         calls = 2 * len(valset) * per_example
         demos = min(self.k, len(trainset))
-        tokens = len(valset) * per_example * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
-        return Estimate({"task": calls}, tokens, 2, "baseline and the labeled program scored on the valset")
+        tokens = (
+            len(valset)
+            * per_example
+            * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
+        )
+        return Estimate(
+            {"task": calls}, tokens, 2, "baseline and the labeled program scored on the valset"
+        )
 
-    def _compile(self, student: Any, *, trainset: list[Any], valset: list[Any], teacher: Any,
-                 runner: TrialRunner, sample: bool = True, **_: Any) -> Any:
+    def _compile(
+        self,
+        student: Any,
+        *,
+        trainset: list[Any],
+        valset: list[Any],
+        teacher: Any,
+        runner: TrialRunner,
+        sample: bool = True,
+        **_: Any,
+    ) -> Any:
         rng = random.Random(derive_seed(runner.run.seed, "labeled")) if sample else None
         program = set_labeled_demos(student.reset_copy(), trainset, self.k, rng)
         parents = [Candidate.from_program(student).hash]
         origin = f"labeled demos (k={self.k})"
         if self.metric is not None and valset:
-            runner.run.recorder.phase("evaluating candidates", f"1 candidate on {len(valset)} validation examples")
+            runner.run.recorder.phase(
+                "evaluating candidates", f"1 candidate on {len(valset)} validation examples"
+            )
             runner.evaluate(program, valset, subset="val", parents=parents, origin=origin)
         else:
             runner.register(program, parents, origin)

@@ -8,7 +8,8 @@ trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random n
 from __future__ import annotations
 
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.optimizers.base import Optimizer, derive_seed
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
@@ -19,7 +20,7 @@ from engine.optimizers.trials import TrialRunner
 
 
 class BootstrapFewShotWithRandomSearch(Optimizer):
-    """`BootstrapFewShotWithRandomSearch(metric, num_candidate_programs=16, ...)`; alias BootstrapRS.
+    """`BootstrapFewShotWithRandomSearch(metric, num_candidate_programs=16)`; alias BootstrapRS.
 
     `stop_at_score` ends the search early once a candidate reaches it (in the metric's 0..1
     scale; values above 1 are read as percentages, as DSPy's Evaluate reports them).
@@ -65,14 +66,19 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
     def _bootstrapper(self, max_demos: int) -> BootstrapFewShot:
         return BootstrapFewShot(
-            metric=self.metric, metric_threshold=self.metric_threshold,
-            teacher_settings=self.teacher_settings, max_bootstrapped_demos=max_demos,
-            max_labeled_demos=self.max_labeled_demos, max_rounds=self.max_rounds,
-            max_errors=self.max_errors, num_threads=self.num_threads,
+            metric=self.metric,
+            metric_threshold=self.metric_threshold,
+            teacher_settings=self.teacher_settings,
+            max_bootstrapped_demos=max_demos,
+            max_labeled_demos=self.max_labeled_demos,
+            max_rounds=self.max_rounds,
+            max_errors=self.max_errors,
+            num_threads=self.num_threads,
         )
 
-    def _candidate(self, seed: int, student: Any, trainset: list[Any], teacher: Any,
-                   runner: TrialRunner) -> tuple[Any, str]:
+    def _candidate(
+        self, seed: int, student: Any, trainset: list[Any], teacher: Any, runner: TrialRunner
+    ) -> tuple[Any, str]:
         """The program for candidate `seed` and a description of how it was made."""
         run_seed = runner.run.seed
         if seed == -3:
@@ -94,8 +100,14 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         return program, f"bootstrap seed {seed} ({kind}, up to {size} bootstrapped demos)"
 
     # -- estimate ---------------------------------------------------------------------------
-    def estimate(self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None,
-                 seed: int = 0) -> Estimate:
+    def estimate(
+        self,
+        trainset: list[Any],
+        valset: list[Any] | None = None,
+        *,
+        student: Any = None,
+        seed: int = 0,
+    ) -> Estimate:
         valset = trainset if valset is None else valset
         per_example = predictor_count(student)
         has_demos = student is not None and any(p.demos for p in student.predictors())
@@ -104,19 +116,33 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         boot, boot_tokens = 0, 0
         for s in self.seeds():
             if s >= -1:
-                calls = bootstrap_calls(len(trainset), self.demo_count(seed, s), self.max_rounds, per_example)
+                calls = bootstrap_calls(
+                    len(trainset), self.demo_count(seed, s), self.max_rounds, per_example
+                )
                 boot += calls
-                boot_tokens += calls * tokens_per_call(trainset, min(self.max_labeled_demos, len(trainset)))
+                boot_tokens += calls * tokens_per_call(
+                    trainset, min(self.max_labeled_demos, len(trainset))
+                )
         demos = min(self.max_labeled_demos, len(trainset))
         eval_tokens = eval_calls * tokens_per_call(valset, demos // 2)
-        notes = (f"{trials} candidates x {len(valset)} validation examples, plus bootstrapping "
-                 "(assumes 75% of teacher runs pass the metric); duplicate candidates cost nothing; "
-                 "stop_at_score can end the search early")
+        notes = (
+            f"{trials} candidates x {len(valset)} validation examples, plus bootstrapping "
+            "(assumes 75% of teacher runs pass the metric); duplicate candidates cost nothing; "
+            "stop_at_score can end the search early"
+        )
         return Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
 
     # -- compile ----------------------------------------------------------------------------
-    def _compile(self, student: Any, *, trainset: list[Any], valset: list[Any], teacher: Any,
-                 runner: TrialRunner, **_: Any) -> Any:
+    def _compile(
+        self,
+        student: Any,
+        *,
+        trainset: list[Any],
+        valset: list[Any],
+        teacher: Any,
+        runner: TrialRunner,
+        **_: Any,
+    ) -> Any:
         recorder = runner.run.recorder
         parents = [Candidate.from_program(student).hash]
         target = self.stop_at_score
@@ -126,14 +152,21 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         for seed in self.seeds():
             runner.run.check_cancel()
             program, origin = self._candidate(seed, student, trainset, teacher, runner)
-            recorder.phase("evaluating candidates",
-                           f"candidate {seed + 4} of {len(self.seeds())}: {origin}, on {len(valset)} validation examples")
+            recorder.phase(
+                "evaluating candidates",
+                f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
+                f"on {len(valset)} validation examples",
+            )
             trial = runner.evaluate(program, valset, subset="val", parents=parents, origin=origin)
             if target is not None and trial.score >= target:
-                recorder.log(f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})")
+                recorder.log(
+                    f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"
+                )
                 break
         best = runner.best_program()
-        return best if best is not None else (program if program is not None else student.reset_copy())
+        return (
+            best if best is not None else (program if program is not None else student.reset_copy())
+        )
 
 
 BootstrapRS = BootstrapFewShotWithRandomSearch

@@ -8,8 +8,9 @@ twice in a run, numbers trials, tracks the best candidate and replays known tria
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import EvalRow, TooManyErrors, run_example
@@ -45,18 +46,35 @@ class Trial:
 
     def to_dict(self) -> dict[str, Any]:
         """The `trial` event payload (spine.md)."""
-        return {"number": self.number, "candidate": self.candidate, "subset": self.subset,
-                "score": self.score, "n": self.n, "errors": self.errors, "usage": dict(self.usage),
-                "wall_time": self.wall_time, "rows": list(self.rows)}
+        return {
+            "number": self.number,
+            "candidate": self.candidate,
+            "subset": self.subset,
+            "score": self.score,
+            "n": self.n,
+            "errors": self.errors,
+            "usage": dict(self.usage),
+            "wall_time": self.wall_time,
+            "rows": list(self.rows),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Trial:
         """Rebuild a trial from a `trial` event payload or a stored row."""
         rows = list(data.get("rows") or [])
         scores = data.get("example_scores") or {r["example_id"]: float(r["score"]) for r in rows}
-        return cls(int(data["number"]), data["candidate"], data["subset"], float(data["score"]),
-                   dict(scores), dict(data.get("usage") or {}), float(data.get("wall_time") or 0.0),
-                   int(data.get("n", len(rows) or len(scores))), int(data.get("errors") or 0), rows)
+        return cls(
+            int(data["number"]),
+            data["candidate"],
+            data["subset"],
+            float(data["score"]),
+            dict(scores),
+            dict(data.get("usage") or {}),
+            float(data.get("wall_time") or 0.0),
+            int(data.get("n", len(rows) or len(scores))),
+            int(data.get("errors") or 0),
+            rows,
+        )
 
 
 def trial_key(candidate: str, subset: str, ids: Iterable[str]) -> tuple[str, str, frozenset[str]]:
@@ -65,16 +83,25 @@ def trial_key(candidate: str, subset: str, ids: Iterable[str]) -> tuple[str, str
 
 def row_dict(row: EvalRow, ex_id: str) -> dict[str, Any]:
     """A stored result row: {example_id, index, inputs, outputs, score, error}."""
-    return {"example_id": ex_id, "index": row.index, "inputs": to_jsonable(row.inputs),
-            "outputs": to_jsonable(row.outputs), "score": float(row.score), "error": row.error}
+    return {
+        "example_id": ex_id,
+        "index": row.index,
+        "inputs": to_jsonable(row.inputs),
+        "outputs": to_jsonable(row.outputs),
+        "score": float(row.score),
+        "error": row.error,
+    }
 
 
 def usage_of(records: list[Any]) -> dict[str, Any]:
     """{calls, uncached_calls, tokens, cost} of some ledger records."""
     uncached = [r for r in records if not r.cache_hit]
-    return {"calls": len(records), "uncached_calls": len(uncached),
-            "tokens": sum(r.total_tokens for r in uncached),
-            "cost": round(sum(r.cost or 0.0 for r in uncached), 8)}
+    return {
+        "calls": len(records),
+        "uncached_calls": len(uncached),
+        "tokens": sum(r.total_tokens for r in uncached),
+        "cost": round(sum(r.cost or 0.0 for r in uncached), 8),
+    }
 
 
 class TrialRunner:
@@ -131,7 +158,9 @@ class TrialRunner:
         errors = sum(1 for r in rows if r["error"])
         max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
         if max_errors is not None and errors > max_errors:
-            raise TooManyErrors(f"{errors} of {len(rows)} examples failed (max_errors={max_errors})")
+            raise TooManyErrors(
+                f"{errors} of {len(rows)} examples failed (max_errors={max_errors})"
+            )
         trial = Trial(
             number=run.next_trial_number(),
             candidate=candidate.hash,
@@ -172,11 +201,17 @@ class TrialRunner:
             on_done=on_done,
             should_stop=lambda: stop["budget"] is not None,
         )
-        for (ex_id, index), (row, error) in zip(todo.items(), outcomes):
+        for (ex_id, index), (row, error) in zip(todo.items(), outcomes, strict=True):
             if row is None:
                 if isinstance(error, (BudgetExhausted, StopIteration)):
                     continue  # not evaluated: stays uncached
-                row = EvalRow(index, dict(examples[index].items()), None, 0.0, f"{type(error).__name__}: {error}")
+                row = EvalRow(
+                    index,
+                    dict(examples[index].items()),
+                    None,
+                    0.0,
+                    f"{type(error).__name__}: {error}",
+                )
             row.index = index
             results[(cand_hash, ex_id)] = row_dict(row, ex_id)
         if stop["budget"] is not None:
@@ -193,8 +228,12 @@ class TrialRunner:
             return
         run.best = trial
         if not silent:
-            run.recorder.emit("best_changed", candidate=trial.candidate, score=trial.score,
-                              previous=None if best is None else best.score)
+            run.recorder.emit(
+                "best_changed",
+                candidate=trial.candidate,
+                score=trial.score,
+                previous=None if best is None else best.score,
+            )
 
     def best_program(self) -> Any | None:
         """A copy of the best candidate's program so far, or None before any tracked trial."""
