@@ -1,0 +1,65 @@
+"""The worker's heartbeat: a thread that stamps `runs.heartbeat` and reads the cancel flag."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from engine.runs.store import RunStore
+
+logger = logging.getLogger(__name__)
+
+INTERVAL = 2.0  # seconds between beats; launch.STALE_AFTER must be several times this
+
+
+class Heartbeat:
+    """`start()` a daemon thread that beats every INTERVAL seconds on its own connection.
+
+    `cancelled()` is True once the run's cancel flag is set in the store (seen at the next
+    beat) or the process received SIGTERM (`request_local_cancel`).
+    """
+
+    _local_cancel = threading.Event()
+
+    def __init__(self, db_path: str | Path, run_id: str, interval: float = INTERVAL) -> None:
+        self.db_path, self.run_id, self.interval = Path(db_path), run_id, interval
+        self._stop = threading.Event()
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_id}", daemon=True)
+
+    @classmethod
+    def request_local_cancel(cls) -> None:
+        """Ask every run in this process to stop between trials (the SIGTERM handler)."""
+        cls._local_cancel.set()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set() or self._local_cancel.is_set()
+
+    def start(self) -> None:
+        self._beat_once(RunStore(self.db_path), close=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=self.interval * 2)
+
+    def _beat_once(self, store: RunStore, close: bool = False) -> None:
+        try:
+            store.heartbeat(self.run_id)
+            if store.cancel_requested(self.run_id):
+                self._cancel.set()
+        except Exception:  # a missed beat is not fatal; the next one retries
+            logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+        finally:
+            if close:
+                store.close()
+
+    def _loop(self) -> None:
+        store = RunStore(self.db_path)
+        try:
+            while not self._stop.wait(self.interval):
+                self._beat_once(store)
+        finally:
+            store.close()

@@ -1,0 +1,131 @@
+"""Start runs and tell whether their worker is alive.
+
+`launch_run` starts `python -m engine.runs.worker RUN_ID` as a detached process (own session,
+no stdin, output to `logs/<run id>.log` beside the store), so the run survives the Streamlit
+server's reruns and restarts. `TUNESMITH_INLINE_WORKER=1` runs the worker in this process
+instead (tests). A worker that exited stays a zombie until its parent reaps it, and a pid can
+be reused, so liveness = process exists and is not a zombie AND the heartbeat is fresh.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.runs.spec import ProjectSpec
+from engine.runs.store import ACTIVE, RunStore
+from engine.runs.store_schema import default_db_path
+
+INLINE_ENV = "TUNESMITH_INLINE_WORKER"
+STALE_AFTER = 20.0  # seconds without a heartbeat after which a worker counts as dead
+START_GRACE = 30.0  # seconds a queued run may wait for its worker's first heartbeat
+
+_children: dict[int, subprocess.Popen] = {}  # workers started by this process (reaped on checks)
+
+
+def create_run(spec: ProjectSpec, db_path: str | Path | None = None) -> str:
+    """Validate `spec` against its data (raises SpecError before any LM call), store a queued run."""
+    from engine.runs.data import validate_spec_against_data
+
+    report = validate_spec_against_data(spec)
+    with RunStore(db_path) as store:
+        return store.create_run(spec, optimizer=report.optimizer, optimizer_reason=report.optimizer_reason,
+                                sizes=report.sizes)
+
+
+def worker_command(run_id: str, db_path: str | Path | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "engine.runs.worker", run_id]
+    return cmd + (["--db", str(Path(db_path).resolve())] if db_path is not None else [])
+
+
+def launch_run(run_id: str, db_path: str | Path | None = None, *, inline: bool | None = None,
+               lm_factory: Any = None) -> int | None:
+    """Start the run's worker; returns its pid (None when run inline).
+
+    Inline when `inline=True`, or when `inline` is None and TUNESMITH_INLINE_WORKER=1 (then
+    this call blocks until the run ends; `lm_factory` is passed to the worker).
+    """
+    db_path = Path(db_path) if db_path is not None else default_db_path()
+    if inline is None:
+        inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
+    if inline:
+        from engine.runs.worker import run_worker
+
+        run_worker(run_id, db_path, lm_factory=lm_factory)
+        return None
+    logs = db_path.parent / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{run_id}.log"
+    with RunStore(db_path) as store:
+        store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
+            worker_command(run_id, db_path), start_new_session=True, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]),
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    _children[proc.pid] = proc
+    with RunStore(db_path) as store:
+        store.update_run(run_id, pid=proc.pid)
+    return proc.pid
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True if `pid` is a running (non-zombie) process. Reaps our own exited children."""
+    if not pid or pid <= 0:
+        return False
+    child = _children.get(pid)
+    if child is not None and child.poll() is not None:
+        _children.pop(pid, None)
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        state = stat.rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): trust kill(0)
+
+
+def is_alive(run: dict[str, Any], now: float | None = None) -> bool:
+    """Whether the run's worker is alive: process exists (not a zombie) and heartbeat is fresh."""
+    now = time.time() if now is None else now
+    if run.get("status") not in ACTIVE:
+        return False
+    beat = run.get("heartbeat")
+    if beat is None:  # launched, not started yet
+        started = run.get("created_at") or now
+        return now - started < START_GRACE and (run.get("pid") is None or pid_alive(run.get("pid")))
+    return pid_alive(run.get("pid")) and now - beat < STALE_AFTER
+
+
+def reconcile_run(run_id: str, db_path: str | Path | None = None) -> dict[str, Any] | None:
+    """The run, after marking it failed if it claims to be active but its worker is dead.
+
+    Call this when showing a run; a failed run can be started again (`launch_run`) to resume.
+    """
+    with RunStore(db_path) as store:
+        run = store.get_run(run_id)
+        if run is None or run["status"] not in ACTIVE or is_alive(run):
+            return run
+        if run["status"] == "queued" and run.get("pid") is None and run.get("heartbeat") is None:
+            age = time.time() - (run.get("created_at") or 0)
+            if age < START_GRACE:
+                return run
+            reason = "never started: no worker picked up this run (launch it again)"
+        else:
+            beat = run.get("heartbeat")
+            silent = f"{time.time() - beat:.0f}s" if beat else "ever"
+            reason = (f"worker stopped without finishing (pid {run.get('pid')} gone or no heartbeat for {silent}); "
+                      "start the run again to resume from what is stored")
+        store.finish_run(run_id, "failed", reason=reason)
+        return store.get_run(run_id)

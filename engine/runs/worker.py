@@ -1,0 +1,198 @@
+"""The run worker: `python -m engine.runs.worker RUN_ID [--db PATH]` runs one stored run.
+
+Detached-safe: it heartbeats, stops between trials when the run's cancel flag is set (or on
+SIGTERM), writes every event and LM call to the store as it happens, and when started again
+after a crash it resumes: trials and example results already stored are replayed, not redone,
+and LM calls already made come back from the disk cache (`$TUNESMITH_CACHE_DIR`, by default
+`lm_cache/` beside the store). After the optimization it scores the baseline and the best
+program on the held-out test split and stores the paired comparison.
+
+Test hook: `TUNESMITH_TEST_LM=module:factory` (read only here) builds the task LM as
+`factory(spec)`; from Python, pass `lm_factory=` to `run_worker` instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import sys
+import traceback as tb
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from engine.errors import TunesmithError
+from engine.runs.data import load_data
+from engine.runs.heartbeat import Heartbeat
+from engine.runs.launch import is_alive
+from engine.runs.pipeline import build_lm, build_metric, build_program
+from engine.runs.spec import ProjectSpec, spec_from_dict
+from engine.runs.spec_names import choose_optimizer
+from engine.runs.store import TERMINAL, RunStore
+from engine.runs.store_schema import default_db_path
+from engine.runs.test_eval import evaluate_on_test
+
+logger = logging.getLogger(__name__)
+
+TEST_LM_ENV = "TUNESMITH_TEST_LM"
+LMFactory = Callable[[ProjectSpec], Any]
+
+
+def task_lm(spec: ProjectSpec, lm_factory: LMFactory | None = None) -> Any:
+    """The task LM: `lm_factory(spec)`, else the `TUNESMITH_TEST_LM` factory, else the spec's model."""
+    if lm_factory is not None:
+        return lm_factory(spec)
+    hook = os.environ.get(TEST_LM_ENV)
+    if hook:
+        module, _, name = hook.partition(":")
+        if not name:
+            raise TunesmithError(f"{TEST_LM_ENV}={hook!r}: expected 'module:factory'")
+        return getattr(importlib.import_module(module), name)(spec)
+    return build_lm(spec.models.task)
+
+
+def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any, str, str]:
+    """(optimizer instance, class name, reason) for the spec; `auto` picks by train size."""
+    from engine.errors import SpecError
+
+    name, reason = spec.optimizer.name, f"chosen in the spec: {spec.optimizer.name}"
+    if name == "auto":
+        name, reason = choose_optimizer(train_size)
+    optimizers = importlib.import_module("engine.optimizers")
+    cls = getattr(optimizers, name, None)
+    if cls is None:
+        raise SpecError(f"optimizer.name: {name} is not available in this engine version")
+    try:
+        return cls(metric=metric, **spec.optimizer.params), name, reason
+    except TypeError as exc:
+        raise SpecError(f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}") from None
+
+
+def _budget(spec: ProjectSpec) -> Any:
+    from engine.optimizers.budget import Budget
+
+    b = spec.optimizer.budget
+    if all(v is None for v in (b.max_calls, b.max_tokens, b.max_cost, b.max_minutes)):
+        return None
+    seconds = None if b.max_minutes is None else b.max_minutes * 60
+    return Budget(max_calls=b.max_calls, max_tokens=b.max_tokens, max_cost=b.max_cost, max_seconds=seconds)
+
+
+def _run_context(store: RunStore, run_id: str, spec: ProjectSpec, should_cancel: Callable[[], bool],
+                 attempt: int, sinks: Iterable[Callable[[Any], None]]) -> Any:
+    """A RunContext prefilled from the store (resume) and wired to write back to it."""
+    from engine.lm.usage import UsageLedger
+    from engine.optimizers.base import RunContext
+    from engine.optimizers.events import EventRecorder
+    from engine.optimizers.trials import Trial
+
+    ledger = UsageLedger()
+    for record in store.known_call_records(run_id):  # earlier attempts count toward the budget
+        ledger.record(record)
+    ledger.subscribe(store.call_listener(run_id, attempt))
+    recorder = EventRecorder([store.sink(run_id), *sinks], start_seq=store.last_seq(run_id))
+    return RunContext(
+        recorder=recorder, ledger=ledger, budget=_budget(spec), should_cancel=should_cancel,
+        known_results=store.known_results(run_id),
+        known_trials=[Trial.from_dict(t) for t in store.trials(run_id)],
+        seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
+    )  # fmt: skip
+
+
+def run_worker(run_id: str, db_path: str | Path | None = None, *, lm_factory: LMFactory | None = None,
+               sinks: Iterable[Callable[[Any], None]] = ()) -> str:
+    """Run (or resume) a stored run to its end; returns the final status.
+
+    Final statuses: "finished", "stopped: budget", "cancelled", "failed" (with reason and, for
+    unexpected errors, the traceback). A run already finished is left alone; a run whose worker
+    is still alive is not started twice.
+    """
+    from engine.settings import settings
+
+    db_path = Path(db_path) if db_path is not None else default_db_path()
+    os.environ.setdefault("TUNESMITH_CACHE_DIR", str(db_path.parent / "lm_cache"))
+    store = RunStore(db_path)
+    try:
+        run = store.get_run(run_id)
+        if run is None:
+            raise TunesmithError(f"no run {run_id!r} in {db_path}")
+        if run["status"] in TERMINAL and run["status"] != "failed":
+            return run["status"]
+        if run["status"] == "running" and run.get("pid") != os.getpid() and is_alive(run):
+            raise TunesmithError(f"run {run_id} is already running (pid {run['pid']})")
+        attempt = store.mark_started(run_id, os.getpid())
+        beat = Heartbeat(db_path, run_id)
+        beat.start()
+        try:
+            status = _execute(store, run_id, run, attempt, beat, lm_factory, sinks, settings)
+        finally:
+            beat.stop()
+        return status
+    finally:
+        store.close()
+
+
+def _execute(store: RunStore, run_id: str, run: dict[str, Any], attempt: int, beat: Heartbeat,
+             lm_factory: LMFactory | None, sinks: Iterable[Callable[[Any], None]], settings: Any) -> str:
+    from engine.optimizers.base import RunCancelled
+
+    context = None
+    try:
+        spec = spec_from_dict(run["spec"], run.get("base_dir"))
+        data = load_data(spec)
+        program, metric = build_program(spec), build_metric(spec)
+        optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
+        store.update_run(run_id, optimizer=name, optimizer_reason=reason, sizes=data.sizes())
+        lm = task_lm(spec, lm_factory)
+        context = _run_context(store, run_id, spec, beat.cancelled, attempt, sinks)
+        with settings.context(lm=lm):
+            compiled = optimizer.compile(program, trainset=data.train, valset=data.val or None, run=context)
+            result = compiled.result
+            extras: dict[str, Any] = {"program": compiled.dump_state(), "baseline_candidate": None}
+            status = result.status
+            if status != "cancelled" and data.test:
+                try:
+                    extras.update(evaluate_on_test(context, metric, program, compiled, data.test, optimizer))
+                except RunCancelled:
+                    status = "cancelled"
+        store.finish_run(run_id, status, reason=_reason(status, context), usage=store.usage(run_id), **extras)
+        return status
+    except BaseException as exc:  # noqa: BLE001  (a worker records every failure, then exits)
+        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KeyboardInterrupt) else "interrupted"
+        trace = None if isinstance(exc, TunesmithError) else tb.format_exc()
+        if context is not None and not context.recorder.of_type("run_failed"):
+            context.recorder.emit("run_failed", error=reason, traceback=trace or "")
+        store.finish_run(run_id, "failed", reason=reason, traceback=trace, usage=store.usage(run_id))
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        logger.debug("run %s failed", run_id, exc_info=True)
+        return "failed"
+
+
+def _reason(status: str, context: Any) -> str | None:
+    if status == "finished":
+        return None
+    logs = [e.data.get("message", "") for e in context.recorder.of_type("log") if e.data.get("level") == "warning"]
+    return logs[-1] if logs else status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m engine.runs.worker",
+        description="Run (or resume) one stored Tunesmith run. Started detached by the dashboard "
+        "and the CLI; safe to start again after a crash: it continues where the store left off.",
+    )
+    parser.add_argument("run_id", help="id of a run in the store")
+    parser.add_argument("--db", help="path of the run store (default: $TUNESMITH_HOME/tunesmith_data/runs.db)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, lambda *_: Heartbeat.request_local_cancel())
+    status = run_worker(args.run_id, args.db)
+    logger.info("run %s ended: %s", args.run_id, status)
+    return 0 if status != "failed" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Test-only LM factories for the worker hook `TUNESMITH_TEST_LM=scripted_lms:<factory>`.
+
+`oracle_lm(spec)` answers a single-step classification spec: with at least one demo in the
+prompt it returns the true label (looked up from the spec's CSVs), zero-shot it always answers
+the first choice. So tuning (demos) visibly beats the baseline. `slow_oracle_lm` is the same
+with latency, the disk cache on, and every uncached call appended to $TUNESMITH_TEST_CALL_LOG
+after it was recorded (to check that no recorded call is lost across a kill -9).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from typing import Any
+
+from engine.lm.scripted import ScriptedLM, input_fields
+from engine.runs.data import resolve_path
+
+
+def _truth(spec: Any) -> dict[str, str]:
+    inputs, label = spec.input_fields[0], spec.label_fields[0]
+    column_of = {field: col for col, field in spec.data.columns.items()}
+    table: dict[str, str] = {}
+    for path in filter(None, [spec.data.csv, spec.data.test_csv]):
+        with open(resolve_path(spec, path), newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                table[row[column_of.get(inputs, inputs)].strip()] = row[column_of.get(label, label)].strip()
+    return table
+
+
+def _answerer(spec: Any):
+    truth = _truth(spec)
+    step = spec.pipeline[-1]
+    label_field = step.outputs[0]
+    first = label_field.choices[0] if label_field.choices else "unknown"
+    input_name = spec.input_fields[0]
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        has_demos = any(m.get("role") == "assistant" for m in messages)
+        text = input_fields(messages[-1]["content"]).get(input_name, "").strip()
+        value = truth.get(text, first) if has_demos else first
+        out = {label_field.name: value}
+        if step.module == "ChainOfThought":
+            out = {"reasoning": "scripted", **out}
+        return out
+
+    return answer
+
+
+def oracle_lm(spec: Any) -> ScriptedLM:
+    return ScriptedLM(by_input=_answerer(spec), name="oracle")
+
+
+class LoggingScriptedLM(ScriptedLM):
+    """Appends one line per uncached call to a file, after the call was recorded."""
+
+    def _remember(self, record: Any, messages: Any, outputs: Any, params: Any) -> None:
+        super()._remember(record, messages, outputs, params)
+        path = os.environ.get("TUNESMITH_TEST_CALL_LOG")
+        if path and not record.cache_hit:
+            with open(path, "a") as fh:
+                fh.write(f"{record.timestamp}\n")
+                fh.flush()
+
+
+def slow_oracle_lm(spec: Any) -> ScriptedLM:
+    latency = float(os.environ.get("TUNESMITH_TEST_LATENCY", "0.05"))
+    return LoggingScriptedLM(by_input=_answerer(spec), name="slow-oracle", latency=latency, cache=True)
+
+
+def keyed_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle with an API key passed in memory (the store must never see it)."""
+    return ScriptedLM(by_input=_answerer(spec), name="keyed", api_key=os.environ["FAKE_KEY_FOR_TEST"])
