@@ -1,0 +1,36 @@
+"""Language models: `LM` (any litellm provider or the embedded model), the request cache, the
+usage ledger, `ScriptedLM` for tests, and helpers for the embedded `local/...` models.
+
+Importing this package never imports litellm or llama_cpp; the first real call does.
+"""
+
+from engine.lm.cache import RequestCache, get_cache, request_key
+from engine.lm.lm import DEFAULT_MODEL, LM, default_lm
+from engine.lm.local import (
+    ensure_local_ready,
+    load_local_model,
+    local_model_available,
+    local_model_path,
+    smollm2_path,
+)
+from engine.lm.scripted import ScriptedLM, render_fields
+from engine.lm.usage import CallRecord, UsageLedger, UsageTotals
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "LM",
+    "CallRecord",
+    "RequestCache",
+    "ScriptedLM",
+    "UsageLedger",
+    "UsageTotals",
+    "default_lm",
+    "ensure_local_ready",
+    "get_cache",
+    "load_local_model",
+    "local_model_available",
+    "local_model_path",
+    "render_fields",
+    "request_key",
+    "smollm2_path",
+]

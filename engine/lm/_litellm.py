@@ -1,0 +1,50 @@
+"""The one place that imports litellm: lazily, quietly, offline.
+
+`import litellm` takes seconds and, unless told otherwise, downloads a price table at import
+time. Nothing in `engine` imports it at module level; call `get_litellm()` where an LM call
+actually happens. The first call also registers the embedded `local/...` provider.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from types import ModuleType
+
+_lock = threading.Lock()
+_module: ModuleType | None = None
+
+_NOISY_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "httpcore")
+
+
+def get_litellm() -> ModuleType:
+    """Import litellm once (offline cost map, telemetry off, quiet) and return the module."""
+    global _module
+    if _module is not None:
+        return _module
+    with _lock:
+        if _module is None:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            os.environ.setdefault("LITELLM_LOG", "ERROR")
+            import litellm
+
+            litellm.telemetry = False
+            litellm.suppress_debug_info = True
+            litellm.turn_off_message_logging = True
+            litellm.disable_streaming_logging = True
+            litellm.success_callback = []
+            litellm.failure_callback = []
+            for name in _NOISY_LOGGERS:
+                logging.getLogger(name).setLevel(logging.WARNING)
+
+            from engine.lm.local import register_local_provider
+
+            register_local_provider(litellm)
+            _module = litellm
+    return _module
+
+
+def is_loaded() -> bool:
+    """True once `get_litellm()` has imported litellm in this process."""
+    return _module is not None

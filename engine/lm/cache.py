@@ -1,0 +1,268 @@
+"""Request cache: an in-memory LRU in front of a SQLite file, shared by every LM in a process.
+
+Cache key
+---------
+``sha256`` of the canonical JSON (sorted keys, no spaces, ``ensure_ascii=False``) of::
+
+    {"model": <model name>, "model_type": "chat" | "text", "messages": [...],
+     "params": {<sampling params>}, "rollout_id": <rollout_id or null>}
+
+``params`` are the merged call parameters (LM defaults + call kwargs) minus everything that
+does not change what the model writes: credentials and endpoints (``api_key``, ``api_base``,
+``base_url``, ...), transport settings (``num_retries``, ``timeout``, headers, ...) and the
+cache switch itself. ``None`` values are dropped, so ``temperature=None`` and an absent
+temperature are the same request. Two LMs that differ only in key or base URL share entries.
+``rollout_id`` is part of the key on purpose: a new rollout id forces a fresh sample even at
+temperature 0.
+
+Storage
+-------
+Memory: an LRU of recent entries (thread-safe). Disk: ``<dir>/lm_cache.sqlite`` in WAL mode,
+where ``<dir>`` is ``$TUNESMITH_CACHE_DIR`` or ``~/.cache/tunesmith``. Several processes (the
+dashboard and its run workers) can share the file. ``LM(cache=False)`` bypasses both layers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+CACHE_DIR_ENV = "TUNESMITH_CACHE_DIR"
+CACHE_FILE = "lm_cache.sqlite"
+
+# Settings that never change the model's output; they are left out of the cache key.
+NON_SAMPLING_KEYS = frozenset(
+    {
+        "api_key",
+        "api_base",
+        "base_url",
+        "api_version",
+        "organization",
+        "num_retries",
+        "max_retries",
+        "timeout",
+        "request_timeout",
+        "headers",
+        "extra_headers",
+        "metadata",
+        "cache",
+        "caching",
+        "stream",
+        "user",
+        "rollout_id",
+    }
+)
+
+
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """What a cached request returned."""
+
+    texts: tuple[str, ...]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "texts": list(self.texts),
+                "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens,
+                "cost": self.cost,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, raw: str) -> CacheEntry:
+        data = json.loads(raw)
+        return cls(
+            texts=tuple(data["texts"]),
+            prompt_tokens=int(data.get("prompt_tokens", 0)),
+            completion_tokens=int(data.get("completion_tokens", 0)),
+            cost=data.get("cost"),
+        )
+
+
+def sampling_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The part of `params` that belongs in the cache key."""
+    return {k: v for k, v in params.items() if k not in NON_SAMPLING_KEYS and v is not None}
+
+
+def request_key(
+    model: str,
+    messages: list[dict[str, Any]],
+    params: dict[str, Any],
+    *,
+    rollout_id: Any = None,
+    model_type: str = "chat",
+) -> str:
+    """The cache key of one request (see the module docstring)."""
+    payload = {
+        "model": model,
+        "model_type": model_type,
+        "messages": messages,
+        "params": sampling_params(params),
+        "rollout_id": rollout_id,
+    }
+    blob = _ENCODER.encode(payload)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def default_cache_dir() -> Path:
+    """`$TUNESMITH_CACHE_DIR`, else `~/.cache/tunesmith`."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "tunesmith"
+
+
+class RequestCache:
+    """Memory LRU + SQLite disk cache of LM responses. Safe to use from many threads."""
+
+    def __init__(self, directory: Path | str | None, *, memory_size: int = 20_000) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self.memory_size = memory_size
+        self._memory: OrderedDict[str, CacheEntry] = OrderedDict()
+        self._lock = threading.Lock()
+        self._db_lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._disk_failed = False
+
+    # -- memory ---------------------------------------------------------------------------
+    def _memory_get(self, key: str) -> CacheEntry | None:
+        with self._lock:
+            entry = self._memory.get(key)
+            if entry is not None:
+                self._memory.move_to_end(key)
+            return entry
+
+    def _memory_put(self, key: str, entry: CacheEntry) -> None:
+        with self._lock:
+            self._memory[key] = entry
+            self._memory.move_to_end(key)
+            while len(self._memory) > self.memory_size:
+                self._memory.popitem(last=False)
+
+    # -- disk -----------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None or self._disk_failed or self.directory is None:
+            return self._db
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                self.directory / CACHE_FILE,
+                timeout=30,
+                check_same_thread=False,
+                isolation_level=None,
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS responses ("
+                " key TEXT PRIMARY KEY, model TEXT, entry TEXT NOT NULL, created REAL)"
+            )
+            self._db = db
+        except (OSError, sqlite3.Error) as exc:
+            logger.warning("LM disk cache disabled (%s): %s", self.directory, exc)
+            self._disk_failed = True
+        return self._db
+
+    def _disk_get(self, key: str) -> CacheEntry | None:
+        with self._db_lock:
+            db = self._connect()
+            if db is None:
+                return None
+            try:
+                row = db.execute("SELECT entry FROM responses WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error as exc:
+                logger.warning("LM disk cache read failed: %s", exc)
+                return None
+        if row is None:
+            return None
+        try:
+            return CacheEntry.from_json(row[0])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _disk_put(self, key: str, entry: CacheEntry, model: str) -> None:
+        with self._db_lock:
+            db = self._connect()
+            if db is None:
+                return
+            try:
+                db.execute(
+                    "INSERT OR REPLACE INTO responses (key, model, entry, created)"
+                    " VALUES (?, ?, ?, ?)",
+                    (key, model, entry.to_json(), time.time()),
+                )
+            except sqlite3.Error as exc:
+                logger.warning("LM disk cache write failed: %s", exc)
+
+    # -- public ---------------------------------------------------------------------------
+    def get(self, key: str) -> CacheEntry | None:
+        """The entry for `key` from memory, else from disk (then kept in memory), else None."""
+        entry = self._memory_get(key)
+        if entry is not None:
+            return entry
+        entry = self._disk_get(key)
+        if entry is not None:
+            self._memory_put(key, entry)
+        return entry
+
+    def put(self, key: str, entry: CacheEntry, *, model: str = "") -> None:
+        """Store `entry` in memory and on disk."""
+        self._memory_put(key, entry)
+        self._disk_put(key, entry, model)
+
+    def clear_memory(self) -> None:
+        with self._lock:
+            self._memory.clear()
+
+    def clear(self) -> None:
+        """Forget every entry, in memory and on disk."""
+        self.clear_memory()
+        with self._db_lock:
+            db = self._connect()
+            if db is not None:
+                db.execute("DELETE FROM responses")
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._memory)
+
+    def close(self) -> None:
+        with self._db_lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+_caches: dict[str | None, RequestCache] = {}
+_caches_lock = threading.Lock()
+
+
+def get_cache() -> RequestCache:
+    """The process-wide cache for the current cache directory (see `default_cache_dir`)."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    cache = _caches.get(env)
+    if cache is not None:
+        return cache
+    with _caches_lock:
+        cache = _caches.get(env)
+        if cache is None:
+            cache = _caches[env] = RequestCache(default_cache_dir())
+    return cache

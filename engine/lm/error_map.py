@@ -1,0 +1,98 @@
+"""Turn provider exceptions (litellm's, or anything an `LM._complete` raises) into engine errors.
+
+Every message names the model and the problem, and says what to do when that is known.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.errors import LMConfigError, LMError, ProviderUnreachableError, TunesmithError
+
+MODEL_NAME_HINT = "use 'provider/model', e.g. 'openai/gpt-4o-mini' or 'local/smollm2-135m'"
+
+_UNKNOWN_PROVIDER_MARKERS = (
+    "llm provider not provided",
+    "unmapped llm provider",
+    "provider list",
+    "is not a valid llm provider",
+)
+_ENV_VAR = re.compile(r"\b([A-Z][A-Z0-9_]*_(?:API_KEY|TOKEN|KEY))\b")
+
+
+def _short(text: str, limit: int = 400) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _names(exc: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(exc).__mro__}
+
+
+_CONNECTION_FAILURES = frozenset(
+    {"ConnectError", "ConnectTimeout", "ConnectionError", "APIConnectionError", "gaierror"}
+)
+
+
+def _connection_failed(exc: BaseException) -> bool:
+    """True if `exc` or an exception it was raised from is a failure to connect."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 12:
+        if _names(current) & _CONNECTION_FAILURES:
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def to_lm_error(
+    exc: BaseException, *, model: str, api_base: str | None = None, attempts: int = 1
+) -> TunesmithError:
+    """The engine error that describes `exc` for a call to `model` (TunesmithErrors pass as is)."""
+    if isinstance(exc, TunesmithError):
+        return exc
+    names = _names(exc)
+    message = str(exc)
+    lowered = message.lower()
+    detail = _short(message)
+    where = api_base or "its default endpoint"
+    tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}"
+
+    if any(marker in lowered for marker in _UNKNOWN_PROVIDER_MARKERS):
+        return LMConfigError(f"Unknown model {model!r}: no provider recognised; {MODEL_NAME_HINT}.")
+    mentions_key = ("api key" in lowered or "api_key" in lowered) and not names & {
+        "APIConnectionError",
+        "Timeout",
+        "RateLimitError",
+    }
+    if names & {"AuthenticationError", "PermissionDeniedError"} or mentions_key:
+        env = _ENV_VAR.search(message)
+        hint = (
+            f" Set the {env.group(1)} environment variable or pass api_key=."
+            if env
+            else (" Pass api_key= or set the provider's API key environment variable.")
+        )
+        return LMConfigError(f"Missing or invalid API key for model {model!r}.{hint} ({detail})")
+    if "NotFoundError" in names:
+        return LMConfigError(
+            f"Model {model!r} was not found at {where}; check the model name ({detail})"
+        )
+    if "ContextWindowExceededError" in names:
+        return LMError(f"The prompt is too long for model {model!r}'s context window ({detail})")
+    if names & {"Timeout", "APITimeoutError"}:
+        return ProviderUnreachableError(
+            f"Model {model!r} at {where} timed out{tries}; is the server up and responsive? "
+            f"({detail})"
+        )
+    if _connection_failed(exc):
+        return ProviderUnreachableError(
+            f"Cannot reach the provider of model {model!r} at {where}{tries} ({detail})"
+        )
+    if "RateLimitError" in names:
+        return LMError(
+            f"Model {model!r} is rate limited{tries}; try later or lower num_threads ({detail})"
+        )
+    if "BadRequestError" in names:
+        return LMError(f"The provider rejected the request to model {model!r}: {detail}")
+    return LMError(f"LM call to model {model!r} failed{tries}: {type(exc).__name__}: {detail}")

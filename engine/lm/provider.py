@@ -1,0 +1,63 @@
+"""The default `LM._complete`: one request through litellm (any provider, incl. `local/...`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from engine.lm._litellm import get_litellm
+from engine.lm.local import PROVIDER as LOCAL_PROVIDER
+from engine.lm.local import ensure_local_ready
+
+logger = logging.getLogger(__name__)
+
+
+def _texts(response: Any, model_type: str) -> list[str]:
+    out = []
+    for choice in response.choices:
+        if model_type == "text":
+            out.append(getattr(choice, "text", "") or "")
+        else:
+            out.append(choice.message.content or "")
+    return out
+
+
+def _cost(litellm: Any, response: Any, model: str) -> float | None:
+    if model.startswith(LOCAL_PROVIDER + "/"):
+        return 0.0  # runs in this process: free
+    try:
+        cost = litellm.completion_cost(completion_response=response)
+    except Exception:  # unpriced model: litellm raises
+        return None
+    return float(cost) if cost else None
+
+
+def litellm_complete(
+    model: str,
+    messages: list[dict[str, Any]],
+    params: dict[str, Any],
+    *,
+    model_type: str = "chat",
+    api_key: str | None = None,
+    api_base: str | None = None,
+) -> tuple[list[str], dict[str, Any]]:
+    """Send one request without retries (the LM retries); returns texts and usage."""
+    if model.startswith(LOCAL_PROVIDER + "/"):
+        ensure_local_ready(model)  # a clear LMConfigError before litellm wraps it
+    litellm = get_litellm()
+    request: dict[str, Any] = {**params, "num_retries": 0, "max_retries": 0}
+    if api_key is not None:
+        request["api_key"] = api_key
+    if api_base is not None:
+        request["api_base"] = api_base
+    if model_type == "text":
+        prompt = "\n\n".join(str(m.get("content", "")) for m in messages)
+        response = litellm.text_completion(model=model, prompt=prompt, **request)
+    else:
+        response = litellm.completion(model=model, messages=messages, **request)
+    usage = getattr(response, "usage", None)
+    return _texts(response, model_type), {
+        "prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
+        "completion_tokens": getattr(usage, "completion_tokens", 0) or 0,
+        "cost": _cost(litellm, response, model),
+    }

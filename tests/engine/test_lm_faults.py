@@ -1,0 +1,43 @@
+"""Real provider faults through litellm: unknown model names, unreachable endpoints."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from engine.errors import LMConfigError, ProviderUnreachableError
+from engine.lm import LM
+
+pytest.importorskip("litellm")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def test_unknown_model_is_a_config_error_naming_it():
+    lm = LM("nonexistent_provider/foo")
+    with pytest.raises(LMConfigError) as info:
+        lm("hi")
+    message = str(info.value)
+    assert "nonexistent_provider/foo" in message and "local/smollm2-135m" in message
+    assert lm.ledger.records[-1].error
+
+
+def test_unknown_local_model_is_a_config_error():
+    with pytest.raises(LMConfigError, match="no GGUF file"):
+        LM("local/does/not/exist.gguf")("hi")
+    with pytest.raises(LMConfigError, match="Unknown local model"):
+        LM("local/gpt-17")("hi")
+
+
+def test_unreachable_provider_fails_fast_naming_the_endpoint():
+    base = "http://127.0.0.1:9/v1"  # discard port: nothing listens, connection refused
+    lm = LM("openai/x", api_base=base, api_key="fake", num_retries=1, cache=False)
+    start = time.perf_counter()
+    with pytest.raises(ProviderUnreachableError, match="127.0.0.1:9"):
+        lm("hi")
+    assert time.perf_counter() - start < 10
+    assert len(lm.ledger) == 1 and lm.ledger.records[0].error
