@@ -165,18 +165,29 @@ class SignatureMeta(type):
 
 
 def _resolve_hints(cls: type, annotations: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate string annotations (from `from __future__ import annotations`) of this class only."""
     if not any(isinstance(v, str) for v in annotations.values()):
         return dict(annotations)
     import sys
 
     module = sys.modules.get(cls.__module__)
-    globalns = dict(vars(module)) if module else {}
-    globalns.setdefault("Literal", typing.Literal)
-    globalns.setdefault("Optional", typing.Optional)
-    try:
-        return typing.get_type_hints(cls, globalns=globalns)
-    except Exception as exc:
-        raise SignatureError(f"{cls.__name__}: cannot resolve field types: {exc}") from None
+    namespace: dict[str, Any] = {"Literal": typing.Literal, "Optional": typing.Optional}
+    namespace.update(vars(module) if module else {})
+    frame = sys._getframe(2)  # the frame running the `class ...:` statement
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    if frame is not None:
+        namespace.update(frame.f_locals)
+    hints = {}
+    for name, value in annotations.items():
+        if not isinstance(value, str):
+            hints[name] = value
+            continue
+        try:
+            hints[name] = eval(value, namespace)  # noqa: S307 - a class annotation the developer wrote
+        except Exception as exc:
+            raise SignatureError(f"{cls.__name__}: cannot resolve the type of {name!r} ({value!r}): {exc}") from None
+    return hints
 
 
 class Signature(metaclass=SignatureMeta):
