@@ -15,7 +15,9 @@ def test_max_calls_is_never_exceeded_even_with_threads():
     budget.attach(ledger)
     devset = [dspy.Example(question=f"q{i}", answer="1").with_inputs("question") for i in range(20)]
     with dspy.context(lm=lm, budget=budget, usage_trackers=(ledger,)):
-        result = dspy.Evaluate(devset=devset, metric=ExactMatch(), num_threads=4)(dspy.Predict("question -> answer"))
+        result = dspy.Evaluate(devset=devset, metric=ExactMatch(), num_threads=4)(
+            dspy.Predict("question -> answer")
+        )
     assert result.stopped == "budget"
     assert ledger.totals().uncached_calls == 7 == lm.calls_made
     assert budget.spent()["calls"] == 7

@@ -101,5 +101,7 @@ def test_example_id_covers_inputs_and_labels():
     same = dspy.Example(answer="4", question="2+2").with_inputs("question")
     assert example_id(ex) == example_id(same)
     assert example_id(ex) != example_id(ex.copy(answer="5"))
-    assert example_id(ex) != example_id(dspy.Example(question="2+2", answer="4").with_inputs("answer"))
+    assert example_id(ex) != example_id(
+        dspy.Example(question="2+2", answer="4").with_inputs("answer")
+    )
     assert len(example_id(ex)) == 12
