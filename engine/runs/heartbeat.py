@@ -16,8 +16,8 @@ INTERVAL = 2.0  # seconds between beats; launch.STALE_AFTER must be several time
 class Heartbeat:
     """`start()` a daemon thread that beats every INTERVAL seconds on its own connection.
 
-    `cancelled()` is True once the run's cancel flag is set in the store (seen at the next
-    beat) or the process received SIGTERM (`request_local_cancel`).
+    `cancelled()` (called between trials) is True once the run's cancel flag is set in the
+    store or the process received SIGTERM (`request_local_cancel`).
     """
 
     _local_cancel = threading.Event()
@@ -26,6 +26,8 @@ class Heartbeat:
         self.db_path, self.run_id, self.interval = Path(db_path), run_id, interval
         self._stop = threading.Event()
         self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._store: RunStore | None = None
         self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_id}", daemon=True)
 
     @classmethod
@@ -34,32 +36,41 @@ class Heartbeat:
         cls._local_cancel.set()
 
     def cancelled(self) -> bool:
+        if not (self._cancel.is_set() or self._local_cancel.is_set()):
+            self._check_cancel()
         return self._cancel.is_set() or self._local_cancel.is_set()
 
     def start(self) -> None:
-        self._beat_once(RunStore(self.db_path), close=True)
+        self._store = RunStore(self.db_path)
+        self._beat()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=self.interval * 2)
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
-    def _beat_once(self, store: RunStore, close: bool = False) -> None:
-        try:
-            store.heartbeat(self.run_id)
-            if store.cancel_requested(self.run_id):
-                self._cancel.set()
-        except Exception:  # a missed beat is not fatal; the next one retries
-            logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
-        finally:
-            if close:
-                store.close()
+    def _check_cancel(self) -> None:
+        with self._lock:
+            try:
+                if self._store is not None and self._store.cancel_requested(self.run_id):
+                    self._cancel.set()
+            except Exception:
+                logger.warning("reading the cancel flag of run %s failed", self.run_id, exc_info=True)
+
+    def _beat(self) -> None:
+        with self._lock:
+            try:
+                if self._store is not None:
+                    self._store.heartbeat(self.run_id)
+            except Exception:  # a missed beat is not fatal; the next one retries
+                logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+        self._check_cancel()
 
     def _loop(self) -> None:
-        store = RunStore(self.db_path)
-        try:
-            while not self._stop.wait(self.interval):
-                self._beat_once(store)
-        finally:
-            store.close()
+        while not self._stop.wait(self.interval):
+            self._beat()

@@ -1,0 +1,7 @@
+"""`python -m engine`: the Tunesmith command line (see engine/cli.py and docs/CLI.md)."""
+
+import sys
+
+from engine.cli import main
+
+sys.exit(main())

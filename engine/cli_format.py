@@ -1,0 +1,112 @@
+"""Text for the CLI: the live progress line, the run summary, the runs table (no printing here)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TextIO
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "-"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+class Progress:
+    """Folds store events into a one-line status, redrawn in place on a terminal."""
+
+    def __init__(self, stream: TextIO, max_calls: int | None = None) -> None:
+        self.stream, self.max_calls = stream, max_calls
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.phase, self.trials, self.best, self.last_seq = "starting", 0, None, 0
+        self.started = time.time()
+        self._last_line = ""
+
+    def feed(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.last_seq = max(self.last_seq, event["seq"])
+            data = event.get("data") or {}
+            if event["type"] == "phase":
+                self.phase = data.get("name", self.phase)
+            elif event["type"] == "trial":
+                self.trials += 1
+            elif event["type"] == "best_changed":
+                self.best = data.get("score")
+            elif event["type"] == "log" and data.get("level") == "warning" and not self.tty:
+                self.stream.write(f"  ! {data.get('message')}\n")
+
+    def line(self, calls: int) -> str:
+        budget = f"/{self.max_calls}" if self.max_calls else ""
+        return (f"[{duration(time.time() - self.started)}] {self.phase} | trials {self.trials} | "
+                f"best {score(self.best)} | LM calls {calls}{budget}")
+
+    def draw(self, calls: int) -> None:
+        line = self.line(calls)
+        if self.tty:
+            self.stream.write("\r" + line.ljust(len(self._last_line)))
+        elif line.split("]", 1)[1] != self._last_line.split("]", 1)[-1]:
+            self.stream.write(line + "\n")
+        self._last_line = line
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self._last_line:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candidates: int) -> str:
+    """The end-of-run report: baseline -> best on val and test, the CI of the gain, usage."""
+    took = (run.get("finished_at") or time.time()) - (run.get("started_at") or run.get("created_at") or time.time())
+    lines = [f"Run {run['id']} ({run.get('name')}): {run['status']} in {duration(took)}"]
+    if run.get("reason"):
+        lines.append(f"  reason: {run['reason']}")
+    lines.append(f"  optimizer: {run.get('optimizer')}" + (f" - {run['optimizer_reason']}" if run.get("optimizer_reason") else ""))
+    sizes = run.get("sizes") or {}
+    if sizes:
+        lines.append("  data: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
+    comp = run.get("comparison") or {}
+    lines += ["", f"  {'':10}{'val':>9}{'test':>9}",
+              f"  {'baseline':10}{score(run.get('baseline_score')):>9}{score(run.get('test_baseline')):>9}",
+              f"  {'best':10}{score(run.get('best_score')):>9}{score(run.get('test_best')):>9}"]
+    if comp:
+        verdict = "significant" if comp.get("significant") else "not significant (the CI includes 0)"
+        lines.append(f"  gain on test (n={comp.get('n')}): {comp['diff']:+.3f}  95% CI [{comp['ci_low']:+.3f}, "
+                     f"{comp['ci_high']:+.3f}]  p={comp['p_value']:.4f}  {verdict}")
+    elif run["status"] not in ("failed",):
+        lines.append("  no held-out test score (empty test split or the run was cancelled)")
+    cost = f"${usage.get('cost', 0):.4f}" + ("" if usage.get("priced", True) else " (some calls unpriced)")
+    lines += ["", f"  LM calls {usage.get('calls', 0)} ({usage.get('cache_hits', 0)} cached), "
+              f"tokens {usage.get('total_tokens', 0):,}, cost {cost}; trials {n_trials}, candidates {n_candidates}"]
+    if run["status"] != "failed":
+        lines.append(f"  export: python -m engine export {run['id']} --format json|py|prompt|spec|csv")
+    return "\n".join(lines)
+
+
+def runs_table(runs: list[dict[str, Any]]) -> str:
+    """One line per run: id, status, name, optimizer, val baseline->best, test baseline->best, when."""
+    if not runs:
+        return "no runs yet: start one with `python -m engine run SPEC`"
+    header = ["id", "status", "name", "optimizer", "val", "test", "p", "created", "took"]
+    rows = []
+    for r in runs:
+        comp = r.get("comparison") or {}
+        took = (r.get("finished_at") or time.time()) - (r.get("started_at") or r.get("created_at") or time.time())
+        rows.append([
+            r["id"], r["status"], (r.get("name") or "")[:28], r.get("optimizer") or "",
+            f"{score(r.get('baseline_score'))}->{score(r.get('best_score'))}",
+            f"{score(r.get('test_baseline'))}->{score(r.get('test_best'))}",
+            f"{comp['p_value']:.3f}" if comp.get("p_value") is not None else "-",
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(r.get("created_at") or 0)),
+            duration(took) if r.get("started_at") else "-",
+        ])  # fmt: skip
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    return "\n".join([fmt.format(*header), fmt.format(*["-" * w for w in widths])] + [fmt.format(*r) for r in rows])

@@ -1,0 +1,47 @@
+"""Fixtures for the runs tests: an isolated store, specs on temporary copies of the data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SAMPLE = ROOT / "sample_data"
+
+if str(HERE) not in sys.path:  # makes `scripted_lms` importable here and in worker subprocesses
+    sys.path.insert(0, str(HERE))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store" / "runs.db"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A folder with support_tickets.csv and its spec, safe to edit."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "support_tickets.csv", folder / "support_tickets.csv")
+    shutil.copy(SAMPLE / "support_tickets.yaml", folder / "support_tickets.yaml")
+    return folder
+
+
+@pytest.fixture
+def tickets_spec(project: Path):
+    from engine.runs import load_spec
+
+    return load_spec(project / "support_tickets.yaml")
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for `python -m ...` children: project + test helpers importable, test LM hook."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.update(extra)
+    return env
