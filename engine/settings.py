@@ -22,6 +22,7 @@ _DEFAULTS: dict[str, Any] = {
     "callbacks": (),  # objects notified of module calls (reserved for tracing tools)
     "num_threads": 4,  # default thread count for Evaluate / optimizers
     "max_errors": None,  # default max_errors for Evaluate (None = unlimited)
+    "track_usage": True,  # accepted for DSPy compatibility; usage is always tracked
 }
 
 _overrides: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
