@@ -1,8 +1,8 @@
 """`python -m engine ...`: run, evaluate, export and list tuning runs from the command line.
 
-    python -m engine run sample_data/support_tickets.yaml
-    python -m engine runs
-    python -m engine export RUN_ID --format py -o program.py
+python -m engine run sample_data/support_tickets.yaml
+python -m engine runs
+python -m engine export RUN_ID --format py -o program.py
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from typing import Any
 
 from engine.errors import TunesmithError
 
-EPILOG = "Docs: docs/CLI.md. The run store is $TUNESMITH_HOME/tunesmith_data/runs.db (or ./tunesmith_data/)."
+EPILOG = (
+    "Docs: docs/CLI.md. The run store is $TUNESMITH_HOME/tunesmith_data/runs.db"
+    " (or ./tunesmith_data/)."
+)
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -54,15 +57,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     from engine.runs.launch import launch_run
 
     spec = load_spec(args.spec)
-    report = validate_spec_against_data(spec)  # every data/spec problem stops here, before any LM call
+    report = validate_spec_against_data(
+        spec
+    )  # every data/spec problem stops here, before any LM call
     _print_report(report)
     with _store(args) as store:
-        run_id = store.create_run(spec, optimizer=report.optimizer, optimizer_reason=report.optimizer_reason,
-                                  sizes=report.sizes)
+        run_id = store.create_run(
+            spec,
+            optimizer=report.optimizer,
+            optimizer_reason=report.optimizer_reason,
+            sizes=report.sizes,
+        )
     print(f"run {run_id} created (store: {_db_path(args)})", file=sys.stderr)
     if args.detach:
         pid = launch_run(run_id, _db_path(args), inline=False)
-        print(f"worker started (pid {pid}); follow with `python -m engine show {run_id}`", file=sys.stderr)
+        print(
+            f"worker started (pid {pid}); follow with `python -m engine show {run_id}`",
+            file=sys.stderr,
+        )
         print(run_id)
         return 0
     return _follow(args, run_id, spec.optimizer.budget.max_calls, in_process=not args.worker)
@@ -77,6 +89,7 @@ def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_pro
     failure: list[BaseException] = []
     thread = None
     if in_process:
+
         def work() -> None:
             try:
                 launch_run(run_id, db, inline=True)
@@ -106,11 +119,18 @@ def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_pro
             except KeyboardInterrupt:
                 if interrupted:
                     progress.close()
-                    print(f"\nleft run {run_id} behind; cancel with `python -m engine cancel {run_id}`", file=sys.stderr)
+                    print(
+                        f"\nleft run {run_id} behind; cancel with "
+                        f"`python -m engine cancel {run_id}`",
+                        file=sys.stderr,
+                    )
                     return 130
                 interrupted = True
                 store.request_cancel(run_id)
-                print("\ncancelling after the current trial (Ctrl-C again to stop waiting)...", file=sys.stderr)
+                print(
+                    "\ncancelling after the current trial (Ctrl-C again to stop waiting)...",
+                    file=sys.stderr,
+                )
         progress.close()
     if failure:
         print(f"error: {failure[0]}", file=sys.stderr)
@@ -126,7 +146,9 @@ def _print_summary(args: argparse.Namespace, run_id: str) -> int:
         print(f"error: no run {run_id!r} in {_db_path(args)}", file=sys.stderr)
         return 2
     with _store(args) as store:
-        text = summary(run, store.usage(run_id), len(store.trials(run_id)), len(store.candidates(run_id)))
+        text = summary(
+            run, store.usage(run_id), len(store.trials(run_id)), len(store.candidates(run_id))
+        )
     print(text)
     if run["status"] == "failed" and run.get("traceback") and getattr(args, "verbose", False):
         print(run["traceback"], file=sys.stderr)
@@ -144,7 +166,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         run = store.get_run(args.run_id)
     if run is None:
         raise TunesmithError(f"no run {args.run_id!r} in {_db_path(args)}")
-    return _follow(args, args.run_id, run_spec(run).optimizer.budget.max_calls, in_process=not args.worker)
+    return _follow(
+        args, args.run_id, run_spec(run).optimizer.budget.max_calls, in_process=not args.worker
+    )
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
@@ -173,13 +197,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     metric = build_metric(spec)
     with settings.context(lm=task_lm(spec)):
         tuned = Evaluate(devset=examples, metric=metric, num_threads=args.threads)(program)
-        print(f"{args.program} on {args.split} (n={len(examples)}): {tuned.score:.2f}% ({tuned.errors} errors)")
+        print(
+            f"{args.program} on {args.split} (n={len(examples)}): "
+            f"{tuned.score:.2f}% ({tuned.errors} errors)"
+        )
         if args.baseline:
-            base = Evaluate(devset=examples, metric=metric, num_threads=args.threads)(build_program(spec))
-            comp = paired_comparison([r.score for r in base.rows], [r.score for r in tuned.rows], seed=spec.data.seed)
+            base = Evaluate(devset=examples, metric=metric, num_threads=args.threads)(
+                build_program(spec)
+            )
+            comp = paired_comparison(
+                [r.score for r in base.rows], [r.score for r in tuned.rows], seed=spec.data.seed
+            )
             verdict = "significant" if comp["significant"] else "not significant"
-            print(f"baseline (zero-shot): {base.score:.2f}%; gain {comp['diff']:+.3f} 95% CI "
-                  f"[{comp['ci_low']:+.3f}, {comp['ci_high']:+.3f}] p={comp['p_value']:.4f} {verdict}")
+            print(
+                f"baseline (zero-shot): {base.score:.2f}%; gain {comp['diff']:+.3f} 95% CI "
+                f"[{comp['ci_low']:+.3f}, {comp['ci_high']:+.3f}] p={comp['p_value']:.4f} {verdict}"
+            )
     return 0
 
 
@@ -226,81 +259,142 @@ def build_parser() -> argparse.ArgumentParser:
         description="Tunesmith: build and tune LM pipelines from a project spec (YAML/JSON).\n\n"
         "Typical flow: validate a spec, run it (optimize + held-out test comparison), list runs,\n"
         "export the tuned program as JSON, a standalone script or its final prompts.",
-        epilog="\n\n".join(["quick start:\n  python -m engine run sample_data/support_tickets.yaml\n"
-                             "  python -m engine runs\n  python -m engine export RUN_ID --format py", EPILOG]),
+        epilog="quick start:\n  python -m engine run sample_data/support_tickets.yaml\n"
+        "  python -m engine runs\n  python -m engine export RUN_ID --format py\n\n" + EPILOG,
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument("--db", help="run store file (default: $TUNESMITH_HOME/tunesmith_data/runs.db)")
 
-    def add(name: str, summary: str, description: str, store: bool = True) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[db] if store else [], help=summary, description=description,
-                              epilog=EXAMPLES[name] + "\n\n" + EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    def add(
+        name: str, summary: str, description: str, store: bool = True
+    ) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            parents=[db] if store else [],
+            help=summary,
+            description=description,
+            epilog=EXAMPLES[name] + "\n\n" + EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
-    p = add("run", "validate a spec, run it, print baseline vs best on test",
-            "Validate SPEC against its data (no LM call happens before that passes), create a run,\n"
-            "optimize with a live progress line on stderr, then score the baseline and the best program\n"
-            "on the held-out test split and print the gain with its 95% CI and p-value.\n"
-            "Ctrl-C cancels cleanly after the current trial (the best program so far is kept).")
+    p = add(
+        "run",
+        "validate a spec, run it, print baseline vs best on test",
+        "Validate SPEC against its data (no LM call happens before that passes), create a run,\n"
+        "optimize with a live progress line on stderr, then score the baseline and the best\n"
+        "program"
+        " on the held-out test split and print the gain with its 95% CI and p-value.\n"
+        "Ctrl-C cancels cleanly after the current trial (the best program so far is kept).",
+    )
     p.add_argument("spec", help="project spec (.yaml or .json)")
-    p.add_argument("--worker", action="store_true", help="run in a detached worker process and follow it")
-    p.add_argument("--detach", action="store_true", help="start a detached worker, print the run id and exit")
-    p.add_argument("-v", "--verbose", action="store_true", help="print the traceback of a failed run")
+    p.add_argument(
+        "--worker", action="store_true", help="run in a detached worker process and follow it"
+    )
+    p.add_argument(
+        "--detach", action="store_true", help="start a detached worker, print the run id and exit"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print the traceback of a failed run"
+    )
     p.set_defaults(func=cmd_run)
 
-    p = add("validate", "check a spec and its data without any LM call",
-            "Check SPEC (fields, wiring, metric, models, optimizer, budget) and its data (CSV present,\n"
-            "not empty, mapped and label columns present, split sizes); print the split sizes and the\n"
-            "optimizer that will run (for `auto`: which one and why). Exit code 2 on a problem.", store=False)
+    p = add(
+        "validate",
+        "check a spec and its data without any LM call",
+        "Check SPEC (fields, wiring, metric, models, optimizer, budget) and its data\n"
+        "(CSV present, "
+        "not empty, mapped and label columns present, split sizes); print the split sizes and the\n"
+        "optimizer that will run (for `auto`: which one and why). Exit code 2 on a problem.",
+        store=False,
+    )
     p.add_argument("spec", help="project spec (.yaml or .json)")
     p.set_defaults(func=cmd_validate)
 
-    p = add("eval", "score a saved program on a split of a spec's data",
-            "Load a program state (JSON from `export --format json` or program.save()) into SPEC's\n"
-            "pipeline and score it with SPEC's metric and task model on a split of SPEC's data.", store=False)
+    p = add(
+        "eval",
+        "score a saved program on a split of a spec's data",
+        "Load a program state (JSON from `export --format json` or program.save()) into SPEC's\n"
+        "pipeline and score it with SPEC's metric and task model on a split of SPEC's data.",
+        store=False,
+    )
     p.add_argument("spec", help="project spec (.yaml or .json)")
     p.add_argument("--program", required=True, help="program state JSON file")
-    p.add_argument("--split", choices=("test", "val", "train"), default="test", help="which split (default test)")
-    p.add_argument("--baseline", action="store_true", help="also score the zero-shot pipeline and compare")
-    p.add_argument("--threads", type=int, default=None, help="parallel examples (default: settings)")
+    p.add_argument(
+        "--split",
+        choices=("test", "val", "train"),
+        default="test",
+        help="which split (default test)",
+    )
+    p.add_argument(
+        "--baseline", action="store_true", help="also score the zero-shot pipeline and compare"
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="parallel examples (default: settings)"
+    )
     p.set_defaults(func=cmd_eval)
 
-    p = add("export", "export a run's program, code, prompts, spec or results",
-            "Write one artifact of a run to stdout (or -o FILE). Never includes API keys.\n"
-            "  json    program state, loadable with Module.load() here and dspy's load() for the same shape\n"
-            "  py      standalone script rebuilding the pipeline and loading the tuned state\n"
-            "  prompt  the final prompt of each predictor (chat format, placeholder inputs)\n"
-            "  spec    the run's project spec as YAML\n"
-            "  csv     per-example results of every trial")
+    p = add(
+        "export",
+        "export a run's program, code, prompts, spec or results",
+        "Write one artifact of a run to stdout (or -o FILE). Never includes API keys.\n"
+        "  json    program state, loadable with Module.load() here and with dspy's load()\n"
+        "          for a program of the same shape\n"
+        "  py      standalone script rebuilding the pipeline and loading the tuned state\n"
+        "  prompt  the final prompt of each predictor (chat format, placeholder inputs)\n"
+        "  spec    the run's project spec as YAML\n"
+        "  csv     per-example results of every trial",
+    )
     p.add_argument("run_id", help="run id (see `python -m engine runs`)")
-    p.add_argument("--format", "-f", choices=("json", "py", "prompt", "spec", "csv"), default="json",
-                   help="what to export (default json)")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=("json", "py", "prompt", "spec", "csv"),
+        default="json",
+        help="what to export (default json)",
+    )
     p.add_argument("--candidate", help="a candidate hash instead of the best program")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_export)
 
-    p = add("runs", "list runs (newest first)",
-            "List the runs in the store: status, optimizer, validation score baseline->best, held-out\n"
-            "test score baseline->best with the p-value of the gain, start time and duration.")
+    p = add(
+        "runs",
+        "list runs (newest first)",
+        "List the runs in the store: status, optimizer, validation score baseline->best, held-out\n"
+        "test score baseline->best with the p-value of the gain, start time and duration.",
+    )
     p.add_argument("--limit", type=int, default=30, help="how many runs (default 30)")
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
     p.set_defaults(func=cmd_runs)
 
-    p = add("show", "print a run's summary", "Print the summary of one run (as `run` does at the end).")
+    p = add(
+        "show", "print a run's summary", "Print the summary of one run (as `run` does at the end)."
+    )
     p.add_argument("run_id", help="run id")
-    p.add_argument("-v", "--verbose", action="store_true", help="print the traceback of a failed run")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print the traceback of a failed run"
+    )
     p.set_defaults(func=cmd_show)
 
-    p = add("resume", "continue a failed/interrupted run from what is stored",
-            "Start a run's worker again. Trials and example results already stored are reused, LM calls\n"
-            "already made come from the disk cache; numbering continues. Finished runs are left alone.")
+    p = add(
+        "resume",
+        "continue a failed/interrupted run from what is stored",
+        "Start a run's worker again. Trials and example results already stored are reused,\n"
+        "LM calls "
+        "already made come from the disk cache; numbering continues. Finished runs are left alone.",
+    )
     p.add_argument("run_id", help="run id")
-    p.add_argument("--worker", action="store_true", help="run in a detached worker process and follow it")
+    p.add_argument(
+        "--worker", action="store_true", help="run in a detached worker process and follow it"
+    )
     p.set_defaults(func=cmd_resume)
 
-    p = add("cancel", "ask a running run to stop after its current trial",
-            "Set the run's cancel flag; its worker stops between trials and keeps the best program so far.")
+    p = add(
+        "cancel",
+        "ask a running run to stop after its current trial",
+        "Set the run's cancel flag; its worker stops between trials and keeps the best\n"
+        "program so far.",
+    )
     p.add_argument("run_id", help="run id")
     p.set_defaults(func=cmd_cancel)
     return parser

@@ -44,8 +44,10 @@ class Progress:
 
     def line(self, calls: int) -> str:
         budget = f"/{self.max_calls}" if self.max_calls else ""
-        return (f"[{duration(time.time() - self.started)}] {self.phase} | trials {self.trials} | "
-                f"best {score(self.best)} | LM calls {calls}{budget}")
+        return (
+            f"[{duration(time.time() - self.started)}] {self.phase} | trials {self.trials} | "
+            f"best {score(self.best)} | LM calls {calls}{budget}"
+        )
 
     def draw(self, calls: int) -> None:
         line = self.line(calls)
@@ -64,41 +66,65 @@ class Progress:
 
 def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candidates: int) -> str:
     """The end-of-run report: baseline -> best on val and test, the CI of the gain, usage."""
-    took = (run.get("finished_at") or time.time()) - (run.get("started_at") or run.get("created_at") or time.time())
+    took = (run.get("finished_at") or time.time()) - (
+        run.get("started_at") or run.get("created_at") or time.time()
+    )
     lines = [f"Run {run['id']} ({run.get('name')}): {run['status']} in {duration(took)}"]
     if run.get("reason"):
         lines.append(f"  reason: {run['reason']}")
-    lines.append(f"  optimizer: {run.get('optimizer')}" + (f" - {run['optimizer_reason']}" if run.get("optimizer_reason") else ""))
+    lines.append(
+        f"  optimizer: {run.get('optimizer')}"
+        + (f" - {run['optimizer_reason']}" if run.get("optimizer_reason") else "")
+    )
     sizes = run.get("sizes") or {}
     if sizes:
         lines.append("  data: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
     comp = run.get("comparison") or {}
-    lines += ["", f"  {'':10}{'val':>9}{'test':>9}",
-              f"  {'baseline':10}{score(run.get('baseline_score')):>9}{score(run.get('test_baseline')):>9}",
-              f"  {'best':10}{score(run.get('best_score')):>9}{score(run.get('test_best')):>9}"]
+    lines += [
+        "",
+        f"  {'':10}{'val':>9}{'test':>9}",
+        f"  {'baseline':10}{score(run.get('baseline_score')):>9}"
+        f"{score(run.get('test_baseline')):>9}",
+        f"  {'best':10}{score(run.get('best_score')):>9}{score(run.get('test_best')):>9}",
+    ]
     if comp:
-        verdict = "significant" if comp.get("significant") else "not significant (the CI includes 0)"
-        lines.append(f"  gain on test (n={comp.get('n')}): {comp['diff']:+.3f}  95% CI [{comp['ci_low']:+.3f}, "
-                     f"{comp['ci_high']:+.3f}]  p={comp['p_value']:.4f}  {verdict}")
+        verdict = (
+            "significant" if comp.get("significant") else "not significant (the CI includes 0)"
+        )
+        lines.append(
+            f"  gain on test (n={comp.get('n')}): {comp['diff']:+.3f}  "
+            f"95% CI [{comp['ci_low']:+.3f}, "
+            f"{comp['ci_high']:+.3f}]  p={comp['p_value']:.4f}  {verdict}"
+        )
     elif run["status"] not in ("failed",):
         lines.append("  no held-out test score (empty test split or the run was cancelled)")
-    cost = f"${usage.get('cost', 0):.4f}" + ("" if usage.get("priced", True) else " (some calls unpriced)")
-    lines += ["", f"  LM calls {usage.get('calls', 0)} ({usage.get('cache_hits', 0)} cached), "
-              f"tokens {usage.get('total_tokens', 0):,}, cost {cost}; trials {n_trials}, candidates {n_candidates}"]
+    cost = f"${usage.get('cost', 0):.4f}" + (
+        "" if usage.get("priced", True) else " (some calls unpriced)"
+    )
+    lines += [
+        "",
+        f"  LM calls {usage.get('calls', 0)} ({usage.get('cache_hits', 0)} cached), "
+        f"tokens {usage.get('total_tokens', 0):,}, cost {cost}; "
+        f"trials {n_trials}, candidates {n_candidates}",
+    ]
     if run["status"] != "failed":
-        lines.append(f"  export: python -m engine export {run['id']} --format json|py|prompt|spec|csv")
+        lines.append(
+            f"  export: python -m engine export {run['id']} --format json|py|prompt|spec|csv"
+        )
     return "\n".join(lines)
 
 
 def runs_table(runs: list[dict[str, Any]]) -> str:
-    """One line per run: id, status, name, optimizer, val baseline->best, test baseline->best, when."""
+    """One line per run: id, status, name, optimizer, val and test baseline->best, when."""
     if not runs:
         return "no runs yet: start one with `python -m engine run SPEC`"
     header = ["id", "status", "name", "optimizer", "val", "test", "p", "created", "took"]
     rows = []
     for r in runs:
         comp = r.get("comparison") or {}
-        took = (r.get("finished_at") or time.time()) - (r.get("started_at") or r.get("created_at") or time.time())
+        took = (r.get("finished_at") or time.time()) - (
+            r.get("started_at") or r.get("created_at") or time.time()
+        )
         rows.append([
             r["id"], r["status"], (r.get("name") or "")[:28], r.get("optimizer") or "",
             f"{score(r.get('baseline_score'))}->{score(r.get('best_score'))}",
@@ -109,4 +135,7 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
         ])  # fmt: skip
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*header), fmt.format(*["-" * w for w in widths])] + [fmt.format(*r) for r in rows])
+    return "\n".join(
+        [fmt.format(*header), fmt.format(*["-" * w for w in widths])]
+        + [fmt.format(*r) for r in rows]
+    )

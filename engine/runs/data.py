@@ -69,7 +69,9 @@ def read_csv(path: Path, key: str = "data.csv") -> tuple[list[str], list[dict[st
     return header, rows
 
 
-def effective_columns(spec: ProjectSpec, header: list[str], key: str = "data.csv") -> dict[str, str]:
+def effective_columns(
+    spec: ProjectSpec, header: list[str], key: str = "data.csv"
+) -> dict[str, str]:
     """CSV column -> field: the spec's mapping, plus same-named columns for unmapped fields."""
     mapping = dict(spec.data.columns)
     absent = [c for c in mapping if c not in header]
@@ -84,7 +86,8 @@ def effective_columns(spec: ProjectSpec, header: list[str], key: str = "data.csv
     missing_inputs = [f for f in spec.input_fields if f not in mapped]
     if missing_inputs:
         raise SpecError(
-            f"data.columns: input field(s) {missing_inputs} have no CSV column; map a column to each "
+            f"data.columns: input field(s) {missing_inputs} have no CSV column; "
+            "map a column to each "
             f"(CSV columns: {header})"
         )
     missing_labels = [f for f in spec.label_fields if f not in mapped]
@@ -120,7 +123,9 @@ def _cast(text: str, annotation: Any) -> Any:
         return text
 
 
-def to_examples(spec: ProjectSpec, rows: list[dict[str, str]], mapping: dict[str, str]) -> tuple[list[Example], int]:
+def to_examples(
+    spec: ProjectSpec, rows: list[dict[str, str]], mapping: dict[str, str]
+) -> tuple[list[Example], int]:
     """Rows -> Examples with the pipeline inputs marked; rows missing a value are skipped."""
     types = _field_types(spec)
     wanted = spec.input_fields + spec.label_fields
@@ -143,7 +148,9 @@ def _sizes(spec: ProjectSpec, n: int, with_test: bool) -> tuple[int, int, int]:
     fixed = sum(given[k] or 0 for k in names)
     if fixed > n:
         parts = " + ".join(f"{k}_size {given[k]}" for k in names if given[k])
-        raise SpecError(f"data: {parts} = {fixed}, but the CSV has only {n} usable rows; lower the sizes")
+        raise SpecError(
+            f"data: {parts} = {fixed}, but the CSV has only {n} usable rows; lower the sizes"
+        )
     free = [k for k in names if given[k] is None]
     left = n - fixed
     sizes = {k: given[k] or 0 for k in names}
@@ -172,7 +179,9 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     examples, skipped = to_examples(spec, rows, mapping)
     notes = [f"data.csv: skipped {skipped} row(s) with an empty input or label"] if skipped else []
     if not examples:
-        raise SpecError(f"data.csv: no usable rows in {path} (every row has an empty input or label)")
+        raise SpecError(
+            f"data.csv: no usable rows in {path} (every row has an empty input or label)"
+        )
     rng = random.Random(spec.data.seed)
     order = list(range(len(examples)))
     rng.shuffle(order)
@@ -187,7 +196,8 @@ def load_data(spec: ProjectSpec) -> DataSplit:
         if spec.data.test_size is not None:
             if spec.data.test_size > len(test):
                 raise SpecError(
-                    f"data.test_size: {spec.data.test_size} is more than the {len(test)} usable rows of data.test_csv"
+                    f"data.test_size: {spec.data.test_size} is more than the {len(test)} "
+                    "usable rows of data.test_csv"
                 )
             test = test[: spec.data.test_size]
         n_train, n_val, _ = _sizes(spec, len(shuffled), with_test=True)
@@ -215,9 +225,13 @@ def validate_spec_against_data(spec: ProjectSpec) -> DataReport:
     if optimizer == "auto":
         optimizer, reason = choose_optimizer(len(split.train))
     if not split.train and optimizer != "LabeledFewShot":
-        raise SpecError(f"data.train_size: {optimizer} needs training examples, but the train split is empty")
+        raise SpecError(
+            f"data.train_size: {optimizer} needs training examples, but the train split is empty"
+        )
     if not split.test:
         notes.append("data: the test split is empty, so no held-out score will be computed")
     if not split.val:
-        notes.append("data: the validation split is empty; optimizers score candidates on the trainset")
+        notes.append(
+            "data: the validation split is empty; optimizers score candidates on the trainset"
+        )
     return DataReport(split.sizes(), split.rows, split.columns, optimizer, reason, notes)

@@ -24,7 +24,9 @@ def _run(run_id: str, db_path: str | Path | None) -> dict[str, Any]:
     with RunStore(db_path) as store:
         run = store.get_run(run_id)
     if run is None:
-        raise TunesmithError(f"no run {run_id!r} in the store; list runs with `python -m engine runs`")
+        raise TunesmithError(
+            f"no run {run_id!r} in the store; list runs with `python -m engine runs`"
+        )
     return run
 
 
@@ -32,7 +34,9 @@ def run_spec(run: dict[str, Any]) -> ProjectSpec:
     return spec_from_dict(run["spec"], run.get("base_dir"))
 
 
-def program_state(run_id: str, db_path: str | Path | None = None, candidate: str | None = None) -> dict[str, Any]:
+def program_state(
+    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> dict[str, Any]:
     """The state of the run's best program, or of one candidate (by hash)."""
     run = _run(run_id, db_path)
     if candidate is not None:
@@ -48,7 +52,9 @@ def program_state(run_id: str, db_path: str | Path | None = None, candidate: str
     raise TunesmithError(f"run {run_id} has no program yet (status: {run['status']})")
 
 
-def load_program(run_id: str, db_path: str | Path | None = None, candidate: str | None = None) -> Any:
+def load_program(
+    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> Any:
     """The run's best (or a candidate's) program, rebuilt from the spec with its state loaded."""
     run = _run(run_id, db_path)
     return build_program(run_spec(run)).load_state(program_state(run_id, db_path, candidate))
@@ -59,16 +65,25 @@ def program_json(spec: ProjectSpec, state: dict[str, Any]) -> str:
     from engine.modules.module import _SAVE_METADATA
 
     program = build_program(spec).load_state(state)
-    return json.dumps({**program.dump_state(), "metadata": _SAVE_METADATA}, indent=2, ensure_ascii=False, default=str)
+    return json.dumps(
+        {**program.dump_state(), "metadata": _SAVE_METADATA},
+        indent=2,
+        ensure_ascii=False,
+        default=str,
+    )
 
 
-def export_program_json(run_id: str, db_path: str | Path | None = None, candidate: str | None = None) -> str:
+def export_program_json(
+    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> str:
     """Program state JSON: `program.load(path)` in the engine, or in DSPy for the same structure."""
     return program_json(run_spec(_run(run_id, db_path)), program_state(run_id, db_path, candidate))
 
 
-def export_python(run_id: str, db_path: str | Path | None = None, candidate: str | None = None) -> str:
-    """A standalone script rebuilding the pipeline, configuring the model, loading the tuned state."""
+def export_python(
+    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> str:
+    """A standalone script: rebuilds the pipeline, configures the model, loads the tuned state."""
     spec = run_spec(_run(run_id, db_path))
     return generate_python(spec, state=program_state(run_id, db_path, candidate), configure_lm=True)
 
@@ -99,7 +114,9 @@ def render_prompts(program: Any) -> str:
     return "\n\n".join(blocks).rstrip() + "\n"
 
 
-def export_prompts(run_id: str, db_path: str | Path | None = None, candidate: str | None = None) -> str:
+def export_prompts(
+    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> str:
     """The final prompt text of every predictor of the run's best (or a candidate's) program."""
     return render_prompts(load_program(run_id, db_path, candidate))
 
@@ -109,21 +126,37 @@ def export_spec_yaml(run_id: str, db_path: str | Path | None = None) -> str:
     return run_spec(_run(run_id, db_path)).to_yaml()
 
 
-def export_results_csv(run_id: str, db_path: str | Path | None = None, candidate: str | None = None,
-                       subset: str | None = None) -> str:
-    """Per-example results as CSV: candidate, subset, trial, example, inputs..., outputs..., score, error."""
+def export_results_csv(
+    run_id: str,
+    db_path: str | Path | None = None,
+    candidate: str | None = None,
+    subset: str | None = None,
+) -> str:
+    """Per-example results as CSV: candidate, subset, trial, example, inputs, outputs, score."""
     with RunStore(db_path) as store:
         rows = store.example_results(run_id, candidate=candidate, subset=subset)
     input_keys = _keys(r["inputs"] for r in rows)
     output_keys = _keys(r["outputs"] for r in rows)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["candidate", "subset", "trial", "example_id", "index",
-                     *[f"input.{k}" for k in input_keys], *[f"output.{k}" for k in output_keys], "score", "error"])
+    writer.writerow(
+        [
+            "candidate",
+            "subset",
+            "trial",
+            "example_id",
+            "index",
+            *[f"input.{k}" for k in input_keys],
+            *[f"output.{k}" for k in output_keys],
+            "score",
+            "error",
+        ]
+    )
     for r in rows:
         inputs, outputs = r["inputs"] or {}, r["outputs"] or {}
         writer.writerow([r["candidate"], r["subset"], r["trial"], r["example_id"], r["idx"],
-                         *[_cell(inputs.get(k)) for k in input_keys], *[_cell(outputs.get(k)) for k in output_keys],
+                         *[_cell(inputs.get(k)) for k in input_keys],
+                         *[_cell(outputs.get(k)) for k in output_keys],
                          r["score"], r["error"] or ""])  # fmt: skip
     return out.getvalue()
 
@@ -131,7 +164,7 @@ def export_results_csv(run_id: str, db_path: str | Path | None = None, candidate
 def _keys(dicts: Any) -> list[str]:
     keys: dict[str, None] = {}
     for d in dicts:
-        for k in (d or {}):
+        for k in d or {}:
             keys.setdefault(k, None)
     return list(keys)
 
@@ -142,7 +175,9 @@ def _cell(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def export_run(run_id: str, fmt: str, db_path: str | Path | None = None, candidate: str | None = None) -> str:
+def export_run(
+    run_id: str, fmt: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> str:
     """Dispatch on a format name (json, py, prompt, spec, csv)."""
     handlers = {"json": export_program_json, "py": export_python, "prompt": export_prompts}
     if fmt in handlers:

@@ -60,7 +60,9 @@ class Heartbeat:
                 if self._store is not None and self._store.cancel_requested(self.run_id):
                     self._cancel.set()
             except Exception:
-                logger.warning("reading the cancel flag of run %s failed", self.run_id, exc_info=True)
+                logger.warning(
+                    "reading the cancel flag of run %s failed", self.run_id, exc_info=True
+                )
 
     def _beat(self) -> None:
         with self._lock:

@@ -28,13 +28,17 @@ _children: dict[int, subprocess.Popen] = {}  # workers started by this process (
 
 
 def create_run(spec: ProjectSpec, db_path: str | Path | None = None) -> str:
-    """Validate `spec` against its data (raises SpecError before any LM call), store a queued run."""
+    """Validate `spec` against its data (SpecError before any LM call); store a queued run."""
     from engine.runs.data import validate_spec_against_data
 
     report = validate_spec_against_data(spec)
     with RunStore(db_path) as store:
-        return store.create_run(spec, optimizer=report.optimizer, optimizer_reason=report.optimizer_reason,
-                                sizes=report.sizes)
+        return store.create_run(
+            spec,
+            optimizer=report.optimizer,
+            optimizer_reason=report.optimizer_reason,
+            sizes=report.sizes,
+        )
 
 
 def worker_command(run_id: str, db_path: str | Path | None = None) -> list[str]:
@@ -42,8 +46,13 @@ def worker_command(run_id: str, db_path: str | Path | None = None) -> list[str]:
     return cmd + (["--db", str(Path(db_path).resolve())] if db_path is not None else [])
 
 
-def launch_run(run_id: str, db_path: str | Path | None = None, *, inline: bool | None = None,
-               lm_factory: Any = None) -> int | None:
+def launch_run(
+    run_id: str,
+    db_path: str | Path | None = None,
+    *,
+    inline: bool | None = None,
+    lm_factory: Any = None,
+) -> int | None:
     """Start the run's worker; returns its pid (None when run inline).
 
     Inline when `inline=True`, or when `inline` is None and TUNESMITH_INLINE_WORKER=1 (then
@@ -125,7 +134,10 @@ def reconcile_run(run_id: str, db_path: str | Path | None = None) -> dict[str, A
         else:
             beat = run.get("heartbeat")
             silent = f"{time.time() - beat:.0f}s" if beat else "ever"
-            reason = (f"worker stopped without finishing (pid {run.get('pid')} gone or no heartbeat for {silent}); "
-                      "start the run again to resume from what is stored")
+            reason = (
+                f"worker stopped without finishing (pid {run.get('pid')} gone or "
+                f"no heartbeat for {silent}); "
+                "start the run again to resume from what is stored"
+            )
         store.finish_run(run_id, "failed", reason=reason)
         return store.get_run(run_id)

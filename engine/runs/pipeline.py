@@ -8,14 +8,15 @@ in the code `generate_python(spec)` writes, and as a DSPy program of that shape 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from engine.evaluate.metrics import make_metric
 from engine.modules import ChainOfThought, Module, Predict
 from engine.primitives import Prediction
 from engine.runs.spec import FieldSpec, ModelSpec, ProjectSpec, StepSpec
-from engine.signatures import InputField, OutputField, Signature, make_signature
 from engine.signature_string import parse_type
+from engine.signatures import InputField, OutputField, Signature, make_signature
 
 MODULES = {"Predict": Predict, "ChainOfThought": ChainOfThought}
 
@@ -64,7 +65,9 @@ class Pipeline(Module):
             for key, value in prediction.items():
                 values[key] = value
                 produced[key] = value
-            _add_usage(usage, prediction.get_lm_usage() if hasattr(prediction, "get_lm_usage") else None)
+            _add_usage(
+                usage, prediction.get_lm_usage() if hasattr(prediction, "get_lm_usage") else None
+            )
         last_outputs = self._steps[-1][2]
         ordered = {k: produced[k] for k in last_outputs if k in produced}
         ordered.update({k: v for k, v in produced.items() if k not in ordered})
@@ -84,7 +87,9 @@ def build_program(spec: ProjectSpec) -> Pipeline:
     steps = []
     for step in spec.pipeline:
         module = MODULES[step.module](step_signature(step))
-        steps.append((step.name, module, [f.name for f in step.inputs], [f.name for f in step.outputs]))
+        steps.append(
+            (step.name, module, [f.name for f in step.inputs], [f.name for f in step.outputs])
+        )
     return Pipeline(steps)
 
 
@@ -115,7 +120,9 @@ def build_lm(model: ModelSpec, **overrides: Any) -> Any:
     return LM(model.model, **{**lm_kwargs(model), **overrides})
 
 
-def generate_python(spec: ProjectSpec, state: dict[str, Any] | None = None, configure_lm: bool = False) -> str:
+def generate_python(
+    spec: ProjectSpec, state: dict[str, Any] | None = None, configure_lm: bool = False
+) -> str:
     """Standalone Python that rebuilds the pipeline with `import engine as dspy`.
 
     With `state`, the tuned program state is embedded and loaded; with `configure_lm`, the

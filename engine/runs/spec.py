@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from engine.errors import SpecError
 from engine.runs.spec_names import (
@@ -50,9 +58,14 @@ class FieldSpec(BaseModel):
     @model_validator(mode="after")
     def _choices(self) -> FieldSpec:
         if self.type == "literal" and not self.choices:
-            raise ValueError(f"field {self.name!r} has type literal but no choices; list the allowed values")
+            raise ValueError(
+                f"field {self.name!r} has type literal but no choices; list the allowed values"
+            )
         if self.type != "literal" and self.choices:
-            raise ValueError(f"field {self.name!r}: choices are only allowed with type literal (type is {self.type})")
+            raise ValueError(
+                f"field {self.name!r}: choices are only allowed with type literal "
+                f"(type is {self.type})"
+            )
         if len(set(self.choices)) != len(self.choices):
             raise ValueError(f"field {self.name!r}: duplicate choices {self.choices}")
         return self
@@ -83,7 +96,9 @@ class StepSpec(BaseModel):
         if not self.outputs:
             raise ValueError(f"step {self.name!r} needs at least one output field")
         if self.module == "ChainOfThought" and "reasoning" in names:
-            raise ValueError(f"step {self.name!r}: 'reasoning' is added by ChainOfThought; rename that field")
+            raise ValueError(
+                f"step {self.name!r}: 'reasoning' is added by ChainOfThought; rename that field"
+            )
         return self
 
     @property
@@ -156,7 +171,9 @@ class ModelSpec(BaseModel):
     @classmethod
     def _model(cls, value: str) -> str:
         if not value.strip() or "/" not in value:
-            raise ValueError(f"model {value!r} should look like 'provider/name', e.g. local/smollm2-135m")
+            raise ValueError(
+                f"model {value!r} should look like 'provider/name', e.g. local/smollm2-135m"
+            )
         return value.strip()
 
 
@@ -195,7 +212,9 @@ class OptimizerSpec(BaseModel):
     def _name(cls, value: str) -> str:
         name = canonical_optimizer(value)
         if name is None:
-            raise ValueError(f"unknown optimizer {value!r}; choose one of {', '.join(OPTIMIZER_CHOICES)}")
+            raise ValueError(
+                f"unknown optimizer {value!r}; choose one of {', '.join(OPTIMIZER_CHOICES)}"
+            )
         return name
 
 
@@ -228,7 +247,10 @@ class ProjectSpec(BaseModel):
                         f"step {produced[f.name]!r}; give it another name"
                     )
                 if f.name in self.input_fields:
-                    raise ValueError(f"pipeline: {f.name!r} is both a data input and an output of step {step.name!r}")
+                    raise ValueError(
+                        f"pipeline: {f.name!r} is both a data input and an output of "
+                        f"step {step.name!r}"
+                    )
                 produced[f.name] = step.name
         if self.metric.field and self.metric.field not in self.label_fields:
             raise ValueError(
@@ -282,7 +304,10 @@ class ProjectSpec(BaseModel):
 def spec_from_dict(data: Any, base_dir: str | Path | None = None) -> ProjectSpec:
     """Validate a dict into a spec; errors become one SpecError naming each field and problem."""
     if not isinstance(data, dict):
-        raise SpecError(f"a spec must be a mapping of sections (name, pipeline, data, ...), got {type(data).__name__}")
+        raise SpecError(
+            "a spec must be a mapping of sections (name, pipeline, data, ...), "
+            f"got {type(data).__name__}"
+        )
     try:
         spec = ProjectSpec.model_validate(data)
     except ValidationError as exc:
@@ -331,6 +356,7 @@ def format_validation_error(exc: ValidationError) -> str:
 
 __all__ = [
     "BudgetSpec", "DataSpec", "FIELD_TYPES", "FieldSpec", "MODULE_TYPES", "MetricSpec", "ModelSpec",
-    "ModelsSpec", "OptimizerSpec", "ProjectSpec", "StepSpec", "format_validation_error", "load_spec",
+    "ModelsSpec", "OptimizerSpec", "ProjectSpec", "StepSpec", "format_validation_error",
+    "load_spec",
     "save_spec", "spec_from_dict", "spec_from_text",
 ]  # fmt: skip

@@ -35,13 +35,14 @@ RESERVED_STEP_NAMES = frozenset(
 
 
 def canonical_optimizer(name: str) -> str | None:
-    """'random_search' / 'BootstrapFewShotWithRandomSearch' -> the DSPy class name; None if unknown."""
-    return OPTIMIZER_ALIASES.get(str(name).strip().lower().replace("-", "_").replace(" ", "_")) or \
-        OPTIMIZER_ALIASES.get(str(name).strip().lower().replace("_", "").replace("-", ""))
+    """'random_search' / 'BootstrapRS'-style names -> the DSPy class name; None if unknown."""
+    return OPTIMIZER_ALIASES.get(
+        str(name).strip().lower().replace("-", "_").replace(" ", "_")
+    ) or OPTIMIZER_ALIASES.get(str(name).strip().lower().replace("_", "").replace("-", ""))
 
 
 def check_identifier(value: str, what: str, step: bool = False) -> str:
-    """Raise ValueError unless `value` is a usable Python identifier (and, for steps, not reserved)."""
+    """Raise ValueError unless `value` is a usable identifier (and, for steps, not reserved)."""
     if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
         raise ValueError(
             f"{what} {value!r} must be a Python identifier: letters, digits and underscores, "
@@ -57,15 +58,20 @@ def check_identifier(value: str, what: str, step: bool = False) -> str:
 def choose_optimizer(train_size: int) -> tuple[str, str]:
     """What `auto` picks for a trainset of this size, and why (shown to the user)."""
     if train_size <= 0:
-        return "LabeledFewShot", "no training examples: nothing to learn from, the program stays zero-shot"
+        return (
+            "LabeledFewShot",
+            "no training examples: nothing to learn from, the program stays zero-shot",
+        )
     if train_size <= 2:
         return "LabeledFewShot", (
             f"only {train_size} training example(s): too few to bootstrap, so the labeled examples "
-            "are used as demos. (Instruction-only tuning with MIPROv2 for tiny datasets comes later.)"
+            "are used as demos. (Instruction-only tuning with MIPROv2 for tiny datasets "
+            "comes later.)"
         )
     if train_size < 20:
         return "BootstrapFewShot", (
-            f"{train_size} training examples: enough to bootstrap demos from the model's own correct "
+            f"{train_size} training examples: enough to bootstrap demos from the model's "
+            "own correct "
             "answers, too few for a reliable search over several candidate programs"
         )
     return "BootstrapFewShotWithRandomSearch", (

@@ -12,8 +12,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from engine.runs.spec import ProjectSpec
 from engine.runs.store_read import StoreReader
@@ -48,12 +49,19 @@ class RunStore(StoreReader):
         self.close()
 
     # -- runs -------------------------------------------------------------------------------
-    def create_run(self, spec: ProjectSpec, *, optimizer: str | None = None, optimizer_reason: str = "",
-                   sizes: dict[str, int] | None = None) -> str:
-        """Insert a queued run for `spec` (saved as JSON, with its base folder) and return its id."""
+    def create_run(
+        self,
+        spec: ProjectSpec,
+        *,
+        optimizer: str | None = None,
+        optimizer_reason: str = "",
+        sizes: dict[str, int] | None = None,
+    ) -> str:
+        """Insert a queued run for `spec` (saved as JSON with its base folder); return its id."""
         run_id = new_run_id()
         row = {
-            "id": run_id, "name": spec.name, "description": spec.description, "spec": spec.to_dict(),
+            "id": run_id, "name": spec.name, "description": spec.description,
+            "spec": spec.to_dict(),
             "base_dir": str(spec.base_dir), "status": "queued", "created_at": time.time(),
             "optimizer": optimizer or spec.optimizer.name, "optimizer_reason": optimizer_reason,
             "sizes": sizes, "attempts": 0, "cancel_requested": 0,
@@ -72,7 +80,9 @@ class RunStore(StoreReader):
     def mark_started(self, run_id: str, pid: int) -> int:
         """Status running, pid, heartbeat now; returns the attempt number (1, 2, ... on resumes)."""
         with self._lock, self.db.atomic():
-            row = self.db.execute("SELECT attempts, started_at FROM runs WHERE id = ?", [run_id]).fetchone()
+            row = self.db.execute(
+                "SELECT attempts, started_at FROM runs WHERE id = ?", [run_id]
+            ).fetchone()
             attempt = (row[0] or 0) + 1
             now = time.time()
             self.db["runs"].update(run_id, {
@@ -85,11 +95,23 @@ class RunStore(StoreReader):
         with self._lock, self.db.atomic():
             self.db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", [time.time(), run_id])
 
-    def finish_run(self, run_id: str, status: str, reason: str | None = None, traceback: str | None = None,
-                   **fields: Any) -> None:
+    def finish_run(
+        self,
+        run_id: str,
+        status: str,
+        reason: str | None = None,
+        traceback: str | None = None,
+        **fields: Any,
+    ) -> None:
         """Final status (finished / stopped: budget / cancelled / failed) with reason and extras."""
-        self.update_run(run_id, status=status, reason=reason, traceback=traceback,
-                        finished_at=time.time(), **fields)
+        self.update_run(
+            run_id,
+            status=status,
+            reason=reason,
+            traceback=traceback,
+            finished_at=time.time(),
+            **fields,
+        )
 
     def request_cancel(self, run_id: str) -> None:
         """Ask the run's worker to stop after the current trial."""
@@ -110,10 +132,13 @@ class RunStore(StoreReader):
         light = dict(data)
         bulky = _LIGHT_EVENT_KEYS.get(event.type)
         if bulky and bulky in light:
-            light[bulky] = len(light[bulky]) if isinstance(light[bulky], list) else "stored separately"
+            light[bulky] = (
+                len(light[bulky]) if isinstance(light[bulky], list) else "stored separately"
+            )
         with self._lock, self.db.atomic():
             self.db.execute(
-                "INSERT OR REPLACE INTO events (run_id, seq, type, time, data) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO events (run_id, seq, type, time, data)"
+                " VALUES (?, ?, ?, ?, ?)",
                 [run_id, event.seq, event.type, event.time, dumps(light)],
             )
             handler = getattr(self, f"_on_{event.type}", None)
@@ -122,33 +147,64 @@ class RunStore(StoreReader):
 
     def _on_candidate(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO candidates (run_id, hash, parents, origin, state, created_at, seq)"
+            "INSERT OR IGNORE INTO candidates"
+            " (run_id, hash, parents, origin, state, created_at, seq)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [run_id, data.get("hash"), dumps(data.get("parents", [])), data.get("origin", ""),
-             dumps(data.get("state")), event.time, event.seq],
+            [
+                run_id,
+                data.get("hash"),
+                dumps(data.get("parents", [])),
+                data.get("origin", ""),
+                dumps(data.get("state")),
+                event.time,
+                event.seq,
+            ],
         )
 
     def _on_trial(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
         rows = data.get("rows") or []
         scores = {str(r.get("example_id")): r.get("score") for r in rows}
         self.db.execute(
-            "INSERT OR REPLACE INTO trials (run_id, number, candidate, subset, score, n, errors, usage,"
+            "INSERT OR REPLACE INTO trials"
+            " (run_id, number, candidate, subset, score, n, errors, usage,"
             " wall_time, example_scores, time, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, data.get("number"), data.get("candidate"), data.get("subset"), data.get("score"),
-             data.get("n", len(rows)), data.get("errors", 0), dumps(data.get("usage")),
-             data.get("wall_time"), dumps(scores), event.time, event.seq],
+            [
+                run_id,
+                data.get("number"),
+                data.get("candidate"),
+                data.get("subset"),
+                data.get("score"),
+                data.get("n", len(rows)),
+                data.get("errors", 0),
+                dumps(data.get("usage")),
+                data.get("wall_time"),
+                dumps(scores),
+                event.time,
+                event.seq,
+            ],
         )
         for r in rows:
             self.db.execute(
                 "INSERT OR IGNORE INTO example_results (run_id, candidate, example_id, subset, idx,"
                 " inputs, outputs, score, error, trial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, data.get("candidate"), r.get("example_id"), data.get("subset"), r.get("index"),
-                 dumps(r.get("inputs")), dumps(r.get("outputs")), r.get("score"), r.get("error"),
-                 data.get("number")],
+                [
+                    run_id,
+                    data.get("candidate"),
+                    r.get("example_id"),
+                    data.get("subset"),
+                    r.get("index"),
+                    dumps(r.get("inputs")),
+                    dumps(r.get("outputs")),
+                    r.get("score"),
+                    r.get("error"),
+                    data.get("number"),
+                ],
             )
 
     def _on_best_changed(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
-        self.db["runs"].update(run_id, {"best_candidate": data.get("candidate"), "best_score": data.get("score")})
+        self.db["runs"].update(
+            run_id, {"best_candidate": data.get("candidate"), "best_score": data.get("score")}
+        )
 
     def _on_run_started(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
         fields = {"estimate": dumps(data.get("estimate"))}
@@ -170,10 +226,22 @@ class RunStore(StoreReader):
         """Store one LM CallRecord (a UsageLedger listener calls this as each call happens)."""
         with self._lock, self.db.atomic():
             self.db.execute(
-                "INSERT INTO lm_calls (run_id, attempt, model, role, prompt_tokens, completion_tokens,"
-                " cost, latency, cache_hit, error, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [run_id, attempt, record.model, record.role, record.prompt_tokens, record.completion_tokens,
-                 record.cost, record.latency, int(bool(record.cache_hit)), record.error, record.timestamp],
+                "INSERT INTO lm_calls (run_id, attempt, model, role, prompt_tokens,"
+                " completion_tokens, cost, latency, cache_hit, error, timestamp)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    attempt,
+                    record.model,
+                    record.role,
+                    record.prompt_tokens,
+                    record.completion_tokens,
+                    record.cost,
+                    record.latency,
+                    int(bool(record.cache_hit)),
+                    record.error,
+                    record.timestamp,
+                ],
             )
 
     def call_listener(self, run_id: str, attempt: int = 1) -> Callable[[Any], None]:
@@ -182,8 +250,10 @@ class RunStore(StoreReader):
 
 
 def _encode(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (dumps(v) if k in RUN_JSON_COLUMNS and not isinstance(v, str) and v is not None else v)
-            for k, v in fields.items()}
+    return {
+        k: (dumps(v) if k in RUN_JSON_COLUMNS and not isinstance(v, str) and v is not None else v)
+        for k, v in fields.items()
+    }
 
 
 # -- readers with a fresh connection per call (for the dashboard) -----------------------------
@@ -197,7 +267,8 @@ def _fresh(method: str) -> Callable[..., Any]:
 
     read.__name__ = method
     read.__doc__ = f"`RunStore(db_path).{method}(...)` on a fresh connection. " + (
-        getattr(StoreReader, method, getattr(RunStore, method)).__doc__ or "")
+        getattr(StoreReader, method, getattr(RunStore, method)).__doc__ or ""
+    )
     return read
 
 

@@ -44,16 +44,22 @@ class StoreReader:
         sql, params = "SELECT * FROM trials WHERE run_id = ?", [run_id]
         if subset is not None:
             sql, params = sql + " AND subset = ?", params + [subset]
-        return [decode(r, ("usage", "example_scores")) for r in self._rows(sql + " ORDER BY number", params)]
+        return [
+            decode(r, ("usage", "example_scores"))
+            for r in self._rows(sql + " ORDER BY number", params)
+        ]
 
     def candidates(self, run_id: str) -> list[dict[str, Any]]:
         """Candidates in the order they were made: hash, parents, origin, state."""
-        rows = self._rows("SELECT * FROM candidates WHERE run_id = ? ORDER BY seq, created_at", [run_id])
+        rows = self._rows(
+            "SELECT * FROM candidates WHERE run_id = ? ORDER BY seq, created_at", [run_id]
+        )
         return [decode(r, ("parents", "state")) for r in rows]
 
-    def example_results(self, run_id: str, candidate: str | None = None,
-                        subset: str | None = None) -> list[dict[str, Any]]:
-        """Per-example outcomes (inputs, outputs, score, error), optionally of one candidate/subset."""
+    def example_results(
+        self, run_id: str, candidate: str | None = None, subset: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Per-example outcomes (inputs, outputs, score, error), maybe of one candidate/subset."""
         sql, params = "SELECT * FROM example_results WHERE run_id = ?", [run_id]
         if candidate is not None:
             sql, params = sql + " AND candidate = ?", params + [candidate]
@@ -62,11 +68,19 @@ class StoreReader:
         rows = self._rows(sql + " ORDER BY trial, idx", params)
         return [decode(r, ("inputs", "outputs")) for r in rows]
 
-    def events(self, run_id: str, after_seq: int = 0, types: list[str] | None = None,
-               limit: int | None = None) -> list[dict[str, Any]]:
+    def events(
+        self,
+        run_id: str,
+        after_seq: int = 0,
+        types: list[str] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Events with seq > after_seq (poll with the last seq seen). Trial rows and candidate
         states are not repeated here; read them with example_results() / candidates()."""
-        sql, params = "SELECT seq, type, time, data FROM events WHERE run_id = ? AND seq > ?", [run_id, after_seq]
+        sql, params = (
+            "SELECT seq, type, time, data FROM events WHERE run_id = ? AND seq > ?",
+            [run_id, after_seq],
+        )
         if types:
             sql += " AND type IN (" + ",".join("?" * len(types)) + ")"
             params += list(types)
@@ -84,7 +98,8 @@ class StoreReader:
     def usage(self, run_id: str) -> dict[str, Any]:
         """Totals over the run's LM calls (all attempts), plus by_role and by_model breakdowns."""
         select = (
-            "SELECT COUNT(*) AS calls, SUM(1 - cache_hit) AS uncached_calls, SUM(cache_hit) AS cache_hits,"
+            "SELECT COUNT(*) AS calls, SUM(1 - cache_hit) AS uncached_calls,"
+            " SUM(cache_hit) AS cache_hits,"
             " SUM(CASE WHEN cache_hit = 0 THEN prompt_tokens ELSE 0 END) AS prompt_tokens,"
             " SUM(CASE WHEN cache_hit = 0 THEN completion_tokens ELSE 0 END) AS completion_tokens,"
             " SUM(CASE WHEN cache_hit = 0 THEN COALESCE(cost, 0) ELSE 0 END) AS cost,"
@@ -93,7 +108,10 @@ class StoreReader:
         )
         total = _usage_row(self._rows(select + " FROM lm_calls WHERE run_id = ?", [run_id])[0])
         for key, column in (("by_role", "role"), ("by_model", "model")):
-            rows = self._rows(f"{select}, {column} AS k FROM lm_calls WHERE run_id = ? GROUP BY {column}", [run_id])
+            rows = self._rows(
+                f"{select}, {column} AS k FROM lm_calls WHERE run_id = ? GROUP BY {column}",
+                [run_id],
+            )
             total[key] = {r.pop("k"): _usage_row(r) for r in rows}
         return total
 
@@ -114,8 +132,9 @@ class StoreReader:
 
         return [
             CallRecord(model=r["model"], role=r["role"], prompt_tokens=r["prompt_tokens"] or 0,
-                       completion_tokens=r["completion_tokens"] or 0, cost=r["cost"], latency=r["latency"] or 0.0,
-                       cache_hit=bool(r["cache_hit"]), error=r["error"], timestamp=r["timestamp"] or 0.0)
+                       completion_tokens=r["completion_tokens"] or 0, cost=r["cost"],
+                       latency=r["latency"] or 0.0, cache_hit=bool(r["cache_hit"]),
+                       error=r["error"], timestamp=r["timestamp"] or 0.0)
             for r in self.lm_calls(run_id)
         ]  # fmt: skip
 

@@ -7,8 +7,9 @@ from typing import Any
 from engine.settings import settings
 
 
-def evaluate_on_test(run: Any, metric: Any, student: Any, compiled: Any, test: list[Any],
-                     optimizer: Any = None) -> dict[str, Any]:
+def evaluate_on_test(
+    run: Any, metric: Any, student: Any, compiled: Any, test: list[Any], optimizer: Any = None
+) -> dict[str, Any]:
     """Score `student` and `compiled` on `test` (trials with subset "test", no budget) and compare.
 
     Returns the run columns to store: test_baseline, test_best, baseline_candidate and
@@ -27,17 +28,32 @@ def evaluate_on_test(run: Any, metric: Any, student: Any, compiled: Any, test: l
     # Held-out scoring is outside the optimization budget (it decides nothing); its calls are
     # still recorded and visible in the run's usage.
     with settings.context(usage_trackers=trackers, budget=None):
-        base = runner.evaluate(student, test, subset="test", origin="baseline (student as given)", track_best=False)
-        best = runner.evaluate(compiled, test, subset="test", origin="best program", track_best=False)
+        base = runner.evaluate(
+            student, test, subset="test", origin="baseline (student as given)", track_best=False
+        )
+        best = runner.evaluate(
+            compiled, test, subset="test", origin="best program", track_best=False
+        )
     ids = [example_id(e) for e in test]
-    comparison = paired_comparison([base.example_scores[i] for i in ids], [best.example_scores[i] for i in ids],
-                                   seed=run.seed)
-    comparison.update(baseline_candidate=base.candidate, best_candidate=best.candidate, subset="test",
-                      baseline_score=base.score, best_score=best.score)
+    comparison = paired_comparison(
+        [base.example_scores[i] for i in ids], [best.example_scores[i] for i in ids], seed=run.seed
+    )
+    comparison.update(
+        baseline_candidate=base.candidate,
+        best_candidate=best.candidate,
+        subset="test",
+        baseline_score=base.score,
+        best_score=best.score,
+    )
     verdict = "significant" if comparison["significant"] else "not significant"
     run.recorder.log(
-        f"test: baseline {base.score:.3f} -> best {best.score:.3f} (diff {comparison['diff']:+.3f}, 95% CI "
-        f"[{comparison['ci_low']:+.3f}, {comparison['ci_high']:+.3f}], p={comparison['p_value']:.4f}, {verdict})"
+        f"test: baseline {base.score:.3f} -> best {best.score:.3f} "
+        f"(diff {comparison['diff']:+.3f}, 95% CI [{comparison['ci_low']:+.3f}, "
+        f"{comparison['ci_high']:+.3f}], p={comparison['p_value']:.4f}, {verdict})"
     )
-    return {"test_baseline": base.score, "test_best": best.score, "comparison": comparison,
-            "baseline_candidate": base.candidate}
+    return {
+        "test_baseline": base.score,
+        "test_best": best.score,
+        "comparison": comparison,
+        "baseline_candidate": base.candidate,
+    }

@@ -20,8 +20,9 @@ import os
 import signal
 import sys
 import traceback as tb
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from engine.errors import TunesmithError
 from engine.runs.data import load_data
@@ -41,7 +42,7 @@ LMFactory = Callable[[ProjectSpec], Any]
 
 
 def task_lm(spec: ProjectSpec, lm_factory: LMFactory | None = None) -> Any:
-    """The task LM: `lm_factory(spec)`, else the `TUNESMITH_TEST_LM` factory, else the spec's model."""
+    """The task LM: `lm_factory(spec)`, else the TUNESMITH_TEST_LM factory, else the spec's."""
     if lm_factory is not None:
         return lm_factory(spec)
     hook = os.environ.get(TEST_LM_ENV)
@@ -67,7 +68,9 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
     try:
         return cls(metric=metric, **spec.optimizer.params), name, reason
     except TypeError as exc:
-        raise SpecError(f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}") from None
+        raise SpecError(
+            f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}"
+        ) from None
 
 
 def _budget(spec: ProjectSpec) -> Any:
@@ -77,11 +80,19 @@ def _budget(spec: ProjectSpec) -> Any:
     if all(v is None for v in (b.max_calls, b.max_tokens, b.max_cost, b.max_minutes)):
         return None
     seconds = None if b.max_minutes is None else b.max_minutes * 60
-    return Budget(max_calls=b.max_calls, max_tokens=b.max_tokens, max_cost=b.max_cost, max_seconds=seconds)
+    return Budget(
+        max_calls=b.max_calls, max_tokens=b.max_tokens, max_cost=b.max_cost, max_seconds=seconds
+    )
 
 
-def _run_context(store: RunStore, run_id: str, spec: ProjectSpec, should_cancel: Callable[[], bool],
-                 attempt: int, sinks: Iterable[Callable[[Any], None]]) -> Any:
+def _run_context(
+    store: RunStore,
+    run_id: str,
+    spec: ProjectSpec,
+    should_cancel: Callable[[], bool],
+    attempt: int,
+    sinks: Iterable[Callable[[Any], None]],
+) -> Any:
     """A RunContext prefilled from the store (resume) and wired to write back to it."""
     from engine.lm.usage import UsageLedger
     from engine.optimizers.base import RunContext
@@ -101,8 +112,13 @@ def _run_context(store: RunStore, run_id: str, spec: ProjectSpec, should_cancel:
     )  # fmt: skip
 
 
-def run_worker(run_id: str, db_path: str | Path | None = None, *, lm_factory: LMFactory | None = None,
-               sinks: Iterable[Callable[[Any], None]] = ()) -> str:
+def run_worker(
+    run_id: str,
+    db_path: str | Path | None = None,
+    *,
+    lm_factory: LMFactory | None = None,
+    sinks: Iterable[Callable[[Any], None]] = (),
+) -> str:
     """Run (or resume) a stored run to its end; returns the final status.
 
     Final statuses: "finished", "stopped: budget", "cancelled", "failed" (with reason and, for
@@ -134,8 +150,16 @@ def run_worker(run_id: str, db_path: str | Path | None = None, *, lm_factory: LM
         store.close()
 
 
-def _execute(store: RunStore, run_id: str, run: dict[str, Any], attempt: int, beat: Heartbeat,
-             lm_factory: LMFactory | None, sinks: Iterable[Callable[[Any], None]], settings: Any) -> str:
+def _execute(
+    store: RunStore,
+    run_id: str,
+    run: dict[str, Any],
+    attempt: int,
+    beat: Heartbeat,
+    lm_factory: LMFactory | None,
+    sinks: Iterable[Callable[[Any], None]],
+    settings: Any,
+) -> str:
     from engine.optimizers.base import RunCancelled
 
     context = None
@@ -148,23 +172,35 @@ def _execute(store: RunStore, run_id: str, run: dict[str, Any], attempt: int, be
         lm = task_lm(spec, lm_factory)
         context = _run_context(store, run_id, spec, beat.cancelled, attempt, sinks)
         with settings.context(lm=lm):
-            compiled = optimizer.compile(program, trainset=data.train, valset=data.val or None, run=context)
+            compiled = optimizer.compile(
+                program, trainset=data.train, valset=data.val or None, run=context
+            )
             result = compiled.result
             extras: dict[str, Any] = {"program": compiled.dump_state(), "baseline_candidate": None}
             status = result.status
             if status != "cancelled" and data.test:
                 try:
-                    extras.update(evaluate_on_test(context, metric, program, compiled, data.test, optimizer))
+                    extras.update(
+                        evaluate_on_test(context, metric, program, compiled, data.test, optimizer)
+                    )
                 except RunCancelled:
                     status = "cancelled"
-        store.finish_run(run_id, status, reason=_reason(status, context), usage=store.usage(run_id), **extras)
+        store.finish_run(
+            run_id, status, reason=_reason(status, context), usage=store.usage(run_id), **extras
+        )
         return status
     except BaseException as exc:  # noqa: BLE001  (a worker records every failure, then exits)
-        reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, KeyboardInterrupt) else "interrupted"
+        reason = (
+            f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, KeyboardInterrupt)
+            else "interrupted"
+        )
         trace = None if isinstance(exc, TunesmithError) else tb.format_exc()
         if context is not None and not context.recorder.of_type("run_failed"):
             context.recorder.emit("run_failed", error=reason, traceback=trace or "")
-        store.finish_run(run_id, "failed", reason=reason, traceback=trace, usage=store.usage(run_id))
+        store.finish_run(
+            run_id, "failed", reason=reason, traceback=trace, usage=store.usage(run_id)
+        )
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         logger.debug("run %s failed", run_id, exc_info=True)
@@ -174,7 +210,11 @@ def _execute(store: RunStore, run_id: str, run: dict[str, Any], attempt: int, be
 def _reason(status: str, context: Any) -> str | None:
     if status == "finished":
         return None
-    logs = [e.data.get("message", "") for e in context.recorder.of_type("log") if e.data.get("level") == "warning"]
+    logs = [
+        e.data.get("message", "")
+        for e in context.recorder.of_type("log")
+        if e.data.get("level") == "warning"
+    ]
     return logs[-1] if logs else status
 
 
@@ -185,9 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         "and the CLI; safe to start again after a crash: it continues where the store left off.",
     )
     parser.add_argument("run_id", help="id of a run in the store")
-    parser.add_argument("--db", help="path of the run store (default: $TUNESMITH_HOME/tunesmith_data/runs.db)")
+    parser.add_argument(
+        "--db", help="path of the run store (default: $TUNESMITH_HOME/tunesmith_data/runs.db)"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     signal.signal(signal.SIGTERM, lambda *_: Heartbeat.request_local_cancel())
     status = run_worker(args.run_id, args.db)
     logger.info("run %s ended: %s", args.run_id, status)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -10,11 +9,10 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-SAMPLE = ROOT / "sample_data"
-
-if str(HERE) not in sys.path:  # makes `scripted_lms` importable here and in worker subprocesses
+if str(HERE) not in sys.path:  # makes runs_helpers / scripted_lms importable in these tests
     sys.path.insert(0, str(HERE))
+
+from runs_helpers import SAMPLE  # noqa: E402
 
 
 @pytest.fixture
@@ -37,11 +35,3 @@ def tickets_spec(project: Path):
     from engine.runs import load_spec
 
     return load_spec(project / "support_tickets.yaml")
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    """Environment for `python -m ...` children: project + test helpers importable, test LM hook."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update(extra)
-    return env

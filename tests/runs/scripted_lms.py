@@ -24,7 +24,9 @@ def _truth(spec: Any) -> dict[str, str]:
     for path in filter(None, [spec.data.csv, spec.data.test_csv]):
         with open(resolve_path(spec, path), newline="", encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
-                table[row[column_of.get(inputs, inputs)].strip()] = row[column_of.get(label, label)].strip()
+                table[row[column_of.get(inputs, inputs)].strip()] = row[
+                    column_of.get(label, label)
+                ].strip()
     return table
 
 
@@ -65,9 +67,13 @@ class LoggingScriptedLM(ScriptedLM):
 
 def slow_oracle_lm(spec: Any) -> ScriptedLM:
     latency = float(os.environ.get("TUNESMITH_TEST_LATENCY", "0.05"))
-    return LoggingScriptedLM(by_input=_answerer(spec), name="slow-oracle", latency=latency, cache=True)
+    return LoggingScriptedLM(
+        by_input=_answerer(spec), name="slow-oracle", latency=latency, cache=True
+    )
 
 
 def keyed_oracle_lm(spec: Any) -> ScriptedLM:
     """The oracle with an API key passed in memory (the store must never see it)."""
-    return ScriptedLM(by_input=_answerer(spec), name="keyed", api_key=os.environ["FAKE_KEY_FOR_TEST"])
+    return ScriptedLM(
+        by_input=_answerer(spec), name="keyed", api_key=os.environ["FAKE_KEY_FOR_TEST"]
+    )

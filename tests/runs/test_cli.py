@@ -8,20 +8,30 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, subprocess_env
+from runs_helpers import ROOT, subprocess_env
 
 from engine.cli_format import summary
 from engine.runs import build_program, load_spec
 
 
 def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
-    environ = subprocess_env(TUNESMITH_HOME=str(home), TUNESMITH_TEST_LM="scripted_lms:oracle_lm", **env)
-    return subprocess.run([sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=environ,
-                          cwd=ROOT, timeout=300)
+    environ = subprocess_env(
+        TUNESMITH_HOME=str(home), TUNESMITH_TEST_LM="scripted_lms:oracle_lm", **env
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
-@pytest.mark.parametrize("args", [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["show"], ["resume"],
-                                  ["cancel"]])
+@pytest.mark.parametrize(
+    "args",
+    [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["show"], ["resume"], ["cancel"]],
+)
 def test_help_everywhere(args: list[str], tmp_path: Path) -> None:
     result = cli(*args, "--help", home=tmp_path)
     assert result.returncode == 0 and "usage: python -m engine" in result.stdout
@@ -35,11 +45,18 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     out = result.stdout
     assert "finished" in out and "baseline" in out and "best" in out
     assert "95% CI [+" in out and "significant" in out and "not significant" not in out
-    assert "LM calls" in result.stderr and "optimizer: BootstrapFewShotWithRandomSearch" in result.stderr
+    assert (
+        "LM calls" in result.stderr
+        and "optimizer: BootstrapFewShotWithRandomSearch" in result.stderr
+    )
     assert (tmp_path / "tunesmith_data" / "runs.db").exists()
 
     listing = cli("runs", home=tmp_path)
-    assert listing.returncode == 0 and "Support ticket routing" in listing.stdout and "finished" in listing.stdout
+    assert (
+        listing.returncode == 0
+        and "Support ticket routing" in listing.stdout
+        and "finished" in listing.stdout
+    )
     run_id = json.loads(cli("runs", "--json", home=tmp_path).stdout)[0]["id"]
     assert run_id in listing.stdout
 
@@ -48,7 +65,11 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     state = json.loads(exported.stdout)
     program = build_program(load_spec(spec_path))
     program.load_state({k: v for k, v in state.items() if k != "metadata"})
-    assert program.classify.demos and program.classify.demos[0]["category"] in ("billing", "technical", "shipping")
+    assert program.classify.demos and program.classify.demos[0]["category"] in (
+        "billing",
+        "technical",
+        "shipping",
+    )
     (tmp_path / "program.json").write_text(exported.stdout)
     loaded = build_program(load_spec(spec_path)).load(tmp_path / "program.json")
     assert loaded.dump_state() == program.dump_state()
@@ -57,21 +78,46 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     assert "===== classify" in prompt and "{ticket}" in prompt and "[[ ## category ## ]]" in prompt
     assert "--- user (demo 1) ---" in prompt
 
-    script = cli("export", run_id, "--format", "py", "-o", str(tmp_path / "program.py"), home=tmp_path)
+    script = cli(
+        "export", run_id, "--format", "py", "-o", str(tmp_path / "program.py"), home=tmp_path
+    )
     assert script.returncode == 0
-    check = subprocess.run([sys.executable, "-c", "import program, json; "
-                            "print(json.dumps(program.program.dump_state()))"], cwd=tmp_path, capture_output=True,
-                           text=True, env=subprocess_env())
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import program, json; print(json.dumps(program.program.dump_state()))",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=subprocess_env(),
+    )
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout) == program.dump_state()
 
     csv_text = cli("export", run_id, "--format", "csv", home=tmp_path).stdout
-    assert csv_text.startswith("candidate,subset,trial,example_id,index,input.ticket,output.category,score,error")
-    assert "spec" and "name: Support ticket routing" in cli("export", run_id, "-f", "spec", home=tmp_path).stdout
+    assert csv_text.startswith(
+        "candidate,subset,trial,example_id,index,input.ticket,output.category,score,error"
+    )
+    assert (
+        "spec"
+        and "name: Support ticket routing"
+        in cli("export", run_id, "-f", "spec", home=tmp_path).stdout
+    )
 
-    evaluated = cli("eval", str(spec_path), "--program", str(tmp_path / "program.json"), "--baseline", home=tmp_path)
+    evaluated = cli(
+        "eval",
+        str(spec_path),
+        "--program",
+        str(tmp_path / "program.json"),
+        "--baseline",
+        home=tmp_path,
+    )
     assert evaluated.returncode == 0, evaluated.stderr
-    assert "on test (n=20): 100.00%" in evaluated.stdout and "baseline (zero-shot)" in evaluated.stdout
+    assert (
+        "on test (n=20): 100.00%" in evaluated.stdout and "baseline (zero-shot)" in evaluated.stdout
+    )
 
     shown = cli("show", run_id, home=tmp_path)
     assert shown.returncode == 0 and run_id in shown.stdout
@@ -96,8 +142,25 @@ def test_export_of_an_unknown_run(tmp_path: Path) -> None:
 
 
 def test_summary_marks_a_ci_crossing_zero() -> None:
-    run = {"id": "r1", "name": "x", "status": "finished", "started_at": 0, "finished_at": 5, "optimizer": "O",
-           "baseline_score": 0.5, "best_score": 0.6, "test_baseline": 0.5, "test_best": 0.55,
-           "comparison": {"n": 20, "diff": 0.05, "ci_low": -0.1, "ci_high": 0.2, "p_value": 0.6, "significant": False}}
+    run = {
+        "id": "r1",
+        "name": "x",
+        "status": "finished",
+        "started_at": 0,
+        "finished_at": 5,
+        "optimizer": "O",
+        "baseline_score": 0.5,
+        "best_score": 0.6,
+        "test_baseline": 0.5,
+        "test_best": 0.55,
+        "comparison": {
+            "n": 20,
+            "diff": 0.05,
+            "ci_low": -0.1,
+            "ci_high": 0.2,
+            "p_value": 0.6,
+            "significant": False,
+        },
+    }
     text = summary(run, {"calls": 3}, 2, 2)
     assert "not significant (the CI includes 0)" in text and "95% CI [-0.100, +0.200]" in text

@@ -34,7 +34,9 @@ def _break_mapped_column(project: Path, spec) -> None:
 
 def _break_label_column(project: Path, spec) -> None:
     rows = (project / "support_tickets.csv").read_text().splitlines()
-    (project / "support_tickets.csv").write_text("\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n")
+    (project / "support_tickets.csv").write_text(
+        "\n".join(r.rsplit(",", 1)[0] for r in rows) + "\n"
+    )
     spec.data.columns = {"ticket": "ticket"}
 
 
@@ -67,7 +69,9 @@ def test_validation_fails_before_any_lm_call(project: Path, breakage, message: s
 
 
 @pytest.mark.parametrize("breakage, message", BREAKAGES, ids=[b.__name__[7:] for b, _ in BREAKAGES])
-def test_failed_run_stores_only_its_reason(project: Path, db_path: Path, breakage, message: str) -> None:
+def test_failed_run_stores_only_its_reason(
+    project: Path, db_path: Path, breakage, message: str
+) -> None:
     spec = _spec(project)
     with RunStore(db_path) as store:
         run_id = store.create_run(spec)  # the data breaks after the run was queued
@@ -83,7 +87,11 @@ def test_failed_run_stores_only_its_reason(project: Path, db_path: Path, breakag
         run = store.get_run(run_id)
         assert run["status"] == "failed" and message in run["reason"]
         assert run["traceback"] is None  # an expected problem: the reason says it all
-        assert store.trials(run_id) == [] and store.events(run_id) == [] and store.lm_calls(run_id) == []
+        assert (
+            store.trials(run_id) == []
+            and store.events(run_id) == []
+            and store.lm_calls(run_id) == []
+        )
         assert store.candidates(run_id) == [] and store.example_results(run_id) == []
 
 
@@ -91,7 +99,11 @@ def test_split_is_deterministic_and_sized(tickets_spec) -> None:
     a, b = load_data(tickets_spec), load_data(tickets_spec)
     assert a.sizes() == {"train": 20, "val": 20, "test": 20}
     assert [e.toDict() for e in a.train] == [e.toDict() for e in b.train]
-    ids = {e["ticket"] for e in a.train} | {e["ticket"] for e in a.val} | {e["ticket"] for e in a.test}
+    ids = (
+        {e["ticket"] for e in a.train}
+        | {e["ticket"] for e in a.val}
+        | {e["ticket"] for e in a.test}
+    )
     assert len(ids) == 60  # disjoint splits
     assert a.train[0].input_keys == frozenset({"ticket"})
     tickets_spec.data.seed = 7
@@ -112,7 +124,9 @@ def test_sizes_larger_than_the_data(tickets_spec) -> None:
 
 
 def test_test_csv_replaces_the_test_split(project: Path, tickets_spec) -> None:
-    (project / "held_out.csv").write_text("ticket,category\nWhere is my parcel?,shipping\nApp crashes,technical\n")
+    (project / "held_out.csv").write_text(
+        "ticket,category\nWhere is my parcel?,shipping\nApp crashes,technical\n"
+    )
     tickets_spec.data.test_csv = "held_out.csv"
     tickets_spec.data.test_size = None
     split = load_data(tickets_spec)

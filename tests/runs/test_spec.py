@@ -50,14 +50,31 @@ def test_derived_fields_and_wiring() -> None:
 @pytest.mark.parametrize(
     "change, expected",
     [
-        ({"optimizer": {"name": "foo"}}, "optimizer.name: unknown optimizer 'foo'; choose one of auto"),
-        ({"optimizer": {"budget": {"max_calls": 0}}}, "optimizer.budget.max_calls: must be greater than 0"),
-        ({"optimizer": {"budget": {"max_minutes": -1}}}, "optimizer.budget.max_minutes: must be greater than 0"),
+        (
+            {"optimizer": {"name": "foo"}},
+            "optimizer.name: unknown optimizer 'foo'; choose one of auto",
+        ),
+        (
+            {"optimizer": {"budget": {"max_calls": 0}}},
+            "optimizer.budget.max_calls: must be greater than 0",
+        ),
+        (
+            {"optimizer": {"budget": {"max_minutes": -1}}},
+            "optimizer.budget.max_minutes: must be greater than 0",
+        ),
         ({"metric": {"kind": "bleu"}}, "metric.kind: unknown metric 'bleu'"),
-        ({"metric": {"field": "summary"}}, "metric.field: 'summary' is not an output of the last step"),
-        ({"models": {"task": {"model": "openai/gpt-4o-mini", "api_key": "sk-x"}}},
-         "models.task: 'api_key' is not allowed in a spec"),
-        ({"data": {"csv": "x.csv", "columns": {"ticket": "nope"}}}, "data.columns: field(s) ['nope']"),
+        (
+            {"metric": {"field": "summary"}},
+            "metric.field: 'summary' is not an output of the last step",
+        ),
+        (
+            {"models": {"task": {"model": "openai/gpt-4o-mini", "api_key": "sk-x"}}},
+            "models.task: 'api_key' is not allowed in a spec",
+        ),
+        (
+            {"data": {"csv": "x.csv", "columns": {"ticket": "nope"}}},
+            "data.columns: field(s) ['nope']",
+        ),
         ({"pipeline": []}, "pipeline: add at least one step"),
         ({"surprise": 1}, "surprise: unknown key"),
     ],
@@ -75,7 +92,9 @@ def test_field_level_problems() -> None:
         spec_from_dict(bad)
     bad = _two_step()
     bad["pipeline"][0]["fields"][0]["name"] = "2bad"
-    with pytest.raises(SpecError, match=r"pipeline\.0\.fields\.0\.name: .*must be a Python identifier"):
+    with pytest.raises(
+        SpecError, match=r"pipeline\.0\.fields\.0\.name: .*must be a Python identifier"
+    ):
         spec_from_dict(bad)
     bad = _two_step()
     bad["pipeline"][1]["fields"][1]["name"] = "note"

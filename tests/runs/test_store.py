@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import subprocess_env
+from runs_helpers import subprocess_env
 
 from engine.optimizers.events import EventRecorder
 from engine.runs import RunStore, create_run, events, get_run, list_runs, request_cancel
@@ -25,8 +25,8 @@ print("ready", flush=True)
 while time.time() < deadline:
     try:
         with RunStore(path) as store:          # a fresh connection per poll, like the dashboard
+            done = store.get_run(run_id)["status"] == "finished"  # first: then n is final
             n = len(store.events(run_id))
-            done = store.get_run(run_id)["status"] == "finished"
         if n < seen:
             errors += 1
         seen, reads = n, reads + 1
@@ -46,15 +46,27 @@ def test_wal_and_pragmas(db_path: Path, tickets_spec) -> None:
         assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
         assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] >= 30000
-        assert set(store.db.table_names()) >= {"runs", "candidates", "trials", "example_results", "lm_calls", "events"}
+        assert set(store.db.table_names()) >= {
+            "runs",
+            "candidates",
+            "trials",
+            "example_results",
+            "lm_calls",
+            "events",
+        }
     assert db_path.read_bytes()[18:20] == b"\x02\x02"  # WAL is stored in the file header
 
 
 def test_reader_process_polls_while_writer_writes(db_path: Path, tickets_spec) -> None:
     with RunStore(db_path) as store:
         run_id = store.create_run(tickets_spec)
-        reader = subprocess.Popen([sys.executable, "-c", READER, str(db_path), run_id], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True, env=subprocess_env())
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(db_path), run_id],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=subprocess_env(),
+        )
         assert reader.stdout.readline().strip() == "ready"
         recorder = EventRecorder([store.sink(run_id)])
 
@@ -63,7 +75,9 @@ def test_reader_process_polls_while_writer_writes(db_path: Path, tickets_spec) -
                 recorder.log(f"message {i}")
                 time.sleep(0.001)
 
-        threads = [threading.Thread(target=write) for _ in range(3)]  # threads share the writer connection
+        threads = [
+            threading.Thread(target=write) for _ in range(3)
+        ]  # threads share the writer connection
         for t in threads:
             t.start()
         for t in threads:
@@ -91,15 +105,18 @@ def test_no_api_key_in_the_store(db_path: Path, project: Path, monkeypatch, tmp_
     key = "sk-test-FAKEKEY-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", key)
     monkeypatch.setenv("FAKE_KEY_FOR_TEST", key)
-    from engine.runs import load_spec
     from scripted_lms import keyed_oracle_lm
+
+    from engine.runs import load_spec
 
     spec = load_spec(project / "support_tickets.yaml")
     spec.models.task.api_base = "http://127.0.0.1:9/v1"
     run_id = create_run(spec, db_path)
     assert run_worker(run_id, db_path, lm_factory=keyed_oracle_lm) == "finished"
     assert get_run(run_id, db_path=db_path)["test_best"] == 1.0
-    exports = "".join(export_run(run_id, fmt, db_path) for fmt in ("json", "py", "prompt", "spec", "csv"))
+    exports = "".join(
+        export_run(run_id, fmt, db_path) for fmt in ("json", "py", "prompt", "spec", "csv")
+    )
     assert key not in exports
     files = [p for p in db_path.parent.rglob("*") if p.is_file()]
     assert any(p.name == "runs.db" for p in files)

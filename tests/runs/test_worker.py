@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import subprocess_env
+from runs_helpers import subprocess_env
 from scripted_lms import oracle_lm
 
 from engine.errors import TunesmithError
@@ -37,11 +37,19 @@ def test_full_run_with_scripted_lm(db_path: Path, tickets_spec) -> None:
     with store:
         run = store.get_run(run_id)
         assert run["status"] == "finished" and run["reason"] is None and run["attempts"] == 1
-        assert run["optimizer"] == "BootstrapFewShotWithRandomSearch" and "20 training" in run["optimizer_reason"]
+        assert (
+            run["optimizer"] == "BootstrapFewShotWithRandomSearch"
+            and "20 training" in run["optimizer_reason"]
+        )
         assert run["baseline_score"] < run["best_score"] == 1.0
         assert run["test_baseline"] < run["test_best"] == 1.0
         comp = run["comparison"]
-        assert comp["significant"] and comp["ci_low"] > 0 and comp["n"] == 20 and comp["p_value"] < 0.01
+        assert (
+            comp["significant"]
+            and comp["ci_low"] > 0
+            and comp["n"] == 20
+            and comp["p_value"] < 0.01
+        )
         assert run["program"]["classify"]["demos"], "the best program has demos"
         trials = store.trials(run_id)
         assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
@@ -49,14 +57,25 @@ def test_full_run_with_scripted_lm(db_path: Path, tickets_spec) -> None:
         assert trials[-2]["candidate"] == run["baseline_candidate"] == comp["baseline_candidate"]
         assert trials[-1]["candidate"] == comp["best_candidate"]
         types = [e["type"] for e in store.events(run_id)]
-        assert types[0] == "run_started" and "run_finished" in types and types.count("trial") == len(trials)
+        assert (
+            types[0] == "run_started"
+            and "run_finished" in types
+            and types.count("trial") == len(trials)
+        )
         assert "best_changed" in types and "lm_usage" in types and "candidate" in types
         # every LM call is in the store, as it happened
         calls = store.lm_calls(run_id)
-        assert len(calls) == lm_holder[0].calls_made == store.usage(run_id)["calls"] == run["usage"]["calls"]
+        assert (
+            len(calls)
+            == lm_holder[0].calls_made
+            == store.usage(run_id)["calls"]
+            == run["usage"]["calls"]
+        )
         results = store.example_results(run_id, candidate=comp["best_candidate"], subset="test")
         assert len(results) == 20 and all(r["score"] == 1.0 for r in results)
-        assert store.candidates(run_id)[0]["state"]["classify"]["demos"] == []  # the zero-shot baseline
+        assert (
+            store.candidates(run_id)[0]["state"]["classify"]["demos"] == []
+        )  # the zero-shot baseline
 
 
 def test_a_finished_run_is_not_run_again(db_path: Path, tickets_spec) -> None:
@@ -115,8 +134,11 @@ def test_inline_switch_and_lm_failure_is_recorded(db_path: Path, tickets_spec, m
 def test_liveness_zombie_stale_heartbeat_and_reconcile(db_path: Path, tickets_spec) -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     deadline = time.time() + 10
-    while time.time() < deadline and Path(f"/proc/{child.pid}/stat").exists() and \
-            Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+    while (
+        time.time() < deadline
+        and Path(f"/proc/{child.pid}/stat").exists()
+        and Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    ):
         time.sleep(0.05)
     assert not pid_alive(child.pid), "a zombie counts as dead"
     child.wait()
@@ -156,8 +178,9 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(db_path: Path, project: Path,
-                                                                      tmp_path: Path) -> None:
+def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(
+    db_path: Path, project: Path, tmp_path: Path
+) -> None:
     spec = load_spec(project / "support_tickets.yaml")
     reference_id, reference = _finished_run(tmp_path / "reference" / "runs.db", spec)
     ref_trials = reference.trials(reference_id)
@@ -166,11 +189,15 @@ def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(db_path: P
 
     run_id = create_run(spec, db_path)
     call_log = tmp_path / "calls.log"
-    env = subprocess_env(TUNESMITH_TEST_LM="scripted_lms:slow_oracle_lm", TUNESMITH_TEST_LATENCY="0.03",
-                         TUNESMITH_TEST_CALL_LOG=str(call_log))
+    env = subprocess_env(
+        TUNESMITH_TEST_LM="scripted_lms:slow_oracle_lm",
+        TUNESMITH_TEST_LATENCY="0.03",
+        TUNESMITH_TEST_CALL_LOG=str(call_log),
+    )
     cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db_path)]
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+    first = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     store = RunStore(db_path)
     try:
         _wait_for(lambda: len(store.trials(run_id)) >= 6, 120, "6 stored trials")
@@ -191,10 +218,14 @@ def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(db_path: P
         assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
         keys = [(t["candidate"], t["subset"]) for t in trials]
         assert len(keys) == len(set(keys))
-        assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == \
-            [(t["candidate"], t["subset"], t["score"]) for t in ref_trials]
-        assert (run["best_candidate"], run["test_best"], run["test_baseline"]) == \
-            (ref_run["best_candidate"], ref_run["test_best"], ref_run["test_baseline"])
+        assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == [
+            (t["candidate"], t["subset"], t["score"]) for t in ref_trials
+        ]
+        assert (run["best_candidate"], run["test_best"], run["test_baseline"]) == (
+            ref_run["best_candidate"],
+            ref_run["test_best"],
+            ref_run["test_baseline"],
+        )
         seqs = [e["seq"] for e in store.events(run_id)]
         assert seqs == list(range(1, len(seqs) + 1))
         assert [e["type"] for e in store.events(run_id)].count("run_started") == 2
@@ -204,7 +235,9 @@ def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(db_path: P
         uncached = [c for c in calls if not c["cache_hit"]]
         assert len(uncached) >= logged > 0
         assert any(c["attempt"] == 1 for c in calls)
-        assert any(c["attempt"] == 2 and c["cache_hit"] for c in calls), "the resume reused the disk cache"
+        assert any(c["attempt"] == 2 and c["cache_hit"] for c in calls), (
+            "the resume reused the disk cache"
+        )
     finally:
         store.close()
         if first.poll() is None:
