@@ -7,10 +7,10 @@ Public API for the CLI and the dashboard:
 - pipeline: `build_program`, `build_metric`, `generate_python`, `build_lm`
 - store: `RunStore` and fresh-connection readers `list_runs`, `get_run`, `trials`,
   `candidates`, `example_results`, `events`, `usage`, `lm_calls`, `request_cancel`
-- launch: `create_run`, `launch_run`, `is_alive`, `reconcile_run`
+- launch: `create_run`, `launch_run`, `is_alive`, `reconcile_run`; `preflight` (estimate)
 - worker: `run_worker`
 - export: `export_program_json`, `export_python`, `export_prompts`, `export_spec_yaml`,
-  `export_results_csv`
+  `export_results_csv`, `export_run`, `load_program`, `render_prompts`
 
 Submodules are imported lazily so that `import engine.runs.spec` stays light.
 """
@@ -31,7 +31,9 @@ _EXPORTS = {
     "default_db_path": "store_schema", "create_run": "launch", "launch_run": "launch",
     "is_alive": "launch", "reconcile_run": "launch", "run_worker": "worker",
     "export_program_json": "export", "export_python": "export", "export_prompts": "export",
-    "export_spec_yaml": "export", "export_results_csv": "export",
+    "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
+    "load_program": "export", "render_prompts": "export", "preflight": "preflight",
+    "reconcile_run": "launch",
 }  # fmt: skip
 
 

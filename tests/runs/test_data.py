@@ -140,3 +140,16 @@ def test_auto_report(tickets_spec) -> None:
     assert report.optimizer == "LabeledFewShot" and "MIPROv2" in report.optimizer_reason
     tickets_spec.data.train_size = 10
     assert validate_spec_against_data(tickets_spec).optimizer == "BootstrapFewShot"
+
+
+def test_preflight_estimates_without_lm_calls(tickets_spec) -> None:
+    from engine.runs import preflight
+    from engine.settings import settings
+
+    lm = ScriptedLM(answers=[], name="must-not-be-called")
+    with settings.context(lm=lm):
+        plan = preflight(tickets_spec)
+    assert lm.calls_made == 0
+    assert plan["optimizer"] == "BootstrapFewShotWithRandomSearch"
+    assert plan["estimate"]["total_calls"] > 0 and plan["test_calls"] == 40
+    assert plan["report"]["sizes"] == {"train": 20, "val": 20, "test": 20}
