@@ -32,8 +32,7 @@ _EXPORTS = {
     "is_alive": "launch", "reconcile_run": "launch", "run_worker": "worker",
     "export_program_json": "export", "export_python": "export", "export_prompts": "export",
     "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
-    "load_program": "export", "render_prompts": "export", "preflight": "preflight",
-    "reconcile_run": "launch",
+    "load_program": "export", "render_prompts": "export", "preflight": "plan",
 }  # fmt: skip
 
 
