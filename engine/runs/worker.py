@@ -31,7 +31,7 @@ from engine.runs.launch import is_alive
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.spec_names import choose_optimizer
-from engine.runs.store import TERMINAL, RunStore
+from engine.runs.store import ACTIVE, TERMINAL, RunStore
 from engine.runs.store_schema import default_db_path
 from engine.runs.test_eval import evaluate_on_test
 
@@ -136,7 +136,7 @@ def run_worker(
             raise TunesmithError(f"no run {run_id!r} in {db_path}")
         if run["status"] in TERMINAL and run["status"] != "failed":
             return run["status"]
-        if run["status"] == "running" and run.get("pid") != os.getpid() and is_alive(run):
+        if run["status"] in ACTIVE and run.get("pid") not in (None, os.getpid()) and is_alive(run):
             raise TunesmithError(f"run {run_id} is already running (pid {run['pid']})")
         attempt = store.mark_started(run_id, os.getpid())
         beat = Heartbeat(db_path, run_id)
