@@ -1,0 +1,118 @@
+"""Data for the Compare page: candidate labels, per-example results as a matrix, the paired CI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from dashboard import home
+
+
+def candidate_labels(
+    run: dict[str, Any],
+    cands: list[dict[str, Any]],
+    trials: list[dict[str, Any]],
+    baseline: str | None,
+) -> dict[str, str]:
+    """hash -> 'Best — bootstrap seed 2 (75%)' for candidates that were scored."""
+    val_score = {}
+    for t in trials:
+        if t["subset"] == "val":
+            val_score.setdefault(t["candidate"], t["score"])
+    labels = {}
+    number = 0
+    for c in cands:
+        h = c["hash"]
+        if h not in {t["candidate"] for t in trials}:
+            continue
+        number += 1
+        score = f" ({100 * val_score[h]:.0f}%)" if h in val_score else ""
+        if h == baseline:
+            name = "Baseline — your prompt as written"
+        elif h == run.get("best_candidate"):
+            name = f"Best — {c.get('origin', '')}"
+        else:
+            name = f"Candidate {number} — {c.get('origin', '')}"
+        labels[h] = name + score
+    return labels
+
+
+def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """example_id -> labels, recomputed from the run's data (empty if the data is gone)."""
+    try:
+        from engine.optimizers.candidate import example_id
+        from engine.runs.data import load_data
+        from engine.runs.spec import spec_from_dict
+
+        split = load_data(spec_from_dict(run["spec"], run.get("base_dir")))
+        return {
+            example_id(e): dict(e.labels().items()) for e in split.train + split.val + split.test
+        }
+    except Exception:  # noqa: BLE001  (the data file moved: show results without expected values)
+        return {}
+
+
+def results(run_id: str, subset: str) -> pd.DataFrame:
+    """One row per (candidate, example) evaluated on `subset`."""
+    from engine.runs.store import example_results
+
+    rows = example_results(run_id, subset=subset, db_path=home.db_path())
+    return pd.DataFrame(rows)
+
+
+def _answer(outputs: Any, fields: list[str]) -> str:
+    outputs = outputs or {}
+    keys = [f for f in fields if f in outputs] or [k for k in outputs if k != "reasoning"]
+    return ", ".join(str(outputs[k]) for k in keys) if keys else "(no answer)"
+
+
+def matrix(
+    res: pd.DataFrame,
+    order: list[str],
+    labels: dict[str, str],
+    expected: dict[str, dict[str, Any]],
+    label_fields: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(table of inputs/expected/answers per candidate, matching table of scores)."""
+    if res.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    res = res[res["candidate"].isin(order)]
+    examples = res.drop_duplicates("example_id").sort_values("idx")
+    table, scores = [], []
+    for _, ex in examples.iterrows():
+        inputs = ex["inputs"] or {}
+        row = {"example": " | ".join(str(v) for v in inputs.values())[:120]}
+        exp = expected.get(ex["example_id"], {})
+        row["expected"] = ", ".join(str(exp[k]) for k in label_fields if k in exp) or "—"
+        srow = {}
+        for h in order:
+            hit = res[(res["candidate"] == h) & (res["example_id"] == ex["example_id"])]
+            short = labels.get(h, h).split(" — ")[0]
+            if hit.empty:
+                row[short], srow[short] = "not scored", None
+                continue
+            r = hit.iloc[0]
+            ok = (r["score"] or 0) >= 1
+            text = "⚠ error" if r["error"] else _answer(r["outputs"], label_fields)
+            row[short] = ("✓ " if ok else "✗ ") + text
+            srow[short] = r["score"]
+        table.append(row)
+        scores.append(srow)
+    return pd.DataFrame(table), pd.DataFrame(scores)
+
+
+def paired(res: pd.DataFrame, a: str, b: str) -> dict[str, Any] | None:
+    """paired_comparison(B - A) over the examples both were scored on."""
+    from engine.evaluate.statistics import paired_comparison
+
+    if res.empty:
+        return None
+    sa = res[res["candidate"] == a].set_index("example_id")["score"]
+    sb = res[res["candidate"] == b].set_index("example_id")["score"]
+    common = [i for i in sa.index if i in sb.index]
+    if not common:
+        return None
+    return paired_comparison(
+        [float(sa[i] or 0) for i in common], [float(sb[i] or 0) for i in common]
+    )

@@ -1,0 +1,156 @@
+"""LM calls the dashboard itself makes (never an optimization): try the pipeline on a row, run
+it on a few rows for the metric test, and time the model. litellm is imported only here, and
+only when such a call happens. The session's API key goes to the LM object in memory only.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboard import state
+
+
+@dataclass
+class RowRun:
+    """One example run through the pipeline: what went in, came out, and what it cost."""
+
+    inputs: dict[str, Any]
+    expected: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    raw: str | None = None
+    calls: list[dict[str, Any]] = field(default_factory=list)  # LM history entries
+    latency: float = 0.0
+
+    @property
+    def tokens(self) -> tuple[int, int]:
+        prompt = sum(int(c["usage"]["prompt_tokens"]) for c in self.calls)
+        completion = sum(int(c["usage"]["completion_tokens"]) for c in self.calls)
+        return prompt, completion
+
+
+def task_lm(spec: Any) -> Any:
+    """The spec's task model, with this session's API key (in memory) and no request cache."""
+    import os
+
+    from engine.runs.pipeline import build_lm
+
+    if os.environ.get("TUNESMITH_TEST_LM"):  # the worker's test hook: a scripted LM (tests only)
+        from engine.runs.worker import task_lm as hooked
+
+        return hooked(spec)
+    extras: dict[str, Any] = {"cache": False}
+    if state.api_key() and not spec.models.task.model.startswith("local/"):
+        extras["api_key"] = state.api_key()
+    return build_lm(spec.models.task, **extras)
+
+
+def examples(spec: Any) -> list[Any]:
+    """Every usable example of the data (train, then validation, then test)."""
+    from engine.runs.data import load_data
+
+    split = load_data(spec)
+    return split.train + split.val + split.test
+
+
+def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
+    """Run the (untuned) pipeline on each example; errors are captured per row, not raised."""
+    from engine.errors import AdapterParseError
+    from engine.runs.pipeline import build_program
+    from engine.settings import settings
+
+    program = build_program(spec)
+    lm = task_lm(spec)
+    out: list[RowRun] = []
+    with settings.context(lm=lm):
+        for example in rows:
+            run = RowRun(
+                inputs=dict(example.inputs().items()), expected=dict(example.labels().items())
+            )
+            before = len(lm.history)
+            start = time.perf_counter()
+            try:
+                prediction = program(**run.inputs)
+                run.outputs = dict(prediction.items())
+            except AdapterParseError as exc:
+                run.error = "The model's answer did not follow the expected format."
+                run.raw = exc.raw_text
+            except Exception as exc:  # noqa: BLE001  (shown to the user, row by row)
+                from dashboard.ui import describe_error
+
+                run.error = describe_error(exc)
+            run.latency = time.perf_counter() - start
+            run.calls = list(lm.history[before:])
+            out.append(run)
+    timed = [c["latency"] for r in out for c in r.calls if not c.get("cache_hit")]
+    if timed:
+        state.record_speed(spec.models.task.model, sum(timed) / len(timed))
+    return out
+
+
+def random_rows(spec: Any, n: int, seed: int | None = None) -> list[Any]:
+    pool = examples(spec)
+    rng = random.Random(seed)
+    return rng.sample(pool, min(n, len(pool)))
+
+
+def score(spec: Any, run: RowRun) -> float | None:
+    """The spec's metric on one run (None when the run failed: it would score 0 in a run)."""
+    from engine.primitives import Example, Prediction
+    from engine.runs.pipeline import build_metric
+
+    if run.error:
+        return 0.0
+    example = Example({**run.inputs, **run.expected}).with_inputs(*run.inputs)
+    try:
+        return float(build_metric(spec)(example, Prediction(run.outputs)))
+    except Exception:  # noqa: BLE001
+        return 0.0
+
+
+# -- API keys: which environment variable a provider reads ------------------------------------
+KEY_ENV = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "fireworks_ai": "FIREWORKS_AI_API_KEY",
+    "xai": "XAI_API_KEY",
+    "azure": "AZURE_API_KEY",
+    "perplexity": "PERPLEXITYAI_API_KEY",
+    "cerebras": "CEREBRAS_API_KEY",
+}
+
+
+def key_env_var(model: str) -> str | None:
+    """The environment variable holding the key for `provider/model` (None for local models)."""
+    provider = model.split("/", 1)[0].strip().lower()
+    if provider in ("local", "ollama", "ollama_chat", "lm_studio"):
+        return None
+    return KEY_ENV.get(provider, f"{provider.upper()}_API_KEY")
+
+
+def price_per_token(model: str) -> tuple[float, float] | None:
+    """(input, output) USD per token from litellm's bundled price map, None if unpriced/local."""
+    if model.startswith("local/"):
+        return 0.0, 0.0
+    try:
+        import os
+
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        import litellm
+
+        info = litellm.get_model_info(model)
+        return float(info.get("input_cost_per_token") or 0), float(
+            info.get("output_cost_per_token") or 0
+        )
+    except Exception:  # noqa: BLE001  (unknown model: no price)
+        return None

@@ -1,0 +1,132 @@
+"""Projects on disk: `projects/<slug>/project.yaml` (the draft spec) and `data.csv` (the data).
+
+The dashboard saves the draft as it is edited (even while incomplete) and reopens it later.
+API keys are never part of a draft, so never part of a project file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dashboard import state
+from dashboard.csvio import parse_csv, to_csv_bytes
+from dashboard.home import Sample, projects_dir, slugify
+
+SPEC_FILE = "project.yaml"
+DATA_FILE = "data.csv"
+
+
+@dataclass
+class ProjectInfo:
+    folder: Path
+    name: str
+    description: str
+    modified: float
+
+
+def list_projects() -> list[ProjectInfo]:
+    """Saved projects, most recently changed first."""
+    out = []
+    for spec in projects_dir().glob(f"*/{SPEC_FILE}"):
+        try:
+            data = yaml.safe_load(spec.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        modified = max(p.stat().st_mtime for p in spec.parent.iterdir())
+        out.append(
+            ProjectInfo(
+                spec.parent,
+                str(data.get("name") or spec.parent.name),
+                str(data.get("description") or ""),
+                modified,
+            )
+        )
+    return sorted(out, key=lambda p: p.modified, reverse=True)
+
+
+def _new_folder(name: str) -> Path:
+    base = slugify(name)
+    folder, n = projects_dir() / base, 2
+    while folder.exists():
+        folder, n = projects_dir() / f"{base}-{n}", n + 1
+    folder.mkdir(parents=True)
+    return folder
+
+
+def create_project(name: str, description: str = "") -> Path:
+    """A new empty project, made current."""
+    folder = _new_folder(name or "Untitled project")
+    state.load(state.empty_draft(name or "Untitled project", description), None, folder)
+    save_current()
+    return folder
+
+
+def create_from_sample(sample: Sample) -> Path:
+    """A copy of a sample project (spec + data) in its own folder, made current."""
+    from engine.runs.data import resolve_path
+    from engine.runs.spec import load_spec
+
+    spec = load_spec(sample.spec_path)
+    draft = spec.to_dict()
+    folder = _new_folder(spec.name)
+    data = parse_csv(resolve_path(spec, spec.data.csv).read_bytes(), Path(spec.data.csv).name)
+    draft["data"]["csv"] = DATA_FILE
+    if spec.data.test_csv:  # keep a separate test file working from the copy
+        shutil.copy(resolve_path(spec, spec.data.test_csv), folder / "test.csv")
+        draft["data"]["test_csv"] = "test.csv"
+    state.load(draft, data, folder)
+    save_current()
+    return folder
+
+
+def open_project(folder: Path) -> None:
+    """Make a saved project current (an unreadable data file is reported, the spec still opens)."""
+    draft = yaml.safe_load((folder / SPEC_FILE).read_text(encoding="utf-8")) or {}
+    data = None
+    csv_path = folder / str(draft.get("data", {}).get("csv") or DATA_FILE)
+    if csv_path.is_file():
+        data = parse_csv(csv_path.read_bytes(), csv_path.name)
+    state.load(draft, data, folder)
+    state.st.session_state["saved_hash"] = _hash(state.draft())
+
+
+def delete_project(folder: Path) -> None:
+    if folder.parent == projects_dir() and (folder / SPEC_FILE).is_file():
+        shutil.rmtree(folder)
+        if state.project_dir() == folder:
+            state.st.session_state["draft"] = None
+
+
+def _hash(draft: dict[str, Any]) -> str:
+    return yaml.safe_dump(draft, sort_keys=True)
+
+
+def save_current() -> bool:
+    """Write the draft and data of the current project if they changed; True if written."""
+    ss = state.st.session_state
+    folder = state.project_dir()
+    if not state.has_project() or folder is None:
+        return False
+    folder.mkdir(parents=True, exist_ok=True)
+    written = False
+    data = state.df()
+    fingerprint = state.data_fingerprint(data)
+    if data is not None and fingerprint != ss.get("data_hash"):
+        (folder / DATA_FILE).write_bytes(to_csv_bytes(data))
+        ss["data_hash"] = fingerprint
+        written = True
+    text = _hash(state.draft())
+    if text != ss.get("saved_hash"):
+        (folder / SPEC_FILE).write_text(
+            yaml.safe_dump(state.draft(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        ss["saved_hash"] = text
+        ss["saved_at"] = time.time()
+        written = True
+    return written

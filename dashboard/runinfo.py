@@ -1,0 +1,145 @@
+"""Reading a run from the store for the pages: which run, baseline/best, phase, log, KPIs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+import streamlit as st
+
+from dashboard import home
+
+ACTIVE = ("queued", "running")
+STATUS_CHIP = {
+    "queued": ("Starting", "ts-run"),
+    "running": ("Running", "ts-run"),
+    "finished": ("Finished", "ts-ok"),
+    "stopped: budget": ("Stopped: budget reached", "ts-warn"),
+    "cancelled": ("Cancelled", "ts-warn"),
+    "failed": ("Failed", "ts-bad"),
+}
+
+
+def db() -> Any:
+    return home.db_path()
+
+
+def get(run_id: str) -> dict[str, Any] | None:
+    """The run, after marking it failed if its worker died (survives restarts and refreshes)."""
+    from engine.runs.launch import reconcile_run
+
+    return reconcile_run(run_id, db())
+
+
+def all_runs(limit: int | None = None) -> list[dict[str, Any]]:
+    from engine.runs.store import list_runs
+
+    return list_runs(limit=limit, db_path=db())
+
+
+def status_label(status: str) -> str:
+    return STATUS_CHIP.get(status, (status,))[0]
+
+
+def chip(status: str) -> str:
+    label, cls = STATUS_CHIP.get(status, (status, "ts-warn"))
+    return f"<span class='ts-chip {cls}'>{label}</span>"
+
+
+def run_label(run: dict[str, Any]) -> str:
+    when = dt.datetime.fromtimestamp(run.get("created_at") or 0).strftime("%d %b %H:%M")
+    return f"{run['name']} · {when} · {run['id'][-6:]}"
+
+
+def pick_run(key: str = "run_pick") -> str | None:
+    """The run id from the URL (?run=), else this session's last run, else a picker."""
+    runs = all_runs(limit=200)
+    ids = [r["id"] for r in runs]
+    current = st.query_params.get("run") or st.session_state.get("last_run")
+    if current not in ids:
+        current = ids[0] if ids else None
+    if not ids:
+        return None
+    labels = {r["id"]: run_label(r) for r in runs}
+    chosen = st.selectbox(
+        "Showing run", ids, index=ids.index(current), format_func=labels.get, key=key
+    )
+    if st.query_params.get("run") != chosen:
+        st.query_params["run"] = chosen
+    st.session_state["last_run"] = chosen
+    return chosen
+
+
+def baseline_hash(
+    run: dict[str, Any], cands: list[dict[str, Any]], trials: list[dict[str, Any]]
+) -> str | None:
+    for c in cands:
+        if str(c.get("origin", "")).startswith("baseline"):
+            return c["hash"]
+    if run.get("baseline_candidate"):
+        return run["baseline_candidate"]
+    return trials[0]["candidate"] if trials else None
+
+
+def elapsed(run: dict[str, Any]) -> float | None:
+    start = run.get("started_at")
+    if not start:
+        return None
+    end = run.get("finished_at") if run["status"] not in ACTIVE else time.time()
+    return (end or time.time()) - start
+
+
+def describe_event(event: dict[str, Any]) -> str | None:
+    """One log line for an event (None for the ones not worth a line)."""
+    d = event.get("data") or {}
+    t = event["type"]
+    if t == "phase":
+        return f"▶ {d.get('name', '').capitalize()}: {d.get('detail', '')}"
+    if t == "log":
+        return ("⚠ " if d.get("level") == "warning" else "· ") + str(d.get("message", ""))
+    if t == "trial":
+        score = 100 * (d.get("score") or 0)
+        return f"· Trial {d.get('number')}: {score:.0f}% on {d.get('n')} {d.get('subset')} rows"
+    if t == "best_changed":
+        return f"★ New best: {100 * (d.get('score') or 0):.0f}%"
+    if t == "run_finished":
+        return f"■ Search ended ({d.get('status')})"
+    if t == "run_failed":
+        return f"✖ Failed: {d.get('error')}"
+    if t == "run_started":
+        sizes = f"{d.get('trainset_size')} train / {d.get('valset_size')} validation rows"
+        return f"▶ Started {d.get('optimizer')} on {sizes}"
+    return None
+
+
+def timeline(run_id: str, limit: int = 10) -> tuple[str | None, list[str]]:
+    """(current phase, recent log lines newest last)."""
+    from engine.runs.store import events
+
+    evs = events(
+        run_id,
+        db_path=db(),
+        types=[
+            "run_started",
+            "phase",
+            "log",
+            "trial",
+            "best_changed",
+            "run_finished",
+            "run_failed",
+        ],
+    )
+    phases = [e for e in evs if e["type"] == "phase"]
+    phase = None
+    if phases:
+        d = phases[-1]["data"]
+        phase = f"{d.get('name', '').capitalize()} — {d.get('detail', '')}"
+    lines = [line for e in evs if (line := describe_event(e))]
+    return phase, lines[-limit:]
+
+
+def ago(ts: float | None) -> str:
+    if not ts:
+        return ""
+    return dt.datetime.fromtimestamp(ts).strftime("%d %b %Y %H:%M")

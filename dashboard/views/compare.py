@@ -1,0 +1,192 @@
+"""Compare page: two candidates side by side (instructions with a word diff, demos), the score
+difference with its confidence interval, and an examples × candidates table with filters."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import compare_data as cd
+from dashboard import home, runinfo, ui
+from dashboard.widgets.diff_view import diff_view
+from dashboard.widgets.kpi import CARD_HEIGHT
+
+ui.header(
+    "Compare", "What changed between two prompts, and on which examples it made a difference."
+)
+with st.columns([2, 3])[0]:
+    run_id = runinfo.pick_run("compare_run")
+if run_id is None:
+    ui.empty_state(
+        ":material/compare:",
+        "Nothing to compare yet",
+        "Run an optimization first; its candidate prompts appear here.",
+        "optimize",
+        "Go to Optimize",
+    )
+    st.stop()
+
+from engine.runs.store import candidates, trials  # noqa: E402
+
+run = runinfo.get(run_id)
+db = home.db_path()
+cands, trial_rows = candidates(run_id, db_path=db), trials(run_id, db_path=db)
+baseline = runinfo.baseline_hash(run, cands, trial_rows)
+labels = cd.candidate_labels(run, cands, trial_rows, baseline)
+if len(labels) < 1:
+    ui.empty_state(
+        ":material/hourglass_top:",
+        "No scored candidates yet",
+        "Candidates appear as soon as the run scores them.",
+        "run",
+        "Watch the run",
+    )
+    st.stop()
+
+hashes = list(labels)
+best = run.get("best_candidate") if run.get("best_candidate") in labels else hashes[-1]
+a_col, b_col = st.columns(2)
+a = a_col.selectbox(
+    "Candidate A",
+    hashes,
+    index=hashes.index(baseline) if baseline in hashes else 0,
+    format_func=labels.get,
+    key=f"cmp_a_{run_id}",
+)
+b = b_col.selectbox(
+    "Candidate B", hashes, index=hashes.index(best), format_func=labels.get, key=f"cmp_b_{run_id}"
+)
+state_of = {c["hash"]: c.get("state") or {} for c in cands}
+short_a, short_b = labels[a].split(" — ")[0], labels[b].split(" — ")[0]
+
+# -- score and CI ------------------------------------------------------------------------------
+subsets = [s for s in ("val", "test") if any(t["subset"] == s for t in trial_rows)]
+subset_names = {"val": "Validation rows", "test": "Held-out test rows"}
+subset = (
+    st.segmented_control(
+        "Scored on",
+        subsets or ["val"],
+        default=(subsets or ["val"])[0],
+        format_func=lambda s: subset_names.get(s, s),
+        key=f"cmp_subset_{run_id}",
+    )
+    or "val"
+)
+res = cd.results(run_id, subset)
+comp = cd.paired(res, a, b)
+k1, k2, k3 = st.columns(3)
+
+
+def _mean(h: str) -> float | None:
+    if res.empty:
+        return None
+    s = res[res["candidate"] == h]["score"]
+    return None if s.empty else float(s.fillna(0).mean())
+
+
+k1.metric(f"Score A ({short_a})", ui.fmt_score(_mean(a)), border=True, height=CARD_HEIGHT)
+k2.metric(
+    f"Score B ({short_b})",
+    ui.fmt_score(_mean(b)),
+    delta=f"{100 * comp['diff']:+.0f} pts vs A" if comp else None,
+    border=True,
+    height=CARD_HEIGHT,
+)
+if comp and a != b:
+    k3.metric(
+        "95% range of B − A",
+        f"{100 * comp['ci_low']:+.0f} to {100 * comp['ci_high']:+.0f} pts",
+        help="Paired bootstrap confidence interval over the examples both were scored on",
+        border=True,
+        height=CARD_HEIGHT,
+    )
+    st.caption(
+        f"On {comp['n']} rows scored for both: "
+        + (
+            "the difference is **clear** (the range excludes 0)."
+            if comp["significant"]
+            else "the difference is **not clear** (the range includes 0): more rows would tell."
+        )
+    )
+else:
+    k3.metric("95% range of B − A", "—", border=True, height=CARD_HEIGHT)
+    if a != b:
+        st.caption("These two candidates were not scored on the same rows of this subset.")
+
+# -- prompts -----------------------------------------------------------------------------------
+st.subheader("Instructions")
+paths = list(dict.fromkeys(list(state_of.get(a, {})) + list(state_of.get(b, {}))))
+for path in paths:
+    pa, pb = state_of.get(a, {}).get(path, {}), state_of.get(b, {}).get(path, {})
+    if len(paths) > 1:
+        st.markdown(f"**Step `{path}`**")
+    diff_view(
+        pa.get("signature", {}).get("instructions", ""),
+        pb.get("signature", {}).get("instructions", ""),
+        f"A · {short_a}",
+        f"B · {short_b}",
+    )
+
+st.subheader("Examples shown to the model (demos)")
+for path in paths:
+    if len(paths) > 1:
+        st.markdown(f"**Step `{path}`**")
+    left, right = st.columns(2)
+    for col, h, short in ((left, a, short_a), (right, b, short_b)):
+        demos = state_of.get(h, {}).get(path, {}).get("demos", [])
+        col.markdown(f"**{short}: {len(demos)} demo(s)**")
+        if demos:
+            frame = pd.DataFrame([{k: v for k, v in d.items() if k != "augmented"} for d in demos])
+            col.dataframe(
+                frame, hide_index=True, width="stretch", height=min(300, 38 + 35 * len(frame))
+            )
+        else:
+            col.caption("No demos: the model only gets the instructions.")
+
+# -- examples × candidates ---------------------------------------------------------------------
+st.subheader("Example by example")
+label_fields = [
+    f["name"]
+    for f in (run.get("spec") or {}).get("pipeline", [{}])[-1].get("fields", [])
+    if f.get("role") == "output"
+]
+others = [h for h in hashes if h not in (a, b) and not res.empty and h in set(res["candidate"])]
+show_all = st.toggle("Show every scored candidate, not just A and B", key=f"cmp_all_{run_id}")
+order = list(dict.fromkeys([a, b] + (others if show_all else [])))
+table, scores = cd.matrix(res, order, labels, cd.expected_labels(run), label_fields)
+if table.empty:
+    st.info("No per-example results for this subset yet.", icon=":material/info:")
+    st.stop()
+filt = st.segmented_control(
+    "Show", ["All", "Failures", "Differing"], default="All", key=f"cmp_filter_{run_id}"
+)
+cols = list(scores.columns)
+mask = pd.Series(True, index=table.index)
+if filt == "Failures":
+    mask = scores[cols].fillna(0).lt(1).any(axis=1)
+elif filt == "Differing":
+    mask = scores[cols].nunique(axis=1, dropna=False).gt(1)
+view, view_scores = table[mask], scores[mask]
+st.caption(f"{len(view)} of {len(table)} rows · ✓ right, ✗ wrong (green/red).")
+
+
+def _colour(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for c in cols:
+        out[c] = [
+            "background-color:#dcfce7"
+            if (s or 0) >= 1
+            else "background-color:#fee2e2"
+            if s is not None and s == s
+            else ""
+            for s in view_scores[c]
+        ]
+    return out
+
+
+st.dataframe(
+    view.style.apply(_colour, axis=None),
+    hide_index=True,
+    width="stretch",
+    height=min(520, 38 + 35 * max(len(view), 1)),
+)

@@ -1,0 +1,125 @@
+"""Export page: the tuned program as JSON (loads in the engine and in DSPy), a standalone .py,
+the final prompt as text, the spec as YAML and the per-example results as CSV."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from dashboard import home, runinfo, ui
+
+ui.header(
+    "Export",
+    "Take the tuned program with you: use it from Python, read its prompt, or share the results.",
+)
+with st.columns([2, 3])[0]:
+    run_id = runinfo.pick_run("export_run")
+if run_id is None:
+    ui.empty_state(
+        ":material/inventory_2:",
+        "Nothing to export yet",
+        "Finish a run first; its best program can then be downloaded here.",
+        "optimize",
+        "Go to Optimize",
+    )
+    st.stop()
+run = runinfo.get(run_id)
+if not run.get("program") and not run.get("best_candidate"):
+    msg = (
+        "The run is still going; the export is ready when it ends."
+        if run["status"] in runinfo.ACTIVE
+        else "This run ended before it produced a program."
+    )
+    ui.empty_state(":material/hourglass_top:", "No program yet", msg, "run", "Watch the run")
+    st.stop()
+
+from engine.runs import export  # noqa: E402
+
+db = home.db_path()
+slug = re.sub(r"[^a-z0-9]+", "_", run["name"].lower()).strip("_") or "program"
+if run["status"] in runinfo.ACTIVE:
+    st.info(
+        "This run is still going: the downloads below hold the best program so far.",
+        icon=":material/info:",
+    )
+else:
+    st.caption(
+        f"Run `{run_id}` · {run.get('optimizer')} · best validation score "
+        f"{ui.fmt_score(run.get('best_score'))}"
+    )
+
+ITEMS = [
+    (
+        "json",
+        "Program (JSON)",
+        f"{slug}.json",
+        "application/json",
+        "json",
+        "The tuned instructions and demos. Load it with `program.load(path)` in Tunesmith, "
+        "or in DSPy "
+        "into a program of the same shape.",
+    ),
+    (
+        "py",
+        "Standalone Python",
+        f"{slug}.py",
+        "text/x-python",
+        "python",
+        "A script that rebuilds the pipeline with the tuned prompt inside. "
+        "Runs with `import engine` or DSPy.",
+    ),
+    (
+        "prompt",
+        "Final prompt (text)",
+        f"{slug}_prompt.txt",
+        "text/plain",
+        None,
+        "Exactly what the model receives, with {placeholders} for the inputs. "
+        "Paste it into any tool.",
+    ),
+    (
+        "spec",
+        "Project spec (YAML)",
+        f"{slug}.yaml",
+        "application/x-yaml",
+        "yaml",
+        "The whole project: data mapping, pipeline, metric, optimizer and budget. No keys.",
+    ),
+    (
+        "csv",
+        "Per-example results (CSV)",
+        f"{slug}_results.csv",
+        "text/csv",
+        None,
+        "Every scored example of every candidate: inputs, answers, score.",
+    ),
+]
+
+for fmt, title, filename, mime, lang, blurb in ITEMS:
+    with st.container(border=True):
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.markdown(
+            f"**{title}**  \n<span style='color:#6b7280'>{blurb}</span>", unsafe_allow_html=True
+        )
+        try:
+            text = export.export_run(run_id, fmt, db_path=db)
+        except Exception as exc:  # noqa: BLE001
+            left.error(f"Not available: {ui.describe_error(exc)}")
+            continue
+        right.download_button(
+            "Download",
+            text.encode("utf-8"),
+            file_name=filename,
+            mime=mime,
+            key=f"dl_{fmt}",
+            on_click="ignore",
+            icon=":material/download:",
+            width="stretch",
+        )
+        with st.expander("Preview"):
+            preview = text if len(text) < 6000 else text[:6000] + "\n…"
+            if lang:
+                st.code(preview, language=lang)
+            else:
+                st.code(preview, language=None, wrap_lines=True)

@@ -1,0 +1,251 @@
+"""Optimize page: the model, the optimizer (by goal, or auto with its reason), the budget, the
+pre-flight estimate, and Start (a detached worker process; then the Run page opens)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import home, launcher, lmtools, specs, state, ui
+from dashboard.widgets.budget_card import budget_card, preflight
+
+GOALS = {
+    "auto": ("Auto (recommended)", "Picks the optimizer from the size of your training set."),
+    "BootstrapFewShot": (
+        "Examples only: BootstrapFewShot",
+        "Runs the model on training rows and keeps its correct answers as worked "
+        "examples in the prompt.",
+    ),
+    "BootstrapFewShotWithRandomSearch": (
+        "Search over example sets: random search",
+        "Builds several different sets of examples and keeps the one that "
+        "scores best on the validation rows. Slower, usually better.",
+    ),
+    "LabeledFewShot": (
+        "Labels only: LabeledFewShot",
+        "Puts some of your labelled rows into the prompt as examples. No model calls to "
+        "prepare; fastest.",
+    ),
+}
+
+ui.header(
+    "Optimize", "Choose the model and how to search for a better prompt, check the estimate, start."
+)
+if not ui.require_data():
+    st.stop()
+draft = state.draft()
+check = specs.build_spec()
+if not check.ok:
+    ui.problems(check.problems, "The project is not complete yet")
+    ui.go_button("data", "Back to Data", key="opt_back")
+    st.stop()
+
+# -- model -------------------------------------------------------------------------------------
+task = draft["models"]["task"]
+st.subheader("1. Model")
+local = task["model"].startswith("local/")
+choice = st.radio(
+    "Which model answers",
+    ["embedded", "hosted"],
+    index=0 if local else 1,
+    horizontal=True,
+    key=f"model_kind_{state.rev()}",
+    format_func={
+        "embedded": "Embedded model (runs on this computer, free, no key)",
+        "hosted": "A hosted model (OpenAI, Anthropic, … any litellm provider)",
+    }.get,
+)
+key_env: dict[str, str] = {}
+if choice == "embedded":
+    task["model"] = state.DEFAULT_MODEL
+    st.caption(
+        "SmolLM2-135M: small and fast, good for trying things out. "
+        "For real quality use a hosted model."
+    )
+else:
+    a, b = st.columns(2)
+    typed = a.text_input(
+        "Model (provider/name)",
+        value="" if local else task["model"],
+        placeholder="openai/gpt-4o-mini",
+        key=f"model_name_{state.rev()}",
+    ).strip()
+    if typed and "/" in typed:
+        task["model"] = typed
+    elif typed:
+        a.error("Write the model as provider/name, e.g. openai/gpt-4o-mini.")
+    env_var = lmtools.key_env_var(task["model"]) if "/" in typed else None
+    key = b.text_input(
+        f"API key{f' ({env_var})' if env_var else ''}",
+        type="password",
+        value=state.api_key(),
+        key="api_key_input",
+        placeholder="sk-…",
+    )
+    state.set_api_key(key)
+    b.caption(
+        ":material/lock: Used for this browser session only: handed to the run's process, "
+        "never saved in the "
+        "project, the run history, logs or exports."
+    )
+    if env_var and key:
+        key_env[env_var] = key
+    elif env_var and not key:
+        import os
+
+        if os.environ.get(env_var):
+            b.caption(f"No key typed: the server's {env_var} will be used.")
+        else:
+            b.warning(f"Enter an API key, or set {env_var} before starting the dashboard.")
+with st.expander("Model settings"):
+    a, b = st.columns(2)
+    task["temperature"] = a.slider(
+        "Temperature (0 = most predictable)",
+        0.0,
+        1.5,
+        float(task.get("temperature") or 0.0),
+        0.1,
+        key=f"temp_{state.rev()}",
+    )
+    task["max_tokens"] = int(
+        b.number_input(
+            "Longest answer (tokens)",
+            16,
+            8192,
+            int(task.get("max_tokens") or 128),
+            step=16,
+            key=f"maxtok_{state.rev()}",
+        )
+    )
+
+# -- optimizer ---------------------------------------------------------------------------------
+st.subheader("2. Optimizer")
+opt = draft["optimizer"]
+goal = st.radio(
+    "Goal",
+    list(GOALS),
+    index=list(GOALS).index(opt.get("name") if opt.get("name") in GOALS else "auto"),
+    format_func=lambda g: GOALS[g][0],
+    captions=[GOALS[g][1] for g in GOALS],
+    key=f"goal_{state.rev()}",
+)
+if goal != opt.get("name"):
+    opt["params"] = {}
+opt["name"] = goal
+train_size = check.report.sizes["train"]
+if goal == "auto":
+    from engine.runs.spec_names import choose_optimizer
+
+    chosen, reason = choose_optimizer(train_size)
+    st.info(
+        f"**Auto will use {GOALS[chosen][0].split(': ')[-1]}** — {reason}.",
+        icon=":material/auto_awesome:",
+    )
+else:
+    chosen = goal
+params = opt["params"]
+with st.expander("Optimizer settings", expanded=False):
+    if goal == "auto":
+        st.caption(
+            "Auto uses each optimizer's standard settings. Pick a goal above to adjust them."
+        )
+    elif goal == "LabeledFewShot":
+        params["k"] = int(
+            st.number_input(
+                "Examples in the prompt", 1, 32, int(params.get("k", 8)), key=f"k_{state.rev()}"
+            )
+        )
+    else:
+        a, b = st.columns(2)
+        params["max_bootstrapped_demos"] = int(
+            a.number_input(
+                "Model-made examples (max)",
+                0,
+                16,
+                int(params.get("max_bootstrapped_demos", 4)),
+                key=f"boot_{state.rev()}",
+            )
+        )
+        params["max_labeled_demos"] = int(
+            b.number_input(
+                "Examples in the prompt (max)",
+                1,
+                32,
+                int(params.get("max_labeled_demos", 8)),
+                key=f"lab_{state.rev()}",
+            )
+        )
+        if goal == "BootstrapFewShotWithRandomSearch":
+            params["num_candidate_programs"] = int(
+                st.number_input(
+                    "Candidate example sets to try",
+                    1,
+                    50,
+                    int(params.get("num_candidate_programs", 6)),
+                    key=f"ncand_{state.rev()}",
+                )
+            )
+
+# -- budget ------------------------------------------------------------------------------------
+st.subheader("3. Budget")
+budget = opt["budget"]
+a, b, c = st.columns(3)
+budget["max_calls"] = int(
+    a.number_input(
+        "Max LM calls",
+        1,
+        1_000_000,
+        int(budget.get("max_calls") or 500),
+        step=50,
+        key=f"bcalls_{state.rev()}",
+    )
+)
+budget["max_minutes"] = float(
+    b.number_input(
+        "Max minutes",
+        1.0,
+        24 * 60.0,
+        float(budget.get("max_minutes") or 15),
+        step=5.0,
+        key=f"bmin_{state.rev()}",
+    )
+)
+if choice == "hosted":
+    budget["max_cost"] = float(
+        c.number_input(
+            "Max cost ($)",
+            0.01,
+            10_000.0,
+            float(budget.get("max_cost") or 1.0),
+            step=0.5,
+            key=f"bcost_{state.rev()}",
+        )
+    )
+else:
+    budget["max_cost"] = None
+    c.caption("No cost limit needed: the embedded model is free.")
+st.caption("When a limit is reached the run stops cleanly and keeps the best prompt found so far.")
+
+check = specs.build_spec()
+if not check.ok:
+    ui.problems(check.problems, "Fix these settings")
+    st.stop()
+with ui.friendly_errors("Estimating the run"):
+    budget_card(preflight(check.spec, chosen), budget)
+
+missing_key = (
+    choice == "hosted"
+    and not key_env
+    and lmtools.key_env_var(task["model"])
+    and not __import__("os").environ.get(lmtools.key_env_var(task["model"]) or "")
+)
+if st.button(
+    "Start optimizing",
+    key="start_run",
+    type="primary",
+    icon=":material/rocket_launch:",
+    disabled=bool(missing_key),
+):
+    with st.spinner("Starting the run…"), ui.friendly_errors("Starting the run"):
+        run_id = launcher.start(check.spec, home.db_path(), key_env)
+        st.session_state["last_run"] = run_id
+        st.switch_page(ui.PAGES["run"][0], query_params={"run": run_id})

@@ -1,0 +1,161 @@
+"""Run page (?run=<id>): live trial chart, KPI cards, phase, recent log, cancel; failed runs say
+why. Everything is read from the run store, so it survives refreshes, other tabs and restarts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import home, launcher, runinfo, state, ui
+from dashboard.widgets.kpi import run_kpis, test_summary
+from dashboard.widgets.trial_chart import trial_figure
+
+ui.header(
+    "Run", "Watch the optimizer work: every point is one candidate prompt scored on your rows."
+)
+with st.columns([2, 3])[0]:
+    run_id = runinfo.pick_run()
+if run_id is None:
+    ui.empty_state(
+        ":material/monitoring:",
+        "No runs yet",
+        "Start a run on the **Optimize** page; it appears here live.",
+        "optimize",
+        "Go to Optimize",
+    )
+    st.stop()
+run = runinfo.get(run_id)
+if run is None:
+    st.error("This run does not exist (it may have been deleted).")
+    st.stop()
+active = run["status"] in runinfo.ACTIVE
+
+
+# -- header: status, optimizer, cancel ---------------------------------------------------------
+top, actions = st.columns([4, 1], vertical_alignment="center")
+top.markdown(f"### {run['name']} {runinfo.chip(run['status'])}", unsafe_allow_html=True)
+model = (run.get("spec") or {}).get("models", {}).get("task", {}).get("model", "?")
+top.caption(
+    f"**{run.get('optimizer') or 'Optimizer'}** — {run.get('optimizer_reason') or ''}  \n"
+    f"Model `{model}` · "
+    f"started {runinfo.ago(run.get('started_at') or run.get('created_at'))} · run `{run_id}`"
+)
+with actions:
+    if active and not run.get("cancel_requested"):
+        if st.session_state.get("confirm_cancel") == run_id:
+            st.warning("Stop this run? The best prompt so far is kept.")
+            yes, no = st.columns(2)
+            if yes.button("Stop run", key="cancel_yes", type="primary"):
+                from engine.runs.store import request_cancel
+
+                request_cancel(run_id, db_path=home.db_path())
+                st.session_state.pop("confirm_cancel", None)
+                st.rerun()
+            if no.button("Keep going", key="cancel_no"):
+                st.session_state.pop("confirm_cancel", None)
+                st.rerun()
+        elif st.button(
+            "Cancel run", key="cancel_run", icon=":material/stop_circle:", width="stretch"
+        ):
+            st.session_state["confirm_cancel"] = run_id
+            st.rerun()
+    elif active:
+        st.caption("Stopping after the current trial…")
+    live = st.toggle(
+        "Live updates",
+        value=True,
+        key="live_updates",
+        disabled=not active,
+        help="Turn off to zoom into the chart without it refreshing.",
+    )
+
+if run["status"] == "failed":
+    with st.container(border=True):
+        st.error(
+            f"**The run failed.** {run.get('reason') or 'No reason was recorded.'}",
+            icon=":material/error:",
+        )
+        st.caption(
+            "Common causes: a wrong model name or API key, no network for a hosted model, or the "
+            "data file was moved. You can resume: finished trials are not redone."
+        )
+        if st.button("Resume this run", key="resume_run", icon=":material/replay:"):
+            with ui.friendly_errors("Resuming the run"):
+                env_var = None
+                model = (run.get("spec") or {}).get("models", {}).get("task", {}).get("model", "")
+                if state.api_key() and not model.startswith("local/"):
+                    from dashboard.lmtools import key_env_var
+
+                    env_var = key_env_var(model)
+                launcher.launch_worker(
+                    run_id, home.db_path(), {env_var: state.api_key()} if env_var else None
+                )
+                st.rerun()
+        if run.get("traceback"):
+            with st.expander("Technical details (for a developer)"):
+                st.code(run["traceback"].strip().splitlines()[-1], language=None)
+                if run.get("log_path"):
+                    st.caption(f"Full worker log: `{run['log_path']}`")
+
+
+@st.fragment(run_every=1.5 if active and live else None)
+def live_view() -> None:
+    from engine.runs.store import candidates, trials, usage
+
+    current = runinfo.get(run_id) or run
+    db = home.db_path()
+    trial_rows = trials(run_id, db_path=db)
+    cands = candidates(run_id, db_path=db)
+    run_kpis(current, usage(run_id, db_path=db), runinfo.elapsed(current))
+    phase, lines = runinfo.timeline(run_id)
+    chart, log = st.columns([3, 2], gap="medium")
+    with chart:
+        if trial_rows:
+            origins = {c["hash"]: c.get("origin", "") for c in cands}
+            baseline = next(
+                (t["score"] for t in trial_rows if t["subset"] == "val"),
+                current.get("baseline_score"),
+            )
+            st.plotly_chart(
+                trial_figure(trial_rows, baseline, origins),
+                width="stretch",
+                config={"displayModeBar": False},
+                key="trial_chart",
+            )
+        else:
+            with st.container(border=True, height=340):
+                st.markdown("#### Waiting for the first trial…")
+                st.caption(
+                    "The embedded model loads and scores the baseline prompt first. "
+                    "Points appear here as each candidate is scored."
+                )
+    with log:
+        if current["status"] in runinfo.ACTIVE:
+            now = phase or "waiting for the worker to start"
+        else:
+            now = (
+                f"run ended ({runinfo.status_label(current['status']).lower()}) "
+                f"after {ui.fmt_duration(runinfo.elapsed(current))}"
+            )
+        st.markdown(f"**Now:** {now}")
+        st.caption("Recent activity, newest first")
+        st.code("\n".join(reversed(lines)) or "No events yet.", language=None, wrap_lines=True)
+    if active and current["status"] not in runinfo.ACTIVE:
+        st.rerun()  # the run just ended: redraw the whole page once, without polling
+
+
+live_view()
+
+if not active:
+    test_summary(run)
+    if run["status"] != "failed" or run.get("best_candidate"):
+        a, b, _ = st.columns([1, 1, 3])
+        with a:
+            ui.go_button(
+                "compare",
+                "Compare prompts",
+                key="run_to_compare",
+                primary=True,
+                query={"run": run_id},
+            )
+        with b:
+            ui.go_button("export", "Export the program", key="run_to_export", query={"run": run_id})

@@ -1,0 +1,97 @@
+"""KPI cards shared by the Run, Compare and Runs pages (same labels, same formats everywhere)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboard import ui
+
+CARD_HEIGHT = 122  # every KPI card the same height, with or without a delta line
+
+
+def score_delta(baseline: float | None, best: float | None) -> str | None:
+    if baseline is None or best is None:
+        return None
+    return f"{100 * (best - baseline):+.0f} pts"
+
+
+def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) -> None:
+    """Baseline → best (Δ), LM calls used / budget, tokens, cost, elapsed."""
+    budget = ((run.get("spec") or {}).get("optimizer") or {}).get("budget") or {}
+    baseline, best = run.get("baseline_score"), run.get("best_score")
+    cols = st.columns(5)
+    cols[0].metric(
+        "Score: baseline → best",
+        f"{ui.fmt_score(baseline)} → {ui.fmt_score(best)}",
+        delta=score_delta(baseline, best),
+        border=True,
+        height=CARD_HEIGHT,
+        help="Average metric score on the validation rows",
+    )
+    calls = usage.get("calls") or 0
+    limit = budget.get("max_calls")
+    cols[1].metric(
+        "LM calls used / budget",
+        f"{calls:,} / {limit:,}" if limit else f"{calls:,}",
+        help=f"{usage.get('cache_hits') or 0:,} answered from the cache",
+        border=True,
+        height=CARD_HEIGHT,
+    )
+    cols[2].metric(
+        "Tokens", ui.fmt_int(usage.get("total_tokens") or 0), border=True, height=CARD_HEIGHT
+    )
+    cols[3].metric(
+        "Cost",
+        ui.fmt_cost(usage.get("cost") or 0, bool(usage.get("priced", True))),
+        border=True,
+        height=CARD_HEIGHT,
+    )
+    limit_min = budget.get("max_minutes")
+    cols[4].metric(
+        "Elapsed",
+        ui.fmt_duration(elapsed),
+        help=f"Time limit: {limit_min:g} min" if limit_min else None,
+        border=True,
+        height=CARD_HEIGHT,
+    )
+
+
+def test_summary(run: dict[str, Any]) -> None:
+    """The held-out result: baseline vs best on the test rows, with the CI of the difference."""
+    comp = run.get("comparison") or {}
+    if run.get("test_best") is None or not comp:
+        return
+    diff, lo, hi = comp.get("diff", 0), comp.get("ci_low", 0), comp.get("ci_high", 0)
+    verdict = (
+        "better than the baseline (the 95% range is above 0)"
+        if comp.get("significant") and diff > 0
+        else "worse than the baseline (the 95% range is below 0)"
+        if comp.get("significant")
+        else "not clearly different from the baseline (the 95% range includes 0; "
+        "more test rows would tell)"
+    )
+    with st.container(border=True):
+        st.markdown("#### Final check on the held-out test rows")
+        a, b, c = st.columns(3)
+        a.metric(
+            "Test score: baseline → best",
+            f"{ui.fmt_score(run.get('test_baseline'))} → {ui.fmt_score(run.get('test_best'))}",
+            delta=f"{100 * diff:+.0f} pts",
+            border=True,
+            height=CARD_HEIGHT,
+        )
+        b.metric(
+            "95% range of the gain",
+            f"{100 * lo:+.0f} to {100 * hi:+.0f} pts",
+            border=True,
+            height=CARD_HEIGHT,
+            help="Paired bootstrap confidence interval of the score difference "
+            "on the same test rows",
+        )
+        c.metric("Test rows", comp.get("n", "—"), border=True, height=CARD_HEIGHT)
+        st.caption(
+            f"On rows the optimizer never saw, the tuned prompt is **{verdict}** "
+            f"(p = {comp.get('p_value', 1):.3f})."
+        )

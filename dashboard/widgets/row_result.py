@@ -1,0 +1,61 @@
+"""Show one pipeline run on a row: answer vs expected, tokens, latency, the prompt sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboard.lmtools import RowRun
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def show_row_run(run: RowRun, score: float | None = None) -> None:
+    with st.container(border=True):
+        left, right = st.columns(2)
+        with left:
+            st.markdown("**Input**")
+            for name, value in run.inputs.items():
+                st.markdown(f"`{name}`")
+                st.text(_text(value))
+        with right:
+            st.markdown("**Model's answer**")
+            if run.error:
+                st.error(run.error, icon=":material/error:")
+                if run.raw:
+                    st.caption("What the model wrote:")
+                    st.text(run.raw[:1500])
+            for name, value in run.outputs.items():
+                expected = run.expected.get(name)
+                mark = ""
+                if expected is not None:
+                    mark = (
+                        " :green[✓]" if str(value).strip() == str(expected).strip() else " :red[✗]"
+                    )
+                st.markdown(f"`{name}`{mark}")
+                st.text(_text(value))
+            if run.expected:
+                st.caption(
+                    "Expected: " + ", ".join(f"{k} = {_text(v)}" for k, v in run.expected.items())
+                )
+        prompt, completion = run.tokens
+        a, b, c, d = st.columns(4)
+        a.metric("Prompt tokens", f"{prompt:,}", border=True)
+        b.metric("Answer tokens", f"{completion:,}", border=True)
+        c.metric("Latency", f"{run.latency:.2f} s", border=True)
+        d.metric("LM calls", len(run.calls), border=True)
+        if score is not None:
+            st.caption(f"Metric score for this row: {score:.2f}")
+        if run.calls:
+            with st.expander("The prompt the model received", expanded=False):
+                for i, call in enumerate(run.calls, start=1):
+                    if len(run.calls) > 1:
+                        st.markdown(f"**LM call {i}**")
+                    for message in call["messages"]:
+                        st.caption(message["role"].upper())
+                        st.code(str(message["content"]), language=None, wrap_lines=True)
+                    st.caption("MODEL'S RAW REPLY")
+                    st.code("\n".join(call.get("outputs") or []), language=None, wrap_lines=True)

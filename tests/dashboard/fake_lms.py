@@ -1,0 +1,39 @@
+"""Scripted LMs for the dashboard tests (hook: TUNESMITH_TEST_LM=fake_lms:oracle).
+
+`oracle(spec)`: with at least one demo in the prompt it answers the true label of the row
+(read from the spec's CSV), zero-shot it answers the first choice, so tuning visibly helps.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from engine.lm.scripted import ScriptedLM, input_fields
+from engine.runs.data import resolve_path
+
+
+def _truth(spec: Any) -> dict[str, str]:
+    column_of = {field: col for col, field in spec.data.columns.items()}
+    source, label = spec.input_fields[0], spec.label_fields[0]
+    with open(resolve_path(spec, spec.data.csv), newline="", encoding="utf-8-sig") as fh:
+        return {
+            row[column_of.get(source, source)].strip(): row[column_of.get(label, label)].strip()
+            for row in csv.DictReader(fh)
+        }
+
+
+def oracle(spec: Any) -> ScriptedLM:
+    truth = _truth(spec)
+    step = spec.pipeline[-1]
+    out_field = step.outputs[0]
+    first = out_field.choices[0] if out_field.choices else "unknown"
+    source = spec.input_fields[0]
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        has_demos = any(m.get("role") == "assistant" for m in messages)
+        text = input_fields(messages[-1]["content"]).get(source, "").strip()
+        out = {out_field.name: truth.get(text, first) if has_demos else first}
+        return {"reasoning": "scripted", **out} if step.module == "ChainOfThought" else out
+
+    return ScriptedLM(by_input=answer, name="oracle")
