@@ -90,6 +90,14 @@ def build_spec(check_data: bool = True) -> Check:
     except SpecError as exc:
         result.problems = problems_of(exc)
         return result
+    try:
+        from engine.runs.pipeline import build_metric
+
+        build_metric(result.spec)  # e.g. an invalid regex only shows when the metric is built
+    except (SpecError, ValueError) as exc:
+        result.problems = [f"Metric: {p}" for p in problems_of(exc)]
+        result.spec = None
+        return result
     if not check_data:
         return result
     if state.df() is None:

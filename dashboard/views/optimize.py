@@ -230,7 +230,7 @@ if not check.ok:
     ui.problems(check.problems, "Fix these settings")
     st.stop()
 with ui.friendly_errors("Estimating the run"):
-    budget_card(preflight(check.spec, chosen), budget)
+    budget_card(preflight(check.spec), budget)
 
 missing_key = (
     choice == "hosted"

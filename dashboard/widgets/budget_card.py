@@ -1,13 +1,12 @@
 """The pre-flight card: what a run will cost before it starts (calls, tokens, $, minutes).
 
-Numbers come from the optimizer's own `estimate(trainset, valset)`; the held-out test scoring
-after the search (baseline and best on the test split) is added on top. Minutes use the model
-speed measured in this session (Try / Test buttons) or a typical speed.
+Calls and tokens come from the engine's `engine.runs.plan.preflight` (the optimizer's own
+estimate plus the held-out scoring after the search); the dashboard adds $ (litellm's price
+map) and minutes (model speed measured in this session by Try / Test, or a typical speed).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,20 +29,14 @@ class Preflight:
     notes: str
 
 
-def preflight(spec: Any, optimizer: str) -> Preflight:
-    """Estimate a run of `optimizer` (a class name) on the spec's data split."""
-    from engine.runs.data import load_data
-    from engine.runs.pipeline import build_metric, build_program
+def preflight(spec: Any) -> Preflight:
+    """The engine's pre-flight forecast of the spec's run, plus cost ($) and minutes."""
+    from engine.runs.plan import preflight as engine_preflight
 
-    split = load_data(spec)
-    program = build_program(spec)
-    cls = getattr(importlib.import_module("engine.optimizers"), optimizer)
-    opt = cls(metric=build_metric(spec), **spec.optimizer.params)
-    estimate = opt.estimate(split.train, split.val or None, student=program)
-    per_example = max(1, len(list(program.named_predictors())))
-    test_calls = 2 * len(split.test) * per_example
-    calls = estimate.total_calls
-    tokens = int(estimate.tokens * (1 + test_calls / max(calls, 1)))
+    plan = engine_preflight(spec)
+    estimate = plan["estimate"]
+    calls, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
+    tokens = int(estimate["tokens"] * (1 + test_calls / max(calls, 1)))
     model = spec.models.task.model
     price = lmtools.price_per_token(model)
     cost = None if price is None else tokens * (0.85 * price[0] + 0.15 * price[1])
@@ -52,20 +45,18 @@ def preflight(spec: Any, optimizer: str) -> Preflight:
     if measured:
         per_call, source = measured, f"measured in this session: {measured:.2f} s per call"
     else:
-        per_call, source = (
-            TYPICAL_SECONDS[kind],
-            f"assumed ~{TYPICAL_SECONDS[kind]:.0f} s per call "
-            "(use “Try on a random row” to measure)",
-        )
+        per_call = TYPICAL_SECONDS[kind]
+        source = f"assumed ~{per_call:.0f} s per call (use “Try on a random row” to measure)"
+    seconds = (calls + test_calls) * per_call
     return Preflight(
-        optimizer,
+        plan["optimizer"],
         calls,
         test_calls,
         tokens,
         cost,
-        (calls + test_calls) * per_call,
+        seconds,
         source,
-        estimate.notes,
+        estimate.get("notes", ""),
     )
 
 

@@ -37,3 +37,29 @@ def oracle(spec: Any) -> ScriptedLM:
         return {"reasoning": "scripted", **out} if step.module == "ChainOfThought" else out
 
     return ScriptedLM(by_input=answer, name="oracle")
+
+
+def rambler(spec: Any) -> ScriptedLM:
+    """Answers in free text, never in the field format (a parse failure on every call)."""
+    return ScriptedLM(
+        answers=["Sure! Here is some code:\n```python\nprint(1)\n```"], cycle=True, name="rambler"
+    )
+
+
+KEY_SEEN: dict[str, bool] = {}
+
+
+def key_checking_oracle(spec: Any) -> ScriptedLM:
+    """`oracle`, noting whether the worker's environment holds OPENAI_API_KEY (never its value).
+
+    Inline it is recorded in KEY_SEEN; in a subprocess it is appended to $FAKE_LM_REPORT.
+    """
+    import os
+
+    seen = bool(os.environ.get("OPENAI_API_KEY"))
+    KEY_SEEN["openai"] = seen
+    report = os.environ.get("FAKE_LM_REPORT")
+    if report:
+        with open(report, "a", encoding="utf-8") as fh:
+            fh.write(f"key_in_env={seen}\n")
+    return oracle(spec)

@@ -1,0 +1,144 @@
+"""Run, Compare, Export and Runs pages over a finished run (worker inline, scripted LM), plus a
+failed run and a cancel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import SAMPLE, go, open_sample, set_sizes, texts
+
+
+def qp(at) -> str:
+    value = at.query_params["run"]
+    return value[0] if isinstance(value, list) else value
+
+
+@pytest.fixture
+def finished(app):
+    at = set_sizes(open_sample(app), 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=f"goal_{at.session_state['rev']}").set_value("BootstrapFewShot").run()
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_run_page_kpis_chart_log_and_test_summary(finished):
+    at = finished
+    labels = [m.label for m in at.metric]
+    for label in (
+        "Score: baseline → best",
+        "LM calls used / budget",
+        "Tokens",
+        "Cost",
+        "Elapsed",
+        "Test score: baseline → best",
+        "95% range of the gain",
+    ):
+        assert label in labels
+    assert len(at.get("plotly_chart")) == 1
+    page = texts(at)
+    assert "Trial 2" in page and "New best" in page and "run ended (finished)" in page
+    assert at.button(key="run_to_compare") and at.button(key="run_to_export")
+
+
+def test_run_page_survives_a_new_session(finished):
+    from conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    run_id = qp(finished)
+    fresh = AppTest.from_file(str(APP), default_timeout=60)
+    fresh.query_params["run"] = run_id
+    fresh.run()
+    go(fresh, "run")
+    assert "Finished" in texts(fresh)
+
+
+def test_compare_page(finished):
+    at = go(finished, "compare")
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Score A (Baseline)"] and labels["Score B (Best)"]
+    assert "pts" in labels["95% range of B − A"]
+    page = texts(at)
+    assert "The instructions are identical" in page and "demo(s)" in page
+    table = at.dataframe[-1].value
+    assert {"example", "expected", "Baseline", "Best"} <= set(table.columns)
+    assert len(table) == 6
+    at.segmented_control(key=f"cmp_filter_{qp(at)}").set_value("Differing").run()
+    differing = at.dataframe[-1].value
+    assert 0 < len(differing) <= 6
+    assert all(a[0] != b[0] for a, b in zip(differing["Baseline"], differing["Best"]))
+    at.segmented_control(key=f"cmp_filter_{qp(at)}").set_value("Failures").run()
+    assert all("✗" in " ".join(row) for row in at.dataframe[-1].value[["Baseline", "Best"]].values)
+    at.segmented_control(key=f"cmp_filter_{qp(at)}").set_value("All").run()
+    at.segmented_control(key=f"cmp_subset_{qp(at)}").set_value("test").run()
+    assert len(at.dataframe[-1].value) == 6
+
+
+def test_export_page_downloads_load_into_an_engine_program(finished, tmp_path):
+    at = go(finished, "export")
+    assert len(at.get("download_button")) == 5
+    from dashboard.home import db_path
+    from engine.runs import export
+    from engine.runs.pipeline import build_program
+    from engine.runs.store import get_run
+
+    run = get_run(qp(at), db_path=db_path())
+    text = export.export_run(qp(at), "json", db_path=db_path())
+    path = tmp_path / "program.json"
+    path.write_text(text)
+    program = build_program(export.run_spec(run))
+    program.load(str(path))
+    assert len(program.classify.demos) > 0
+    assert json.loads(text)["classify"]["signature"]["instructions"]
+
+
+def test_runs_page_lists_and_opens(finished):
+    at = go(finished, "runs")
+    frame = at.dataframe[0].value
+    assert (
+        frame.iloc[0]["Status"] == "Finished" and frame.iloc[0]["Optimizer"] == "BootstrapFewShot"
+    )
+    assert frame.iloc[0]["Model"] == "local/smollm2-135m"
+    assert len(at.get("plotly_chart")) == 1  # the overlay
+
+
+def test_failed_run_says_why_without_a_traceback(app, home, tmp_path):
+    from dashboard.home import db_path
+    from engine.runs import create_run, launch_run, load_spec
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "support_tickets.csv", folder)
+    shutil.copy(SAMPLE / "support_tickets.yaml", folder)
+    spec = load_spec(folder / "support_tickets.yaml")
+    run_id = create_run(spec, db_path())
+    (folder / "support_tickets.csv").unlink()
+    launch_run(run_id, db_path(), inline=True)
+    app.query_params["run"] = run_id
+    at = go(app, "run")
+    errors = " ".join(e.value for e in at.error)
+    assert "The run failed" in errors and "file not found" in errors
+    assert "Traceback" not in errors
+    assert at.button(key="resume_run")
+
+
+def test_cancel_asks_then_requests_a_stop(app, home):
+    from dashboard.home import db_path
+    from engine.runs import create_run, load_spec
+    from engine.runs.store import get_run
+
+    run_id = create_run(load_spec(SAMPLE / "support_tickets.yaml"), db_path())
+    app.query_params["run"] = run_id
+    at = go(app, "run")
+    assert "Waiting for the first trial" in texts(at)
+    at.button(key="cancel_run").click().run()
+    assert "Stop this run?" in " ".join(w.value for w in at.warning)
+    at.button(key="cancel_no").click().run()
+    assert not get_run(run_id, db_path=db_path())["cancel_requested"]
+    at.button(key="cancel_run").click().run()
+    at.button(key="cancel_yes").click().run()
+    assert get_run(run_id, db_path=db_path())["cancel_requested"]
+    assert "Stopping after the current trial" in texts(at)
