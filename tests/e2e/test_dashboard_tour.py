@@ -1,9 +1,9 @@
 """The whole dashboard tour in a real browser on the embedded model (marked e2e).
 
 Upload sample_data/support_tickets.csv, map the columns, write the signature, try a row, pick
-BootstrapFewShot with a small split (6 train / 6 validation / 4 test, ~30 LM calls), start, watch the chart fill and the
-run finish, compare, download the program JSON and load it into an engine program. Screenshots
-of every page go to docs/screenshots/.
+BootstrapFewShot with a small split (6 train / 6 validation / 4 test, ~30 LM calls), start,
+watch the chart fill and the run finish, compare, download the program JSON and load it into an
+engine program. Screenshots of every page go to docs/screenshots/.
 """
 
 from __future__ import annotations
