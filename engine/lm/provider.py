@@ -42,10 +42,14 @@ def litellm_complete(
     api_base: str | None = None,
 ) -> tuple[list[str], dict[str, Any]]:
     """Send one request without retries (the LM retries); returns texts and usage."""
-    if model.startswith(LOCAL_PROVIDER + "/"):
+    local = model.startswith(LOCAL_PROVIDER + "/")
+    if local:
         ensure_local_ready(model)  # a clear LMConfigError before litellm wraps it
     litellm = get_litellm()
-    request: dict[str, Any] = {**params, "num_retries": 0, "max_retries": 0}
+    # The LM retries; litellm and the provider SDKs must not retry on their own.
+    request: dict[str, Any] = {**params, "num_retries": 0}
+    if not local:
+        request["max_retries"] = 0
     if api_key is not None:
         request["api_key"] = api_key
     if api_base is not None:
