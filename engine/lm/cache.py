@@ -2,7 +2,7 @@
 
 Cache key
 ---------
-``sha256`` of the canonical JSON (sorted keys, no spaces, ``ensure_ascii=False``) of::
+``sha256`` of the canonical JSON (sorted keys, no spaces, ASCII-escaped) of::
 
     {"model": <model name>, "model_type": "chat" | "text", "messages": [...],
      "params": {<sampling params>}, "rollout_id": <rollout_id or null>}
@@ -65,7 +65,7 @@ NON_SAMPLING_KEYS = frozenset(
 )
 
 
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr)
 
 
 @dataclass(frozen=True)
