@@ -28,6 +28,7 @@ class Progress:
         self.phase, self.trials, self.best, self.last_seq = "starting", 0, None, 0
         self.started = time.time()
         self._last_line = ""
+        self._last_state: tuple[Any, ...] | None = None
 
     def feed(self, events: list[dict[str, Any]]) -> None:
         for event in events:
@@ -50,10 +51,15 @@ class Progress:
         )
 
     def draw(self, calls: int) -> None:
+        """Redraw in place on a terminal; elsewhere (logs, pipes) one line per phase/trial/best."""
         line = self.line(calls)
         if self.tty:
             self.stream.write("\r" + line.ljust(len(self._last_line)))
-        elif line.split("]", 1)[1] != self._last_line.split("]", 1)[-1]:
+        else:
+            state = (self.phase, self.trials, self.best)
+            if state == self._last_state:
+                return
+            self._last_state = state
             self.stream.write(line + "\n")
         self._last_line = line
         self.stream.flush()
