@@ -96,6 +96,8 @@ def main() -> None:
             "History": [_page("runs")],
         }
     )
+    with ui.friendly_errors("Reopening your last project"):
+        projects.reopen_last()
     with ui.friendly_errors("This page"):
         nav.run()
     check = None

@@ -62,7 +62,7 @@ def results(run_id: str, subset: str) -> pd.DataFrame:
 
 
 def _answer(outputs: Any, fields: list[str]) -> str:
-    outputs = outputs or {}
+    outputs = outputs if isinstance(outputs, dict) else {}
     keys = [f for f in fields if f in outputs] or [k for k in outputs if k != "reasoning"]
     return ", ".join(str(outputs[k]) for k in keys) if keys else "(no answer)"
 
@@ -94,7 +94,8 @@ def matrix(
                 continue
             r = hit.iloc[0]
             ok = (r["score"] or 0) >= 1
-            text = "⚠ error" if r["error"] else _answer(r["outputs"], label_fields)
+            failed = isinstance(r["error"], str) and r["error"].strip()
+            text = "⚠ no valid answer" if failed else _answer(r["outputs"], label_fields)
             row[short] = ("✓ " if ok else "✗ ") + text
             srow[short] = r["score"]
         table.append(row)

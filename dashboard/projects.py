@@ -101,10 +101,42 @@ def delete_project(folder: Path) -> None:
         shutil.rmtree(folder)
         if state.project_dir() == folder:
             state.st.session_state["draft"] = None
+            remember(None)
 
 
 def _hash(draft: dict[str, Any]) -> str:
     return yaml.safe_dump(draft, sort_keys=True)
+
+
+LAST_FILE = ".last_project"
+
+
+def remember(folder: Path | None) -> None:
+    """Note the open project, so that a new browser session (a refresh) reopens it."""
+    marker = projects_dir() / LAST_FILE
+    if folder is None:
+        marker.unlink(missing_ok=True)
+    elif not marker.is_file() or marker.read_text(encoding="utf-8") != folder.name:
+        marker.write_text(folder.name, encoding="utf-8")
+
+
+def reopen_last() -> bool:
+    """Open the project this dashboard had open last (once per browser session)."""
+    ss = state.st.session_state
+    if state.has_project() or ss.get("_reopen_tried"):
+        return False
+    ss["_reopen_tried"] = True
+    marker = projects_dir() / LAST_FILE
+    folder = (
+        projects_dir() / marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
+    )
+    if folder is None or not (folder / SPEC_FILE).is_file():
+        return False
+    try:
+        open_project(folder)
+    except Exception:  # noqa: BLE001  (a damaged project is simply not reopened)
+        return False
+    return True
 
 
 def save_current() -> bool:
@@ -114,6 +146,7 @@ def save_current() -> bool:
     if not state.has_project() or folder is None:
         return False
     folder.mkdir(parents=True, exist_ok=True)
+    remember(folder)
     written = False
     data = state.df()
     fingerprint = state.data_fingerprint(data)

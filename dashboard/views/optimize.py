@@ -231,6 +231,12 @@ if not check.ok:
     st.stop()
 with ui.friendly_errors("Estimating the run"):
     budget_card(preflight(check.spec), budget)
+if not state.speed(task["model"]) and st.button(
+    "Time one call to refine the estimate", key="measure_speed", icon=":material/timer:"
+):
+    with st.spinner(f"Timing one call to {task['model']}…"), ui.friendly_errors("Timing the model"):
+        lmtools.run_rows(check.spec, lmtools.random_rows(check.spec, 1))
+        st.rerun()
 
 missing_key = (
     choice == "hosted"

@@ -84,8 +84,7 @@ if not pipeline:
         st.rerun()
     st.stop()
 
-edit, preview = st.columns([11, 9], gap="large")
-with edit:
+with st.container():
     for i, step in enumerate(pipeline):
         with st.container(border=True):
             title = f"Step {i + 1}" + (
@@ -158,8 +157,13 @@ with edit:
 
 check = specs.build_spec()
 pipeline_problems = check.about("step", "pipeline", "data mapping", "project")
-with preview:
-    st.markdown("#### Python code")
+ui.problems(
+    pipeline_problems or ([] if check.spec else check.problems), "The pipeline is not valid yet"
+)
+
+try_col, code_col = st.columns(2, gap="large")
+with code_col:
+    st.subheader("Python code")
     st.caption(
         "The same pipeline in Python, updated as you edit. It runs with `import engine` "
         "or with DSPy (`import dspy`)."
@@ -171,32 +175,29 @@ with preview:
     else:
         st.info("The code appears when the pipeline is valid.", icon=":material/code:")
 
-ui.problems(
-    pipeline_problems or ([] if check.spec else check.problems), "The pipeline is not valid yet"
-)
-
-st.subheader("Try it")
-st.caption(
-    "Runs the pipeline as it is now (before any tuning) on one random example from your data."
-)
-can_try = check.spec is not None and state.df() is not None and not pipeline_problems
-if st.button(
-    "Try on a random row",
-    key="try_row",
-    type="primary",
-    disabled=not can_try,
-    icon=":material/play_arrow:",
-):
-    with (
-        st.spinner(f"Asking {check.spec.models.task.model}…"),
-        ui.friendly_errors("Trying the pipeline"),
+with try_col:
+    st.subheader("Try it")
+    st.caption(
+        "Runs the pipeline as it is now (before any tuning) on one random example from your data."
+    )
+    can_try = check.spec is not None and state.df() is not None and not pipeline_problems
+    if st.button(
+        "Try on a random row",
+        key="try_row",
+        type="primary",
+        disabled=not can_try,
+        icon=":material/play_arrow:",
     ):
-        rows = lmtools.random_rows(check.spec, 1)
-        st.session_state["try_result"] = lmtools.run_rows(check.spec, rows)[0]
-if not can_try and check.spec is not None and state.df() is None:
-    st.caption("Add data on the Data page to try the pipeline.")
-if result := st.session_state.get("try_result"):
-    show_row_run(result)
+        with (
+            st.spinner(f"Asking {check.spec.models.task.model}…"),
+            ui.friendly_errors("Trying the pipeline"),
+        ):
+            rows = lmtools.random_rows(check.spec, 1)
+            st.session_state["try_result"] = lmtools.run_rows(check.spec, rows)[0]
+    if not can_try and check.spec is not None and state.df() is None:
+        st.caption("Add data on the Data page to try the pipeline.")
+    if result := st.session_state.get("try_result"):
+        show_row_run(result)
 
 ui.next_step(
     "metric",

@@ -39,9 +39,12 @@ st.subheader("Start from a sample")
 samples = home.samples()
 cols = st.columns(max(1, len(samples)))
 for col, sample in zip(cols, samples):
-    with col.container(border=True, height=210):
+    with col.container(border=True):
         st.markdown(f"#### {sample.icon} {sample.title}")
-        st.caption(sample.blurb)
+        st.markdown(
+            f"<div style='min-height:4.6em;color:#6b7280;font-size:0.9rem'>{sample.blurb}</div>",
+            unsafe_allow_html=True,
+        )
         if st.button("Use this sample", key=f"sample_{sample.key}", width="stretch"):
             with ui.friendly_errors("Opening the sample"):
                 projects.create_from_sample(sample)

@@ -56,3 +56,11 @@ def test_start_runs_the_worker_and_opens_the_run_page(tickets):
     page = texts(at)
     assert "Finished" in page and "Final check on the held-out test rows" in page
     assert "Score: baseline → best" in page
+
+
+def test_timing_one_call_refines_the_estimate(tickets):
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    assert "assumed ~1 s per call" in texts(at)
+    at.button(key="measure_speed").click().run()
+    assert "measured in this session" in texts(at)

@@ -68,3 +68,13 @@ def test_pages_without_a_project_show_empty_states(app):
     ):
         go(app, page)
         assert phrase in texts(app), page
+
+
+def test_a_new_session_reopens_the_last_project(app):
+    from conftest import APP
+    from streamlit.testing.v1 import AppTest
+
+    open_sample(app, "reviews")
+    fresh = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert fresh.session_state["draft"]["name"] == "Review sentiment"
+    assert "Open now:" in texts(fresh)

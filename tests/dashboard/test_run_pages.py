@@ -142,3 +142,25 @@ def test_cancel_asks_then_requests_a_stop(app, home):
     at.button(key="cancel_yes").click().run()
     assert get_run(run_id, db_path=db_path())["cancel_requested"]
     assert "Stopping after the current trial" in texts(at)
+
+
+def test_exported_json_loads_into_real_dspy(finished, tmp_path, monkeypatch):
+    dspy = pytest.importorskip("dspy")
+    monkeypatch.setenv("DSPY_CACHEDIR", str(tmp_path / "dspy-cache"))
+    from dashboard.home import db_path
+    from engine.runs import export
+
+    path = tmp_path / "program.json"
+    path.write_text(export.export_run(qp(finished), "json", db_path=db_path()))
+
+    class Program(dspy.Module):
+        def __init__(self):
+            self.classify = dspy.Predict(
+                "ticket -> category: Literal['billing', 'technical', 'shipping']"
+            )
+
+    program = Program()
+    program.load(str(path))
+    saved = json.loads(path.read_text())["classify"]
+    assert len(program.classify.demos) == len(saved["demos"]) > 0
+    assert program.classify.signature.instructions == saved["signature"]["instructions"]

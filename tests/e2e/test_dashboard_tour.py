@@ -100,6 +100,7 @@ def test_full_tour(tour_server, browser_page, tmp_path):
     page.wait_for_selector('h1:has-text("Run")')
     assert re.search(r"[?&]run=", page.url)
     page.wait_for_selector(".js-plotly-plot .scatterlayer .point", timeout=900_000)
+    shot(page, "06-run-live")
     page.locator(".ts-chip", has_text=re.compile("Finished|Stopped")).wait_for(timeout=1_200_000)
     settle(page)
     assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= 2
