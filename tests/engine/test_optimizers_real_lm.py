@@ -59,7 +59,7 @@ def test_bootstrap_fewshot_on_the_local_model():
     def metric(example, prediction, trace=None):
         return example.sentiment == str(prediction.get("sentiment", "")).strip().lower()
 
-    lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=64, cache=False)
+    lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=32, cache=False)
     optimizer = BootstrapFewShot(metric=metric, max_bootstrapped_demos=3, max_labeled_demos=4)
     start = time.perf_counter()
     with dspy.context(lm=lm, num_threads=1):
