@@ -32,7 +32,7 @@ active = run["status"] in runinfo.ACTIVE
 
 # -- header: status, optimizer, cancel ---------------------------------------------------------
 top, actions = st.columns([4, 1], vertical_alignment="center")
-top.markdown(f"### {run['name']} {runinfo.chip(run['status'])}", unsafe_allow_html=True)
+top.markdown(f"### {run['name']}")
 model = (run.get("spec") or {}).get("models", {}).get("task", {}).get("model", "?")
 top.caption(
     f"**{run.get('optimizer') or 'Optimizer'}** — {run.get('optimizer_reason') or ''}  \n"
@@ -105,8 +105,18 @@ def live_view() -> None:
     db = home.db_path()
     trial_rows = trials(run_id, db_path=db)
     cands = candidates(run_id, db_path=db)
-    run_kpis(current, usage(run_id, db_path=db), runinfo.elapsed(current))
     phase, lines = runinfo.timeline(run_id)
+    if current["status"] in runinfo.ACTIVE:
+        now = phase or "waiting for the worker to start"
+    else:
+        now = f"ended after {ui.fmt_duration(runinfo.elapsed(current))}" + (
+            f" — {current['reason']}" if current.get("reason") else ""
+        )
+    st.markdown(f"{runinfo.chip(current['status'])} {now}", unsafe_allow_html=True)
+    val = [t["score"] or 0 for t in trial_rows if t["subset"] == "val"]
+    if val and current.get("baseline_score") is None:  # live: scores so far
+        current = {**current, "baseline_score": val[0], "best_score": max(val)}
+    run_kpis(current, usage(run_id, db_path=db), runinfo.elapsed(current))
     chart, log = st.columns([3, 2], gap="medium")
     with chart:
         if trial_rows:
@@ -129,14 +139,6 @@ def live_view() -> None:
                     "Points appear here as each candidate is scored."
                 )
     with log:
-        if current["status"] in runinfo.ACTIVE:
-            now = phase or "waiting for the worker to start"
-        else:
-            now = (
-                f"run ended ({runinfo.status_label(current['status']).lower()}) "
-                f"after {ui.fmt_duration(runinfo.elapsed(current))}"
-            )
-        st.markdown(f"**Now:** {now}")
         st.caption("Recent activity, newest first")
         st.code("\n".join(reversed(lines)) or "No events yet.", language=None, wrap_lines=True)
     if active and current["status"] not in runinfo.ACTIVE:

@@ -42,11 +42,14 @@ def show_row_run(run: RowRun, score: float | None = None) -> None:
                     "Expected: " + ", ".join(f"{k} = {_text(v)}" for k, v in run.expected.items())
                 )
         prompt, completion = run.tokens
-        a, b, c, d = st.columns(4)
-        a.metric("Prompt tokens", f"{prompt:,}", border=True)
-        b.metric("Answer tokens", f"{completion:,}", border=True)
-        c.metric("Latency", f"{run.latency:.2f} s", border=True)
-        d.metric("LM calls", len(run.calls), border=True)
+        a, b = st.columns(2)
+        a.metric("Tokens (prompt + answer)", f"{prompt:,} + {completion:,}", border=True)
+        b.metric(
+            "Latency",
+            f"{run.latency:.2f} s",
+            border=True,
+            help=f"{len(run.calls)} LM call(s); the first call also loads the model",
+        )
         if score is not None:
             st.caption(f"Metric score for this row: {score:.2f}")
         if run.calls:

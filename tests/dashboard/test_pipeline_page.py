@@ -101,7 +101,7 @@ def test_try_on_a_random_row_shows_answer_prompt_tokens_latency(pipeline):
     at.button(key="try_row").click().run()
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert {"Prompt tokens", "Answer tokens", "Latency", "LM calls"} <= set(labels)
+    assert {"Tokens (prompt + answer)", "Latency"} <= set(labels)
     assert any("[[ ## ticket ## ]]" in c.value for c in at.code)  # the rendered prompt
     assert "Expected: category" in texts(at)
 

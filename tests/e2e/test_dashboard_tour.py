@@ -78,7 +78,7 @@ def test_full_tour(tour_server, browser_page, tmp_path):
     settle(page)
     page.get_by_text("class Classify(dspy.Signature)").wait_for()
     button(page, "Try on a random row").click()
-    page.get_by_text("Prompt tokens").first.wait_for(timeout=600_000)
+    page.get_by_text("Tokens (prompt + answer)").first.wait_for(timeout=600_000)
     settle(page)
     shot(page, "03-pipeline")
 
