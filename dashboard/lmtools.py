@@ -87,7 +87,7 @@ def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
             out.append(run)
     timed = [c["latency"] for r in out for c in r.calls if not c.get("cache_hit")]
     if timed:
-        state.record_speed(spec.models.task.model, sum(timed) / len(timed))
+        state.record_speed(spec.models.task.model, timed)
     return out
 
 

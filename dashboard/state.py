@@ -155,12 +155,15 @@ def set_api_key(value: str) -> None:
 
 
 # -- measured model speed ---------------------------------------------------------------------
-def record_speed(model: str, seconds_per_call: float) -> None:
-    _ss().setdefault("speed", {})[model] = seconds_per_call
+def record_speed(model: str, latencies: list[float]) -> None:
+    """Remember measured per-call latencies of `model` (the estimate uses their median)."""
+    _ss().setdefault("speed", {}).setdefault(model, []).extend(latencies)
 
 
 def speed(model: str) -> float | None:
-    return _ss().get("speed", {}).get(model)
+    """Median seconds per call measured in this session (the first, cold call weighs little)."""
+    seen = sorted(_ss().get("speed", {}).get(model) or [])
+    return seen[len(seen) // 2] if seen else None
 
 
 def data_fingerprint(data: pd.DataFrame | None) -> str | None:

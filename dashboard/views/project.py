@@ -42,7 +42,7 @@ for col, sample in zip(cols, samples):
     with col.container(border=True):
         st.markdown(f"#### {sample.icon} {sample.title}")
         st.markdown(
-            f"<div style='min-height:4.6em;color:#6b7280;font-size:0.9rem'>{sample.blurb}</div>",
+            f"<div style='min-height:5.4em;color:#6b7280;font-size:0.9rem'>{sample.blurb}</div>",
             unsafe_allow_html=True,
         )
         if st.button("Use this sample", key=f"sample_{sample.key}", width="stretch"):

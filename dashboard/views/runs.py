@@ -107,11 +107,11 @@ if chosen:
         )
     fig.update_layout(
         height=320,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
         plot_bgcolor="white",
         xaxis_title="trial",
         yaxis_title="best score so far (%)",
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "y": 1.12, "x": 0},
     )
     fig.update_yaxes(range=[-3, 103], gridcolor="#eef2f7")
     fig.update_xaxes(dtick=1, gridcolor="#eef2f7")

@@ -84,6 +84,7 @@ class Server:
         raise RuntimeError(f"streamlit did not start; log:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
+        self.stop_workers()
         if self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -94,12 +95,19 @@ class Server:
                 except ProcessLookupError:
                     pass
 
+    def stop_workers(self) -> None:
+        """Stop run workers this server started that are still going (a test failed mid-run)."""
+        db = self.home / "tunesmith_data" / "runs.db"
+        if not db.is_file():
+            return
+        from engine.runs.store import list_runs
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "home")
-    yield srv
-    srv.stop()
+        for run in list_runs(db_path=db):
+            if run["status"] in ("queued", "running") and run.get("pid"):
+                try:
+                    os.kill(int(run["pid"]), signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
 
 @pytest.fixture

@@ -44,7 +44,16 @@ def tour_server(tmp_path, server_env):
 
 
 def test_full_tour(tour_server, browser_page, tmp_path):
-    page = browser_page
+    try:
+        tour(tour_server, browser_page, tmp_path)
+    except Exception:
+        failure = tmp_path / "failure.png"
+        browser_page.screenshot(path=str(failure), full_page=True)
+        print(f"screenshot of the failure: {failure}; server log: {tour_server.log}")
+        raise
+
+
+def tour(tour_server, page, tmp_path):
     page.set_default_timeout(60_000)
     page.goto(tour_server.url)
     page.wait_for_selector('[data-testid="stApp"]')
