@@ -95,7 +95,7 @@ def matrix(
             r = hit.iloc[0]
             ok = (r["score"] or 0) >= 1
             failed = isinstance(r["error"], str) and r["error"].strip()
-            text = "⚠ no valid answer" if failed else _answer(r["outputs"], label_fields)
+            text = "no valid answer" if failed else _answer(r["outputs"], label_fields)
             row[short] = ("✓ " if ok else "✗ ") + text
             srow[short] = r["score"]
         table.append(row)

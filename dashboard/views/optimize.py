@@ -3,6 +3,8 @@ pre-flight estimate, and Start (a detached worker process; then the Run page ope
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from dashboard import home, launcher, lmtools, specs, state, ui
@@ -55,6 +57,7 @@ choice = st.radio(
     }.get,
 )
 key_env: dict[str, str] = {}
+blocked = ""  # why Start is disabled, if it is
 if choice == "embedded":
     task["model"] = state.DEFAULT_MODEL
     st.caption(
@@ -73,6 +76,11 @@ else:
         task["model"] = typed
     elif typed:
         a.error("Write the model as provider/name, e.g. openai/gpt-4o-mini.")
+        blocked = "Write the hosted model's name as provider/name."
+    else:
+        blocked = (
+            "Type the hosted model's name (e.g. openai/gpt-4o-mini), or pick the embedded model."
+        )
     env_var = lmtools.key_env_var(task["model"]) if "/" in typed else None
     key = b.text_input(
         f"API key{f' ({env_var})' if env_var else ''}",
@@ -90,12 +98,11 @@ else:
     if env_var and key:
         key_env[env_var] = key
     elif env_var and not key:
-        import os
-
         if os.environ.get(env_var):
             b.caption(f"No key typed: the server's {env_var} will be used.")
         else:
             b.warning(f"Enter an API key, or set {env_var} before starting the dashboard.")
+            blocked = blocked or "Enter the API key for this model first."
 with st.expander("Model settings"):
     a, b = st.columns(2)
     task["temperature"] = a.slider(
@@ -238,18 +245,14 @@ if not state.speed(task["model"]) and st.button(
         lmtools.run_rows(check.spec, lmtools.random_rows(check.spec, 1))
         st.rerun()
 
-missing_key = (
-    choice == "hosted"
-    and not key_env
-    and lmtools.key_env_var(task["model"])
-    and not __import__("os").environ.get(lmtools.key_env_var(task["model"]) or "")
-)
+if blocked:
+    st.caption(blocked)
 if st.button(
     "Start optimizing",
     key="start_run",
     type="primary",
     icon=":material/rocket_launch:",
-    disabled=bool(missing_key),
+    disabled=bool(blocked),
 ):
     with st.spinner("Starting the run…"), ui.friendly_errors("Starting the run"):
         run_id = launcher.start(check.spec, home.db_path(), key_env)

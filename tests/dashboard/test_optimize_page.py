@@ -64,3 +64,20 @@ def test_timing_one_call_refines_the_estimate(tickets):
     assert "assumed ~1 s per call" in texts(at)
     at.button(key="measure_speed").click().run()
     assert "measured in this session" in texts(at)
+
+
+def test_hosted_model_needs_a_name_and_a_key(tickets, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "model_kind")).set_value("hosted").run()
+    assert at.button(key="start_run").disabled
+    assert "Type the hosted model's name" in texts(at)
+    at.text_input(key=k(at, "model_name")).set_value("gpt4").run()
+    assert "provider/name" in " ".join(e.value for e in at.error)
+    at.text_input(key=k(at, "model_name")).set_value("openai/gpt-4o-mini").run()
+    assert at.button(key="start_run").disabled
+    assert "OPENAI_API_KEY" in " ".join(w.value for w in at.warning)
+    at.radio(key=k(at, "model_kind")).set_value("embedded").run()
+    assert not at.button(key="start_run").disabled
+    assert at.session_state["draft"]["models"]["task"]["model"] == "local/smollm2-135m"
