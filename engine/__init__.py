@@ -38,7 +38,7 @@ from engine.signatures import InputField, OutputField, Signature, make_signature
 # Names resolved on first use, so optional/heavier parts load only when asked for.
 _LAZY = {
     "optimizers": "engine.optimizers",
-    "teleprompt": "engine.optimizers",
+    "teleprompt": "engine.teleprompt",
     "evaluate": "engine.evaluate",
 }
 

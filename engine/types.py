@@ -156,10 +156,8 @@ def match_literal(text: str, choices: tuple[Any, ...]) -> Any:
             return choice
     normalized = cleaned.replace(" ", "_")
     mentioned = [c for c in choices if _clean(str(c)).replace(" ", "_") in normalized]
-    if len(mentioned) == 1:
+    if len(mentioned) == 1:  # several mentioned means the model listed choices: no answer
         return mentioned[0]
-    if mentioned:  # several mentioned: take the one that appears first
-        return min(mentioned, key=lambda c: normalized.index(_clean(str(c)).replace(" ", "_")))
     raise CastError(f"{text!r} is not one of {list(choices)}")
 
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from engine.adapters.base import Adapter, cast_fields
-from engine.types import format_hint, format_value
+from engine.types import format_hint, format_value, literal_choices
 
 COMPLETED = "completed"
 _HEADER = re.compile(r"\[\[\s*#{1,3}\s*([A-Za-z_][\w ]*?)\s*#{1,3}\s*\]\]", re.IGNORECASE)
@@ -72,10 +72,11 @@ class ChatAdapter(Adapter):
         return "\n\n".join(body)
 
     def output_request(self, signature: Any) -> str:
-        names = list(signature.output_fields.items())
+        """The last line of the prompt. Literal choices are not repeated here: small models
+        copy the last choice they read (measured on SmolLM2-135M); the system message has them."""
         parts = []
-        for n, f in names:
-            hint = format_hint(f.annotation)
+        for n, f in signature.output_fields.items():
+            hint = "" if literal_choices(f.annotation) is not None else format_hint(f.annotation)
             parts.append(f"`[[ ## {n} ## ]]`" + (f" (the value {hint})" if hint else ""))
         order = ", then ".join(parts)
         return (
