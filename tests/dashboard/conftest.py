@@ -8,11 +8,8 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-APP = ROOT / "dashboard" / "app.py"
-SAMPLE = ROOT / "sample_data"
 
-if str(HERE) not in sys.path:  # `fake_lms` for the TUNESMITH_TEST_LM hook
+if str(HERE) not in sys.path:  # `fake_lms` (TUNESMITH_TEST_LM hook) and `apphelpers`
     sys.path.insert(0, str(HERE))
 
 
@@ -34,47 +31,9 @@ def app(home: Path):
 
     st.cache_resource.clear()
     st.cache_data.clear()
+    from apphelpers import APP
+
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
     assert not at.exception, at.exception
-    return at
-
-
-def rev(at) -> int:
-    return int(at.session_state["rev"]) if "rev" in at.session_state else 0
-
-
-def k(at, base: str) -> str:
-    """A widget key of the current project revision (forms re-key when a project opens)."""
-    return f"{base}_{rev(at)}"
-
-
-def go(at, page: str):
-    at.switch_page(f"views/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
-def open_sample(at, key: str = "support_tickets"):
-    at.button(key=f"sample_{key}").click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def texts(at) -> str:
-    """Everything the page says (markdown, captions, alerts, metrics), for assertions."""
-    parts = [
-        e.value
-        for kind in ("markdown", "caption", "error", "warning", "info", "success")
-        for e in getattr(at, kind)
-    ]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [str(c.value) for c in at.code]
-    return "\n".join(str(p) for p in parts)
-
-
-def set_sizes(at, train: int, val: int, test: int):
-    for base, value in (("train_size", train), ("val_size", val), ("test_size", test)):
-        at.number_input(key=k(at, base)).set_value(value)
-    at.run()
     return at

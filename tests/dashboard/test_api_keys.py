@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HERE, ROOT, go, k, open_sample, set_sizes
+from apphelpers import HERE, ROOT, go, k, open_sample, set_sizes
 
 FAKE_KEY = "sk-test-FAKE-123"
 

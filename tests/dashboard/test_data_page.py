@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLE, go, k, set_sizes, texts
+from apphelpers import SAMPLE, go, k, set_sizes, texts
 
 TICKETS = (SAMPLE / "support_tickets.csv").read_bytes()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import go, k, open_sample, texts
+from apphelpers import go, k, open_sample, texts
 
 
 @pytest.fixture

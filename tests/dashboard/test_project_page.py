@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import go, open_sample, texts
+from apphelpers import go, open_sample, texts
 
 
 def test_samples_are_offered_with_descriptions(app):
@@ -33,7 +33,7 @@ def test_new_project_then_reopen_after_a_new_session(app, home):
     assert app.title[0].value == "Data"
     assert "No examples yet" in texts(app)
 
-    from conftest import APP
+    from apphelpers import APP
     from streamlit.testing.v1 import AppTest
 
     fresh = AppTest.from_file(str(APP), default_timeout=60).run()
@@ -71,7 +71,7 @@ def test_pages_without_a_project_show_empty_states(app):
 
 
 def test_a_new_session_reopens_the_last_project(app):
-    from conftest import APP
+    from apphelpers import APP
     from streamlit.testing.v1 import AppTest
 
     open_sample(app, "reviews")

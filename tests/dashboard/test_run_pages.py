@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from conftest import SAMPLE, go, open_sample, set_sizes, texts
+from apphelpers import SAMPLE, go, open_sample, set_sizes, texts
 
 
 def qp(at) -> str:
@@ -45,7 +45,7 @@ def test_run_page_kpis_chart_log_and_test_summary(finished):
 
 
 def test_run_page_survives_a_new_session(finished):
-    from conftest import APP
+    from apphelpers import APP
     from streamlit.testing.v1 import AppTest
 
     run_id = qp(finished)

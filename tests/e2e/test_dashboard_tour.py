@@ -13,7 +13,7 @@ import os
 import re
 
 import pytest
-from tour import ROOT, button, nav, number, select, settle, shot
+from browser_tour import ROOT, Server, button, nav, number, select, settle, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -36,8 +36,6 @@ def server_env() -> dict[str, str]:
 
 @pytest.fixture
 def tour_server(tmp_path, server_env):
-    from conftest import Server
-
     srv = Server(tmp_path / "home", server_env)
     yield srv
     srv.stop()

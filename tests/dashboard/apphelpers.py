@@ -1,0 +1,50 @@
+"""Helpers for the dashboard AppTests (widget keys, page switching, page text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+APP = ROOT / "dashboard" / "app.py"
+SAMPLE = ROOT / "sample_data"
+
+
+def rev(at) -> int:
+    return int(at.session_state["rev"]) if "rev" in at.session_state else 0
+
+
+def k(at, base: str) -> str:
+    """A widget key of the current project revision (forms re-key when a project opens)."""
+    return f"{base}_{rev(at)}"
+
+
+def go(at, page: str):
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_sample(at, key: str = "support_tickets"):
+    at.button(key=f"sample_{key}").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at) -> str:
+    """Everything the page says (markdown, captions, alerts, metrics), for assertions."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "error", "warning", "info", "success")
+        for e in getattr(at, kind)
+    ]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [str(c.value) for c in at.code]
+    return "\n".join(str(p) for p in parts)
+
+
+def set_sizes(at, train: int, val: int, test: int):
+    for base, value in (("train_size", train), ("val_size", val), ("test_size", test)):
+        at.number_input(key=k(at, base)).set_value(value)
+    at.run()
+    return at

@@ -1,0 +1,162 @@
+"""The dashboard tour's tools: a Streamlit server in a temp home (free port, killed afterwards) and
+Playwright helpers for Streamlit widgets and screenshots."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("E2E_SHOTS_DIR") or ROOT / "docs" / "screenshots")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, home: Path, env: dict[str, str] | None = None) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        home.mkdir(parents=True, exist_ok=True)
+        self.log = home / "streamlit.log"
+        full_env = {
+            **os.environ,
+            "TUNESMITH_HOME": str(home),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        full_env.pop("TUNESMITH_INLINE_WORKER", None)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    str(ROOT / "dashboard" / "app.py"),
+                    "--server.address",
+                    "127.0.0.1",
+                    "--server.port",
+                    str(self.port),
+                    "--server.headless",
+                    "true",
+                    "--browser.gatherUsageStats",
+                    "false",
+                ],
+                cwd=str(ROOT),
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+            if self.proc.poll() is not None:
+                break
+        self.stop()
+        raise RuntimeError(f"streamlit did not start; log:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        self.stop_workers()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def stop_workers(self) -> None:
+        """Stop run workers this server started that are still going (a test failed mid-run)."""
+        db = self.home / "tunesmith_data" / "runs.db"
+        if not db.is_file():
+            return
+        from engine.runs.store import list_runs
+
+        for run in list_runs(db_path=db):
+            if run["status"] in ("queued", "running") and run.get("pid"):
+                try:
+                    os.kill(int(run["pid"]), signal.SIGTERM)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+def settle(page: Any, timeout: float = 60_000) -> None:
+    """Wait until the script run finished (no 'Running…' status widget)."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+    )
+    page.wait_for_timeout(300)
+
+
+def nav(page: Any, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=re.compile(f"{title}$")).click()
+    page.wait_for_selector(f'h1:has-text("{title}")', timeout=30_000)
+    settle(page)
+
+
+def button(page: Any, name: str) -> Any:
+    return page.get_by_role("button", name=name, exact=False).first
+
+
+def select(page: Any, label: str, option: str) -> None:
+    """Choose `option` in the selectbox labelled `label` (also works for collapsed labels)."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+    settle(page)
+
+
+def number(page: Any, label: str, value: int) -> None:
+    field = page.get_by_label(label, exact=True)
+    field.fill(str(value))
+    field.press("Enter")
+    settle(page)
+
+
+def shot(page: Any, name: str) -> Path:
+    """A screenshot of the whole page (the main area scrolls, so grow the viewport to fit it)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    height = page.evaluate(
+        "() => { const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }"
+    )
+    size = page.viewport_size
+    page.set_viewport_size(
+        {"width": size["width"], "height": max(size["height"], min(int(height) + 40, 4000))}
+    )
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+    return path
