@@ -54,15 +54,25 @@ class Adapter:
         inputs: dict[str, Any],
         first_error: AdapterParseError,
     ) -> dict[str, Any]:
+        """One more call that continues the same conversation: the failed answer, then a request
+        to answer again in the fallback format. Sharing the whole prompt prefix keeps it cheap on
+        local models (the KV cache is reused) and lets the model see what it got wrong."""
         if self.fallback is None:
             raise first_error
         logger.debug("parse failed (%s); one fallback call with %s", first_error.missing, type(self.fallback).__name__)
+        messages = self.format(signature, demos, inputs) + [
+            {"role": "assistant", "content": first_error.raw_text},
+            {"role": "user", "content": self.fallback.retry_request(signature)},
+        ]
         try:
-            messages = self.fallback.format(signature, demos, inputs)
             text = lm(messages=messages, **{**lm_kwargs, "n": 1})[0]
             return self.fallback.parse(signature, text)
         except AdapterParseError:
             raise first_error from None
+
+    def retry_request(self, signature: Any) -> str:
+        """What to ask when another adapter's answer could not be read (see `_fallback`)."""
+        raise NotImplementedError
 
 
 def cast_fields(signature: Any, raw: dict[str, str], text: str) -> dict[str, Any]:

@@ -53,6 +53,17 @@ class JSONAdapter(Adapter):
         )
         return messages
 
+    def retry_request(self, signature: Any) -> str:
+        keys = []
+        for name, field in signature.output_fields.items():
+            hint = format_hint(field.annotation)
+            keys.append(f'"{name}"' + (f" (the value {hint})" if hint else ""))
+        return (
+            "Your answer could not be read. Answer again with only a JSON object with the keys "
+            + ", ".join(keys)
+            + "."
+        )
+
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
         obj = _find_object(text)
         if not isinstance(obj, dict):

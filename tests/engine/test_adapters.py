@@ -78,6 +78,11 @@ def test_fallback_spends_exactly_one_more_call_and_succeeds():
     pred.lm = lm
     out = pred(review="meh")
     assert out.sentiment == "negative" and lm.calls_made == 2
+    retry = lm.history[-1]["messages"]
+    first = lm.history[0]["messages"]
+    assert retry[: len(first)] == first  # same prefix: cheap on local models
+    assert retry[-2] == {"role": "assistant", "content": "garbage"}
+    assert "JSON object" in retry[-1]["content"]
 
 
 def test_fallback_failure_raises_the_first_error():
