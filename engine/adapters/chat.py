@@ -33,6 +33,11 @@ def describe_fields(fields: dict[str, Any]) -> str:
 
 
 def _placeholder(name: str, field: Any) -> str:
+    """`{name}` plus a note on the value's form. Literal choices are shown once, in the field
+    list: repeating them as a trailing note made SmolLM2-135M pick the last choice more often
+    (banking77, one demo per intent: 10/36 -> 13/36 and 8/36 -> 10/36 without the note)."""
+    if literal_choices(field.annotation) is not None:
+        return f"{{{name}}}"
     hint = format_hint(field.annotation)
     return f"{{{name}}}" + (f"        # note: the value you produce {hint}" if hint else "")
 

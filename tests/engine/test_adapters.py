@@ -22,7 +22,8 @@ def test_chat_format_puts_system_and_demos_before_inputs():
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     system = messages[0]["content"]
     assert "`review` (str)" in system and "[[ ## completed ## ]]" in system
-    assert "must be exactly one of: positive; negative" in system
+    assert "`sentiment` (Literal['positive', 'negative'])" in system
+    assert "must be a single float value" in system
     assert "Classify the review." in system
     assert messages[2]["content"].startswith("[[ ## sentiment ## ]]\npositive")
     assert messages[-1]["content"].startswith("[[ ## review ## ]]\nbad")

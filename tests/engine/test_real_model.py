@@ -109,17 +109,18 @@ def test_chain_of_thought_and_typed_output_on_real_model():
 
 
 def test_save_load_same_prompt_same_answer_on_real_model(tmp_path):
-    program = dspy.Predict("review -> sentiment: Literal['positive', 'negative']")
-    program.demos = [
-        dspy.Example(review="Loved it, works great.", sentiment="positive"),
-        dspy.Example(review="Broke after a day. Awful.", sentiment="negative"),
-    ]
-    first = program(review="Terrible, it stopped working.").sentiment
+    signature = "review -> sentiment: Literal['positive', 'negative']"
+    program = dspy.Predict(signature)
+    program.demos = [dspy.Example(review="Loved it, works great.", sentiment="positive"),
+                     dspy.Example(review="Broke after a day. Awful.", sentiment="negative")]
     program.save(tmp_path / "p.json")
-    loaded = dspy.Predict("review -> sentiment: Literal['positive', 'negative']").load(
-        tmp_path / "p.json"
-    )
-    with dspy.context(
-        lm=dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=256, cache=False)
-    ):
-        assert loaded(review="Terrible, it stopped working.").sentiment == first
+    loaded = dspy.Predict(signature).load(tmp_path / "p.json")
+
+    def outcome(module):
+        try:
+            return module(review="Terrible, it stopped working.").sentiment
+        except dspy.AdapterParseError as error:
+            return f"parse error: {error.raw_text}"
+
+    with dspy.context(lm=short_answers_lm()):
+        assert outcome(loaded) == outcome(program)
