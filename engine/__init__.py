@@ -27,8 +27,11 @@ from engine.errors import (  # noqa: E402
     SpecError,
     TunesmithError,
 )
-from engine.evaluate import Evaluate, EvaluationResult  # noqa: E402
-from engine.evaluate import metrics  # noqa: E402
+from engine.evaluate import (  # noqa: E402
+    Evaluate,
+    EvaluationResult,
+    metrics,  # noqa: E402
+)
 from engine.lm import LM  # noqa: E402
 from engine.modules import ChainOfThought, Module, Predict  # noqa: E402
 from engine.primitives import Example, Prediction  # noqa: E402

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextvars
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 _DEFAULTS: dict[str, Any] = {
     "lm": None,  # default LM; None means the embedded local model

@@ -113,7 +113,7 @@ def _resolve(node: ast.AST, namespace: dict[str, Any], whole: str) -> Any:
     if isinstance(node, ast.Tuple):
         return tuple(_resolve(elt, namespace, whole) for elt in node.elts)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return Union[_resolve(node.left, namespace, whole), _resolve(node.right, namespace, whole)]
+        return Union[_resolve(node.left, namespace, whole), _resolve(node.right, namespace, whole)]  # noqa: UP007
     if isinstance(node, ast.Subscript):
         base = _resolve(node.value, namespace, whole)
         arg = _resolve(node.slice, namespace, whole)

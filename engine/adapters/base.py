@@ -21,7 +21,9 @@ class Adapter:
 
     fallback: Adapter | None = None
 
-    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict[str, str]]:
+    def format(
+        self, signature: Any, demos: list[Any], inputs: dict[str, Any]
+    ) -> list[dict[str, str]]:
         raise NotImplementedError
 
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
@@ -59,7 +61,11 @@ class Adapter:
         local models (the KV cache is reused) and lets the model see what it got wrong."""
         if self.fallback is None:
             raise first_error
-        logger.debug("parse failed (%s); one fallback call with %s", first_error.missing, type(self.fallback).__name__)
+        logger.debug(
+            "parse failed (%s); one fallback call with %s",
+            first_error.missing,
+            type(self.fallback).__name__,
+        )
         messages = self.format(signature, demos, inputs) + [
             {"role": "assistant", "content": first_error.raw_text},
             {"role": "user", "content": self.fallback.retry_request(signature)},

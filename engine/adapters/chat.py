@@ -63,7 +63,9 @@ class ChatAdapter(Adapter):
         template += [section(n, _placeholder(n, f)) for n, f in signature.output_fields.items()]
         template.append(f"[[ ## {COMPLETED} ## ]]")
         parts.append("\n\n".join(template))
-        parts.append("In adhering to this structure, your objective is: \n        " + signature.instructions)
+        parts.append(
+            "In adhering to this structure, your objective is: \n        " + signature.instructions
+        )
         return "\n\n".join(parts)
 
     def format_inputs(self, signature: Any, values: dict[str, Any]) -> str:
@@ -106,7 +108,9 @@ class ChatAdapter(Adapter):
             {"role": "assistant", "content": self.format_outputs(signature, values)},
         ]
 
-    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict[str, str]]:
+    def format(
+        self, signature: Any, demos: list[Any], inputs: dict[str, Any]
+    ) -> list[dict[str, str]]:
         messages = [{"role": "system", "content": self.system_message(signature)}]
         for demo in demos:
             messages.extend(self.format_demo(signature, demo))

@@ -18,7 +18,9 @@ class JSONAdapter(Adapter):
         keys = []
         for name, field in signature.output_fields.items():
             hint = format_hint(field.annotation)
-            keys.append(f'  "{name}": <{field.type_name}>' + (f"  (the value {hint})" if hint else ""))
+            keys.append(
+                f'  "{name}": <{field.type_name}>' + (f"  (the value {hint})" if hint else "")
+            )
         return "\n\n".join(
             [
                 "Your input fields are:\n" + describe_fields(signature.input_fields),
@@ -31,9 +33,13 @@ class JSONAdapter(Adapter):
         )
 
     def _inputs(self, signature: Any, values: dict[str, Any]) -> str:
-        return "\n\n".join(f"{n}: {format_value(values[n])}" for n in signature.input_fields if n in values)
+        return "\n\n".join(
+            f"{n}: {format_value(values[n])}" for n in signature.input_fields if n in values
+        )
 
-    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict[str, str]]:
+    def format(
+        self, signature: Any, demos: list[Any], inputs: dict[str, Any]
+    ) -> list[dict[str, str]]:
         messages = [{"role": "system", "content": self.system_message(signature)}]
         for demo in demos:
             values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)
@@ -41,7 +47,9 @@ class JSONAdapter(Adapter):
             if not outs or not any(n in values for n in signature.input_fields):
                 continue
             messages.append({"role": "user", "content": self._inputs(signature, values)})
-            messages.append({"role": "assistant", "content": json.dumps(outs, ensure_ascii=False, default=str)})
+            messages.append(
+                {"role": "assistant", "content": json.dumps(outs, ensure_ascii=False, default=str)}
+            )
         messages.append(
             {
                 "role": "user",
@@ -68,7 +76,9 @@ class JSONAdapter(Adapter):
         obj = _find_object(text)
         if not isinstance(obj, dict):
             raise AdapterParseError(
-                "the LM output holds no JSON object", raw_text=text, missing=list(signature.output_fields)
+                "the LM output holds no JSON object",
+                raw_text=text,
+                missing=list(signature.output_fields),
             )
         lowered = {str(k).lower(): v for k, v in obj.items()}
         raw = {}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.parallel import parallel_map
@@ -66,22 +67,37 @@ def score_of(value: Any) -> tuple[float, str | None]:
 
 def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -> EvalRow:
     """Run and score one example; raises only for BudgetExhausted."""
-    inputs = dict(example.inputs().items()) if getattr(example, "input_keys", None) else dict(example.items())
+    inputs = (
+        dict(example.inputs().items())
+        if getattr(example, "input_keys", None)
+        else dict(example.items())
+    )
     start = time.perf_counter()
     try:
         prediction = program(**inputs)
-        outputs = dict(prediction.items()) if hasattr(prediction, "items") else {"output": prediction}
+        outputs = (
+            dict(prediction.items()) if hasattr(prediction, "items") else {"output": prediction}
+        )
     except BudgetExhausted:
         raise
     except Exception as exc:
-        return EvalRow(0, inputs, None, 0.0, f"{type(exc).__name__}: {exc}", latency=time.perf_counter() - start)
+        return EvalRow(
+            0,
+            inputs,
+            None,
+            0.0,
+            f"{type(exc).__name__}: {exc}",
+            latency=time.perf_counter() - start,
+        )
     latency = time.perf_counter() - start
     if metric is None:
         return EvalRow(0, inputs, outputs, 0.0, latency=latency)
     try:
         score, feedback = score_of(metric(example, prediction))
     except Exception as exc:
-        return EvalRow(0, inputs, outputs, 0.0, f"metric failed: {type(exc).__name__}: {exc}", latency=latency)
+        return EvalRow(
+            0, inputs, outputs, 0.0, f"metric failed: {type(exc).__name__}: {exc}", latency=latency
+        )
     return EvalRow(0, inputs, outputs, score, feedback=feedback, latency=latency)
 
 

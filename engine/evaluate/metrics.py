@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine.errors import SpecError
 
@@ -107,7 +108,9 @@ class NumericTolerance(FieldMetric):
 
     name = "numeric"
 
-    def __init__(self, field: str | None = None, abs_tol: float = 1e-6, rel_tol: float = 0.0) -> None:
+    def __init__(
+        self, field: str | None = None, abs_tol: float = 1e-6, rel_tol: float = 0.0
+    ) -> None:
         super().__init__(field)
         self.abs_tol, self.rel_tol = abs_tol, rel_tol
 

@@ -15,7 +15,9 @@ REASONING_PREFIX = "Reasoning:"
 class ChainOfThought(Module):
     """`ChainOfThought("question -> answer")`: the LM writes its reasoning, then the answer."""
 
-    def __init__(self, signature: str | type[Signature], rationale_field_type: type = str, **config: Any) -> None:
+    def __init__(
+        self, signature: str | type[Signature], rationale_field_type: type = str, **config: Any
+    ) -> None:
         base = ensure_signature(signature)
         extended = base.prepend(
             "reasoning", OutputField(prefix=REASONING_PREFIX), type_=rationale_field_type

@@ -6,8 +6,9 @@ import copy
 import json
 import logging
 import platform
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from engine.parallel import parallel_map
 from engine.settings import settings
@@ -85,6 +86,7 @@ class Module:
         return_failed_examples: bool = False,
     ) -> Any:
         """Run the program on many examples in parallel; a failure yields None, never a crash."""
+
         def run(example: Any) -> Any:
             inputs = example.inputs() if getattr(example, "input_keys", None) else example
             return self(**dict(inputs.items()))

@@ -33,7 +33,9 @@ def test_chat_format_puts_system_and_demos_before_inputs():
 
 
 def test_partial_demo_is_marked():
-    messages = ChatAdapter().format(Review, [dspy.Example(review="ok", sentiment="positive")], {"review": "x"})
+    messages = ChatAdapter().format(
+        Review, [dspy.Example(review="ok", sentiment="positive")], {"review": "x"}
+    )
     assert "some input or output fields are not supplied" in messages[1]["content"]
 
 
@@ -41,7 +43,7 @@ def test_partial_demo_is_marked():
     "text",
     [
         "[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.8\n\n[[ ## completed ## ]]",
-        "[[ ## Sentiment ## ]]\n Positive. \n[[ ## CONFIDENCE ## ]]\n0.8",  # case, spacing, no marker
+        "[[ ## Sentiment ## ]]\n Positive. \n[[ ## CONFIDENCE ## ]]\n0.8",  # case, no marker
         "[[##sentiment##]]\n'positive'\n[[##confidence##]]\nabout 0.8",
         "Sentiment: positive\nConfidence: 0.8",  # prefix lines instead of headers
         '{"sentiment": "positive", "confidence": 0.8}',  # a JSON object
@@ -53,7 +55,9 @@ def test_tolerant_parsing(text):
 
 def test_single_field_plain_text_is_repaired():
     sig = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
-    assert ChatAdapter().parse(sig, "I would say this is Negative overall") == {"sentiment": "negative"}
+    assert ChatAdapter().parse(sig, "I would say this is Negative overall") == {
+        "sentiment": "negative"
+    }
 
 
 def test_unrepairable_output_raises_typed_error_with_raw_text():
@@ -67,10 +71,15 @@ def test_unrepairable_output_raises_typed_error_with_raw_text():
 def test_structured_types_are_cast():
     sig = dspy.Signature("text -> tags: list[str], counts: dict[str, int], ok: bool, n: int")
     text = (
-        "[[ ## tags ## ]]\n```json\n[\"a\", \"b\"]\n```\n[[ ## counts ## ]]\n{'a': 1}\n"
+        '[[ ## tags ## ]]\n```json\n["a", "b"]\n```\n[[ ## counts ## ]]\n{\'a\': 1}\n'
         "[[ ## ok ## ]]\nYes\n[[ ## n ## ]]\n42\n[[ ## completed ## ]]"
     )
-    assert ChatAdapter().parse(sig, text) == {"tags": ["a", "b"], "counts": {"a": 1}, "ok": True, "n": 42}
+    assert ChatAdapter().parse(sig, text) == {
+        "tags": ["a", "b"],
+        "counts": {"a": 1},
+        "ok": True,
+        "n": 42,
+    }
 
 
 def test_fallback_spends_exactly_one_more_call_and_succeeds():
@@ -97,7 +106,9 @@ def test_fallback_failure_raises_the_first_error():
 
 def test_json_adapter_round_trip():
     adapter = JSONAdapter()
-    messages = adapter.format(Review, [dspy.Example(review="a", sentiment="positive", confidence=1.0)], {"review": "b"})
+    messages = adapter.format(
+        Review, [dspy.Example(review="a", sentiment="positive", confidence=1.0)], {"review": "b"}
+    )
     assert messages[2]["content"] == '{"sentiment": "positive", "confidence": 1.0}'
     assert adapter.parse(Review, 'Sure! {"Sentiment": "negative", "confidence": "0.3"}') == {
         "sentiment": "negative",

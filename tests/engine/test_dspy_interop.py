@@ -42,7 +42,9 @@ def tuned_program() -> TunesmithProgram:
         engine.Example(text="I was charged twice", summary="double charge"),
         engine.Example(text="App crashes on login", summary="login crash", augmented=True),
     ]
-    program.classify.predict.demos = [engine.Example(summary="double charge", reasoning="money", label="billing")]
+    program.classify.predict.demos = [
+        engine.Example(summary="double charge", reasoning="money", label="billing")
+    ]
     predictor = program.classify.predict
     predictor.signature = predictor.signature.with_instructions("Route the ticket to a team.")
     return program

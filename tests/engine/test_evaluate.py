@@ -3,9 +3,16 @@ import re
 import pytest
 
 import engine as dspy
-from engine.evaluate import TooManyErrors, make_metric
-from engine.evaluate.metrics import Contains, ExactMatch, NormalizedExactMatch, NumericTolerance, RegexMatch, TokenF1
 from engine.errors import SpecError
+from engine.evaluate import TooManyErrors, make_metric
+from engine.evaluate.metrics import (
+    Contains,
+    ExactMatch,
+    NormalizedExactMatch,
+    NumericTolerance,
+    RegexMatch,
+    TokenF1,
+)
 from engine.lm import ScriptedLM, UsageLedger
 
 
@@ -24,11 +31,20 @@ def answer_by_question(messages):
 def test_evaluate_scores_rows_and_counts_failures():
     dspy.configure(lm=ScriptedLM(by_input=answer_by_question))
     seen = []
-    evaluate = dspy.Evaluate(devset=devset(), metric=ExactMatch(), num_threads=3, progress=lambda d, t, m: seen.append((d, t)))
+    evaluate = dspy.Evaluate(
+        devset=devset(),
+        metric=ExactMatch(),
+        num_threads=3,
+        progress=lambda d, t, m: seen.append((d, t)),
+    )
     result = evaluate(dspy.Predict("question -> answer: int"))
     assert result.score == pytest.approx(100 * 4 / 6, abs=0.01)
     assert result.errors == 1
-    assert result.rows[3].error and "AdapterParseError" in result.rows[3].error and result.rows[3].score == 0
+    assert (
+        result.rows[3].error
+        and "AdapterParseError" in result.rows[3].error
+        and result.rows[3].score == 0
+    )
     assert result.rows[4].outputs == {"answer": 99} and result.rows[4].score == 0
     assert [r.index for r in result.rows] == list(range(6))
     assert len(seen) == 6 and seen[-1] == (6, 6)
@@ -37,7 +53,9 @@ def test_evaluate_scores_rows_and_counts_failures():
 def test_max_errors_stops_the_evaluation():
     dspy.configure(lm=ScriptedLM(by_input=lambda m: "unparseable"))
     with pytest.raises(TooManyErrors, match="max_errors=2"):
-        dspy.Evaluate(devset=devset(10), metric=ExactMatch(), num_threads=1, max_errors=2)(dspy.Predict("question -> answer: int"))
+        dspy.Evaluate(devset=devset(10), metric=ExactMatch(), num_threads=1, max_errors=2)(
+            dspy.Predict("question -> answer: int")
+        )
 
 
 def test_ledger_totals_equal_sum_of_calls_with_four_threads():
@@ -47,7 +65,9 @@ def test_ledger_totals_equal_sum_of_calls_with_four_threads():
     program = dspy.Predict("question -> answer")
     with dspy.context(usage_trackers=(ledger,)):
         dspy.Evaluate(devset=devset(20), metric=ExactMatch(), num_threads=4)(program)
-        dspy.Evaluate(devset=devset(20), metric=ExactMatch(), num_threads=4)(program)  # all cache hits
+        dspy.Evaluate(devset=devset(20), metric=ExactMatch(), num_threads=4)(
+            program
+        )  # all cache hits
     totals = ledger.totals()
     assert totals.calls == 40 and totals.cache_hits == 20 and totals.uncached_calls == 20
     assert totals.prompt_tokens == sum(r.prompt_tokens for r in ledger.records if not r.cache_hit)

@@ -81,19 +81,27 @@ def test_deepcopy_shares_lm_and_reset_copy_clears_demos():
 
 def test_save_load_gives_identical_prompts(tmp_path):
     program = TwoStep()
-    program.summarize.demos = [dspy.Example(text="t1", summary="s1"), dspy.Example(text="t2", summary="s2")]
-    program.classify.predict.signature = program.classify.predict.signature.with_instructions("Label it.")
+    program.summarize.demos = [
+        dspy.Example(text="t1", summary="s1"),
+        dspy.Example(text="t2", summary="s2"),
+    ]
+    program.classify.predict.signature = program.classify.predict.signature.with_instructions(
+        "Label it."
+    )
     path = tmp_path / "program.json"
     program.save(path)
     data = json.loads(path.read_text())
     assert set(data) == {"summarize", "classify.predict", "metadata"}
-    assert data["summarize"]["signature"]["fields"][0] == {"prefix": "Text:", "description": "${text}"}
+    assert data["summarize"]["signature"]["fields"][0] == {
+        "prefix": "Text:",
+        "description": "${text}",
+    }
     loaded = TwoStep().load(path)
     adapter = dspy.ChatAdapter()
     for (_, a), (_, b) in zip(program.named_predictors(), loaded.named_predictors()):
-        assert adapter.format(a.signature, a.demos, {n: "x" for n in a.signature.input_fields}) == adapter.format(
-            b.signature, b.demos, {n: "x" for n in b.signature.input_fields}
-        )
+        assert adapter.format(
+            a.signature, a.demos, {n: "x" for n in a.signature.input_fields}
+        ) == adapter.format(b.signature, b.demos, {n: "x" for n in b.signature.input_fields})
 
 
 def test_load_state_mismatch_is_explained():
@@ -106,7 +114,9 @@ def test_batch_runs_in_threads_and_survives_failures():
     dspy.configure(lm=lm)
     examples = [dspy.Example(question=f"q{i}").with_inputs("question") for i in range(6)]
     examples.append(dspy.Example(wrong="x").with_inputs("wrong"))
-    results, failed, errors = dspy.Predict(QA).batch(examples, num_threads=3, return_failed_examples=True)
+    results, failed, errors = dspy.Predict(QA).batch(
+        examples, num_threads=3, return_failed_examples=True
+    )
     assert [r.answer for r in results[:6]] == ["ok"] * 6 and results[6] is None
     assert len(failed) == 1 and isinstance(errors[0], MissingInputError)
 

@@ -111,8 +111,10 @@ def test_chain_of_thought_and_typed_output_on_real_model():
 def test_save_load_same_prompt_same_answer_on_real_model(tmp_path):
     signature = "review -> sentiment: Literal['positive', 'negative']"
     program = dspy.Predict(signature)
-    program.demos = [dspy.Example(review="Loved it, works great.", sentiment="positive"),
-                     dspy.Example(review="Broke after a day. Awful.", sentiment="negative")]
+    program.demos = [
+        dspy.Example(review="Loved it, works great.", sentiment="positive"),
+        dspy.Example(review="Broke after a day. Awful.", sentiment="negative"),
+    ]
     program.save(tmp_path / "p.json")
     loaded = dspy.Predict(signature).load(tmp_path / "p.json")
 

@@ -27,7 +27,9 @@ def test_sentiment_signature_with_predict():  # seed 003
 
 
 def test_chain_of_thought_qa_module_save_and_load(tmp_path):  # seed 003
-    dspy.configure(lm=ScriptedLM(answers=[{"reasoning": "It was designed by Google in C++.", "answer": "C++"}]))
+    dspy.configure(
+        lm=ScriptedLM(answers=[{"reasoning": "It was designed by Google in C++.", "answer": "C++"}])
+    )
 
     class QA(dspy.Signature):
         """Answer a question with a single concise sentence."""
@@ -43,8 +45,12 @@ def test_chain_of_thought_qa_module_save_and_load(tmp_path):  # seed 003
             return self.cot(question=question)
 
     trainset = [
-        dspy.Example(question="What year was Python created?", answer="1991").with_inputs("question"),
-        dspy.Example(question="Who wrote Hamlet?", answer="William Shakespeare").with_inputs("question"),
+        dspy.Example(question="What year was Python created?", answer="1991").with_inputs(
+            "question"
+        ),
+        dspy.Example(question="Who wrote Hamlet?", answer="William Shakespeare").with_inputs(
+            "question"
+        ),
     ]
 
     def exact_match(example, pred, trace=None):
@@ -113,7 +119,9 @@ def test_typed_outputs_classify_and_extract():  # seed 001
         sentiment: Literal["positive", "negative", "neutral"] = dspy.OutputField()
         confidence: float = dspy.OutputField()
 
-    out = dspy.Predict(Classify)(sentence="This book was super fun to read, though not the last chapter.")
+    out = dspy.Predict(Classify)(
+        sentence="This book was super fun to read, though not the last chapter."
+    )
     assert out.sentiment == "positive" and out.confidence == 0.75
 
     class ExtractInfo(dspy.Signature):
@@ -122,19 +130,28 @@ def test_typed_outputs_classify_and_extract():  # seed 001
         text: str = dspy.InputField()
         title: str = dspy.OutputField()
         headings: list[str] = dspy.OutputField()
-        entities: list[dict[str, str]] = dspy.OutputField(desc="a list of entities and their metadata")
+        entities: list[dict[str, str]] = dspy.OutputField(
+            desc="a list of entities and their metadata"
+        )
 
     response = dspy.Predict(ExtractInfo)(text="Apple Inc. announced its latest iPhone 14 today.")
     assert response.headings == ["Introduction", "New Features"]
     assert response.entities == [{"name": "Tim Cook", "type": "Person"}]
 
     math = dspy.ChainOfThought("question -> answer: float")
-    assert math(question="Two dice are tossed. What is the probability that the sum equals two?").answer == 0.0277
+    assert (
+        math(
+            question="Two dice are tossed. What is the probability that the sum equals two?"
+        ).answer
+        == 0.0277
+    )
 
 
 def test_with_updated_fields_literal_and_set_lm():  # seed 001 (classification)
     classes = ["card_arrival", "pin_blocked"]
-    signature = dspy.Signature("text, hint -> label").with_updated_fields("label", type_=Literal[tuple(classes)])
+    signature = dspy.Signature("text, hint -> label").with_updated_fields(
+        "label", type_=Literal[tuple(classes)]
+    )
     classify = dspy.ChainOfThought(signature)
     lm = ScriptedLM(answers=[{"reasoning": "PIN.", "label": "Pin_Blocked"}])
     classify.set_lm(lm)
@@ -168,7 +185,9 @@ def test_multi_stage_draft_article():  # seed 001 (multi-stage pipelines)
         topic: str = dspy.InputField()
         title: str = dspy.OutputField()
         sections: list[str] = dspy.OutputField()
-        section_subheadings: dict[str, list[str]] = dspy.OutputField(desc="mapping from section headings to subheadings")
+        section_subheadings: dict[str, list[str]] = dspy.OutputField(
+            desc="mapping from section headings to subheadings"
+        )
 
     class DraftSection(dspy.Signature):
         """Draft a top-level section of an article."""
@@ -187,10 +206,17 @@ def test_multi_stage_draft_article():  # seed 001 (multi-stage pipelines)
             outline = self.build_outline(topic=topic)
             sections = []
             for heading, subheadings in outline.section_subheadings.items():
-                section, subheadings = f"## {heading}", [f"### {subheading}" for subheading in subheadings]
-                section = self.draft_section(topic=outline.title, section_heading=section, section_subheadings=subheadings)
+                section, subheadings = (
+                    f"## {heading}",
+                    [f"### {subheading}" for subheading in subheadings],
+                )
+                section = self.draft_section(
+                    topic=outline.title, section_heading=section, section_subheadings=subheadings
+                )
                 sections.append(section.content)
             return dspy.Prediction(title=outline.title, sections=sections)
 
     article = DraftArticle()(topic="World Cup 2002")
-    assert article.title == "World Cup 2002" and article.sections == ["The qualification process ..."]
+    assert article.title == "World Cup 2002" and article.sections == [
+        "The qualification process ..."
+    ]

@@ -33,7 +33,10 @@ def test_string_form_parses_types():
     assert sig.fields["context"].annotation == list[str]
     assert sig.fields["answer"].annotation is float
     assert sig.fields["ok"].annotation is bool
-    assert sig.instructions == "Given the fields `question`, `context`, produce the fields `answer`, `ok`."
+    assert (
+        sig.instructions
+        == "Given the fields `question`, `context`, produce the fields `answer`, `ok`."
+    )
 
 
 def test_string_form_literal_dict_optional_and_custom_types():
@@ -42,7 +45,7 @@ def test_string_form_literal_dict_optional_and_custom_types():
     )
     assert sig.fields["label"].annotation == Literal["a", "b"]
     assert sig.fields["meta"].annotation == dict[str, int]
-    assert sig.fields["note"].annotation == Optional[str]
+    assert sig.fields["note"].annotation == Optional[str]  # noqa: UP045
     custom = dspy.make_signature("text -> person: Person", custom_types={"Person": Person})
     assert custom.fields["person"].annotation is Person
 
