@@ -34,13 +34,14 @@ pytestmark = [
 ]
 
 
+@pytest.mark.timeout(1500)
 def test_banking77_random_search_beats_zero_shot_on_held_out_test(tmp_path: Path) -> None:
     env = subprocess_env(TUNESMITH_HOME=str(tmp_path))
     env.pop("TUNESMITH_TEST_LM", None)
     start = time.time()
     result = subprocess.run(
         [sys.executable, "-m", "engine", "run", str(SAMPLE / "banking77.yaml")],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=280,
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=1400,
     )  # fmt: skip
     elapsed = time.time() - start
     assert result.returncode == 0, result.stdout + result.stderr
@@ -74,7 +75,11 @@ def test_banking77_random_search_beats_zero_shot_on_held_out_test(tmp_path: Path
     assert last_usage["calls"] == len(calls) > 0
     assert {c["model"] for c in calls} == {"local/smollm2-135m"}
     assert sum(t["usage"]["calls"] for t in trials) <= len(calls)
-    # tuning helps on held-out data, significantly
-    assert comp["n"] == 60
-    assert run["test_best"] > run["test_baseline"]
-    assert comp["ci_low"] > 0, f"gain not significant: {numbers}"
+    # the search never keeps a program that is worse on validation than the zero-shot student
+    assert run["best_score"] >= run["baseline_score"]
+    assert comp["n"] == 60 and comp["ci_low"] <= comp["diff"] <= comp["ci_high"]
+    # The acceptance goal: a held-out gain with a 95% CI excluding 0. (With the chat adapter
+    # before a899f6b, SmolLM2-135M copied its demos' labels and the instructed zero-shot program
+    # won on validation: no gain. Outputs depend on the prompt format and the CPU build.)
+    assert run["test_best"] > run["test_baseline"], numbers
+    assert comp["ci_low"] > 0 and comp["significant"], numbers
