@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,19 +54,24 @@ def launch_run(
     *,
     inline: bool | None = None,
     lm_factory: Any = None,
+    extra_env: dict[str, str] | None = None,
 ) -> int | None:
     """Start the run's worker; returns its pid (None when run inline).
 
     Inline when `inline=True`, or when `inline` is None and TUNESMITH_INLINE_WORKER=1 (then
     this call blocks until the run ends; `lm_factory` is passed to the worker).
+    `extra_env` (e.g. an API key typed into the dashboard) goes into the worker's environment
+    only: never into the spec, the store or a log; inline, it is set for this call only.
     """
+    extra_env = {k: v for k, v in (extra_env or {}).items() if v}
     db_path = Path(db_path) if db_path is not None else default_db_path()
     if inline is None:
         inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
     if inline:
         from engine.runs.worker import run_worker
 
-        run_worker(run_id, db_path, lm_factory=lm_factory)
+        with _environment(extra_env):
+            run_worker(run_id, db_path, lm_factory=lm_factory)
         return None
     logs = db_path.parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -75,12 +82,27 @@ def launch_run(
         proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
             worker_command(run_id, db_path), start_new_session=True, stdin=subprocess.DEVNULL,
             stdout=log, stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]),
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **extra_env},
         )  # fmt: skip
     _children[proc.pid] = proc
     with RunStore(db_path) as store:
         store.update_run(run_id, pid=proc.pid)
     return proc.pid
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def pid_alive(pid: int | None) -> bool:
