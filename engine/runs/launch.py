@@ -61,16 +61,16 @@ def launch_run(
     Inline when `inline=True`, or when `inline` is None and TUNESMITH_INLINE_WORKER=1 (then
     this call blocks until the run ends; `lm_factory` is passed to the worker).
     `extra_env` (e.g. an API key typed into the dashboard) goes into the worker's environment
-    only: never into the spec, the store or a log; inline, it is set for this call only.
+    only: the child process's, or, inline, this process's for the duration of the call. It
+    is never written to the store or the log.
     """
-    extra_env = {k: v for k, v in (extra_env or {}).items() if v}
     db_path = Path(db_path) if db_path is not None else default_db_path()
     if inline is None:
         inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
     if inline:
         from engine.runs.worker import run_worker
 
-        with _environment(extra_env):
+        with _temporary_env(extra_env or {}):
             run_worker(run_id, db_path, lm_factory=lm_factory)
         return None
     logs = db_path.parent / "logs"
@@ -78,12 +78,17 @@ def launch_run(
     log_path = logs / f"{run_id}.log"
     with RunStore(db_path) as store:
         store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
-            worker_command(run_id, db_path), start_new_session=True, stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[2]),
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **extra_env},
-        )  # fmt: skip
+            worker_command(run_id, db_path),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=str(Path(__file__).resolve().parents[2]),
+            env=env,
+        )
     _children[proc.pid] = proc
     with RunStore(db_path) as store:
         store.update_run(run_id, pid=proc.pid)
@@ -91,18 +96,17 @@ def launch_run(
 
 
 @contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of a block, then restore them."""
+def _temporary_env(values: dict[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
+        for key, old in saved.items():
+            if old is None:
                 os.environ.pop(key, None)
             else:
-                os.environ[key] = value
+                os.environ[key] = old
 
 
 def pid_alive(pid: int | None) -> bool:

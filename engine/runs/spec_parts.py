@@ -1,0 +1,198 @@
+"""The sections of a project spec: fields, steps, data, metric, models, budget, optimizer.
+
+`engine.runs.spec.ProjectSpec` puts them together; import them from there.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from engine.runs.spec_names import (
+    METRIC_KINDS,
+    OPTIMIZER_CHOICES,
+    canonical_optimizer,
+    check_identifier,
+)
+
+_FORBID = ConfigDict(extra="forbid")
+_SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")
+
+
+class FieldSpec(BaseModel):
+    """One field of a step's signature."""
+
+    model_config = _FORBID
+    name: str
+    role: Literal["input", "output"]
+    type: Literal["str", "int", "float", "bool", "list[str]", "literal"] = "str"
+    choices: list[str] = Field(default_factory=list)
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_identifier(value, "field name")
+
+    @model_validator(mode="after")
+    def _choices(self) -> FieldSpec:
+        if self.type == "literal" and not self.choices:
+            raise ValueError(
+                f"field {self.name!r} has type literal but no choices; list the allowed values"
+            )
+        if self.type != "literal" and self.choices:
+            raise ValueError(
+                f"field {self.name!r}: choices are only allowed with type literal "
+                f"(type is {self.type})"
+            )
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError(f"field {self.name!r}: duplicate choices {self.choices}")
+        return self
+
+
+class StepSpec(BaseModel):
+    """One pipeline step: a Predict or ChainOfThought over a signature."""
+
+    model_config = _FORBID
+    name: str
+    module: Literal["Predict", "ChainOfThought"] = "Predict"
+    instructions: str = ""
+    fields: list[FieldSpec]
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_identifier(value, "step name", step=True)
+
+    @model_validator(mode="after")
+    def _fields(self) -> StepSpec:
+        names = [f.name for f in self.fields]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"step {self.name!r}: duplicate field name(s) {dupes}")
+        if not self.inputs:
+            raise ValueError(f"step {self.name!r} needs at least one input field")
+        if not self.outputs:
+            raise ValueError(f"step {self.name!r} needs at least one output field")
+        if self.module == "ChainOfThought" and "reasoning" in names:
+            raise ValueError(
+                f"step {self.name!r}: 'reasoning' is added by ChainOfThought; rename that field"
+            )
+        return self
+
+    @property
+    def inputs(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.role == "input"]
+
+    @property
+    def outputs(self) -> list[FieldSpec]:
+        return [f for f in self.fields if f.role == "output"]
+
+
+class DataSpec(BaseModel):
+    """Where the examples come from and how they are split."""
+
+    model_config = _FORBID
+    csv: str
+    columns: dict[str, str] = Field(default_factory=dict, description="CSV column -> field name")
+    train_size: int | None = None
+    val_size: int | None = None
+    test_size: int | None = None
+    seed: int = 0
+    test_csv: str | None = None
+
+    @field_validator("train_size", "val_size", "test_size")
+    @classmethod
+    def _size(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError("must be 0 or more (leave it out for the default split)")
+        return value
+
+
+class MetricSpec(BaseModel):
+    """How a prediction is scored against the labels."""
+
+    model_config = _FORBID
+    kind: str = "exact"
+    field: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in METRIC_KINDS:
+            raise ValueError(f"unknown metric {value!r}; choose one of {', '.join(METRIC_KINDS)}")
+        return value
+
+
+class ModelSpec(BaseModel):
+    """One LM. Keys are never part of a spec: set them in the environment."""
+
+    model_config = _FORBID
+    model: str = "local/smollm2-135m"
+    temperature: float = 0.0
+    max_tokens: int | None = None
+    api_base: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            found = [k for k in data if str(k).lower() in _SECRET_KEYS]
+            if found:
+                raise ValueError(
+                    f"{found[0]!r} is not allowed in a spec: API keys are never saved. Set the "
+                    "provider's key in the environment (e.g. OPENAI_API_KEY) instead"
+                )
+        return data
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        if not value.strip() or "/" not in value:
+            raise ValueError(
+                f"model {value!r} should look like 'provider/name', e.g. local/smollm2-135m"
+            )
+        return value.strip()
+
+
+class ModelsSpec(BaseModel):
+    model_config = _FORBID
+    task: ModelSpec = Field(default_factory=ModelSpec)
+    proposer: ModelSpec | None = None
+    judge: ModelSpec | None = None
+
+
+class BudgetSpec(BaseModel):
+    """Limits for the optimization; leave a limit out (null) for none."""
+
+    model_config = _FORBID
+    max_calls: int | None = None
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    max_minutes: float | None = None
+
+    @field_validator("max_calls", "max_tokens", "max_cost", "max_minutes")
+    @classmethod
+    def _positive(cls, value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise ValueError(f"must be greater than 0, got {value} (leave it out for no limit)")
+        return value
+
+
+class OptimizerSpec(BaseModel):
+    model_config = _FORBID
+    name: str = "auto"
+    params: dict[str, Any] = Field(default_factory=dict)
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        name = canonical_optimizer(value)
+        if name is None:
+            raise ValueError(
+                f"unknown optimizer {value!r}; choose one of {', '.join(OPTIMIZER_CHOICES)}"
+            )
+        return name
