@@ -64,13 +64,14 @@ def launch_run(
     only: the child process's, or, inline, this process's for the duration of the call. It
     is never written to the store or the log.
     """
+    extra_env = {k: v for k, v in (extra_env or {}).items() if v}  # an empty key means "none"
     db_path = Path(db_path) if db_path is not None else default_db_path()
     if inline is None:
         inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
     if inline:
         from engine.runs.worker import run_worker
 
-        with _temporary_env(extra_env or {}):
+        with _temporary_env(extra_env):
             run_worker(run_id, db_path, lm_factory=lm_factory)
         return None
     logs = db_path.parent / "logs"
@@ -78,7 +79,7 @@ def launch_run(
     log_path = logs / f"{run_id}.log"
     with RunStore(db_path) as store:
         store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra_env}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
             worker_command(run_id, db_path),
@@ -97,6 +98,7 @@ def launch_run(
 
 @contextmanager
 def _temporary_env(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
