@@ -79,8 +79,20 @@ def machine() -> str:
         litellm_version = "?"
     return (
         f"{platform.machine()}, {cores} cores, no GPU, Python {platform.python_version()}, "
-        f"dspy {dspy_version}, litellm {litellm_version}"
+        f"dspy {dspy_version}, litellm {litellm_version}, Tunesmith at {engine_commit()}"
     )
+
+
+def engine_commit() -> str:
+    """The repository's HEAD commit, marked `+changes` if engine/ has uncommitted edits."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    return head + (" +changes in engine/" if git("status", "--porcelain", "--", "engine") else "")
 
 
 def today() -> str:

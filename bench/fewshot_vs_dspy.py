@@ -25,7 +25,7 @@ import random
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -82,7 +82,9 @@ def load_split(data: Path, n_train: int, n_val: int, n_test: int, seed: int) -> 
         )
     pool, test_pool = read_rows(train_csv), read_rows(test_csv)
     if n_train + n_val > len(pool) or n_test > len(test_pool):
-        raise SystemExit(f"asked for {n_train}+{n_val} of {len(pool)} train rows, {n_test} of {len(test_pool)} test rows")
+        raise SystemExit(
+            f"asked for {n_train}+{n_val} of {len(pool)} train rows, {n_test} of {len(test_pool)} test rows"
+        )
     rng = random.Random(seed)
     rng.shuffle(pool)
     test = random.Random(seed + 1).sample(test_pool, n_test)
@@ -265,7 +267,9 @@ class Framework:
 class Tunesmith(Framework):
     name = "Tunesmith"
 
-    def __init__(self, split: Split, args: argparse.Namespace, meter: ModelMeter, signature: type) -> None:
+    def __init__(
+        self, split: Split, args: argparse.Namespace, meter: ModelMeter, signature: type
+    ) -> None:
         super().__init__(split, args, meter)
         self.signature = signature
         self.lm = ts.LM(MODEL, temperature=0.0, max_tokens=args.max_tokens, cache=False)
@@ -294,9 +298,7 @@ class Tunesmith(Framework):
             opt = ts.BootstrapFewShot(**common)
             valset = [] if optimizer.endswith(NO_VAL) else self.val
         else:
-            opt = ts.BootstrapFewShotWithRandomSearch(
-                num_candidate_programs=a.candidates, **common
-            )
+            opt = ts.BootstrapFewShotWithRandomSearch(num_candidate_programs=a.candidates, **common)
             valset = self.val
         program = opt.compile(self.student(), trainset=self.train, valset=valset)
         result = program.result
@@ -309,7 +311,10 @@ class Tunesmith(Framework):
 
     def evaluate(self, program: Any) -> float:
         evaluator = ts.Evaluate(
-            devset=self.test, metric=exact_match, num_threads=self.args.threads, max_errors=MAX_ERRORS
+            devset=self.test,
+            metric=exact_match,
+            num_threads=self.args.threads,
+            max_errors=MAX_ERRORS,
         )
         return float(evaluator(program).score)
 
@@ -317,7 +322,9 @@ class Tunesmith(Framework):
 class DSPy(Framework):
     name = "DSPy 3.4.1"
 
-    def __init__(self, split: Split, args: argparse.Namespace, meter: ModelMeter, signature: type) -> None:
+    def __init__(
+        self, split: Split, args: argparse.Namespace, meter: ModelMeter, signature: type
+    ) -> None:
         super().__init__(split, args, meter)
         self.signature = signature
         self.lm = dspy.LM(
@@ -378,49 +385,51 @@ HEADER = [
     "held-out acc",
     "compile LM calls",
     "compile tokens",
+    "compile model work",
     "compile wall s",
     "eval LM calls",
+    "eval model work",
     "eval wall s",
     "total wall s",
-    "prompt tokens evaluated (compile+eval)",
 ]
+GEN_WEIGHT = 3  # a generated token costs ~3 prompt tokens on this CPU (~100 vs ~300 tok/s)
+
+
+def work(p: Phase) -> int:
+    """Load-independent model cost: prompt tokens really evaluated + 3 × generated tokens."""
+    return p.meter.evaluated_prompt_tokens + GEN_WEIGHT * p.meter.completion_tokens
 
 
 def row(o: Outcome) -> list[str]:
     total = o.compile.wall + o.evaluate.wall
-    evaluated = o.compile.meter.evaluated_prompt_tokens + o.evaluate.meter.evaluated_prompt_tokens
     return [
         o.optimizer,
         o.framework,
         f"{o.accuracy:.1f}%",
         str(o.compile.calls),
         str(o.compile.tokens),
+        str(work(o.compile)),
         f"{o.compile.wall:.1f}",
         str(o.evaluate.calls),
+        str(work(o.evaluate)),
         f"{o.evaluate.wall:.1f}",
         f"{total:.1f}",
-        str(evaluated),
     ]
 
 
 def ratio_row(ours: Outcome, theirs: Outcome) -> list[str]:
-    def r(a: float, b: float) -> str:
-        return ratio(a, b)
-
     return [
         ours.optimizer,
         "**ratio T/D**",
         f"{ours.accuracy - theirs.accuracy:+.1f} pts",
-        r(ours.compile.calls, theirs.compile.calls),
-        r(ours.compile.tokens, theirs.compile.tokens),
-        r(ours.compile.wall, theirs.compile.wall),
-        r(ours.evaluate.calls, theirs.evaluate.calls),
-        r(ours.evaluate.wall, theirs.evaluate.wall),
-        r(ours.compile.wall + ours.evaluate.wall, theirs.compile.wall + theirs.evaluate.wall),
-        r(
-            ours.compile.meter.evaluated_prompt_tokens + ours.evaluate.meter.evaluated_prompt_tokens,
-            theirs.compile.meter.evaluated_prompt_tokens + theirs.evaluate.meter.evaluated_prompt_tokens,
-        ),
+        ratio(ours.compile.calls, theirs.compile.calls),
+        ratio(ours.compile.tokens, theirs.compile.tokens),
+        ratio(work(ours.compile), work(theirs.compile)),
+        ratio(ours.compile.wall, theirs.compile.wall),
+        ratio(ours.evaluate.calls, theirs.evaluate.calls),
+        ratio(work(ours.evaluate), work(theirs.evaluate)),
+        ratio(ours.evaluate.wall, theirs.evaluate.wall),
+        ratio(ours.compile.wall + ours.evaluate.wall, theirs.compile.wall + theirs.evaluate.wall),
     ]
 
 
@@ -477,18 +486,18 @@ def meter_table(outcomes: list[Outcome]) -> str:
 
 
 def verdict(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
+    """The target is about the optimizer: compile wall time ≤ 0.3× at equal or better accuracy."""
     lines = []
     for ours, theirs in pairs:
-        total_o = ours.compile.wall + ours.evaluate.wall
-        total_t = theirs.compile.wall + theirs.evaluate.wall
-        wall = total_o / total_t if total_t else float("nan")
-        comp = ours.compile.wall / theirs.compile.wall if theirs.compile.wall else float("nan")
+        wall = ours.compile.wall / theirs.compile.wall if theirs.compile.wall else float("nan")
+        model = work(ours.compile) / work(theirs.compile) if work(theirs.compile) else float("nan")
         acc_ok = ours.accuracy >= theirs.accuracy
         ok = wall <= TARGET_WALL_RATIO and acc_ok
         lines.append(
-            f"- {ours.optimizer}: total wall {wall:.2f}× (compile {comp:.2f}×), held-out "
+            f"- {ours.optimizer}: compile wall {wall:.2f}× (model work {model:.2f}×), held-out "
             f"{ours.accuracy:.1f}% vs {theirs.accuracy:.1f}% → "
-            f"{'meets' if ok else 'MISSES'} the target (wall ≤ {TARGET_WALL_RATIO}× at equal or better accuracy)"
+            f"{'meets' if ok else 'MISSES'} the target (compile wall ≤ {TARGET_WALL_RATIO}× at "
+            "equal or better held-out accuracy)"
         )
     return lines
 
@@ -496,11 +505,15 @@ def verdict(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
 # -- main ------------------------------------------------------------------------------------
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dir with train.csv and test.csv")
+    p.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help="dir with train.csv and test.csv"
+    )
     p.add_argument("--train-size", type=int, default=40)
     p.add_argument("--val-size", type=int, default=40)
     p.add_argument("--test-size", type=int, default=120)
-    p.add_argument("--candidates", type=int, default=4, help="num_candidate_programs for random search")
+    p.add_argument(
+        "--candidates", type=int, default=4, help="num_candidate_programs for random search"
+    )
     p.add_argument("--max-bootstrapped", type=int, default=4)
     p.add_argument("--max-labeled", type=int, default=8)
     p.add_argument("--max-tokens", type=int, default=64)
@@ -520,7 +533,9 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--no-baseline", action="store_true", help="skip the zero-shot held-out score")
     p.add_argument("--quick", action="store_true", help="small sizes: a few minutes")
-    p.add_argument("--json", type=Path, default=Path("/tmp/fewshot_vs_dspy.json"), help="raw results")
+    p.add_argument(
+        "--json", type=Path, default=Path("/tmp/fewshot_vs_dspy.json"), help="raw results"
+    )
     p.add_argument("--write", action="store_true", help="write the section in docs/BENCHMARKS.md")
     p.add_argument(
         "--report-from", type=Path, default=None, help="rebuild the report from a saved --json file"
@@ -579,7 +594,9 @@ def main() -> None:
 
 def outcome_from(data: dict[str, Any]) -> Outcome:
     def phase(d: dict[str, Any]) -> Phase:
-        return Phase(d["wall"], d["calls"], d["tokens"], MeterReading(**d["meter"]), tuple(d["load"]))
+        return Phase(
+            d["wall"], d["calls"], d["tokens"], MeterReading(**d["meter"]), tuple(d["load"])
+        )
 
     return Outcome(
         data["framework"],
@@ -611,9 +628,11 @@ def tunesmith_variants(optimizer: str, bfs_valset: str) -> list[str]:
     """Tunesmith runs compared with one DSPy run of `optimizer`."""
     if optimizer != "BootstrapFewShot":
         return [optimizer]
-    return {"val": [optimizer], "none": [optimizer + NO_VAL], "both": [optimizer, optimizer + NO_VAL]}[
-        bfs_valset
-    ]
+    return {
+        "val": [optimizer],
+        "none": [optimizer + NO_VAL],
+        "both": [optimizer, optimizer + NO_VAL],
+    }[bfs_valset]
 
 
 def progress(outcome: Outcome) -> Outcome:
@@ -643,24 +662,26 @@ def doc_body(
 DSPy 3.4.1, same process, same in-process model ({MODEL}: SmolLM2-135M-Instruct Q4_1 on
 llama-cpp-python, 2 threads, one lock; DSPy reaches it with `dspy.LM("{MODEL}",
 engine="litellm")` through Tunesmith's registered litellm provider), temperature 0,
-max_tokens {a['max_tokens']}, caches off in both. Data: banking77 six-intent subset
-({', '.join(saved['labels'])}); train {n_train} / val {n_val} drawn from
-`train.csv` with seed {a['seed']}; held-out accuracy on a seeded sample of {n_test}
+max_tokens {a["max_tokens"]}, caches off in both. Data: banking77 six-intent subset
+({", ".join(saved["labels"])}); train {n_train} / val {n_val} drawn from
+`train.csv` with seed {a["seed"]}; held-out accuracy on a seeded sample of {n_test}
 rows of `test.csv`. Signature `text -> category: Literal[...]`, instructions "{INSTRUCTIONS}",
-metric exact match. Settings in both: max_bootstrapped_demos={a['max_bootstrapped']},
-max_labeled_demos={a['max_labeled']}, num_candidate_programs={a['candidates']},
-num_threads={a['threads']} (the model serves one call at a time either way), max_errors
+metric exact match. Settings in both: max_bootstrapped_demos={a["max_bootstrapped"]},
+max_labeled_demos={a["max_labeled"]}, num_candidate_programs={a["candidates"]},
+num_threads={a["threads"]} (the model serves one call at a time either way), max_errors
 unlimited (a failed example scores 0; DSPy's default of 10 would abort the zero-shot runs). Tunesmith's
 BootstrapFewShot is shown with `valset=val` (it then also scores the baseline and the compiled
 program on the valset, which DSPy's BootstrapFewShot never does) and with `valset=[]` (the same
 work as DSPy's) against the one DSPy run. LM calls and tokens are each framework's own count (DSPy:
 `lm.history`; Tunesmith: the LM's usage ledger); "prompt tokens evaluated" comes from a meter
 around the model and counts the prompt tokens llama.cpp really processed after reusing the
-previous call's prefix.
+previous call's prefix. "model work" = prompt tokens evaluated + 3 × generated tokens (a
+generated token costs about three prompt tokens on this CPU): the model's cost independent of
+machine load, since wall time on a shared machine is not.
 
-**Command:** `{saved['command']}`
+**Command:** `{saved["command"]}`
 
-**Machine:** {saved['machine']}. **Date:** {saved['date']}.
+**Machine:** {saved["machine"]}. **Date:** {saved["date"]}.
 
 {table}
 
@@ -672,7 +693,7 @@ by a varying factor, so wall times carry that noise; the token counts do not.
 
 {notes}
 
-### Target (total wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
+### Target (compile wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
 
 {chr(10).join(checks)}
 """
