@@ -1,0 +1,96 @@
+"""The CLI commands that do not optimize: validate, eval, export, runs, show, cancel."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine.cli_common import db_path, open_store, print_report, print_summary
+from engine.errors import TunesmithError
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a spec and its data without any LM call."""
+    from engine.runs import load_spec, validate_spec_against_data
+
+    report = validate_spec_against_data(load_spec(args.spec))
+    print_report(report)
+    print("spec OK")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print one run's summary."""
+    return print_summary(args, args.run_id)
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Set a run's cancel flag; its worker stops after the current trial."""
+    with open_store(args) as store:
+        if store.get_run(args.run_id) is None:
+            raise TunesmithError(f"no run {args.run_id!r} in {db_path(args)}")
+        store.request_cancel(args.run_id)
+    print(f"cancel requested for {args.run_id}; the worker stops after its current trial")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score a saved program on a split of a spec's data, optionally against the zero-shot one."""
+    from engine.evaluate import Evaluate
+    from engine.evaluate.statistics import paired_comparison
+    from engine.runs import build_metric, build_program, load_data, load_spec
+    from engine.runs.worker import task_lm
+    from engine.settings import settings
+
+    spec = load_spec(args.spec)
+    data = load_data(spec)
+    examples = {"train": data.train, "val": data.val, "test": data.test}[args.split]
+    if not examples:
+        raise TunesmithError(f"the {args.split} split of {args.spec} is empty")
+    program = build_program(spec)
+    program.load(args.program)
+    metric = build_metric(spec)
+    with settings.context(lm=task_lm(spec)):
+        tuned = Evaluate(devset=examples, metric=metric, num_threads=args.threads)(program)
+        print(
+            f"{args.program} on {args.split} (n={len(examples)}): "
+            f"{tuned.score:.2f}% ({tuned.errors} errors)"
+        )
+        if args.baseline:
+            base = Evaluate(devset=examples, metric=metric, num_threads=args.threads)(
+                build_program(spec)
+            )
+            comp = paired_comparison(
+                [r.score for r in base.rows], [r.score for r in tuned.rows], seed=spec.data.seed
+            )
+            verdict = "significant" if comp["significant"] else "not significant"
+            print(
+                f"baseline (zero-shot): {base.score:.2f}%; gain {comp['diff']:+.3f} 95% CI "
+                f"[{comp['ci_low']:+.3f}, {comp['ci_high']:+.3f}] p={comp['p_value']:.4f} {verdict}"
+            )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write one artifact of a run to stdout or to `-o FILE`."""
+    from engine.runs.export import export_run
+
+    text = export_run(args.run_id, args.format, args.db, args.candidate)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List the stored runs, newest first, as a table or JSON."""
+    from engine.cli_format import runs_table
+
+    with open_store(args) as store:
+        runs = store.list_runs(limit=args.limit)
+    print(json.dumps(runs, indent=2, default=str) if args.json else runs_table(runs))
+    return 0

@@ -1,0 +1,50 @@
+"""Shared by the CLI commands: the run store and its path, the validation report, the summary."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def open_store(args: argparse.Namespace) -> Any:
+    """The run store named by `--db` (or the default one)."""
+    from engine.runs.store import RunStore
+
+    return RunStore(args.db)
+
+
+def db_path(args: argparse.Namespace) -> Path:
+    """The run store's file: `--db` or the default path."""
+    from engine.runs.store_schema import default_db_path
+
+    return Path(args.db) if args.db else default_db_path()
+
+
+def print_report(report: Any) -> None:
+    """Write a spec validation report (split sizes, optimizer, notes) to stderr."""
+    sizes = ", ".join(f"{k} {v}" for k, v in report.sizes.items())
+    print(f"data: {report.rows} usable rows; {sizes}", file=sys.stderr)
+    print(f"optimizer: {report.optimizer} - {report.optimizer_reason}", file=sys.stderr)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def print_summary(args: argparse.Namespace, run_id: str) -> int:
+    """Print a run's summary (reconciling a dead worker first); exit code 1 if it failed."""
+    from engine.cli_format import summary
+    from engine.runs.launch import reconcile_run
+
+    run = reconcile_run(run_id, args.db)
+    if run is None:
+        print(f"error: no run {run_id!r} in {db_path(args)}", file=sys.stderr)
+        return 2
+    with open_store(args) as store:
+        text = summary(
+            run, store.usage(run_id), len(store.trials(run_id)), len(store.candidates(run_id))
+        )
+    print(text)
+    if run["status"] == "failed" and run.get("traceback") and getattr(args, "verbose", False):
+        print(run["traceback"], file=sys.stderr)
+    return 1 if run["status"] == "failed" else 0

@@ -1,0 +1,177 @@
+"""The CLI's argparse parser: every command, its options, help texts and examples."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.cli_commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
+from engine.cli_run import cmd_resume, cmd_run
+
+EPILOG = (
+    "Docs: docs/CLI.md. The run store is $TUNESMITH_HOME/tunesmith_data/runs.db"
+    " (or ./tunesmith_data/)."
+)
+
+
+EXAMPLES = {
+    "run": "examples:\n  python -m engine run sample_data/support_tickets.yaml\n"
+           "  python -m engine run spec.yaml --worker      # detached worker, followed here\n"
+           "  python -m engine run spec.yaml --detach      # start and return the run id",
+    "validate": "example:\n  python -m engine validate sample_data/banking77.yaml",
+    "eval": "example:\n  python -m engine export RUN_ID -f json -o program.json\n"
+            "  python -m engine eval spec.yaml --program program.json --baseline",
+    "export": "examples:\n  python -m engine export RUN_ID --format py -o program.py\n"
+              "  python -m engine export RUN_ID --format prompt",
+    "runs": "example:\n  python -m engine runs --limit 10",
+    "show": "example:\n  python -m engine show RUN_ID",
+    "resume": "example:\n  python -m engine resume RUN_ID",
+    "cancel": "example:\n  python -m engine cancel RUN_ID",
+}  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `python -m engine` parser; each command sets `func` to its handler."""
+    parser = argparse.ArgumentParser(
+        prog="python -m engine", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Tunesmith: build and tune LM pipelines from a project spec (YAML/JSON).\n\n"
+        "Typical flow: validate a spec, run it (optimize + held-out test comparison), list runs,\n"
+        "export the tuned program as JSON, a standalone script or its final prompts.",
+        epilog="quick start:\n  python -m engine run sample_data/support_tickets.yaml\n"
+        "  python -m engine runs\n  python -m engine export RUN_ID --format py\n\n" + EPILOG,
+    )  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", help="run store file (default: $TUNESMITH_HOME/tunesmith_data/runs.db)")
+
+    def add(
+        name: str, summary: str, description: str, store: bool = True
+    ) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name,
+            parents=[db] if store else [],
+            help=summary,
+            description=description,
+            epilog=EXAMPLES[name] + "\n\n" + EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    p = add(
+        "run",
+        "validate a spec, run it, print baseline vs best on test",
+        "Validate SPEC against its data (no LM call happens before that passes), create a run,\n"
+        "optimize with a live progress line on stderr, then score the baseline and the best\n"
+        "program"
+        " on the held-out test split and print the gain with its 95% CI and p-value.\n"
+        "Ctrl-C cancels cleanly after the current trial (the best program so far is kept).",
+    )
+    p.add_argument("spec", help="project spec (.yaml or .json)")
+    p.add_argument(
+        "--worker", action="store_true", help="run in a detached worker process and follow it"
+    )
+    p.add_argument(
+        "--detach", action="store_true", help="start a detached worker, print the run id and exit"
+    )
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print the traceback of a failed run"
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = add(
+        "validate",
+        "check a spec and its data without any LM call",
+        "Check SPEC (fields, wiring, metric, models, optimizer, budget) and its data\n"
+        "(CSV present, "
+        "not empty, mapped and label columns present, split sizes); print the split sizes and the\n"
+        "optimizer that will run (for `auto`: which one and why). Exit code 2 on a problem.",
+        store=False,
+    )
+    p.add_argument("spec", help="project spec (.yaml or .json)")
+    p.set_defaults(func=cmd_validate)
+
+    p = add(
+        "eval",
+        "score a saved program on a split of a spec's data",
+        "Load a program state (JSON from `export --format json` or program.save()) into SPEC's\n"
+        "pipeline and score it with SPEC's metric and task model on a split of SPEC's data.",
+        store=False,
+    )
+    p.add_argument("spec", help="project spec (.yaml or .json)")
+    p.add_argument("--program", required=True, help="program state JSON file")
+    p.add_argument(
+        "--split",
+        choices=("test", "val", "train"),
+        default="test",
+        help="which split (default test)",
+    )
+    p.add_argument(
+        "--baseline", action="store_true", help="also score the zero-shot pipeline and compare"
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="parallel examples (default: settings)"
+    )
+    p.set_defaults(func=cmd_eval)
+
+    p = add(
+        "export",
+        "export a run's program, code, prompts, spec or results",
+        "Write one artifact of a run to stdout (or -o FILE). Never includes API keys.\n"
+        "  json    program state, loadable with Module.load() here and with dspy's load()\n"
+        "          for a program of the same shape\n"
+        "  py      standalone script rebuilding the pipeline and loading the tuned state\n"
+        "  prompt  the final prompt of each predictor (chat format, placeholder inputs)\n"
+        "  spec    the run's project spec as YAML\n"
+        "  csv     per-example results of every trial",
+    )
+    p.add_argument("run_id", help="run id (see `python -m engine runs`)")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=("json", "py", "prompt", "spec", "csv"),
+        default="json",
+        help="what to export (default json)",
+    )
+    p.add_argument("--candidate", help="a candidate hash instead of the best program")
+    p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_export)
+
+    p = add(
+        "runs",
+        "list runs (newest first)",
+        "List the runs in the store: status, optimizer, validation score baseline->best, held-out\n"
+        "test score baseline->best with the p-value of the gain, start time and duration.",
+    )
+    p.add_argument("--limit", type=int, default=30, help="how many runs (default 30)")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table")
+    p.set_defaults(func=cmd_runs)
+
+    p = add(
+        "show", "print a run's summary", "Print the summary of one run (as `run` does at the end)."
+    )
+    p.add_argument("run_id", help="run id")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="print the traceback of a failed run"
+    )
+    p.set_defaults(func=cmd_show)
+
+    p = add(
+        "resume",
+        "continue a failed/interrupted run from what is stored",
+        "Start a run's worker again. Trials and example results already stored are reused,\n"
+        "LM calls "
+        "already made come from the disk cache; numbering continues. Finished runs are left alone.",
+    )
+    p.add_argument("run_id", help="run id")
+    p.add_argument(
+        "--worker", action="store_true", help="run in a detached worker process and follow it"
+    )
+    p.set_defaults(func=cmd_resume)
+
+    p = add(
+        "cancel",
+        "ask a running run to stop after its current trial",
+        "Set the run's cancel flag; its worker stops between trials and keeps the best\n"
+        "program so far.",
+    )
+    p.add_argument("run_id", help="run id")
+    p.set_defaults(func=cmd_cancel)
+    return parser
