@@ -38,7 +38,10 @@ class Adapter:
         inputs: dict[str, Any],
     ) -> list[dict[str, Any]]:
         messages = self.format(signature, demos, inputs)
-        outputs = lm(messages=messages, **lm_kwargs)
+        decoding = {
+            k: v for k, v in self.decoding_kwargs(lm, signature).items() if k not in lm_kwargs
+        }
+        outputs = lm(messages=messages, **decoding, **lm_kwargs)
         results = []
         for text in outputs:
             try:
@@ -75,6 +78,11 @@ class Adapter:
             return self.fallback.parse(signature, text)
         except AdapterParseError:
             raise first_error from None
+
+    def decoding_kwargs(self, lm: Any, signature: Any) -> dict[str, Any]:
+        """Extra LM arguments this format benefits from on `lm` (e.g. stop sequences); the
+        caller's own arguments win."""
+        return {}
 
     def retry_request(self, signature: Any) -> str:
         """What to ask when another adapter's answer could not be read (see `_fallback`)."""

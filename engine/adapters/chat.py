@@ -1,7 +1,10 @@
 """The chat adapter: fields as `[[ ## name ## ]]` sections in chat messages.
 
-Message order is prefix-friendly: the system message and the demos come first and do not
-depend on the current inputs, so consecutive calls of one candidate share their prefix.
+Message order is prefix-friendly: the system message, the demos and the request for the output
+fields come first and do not depend on the current inputs, so consecutive calls of one candidate
+share everything up to the inputs. On the embedded model that halves the time per call against
+DSPy's layout, which asks for the outputs after the inputs (banking77, 40 calls with 6 demos:
+37.6 s -> 19.2 s, accuracy 24/40 vs 21/40, within the noise of 40 examples).
 """
 
 from __future__ import annotations
@@ -79,8 +82,9 @@ class ChatAdapter(Adapter):
         return "\n\n".join(body)
 
     def output_request(self, signature: Any) -> str:
-        """The last line of the prompt. Literal choices are not repeated here: small models
-        copy the last choice they read (measured on SmolLM2-135M); the system message has them."""
+        """What the last user message asks for, before the inputs. Literal choices are not
+        repeated here: small models copy the last choice they read (measured on SmolLM2-135M);
+        the system message has them."""
         parts = []
         for n, f in signature.output_fields.items():
             hint = "" if literal_choices(f.annotation) is not None else format_hint(f.annotation)
@@ -114,9 +118,13 @@ class ChatAdapter(Adapter):
         messages = [{"role": "system", "content": self.system_message(signature)}]
         for demo in demos:
             messages.extend(self.format_demo(signature, demo))
-        user = self.format_inputs(signature, inputs) + "\n\n" + self.output_request(signature)
+        user = self.output_request(signature) + "\n\n" + self.format_inputs(signature, inputs)
         messages.append({"role": "user", "content": user})
         return messages
+
+    def decoding_kwargs(self, lm: Any, signature: Any) -> dict[str, Any]:
+        """Stop at the completed marker on models that honour `stop` (saves ~15% of tokens)."""
+        return {"stop": [f"[[ ## {COMPLETED}"]} if getattr(lm, "supports_stop", False) else {}
 
     # parsing ---------------------------------------------------------------------------
     def parse(self, signature: Any, text: str) -> dict[str, Any]:

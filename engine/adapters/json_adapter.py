@@ -50,14 +50,13 @@ class JSONAdapter(Adapter):
             messages.append(
                 {"role": "assistant", "content": json.dumps(outs, ensure_ascii=False, default=str)}
             )
+        request = (
+            "Respond with a JSON object with the keys "
+            + ", ".join(f'"{n}"' for n in signature.output_fields)
+            + "."
+        )  # before the inputs, so calls share the prompt prefix up to them
         messages.append(
-            {
-                "role": "user",
-                "content": self._inputs(signature, inputs)
-                + "\n\nRespond with a JSON object with the keys "
-                + ", ".join(f'"{n}"' for n in signature.output_fields)
-                + ".",
-            }
+            {"role": "user", "content": request + "\n\n" + self._inputs(signature, inputs)}
         )
         return messages
 

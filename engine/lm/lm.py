@@ -84,6 +84,12 @@ class LM:
         self.ledger = UsageLedger()
         self._history_lock = threading.Lock()
 
+    @property
+    def supports_stop(self) -> bool:
+        """Whether adapters may add stop sequences. Only the embedded model, for now: some
+        hosted models reject `stop` (OpenAI's reasoning models) and rarely run on anyway."""
+        return self.model.startswith("local/")
+
     # -- calling ----------------------------------------------------------------------------
     def __call__(
         self, prompt: str | None = None, messages: list[dict] | None = None, **kwargs: Any

@@ -26,6 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from engine.errors import LMConfigError
+from engine.lm import cpu_share
 
 logger = logging.getLogger(__name__)
 
@@ -116,16 +117,6 @@ def ensure_local_ready(model: str) -> Path:
     return path
 
 
-def _runnable_elsewhere() -> int:
-    """Tasks running or ready to run besides this one, right now (Linux `/proc/loadavg`)."""
-    try:
-        with open("/proc/loadavg", encoding="ascii") as handle:
-            running = int(handle.read().split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return 0
-    return max(0, running - 1)  # the reading thread counts itself
-
-
 def pick_threads() -> int:
     """Threads for the next call: `$TUNESMITH_LOCAL_THREADS` if set, else 1–2 by current load.
 
@@ -137,7 +128,7 @@ def pick_threads() -> int:
     if pinned:
         return max(1, int(pinned))
     cpus = os.cpu_count() or 1
-    busy = max(_runnable_elsewhere() for _ in range(3))
+    busy = round(cpu_share.meter.cores_used())  # other processes, over the last second
     return max(1, min(MAX_THREADS, cpus - busy))
 
 

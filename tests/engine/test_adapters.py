@@ -26,10 +26,27 @@ def test_chat_format_puts_system_and_demos_before_inputs():
     assert "must be a single float value" in system
     assert "Classify the review." in system
     assert messages[2]["content"].startswith("[[ ## sentiment ## ]]\npositive")
-    assert messages[-1]["content"].startswith("[[ ## review ## ]]\nbad")
-    # the prefix does not depend on the inputs
+    last = messages[-1]["content"]
+    assert last.startswith("Respond with the corresponding output fields")
+    assert last.endswith("[[ ## review ## ]]\nbad")
+    # everything up to the inputs does not depend on them
     other = ChatAdapter().format(Review, [demo], {"review": "something else"})
     assert other[:-1] == messages[:-1]
+    shared = last[: last.index("bad")]
+    assert other[-1]["content"].startswith(shared)
+
+
+def test_chat_adapter_asks_the_local_model_to_stop_at_the_completed_marker():
+    from engine.lm import LM, ScriptedLM
+
+    adapter = ChatAdapter()
+    assert adapter.decoding_kwargs(LM("local/smollm2-135m"), Review) == {
+        "stop": ["[[ ## completed"]
+    }
+    assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review) == {}
+    lm = ScriptedLM(answers=["[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.5"])
+    out = adapter(lm, {}, Review, [], {"review": "fine"})  # no marker: still parsed
+    assert out == [{"sentiment": "positive", "confidence": 0.5}]
 
 
 def test_partial_demo_is_marked():
