@@ -11,7 +11,7 @@ NAMES = {
     "val": "validation trial",
     "test": "held-out test",
     "train": "train trial",
-    "minibatch": "minibatch",
+    "minibatch": "stopped early (could not beat the best)",
 }
 
 

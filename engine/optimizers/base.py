@@ -187,6 +187,9 @@ class Optimizer:
     num_threads: int | None = None
     max_errors: int | None = None
     uses_valset: bool = True  # whether compile scores the baseline and candidates on the valset
+    # Without a valset, score on the trainset (random search, as in DSPy) or not at all
+    # (LabeledFewShot, BootstrapFewShot: DSPy's take no valset, so they do no scoring work).
+    valset_defaults_to_trainset: bool = True
 
     def params(self) -> dict[str, Any]:
         """Hyperparameters for the run_started event (the metric by name)."""
@@ -226,7 +229,10 @@ class Optimizer:
         """Optimize a copy of `student`; returns the compiled program with `.result`."""
         run = run if run is not None else RunContext()
         trainset = list(trainset)
-        valset = list(valset) if valset is not None else list(trainset)
+        if valset is not None:
+            valset = list(valset)
+        else:
+            valset = list(trainset) if self.valset_defaults_to_trainset else []
         runner = TrialRunner(run, self.metric, self.num_threads, self.max_errors)
         estimate = self.estimate(trainset, valset, student=student, seed=run.seed)
         recorder = run.recorder

@@ -52,9 +52,12 @@ def bootstrap_calls(
 class BootstrapFewShot(Optimizer):
     """`BootstrapFewShot(metric=..., max_bootstrapped_demos=4, max_labeled_demos=16)`.
 
-    With a metric, the baseline and the compiled program are also scored on the valset
-    (default: the trainset). Teacher calls are the task model's (role "task").
+    Given a `valset=` (not in DSPy), the baseline and the compiled program are also scored on
+    it; without one, compiling does only DSPy's work. Teacher calls are the task model's (role
+    "task").
     """
+
+    valset_defaults_to_trainset = False
 
     def __init__(
         self,
@@ -86,7 +89,7 @@ class BootstrapFewShot(Optimizer):
         student: Any = None,
         seed: int = 0,
     ) -> Estimate:
-        valset = trainset if valset is None else valset
+        valset = valset or []  # no valset: no scoring
         per_example = predictor_count(student)
         boot = bootstrap_calls(
             len(trainset), self.max_bootstrapped_demos, self.max_rounds, per_example

@@ -33,9 +33,12 @@ def set_labeled_demos(program: Any, trainset: list[Any], k: int, rng: random.Ran
 class LabeledFewShot(Optimizer):
     """`LabeledFewShot(k=16).compile(student, trainset=...)`: k labeled demos per predictor.
 
-    Compiling makes no LM calls. With a `metric` (optional, not in DSPy) the baseline and the
-    compiled program are also scored on the valset, so the run reports a gain.
+    Compiling makes no LM calls. With a `metric` and a `valset=` (both optional, not in DSPy)
+    the baseline and the compiled program are also scored on the valset, so the run reports a
+    gain.
     """
+
+    valset_defaults_to_trainset = False
 
     def __init__(
         self,
@@ -56,7 +59,7 @@ class LabeledFewShot(Optimizer):
         student: Any = None,
         seed: int = 0,
     ) -> Estimate:
-        valset = trainset if valset is None else valset
+        valset = valset or []  # no valset: no scoring
         if self.metric is None or not valset:
             return Estimate({"task": 0}, 0, 0, "no LM calls: demos are sampled from the trainset")
         per_example = predictor_count(student)

@@ -16,7 +16,7 @@ from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.budget import Estimate, tokens_per_call
 from engine.optimizers.candidate import Candidate
 from engine.optimizers.labeled_fewshot import predictor_count, set_labeled_demos
-from engine.optimizers.trials import TrialRunner
+from engine.optimizers.trials import MAX_EXAMPLE_SCORE, TrialRunner
 
 
 class BootstrapFewShotWithRandomSearch(Optimizer):
@@ -24,6 +24,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
     `stop_at_score` ends the search early once a candidate reaches it (in the metric's 0..1
     scale; values above 1 are read as percentages, as DSPy's Evaluate reports them).
+    `race=True` (not in DSPy) stops scoring a candidate once it can no longer beat the best one;
+    the chosen program is the same as with full scoring, for metrics scoring in [0, 1].
     """
 
     def __init__(
@@ -38,6 +40,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         max_errors: int | None = None,
         stop_at_score: float | None = None,
         metric_threshold: float | None = None,
+        *,
+        race: bool = True,
     ) -> None:
         self.metric = metric
         self.teacher_settings = dict(teacher_settings or {})
@@ -49,6 +53,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         self.max_errors = max_errors
         self.stop_at_score = stop_at_score
         self.metric_threshold = metric_threshold
+        self.race = race
 
     # -- the candidate scheme ---------------------------------------------------------------
     def seeds(self) -> range:
@@ -130,6 +135,11 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             "(assumes 75% of teacher runs pass the metric); duplicate candidates cost nothing; "
             "stop_at_score can end the search early"
         )
+        if self.race:
+            notes += (
+                "; at most: racing stops scoring a candidate once it cannot beat the best, "
+                "which usually saves a good share of these calls"
+            )
         return Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
 
     # -- compile ----------------------------------------------------------------------------
@@ -151,14 +161,22 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         program = None
         for seed in self.seeds():
             runner.run.check_cancel()
+            best = runner.run.best
+            if self.race and best is not None and best.score >= MAX_EXAMPLE_SCORE:
+                recorder.log(
+                    f"a candidate scored the maximum ({best.score:.3f}); no later one can beat it"
+                )
+                break
             program, origin = self._candidate(seed, student, trainset, teacher, runner)
             recorder.phase(
                 "evaluating candidates",
                 f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
                 f"on {len(valset)} validation examples",
             )
-            trial = runner.evaluate(program, valset, subset="val", parents=parents, origin=origin)
-            if target is not None and trial.score >= target:
+            trial = runner.evaluate(
+                program, valset, subset="val", parents=parents, origin=origin, race=self.race
+            )
+            if target is not None and trial.subset == "val" and trial.score >= target:
                 recorder.log(
                     f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"
                 )

@@ -3,11 +3,17 @@
 The runner evaluates one candidate's examples back to back (they share the system message and
 demos, so the local model reuses its prompt prefix), never evaluates a (candidate, example) pair
 twice in a run, numbers trials, tracks the best candidate and replays known trials on resume.
+
+Racing (`evaluate(..., race=True)`): a candidate stops being evaluated as soon as it cannot beat
+the best trial on the same examples, even if every remaining example scored 1 (the metric's
+maximum). Since the first best wins ties, this never changes which candidate is chosen; the
+partial evaluation is kept as a "minibatch" trial, which can never become the best.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,6 +29,8 @@ if TYPE_CHECKING:
     from engine.optimizers.base import RunContext
 
 BEST_SUBSETS = ("val", "full")  # subsets whose scores decide the best candidate
+PARTIAL_SUBSET = "minibatch"  # a raced evaluation stopped early
+MAX_EXAMPLE_SCORE = 1.0  # racing assumes metric scores in [0, 1]; a larger one turns it off
 
 
 @dataclass
@@ -142,8 +150,13 @@ class TrialRunner:
         parents: Iterable[str] = (),
         origin: str = "",
         track_best: bool = True,
+        race: bool = False,
     ) -> Trial:
-        """Score `program` on `examples`; a trial on "val"/"full" may become the best."""
+        """Score `program` on `examples`; a trial on "val"/"full" may become the best.
+
+        With `race=True` the evaluation stops once the candidate cannot beat the best trial on
+        these examples; the returned trial is then a partial one (subset "minibatch").
+        """
         run = self.run
         candidate = self.register(program, parents, origin)
         ids = [example_id(e) for e in examples]
@@ -153,7 +166,14 @@ class TrialRunner:
             return existing
         run.check_cancel()
         start, mark = time.perf_counter(), len(run.ledger)
-        self._fill(program, candidate.hash, examples, ids)
+        target = self._race_target(subset, ids) if race and track_best else None
+        pruned = self._fill(program, candidate.hash, examples, ids, target)
+        if pruned:
+            ids = [i for i in ids if (candidate.hash, i) in run.results]
+            subset, track_best = PARTIAL_SUBSET, False
+            existing = run.find_trial(trial_key(candidate.hash, subset, ids))
+            if existing is not None:
+                return existing
         rows = [{**run.results[(candidate.hash, ex_id)], "index": i} for i, ex_id in enumerate(ids)]
         errors = sum(1 for r in rows if r["error"])
         max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
@@ -175,31 +195,79 @@ class TrialRunner:
         )
         run.record_trial(trial)
         run.recorder.emit("trial", **trial.to_dict())
+        if pruned:
+            best = "" if run.best is None else f" ({run.best.score:.3f})"
+            run.recorder.log(
+                f"stopped evaluating {origin or candidate.hash} after {len(rows)} of "
+                f"{len(examples)} examples: it can no longer beat the best{best}"
+            )
         self._track(trial, track_best, silent=False)
         run.emit_usage()
         return trial
 
-    def _fill(self, program: Any, cand_hash: str, examples: list[Any], ids: list[str]) -> None:
-        """Evaluate the examples whose rows are not cached yet (each distinct id once)."""
+    def _race_target(self, subset: str, ids: list[str]) -> float | None:
+        """The score sum a raced candidate must beat: the best trial's, if on these examples."""
+        best = self.run.best
+        if best is None or best.subset != subset or best.n != len(ids):
+            return None
+        if set(best.example_scores) != set(ids):
+            return None
+        return best.score * best.n
+
+    def _fill(
+        self,
+        program: Any,
+        cand_hash: str,
+        examples: list[Any],
+        ids: list[str],
+        target: float | None = None,
+    ) -> bool:
+        """Evaluate the examples whose rows are not cached yet (each distinct id once).
+
+        With a `target` score sum, stops early once the candidate's best possible sum (every
+        remaining example at MAX_EXAMPLE_SCORE) cannot exceed it; returns True if it stopped so.
+        """
         results = self.run.results
+        weight = Counter(ids)  # an id listed twice counts twice in the trial's mean
         todo: dict[str, int] = {}
         for index, ex_id in enumerate(ids):
             if (cand_hash, ex_id) not in results and ex_id not in todo:
                 todo[ex_id] = index
-        if not todo:
-            return
-        stop = {"budget": None}
+        race = {"sum": 0.0, "left": 0.0, "target": target, "pruned": False}
+        for ex_id, count in weight.items():
+            if ex_id in todo:
+                race["left"] += count * MAX_EXAMPLE_SCORE
+            else:
+                race["sum"] += count * results[(cand_hash, ex_id)]["score"]
 
-        def on_done(_: int, row: EvalRow | None, error: BaseException | None) -> None:
+        def beaten() -> bool:
+            return race["target"] is not None and (
+                race["sum"] + race["left"] <= race["target"] + 1e-9
+            )
+
+        if not todo or beaten():
+            return bool(todo)
+        stop = {"budget": None}
+        order = list(todo)
+
+        def on_done(position: int, row: EvalRow | None, error: BaseException | None) -> None:
             if isinstance(error, BudgetExhausted):
                 stop["budget"] = error
+            if row is None:
+                return
+            count = weight[order[position]]
+            if row.score > MAX_EXAMPLE_SCORE:
+                race["target"] = None  # scores are not bounded by 1: racing would be unsound
+            race["sum"] += count * row.score
+            race["left"] -= count * MAX_EXAMPLE_SCORE
+            race["pruned"] = race["pruned"] or beaten()
 
         outcomes = parallel_map(
             lambda ex: run_example(program, self.metric, ex),
             [examples[i] for i in todo.values()],
             self.num_threads or settings.num_threads,
             on_done=on_done,
-            should_stop=lambda: stop["budget"] is not None,
+            should_stop=lambda: stop["budget"] is not None or race["pruned"],
         )
         for (ex_id, index), (row, error) in zip(todo.items(), outcomes, strict=True):
             if row is None:
@@ -216,6 +284,7 @@ class TrialRunner:
             results[(cand_hash, ex_id)] = row_dict(row, ex_id)
         if stop["budget"] is not None:
             raise stop["budget"]
+        return race["pruned"] and any((cand_hash, ex_id) not in results for ex_id in todo)
 
     # -- best tracking ------------------------------------------------------------------------
     def _track(self, trial: Trial, track_best: bool, silent: bool) -> None:

@@ -111,9 +111,18 @@ def test_bootstrapped_demos_are_augmented_and_filled_with_labeled():
     assert len(labeled) == 3 and not {d.question for d in labeled} & {"q0", "q1", "q2"}
     assert all(d in train for d in labeled)
     phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
-    assert phases == ["baseline", "bootstrapping demos", "evaluating candidates"]
+    assert phases == ["bootstrapping demos"]  # no valset given: DSPy's work only
     boot = next(e for e in compiled.result.events if e.data.get("name") == "bootstrapping demos")
     assert "role task" in boot.data["detail"]
+    assert compiled.result.trials == [] and compiled.result.baseline_score is None
+    assert lm.calls_made == 3  # the three successful teacher runs, nothing else
+
+    with dspy.context(lm=ScriptedLM(by_input=echo)):
+        scored = BootstrapFewShot(
+            metric=exact, max_bootstrapped_demos=3, max_labeled_demos=6
+        ).compile(dspy.Predict("question -> answer"), trainset=train, valset=qa(4))
+    phases = [e.data["name"] for e in scored.result.events if e.type == "phase"]
+    assert phases == ["baseline", "bootstrapping demos", "evaluating candidates"]
 
 
 def test_rejected_runs_are_not_demos_and_threshold_applies():

@@ -36,7 +36,7 @@ def compile_rs(lm, *, train=None, val=None, seed=0, **params):
 
 
 def test_candidate_scheme_follows_dspy():
-    compiled = compile_rs(ScriptedLM(by_input=demo_hungry), max_labeled_demos=2)
+    compiled = compile_rs(ScriptedLM(by_input=demo_hungry), max_labeled_demos=2, race=False)
     origins = [c.origin for c in compiled.result.candidates]
     assert origins[0] == "baseline (student as given)"  # the zero-shot student: also seed -3
     assert origins[1].startswith("labeled demos only (seed -2")
@@ -113,4 +113,5 @@ def test_valset_defaults_to_trainset():
         compiled = BootstrapFewShotWithRandomSearch(metric=exact, num_candidate_programs=1).compile(
             dspy.Predict("question -> answer"), trainset=qa(6)
         )
-    assert {t.n for t in compiled.result.trials} == {6}
+    assert {t.n for t in compiled.result.trials if t.subset == "val"} == {6}
+    assert {t.subset for t in compiled.result.trials} <= {"val", "minibatch"}

@@ -59,8 +59,12 @@ OPTIMIZERS = {
     "bootstrap-3-rounds": lambda: BootstrapFewShot(
         metric=metric, max_rounds=3, max_bootstrapped_demos=2
     ),
+    # 4 labeled demos: no candidate is perfect (that would end the search at once)
     "random-search": lambda: BootstrapFewShotWithRandomSearch(
-        metric=metric, num_candidate_programs=8
+        metric=metric, num_candidate_programs=8, max_labeled_demos=4
+    ),
+    "random-search-no-racing": lambda: BootstrapFewShotWithRandomSearch(
+        metric=metric, num_candidate_programs=8, max_labeled_demos=4, race=False
     ),
 }
 
@@ -73,7 +77,7 @@ def compile_with(optimizer, lm, run=None, student=None):
         )
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("name", sorted(set(OPTIMIZERS) - {"random-search"}))
 def test_estimate_is_within_20_percent_of_actual_calls(name):
     lm = sentiment_lm()
     compiled = compile_with(OPTIMIZERS[name](), lm)
@@ -83,6 +87,16 @@ def test_estimate_is_within_20_percent_of_actual_calls(name):
     assert abs(estimated - actual) <= 0.2 * actual, (estimated, actual)
     assert result.estimate.trials == len(result.trials)
     assert result.estimate_vs_actual() == {"task": {"estimate": estimated, "actual": actual}}
+
+
+def test_racing_picks_the_same_program_for_fewer_calls_within_the_estimate():
+    full_lm, raced_lm = sentiment_lm(), sentiment_lm()
+    full = compile_with(OPTIMIZERS["random-search-no-racing"](), full_lm).result
+    raced = compile_with(OPTIMIZERS["random-search"](), raced_lm).result
+    assert (raced.best_candidate, raced.best_score) == (full.best_candidate, full.best_score)
+    assert raced_lm.calls_made < full_lm.calls_made <= 1.2 * full.estimate.calls["task"]
+    assert raced_lm.calls_made <= raced.estimate.calls["task"]  # the estimate is an upper bound
+    assert "at most" in raced.estimate.notes
 
 
 @pytest.mark.parametrize("name", ["bootstrap", "random-search"])
@@ -111,14 +125,14 @@ def test_per_role_budget_for_task_calls():
     assert result.status == "stopped: budget" and lm.calls_made == 30
 
 
-def test_no_candidate_example_pair_is_evaluated_twice():
+@pytest.mark.parametrize("name", ["random-search", "random-search-no-racing"])
+def test_no_candidate_example_pair_is_evaluated_twice(name):
     lm = sentiment_lm()
-    result = compile_with(OPTIMIZERS["random-search"](), lm).result
+    result = compile_with(OPTIMIZERS[name](), lm).result
     pairs = [(t.candidate, ex) for t in result.trials for ex in t.example_scores]
     assert len(pairs) == len(set(pairs))
     boot_calls = lm.calls_made - sum(t.usage["calls"] for t in result.trials)
-    distinct_candidates = len({t.candidate for t in result.trials})
-    assert sum(t.usage["calls"] for t in result.trials) == distinct_candidates * 20
+    assert sum(t.usage["calls"] for t in result.trials) == sum(t.n for t in result.trials)
     assert boot_calls >= 0
 
 
@@ -149,29 +163,35 @@ def test_resume_replays_known_trials_without_lm_calls(name):
     assert second.events[0].seq == first.events[-1].seq + 1
 
 
-def test_resume_after_a_budget_stop_finishes_like_an_uninterrupted_run():
+@pytest.mark.parametrize("name", ["random-search", "random-search-no-racing"])
+def test_resume_after_a_budget_stop_finishes_like_an_uninterrupted_run(name):
     reference_lm = sentiment_lm(cache=False)
-    reference = compile_with(OPTIMIZERS["random-search"](), reference_lm).result
+    reference = compile_with(OPTIMIZERS[name](), reference_lm).result
 
     lm = sentiment_lm(cache=True)
     stopped = compile_with(
-        OPTIMIZERS["random-search"](), lm, run=RunContext(budget=Budget(max_calls=90))
+        OPTIMIZERS[name](), lm, run=RunContext(budget=Budget(max_calls=30))
     ).result
     assert stopped.status == "stopped: budget"
     trials, results, candidates = _known(stopped.events)  # what the store holds
     run = RunContext(known_results=results, known_trials=trials, known_candidates=candidates)
     resumed_lm = sentiment_lm(cache=True)
-    resumed = compile_with(OPTIMIZERS["random-search"](), resumed_lm, run=run).result
+    resumed = compile_with(OPTIMIZERS[name](), resumed_lm, run=run).result
     assert resumed.status == "finished"
     assert (resumed.best_candidate, resumed.best_score) == (
         reference.best_candidate,
         reference.best_score,
     )
     numbers = [t.number for t in resumed.trials]
-    assert len(numbers) == len(set(numbers)) == len(reference.trials)
+    assert numbers == list(range(1, len(numbers) + 1))
     assert [t.candidate for t in resumed.trials] == [t.candidate for t in reference.trials]
-    # nothing is paid twice: rows of the interrupted trial come back from the LM cache
-    assert lm.calls_made + resumed_lm.calls_made == reference_lm.calls_made
+    pairs = [(t.candidate, ex) for t in resumed.trials for ex in t.example_scores]
+    assert len(pairs) == len(set(pairs))  # no example scored twice for one candidate
+    if name == "random-search-no-racing":
+        # nothing is paid twice: rows of the interrupted trial come back from the LM cache
+        assert lm.calls_made + resumed_lm.calls_made == reference_lm.calls_made
+    else:  # where a raced candidate stops depends on thread timing, not on the resume
+        assert lm.calls_made + resumed_lm.calls_made <= reference_lm.calls_made + 4 * len(numbers)
 
 
 def test_cancel_between_trials():
