@@ -115,3 +115,36 @@ def test_valset_defaults_to_trainset():
         )
     assert {t.n for t in compiled.result.trials if t.subset == "val"} == {6}
     assert {t.subset for t in compiled.result.trials} <= {"val", "minibatch"}
+
+
+def never_perfect(messages):
+    """Right on q<i> when 7i % 10 < 3 * demos, at most 8 of 10: candidates differ, none is
+    perfect, and misses come early in the valset."""
+    demos = sum(1 for m in messages if m["role"] == "assistant")
+    number = input_fields(messages[-1]["content"])["question"][1:]
+    return {"answer": number if 7 * int(number) % 10 < min(8, 3 * demos) else "x"}
+
+
+def test_racing_stops_weak_candidates_and_keeps_the_choice_of_full_scoring():
+    # one thread: an instant scripted LM would finish every example before the stop is seen
+    options = {"max_labeled_demos": 1, "num_threads": 1}
+    full = compile_rs(ScriptedLM(by_input=never_perfect), race=False, **options)
+    raced_lm = ScriptedLM(by_input=never_perfect)
+    raced = compile_rs(raced_lm, **options)
+    assert raced_lm.calls_made < full.result.usage["calls"]
+    assert raced.result.best_candidate == full.result.best_candidate
+    assert raced.result.best_score == full.result.best_score
+    partial = [t for t in raced.result.trials if t.subset == "minibatch"]
+    assert partial and all(t.n < 10 for t in partial)
+    assert raced.result.best_candidate not in {t.candidate for t in partial}
+    assert any(
+        "can no longer beat the best" in e.data.get("message", "") for e in raced.result.events
+    )
+
+
+def test_racing_is_off_for_metrics_scoring_above_one():
+    def generous(example, prediction, trace=None):  # 0 or 2: racing's bound would be wrong
+        return 2.0 * (example.answer == prediction.answer)
+
+    compiled = compile_rs(ScriptedLM(by_input=demo_hungry), max_labeled_demos=2, metric=generous)
+    assert {t.subset for t in compiled.result.trials} == {"val"}
