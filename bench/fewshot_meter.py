@@ -1,0 +1,106 @@
+"""The few-shot bench's model meter and phase records: calls, tokens, prompt tokens evaluated.
+
+Imported by fewshot_vs_dspy.py after `_common.isolate_caches()`; import it the same way elsewhere.
+"""
+
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fewshot_data import MODEL
+
+from engine.lm.local import load_local_model
+
+
+# -- the model meter -------------------------------------------------------------------------
+@dataclass
+class MeterReading:
+    """What the model did: calls, tokens as reported, prompt tokens really evaluated, seconds."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    evaluated_prompt_tokens: int = 0
+    model_seconds: float = 0.0
+
+    def __sub__(self, other: "MeterReading") -> "MeterReading":
+        return MeterReading(*(a - b for a, b in zip(astuple(self), astuple(other))))
+
+
+def astuple(reading: MeterReading) -> tuple:
+    return tuple(asdict(reading).values())
+
+
+class ModelMeter:
+    """Wraps the loaded Llama's `create_chat_completion` (called under the model's lock)."""
+
+    def __init__(self) -> None:
+        self.total = MeterReading()
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        llama = load_local_model(MODEL).llama
+        original = llama.create_chat_completion
+
+        def metered(*args: Any, **kwargs: Any) -> Any:
+            had_state = llama.n_tokens > 0
+            before = llama._input_ids.copy()  # what llama.cpp compares the new prompt against
+            start = time.perf_counter()
+            out = original(*args, **kwargs)
+            seconds = time.perf_counter() - start
+            usage = out.get("usage") or {}
+            prompt = int(usage.get("prompt_tokens", 0))
+            try:
+                reused = common_prefix(before, llama._input_ids, prompt) if had_state else 0
+            except Exception:  # noqa: BLE001 - the meter must never fail a call
+                reused = 0
+            with self._lock:
+                t = self.total
+                t.calls += 1
+                t.prompt_tokens += prompt
+                t.completion_tokens += int(usage.get("completion_tokens", 0))
+                t.evaluated_prompt_tokens += prompt - reused
+                t.model_seconds += seconds
+            return out
+
+        llama.create_chat_completion = metered
+
+    def read(self) -> MeterReading:
+        with self._lock:
+            return MeterReading(*astuple(self.total))
+
+
+def common_prefix(before: Any, after: Any, prompt: int) -> int:
+    """Prompt tokens llama.cpp reused: the common prefix of the old and new token arrays
+    (the new prompt sits at the start of `after`), minus the one token it replays when the
+    whole prompt matched."""
+    import numpy as np
+
+    n = min(prompt, len(before), len(after))
+    differ = np.nonzero(np.asarray(before[:n]) != np.asarray(after[:n]))[0]
+    match = int(differ[0]) if len(differ) else n
+    return match - 1 if match == prompt and prompt > 0 else match
+
+
+# -- one framework's run ---------------------------------------------------------------------
+@dataclass
+class Phase:
+    """Wall time, framework-reported calls/tokens and the model meter for one phase."""
+
+    wall: float = 0.0
+    calls: int = 0
+    tokens: int = 0
+    meter: MeterReading = field(default_factory=MeterReading)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-min load average at start and end (other processes)
+
+
+@dataclass
+class Outcome:
+    framework: str
+    optimizer: str
+    accuracy: float  # held-out, percent
+    compile: Phase
+    evaluate: Phase
+    demos: int
+    notes: str = ""
