@@ -43,6 +43,14 @@ def test_chat_adapter_asks_the_local_model_to_stop_at_the_completed_marker():
     assert adapter.decoding_kwargs(LM("local/smollm2-135m"), Review) == {
         "stop": ["[[ ## completed"]
     }
+    one_choice = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
+    assert adapter.decoding_kwargs(LM("local/smollm2-135m"), one_choice) == {
+        "stop": ["\n\n", "[[ ## completed"]
+    }
+    free_text = dspy.Signature("review -> summary")
+    assert adapter.decoding_kwargs(LM("local/smollm2-135m"), free_text) == {
+        "stop": ["[[ ## completed"]
+    }
     assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review) == {}
     lm = ScriptedLM(answers=["[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.5"])
     out = adapter(lm, {}, Review, [], {"review": "fine"})  # no marker: still parsed
