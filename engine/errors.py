@@ -41,10 +41,19 @@ class AdapterParseError(TunesmithError, ValueError):
     Carries the raw text so that callers (and the dashboard) can show what the model wrote.
     """
 
-    def __init__(self, message: str, *, raw_text: str, missing: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw_text: str,
+        missing: list[str] | None = None,
+        absent: list[str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.raw_text = raw_text
-        self.missing = list(missing or [])
+        self.missing = list(missing or [])  # fields without a usable value
+        # fields the reply did not hold in the expected format at all (None: not known)
+        self.absent = None if absent is None else list(absent)
 
     def __str__(self) -> str:
         raw = self.raw_text if len(self.raw_text) <= 400 else self.raw_text[:400] + "…"

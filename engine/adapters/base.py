@@ -64,6 +64,11 @@ class Adapter:
         local models (the KV cache is reused) and lets the model see what it got wrong."""
         if self.fallback is None:
             raise first_error
+        if first_error.absent == []:
+            # Every field was there in the right format, but a value was not acceptable (say, a
+            # label outside the choices). Asking again in JSON repeats that choice: on banking77
+            # none of these fallback calls produced a valid answer, and they were 16% of calls.
+            raise first_error
         logger.debug(
             "parse failed (%s); one fallback call with %s",
             first_error.missing,
@@ -89,8 +94,14 @@ class Adapter:
         raise NotImplementedError
 
 
-def cast_fields(signature: Any, raw: dict[str, str], text: str) -> dict[str, Any]:
-    """Cast raw field texts to the output types; missing or uncastable fields raise one error."""
+def cast_fields(
+    signature: Any, raw: dict[str, str], text: str, found: Any = None
+) -> dict[str, Any]:
+    """Cast raw field texts to the output types; missing or uncastable fields raise one error.
+
+    `found`: the fields the reply held in the expected format (default: those in `raw`); the
+    others are reported as `absent` (repairs may have recovered a value for them).
+    """
     values: dict[str, Any] = {}
     problems: list[str] = []
     missing: list[str] = []
@@ -105,9 +116,11 @@ def cast_fields(signature: Any, raw: dict[str, str], text: str) -> dict[str, Any
             problems.append(f"{name}: {exc}")
     if missing:
         detail = "; ".join(problems) if problems else f"missing field(s) {missing}"
+        found = set(raw) if found is None else set(found)
         raise AdapterParseError(
             f"could not parse the LM output into {list(signature.output_fields)} ({detail})",
             raw_text=text,
             missing=missing,
+            absent=[n for n in signature.output_fields if n not in found],
         )
     return values

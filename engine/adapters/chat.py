@@ -143,11 +143,10 @@ class ChatAdapter(Adapter):
 
     # parsing ---------------------------------------------------------------------------
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
-        raw = split_sections(text, signature)
-        missing = [n for n in signature.output_fields if n not in raw]
-        if missing:
-            raw = {**repair(text, signature, missing), **raw}
-        return cast_fields(signature, raw, text)
+        sections = split_sections(text, signature)
+        missing = [n for n in signature.output_fields if n not in sections]
+        raw = {**repair(text, signature, missing), **sections} if missing else sections
+        return cast_fields(signature, raw, text, found=sections)
 
 
 def split_sections(text: str, signature: Any) -> dict[str, str]:

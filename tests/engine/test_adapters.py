@@ -129,6 +129,21 @@ def test_fallback_failure_raises_the_first_error():
     assert info.value.raw_text == "first garbage"
 
 
+def test_no_fallback_call_when_the_format_was_right_but_a_value_was_not():
+    reply = "[[ ## sentiment ## ]]\nlukewarm\n\n[[ ## confidence ## ]]\n0.5"
+    lm = ScriptedLM(answers=[reply, '{"sentiment": "negative", "confidence": 0.1}'])
+    pred = dspy.Predict(Review)
+    pred.lm = lm
+    with pytest.raises(AdapterParseError, match="sentiment") as info:
+        pred(review="meh")
+    assert lm.calls_made == 1 and info.value.absent == [] and info.value.missing == ["sentiment"]
+    # a reply that lost the format still gets its one fallback call, even when the repair
+    # recovered some text for the field
+    lm = ScriptedLM(answers=["sentiment: lukewarm", '{"sentiment": "negative", "confidence": 0.1}'])
+    pred.lm = lm
+    assert pred(review="meh").sentiment == "negative" and lm.calls_made == 2
+
+
 def test_json_adapter_round_trip():
     adapter = JSONAdapter()
     messages = adapter.format(

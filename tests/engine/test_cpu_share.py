@@ -22,8 +22,28 @@ def _measure(meter: OtherCpuMeter, seconds: float, busy_here: bool = False) -> f
     return meter.cores_used()
 
 
-def test_own_work_is_not_counted_as_competition():
-    assert _measure(OtherCpuMeter(window=0.5), 0.6, busy_here=True) < 0.5
+def test_own_work_is_not_counted_as_competition(monkeypatch):
+    """Arithmetic on fake tick counters: the machine busy only because of this process."""
+    from engine.lm import cpu_share
+
+    clock = {"t": 100.0}
+    ticks = cpu_share._CLOCK_TICKS
+    monkeypatch.setattr(cpu_share.time, "monotonic", lambda: clock["t"])
+    # this process burns one full core; one other process burns a quarter of a core
+    monkeypatch.setattr(cpu_share, "_own_ticks", lambda: int(clock["t"] * ticks))
+    monkeypatch.setattr(cpu_share, "_busy_ticks", lambda: int(clock["t"] * ticks * 1.25))
+    meter = OtherCpuMeter(window=1.0)
+    assert meter.cores_used() == 0.0  # no history yet
+    for _ in range(20):
+        clock["t"] += 0.25
+        used = meter.cores_used()
+    assert abs(used - 0.25) < 0.05
+
+
+def test_own_spinning_threads_do_not_look_like_a_neighbour():
+    base = _measure(OtherCpuMeter(window=0.5), 0.6)
+    spinning = _measure(OtherCpuMeter(window=0.5), 0.6, busy_here=True)
+    assert spinning - base < 0.5
 
 
 def test_a_busy_neighbour_is_seen():
