@@ -233,6 +233,8 @@ class TrialRunner:
         for index, ex_id in enumerate(ids):
             if (cand_hash, ex_id) not in results and ex_id not in todo:
                 todo[ex_id] = index
+        if target is not None:
+            todo = self._hardest_first(todo)
         race = {"sum": 0.0, "left": 0.0, "target": target, "pruned": False}
         for ex_id, count in weight.items():
             if ex_id in todo:
@@ -285,6 +287,20 @@ class TrialRunner:
         if stop["budget"] is not None:
             raise stop["budget"]
         return race["pruned"] and any((cand_hash, ex_id) not in results for ex_id in todo)
+
+    def _hardest_first(self, todo: dict[str, int]) -> dict[str, int]:
+        """Examples the candidates so far scored lowest on come first: a raced candidate's
+        misses then show early, so it is stopped sooner. The order cannot change any score."""
+        totals: dict[str, list[float]] = {}
+        for (_, ex_id), row in list(self.run.results.items()):
+            if ex_id in todo:
+                totals.setdefault(ex_id, []).append(float(row["score"]))
+
+        def ease(ex_id: str) -> float:
+            scores = totals.get(ex_id)
+            return sum(scores) / len(scores) if scores else 0.5
+
+        return dict(sorted(todo.items(), key=lambda item: (ease(item[0]), item[1])))
 
     # -- best tracking ------------------------------------------------------------------------
     def _track(self, trial: Trial, track_best: bool, silent: bool) -> None:
