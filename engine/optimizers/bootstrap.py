@@ -18,7 +18,7 @@ from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors, score_of
 from engine.modules.predict import resolve_lm
 from engine.optimizers.base import Optimizer, derive_seed
-from engine.optimizers.budget import Estimate, tokens_per_call
+from engine.optimizers.budget import Estimate, baseline_and_result_scoring, tokens_per_call
 from engine.optimizers.candidate import Candidate
 from engine.optimizers.labeled_fewshot import predictor_count, set_labeled_demos
 from engine.optimizers.trials import TrialRunner
@@ -98,13 +98,8 @@ class BootstrapFewShot(Optimizer):
         tokens = boot * tokens_per_call(trainset, min(self.max_labeled_demos, len(trainset)))
         calls, trials = boot, 0
         if self.metric is not None and valset:
-            calls += 2 * len(valset) * per_example
-            trials = 2
-            tokens += (
-                len(valset)
-                * per_example
-                * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
-            )
+            scoring_calls, scoring_tokens = baseline_and_result_scoring(valset, per_example, demos)
+            calls, tokens, trials = calls + scoring_calls, tokens + scoring_tokens, 2
         notes = (
             f"bootstrapping assumes {ASSUMED_SUCCESS_RATE:.0%} of teacher runs pass the metric; "
             "baseline and compiled program scored on the valset"

@@ -203,3 +203,13 @@ def tokens_per_call(examples: list[Any], demos: int) -> int:
     prompt = overhead + avg_in + demos * (avg_in + avg_out + 120)
     completion = avg_out + 60
     return int((prompt + completion) / 4)
+
+
+def baseline_and_result_scoring(valset: list[Any], per_example: int, demos: int) -> tuple[int, int]:
+    """(calls, tokens) to score the baseline (no demos) and the compiled program (`demos`
+    demos) on the valset: the two trials of LabeledFewShot and BootstrapFewShot."""
+    calls = 2 * len(valset) * per_example
+    tokens = (
+        len(valset) * per_example * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
+    )
+    return calls, tokens

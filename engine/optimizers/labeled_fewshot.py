@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.optimizers.base import Optimizer, derive_seed
-from engine.optimizers.budget import Estimate, tokens_per_call
+from engine.optimizers.budget import Estimate, baseline_and_result_scoring
 from engine.optimizers.candidate import Candidate
 from engine.optimizers.trials import TrialRunner
 
@@ -62,13 +62,8 @@ class LabeledFewShot(Optimizer):
         valset = valset or []  # no valset: no scoring
         if self.metric is None or not valset:
             return Estimate({"task": 0}, 0, 0, "no LM calls: demos are sampled from the trainset")
-        per_example = predictor_count(student)
-        calls = 2 * len(valset) * per_example
-        demos = min(self.k, len(trainset))
-        tokens = (
-            len(valset)
-            * per_example
-            * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
+        calls, tokens = baseline_and_result_scoring(
+            valset, predictor_count(student), min(self.k, len(trainset))
         )
         return Estimate(
             {"task": calls}, tokens, 2, "baseline and the labeled program scored on the valset"
