@@ -117,18 +117,24 @@ def meter_table(outcomes: list[Outcome]) -> str:
 
 
 def verdict(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
-    """The target is about the optimizer: compile wall time ≤ 0.3× at equal or better accuracy."""
+    """The target, read both ways: the optimizer's wall time (compile) and the whole job's
+    (compile + held-out evaluation), each ≤ 0.3× DSPy's at equal or better held-out accuracy."""
     lines = []
     for ours, theirs in pairs:
-        wall = ours.compile.wall / theirs.compile.wall if theirs.compile.wall else float("nan")
+        comp = ours.compile.wall / theirs.compile.wall if theirs.compile.wall else float("nan")
+        total_ours = ours.compile.wall + ours.evaluate.wall
+        total_theirs = theirs.compile.wall + theirs.evaluate.wall
+        total = total_ours / total_theirs if total_theirs else float("nan")
         model = work(ours.compile) / work(theirs.compile) if work(theirs.compile) else float("nan")
         acc_ok = ours.accuracy >= theirs.accuracy
-        ok = wall <= TARGET_WALL_RATIO and acc_ok
+
+        def mark(ratio_value: float) -> str:
+            return "meets" if ratio_value <= TARGET_WALL_RATIO and acc_ok else "MISSES"
+
         lines.append(
-            f"- {ours.optimizer}: compile wall {wall:.2f}× (model work {model:.2f}×), held-out "
-            f"{ours.accuracy:.1f}% vs {theirs.accuracy:.1f}% → "
-            f"{'meets' if ok else 'MISSES'} the target (compile wall ≤ {TARGET_WALL_RATIO}× at "
-            "equal or better held-out accuracy)"
+            f"- {ours.optimizer}: held-out {ours.accuracy:.1f}% vs {theirs.accuracy:.1f}%; "
+            f"compile wall {comp:.2f}× (model work {model:.2f}×) → {mark(comp)}; "
+            f"total wall {total:.2f}× → {mark(total)}"
         )
     return lines
 
@@ -162,7 +168,11 @@ def report(saved: dict[str, Any], *, write: bool) -> None:
             print(f"- {o.framework} {o.optimizer}: {o.notes}")
     if write:
         body = doc_body(saved, table, meters, checks, outcomes)
-        write_section("fewshot", "Few-shot optimizers vs DSPy on the embedded model", body)
+        seed = saved["settings"]["seed"]
+        key, title = "fewshot", "Few-shot optimizers vs DSPy on the embedded model"
+        if seed != 0:  # other data seeds get their own section
+            key, title = f"fewshot-seed{seed}", f"{title} (data seed {seed})"
+        write_section(key, title, body)
 
 
 def doc_body(
@@ -223,7 +233,7 @@ by a varying factor, so wall times carry that noise; the token counts do not.
 
 {notes}
 
-### Target (compile wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
+### Target (wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
 
 {chr(10).join(checks)}
 """
