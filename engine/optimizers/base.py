@@ -191,6 +191,13 @@ class Optimizer:
     # (LabeledFewShot, BootstrapFewShot: DSPy's take no valset, so they do no scoring work).
     valset_defaults_to_trainset: bool = True
 
+    def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
+        """The examples candidates are scored on: the valset, or without one the trainset or
+        nothing (see `valset_defaults_to_trainset`)."""
+        if valset is not None:
+            return list(valset)
+        return list(trainset) if self.valset_defaults_to_trainset else []
+
     def params(self) -> dict[str, Any]:
         """Hyperparameters for the run_started event (the metric by name)."""
         out = {}
@@ -229,10 +236,7 @@ class Optimizer:
         """Optimize a copy of `student`; returns the compiled program with `.result`."""
         run = run if run is not None else RunContext()
         trainset = list(trainset)
-        if valset is not None:
-            valset = list(valset)
-        else:
-            valset = list(trainset) if self.valset_defaults_to_trainset else []
+        valset = self.effective_valset(trainset, valset)
         runner = TrialRunner(run, self.metric, self.num_threads, self.max_errors)
         estimate = self.estimate(trainset, valset, student=student, seed=run.seed)
         recorder = run.recorder

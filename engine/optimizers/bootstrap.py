@@ -89,7 +89,7 @@ class BootstrapFewShot(Optimizer):
         student: Any = None,
         seed: int = 0,
     ) -> Estimate:
-        valset = valset or []  # no valset: no scoring
+        valset = self.effective_valset(trainset, valset)
         per_example = predictor_count(student)
         boot = bootstrap_calls(
             len(trainset), self.max_bootstrapped_demos, self.max_rounds, per_example

@@ -59,7 +59,7 @@ class LabeledFewShot(Optimizer):
         student: Any = None,
         seed: int = 0,
     ) -> Estimate:
-        valset = valset or []  # no valset: no scoring
+        valset = self.effective_valset(trainset, valset)
         if self.metric is None or not valset:
             return Estimate({"task": 0}, 0, 0, "no LM calls: demos are sampled from the trainset")
         calls, tokens = baseline_and_result_scoring(

@@ -113,7 +113,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         student: Any = None,
         seed: int = 0,
     ) -> Estimate:
-        valset = trainset if valset is None else valset
+        valset = self.effective_valset(trainset, valset)
         per_example = predictor_count(student)
         has_demos = student is not None and any(p.demos for p in student.predictors())
         trials = len(self.seeds()) + (1 if has_demos else 0)

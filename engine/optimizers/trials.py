@@ -240,7 +240,10 @@ class TrialRunner:
             if ex_id in todo:
                 race["left"] += count * MAX_EXAMPLE_SCORE
             else:
-                race["sum"] += count * results[(cand_hash, ex_id)]["score"]
+                score = results[(cand_hash, ex_id)]["score"]
+                race["sum"] += count * score
+                if score > MAX_EXAMPLE_SCORE:
+                    race["target"] = None  # scores are not bounded by 1: racing would be unsound
 
         def beaten() -> bool:
             return race["target"] is not None and (
