@@ -33,15 +33,17 @@ def astuple(reading: MeterReading) -> tuple:
 
 
 class ModelMeter:
-    """Wraps the loaded Llama's `create_chat_completion` (called under the model's lock)."""
+    """Wraps the loaded model's `generate` (called under its lock), which every chat call of
+    either framework goes through, drafted or not."""
 
     def __init__(self) -> None:
         self.total = MeterReading()
         self._lock = threading.Lock()
 
     def install(self) -> None:
-        llama = load_local_model(MODEL).llama
-        original = llama.create_chat_completion
+        model = load_local_model(MODEL)
+        llama = model.llama
+        original = model.generate
 
         def metered(*args: Any, **kwargs: Any) -> Any:
             had_state = llama.n_tokens > 0
@@ -49,8 +51,7 @@ class ModelMeter:
             start = time.perf_counter()
             out = original(*args, **kwargs)
             seconds = time.perf_counter() - start
-            usage = out.get("usage") or {}
-            prompt = int(usage.get("prompt_tokens", 0))
+            prompt = int(out.get("prompt_tokens", 0))
             try:
                 reused = common_prefix(before, llama._input_ids, prompt) if had_state else 0
             except Exception:  # noqa: BLE001 - the meter must never fail a call
@@ -59,12 +60,12 @@ class ModelMeter:
                 t = self.total
                 t.calls += 1
                 t.prompt_tokens += prompt
-                t.completion_tokens += int(usage.get("completion_tokens", 0))
+                t.completion_tokens += int(out.get("completion_tokens", 0))
                 t.evaluated_prompt_tokens += prompt - reused
                 t.model_seconds += seconds
             return out
 
-        llama.create_chat_completion = metered
+        model.generate = metered  # type: ignore[method-assign]
 
     def read(self) -> MeterReading:
         with self._lock:

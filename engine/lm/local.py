@@ -27,6 +27,7 @@ from typing import Any
 
 from engine.errors import LMConfigError
 from engine.lm import cpu_share
+from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class LocalModel:
     load_seconds: float
     lock: threading.Lock = field(default_factory=threading.Lock)
     threads: int = MAX_THREADS
+    drafted: Any = None  # DraftedGreedy, made on first use; False when the chat format is foreign
 
     def _set_threads(self, threads: int) -> None:
         if threads == self.threads:
@@ -159,6 +161,7 @@ class LocalModel:
         stop = params.pop("stop", None)
         if isinstance(stop, str):
             stop = [stop]
+        drafts = [str(d) for d in params.pop(REPLY_DRAFTS, None) or []]
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -172,27 +175,75 @@ class LocalModel:
         if ignored:
             logger.debug("local model ignores parameters %s", sorted(ignored))
 
+        with self.lock:
+            self._set_threads(pick_threads())
+            return self.generate(messages, request, n=n, seed=seed, drafts=drafts)
+
+    def generate(
+        self,
+        messages: list[dict[str, Any]],
+        request: dict[str, Any],
+        *,
+        n: int = 1,
+        seed: int = 0,
+        drafts: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
+        the lock. Greedy single replies with drafts go through `DraftedGreedy`."""
+        drafted = self._drafted() if drafts and n == 1 and _is_plain_greedy(request) else None
+        if drafted is not None:
+            reply = drafted.complete(
+                messages, max_tokens=request["max_tokens"], stop=request["stop"], drafts=drafts
+            )
+            logger.debug(
+                "local model: %d/%d drafted tokens kept, %d passes for %d tokens",
+                reply.accepted_tokens,
+                reply.drafted_tokens,
+                reply.passes,
+                reply.completion_tokens,
+            )
+            return {
+                "texts": [reply.text],
+                "finish_reasons": [reply.finish_reason],
+                "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+            }
         texts: list[str] = []
         finish: list[str] = []
         prompt_tokens = completion_tokens = 0
-        with self.lock:
-            self._set_threads(pick_threads())
-            for index in range(n):
-                out = self.llama.create_chat_completion(
-                    messages=messages, seed=seed + index, **request
-                )
-                choice = out["choices"][0]
-                texts.append(choice["message"].get("content") or "")
-                finish.append(choice.get("finish_reason") or "stop")
-                usage = out.get("usage") or {}
-                prompt_tokens = max(prompt_tokens, int(usage.get("prompt_tokens", 0)))
-                completion_tokens += int(usage.get("completion_tokens", 0))
+        for index in range(n):
+            out = self.llama.create_chat_completion(messages=messages, seed=seed + index, **request)
+            choice = out["choices"][0]
+            texts.append(choice["message"].get("content") or "")
+            finish.append(choice.get("finish_reason") or "stop")
+            usage = out.get("usage") or {}
+            prompt_tokens = max(prompt_tokens, int(usage.get("prompt_tokens", 0)))
+            completion_tokens += int(usage.get("completion_tokens", 0))
         return {
             "texts": texts,
             "finish_reasons": finish,
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
         }
+
+    def _drafted(self) -> Any:
+        """The drafted-greedy runner for this model, or None if its chat format is foreign."""
+        if self.drafted is None:
+            from engine.lm.local_drafted import DraftedGreedy, chat_formatter
+
+            formatter = chat_formatter(self.llama)
+            self.drafted = DraftedGreedy(self.llama, formatter) if formatter else False
+        return self.drafted or None
+
+
+def _is_plain_greedy(request: dict[str, Any]) -> bool:
+    """Temperature 0 without penalties: the arg-max is the pick, so drafts can be checked."""
+    return (
+        request["temperature"] == 0.0
+        and request["repeat_penalty"] == 1.0
+        and not request.get("presence_penalty")
+        and not request.get("frequency_penalty")
+    )
 
 
 _models: dict[Path, LocalModel] = {}

