@@ -11,6 +11,7 @@ from typing import Any
 from fewshot_data import MODEL
 
 from engine.lm.local import load_local_model
+from engine.lm.local_drafted import common_prefix_length
 
 
 # -- the model meter -------------------------------------------------------------------------
@@ -76,11 +77,8 @@ def common_prefix(before: Any, after: Any, prompt: int) -> int:
     """Prompt tokens llama.cpp reused: the common prefix of the old and new token arrays
     (the new prompt sits at the start of `after`), minus the one token it replays when the
     whole prompt matched."""
-    import numpy as np
-
     n = min(prompt, len(before), len(after))
-    differ = np.nonzero(np.asarray(before[:n]) != np.asarray(after[:n]))[0]
-    match = int(differ[0]) if len(differ) else n
+    match = common_prefix_length(before[:n], after[:n])
     return match - 1 if match == prompt and prompt > 0 else match
 
 

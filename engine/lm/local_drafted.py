@@ -4,8 +4,10 @@ Speculative decoding with drafts from the adapter (`engine.lm.reply_drafts`) ins
 model: the prompt's new suffix and the drafted tokens go to llama.cpp in one batch, with logits
 at every drafted position; a drafted token is kept while it is the model's own greedy choice
 (the arg-max of its logits there), and the first disagreement is replaced by that choice. So the
-reply is the one plain greedy decoding gives, in fewer model passes: SmolLM2 writes
-`[[ ## category ## ]]\\nlost_or_stolen_card\\n\\n` in 2-3 passes instead of ~15.
+reply is the one greedy decoding gives, in fewer model passes (SmolLM2 writes
+`[[ ## category ## ]]\\nlost_or_stolen_card` in 2-3 passes instead of ~13), up to rounding:
+llama.cpp evaluates a batch with slightly different arithmetic than one token at a time, so a
+near-tie can flip (469 of 480 banking77 replies were identical).
 
 It replaces llama-cpp-python's `create_chat_completion` for these calls and keeps the `Llama`
 object's token bookkeeping (`input_ids`, `n_tokens`) as that would, so both kinds of call share
@@ -89,7 +91,7 @@ class DraftedGreedy:
         stops = [s.encode("utf-8") for s in [*stop, *extra] if s]
         max_tokens = min(max_tokens, n_ctx - len(prompt))
 
-        reuse = _common_prefix(llama.input_ids[: llama.n_tokens], prompt)
+        reuse = common_prefix_length(llama.input_ids[: llama.n_tokens], prompt)
         reuse = min(reuse, len(prompt) - 1)  # re-read at least one token to get fresh logits
         llama._ctx.kv_cache_seq_rm(-1, reuse, -1)
         llama.n_tokens = reuse
@@ -172,7 +174,8 @@ class DraftedGreedy:
         return picks
 
 
-def _common_prefix(cached: Any, prompt: list[int]) -> int:
+def common_prefix_length(cached: Any, prompt: Any) -> int:
+    """How many leading tokens two token sequences share."""
     n = min(len(cached), len(prompt))
     if n == 0:
         return 0

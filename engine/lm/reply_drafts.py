@@ -1,11 +1,11 @@
 """Reply drafts: the texts a reply is expected to be, which the embedded model checks in bulk.
 
 An adapter that knows the reply's form (the chat adapter asking for one `Literal` field expects
-`[[ ## category ## ]]\\n<one of the choices>\\n\\n`) passes those texts as the request
-parameter `reply_drafts`. The embedded model then speculates: it feeds the part of the reply that
-every still-possible draft agrees on in one batch and keeps the tokens its own greedy choice
-confirms (see `engine.lm.local_drafted`). The drafts never change the reply, only how many
-model passes it takes.
+`[[ ## category ## ]]\\n<one of the choices>\\n`) passes those texts as the request parameter
+`reply_drafts`. The embedded model then speculates: it feeds the part of the reply that every
+still-possible draft agrees on in one batch and keeps the tokens its own greedy choice confirms
+(see `engine.lm.local_drafted`). The drafts decide how many model passes a reply takes, not what
+it says (up to the rounding of batched evaluation).
 """
 
 from __future__ import annotations
