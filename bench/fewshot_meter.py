@@ -11,7 +11,7 @@ from typing import Any
 from fewshot_data import MODEL
 
 from engine.lm.local import load_local_model
-from engine.lm.local_drafted import common_prefix_length
+from engine.lm.local_prefixes import common_prefix_length
 
 
 # -- the model meter -------------------------------------------------------------------------

@@ -11,6 +11,20 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def lm_threads(requested: int | None = None) -> int:
+    """Threads for a batch of LM work: `requested`, else `settings.num_threads`; but 1 when the
+    configured LM serves one call at a time (the embedded model, behind one lock). More threads
+    would not make it faster, only interleave the calls: a parse-fallback call would no longer
+    follow the call it retries, and llama.cpp would re-read the prompt they share."""
+    from engine.settings import settings
+
+    threads = requested or settings.num_threads
+    lm = settings.lm  # None stands for the embedded model
+    if lm is None or getattr(lm, "serves_one_call_at_a_time", False):
+        return 1
+    return max(1, int(threads))
+
+
 def parallel_map(
     fn: Callable[[T], R],
     items: Iterable[T],

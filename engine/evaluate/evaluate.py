@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
-from engine.parallel import parallel_map
+from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class Evaluate:
     ) -> EvaluationResult:
         metric = metric or self.metric
         devset = list(devset if devset is not None else self.devset)
-        threads = num_threads or self.num_threads or settings.num_threads
+        threads = lm_threads(num_threads or self.num_threads)
         progress = progress or self.progress
         max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
         lock = threading.Lock()

@@ -90,6 +90,12 @@ class LM:
         hosted models reject `stop` (OpenAI's reasoning models) and rarely run on anyway."""
         return self.model.startswith("local/")
 
+    @property
+    def serves_one_call_at_a_time(self) -> bool:
+        """True for the embedded model: calls queue on one lock, so batches run on one thread
+        (`engine.parallel.lm_threads`) and keep their prompt prefixes back to back."""
+        return self.model.startswith("local/")
+
     # -- calling ----------------------------------------------------------------------------
     def __call__(
         self, prompt: str | None = None, messages: list[dict] | None = None, **kwargs: Any

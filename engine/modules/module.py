@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.parallel import parallel_map
+from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class Module:
             inputs = example.inputs() if getattr(example, "input_keys", None) else example
             return self(**dict(inputs.items()))
 
-        outcomes = parallel_map(run, examples, num_threads or settings.num_threads)
+        outcomes = parallel_map(run, examples, lm_threads(num_threads))
         results = [result for result, _ in outcomes]
         if return_failed_examples:
             failed = [ex for ex, (_, err) in zip(examples, outcomes) if err is not None]

@@ -18,7 +18,7 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.lm.usage import UsageLedger
-from engine.optimizers.budget import Budget, Estimate
+from engine.optimizers.budget import Budget, Estimate, Workload, predictor_count
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.events import Event, EventRecorder
 from engine.optimizers.trials import Trial, TrialRunner
@@ -221,6 +221,16 @@ class Optimizer:
 
         `student` refines it (calls per example = its predictors); `seed` is the run's seed.
         """
+        work = Workload(
+            trainset=list(trainset),
+            valset=self.effective_valset(trainset, valset),
+            per_example=predictor_count(student),
+            student_has_demos=student is not None and any(p.demos for p in student.predictors()),
+            seed=seed,
+        )
+        return self._estimate(work)
+
+    def _estimate(self, work: Workload) -> Estimate:
         raise NotImplementedError
 
     def compile(

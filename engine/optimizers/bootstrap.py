@@ -18,11 +18,16 @@ from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors, score_of
 from engine.modules.predict import resolve_lm
 from engine.optimizers.base import Optimizer, derive_seed
-from engine.optimizers.budget import Estimate, baseline_and_result_scoring, tokens_per_call
+from engine.optimizers.budget import (
+    Estimate,
+    Workload,
+    baseline_and_result_scoring,
+    tokens_per_call,
+)
 from engine.optimizers.candidate import Candidate
-from engine.optimizers.labeled_fewshot import predictor_count, set_labeled_demos
+from engine.optimizers.labeled_fewshot import set_labeled_demos
 from engine.optimizers.trials import TrialRunner
-from engine.parallel import parallel_map
+from engine.parallel import lm_threads, parallel_map
 from engine.primitives import Example
 from engine.settings import settings
 
@@ -81,16 +86,8 @@ class BootstrapFewShot(Optimizer):
         self.num_threads = num_threads
 
     # -- estimate ---------------------------------------------------------------------------
-    def estimate(
-        self,
-        trainset: list[Any],
-        valset: list[Any] | None = None,
-        *,
-        student: Any = None,
-        seed: int = 0,
-    ) -> Estimate:
-        valset = self.effective_valset(trainset, valset)
-        per_example = predictor_count(student)
+    def _estimate(self, work: Workload) -> Estimate:
+        trainset, valset, per_example = work.trainset, work.valset, work.per_example
         boot = bootstrap_calls(
             len(trainset), self.max_bootstrapped_demos, self.max_rounds, per_example
         )
@@ -192,11 +189,11 @@ class BootstrapFewShot(Optimizer):
         self, teacher: Any, trainset: list[Any], runner: TrialRunner
     ) -> dict[int, list[TraceStep]]:
         """Run the teacher in batches until enough examples succeed; {example index: trace}."""
-        threads = self.num_threads or settings.num_threads
         max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
         found: dict[int, list[TraceStep]] = {}
         errors, start = 0, 0
         with settings.context(lm_role="task", **self.teacher_settings):
+            threads = lm_threads(self.num_threads)
             while start < len(trainset) and len(found) < self.max_bootstrapped_demos:
                 runner.run.check_cancel()
                 need = self.max_bootstrapped_demos - len(found)

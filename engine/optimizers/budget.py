@@ -213,3 +213,22 @@ def baseline_and_result_scoring(valset: list[Any], per_example: int, demos: int)
         len(valset) * per_example * (tokens_per_call(valset, 0) + tokens_per_call(valset, demos))
     )
     return calls, tokens
+
+
+def predictor_count(program: Any) -> int:
+    """How many LM calls one run of the program makes (one per predictor); 1 if unknown."""
+    if program is None:
+        return 1
+    return max(1, len(program.named_predictors()))
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What an estimate forecasts: the data, LM calls per example, whether the student
+    already has demos, and the run's seed."""
+
+    trainset: list[Any]
+    valset: list[Any]  # what candidates are scored on (`Optimizer.effective_valset`)
+    per_example: int
+    student_has_demos: bool
+    seed: int

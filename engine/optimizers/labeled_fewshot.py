@@ -7,16 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.optimizers.base import Optimizer, derive_seed
-from engine.optimizers.budget import Estimate, baseline_and_result_scoring
+from engine.optimizers.budget import Estimate, Workload, baseline_and_result_scoring
 from engine.optimizers.candidate import Candidate
 from engine.optimizers.trials import TrialRunner
-
-
-def predictor_count(student: Any) -> int:
-    """How many LM calls one run of the program makes (one per predictor); 1 if unknown."""
-    if student is None:
-        return 1
-    return max(1, len(student.named_predictors()))
 
 
 def set_labeled_demos(program: Any, trainset: list[Any], k: int, rng: random.Random | None) -> Any:
@@ -51,19 +44,11 @@ class LabeledFewShot(Optimizer):
         self.metric = metric
         self.num_threads = num_threads
 
-    def estimate(
-        self,
-        trainset: list[Any],
-        valset: list[Any] | None = None,
-        *,
-        student: Any = None,
-        seed: int = 0,
-    ) -> Estimate:
-        valset = self.effective_valset(trainset, valset)
-        if self.metric is None or not valset:
+    def _estimate(self, work: Workload) -> Estimate:
+        if self.metric is None or not work.valset:
             return Estimate({"task": 0}, 0, 0, "no LM calls: demos are sampled from the trainset")
         calls, tokens = baseline_and_result_scoring(
-            valset, predictor_count(student), min(self.k, len(trainset))
+            work.valset, work.per_example, min(self.k, len(work.trainset))
         )
         return Estimate(
             {"task": calls}, tokens, 2, "baseline and the labeled program scored on the valset"

@@ -13,9 +13,9 @@ from typing import Any
 
 from engine.optimizers.base import Optimizer, derive_seed
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
-from engine.optimizers.budget import Estimate, tokens_per_call
+from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import Candidate
-from engine.optimizers.labeled_fewshot import predictor_count, set_labeled_demos
+from engine.optimizers.labeled_fewshot import set_labeled_demos
 from engine.optimizers.trials import MAX_EXAMPLE_SCORE, TrialRunner
 
 
@@ -105,24 +105,15 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         return program, f"bootstrap seed {seed} ({kind}, up to {size} bootstrapped demos)"
 
     # -- estimate ---------------------------------------------------------------------------
-    def estimate(
-        self,
-        trainset: list[Any],
-        valset: list[Any] | None = None,
-        *,
-        student: Any = None,
-        seed: int = 0,
-    ) -> Estimate:
-        valset = self.effective_valset(trainset, valset)
-        per_example = predictor_count(student)
-        has_demos = student is not None and any(p.demos for p in student.predictors())
-        trials = len(self.seeds()) + (1 if has_demos else 0)
+    def _estimate(self, work: Workload) -> Estimate:
+        trainset, valset, per_example = work.trainset, work.valset, work.per_example
+        trials = len(self.seeds()) + (1 if work.student_has_demos else 0)
         eval_calls = trials * len(valset) * per_example
         boot, boot_tokens = 0, 0
         for s in self.seeds():
             if s >= -1:
                 calls = bootstrap_calls(
-                    len(trainset), self.demo_count(seed, s), self.max_rounds, per_example
+                    len(trainset), self.demo_count(work.seed, s), self.max_rounds, per_example
                 )
                 boot += calls
                 boot_tokens += calls * tokens_per_call(

@@ -22,7 +22,7 @@ from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import EvalRow, TooManyErrors, run_example
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.events import to_jsonable
-from engine.parallel import parallel_map
+from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ class TrialRunner:
         outcomes = parallel_map(
             lambda ex: run_example(program, self.metric, ex),
             [examples[i] for i in todo.values()],
-            self.num_threads or settings.num_threads,
+            lm_threads(self.num_threads),
             on_done=on_done,
             should_stop=lambda: stop["budget"] is not None or race["pruned"],
         )

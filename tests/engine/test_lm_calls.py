@@ -8,7 +8,7 @@ from engine import settings as settings_module
 from engine.errors import BudgetExhausted, LMConfigError, LMError, ProviderUnreachableError
 from engine.lm import LM, ScriptedLM, UsageLedger
 from engine.lm import retry as retry_module
-from engine.parallel import parallel_map
+from engine.parallel import lm_threads, parallel_map
 
 litellm = pytest.importorskip("litellm")
 
@@ -163,3 +163,13 @@ def test_calls_need_exactly_one_of_prompt_or_messages():
         lm()
     with pytest.raises(TypeError):
         lm("a", messages=[{"role": "user", "content": "b"}])
+
+
+def test_batches_for_the_embedded_model_run_on_one_thread():
+    with settings_module.context(lm=ScriptedLM(answers=["a"]), num_threads=4):
+        assert lm_threads() == 4
+        assert lm_threads(3) == 3
+    with settings_module.context(lm=LM("local/smollm2-135m"), num_threads=4):
+        assert lm_threads(8) == 1  # one lock: more threads would only interleave the calls
+    with settings_module.context(lm=None):
+        assert lm_threads(8) == 1  # no LM configured means the embedded model

@@ -49,11 +49,11 @@ def test_drafted_replies_match_plain_greedy_in_fewer_passes():
     plain = [model.chat(m, base)["texts"][0] for m in prompts]
 
     drafted, passes, written = [], 0, 0
-    runner = model._drafted()
-    assert runner is not None, "SmolLM2's GGUF chat template is the one reproduced"
     for messages in prompts:
-        reply = runner.complete(
-            messages, max_tokens=32, stop=kwargs["stop"], drafts=kwargs["reply_drafts"]
+        chat = model._render(messages)
+        assert chat is not None, "SmolLM2's GGUF chat template is the one reproduced"
+        reply = model.drafted.complete(
+            chat, max_tokens=32, stop=kwargs["stop"], drafts=kwargs["reply_drafts"]
         )
         drafted.append(reply.text)
         passes += reply.passes
