@@ -49,6 +49,7 @@ class ModelMeter:
         def metered(*args: Any, **kwargs: Any) -> Any:
             had_state = llama.n_tokens > 0
             before = llama._input_ids.copy()  # what llama.cpp compares the new prompt against
+            restored_before = restored_tokens(model)
             start = time.perf_counter()
             out = original(*args, **kwargs)
             seconds = time.perf_counter() - start
@@ -57,6 +58,9 @@ class ModelMeter:
                 reused = common_prefix(before, llama._input_ids, prompt) if had_state else 0
             except Exception:  # noqa: BLE001 - the meter must never fail a call
                 reused = 0
+            # A saved prefix copied back (engine.lm.local_prefixes) was not evaluated either.
+            restored = restored_tokens(model) - restored_before
+            reused = max(reused, min(restored, prompt - 1))
             with self._lock:
                 t = self.total
                 t.calls += 1
@@ -71,6 +75,11 @@ class ModelMeter:
     def read(self) -> MeterReading:
         with self._lock:
             return MeterReading(*astuple(self.total))
+
+
+def restored_tokens(model: Any) -> int:
+    """Tokens the model's saved prefixes have copied back so far."""
+    return model.prefixes.stats.restored_tokens if model.prefixes else 0
 
 
 def common_prefix(before: Any, after: Any, prompt: int) -> int:

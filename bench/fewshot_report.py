@@ -220,9 +220,12 @@ calls: no JSON fallback call when the reply kept the format but named an invalid
 repeats the label), and random search races its candidates; BootstrapFewShot does no scoring
 without a valset; (4) the chat adapter sends the embedded model reply drafts (the output header,
 then each label), which it checks in one batch instead of writing them token by token (2-3
-model passes per reply instead of ~13; DSPy sends none, so its calls decode token by token).
-Both frameworks call the same provider, so its thread choice and llama.cpp's prefix cache help
-both alike.
+model passes per reply instead of ~13; DSPy sends none, so its calls decode token by token);
+(5) its batches for the embedded model run on one thread (the model serves one call at a time
+anyway), so a parse-fallback call follows the call it retries and shares its prompt. Both
+frameworks call the same provider, so its thread choice, llama.cpp's prefix cache and the saved
+prompt prefixes (a prefix another prompt displaced is copied back instead of re-read) help
+both; the saved prefixes help DSPy more, whose 4 threads interleave calls of different prompts.
 
 **Command:** `{saved["command"]}`
 

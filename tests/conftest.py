@@ -15,12 +15,15 @@ SAMPLE_DATA = ROOT / "sample_data"
 
 @pytest.fixture(autouse=True)
 def _fresh_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Every test starts from default settings and never touches the user's cache folder."""
+    """Every test starts from default settings and an empty fallback record, and never touches
+    the user's cache folder."""
+    from engine.adapters.base import Adapter
     from engine.settings import settings
 
     if "TUNESMITH_CACHE_DIR" not in os.environ:
         monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path_factory.mktemp("lm-cache")))
     settings.reset()
+    Adapter.fallback_record.clear()
     yield
     settings.reset()
 

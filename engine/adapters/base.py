@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from engine.adapters.fallback_record import FallbackRecord
 from engine.errors import AdapterParseError
 from engine.types import CastError, cast_value
 
@@ -15,11 +16,13 @@ class Adapter:
     """Subclasses implement `format()` and `parse()`; `__call__` runs one LM round trip.
 
     On a parse failure the adapter first tries its own repairs (in `parse`), then, if a
-    `fallback` adapter is set, spends one more call with it. If that fails too, the first
-    error (with the first raw text) is raised, never hidden.
+    `fallback` adapter is set, spends one more call with it, unless that prompt's fallbacks
+    have all failed so far (`fallback_record`). If that fails too, the first error (with the
+    first raw text) is raised, never hidden.
     """
 
     fallback: Adapter | None = None
+    fallback_record: FallbackRecord = FallbackRecord()  # shared by every adapter
 
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
@@ -69,20 +72,30 @@ class Adapter:
             # label outside the choices). Asking again in JSON repeats that choice: on banking77
             # none of these fallback calls produced a valid answer, and they were 16% of calls.
             raise first_error
+        asked = self.format(signature, demos, inputs)
+        family = self.fallback_record.family(lm, lm_kwargs, asked)
+        if not self.fallback_record.worth_trying(family):
+            logger.debug(
+                "parse failed (%s); no fallback: all of this prompt's failed", first_error.missing
+            )
+            raise first_error
         logger.debug(
             "parse failed (%s); one fallback call with %s",
             first_error.missing,
             type(self.fallback).__name__,
         )
-        messages = self.format(signature, demos, inputs) + [
+        messages = asked + [
             {"role": "assistant", "content": first_error.raw_text},
             {"role": "user", "content": self.fallback.retry_request(signature)},
         ]
+        text = lm(messages=messages, **{**lm_kwargs, "n": 1})[0]
         try:
-            text = lm(messages=messages, **{**lm_kwargs, "n": 1})[0]
-            return self.fallback.parse(signature, text)
+            parsed = self.fallback.parse(signature, text)
         except AdapterParseError:
+            self.fallback_record.record(family, succeeded=False)
             raise first_error from None
+        self.fallback_record.record(family, succeeded=True)
+        return parsed
 
     def decoding_kwargs(self, lm: Any, signature: Any) -> dict[str, Any]:
         """Extra LM arguments this format benefits from on `lm` (e.g. stop sequences); the

@@ -154,6 +154,39 @@ def test_no_fallback_call_when_the_format_was_right_but_a_value_was_not():
     assert pred(review="meh").sentiment == "negative" and lm.calls_made == 2
 
 
+def test_a_prompt_whose_fallbacks_all_failed_gets_no_more_of_them():
+    pred = dspy.Predict(Review)
+    lm = ScriptedLM(answers=["garbage"], cycle=True)
+    pred.lm = lm
+    for _ in range(5):
+        with pytest.raises(AdapterParseError):
+            pred(review="meh")
+    assert lm.calls_made == 10  # each failed reply got its fallback call, and that failed too
+    with pytest.raises(AdapterParseError) as info:
+        pred(review="still meh")
+    assert lm.calls_made == 11 and info.value.raw_text == "garbage"  # no sixth fallback
+
+    # Another prompt family (other demos) still gets its fallbacks.
+    other = dspy.Predict(Review)
+    other.demos = [dspy.Example(review="great", sentiment="positive", confidence=0.9)]
+    other.lm = lm
+    with pytest.raises(AdapterParseError):
+        other(review="meh")
+    assert lm.calls_made == 13
+
+
+def test_one_fallback_that_worked_keeps_them_on_for_the_prompt():
+    good = '{"sentiment": "negative", "confidence": 0.1}'
+    lm = ScriptedLM(answers=["garbage", good] + ["garbage"] * 12)
+    pred = dspy.Predict(Review)
+    pred.lm = lm
+    assert pred(review="meh").sentiment == "negative"
+    for _ in range(6):
+        with pytest.raises(AdapterParseError):
+            pred(review="meh")
+    assert lm.calls_made == 14  # every failed reply still got its fallback call
+
+
 def test_json_adapter_round_trip():
     adapter = JSONAdapter()
     messages = adapter.format(

