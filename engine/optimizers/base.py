@@ -27,6 +27,7 @@ from engine.settings import settings
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CompileJob",
     "Optimizer",
     "OptimizationResult",
     "RunCancelled",
@@ -150,6 +151,19 @@ class RunContext:
 
 
 @dataclass
+class CompileJob:
+    """What `Optimizer._compile` works on. `valset` is what candidates are scored on
+    (`Optimizer.effective_valset`); `options` are any other keywords given to `compile`."""
+
+    student: Any
+    trainset: list[Any]
+    valset: list[Any]
+    teacher: Any
+    runner: TrialRunner
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class OptimizationResult:
     """What a run produced; the same data the run store holds. Attached as `compiled.result`."""
 
@@ -179,8 +193,8 @@ class OptimizationResult:
 class Optimizer:
     """Base of every optimizer: `Opt(metric=..., **hyper).compile(student, *, trainset, ...)`.
 
-    Subclasses implement `_compile(student, trainset, valset, teacher, runner)` (returning the
-    compiled program; every evaluation through `runner`) and `estimate(trainset, valset)`.
+    Subclasses implement `_compile(job)` (returning the compiled program; every evaluation
+    through `job.runner`) and `_estimate(work)`.
     """
 
     metric: Callable[..., Any] | None = None
@@ -277,14 +291,8 @@ class Optimizer:
                         origin="baseline (student as given)",
                         track_best=False,
                     )
-                program = self._compile(
-                    student,
-                    trainset=trainset,
-                    valset=valset,
-                    teacher=teacher,
-                    runner=runner,
-                    **options,
-                )
+                job = CompileJob(student, trainset, valset, teacher, runner, options)
+                program = self._compile(job)
             except BudgetExhausted as exc:
                 status, program = "stopped: budget", self._fallback(student, runner)
                 recorder.log(f"stopped: {exc}", level="warning")
@@ -322,16 +330,7 @@ class Optimizer:
         program.result = result
         return program
 
-    def _compile(
-        self,
-        student: Any,
-        *,
-        trainset: list[Any],
-        valset: list[Any],
-        teacher: Any,
-        runner: TrialRunner,
-        **options: Any,
-    ) -> Any:
+    def _compile(self, job: CompileJob) -> Any:
         raise NotImplementedError
 
     @staticmethod

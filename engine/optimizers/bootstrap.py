@@ -17,7 +17,7 @@ from typing import Any
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors, score_of
 from engine.modules.predict import resolve_lm
-from engine.optimizers.base import Optimizer, derive_seed
+from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.budget import (
     Estimate,
     Workload,
@@ -104,16 +104,9 @@ class BootstrapFewShot(Optimizer):
         return Estimate({"task": calls}, tokens, trials, notes)
 
     # -- compile ----------------------------------------------------------------------------
-    def _compile(
-        self,
-        student: Any,
-        *,
-        trainset: list[Any],
-        valset: list[Any],
-        teacher: Any,
-        runner: TrialRunner,
-        **_: Any,
-    ) -> Any:
+    def _compile(self, job: CompileJob) -> Any:
+        student, trainset, valset, runner = job.student, job.trainset, job.valset, job.runner
+        teacher = job.teacher
         parents = [Candidate.from_program(student).hash]
         program = self.bootstrap(
             student, trainset, teacher=teacher, runner=runner, seed=("bootstrap",)

@@ -6,10 +6,9 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from engine.optimizers.base import Optimizer, derive_seed
+from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.budget import Estimate, Workload, baseline_and_result_scoring
 from engine.optimizers.candidate import Candidate
-from engine.optimizers.trials import TrialRunner
 
 
 def set_labeled_demos(program: Any, trainset: list[Any], k: int, rng: random.Random | None) -> Any:
@@ -54,17 +53,9 @@ class LabeledFewShot(Optimizer):
             {"task": calls}, tokens, 2, "baseline and the labeled program scored on the valset"
         )
 
-    def _compile(
-        self,
-        student: Any,
-        *,
-        trainset: list[Any],
-        valset: list[Any],
-        teacher: Any,
-        runner: TrialRunner,
-        sample: bool = True,
-        **_: Any,
-    ) -> Any:
+    def _compile(self, job: CompileJob) -> Any:
+        student, trainset, valset, runner = job.student, job.trainset, job.valset, job.runner
+        sample = job.options.get("sample", True)
         rng = random.Random(derive_seed(runner.run.seed, "labeled")) if sample else None
         program = set_labeled_demos(student.reset_copy(), trainset, self.k, rng)
         parents = [Candidate.from_program(student).hash]

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from engine.optimizers.base import Optimizer, derive_seed
+from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import Candidate
@@ -134,16 +134,9 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         return Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
 
     # -- compile ----------------------------------------------------------------------------
-    def _compile(
-        self,
-        student: Any,
-        *,
-        trainset: list[Any],
-        valset: list[Any],
-        teacher: Any,
-        runner: TrialRunner,
-        **_: Any,
-    ) -> Any:
+    def _compile(self, job: CompileJob) -> Any:
+        student, trainset, valset, runner = job.student, job.trainset, job.valset, job.runner
+        teacher = job.teacher
         recorder = runner.run.recorder
         parents = [Candidate.from_program(student).hash]
         target = self.stop_at_score
