@@ -49,4 +49,4 @@ bench: setup
 		$(PYTHON) -m pip install --progress-bar off -e ".[dev,bench]" && \
 		rm -f .cache/bench-*.stamp && touch "$(BENCH_STAMP)"; \
 	fi
-	@if [ -f bench/run.py ]; then $(PYTHON) bench/run.py; else echo "bench: no bench/run.py yet"; fi
+	$(PYTHON) bench/fewshot_vs_dspy.py --quick --no-baseline  # smoke run; bench/README.md lists the recorded ones

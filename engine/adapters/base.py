@@ -75,10 +75,14 @@ class Adapter:
         asked = self.format(signature, demos, inputs)
         family = self.fallback_record.family(lm, lm_kwargs, asked)
         if not self.fallback_record.worth_trying(family):
-            logger.debug(
-                "parse failed (%s); no fallback: all of this prompt's failed", first_error.missing
-            )
-            raise first_error
+            tried = self.fallback_record.failures_before_skip
+            raise AdapterParseError(
+                f"{first_error.args[0]} (no {type(self.fallback).__name__} fallback call: the "
+                f"first {tried} for this prompt all failed)",
+                raw_text=first_error.raw_text,
+                missing=first_error.missing,
+                absent=first_error.absent,
+            ) from None
         logger.debug(
             "parse failed (%s); one fallback call with %s",
             first_error.missing,

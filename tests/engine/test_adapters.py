@@ -165,6 +165,7 @@ def test_a_prompt_whose_fallbacks_all_failed_gets_no_more_of_them():
     with pytest.raises(AdapterParseError) as info:
         pred(review="still meh")
     assert lm.calls_made == 11 and info.value.raw_text == "garbage"  # no sixth fallback
+    assert "no JSONAdapter fallback call: the first 5 for this prompt all failed" in str(info.value)
 
     # Another prompt family (other demos) still gets its fallbacks.
     other = dspy.Predict(Review)
