@@ -185,6 +185,41 @@ def doc_body(
     a = saved["settings"]
     n_train, n_val, n_test = saved["sizes"]
     notes = "\n".join(f"- {o.framework}, {o.optimizer}: {o.notes}" for o in outcomes if o.notes)
+    setup = (
+        setup_text(saved)
+        if a["seed"] == 0
+        else (
+            f"Setup as in the data seed 0 section; train {n_train} / val {n_val} drawn from "
+            f"`train.csv` with seed {a['seed']}, held-out accuracy on {n_test} rows of `test.csv`."
+        )
+    )
+    return f"""
+{setup}
+
+**Command:** `{saved["command"]}`
+
+**Machine:** {saved["machine"]}. **Date:** {saved["date"]}.
+
+{table}
+
+Model-side view (from the meter). "load avg" is the machine's 1-minute load average at the start
+and end of each phase: other processes shared the 2 cores during the run, which slows the model
+by a varying factor, so wall times carry that noise; the token counts do not.
+
+{meters}
+
+{notes}
+
+### Target (wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
+
+{chr(10).join(checks)}
+"""
+
+
+def setup_text(saved: dict[str, Any]) -> str:
+    """What is measured and where the difference comes from (written once, in seed 0's section)."""
+    a = saved["settings"]
+    n_train, n_val, n_test = saved["sizes"]
     return f"""
 **What is measured.** BootstrapFewShot and BootstrapFewShotWithRandomSearch in Tunesmith and in
 DSPy 3.4.1, same process, same in-process model ({MODEL}: SmolLM2-135M-Instruct Q4_1 on
@@ -206,8 +241,9 @@ LM calls and tokens are each framework's own count (DSPy:
 `lm.history`; Tunesmith: the LM's usage ledger); "prompt tokens evaluated" comes from a meter
 around the model and counts the prompt tokens llama.cpp really processed after reusing the
 previous call's prefix. "model work" = prompt tokens evaluated + 3 × generated tokens: a rough,
-load-independent measure of the model's cost (measured here: prompt 208 tokens/s in one batch,
-generation 87 tokens/s; short prompt suffixes cost more per token than one long batch). It
+load-independent measure of the model's cost (measured here: prompt 180-210 tokens/s in one
+batch, generation 72-87 tokens/s, depending on the host's load; short prompt suffixes cost more
+per token than one long batch). It
 counts every generated token as decoded one at a time, so it overstates Tunesmith's cost, whose
 drafted tokens are checked in a batch (see (4) below).
 
@@ -217,31 +253,15 @@ the customer's message and llama.cpp re-reads only that (prefix reuse ~90-97% vs
 (2) on the embedded model it stops generation at the first blank line after a one-line answer
 (fewer generated tokens per call; a generated token costs several prompt tokens); (3) fewer
 calls: no JSON fallback call when the reply kept the format but named an invalid label (it
-repeats the label), and random search races its candidates; BootstrapFewShot does no scoring
-without a valset; (4) the chat adapter sends the embedded model reply drafts (the output header,
-then each label), which it checks in one batch instead of writing them token by token (2-3
-model passes per reply instead of ~13; DSPy sends none, so its calls decode token by token);
+repeats the label), nor for a prompt whose first 5 fallback calls all failed (the zero-shot
+candidate: none of SmolLM2's parsed), and random search races its candidates; BootstrapFewShot
+does no scoring without a valset; (4) the chat adapter sends the embedded model reply drafts
+(the output header, then each label), which it checks in one batch instead of writing them
+token by token (2-3 model passes per reply instead of ~13; DSPy sends none, so its calls decode
+token by token);
 (5) its batches for the embedded model run on one thread (the model serves one call at a time
 anyway), so a parse-fallback call follows the call it retries and shares its prompt. Both
 frameworks call the same provider, so its thread choice, llama.cpp's prefix cache and the saved
 prompt prefixes (a prefix another prompt displaced is copied back instead of re-read) help
 both; the saved prefixes help DSPy more, whose 4 threads interleave calls of different prompts.
-
-**Command:** `{saved["command"]}`
-
-**Machine:** {saved["machine"]}. **Date:** {saved["date"]}.
-
-{table}
-
-Model-side view (from the meter). "load avg" is the machine's 1-minute load average at the start
-and end of each phase: other processes shared the 2 cores during the run, which slows the model
-by a varying factor, so wall times carry that noise; the token counts do not.
-
-{meters}
-
-{notes}
-
-### Target (wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
-
-{chr(10).join(checks)}
 """

@@ -94,13 +94,14 @@ def main() -> None:
     table = summary(args.files)
     print(table)
     if args.write:
-        names = " ".join(f"`{p}`" for p in args.files)
+        files = " ".join(str(p) for p in args.files)
         body = (
             "Every data seed's run above, side by side, then pooled: correct answers summed over "
             "all held-out rows, wall time summed. Target: total wall ≤ "
             f"{TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy.\n\n"
-            f"**Command:** `python bench/fewshot_seeds.py {' '.join(str(p) for p in args.files)}"
-            f" --write` (the --json files: {names})\n\n{table}"
+            f"**Command:** `python bench/fewshot_seeds.py {files} --write` (each file is the "
+            "`--json` output of `fewshot_vs_dspy.py` named in that seed's section)\n\n"
+            f"{table}"
         )
         write_section("fewshot-seeds", "Few-shot head-to-head: all data seeds", body)
 

