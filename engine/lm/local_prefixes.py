@@ -11,7 +11,7 @@ long prefix of the live cache that an earlier prompt (of the last 8) shared too,
 system message with demos, that prefix's KV state is copied aside (llama.cpp's per-sequence
 state API, ~23 KB per token on SmolLM2); when a saved prefix matches the new prompt further
 than the live cache does, it is copied back. The least recently used saved states go first
-when they pass a byte budget (`TUNESMITH_LOCAL_PREFIX_MB`, default 512; 0 turns this off).
+when they pass a byte budget (`TUNESMITH_LOCAL_PREFIX_MB`, default 256; 0 turns this off).
 Restoring gives llama.cpp the KV values it computed before, so replies do not change. The
 caller holds the model's lock.
 """
@@ -31,7 +31,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 BUDGET_ENV = "TUNESMITH_LOCAL_PREFIX_MB"
-DEFAULT_BUDGET_MB = 512
+DEFAULT_BUDGET_MB = 256  # ~11k tokens of SmolLM2: the last ~20 candidate prompts
 MIN_GAIN = 16  # tokens: save or restore only when that many more would be reused (~5 ms)
 RECENT = 8  # prompts remembered to tell which prefixes recur
 SEQ = 0  # llama-cpp-python keeps every prompt in sequence 0
