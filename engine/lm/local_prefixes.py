@@ -97,8 +97,7 @@ class PrefixStates:
                 self._save(stable)
             best, best_reuse = self._best_match(prompt)
             if best is not None and best_reuse - reuse >= MIN_GAIN:
-                self._restore(best)
-                reuse = best_reuse
+                reuse = best_reuse if self._restore(best) else 0
         self._stable = max((common_prefix_length(r, prompt) for r in self._recent), default=0)
         self._recent.append(prompt)
         return reuse
@@ -151,8 +150,8 @@ class PrefixStates:
             self.saved.remove(min(self.saved, key=lambda s: s.last_used))
             self.stats.evicted += 1
 
-    def _restore(self, saved: SavedPrefix) -> None:
-        """Replace the live cache with `saved`."""
+    def _restore(self, saved: SavedPrefix) -> bool:
+        """Replace the live cache with `saved`; False (and an empty cache) if llama.cpp refused."""
         import llama_cpp
 
         llama = self.llama
@@ -161,7 +160,7 @@ class PrefixStates:
         if read <= 0:  # the cache is empty now, which is still consistent
             llama.n_tokens = 0
             logger.debug("local model: could not restore a %d-token prefix", len(saved.tokens))
-            return
+            return False
         length = len(saved.tokens)
         llama.input_ids[:length] = saved.tokens
         llama.n_tokens = length
@@ -170,3 +169,4 @@ class PrefixStates:
         saved.last_used = self._clock
         self.stats.restored += 1
         self.stats.restored_tokens += length
+        return True
