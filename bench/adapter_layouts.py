@@ -1,0 +1,140 @@
+"""Where the chat adapter puts its output request, measured on the embedded model (exploratory).
+
+The chat adapter's last user message asks for the outputs, then gives the inputs
+(design/DEVIATIONS.md, 6: every call of a candidate then shares its prompt up to the inputs).
+This script scores fixed demo sets on a data seed's held-out rows under three layouts of that
+last message, with everything else equal:
+
+- `default`: the adapter as it is (request, then inputs);
+- `inputs first`: inputs, then the request (DSPy's order; the request is re-read every call);
+- `request in system`: the request closes the system message, the last user message holds only
+  the inputs, exactly like the demos' user messages (prefix reuse as good as `default`).
+
+Demo sets: Tunesmith's BootstrapFewShot (no valset) compiled on the seed's train split and,
+with `--dspy-demos`, the demos DSPy 3.4.1's random search picks on that seed.
+
+    python bench/adapter_layouts.py --seeds 0,1,2,3 --dspy-demos 0 [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import isolate_caches, markdown_table, write_section
+
+isolate_caches()  # before anything imports dspy or litellm
+
+from fewshot_data import DEFAULT_DATA, load_split, make_signatures  # noqa: E402
+from fewshot_meter import ModelMeter  # noqa: E402
+from fewshot_runners import DSPy, Tunesmith  # noqa: E402
+
+import engine as ts  # noqa: E402
+from engine.adapters.chat import ChatAdapter  # noqa: E402
+from engine.lm._litellm import get_litellm  # noqa: E402
+
+
+class InputsFirst(ChatAdapter):
+    """DSPy's order in the last user message: inputs, then the output request."""
+
+    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict]:
+        messages = [{"role": "system", "content": self.system_message(signature)}]
+        for demo in demos:
+            messages.extend(self.format_demo(signature, demo))
+        user = self.format_inputs(signature, inputs) + "\n\n" + self.output_request(signature)
+        return [*messages, {"role": "user", "content": user}]
+
+
+class RequestInSystem(ChatAdapter):
+    """The output request closes the system message; the last user message is only inputs."""
+
+    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict]:
+        system = self.system_message(signature) + "\n\n" + self.output_request(signature)
+        messages = [{"role": "system", "content": system}]
+        for demo in demos:
+            messages.extend(self.format_demo(signature, demo))
+        return [*messages, {"role": "user", "content": self.format_inputs(signature, inputs)}]
+
+
+LAYOUTS = {"default": None, "inputs first": InputsFirst(), "request in system": RequestInSystem()}
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dir with train.csv, test.csv")
+    p.add_argument("--seeds", default="0", help="comma-separated data seeds")
+    p.add_argument("--dspy-demos", default="", help="seeds on which to also score DSPy's demos")
+    p.add_argument("--write", action="store_true", help="write the docs section")
+    args = p.parse_args()
+    # What the few-shot runners read (the same settings as fewshot_vs_dspy.py's defaults).
+    defaults = dict(
+        train_size=40,
+        val_size=40,
+        test_size=120,
+        candidates=4,
+        max_bootstrapped=4,
+        max_labeled=8,
+        max_tokens=64,
+        threads=4,
+    )
+    for key, value in defaults.items():
+        setattr(args, key, value)
+    return args
+
+
+def demo_sets(seed: int, args: argparse.Namespace, meter: ModelMeter) -> tuple[Any, dict]:
+    """The Tunesmith runner for `seed` and {label: program} of the demo sets to score."""
+    split = load_split(args.data, args.train_size, args.val_size, args.test_size, seed)
+    ts_sig, dspy_sig = make_signatures(split.labels)
+    runner = Tunesmith(split, args, meter, ts_sig)
+    programs = {"Tunesmith BootstrapFewShot": runner.compile("BootstrapFewShot (no valset)")[0]}
+    if str(seed) in args.dspy_demos.split(","):
+        peer = DSPy(split, args, meter, dspy_sig)
+        with contextlib.redirect_stdout(sys.stderr):
+            chosen, _ = peer.compile("BootstrapFewShotWithRandomSearch")
+        program = ts.Predict(ts_sig)
+        program.demos = [
+            ts.Example(**{k: v for k, v in dict(d.items()).items() if k in ("text", "category")})
+            for d in chosen.predictors()[0].demos
+        ]
+        programs["DSPy random search's pick"] = program
+    return runner, programs
+
+
+def main() -> None:
+    args = parse_args()
+    get_litellm()
+    meter = ModelMeter()
+    meter.install()
+    rows = []
+    for seed in [int(s) for s in args.seeds.split(",") if s.strip()]:
+        runner, programs = demo_sets(seed, args, meter)
+        for label, program in programs.items():
+            scores = []
+            for adapter in LAYOUTS.values():
+                start = time.perf_counter()
+                with ts.context(adapter=adapter) if adapter else contextlib.nullcontext():
+                    scores.append(
+                        f"{runner.evaluate(program):.1f}% ({time.perf_counter() - start:.0f} s)"
+                    )
+            rows.append([seed, label, *scores])
+            print(" | ".join(str(c) for c in rows[-1]), flush=True)
+    table = markdown_table(["data seed", "demo set", *LAYOUTS], rows)
+    print(table)
+    if args.write:
+        body = (
+            f"{__doc__.split(chr(10) + chr(10), 1)[1].rsplit(chr(10) + chr(10), 1)[0]}\n\n"
+            f"**Command:** `python bench/adapter_layouts.py --seeds {args.seeds}"
+            + (f" --dspy-demos {args.dspy_demos}" if args.dspy_demos else "")
+            + " --write`\n\nHeld-out accuracy on 120 rows of `test.csv` (evaluation seconds in "
+            f"brackets).\n\n{table}"
+        )
+        write_section("adapter-layouts", "Where the chat adapter asks for the outputs", body)
+
+
+if __name__ == "__main__":
+    main()
