@@ -62,9 +62,10 @@ class FallbackRecord:
             else:
                 outcomes.failed += 1
 
-    def outcomes(self, family: str) -> FamilyOutcomes:
+    def snapshot(self) -> list[FamilyOutcomes]:
+        """A copy of every family's counts, least recently used first."""
         with self._lock:
-            return FamilyOutcomes(**vars(self._families.get(family, FamilyOutcomes())))
+            return [FamilyOutcomes(**vars(o)) for o in self._families.values()]
 
     def clear(self) -> None:
         with self._lock:

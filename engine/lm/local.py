@@ -238,7 +238,8 @@ class LocalModel:
 
     def _render(self, messages: list[dict[str, Any]]) -> Any:
         """The prompt as tokens (a `ChatPrompt`), or None if the chat format is foreign."""
-        from engine.lm.local_drafted import DraftedGreedy, chat_formatter, render_prompt
+        from engine.lm.local_chat import chat_formatter, render_prompt
+        from engine.lm.local_drafted import DraftedGreedy
 
         if self.formatter is None:
             self.formatter = chat_formatter(self.llama) or False

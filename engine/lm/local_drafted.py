@@ -21,29 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from engine.lm.local_chat import ChatPrompt
 from engine.lm.local_prefixes import common_prefix_length
 from engine.lm.reply_drafts import draft_continuation
 
 MAX_DRAFT_TOKENS = 24
-DEFAULT_TEMPLATE = "chat_template.default"
-
-
-@dataclass
-class ChatPrompt:
-    """A chat rendered by the model's template: its tokens and the template's stop strings."""
-
-    tokens: list[int]
-    stops: list[str]
-
-
-def render_prompt(llama: Any, formatter: Any, messages: list[dict[str, Any]]) -> ChatPrompt:
-    """The tokens `create_chat_completion` would evaluate for `messages`."""
-    formatted = formatter(messages=messages)
-    tokens = llama.tokenize(
-        formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
-    )
-    extra = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop]
-    return ChatPrompt(list(tokens), [s for s in extra if s])
 
 
 @dataclass
@@ -57,25 +39,6 @@ class DraftedReply:
     drafted_tokens: int  # drafted tokens the model checked
     accepted_tokens: int  # of those, the ones it would have written anyway
     passes: int  # llama_decode calls for this reply (prompt chunks included)
-
-
-def chat_formatter(llama: Any) -> Any | None:
-    """The formatter `create_chat_completion` uses (the GGUF's own chat template), or None when
-    the model uses another chat format, which this module does not reproduce."""
-    if getattr(llama, "chat_handler", None) is not None or llama.chat_format != DEFAULT_TEMPLATE:
-        return None
-    template = llama.metadata.get("tokenizer.chat_template")
-    if not template:
-        return None
-    from llama_cpp import llama_chat_format
-
-    eos_id, bos_id = llama.token_eos(), llama.token_bos()
-    return llama_chat_format.Jinja2ChatFormatter(
-        template=template,
-        eos_token=llama._model.token_get_text(eos_id) if eos_id != -1 else "",
-        bos_token=llama._model.token_get_text(bos_id) if bos_id != -1 else "",
-        stop_token_ids=[eos_id],
-    )
 
 
 class DraftedGreedy:

@@ -24,7 +24,7 @@ def test_zero_shot_smollm2_stops_paying_for_fallbacks_that_never_work():
         except AdapterParseError:
             failures += 1
     fallback_calls = sum(1 for h in lm.history if len(h["messages"]) > 2)
-    (outcomes,) = Adapter.fallback_record._families.values()  # one prompt family: no demos
+    (outcomes,) = Adapter.fallback_record.snapshot()  # one prompt family: no demos
     assert fallback_calls == outcomes.failed + outcomes.succeeded
     assert failures > FAILURES_BEFORE_SKIP, (
         "zero-shot SmolLM2 was expected to miss the reply format on most tickets; "
