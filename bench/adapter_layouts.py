@@ -1,14 +1,15 @@
-"""Where the chat adapter puts its output request, measured on the embedded model (exploratory).
+"""Where the chat adapter puts its output request, measured on the embedded model.
 
-The chat adapter's last user message asks for the outputs, then gives the inputs
-(design/DEVIATIONS.md, 6: every call of a candidate then shares its prompt up to the inputs).
-This script scores fixed demo sets on a data seed's held-out rows under three layouts of that
-last message, with everything else equal:
+The chat adapter keeps everything that does not depend on the inputs before them
+(docs/design/DEVIATIONS.md, 6: every call of a candidate then shares its prompt up to the inputs).
+This script scores fixed demo sets on a data seed's held-out rows under three placements of the
+request for the output fields, with everything else equal:
 
-- `default`: the adapter as it is (request, then inputs);
-- `inputs first`: inputs, then the request (DSPy's order; the request is re-read every call);
-- `request in system`: the request closes the system message, the last user message holds only
-  the inputs, exactly like the demos' user messages (prefix reuse as good as `default`).
+- `request in system` (the adapter's layout since session 5): the request closes the system
+  message, the last user message holds only the inputs, exactly like the demos' user messages;
+- `request before inputs` (the layout before): the last user message asks for the outputs,
+  then gives the inputs (prefix reuse as good as `request in system`);
+- `inputs first`: inputs, then the request (DSPy's order; the request is re-read every call).
 
 Demo sets: Tunesmith's BootstrapFewShot (no valset) compiled on the seed's train split and,
 with `--dspy-demos`, the demos DSPy 3.4.1's random search picks on that seed.
@@ -38,29 +39,37 @@ from engine.adapters.chat import ChatAdapter  # noqa: E402
 from engine.lm._litellm import get_litellm  # noqa: E402
 
 
+def _without_request(adapter: ChatAdapter, signature: Any, demos: list[Any]) -> list[dict]:
+    """The system message without its closing output request, then the demos."""
+    system = adapter.system_message(signature)
+    request = "\n\n" + adapter.output_request(signature)
+    messages = [{"role": "system", "content": system.removesuffix(request)}]
+    for demo in demos:
+        messages.extend(adapter.format_demo(signature, demo))
+    return messages
+
+
+class RequestBeforeInputs(ChatAdapter):
+    """The last user message asks for the outputs, then gives the inputs."""
+
+    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict]:
+        user = self.output_request(signature) + "\n\n" + self.format_inputs(signature, inputs)
+        return [*_without_request(self, signature, demos), {"role": "user", "content": user}]
+
+
 class InputsFirst(ChatAdapter):
     """DSPy's order in the last user message: inputs, then the output request."""
 
     def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict]:
-        messages = [{"role": "system", "content": self.system_message(signature)}]
-        for demo in demos:
-            messages.extend(self.format_demo(signature, demo))
         user = self.format_inputs(signature, inputs) + "\n\n" + self.output_request(signature)
-        return [*messages, {"role": "user", "content": user}]
+        return [*_without_request(self, signature, demos), {"role": "user", "content": user}]
 
 
-class RequestInSystem(ChatAdapter):
-    """The output request closes the system message; the last user message is only inputs."""
-
-    def format(self, signature: Any, demos: list[Any], inputs: dict[str, Any]) -> list[dict]:
-        system = self.system_message(signature) + "\n\n" + self.output_request(signature)
-        messages = [{"role": "system", "content": system}]
-        for demo in demos:
-            messages.extend(self.format_demo(signature, demo))
-        return [*messages, {"role": "user", "content": self.format_inputs(signature, inputs)}]
-
-
-LAYOUTS = {"default": None, "inputs first": InputsFirst(), "request in system": RequestInSystem()}
+LAYOUTS = {
+    "request in system": None,
+    "request before inputs": RequestBeforeInputs(),
+    "inputs first": InputsFirst(),
+}
 
 
 def parse_args() -> argparse.Namespace:

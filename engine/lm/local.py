@@ -7,8 +7,9 @@ the previous prompt is kept between calls, so a prompt sharing a prefix with the
 only pays for its new suffix; long prefixes a prompt would discard are kept aside and restored
 when a later prompt shares them (`engine.lm.local_prefixes`). Greedy calls that carry
 `reply_drafts` (the chat adapter sends them) check the drafted tokens in one batch
-(`engine.lm.local_drafted`). Each call uses 1 or 2 threads depending on how busy the CPUs are
-(see `pick_threads`). Environment: `TUNESMITH_LOCAL_THREADS` pins the thread count,
+(`engine.lm.local_drafted`); a `reply_start` is read as the start of the reply, which the model
+continues (`engine.lm.reply_drafts`). Each call uses 1 or 2 threads depending on how busy the
+CPUs are (see `pick_threads`). Environment: `TUNESMITH_LOCAL_THREADS` pins the thread count,
 `TUNESMITH_LOCAL_N_CTX` sets the context size (default 4096).
 
 Nothing here imports litellm or llama_cpp at module level.
@@ -30,7 +31,9 @@ from typing import Any
 
 from engine.errors import LMConfigError
 from engine.lm import cpu_share
+from engine.lm.local_chat import ChatPrompt
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
+from engine.lm.reply_drafts import START_PARAM as REPLY_START
 
 logger = logging.getLogger(__name__)
 
@@ -169,6 +172,7 @@ class LocalModel:
         if isinstance(stop, str):
             stop = [stop]
         drafts = [str(d) for d in params.pop(REPLY_DRAFTS, None) or []]
+        start = str(params.pop(REPLY_START, None) or "")
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -184,7 +188,7 @@ class LocalModel:
 
         with self.lock:
             self._set_threads(pick_threads())
-            return self.generate(messages, request, n=n, seed=seed, drafts=drafts)
+            return self.generate(messages, request, n=n, seed=seed, drafts=drafts, start=start)
 
     def generate(
         self,
@@ -194,14 +198,22 @@ class LocalModel:
         n: int = 1,
         seed: int = 0,
         drafts: list[str] | None = None,
+        start: str = "",
     ) -> dict[str, Any]:
         """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
         the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
-        single replies with drafts go through `DraftedGreedy`."""
+        single replies with drafts go through `DraftedGreedy`. A `start` is appended to the
+        rendered prompt and each reply begins with it (ignored when the chat format is one this
+        module does not render)."""
         chat = self._render(messages)
-        if chat is not None:
-            self.prefixes.prepare(chat.tokens)
-        if chat is not None and drafts and n == 1 and _is_plain_greedy(request):
+        if chat is None:
+            return self._chat_completions(messages, request, n, seed)
+        if start:
+            chat = ChatPrompt(chat.tokens + self._tokens(start), chat.stops)
+            # what the drafts say after the start ('' for a bare header: plain greedy decoding)
+            drafts = [d[len(start) :] for d in drafts or [] if d.startswith(start)]
+        self.prefixes.prepare(chat.tokens)
+        if drafts and n == 1 and _is_plain_greedy(request):
             reply = self.drafted.complete(
                 chat, max_tokens=request["max_tokens"], stop=request["stop"], drafts=drafts
             )
@@ -213,31 +225,40 @@ class LocalModel:
                 reply.completion_tokens,
             )
             return {
-                "texts": [reply.text],
+                "texts": [start + reply.text],
                 "finish_reasons": [reply.finish_reason],
                 "prompt_tokens": reply.prompt_tokens,
                 "completion_tokens": reply.completion_tokens,
             }
-        texts: list[str] = []
-        finish: list[str] = []
-        prompt_tokens = completion_tokens = 0
-        for index in range(n):
-            out = self.llama.create_chat_completion(messages=messages, seed=seed + index, **request)
-            choice = out["choices"][0]
-            texts.append(choice["message"].get("content") or "")
-            finish.append(choice.get("finish_reason") or "stop")
-            usage = out.get("usage") or {}
-            prompt_tokens = max(prompt_tokens, int(usage.get("prompt_tokens", 0)))
-            completion_tokens += int(usage.get("completion_tokens", 0))
-        return {
-            "texts": texts,
-            "finish_reasons": finish,
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-        }
+        if start:
+            return self._completions(chat, start, request, n, seed)
+        return self._chat_completions(messages, request, n, seed)
 
-    def _render(self, messages: list[dict[str, Any]]) -> Any:
-        """The prompt as tokens (a `ChatPrompt`), or None if the chat format is foreign."""
+    def _chat_completions(
+        self, messages: list[dict[str, Any]], request: dict[str, Any], n: int, seed: int
+    ) -> dict[str, Any]:
+        outs = [
+            self.llama.create_chat_completion(messages=messages, seed=seed + index, **request)
+            for index in range(n)
+        ]
+        return _merge([(o["choices"][0]["message"].get("content") or "", o) for o in outs])
+
+    def _completions(
+        self, chat: Any, start: str, request: dict[str, Any], n: int, seed: int
+    ) -> dict[str, Any]:
+        """Plain completions of the rendered prompt (which ends with `start`)."""
+        request = {**request, "stop": [*request["stop"], *chat.stops]}
+        outs = [
+            self.llama.create_completion(prompt=chat.tokens, seed=seed + index, **request)
+            for index in range(n)
+        ]
+        return _merge([(start + (o["choices"][0].get("text") or ""), o) for o in outs])
+
+    def _tokens(self, text: str) -> list[int]:
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def _render(self, messages: list[dict[str, Any]]) -> ChatPrompt | None:
+        """The prompt as tokens, or None if the chat format is foreign."""
         from engine.lm.local_chat import chat_formatter, render_prompt
         from engine.lm.local_drafted import DraftedGreedy
 
@@ -251,6 +272,17 @@ class LocalModel:
         if not self.formatter:
             return None
         return render_prompt(self.llama, self.formatter, messages)
+
+
+def _merge(replies: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One result from llama-cpp-python completions: (text, response) per completion."""
+    usages = [response.get("usage") or {} for _, response in replies]
+    return {
+        "texts": [text for text, _ in replies],
+        "finish_reasons": [r["choices"][0].get("finish_reason") or "stop" for _, r in replies],
+        "prompt_tokens": max((int(u.get("prompt_tokens", 0)) for u in usages), default=0),
+        "completion_tokens": sum(int(u.get("completion_tokens", 0)) for u in usages),
+    }
 
 
 def _is_plain_greedy(request: dict[str, Any]) -> bool:

@@ -6,6 +6,11 @@ An adapter that knows the reply's form (the chat adapter asking for one `Literal
 still-possible draft agrees on in one batch and keeps the tokens its own greedy choice confirms
 (see `engine.lm.local_drafted`). The drafts decide how many model passes a reply takes, not what
 it says (up to the rounding of batched evaluation).
+
+`reply_start` is firmer: a text the reply *must* begin with (the chat adapter sends its first
+output header). The embedded model reads it as part of the prompt and writes the rest, and the
+reply it returns begins with it. Unlike drafts, this changes what a small model says: it can no
+longer start with prose and skip the format.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 from collections.abc import Sequence
 
 PARAM = "reply_drafts"
+START_PARAM = "reply_start"
 
 
 def draft_continuation(drafts: Sequence[str], written: str) -> str:

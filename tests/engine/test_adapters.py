@@ -26,14 +26,17 @@ def test_chat_format_puts_system_and_demos_before_inputs():
     assert "must be a single float value" in system
     assert "Classify the review." in system
     assert messages[2]["content"].startswith("[[ ## sentiment ## ]]\npositive")
-    last = messages[-1]["content"]
-    assert last.startswith("Respond with the corresponding output fields")
-    assert last.endswith("[[ ## review ## ]]\nbad")
-    # everything up to the inputs does not depend on them
+    assert system.endswith(
+        "Respond with the corresponding output fields, starting with the field "
+        "`[[ ## sentiment ## ]]`, then `[[ ## confidence ## ]]` (the value must be a single "
+        "float value), and then ending with the marker for `[[ ## completed ## ]]`."
+    )
+    # the last user message holds only the inputs, like the demo's user message
+    assert messages[-1]["content"] == "[[ ## review ## ]]\nbad"
+    assert messages[1]["content"] == "[[ ## review ## ]]\ngreat"
+    # everything before the inputs does not depend on them
     other = ChatAdapter().format(Review, [demo], {"review": "something else"})
     assert other[:-1] == messages[:-1]
-    shared = last[: last.index("bad")]
-    assert other[-1]["content"].startswith(shared)
 
 
 def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
@@ -44,11 +47,13 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     assert adapter.decoding_kwargs(local, Review) == {
         "stop": ["[[ ## completed"],
         "reply_drafts": ["[[ ## sentiment ## ]]\n"],  # two outputs: only the header is known
+        "reply_start": "[[ ## sentiment ## ]]\n",
     }
     one_choice = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
     assert adapter.decoding_kwargs(local, one_choice) == {
         "stop": ["\n\n", "[[ ## completed"],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
+        "reply_start": "[[ ## sentiment ## ]]\n",
     }
     flag = dspy.Signature("review -> spam: bool")
     assert adapter.decoding_kwargs(local, flag)["reply_drafts"] == [
@@ -59,12 +64,14 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     assert adapter.decoding_kwargs(local, free_text) == {
         "stop": ["[[ ## completed"],
         "reply_drafts": ["[[ ## summary ## ]]\n"],
+        "reply_start": "[[ ## summary ## ]]\n",
     }
     assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review) == {}
     lm = ScriptedLM(answers=["[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.5"])
     out = adapter(lm, {}, Review, [], {"review": "fine"})  # no marker: still parsed
     assert out == [{"sentiment": "positive", "confidence": 0.5}]
-    assert "reply_drafts" not in lm.history[-1]["kwargs"]  # never sent to other models
+    sent = lm.history[-1]["kwargs"]
+    assert "reply_drafts" not in sent and "reply_start" not in sent  # never sent to other models
 
 
 def test_partial_demo_is_marked():

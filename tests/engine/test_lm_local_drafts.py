@@ -83,3 +83,46 @@ def test_sampling_ignores_drafts_and_the_lm_sends_them_through_litellm():
     assert "reply_drafts" in lm.history[-1]["kwargs"]
     sampled = lm(messages=[{"role": "user", "content": "Hi"}], temperature=0.8, reply_drafts=["x"])
     assert len(sampled) == 1
+
+
+def test_reply_start_is_read_as_the_start_of_every_reply():
+    model = load_local_model()
+    prompts, kwargs = _requests()
+    start = kwargs["reply_start"]
+    assert start == "[[ ## category ## ]]\n"
+    greedy = {"temperature": 0.0, "max_tokens": 16, "stop": kwargs["stop"], "reply_start": start}
+    drafted = model.chat(prompts[0], {**greedy, "reply_drafts": kwargs["reply_drafts"]})
+    undrafted = model.chat(prompts[0], greedy)
+    sampled = model.chat(prompts[0], {**greedy, "temperature": 0.9, "n": 2})
+    for reply in (drafted, undrafted, sampled):
+        assert all(text.startswith(start) and len(text) > len(start) for text in reply["texts"])
+    assert drafted["texts"] == undrafted["texts"]  # the start is the prompt's, drafts or not
+    assert len(sampled["texts"]) == 2
+
+
+QUESTIONS = [
+    "What color is grass?",
+    "Which animal barks?",
+    "What do bees make?",
+    "What is the capital of France?",
+    "How many legs does a spider have?",
+    "What is frozen water called?",
+    "Which planet do we live on?",
+    "What falls from clouds?",
+]
+
+
+def test_the_chat_adapters_reply_start_keeps_free_text_replies_in_format():
+    """Without the start, SmolLM2 often answers in prose (12/24 such replies parsed)."""
+    dspy.configure(lm=LM("local/smollm2-135m", max_tokens=96, cache=False))
+    qa = dspy.ChainOfThought("question -> answer")
+    qa.predict.demos = [
+        dspy.Example(question="What color is the sky?", reasoning="It looks blue.", answer="blue")
+    ]
+    parsed = 0
+    for question in QUESTIONS:
+        try:
+            parsed += bool(qa(question=question).answer.strip())
+        except dspy.AdapterParseError:
+            pass
+    assert parsed >= len(QUESTIONS) - 1, parsed
