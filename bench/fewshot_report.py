@@ -248,8 +248,10 @@ counts every generated token as decoded one at a time, so it overstates Tunesmit
 drafted tokens are checked in a batch (see (4) below).
 
 **Where the difference comes from** (the meter table shows each part): (1) the chat adapter
-asks for the outputs *before* the inputs, so all calls of one candidate share their prompt up to
-the customer's message and llama.cpp re-reads only that (prefix reuse ~90-97% vs ~72-84%);
+asks for the outputs at the end of the system message, not after the inputs, so all calls of one
+candidate share their prompt up to the customer's message and llama.cpp re-reads only that
+(prefix reuse ~90-97% vs ~72-84%); the last user message then looks like the demos' user
+messages, which also scores better with this model (docs/design/DEVIATIONS.md, 6);
 (2) on the embedded model it stops generation at the first blank line after a one-line answer
 (fewer generated tokens per call; a generated token costs several prompt tokens); (3) fewer
 calls: no JSON fallback call when the reply kept the format but named an invalid label (it
@@ -258,7 +260,8 @@ candidate: none of SmolLM2's parsed), and random search races its candidates; Bo
 does no scoring without a valset; (4) the chat adapter sends the embedded model reply drafts
 (the output header, then each label), which it checks in one batch instead of writing them
 token by token (2-3 model passes per reply instead of ~13; DSPy sends none, so its calls decode
-token by token);
+token by token), and the header as the reply's start, so a reply cannot skip the format (fewer
+parse failures, so fewer fallback calls);
 (5) its batches for the embedded model run on one thread (the model serves one call at a time
 anyway), so a parse-fallback call follows the call it retries and shares its prompt. Both
 frameworks call the same provider, so its thread choice, llama.cpp's prefix cache and the saved
