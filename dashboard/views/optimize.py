@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import home, launcher, lmtools, specs, state, ui
 from dashboard.widgets.budget_card import budget_card, preflight
+from dashboard.widgets.number import number
 
 GOALS = {
     "auto": ("Auto (recommended)", "Picks the optimizer from the size of your training set."),
@@ -113,15 +114,8 @@ with st.expander("Model settings"):
         0.1,
         key=f"temp_{state.rev()}",
     )
-    task["max_tokens"] = int(
-        b.number_input(
-            "Longest answer (tokens)",
-            16,
-            8192,
-            int(task.get("max_tokens") or 128),
-            step=16,
-            key=f"maxtok_{state.rev()}",
-        )
+    task["max_tokens"] = number(
+        b, "Longest answer (tokens)", 16, 8192, task.get("max_tokens") or 128, "maxtok", step=16
     )
 
 # -- optimizer ---------------------------------------------------------------------------------
@@ -156,76 +150,38 @@ with st.expander("Optimizer settings", expanded=False):
             "Auto uses each optimizer's standard settings. Pick a goal above to adjust them."
         )
     elif goal == "LabeledFewShot":
-        params["k"] = int(
-            st.number_input(
-                "Examples in the prompt", 1, 32, int(params.get("k", 8)), key=f"k_{state.rev()}"
-            )
-        )
+        params["k"] = number(st, "Examples in the prompt", 1, 32, params.get("k", 8), "k")
     else:
         a, b = st.columns(2)
-        params["max_bootstrapped_demos"] = int(
-            a.number_input(
-                "Model-made examples (max)",
-                0,
-                16,
-                int(params.get("max_bootstrapped_demos", 4)),
-                key=f"boot_{state.rev()}",
-            )
+        params["max_bootstrapped_demos"] = number(
+            a, "Model-made examples (max)", 0, 16, params.get("max_bootstrapped_demos", 4), "boot"
         )
-        params["max_labeled_demos"] = int(
-            b.number_input(
-                "Examples in the prompt (max)",
-                1,
-                32,
-                int(params.get("max_labeled_demos", 8)),
-                key=f"lab_{state.rev()}",
-            )
+        params["max_labeled_demos"] = number(
+            b, "Examples in the prompt (max)", 1, 32, params.get("max_labeled_demos", 8), "lab"
         )
         if goal == "BootstrapFewShotWithRandomSearch":
-            params["num_candidate_programs"] = int(
-                st.number_input(
-                    "Candidate example sets to try",
-                    1,
-                    50,
-                    int(params.get("num_candidate_programs", 6)),
-                    key=f"ncand_{state.rev()}",
-                )
+            params["num_candidate_programs"] = number(
+                st,
+                "Candidate example sets to try",
+                1,
+                50,
+                params.get("num_candidate_programs", 6),
+                "ncand",
             )
 
 # -- budget ------------------------------------------------------------------------------------
 st.subheader("3. Budget")
 budget = opt["budget"]
 a, b, c = st.columns(3)
-budget["max_calls"] = int(
-    a.number_input(
-        "Max LM calls",
-        1,
-        1_000_000,
-        int(budget.get("max_calls") or 500),
-        step=50,
-        key=f"bcalls_{state.rev()}",
-    )
+budget["max_calls"] = number(
+    a, "Max LM calls", 1, 1_000_000, budget.get("max_calls") or 500, "bcalls", step=50
 )
-budget["max_minutes"] = float(
-    b.number_input(
-        "Max minutes",
-        1.0,
-        24 * 60.0,
-        float(budget.get("max_minutes") or 15),
-        step=5.0,
-        key=f"bmin_{state.rev()}",
-    )
+budget["max_minutes"] = number(
+    b, "Max minutes", 1.0, 24 * 60.0, budget.get("max_minutes") or 15, "bmin", step=5.0
 )
 if choice == "hosted":
-    budget["max_cost"] = float(
-        c.number_input(
-            "Max cost ($)",
-            0.01,
-            10_000.0,
-            float(budget.get("max_cost") or 1.0),
-            step=0.5,
-            key=f"bcost_{state.rev()}",
-        )
+    budget["max_cost"] = number(
+        c, "Max cost ($)", 0.01, 10_000.0, budget.get("max_cost") or 1.0, "bcost", step=0.5
     )
 else:
     budget["max_cost"] = None
