@@ -5,9 +5,9 @@ The chat adapter keeps everything that does not depend on the inputs before them
 This script scores fixed demo sets on a data seed's held-out rows under three placements of the
 request for the output fields, with everything else equal:
 
-- `request in system` (the adapter's layout since session 5): the request closes the system
+- `request in system` (the chat adapter's layout): the request closes the system
   message, the last user message holds only the inputs, exactly like the demos' user messages;
-- `request before inputs` (the layout before): the last user message asks for the outputs,
+- `request before inputs` (its layout until 2026-11-22): the last user message asks for the outputs,
   then gives the inputs (prefix reuse as good as `request in system`);
 - `inputs first`: inputs, then the request (DSPy's order; the request is re-read every call).
 
