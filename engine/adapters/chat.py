@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from engine.adapters.base import Adapter, cast_fields
+from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
 from engine.types import format_hint, format_value, literal_choices, strip_optional
@@ -167,9 +168,12 @@ class ChatAdapter(Adapter):
         outputs = list(signature.output_fields.items())
         if len(outputs) == 1 and _one_line(outputs[0][1].annotation):
             stop.insert(0, "\n\n")
-        kwargs: dict[str, Any] = {"stop": stop, REPLY_DRAFTS: reply_drafts(outputs)}
+        drafts = reply_drafts(outputs)
+        kwargs: dict[str, Any] = {"stop": stop, REPLY_DRAFTS: drafts}
         if outputs:
             kwargs[REPLY_START] = section(outputs[0][0], "")
+        if len(drafts) > 1:  # a lone choice or bool output: its values are the only replies
+            kwargs[REPLY_CLOSED] = True
         return kwargs
 
     # parsing ---------------------------------------------------------------------------

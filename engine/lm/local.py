@@ -37,6 +37,7 @@ from engine.lm.local_files import (
     import_llama_cpp,
     local_model_path,
 )
+from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
 
@@ -98,6 +99,7 @@ class LocalModel:
             stop = [stop]
         drafts = [str(d) for d in params.pop(REPLY_DRAFTS, None) or []]
         start = str(params.pop(REPLY_START, None) or "")
+        closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -113,7 +115,9 @@ class LocalModel:
 
         with self.lock:
             self._set_threads(pick_threads())
-            return self.generate(messages, request, n=n, seed=seed, drafts=drafts, start=start)
+            return self.generate(
+                messages, request, n=n, seed=seed, drafts=drafts, start=start, closed=closed
+            )
 
     def generate(
         self,
@@ -124,12 +128,13 @@ class LocalModel:
         seed: int = 0,
         drafts: list[str] | None = None,
         start: str = "",
+        closed: bool = False,
     ) -> dict[str, Any]:
         """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
         the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
         single replies with drafts go through `DraftedGreedy`. A `start` is appended to the
         rendered prompt and each reply begins with it (ignored when the chat format is one this
-        module does not render)."""
+        module does not render); `closed` greedy replies are one of the drafts."""
         chat = self._render(messages)
         if chat is None:
             return self._chat_completions(messages, request, n, seed)
@@ -140,7 +145,11 @@ class LocalModel:
         self.prefixes.prepare(chat.tokens)
         if drafts and n == 1 and _is_plain_greedy(request):
             reply = self.drafted.complete(
-                chat, max_tokens=request["max_tokens"], stop=request["stop"], drafts=drafts
+                chat,
+                max_tokens=request["max_tokens"],
+                stop=request["stop"],
+                drafts=drafts,
+                closed=closed,
             )
             logger.debug(
                 "local model: %d/%d drafted tokens kept, %d passes for %d tokens",

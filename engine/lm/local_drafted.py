@@ -9,6 +9,11 @@ reply is the one greedy decoding gives, in fewer model passes (SmolLM2 writes
 llama.cpp evaluates a batch with slightly different arithmetic than one token at a time, so a
 near-tie can flip (469 of 480 banking77 replies were identical).
 
+With `closed=True` the drafts are the only replies allowed (a choice among labels): drafted
+tokens are kept whatever the model would pick, and where the drafts part ways the model's pick
+is kept if it stays on some draft, else the best-scored token that starts one of them is taken.
+The reply then is always one of the drafts (unless `max_tokens` cuts it short).
+
 It replaces llama-cpp-python's `create_chat_completion` for these calls and keeps the `Llama`
 object's token bookkeeping (`input_ids`, `n_tokens`) as that would, so both kinds of call share
 the KV cache prefix. The caller holds the model's lock.
@@ -47,6 +52,7 @@ class DraftedGreedy:
     def __init__(self, llama: Any) -> None:
         self.llama = llama
         self.n_vocab = llama.n_vocab()
+        self._last_logits: Any = None
 
     def complete(
         self,
@@ -55,9 +61,11 @@ class DraftedGreedy:
         max_tokens: int,
         stop: list[str],
         drafts: list[str],
+        closed: bool = False,
     ) -> DraftedReply:
         """The greedy reply to the rendered `chat`, stopping at `stop`, an end-of-generation
-        token or `max_tokens`. Raises ValueError when the prompt does not fit the context."""
+        token or `max_tokens`; with `closed`, one of `drafts` (see the module doc). Raises
+        ValueError when the prompt does not fit the context."""
         import llama_cpp
 
         llama = self.llama
@@ -81,11 +89,17 @@ class DraftedGreedy:
         while True:
             draft = self._draft(drafts, text, room=max_tokens - len(written) - 1)
             picks = self._decode(pending, draft, reply)
-            accepted = 0
-            while accepted < len(draft) and picks[accepted] == draft[accepted]:
-                accepted += 1
+            agreed = 0
+            while agreed < len(draft) and picks[agreed] == draft[agreed]:
+                agreed += 1
+            accepted = agreed
+            if closed:  # every drafted token is the only text allowed there: keep them all
+                accepted = len(draft)
+                picks[:accepted] = draft
+                so_far = llama.detokenize(written + draft, prev_tokens=prompt)
+                picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted])
             reply.drafted_tokens += len(draft)
-            reply.accepted_tokens += accepted
+            reply.accepted_tokens += agreed
             # The KV cache holds `pending` and the drafts; keep only what the model confirmed.
             llama.n_tokens -= len(draft) - accepted
             llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
@@ -96,6 +110,9 @@ class DraftedGreedy:
                     break
                 written.append(token)
                 text = llama.detokenize(written, prev_tokens=prompt)
+                if closed and text.decode("utf-8", errors="ignore") in drafts:
+                    reply.finish_reason, finished = "stop", True
+                    break
                 hit = next((s for s in stops if s in text), None)
                 if hit is not None:
                     text = text[: text.index(hit)]
@@ -111,6 +128,22 @@ class DraftedGreedy:
         reply.completion_tokens = len(written)
         return reply
 
+    def _allowed_pick(self, drafts: list[str], written: bytes, pick: int) -> int:
+        """`pick` if the reply stays on some draft with it, else the best-scored first token of
+        what a still-possible draft continues with."""
+        so_far = written.decode("utf-8", errors="ignore")
+        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        if not tails:
+            return pick
+        piece = self.llama.detokenize([pick]).decode("utf-8", errors="ignore")
+        if piece and any(tail.startswith(piece) for tail in tails):
+            return pick
+        firsts = {self._tokens(tail)[0] for tail in tails}
+        return max(firsts, key=lambda token: self._last_logits[token])
+
+    def _tokens(self, text: str) -> list[int]:
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
     def _draft(self, drafts: list[str], text: bytes, room: int) -> list[int]:
         """Tokens every draft consistent with the reply so far continues with (at most `room`)."""
         if room <= 0 or not drafts:
@@ -118,8 +151,7 @@ class DraftedGreedy:
         continuation = draft_continuation(drafts, text.decode("utf-8", errors="ignore"))
         if not continuation:
             return []
-        tokens = self.llama.tokenize(continuation.encode("utf-8"), add_bos=False, special=False)
-        return list(tokens[: min(room, MAX_DRAFT_TOKENS)])
+        return self._tokens(continuation)[: min(room, MAX_DRAFT_TOKENS)]
 
     def _decode(self, pending: list[int], draft: list[int], reply: DraftedReply) -> list[int]:
         """Evaluate `pending` then `draft`; the greedy pick after the last pending token and
@@ -147,5 +179,7 @@ class DraftedGreedy:
             for i in range(len(chunk)):
                 if start + i >= first_pick:
                     row = llama_cpp.llama_get_logits_ith(llama._ctx.ctx, i)
-                    picks.append(int(np.ctypeslib.as_array(row, shape=(self.n_vocab,)).argmax()))
+                    logits = np.ctypeslib.as_array(row, shape=(self.n_vocab,))
+                    picks.append(int(logits.argmax()))
+        self._last_logits = logits.copy()  # after the last token: what closed replies choose by
         return picks

@@ -11,6 +11,10 @@ it says (up to the rounding of batched evaluation).
 output header). The embedded model reads it as part of the prompt and writes the rest, and the
 reply it returns begins with it. Unlike drafts, this changes what a small model says: it can no
 longer start with prose and skip the format.
+
+`reply_closed=True` says the drafts are the only acceptable replies (one label of a closed set):
+greedy replies on the embedded model are then always one of them, the model's own choice when it
+makes one, else the draft it scores highest where it strayed.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Sequence
 
 PARAM = "reply_drafts"
 START_PARAM = "reply_start"
+CLOSED_PARAM = "reply_closed"
 
 
 def draft_continuation(drafts: Sequence[str], written: str) -> str:

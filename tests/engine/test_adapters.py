@@ -54,6 +54,7 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
         "stop": ["\n\n", "[[ ## completed"],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
+        "reply_closed": True,  # a lone choice: its values are the only replies
     }
     flag = dspy.Signature("review -> spam: bool")
     assert adapter.decoding_kwargs(local, flag)["reply_drafts"] == [

@@ -126,3 +126,21 @@ def test_the_chat_adapters_reply_start_keeps_free_text_replies_in_format():
         except dspy.AdapterParseError:
             pass
     assert parsed >= len(QUESTIONS) - 1, parsed
+
+
+def test_closed_replies_are_always_one_of_the_choices():
+    """Zero-shot SmolLM2 copies the template's `{category}` placeholder when left open."""
+    model = load_local_model()
+    adapter = ChatAdapter()
+    kwargs = adapter.decoding_kwargs(LM("local/smollm2-135m"), Triage)
+    assert kwargs["reply_closed"] is True
+    request = {"temperature": 0.0, "max_tokens": 16, **kwargs}
+    rows = ticket_rows()[:8]
+    open_replies, closed_replies = [], []
+    for row in rows:
+        messages = adapter.format(Triage, [], {"ticket": row["ticket"]})
+        closed_replies.append(model.chat(messages, request)["texts"][0])
+        open_replies.append(model.chat(messages, {**request, "reply_closed": False})["texts"][0])
+    allowed = set(kwargs["reply_drafts"])
+    assert all(text in allowed for text in closed_replies), closed_replies
+    assert not all(text in allowed for text in open_replies), open_replies
