@@ -260,8 +260,9 @@ candidate: none of SmolLM2's parsed), and random search races its candidates; Bo
 does no scoring without a valset; (4) the chat adapter sends the embedded model reply drafts
 (the output header, then each label), which it checks in one batch instead of writing them
 token by token (2-3 model passes per reply instead of ~13; DSPy sends none, so its calls decode
-token by token), and the header as the reply's start, so a reply cannot skip the format (fewer
-parse failures, so fewer fallback calls);
+token by token), the header as the reply's start, so a reply cannot skip the format, and marks
+the labels as the only replies allowed, so an answer is always a valid label (no parse failures
+and no fallback calls; zero-shot and bootstrapped demos score higher);
 (5) its batches for the embedded model run on one thread (the model serves one call at a time
 anyway), so a parse-fallback call follows the call it retries and shares its prompt. Both
 frameworks call the same provider, so its thread choice, llama.cpp's prefix cache and the saved

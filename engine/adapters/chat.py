@@ -161,7 +161,10 @@ class ChatAdapter(Adapter):
         differ by rounding between batched and one-token evaluation).
         Start: the first output's header, which the reply must begin with. ChainOfThought
         `question -> answer` on 24 questions, SmolLM2: 12/24 -> 24/24 replies parsed with one
-        demo, 4/24 -> 21/24 zero-shot."""
+        demo, 4/24 -> 21/24 zero-shot.
+        Closed: for a lone choice or bool output the drafts are the only replies allowed (with
+        the header forced, zero-shot SmolLM2 otherwise copies the `{category}` placeholder):
+        banking77 zero-shot on 120 held-out rows 1.7% -> 47.5%."""
         if not getattr(lm, "supports_stop", False):
             return {}
         stop = [f"[[ ## {COMPLETED}"]
