@@ -9,25 +9,26 @@ from engine.adapters import ChatAdapter
 from engine.adapters.base import Adapter
 from engine.adapters.fallback_record import FAILURES_BEFORE_SKIP
 from engine.errors import AdapterParseError
-from engine.lm.reply_drafts import START_PARAM
+from engine.lm.reply_drafts import CLOSED_PARAM, START_PARAM
 
 pytestmark = REAL_LM
 
 
-class NoReplyStart(ChatAdapter):
-    """The chat adapter without its reply start, as a GGUF whose chat format the embedded model
-    does not render gets it: SmolLM2 then often answers zero-shot in prose."""
+class OpenReplies(ChatAdapter):
+    """The chat adapter without its reply start and closed labels, as a GGUF whose chat format
+    the embedded model does not render gets it: SmolLM2 then often answers zero-shot in prose."""
 
     def decoding_kwargs(self, lm, signature):
         kwargs = super().decoding_kwargs(lm, signature)
         kwargs.pop(START_PARAM, None)
+        kwargs.pop(CLOSED_PARAM, None)
         return kwargs
 
 
 def test_zero_shot_smollm2_stops_paying_for_fallbacks_that_never_work():
     tickets = [row["ticket"] for row in ticket_rows()][:9]
     lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=48, cache=False)
-    dspy.configure(lm=lm, adapter=NoReplyStart())
+    dspy.configure(lm=lm, adapter=OpenReplies())
     triage = dspy.Predict(Triage)
     failures = 0
     for ticket in tickets:

@@ -81,8 +81,10 @@ def test_banking77_one_demo_per_intent_beats_zero_shot():
 
 
 def test_sample_tickets_one_demo_per_label_beats_zero_shot():
+    """Zero-shot, the closed label choice answers `billing` (the first label) to every ticket,
+    33.3%; one demo per label gets a few more right (38.9% on these 18 rows when measured)."""
     rows = read_rows(SAMPLE_DATA / "support_tickets.csv")
-    test = sample_per_label(rows, "category", per_label=4, seed=1)
+    test = sample_per_label(rows, "category", per_label=6, seed=1)
     train = [r for r in rows if r not in test]
     zero, few = zero_vs_demos(
         train, test, "ticket", "category", ["billing", "shipping", "technical"]
