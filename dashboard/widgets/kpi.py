@@ -11,10 +11,17 @@ from dashboard import ui
 CARD_HEIGHT = 122  # every KPI card the same height, with or without a delta line
 
 
+def points_delta(diff: float) -> str | None:
+    """A score difference as a metric delta, or None when it rounds to 0 (Streamlit would draw
+    a green up-arrow for "+0 pts")."""
+    points = round(100 * diff)
+    return f"{points:+d} pts" if points else None
+
+
 def score_delta(baseline: float | None, best: float | None) -> str | None:
     if baseline is None or best is None:
         return None
-    return f"{100 * (best - baseline):+.0f} pts"
+    return points_delta(best - baseline)
 
 
 def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) -> None:
@@ -78,7 +85,7 @@ def test_summary(run: dict[str, Any]) -> None:
         a.metric(
             "Test score: baseline → best",
             f"{ui.fmt_score(run.get('test_baseline'))} → {ui.fmt_score(run.get('test_best'))}",
-            delta=f"{100 * diff:+.0f} pts",
+            delta=points_delta(diff),
             border=True,
             height=CARD_HEIGHT,
         )

@@ -164,3 +164,11 @@ def test_exported_json_loads_into_real_dspy(finished, tmp_path, monkeypatch):
     saved = json.loads(path.read_text())["classify"]
     assert len(program.classify.demos) == len(saved["demos"]) > 0
     assert program.classify.signature.instructions == saved["signature"]["instructions"]
+
+
+def test_a_gain_that_rounds_to_zero_gets_no_delta_arrow():
+    from dashboard.widgets.kpi import points_delta, score_delta
+
+    assert points_delta(0.0) is None and points_delta(0.004) is None
+    assert points_delta(0.25) == "+25 pts" and points_delta(-0.1) == "-10 pts"
+    assert score_delta(0.5, 0.5) is None and score_delta(None, 0.5) is None
