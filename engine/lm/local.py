@@ -30,7 +30,7 @@ from typing import Any
 
 from engine.errors import LMConfigError
 from engine.lm import cpu_share
-from engine.lm.local_chat import ChatPrompt
+from engine.lm.local_chat import ChatPrompt, chat_formatter, render_prompt, text_tokens
 from engine.lm.local_files import (
     PROVIDER,
     SMOLLM2,
@@ -139,7 +139,7 @@ class LocalModel:
         if chat is None:
             return self._chat_completions(messages, request, n, seed)
         if start:
-            chat = ChatPrompt(chat.tokens + self._tokens(start), chat.stops)
+            chat = ChatPrompt(chat.tokens + text_tokens(self.llama, start), chat.stops)
             # what the drafts say after the start ('' for a bare header: plain greedy decoding)
             drafts = [d[len(start) :] for d in drafts or [] if d.startswith(start)]
         self.prefixes.prepare(chat.tokens)
@@ -178,7 +178,7 @@ class LocalModel:
         return _merge([(o["choices"][0]["message"].get("content") or "", o) for o in outs])
 
     def _completions(
-        self, chat: Any, start: str, request: dict[str, Any], n: int, seed: int
+        self, chat: ChatPrompt, start: str, request: dict[str, Any], n: int, seed: int
     ) -> dict[str, Any]:
         """Plain completions of the rendered prompt (which ends with `start`)."""
         request = {**request, "stop": [*request["stop"], *chat.stops]}
@@ -188,12 +188,8 @@ class LocalModel:
         ]
         return _merge([(start + (o["choices"][0].get("text") or ""), o) for o in outs])
 
-    def _tokens(self, text: str) -> list[int]:
-        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-
     def _render(self, messages: list[dict[str, Any]]) -> ChatPrompt | None:
         """The prompt as tokens, or None if the chat format is foreign."""
-        from engine.lm.local_chat import chat_formatter, render_prompt
         from engine.lm.local_drafted import DraftedGreedy
 
         if self.formatter is None:

@@ -28,6 +28,11 @@ def render_prompt(llama: Any, formatter: Any, messages: list[dict[str, Any]]) ->
     return ChatPrompt(list(tokens), [s for s in extra if s])
 
 
+def text_tokens(llama: Any, text: str) -> list[int]:
+    """The tokens of plain `text` (no BOS, special tokens read as text), as a reply continues."""
+    return list(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+
 def chat_formatter(llama: Any) -> Any | None:
     """The formatter `create_chat_completion` uses (the GGUF's own chat template), or None when
     the model uses another chat format, which this module does not reproduce."""

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.lm.local_chat import ChatPrompt
+from engine.lm.local_chat import ChatPrompt, text_tokens
 from engine.lm.local_prefixes import common_prefix_length
 from engine.lm.reply_drafts import draft_continuation
 
@@ -138,11 +138,8 @@ class DraftedGreedy:
         piece = self.llama.detokenize([pick]).decode("utf-8", errors="ignore")
         if piece and any(tail.startswith(piece) for tail in tails):
             return pick
-        firsts = {self._tokens(tail)[0] for tail in tails}
+        firsts = {text_tokens(self.llama, tail)[0] for tail in tails}
         return max(firsts, key=lambda token: self._last_logits[token])
-
-    def _tokens(self, text: str) -> list[int]:
-        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def _draft(self, drafts: list[str], text: bytes, room: int) -> list[int]:
         """Tokens every draft consistent with the reply so far continues with (at most `room`)."""
@@ -151,7 +148,7 @@ class DraftedGreedy:
         continuation = draft_continuation(drafts, text.decode("utf-8", errors="ignore"))
         if not continuation:
             return []
-        return self._tokens(continuation)[: min(room, MAX_DRAFT_TOKENS)]
+        return text_tokens(self.llama, continuation)[: min(room, MAX_DRAFT_TOKENS)]
 
     def _decode(self, pending: list[int], draft: list[int], reply: DraftedReply) -> list[int]:
         """Evaluate `pending` then `draft`; the greedy pick after the last pending token and
