@@ -52,7 +52,6 @@ class DraftedGreedy:
     def __init__(self, llama: Any) -> None:
         self.llama = llama
         self.n_vocab = llama.n_vocab()
-        self._last_logits: Any = None
 
     def complete(
         self,
@@ -88,7 +87,7 @@ class DraftedGreedy:
         text = b""
         while True:
             draft = self._draft(drafts, text, room=max_tokens - len(written) - 1)
-            picks = self._decode(pending, draft, reply)
+            picks, last_logits = self._decode(pending, draft, reply)
             agreed = 0
             while agreed < len(draft) and picks[agreed] == draft[agreed]:
                 agreed += 1
@@ -97,10 +96,10 @@ class DraftedGreedy:
                 accepted = len(draft)
                 picks[:accepted] = draft
                 so_far = llama.detokenize(written + draft, prev_tokens=prompt)
-                picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted])
+                picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted], last_logits)
             reply.drafted_tokens += len(draft)
             reply.accepted_tokens += agreed
-            # The KV cache holds `pending` and the drafts; keep only what the model confirmed.
+            # The KV cache holds `pending` and the drafts; keep only the accepted ones.
             llama.n_tokens -= len(draft) - accepted
             llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
             finished = False
@@ -128,9 +127,11 @@ class DraftedGreedy:
         reply.completion_tokens = len(written)
         return reply
 
-    def _allowed_pick(self, drafts: list[str], written: bytes, pick: int) -> int:
-        """`pick` if the reply stays on some draft with it, else the best-scored first token of
-        what a still-possible draft continues with."""
+    def _allowed_pick(
+        self, drafts: list[str], written: bytes, pick: int, logits: np.ndarray
+    ) -> int:
+        """`pick` if the reply stays on some draft with it, else the first token of what a
+        still-possible draft continues with that `logits` (at the pick's position) rate best."""
         so_far = written.decode("utf-8", errors="ignore")
         tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
         if not tails:
@@ -139,7 +140,7 @@ class DraftedGreedy:
         if piece and any(tail.startswith(piece) for tail in tails):
             return pick
         firsts = {text_tokens(self.llama, tail)[0] for tail in tails}
-        return max(firsts, key=lambda token: self._last_logits[token])
+        return max(firsts, key=lambda token: logits[token])
 
     def _draft(self, drafts: list[str], text: bytes, room: int) -> list[int]:
         """Tokens every draft consistent with the reply so far continues with (at most `room`)."""
@@ -150,9 +151,11 @@ class DraftedGreedy:
             return []
         return text_tokens(self.llama, continuation)[: min(room, MAX_DRAFT_TOKENS)]
 
-    def _decode(self, pending: list[int], draft: list[int], reply: DraftedReply) -> list[int]:
+    def _decode(
+        self, pending: list[int], draft: list[int], reply: DraftedReply
+    ) -> tuple[list[int], np.ndarray]:
         """Evaluate `pending` then `draft`; the greedy pick after the last pending token and
-        after each drafted token (len(draft) + 1 picks)."""
+        after each drafted token (len(draft) + 1 picks), and the logits after the last token."""
         import llama_cpp
 
         llama = self.llama
@@ -178,5 +181,4 @@ class DraftedGreedy:
                     row = llama_cpp.llama_get_logits_ith(llama._ctx.ctx, i)
                     logits = np.ctypeslib.as_array(row, shape=(self.n_vocab,))
                     picks.append(int(logits.argmax()))
-        self._last_logits = logits.copy()  # after the last token: what closed replies choose by
-        return picks
+        return picks, logits.copy()
