@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any, TextIO
 
@@ -17,6 +18,9 @@ def duration(seconds: float | None) -> str:
 
 def score(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+STAGE_STEP = re.compile(r"^(?:round|trial) \d+ of \d+")
 
 
 class Progress:
@@ -36,6 +40,9 @@ class Progress:
             data = event.get("data") or {}
             if event["type"] == "phase":
                 self.phase = data.get("name", self.phase)
+                step = STAGE_STEP.match(str(data.get("detail") or ""))
+                if step:  # e.g. MIPROv2's "searching (trial 4 of 10)"
+                    self.phase += f" ({step.group(0)})"
             elif event["type"] == "trial":
                 self.trials += 1
             elif event["type"] == "best_changed":

@@ -14,8 +14,10 @@ from engine.optimizers.base import (
 from engine.optimizers.bootstrap import BootstrapFewShot
 from engine.optimizers.budget import Budget, Estimate
 from engine.optimizers.candidate import Candidate, example_id
+from engine.optimizers.copro import COPRO
 from engine.optimizers.events import EVENT_TYPES, Event, EventRecorder, logging_sink
 from engine.optimizers.labeled_fewshot import LabeledFewShot
+from engine.optimizers.mipro import MIPROv2
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch, BootstrapRS
 from engine.optimizers.trials import Trial, TrialRunner
 
@@ -23,7 +25,8 @@ from engine.optimizers.trials import Trial, TrialRunner
 sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])
 
 __all__ = [
-    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "Candidate",
+    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "COPRO",
+    "Candidate", "MIPROv2",
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",
     "RunContext", "Trial",
     # helpers (also reachable as engine.<name>)

@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
@@ -52,7 +53,8 @@ class RunContext:
 
     `known_results` ((candidate hash, example id) -> row) and `known_trials` are prefilled by the
     worker on resume; `known_candidates` (hashes already announced) suppresses repeated
-    `candidate` events. The fields after `seed` are the run's live state, filled as it goes.
+    `candidate` events; `workdir` is where an optimizer may keep files of its own for the run
+    (None: keep them in memory). The fields after it are the run's live state.
     """
 
     recorder: EventRecorder = field(default_factory=EventRecorder)
@@ -63,6 +65,7 @@ class RunContext:
     known_trials: list[Trial] = field(default_factory=list)
     seed: int = 0
     known_candidates: set[str] = field(default_factory=set)
+    workdir: Path | None = None  # a folder of this run's own (e.g. MIPROv2's Optuna study)
     # live state
     results: dict[tuple[str, str], dict] = field(init=False, repr=False)
     trials: list[Trial] = field(init=False, repr=False)

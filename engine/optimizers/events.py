@@ -20,6 +20,7 @@ EVENT_TYPES = (
     "run_started",
     "phase",
     "candidate",
+    "proposals",
     "trial",
     "best_changed",
     "lm_usage",

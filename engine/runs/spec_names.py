@@ -18,11 +18,18 @@ OPTIMIZER_ALIASES = {
     "random_search": "BootstrapFewShotWithRandomSearch",
     "randomsearch": "BootstrapFewShotWithRandomSearch",
     "bootstrapfewshotwithrandomsearch": "BootstrapFewShotWithRandomSearch",
+    "mipro": "MIPROv2",
+    "miprov2": "MIPROv2",
+    "copro": "COPRO",
 }
 OPTIMIZER_CHOICES = (
-    "auto", "labeled", "bootstrap", "random_search",
-    "LabeledFewShot", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch",
+    "auto", "labeled", "bootstrap", "random_search", "mipro", "copro",
+    "LabeledFewShot", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "MIPROv2", "COPRO",
 )  # fmt: skip
+# optimizers that take a proposer model (`models.proposer` in the spec) as `prompt_model`
+PROPOSER_OPTIMIZERS = ("MIPROv2", "COPRO")
+# what `auto` sets for the optimizer it picks (the spec's own params are not used by auto)
+AUTO_PARAMS = {"MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0}}
 
 # attributes of the generated Pipeline module that a step (stored as an attribute) must not hide
 RESERVED_STEP_NAMES = frozenset(
@@ -63,10 +70,10 @@ def choose_optimizer(train_size: int) -> tuple[str, str]:
             "no training examples: nothing to learn from, the program stays zero-shot",
         )
     if train_size <= 2:
-        return "LabeledFewShot", (
-            f"only {train_size} training example(s): too few to bootstrap, so the labeled examples "
-            "are used as demos. (Instruction-only tuning with MIPROv2 for tiny datasets "
-            "comes later.)"
+        return "MIPROv2", (
+            f"only {train_size} training example(s): too few for worked examples in the prompt, "
+            "so MIPROv2 tunes the instruction alone (zero-shot mode: the proposer model writes "
+            "candidate instructions, each is scored, the best is kept)"
         )
     if train_size < 20:
         return "BootstrapFewShot", (

@@ -30,7 +30,7 @@ from engine.runs.heartbeat import Heartbeat
 from engine.runs.launch import is_alive
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
-from engine.runs.spec_names import choose_optimizer
+from engine.runs.spec_names import AUTO_PARAMS, PROPOSER_OPTIMIZERS, choose_optimizer
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
 from engine.runs.store_schema import default_db_path
 from engine.runs.test_eval import evaluate_on_test
@@ -59,14 +59,18 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
     from engine.errors import SpecError
 
     name, reason = spec.optimizer.name, f"chosen in the spec: {spec.optimizer.name}"
+    params = dict(spec.optimizer.params)
     if name == "auto":
         name, reason = choose_optimizer(train_size)
+        params = dict(AUTO_PARAMS.get(name, {}))
     optimizers = importlib.import_module("engine.optimizers")
     cls = getattr(optimizers, name, None)
     if cls is None:
         raise SpecError(f"optimizer.name: {name} is not available in this engine version")
+    if name in PROPOSER_OPTIMIZERS and spec.models.proposer is not None:
+        params.setdefault("prompt_model", build_lm(spec.models.proposer))
     try:
-        return cls(metric=metric, **spec.optimizer.params), name, reason
+        return cls(metric=metric, **params), name, reason
     except TypeError as exc:
         raise SpecError(
             f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}"
@@ -109,7 +113,13 @@ def _run_context(
         known_results=store.known_results(run_id),
         known_trials=[Trial.from_dict(t) for t in store.trials(run_id)],
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
+        workdir=run_workdir(store.path, run_id),
     )  # fmt: skip
+
+
+def run_workdir(db_path: Path, run_id: str) -> Path:
+    """The run's own folder beside the store (MIPROv2 keeps its Optuna study there)."""
+    return Path(db_path).parent / "runs" / run_id
 
 
 def run_worker(

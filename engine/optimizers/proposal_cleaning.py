@@ -1,0 +1,133 @@
+"""Cleaning instruction proposals from a proposer LM, weak ones included.
+
+A small model asked for "an instruction" may answer with field markers, a label such as
+"Instruction:", quotes, a chatty preamble, several paragraphs, nothing at all, or the same text
+twice. `clean_proposal` turns one reply into a usable instruction or says why it dropped it;
+`ProposalCleaner` keeps the counts, so what was dropped can be shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+MAX_INSTRUCTION_CHARS = 600
+MIN_INSTRUCTION_CHARS = 12
+
+_MARKER = re.compile(r"\[\[\s*##\s*[\w ]+\s*##\s*\]\]")
+_LABEL = re.compile(
+    r"^\s*(?:\**\s*)(?:new |proposed |improved |final |the )?"
+    r"(?:instruction|instructions|prompt|answer|response|output)s?\s*(?:\d+\s*)?[:\-–]\**\s*",
+    re.IGNORECASE,
+)
+_CHATTER = re.compile(
+    r"^(?:sure|certainly|of course|okay|ok|absolutely|great)\b|^here(?: is|'s| are)\b",
+    re.IGNORECASE,
+)
+_QUOTES = "\"'`“”‘’«»"
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def _drop_chatter(text: str) -> str:
+    """Drop leading lines such as "Sure! Here is the instruction:" (and the same on one line
+    before the instruction)."""
+    lines = text.splitlines()
+    while lines and _CHATTER.search(lines[0].strip()):
+        head, colon, rest = lines[0].partition(":")
+        if colon and rest.strip():
+            lines[0] = rest.strip()
+            break
+        if len(lines) == 1 and not colon:
+            break  # a one-line reply that merely starts with "Okay": keep it
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def _strip_quotes(text: str) -> str:
+    text = text.strip()
+    while len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
+        text = text[1:-1].strip()
+    return text.strip(_QUOTES + " ").strip() if text[:1] in _QUOTES else text
+
+
+def _cap(text: str, limit: int) -> str:
+    """Cut at the last sentence end before `limit` (or at a word boundary)."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    ends = [m.end() for m in _SENTENCE_END.finditer(head)]
+    if ends and ends[-1] >= limit // 3:
+        return head[: ends[-1]].strip()
+    return head.rsplit(" ", 1)[0].rstrip(",;:") + "."
+
+
+def normalize(text: str) -> str:
+    """Lower case, single spaces, no punctuation: two proposals equal here are duplicates."""
+    return re.sub(r"[^\w ]+", "", re.sub(r"\s+", " ", text.lower())).strip()
+
+
+def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> tuple[str, str]:
+    """(cleaned instruction, "") or ("", reason it was dropped). Reasons: "empty", "too short",
+    "echoed the request"."""
+    if not text or not text.strip():
+        return "", "empty"
+    text = _MARKER.sub("\n", text)
+    text = text.replace("**", "")
+    lines = [line.strip() for line in text.strip().splitlines()]
+    text = "\n".join(lines).strip()
+    text = _drop_chatter(text)
+    text = _LABEL.sub("", text, count=1).strip()
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    text = paragraphs[0] if paragraphs else ""
+    text = _strip_quotes(re.sub(r"\s+", " ", text))
+    text = _LABEL.sub("", text, count=1).strip()
+    if not text:
+        return "", "empty"
+    if text.lower().startswith(("write one new instruction", "reply with the instruction")):
+        return "", "echoed the request"
+    text = _cap(text, max_chars)
+    if len(text) < MIN_INSTRUCTION_CHARS or not re.search(r"[a-zA-Z]{3}", text):
+        return "", "too short"
+    return text, ""
+
+
+@dataclass
+class ProposalCleaner:
+    """Cleans replies for one predictor; drops duplicates of what it already holds."""
+
+    existing: list[str] = field(default_factory=list)
+    max_chars: int = MAX_INSTRUCTION_CHARS
+    proposed: int = 0
+    capped: int = 0
+    dropped: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self._seen = {normalize(t) for t in self.existing}
+
+    def add(self, reply: str | None, failure: str | None = None) -> str | None:
+        """The cleaned instruction to keep, or None (the reason is counted)."""
+        self.proposed += 1
+        if failure is not None:
+            self.dropped[failure] += 1
+            return None
+        text, reason = clean_proposal(reply, self.max_chars)
+        if reason:
+            self.dropped[reason] += 1
+            return None
+        key = normalize(text)
+        if key in self._seen:
+            self.dropped["duplicate"] += 1
+            return None
+        self._seen.add(key)
+        if reply is not None and len(reply.strip()) > self.max_chars:
+            self.capped += 1
+        return text
+
+    def summary(self, kept: int) -> dict:
+        return {
+            "proposed": self.proposed,
+            "kept": kept,
+            "capped": self.capped,
+            "dropped": dict(self.dropped),
+        }
