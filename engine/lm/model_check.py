@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any
 from urllib.parse import urlparse
 
 from engine.errors import LMConfigError, ProviderUnreachableError
@@ -80,3 +81,14 @@ def _check_reachable(model: str, api_base: str) -> None:
             f"Model {model!r}: nothing answers at {api_base} ({exc.strerror or exc}). Start the "
             "server, or correct api_base."
         ) from exc
+
+
+def check_lms(*lms: Any) -> None:
+    """Fail before any LM call when a given model cannot be used (unknown, no key, ...)."""
+    for lm in lms:
+        if lm is not None and hasattr(lm, "model"):
+            check_model(
+                lm.model,
+                api_base=getattr(lm, "api_base", None),
+                api_key=getattr(lm, "api_key", None),
+            )

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.lm.model_check import check_lms
 from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import Candidate
-from engine.optimizers.mipro import check_models, emit_proposals
-from engine.optimizers.proposer import GroundedProposer, ProposalSet
+from engine.optimizers.proposer import GroundedProposer, ProposalSet, emit_proposals
 
 
 class COPRO(Optimizer):
@@ -71,7 +71,7 @@ class COPRO(Optimizer):
         num_threads / max_errors."""
         if not trainset and not valset:
             raise ValueError("COPRO needs examples to score instructions on; trainset is empty")
-        check_models(self.prompt_model)
+        check_lms(self.prompt_model)
         for key in ("num_threads", "max_errors"):
             if (eval_kwargs or {}).get(key) is not None:
                 setattr(self, key, eval_kwargs[key])

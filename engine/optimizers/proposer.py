@@ -23,6 +23,7 @@ from engine.errors import BudgetExhausted, LMError
 from engine.modules.predict import resolve_lm
 from engine.optimizers.base import derive_seed
 from engine.optimizers.proposal_cleaning import ProposalCleaner
+from engine.optimizers.search_space import demo_set_hash
 from engine.settings import settings
 
 # Tips in the spirit of DSPy's (creative, simple, description, high stakes, persona, none);
@@ -246,3 +247,37 @@ class GroundedProposer:
 
     def proposal_calls(self, n_predictors: int, n: int) -> int:
         return n_predictors * max(0, n - 1)
+
+
+def emit_proposals(
+    run: Any,
+    optimizer: str,
+    found: ProposalSet,
+    demo_sets: list[tuple[list[Any], str]],
+    round_index: int,
+) -> None:
+    """The `proposals` event of one predictor (docs/design/instruction_search.md)."""
+    cleaning = found.cleaning
+    run.recorder.emit(
+        "proposals",
+        predictor=found.predictor,
+        instructions=[
+            {"index": i, "text": text, "origin": origin}
+            for i, (text, origin) in enumerate(zip(found.instructions, found.origins, strict=True))
+        ],
+        demo_sets=[
+            {"index": i, "hash": demo_set_hash(demos), "size": len(demos), "origin": origin}
+            for i, (demos, origin) in enumerate(demo_sets)
+        ],
+        cleaning=cleaning,
+        optimizer=optimizer,
+        round=round_index,
+    )
+    dropped = cleaning.get("dropped") or {}
+    if dropped or cleaning.get("capped"):
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(dropped.items()))
+        capped = f"; {cleaning['capped']} shortened" if cleaning.get("capped") else ""
+        run.recorder.log(
+            f"proposals for {found.predictor}: kept {cleaning.get('kept', 0)} of "
+            f"{cleaning.get('proposed', 0)}" + (f", dropped {reasons}" if reasons else "") + capped
+        )
