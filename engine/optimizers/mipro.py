@@ -37,9 +37,10 @@ from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 
-STUDY_FILE = "optuna.db"
-STUDY_NAME = "mipro"
-Config = tuple[tuple[int, int], ...]  # per predictor: (instruction index, demo set index or -1)
+# Share of a full evaluation's examples scored when racing, for estimates only (measured on
+# the scripted tests and the sample specs: hopeless full evaluations stop after about half).
+RACED_SHARE = 0.75
+
 
 
 class MIPROv2(Optimizer):
@@ -303,6 +304,8 @@ class MIPROv2(Optimizer):
             searched = expected_distinct_pairs(configs, plan.num_trials, plan.minibatch_size, n_val)
             # a full evaluation scores what the minibatches of its configuration left out
             full = plan.full_eval_points() * max(0, n_val - plan.minibatch_size)
+            if self.race:  # a full evaluation that cannot beat the best stops early
+                full *= RACED_SHARE
         else:
             searched = expected_distinct_pairs(configs, plan.num_trials, n_val, n_val)
             full = 0.0

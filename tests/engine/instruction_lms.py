@@ -4,8 +4,8 @@
 - Asked by the proposer (its system message), it answers the next scripted proposal
   (cycling), so tests control what is proposed (junk included).
 - Asked a task question (`question -> answer`, answers are the numbers in the questions), it
-  answers right when the instruction in the system message contains "carefully", or when the
-  prompt has at least 2 demos; otherwise it answers "x" for every third question.
+  answers right when the instruction in the system message contains "carefully"; otherwise
+  it answers "x" for every third question.
 So a good proposal (one containing "carefully") visibly beats the original instruction.
 """
 
@@ -46,9 +46,8 @@ def instruction_sensitive(proposals: list[str], name: str = "both") -> ScriptedL
             state["next"] += 1
             return text
         system = messages[0]["content"]
-        demos = sum(1 for m in messages if m["role"] == "assistant")
         number = input_fields(messages[-1]["content"])["question"][1:]
-        right = "carefully" in system or demos >= 2 or int(number) % 3
+        right = "carefully" in system or int(number) % 3
         return {"answer": number if right else "x"}
 
     return ScriptedLM(by_input=answer, name=name)
