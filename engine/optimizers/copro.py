@@ -16,6 +16,7 @@ from engine.lm.model_check import check_lms
 from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import Candidate
+from engine.optimizers.mipro import RACED_SHARE
 from engine.optimizers.proposer import GroundedProposer, ProposalSet, emit_proposals
 
 
@@ -86,12 +87,18 @@ class COPRO(Optimizer):
         n_val = len(work.valset)
         proposer = per * self.proposals_per_predictor()
         evaluated = per * self.proposals_per_predictor()  # the baseline is scored once
-        task = (1 + evaluated) * n_val * per
+        share = RACED_SHARE if self.race else 1.0
+        task = round((1 + evaluated * share) * n_val * per)
         tokens = task * tokens_per_call(work.valset, 0) + proposer * 700
         notes = (
             f"{self.breadth} instructions x {self.depth} rounds per predictor, each scored on "
-            f"{n_val} examples; at most: duplicates cost nothing and racing stops a candidate "
-            "once it cannot beat the best"
+            f"{n_val} examples; duplicates cost nothing"
+            + (
+                "; racing stops a candidate once it cannot beat the best (assumed: after "
+                f"{RACED_SHARE:.0%} of the examples)"
+                if self.race
+                else ""
+            )
         )
         return Estimate({"task": task, "proposer": proposer}, tokens, 1 + evaluated, notes)
 

@@ -37,6 +37,15 @@ from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 
+# compile() settings and DSPy 3.4.1's defaults; the constructor also takes them (a spec's
+# optimizer params reach only the constructor)
+COMPILE_DEFAULTS: dict[str, Any] = {
+    "num_trials": None, "max_bootstrapped_demos": None, "max_labeled_demos": None,
+    "seed": None, "minibatch": True, "minibatch_size": 35, "minibatch_full_eval_steps": 5,
+    "program_aware_proposer": True, "data_aware_proposer": True, "view_data_batch_size": 10,
+    "tip_aware_proposer": True, "fewshot_aware_proposer": True,
+}  # fmt: skip
+
 # Share of a full evaluation's examples scored when racing, for estimates only (measured on
 # the scripted tests and the sample specs: hopeless full evaluations stop after about half).
 RACED_SHARE = 0.75
@@ -73,7 +82,14 @@ class MIPROv2(Optimizer):
         metric_threshold: float | None = None,
         *,
         race: bool = True,
+        **compile_defaults: Any,
     ) -> None:
+        unknown = sorted(set(compile_defaults) - set(COMPILE_DEFAULTS))
+        if unknown:
+            raise TypeError(
+                f"MIPROv2 got unknown keyword(s) {unknown}; compile() settings it also takes "
+                f"here: {sorted(COMPILE_DEFAULTS)}"
+            )
         if auto not in (None, "light", "medium", "heavy"):
             raise ValueError(f"auto must be 'light', 'medium', 'heavy' or None, not {auto!r}")
         if metric is None:
@@ -95,19 +111,14 @@ class MIPROv2(Optimizer):
         self.log_dir = log_dir
         self.metric_threshold = metric_threshold
         self.race = race
+        self.compile_defaults = dict(compile_defaults)
         self._compile_options: dict[str, Any] = {}
 
     # -- settings -----------------------------------------------------------------------------
     def _options(self, **given: Any) -> dict[str, Any]:
-        """compile() keywords with DSPy's defaults, overridden by what was given."""
-        options = {
-            "num_trials": None, "max_bootstrapped_demos": None, "max_labeled_demos": None,
-            "seed": None, "minibatch": True, "minibatch_size": 35, "minibatch_full_eval_steps": 5,
-            "program_aware_proposer": True, "data_aware_proposer": True,
-            "view_data_batch_size": 10, "tip_aware_proposer": True,
-            "fewshot_aware_proposer": True,
-        }  # fmt: skip
-        options.update({k: v for k, v in given.items() if v is not None or k == "num_trials"})
+        """compile() settings: DSPy's defaults, then the constructor's, then what was given."""
+        options = {**COMPILE_DEFAULTS, **self.compile_defaults}
+        options.update({k: v for k, v in given.items() if v is not None})
         return options
 
     def _plan(self, options: dict[str, Any], n_predictors: int, n_train: int, n_val: int):
@@ -151,19 +162,21 @@ class MIPROv2(Optimizer):
         max_bootstrapped_demos: int | None = None,
         max_labeled_demos: int | None = None,
         seed: int | None = None,
-        minibatch: bool = True,
-        minibatch_size: int = 35,
-        minibatch_full_eval_steps: int = 5,
-        program_aware_proposer: bool = True,
-        data_aware_proposer: bool = True,
-        view_data_batch_size: int = 10,
-        tip_aware_proposer: bool = True,
-        fewshot_aware_proposer: bool = True,
+        minibatch: bool | None = None,
+        minibatch_size: int | None = None,
+        minibatch_full_eval_steps: int | None = None,
+        program_aware_proposer: bool | None = None,
+        data_aware_proposer: bool | None = None,
+        view_data_batch_size: int | None = None,
+        tip_aware_proposer: bool | None = None,
+        fewshot_aware_proposer: bool | None = None,
         requires_permission_to_run: bool | None = None,
         run: Any = None,
     ) -> Any:
         """Optimize instructions (and demos) of a copy of `student`; checks every setting
-        before the first LM call. `requires_permission_to_run` is accepted and ignored: the
+        before the first LM call. A setting left None takes the constructor's value, else
+        DSPy's default (minibatch=True, minibatch_size=35, minibatch_full_eval_steps=5, ...).
+        `requires_permission_to_run` is accepted and ignored: the
         estimate is an event (and the dashboard's pre-flight card), never a prompt."""
         options = self._options(
             num_trials=num_trials, max_bootstrapped_demos=max_bootstrapped_demos,

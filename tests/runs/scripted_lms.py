@@ -77,3 +77,59 @@ def keyed_oracle_lm(spec: Any) -> ScriptedLM:
     return ScriptedLM(
         by_input=_answerer(spec), name="keyed", api_key=os.environ["FAKE_KEY_FOR_TEST"]
     )
+
+
+def _instruction_answerer(spec: Any, proposals: list[str]):
+    """Task calls: the oracle's answer when the instruction says "carefully" (or with demos),
+    else the first choice. Proposer calls: the scripted proposals, in turn."""
+    from engine.optimizers.proposer import SYSTEM
+
+    truth = _truth(spec)
+    step = spec.pipeline[-1]
+    label = step.outputs[0]
+    first = label.choices[0] if label.choices else "unknown"
+    input_name = spec.input_fields[0]
+    turn = {"next": 0}
+
+    def answer(messages: list[dict[str, Any]]) -> Any:
+        if messages[0]["content"] == SYSTEM:
+            user = messages[-1]["content"]
+            if user.startswith("Here are") or "Combine these notes" in user:
+                return "Customer support tickets, each labelled with the team to handle it."
+            text = proposals[turn["next"] % len(proposals)]
+            turn["next"] += 1
+            return text
+        helped = "carefully" in messages[0]["content"] or any(
+            m.get("role") == "assistant" for m in messages
+        )
+        text = input_fields(messages[-1]["content"]).get(input_name, "").strip()
+        out = {label.name: truth.get(text, first) if helped else first}
+        if step.module == "ChainOfThought":
+            out = {"reasoning": "scripted", **out}
+        return out
+
+    return answer
+
+
+INSTRUCTIONS = [
+    "Read the ticket carefully and name the team that should handle it.",
+    "Route the ticket.",
+    "Decide which team handles this customer message.",
+    "Name the team for this ticket.",
+    "Pick billing, technical or shipping for the message.",
+    "Say which department should answer the customer.",
+]
+
+
+def instruction_oracle_lm(spec: Any) -> ScriptedLM:
+    """Right only with an instruction that says "carefully" (or with demos)."""
+    return ScriptedLM(by_input=_instruction_answerer(spec, INSTRUCTIONS), name="instructions")
+
+
+def slow_instruction_oracle_lm(spec: Any) -> ScriptedLM:
+    """The same, slow, on the disk cache, logging each uncached call (kill -9 tests)."""
+    latency = float(os.environ.get("TUNESMITH_TEST_LATENCY", "0.05"))
+    return LoggingScriptedLM(
+        by_input=_instruction_answerer(spec, INSTRUCTIONS), name="slow-instructions",
+        latency=latency, cache=True,
+    )  # fmt: skip

@@ -1,0 +1,162 @@
+"""MIPROv2 and COPRO through the worker (scripted LM): the study in the run's folder, the
+estimate on the sample spec, proposals in the store, and resume after kill -9 in each stage."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from runs_helpers import subprocess_env
+from scripted_lms import instruction_oracle_lm
+
+from engine.runs import RunStore, create_run, load_spec
+from engine.runs.plan import preflight
+from engine.runs.worker import run_workdir, run_worker
+
+MIPRO_SMALL = {
+    "auto": None, "num_candidates": 3, "num_trials": 6, "minibatch_size": 8,
+    "minibatch_full_eval_steps": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
+    "race": False,
+}  # fmt: skip
+
+
+# racing (on by default) makes the estimate an upper bound: these runs score every candidate
+COPRO_SMALL = {"breadth": 3, "depth": 2, "race": False}
+
+
+def _spec(project: Path, name: str, params: dict) -> object:
+    spec = load_spec(project / "support_tickets.yaml")
+    spec.optimizer.name, spec.optimizer.params = name, dict(params)
+    spec.optimizer.budget.max_calls = None
+    return spec
+
+
+def _run(db_path: Path, spec) -> tuple[str, RunStore]:
+    run_id = create_run(spec, db_path)
+    assert run_worker(run_id, db_path, lm_factory=instruction_oracle_lm) == "finished"
+    return run_id, RunStore(db_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("MIPROv2", {"auto": "light"}), ("MIPROv2", MIPRO_SMALL), ("COPRO", COPRO_SMALL)],
+)
+def test_sample_spec_runs_and_the_estimate_holds(db_path, project, name, params) -> None:
+    spec = _spec(project, name, params)
+    forecast = preflight(spec)["estimate"]["calls"]
+    run_id, store = _run(db_path, spec)
+    try:
+        run = store.get_run(run_id)
+        assert run["best_score"] > run["baseline_score"]
+        assert run["test_best"] > run["test_baseline"]
+        by_role = {c["role"] for c in store.lm_calls(run_id)}
+        assert by_role == {"task", "proposer"}
+        finished = next(e for e in store.events(run_id) if e["type"] == "run_finished")
+        for role in ("task", "proposer"):  # the optimization's calls (not the test scoring)
+            actual = finished["data"]["usage"]["by_role"][role]["calls"]
+            assert abs(forecast[role] - actual) <= 0.2 * actual, (role, forecast, actual)
+        proposals = [e for e in store.events(run_id) if e["type"] == "proposals"]
+        assert proposals and proposals[-1]["data"]["instructions"][0]["origin"] == "original"
+        texts = {i["text"] for e in proposals for i in e["data"]["instructions"]}
+        assert any("carefully" in t for t in texts)  # every candidate instruction is stored
+        best = next(c for c in store.candidates(run_id) if c["hash"] == run["best_candidate"])
+        if name == "COPRO":  # instructions only: the winner must be the good one
+            assert "carefully" in best["state"]["classify"]["signature"]["instructions"]
+    finally:
+        store.close()
+
+
+def test_optuna_can_load_the_runs_study(db_path, project) -> None:
+    run_id, store = _run(db_path, _spec(project, "MIPROv2", MIPRO_SMALL))
+    store.close()
+    storage = f"sqlite:///{run_workdir(db_path, run_id) / 'optuna.db'}"
+    study = optuna.load_study(study_name="mipro", storage=storage)
+    searches = [t for t in study.trials if t.user_attrs.get("kind") == "search"]
+    assert len(searches) == 6 and all(t.state.name == "COMPLETE" for t in searches)
+
+
+def test_proposer_model_from_the_spec(db_path, project) -> None:
+    spec = _spec(project, "MIPROv2", MIPRO_SMALL)
+    spec.models.proposer = type(spec.models.task)(model="local/no-such-model")
+    run_id = create_run(spec, db_path)
+    assert run_worker(run_id, db_path, lm_factory=instruction_oracle_lm) == "failed"
+    with RunStore(db_path) as store:
+        run = store.get_run(run_id)
+        assert "no-such-model" in run["reason"] and not store.lm_calls(run_id)
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def _in_phase(store: RunStore, run_id: str, name: str, detail: str = "") -> bool:
+    phases = [e["data"] for e in store.events(run_id) if e["type"] == "phase"]
+    return bool(phases) and phases[-1]["name"] == name and detail in phases[-1]["detail"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("phase", "detail"),
+    [("bootstrapping demos", ""), ("proposing instructions", ""), ("searching", "trial 3")],
+)
+def test_kill_9_in_each_stage_then_resume(db_path, project, tmp_path, phase, detail) -> None:
+    spec = _spec(project, "MIPROv2", MIPRO_SMALL)
+    ref_id, reference = _run(tmp_path / "reference" / "runs.db", spec)
+    ref_trials = reference.trials(ref_id)
+    ref_run = reference.get_run(ref_id)
+    reference.close()
+
+    run_id = create_run(spec, db_path)
+    call_log = tmp_path / "calls.log"
+    env = subprocess_env(
+        TUNESMITH_TEST_LM="scripted_lms:slow_instruction_oracle_lm",
+        TUNESMITH_TEST_LATENCY="0.03",
+        TUNESMITH_TEST_CALL_LOG=str(call_log),
+    )
+    cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db_path)]
+    first = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    store = RunStore(db_path)
+    try:
+        _wait_for(lambda: _in_phase(store, run_id, phase, detail), 120, f"phase {phase}")
+        time.sleep(0.1)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert store.get_run(run_id)["status"] == "running"
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stdout + second.stderr
+        run = store.get_run(run_id)
+        assert run["status"] == "finished" and run["attempts"] == 2
+        trials = store.trials(run_id)
+        assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
+        keys = [(t["candidate"], t["subset"], tuple(sorted(t["example_scores"])))
+                for t in trials]  # fmt: skip
+        assert len(keys) == len(set(keys)), "a trial was evaluated twice"
+        assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == [
+            (t["candidate"], t["subset"], t["score"]) for t in ref_trials
+        ]
+        assert (run["best_candidate"], run["test_best"]) == (
+            ref_run["best_candidate"], ref_run["test_best"])  # fmt: skip
+        calls = store.lm_calls(run_id)
+        logged = len(call_log.read_text().splitlines())
+        assert len([c for c in calls if not c["cache_hit"]]) >= logged > 0  # none lost
+        storage = f"sqlite:///{run_workdir(db_path, run_id) / 'optuna.db'}"
+        study = optuna.load_study(study_name="mipro", storage=storage)
+        kinds = [t.user_attrs.get("kind") for t in study.trials if t.state.name == "COMPLETE"]
+        assert kinds.count("search") == 6 and kinds.count("default") == 1
+    finally:
+        store.close()
+        if first.poll() is None:
+            first.kill()
