@@ -28,7 +28,7 @@ OPTIMIZER_CHOICES = (
 )  # fmt: skip
 # optimizers that take a proposer model (`models.proposer` in the spec) as `prompt_model`
 PROPOSER_OPTIMIZERS = ("MIPROv2", "COPRO")
-# what `auto` sets for the optimizer it picks (the spec's own params are not used by auto)
+# what `auto` sets for the optimizer it picks (the spec's own params come on top)
 AUTO_PARAMS = {"MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0}}
 
 # attributes of the generated Pipeline module that a step (stored as an attribute) must not hide

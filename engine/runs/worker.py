@@ -62,7 +62,7 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
     params = dict(spec.optimizer.params)
     if name == "auto":
         name, reason = choose_optimizer(train_size)
-        params = dict(AUTO_PARAMS.get(name, {}))
+        params = {**AUTO_PARAMS.get(name, {}), **params}
     optimizers = importlib.import_module("engine.optimizers")
     cls = getattr(optimizers, name, None)
     if cls is None:

@@ -137,7 +137,7 @@ def test_test_csv_replaces_the_test_split(project: Path, tickets_spec) -> None:
 def test_auto_report(tickets_spec) -> None:
     tickets_spec.data.train_size = 2
     report = validate_spec_against_data(tickets_spec)
-    assert report.optimizer == "LabeledFewShot" and "MIPROv2" in report.optimizer_reason
+    assert report.optimizer == "MIPROv2" and "instruction" in report.optimizer_reason
     tickets_spec.data.train_size = 10
     assert validate_spec_against_data(tickets_spec).optimizer == "BootstrapFewShot"
 

@@ -160,3 +160,22 @@ def test_kill_9_in_each_stage_then_resume(db_path, project, tmp_path, phase, det
         store.close()
         if first.poll() is None:
             first.kill()
+
+
+@pytest.mark.parametrize("train_size", [1, 2])
+def test_auto_with_one_or_two_examples_tunes_the_instruction_alone(
+    db_path, project, train_size
+) -> None:
+    spec = load_spec(project / "support_tickets.yaml")
+    spec.data.train_size = train_size
+    spec.optimizer.budget.max_calls = None
+    run_id, store = _run(db_path, spec)
+    try:
+        run = store.get_run(run_id)
+        assert run["optimizer"] == "MIPROv2" and "zero-shot" in run["optimizer_reason"]
+        best = next(c for c in store.candidates(run_id) if c["hash"] == run["best_candidate"])
+        assert best["state"]["classify"]["demos"] == []
+        assert "carefully" in best["state"]["classify"]["signature"]["instructions"]
+        assert run["test_best"] > run["test_baseline"]
+    finally:
+        store.close()
