@@ -69,7 +69,7 @@ def normalize(text: str) -> str:
 
 def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> tuple[str, str]:
     """(cleaned instruction, "") or ("", reason it was dropped). Reasons: "empty", "too short",
-    "echoed the request"."""
+    "echoed the request", "incomplete"."""
     if not text or not text.strip():
         return "", "empty"
     text = _MARKER.sub("\n", text)
@@ -86,6 +86,8 @@ def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> 
         return "", "empty"
     if text.lower().startswith(("write one new instruction", "reply with the instruction")):
         return "", "echoed the request"
+    if text.endswith(":"):  # an introduction whose instruction never came
+        return "", "incomplete"
     text = _cap(text, max_chars)
     if len(text) < MIN_INSTRUCTION_CHARS or not re.search(r"[a-zA-Z]{3}", text):
         return "", "too short"

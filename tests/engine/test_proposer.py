@@ -37,7 +37,8 @@ def test_cleaning_strips_markers_labels_quotes_and_chatter(reply, expected):
 @pytest.mark.parametrize(
     ("reply", "reason"),
     [("", "empty"), ("   \n ", "empty"), ("[[ ## completed ## ]]", "empty"), ("Ok.", "too short"),
-     ("Write one new instruction for this step.", "echoed the request")],
+     ("Write one new instruction for this step.", "echoed the request"),
+     ("The outputs should be more often correct. Here's how to do it:", "incomplete")],
 )  # fmt: skip
 def test_cleaning_drops_unusable_replies_with_a_reason(reply, reason):
     assert clean_proposal(reply) == ("", reason)
