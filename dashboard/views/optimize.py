@@ -23,6 +23,16 @@ GOALS = {
         "Builds several different sets of examples and keeps the one that "
         "scores best on the validation rows. Slower, usually better.",
     ),
+    "MIPROv2": (
+        "Instructions and examples: MIPROv2",
+        "A proposer model writes new instructions; a Bayesian search (Optuna) tries "
+        "instruction and example-set pairs and keeps the best.",
+    ),
+    "COPRO": (
+        "Instructions only: COPRO",
+        "The proposer model rewrites the instruction in rounds, learning from the scores of "
+        "earlier attempts.",
+    ),
     "LabeledFewShot": (
         "Labels only: LabeledFewShot",
         "Puts some of your labelled rows into the prompt as examples. No model calls to "
@@ -151,14 +161,38 @@ with st.expander("Optimizer settings", expanded=False):
         )
     elif goal == "LabeledFewShot":
         params["k"] = number(st, "Examples in the prompt", 1, 32, params.get("k", 8), "k")
+    elif goal == "COPRO":
+        a, b = st.columns(2)
+        params["breadth"] = number(
+            a, "Instructions per round", 2, 20, params.get("breadth", 4), "breadth"
+        )
+        params["depth"] = number(b, "Rounds", 1, 10, params.get("depth", 2), "depth")
     else:
+        if goal == "MIPROv2":
+            levels = ["light", "medium", "heavy"]
+            params["auto"] = st.radio(
+                "Search size",
+                levels,
+                index=levels.index(params.get("auto") or "light"),
+                horizontal=True,
+                key=f"mipro_auto_{state.rev()}",
+                help="light: 6 candidates per kind and about 10 trials; medium 12; heavy 18.",
+            )
         a, b = st.columns(2)
         params["max_bootstrapped_demos"] = number(
             a, "Model-made examples (max)", 0, 16, params.get("max_bootstrapped_demos", 4), "boot"
         )
         params["max_labeled_demos"] = number(
-            b, "Examples in the prompt (max)", 1, 32, params.get("max_labeled_demos", 8), "lab"
+            b,
+            "Examples in the prompt (max)",
+            0,
+            32,
+            params.get("max_labeled_demos", 4 if goal == "MIPROv2" else 8),
+            "lab",
         )
+        if goal == "MIPROv2" and not params["max_bootstrapped_demos"]:
+            if not params["max_labeled_demos"]:
+                st.caption("No examples in the prompt: MIPROv2 tunes the instruction alone.")
         if goal == "BootstrapFewShotWithRandomSearch":
             params["num_candidate_programs"] = number(
                 st,

@@ -7,7 +7,7 @@ map) and minutes (model speed measured in this session by Try / Test, or a typic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -27,6 +27,7 @@ class Preflight:
     seconds: float
     speed_source: str
     notes: str
+    by_role: dict[str, int] = field(default_factory=dict)  # search calls per role
 
 
 def preflight(spec: Any) -> Preflight:
@@ -57,6 +58,7 @@ def preflight(spec: Any) -> Preflight:
         seconds,
         source,
         estimate.get("notes", ""),
+        {role: int(n) for role, n in (estimate.get("calls") or {}).items()},
     )
 
 
@@ -73,6 +75,11 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             "the baseline and the best prompt on the test rows",
             border=True,
         )
+        if len(p.by_role) > 1:
+            a.caption(
+                " · ".join(f"{role} ~{n:,}" for role, n in p.by_role.items())
+                + " (search calls by role)"
+            )
         b.metric("Tokens", f"~{p.tokens:,}", border=True)
         c.metric(
             "Cost",

@@ -21,7 +21,7 @@ def test_auto_explains_its_choice_by_dataset_size(tickets, sizes, phrase):
     info = " ".join(i.value for i in at.info)
     assert "Auto will use" in info and phrase in info
     if sizes[0] == 2:
-        assert "labeled examples are used as demos" in info
+        assert "tunes the instruction alone" in info
 
 
 def test_goal_and_preflight_card(tickets):
@@ -81,3 +81,13 @@ def test_hosted_model_needs_a_name_and_a_key(tickets, monkeypatch):
     at.radio(key=k(at, "model_kind")).set_value("embedded").run()
     assert not at.button(key="start_run").disabled
     assert at.session_state["draft"]["models"]["task"]["model"] == "local/smollm2-135m"
+
+
+def test_mipro_goal_sets_the_spec_and_shows_proposer_calls(tickets):
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "goal")).set_value("MIPROv2").run()
+    draft = at.session_state["draft"]
+    assert draft["optimizer"]["name"] == "MIPROv2"
+    assert draft["optimizer"]["params"]["auto"] == "light"
+    assert "proposer ~" in " ".join(c.value for c in at.caption)
