@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import home, launcher, runinfo, state, ui
 from dashboard.widgets.kpi import run_kpis, test_summary
+from dashboard.widgets.proposals_view import proposals_view
 from dashboard.widgets.trial_chart import trial_figure
 
 ui.header(
@@ -99,7 +100,7 @@ if run["status"] == "failed":
 
 @st.fragment(run_every=1.5 if active and live else None)
 def live_view() -> None:
-    from engine.runs.store import candidates, trials, usage
+    from engine.runs.store import candidates, events, trials, usage
 
     current = runinfo.get(run_id) or run
     db = home.db_path()
@@ -141,6 +142,7 @@ def live_view() -> None:
     with log:
         st.caption("Recent activity, newest first")
         st.code("\n".join(reversed(lines)) or "No events yet.", language=None, wrap_lines=True)
+    proposals_view(events(run_id, types=["proposals"], db_path=db), cands, trial_rows)
     if active and current["status"] not in runinfo.ACTIVE:
         st.rerun()  # the run just ended: redraw the whole page once, without polling
 

@@ -8,11 +8,12 @@ import plotly.graph_objects as go
 
 COLORS = {"val": "#4f46e5", "train": "#0891b2", "test": "#9ca3af", "minibatch": "#a78bfa"}
 NAMES = {
-    "val": "validation trial",
+    "val": "full validation",
     "test": "held-out test",
     "train": "train trial",
-    "minibatch": "stopped early (could not beat the best)",
+    "minibatch": "minibatch (part of the validation rows)",
 }
+SYMBOLS = {"val": "circle", "minibatch": "diamond-open", "test": "square"}
 
 
 def trial_figure(
@@ -28,9 +29,13 @@ def trial_figure(
                 mode="markers",
                 name=NAMES.get(subset, subset),
                 marker={
-                    "size": 11,
+                    "size": 11 if subset != "minibatch" else 10,
                     "color": COLORS.get(subset, "#6b7280"),
-                    "line": {"width": 1, "color": "white"},
+                    "symbol": SYMBOLS.get(subset, "circle"),
+                    "line": {
+                        "width": 1 if subset != "minibatch" else 2,
+                        "color": "white" if subset != "minibatch" else COLORS["minibatch"],
+                    },
                 },
                 customdata=[[origins.get(t["candidate"], t["candidate"]), t["n"]] for t in pts],
                 hovertemplate=(

@@ -172,3 +172,18 @@ def test_a_gain_that_rounds_to_zero_gets_no_delta_arrow():
     assert points_delta(0.0) is None and points_delta(0.004) is None
     assert points_delta(0.25) == "+25 pts" and points_delta(-0.1) == "-10 pts"
     assert score_delta(0.5, 0.5) is None and score_delta(None, 0.5) is None
+
+
+def test_run_page_shows_proposed_instructions_and_the_heatmap(app):
+    at = set_sizes(open_sample(app), 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=f"goal_{at.session_state['rev']}").set_value("MIPROv2").run()
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "Proposed instructions" in page and "Which combination scores best" in page
+    table = at.dataframe[-1].value
+    first = "Read the customer's support ticket and decide which team should handle it."
+    assert table["instruction"][0] == first and table["#"][0] == 0
+    assert table["trials"][0] >= 1 and table["full"][0] is not None
+    assert len(at.get("plotly_chart")) == 2  # the trial chart and the heatmap

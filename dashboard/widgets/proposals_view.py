@@ -1,0 +1,70 @@
+"""The Run page's view of an instruction search: proposed instructions and the score heatmap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from dashboard.instruction_data import proposals_table, score_grid
+
+
+def heatmap_figure(rows: list[int], cols: list[int], grid: list[list[float | None]]) -> go.Figure:
+    xs = ["no demos" if c < 0 else f"demo set {c}" for c in cols]
+    ys = [f"instruction {r}" for r in rows]
+    z = [[None if v is None else 100 * v for v in line] for line in grid]
+    text = [["" if v is None else f"{v:.0f}%" for v in line] for line in z]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z, x=xs, y=ys, text=text, texttemplate="%{text}", colorscale="Blues",
+            zmin=0, zmax=100, hoverongaps=False, colorbar={"title": "score %"},
+            hovertemplate="%{y} × %{x}: %{z:.0f}%<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(
+        height=90 + 42 * len(rows), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"autorange": "reversed"},
+    )  # fmt: skip
+    return fig
+
+
+def proposals_view(
+    events: list[dict[str, Any]], candidates: list[dict[str, Any]], trials: list[dict[str, Any]]
+) -> None:
+    """Render both sections; nothing when the run proposed no instructions."""
+    rows = proposals_table(events, candidates, trials)
+    if not rows:
+        return
+    st.markdown("#### Proposed instructions")
+    st.caption(
+        "Instruction 0 is your own; the others come from the proposer model. *Tried* counts the "
+        "trials that used it; *minibatch* is its mean score on parts of the validation rows, "
+        "*full* its best score on all of them."
+    )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "instruction": st.column_config.TextColumn(width="large"),
+            "minibatch": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+            "full": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+        },
+        key="proposals_table",
+    )
+    predictors = sorted({r["predictor"] for r in rows})
+    st.markdown("#### Which combination scores best")
+    predictor = (
+        st.selectbox("Step", predictors, key="heatmap_step")
+        if len(predictors) > 1
+        else predictors[0]
+    )
+    grid_rows, cols, grid = score_grid(events, candidates, trials, predictor)
+    st.caption(
+        "Mean score of every trial (minibatch and full) that used the pair; blank: not tried."
+    )
+    st.plotly_chart(
+        heatmap_figure(grid_rows, cols, grid), width="stretch",
+        config={"displayModeBar": False}, key="proposals_heatmap",
+    )  # fmt: skip
