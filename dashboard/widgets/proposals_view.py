@@ -48,8 +48,8 @@ def proposals_view(
         width="stretch",
         column_config={
             "instruction": st.column_config.TextColumn(width="large"),
-            "minibatch": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
-            "full": st.column_config.ProgressColumn(min_value=0, max_value=1, format="%.2f"),
+            "minibatch": st.column_config.NumberColumn(format="percent"),
+            "full": st.column_config.NumberColumn(format="percent"),
         },
         key="proposals_table",
     )
