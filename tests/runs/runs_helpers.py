@@ -18,3 +18,27 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env.update(extra)
     return env
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.05) -> None:
+    """Poll `predicate` until it is true; AssertionError naming `what` after `timeout` s."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def start_worker(run_id: str, db_path: Path, env: dict[str, str]):
+    """(command, process): a detached `python -m engine.runs.worker` for the run, quiet."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db_path)]
+    process = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    return cmd, process

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runs_helpers import subprocess_env
+from runs_helpers import start_worker, subprocess_env, wait_for
 from scripted_lms import oracle_lm
 
 from engine.errors import TunesmithError
@@ -171,15 +171,6 @@ def test_refuses_to_run_twice(db_path: Path, tickets_spec) -> None:
         sleeper.wait()
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(
     db_path: Path, project: Path, tmp_path: Path
 ) -> None:
@@ -199,13 +190,10 @@ def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(
         TUNESMITH_TEST_LATENCY="0.03",
         TUNESMITH_TEST_CALL_LOG=str(call_log),
     )
-    cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db_path)]
-    first = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    cmd, first = start_worker(run_id, db_path, env)
     store = RunStore(db_path)
     try:
-        _wait_for(lambda: len(store.trials(run_id)) >= 6, 120, "6 stored trials")
+        wait_for(lambda: len(store.trials(run_id)) >= 6, 120, "6 stored trials")
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
         killed_at = len(store.trials(run_id))
@@ -276,13 +264,13 @@ def test_launch_detached_worker_with_extra_env(db_path: Path, tickets_spec, monk
     pid = launch_run(run_id, db_path, inline=False, extra_env={"FAKE_KEY_FOR_TEST": key})
     assert pid and "FAKE_KEY_FOR_TEST" not in os.environ
     with RunStore(db_path) as store:
-        _wait_for(
+        wait_for(
             lambda: store.get_run(run_id)["status"] not in ("queued", "running"), 120, "the run"
         )
         run = store.get_run(run_id)
     assert run["status"] == "finished", run["reason"]
     assert run["pid"] == pid and Path(run["log_path"]).exists()
-    _wait_for(lambda: not pid_alive(pid), 30, "the worker to exit (reaped, not a zombie)")
+    wait_for(lambda: not pid_alive(pid), 30, "the worker to exit (reaped, not a zombie)")
     for path in db_path.parent.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path

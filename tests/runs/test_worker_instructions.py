@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import optuna
 import pytest
-from runs_helpers import subprocess_env
+from runs_helpers import start_worker, subprocess_env, wait_for
 from scripted_lms import instruction_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
@@ -91,15 +90,6 @@ def test_proposer_model_from_the_spec(db_path, project) -> None:
         assert "no-such-model" in run["reason"] and not store.lm_calls(run_id)
 
 
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def _in_phase(store: RunStore, run_id: str, name: str, detail: str = "") -> bool:
     phases = [e["data"] for e in store.events(run_id) if e["type"] == "phase"]
     return bool(phases) and phases[-1]["name"] == name and detail in phases[-1]["detail"]
@@ -124,13 +114,10 @@ def test_kill_9_in_each_stage_then_resume(db_path, project, tmp_path, phase, det
         TUNESMITH_TEST_LATENCY="0.03",
         TUNESMITH_TEST_CALL_LOG=str(call_log),
     )
-    cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db_path)]
-    first = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
+    cmd, first = start_worker(run_id, db_path, env)
     store = RunStore(db_path)
     try:
-        _wait_for(lambda: _in_phase(store, run_id, phase, detail), 120, f"phase {phase}")
+        wait_for(lambda: _in_phase(store, run_id, phase, detail), 120, f"phase {phase}", 0.02)
         time.sleep(0.1)
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
