@@ -138,6 +138,18 @@ def key_env_var(model: str) -> str | None:
     return KEY_ENV.get(provider, f"{provider.upper()}_API_KEY")
 
 
+def run_key_env(models: dict[str, Any]) -> dict[str, str]:
+    """{environment variable: key} for a run's worker: the keys typed in this session for the
+    spec's hosted task and proposer models (a proposer of the task's provider shares its key)."""
+    out: dict[str, str] = {}
+    for role in ("task", "proposer"):
+        model = (models.get(role) or {}).get("model") or ""
+        env_var = key_env_var(model) if "/" in model else None
+        if env_var and env_var not in out and state.api_key(role):
+            out[env_var] = state.api_key(role)
+    return out
+
+
 def price_per_token(model: str) -> tuple[float, float] | None:
     """(input, output) USD per token from litellm's bundled price map, None if unpriced/local."""
     if model.startswith("local/"):

@@ -146,12 +146,17 @@ def derive_roles(draft_: dict[str, Any], data: pd.DataFrame | None) -> dict[str,
 
 
 # -- secrets (this browser session only; never saved, logged or put in a spec) ----------------
-def api_key() -> str:
-    return _ss().get("api_key", "") or ""
+def _key_slot(role: str) -> str:
+    return "api_key" if role == "task" else f"api_key_{role}"
 
 
-def set_api_key(value: str) -> None:
-    _ss()["api_key"] = value or ""
+def api_key(role: str = "task") -> str:
+    """The API key typed for the `role` model (task or proposer) in this browser session."""
+    return _ss().get(_key_slot(role), "") or ""
+
+
+def set_api_key(value: str, role: str = "task") -> None:
+    _ss()[_key_slot(role)] = value or ""
 
 
 # -- measured model speed ---------------------------------------------------------------------

@@ -9,7 +9,9 @@ import streamlit as st
 
 from dashboard import home, launcher, lmtools, specs, state, ui
 from dashboard.widgets.budget_card import budget_card, preflight
+from dashboard.widgets.mipro_choice import mipro_search
 from dashboard.widgets.number import number
+from dashboard.widgets.proposer_choice import proposer_choice
 
 GOALS = {
     "auto": ("Auto (recommended)", "Picks the optimizer from the size of your training set."),
@@ -29,9 +31,9 @@ GOALS = {
         "instruction and example-set pairs and keeps the best.",
     ),
     "COPRO": (
-        "Instructions only: COPRO",
-        "The proposer model rewrites the instruction in rounds, learning from the scores of "
-        "earlier attempts.",
+        "Rewrite the instruction in rounds: COPRO",
+        "The proposer model rewrites the instruction again and again, learning from the scores "
+        "of earlier attempts. No examples in the prompt.",
     ),
     "LabeledFewShot": (
         "Labels only: LabeledFewShot",
@@ -129,6 +131,8 @@ with st.expander("Model settings"):
     )
 
 # -- optimizer ---------------------------------------------------------------------------------
+from engine.runs.spec_names import PROPOSER_OPTIMIZERS, choose_optimizer  # noqa: E402
+
 st.subheader("2. Optimizer")
 opt = draft["optimizer"]
 goal = st.radio(
@@ -144,8 +148,6 @@ if goal != opt.get("name"):
 opt["name"] = goal
 train_size = check.report.sizes["train"]
 if goal == "auto":
-    from engine.runs.spec_names import choose_optimizer
-
     chosen, reason = choose_optimizer(train_size)
     st.info(
         f"**Auto will use {GOALS[chosen][0].split(': ')[-1]}** — {reason}.",
@@ -154,6 +156,13 @@ if goal == "auto":
 else:
     chosen = goal
 params = opt["params"]
+if goal == "MIPROv2":
+    search = mipro_search(params, len(draft["pipeline"]))
+if chosen in PROPOSER_OPTIMIZERS:
+    proposer_blocked = proposer_choice(draft["models"])
+    blocked = blocked or proposer_blocked
+else:
+    draft["models"]["proposer"] = None
 with st.expander("Optimizer settings", expanded=False):
     if goal == "auto":
         st.caption(
@@ -167,17 +176,12 @@ with st.expander("Optimizer settings", expanded=False):
             a, "Instructions per round", 2, 20, params.get("breadth", 4), "breadth"
         )
         params["depth"] = number(b, "Rounds", 1, 10, params.get("depth", 2), "depth")
+    elif goal == "MIPROv2" and search == "instructions":
+        st.caption(
+            "No examples in the prompt: MIPROv2 searches over instructions alone. Pick Light, "
+            "Medium or Heavy above to add example sets to the search."
+        )
     else:
-        if goal == "MIPROv2":
-            levels = ["light", "medium", "heavy"]
-            params["auto"] = st.radio(
-                "Search size",
-                levels,
-                index=levels.index(params.get("auto") or "light"),
-                horizontal=True,
-                key=f"mipro_auto_{state.rev()}",
-                help="light: 6 candidates per kind and about 10 trials; medium 12; heavy 18.",
-            )
         a, b = st.columns(2)
         params["max_bootstrapped_demos"] = number(
             a, "Model-made examples (max)", 0, 16, params.get("max_bootstrapped_demos", 4), "boot"
@@ -213,7 +217,8 @@ budget["max_calls"] = number(
 budget["max_minutes"] = number(
     b, "Max minutes", 1.0, 24 * 60.0, budget.get("max_minutes") or 15, "bmin", step=5.0
 )
-if choice == "hosted":
+proposer = draft["models"]["proposer"] or {}
+if choice == "hosted" or not proposer.get("model", "local/").startswith("local/"):
     budget["max_cost"] = number(
         c, "Max cost ($)", 0.01, 10_000.0, budget.get("max_cost") or 1.0, "bcost", step=0.5
     )
@@ -245,6 +250,7 @@ if st.button(
     disabled=bool(blocked),
 ):
     with st.spinner("Starting the run…"), ui.friendly_errors("Starting the run"):
+        key_env.update(lmtools.run_key_env(draft["models"]))  # a hosted proposer's key
         run_id = launcher.start(check.spec, home.db_path(), key_env)
         st.session_state["last_run"] = run_id
         st.switch_page(ui.PAGES["run"][0], query_params={"run": run_id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import home, launcher, runinfo, state, ui
+from dashboard import home, launcher, runinfo, ui
 from dashboard.widgets.kpi import run_kpis, test_summary
 from dashboard.widgets.proposals_view import proposals_view
 from dashboard.widgets.trial_chart import trial_figure
@@ -81,15 +81,10 @@ if run["status"] == "failed":
         )
         if st.button("Resume this run", key="resume_run", icon=":material/replay:"):
             with ui.friendly_errors("Resuming the run"):
-                env_var = None
-                model = (run.get("spec") or {}).get("models", {}).get("task", {}).get("model", "")
-                if state.api_key() and not model.startswith("local/"):
-                    from dashboard.lmtools import key_env_var
+                from dashboard.lmtools import run_key_env
 
-                    env_var = key_env_var(model)
-                launcher.launch_worker(
-                    run_id, home.db_path(), {env_var: state.api_key()} if env_var else None
-                )
+                keys = run_key_env((run.get("spec") or {}).get("models") or {})
+                launcher.launch_worker(run_id, home.db_path(), keys or None)
                 st.rerun()
         if run.get("traceback"):
             with st.expander("Technical details (for a developer)"):

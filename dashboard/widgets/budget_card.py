@@ -15,6 +15,8 @@ import streamlit as st
 from dashboard import lmtools, state, ui
 
 TYPICAL_SECONDS = {"local": 1.0, "hosted": 1.5}
+PROPOSER_TOKENS_PER_CALL = 800  # the engine's estimates count 700-900 per proposal prompt
+ROLE_NAMES = {"task": "task model", "proposer": "proposer"}
 
 
 @dataclass
@@ -39,8 +41,8 @@ def preflight(spec: Any) -> Preflight:
     calls, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
     tokens = int(estimate["tokens"] * (1 + test_calls / max(calls, 1)))
     model = spec.models.task.model
-    price = lmtools.price_per_token(model)
-    cost = None if price is None else tokens * (0.85 * price[0] + 0.15 * price[1])
+    by_role = {role: int(n) for role, n in (estimate.get("calls") or {}).items()}
+    cost = _cost(spec, tokens, by_role.get("proposer", 0))
     measured = state.speed(model)
     kind = "local" if model.startswith("local/") else "hosted"
     if measured:
@@ -58,8 +60,33 @@ def preflight(spec: Any) -> Preflight:
         seconds,
         source,
         estimate.get("notes", ""),
-        {role: int(n) for role, n in (estimate.get("calls") or {}).items()},
+        by_role,
     )
+
+
+def _cost(spec: Any, tokens: int, proposer_calls: int) -> float | None:
+    """$ of `tokens` at the task model's price, the proposer's share at the proposer's price;
+    None when a model that is used has no known price."""
+    proposer = spec.models.proposer
+    shares = [(spec.models.task.model, tokens)]
+    if proposer is not None and proposer_calls:
+        share = min(tokens, proposer_calls * PROPOSER_TOKENS_PER_CALL)
+        shares = [(spec.models.task.model, tokens - share), (proposer.model, share)]
+    total = 0.0
+    for model, n in shares:
+        price = lmtools.price_per_token(model)
+        if price is None:
+            return None
+        total += n * (0.85 * price[0] + 0.15 * price[1])
+    return total
+
+
+def role_split(by_role: dict[str, int]) -> str:
+    """'task model ~300 · proposer ~8 calls' ('' when there is only the task model)."""
+    if set(by_role) <= {"task"}:
+        return ""
+    parts = [f"{ROLE_NAMES.get(role, role)} ~{n:,}" for role, n in by_role.items()]
+    return " · ".join(parts) + " calls"
 
 
 def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
@@ -75,11 +102,9 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             "the baseline and the best prompt on the test rows",
             border=True,
         )
-        if len(p.by_role) > 1:
-            a.caption(
-                " · ".join(f"{role} ~{n:,}" for role, n in p.by_role.items())
-                + " (search calls by role)"
-            )
+        split = role_split(p.by_role)
+        if split:
+            a.caption(f"Search calls by role: {split}")
         b.metric("Tokens", f"~{p.tokens:,}", border=True)
         c.metric(
             "Cost",

@@ -91,3 +91,121 @@ def test_mipro_goal_sets_the_spec_and_shows_proposer_calls(tickets):
     assert draft["optimizer"]["name"] == "MIPROv2"
     assert draft["optimizer"]["params"]["auto"] == "light"
     assert "proposer ~" in " ".join(c.value for c in at.caption)
+
+
+def spec_of(at):
+    """The engine's spec of the page's draft (what a run would get)."""
+    from engine.runs.spec import spec_from_dict
+
+    return spec_from_dict(at.session_state["draft"], at.session_state["project_dir"])
+
+
+def test_mipro_searches_set_auto_and_the_examples(tickets):
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "goal")).set_value("MIPROv2").run()
+    search = at.radio(key=k(at, "mipro_search"))
+    assert search.value == "light"
+    assert any("Your instruction + 2 proposed, × 6 example sets" in c for c in search.captions)
+    assert spec_of(at).optimizer.params == {
+        "auto": "light",
+        "max_bootstrapped_demos": 4,
+        "max_labeled_demos": 4,
+    }
+    search.set_value("instructions").run()
+    spec = spec_of(at)
+    assert spec.optimizer.name == "MIPROv2"
+    assert spec.optimizer.params == {
+        "auto": "light",
+        "max_bootstrapped_demos": 0,
+        "max_labeled_demos": 0,
+    }
+    assert not any(n.key == k(at, "boot") for n in at.number_input)
+    at.radio(key=k(at, "mipro_search")).set_value("heavy").run()
+    assert spec_of(at).optimizer.params == {
+        "auto": "heavy",
+        "max_bootstrapped_demos": 4,
+        "max_labeled_demos": 4,
+    }
+    at.number_input(key=k(at, "boot")).set_value(2).run()
+    at.radio(key=k(at, "mipro_search")).set_value("medium").run()
+    params = spec_of(at).optimizer.params
+    assert params["auto"] == "medium" and params["max_bootstrapped_demos"] == 2
+
+
+def test_copro_defaults_and_proposer_calls_on_the_card(tickets):
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "goal")).set_value("COPRO").run()
+    spec = spec_of(at)
+    assert spec.optimizer.name == "COPRO"
+    assert spec.optimizer.params == {"breadth": 4, "depth": 2}
+    assert spec.models.proposer is None
+    split = " ".join(c.value for c in at.caption if c.value.startswith("Search calls by role"))
+    assert "task model ~" in split and "proposer ~" in split
+    at.number_input(key=k(at, "breadth")).set_value(3).run()
+    assert spec_of(at).optimizer.params["breadth"] == 3
+
+
+def test_proposer_model_choice(tickets, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    assert not any(r.key == k(at, "proposer_kind") for r in at.radio)  # few-shot: no proposer
+    at.radio(key=k(at, "goal")).set_value("MIPROv2").run()
+    kind = at.radio(key=k(at, "proposer_kind"))
+    assert kind.value == "same" and kind.options == ["Same as the task model", "A hosted model"]
+    assert spec_of(at).models.proposer is None
+    kind.set_value("hosted").run()
+    assert at.button(key="start_run").disabled
+    assert "Type the proposer model's name" in texts(at)
+    at.text_input(key=k(at, "proposer_name")).set_value("openai/gpt-4o").run()
+    proposer = spec_of(at).models.proposer
+    assert proposer.model == "openai/gpt-4o" and proposer.temperature == 1.0
+    assert spec_of(at).models.task.model == "local/smollm2-135m"
+    assert at.button(key="start_run").disabled  # no key for the proposer yet
+    assert "OPENAI_API_KEY" in " ".join(w.value for w in at.warning)
+    at.text_input(key="proposer_key_input").set_value("sk-test-proposer").run()
+    assert not at.button(key="start_run").disabled
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cost"].startswith("~$")  # the proposer's calls are priced
+    at.radio(key=k(at, "goal")).set_value("BootstrapFewShot").run()
+    assert spec_of(at).models.proposer is None
+
+
+def test_embedded_proposer_for_a_hosted_task_model(tickets, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-server")
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "model_kind")).set_value("hosted").run()
+    at.text_input(key=k(at, "model_name")).set_value("openai/gpt-4o-mini").run()
+    at.radio(key=k(at, "goal")).set_value("COPRO").run()
+    at.radio(key=k(at, "proposer_kind")).set_value("embedded").run()
+    proposer = spec_of(at).models.proposer
+    assert proposer.model == "local/smollm2-135m" and proposer.temperature == 1.0
+    at.radio(key=k(at, "proposer_kind")).set_value("hosted").run()
+    at.text_input(key=k(at, "proposer_name")).set_value("openai/gpt-4o").run()
+    assert "Uses the task model's key (OPENAI_API_KEY)" in texts(at)
+    assert not at.button(key="start_run").disabled
+
+
+def test_auto_with_two_rows_offers_the_proposer_choice(tickets):
+    at = set_sizes(tickets, 2, 2, 2)
+    go(at, "optimize")
+    assert at.radio(key=k(at, "proposer_kind")).value == "same"
+
+
+def test_keys_for_the_worker_by_role(monkeypatch):
+    from dashboard import lmtools, state
+
+    keys = {"task": "sk-task", "proposer": "sk-prop"}
+    monkeypatch.setattr(state, "api_key", lambda role="task": keys.get(role, ""))
+    hosted = {"task": {"model": "openai/gpt-4o-mini"}, "proposer": {"model": "anthropic/claude"}}
+    assert lmtools.run_key_env(hosted) == {
+        "OPENAI_API_KEY": "sk-task",
+        "ANTHROPIC_API_KEY": "sk-prop",
+    }
+    same = {"task": {"model": "openai/gpt-4o-mini"}, "proposer": {"model": "openai/gpt-4o"}}
+    assert lmtools.run_key_env(same) == {"OPENAI_API_KEY": "sk-task"}
+    local = {"task": {"model": "local/smollm2-135m"}, "proposer": None}
+    assert lmtools.run_key_env(local) == {}
