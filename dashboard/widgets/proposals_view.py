@@ -46,7 +46,9 @@ def proposals_view(
         rows,
         hide_index=True,
         width="stretch",
+        placeholder="—",
         column_config={
+            "predictor": st.column_config.TextColumn("step"),
             "instruction": st.column_config.TextColumn(width="large"),
             "minibatch": st.column_config.NumberColumn(format="percent"),
             "full": st.column_config.NumberColumn(format="percent"),
