@@ -107,7 +107,8 @@ def failure_lines(outcomes: list[MiproOutcome]) -> list[str]:
     for o in outcomes:
         if o.failed:
             lines.append(
-                f"- {o.framework} [{o.setup}] failed: `{o.failure}`, after {o.compile.calls} "
+                f"- {o.framework} [{o.setup}] failed: {shorten(o.failure or '', 400)}, after "
+                f"{o.compile.calls} "
                 f"LM calls ({calls(o, 'task')} task, {calls(o, 'proposer')} proposer) / "
                 f"{o.compile.wall:.0f} s"
             )
@@ -119,7 +120,8 @@ def verdict(pairs: Pairs) -> list[str]:
     lines = []
     for ours, theirs in pairs:
         if ours.failed:
-            lines.append(f"- [{ours.setup}] Tunesmith failed: `{ours.failure}` → MISSES")
+            failure = shorten(ours.failure or "")
+            lines.append(f"- [{ours.setup}] Tunesmith failed: {failure} → MISSES")
             continue
         if theirs.failed:
             lines.append(
@@ -139,6 +141,13 @@ def verdict(pairs: Pairs) -> list[str]:
     return lines
 
 
+def shorten(text: str, limit: int = 240) -> str:
+    """Markdown-safe text on one line, at most `limit` characters (the JSON file keeps it all)."""
+    flat = " ".join(text.split())
+    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return flat.replace("`", "\\`").replace("|", "\\|")
+
+
 def detail_lines(outcomes: list[MiproOutcome]) -> list[str]:
     """Notes and the chosen instruction of each compiled program."""
     lines = []
@@ -149,7 +158,7 @@ def detail_lines(outcomes: list[MiproOutcome]) -> list[str]:
         if o.failed:
             text += "no program"
         else:
-            chosen = " / ".join(f"“{i}”" for i in o.instructions)
+            chosen = " / ".join(f"“{shorten(i)}”" for i in o.instructions)
             text += f"{o.notes}; {o.demos} demos; instruction {chosen}"
         lines.append(text)
     return lines
@@ -199,7 +208,7 @@ def failure_tails(outcomes: list[MiproOutcome]) -> str:
     for o in outcomes:
         if o.failed and o.failure_tail:
             parts.append(
-                f"{o.framework} [{o.setup}], the traceback's end:\n\n```\n{o.failure_tail}\n```"
+                f"{o.framework} [{o.setup}], the traceback's end:\n\n~~~\n{o.failure_tail}\n~~~"
             )
     return "\n\n".join(parts)
 
@@ -275,12 +284,14 @@ auto="light", max_bootstrapped_demos={a["max_bootstrapped"]},
 max_labeled_demos={a["max_labeled"]}, num_threads={a["threads"]}, seed={a["mipro_seed"]},
 max_errors=unlimited)`, `compile(student, trainset=train, valset=val,
 requires_permission_to_run=False, ...)` with the setup's proposer flags; everything else at
-DSPy's defaults (light: 6 candidates, minibatches of 35 when the valset has more than 50 rows,
-a full evaluation every 5 trials). Calls by role are each framework's own count: Tunesmith's
-LM ledgers (role "proposer" for the proposer's calls); DSPy: every call its LM objects record
-in their history, tallied by the LM object's role, including the copies of the prompt model
-that DSPy's proposer calls through (`prompt_model.copy(rollout_id=...)` starts an empty
-`history`, so the prompt model's own history would miss those). Tokens are the prompt and
+DSPy's defaults (light, with demos: 6 demo sets and 3 instructions per predictor, the original
+among them, 10 trials, minibatches of 35 rows when the valset has more than 50, a full
+evaluation of the best configuration every 5 trials and at the end). Calls by role are each
+framework's own count: Tunesmith's LM ledgers (role "proposer" for the proposer's calls);
+DSPy: every call its LM objects record in their history, tallied by the LM object's role,
+including the copies of the prompt model that DSPy's proposer calls through
+(`prompt_model.copy(rollout_id=...)` starts an empty `history`, so the prompt model's own
+history would miss those). Tokens are the prompt and
 generated tokens those counts report; "compile model work" = prompt tokens llama.cpp really
 evaluated (after prefix reuse) + 3 × generated tokens, from a meter around the model: a
 load-independent measure of the model's cost. A compile that raises is caught: the row says

@@ -28,7 +28,7 @@ from mipro_records import ROLES, MiproOutcome, RoleUsage, Setup, role_delta
 import engine as ts
 
 MAX_ERRORS = 1_000_000  # a failed example scores 0 in both (as in the few-shot bench)
-TAIL_LINES = 12  # traceback lines kept for a failed compile
+TAIL_FRAMES = 8  # innermost traceback frames kept for a failed compile
 
 
 # -- shared by both ---------------------------------------------------------------------------
@@ -57,14 +57,21 @@ class MiproRunner:
                 program, outcome.instructions, outcome.notes = self.mipro(setup)
             except Exception as exc:  # noqa: BLE001 - a failed compile is a result here
                 outcome.failure = f"{type(exc).__name__}: {one_line(str(exc))}"
-                lines = traceback.format_exc().rstrip().splitlines()
-                outcome.failure_tail = "\n".join(lines[-TAIL_LINES:])
+                outcome.failure_tail = traceback_tail(exc)
         outcome.roles = role_delta(self.roles(), before)
         if program is not None:
             with self.phase(outcome.evaluate):
                 outcome.accuracy = self.evaluate(program)
             outcome.demos = sum(len(p.demos) for p in program.predictors())
         return outcome
+
+
+def traceback_tail(exc: BaseException) -> str:
+    """The innermost frames (file:line in function) and the error's type and first line."""
+    frames = traceback.extract_tb(exc.__traceback__)[-TAIL_FRAMES:]
+    lines = [f"{f.filename.split('site-packages/')[-1]}:{f.lineno} in {f.name}" for f in frames]
+    lines.append(f"{type(exc).__name__}: {one_line(str(exc), 160)}")
+    return "\n".join(lines)
 
 
 def one_line(text: str, limit: int = 300) -> str:
