@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
+from engine.evaluate.scoring import call_metric, score_of
 from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
 
@@ -33,6 +34,7 @@ class EvalRow:
     error: str | None = None
     feedback: str | None = None
     latency: float = 0.0
+    trace: list[dict[str, Any]] | None = None  # each step: {predictor, inputs, outputs}
 
 
 @dataclass
@@ -56,25 +58,18 @@ class EvaluationResult:
         return f"EvaluationResult(score={self.score}, n={len(self.rows)}, errors={self.errors})"
 
 
-def score_of(value: Any) -> tuple[float, str | None]:
-    """Metric output -> (score, feedback). Accepts bool, number, or an object with .score."""
-    if hasattr(value, "score"):
-        return float(value.score), getattr(value, "feedback", None)
-    if isinstance(value, dict) and "score" in value:
-        return float(value["score"]), value.get("feedback")
-    return float(value), None
-
-
 def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -> EvalRow:
-    """Run and score one example; raises only for BudgetExhausted."""
+    """Run and score one example, recording each predictor step; raises only BudgetExhausted."""
     inputs = (
         dict(example.inputs().items())
         if getattr(example, "input_keys", None)
         else dict(example.items())
     )
     start = time.perf_counter()
+    steps: list[tuple[Any, dict[str, Any], Any]] = []
     try:
-        prediction = program(**inputs)
+        with settings.context(trace=steps):
+            prediction = program(**inputs)
         outputs = (
             dict(prediction.items()) if hasattr(prediction, "items") else {"output": prediction}
         )
@@ -88,17 +83,40 @@ def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -
             0.0,
             f"{type(exc).__name__}: {exc}",
             latency=time.perf_counter() - start,
+            trace=step_records(program, steps),
         )
     latency = time.perf_counter() - start
+    trace = step_records(program, steps)
     if metric is None:
-        return EvalRow(0, inputs, outputs, 0.0, latency=latency)
+        return EvalRow(0, inputs, outputs, 0.0, latency=latency, trace=trace)
     try:
-        score, feedback = score_of(metric(example, prediction))
+        score, feedback = score_of(call_metric(metric, example, prediction))
     except Exception as exc:
         return EvalRow(
-            0, inputs, outputs, 0.0, f"metric failed: {type(exc).__name__}: {exc}", latency=latency
+            0,
+            inputs,
+            outputs,
+            0.0,
+            f"metric failed: {type(exc).__name__}: {exc}",
+            latency=latency,
+            trace=trace,
         )
-    return EvalRow(0, inputs, outputs, score, feedback=feedback, latency=latency)
+    return EvalRow(0, inputs, outputs, score, feedback=feedback, latency=latency, trace=trace)
+
+
+def step_records(program: Any, steps: list[tuple[Any, dict[str, Any], Any]]) -> list[dict]:
+    """The recorded predictor calls as [{predictor: path, inputs, outputs}] (paths as in
+    `named_predictors()`; "self" for a bare Predict)."""
+    named = getattr(program, "named_predictors", None)
+    paths = {id(p): name for name, p in named()} if callable(named) else {}
+    return [
+        {
+            "predictor": paths.get(id(predictor), type(predictor).__name__),
+            "inputs": dict(step_inputs),
+            "outputs": dict(pred.items()) if hasattr(pred, "items") else {"output": pred},
+        }
+        for predictor, step_inputs, pred in steps
+    ]
 
 
 class Evaluate:

@@ -16,6 +16,7 @@ from engine.optimizers.budget import Budget, Estimate
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.copro import COPRO
 from engine.optimizers.events import EVENT_TYPES, Event, EventRecorder, logging_sink
+from engine.optimizers.gepa import GEPA
 from engine.optimizers.labeled_fewshot import LabeledFewShot
 from engine.optimizers.mipro import MIPROv2
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch, BootstrapRS
@@ -26,7 +27,7 @@ sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])
 
 __all__ = [
     "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "COPRO",
-    "Candidate", "MIPROv2",
+    "Candidate", "GEPA", "MIPROv2",
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",
     "RunContext", "Trial",
     # helpers (also reachable as engine.<name>)

@@ -179,6 +179,7 @@ class OptimizationResult:
     estimate: Estimate
     status: str
     events: list[Event]
+    details: dict[str, Any] | None = None  # an optimizer's own detailed results (GEPA's)
 
     def actual_calls(self) -> dict[str, int]:
         """LM calls made in this run, by role (cache hits included)."""
@@ -321,6 +322,7 @@ class Optimizer:
             estimate=estimate,
             status=status,
             events=recorder.events,
+            details=self.result_details(),
         )
         recorder.emit(
             "run_finished",
@@ -335,6 +337,10 @@ class Optimizer:
 
     def _compile(self, job: CompileJob) -> Any:
         raise NotImplementedError
+
+    def result_details(self) -> dict[str, Any] | None:
+        """Detailed results of the optimizer's own (None: none beyond trials and candidates)."""
+        return None
 
     @staticmethod
     def _fallback(student: Any, runner: TrialRunner) -> Any:

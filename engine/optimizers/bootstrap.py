@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import BudgetExhausted
-from engine.evaluate.evaluate import TooManyErrors, score_of
+from engine.evaluate.evaluate import TooManyErrors
+from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
 from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.budget import (
@@ -237,8 +238,8 @@ class BootstrapFewShot(Optimizer):
             prediction = program(**inputs)
             trace = list(settings.trace)
         if self.metric is not None:
-            value = self.metric(example, prediction, trace)
-            score, _ = score_of(value) if not isinstance(value, bool) else (float(value), None)
+            value = call_metric(self.metric, example, prediction, trace)
+            score, _ = score_of(value)
             threshold = self.metric_threshold
             accepted = score >= threshold if threshold is not None else bool(score)
             if not accepted:

@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "phase",
     "candidate",
     "proposals",
+    "reflection",
     "trial",
     "best_changed",
     "lm_usage",

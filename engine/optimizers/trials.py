@@ -90,7 +90,7 @@ def trial_key(candidate: str, subset: str, ids: Iterable[str]) -> tuple[str, str
 
 
 def row_dict(row: EvalRow, ex_id: str) -> dict[str, Any]:
-    """A stored result row: {example_id, index, inputs, outputs, score, error}."""
+    """A stored result row: {example_id, index, inputs, outputs, score, error, feedback, trace}."""
     return {
         "example_id": ex_id,
         "index": row.index,
@@ -98,6 +98,8 @@ def row_dict(row: EvalRow, ex_id: str) -> dict[str, Any]:
         "outputs": to_jsonable(row.outputs),
         "score": float(row.score),
         "error": row.error,
+        "feedback": row.feedback,
+        "trace": to_jsonable(row.trace) if row.trace is not None else None,
     }
 
 

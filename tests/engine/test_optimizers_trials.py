@@ -7,7 +7,7 @@ from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import Budget, RunCancelled, RunContext, Trial, TrialRunner, example_id
 
-ROW_KEYS = {"example_id", "index", "inputs", "outputs", "score", "error"}
+ROW_KEYS = {"example_id", "index", "inputs", "outputs", "score", "error", "feedback", "trace"}
 
 
 def examples(n):

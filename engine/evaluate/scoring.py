@@ -1,0 +1,111 @@
+"""How a metric is called and what it may return.
+
+A metric is `metric(gold, pred, trace=None, pred_name=None, pred_trace=None)` (DSPy 3's shape);
+older ones take `(gold, pred)` or `(gold, pred, trace)`. `call_metric` passes only what the
+metric accepts. A metric may return a bool, a number, a `ScoreWithFeedback` (a float that also
+carries `.feedback`), or any object or dict with `score` (and optionally `feedback`), such as
+`Prediction(score=..., feedback="...")`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+
+class ScoreWithFeedback(float):
+    """A score that reads as a plain float and also explains itself in words.
+
+    `ScoreWithFeedback(0.0, "expected 'refund', got 'order_status'")` compares, sums and
+    tests truthiness like 0.0, so code written for float metrics keeps working.
+    """
+
+    feedback: str
+
+    def __new__(cls, score: float, feedback: str = "") -> ScoreWithFeedback:
+        value = super().__new__(cls, float(score))
+        value.feedback = feedback
+        return value
+
+    @property
+    def score(self) -> float:
+        return float(self)
+
+    def __repr__(self) -> str:
+        return f"ScoreWithFeedback({float(self)!r}, feedback={self.feedback!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ScoreWithFeedback, (float(self), self.feedback))
+
+
+def score_of(value: Any) -> tuple[float, str | None]:
+    """Metric output -> (score, feedback or None)."""
+    if isinstance(value, bool):
+        return float(value), None
+    if hasattr(value, "score"):
+        feedback = getattr(value, "feedback", None)
+        return float(value.score), (str(feedback) if feedback else None)
+    if isinstance(value, dict) and "score" in value:
+        feedback = value.get("feedback")
+        return float(value["score"]), (str(feedback) if feedback else None)
+    return float(value), None
+
+
+@lru_cache(maxsize=256)
+def _accepted(func: Callable[..., Any]) -> tuple[int, bool]:
+    """(positional parameters accepted, whether pred_name / pred_trace can be passed)."""
+    try:
+        params = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return 3, False
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        positional = 5
+    else:
+        positional = sum(
+            1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        )
+    names = {p.name for p in params}
+    by_keyword = (
+        any(p.kind is p.VAR_KEYWORD for p in params)
+        or {
+            "pred_name",
+            "pred_trace",
+        }
+        <= names
+    )
+    return positional, by_keyword
+
+
+def accepts_predictor_feedback(metric: Any) -> bool:
+    """Whether `metric` takes `pred_name` / `pred_trace` (so it can judge one predictor)."""
+    target = metric if inspect.isfunction(metric) or inspect.ismethod(metric) else metric.__call__
+    try:
+        positional, by_keyword = _accepted(target)
+    except TypeError:
+        return False
+    return by_keyword or positional >= 5
+
+
+def call_metric(
+    metric: Callable[..., Any],
+    gold: Any,
+    pred: Any,
+    trace: Any = None,
+    pred_name: str | None = None,
+    pred_trace: Any = None,
+) -> Any:
+    """Call `metric` with as many of DSPy 3's arguments as it accepts."""
+    target = metric if inspect.isfunction(metric) or inspect.ismethod(metric) else metric.__call__
+    try:
+        positional, by_keyword = _accepted(target)
+    except TypeError:  # unhashable callable
+        positional, by_keyword = 3, False
+    if by_keyword:
+        return metric(gold, pred, trace, pred_name=pred_name, pred_trace=pred_trace)
+    if positional >= 5:
+        return metric(gold, pred, trace, pred_name, pred_trace)
+    if positional >= 3:
+        return metric(gold, pred, trace)
+    return metric(gold, pred)
