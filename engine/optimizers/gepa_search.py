@@ -156,9 +156,10 @@ class GepaSearch:
         records_by_path: dict[str, list[ReflectionRecord]] = {}
         written: dict[str, str] = {}
         cleaning: dict[str, Any] = {}
+        rows = [self.ctx.results[(parent.hash, i)] for i in batch]  # prefilled on resume
         for path in paths:
             records = reflective_dataset(
-                parent_trial.rows, self.examples, path, predictors[path],
+                rows, self.examples, path, predictors[path],
                 self.options.metric, self.predictor_feedback,
             )  # fmt: skip
             if not self.options.add_format_failure_as_feedback:

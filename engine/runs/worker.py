@@ -30,7 +30,7 @@ from engine.runs.heartbeat import Heartbeat
 from engine.runs.launch import is_alive
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
-from engine.runs.spec_names import AUTO_PARAMS, PROPOSER_OPTIMIZERS, choose_optimizer
+from engine.runs.spec_names import AUTO_PARAMS, PROPOSER_PARAMS, choose_optimizer
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
 from engine.runs.store_schema import default_db_path
 from engine.runs.test_eval import evaluate_on_test
@@ -67,8 +67,8 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
     cls = getattr(optimizers, name, None)
     if cls is None:
         raise SpecError(f"optimizer.name: {name} is not available in this engine version")
-    if name in PROPOSER_OPTIMIZERS and spec.models.proposer is not None:
-        params.setdefault("prompt_model", build_lm(spec.models.proposer))
+    if name in PROPOSER_PARAMS and spec.models.proposer is not None:
+        params.setdefault(PROPOSER_PARAMS[name], build_lm(spec.models.proposer))
     try:
         return cls(metric=metric, **params), name, reason
     except TypeError as exc:

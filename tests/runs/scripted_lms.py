@@ -81,7 +81,9 @@ def keyed_oracle_lm(spec: Any) -> ScriptedLM:
 
 def _instruction_answerer(spec: Any, proposals: list[str]):
     """Task calls: the oracle's answer when the instruction says "carefully" (or with demos),
-    else the first choice. Proposer calls: the scripted proposals, in turn."""
+    else the first choice. Proposer calls: the scripted proposals, in turn; GEPA's reflection
+    calls: an instruction that says "carefully"."""
+    from engine.optimizers.gepa_reflection import SYSTEM as REFLECTION_SYSTEM
     from engine.optimizers.proposer import SYSTEM
 
     truth = _truth(spec)
@@ -92,6 +94,8 @@ def _instruction_answerer(spec: Any, proposals: list[str]):
     turn = {"next": 0}
 
     def answer(messages: list[dict[str, Any]]) -> Any:
+        if messages[0]["content"] == REFLECTION_SYSTEM:  # GEPA: a function of the prompt
+            return REFLECTED if "Feedback:" in messages[-1]["content"] else "Route it."
         if messages[0]["content"] == SYSTEM:
             user = messages[-1]["content"]
             if user.startswith("Here are") or "Combine these notes" in user:
@@ -111,6 +115,7 @@ def _instruction_answerer(spec: Any, proposals: list[str]):
     return answer
 
 
+REFLECTED = "Read the ticket carefully: the feedback shows which team each kind of ticket needs."
 INSTRUCTIONS = [
     "Read the ticket carefully and name the team that should handle it.",
     "Route the ticket.",
