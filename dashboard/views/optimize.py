@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import home, launcher, lmtools, specs, state, ui
 from dashboard.widgets.budget_card import budget_card, preflight
+from dashboard.widgets.gepa_choice import gepa_settings
 from dashboard.widgets.mipro_choice import mipro_search
 from dashboard.widgets.number import number
 from dashboard.widgets.proposer_choice import proposer_choice
@@ -34,6 +35,11 @@ GOALS = {
         "Rewrite the instruction in rounds: COPRO",
         "The proposer model rewrites the instruction again and again, learning from the scores "
         "of earlier attempts. No examples in the prompt.",
+    ),
+    "GEPA": (
+        "Learn from feedback: GEPA",
+        "The proposer model reads where the prompt went wrong, and why, and rewrites the "
+        "instruction; it keeps the rewrites that are best on some of your rows.",
     ),
     "LabeledFewShot": (
         "Labels only: LabeledFewShot",
@@ -158,6 +164,8 @@ else:
 params = opt["params"]
 if goal == "MIPROv2":
     search = mipro_search(params, len(draft["pipeline"]))
+if goal == "GEPA":
+    gepa_settings(params, len(draft["pipeline"]), check.report.sizes["val"])
 if chosen in PROPOSER_OPTIMIZERS:
     proposer_blocked = proposer_choice(draft["models"])
     blocked = blocked or proposer_blocked
@@ -168,6 +176,8 @@ with st.expander("Optimizer settings", expanded=False):
         st.caption(
             "Auto uses each optimizer's standard settings. Pick a goal above to adjust them."
         )
+    elif goal == "GEPA":
+        st.caption("GEPA's own settings are under the search size above.")
     elif goal == "LabeledFewShot":
         params["k"] = number(st, "Examples in the prompt", 1, 32, params.get("k", 8), "k")
     elif goal == "COPRO":

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
 from dashboard.widgets.kpi import run_kpis, test_summary
+from dashboard.widgets.lineage_view import lineage_view
 from dashboard.widgets.proposals_view import proposals_view
 from dashboard.widgets.trial_chart import trial_figure
 
@@ -93,6 +94,17 @@ if run["status"] == "failed":
                     st.caption(f"Full worker log: `{run['log_path']}`")
 
 
+def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str, str]:
+    """Validation example id -> its inputs as one line (from the baseline's results)."""
+    from engine.runs.store import example_results
+
+    base = next((t["candidate"] for t in trial_rows if t["subset"] == "val"), None)
+    if base is None:
+        return {}
+    rows = example_results(run_id, candidate=base, subset="val", db_path=db)
+    return {r["example_id"]: " · ".join(map(str, (r["inputs"] or {}).values())) for r in rows}
+
+
 @st.fragment(run_every=1.5 if active and live else None)
 def live_view() -> None:
     from engine.runs.store import candidates, events, trials, usage
@@ -138,6 +150,9 @@ def live_view() -> None:
         st.caption("Recent activity, newest first")
         st.code("\n".join(reversed(lines)) or "No events yet.", language=None, wrap_lines=True)
     proposals_view(events(run_id, types=["proposals"], db_path=db), cands, trial_rows)
+    reflections = events(run_id, types=["reflection"], db_path=db)
+    if reflections:
+        lineage_view(reflections, cands, trial_rows, example_labels(run_id, trial_rows, db))
     if active and current["status"] not in runinfo.ACTIVE:
         st.rerun()  # the run just ended: redraw the whole page once, without polling
 

@@ -1,7 +1,8 @@
 """Scripted LMs for the dashboard tests (hook: TUNESMITH_TEST_LM=fake_lms:oracle).
 
-`oracle(spec)`: with at least one demo in the prompt it answers the true label of the row
-(read from the spec's CSV), zero-shot it answers the first choice, so tuning visibly helps.
+`oracle(spec)`: with at least one demo in the prompt, or an instruction that says "carefully",
+it answers the true label of the row (read from the spec's CSV), else the first choice, so
+tuning visibly helps. Asked by GEPA to reflect, it writes an instruction that says "carefully".
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ def _truth(spec: Any) -> dict[str, str]:
         }
 
 
+CAREFUL = "Read the ticket carefully and name the team that should handle it."
+
+
 def oracle(spec: Any) -> ScriptedLM:
     truth = _truth(spec)
     step = spec.pipeline[-1]
@@ -30,8 +34,13 @@ def oracle(spec: Any) -> ScriptedLM:
     first = out_field.choices[0] if out_field.choices else "unknown"
     source = spec.input_fields[0]
 
-    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str] | str:
+        from engine.optimizers.gepa_reflection import SYSTEM as REFLECTION_SYSTEM
+
+        if messages[0]["content"] == REFLECTION_SYSTEM:
+            return CAREFUL
         has_demos = any(m.get("role") == "assistant" for m in messages)
+        has_demos = has_demos or "carefully" in messages[0]["content"]
         text = input_fields(messages[-1]["content"]).get(source, "").strip()
         out = {out_field.name: truth.get(text, first) if has_demos else first}
         return {"reasoning": "scripted", **out} if step.module == "ChainOfThought" else out

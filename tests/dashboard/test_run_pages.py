@@ -187,3 +187,22 @@ def test_run_page_shows_proposed_instructions_and_the_heatmap(app):
     assert table["instruction"][0] == first and table["#"][0] == 0
     assert table["trials"][0] >= 1 and table["full"][0] is not None
     assert len(at.get("plotly_chart")) == 2  # the trial chart and the heatmap
+
+
+def test_run_page_shows_the_gepa_lineage_and_pareto_matrix(app):
+    at = set_sizes(open_sample(app), 6, 6, 6)
+    go(at, "optimize")
+    rev = at.session_state["rev"]
+    at.radio(key=f"goal_{rev}").set_value("GEPA").run()
+    assert at.session_state["draft"]["optimizer"]["params"]["auto"] == "light"
+    assert at.radio(key=f"gepa_size_{rev}").value == "light"
+    at.radio(key=f"gepa_size_{rev}").set_value("custom").run()
+    at.number_input(key=f"gepa_runs_{rev}").set_value(60).run()
+    params = at.session_state["draft"]["optimizer"]["params"]
+    assert params["max_metric_calls"] == 60 and "auto" not in params
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "Lineage of the candidates" in page and "Who is best where" in page
+    assert "1 kept" in page
+    assert len(at.get("plotly_chart")) == 3  # the trial chart, the lineage, the matrix

@@ -1,0 +1,111 @@
+"""Shapes a GEPA run for the Run page: the lineage tree (candidates, parent → child edges,
+validation scores, what the reflection read) and the Pareto matrix (validation examples ×
+candidates, who is best where). Pure functions over the store's rows (no Streamlit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+FULL_SUBSETS = ("val", "full")
+TIE = 1e-9
+
+
+@dataclass
+class LineageNode:
+    """One candidate of the pool: kept by GEPA, so it has a full validation score."""
+
+    number: int  # 0 = the student as given, then in the order they were kept
+    hash: str
+    parents: list[int]
+    score: float
+    depth: int
+    origin: str
+    instructions: dict[str, str]
+    feedback: list[str] = field(default_factory=list)  # what the reflection read
+    example_scores: dict[str, float] = field(default_factory=dict)
+
+
+def latest_reflections(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `reflection` events' payloads, the last one per iteration (a resumed run may have
+    announced an iteration twice), in iteration order."""
+    by_iteration: dict[int, dict[str, Any]] = {}
+    for event in events:
+        data = event.get("data", event)
+        by_iteration[int(data.get("iteration", 0))] = data
+    return [by_iteration[k] for k in sorted(by_iteration)]
+
+
+def _instructions(state: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for path, predictor in (state or {}).items():
+        if isinstance(predictor, dict) and isinstance(predictor.get("signature"), dict):
+            out[path] = str(predictor["signature"].get("instructions", ""))
+    return out
+
+
+def _feedback_by_child(reflections: list[dict[str, Any]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for data in reflections:
+        child = data.get("child")
+        if not child or not data.get("accepted"):
+            continue
+        notes = [
+            str(record.get("feedback", ""))
+            for records in (data.get("records") or {}).values()
+            for record in records
+        ]
+        if data.get("kind") == "merge":
+            notes = [f"merge of candidates {', '.join(map(str, data.get('parent_indices', [])))}"]
+        out[child] = notes
+    return out
+
+
+def lineage(
+    reflections: list[dict[str, Any]],
+    candidates: list[dict[str, Any]],
+    trials: list[dict[str, Any]],
+) -> list[LineageNode]:
+    """The pool as a tree: every candidate with a full validation trial, in the order they
+    got it (the first is the student as given)."""
+    by_hash = {c["hash"]: c for c in candidates}
+    feedback = _feedback_by_child(reflections)
+    nodes: list[LineageNode] = []
+    number_of: dict[str, int] = {}
+    for trial in sorted(trials, key=lambda t: t["number"]):
+        cand = trial["candidate"]
+        if trial["subset"] not in FULL_SUBSETS or cand in number_of:
+            continue
+        record = by_hash.get(cand, {})
+        parents = [number_of[p] for p in record.get("parents") or [] if p in number_of]
+        depth = 1 + max((nodes[p].depth for p in parents), default=-1)
+        number_of[cand] = len(nodes)
+        nodes.append(
+            LineageNode(
+                number=len(nodes), hash=cand, parents=parents, score=float(trial["score"] or 0),
+                depth=depth, origin=record.get("origin", ""),
+                instructions=_instructions(record.get("state") or {}),
+                feedback=feedback.get(cand, []),
+                example_scores=dict(trial.get("example_scores") or {}),
+            )
+        )  # fmt: skip
+    return nodes
+
+
+Matrix = tuple[list[str], list[list[float]], list[list[bool]]]
+
+
+def pareto_matrix(nodes: list[LineageNode]) -> Matrix:
+    """(example ids, scores[candidate][example], best[candidate][example]): best marks the
+    candidates with the top score on each validation example."""
+    examples = list(dict.fromkeys(i for n in nodes for i in n.example_scores))
+    scores = [[n.example_scores.get(i, 0.0) for i in examples] for n in nodes]
+    tops = [max((row[j] for row in scores), default=0.0) for j in range(len(examples))]
+    best = [[row[j] >= tops[j] - TIE for j in range(len(examples))] for row in scores]
+    return examples, scores, best
+
+
+def front_share(nodes: list[LineageNode]) -> dict[int, int]:
+    """How many validation examples each candidate is best on (ties count for each)."""
+    _, _, best = pareto_matrix(nodes)
+    return {n.number: sum(flags) for n, flags in zip(nodes, best, strict=True)}
