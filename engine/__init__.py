@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -37,6 +38,8 @@ from engine.modules import ChainOfThought, Module, Predict  # noqa: E402
 from engine.primitives import Example, Prediction  # noqa: E402
 from engine.settings import configure, context, settings  # noqa: E402
 from engine.signatures import InputField, OutputField, Signature, make_signature  # noqa: E402
+
+sys.modules.setdefault("engine.metrics", metrics)  # `from engine.metrics import Judge` works too
 
 # Names resolved on first use, so optional/heavier parts load only when asked for.
 _LAZY = {

@@ -4,9 +4,11 @@ from engine.evaluate.evaluate import EvalRow, Evaluate, EvaluationResult, TooMan
 from engine.evaluate.metrics import (
     Contains,
     ExactMatch,
+    Judge,
     NormalizedExactMatch,
     NumericTolerance,
     RegexMatch,
+    SemanticF1,
     TokenF1,
     answer_exact_match,
     answer_passage_match,
@@ -14,9 +16,11 @@ from engine.evaluate.metrics import (
     normalize_text,
     token_f1_score,
 )
+from engine.evaluate.scoring import ScoreWithFeedback
 
 __all__ = [
-    "Contains", "EvalRow", "Evaluate", "EvaluationResult", "ExactMatch", "NormalizedExactMatch",
-    "NumericTolerance", "RegexMatch", "TokenF1", "TooManyErrors", "answer_exact_match",
-    "answer_passage_match", "make_metric", "normalize_text", "token_f1_score",
+    "Contains", "EvalRow", "Evaluate", "EvaluationResult", "ExactMatch", "Judge",
+    "NormalizedExactMatch", "NumericTolerance", "RegexMatch", "ScoreWithFeedback", "SemanticF1",
+    "TokenF1", "TooManyErrors", "answer_exact_match", "answer_passage_match", "make_metric",
+    "normalize_text", "token_f1_score",
 ]  # fmt: skip

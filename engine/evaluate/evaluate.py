@@ -91,6 +91,8 @@ def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -
         return EvalRow(0, inputs, outputs, 0.0, latency=latency, trace=trace)
     try:
         score, feedback = score_of(call_metric(metric, example, prediction))
+    except BudgetExhausted:  # an LM-judged metric hit the budget: the run stops, cleanly
+        raise
     except Exception as exc:
         return EvalRow(
             0,

@@ -1,7 +1,10 @@
-"""Metrics: `metric(example, prediction, trace=None) -> float | bool`.
+"""Metrics: `metric(example, prediction, trace=None, pred_name=None, pred_trace=None)`.
 
-Each metric compares one label field (or every label field the prediction also has) of the
-example with the prediction. `make_metric(kind, **params)` builds one by name, for specs.
+Each built-in metric compares one label field (or every label field the prediction also has)
+of the example with the prediction and returns a `ScoreWithFeedback`: a float that also says
+in words why, e.g. "expected 'refund_request', got 'order_status'". `make_metric(kind,
+**params)` builds one by name, for specs. The LLM-judged metrics (`Judge`, `SemanticF1`) live
+in judge.py and semantic_f1.py and are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import SpecError
+from engine.evaluate.judge import Judge
+from engine.evaluate.scoring import ScoreWithFeedback
+from engine.evaluate.semantic_f1 import SemanticF1
+from engine.evaluate.texts import quote, shorten
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -39,7 +46,11 @@ def token_f1_score(prediction: Any, reference: Any) -> float:
 
 
 class FieldMetric:
-    """Base: compares `field` (or each shared label field, averaged) with `compare()`."""
+    """Base: compares `field` (or each shared label field, averaged) and explains the score.
+
+    Subclasses implement `check(predicted, expected) -> (score, feedback)`; older ones that
+    only implement `compare()` get a generic feedback text.
+    """
 
     name = "metric"
 
@@ -47,7 +58,11 @@ class FieldMetric:
         self.field = field
 
     def compare(self, predicted: Any, expected: Any) -> float:
-        raise NotImplementedError
+        return self.check(predicted, expected)[0]
+
+    def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
+        score = float(self.compare(predicted, expected))
+        return score, f"score {score:.2f}: expected {quote(expected)}, got {quote(predicted)}"
 
     def fields(self, example: Any, prediction: Any) -> list[str]:
         if self.field:
@@ -60,14 +75,24 @@ class FieldMetric:
             )
         return shared
 
-    def __call__(self, example: Any, prediction: Any, trace: Any = None) -> float:
-        scores = []
-        for name in self.fields(example, prediction):
+    def __call__(
+        self,
+        example: Any,
+        prediction: Any,
+        trace: Any = None,
+        pred_name: str | None = None,
+        pred_trace: Any = None,
+    ) -> ScoreWithFeedback:
+        names = self.fields(example, prediction)
+        scores, notes = [], []
+        for name in names:
             if name not in prediction:
-                scores.append(0.0)
-                continue
-            scores.append(float(self.compare(prediction[name], example[name])))
-        return sum(scores) / len(scores)
+                score, note = 0.0, "missing from the prediction"
+            else:
+                score, note = self.check(prediction[name], example[name])
+            scores.append(float(score))
+            notes.append(f"{name}: {note}" if len(names) > 1 else note)
+        return ScoreWithFeedback(sum(scores) / len(scores), "; ".join(notes))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(field={self.field!r})"
@@ -76,15 +101,20 @@ class FieldMetric:
 class ExactMatch(FieldMetric):
     name = "exact"
 
-    def compare(self, predicted: Any, expected: Any) -> float:
-        return float(str(predicted).strip() == str(expected).strip())
+    def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
+        if str(predicted).strip() == str(expected).strip():
+            return 1.0, f"exact match: {quote(expected)}"
+        return 0.0, f"expected {quote(expected)}, got {quote(predicted)}"
 
 
 class NormalizedExactMatch(FieldMetric):
     name = "normalized"
 
-    def compare(self, predicted: Any, expected: Any) -> float:
-        return float(normalize_text(predicted) == normalize_text(expected))
+    def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
+        want, got = normalize_text(expected), normalize_text(predicted)
+        if want == got:
+            return 1.0, f"matches {quote(expected)} (ignoring case and punctuation)"
+        return 0.0, f"expected {quote(want)}, got {quote(got)} (ignoring case and punctuation)"
 
 
 class Contains(FieldMetric):
@@ -92,15 +122,30 @@ class Contains(FieldMetric):
 
     name = "contains"
 
-    def compare(self, predicted: Any, expected: Any) -> float:
-        return float(normalize_text(expected) in normalize_text(predicted))
+    def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
+        if normalize_text(expected) in normalize_text(predicted):
+            return 1.0, f"contains {quote(expected)}"
+        return 0.0, f"{quote(expected)} not found in {quote(predicted)}"
 
 
 class TokenF1(FieldMetric):
     name = "f1"
 
-    def compare(self, predicted: Any, expected: Any) -> float:
-        return token_f1_score(predicted, expected)
+    def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
+        score = token_f1_score(predicted, expected)
+        got, want = (
+            Counter(normalize_text(predicted).split()),
+            Counter(normalize_text(expected).split()),
+        )
+        missing, extra = list(want - got), list(got - want)
+        if not missing and not extra:
+            return score, f"token F1 {score:.2f}: all words match"
+        parts = []
+        if missing:
+            parts.append("missing " + _word_list(missing))
+        if extra:
+            parts.append("extra " + _word_list(extra))
+        return score, f"token F1 {score:.2f}: " + "; ".join(parts)
 
 
 class NumericTolerance(FieldMetric):
@@ -114,12 +159,20 @@ class NumericTolerance(FieldMetric):
         super().__init__(field)
         self.abs_tol, self.rel_tol = abs_tol, rel_tol
 
-    def compare(self, predicted: Any, expected: Any) -> float:
+    def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
         try:
-            p, e = _to_float(predicted), _to_float(expected)
+            e = _to_float(expected)
         except ValueError:
-            return 0.0
-        return float(abs(p - e) <= self.abs_tol + self.rel_tol * abs(e))
+            return 0.0, f"the expected value {quote(expected)} is not a number"
+        try:
+            p = _to_float(predicted)
+        except ValueError:
+            return 0.0, f"no number in {quote(predicted)}"
+        tolerance = self.abs_tol + self.rel_tol * abs(e)
+        window = f"{_num(e)} ± {_num(tolerance)}" if tolerance > 1e-6 else _num(e)
+        if abs(p - e) <= tolerance:
+            return 1.0, f"{_num(p)} is within {window}"
+        return 0.0, f"expected {window}, got {_num(p)}"
 
 
 class RegexMatch(FieldMetric):
@@ -135,9 +188,21 @@ class RegexMatch(FieldMetric):
             raise SpecError(f"invalid regex {pattern!r}: {exc}") from None
         self.pattern, self.flags = pattern, re.IGNORECASE if ignore_case else 0
 
-    def compare(self, predicted: Any, expected: Any) -> float:
+    def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
         pattern = self.pattern.replace("{expected}", re.escape(str(expected)))
-        return float(re.search(pattern, str(predicted), self.flags) is not None)
+        shown = self.pattern.replace("{expected}", str(expected))
+        if re.search(pattern, str(predicted), self.flags) is not None:
+            return 1.0, f"matches /{shorten(shown)}/"
+        return 0.0, f"{quote(predicted)} does not match /{shorten(shown)}/"
+
+
+def _word_list(words: list[str], shown: int = 5) -> str:
+    listed = ", ".join(repr(w) for w in words[:shown])
+    return listed + (f" (+{len(words) - shown} more)" if len(words) > shown else "")
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
 
 
 def _to_float(value: Any) -> float:
@@ -159,14 +224,27 @@ METRICS: dict[str, type[FieldMetric]] = {
 }
 
 
+# metrics an LM scores (role "judge"); they take `lm=` besides their own parameters
+LLM_METRICS: dict[str, type[Any]] = {"judge": Judge, "semantic_f1": SemanticF1}
+
+
 def make_metric(kind: str, **params: Any) -> Callable[..., float]:
-    """Build a metric by name: exact, normalized, contains, f1, numeric, regex."""
-    if kind not in METRICS:
-        raise SpecError(f"unknown metric {kind!r}; choose one of {sorted(METRICS)}")
+    """Build a metric by name: exact, normalized, contains, f1, numeric, regex, or the
+    LM-judged judge (needs `criteria`) and semantic_f1."""
+    known = {**METRICS, **LLM_METRICS}
+    if kind not in known:
+        raise SpecError(f"unknown metric {kind!r}; choose one of {sorted(known)}")
+    if kind == "judge" and not str(params.get("criteria") or "").strip():
+        raise SpecError(
+            "metric 'judge' needs criteria: describe what a good answer looks like "
+            "(params.criteria)"
+        )
     try:
-        return METRICS[kind](**params)
+        return known[kind](**params)
     except TypeError as exc:
         raise SpecError(f"metric {kind!r}: bad parameters {params}: {exc}") from None
+    except ValueError as exc:
+        raise SpecError(f"metric {kind!r}: {exc}") from None
 
 
 def answer_exact_match(example: Any, prediction: Any, trace: Any = None, frac: float = 1.0) -> bool:
