@@ -132,7 +132,8 @@ def export_results_csv(
     candidate: str | None = None,
     subset: str | None = None,
 ) -> str:
-    """Per-example results as CSV: candidate, subset, trial, example, inputs, outputs, score."""
+    """Per-example results as CSV: candidate, subset, trial, example, inputs, outputs, score,
+    the metric's feedback, error."""
     with RunStore(db_path) as store:
         rows = store.example_results(run_id, candidate=candidate, subset=subset)
     input_keys = _keys(r["inputs"] for r in rows)
@@ -149,6 +150,7 @@ def export_results_csv(
             *[f"input.{k}" for k in input_keys],
             *[f"output.{k}" for k in output_keys],
             "score",
+            "feedback",
             "error",
         ]
     )
@@ -157,7 +159,7 @@ def export_results_csv(
         writer.writerow([r["candidate"], r["subset"], r["trial"], r["example_id"], r["idx"],
                          *[_cell(inputs.get(k)) for k in input_keys],
                          *[_cell(outputs.get(k)) for k in output_keys],
-                         r["score"], r["error"] or ""])  # fmt: skip
+                         r["score"], r.get("feedback") or "", r["error"] or ""])  # fmt: skip
     return out.getvalue()
 
 

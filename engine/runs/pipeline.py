@@ -15,6 +15,7 @@ from engine.evaluate.metrics import make_metric
 from engine.modules import ChainOfThought, Module, Predict
 from engine.primitives import Prediction
 from engine.runs.spec import FieldSpec, ModelSpec, ProjectSpec, StepSpec
+from engine.runs.spec_names import LLM_METRIC_KINDS
 from engine.signature_string import parse_type
 from engine.signatures import InputField, OutputField, Signature, make_signature
 
@@ -93,13 +94,25 @@ def build_program(spec: ProjectSpec) -> Pipeline:
     return Pipeline(steps)
 
 
-def build_metric(spec: ProjectSpec) -> Callable[..., float]:
-    """`metric(example, prediction, trace=None)` from the spec's metric section."""
+def build_metric(spec: ProjectSpec, judge_lm: Any = None) -> Callable[..., float]:
+    """`metric(example, prediction, trace=None)` from the spec's metric section.
+
+    An LM-judged metric (judge, semantic_f1) judges with `judge_lm` when given, else
+    `models.judge`, else the task model (whatever LM is configured when it is called).
+    """
     params = dict(spec.metric.params)
     if spec.metric.field:
         params["field"] = spec.metric.field
     elif len(spec.label_fields) == 1:
         params.setdefault("field", spec.label_fields[0])
+    if spec.metric.kind == "judge":
+        params["criteria"] = spec.metric.criteria or ""
+        if spec.metric.scale:
+            params["scale"] = spec.metric.scale
+    if spec.metric.kind in LLM_METRIC_KINDS:
+        if judge_lm is None and spec.models.judge is not None:
+            judge_lm = build_lm(spec.models.judge)
+        params["lm"] = judge_lm
     return make_metric(spec.metric.kind, **params)
 
 

@@ -6,7 +6,9 @@ import keyword
 
 FIELD_TYPES = ("str", "int", "float", "bool", "list[str]", "literal")
 MODULE_TYPES = ("Predict", "ChainOfThought")
-METRIC_KINDS = ("exact", "normalized", "contains", "f1", "numeric", "regex")
+# metrics scored by an LM (models.judge, else the task model)
+LLM_METRIC_KINDS = ("judge", "semantic_f1")
+METRIC_KINDS = ("exact", "normalized", "contains", "f1", "numeric", "regex", *LLM_METRIC_KINDS)
 
 # spec name (lower-cased) -> DSPy class name
 OPTIMIZER_ALIASES = {

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from engine.runs.spec_names import (
     METRIC_KINDS,
@@ -111,12 +120,18 @@ class DataSpec(BaseModel):
 
 
 class MetricSpec(BaseModel):
-    """How a prediction is scored against the labels."""
+    """How a prediction is scored against the labels.
+
+    `kind: judge` grades with an LM (`models.judge`, else the task model) against `criteria`
+    on `scale` ("1-5" by default, any "low-high", or "pass/fail").
+    """
 
     model_config = _FORBID
     kind: str = "exact"
     field: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    criteria: str | None = Field(default=None, validate_default=True)
+    scale: str | None = None
 
     @field_validator("kind")
     @classmethod
@@ -124,6 +139,40 @@ class MetricSpec(BaseModel):
         if value not in METRIC_KINDS:
             raise ValueError(f"unknown metric {value!r}; choose one of {', '.join(METRIC_KINDS)}")
         return value
+
+    @field_validator("criteria")
+    @classmethod
+    def _criteria(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        text = (value or "").strip()
+        if kind == "judge" and not text:
+            raise ValueError(
+                "an LLM judge needs criteria: describe in a sentence or two what a good answer "
+                "looks like, e.g. 'names the right team and is polite'"
+            )
+        if text and kind is not None and kind != "judge":
+            raise ValueError(f"criteria are only used by kind judge (kind is {kind})")
+        return text or None
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale(cls, value: Any, info: ValidationInfo) -> str | None:
+        if value is None or value == "":
+            return None
+        kind = info.data.get("kind")
+        if kind is not None and kind != "judge":
+            raise ValueError(f"scale is only used by kind judge (kind is {kind})")
+        from engine.evaluate.judge_parse import parse_scale
+
+        return parse_scale(value).to_spec()
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for key in ("criteria", "scale"):  # only judge metrics have them; others stay as before
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class ModelSpec(BaseModel):

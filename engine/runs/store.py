@@ -186,7 +186,8 @@ class RunStore(StoreReader):
         for r in rows:
             self.db.execute(
                 "INSERT OR IGNORE INTO example_results (run_id, candidate, example_id, subset, idx,"
-                " inputs, outputs, score, error, trial) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " inputs, outputs, score, error, trial, feedback, trace)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run_id,
                     data.get("candidate"),
@@ -198,6 +199,8 @@ class RunStore(StoreReader):
                     r.get("score"),
                     r.get("error"),
                     data.get("number"),
+                    r.get("feedback"),
+                    dumps(r.get("trace")),
                 ],
             )
 

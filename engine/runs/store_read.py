@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.runs.store_schema import RUN_JSON_COLUMNS, decode, loads
+from engine.runs.store_schema import RESULT_JSON_COLUMNS, RUN_JSON_COLUMNS, decode, loads
 
 
 class StoreReader:
@@ -59,14 +59,15 @@ class StoreReader:
     def example_results(
         self, run_id: str, candidate: str | None = None, subset: str | None = None
     ) -> list[dict[str, Any]]:
-        """Per-example outcomes (inputs, outputs, score, error), maybe of one candidate/subset."""
+        """Per-example outcomes (inputs, outputs, score, error, feedback, trace), maybe of one
+        candidate/subset."""
         sql, params = "SELECT * FROM example_results WHERE run_id = ?", [run_id]
         if candidate is not None:
             sql, params = sql + " AND candidate = ?", params + [candidate]
         if subset is not None:
             sql, params = sql + " AND subset = ?", params + [subset]
         rows = self._rows(sql + " ORDER BY trial, idx", params)
-        return [decode(r, ("inputs", "outputs")) for r in rows]
+        return [decode(r, RESULT_JSON_COLUMNS) for r in rows]
 
     def events(
         self,
@@ -123,6 +124,7 @@ class StoreReader:
             out[(r["candidate"], r["example_id"])] = {
                 "example_id": r["example_id"], "index": r["idx"], "inputs": r["inputs"],
                 "outputs": r["outputs"], "score": r["score"], "error": r["error"],
+                "feedback": r.get("feedback"), "trace": r.get("trace"),
             }  # fmt: skip
         return out
 

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS trials (
 );
 CREATE TABLE IF NOT EXISTS example_results (
     run_id TEXT, candidate TEXT, example_id TEXT, subset TEXT, idx INTEGER, inputs TEXT,
-    outputs TEXT, score REAL, error TEXT, trial INTEGER,
+    outputs TEXT, score REAL, error TEXT, trial INTEGER, feedback TEXT, trace TEXT,
     PRIMARY KEY (run_id, candidate, example_id)
 );
 CREATE TABLE IF NOT EXISTS lm_calls (
@@ -52,8 +52,16 @@ CREATE INDEX IF NOT EXISTS idx_trials_run ON trials (run_id, number);
 CREATE INDEX IF NOT EXISTS idx_results_run ON example_results (run_id, candidate);
 """
 
+# columns added after a store was first written: (table, column, type); added on connect
+MIGRATIONS = (
+    ("example_results", "feedback", "TEXT"),  # the metric's words about the score
+    ("example_results", "trace", "TEXT"),  # JSON: [{predictor, inputs, outputs}] per step
+)
+
 # columns of runs that hold JSON text
 RUN_JSON_COLUMNS = ("spec", "comparison", "usage", "estimate", "program", "sizes")
+# columns of example_results that hold JSON text
+RESULT_JSON_COLUMNS = ("inputs", "outputs", "trace")
 
 
 def default_db_path() -> Path:
@@ -76,7 +84,21 @@ def connect(path: str | Path | None = None) -> sqlite_utils.Database:
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 db.execute(statement)
+        migrate(db)
     return db
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Add the columns of MIGRATIONS that an older store lacks (its rows get NULL)."""
+    for table, column, kind in MIGRATIONS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
+        if column in have:
+            continue
+        try:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc).lower():
+                raise
 
 
 def dumps(value: Any) -> str | None:

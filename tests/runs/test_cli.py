@@ -98,7 +98,7 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
 
     csv_text = cli("export", run_id, "--format", "csv", home=tmp_path).stdout
     assert csv_text.startswith(
-        "candidate,subset,trial,example_id,index,input.ticket,output.category,score,error"
+        "candidate,subset,trial,example_id,index,input.ticket,output.category,score,feedback,error"
     )
     assert (
         "spec"
