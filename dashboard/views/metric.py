@@ -1,11 +1,14 @@
-"""Metric page: how an answer is scored against the expected output; test it on 5 rows."""
+"""Metric page: how an answer is scored against the expected output; test it on a few rows,
+with each score's reason; calibrate an LLM judge against the user's own marks."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dashboard import lmtools, specs, state, ui
+from dashboard import judging, lmtools, specs, state, ui
+from dashboard.widgets.calibration import calibration
+from dashboard.widgets.judge_settings import clear_judge_settings, judge_settings
 
 KINDS = {
     "exact": (
@@ -36,7 +39,18 @@ KINDS = {
         "Passes when the answer matches a pattern; write {expected} "
         "in the pattern to insert the expected value.",
     ),
+    "judge": (
+        "LLM judge",
+        "A model grades each answer against criteria you write, and says why. For free-text "
+        "answers with more than one right form. One extra model call per scored row.",
+    ),
+    "semantic_f1": (
+        "Meaning overlap (semantic F1)",
+        "A model judges how much of the expected answer's meaning the answer covers, and how "
+        "much of the answer the expected one supports. For long answers.",
+    ),
 }
+TEST_ROWS = (5, 20)  # rows the metric test runs on: at least 5 (calibration), at most 20
 
 ui.header(
     "Metric",
@@ -67,6 +81,16 @@ with left:
         metric["params"] = {}
     metric["kind"] = kind
     params = metric.setdefault("params", {})
+    if kind == "judge":
+        judge_settings(metric, draft)
+    else:
+        clear_judge_settings(metric)
+    if kind == "semantic_f1":
+        params["decompositional"] = st.toggle(
+            "List the key ideas first, then judge (two model calls per row)",
+            value=bool(params.get("decompositional", False)),
+            key=f"metric_decomp_{state.rev()}",
+        )
     if kind == "numeric":
         a, b = st.columns(2)
         params["abs_tol"] = a.number_input(
@@ -119,43 +143,68 @@ with right:
             "Every example gets a score from 0 (wrong) to 1 (right). A prompt's score is the "
             "average over the validation rows. An answer the model fails to produce scores 0."
         )
+        st.caption(
+            "Each score comes with a reason (e.g. “expected 'billing', got 'shipping'”). "
+            "You see it below, on the Compare page, and in the exported results."
+        )
 
 check = specs.build_spec()
 metric_problems = check.about("metric")
 ui.problems(metric_problems, "The metric is not valid yet")
 
-st.subheader("Test the metric on 5 rows")
+st.subheader("Test the metric on a few rows")
 st.caption(
-    "Runs the untuned pipeline on 5 rows and scores the answers. Change the rule above and the "
-    "scores update without running the model again."
+    "Runs the untuned pipeline on a few rows and scores the answers, each with its reason. "
+    "Change the rule above and the scores update without running the pipeline again."
 )
 ready = check.ok
 if not ready and not metric_problems:
     st.caption(
         "Finish the Data and Pipeline pages first: " + (check.problems[0] if check.problems else "")
     )
-if st.button(
-    "Test on 5 rows",
+count_col, button_col, _ = st.columns([1.2, 1.2, 3], vertical_alignment="bottom")
+n_rows = count_col.number_input(
+    "Rows",
+    min_value=TEST_ROWS[0],
+    max_value=TEST_ROWS[1],
+    value=TEST_ROWS[0],
+    step=1,
+    key="metric_test_rows",
+    help="For an LLM judge, test 10 to 20 rows: you then mark them to calibrate the judge.",
+)
+if button_col.button(
+    f"Test on {n_rows} rows",
     key="metric_test_run",
     type="primary",
     disabled=not ready,
     icon=":material/play_arrow:",
 ):
-    with st.spinner("Running the pipeline on 5 rows…"), ui.friendly_errors("Testing the metric"):
+    with (
+        st.spinner(f"Running the pipeline on {n_rows} rows…"),
+        ui.friendly_errors("Testing the metric"),
+    ):
         st.session_state["metric_test"] = lmtools.run_rows(
-            check.spec, lmtools.random_rows(check.spec, 5, seed=0)
+            check.spec, lmtools.random_rows(check.spec, int(n_rows), seed=0)
         )
+        st.session_state["metric_test_batch"] = st.session_state.get("metric_test_batch", 0) + 1
 
 runs = st.session_state.get("metric_test")
 if runs and check.spec is not None and not metric_problems:
+    judged = check.spec.metric.kind in judging.LLM_KINDS
+    if judging.needs_judge(check.spec, runs):
+        with st.spinner(f"{judging.judge_model_name(check.spec)} is grading {len(runs)} answers…"):
+            scored = judging.score_rows(check.spec, runs)
+    else:
+        scored = judging.score_rows(check.spec, runs)
     table = []
-    for r in runs:
+    for r, s in zip(runs, scored):
         row = {f"in: {k}": str(v)[:80] for k, v in r.inputs.items()}
         row.update({f"expected: {k}": str(v) for k, v in r.expected.items()})
         row.update({f"answer: {k}": str(v) for k, v in r.outputs.items() if k in r.expected})
         if r.error:
             row["answer"] = "⚠ " + r.error
-        row["score"] = lmtools.score(check.spec, r)
+        row["score"] = s.score
+        row["why"] = s.feedback or ""
         table.append(row)
     frame = pd.DataFrame(table)
     mean = frame["score"].mean()
@@ -168,14 +217,19 @@ if runs and check.spec is not None and not metric_problems:
         column_config={
             "score": st.column_config.ProgressColumn(
                 "Score", min_value=0, max_value=1, format="%.2f"
-            )
+            ),
+            "why": st.column_config.TextColumn(
+                "Judge's reasoning" if judged else "Why this score", width="large"
+            ),
         },
     )
-    if mean == 0:
+    if mean == 0 and not judged:
         st.info(
-            "All five answers scored 0. That is common for a small model before tuning: the "
+            "All the answers scored 0. That is common for a small model before tuning: the "
             "optimizer's job is to raise this. Check that the expected values look right.",
             icon=":material/info:",
         )
+    if judged:
+        calibration(runs, scored, st.session_state.get("metric_test_batch", 0))
 
 ui.next_step("optimize", "Next: optimize", ready=check.ok, why="The project is not complete yet.")

@@ -72,3 +72,26 @@ def key_checking_oracle(spec: Any) -> ScriptedLM:
         with open(report, "a", encoding="utf-8") as fh:
             fh.write(f"key_in_env={seen}\n")
     return oracle(spec)
+
+
+def judging_oracle(spec: Any) -> ScriptedLM:
+    """`oracle` for the pipeline; asked as an LLM judge (engine.evaluate.judge), it gives 5/5
+    when the graded answer equals the expected one and 1/5 otherwise, with a reason."""
+    import re
+
+    from engine.evaluate.judge import SYSTEM
+
+    task = oracle(spec).by_input
+
+    def answer(messages: list[dict[str, Any]]) -> Any:
+        if messages[0]["content"] != SYSTEM:
+            return task(messages)
+        user = messages[-1]["content"]
+        expected = re.search(r"Expected answer:\n\w+: (.*)", user)
+        given = re.search(r"Response to grade:\n\w+: (.*)", user)
+        want, got = (m.group(1).strip() if m else "" for m in (expected, given))
+        if want == got:
+            return f"Score: 5\nReason: '{got}' is the expected team."
+        return f"Score: 1\nReason: it should be '{want}', not '{got}'."
+
+    return ScriptedLM(by_input=answer, name="judging-oracle")
