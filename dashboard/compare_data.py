@@ -61,10 +61,23 @@ def results(run_id: str, subset: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _answer(outputs: Any, fields: list[str]) -> str:
+def answer_text(outputs: Any, fields: list[str]) -> str:
+    """The answer's label fields as one line (its other outputs when it has none)."""
     outputs = outputs if isinstance(outputs, dict) else {}
     keys = [f for f in fields if f in outputs] or [k for k in outputs if k != "reasoning"]
     return ", ".join(str(outputs[k]) for k in keys) if keys else "(no answer)"
+
+
+def mark(score: Any) -> str:
+    """✓ right, ✗ wrong, ◐ 0.75 for partial credit."""
+    value = float(score or 0)
+    if value >= 1:
+        return "✓ "
+    return f"◐ {value:.2f} " if value > 0 else "✗ "
+
+
+def why_column(short: str) -> str:
+    return f"{short} · why"
 
 
 def matrix(
@@ -74,10 +87,14 @@ def matrix(
     expected: dict[str, dict[str, Any]],
     label_fields: list[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(table of inputs/expected/answers per candidate, matching table of scores)."""
+    """(table of inputs/expected/answers per candidate, matching table of scores).
+
+    When the metric explained its scores, each candidate's column is followed by
+    "<candidate> · why" with the metric's feedback on that row."""
     if res.empty:
         return pd.DataFrame(), pd.DataFrame()
     res = res[res["candidate"].isin(order)]
+    explained = "feedback" in res.columns and res["feedback"].notna().any()
     examples = res.drop_duplicates("example_id").sort_values("idx")
     table, scores = [], []
     for _, ex in examples.iterrows():
@@ -91,13 +108,17 @@ def matrix(
             short = labels.get(h, h).split(" — ")[0]
             if hit.empty:
                 row[short], srow[short] = "not scored", None
+                if explained:
+                    row[why_column(short)] = ""
                 continue
             r = hit.iloc[0]
-            ok = (r["score"] or 0) >= 1
             failed = isinstance(r["error"], str) and r["error"].strip()
-            text = "no valid answer" if failed else _answer(r["outputs"], label_fields)
-            row[short] = ("✓ " if ok else "✗ ") + text
+            text = "no valid answer" if failed else answer_text(r["outputs"], label_fields)
+            row[short] = mark(r["score"]) + text
             srow[short] = r["score"]
+            if explained:
+                feedback = r.get("feedback")
+                row[why_column(short)] = feedback if isinstance(feedback, str) else ""
         table.append(row)
         scores.append(srow)
     return pd.DataFrame(table), pd.DataFrame(scores)

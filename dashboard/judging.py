@@ -99,6 +99,17 @@ def score_rows(spec: Any, runs: list[lmtools.RowRun]) -> list[RowScore]:
     return out
 
 
+def quick_score(spec: Any, run: lmtools.RowRun) -> RowScore | None:
+    """The metric on one row when that needs no LM call (None for judged metrics, or when the
+    spec is not valid or the row has no expected values)."""
+    if spec is None or not run.expected or spec.metric.kind in LLM_KINDS:
+        return None
+    try:
+        return score_rows(spec, [run])[0]
+    except Exception:  # noqa: BLE001  (e.g. the metric no longer fits the edited pipeline)
+        return None
+
+
 @dataclass
 class Agreement:
     """How often the judge's verdict (score >= GOOD_FROM) matches the user's marks."""

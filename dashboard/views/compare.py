@@ -167,7 +167,14 @@ if filt == "Failures":
 elif filt == "Differing":
     mask = scores[cols].nunique(axis=1, dropna=False).gt(1)
 view, view_scores = table[mask], scores[mask]
-st.caption(f"{len(view)} of {len(table)} rows · ✓ right, ✗ wrong (green/red).")
+st.caption(
+    f"{len(view)} of {len(table)} rows · ✓ right, ✗ wrong, ◐ partial credit (green/red/amber)."
+    + (
+        " The “why” columns hold the metric's reason for each score."
+        if len(table.columns) > len(cols) + 2
+        else ""
+    )
+)
 
 
 def _colour(frame: pd.DataFrame) -> pd.DataFrame:
@@ -176,6 +183,8 @@ def _colour(frame: pd.DataFrame) -> pd.DataFrame:
         out[c] = [
             "background-color:#dcfce7"
             if (s or 0) >= 1
+            else "background-color:#fef3c7"
+            if s is not None and s == s and s > 0
             else "background-color:#fee2e2"
             if s is not None and s == s
             else ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import fields, lmtools, specs, state, ui
+from dashboard import fields, judging, lmtools, specs, state, ui
 from dashboard.widgets.editor import committed_editor
 from dashboard.widgets.row_result import show_row_run
 
@@ -197,7 +197,8 @@ with try_col:
     if not can_try and check.spec is not None and state.df() is None:
         st.caption("Add data on the Data page to try the pipeline.")
     if result := st.session_state.get("try_result"):
-        show_row_run(result)
+        scored = judging.quick_score(check.spec, result)
+        show_row_run(result, *((scored.score, scored.feedback) if scored else (None, None)))
 
 ui.next_step(
     "metric",

@@ -9,6 +9,7 @@ from dashboard import home, launcher, runinfo, ui
 from dashboard.widgets.kpi import run_kpis, test_summary
 from dashboard.widgets.lineage_view import lineage_view
 from dashboard.widgets.proposals_view import proposals_view
+from dashboard.widgets.result_rows import held_out_rows
 from dashboard.widgets.trial_chart import trial_figure
 
 ui.header(
@@ -161,6 +162,7 @@ live_view()
 
 if not active:
     test_summary(run)
+    held_out_rows(run_id, run, home.db_path())
     if run["status"] != "failed" or run.get("best_candidate"):
         a, b, _ = st.columns([1, 1, 3])
         with a:

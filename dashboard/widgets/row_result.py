@@ -13,7 +13,9 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else repr(value)
 
 
-def show_row_run(run: RowRun, score: float | None = None) -> None:
+def show_row_run(run: RowRun, score: float | None = None, feedback: str | None = None) -> None:
+    """The row's input, the model's answer against the expected one, cost, the metric's score
+    and reason (when given), and the prompt sent."""
     with st.container(border=True):
         left, right = st.columns(2)
         with left:
@@ -51,7 +53,8 @@ def show_row_run(run: RowRun, score: float | None = None) -> None:
             help=f"{len(run.calls)} LM call(s); the first call also loads the model",
         )
         if score is not None:
-            st.caption(f"Metric score for this row: {score:.2f}")
+            reason = f" — {feedback}" if feedback else ""
+            st.caption(f"Metric score for this row: {score:.2f}{reason}")
         if run.calls:
             with st.expander("The prompt the model received", expanded=False):
                 for i, call in enumerate(run.calls, start=1):
