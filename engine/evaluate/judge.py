@@ -16,16 +16,17 @@ from engine.evaluate.judge_parse import (
     Scale,
     parse_scale,
     read_rationale,
-    read_score,
+    read_score_and_word,
     unreadable,
 )
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.texts import shorten
+from engine.lm.reply_drafts import START_PARAM as REPLY_START
 from engine.settings import settings
 
 JUDGE_ROLE = "judge"
 JUDGE_ROLLOUT = "judge"
-JUDGE_MAX_TOKENS = 96
+JUDGE_MAX_TOKENS = 64  # a score and one sentence
 FIELD_CHARS = 600  # longest field value shown to the judge
 
 SYSTEM = (
@@ -45,12 +46,24 @@ def resolve_judge_lm(lm: Any = None) -> Any:
     return resolve_lm(None)
 
 
-def ask_judge(lm: Any, user: str, max_tokens: int = JUDGE_MAX_TOKENS) -> str:
-    """One judge call (role "judge", temperature 0, fixed rollout); the reply's text."""
+def ask_judge(
+    lm: Any, user: str, max_tokens: int = JUDGE_MAX_TOKENS, start: str | None = None
+) -> str:
+    """One judge call (role "judge", temperature 0, fixed rollout); the reply's text.
+
+    `start` (e.g. "Score:") is the text the reply must begin with, on models that take it (the
+    embedded one): a small model then writes a score where it would otherwise ramble."""
     messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+    extra: dict[str, Any] = {}
+    if start and getattr(lm, "supports_stop", False):
+        extra[REPLY_START] = start
     with settings.context(lm_role=JUDGE_ROLE):
         texts = lm(
-            messages=messages, temperature=0.0, max_tokens=max_tokens, rollout_id=JUDGE_ROLLOUT
+            messages=messages,
+            temperature=0.0,
+            max_tokens=max_tokens,
+            rollout_id=JUDGE_ROLLOUT,
+            **extra,
         )
     return texts[0] if texts else ""
 
@@ -138,12 +151,19 @@ class Judge:
         pred_name: str | None = None,
         pred_trace: Any = None,
     ) -> ScoreWithFeedback:
-        reply = ask_judge(resolve_judge_lm(self.lm), self.prompt(gold, pred), self.max_tokens)
-        raw = read_score(reply, self.scale)
-        if raw is None:
+        reply = ask_judge(
+            resolve_judge_lm(self.lm),
+            self.prompt(gold, pred),
+            self.max_tokens,
+            start=self.scale.ask().split("<", 1)[0].rstrip(),
+        )
+        reading = read_score_and_word(reply, self.scale)
+        if reading is None:
             return ScoreWithFeedback(0.0, unreadable(reply))
+        raw, word = reading
+        label = self.scale.label(raw) + (f" (read from {word!r})" if word else "")
         reason = read_rationale(reply) or "the judge gave no reason"
-        return ScoreWithFeedback(self.scale.normalise(raw), f"{self.scale.label(raw)}: {reason}")
+        return ScoreWithFeedback(self.scale.normalise(raw), f"{label}: {reason}")
 
     def __repr__(self) -> str:
         return f"Judge(criteria={self.criteria!r}, scale={self.scale.to_spec()!r})"

@@ -30,8 +30,11 @@ _REASON = re.compile(
     re.I | re.S,
 )
 _MARKER = re.compile(r"\[\[\s*##\s*\w+\s*##\s*\]\]")
+_LEADING_SCORE = re.compile(  # "4/5." or "pass," left at the start once "Score:" is gone
+    rf"^\s*(?:{NUMBER}(?:\s*(?:/|out of)\s*{NUMBER})?%?|pass|fail)(?!\w)\s*[.:,;-]?\s*", re.I
+)
 _PLACEHOLDER = re.compile(r"<[^<>\n]{0,60}>")
-_SCORE_LINE = re.compile(r"^\s*(?:score|rating|grade|verdict)\b.*$", re.I | re.M)
+_SCORE_LABEL = re.compile(r"^\s*(?:score|rating|grade|verdict)\b\s*[:=-]?", re.I)
 
 
 @dataclass(frozen=True)
@@ -104,22 +107,28 @@ def clean_reply(reply: str) -> str:
 
 def read_score(reply: str, scale: Scale) -> float | None:
     """The raw score in a judge's reply, or None when there is none on `scale`."""
+    reading = read_score_and_word(reply, scale)
+    return None if reading is None else reading[0]
+
+
+def read_score_and_word(reply: str, scale: Scale) -> tuple[float, str] | None:
+    """(raw score, the verdict word it was read from, or "" when the judge gave a number)."""
     text = clean_reply(reply)
     if scale.binary:
-        word = read_verdict_word(text)
+        word = _verdict(text)
         if word is not None:
-            return word
+            return (1.0 if word[0] else 0.0), ""
         labelled = _LABELLED.search(text)
         if labelled and float(labelled.group("n")) in (0.0, 1.0):
-            return float(labelled.group("n"))
+            return float(labelled.group("n")), ""
         return None
     for candidate in _numbers(text, scale):
         if scale.low <= candidate <= scale.high:
-            return candidate
-    word = read_verdict_word(text)
+            return candidate, ""
+    word = _verdict(text)
     if word is None:
         return None
-    return scale.high if word else scale.low
+    return (scale.high if word[0] else scale.low), word[1]
 
 
 def _numbers(text: str, scale: Scale) -> list[float]:
@@ -136,20 +145,25 @@ def _numbers(text: str, scale: Scale) -> list[float]:
 
 def read_verdict_word(text: str) -> float | None:
     """1.0 for the first pass-like word, 0.0 for a fail-like one ("not good" fails), else None."""
+    word = _verdict(text)
+    return None if word is None else (1.0 if word[0] else 0.0)
+
+
+def _verdict(text: str) -> tuple[bool, str] | None:
     match = _VERDICT.search(text)
     if match is None:
         return None
-    return 1.0 if match.group("pass") else 0.0
+    return bool(match.group("pass")), " ".join(match.group(0).lower().split())
 
 
 def read_rationale(reply: str, fallback: bool = True) -> str:
     """The judge's reason: the text after "Reason:" (or "because"), else (with `fallback`) the
-    reply without its score line; one line, shortened."""
+    reply without its leading score; one line, shortened."""
     text = clean_reply(reply)
     match = _REASON.search(text)
     if match is None and not fallback:
         return ""
-    reason = match.group("text") if match else _SCORE_LINE.sub("", text)
+    reason = match.group("text") if match else _LEADING_SCORE.sub("", _SCORE_LABEL.sub("", text))
     return shorten(reason, RATIONALE_CHARS).strip(" -:")
 
 

@@ -109,9 +109,10 @@ class SemanticF1:
                     "the response, one short line each:\nGround truth key ideas:\n- ...\n"
                     "Response key ideas:\n- ...",
                     IDEAS_MAX_TOKENS,
+                    start="Ground truth key ideas:",
                 )
             )
-        reply = ask_judge(lm, self._prompt(context, ideas), SCORE_MAX_TOKENS)
+        reply = ask_judge(lm, self._prompt(context, ideas), SCORE_MAX_TOKENS, start="Recall:")
         recall, precision = read_fraction(reply, "recall"), read_fraction(reply, "precision")
         if recall is None or precision is None:
             return ScoreWithFeedback(0.0, unreadable(reply))

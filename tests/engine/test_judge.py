@@ -35,7 +35,8 @@ def judge_with(reply, **kwargs):
         ("FAIL - wrong team", "pass/fail", 0.0, "fail"),
         ("This is not correct.", "pass/fail", 0.0, "fail"),
         ("Score: 1", "pass/fail", 1.0, "pass"),
-        ("The answer is correct.", (1, 5), 1.0, "5/5"),
+        ("The answer is correct.", (1, 5), 1.0, "5/5 (read from 'correct')"),
+        ("This is not good at all", (1, 5), 0.0, "1/5 (read from 'not good')"),
         ("[[ ## score ## ]]\n1\n[[ ## reason ## ]]\nwrong team", (1, 5), 0.0, "1/5"),
     ],
 )
@@ -240,3 +241,25 @@ def test_dspy_import_paths():
     aliased = importlib.import_module("engine.metrics")  # `from engine.metrics import Judge`
     assert dspy.evaluate.SemanticF1 is SemanticF1 is dspy.metrics.SemanticF1
     assert aliased.Judge is dspy.metrics.Judge
+
+
+class StartingLM(ScriptedLM):
+    """Takes a reply start, like the embedded model: replies begin with it."""
+
+    @property
+    def supports_stop(self) -> bool:
+        return True
+
+
+def test_models_that_take_a_reply_start_must_begin_with_the_score():
+    lm = StartingLM(answers=["Score:\n2\nThe team is wrong."], name="starting")
+    result = dspy.metrics.Judge(criteria="Right team.", lm=lm)(GOLD, PRED)
+    assert lm.history[-1]["kwargs"]["reply_start"] == "Score:"
+    assert result == 0.25 and result.feedback == "2/5: The team is wrong."
+    binary = StartingLM(answers=["Verdict: fail, wrong team"], name="starting-binary")
+    result = dspy.metrics.Judge(criteria="Right team.", scale="pass/fail", lm=binary)(GOLD, PRED)
+    assert binary.history[-1]["kwargs"]["reply_start"] == "Verdict:"
+    assert result == 0.0 and result.feedback == "fail: wrong team"
+    plain, plain_lm = judge_with("Score: 5")
+    plain(GOLD, PRED)
+    assert "reply_start" not in plain_lm.history[-1]["kwargs"]
