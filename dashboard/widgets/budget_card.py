@@ -16,7 +16,7 @@ from dashboard import lmtools, state, ui
 
 TYPICAL_SECONDS = {"local": 1.0, "hosted": 1.5}
 PROPOSER_TOKENS_PER_CALL = 800  # the engine's estimates count 700-900 per proposal prompt
-ROLE_NAMES = {"task": "task model", "proposer": "proposer"}
+ROLE_NAMES = {"task": "task model", "proposer": "proposer", "judge": "judge"}
 
 
 @dataclass

@@ -13,22 +13,30 @@ def preflight(spec: ProjectSpec) -> dict[str, Any]:
     """Validate `spec` and forecast its run. Raises SpecError like `validate_spec_against_data`.
 
     Returns {"report": DataReport.to_dict(), "optimizer": name, "reason": why,
-    "estimate": Estimate.to_dict() of the optimization, "test_calls": calls of the held-out
-    scoring (baseline + best, outside the budget), "budget": the spec's limits}.
+    "estimate": Estimate.to_dict() of the optimization (with the calls of an LM-judged metric
+    under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
+    budget), "budget": the spec's limits}.
     """
     from engine.runs.worker import make_optimizer
 
     report = validate_spec_against_data(spec)
     data = load_data(spec)
     program = build_program(spec)
-    optimizer, name, reason = make_optimizer(spec, len(data.train), build_metric(spec))
-    estimate = optimizer.estimate(data.train, data.val or None, student=program)
-    test_calls = 2 * len(data.test) * len(program.named_predictors())
+    metric = build_metric(spec)
+    optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
+    estimate = optimizer.estimate(data.train, data.val or None, student=program).to_dict()
+    steps = max(1, len(program.named_predictors()))
+    test_calls = 2 * len(data.test) * steps
+    judged = int(getattr(metric, "lm_calls_per_score", 0) or 0)
+    if judged:  # an LM-judged metric: its calls per scored example, under role "judge"
+        estimate["calls"]["judge"] = estimate["calls"].get("task", 0) // steps * judged
+        estimate["total_calls"] = sum(estimate["calls"].values())
+        test_calls += 2 * len(data.test) * judged
     return {
         "report": report.to_dict(),
         "optimizer": name,
         "reason": reason,
-        "estimate": estimate.to_dict(),
+        "estimate": estimate,
         "test_calls": test_calls,
         "budget": spec.optimizer.budget.model_dump(),
     }

@@ -11,6 +11,7 @@ from engine.errors import SpecError
 from engine.evaluate.judge import SYSTEM as JUDGE_SYSTEM
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, build_metric, create_run, spec_from_dict
+from engine.runs.plan import preflight
 from engine.runs.worker import run_worker
 
 
@@ -84,6 +85,10 @@ def test_a_worker_run_with_a_judge_metric(db_path: Path, tickets_spec) -> None:
         {"kind": "judge", "criteria": "Routes the ticket to the right team."},
         optimizer={"name": "LabeledFewShot"},
     )
+    plan = preflight(spec)
+    forecast = plan["estimate"]["calls"]
+    assert forecast["judge"] == forecast["task"] > 0
+    assert plan["estimate"]["total_calls"] == forecast["task"] + forecast["judge"]
     run_id = create_run(spec, db_path)
     assert run_worker(run_id, db_path, lm_factory=judging_oracle) == "finished"
     with RunStore(db_path) as store:
@@ -92,3 +97,5 @@ def test_a_worker_run_with_a_judge_metric(db_path: Path, tickets_spec) -> None:
         assert all(r["feedback"] == "4/5: plausible team." for r in results)
         roles = store.usage(run_id)["by_role"]
         assert roles["judge"]["calls"] == roles["task"]["calls"] > 0
+        searched = roles["judge"]["calls"] - plan["test_calls"] // 2  # without the test scoring
+        assert abs(searched - forecast["judge"]) <= 0.2 * forecast["judge"]
