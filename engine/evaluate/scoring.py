@@ -40,17 +40,32 @@ class ScoreWithFeedback(float):
         return (ScoreWithFeedback, (float(self), self.feedback))
 
 
+class MetricOutputError(TypeError):
+    """A metric returned something that is neither a score nor a score with feedback."""
+
+
 def score_of(value: Any) -> tuple[float, str | None]:
-    """Metric output -> (score, feedback or None)."""
+    """Metric output -> (score, feedback or None); MetricOutputError says what was wrong."""
     if isinstance(value, bool):
         return float(value), None
     if hasattr(value, "score"):
         feedback = getattr(value, "feedback", None)
-        return float(value.score), (str(feedback) if feedback else None)
+        return _number(value.score), (str(feedback) if feedback else None)
     if isinstance(value, dict) and "score" in value:
         feedback = value.get("feedback")
-        return float(value["score"]), (str(feedback) if feedback else None)
-    return float(value), None
+        return _number(value["score"]), (str(feedback) if feedback else None)
+    return _number(value), None
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:59] + "…"
+        raise MetricOutputError(
+            f"the metric returned {shown} ({type(value).__name__}); return a number, a bool, "
+            "or Prediction(score=..., feedback=...)"
+        ) from None
 
 
 @lru_cache(maxsize=256)

@@ -130,3 +130,16 @@ def test_evaluate_keeps_feedback_and_trace_per_row():
     assert result.rows[0].trace == [
         {"predictor": "self", "inputs": {"text": "x"}, "outputs": {"answer": "b"}}
     ]
+
+
+@pytest.mark.parametrize("bad", ["good", None, [1.0], dspy.Prediction(score="high")])
+def test_a_metric_returning_no_score_gets_a_clear_message(bad):
+    from engine.evaluate.scoring import MetricOutputError
+
+    with pytest.raises(MetricOutputError, match="return a number, a bool, or Prediction"):
+        score_of(bad)
+    dspy.configure(lm=ScriptedLM(by_input=lambda messages: {"answer": "a"}))
+    result = Evaluate(devset=[ex(answer="a")], metric=lambda gold, pred: bad, num_threads=1)(
+        dspy.Predict("text -> answer")
+    )
+    assert result.rows[0].error.startswith("metric failed: MetricOutputError: the metric returned")
