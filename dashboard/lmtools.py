@@ -97,20 +97,6 @@ def random_rows(spec: Any, n: int, seed: int | None = None) -> list[Any]:
     return rng.sample(pool, min(n, len(pool)))
 
 
-def score(spec: Any, run: RowRun) -> float | None:
-    """The spec's metric on one run (None when the run failed: it would score 0 in a run)."""
-    from engine.primitives import Example, Prediction
-    from engine.runs.pipeline import build_metric
-
-    if run.error:
-        return 0.0
-    example = Example({**run.inputs, **run.expected}).with_inputs(*run.inputs)
-    try:
-        return float(build_metric(spec)(example, Prediction(run.outputs)))
-    except Exception:  # noqa: BLE001
-        return 0.0
-
-
 # -- API keys: which environment variable a provider reads ------------------------------------
 KEY_ENV = {
     "openai": "OPENAI_API_KEY",
