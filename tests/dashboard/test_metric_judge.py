@@ -94,3 +94,10 @@ def test_builtin_rules_show_why_each_row_scored(judge_page):
     wrong = [w for s, w in zip(frame["score"], frame["why"]) if s == 0]
     assert wrong and all(w.startswith("expected '") and "got '" in w for w in wrong)
     assert "Calibrate the judge" not in [h.value for h in at.subheader]
+
+
+def test_the_budget_card_forecasts_the_judge_calls(judge_page):
+    at = judge_page
+    at.text_area(key=k(at, "metric_criteria")).input("Names the right team.").run()
+    go(at, "optimize")
+    assert "judge ~" in texts(at)
