@@ -3,6 +3,7 @@ the final prompt as text, the spec as YAML and the per-example results as CSV.""
 
 from __future__ import annotations
 
+import html
 import re
 
 import streamlit as st
@@ -48,6 +49,20 @@ else:
         f"Run `{run_id}` · {run.get('optimizer')} · best validation score "
         f"{ui.fmt_score(run.get('best_score'))}"
     )
+
+# the chosen instruction of each step, in full (it is what an instruction optimizer searched for)
+with ui.friendly_errors("Reading the tuned program"):
+    steps = (run.get("spec") or {}).get("pipeline") or []
+    own = {step.get("name"): step.get("instructions") for step in steps}
+    for path, part in export.program_state(run_id, db).items():
+        text = ((part or {}).get("signature") or {}).get("instructions") or "(no instructions)"
+        demos = len((part or {}).get("demos") or [])
+        same = " — your own, unchanged" if own.get(path) == text else ""
+        st.markdown(f"**Chosen instruction** · step `{path}`{same} · {demos} demo(s)")
+        st.markdown(
+            f"<div class='ts-diff' style='margin-bottom:0.6rem'>{html.escape(text)}</div>",
+            unsafe_allow_html=True,
+        )
 
 ITEMS = [
     (

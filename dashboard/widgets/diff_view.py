@@ -38,7 +38,7 @@ def diff_view(old: str, new: str, label_old: str, label_new: str) -> None:
     )
     if (old or "") == (new or ""):
         st.caption(
-            "The instructions are identical: these candidates differ in their examples (demos)."
+            "The instructions are identical; any difference is in the examples (demos) below."
         )
     else:
         st.markdown("**Changes**")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
@@ -29,6 +30,19 @@ def heatmap_figure(rows: list[int], cols: list[int], grid: list[list[float | Non
     return fig
 
 
+CHARS_PER_LINE = 58  # of the instruction column at the page's usual width
+MAX_LINES = 5  # a longer instruction is cut; a click on the cell shows all of it
+
+
+def row_height(rows: list[dict[str, Any]]) -> int | None:
+    """Rows tall enough for the longest instruction to wrap (up to MAX_LINES lines); None (one
+    line, the default) when every instruction fits on one. Streamlit wraps text only in rows
+    taller than 64 px, so a wrapped row has at least 3 lines."""
+    longest = max(len(str(r["instruction"])) for r in rows)
+    lines = math.ceil(longest / CHARS_PER_LINE)
+    return None if lines <= 1 else 14 + 20 * min(MAX_LINES, max(3, lines))
+
+
 def proposals_view(
     events: list[dict[str, Any]], candidates: list[dict[str, Any]], trials: list[dict[str, Any]]
 ) -> None:
@@ -47,9 +61,12 @@ def proposals_view(
         hide_index=True,
         width="stretch",
         placeholder="—",
+        row_height=row_height(rows),
         column_config={
-            "predictor": st.column_config.TextColumn("step"),
+            "predictor": st.column_config.TextColumn("step", width="small"),
+            "#": st.column_config.NumberColumn(width="small"),
             "instruction": st.column_config.TextColumn(width="large"),
+            "trials": st.column_config.NumberColumn(width="small"),
             "minibatch": st.column_config.NumberColumn(format="percent"),
             "full": st.column_config.NumberColumn(format="percent"),
         },

@@ -160,3 +160,25 @@ def shot(page: Any, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)
     return path
+
+
+def shot_section(page: Any, top: Any, bottom: Any, name: str, pad: int = 12) -> Path:
+    """A screenshot of one part of the page: from the top of locator `top` to the bottom of
+    locator `bottom`, across the main column (scrolled into view first)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    top.evaluate(  # to the top of the viewport, below Streamlit's header bar
+        "e => { e.scrollIntoView({block: 'start'});"
+        " const m = document.querySelector('[data-testid=\"stMain\"]');"
+        " if (m) m.scrollBy(0, -80); window.scrollBy(0, -80); }"
+    )
+    page.wait_for_timeout(500)
+    a, b = top.bounding_box(), bottom.bounding_box()
+    x0, x1 = min(a["x"], b["x"]) - pad, max(a["x"] + a["width"], b["x"] + b["width"]) + pad
+    y0, y1 = a["y"] - pad, b["y"] + b["height"] + pad
+    size = page.viewport_size
+    if y1 - y0 > size["height"] or y0 < 0 or y1 > size["height"]:
+        raise AssertionError(f"{name}: the section ({y1 - y0:.0f}px) does not fit the viewport")
+    clip = {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
+    page.screenshot(path=str(path), clip=clip)
+    return path

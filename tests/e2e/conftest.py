@@ -1,12 +1,35 @@
-"""Browser fixture for the e2e tests (chromium from Debian, never `playwright install`)."""
+"""Fixtures for the e2e tests: the browser (chromium from Debian, never `playwright install`)
+and a dashboard server in a temp home."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_tour import CHROMIUM, CHROMIUM_ARGS
+from browser_tour import CHROMIUM, CHROMIUM_ARGS, ROOT, Server
+
+
+@pytest.fixture
+def server_env() -> dict[str, str]:
+    """The embedded model by default; E2E_FAKE_LM=1 swaps in the scripted LM (fast dev loop)."""
+    if os.environ.get("E2E_FAKE_LM"):
+        return {
+            "TUNESMITH_TEST_LM": "fake_lms:oracle",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "dashboard"), str(ROOT)]),
+        }
+    pytest.importorskip(
+        "llama_cpp", reason="the embedded model needs llama-cpp-python (make setup)"
+    )
+    return {}
+
+
+@pytest.fixture
+def tour_server(tmp_path: Path, server_env: dict[str, str]) -> Iterator[Server]:
+    srv = Server(tmp_path / "home", server_env)
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture

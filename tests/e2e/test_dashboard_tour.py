@@ -13,32 +13,11 @@ import os
 import re
 
 import pytest
-from browser_tour import ROOT, Server, button, nav, number, select, settle, shot
+from browser_tour import ROOT, button, nav, number, select, settle, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
 TICKETS = ROOT / "sample_data" / "support_tickets.csv"
-
-
-@pytest.fixture
-def server_env() -> dict[str, str]:
-    """The embedded model by default; E2E_FAKE_LM=1 swaps in the scripted LM (fast dev loop)."""
-    if os.environ.get("E2E_FAKE_LM"):
-        return {
-            "TUNESMITH_TEST_LM": "fake_lms:oracle",
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "dashboard"), str(ROOT)]),
-        }
-    pytest.importorskip(
-        "llama_cpp", reason="the embedded model needs llama-cpp-python (make setup)"
-    )
-    return {}
-
-
-@pytest.fixture
-def tour_server(tmp_path, server_env):
-    srv = Server(tmp_path / "home", server_env)
-    yield srv
-    srv.stop()
 
 
 def test_full_tour(tour_server, browser_page, tmp_path):

@@ -1,0 +1,152 @@
+"""The dashboard tour's MIPROv2 leg in a real browser on the embedded model (marked e2e).
+
+Start from the support-tickets sample with a small split (6 train / 8 validation / 8 test), pick
+MIPROv2 Light with at most 2 examples per prompt (3 instructions × up to 6 demo sets, 10 trials,
+~100 LM calls, the model is its own proposer), start, watch the stage and the trial count,
+then check and screenshot the Proposed instructions table and the instruction × demo-set
+heatmap, and find the chosen instruction on Compare and Export.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser_tour import button, nav, number, settle, shot, shot_section
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+TRAIN, VAL, TEST = 6, 8, 8
+
+
+def test_mipro_tour(tour_server, browser_page, tmp_path):
+    try:
+        mipro_tour(tour_server, browser_page)
+    except Exception:
+        failure = tmp_path / "failure.png"
+        browser_page.screenshot(path=str(failure), full_page=True)
+        print(f"screenshot of the failure: {failure}; server log: {tour_server.log}")
+        raise
+
+
+def stored_run(server) -> tuple[dict, list[dict], list[dict], list[dict]]:
+    """The only run of the tour's home: (run, candidates, trials, proposals events)."""
+    from engine.runs.store import candidates, events, get_run, list_runs, trials
+
+    db = server.home / "tunesmith_data" / "runs.db"
+    (listed,) = list_runs(db_path=db)
+    run_id = listed["id"]
+    return (
+        get_run(run_id, db_path=db),
+        candidates(run_id, db_path=db),
+        trials(run_id, db_path=db),
+        events(run_id, types=["proposals"], db_path=db),
+    )
+
+
+def grid_texts(table) -> list[str]:
+    """The text of every rendered cell of an st.dataframe (from the grid's accessible table)."""
+    return table.locator("[role='gridcell']").all_inner_texts()
+
+
+def mipro_tour(server, page):
+    page.set_default_timeout(60_000)
+    page.goto(server.url)
+    page.wait_for_selector('h1:has-text("Project")')
+    settle(page)
+
+    # the support-tickets sample (pipeline and metric come with it), a small split
+    page.locator(".st-key-sample_support_tickets button").click()
+    page.wait_for_selector('h1:has-text("Data")')
+    settle(page)
+    for label, value in (("Train rows", TRAIN), ("Validation rows", VAL), ("Test rows", TEST)):
+        number(page, label, value)
+    page.get_by_text(f"Split: {TRAIN} train").wait_for()
+
+    # MIPROv2 Light, at most 2 examples per prompt, the task model as its own proposer
+    nav(page, "Optimize")
+    page.get_by_text("Instructions and examples: MIPROv2").click()
+    settle(page)
+    search = page.get_by_role("radiogroup", name="MIPROv2 search")
+    search.get_by_text("Light", exact=True).click()
+    settle(page)
+    page.get_by_text("Your instruction + 2 proposed, × 6 example sets; about 10 trials").wait_for()
+    page.get_by_text("Same as the task model").wait_for()
+    page.get_by_text("Optimizer settings").click()
+    number(page, "Model-made examples (max)", 2)
+    number(page, "Examples in the prompt (max)", 2)
+    roles = re.compile(r"Search calls by role: task model ~\d+ · proposer ~\d+")
+    page.get_by_text(roles).wait_for()
+    page.get_by_text(re.compile(r"10 trials over 3 instruction\(s\) x 6 demo sets")).wait_for()
+    button(page, "Start optimizing").click()
+
+    # the run: the stage and the trial count while it searches, then the end
+    page.wait_for_selector('h1:has-text("Run")')
+    assert re.search(r"[?&]run=", page.url)
+    stage = page.get_by_text(re.compile(r"Searching — trial \d+ of \d+")).first
+    stage.wait_for(timeout=600_000)
+    total = int(re.search(r"trial \d+ of (\d+)", stage.inner_text()).group(1))
+    assert total == 10
+    page.locator(".ts-chip", has_text=re.compile("Finished")).wait_for(timeout=900_000)
+    settle(page)
+    run, cands, trial_rows, proposal_events = stored_run(server)
+    assert run["status"] == "finished", run.get("reason")
+    assert proposal_events, "the run recorded no proposals"
+    searched = [t for t in trial_rows if t["subset"] in ("val", "minibatch")]
+    assert len(searched) >= 3, trial_rows
+    activity = page.get_by_test_id("stCode").first.inner_text()
+    assert "Search ended (finished)" in activity
+    assert page.locator(".st-key-trial_chart .scatterlayer .point").count() >= 3
+
+    # (1) the Proposed instructions table: one row per instruction, with its text
+    from dashboard.instruction_data import proposals_table, score_grid
+
+    expected = proposals_table(proposal_events, cands, trial_rows)
+    assert len(expected) >= 2 and expected[0]["#"] == 0
+    heading = page.get_by_role("heading", name="Proposed instructions")
+    heading.scroll_into_view_if_needed()
+    table = page.get_by_test_id("stDataFrame").filter(has_text="original")
+    table.wait_for()
+    cells = grid_texts(table)
+    for row in expected:
+        assert row["instruction"] in cells, (row, cells)
+    tried = sum(1 for row in expected if row["trials"])
+    assert tried >= 2, expected
+    shot_section(page, heading, table, "06c-mipro-proposals")
+
+    # (2) the heatmap: instruction rows × demo-set columns, scored cells labelled
+    rows, cols, grid = score_grid(proposal_events, cands, trial_rows, "classify")
+    heat_heading = page.get_by_role("heading", name="Which combination scores best")
+    heat = page.locator(".st-key-proposals_heatmap")
+    heat.locator(".heatmaplayer").wait_for()
+    plotted = heat.locator(".js-plotly-plot").evaluate(
+        "g => ({z: g.data[0].z, x: g.data[0].x, y: g.data[0].y})"
+    )
+    assert plotted["y"] == [f"instruction {r}" for r in rows] and len(rows) >= 2
+    assert plotted["x"] == [f"demo set {c}" for c in cols] and len(cols) >= 2
+    filled = [v for line in grid for v in line if v is not None]
+    assert len(filled) >= 2, grid
+    labels = heat.locator(".heatmaplayer text").evaluate_all("ts => ts.map(t => t.textContent)")
+    assert sum(bool(re.fullmatch(r"\d+%", t.strip())) for t in labels) == len(filled), labels
+    shot_section(page, heat_heading, heat, "06d-mipro-heatmap")
+
+    # Compare and Export show the chosen instruction
+    best = next(c for c in cands if c["hash"] == run["best_candidate"])
+    chosen = best["state"]["classify"]["signature"]["instructions"].strip()
+    kept_own = best["hash"] == next(t["candidate"] for t in trial_rows if t["subset"] == "val")
+    nav(page, "Compare")
+    page.get_by_text("Example by example").wait_for()
+    page.get_by_text(f"B · {'Baseline' if kept_own else 'Best'}", exact=True).wait_for()
+    texts = page.locator(".ts-diff").all_inner_texts()
+    assert texts[1].strip() == chosen, (texts, chosen)
+    shot(page, "07b-compare-mipro")
+
+    nav(page, "Export")
+    page.get_by_text(run["id"]).first.wait_for()
+    line = page.get_by_text(re.compile(r"^Chosen instruction · step classify"))
+    line.wait_for()
+    box = page.locator(".ts-diff").first
+    assert box.is_visible() and box.inner_text().strip() == chosen
+    own = chosen == expected[0]["instruction"].strip()
+    assert ("your own, unchanged" in line.inner_text()) == own, line.inner_text()
+    shot(page, "08b-export-mipro")
