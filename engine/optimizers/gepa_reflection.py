@@ -25,7 +25,7 @@ from engine.settings import settings
 FIELD_CHARS = 300  # longest field value shown to the reflection LM
 FEEDBACK_CHARS = 400
 MAX_RECORDS = 6
-REFLECTION_TOKENS = 320
+REFLECTION_TOKENS = 256
 MAX_INSTRUCTION_CHARS = 1200  # reflected instructions carry domain facts: longer than proposals
 
 SYSTEM = (

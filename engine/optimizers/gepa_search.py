@@ -151,6 +151,8 @@ class GepaSearch:
                 replayed=parent_trial.number in self.ctx.replayed,
             )
             return
+        if not self._fits(len(batch)):  # no room to score a child: spend no reflection on it
+            raise BudgetReached
         child = parent.program.deepcopy()
         predictors = dict(child.named_predictors())
         records_by_path: dict[str, list[ReflectionRecord]] = {}
