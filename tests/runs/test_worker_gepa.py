@@ -100,13 +100,6 @@ def test_kill_9_mid_search_then_resume(db_path, project, tmp_path) -> None:
         keys = [(t["candidate"], t["subset"], tuple(sorted(t["example_scores"])))
                 for t in trials]  # fmt: skip
         assert len(keys) == len(set(keys)), "a trial was evaluated twice"
-        got = [(t["candidate"], t["subset"], t["score"]) for t in trials]
-        want = [(t["candidate"], t["subset"], t["score"]) for t in ref_trials]
-        refl = [(e["seq"], e["data"].get("iteration"), e["data"].get("parent_index"),
-                 e["data"].get("skipped"), e["data"].get("metric_calls"))
-                for e in store.events(run_id) if e["type"] in ("reflection",)]
-        logs = [e["data"] for e in store.events(run_id) if e["type"] in ("log", "phase")]
-        assert got == want, "\n".join(map(str, refl + logs))
         assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == [
             (t["candidate"], t["subset"], t["score"]) for t in ref_trials
         ]
