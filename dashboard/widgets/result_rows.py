@@ -46,7 +46,8 @@ def held_out_rows(run_id: str, run: dict[str, Any], db: Any) -> None:
     ]
     frame = test_rows_table(rows, label_fields)
     wrong = int((frame["score"] < 1).sum())
-    with st.expander(f"The best prompt on each test row ({wrong} of {len(frame)} not fully right)"):
+    tally = f"{wrong} not fully right" if wrong else "all right"
+    with st.expander(f"The best prompt on each test row ({len(frame)} rows, {tally})"):
         st.dataframe(
             frame,
             hide_index=True,
