@@ -123,6 +123,14 @@ class GEPA(Optimizer):
             raise ValueError("GEPA needs training examples to reflect on; trainset is empty")
         check_lms(self.reflection_lm)
         self._valset_given = valset is not None
+        n_val = len(valset if valset is not None else trainset)
+        budget = self.budget_for(len(student.named_predictors()), len(trainset), n_val)
+        if budget < n_val:
+            raise ValueError(
+                f"GEPA's budget of {budget} metric calls is smaller than one evaluation of the "
+                f"{n_val} validation examples (the program as given is scored on all of them "
+                f"first); give max_metric_calls of at least {n_val}, or fewer validation examples"
+            )
         program = super().compile(
             student, trainset=trainset, valset=valset, teacher=teacher, run=run
         )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import EvalRow, TooManyErrors, run_example
+from engine.evaluate.scoring import MetricOutputError
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.events import to_jsonable
 from engine.parallel import lm_threads, parallel_map
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 BEST_SUBSETS = ("val", "full")  # subsets whose scores decide the best candidate
 PARTIAL_SUBSET = "minibatch"  # a raced evaluation stopped early
+METRIC_OUTPUT_FAILURE = f"metric failed: {MetricOutputError.__name__}:"
 MAX_EXAMPLE_SCORE = 1.0  # racing assumes metric scores in [0, 1]; a larger one turns it off
 
 
@@ -135,6 +137,7 @@ class TrialRunner:
         self.metric = metric
         self.num_threads = num_threads
         self.max_errors = max_errors
+        self._metric_checked = False
 
     # -- candidates ---------------------------------------------------------------------------
     def register(self, program: Any, parents: Iterable[str] = (), origin: str = "") -> Candidate:
@@ -207,6 +210,17 @@ class TrialRunner:
         run.emit_usage()
         return trial
 
+    def _metric_output_error(self, row: EvalRow | None) -> MetricOutputError | None:
+        """The run's first scored example decides whether the metric's output is usable: a
+        metric that returns neither a score nor a score with feedback ends the run there,
+        with what it returned (later such rows only fail their example)."""
+        if self._metric_checked or row is None:
+            return None
+        self._metric_checked = True
+        if (row.error or "").startswith(METRIC_OUTPUT_FAILURE):
+            return MetricOutputError(row.error.removeprefix(METRIC_OUTPUT_FAILURE).strip())
+        return None
+
     def _race_target(self, subset: str, ids: list[str]) -> float | None:
         """The score sum a raced candidate must beat: the best trial's, if on these examples."""
         best = self.run.best
@@ -254,12 +268,13 @@ class TrialRunner:
 
         if not todo or beaten():
             return bool(todo)
-        stop = {"budget": None}
+        stop: dict[str, Exception | None] = {"budget": None, "metric": None}
         order = list(todo)
 
         def on_done(position: int, row: EvalRow | None, error: BaseException | None) -> None:
             if isinstance(error, BudgetExhausted):
                 stop["budget"] = error
+            stop["metric"] = stop["metric"] or self._metric_output_error(row)
             if row is None:
                 return
             count = weight[order[position]]
@@ -274,8 +289,12 @@ class TrialRunner:
             [examples[i] for i in todo.values()],
             lm_threads(self.num_threads),
             on_done=on_done,
-            should_stop=lambda: stop["budget"] is not None or race["pruned"],
+            should_stop=lambda: (
+                stop["budget"] is not None or stop["metric"] is not None or race["pruned"]
+            ),
         )
+        if stop["metric"] is not None:
+            raise stop["metric"]
         for (ex_id, index), (row, error) in zip(todo.items(), outcomes, strict=True):
             if row is None:
                 if isinstance(error, (BudgetExhausted, StopIteration)):

@@ -273,3 +273,18 @@ def test_a_resumed_run_repeats_no_pair_and_ends_as_an_uninterrupted_one():
     assert resumed.result.details == full.result.details
     all_pairs = {(t.candidate, ex) for t in full.result.trials for ex in t.example_scores}
     assert len(task_calls(second_lm)) == len(all_pairs - done)
+
+
+def test_bad_input_stops_before_the_search():
+    lm = reflective_lm()
+    with pytest.raises(ValueError, match="smaller than one evaluation of the 9 validation"):
+        compile_gepa(lm, max_metric_calls=8)
+    assert lm.history == []
+
+    def wordy(gold, pred, trace=None):
+        return "looks fine"
+
+    optimizer = GEPA(metric=wordy, max_metric_calls=60, reflection_lm=lm)
+    with dspy.context(lm=lm), pytest.raises(TypeError, match="the metric returned 'looks fine'"):
+        optimizer.compile(dspy.Predict("question -> answer"), trainset=qa(6), valset=qa(9))
+    assert len(lm.history) < 9  # found on the first example (and those already in flight)
