@@ -28,7 +28,9 @@ def candidate_labels(
             continue
         number += 1
         score = f" ({100 * val_score[h]:.0f}%)" if h in val_score else ""
-        if h == baseline:
+        if h == baseline and h == run.get("best_candidate"):
+            name = "Baseline, kept as the best — no candidate beat your prompt"
+        elif h == baseline:
             name = "Baseline — your prompt as written"
         elif h == run.get("best_candidate"):
             name = f"Best — {c.get('origin', '')}"

@@ -56,6 +56,12 @@ a = a_col.selectbox(
 b = b_col.selectbox(
     "Candidate B", hashes, index=hashes.index(best), format_func=labels.get, key=f"cmp_b_{run_id}"
 )
+if run.get("best_candidate") == baseline and run.get("status") not in runinfo.ACTIVE:
+    st.info(
+        "No candidate scored better than your prompt on the validation rows, so the run kept "
+        "it. Pick another candidate as B to see what was tried.",
+        icon=":material/info:",
+    )
 state_of = {c["hash"]: c.get("state") or {} for c in cands}
 short_a, short_b = labels[a].split(" — ")[0], labels[b].split(" — ")[0]
 
