@@ -36,6 +36,7 @@ from engine.evaluate import (  # noqa: E402
 from engine.lm import LM  # noqa: E402
 from engine.modules import ChainOfThought, Module, Predict  # noqa: E402
 from engine.primitives import Example, Prediction  # noqa: E402
+from engine.retrievers.retrieve import Retrieve  # noqa: E402
 from engine.settings import configure, context, settings  # noqa: E402
 from engine.signatures import InputField, OutputField, Signature, make_signature  # noqa: E402
 
@@ -46,6 +47,7 @@ _LAZY = {
     "optimizers": "engine.optimizers",
     "teleprompt": "engine.teleprompt",
     "evaluate": "engine.evaluate",
+    "retrievers": "engine.retrievers",
 }
 
 
@@ -61,7 +63,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Adapter", "AdapterParseError", "BudgetExhausted", "ChainOfThought", "ChatAdapter", "Evaluate",
     "EvaluationResult", "Example", "InputField", "JSONAdapter", "LM", "LMConfigError", "LMError",
-    "MissingInputError", "Module", "OutputField", "Predict", "Prediction",
+    "MissingInputError", "Module", "OutputField", "Predict", "Prediction", "Retrieve",
     "ProviderUnreachableError", "Signature", "SignatureError", "SpecError", "TunesmithError",
     "configure", "context", "make_signature", "metrics", "settings",
 ]  # fmt: skip

@@ -19,6 +19,7 @@ _DEFAULTS: dict[str, Any] = {
     "usage_trackers": (),  # UsageLedger objects that receive every LM call record
     "budget": None,  # object with before_call(role, model) -> None (raises BudgetExhausted)
     "judge_lm": None,  # LM of LLM-judged metrics (engine.metrics.Judge); None: the task LM
+    "rm": None,  # retriever of engine.Retrieve: rm(query, k) -> passages (engine.retrievers)
     "lm_role": "task",  # role recorded for LM calls: task / proposer / judge
     "trace": None,  # list collecting (predictor, inputs, prediction) while bootstrapping
     "callbacks": (),  # objects notified of module calls (reserved for tracing tools)

@@ -107,9 +107,9 @@ def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -
 
 
 def step_records(program: Any, steps: list[tuple[Any, dict[str, Any], Any]]) -> list[dict]:
-    """The recorded predictor calls as [{predictor: path, inputs, outputs}] (paths as in
-    `named_predictors()`; "self" for a bare Predict)."""
-    named = getattr(program, "named_predictors", None)
+    """The recorded steps as [{predictor: path, inputs, outputs}] (paths as in
+    `named_parameters()`: predictors and retrievers; "self" for a bare Predict)."""
+    named = getattr(program, "named_parameters", None) or getattr(program, "named_predictors", None)
     paths = {id(p): name for name, p in named()} if callable(named) else {}
     return [
         {

@@ -52,6 +52,19 @@ class Module:
     def predictors(self) -> list[Any]:
         return [p for _, p in self.named_predictors()]
 
+    def named_parameters(self) -> list[tuple[str, Any]]:
+        """What the saved state holds, in DSPy's order: every Predict and every sub-module that
+        keeps a state of its own (`saves_own_state`, e.g. Retrieve's k)."""
+        from engine.modules.predict import Predict
+
+        if isinstance(self, Predict):
+            return [("self", self)]
+        return [
+            (path, m)
+            for path, m in self.named_sub_modules()
+            if isinstance(m, Predict) or getattr(m, "saves_own_state", False)
+        ]
+
     # copies and LMs -----------------------------------------------------------------------
     def deepcopy(self) -> Module:
         """A deep copy that shares LM objects (they hold loaded models and caches)."""
@@ -106,7 +119,7 @@ class Module:
 
         if isinstance(self, Predict):
             return self.dump_predictor_state()
-        return {path: p.dump_predictor_state() for path, p in self.named_predictors()}
+        return {path: _part_state(p) for path, p in self.named_parameters()}
 
     def load_state(self, state: dict[str, Any]) -> Module:
         from engine.modules.predict import Predict
@@ -114,16 +127,19 @@ class Module:
         if isinstance(self, Predict):
             self.load_predictor_state(state)
             return self
-        named = dict(self.named_predictors())
+        named = dict(self.named_parameters())
         unknown = [k for k in state if k != "metadata" and k not in named]
-        missing = [k for k in named if k not in state]
+        missing = [k for k in named if k not in state and isinstance(named[k], Predict)]
         if unknown or missing:
             raise ValueError(
                 f"saved state does not match this program: unknown predictors {unknown}, "
                 f"missing predictors {missing}; program has {list(named)}"
             )
-        for path, predictor in named.items():
-            predictor.load_predictor_state(state[path])
+        for path, part in named.items():
+            if isinstance(part, Predict):
+                part.load_predictor_state(state[path])
+            elif path in state:
+                part.load_state(state[path])
         return self
 
     def save(self, path: str | Path) -> None:
@@ -135,6 +151,12 @@ class Module:
         data = json.loads(Path(path).read_text())
         data.pop("metadata", None)
         return self.load_state(data)
+
+
+def _part_state(part: Any) -> dict[str, Any]:
+    """A Predict's predictor state, or the own state of a `saves_own_state` module."""
+    dump = getattr(part, "dump_predictor_state", None)
+    return dump() if callable(dump) else part.dump_state()
 
 
 def _walk(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Module]]:
