@@ -49,11 +49,15 @@ _LAZY = {
     "evaluate": "engine.evaluate",
     "retrievers": "engine.retrievers",
 }
+# Classes resolved on first use (they import numpy): name -> module
+_LAZY_NAMES = {"Embedder": "engine.lm.embedder"}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return importlib.import_module(_LAZY[name])
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     optimizers = importlib.import_module("engine.optimizers")
     if name in getattr(optimizers, "__all__", ()):
         return getattr(optimizers, name)

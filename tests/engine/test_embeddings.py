@@ -1,0 +1,102 @@
+"""Embedder (a function, a litellm embedding provider, caching) and the Embeddings retriever."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import engine as dspy
+from engine.retrievers import Embeddings
+
+WORDS = ["refund", "charge", "parcel", "ship", "password", "login", "crash", "app"]
+
+
+def bag_of_words(texts, **kwargs):
+    """A scripted embedding: counts of a few words (enough to rank passages by topic)."""
+    return [[t.lower().count(w) + 0.01 for w in WORDS] for t in texts]
+
+
+CORPUS = [
+    "Refund of a double charge takes 5 days.",
+    "Your parcel will ship tomorrow.",
+    "Reset the password on the login page.",
+    "The app may crash after an update.",
+]
+
+
+def test_embedder_over_a_function_batches_and_shapes():
+    seen = []
+
+    def fn(texts):
+        seen.append(list(texts))
+        return bag_of_words(texts)
+
+    embedder = dspy.Embedder(fn, batch_size=2)
+    vectors = embedder(["a", "b", "c"])
+    assert vectors.shape == (3, len(WORDS)) and vectors.dtype == np.float32
+    assert seen == [["a", "b"], ["c"]]
+    assert embedder("refund").shape == (len(WORDS),)
+    with pytest.raises(ValueError, match="strings"):
+        embedder([1, 2])
+
+
+@pytest.fixture
+def fake_provider():
+    """A litellm custom provider `fakeembed/...` whose embeddings are bags of words."""
+    from engine.lm._litellm import get_litellm
+
+    litellm = get_litellm()
+    calls = []
+
+    class FakeEmbed(litellm.CustomLLM):
+        def embedding(self, model, input, model_response, *args, **kwargs):
+            calls.append(list(input))
+            model_response.data = [
+                {"object": "embedding", "index": i, "embedding": v}
+                for i, v in enumerate(bag_of_words(input))
+            ]
+            model_response.model = model
+            return model_response
+
+    before = list(litellm.custom_provider_map or [])
+    litellm.custom_provider_map = [
+        *before,
+        {"provider": "fakeembed", "custom_handler": FakeEmbed()},
+    ]
+    litellm.utils.custom_llm_setup()
+    yield calls
+    litellm.custom_provider_map = before
+    litellm.utils.custom_llm_setup()
+
+
+def test_embedder_over_a_litellm_provider_caches_each_text(fake_provider):
+    embedder = dspy.Embedder("fakeembed/bow-1", batch_size=10)
+    first = embedder(["refund now", "ship it"])
+    assert first.shape == (2, len(WORDS)) and first[0][0] == pytest.approx(1.01)
+    again = embedder(["ship it", "app crash"])  # one cached text, one new
+    assert fake_provider == [["refund now", "ship it"], ["app crash"]]
+    assert np.allclose(again[0], first[1])
+    dspy.Embedder("fakeembed/bow-1", caching=False)(["ship it"])
+    assert fake_provider[-1] == ["ship it"]
+
+
+def test_embeddings_retriever_ranks_by_cosine_and_works_as_rm():
+    retriever = Embeddings(CORPUS, dspy.Embedder(bag_of_words), k=2)
+    result = retriever("my login password does not work")
+    assert result.indices[0] == 2 and len(result) == 2
+    assert result.passages[0] == CORPUS[2] and result.scores[0] > result.scores[1]
+    dspy.configure(rm=retriever)
+    assert dspy.Retrieve(k=1)("refund for the charge").passages == [CORPUS[0]]
+    assert Embeddings(CORPUS, bag_of_words, k=1)("the app will crash")[0].index == 3
+
+
+def test_embeddings_save_and_load_without_reembedding(tmp_path):
+    retriever = Embeddings(CORPUS, bag_of_words, k=1)
+    retriever.save(tmp_path / "index")
+
+    def refuse_corpus(texts):
+        assert len(texts) == 1, "the corpus must not be embedded again"
+        return bag_of_words(texts)
+
+    loaded = Embeddings.from_saved(tmp_path / "index", refuse_corpus)
+    assert loaded("parcel ship").passages == [CORPUS[1]] and loaded.k == 1
