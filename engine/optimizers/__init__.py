@@ -15,8 +15,11 @@ from engine.optimizers.bootstrap import BootstrapFewShot
 from engine.optimizers.budget import Budget, Estimate
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.copro import COPRO
+from engine.optimizers.ensemble import Ensemble
 from engine.optimizers.events import EVENT_TYPES, Event, EventRecorder, logging_sink
 from engine.optimizers.gepa import GEPA
+from engine.optimizers.knn import KNN
+from engine.optimizers.knn_fewshot import KNNFewShot
 from engine.optimizers.labeled_fewshot import LabeledFewShot
 from engine.optimizers.mipro import MIPROv2
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch, BootstrapRS
@@ -27,7 +30,7 @@ sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])
 
 __all__ = [
     "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "COPRO",
-    "Candidate", "GEPA", "MIPROv2",
+    "Candidate", "Ensemble", "GEPA", "KNN", "KNNFewShot", "MIPROv2",
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",
     "RunContext", "Trial",
     # helpers (also reachable as engine.<name>)

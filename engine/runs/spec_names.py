@@ -24,11 +24,13 @@ OPTIMIZER_ALIASES = {
     "miprov2": "MIPROv2",
     "copro": "COPRO",
     "gepa": "GEPA",
+    "knn": "KNNFewShot",
+    "knnfewshot": "KNNFewShot",
 }
 OPTIMIZER_CHOICES = (
     "auto", "labeled", "bootstrap", "random_search", "mipro", "copro", "gepa",
     "LabeledFewShot", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "MIPROv2", "COPRO",
-    "GEPA",
+    "GEPA", "knn", "KNNFewShot",
 )  # fmt: skip
 # optimizers that take a proposer model (`models.proposer` in the spec): the parameter it fills
 PROPOSER_PARAMS = {"MIPROv2": "prompt_model", "COPRO": "prompt_model", "GEPA": "reflection_lm"}

@@ -1,0 +1,110 @@
+"""KNNFewShot on the support-tickets sample with a scripted LM: demos come from each input's
+nearest training examples (BM25 by default, or an embedder), through the optimizer spine."""
+
+from __future__ import annotations
+
+from local_lm_helpers import Triage, ticket_rows
+
+import engine as dspy
+from engine.lm import ScriptedLM
+from engine.lm.scripted import input_fields
+from engine.optimizers.knn import KNN, example_text
+
+KEYWORDS = {
+    "billing": ("bill", "charge", "refund", "invoice", "price", "paid", "pay", "subscription"),
+    "shipping": ("ship", "parcel", "deliver", "package", "track", "arriv", "courier", "order"),
+}
+
+
+def router(messages):
+    ticket = input_fields(messages[-1]["content"]).get("ticket", "").lower()
+    for category, words in KEYWORDS.items():
+        if any(w in ticket for w in words):
+            return {"category": category}
+    return {"category": "technical"}
+
+
+def examples():
+    return [
+        dspy.Example(ticket=r["ticket"], category=r["category"]).with_inputs("ticket")
+        for r in ticket_rows()
+    ]
+
+
+def exact(example, prediction, trace=None):
+    return example.category == prediction.category
+
+
+def test_knn_default_is_bm25_over_the_inputs_text():
+    train = examples()[:30]
+    query = train[3].ticket
+    nearest = KNN(3, train)(ticket=query)
+    assert nearest[0] is train[3]  # an example is nearest to itself
+    assert len(nearest) == 3 and example_text({"ticket": "x"}) == "ticket: x"
+    assert len(KNN(5, train[:2])(ticket="zzz qqq")) == 2  # filled up, capped by the trainset
+
+
+def test_each_input_gets_demos_from_its_nearest_examples():
+    lm = ScriptedLM(by_input=router)
+    dspy.configure(lm=lm)
+    train, dev = examples()[:30], examples()[40:46]
+    optimizer = dspy.KNNFewShot(
+        k=3, trainset=train, metric=exact, max_bootstrapped_demos=2, max_labeled_demos=3
+    )
+    program = optimizer.compile(dspy.Predict(Triage))
+    knn = KNN(3, train)
+    for example in dev:
+        nearest = {e.ticket for e in knn(ticket=example.ticket)}
+        demos = program.demos_for(ticket=example.ticket)["self"]
+        assert 0 < len(demos) <= 3 and {d["ticket"] for d in demos} <= nearest
+        before = len(lm.history)
+        prediction = program(ticket=example.ticket)
+        sent = lm.history[-1]["messages"]
+        shown = {input_fields(m["content"]).get("ticket") for m in sent[:-1] if m["role"] == "user"}
+        assert shown == {d["ticket"] for d in demos}  # the prompt's demos are those neighbours
+        assert prediction.category in ("billing", "shipping", "technical")
+        assert len(lm.history) > before
+    calls = lm.calls_made
+    program(ticket=dev[0].ticket)  # same neighbours: demos reused, one call for the answer
+    assert lm.calls_made == calls + 1
+
+
+def test_knn_fewshot_runs_through_the_spine_with_a_valset():
+    dspy.configure(lm=ScriptedLM(by_input=router))
+    train, val = examples()[:24], examples()[40:48]
+    optimizer = dspy.KNNFewShot(k=3, metric=exact, max_bootstrapped_demos=1, max_labeled_demos=2)
+    estimate = optimizer.estimate(train, val)
+    program = optimizer.compile(dspy.Predict(Triage), trainset=train, valset=val)
+    result = program.result
+    assert result.status == "finished" and len(result.trials) == 2
+    baseline, knn_trial = result.trials
+    assert baseline.candidate != knn_trial.candidate  # the KNN settings are in its state
+    assert "KNN few-shot (k=3, BM25" in result.candidates[-1].origin
+    assert program.dump_state()["knn"]["k"] == 3 and len(program.dump_state()["knn"]["trainset"])
+    actual = result.actual_calls()["task"]
+    assert actual <= estimate.calls["task"]  # the estimate is an upper bound
+
+
+def test_knn_fewshot_with_an_embedder_vectorizer():
+    dspy.configure(lm=ScriptedLM(by_input=router))
+    words = ("refund", "charge", "parcel", "arrive", "crash", "password")
+
+    def bag(texts):
+        return [[t.lower().count(w) + 0.01 for w in words] for t in texts]
+
+    train = [
+        dspy.Example(ticket=t, category=c).with_inputs("ticket")
+        for t, c in [
+            ("I want a refund", "billing"),
+            ("Double charge on my card", "billing"),
+            ("My parcel did not arrive", "shipping"),
+            ("The app will crash", "technical"),
+            ("Forgot my password", "technical"),
+        ]
+    ]
+    program = dspy.KNNFewShot(1, train, dspy.Embedder(bag), metric=exact).compile(
+        dspy.Predict(Triage)
+    )
+    demos = program.demos_for(ticket="refund please, the charge was wrong")["self"]
+    assert [d["ticket"] for d in demos][:1] in (["I want a refund"], ["Double charge on my card"])
+    assert program(ticket="parcel never arrived").category == "shipping"
