@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
+from dashboard.widgets.ensemble_block import ensemble_block
 from dashboard.widgets.kpi import run_kpis, test_summary
 from dashboard.widgets.lineage_view import lineage_view
 from dashboard.widgets.proposals_view import proposals_view
@@ -175,3 +176,4 @@ if not active:
             )
         with b:
             ui.go_button("export", "Export the program", key="run_to_export", query={"run": run_id})
+        ensemble_block(run_id, run, home.db_path())
