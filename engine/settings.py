@@ -26,6 +26,7 @@ _DEFAULTS: dict[str, Any] = {
     "num_threads": 4,  # default thread count for Evaluate / optimizers
     "max_errors": None,  # default max_errors for Evaluate (None = unlimited)
     "track_usage": True,  # accepted for DSPy compatibility; usage is always tracked
+    "max_backtracks": 2,  # retries of a module whose Assert/Suggest failed (engine.Assert)
 }
 
 _overrides: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.evaluate.scoring import call_metric, score_of
+from engine.modules.assertions import failure_text, is_constraint_failure
 from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
 
@@ -46,6 +47,7 @@ class EvaluationResult:
     errors: int = 0
     results: list[tuple[Any, Any, float]] = field(default_factory=list)
     stopped: str | None = None  # e.g. "budget" when a budget ended it early
+    constraint_failures: int = 0  # examples failed by an Assert (their error: "constraint failed")
 
     @property
     def mean(self) -> float:
@@ -81,7 +83,7 @@ def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -
             inputs,
             None,
             0.0,
-            f"{type(exc).__name__}: {exc}",
+            failure_text(exc),  # a failed Assert reads "constraint failed: <msg>"
             latency=time.perf_counter() - start,
             trace=step_records(program, steps),
         )
@@ -196,4 +198,7 @@ class Evaluate:
             results.append((example, row.outputs, row.score))
         errors = sum(1 for r in rows if r.error)
         mean = sum(r.score for r in rows) / len(rows) if rows else 0.0
-        return EvaluationResult(round(100 * mean, 2), rows, errors, results, state["stop"] or None)
+        constrained = sum(1 for r in rows if is_constraint_failure(r.error))
+        return EvaluationResult(
+            round(100 * mean, 2), rows, errors, results, state["stop"] or None, constrained
+        )

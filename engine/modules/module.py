@@ -33,7 +33,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        """`forward(...)`; a composite module retries it when an Assert or Suggest fails
+        (engine.modules.backtracking). A Predict has no constraints of its own: it runs as is."""
+        if getattr(self, "runs_without_backtracking", False):
+            return self.forward(*args, **kwargs)
+        from engine.modules.backtracking import call_with_backtracking
+
+        return call_with_backtracking(self, args, kwargs)
 
     # tree walking ----------------------------------------------------------------------
     def named_sub_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:

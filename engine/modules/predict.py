@@ -27,6 +27,8 @@ def resolve_lm(lm: Any = None) -> Any:
 class Predict(Module):
     """`Predict("question -> answer")(question="...")` returns a Prediction with `answer`."""
 
+    runs_without_backtracking = True  # a leaf: constraints are checked by the modules around it
+
     def __init__(self, signature: str | type[Signature], **config: Any) -> None:
         self.signature = ensure_signature(signature)
         self.config = dict(config)

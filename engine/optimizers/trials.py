@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import EvalRow, TooManyErrors, run_example
 from engine.evaluate.scoring import MetricOutputError
+from engine.modules.assertions import is_constraint_failure
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.events import to_jsonable
 from engine.parallel import lm_threads, parallel_map
@@ -49,6 +50,7 @@ class Trial:
     n: int
     errors: int
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    constraint_failures: int = 0  # rows failed by an Assert ("constraint failed: ...")
 
     def key(self) -> tuple[str, str, frozenset[str]]:
         """What makes two trials the same: candidate, subset name and example ids."""
@@ -66,6 +68,7 @@ class Trial:
             "usage": dict(self.usage),
             "wall_time": self.wall_time,
             "rows": list(self.rows),
+            "constraint_failures": self.constraint_failures,
         }
 
     @classmethod
@@ -84,6 +87,7 @@ class Trial:
             int(data.get("n", len(rows) or len(scores))),
             int(data.get("errors") or 0),
             rows,
+            int(data.get("constraint_failures") or 0),
         )
 
 
@@ -197,6 +201,7 @@ class TrialRunner:
             n=len(rows),
             errors=errors,
             rows=rows,
+            constraint_failures=sum(1 for r in rows if is_constraint_failure(r["error"])),
         )
         run.record_trial(trial)
         run.recorder.emit("trial", **trial.to_dict())
