@@ -62,3 +62,8 @@ class AdapterParseError(TunesmithError, ValueError):
 
 class SpecError(TunesmithError, ValueError):
     """A project spec is invalid (unknown optimizer, missing column, bad budget, ...)."""
+
+
+class LMUnavailable(BudgetExhausted):
+    """The run's LM calls keep failing (or failed in a way no retry can fix): the run stops
+    early, like an exhausted budget, instead of spending more calls on errors."""

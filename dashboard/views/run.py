@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
 from dashboard.widgets.ensemble_block import ensemble_block
-from dashboard.widgets.kpi import run_kpis, test_summary
+from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
 from dashboard.widgets.lineage_view import lineage_view
 from dashboard.widgets.proposals_view import proposals_view
 from dashboard.widgets.result_rows import held_out_rows
@@ -109,7 +109,7 @@ def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str,
 
 @st.fragment(run_every=1.5 if active and live else None)
 def live_view() -> None:
-    from engine.runs.store import candidates, events, trials, usage
+    from engine.runs.store import candidates, events, fault_summary, trials, usage
 
     current = runinfo.get(run_id) or run
     db = home.db_path()
@@ -127,6 +127,7 @@ def live_view() -> None:
     if val and current.get("baseline_score") is None:  # live: scores so far
         current = {**current, "baseline_score": val[0], "best_score": max(val)}
     run_kpis(current, usage(run_id, db_path=db), runinfo.elapsed(current))
+    fault_caption(fault_summary(run_id, db_path=db))
     chart, log = st.columns([3, 2], gap="medium")
     with chart:
         if trial_rows:

@@ -65,6 +65,37 @@ def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) 
     )
 
 
+FAULT_LABELS = {
+    "rate_limit": "rate limited", "timeout": "timed out", "server_error": "server error",
+    "connection": "connection failed", "auth": "API key refused", "not_found": "model not found",
+    "context_window": "prompt too long", "bad_request": "request rejected",
+    "empty_reply": "empty reply", "truncated": "cut at max_tokens", "other": "other error",
+}  # fmt: skip
+
+
+def fault_text(summary: dict[str, Any]) -> str | None:
+    """"12 calls retried, 3 failed after retries · rate limited 9, timed out 4, ..." or None
+    when no LM call of the run had a fault."""
+    by_kind = summary.get("by_kind") or {}
+    if not by_kind:
+        return None
+    retried, failed = summary.get("retried_calls", 0), summary.get("failed_after_retries", 0)
+    parts = [f"{retried:,} call{'s' if retried != 1 else ''} retried",
+             f"{failed:,} failed after retries"]  # fmt: skip
+    direct = summary.get("failed_calls", 0) - failed
+    if direct:
+        parts.append(f"{direct:,} failed without a retry")
+    kinds = ", ".join(f"{FAULT_LABELS.get(k, k)} {n:,}" for k, n in by_kind.items())
+    return ", ".join(parts) + f" · faults by kind: {kinds}"
+
+
+def fault_caption(summary: dict[str, Any]) -> None:
+    """The run's LM faults under the KPI cards (nothing when there were none)."""
+    text = fault_text(summary)
+    if text:
+        st.caption(f":material/sync_problem: LM faults: {text}")
+
+
 def test_summary(run: dict[str, Any]) -> None:
     """The held-out result: baseline vs best on the test rows, with the CI of the difference."""
     comp = run.get("comparison") or {}

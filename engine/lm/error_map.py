@@ -76,10 +76,15 @@ def to_lm_error(
         return LMConfigError(f"Missing or invalid API key for model {model!r}.{hint} ({detail})")
     if "NotFoundError" in names:
         return LMConfigError(
-            f"Model {model!r} was not found at {where}; check the model name ({detail})"
+            f"Model {model!r} was not found at {where}; check the model name and that your "
+            f"account can use it ({detail})"
         )
     if "ContextWindowExceededError" in names:
-        return LMError(f"The prompt is too long for model {model!r}'s context window ({detail})")
+        return LMError(
+            f"The prompt is too long for model {model!r}'s context window: shorten the inputs, "
+            f"use fewer demos (max_bootstrapped_demos / max_labeled_demos) or a model with a "
+            f"longer context ({detail})"
+        )
     if names & {"Timeout", "APITimeoutError"}:
         return ProviderUnreachableError(
             f"Model {model!r} at {where} timed out{tries}; is the server up and responsive? "
@@ -96,3 +101,46 @@ def to_lm_error(
     if "BadRequestError" in names:
         return LMError(f"The provider rejected the request to model {model!r}: {detail}")
     return LMError(f"LM call to model {model!r} failed{tries}: {type(exc).__name__}: {detail}")
+
+
+# Kinds of fault recorded per LM call (`CallRecord.fault`, `lm_calls.fault`, the Run page).
+FAULT_KINDS = (
+    "rate_limit", "timeout", "server_error", "connection", "auth", "not_found",
+    "context_window", "bad_request", "empty_reply", "truncated", "other",
+)  # fmt: skip
+# Faults no retry and no other call of the run can fix: the run stops at the first one.
+FATAL_FAULTS = frozenset({"auth", "not_found"})
+
+
+def fault_kind(exc: BaseException) -> str:
+    """The kind of fault `exc` is (one of FAULT_KINDS), judged like `to_lm_error` judges it."""
+    names = _names(exc)
+    cause = exc.__cause__
+    if isinstance(exc, TunesmithError) and isinstance(cause, Exception):
+        return fault_kind(cause)  # an engine error raised from a provider error
+    lowered = str(exc).lower()
+    status = getattr(exc, "status_code", None)
+    if any(marker in lowered for marker in _UNKNOWN_PROVIDER_MARKERS):
+        return "not_found"
+    transient = names & {"APIConnectionError", "Timeout", "APITimeoutError", "RateLimitError"}
+    if names & {"AuthenticationError", "PermissionDeniedError"} or (
+        ("api key" in lowered or "api_key" in lowered) and not transient
+    ):
+        return "auth"
+    if "NotFoundError" in names:
+        return "not_found"
+    if "ContextWindowExceededError" in names:
+        return "context_window"
+    if names & {"Timeout", "APITimeoutError"}:
+        return "timeout"
+    if "RateLimitError" in names or status == 429:
+        return "rate_limit"
+    if _connection_failed(exc) or names & {"ConnectionResetError", "ConnectionAbortedError"}:
+        return "connection"
+    if names & {"InternalServerError", "ServiceUnavailableError", "BadGatewayError"} or (
+        isinstance(status, int) and status >= 500
+    ):
+        return "server_error"
+    if names & {"BadRequestError", "UnprocessableEntityError", "UnsupportedParamsError"}:
+        return "bad_request"
+    return "other"

@@ -17,7 +17,7 @@ from typing import Any
 from engine.errors import LMConfigError, TunesmithError
 from engine.lm import retry
 from engine.lm.cache import CacheEntry, get_cache, request_key
-from engine.lm.error_map import MODEL_NAME_HINT, to_lm_error
+from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.usage import CallRecord, UsageLedger
 from engine.settings import settings
 
@@ -39,6 +39,16 @@ def _build_messages(prompt: str | None, messages: list[dict] | None) -> list[dic
     if not isinstance(messages, list) or not messages:
         raise TypeError("`messages` must be a non-empty list of {'role', 'content'} dicts")
     return messages
+
+
+def _reply_issue(texts: list[str], usage: Usage) -> str | None:
+    """"empty_reply" when every completion is blank, "truncated" when one stopped at
+    max_tokens (finish_reason "length"), else None."""
+    if not any(str(t).strip() for t in texts):
+        return "empty_reply"
+    if "length" in (usage.get("finish_reasons") or ()):
+        return "truncated"
+    return None
 
 
 class LM:
@@ -134,9 +144,10 @@ class LM:
             budget.before_call(role=role, model=self.model)
 
         start = time.perf_counter()
+        faults: dict[str, Any] = {"retried": {}, "fault": None}
         try:
             texts, usage = self._complete_with_retries(
-                messages, self._provider_params(params, rollout_id)
+                messages, self._provider_params(params, rollout_id), faults
             )
         except TunesmithError as error:
             record = CallRecord(
@@ -145,9 +156,12 @@ class LM:
                 cost=0.0,
                 latency=time.perf_counter() - start,
                 error=str(error),
+                fault=faults["fault"] or fault_kind(error),
+                retried=faults["retried"],
             )
             self._remember(record, messages, [], params)
             raise
+        issue = _reply_issue(texts, usage)
         record = CallRecord(
             model=self.model,
             role=role,
@@ -155,8 +169,11 @@ class LM:
             completion_tokens=int(usage.get("completion_tokens") or 0),
             cost=usage.get("cost"),
             latency=time.perf_counter() - start,
+            fault=issue,
+            retried=faults["retried"],
         )
-        if cache is not None and key is not None:
+        # an empty reply is not kept: the next run (or a resume) asks again
+        if cache is not None and key is not None and issue != "empty_reply":
             cache.put(
                 key,
                 CacheEntry(
@@ -175,22 +192,30 @@ class LM:
         return params
 
     def _complete_with_retries(
-        self, messages: list[dict[str, Any]], params: dict[str, Any]
+        self,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        faults: dict[str, Any] | None = None,
     ) -> tuple[list[str], Usage]:
-        """`_complete` with backoff retries; failures come out as engine errors."""
+        """`_complete` with retries (backoff, or the provider's Retry-After); failures come out
+        as engine errors. `faults` collects {"retried": {kind: n}, "fault": final kind}."""
+        faults = faults if faults is not None else {"retried": {}, "fault": None}
         attempts = self.num_retries + 1
         for attempt in range(attempts):
             try:
                 return self._complete(messages, params)
             except Exception as exc:
+                kind = fault_kind(exc)
                 if attempt + 1 >= attempts or not retry.is_retryable(exc):
+                    faults["fault"] = kind
                     error = to_lm_error(
                         exc, model=self.model, api_base=self.api_base, attempts=attempt + 1
                     )
                     if error is exc:
                         raise
                     raise error from exc
-                delay = retry.backoff_delay(attempt)
+                faults["retried"][kind] = faults["retried"].get(kind, 0) + 1
+                delay = retry.retry_delay(exc, attempt)
                 logger.info(
                     "LM %s: %s (attempt %d/%d), retrying in %.2fs",
                     self.model,

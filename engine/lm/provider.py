@@ -64,4 +64,5 @@ def litellm_complete(
         "prompt_tokens": getattr(usage, "prompt_tokens", 0) or 0,
         "completion_tokens": getattr(usage, "completion_tokens", 0) or 0,
         "cost": _cost(litellm, response, model),
+        "finish_reasons": [getattr(c, "finish_reason", None) for c in response.choices],
     }

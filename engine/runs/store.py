@@ -230,8 +230,8 @@ class RunStore(StoreReader):
         with self._lock, self.db.atomic():
             self.db.execute(
                 "INSERT INTO lm_calls (run_id, attempt, model, role, prompt_tokens,"
-                " completion_tokens, cost, latency, cache_hit, error, timestamp)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " completion_tokens, cost, latency, cache_hit, error, timestamp,"
+                " fault, retries, retried) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     run_id,
                     attempt,
@@ -244,6 +244,9 @@ class RunStore(StoreReader):
                     int(bool(record.cache_hit)),
                     record.error,
                     record.timestamp,
+                    getattr(record, "fault", None),
+                    getattr(record, "retries", 0),
+                    dumps(getattr(record, "retried", None) or None),
                 ],
             )
 
@@ -282,5 +285,6 @@ candidates = _fresh("candidates")
 example_results = _fresh("example_results")
 events = _fresh("events")
 usage = _fresh("usage")
+fault_summary = _fresh("fault_summary")
 lm_calls = _fresh("lm_calls")
 request_cancel = _fresh("request_cancel")

@@ -116,6 +116,28 @@ class StoreReader:
             total[key] = {r.pop("k"): _usage_row(r) for r in rows}
         return total
 
+    def fault_summary(self, run_id: str) -> dict[str, Any]:
+        """LM faults of the run: {"retried_calls", "failed_calls", "failed_after_retries",
+        "by_kind": {kind: n}} (by_kind counts every retried attempt and every call's final
+        fault, e.g. an error after retries, an empty or truncated reply)."""
+        rows = self._rows(
+            "SELECT error, fault, retries, retried FROM lm_calls WHERE run_id = ?"
+            " AND (error IS NOT NULL OR fault IS NOT NULL OR retries > 0)",
+            [run_id],
+        )
+        by_kind: dict[str, int] = {}
+        out = {"retried_calls": 0, "failed_calls": 0, "failed_after_retries": 0}
+        for row in rows:
+            for kind, n in (loads(row["retried"]) or {}).items():
+                by_kind[kind] = by_kind.get(kind, 0) + int(n)
+            if row["fault"] or row["error"]:
+                kind = row["fault"] or "other"
+                by_kind[kind] = by_kind.get(kind, 0) + 1
+            out["retried_calls"] += bool(row["retries"])
+            out["failed_calls"] += row["error"] is not None
+            out["failed_after_retries"] += row["error"] is not None and bool(row["retries"])
+        return {**out, "by_kind": dict(sorted(by_kind.items()))}
+
     # resume ---------------------------------------------------------------------------------
     def known_results(self, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
         """(candidate hash, example_id) -> trial row, for RunContext.known_results on resume."""
@@ -136,7 +158,8 @@ class StoreReader:
             CallRecord(model=r["model"], role=r["role"], prompt_tokens=r["prompt_tokens"] or 0,
                        completion_tokens=r["completion_tokens"] or 0, cost=r["cost"],
                        latency=r["latency"] or 0.0, cache_hit=bool(r["cache_hit"]),
-                       error=r["error"], timestamp=r["timestamp"] or 0.0)
+                       error=r["error"], timestamp=r["timestamp"] or 0.0,
+                       fault=r.get("fault"), retried=loads(r.get("retried")) or {})
             for r in self.lm_calls(run_id)
         ]  # fmt: skip
 

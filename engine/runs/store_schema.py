@@ -56,6 +56,9 @@ CREATE INDEX IF NOT EXISTS idx_results_run ON example_results (run_id, candidate
 MIGRATIONS = (
     ("example_results", "feedback", "TEXT"),  # the metric's words about the score
     ("example_results", "trace", "TEXT"),  # JSON: [{predictor, inputs, outputs}] per step
+    ("lm_calls", "fault", "TEXT"),  # kind of fault the call ended with (error_map.FAULT_KINDS)
+    ("lm_calls", "retries", "INTEGER"),  # failed attempts that were retried
+    ("lm_calls", "retried", "TEXT"),  # JSON: {kind: n} of those attempts
 )
 
 # columns of runs that hold JSON text

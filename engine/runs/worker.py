@@ -78,13 +78,12 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
 
 
 def _budget(spec: ProjectSpec) -> Any:
-    from engine.optimizers.budget import Budget
+    """The spec's limits (maybe none), guarded: a run whose LM calls keep failing stops."""
+    from engine.runs.guard import GuardedBudget
 
     b = spec.optimizer.budget
-    if all(v is None for v in (b.max_calls, b.max_tokens, b.max_cost, b.max_minutes)):
-        return None
     seconds = None if b.max_minutes is None else b.max_minutes * 60
-    return Budget(
+    return GuardedBudget(
         max_calls=b.max_calls, max_tokens=b.max_tokens, max_cost=b.max_cost, max_seconds=seconds
     )
 
@@ -188,6 +187,11 @@ def _execute(
             result = compiled.result
             extras: dict[str, Any] = {"program": compiled.dump_state(), "baseline_candidate": None}
             status = result.status
+            breaker = getattr(context.budget, "breaker", None)
+            if breaker is not None and breaker.tripped:  # the LM kept failing: no test scoring
+                store.finish_run(run_id, "failed", reason=breaker.reason,
+                                 usage=store.usage(run_id), **extras)  # fmt: skip
+                return "failed"
             if status != "cancelled" and data.test:
                 try:
                     extras.update(

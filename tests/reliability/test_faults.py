@@ -1,0 +1,237 @@
+"""Faults injected through a litellm custom provider (fault_lm.py): each kind is mapped,
+retried or failed fast as it should be, Retry-After is honoured, a run at a 20% fault rate
+completes with every fault counted in the store and on the Run page, and a run whose calls all
+fail stops early instead of spending its budget."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent / "runs") not in sys.path:  # scripted_lms: the oracle answerer
+    sys.path.insert(0, str(HERE.parent / "runs"))
+
+from fault_lm import ENGINE_KIND, ERROR_FAULTS, REPLY_FAULTS, TRANSIENT, FaultLM  # noqa: E402
+from reliability_log import record  # noqa: E402
+
+from engine.errors import LMConfigError, LMError  # noqa: E402
+from engine.lm import retry  # noqa: E402
+
+pytest.importorskip("litellm")
+SAMPLE = HERE.parents[1] / "sample_data"
+RETRIED = [k for k in ERROR_FAULTS if k not in ("auth", "not_found", "context_window")]
+
+
+@pytest.fixture
+def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """A fake clock for retries: every wait is recorded, none is slept."""
+    waited: list[float] = []
+    monkeypatch.setattr(retry, "sleep", waited.append)
+    return waited
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _answer(messages: list[dict]) -> dict:
+    return {"answer": "forty-two"}
+
+
+@pytest.mark.parametrize("kind", RETRIED)
+def test_transient_errors_are_retried_with_backoff_then_reported(kind, delays) -> None:
+    lm = FaultLM(_answer, rate=1.0, kinds=[kind], name=f"t-{kind}", num_retries=3)
+    with pytest.raises(LMError) as info:
+        lm("hi")
+    rec = lm.ledger.records[-1]
+    assert lm.injector.calls == 4 and rec.retried == {ENGINE_KIND[kind]: 3}
+    assert rec.fault == ENGINE_KIND[kind] and "fault/t-" in str(info.value)
+    assert "after 4 attempts" in str(info.value)
+    if kind == "rate_limit_retry_after":
+        assert delays == [0.01, 0.01, 0.01]  # the provider's Retry-After, not the backoff
+    else:  # exponential, jittered: attempt n waits in [base * 2^n / 2, base * 2^n]
+        for n, wait in enumerate(delays):
+            ceiling = min(retry.BACKOFF_CAP, retry.BACKOFF_BASE * 2**n)
+            assert ceiling / 2 <= wait <= ceiling, (n, wait)
+    for _ in range(4):
+        record("fault", fault=kind, survived=True, test="retried then reported")
+
+
+@pytest.mark.parametrize(
+    ("kind", "error", "hint"),
+    [
+        ("auth", LMConfigError, "Set the FAULT_API_KEY environment variable"),
+        ("not_found", LMConfigError, "check the model name"),
+        ("context_window", LMError, "shorten the inputs, use fewer demos"),
+    ],
+)
+def test_request_errors_fail_fast_naming_the_model_and_the_fix(kind, error, hint, delays) -> None:
+    lm = FaultLM(_answer, rate=1.0, kinds=[kind], name=f"f-{kind}", num_retries=3)
+    start = time.perf_counter()
+    with pytest.raises(error) as info:
+        lm("hi")
+    assert time.perf_counter() - start < 2 and lm.injector.calls == 1 and delays == []
+    message = str(info.value)
+    assert f"'fault/f-{kind}'" in message and hint in message
+    assert lm.ledger.records[-1].fault == ENGINE_KIND[kind] and not lm.ledger.records[-1].retried
+    record("fault", fault=kind, survived=True, test="failed fast")
+
+
+@pytest.mark.parametrize("kind", REPLY_FAULTS)
+def test_bad_replies_come_back_counted_and_empty_ones_are_not_cached(kind, tmp_path) -> None:
+    lm = FaultLM(_answer, rate=1.0, kinds=[kind], name=f"r-{kind}", cache=True)
+    texts = lm("hi")
+    rec = lm.ledger.records[-1]
+    assert rec.error is None and rec.fault == ENGINE_KIND.get(kind)
+    if kind == "long":
+        assert len(texts[0]) > 100_000
+    lm("hi")  # asked again: an empty reply is asked again, the others come from the cache
+    assert lm.injector.calls == (2 if kind == "empty" else 1)
+    record("fault", fault=kind, survived=True, test="reply counted")
+
+
+def test_retry_after_is_honoured_in_real_time() -> None:
+    lm = FaultLM(_answer, kinds=["rate_limit_retry_after"], fail_first=1, retry_after=0.2,
+                 name="ra", num_retries=3)  # fmt: skip
+    start = time.perf_counter()
+    assert lm("hi")
+    waited = time.perf_counter() - start
+    assert 0.2 <= waited < 0.45, waited  # 0.2 s as asked; the backoff would wait 0.25-0.5 s
+    assert lm.ledger.records[-1].retried == {"rate_limit": 1}
+    record("fault", fault="rate_limit_retry_after", survived=True, test="Retry-After 0.2 s")
+
+
+def test_backoff_grows_between_attempts(delays) -> None:
+    lm = FaultLM(_answer, kinds=["service_unavailable_503"], fail_first=3, name="bo",
+                 num_retries=3)  # fmt: skip
+    assert lm("hi")
+    assert len(delays) == 3 and delays[0] < delays[2] and delays[2] >= 1.0
+    record("fault", fault="service_unavailable_503", survived=True, test="backoff")
+
+
+# -- whole runs through the worker -------------------------------------------------------------
+@pytest.fixture
+def spec(tmp_path: Path):
+    from engine.runs import load_spec
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    for name in ("support_tickets.csv", "support_tickets.yaml"):
+        shutil.copy(SAMPLE / name, folder / name)
+    spec = load_spec(folder / "support_tickets.yaml")
+    spec.data.train_size, spec.data.val_size, spec.data.test_size = 12, 12, 12
+    spec.optimizer.name = "BootstrapFewShotWithRandomSearch"
+    spec.optimizer.params = {"num_candidate_programs": 6, "race": False}
+    return spec
+
+
+def _oracle(spec, **options) -> tuple[list[FaultLM], object]:
+    from scripted_lms import _answerer
+
+    made: list[FaultLM] = []
+
+    def factory(run_spec):
+        made.append(FaultLM(_answerer(run_spec), **options))
+        return made[-1]
+
+    return made, factory
+
+
+def test_a_run_at_20_percent_faults_completes_with_every_fault_counted(
+    spec, tmp_path, delays
+) -> None:
+    from engine.runs import RunStore, create_run
+    from engine.runs.worker import run_worker
+
+    db = tmp_path / "store" / "runs.db"
+    made, factory = _oracle(spec, rate=0.2, seed=7, kinds=TRANSIENT, name="run20")
+    run_id = create_run(spec, db)
+    assert run_worker(run_id, db, lm_factory=factory) == "finished"
+    injected = made[0].injector.injected
+    with RunStore(db) as store:
+        summary = store.fault_summary(run_id)
+        run = store.get_run(run_id)
+        calls = store.lm_calls(run_id)
+    expected: dict[str, int] = {}
+    for kind, n in injected.items():
+        if kind in ENGINE_KIND:
+            expected[ENGINE_KIND[kind]] = expected.get(ENGINE_KIND[kind], 0) + n
+    assert summary["by_kind"] == expected, (summary, dict(injected))
+    total = sum(injected.values())
+    assert total >= 0.15 * made[0].injector.calls and len(set(injected)) >= 8, dict(injected)
+    assert summary["retried_calls"] > 10 and run["test_best"] is not None
+    assert len(calls) == sum(1 for c in calls if c["fault"] is None or c["fault"]) > 0
+    for kind, n in injected.items():
+        for _ in range(n):
+            record("fault", fault=kind, survived=True, test="run at 20%")
+    _run_page_shows_the_faults(run_id, db, tmp_path, summary)
+
+
+def _run_page_shows_the_faults(run_id: str, db: Path, tmp_path: Path, summary: dict) -> None:
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    home = db.parent.parent
+    os.environ["TUNESMITH_HOME"] = str(home)
+    try:
+        (home / "tunesmith_data").mkdir(exist_ok=True)
+        shutil.copy(db, home / "tunesmith_data" / "runs.db")
+        at = AppTest.from_file(str(HERE.parents[1] / "dashboard" / "app.py"), default_timeout=60)
+        at.query_params["run"] = run_id
+        at.run()
+        at.switch_page("views/run.py").run()
+        assert not at.exception, at.exception
+        captions = "\n".join(c.value for c in at.caption)
+        retried = summary["retried_calls"]
+        failed = summary["failed_after_retries"]
+        assert f"{retried} calls retried, {failed} failed after retries" in captions, captions
+        assert "rate limited" in captions and "empty reply" in captions
+    finally:
+        os.environ.pop("TUNESMITH_HOME", None)
+
+
+@pytest.mark.parametrize("kind", ["auth", "not_found"])
+def test_a_run_with_a_bad_key_or_model_stops_at_once(spec, tmp_path, kind, delays) -> None:
+    from engine.runs import RunStore, create_run
+    from engine.runs.worker import run_worker
+
+    db = tmp_path / "store" / "runs.db"
+    made, factory = _oracle(spec, rate=1.0, kinds=[kind], name=f"bad-{kind}")
+    run_id = create_run(spec, db)
+    start = time.perf_counter()
+    assert run_worker(run_id, db, lm_factory=factory) == "failed"
+    with RunStore(db) as store:
+        run, calls = store.get_run(run_id), store.lm_calls(run_id)
+    assert time.perf_counter() - start < 20 and delays == []
+    assert run["reason"].startswith("stopped early") and "'fault/bad-" in run["reason"]
+    assert ("API key" if kind == "auth" else "check the model name") in run["reason"]
+    assert len(calls) <= 8 and run["traceback"] is None  # at most the calls already in flight
+    record("fault", fault=kind, survived=True, test="run stops at once")
+
+
+def test_a_run_whose_every_call_fails_stops_early_without_burning_the_budget(
+    spec, tmp_path, delays
+) -> None:
+    from engine.runs import RunStore, create_run
+    from engine.runs.worker import run_worker
+
+    db = tmp_path / "store" / "runs.db"
+    made, factory = _oracle(spec, rate=1.0, kinds=["service_unavailable_503"], name="down")
+    run_id = create_run(spec, db)
+    assert run_worker(run_id, db, lm_factory=factory) == "failed"
+    with RunStore(db) as store:
+        run, calls = store.get_run(run_id), store.lm_calls(run_id)
+        summary = store.fault_summary(run_id)
+    assert "stopped early: the last 5 LM calls to 'fault/down' all failed" in run["reason"]
+    assert "Fix the cause and resume" in run["reason"]
+    assert 5 <= len(calls) <= 12 and spec.optimizer.budget.max_calls == 2000
+    assert summary["failed_after_retries"] == len(calls) and run["test_best"] is None
+    for _ in range(made[0].injector.calls):
+        record("fault", fault="service_unavailable_503", survived=True, test="all calls fail")
