@@ -17,6 +17,8 @@ import yaml
 from dashboard import state
 from dashboard.csvio import parse_csv, to_csv_bytes
 from dashboard.home import Sample, projects_dir, slugify
+from engine.errors import SpecError
+from engine.runs.safe_yaml import load_yaml
 
 SPEC_FILE = "project.yaml"
 DATA_FILE = "data.csv"
@@ -35,8 +37,10 @@ def list_projects() -> list[ProjectInfo]:
     out = []
     for spec in projects_dir().glob(f"*/{SPEC_FILE}"):
         try:
-            data = yaml.safe_load(spec.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
+            data = load_yaml(spec.read_text(encoding="utf-8"), str(spec)) or {}
+            if not isinstance(data, dict):
+                continue
+        except (OSError, SpecError):
             continue
         modified = max(p.stat().st_mtime for p in spec.parent.iterdir())
         out.append(
@@ -75,10 +79,12 @@ def create_from_sample(sample: Sample) -> Path:
     spec = load_spec(sample.spec_path)
     draft = spec.to_dict()
     folder = _new_folder(spec.name)
-    data = parse_csv(resolve_path(spec, spec.data.csv).read_bytes(), Path(spec.data.csv).name)
+    csv_path = resolve_path(spec, spec.data.csv, allow_outside=True)  # samples are ours
+    data = parse_csv(csv_path.read_bytes(), Path(spec.data.csv).name)
     draft["data"]["csv"] = DATA_FILE
     if spec.data.test_csv:  # keep a separate test file working from the copy
-        shutil.copy(resolve_path(spec, spec.data.test_csv), folder / "test.csv")
+        test_csv = resolve_path(spec, spec.data.test_csv, "data.test_csv", allow_outside=True)
+        shutil.copy(test_csv, folder / "test.csv")
         draft["data"]["test_csv"] = "test.csv"
     state.load(draft, data, folder)
     save_current()
@@ -87,9 +93,16 @@ def create_from_sample(sample: Sample) -> Path:
 
 def open_project(folder: Path) -> None:
     """Make a saved project current (an unreadable data file is reported, the spec still opens)."""
-    draft = yaml.safe_load((folder / SPEC_FILE).read_text(encoding="utf-8")) or {}
+    draft = load_yaml((folder / SPEC_FILE).read_text(encoding="utf-8"), SPEC_FILE) or {}
+    if not isinstance(draft, dict):
+        raise SpecError(f"{folder / SPEC_FILE} does not hold a project (not a mapping)")
     data = None
-    csv_path = folder / str(draft.get("data", {}).get("csv") or DATA_FILE)
+    csv_path = (folder / str((draft.get("data") or {}).get("csv") or DATA_FILE)).resolve()
+    if not csv_path.is_relative_to(folder.resolve()):
+        raise SpecError(
+            f"data.csv: {csv_path} is outside the project folder {folder}; "
+            "a project reads only its own files"
+        )
     if csv_path.is_file():
         data = parse_csv(csv_path.read_bytes(), csv_path.name)
     state.load(draft, data, folder)

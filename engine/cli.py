@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not hasattr(args, "db"):
         args.db = None
+    if getattr(args, "allow_outside_data", False):
+        import os
+
+        from engine.runs.data import OUTSIDE_ENV
+
+        os.environ[OUTSIDE_ENV] = "1"  # the user named it on the command line (workers inherit)
     try:
         return int(args.func(args) or 0)
     except TunesmithError as exc:

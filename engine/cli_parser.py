@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "-v", "--verbose", action="store_true", help="print the traceback of a failed run"
     )
+    p.add_argument(
+        "--allow-outside-data",
+        action="store_true",
+        help="read data.csv / data.test_csv even when they lie outside the spec's folder",
+    )
     p.set_defaults(func=cmd_run)
 
     p = add(
@@ -86,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         store=False,
     )
     p.add_argument("spec", help="project spec (.yaml or .json)")
+    p.add_argument(
+        "--allow-outside-data",
+        action="store_true",
+        help="read data.csv / data.test_csv even when they lie outside the spec's folder",
+    )
     p.set_defaults(func=cmd_validate)
 
     p = add(
@@ -108,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--threads", type=int, default=None, help="parallel examples (default: settings)"
+    )
+    p.add_argument(
+        "--allow-outside-data",
+        action="store_true",
+        help="read data.csv / data.test_csv even when they lie outside the spec's folder",
     )
     p.set_defaults(func=cmd_eval)
 

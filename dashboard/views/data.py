@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import fields, specs, state, ui
-from dashboard.csvio import CsvProblem, parse_csv
+from dashboard.csvio import CsvProblem, limit_text, parse_csv
 from dashboard.widgets.editor import committed_editor
 
 OUTPUT_HINTS = re.compile(
@@ -70,7 +70,7 @@ st.subheader("1. Your examples")
 upload_tab, paste_tab = st.tabs(["Upload a CSV file", "Paste from a spreadsheet"])
 with upload_tab:
     uploaded = st.file_uploader(
-        "CSV file (UTF-8, first row = column names, up to 5 MB)",
+        f"CSV file (UTF-8, first row = column names, up to {limit_text()})",
         type=["csv", "tsv", "txt"],
         key="csv_upload",
     )

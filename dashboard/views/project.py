@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import streamlit as st
 
@@ -79,8 +80,9 @@ else:
             a, b, c = st.columns([5, 1, 1], vertical_alignment="center")
             when = dt.datetime.fromtimestamp(info.modified).strftime("%d %b %Y, %H:%M")
             badge = " · open now" if current == info.folder else ""
+            about = html.escape(info.description or "")
             a.markdown(
-                f"**{info.name}**{badge}  \n<span style='color:#6b7280'>{info.description or ''}"
+                f"**{html.escape(info.name)}**{badge}  \n<span style='color:#6b7280'>{about}"
                 f" — changed {when}</span>",
                 unsafe_allow_html=True,
             )

@@ -6,7 +6,7 @@ Every problem is found before any LM call and raised as a SpecError naming the s
 
 from __future__ import annotations
 
-import csv
+import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.errors import SpecError
 from engine.primitives import Example
+from engine.runs.csvfile import CsvProblem, read_table
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.spec_names import choose_optimizer
 
@@ -48,25 +49,40 @@ class DataReport:
         return dict(self.__dict__)
 
 
-def resolve_path(spec: ProjectSpec, path: str) -> Path:
-    """A data path from the spec, relative to the spec file's folder unless absolute."""
+OUTSIDE_ENV = "TUNESMITH_ALLOW_OUTSIDE_DATA"  # set by the CLI's --allow-outside-data
+
+
+def resolve_path(
+    spec: ProjectSpec, path: str, key: str = "data.csv", allow_outside: bool | None = None
+) -> Path:
+    """A data path from the spec, relative to the spec file's folder unless absolute.
+
+    A path that leads outside that folder (absolute, `..`, a symlink) is refused unless
+    allowed: a spec from elsewhere must not read the user's other files. The CLI allows it
+    when given `--allow-outside-data`.
+    """
     p = Path(path).expanduser()
-    return p if p.is_absolute() else (spec.base_dir / p).resolve()
+    resolved = p.resolve() if p.is_absolute() else (spec.base_dir / p).resolve()
+    if allow_outside is None:
+        allow_outside = os.environ.get(OUTSIDE_ENV, "") == "1"
+    base = spec.base_dir.resolve()
+    if not allow_outside and not resolved.is_relative_to(base):
+        raise SpecError(
+            f"{key}: {path} is outside the project folder {base}; copy the file into that "
+            "folder, or run from the command line with --allow-outside-data to read it anyway"
+        )
+    return resolved
 
 
 def read_csv(path: Path, key: str = "data.csv") -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows of a CSV file; a missing or empty file is a SpecError naming `key`."""
+    """Header and rows of a CSV file (the shared loader, csvfile.py); problems name `key`."""
     if not path.is_file():
         raise SpecError(f"{key}: file not found: {path}")
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or []) if h is not None]
-        rows = [{(k or "").strip(): (v or "") for k, v in row.items()} for row in reader]
-    if not header:
-        raise SpecError(f"{key}: the CSV file {path} is empty (no header row)")
-    if not rows:
-        raise SpecError(f"{key}: the CSV file {path} has a header but no data rows")
-    return header, rows
+    try:
+        header, body = read_table(path, f"the CSV file {path}")
+    except CsvProblem as exc:
+        raise CsvProblem(f"{key}: {exc}") from None
+    return header, [dict(zip(header, row)) for row in body]
 
 
 def effective_columns(
@@ -171,6 +187,30 @@ def _literal_notes(spec: ProjectSpec, examples: list[Example], where: str) -> li
     return notes
 
 
+def _near_duplicate_labels(
+    spec: ProjectSpec, rows: list[dict[str, str]], mapping: dict[str, str], key: str
+) -> list[str]:
+    """Notes for label values that differ only by case or spaces ('Billing' vs 'billing ')."""
+    notes = []
+    for column, name in mapping.items():
+        if name not in spec.label_fields:
+            continue
+        forms: dict[str, dict[str, int]] = {}
+        for number, row in enumerate(rows, start=2):
+            value = row.get(column, "")
+            if value.strip():
+                forms.setdefault(" ".join(value.split()).casefold(), {}).setdefault(value, number)
+        clashes = [f for f in forms.values() if len(f) > 1]
+        for found in clashes[:3]:
+            shown = ", ".join(f"{v!r} (row {n})" for v, n in list(found.items())[:4])
+            notes.append(
+                f"{key}: column {column!r} has labels that differ only by case or spaces: "
+                f"{shown}; an exact-match metric treats them as different answers, so make "
+                "them identical"
+            )
+    return notes
+
+
 def load_data(spec: ProjectSpec) -> DataSplit:
     """Read, check and split the spec's data (deterministic for a given `data.seed`)."""
     path = resolve_path(spec, spec.data.csv)
@@ -178,6 +218,7 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     mapping = effective_columns(spec, header, "data.csv")
     examples, skipped = to_examples(spec, rows, mapping)
     notes = [f"data.csv: skipped {skipped} row(s) with an empty input or label"] if skipped else []
+    notes += _near_duplicate_labels(spec, rows, mapping, "data.csv")
     if not examples:
         raise SpecError(
             f"data.csv: no usable rows in {path} (every row has an empty input or label)"
@@ -188,7 +229,7 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     shuffled = [examples[i] for i in order]
     test: list[Example]
     if spec.data.test_csv:
-        test_path = resolve_path(spec, spec.data.test_csv)
+        test_path = resolve_path(spec, spec.data.test_csv, "data.test_csv")
         t_header, t_rows = read_csv(test_path, "data.test_csv")
         t_map = effective_columns(spec, t_header, "data.test_csv")
         test, t_skipped = to_examples(spec, t_rows, t_map)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import TunesmithError
+from engine.runs.csvfile import safe_cell
 from engine.runs.pipeline import build_program, generate_python
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore
@@ -139,7 +140,7 @@ def export_results_csv(
     input_keys = _keys(r["inputs"] for r in rows)
     output_keys = _keys(r["outputs"] for r in rows)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         [
             "candidate",
@@ -161,6 +162,16 @@ def export_results_csv(
                          *[_cell(outputs.get(k)) for k in output_keys],
                          r["score"], r.get("feedback") or "", r["error"] or ""])  # fmt: skip
     return out.getvalue()
+
+
+class SafeWriter:
+    """csv.writer whose text cells are neutralised against formula injection (csvfile.safe_cell)."""
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._writer = csv.writer(out)
+
+    def writerow(self, row: list[Any]) -> None:
+        self._writer.writerow([safe_cell(cell) for cell in row])
 
 
 def _keys(dicts: Any) -> list[str]:

@@ -10,6 +10,7 @@ be reused, so liveness = process exists and is not a zombie AND the heartbeat is
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from engine.errors import TunesmithError
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import ACTIVE, RunStore
 from engine.runs.store_schema import default_db_path
@@ -48,6 +50,20 @@ def worker_command(run_id: str, db_path: str | Path | None = None) -> list[str]:
     return cmd + (["--db", str(Path(db_path).resolve())] if db_path is not None else [])
 
 
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id names a log file (`logs/<id>.log`): letters, digits, - and _ only, so it can
+    never lead out of its folder; TunesmithError otherwise."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise TunesmithError(
+            f"{run_id!r} is not a run id (ids look like 20261121-183501-3fa2c1); "
+            "list them with `python -m engine runs`"
+        )
+    return run_id
+
+
 def launch_run(
     run_id: str,
     db_path: str | Path | None = None,
@@ -64,6 +80,7 @@ def launch_run(
     only: the child process's, or, inline, this process's for the duration of the call. It
     is never written to the store or the log.
     """
+    check_run_id(run_id)
     extra_env = {k: v for k, v in (extra_env or {}).items() if v}  # an empty key means "none"
     db_path = Path(db_path) if db_path is not None else default_db_path()
     if inline is None:

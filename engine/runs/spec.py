@@ -140,11 +140,9 @@ def spec_from_dict(data: Any, base_dir: str | Path | None = None) -> ProjectSpec
 
 def spec_from_text(text: str, base_dir: str | Path | None = None) -> ProjectSpec:
     """Parse YAML or JSON text (JSON is valid YAML) into a spec."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"the spec is not valid YAML/JSON: {exc}") from None
-    return spec_from_dict(data, base_dir)
+    from engine.runs.safe_yaml import load_yaml
+
+    return spec_from_dict(load_yaml(text), base_dir)
 
 
 def load_spec(path: str | Path) -> ProjectSpec:

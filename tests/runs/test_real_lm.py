@@ -40,7 +40,8 @@ def test_banking77_random_search_beats_zero_shot_on_held_out_test(tmp_path: Path
     env.pop("TUNESMITH_TEST_LM", None)
     start = time.time()
     result = subprocess.run(
-        [sys.executable, "-m", "engine", "run", str(SAMPLE / "banking77.yaml")],
+        [sys.executable, "-m", "engine", "run", str(SAMPLE / "banking77.yaml"),
+         "--allow-outside-data"],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=1400,
     )  # fmt: skip
     elapsed = time.time() - start

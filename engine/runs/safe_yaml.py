@@ -1,0 +1,57 @@
+"""YAML for specs and project files: the safe loader, with a cap on what aliases expand to.
+
+`yaml.safe_load` builds no objects, but anchors and aliases still let a few hundred bytes
+stand for billions of nodes (the "billion laughs" bomb), which blows up whatever walks the
+result. `load_yaml` counts the nodes the document expands to and refuses past a limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from engine.errors import SpecError
+
+MAX_NODES = 100_000
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    if key in active:
+        raise SpecError("the YAML refers to itself (a recursive alias); write the values out")
+    active.add(key)
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            total += _expanded_size(item, memo, active)
+            if total > MAX_NODES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, memo, active) + _expanded_size(v, memo, active)
+            if total > MAX_NODES:
+                break
+    active.discard(key)
+    memo[key] = total
+    return total
+
+
+def load_yaml(text: str, what: str = "the spec") -> Any:
+    """Parse YAML/JSON text safely; SpecError for bad YAML or a document too big once expanded."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            return None
+        if _expanded_size(node, {}, set()) > MAX_NODES:
+            raise SpecError(
+                f"{what} expands to more than {MAX_NODES:,} values through YAML anchors and "
+                "aliases (&name / *name); a spec never needs that many, so it is refused"
+            )
+        return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 (SafeLoader)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{what} is not valid YAML/JSON: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{what} is nested too deeply to read") from None

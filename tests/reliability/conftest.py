@@ -1,0 +1,83 @@
+"""The reliability battery: every test appends what it tried to one JSON-lines log.
+
+A session that runs this folder sets TUNESMITH_RELIABILITY_LOG (subprocesses inherit it) to
+.cache/reliability/log.jsonl, emptied first; when every test file of the folder ran and passed,
+docs/RELIABILITY.md is regenerated from the log (report.py), so `make test` keeps it true.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DEFAULT_LOG = ROOT / ".cache" / "reliability" / "log.jsonl"
+
+for _folder in (HERE, HERE.parent / "dashboard"):  # our helpers; fake_lms for AppTests
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+from reliability_log import ENV  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reliability_log() -> Path:
+    """The session's log file (emptied once, at the first reliability test)."""
+    given = os.environ.get(ENV, "").strip()
+    path = Path(given) if given else DEFAULT_LOG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not given:
+        path.write_text("", encoding="utf-8")
+        os.environ[ENV] = str(path)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An isolated TUNESMITH_HOME with the worker inline and a scripted LM (as tests/dashboard)."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("TUNESMITH_HOME", str(folder))
+    monkeypatch.setenv("TUNESMITH_INLINE_WORKER", "1")
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:oracle")
+    monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
+    return folder
+
+
+@pytest.fixture
+def app(home: Path):
+    """A fresh AppTest of the dashboard, run once (on the Project page)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _ran_whole_folder(session: pytest.Session) -> bool:
+    wanted = {p.name for p in HERE.glob("test_*.py")}
+    ran = {
+        Path(str(item.fspath)).name
+        for item in session.items
+        if HERE in Path(str(item.fspath)).parents
+    }
+    return bool(wanted) and wanted <= ran
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Regenerate docs/RELIABILITY.md after a passing session that ran the whole battery."""
+    log = os.environ.get(ENV, "").strip()
+    if exitstatus != 0 or not log or not _ran_whole_folder(session):
+        return
+    if session.config.getoption("keyword", "") or session.config.getoption("markexpr", ""):
+        return  # a filtered run does not speak for the battery
+    from report import write_report
+
+    write_report(Path(log), ROOT / "docs" / "RELIABILITY.md")

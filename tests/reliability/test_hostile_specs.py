@@ -1,0 +1,164 @@
+"""Hostile specs and names: unknown names, wrong types, budget 0, YAML bombs, data paths that
+leave the project folder, run and project names that try to leave theirs."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from reliability_log import record
+
+from engine.errors import SpecError, TunesmithError
+from engine.runs.spec import spec_from_text
+
+BASE = """\
+name: t
+pipeline:
+  - name: classify
+    fields:
+      - {name: ticket, role: input}
+      - {name: category, role: output}
+data: {csv: data.csv}
+"""
+BAD_SPECS = [
+    ("unknown-top-key", BASE + "colour: blue\n", "colour: unknown key"),
+    ("unknown-optimizer", BASE + "optimizer: {name: magic}\n", "unknown optimizer 'magic'"),
+    ("unknown-metric", BASE + "metric: {kind: vibes}\n", "unknown metric 'vibes'"),
+    ("unknown-module", BASE.replace("- name: classify", "- name: classify\n    module: Magic"),
+     "module"),
+    ("unknown-field-type", BASE.replace("role: input}", "role: input, type: tensor}"), "type"),
+    ("unknown-role", BASE.replace("role: input}", "role: both}"), "role"),
+    ("budget-zero", BASE + "optimizer: {budget: {max_calls: 0}}\n", "greater than 0"),
+    ("budget-negative", BASE + "optimizer: {budget: {max_minutes: -5}}\n", "greater than 0"),
+    ("budget-text", BASE + "optimizer: {budget: {max_calls: lots}}\n", "max_calls"),
+    ("size-negative", BASE.replace("{csv: data.csv}", "{csv: data.csv, train_size: -1}"),
+     "must be 0 or more"),
+    ("pipeline-not-list", "name: t\npipeline: classify\ndata: {csv: d.csv}\n", "pipeline"),
+    ("fields-not-list", BASE.replace("    fields:\n", "    fields: 3\n    x:\n"), "fields"),
+    ("name-not-text", BASE.replace("name: t\n", "name: [1, 2]\n"), "name"),
+    ("not-a-mapping", "- just\n- a list\n", "must be a mapping"),
+    ("scalar", "42\n", "must be a mapping"),
+    ("bad-yaml", "name: [unclosed\n", "not valid YAML"),
+    ("python-tag", "!!python/object/apply:os.system ['true']\n", "not valid YAML"),
+    ("field-name-dunder", BASE.replace("name: ticket", "name: __class__"), "field name"),
+    ("step-name-path", BASE.replace("name: classify", "name: ../../etc"), "step name"),
+]  # fmt: skip
+BOMB = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+@pytest.mark.parametrize(("name", "text", "phrase"), BAD_SPECS, ids=[b[0] for b in BAD_SPECS])
+def test_bad_spec_is_rejected_with_a_clear_message(name: str, text: str, phrase: str) -> None:
+    with pytest.raises(SpecError) as info:
+        spec_from_text(text)
+    assert phrase in str(info.value)
+    record("file", name=f"spec-{name}", path="spec", refused=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [BOMB, "a: &a [*a]\n", "[" * 5000 + "]" * 5000],
+    ids=["billion-laughs", "recursive-alias", "deep-nesting"],
+)
+def test_yaml_bombs_are_refused_quickly(text: str, tmp_path: Path) -> None:
+    from engine.runs.spec import load_spec
+
+    (tmp_path / "bomb.yaml").write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(SpecError) as info:
+        load_spec(tmp_path / "bomb.yaml")
+    assert time.perf_counter() - start < 5
+    assert "Traceback" not in str(info.value)
+    record("file", name=f"yaml-{text[:6]!r}", path="spec", refused=True)
+
+
+def test_anchors_within_reason_still_work() -> None:
+    text = BASE.replace("data: {csv: data.csv}", "data: &d {csv: data.csv}\n") + "x_: 1\n"
+    with pytest.raises(SpecError, match="x_: unknown key"):  # parsed; rejected for the key only
+        spec_from_text(text)
+
+
+def _project(tmp_path: Path, csv_path: str) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir(exist_ok=True)
+    (folder / "spec.yaml").write_text(BASE.replace("data.csv", csv_path), encoding="utf-8")
+    return folder / "spec.yaml"
+
+
+@pytest.mark.parametrize("where", ["../outside.csv", "ABS", "link.csv"])
+def test_data_outside_the_project_is_refused_unless_allowed_on_the_cli(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main
+    from engine.runs.data import OUTSIDE_ENV
+
+    monkeypatch.setenv(OUTSIDE_ENV, "0")
+    outside = tmp_path / "outside.csv"
+    outside.write_text("ticket,category\na,b\nc,d\ne,f\n", encoding="utf-8")
+    spec = _project(tmp_path, str(outside) if where == "ABS" else where)
+    if where == "link.csv":
+        (spec.parent / "link.csv").symlink_to(outside)
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "outside the project folder" in err and "--allow-outside-data" in err
+    assert main(["validate", str(spec), "--allow-outside-data"]) == 0
+    record("file", name=f"data-path-{where}", path="spec", refused=True)
+
+
+def test_project_names_stay_in_the_projects_folder(home: Path) -> None:
+    from dashboard.home import projects_dir, slugify
+
+    for name in ["../../etc", "/etc/passwd", "..", "a/../../b", "C:\\Windows", "~root", "\x00x"]:
+        slug = slugify(name)
+        assert (projects_dir() / slug).resolve().parent == projects_dir().resolve(), name
+        record("file", name=f"project-name-{slug}", path="names", refused=False)
+
+
+def test_a_project_file_cannot_point_its_data_outside(home: Path, tmp_path: Path) -> None:
+    from dashboard.home import projects_dir
+    from dashboard.projects import open_project
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("ticket,category\nsecret,s\n", encoding="utf-8")
+    for i, path in enumerate(["../../../secret.csv", str(secret)]):
+        folder = projects_dir() / f"evil-{i}"
+        folder.mkdir(parents=True)
+        (folder / "project.yaml").write_text(BASE.replace("data.csv", path), encoding="utf-8")
+        with pytest.raises(SpecError, match="outside the project folder"):
+            open_project(folder)
+        record("file", name=f"project-data-{i}", path="names", refused=True)
+
+
+@pytest.mark.parametrize("run_id", ["../../evil", "/tmp/evil", "..", "a/b", "", "x" * 200])
+def test_run_ids_cannot_leave_the_logs_folder(run_id: str, tmp_path: Path) -> None:
+    from engine.runs.launch import launch_run
+
+    with pytest.raises(TunesmithError, match="is not a run id"):
+        launch_run(run_id, tmp_path / "store" / "runs.db", inline=False)
+    assert not list(tmp_path.rglob("*.log"))
+    record("file", name=f"run-id-{run_id[:12]}", path="names", refused=True)
+
+
+def test_project_list_escapes_html_from_project_files(app, home: Path) -> None:
+    from dashboard.home import projects_dir
+
+    folder = projects_dir() / "xss"
+    folder.mkdir(parents=True)
+    payload = "<img src=x onerror=alert(1)>"
+    (folder / "project.yaml").write_text(
+        BASE + f"description: '{payload}'\n", encoding="utf-8"
+    )
+    app.run()
+    shown = " ".join(m.value for m in app.markdown)
+    assert payload not in shown and "&lt;img src=x" in shown
+    record("file", name="project-description-html", path="names", refused=True)
