@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 import types
 import typing
@@ -181,6 +182,8 @@ def _cast_number(text: str, kind: type) -> int | float:
         raise CastError(f"{text!r} contains no number")
     number = float(match.group(0).replace(",", ""))
     if kind is int:
+        if not math.isfinite(number):
+            raise CastError(f"{text!r} is too large for a whole number")
         if number != int(number):
             raise CastError(f"{text!r} is not a whole number")
         return int(number)
