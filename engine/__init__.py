@@ -34,8 +34,18 @@ from engine.evaluate import (  # noqa: E402
     metrics,  # noqa: E402
 )
 from engine.lm import LM  # noqa: E402
-from engine.modules import ChainOfThought, Module, Predict  # noqa: E402
-from engine.modules.assertions import Assert, Suggest  # noqa: E402
+from engine.modules import (  # noqa: E402
+    Assert,
+    BestOfN,
+    ChainOfThought,
+    Module,
+    MultiChainComparison,
+    Parallel,
+    Predict,
+    Refine,
+    Suggest,
+    majority,
+)
 from engine.primitives import Example, Prediction  # noqa: E402
 from engine.retrievers.retrieve import Retrieve  # noqa: E402
 from engine.settings import configure, context, settings  # noqa: E402
@@ -71,5 +81,5 @@ __all__ = [
     "MissingInputError", "Module", "OutputField", "Predict", "Prediction", "Retrieve",
     "ProviderUnreachableError", "Signature", "SignatureError", "SpecError", "TunesmithError",
     "configure", "context", "make_signature", "metrics", "settings",
-    "Assert", "Suggest",
+    "Assert", "BestOfN", "MultiChainComparison", "Parallel", "Refine", "Suggest", "majority",
 ]  # fmt: skip
