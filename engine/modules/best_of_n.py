@@ -1,10 +1,16 @@
 """BestOfN: run a module up to N times and keep the first prediction good enough, else the best.
 
-Each attempt runs a copy of the module whose predictors use their LM copied with its own
-`rollout_id` (the LM's rollout id + attempt index), so attempts are distinct requests for the
-cache and, on the embedded model, distinct sampling seeds. An LM at temperature 0 (or unset) is
-sampled at 1.0 instead, as dspy does, since greedy decoding would repeat one answer N times; an
-LM with a temperature of its own keeps it.
+The first attempt runs the module as configured (so N=1 is the module itself, and its reply is
+shared with plain calls through the cache). Each later attempt runs a copy whose predictors use
+their LM copied with its own `rollout_id` (the LM's rollout id + attempt index), so attempts are
+distinct requests for the cache and, on the embedded model, distinct sampling seeds. An LM at
+temperature 0 (or unset) is sampled at 1.0 there, as dspy does, since greedy decoding would
+repeat one answer; an LM with a temperature of its own keeps it.
+
+Unlike dspy, which samples every attempt at 1.0, the first one stays greedy: on the embedded
+model a greedy reply to a closed choice is always one of the choices (reply drafts), while
+SmolLM2-135M sampled at 1.0 writes no valid label (3 support tickets x 3 sampled attempts: 0
+of 9 replies parsed; the provider constrains only greedy replies to the choices).
 """
 
 from __future__ import annotations
@@ -35,8 +41,11 @@ def rollout_lm(lm: Any, attempt: int) -> Any:
 
 
 def rollout_copy(module: Any, attempt: int) -> Any:
-    """A deep copy of `module` whose predictors call their LM as attempt `attempt`."""
+    """A deep copy of `module` whose predictors call their LM as attempt `attempt` (attempt 0:
+    the LM as it is)."""
     copy = module.deepcopy()
+    if attempt == 0:
+        return copy
     for predictor in copy.predictors():
         predictor.lm = rollout_lm(resolve_lm(predictor.lm), attempt)
     return copy
