@@ -12,10 +12,12 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from engine.runs.redact import redact, redact_data
 from engine.runs.spec import ProjectSpec
 from engine.runs.store_read import StoreReader
 from engine.runs.store_schema import RUN_JSON_COLUMNS, connect, default_db_path, dumps
@@ -41,6 +43,19 @@ class RunStore(StoreReader):
     def close(self) -> None:
         with self._lock:
             self.db.close()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """A write transaction taken at once (BEGIN IMMEDIATE), so that a read, a check and a
+        write inside it are atomic across processes (two workers claiming one run)."""
+        with self._lock:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.conn.rollback()
+                raise
+            self.db.conn.execute("COMMIT")
 
     def __enter__(self) -> RunStore:
         return self
@@ -75,7 +90,7 @@ class RunStore(StoreReader):
         if not fields:
             return
         with self._lock, self.db.atomic():
-            self.db["runs"].update(run_id, _encode(fields))
+            self.db["runs"].update(run_id, _encode(redact_data(fields)))
 
     def mark_started(self, run_id: str, pid: int) -> int:
         """Status running, pid, heartbeat now; returns the attempt number (1, 2, ... on resumes)."""
@@ -128,7 +143,7 @@ class RunStore(StoreReader):
     # -- recording --------------------------------------------------------------------------
     def record_event(self, run_id: str, event: Any) -> None:
         """Store one optimizer Event (and what it says about candidates, trials, the best)."""
-        data = dict(event.data)
+        data = redact_data(dict(event.data))  # provider errors may quote an API key
         light = dict(data)
         bulky = _LIGHT_EVENT_KEYS.get(event.type)
         if bulky and bulky in light:
@@ -242,7 +257,7 @@ class RunStore(StoreReader):
                     record.cost,
                     record.latency,
                     int(bool(record.cache_hit)),
-                    record.error,
+                    redact(record.error),
                     record.timestamp,
                     getattr(record, "fault", None),
                     getattr(record, "retries", 0),

@@ -140,14 +140,19 @@ def run_worker(
     os.environ.setdefault("TUNESMITH_CACHE_DIR", str(db_path.parent / "lm_cache"))
     store = RunStore(db_path)
     try:
-        run = store.get_run(run_id)
-        if run is None:
-            raise TunesmithError(f"no run {run_id!r} in {db_path}")
-        if run["status"] in TERMINAL and run["status"] != "failed":
-            return run["status"]
-        if run["status"] in ACTIVE and run.get("pid") not in (None, os.getpid()) and is_alive(run):
-            raise TunesmithError(f"run {run_id} is already running (pid {run['pid']})")
-        attempt = store.mark_started(run_id, os.getpid())
+        with store.exclusive():  # check and claim in one write transaction: one worker wins
+            run = store.get_run(run_id)
+            if run is None:
+                raise TunesmithError(f"no run {run_id!r} in {db_path}")
+            if run["status"] in TERMINAL and run["status"] != "failed":
+                return run["status"]
+            pid = run.get("pid")
+            if run["status"] in ACTIVE and pid not in (None, os.getpid()) and is_alive(run):
+                raise TunesmithError(
+                    f"run {run_id} is already running (pid {pid}); not starting a second "
+                    f"worker. Cancel it first, or wait for it to end."
+                )
+            attempt = store.mark_started(run_id, os.getpid())
         beat = Heartbeat(db_path, run_id)
         beat.start()
         try:
@@ -247,7 +252,11 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     signal.signal(signal.SIGTERM, lambda *_: Heartbeat.request_local_cancel())
-    status = run_worker(args.run_id, args.db)
+    try:
+        status = run_worker(args.run_id, args.db)
+    except TunesmithError as exc:  # refused (already running, no such run): say why, no traceback
+        logger.error("%s", exc)
+        return 2
     logger.info("run %s ended: %s", args.run_id, status)
     return 0 if status != "failed" else 1
 
