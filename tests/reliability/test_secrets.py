@@ -1,0 +1,102 @@
+"""A fake key given through the environment, the dashboard and a spec appears in no file under
+the project home (store tables, logs, cache, exports), in no rendered page and no screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from reliability_log import record
+from secret_scan import rendered_text, scan_files
+
+ROOT = Path(__file__).resolve().parents[2]
+UI_KEY = "sk-test-UIFAKE-5d1c0e"
+ENV_KEY = "sk-test-ENVFAKE-9a7b2f"
+SPEC_KEY = "sk-test-SPECFAKE-3e4d11"
+KEYS = [UI_KEY, ENV_KEY, SPEC_KEY]
+PAGES = ["project", "data", "pipeline", "metric", "optimize", "run", "compare", "export", "runs"]
+
+
+def _start_hosted_run(at):
+    from apphelpers import go, k, open_sample, set_sizes
+
+    at = set_sizes(open_sample(at), 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "model_kind")).set_value("hosted").run()
+    at.text_input(key=k(at, "model_name")).set_value("openai/gpt-4o-mini").run()
+    at.text_input(key="api_key_input").set_value(UI_KEY).run()
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    run_id = at.query_params["run"]
+    return at, run_id[0] if isinstance(run_id, list) else run_id
+
+
+def test_keys_appear_nowhere(app, home: Path, tmp_path: Path, monkeypatch) -> None:
+    from apphelpers import go
+
+    from engine.errors import SpecError
+    from engine.runs import export
+    from engine.runs.spec import spec_from_text
+
+    monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:key_checking_oracle")
+    text = (ROOT / "sample_data" / "support_tickets.yaml").read_text(encoding="utf-8")
+    with pytest.raises(SpecError) as info:  # a key in a spec is refused, not echoed
+        spec_from_text(text.replace("  temperature:", f"  api_key: {SPEC_KEY}\n  temperature:"))
+    assert SPEC_KEY not in str(info.value)
+
+    at, run_id = _start_hosted_run(app)
+    db = home / "tunesmith_data" / "runs.db"
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    for fmt in export.FORMATS:
+        (exports / f"export.{fmt}").write_text(export.export_run(run_id, fmt, db_path=db))
+    pages = []
+    for page in PAGES:
+        go(at, page)
+        pages.append(rendered_text(at, skip_keys=("api_key_input",)))
+    assert run_id in "".join(pages) and "Support ticket routing" in "".join(pages)  # read them
+    page_hits = [PAGES[i] for i, t in enumerate(pages) for key in KEYS if key in t]
+    assert not page_hits, f"a key was rendered on {page_hits}"
+    assert all(key not in str(at.session_state["draft"]) for key in KEYS)
+    cache = Path(tmp_path / "cache")
+    roots = [home, exports] + ([cache] if cache.exists() else [])
+    files, hits = scan_files(roots, KEYS)
+    assert files >= 5 and not hits, hits
+    record("secret_scan", scope="home, store tables, logs, cache, exports", files=files, hits=0)
+    record("secret_scan", scope="rendered dashboard pages (AppTest)", files=len(pages), hits=0)
+
+
+def test_screenshots_hold_no_key() -> None:
+    """The screenshots are rendered from the e2e pages; their bytes (and any text chunks) hold
+    neither a test key nor any real-looking OpenAI key."""
+    shots = sorted((ROOT / "docs" / "screenshots").glob("*.png"))
+    files, hits = scan_files(shots, KEYS + ["sk-proj-", "sk-live-"])
+    assert not hits, hits
+    record("secret_scan", scope="docs/screenshots", files=files, hits=0)
+
+
+def test_a_provider_error_that_echoes_the_key_is_not_stored(tmp_path: Path, monkeypatch) -> None:
+    """Providers quote the key in auth errors ("Incorrect API key provided: sk-..."); the run
+    fails with a message, and the key from the environment is stored nowhere."""
+    from engine.errors import LMConfigError
+    from engine.lm import ScriptedLM
+    from engine.runs import export
+    from engine.runs.launch import create_run
+    from engine.runs.spec import load_spec
+    from engine.runs.worker import run_worker
+
+    monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
+
+    def refuse(messages):
+        raise LMConfigError(f"AuthenticationError: Incorrect API key provided: {ENV_KEY}.")
+
+    spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
+    db = tmp_path / "store" / "runs.db"
+    run_id = create_run(spec, db)
+    status = run_worker(run_id, db, lm_factory=lambda _s: ScriptedLM(by_input=refuse))
+    assert status != "finished"
+    texts = [export.export_run(run_id, fmt, db_path=db) for fmt in ("csv", "spec")]
+    files, hits = scan_files([tmp_path], [ENV_KEY])
+    assert not hits and not any(ENV_KEY in t for t in texts), hits
+    record("secret_scan", scope="store after a provider error quoting the key", files=files, hits=0)
