@@ -78,6 +78,26 @@ def mark(score: Any) -> str:
     return f"◐ {value:.2f} " if value > 0 else "✗ "
 
 
+def failure_text(error: Any, detail: bool = False) -> str:
+    """How a failed row reads in a table: 'constraint failed' (with `detail`, its message) when
+    an Assert in the program did not hold, else 'no valid answer'."""
+    from engine.modules.assertions import CONSTRAINT_FAILED, is_constraint_failure
+
+    if not is_constraint_failure(error):
+        return "no valid answer"
+    return str(error)[:100] if detail else CONSTRAINT_FAILED
+
+
+def constraint_failures(res: pd.DataFrame, order: list[str]) -> dict[str, int]:
+    """hash -> rows failed by an Assert, for the candidates in `order` that have any."""
+    from engine.modules.assertions import is_constraint_failure
+
+    if res.empty or "error" not in res.columns:
+        return {}
+    counts = res[res["error"].map(is_constraint_failure)]["candidate"].value_counts()
+    return {h: int(counts[h]) for h in order if h in counts.index}
+
+
 def why_column(short: str) -> str:
     return f"{short} · why"
 
@@ -115,12 +135,17 @@ def matrix(
                 continue
             r = hit.iloc[0]
             failed = isinstance(r["error"], str) and r["error"].strip()
-            text = "no valid answer" if failed else answer_text(r["outputs"], label_fields)
+            text = (
+                failure_text(r["error"], True)
+                if failed
+                else answer_text(r["outputs"], label_fields)
+            )
             row[short] = mark(r["score"]) + text
             srow[short] = r["score"]
             if explained:
                 feedback = r.get("feedback")
-                row[why_column(short)] = feedback if isinstance(feedback, str) else ""
+                reason = feedback if isinstance(feedback, str) else ""
+                row[why_column(short)] = reason or (r["error"] if failed else "")
         table.append(row)
         scores.append(srow)
     return pd.DataFrame(table), pd.DataFrame(scores)

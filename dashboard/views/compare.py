@@ -173,6 +173,15 @@ if filt == "Failures":
 elif filt == "Differing":
     mask = scores[cols].nunique(axis=1, dropna=False).gt(1)
 view, view_scores = table[mask], scores[mask]
+constrained = cd.constraint_failures(res, order)
+if constrained:
+    st.warning(
+        "**Constraint failed** (an `Assert` in the program did not hold, so the row scores 0): "
+        + ", ".join(
+            f"{labels.get(h, h).split(' — ')[0]} on {n} row(s)" for h, n in constrained.items()
+        ),
+        icon=":material/rule:",
+    )
 st.caption(
     f"{len(view)} of {len(table)} rows · ✓ right, ✗ wrong, ◐ partial credit (green/red/amber)."
     + (

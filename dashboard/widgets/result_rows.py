@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.compare_data import answer_text
+from dashboard.compare_data import answer_text, failure_text
 
 
 def test_rows_table(rows: list[dict[str, Any]], label_fields: list[str]) -> pd.DataFrame:
@@ -19,7 +19,7 @@ def test_rows_table(rows: list[dict[str, Any]], label_fields: list[str]) -> pd.D
         table.append(
             {
                 "example": " | ".join(str(v) for v in (r.get("inputs") or {}).values())[:120],
-                "answer": "no valid answer"
+                "answer": failure_text(r["error"])
                 if failed
                 else answer_text(r.get("outputs"), label_fields),
                 "score": float(r.get("score") or 0.0),
@@ -47,6 +47,11 @@ def held_out_rows(run_id: str, run: dict[str, Any], db: Any) -> None:
     frame = test_rows_table(rows, label_fields)
     wrong = int((frame["score"] < 1).sum())
     tally = f"{wrong} not fully right" if wrong else "all right"
+    constrained = sum(
+        failure_text(r.get("error")) != "no valid answer" for r in rows if r.get("error")
+    )
+    if constrained:
+        tally += f", {constrained} constraint failed"
     with st.expander(f"The best prompt on each test row ({len(frame)} rows, {tally})"):
         st.dataframe(
             frame,
