@@ -67,3 +67,7 @@ class SpecError(TunesmithError, ValueError):
 class LMUnavailable(BudgetExhausted):
     """The run's LM calls keep failing (or failed in a way no retry can fix): the run stops
     early, like an exhausted budget, instead of spending more calls on errors."""
+
+
+class StoreError(TunesmithError):
+    """The run store file cannot be read: damaged, truncated, or not a Tunesmith store."""

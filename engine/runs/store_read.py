@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from engine.runs.store_schema import RESULT_JSON_COLUMNS, RUN_JSON_COLUMNS, decode, loads
+from engine.runs.store_schema import (
+    RESULT_JSON_COLUMNS,
+    RUN_JSON_COLUMNS,
+    damaged_store,
+    decode,
+    is_damage,
+    loads,
+)
 
 
 class StoreReader:
@@ -13,9 +21,14 @@ class StoreReader:
     db: Any
 
     def _rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        cursor = self.db.execute(sql, list(params))
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        try:
+            cursor = self.db.execute(sql, list(params))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
+        except sqlite3.DatabaseError as exc:  # a page of the file is bad: say so, no traceback
+            if is_damage(exc):
+                raise damaged_store(getattr(self, "path", "the run store"), exc) from None
+            raise
 
     # runs -----------------------------------------------------------------------------------
     def list_runs(self, limit: int | None = None) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
+from engine.errors import StoreError
+
 HOME_ENV = "TUNESMITH_HOME"
 DATA_DIR = "tunesmith_data"
 DB_FILE = "runs.db"
@@ -73,21 +75,48 @@ def default_db_path() -> Path:
     return (Path(home).expanduser() if home else Path.cwd()) / DATA_DIR / DB_FILE
 
 
+def is_damage(exc: BaseException) -> bool:
+    """True for SQLite errors that mean the file itself is bad (not "database is locked")."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    text = str(exc).lower()
+    markers = ("not a database", "malformed", "file is encrypted", "disk image", "corrupt")
+    return any(m in text for m in markers) or type(exc) is sqlite3.DatabaseError
+
+
+def damaged_store(path: str | Path, exc: BaseException) -> StoreError:
+    """The error to raise when the store file at `path` cannot be read (`is_damage(exc)`)."""
+    path = Path(path)
+    return StoreError(
+        f"The run store {path} cannot be read ({exc}): the file is damaged or is not a "
+        f"Tunesmith run store. Move it aside (e.g. rename it to {path.name}.damaged); "
+        f"Tunesmith then starts a new, empty store. The runs in the damaged file cannot be shown."
+    )
+
+
 def connect(path: str | Path | None = None) -> sqlite_utils.Database:
-    """Open (and create if needed) the store: WAL, synchronous=NORMAL, 30 s busy timeout."""
+    """Open (and create if needed) the store: WAL, synchronous=NORMAL, 30 s busy timeout.
+
+    A file that is not a readable SQLite database raises StoreError saying what to do."""
     path = Path(path) if path is not None else default_db_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    db = sqlite_utils.Database(conn)
-    if db.journal_mode != "wal":
-        db.enable_wal()
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=30000")
-    with db.atomic():
-        for statement in SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(statement)
-        migrate(db)
+    try:
+        db = sqlite_utils.Database(conn)
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        with db.atomic():
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            migrate(db)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if is_damage(exc):
+            raise damaged_store(path, exc) from None
+        raise
     return db
 
 
