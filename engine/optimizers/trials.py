@@ -50,7 +50,7 @@ class Trial:
     n: int
     errors: int
     rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    constraint_failures: int = 0  # rows failed by an Assert ("constraint failed: ...")
+    constraint_failures: int = 0  # rows failed by an Assert; not in the event (rows tell it)
 
     def key(self) -> tuple[str, str, frozenset[str]]:
         """What makes two trials the same: candidate, subset name and example ids."""
@@ -68,7 +68,6 @@ class Trial:
             "usage": dict(self.usage),
             "wall_time": self.wall_time,
             "rows": list(self.rows),
-            "constraint_failures": self.constraint_failures,
         }
 
     @classmethod
@@ -87,8 +86,13 @@ class Trial:
             int(data.get("n", len(rows) or len(scores))),
             int(data.get("errors") or 0),
             rows,
-            int(data.get("constraint_failures") or 0),
+            constraint_failures(rows),
         )
+
+
+def constraint_failures(rows: list[dict[str, Any]]) -> int:
+    """How many result rows an Assert failed ("constraint failed: ...")."""
+    return sum(1 for r in rows if is_constraint_failure(r.get("error")))
 
 
 def trial_key(candidate: str, subset: str, ids: Iterable[str]) -> tuple[str, str, frozenset[str]]:
@@ -201,7 +205,7 @@ class TrialRunner:
             n=len(rows),
             errors=errors,
             rows=rows,
-            constraint_failures=sum(1 for r in rows if is_constraint_failure(r["error"])),
+            constraint_failures=constraint_failures(rows),
         )
         run.record_trial(trial)
         run.recorder.emit("trial", **trial.to_dict())

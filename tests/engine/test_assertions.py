@@ -142,7 +142,7 @@ def test_bootstrap_fewshot_with_an_assert_completes_and_counts_constraint_failur
     assert [d["question"] for d in demos if d.get("augmented")] == ["easy 1", "easy 3"]
     trial = tuned.result.trials[-1]
     assert trial.constraint_failures == 2 and trial.errors == 2
-    assert trial.to_dict()["constraint_failures"] == 2
+    assert type(trial).from_dict(trial.to_dict()).constraint_failures == 2  # as on replay
 
 
 CORPUS = ["The capital of Kenya is Nairobi.", "The capital of Peru is Lima."]
@@ -182,3 +182,15 @@ def test_seed_003_safe_rag_answers_and_fails_clearly_on_an_empty_retrieval():
         "constraint failed: Retrieval returned nothing — check your corpus."
     )
     assert lm.calls_made == calls  # nothing ran before the check, so no retry and no LM call
+
+
+def test_backtracking_is_per_example_under_threads():
+    lm = ScriptedLM(by_input=replier(), latency=0.01)
+    dspy.configure(lm=lm)
+    devset = [
+        dspy.Example(question=f"q{i}", answer="Paris").with_inputs("question") for i in range(8)
+    ]
+    result = dspy.Evaluate(devset=devset, metric=exact, num_threads=4)(Short())
+    assert result.score == 100.0 and result.constraint_failures == 0
+    assert all([s["predictor"] for s in row.trace] == ["topic", "answer"] for row in result.rows)
+    assert lm.calls_made == 8 * 4
