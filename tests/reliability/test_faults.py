@@ -235,3 +235,18 @@ def test_a_run_whose_every_call_fails_stops_early_without_burning_the_budget(
     assert summary["failed_after_retries"] == len(calls) and run["test_best"] is None
     for _ in range(made[0].injector.calls):
         record("fault", fault="service_unavailable_503", survived=True, test="all calls fail")
+
+
+def test_retry_after_forms_and_cap() -> None:
+    from email.utils import formatdate
+
+    class Limited(Exception):
+        def __init__(self, headers: dict) -> None:
+            self.headers = headers
+
+    assert retry.retry_after(Limited({"retry-after": "0.2"})) == 0.2
+    assert retry.retry_after(Limited({"retry-after-ms": "150"})) == 0.15
+    in_3s = retry.retry_after(Limited({"retry-after": formatdate(time.time() + 3, usegmt=True)}))
+    assert in_3s is not None and 1.0 <= in_3s <= 3.5
+    assert retry.retry_after(Limited({})) is None
+    assert retry.retry_delay(Limited({"retry-after": "3600"}), 0) == retry.RETRY_AFTER_CAP
