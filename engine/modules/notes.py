@@ -40,8 +40,14 @@ class NoteAdapter(Adapter):
     """Adds `notes[signature]` as input fields to those signatures' calls; others pass through."""
 
     def __init__(self, base: Adapter, notes: dict[Any, list[Note]]) -> None:
+        own = {id(signature): list(items) for signature, items in notes.items() if items}
+        if isinstance(base, NoteAdapter):  # nested (Refine around a backtracking module): merge,
+            merged = {key: list(items) for key, items in base.notes.items()}  # since a wrapper
+            for key, items in own.items():  # sees only the signature it was given
+                merged[key] = merged.get(key, []) + items
+            base, own = base.base, merged
         self.base = base
-        self.notes = {id(signature): list(items) for signature, items in notes.items() if items}
+        self.notes = own
 
     def __call__(
         self,

@@ -194,3 +194,22 @@ def test_backtracking_is_per_example_under_threads():
     assert result.score == 100.0 and result.constraint_failures == 0
     assert all([s["predictor"] for s in row.trace] == ["topic", "answer"] for row in result.rows)
     assert lm.calls_made == 8 * 4
+
+
+def test_a_retry_inside_refine_keeps_the_hint_and_adds_the_feedback():
+    seen: list = []
+
+    def reply(messages):
+        seen.append(input_fields(messages[-1]["content"]))
+        fields = seen[-1]
+        if "program_code" in fields:
+            return {"discussion": "d", "advice": {"topic": "N/A", "answer": "Be brief."}}
+        if "topic" not in fields:
+            return {"topic": "geo"}
+        return {"answer": "Paris" if "feedback" in fields else "The capital is Paris"}
+
+    dspy.configure(lm=ScriptedLM(by_input=reply))
+    refine = dspy.Refine(Short(), N=2, reward_fn=lambda a, p: 0.0, threshold=1.0)
+    assert refine(question="q").answer == "Paris"
+    retried = [f for f in seen if "feedback" in f and "hint_" in f]
+    assert retried and retried[-1]["hint_"] == "Be brief." and retried[-1]["feedback"] == SHORT
