@@ -57,6 +57,19 @@ class RunStore(StoreReader):
                 raise
             self.db.conn.execute("COMMIT")
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """A write transaction that takes the write lock at BEGIN (waiting up to the busy
+        timeout). sqlite-utils' atomic() begins DEFERRED: a read then a write in it fails at
+        once with "database is locked" when another process wrote in between (WAL snapshot),
+        which two workers on one store hit. Nested: a savepoint."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        with self.exclusive():
+            yield
+
     def __enter__(self) -> RunStore:
         return self
 
@@ -81,7 +94,7 @@ class RunStore(StoreReader):
             "optimizer": optimizer or spec.optimizer.name, "optimizer_reason": optimizer_reason,
             "sizes": sizes, "attempts": 0, "cancel_requested": 0,
         }  # fmt: skip
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             self.db["runs"].insert(_encode(row))
         return run_id
 
@@ -89,12 +102,12 @@ class RunStore(StoreReader):
         """Set columns of a run (JSON columns are encoded)."""
         if not fields:
             return
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             self.db["runs"].update(run_id, _encode(redact_data(fields)))
 
     def mark_started(self, run_id: str, pid: int) -> int:
         """Status running, pid, heartbeat now; returns the attempt number (1, 2, ... on resumes)."""
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             row = self.db.execute(
                 "SELECT attempts, started_at FROM runs WHERE id = ?", [run_id]
             ).fetchone()
@@ -107,7 +120,7 @@ class RunStore(StoreReader):
         return attempt
 
     def heartbeat(self, run_id: str) -> None:
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             self.db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", [time.time(), run_id])
 
     def finish_run(
@@ -130,12 +143,12 @@ class RunStore(StoreReader):
 
     def request_cancel(self, run_id: str) -> None:
         """Ask the run's worker to stop after the current trial."""
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             self.db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", [run_id])
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run and everything recorded for it."""
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             for table in ("events", "lm_calls", "example_results", "trials", "candidates"):
                 self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
             self.db.execute("DELETE FROM runs WHERE id = ?", [run_id])
@@ -150,7 +163,7 @@ class RunStore(StoreReader):
             light[bulky] = (
                 len(light[bulky]) if isinstance(light[bulky], list) else "stored separately"
             )
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             self.db.execute(
                 "INSERT OR REPLACE INTO events (run_id, seq, type, time, data)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -242,7 +255,7 @@ class RunStore(StoreReader):
 
     def record_call(self, run_id: str, record: Any, attempt: int = 1) -> None:
         """Store one LM CallRecord (a UsageLedger listener calls this as each call happens)."""
-        with self._lock, self.db.atomic():
+        with self._lock, self._write():
             self.db.execute(
                 "INSERT INTO lm_calls (run_id, attempt, model, role, prompt_tokens,"
                 " completion_tokens, cost, latency, cache_hit, error, timestamp,"
