@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from _common import isolate_caches, markdown_table, ratio, write_section
 
@@ -39,14 +41,15 @@ def cell(o: MiproOutcome) -> str:
     return f"{o.accuracy:.1f}%"
 
 
-def summary(files: list[Path]) -> tuple[str, list[str]]:
-    """Markdown table (a row per setup and seed, a pooled row per setup) and target lines."""
+def summary(files: list[Path], load: Callable[..., Any] = loaded) -> tuple[str, list[str]]:
+    """Markdown table (a row per setup and seed, a pooled row per setup) and target lines;
+    `load` reads a saved file's outcomes (the GEPA bench passes its own)."""
     rows: list[list[object]] = []
     pooled: dict[str, dict[str, float]] = {}
     described: dict[str, str] = {}
     for path in files:
         saved = json.loads(path.read_text())
-        _, _, pairs, setups = loaded(saved)
+        _, _, pairs, setups = load(saved)
         for s in setups:
             if described.setdefault(s.key, s.describe()) != s.describe():
                 raise SystemExit(f"{path}: setup {s.key!r} differs from the first file's")

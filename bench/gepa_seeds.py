@@ -1,0 +1,45 @@
+"""All data seeds of the GEPA head-to-head together: per seed and pooled.
+
+Reads the `--json` files that `gepa_vs_dspy.py` saved (one per data seed) and prints, per
+setup, held-out accuracy and total wall time of each framework for each seed (or how DSPy
+died), then pooled over the seeds where both completed: correct answers summed over the
+held-out rows, wall time summed (the MIPROv2 bench's pooling, mipro_seeds.py).
+
+    python bench/gepa_seeds.py /tmp/gepa_seed0.json /tmp/gepa_seed1.json [...] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from _common import isolate_caches, write_section
+
+isolate_caches()  # puts the project on sys.path, as the other bench scripts do
+
+from fewshot_report import TARGET_WALL_RATIO  # noqa: E402
+from gepa_report import loaded  # noqa: E402
+from mipro_seeds import summary  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("files", type=Path, nargs="+", help="gepa_vs_dspy.py --json files")
+    p.add_argument("--write", action="store_true", help="write the section in docs/BENCHMARKS.md")
+    args = p.parse_args()
+    table, checks = summary(args.files, load=loaded)
+    print(table + "\n\n" + "\n".join(checks))
+    if args.write:
+        body = (
+            "Every data seed's run of `bench/gepa_vs_dspy.py` (sections above), side by side, "
+            "then pooled over the seeds where both frameworks completed (correct held-out "
+            "answers and wall time summed).\n\n"
+            f"**Command:** `python bench/gepa_seeds.py {' '.join(map(str, args.files))}`\n\n"
+            f"{table}\n\n### Target (total wall ≤ {TARGET_WALL_RATIO}× DSPy's at equal or "
+            f"better held-out accuracy)\n\n" + "\n".join(checks)
+        )
+        write_section("gepa-seeds", "GEPA vs DSPy: all data seeds", body)
+
+
+if __name__ == "__main__":
+    main()
