@@ -23,6 +23,7 @@ from engine.optimizers.knn_fewshot import KNNFewShot
 from engine.optimizers.labeled_fewshot import LabeledFewShot
 from engine.optimizers.mipro import MIPROv2
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch, BootstrapRS
+from engine.optimizers.simba import SIMBA
 from engine.optimizers.trials import Trial, TrialRunner
 
 # `import engine.teleprompt` / `from engine.teleprompt import ...` once this package is loaded
@@ -30,7 +31,7 @@ sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])
 
 __all__ = [
     "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "COPRO",
-    "Candidate", "Ensemble", "GEPA", "KNN", "KNNFewShot", "MIPROv2",
+    "Candidate", "Ensemble", "GEPA", "KNN", "KNNFewShot", "MIPROv2", "SIMBA",
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",
     "RunContext", "Trial",
     # helpers (also reachable as engine.<name>)

@@ -22,6 +22,7 @@ EVENT_TYPES = (
     "candidate",
     "proposals",
     "reflection",
+    "simba_step",
     "trial",
     "best_changed",
     "lm_usage",

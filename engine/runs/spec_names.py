@@ -24,16 +24,20 @@ OPTIMIZER_ALIASES = {
     "miprov2": "MIPROv2",
     "copro": "COPRO",
     "gepa": "GEPA",
+    "simba": "SIMBA",
     "knn": "KNNFewShot",
     "knnfewshot": "KNNFewShot",
 }
 OPTIMIZER_CHOICES = (
     "auto", "labeled", "bootstrap", "random_search", "mipro", "copro", "gepa",
     "LabeledFewShot", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "MIPROv2", "COPRO",
-    "GEPA", "knn", "KNNFewShot",
+    "GEPA", "knn", "KNNFewShot", "simba", "SIMBA",
 )  # fmt: skip
 # optimizers that take a proposer model (`models.proposer` in the spec): the parameter it fills
-PROPOSER_PARAMS = {"MIPROv2": "prompt_model", "COPRO": "prompt_model", "GEPA": "reflection_lm"}
+PROPOSER_PARAMS = {
+    "MIPROv2": "prompt_model", "COPRO": "prompt_model", "GEPA": "reflection_lm",
+    "SIMBA": "prompt_model",
+}  # fmt: skip
 PROPOSER_OPTIMIZERS = tuple(PROPOSER_PARAMS)
 # what `auto` sets for the optimizer it picks (the spec's own params come on top)
 AUTO_PARAMS = {"MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0}}
