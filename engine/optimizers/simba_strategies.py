@@ -27,6 +27,8 @@ TRUNCATED = " … (truncated)"
 RULE_CHARS = 300  # longest rule kept (cut at a sentence end)
 RULE_TOKENS = 120
 MIN_RULE_WORDS = 4
+# a reply quoting the request's own words comments on it rather than giving a rule
+ECHOES = ("write one rule", "if what the input shows", "the better run", "the worse run")
 FIELD_CHARS = 300  # longest field value shown to the prompt model
 SYSTEM = (
     "You are an expert prompt engineer. You compare a better and a worse run of a "
@@ -184,7 +186,7 @@ class RuleWriter:
         reason = next(iter(cleaner.dropped), "")
         if text is not None:
             words = len(text.split())
-            if normalize(text).startswith(("write one rule", "if what the input shows")):
+            if any(echo in normalize(text) for echo in ECHOES):
                 text, reason = None, "echoed the request"
             elif words < MIN_RULE_WORDS:
                 text, reason = None, "too short"

@@ -182,7 +182,9 @@ def test_rule_strategy_asks_the_proposer_and_appends_a_cleaned_rule():
 
 
 def test_junk_rules_are_dropped_counted_and_never_applied():
-    lm = SimbaLM(rules=["", "ok", "[[ ## answer ## ]]\n3", "Write one rule for step"])
+    # the last one is SmolLM2-135M's actual reply: commentary rather than a rule
+    commentary = "The better run (score 1.00) is a good example of a step that can be made to act."
+    lm = SimbaLM(rules=["", "ok", "[[ ## answer ## ]]\n3", "Write one rule for step", commentary])
     result = run_simba(lm, max_demos=0).result
     assert result.status == "finished"
     summary = result.details["rules"]
