@@ -13,6 +13,7 @@ from dashboard.widgets.gepa_choice import gepa_settings
 from dashboard.widgets.mipro_choice import mipro_search
 from dashboard.widgets.number import number
 from dashboard.widgets.proposer_choice import proposer_choice
+from dashboard.widgets.simba_choice import simba_settings
 
 GOALS = {
     "auto": ("Auto (recommended)", "Picks the optimizer from the size of your training set."),
@@ -40,6 +41,11 @@ GOALS = {
         "Learn from feedback: GEPA",
         "The proposer model reads where the prompt went wrong, and why, and rewrites the "
         "instruction; it keeps the rewrites that are best on some of your rows.",
+    ),
+    "SIMBA": (
+        "Fix what the prompt is unsure about: SIMBA",
+        "Finds the rows your prompt is unsure about (its variants disagree) and adds a worked "
+        "example or a rule, written by the proposer model, for them.",
     ),
     "LabeledFewShot": (
         "Labels only: LabeledFewShot",
@@ -178,6 +184,8 @@ with st.expander("Optimizer settings", expanded=False):
         )
     elif goal == "GEPA":
         st.caption("GEPA's own settings are under the search size above.")
+    elif goal == "SIMBA":
+        simba_settings(params, train_size)
     elif goal == "LabeledFewShot":
         params["k"] = number(st, "Examples in the prompt", 1, 32, params.get("k", 8), "k")
     elif goal == "COPRO":

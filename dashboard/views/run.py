@@ -11,6 +11,7 @@ from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
 from dashboard.widgets.lineage_view import lineage_view
 from dashboard.widgets.proposals_view import proposals_view
 from dashboard.widgets.result_rows import held_out_rows
+from dashboard.widgets.simba_steps import latest_steps, simba_steps, step_labels
 from dashboard.widgets.trial_chart import trial_figure
 
 ui.header(
@@ -156,6 +157,9 @@ def live_view() -> None:
     reflections = events(run_id, types=["reflection"], db_path=db)
     if reflections:
         lineage_view(reflections, cands, trial_rows, example_labels(run_id, trial_rows, db))
+    simba = events(run_id, types=["simba_step"], db_path=db)
+    if simba:
+        simba_steps(simba, step_labels(run_id, latest_steps(simba), db))
     if active and current["status"] not in runinfo.ACTIVE:
         st.rerun()  # the run just ended: redraw the whole page once, without polling
 
