@@ -22,7 +22,6 @@ from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import example_id
 from engine.optimizers.simba_search import SimbaSearch
 
-RULE_SHARE = 0.5  # share of new programs made by a rule when demos are allowed (estimate)
 RULE_PROMPT_TOKENS = 700
 
 
@@ -123,15 +122,15 @@ class SIMBA(Optimizer):
         # a finalist's rows on its own batch are known when the valset holds the trainset
         final_runs = finalists * max(0, n_val - round(covered * batch))
         runs = n_val + variant_runs + steps * new * batch + final_runs
-        share = RULE_SHARE if self.max_demos > 0 else 1.0
-        proposer = round(steps * new * share)
+        rules = new // 2 if self.max_demos > 0 else new  # per step (SimbaSearch.plan)
+        proposer = steps * rules
         task = runs * per
         tokens = task * tokens_per_call(work.valset or work.trainset, min(self.max_demos, 2))
         tokens += proposer * RULE_PROMPT_TOKENS
         notes = (
             f"{steps} steps; each runs {variants} variants on a batch of {batch} training "
-            f"examples and scores up to {new} new programs on it (about "
-            f"{share:.0%} with a rule written by the prompt model); then the student and up to "
+            f"examples and scores up to {new} new programs on it ({rules} with a rule written "
+            "by the prompt model, where the variants disagree); then the student and up to "
             f"{finalists} step winners are scored on {n_val} examples"
         )
         trials = 1 + steps * (variants + new) + finalists

@@ -161,19 +161,18 @@ class SimbaSearch:
     def build(
         self, number: int, buckets: list[Bucket], bounds: tuple[float, ...]
     ) -> tuple[list[tuple[Kept, Any, list[Added]]], list[dict[str, Any]]]:
-        """New programs from the buckets with the widest spread (up to num_candidates + 1):
-        each a copy of a kept program (softmax at temperature_for_candidates) with a demo or
-        a rule added. A strategy that does not apply falls back to the other; a dropped rule
-        does not (the bucket is skipped and the reason counted)."""
+        """New programs from the num_candidates + 1 buckets with the widest spread (as in
+        DSPy): each a copy of a kept program (softmax at temperature_for_candidates) with a
+        demo or a rule added (`plan`). A strategy that does not apply falls back to the other;
+        a dropped rule does not (the bucket is skipped and the reason counted), so a model that
+        writes junk costs at most one rule call per bucket."""
         opts, made, skipped = self.opts, [], []
-        for bucket in buckets:
-            if len(made) >= opts.num_candidates + 1:
-                break
+        chosen = buckets[: opts.num_candidates + 1]
+        for bucket, first in zip(chosen, self.plan(chosen), strict=True):
             source = self.pool.sample(
                 self.rng, opts.num_candidates, opts.temperature_for_candidates
             )
             program = source.program.deepcopy()
-            first = self.rng.choice(self.strategies)
             reasons = []
             for strategy in [first, *(s for s in self.strategies if s != first)]:
                 result = self.apply(strategy, program, bucket, bounds)
@@ -187,6 +186,17 @@ class SimbaSearch:
             if reasons and bucket.gap > 0:  # where the variants agreed there is little to say
                 skipped.append({"example_id": bucket.example_id, "reasons": reasons})
         return made, skipped
+
+    def plan(self, chosen: list[Bucket]) -> list[str]:
+        """The first strategy for each bucket. Unlike DSPy's independent draws, half of them
+        (rounded down) get a rule, drawn at random among the buckets where the variants
+        disagree (a rule needs a better and a worse run): every step tries both strategies,
+        and its rule calls are known in advance. With max_demos=0, every bucket gets a rule."""
+        if DEMO not in self.strategies:
+            return [RULE] * len(chosen)
+        disagree = [i for i, bucket in enumerate(chosen) if bucket.gap > 0]
+        ruled = set(self.rng.sample(disagree, min(len(disagree), len(chosen) // 2)))
+        return [RULE if i in ruled else DEMO for i in range(len(chosen))]
 
     def apply(
         self, strategy: str, program: Any, bucket: Bucket, bounds: tuple[float, ...]

@@ -3,7 +3,8 @@
 `rollout_oracle_lm(spec)` answers a single-step classification spec; whether it is right
 depends on a hash of (input, rollout id, help), so SIMBA's variants disagree on some tickets:
 right 2 times in 3 with no help, 3 in 4 with demos in the prompt, 4 in 5 when the
-instructions say "carefully". SIMBA's rule calls get RULE (which says "carefully").
+instructions say "carefully". SIMBA's rule calls get a rule naming the ticket it was written
+for (`rule_for`; it says "carefully").
 `slow_rollout_oracle_lm` is the same with latency, the disk cache on, and every uncached call
 logged to $TUNESMITH_TEST_CALL_LOG (kill -9 tests).
 """
@@ -19,7 +20,14 @@ from scripted_lms import LoggingScriptedLM, _truth
 from engine.lm.scripted import ScriptedLM, input_fields, render_fields
 from engine.optimizers.simba_strategies import SYSTEM as RULE_SYSTEM
 
-RULE = "If the ticket names a product or a payment, then read it carefully before routing it."
+RULE = "If the ticket is like '{}', then read it carefully before routing it."
+
+
+def rule_for(prompt: str) -> str:
+    """A rule naming the input it was written for (a real model's rules differ per input)."""
+    line = next((ln for ln in prompt.splitlines() if ln.startswith("The input:")), "")
+    words = line.removeprefix("The input:").split(":", 1)[-1].split()[:4]
+    return RULE.format(" ".join(words))
 
 
 class _RolloutOracle:
@@ -31,7 +39,7 @@ class _RolloutOracle:
     def _answer(self, messages: list[dict[str, Any]]) -> str:
         self._cursor.take()  # type: ignore[attr-defined]
         if messages[0]["content"] == RULE_SYSTEM:
-            return RULE
+            return rule_for(messages[-1]["content"])
         info = self.spec_info
         text = input_fields(messages[-1]["content"]).get(info["input"], "").strip()
         if "carefully" in messages[0]["content"]:
