@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -42,3 +43,27 @@ def start_worker(run_id: str, db_path: Path, env: dict[str, str]):
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     return cmd, process
+
+
+def assert_resumed_like_reference(
+    store: Any, run_id: str, ref_trials: list[dict], ref_run: dict, call_log: Path
+) -> None:
+    """After kill -9 and one resume: the run finished on its second attempt with continuous
+    trial numbers, no trial evaluated twice, the same trials, best and test score as the
+    uninterrupted reference run, and every LM call the killed worker recorded still stored."""
+    run = store.get_run(run_id)
+    assert run["status"] == "finished" and run["attempts"] == 2
+    trials = store.trials(run_id)
+    assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
+    keys = [(t["candidate"], t["subset"], tuple(sorted(t["example_scores"]))) for t in trials]
+    assert len(keys) == len(set(keys)), "a trial was evaluated twice"
+    assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == [
+        (t["candidate"], t["subset"], t["score"]) for t in ref_trials
+    ]
+    assert (run["best_candidate"], run["test_best"]) == (
+        ref_run["best_candidate"],
+        ref_run["test_best"],
+    )
+    calls = store.lm_calls(run_id)
+    logged = len(call_log.read_text().splitlines())
+    assert len([c for c in calls if not c["cache_hit"]]) >= logged > 0  # none lost

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from runs_helpers import start_worker, subprocess_env, wait_for
+from runs_helpers import assert_resumed_like_reference, start_worker, subprocess_env, wait_for
 from scripted_lms import instruction_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
@@ -124,21 +124,7 @@ def test_kill_9_in_each_stage_then_resume(db_path, project, tmp_path, phase, det
         assert store.get_run(run_id)["status"] == "running"
         second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         assert second.returncode == 0, second.stdout + second.stderr
-        run = store.get_run(run_id)
-        assert run["status"] == "finished" and run["attempts"] == 2
-        trials = store.trials(run_id)
-        assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
-        keys = [(t["candidate"], t["subset"], tuple(sorted(t["example_scores"])))
-                for t in trials]  # fmt: skip
-        assert len(keys) == len(set(keys)), "a trial was evaluated twice"
-        assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == [
-            (t["candidate"], t["subset"], t["score"]) for t in ref_trials
-        ]
-        assert (run["best_candidate"], run["test_best"]) == (
-            ref_run["best_candidate"], ref_run["test_best"])  # fmt: skip
-        calls = store.lm_calls(run_id)
-        logged = len(call_log.read_text().splitlines())
-        assert len([c for c in calls if not c["cache_hit"]]) >= logged > 0  # none lost
+        assert_resumed_like_reference(store, run_id, ref_trials, ref_run, call_log)
         storage = f"sqlite:///{run_workdir(db_path, run_id) / 'optuna.db'}"
         study = optuna.load_study(study_name="mipro", storage=storage)
         kinds = [t.user_attrs.get("kind") for t in study.trials if t.state.name == "COMPLETE"]
