@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 MAX_INSTRUCTION_CHARS = 600
 MIN_INSTRUCTION_CHARS = 12
+REPEAT_MIN_WORDS = 16  # a reply this long whose distinct words are under REPEAT_MAX_SHARE
+REPEAT_MAX_SHARE = 0.25  # of all its words is a loop, not an instruction
 
 _MARKER = re.compile(r"\[\[\s*##\s*[\w ]+\s*##\s*\]\]")
 _LABEL = re.compile(
@@ -69,7 +71,7 @@ def normalize(text: str) -> str:
 
 def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> tuple[str, str]:
     """(cleaned instruction, "") or ("", reason it was dropped). Reasons: "empty", "too short",
-    "echoed the request", "incomplete"."""
+    "echoed the request", "incomplete", "repetitive"."""
     if not text or not text.strip():
         return "", "empty"
     text = _MARKER.sub("\n", text)
@@ -91,7 +93,15 @@ def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> 
     text = _cap(text, max_chars)
     if len(text) < MIN_INSTRUCTION_CHARS or not re.search(r"[a-zA-Z]{3}", text):
         return "", "too short"
+    if _repetitive(text):
+        return "", "repetitive"
     return text, ""
+
+
+def _repetitive(text: str) -> bool:
+    """A degenerate reply such as "- to: - to: - to: ...": long, and mostly the same words."""
+    words = normalize(text).split()
+    return len(words) >= REPEAT_MIN_WORDS and len(set(words)) / len(words) < REPEAT_MAX_SHARE
 
 
 @dataclass

@@ -38,14 +38,24 @@ def test_cleaning_strips_markers_labels_quotes_and_chatter(reply, expected):
     ("reply", "reason"),
     [("", "empty"), ("   \n ", "empty"), ("[[ ## completed ## ]]", "empty"), ("Ok.", "too short"),
      ("Write one new instruction for this step.", "echoed the request"),
-     ("The outputs should be more often correct. Here's how to do it:", "incomplete")],
+     ("The outputs should be more often correct. Here's how to do it:", "incomplete"),
+     ("The current instruction: classify" + " - to: to" * 30, "repetitive"),
+     ("Read the ticket closely. " * 60, "repetitive")],
 )  # fmt: skip
 def test_cleaning_drops_unusable_replies_with_a_reason(reply, reason):
     assert clean_proposal(reply) == ("", reason)
 
 
+def test_a_long_instruction_that_repeats_some_words_is_kept():
+    text = (
+        "Read the message and pick the intent. If the message is about a card, pick the card "
+        "intent; if it is about a transfer, pick the transfer intent; else pick the closest."
+    )
+    assert clean_proposal(text) == (text, "")
+
+
 def test_cleaning_caps_length_at_a_sentence_end():
-    long = "Read the ticket closely. " * 60
+    long = " ".join(f"Sentence {i} names term{i}a and term{i}b only." for i in range(60))
     text, reason = clean_proposal(long)
     assert reason == "" and len(text) <= MAX_INSTRUCTION_CHARS and text.endswith(".")
 
