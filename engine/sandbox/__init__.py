@@ -1,0 +1,12 @@
+"""Run LM-written Python in a separate, limited process (see docs/design/sandbox.md)."""
+
+from engine.sandbox.limits import SandboxLimits, SandboxResult
+from engine.sandbox.runner import Sandbox
+
+
+def run_code(code: str, limits: SandboxLimits | None = None) -> SandboxResult:
+    """Run `code` once in a fresh sandbox process."""
+    return Sandbox(limits).run(code)
+
+
+__all__ = ["Sandbox", "SandboxLimits", "SandboxResult", "run_code"]

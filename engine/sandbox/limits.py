@@ -1,0 +1,52 @@
+"""What one sandboxed run may use, and what it gives back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits of one run. CPU and wall clock in seconds, sizes in megabytes."""
+
+    cpu_seconds: int = 2
+    wall_seconds: float = 5.0
+    memory_mb: int = 256
+    file_size_mb: int = 8
+    open_files: int = 32
+    max_output_chars: int = 20_000
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"SandboxLimits.{name} must be a positive number, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SandboxResult:
+    """One run: `ok`, captured `stdout`, the `result` value (SUBMIT(...) or the last
+    expression), and on failure `kind` (error, refused, cpu, memory, timeout, crash) and
+    `error`, a message meant for the LM and the user."""
+
+    ok: bool
+    stdout: str = ""
+    result: Any = None
+    has_result: bool = False
+    kind: str = "ok"
+    error: str = ""
+    seconds: float = 0.0
+    refusals: list[str] = field(default_factory=list)
+
+    def output_text(self) -> str:
+        """What the code produced, as text: its printed output, then its result value."""
+        import json
+
+        parts = [self.stdout.strip()] if self.stdout.strip() else []
+        if self.has_result:
+            value = self.result
+            parts.append(value if isinstance(value, str) else json.dumps(value, default=repr))
+        return "\n".join(parts)
