@@ -125,8 +125,12 @@ def reflection_lines(outcomes: list[GepaOutcome]) -> list[str]:
     for o in outcomes:
         if o.setup == "zero-shot":
             continue
+        over = (o.metric_calls or 0) - o.budget
+        spent = f"{o.metric_calls} of {o.budget} metric calls spent" + (
+            f" ({over} over the budget)" if over > 0 else ""
+        )
         lines.append(
-            f"- {o.framework} [{o.setup}]: {o.reflections} reflections, "
+            f"- {o.framework} [{o.setup}]: {spent}; {o.reflections} reflections, "
             f"{o.reflections_failed} of them gave no instruction; {o.candidates} candidates "
             f"scored on the valset (the student included); metric function called "
             f"{o.metric_fn_calls} times (per-predictor feedback calls included)"
@@ -250,12 +254,19 @@ max_metric_calls={a["max_metric_calls"]}, reflection_minibatch_size={a["minibatc
 candidate selection, round-robin components, skip_perfect_score, at most 5 merges).
 "Metric calls / budget" is each framework's own count of metric calls spent (Tunesmith:
 distinct (candidate, example) pairs scored; DSPy: `detailed_results.total_metric_calls`); the
-metric function is also called for the per-predictor feedback the reflection reads. Calls by
+metric function is also called for the per-predictor feedback the reflection reads. Tunesmith
+never passes the budget (a step that would not fit ends the run; so do 10 iterations in a row that
+score nothing new); DSPy's engine checks it before each iteration, so its last one may pass it
+(the row then shows more calls than the budget). Calls by
 role are each framework's own count: Tunesmith's LM ledgers (role "proposer" for reflection
 calls); DSPy: every call its two LM objects record, tallied by the object's role. "Reflections
 (no instruction)": reflection steps that asked the reflection LM for an instruction, and how many
 got none (Tunesmith: the reply cleaned to nothing usable; DSPy: its engine logged "reflection
-failed" after the reply did not parse, twice). "Compile model work" = prompt tokens llama.cpp
-really evaluated (after prefix reuse) + 3 × generated tokens, from a meter around the model. A
-compile that raises is caught: the row says "died", with the calls and seconds it cost.
+failed" after the reply did not parse, twice). Both leave replies that did not parse out of
+what the reflection reads (`add_format_failure_as_feedback=False`, the default in both); DSPy
+skips an iteration whose minibatch has no parsed reply at all (its notes count them: on this
+model most of DSPy's task replies do not parse, as in the few-shot bench). "Compile model
+work" = prompt tokens llama.cpp really evaluated (after prefix reuse) + 3 × generated tokens,
+from a meter around the model. A compile that raises is caught: the row says "died", with the
+calls and seconds it cost.
 """

@@ -172,6 +172,7 @@ class GepaLog(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.proposed = self.failed = self.retried = self.perfect = self.errors = 0
+        self.starved = 0  # iterations with no parsed prediction on the minibatch to reflect on
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
@@ -182,6 +183,8 @@ class GepaLog(logging.Handler):
             self.failed += 1
         elif "Batched reflection failed" in first:  # then asked again, once
             self.retried += 1
+        elif "Exception building reflective dataset" in first or "No trajectories" in first:
+            self.starved += 1
         elif "All subsample scores perfect" in first:
             self.perfect += 1
         elif "Exception during optimization" in first:
@@ -247,8 +250,9 @@ class DSPyGepa(GepaRunner, DSPyMipro):
         notes = (
             f"{self.stats['reflections']} reflections ({log.retried} replies failed to parse "
             f"and were asked again, {log.failed} failed twice: no instruction{lenient}), "
-            f"{log.perfect} parents already perfect on their minibatch, "
-            f"{log.errors} iteration errors; {len(results.candidates)} candidates, "
+            f"{log.starved} iterations with no reflection (no task reply on the minibatch "
+            f"parsed, so no reflective dataset), {log.perfect} parents already perfect on their "
+            f"minibatch, {log.errors} iteration errors; {len(results.candidates)} candidates, "
             f"{results.num_full_val_evals} full valset evaluations; best val "
             f"{pct(self.stats['best_val'])}"
         )
