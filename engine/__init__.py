@@ -42,8 +42,11 @@ from engine.modules import (  # noqa: E402
     MultiChainComparison,
     Parallel,
     Predict,
+    ProgramOfThought,
+    ReAct,
     Refine,
     Suggest,
+    Tool,
     majority,
 )
 from engine.primitives import Example, Prediction  # noqa: E402
@@ -82,4 +85,5 @@ __all__ = [
     "ProviderUnreachableError", "Signature", "SignatureError", "SpecError", "TunesmithError",
     "configure", "context", "make_signature", "metrics", "settings",
     "Assert", "BestOfN", "MultiChainComparison", "Parallel", "Refine", "Suggest", "majority",
+    "ProgramOfThought", "ReAct", "Tool",
 ]  # fmt: skip

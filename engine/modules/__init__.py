@@ -8,9 +8,13 @@ from engine.modules.module import Module
 from engine.modules.multi_chain_comparison import MultiChainComparison
 from engine.modules.parallel import Parallel
 from engine.modules.predict import Predict
+from engine.modules.program_of_thought import ProgramOfThought
+from engine.modules.react import ReAct
 from engine.modules.refine import Refine
+from engine.modules.tool import Tool, ToolError
 
 __all__ = [
     "Assert", "BestOfN", "ChainOfThought", "Module", "MultiChainComparison", "Parallel",
     "Predict", "Refine", "Suggest", "majority",
+    "ProgramOfThought", "ReAct", "Tool", "ToolError",
 ]  # fmt: skip

@@ -1,0 +1,29 @@
+"""Reading Python code out of an LM reply for ProgramOfThought."""
+
+from __future__ import annotations
+
+import re
+
+_FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)(?:\n```|$)", re.S)
+_ASSIGNED = re.compile(r"^([A-Za-z_]\w*)\s*=[^=]")
+
+
+def code_from_reply(text: str) -> tuple[str, str | None]:
+    """(code, None), or (text, an error message for the LM) when there is no code.
+
+    Takes the first fenced block if there is one, else the whole text. When the last line
+    assigns a name (`answer = 6 * 7`), the name is added as a last expression so its value is
+    the run's result, as DSPy does."""
+    text = (text or "").strip()
+    fenced = _FENCE.search(text)
+    code = (fenced.group(1) if fenced else text).strip("\n")
+    if code.lstrip().startswith("python\n"):
+        code = code.lstrip()[len("python\n") :]
+    if not code.strip():
+        return text, "Error: Empty code after parsing."
+    lines = code.rstrip().splitlines()
+    last = lines[-1]
+    assigned = _ASSIGNED.match(last)
+    if assigned and not last.startswith((" ", "\t")):
+        code = code.rstrip() + "\n" + assigned.group(1)
+    return code, None

@@ -1,0 +1,149 @@
+"""ProgramOfThought: the LM writes Python, the sandbox runs it, the LM answers from its output.
+
+DSPy's shape and predictor names: `code_generate` (ChainOfThought: inputs -> generated_code),
+run in `engine.sandbox`; on an error `code_regenerate` (inputs, previous_code, error ->
+generated_code) up to `max_iters` attempts in all; then `generate_output` (inputs,
+final_generated_code, code_output -> the signature's outputs). A sandbox refusal ("sandbox
+refused: network access ...") or limit is an error like any other: it goes back to the LM.
+
+Unlike DSPy, a reply with no readable `generated_code` field is not a crash: its fenced code
+block, if any, is run, else the attempt fails with the parse error as feedback. The prediction
+also carries `attempts` ([{code, output, error}]) unless the signature has a field of that name.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from engine.errors import AdapterParseError, MissingInputError, TunesmithError
+from engine.modules.chain_of_thought import ChainOfThought
+from engine.modules.module import Module
+from engine.modules.program_code import code_from_reply
+from engine.primitives import Prediction
+from engine.sandbox import Sandbox, SandboxLimits
+from engine.signatures import InputField, OutputField, Signature, ensure_signature
+
+logger = logging.getLogger(__name__)
+CODE_DESC = "python code that answers the question"
+
+
+class ProgramOfThoughtError(TunesmithError, RuntimeError):
+    """Every attempt failed; `attempts` holds each code and its error."""
+
+    def __init__(self, message: str, attempts: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+class ProgramOfThought(Module):
+    """`ProgramOfThought(signature, max_iters=3)`; `sandbox=` or `limits=` set how code runs."""
+
+    def __init__(
+        self,
+        signature: str | type[Signature],
+        max_iters: int = 3,
+        sandbox: Sandbox | None = None,
+        limits: SandboxLimits | None = None,
+    ) -> None:
+        if not isinstance(max_iters, int) or max_iters < 1:
+            raise ValueError(f"ProgramOfThought: max_iters must be >= 1, got {max_iters!r}")
+        self.signature = sig = ensure_signature(signature)
+        self.max_iters = max_iters
+        self._sandbox = sandbox or Sandbox(limits)
+        self.code_generate = ChainOfThought(_mode_signature(sig, "generate"))
+        self.code_regenerate = ChainOfThought(_mode_signature(sig, "regenerate"))
+        self.generate_output = ChainOfThought(_mode_signature(sig, "answer"))
+
+    def forward(self, **kwargs: Any) -> Prediction:
+        missing = [name for name in self.signature.input_fields if name not in kwargs]
+        if missing:
+            raise MissingInputError(
+                f"ProgramOfThought({self.signature.signature}) is missing input field(s) "
+                f"{missing}; got {sorted(kwargs)}"
+            )
+        inputs = {name: kwargs[name] for name in self.signature.input_fields}
+        attempts: list[dict[str, Any]] = []
+        code, output, error = self._attempt(self.code_generate, inputs, attempts)
+        while error is not None:
+            if len(attempts) >= self.max_iters:
+                raise ProgramOfThoughtError(
+                    f"Max hops reached. Failed to run ProgramOfThought: {error}", attempts
+                )
+            retry = {**inputs, "previous_code": code, "error": error}
+            code, output, error = self._attempt(self.code_regenerate, retry, attempts)
+        answer = self.generate_output(**inputs, final_generated_code=code, code_output=output)
+        prediction = Prediction(**dict(answer.items()))
+        prediction.set_lm_usage(answer.get_lm_usage())
+        if "attempts" not in self.signature.fields:
+            prediction["attempts"] = attempts
+        return prediction
+
+    def _attempt(self, module: Module, inputs: dict[str, Any], attempts: list[dict[str, Any]]):
+        """Ask for code and run it: (code, output text, error message or None)."""
+        try:
+            reply = module(**inputs).generated_code
+        except AdapterParseError as exc:
+            reply = exc.raw_text or ""
+            if "```" not in reply:
+                reply = ""
+                logger.info("ProgramOfThought: no code in the reply (%s)", exc)
+        code, error = code_from_reply(reply)
+        output = ""
+        if error is None:
+            run = self._sandbox.run(code)
+            output = run.output_text()
+            error = None if run.ok else run.error
+        attempts.append({"code": code, "output": output, "error": error})
+        return code, output, error
+
+
+def _mode_signature(sig: type[Signature], mode: str) -> type[Signature]:
+    """DSPy's three ProgramOfThought signatures (fields and instructions word for word)."""
+    base = sig
+    for name in sig.output_fields:
+        base = base.delete(name)
+    final_outputs = ", ".join(f"`{k}`" for k in sig.output_fields)
+    if mode == "generate":
+        fields = base.append("generated_code", OutputField(desc=CODE_DESC), type_=str)
+    elif mode == "regenerate":
+        fields = (
+            base.append(
+                "previous_code",
+                InputField(desc="previously-generated python code that errored"),
+                type_=str,
+            )
+            .append(
+                "error",
+                InputField(desc="error message from previously-generated python code"),
+                type_=str,
+            )
+            .append("generated_code", OutputField(desc=CODE_DESC), type_=str)
+        )
+    else:
+        fields = base.append("final_generated_code", InputField(desc=CODE_DESC), type_=str).append(
+            "code_output", InputField(desc="output of previously-generated python code"), type_=str
+        )
+        for name, field in sig.output_fields.items():
+            fields = fields.append(
+                name, OutputField(desc=field.desc, prefix=field.prefix), type_=field.annotation
+            )
+    ins = ", ".join(f"`{k}`" for k in fields.input_fields)
+    outs = ", ".join(f"`{k}`" for k in fields.output_fields)
+    if mode == "generate":
+        lines = [
+            f"You will be given {ins} and you will respond with {outs}.",
+            f"Generating executable Python code that programmatically computes the correct {outs}.",
+            "After you're done with the computation and think you have the final output, make "
+            "sure to submit your output by calling the preloaded function `SUBMIT()`.",
+            'You must structure your output in a dict, like {"field_a": value_a, ...}, with the '
+            f"correct value mapping for the field(s): {final_outputs}.",
+        ]
+    elif mode == "regenerate":
+        lines = [
+            f"You are given {ins} due to an error in previous code.",
+            "Your task is to correct the error and provide the new `generated_code`.",
+        ]
+    else:
+        lines = [f"Given the final code {ins}, provide the final {outs}."]
+    return fields.with_instructions("\n".join(lines))

@@ -1,0 +1,157 @@
+"""Tool: a plain Python function an agent (ReAct) can call by name with JSON arguments.
+
+`Tool(func)` reads the function's name, docstring and type hints, as DSPy's `dspy.Tool` does:
+`tool.args` is {argument: JSON schema (with "default" when there is one)}. Calling the tool
+validates and casts the arguments from the hints (pydantic, lax: "3" becomes 3 for an int) and
+returns the function's result, or a `ToolError` naming what went wrong (an unknown or missing
+argument, a value of the wrong type, an exception the function raised) instead of raising.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+
+
+@dataclass(frozen=True)
+class ToolError:
+    """What a tool call gives back when it failed; `str()` is the observation an agent sees."""
+
+    tool: str
+    message: str
+    kind: str = "raised"  # "raised" (the function raised) or "arguments" (bad arguments)
+
+    def __str__(self) -> str:
+        return f"Execution error in {self.tool}: {self.message}"
+
+
+class Tool:
+    """`Tool(func, name=None, desc=None, args=None, arg_types=None, arg_desc=None)`."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        name: str | None = None,
+        desc: str | None = None,
+        args: dict[str, Any] | None = None,
+        arg_types: dict[str, Any] | None = None,
+        arg_desc: dict[str, str] | None = None,
+    ) -> None:
+        if not callable(func):
+            raise TypeError(f"Tool needs a callable, got {type(func).__name__}: {func!r}")
+        self.func = func
+        target = func if inspect.isfunction(func) or inspect.ismethod(func) else func.__call__
+        signature = inspect.signature(target)
+        self.has_kwargs = any(p.kind == p.VAR_KEYWORD for p in signature.parameters.values())
+        params = {
+            k: p
+            for k, p in signature.parameters.items()
+            if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        }
+        hints = _hints(target)
+        self.name = name or getattr(func, "__name__", type(func).__name__)
+        self.desc = desc or getattr(func, "__doc__", None) or getattr(target, "__doc__", "") or ""
+        self.arg_types = (
+            arg_types if arg_types is not None else {k: hints.get(k, Any) for k in params}
+        )
+        self.required = [k for k, p in params.items() if p.default is inspect.Parameter.empty]
+        if args is None:
+            args = {k: _schema(self.arg_types.get(k, Any)) for k in params}
+            for k, p in params.items():
+                if p.default is not inspect.Parameter.empty:
+                    args[k]["default"] = _json_default(p.default)
+        self.args = args
+        for k, text in (arg_desc or {}).items():
+            self.args.setdefault(k, {})["description"] = text
+
+    def __call__(self, **kwargs: Any) -> Any:
+        """Call the function with validated, cast arguments; a `ToolError` on any failure."""
+        parsed = self.parse_args(kwargs)
+        if isinstance(parsed, ToolError):
+            return parsed
+        try:
+            result = self.func(**parsed)
+            if inspect.iscoroutine(result):
+                result = asyncio.run(result)
+        except Exception as exc:  # noqa: BLE001 - the agent sees the error and goes on
+            return ToolError(self.name, f"{type(exc).__name__}: {exc}")
+        return result
+
+    def parse_args(self, kwargs: dict[str, Any]) -> dict[str, Any] | ToolError:
+        """The arguments cast to the hinted types, or a ToolError saying what is wrong."""
+        known = list(self.args)
+        unknown = [k for k in kwargs if k not in self.args]
+        if unknown and not self.has_kwargs:
+            takes = ", ".join(known) if known else "no arguments"
+            return self._bad(f"unknown argument(s) {unknown}; {self.name} takes {takes}")
+        missing = [k for k in self.required if k not in kwargs]
+        if missing:
+            return self._bad(f"missing required argument(s) {missing}")
+        parsed: dict[str, Any] = {}
+        for key, value in kwargs.items():
+            annotation = self.arg_types.get(key, Any)
+            if annotation is Any or key not in self.args:
+                parsed[key] = value
+                continue
+            try:
+                parsed[key] = pydantic.TypeAdapter(annotation).validate_python(value)
+            except pydantic.ValidationError as exc:
+                reason = exc.errors()[0].get("msg", "invalid value") if exc.errors() else str(exc)
+                return self._bad(f"argument {key!r} = {value!r}: {reason}")
+        return parsed
+
+    def _bad(self, message: str) -> ToolError:
+        return ToolError(self.name, message, kind="arguments")
+
+    def __str__(self) -> str:
+        """How the tool is listed in ReAct's instructions (DSPy's wording)."""
+        desc = f", whose description is <desc>{self.desc}</desc>." if self.desc else "."
+        return f"{self.name}{desc.replace(chr(10), '  ')} It takes arguments {self.args}."
+
+    def __repr__(self) -> str:
+        return f"Tool(name={self.name}, desc={self.desc}, args={self.args})"
+
+
+def _hints(target: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # noqa: BLE001 - unresolvable hints: fall back to the raw annotations
+        return {
+            k: v
+            for k, v in getattr(target, "__annotations__", {}).items()
+            if not isinstance(v, str)
+        }
+
+
+def _schema(annotation: Any) -> dict[str, Any]:
+    """The JSON schema of a type, with `$ref`s resolved inline; {} when there is none."""
+    try:
+        schema = pydantic.TypeAdapter(annotation).json_schema()
+    except Exception:  # noqa: BLE001 - a type pydantic cannot describe takes any value
+        return {}
+    return _resolve_refs(schema, schema.get("$defs", {}))
+
+
+def _resolve_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _resolve_refs(defs.get(ref.split("/")[-1], {}), defs)
+        return {k: _resolve_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_resolve_refs(v, defs) for v in node]
+    return node
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump()
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    return repr(value)
