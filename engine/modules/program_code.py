@@ -6,6 +6,7 @@ import re
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)(?:\n```|$)", re.S)
 _ASSIGNED = re.compile(r"^([A-Za-z_]\w*)\s*=[^=]")
+_PLACEHOLDER = re.compile(r"^\s*\{\s*\w+\s*\}\s*$")
 
 
 def code_from_reply(text: str) -> tuple[str, str | None]:
@@ -21,6 +22,11 @@ def code_from_reply(text: str) -> tuple[str, str | None]:
         code = code.lstrip()[len("python\n") :]
     if not code.strip():
         return text, "Error: Empty code after parsing."
+    if _PLACEHOLDER.match(code):  # SmolLM2-135M copies the prompt's `{generated_code}` template
+        return code, (
+            f"Error: the reply repeated the template placeholder {code.strip()} instead of "
+            "Python code; write the code itself."
+        )
     lines = code.rstrip().splitlines()
     last = lines[-1]
     assigned = _ASSIGNED.match(last)

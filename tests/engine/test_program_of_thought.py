@@ -130,6 +130,14 @@ def test_typed_outputs_and_missing_inputs():
         dspy.ProgramOfThought("question -> answer", max_iters=0)
 
 
+def test_a_copied_placeholder_is_not_run_and_is_named_in_the_feedback():
+    error = code_from_reply("{generated_code}")[1]
+    assert error == (
+        "Error: the reply repeated the template placeholder {generated_code} instead of Python "
+        "code; write the code itself."
+    )
+
+
 @pytest.mark.parametrize(
     "reply, expected",
     [
