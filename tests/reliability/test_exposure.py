@@ -109,9 +109,28 @@ def test_litellm_import_reaches_no_network() -> None:
            result="pass")  # fmt: skip
 
 
-def test_generated_code_runs_only_in_the_sandbox() -> None:
+def test_generated_code_runs_only_in_the_sandbox(tmp_path: Path) -> None:
+    """Code an LM writes never runs in the engine's process: a write outside the sandbox's
+    folder is refused, the file never appears, and the refusal reaches the module."""
     import engine
+    from engine.lm import ScriptedLM
+    from engine.modules.program_of_thought import ProgramOfThoughtError
 
-    if not hasattr(engine, "ProgramOfThought"):
-        record("exposure", check="ProgramOfThought sandbox", result="not yet built (skipped)")
-        pytest.skip("engine.ProgramOfThought does not exist yet; nothing runs generated code")
+    marker = tmp_path / "written_by_generated_code.txt"
+    attempt = f"open({str(marker)!r}, 'w').write('escaped')\nprint(1)"
+    lm = ScriptedLM(answers=[{"reasoning": "Try it.", "generated_code": attempt}], cycle=True)
+    program = engine.ProgramOfThought("question -> answer", max_iters=2)
+    with engine.context(lm=lm), pytest.raises(ProgramOfThoughtError) as failed:
+        program(question="What is 1?")
+    assert not marker.exists()
+    assert "sandbox refused" in str(failed.value)
+    calls = [
+        f"{path.relative_to(ROOT)}: {line.strip()}"
+        for path in (ROOT / "engine").rglob("*.py")
+        if "sandbox" not in path.parts
+        for line in path.read_text().splitlines()
+        if re.search(r"^[^#\"]*(?<![\w.])(exec|eval)\(", line)
+    ]
+    # the one allowed: class-form signature annotations, which the developer wrote
+    assert [c for c in calls if "a class annotation the developer wrote" not in c] == []
+    record("exposure", check="ProgramOfThought sandbox", result="refused a write outside")
