@@ -97,11 +97,14 @@ Matrix = tuple[list[str], list[list[float]], list[list[bool]]]
 
 def pareto_matrix(nodes: list[LineageNode]) -> Matrix:
     """(example ids, scores[candidate][example], best[candidate][example]): best marks the
-    candidates with the top score on each validation example."""
+    candidates with the top score on each validation example. An example every candidate
+    fails (top score 0) has no best."""
     examples = list(dict.fromkeys(i for n in nodes for i in n.example_scores))
     scores = [[n.example_scores.get(i, 0.0) for i in examples] for n in nodes]
     tops = [max((row[j] for row in scores), default=0.0) for j in range(len(examples))]
-    best = [[row[j] >= tops[j] - TIE for j in range(len(examples))] for row in scores]
+    best = [
+        [tops[j] > TIE and row[j] >= tops[j] - TIE for j in range(len(examples))] for row in scores
+    ]
     return examples, scores, best
 
 
@@ -109,3 +112,69 @@ def front_share(nodes: list[LineageNode]) -> dict[int, int]:
     """How many validation examples each candidate is best on (ties count for each)."""
     _, _, best = pareto_matrix(nodes)
     return {n.number: sum(flags) for n, flags in zip(nodes, best, strict=True)}
+
+
+def in_play(nodes: list[LineageNode]) -> set[int]:
+    """The candidates GEPA draws parents from (as engine.optimizers.gepa_pool does): best on
+    some validation example, and not dominated by another such candidate (as good everywhere
+    and better somewhere; of exact equals, the earliest stays)."""
+    examples, scores, _ = pareto_matrix(nodes)
+    tops = [max((row[j] for row in scores), default=0.0) for j in range(len(examples))]
+    front = {
+        i for i, row in enumerate(scores)
+        if any(row[j] >= tops[j] - TIE for j in range(len(examples)))
+    }  # fmt: skip
+
+    def dominates(a: int, b: int) -> bool:
+        pairs = list(zip(scores[a], scores[b], strict=True))
+        if all(abs(x - y) <= TIE for x, y in pairs):
+            return a < b
+        return all(x >= y - TIE for x, y in pairs) and any(x > y + TIE for x, y in pairs)
+
+    return {nodes[b].number for b in front if not any(dominates(a, b) for a in front if a != b)}
+
+
+def step_counts(steps: list[dict[str, Any]]) -> dict[str, int]:
+    """What became of the reflection steps: `kept` (beat the parent on its minibatch and was
+    scored on the validation rows), `worse` (the child did not beat its parent), `unusable`
+    (the reflection gave no usable instruction), `perfect` (skipped: the parent was already
+    perfect on its minibatch), `no_room` (beat the parent, but no budget left to validate)."""
+    counts = dict.fromkeys(("kept", "worse", "unusable", "perfect", "no_room"), 0)
+    for step in steps:
+        if step.get("accepted"):
+            counts["kept" if "child_index" in step else "no_room"] += 1
+        elif step.get("child"):
+            counts["worse"] += 1
+        elif "perfect" in str(step.get("skipped", "")):
+            counts["perfect"] += 1
+        else:
+            counts["unusable"] += 1
+    return counts
+
+
+def tree_layout(nodes: list[LineageNode]) -> tuple[list[float], list[float], int]:
+    """(x, y, leaves): x is the generation; y places each candidate's descendants in a band of
+    their own with the candidate centred on its children (a tidy tree along each node's first
+    parent; a merge's second parent gets an edge but no band)."""
+    children: dict[int, list[int]] = {n.number: [] for n in nodes}
+    roots = []
+    for node in nodes:
+        if node.parents:
+            children[node.parents[0]].append(node.number)
+        else:
+            roots.append(node.number)
+    ys: dict[int, float] = {}
+    next_row = 0
+
+    def place(number: int) -> float:
+        nonlocal next_row
+        kids = [place(k) for k in children[number]]
+        if kids:
+            ys[number] = (kids[0] + kids[-1]) / 2
+        else:
+            ys[number], next_row = float(next_row), next_row + 1
+        return ys[number]
+
+    for root in roots:
+        place(root)
+    return [float(n.depth) for n in nodes], [ys[n.number] for n in nodes], max(next_row, 1)

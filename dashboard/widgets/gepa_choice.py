@@ -42,12 +42,18 @@ def gepa_settings(params: dict[str, Any], steps: int, val_size: int) -> None:
         horizontal=False,
         key=f"gepa_size_{state.rev()}",
     )
+    saved_runs = min(100_000, max(10, int(params.get("max_metric_calls") or 200)))
     for key in BUDGET_KEYS:
         params.pop(key, None)
     if size == "custom":
         params["max_metric_calls"] = number(
-            st, "Program runs (max)", 10, 100_000, 200, "gepa_runs", step=10
+            st, "Program runs (max)", 10, 100_000, saved_runs, "gepa_runs", step=10
         )
+        if params["max_metric_calls"] < val_size:
+            st.warning(
+                f"GEPA needs at least {val_size} program runs: it first scores your prompt on "
+                f"each of the {val_size} validation rows."
+            )
     else:
         params["auto"] = size
     with st.expander("GEPA settings", expanded=False):

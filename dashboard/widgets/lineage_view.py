@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 import textwrap
 from typing import Any
@@ -12,43 +13,85 @@ import streamlit as st
 from dashboard.gepa_data import (
     LineageNode,
     front_share,
+    in_play,
     latest_reflections,
     lineage,
     pareto_matrix,
+    step_counts,
+    tree_layout,
 )
 
 HOVER_WIDTH = 70
-HOVER_CHARS = 420
+HOVER_CHARS = 520  # longer instructions keep their start and their end
+HEAD_CHARS = 200
+NEW_CHARS = 260
+
+
+def _short(text: str, limit: int = HOVER_CHARS) -> str:
+    """One line of text at most `limit` long: the start, "…", the end (reflections often add
+    their newest facts at the end of an instruction)."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    if limit < 2 * HEAD_CHARS:
+        return text[: limit - 1].rstrip() + "…"
+    head = text[:HEAD_CHARS].rsplit(" ", 1)[0]
+    tail = text[-(limit - len(head) - 3) :].split(" ", 1)[-1]
+    return f"{head} … {tail}"
 
 
 def _wrapped(text: str, limit: int = HOVER_CHARS) -> str:
-    text = " ".join(str(text).split())
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "<br>".join(textwrap.wrap(html.escape(text), HOVER_WIDTH)) or "—"
+    return "<br>".join(textwrap.wrap(html.escape(_short(text, limit)), HOVER_WIDTH)) or "—"
 
 
-def _hover(node: LineageNode, shares: dict[int, int]) -> str:
+def _added(before: str, after: str) -> str:
+    """The words of `after` that `before` lacks, as runs joined by " … "."""
+    old, new = before.split(), after.split()
+    runs = [
+        " ".join(new[j1:j2])
+        for tag, _, _, j1, j2 in difflib.SequenceMatcher(
+            None, old, new, autojunk=False
+        ).get_opcodes()
+        if tag in ("insert", "replace")
+    ]
+    return " … ".join(runs)
+
+
+def _hover(node: LineageNode, nodes: list[LineageNode], shares: dict[int, int]) -> str:
     lines = [
         f"<b>candidate {node.number}</b>: {100 * node.score:.0f}% on validation, best on "
         f"{shares.get(node.number, 0)} example(s)",
         f"<i>{html.escape(node.origin)}</i>",
     ]
+    parent = nodes[node.parents[0]] if node.parents else None
     for path, text in node.instructions.items():
-        lines.append(f"<b>{html.escape(path)}</b>: {_wrapped(text)}")
+        before = parent.instructions.get(path) if parent else None
+        same = before is not None and " ".join(before.split()) == " ".join(text.split())
+        tag = f" (as in candidate {parent.number})" if same and parent else ""
+        lines.append(f"<b>{html.escape(path)}</b>{tag}: {_wrapped(text)}")
+        added = _added(before, text) if before is not None and not same else ""
+        if added:
+            lines.append(
+                f"<b>new since candidate {parent.number}</b>: {_wrapped(added, NEW_CHARS)}"
+            )
     if node.feedback:
         lines.append("<b>feedback the reflection read</b>:")
         lines += [f"• {_wrapped(f, 160)}" for f in node.feedback[:4]]
     return "<br>".join(lines)
 
 
+SCORE_SCALE = [[0.0, "#eef2f7"], [0.5, "#7fa7d9"], [1.0, "#133f7f"]]  # 0% → 100%
+DARK_FROM = 0.55  # on colours past this share of the scale, numbers are written in white
+
+
+def _on_colour(score: float) -> str:
+    return "white" if score >= DARK_FROM else "#1f2937"
+
+
 def lineage_figure(nodes: list[LineageNode]) -> go.Figure:
-    """Candidates placed by generation (x) and order (y); edges parent → child."""
-    rows: dict[int, int] = {}
-    ys = []
-    for node in nodes:
-        ys.append(rows.get(node.depth, 0))
-        rows[node.depth] = ys[-1] + 1
-    xs = [n.depth for n in nodes]
+    """Candidates placed by generation (x) in a tidy tree (y); edges parent → child; the number
+    in each circle, its validation score under it, the best one ringed."""
+    xs, ys, leaves = tree_layout(nodes)
     edge_x: list[float | None] = []
     edge_y: list[float | None] = []
     for node in nodes:
@@ -67,32 +110,50 @@ def lineage_figure(nodes: list[LineageNode]) -> go.Figure:
     fig.add_trace(
         go.Scatter(
             x=xs, y=ys, mode="markers+text", text=[str(n.number) for n in nodes],
-            textposition="middle center", textfont={"color": "white", "size": 12},
+            textposition="middle center",
+            textfont={"color": [_on_colour(n.score) for n in nodes], "size": 12},
             marker={
-                "size": [34 if n.number == best else 26 for n in nodes],
-                "color": [100 * n.score for n in nodes], "colorscale": "Viridis",
-                "cmin": 0, "cmax": 100, "line": {"width": [3 if n.number == best else 1
-                                                           for n in nodes], "color": "#222"},
-                "colorbar": {"title": "val %"},
+                "size": [36 if n.number == best else 28 for n in nodes], "opacity": 1,
+                "color": [100 * n.score for n in nodes], "colorscale": SCORE_SCALE,
+                "cmin": 0, "cmax": 100, "showscale": len(nodes) > 1,  # one: its label says it
+                "line": {"width": [3.5 if n.number == best else 1 for n in nodes],
+                         "color": ["#e8590c" if n.number == best else "#4b5563" for n in nodes]},
+                "colorbar": {"title": {"text": "validation %"}, "thickness": 14, "len": 1,
+                             "ticksuffix": "%"},
             },
-            hovertext=[_hover(n, shares) for n in nodes], hoverinfo="text", showlegend=False,
+            hovertext=[_hover(n, nodes, shares) for n in nodes], hoverinfo="text", showlegend=False,
         )
     )  # fmt: skip
+    for node, x, y in zip(nodes, xs, ys, strict=True):  # the score under each circle
+        fig.add_annotation(
+            x=x, y=y, text=f"{100 * node.score:.0f}%", showarrow=False,
+            yshift=-(30 if node.number == best else 26), font={"color": "#4b5563", "size": 11},
+        )  # fmt: skip
+    generations = max(xs) if xs else 0
     fig.update_layout(
-        height=140 + 60 * max(rows.values(), default=1),
-        margin={"l": 10, "r": 10, "t": 10, "b": 30},
-        xaxis={"title": "generation", "dtick": 1, "zeroline": False},
-        yaxis={"visible": False, "autorange": "reversed"},
-        hoverlabel={"align": "left"},
-    )
+        height=min(900, 130 + 64 * leaves),
+        margin={"l": 10, "r": 10, "t": 20, "b": 40},
+        xaxis={
+            "title": {"text": "generation (reflections from your prompt)"}, "dtick": 1,
+            "zeroline": False, "showgrid": False, "range": [-0.4, generations + 0.4],
+        },
+        yaxis={"visible": False, "range": [leaves - 0.35, -0.6]},  # reversed: 0 on top
+        hoverlabel={"align": "left", "bgcolor": "white", "bordercolor": "#9ca3af",
+                    "font": {"size": 12, "color": "#111827"}},
+    )  # fmt: skip
     return fig
 
 
 def pareto_figure(nodes: list[LineageNode], labels: dict[str, str]) -> go.Figure:
-    """Validation examples (columns) × candidates (rows); ★ marks the best on each example."""
+    """Validation examples (columns) × candidates (rows); ★ marks the best on each example,
+    candidates GEPA still draws parents from are in bold."""
     examples, scores, best = pareto_matrix(nodes)
+    playing = in_play(nodes)
     xs = [f"ex {i + 1}" for i in range(len(examples))]
-    ys = [f"candidate {n.number}" for n in nodes]
+    ys = [
+        f"<b>candidate {n.number}</b>" if n.number in playing else f"candidate {n.number}"
+        for n in nodes
+    ]
     marks = [["★" if flag else "" for flag in row] for row in best]
     hover = [
         [
@@ -106,16 +167,47 @@ def pareto_figure(nodes: list[LineageNode], labels: dict[str, str]) -> go.Figure
     fig = go.Figure(
         go.Heatmap(
             z=[[100 * v for v in row] for row in scores], x=xs, y=ys, text=marks,
-            texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=100,
-            hovertext=hover, hoverinfo="text", colorbar={"title": "score %"}, xgap=1, ygap=1,
+            texttemplate="%{text}", textfont={"size": 14}, colorscale=SCORE_SCALE,
+            zmin=0, zmax=100, hovertext=hover, hoverinfo="text", xgap=2, ygap=2,
+            colorbar={"title": {"text": "score %"}, "thickness": 14, "ticksuffix": "%"},
         )
     )  # fmt: skip
     fig.update_layout(
-        height=100 + 34 * len(nodes),
+        height=max(180, 110 + 34 * len(nodes)),
         margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        xaxis={"title": {"text": "validation row (hover for its input)"}, "side": "bottom"},
         yaxis={"autorange": "reversed"},
-    )
+        plot_bgcolor="white",
+        hoverlabel={"align": "left", "bgcolor": "white", "bordercolor": "#9ca3af",
+                    "font": {"size": 12, "color": "#111827"}},
+    )  # fmt: skip
     return fig
+
+
+def _caption(steps: list[dict[str, Any]]) -> str:
+    counts = step_counts(steps)
+    parts = [
+        f"{counts['worse']} did worse than their parent" if counts["worse"] else "",
+        f"{counts['unusable']} gave no usable instruction" if counts["unusable"] else "",
+        f"{counts['perfect']} skipped (the parent was already perfect on its rows)"
+        if counts["perfect"] else "",
+        f"{counts['no_room']} beat the parent but the budget had no room to validate it"
+        if counts["no_room"] else "",
+    ]  # fmt: skip
+    rest = "; ".join(p for p in parts if p)
+    head = f"{len(steps)} reflection step(s), {counts['kept']} kept"
+    head += f": {rest}." if rest else "."
+    if counts["kept"] == 0:
+        return (
+            f"{head} No rewrite beat its parent, so the tree is your prompt alone (candidate "
+            "0). A stronger proposer model, more program runs or a metric that explains its "
+            "score usually helps."
+        )
+    return (
+        f"{head} Each circle is a kept candidate (0 is your prompt) with its validation score; "
+        "darker is better, the ringed one is the best. Lines go from parent to child. Hover a "
+        "circle for its instruction and the feedback the reflection read."
+    )
 
 
 def lineage_view(
@@ -132,23 +224,18 @@ def lineage_view(
     nodes = lineage(steps, candidates, trials)
     if not nodes:
         return
-    kept = sum(1 for step in steps if step.get("accepted"))
-    tried = len(steps)
     st.markdown("#### Lineage of the candidates")
-    st.caption(
-        f"{tried} reflection step(s), {kept} kept. Each circle is a kept candidate (0 is your "
-        "prompt), coloured by its validation score; lines go from parent to child. Hover a "
-        "circle for its instruction and the feedback the reflection read."
-    )
+    st.caption(_caption(steps))
     st.plotly_chart(
         lineage_figure(nodes), width="stretch", config={"displayModeBar": False},
         key="gepa_lineage",
     )  # fmt: skip
     st.markdown("#### Who is best where (Pareto front)")
     st.caption(
-        "Rows: candidates; columns: validation rows; ★ marks the best candidate(s) on each row. "
-        "GEPA picks parents from this front, so a candidate that is best on rows others miss "
-        "stays in play even with a lower average."
+        "Rows: candidates; columns: validation rows. ★ marks the best candidate(s) in each "
+        "column (none where every candidate fails). GEPA draws parents from the candidates in "
+        "bold: each is best somewhere and no other is as good everywhere, so one that wins rows "
+        "the others miss stays in play even with a lower average."
     )
     st.plotly_chart(
         pareto_figure(nodes, labels or {}), width="stretch", config={"displayModeBar": False},
