@@ -11,7 +11,7 @@ NAMES = {
     "val": "full validation",
     "test": "held-out test",
     "train": "train trial",
-    "minibatch": "minibatch (part of the validation rows)",
+    "minibatch": "minibatch (a sample of the rows)",
 }
 SYMBOLS = {"val": "circle", "minibatch": "diamond-open", "test": "square"}
 
