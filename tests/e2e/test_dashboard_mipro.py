@@ -136,7 +136,9 @@ def mipro_tour(server, page):
     kept_own = best["hash"] == next(t["candidate"] for t in trial_rows if t["subset"] == "val")
     nav(page, "Compare")
     page.get_by_text("Example by example").wait_for()
-    page.get_by_text(f"B · {'Baseline' if kept_own else 'Best'}", exact=True).wait_for()
+    page.get_by_text(
+        f"B · {'Baseline, kept as the best' if kept_own else 'Best'}", exact=True
+    ).wait_for()
     texts = page.locator(".ts-diff").all_inner_texts()
     assert texts[1].strip() == chosen, (texts, chosen)
     shot(page, "07b-compare-mipro")

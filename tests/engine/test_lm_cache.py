@@ -1,8 +1,6 @@
-"""The LM request cache: hits, keys, rollout ids, disk layer and the cost of a hit."""
+"""The LM request cache: hits, keys, rollout ids, disk layer; a hit stays in memory."""
 
 from __future__ import annotations
-
-import time
 
 import pytest
 
@@ -89,19 +87,21 @@ def test_disk_layer_survives_a_cleared_memory(tmp_path):
     other.close()
 
 
-def test_memory_hit_is_cheap():
+def test_a_repeated_call_is_served_from_memory(monkeypatch):
+    """A hit never reaches the provider or the disk layer (the cost of a hit, 14-27 µs of CPU,
+    is measured in bench/overhead.py, never asserted here)."""
     lm = CountingLM("openai/gpt-4o-mini", temperature=0.0, max_tokens=100)
     messages = [
         {"role": "system", "content": "You classify support tickets. " * 20},
         {"role": "user", "content": "My package never arrived."},
     ]
-    lm(messages=messages)
-    get_cache()  # warm
-    rounds = 2000
-    start = time.process_time()  # CPU time: robust to other processes on a busy machine
-    for _ in range(rounds):
-        lm(messages=messages)
-    per_call = (time.process_time() - start) / rounds
+    first = lm(messages=messages)
+    cache = get_cache()
+
+    def no_disk(key: str) -> None:
+        raise AssertionError("a memory hit read the disk layer")
+
+    monkeypatch.setattr(cache, "_disk_get", no_disk)
+    for _ in range(50):
+        assert lm(messages=messages) == first
     assert lm.calls == 1
-    # Measured 14-27 µs of CPU per full LM call on a hit; the bound leaves room for a loaded CI box.
-    assert per_call < 200e-6, f"cache hit took {per_call * 1e6:.1f} µs"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import random
-import time
 from pathlib import Path
 from typing import Literal
 
@@ -59,7 +58,6 @@ def test_bootstrap_fewshot_on_the_local_model():
     student.demos = to_examples(given_rows)
     lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=32, cache=False)
     optimizer = BootstrapFewShot(metric=metric, max_bootstrapped_demos=3, max_labeled_demos=4)
-    start = time.perf_counter()
     with dspy.context(lm=lm, num_threads=1):
         compiled = optimizer.compile(
             student,
@@ -67,9 +65,7 @@ def test_bootstrap_fewshot_on_the_local_model():
             valset=to_examples(val_rows),
             run=RunContext(seed=0),
         )
-    elapsed = time.perf_counter() - start
     result = compiled.result
-    assert elapsed < 60, f"took {elapsed:.1f}s"
     assert result.status == "finished"
     assert [t.subset for t in result.trials] == ["val", "val"] and all(
         t.n == 8 for t in result.trials

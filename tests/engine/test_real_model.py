@@ -80,16 +80,17 @@ def test_banking77_one_demo_per_intent_beats_zero_shot():
     assert ledger.totals().uncached_calls >= 72
 
 
-def test_sample_tickets_one_demo_per_label_beats_zero_shot():
-    """Zero-shot, the closed label choice answers `billing` (the first label) to every ticket,
-    33.3%; one demo per label gets a few more right (38.9% on these 18 rows when measured)."""
-    rows = read_rows(SAMPLE_DATA / "support_tickets.csv")
-    test = sample_per_label(rows, "category", per_label=6, seed=1)
+def test_sample_reviews_one_demo_per_label_beats_zero_shot():
+    """On the sample reviews, 20 held-out rows: zero-shot 50% (the closed choice answers one
+    label to nearly every review), one demo per label 85% when measured. (On the 3-label sample
+    tickets the gap is within one row, 33.3% vs 33.3-38.9% over three samples, so too thin a
+    margin for a test: this 135M model mostly repeats the last demo's label.)"""
+    rows = read_rows(SAMPLE_DATA / "reviews.csv")
+    test = sample_per_label(rows, "sentiment", per_label=10, seed=1)
     train = [r for r in rows if r not in test]
-    zero, few = zero_vs_demos(
-        train, test, "ticket", "category", ["billing", "shipping", "technical"]
-    )
-    assert few.score > zero.score, (zero.score, few.score)
+    with dspy.context(lm=short_answers_lm()):
+        zero, few = zero_vs_demos(train, test, "review", "sentiment", ["negative", "positive"])
+    assert few.score >= zero.score + 15, (zero.score, few.score)
 
 
 def test_chain_of_thought_and_typed_output_on_real_model():

@@ -9,6 +9,7 @@ never worse on the validation set than the program it started from. Scores are p
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,8 @@ BUDGET = 30
 @pytest.mark.timeout(600)
 def test_gepa_on_the_sample_spec_with_the_model_reflecting_on_itself(tmp_path: Path) -> None:
     spec = load_spec(SAMPLE / "support_tickets.yaml")
-    spec.data.csv = str(SAMPLE / "support_tickets.csv")
+    shutil.copy(SAMPLE / "support_tickets.csv", tmp_path)  # data lives in the project folder
+    spec.data.csv = "support_tickets.csv"
     spec.data.train_size, spec.data.val_size, spec.data.test_size = 6, 6, 12
     spec.optimizer.name = "GEPA"
     spec.optimizer.params = {"max_metric_calls": BUDGET, "reflection_minibatch_size": 2}
