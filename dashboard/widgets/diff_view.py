@@ -23,8 +23,13 @@ def word_diff_html(old: str, new: str) -> str:
     return "".join(out)
 
 
-def diff_view(old: str, new: str, label_old: str, label_new: str) -> None:
-    """Both texts side by side, then the word diff underneath."""
+SAME_NOTE = "The instructions are identical; any difference is in the examples (demos) below."
+
+
+def diff_view(
+    old: str, new: str, label_old: str, label_new: str, same_note: str = SAME_NOTE
+) -> None:
+    """Both texts side by side, then the word diff underneath (`same_note` when identical)."""
     left, right = st.columns(2)
     left.markdown(f"**{label_old}**")
     left.markdown(
@@ -37,9 +42,7 @@ def diff_view(old: str, new: str, label_old: str, label_new: str) -> None:
         unsafe_allow_html=True,
     )
     if (old or "") == (new or ""):
-        st.caption(
-            "The instructions are identical; any difference is in the examples (demos) below."
-        )
+        st.caption(same_note)
     else:
         st.markdown("**Changes**")
         st.markdown(

@@ -20,6 +20,7 @@ from dashboard.gepa_data import (
     step_counts,
     tree_layout,
 )
+from dashboard.widgets.candidate_change import candidate_change
 
 HOVER_WIDTH = 70
 HOVER_CHARS = 520  # longer instructions keep their start and their end
@@ -241,3 +242,4 @@ def lineage_view(
         pareto_figure(nodes, labels or {}), width="stretch", config={"displayModeBar": False},
         key="gepa_pareto",
     )  # fmt: skip
+    candidate_change(nodes)

@@ -16,7 +16,8 @@ The weak reflector means nothing may be kept and the tree may be one circle.
 
 For the screenshots, a second server runs the same leg on a scripted LM that learns from the
 reflections (tests/e2e/gepa_lms.py), so the tree has branches and the front several candidates:
-docs/screenshots/06e-gepa-lineage.png and 06f-gepa-pareto.png.
+docs/screenshots/06e-gepa-lineage.png, 06f-gepa-pareto.png and 06g-gepa-change.png (what the best
+child changed against its parent, and the feedback its reflection read).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def test_gepa_views_on_a_learning_lm(browser_page, tmp_path):
             page = browser_page
             shot_section(page, views["lineage_heading"], views["lineage"], "06e-gepa-lineage")
             shot_section(page, views["pareto_heading"], views["pareto"], "06f-gepa-pareto")
+            change = candidate_change_shows_the_best_child(page, server)
+            shot_section(page, change, change, "06g-gepa-change")
     finally:
         server.stop()
 
@@ -197,6 +200,23 @@ def gepa_leg(server, page, sizes: tuple[int, int, int], runs: int, out) -> dict:
         "front": sum(1 for n in stars if n), "lineage_heading": lineage_heading,
         "lineage": lineage, "pareto_heading": pareto_heading, "pareto": pareto,
     }  # fmt: skip
+
+
+def candidate_change_shows_the_best_child(page, server):
+    """The picker starts on the best kept child; its box holds the stored instruction and the
+    feedback its reflection read is listed."""
+    run, cands, trial_rows, reflections = stored_run(server)
+    best = next(c for c in cands if c["hash"] == run["best_candidate"])
+    section = page.locator(".st-key-gepa_change")
+    section.get_by_text("What the reflection read").wait_for()
+    boxes = section.locator(".ts-diff").all_inner_texts()
+    chosen = best["state"]["classify"]["signature"]["instructions"].strip()
+    assert boxes[1].strip() == chosen, (boxes, chosen)
+    reflection = next(e["data"] for e in reflections if e["data"].get("child") == best["hash"])
+    read = [r["feedback"] for records in reflection["records"].values() for r in records]
+    shown = section.locator("li").all_inner_texts()
+    assert shown and shown[0].strip() == read[0].strip(), (shown, read)
+    return section
 
 
 def first_words(text: str, n: int = 6) -> str:

@@ -1,0 +1,67 @@
+"""GEPA on the Run page: what one kept candidate changed against its parent (a word diff of
+each step's instruction) and the feedback the reflection read to write it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.gepa_data import LineageNode
+from dashboard.widgets.diff_view import diff_view
+
+MAX_FEEDBACK_LINES = 8
+
+
+def _label(node: LineageNode, nodes: list[LineageNode]) -> str:
+    parents = " + ".join(f"candidate {p}" for p in node.parents) or "no parent"
+    gain = ""
+    if node.parents:
+        delta = node.score - nodes[node.parents[0]].score
+        gain = f", {100 * delta:+.0f} pts"
+    return f"Candidate {node.number} ({100 * node.score:.0f}%{gain}) · from {parents}"
+
+
+def _feedback(node: LineageNode) -> None:
+    notes = [n for n in node.feedback if n.strip()]
+    if not notes:
+        st.caption("No feedback was recorded for this candidate's reflection.")
+        return
+    st.markdown("**What the reflection read**")
+    shown = notes[:MAX_FEEDBACK_LINES]
+    st.markdown("\n".join(f"- {note}" for note in shown))
+    if len(notes) > len(shown):
+        st.caption(f"… and {len(notes) - len(shown)} more.")
+
+
+def candidate_change(nodes: list[LineageNode]) -> None:
+    """A picker over the candidates that have a parent; the diff and the reflection's input."""
+    children = [n for n in nodes if n.parents]
+    if not children:
+        return
+    with st.container(key="gepa_change"):
+        _change(nodes, children)
+
+
+def _change(nodes: list[LineageNode], children: list[LineageNode]) -> None:
+    st.markdown("#### What each candidate changed")
+    best = max(children, key=lambda n: n.score)
+    picked = st.selectbox(
+        "Candidate",
+        children,
+        index=children.index(best),
+        format_func=lambda n: _label(n, nodes),
+        key="gepa_change_pick",
+        help="Its instruction against its parent's, and the feedback the reflection read.",
+    )
+    parent = nodes[picked.parents[0]]
+    paths = list(dict.fromkeys([*parent.instructions, *picked.instructions]))
+    for path in paths:
+        if len(paths) > 1:
+            st.markdown(f"**Step `{path}`**")
+        diff_view(
+            parent.instructions.get(path, ""),
+            picked.instructions.get(path, ""),
+            f"Candidate {parent.number} (parent)",
+            f"Candidate {picked.number}",
+            same_note="Unchanged in this step (the reflection rewrote another step).",
+        )
+    _feedback(picked)
