@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import compare_data as cd
 from dashboard import home, runinfo, ui
 from dashboard.widgets.diff_view import diff_view
-from dashboard.widgets.kpi import CARD_HEIGHT
+from dashboard.widgets.kpi import CARD_HEIGHT, points_delta
 
 ui.header(
     "Compare", "What changed between two prompts, and on which examples it made a difference."
@@ -94,7 +94,7 @@ k1.metric(f"Score A ({short_a})", ui.fmt_score(_mean(a)), border=True, height=CA
 k2.metric(
     f"Score B ({short_b})",
     ui.fmt_score(_mean(b)),
-    delta=f"{100 * comp['diff']:+.0f} pts vs A" if comp else None,
+    delta=f"{delta} vs A" if comp and (delta := points_delta(comp["diff"])) else None,
     border=True,
     height=CARD_HEIGHT,
 )

@@ -19,3 +19,6 @@ def test_compare_says_when_no_candidate_beat_the_prompt(app):
     run_id = run_id[0] if isinstance(run_id, list) else run_id
     labels = at.selectbox(key=f"cmp_b_{run_id}").options  # as shown
     assert any("kept as the best" in label for label in labels), labels
+    score_b = next(m for m in at.metric if m.label.startswith("Score B"))
+    assert score_b.value == next(m for m in at.metric if m.label.startswith("Score A")).value
+    assert not score_b.delta  # a gain that rounds to 0 gets no arrow (it drew a green "+0 pts")
