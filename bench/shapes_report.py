@@ -1,0 +1,165 @@
+"""The shape matrix's report: per-case tables pooled over seeds, the time split, the docs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from _common import markdown_table, ratio, write_section
+from shapes_cases import BY_NAME
+
+TARGET = 0.3
+TS, DS = "Tunesmith", "DSPy 3.4.1"
+SECTION = "shapes"
+TITLE = "Signature-shape matrix vs DSPy on the embedded model"
+
+
+def pooled(legs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
+    """(case, framework) -> sums over seeds (accuracy averaged)."""
+    out: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for leg in legs:
+        key = (leg["case"], leg["framework"])
+        counts[key] += 1
+        acc = out[key]
+        for name in ("accuracy", "calls", "prompt_tokens", "completion_tokens"):
+            acc[name] += leg[name]
+        acc["evaluated_prompt_tokens"] += leg["evaluated_prompt_tokens"]
+        for name, value in leg["split"].items():
+            acc[name] += value
+    for key, n in counts.items():
+        out[key]["accuracy"] /= n
+        out[key]["seeds"] = n
+    return out
+
+
+def cases_in(legs: list[dict[str, Any]]) -> list[str]:
+    seen = {leg["case"] for leg in legs}
+    return [name for name in BY_NAME if name in seen]
+
+
+def main_table(legs: list[dict[str, Any]]) -> str:
+    p = pooled(legs)
+    header = ["case", "seeds", "held-out T / D", "calls T / D", "prompt tok T / D"]
+    header += ["generated tok T / D", "wall s T / D", "wall ratio", "≤ 0.3×?"]
+    rows = []
+    for case in cases_in(legs):
+        t, d = p.get((case, TS)), p.get((case, DS))
+        if not t or not d:
+            continue
+        wall_ratio = t["wall"] / d["wall"] if d["wall"] else float("nan")
+        rows.append(
+            [
+                f"{case} ({BY_NAME[case].shape})",
+                int(t["seeds"]),
+                f"{t['accuracy']:.1f}% / {d['accuracy']:.1f}%",
+                f"{int(t['calls'])} / {int(d['calls'])}",
+                f"{int(t['prompt_tokens'])} / {int(d['prompt_tokens'])}",
+                f"{int(t['completion_tokens'])} / {int(d['completion_tokens'])}",
+                f"{t['wall']:.1f} / {d['wall']:.1f}",
+                ratio(t["wall"], d["wall"]),
+                verdict(wall_ratio, t["accuracy"], d["accuracy"]),
+            ]
+        )
+    return markdown_table(header, rows)
+
+
+def verdict(wall_ratio: float, ours: float, theirs: float) -> str:
+    fast = wall_ratio <= TARGET
+    good = ours >= theirs
+    if fast and good:
+        return "yes"
+    return "no (" + ", ".join(w for w, bad in (("wall", not fast), ("acc", not good)) if bad) + ")"
+
+
+def split_table(legs: list[dict[str, Any]]) -> str:
+    p = pooled(legs)
+    header = ["case", "framework", "wall s", "in model", "prompt s (reused)", "generation s"]
+    header += ["model other s", "parse fallbacks", "framework s", "idle s"]
+    rows = []
+    for case in cases_in(legs):
+        for fw in (TS, DS):
+            s = p.get((case, fw))
+            if not s:
+                continue
+            evaluated, total = s["evaluated_prompt_tokens"], s["prompt_tokens"]
+            reused = 1 - evaluated / total if total else 0
+            share = s["model"] / s["wall"] if s["wall"] else 0
+            rows.append(
+                [
+                    case,
+                    fw,
+                    f"{s['wall']:.1f}",
+                    f"{100 * share:.0f}%",
+                    f"{s['prompt']:.1f} ({100 * reused:.0f}% of tokens)",
+                    f"{s['generation']:.1f}",
+                    f"{s['model_other']:.1f}",
+                    f"{int(s['fallbacks'])} ({s['fallback_model_seconds']:.1f} s in model)",
+                    f"{s['framework']:.1f}",
+                    f"{s['idle']:.1f}",
+                ]
+            )
+    return markdown_table(header, rows)
+
+
+def seed_table(legs: list[dict[str, Any]]) -> str:
+    header = ["case", "seed", "framework", "held-out", "calls", "prompt tok (evaluated)"]
+    header += ["generated tok", "wall s", "load avg"]
+    rows = [
+        [
+            leg["case"],
+            leg["seed"],
+            leg["framework"],
+            f"{leg['accuracy']:.1f}%",
+            leg["calls"],
+            f"{leg['prompt_tokens']} ({leg['evaluated_prompt_tokens']})",
+            leg["completion_tokens"],
+            f"{leg['split']['wall']:.1f}",
+            f"{leg['load'][0]}–{leg['load'][1]}",
+        ]
+        for leg in sorted(legs, key=lambda g: (list(BY_NAME).index(g["case"]), g["seed"]))
+    ]
+    return markdown_table(header, rows)
+
+
+def report(runs: list[dict[str, Any]], notes: str = "", write: bool = False) -> str:
+    """Print (and with `write`, store) the section from one or more saved runs."""
+    legs = [leg for run in runs for leg in run["legs"]]
+    commands = "\n".join(run["command"] for run in runs)
+    first = runs[0]
+    body = f"""Run on {first["date"]}: {first["machine"]}.
+
+```bash
+{commands}
+```
+
+Settings: {first["settings_text"]}
+
+Pooled over the data seeds (held-out accuracy averaged, everything else summed). T = Tunesmith,
+D = DSPy; ratio = Tunesmith / DSPy total wall time (compile + held-out evaluation).
+
+{main_table(legs)}
+
+### Where the time goes
+
+Model time is measured around the embedded model's `generate` (every call of both frameworks);
+inside it, llama.cpp `decode` batches are split into prompt processing (the prompt tokens
+really evaluated; "reused" = the share of prompt tokens served from the KV cache or a saved
+prefix) and generation (drafted tokens checked in a batch included); "model other" is the rest
+of the call (templating, tokenizing, sampling, prefix copies). Parse fallbacks: how many,
+and the model seconds they took (included in the model columns). Between model calls,
+the process's CPU time is the framework's own work and the rest is idle (waiting, or the cores
+taken by other processes: see the load averages).
+
+{split_table(legs)}
+
+### Per seed
+
+{seed_table(legs)}
+"""
+    if notes:
+        body += "\n" + notes.strip() + "\n"
+    print(body)
+    if write:
+        write_section(SECTION, TITLE, body)
+    return body
