@@ -166,7 +166,8 @@ def record_speed(model: str, latencies: list[float]) -> None:
 
 
 def speed(model: str) -> float | None:
-    """Median seconds per call measured in this session (the first, cold call weighs little)."""
+    """Median seconds per call measured in this session (calls that loaded the model are not
+    recorded: see `lmtools.warm_latencies`)."""
     seen = sorted(_ss().get("speed", {}).get(model) or [])
     return seen[len(seen) // 2] if seen else None
 

@@ -255,7 +255,8 @@ if not state.speed(task["model"]) and st.button(
     "Time one call to refine the estimate", key="measure_speed", icon=":material/timer:"
 ):
     with st.spinner(f"Timing one call to {task['model']}…"), ui.friendly_errors("Timing the model"):
-        lmtools.run_rows(check.spec, lmtools.random_rows(check.spec, 1))
+        rows = lmtools.random_rows(check.spec, lmtools.calls_to_time(task["model"]))
+        lmtools.run_rows(check.spec, rows)
         st.rerun()
 
 if blocked:
