@@ -11,6 +11,7 @@ import json
 import pprint
 from typing import Any
 
+from engine.runs.codegen_steps import module_call, step_resources
 from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
 
 _PY_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "list[str]": "list[str]"}
@@ -46,7 +47,6 @@ def _signature_class(step: StepSpec) -> list[str]:
 
 
 def _program_class(spec: ProjectSpec) -> list[str]:
-    from engine.runs.pipeline import class_name
 
     inputs = spec.input_fields
     lines = [
@@ -57,13 +57,22 @@ def _program_class(spec: ProjectSpec) -> list[str]:
         "        super().__init__()",
     ]
     for step in spec.pipeline:
-        lines.append(f"        self.{step.name} = dspy.{step.module}({class_name(step.name)})")
+        lines.append(f"        self.{step.name} = {module_call(step)}")
     lines += ["", f"    def forward(self, {', '.join(inputs)}):"]
     available = set(inputs)
     outputs: list[tuple[str, str]] = []
     for step in spec.pipeline:
-        args = ", ".join(f"{f.name}={f.name}" for f in step.inputs)
         var = f"{step.name}_out"
+        if step.module == "Retrieve":
+            query, out = step.inputs[0].name, step.outputs[0]
+            lines.append(f"        with dspy.context(rm={step.name.upper()}_RM):")
+            lines.append(f"            {var} = self.{step.name}({query})")
+            value = f"{var}.passages"
+            value = f'"\\n".join({value})' if out.type == "str" else value
+            lines.append(f"        {out.name} = {value}")
+            outputs.append((out.name, out.name))
+            continue
+        args = ", ".join(f"{f.name}={f.name}" for f in step.inputs)
         lines.append(f"        {var} = self.{step.name}({args})")
         for f in step.outputs:
             lines.append(f"        {f.name} = {var}.{f.name}")
@@ -90,13 +99,21 @@ def render_program(
     if spec.description:
         header += ["", *spec.description.replace('"""', "'''").splitlines()]
     header += ["", f"Usage: prediction = {_example_call(spec)}", '"""', ""]
-    imports = []
+    resources = step_resources(spec)
+    imports = ["from pathlib import Path"] if resources else []
     if needs_literal:
         imports.append("from typing import Literal")
     imports += ["", "import engine as dspy  # or: import dspy", ""]
     body: list[str] = []
+    if resources:  # the engine's readers and safe tools (exported code still needs the engine)
+        imports[-1:-1] = [
+            "from engine.runs.corpus import read_passages",
+            "from engine.runs.tools import tools_at",
+        ]
+        body += ["", *resources]
     for step in spec.pipeline:
-        body += ["", *_signature_class(step), ""]
+        if step.module != "Retrieve":
+            body += ["", *_signature_class(step), ""]
     body += ["", *_program_class(spec), "", ""]
     if configure_lm:
         from engine.runs.pipeline import lm_kwargs

@@ -84,10 +84,12 @@ def _add_usage(total: dict[str, Any], usage: dict[str, Any] | None) -> None:
 
 
 def build_program(spec: ProjectSpec) -> Pipeline:
-    """The spec's pipeline as an (untuned) engine program."""
+    """The spec's pipeline as an (untuned) engine program (files it names are read now)."""
+    from engine.runs.steps import build_step
+
     steps = []
-    for step in spec.pipeline:
-        module = MODULES[step.module](step_signature(step))
+    for index, step in enumerate(spec.pipeline):
+        module = build_step(spec, index)
         steps.append(
             (step.name, module, [f.name for f in step.inputs], [f.name for f in step.outputs])
         )

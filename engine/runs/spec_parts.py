@@ -24,6 +24,7 @@ from engine.runs.spec_names import (
     canonical_optimizer,
     check_identifier,
 )
+from engine.runs.spec_steps import CorpusSpec, ToolSpec, check_step_options
 
 _FORBID = ConfigDict(extra="forbid")
 _SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")
@@ -61,13 +62,19 @@ class FieldSpec(BaseModel):
 
 
 class StepSpec(BaseModel):
-    """One pipeline step: a Predict or ChainOfThought over a signature."""
+    """One pipeline step: a module over a signature (options: engine/runs/spec_steps.py)."""
 
     model_config = _FORBID
     name: str
-    module: Literal["Predict", "ChainOfThought"] = "Predict"
+    module: Literal["Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought"] = (
+        "Predict"
+    )
     instructions: str = ""
     fields: list[FieldSpec]
+    corpus: CorpusSpec | None = None
+    k: int | None = None
+    tools: list[ToolSpec] = Field(default_factory=list)
+    max_iters: int | None = None
 
     @field_validator("name")
     @classmethod
@@ -88,7 +95,16 @@ class StepSpec(BaseModel):
             raise ValueError(
                 f"step {self.name!r}: 'reasoning' is added by ChainOfThought; rename that field"
             )
+        check_step_options(self)
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for key in ("corpus", "k", "tools", "max_iters"):  # options only when set
+            if data.get(key) in (None, []):
+                data.pop(key, None)
+        return data
 
     @property
     def inputs(self) -> list[FieldSpec]:

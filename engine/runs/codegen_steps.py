@@ -1,0 +1,43 @@
+"""Codegen for the step types with files (Retrieve corpus, ReAct tools) and options."""
+
+from __future__ import annotations
+
+from engine.runs.spec import ProjectSpec, StepSpec
+
+
+def module_call(step: StepSpec) -> str:
+    """The constructor call of a step's module in the exported code."""
+    from engine.runs.pipeline import class_name
+
+    sig = class_name(step.name)
+    if step.module == "Retrieve":
+        return f"dspy.Retrieve(k={step.k or 3})"
+    if step.module == "ReAct":
+        return (
+            f"dspy.ReAct({sig}, tools={step.name.upper()}_TOOLS, max_iters={step.max_iters or 5})"
+        )
+    if step.module == "ProgramOfThought":
+        return f"dspy.ProgramOfThought({sig}, max_iters={step.max_iters or 3})"
+    return f"dspy.{step.module}({sig})"
+
+
+def step_resources(spec: ProjectSpec) -> list[str]:
+    """Module-level lines that read corpora and build tools (empty for Predict-only specs)."""
+    needed = [s for s in spec.pipeline if s.module in ("Retrieve", "ReAct")]
+    if not needed:
+        return []
+    lines = [
+        "# The project folder: corpus files and tool tables are read from it.",
+        f"PROJECT_DIR = Path({str(spec.base_dir)!r})",
+    ]
+    for step in needed:
+        if step.module == "Retrieve" and step.corpus is not None:
+            c = step.corpus
+            lines.append(
+                f"{step.name.upper()}_RM = dspy.retrievers.BM25(read_passages("
+                f"PROJECT_DIR / {c.path!r}, column={c.column!r}, split={c.split!r}))"
+            )
+        elif step.module == "ReAct":
+            tools = [t.model_dump(exclude_defaults=True) for t in step.tools]
+            lines.append(f"{step.name.upper()}_TOOLS = tools_at(PROJECT_DIR, {tools!r})")
+    return lines

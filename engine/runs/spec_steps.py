@@ -1,0 +1,110 @@
+"""Options of the step types beyond Predict/ChainOfThought: a Retrieve corpus, ReAct tools.
+
+`StepSpec` (spec_parts.py) holds them; their files are read (and checked against the project
+folder) when the program is built, see `engine.runs.steps`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+STEP_MODULES = ("Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought")
+TOOL_NAMES = ("calculator", "search", "lookup")
+
+_FORBID = ConfigDict(extra="forbid")
+
+
+class CorpusSpec(BaseModel):
+    """Passages from a file in the project folder.
+
+    txt/md: one passage per paragraph (blank-line separated), or per line when the file has no
+    blank lines (`split: line` / `paragraph` forces one); csv: the `column`'s cells.
+    """
+
+    model_config = _FORBID
+    path: str
+    column: str | None = None
+    split: Literal["auto", "paragraph", "line"] = "auto"
+
+    @model_validator(mode="after")
+    def _kind(self) -> CorpusSpec:
+        suffix = self.path.lower().rsplit(".", 1)[-1] if "." in self.path else ""
+        if suffix not in ("txt", "md", "csv"):
+            raise ValueError(f"corpus {self.path!r}: use a .txt, .md or .csv file")
+        if suffix == "csv" and not self.column:
+            raise ValueError(f"corpus {self.path!r}: name the CSV column that holds the passages")
+        if suffix != "csv" and self.column:
+            raise ValueError(f"corpus {self.path!r}: column is only used with a .csv corpus")
+        return self
+
+
+class ToolSpec(BaseModel):
+    """A ReAct tool from the safe built-in set.
+
+    calculator: arithmetic only; search: BM25 over `corpus`, top `k`; lookup: the row of the
+    CSV `table` whose `key` column equals the argument.
+    """
+
+    model_config = _FORBID
+    name: str
+    corpus: CorpusSpec | None = None
+    k: int = 3
+    table: str | None = None
+    key: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if value not in TOOL_NAMES:
+            raise ValueError(f"unknown tool {value!r}; choose one of {', '.join(TOOL_NAMES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _options(self) -> ToolSpec:
+        if self.name == "search" and self.corpus is None:
+            raise ValueError("tool search needs a corpus (a .txt, .md or .csv file)")
+        if self.name == "lookup" and not (self.table and self.key):
+            raise ValueError("tool lookup needs a table (a .csv file) and its key column")
+        if self.name == "lookup" and not self.table.lower().endswith(".csv"):  # type: ignore[union-attr]
+            raise ValueError(f"tool lookup: table {self.table!r} must be a .csv file")
+        if self.name != "search" and self.corpus is not None:
+            raise ValueError(f"tool {self.name}: corpus is only used by search")
+        if self.name != "lookup" and (self.table or self.key):
+            raise ValueError(f"tool {self.name}: table and key are only used by lookup")
+        if self.k < 1:
+            raise ValueError(f"tool {self.name}: k must be 1 or more, got {self.k}")
+        return self
+
+
+def check_step_options(step: Any) -> None:
+    """Raise ValueError when a step's options do not fit its module."""
+    name, module = step.name, step.module
+    if module == "Retrieve":
+        if step.corpus is None:
+            raise ValueError(f"step {name!r}: a Retrieve step needs a corpus file")
+        if len(step.inputs) != 1 or len(step.outputs) != 1:
+            raise ValueError(
+                f"step {name!r}: a Retrieve step has one input (the query) and one output "
+                "(the passages)"
+            )
+        if step.outputs[0].type not in ("list[str]", "str"):
+            raise ValueError(f"step {name!r}: the passages output must be list[str] or str")
+    elif step.corpus is not None:
+        raise ValueError(f"step {name!r}: corpus is only used by a Retrieve step")
+    if step.k is not None and module != "Retrieve":
+        raise ValueError(f"step {name!r}: k is only used by a Retrieve step")
+    if step.k is not None and step.k < 1:
+        raise ValueError(f"step {name!r}: k must be 1 or more, got {step.k}")
+    if module == "ReAct" and not step.tools:
+        raise ValueError(f"step {name!r}: a ReAct step needs at least one tool")
+    if module != "ReAct" and step.tools:
+        raise ValueError(f"step {name!r}: tools are only used by a ReAct step")
+    if step.max_iters is not None:
+        if module not in ("ReAct", "ProgramOfThought"):
+            raise ValueError(f"step {name!r}: max_iters is only used by ReAct and ProgramOfThought")
+        if step.max_iters < 1:
+            raise ValueError(f"step {name!r}: max_iters must be 1 or more, got {step.max_iters}")
+    if module == "ReAct" and "trajectory" in [f.name for f in step.fields]:
+        raise ValueError(f"step {name!r}: 'trajectory' is added by ReAct; rename that field")

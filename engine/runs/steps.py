@@ -1,0 +1,61 @@
+"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT.
+
+Files a step names (corpus, tool tables) are read now, inside the project folder only, so a
+bad path fails before any LM call with the spec key in the message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.modules import ChainOfThought, Module, Predict, ProgramOfThought, ReAct
+from engine.primitives import Prediction
+from engine.retrievers import BM25
+from engine.retrievers.retrieve import Retrieve
+from engine.settings import settings
+
+if TYPE_CHECKING:
+    from engine.runs.spec import ProjectSpec, StepSpec
+
+
+class CorpusRetrieve(Retrieve):
+    """`Retrieve(k)` over its own corpus (BM25), reading its one input as the query and
+    returning its one output: the passages (a list, or joined when the output is a str).
+
+    Its saved state is Retrieve's (`{"k": k}`), so the program's state loads in dspy.
+    """
+
+    def __init__(self, passages: list[str], k: int, query: str, output: str, join: bool) -> None:
+        super().__init__(k=k)
+        self._rm = BM25(passages)
+        self._fields = (query, output, join)
+
+    def forward(self, query: Any = None, k: int | None = None, **kwargs: Any) -> Prediction:
+        name, output, join = self._fields
+        text = kwargs.pop(name, query)
+        with settings.context(rm=self._rm):
+            passages = super().forward(text, k=k).passages
+        return Prediction(**{output: "\n".join(passages) if join else passages})
+
+
+def build_step(spec: ProjectSpec, index: int) -> Module:
+    """The module of `spec.pipeline[index]`."""
+    from engine.runs.corpus import load_corpus
+    from engine.runs.pipeline import step_signature
+    from engine.runs.tools import build_tools
+
+    step: StepSpec = spec.pipeline[index]
+    key = f"pipeline.{index}"
+    if step.module == "Retrieve":
+        passages = load_corpus(spec, step.corpus, f"{key}.corpus")  # type: ignore[arg-type]
+        output = step.outputs[0]
+        return CorpusRetrieve(
+            passages, step.k or 3, step.inputs[0].name, output.name, output.type == "str"
+        )
+    signature = step_signature(step)
+    if step.module == "ReAct":
+        tools = build_tools(spec, step.tools, key)
+        return ReAct(signature, tools=tools, max_iters=step.max_iters or 5)
+    if step.module == "ProgramOfThought":
+        return ProgramOfThought(signature, max_iters=step.max_iters or 3)
+    return {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)
