@@ -67,6 +67,21 @@ def samples() -> list[Sample]:
             ":material/reviews:",
         ),
         Sample(
+            "tidewell_rag",
+            "Handbook questions (RAG)",
+            "Answer questions about a kettle maker from its 43-passage handbook: "
+            "search, then answer. 34 questions.",
+            SAMPLE_DATA / "tidewell_rag.yaml",
+            ":material/menu_book:",
+        ),
+        Sample(
+            "tidewell_agent",
+            "Product agent (tools)",
+            "An agent looks products up in a 12-row table to answer. 20 questions.",
+            SAMPLE_DATA / "tidewell_agent.yaml",
+            ":material/smart_toy:",
+        ),
+        Sample(
             "banking77",
             "Banking intents (6)",
             "Classify a bank customer's message into one of six intents. Real data "

@@ -17,6 +17,7 @@ import yaml
 from dashboard import state
 from dashboard.csvio import parse_csv, to_csv_bytes
 from dashboard.home import Sample, projects_dir, slugify
+from dashboard.step_files import copy_step_files
 from engine.errors import SpecError
 from engine.runs.safe_yaml import load_yaml
 
@@ -86,6 +87,7 @@ def create_from_sample(sample: Sample) -> Path:
         test_csv = resolve_path(spec, spec.data.test_csv, "data.test_csv", allow_outside=True)
         shutil.copy(test_csv, folder / "test.csv")
         draft["data"]["test_csv"] = "test.csv"
+    copy_step_files(spec, draft, folder)  # a corpus or a tool's table, beside the spec
     state.load(draft, data, folder)
     save_current()
     return folder

@@ -9,6 +9,8 @@ import streamlit as st
 from dashboard import fields, judging, lmtools, specs, state, ui
 from dashboard.widgets.editor import committed_editor
 from dashboard.widgets.row_result import show_row_run
+from dashboard.widgets.step_options import step_options
+from dashboard.widgets.step_trace import answer_view, show_step_trace
 
 TYPE_LABELS = {
     "str": "text",
@@ -22,6 +24,9 @@ TYPE_OF = {v: k for k, v in TYPE_LABELS.items()}
 MODULE_LABELS = {
     "Predict": "Answer directly (Predict)",
     "ChainOfThought": "Think step by step first (ChainOfThought)",
+    "Retrieve": "Search a corpus for passages (Retrieve)",
+    "ReAct": "Use tools, step by step (ReAct agent)",
+    "ProgramOfThought": "Write and run Python (ProgramOfThought)",
 }
 
 ui.header(
@@ -105,6 +110,7 @@ with st.container():
                 index=list(MODULE_LABELS).index(step.get("module", "Predict")),
                 key=f"step_module_{i}_{state.rev()}",
             )
+            step_options(step, i)
             step["instructions"] = st.text_area(
                 "Instructions",
                 value=step.get("instructions", ""),
@@ -198,7 +204,11 @@ with try_col:
         st.caption("Add data on the Data page to try the pipeline.")
     if result := st.session_state.get("try_result"):
         scored = judging.quick_score(check.spec, result)
-        show_row_run(result, *((scored.score, scored.feedback) if scored else (None, None)))
+        show_row_run(
+            answer_view(check.spec, result),
+            *((scored.score, scored.feedback) if scored else (None, None)),
+        )
+        show_step_trace(check.spec, result)
 
 ui.next_step(
     "metric",

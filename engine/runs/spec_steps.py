@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 STEP_MODULES = ("Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought")
 TOOL_NAMES = ("calculator", "search", "lookup")
@@ -16,7 +23,17 @@ TOOL_NAMES = ("calculator", "search", "lookup")
 _FORBID = ConfigDict(extra="forbid")
 
 
-class CorpusSpec(BaseModel):
+class _Compact(BaseModel):
+    """Saved without the options left at their defaults (specs stay short)."""
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        defaults = {k: f.default for k, f in type(self).model_fields.items()}
+        return {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}
+
+
+class CorpusSpec(_Compact):
     """Passages from a file in the project folder.
 
     txt/md: one passage per paragraph (blank-line separated), or per line when the file has no
@@ -40,7 +57,7 @@ class CorpusSpec(BaseModel):
         return self
 
 
-class ToolSpec(BaseModel):
+class ToolSpec(_Compact):
     """A ReAct tool from the safe built-in set.
 
     calculator: arithmetic only; search: BM25 over `corpus`, top `k`; lookup: the row of the

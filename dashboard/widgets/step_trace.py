@@ -1,0 +1,89 @@
+"""'What each step did' for a tried row: retrieved passages, an agent's thoughts, tool calls
+and observations, ProgramOfThought's code and its output, ChainOfThought's reasoning."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import streamlit as st
+
+from dashboard.lmtools import RowRun
+
+TRACE_KEYS = ("trajectory", "attempts")  # shown by step here, not as answers
+
+
+def answer_view(spec: Any, run: RowRun) -> RowRun:
+    """The run with only its answers as outputs (passages, trajectories and code go below)."""
+    shown = set(spec.label_fields) | {"reasoning"}
+    outputs = {k: v for k, v in run.outputs.items() if k in shown or k not in _step_keys(spec)}
+    return dataclasses.replace(run, outputs=outputs)
+
+
+def _step_keys(spec: Any) -> set[str]:
+    keys = set(TRACE_KEYS)
+    for step in spec.pipeline:
+        if step.module == "Retrieve":
+            keys.add(step.outputs[0].name)
+    return keys
+
+
+def _passages(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [p for p in value.split("\n") if p.strip()]
+    return [str(p) for p in value or []]
+
+
+def _trajectory(trajectory: dict[str, Any]) -> None:
+    i = 0
+    while f"thought_{i}" in trajectory or f"tool_name_{i}" in trajectory:
+        st.markdown(f"**Step {i + 1}** — {trajectory.get(f'thought_{i}', '')}")
+        tool = trajectory.get(f"tool_name_{i}", "")
+        st.code(f"{tool}({trajectory.get(f'tool_args_{i}', {})})", language=None, wrap_lines=True)
+        st.caption("Observation")
+        st.text(str(trajectory.get(f"observation_{i}", ""))[:2000])
+        i += 1
+    if i == 0:
+        st.caption("The agent took no step.")
+
+
+def _attempts(attempts: list[dict[str, Any]]) -> None:
+    for n, attempt in enumerate(attempts, start=1):
+        if len(attempts) > 1:
+            st.markdown(f"**Attempt {n}**")
+        st.code(attempt.get("code") or "(no code)", language="python", wrap_lines=True)
+        if attempt.get("error"):
+            st.error(str(attempt["error"])[:1500], icon=":material/error:")
+        else:
+            st.caption("Output")
+            st.code(attempt.get("output") or "(nothing printed)", language=None)
+
+
+def show_step_trace(spec: Any, run: RowRun) -> None:
+    """One block per step that did more than answer (nothing for a lone Predict step)."""
+    blocks = []
+    for step in spec.pipeline:
+        if step.module == "Retrieve" and step.outputs[0].name in run.outputs:
+            blocks.append((step, "passages"))
+        elif step.module == "ReAct" and isinstance(run.outputs.get("trajectory"), dict):
+            blocks.append((step, "trajectory"))
+        elif step.module == "ProgramOfThought" and run.outputs.get("attempts"):
+            blocks.append((step, "attempts"))
+        elif step.module == "ChainOfThought" and run.outputs.get("reasoning"):
+            blocks.append((step, "reasoning"))
+    if not blocks:
+        return
+    st.markdown("**What each step did**")
+    for step, kind in blocks:
+        with st.expander(f"{step.name} ({step.module})", expanded=kind != "reasoning"):
+            if kind == "passages":
+                query = run.inputs.get(step.inputs[0].name, run.outputs.get(step.inputs[0].name))
+                st.caption(f"Searched for: {query}")
+                for n, passage in enumerate(_passages(run.outputs[step.outputs[0].name]), 1):
+                    st.markdown(f"**[{n}]** {passage}")
+            elif kind == "trajectory":
+                _trajectory(run.outputs["trajectory"])
+            elif kind == "attempts":
+                _attempts(run.outputs["attempts"])
+            else:
+                st.text(str(run.outputs["reasoning"]))
