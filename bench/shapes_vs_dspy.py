@@ -44,14 +44,15 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--max-labeled", type=int, default=4)
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--threads", type=int, default=4, help="num_threads for both frameworks")
-    p.add_argument("--quick", action="store_true", help="small sizes: ~3-4 min per case (2 seeds)")
+    p.add_argument("--quick", action="store_true", help="small sizes: ~2 min per case and seed")
     p.add_argument("--json", type=Path, default=Path("/tmp/shapes_vs_dspy.json"))
     p.add_argument("--write", action="store_true", help="write the docs/BENCHMARKS.md section")
     p.add_argument("--notes", type=Path, default=None, help="markdown appended to the section")
     p.add_argument("--report-from", type=Path, nargs="+", default=None, help="saved --json runs")
     args = p.parse_args()
     if args.quick:
-        args.train_size, args.val_size, args.test_size = 6, 6, 10
+        args.train_size, args.val_size, args.test_size = 6, 5, 8
+        args.max_tokens = 64
         args.candidates, args.max_bootstrapped, args.max_labeled = 1, 2, 2
     unknown = set(args.cases.split(",")) - set(BY_NAME)
     if unknown:
@@ -84,7 +85,14 @@ def main() -> None:
     time_fallbacks(meter)
     ours, peer = TunesmithShapes(args, meter), DSPyShapes(args, meter)
     ours.lm(messages=[{"role": "user", "content": "Hi"}])  # load the model before timing
-    legs = []
+    legs: list[dict] = []
+    saved = {
+        "command": command_line(),
+        "machine": code_version,
+        "date": today(),
+        "settings_text": settings_text(args),
+        "legs": legs,
+    }
     sizes = (args.train_size, args.val_size, args.test_size)
     for name in args.cases.split(","):
         case = BY_NAME[name]
@@ -93,14 +101,7 @@ def main() -> None:
             for runner in (peer, ours):
                 runner.setup(case, rows)
                 legs.append(asdict(progress(runner.leg(seed, meter))))
-    saved = {
-        "command": command_line(),
-        "machine": code_version,
-        "date": today(),
-        "settings_text": settings_text(args),
-        "legs": legs,
-    }
-    args.json.write_text(json.dumps(saved, indent=2))
+            args.json.write_text(json.dumps(saved, indent=2))  # kept if a later case is cut
     print(f"raw results: {args.json}")
     report([saved], notes, write=args.write)
 
