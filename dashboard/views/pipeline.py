@@ -111,14 +111,15 @@ with st.container():
                 key=f"step_module_{i}_{state.rev()}",
             )
             step_options(step, i)
-            step["instructions"] = st.text_area(
-                "Instructions",
-                value=step.get("instructions", ""),
-                height=90,
-                key=f"step_instr_{i}_{state.rev()}",
-                placeholder="e.g. Read the customer's ticket and decide which team "
-                "should handle it.",
-            )
+            if step["module"] != "Retrieve":  # a search has no prompt
+                step["instructions"] = st.text_area(
+                    "Instructions",
+                    value=step.get("instructions", ""),
+                    height=90,
+                    key=f"step_instr_{i}_{state.rev()}",
+                    placeholder="e.g. Read the customer's ticket and decide which team "
+                    "should handle it.",
+                )
             st.markdown("**Fields** — inputs the step reads, outputs it writes")
             committed_editor(
                 fields_frame(step),

@@ -1,5 +1,5 @@
 """'What each step did' for a tried row: retrieved passages, an agent's thoughts, tool calls
-and observations, ProgramOfThought's code and its output, ChainOfThought's reasoning."""
+and observations, ProgramOfThought's code and its output (reasoning shows with the answer)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def _attempts(attempts: list[dict[str, Any]]) -> None:
 
 
 def show_step_trace(spec: Any, run: RowRun) -> None:
-    """One block per step that did more than answer (nothing for a lone Predict step)."""
+    """One block per step that searched, used tools or ran code (reasoning is shown above)."""
     blocks = []
     for step in spec.pipeline:
         if step.module == "Retrieve" and step.outputs[0].name in run.outputs:
@@ -69,13 +69,11 @@ def show_step_trace(spec: Any, run: RowRun) -> None:
             blocks.append((step, "trajectory"))
         elif step.module == "ProgramOfThought" and run.outputs.get("attempts"):
             blocks.append((step, "attempts"))
-        elif step.module == "ChainOfThought" and run.outputs.get("reasoning"):
-            blocks.append((step, "reasoning"))
     if not blocks:
         return
     st.markdown("**What each step did**")
     for step, kind in blocks:
-        with st.expander(f"{step.name} ({step.module})", expanded=kind != "reasoning"):
+        with st.expander(f"{step.name} ({step.module})", expanded=True):
             if kind == "passages":
                 query = run.inputs.get(step.inputs[0].name, run.outputs.get(step.inputs[0].name))
                 st.caption(f"Searched for: {query}")
@@ -83,7 +81,5 @@ def show_step_trace(spec: Any, run: RowRun) -> None:
                     st.markdown(f"**[{n}]** {passage}")
             elif kind == "trajectory":
                 _trajectory(run.outputs["trajectory"])
-            elif kind == "attempts":
-                _attempts(run.outputs["attempts"])
             else:
-                st.text(str(run.outputs["reasoning"]))
+                _attempts(run.outputs["attempts"])
