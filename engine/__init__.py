@@ -64,7 +64,11 @@ _LAZY = {
     "retrievers": "engine.retrievers",
 }
 # Classes resolved on first use (they import numpy): name -> module
-_LAZY_NAMES = {"Embedder": "engine.lm.embedder"}
+_LAZY_NAMES = {
+    "Embedder": "engine.lm.embedder",
+    "PythonInterpreter": "engine.interpreter",
+    "CodeInterpreterError": "engine.interpreter",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -85,5 +89,5 @@ __all__ = [
     "ProviderUnreachableError", "Signature", "SignatureError", "SpecError", "TunesmithError",
     "configure", "context", "make_signature", "metrics", "settings",
     "Assert", "BestOfN", "MultiChainComparison", "Parallel", "Refine", "Suggest", "majority",
-    "ProgramOfThought", "ReAct", "Tool",
+    "ProgramOfThought", "PythonInterpreter", "ReAct", "Tool",
 ]  # fmt: skip

@@ -1,0 +1,90 @@
+"""`PythonInterpreter`: DSPy's name and call shape for running code, on Tunesmith's sandbox.
+
+DSPy 3 runs the code in Deno + Pyodide; Tunesmith runs it in a separate, limited Python
+process (engine/sandbox: no files outside its folder, no network, no processes, CPU, memory
+and wall-clock limits). `PythonInterpreter({}).execute("9362158 / 1653")` works as in the DSPy
+seeds; host-side tools inside the code are not offered (the sandbox has no way back to them).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.errors import TunesmithError
+from engine.sandbox import Sandbox, SandboxLimits
+
+
+class CodeInterpreterError(TunesmithError, RuntimeError):
+    """The code failed, or hit a sandbox limit or refusal; the message says which."""
+
+
+class PythonInterpreter:
+    """Run Python in the sandbox: `execute(code, variables=None)` returns the value of the
+    last expression (or `SUBMIT(...)`'s), else the printed output, else None.
+
+    `deno_command` and the `enable_*` options are accepted for DSPy compatibility and must be
+    left empty: the sandbox grants no reads, writes, environment or network beyond its own
+    temporary folder."""
+
+    def __init__(
+        self,
+        deno_command: Any = None,
+        enable_read_paths: list[Any] | None = None,
+        enable_write_paths: list[Any] | None = None,
+        enable_env_vars: list[str] | None = None,
+        enable_network_access: list[str] | None = None,
+        tools: dict[str, Any] | None = None,
+        limits: SandboxLimits | None = None,
+        **_: Any,
+    ) -> None:
+        granted = {
+            "enable_read_paths": enable_read_paths,
+            "enable_write_paths": enable_write_paths,
+            "enable_env_vars": enable_env_vars,
+            "enable_network_access": enable_network_access,
+            "tools": tools,
+        }
+        asked = sorted(name for name, value in granted.items() if value)
+        if asked:
+            raise ValueError(
+                f"PythonInterpreter: {', '.join(asked)} not supported; Tunesmith's sandbox runs "
+                "code with no access outside its temporary folder and no host tools"
+            )
+        self.sandbox = Sandbox(limits)
+
+    def execute(self, code: str, variables: dict[str, Any] | None = None) -> Any:
+        """Run `code` (after assigning `variables`, which must be JSON values) in a fresh
+        sandbox process. Raises CodeInterpreterError with the sandbox's message on failure."""
+        if not isinstance(code, str):
+            raise TypeError(f"execute takes the code as a str, got {type(code).__name__}")
+        prelude = "".join(
+            f"{_identifier(name)} = json.loads({json.dumps(json.dumps(value))})\n"
+            for name, value in (variables or {}).items()
+        )
+        if prelude:
+            prelude = "import json\n" + prelude
+        result = self.sandbox.run(prelude + code)
+        if not result.ok:
+            raise CodeInterpreterError(result.error)
+        if result.has_result:
+            return result.result
+        return result.stdout or None
+
+    def __call__(self, code: str, variables: dict[str, Any] | None = None) -> Any:
+        return self.execute(code, variables)
+
+    def shutdown(self) -> None:
+        """Nothing to stop: each `execute` runs in its own short-lived process."""
+
+    def __enter__(self) -> PythonInterpreter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+def _identifier(name: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"PythonInterpreter: variable name {name!r} is not a Python identifier")
+    return name
