@@ -90,7 +90,7 @@ def test_agent_sample_offers_tools_and_shows_the_tool_calls(app, monkeypatch):
     assert at.selectbox(key=k(at, "step_module_0")).value == "ReAct"
     assert at.multiselect(key=k(at, "step_tools_0")).value == ["lookup", "calculator"]
     assert at.selectbox(key=k(at, "tool_key_0")).value == "product"
-    assert "tools_at(PROJECT_DIR" in texts(at) and "max_iters=3" in texts(at)
+    assert "tools_at(PROJECT_DIR" in texts(at) and "max_iters=2" in texts(at)
     at.button(key="try_row").click().run()
     assert not at.exception, at.exception
     page = texts(at)
