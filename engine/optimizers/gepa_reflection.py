@@ -26,6 +26,9 @@ FIELD_CHARS = 300  # longest field value shown to the reflection LM
 FEEDBACK_CHARS = 400
 MAX_RECORDS = 6
 REFLECTION_TOKENS = 256
+# With no reflection LM, the task LM reflects, sampled: at its own (usually 0) temperature it
+# repeats the same rewrite for the same parent, and every repeat is thrown away.
+FALLBACK_TEMPERATURE = 1.0
 MAX_INSTRUCTION_CHARS = 1200  # reflected instructions carry domain facts: longer than proposals
 
 SYSTEM = (
@@ -129,7 +132,8 @@ def reflection_prompt(path: str, predictor: Any, records: list[ReflectionRecord]
 
 @dataclass
 class Reflector:
-    """Writes new instructions with `reflection_lm` (None: the task LM), role "proposer"."""
+    """Writes new instructions with `reflection_lm` (None: the task LM, sampled at
+    FALLBACK_TEMPERATURE), role "proposer"."""
 
     reflection_lm: Any = None
 
@@ -150,8 +154,13 @@ class Reflector:
         ]
         try:
             lm = resolve_lm(self.reflection_lm)
+            sampling = (
+                {} if self.reflection_lm is not None else {"temperature": FALLBACK_TEMPERATURE}
+            )
             with settings.context(lm_role="proposer"):
-                texts = lm(messages=messages, max_tokens=REFLECTION_TOKENS, rollout_id=rollout)
+                texts = lm(
+                    messages=messages, max_tokens=REFLECTION_TOKENS, rollout_id=rollout, **sampling
+                )
             reply, failure = (texts[0] if texts else ""), None
         except BudgetExhausted:
             raise

@@ -288,3 +288,15 @@ def test_bad_input_stops_before_the_search():
     with dspy.context(lm=lm), pytest.raises(TypeError, match="the metric returned 'looks fine'"):
         optimizer.compile(dspy.Predict("question -> answer"), trainset=qa(6), valset=qa(9))
     assert len(lm.history) < 9  # found on the first example (and those already in flight)
+
+
+def test_the_task_lm_reflects_sampled_and_a_given_reflection_lm_as_it_is():
+    """With no reflection LM the task LM reflects at temperature 1.0 (at its own 0 it repeats
+    the same rewrite, which is then thrown away); a given reflection LM keeps its settings."""
+    lm = reflective_lm()
+    compile_gepa(lm, reflection_lm=None, max_metric_calls=40)
+    asked = [h["kwargs"].get("temperature") for h in reflections(lm)]
+    assert asked and set(asked) == {1.0}
+    given = reflective_lm()
+    compile_gepa(given, max_metric_calls=40)
+    assert {h["kwargs"].get("temperature") for h in reflections(given)} == {None}
