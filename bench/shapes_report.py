@@ -14,8 +14,17 @@ SECTION = "shapes"
 TITLE = "Signature-shape matrix vs DSPy on the embedded model"
 
 
+def paired(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The legs whose case and seed ran in both frameworks (a run cut short leaves one)."""
+    frameworks: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for leg in legs:
+        frameworks[(leg["case"], leg["seed"])].add(leg["framework"])
+    return [leg for leg in legs if len(frameworks[(leg["case"], leg["seed"])]) == 2]
+
+
 def pooled(legs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
-    """(case, framework) -> sums over seeds (accuracy averaged)."""
+    """(case, framework) -> sums over the paired seeds (accuracy averaged)."""
+    legs = paired(legs)
     out: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for leg in legs:
@@ -135,8 +144,9 @@ def report(runs: list[dict[str, Any]], notes: str = "", write: bool = False) -> 
 
 Settings: {first["settings_text"]}
 
-Pooled over the data seeds (held-out accuracy averaged, everything else summed). T = Tunesmith,
-D = DSPy; ratio = Tunesmith / DSPy total wall time (compile + held-out evaluation).
+Pooled over the data seeds that ran in both frameworks (held-out accuracy averaged, everything
+else summed). T = Tunesmith, D = DSPy; ratio = Tunesmith / DSPy total wall time (compile +
+held-out evaluation).
 
 {main_table(legs)}
 
