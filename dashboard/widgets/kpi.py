@@ -69,12 +69,13 @@ FAULT_LABELS = {
     "rate_limit": "rate limited", "timeout": "timed out", "server_error": "server error",
     "connection": "connection failed", "auth": "API key refused", "not_found": "model not found",
     "context_window": "prompt too long", "bad_request": "request rejected",
-    "empty_reply": "empty reply", "truncated": "cut at max_tokens", "other": "other error",
+    "empty_reply": "empty reply", "garbage": "garbled reply", "long": "over-long reply",
+    "truncated": "cut at max_tokens", "other": "other error",
 }  # fmt: skip
 
 
 def fault_text(summary: dict[str, Any]) -> str | None:
-    """"12 calls retried, 3 failed after retries · rate limited 9, timed out 4, ..." or None
+    """ "12 calls retried, 3 failed after retries · rate limited 9, timed out 4, ..." or None
     when no LM call of the run had a fault."""
     by_kind = summary.get("by_kind") or {}
     if not by_kind:

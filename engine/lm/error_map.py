@@ -106,7 +106,7 @@ def to_lm_error(
 # Kinds of fault recorded per LM call (`CallRecord.fault`, `lm_calls.fault`, the Run page).
 FAULT_KINDS = (
     "rate_limit", "timeout", "server_error", "connection", "auth", "not_found",
-    "context_window", "bad_request", "empty_reply", "truncated", "other",
+    "context_window", "bad_request", "empty_reply", "garbage", "long", "truncated", "other",
 )  # fmt: skip
 # Faults no retry and no other call of the run can fix: the run stops at the first one.
 FATAL_FAULTS = frozenset({"auth", "not_found"})

@@ -41,11 +41,27 @@ def _build_messages(prompt: str | None, messages: list[dict] | None) -> list[dic
     return messages
 
 
-def _reply_issue(texts: list[str], usage: Usage) -> str | None:
-    """"empty_reply" when every completion is blank, "truncated" when one stopped at
-    max_tokens (finish_reason "length"), else None."""
+# A reply longer than this many characters per requested token (or, with no max_tokens, than
+# LONG_REPLY_CHARS) is counted as a "long" reply: the provider ignored the length limit.
+CHARS_PER_TOKEN_LIMIT = 32
+LONG_REPLY_CHARS = 100_000
+# Characters no model writes in text: a reply holding them is counted as "garbage".
+_GARBAGE_CHARS = frozenset("\x00\ufffd")
+
+
+def _reply_issue(texts: list[str], usage: Usage, max_tokens: Any = None) -> str | None:
+    """The reply's fault kind, or None: "empty_reply" when every completion is blank,
+    "garbage" when one holds NUL / replacement characters, "long" when one is far longer than
+    max_tokens allows, "truncated" when one stopped at max_tokens (finish_reason "length")."""
     if not any(str(t).strip() for t in texts):
         return "empty_reply"
+    if any(_GARBAGE_CHARS.intersection(str(t)) for t in texts):
+        return "garbage"
+    limit = LONG_REPLY_CHARS
+    if isinstance(max_tokens, int) and max_tokens > 0:
+        limit = min(limit, max_tokens * CHARS_PER_TOKEN_LIMIT)
+    if any(len(str(t)) > limit for t in texts):
+        return "long"
     if "length" in (usage.get("finish_reasons") or ()):
         return "truncated"
     return None
@@ -161,7 +177,7 @@ class LM:
             )
             self._remember(record, messages, [], params)
             raise
-        issue = _reply_issue(texts, usage)
+        issue = _reply_issue(texts, usage, params.get("max_tokens"))
         record = CallRecord(
             model=self.model,
             role=role,
@@ -198,12 +214,13 @@ class LM:
         faults: dict[str, Any] | None = None,
     ) -> tuple[list[str], Usage]:
         """`_complete` with retries (backoff, or the provider's Retry-After); failures come out
-        as engine errors. `faults` collects {"retried": {kind: n}, "fault": final kind}."""
+        as engine errors; an empty reply is asked again like a transient error (the last one is
+        returned). `faults` collects {"retried": {kind: n}, "fault": final kind}."""
         faults = faults if faults is not None else {"retried": {}, "fault": None}
         attempts = self.num_retries + 1
         for attempt in range(attempts):
             try:
-                return self._complete(messages, params)
+                texts, usage = self._complete(messages, params)
             except Exception as exc:
                 kind = fault_kind(exc)
                 if attempt + 1 >= attempts or not retry.is_retryable(exc):
@@ -225,6 +242,14 @@ class LM:
                     delay,
                 )
                 retry.sleep(delay)
+                continue
+            if attempt + 1 >= attempts or any(str(t).strip() for t in texts):
+                return texts, usage  # a last empty reply is returned (and counted, not cached)
+            faults["retried"]["empty_reply"] = faults["retried"].get("empty_reply", 0) + 1
+            delay = retry.backoff_delay(attempt)
+            logger.info("LM %s: empty reply (attempt %d/%d), asking again in %.2fs",
+                        self.model, attempt + 1, attempts, delay)  # fmt: skip
+            retry.sleep(delay)
         raise AssertionError("unreachable")
 
     def _complete(

@@ -46,6 +46,7 @@ ENGINE_KIND = {
     "server_error_500": "server_error", "service_unavailable_503": "server_error",
     "connection_reset": "connection", "auth": "auth", "not_found": "not_found",
     "context_window": "context_window", "empty": "empty_reply", "truncated": "truncated",
+    "garbage": "garbage", "long": "long",
 }  # fmt: skip
 LONG_REPLY_CHARS = 200_000
 

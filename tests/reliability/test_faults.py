@@ -84,16 +84,33 @@ def test_request_errors_fail_fast_naming_the_model_and_the_fix(kind, error, hint
 
 
 @pytest.mark.parametrize("kind", REPLY_FAULTS)
-def test_bad_replies_come_back_counted_and_empty_ones_are_not_cached(kind, tmp_path) -> None:
-    lm = FaultLM(_answer, rate=1.0, kinds=[kind], name=f"r-{kind}", cache=True)
+def test_bad_replies_come_back_counted_and_empty_ones_are_not_cached(
+    kind, tmp_path, delays
+) -> None:
+    lm = FaultLM(_answer, rate=1.0, kinds=[kind], name=f"r-{kind}", cache=True, num_retries=2)
     texts = lm("hi")
     rec = lm.ledger.records[-1]
-    assert rec.error is None and rec.fault == ENGINE_KIND.get(kind)
+    assert rec.error is None and rec.fault == ENGINE_KIND[kind]
     if kind == "long":
         assert len(texts[0]) > 100_000
-    lm("hi")  # asked again: an empty reply is asked again, the others come from the cache
-    assert lm.injector.calls == (2 if kind == "empty" else 1)
+    # an empty reply is asked again (2 retries, counted by kind); the others are not retried
+    asked = 3 if kind == "empty" else 1
+    assert lm.injector.calls == asked
+    assert rec.retried == ({"empty_reply": 2} if kind == "empty" else {})
+    lm("hi")  # asked again: an empty reply is not cached, the others come from the cache
+    assert lm.injector.calls == (2 * asked if kind == "empty" else 1)
     record("fault", fault=kind, survived=True, test="reply counted")
+
+
+def test_an_empty_reply_is_retried_and_the_answer_kept(tmp_path, delays) -> None:
+    lm = FaultLM(_answer, kinds=["empty"], fail_first=2, name="empty-then-ok", cache=True)
+    texts = lm("hi")
+    rec = lm.ledger.records[-1]
+    assert texts[0].strip() and rec.fault is None and rec.retried == {"empty_reply": 2}
+    assert lm.injector.calls == 3 and len(delays) == 2
+    lm("hi")  # the good answer was cached
+    assert lm.injector.calls == 3
+    record("fault", fault="empty", survived=True, test="retried then answered")
 
 
 def test_retry_after_is_honoured_in_real_time() -> None:
