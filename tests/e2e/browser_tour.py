@@ -144,6 +144,19 @@ def number(page: Any, label: str, value: int) -> None:
     settle(page)
 
 
+def open_tickets_sample(page: Any, sizes: tuple[int, int, int]) -> None:
+    """From the Project page: open the support-tickets sample (pipeline and metric come with
+    it) and set the train / validation / test split."""
+    page.wait_for_selector('h1:has-text("Project")')
+    settle(page)
+    page.locator(".st-key-sample_support_tickets button").click()
+    page.wait_for_selector('h1:has-text("Data")')
+    settle(page)
+    for label, value in zip(("Train rows", "Validation rows", "Test rows"), sizes, strict=True):
+        number(page, label, value)
+    page.get_by_text(f"Split: {sizes[0]} train").wait_for()
+
+
 def shot(page: Any, name: str) -> Path:
     """A screenshot of the whole page (the main area scrolls, so grow the viewport to fit it)."""
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,16 @@ import os
 import re
 
 import pytest
-from browser_tour import ROOT, Server, button, nav, number, settle, shot_section
+from browser_tour import (
+    ROOT,
+    Server,
+    button,
+    nav,
+    number,
+    open_tickets_sample,
+    settle,
+    shot_section,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -101,14 +110,7 @@ def stored_run(server) -> tuple[dict, list[dict], list[dict], list[dict]]:
 def start_gepa(page, sizes: tuple[int, int, int], runs: int) -> None:
     """Project → the support-tickets sample, the split, GEPA with `runs` program runs, start."""
     page.set_default_timeout(60_000)
-    page.wait_for_selector('h1:has-text("Project")')
-    settle(page)
-    page.locator(".st-key-sample_support_tickets button").click()
-    page.wait_for_selector('h1:has-text("Data")')
-    settle(page)
-    for label, value in zip(("Train rows", "Validation rows", "Test rows"), sizes, strict=True):
-        number(page, label, value)
-    page.get_by_text(f"Split: {sizes[0]} train").wait_for()
+    open_tickets_sample(page, sizes)
 
     nav(page, "Optimize")
     page.get_by_text("Learn from feedback: GEPA").click()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_tour import button, nav, number, settle, shot, shot_section
+from browser_tour import button, nav, number, open_tickets_sample, settle, shot, shot_section
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -52,16 +52,7 @@ def grid_texts(table) -> list[str]:
 def mipro_tour(server, page):
     page.set_default_timeout(60_000)
     page.goto(server.url)
-    page.wait_for_selector('h1:has-text("Project")')
-    settle(page)
-
-    # the support-tickets sample (pipeline and metric come with it), a small split
-    page.locator(".st-key-sample_support_tickets button").click()
-    page.wait_for_selector('h1:has-text("Data")')
-    settle(page)
-    for label, value in (("Train rows", TRAIN), ("Validation rows", VAL), ("Test rows", TEST)):
-        number(page, label, value)
-    page.get_by_text(f"Split: {TRAIN} train").wait_for()
+    open_tickets_sample(page, (TRAIN, VAL, TEST))  # pipeline and metric come with it
 
     # MIPROv2 Light, at most 2 examples per prompt, the task model as its own proposer
     nav(page, "Optimize")

@@ -10,7 +10,16 @@ import re
 from pathlib import Path
 
 import pytest
-from browser_tour import CHROMIUM, CHROMIUM_ARGS, ROOT, Server, button, nav, number, settle
+from browser_tour import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    Server,
+    button,
+    nav,
+    open_tickets_sample,
+    settle,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 SESSIONS = 5
@@ -21,13 +30,7 @@ def start_run(page, url: str) -> None:
     """Project → the sample, the split, random search, start (without waiting for the end)."""
     page.set_default_timeout(90_000)
     page.goto(url)
-    page.wait_for_selector('h1:has-text("Project")')
-    settle(page)
-    page.locator(".st-key-sample_support_tickets button").click()
-    page.wait_for_selector('h1:has-text("Data")')
-    settle(page)
-    for label, value in zip(("Train rows", "Validation rows", "Test rows"), SIZES, strict=True):
-        number(page, label, value)
+    open_tickets_sample(page, SIZES)
     nav(page, "Optimize")
     page.get_by_text("Search over example sets: random search").click()
     settle(page)
