@@ -182,9 +182,12 @@ class Evaluate:
         def should_stop() -> bool:
             return bool(state["stop"]) or (max_errors is not None and state["errors"] > max_errors)
 
-        outcomes = parallel_map(
-            lambda ex: run_example(program, metric, ex), devset, threads, on_done, should_stop
-        )
+        from engine.optimizers.budget import failure_guard  # lazy: optimizers import evaluate
+
+        with failure_guard():  # calls that keep failing stop the evaluation early
+            outcomes = parallel_map(
+                lambda ex: run_example(program, metric, ex), devset, threads, on_done, should_stop
+            )
         if max_errors is not None and state["errors"] > max_errors:
             raise TooManyErrors(f"{state['errors']} examples failed (max_errors={max_errors})")
         rows, results = [], []

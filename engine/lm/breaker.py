@@ -32,6 +32,11 @@ class FailureBreaker:
     def tripped(self) -> bool:
         return self.reason is not None
 
+    @property
+    def watching(self) -> bool:
+        """True once the breaker counts some ledger's records."""
+        return bool(self._watched)
+
     def watch(self, ledger: UsageLedger) -> None:
         """Count the ledger's future records (not earlier ones: a resumed run starts afresh)."""
         with self._lock:

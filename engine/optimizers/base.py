@@ -19,7 +19,13 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.lm.usage import UsageLedger
-from engine.optimizers.budget import Budget, Estimate, Workload, predictor_count
+from engine.optimizers.budget import (
+    Budget,
+    Estimate,
+    Workload,
+    failure_guard,
+    predictor_count,
+)
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.events import Event, EventRecorder
 from engine.optimizers.trials import Trial, TrialRunner
@@ -98,7 +104,7 @@ class RunContext:
         budget = self.budget if self.budget is not None else settings.budget
         if self.budget is not None:
             self.budget.attach(self.ledger)
-        with settings.context(usage_trackers=trackers, budget=budget):
+        with settings.context(usage_trackers=trackers, budget=budget), failure_guard():
             yield
 
     def check_cancel(self) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from engine.errors import BudgetExhausted
+from engine.lm.breaker import FailureBreaker
 from engine.lm.usage import CallRecord, UsageLedger
+from engine.settings import settings
 
 LIMITS = ("max_calls", "max_tokens", "max_cost", "max_seconds")
 
@@ -29,7 +33,9 @@ class Budget:
     reached. Calls are counted when granted (so parallel callers can never overshoot
     `max_calls`); tokens and cost are read from the attached ledger's records, so a limit on
     those can be passed by at most the calls already in flight. Time counts from `start()`
-    (called by the first `attach`/`before_call`).
+    (called by the first `attach`/`before_call`). Every budget also holds a FailureBreaker
+    over its attached ledgers: after repeated or unfixable LM failures `before_call` raises
+    LMUnavailable (a BudgetExhausted), so a run does not spend its limits on errors.
     """
 
     def __init__(
@@ -39,7 +45,9 @@ class Budget:
         max_cost: float | None = None,
         max_seconds: float | None = None,
         per_role: dict[str, dict[str, Any]] | None = None,
+        breaker: FailureBreaker | None = None,
     ) -> None:
+        self.breaker = breaker if breaker is not None else FailureBreaker()
         self.max_calls = max_calls
         self.max_tokens = max_tokens
         self.max_cost = max_cost
@@ -78,6 +86,7 @@ class Budget:
                     self._add_calls(record.role, 1)
                     self._add_usage(record)
         ledger.subscribe(self._on_record)
+        self.breaker.watch(ledger)
         self.start()
 
     def _on_record(self, record: CallRecord) -> None:
@@ -125,7 +134,9 @@ class Budget:
         return reason
 
     def before_call(self, role: str, model: str) -> None:
-        """Grant one LM call of `role` or raise BudgetExhausted (naming the limit reached)."""
+        """Grant one LM call of `role` or raise BudgetExhausted (naming the limit reached);
+        LMUnavailable once the breaker has tripped."""
+        self.breaker.check()
         with self._lock:
             self.start()
             reason = self._exceeded(role)
@@ -232,3 +243,24 @@ class Workload:
     per_example: int
     student_has_demos: bool
     seed: int
+
+
+@contextmanager
+def failure_guard() -> Iterator[Budget]:
+    """Within this block, LM calls stop early when they keep failing (see FailureBreaker).
+
+    The one place every run gets its breaker (optimizers' `compile`, `Evaluate`): the current
+    budget's breaker is used, watching a ledger of this block's calls when it watches none yet;
+    with no budget installed, an unlimited Budget is."""
+    budget = settings.budget
+    if isinstance(budget, Budget) and budget.breaker.watching:
+        yield budget
+        return
+    ledger = UsageLedger()
+    if isinstance(budget, Budget):
+        budget.breaker.watch(ledger)
+    else:
+        budget = Budget()
+        budget.attach(ledger)
+    with settings.context(budget=budget, usage_trackers=(*settings.usage_trackers, ledger)):
+        yield budget

@@ -78,12 +78,12 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
 
 
 def _budget(spec: ProjectSpec) -> Any:
-    """The spec's limits (maybe none), guarded: a run whose LM calls keep failing stops."""
-    from engine.runs.guard import GuardedBudget
+    """The spec's limits (maybe none); its breaker stops a run whose LM calls keep failing."""
+    from engine.optimizers.budget import Budget
 
     b = spec.optimizer.budget
     seconds = None if b.max_minutes is None else b.max_minutes * 60
-    return GuardedBudget(
+    return Budget(
         max_calls=b.max_calls, max_tokens=b.max_tokens, max_cost=b.max_cost, max_seconds=seconds
     )
 
