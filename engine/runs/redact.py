@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
-from typing import Any
+import sys
+import threading
+from typing import Any, TextIO
 
 MASK = "[redacted]"
 _ENV_NAME = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
@@ -49,3 +52,52 @@ def redact_data(value: Any, secrets: list[str] | None = None) -> Any:
     if isinstance(value, tuple):
         return tuple(redact_data(v, secrets) for v in value)
     return value
+
+
+class RedactingWriter(io.TextIOBase):
+    """A text stream that writes whole lines to `target` with secrets redacted.
+
+    The worker's stdout and stderr go to its log file; wrapped in this, nothing written through
+    Python (logging, print, tracebacks, a provider library's messages) reaches the log with a
+    key in it. Text is held until a newline (or `flush`) so a key split across writes is still
+    caught. The secrets are read once, when the stream is made."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__()
+        self.target = target
+        self._secrets = _env_secrets()
+        self._pending = ""
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self._pending += text
+            head, newline, self._pending = self._pending.rpartition("\n")
+            if newline:
+                self.target.write(redact(head + newline, self._secrets) or "")
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._pending:
+                self.target.write(redact(self._pending, self._secrets) or "")
+                self._pending = ""
+        self.target.flush()
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", "utf-8")
+
+
+def redact_std_streams() -> None:
+    """Route sys.stdout and sys.stderr through RedactingWriter (the worker does this first)."""
+    if not isinstance(sys.stdout, RedactingWriter):
+        sys.stdout = RedactingWriter(sys.stdout)
+    if not isinstance(sys.stderr, RedactingWriter):
+        sys.stderr = RedactingWriter(sys.stderr)

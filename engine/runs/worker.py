@@ -29,6 +29,7 @@ from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
 from engine.runs.launch import is_alive
 from engine.runs.pipeline import build_lm, build_metric, build_program
+from engine.runs.redact import redact_std_streams
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.spec_names import AUTO_PARAMS, PROPOSER_PARAMS, choose_optimizer
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
@@ -248,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         "--db", help="path of the run store (default: $TUNESMITH_HOME/tunesmith_data/runs.db)"
     )
     args = parser.parse_args(argv)
+    redact_std_streams()  # the log file never holds a key, whatever prints or logs it
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
