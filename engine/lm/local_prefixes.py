@@ -46,7 +46,7 @@ def common_prefix_length(cached: Any, prompt: Any) -> int:
     return int(differ[0]) if len(differ) else n
 
 
-@dataclass
+@dataclass(eq=False)  # identity: field-wise == would compare token arrays element by element
 class SavedPrefix:
     """The KV state of sequence 0 holding exactly `tokens`."""
 
