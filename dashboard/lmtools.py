@@ -73,6 +73,23 @@ def calls_to_time(model: str) -> int:
     return 2 if model.startswith("local/") and model not in _LOADED_HERE else 1
 
 
+def searched_passages(spec: Any, program: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """For a row whose answer failed: what its Retrieve steps found (a search makes no LM
+    call), so the passages still show next to the error."""
+    found: dict[str, Any] = {}
+    for step in spec.pipeline:
+        query = step.inputs[0].name if step.inputs else None
+        if step.module != "Retrieve" or query not in inputs:
+            continue
+        try:
+            found[step.outputs[0].name] = getattr(program, step.name)(**{query: inputs[query]})[
+                step.outputs[0].name
+            ]
+        except Exception:  # noqa: BLE001 (the row's own error is already shown)
+            continue
+    return found
+
+
 def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
     """Run the (untuned) pipeline on each example; errors are captured per row, not raised."""
     from engine.errors import AdapterParseError
@@ -101,6 +118,8 @@ def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
                 run.error = describe_error(exc)
             run.latency = time.perf_counter() - start
             run.calls = list(lm.history[before:])
+            if run.error:
+                run.outputs.update(searched_passages(spec, program, run.inputs))
             out.append(run)
     timed = [c["latency"] for r in out for c in r.calls if not c.get("cache_hit")]
     timed = warm_latencies(spec.models.task.model, timed)

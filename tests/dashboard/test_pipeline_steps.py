@@ -125,3 +125,15 @@ def test_program_of_thought_options_come_and_go_with_the_module(app):
     at.selectbox(key=k(at, "step_module_0")).set_value("Predict").run()
     assert "max_iters" not in at.session_state["draft"]["pipeline"][0]
     assert "dspy.Predict(Classify)" in texts(at)
+
+
+def test_a_row_whose_answer_fails_still_shows_what_the_search_found(rag, monkeypatch):
+    """Seen on the embedded model: zero-shot ChainOfThought put its answer inside the reasoning,
+    and the page showed only the format error, not the passages the answer was built from."""
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:rambler")  # read when the row runs
+    at = rag
+    at.button(key="try_row").click().run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "did not follow the expected format" in page
+    assert "What each step did" in page and "Searched for:" in page and "**[3]**" in page
