@@ -195,3 +195,34 @@ def shot_section(page: Any, top: Any, bottom: Any, name: str, pad: int = 12) -> 
     clip = {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0}
     page.screenshot(path=str(path), clip=clip)
     return path
+
+
+class failure_shot:  # noqa: N801 - used as a context manager
+    """On an exception, a full-page screenshot and where the server log is."""
+
+    def __init__(self, page: Any, server: Server, tmp_path: Path) -> None:
+        self.page, self.server, self.path = page, server, tmp_path / "failure.png"
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if kind is not None:
+            self.page.screenshot(path=str(self.path), full_page=True)
+            print(f"screenshot of the failure: {self.path}; server log: {self.server.log}")
+        return False
+
+
+def stored_run(server: Server, event_type: str) -> tuple[dict, list[dict], list[dict], list[dict]]:
+    """The only run of the server's home: (run, candidates, trials, its `event_type` events)."""
+    from engine.runs.store import candidates, events, get_run, list_runs, trials
+
+    db = server.home / "tunesmith_data" / "runs.db"
+    (listed,) = list_runs(db_path=db)
+    run_id = listed["id"]
+    return (
+        get_run(run_id, db_path=db),
+        candidates(run_id, db_path=db),
+        trials(run_id, db_path=db),
+        events(run_id, types=[event_type], db_path=db),
+    )

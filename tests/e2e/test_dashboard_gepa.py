@@ -31,11 +31,13 @@ from browser_tour import (
     ROOT,
     Server,
     button,
+    failure_shot,
     nav,
     number,
     open_tickets_sample,
     settle,
     shot_section,
+    stored_run,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -76,37 +78,6 @@ def test_gepa_views_on_a_learning_lm(browser_page, tmp_path):
         server.stop()
 
 
-class failure_shot:  # noqa: N801 - used as a context manager
-    """On an exception, a full-page screenshot and where the server log is."""
-
-    def __init__(self, page, server, tmp_path) -> None:
-        self.page, self.server, self.path = page, server, tmp_path / "failure.png"
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, exc, tb) -> bool:
-        if kind is not None:
-            self.page.screenshot(path=str(self.path), full_page=True)
-            print(f"screenshot of the failure: {self.path}; server log: {self.server.log}")
-        return False
-
-
-def stored_run(server) -> tuple[dict, list[dict], list[dict], list[dict]]:
-    """The only run of the home: (run, candidates, trials, reflection events)."""
-    from engine.runs.store import candidates, events, get_run, list_runs, trials
-
-    db = server.home / "tunesmith_data" / "runs.db"
-    (listed,) = list_runs(db_path=db)
-    run_id = listed["id"]
-    return (
-        get_run(run_id, db_path=db),
-        candidates(run_id, db_path=db),
-        trials(run_id, db_path=db),
-        events(run_id, types=["reflection"], db_path=db),
-    )
-
-
 def start_gepa(page, sizes: tuple[int, int, int], runs: int) -> None:
     """Project → the support-tickets sample, the split, GEPA with `runs` program runs, start."""
     page.set_default_timeout(60_000)
@@ -134,7 +105,7 @@ def gepa_leg(server, page, sizes: tuple[int, int, int], runs: int, out) -> dict:
     assert re.search(r"[?&]run=", page.url)
     page.locator(".ts-chip", has_text=re.compile("Finished")).wait_for(timeout=600_000)
     settle(page)
-    run, cands, trial_rows, reflections = stored_run(server)
+    run, cands, trial_rows, reflections = stored_run(server, "reflection")
     assert run["status"] == "finished", run.get("reason")
     assert run["spec"]["optimizer"]["params"]["max_metric_calls"] == runs, run["spec"]
     assert reflections, "the run recorded no reflection events"
@@ -207,7 +178,7 @@ def gepa_leg(server, page, sizes: tuple[int, int, int], runs: int, out) -> dict:
 def candidate_change_shows_the_best_child(page, server):
     """The picker starts on the best kept child; its box holds the stored instruction and the
     feedback its reflection read is listed."""
-    run, cands, trial_rows, reflections = stored_run(server)
+    run, cands, trial_rows, reflections = stored_run(server, "reflection")
     best = next(c for c in cands if c["hash"] == run["best_candidate"])
     section = page.locator(".st-key-gepa_change")
     section.get_by_text("What the reflection read").wait_for()

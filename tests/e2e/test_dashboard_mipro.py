@@ -12,7 +12,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_tour import button, nav, number, open_tickets_sample, settle, shot, shot_section
+from browser_tour import (
+    button,
+    failure_shot,
+    nav,
+    number,
+    open_tickets_sample,
+    settle,
+    shot,
+    shot_section,
+    stored_run,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -20,28 +30,8 @@ TRAIN, VAL, TEST = 6, 8, 8
 
 
 def test_mipro_tour(tour_server, browser_page, tmp_path):
-    try:
+    with failure_shot(browser_page, tour_server, tmp_path):
         mipro_tour(tour_server, browser_page)
-    except Exception:
-        failure = tmp_path / "failure.png"
-        browser_page.screenshot(path=str(failure), full_page=True)
-        print(f"screenshot of the failure: {failure}; server log: {tour_server.log}")
-        raise
-
-
-def stored_run(server) -> tuple[dict, list[dict], list[dict], list[dict]]:
-    """The only run of the tour's home: (run, candidates, trials, proposals events)."""
-    from engine.runs.store import candidates, events, get_run, list_runs, trials
-
-    db = server.home / "tunesmith_data" / "runs.db"
-    (listed,) = list_runs(db_path=db)
-    run_id = listed["id"]
-    return (
-        get_run(run_id, db_path=db),
-        candidates(run_id, db_path=db),
-        trials(run_id, db_path=db),
-        events(run_id, types=["proposals"], db_path=db),
-    )
 
 
 def grid_texts(table) -> list[str]:
@@ -80,7 +70,7 @@ def mipro_tour(server, page):
     assert total == 10
     page.locator(".ts-chip", has_text=re.compile("Finished")).wait_for(timeout=900_000)
     settle(page)
-    run, cands, trial_rows, proposal_events = stored_run(server)
+    run, cands, trial_rows, proposal_events = stored_run(server, "proposals")
     assert run["status"] == "finished", run.get("reason")
     assert proposal_events, "the run recorded no proposals"
     searched = [t for t in trial_rows if t["subset"] in ("val", "minibatch")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from browser_tour import ROOT, button, nav, number, settle, shot
+from browser_tour import ROOT, button, failure_shot, nav, number, settle, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1500)]
 
@@ -20,13 +20,8 @@ CORPUS = ROOT / "sample_data" / "tidewell_corpus.md"
 
 
 def test_rag_tour(tour_server, browser_page, tmp_path):
-    try:
+    with failure_shot(browser_page, tour_server, tmp_path):
         rag_tour(tour_server, browser_page, tmp_path)
-    except Exception:
-        failure = tmp_path / "failure.png"
-        browser_page.screenshot(path=str(failure), full_page=True)
-        print(f"screenshot of the failure: {failure}; server log: {tour_server.log}")
-        raise
 
 
 def rag_tour(tour_server, page, tmp_path):

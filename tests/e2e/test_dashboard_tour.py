@@ -13,7 +13,7 @@ import os
 import re
 
 import pytest
-from browser_tour import ROOT, button, nav, number, select, settle, shot
+from browser_tour import ROOT, button, failure_shot, nav, number, select, settle, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -21,13 +21,8 @@ TICKETS = ROOT / "sample_data" / "support_tickets.csv"
 
 
 def test_full_tour(tour_server, browser_page, tmp_path):
-    try:
+    with failure_shot(browser_page, tour_server, tmp_path):
         tour(tour_server, browser_page, tmp_path)
-    except Exception:
-        failure = tmp_path / "failure.png"
-        browser_page.screenshot(path=str(failure), full_page=True)
-        print(f"screenshot of the failure: {failure}; server log: {tour_server.log}")
-        raise
 
 
 def tour(tour_server, page, tmp_path):
