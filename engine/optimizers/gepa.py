@@ -18,16 +18,17 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.lm.model_check import check_lms
-from engine.optimizers.base import CompileJob, Optimizer
+from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import example_id
-from engine.optimizers.gepa_plan import check_budget_choice, metric_budget
+from engine.optimizers.gepa_forecast import forecast_search, reflection_odds
+from engine.optimizers.gepa_plan import MinibatchOrder, check_budget_choice, metric_budget
 from engine.optimizers.gepa_pool import CandidatePool
 from engine.optimizers.gepa_search import GepaSearch
+from engine.settings import settings
 
 SELECTION_STRATEGIES = ("pareto", "current_best")
 COMPONENT_SELECTORS = ("round_robin", "all")
-ACCEPT_SHARE = 0.35  # share of reflections assumed to beat their parent (estimates only)
 
 
 class GEPA(Optimizer):
@@ -150,18 +151,25 @@ class GEPA(Optimizer):
         per, n_val = work.per_example, len(work.valset)
         budget = self.budget_for(per, len(work.trainset), n_val)
         mb = min(self.reflection_minibatch_size, max(1, len(work.trainset)))
-        per_iteration = 2 * mb + ACCEPT_SHARE * n_val
-        iterations = max(0, int((budget - n_val) / per_iteration)) if per_iteration else 0
-        task = budget * per
-        tokens = task * tokens_per_call(work.valset, 0) + iterations * 900
+        train_ids = list(dict.fromkeys(example_id(e) for e in work.trainset))
+        order = MinibatchOrder(train_ids, mb, derive_seed(self.seed, "gepa"))
+        odds = reflection_odds(self.reflection_lm or settings.lm)
+        merges = self.max_merge_invocations if self.use_merge and per >= 2 else 0
+        ahead = forecast_search(
+            budget, [example_id(e) for e in work.valset], order, odds, merges_allowed=merges
+        )
+        task = round(ahead.metric_calls) * per
+        reflections = round(ahead.reflections)
+        tokens = task * tokens_per_call(work.valset, 0) + reflections * 900
         notes = (
             f"a budget of {budget} metric calls (program runs on one example): the student on "
-            f"{n_val} validation examples, then about {iterations} reflections on minibatches of "
-            f"{mb}, each kept child scored on the valset (assumed: {ACCEPT_SHARE:.0%} kept); "
-            "task calls are at most this"
+            f"{n_val} validation examples, then about {reflections} reflections on minibatches "
+            f"of {mb}, about {ahead.metric_calls:.0f} metric calls spent "
+            f"({odds.usable:.0%} of reflections usable, {odds.kept:.0%} of their children kept "
+            f"and scored on the valset: {odds.source}); task calls are at most "
+            f"{budget * per}"
         )
-        trials = 1 + 2 * iterations + round(ACCEPT_SHARE * iterations)
-        return Estimate({"task": task, "proposer": iterations}, tokens, trials, notes)
+        return Estimate({"task": task, "proposer": reflections}, tokens, round(ahead.trials), notes)
 
     # -- compile --------------------------------------------------------------------------------
     def _compile(self, job: CompileJob) -> Any:

@@ -46,6 +46,16 @@ def _drop_chatter(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+def _first_after_introductions(paragraphs: list[str]) -> str:
+    """The first paragraph, or the one after an introduction ("Here is the new instruction:",
+    a paragraph ending with a colon) that announces it. Only the first one or two are read: a
+    reply whose third paragraph is still an introduction has lost its way."""
+    for position, paragraph in enumerate(paragraphs[:2]):
+        if not paragraph.endswith(":") or position + 1 == len(paragraphs):
+            return paragraph
+    return paragraphs[1] if len(paragraphs) > 1 else (paragraphs[0] if paragraphs else "")
+
+
 def _strip_quotes(text: str) -> str:
     text = text.strip()
     while len(text) >= 2 and text[0] in _QUOTES and text[-1] in _QUOTES:
@@ -81,7 +91,8 @@ def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> 
     text = _drop_chatter(text)
     text = _LABEL.sub("", text, count=1).strip()
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    text = paragraphs[0] if paragraphs else ""
+    text = _first_after_introductions(paragraphs)
+    text = re.sub(r"^#+\s*", "", text)  # a markdown heading mark
     text = _strip_quotes(re.sub(r"\s+", " ", text))
     text = _LABEL.sub("", text, count=1).strip()
     if not text:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.runs.data import load_data, validate_spec_against_data
-from engine.runs.pipeline import build_metric, build_program
+from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec
+from engine.settings import settings
 
 
 def preflight(spec: ProjectSpec) -> dict[str, Any]:
@@ -24,7 +25,8 @@ def preflight(spec: ProjectSpec) -> dict[str, Any]:
     program = build_program(spec)
     metric = build_metric(spec)
     optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
-    estimate = optimizer.estimate(data.train, data.val or None, student=program).to_dict()
+    with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
+        estimate = optimizer.estimate(data.train, data.val or None, student=program).to_dict()
     steps = max(1, len(program.named_predictors()))
     test_calls = 2 * len(data.test) * steps
     judged = int(getattr(metric, "lm_calls_per_score", 0) or 0)

@@ -8,6 +8,7 @@ from gepa_lms import GOOD, TwoStep, feedback_metric, qa, reflections, reflective
 
 import engine as dspy
 from engine.optimizers import GEPA, Budget, RunContext, example_id
+from engine.optimizers.base import derive_seed
 from engine.optimizers.gepa_plan import auto_metric_calls
 from engine.optimizers.gepa_search import MAX_IDLE_ITERATIONS
 
@@ -233,13 +234,33 @@ def test_an_lm_call_budget_ends_the_run_cleanly():
 def test_estimate_bounds_task_calls_by_the_budget():
     opt = GEPA(metric=feedback_metric, max_metric_calls=60)
     estimate = opt.estimate(qa(12), qa(9, start=20), student=dspy.Predict("question -> answer"))
-    assert estimate.calls["task"] == 60 and estimate.calls["proposer"] >= 1
-    assert "60 metric calls" in estimate.notes
+    assert 0.8 * 60 <= estimate.calls["task"] <= 60 and estimate.calls["proposer"] >= 1
+    assert "60 metric calls" in estimate.notes and "at most 60" in estimate.notes
     two = opt.estimate(qa(12), qa(9, start=20), student=TwoStep())
-    assert two.calls["task"] == 120  # a metric call runs both predictors
+    assert two.calls["task"] <= 120 and "at most 120" in two.notes  # a metric call runs both
     lm = reflective_lm()
     program = compile_gepa(lm, max_metric_calls=60)
-    assert program.result.actual_calls()["task"] <= estimate.calls["task"]
+    assert program.result.actual_calls()["task"] <= 60
+
+
+def test_the_forecast_walks_the_search_exactly_when_its_odds_are_the_models():
+    """A reflector whose every instruction is usable and none beats its parent: the forecast
+    with those odds gives the run's reflections and metric calls exactly."""
+    from engine.optimizers.gepa_forecast import ReflectionOdds, forecast_search
+    from engine.optimizers.gepa_plan import MinibatchOrder
+
+    written = iter(range(10_000))
+
+    def no_better(user: str) -> str:
+        return f"Answer the question (variant {next(written)})."
+
+    lm = reflective_lm(fix=no_better)
+    program = compile_gepa(lm, max_metric_calls=40, use_merge=False)
+    train_ids, val_ids = [example_id(e) for e in qa(12)], [example_id(e) for e in qa(9, 20)]
+    order = MinibatchOrder(train_ids, 3, derive_seed(0, "gepa"))
+    ahead = forecast_search(40, val_ids, order, ReflectionOdds(1.0, 0.0, "scripted"))
+    assert program.result.details["total_metric_calls"] == round(ahead.metric_calls) == 39
+    assert len(reflections(lm)) == round(ahead.reflections)
 
 
 def test_a_resumed_run_repeats_no_pair_and_ends_as_an_uninterrupted_one():

@@ -28,6 +28,10 @@ from engine.optimizers.proposer import TIPS, GroundedProposer, describe_program
          "Read the question and answer it."),
         ("Answer the question.\n\nThis instruction works because it is short.",
          "Answer the question."),
+        ("In this case, a better instruction for the step is:\n\nRoute the ticket by its topic.",
+         "Route the ticket by its topic."),
+        ("You're an expert. Here's the rewritten instruction:\n\n### Route the ticket by topic.\n\n"
+         "Why: it is shorter.", "Route the ticket by topic."),
     ],
 )  # fmt: skip
 def test_cleaning_strips_markers_labels_quotes_and_chatter(reply, expected):
@@ -39,6 +43,7 @@ def test_cleaning_strips_markers_labels_quotes_and_chatter(reply, expected):
     [("", "empty"), ("   \n ", "empty"), ("[[ ## completed ## ]]", "empty"), ("Ok.", "too short"),
      ("Write one new instruction for this step.", "echoed the request"),
      ("The outputs should be more often correct. Here's how to do it:", "incomplete"),
+     ("Some thoughts first:\n\nThe feedback says more:\n\nRead the ticket closely.", "incomplete"),
      ("The current instruction: classify" + " - to: to" * 30, "repetitive"),
      ("Read the ticket closely. " * 60, "repetitive")],
 )  # fmt: skip
