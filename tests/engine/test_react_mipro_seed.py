@@ -64,7 +64,7 @@ def scripted_agent() -> ScriptedLM:
             rf"Item {item} of the Tidewell catalogue has the stock code (TW-\d+)", seen
         )
         careful = "carefully" in system or item % 3
-        code = f"TW-{found.group(1)}" if found and careful else "unknown"
+        code = found.group(1) if found and careful else "unknown"
         return {"reasoning": "The observation names the code.", "answer": code}
 
     return ScriptedLM(by_input=answer, name="agent")
