@@ -40,7 +40,7 @@ def test_gepa_on_the_sample_spec_with_the_model_reflecting_on_itself(tmp_path: P
     spec.optimizer.params = {"max_metric_calls": BUDGET, "reflection_minibatch_size": 2}
     spec.models.task.max_tokens = 48
     path = save_spec(spec, tmp_path / "tickets_gepa.yaml")
-    forecast = preflight(load_spec(path))["estimate"]["calls"]
+    forecast = preflight(load_spec(path))["estimate"]["calls"]  # {"task": n, "proposer": m}
     env = subprocess_env(TUNESMITH_HOME=str(tmp_path))
     env.pop("TUNESMITH_TEST_LM", None)
     result = subprocess.run(
@@ -69,11 +69,14 @@ def test_gepa_on_the_sample_spec_with_the_model_reflecting_on_itself(tmp_path: P
         assert run["best_score"] >= run["baseline_score"]
         finished = next(e["data"] for e in store.events(run_id) if e["type"] == "run_finished")
         by_role = finished["usage"]["by_role"]  # the optimization's calls, not the test scoring
-        # The estimate bounds the task calls; reflections depend on the model (measured: 15
-        # against 3 forecast, none kept, all 30 metric calls spent; DEVIATIONS 19).
-        assert by_role["task"]["calls"] <= forecast["task"], (forecast, by_role)
+        # The estimate forecasts the search (measured: 30 task + 9 reflection calls, both
+        # forecast exactly; DEVIATIONS 19): the bar is ±20% of the calls made.
+        actual = {role: by_role[role]["calls"] for role in ("task", "proposer")}
+        assert abs(sum(forecast.values()) - sum(actual.values())) <= 0.2 * sum(actual.values())
+        assert abs(forecast["task"] - actual["task"]) <= 0.2 * actual["task"], (forecast, actual)
         print(
             f"\nGEPA on SmolLM2: val {run['baseline_score']:.3f} -> {run['best_score']:.3f}, "
             f"test {run['test_baseline']:.3f} -> {run['test_best']:.3f}; {len(reflected)} "
-            f"reflections, {len(kept)} kept; {len(pairs)} metric calls; {len(calls)} LM calls"
+            f"reflections, {len(kept)} kept; {len(pairs)} metric calls; {len(calls)} LM calls; "
+            f"estimate {forecast}, made {actual}"
         )
