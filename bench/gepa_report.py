@@ -12,13 +12,13 @@ from typing import Any
 from _common import markdown_table, ratio, write_section
 from fewshot_data import INSTRUCTIONS, MODEL
 from fewshot_meter import Outcome
-from fewshot_report import TARGET_WALL_RATIO, meter_table, work
+from fewshot_report import meter_table, work
 from gepa_records import GepaOutcome, GepaSetup, gepa_outcome_from, gepa_setup_from
+from head_to_head_report import doc_body
 from mipro_report import (
     accuracy_cell,
     calls,
     detail_lines,
-    failure_tails,
     shorten,
     tokens,
     verdict,
@@ -157,7 +157,10 @@ def report(saved: dict[str, Any], *, write: bool) -> None:
     print("\n" + table + "\n\n" + meters + "\n")
     print("\n".join(failures + details + [""] + checks))
     if write:
-        body = doc_body(saved, setups, table, meters, failures, details, checks, outcomes)
+        body = doc_body(
+            saved, setup_text(saved), setups_text(setups, saved), table, meters, failures,
+            details, checks, outcomes,
+        )  # fmt: skip
         seed = saved["settings"]["seed"]
         key, title = "gepa", "GEPA vs DSPy on the embedded model"
         if seed != 0:
@@ -174,58 +177,6 @@ def setups_text(setups: list[GepaSetup], saved: dict[str, Any]) -> str:
             "reads plain text), so its run would be the same"
         )
     return "\n".join(lines)
-
-
-def doc_body(
-    saved: dict[str, Any],
-    setups: list[GepaSetup],
-    table: str,
-    meters: str,
-    failures: list[str],
-    details: list[str],
-    checks: list[str],
-    outcomes: list[GepaOutcome],
-) -> str:
-    a = saved["settings"]
-    n_train, n_val, n_test = saved["sizes"]
-    setup = (
-        setup_text(saved)
-        if a["seed"] == 0
-        else (
-            f"Setup as in the data seed 0 section; train {n_train} / val {n_val} drawn from "
-            f"`train.csv` with seed {a['seed']}, held-out accuracy on {n_test} rows of `test.csv`."
-        )
-    )
-    return f"""
-{setup}
-
-**Command:** `{saved["command"]}`
-
-**Machine:** {saved["machine"]}. **Date:** {saved["date"]}. The machine was shared: other
-processes ran on its 2 cores (the load averages below), so wall times carry that noise; the
-call and token counts do not.
-
-**Setups** (every row names one):
-
-{setups_text(setups, saved)}
-
-{table}
-
-{chr(10).join(failures)}
-
-Model-side view (from the meter; "load avg" is the 1-minute load average at the start and end
-of each phase):
-
-{meters}
-
-{chr(10).join(details)}
-
-{failure_tails(outcomes)}
-
-### Target (total wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
-
-{chr(10).join(checks)}
-"""
 
 
 def setup_text(saved: dict[str, Any]) -> str:

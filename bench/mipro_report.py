@@ -12,6 +12,7 @@ from _common import markdown_table, ratio, write_section
 from fewshot_data import INSTRUCTIONS, MODEL
 from fewshot_meter import Outcome
 from fewshot_report import TARGET_WALL_RATIO, meter_table, work
+from head_to_head_report import doc_body
 from mipro_records import MiproOutcome, Setup, outcome_from, setup_from
 
 Pairs = list[tuple[MiproOutcome, MiproOutcome]]
@@ -182,7 +183,10 @@ def report(saved: dict[str, Any], *, write: bool) -> None:
     print("\n" + table + "\n\n" + meters + "\n")
     print("\n".join(failures + details + [""] + checks))
     if write:
-        body = doc_body(saved, setups, table, meters, failures, details, checks, outcomes)
+        body = doc_body(
+            saved, setup_text(saved), setups_text(setups, saved), table, meters, failures,
+            details, checks, outcomes,
+        )  # fmt: skip
         seed = saved["settings"]["seed"]
         key, title = "mipro", 'MIPROv2 (auto="light") vs DSPy on the embedded model'
         if seed != 0:
@@ -201,68 +205,6 @@ def setups_text(setups: list[Setup], saved: dict[str, Any]) -> str:
             "so its run would be the same"
         )
     return "\n".join(lines)
-
-
-def failure_tails(outcomes: list[MiproOutcome]) -> str:
-    parts = []
-    for o in outcomes:
-        if o.failed and o.failure_tail:
-            parts.append(
-                f"{o.framework} [{o.setup}], the traceback's end:\n\n~~~\n{o.failure_tail}\n~~~"
-            )
-    return "\n\n".join(parts)
-
-
-def doc_body(
-    saved: dict[str, Any],
-    setups: list[Setup],
-    table: str,
-    meters: str,
-    failures: list[str],
-    details: list[str],
-    checks: list[str],
-    outcomes: list[MiproOutcome],
-) -> str:
-    a = saved["settings"]
-    n_train, n_val, n_test = saved["sizes"]
-    setup = (
-        setup_text(saved)
-        if a["seed"] == 0
-        else (
-            f"Setup as in the data seed 0 section; train {n_train} / val {n_val} drawn from "
-            f"`train.csv` with seed {a['seed']}, held-out accuracy on {n_test} rows of `test.csv`."
-        )
-    )
-    return f"""
-{setup}
-
-**Command:** `{saved["command"]}`
-
-**Machine:** {saved["machine"]}. **Date:** {saved["date"]}. The machine was shared: other
-processes ran on its 2 cores (the load averages below), so wall times carry that noise; the
-call and token counts do not.
-
-**Setups** (every row names one):
-
-{setups_text(setups, saved)}
-
-{table}
-
-{chr(10).join(failures)}
-
-Model-side view (from the meter; "load avg" is the 1-minute load average at the start and end
-of each phase):
-
-{meters}
-
-{chr(10).join(details)}
-
-{failure_tails(outcomes)}
-
-### Target (total wall time ≤ {TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy)
-
-{chr(10).join(checks)}
-"""
 
 
 def setup_text(saved: dict[str, Any]) -> str:
