@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,3 +69,32 @@ def assert_resumed_like_reference(
     calls = store.lm_calls(run_id)
     logged = len(call_log.read_text().splitlines())
     assert len([c for c in calls if not c["cache_hit"]]) >= logged > 0  # none lost
+
+
+@contextmanager
+def killed_then_resumed(
+    run_id: str, db_path: Path, env: dict[str, str], ready: Any, what: str, settle: float = 0.1
+) -> Iterator[Any]:
+    """Start the run's worker, `kill -9` it once `ready(store)` holds (after `settle` s more),
+    run the worker again to the end; yields the open store. The worker is never left behind."""
+    import signal
+    import subprocess
+    import time
+
+    from engine.runs import RunStore
+
+    cmd, first = start_worker(run_id, db_path, env)
+    store = RunStore(db_path)
+    try:
+        wait_for(lambda: ready(store), 120, what, 0.02)
+        time.sleep(settle)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=30)
+        assert store.get_run(run_id)["status"] == "running"
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stdout + second.stderr
+        yield store
+    finally:
+        store.close()
+        if first.poll() is None:
+            first.kill()

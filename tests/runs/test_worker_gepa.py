@@ -3,14 +3,10 @@ proposer model, reflections in the store, and resume after kill -9 mid-search.""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from runs_helpers import assert_resumed_like_reference, start_worker, subprocess_env, wait_for
+from runs_helpers import assert_resumed_like_reference, killed_then_resumed, subprocess_env
 from scripted_lms import REFLECTED, instruction_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
@@ -84,20 +80,12 @@ def test_kill_9_mid_search_then_resume(db_path, project, tmp_path) -> None:
         TUNESMITH_TEST_LATENCY="0.03",
         TUNESMITH_TEST_CALL_LOG=str(call_log),
     )
-    cmd, first = start_worker(run_id, db_path, env)
-    store = RunStore(db_path)
-    try:
-        wait_for(lambda: _iteration(store, run_id, 2), 120, "GEPA iteration 2", 0.02)
-        time.sleep(0.1)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
-        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-        assert second.returncode == 0, second.stdout + second.stderr
+
+    def ready(store: RunStore) -> bool:
+        return _iteration(store, run_id, 2)
+
+    with killed_then_resumed(run_id, db_path, env, ready, "GEPA iteration 2") as store:
         assert_resumed_like_reference(store, run_id, ref_trials, ref_run, call_log)
         iterations = [e["data"]["iteration"] for e in store.events(run_id)
                       if e["type"] == "reflection"]  # fmt: skip
         assert sorted(set(iterations)) == list(range(1, max(iterations) + 1))
-    finally:
-        store.close()
-        if first.poll() is None:
-            first.kill()

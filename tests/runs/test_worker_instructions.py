@@ -3,15 +3,11 @@ estimate on the sample spec, proposals in the store, and resume after kill -9 in
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import optuna
 import pytest
-from runs_helpers import assert_resumed_like_reference, start_worker, subprocess_env, wait_for
+from runs_helpers import assert_resumed_like_reference, killed_then_resumed, subprocess_env
 from scripted_lms import instruction_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
@@ -114,25 +110,16 @@ def test_kill_9_in_each_stage_then_resume(db_path, project, tmp_path, phase, det
         TUNESMITH_TEST_LATENCY="0.03",
         TUNESMITH_TEST_CALL_LOG=str(call_log),
     )
-    cmd, first = start_worker(run_id, db_path, env)
-    store = RunStore(db_path)
-    try:
-        wait_for(lambda: _in_phase(store, run_id, phase, detail), 120, f"phase {phase}", 0.02)
-        time.sleep(0.1)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
-        assert store.get_run(run_id)["status"] == "running"
-        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-        assert second.returncode == 0, second.stdout + second.stderr
+
+    def ready(store: RunStore) -> bool:
+        return _in_phase(store, run_id, phase, detail)
+
+    with killed_then_resumed(run_id, db_path, env, ready, f"phase {phase}") as store:
         assert_resumed_like_reference(store, run_id, ref_trials, ref_run, call_log)
         storage = f"sqlite:///{run_workdir(db_path, run_id) / 'optuna.db'}"
         study = optuna.load_study(study_name="mipro", storage=storage)
         kinds = [t.user_attrs.get("kind") for t in study.trials if t.state.name == "COMPLETE"]
         assert kinds.count("search") == 6 and kinds.count("default") == 1
-    finally:
-        store.close()
-        if first.poll() is None:
-            first.kill()
 
 
 @pytest.mark.parametrize("train_size", [1, 2])

@@ -4,14 +4,10 @@ mid-search resumes to the same trials and result."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from runs_helpers import assert_resumed_like_reference, start_worker, subprocess_env, wait_for
+from runs_helpers import assert_resumed_like_reference, killed_then_resumed, subprocess_env
 from simba_worker_lms import RULE, rollout_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
@@ -77,21 +73,12 @@ def test_kill_9_mid_search_then_resume(db_path, project, tmp_path) -> None:
         TUNESMITH_TEST_LATENCY="0.01",
         TUNESMITH_TEST_CALL_LOG=str(call_log),
     )
-    cmd, first = start_worker(run_id, db_path, env)
-    store = RunStore(db_path)
-    try:
-        wait_for(lambda: _in_step(store, run_id, 3), 120, "step 3", 0.02)
-        time.sleep(0.15)
-        os.kill(first.pid, signal.SIGKILL)
-        first.wait(timeout=30)
-        assert store.get_run(run_id)["status"] == "running"
-        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-        assert second.returncode == 0, second.stdout + second.stderr
+
+    def ready(store: RunStore) -> bool:
+        return _in_step(store, run_id, 3)
+
+    with killed_then_resumed(run_id, db_path, env, ready, "step 3", settle=0.15) as store:
         assert_resumed_like_reference(store, run_id, ref_trials, ref_run, call_log)
         steps = _events(store, run_id, "simba_step")
         assert [s["step"] for s in steps] == [1, 2, 3, 4]  # each step announced once
         assert [s["added"] for s in steps] == [s["added"] for s in ref_steps]
-    finally:
-        store.close()
-        if first.poll() is None:
-            first.kill()
