@@ -10,6 +10,29 @@ APP = ROOT / "dashboard" / "app.py"
 SAMPLE = ROOT / "sample_data"
 
 
+def isolated_home(tmp_path: Path, monkeypatch) -> Path:
+    """A TUNESMITH_HOME of its own, the worker inline, the scripted oracle LM, its own cache."""
+    folder = tmp_path / "home"
+    monkeypatch.setenv("TUNESMITH_HOME", str(folder))
+    monkeypatch.setenv("TUNESMITH_INLINE_WORKER", "1")
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:oracle")
+    monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
+    return folder
+
+
+def fresh_app():
+    """A fresh AppTest of the dashboard, run once (on the Project page)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def rev(at) -> int:
     return int(at.session_state["rev"]) if "rev" in at.session_state else 0
 

@@ -21,6 +21,7 @@ for _folder in (HERE, HERE.parent / "dashboard"):  # our helpers; fake_lms for A
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
+from apphelpers import fresh_app, isolated_home  # noqa: E402
 from reliability_log import ENV  # noqa: E402
 
 
@@ -38,27 +39,14 @@ def reliability_log() -> Path:
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated TUNESMITH_HOME with the worker inline and a scripted LM (as tests/dashboard)."""
-    folder = tmp_path / "home"
-    monkeypatch.setenv("TUNESMITH_HOME", str(folder))
-    monkeypatch.setenv("TUNESMITH_INLINE_WORKER", "1")
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:oracle")
-    monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
-    return folder
+    """An isolated TUNESMITH_HOME with the worker inline and a scripted LM."""
+    return isolated_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture
 def app(home: Path):
     """A fresh AppTest of the dashboard, run once (on the Project page)."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return fresh_app()
 
 
 def _ran_whole_folder(session: pytest.Session) -> bool:
