@@ -11,23 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import engine as dspy
+from qa_data import exact, qa  # noqa: F401 (re-exported for the tests)
+
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields, render_fields
 from engine.optimizers.simba_strategies import SYSTEM as RULE_SYSTEM
 
 GOOD_RULE = "If the question names a number, then answer carefully with that number."
-
-
-def qa(n: int, start: int = 0) -> list[Any]:
-    return [
-        dspy.Example(question=f"q{i}", answer=str(i)).with_inputs("question")
-        for i in range(start, start + n)
-    ]
-
-
-def exact(example: Any, prediction: Any, trace: Any = None) -> bool:
-    return example.answer == prediction.answer
 
 
 def is_rule_call(messages: list[dict[str, Any]]) -> bool:
