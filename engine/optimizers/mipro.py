@@ -51,7 +51,6 @@ COMPILE_DEFAULTS: dict[str, Any] = {
 RACED_SHARE = 0.75
 
 
-
 class MIPROv2(Optimizer):
     """`MIPROv2(metric, auto="light")`, DSPy 3.4.1's constructor and `compile()` keywords.
 

@@ -42,6 +42,4 @@ def _answerer(spec: Any):
 
 def crash_lm(spec: Any) -> LoggingScriptedLM:
     latency = float(os.environ.get("TUNESMITH_TEST_LATENCY", "0.02"))
-    return LoggingScriptedLM(
-        by_input=_answerer(spec), name="crash", latency=latency, cache=True
-    )
+    return LoggingScriptedLM(by_input=_answerer(spec), name="crash", latency=latency, cache=True)

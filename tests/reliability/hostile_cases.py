@@ -92,8 +92,11 @@ def cases() -> list[Case]:
         Case("png-renamed", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
         Case("gzip-renamed", b"\x1f\x8b\x08\x00" + b"\x00" * 16, "gzip"),
         Case("random-binary", bytes(range(256)) * 4, "not plain text"),
-        Case("html-page", b"<!DOCTYPE html><html><head><title>Not a CSV</title></head></html>\n"
-             b"<body></body>\n", "does not look like a CSV"),  # fmt: skip
+        Case(
+            "html-page",
+            b"<!DOCTYPE html><html><head><title>Not a CSV</title></head></html>\n<body></body>\n",
+            "does not look like a CSV",
+        ),  # fmt: skip
         Case("json-renamed", b'[{"ticket": "a", "category": "b"}]\n', "no data rows"),
         # labels that differ only by spaces or case (loaded; the CLI notes them)
         Case("labels-case", HEADER + b"a,billing\nb,Billing\nc,BILLING\n", None),

@@ -155,9 +155,7 @@ def test_project_list_escapes_html_from_project_files(app, home: Path) -> None:
     folder = projects_dir() / "xss"
     folder.mkdir(parents=True)
     payload = "<img src=x onerror=alert(1)>"
-    (folder / "project.yaml").write_text(
-        BASE + f"description: '{payload}'\n", encoding="utf-8"
-    )
+    (folder / "project.yaml").write_text(BASE + f"description: '{payload}'\n", encoding="utf-8")
     app.run()
     shown = " ".join(m.value for m in app.markdown)
     assert payload not in shown and "&lt;img src=x" in shown
