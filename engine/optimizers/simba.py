@@ -131,7 +131,9 @@ class SIMBA(Optimizer):
             f"{steps} steps; each runs {variants} variants on a batch of {batch} training "
             f"examples and scores up to {new} new programs on it ({rules} with a rule written "
             "by the prompt model, where the variants disagree); then the student and up to "
-            f"{finalists} step winners are scored on {n_val} examples"
+            f"{finalists} step winners are scored on {n_val} examples. An upper bound: fewer "
+            "calls when a variant meets examples it already ran on, or when the model gets "
+            "too few batch examples right for a demo or a rule"
         )
         trials = 1 + steps * (variants + new) + finalists
         return Estimate({"task": task, "proposer": proposer}, tokens, trials, notes)
