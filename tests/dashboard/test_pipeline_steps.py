@@ -78,7 +78,8 @@ def test_try_on_a_row_shows_the_retrieved_passages(rag):
     assert not at.exception, at.exception
     page = texts(at)
     assert "What each step did" in page and "Searched for:" in page
-    assert "**[1]**" in page and "**[3]**" in page and "**[4]**" not in page
+    # k=3: up to three passages (a random row; two questions share words with only two)
+    assert "**[1]**" in page and "**[4]**" not in page
     names = [m.value for m in at.markdown]
     assert any(n.startswith("`answer`") for n in names)
     assert not any(n.startswith("`context`") for n in names)  # passages are shown by step
