@@ -12,6 +12,7 @@ TARGET = 0.3
 TS, DS = "Tunesmith", "DSPy 3.4.1"
 SECTION = "shapes"
 TITLE = "Signature-shape matrix vs DSPy on the embedded model"
+OPTIMIZER_NAMES = {"mipro": "MIPROv2 (light)", "gepa": "GEPA"}  # the default has no suffix
 
 
 def paired(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -171,5 +172,10 @@ taken by other processes: see the load averages).
         body += "\n" + notes.strip() + "\n"
     print(body)
     if write:
-        write_section(SECTION, TITLE, body)
+        optimizer = first.get("optimizer", "random_search")
+        if optimizer == "random_search":
+            write_section(SECTION, TITLE, body)
+        else:
+            name = OPTIMIZER_NAMES[optimizer]
+            write_section(f"{SECTION}-{optimizer}", f"{TITLE}: {name}", body)
     return body

@@ -19,6 +19,7 @@ from fewshot_meter import MeterReading
 from fewshot_runners import MAX_ERRORS, DSPy, Tunesmith
 from shapes_cases import Case, examples, signature
 from shapes_meter import Split, SplitMeter
+from shapes_optimizers import build, compile_kwargs, second_lm
 
 import engine as ts
 
@@ -57,15 +58,10 @@ class ShapeRunner:
         return kind(sig)
 
     def optimizer(self) -> Any:
-        a = self.args
-        return self.module.BootstrapFewShotWithRandomSearch(
-            metric=self.case.metric,
-            max_bootstrapped_demos=a.max_bootstrapped,
-            max_labeled_demos=a.max_labeled,
-            num_candidate_programs=a.candidates,
-            num_threads=a.threads,
-            max_errors=MAX_ERRORS,
-        )
+        """The optimizer of `--optimizer` (shapes_optimizers.py), its second LM counted."""
+        helper = second_lm(self.module, self.args)
+        self.extra_lms.append(helper)
+        return build(self.module, self.case.metric, self.args, helper)
 
     def evaluator(self) -> Any:
         kwargs: dict[str, Any] = {"display_progress": False} if self.module is dspy else {}
@@ -84,7 +80,9 @@ class ShapeRunner:
         mark = meter.start()
         start = time.perf_counter()
         with contextlib.redirect_stdout(sys.stderr):
-            program = self.optimizer().compile(self.student(), trainset=self.train, valset=self.val)
+            program = self.optimizer().compile(
+                self.student(), trainset=self.train, valset=self.val, **compile_kwargs(self.args)
+            )
         compile_wall = time.perf_counter() - start
         accuracy = float(self.evaluator()(program).score)
         split = meter.stop(mark)
@@ -112,6 +110,11 @@ class TunesmithShapes(ShapeRunner, Tunesmith):
 
     def __init__(self, args: argparse.Namespace, meter: SplitMeter) -> None:
         Tunesmith.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
+        self.extra_lms: list[Any] = []
+
+    def counters(self) -> tuple[int, int]:
+        totals = [lm.ledger.totals() for lm in [self.lm, *self.extra_lms]]
+        return sum(t.calls for t in totals), sum(t.total_tokens for t in totals)
 
 
 class DSPyShapes(ShapeRunner, DSPy):
@@ -119,6 +122,12 @@ class DSPyShapes(ShapeRunner, DSPy):
 
     def __init__(self, args: argparse.Namespace, meter: SplitMeter) -> None:
         DSPy.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
+        self.extra_lms: list[Any] = []
+
+    def counters(self) -> tuple[int, int]:
+        history = [h for lm in [self.lm, *self.extra_lms] for h in lm.history]
+        tokens = sum(int((h.get("usage") or {}).get("total_tokens") or 0) for h in history)
+        return len(history), tokens
 
 
 class _Empty:

@@ -24,6 +24,7 @@ isolate_caches()  # before anything imports dspy or litellm
 from fewshot_data import DEFAULT_DATA, MODEL  # noqa: E402
 from shapes_cases import BY_NAME, split  # noqa: E402
 from shapes_meter import SplitMeter, time_fallbacks  # noqa: E402
+from shapes_optimizers import OPTIMIZERS, describe  # noqa: E402
 from shapes_report import report  # noqa: E402
 from shapes_runners import DSPyShapes, TunesmithShapes, progress  # noqa: E402
 
@@ -44,6 +45,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--max-labeled", type=int, default=4)
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--threads", type=int, default=4, help="num_threads for both frameworks")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="random_search")
+    p.add_argument("--max-metric-calls", type=int, default=40, help="GEPA's budget")
+    p.add_argument("--proposer-max-tokens", type=int, default=256, help="MIPROv2 / GEPA helper")
+    p.add_argument("--proposer-temperature", type=float, default=1.0, help="MIPROv2 / GEPA helper")
     p.add_argument("--quick", action="store_true", help="small sizes: ~2 min per case and seed")
     p.add_argument("--json", type=Path, default=Path("/tmp/shapes_vs_dspy.json"))
     p.add_argument("--write", action="store_true", help="write the docs/BENCHMARKS.md section")
@@ -63,10 +68,8 @@ def parse_args() -> argparse.Namespace:
 def settings_text(args: argparse.Namespace) -> str:
     return (
         f"train/val/test {args.train_size}/{args.val_size}/{args.test_size} rows per seed, "
-        f"BootstrapFewShotWithRandomSearch(num_candidate_programs={args.candidates}, "
-        f"max_bootstrapped_demos={args.max_bootstrapped}, max_labeled_demos={args.max_labeled}), "
-        f"num_threads={args.threads}, temperature 0, max_tokens {args.max_tokens}, caches off, "
-        f"model `{MODEL}` in process for both."
+        f"{describe(args)}, num_threads={args.threads}, temperature 0, "
+        f"max_tokens {args.max_tokens}, caches off, model `{MODEL}` in process for both."
     )
 
 
@@ -91,6 +94,7 @@ def main() -> None:
         "machine": code_version,
         "date": today(),
         "settings_text": settings_text(args),
+        "optimizer": args.optimizer,
         "legs": legs,
     }
     sizes = (args.train_size, args.val_size, args.test_size)
