@@ -18,6 +18,7 @@ from engine.errors import LMConfigError, TunesmithError
 from engine.lm import retry
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
+from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.usage import CallRecord, UsageLedger
 from engine.settings import settings
 
@@ -27,6 +28,8 @@ HISTORY_SIZE = 200
 DEFAULT_MODEL = "local/smollm2-135m"
 
 Usage = dict[str, Any]  # {"prompt_tokens": int, "completion_tokens": int, "cost": float | None}
+
+_limiter_lock = threading.Lock()  # creates a limiter for an LM that skipped __init__
 
 _SECRET_KEYS = frozenset({"api_key", "api_base", "base_url", "headers", "extra_headers"})
 
@@ -109,6 +112,17 @@ class LM:
         self.history: list[dict[str, Any]] = []
         self.ledger = UsageLedger()
         self._history_lock = threading.Lock()
+        self._limiter = ConcurrencyLimiter()
+
+    @property
+    def limiter(self) -> ConcurrencyLimiter:
+        """Caps this LM's requests in flight once the provider rate-limits (shared by copies
+        that keep the model, endpoint and key)."""
+        limiter = self.__dict__.get("_limiter")
+        if limiter is None:
+            with _limiter_lock:
+                limiter = self.__dict__.setdefault("_limiter", ConcurrencyLimiter())
+        return limiter
 
     @property
     def supports_stop(self) -> bool:
@@ -220,7 +234,7 @@ class LM:
         attempts = self.num_retries + 1
         for attempt in range(attempts):
             try:
-                texts, usage = self._complete(messages, params)
+                texts, usage = self._limited_complete(messages, params)
             except Exception as exc:
                 kind = fault_kind(exc)
                 if attempt + 1 >= attempts or not retry.is_retryable(exc):
@@ -251,6 +265,21 @@ class LM:
                         self.model, attempt + 1, attempts, delay)  # fmt: skip
             retry.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _limited_complete(
+        self, messages: list[dict[str, Any]], params: dict[str, Any]
+    ) -> tuple[list[str], Usage]:
+        """`_complete` in a slot of the LM's limiter (a wait only while a rate limit holds)."""
+        limiter = self.limiter
+        limiter.acquire()
+        limited = False
+        try:
+            return self._complete(messages, params)
+        except Exception as exc:
+            limited = fault_kind(exc) == "rate_limit"
+            raise
+        finally:
+            limiter.release(rate_limited=limited)
 
     def _complete(
         self, messages: list[dict[str, Any]], params: dict[str, Any]
@@ -315,6 +344,8 @@ class LM:
         new.history = []
         new.ledger = UsageLedger()
         new._history_lock = threading.Lock()
+        same_endpoint = not {"model", "api_base", "api_key"} & set(kwargs)
+        new._limiter = self.limiter if same_endpoint else ConcurrencyLimiter()
         for name, value in kwargs.items():
             if name in self._config_attrs:
                 setattr(new, name, value)
@@ -332,6 +363,7 @@ class LM:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop("_history_lock", None)
+        state.pop("_limiter", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
