@@ -55,6 +55,16 @@ def bootstrap_calls(
     return round(tried * per_example_calls * predictors)
 
 
+def batch_size(need: int, found: int, tried: int, threads: int) -> int:
+    """Teacher runs to start at once for `need` more demos: `need` while every run so far
+    passed, else `need` divided by the share that passed (so a batch is expected to yield
+    `need`, in one round trip instead of several), never more than `threads`. The demos are
+    the same as one run at a time would find (the first successes in example order)."""
+    rate = found / tried if tried else 1.0
+    wanted = need if rate >= 1.0 else math.ceil(need / max(rate, 1.0 / max(threads, 1)))
+    return max(1, min(threads, wanted))
+
+
 class BootstrapFewShot(Optimizer):
     """`BootstrapFewShot(metric=..., max_bootstrapped_demos=4, max_labeled_demos=16)`.
 
@@ -191,7 +201,8 @@ class BootstrapFewShot(Optimizer):
             while start < len(trainset) and len(found) < self.max_bootstrapped_demos:
                 runner.run.check_cancel()
                 need = self.max_bootstrapped_demos - len(found)
-                pending = list(range(start, min(len(trainset), start + max(1, min(threads, need)))))
+                size = batch_size(need, len(found), start, threads)
+                pending = list(range(start, min(len(trainset), start + size)))
                 start = pending[-1] + 1
                 for round_index in range(max(1, self.max_rounds)):
                     outcomes = parallel_map(
