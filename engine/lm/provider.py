@@ -25,6 +25,10 @@ def _texts(response: Any, model_type: str) -> list[str]:
 def _cost(litellm: Any, response: Any, model: str) -> float | None:
     if model.startswith(LOCAL_PROVIDER + "/"):
         return 0.0  # runs in this process: free
+    hidden = getattr(response, "_hidden_params", None)
+    known = hidden.get("response_cost") if isinstance(hidden, dict) else None
+    if isinstance(known, (int, float)):  # litellm priced it already: no second lookup
+        return float(known) or None
     try:
         cost = litellm.completion_cost(completion_response=response)
     except Exception:  # unpriced model: litellm raises
