@@ -264,6 +264,7 @@ class FakeOpenAI:
 def _handler_class(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the OpenAI SDK's pool expects
+        disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms ACK wait)
 
         def log_message(self, *args: Any) -> None:  # quiet
             pass

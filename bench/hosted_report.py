@@ -15,6 +15,18 @@ HEADER = (
 )  # fmt: skip
 
 
+def medians(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (limit, work, framework), the run with the median wall time (in first-seen order)."""
+    groups: dict[tuple[Any, str, str], list[dict[str, Any]]] = {}
+    for r in results:
+        groups.setdefault((r["limit"], r["work"], r["framework"]), []).append(r)
+    out = []
+    for runs in groups.values():
+        ordered = sorted(runs, key=lambda r: r["server"]["wall"])
+        out.append(ordered[(len(ordered) - 1) // 2])
+    return out
+
+
 def _row(r: dict[str, Any]) -> list[str]:
     s = r["server"]
     retries = "?" if r["retries"] is None else str(r["retries"])

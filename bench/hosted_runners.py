@@ -87,7 +87,9 @@ class TunesmithRunner:
 
     name = "Tunesmith"
 
-    def __init__(self, api_base: str, threads: int, candidates: int) -> None:
+    def __init__(
+        self, api_base: str, threads: int, candidates: int, engine: str | None = None
+    ) -> None:
         self.lm = ts.LM(MODEL, api_base=api_base, api_key="fake", temperature=0.0, cache=False)
         ts.configure(lm=self.lm, num_threads=threads)
         self.threads, self.candidates = threads, candidates
@@ -127,8 +129,13 @@ class DspyRunner:
 
     name = "DSPy 3.4.1"
 
-    def __init__(self, api_base: str, threads: int, candidates: int) -> None:
-        self.lm = dspy.LM(MODEL, api_base=api_base, api_key="fake", temperature=0.0, cache=False)
+    def __init__(
+        self, api_base: str, threads: int, candidates: int, engine: str | None = "litellm"
+    ) -> None:
+        options = {"engine": engine} if engine else {}  # None: DSPy's default (vendored lm15)
+        self.lm = dspy.LM(
+            MODEL, api_base=api_base, api_key="fake", temperature=0.0, cache=False, **options
+        )
         dspy.configure(lm=self.lm)
         self.threads, self.candidates = threads, candidates
 

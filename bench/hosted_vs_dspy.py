@@ -21,7 +21,7 @@ from _common import REPO, command_line, isolate_caches, machine, today, write_se
 isolate_caches()
 
 from fake_openai_server import FakeOpenAI  # noqa: E402
-from hosted_report import KEY, NOTES, TITLE, ratio_table, results_table, section  # noqa: E402
+from hosted_report import KEY, NOTES, TITLE, medians, ratio_table, results_table, section  # noqa: E402
 from hosted_runners import DspyRunner, TunesmithRunner, load_tickets, timed  # noqa: E402
 from hosted_stats import summarise  # noqa: E402
 
@@ -39,6 +39,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--candidates", type=int, default=3, help="random-search candidates")
     parser.add_argument("--data", type=Path, default=REPO / "sample_data" / "support_tickets.csv")
     parser.add_argument("--works", default=",".join(WORKS), help="evaluate,random_search")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each; the median is shown")
+    parser.add_argument(
+        "--dspy-engine",
+        default="litellm",
+        help="DSPy's LM engine: litellm (as Tunesmith) or default (DSPy 3.4.1's vendored lm15)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--write", action="store_true", help="write the docs section")
     return parser.parse_args()
@@ -56,14 +62,16 @@ def run_limit(args: argparse.Namespace, limit: int, works: list[str]) -> list[di
     slots = min(args.threads, limit)
     out = []
     with FakeOpenAI(latency=args.latency, max_concurrent=limit) as server:
-        for work in works:
-            for make in (TunesmithRunner, DspyRunner):
-                runner = make(server.api_base, args.threads, args.candidates)
+        for work, rep in [(w, r) for w in works for r in range(args.repeats)]:
+            order = (TunesmithRunner, DspyRunner) if rep % 2 == 0 else (DspyRunner, TunesmithRunner)
+            for make in order:
+                engine = None if args.dspy_engine == "default" else args.dspy_engine
+                runner = make(server.api_base, args.threads, args.candidates, engine)
                 warm_up(runner)
                 server.reset()
                 client, begin, end = timed(server, lambda r=runner, w=work: getattr(r, w)(data))
                 stats = summarise(server.records(), begin, end, slots)
-                row = {"limit": limit, **client.__dict__, "server": stats.to_dict()}
+                row = {"limit": limit, "rep": rep, **client.__dict__, "server": stats.to_dict()}
                 out.append(row)
                 s = stats
                 print(
@@ -82,8 +90,11 @@ def settings_line(args: argparse.Namespace) -> str:
     return (
         f"Settings: server latency {args.latency} s per request, limit = the server's max requests "
         f"in flight (over it: 429 with Retry-After/retry-after-ms of one latency), "
-        f"num_threads={args.threads} in both, LM caches off, litellm with `openai/fake-model`, "
-        f"{args.rows}-row Evaluate; BootstrapFewShotWithRandomSearch("
+        f"num_threads={args.threads} in both, LM caches off, `openai/fake-model` through litellm "
+        f"(DSPy's engine: {args.dspy_engine}), "
+        f"{args.rows}-row Evaluate; each run {args.repeats} times (alternating which "
+        "framework goes first), the run with the median wall time shown; "
+        "BootstrapFewShotWithRandomSearch("
         f"num_candidate_programs={args.candidates}, max_bootstrapped_demos=3, "
         f"max_labeled_demos=5) on 20 train / 20 val rows of `{args.data.name}`. Columns come "
         "from the server's records: calls = answered requests, mean/max conc. = requests in "
@@ -101,14 +112,16 @@ def main() -> None:
     for limit in limits:
         results += run_limit(args, limit, works)
     print()
-    print(results_table(results))
+    print(results_table(medians(results)))
     print()
-    print(ratio_table(results))
+    print(ratio_table(medians(results)))
     if args.json:
         meta = {**vars(args), "data": str(args.data), "json": str(args.json)}
         args.json.write_text(json.dumps({"args": meta, "results": results}, indent=1))
     if args.write:
-        body = section(results, settings_line(args), command_line(), machine(), today(), NOTES)
+        body = section(
+            medians(results), settings_line(args), command_line(), machine(), today(), NOTES
+        )
         write_section(KEY, TITLE, body)
 
 
