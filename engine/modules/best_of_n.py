@@ -102,7 +102,7 @@ class BestOfN(Module):
                     raise
                 continue
             if best is None or reward > best[0]:
-                best = (reward, prediction, trace)
+                best = (reward, prediction, self._as_own(module, trace))
             if self.threshold is not None and reward >= self.threshold:
                 break
             if attempt < self.N - 1:
@@ -126,6 +126,13 @@ class BestOfN(Module):
         with settings.context(**overrides):
             prediction = module(**kwargs)
         return prediction, trace
+
+    def _as_own(self, copy: Any, trace: list[Any]) -> list[Any]:
+        """The attempt's trace with the copy's predictors replaced by this module's own (same
+        path), so a bootstrapping optimizer finds the demo's predictor by identity."""
+        own = dict(self.module.named_predictors())
+        by_id = {id(p): own.get(path, p) for path, p in copy.named_predictors()}
+        return [(by_id.get(id(p), p), inputs, out) for p, inputs, out in trace]
 
     def advise(
         self, module: Any, kwargs: dict[str, Any], prediction: Any, trace: list[Any], reward: float

@@ -11,6 +11,7 @@ import json
 import pprint
 from typing import Any
 
+from engine.runs.codegen_refine import reward_functions
 from engine.runs.codegen_steps import module_call, step_resources
 from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
 
@@ -114,6 +115,9 @@ def render_program(
     for step in spec.pipeline:
         if step.module != "Retrieve":
             body += ["", *_signature_class(step), ""]
+    rewards = reward_functions(spec)
+    if rewards:
+        body += [*rewards, ""]
     body += ["", *_program_class(spec), "", ""]
     if configure_lm:
         from engine.runs.pipeline import lm_kwargs

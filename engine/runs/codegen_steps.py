@@ -6,7 +6,14 @@ from engine.runs.spec import ProjectSpec, StepSpec
 
 
 def module_call(step: StepSpec) -> str:
-    """The constructor call of a step's module in the exported code."""
+    """The constructor call of a step's module in the exported code (in BestOfN / Refine when
+    the step has `refine`)."""
+    from engine.runs.codegen_refine import wrap_call
+
+    return wrap_call(step, _inner_call(step))
+
+
+def _inner_call(step: StepSpec) -> str:
     from engine.runs.pipeline import class_name
 
     sig = class_name(step.name)

@@ -37,6 +37,7 @@ from engine.runs.spec_parts import (
     OptimizerSpec,
     StepSpec,
 )
+from engine.runs.spec_steps import check_refine_reward
 
 _FORBID = ConfigDict(extra="forbid")
 
@@ -80,6 +81,7 @@ class ProjectSpec(BaseModel):
                 f"metric.field: {self.metric.field!r} is not an output of the last step; "
                 f"choose one of {self.label_fields}"
             )
+        check_refine_reward(self)
         mapped = list(self.data.columns.values())
         unknown = [f for f in mapped if f not in self.input_fields + self.label_fields]
         if unknown:

@@ -24,7 +24,7 @@ from engine.runs.spec_names import (
     canonical_optimizer,
     check_identifier,
 )
-from engine.runs.spec_steps import CorpusSpec, ToolSpec, check_step_options
+from engine.runs.spec_steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
 
 _FORBID = ConfigDict(extra="forbid")
 _SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")
@@ -75,6 +75,7 @@ class StepSpec(BaseModel):
     k: int | None = None
     tools: list[ToolSpec] = Field(default_factory=list)
     max_iters: int | None = None
+    refine: RefineSpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -101,7 +102,7 @@ class StepSpec(BaseModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)
-        for key in ("corpus", "k", "tools", "max_iters"):  # options only when set
+        for key in ("corpus", "k", "tools", "max_iters", "refine"):  # options only when set
             if data.get(key) in (None, []):
                 data.pop(key, None)
         return data

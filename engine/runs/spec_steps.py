@@ -1,4 +1,5 @@
-"""Options of the step types beyond Predict/ChainOfThought: a Retrieve corpus, ReAct tools.
+"""Options of the step types beyond Predict/ChainOfThought: a Retrieve corpus, ReAct tools,
+a step's `refine` (BestOfN / Refine with a label-free reward: docs/design/refine_step.md).
 
 `StepSpec` (spec_parts.py) holds them; their files are read (and checked against the project
 folder) when the program is built, see `engine.runs.steps`.
@@ -19,6 +20,8 @@ from pydantic import (
 
 STEP_MODULES = ("Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought")
 TOOL_NAMES = ("calculator", "search", "lookup")
+REFINE_MAX_N = 10  # each attempt is at least one LM call
+LABEL_FREE_METRICS = ("judge",)  # graded from criteria and inputs alone when no label is given
 
 _FORBID = ConfigDict(extra="forbid")
 
@@ -95,6 +98,63 @@ class ToolSpec(_Compact):
         return self
 
 
+class RefineSpec(_Compact):
+    """Up to `n` attempts at the step, the first whose reward reaches `threshold` kept (else
+    the best). mode best_of_n: independent attempts (dspy.BestOfN); refine: a failed attempt
+    becomes advice for the next (dspy.Refine). reward valid: the share of the step's outputs
+    filled in (a choice output: one of its choices); metric: the spec's metric, only when it
+    needs no label (an LLM judge grading from its criteria)."""
+
+    model_config = _FORBID
+    mode: Literal["best_of_n", "refine"] = "best_of_n"
+    n: int = 3
+    threshold: float = 1.0
+    reward: Literal["valid", "metric"] = "valid"
+
+    @field_validator("n")
+    @classmethod
+    def _n(cls, value: int) -> int:
+        if not 2 <= value <= REFINE_MAX_N:
+            raise ValueError(
+                f"n must be from 2 to {REFINE_MAX_N} attempts, got {value} (1 attempt is the "
+                "step itself; each attempt costs at least one LM call)"
+            )
+        return value
+
+    @field_validator("threshold")
+    @classmethod
+    def _threshold(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold is a reward from 0 to 1, got {value}")
+        return value
+
+
+def attempts_key(step_name: str) -> str:
+    """The prediction key under which a refined step lists its attempts and their rewards."""
+    return f"{step_name}_attempts"
+
+
+def check_refine_reward(spec: Any) -> None:
+    """Raise ValueError when a step's `refine.reward: metric` would read the expected label."""
+    kind = spec.metric.kind
+    for index, step in enumerate(spec.pipeline):
+        if step.refine is None or step.refine.reward != "metric":
+            continue
+        key = f"pipeline.{index}.refine.reward"
+        if kind not in LABEL_FREE_METRICS:
+            raise ValueError(
+                f"{key}: the metric {kind!r} compares the answer with the expected label, which "
+                "a step does not have while it runs (a deployed program never has it, and "
+                "reading it here would inflate held-out scores). Use reward: valid, or an LLM "
+                "judge metric (kind: judge), which can grade from its criteria alone"
+            )
+        if index != len(spec.pipeline) - 1:
+            raise ValueError(
+                f"{key}: the metric grades the last step's outputs; step {step.name!r} is not "
+                "the last step, so use reward: valid there"
+            )
+
+
 def check_step_options(step: Any) -> None:
     """Raise ValueError when a step's options do not fit its module."""
     name, module = step.name, step.module
@@ -125,3 +185,12 @@ def check_step_options(step: Any) -> None:
             raise ValueError(f"step {name!r}: max_iters must be 1 or more, got {step.max_iters}")
     if module == "ReAct" and "trajectory" in [f.name for f in step.fields]:
         raise ValueError(f"step {name!r}: 'trajectory' is added by ReAct; rename that field")
+    if step.refine is not None and module == "Retrieve":
+        raise ValueError(
+            f"step {name!r}: refine is for steps that ask the model; a Retrieve step makes no "
+            "LM call, so there is nothing to retry"
+        )
+    if step.refine is not None and attempts_key(name) in [f.name for f in step.fields]:
+        raise ValueError(
+            f"step {name!r}: {attempts_key(name)!r} lists the refine attempts; rename that field"
+        )

@@ -1,4 +1,5 @@
-"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT.
+"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT;
+a step with `refine` is wrapped in BestOfN / Refine (engine.runs.refine_step).
 
 Files a step names (corpus, tool tables) are read now, inside the project folder only, so a
 bad path fails before any LM call with the spec key in the message.
@@ -40,6 +41,13 @@ class CorpusRetrieve(Retrieve):
 
 def build_step(spec: ProjectSpec, index: int) -> Module:
     """The module of `spec.pipeline[index]`."""
+    from engine.runs.refine_step import wrap_refine
+
+    step: StepSpec = spec.pipeline[index]
+    return wrap_refine(spec, step, _step_module(spec, index))
+
+
+def _step_module(spec: ProjectSpec, index: int) -> Module:
     from engine.runs.corpus import load_corpus
     from engine.runs.pipeline import step_signature
     from engine.runs.tools import build_tools
