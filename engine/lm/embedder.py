@@ -6,11 +6,18 @@
 
 Model embeddings are cached per text (memory + disk, the LM request cache) unless
 `caching=False`; a function's are not (it may not be deterministic).
+
+A model's requests go to the usage ledgers active at the time (a run's, via
+`settings.usage_trackers`) under the role "embed": one record per request (one batch) with its
+input tokens and, where litellm prices the model, its cost (local: 0); a call answered wholly or
+partly from the cache adds one cache-hit record. A function's calls are not recorded (it is not
+a model the engine knows). Budgets count embed tokens and cost, not embed requests as LM calls.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +25,7 @@ import numpy as np
 
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.local_files import PROVIDER as LOCAL_PROVIDER
+from engine.lm.usage import EMBED_ROLE, CallRecord, record_to_trackers
 
 EMBEDDING = "embedding"  # the cache key's model_type for embedding requests
 
@@ -65,9 +73,11 @@ class Embedder:
                 if entry is not None:
                     vectors[i] = json.loads(entry.texts[0])
         todo = [i for i, v in enumerate(vectors) if v is None]
+        if use_cache and len(todo) < len(texts):
+            self._record(cache_hit=True)
         for start in range(0, len(todo), size):
             batch = todo[start : start + size]
-            found = self._compute([texts[i] for i in batch], params)
+            found = self._compute_recorded([texts[i] for i in batch], params)
             if len(found) != len(batch):
                 raise ValueError(f"embedding model returned {len(found)} vectors for {len(batch)}")
             for i, vector in zip(batch, found):
@@ -86,18 +96,46 @@ class Embedder:
             str(self.model), [{"role": "input", "content": text}], params, model_type=EMBEDDING
         )
 
-    def _compute(self, texts: list[str], params: dict[str, Any]) -> Sequence[Sequence[float]]:
+    def _compute_recorded(
+        self, texts: list[str], params: dict[str, Any]
+    ) -> Sequence[Sequence[float]]:
+        """`_compute`, with a model's request (or its failure) written to the active ledgers."""
+        start = time.perf_counter()
+        try:
+            vectors, tokens, cost = self._compute(texts, params)
+        except Exception as exc:
+            self._record(latency=time.perf_counter() - start, cost=0.0, error=str(exc))
+            raise
+        self._record(prompt_tokens=tokens, cost=cost, latency=time.perf_counter() - start)
+        return vectors
+
+    def _record(self, **fields: Any) -> None:
+        if isinstance(self.model, str):
+            record_to_trackers(CallRecord(model=self.model, role=EMBED_ROLE, **fields))
+
+    def _compute(
+        self, texts: list[str], params: dict[str, Any]
+    ) -> tuple[Sequence[Sequence[float]], int, float | None]:
+        """(vectors, input tokens, cost in USD or None when unpriced) of one request."""
         model = self.model
         if callable(model):
-            return list(model(texts, **params))
+            return list(model(texts, **params)), 0, None
         if model.startswith(LOCAL_PROVIDER + "/"):
-            from engine.lm.local_embed import embed_local
+            from engine.lm.local_embed import embed_local_counted
 
-            return embed_local(model, texts)
+            vectors, tokens = embed_local_counted(model, texts)
+            return vectors, tokens, 0.0
         from engine.lm._litellm import get_litellm
 
-        response = get_litellm().embedding(model=model, input=texts, **params)
-        return [item["embedding"] for item in response.data]
+        litellm = get_litellm()
+        response = litellm.embedding(model=model, input=texts, **params)
+        usage = getattr(response, "usage", None)
+        tokens = getattr(usage, "prompt_tokens", None) if usage is not None else None
+        try:
+            cost = float(litellm.completion_cost(completion_response=response))
+        except Exception:  # noqa: BLE001 (an unpriced model: cost unknown)
+            cost = None
+        return [item["embedding"] for item in response.data], int(tokens or 0), cost
 
     def __repr__(self) -> str:
         return f"Embedder({self.name!r}, batch_size={self.batch_size})"

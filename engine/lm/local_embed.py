@@ -31,6 +31,10 @@ class LocalEmbedder:
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         """One mean-pooled vector per text."""
+        return self.embed_counted(texts)[0]
+
+    def embed_counted(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """(one mean-pooled vector per text, the tokens read: each text's, at most N_CTX)."""
         import llama_cpp
 
         from engine.lm.local import pick_threads
@@ -38,8 +42,8 @@ class LocalEmbedder:
         with self.lock:
             threads = pick_threads()
             llama_cpp.llama_set_n_threads(self.llama._ctx.ctx, threads, threads)
-            vectors = self.llama.embed(texts, truncate=True)
-        return [list(v) for v in vectors]
+            vectors, tokens = self.llama.embed(texts, truncate=True, return_count=True)
+        return [list(v) for v in vectors], int(tokens)
 
 
 _models: dict[Path, LocalEmbedder] = {}
@@ -91,3 +95,8 @@ def _close_all() -> None:
 def embed_local(model: str, texts: list[str]) -> list[list[float]]:
     """Vectors of `texts` from the local GGUF behind `model`."""
     return load_local_embedder(model).embed(texts)
+
+
+def embed_local_counted(model: str, texts: list[str]) -> tuple[list[list[float]], int]:
+    """(vectors of `texts`, tokens read) from the local GGUF behind `model`."""
+    return load_local_embedder(model).embed_counted(texts)

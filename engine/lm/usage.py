@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+EMBED_ROLE = "embed"  # embedding requests (engine.Embedder), counted apart from LM calls
+
 
 @dataclass(frozen=True)
 class CallRecord:
@@ -117,3 +119,12 @@ class UsageLedger:
         for rec in self.records:
             out.setdefault(rec.role, UsageTotals()).add(rec)
         return out
+
+
+def record_to_trackers(record: CallRecord) -> None:
+    """Give `record` to every ledger active here (`settings.usage_trackers`: a run's ledger,
+    a predictor's own), as the LM does for its calls."""
+    from engine.settings import settings
+
+    for tracker in settings.usage_trackers:
+        tracker.record(record)

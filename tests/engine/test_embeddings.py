@@ -56,6 +56,9 @@ def fake_provider():
                 for i, v in enumerate(bag_of_words(input))
             ]
             model_response.model = model
+            model_response.usage = litellm.Usage(
+                prompt_tokens=sum(len(t.split()) for t in input), completion_tokens=0
+            )
             return model_response
 
     before = list(litellm.custom_provider_map or [])
@@ -78,6 +81,28 @@ def test_embedder_over_a_litellm_provider_caches_each_text(fake_provider):
     assert np.allclose(again[0], first[1])
     dspy.Embedder("fakeembed/bow-1", caching=False)(["ship it"])
     assert fake_provider[-1] == ["ship it"]
+
+
+def test_embedding_requests_are_recorded_under_role_embed(fake_provider):
+    from engine.lm.usage import UsageLedger
+
+    ledger = UsageLedger()
+    embedder = dspy.Embedder("fakeembed/bow-2", batch_size=2)
+    with dspy.context(usage_trackers=(ledger,)):
+        embedder(["refund now please", "ship it", "app crash"])  # two requests (batch 2)
+        embedder(["ship it"])  # from the cache
+    records = ledger.records
+    assert [(r.role, r.model, r.cache_hit) for r in records] == [
+        ("embed", "fakeembed/bow-2", False), ("embed", "fakeembed/bow-2", False),
+        ("embed", "fakeembed/bow-2", True),
+    ]  # fmt: skip
+    assert [r.prompt_tokens for r in records] == [5, 2, 0]
+    assert records[0].cost is None  # litellm has no price for it: unknown, not free
+    totals = ledger.by_role()["embed"]
+    assert (totals.calls, totals.uncached_calls, totals.prompt_tokens) == (3, 2, 7)
+    with dspy.context(usage_trackers=(ledger,)):
+        Embeddings(CORPUS, dspy.Embedder(bag_of_words), k=1)  # a function: not a model
+    assert len(ledger) == 3
 
 
 def test_embeddings_retriever_ranks_by_cosine_and_works_as_rm():
