@@ -1,5 +1,6 @@
 """The options of a pipeline step beyond its fields: a Retrieve corpus and k, ReAct tools and
-their files, max_iters for ReAct and ProgramOfThought. Edits the draft step in place."""
+their files, max_iters for ReAct and ProgramOfThought, and for every step that asks the model
+the "try several answers" option (refine_option.py). Edits the draft step in place."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.step_files import check_corpus, check_table, project_files, save_upload
+from dashboard.widgets.refine_option import refine_option
 from engine.errors import SpecError
 
 TOOL_LABELS = {
@@ -28,6 +30,8 @@ def clear_other_options(step: dict[str, Any]) -> None:
     for key in ("corpus", "k", "tools", "max_iters"):
         if key not in keep:
             step.pop(key, None)
+    if step["module"] == "Retrieve":  # a search makes no LM call: nothing to try again
+        step.pop("refine", None)
 
 
 def _upload(label: str, types: list[str], key: str, check: Any) -> tuple[str, Any] | None:
@@ -124,7 +128,7 @@ def _tools(step: dict[str, Any], i: int) -> None:
 
 
 def step_options(step: dict[str, Any], i: int) -> None:
-    """The options block of step `i` (nothing for Predict and ChainOfThought)."""
+    """The options block of step `i` (for Predict and ChainOfThought: only refine)."""
     module = step["module"]
     clear_other_options(step)
     if module == "Retrieve":
@@ -150,3 +154,5 @@ def step_options(step: dict[str, Any], i: int) -> None:
                 1, 20, int(step.get("max_iters") or default), key=f"step_iters_{i}_{state.rev()}",
             )
         )  # fmt: skip
+    if module != "Retrieve":
+        refine_option(step, i)

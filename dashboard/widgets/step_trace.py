@@ -1,5 +1,6 @@
 """'What each step did' for a tried row: retrieved passages, an agent's thoughts, tool calls
-and observations, ProgramOfThought's code and its output (reasoning shows with the answer)."""
+and observations, ProgramOfThought's code and its output, a refined step's tries and their
+rewards (reasoning shows with the answer)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.lmtools import RowRun
+from engine.runs.spec_steps import attempts_key
 
 TRACE_KEYS = ("trajectory", "attempts")  # shown by step here, not as answers
 
@@ -25,6 +27,8 @@ def _step_keys(spec: Any) -> set[str]:
     for step in spec.pipeline:
         if step.module == "Retrieve":
             keys.add(step.outputs[0].name)
+        if step.refine is not None:
+            keys.add(attempts_key(step.name))
     return keys
 
 
@@ -59,6 +63,19 @@ def _attempts(attempts: list[dict[str, Any]]) -> None:
             st.code(attempt.get("output") or "(nothing printed)", language=None)
 
 
+def _tries(step: Any, tries: list[dict[str, Any]]) -> None:
+    how = "Refine" if step.refine.mode == "refine" else "Best of N"
+    st.caption(
+        f"{how}: up to {step.refine.n} tries, stopping at a reward of {step.refine.threshold:g} "
+        "(a try whose reply could not be read has no reward and is not listed)"
+    )
+    for n, attempt in enumerate(tries, start=1):
+        kept = " · **kept**" if attempt.get("kept") else ""
+        st.markdown(f"**Try {n}** · reward {float(attempt.get('reward', 0)):.2f}{kept}")
+        outputs = attempt.get("outputs") or {}
+        st.text("\n".join(f"{k}: {str(v)[:500]}" for k, v in outputs.items()) or "(no output)")
+
+
 def show_step_trace(spec: Any, run: RowRun) -> None:
     """One block per step that searched, used tools or ran code (reasoning is shown above)."""
     blocks = []
@@ -69,11 +86,14 @@ def show_step_trace(spec: Any, run: RowRun) -> None:
             blocks.append((step, "trajectory"))
         elif step.module == "ProgramOfThought" and run.outputs.get("attempts"):
             blocks.append((step, "attempts"))
+        if step.refine is not None and run.outputs.get(attempts_key(step.name)):
+            blocks.append((step, "tries"))
     if not blocks:
         return
     st.markdown("**What each step did**")
     for step, kind in blocks:
-        with st.expander(f"{step.name} ({step.module})", expanded=True):
+        tries = " · tries" if kind == "tries" else ""
+        with st.expander(f"{step.name} ({step.module}){tries}", expanded=True):
             if kind == "passages":
                 query = run.inputs.get(step.inputs[0].name, run.outputs.get(step.inputs[0].name))
                 st.caption(f"Searched for: {query}")
@@ -81,5 +101,7 @@ def show_step_trace(spec: Any, run: RowRun) -> None:
                     st.markdown(f"**[{n}]** {passage}")
             elif kind == "trajectory":
                 _trajectory(run.outputs["trajectory"])
+            elif kind == "tries":
+                _tries(step, run.outputs[attempts_key(step.name)])
             else:
                 _attempts(run.outputs["attempts"])
