@@ -54,7 +54,24 @@ else:
 with ui.friendly_errors("Reading the tuned program"):
     steps = (run.get("spec") or {}).get("pipeline") or []
     own = {step.get("name"): step.get("instructions") for step in steps}
-    for path, part in export.program_state(run_id, db).items():
+    state = export.program_state(run_id, db)
+    if export.is_knn_state(state):
+        knn = state["knn"]
+        st.info(
+            f"**Demos chosen per input (KNNFewShot, k={knn['k']}).** For each input this "
+            f"program bootstraps its demos from the {knn['k']} nearest of the run's "
+            f"{len(knn['trainset'])} training rows, so no fixed prompt holds it. The Python "
+            "export re-creates it: it holds those training rows and calls "
+            "`dspy.KNNFewShot(k, trainset, metric).compile(Program())` (it runs with "
+            "`import engine`: the default nearest-row search is Tunesmith's offline BM25). "
+            "The JSON holds the instructions, k and the training rows' ids, not the rows: "
+            "load it into that compiled program. The prompt text shows the prompt without "
+            "its per-input demos.",
+            icon=":material/info:",
+        )
+    for path, part in state.items():
+        if not isinstance(part, dict) or "signature" not in part:
+            continue  # not a predictor (KNN settings, a Retrieve's k)
         text = ((part or {}).get("signature") or {}).get("instructions") or "(no instructions)"
         demos = len((part or {}).get("demos") or [])
         same = " — your own, unchanged" if own.get(path) == text else ""

@@ -1,7 +1,8 @@
 """Export a run: program JSON, standalone Python, prompt text, spec YAML, per-example CSV.
 
 Each `export_*` function takes a run id (and optionally the store path) and returns text, ready
-for a file or a download button. Nothing exported holds an API key.
+for a file or a download button. Nothing exported holds an API key. A KNNFewShot program (demos
+per input) is rebuilt from the run's training rows: engine/runs/export_knn.py.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from engine.errors import TunesmithError
 from engine.runs.csvfile import safe_cell
+from engine.runs.export_knn import is_knn_state, knn_code, knn_program
 from engine.runs.pipeline import build_program, generate_python
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore
@@ -58,14 +60,21 @@ def load_program(
 ) -> Any:
     """The run's best (or a candidate's) program, rebuilt from the spec with its state loaded."""
     run = _run(run_id, db_path)
-    return build_program(run_spec(run)).load_state(program_state(run_id, db_path, candidate))
+    return rebuild(run_spec(run), program_state(run_id, db_path, candidate))
+
+
+def rebuild(spec: ProjectSpec, state: dict[str, Any]) -> Any:
+    """The program of `spec` with `state` loaded (a KNNFewShot program for a KNN state)."""
+    if is_knn_state(state):
+        return knn_program(spec, state)
+    return build_program(spec).load_state(state)
 
 
 def program_json(spec: ProjectSpec, state: dict[str, Any]) -> str:
     """The JSON `Module.save()` writes (DSPy's save() shape), for this spec and state."""
     from engine.modules.module import _SAVE_METADATA
 
-    program = build_program(spec).load_state(state)
+    program = rebuild(spec, state)
     return json.dumps(
         {**program.dump_state(), "metadata": _SAVE_METADATA},
         indent=2,
@@ -86,7 +95,10 @@ def export_python(
 ) -> str:
     """A standalone script: rebuilds the pipeline, configures the model, loads the tuned state."""
     spec = run_spec(_run(run_id, db_path))
-    return generate_python(spec, state=program_state(run_id, db_path, candidate), configure_lm=True)
+    state = program_state(run_id, db_path, candidate)
+    if is_knn_state(state):
+        return knn_code(spec, state)
+    return generate_python(spec, state=state, configure_lm=True)
 
 
 def render_prompts(program: Any) -> str:
