@@ -182,3 +182,16 @@ def test_exported_valid_reward_matches_the_engines(outputs: dict) -> None:
     pred = dspy.Prediction(**outputs)
     engine_reward = ValidOutputs(spec.pipeline[0].outputs)({}, pred)
     assert namespace["classify_reward"]({}, pred) == engine_reward
+
+
+@pytest.mark.parametrize("sample", ["tidewell_rag.yaml", "tidewell_agent.yaml"])
+def test_refined_last_step_exports_with_the_same_paths(sample: str) -> None:
+    raw = load_spec(SAMPLES / sample).to_dict()
+    raw["pipeline"][-1]["refine"] = {"mode": "refine"}
+    spec = spec_from_dict(raw, base_dir=SAMPLES)
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(generate_python(spec), sample, "exec"), namespace)  # noqa: S102
+    built, exported = build_program(spec), namespace["program"]
+    paths = [n for n, _ in built.named_predictors()]
+    assert paths == [n for n, _ in exported.named_predictors()] and ".module." in paths[-1]
+    assert exported.dump_state().keys() == built.dump_state().keys()
