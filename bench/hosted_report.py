@@ -8,7 +8,48 @@ from _common import markdown_table, ratio
 
 TITLE = "Hosted provider path: throughput vs DSPy (fake OpenAI-compatible server)"
 KEY = "hosted"
-NOTES = ""  # what the recorded run shows (written after reading it)
+NOTES = """\
+What it shows:
+
+- **Pure concurrency (limit 16 > 8 threads, no 429s).** Both frameworks keep all 8 requests in
+  flight (max 8 seen by the server). The Evaluate runs at parity (1.01×): 60 calls at 0.3 s
+  take at least 2.25 s on 8 slots, both need about 2.7 s; the gap is each worker's client time
+  between two requests on 2 shared cores (about 11 ms of CPU per call for Tunesmith through
+  litellm and the OpenAI SDK, measured serially; 5 ms for DSPy 3.4.1's own lm15 engine).
+  In the random search the throughput is the same (14.5 vs 14.4 calls/s); Tunesmith is
+  faster (0.69×) by making fewer calls (about 91 vs 128: racing stops scoring a candidate once
+  it cannot beat the best), at the same best validation score.
+- **Both leave slots idle in the random search** (about 30% of the time all 8 are busy; 22 vs
+  33 idle slot-seconds). Candidates run one after another: bootstrapping needs 3 demos, so at
+  most 3 teacher calls are in flight (DSPy's teacher runs one at a time), each candidate's 20
+  validation rows end on a round of 4, and a raced candidate drains the pool when it stops.
+  Tunesmith now sizes a teacher batch by the pass rate so far (a miss no longer costs a serial
+  round trip per missing demo; the demos are unchanged), which moved little here. The next
+  lever, not built: one pool across candidates (bootstrap candidate k+1 while candidate k is
+  scored) under one num_threads cap.
+- **Rate limit below num_threads (limit 4, 8 threads).** Before this change Tunesmith's
+  workers each slept the provider's Retry-After and then collided with the requests started
+  meanwhile: 47-54 429s per 60-row Evaluate and 8-10 rows out of retries (score 68-72% instead
+  of 80%); the random search lost 18-24 calls and chose a worse program (best val 65-70% vs 85%)
+  (same command, with engine/lm/lm.py, lm/provider.py and optimizers/bootstrap.py as of
+  2375d49). Now the LM keeps a concurrency cap learned from the
+  429s (`engine/lm/limiter.py`: the requests still in flight when one is refused, +1 after
+  4×cap successes in a row) and a worker waits for a free slot: 7 429s (the first burst and
+  the probes back up), every row answered, 3.7 of 4 slots busy on average, 0.65× DSPy's wall
+  time on the Evaluate and 0.36× on the random search. DSPy through litellm answers every row
+  too, but its retries wait longer than a slot stays free (its retry loop waits the error's
+  retry hint if it carries one, else 2^attempt s): 2.4 of 4 slots busy on average, 12 idle
+  slot-seconds in 7.5 s.
+- **DSPy's default engine** (`--dspy-engine default`: DSPy 3.4.1 sends `openai/...` through
+  its vendored lm15 client, not litellm; same retry loop): at limit 4
+  its Evaluate takes 5.4 s like Tunesmith's (0.99×) but 4 of 60 rows run out of retries (24
+  429s); its random search takes 16.7 s (Tunesmith 0.56×). At limit 16: Evaluate 1.06×,
+  random search 0.79× (same settings and repeats, engine at 67fbd3e: before the provider
+  change below).
+- Engine changes measured here: the LM's concurrency limiter (shared by the LM's copies on the
+  same endpoint; a provider that never answers 429 is never capped), teacher batches by pass
+  rate, and litellm's own `response_cost` read instead of pricing each reply twice.
+"""
 HEADER = (
     "limit", "work", "framework", "wall s", "calls", "calls/s", "mean conc.", "max conc.",
     "all slots busy", "idle slot-s", "429s", "retries", "unanswered", "score",

@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from _common import REPO, command_line, isolate_caches, machine, today, write_section
+from _common import REPO, engine_commit, isolate_caches, machine, today, write_section
 
 isolate_caches()
 
@@ -47,6 +47,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--write", action="store_true", help="write the docs section")
+    parser.add_argument("--report-from", type=Path, help="re-render a --json file, no run")
     return parser.parse_args()
 
 
@@ -100,28 +101,48 @@ def settings_line(args: argparse.Namespace) -> str:
         "from the server's records: calls = answered requests, mean/max conc. = requests in "
         "flight, all slots busy = share of wall time with min(num_threads, limit) requests in "
         "flight, idle slot-s = free slot-seconds during the run; retries as the client counts "
-        "them (DSPy's are not counted: its 429s are all retried by litellm or the OpenAI SDK)."
+        "them (DSPy does not count them: ?); unanswered = Evaluate rows without an answer, or "
+        "in the random search LM calls that failed after their retries (Tunesmith's ledger; "
+        "DSPy keeps no count, shown 0: it made its usual 128 calls with the usual scores); "
+        "score = Evaluate accuracy, or the best validation score."
+    )
+
+
+def measure_command(args: argparse.Namespace) -> str:
+    """The command that measures these settings (also when re-rendering from --json)."""
+    return (
+        f"python bench/hosted_vs_dspy.py --latency {args.latency} --limit {args.limit} "
+        f"--threads {args.threads} --rows {args.rows} --candidates {args.candidates} "
+        f"--repeats {args.repeats} --dspy-engine {args.dspy_engine} --write"
     )
 
 
 def main() -> None:
     args = parse_args()
-    limits = [int(x) for x in str(args.limit).split(",") if x.strip()]
-    works = [w for w in args.works.split(",") if w in WORKS]
-    results = []
-    for limit in limits:
-        results += run_limit(args, limit, works)
+    commit = engine_commit()  # the engine measured (a re-render keeps the run's)
+    if args.report_from:
+        stored = json.loads(args.report_from.read_text())
+        results, commit = stored["results"], stored.get("commit", commit)
+        args = argparse.Namespace(**{**stored["args"], "data": Path(stored["args"]["data"])})
+        args.write, args.json = True, None
+    else:
+        limits = [int(x) for x in str(args.limit).split(",") if x.strip()]
+        works = [w for w in args.works.split(",") if w in WORKS]
+        results = []
+        for limit in limits:
+            results += run_limit(args, limit, works)
     print()
     print(results_table(medians(results)))
     print()
     print(ratio_table(medians(results)))
     if args.json:
-        meta = {**vars(args), "data": str(args.data), "json": str(args.json)}
-        args.json.write_text(json.dumps({"args": meta, "results": results}, indent=1))
+        meta = {**vars(args), "data": str(args.data), "json": str(args.json), "report_from": None}
+        stored = {"args": meta, "commit": commit, "results": results}
+        args.json.write_text(json.dumps(stored, indent=1))
     if args.write:
-        body = section(
-            medians(results), settings_line(args), command_line(), machine(), today(), NOTES
-        )
+        command = measure_command(args)
+        line = machine().replace(f"Tunesmith at {engine_commit()}", f"Tunesmith at {commit}")
+        body = section(medians(results), settings_line(args), command, line, today(), NOTES)
         write_section(KEY, TITLE, body)
 
 
