@@ -27,6 +27,15 @@ QUERIES = [
 
 
 def test_local_gguf_embeddings_give_sensible_neighbours():
+    from engine.lm.usage import UsageLedger
+
+    embedder = dspy.Embedder("local/smollm2-135m", batch_size=8, caching=False)
+    ledger = UsageLedger()
+    with dspy.context(usage_trackers=(ledger,)):
+        vectors = embedder(CORPUS)
+    (record,) = ledger.records  # one request under role "embed", its tokens counted, free
+    assert record.role == "embed" and record.cost == 0.0 and not record.cache_hit
+    assert 4 * 8 <= record.prompt_tokens <= 4 * 40, record.prompt_tokens
     embedder = dspy.Embedder("local/smollm2-135m", batch_size=8)
     vectors = embedder(CORPUS)
     assert vectors.shape[0] == 4 and vectors.shape[1] > 100
