@@ -125,3 +125,21 @@ def test_embeddings_save_and_load_without_reembedding(tmp_path):
 
     loaded = Embeddings.from_saved(tmp_path / "index", refuse_corpus)
     assert loaded("parcel ship").passages == [CORPUS[1]] and loaded.k == 1
+
+
+def test_a_run_with_an_embedding_knn_shows_embed_calls_in_its_ledger(fake_provider):
+    from engine.lm import ScriptedLM
+    from engine.optimizers.base import RunContext
+
+    dspy.configure(lm=ScriptedLM(answers=[{"category": "billing"}], cycle=True))
+    train = [dspy.Example(ticket=t, category="billing").with_inputs("ticket") for t in CORPUS]
+    run = RunContext()
+    knn = dspy.KNNFewShot(
+        2, train, dspy.Embedder("fakeembed/bow-3"), metric=lambda ex, pred, trace=None: 1.0,
+        max_bootstrapped_demos=0,
+    )  # fmt: skip
+    knn.compile(dspy.Predict("ticket -> category"), valset=train[:2], run=run)
+    embed = run.ledger.by_role()["embed"]  # the index, then the two scored inputs (cached)
+    assert (embed.calls, embed.uncached_calls, embed.cache_hits) == (3, 1, 2)
+    assert embed.prompt_tokens > 0
+    assert run.ledger.by_role()["task"].calls >= 2
