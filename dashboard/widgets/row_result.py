@@ -34,9 +34,10 @@ def show_row_run(run: RowRun, score: float | None = None, feedback: str | None =
                 expected = run.expected.get(name)
                 mark = ""
                 if expected is not None:
-                    mark = (
-                        " :green[✓]" if str(value).strip() == str(expected).strip() else " :red[✗]"
-                    )
+                    right = str(value).strip() == str(expected).strip()
+                    if score is not None and len(run.expected) == 1:
+                        right = score >= 1.0  # the metric decides (e.g. "contains"), not equality
+                    mark = " :green[✓]" if right else " :red[✗]"
                 st.markdown(f"`{name}`{mark}")
                 st.text(_text(value))
             if run.expected:
