@@ -240,10 +240,13 @@ class Optimizer:
         *,
         student: Any = None,
         seed: int = 0,
+        pilot: Any = None,
     ) -> Estimate:
         """Forecast the run's LM calls (by role), tokens and trials for these data sizes.
 
-        `student` refines it (calls per example = its predictors); `seed` is the run's seed.
+        `student` refines it (calls per example = its predictors); `seed` is the run's seed;
+        `pilot` (`PilotFigures`, from `engine.optimizers.pilot.run_pilot`) replaces assumed
+        figures by measured ones where the optimizer's forecast reads them (GEPA, SIMBA).
         """
         work = Workload(
             trainset=list(trainset),
@@ -251,8 +254,16 @@ class Optimizer:
             per_example=predictor_count(student),
             student_has_demos=student is not None and any(p.demos for p in student.predictors()),
             seed=seed,
+            student=student,
+            pilot=pilot,
         )
         return self._estimate(work)
+
+    def pilot_plan(self, trainset: list[Any], rows: int, seed: int = 0) -> tuple[list[Any], int]:
+        """What a pilot should run: (the first `rows` training examples this optimizer's run
+        will score the student on, so the run gets the pilot's calls from the cache; how many
+        sampled rollouts of the student to run beside it). Default: the first rows, none."""
+        return list(trainset[: max(0, rows)]), 0
 
     def _estimate(self, work: Workload) -> Estimate:
         raise NotImplementedError

@@ -236,13 +236,16 @@ def predictor_count(program: Any) -> int:
 @dataclass(frozen=True)
 class Workload:
     """What an estimate forecasts: the data, LM calls per example, whether the student
-    already has demos, and the run's seed."""
+    already has demos, and the run's seed; optionally the student itself and what a pilot
+    measured (`PilotFigures`: calls per run, hit rates), which forecasts use when given."""
 
     trainset: list[Any]
     valset: list[Any]  # what candidates are scored on (`Optimizer.effective_valset`)
     per_example: int
     student_has_demos: bool
     seed: int
+    student: Any = None
+    pilot: Any = None  # PilotFigures | None
 
 
 @contextmanager

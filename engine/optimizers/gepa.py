@@ -147,8 +147,23 @@ class GEPA(Optimizer):
             getattr(self, "_valset_given", True),
         )  # fmt: skip
 
+    def pilot_plan(self, trainset: list[Any], rows: int, seed: int = 0) -> tuple[list[Any], int]:
+        """The student's first minibatches in the search's order (its first parent trials)."""
+        ids = list(dict.fromkeys(example_id(e) for e in trainset))
+        by_id = {example_id(e): e for e in trainset}
+        mb = min(self.reflection_minibatch_size, max(1, len(ids)))
+        order = MinibatchOrder(ids, mb, derive_seed(self.seed, "gepa"))
+        picked: list[str] = []
+        for k in range(len(ids)):
+            if len(picked) >= min(max(0, rows), len(ids)):
+                break
+            picked += [i for i in order.batch(k) if i not in picked]
+        return [by_id[i] for i in picked[: max(0, rows)]], 0
+
     def _estimate(self, work: Workload) -> Estimate:
         per, n_val = work.per_example, len(work.valset)
+        pilot = work.pilot
+        calls_per_run = pilot.calls_per_run if pilot is not None else float(per)
         budget = self.budget_for(per, len(work.trainset), n_val)
         mb = min(self.reflection_minibatch_size, max(1, len(work.trainset)))
         train_ids = list(dict.fromkeys(example_id(e) for e in work.trainset))
@@ -158,7 +173,7 @@ class GEPA(Optimizer):
         ahead = forecast_search(
             budget, [example_id(e) for e in work.valset], order, odds, merges_allowed=merges
         )
-        task = round(ahead.metric_calls) * per
+        task = round(round(ahead.metric_calls) * calls_per_run)
         reflections = round(ahead.reflections)
         tokens = task * tokens_per_call(work.valset, 0) + reflections * 900
         notes = (
@@ -166,9 +181,18 @@ class GEPA(Optimizer):
             f"{n_val} validation examples, then about {reflections} reflections on minibatches "
             f"of {mb}, about {ahead.metric_calls:.0f} metric calls spent "
             f"({odds.usable:.0%} of reflections usable, {odds.kept:.0%} of their children kept "
-            f"and scored on the valset: {odds.source}); task calls are at most "
-            f"{budget * per}"
+            f"and scored on the valset: {odds.source}); "
         )
+        if pilot is None:
+            notes += (
+                f"task calls are at most {budget * per} ({per} per program run, assumed: "
+                "a pilot would measure parse fallbacks and tool loops)"
+            )
+        else:
+            notes += (
+                f"{calls_per_run:.2f} task calls per program run ({pilot.describe()}). The "
+                f"pilot's {pilot.calls} call(s) come back from the cache"
+            )
         return Estimate({"task": task, "proposer": reflections}, tokens, round(ahead.trials), notes)
 
     # -- compile --------------------------------------------------------------------------------

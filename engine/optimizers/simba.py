@@ -20,6 +20,7 @@ from engine.lm.model_check import check_lms
 from engine.optimizers.base import CompileJob, Optimizer
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import example_id
+from engine.optimizers.simba_forecast import forecast_simba
 from engine.optimizers.simba_search import SimbaSearch
 
 RULE_PROMPT_TOKENS = 700
@@ -107,7 +108,40 @@ class SIMBA(Optimizer):
         return super().compile(student, trainset=trainset, valset=valset, teacher=teacher, run=run)
 
     # -- estimate -----------------------------------------------------------------------------
+    def pilot_plan(self, trainset: list[Any], rows: int, seed: int = 0) -> tuple[list[Any], int]:
+        """The first `rows` examples of step 1's batch (the search's seeded order), where the
+        run's first variants are the student and its rollouts; and those rollouts."""
+        batch = SimbaSearch.first_batch(trainset, self.bsize, self._seed_for(seed))
+        return batch[: max(0, rows)], self.num_candidates - 1
+
+    def _seed_for(self, run_seed: int) -> int:
+        return self._seed if self._seed is not None else run_seed
+
     def _estimate(self, work: Workload) -> Estimate:
+        if work.pilot is not None and work.student is not None:
+            return self._forecast(work)
+        return self._upper_bound(work)
+
+    def _forecast(self, work: Workload) -> Estimate:
+        """The search run on simulated rows with the pilot's figures (`simba_forecast`)."""
+        pilot = work.pilot
+        ahead = forecast_simba(
+            self, work.student, work.trainset, work.valset, self._seed_for(work.seed), pilot
+        )
+        task, proposer = round(ahead.task_calls), round(ahead.rule_calls)
+        tokens = task * tokens_per_call(work.valset or work.trainset, min(self.max_demos, 2))
+        tokens += proposer * RULE_PROMPT_TOKENS
+        notes = (
+            f"{self.max_steps} steps of {self.num_candidates} variants on batches of "
+            f"{max(1, min(self.bsize, len(work.trainset)))}, forecast by running the search on "
+            f"simulated rows: about {ahead.plain_runs:.0f} program runs as they are and "
+            f"{ahead.rollout_runs:.0f} sampled ones (rows a program already ran on are free), "
+            f"{proposer} rule(s) written ({ahead.rule_keep:.0%} kept: {ahead.rule_keep_source})"
+            f"; {pilot.describe()}. The pilot's {pilot.calls} call(s) come back from the cache"
+        )
+        return Estimate({"task": task, "proposer": proposer}, tokens, round(ahead.trials), notes)
+
+    def _upper_bound(self, work: Workload) -> Estimate:
         per, n_val = work.per_example, len(work.valset)
         batch = max(1, min(self.bsize, len(work.trainset)))
         steps, variants = self.max_steps, self.num_candidates
@@ -133,7 +167,8 @@ class SIMBA(Optimizer):
             "by the prompt model, where the variants disagree); then the student and up to "
             f"{finalists} step winners are scored on {n_val} examples. An upper bound: fewer "
             "calls when a variant meets examples it already ran on, or when the model gets "
-            "too few batch examples right for a demo or a rule"
+            "too few batch examples right for a demo or a rule. Not measured: run a pilot for "
+            "a forecast of those"
         )
         trials = 1 + steps * (variants + new) + finalists
         return Estimate({"task": task, "proposer": proposer}, tokens, trials, notes)

@@ -28,6 +28,13 @@ def spaced(items: list[Any], n: int) -> list[Any]:
     return [items[i] for i in dict.fromkeys(picks)]
 
 
+def first_order(rng: random.Random, n: int) -> list[int]:
+    """The search's first order of the trainset's indices (its RNG's first draws)."""
+    order = list(range(n))
+    rng.shuffle(order)
+    return order
+
+
 class SimbaSearch:
     """One SIMBA run over a CompileJob; `options` is the SIMBA instance (its settings)."""
 
@@ -40,11 +47,16 @@ class SimbaSearch:
         self.winners: list[Kept] = []
         self.steps: list[dict[str, Any]] = []
         self.bsize = max(1, min(options.bsize, len(job.trainset)))
-        self._order = list(range(len(job.trainset)))
-        self.rng.shuffle(self._order)
+        self._order = first_order(self.rng, len(job.trainset))
         self._cursor = 0
         self._examples = {example_id(e): e for e in job.trainset}
         self.strategies = [DEMO, RULE] if options.max_demos > 0 else [RULE]
+
+    @staticmethod
+    def first_batch(trainset: list[Any], bsize: int, seed: int) -> list[Any]:
+        """Step 1's batch for this seed (what `next_batch` returns first)."""
+        order = first_order(random.Random(derive_seed(seed, "simba")), len(trainset))
+        return [trainset[i] for i in order[: max(1, min(bsize, len(trainset)))]]
 
     # -- the run ------------------------------------------------------------------------------
     def start(self) -> None:

@@ -1,22 +1,31 @@
-"""Pre-flight: what a run of a spec will do and cost, without any LM call (the budget card)."""
+"""Pre-flight: what a run of a spec will do and cost (the budget card); without a pilot, no LM
+call."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+from engine.lm.cache import CACHE_DIR_ENV
+from engine.optimizers.pilot import run_pilot
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec
+from engine.runs.store_schema import default_db_path
 from engine.settings import settings
 
 
-def preflight(spec: ProjectSpec) -> dict[str, Any]:
+def preflight(spec: ProjectSpec, pilot_rows: int = 0) -> dict[str, Any]:
     """Validate `spec` and forecast its run. Raises SpecError like `validate_spec_against_data`.
+
+    With `pilot_rows` > 0 it first runs a pilot (`engine.optimizers.pilot.run_pilot`: the
+    student on that many training rows with the task LM, through the run's LM cache) and the
+    forecast uses what it measured; PilotError when the pilot fails. Without, no LM call.
 
     Returns {"report": DataReport.to_dict(), "optimizer": name, "reason": why,
     "estimate": Estimate.to_dict() of the optimization (with the calls of an LM-judged metric
     under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
-    budget), "budget": the spec's limits}.
+    budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None}.
     """
     from engine.runs.worker import make_optimizer
 
@@ -25,13 +34,22 @@ def preflight(spec: ProjectSpec) -> dict[str, Any]:
     program = build_program(spec)
     metric = build_metric(spec)
     optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
+    seed = spec.data.seed
+    pilot = None
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
-        estimate = optimizer.estimate(data.train, data.val or None, student=program).to_dict()
+        if pilot_rows > 0:
+            use_run_cache()
+            pilot = run_pilot(optimizer, program, data.train, metric, rows=pilot_rows, seed=seed)
+        estimate = optimizer.estimate(
+            data.train, data.val or None, student=program, seed=seed, pilot=pilot
+        ).to_dict()
     steps = max(1, len(program.named_predictors()))
-    test_calls = 2 * len(data.test) * steps
+    per_run = pilot.calls_per_run if pilot is not None and pilot.calls_per_run else steps
+    test_calls = round(2 * len(data.test) * per_run)
     judged = int(getattr(metric, "lm_calls_per_score", 0) or 0)
     if judged:  # an LM-judged metric: its calls per scored example, under role "judge"
-        estimate["calls"]["judge"] = estimate["calls"].get("task", 0) // steps * judged
+        runs = round(estimate["calls"].get("task", 0) / per_run)
+        estimate["calls"]["judge"] = runs * judged
         estimate["total_calls"] = sum(estimate["calls"].values())
         test_calls += 2 * len(data.test) * judged
     return {
@@ -41,4 +59,11 @@ def preflight(spec: ProjectSpec) -> dict[str, Any]:
         "estimate": estimate,
         "test_calls": test_calls,
         "budget": spec.optimizer.budget.model_dump(),
+        "pilot": pilot.to_dict() if pilot is not None else None,
     }
+
+
+def use_run_cache() -> None:
+    """Use the LM cache directory a run worker will use (unless one is set), so the run gets
+    the pilot's calls back from it (`run_worker` sets the same default)."""
+    os.environ.setdefault(CACHE_DIR_ENV, str(default_db_path().parent / "lm_cache"))

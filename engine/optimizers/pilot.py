@@ -1,0 +1,138 @@
+"""A pilot: the student on a few training rows with the run's task LM, before the run.
+
+It measures what an estimate otherwise assumes: task LM calls per program run (a ChainOfThought
+whose replies need a parse fallback pays two, a ReAct agent pays one per tool step), the
+model's hit rate, and for SIMBA the same for the sampled rollouts SIMBA will run, how often
+they disagree with the plain run, and whether the prompt model's rules survive cleaning.
+
+The rows and rollouts are the ones the run starts with (`Optimizer.pilot_plan`), evaluated
+through a `TrialRunner` like the run's, so every LM request is the one the run will make: with
+the same cache directory the run gets them back from the LM request cache. (Usage still counts
+a cached call as a call, so the estimate does not change; the run's wall time does.)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from engine.errors import TunesmithError
+from engine.optimizers.base import RunContext
+from engine.optimizers.pilot_figures import PilotFigures
+from engine.optimizers.simba_strategies import RuleWriter, rule_target
+from engine.optimizers.simba_variants import RolloutVariant
+from engine.optimizers.trials import TrialRunner
+
+MAX_PILOT_RULES = 2  # rules written on disagreeing rows (one prompt-model call each)
+
+
+class PilotError(TunesmithError):
+    """The pilot could not measure anything (the LM failed); nothing was changed."""
+
+
+def _task_calls(run: RunContext, mark: int) -> int:
+    return sum(1 for r in run.ledger.records[mark:] if r.role == "task")
+
+
+def _rows_failed(trial: Any) -> str | None:
+    errors = [r["error"] for r in trial.rows if r.get("error")]
+    return errors[0] if trial.rows and len(errors) == len(trial.rows) else None
+
+
+def run_pilot(
+    optimizer: Any,
+    student: Any,
+    trainset: list[Any],
+    metric: Any,
+    *,
+    rows: int = 4,
+    seed: int = 0,
+) -> PilotFigures:
+    """Measure `student` on the first `rows` training rows `optimizer`'s run will score (with
+    the LM on the settings). Raises PilotError when there is nothing to run or every row
+    failed."""
+    examples, rollouts = optimizer.pilot_plan(trainset, rows, seed)
+    if not examples:
+        raise PilotError("the pilot needs at least one training row")
+    started = time.monotonic()
+    run = RunContext(seed=seed)
+    runner = TrialRunner(run, metric)
+    try:
+        with run.activate():
+            mark = len(run.ledger)
+            plain = runner.evaluate(student, examples, subset="minibatch", track_best=False)
+            plain_calls = _task_calls(run, mark)
+            variants = []
+            for rollout in range(1, rollouts + 1):
+                program = RolloutVariant.rollout(student, rollout)
+                variants.append((rollout, runner.evaluate(
+                    program, examples, subset="minibatch", track_best=False
+                )))  # fmt: skip
+            rollout_calls = _task_calls(run, mark) - plain_calls
+            tried, kept = _try_rules(optimizer, student, examples, plain, variants)
+    except TunesmithError as exc:
+        raise PilotError(f"the pilot failed: {type(exc).__name__}: {exc}") from exc
+    failed = _rows_failed(plain)
+    if failed is not None:
+        raise PilotError(f"the task LM failed on every pilot row: {failed}")
+    n = len(plain.rows)
+    scores = dict(plain.example_scores)
+    rollout_scores = {
+        f"{rollout}:{ex_id}": score
+        for rollout, trial in variants
+        for ex_id, score in trial.example_scores.items()
+    }
+    disagree = None
+    if variants:
+        split = [
+            ex_id for ex_id in scores
+            if len({scores[ex_id], *(t.example_scores.get(ex_id) for _, t in variants)}) > 1
+        ]  # fmt: skip
+        disagree = len(split) / max(1, n)
+    rollout_runs = sum(len(t.rows) for _, t in variants)
+    return PilotFigures(
+        rows=n,
+        calls_per_run=plain_calls / max(1, n),
+        hit_rate=sum(scores.values()) / max(1, n),
+        scores=scores,
+        rollouts=len(variants),
+        rollout_calls_per_run=rollout_calls / rollout_runs if rollout_runs else None,
+        rollout_hit_rate=(
+            sum(rollout_scores.values()) / len(rollout_scores) if rollout_scores else None
+        ),
+        rollout_scores=rollout_scores,
+        disagree=disagree,
+        rules_tried=tried,
+        rules_kept=kept,
+        calls=len(run.ledger),
+        seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def _try_rules(
+    optimizer: Any, student: Any, examples: list[Any], plain: Any, variants: list[Any]
+) -> tuple[int, int]:
+    """SIMBA only: on up to MAX_PILOT_RULES rows where a rollout and the plain run disagree,
+    the prompt model writes a rule from the better and the worse run, as SIMBA's step would;
+    (written, kept by the cleaning)."""
+    if not variants:
+        return 0, 0
+    writer = RuleWriter(getattr(optimizer, "prompt_model", None))
+    by_id = {row["example_id"]: row for row in plain.rows}
+    paths = [path for path, _ in student.named_predictors()]
+    examples_by_id = {row["example_id"]: ex for row, ex in zip(plain.rows, examples, strict=False)}
+    tried = kept = 0
+    for ex_id, mine in by_id.items():
+        if tried >= MAX_PILOT_RULES or not paths:
+            break
+        others = [r for _, t in variants for r in t.rows if r["example_id"] == ex_id]
+        other = next((r for r in others if float(r["score"]) != float(mine["score"])), None)
+        if other is None:
+            continue
+        good, bad = (mine, other) if float(mine["score"]) > float(other["score"]) else (other, mine)
+        program = student.deepcopy()
+        path = rule_target(good, bad, paths)
+        text, _ = writer.write(program, path, examples_by_id.get(ex_id), good, bad)
+        tried += 1
+        kept += text is not None
+    return tried, kept

@@ -1,0 +1,183 @@
+"""SIMBA's forecast: its own search, run on simulated rows, counting the rows it would pay for.
+
+SIMBA's cost depends on what the model does: a step builds a new program only where a run was
+good enough (a demo) or where the variants disagreed and the prompt model wrote a usable rule,
+and a variant that meets a batch example its program (at that rollout) already ran on is
+free, because the trial runner caches rows per (candidate hash, example id). Which pairs repeat
+depends on the seeded batch order, on which kept programs the softmax draws, and on which new
+programs turn out identical (the same demo added to the same program has the same hash).
+
+So the forecast does not re-derive the search: it runs `SimbaSearch` itself, with a trial runner
+whose rows come from an outcome model instead of the LM, and counts the (candidate, example)
+pairs that runner had to fill. The outcome model uses a pilot's figures (`PilotFigures`):
+
+- a program run as it is scores on an example what the pilot measured there for the student,
+  else a draw at the pilot's hit rate, once per example: demos and rules rarely change a
+  greedy answer, and scoring an example the same for every plain program is what makes their
+  runs agree (no spread, no rule) as they do on a real model;
+- a sampled rollout scores what the pilot measured for that rollout of the student on that
+  row, else an independent draw at the rollouts' hit rate;
+- a rule is kept at the pilot's rate (rules it wrote and the cleaning kept), else at
+  `ASSUMED_RULE_KEEP`.
+
+Calls are pairs filled times the pilot's calls per program run (as it is, or sampled). The
+counts are averaged over `DRAWS` draws of the outcomes; the search's own seed is the run's.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from engine.optimizers.base import CompileJob, RunContext, derive_seed
+from engine.optimizers.candidate import Candidate
+from engine.optimizers.pilot_figures import PilotFigures
+from engine.optimizers.simba_strategies import RuleWriter
+from engine.optimizers.simba_variants import RolloutVariant
+from engine.optimizers.trials import TrialRunner
+
+DRAWS = 24
+ASSUMED_RULE_KEEP = 0.5
+
+
+@dataclass
+class SimbaForecast:
+    """Expected counts for one SIMBA run (averages over the draws)."""
+
+    plain_runs: float
+    rollout_runs: float
+    task_calls: float
+    rule_calls: float
+    trials: float
+    rule_keep: float
+    rule_keep_source: str
+
+
+class _Outcomes:
+    """Scores for simulated rows: see the module docstring."""
+
+    def __init__(self, pilot: PilotFigures, student_hash: str, rng: random.Random) -> None:
+        self.pilot, self.student_hash, self.rng = pilot, student_hash, rng
+        self._plain: dict[str, float] = {}
+        rollout_rate = pilot.rollout_hit_rate
+        self.rollout_rate = pilot.hit_rate if rollout_rate is None else rollout_rate
+
+    def _draw(self, rate: float) -> float:
+        return 1.0 if self.rng.random() < rate else 0.0
+
+    def plain(self, ex_id: str) -> float:
+        if ex_id not in self._plain:
+            measured = self.pilot.scores.get(ex_id)
+            self._plain[ex_id] = self._draw(self.pilot.hit_rate) if measured is None else measured
+        return self._plain[ex_id]
+
+    def rollout(self, inner_hash: str, rollout_id: Any, ex_id: str) -> float:
+        if inner_hash == self.student_hash:
+            measured = self.pilot.rollout_scores.get(f"{rollout_id}:{ex_id}")
+            if measured is not None:
+                return measured
+        return self._draw(self.rollout_rate)
+
+
+class _SimulatedRunner(TrialRunner):
+    """A TrialRunner whose missing rows come from `_Outcomes` (no LM); counts what it fills."""
+
+    def __init__(self, run: RunContext, outcomes: _Outcomes) -> None:
+        super().__init__(run, metric=None)
+        self.outcomes = outcomes
+        self.plain_runs = 0
+        self.rollout_runs = 0
+
+    def _fill(
+        self,
+        program: Any,
+        cand_hash: str,
+        examples: list[Any],
+        ids: list[str],
+        target: float | None = None,
+    ) -> bool:
+        results = self.run.results
+        rollout = isinstance(program, RolloutVariant)
+        inner = Candidate.from_program(program.program).hash if rollout else cand_hash
+        marker = getattr(program, "marker", {}) if rollout else {}
+        for index, (example, ex_id) in enumerate(zip(examples, ids, strict=True)):
+            if (cand_hash, ex_id) in results:
+                continue
+            if rollout:
+                score = self.outcomes.rollout(inner, marker.get("rollout_id"), ex_id)
+                tag = f"{cand_hash}:{ex_id}"  # a sampled run: a trajectory of its own
+                self.rollout_runs += 1
+            else:
+                score = self.outcomes.plain(ex_id)
+                tag = f"plain:{ex_id}"  # greedy: the same trajectory for the same example
+                self.plain_runs += 1
+            inputs = dict(example.inputs().items())
+            trace = [
+                {"predictor": path, "inputs": inputs, "outputs": {"simulated": tag}}
+                for path, _ in program.named_predictors()
+            ]
+            results[(cand_hash, ex_id)] = {
+                "example_id": ex_id, "index": index, "inputs": inputs,
+                "outputs": {"simulated": tag}, "score": score, "error": None,
+                "feedback": None, "trace": trace,
+            }  # fmt: skip
+        return False
+
+
+class _SimulatedRules(RuleWriter):
+    """A RuleWriter whose prompt model keeps a rule at rate `keep` (each rule distinct)."""
+
+    def __init__(self, keep: float, rng: random.Random) -> None:
+        super().__init__(None)
+        self.keep, self.rng, self.calls = keep, rng, 0
+
+    def _call(self, user: str) -> str:
+        self.calls += 1
+        if self.rng.random() >= self.keep:
+            return ""
+        return f"If the input resembles case {self.calls}, then answer it as case {self.calls}."
+
+
+def forecast_simba(
+    options: Any,
+    student: Any,
+    trainset: list[Any],
+    valset: list[Any],
+    seed: int,
+    pilot: PilotFigures,
+    draws: int = DRAWS,
+) -> SimbaForecast:
+    """Run `SimbaSearch` (with `options`, a SIMBA instance) `draws` times on simulated rows;
+    the average counts. Needs the task LM on the settings (variants copy it, never call it)."""
+    from engine.optimizers.simba_search import SimbaSearch
+
+    measured = pilot.rule_keep_rate
+    keep = ASSUMED_RULE_KEEP if measured is None else measured
+    source = "assumed" if measured is None else "measured by the pilot"
+    student_hash = Candidate.from_program(student).hash
+    totals = {"plain": 0.0, "rollout": 0.0, "rules": 0.0, "trials": 0.0}
+    for draw in range(draws):
+        rng = random.Random(derive_seed(seed, "simba-forecast", draw))
+        run = RunContext(seed=seed)
+        runner = _SimulatedRunner(run, _Outcomes(pilot, student_hash, rng))
+        job = CompileJob(
+            student=student, trainset=list(trainset), valset=list(valset), teacher=None,
+            runner=runner,
+        )  # fmt: skip
+        search = SimbaSearch(options, job, seed)
+        search.rules = rules = _SimulatedRules(keep, rng)
+        search.start()
+        search.run_steps()
+        search.finish()
+        totals["plain"] += runner.plain_runs
+        totals["rollout"] += runner.rollout_runs
+        totals["rules"] += rules.calls
+        totals["trials"] += len(run.trials)
+    mean = {key: value / max(1, draws) for key, value in totals.items()}
+    rollout_per = pilot.rollout_calls_per_run
+    rollout_per = pilot.calls_per_run if rollout_per is None else rollout_per
+    task = mean["plain"] * pilot.calls_per_run + mean["rollout"] * rollout_per
+    return SimbaForecast(
+        mean["plain"], mean["rollout"], task, mean["rules"], mean["trials"], keep, source
+    )

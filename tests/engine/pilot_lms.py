@@ -1,0 +1,53 @@
+"""Scripted LMs for the pilot and forecast tests.
+
+- `OddsLM(plain_right, rollout_right)`: answers "q<n>" right or wrong by setting only (the
+  plain LM or a sampled rollout), so the forecast's outcome model is exact for it; rule calls
+  get the next of many distinct neutral rules.
+- `fallback_lm()`: for a ChainOfThought, its chat replies hold the reasoning but no answer (as
+  SmolLM2's often do), the JSON fallback's hold both: every program run pays two calls.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from simba_lms import SimbaLM, is_rule_call
+
+from engine.lm import ScriptedLM
+from engine.lm.scripted import input_fields, render_fields
+
+NEUTRAL_RULES = [
+    f"If the question is about item {i}, then reply with its number." for i in range(60)
+]
+
+
+class OddsLM(SimbaLM):
+    """Right on every example as it is (`plain_right`), and in every rollout (`rollout_right`)."""
+
+    def __init__(self, plain_right: bool, rollout_right: bool, **kwargs: Any) -> None:
+        super().__init__(rules=NEUTRAL_RULES, **kwargs)
+        self.plain_right, self.rollout_right = plain_right, rollout_right
+
+    def _answer(self, messages: list[dict[str, Any]]) -> str:
+        if is_rule_call(messages):
+            return super()._answer(messages)
+        self._cursor.take()
+        number = int(input_fields(messages[-1]["content"])["question"][1:])
+        sampled = isinstance(self.rollout_id, int) and self.rollout_id > 0
+        ok = self.rollout_right if sampled else self.plain_right
+        return render_fields({"answer": str(number) if ok else "x"})
+
+
+def _fallback_answer(messages: list[dict[str, Any]]) -> str:
+    last = messages[-1]["content"]
+    if "could not be read" in last:
+        question = next(
+            input_fields(m["content"])["question"] for m in messages if m["role"] == "user"
+        )
+        return json.dumps({"reasoning": "it is the number", "answer": question[1:]})
+    return render_fields({"reasoning": "the answer is somewhere in my head"})  # no answer
+
+
+def fallback_lm() -> ScriptedLM:
+    return ScriptedLM(by_input=_fallback_answer, name="fallback")

@@ -1,0 +1,111 @@
+"""SIMBA's piloted forecast (`simba_forecast`): exact when the model's odds are the outcome
+model's (a step that adds programs, and one that adds nothing, repeated batch rows free), and
+the pilot that measures those odds (calls per program run with a parse fallback)."""
+
+from __future__ import annotations
+
+import pytest
+from pilot_lms import OddsLM, fallback_lm
+from simba_lms import exact, qa
+
+import engine as dspy
+from engine.optimizers import SIMBA, RunContext
+from engine.optimizers.pilot import PilotError, run_pilot
+from engine.optimizers.pilot_figures import PilotFigures
+
+SETTINGS = {"bsize": 8, "num_candidates": 3, "max_steps": 4, "max_demos": 4}
+
+
+def piloted_vs_actual(lm, train=12, val=6, seed=0, rows=4, **params):
+    """(estimate, pilot, actual calls by role) for SIMBA on `lm` with a pilot first."""
+    settings = {**SETTINGS, **params}
+    trainset, valset = qa(train), qa(val, start=100)
+    with dspy.context(lm=lm):
+        student = dspy.Predict("question -> answer")
+        opt = SIMBA(metric=exact, **settings)
+        pilot = run_pilot(opt, student, trainset, exact, rows=rows, seed=seed)
+        estimate = opt.estimate(trainset, valset, student=student, seed=seed, pilot=pilot)
+        compiled = SIMBA(metric=exact, **settings).compile(
+            student, trainset=trainset, valset=valset, run=RunContext(seed=seed)
+        )
+    return estimate, pilot, compiled.result.actual_calls()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_when_steps_add_programs(seed):
+    """Right as it is, wrong sampled: every example splits the variants, demos and rules are
+    made, the same demo on the same program comes back (same hash), batches overlap."""
+    estimate, pilot, actual = piloted_vs_actual(OddsLM(True, False), seed=seed)
+    assert pilot.hit_rate == 1.0 and pilot.rollout_hit_rate == 0.0 and pilot.disagree == 1.0
+    assert pilot.rules_tried == 2 and pilot.rule_keep_rate == 1.0
+    # the run's own calls, plus the pilot's (its rows and rule calls happen again in the run)
+    assert estimate.calls["task"] == actual["task"]
+    assert estimate.calls["proposer"] == actual["proposer"]
+    assert "measured by a pilot on 4 training row(s)" in estimate.notes
+    upper = SIMBA(metric=exact, **SETTINGS).estimate(
+        qa(12), qa(6, start=100), student=dspy.Predict("question -> answer")
+    )
+    assert upper.calls["task"] > actual["task"]  # the upper bound counts repeated rows again
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_exact_when_steps_add_nothing(seed):
+    """Always wrong: no spread, no demo, no rule; every step re-runs the same variants on
+    overlapping batches, and only their new rows cost calls."""
+    estimate, pilot, actual = piloted_vs_actual(OddsLM(False, False), seed=seed, max_steps=3)
+    assert pilot.disagree == 0.0 and pilot.rules_tried == 0
+    assert estimate.calls["task"] == actual["task"]
+    assert estimate.calls.get("proposer", 0) == actual.get("proposer", 0) == 0
+    assert actual["task"] < 6 + 3 * 3 * 8  # repeated rows were free
+
+
+def test_the_pilot_measures_calls_per_run_with_a_parse_fallback():
+    trainset = qa(8)
+    with dspy.context(lm=fallback_lm()):
+        student = dspy.ChainOfThought("question -> answer")
+        opt = SIMBA(metric=exact, **SETTINGS)
+        pilot = run_pilot(opt, student, trainset, exact, rows=3, seed=0)
+        gepa = dspy.GEPA(metric=exact, max_metric_calls=20, reflection_lm=fallback_lm())
+        gepa_pilot = run_pilot(gepa, student, trainset, exact, rows=3, seed=0)
+        plain = gepa.estimate(trainset, qa(4, start=50), student=student)
+        piloted = gepa.estimate(trainset, qa(4, start=50), student=student, pilot=gepa_pilot)
+    assert pilot.rows == 3 and pilot.calls_per_run == 2.0 and pilot.hit_rate == 1.0
+    assert pilot.rollouts == 2 and pilot.rollout_calls_per_run == 2.0
+    assert pilot.calls == 3 * 2 * 3  # plain + two rollouts, two calls a run, no disagreement
+    assert gepa_pilot.calls_per_run == 2.0 and gepa_pilot.rollouts == 0
+    assert piloted.calls["task"] == pytest.approx(2 * plain.calls["task"], abs=1)
+    assert "2.00 task calls per program run" in piloted.notes
+    assert "assumed" in plain.notes
+
+
+def test_pilot_rows_are_the_runs_first_rows():
+    trainset = qa(12)
+    opt = SIMBA(metric=exact, **SETTINGS)
+    rows, rollouts = opt.pilot_plan(trainset, 4, seed=0)
+    with dspy.context(lm=OddsLM(True, False)):
+        run = RunContext(seed=0)
+        SIMBA(metric=exact, **SETTINGS).compile(
+            dspy.Predict("question -> answer"), trainset=trainset, run=run
+        )
+    first_step = next(e.data for e in run.recorder.events if e.type == "simba_step")
+    from engine.optimizers.candidate import example_id
+
+    assert [example_id(r) for r in rows] == first_step["batch_ids"][:4] and rollouts == 2
+
+
+def test_a_failing_lm_raises_a_pilot_error():
+    def broken(messages):
+        raise RuntimeError("no model here")
+
+    from engine.lm import ScriptedLM
+
+    with dspy.context(lm=ScriptedLM(by_input=broken)):
+        opt = SIMBA(metric=exact, **SETTINGS)
+        with pytest.raises(PilotError, match="failed"):
+            run_pilot(opt, dspy.Predict("question -> answer"), qa(6), exact, rows=2)
+
+
+def test_figures_round_trip_and_describe():
+    figures = PilotFigures(rows=4, calls_per_run=1.5, hit_rate=0.5, rules_tried=2, rules_kept=1)
+    assert PilotFigures.from_dict(figures.to_dict()) == figures
+    assert figures.rule_keep_rate == 0.5 and "1.50 task calls" in figures.describe()
