@@ -12,6 +12,7 @@ from dashboard.widgets.budget_card import budget_card, preflight
 from dashboard.widgets.gepa_choice import gepa_settings
 from dashboard.widgets.mipro_choice import mipro_search
 from dashboard.widgets.number import number
+from dashboard.widgets.pilot_button import pilot_controls, stored_pilot
 from dashboard.widgets.proposer_choice import proposer_choice
 from dashboard.widgets.simba_choice import simba_settings
 
@@ -250,7 +251,8 @@ if not check.ok:
     ui.problems(check.problems, "Fix these settings")
     st.stop()
 with ui.friendly_errors("Estimating the run"):
-    budget_card(preflight(check.spec), budget)
+    budget_card(preflight(check.spec, stored_pilot(check.spec)), budget)
+pilot_controls(check.spec, chosen)
 if not state.speed(task["model"]) and st.button(
     "Time one call to refine the estimate", key="measure_speed", icon=":material/timer:"
 ):

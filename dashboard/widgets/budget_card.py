@@ -30,13 +30,15 @@ class Preflight:
     speed_source: str
     notes: str
     by_role: dict[str, int] = field(default_factory=dict)  # search calls per role
+    pilot: dict[str, Any] | None = None  # what a pilot measured (PilotFigures.to_dict())
 
 
-def preflight(spec: Any) -> Preflight:
-    """The engine's pre-flight forecast of the spec's run, plus cost ($) and minutes."""
+def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
+    """The engine's pre-flight forecast of the spec's run, plus cost ($) and minutes; with
+    `pilot` (figures an earlier pilot measured) the forecast uses them (no LM call)."""
     from engine.runs.plan import preflight as engine_preflight
 
-    plan = engine_preflight(spec)
+    plan = engine_preflight(spec, pilot=pilot)
     estimate = plan["estimate"]
     calls, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
     tokens = int(estimate["tokens"] * (1 + test_calls / max(calls, 1)))
@@ -61,6 +63,7 @@ def preflight(spec: Any) -> Preflight:
         source,
         estimate.get("notes", ""),
         by_role,
+        plan.get("pilot"),
     )
 
 

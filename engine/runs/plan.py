@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.lm.cache import CACHE_DIR_ENV
 from engine.optimizers.pilot import run_pilot
+from engine.optimizers.pilot_figures import PilotFigures
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec
@@ -15,12 +16,15 @@ from engine.runs.store_schema import default_db_path
 from engine.settings import settings
 
 
-def preflight(spec: ProjectSpec, pilot_rows: int = 0) -> dict[str, Any]:
+def preflight(
+    spec: ProjectSpec, pilot_rows: int = 0, pilot: PilotFigures | dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Validate `spec` and forecast its run. Raises SpecError like `validate_spec_against_data`.
 
     With `pilot_rows` > 0 it first runs a pilot (`engine.optimizers.pilot.run_pilot`: the
     student on that many training rows with the task LM, through the run's LM cache) and the
-    forecast uses what it measured; PilotError when the pilot fails. Without, no LM call.
+    forecast uses what it measured; PilotError when the pilot fails. `pilot` gives figures an
+    earlier pilot measured (`PilotFigures` or its dict) instead. Without either, no LM call.
 
     Returns {"report": DataReport.to_dict(), "optimizer": name, "reason": why,
     "estimate": Estimate.to_dict() of the optimization (with the calls of an LM-judged metric
@@ -35,9 +39,10 @@ def preflight(spec: ProjectSpec, pilot_rows: int = 0) -> dict[str, Any]:
     metric = build_metric(spec)
     optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
     seed = spec.data.seed
-    pilot = None
+    if isinstance(pilot, dict):
+        pilot = PilotFigures.from_dict(pilot)
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
-        if pilot_rows > 0:
+        if pilot is None and pilot_rows > 0:
             use_run_cache()
             pilot = run_pilot(optimizer, program, data.train, metric, rows=pilot_rows, seed=seed)
         estimate = optimizer.estimate(
