@@ -19,6 +19,7 @@ from typing import Any
 from engine.errors import TunesmithError
 from engine.optimizers.base import RunContext
 from engine.optimizers.pilot_figures import PilotFigures
+from engine.optimizers.simba_spread import buckets_by_spread
 from engine.optimizers.simba_strategies import RuleWriter, rule_target
 from engine.optimizers.simba_variants import RolloutVariant
 from engine.optimizers.trials import TrialRunner
@@ -112,27 +113,27 @@ def run_pilot(
 def _try_rules(
     optimizer: Any, student: Any, examples: list[Any], plain: Any, variants: list[Any]
 ) -> tuple[int, int]:
-    """SIMBA only: on up to MAX_PILOT_RULES rows where a rollout and the plain run disagree,
-    the prompt model writes a rule from the better and the worse run, as SIMBA's step would;
+    """SIMBA only: on up to MAX_PILOT_RULES rows where the variants disagree, the prompt model
+    writes a rule from the best and the worst run, picked as SIMBA's first step picks them
+    (`buckets_by_spread`), so the run asks the same and gets the reply from the cache;
     (written, kept by the cleaning)."""
     if not variants:
         return 0, 0
     writer = RuleWriter(getattr(optimizer, "prompt_model", None))
-    by_id = {row["example_id"]: row for row in plain.rows}
     paths = [path for path, _ in student.named_predictors()]
-    examples_by_id = {row["example_id"]: ex for row, ex in zip(plain.rows, examples, strict=False)}
+    by_id = {row["example_id"]: ex for row, ex in zip(plain.rows, examples, strict=False)}
+    buckets = buckets_by_spread(list(by_id), [plain, *(t for _, t in variants)])
     tried = kept = 0
-    for ex_id, mine in by_id.items():
+    for bucket in buckets:
         if tried >= MAX_PILOT_RULES or not paths:
             break
-        others = [r for _, t in variants for r in t.rows if r["example_id"] == ex_id]
-        other = next((r for r in others if float(r["score"]) != float(mine["score"])), None)
-        if other is None:
+        if bucket.gap <= 0:
             continue
-        good, bad = (mine, other) if float(mine["score"]) > float(other["score"]) else (other, mine)
-        program = student.deepcopy()
-        path = rule_target(good, bad, paths)
-        text, _ = writer.write(program, path, examples_by_id.get(ex_id), good, bad)
+        (_, good), (_, bad) = bucket.best(), bucket.worst()
+        text, _ = writer.write(
+            student.deepcopy(), rule_target(good, bad, paths), by_id.get(bucket.example_id),
+            good, bad,
+        )  # fmt: skip
         tried += 1
         kept += text is not None
     return tried, kept
