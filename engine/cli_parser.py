@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from engine.cli_commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
+from engine.cli_estimate import cmd_estimate
 from engine.cli_run import cmd_resume, cmd_run
 
 EPILOG = (
@@ -18,6 +19,8 @@ EXAMPLES = {
            "  python -m engine run spec.yaml --worker      # detached worker, followed here\n"
            "  python -m engine run spec.yaml --detach      # start and return the run id",
     "validate": "example:\n  python -m engine validate sample_data/banking77.yaml",
+    "estimate": "examples:\n  python -m engine estimate sample_data/support_tickets.yaml\n"
+                "  python -m engine estimate spec.yaml --pilot 4   # measure on 4 rows first",
     "eval": "example:\n  python -m engine export RUN_ID -f json -o program.json\n"
             "  python -m engine eval spec.yaml --program program.json --baseline",
     "export": "examples:\n  python -m engine export RUN_ID --format py -o program.py\n"
@@ -97,6 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="read data.csv / data.test_csv even when they lie outside the spec's folder",
     )
     p.set_defaults(func=cmd_validate)
+
+    p = add(
+        "estimate",
+        "forecast a run's LM calls (optionally measured by a pilot)",
+        "Validate SPEC and print the forecast of its run: LM calls by role, tokens, the\n"
+        "held-out scoring, and how the forecast was made. No LM call, unless --pilot N: then the\n"
+        "program first runs on N training rows with the task LM (GEPA and SIMBA use what it\n"
+        "measured; the run gets those calls back from the cache).",
+        store=False,
+    )
+    p.add_argument("spec", help="project spec (.yaml or .json)")
+    p.add_argument("--pilot", type=int, default=0, metavar="N", help="measure on N rows first")
+    p.add_argument("--json", action="store_true", help="the whole pre-flight as JSON")
+    p.set_defaults(func=cmd_estimate)
 
     p = add(
         "eval",

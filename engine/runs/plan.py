@@ -31,7 +31,7 @@ def preflight(
     under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
     budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None}.
     """
-    from engine.runs.worker import make_optimizer
+    from engine.runs.worker import make_optimizer, task_lm
 
     report = validate_spec_against_data(spec)
     data = load_data(spec)
@@ -44,7 +44,10 @@ def preflight(
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
         if pilot is None and pilot_rows > 0:
             use_run_cache()
-            pilot = run_pilot(optimizer, program, data.train, metric, rows=pilot_rows, seed=seed)
+            with settings.context(lm=task_lm(spec)):  # the run's LM (test hook included)
+                pilot = run_pilot(
+                    optimizer, program, data.train, metric, rows=pilot_rows, seed=seed
+                )
         estimate = optimizer.estimate(
             data.train, data.val or None, student=program, seed=seed, pilot=pilot
         ).to_dict()

@@ -30,8 +30,9 @@ def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["show"], ["resume"], ["cancel"]],
-)
+    [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["estimate"], ["show"], ["resume"],
+     ["cancel"]],
+)  # fmt: skip
 def test_help_everywhere(args: list[str], tmp_path: Path) -> None:
     result = cli(*args, "--help", home=tmp_path)
     assert result.returncode == 0 and "usage: python -m engine" in result.stdout
@@ -134,6 +135,20 @@ def test_run_with_a_bad_spec_fails_before_any_run(tmp_path: Path, project: Path)
     spec_path.write_text(spec_path.read_text().replace("name: auto", "name: foo"))
     result = cli("validate", str(spec_path), home=tmp_path)
     assert result.returncode == 2 and "optimizer.name: unknown optimizer 'foo'" in result.stderr
+
+
+def test_estimate_with_and_without_a_pilot(tmp_path: Path, project: Path) -> None:
+    spec_path = project / "support_tickets.yaml"
+    text = spec_path.read_text().replace("name: auto", "name: SIMBA")
+    spec_path.write_text(text.replace("params: {}", "params: {bsize: 4, num_candidates: 2}"))
+    plain = cli("estimate", str(spec_path), home=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "optimizer: SIMBA" in plain.stdout and "Not measured" in plain.stdout
+    piloted = cli("estimate", str(spec_path), "--pilot", "2", "--json", home=tmp_path)
+    assert piloted.returncode == 0, piloted.stderr
+    plan = json.loads(piloted.stdout)
+    assert plan["pilot"]["rows"] == 2 and plan["pilot"]["rollouts"] == 1
+    assert "measured by a pilot on 2 training row(s)" in plan["estimate"]["notes"]
 
 
 def test_export_of_an_unknown_run(tmp_path: Path) -> None:

@@ -1,0 +1,38 @@
+"""`python -m engine estimate SPEC [--pilot N] [--json]`: the pre-flight forecast of a run.
+
+Without `--pilot` no LM call happens (what the Optimize page's budget card shows). With it, a
+pilot first runs the student on N training rows with the task LM (GEPA and SIMBA read what it
+measured: calls per program run, hit rates); its calls go to the cache the run will use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from engine.errors import TunesmithError
+
+
+def cmd_estimate(args: argparse.Namespace) -> int:
+    """Print the forecast of SPEC's run (calls by role, held-out scoring, notes)."""
+    from engine.optimizers.pilot import PilotError
+    from engine.runs import load_spec
+    from engine.runs.plan import preflight
+
+    try:
+        plan = preflight(load_spec(args.spec), pilot_rows=max(0, args.pilot or 0))
+    except PilotError as exc:
+        raise TunesmithError(str(exc)) from exc
+    if args.json:
+        print(json.dumps(plan, indent=2, default=str))
+        return 0
+    estimate = plan["estimate"]
+    roles = ", ".join(f"{role} {n}" for role, n in estimate["calls"].items())
+    print(f"optimizer: {plan['optimizer']}")
+    print(f"search: ~{estimate['total_calls']} LM calls ({roles}), ~{estimate['tokens']} tokens")
+    print(f"held-out scoring: ~{plan['test_calls']} LM calls")
+    if plan.get("pilot"):
+        pilot = plan["pilot"]
+        print(f"pilot: {pilot['rows']} rows, {pilot['calls']} LM calls in {pilot['seconds']} s")
+    print(f"notes: {estimate['notes']}")
+    return 0
