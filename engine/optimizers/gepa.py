@@ -17,11 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.adapters.base import Adapter
 from engine.lm.model_check import check_lms
 from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import example_id
-from engine.optimizers.gepa_forecast import forecast_search, reflection_odds
+from engine.optimizers.gepa_forecast import (
+    forecast_search,
+    piloted_task_calls,
+    reflection_odds,
+)
 from engine.optimizers.gepa_plan import MinibatchOrder, check_budget_choice, metric_budget
 from engine.optimizers.gepa_pool import CandidatePool
 from engine.optimizers.gepa_search import GepaSearch
@@ -163,7 +168,6 @@ class GEPA(Optimizer):
     def _estimate(self, work: Workload) -> Estimate:
         per, n_val = work.per_example, len(work.valset)
         pilot = work.pilot
-        calls_per_run = pilot.calls_per_run if pilot is not None else float(per)
         budget = self.budget_for(per, len(work.trainset), n_val)
         mb = min(self.reflection_minibatch_size, max(1, len(work.trainset)))
         train_ids = list(dict.fromkeys(example_id(e) for e in work.trainset))
@@ -173,7 +177,16 @@ class GEPA(Optimizer):
         ahead = forecast_search(
             budget, [example_id(e) for e in work.valset], order, odds, merges_allowed=merges
         )
-        task = round(round(ahead.metric_calls) * calls_per_run)
+        if pilot is None:
+            task = round(ahead.metric_calls) * per
+        else:
+            child_runs = ahead.reflections * odds.usable * mb + ahead.kept * n_val
+            task = round(
+                piloted_task_calls(
+                    round(ahead.metric_calls), child_runs, pilot.call_figures(False),
+                    Adapter.fallback_record.failures_before_skip,
+                )
+            )  # fmt: skip
         reflections = round(ahead.reflections)
         tokens = task * tokens_per_call(work.valset, 0) + reflections * 900
         notes = (
@@ -190,8 +203,8 @@ class GEPA(Optimizer):
             )
         else:
             notes += (
-                f"{calls_per_run:.2f} task calls per program run ({pilot.describe()}). The "
-                f"pilot's {pilot.calls} call(s) come back from the cache"
+                f"about {task} task calls ({pilot.describe()}). The pilot's {pilot.calls} "
+                "call(s) come back from the cache"
             )
         return Estimate({"task": task, "proposer": reflections}, tokens, round(ahead.trials), notes)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from engine.optimizers.gepa_merge import MERGE_SUBSAMPLE
 from engine.optimizers.gepa_plan import MinibatchOrder
+from engine.optimizers.pilot_figures import CallFigures
 
 MAX_FORECAST_ITERATIONS = 100_000  # a guard; a real forecast ends on its budget long before
 
@@ -133,3 +134,20 @@ def reflection_odds(lm: object) -> ReflectionOdds:
     """The odds for a reflection model: measured ones for the embedded model, else assumed."""
     model = str(getattr(lm, "model", "") or "")
     return EMBEDDED_ODDS if model.startswith("local/") else HOSTED_ODDS
+
+
+def piloted_task_calls(
+    metric_calls: float, child_runs: float, figures: CallFigures, give_up: int
+) -> float:
+    """Task calls of `metric_calls` program runs with a pilot's figures: its calls per run
+    without parse fallbacks, plus the fallbacks. When the pilot saw no fallback read, the
+    adapter gives up on a prompt family after its first `give_up` failures: the student's
+    family (every run but the children's) pays at most that many; each child (a few minibatch
+    rows, its own instruction) pays for every run that needs one."""
+    need = figures.need
+    student_runs = max(0.0, metric_calls - child_runs)
+    if figures.success:
+        fallbacks = metric_calls * need
+    else:
+        fallbacks = min(student_runs * need, give_up) + child_runs * need
+    return metric_calls * figures.base + fallbacks

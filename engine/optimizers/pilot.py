@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from engine.adapters.base import Adapter
 from engine.errors import TunesmithError
 from engine.optimizers.base import RunContext
 from engine.optimizers.pilot_figures import PilotFigures
@@ -31,13 +32,40 @@ class PilotError(TunesmithError):
     """The pilot could not measure anything (the LM failed); nothing was changed."""
 
 
+def fallback_counts() -> tuple[int, int, int]:
+    """(failed, read, skipped) parse fallbacks so far in this process, all prompt families."""
+    outcomes = Adapter.fallback_record.snapshot()
+    return (
+        sum(o.failed for o in outcomes),
+        sum(o.succeeded for o in outcomes),
+        sum(o.skipped for o in outcomes),
+    )
+
+
+def _fallbacks(before: tuple[int, int, int], runs: int) -> tuple[float, float, float | None]:
+    """(need per run, paid per run, share read) since `before`."""
+    failed, read, skipped = (a - b for a, b in zip(fallback_counts(), before, strict=True))
+    paid = failed + read
+    runs = max(1, runs)
+    return (paid + skipped) / runs, paid / runs, (read / paid if paid else None)
+
+
 def _task_calls(run: RunContext, mark: int) -> int:
     return sum(1 for r in run.ledger.records[mark:] if r.role == "task")
 
 
+MEASURED_ERRORS = ("AdapterParseError", "constraint failed")  # what the model did, measured
+
+
 def _rows_failed(trial: Any) -> str | None:
+    """The first error when every row failed for a reason other than the model's reply (an LM
+    that cannot be reached, a program that raises): nothing was measured."""
     errors = [r["error"] for r in trial.rows if r.get("error")]
-    return errors[0] if trial.rows and len(errors) == len(trial.rows) else None
+    if not trial.rows or len(errors) < len(trial.rows):
+        return None
+    if any(str(e).startswith(MEASURED_ERRORS) for e in errors):
+        return None
+    return errors[0]
 
 
 def run_pilot(
@@ -60,9 +88,11 @@ def run_pilot(
     runner = TrialRunner(run, metric)
     try:
         with run.activate():
-            mark = len(run.ledger)
+            mark, before = len(run.ledger), fallback_counts()
             plain = runner.evaluate(student, examples, subset="minibatch", track_best=False)
             plain_calls = _task_calls(run, mark)
+            plain_fallbacks = _fallbacks(before, len(plain.rows))
+            before = fallback_counts()
             variants = []
             for rollout in range(1, rollouts + 1):
                 program = RolloutVariant.rollout(student, rollout)
@@ -70,6 +100,7 @@ def run_pilot(
                     program, examples, subset="minibatch", track_best=False
                 )))  # fmt: skip
             rollout_calls = _task_calls(run, mark) - plain_calls
+            rollout_fallbacks = _fallbacks(before, sum(len(t.rows) for _, t in variants))
             tried, kept = _try_rules(optimizer, student, examples, plain, variants)
     except TunesmithError as exc:
         raise PilotError(f"the pilot failed: {type(exc).__name__}: {exc}") from exc
@@ -107,6 +138,12 @@ def run_pilot(
         rules_kept=kept,
         calls=len(run.ledger),
         seconds=round(time.monotonic() - started, 2),
+        fallback_need=plain_fallbacks[0],
+        fallback_paid=plain_fallbacks[1],
+        fallback_success=plain_fallbacks[2],
+        rollout_fallback_need=rollout_fallbacks[0] if variants else 0.0,
+        rollout_fallback_paid=rollout_fallbacks[1] if variants else 0.0,
+        rollout_fallback_success=rollout_fallbacks[2] if variants else None,
     )
 
 

@@ -13,6 +13,16 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class CallFigures:
+    """LM calls of one program run: `base` (no fallback), the share of runs needing a parse
+    fallback, and the share of fallbacks that were read (None: unknown)."""
+
+    base: float
+    need: float
+    success: float | None
+
+
+@dataclass(frozen=True)
 class PilotFigures:
     """A pilot's measurements on `rows` training rows.
 
@@ -23,6 +33,12 @@ class PilotFigures:
     score}), so a forecast can reuse them exactly. `rules_tried` / `rules_kept`: SIMBA rules the
     prompt model wrote on rows where the variants disagreed, and how many survived cleaning.
     `calls`: every LM call the pilot made (they come back from the cache in the run).
+
+    Parse fallbacks (the adapter's extra call when a reply cannot be read) are measured apart,
+    because a run pays them per prompt family only until its first few all failed
+    (`FallbackRecord`): `fallback_need` is the share of runs whose reply needed one,
+    `fallback_paid` the fallback calls made per run, `fallback_success` the share of those that
+    were read (None: none made); the same with `rollout_` for the sampled runs.
     """
 
     rows: int
@@ -38,6 +54,23 @@ class PilotFigures:
     rules_kept: int = 0
     calls: int = 0
     seconds: float = 0.0
+    fallback_need: float = 0.0
+    fallback_paid: float = 0.0
+    fallback_success: float | None = None
+    rollout_fallback_need: float = 0.0
+    rollout_fallback_paid: float = 0.0
+    rollout_fallback_success: float | None = None
+
+    def call_figures(self, sampled: bool) -> CallFigures:
+        """Calls of one program run as it is (or sampled): without fallbacks, and the odds a
+        fallback is needed and is read."""
+        if sampled and self.rollout_calls_per_run is not None:
+            per, paid = self.rollout_calls_per_run, self.rollout_fallback_paid
+            return CallFigures(
+                max(0.0, per - paid), self.rollout_fallback_need, self.rollout_fallback_success
+            )
+        base = max(0.0, self.calls_per_run - self.fallback_paid)
+        return CallFigures(base, self.fallback_need, self.fallback_success)
 
     @property
     def rule_keep_rate(self) -> float | None:
@@ -56,6 +89,15 @@ class PilotFigures:
                 f"{self.rollout_hit_rate or 0:.0%} for its {self.rollouts} sampled rollout(s)"
             )
             parts.append(f"the variants disagreeing on {self.disagree or 0:.0%} of rows")
+        if self.fallback_need or self.rollout_fallback_need:
+            parts.append(
+                f"{self.fallback_need:.0%} of runs needing a parse fallback"
+                + (
+                    f" ({self.fallback_success:.0%} of those read)"
+                    if self.fallback_success is not None
+                    else ""
+                )
+            )
         if self.rules_tried:
             parts.append(f"{self.rules_kept} of {self.rules_tried} rule(s) kept")
         return f"measured by a pilot on {self.rows} training row(s): " + ", ".join(parts)

@@ -20,8 +20,10 @@ pairs that runner had to fill. The outcome model uses a pilot's figures (`PilotF
 - a rule is kept at the pilot's rate (rules it wrote and the cleaning kept), else at
   `ASSUMED_RULE_KEEP`.
 
-Calls are pairs filled times the pilot's calls per program run (as it is, or sampled). The
-counts are averaged over `DRAWS` draws of the outcomes; the search's own seed is the run's.
+Calls per filled row are the pilot's calls per program run without parse fallbacks, plus the
+fallbacks paid as the adapter pays them: per prompt family (a program as it is, or its sampled
+rollouts, which share one), until its first few all failed (`_CallModel`). The counts are
+averaged over `DRAWS` draws of the outcomes; the search's own seed is the run's.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from engine.adapters.base import Adapter
 from engine.optimizers.base import CompileJob, RunContext, derive_seed
 from engine.optimizers.candidate import Candidate
 from engine.optimizers.pilot_figures import PilotFigures
@@ -52,6 +55,7 @@ class SimbaForecast:
     trials: float
     rule_keep: float
     rule_keep_source: str
+    likely: tuple[float, float] = (0.0, 0.0)  # 10th and 90th percentile of all calls
 
 
 class _Outcomes:
@@ -80,14 +84,43 @@ class _Outcomes:
         return self._draw(self.rollout_rate)
 
 
+class _CallModel:
+    """LM calls of simulated runs: the pilot's calls without fallbacks, plus parse fallbacks
+    paid per prompt family as the adapter pays them (`FallbackRecord`: once a family's first
+    `give_up` fallbacks all failed, no more). A family is a program as it is, or its sampled
+    rollouts (they share a temperature and a prompt)."""
+
+    def __init__(self, pilot: PilotFigures, rng: random.Random, give_up: int) -> None:
+        self.figures = {False: pilot.call_figures(False), True: pilot.call_figures(True)}
+        self.rng, self.give_up = rng, give_up
+        self.families: dict[tuple[str, bool], list[int]] = {}  # -> [failed, read]
+
+    def run(self, program_hash: str, sampled: bool) -> float:
+        figures = self.figures[sampled]
+        calls = figures.base
+        needs = int(figures.need) + (self.rng.random() < figures.need % 1)
+        outcomes = self.families.setdefault((program_hash, sampled), [0, 0])
+        for _ in range(needs):
+            failed, read = outcomes
+            if not read and failed >= self.give_up:
+                break  # the adapter no longer tries this family's fallbacks
+            calls += 1
+            if self.rng.random() < (figures.success or 0.0):
+                outcomes[1] += 1
+            else:
+                outcomes[0] += 1
+        return calls
+
+
 class _SimulatedRunner(TrialRunner):
     """A TrialRunner whose missing rows come from `_Outcomes` (no LM); counts what it fills."""
 
-    def __init__(self, run: RunContext, outcomes: _Outcomes) -> None:
+    def __init__(self, run: RunContext, outcomes: _Outcomes, calls: _CallModel) -> None:
         super().__init__(run, metric=None)
-        self.outcomes = outcomes
+        self.outcomes, self.call_model = outcomes, calls
         self.plain_runs = 0
         self.rollout_runs = 0
+        self.task_calls = 0.0
 
     def _fill(
         self,
@@ -108,10 +141,12 @@ class _SimulatedRunner(TrialRunner):
                 score = self.outcomes.rollout(inner, marker.get("rollout_id"), ex_id)
                 tag = f"{cand_hash}:{ex_id}"  # a sampled run: a trajectory of its own
                 self.rollout_runs += 1
+                self.task_calls += self.call_model.run(inner, sampled=True)
             else:
                 score = self.outcomes.plain(ex_id)
                 tag = f"plain:{ex_id}"  # greedy: the same trajectory for the same example
                 self.plain_runs += 1
+                self.task_calls += self.call_model.run(inner, sampled=False)
             inputs = dict(example.inputs().items())
             trace = [
                 {"predictor": path, "inputs": inputs, "outputs": {"simulated": tag}}
@@ -156,11 +191,14 @@ def forecast_simba(
     keep = ASSUMED_RULE_KEEP if measured is None else measured
     source = "assumed" if measured is None else "measured by the pilot"
     student_hash = Candidate.from_program(student).hash
-    totals = {"plain": 0.0, "rollout": 0.0, "rules": 0.0, "trials": 0.0}
+    totals = {"plain": 0.0, "rollout": 0.0, "rules": 0.0, "trials": 0.0, "task": 0.0}
+    spread: list[float] = []
+    give_up = Adapter.fallback_record.failures_before_skip
     for draw in range(draws):
         rng = random.Random(derive_seed(seed, "simba-forecast", draw))
         run = RunContext(seed=seed)
-        runner = _SimulatedRunner(run, _Outcomes(pilot, student_hash, rng))
+        outcomes, calls = _Outcomes(pilot, student_hash, rng), _CallModel(pilot, rng, give_up)
+        runner = _SimulatedRunner(run, outcomes, calls)
         job = CompileJob(
             student=student, trainset=list(trainset), valset=list(valset), teacher=None,
             runner=runner,
@@ -174,10 +212,12 @@ def forecast_simba(
         totals["rollout"] += runner.rollout_runs
         totals["rules"] += rules.calls
         totals["trials"] += len(run.trials)
+        totals["task"] += runner.task_calls
+        spread.append(runner.task_calls + rules.calls)
     mean = {key: value / max(1, draws) for key, value in totals.items()}
-    rollout_per = pilot.rollout_calls_per_run
-    rollout_per = pilot.calls_per_run if rollout_per is None else rollout_per
-    task = mean["plain"] * pilot.calls_per_run + mean["rollout"] * rollout_per
+    spread.sort()
+    low, high = spread[len(spread) // 10], spread[(len(spread) * 9) // 10]
     return SimbaForecast(
-        mean["plain"], mean["rollout"], task, mean["rules"], mean["trials"], keep, source
-    )
+        mean["plain"], mean["rollout"], mean["task"], mean["rules"], mean["trials"], keep,
+        source, (low, high),
+    )  # fmt: skip

@@ -4,7 +4,9 @@
   plain LM or a sampled rollout), so the forecast's outcome model is exact for it; rule calls
   get the next of many distinct neutral rules.
 - `fallback_lm()`: for a ChainOfThought, its chat replies hold the reasoning but no answer (as
-  SmolLM2's often do), the JSON fallback's hold both: every program run pays two calls.
+  SmolLM2's often do), the JSON fallback's hold both: every program run pays two calls. With
+  `read=False` no reply is ever read: the adapter stops asking a prompt family for fallbacks
+  after its first few failed.
 """
 
 from __future__ import annotations
@@ -49,5 +51,8 @@ def _fallback_answer(messages: list[dict[str, Any]]) -> str:
     return render_fields({"reasoning": "the answer is somewhere in my head"})  # no answer
 
 
-def fallback_lm() -> ScriptedLM:
-    return ScriptedLM(by_input=_fallback_answer, name="fallback")
+def fallback_lm(read: bool = True) -> ScriptedLM:
+    """Chat replies without the answer; the JSON fallback's are read (`read`) or not."""
+    if read:
+        return ScriptedLM(by_input=_fallback_answer, name="fallback")
+    return ScriptedLM(by_input=lambda messages: "no idea, sorry", name="unreadable")

@@ -59,6 +59,31 @@ def test_exact_when_steps_add_nothing(seed):
     assert actual["task"] < 6 + 3 * 3 * 8  # repeated rows were free
 
 
+@pytest.mark.parametrize("read", [True, False])
+def test_exact_with_parse_fallbacks_paid_per_prompt_family(read):
+    """Every reply needs a fallback: read, every run pays two calls; never read, the adapter
+    gives up on a family (the program as it is, or its rollouts) after its first failures."""
+    from engine.adapters.base import Adapter
+
+    settings = {**SETTINGS, "max_steps": 2}
+    trainset, valset = qa(12), qa(6, start=100)
+    with dspy.context(lm=fallback_lm(read)):
+        student = dspy.ChainOfThought("question -> answer")
+        opt = SIMBA(metric=exact, **settings)
+        Adapter.fallback_record.clear()
+        pilot = run_pilot(opt, student, trainset, exact, rows=4, seed=0)
+        estimate = opt.estimate(trainset, valset, student=student, seed=0, pilot=pilot)
+        Adapter.fallback_record.clear()  # the run's worker is a new process
+        compiled = SIMBA(metric=exact, **settings).compile(
+            student, trainset=trainset, valset=valset, run=RunContext(seed=0)
+        )
+    actual = compiled.result.actual_calls()
+    assert pilot.fallback_need == 1.0 and pilot.fallback_success == (1.0 if read else 0.0)
+    assert estimate.calls["task"] == actual["task"]
+    if not read:
+        assert actual["task"] < 2 * (6 + 2 * 3 * 8)  # fallbacks stopped
+
+
 def test_the_pilot_measures_calls_per_run_with_a_parse_fallback():
     trainset = qa(8)
     with dspy.context(lm=fallback_lm()):
@@ -74,7 +99,7 @@ def test_the_pilot_measures_calls_per_run_with_a_parse_fallback():
     assert pilot.calls == 3 * 2 * 3  # plain + two rollouts, two calls a run, no disagreement
     assert gepa_pilot.calls_per_run == 2.0 and gepa_pilot.rollouts == 0
     assert piloted.calls["task"] == pytest.approx(2 * plain.calls["task"], abs=1)
-    assert "2.00 task calls per program run" in piloted.notes
+    assert "2.00 task calls per program run" in piloted.notes and "about" in piloted.notes
     assert "assumed" in plain.notes
 
 
