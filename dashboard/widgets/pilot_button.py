@@ -64,10 +64,14 @@ def pilot_controls(spec: Any, optimizer: str) -> None:
     a, b = st.columns([1, 3])
     rows = number(a, "Pilot rows", 1, 20, DEFAULT_ROWS, "pilot_rows")
     label = "Measure again with a pilot" if figures else "Measure with a pilot"
+    where = (
+        f"on up to {2 * rows} rows of SIMBA's first batch, and its sampled variants on {rows}"
+        if optimizer == "SIMBA"
+        else f"on the first {rows} rows GEPA will reflect on"
+    )
     b.caption(
-        f"Runs the program on {rows} training row(s) with the task model"
-        + (" and its sampled variants" if optimizer == "SIMBA" else "")
-        + ", to measure calls per run and how often the model is right."
+        f"Runs the program with the task model {where}, to measure LM calls per run (parse "
+        "fallbacks, tool steps) and how often the model is right. The run reuses these calls."
     )
     if b.button(f"{label} (runs {rows} rows)", key="run_pilot", icon=":material/science:"):
         with (

@@ -259,11 +259,13 @@ class Optimizer:
         )
         return self._estimate(work)
 
-    def pilot_plan(self, trainset: list[Any], rows: int, seed: int = 0) -> tuple[list[Any], int]:
-        """What a pilot should run: (the first `rows` training examples this optimizer's run
-        will score the student on, so the run gets the pilot's calls from the cache; how many
-        sampled rollouts of the student to run beside it). Default: the first rows, none."""
-        return list(trainset[: max(0, rows)]), 0
+    def pilot_plan(
+        self, trainset: list[Any], rows: int, seed: int = 0
+    ) -> tuple[list[Any], list[Any], int]:
+        """What a pilot should run: (training examples this optimizer's run will score the
+        student on first, so the run gets the pilot's calls from the cache; the examples to run
+        its sampled rollouts on; how many rollouts). Default: the first `rows`, no rollouts."""
+        return list(trainset[: max(0, rows)]), [], 0
 
     def _estimate(self, work: Workload) -> Estimate:
         raise NotImplementedError

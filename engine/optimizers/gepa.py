@@ -152,7 +152,9 @@ class GEPA(Optimizer):
             getattr(self, "_valset_given", True),
         )  # fmt: skip
 
-    def pilot_plan(self, trainset: list[Any], rows: int, seed: int = 0) -> tuple[list[Any], int]:
+    def pilot_plan(
+        self, trainset: list[Any], rows: int, seed: int = 0
+    ) -> tuple[list[Any], list[Any], int]:
         """The student's first minibatches in the search's order (its first parent trials)."""
         ids = list(dict.fromkeys(example_id(e) for e in trainset))
         by_id = {example_id(e): e for e in trainset}
@@ -163,7 +165,7 @@ class GEPA(Optimizer):
             if len(picked) >= min(max(0, rows), len(ids)):
                 break
             picked += [i for i in order.batch(k) if i not in picked]
-        return [by_id[i] for i in picked[: max(0, rows)]], 0
+        return [by_id[i] for i in picked[: max(0, rows)]], [], 0
 
     def _estimate(self, work: Workload) -> Estimate:
         per, n_val = work.per_example, len(work.valset)

@@ -19,6 +19,7 @@ from typing import Any
 from engine.adapters.base import Adapter
 from engine.errors import TunesmithError
 from engine.optimizers.base import RunContext
+from engine.optimizers.candidate import example_id
 from engine.optimizers.pilot_figures import PilotFigures
 from engine.optimizers.simba_spread import buckets_by_spread
 from engine.optimizers.simba_strategies import RuleWriter, rule_target
@@ -77,10 +78,11 @@ def run_pilot(
     rows: int = 4,
     seed: int = 0,
 ) -> PilotFigures:
-    """Measure `student` on the first `rows` training rows `optimizer`'s run will score (with
-    the LM on the settings). Raises PilotError when there is nothing to run or every row
+    """Measure `student` on the first training rows `optimizer`'s run will score, and its
+    sampled rollouts where the optimizer runs them (`Optimizer.pilot_plan`; with the LM on the
+    settings). Raises PilotError when there is nothing to run or every row
     failed."""
-    examples, rollouts = optimizer.pilot_plan(trainset, rows, seed)
+    examples, sampled, rollouts = optimizer.pilot_plan(trainset, rows, seed)
     if not examples:
         raise PilotError("the pilot needs at least one training row")
     started = time.monotonic()
@@ -97,11 +99,11 @@ def run_pilot(
             for rollout in range(1, rollouts + 1):
                 program = RolloutVariant.rollout(student, rollout)
                 variants.append((rollout, runner.evaluate(
-                    program, examples, subset="minibatch", track_best=False
+                    program, sampled, subset="minibatch", track_best=False
                 )))  # fmt: skip
             rollout_calls = _task_calls(run, mark) - plain_calls
             rollout_fallbacks = _fallbacks(before, sum(len(t.rows) for _, t in variants))
-            tried, kept = _try_rules(optimizer, student, examples, plain, variants)
+            tried, kept = _try_rules(optimizer, student, sampled, plain, variants)
     except TunesmithError as exc:
         raise PilotError(f"the pilot failed: {type(exc).__name__}: {exc}") from exc
     failed = _rows_failed(plain)
@@ -116,11 +118,12 @@ def run_pilot(
     }
     disagree = None
     if variants:
+        both = list(variants[0][1].example_scores)
         split = [
-            ex_id for ex_id in scores
+            ex_id for ex_id in both
             if len({scores[ex_id], *(t.example_scores.get(ex_id) for _, t in variants)}) > 1
         ]  # fmt: skip
-        disagree = len(split) / max(1, n)
+        disagree = len(split) / max(1, len(both))
     rollout_runs = sum(len(t.rows) for _, t in variants)
     return PilotFigures(
         rows=n,
@@ -128,6 +131,7 @@ def run_pilot(
         hit_rate=sum(scores.values()) / max(1, n),
         scores=scores,
         rollouts=len(variants),
+        rollout_rows=len(sampled) if variants else 0,
         rollout_calls_per_run=rollout_calls / rollout_runs if rollout_runs else None,
         rollout_hit_rate=(
             sum(rollout_scores.values()) / len(rollout_scores) if rollout_scores else None
@@ -158,7 +162,7 @@ def _try_rules(
         return 0, 0
     writer = RuleWriter(getattr(optimizer, "prompt_model", None))
     paths = [path for path, _ in student.named_predictors()]
-    by_id = {row["example_id"]: ex for row, ex in zip(plain.rows, examples, strict=False)}
+    by_id = {example_id(ex): ex for ex in examples}
     buckets = buckets_by_spread(list(by_id), [plain, *(t for _, t in variants)])
     tried = kept = 0
     for bucket in buckets:

@@ -46,6 +46,7 @@ class PilotFigures:
     hit_rate: float
     scores: dict[str, float] = field(default_factory=dict)
     rollouts: int = 0
+    rollout_rows: int = 0
     rollout_calls_per_run: float | None = None
     rollout_hit_rate: float | None = None
     rollout_scores: dict[str, float] = field(default_factory=dict)
@@ -86,7 +87,8 @@ class PilotFigures:
         if self.rollouts:
             parts.append(
                 f"{self.rollout_calls_per_run or 0:.2f} calls and a hit rate of "
-                f"{self.rollout_hit_rate or 0:.0%} for its {self.rollouts} sampled rollout(s)"
+                f"{self.rollout_hit_rate or 0:.0%} for its {self.rollouts} sampled rollout(s) "
+                f"on {self.rollout_rows} of them"
             )
             parts.append(f"the variants disagreeing on {self.disagree or 0:.0%} of rows")
         if self.fallback_need or self.rollout_fallback_need:

@@ -108,11 +108,15 @@ class SIMBA(Optimizer):
         return super().compile(student, trainset=trainset, valset=valset, teacher=teacher, run=run)
 
     # -- estimate -----------------------------------------------------------------------------
-    def pilot_plan(self, trainset: list[Any], rows: int, seed: int = 0) -> tuple[list[Any], int]:
-        """The first `rows` examples of step 1's batch (the search's seeded order), where the
-        run's first variants are the student and its rollouts; and those rollouts."""
+    def pilot_plan(
+        self, trainset: list[Any], rows: int, seed: int = 0
+    ) -> tuple[list[Any], list[Any], int]:
+        """Step 1's batch (the search's seeded order), where the run's first variants are the
+        student and its rollouts: the student on up to 2 x `rows` of it (whether the program
+        as it is gets a batch right decides what SIMBA builds), its rollouts on `rows`."""
         batch = SimbaSearch.first_batch(trainset, self.bsize, self._seed_for(seed))
-        return batch[: max(0, rows)], self.num_candidates - 1
+        rows = max(0, rows)
+        return batch[: 2 * rows], batch[:rows], self.num_candidates - 1
 
     def _seed_for(self, run_seed: int) -> int:
         return self._seed if self._seed is not None else run_seed

@@ -41,7 +41,8 @@ def test_exact_when_steps_add_programs(seed):
     # the run's own calls, plus the pilot's (its rows and rule calls happen again in the run)
     assert estimate.calls["task"] == actual["task"]
     assert estimate.calls["proposer"] == actual["proposer"]
-    assert "measured by a pilot on 4 training row(s)" in estimate.notes
+    assert "measured by a pilot on 8 training row(s)" in estimate.notes  # 2 x 4 as it is
+    assert "2 sampled rollout(s) on 4 of them" in estimate.notes
     upper = SIMBA(metric=exact, **SETTINGS).estimate(
         qa(12), qa(6, start=100), student=dspy.Predict("question -> answer")
     )
@@ -94,9 +95,10 @@ def test_the_pilot_measures_calls_per_run_with_a_parse_fallback():
         gepa_pilot = run_pilot(gepa, student, trainset, exact, rows=3, seed=0)
         plain = gepa.estimate(trainset, qa(4, start=50), student=student)
         piloted = gepa.estimate(trainset, qa(4, start=50), student=student, pilot=gepa_pilot)
-    assert pilot.rows == 3 and pilot.calls_per_run == 2.0 and pilot.hit_rate == 1.0
-    assert pilot.rollouts == 2 and pilot.rollout_calls_per_run == 2.0
-    assert pilot.calls == 3 * 2 * 3  # plain + two rollouts, two calls a run, no disagreement
+    assert pilot.rows == 6 and pilot.calls_per_run == 2.0 and pilot.hit_rate == 1.0
+    assert pilot.rollouts == 2 and pilot.rollout_rows == 3 and pilot.rollout_calls_per_run == 2.0
+    assert pilot.calls == (6 + 2 * 3) * 2  # two calls a run, no disagreement: no rule
+    assert gepa_pilot.rows == 3
     assert gepa_pilot.calls_per_run == 2.0 and gepa_pilot.rollouts == 0
     assert piloted.calls["task"] == pytest.approx(2 * plain.calls["task"], abs=1)
     assert "2.00 task calls per program run" in piloted.notes and "about" in piloted.notes
@@ -106,7 +108,7 @@ def test_the_pilot_measures_calls_per_run_with_a_parse_fallback():
 def test_pilot_rows_are_the_runs_first_rows():
     trainset = qa(12)
     opt = SIMBA(metric=exact, **SETTINGS)
-    rows, rollouts = opt.pilot_plan(trainset, 4, seed=0)
+    rows, sampled, rollouts = opt.pilot_plan(trainset, 3, seed=0)
     with dspy.context(lm=OddsLM(True, False)):
         run = RunContext(seed=0)
         SIMBA(metric=exact, **SETTINGS).compile(
@@ -115,7 +117,8 @@ def test_pilot_rows_are_the_runs_first_rows():
     first_step = next(e.data for e in run.recorder.events if e.type == "simba_step")
     from engine.optimizers.candidate import example_id
 
-    assert [example_id(r) for r in rows] == first_step["batch_ids"][:4] and rollouts == 2
+    assert [example_id(r) for r in rows] == first_step["batch_ids"][:6] and rollouts == 2
+    assert sampled == rows[:3]
 
 
 def test_a_failing_lm_raises_a_pilot_error():
