@@ -149,7 +149,7 @@ def test_estimate_with_and_without_a_pilot(tmp_path: Path, project: Path) -> Non
     plan = json.loads(piloted.stdout)
     assert plan["pilot"]["rows"] == 4 and plan["pilot"]["rollout_rows"] == 2  # SIMBA: 2N, N
     assert plan["pilot"]["rollouts"] == 1
-    assert "measured by a pilot on 2 training row(s)" in plan["estimate"]["notes"]
+    assert "measured by a pilot on 4 training row(s)" in plan["estimate"]["notes"]
 
 
 def test_export_of_an_unknown_run(tmp_path: Path) -> None:
