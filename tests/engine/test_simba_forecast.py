@@ -137,3 +137,15 @@ def test_figures_round_trip_and_describe():
     figures = PilotFigures(rows=4, calls_per_run=1.5, hit_rate=0.5, rules_tried=2, rules_kept=1)
     assert PilotFigures.from_dict(figures.to_dict()) == figures
     assert figures.rule_keep_rate == 0.5 and "1.50 task calls" in figures.describe()
+
+
+def test_gepa_pays_fallbacks_per_family_when_none_is_read():
+    from engine.optimizers.gepa_forecast import piloted_task_calls
+    from engine.optimizers.pilot_figures import CallFigures
+
+    read = CallFigures(base=1.0, need=1.0, success=0.5)
+    never = CallFigures(base=1.0, need=1.0, success=0.0)
+    assert piloted_task_calls(40, 12, read, give_up=5) == 80  # every run pays its fallback
+    # the student's family gives up after 5; each child (12 runs in all) pays for every run
+    assert piloted_task_calls(40, 12, never, give_up=5) == 40 + 5 + 12
+    assert piloted_task_calls(40, 0, CallFigures(2.0, 0.0, None), give_up=5) == 80
