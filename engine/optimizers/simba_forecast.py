@@ -161,17 +161,24 @@ class _SimulatedRunner(TrialRunner):
 
 
 class _SimulatedRules(RuleWriter):
-    """A RuleWriter whose prompt model keeps a rule at rate `keep` (each rule distinct)."""
+    """A RuleWriter whose prompt model keeps a rule at rate `keep`, each rule distinct, except
+    that the same prompt gets the same reply (the LM cache: a step that meets the same program,
+    example and pair of runs again writes the same rule, so builds the same program)."""
 
     def __init__(self, keep: float, rng: random.Random) -> None:
         super().__init__(None)
         self.keep, self.rng, self.calls = keep, rng, 0
+        self._replies: dict[str, str] = {}
 
     def _call(self, user: str) -> str:
         self.calls += 1
-        if self.rng.random() >= self.keep:
-            return ""
-        return f"If the input resembles case {self.calls}, then answer it as case {self.calls}."
+        if user not in self._replies:
+            n = len(self._replies) + 1
+            keep = self.rng.random() < self.keep
+            self._replies[user] = (
+                f"If the input resembles case {n}, then answer it as case {n}." if keep else ""
+            )
+        return self._replies[user]
 
 
 def forecast_simba(

@@ -1,8 +1,8 @@
 """Scripted LMs for the pilot and forecast tests.
 
 - `OddsLM(plain_right, rollout_right)`: answers "q<n>" right or wrong by setting only (the
-  plain LM or a sampled rollout), so the forecast's outcome model is exact for it; rule calls
-  get the next of many distinct neutral rules.
+  plain LM or a sampled rollout), so the forecast's outcome model is exact for it; a rule call
+  gets a neutral rule of its own, the same for the same prompt (as from the LM cache).
 - `fallback_lm()`: for a ChainOfThought, its chat replies hold the reasoning but no answer (as
   SmolLM2's often do), the JSON fallback's hold both: every program run pays two calls. With
   `read=False` no reply is ever read: the adapter stops asking a prompt family for fallbacks
@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -19,22 +20,19 @@ from simba_lms import SimbaLM, is_rule_call
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields, render_fields
 
-NEUTRAL_RULES = [
-    f"If the question is about item {i}, then reply with its number." for i in range(60)
-]
-
 
 class OddsLM(SimbaLM):
     """Right on every example as it is (`plain_right`), and in every rollout (`rollout_right`)."""
 
     def __init__(self, plain_right: bool, rollout_right: bool, **kwargs: Any) -> None:
-        super().__init__(rules=NEUTRAL_RULES, **kwargs)
+        super().__init__(**kwargs)
         self.plain_right, self.rollout_right = plain_right, rollout_right
 
     def _answer(self, messages: list[dict[str, Any]]) -> str:
-        if is_rule_call(messages):
-            return super()._answer(messages)
         self._cursor.take()
+        if is_rule_call(messages):  # one rule per prompt, as a cached LM answers
+            key = hashlib.sha256(messages[-1]["content"].encode()).hexdigest()[:10]
+            return f"If the question is about item {key}, then reply with its number."
         number = int(input_fields(messages[-1]["content"])["question"][1:])
         sampled = isinstance(self.rollout_id, int) and self.rollout_id > 0
         ok = self.rollout_right if sampled else self.plain_right
