@@ -141,9 +141,9 @@ class SIMBA(Optimizer):
             f"simulated rows: about {ahead.plain_runs:.0f} program runs as they are and "
             f"{ahead.rollout_runs:.0f} sampled ones (rows a program already ran on are free), "
             f"{proposer} rule(s) written ({ahead.rule_keep:.0%} kept: {ahead.rule_keep_source})"
-            f"; likely between {ahead.likely[0]:.0f} and {ahead.likely[1]:.0f} calls, as the "
-            f"model's answers fall; {pilot.describe()}. The pilot's {pilot.calls} call(s) come "
-            "back from the cache"
+            f"; likely between {ahead.likely[0]:.0f} and {ahead.likely[1]:.0f} calls, as far as "
+            f"the pilot's few rows tell the model's odds; {pilot.describe()}. The pilot's "
+            f"{pilot.calls} call(s) come back from the cache"
         )
         return Estimate({"task": task, "proposer": proposer}, tokens, round(ahead.trials), notes)
 

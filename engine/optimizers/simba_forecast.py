@@ -58,14 +58,47 @@ class SimbaForecast:
     likely: tuple[float, float] = (0.0, 0.0)  # 10th and 90th percentile of all calls
 
 
+@dataclass(frozen=True)
+class _Rates:
+    """The odds one simulated run uses: hit rates as it is and sampled, rules kept."""
+
+    plain: float
+    rollout: float
+    keep: float
+
+    @classmethod
+    def measured(cls, pilot: PilotFigures) -> _Rates:
+        """The pilot's own rates (a rule-keep rate it did not see is ASSUMED_RULE_KEEP)."""
+        rollout = pilot.hit_rate if pilot.rollout_hit_rate is None else pilot.rollout_hit_rate
+        keep = pilot.rule_keep_rate
+        return cls(pilot.hit_rate, rollout, ASSUMED_RULE_KEEP if keep is None else keep)
+
+    @classmethod
+    def plausible(cls, pilot: PilotFigures, rng: random.Random) -> _Rates:
+        """Rates drawn from what the pilot's few rows allow (Beta(hits + 1, misses + 1)): a
+        rate of 0 of 8 rows is not a certainty. Used for the estimate's likely range."""
+
+        def draw(hits: float, n: float) -> float:
+            return rng.betavariate(hits + 1, max(0.0, n - hits) + 1)
+
+        plain = draw(sum(pilot.scores.values()), len(pilot.scores))
+        rollout = (
+            draw(sum(pilot.rollout_scores.values()), len(pilot.rollout_scores))
+            if pilot.rollout_scores
+            else plain
+        )
+        return cls(plain, rollout, draw(pilot.rules_kept, pilot.rules_tried))
+
+
 class _Outcomes:
     """Scores for simulated rows: see the module docstring."""
 
-    def __init__(self, pilot: PilotFigures, student_hash: str, rng: random.Random) -> None:
+    def __init__(
+        self, pilot: PilotFigures, rates: _Rates, student_hash: str, rng: random.Random
+    ) -> None:
         self.pilot, self.student_hash, self.rng = pilot, student_hash, rng
         self._plain: dict[str, float] = {}
-        rollout_rate = pilot.rollout_hit_rate
-        self.rollout_rate = pilot.hit_rate if rollout_rate is None else rollout_rate
+        self.plain_rate, self.rollout_rate = rates.plain, rates.rollout
 
     def _draw(self, rate: float) -> float:
         return 1.0 if self.rng.random() < rate else 0.0
@@ -73,7 +106,7 @@ class _Outcomes:
     def plain(self, ex_id: str) -> float:
         if ex_id not in self._plain:
             measured = self.pilot.scores.get(ex_id)
-            self._plain[ex_id] = self._draw(self.pilot.hit_rate) if measured is None else measured
+            self._plain[ex_id] = self._draw(self.plain_rate) if measured is None else measured
         return self._plain[ex_id]
 
     def rollout(self, inner_hash: str, rollout_id: Any, ex_id: str) -> float:
@@ -87,23 +120,25 @@ class _Outcomes:
 class _CallModel:
     """LM calls of simulated runs: the pilot's calls without fallbacks, plus parse fallbacks
     paid per prompt family as the adapter pays them (`FallbackRecord`: once a family's first
-    `give_up` fallbacks all failed, no more). A family is a program as it is, or its sampled
-    rollouts (they share a temperature and a prompt)."""
+    `give_up` fallbacks all failed, no more). A family is one predictor of a program as it is,
+    or of its sampled rollouts (they share a temperature and a prompt); a fallback falls on one
+    of the program's predictors at random."""
 
     def __init__(self, pilot: PilotFigures, rng: random.Random, give_up: int) -> None:
         self.figures = {False: pilot.call_figures(False), True: pilot.call_figures(True)}
         self.rng, self.give_up = rng, give_up
-        self.families: dict[tuple[str, bool], list[int]] = {}  # -> [failed, read]
+        self.families: dict[tuple[str, bool, int], list[int]] = {}  # -> [failed, read]
 
-    def run(self, program_hash: str, sampled: bool) -> float:
+    def run(self, program_hash: str, sampled: bool, predictors: int = 1) -> float:
         figures = self.figures[sampled]
         calls = figures.base
         needs = int(figures.need) + (self.rng.random() < figures.need % 1)
-        outcomes = self.families.setdefault((program_hash, sampled), [0, 0])
         for _ in range(needs):
+            which = self.rng.randrange(predictors) if predictors > 1 else 0
+            outcomes = self.families.setdefault((program_hash, sampled, which), [0, 0])
             failed, read = outcomes
             if not read and failed >= self.give_up:
-                break  # the adapter no longer tries this family's fallbacks
+                continue  # the adapter no longer tries this family's fallbacks
             calls += 1
             if self.rng.random() < (figures.success or 0.0):
                 outcomes[1] += 1
@@ -134,6 +169,7 @@ class _SimulatedRunner(TrialRunner):
         rollout = isinstance(program, RolloutVariant)
         inner = Candidate.from_program(program.program).hash if rollout else cand_hash
         marker = getattr(program, "marker", {}) if rollout else {}
+        predictors = max(1, len(program.named_predictors()))
         for index, (example, ex_id) in enumerate(zip(examples, ids, strict=True)):
             if (cand_hash, ex_id) in results:
                 continue
@@ -141,12 +177,12 @@ class _SimulatedRunner(TrialRunner):
                 score = self.outcomes.rollout(inner, marker.get("rollout_id"), ex_id)
                 tag = f"{cand_hash}:{ex_id}"  # a sampled run: a trajectory of its own
                 self.rollout_runs += 1
-                self.task_calls += self.call_model.run(inner, sampled=True)
+                self.task_calls += self.call_model.run(inner, True, predictors)
             else:
                 score = self.outcomes.plain(ex_id)
                 tag = f"plain:{ex_id}"  # greedy: the same trajectory for the same example
                 self.plain_runs += 1
-                self.task_calls += self.call_model.run(inner, sampled=False)
+                self.task_calls += self.call_model.run(inner, False, predictors)
             inputs = dict(example.inputs().items())
             trace = [
                 {"predictor": path, "inputs": inputs, "outputs": {"simulated": tag}}
@@ -190,41 +226,63 @@ def forecast_simba(
     pilot: PilotFigures,
     draws: int = DRAWS,
 ) -> SimbaForecast:
-    """Run `SimbaSearch` (with `options`, a SIMBA instance) `draws` times on simulated rows;
-    the average counts. Needs the task LM on the settings (variants copy it, never call it)."""
-    from engine.optimizers.simba_search import SimbaSearch
+    """Run `SimbaSearch` (with `options`, a SIMBA instance) `draws` times on simulated rows
+    at the pilot's rates: the average counts; and `draws` times at rates drawn from what the
+    pilot's rows allow: the likely range (10th-90th percentile of all calls). Needs the task
+    LM on the settings (variants copy it, never call it)."""
 
     measured = pilot.rule_keep_rate
-    keep = ASSUMED_RULE_KEEP if measured is None else measured
     source = "assumed" if measured is None else "measured by the pilot"
-    student_hash = Candidate.from_program(student).hash
+    point = _Rates.measured(pilot)
     totals = {"plain": 0.0, "rollout": 0.0, "rules": 0.0, "trials": 0.0, "task": 0.0}
-    spread: list[float] = []
-    give_up = Adapter.fallback_record.failures_before_skip
     for draw in range(draws):
         rng = random.Random(derive_seed(seed, "simba-forecast", draw))
-        run = RunContext(seed=seed)
-        outcomes, calls = _Outcomes(pilot, student_hash, rng), _CallModel(pilot, rng, give_up)
-        runner = _SimulatedRunner(run, outcomes, calls)
-        job = CompileJob(
-            student=student, trainset=list(trainset), valset=list(valset), teacher=None,
-            runner=runner,
-        )  # fmt: skip
-        search = SimbaSearch(options, job, seed)
-        search.rules = rules = _SimulatedRules(keep, rng)
-        search.start()
-        search.run_steps()
-        search.finish()
-        totals["plain"] += runner.plain_runs
-        totals["rollout"] += runner.rollout_runs
-        totals["rules"] += rules.calls
-        totals["trials"] += len(run.trials)
-        totals["task"] += runner.task_calls
-        spread.append(runner.task_calls + rules.calls)
+        for key, value in _simulate(options, student, trainset, valset, seed, pilot, point, rng):
+            totals[key] += value
+    spread = []
+    for draw in range(draws):
+        rng = random.Random(derive_seed(seed, "simba-forecast range", draw))
+        rates = _Rates.plausible(pilot, rng)
+        counts = dict(_simulate(options, student, trainset, valset, seed, pilot, rates, rng))
+        spread.append(counts["task"] + counts["rules"])
     mean = {key: value / max(1, draws) for key, value in totals.items()}
     spread.sort()
     low, high = spread[len(spread) // 10], spread[(len(spread) * 9) // 10]
     return SimbaForecast(
-        mean["plain"], mean["rollout"], mean["task"], mean["rules"], mean["trials"], keep,
+        mean["plain"], mean["rollout"], mean["task"], mean["rules"], mean["trials"], point.keep,
         source, (low, high),
     )  # fmt: skip
+
+
+def _simulate(
+    options: Any,
+    student: Any,
+    trainset: list[Any],
+    valset: list[Any],
+    seed: int,
+    pilot: PilotFigures,
+    rates: _Rates,
+    rng: random.Random,
+) -> list[tuple[str, float]]:
+    """One run of the search on simulated rows: what it counted."""
+    from engine.optimizers.simba_search import SimbaSearch
+
+    run = RunContext(seed=seed)
+    give_up = Adapter.fallback_record.failures_before_skip
+    student_hash = Candidate.from_program(student).hash
+    runner = _SimulatedRunner(
+        run, _Outcomes(pilot, rates, student_hash, rng), _CallModel(pilot, rng, give_up)
+    )
+    job = CompileJob(
+        student=student, trainset=list(trainset), valset=list(valset), teacher=None,
+        runner=runner,
+    )  # fmt: skip
+    search = SimbaSearch(options, job, seed)
+    search.rules = rules = _SimulatedRules(rates.keep, rng)
+    search.start()
+    search.run_steps()
+    search.finish()
+    return [
+        ("plain", runner.plain_runs), ("rollout", runner.rollout_runs), ("rules", rules.calls),
+        ("trials", len(run.trials)), ("task", runner.task_calls),
+    ]  # fmt: skip

@@ -149,3 +149,19 @@ def test_gepa_pays_fallbacks_per_family_when_none_is_read():
     # the student's family gives up after 5; each child (12 runs in all) pays for every run
     assert piloted_task_calls(40, 12, never, give_up=5) == 40 + 5 + 12
     assert piloted_task_calls(40, 0, CallFigures(2.0, 0.0, None), give_up=5) == 80
+
+
+def test_fallbacks_give_up_per_predictor_family():
+    """A program with two predictors has two prompt families: each pays its first fallbacks
+    before the adapter gives up on it (the ReAct agent's pilot paid 10 = 2 x 5)."""
+    import random
+
+    from engine.optimizers.simba_forecast import _CallModel
+
+    never = PilotFigures(
+        rows=4, calls_per_run=2.0, hit_rate=0.0, fallback_need=1.0, fallback_paid=1.0,
+        fallback_success=0.0,
+    )  # fmt: skip
+    model = _CallModel(never, random.Random(0), give_up=5)
+    calls = sum(model.run("agent", False, predictors=2) for _ in range(40))
+    assert calls == 40 * 1 + 2 * 5
