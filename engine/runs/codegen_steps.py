@@ -8,9 +8,10 @@ from engine.runs.spec import ProjectSpec, StepSpec
 def module_call(step: StepSpec) -> str:
     """The constructor call of a step's module in the exported code (in BestOfN / Refine when
     the step has `refine`)."""
+    from engine.runs.codegen_many import many_call
     from engine.runs.codegen_refine import wrap_call
 
-    return wrap_call(step, _inner_call(step))
+    return many_call(step, wrap_call(step, _inner_call(step)))
 
 
 def _inner_call(step: StepSpec) -> str:

@@ -24,7 +24,13 @@ from engine.runs.spec_names import (
     canonical_optimizer,
     check_identifier,
 )
-from engine.runs.spec_steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
+from engine.runs.spec_steps import (
+    CorpusSpec,
+    RefineSpec,
+    SamplesSpec,
+    ToolSpec,
+    check_step_options,
+)
 
 _FORBID = ConfigDict(extra="forbid")
 _SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")
@@ -66,9 +72,9 @@ class StepSpec(BaseModel):
 
     model_config = _FORBID
     name: str
-    module: Literal["Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought"] = (
-        "Predict"
-    )
+    module: Literal[
+        "Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought", "MultiChainComparison"
+    ] = "Predict"
     instructions: str = ""
     fields: list[FieldSpec]
     corpus: CorpusSpec | None = None
@@ -76,6 +82,8 @@ class StepSpec(BaseModel):
     tools: list[ToolSpec] = Field(default_factory=list)
     max_iters: int | None = None
     refine: RefineSpec | None = None
+    m: int | None = None  # MultiChainComparison: attempts compared (default MCC_M's)
+    samples: SamplesSpec | None = None
 
     @field_validator("name")
     @classmethod
@@ -92,9 +100,9 @@ class StepSpec(BaseModel):
             raise ValueError(f"step {self.name!r} needs at least one input field")
         if not self.outputs:
             raise ValueError(f"step {self.name!r} needs at least one output field")
-        if self.module == "ChainOfThought" and "reasoning" in names:
+        if self.module in ("ChainOfThought", "MultiChainComparison") and "reasoning" in names:
             raise ValueError(
-                f"step {self.name!r}: 'reasoning' is added by ChainOfThought; rename that field"
+                f"step {self.name!r}: 'reasoning' is added by {self.module}; rename that field"
             )
         check_step_options(self)
         return self
@@ -102,7 +110,7 @@ class StepSpec(BaseModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)
-        for key in ("corpus", "k", "tools", "max_iters", "refine"):  # options only when set
+        for key in ("corpus", "k", "tools", "max_iters", "refine", "m", "samples"):  # when set
             if data.get(key) in (None, []):
                 data.pop(key, None)
         return data

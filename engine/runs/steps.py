@@ -1,5 +1,7 @@
-"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT;
-a step with `refine` is wrapped in BestOfN / Refine (engine.runs.refine_step).
+"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT,
+MultiChainComparison (engine.runs.multi_chain_step); a step with `refine` is wrapped in
+BestOfN / Refine (engine.runs.refine_step), one with `samples` in StepSamples
+(engine.runs.samples_step).
 
 Files a step names (corpus, tool tables) are read now, inside the project folder only, so a
 bad path fails before any LM call with the spec key in the message.
@@ -44,7 +46,14 @@ def build_step(spec: ProjectSpec, index: int) -> Module:
     from engine.runs.refine_step import wrap_refine
 
     step: StepSpec = spec.pipeline[index]
-    return wrap_refine(spec, step, _step_module(spec, index))
+    module = wrap_refine(spec, step, _step_module(spec, index))
+    if step.samples is not None:
+        from engine.runs.samples_step import StepSamples
+        from engine.runs.spec_steps import attempts_key
+
+        last = step.outputs[-1].name
+        module = StepSamples(module, step.samples.n, last, attempts_key(step.name))
+    return module
 
 
 def _step_module(spec: ProjectSpec, index: int) -> Module:
@@ -66,4 +75,9 @@ def _step_module(spec: ProjectSpec, index: int) -> Module:
         return ReAct(signature, tools=tools, max_iters=step.max_iters or 5)
     if step.module == "ProgramOfThought":
         return ProgramOfThought(signature, max_iters=step.max_iters or 3)
+    if step.module == "MultiChainComparison":
+        from engine.runs.multi_chain_step import StepMultiChain
+        from engine.runs.spec_steps import MCC_M, attempts_key
+
+        return StepMultiChain(signature, step.m or MCC_M[2], attempts_key(step.name))
     return {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)
