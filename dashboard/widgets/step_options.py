@@ -1,6 +1,8 @@
 """The options of a pipeline step beyond its fields: a Retrieve corpus and k, ReAct tools and
-their files, max_iters for ReAct and ProgramOfThought, and for every step that asks the model
-the "try several answers" option (refine_option.py). Edits the draft step in place."""
+their files, max_iters for ReAct and ProgramOfThought, a MultiChainComparison step's M, for
+Predict and ChainOfThought "vote among samples" (many_options.py), and for every other step
+that asks the model the "try several answers" option (refine_option.py). Edits the draft step
+in place."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.step_files import check_corpus, check_table, project_files, save_upload
+from dashboard.widgets.many_options import multi_chain_option, samples_option
 from dashboard.widgets.refine_option import refine_option
 from engine.errors import SpecError
 
@@ -30,8 +33,11 @@ def clear_other_options(step: dict[str, Any]) -> None:
     for key in ("corpus", "k", "tools", "max_iters"):
         if key not in keep:
             step.pop(key, None)
-    if step["module"] == "Retrieve":  # a search makes no LM call: nothing to try again
+    if step["module"] != "MultiChainComparison":
+        step.pop("m", None)
+    if step["module"] in ("Retrieve", "MultiChainComparison"):  # nothing (more) to try again
         step.pop("refine", None)
+        step.pop("samples", None)
 
 
 def _upload(label: str, types: list[str], key: str, check: Any) -> tuple[str, Any] | None:
@@ -154,5 +160,7 @@ def step_options(step: dict[str, Any], i: int) -> None:
                 1, 20, int(step.get("max_iters") or default), key=f"step_iters_{i}_{state.rev()}",
             )
         )  # fmt: skip
-    if module != "Retrieve":
+    if module == "MultiChainComparison":
+        multi_chain_option(step, i)
+    elif module != "Retrieve" and not samples_option(step, i):
         refine_option(step, i)
