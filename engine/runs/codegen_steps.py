@@ -41,11 +41,20 @@ def step_resources(spec: ProjectSpec) -> list[str]:
     for step in needed:
         if step.module == "Retrieve" and step.corpus is not None:
             c = step.corpus
-            lines.append(
-                f"{step.name.upper()}_RM = dspy.retrievers.BM25(read_passages("
-                f"PROJECT_DIR / {c.path!r}, column={c.column!r}, split={c.split!r}))"
-            )
+            where = f"PROJECT_DIR / {c.path!r}"
+            read = f"read_passages({where}, column={c.column!r}, split={c.split!r})"
+            lines.append(f"{step.name.upper()}_RM = {_retriever(step, read)}")
         elif step.module == "ReAct":
             tools = [t.model_dump(exclude_defaults=True) for t in step.tools]
             lines.append(f"{step.name.upper()}_TOOLS = tools_at(PROJECT_DIR, {tools!r})")
     return lines
+
+
+def _retriever(step: StepSpec, read: str) -> str:
+    """The retriever over `read` (passages): BM25, or embeddings by the step's embedder."""
+    from engine.runs.retriever_choice import embedder_model
+
+    if step.retriever == "embeddings" and step.embedder:
+        model = embedder_model(step.embedder)
+        return f"dspy.retrievers.Embeddings({read}, dspy.Embedder({model!r}), k={step.k or 3})"
+    return f"dspy.retrievers.BM25({read})"

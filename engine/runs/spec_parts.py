@@ -84,6 +84,8 @@ class StepSpec(BaseModel):
     refine: RefineSpec | None = None
     m: int | None = None  # MultiChainComparison: attempts compared (default MCC_M's)
     samples: SamplesSpec | None = None
+    retriever: Literal["bm25", "embeddings"] | None = None  # Retrieve: None is bm25
+    embedder: str | None = None  # with retriever embeddings: 'local' or a litellm model
 
     @field_validator("name")
     @classmethod
@@ -110,7 +112,9 @@ class StepSpec(BaseModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)
-        for key in ("corpus", "k", "tools", "max_iters", "refine", "m", "samples"):  # when set
+        optional = ("corpus", "k", "tools", "max_iters", "refine", "m", "samples", "retriever",
+                    "embedder")  # fmt: skip
+        for key in optional:  # options only when set
             if data.get(key) in (None, []):
                 data.pop(key, None)
         return data

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from engine.runs.retriever_choice import check_embedder_name
+
 STEP_MODULES = (
     "Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought", "MultiChainComparison",
 )  # fmt: skip
@@ -69,8 +71,9 @@ class CorpusSpec(_Compact):
 class ToolSpec(_Compact):
     """A ReAct tool from the safe built-in set.
 
-    calculator: arithmetic only; search: BM25 over `corpus`, top `k`; lookup: the row of the
-    CSV `table` whose `key` column equals the argument.
+    calculator: arithmetic only; search: `corpus` ranked by `retriever` (bm25, or embeddings by
+    `embedder`: engine.runs.retriever_choice), top `k`; lookup: the row of the CSV `table` whose
+    `key` column equals the argument.
     """
 
     model_config = _FORBID
@@ -79,6 +82,8 @@ class ToolSpec(_Compact):
     k: int = 3
     table: str | None = None
     key: str | None = None
+    retriever: Literal["bm25", "embeddings"] = "bm25"
+    embedder: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -101,6 +106,9 @@ class ToolSpec(_Compact):
             raise ValueError(f"tool {self.name}: table and key are only used by lookup")
         if self.k < 1:
             raise ValueError(f"tool {self.name}: k must be 1 or more, got {self.k}")
+        if self.name != "search" and (self.retriever != "bm25" or self.embedder is not None):
+            raise ValueError(f"tool {self.name}: retriever and embedder are only used by search")
+        check_embedder_name(self.embedder, self.retriever, f"tool {self.name}")
         return self
 
 
@@ -231,6 +239,9 @@ def check_step_options(step: Any) -> None:
             raise ValueError(f"step {name!r}: the passages output must be list[str] or str")
     elif step.corpus is not None:
         raise ValueError(f"step {name!r}: corpus is only used by a Retrieve step")
+    if module != "Retrieve" and (step.retriever is not None or step.embedder is not None):
+        raise ValueError(f"step {name!r}: retriever and embedder are only used by a Retrieve step")
+    check_embedder_name(step.embedder, step.retriever, f"step {name!r}")
     if step.k is not None and module != "Retrieve":
         raise ValueError(f"step {name!r}: k is only used by a Retrieve step")
     if step.k is not None and step.k < 1:

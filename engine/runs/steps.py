@@ -22,15 +22,18 @@ if TYPE_CHECKING:
 
 
 class CorpusRetrieve(Retrieve):
-    """`Retrieve(k)` over its own corpus (BM25), reading its one input as the query and
-    returning its one output: the passages (a list, or joined when the output is a str).
+    """`Retrieve(k)` over its own corpus (BM25 unless an `rm` is given, e.g. embeddings),
+    reading its one input as the query and returning its one output: the passages (a list, or
+    joined when the output is a str).
 
     Its saved state is Retrieve's (`{"k": k}`), so the program's state loads in dspy.
     """
 
-    def __init__(self, passages: list[str], k: int, query: str, output: str, join: bool) -> None:
+    def __init__(
+        self, passages: list[str], k: int, query: str, output: str, join: bool, rm: Any = None
+    ) -> None:
         super().__init__(k=k)
-        self._rm = BM25(passages)
+        self._rm = rm if rm is not None else BM25(passages)
         self._fields = (query, output, join)
 
     def forward(self, query: Any = None, k: int | None = None, **kwargs: Any) -> Prediction:
@@ -59,15 +62,19 @@ def build_step(spec: ProjectSpec, index: int) -> Module:
 def _step_module(spec: ProjectSpec, index: int) -> Module:
     from engine.runs.corpus import load_corpus
     from engine.runs.pipeline import step_signature
+    from engine.runs.retriever_choice import check_embedder, make_retriever
     from engine.runs.tools import build_tools
 
     step: StepSpec = spec.pipeline[index]
     key = f"pipeline.{index}"
     if step.module == "Retrieve":
         passages = load_corpus(spec, step.corpus, f"{key}.corpus")  # type: ignore[arg-type]
+        if step.embedder:
+            check_embedder(step.embedder, f"{key}.embedder")
+        rm = make_retriever(passages, step.retriever, step.embedder)
         output = step.outputs[0]
         return CorpusRetrieve(
-            passages, step.k or 3, step.inputs[0].name, output.name, output.type == "str"
+            passages, step.k or 3, step.inputs[0].name, output.name, output.type == "str", rm
         )
     signature = step_signature(step)
     if step.module == "ReAct":
