@@ -106,7 +106,8 @@ def show_step_trace(spec: Any, run: RowRun) -> None:
         with st.expander(f"{step.name} ({step.module}){extra}", expanded=True):
             if kind == "passages":
                 query = run.inputs.get(step.inputs[0].name, run.outputs.get(step.inputs[0].name))
-                st.caption(f"Searched for: {query}")
+                how = f"embeddings: {step.embedder}" if step.embedder else "BM25"
+                st.caption(f"Searched for: {query} ({how})")
                 for n, passage in enumerate(_passages(run.outputs[step.outputs[0].name]), 1):
                     st.markdown(f"**[{n}]** {passage}")
             elif kind == "trajectory":
