@@ -50,7 +50,8 @@ _SAMPLES = [
     "",
     "    def forward(self, **kwargs):",
     "        pairs = [(self.module, {**kwargs, **rollout(i)}) for i in range(self.n)]",
-    "        results = [r for r in dspy.Parallel(max_errors=self.n)(pairs) if r is not None]",
+    "        parallel = dspy.Parallel(max_errors=self.n, disable_progress_bar=True)",
+    "        results = [r for r in parallel(pairs) if r is not None]",
     "        return dspy.majority(results, field=self.field)",
 ]
 
