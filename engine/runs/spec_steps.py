@@ -196,11 +196,11 @@ def _check_many(step: Any) -> None:
             f"step {name!r}: use samples or refine, not both: samples votes among n answers, "
             "refine keeps the first good one; together the calls would multiply (n x tries)"
         )
-    many = step.refine is not None or step.samples is not None or module == "MultiChainComparison"
-    if many and attempts_key(name) in [f.name for f in step.fields]:
-        raise ValueError(
-            f"step {name!r}: {attempts_key(name)!r} lists the step's attempts; rename that field"
-        )
+    what = "refine attempts" if step.refine is not None else "samples" if step.samples else None
+    what = "attempts" if module == "MultiChainComparison" else what
+    if what and attempts_key(name) in [f.name for f in step.fields]:
+        key = attempts_key(name)
+        raise ValueError(f"step {name!r}: {key!r} lists the {what}; rename that field")
 
 
 def check_refine_reward(spec: Any) -> None:
