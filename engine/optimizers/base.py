@@ -257,7 +257,7 @@ class Optimizer:
         )
         estimate = self._estimate(work)
         if counted_at_most(student):
-            estimate.notes = f"{estimate.notes} {AT_MOST_NOTE}".strip()
+            estimate.notes = "; ".join(n for n in (estimate.notes, AT_MOST_NOTE) if n)
         return estimate
 
     def _estimate(self, work: Workload) -> Estimate:

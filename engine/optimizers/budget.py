@@ -251,9 +251,9 @@ def counted_at_most(program: Any) -> bool:
     return program is not None and calls_per_run(program) > predictor_count(program)
 
 
-AT_MOST_NOTE = (
-    "Refined, sampled and multi-chain steps are counted at their maximum (every try made), so "
-    "the calls are an upper bound."
+AT_MOST_NOTE = (  # a clause of Estimate.notes (lower case, no full stop, like the others)
+    "refined, sampled and multi-chain steps are counted at their maximum (every try made), so "
+    "the task calls are an upper bound"
 )
 
 
