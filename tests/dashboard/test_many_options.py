@@ -5,7 +5,7 @@ and the samples (scripted LM)."""
 
 from __future__ import annotations
 
-from apphelpers import go, k, open_sample, texts
+from apphelpers import go, k, open_sample, set_sizes, texts
 
 MCC = "Think several times, then compare (MultiChainComparison)"
 
@@ -56,3 +56,19 @@ def test_samples_option_votes_and_excludes_refine(app):
     at.checkbox(key=k(at, "step_refine_0")).check().run()
     assert "while the step tries several answers" in texts(at)
     assert not [c for c in at.checkbox if "step_samples_0" in c.key]
+
+
+def test_the_budget_card_counts_every_sample(app):
+    at = set_sizes(open_sample(app), 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "goal")).set_value("BootstrapFewShot").run()
+    calls = {m.label: m.value for m in at.metric}["LM calls"]
+    plain = int(calls.strip("~").replace(",", ""))
+    assert "counted at their maximum" not in texts(at)
+    go(at, "pipeline")
+    at.checkbox(key=k(at, "step_samples_0")).check().run()
+    go(at, "optimize")
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["LM calls"].strip("~").replace(",", "")) == 3 * plain
+    assert "counted at their maximum (every try made)" in texts(at)
