@@ -18,7 +18,7 @@ _ROLLOUT = [
     "    if i == 0:",
     "        return {}",
     '    lm_kwargs = getattr(dspy.settings.lm, "kwargs", None) or {}',
-    '    temperature = lm_kwargs.get("temperature") or 1.0',
+    '    temperature = lm_kwargs.get("temperature") or 0.7',
     '    return {"config": {"rollout_id": i, "temperature": temperature}}',
 ]
 _MULTI_CHAIN = [

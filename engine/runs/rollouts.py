@@ -3,17 +3,21 @@
 Attempt 0 runs as configured (so its reply is shared with a plain call through the cache, and on
 the embedded model a greedy reply to a choice is one of the choices); attempt i > 0 passes
 `config={"rollout_id": i, "temperature": t}`, so the cache keys differ and the embedded model
-seeds its sampler from the rollout id. `t` is the LM's own temperature, or 1.0 when it has none
-(greedy decoding would repeat one answer), as BestOfN's `rollout_lm` does. Passing `config` to a
-call works the same in dspy, so the exported code does exactly this.
+seeds its sampler from the rollout id. `t` is the LM's own temperature, or 0.7 when it has none
+(greedy decoding would repeat one answer): dspy's MultiChainComparison default, and what
+Predict samples at when asked for n > 1 completions. BestOfN samples at 1.0 (dspy's choice
+there); on the embedded model a CoT attempt at 1.0 was unreadable on both tickets of the
+real-model test. Passing `config` to a call works the same in dspy, so the exported code does
+exactly this.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.modules.best_of_n import ROLLOUT_TEMPERATURE
 from engine.settings import settings
+
+SAMPLE_TEMPERATURE = 0.7
 
 
 def attempt_config(module: Any, attempt: int) -> dict[str, Any]:
@@ -22,7 +26,7 @@ def attempt_config(module: Any, attempt: int) -> dict[str, Any]:
         return {}
     predictors = module.predictors() if hasattr(module, "predictors") else []
     lm = (predictors[0].lm if predictors else None) or settings.lm  # None: the embedded model
-    temperature = (getattr(lm, "kwargs", None) or {}).get("temperature") or ROLLOUT_TEMPERATURE
+    temperature = (getattr(lm, "kwargs", None) or {}).get("temperature") or SAMPLE_TEMPERATURE
     return {"rollout_id": attempt, "temperature": temperature}
 
 

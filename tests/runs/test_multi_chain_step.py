@@ -84,7 +84,7 @@ def test_m_distinct_attempts_then_one_comparison() -> None:
         prediction = program(ticket="My card was charged twice")
     assert lm.calls_made == 4  # three attempts (none a cache hit of another) + the comparison
     temperatures = [h["kwargs"].get("temperature") for h in lm.history]
-    assert temperatures == [0.0, 1.0, 1.0, 0.0]  # attempt 1 greedy, then sampled; compare: LM's
+    assert temperatures == [0.0, 0.7, 0.7, 0.0]  # attempt 1 greedy, then sampled; compare: LM's
     assert prediction.category == "technical"
     assert prediction.rationale == "two of three say technical"
     attempts = prediction.classify_attempts

@@ -67,7 +67,7 @@ def test_samples_are_distinct_rollouts_and_the_majority_is_kept() -> None:
     with dspy.context(lm=lm, num_threads=1):  # one thread: the samples in order
         prediction = program(ticket="Where is my parcel?")
     assert lm.calls_made == 3  # no sample is a cache hit of another
-    assert [h["kwargs"].get("temperature") for h in lm.history] == [0.0, 1.0, 1.0]
+    assert [h["kwargs"].get("temperature") for h in lm.history] == [0.0, 0.7, 0.7]
     assert prediction.category == "shipping"
     assert prediction.classify_attempts == [
         {"outputs": {"category": "billing"}, "kept": False},

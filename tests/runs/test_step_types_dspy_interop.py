@@ -46,7 +46,7 @@ def test_multi_chain_export_runs_in_dspy() -> None:
     ])  # fmt: skip
     with dspy.context(lm=lm):
         assert theirs(ticket="Where is my parcel?").category == "shipping"
-    assert [h["kwargs"] for h in lm.history] == [{}, {"rollout_id": 1, "temperature": 1.0}, {}]
+    assert [h["kwargs"] for h in lm.history] == [{}, {"rollout_id": 1, "temperature": 0.7}, {}]
 
 
 def test_samples_export_runs_in_dspy() -> None:
