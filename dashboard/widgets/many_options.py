@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.widgets.number import number
-from engine.runs.spec_steps import MCC_M, SAMPLED_MODULES
+from engine.runs.spec_many import MCC_M, SAMPLED_MODULES
 
 
 def multi_chain_option(step: dict[str, Any], i: int) -> None:

@@ -7,7 +7,7 @@ with `import dspy` too; their paths and state are those of `StepMultiChain` / `S
 from __future__ import annotations
 
 from engine.runs.spec import ProjectSpec, StepSpec
-from engine.runs.spec_steps import MCC_M
+from engine.runs.spec_many import MCC_M
 
 _ROLLOUT = [
     "",

@@ -18,19 +18,14 @@ from pydantic import (
     model_validator,
 )
 
+from engine.runs.spec_many import SamplesSpec
 from engine.runs.spec_names import (
     METRIC_KINDS,
     OPTIMIZER_CHOICES,
     canonical_optimizer,
     check_identifier,
 )
-from engine.runs.spec_steps import (
-    CorpusSpec,
-    RefineSpec,
-    SamplesSpec,
-    ToolSpec,
-    check_step_options,
-)
+from engine.runs.spec_steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
 
 _FORBID = ConfigDict(extra="forbid")
 _SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")

@@ -1,7 +1,6 @@
 """Options of the step types beyond Predict/ChainOfThought: a Retrieve corpus, ReAct tools,
-a step's `refine` (BestOfN / Refine with a label-free reward: docs/design/refine_step.md),
-a MultiChainComparison step's `m`, a step's `samples` (Parallel + majority; the mapping of
-DSPy's modules to step types and options: docs/design/step_types.md).
+a step's `refine` (BestOfN / Refine with a label-free reward: docs/design/refine_step.md);
+`m` and `samples` are in spec_many.py (docs/design/step_types.md).
 
 `StepSpec` (spec_parts.py) holds them; their files are read (and checked against the project
 folder) when the program is built, see `engine.runs.steps`.
@@ -25,8 +24,6 @@ from engine.runs.retriever_choice import check_embedder_name
 STEP_MODULES = (
     "Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought", "MultiChainComparison",
 )  # fmt: skip
-SAMPLED_MODULES = ("Predict", "ChainOfThought")  # `samples` votes over their last output
-MCC_M = (2, 10, 3)  # a MultiChainComparison step's attempts: least, most, default
 TOOL_NAMES = ("calculator", "search", "lookup")
 REFINE_MAX_N = 10  # each attempt is at least one LM call
 LABEL_FREE_METRICS = ("judge",)  # graded from criteria and inputs alone when no label is given
@@ -143,64 +140,10 @@ class RefineSpec(_Compact):
         return value
 
 
-class SamplesSpec(_Compact):
-    """Run the step `n` times (engine Parallel, distinct rollouts) and keep the answer most of
-    them gave (`reduce: majority`, over the step's last output)."""
-
-    model_config = _FORBID
-    n: int = 3
-    reduce: Literal["majority"] = "majority"
-
-    @field_validator("n")
-    @classmethod
-    def _n(cls, value: int) -> int:
-        if not 2 <= value <= REFINE_MAX_N:
-            raise ValueError(
-                f"n must be from 2 to {REFINE_MAX_N} samples, got {value} (each sample is one "
-                "more run of the step)"
-            )
-        return value
-
-
 def attempts_key(step_name: str) -> str:
     """The prediction key under which a step lists its attempts: a refined step's tries and
     rewards, a multi-chain step's attempts, a sampled step's samples and votes."""
     return f"{step_name}_attempts"
-
-
-def _check_many(step: Any) -> None:
-    """The options that run a step several times: `m` (MultiChainComparison), `samples`,
-    `refine`; at most one per step."""
-    name, module = step.name, step.module
-    if step.m is not None and module != "MultiChainComparison":
-        raise ValueError(f"step {name!r}: m is only used by a MultiChainComparison step")
-    low, high, _ = MCC_M
-    if step.m is not None and not low <= step.m <= high:
-        raise ValueError(
-            f"step {name!r}: m must be from {low} to {high} attempts, got {step.m} (each attempt "
-            "is one LM call, plus one call that compares them)"
-        )
-    if module == "MultiChainComparison" and (step.refine is not None or step.samples):
-        option = "refine" if step.refine is not None else "samples"
-        raise ValueError(
-            f"step {name!r}: a MultiChainComparison step already compares several attempts; "
-            f"{option} is not used with it (raise m instead)"
-        )
-    if step.samples is not None and module not in SAMPLED_MODULES:
-        raise ValueError(
-            f"step {name!r}: samples is for Predict and ChainOfThought steps (a {module} step "
-            "has no single answer to vote on)"
-        )
-    if step.samples is not None and step.refine is not None:
-        raise ValueError(
-            f"step {name!r}: use samples or refine, not both: samples votes among n answers, "
-            "refine keeps the first good one; together the calls would multiply (n x tries)"
-        )
-    what = "refine attempts" if step.refine is not None else "samples" if step.samples else None
-    what = "attempts" if module == "MultiChainComparison" else what
-    if what and attempts_key(name) in [f.name for f in step.fields]:
-        key = attempts_key(name)
-        raise ValueError(f"step {name!r}: {key!r} lists the {what}; rename that field")
 
 
 def check_refine_reward(spec: Any) -> None:
@@ -266,4 +209,6 @@ def check_step_options(step: Any) -> None:
         raise ValueError(
             f"step {name!r}: 'rationale' is added by MultiChainComparison; rename that field"
         )
-    _check_many(step)
+    from engine.runs.spec_many import check_many  # (it imports this module)
+
+    check_many(step)

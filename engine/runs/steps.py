@@ -84,7 +84,8 @@ def _step_module(spec: ProjectSpec, index: int) -> Module:
         return ProgramOfThought(signature, max_iters=step.max_iters or 3)
     if step.module == "MultiChainComparison":
         from engine.runs.multi_chain_step import StepMultiChain
-        from engine.runs.spec_steps import MCC_M, attempts_key
+        from engine.runs.spec_many import MCC_M
+        from engine.runs.spec_steps import attempts_key
 
         return StepMultiChain(signature, step.m or MCC_M[2], attempts_key(step.name))
     return {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)
