@@ -7,6 +7,8 @@ from typing import Any
 
 import streamlit as st
 
+from engine.modules.aggregation import default_normalize
+
 
 def outputs_text(outputs: dict[str, Any]) -> str:
     """One `name: value` line per output (values cut at 500 characters)."""
@@ -16,8 +18,8 @@ def outputs_text(outputs: dict[str, Any]) -> str:
 def chains_view(step: Any, attempts: list[dict[str, Any]]) -> None:
     """A MultiChainComparison step's attempts (the answer itself is shown above)."""
     st.caption(
-        f"MultiChainComparison: {len(attempts)} attempts (thinking step by step, sampled), then "
-        "one call compared them and wrote the answer shown above"
+        f"MultiChainComparison: {len(attempts)} attempts thinking step by step (the first as "
+        "configured, the others sampled), then one call compared them and wrote the answer above"
     )
     for n, attempt in enumerate(attempts, start=1):
         st.markdown(f"**Attempt {n}**")
@@ -33,7 +35,8 @@ def samples_view(step: Any, samples: list[dict[str, Any]]) -> None:
     answered = [s for s in samples if not s.get("error")]
     kept = next((s for s in answered if s.get("kept")), None)
     value = (kept or {}).get("outputs", {}).get(field)
-    votes = sum(1 for s in answered if str(s["outputs"].get(field)) == str(value))
+    same = default_normalize(value)  # as majority compares them
+    votes = sum(1 for s in answered if default_normalize(s["outputs"].get(field)) == same)
     st.caption(
         f"Parallel + majority: {len(samples)} samples; {field} = {value} got {votes} of "
         f"{len(answered)} votes (a sample whose reply could not be read does not vote)"
