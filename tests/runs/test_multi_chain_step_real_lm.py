@@ -37,7 +37,8 @@ def test_multi_chain_step_on_two_tickets() -> None:
     spec = spec_from_dict(raw, base_dir=SAMPLES)
     program, ledger = build_program(spec), UsageLedger()
     start, report = time.perf_counter(), []
-    with dspy.context(lm=build_lm(spec.models.task), usage_trackers=(ledger,)):
+    lm = build_lm(spec.models.task)
+    with dspy.context(lm=lm, usage_trackers=(ledger,)):
         for example in load_data(spec).test[:2]:
             before = ledger.totals().calls
             prediction = program(**example.inputs())
@@ -49,8 +50,9 @@ def test_multi_chain_step_on_two_tickets() -> None:
             assert 3 <= calls <= 6
             labels = [a["outputs"].get("category") or f"unread: {a.get('error', '')[:40]}"
                       for a in attempts]  # fmt: skip
+            compared = sum("reasoning_attempt_1" in str(h["messages"]) for h in lm.history[-calls:])
             report.append(f"{example.category} -> {prediction.category} (attempts {labels}, "
-                          f"{calls} calls)")  # fmt: skip
+                          f"{calls} calls, {compared} of them comparing)")  # fmt: skip
     roles = {r.role for r in ledger.records}
     assert roles == {"task"}
     print(f"MCC step (M=2) on 2 tickets in {time.perf_counter() - start:.1f} s: "
