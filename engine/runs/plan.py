@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.optimizers.budget import calls_per_run
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec
@@ -27,7 +28,7 @@ def preflight(spec: ProjectSpec) -> dict[str, Any]:
     optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
         estimate = optimizer.estimate(data.train, data.val or None, student=program).to_dict()
-    steps = max(1, len(program.named_predictors()))
+    steps = calls_per_run(program)  # task calls per row, at most (tries and samples counted)
     test_calls = 2 * len(data.test) * steps
     judged = int(getattr(metric, "lm_calls_per_score", 0) or 0)
     if judged:  # an LM-judged metric: its calls per scored example, under role "judge"
