@@ -73,3 +73,10 @@ def test_preflight_test_calls_follow_the_calls_per_row() -> None:
         plan = preflight(spec_from_dict(raw, base_dir=SAMPLES))
     assert plan["test_calls"] == 2 * 20 * 3  # baseline + best, 20 test rows, 2 attempts + 1
     assert AT_MOST_NOTE in plan["estimate"]["notes"]
+
+
+def test_program_of_thought_counts_every_code_attempt_and_the_answer() -> None:
+    pot = dspy.ProgramOfThought("question -> answer", max_iters=3)
+    assert len(pot.named_predictors()) == 3
+    assert pot.lm_calls_per_run() == 4  # up to 3 code attempts, then the answer
+    assert calls_per_run(pot) == 4
