@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from engine.adapters.base import Adapter, cast_fields
+from engine.adapters.described_choices import described_choices
 from engine.lm.local_sections import PARAM as REPLY_SECTIONS
 from engine.lm.local_sections import Section
 from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
@@ -54,10 +55,20 @@ def _placeholder(name: str, field: Any) -> str:
     return f"{{{name}}}" + (f"        # note: the value you produce {hint}" if hint else "")
 
 
-def _one_line(annotation: Any) -> bool:
-    """Whether values of this type are written on one line (choices, numbers, bools)."""
-    annotation = strip_optional(annotation)
-    return literal_choices(annotation) is not None or annotation in (bool, int, float)
+def _one_line(field: Any) -> bool:
+    """Whether the field's values are written on one line (choices, numbers, bools, and
+    labels listed in a `str` field's description)."""
+    annotation = strip_optional(field.annotation)
+    if literal_choices(annotation) is not None or annotation in (bool, int, float):
+        return True
+    return _described(field) is not None
+
+
+def _described(field: Any) -> tuple[str, ...] | None:
+    """Labels listed at the end of a `str` field's description (`described_choices`)."""
+    if strip_optional(field.annotation) is not str:
+        return None
+    return described_choices(getattr(field, "desc", "") or "")
 
 
 def _choices(annotation: Any) -> tuple[Any, ...] | None:
@@ -72,20 +83,21 @@ def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     sections = []
     for name, field in outputs[1:]:
         choices = _choices(field.annotation)
-        budget = 16 if _one_line(field.annotation) else 48
+        budget = 16 if _one_line(field) else 48
         values = tuple(format_value(c) for c in choices) if choices else ()
         sections.append(Section(section(name, ""), values, budget).to_param())
     return sections
 
 
 def reply_drafts(outputs: list[tuple[str, Any]]) -> list[str]:
-    """How a reply starts: the first output's header, then, if it is a choice or a bool, one
-    of its values as the demos write them (later outputs: `reply_sections`)."""
+    """How a reply starts: the first output's header, then, if it is a choice or a bool (or a
+    `str` whose description lists its labels), one of its values as the demos write them
+    (later outputs: `reply_sections`)."""
     if not outputs:
         return []
     name, field = outputs[0]
     header = section(name, "")
-    choices = _choices(field.annotation)
+    choices = _choices(field.annotation) or _described(field)
     if not choices:
         return [header]
     return [f"{header}{format_value(choice)}\n" for choice in choices]
@@ -193,13 +205,13 @@ class ChatAdapter(Adapter):
             return {}
         stop = [f"[[ ## {COMPLETED}"]
         outputs = list(signature.output_fields.items())
-        if len(outputs) == 1 and _one_line(outputs[0][1].annotation):
+        if len(outputs) == 1 and _one_line(outputs[0][1]):
             stop.insert(0, "\n\n")
         drafts = reply_drafts(outputs)
         kwargs: dict[str, Any] = {"stop": stop, REPLY_DRAFTS: drafts}
         if outputs:
             kwargs[REPLY_START] = section(outputs[0][0], "")
-        if len(drafts) > 1:  # a choice or bool output: its values are the only replies
+        if outputs and _choices(outputs[0][1].annotation):  # its values are the only replies
             kwargs[REPLY_CLOSED] = True
         if len(outputs) > 1:
             sections = reply_sections(outputs)
