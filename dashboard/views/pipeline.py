@@ -27,6 +27,7 @@ MODULE_LABELS = {
     "Retrieve": "Search a corpus for passages (Retrieve)",
     "ReAct": "Use tools, step by step (ReAct agent)",
     "ProgramOfThought": "Write and run Python (ProgramOfThought)",
+    "MultiChainComparison": "Think several times, then compare (MultiChainComparison)",
 }
 
 ui.header(

@@ -1,6 +1,8 @@
-"""The options of a pipeline step beyond its fields: a Retrieve corpus and k, ReAct tools and
-their files, max_iters for ReAct and ProgramOfThought, and for every step that asks the model
-the "try several answers" option (refine_option.py). Edits the draft step in place."""
+"""The options of a pipeline step beyond its fields: a Retrieve corpus, k and search method
+(retriever_option.py), ReAct tools and their files, max_iters for ReAct and ProgramOfThought,
+a MultiChainComparison step's M, for Predict and ChainOfThought "vote among samples"
+(many_options.py), and for every other step that asks the model the "try several answers"
+option (refine_option.py). Edits the draft step in place."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.step_files import check_corpus, check_table, project_files, save_upload
+from dashboard.widgets.many_options import multi_chain_option, samples_option
 from dashboard.widgets.refine_option import refine_option
+from dashboard.widgets.retriever_option import retriever_option
 from engine.errors import SpecError
 
 TOOL_LABELS = {
@@ -19,7 +23,10 @@ TOOL_LABELS = {
     "search": "Search the corpus",
     "lookup": "Look up a row in a table",
 }
-_OPTION_KEYS = {"Retrieve": ("corpus", "k"), "ReAct": ("tools", "max_iters")}
+_OPTION_KEYS = {
+    "Retrieve": ("corpus", "k", "retriever", "embedder"),
+    "ReAct": ("tools", "max_iters"),
+}
 
 
 def clear_other_options(step: dict[str, Any]) -> None:
@@ -27,11 +34,14 @@ def clear_other_options(step: dict[str, Any]) -> None:
     keep = _OPTION_KEYS.get(step["module"], ())
     if step["module"] == "ProgramOfThought":
         keep = ("max_iters",)
-    for key in ("corpus", "k", "tools", "max_iters"):
+    for key in ("corpus", "k", "tools", "max_iters", "retriever", "embedder"):
         if key not in keep:
             step.pop(key, None)
-    if step["module"] == "Retrieve":  # a search makes no LM call: nothing to try again
+    if step["module"] != "MultiChainComparison":
+        step.pop("m", None)
+    if step["module"] in ("Retrieve", "MultiChainComparison"):  # nothing (more) to try again
         step.pop("refine", None)
+        step.pop("samples", None)
 
 
 def _upload(label: str, types: list[str], key: str, check: Any) -> tuple[str, Any] | None:
@@ -107,6 +117,7 @@ def _tools(step: dict[str, Any], i: int) -> None:
         if tool["name"] == "search":
             st.markdown("**Search** — the corpus it searches")
             _corpus_picker(tool, f"tool_corpus_{i}")
+            retriever_option(tool, f"tool_search_{i}")
         elif tool["name"] == "lookup":
             st.markdown("**Lookup** — the table and the column to look values up by")
             uploaded = _upload("Upload a table (.csv)", ["csv"], f"tool_table_{i}", check_table)
@@ -132,8 +143,9 @@ def step_options(step: dict[str, Any], i: int) -> None:
     module = step["module"]
     clear_other_options(step)
     if module == "Retrieve":
-        st.markdown("**Corpus** — the passages this step searches (BM25)")
+        st.markdown("**Corpus** — the passages this step searches")
         _corpus_picker(step, f"step_corpus_{i}")
+        retriever_option(step, f"step_search_{i}")
         step["k"] = int(
             st.number_input(
                 "Passages to retrieve (k)", 1, 20, int(step.get("k") or 3),
@@ -154,5 +166,7 @@ def step_options(step: dict[str, Any], i: int) -> None:
                 1, 20, int(step.get("max_iters") or default), key=f"step_iters_{i}_{state.rev()}",
             )
         )  # fmt: skip
-    if module != "Retrieve":
+    if module == "MultiChainComparison":
+        multi_chain_option(step, i)
+    elif module != "Retrieve" and not samples_option(step, i):
         refine_option(step, i)

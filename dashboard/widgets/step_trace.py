@@ -1,6 +1,7 @@
 """'What each step did' for a tried row: retrieved passages, an agent's thoughts, tool calls
 and observations, ProgramOfThought's code and its output, a refined step's tries and their
-rewards (reasoning shows with the answer)."""
+rewards, a multi-chain step's attempts, a sampled step's samples and the vote (reasoning shows
+with the answer)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard.lmtools import RowRun
+from dashboard.widgets.many_trace import chains_view, outputs_text, samples_view
 from engine.runs.spec_steps import attempts_key
 
 TRACE_KEYS = ("trajectory", "attempts")  # shown by step here, not as answers
@@ -27,9 +29,15 @@ def _step_keys(spec: Any) -> set[str]:
     for step in spec.pipeline:
         if step.module == "Retrieve":
             keys.add(step.outputs[0].name)
-        if step.refine is not None:
+        if _lists_attempts(step):
             keys.add(attempts_key(step.name))
     return keys
+
+
+def _lists_attempts(step: Any) -> bool:
+    """Whether the step's prediction lists attempts (refine, samples, MultiChainComparison)."""
+    many = step.refine is not None or getattr(step, "samples", None) is not None
+    return many or step.module == "MultiChainComparison"
 
 
 def _passages(value: Any) -> list[str]:
@@ -72,8 +80,7 @@ def _tries(step: Any, tries: list[dict[str, Any]]) -> None:
     for n, attempt in enumerate(tries, start=1):
         kept = " · **kept**" if attempt.get("kept") else ""
         st.markdown(f"**Try {n}** · reward {float(attempt.get('reward', 0)):.2f}{kept}")
-        outputs = attempt.get("outputs") or {}
-        st.text("\n".join(f"{k}: {str(v)[:500]}" for k, v in outputs.items()) or "(no output)")
+        st.text(outputs_text(attempt.get("outputs") or {}))
 
 
 def show_step_trace(spec: Any, run: RowRun) -> None:
@@ -88,20 +95,28 @@ def show_step_trace(spec: Any, run: RowRun) -> None:
             blocks.append((step, "attempts"))
         if step.refine is not None and run.outputs.get(attempts_key(step.name)):
             blocks.append((step, "tries"))
+        elif _lists_attempts(step) and run.outputs.get(attempts_key(step.name)):
+            many = "chains" if step.module == "MultiChainComparison" else "samples"
+            blocks.append((step, many))
     if not blocks:
         return
     st.markdown("**What each step did**")
     for step, kind in blocks:
-        tries = " · tries" if kind == "tries" else ""
-        with st.expander(f"{step.name} ({step.module}){tries}", expanded=True):
+        extra = {"tries": " · tries", "samples": " · samples"}.get(kind, "")
+        with st.expander(f"{step.name} ({step.module}){extra}", expanded=True):
             if kind == "passages":
                 query = run.inputs.get(step.inputs[0].name, run.outputs.get(step.inputs[0].name))
-                st.caption(f"Searched for: {query}")
+                how = f"embeddings: {step.embedder}" if step.embedder else "BM25"
+                st.caption(f"Searched for: {query} ({how})")
                 for n, passage in enumerate(_passages(run.outputs[step.outputs[0].name]), 1):
                     st.markdown(f"**[{n}]** {passage}")
             elif kind == "trajectory":
                 _trajectory(run.outputs["trajectory"])
             elif kind == "tries":
                 _tries(step, run.outputs[attempts_key(step.name)])
+            elif kind == "chains":
+                chains_view(step, run.outputs[attempts_key(step.name)])
+            elif kind == "samples":
+                samples_view(step, run.outputs[attempts_key(step.name)])
             else:
                 _attempts(run.outputs["attempts"])

@@ -37,6 +37,8 @@ from engine.lm.local_files import (
     import_llama_cpp,
     local_model_path,
 )
+from engine.lm.local_sections import PARAM as REPLY_SECTIONS
+from engine.lm.local_sections import complete_sections, read_sections
 from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
@@ -100,6 +102,7 @@ class LocalModel:
         drafts = [str(d) for d in params.pop(REPLY_DRAFTS, None) or []]
         start = str(params.pop(REPLY_START, None) or "")
         closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
+        sections = read_sections(params.pop(REPLY_SECTIONS, None))
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -115,9 +118,12 @@ class LocalModel:
 
         with self.lock:
             self._set_threads(pick_threads())
-            return self.generate(
+            result = self.generate(
                 messages, request, n=n, seed=seed, drafts=drafts, start=start, closed=closed
             )
+            if sections and self.formatter:  # a foreign chat format cannot be continued
+                result = complete_sections(self.generate, messages, request, result, sections, seed)
+            return result
 
     def generate(
         self,

@@ -146,10 +146,19 @@ class DraftedGreedy:
         """Tokens every draft consistent with the reply so far continues with (at most `room`)."""
         if room <= 0 or not drafts:
             return []
-        continuation = draft_continuation(drafts, text.decode("utf-8", errors="ignore"))
-        if not continuation:
+        so_far = text.decode("utf-8", errors="ignore")
+        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        if not tails or not draft_continuation(drafts, so_far):
             return []
-        return text_tokens(self.llama, continuation)[: min(room, MAX_DRAFT_TOKENS)]
+        # Common tokens, not common characters: "find_team" and "finish" share "fin", but
+        # forcing a "fin" token makes "ish" the natural next token (a ReAct agent finished
+        # instead of calling its tool), where the model would have written a "find" token.
+        common: list[int] = []
+        for column in zip(*(text_tokens(self.llama, tail) for tail in tails), strict=False):
+            if len(set(column)) > 1:
+                break
+            common.append(column[0])
+        return common[: min(room, MAX_DRAFT_TOKENS)]
 
     def _decode(
         self, pending: list[int], draft: list[int], reply: DraftedReply

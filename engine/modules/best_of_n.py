@@ -80,6 +80,10 @@ class BestOfN(Module):
     def reward_fn(self) -> RewardFn:
         return self._reward_fn
 
+    def lm_calls_per_run(self) -> int:
+        """At most N attempts of the module (the reward's own calls are another role's)."""
+        return self.N * self.module.lm_calls_per_run()
+
     def forward(self, **kwargs: Any) -> Prediction:
         best: tuple[float, Any, list[Any]] | None = None
         failures, last_error = 0, None

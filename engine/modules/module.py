@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import platform
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,17 @@ class Module:
 
     def predictors(self) -> list[Any]:
         return [p for _, p in self.named_predictors()]
+
+    def child_modules(self) -> list[Module]:
+        """The modules directly below this one (in attributes, lists and dicts), not deeper."""
+        seen: set[int] = {id(self)}
+        return [m for path, m in _walk(self, "", seen) if "." not in _outer(path)]
+
+    def lm_calls_per_run(self) -> int:
+        """Most LM calls one call of this module makes (an upper bound for the pre-flight
+        estimate): by default the sum over its child modules, so one per predictor. Modules
+        that call a child several times (BestOfN, a sampled or multi-chain step) say so."""
+        return sum(child.lm_calls_per_run() for child in self.child_modules())
 
     def named_parameters(self) -> list[tuple[str, Any]]:
         """What the saved state holds, in DSPy's order: every Predict and every sub-module that
@@ -163,6 +175,11 @@ def _part_state(part: Any) -> dict[str, Any]:
     """A Predict's predictor state, or the own state of a `saves_own_state` module."""
     dump = getattr(part, "dump_predictor_state", None)
     return dump() if callable(dump) else part.dump_state()
+
+
+def _outer(path: str) -> str:
+    """A path without its list/dict subscripts (`steps[0].x` -> `steps.x`)."""
+    return re.sub(r"\[[^\]]*\]", "", path)
 
 
 def _walk(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Module]]:

@@ -38,6 +38,10 @@ class Predict(Module):
     def reset(self) -> None:
         self.demos = []
 
+    def lm_calls_per_run(self) -> int:
+        """One call (a parse fallback retry is not counted)."""
+        return 1
+
     def forward(self, **kwargs: Any) -> Prediction:
         signature = ensure_signature(kwargs.pop("signature", self.signature))
         demos = kwargs.pop("demos", self.demos)

@@ -55,6 +55,11 @@ class ProgramOfThought(Module):
         self.code_regenerate = ChainOfThought(_mode_signature(sig, "regenerate"))
         self.generate_output = ChainOfThought(_mode_signature(sig, "answer"))
 
+    def lm_calls_per_run(self) -> int:
+        """At most `max_iters` code attempts (the first generated, the rest regenerated from
+        the error) and the answer."""
+        return self.max_iters + 1
+
     def forward(self, **kwargs: Any) -> Prediction:
         missing = [name for name in self.signature.input_fields if name not in kwargs]
         if missing:

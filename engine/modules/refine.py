@@ -72,6 +72,10 @@ class Refine(BestOfN):
         self.module_code = _source(type(module))
         self.reward_fn_code = _source(reward_fn)
 
+    def lm_calls_per_run(self) -> int:
+        """At most N attempts plus one advice call between two attempts."""
+        return super().lm_calls_per_run() + self.N - 1
+
     def advise(
         self, module: Any, kwargs: dict[str, Any], prediction: Any, trace: list[Any], reward: float
     ) -> dict[Any, list[Note]]:

@@ -20,11 +20,13 @@ from typing import Any
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.lm.usage import UsageLedger
 from engine.optimizers.budget import (
+    AT_MOST_NOTE,
     Budget,
     Estimate,
     Workload,
+    calls_per_run,
+    counted_at_most,
     failure_guard,
-    predictor_count,
 )
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.events import Event, EventRecorder
@@ -244,20 +246,24 @@ class Optimizer:
     ) -> Estimate:
         """Forecast the run's LM calls (by role), tokens and trials for these data sizes.
 
-        `student` refines it (calls per example = its predictors); `seed` is the run's seed;
-        `pilot` (`PilotFigures`, from `engine.optimizers.pilot.run_pilot`) replaces assumed
-        figures by measured ones where the optimizer's forecast reads them (GEPA, SIMBA).
+        `student` refines it (calls per example = `calls_per_run(student)`, an upper bound
+        when a step tries several answers); `seed` is the run's seed; `pilot` (`PilotFigures`,
+        from `engine.optimizers.pilot.run_pilot`) replaces assumed figures by measured ones
+        where the optimizer's forecast reads them (GEPA, SIMBA).
         """
         work = Workload(
             trainset=list(trainset),
             valset=self.effective_valset(trainset, valset),
-            per_example=predictor_count(student),
+            per_example=calls_per_run(student),
             student_has_demos=student is not None and any(p.demos for p in student.predictors()),
             seed=seed,
             student=student,
             pilot=pilot,
         )
-        return self._estimate(work)
+        estimate = self._estimate(work)
+        if counted_at_most(student) and pilot is None:  # a pilot measured the calls per run
+            estimate.notes = "; ".join(n for n in (estimate.notes, AT_MOST_NOTE) if n)
+        return estimate
 
     def pilot_plan(
         self, trainset: list[Any], rows: int, seed: int = 0

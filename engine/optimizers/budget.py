@@ -227,10 +227,34 @@ def baseline_and_result_scoring(valset: list[Any], per_example: int, demos: int)
 
 
 def predictor_count(program: Any) -> int:
-    """How many LM calls one run of the program makes (one per predictor); 1 if unknown."""
+    """How many predictors the program has (what MIPRO proposes for); 1 if unknown."""
     if program is None:
         return 1
     return max(1, len(program.named_predictors()))
+
+
+def calls_per_run(program: Any) -> int:
+    """Most task LM calls one run of the program makes (`Module.lm_calls_per_run`): one per
+    predictor, a refined or sampled step's tries all counted, a multi-chain step's M attempts
+    plus its comparison; 1 if unknown."""
+    if program is None:
+        return 1
+    count = getattr(program, "lm_calls_per_run", None)
+    if not callable(count):
+        return predictor_count(program)
+    return max(1, int(count()))
+
+
+def counted_at_most(program: Any) -> bool:
+    """Whether the program calls some predictor more than once a run (a refined, sampled or
+    multi-chain step), so its estimate is an upper bound."""
+    return program is not None and calls_per_run(program) > predictor_count(program)
+
+
+AT_MOST_NOTE = (  # a clause of Estimate.notes (lower case, no full stop, like the others)
+    "refined, sampled and multi-chain steps are counted at their maximum (every try made), so "
+    "the task calls are an upper bound"
+)
 
 
 @dataclass(frozen=True)
@@ -241,7 +265,7 @@ class Workload:
 
     trainset: list[Any]
     valset: list[Any]  # what candidates are scored on (`Optimizer.effective_valset`)
-    per_example: int
+    per_example: int  # task LM calls per example, at most (`calls_per_run`)
     student_has_demos: bool
     seed: int
     student: Any = None

@@ -11,6 +11,7 @@ import json
 import pprint
 from typing import Any
 
+from engine.runs.codegen_many import many_classes
 from engine.runs.codegen_refine import reward_functions
 from engine.runs.codegen_steps import module_call, step_resources
 from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
@@ -123,6 +124,9 @@ def render_program(
     rewards = reward_functions(spec)
     if rewards:
         body += [*rewards, ""]
+    helpers = many_classes(spec)
+    if helpers:
+        body += [*helpers, ""]
     body += ["", *_program_class(spec), "", ""]
     if configure_lm:
         from engine.runs.pipeline import lm_kwargs

@@ -8,9 +8,10 @@ from engine.runs.spec import ProjectSpec, StepSpec
 def module_call(step: StepSpec) -> str:
     """The constructor call of a step's module in the exported code (in BestOfN / Refine when
     the step has `refine`)."""
+    from engine.runs.codegen_many import many_call
     from engine.runs.codegen_refine import wrap_call
 
-    return wrap_call(step, _inner_call(step))
+    return many_call(step, wrap_call(step, _inner_call(step)))
 
 
 def _inner_call(step: StepSpec) -> str:
@@ -40,11 +41,20 @@ def step_resources(spec: ProjectSpec) -> list[str]:
     for step in needed:
         if step.module == "Retrieve" and step.corpus is not None:
             c = step.corpus
-            lines.append(
-                f"{step.name.upper()}_RM = dspy.retrievers.BM25(read_passages("
-                f"PROJECT_DIR / {c.path!r}, column={c.column!r}, split={c.split!r}))"
-            )
+            where = f"PROJECT_DIR / {c.path!r}"
+            read = f"read_passages({where}, column={c.column!r}, split={c.split!r})"
+            lines.append(f"{step.name.upper()}_RM = {_retriever(step, read)}")
         elif step.module == "ReAct":
             tools = [t.model_dump(exclude_defaults=True) for t in step.tools]
             lines.append(f"{step.name.upper()}_TOOLS = tools_at(PROJECT_DIR, {tools!r})")
     return lines
+
+
+def _retriever(step: StepSpec, read: str) -> str:
+    """The retriever over `read` (passages): BM25, or embeddings by the step's embedder."""
+    from engine.runs.retriever_choice import embedder_model
+
+    if step.retriever == "embeddings" and step.embedder:
+        model = embedder_model(step.embedder)
+        return f"dspy.retrievers.Embeddings({read}, dspy.Embedder({model!r}), k={step.k or 3})"
+    return f"dspy.retrievers.BM25({read})"

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from engine.lm.cache import CACHE_DIR_ENV
+from engine.optimizers.budget import calls_per_run
 from engine.optimizers.pilot import run_pilot
 from engine.optimizers.pilot_figures import PilotFigures
 from engine.runs.data import load_data, validate_spec_against_data
@@ -51,7 +52,7 @@ def preflight(
         estimate = optimizer.estimate(
             data.train, data.val or None, student=program, seed=seed, pilot=pilot
         ).to_dict()
-    steps = max(1, len(program.named_predictors()))
+    steps = calls_per_run(program)  # task calls per row, at most (tries and samples counted)
     per_run = pilot.calls_per_run if pilot is not None and pilot.calls_per_run else steps
     test_calls = round(2 * len(data.test) * per_run)
     judged = int(getattr(metric, "lm_calls_per_score", 0) or 0)

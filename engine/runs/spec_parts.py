@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.runs.spec_many import SamplesSpec
 from engine.runs.spec_names import (
     METRIC_KINDS,
     OPTIMIZER_CHOICES,
@@ -66,9 +67,9 @@ class StepSpec(BaseModel):
 
     model_config = _FORBID
     name: str
-    module: Literal["Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought"] = (
-        "Predict"
-    )
+    module: Literal[
+        "Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought", "MultiChainComparison"
+    ] = "Predict"
     instructions: str = ""
     fields: list[FieldSpec]
     corpus: CorpusSpec | None = None
@@ -76,6 +77,10 @@ class StepSpec(BaseModel):
     tools: list[ToolSpec] = Field(default_factory=list)
     max_iters: int | None = None
     refine: RefineSpec | None = None
+    m: int | None = None  # MultiChainComparison: attempts compared (default MCC_M's)
+    samples: SamplesSpec | None = None
+    retriever: Literal["bm25", "embeddings"] | None = None  # Retrieve: None is bm25
+    embedder: str | None = None  # with retriever embeddings: 'local' or a litellm model
 
     @field_validator("name")
     @classmethod
@@ -92,9 +97,9 @@ class StepSpec(BaseModel):
             raise ValueError(f"step {self.name!r} needs at least one input field")
         if not self.outputs:
             raise ValueError(f"step {self.name!r} needs at least one output field")
-        if self.module == "ChainOfThought" and "reasoning" in names:
+        if self.module in ("ChainOfThought", "MultiChainComparison") and "reasoning" in names:
             raise ValueError(
-                f"step {self.name!r}: 'reasoning' is added by ChainOfThought; rename that field"
+                f"step {self.name!r}: 'reasoning' is added by {self.module}; rename that field"
             )
         check_step_options(self)
         return self
@@ -102,7 +107,9 @@ class StepSpec(BaseModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data = handler(self)
-        for key in ("corpus", "k", "tools", "max_iters", "refine"):  # options only when set
+        optional = ("corpus", "k", "tools", "max_iters", "refine", "m", "samples", "retriever",
+                    "embedder")  # fmt: skip
+        for key in optional:  # options only when set
             if data.get(key) in (None, []):
                 data.pop(key, None)
         return data

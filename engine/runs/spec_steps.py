@@ -1,5 +1,6 @@
 """Options of the step types beyond Predict/ChainOfThought: a Retrieve corpus, ReAct tools,
-a step's `refine` (BestOfN / Refine with a label-free reward: docs/design/refine_step.md).
+a step's `refine` (BestOfN / Refine with a label-free reward: docs/design/refine_step.md);
+`m` and `samples` are in spec_many.py (docs/design/step_types.md).
 
 `StepSpec` (spec_parts.py) holds them; their files are read (and checked against the project
 folder) when the program is built, see `engine.runs.steps`.
@@ -18,7 +19,11 @@ from pydantic import (
     model_validator,
 )
 
-STEP_MODULES = ("Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought")
+from engine.runs.retriever_choice import check_embedder_name
+
+STEP_MODULES = (
+    "Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought", "MultiChainComparison",
+)  # fmt: skip
 TOOL_NAMES = ("calculator", "search", "lookup")
 REFINE_MAX_N = 10  # each attempt is at least one LM call
 LABEL_FREE_METRICS = ("judge",)  # graded from criteria and inputs alone when no label is given
@@ -63,8 +68,9 @@ class CorpusSpec(_Compact):
 class ToolSpec(_Compact):
     """A ReAct tool from the safe built-in set.
 
-    calculator: arithmetic only; search: BM25 over `corpus`, top `k`; lookup: the row of the
-    CSV `table` whose `key` column equals the argument.
+    calculator: arithmetic only; search: `corpus` ranked by `retriever` (bm25, or embeddings by
+    `embedder`: engine.runs.retriever_choice), top `k`; lookup: the row of the CSV `table` whose
+    `key` column equals the argument.
     """
 
     model_config = _FORBID
@@ -73,6 +79,8 @@ class ToolSpec(_Compact):
     k: int = 3
     table: str | None = None
     key: str | None = None
+    retriever: Literal["bm25", "embeddings"] = "bm25"
+    embedder: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -95,6 +103,9 @@ class ToolSpec(_Compact):
             raise ValueError(f"tool {self.name}: table and key are only used by lookup")
         if self.k < 1:
             raise ValueError(f"tool {self.name}: k must be 1 or more, got {self.k}")
+        if self.name != "search" and (self.retriever != "bm25" or self.embedder is not None):
+            raise ValueError(f"tool {self.name}: retriever and embedder are only used by search")
+        check_embedder_name(self.embedder, self.retriever, f"tool {self.name}")
         return self
 
 
@@ -130,7 +141,8 @@ class RefineSpec(_Compact):
 
 
 def attempts_key(step_name: str) -> str:
-    """The prediction key under which a refined step lists its attempts and their rewards."""
+    """The prediction key under which a step lists its attempts: a refined step's tries and
+    rewards, a multi-chain step's attempts, a sampled step's samples and votes."""
     return f"{step_name}_attempts"
 
 
@@ -170,6 +182,9 @@ def check_step_options(step: Any) -> None:
             raise ValueError(f"step {name!r}: the passages output must be list[str] or str")
     elif step.corpus is not None:
         raise ValueError(f"step {name!r}: corpus is only used by a Retrieve step")
+    if module != "Retrieve" and (step.retriever is not None or step.embedder is not None):
+        raise ValueError(f"step {name!r}: retriever and embedder are only used by a Retrieve step")
+    check_embedder_name(step.embedder, step.retriever, f"step {name!r}")
     if step.k is not None and module != "Retrieve":
         raise ValueError(f"step {name!r}: k is only used by a Retrieve step")
     if step.k is not None and step.k < 1:
@@ -190,7 +205,10 @@ def check_step_options(step: Any) -> None:
             f"step {name!r}: refine is for steps that ask the model; a Retrieve step makes no "
             "LM call, so there is nothing to retry"
         )
-    if step.refine is not None and attempts_key(name) in [f.name for f in step.fields]:
+    if module == "MultiChainComparison" and "rationale" in [f.name for f in step.fields]:
         raise ValueError(
-            f"step {name!r}: {attempts_key(name)!r} lists the refine attempts; rename that field"
+            f"step {name!r}: 'rationale' is added by MultiChainComparison; rename that field"
         )
+    from engine.runs.spec_many import check_many  # (it imports this module)
+
+    check_many(step)

@@ -1,5 +1,7 @@
-"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT;
-a step with `refine` is wrapped in BestOfN / Refine (engine.runs.refine_step).
+"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT,
+MultiChainComparison (engine.runs.multi_chain_step); a step with `refine` is wrapped in
+BestOfN / Refine (engine.runs.refine_step), one with `samples` in StepSamples
+(engine.runs.samples_step).
 
 Files a step names (corpus, tool tables) are read now, inside the project folder only, so a
 bad path fails before any LM call with the spec key in the message.
@@ -20,15 +22,18 @@ if TYPE_CHECKING:
 
 
 class CorpusRetrieve(Retrieve):
-    """`Retrieve(k)` over its own corpus (BM25), reading its one input as the query and
-    returning its one output: the passages (a list, or joined when the output is a str).
+    """`Retrieve(k)` over its own corpus (BM25 unless an `rm` is given, e.g. embeddings),
+    reading its one input as the query and returning its one output: the passages (a list, or
+    joined when the output is a str).
 
     Its saved state is Retrieve's (`{"k": k}`), so the program's state loads in dspy.
     """
 
-    def __init__(self, passages: list[str], k: int, query: str, output: str, join: bool) -> None:
+    def __init__(
+        self, passages: list[str], k: int, query: str, output: str, join: bool, rm: Any = None
+    ) -> None:
         super().__init__(k=k)
-        self._rm = BM25(passages)
+        self._rm = rm if rm is not None else BM25(passages)
         self._fields = (query, output, join)
 
     def forward(self, query: Any = None, k: int | None = None, **kwargs: Any) -> Prediction:
@@ -44,21 +49,32 @@ def build_step(spec: ProjectSpec, index: int) -> Module:
     from engine.runs.refine_step import wrap_refine
 
     step: StepSpec = spec.pipeline[index]
-    return wrap_refine(spec, step, _step_module(spec, index))
+    module = wrap_refine(spec, step, _step_module(spec, index))
+    if step.samples is not None:
+        from engine.runs.samples_step import StepSamples
+        from engine.runs.spec_steps import attempts_key
+
+        last = step.outputs[-1].name
+        module = StepSamples(module, step.samples.n, last, attempts_key(step.name))
+    return module
 
 
 def _step_module(spec: ProjectSpec, index: int) -> Module:
     from engine.runs.corpus import load_corpus
     from engine.runs.pipeline import step_signature
+    from engine.runs.retriever_choice import check_embedder, make_retriever
     from engine.runs.tools import build_tools
 
     step: StepSpec = spec.pipeline[index]
     key = f"pipeline.{index}"
     if step.module == "Retrieve":
         passages = load_corpus(spec, step.corpus, f"{key}.corpus")  # type: ignore[arg-type]
+        if step.embedder:
+            check_embedder(step.embedder, f"{key}.embedder")
+        rm = make_retriever(passages, step.retriever, step.embedder)
         output = step.outputs[0]
         return CorpusRetrieve(
-            passages, step.k or 3, step.inputs[0].name, output.name, output.type == "str"
+            passages, step.k or 3, step.inputs[0].name, output.name, output.type == "str", rm
         )
     signature = step_signature(step)
     if step.module == "ReAct":
@@ -66,4 +82,10 @@ def _step_module(spec: ProjectSpec, index: int) -> Module:
         return ReAct(signature, tools=tools, max_iters=step.max_iters or 5)
     if step.module == "ProgramOfThought":
         return ProgramOfThought(signature, max_iters=step.max_iters or 3)
+    if step.module == "MultiChainComparison":
+        from engine.runs.multi_chain_step import StepMultiChain
+        from engine.runs.spec_many import MCC_M
+        from engine.runs.spec_steps import attempts_key
+
+        return StepMultiChain(signature, step.m or MCC_M[2], attempts_key(step.name))
     return {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)

@@ -2,7 +2,8 @@
 
 None of them runs model-written code: the calculator parses arithmetic with `ast` and
 evaluates only numbers and + - * / // % ** (with bounded exponents); search ranks the
-project's corpus with BM25; lookup reads a CSV table from the project folder.
+project's corpus with BM25 or embeddings (engine.runs.retriever_choice); lookup reads a CSV
+table from the project folder.
 """
 
 from __future__ import annotations
@@ -61,11 +62,11 @@ def calculator(expression: str) -> str:
     return str(result)
 
 
-def make_search(passages: list[str], k: int = 3) -> Tool:
-    """A `search(query)` tool over `passages` (BM25, the top `k`)."""
+def make_search(passages: list[str], k: int = 3, rm: Any = None) -> Tool:
+    """A `search(query)` tool over `passages` (the top `k` by `rm`, BM25 by default)."""
     from engine.retrievers import BM25
 
-    index = BM25(passages)
+    index = rm if rm is not None else BM25(passages)
 
     def search(query: str) -> str:
         """Search the project's documents; returns the most relevant passages."""
@@ -97,6 +98,7 @@ def build_tools(spec: ProjectSpec, tools: list[ToolSpec], key: str) -> list[Tool
     """The tools of a ReAct step; files are read (inside the project folder) now."""
     from engine.runs.corpus import load_corpus
     from engine.runs.data import read_csv, resolve_path
+    from engine.runs.retriever_choice import check_embedder, make_retriever
 
     built = []
     for i, tool in enumerate(tools):
@@ -104,7 +106,11 @@ def build_tools(spec: ProjectSpec, tools: list[ToolSpec], key: str) -> list[Tool
         if tool.name == "calculator":
             built.append(Tool(calculator))
         elif tool.name == "search":
-            built.append(make_search(load_corpus(spec, tool.corpus, f"{where}.corpus"), tool.k))  # type: ignore[arg-type]
+            passages = load_corpus(spec, tool.corpus, f"{where}.corpus")  # type: ignore[arg-type]
+            if tool.embedder:
+                check_embedder(tool.embedder, f"{where}.embedder")
+            rm = make_retriever(passages, tool.retriever, tool.embedder)
+            built.append(make_search(passages, tool.k, rm))
         else:
             path = resolve_path(spec, tool.table or "", key=f"{where}.table")
             header, rows = read_csv(path, key=f"{where}.table")

@@ -43,7 +43,10 @@ def oracle(spec: Any) -> ScriptedLM:
         has_demos = has_demos or "carefully" in messages[0]["content"]
         text = input_fields(messages[-1]["content"]).get(source, "").strip()
         out = {out_field.name: truth.get(text, first) if has_demos else first}
-        return {"reasoning": "scripted", **out} if step.module == "ChainOfThought" else out
+        if "reasoning_attempt_1" in input_fields(messages[-1]["content"]):  # MultiChainComparison
+            return {"rationale": "scripted comparison", **out}
+        thinks = step.module in ("ChainOfThought", "MultiChainComparison")
+        return {"reasoning": "scripted", **out} if thinks else out
 
     return ScriptedLM(by_input=answer, name="oracle")
 

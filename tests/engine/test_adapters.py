@@ -46,9 +46,18 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     local = LM("local/smollm2-135m")
     assert adapter.decoding_kwargs(local, Review) == {
         "stop": ["[[ ## completed"],
-        "reply_drafts": ["[[ ## sentiment ## ]]\n"],  # two outputs: only the header is known
+        "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
+        "reply_closed": True,  # the first output is a choice: one of its values
+        # the later output, written in when the reply ends without it (engine.lm.local_sections)
+        "reply_sections": [{"header": "[[ ## confidence ## ]]\n", "values": [], "max_tokens": 16}],
     }
+    reasoned = dspy.ChainOfThought("question -> answer: Literal['yes', 'no']").predict.signature
+    kwargs = adapter.decoding_kwargs(local, reasoned)
+    assert kwargs["reply_sections"] == [
+        {"header": "[[ ## answer ## ]]\n", "values": ["yes", "no"], "max_tokens": 16}
+    ]
+    assert kwargs["stop"] == ["[[ ## completed", "[[ ## answer ## ]]"]  # then picked closed
     one_choice = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
     assert adapter.decoding_kwargs(local, one_choice) == {
         "stop": ["\n\n", "[[ ## completed"],

@@ -1,0 +1,103 @@
+"""Reply sections: when a reply ends before a later output's header, write the header in.
+
+The chat adapter sends `reply_sections` to the embedded model with a signature of several
+outputs (ChainOfThought's `reasoning` then `answer`): the headers of the outputs after the
+first, in order, each with the values it may take when it is a closed choice, and a token
+budget. A small model often spends its whole reply on the first output (SmolLM2 repeats "The
+answer is:" until `max_tokens`) or stops without the next header. The reply then lacks a field,
+and the adapter would pay a fallback call in another format, which re-writes the reasoning and
+usually fails the same way. Instead, within the same call, the model continues its own reply
+from the missing header (its prompt and reply stay in the KV cache, so this costs the new
+header and the value's tokens), with the field's choices as closed drafts.
+
+Each continuation generates at most its section's budget, on top of the call's `max_tokens`
+(which bounds the model's own writing); the budgets are small and fixed by the adapter. Hosted
+models never get this parameter (they cannot be made to continue a reply), see
+`ChatAdapter.decoding_kwargs`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+PARAM = "reply_sections"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A later output: its header, its closed values ([] when open) and its token budget."""
+
+    header: str
+    values: tuple[str, ...] = ()
+    max_tokens: int = 16
+
+    @classmethod
+    def from_param(cls, item: dict[str, Any]) -> Section:
+        return cls(str(item["header"]), tuple(str(v) for v in item.get("values") or ()),
+                   int(item.get("max_tokens") or 16))  # fmt: skip
+
+    def to_param(self) -> dict[str, Any]:
+        return {"header": self.header, "values": list(self.values), "max_tokens": self.max_tokens}
+
+
+def read_sections(raw: Any) -> list[Section]:
+    """The request parameter as sections ([] when absent)."""
+    return [Section.from_param(item) for item in raw or []]
+
+
+def next_missing(text: str, sections: list[Section]) -> Section | None:
+    """The section to write next: the one after the last header the reply has, if any is left."""
+    lowered = text.lower()
+    present = [s.header.strip().lower() in lowered for s in sections]
+    last = max((i for i, here in enumerate(present) if here), default=-1)
+    return sections[last + 1] if last + 1 < len(sections) else None
+
+
+def _trim(text: str) -> str:
+    """The reply without trailing space or a header cut off half-written ("... [[ ## ans")."""
+    cut = text.rfind("[[")
+    if cut != -1 and "]]" not in text[cut:]:
+        text = text[:cut]
+    return text.rstrip()
+
+
+Generate = Callable[..., dict[str, Any]]  # LocalModel.generate's shape
+
+
+def complete_sections(
+    generate: Generate,
+    messages: list[dict[str, Any]],
+    request: dict[str, Any],
+    result: dict[str, Any],
+    sections: list[Section],
+    seed: int,
+) -> dict[str, Any]:
+    """`result` (texts of one call) with the missing later headers written in and continued."""
+    texts = list(result["texts"])
+    completion_tokens = int(result["completion_tokens"])
+    reasons = list(result["finish_reasons"])
+    for index, text in enumerate(texts):
+        for _ in sections:
+            section = next_missing(text, sections)
+            if section is None:
+                break
+            start = f"{_trim(text)}\n\n{section.header}"
+            drafts = [f"{start}{value}\n" for value in section.values] or [start]
+            stop = list(request["stop"]) + (["\n"] if section.values else [])
+            more = generate(
+                messages,
+                {**request, "max_tokens": section.max_tokens, "stop": stop},
+                n=1,
+                seed=seed + index,
+                drafts=drafts,
+                start=start,
+                closed=bool(section.values),
+            )
+            text = more["texts"][0]
+            completion_tokens += int(more["completion_tokens"])
+            reasons[index] = more["finish_reasons"][0]
+        texts[index] = text
+    return {**result, "texts": texts, "finish_reasons": reasons,
+            "completion_tokens": completion_tokens}  # fmt: skip
