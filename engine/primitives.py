@@ -147,3 +147,14 @@ class Prediction(Example):
     def __repr__(self) -> str:
         body = ",\n    ".join(f"{k}={v!r}" for k, v in self._store.items())
         return f"Prediction(\n    {body}\n)"
+
+
+def total_lm_usage(predictions: list[Any]) -> dict[str, Any] | None:
+    """The summed `get_lm_usage()` of predictions (numbers only), None when none has any."""
+    total: dict[str, Any] = {}
+    for prediction in predictions:
+        usage = prediction.get_lm_usage() if hasattr(prediction, "get_lm_usage") else None
+        for key, value in (usage or {}).items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+    return total or None

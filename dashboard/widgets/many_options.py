@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.widgets.number import number
+from dashboard.widgets.option_box import option_box
 from engine.runs.spec_many import MCC_M, SAMPLED_MODULES
 
 
@@ -35,16 +36,13 @@ def samples_option(step: dict[str, Any], i: int) -> bool:
         step.pop("samples", None)
         st.caption("Voting among samples is off while the step tries several answers (refine).")
         return False
-    on = st.checkbox(
+    samples = option_box(
+        step, "samples",
         "Answer several times and keep the most common answer (Parallel + majority)",
-        value=step.get("samples") is not None,
-        key=f"step_samples_{i}_{state.rev()}",
-        help="Each sample is one more model call; the vote is on the step's last output.",
-    )
-    if not on:
-        step.pop("samples", None)
+        f"step_samples_{i}",
+        "Each sample is one more model call; the vote is on the step's last output.",
+    )  # fmt: skip
+    if samples is None:
         return False
-    samples = step.get("samples") or {}
-    step["samples"] = samples
     samples["n"] = number(st, "Samples", 2, 10, int(samples.get("n", 3)), f"step_samples_n_{i}")
     return True

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.widgets.number import number
+from dashboard.widgets.option_box import option_box
 
 MODES = {
     "best_of_n": "Best of N: independent tries, the first good one kept",
@@ -40,17 +41,13 @@ def _rewards(step_index: int) -> list[str]:
 
 def refine_option(step: dict[str, Any], i: int) -> None:
     """The checkbox and, when on, mode, tries, reward and threshold of step `i`."""
-    on = st.checkbox(
-        "Try several answers and keep the best (BestOfN / Refine)",
-        value=step.get("refine") is not None,
-        key=f"step_refine_{i}_{state.rev()}",
-        help="Each try is at least one more model call; the reward never reads your labels.",
-    )
-    if not on:
-        step.pop("refine", None)
+    refine = option_box(
+        step, "refine", "Try several answers and keep the best (BestOfN / Refine)",
+        f"step_refine_{i}",
+        "Each try is at least one more model call; the reward never reads your labels.",
+    )  # fmt: skip
+    if refine is None:
         return
-    refine = step.get("refine") or {}
-    step["refine"] = refine
     a, b = st.columns([3, 1])
     mode = refine.get("mode", "best_of_n")
     refine["mode"] = a.selectbox(

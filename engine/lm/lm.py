@@ -19,6 +19,7 @@ from engine.lm import retry
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.limiter import ConcurrencyLimiter
+from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
 from engine.settings import settings
 
@@ -42,32 +43,6 @@ def _build_messages(prompt: str | None, messages: list[dict] | None) -> list[dic
     if not isinstance(messages, list) or not messages:
         raise TypeError("`messages` must be a non-empty list of {'role', 'content'} dicts")
     return messages
-
-
-# A reply longer than this many characters per requested token (or, with no max_tokens, than
-# LONG_REPLY_CHARS) is counted as a "long" reply: the provider ignored the length limit.
-CHARS_PER_TOKEN_LIMIT = 32
-LONG_REPLY_CHARS = 100_000
-# Characters no model writes in text: a reply holding them is counted as "garbage".
-_GARBAGE_CHARS = frozenset("\x00\ufffd")
-
-
-def _reply_issue(texts: list[str], usage: Usage, max_tokens: Any = None) -> str | None:
-    """The reply's fault kind, or None: "empty_reply" when every completion is blank,
-    "garbage" when one holds NUL / replacement characters, "long" when one is far longer than
-    max_tokens allows, "truncated" when one stopped at max_tokens (finish_reason "length")."""
-    if not any(str(t).strip() for t in texts):
-        return "empty_reply"
-    if any(_GARBAGE_CHARS.intersection(str(t)) for t in texts):
-        return "garbage"
-    limit = LONG_REPLY_CHARS
-    if isinstance(max_tokens, int) and max_tokens > 0:
-        limit = min(limit, max_tokens * CHARS_PER_TOKEN_LIMIT)
-    if any(len(str(t)) > limit for t in texts):
-        return "long"
-    if "length" in (usage.get("finish_reasons") or ()):
-        return "truncated"
-    return None
 
 
 class LM:
@@ -191,7 +166,7 @@ class LM:
             )
             self._remember(record, messages, [], params)
             raise
-        issue = _reply_issue(texts, usage, params.get("max_tokens"))
+        issue = reply_issue(texts, usage, params.get("max_tokens"))
         record = CallRecord(
             model=self.model,
             role=role,

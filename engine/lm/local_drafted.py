@@ -148,7 +148,7 @@ class DraftedGreedy:
             return []
         so_far = text.decode("utf-8", errors="ignore")
         tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
-        if not tails or not draft_continuation(drafts, so_far):
+        if not tails or not draft_continuation(drafts, so_far):  # cheap: no tokenizing
             return []
         # Common tokens, not common characters: "find_team" and "finish" share "fin", but
         # forcing a "fin" token makes "ish" the natural next token (a ReAct agent finished

@@ -152,14 +152,18 @@ class GEPA(Optimizer):
             getattr(self, "_valset_given", True),
         )  # fmt: skip
 
+    def _minibatch_order(self, trainset: list[Any]) -> tuple[list[str], int, MinibatchOrder]:
+        """(training ids, minibatch size, the search's seeded minibatch order) for forecasts."""
+        ids = list(dict.fromkeys(example_id(e) for e in trainset))
+        mb = min(self.reflection_minibatch_size, max(1, len(trainset)))
+        return ids, mb, MinibatchOrder(ids, mb, derive_seed(self.seed, "gepa"))
+
     def pilot_plan(
         self, trainset: list[Any], rows: int, seed: int = 0
     ) -> tuple[list[Any], list[Any], int]:
         """The student's first minibatches in the search's order (its first parent trials)."""
-        ids = list(dict.fromkeys(example_id(e) for e in trainset))
+        ids, _, order = self._minibatch_order(trainset)
         by_id = {example_id(e): e for e in trainset}
-        mb = min(self.reflection_minibatch_size, max(1, len(ids)))
-        order = MinibatchOrder(ids, mb, derive_seed(self.seed, "gepa"))
         picked: list[str] = []
         for k in range(len(ids)):
             if len(picked) >= min(max(0, rows), len(ids)):
@@ -171,9 +175,7 @@ class GEPA(Optimizer):
         per, n_val = work.per_example, len(work.valset)
         pilot = work.pilot
         budget = self.budget_for(per, len(work.trainset), n_val)
-        mb = min(self.reflection_minibatch_size, max(1, len(work.trainset)))
-        train_ids = list(dict.fromkeys(example_id(e) for e in work.trainset))
-        order = MinibatchOrder(train_ids, mb, derive_seed(self.seed, "gepa"))
+        _, mb, order = self._minibatch_order(work.trainset)
         odds = reflection_odds(self.reflection_lm or settings.lm)
         merges = self.max_merge_invocations if self.use_merge and per >= 2 else 0
         ahead = forecast_search(

@@ -19,8 +19,8 @@ from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.modules import ChainOfThought, Module, MultiChainComparison
-from engine.primitives import Prediction
-from engine.runs.rollouts import attempt_inputs, total_usage
+from engine.primitives import Prediction, total_lm_usage
+from engine.runs.rollouts import attempt_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -63,5 +63,5 @@ class StepMultiChain(Module):
             raise last_error
         answer = self.compare(completions=completions, **kwargs)
         answer[self.attempts_field] = listed
-        answer.set_lm_usage(total_usage([*done, answer]))
+        answer.set_lm_usage(total_lm_usage([*done, answer]))
         return answer

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from engine.evaluate.metrics import make_metric
 from engine.modules import ChainOfThought, Module, Predict
-from engine.primitives import Prediction
+from engine.primitives import Prediction, total_lm_usage
 from engine.runs.spec import FieldSpec, ModelSpec, ProjectSpec, StepSpec
 from engine.runs.spec_names import LLM_METRIC_KINDS
 from engine.signature_string import parse_type
@@ -59,28 +59,20 @@ class Pipeline(Module):
     def forward(self, **kwargs: Any) -> Prediction:
         values = dict(kwargs)
         produced: dict[str, Any] = {}
-        usage: dict[str, Any] = {}
+        predictions = []
         for name, inputs, outputs in self._steps:
             step_inputs = {k: values[k] for k in inputs if k in values}
             prediction = getattr(self, name)(**step_inputs)
             for key, value in prediction.items():
                 values[key] = value
                 produced[key] = value
-            _add_usage(
-                usage, prediction.get_lm_usage() if hasattr(prediction, "get_lm_usage") else None
-            )
+            predictions.append(prediction)
         last_outputs = self._steps[-1][2]
         ordered = {k: produced[k] for k in last_outputs if k in produced}
         ordered.update({k: v for k, v in produced.items() if k not in ordered})
         result = Prediction(ordered)
-        result.set_lm_usage(usage or None)
+        result.set_lm_usage(total_lm_usage(predictions))
         return result
-
-
-def _add_usage(total: dict[str, Any], usage: dict[str, Any] | None) -> None:
-    for key, value in (usage or {}).items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            total[key] = total.get(key, 0) + value
 
 
 def build_program(spec: ProjectSpec) -> Pipeline:

@@ -3,10 +3,8 @@ call."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from engine.lm.cache import CACHE_DIR_ENV
 from engine.optimizers.budget import calls_per_run
 from engine.optimizers.pilot import run_pilot
 from engine.optimizers.pilot_figures import PilotFigures
@@ -32,7 +30,7 @@ def preflight(
     under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
     budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None}.
     """
-    from engine.runs.worker import make_optimizer, task_lm
+    from engine.runs.worker import make_optimizer, task_lm, use_run_cache
 
     report = validate_spec_against_data(spec)
     data = load_data(spec)
@@ -44,7 +42,7 @@ def preflight(
         pilot = PilotFigures.from_dict(pilot)
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
         if pilot is None and pilot_rows > 0:
-            use_run_cache()
+            use_run_cache(default_db_path())
             with settings.context(lm=task_lm(spec)):  # the run's LM (test hook included)
                 pilot = run_pilot(
                     optimizer, program, data.train, metric, rows=pilot_rows, seed=seed
@@ -70,9 +68,3 @@ def preflight(
         "budget": spec.optimizer.budget.model_dump(),
         "pilot": pilot.to_dict() if pilot is not None else None,
     }
-
-
-def use_run_cache() -> None:
-    """Use the LM cache directory a run worker will use (unless one is set), so the run gets
-    the pilot's calls back from it (`run_worker` sets the same default)."""
-    os.environ.setdefault(CACHE_DIR_ENV, str(default_db_path().parent / "lm_cache"))

@@ -35,14 +35,3 @@ def attempt_inputs(module: Any, kwargs: dict[str, Any], attempt: int) -> dict[st
     """The keyword arguments of attempt `attempt` (the inputs plus its `config`)."""
     config = attempt_config(module, attempt)
     return {**kwargs, "config": config} if config else dict(kwargs)
-
-
-def total_usage(predictions: list[Any]) -> dict[str, Any] | None:
-    """The summed `get_lm_usage()` of predictions (numbers only), None when none has any."""
-    total: dict[str, Any] = {}
-    for prediction in predictions:
-        usage = prediction.get_lm_usage() if hasattr(prediction, "get_lm_usage") else None
-        for key, value in (usage or {}).items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                total[key] = total.get(key, 0) + value
-    return total or None

@@ -16,8 +16,8 @@ from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.modules import Module, Parallel, majority
-from engine.primitives import Prediction
-from engine.runs.rollouts import attempt_inputs, total_usage
+from engine.primitives import Prediction, total_lm_usage
+from engine.runs.rollouts import attempt_inputs
 from engine.settings import settings
 
 
@@ -62,7 +62,7 @@ class StepSamples(Module):
             index += 1
         answer = Prediction(**dict(done[kept][0].items()))
         answer[self.attempts_field] = listed
-        answer.set_lm_usage(total_usage([p for p, _ in done]))
+        answer.set_lm_usage(total_lm_usage([p for p, _ in done]))
         return answer
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import TunesmithError
+from engine.lm.cache import CACHE_DIR_ENV
 from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
 from engine.runs.launch import is_alive
@@ -122,6 +123,12 @@ def run_workdir(db_path: Path, run_id: str) -> Path:
     return Path(db_path).parent / "runs" / run_id
 
 
+def use_run_cache(db_path: Path) -> None:
+    """Use the LM cache beside the run store (`lm_cache/`) unless a cache directory is set; a
+    pre-flight pilot uses it too, so the run gets the pilot's calls back."""
+    os.environ.setdefault(CACHE_DIR_ENV, str(db_path.parent / "lm_cache"))
+
+
 def run_worker(
     run_id: str,
     db_path: str | Path | None = None,
@@ -138,7 +145,7 @@ def run_worker(
     from engine.settings import settings
 
     db_path = Path(db_path) if db_path is not None else default_db_path()
-    os.environ.setdefault("TUNESMITH_CACHE_DIR", str(db_path.parent / "lm_cache"))
+    use_run_cache(db_path)
     store = RunStore(db_path)
     try:
         with store.exclusive():  # check and claim in one write transaction: one worker wins

@@ -98,3 +98,22 @@ def killed_then_resumed(
         store.close()
         if first.poll() is None:
             first.kill()
+
+
+def bootstrap_through_worker(
+    spec: dict[str, Any], project: Path, db_path: Path, lm_factory: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run `spec` (6/6/6 rows) with BootstrapFewShot making demos only from traces, through the
+    worker; returns the finished run and its example results."""
+    from engine.runs import create_run
+    from engine.runs.spec import spec_from_dict
+    from engine.runs.store import RunStore
+    from engine.runs.worker import run_worker
+
+    spec["data"].update(train_size=6, val_size=6, test_size=6)
+    params = {"max_bootstrapped_demos": 2, "max_labeled_demos": 0}  # demos only from traces
+    spec["optimizer"] = {"name": "BootstrapFewShot", "params": params}
+    run_id = create_run(spec_from_dict(spec, base_dir=project), db_path)
+    assert run_worker(run_id, db_path, lm_factory=lm_factory) == "finished"
+    with RunStore(db_path) as store:
+        return store.get_run(run_id), store.example_results(run_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
@@ -15,13 +16,11 @@ from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers.budget import calls_per_run
-from engine.runs import create_run, load_spec
+from engine.runs import load_spec
 from engine.runs.export import export_program_json, export_python
 from engine.runs.multi_chain_step import StepMultiChain
 from engine.runs.pipeline import build_program, generate_python
 from engine.runs.spec import spec_from_dict
-from engine.runs.store import RunStore
-from engine.runs.worker import run_worker
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 PATHS = ["classify.attempt.predict", "classify.compare.predict"]
@@ -121,15 +120,8 @@ def _oracle_with_reasoning(spec: Any) -> ScriptedLM:
 
 def test_worker_run_tunes_both_predictors_and_exports(db_path: Path, project: Path) -> None:
     spec = _tickets(project, m=2)
-    spec["data"].update(train_size=6, val_size=6, test_size=6)
-    params = {"max_bootstrapped_demos": 2, "max_labeled_demos": 0}  # demos only from traces
-    spec["optimizer"] = {"name": "BootstrapFewShot", "params": params}
+    run, rows = bootstrap_through_worker(spec, project, db_path, _oracle_with_reasoning)
     built = spec_from_dict(spec, base_dir=project)
-    run_id = create_run(built, db_path)
-    assert run_worker(run_id, db_path, lm_factory=_oracle_with_reasoning) == "finished"
-    with RunStore(db_path) as store:
-        run = store.get_run(run_id)
-        rows = store.example_results(run_id)
     assert list(run["program"]) == PATHS
     for path in PATHS:
         demos = run["program"][path]["demos"]
@@ -138,7 +130,7 @@ def test_worker_run_tunes_both_predictors_and_exports(db_path: Path, project: Pa
     assert len(rows[0]["outputs"]["classify_attempts"]) == 2
 
     namespace: dict = {"__name__": "exported"}
-    exec(compile(export_python(run_id, db_path), "export.py", "exec"), namespace)  # noqa: S102
+    exec(compile(export_python(run["id"], db_path), "export.py", "exec"), namespace)  # noqa: S102
     exported = namespace["program"]
     assert [n for n, _ in exported.named_predictors()] == PATHS
     for path in PATHS:
@@ -146,7 +138,7 @@ def test_worker_run_tunes_both_predictors_and_exports(db_path: Path, project: Pa
     with dspy.context(lm=_oracle_with_reasoning(built)):
         assert exported(ticket="x").category in ("billing", "technical", "shipping")
     saved = project / "program.json"
-    saved.write_text(export_program_json(run_id, db_path), encoding="utf-8")
+    saved.write_text(export_program_json(run["id"], db_path), encoding="utf-8")
     again = build_program(built).load(saved)
     assert again.dump_state() == run["program"]
 

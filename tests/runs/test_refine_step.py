@@ -7,19 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
 from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.runs import create_run, load_spec
+from engine.runs import load_spec
 from engine.runs.export import export_program_json, export_python
 from engine.runs.pipeline import build_program, generate_python
 from engine.runs.refine_step import StepBestOfN, StepRefine, ValidOutputs
 from engine.runs.spec import spec_from_dict
-from engine.runs.store import RunStore
-from engine.runs.worker import run_worker
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 JUDGE = {"kind": "judge", "criteria": "Names the team that can fix the problem.", "field": None}
@@ -141,14 +140,7 @@ def test_judge_reward_never_shows_the_expected_answer() -> None:
 def test_worker_run_tunes_the_inner_predictor_and_exports(db_path: Path, project: Path) -> None:
     spec = load_spec(project / "support_tickets.yaml").to_dict()
     spec["pipeline"][0]["refine"] = {"n": 2}
-    spec["data"].update(train_size=6, val_size=6, test_size=6)
-    params = {"max_bootstrapped_demos": 2, "max_labeled_demos": 0}  # demos only from traces
-    spec["optimizer"] = {"name": "BootstrapFewShot", "params": params}
-    run_id = create_run(spec_from_dict(spec, base_dir=project), db_path)
-    assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
-    with RunStore(db_path) as store:
-        run = store.get_run(run_id)
-        rows = store.example_results(run_id)
+    run, rows = bootstrap_through_worker(spec, project, db_path, oracle_lm)
     assert list(run["program"]) == ["classify.module"]
     demos = run["program"]["classify.module"]["demos"]
     assert len(demos) == 2 and all(d.get("augmented") for d in demos)  # traced through BestOfN
@@ -157,7 +149,7 @@ def test_worker_run_tunes_the_inner_predictor_and_exports(db_path: Path, project
     assert attempts[0]["reward"] == 1.0 and attempts[0]["kept"]
 
     namespace: dict = {"__name__": "exported"}
-    exec(compile(export_python(run_id, db_path), "export.py", "exec"), namespace)  # noqa: S102
+    exec(compile(export_python(run["id"], db_path), "export.py", "exec"), namespace)  # noqa: S102
     exported = namespace["program"]
     assert isinstance(exported.classify, dspy.BestOfN)
     assert (
@@ -167,7 +159,7 @@ def test_worker_run_tunes_the_inner_predictor_and_exports(db_path: Path, project
     with dspy.context(lm=oracle_lm(spec_from_dict(spec, base_dir=project))):
         assert exported(ticket="x").category in ("billing", "technical", "shipping")
     saved = project / "program.json"
-    saved.write_text(export_program_json(run_id, db_path), encoding="utf-8")
+    saved.write_text(export_program_json(run["id"], db_path), encoding="utf-8")
     again = build_program(spec_from_dict(spec, base_dir=project)).load(saved)
     assert again.dump_state() == run["program"]
 

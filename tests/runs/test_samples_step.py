@@ -8,19 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
 from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.optimizers.budget import calls_per_run
-from engine.runs import create_run, load_spec
+from engine.runs import load_spec
 from engine.runs.export import export_python
 from engine.runs.pipeline import build_program, generate_python
 from engine.runs.samples_step import StepSamples
 from engine.runs.spec import spec_from_dict
-from engine.runs.store import RunStore
-from engine.runs.worker import run_worker
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -103,23 +102,14 @@ def test_chain_of_thought_samples_vote_on_the_answer_not_the_reasoning() -> None
 
 def test_worker_run_tunes_the_inner_predictor_and_exports(db_path: Path, project: Path) -> None:
     spec = _tickets({"n": 2}, folder=project)
-    spec["data"].update(train_size=6, val_size=6, test_size=6)
-    spec["optimizer"] = {
-        "name": "BootstrapFewShot",
-        "params": {"max_bootstrapped_demos": 2, "max_labeled_demos": 0},
-    }
+    run, rows = bootstrap_through_worker(spec, project, db_path, oracle_lm)
     built = spec_from_dict(spec, base_dir=project)
-    run_id = create_run(built, db_path)
-    assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
-    with RunStore(db_path) as store:
-        run = store.get_run(run_id)
-        rows = store.example_results(run_id)
     assert list(run["program"]) == ["classify.module"]
     demos = run["program"]["classify.module"]["demos"]
     assert len(demos) == 2 and all(d.get("augmented") for d in demos)  # the kept sample's trace
     assert len(rows[0]["outputs"]["classify_attempts"]) == 2
     namespace: dict = {"__name__": "exported"}
-    exec(compile(export_python(run_id, db_path), "export.py", "exec"), namespace)  # noqa: S102
+    exec(compile(export_python(run["id"], db_path), "export.py", "exec"), namespace)  # noqa: S102
     exported = namespace["program"]
     assert exported.dump_state()["classify.module"]["demos"] == demos
     with dspy.context(lm=oracle_lm(built)):
