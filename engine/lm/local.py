@@ -23,6 +23,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +43,8 @@ from engine.lm.local_sections import complete_sections, read_sections
 from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
+from engine.lm.reply_until import PARAM as REPLY_UNTIL
+from engine.lm.reply_until import rule as reply_rule
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +106,7 @@ class LocalModel:
         start = str(params.pop(REPLY_START, None) or "")
         closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
         sections = read_sections(params.pop(REPLY_SECTIONS, None))
+        until = reply_rule(params.pop(REPLY_UNTIL, None))
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -119,7 +123,14 @@ class LocalModel:
         with self.lock:
             self._set_threads(pick_threads())
             result = self.generate(
-                messages, request, n=n, seed=seed, drafts=drafts, start=start, closed=closed
+                messages,
+                request,
+                n=n,
+                seed=seed,
+                drafts=drafts,
+                start=start,
+                closed=closed,
+                until=until,
             )
             if sections and self.formatter:  # a foreign chat format cannot be continued
                 result = complete_sections(self.generate, messages, request, result, sections, seed)
@@ -135,12 +146,14 @@ class LocalModel:
         drafts: list[str] | None = None,
         start: str = "",
         closed: bool = False,
+        until: Callable[[str], bool] | None = None,
     ) -> dict[str, Any]:
         """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
         the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
         single replies with drafts go through `DraftedGreedy`. A `start` is appended to the
         rendered prompt and each reply begins with it (ignored when the chat format is one this
-        module does not render); `closed` greedy replies are one of the drafts."""
+        module does not render); `closed` greedy replies are one of the drafts; a reply stops
+        as soon as `until(reply so far)` holds (`engine.lm.reply_until`)."""
         chat = self._render(messages)
         if chat is None:
             return self._chat_completions(messages, request, n, seed)
@@ -170,13 +183,12 @@ class LocalModel:
                 "prompt_tokens": reply.prompt_tokens,
                 "completion_tokens": reply.completion_tokens,
             }
-        if start:
-            return self._completions(chat, start, request, n, seed)
-        return self._chat_completions(messages, request, n, seed)
+        return self._completions(chat, start, request, n, seed, until)
 
     def _chat_completions(
         self, messages: list[dict[str, Any]], request: dict[str, Any], n: int, seed: int
     ) -> dict[str, Any]:
+        """Chat completions by llama-cpp-python itself: for chat formats not rendered here."""
         outs = [
             self.llama.create_chat_completion(messages=messages, seed=seed + index, **request)
             for index in range(n)
@@ -184,15 +196,34 @@ class LocalModel:
         return _merge([(o["choices"][0]["message"].get("content") or "", o) for o in outs])
 
     def _completions(
-        self, chat: ChatPrompt, start: str, request: dict[str, Any], n: int, seed: int
+        self,
+        chat: ChatPrompt,
+        start: str,
+        request: dict[str, Any],
+        n: int,
+        seed: int,
+        until: Callable[[str], bool] | None = None,
     ) -> dict[str, Any]:
-        """Plain completions of the rendered prompt (which ends with `start`)."""
+        """Plain completions of the rendered prompt (which ends with `start`), each stopped
+        once `until` holds: what `create_chat_completion` does with the same tokens."""
         request = {**request, "stop": [*request["stop"], *chat.stops]}
+        if until is not None:
+            request["stopping_criteria"] = self._stop_when(until, start, len(chat.tokens))
         outs = [
             self.llama.create_completion(prompt=chat.tokens, seed=seed + index, **request)
             for index in range(n)
         ]
         return _merge([(start + (o["choices"][0].get("text") or ""), o) for o in outs])
+
+    def _stop_when(self, until: Callable[[str], bool], start: str, prompt_length: int) -> Any:
+        """llama-cpp stopping criteria: true once `until(start + reply so far)` holds."""
+        from llama_cpp import StoppingCriteriaList
+
+        def settled(tokens: Any, _logits: Any) -> bool:
+            written = self.llama.detokenize(list(tokens[prompt_length:]))
+            return until(start + written.decode("utf-8", errors="ignore"))
+
+        return StoppingCriteriaList([settled])
 
     def _render(self, messages: list[dict[str, Any]]) -> ChatPrompt | None:
         """The prompt as tokens, or None if the chat format is foreign."""

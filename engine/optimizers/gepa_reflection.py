@@ -17,7 +17,7 @@ from typing import Any
 from engine.errors import BudgetExhausted, LMError
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
-from engine.optimizers.proposal_cleaning import ProposalCleaner
+from engine.optimizers.proposal_cleaning import ProposalCleaner, instruction_reply_kwargs
 from engine.optimizers.proposer import describe_step
 from engine.primitives import Prediction
 from engine.settings import settings
@@ -159,7 +159,11 @@ class Reflector:
             )
             with settings.context(lm_role="proposer"):
                 texts = lm(
-                    messages=messages, max_tokens=REFLECTION_TOKENS, rollout_id=rollout, **sampling
+                    messages=messages,
+                    max_tokens=REFLECTION_TOKENS,
+                    rollout_id=rollout,
+                    **sampling,
+                    **instruction_reply_kwargs(lm),
                 )
             reply, failure = (texts[0] if texts else ""), None
         except BudgetExhausted:

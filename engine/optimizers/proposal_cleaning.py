@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
+
+from engine.lm import reply_until
 
 MAX_INSTRUCTION_CHARS = 600
 MIN_INSTRUCTION_CHARS = 12
@@ -28,7 +31,11 @@ _CHATTER = re.compile(
     re.IGNORECASE,
 )
 _QUOTES = "\"'`“”‘’«»"
+INSTRUCTION_RULE = "instruction"  # the reply rule `instruction_settled` is registered as
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Two different next paragraphs: a pick that differs between them is not settled yet.
+_PROBES = ("Probe paragraph one.", "Another probe:")
 
 
 def _drop_chatter(text: str) -> str:
@@ -74,6 +81,33 @@ def _cap(text: str, limit: int) -> str:
     return head.rsplit(" ", 1)[0].rstrip(",;:") + "."
 
 
+def _picked_paragraph(text: str) -> str:
+    """The paragraph of a reply that holds the instruction: markers, bold marks, chatter and a
+    leading label removed, introductions skipped."""
+    text = _MARKER.sub("\n", text)
+    text = text.replace("**", "")
+    lines = [line.strip() for line in text.strip().splitlines()]
+    text = "\n".join(lines).strip()
+    text = _drop_chatter(text)
+    text = _LABEL.sub("", text, count=1).strip()
+    paragraphs = [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    return _first_after_introductions(paragraphs)
+
+
+def instruction_settled(reply_so_far: str) -> bool:
+    """Whether more text could no longer change what `clean_proposal` keeps of a reply being
+    written: the paragraph it picks is complete. Decided on the completed paragraphs only: the
+    pick is settled when it is the same whatever paragraph comes next."""
+    breaks = list(_PARAGRAPH_BREAK.finditer(reply_so_far))
+    if not breaks:
+        return False
+    done = reply_so_far[: breaks[-1].start()]
+    if not done.strip():
+        return False
+    picks = {_picked_paragraph(f"{done}\n\n{probe}") for probe in _PROBES}
+    return len(picks) == 1 and picks.pop() not in _PROBES
+
+
 def normalize(text: str) -> str:
     """Lower case, single spaces, no punctuation: two proposals equal here are duplicates."""
     return re.sub(r"[^\w ]+", "", re.sub(r"\s+", " ", text.lower())).strip()
@@ -84,15 +118,7 @@ def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> 
     "echoed the request", "incomplete", "repetitive"."""
     if not text or not text.strip():
         return "", "empty"
-    text = _MARKER.sub("\n", text)
-    text = text.replace("**", "")
-    lines = [line.strip() for line in text.strip().splitlines()]
-    text = "\n".join(lines).strip()
-    text = _drop_chatter(text)
-    text = _LABEL.sub("", text, count=1).strip()
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    text = _first_after_introductions(paragraphs)
-    text = re.sub(r"^#+\s*", "", text)  # a markdown heading mark
+    text = re.sub(r"^#+\s*", "", _picked_paragraph(text))  # a markdown heading mark
     text = _strip_quotes(re.sub(r"\s+", " ", text))
     text = _LABEL.sub("", text, count=1).strip()
     if not text:
@@ -154,3 +180,12 @@ class ProposalCleaner:
             "capped": self.capped,
             "dropped": dict(self.dropped),
         }
+
+
+def instruction_reply_kwargs(lm: Any) -> dict[str, Any]:
+    """LM arguments for a reply read by `clean_proposal`: on the embedded model, stop once the
+    kept paragraph is complete (the rest would be thrown away); nothing for hosted models."""
+    return reply_until.until_kwargs(lm, INSTRUCTION_RULE)
+
+
+reply_until.register(INSTRUCTION_RULE, instruction_settled)

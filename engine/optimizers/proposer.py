@@ -22,7 +22,7 @@ from typing import Any
 from engine.errors import BudgetExhausted, LMError
 from engine.modules.predict import resolve_lm
 from engine.optimizers.base import derive_seed
-from engine.optimizers.proposal_cleaning import ProposalCleaner
+from engine.optimizers.proposal_cleaning import ProposalCleaner, instruction_reply_kwargs
 from engine.optimizers.search_space import demo_set_hash
 from engine.settings import settings
 
@@ -105,15 +105,18 @@ class GroundedProposer:
     dataset_summary: str | None = None
 
     # -- calls ------------------------------------------------------------------------------
-    def _call(self, user: str, max_tokens: int, rollout: tuple) -> str:
+    def _call(self, user: str, max_tokens: int, rollout: tuple, instruction: bool = False) -> str:
+        """One proposer reply; `instruction`: the reply is read by `ProposalCleaner`."""
         lm = resolve_lm(self.prompt_model)
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+        until = instruction_reply_kwargs(lm) if instruction else {}
         with settings.context(lm_role="proposer"):
             texts = lm(
                 messages=messages,
                 temperature=self.temperature,
                 max_tokens=max_tokens,
                 rollout_id="/".join(str(p) for p in rollout),
+                **until,
             )
         return texts[0] if texts else ""
 
@@ -229,7 +232,12 @@ class GroundedProposer:
                 )
                 try:
                     reply, failure = (
-                        self._call(prompt, PROPOSAL_TOKENS, ("proposal", path, round_index, i)),
+                        self._call(
+                            prompt,
+                            PROPOSAL_TOKENS,
+                            ("proposal", path, round_index, i),
+                            instruction=True,
+                        ),
                         None,
                     )
                 except BudgetExhausted:

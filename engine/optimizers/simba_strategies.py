@@ -18,7 +18,11 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.modules.predict import resolve_lm
-from engine.optimizers.proposal_cleaning import ProposalCleaner, normalize
+from engine.optimizers.proposal_cleaning import (
+    ProposalCleaner,
+    instruction_reply_kwargs,
+    normalize,
+)
 from engine.optimizers.proposer import describe_step
 from engine.primitives import Example
 from engine.settings import settings
@@ -163,7 +167,7 @@ class RuleWriter:
         lm = resolve_lm(self.prompt_model)
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
         with settings.context(lm_role="proposer", trace=None):
-            texts = lm(messages=messages, max_tokens=RULE_TOKENS)
+            texts = lm(messages=messages, max_tokens=RULE_TOKENS, **instruction_reply_kwargs(lm))
         return texts[0] if texts else ""
 
     def write(
