@@ -20,8 +20,10 @@ PROMPTS = [
 
 
 def _forget_prompts(model) -> None:
-    model.generate([{"role": "user", "content": "Hi"}], {"temperature": 0.0, "max_tokens": 1,
-                                                          "repeat_penalty": 1.0, "stop": []})
+    model.generate(
+        [{"role": "user", "content": "Hi"}],
+        {"temperature": 0.0, "max_tokens": 1, "repeat_penalty": 1.0, "stop": []},
+    )
     model.prefixes.clear()
     model.llama.reset()
 
