@@ -16,17 +16,24 @@ What it shows:
   take at least 2.25 s on 8 slots, both need about 2.7 s; the gap is each worker's client time
   between two requests on 2 shared cores (about 11 ms of CPU per call for Tunesmith through
   litellm and the OpenAI SDK, measured serially; 5 ms for DSPy 3.4.1's own lm15 engine).
-  In the random search the throughput is the same (14.5 vs 14.4 calls/s); Tunesmith is
-  faster (0.69×) by making fewer calls (about 91 vs 128: racing stops scoring a candidate once
-  it cannot beat the best), at the same best validation score.
-- **Both leave slots idle in the random search** (about 30% of the time all 8 are busy; 22 vs
-  33 idle slot-seconds). Candidates run one after another: bootstrapping needs 3 demos, so at
-  most 3 teacher calls are in flight (DSPy's teacher runs one at a time), each candidate's 20
-  validation rows end on a round of 4, and a raced candidate drains the pool when it stops.
-  Tunesmith now sizes a teacher batch by the pass rate so far (a miss no longer costs a serial
-  round trip per missing demo; the demos are unchanged), which moved little here. The next
-  lever, not built: one pool across candidates (bootstrap candidate k+1 while candidate k is
-  scored) under one num_threads cap.
+  In the random search Tunesmith is faster (0.54×) by making fewer calls (about 90 vs 128:
+  racing stops scoring a candidate once it cannot beat the best) and by keeping more of them
+  in flight (19.0 vs 14.0 calls/s), at the same best validation score.
+- **Building the next candidate ahead** (`engine/optimizers/build_ahead.py`,
+  docs/design/build_ahead.md). Candidates used to run one after another: bootstrapping 3 demos
+  puts at most 3 teacher calls in flight, each candidate's 20 validation rows end on a partial
+  round, and a raced candidate drains the pool when it stops. Now, on an LM that serves calls
+  concurrently, candidate k+1 is bootstrapped while candidate k is scored, both under the one
+  num_threads (shared call slots: the server never saw more than 8 in flight). Same candidates
+  and choice. Measured against the run before it (same command, Tunesmith at 85b2bb8): at limit
+  16 the random search went from 6.17 to 4.95 s (0.69× → 0.54× DSPy), mean requests in flight
+  4.41 → 5.75 of 8, idle slot-seconds 22.2 → 11.1; at limit 4 from 8.69 to 8.27 s (0.36× →
+  0.35×), all 4 slots busy 52% → 67% of the time. Slots still idle: all 8 are busy 43% of the
+  time at limit 16 (DSPy: 32%). What is left is inside one candidate's pass: a raced candidate
+  stops with requests in flight, and the build ahead has little to do once its bootstrap is
+  done. Next lever: start candidate k+1's validation rows as soon as its demos exist, not
+  after k's pass ends (racing then compares with the best finished candidate only, which keeps
+  the choice but can race less).
 - **Rate limit below num_threads (limit 4, 8 threads).** Before this change Tunesmith's
   workers each slept the provider's Retry-After and then collided with the requests started
   meanwhile: 47-54 429s per 60-row Evaluate and 8-10 rows out of retries (score 68-72% instead
@@ -36,7 +43,7 @@ What it shows:
   429s (`engine/lm/limiter.py`: the requests still in flight when one is refused, +1 after
   4×cap successes in a row) and a worker waits for a free slot: 7 429s (the first burst and
   the probes back up), every row answered, 3.7 of 4 slots busy on average, 0.65× DSPy's wall
-  time on the Evaluate and 0.36× on the random search. DSPy through litellm answers every row
+  time on the Evaluate and 0.35× on the random search. DSPy through litellm answers every row
   too, but its retries wait longer than a slot stays free (its retry loop waits the error's
   retry hint if it carries one, else 2^attempt s): 2.4 of 4 slots busy on average, 12 idle
   slot-seconds in 7.5 s.
@@ -48,7 +55,8 @@ What it shows:
   change below).
 - Engine changes measured here: the LM's concurrency limiter (shared by the LM's copies on the
   same endpoint; a provider that never answers 429 is never capped), teacher batches by pass
-  rate, and litellm's own `response_cost` read instead of pricing each reply twice.
+  rate, litellm's own `response_cost` read instead of pricing each reply twice, and building
+  the next random-search candidate ahead.
 """
 HEADER = (
     "limit", "work", "framework", "wall s", "calls", "calls/s", "mean conc.", "max conc.",

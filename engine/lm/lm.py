@@ -21,6 +21,7 @@ from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
+from engine.parallel import call_slot
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -244,17 +245,19 @@ class LM:
     def _limited_complete(
         self, messages: list[dict[str, Any]], params: dict[str, Any]
     ) -> tuple[list[str], Usage]:
-        """`_complete` in a slot of the LM's limiter (a wait only while a rate limit holds)."""
-        limiter = self.limiter
-        limiter.acquire()
-        limited = False
-        try:
-            return self._complete(messages, params)
-        except Exception as exc:
-            limited = fault_kind(exc) == "rate_limit"
-            raise
-        finally:
-            limiter.release(rate_limited=limited)
+        """`_complete` in one of the caller's shared call slots (`engine.parallel`) and a slot
+        of the LM's limiter (a wait only while a rate limit holds)."""
+        with call_slot():
+            limiter = self.limiter
+            limiter.acquire()
+            limited = False
+            try:
+                return self._complete(messages, params)
+            except Exception as exc:
+                limited = fault_kind(exc) == "rate_limit"
+                raise
+            finally:
+                limiter.release(rate_limited=limited)
 
     def _complete(
         self, messages: list[dict[str, Any]], params: dict[str, Any]

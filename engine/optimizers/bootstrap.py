@@ -144,8 +144,10 @@ class BootstrapFewShot(Optimizer):
         teacher: Any,
         runner: TrialRunner,
         seed: tuple = (),
+        ahead: bool = False,
     ) -> Any:
-        """A copy of `student` with bootstrapped demos, filled up with labeled ones."""
+        """A copy of `student` with bootstrapped demos, filled up with labeled ones. `ahead`:
+        built while another candidate is scored, so announced in a log line, not as the phase."""
         run = runner.run
         program = student.reset_copy()
         names = [name for name, _ in program.named_predictors()]
@@ -153,12 +155,14 @@ class BootstrapFewShot(Optimizer):
         teacher_names = [name for name, _ in teacher_program.named_predictors()]
         if teacher_names != names:
             raise ValueError(f"teacher and student differ in structure: {teacher_names} vs {names}")
-        run.recorder.phase(
-            "bootstrapping demos",
+        detail = (
             f"teacher runs on up to {len(trainset)} training examples for "
-            f"{self.max_bootstrapped_demos} "
-            "demos; these calls count as role task",
+            f"{self.max_bootstrapped_demos} demos; these calls count as role task"
         )
+        if ahead:
+            run.recorder.log(f"bootstrapping the next candidate ahead: {detail}")
+        else:
+            run.recorder.phase("bootstrapping demos", detail)
         found = (
             self._collect(teacher_program, trainset, runner)
             if self.max_bootstrapped_demos > 0

@@ -7,6 +7,7 @@ trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random n
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable
 from typing import Any
@@ -14,9 +15,11 @@ from typing import Any
 from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
+from engine.optimizers.build_ahead import BuildAhead
 from engine.optimizers.candidate import Candidate
 from engine.optimizers.labeled_fewshot import set_labeled_demos
 from engine.optimizers.trials import MAX_EXAMPLE_SCORE, TrialRunner
+from engine.parallel import lm_threads, shared_call_slots
 
 
 class BootstrapFewShotWithRandomSearch(Optimizer):
@@ -26,6 +29,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
     scale; values above 1 are read as percentages, as DSPy's Evaluate reports them).
     `race=True` (not in DSPy) stops scoring a candidate once it can no longer beat the best one;
     the chosen program is the same as with full scoring, for metrics scoring in [0, 1].
+    On an LM that serves calls concurrently (a hosted provider) the next candidate is built
+    while the current one is scored, within the same num_threads (`build_ahead`).
     """
 
     def __init__(
@@ -82,9 +87,16 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         )
 
     def _candidate(
-        self, seed: int, student: Any, trainset: list[Any], teacher: Any, runner: TrialRunner
+        self,
+        seed: int,
+        student: Any,
+        trainset: list[Any],
+        teacher: Any,
+        runner: TrialRunner,
+        ahead: bool = False,
     ) -> tuple[Any, str]:
-        """The program for candidate `seed` and a description of how it was made."""
+        """The program for candidate `seed` and a description of how it was made (`ahead`:
+        while another candidate is scored)."""
         run_seed = runner.run.seed
         if seed == -3:
             return student.reset_copy(), "zero-shot (seed -3)"
@@ -99,7 +111,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             rng.randint(1, max(1, self.max_bootstrapped_demos))  # the draw used by demo_count
             rng.shuffle(data)
         program = self._bootstrapper(size).bootstrap(
-            student, data, teacher=teacher, runner=runner, seed=("candidate", seed)
+            student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
         )
         kind = "unshuffled" if seed == -1 else "shuffled"
         return program, f"bootstrap seed {seed} ({kind}, up to {size} bootstrapped demos)"
@@ -143,28 +155,40 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         if target is not None and target > 1:
             target = target / 100.0
         program = None
-        for seed in self.seeds():
-            runner.run.check_cancel()
-            best = runner.run.best
-            if self.race and best is not None and best.score >= MAX_EXAMPLE_SCORE:
-                recorder.log(
-                    f"a candidate scored the maximum ({best.score:.3f}); no later one can beat it"
+        threads = lm_threads(self.num_threads)
+        ahead = threads > 1  # a hosted LM: build candidate k+1 while k is scored (build_ahead)
+        with (
+            shared_call_slots(threads) if ahead else contextlib.nullcontext(),
+            BuildAhead(
+                lambda s: self._candidate(s, student, trainset, teacher, runner, ahead),
+                self.seeds(),
+                ahead=ahead,
+            ) as builds,
+        ):
+            for seed in self.seeds():
+                runner.run.check_cancel()
+                best = runner.run.best
+                if self.race and best is not None and best.score >= MAX_EXAMPLE_SCORE:
+                    recorder.log(
+                        f"a candidate scored the maximum ({best.score:.3f}); "
+                        "no later one can beat it"
+                    )
+                    break
+                program, origin = builds.take()
+                recorder.phase(
+                    "evaluating candidates",
+                    f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
+                    f"on {len(valset)} validation examples",
                 )
-                break
-            program, origin = self._candidate(seed, student, trainset, teacher, runner)
-            recorder.phase(
-                "evaluating candidates",
-                f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
-                f"on {len(valset)} validation examples",
-            )
-            trial = runner.evaluate(
-                program, valset, subset="val", parents=parents, origin=origin, race=self.race
-            )
-            if target is not None and trial.subset == "val" and trial.score >= target:
-                recorder.log(
-                    f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"
+                trial = runner.evaluate(
+                    program, valset, subset="val", parents=parents, origin=origin, race=self.race
                 )
-                break
+                if target is not None and trial.subset == "val" and trial.score >= target:
+                    recorder.log(
+                        f"stop_at_score {self.stop_at_score} reached by {origin} "
+                        f"({trial.score:.3f})"
+                    )
+                    break
         best = runner.best_program()
         return (
             best if best is not None else (program if program is not None else student.reset_copy())

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import EvalRow, TooManyErrors, run_example
 from engine.evaluate.scoring import MetricOutputError
+from engine.lm.usage import UsageLedger
 from engine.modules.assertions import is_constraint_failure
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.events import to_jsonable
@@ -178,9 +179,11 @@ class TrialRunner:
             self._track(existing, track_best, silent=existing.number in run.replayed)
             return existing
         run.check_cancel()
-        start, mark = time.perf_counter(), len(run.ledger)
+        start, calls = time.perf_counter(), UsageLedger()  # this trial's calls only (others,
+        # such as a candidate built ahead, may run meanwhile: engine.optimizers.build_ahead)
         target = self._race_target(subset, ids) if race and track_best else None
-        pruned = self._fill(program, candidate.hash, examples, ids, target)
+        with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
+            pruned = self._fill(program, candidate.hash, examples, ids, target)
         if pruned:
             ids = [i for i in ids if (candidate.hash, i) in run.results]
             subset, track_best = PARTIAL_SUBSET, False
@@ -200,7 +203,7 @@ class TrialRunner:
             subset=subset,
             score=sum(r["score"] for r in rows) / len(rows) if rows else 0.0,
             example_scores={r["example_id"]: r["score"] for r in rows},
-            usage=usage_of(run.ledger.records[mark:]),
+            usage=usage_of(calls.records),
             wall_time=round(time.perf_counter() - start, 4),
             n=len(rows),
             errors=errors,

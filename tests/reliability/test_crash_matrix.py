@@ -46,8 +46,9 @@ BASELINE, TEST = ("baseline", "baseline", 3), ("final test", "test", 3)
 MATRIX: dict[str, list[tuple[str, str, int]]] = {
     "BootstrapFewShot": [BASELINE, ("bootstrapping", "bootstrapping demos", 1),
                          ("searching", "evaluating candidates", 3), TEST],
+    # a hosted-like LM: each candidate is bootstrapped while the one before it is scored
     "BootstrapFewShotWithRandomSearch": [
-        BASELINE, ("bootstrapping", "bootstrapping demos", 1),
+        BASELINE, ("bootstrapping ahead", "evaluating candidates|candidate 2", 2),
         ("searching", "evaluating candidates|candidate 4", 3), TEST],
     "MIPROv2": [BASELINE, ("bootstrapping", "bootstrapping demos", 1),
                 ("proposing", "proposing instructions", 1), ("searching", "searching|trial 2", 2),

@@ -1,0 +1,139 @@
+"""Random search on a hosted LM builds the next candidate while the current one is scored:
+the same candidates, full validation scores and choice as one at a time, never more than
+num_threads requests in flight (bench/fake_openai_server.py on 127.0.0.1, no model). No timed
+assertions."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import engine as ts
+from engine.optimizers.build_ahead import BuildAhead
+from engine.parallel import call_slot, parallel_map, shared_call_slots
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+
+from fake_openai_server import FakeOpenAI, label_for  # noqa: E402
+
+TICKETS = [
+    "I was charged twice for my subscription this month.",
+    "My package has not arrived and it's been two weeks.",
+    "The app crashes every time I open the settings page.",
+    "Why is there a late fee on my invoice?",
+    "The courier left my package at the wrong house.",
+    "I can't log in even after resetting my password.",
+    "Please refund the duplicate payment on my card.",
+    "Tracking says delivered but nothing is here.",
+    "The website shows an error when I upload a file.",
+    "My invoice lists a plan I never ordered.",
+]
+
+
+class Ticket(ts.Signature):
+    """Classify the support ticket."""
+
+    ticket: str = ts.InputField()
+    category: str = ts.OutputField(desc="one of: billing, shipping, technical")
+
+
+def _rows(texts: list[str]) -> list[ts.Example]:
+    return [ts.Example(ticket=t, category=label_for(t)).with_inputs("ticket") for t in texts]
+
+
+def _search(server: FakeOpenAI, threads: int):
+    lm = ts.LM("openai/fake-model", api_base=server.api_base, api_key="fake", cache=False)
+    ts.configure(lm=lm, num_threads=threads)
+    optimizer = ts.BootstrapFewShotWithRandomSearch(
+        metric=lambda ex, pred, trace=None: pred.category == ex.category,
+        max_bootstrapped_demos=3,
+        max_labeled_demos=4,
+        num_candidate_programs=3,
+        num_threads=threads,
+    )
+    compiled = optimizer.compile(
+        ts.Predict(Ticket), trainset=_rows(TICKETS), valset=_rows(TICKETS[::-1] * 2)
+    )
+    return compiled.result
+
+
+def test_building_ahead_keeps_the_search_and_the_thread_cap() -> None:
+    with FakeOpenAI(latency=0.05, max_concurrent=16) as server:
+        one_at_a_time = _search(server, threads=1)
+        server.reset()
+        overlapped = _search(server, threads=4)
+        in_flight = server.max_in_flight
+    # Full validation trials and the choice are the same (a raced candidate's partial trial
+    # depends on how many rows were in flight when it was stopped, with or without building).
+    assert _full_trials(overlapped) == _full_trials(one_at_a_time)
+    assert [t.candidate for t in overlapped.trials] == [t.candidate for t in one_at_a_time.trials]
+    assert overlapped.best_candidate == one_at_a_time.best_candidate
+    assert in_flight == 4  # all four slots used, never more
+
+    # One at a time, candidate -1 bootstraps after the zero-shot and labeled-only trials; built
+    # ahead, it bootstraps while the labeled-only candidate is scored (a log line: the phase
+    # shown stays "evaluating candidates").
+    assert _trials_before_first_bootstrap(one_at_a_time, _is_bootstrap_phase) == 2
+    assert _trials_before_first_bootstrap(overlapped, _is_bootstrap_ahead) == 1
+    assert not any(_is_bootstrap_phase(e) for e in overlapped.events)
+
+
+def _full_trials(result) -> list[tuple[str, float]]:
+    return [(t.candidate, t.score) for t in result.trials if t.subset == "val"]
+
+
+def _is_bootstrap_phase(event) -> bool:
+    return event.type == "phase" and event.data.get("name") == "bootstrapping demos"
+
+
+def _is_bootstrap_ahead(event) -> bool:
+    return event.type == "log" and "next candidate ahead" in event.data.get("message", "")
+
+
+def _trials_before_first_bootstrap(result, is_bootstrap) -> int:
+    kinds = ["boot" if is_bootstrap(e) else e.type for e in result.events]
+    kinds = [k for k in kinds if k in ("boot", "trial")]
+    return kinds.index("boot")
+
+
+def test_shared_call_slots_cap_requests_across_pools() -> None:
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def request(_: int) -> None:
+        with call_slot():
+            with lock:
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+            time.sleep(0.01)
+            with lock:
+                active[0] -= 1
+
+    with shared_call_slots(3), BuildAhead(lambda n: parallel_map(request, range(n), 4), [8, 8],
+                                          ahead=True) as builds:  # fmt: skip
+        parallel_map(request, range(8), 4)
+        builds.take()
+        builds.take()
+    assert peak[0] == 3
+
+
+def test_build_ahead_returns_builds_in_order_and_reraises() -> None:
+    with BuildAhead(lambda n: n * 10, [1, 2, 3], ahead=True) as builds:
+        assert [builds.take(), builds.take(), builds.take()] == [10, 20, 30]
+
+    def fails(n: int) -> int:
+        if n == 2:
+            raise ValueError("bad build")
+        return n
+
+    with BuildAhead(fails, [1, 2], ahead=True) as builds:
+        assert builds.take() == 1
+        try:
+            builds.take()
+        except ValueError as exc:
+            assert str(exc) == "bad build"
+        else:
+            raise AssertionError("the build's error was not raised")
