@@ -21,7 +21,6 @@ from typing import Any
 import dspy
 from fewshot_meter import MeterReading
 from fewshot_runners import MAX_ERRORS, DSPy, Tunesmith
-from mipro_adapter import LenientProposerAdapter
 from mipro_runners import RoleTally, one_line
 from shapes_cases import Case, examples, signature
 from shapes_meter import Split, SplitMeter
@@ -156,9 +155,8 @@ class DSPyShapes(ShapeRunner, DSPy):
         return len(usage) + sum(u.calls for u in roles), tokens
 
     def compile_context(self) -> contextlib.AbstractContextManager[Any]:
-        if self.args.optimizer not in LENIENT:
-            return contextlib.nullcontext()
-        return dspy.context(adapter=LenientProposerAdapter())
+        adapter = LENIENT.get(self.args.optimizer)
+        return contextlib.nullcontext() if adapter is None else dspy.context(adapter=adapter())
 
 
 class _Empty:
