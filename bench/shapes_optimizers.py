@@ -117,9 +117,13 @@ def compile_kwargs(
     if args.optimizer == "simba":
         return {"trainset": train, "seed": 0}
     if args.optimizer == "copro":
-        eval_kwargs: dict[str, Any] = {"num_threads": args.threads, "max_errors": MAX_ERRORS}
+        # DSPy passes eval_kwargs to Evaluate.__call__ too, which takes no max_errors: its
+        # Evaluate falls back to dspy.settings.max_errors (MAX_ERRORS, set by the DSPy runner)
+        eval_kwargs: dict[str, Any] = {"num_threads": args.threads}
         if module.__name__ == "dspy":
             eval_kwargs["display_progress"] = False
+        else:
+            eval_kwargs["max_errors"] = MAX_ERRORS
         return {"trainset": train, "eval_kwargs": eval_kwargs}
     extra = {"requires_permission_to_run": False} if args.optimizer == "mipro" else {}
     return {"trainset": train, "valset": val, **extra}
