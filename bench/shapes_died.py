@@ -14,15 +14,22 @@ def completed(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [leg for leg in legs if not died(leg)]
 
 
-def died_text(leg: dict[str, Any]) -> str:
-    return f"died: {leg.get('error_type') or 'error'}: {leg.get('error', '')}".rstrip(": ")
+CELL = 80  # characters of the message in a table cell (the list below the table has it all)
+
+
+def died_text(leg: dict[str, Any], limit: int | None = None) -> str:
+    """'died: <error type>: <message>', the message cut to `limit` and safe in a table."""
+    message = str(leg.get("error", "")).replace("|", "/")
+    if limit is not None and len(message) > limit:
+        message = message[: limit - 1] + "…"
+    return f"died: {leg.get('error_type') or 'error'}: {message}".rstrip(": ")
 
 
 def died_cell(legs: list[dict[str, Any]], case: str, framework: str) -> str:
     """'died: <error>' for `framework` on `case` (the first seed's error), '' if none died."""
     for leg in legs:
         if leg["case"] == case and leg["framework"] == framework and died(leg):
-            return died_text(leg)
+            return died_text(leg, CELL)
     return ""
 
 

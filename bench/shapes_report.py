@@ -7,7 +7,7 @@ from typing import Any
 
 from _common import markdown_table, ratio, write_section
 from shapes_cases import BY_NAME
-from shapes_died import completed, died, died_cell, died_lines, died_text
+from shapes_died import CELL, completed, died, died_cell, died_lines, died_text
 
 TARGET = 0.3
 TS, DS = "Tunesmith", "DSPy 3.4.1"
@@ -127,7 +127,7 @@ def seed_table(legs: list[dict[str, Any]]) -> str:
             leg["case"],
             leg["seed"],
             leg["framework"],
-            died_text(leg) if died(leg) else f"{leg['accuracy']:.1f}%",
+            died_text(leg, CELL) if died(leg) else f"{leg['accuracy']:.1f}%",
             leg["calls"],
             f"{leg['prompt_tokens']} ({leg['evaluated_prompt_tokens']})",
             leg["completion_tokens"],
