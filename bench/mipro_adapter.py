@@ -20,6 +20,11 @@ from dspy.utils.exceptions import AdapterParseError
 _LENIENT = contextvars.ContextVar("mipro_bench_lenient", default=False)
 
 
+def proposer_call() -> bool:
+    """Whether the reply being parsed is from an LM whose `role` is "proposer"."""
+    return _LENIENT.get()
+
+
 class LenientProposerAdapter(dspy.ChatAdapter):
     """ChatAdapter; a proposer-role LM's unparsable reply to a one-text-field signature is
     taken whole as that field."""

@@ -4,6 +4,14 @@
 - `mipro`: MIPROv2(auto="light"), the task model also its prompt model.
 - `gepa`: GEPA(max_metric_calls=...), the task model also its reflection model; the case's
   metric is passed as a feedback metric (a score, no text) to both.
+- `simba`: SIMBA(bsize, num_candidates, max_steps, max_demos), the task model also its prompt
+  model; no valset (DSPy's SIMBA.compile takes none, so neither gets one).
+- `copro`: COPRO(breadth, depth, init_temperature), the task model also its prompt model;
+  candidates scored on the trainset in both (DSPy's COPRO.compile takes no valset).
+
+DSPy's MIPROv2 runs under mipro_adapter.LenientProposerAdapter and DSPy's COPRO under
+copro_adapter.LenientCoproAdapter (its extension to COPRO's two text outputs): without them
+SmolLM2's proposer replies end DSPy's compile with AdapterParseError.
 
 The prompt / reflection model is a second LM object on the same in-process model with a longer
 reply limit (`--proposer-max-tokens`), counted with the task LM in each framework's counters.
@@ -15,10 +23,32 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from copro_adapter import LenientCoproAdapter
 from fewshot_data import MODEL
 from fewshot_runners import MAX_ERRORS
+from mipro_adapter import LenientProposerAdapter
+from mipro_runners import RoleLM, RoleTally
 
-OPTIMIZERS = ("random_search", "mipro", "gepa")
+OPTIMIZERS = ("random_search", "mipro", "gepa", "simba", "copro")
+# the adapter DSPy's compile runs under, per optimizer (the others: DSPy's default)
+LENIENT: dict[str, type] = {"mipro": LenientProposerAdapter, "copro": LenientCoproAdapter}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The budgets of SIMBA and COPRO (MIPROv2 / GEPA / random search use the main options)."""
+    p.add_argument("--bsize", type=int, default=8, help="SIMBA's batch size (<= train size)")
+    p.add_argument("--num-candidates", type=int, default=4, help="SIMBA's num_candidates")
+    p.add_argument("--max-steps", type=int, default=4, help="SIMBA's max_steps")
+    p.add_argument("--max-demos", type=int, default=3, help="SIMBA's max_demos")
+    p.add_argument("--breadth", type=int, default=4, help="COPRO's breadth")
+    p.add_argument("--depth", type=int, default=2, help="COPRO's depth")
+    p.add_argument("--init-temperature", type=float, default=1.0, help="COPRO's")
+
+
+def quick(args: argparse.Namespace) -> None:
+    """--quick budgets: SIMBA's batch fits the 6 training rows."""
+    args.bsize, args.num_candidates, args.max_steps, args.max_demos = 4, 3, 2, 2
+    args.breadth, args.depth = 3, 1
 
 
 def feedback_metric(metric: Callable[..., Any]) -> Callable[..., Any]:
@@ -31,13 +61,16 @@ def feedback_metric(metric: Callable[..., Any]) -> Callable[..., Any]:
     return scored
 
 
-def second_lm(module: Any, args: argparse.Namespace) -> Any:
-    """The prompt / reflection LM: same model, cache off, longer replies."""
-    extra = {"engine": "litellm"} if module.__name__ == "dspy" else {}
-    return module.LM(
-        MODEL, temperature=args.proposer_temperature, max_tokens=args.proposer_max_tokens,
-        cache=False, **extra,
-    )  # fmt: skip
+def second_lm(module: Any, args: argparse.Namespace, tally: RoleTally | None = None) -> Any:
+    """The prompt / reflection LM: same model, cache off, longer replies. In DSPy a RoleLM
+    with role "proposer" (mipro_runners.py): the lenient adapter reads the role, and `tally`
+    counts the calls of the copies DSPy makes of it (`prompt_model.copy(...)`)."""
+    settings = dict(
+        temperature=args.proposer_temperature, max_tokens=args.proposer_max_tokens, cache=False
+    )
+    if module.__name__ != "dspy":
+        return module.LM(MODEL, **settings)
+    return RoleLM(MODEL, engine="litellm", role="proposer", tally=tally or RoleTally(), **settings)
 
 
 def build(module: Any, metric: Callable[..., Any], args: argparse.Namespace, helper: Any) -> Any:
@@ -54,6 +87,17 @@ def build(module: Any, metric: Callable[..., Any], args: argparse.Namespace, hel
             max_metric_calls=args.max_metric_calls, reflection_minibatch_size=3,
             num_threads=args.threads, seed=0,
         )  # fmt: skip
+    if args.optimizer == "simba":
+        return module.SIMBA(
+            metric=metric, bsize=args.bsize, num_candidates=args.num_candidates,
+            max_steps=args.max_steps, max_demos=args.max_demos, prompt_model=helper,
+            num_threads=args.threads, **not_dspy(module, max_errors=MAX_ERRORS),
+        )  # fmt: skip
+    if args.optimizer == "copro":
+        return module.COPRO(
+            prompt_model=helper, metric=metric, breadth=args.breadth, depth=args.depth,
+            init_temperature=args.init_temperature,
+        )  # fmt: skip
     return module.BootstrapFewShotWithRandomSearch(
         metric=metric, max_bootstrapped_demos=args.max_bootstrapped,
         max_labeled_demos=args.max_labeled, num_candidate_programs=args.candidates,
@@ -61,8 +105,34 @@ def build(module: Any, metric: Callable[..., Any], args: argparse.Namespace, hel
     )  # fmt: skip
 
 
-def compile_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    return {"requires_permission_to_run": False} if args.optimizer == "mipro" else {}
+def not_dspy(module: Any, **kwargs: Any) -> dict[str, Any]:
+    """`kwargs` for Tunesmith only (DSPy's SIMBA never stops on failed examples)."""
+    return {} if module.__name__ == "dspy" else kwargs
+
+
+def compile_kwargs(
+    module: Any, args: argparse.Namespace, train: list[Any], val: list[Any]
+) -> dict[str, Any]:
+    """`compile`'s keyword arguments besides the student, the same in both frameworks."""
+    if args.optimizer == "simba":
+        return {"trainset": train, "seed": 0}
+    if args.optimizer == "copro":
+        # DSPy passes eval_kwargs to Evaluate.__call__ too, which takes no max_errors: its
+        # Evaluate falls back to dspy.settings.max_errors (MAX_ERRORS, set by the DSPy runner)
+        eval_kwargs: dict[str, Any] = {"num_threads": args.threads}
+        if module.__name__ == "dspy":
+            eval_kwargs["display_progress"] = False
+        else:
+            eval_kwargs["max_errors"] = MAX_ERRORS
+        return {"trainset": train, "eval_kwargs": eval_kwargs}
+    extra = {"requires_permission_to_run": False} if args.optimizer == "mipro" else {}
+    return {"trainset": train, "valset": val, **extra}
+
+
+LENIENT_TEXT = (
+    "DSPy's prompt model runs with the bench's lenient proposer adapter "
+    "(bench/mipro_adapter.py: an unparsable one-text-field proposer reply is taken whole)"
+)
 
 
 def describe(args: argparse.Namespace) -> str:
@@ -71,7 +141,22 @@ def describe(args: argparse.Namespace) -> str:
         return (
             f'MIPROv2(auto="light", max_bootstrapped_demos={args.max_bootstrapped}, '
             f"max_labeled_demos={args.max_labeled}), the task model as prompt model "
-            f"(max_tokens {args.proposer_max_tokens})"
+            f"(max_tokens {args.proposer_max_tokens}); {LENIENT_TEXT}"
+        )
+    if args.optimizer == "simba":
+        return (
+            f"SIMBA(bsize={args.bsize}, num_candidates={args.num_candidates}, "
+            f"max_steps={args.max_steps}, max_demos={args.max_demos}), no valset, the task model "
+            f"as prompt model (max_tokens {args.proposer_max_tokens}, temperature "
+            f"{args.proposer_temperature})"
+        )
+    if args.optimizer == "copro":
+        return (
+            f"COPRO(breadth={args.breadth}, depth={args.depth}, init_temperature="
+            f"{args.init_temperature}), candidates scored on the trainset, the task model as "
+            f"prompt model (max_tokens {args.proposer_max_tokens}); {LENIENT_TEXT}, extended to "
+            f"COPRO's two text outputs (bench/copro_adapter.py: marked fields kept, the "
+            f"instruction taken whole when unmarked, a missing prefix left empty)"
         )
     if args.optimizer == "gepa":
         return (

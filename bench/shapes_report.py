@@ -7,16 +7,20 @@ from typing import Any
 
 from _common import markdown_table, ratio, write_section
 from shapes_cases import BY_NAME
+from shapes_died import CELL, completed, died, died_cell, died_lines, died_text
 
 TARGET = 0.3
 TS, DS = "Tunesmith", "DSPy 3.4.1"
 SECTION = "shapes"
 TITLE = "Signature-shape matrix vs DSPy on the embedded model"
-OPTIMIZER_NAMES = {"mipro": "MIPROv2 (light)", "gepa": "GEPA"}  # the default has no suffix
+# the default (random search) has no suffix
+OPTIMIZER_NAMES = {"mipro": "MIPROv2 (light)", "gepa": "GEPA", "simba": "SIMBA", "copro": "COPRO"}
 
 
 def paired(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The legs whose case and seed ran in both frameworks (a run cut short leaves one)."""
+    """The legs whose case and seed completed in both frameworks (a run cut short leaves one,
+    a leg that died leaves the other alone)."""
+    legs = completed(legs)
     frameworks: dict[tuple[str, int], set[str]] = defaultdict(set)
     for leg in legs:
         frameworks[(leg["case"], leg["seed"])].add(leg["framework"])
@@ -56,6 +60,9 @@ def main_table(legs: list[dict[str, Any]]) -> str:
     for case in cases_in(legs):
         t, d = p.get((case, TS)), p.get((case, DS))
         if not t or not d:
+            cells = [died_cell(legs, case, fw) or "completed" for fw in (TS, DS)]
+            if any(c.startswith("died") for c in cells):
+                rows.append([f"{case} ({BY_NAME[case].shape})", 0, " / ".join(cells)] + [""] * 6)
             continue
         wall_ratio = t["wall"] / d["wall"] if d["wall"] else float("nan")
         rows.append(
@@ -120,7 +127,7 @@ def seed_table(legs: list[dict[str, Any]]) -> str:
             leg["case"],
             leg["seed"],
             leg["framework"],
-            f"{leg['accuracy']:.1f}%",
+            died_text(leg, CELL) if died(leg) else f"{leg['accuracy']:.1f}%",
             leg["calls"],
             f"{leg['prompt_tokens']} ({leg['evaluated_prompt_tokens']})",
             leg["completion_tokens"],
@@ -150,6 +157,8 @@ else summed). T = Tunesmith, D = DSPy; ratio = Tunesmith / DSPy total wall time 
 held-out evaluation).
 
 {main_table(legs)}
+
+{died_lines(legs)}
 
 ### Where the time goes
 

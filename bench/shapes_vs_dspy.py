@@ -2,9 +2,11 @@
 
 One task per output shape (str with the labels in the description, Literal, bool, int, two
 outputs, ChainOfThought, a ~400-token input, free text scored by token F1; see shapes_cases.py),
-each compiled with BootstrapFewShotWithRandomSearch (small budget) in both frameworks on the
-same seeded split, then scored on held-out rows. Per case: held-out accuracy, calls, prompt and
-generated tokens, wall time and the ratio, and where the time went (shapes_meter.py).
+each compiled with `--optimizer` (random search by default; MIPROv2, GEPA, SIMBA, COPRO: see
+shapes_optimizers.py) in both frameworks on the same seeded split, then scored on held-out
+rows. A leg that raises is recorded as died and the run goes on. Per case: held-out accuracy,
+model calls, prompt and generated tokens, wall time and the ratio, and where the time went
+(shapes_meter.py).
 
     python bench/shapes_vs_dspy.py --quick [--cases literal,bool] [--seeds 0,1] [--write]
     python bench/shapes_vs_dspy.py --report-from a.json b.json --write   # merge runs
@@ -24,7 +26,7 @@ isolate_caches()  # before anything imports dspy or litellm
 from fewshot_data import DEFAULT_DATA, MODEL  # noqa: E402
 from shapes_cases import BY_NAME, split  # noqa: E402
 from shapes_meter import SplitMeter, time_fallbacks  # noqa: E402
-from shapes_optimizers import OPTIMIZERS, describe  # noqa: E402
+from shapes_optimizers import OPTIMIZERS, add_arguments, describe, quick  # noqa: E402
 from shapes_report import report  # noqa: E402
 from shapes_runners import DSPyShapes, TunesmithShapes, progress  # noqa: E402
 
@@ -49,6 +51,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--max-metric-calls", type=int, default=40, help="GEPA's budget")
     p.add_argument("--proposer-max-tokens", type=int, default=256, help="MIPROv2 / GEPA helper")
     p.add_argument("--proposer-temperature", type=float, default=1.0, help="MIPROv2 / GEPA helper")
+    add_arguments(p)
     p.add_argument("--quick", action="store_true", help="small sizes: ~2 min per case and seed")
     p.add_argument("--json", type=Path, default=Path("/tmp/shapes_vs_dspy.json"))
     p.add_argument("--write", action="store_true", help="write the docs/BENCHMARKS.md section")
@@ -59,10 +62,14 @@ def parse_args() -> argparse.Namespace:
         args.train_size, args.val_size, args.test_size = 6, 5, 8
         args.max_tokens = 64
         args.candidates, args.max_bootstrapped, args.max_labeled = 1, 2, 2
+        quick(args)
     unknown = set(args.cases.split(",")) - set(BY_NAME)
     if unknown:
         p.error(f"unknown cases {sorted(unknown)}; known: {', '.join(BY_NAME)}")
     return args
+
+
+DIED_KEYS = ("framework", "case", "seed", "error_type", "error")
 
 
 def settings_text(args: argparse.Namespace) -> str:
@@ -89,6 +96,7 @@ def main() -> None:
     ours, peer = TunesmithShapes(args, meter), DSPyShapes(args, meter)
     ours.lm(messages=[{"role": "user", "content": "Hi"}])  # load the model before timing
     legs: list[dict] = []
+    died: list[dict] = []
     saved = {
         "command": command_line(),
         "machine": code_version,
@@ -96,6 +104,7 @@ def main() -> None:
         "settings_text": settings_text(args),
         "optimizer": args.optimizer,
         "legs": legs,
+        "died": died,  # framework, case, seed, error type, message of each leg that raised
     }
     sizes = (args.train_size, args.val_size, args.test_size)
     for name in args.cases.split(","):
@@ -104,7 +113,10 @@ def main() -> None:
             rows = split(case, args.data, sizes, seed)
             for runner in (peer, ours):
                 runner.setup(case, rows)
-                legs.append(asdict(progress(runner.leg(seed, meter))))
+                leg = asdict(progress(runner.leg(seed, meter)))
+                legs.append(leg)
+                if leg["error_type"]:
+                    died.append({k: leg[k] for k in DIED_KEYS})
             args.json.write_text(json.dumps(saved, indent=2))  # kept if a later case is cut
     print(f"raw results: {args.json}")
     report([saved], notes, write=args.write)
