@@ -5,49 +5,18 @@ assertions."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from pathlib import Path
+
+from hosted_helpers import TICKETS, FakeOpenAI, Ticket, fake_lm, ticket_rows
 
 import engine as ts
 from engine.optimizers.build_ahead import BuildAhead
 from engine.parallel import call_slot, parallel_map, shared_call_slots
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
-
-from fake_openai_server import FakeOpenAI, label_for  # noqa: E402
-
-TICKETS = [
-    "I was charged twice for my subscription this month.",
-    "My package has not arrived and it's been two weeks.",
-    "The app crashes every time I open the settings page.",
-    "Why is there a late fee on my invoice?",
-    "The courier left my package at the wrong house.",
-    "I can't log in even after resetting my password.",
-    "Please refund the duplicate payment on my card.",
-    "Tracking says delivered but nothing is here.",
-    "The website shows an error when I upload a file.",
-    "My invoice lists a plan I never ordered.",
-]
-
-
-class Ticket(ts.Signature):
-    """Classify the support ticket."""
-
-    ticket: str = ts.InputField()
-    category: str = ts.OutputField(desc="one of: billing, shipping, technical")
-
-
-def _rows(texts: list[str]) -> list[ts.Example]:
-    return [ts.Example(ticket=t, category=label_for(t)).with_inputs("ticket") for t in texts]
-
 
 def _search(server: FakeOpenAI, threads: int):
-    lm = ts.LM("openai/fake-model", api_base=server.api_base, api_key="fake", cache=False)
-    ts.configure(lm=lm, num_threads=threads)
+    ts.configure(lm=fake_lm(server), num_threads=threads)
     optimizer = ts.BootstrapFewShotWithRandomSearch(
         metric=lambda ex, pred, trace=None: pred.category == ex.category,
         max_bootstrapped_demos=3,
@@ -56,7 +25,7 @@ def _search(server: FakeOpenAI, threads: int):
         num_threads=threads,
     )
     compiled = optimizer.compile(
-        ts.Predict(Ticket), trainset=_rows(TICKETS), valset=_rows(TICKETS[::-1] * 2)
+        ts.Predict(Ticket), trainset=ticket_rows(TICKETS), valset=ticket_rows(TICKETS[::-1] * 2)
     )
     return compiled.result
 

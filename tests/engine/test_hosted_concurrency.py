@@ -4,45 +4,19 @@ rows. Also the LM's concurrency limiter on its own. No timed assertions."""
 
 from __future__ import annotations
 
-import sys
 import threading
-from pathlib import Path
 
 import pytest
+from hosted_helpers import TICKETS, FakeOpenAI, Ticket, fake_lm, ticket_rows
 
 import engine as ts
 from engine.lm.limiter import GROW_AFTER, ConcurrencyLimiter
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
-
-from fake_openai_server import FakeOpenAI, label_for  # noqa: E402
-
-TICKETS = [
-    "I was charged twice for my subscription this month.",
-    "My package has not arrived and it's been two weeks.",
-    "The app crashes every time I open the settings page.",
-    "Why is there a late fee on my invoice?",
-    "The courier left my package at the wrong house.",
-    "I can't log in even after resetting my password.",
-]
-
-
-class Ticket(ts.Signature):
-    """Classify the support ticket."""
-
-    ticket: str = ts.InputField()
-    category: str = ts.OutputField(desc="one of: billing, shipping, technical")
-
 
 def _evaluate(server: FakeOpenAI, threads: int, rows: int) -> tuple[ts.LM, object]:
-    lm = ts.LM("openai/fake-model", api_base=server.api_base, api_key="fake", cache=False)
+    lm = fake_lm(server)
     ts.configure(lm=lm, num_threads=threads)
-    devset = [
-        ts.Example(ticket=t, category=label_for(t)).with_inputs("ticket")
-        for t in (TICKETS * rows)[:rows]
-    ]
+    devset = ticket_rows((TICKETS * rows)[:rows])
     evaluate = ts.Evaluate(devset=devset, metric=lambda ex, pred, trace=None: 1.0)
     return lm, evaluate(ts.Predict(Ticket))
 
