@@ -44,6 +44,7 @@ from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
 from engine.lm.reply_until import PARAM as REPLY_UNTIL
+from engine.lm.reply_until import keeper as reply_keeper
 from engine.lm.reply_until import rule as reply_rule
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class LocalModel:
         start = str(params.pop(REPLY_START, None) or "")
         closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
         sections = read_sections(params.pop(REPLY_SECTIONS, None))
-        until = reply_rule(params.pop(REPLY_UNTIL, None))
+        rule_name = params.pop(REPLY_UNTIL, None)
+        until, keep = reply_rule(rule_name), reply_keeper(rule_name)
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -132,6 +134,8 @@ class LocalModel:
                 closed=closed,
                 until=until,
             )
+            if keep is not None:
+                result = {**result, "texts": [keep(text) for text in result["texts"]]}
             if sections and self.formatter:  # a foreign chat format cannot be continued
                 result = complete_sections(self.generate, messages, request, result, sections, seed)
             return result
@@ -153,7 +157,7 @@ class LocalModel:
         single replies with drafts go through `DraftedGreedy`. A `start` is appended to the
         rendered prompt and each reply begins with it (ignored when the chat format is one this
         module does not render); `closed` greedy replies are one of the drafts; a reply stops
-        as soon as `until(reply so far)` holds (`engine.lm.reply_until`)."""
+        as soon as `until(reply so far)` holds (`engine.lm.reply_until`), drafted or not."""
         chat = self._render(messages)
         if chat is None:
             return self._chat_completions(messages, request, n, seed)
@@ -169,6 +173,7 @@ class LocalModel:
                 stop=request["stop"],
                 drafts=drafts,
                 closed=closed,
+                until=None if until is None else (lambda written: until(start + written)),
             )
             logger.debug(
                 "local model: %d/%d drafted tokens kept, %d passes for %d tokens",

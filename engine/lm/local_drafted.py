@@ -21,6 +21,7 @@ the KV cache prefix. The caller holds the model's lock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,10 +62,11 @@ class DraftedGreedy:
         stop: list[str],
         drafts: list[str],
         closed: bool = False,
+        until: Callable[[str], bool] | None = None,
     ) -> DraftedReply:
         """The greedy reply to the rendered `chat`, stopping at `stop`, an end-of-generation
-        token or `max_tokens`; with `closed`, one of `drafts` (see the module doc). Raises
-        ValueError when the prompt does not fit the context."""
+        token, `max_tokens` or once `until(reply so far)` holds; with `closed`, one of `drafts`
+        (see the module doc). Raises ValueError when the prompt does not fit the context."""
         import llama_cpp
 
         llama = self.llama
@@ -115,6 +117,9 @@ class DraftedGreedy:
                 hit = next((s for s in stops if s in text), None)
                 if hit is not None:
                     text = text[: text.index(hit)]
+                    reply.finish_reason, finished = "stop", True
+                    break
+                if until is not None and until(text.decode("utf-8", errors="ignore")):
                     reply.finish_reason, finished = "stop", True
                     break
                 if len(written) >= max_tokens:

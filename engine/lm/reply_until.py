@@ -4,7 +4,9 @@ A caller that reads only part of a reply (an optimizer keeps one paragraph of a 
 instruction) names a rule in the request parameter `reply_until`; the embedded model checks the
 rule on the reply so far after every token and stops when it holds. A rule is a function of the
 reply so far, registered here by the code that reads the reply, so the rule and the reading
-cannot drift apart. Hosted models never get the parameter (see `until_kwargs`).
+cannot drift apart. A rule may also name what to keep of a reply it stopped (`keeper`): a loop
+rule stops once a line comes a second time and keeps the reply without the repeat. Hosted
+models never get the parameter (see `until_kwargs`).
 """
 
 from __future__ import annotations
@@ -18,11 +20,18 @@ logger = logging.getLogger(__name__)
 PARAM = "reply_until"
 
 _RULES: dict[str, Callable[[str], bool]] = {}
+_KEEPERS: dict[str, Callable[[str], str]] = {}
 
 
-def register(name: str, settled: Callable[[str], bool]) -> None:
-    """Make `settled(reply_so_far) -> bool` available as rule `name`."""
+def register(
+    name: str, settled: Callable[[str], bool], keep: Callable[[str], str] | None = None
+) -> None:
+    """Make `settled(reply_so_far) -> bool` available as rule `name`; `keep(reply) -> str`, if
+    given, is what the model returns of a reply (it must leave a reply the rule never stopped
+    as it is)."""
     _RULES[name] = settled
+    if keep is not None:
+        _KEEPERS[name] = keep
 
 
 def rule(name: str | None) -> Callable[[str], bool] | None:
@@ -33,6 +42,11 @@ def rule(name: str | None) -> Callable[[str], bool] | None:
     if found is None:
         logger.debug("unknown reply rule %r ignored", name)
     return found
+
+
+def keeper(name: str | None) -> Callable[[str], str] | None:
+    """What rule `name` keeps of a reply, or None when it keeps the whole reply."""
+    return _KEEPERS.get(name) if name else None
 
 
 def until_kwargs(lm: Any, name: str) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     adapter = ChatAdapter()
     local = LM("local/smollm2-135m")
     assert adapter.decoding_kwargs(local, Review) == {
-        "stop": ["[[ ## completed"],
+        "stop": ["[[ ## completed", "\n[#"],  # "\n[#": a malformed header ends a value
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # the first output is a choice: one of its values
@@ -57,10 +57,10 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     assert kwargs["reply_sections"] == [
         {"header": "[[ ## answer ## ]]\n", "values": ["yes", "no"], "max_tokens": 16}
     ]
-    assert kwargs["stop"] == ["[[ ## completed", "[[ ## answer ## ]]"]  # then picked closed
+    assert kwargs["stop"] == ["[[ ## completed", "\n[#", "[[ ## answer ## ]]"]  # picked closed
     one_choice = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
     assert adapter.decoding_kwargs(local, one_choice) == {
-        "stop": ["\n\n", "[[ ## completed"],
+        "stop": ["\n\n", "[[ ## completed", "\n[#"],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # a lone choice: its values are the only replies
@@ -72,9 +72,10 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     ]
     free_text = dspy.Signature("review -> summary")
     assert adapter.decoding_kwargs(local, free_text) == {
-        "stop": ["[[ ## completed"],
+        "stop": ["[[ ## completed", "\n[#"],
         "reply_drafts": ["[[ ## summary ## ]]\n"],
         "reply_start": "[[ ## summary ## ]]\n",
+        "reply_until": "value_loops",  # open text: stopped where a line repeats
     }
     assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review) == {}
     lm = ScriptedLM(answers=["[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.5"])

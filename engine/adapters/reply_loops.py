@@ -1,0 +1,61 @@
+"""Reply loops: an open value stops where the model starts writing a line it already wrote.
+
+Greedy decoding on a small model falls into loops: zero-shot SmolLM2 on a ChainOfThought review
+task writes "The sentiment is positive." six times, or a sentence of the review five times,
+until `max_tokens` (8 of 12 replies ran to the limit, 3 of them in such a loop). A line that
+comes again word for word within one field adds nothing to the value, and whatever follows it
+is the loop again. So on the embedded model the reply stops once a complete line of at least
+`MIN_LINE` characters repeats an earlier line of the same field (a `[[ ## field ## ]]` header
+starts a new field), and the reply is kept without the repeat. A later output that is then
+missing is written from its header (`engine.lm.local_sections`).
+
+The rule is sent only to the embedded model (`ChatAdapter.decoding_kwargs`); a hosted model
+cannot be stopped by a rule checked per token, so hosted replies are unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from engine.lm import reply_until
+
+RULE = "value_loops"
+MIN_LINE = 16  # shorter lines ("---", "Step 1:", "{reasoning}") may repeat in a sound value
+_HEADER = re.compile(r"\[\[\s*#{1,3}\s*[A-Za-z_][\w ]*?\s*#{1,3}\s*\]\]")
+
+
+def repeated_line_start(reply: str) -> int | None:
+    """Where the first complete line that repeats an earlier line of its field starts, or None."""
+    seen: set[str] = set()
+    offset = 0
+    for line in reply.splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break  # still being written
+        key = line.strip()
+        if _HEADER.search(key):
+            seen.clear()
+        elif len(key) >= MIN_LINE:
+            if key in seen:
+                return offset
+            seen.add(key)
+        offset += len(line)
+    return None
+
+
+def looping(reply: str) -> bool:
+    """True once a line of the reply repeats (the rule checked after every token)."""
+    return repeated_line_start(reply) is not None
+
+
+def before_loop(reply: str) -> str:
+    """The reply without its first repeated line and what follows it."""
+    cut = repeated_line_start(reply)
+    return reply if cut is None else reply[:cut].rstrip() + "\n"
+
+
+def loop_kwargs() -> dict[str, str]:
+    """The request parameter naming this rule (the adapter sends it to the embedded model)."""
+    return {reply_until.PARAM: RULE}
+
+
+reply_until.register(RULE, looping, before_loop)
