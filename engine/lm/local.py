@@ -156,7 +156,8 @@ class LocalModel:
         the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
         single replies with drafts go through `DraftedGreedy`. A `start` is appended to the
         rendered prompt and each reply begins with it (ignored when the chat format is one this
-        module does not render); `closed` greedy replies are one of the drafts; a reply stops
+        module does not render); `closed` replies are one of the drafts, greedy or sampled at
+        the request's temperature (its penalties and top-p/k do not apply there); a reply stops
         as soon as `until(reply so far)` holds (`engine.lm.reply_until`), drafted or not."""
         chat = self._render(messages)
         if chat is None:
@@ -166,27 +167,34 @@ class LocalModel:
             # what the drafts say after the start ('' for a bare header: plain greedy decoding)
             drafts = [d[len(start) :] for d in drafts or [] if d.startswith(start)]
         self.prefixes.prepare(chat.tokens)
-        if drafts and n == 1 and _is_plain_greedy(request):
-            reply = self.drafted.complete(
-                chat,
-                max_tokens=request["max_tokens"],
-                stop=request["stop"],
-                drafts=drafts,
-                closed=closed,
-                until=None if until is None else (lambda written: until(start + written)),
-            )
-            logger.debug(
-                "local model: %d/%d drafted tokens kept, %d passes for %d tokens",
-                reply.accepted_tokens,
-                reply.drafted_tokens,
-                reply.passes,
-                reply.completion_tokens,
-            )
+        if drafts and (closed or (n == 1 and _is_plain_greedy(request))):
+            # a closed reply is one of the drafts, greedy or sampled (engine.lm.local_drafted)
+            replies = [
+                self.drafted.complete(
+                    chat,
+                    max_tokens=request["max_tokens"],
+                    stop=request["stop"],
+                    drafts=drafts,
+                    closed=closed,
+                    until=None if until is None else (lambda written: until(start + written)),
+                    temperature=request["temperature"] if closed else 0.0,
+                    seed=seed + index,
+                )
+                for index in range(n)
+            ]
+            for reply in replies:
+                logger.debug(
+                    "local model: %d/%d drafted tokens kept, %d passes for %d tokens",
+                    reply.accepted_tokens,
+                    reply.drafted_tokens,
+                    reply.passes,
+                    reply.completion_tokens,
+                )
             return {
-                "texts": [start + reply.text],
-                "finish_reasons": [reply.finish_reason],
-                "prompt_tokens": reply.prompt_tokens,
-                "completion_tokens": reply.completion_tokens,
+                "texts": [start + reply.text for reply in replies],
+                "finish_reasons": [reply.finish_reason for reply in replies],
+                "prompt_tokens": replies[0].prompt_tokens,
+                "completion_tokens": sum(reply.completion_tokens for reply in replies),
             }
         return self._completions(chat, start, request, n, seed, until)
 

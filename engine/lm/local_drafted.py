@@ -12,7 +12,11 @@ near-tie can flip (469 of 480 banking77 replies were identical).
 With `closed=True` the drafts are the only replies allowed (a choice among labels): drafted
 tokens are kept whatever the model would pick, and where the drafts part ways the model's pick
 is kept if it stays on some draft, else the best-scored token that starts one of them is taken.
-The reply then is always one of the drafts (unless `max_tokens` cuts it short).
+The reply then is always one of the drafts (unless `max_tokens` cuts it short). A closed reply
+may also be sampled (`temperature` > 0, as optimizers' rollouts are): where the drafts part
+ways, the next token is drawn among the tokens that start one of them, by the model's
+probabilities at that temperature. Free sampling there gives "{sentiment}" or a sentence about
+half the time on SmolLM2, which no parse can read.
 
 It replaces llama-cpp-python's `create_chat_completion` for these calls and keeps the `Llama`
 object's token bookkeeping (`input_ids`, `n_tokens`) as that would, so both kinds of call share
@@ -63,10 +67,13 @@ class DraftedGreedy:
         drafts: list[str],
         closed: bool = False,
         until: Callable[[str], bool] | None = None,
+        temperature: float = 0.0,
+        seed: int = 0,
     ) -> DraftedReply:
         """The greedy reply to the rendered `chat`, stopping at `stop`, an end-of-generation
         token, `max_tokens` or once `until(reply so far)` holds; with `closed`, one of `drafts`
-        (see the module doc). Raises ValueError when the prompt does not fit the context."""
+        (see the module doc), sampled at `temperature` (with `seed`) when it is above 0.
+        Raises ValueError when the prompt does not fit the context."""
         import llama_cpp
 
         llama = self.llama
@@ -87,6 +94,7 @@ class DraftedGreedy:
         written: list[int] = []
         reply = DraftedReply("", "length", len(prompt), 0, 0, 0, 0)
         text = b""
+        rng = np.random.default_rng(seed) if closed and temperature > 0 else None
         while True:
             draft = self._draft(drafts, text, room=max_tokens - len(written) - 1)
             picks, last_logits = self._decode(pending, draft, reply)
@@ -98,7 +106,10 @@ class DraftedGreedy:
                 accepted = len(draft)
                 picks[:accepted] = draft
                 so_far = llama.detokenize(written + draft, prev_tokens=prompt)
-                picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted], last_logits)
+                if rng is None:
+                    picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted], last_logits)
+                else:
+                    picks[accepted] = self._sampled_pick(drafts, so_far, last_logits, temperature, rng)
             reply.drafted_tokens += len(draft)
             reply.accepted_tokens += agreed
             # The KV cache holds `pending` and the drafts; keep only the accepted ones.
@@ -146,6 +157,25 @@ class DraftedGreedy:
             return pick
         firsts = {text_tokens(self.llama, tail)[0] for tail in tails}
         return max(firsts, key=lambda token: logits[token])
+
+    def _sampled_pick(
+        self,
+        drafts: list[str],
+        written: bytes,
+        logits: np.ndarray,
+        temperature: float,
+        rng: np.random.Generator,
+    ) -> int:
+        """A token drawn among those that start what a still-possible draft continues with,
+        by softmax(logits / temperature) over them; the arg-max when no draft is left."""
+        so_far = written.decode("utf-8", errors="ignore")
+        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        if not tails:
+            return int(logits.argmax())
+        firsts = sorted({text_tokens(self.llama, tail)[0] for tail in tails})
+        scores = np.array([logits[token] for token in firsts], dtype=np.float64) / temperature
+        weights = np.exp(scores - scores.max())
+        return firsts[int(rng.choice(len(firsts), p=weights / weights.sum()))]
 
     def _draft(self, drafts: list[str], text: bytes, room: int) -> list[int]:
         """Tokens every draft consistent with the reply so far continues with (at most `room`)."""
