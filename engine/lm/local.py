@@ -43,6 +43,8 @@ from engine.lm.local_sections import complete_sections, read_sections
 from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
 from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
+from engine.lm.reply_numbers import PARAM as REPLY_NUMBER
+from engine.lm.reply_numbers import number_kind
 from engine.lm.reply_until import PARAM as REPLY_UNTIL
 from engine.lm.reply_until import keeper as reply_keeper
 from engine.lm.reply_until import rule as reply_rule
@@ -106,6 +108,7 @@ class LocalModel:
         drafts = [str(d) for d in params.pop(REPLY_DRAFTS, None) or []]
         start = str(params.pop(REPLY_START, None) or "")
         closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
+        number = number_kind(params.pop(REPLY_NUMBER, None))
         sections = read_sections(params.pop(REPLY_SECTIONS, None))
         rule_name = params.pop(REPLY_UNTIL, None)
         until, keep = reply_rule(rule_name), reply_keeper(rule_name)
@@ -133,6 +136,7 @@ class LocalModel:
                 start=start,
                 closed=closed,
                 until=until,
+                number=number,
             )
             if keep is not None:
                 result = {**result, "texts": [keep(text) for text in result["texts"]]}
@@ -151,13 +155,15 @@ class LocalModel:
         start: str = "",
         closed: bool = False,
         until: Callable[[str], bool] | None = None,
+        number: str | None = None,
     ) -> dict[str, Any]:
         """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
         the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
         single replies with drafts go through `DraftedGreedy`. A `start` is appended to the
         rendered prompt and each reply begins with it (ignored when the chat format is one this
         module does not render); `closed` replies are one of the drafts, greedy or sampled at
-        the request's temperature (its penalties and top-p/k do not apply there); a reply stops
+        the request's temperature (its penalties and top-p/k do not apply there), and so is a
+        `number` reply (`engine.lm.reply_numbers`); a reply stops
         as soon as `until(reply so far)` holds (`engine.lm.reply_until`), drafted or not."""
         chat = self._render(messages)
         if chat is None:
@@ -167,7 +173,9 @@ class LocalModel:
             # what the drafts say after the start ('' for a bare header: plain greedy decoding)
             drafts = [d[len(start) :] for d in drafts or [] if d.startswith(start)]
         self.prefixes.prepare(chat.tokens)
-        if drafts and (closed or (n == 1 and _is_plain_greedy(request))):
+        if number is not None:
+            drafts = drafts or [""]
+        if drafts and (closed or number or (n == 1 and _is_plain_greedy(request))):
             # a closed reply is one of the drafts, greedy or sampled (engine.lm.local_drafted)
             replies = [
                 self.drafted.complete(
@@ -177,8 +185,9 @@ class LocalModel:
                     drafts=drafts,
                     closed=closed,
                     until=None if until is None else (lambda written: until(start + written)),
-                    temperature=request["temperature"] if closed else 0.0,
+                    temperature=request["temperature"] if closed or number else 0.0,
                     seed=seed + index,
+                    number=number,
                 )
                 for index in range(n)
             ]

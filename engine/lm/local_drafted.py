@@ -16,7 +16,8 @@ The reply then is always one of the drafts (unless `max_tokens` cuts it short). 
 may also be sampled (`temperature` > 0, as optimizers' rollouts are): where the drafts part
 ways, the next token is drawn among the tokens that start one of them, by the model's
 probabilities at that temperature. Free sampling there gives "{sentiment}" or a sentence about
-half the time on SmolLM2, which no parse can read.
+half the time on SmolLM2, which no parse can read. A `number` reply ("int", "float") is
+restricted the same way to the tokens a number takes (`engine.lm.reply_numbers`).
 
 It replaces llama-cpp-python's `create_chat_completion` for these calls and keeps the `Llama`
 object's token bookkeeping (`input_ids`, `n_tokens`) as that would, so both kinds of call share
@@ -34,6 +35,7 @@ import numpy as np
 from engine.lm.local_chat import ChatPrompt, text_tokens
 from engine.lm.local_prefixes import common_prefix_length
 from engine.lm.reply_drafts import draft_continuation
+from engine.lm.reply_numbers import NumberTokens
 
 MAX_DRAFT_TOKENS = 24
 
@@ -57,6 +59,13 @@ class DraftedGreedy:
     def __init__(self, llama: Any) -> None:
         self.llama = llama
         self.n_vocab = llama.n_vocab()
+        self._numbers: NumberTokens | None = None
+
+    def number_tokens(self) -> NumberTokens:
+        """The vocabulary's number tokens (scanned on first use)."""
+        if self._numbers is None:
+            self._numbers = NumberTokens.of(self.llama)
+        return self._numbers
 
     def complete(
         self,
@@ -69,11 +78,13 @@ class DraftedGreedy:
         until: Callable[[str], bool] | None = None,
         temperature: float = 0.0,
         seed: int = 0,
+        number: str | None = None,
     ) -> DraftedReply:
         """The greedy reply to the rendered `chat`, stopping at `stop`, an end-of-generation
-        token, `max_tokens` or once `until(reply so far)` holds; with `closed`, one of `drafts`
-        (see the module doc), sampled at `temperature` (with `seed`) when it is above 0.
-        Raises ValueError when the prompt does not fit the context."""
+        token, `max_tokens` or once `until(reply so far)` holds; with `closed`, one of `drafts`,
+        with `number`, a number and its line break (see the module doc); those two are sampled
+        at `temperature` (with `seed`) when it is above 0. Raises ValueError when the prompt
+        does not fit the context."""
         import llama_cpp
 
         llama = self.llama
@@ -94,9 +105,11 @@ class DraftedGreedy:
         written: list[int] = []
         reply = DraftedReply("", "length", len(prompt), 0, 0, 0, 0)
         text = b""
-        rng = np.random.default_rng(seed) if closed and temperature > 0 else None
+        constrained = closed or number is not None
+        rng = np.random.default_rng(seed) if constrained and temperature > 0 else None
         while True:
-            draft = self._draft(drafts, text, room=max_tokens - len(written) - 1)
+            room = max_tokens - len(written) - 1
+            draft = [] if number is not None else self._draft(drafts, text, room=room)
             picks, last_logits = self._decode(pending, draft, reply)
             agreed = 0
             while agreed < len(draft) and picks[agreed] == draft[agreed]:
@@ -110,6 +123,11 @@ class DraftedGreedy:
                     picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted], last_logits)
                 else:
                     picks[accepted] = self._sampled_pick(drafts, so_far, last_logits, temperature, rng)
+            elif number is not None:  # no drafts are made for a number: picks hold one token
+                value = text.decode("utf-8", errors="ignore")
+                allowed = self.number_tokens().allowed(value, number)
+                if allowed is not None:
+                    picks[0] = _pick_among(allowed, last_logits, temperature, rng)
             reply.drafted_tokens += len(draft)
             reply.accepted_tokens += agreed
             # The KV cache holds `pending` and the drafts; keep only the accepted ones.
@@ -131,6 +149,9 @@ class DraftedGreedy:
                     reply.finish_reason, finished = "stop", True
                     break
                 if until is not None and until(text.decode("utf-8", errors="ignore")):
+                    reply.finish_reason, finished = "stop", True
+                    break
+                if number is not None and b"\n" in text:  # the number and its line break
                     reply.finish_reason, finished = "stop", True
                     break
                 if len(written) >= max_tokens:
@@ -173,9 +194,7 @@ class DraftedGreedy:
         if not tails:
             return int(logits.argmax())
         firsts = sorted({text_tokens(self.llama, tail)[0] for tail in tails})
-        scores = np.array([logits[token] for token in firsts], dtype=np.float64) / temperature
-        weights = np.exp(scores - scores.max())
-        return firsts[int(rng.choice(len(firsts), p=weights / weights.sum()))]
+        return _pick_among(firsts, logits, temperature, rng)
 
     def _draft(self, drafts: list[str], text: bytes, room: int) -> list[int]:
         """Tokens every draft consistent with the reply so far continues with (at most `room`)."""
@@ -226,3 +245,15 @@ class DraftedGreedy:
                     logits = np.ctypeslib.as_array(row, shape=(self.n_vocab,))
                     picks.append(int(logits.argmax()))
         return picks, logits.copy()
+
+
+def _pick_among(
+    tokens: Any, logits: np.ndarray, temperature: float, rng: np.random.Generator | None
+) -> int:
+    """The best-scored of `tokens`, or (with `rng`) one drawn by softmax(logits / temperature)."""
+    candidates = np.asarray(tokens, dtype=np.int64)
+    scores = logits[candidates].astype(np.float64)
+    if rng is None or temperature <= 0:
+        return int(candidates[int(scores.argmax())])
+    weights = np.exp((scores - scores.max()) / temperature)
+    return int(candidates[int(rng.choice(len(candidates), p=weights / weights.sum()))])

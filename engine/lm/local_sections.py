@@ -22,24 +22,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.lm.reply_numbers import number_kind
+
 PARAM = "reply_sections"
 
 
 @dataclass(frozen=True)
 class Section:
-    """A later output: its header, its closed values ([] when open) and its token budget."""
+    """A later output: its header, its closed values ([] when open), its token budget and,
+    for a number, its kind ("int", "float": `engine.lm.reply_numbers`)."""
 
     header: str
     values: tuple[str, ...] = ()
     max_tokens: int = 16
+    number: str | None = None
 
     @classmethod
     def from_param(cls, item: dict[str, Any]) -> Section:
         return cls(str(item["header"]), tuple(str(v) for v in item.get("values") or ()),
-                   int(item.get("max_tokens") or 16))  # fmt: skip
+                   int(item.get("max_tokens") or 16), number_kind(item.get("number")))  # fmt: skip
 
     def to_param(self) -> dict[str, Any]:
-        return {"header": self.header, "values": list(self.values), "max_tokens": self.max_tokens}
+        param = {"header": self.header, "values": list(self.values), "max_tokens": self.max_tokens}
+        return {**param, "number": self.number} if self.number else param
 
 
 def read_sections(raw: Any) -> list[Section]:
@@ -94,6 +99,7 @@ def complete_sections(
                 drafts=drafts,
                 start=start,
                 closed=bool(section.values),
+                number=section.number,
             )
             text = more["texts"][0]
             completion_tokens += int(more["completion_tokens"])

@@ -45,12 +45,16 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     adapter = ChatAdapter()
     local = LM("local/smollm2-135m")
     assert adapter.decoding_kwargs(local, Review) == {
-        "stop": ["[[ ## completed", "\n[#"],  # "\n[#": a malformed header ends a value
+        # "\n[#": a malformed header ends a value; a number's header ends the model's writing
+        "stop": ["[[ ## completed", "\n[#", "[[ ## confidence ## ]]"],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # the first output is a choice: one of its values
-        # the later output, written in when the reply ends without it (engine.lm.local_sections)
-        "reply_sections": [{"header": "[[ ## confidence ## ]]\n", "values": [], "max_tokens": 16}],
+        # the later output, written in when the reply ends without it (engine.lm.local_sections),
+        # with number tokens only (engine.lm.reply_numbers)
+        "reply_sections": [
+            {"header": "[[ ## confidence ## ]]\n", "values": [], "max_tokens": 16, "number": "float"}
+        ],
     }
     reasoned = dspy.ChainOfThought("question -> answer: Literal['yes', 'no']").predict.signature
     kwargs = adapter.decoding_kwargs(local, reasoned)
