@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from engine.adapters.fallback_record import FallbackRecord
@@ -42,7 +43,9 @@ class Adapter:
     ) -> list[dict[str, Any]]:
         messages = self.format(signature, demos, inputs)
         decoding = {
-            k: v for k, v in self.decoding_kwargs(lm, signature).items() if k not in lm_kwargs
+            k: v
+            for k, v in self.decoding_kwargs(lm, signature, demos).items()
+            if k not in lm_kwargs
         }
         outputs = lm(messages=messages, **decoding, **lm_kwargs)
         results = []
@@ -101,9 +104,11 @@ class Adapter:
         self.fallback_record.record(family, succeeded=True)
         return parsed
 
-    def decoding_kwargs(self, lm: Any, signature: Any) -> dict[str, Any]:
-        """Extra LM arguments this format benefits from on `lm` (e.g. stop sequences); the
-        caller's own arguments win."""
+    def decoding_kwargs(
+        self, lm: Any, signature: Any, demos: Sequence[Any] = ()
+    ) -> dict[str, Any]:
+        """Extra LM arguments this format benefits from on `lm` (e.g. stop sequences), given
+        the call's `demos`; the caller's own arguments win."""
         return {}
 
     def retry_request(self, signature: Any) -> str:

@@ -75,8 +75,8 @@ class NoteAdapter(Adapter):
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
         return self.base.parse(signature, text)
 
-    def decoding_kwargs(self, lm: Any, signature: Any) -> dict[str, Any]:
-        return self.base.decoding_kwargs(lm, signature)
+    def decoding_kwargs(self, lm: Any, signature: Any, demos: Any = ()) -> dict[str, Any]:
+        return self.base.decoding_kwargs(lm, signature, demos)
 
 
 def free_name(signature: Any, name: str) -> str:

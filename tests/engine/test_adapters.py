@@ -220,3 +220,39 @@ def test_json_adapter_round_trip():
         "sentiment": "negative",
         "confidence": 0.3,
     }
+
+
+def test_open_values_every_demo_writes_on_one_line_end_at_a_blank_line():
+    from engine.lm import LM
+
+    adapter, local = ChatAdapter(), LM("local/smollm2-135m")
+    verdict = dspy.Signature("review -> verdict")
+    one_line = [dspy.Example(review="Great.", verdict="Great."), {"review": "Bad.", "verdict": "Bad."}]
+    assert adapter.decoding_kwargs(local, verdict)["stop"][0] != "\n\n"  # no demos: open
+    assert adapter.decoding_kwargs(local, verdict, one_line)["stop"][0] == "\n\n"
+    two_lines = [*one_line, dspy.Example(review="Hm.", verdict="Fine.\nBut slow.")]
+    assert adapter.decoding_kwargs(local, verdict, two_lines)["stop"][0] != "\n\n"
+    cot = dspy.ChainOfThought("review -> sentiment: bool").predict.signature
+    demos = [dspy.Example(review="Great.", reasoning="It praises it.", sentiment=True)]
+    assert adapter.decoding_kwargs(local, cot, demos)["stop"][0] == "\n\n"  # then its header
+    inputs_only = [dspy.Example(review="Great.")]
+    assert adapter.decoding_kwargs(local, cot, inputs_only)["stop"][0] != "\n\n"
+    assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), verdict, one_line) == {}
+
+
+def test_the_demos_reach_the_decoding_arguments():
+    from engine.lm import LM
+
+    class Recording(LM):
+        def __init__(self):
+            super().__init__("local/smollm2-135m")
+            self.sent = []
+
+        def __call__(self, prompt=None, messages=None, **kwargs):
+            self.sent.append(kwargs)
+            return ["[[ ## verdict ## ]]\nGreat."]
+
+    lm = Recording()
+    demos = [dspy.Example(review="Great.", verdict="Great.")]
+    ChatAdapter()(lm, {}, dspy.Signature("review -> verdict"), demos, {"review": "Nice."})
+    assert lm.sent[0]["stop"][0] == "\n\n"

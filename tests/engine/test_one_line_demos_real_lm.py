@@ -1,0 +1,54 @@
+"""An open value that every demo writes on one line ends at the first blank line on the
+embedded model: the kept value is the whole reply's first paragraph."""
+
+import csv
+import re
+from pathlib import Path
+
+from local_lm_helpers import REAL_LM
+
+import engine as dspy
+from engine.adapters.chat import ChatAdapter
+from engine.lm import load_local_model
+
+pytestmark = REAL_LM
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+class Verdict(dspy.Signature):
+    """Quote the sentence of a product review that states the reviewer's verdict."""
+
+    review: str = dspy.InputField()
+    verdict: str = dspy.OutputField()
+
+
+def _rows(limit: int) -> list[dict[str, str]]:
+    with (SAMPLES / "reviews.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))[:limit]
+    return [{"review": r["review"], "verdict": re.split(r"(?<=[.!?])\s+", r["review"])[0]} for r in rows]
+
+
+def _forget_prompts(model) -> None:
+    if model.prefixes:
+        model.prefixes.clear()
+    model.llama.reset()
+
+
+def test_values_stop_at_the_blank_line_the_demos_never_write():
+    rows = _rows(14)
+    demos = [dspy.Example(**row) for row in rows[:4]]
+    adapter, model = ChatAdapter(), load_local_model()
+    lever = adapter.decoding_kwargs(dspy.LM("local/smollm2-135m"), Verdict, demos)
+    assert lever["stop"][0] == "\n\n"
+    plain = {**lever, "stop": lever["stop"][1:]}
+    saved = 0
+    for row in rows[4:]:
+        messages = adapter.format(Verdict, demos, {"review": row["review"]})
+        _forget_prompts(model)
+        whole = model.chat(messages, {**plain, "temperature": 0.0, "max_tokens": 64})
+        _forget_prompts(model)
+        short = model.chat(messages, {**lever, "temperature": 0.0, "max_tokens": 64})
+        first_paragraph = adapter.parse(Verdict, whole["texts"][0].split("\n\n")[0])["verdict"]
+        assert adapter.parse(Verdict, short["texts"][0])["verdict"] == first_paragraph
+        saved += whole["completion_tokens"] - short["completion_tokens"]
+    assert saved > 0
