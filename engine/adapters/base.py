@@ -104,9 +104,7 @@ class Adapter:
         self.fallback_record.record(family, succeeded=True)
         return parsed
 
-    def decoding_kwargs(
-        self, lm: Any, signature: Any, demos: Sequence[Any] = ()
-    ) -> dict[str, Any]:
+    def decoding_kwargs(self, lm: Any, signature: Any, demos: Sequence[Any] = ()) -> dict[str, Any]:
         """Extra LM arguments this format benefits from on `lm` (e.g. stop sequences), given
         the call's `demos`; the caller's own arguments win."""
         return {}

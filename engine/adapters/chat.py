@@ -97,7 +97,7 @@ def _choices(annotation: Any) -> tuple[Any, ...] | None:
 
 
 def _number(annotation: Any) -> str | None:
-    """"int" or "float" for a number output (`engine.lm.reply_numbers`), else None."""
+    """The kind ("int" or "float") of a number output (`engine.lm.reply_numbers`), else None."""
     annotation = strip_optional(annotation)
     return annotation.__name__ if annotation in (int, float) else None
 

@@ -120,9 +120,13 @@ class DraftedGreedy:
                 picks[:accepted] = draft
                 so_far = llama.detokenize(written + draft, prev_tokens=prompt)
                 if rng is None:
-                    picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted], last_logits)
+                    picks[accepted] = self._allowed_pick(
+                        drafts, so_far, picks[accepted], last_logits
+                    )
                 else:
-                    picks[accepted] = self._sampled_pick(drafts, so_far, last_logits, temperature, rng)
+                    picks[accepted] = self._sampled_pick(
+                        drafts, so_far, last_logits, temperature, rng
+                    )
             elif number is not None:  # no drafts are made for a number: picks hold one token
                 value = text.decode("utf-8", errors="ignore")
                 allowed = self.number_tokens().allowed(value, number)

@@ -53,7 +53,12 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
         # the later output, written in when the reply ends without it (engine.lm.local_sections),
         # with number tokens only (engine.lm.reply_numbers)
         "reply_sections": [
-            {"header": "[[ ## confidence ## ]]\n", "values": [], "max_tokens": 16, "number": "float"}
+            {
+                "header": "[[ ## confidence ## ]]\n",
+                "values": [],
+                "max_tokens": 16,
+                "number": "float",
+            }
         ],
     }
     reasoned = dspy.ChainOfThought("question -> answer: Literal['yes', 'no']").predict.signature
@@ -227,7 +232,10 @@ def test_open_values_every_demo_writes_on_one_line_end_at_a_blank_line():
 
     adapter, local = ChatAdapter(), LM("local/smollm2-135m")
     verdict = dspy.Signature("review -> verdict")
-    one_line = [dspy.Example(review="Great.", verdict="Great."), {"review": "Bad.", "verdict": "Bad."}]
+    one_line = [
+        dspy.Example(review="Great.", verdict="Great."),
+        {"review": "Bad.", "verdict": "Bad."},
+    ]
     assert adapter.decoding_kwargs(local, verdict)["stop"][0] != "\n\n"  # no demos: open
     assert adapter.decoding_kwargs(local, verdict, one_line)["stop"][0] == "\n\n"
     two_lines = [*one_line, dspy.Example(review="Hm.", verdict="Fine.\nBut slow.")]

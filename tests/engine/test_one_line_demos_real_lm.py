@@ -25,7 +25,9 @@ class Verdict(dspy.Signature):
 def _rows(limit: int) -> list[dict[str, str]]:
     with (SAMPLES / "reviews.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))[:limit]
-    return [{"review": r["review"], "verdict": re.split(r"(?<=[.!?])\s+", r["review"])[0]} for r in rows]
+    return [
+        {"review": r["review"], "verdict": re.split(r"(?<=[.!?])\s+", r["review"])[0]} for r in rows
+    ]
 
 
 def _forget_prompts(model) -> None:

@@ -20,7 +20,9 @@ class Verdict(dspy.Signature):
     """Quote the sentence of a product review that states the reviewer's verdict."""
 
     review: str = dspy.InputField()
-    verdict: str = dspy.OutputField(desc="the sentence of the review that gives its overall verdict")
+    verdict: str = dspy.OutputField(
+        desc="the sentence of the review that gives its overall verdict"
+    )
 
 
 def _reviews(limit: int) -> list[str]:

@@ -49,7 +49,9 @@ def test_zero_shot_int_replies_are_numbers_greedy_and_sampled():
 def test_a_number_after_sampled_reasoning_is_a_number():
     signature = dspy.ChainOfThought("question -> answer: float").predict.signature
     for seed in range(3):
-        reply, _ = _reply(signature, {"question": "What is 2.5 plus 4?"}, temperature=1.0, seed=seed)
+        reply, _ = _reply(
+            signature, {"question": "What is 2.5 plus 4?"}, temperature=1.0, seed=seed
+        )
         assert isinstance(ChatAdapter().parse(signature, reply["texts"][0])["answer"], float)
 
 
