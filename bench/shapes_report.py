@@ -139,12 +139,28 @@ def seed_table(legs: list[dict[str, Any]]) -> str:
     return markdown_table(header, rows)
 
 
+def machine_line(runs: list[dict[str, Any]]) -> str:
+    """The first run's machine, with the Tunesmith commit of each case when runs differ."""
+    machine = runs[0]["machine"]
+    head, sep, _ = machine.rpartition("Tunesmith at ")
+    cases: dict[str, list[str]] = {}
+    for run in runs:
+        commit = run["machine"].rpartition("Tunesmith at ")[2]
+        for leg in run["legs"]:
+            if leg["case"] not in cases.setdefault(commit, []):
+                cases[commit].append(leg["case"])
+    if not sep or len(cases) < 2:
+        return machine
+    parts = "; ".join(f"{commit} ({', '.join(names)})" for commit, names in cases.items())
+    return f"{head}Tunesmith at {parts}"
+
+
 def report(runs: list[dict[str, Any]], notes: str = "", write: bool = False) -> str:
     """Print (and with `write`, store) the section from one or more saved runs."""
     legs = [leg for run in runs for leg in run["legs"]]
     commands = "\n".join(run["command"] for run in runs)
     first = runs[0]
-    body = f"""Run on {first["date"]}: {first["machine"]}.
+    body = f"""Run on {first["date"]}: {machine_line(runs)}.
 
 ```bash
 {commands}
