@@ -16,7 +16,12 @@ pairs that runner had to fill. The outcome model uses a pilot's figures (`PilotF
   greedy answer, and scoring an example the same for every plain program is what makes their
   runs agree (no spread, no rule) as they do on a real model;
 - a sampled rollout scores what the pilot measured for that rollout of the student on that
-  row, else an independent draw at the rollouts' hit rate;
+  row; else, at the pilot's agreement rate, what the plain run scores on that example, and
+  otherwise an independent draw at the rollouts' hit rate. The agreement rate is 1 minus the
+  share of pilot rows where the variants' scores differed (for the likely range, a draw from
+  Beta(split + 1, agreed + 1)): with closed choices sampled among their values, SmolLM2's
+  rollouts mostly pick what its greedy run picks (0 of 3 pilot rows split on the tickets), and
+  independent draws made up spread that the run never saw (86 calls forecast, 65 made);
 - a rule is kept at the pilot's rate (rules it wrote and the cleaning kept), else at
   `ASSUMED_RULE_KEEP`.
 
@@ -65,13 +70,16 @@ class _Rates:
     plain: float
     rollout: float
     keep: float
+    agree: float = 0.0  # a rollout scores as the plain run does on the example
 
     @classmethod
     def measured(cls, pilot: PilotFigures) -> _Rates:
         """The pilot's own rates (a rule-keep rate it did not see is ASSUMED_RULE_KEEP)."""
         rollout = pilot.hit_rate if pilot.rollout_hit_rate is None else pilot.rollout_hit_rate
         keep = pilot.rule_keep_rate
-        return cls(pilot.hit_rate, rollout, ASSUMED_RULE_KEEP if keep is None else keep)
+        split, rows = _split_rows(pilot)
+        agree = 1.0 - split / rows if rows else 0.0
+        return cls(pilot.hit_rate, rollout, ASSUMED_RULE_KEEP if keep is None else keep, agree)
 
     @classmethod
     def plausible(cls, pilot: PilotFigures, rng: random.Random) -> _Rates:
@@ -87,7 +95,16 @@ class _Rates:
             if pilot.rollout_scores
             else plain
         )
-        return cls(plain, rollout, draw(pilot.rules_kept, pilot.rules_tried))
+        split, rows = _split_rows(pilot)
+        agree = 1.0 - draw(split, rows) if rows else 0.0
+        return cls(plain, rollout, draw(pilot.rules_kept, pilot.rules_tried), agree)
+
+
+def _split_rows(pilot: PilotFigures) -> tuple[float, int]:
+    """(rows where the pilot's variants disagreed, rows they ran on); (0, 0) without rollouts."""
+    if pilot.disagree is None or not pilot.rollout_rows:
+        return 0.0, 0
+    return pilot.disagree * pilot.rollout_rows, pilot.rollout_rows
 
 
 class _Outcomes:
@@ -98,7 +115,7 @@ class _Outcomes:
     ) -> None:
         self.pilot, self.student_hash, self.rng = pilot, student_hash, rng
         self._plain: dict[str, float] = {}
-        self.plain_rate, self.rollout_rate = rates.plain, rates.rollout
+        self.plain_rate, self.rollout_rate, self.agree = rates.plain, rates.rollout, rates.agree
 
     def _draw(self, rate: float) -> float:
         return 1.0 if self.rng.random() < rate else 0.0
@@ -114,6 +131,8 @@ class _Outcomes:
             measured = self.pilot.rollout_scores.get(f"{rollout_id}:{ex_id}")
             if measured is not None:
                 return measured
+        if self.agree and self.rng.random() < self.agree:
+            return self.plain(ex_id)
         return self._draw(self.rollout_rate)
 
 
