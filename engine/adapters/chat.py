@@ -71,10 +71,15 @@ def _one_line(field: Any) -> bool:
     return _described(field) is not None
 
 
+def _demo_values(demo: Any) -> dict[str, Any]:
+    """A demo (an Example or a mapping) as a dict of its fields."""
+    return dict(demo.items()) if hasattr(demo, "items") else dict(demo)
+
+
 def _one_line_in_demos(outputs: list[tuple[str, Any]], demos: Any) -> bool:
     """Whether every open output is written on one line in every demo that has it (and some
     demo has them all): the value then ends at the first blank line."""
-    rows = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in demos or ()]
+    rows = [_demo_values(d) for d in demos or ()]
     open_names = [name for name, field in outputs if not _one_line(field)]
     if not open_names or not any(all(n in row for n in open_names) for row in rows):
         return False
@@ -181,7 +186,7 @@ class ChatAdapter(Adapter):
         )
 
     def format_demo(self, signature: Any, demo: Any) -> list[dict[str, str]]:
-        values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)
+        values = _demo_values(demo)
         has_inputs = [n for n in signature.input_fields if n in values]
         has_outputs = [n for n in signature.output_fields if n in values]
         if not has_inputs or not has_outputs:
@@ -252,8 +257,9 @@ class ChatAdapter(Adapter):
             kwargs[REPLY_START] = section(outputs[0][0], "")
         if outputs and _choices(outputs[0][1].annotation):  # its values are the only replies
             kwargs[REPLY_CLOSED] = True
-        if outputs and _number(outputs[0][1].annotation):  # written with number tokens only
-            kwargs[REPLY_NUMBER] = _number(outputs[0][1].annotation)
+        number = _number(outputs[0][1].annotation) if outputs else None
+        if number:  # written with number tokens only
+            kwargs[REPLY_NUMBER] = number
         if len(outputs) > 1:
             sections = reply_sections(outputs)
             kwargs[REPLY_SECTIONS] = sections
