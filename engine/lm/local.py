@@ -141,7 +141,9 @@ class LocalModel:
             if keep is not None:
                 result = {**result, "texts": [keep(text) for text in result["texts"]]}
             if sections and self.formatter:  # a foreign chat format cannot be continued
-                result = complete_sections(self.generate, messages, request, result, sections, seed)
+                result = complete_sections(
+                    self.generate, messages, request, result, sections, seed, until, keep
+                )
             return result
 
     def generate(

@@ -78,8 +78,12 @@ def complete_sections(
     result: dict[str, Any],
     sections: list[Section],
     seed: int,
+    until: Callable[[str], bool] | None = None,
+    keep: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
-    """`result` (texts of one call) with the missing later headers written in and continued."""
+    """`result` (texts of one call) with the missing later headers written in and continued;
+    a continuation stops, and is kept, by the call's reply rule (`until`, `keep`) as the
+    model's own writing is."""
     texts = list(result["texts"])
     completion_tokens = int(result["completion_tokens"])
     reasons = list(result["finish_reasons"])
@@ -88,7 +92,8 @@ def complete_sections(
             section = next_missing(text, sections)
             if section is None:
                 break
-            start = f"{_trim(text)}\n\n{section.header}"
+            kept = _trim(text) if keep is None else keep(_trim(text)).rstrip()
+            start = f"{kept}\n\n{section.header}"
             drafts = [f"{start}{value}\n" for value in section.values] or [start]
             stop = list(request["stop"]) + (["\n"] if section.values else [])
             more = generate(
@@ -100,8 +105,9 @@ def complete_sections(
                 start=start,
                 closed=bool(section.values),
                 number=section.number,
+                until=until,
             )
-            text = more["texts"][0]
+            text = more["texts"][0] if keep is None else keep(more["texts"][0])
             completion_tokens += int(more["completion_tokens"])
             reasons[index] = more["finish_reasons"][0]
         texts[index] = text

@@ -7,6 +7,7 @@ import pytest
 from gepa_lms import GOOD, TwoStep, feedback_metric, qa, reflections, reflective_lm, task_calls
 
 import engine as dspy
+from engine.lm import retry
 from engine.optimizers import GEPA, Budget, RunContext, example_id
 from engine.optimizers.base import derive_seed
 from engine.optimizers.gepa_plan import auto_metric_calls
@@ -105,7 +106,9 @@ def test_a_parent_perfect_on_its_minibatch_is_not_reflected_on():
     assert len(events) <= MAX_IDLE_ITERATIONS + 4
 
 
-def test_unusable_reflections_are_dropped_and_counted():
+def test_unusable_reflections_are_dropped_and_counted(monkeypatch):
+    waited: list[float] = []
+    monkeypatch.setattr(retry, "sleep", waited.append)  # a blank reply is asked again, unslept
     lm = reflective_lm(fix=lambda _: "   ")
     program = compile_gepa(lm, max_metric_calls=30, use_merge=False)
     events = [e.data for e in program.result.events if e.type == "reflection"]
@@ -115,6 +118,7 @@ def test_unusable_reflections_are_dropped_and_counted():
     )
     assert reflected[0]["cleaning"]["self"]["dropped"] == {"empty": 1}
     assert program.result.best_score == program.result.baseline_score
+    assert waited  # each blank reflection was asked again before it was dropped
 
 
 def test_details_carry_candidates_parents_scores_and_best():

@@ -24,14 +24,16 @@ def test_a_repeated_line_stops_the_reply_and_is_not_kept():
     assert _first_stop(LOOP + "The blender broke after a week.\n" * 5) == before_loop(LOOP)
 
 
-def test_a_line_still_being_written_does_not_count():
+def test_a_line_still_being_written_does_not_count_but_a_finished_reply_ends_its_last_line():
     assert not looping(LOOP.rstrip("\n"))
+    assert before_loop(LOOP.rstrip("\n")) == before_loop(LOOP)  # the model stopped there
 
 
 @pytest.mark.parametrize(
     "reply",
     [
-        "[[ ## answer ## ]]\n---\n---\nStep 1:\nStep 1:\n",  # short lines may repeat
+        "[[ ## answer ## ]]\n---\nStep 1:\nRead it.\n---\nStep 1:\n",  # short lines may repeat
+        "[[ ## code ## ]]\nif x:\n  {\n  }\n}\nend\nend\n",  # one word twice in a row: code
         "[[ ## a ## ]]\nThe same long line here.\n[[ ## b ## ]]\nThe same long line here.\n",
         "[[ ## summary ## ]]\nFirst point of the summary.\nSecond point of the summary.\n",
     ],
@@ -45,6 +47,14 @@ def test_only_lines_of_min_length_count():
     line = "x" * MIN_LINE
     assert looping(f"{line}\n{line}\n")
     assert not looping(f"{line[1:]}\n{line[1:]}\n")
+
+
+def test_a_short_line_of_several_words_stops_the_reply_when_written_twice_in_a_row():
+    answer = "[[ ## answer ## ]]\nThe answer is:\n\n"
+    assert looping(answer + "The answer is:\n")
+    assert _first_stop(answer + "The answer is:\n\n" * 7 + "10 am\n") == answer.rstrip() + "\n"
+    assert not looping(answer + "10 am\nThe answer is:\n")  # not right after itself
+    assert not looping("[[ ## a ## ]]\nThe answer is:\n[[ ## b ## ]]\nThe answer is:\n")
 
 
 def test_the_rule_and_its_keeper_are_registered():

@@ -63,3 +63,26 @@ def test_open_replies_stop_at_malformed_headers_and_loops_and_keep_the_text_befo
         stopped_early += short["texts"][0] != whole["texts"][0]
     assert stopped_early >= 2  # zero-shot SmolLM2 loops or writes "[#" lines on these reviews
     assert saved > 0
+
+
+def test_rag_answers_written_from_their_header_stop_at_a_repeated_line():
+    """The sample RAG project, zero-shot: SmolLM2 wrote "The answer is:" eight times as the answer
+    (continued from its header after the reasoning), and on the power-button question its
+    reasoning ended on an unfinished repeat, which once left the reply without an answer."""
+    from engine.adapters.reply_loops import repeated_line_start
+    from engine.runs.pipeline import build_lm, build_program
+    from engine.runs.spec import load_spec
+
+    spec = load_spec(SAMPLES / "tidewell_rag.yaml")
+    program, lm = build_program(spec), build_lm(spec.models.task, cache=False)
+    questions = [
+        "What time is the Saturday tea-tasting?",
+        "How much does a replacement Heron lid cost?",
+        "How many seconds must you hold the Cormorant power button to reset it?",
+    ]
+    with dspy.context(lm=lm):
+        for question in questions:
+            prediction = program(question=question)  # parses: the answer is there
+            for value in (prediction.reasoning, prediction.answer):
+                assert value.strip() and repeated_line_start(value + "\n") is None, value
+    assert sum(h["usage"]["completion_tokens"] for h in lm.history) < 3 * 64
