@@ -20,6 +20,7 @@ from typing import Any
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.described_choices import described_choices
 from engine.adapters.reply_loops import loop_kwargs
+from engine.adapters.section_header import HEADER as _HEADER
 from engine.lm.local_sections import PARAM as REPLY_SECTIONS
 from engine.lm.local_sections import Section
 from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
@@ -34,7 +35,6 @@ COMPLETED = "completed"
 # starts "[["; stopping there ends the value (a later output then missing is written from its
 # header: engine.lm.local_sections).
 MALFORMED_HEADER = "\n[#"
-_HEADER = re.compile(r"\[\[\s*#{1,3}\s*([A-Za-z_][\w ]*?)\s*#{1,3}\s*\]\]", re.IGNORECASE)
 _PARTIAL_DEMO_NOTE = (
     "This is an example of the task, though some input or output fields are not supplied."
 )

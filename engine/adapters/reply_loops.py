@@ -20,14 +20,12 @@ cannot be stopped by a rule checked per token, so hosted replies are unchanged.
 
 from __future__ import annotations
 
-import re
-
+from engine.adapters.section_header import HEADER
 from engine.lm import reply_until
 
 RULE = "value_loops"
 MIN_LINE = 16  # shorter lines ("---", "Step 1:", "{reasoning}") may repeat in a sound value
 MIN_SHORT_WORDS = 2  # ... but not twice in a row, unless a single word ("}", "end")
-_HEADER = re.compile(r"\[\[\s*#{1,3}\s*[A-Za-z_][\w ]*?\s*#{1,3}\s*\]\]")
 
 
 def repeated_line_start(reply: str) -> int | None:
@@ -39,7 +37,7 @@ def repeated_line_start(reply: str) -> int | None:
         if not line.endswith("\n"):
             break  # still being written
         key = line.strip()
-        if _HEADER.search(key):
+        if HEADER.search(key):
             seen.clear()
             previous = ""
         elif key:
