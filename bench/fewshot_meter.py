@@ -34,8 +34,11 @@ def astuple(reading: MeterReading) -> tuple:
 
 
 class ModelMeter:
-    """Wraps the loaded model's `generate` (called under its lock), which every chat call of
-    either framework goes through, drafted or not."""
+    """Wraps the loaded model's `chat`, which every call of either framework goes through
+    (calls, tokens as reported), and its `generate` (called under the lock, drafted or not),
+    where prompt tokens are evaluated and the model's seconds are spent. A chat call may run
+    `generate` more than once: a later output continued from its header
+    (`engine.lm.local_sections`) is a pass of the same call, not another call."""
 
     def __init__(self) -> None:
         self.total = MeterReading()
@@ -45,6 +48,15 @@ class ModelMeter:
         model = load_local_model(MODEL)
         llama = model.llama
         original = model.generate
+        original_chat = model.chat
+
+        def metered_chat(*args: Any, **kwargs: Any) -> Any:
+            out = original_chat(*args, **kwargs)
+            with self._lock:
+                self.total.calls += 1
+                self.total.prompt_tokens += int(out.get("prompt_tokens", 0))
+                self.total.completion_tokens += int(out.get("completion_tokens", 0))
+            return out
 
         def metered(*args: Any, **kwargs: Any) -> Any:
             had_state = llama.n_tokens > 0
@@ -63,14 +75,12 @@ class ModelMeter:
             reused = max(reused, min(restored, prompt - 1))
             with self._lock:
                 t = self.total
-                t.calls += 1
-                t.prompt_tokens += prompt
-                t.completion_tokens += int(out.get("completion_tokens", 0))
                 t.evaluated_prompt_tokens += prompt - reused
                 t.model_seconds += seconds
             return out
 
         model.generate = metered  # type: ignore[method-assign]
+        model.chat = metered_chat  # type: ignore[method-assign]
 
     def read(self) -> MeterReading:
         with self._lock:

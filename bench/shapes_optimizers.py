@@ -1,6 +1,8 @@
 """The optimizers the shape matrix can run in both frameworks, with the same settings in each.
 
 - `random_search`: BootstrapFewShotWithRandomSearch (the matrix's default).
+- `bootstrap`: BootstrapFewShot (demos bootstrapped from the trainset, no valset: DSPy's
+  compile takes none).
 - `mipro`: MIPROv2(auto="light"), the task model also its prompt model.
 - `gepa`: GEPA(max_metric_calls=...), the task model also its reflection model; the case's
   metric is passed as a feedback metric (a score, no text) to both.
@@ -29,7 +31,7 @@ from fewshot_runners import MAX_ERRORS
 from mipro_adapter import LenientProposerAdapter
 from mipro_runners import RoleLM, RoleTally
 
-OPTIMIZERS = ("random_search", "mipro", "gepa", "simba", "copro")
+OPTIMIZERS = ("random_search", "bootstrap", "mipro", "gepa", "simba", "copro")
 # the adapter DSPy's compile runs under, per optimizer (the others: DSPy's default)
 LENIENT: dict[str, type] = {"mipro": LenientProposerAdapter, "copro": LenientCoproAdapter}
 
@@ -98,6 +100,11 @@ def build(module: Any, metric: Callable[..., Any], args: argparse.Namespace, hel
             prompt_model=helper, metric=metric, breadth=args.breadth, depth=args.depth,
             init_temperature=args.init_temperature,
         )  # fmt: skip
+    if args.optimizer == "bootstrap":
+        return module.BootstrapFewShot(
+            metric=metric, max_bootstrapped_demos=args.max_bootstrapped,
+            max_labeled_demos=args.max_labeled,
+        )  # fmt: skip
     return module.BootstrapFewShotWithRandomSearch(
         metric=metric, max_bootstrapped_demos=args.max_bootstrapped,
         max_labeled_demos=args.max_labeled, num_candidate_programs=args.candidates,
@@ -116,6 +123,8 @@ def compile_kwargs(
     """`compile`'s keyword arguments besides the student, the same in both frameworks."""
     if args.optimizer == "simba":
         return {"trainset": train, "seed": 0}
+    if args.optimizer == "bootstrap":
+        return {"trainset": train}
     if args.optimizer == "copro":
         # DSPy passes eval_kwargs to Evaluate.__call__ too, which takes no max_errors: its
         # Evaluate falls back to dspy.settings.max_errors (MAX_ERRORS, set by the DSPy runner)
@@ -163,6 +172,11 @@ def describe(args: argparse.Namespace) -> str:
             f"GEPA(max_metric_calls={args.max_metric_calls}, reflection_minibatch_size=3), the "
             f"task model as reflection model (max_tokens {args.proposer_max_tokens}, "
             f"temperature {args.proposer_temperature})"
+        )
+    if args.optimizer == "bootstrap":
+        return (
+            f"BootstrapFewShot(max_bootstrapped_demos={args.max_bootstrapped}, "
+            f"max_labeled_demos={args.max_labeled}), no valset"
         )
     return (
         f"BootstrapFewShotWithRandomSearch(num_candidate_programs={args.candidates}, "

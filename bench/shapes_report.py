@@ -14,7 +14,13 @@ TS, DS = "Tunesmith", "DSPy 3.4.1"
 SECTION = "shapes"
 TITLE = "Signature-shape matrix vs DSPy on the embedded model"
 # the default (random search) has no suffix
-OPTIMIZER_NAMES = {"mipro": "MIPROv2 (light)", "gepa": "GEPA", "simba": "SIMBA", "copro": "COPRO"}
+OPTIMIZER_NAMES = {
+    "bootstrap": "BootstrapFewShot",
+    "mipro": "MIPROv2 (light)",
+    "gepa": "GEPA",
+    "simba": "SIMBA",
+    "copro": "COPRO",
+}
 
 
 def paired(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
