@@ -39,7 +39,7 @@ run: setup
 	$(PYTHON) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
 
 test: setup
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q --durations=15
 
 lint: setup
 	$(PYTHON) -m ruff check engine dashboard tests bench
