@@ -127,6 +127,7 @@ class Prediction(Example):
         super().__init__(base, **kwargs)
         object.__setattr__(self, "_completions", None)
         object.__setattr__(self, "_usage", None)
+        object.__setattr__(self, "_choice_scores", {})
 
     @classmethod
     def from_completions(cls, completions: list[dict[str, Any]]) -> Prediction:
@@ -143,6 +144,15 @@ class Prediction(Example):
 
     def set_lm_usage(self, usage: dict[str, Any] | None) -> None:
         object.__setattr__(self, "_usage", usage)
+
+    @property
+    def choice_scores(self) -> dict[str, dict[str, float]]:
+        """The model's log-probabilities at each closed choice it made, {field: {value: lp}}
+        ({} when it reported none: `engine.lm.choice_scores`)."""
+        return self._choice_scores
+
+    def set_choice_scores(self, scores: dict[str, dict[str, float]]) -> None:
+        object.__setattr__(self, "_choice_scores", dict(scores))
 
     def __repr__(self) -> str:
         body = ",\n    ".join(f"{k}={v!r}" for k, v in self._store.items())

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.fallback_record import FallbackRecord
 from engine.errors import AdapterParseError
 from engine.types import CastError, cast_value
@@ -42,11 +43,15 @@ class Adapter:
         inputs: dict[str, Any],
     ) -> list[dict[str, Any]]:
         messages = self.format(signature, demos, inputs)
+        lm_kwargs = dict(lm_kwargs)
+        offsets = lm_kwargs.pop(CHOICE_OFFSETS, None) or {}
         decoding = {
             k: v
             for k, v in self.decoding_kwargs(lm, signature, demos).items()
             if k not in lm_kwargs
         }
+        if offsets and decoding:  # only models that take decoding arguments take offsets
+            decoding.update(self.choice_bias_kwargs(signature, offsets))
         outputs = lm(messages=messages, **decoding, **lm_kwargs)
         results = []
         for text in outputs:
@@ -107,6 +112,16 @@ class Adapter:
     def decoding_kwargs(self, lm: Any, signature: Any, demos: Sequence[Any] = ()) -> dict[str, Any]:
         """Extra LM arguments this format benefits from on `lm` (e.g. stop sequences), given
         the call's `demos`; the caller's own arguments win."""
+        return {}
+
+    def choice_bias_kwargs(self, signature: Any, offsets: dict[str, Any]) -> dict[str, Any]:
+        """LM arguments that shift closed choices by a predictor's learned `offsets`
+        ({field: {value: offset}}); none in a format without closed choices."""
+        return {}
+
+    def read_choice_scores(self, signature: Any, raw: dict[str, Any]) -> dict[str, Any]:
+        """The model's scores at closed choices (`engine.lm.choice_scores`) by output field;
+        none in a format without closed choices."""
         return {}
 
     def retry_request(self, signature: Any) -> str:

@@ -17,6 +17,7 @@ import json
 import re
 from typing import Any
 
+from engine.adapters import choice_offsets
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.described_choices import described_choices
 from engine.adapters.reply_loops import loop_kwargs
@@ -267,6 +268,13 @@ class ChatAdapter(Adapter):
             # picked closed or written with number tokens
             stop.extend(s["header"].strip() for s in sections if s["values"] or s.get("number"))
         return kwargs
+
+    def choice_bias_kwargs(self, signature: Any, offsets: dict[str, Any]) -> dict[str, Any]:
+        """`reply_bias` for the embedded model (`engine.adapters.choice_offsets`)."""
+        return choice_offsets.bias_kwargs(signature, offsets)
+
+    def read_choice_scores(self, signature: Any, raw: dict[str, Any]) -> dict[str, Any]:
+        return choice_offsets.field_scores(signature, raw)
 
     # parsing ---------------------------------------------------------------------------
     def parse(self, signature: Any, text: str) -> dict[str, Any]:

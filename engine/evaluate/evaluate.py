@@ -110,17 +110,21 @@ def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -
 
 def step_records(program: Any, steps: list[tuple[Any, dict[str, Any], Any]]) -> list[dict]:
     """The recorded steps as [{predictor: path, inputs, outputs}] (paths as in
-    `named_parameters()`: predictors and retrievers; "self" for a bare Predict)."""
+    `named_parameters()`: predictors and retrievers; "self" for a bare Predict), with the
+    step's `choice_scores` when the model reported some."""
     named = getattr(program, "named_parameters", None) or getattr(program, "named_predictors", None)
     paths = {id(p): name for name, p in named()} if callable(named) else {}
-    return [
-        {
+    records = []
+    for predictor, step_inputs, pred in steps:
+        record = {
             "predictor": paths.get(id(predictor), type(predictor).__name__),
             "inputs": dict(step_inputs),
             "outputs": dict(pred.items()) if hasattr(pred, "items") else {"output": pred},
         }
-        for predictor, step_inputs, pred in steps
-    ]
+        if getattr(pred, "choice_scores", None):  # engine.lm.choice_scores
+            record["choice_scores"] = pred.choice_scores
+        records.append(record)
+    return records
 
 
 class Evaluate:

@@ -76,17 +76,18 @@ class CacheEntry:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float | None = None
+    choice_scores: tuple[dict[str, Any], ...] = ()  # per text (`engine.lm.choice_scores`)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "texts": list(self.texts),
-                "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens,
-                "cost": self.cost,
-            },
-            ensure_ascii=False,
-        )
+        data = {
+            "texts": list(self.texts),
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": self.cost,
+        }
+        if self.choice_scores:
+            data["choice_scores"] = list(self.choice_scores)
+        return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> CacheEntry:
@@ -96,6 +97,7 @@ class CacheEntry:
             prompt_tokens=int(data.get("prompt_tokens", 0)),
             completion_tokens=int(data.get("completion_tokens", 0)),
             cost=data.get("cost"),
+            choice_scores=tuple(data.get("choice_scores") or ()),
         )
 
 

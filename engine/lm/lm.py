@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import LMConfigError, TunesmithError
-from engine.lm import retry
+from engine.lm import choice_scores, retry
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.limiter import ConcurrencyLimiter
@@ -133,6 +133,7 @@ class LM:
             entry = cache.get(key)
             if entry is not None:
                 texts = list(entry.texts)
+                choice_scores.publish(entry.choice_scores)
                 record = CallRecord(
                     model=self.model,
                     role=role,
@@ -183,11 +184,16 @@ class LM:
             cache.put(
                 key,
                 CacheEntry(
-                    tuple(texts), record.prompt_tokens, record.completion_tokens, record.cost
+                    tuple(texts),
+                    record.prompt_tokens,
+                    record.completion_tokens,
+                    record.cost,
+                    tuple(usage.get("choice_scores") or ()),
                 ),
                 model=self.model,
             )
         self._remember(record, messages, texts, params)
+        choice_scores.publish(usage.get("choice_scores"))
         return texts
 
     def _provider_params(self, params: dict[str, Any], rollout_id: Any) -> dict[str, Any]:

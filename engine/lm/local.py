@@ -31,6 +31,8 @@ from typing import Any
 
 from engine.errors import LMConfigError
 from engine.lm import cpu_share
+from engine.lm.choice_scores import BIAS_PARAM as REPLY_BIAS
+from engine.lm.choice_scores import Scores, read_bias
 from engine.lm.local_chat import ChatPrompt, chat_formatter, render_prompt, text_tokens
 from engine.lm.local_files import (
     PROVIDER,
@@ -110,6 +112,7 @@ class LocalModel:
         closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
         number = number_kind(params.pop(REPLY_NUMBER, None))
         sections = read_sections(params.pop(REPLY_SECTIONS, None))
+        bias = read_bias(params.pop(REPLY_BIAS, None))
         rule_name = params.pop(REPLY_UNTIL, None)
         until, keep = reply_rule(rule_name), reply_keeper(rule_name)
         request: dict[str, Any] = {
@@ -137,12 +140,13 @@ class LocalModel:
                 closed=closed,
                 until=until,
                 number=number,
+                bias=bias,
             )
             if keep is not None:
                 result = {**result, "texts": [keep(text) for text in result["texts"]]}
             if sections and self.formatter:  # a foreign chat format cannot be continued
                 result = complete_sections(
-                    self.generate, messages, request, result, sections, seed, until, keep
+                    self.generate, messages, request, result, sections, seed, until, keep, bias
                 )
             return result
 
@@ -158,6 +162,7 @@ class LocalModel:
         closed: bool = False,
         until: Callable[[str], bool] | None = None,
         number: str | None = None,
+        bias: Scores | None = None,
     ) -> dict[str, Any]:
         """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
         the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
@@ -166,7 +171,9 @@ class LocalModel:
         module does not render); `closed` replies are one of the drafts, greedy or sampled at
         the request's temperature (its penalties and top-p/k do not apply there), and so is a
         `number` reply (`engine.lm.reply_numbers`); a reply stops
-        as soon as `until(reply so far)` holds (`engine.lm.reply_until`), drafted or not."""
+        as soon as `until(reply so far)` holds (`engine.lm.reply_until`), drafted or not.
+        Closed replies report their choice scores and shift their choice by `bias`
+        (`engine.lm.choice_scores`); the result's `choice_scores` has one dict per text."""
         chat = self._render(messages)
         if chat is None:
             return self._chat_completions(messages, request, n, seed)
@@ -190,6 +197,8 @@ class LocalModel:
                     temperature=request["temperature"] if closed or number else 0.0,
                     seed=seed + index,
                     number=number,
+                    bias=bias,
+                    start=start,
                 )
                 for index in range(n)
             ]
@@ -206,6 +215,7 @@ class LocalModel:
                 "finish_reasons": [reply.finish_reason for reply in replies],
                 "prompt_tokens": replies[0].prompt_tokens,
                 "completion_tokens": sum(reply.completion_tokens for reply in replies),
+                "choice_scores": [reply.choice_scores for reply in replies],
             }
         return self._completions(chat, start, request, n, seed, until)
 
@@ -274,6 +284,12 @@ def _merge(replies: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "prompt_tokens": max((int(u.get("prompt_tokens", 0)) for u in usages), default=0),
         "completion_tokens": sum(int(u.get("completion_tokens", 0)) for u in usages),
     }
+
+
+def _scores(result: dict[str, Any]) -> list[Scores]:
+    """The result's choice scores, one dict per text ({} where none were taken)."""
+    scores = list(result.get("choice_scores") or [])
+    return scores + [{} for _ in range(len(result["texts"]) - len(scores))]
 
 
 def _is_plain_greedy(request: dict[str, Any]) -> bool:
@@ -375,9 +391,10 @@ def _make_handler(litellm: ModuleType) -> Any:
                         index=index,
                         finish_reason=reason,
                         message=litellm.Message(role="assistant", content=text),
+                        provider_specific_fields={"choice_scores": scores} if scores else None,
                     )
-                    for index, (text, reason) in enumerate(
-                        zip(result["texts"], result["finish_reasons"])
+                    for index, (text, reason, scores) in enumerate(
+                        zip(result["texts"], result["finish_reasons"], _scores(result))
                     )
                 ],
                 usage=litellm.Usage(

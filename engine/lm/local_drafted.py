@@ -27,11 +27,12 @@ the KV cache prefix. The caller holds the model's lock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from engine.lm.choice_scores import Scores, last_line
 from engine.lm.local_chat import ChatPrompt, text_tokens
 from engine.lm.local_prefixes import common_prefix_length
 from engine.lm.reply_drafts import draft_continuation
@@ -51,6 +52,7 @@ class DraftedReply:
     drafted_tokens: int  # drafted tokens the model checked
     accepted_tokens: int  # of those, the ones it would have written anyway
     passes: int  # llama_decode calls for this reply (prompt chunks included)
+    choice_scores: Scores = field(default_factory=dict)  # see engine.lm.choice_scores
 
 
 class DraftedGreedy:
@@ -79,12 +81,16 @@ class DraftedGreedy:
         temperature: float = 0.0,
         seed: int = 0,
         number: str | None = None,
+        bias: Scores | None = None,
+        start: str = "",
     ) -> DraftedReply:
         """The greedy reply to the rendered `chat`, stopping at `stop`, an end-of-generation
         token, `max_tokens` or once `until(reply so far)` holds; with `closed`, one of `drafts`,
         with `number`, a number and its line break (see the module doc); those two are sampled
-        at `temperature` (with `seed`) when it is above 0. Raises ValueError when the prompt
-        does not fit the context."""
+        at `temperature` (with `seed`) when it is above 0. A closed reply reports its choice
+        scores and shifts its choice by `bias` (`engine.lm.choice_scores`; `start` is the text
+        the prompt ends with that the reply continues, for the scores' keys). Raises ValueError
+        when the prompt does not fit the context."""
         import llama_cpp
 
         llama = self.llama
@@ -119,14 +125,13 @@ class DraftedGreedy:
                 accepted = len(draft)
                 picks[:accepted] = draft
                 so_far = llama.detokenize(written + draft, prev_tokens=prompt)
-                if rng is None:
-                    picks[accepted] = self._allowed_pick(
-                        drafts, so_far, picks[accepted], last_logits
-                    )
+                logits, choice = self._choice(drafts, so_far, last_logits, reply, bias or {}, start)
+                if rng is None and choice is not None:
+                    picks[accepted] = choice
+                elif rng is None:
+                    picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted], logits)
                 else:
-                    picks[accepted] = self._sampled_pick(
-                        drafts, so_far, last_logits, temperature, rng
-                    )
+                    picks[accepted] = self._sampled_pick(drafts, so_far, logits, temperature, rng)
             elif number is not None:  # no drafts are made for a number: picks hold one token
                 value = text.decode("utf-8", errors="ignore")
                 allowed = self.number_tokens().allowed(value, number)
@@ -167,6 +172,32 @@ class DraftedGreedy:
         reply.text = text.decode("utf-8", errors="ignore")
         reply.completion_tokens = len(written)
         return reply
+
+    def _choice(
+        self, drafts: list[str], written: bytes, logits: np.ndarray, reply: DraftedReply,
+        bias: Scores, start: str,
+    ) -> tuple[np.ndarray, int | None]:  # fmt: skip
+        """At a point where each allowed next token decides one value: record the values'
+        scores in `reply` and shift `logits` by `bias`; returns the logits to pick from and,
+        when `bias` applies here, the greedy pick (else None: the usual pick stands)."""
+        so_far = written.decode("utf-8", errors="ignore")
+        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        firsts = [text_tokens(self.llama, tail)[0] for tail in tails] if len(tails) > 1 else []
+        if len(set(firsts)) != len(tails) or len(tails) < 2:
+            return logits, None  # no choice here, or a token that leaves several values open
+        values = [tail.strip() for tail in tails]
+        line = last_line(start + so_far)
+        chosen = logits[firsts].astype(np.float64)
+        normalised = chosen - np.logaddexp.reduce(chosen)
+        reply.choice_scores.setdefault(line, dict(zip(values, normalised.tolist(), strict=True)))
+        offsets = bias.get(line)
+        if not offsets:
+            return logits, None
+        shifted = logits.copy()
+        for token, value in zip(firsts, values, strict=True):
+            shifted[token] -= offsets.get(value, 0.0)
+        best = max(firsts, key=lambda token: shifted[token])
+        return shifted, int(best)
 
     def _allowed_pick(
         self, drafts: list[str], written: bytes, pick: int, logits: np.ndarray

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.lm.choice_scores import Scores
 from engine.lm.reply_numbers import number_kind
 
 PARAM = "reply_sections"
@@ -80,11 +81,14 @@ def complete_sections(
     seed: int,
     until: Callable[[str], bool] | None = None,
     keep: Callable[[str], str] | None = None,
+    bias: Scores | None = None,
 ) -> dict[str, Any]:
     """`result` (texts of one call) with the missing later headers written in and continued;
     a continuation stops, and is kept, by the call's reply rule (`until`, `keep`) as the
-    model's own writing is."""
+    model's own writing is; a closed value is picked with the call's choice `bias`, and its
+    choice scores join the text's (`engine.lm.choice_scores`)."""
     texts = list(result["texts"])
+    scores = [dict(s) for s in result.get("choice_scores") or [{} for _ in texts]]
     completion_tokens = int(result["completion_tokens"])
     reasons = list(result["finish_reasons"])
     for index, text in enumerate(texts):
@@ -106,10 +110,12 @@ def complete_sections(
                 closed=bool(section.values),
                 number=section.number,
                 until=until,
+                bias=bias,
             )
             text = more["texts"][0] if keep is None else keep(more["texts"][0])
+            scores[index].update((more.get("choice_scores") or [{}])[0])
             completion_tokens += int(more["completion_tokens"])
             reasons[index] = more["finish_reasons"][0]
         texts[index] = text
     return {**result, "texts": texts, "finish_reasons": reasons,
-            "completion_tokens": completion_tokens}  # fmt: skip
+            "completion_tokens": completion_tokens, "choice_scores": scores}  # fmt: skip

@@ -22,6 +22,16 @@ def _texts(response: Any, model_type: str) -> list[str]:
     return out
 
 
+def _choice_scores(response: Any) -> list[dict[str, Any]]:
+    """Each choice's scores at its closed choices (`engine.lm.choice_scores`; only the
+    embedded model reports them), [] when none did."""
+    scores = []
+    for choice in response.choices:
+        fields = getattr(choice, "provider_specific_fields", None)
+        scores.append((fields or {}).get("choice_scores") or {})
+    return scores if any(scores) else []
+
+
 def _cost(litellm: Any, response: Any, model: str) -> float | None:
     if model.startswith(LOCAL_PROVIDER + "/"):
         return 0.0  # runs in this process: free
@@ -69,4 +79,5 @@ def litellm_complete(
         "completion_tokens": getattr(usage, "completion_tokens", 0) or 0,
         "cost": _cost(litellm, response, model),
         "finish_reasons": [getattr(c, "finish_reason", None) for c in response.choices],
+        "choice_scores": _choice_scores(response),
     }

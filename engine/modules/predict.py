@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.adapters import default_adapter
+from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
+from engine.adapters.choice_offsets import read_offsets
 from engine.errors import MissingInputError
+from engine.lm.choice_scores import collecting
 from engine.lm.usage import UsageLedger
 from engine.modules.module import Module
 from engine.primitives import Example, Prediction
@@ -34,9 +37,12 @@ class Predict(Module):
         self.config = dict(config)
         self.lm: Any = None
         self.demos: list[Example] = []
+        # learned shifts of closed choices, {field: {value: offset}} (engine.lm.choice_scores)
+        self.choice_offsets: dict[str, dict[str, float]] = {}
 
     def reset(self) -> None:
         self.demos = []
+        self.choice_offsets = {}
 
     def lm_calls_per_run(self) -> int:
         """One call (a parse fallback retry is not counted)."""
@@ -61,12 +67,19 @@ class Predict(Module):
             logging.getLogger(__name__).debug("ignoring unknown inputs %s", unknown)
         if config.get("n", 1) > 1 and not config.get("temperature"):
             config["temperature"] = 0.7
+        if self.choice_offsets:
+            config.setdefault(CHOICE_OFFSETS, self.choice_offsets)
         adapter = settings.adapter or default_adapter()
         local = UsageLedger()
-        with settings.context(usage_trackers=(*settings.usage_trackers, local)):
+        with (
+            settings.context(usage_trackers=(*settings.usage_trackers, local)),
+            collecting() as found,
+        ):
             completions = adapter(lm, config, signature, demos, inputs)
         prediction = Prediction.from_completions(completions)
         prediction.set_lm_usage(local.totals().to_dict())
+        if found and found[0]:  # the first call's first completion (a fallback has none)
+            prediction.set_choice_scores(adapter.read_choice_scores(signature, found[0][0]))
         trace = settings.trace
         if trace is not None:
             trace.append((self, inputs, prediction))
@@ -77,7 +90,8 @@ class Predict(Module):
 
     # state ----------------------------------------------------------------------------------
     def dump_predictor_state(self) -> dict[str, Any]:
-        """Same keys as DSPy: traces, train, demos, signature{instructions, fields}, lm."""
+        """Same keys as DSPy: traces, train, demos, signature{instructions, fields}, lm; plus
+        `choice_offsets` once calibration fitted some (`engine.optimizers.choice_calibration`)."""
         demos = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in self.demos]
         return {
             "traces": [],
@@ -85,9 +99,11 @@ class Predict(Module):
             "demos": demos,
             "signature": self.signature.dump_state(),
             "lm": None,  # models are chosen by configuration, never stored with keys
+            **({"choice_offsets": self.choice_offsets} if self.choice_offsets else {}),
         }
 
     def load_predictor_state(self, state: dict[str, Any]) -> None:
         self.demos = [Example(d) for d in state.get("demos", [])]
+        self.choice_offsets = read_offsets(state.get("choice_offsets"))
         if "signature" in state:
             self.signature = self.signature.load_state(state["signature"])

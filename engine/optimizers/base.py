@@ -29,6 +29,7 @@ from engine.optimizers.budget import (
     failure_guard,
 )
 from engine.optimizers.candidate import Candidate, example_id
+from engine.optimizers.choice_calibration import calibrate_choices
 from engine.optimizers.events import Event, EventRecorder
 from engine.optimizers.trials import Trial, TrialRunner
 from engine.settings import settings
@@ -216,6 +217,9 @@ class Optimizer:
     # Without a valset, score on the trainset (random search, as in DSPy) or not at all
     # (LabeledFewShot, BootstrapFewShot: DSPy's take no valset, so they do no scoring work).
     valset_defaults_to_trainset: bool = True
+    # Fit offsets to the chosen program's closed choices from its validation rows, as a last
+    # step (engine.optimizers.choice_calibration); no LM call unless they would win.
+    calibrates_choices: bool = True
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
         """The examples candidates are scored on: the valset, or without one the trainset or
@@ -322,6 +326,8 @@ class Optimizer:
                     )
                 job = CompileJob(student, trainset, valset, teacher, runner, options)
                 program = self._compile(job)
+                if self.calibrates_choices and self.uses_valset:
+                    program = calibrate_choices(program, valset, runner)
             except BudgetExhausted as exc:
                 status, program = "stopped: budget", self._fallback(student, runner)
                 recorder.log(f"stopped: {exc}", level="warning")

@@ -1,0 +1,165 @@
+"""Choice calibration: offsets fitted to a biased closed choice from the run's own rows."""
+
+from typing import Any
+
+import pytest
+
+import engine as dspy
+from engine.adapters.choice_offsets import bias_kwargs, field_scores, read_offsets
+from engine.lm.cache import CacheEntry
+from engine.lm.lm import LM
+from engine.lm.scripted import ScriptedLM, input_fields
+from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
+from engine.optimizers.choice_calibration import ScoredRow, fit_offsets
+
+HEADER = "[[ ## positive ## ]]"
+
+
+class Review(dspy.Signature):
+    """Tell whether a product review is positive."""
+
+    review: str = dspy.InputField()
+    positive: bool = dspy.OutputField()
+
+
+class BiasedLM(LM):
+    """A model that ranks reviews right (log-odds of `true` 2.0 + 0.8 for "good", 2.0 - 0.8
+    otherwise) but always says `true`, unless a `reply_bias` shifts it; it reports its choice
+    scores as the embedded model does."""
+
+    def __init__(self) -> None:
+        super().__init__("local/biased-fake", cache=False)
+        self.biases: list[Any] = []
+
+    @property
+    def supports_stop(self) -> bool:
+        return True
+
+    def _complete(self, messages: list[dict], params: dict) -> tuple[list[str], dict]:
+        review = input_fields(messages[-1]["content"])["review"]
+        odds = 2.0 + (0.8 if "good" in review else -0.8)
+        scores = {"true": -0.1, "false": -0.1 - odds}
+        offsets = (params.get("reply_bias") or {}).get(HEADER, {})
+        self.biases.append(offsets)
+        pick = max(scores, key=lambda v: scores[v] - offsets.get(v, 0.0))
+        text = f"{HEADER}\n{pick}\n\n[[ ## completed ## ]]"
+        usage = {"prompt_tokens": 10, "completion_tokens": 2, "cost": 0.0,
+                 "choice_scores": [{HEADER: scores}]}  # fmt: skip
+        return [text], usage
+
+
+def reviews(n: int, start: int = 0) -> list[dspy.Example]:
+    return [
+        dspy.Example(review=f"{'good' if i % 2 else 'bad'} thing {i}", positive=bool(i % 2))
+        .with_inputs("review")
+        for i in range(start, start + n)
+    ]
+
+
+def right(example: Any, prediction: Any, trace: Any = None) -> bool:
+    return example.positive == prediction.positive
+
+
+def compile_with(lm: LM) -> Any:
+    with dspy.context(lm=lm):
+        return BootstrapFewShotWithRandomSearch(
+            right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
+        ).compile(
+            dspy.Predict(Review), trainset=reviews(6), valset=reviews(8, 10), run=RunContext()
+        )
+
+
+def test_a_biased_choice_is_calibrated_on_the_valset_and_the_offsets_travel():
+    lm = BiasedLM()
+    compiled = compile_with(lm)
+    offsets = compiled.predictors()[0].choice_offsets
+    assert set(offsets) == {"positive"}
+    # true's log-odds are 1.2 (bad) or 2.8 (good): any offset in between separates them
+    assert 1.2 < offsets["positive"]["true"] - offsets["positive"].get("false", 0.0) < 2.8
+    result = compiled.result
+    assert result.best_score == 1.0
+    assert any(c.origin == "choice calibration" for c in result.candidates)
+    assert any(e.type == "phase" and e.data["name"] == "calibrating choices" for e in result.events)
+    with dspy.context(lm=lm):
+        assert [compiled(review=e.review).positive for e in reviews(4, 40)] == [
+            False, True, False, True,
+        ]  # fmt: skip
+    assert lm.biases[-1] == {k: v for k, v in offsets["positive"].items()}
+
+    state = compiled.dump_state()
+    again = dspy.Predict(Review)
+    again.load_state(state)
+    assert again.choice_offsets == offsets
+
+
+def test_without_choice_scores_nothing_is_fitted_and_no_call_is_made():
+    def always_true(messages):
+        return {"positive": "true"}
+
+    lm = ScriptedLM(by_input=always_true)
+    compiled = compile_with(lm)
+    assert compiled.predictors()[0].choice_offsets == {}
+    assert not any(c.origin == "choice calibration" for c in compiled.result.candidates)
+    assert "choice_offsets" not in compiled.predictors()[0].dump_state()
+
+
+def test_an_optimizer_can_opt_out():
+    lm = BiasedLM()
+    optimizer = BootstrapFewShotWithRandomSearch(right, num_candidate_programs=1)
+    optimizer.calibrates_choices = False
+    with dspy.context(lm=lm):
+        compiled = optimizer.compile(
+            dspy.Predict(Review), trainset=reviews(6), valset=reviews(8, 10), run=RunContext()
+        )
+    assert compiled.predictors()[0].choice_offsets == {}
+
+
+def rows(pairs: list[tuple[float, bool]]) -> list[ScoredRow]:
+    """(log-odds of true, gold) -> rows scored by exact match."""
+    out = []
+    for odds, gold in pairs:
+        scores = {"true": 0.0, "false": -odds}
+        out.append(ScoredRow({"true": float(gold), "false": float(not gold)}, scores))
+    return out
+
+
+def test_fit_takes_the_middle_of_the_best_offsets_and_reports_the_gain():
+    data = rows([(1.0, False), (1.25, False), (2.0, True), (2.5, True)])
+    offsets, gain = fit_offsets(data)
+    assert gain == 2.0
+    # offsets of "true" between 1.25 and 2.0 (exclusive) separate them; the middle is taken
+    assert 1.25 < offsets["true"] - offsets.get("false", 0.0) < 2.0
+
+
+def test_fit_keeps_no_offsets_when_nothing_is_gained():
+    offsets, gain = fit_offsets(rows([(1.0, True), (-1.0, False)]))
+    assert (offsets, gain) == ({}, 0.0)
+
+
+def test_fit_counts_its_gain_from_the_current_offsets():
+    data = rows([(1.0, False), (2.0, True)])
+    assert fit_offsets(data, {"true": 1.5}) == ({}, 0.0)
+
+
+def test_offsets_go_on_the_wire_by_header_and_scores_come_back_by_field():
+    assert bias_kwargs(Review, {"positive": {"true": 1.5}, "gone": {"x": 1.0}}) == {
+        "reply_bias": {HEADER: {"true": 1.5}}
+    }
+    assert bias_kwargs(Review, {}) == {}
+    raw = {HEADER: {"true": -0.2, "false": -1.7}, "something else": {"a": 0.0}}
+    assert field_scores(Review, raw) == {"positive": {"true": -0.2, "false": -1.7}}
+
+
+def test_stored_offsets_are_checked():
+    assert read_offsets(None) == {}
+    assert read_offsets({"positive": {"true": "1.5"}}) == {"positive": {"true": 1.5}}
+    with pytest.raises(ValueError, match="map fields"):
+        read_offsets({"positive": 1.5})
+    with pytest.raises(ValueError, match="numbers"):
+        read_offsets({"positive": {"true": "high"}})
+
+
+def test_choice_scores_survive_the_cache_entry():
+    entry = CacheEntry(("x",), 1, 2, 0.0, ({HEADER: {"true": -0.1}},))
+    assert CacheEntry.from_json(entry.to_json()) == entry
+    assert "choice_scores" not in CacheEntry(("x",)).to_json()
