@@ -165,3 +165,13 @@ def paired(res: pd.DataFrame, a: str, b: str) -> dict[str, Any] | None:
     return paired_comparison(
         [float(sa[i] or 0) for i in common], [float(sb[i] or 0) for i in common]
     )
+
+
+def offset_rows(step_state: dict[str, Any]) -> list[dict[str, Any]]:
+    """A step's fitted choice offsets (`engine.optimizers.choice_calibration`) as table rows:
+    output, value, and the shift taken off the model's score for that value."""
+    return [
+        {"output": field, "value": value, "shift": round(float(offset), 2)}
+        for field, values in (step_state.get("choice_offsets") or {}).items()
+        for value, offset in values.items()
+    ]

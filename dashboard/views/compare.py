@@ -149,6 +149,22 @@ for path in paths:
         else:
             col.caption("No demos: the model only gets the instructions.")
 
+if any(cd.offset_rows(state_of.get(h, {}).get(path, {})) for h in (a, b) for path in paths):
+    st.subheader("Calibrated choices")
+    st.caption(
+        "Shifts taken off the model's score for a value before it picks one, fitted on the "
+        "validation rows to undo a constant lean toward one value (embedded model only)."
+    )
+    for path in paths:
+        left, right = st.columns(2)
+        for col, h, short in ((left, a, short_a), (right, b, short_b)):
+            rows = cd.offset_rows(state_of.get(h, {}).get(path, {}))
+            col.markdown(f"**{short}**" + (f" · step `{path}`" if len(paths) > 1 else ""))
+            if rows:
+                col.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            else:
+                col.caption("Not calibrated: the model picks as it scores.")
+
 # -- examples × candidates ---------------------------------------------------------------------
 st.subheader("Example by example")
 label_fields = [

@@ -98,3 +98,36 @@ def judging_oracle(spec: Any) -> ScriptedLM:
         return f"Score: 1\nReason: it should be '{want}', not '{got}'."
 
     return ScriptedLM(by_input=answer, name="judging-oracle")
+
+
+class _Leaning(ScriptedLM):
+    """Scores the true label of a row second-highest, the first choice highest (a constant
+    lean), and reports those scores as the embedded model does; a `reply_bias` can undo it."""
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(answers=["unused"], name="leaning")
+        self.truth = _truth(spec)
+        self.field = spec.pipeline[-1].outputs[0]
+        self.source = spec.input_fields[0]
+
+    @property
+    def supports_stop(self) -> bool:  # takes decoding arguments, as the embedded model does
+        return True
+
+    def _complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Any:
+        header = f"[[ ## {self.field.name} ## ]]"
+        text = input_fields(messages[-1]["content"]).get(self.source, "").strip()
+        choices = list(self.field.choices)
+        scores = {c: -3.0 for c in choices}
+        scores[self.truth.get(text, choices[0])] = -1.0
+        scores[choices[0]] = -0.1
+        offsets = (params.get("reply_bias") or {}).get(header, {})
+        pick = max(choices, key=lambda c: scores[c] - offsets.get(c, 0.0))
+        usage = {"prompt_tokens": 20, "completion_tokens": 3, "cost": 0.0,
+                 "choice_scores": [{header: scores}]}  # fmt: skip
+        return [f"{header}\n{pick}\n\n[[ ## completed ## ]]"], usage
+
+
+def leaning(spec: Any) -> ScriptedLM:
+    """A closed choice that always leans to the first label (`_Leaning`)."""
+    return _Leaning(spec)

@@ -123,12 +123,18 @@ def rows(pairs: list[tuple[float, bool]]) -> list[ScoredRow]:
     return out
 
 
-def test_fit_takes_the_middle_of_the_best_offsets_and_reports_the_gain():
+def test_fit_takes_the_best_offset_nearest_the_mean_score_and_reports_the_gain():
     data = rows([(1.0, False), (1.25, False), (2.0, True), (2.5, True)])
     offsets, gain = fit_offsets(data)
     assert gain == 2.0
-    # offsets of "true" between 1.25 and 2.0 (exclusive) separate them; the middle is taken
-    assert 1.25 < offsets["true"] - offsets.get("false", 0.0) < 2.0
+    # offsets of "true" in (1.25, 2.0) separate them; the mean log-odds is 1.6875
+    assert offsets == {"true": 1.7}
+
+
+def test_when_the_mean_is_outside_the_best_offsets_the_nearest_best_one_is_taken():
+    data = rows([(0.1, False), (0.2, False), (0.45, True), (4.0, True)])  # mean 1.19
+    offsets, _ = fit_offsets(data)
+    assert offsets == {"true": 0.4}  # the best are 0.3 and 0.4 (at 0.2 a tie picks true)
 
 
 def test_fit_keeps_no_offsets_when_nothing_is_gained():

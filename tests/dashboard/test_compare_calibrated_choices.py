@@ -1,0 +1,20 @@
+"""Compare shows a candidate's calibrated choices (offsets fitted by the run's last step)."""
+
+from __future__ import annotations
+
+from apphelpers import go, open_sample, set_sizes, texts
+
+
+def test_compare_shows_the_offsets_of_a_calibrated_candidate(app, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
+    at = set_sizes(open_sample(app), 6, 8, 6)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    page = texts(at)
+    assert "Shifts taken off the model's score for a value" in page, page
+    assert "Not calibrated: the model picks as it scores." in page  # the baseline, as A
+    frames = [f.value for f in at.dataframe]
+    offsets = next(f for f in frames if list(f.columns) == ["output", "value", "shift"])
+    assert set(offsets["output"]) == {"category"}

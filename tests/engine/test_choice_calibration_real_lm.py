@@ -1,0 +1,74 @@
+"""Choice calibration on the embedded model: SmolLM2 answers `true` to every review zero-shot,
+its scores still rank the reviews, and the offsets fitted on 10 of them fix held-out ones."""
+
+import csv
+import math
+from pathlib import Path
+
+from local_lm_helpers import REAL_LM
+
+import engine as dspy
+from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
+
+pytestmark = REAL_LM
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+class Review(dspy.Signature):
+    """Tell whether a product review is positive."""
+
+    review: str = dspy.InputField()
+    positive: bool = dspy.OutputField(desc="True if the review is positive")
+
+
+def reviews() -> list[dspy.Example]:
+    with (SAMPLES / "reviews.csv").open(newline="") as handle:
+        return [
+            dspy.Example(review=r["review"], positive=r["sentiment"] == "positive").with_inputs(
+                "review"
+            )
+            for r in csv.DictReader(handle)
+        ]
+
+
+def right(example, prediction, trace=None) -> bool:
+    return example.positive == prediction.positive
+
+
+def test_scores_come_with_a_closed_choice_and_an_offset_moves_it():
+    predict = dspy.Predict(Review)
+    with dspy.context(lm=dspy.LM("local/smollm2-135m")):
+        plain = predict(review="Worst movie I have seen this year. Do not bother.")
+        scores = plain.choice_scores["positive"]
+        assert set(scores) == {"true", "false"}
+        assert math.isclose(sum(math.exp(s) for s in scores.values()), 1.0, rel_tol=1e-6)
+        assert plain.positive is True  # the lean
+        lean = scores["true"] - scores["false"]
+        predict.choice_offsets = {"positive": {"true": lean + 0.1}}
+        shifted = predict(review="Worst movie I have seen this year. Do not bother.")
+        assert shifted.positive is False
+        assert shifted.choice_scores == plain.choice_scores  # reported before the shift
+        again = predict(review="Worst movie I have seen this year. Do not bother.")  # cached
+        assert again.positive is False and again.choice_scores == plain.choice_scores
+
+
+def test_offsets_fitted_on_ten_reviews_fix_held_out_ones():
+    data = reviews()
+    train, val, test = data[:4], data[:10], data[24:36]
+    optimizer = BootstrapFewShotWithRandomSearch(
+        right, max_bootstrapped_demos=0, max_labeled_demos=0, num_candidate_programs=0
+    )  # the zero-shot student is the only candidate: what is left to gain is calibration
+    lm = dspy.LM("local/smollm2-135m")
+    with dspy.context(lm=lm):
+        compiled = optimizer.compile(
+            dspy.Predict(Review), trainset=train, valset=val, run=RunContext()
+        )
+        assert compiled.predictors()[0].choice_offsets, compiled.result.events[-3:]
+        origins = {c.hash: c.origin for c in compiled.result.candidates}
+        assert origins[compiled.result.best_candidate] == "choice calibration"
+        assert compiled.result.best_score > compiled.result.baseline_score
+        student = dspy.Predict(Review)
+        raw = sum(right(e, student(review=e.review)) for e in test)
+        calibrated = sum(right(e, compiled(review=e.review)) for e in test)
+    assert raw == sum(e.positive for e in test)  # uncalibrated: `true` every time
+    assert calibrated > raw
