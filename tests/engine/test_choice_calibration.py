@@ -50,8 +50,9 @@ class BiasedLM(LM):
 
 def reviews(n: int, start: int = 0) -> list[dspy.Example]:
     return [
-        dspy.Example(review=f"{'good' if i % 2 else 'bad'} thing {i}", positive=bool(i % 2))
-        .with_inputs("review")
+        dspy.Example(
+            review=f"{'good' if i % 2 else 'bad'} thing {i}", positive=bool(i % 2)
+        ).with_inputs("review")
         for i in range(start, start + n)
     ]
 
