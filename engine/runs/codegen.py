@@ -92,6 +92,17 @@ def _example_call(spec: ProjectSpec) -> str:
     return f"program({args})"
 
 
+def _calibration_note(state: dict[str, Any]) -> list[str]:
+    """A comment when some predictor has fitted choice offsets (only Tunesmith applies them)."""
+    parts = state.values() if isinstance(state, dict) else []
+    if not any(isinstance(p, dict) and p.get("choice_offsets") for p in parts):
+        return []
+    return [
+        "# choice_offsets: shifts of the model's closed choices fitted by the run; Tunesmith",
+        "# applies them on the embedded model only, and DSPy ignores them.",
+    ]
+
+
 def render_program(
     spec: ProjectSpec,
     *,
@@ -145,6 +156,7 @@ def render_program(
         body += [
             "",
             "# tuned state: instructions and demos per predictor (same shape as program.save())",
+            *_calibration_note(state),
             f"STATE = {literal}",
             "program.load_state(STATE)",
         ]

@@ -135,6 +135,18 @@ def test_generated_code_rebuilds_the_same_program() -> None:
         assert p1 == p2 and a.signature.equals(b.signature)
 
 
+def test_generated_code_carries_fitted_choice_offsets_and_says_so():
+    spec = spec_from_dict(_two_step())
+    program = build_program(spec)
+    program.predictors()[1].choice_offsets = {"category": {"b": -1.5}}
+    code = generate_python(spec, state=program.dump_state())
+    assert "DSPy ignores them" in code
+    namespace: dict = {"__name__": "generated"}
+    exec(compile(code, "generated.py", "exec"), namespace)
+    assert namespace["program"].predictors()[1].choice_offsets == {"category": {"b": -1.5}}
+    assert "choice_offsets" not in generate_python(spec, state=build_program(spec).dump_state())
+
+
 def _import_file(path: Path, name: str):
     """Import generated code as a real module (DSPy resolves annotations through sys.modules)."""
     import sys
