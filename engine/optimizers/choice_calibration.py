@@ -1,31 +1,37 @@
-"""Choice calibration: the last step of an optimizer run, fitting offsets to closed choices.
+"""Choice calibration: the last step of an optimizer run, fitting offsets to a closed choice.
 
 A small model's closed choice can carry a bias that no instruction or demo removes:
 SmolLM2-135M answers `true` to every review in the chat format, yet its `true`/`false`
 log-odds still rank the reviews (AUC 0.85 on the 60 sample reviews). The embedded model reports
 its scores at each closed choice (`engine.lm.choice_scores`), and every trial row keeps them in
 its trace. After `_compile`, this step reads the chosen program's rows on the validation set
-(rows the run already has: no LM call), and for each closed output field searches the offsets
-that, subtracted from the values' scores before the pick, maximise the metric, with each value
-substituted into the row's prediction (the metric runs once per row and value); among equally
-good offsets it takes the one nearest the label-free estimate of the bias (`fit_offsets`).
+(rows the run already has) and, for its last output when that is a closed choice, searches the
+offsets that, subtracted from the values' scores before the pick, maximise the metric, with
+each value substituted into the row's prediction; among equally good offsets it takes the one
+nearest the label-free estimate of the bias (`fit_offsets`).
 
-Offsets are adopted only when, on the validation set, they win at least `MIN_GAIN` examples
-over the program as it is, and then only after a real evaluation of the calibrated program
-confirms the gain (a new candidate, origin "choice calibration"). They are stored with the
-predictor (`Predict.choice_offsets`, saved and exported) and sent as `reply_bias`.
+No LM call is made. The last output is the last thing the model writes, so what the calibrated
+program answers on a validation row is known exactly: the value the offsets pick from the
+scores it already reported (the same logits, shifted). Those rows become the calibrated
+candidate's results (origin "choice calibration"), scored by the metric, and the ordinary trial
+machinery scores it; it becomes the program only when it wins at least `MIN_GAIN` validation
+examples. An earlier output's choice would change what the model writes after it, so it is not
+calibrated. The offsets are stored with the predictor (`Predict.choice_offsets`, saved and
+exported) and sent as `reply_bias`.
 
 Scope: programs with one predictor called once per example (Predict, ChainOfThought); rows
 where the model reported no scores (hosted models, a value written by a fallback) are left as
-they are, so on hosted models this step does nothing.
+they are, so on hosted models this step does nothing. The metric runs once per row and other
+value (an LLM judge is called that often, under the run's budget).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from engine.errors import BudgetExhausted
 from engine.evaluate.scoring import call_metric, score_of
 from engine.optimizers.candidate import Candidate, example_id
 from engine.primitives import Prediction
@@ -34,8 +40,11 @@ from engine.types import cast_value
 logger = logging.getLogger(__name__)
 
 GRID = [x / 10 for x in range(-40, 41)]  # offsets tried for each value: -4 .. 4 by 0.1
-MIN_GAIN = 2.0  # examples' worth of metric gained on the valset before offsets are tried for real
+MIN_GAIN = 2.0  # examples' worth of metric the offsets must gain on the valset
 SWEEPS = 2  # coordinate-descent passes over a field's values
+
+
+ORIGIN = "choice calibration"
 
 
 @dataclass
@@ -44,6 +53,7 @@ class ScoredRow:
 
     metric_by_value: dict[str, float]
     scores: dict[str, float]
+    feedback_by_value: dict[str, str | None] = field(default_factory=dict)
 
 
 def calibrate_choices(program: Any, valset: list[Any], runner: Any) -> Any:
@@ -52,20 +62,16 @@ def calibrate_choices(program: Any, valset: list[Any], runner: Any) -> Any:
     if runner.metric is None or not valset or len(predictors) != 1:
         return program
     rows = _rows_of(program, valset, runner)
-    if rows is None:
+    outputs = list(predictors[0].signature.output_fields.items())
+    if rows is None or not outputs:
         return program
-    predictor = predictors[0]
-    fitted, gain = {}, 0.0
-    for name, field in predictor.signature.output_fields.items():
-        scored = _scored_rows(name, field.annotation, rows, runner.metric)
-        if not scored:
-            continue
-        offsets, field_gain = fit_offsets(scored, predictor.choice_offsets.get(name, {}))
-        if field_gain > 0:
-            fitted[name], gain = offsets, gain + field_gain
-    if not fitted or gain < MIN_GAIN:
+    name, last = outputs[-1]  # nothing is written after it: its calibrated answers are known
+    scored = _scored_rows(name, last.annotation, rows, runner.metric)
+    current = predictors[0].choice_offsets.get(name, {})
+    offsets, gain = fit_offsets([row for _, row in scored], current)
+    if gain < MIN_GAIN:
         return program
-    return _tried(program, predictor, fitted, valset, runner, gain)
+    return _adopted(program, name, last.annotation, offsets, rows, scored, runner)
 
 
 def fit_offsets(
@@ -136,49 +142,84 @@ def _rows_of(program: Any, valset: list[Any], runner: Any) -> list[tuple[Any, di
 
 def _scored_rows(
     name: str, annotation: Any, rows: list[tuple[Any, dict]], metric: Any
-) -> list[ScoredRow]:
-    """The rows whose step has scores for field `name`, each value scored by the metric."""
+) -> list[tuple[int, ScoredRow]]:
+    """(position, row) for the rows whose step has scores for field `name`, each value scored
+    by the metric (the row's own value by its stored score)."""
     out = []
-    for example, row in rows:
-        if row.get("error"):
-            continue
-        scores = (row["trace"][0].get("choice_scores") or {}).get(name)
+    for position, (example, row) in enumerate(rows):
+        scores = None if row.get("error") else _step(row).get("choice_scores", {}).get(name)
         if not scores or len(scores) < 2:
             continue
-        metric_by_value = {}
+        given = str(row.get("outputs", {}).get(name, "")).strip().lower()
+        metric_by_value: dict[str, float] = {}
+        feedback_by_value: dict[str, str | None] = {}
         for value in scores:
+            if value.strip().lower() == given:
+                metric_by_value[value], feedback_by_value[value] = row["score"], row.get("feedback")
+                continue
             try:
                 outputs = {**(row.get("outputs") or {}), name: cast_value(value, annotation)}
-                metric_by_value[value] = score_of(
-                    call_metric(metric, example, Prediction(outputs))
-                )[0]
+                scored = score_of(call_metric(metric, example, Prediction(outputs)))
+            except BudgetExhausted:
+                raise
             except Exception as exc:  # a value that does not cast, or a metric that fails on it
                 logger.debug("choice calibration skips a row of %s: %s", name, exc)
                 break
+            metric_by_value[value], feedback_by_value[value] = scored
         else:
-            out.append(ScoredRow(metric_by_value, {str(v): float(s) for v, s in scores.items()}))
+            scores = {str(v): float(x) for v, x in scores.items()}
+            out.append((position, ScoredRow(metric_by_value, scores, feedback_by_value)))
     return out
 
 
-def _tried(
-    program: Any, predictor: Any, fitted: dict, valset: list[Any], runner: Any, gain: float
+def _step(row: dict) -> dict:
+    return (row.get("trace") or [{}])[0]
+
+
+def _adopted(
+    program: Any,
+    name: str,
+    annotation: Any,
+    offsets: dict[str, float],
+    rows: list[tuple[Any, dict]],
+    scored: list[tuple[int, ScoredRow]],
+    runner: Any,
 ) -> Any:
-    """The calibrated copy when a real evaluation on `valset` confirms it beats `program`."""
-    recorder = runner.run.recorder
-    recorder.phase(
-        "calibrating choices",
-        f"offsets for {sorted(fitted)} would win {gain:g} of {len(valset)} validation examples",
-    )
-    before = Candidate.from_program(program).hash
-    base = runner.evaluate(program, valset, subset="val", track_best=False)
+    """The calibrated copy, scored on the validation rows its offsets decide (no LM call),
+    when it beats `program` there by `MIN_GAIN` examples; else `program`."""
+    predictor = program.predictors()[0]
     calibrated = program.deepcopy()
-    calibrated.predictors()[0].choice_offsets = {**predictor.choice_offsets, **fitted}  # by field
-    trial = runner.evaluate(calibrated, valset, subset="val", parents=[before],
-                            origin="choice calibration")  # fmt: skip
-    if trial.score > base.score:
-        recorder.log(f"choice calibration: {base.score:.3f} -> {trial.score:.3f} on the valset")
+    calibrated.predictors()[0].choice_offsets = {**predictor.choice_offsets, name: offsets}
+    before = Candidate.from_program(program).hash
+    candidate = runner.register(calibrated, [before], ORIGIN)
+    current = predictor.choice_offsets.get(name, {})
+    by_position = dict(scored)
+    for position, (example, row) in enumerate(rows):
+        derived = row
+        found = by_position.get(position)
+        pick = None if found is None else _pick(found.scores, offsets)
+        if found is not None and pick != _pick(found.scores, current):
+            value = cast_value(pick, annotation)
+            step = {**_step(row), "outputs": {**_step(row).get("outputs", {}), name: value}}
+            derived = {**row, "outputs": {**(row.get("outputs") or {}), name: value},
+                       "score": found.metric_by_value[pick],
+                       "feedback": found.feedback_by_value.get(pick),
+                       "trace": [step, *(row.get("trace") or [])[1:]]}  # fmt: skip
+        runner.run.results.setdefault((candidate.hash, example_id(example)), derived)
+    runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {len(scored)} validation rows")
+    base = runner.evaluate(program, [e for e, _ in rows], subset="val", track_best=False)
+    trial = runner.evaluate(
+        calibrated, [e for e, _ in rows], subset="val", parents=[before], origin=ORIGIN,
+        track_best=False,
+    )  # fmt: skip
+    gained = (trial.score - base.score) * len(rows)
+    if gained >= MIN_GAIN - 1e-9:
+        runner.run.recorder.log(f"{ORIGIN}: {base.score:.3f} -> {trial.score:.3f} on the valset")
+        runner.evaluate(calibrated, [e for e, _ in rows], subset="val", origin=ORIGIN)  # best
         return calibrated
-    recorder.log(
-        f"choice calibration not kept: {trial.score:.3f} vs {base.score:.3f} on the valset"
-    )
+    runner.run.recorder.log(f"{ORIGIN} not kept: {trial.score:.3f} vs {base.score:.3f}")
     return program
+
+
+def _pick(scores: dict[str, float], offsets: dict[str, float]) -> str:
+    return max(scores, key=lambda v: scores[v] - offsets.get(v, 0.0))

@@ -128,7 +128,9 @@ def gepa_leg(server, page, sizes: tuple[int, int, int], runs: int, out) -> dict:
 
     # (1) the lineage: a circle per candidate with a full validation score, 0 = the start
     validated = list(dict.fromkeys(t["candidate"] for t in trial_rows if t["subset"] == "val"))
-    assert len(validated) == 1 + kept, (validated, steps)
+    # the run's last step may add the chosen program with calibrated choices (no LM call)
+    calibrated = [c for c in cands if c["origin"] == "choice calibration"]
+    assert len(validated) == 1 + kept + len(calibrated), (validated, steps)
     lineage_heading = page.get_by_role("heading", name="Lineage of the candidates")
     lineage = page.locator(".st-key-gepa_lineage")
     lineage_heading.scroll_into_view_if_needed()

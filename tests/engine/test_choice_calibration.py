@@ -42,7 +42,7 @@ class BiasedLM(LM):
         offsets = (params.get("reply_bias") or {}).get(HEADER, {})
         self.biases.append(offsets)
         pick = max(scores, key=lambda v: scores[v] - offsets.get(v, 0.0))
-        text = f"{HEADER}\n{pick}\n\n[[ ## completed ## ]]"
+        text = f"{HEADER}\n{pick}\n\n[[ ## note ## ]]\nfine\n\n[[ ## completed ## ]]"
         usage = {"prompt_tokens": 10, "completion_tokens": 2, "cost": 0.0,
                  "choice_scores": [{HEADER: scores}]}  # fmt: skip
         return [text], usage
@@ -80,7 +80,7 @@ def test_a_biased_choice_is_calibrated_on_the_valset_and_the_offsets_travel():
     result = compiled.result
     assert result.best_score == 1.0
     assert any(c.origin == "choice calibration" for c in result.candidates)
-    assert any(e.type == "phase" and e.data["name"] == "calibrating choices" for e in result.events)
+    assert any(e.type == "phase" and e.data["name"] == "choice calibration" for e in result.events)
     with dspy.context(lm=lm):
         assert [compiled(review=e.review).positive for e in reviews(4, 40)] == [
             False, True, False, True,
@@ -104,14 +104,38 @@ def test_without_choice_scores_nothing_is_fitted_and_no_call_is_made():
     assert "choice_offsets" not in compiled.predictors()[0].dump_state()
 
 
-def test_an_optimizer_can_opt_out():
+def test_an_optimizer_can_opt_out_and_calibrating_makes_no_lm_call():
     lm = BiasedLM()
-    optimizer = BootstrapFewShotWithRandomSearch(right, num_candidate_programs=1)
+    optimizer = BootstrapFewShotWithRandomSearch(
+        right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
+    )
     optimizer.calibrates_choices = False
     with dspy.context(lm=lm):
         compiled = optimizer.compile(
             dspy.Predict(Review), trainset=reviews(6), valset=reviews(8, 10), run=RunContext()
         )
+    assert compiled.predictors()[0].choice_offsets == {}
+    calibrated = compile_with(BiasedLM())
+    assert calibrated.predictors()[0].choice_offsets
+    assert calibrated.result.usage["calls"] == compiled.result.usage["calls"]
+
+
+class ReviewThenNote(dspy.Signature):
+    """Tell whether a product review is positive, then note why."""
+
+    review: str = dspy.InputField()
+    positive: bool = dspy.OutputField()
+    note: str = dspy.OutputField()
+
+
+def test_a_choice_written_before_another_output_is_not_calibrated():
+    """Changing it would change what the model writes after it, which no row can tell."""
+    lm = BiasedLM()
+    with dspy.context(lm=lm):
+        compiled = BootstrapFewShotWithRandomSearch(right, num_candidate_programs=1).compile(
+            dspy.Predict(ReviewThenNote), trainset=reviews(6), valset=reviews(8, 10),
+            run=RunContext(),
+        )  # fmt: skip
     assert compiled.predictors()[0].choice_offsets == {}
 
 

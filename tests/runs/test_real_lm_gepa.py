@@ -60,8 +60,11 @@ def test_gepa_on_the_sample_spec_with_the_model_reflecting_on_itself(tmp_path: P
         assert len(proposer) == len(reflected)  # one reflection call per reflected step
         assert all(rec["feedback"] for r in reflected for rec in r["records"]["classify"])
         trials = store.trials(run_id)
+        calibrated = {
+            c["hash"] for c in store.candidates(run_id) if c["origin"] == "choice calibration"
+        }  # rows derived, not rolled out
         pairs = {(t["candidate"], ex) for t in trials if t["subset"] != "test"
-                 for ex in t["example_scores"]}  # fmt: skip
+                 and t["candidate"] not in calibrated for ex in t["example_scores"]}  # fmt: skip
         assert len(pairs) <= BUDGET
         kept = {r["child"] for r in reflections if r.get("accepted")}
         val = {t["candidate"]: t for t in trials if t["subset"] == "val"}
