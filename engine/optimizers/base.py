@@ -218,7 +218,7 @@ class Optimizer:
     # (LabeledFewShot, BootstrapFewShot: DSPy's take no valset, so they do no scoring work).
     valset_defaults_to_trainset: bool = True
     # Fit offsets to the chosen program's closed choices from its validation rows, as a last
-    # step (engine.optimizers.choice_calibration); no LM call unless they would win.
+    # step (engine.optimizers.choice_calibration); no LM call.
     calibrates_choices: bool = True
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
