@@ -38,7 +38,7 @@ def get_litellm() -> ModuleType:
             for name in _NOISY_LOGGERS:
                 logging.getLogger(name).setLevel(logging.WARNING)
 
-            from engine.lm.local import register_local_provider
+            from engine.lm.local_provider import register_local_provider
 
             register_local_provider(litellm)
             _module = litellm

@@ -11,13 +11,13 @@ import hashlib
 import logging
 import threading
 import time
-from datetime import datetime
 from typing import Any
 
 from engine.errors import LMConfigError, TunesmithError
 from engine.lm import choice_scores, retry
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
+from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
@@ -189,7 +189,7 @@ class LM:
                     record.completion_tokens,
                     record.cost,
                     tuple(usage.get("choice_scores") or ()),
-                ),
+                ),  # fmt: skip
                 model=self.model,
             )
         self._remember(record, messages, texts, params)
@@ -364,30 +364,7 @@ class LM:
         """The last `n` calls (messages and outputs) as readable text."""
         with self._history_lock:
             entries = self.history[-n:] if n > 0 else []
-        blocks = []
-        for entry in entries:
-            when = datetime.fromtimestamp(entry["timestamp"]).strftime("%Y-%m-%d %H:%M:%S")
-            flags = " (cached)" if entry["cache_hit"] else ""
-            usage = entry["usage"]
-            lines = [
-                f"[{when}] {entry['model']} role={entry['role']}{flags} "
-                f"tokens={usage['prompt_tokens']}+{usage['completion_tokens']} "
-                f"latency={entry['latency']:.3f}s"
-            ]
-            for message in entry["messages"]:
-                content = message.get("content")
-                if not isinstance(content, str):
-                    content = repr(content)
-                lines.append(
-                    f"\n{str(message.get('role', '?')).capitalize()} message:\n\n{content}"
-                )
-            if entry["error"]:
-                lines.append(f"\nError:\n\n{entry['error']}")
-            for index, output in enumerate(entry["outputs"]):
-                label = "Response" if len(entry["outputs"]) == 1 else f"Response {index + 1}"
-                lines.append(f"\n{label}:\n\n{output}")
-            blocks.append("\n".join(lines))
-        return ("\n\n" + "-" * 80 + "\n\n").join(blocks)
+        return render_history(entries)
 
 
 _default_lm: LM | None = None

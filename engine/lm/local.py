@@ -22,11 +22,9 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from engine.errors import LMConfigError
@@ -283,13 +281,8 @@ def _merge(replies: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "finish_reasons": [r["choices"][0].get("finish_reason") or "stop" for _, r in replies],
         "prompt_tokens": max((int(u.get("prompt_tokens", 0)) for u in usages), default=0),
         "completion_tokens": sum(int(u.get("completion_tokens", 0)) for u in usages),
+        "choice_scores": [{} for _ in replies],  # no closed choice is made on this path
     }
-
-
-def _scores(result: dict[str, Any]) -> list[Scores]:
-    """The result's choice scores, one dict per text ({} where none were taken)."""
-    scores = list(result.get("choice_scores") or [])
-    return scores + [{} for _ in range(len(result["texts"]) - len(scores))]
 
 
 def _is_plain_greedy(request: dict[str, Any]) -> bool:
@@ -345,66 +338,3 @@ def load_local_model(model: str = f"{PROVIDER}/{SMOLLM2}") -> LocalModel:
             _models[path] = loaded
             logger.info("loaded local model %s in %.2fs", path.name, loaded.load_seconds)
     return loaded
-
-
-def register_local_provider(litellm: ModuleType) -> None:
-    """Register the `local` provider in litellm (idempotent)."""
-    handler = _make_handler(litellm)
-    others = [
-        entry for entry in (litellm.custom_provider_map or []) if entry.get("provider") != PROVIDER
-    ]
-    litellm.custom_provider_map = [*others, {"provider": PROVIDER, "custom_handler": handler}]
-    litellm.utils.custom_llm_setup()
-
-
-def _make_handler(litellm: ModuleType) -> Any:
-    """Build the litellm CustomLLM instance (its base class exists only once litellm is in)."""
-    import asyncio
-
-    class LocalLLM(litellm.CustomLLM):  # type: ignore[name-defined, misc]
-        """litellm provider `local`: chat completions from an in-process GGUF model."""
-
-        def completion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
-            optional = dict(kwargs.get("optional_params") or {})
-            try:
-                loaded = load_local_model(model)
-            except LMConfigError as exc:
-                raise litellm.BadRequestError(
-                    message=str(exc), model=f"{PROVIDER}/{model}", llm_provider=PROVIDER
-                ) from exc
-            try:
-                result = loaded.chat(messages, optional)
-            except ValueError as exc:  # llama-cpp: prompt longer than the context window
-                if "context window" in str(exc) or "exceed" in str(exc):
-                    raise litellm.ContextWindowExceededError(
-                        message=str(exc), model=f"{PROVIDER}/{model}", llm_provider=PROVIDER
-                    ) from exc
-                raise litellm.BadRequestError(
-                    message=str(exc), model=f"{PROVIDER}/{model}", llm_provider=PROVIDER
-                ) from exc
-            return litellm.ModelResponse(
-                id=f"local-{uuid.uuid4().hex[:12]}",
-                created=int(time.time()),
-                model=f"{PROVIDER}/{model}",
-                choices=[
-                    litellm.Choices(
-                        index=index,
-                        finish_reason=reason,
-                        message=litellm.Message(role="assistant", content=text),
-                        provider_specific_fields={"choice_scores": scores} if scores else None,
-                    )
-                    for index, (text, reason, scores) in enumerate(
-                        zip(result["texts"], result["finish_reasons"], _scores(result))
-                    )
-                ],
-                usage=litellm.Usage(
-                    prompt_tokens=result["prompt_tokens"],
-                    completion_tokens=result["completion_tokens"],
-                    total_tokens=result["prompt_tokens"] + result["completion_tokens"],
-                ),
-            )
-
-        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(self.completion, model, messages, *args, **kwargs)
-
-    return LocalLLM()

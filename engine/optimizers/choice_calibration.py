@@ -14,10 +14,10 @@ No LM call is made. The last output is the last thing the model writes, so what 
 program answers on a validation row is known exactly: the value the offsets pick from the
 scores it already reported (the same logits, shifted). Those rows become the calibrated
 candidate's results (origin "choice calibration"), scored by the metric, and the ordinary trial
-machinery scores it; it becomes the program only when it wins at least `MIN_GAIN` validation
-examples. An earlier output's choice would change what the model writes after it, so it is not
-calibrated. The offsets are stored with the predictor (`Predict.choice_offsets`, saved and
-exported) and sent as `reply_bias`.
+machinery scores it; offsets are fitted only when they win at least `MIN_GAIN` validation
+examples, and then the calibrated copy is the program. An earlier output's choice would
+change what the model writes after it, so it is not calibrated. The offsets are stored with
+the predictor (`Predict.choice_offsets`, saved and exported) and sent as `reply_bias`.
 
 Scope: programs with one predictor called once per example (Predict, ChainOfThought); rows
 where the model reported no scores (hosted models, a value written by a fallback) are left as
@@ -104,8 +104,7 @@ def fit_offsets(
 def _total(rows: list[ScoredRow], offsets: dict[str, float]) -> float:
     total = 0.0
     for row in rows:
-        pick = max(row.scores, key=lambda v: row.scores[v] - offsets.get(v, 0.0))
-        total += row.metric_by_value[pick]
+        total += row.metric_by_value[_pick(row.scores, offsets)]
     return total
 
 
@@ -185,8 +184,9 @@ def _adopted(
     scored: list[tuple[int, ScoredRow]],
     runner: Any,
 ) -> Any:
-    """The calibrated copy, scored on the validation rows its offsets decide (no LM call),
-    when it beats `program` there by `MIN_GAIN` examples; else `program`."""
+    """The calibrated copy, its validation rows derived from the scores (no LM call) and scored
+    by the trial machinery. The fit's gain is exactly what these rows gain, at least
+    `MIN_GAIN`, so the copy is the program to return."""
     predictor = program.predictors()[0]
     calibrated = program.deepcopy()
     calibrated.predictors()[0].choice_offsets = {**predictor.choice_offsets, name: offsets}
@@ -207,18 +207,11 @@ def _adopted(
                        "trace": [step, *(row.get("trace") or [])[1:]]}  # fmt: skip
         runner.run.results.setdefault((candidate.hash, example_id(example)), derived)
     runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {len(scored)} validation rows")
-    base = runner.evaluate(program, [e for e, _ in rows], subset="val", track_best=False)
-    trial = runner.evaluate(
-        calibrated, [e for e, _ in rows], subset="val", parents=[before], origin=ORIGIN,
-        track_best=False,
-    )  # fmt: skip
-    gained = (trial.score - base.score) * len(rows)
-    if gained >= MIN_GAIN - 1e-9:
-        runner.run.recorder.log(f"{ORIGIN}: {base.score:.3f} -> {trial.score:.3f} on the valset")
-        runner.evaluate(calibrated, [e for e, _ in rows], subset="val", origin=ORIGIN)  # best
-        return calibrated
-    runner.run.recorder.log(f"{ORIGIN} not kept: {trial.score:.3f} vs {base.score:.3f}")
-    return program
+    trial = runner.evaluate(calibrated, [e for e, _ in rows], subset="val", parents=[before],
+                            origin=ORIGIN)  # fmt: skip
+    was = sum(row["score"] for _, row in rows) / len(rows)
+    runner.run.recorder.log(f"{ORIGIN}: {was:.3f} -> {trial.score:.3f} on the valset")
+    return calibrated
 
 
 def _pick(scores: dict[str, float], offsets: dict[str, float]) -> str:
