@@ -3,6 +3,11 @@
 - `random_search`: BootstrapFewShotWithRandomSearch (the matrix's default).
 - `bootstrap`: BootstrapFewShot (demos bootstrapped from the trainset, no valset: DSPy's
   compile takes none).
+- `labeled`: LabeledFewShot(k=--max-labeled) (demos sampled from the trainset, no LM call in
+  the compile; each framework samples with its own seeded RNG).
+- `knn`: KNNFewShot(k=--knn-k, trainset, vectorizer=hashed_bow.hashed_bow) with BootstrapFewShot's
+  demo settings: at each held-out row, demos bootstrapped from its nearest training rows (DSPy
+  bootstraps again at every call; Tunesmith keeps a neighbour set's demos).
 - `mipro`: MIPROv2(auto="light"), the task model also its prompt model.
 - `gepa`: GEPA(max_metric_calls=...), the task model also its reflection model; the case's
   metric is passed as a feedback metric (a score, no text) to both.
@@ -28,10 +33,11 @@ from typing import Any
 from copro_adapter import LenientCoproAdapter
 from fewshot_data import MODEL
 from fewshot_runners import MAX_ERRORS
+from hashed_bow import hashed_bow
 from mipro_adapter import LenientProposerAdapter
 from mipro_runners import RoleLM, RoleTally
 
-OPTIMIZERS = ("random_search", "bootstrap", "mipro", "gepa", "simba", "copro")
+OPTIMIZERS = ("random_search", "bootstrap", "labeled", "knn", "mipro", "gepa", "simba", "copro")
 # the adapter DSPy's compile runs under, per optimizer (the others: DSPy's default)
 LENIENT: dict[str, type] = {"mipro": LenientProposerAdapter, "copro": LenientCoproAdapter}
 
@@ -45,6 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--breadth", type=int, default=4, help="COPRO's breadth")
     p.add_argument("--depth", type=int, default=2, help="COPRO's depth")
     p.add_argument("--init-temperature", type=float, default=1.0, help="COPRO's")
+    p.add_argument("--knn-k", type=int, default=3, help="KNNFewShot's k (neighbours per input)")
 
 
 def quick(args: argparse.Namespace) -> None:
@@ -75,8 +82,11 @@ def second_lm(module: Any, args: argparse.Namespace, tally: RoleTally | None = N
     return RoleLM(MODEL, engine="litellm", role="proposer", tally=tally or RoleTally(), **settings)
 
 
-def build(module: Any, metric: Callable[..., Any], args: argparse.Namespace, helper: Any) -> Any:
-    """The optimizer `args.optimizer` in `module` (engine or dspy); `helper` is its second LM."""
+def build(
+    module: Any, metric: Callable[..., Any], args: argparse.Namespace, helper: Any, train: list
+) -> Any:
+    """The optimizer `args.optimizer` in `module` (engine or dspy); `helper` is its second LM,
+    `train` the trainset (KNNFewShot takes it in its constructor)."""
     if args.optimizer == "mipro":
         return module.MIPROv2(
             metric=metric, prompt_model=helper, auto="light",
@@ -99,6 +109,16 @@ def build(module: Any, metric: Callable[..., Any], args: argparse.Namespace, hel
         return module.COPRO(
             prompt_model=helper, metric=metric, breadth=args.breadth, depth=args.depth,
             init_temperature=args.init_temperature,
+        )  # fmt: skip
+    if args.optimizer == "labeled":
+        return module.LabeledFewShot(k=args.max_labeled)
+    if args.optimizer == "knn":
+        vectorizer = (
+            hashed_bow if module.__name__ != "dspy" else module.Embedder(hashed_bow, caching=False)
+        )
+        return module.KNNFewShot(
+            k=args.knn_k, trainset=train, vectorizer=vectorizer, metric=metric,
+            max_bootstrapped_demos=args.max_bootstrapped, max_labeled_demos=args.max_labeled,
         )  # fmt: skip
     if args.optimizer == "bootstrap":
         return module.BootstrapFewShot(
@@ -123,8 +143,10 @@ def compile_kwargs(
     """`compile`'s keyword arguments besides the student, the same in both frameworks."""
     if args.optimizer == "simba":
         return {"trainset": train, "seed": 0}
-    if args.optimizer == "bootstrap":
+    if args.optimizer in ("bootstrap", "labeled"):
         return {"trainset": train}
+    if args.optimizer == "knn":
+        return {}  # the trainset went to the constructor (DSPy's compile takes none)
     if args.optimizer == "copro":
         # DSPy passes eval_kwargs to Evaluate.__call__ too, which takes no max_errors: its
         # Evaluate falls back to dspy.settings.max_errors (MAX_ERRORS, set by the DSPy runner)
@@ -172,6 +194,15 @@ def describe(args: argparse.Namespace) -> str:
             f"GEPA(max_metric_calls={args.max_metric_calls}, reflection_minibatch_size=3), the "
             f"task model as reflection model (max_tokens {args.proposer_max_tokens}, "
             f"temperature {args.proposer_temperature})"
+        )
+    if args.optimizer == "labeled":
+        return f"LabeledFewShot(k={args.max_labeled}), no valset, no LM call in the compile"
+    if args.optimizer == "knn":
+        return (
+            f"KNNFewShot(k={args.knn_k}, vectorizer: hashed bag of words (bench/hashed_bow.py), "
+            f"max_bootstrapped_demos={args.max_bootstrapped}, max_labeled_demos="
+            f"{args.max_labeled}), no valset; DSPy bootstraps at every held-out call, Tunesmith "
+            f"once per neighbour set"
         )
     if args.optimizer == "bootstrap":
         return (

@@ -16,6 +16,8 @@ TITLE = "Signature-shape matrix vs DSPy on the embedded model"
 # the default (random search) has no suffix
 OPTIMIZER_NAMES = {
     "bootstrap": "BootstrapFewShot",
+    "labeled": "LabeledFewShot",
+    "knn": "KNNFewShot",
     "mipro": "MIPROv2 (light)",
     "gepa": "GEPA",
     "simba": "SIMBA",

@@ -70,7 +70,7 @@ class ShapeRunner:
         """The optimizer of `--optimizer` (shapes_optimizers.py), its second LM counted."""
         helper = second_lm(self.module, self.args, self.tally)
         self.extra_lms.append(helper)
-        return build(self.module, self.case.metric, self.args, helper)
+        return build(self.module, self.case.metric, self.args, helper, self.train)
 
     def evaluator(self) -> Any:
         kwargs: dict[str, Any] = {"display_progress": False} if self.module is dspy else {}
