@@ -1,19 +1,20 @@
-"""Build the next candidate while the current one is scored, when the LM serves calls at once.
+"""Prepare the next candidates while the current one is scored, when the LM serves calls at once.
 
 An optimizer that makes candidates one after another (random search: bootstrap a demo set, then
-score it on the valset) leaves a hosted provider's slots idle twice per candidate: while the
-bootstrap waits on its few teacher calls, and while the last rows of a valset pass end. With
-`BuildAhead(..., ahead=True)` candidate k+1 is built in one background thread while the caller
-scores candidate k; `engine.parallel.shared_call_slots` keeps both under the one num_threads.
-The candidates and their order are unchanged, so the search chooses the same program; what a
-build ahead costs is one candidate's build when the search stops early. On the embedded model
-(one call at a time) there is nothing to overlap, and building ahead would interleave two
-prompts in its KV cache, so it is off there.
+score it on the valset) leaves a hosted provider's slots idle: while a bootstrap waits on its
+few teacher calls, while the last rows of a valset pass end, and when a raced candidate stops.
+`BuildAhead(build, items, ahead=n)` keeps the builds of the next `n` items running in background
+threads while the caller works on the item it took (`engine.parallel.shared_call_slots` keeps
+them all under the one num_threads). The caller takes results in item order, so what it records
+comes in the same order as one at a time. What a build ahead costs is the work of the builds in
+flight when the caller stops early. On the embedded model (one call at a time) there is nothing
+to overlap, and building ahead would interleave prompts in its KV cache: `ahead=0` builds in line.
 """
 
 from __future__ import annotations
 
 import contextvars
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Generic, TypeVar
@@ -23,15 +24,19 @@ R = TypeVar("R")
 
 
 class BuildAhead(Generic[T, R]):
-    """`take()` returns `build(item)` for the items in order; with `ahead`, the next item's
-    build has started by then. Use as a context manager: leaving waits for a build in flight."""
+    """`take()` returns `build(item)` for the items in order; with `ahead=n`, the first n builds
+    start at once, and each take starts the next one. Use as a context manager: leaving waits
+    for the builds in flight."""
 
-    def __init__(self, build: Callable[[T], R], items: Iterable[T], ahead: bool) -> None:
+    def __init__(self, build: Callable[[T], R], items: Iterable[T], ahead: int) -> None:
         self._build = build
         self._items = list(items)
-        self._next = 0
-        self._pool = ThreadPoolExecutor(1, "tunesmith-build") if ahead else None
-        self._pending: Future[R] | None = None
+        self._next = 0  # the next item to submit (or, in line, to build)
+        self._ahead = max(0, int(ahead))
+        self._pool = ThreadPoolExecutor(self._ahead, "tunesmith-build") if self._ahead else None
+        self._pending: deque[Future[R]] = deque()
+        if self._pool is not None:
+            self._top_up()  # the first builds start now
 
     def __enter__(self) -> BuildAhead[T, R]:
         return self
@@ -42,19 +47,24 @@ class BuildAhead(Generic[T, R]):
 
     def take(self) -> R:
         """The next item's build (raises what the build raised)."""
-        if self._next >= len(self._items):
-            raise StopIteration("every item was taken")
-        item = self._items[self._next]
-        self._next += 1
         if self._pool is None:
-            return self._build(item)
-        pending = self._pending if self._pending is not None else self._submit(item)
-        self._pending = None
-        result = pending.result()
-        if self._next < len(self._items):
-            self._pending = self._submit(self._items[self._next])
+            if self._next >= len(self._items):
+                raise StopIteration("every item was taken")
+            self._next += 1
+            return self._build(self._items[self._next - 1])
+        self._top_up()
+        if not self._pending:
+            raise StopIteration("every item was taken")
+        result = self._pending.popleft().result()
+        self._top_up()
         return result
 
-    def _submit(self, item: T) -> Future[R]:
+    def _top_up(self) -> None:
+        """Submit items until `ahead` builds are pending (or none is left)."""
         assert self._pool is not None
-        return self._pool.submit(contextvars.copy_context().run, self._build, item)
+        while len(self._pending) < self._ahead and self._next < len(self._items):
+            item = self._items[self._next]
+            self._next += 1
+            self._pending.append(
+                self._pool.submit(contextvars.copy_context().run, self._build, item)
+            )

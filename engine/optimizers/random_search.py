@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +19,11 @@ from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.build_ahead import BuildAhead
 from engine.optimizers.candidate import Candidate
 from engine.optimizers.labeled_fewshot import set_labeled_demos
-from engine.optimizers.trials import MAX_EXAMPLE_SCORE, TrialRunner
+from engine.optimizers.trial_rows import MAX_EXAMPLE_SCORE
+from engine.optimizers.trials import TrialRunner
 from engine.parallel import lm_threads, shared_call_slots
+
+AHEAD = 2  # candidates built and scored ahead on a hosted LM
 
 
 class BootstrapFewShotWithRandomSearch(Optimizer):
@@ -29,8 +33,10 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
     scale; values above 1 are read as percentages, as DSPy's Evaluate reports them).
     `race=True` (not in DSPy) stops scoring a candidate once it can no longer beat the best one;
     the chosen program is the same as with full scoring, for metrics scoring in [0, 1].
-    On an LM that serves calls concurrently (a hosted provider) the next candidate is built
-    while the current one is scored, within the same num_threads (`build_ahead`).
+    On an LM that serves calls concurrently (a hosted provider) the next two candidates are
+    built and their validation rows scored while the current one is recorded, within the same
+    num_threads (`build_ahead`); trials are still recorded in candidate order, so the choice
+    is the same as one at a time.
     """
 
     def __init__(
@@ -149,50 +155,66 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
     def _compile(self, job: CompileJob) -> Any:
         student, trainset, valset, runner = job.student, job.trainset, job.valset, job.runner
         teacher = job.teacher
-        recorder = runner.run.recorder
         parents = [Candidate.from_program(student).hash]
         target = self.stop_at_score
         if target is not None and target > 1:
             target = target / 100.0
-        program = None
         threads = lm_threads(self.num_threads)
-        ahead = threads > 1  # a hosted LM: build candidate k+1 while k is scored (build_ahead)
+        # A hosted LM: the next two candidates are built and scored ahead (build_ahead)
+        ahead = AHEAD if threads > 1 else 0
+        stop = threading.Event()
+
+        def prepared(seed: int) -> tuple[Any, str]:
+            made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
+            if ahead:
+                runner.prefill(made, valset, race=self.race, stop=stop, origin=origin)
+            return made, origin
+
         with (
             shared_call_slots(threads) if ahead else contextlib.nullcontext(),
-            BuildAhead(
-                lambda s: self._candidate(s, student, trainset, teacher, runner, ahead),
-                self.seeds(),
-                ahead=ahead,
-            ) as builds,
+            BuildAhead(prepared, self.seeds(), ahead=ahead) as builds,
         ):
-            for seed in self.seeds():
-                runner.run.check_cancel()
-                best = runner.run.best
-                if self.race and best is not None and best.score >= MAX_EXAMPLE_SCORE:
-                    recorder.log(
-                        f"a candidate scored the maximum ({best.score:.3f}); "
-                        "no later one can beat it"
-                    )
-                    break
-                program, origin = builds.take()
-                recorder.phase(
-                    "evaluating candidates",
-                    f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
-                    f"on {len(valset)} validation examples",
-                )
-                trial = runner.evaluate(
-                    program, valset, subset="val", parents=parents, origin=origin, race=self.race
-                )
-                if target is not None and trial.subset == "val" and trial.score >= target:
-                    recorder.log(
-                        f"stop_at_score {self.stop_at_score} reached by {origin} "
-                        f"({trial.score:.3f})"
-                    )
-                    break
+            try:
+                last = self._search(builds, valset, runner, parents, target)
+            finally:
+                stop.set()  # what is still in flight ahead stops dispatching rows
         best = runner.best_program()
-        return (
-            best if best is not None else (program if program is not None else student.reset_copy())
-        )
+        return best if best is not None else (last if last is not None else student.reset_copy())
+
+    def _search(
+        self,
+        builds: BuildAhead[int, tuple[Any, str]],
+        valset: list[Any],
+        runner: TrialRunner,
+        parents: list[str],
+        target: float | None,
+    ) -> Any:
+        """Score the candidates in order until one stops the search; returns the last one."""
+        recorder = runner.run.recorder
+        program = None
+        for seed in self.seeds():
+            runner.run.check_cancel()
+            best = runner.run.best
+            if self.race and best is not None and best.score >= MAX_EXAMPLE_SCORE:
+                recorder.log(
+                    f"a candidate scored the maximum ({best.score:.3f}); no later one can beat it"
+                )
+                break
+            program, origin = builds.take()
+            recorder.phase(
+                "evaluating candidates",
+                f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
+                f"on {len(valset)} validation examples",
+            )
+            trial = runner.evaluate(
+                program, valset, subset="val", parents=parents, origin=origin, race=self.race
+            )
+            if target is not None and trial.subset == "val" and trial.score >= target:
+                recorder.log(
+                    f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"
+                )
+                break
+        return program
 
 
 BootstrapRS = BootstrapFewShotWithRandomSearch

@@ -12,20 +12,19 @@ partial evaluation is kept as a "minibatch" trial, which can never become the be
 
 from __future__ import annotations
 
+import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import BudgetExhausted
-from engine.evaluate.evaluate import EvalRow, TooManyErrors, run_example
+from engine.evaluate.evaluate import EvalRow, TooManyErrors
 from engine.evaluate.scoring import MetricOutputError
 from engine.lm.usage import UsageLedger
 from engine.modules.assertions import is_constraint_failure
 from engine.optimizers.candidate import Candidate, example_id
-from engine.optimizers.events import to_jsonable
-from engine.parallel import lm_threads, parallel_map
+from engine.optimizers.trial_rows import RaceTarget, fill_rows
+from engine.parallel import lm_threads
 from engine.settings import settings
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 BEST_SUBSETS = ("val", "full")  # subsets whose scores decide the best candidate
 PARTIAL_SUBSET = "minibatch"  # a raced evaluation stopped early
 METRIC_OUTPUT_FAILURE = f"metric failed: {MetricOutputError.__name__}:"
-MAX_EXAMPLE_SCORE = 1.0  # racing assumes metric scores in [0, 1]; a larger one turns it off
 
 
 @dataclass
@@ -100,20 +98,6 @@ def trial_key(candidate: str, subset: str, ids: Iterable[str]) -> tuple[str, str
     return candidate, subset, frozenset(ids)
 
 
-def row_dict(row: EvalRow, ex_id: str) -> dict[str, Any]:
-    """A stored result row: {example_id, index, inputs, outputs, score, error, feedback, trace}."""
-    return {
-        "example_id": ex_id,
-        "index": row.index,
-        "inputs": to_jsonable(row.inputs),
-        "outputs": to_jsonable(row.outputs),
-        "score": float(row.score),
-        "error": row.error,
-        "feedback": row.feedback,
-        "trace": to_jsonable(row.trace) if row.trace is not None else None,
-    }
-
-
 def usage_of(records: list[Any]) -> dict[str, Any]:
     """{calls, uncached_calls, tokens, cost} of some ledger records."""
     uncached = [r for r in records if not r.cache_hit]
@@ -147,6 +131,8 @@ class TrialRunner:
         self.num_threads = num_threads
         self.max_errors = max_errors
         self._metric_checked = False
+        self._prefilled: dict[str, tuple[list[Any], float]] = {}  # hash -> (calls, seconds)
+        self._lock = threading.Lock()
 
     # -- candidates ---------------------------------------------------------------------------
     def register(self, program: Any, parents: Iterable[str] = (), origin: str = "") -> Candidate:
@@ -181,7 +167,8 @@ class TrialRunner:
         run.check_cancel()
         start, calls = time.perf_counter(), UsageLedger()  # this trial's calls only (others,
         # such as a candidate built ahead, may run meanwhile: engine.optimizers.build_ahead)
-        target = self._race_target(subset, ids) if race and track_best else None
+        ahead_calls, ahead_seconds = self._prefilled.pop(candidate.hash, ([], 0.0))
+        target = self._race(subset, ids) if race and track_best else None
         with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
             pruned = self._fill(program, candidate.hash, examples, ids, target)
         if pruned:
@@ -203,8 +190,8 @@ class TrialRunner:
             subset=subset,
             score=sum(r["score"] for r in rows) / len(rows) if rows else 0.0,
             example_scores={r["example_id"]: r["score"] for r in rows},
-            usage=usage_of(calls.records),
-            wall_time=round(time.perf_counter() - start, 4),
+            usage=usage_of(ahead_calls + calls.records),
+            wall_time=round(time.perf_counter() - start + ahead_seconds, 4),
             n=len(rows),
             errors=errors,
             rows=rows,
@@ -222,6 +209,52 @@ class TrialRunner:
         run.emit_usage()
         return trial
 
+    def prefill(
+        self,
+        program: Any,
+        examples: list[Any],
+        *,
+        race: bool,
+        stop: threading.Event,
+        origin: str = "",
+    ) -> None:
+        """Evaluate `program`'s rows on `examples` ("val") ahead of its `evaluate`, which then
+        finds them cached; used while an earlier candidate is still being scored. Records no
+        trial and announces nothing. With `race`, stops once the candidate cannot beat the best
+        trial (re-read as trials are recorded); `stop` stops dispatching. The calls and seconds
+        spent are added to the candidate's trial."""
+        cand_hash = Candidate.from_program(program).hash
+        ids = [example_id(e) for e in examples]
+        if self.run.find_trial(trial_key(cand_hash, "val", ids)) is not None:
+            return
+        self.run.recorder.log(
+            f"scoring {origin or cand_hash} ahead on {len(examples)} validation examples"
+        )
+        start, calls = time.perf_counter(), UsageLedger()
+        try:
+            with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
+                target = self._race("val", ids) if race else None
+                self._fill(program, cand_hash, examples, ids, target, stop)
+        finally:
+            with self._lock:
+                before, seconds = self._prefilled.get(cand_hash, ([], 0.0))
+                spent = time.perf_counter() - start
+                self._prefilled[cand_hash] = (before + calls.records, seconds + spent)
+
+    def _fill(
+        self,
+        program: Any,
+        cand_hash: str,
+        examples: list[Any],
+        ids: list[str],
+        target: RaceTarget | None,
+        stop: threading.Event | None = None,
+    ) -> bool:
+        return fill_rows(
+            self.run, self.metric, lm_threads(self.num_threads), program, cand_hash, examples,
+            ids, target=target, check_row=self._metric_output_error, stop=stop,
+        )  # fmt: skip
+
     def _metric_output_error(self, row: EvalRow | None) -> MetricOutputError | None:
         """The run's first scored example decides whether the metric's output is usable: a
         metric that returns neither a score nor a score with feedback ends the run there,
@@ -233,110 +266,18 @@ class TrialRunner:
             return MetricOutputError(row.error.removeprefix(METRIC_OUTPUT_FAILURE).strip())
         return None
 
-    def _race_target(self, subset: str, ids: list[str]) -> float | None:
-        """The score sum a raced candidate must beat: the best trial's, if on these examples."""
-        best = self.run.best
-        if best is None or best.subset != subset or best.n != len(ids):
-            return None
-        if set(best.example_scores) != set(ids):
-            return None
-        return best.score * best.n
+    def _race(self, subset: str, ids: list[str]) -> RaceTarget:
+        """The score sum a raced candidate must beat, read when asked: the best trial's, if it
+        is on these examples (else None: nothing to race against yet)."""
+        wanted = set(ids)
 
-    def _fill(
-        self,
-        program: Any,
-        cand_hash: str,
-        examples: list[Any],
-        ids: list[str],
-        target: float | None = None,
-    ) -> bool:
-        """Evaluate the examples whose rows are not cached yet (each distinct id once).
+        def target() -> float | None:
+            best = self.run.best
+            if best is None or best.subset != subset or best.n != len(ids):
+                return None
+            return best.score * best.n if set(best.example_scores) == wanted else None
 
-        With a `target` score sum, stops early once the candidate's best possible sum (every
-        remaining example at MAX_EXAMPLE_SCORE) cannot exceed it; returns True if it stopped so.
-        """
-        results = self.run.results
-        weight = Counter(ids)  # an id listed twice counts twice in the trial's mean
-        todo: dict[str, int] = {}
-        for index, ex_id in enumerate(ids):
-            if (cand_hash, ex_id) not in results and ex_id not in todo:
-                todo[ex_id] = index
-        if target is not None:
-            todo = self._hardest_first(todo)
-        race = {"sum": 0.0, "left": 0.0, "target": target, "pruned": False}
-        for ex_id, count in weight.items():
-            if ex_id in todo:
-                race["left"] += count * MAX_EXAMPLE_SCORE
-            else:
-                score = results[(cand_hash, ex_id)]["score"]
-                race["sum"] += count * score
-                if score > MAX_EXAMPLE_SCORE:
-                    race["target"] = None  # scores are not bounded by 1: racing would be unsound
-
-        def beaten() -> bool:
-            return race["target"] is not None and (
-                race["sum"] + race["left"] <= race["target"] + 1e-9
-            )
-
-        if not todo or beaten():
-            return bool(todo)
-        stop: dict[str, Exception | None] = {"budget": None, "metric": None}
-        order = list(todo)
-
-        def on_done(position: int, row: EvalRow | None, error: BaseException | None) -> None:
-            if isinstance(error, BudgetExhausted):
-                stop["budget"] = error
-            stop["metric"] = stop["metric"] or self._metric_output_error(row)
-            if row is None:
-                return
-            count = weight[order[position]]
-            if row.score > MAX_EXAMPLE_SCORE:
-                race["target"] = None  # scores are not bounded by 1: racing would be unsound
-            race["sum"] += count * row.score
-            race["left"] -= count * MAX_EXAMPLE_SCORE
-            race["pruned"] = race["pruned"] or beaten()
-
-        outcomes = parallel_map(
-            lambda ex: run_example(program, self.metric, ex),
-            [examples[i] for i in todo.values()],
-            lm_threads(self.num_threads),
-            on_done=on_done,
-            should_stop=lambda: (
-                stop["budget"] is not None or stop["metric"] is not None or race["pruned"]
-            ),
-        )
-        if stop["metric"] is not None:
-            raise stop["metric"]
-        for (ex_id, index), (row, error) in zip(todo.items(), outcomes, strict=True):
-            if row is None:
-                if isinstance(error, (BudgetExhausted, StopIteration)):
-                    continue  # not evaluated: stays uncached
-                row = EvalRow(
-                    index,
-                    dict(examples[index].items()),
-                    None,
-                    0.0,
-                    f"{type(error).__name__}: {error}",
-                )
-            row.index = index
-            results[(cand_hash, ex_id)] = row_dict(row, ex_id)
-        if stop["budget"] is not None:
-            raise stop["budget"]
-        return race["pruned"] and any((cand_hash, ex_id) not in results for ex_id in todo)
-
-    def _hardest_first(self, todo: dict[str, int]) -> dict[str, int]:
-        """Examples the candidates so far scored lowest on come first: a raced candidate's
-        misses then show early, so it is stopped sooner. The order cannot change any score."""
-        totals: dict[str, list[float]] = {}
-        for (_, ex_id), row in list(self.run.results.items()):
-            if ex_id in todo:
-                totals.setdefault(ex_id, []).append(float(row["score"]))
-
-        def ease(ex_id: str) -> float:
-            scores = totals.get(ex_id)
-            return sum(scores) / len(scores) if scores else 0.5
-
-        return dict(sorted(todo.items(), key=lambda item: (ease(item[0]), item[1])))
+        return target
 
     # -- best tracking ------------------------------------------------------------------------
     def _track(self, trial: Trial, track_best: bool, silent: bool) -> None:

@@ -1,6 +1,6 @@
-"""Random search on a hosted LM builds the next candidate while the current one is scored:
-the same candidates, full validation scores and choice as one at a time, never more than
-num_threads requests in flight (bench/fake_openai_server.py on 127.0.0.1, no model). No timed
+"""Random search on a hosted LM builds and scores the next candidates while the current one is
+recorded: the same candidates, full validation scores and choice as one at a time, never more
+than num_threads requests in flight (bench/fake_openai_server.py on 127.0.0.1, no model). No timed
 assertions."""
 
 from __future__ import annotations
@@ -51,6 +51,49 @@ def test_building_ahead_keeps_the_search_and_the_thread_cap() -> None:
     assert not any(_is_bootstrap_phase(e) for e in overlapped.events)
 
 
+def test_the_next_candidates_are_scored_ahead_and_their_trials_count_those_calls() -> None:
+    with FakeOpenAI(latency=0.05, max_concurrent=16) as server:
+        result = _search(server, threads=4)
+        answered = sum(1 for r in server.records() if r.status == 200)
+    ahead = [e.data["message"] for e in result.events if _kind(e) == "ahead"]
+    phases = [e.data.get("detail", "") for e in result.events if e.type == "phase"]
+    searched = [d.split(": ", 1)[1].rsplit(", on ", 1)[0] for d in phases if "candidate " in d]
+    # every candidate's validation rows were scored ahead, but the zero-shot one: its trial is
+    # the student's baseline, recorded before the search
+    assert [m.removeprefix("scoring ").split(" ahead on")[0] for m in ahead] != []
+    assert {m.removeprefix("scoring ").split(" ahead on")[0] for m in ahead} == set(searched[1:])
+    # each validation trial counts its own calls, those made ahead included (no cache, one call
+    # per distinct row), and every request the server answered belongs to some trial or build
+    for trial in result.trials:
+        assert trial.usage["calls"] == len(trial.example_scores)
+    assert sum(t.usage["calls"] for t in result.trials) <= answered
+
+
+def _kind(event) -> str:
+    message = event.data.get("message", "") if event.type == "log" else ""
+    return "ahead" if "ahead on" in message else ""
+
+
+def test_build_ahead_keeps_n_builds_in_flight() -> None:
+    started, release = [], threading.Event()
+
+    def build(n: int) -> int:
+        started.append(n)
+        release.wait(5)
+        return n
+
+    with BuildAhead(build, [1, 2, 3, 4], ahead=2) as builds:
+        deadline = time.monotonic() + 5
+        while len(started) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(started) == [1, 2]  # two builds ahead, not three
+        release.set()
+        assert builds.take() == 1
+        assert builds.take() == 2
+        assert [builds.take(), builds.take()] == [3, 4]
+    assert sorted(started) == [1, 2, 3, 4]
+
+
 def _full_trials(result) -> list[tuple[str, float]]:
     return [(t.candidate, t.score) for t in result.trials if t.subset == "val"]
 
@@ -82,7 +125,7 @@ def test_shared_call_slots_cap_requests_across_pools() -> None:
                 active[0] -= 1
 
     with shared_call_slots(3), BuildAhead(lambda n: parallel_map(request, range(n), 4), [8, 8],
-                                          ahead=True) as builds:  # fmt: skip
+                                          ahead=1) as builds:  # fmt: skip
         parallel_map(request, range(8), 4)
         builds.take()
         builds.take()
@@ -90,7 +133,7 @@ def test_shared_call_slots_cap_requests_across_pools() -> None:
 
 
 def test_build_ahead_returns_builds_in_order_and_reraises() -> None:
-    with BuildAhead(lambda n: n * 10, [1, 2, 3], ahead=True) as builds:
+    with BuildAhead(lambda n: n * 10, [1, 2, 3], ahead=1) as builds:
         assert [builds.take(), builds.take(), builds.take()] == [10, 20, 30]
 
     def fails(n: int) -> int:
@@ -98,7 +141,7 @@ def test_build_ahead_returns_builds_in_order_and_reraises() -> None:
             raise ValueError("bad build")
         return n
 
-    with BuildAhead(fails, [1, 2], ahead=True) as builds:
+    with BuildAhead(fails, [1, 2], ahead=1) as builds:
         assert builds.take() == 1
         try:
             builds.take()
