@@ -1,4 +1,9 @@
-"""LabeledFewShot: training examples as demos, sampled with a seeded RNG. No LM calls."""
+"""LabeledFewShot: training examples as demos, sampled with a seeded RNG. No LM calls.
+
+The draw is DSPy's: one `random.Random(seed)` sampling k examples per predictor in order, so
+with the run's default seed 0 a program gets the same demos as under DSPy's LabeledFewShot
+(which always seeds 0), and random search's labeled-only candidate those of DSPy's.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from engine.optimizers.base import CompileJob, Optimizer, derive_seed
+from engine.optimizers.base import CompileJob, Optimizer
 from engine.optimizers.budget import Estimate, Workload, baseline_and_result_scoring
 from engine.optimizers.candidate import Candidate
+
+
+def labeled_rng(run_seed: int) -> random.Random:
+    """The RNG labeled demos are drawn with (DSPy's: `random.Random(0)` at seed 0)."""
+    return random.Random(run_seed)
 
 
 def set_labeled_demos(program: Any, trainset: list[Any], k: int, rng: random.Random | None) -> Any:
@@ -56,7 +66,7 @@ class LabeledFewShot(Optimizer):
     def _compile(self, job: CompileJob) -> Any:
         student, trainset, valset, runner = job.student, job.trainset, job.valset, job.runner
         sample = job.options.get("sample", True)
-        rng = random.Random(derive_seed(runner.run.seed, "labeled")) if sample else None
+        rng = labeled_rng(runner.run.seed) if sample else None
         program = set_labeled_demos(student.reset_copy(), trainset, self.k, rng)
         parents = [Candidate.from_program(student).hash]
         origin = f"labeled demos (k={self.k})"

@@ -18,7 +18,7 @@ from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.build_ahead import BuildAhead
 from engine.optimizers.candidate import Candidate
-from engine.optimizers.labeled_fewshot import set_labeled_demos
+from engine.optimizers.labeled_fewshot import labeled_rng, set_labeled_demos
 from engine.optimizers.trial_rows import MAX_EXAMPLE_SCORE
 from engine.optimizers.trials import TrialRunner
 from engine.parallel import lm_threads, shared_call_slots
@@ -107,7 +107,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         if seed == -3:
             return student.reset_copy(), "zero-shot (seed -3)"
         if seed == -2:
-            rng = random.Random(derive_seed(run_seed, "labeled"))
+            rng = labeled_rng(run_seed)
             program = set_labeled_demos(student.reset_copy(), trainset, self.max_labeled_demos, rng)
             return program, f"labeled demos only (seed -2, k={self.max_labeled_demos})"
         size = self.demo_count(run_seed, seed)

@@ -64,6 +64,18 @@ def test_labeled_fewshot_is_seeded():
     )
 
 
+def test_labeled_fewshot_draws_dspys_demos_at_the_default_seed():
+    import dspy as real_dspy
+
+    train = qa(20)
+    ours = LabeledFewShot(k=5).compile(dspy.Predict("question -> answer"), trainset=train)
+    peers = [real_dspy.Example(**dict(e.items())).with_inputs("question") for e in train]
+    theirs = real_dspy.LabeledFewShot(k=5).compile(
+        real_dspy.Predict("question -> answer"), trainset=peers
+    )
+    assert [d.question for d in ours.demos] == [d.question for d in theirs.demos]
+
+
 def test_labeled_fewshot_with_a_metric_scores_baseline_and_compiled():
     lm = ScriptedLM(by_input=echo)
     with dspy.context(lm=lm):
