@@ -167,7 +167,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         def prepared(seed: int) -> tuple[Any, str]:
             made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
             if ahead:
-                runner.prefill(made, valset, race=self.race, stop=stop, origin=origin)
+                runner.prefill(made, valset, race=self.race, stop=stop, order=seed, origin=origin)
             return made, origin
 
         with (

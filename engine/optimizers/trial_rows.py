@@ -4,7 +4,9 @@ Each (candidate, example) pair is evaluated at most once per run; its row goes t
 Racing: given a race target (the score sum the candidate must beat, read again at every finished
 row, since the best may change while rows are in flight), dispatching stops once the
 candidate's best possible sum (every remaining example at MAX_EXAMPLE_SCORE) cannot exceed it.
-A `stop` event also stops dispatching (rows in flight finish and are kept).
+A `stop` event also stops dispatching (rows in flight finish and are kept). `progress` hears the
+candidate's score sum so far after every row (None once a score falls outside [0, 1]: the sum is
+then no lower bound of its final one).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def fill_rows(
     target: RaceTarget | None = None,
     check_row: Callable[[EvalRow | None], Exception | None] = lambda row: None,
     stop: threading.Event | None = None,
+    progress: Callable[[float | None], None] | None = None,
 ) -> bool:
     """Evaluate the examples whose rows are not cached yet (each distinct id once); returns
     True if racing stopped it with rows left. `check_row` may return an error that ends the
@@ -79,15 +82,21 @@ def fill_rows(
             todo[ex_id] = index
     if target is not None:
         todo = hardest_first(results, todo)
-    race = {"sum": 0.0, "left": 0.0, "bounded": target is not None, "pruned": False}
+    race = {"sum": 0.0, "left": 0.0, "bounded": target is not None, "pruned": False, "unit": True}
+
+    def add(count: int, score: float) -> None:
+        race["sum"] += count * score
+        if score > MAX_EXAMPLE_SCORE:
+            race["bounded"] = False  # scores are not bounded by 1: racing would be unsound
+        race["unit"] = race["unit"] and 0.0 <= score <= MAX_EXAMPLE_SCORE
+        if progress is not None:
+            progress(race["sum"] if race["unit"] else None)
+
     for ex_id, count in weight.items():
         if ex_id in todo:
             race["left"] += count * MAX_EXAMPLE_SCORE
         else:
-            score = results[(cand_hash, ex_id)]["score"]
-            race["sum"] += count * score
-            if score > MAX_EXAMPLE_SCORE:
-                race["bounded"] = False  # scores are not bounded by 1: racing would be unsound
+            add(count, results[(cand_hash, ex_id)]["score"])
 
     def beaten() -> bool:
         goal = target() if race["bounded"] and target is not None else None
@@ -105,10 +114,8 @@ def fill_rows(
         if row is None:
             return
         count = weight[order[position]]
-        if row.score > MAX_EXAMPLE_SCORE:
-            race["bounded"] = False
-        race["sum"] += count * row.score
         race["left"] -= count * MAX_EXAMPLE_SCORE
+        add(count, row.score)
         race["pruned"] = race["pruned"] or beaten()
 
     outcomes = parallel_map(

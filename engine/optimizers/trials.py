@@ -132,6 +132,7 @@ class TrialRunner:
         self.max_errors = max_errors
         self._metric_checked = False
         self._prefilled: dict[str, tuple[list[Any], float]] = {}  # hash -> (calls, seconds)
+        self._ahead_sums: dict[int, tuple[list[str], float | None]] = {}  # order -> (ids, sum)
         self._lock = threading.Lock()
 
     # -- candidates ---------------------------------------------------------------------------
@@ -216,13 +217,18 @@ class TrialRunner:
         *,
         race: bool,
         stop: threading.Event,
+        order: int,
         origin: str = "",
     ) -> None:
         """Evaluate `program`'s rows on `examples` ("val") ahead of its `evaluate`, which then
-        finds them cached; used while an earlier candidate is still being scored. Records no
-        trial and announces nothing. With `race`, stops once the candidate cannot beat the best
-        trial (re-read as trials are recorded); `stop` stops dispatching. The calls and seconds
-        spent are added to the candidate's trial."""
+        finds them cached; used while earlier candidates are still being scored. Records no
+        trial and announces nothing; `stop` stops dispatching. The calls and seconds spent are
+        added to the candidate's trial.
+
+        With `race`, stops once the candidate cannot beat the best trial (re-read as trials are
+        recorded) nor the score sum so far of a candidate scored ahead of it on the same
+        examples (`order` is the search's order: the earlier candidate's final sum is at least
+        that, for scores in [0, 1], and the first best wins ties), as one at a time would."""
         cand_hash = Candidate.from_program(program).hash
         ids = [example_id(e) for e in examples]
         if self.run.find_trial(trial_key(cand_hash, "val", ids)) is not None:
@@ -233,8 +239,8 @@ class TrialRunner:
         start, calls = time.perf_counter(), UsageLedger()
         try:
             with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
-                target = self._race("val", ids) if race else None
-                self._fill(program, cand_hash, examples, ids, target, stop)
+                target = self._race_ahead(ids, order) if race else None
+                self._fill(program, cand_hash, examples, ids, target, stop, self._sums(ids, order))
         finally:
             with self._lock:
                 before, seconds = self._prefilled.get(cand_hash, ([], 0.0))
@@ -249,11 +255,37 @@ class TrialRunner:
         ids: list[str],
         target: RaceTarget | None,
         stop: threading.Event | None = None,
+        progress: Callable[[float | None], None] | None = None,
     ) -> bool:
         return fill_rows(
             self.run, self.metric, lm_threads(self.num_threads), program, cand_hash, examples,
             ids, target=target, check_row=self._metric_output_error, stop=stop,
+            progress=progress,
         )  # fmt: skip
+
+    def _sums(self, ids: list[str], order: int) -> Callable[[float | None], None]:
+        """Where a candidate scored ahead reports its score sum so far."""
+
+        def report(total: float | None) -> None:
+            self._ahead_sums[order] = (ids, total)
+
+        return report
+
+    def _race_ahead(self, ids: list[str], order: int) -> RaceTarget:
+        """The best trial's target, or the largest sum so far of an earlier candidate scored
+        ahead on the same examples, whichever is higher."""
+        best = self._race("val", ids)
+
+        def target() -> float | None:
+            sums = [
+                total
+                for earlier, (on, total) in list(self._ahead_sums.items())
+                if earlier < order and total is not None and on == ids
+            ]
+            goals = [g for g in (best(), max(sums, default=None)) if g is not None]
+            return max(goals, default=None)
+
+        return target
 
     def _metric_output_error(self, row: EvalRow | None) -> MetricOutputError | None:
         """The run's first scored example decides whether the metric's output is usable: a
