@@ -1,44 +1,15 @@
-"""The engine's one thread pool helper: runs work items with the caller's settings context;
-and shared call slots, which cap the LM requests in flight across several pools."""
+"""The engine's one thread pool helper: runs work items with the caller's settings context
+(the cap on requests in flight across pools: `engine.call_slots`)."""
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-_CALL_SLOTS: contextvars.ContextVar[threading.BoundedSemaphore | None] = contextvars.ContextVar(
-    "tunesmith_call_slots", default=None
-)
-
-
-@contextlib.contextmanager
-def shared_call_slots(slots: int) -> Iterator[None]:
-    """Inside this block (and in pools started from it) at most `slots` LM requests are in
-    flight at once, however many pools run side by side: work that overlaps two batches keeps
-    the caller's num_threads."""
-    token = _CALL_SLOTS.set(threading.BoundedSemaphore(max(1, slots)))
-    try:
-        yield
-    finally:
-        _CALL_SLOTS.reset(token)
-
-
-@contextlib.contextmanager
-def call_slot() -> Iterator[None]:
-    """Hold one of the shared call slots for one LM request (no-op outside `shared_call_slots`)."""
-    slots = _CALL_SLOTS.get()
-    if slots is None:
-        yield
-        return
-    with slots:
-        yield
 
 
 def lm_threads(requested: int | None = None) -> int:

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+from engine.call_slots import call_slot
 from engine.errors import LMConfigError, TunesmithError
 from engine.lm import choice_scores, retry
 from engine.lm.cache import CacheEntry, get_cache, request_key
@@ -21,7 +22,6 @@ from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
-from engine.parallel import call_slot
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from engine.call_slots import call_priority, shared_call_slots
 from engine.optimizers.base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
@@ -21,7 +22,7 @@ from engine.optimizers.candidate import Candidate
 from engine.optimizers.labeled_fewshot import labeled_rng, set_labeled_demos
 from engine.optimizers.trial_rows import MAX_EXAMPLE_SCORE
 from engine.optimizers.trials import TrialRunner
-from engine.parallel import lm_threads, shared_call_slots
+from engine.parallel import lm_threads
 
 AHEAD = 2  # candidates built and scored ahead on a hosted LM
 
@@ -165,6 +166,10 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         stop = threading.Event()
 
         def prepared(seed: int) -> tuple[Any, str]:
+            with call_priority(seed):  # an earlier candidate's requests get free slots first
+                return prepare(seed)
+
+        def prepare(seed: int) -> tuple[Any, str]:
             made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
             if ahead:
                 runner.prefill(made, valset, race=self.race, stop=stop, order=seed, origin=origin)

@@ -11,8 +11,9 @@ import time
 from hosted_helpers import TICKETS, FakeOpenAI, Ticket, fake_lm, ticket_rows
 
 import engine as ts
+from engine.call_slots import call_slot, shared_call_slots
 from engine.optimizers.build_ahead import BuildAhead
-from engine.parallel import call_slot, parallel_map, shared_call_slots
+from engine.parallel import parallel_map
 
 
 def _search(server: FakeOpenAI, threads: int):
