@@ -12,28 +12,28 @@ NOTES = """\
 What it shows:
 
 - **Pure concurrency (limit 16 > 8 threads, no 429s).** Both frameworks keep all 8 requests in
-  flight (max 8 seen by the server). The Evaluate runs at parity (1.01×): 60 calls at 0.3 s
-  take at least 2.25 s on 8 slots, both need about 2.7 s; the gap is each worker's client time
-  between two requests on 2 shared cores (about 11 ms of CPU per call for Tunesmith through
-  litellm and the OpenAI SDK, measured serially; 5 ms for DSPy 3.4.1's own lm15 engine).
-  In the random search Tunesmith is faster (0.54×) by making fewer calls (about 90 vs 128:
-  racing stops scoring a candidate once it cannot beat the best) and by keeping more of them
-  in flight (19.0 vs 14.0 calls/s), at the same best validation score.
-- **Building the next candidate ahead** (`engine/optimizers/build_ahead.py`,
-  docs/design/build_ahead.md). Candidates used to run one after another: bootstrapping 3 demos
-  puts at most 3 teacher calls in flight, each candidate's 20 validation rows end on a partial
-  round, and a raced candidate drains the pool when it stops. Now, on an LM that serves calls
-  concurrently, candidate k+1 is bootstrapped while candidate k is scored, both under the one
-  num_threads (shared call slots: the server never saw more than 8 in flight). Same candidates
-  and choice. Measured against the run before it (same command, Tunesmith at 85b2bb8): at limit
-  16 the random search went from 6.17 to 4.95 s (0.69× → 0.54× DSPy), mean requests in flight
-  4.41 → 5.75 of 8, idle slot-seconds 22.2 → 11.1; at limit 4 from 8.69 to 8.27 s (0.36× →
-  0.35×), all 4 slots busy 52% → 67% of the time. Slots still idle: all 8 are busy 43% of the
-  time at limit 16 (DSPy: 32%). What is left is inside one candidate's pass: a raced candidate
-  stops with requests in flight, and the build ahead has little to do once its bootstrap is
-  done. Next lever: start candidate k+1's validation rows as soon as its demos exist, not
-  after k's pass ends (racing then compares with the best finished candidate only, which keeps
-  the choice but can race less).
+  flight (max 8 seen by the server). The Evaluate runs at parity (1.00×): 60 calls at 0.3 s
+  take at least 2.25 s on 8 slots, both need 2.5 s; the gap is each worker's client time
+  between two requests on 2 shared cores. In the random search Tunesmith is faster (0.50×) by
+  making fewer calls (90 vs 128: racing stops scoring a candidate once it cannot beat the best)
+  and by keeping more of them in flight (21.1 vs 15.0 calls/s), at the same best validation
+  score.
+- **Building and scoring the next candidates ahead** (`engine/optimizers/build_ahead.py`,
+  `engine/call_slots.py`, docs/design/build_ahead.md). On an LM that serves calls concurrently,
+  random search keeps two candidates in preparation while it records the current one: each is
+  bootstrapped and its validation rows scored ahead (`TrialRunner.prefill`), all under the one
+  num_threads (the server never saw more than 8 in flight). A free slot goes to the earliest
+  candidate's waiting request, so later candidates fill the slots an earlier one leaves (a
+  partial round, a bootstrap's few teacher calls, a raced candidate's stop). Trials are still
+  recorded in candidate order: same candidates and choice. Measured on this machine against the
+  engine before it (same command, random search only, Tunesmith at 22965e1, where only the
+  next candidate's bootstrap ran ahead): at limit 16 4.74 → 4.26 s (0.55× → 0.50× DSPy), all 8
+  slots busy 47% → 56% of the time, idle slot-seconds 10.8 → 7.0, 90 calls both; at limit 4
+  8.16 → 7.58 s (0.35× → 0.33×), all 4 busy 67% → 78%, 89 → 92 calls. Without the priority
+  (slots taken in turn) the overlap bought no time: candidates scored side by side ran rows
+  that one at a time would have raced away (96–103 calls, 4.54–4.73 s and 8.28 s). What is left
+  idle: the first candidates' passes (nothing earlier to overlap with) and the end of the
+  search.
 - **Rate limit below num_threads (limit 4, 8 threads).** Before this change Tunesmith's
   workers each slept the provider's Retry-After and then collided with the requests started
   meanwhile: 47-54 429s per 60-row Evaluate and 8-10 rows out of retries (score 68-72% instead
@@ -56,7 +56,7 @@ What it shows:
 - Engine changes measured here: the LM's concurrency limiter (shared by the LM's copies on the
   same endpoint; a provider that never answers 429 is never capped), teacher batches by pass
   rate, litellm's own `response_cost` read instead of pricing each reply twice, and building
-  the next random-search candidate ahead.
+  and scoring the next random-search candidates ahead with prioritized call slots.
 """
 HEADER = (
     "limit", "work", "framework", "wall s", "calls", "calls/s", "mean conc.", "max conc.",
