@@ -5,12 +5,13 @@ batches; every predictor's inputs and outputs of runs the metric accepts become 
 (`augmented=True`). An example never sees itself among the teacher's demos. Results are
 collected per batch and taken in example order, so the demos never depend on thread timing.
 Later rounds retry failed examples at temperature 1.0 with a distinct `rollout_id`.
+The teacher's labeled demos and the labeled fill-up are drawn as DSPy draws them (with
+`random.Random(run seed)`: DSPy's own at the default seed 0).
 """
 
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +19,7 @@ from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
-from engine.optimizers.base import CompileJob, Optimizer, derive_seed
+from engine.optimizers.base import CompileJob, Optimizer
 from engine.optimizers.budget import (
     Estimate,
     Workload,
@@ -26,7 +27,7 @@ from engine.optimizers.budget import (
     tokens_per_call,
 )
 from engine.optimizers.candidate import Candidate
-from engine.optimizers.labeled_fewshot import set_labeled_demos
+from engine.optimizers.labeled_fewshot import labeled_rng, set_labeled_demos
 from engine.optimizers.trials import TrialRunner
 from engine.parallel import lm_threads, parallel_map
 from engine.primitives import Example
@@ -151,7 +152,7 @@ class BootstrapFewShot(Optimizer):
         run = runner.run
         program = student.reset_copy()
         names = [name for name, _ in program.named_predictors()]
-        teacher_program = self._prepare_teacher(student, teacher, trainset, (run.seed, *seed))
+        teacher_program = self._prepare_teacher(student, teacher, trainset, run.seed)
         teacher_names = [name for name, _ in teacher_program.named_predictors()]
         if teacher_names != names:
             raise ValueError(f"teacher and student differ in structure: {teacher_names} vs {names}")
@@ -173,8 +174,10 @@ class BootstrapFewShot(Optimizer):
             for name, inputs, outputs in found[index]:
                 if name in traces:
                     traces[name].append(Example(augmented=True, **inputs, **outputs))
+        # the labeled fill-up is drawn as DSPy draws it: the rest shuffled, then sampled
         rest = [ex for i, ex in enumerate(trainset) if i not in found]
-        rng = random.Random(derive_seed(run.seed, *seed, "labeled"))
+        labeled_rng(run.seed).shuffle(rest)
+        rng = labeled_rng(run.seed)
         for name, predictor in program.named_predictors():
             augmented = traces[name][: self.max_bootstrapped_demos]
             size = max(0, min(self.max_labeled_demos - len(augmented), len(rest)))
@@ -185,12 +188,14 @@ class BootstrapFewShot(Optimizer):
         )
         return program
 
-    def _prepare_teacher(self, student: Any, teacher: Any, trainset: list[Any], seed: tuple) -> Any:
+    def _prepare_teacher(
+        self, student: Any, teacher: Any, trainset: list[Any], run_seed: int
+    ) -> Any:
+        """The teacher: given, or the student with LabeledFewShot's demos (DSPy's draw)."""
         program = teacher.deepcopy() if teacher is not None else student.reset_copy()
         has_demos = any(p.demos for p in program.predictors())
         if self.max_labeled_demos and not has_demos:
-            rng = random.Random(derive_seed(*seed, "teacher"))
-            set_labeled_demos(program, trainset, self.max_labeled_demos, rng)
+            set_labeled_demos(program, trainset, self.max_labeled_demos, labeled_rng(run_seed))
         return program
 
     def _collect(

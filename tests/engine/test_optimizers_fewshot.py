@@ -76,6 +76,20 @@ def test_labeled_fewshot_draws_dspys_demos_at_the_default_seed():
     assert [d.question for d in ours.demos] == [d.question for d in theirs.demos]
 
 
+def test_bootstrap_fills_up_with_dspys_labeled_demos_at_the_default_seed():
+    import dspy as real_dspy
+
+    train = qa(12)
+    ours = BootstrapFewShot(metric=exact, max_bootstrapped_demos=0, max_labeled_demos=4).compile(
+        dspy.Predict("question -> answer"), trainset=train
+    )
+    peers = [real_dspy.Example(**dict(e.items())).with_inputs("question") for e in train]
+    theirs = real_dspy.BootstrapFewShot(
+        metric=exact, max_bootstrapped_demos=0, max_labeled_demos=4
+    ).compile(real_dspy.Predict("question -> answer"), trainset=peers)
+    assert [d.question for d in ours.demos] == [d.question for d in theirs.demos]
+
+
 def test_labeled_fewshot_with_a_metric_scores_baseline_and_compiled():
     lm = ScriptedLM(by_input=echo)
     with dspy.context(lm=lm):
