@@ -176,14 +176,8 @@ class _SimulatedRunner(TrialRunner):
         self.rollout_runs = 0
         self.task_calls = 0.0
 
-    def _fill(
-        self,
-        program: Any,
-        cand_hash: str,
-        examples: list[Any],
-        ids: list[str],
-        target: float | None = None,
-    ) -> bool:
+    def _fill(self, program: Any, cand_hash: str, examples: list, ids: list, *_: Any) -> bool:
+        # (racing target, stop and progress do not apply: a forecast fills every row at once)
         results = self.run.results
         rollout = isinstance(program, RolloutVariant)
         inner = Candidate.from_program(program.program).hash if rollout else cand_hash
