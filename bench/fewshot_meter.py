@@ -70,9 +70,10 @@ class ModelMeter:
                 reused = common_prefix(before, llama._input_ids, prompt) if had_state else 0
             except Exception:  # noqa: BLE001 - the meter must never fail a call
                 reused = 0
-            # A saved prefix copied back (engine.lm.local_prefixes) was not evaluated either.
-            restored = restored_tokens(model) - restored_before
-            reused = max(reused, min(restored, prompt - 1))
+            # A saved prefix copied back (engine.lm.local_prefixes) was not evaluated either,
+            # as far as it matches this prompt (the rest of it was cut and read again).
+            if restored_tokens(model) > restored_before:
+                reused = max(reused, restored_match(model, llama._input_ids[:prompt]))
             with self._lock:
                 t = self.total
                 t.evaluated_prompt_tokens += prompt - reused
@@ -90,6 +91,13 @@ class ModelMeter:
 def restored_tokens(model: Any) -> int:
     """Tokens the model's saved prefixes have copied back so far."""
     return model.prefixes.stats.restored_tokens if model.prefixes else 0
+
+
+def restored_match(model: Any, prompt: Any) -> int:
+    """The prompt tokens a restored saved prefix held: the longest match among the saved
+    prefixes (the one restored is the best match), one token short of a full match."""
+    best = max((common_prefix_length(s.tokens, prompt) for s in model.prefixes.saved), default=0)
+    return min(best, len(prompt) - 1)
 
 
 def common_prefix(before: Any, after: Any, prompt: int) -> int:
