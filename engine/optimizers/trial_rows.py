@@ -42,7 +42,9 @@ def row_dict(row: EvalRow, ex_id: str) -> dict[str, Any]:
     }
 
 
-def hardest_first(results: dict[tuple[str, str], dict[str, Any]], todo: dict[str, int]) -> dict:
+def hardest_first(
+    results: dict[tuple[str, str], dict[str, Any]], todo: dict[str, int]
+) -> dict[str, int]:
     """Examples the candidates so far scored lowest on come first: a raced candidate's misses
     then show early, so it is stopped sooner. The order cannot change any score."""
     totals: dict[str, list[float]] = {}

@@ -240,7 +240,8 @@ class TrialRunner:
         try:
             with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
                 target = self._race_ahead(ids, order) if race else None
-                self._fill(program, cand_hash, examples, ids, target, stop, self._sums(ids, order))
+                progress = self._sums(ids, order) if race else None
+                self._fill(program, cand_hash, examples, ids, target, stop, progress)
         finally:
             with self._lock:
                 before, seconds = self._prefilled.get(cand_hash, ([], 0.0))

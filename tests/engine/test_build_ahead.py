@@ -61,8 +61,8 @@ def test_the_next_candidates_are_scored_ahead_and_their_trials_count_those_calls
     searched = [d.split(": ", 1)[1].rsplit(", on ", 1)[0] for d in phases if "candidate " in d]
     # every candidate's validation rows were scored ahead, but the zero-shot one: its trial is
     # the student's baseline, recorded before the search
-    assert [m.removeprefix("scoring ").split(" ahead on")[0] for m in ahead] != []
-    assert {m.removeprefix("scoring ").split(" ahead on")[0] for m in ahead} == set(searched[1:])
+    scored_ahead = [m.removeprefix("scoring ").split(" ahead on")[0] for m in ahead]
+    assert scored_ahead and set(scored_ahead) == set(searched[1:])
     # each validation trial counts its own calls, those made ahead included (no cache, one call
     # per distinct row), and every request the server answered belongs to some trial or build
     for trial in result.trials:

@@ -3,6 +3,7 @@ never more than the cap at once."""
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 
@@ -56,8 +57,6 @@ def test_call_slots_cap_requests_and_read_the_priority_of_the_context() -> None:
                 active[0] -= 1
 
     with shared_call_slots(2):
-        import contextvars
-
         threads = [
             threading.Thread(target=contextvars.copy_context().run, args=(request, p))
             for p in (9, 8, 1, 2)
