@@ -102,6 +102,12 @@ def _choices(annotation: Any) -> tuple[Any, ...] | None:
     return (False, True) if annotation is bool else literal_choices(annotation)
 
 
+def _closed_values(field: Any) -> tuple[Any, ...] | None:
+    """The only values a one-line output may take: its choices, or the labels its `str`
+    description lists (`engine.adapters.described_choices`)."""
+    return _choices(field.annotation) or _described(field)
+
+
 def _number(annotation: Any) -> str | None:
     """The kind ("int" or "float") of a number output (`engine.lm.reply_numbers`), else None."""
     annotation = strip_optional(annotation)
@@ -113,7 +119,7 @@ def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     budget (16 tokens for a one-line value, 48 for open text) and number kind."""
     sections = []
     for name, field in outputs[1:]:
-        choices = _choices(field.annotation)
+        choices = _closed_values(field)
         budget = 16 if _one_line(field) else 48
         values = tuple(format_value(c) for c in choices) if choices else ()
         number = _number(field.annotation)
@@ -129,7 +135,7 @@ def reply_drafts(outputs: list[tuple[str, Any]]) -> list[str]:
         return []
     name, field = outputs[0]
     header = section(name, "")
-    choices = _choices(field.annotation) or _described(field)
+    choices = _closed_values(field)
     if not choices:
         return [header]
     return [f"{header}{format_value(choice)}\n" for choice in choices]
@@ -256,7 +262,7 @@ class ChatAdapter(Adapter):
             kwargs.update(loop_kwargs())
         if outputs:
             kwargs[REPLY_START] = section(outputs[0][0], "")
-        if outputs and _choices(outputs[0][1].annotation):  # its values are the only replies
+        if outputs and _closed_values(outputs[0][1]):  # its values are the only replies
             kwargs[REPLY_CLOSED] = True
         number = _number(outputs[0][1].annotation) if outputs else None
         if number:  # written with number tokens only

@@ -1,4 +1,4 @@
-"""Labels listed in a str field's description become open reply drafts on the embedded model."""
+"""Labels listed in a str field's description are the reply's only values on the embedded model."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def test_prose_is_not_a_label_list():
     assert described_choices("") is None and described_choices(None) is None
 
 
-def test_the_chat_adapter_drafts_described_labels_open_and_stops_at_the_line_end():
+def test_the_chat_adapter_closes_the_reply_on_described_labels_and_stops_at_the_line_end():
     class Route(dspy.Signature):
         """Route the ticket."""
 
@@ -33,6 +33,21 @@ def test_the_chat_adapter_drafts_described_labels_open_and_stops_at_the_line_end
 
     kwargs = ChatAdapter().decoding_kwargs(LM("local/smollm2-135m"), Route)
     assert kwargs["reply_drafts"] == ["[[ ## team ## ]]\nbilling\n", "[[ ## team ## ]]\nshipping\n"]
-    assert "reply_closed" not in kwargs  # a str may still hold other text
+    assert kwargs["reply_closed"] is True  # the description's labels are the only replies
     assert kwargs["stop"][0] == "\n\n"
     assert ChatAdapter().decoding_kwargs(LM("openai/gpt-4o-mini"), Route) == {}  # hosted: off
+
+
+def test_a_later_output_with_described_labels_is_a_closed_section():
+    class Triage(dspy.Signature):
+        """Triage the ticket."""
+
+        ticket: str = dspy.InputField()
+        summary: str = dspy.OutputField()
+        team: str = dspy.OutputField(desc="either billing or shipping")
+
+    kwargs = ChatAdapter().decoding_kwargs(LM("local/smollm2-135m"), Triage)
+    assert "reply_closed" not in kwargs  # the first output is open text
+    (section,) = kwargs["reply_sections"]
+    assert section["values"] == ["billing", "shipping"]
+    assert "[[ ## team ## ]]" in kwargs["stop"]  # its header ends the model's own writing
