@@ -102,7 +102,7 @@ def _choices(annotation: Any) -> tuple[Any, ...] | None:
     return (False, True) if annotation is bool else literal_choices(annotation)
 
 
-def _closed_values(field: Any) -> tuple[Any, ...] | None:
+def closed_values(field: Any) -> tuple[Any, ...] | None:
     """The only values a one-line output may take: its choices, or the labels its `str`
     description lists (`engine.adapters.described_choices`)."""
     return _choices(field.annotation) or _described(field)
@@ -119,7 +119,7 @@ def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     budget (16 tokens for a one-line value, 48 for open text) and number kind."""
     sections = []
     for name, field in outputs[1:]:
-        choices = _closed_values(field)
+        choices = closed_values(field)
         budget = 16 if _one_line(field) else 48
         values = tuple(format_value(c) for c in choices) if choices else ()
         number = _number(field.annotation)
@@ -135,7 +135,7 @@ def reply_drafts(outputs: list[tuple[str, Any]]) -> list[str]:
         return []
     name, field = outputs[0]
     header = section(name, "")
-    choices = _closed_values(field)
+    choices = closed_values(field)
     if not choices:
         return [header]
     return [f"{header}{format_value(choice)}\n" for choice in choices]
@@ -233,9 +233,10 @@ class ChatAdapter(Adapter):
         Start: the first output's header, which the reply must begin with. ChainOfThought
         `question -> answer` on 24 questions, SmolLM2: 12/24 -> 24/24 replies parsed with one
         demo, 4/24 -> 21/24 zero-shot.
-        Closed: for a choice or bool first output the drafts are the only replies allowed (with
-        the header forced, zero-shot SmolLM2 otherwise copies the `{category}` placeholder):
-        banking77 zero-shot on 120 held-out rows 1.7% -> 47.5%.
+        Closed: for a choice or bool first output (or a `str` whose description lists its
+        labels) the drafts are the only replies allowed (with the header forced, zero-shot
+        SmolLM2 otherwise copies the `{category}` placeholder): banking77 zero-shot on 120
+        held-out rows 1.7% -> 47.5%.
         Sections (`engine.lm.local_sections`), with several outputs: when the reply ends
         without a later output's header, the model continues from that header in the same call
         (a choice's header also stops the model's own writing, so its value is picked closed).
@@ -262,7 +263,7 @@ class ChatAdapter(Adapter):
             kwargs.update(loop_kwargs())
         if outputs:
             kwargs[REPLY_START] = section(outputs[0][0], "")
-        if outputs and _closed_values(outputs[0][1]):  # its values are the only replies
+        if outputs and closed_values(outputs[0][1]):  # its values are the only replies
             kwargs[REPLY_CLOSED] = True
         number = _number(outputs[0][1].annotation) if outputs else None
         if number:  # written with number tokens only

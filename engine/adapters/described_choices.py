@@ -1,12 +1,15 @@
 """Label sets written in a `str` field's description: `desc="one of: billing, shipping, other"`.
 
 Many users declare a closed label set this way instead of a `Literal` (the signature-shape
-benchmark's `str_desc` case). The chat adapter reads such a list as reply drafts for the
-embedded model: the value is then drafted in bulk once its first token picks a label, and the
-reply stops at the end of the value's line. The drafts are open, not closed: a `str` field may
-hold any text, so the model can still write something else. Only a list the description ends
-with is read, of single-word labels, so prose such as "one of the reasons the customer gives"
-is not mistaken for a label set.
+benchmark's `str_desc` case). On the embedded model the chat adapter treats such a list as a
+Literal's values: the reply is one of the labels (closed reply drafts, `reply_closed`), drafted
+in bulk once its first token picks a label, it stops at the end of the value's line, and the
+model reports its scores for the labels (so choice calibration applies). The user declared the
+set, so a reply off it is wrong by their own definition; left open, SmolLM2 wrote prose labels
+(random search on the `str_desc` case, data seed 1: held-out 0% -> 37.5% once closed). Only a
+list the description ends with is read, of single-word labels, so prose such as "one of the
+reasons the customer gives" is not mistaken for a label set and the output stays open. Hosted
+models get none of this (the parameters are the embedded model's).
 """
 
 from __future__ import annotations

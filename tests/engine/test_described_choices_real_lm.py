@@ -1,0 +1,54 @@
+"""A `str` output whose description lists its labels, on the embedded model: every reply is one
+of them (closed, as a Literal's), the model reports its scores for them, and without the closing
+the same zero-shot prompts often answer off the list (the fault the lever removes)."""
+
+from __future__ import annotations
+
+from local_lm_helpers import REAL_LM, ticket_rows
+
+import engine as dspy
+from engine.adapters.chat import ChatAdapter
+from engine.lm import load_local_model
+from engine.lm.reply_drafts import CLOSED_PARAM
+
+pytestmark = REAL_LM
+LABELS = ("billing", "shipping", "technical")
+
+
+class Route(dspy.Signature):
+    """Route a customer support ticket to the right team."""
+
+    ticket: str = dspy.InputField()
+    team: str = dspy.OutputField(desc="one of: billing, shipping, technical")
+
+
+def _replies(closed: bool) -> list[dict]:
+    """Zero-shot replies to the first 8 sample tickets, straight from the embedded model."""
+    adapter = ChatAdapter()
+    kwargs = adapter.decoding_kwargs(dspy.LM("local/smollm2-135m"), Route)
+    if not closed:
+        kwargs.pop(CLOSED_PARAM)
+    model = load_local_model()
+    out = []
+    for row in ticket_rows()[:8]:
+        messages = adapter.format(Route, [], {"ticket": row["ticket"]})
+        out.append(model.chat(messages, {**kwargs, "temperature": 0.0, "max_tokens": 32}))
+    return out
+
+
+def _team(reply: dict) -> str | None:
+    try:
+        return ChatAdapter().parse(Route, reply["texts"][0])["team"]
+    except Exception:
+        return None
+
+
+def test_every_reply_is_a_described_label_with_its_scores():
+    replies = _replies(closed=True)
+    assert all(_team(r) in LABELS for r in replies)
+    scores = [ChatAdapter().read_choice_scores(Route, r["choice_scores"][0]) for r in replies]
+    assert all(set(s.get("team", {})) == set(LABELS) for s in scores)
+
+
+def test_open_drafts_let_the_same_prompts_answer_off_the_list():
+    assert any(_team(r) not in LABELS for r in _replies(closed=False))
