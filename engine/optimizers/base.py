@@ -28,6 +28,7 @@ from engine.optimizers.budget import (
     counted_at_most,
     failure_guard,
 )
+from engine.optimizers.calibration_rows import add_calibration_calls
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.choice_calibration import calibrate_choices
 from engine.optimizers.events import Event, EventRecorder
@@ -217,8 +218,9 @@ class Optimizer:
     # Without a valset, score on the trainset (random search, as in DSPy) or not at all
     # (LabeledFewShot, BootstrapFewShot: DSPy's take no valset, so they do no scoring work).
     valset_defaults_to_trainset: bool = True
-    # Fit offsets to the chosen program's closed choices from its validation rows, as a last
-    # step (engine.optimizers.choice_calibration); no LM call.
+    # Fit offsets to the chosen program's closed choices from its validation rows (a small
+    # valset topped up with unused training rows), as a last step
+    # (engine.optimizers.choice_calibration).
     calibrates_choices: bool = True
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
@@ -265,6 +267,8 @@ class Optimizer:
             pilot=pilot,
         )
         estimate = self._estimate(work)
+        if self.calibrates_choices and self.uses_valset and self.metric is not None:
+            add_calibration_calls(estimate, student, work.trainset, work.valset)
         if counted_at_most(student) and pilot is None:  # a pilot measured the calls per run
             estimate.notes = "; ".join(n for n in (estimate.notes, AT_MOST_NOTE) if n)
         return estimate
@@ -327,7 +331,7 @@ class Optimizer:
                 job = CompileJob(student, trainset, valset, teacher, runner, options)
                 program = self._compile(job)
                 if self.calibrates_choices and self.uses_valset:
-                    program = calibrate_choices(program, valset, runner)
+                    program = calibrate_choices(program, valset, runner, trainset)
             except BudgetExhausted as exc:
                 status, program = "stopped: budget", self._fallback(student, runner)
                 recorder.log(f"stopped: {exc}", level="warning")

@@ -10,14 +10,17 @@ offsets that, subtracted from the values' scores before the pick, maximise the m
 each value substituted into the row's prediction; among equally good offsets it takes the one
 nearest the label-free estimate of the bias (`fit_offsets`).
 
-No LM call is made. The last output is the last thing the model writes, so what the calibrated
-program answers on a validation row is known exactly: the value the offsets pick from the
-scores it already reported (the same logits, shifted). Those rows become the calibrated
-candidate's results (origin "choice calibration"), scored by the metric, and the ordinary trial
-machinery scores it; offsets are fitted only when they win at least `MIN_GAIN` validation
-examples, and then the calibrated copy is the program. An earlier output's choice would
-change what the model writes after it, so it is not calibrated. The offsets are stored with
-the predictor (`Predict.choice_offsets`, saved and exported) and sent as `reply_bias`.
+The validation rows cost no LM call. The last output is the last thing the model writes, so
+what the calibrated program answers on a validation row is known exactly: the value the offsets
+pick from the scores it already reported (the same logits, shifted). Those rows become the
+calibrated candidate's results (origin "choice calibration"), scored by the metric, and the
+ordinary trial machinery scores it. A valset under 12 rows is topped up with training rows the
+program does not show as demos, one call each, once the validation rows show the model reports
+scores (`engine.optimizers.calibration_rows`). Offsets are kept only when they win at least
+`MIN_GAIN` examples over all the fit rows and lose none on the validation rows; then the
+calibrated copy is the program. An earlier output's choice would change what the model writes
+after it, so it is not calibrated. The offsets are stored with the predictor
+(`Predict.choice_offsets`, saved and exported) and sent as `reply_bias`.
 
 Scope: programs with one predictor called once per example (Predict, ChainOfThought); rows
 where the model reported no scores (hosted models, a value written by a fallback) are left as
@@ -33,6 +36,7 @@ from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.evaluate.scoring import call_metric, score_of
+from engine.optimizers.calibration_rows import rows_of, training_rows
 from engine.optimizers.candidate import Candidate, example_id
 from engine.primitives import Prediction
 from engine.types import cast_value
@@ -40,7 +44,7 @@ from engine.types import cast_value
 logger = logging.getLogger(__name__)
 
 GRID = [x / 10 for x in range(-40, 41)]  # offsets tried for each value: -4 .. 4 by 0.1
-MIN_GAIN = 2.0  # examples' worth of metric the offsets must gain on the valset
+MIN_GAIN = 2.0  # examples' worth of metric the offsets must gain on the fit rows
 SWEEPS = 2  # coordinate-descent passes over a field's values
 
 
@@ -56,22 +60,49 @@ class ScoredRow:
     feedback_by_value: dict[str, str | None] = field(default_factory=dict)
 
 
-def calibrate_choices(program: Any, valset: list[Any], runner: Any) -> Any:
-    """`program`, or a copy with fitted choice offsets when they win on `valset` (see module)."""
+def calibrate_choices(
+    program: Any, valset: list[Any], runner: Any, trainset: list[Any] | None = None
+) -> Any:
+    """`program`, or a copy with fitted choice offsets when they win on the fit rows: the
+    validation rows, topped up with unused training rows (`engine.optimizers.calibration_rows`)
+    when the model reports choice scores (see module)."""
     predictors = program.predictors()
     if runner.metric is None or not valset or len(predictors) != 1:
         return program
-    rows = _rows_of(program, valset, runner)
+    rows = rows_of(program, valset, runner)
     outputs = list(predictors[0].signature.output_fields.items())
     if rows is None or not outputs:
         return program
     name, last = outputs[-1]  # nothing is written after it: its calibrated answers are known
     scored = _scored_rows(name, last.annotation, rows, runner.metric)
-    current = predictors[0].choice_offsets.get(name, {})
-    offsets, gain = fit_offsets([row for _, row in scored], current)
-    if gain < MIN_GAIN:
+    if not scored:  # no scores (a hosted model, an open output): nothing to fit, no call
         return program
-    return _adopted(program, name, last.annotation, offsets, rows, scored, runner)
+    extra = training_rows(program, trainset or [], valset, runner)
+    extra_scored = [r for _, r in _scored_rows(name, last.annotation, extra, runner.metric)]
+    current = predictors[0].choice_offsets.get(name, {})
+    val_rows = [row for _, row in scored]
+    offsets, gain = fit_offsets(val_rows + extra_scored, current)
+    if gain < MIN_GAIN or _total(val_rows, offsets) < _total(val_rows, current):
+        return program  # too small a gain, or one paid for with validation rows
+    fit = Fit(offsets, len(val_rows), extra_scored, current)
+    return _adopted(program, name, last.annotation, fit, rows, scored, runner)
+
+
+@dataclass
+class Fit:
+    """Offsets kept, and what they were fitted on: validation rows (count) and training rows."""
+
+    offsets: dict[str, float]
+    val_rows: int
+    train_rows: list[ScoredRow]
+    current: dict[str, float]
+
+    def train_line(self) -> str:
+        if not self.train_rows:
+            return ""
+        before = _total(self.train_rows, self.current) / len(self.train_rows)
+        after = _total(self.train_rows, self.offsets) / len(self.train_rows)
+        return f"; {before:.3f} -> {after:.3f} on {len(self.train_rows)} training rows"
 
 
 def fit_offsets(
@@ -123,22 +154,6 @@ def _nearest_best(totals: list[float], target: float) -> float:
                key=lambda x: (abs(x - target), abs(x)))  # fmt: skip
 
 
-def _rows_of(program: Any, valset: list[Any], runner: Any) -> list[tuple[Any, dict]] | None:
-    """(example, stored row) for every validation example the program was evaluated on, or
-    None when some were not (nothing is evaluated here) or a row did not call its predictor
-    exactly once."""
-    candidate = Candidate.from_program(program)
-    pairs = []
-    for example in valset:
-        row = runner.run.results.get((candidate.hash, example_id(example)))
-        if row is None:
-            return None
-        if not row.get("error") and len(row.get("trace") or []) != 1:
-            return None
-        pairs.append((example, row))
-    return pairs
-
-
 def _scored_rows(
     name: str, annotation: Any, rows: list[tuple[Any, dict]], metric: Any
 ) -> list[tuple[int, ScoredRow]]:
@@ -179,26 +194,26 @@ def _adopted(
     program: Any,
     name: str,
     annotation: Any,
-    offsets: dict[str, float],
+    fit: Fit,
     rows: list[tuple[Any, dict]],
     scored: list[tuple[int, ScoredRow]],
     runner: Any,
 ) -> Any:
     """The calibrated copy, its validation rows derived from the scores (no LM call) and scored
-    by the trial machinery. The fit's gain is exactly what these rows gain, at least
-    `MIN_GAIN`, so the copy is the program to return."""
+    by the trial machinery. The fit gained at least `MIN_GAIN` on its rows and lost nothing on
+    the validation rows, so the copy is the program to return: it becomes the run's best even
+    where it only ties the best on the valset (`TrialRunner.prefer`)."""
     predictor = program.predictors()[0]
     calibrated = program.deepcopy()
-    calibrated.predictors()[0].choice_offsets = {**predictor.choice_offsets, name: offsets}
+    calibrated.predictors()[0].choice_offsets = {**predictor.choice_offsets, name: fit.offsets}
     before = Candidate.from_program(program).hash
     candidate = runner.register(calibrated, [before], ORIGIN)
-    current = predictor.choice_offsets.get(name, {})
     by_position = dict(scored)
     for position, (example, row) in enumerate(rows):
         derived = row
         found = by_position.get(position)
-        pick = None if found is None else _pick(found.scores, offsets)
-        if found is not None and pick != _pick(found.scores, current):
+        pick = None if found is None else _pick(found.scores, fit.offsets)
+        if found is not None and pick != _pick(found.scores, fit.current):
             value = cast_value(pick, annotation)
             step = {**_step(row), "outputs": {**_step(row).get("outputs", {}), name: value}}
             derived = {**row, "outputs": {**(row.get("outputs") or {}), name: value},
@@ -206,11 +221,17 @@ def _adopted(
                        "feedback": found.feedback_by_value.get(pick),
                        "trace": [step, *(row.get("trace") or [])[1:]]}  # fmt: skip
         runner.run.results.setdefault((candidate.hash, example_id(example)), derived)
-    runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {len(scored)} validation rows")
+    source = f"{fit.val_rows} validation" + (
+        f" and {len(fit.train_rows)} training" if fit.train_rows else ""
+    )
+    runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {source} rows")
     trial = runner.evaluate(calibrated, [e for e, _ in rows], subset="val", parents=[before],
                             origin=ORIGIN)  # fmt: skip
+    runner.prefer(trial)
     was = sum(row["score"] for _, row in rows) / len(rows)
-    runner.run.recorder.log(f"{ORIGIN}: {was:.3f} -> {trial.score:.3f} on the valset")
+    runner.run.recorder.log(
+        f"{ORIGIN}: {was:.3f} -> {trial.score:.3f} on the valset{fit.train_line()}"
+    )
     return calibrated
 
 

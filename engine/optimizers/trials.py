@@ -313,13 +313,19 @@ class TrialRunner:
         return target
 
     # -- best tracking ------------------------------------------------------------------------
-    def _track(self, trial: Trial, track_best: bool, silent: bool) -> None:
+    def prefer(self, trial: Trial) -> None:
+        """Make `trial` the best also where it only ties the best: the program a run's last
+        step keeps for reasons beyond the valset (choice calibration fitted on more rows)."""
+        self._track(trial, True, silent=False, ties=True)
+
+    def _track(self, trial: Trial, track_best: bool, silent: bool, ties: bool = False) -> None:
         run = self.run
         if not track_best or trial.subset not in BEST_SUBSETS:
             return
         run.eligible.add(trial.candidate)
         best = run.best
-        if best is not None and trial.score <= best.score:
+        if best is not None and (trial.score < best.score or (trial.score == best.score and (
+                not ties or trial.candidate == best.candidate))):  # fmt: skip
             return
         run.best = trial
         if not silent:

@@ -104,20 +104,56 @@ def test_without_choice_scores_nothing_is_fitted_and_no_call_is_made():
     assert "choice_offsets" not in compiled.predictors()[0].dump_state()
 
 
-def test_an_optimizer_can_opt_out_and_calibrating_makes_no_lm_call():
-    lm = BiasedLM()
+def _opted_out(valset: list[dspy.Example]) -> Any:
     optimizer = BootstrapFewShotWithRandomSearch(
         right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
     )
     optimizer.calibrates_choices = False
-    with dspy.context(lm=lm):
-        compiled = optimizer.compile(
-            dspy.Predict(Review), trainset=reviews(6), valset=reviews(8, 10), run=RunContext()
+    with dspy.context(lm=BiasedLM()):
+        return optimizer.compile(
+            dspy.Predict(Review), trainset=reviews(6), valset=valset, run=RunContext()
         )
+
+
+def test_an_optimizer_can_opt_out_and_a_valset_of_12_rows_costs_no_lm_call():
+    valset = reviews(12, 10)
+    compiled = _opted_out(valset)
     assert compiled.predictors()[0].choice_offsets == {}
-    calibrated = compile_with(BiasedLM())
+    with dspy.context(lm=BiasedLM()):
+        calibrated = BootstrapFewShotWithRandomSearch(
+            right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
+        ).compile(dspy.Predict(Review), trainset=reviews(6), valset=valset, run=RunContext())
     assert calibrated.predictors()[0].choice_offsets
     assert calibrated.result.usage["calls"] == compiled.result.usage["calls"]
+    assert not any(t.subset == "train" for t in calibrated.result.trials)
+
+
+def test_a_small_valset_is_topped_up_with_training_rows_the_program_does_not_show():
+    compiled, calibrated = _opted_out(reviews(8, 10)), compile_with(BiasedLM())
+    (train,) = [t for t in calibrated.result.trials if t.subset == "train"]
+    assert train.n == 4  # 12 fit rows wanted, 8 validation rows: 4 of the 6 training rows
+    assert calibrated.result.usage["calls"] - compiled.result.usage["calls"] == 4
+    estimated = calibrated.result.estimate.calls["task"] - compiled.result.estimate.calls["task"]
+    assert estimated == 4  # forecast too, as an upper bound
+    shown = {d["review"] for d in calibrated.predictors()[0].demos}
+    assert not shown & {row["inputs"]["review"] for row in train.rows}
+    assert not {e.review for e in reviews(8, 10)} & {row["inputs"]["review"] for row in train.rows}
+
+
+def test_training_rows_can_carry_a_fit_the_valset_alone_cannot_and_a_tie_on_it_is_the_best():
+    """Two positive validation rows: `true` scores 2 of 2 with or without offsets (a tie), the
+    training rows hold the gain; the calibrated copy is returned and is the run's best."""
+    valset = [e for e in reviews(8, 10) if e.positive][:2]
+    with dspy.context(lm=BiasedLM()):
+        calibrated = BootstrapFewShotWithRandomSearch(
+            right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
+        ).compile(dspy.Predict(Review), trainset=reviews(6), valset=valset, run=RunContext())
+    assert calibrated.predictors()[0].choice_offsets
+    result = calibrated.result
+    (adopted,) = [c for c in result.candidates if c.origin == "choice calibration"]
+    assert result.best_candidate == adopted.hash and result.best_score == 1.0
+    assert any(e.type == "log" and "training rows" in e.data.get("message", "")
+               for e in result.events)  # fmt: skip
 
 
 class ReviewThenNote(dspy.Signature):

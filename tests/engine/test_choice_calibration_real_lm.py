@@ -72,3 +72,21 @@ def test_offsets_fitted_on_ten_reviews_fix_held_out_ones():
         calibrated = sum(right(e, compiled(review=e.review)) for e in test)
     assert raw == sum(e.positive for e in test)  # uncalibrated: `true` every time
     assert calibrated > raw
+
+
+def test_a_small_valset_is_topped_up_with_training_rows_and_the_fit_holds_out():
+    """4 validation reviews alone can tell little; 8 unused training reviews join the fit."""
+    data = reviews()
+    val, train, test = data[:4], data[4:14], data[24:36]
+    optimizer = BootstrapFewShotWithRandomSearch(
+        right, max_bootstrapped_demos=0, max_labeled_demos=0, num_candidate_programs=0
+    )
+    with dspy.context(lm=dspy.LM("local/smollm2-135m")):
+        compiled = optimizer.compile(
+            dspy.Predict(Review), trainset=train, valset=val, run=RunContext()
+        )
+        (topped_up,) = [t for t in compiled.result.trials if t.subset == "train"]
+        assert topped_up.n == 8  # 12 fit rows wanted, 4 validation rows
+        assert compiled.predictors()[0].choice_offsets, compiled.result.events[-3:]
+        calibrated = sum(right(e, compiled(review=e.review)) for e in test)
+    assert calibrated > sum(e.positive for e in test)  # what `true` every time scores
