@@ -28,7 +28,7 @@ from engine.optimizers.budget import (
     counted_at_most,
     failure_guard,
 )
-from engine.optimizers.calibration_rows import add_calibration_calls
+from engine.optimizers.calibration_rows import add_calibration_note
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.choice_calibration import calibrate_choices
 from engine.optimizers.events import Event, EventRecorder
@@ -268,7 +268,7 @@ class Optimizer:
         )
         estimate = self._estimate(work)
         if self.calibrates_choices and self.uses_valset and self.metric is not None:
-            add_calibration_calls(estimate, student, work.trainset, work.valset)
+            add_calibration_note(estimate, student, work.trainset, work.valset)
         if counted_at_most(student) and pilot is None:  # a pilot measured the calls per run
             estimate.notes = "; ".join(n for n in (estimate.notes, AT_MOST_NOTE) if n)
         return estimate

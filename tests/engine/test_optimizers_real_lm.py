@@ -68,8 +68,13 @@ def test_bootstrap_fewshot_on_the_local_model():
     result = compiled.result
     assert result.status == "finished"
     origins = {c.hash: c.origin for c in result.candidates}
-    scored = [t for t in result.trials if origins[t.candidate] != "choice calibration"]
-    assert [t.subset for t in scored] == ["val", "val"] and all(t.n == 8 for t in result.trials)
+    calibration = [t for t in result.trials if t.subset == "train"]  # the fit's top-up rows
+    assert all(t.n <= 12 - 8 for t in calibration)
+    scored = [
+        t for t in result.trials
+        if origins[t.candidate] != "choice calibration" and t.subset != "train"
+    ]  # fmt: skip
+    assert [t.subset for t in scored] == ["val", "val"] and all(t.n == 8 for t in scored)
     assert 0.0 <= result.baseline_score <= 1.0 and 0.0 <= result.best_score <= 1.0
     assert result.usage["calls"] >= 16 and result.usage["prompt_tokens"] > 0
     assert result.usage["by_role"]["task"]["calls"] == result.usage["calls"]
