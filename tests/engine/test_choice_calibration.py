@@ -101,6 +101,7 @@ def test_without_choice_scores_nothing_is_fitted_and_no_call_is_made():
     compiled = compile_with(lm)
     assert compiled.predictors()[0].choice_offsets == {}
     assert not any(c.origin == "choice calibration" for c in compiled.result.candidates)
+    assert not any(t.subset == "train" for t in compiled.result.trials)  # no top-up call
     assert "choice_offsets" not in compiled.predictors()[0].dump_state()
 
 
