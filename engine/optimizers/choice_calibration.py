@@ -90,10 +90,11 @@ def calibrate_choices(
 
 @dataclass
 class Fit:
-    """Offsets kept, and what they were fitted on: validation rows (count) and training rows."""
+    """Offsets kept, and what they were fitted on: how many validation rows, which training
+    rows; `current` are the offsets they replace."""
 
     offsets: dict[str, float]
-    val_rows: int
+    n_val: int
     train_rows: list[ScoredRow]
     current: dict[str, float]
 
@@ -221,7 +222,7 @@ def _adopted(
                        "feedback": found.feedback_by_value.get(pick),
                        "trace": [step, *(row.get("trace") or [])[1:]]}  # fmt: skip
         runner.run.results.setdefault((candidate.hash, example_id(example)), derived)
-    source = f"{fit.val_rows} validation" + (
+    source = f"{fit.n_val} validation" + (
         f" and {len(fit.train_rows)} training" if fit.train_rows else ""
     )
     runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {source} rows")

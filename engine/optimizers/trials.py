@@ -324,8 +324,12 @@ class TrialRunner:
             return
         run.eligible.add(trial.candidate)
         best = run.best
-        if best is not None and (trial.score < best.score or (trial.score == best.score and (
-                not ties or trial.candidate == best.candidate))):  # fmt: skip
+        tie = ties and best is not None and trial.score == best.score
+        if (
+            best is not None
+            and trial.score <= best.score
+            and not (tie and trial.candidate != best.candidate)
+        ):
             return
         run.best = trial
         if not silent:
