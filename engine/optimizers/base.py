@@ -222,6 +222,9 @@ class Optimizer:
     # valset topped up with unused training rows), as a last step
     # (engine.optimizers.choice_calibration).
     calibrates_choices: bool = True
+    # With no valset, fit them on training rows the program does not show as demos instead
+    # (only where the compiled program's demos are fixed: not KNNFewShot's, chosen per input).
+    fits_on_training_rows: bool = False
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
         """The examples candidates are scored on: the valset, or without one the trainset or
@@ -268,7 +271,9 @@ class Optimizer:
         )
         estimate = self._estimate(work)
         if self.calibrates_choices and self.uses_valset and self.metric is not None:
-            add_calibration_note(estimate, student, work.trainset, work.valset)
+            add_calibration_note(
+                estimate, student, work.trainset, work.valset, self.fits_on_training_rows
+            )
         if counted_at_most(student) and pilot is None:  # a pilot measured the calls per run
             estimate.notes = "; ".join(n for n in (estimate.notes, AT_MOST_NOTE) if n)
         return estimate
@@ -331,7 +336,9 @@ class Optimizer:
                 job = CompileJob(student, trainset, valset, teacher, runner, options)
                 program = self._compile(job)
                 if self.calibrates_choices and self.uses_valset:
-                    program = calibrate_choices(program, valset, runner, trainset)
+                    program = calibrate_choices(
+                        program, valset, runner, trainset, self.fits_on_training_rows
+                    )
             except BudgetExhausted as exc:
                 status, program = "stopped: budget", self._fallback(student, runner)
                 recorder.log(f"stopped: {exc}", level="warning")

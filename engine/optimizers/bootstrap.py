@@ -70,11 +70,14 @@ class BootstrapFewShot(Optimizer):
     """`BootstrapFewShot(metric=..., max_bootstrapped_demos=4, max_labeled_demos=16)`.
 
     Given a `valset=` (not in DSPy), the baseline and the compiled program are also scored on
-    it; without one, compiling does only DSPy's work. Teacher calls are the task model's (role
+    it; without one, compiling does DSPy's work, plus, on the embedded model with a closed last
+    output, up to 12 calls on training rows the program does not show, to fit its choice
+    offsets (`engine.optimizers.choice_calibration`). Teacher calls are the task model's (role
     "task").
     """
 
     valset_defaults_to_trainset = False
+    fits_on_training_rows = True  # no valset: closed choices fitted on unused training rows
 
     def __init__(
         self,

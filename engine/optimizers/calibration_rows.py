@@ -9,6 +9,11 @@ has not seen. So when the valset has fewer than `FIT_ROWS` rows, the program is 
 "train", never a candidate for the best), and the fit reads their scores too. This is done only
 once the validation rows show the model reports choice scores (the embedded model), so a hosted
 model pays no call; a budget that runs out there leaves the fit to the validation rows.
+
+With no valset at all (BootstrapFewShot as DSPy runs it), an optimizer whose program keeps fixed
+demos may fit on up to `FIT_ROWS` of those training rows alone (`Optimizer.fits_on_training_rows`);
+there, whether the model reports scores is known from the LM (`reports_choice_scores`) before
+any call.
 """
 
 from __future__ import annotations
@@ -77,29 +82,42 @@ def training_rows(
 
 
 def add_calibration_note(
-    estimate: Any, student: Any, trainset: list[Any], valset: list[Any]
+    estimate: Any,
+    student: Any,
+    trainset: list[Any],
+    valset: list[Any],
+    without_valset: bool = False,
 ) -> None:
     """Note `forecast_calls` in a run's `Estimate`. Not added to its calls: whether they are
     made depends on the chosen program's validation rows and the scores the model reports on
     them, which no forecast knows (counted in, they put a SIMBA forecast 22% over its run)."""
-    calls = forecast_calls(student, trainset, valset)
+    calls = forecast_calls(student, trainset, valset, without_valset)
     if calls:
         note = f"up to {calls} more calls on training rows if closed choices are calibrated"
         estimate.notes = "; ".join(n for n in (estimate.notes, note) if n)
 
 
-def forecast_calls(student: Any, trainset: list[Any], valset: list[Any]) -> int:
-    """At most how many calls `training_rows` makes in a run: 0 unless the configured LM
-    is the embedded model (the only one reporting choice scores) and the student has one
-    predictor whose last output is a closed choice."""
-    if student is None or not valset or not getattr(settings.lm, "supports_stop", False):
-        return 0
-    predictors = student.predictors()
-    if len(predictors) != 1 or not _closed_last_output(predictors[0].signature):
+def forecast_calls(
+    student: Any, trainset: list[Any], valset: list[Any], without_valset: bool = False
+) -> int:
+    """At most how many calls `training_rows` makes in a run: 0 unless the student
+    `reports_choice_scores`, and, with no valset, unless the optimizer fits on training rows
+    alone (`without_valset`)."""
+    if student is None or not (valset or without_valset) or not reports_choice_scores(student):
         return 0
     held = {example_id(e) for e in valset}
     unused = sum(1 for e in trainset if example_id(e) not in held)
     return max(0, min(FIT_ROWS - len(valset), unused))
+
+
+def reports_choice_scores(program: Any) -> bool:
+    """Whether `program` is one predictor whose last output is a closed choice, run by the
+    embedded model (the only one that reports choice scores), before any call is made."""
+    predictors = program.predictors()
+    if len(predictors) != 1 or not _closed_last_output(predictors[0].signature):
+        return False
+    lm = predictors[0].lm if predictors[0].lm is not None else settings.lm
+    return bool(getattr(lm, "supports_stop", False))
 
 
 def _closed_last_output(signature: Any) -> bool:

@@ -36,7 +36,12 @@ from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.evaluate.scoring import call_metric, score_of
-from engine.optimizers.calibration_rows import rows_of, training_rows
+from engine.optimizers.calibration_rows import (
+    TRAIN_SUBSET,
+    reports_choice_scores,
+    rows_of,
+    training_rows,
+)
 from engine.optimizers.candidate import Candidate, example_id
 from engine.primitives import Prediction
 from engine.types import cast_value
@@ -61,30 +66,45 @@ class ScoredRow:
 
 
 def calibrate_choices(
-    program: Any, valset: list[Any], runner: Any, trainset: list[Any] | None = None
+    program: Any,
+    valset: list[Any],
+    runner: Any,
+    trainset: list[Any] | None = None,
+    without_valset: bool = False,
 ) -> Any:
     """`program`, or a copy with fitted choice offsets when they win on the fit rows: the
     validation rows, topped up with unused training rows (`engine.optimizers.calibration_rows`)
-    when the model reports choice scores (see module)."""
+    when the model reports choice scores (see module). With no valset, only when
+    `without_valset` (the optimizer's program keeps fixed demos): the training rows alone."""
     predictors = program.predictors()
-    if runner.metric is None or not valset or len(predictors) != 1:
+    if runner.metric is None or len(predictors) != 1:
         return program
-    rows = rows_of(program, valset, runner)
     outputs = list(predictors[0].signature.output_fields.items())
-    if rows is None or not outputs:
+    if not outputs:
         return program
     name, last = outputs[-1]  # nothing is written after it: its calibrated answers are known
-    scored = _scored_rows(name, last.annotation, rows, runner.metric)
-    if not scored:  # no scores (a hosted model, an open output): nothing to fit, no call
+    if valset:
+        rows = rows_of(program, valset, runner)
+        if rows is None:
+            return program
+        scored = _scored_rows(name, last.annotation, rows, runner.metric)
+        if not scored:  # no scores (a hosted model, an open output): nothing to fit, no call
+            return program
+    elif without_valset and reports_choice_scores(program):
+        rows, scored = [], []
+    else:
         return program
     extra = training_rows(program, trainset or [], valset, runner)
-    extra_scored = [r for _, r in _scored_rows(name, last.annotation, extra, runner.metric)]
+    extra_scored = _scored_rows(name, last.annotation, extra, runner.metric)
     current = predictors[0].choice_offsets.get(name, {})
     val_rows = [row for _, row in scored]
-    offsets, gain = fit_offsets(val_rows + extra_scored, current)
+    train_rows = [row for _, row in extra_scored]
+    offsets, gain = fit_offsets(val_rows + train_rows, current)
     if gain < MIN_GAIN or _total(val_rows, offsets) < _total(val_rows, current):
         return program  # too small a gain, or one paid for with validation rows
-    fit = Fit(offsets, len(val_rows), extra_scored, current)
+    fit = Fit(offsets, len(val_rows), train_rows, current)
+    if not valset:  # the calibrated copy's rows are the training rows it was fitted on
+        rows, scored = extra, extra_scored
     return _adopted(program, name, last.annotation, fit, rows, scored, runner)
 
 
@@ -200,10 +220,11 @@ def _adopted(
     scored: list[tuple[int, ScoredRow]],
     runner: Any,
 ) -> Any:
-    """The calibrated copy, its validation rows derived from the scores (no LM call) and scored
-    by the trial machinery. The fit gained at least `MIN_GAIN` on its rows and lost nothing on
-    the validation rows, so the copy is the program to return: it becomes the run's best even
-    where it only ties the best on the valset (`TrialRunner.prefer`)."""
+    """The calibrated copy, its validation rows (with no valset: its training rows) derived from
+    the scores (no LM call) and scored by the trial machinery. The fit gained at least
+    `MIN_GAIN` on its rows and lost nothing on the validation rows, so the copy is the program
+    to return: it becomes the run's best even where it only ties the best on the valset
+    (`TrialRunner.prefer`)."""
     predictor = program.predictors()[0]
     calibrated = program.deepcopy()
     calibrated.predictors()[0].choice_offsets = {**predictor.choice_offsets, name: fit.offsets}
@@ -222,17 +243,23 @@ def _adopted(
                        "feedback": found.feedback_by_value.get(pick),
                        "trace": [step, *(row.get("trace") or [])[1:]]}  # fmt: skip
         runner.run.results.setdefault((candidate.hash, example_id(example)), derived)
-    source = f"{fit.n_val} validation" + (
-        f" and {len(fit.train_rows)} training" if fit.train_rows else ""
-    )
-    runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {source} rows")
-    trial = runner.evaluate(calibrated, [e for e, _ in rows], subset="val", parents=[before],
-                            origin=ORIGIN)  # fmt: skip
-    runner.prefer(trial)
+    examples = [e for e, _ in rows]
     was = sum(row["score"] for _, row in rows) / len(rows)
-    runner.run.recorder.log(
-        f"{ORIGIN}: {was:.3f} -> {trial.score:.3f} on the valset{fit.train_line()}"
-    )
+    if fit.n_val:
+        source = f"{fit.n_val} validation" + (
+            f" and {len(fit.train_rows)} training" if fit.train_rows else ""
+        )
+        runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {source} rows")
+        trial = runner.evaluate(calibrated, examples, subset="val", parents=[before],
+                                origin=ORIGIN)  # fmt: skip
+        runner.prefer(trial)
+        where = f"the valset{fit.train_line()}"
+    else:  # no valset: its training rows are the copy's trial, which competes with nothing
+        runner.run.recorder.phase(ORIGIN, f"offsets for {name!r} from {len(rows)} training rows")
+        trial = runner.evaluate(calibrated, examples, subset=TRAIN_SUBSET, parents=[before],
+                                origin=ORIGIN, track_best=False)  # fmt: skip
+        where = f"{len(rows)} training rows"
+    runner.run.recorder.log(f"{ORIGIN}: {was:.3f} -> {trial.score:.3f} on {where}")
     return calibrated
 
 

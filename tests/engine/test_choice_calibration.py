@@ -157,6 +157,47 @@ def test_training_rows_can_carry_a_fit_the_valset_alone_cannot_and_a_tie_on_it_i
                for e in result.events)  # fmt: skip
 
 
+def _bootstrapped(lm: LM, fits: bool = True) -> Any:
+    """BootstrapFewShot as DSPy runs it: no valset."""
+    optimizer = dspy.BootstrapFewShot(right, max_bootstrapped_demos=1, max_labeled_demos=1)
+    optimizer.fits_on_training_rows = fits
+    with dspy.context(lm=lm):
+        return optimizer.compile(dspy.Predict(Review), trainset=reviews(8), run=RunContext())
+
+
+def test_without_a_valset_bootstrap_fits_on_the_training_rows_it_does_not_show():
+    lm = BiasedLM()
+    compiled, plain = _bootstrapped(lm), _bootstrapped(BiasedLM(), fits=False)
+    result = compiled.result
+    shown = {d["review"] for d in compiled.predictors()[0].demos}
+    (train, adopted) = [t for t in result.trials if t.subset == "train"]
+    assert train.n == 7 and not shown & {row["inputs"]["review"] for row in train.rows}
+    assert result.usage["calls"] - plain.result.usage["calls"] == 7  # one call per row
+    # 3 of the 7 are positive; the calibrated copy's rows are derived, at no call
+    assert train.score == pytest.approx(3 / 7) and adopted.score == 1.0
+    assert "up to 8 more calls on training rows" in result.estimate.notes
+    assert plain.predictors()[0].choice_offsets == {}
+    assert not any(t.subset == "train" for t in plain.result.trials)
+    offsets = compiled.predictors()[0].choice_offsets["positive"]
+    assert 1.2 < offsets["true"] - offsets.get("false", 0.0) < 2.8
+    assert any(e.type == "log" and "0.429 -> 1.000 on 7 training rows" in e.data["message"]
+               for e in result.events)  # fmt: skip
+    with dspy.context(lm=lm):
+        assert [compiled(review=e.review).positive for e in reviews(4, 40)] == [
+            False, True, False, True,
+        ]  # fmt: skip
+
+
+def test_without_a_valset_or_choice_scores_bootstrap_does_only_dspys_work():
+    def always_true(messages):
+        return {"positive": "true"}
+
+    compiled = _bootstrapped(ScriptedLM(by_input=always_true))
+    assert not any(t.subset == "train" for t in compiled.result.trials)  # no call made
+    assert compiled.predictors()[0].choice_offsets == {}
+    assert "training rows" not in compiled.result.estimate.notes
+
+
 class ReviewThenNote(dspy.Signature):
     """Tell whether a product review is positive, then note why."""
 

@@ -90,3 +90,21 @@ def test_a_small_valset_is_topped_up_with_training_rows_and_the_fit_holds_out():
         assert compiled.predictors()[0].choice_offsets, compiled.result.events[-3:]
         calibrated = sum(right(e, compiled(review=e.review)) for e in test)
     assert calibrated > sum(e.positive for e in test)  # what `true` every time scores
+
+
+def test_bootstrap_without_a_valset_fits_on_training_rows_and_the_fit_holds_out():
+    """BootstrapFewShot as DSPy runs it (no valset): its bootstrapped demos lean to `true` as
+    the teacher does; the 12 training reviews it does not show carry the fit."""
+    data = reviews()
+    train, test = data[4:18], data[24:36]
+    optimizer = dspy.BootstrapFewShot(right, max_bootstrapped_demos=2, max_labeled_demos=2)
+    with dspy.context(lm=dspy.LM("local/smollm2-135m")):
+        compiled = optimizer.compile(dspy.Predict(Review), trainset=train, run=RunContext())
+        topped_up = [t for t in compiled.result.trials if t.subset == "train"]
+        assert topped_up and topped_up[0].n == 12  # 14 training reviews, 2 shown as demos
+        assert compiled.predictors()[0].choice_offsets, compiled.result.events[-3:]
+        plain = compiled.deepcopy()
+        plain.predictors()[0].choice_offsets = {}
+        raw = sum(right(e, plain(review=e.review)) for e in test)
+        calibrated = sum(right(e, compiled(review=e.review)) for e in test)
+    assert calibrated > raw
