@@ -34,16 +34,11 @@ MIN_RULE_WORDS = 4
 # a reply quoting the request's own words comments on it rather than giving a rule
 ECHOES = ("write one rule", "if what the input shows", "the better run", "the worse run")
 FIELD_CHARS = 300  # longest field value shown to the prompt model
-# What is the same in every rule request comes first (the system message, then the step and the
-# ask), so a model that keeps prompt prefixes reads it once (docs/design/simba.md, "Rule prompt
-# layout").
 SYSTEM = (
     "You are an expert prompt engineer. You compare a better and a worse run of a "
     "language-model program on the same input and write one rule that would make a step of "
-    "the program act like the better run on inputs like that one, in the form: If <what the "
-    "input shows>, then <what to do>. Reply with the rule only, in one or two sentences."
+    "the program act like the better run. Reply with the rule only."
 )
-CLOSING = "Reply with the rule only."
 
 
 @dataclass
@@ -142,8 +137,7 @@ def rule_prompt(
 ) -> str:
     labels = dict(example.labels().items()) if hasattr(example, "labels") else {}
     parts = [
-        f"A program ran twice on the same input. {describe_step(path, predictor)} Write one "
-        f"rule for step `{path}` that would make it act like the better run.",
+        f"A program ran twice on the same input. {describe_step(path, predictor)}",
         f"The step's current instructions: {_short(predictor.signature.instructions, 600)}",
         f"The input: {_fields(good.get('inputs'))}",
     ]
@@ -151,7 +145,11 @@ def rule_prompt(
         parts.append(f"The expected result (the program does not see it): {_fields(labels)}")
     parts.append("\n".join(_run_lines("The better run", good)))
     parts.append("\n".join(_run_lines("The worse run", bad)))
-    parts.append(CLOSING)
+    parts.append(
+        f"Write one rule for step `{path}` that would make it act like the better run on inputs "
+        "like this one, in the form: If <what the input shows>, then <what to do>. Reply with "
+        "the rule only, in one or two sentences."
+    )
     return "\n\n".join(parts)
 
 
