@@ -70,12 +70,10 @@ def check_budget_choice(auto: Any, max_full_evals: Any, max_metric_calls: Any) -
 
 class MinibatchOrder:
     """Minibatches of the trainset read in order through seeded shuffles, one per epoch; a
-    batch never holds an example twice. A batch lists its examples in trainset order, so two
-    batches that share their first example start their reflection prompts alike."""
+    batch never holds an example twice."""
 
     def __init__(self, ids: list[str], size: int, seed: int) -> None:
         self.ids, self.size, self.seed = list(ids), max(1, size), seed
-        self._place = {example: n for n, example in enumerate(self.ids)}
         self._stream: list[str] = []
         self._epochs = 0
 
@@ -97,4 +95,4 @@ class MinibatchOrder:
             if candidate not in out:
                 out.append(candidate)
             position += 1
-        return sorted(out, key=self._place.__getitem__)
+        return out

@@ -31,17 +31,11 @@ REFLECTION_TOKENS = 256
 FALLBACK_TEMPERATURE = 1.0
 MAX_INSTRUCTION_CHARS = 1200  # reflected instructions carry domain facts: longer than proposals
 
-# Everything that is the same in every reflection comes first (the system message, then the
-# step), so a model that keeps prompt prefixes reads it once: only the parent's instruction and
-# the minibatch are new (docs/design/reflective_search.md, "Reflection prompt layout").
 SYSTEM = (
     "You are an expert prompt engineer. You read how one step of a language-model program did "
     "on some examples, with feedback on each result, and you rewrite the step's instruction "
-    "so that it does better: fix what the feedback points out, keep what works, and state any "
-    "facts about the task that the feedback reveals, so that the step gets such examples "
-    "right. Reply with the new instruction only."
+    "so that it does better. Reply with the new instruction only."
 )
-CLOSING = "Write the better instruction now. Reply with the instruction only."
 
 
 @dataclass
@@ -111,10 +105,10 @@ def reflective_dataset(
 
 
 def reflection_prompt(path: str, predictor: Any, records: list[ReflectionRecord]) -> str:
-    """The user message: the step's fields, its current instruction and the examples."""
+    """The user message: the current instruction, the step's fields and the examples."""
     parts = [
-        describe_step(path, predictor),
         f"The current instruction of this step:\n{predictor.signature.instructions}",
+        describe_step(path, predictor),
         "How it did on some examples:",
     ]
     for number, record in enumerate(records, 1):
@@ -128,7 +122,11 @@ def reflection_prompt(path: str, predictor: Any, records: list[ReflectionRecord]
         lines.append(f"Score: {record.score:.2f} (of 1)")
         lines.append(f"Feedback: {_short(record.feedback, FEEDBACK_CHARS)}")
         parts.append("\n".join(lines))
-    parts.append(CLOSING)
+    parts.append(
+        "Write a better instruction for this step. Fix what the feedback points out, keep what "
+        "works, and state any facts about the task that the feedback reveals, so that the step "
+        "gets such examples right. Reply with the instruction only."
+    )
     return "\n\n".join(parts)
 
 

@@ -72,27 +72,6 @@ def test_reflection_reads_feedback_and_a_kept_child_beats_the_start():
     assert kept[0]["child_score"] > kept[0]["parent_score"]
 
 
-def test_reflection_prompts_put_what_never_changes_first():
-    """The request lives in the system message and the step's fields open the user message,
-    so consecutive reflections share everything up to the parent's instruction; a minibatch
-    lists its examples in trainset order."""
-    from engine.optimizers.gepa_plan import MinibatchOrder
-    from engine.optimizers.gepa_reflection import CLOSING, SYSTEM
-
-    lm = reflective_lm(fix=lambda user: f"Answer the question. Version {len(user) % 97}.")
-    compile_gepa(lm, max_metric_calls=40, use_merge=False)
-    users = [r["messages"][-1]["content"] for r in reflections(lm)]
-    assert len(users) >= 2 and "keep what works" in SYSTEM
-    opening = users[0].split("The current instruction of this step:")[0]
-    assert opening.startswith("Step `self`: reads `question`")
-    assert all(u.startswith(opening) and u.endswith(CLOSING) for u in users)
-    ids = [example_id(e) for e in qa(12)]
-    order = MinibatchOrder(ids, 3, derive_seed(0, "gepa"))
-    for k in range(8):
-        batch = order.batch(k)
-        assert batch == sorted(batch, key=ids.index) and len(set(batch)) == 3
-
-
 def test_budget_in_metric_calls_is_never_passed():
     for budget in (9, 10, 14, 23, 40):
         lm = reflective_lm(fix=lambda _: "Answer with the number of the question.")
