@@ -101,7 +101,9 @@ def summary(doc: str) -> tuple[str, int, int]:
             "of that optimizer's section below (Tunesmith / DSPy total wall time; ✓ meets, "
             "✗ misses on wall time, held-out accuracy or both); the section has the command, "
             "the seeds, the time split and why a miss misses, with its next lever. Rebuilt "
-            "from those sections by `python bench/shapes_summary.py --write` (no model call).",
+            "from those sections by `python bench/shapes_summary.py --write` (no model call). "
+            "A ratio shown as 0.30× is on one side of the line or the other by its unrounded "
+            "value (the wall seconds in its section).",
             table,
             f"**{met} of {total} cells meet the target.** Where long_input misses, the reads "
             'each algorithm cannot skip are set against the target in "The long_input floor, '
