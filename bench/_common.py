@@ -118,12 +118,27 @@ the command shown in it; `--write` replaces that section only.
 """
 
 
+def _markers(key: str) -> tuple[str, str]:
+    return f"<!-- bench:{key}:begin -->", f"<!-- bench:{key}:end -->"
+
+
+def _section_pattern(key: str) -> re.Pattern[str]:
+    begin, end = _markers(key)
+    return re.compile(re.escape(begin) + r"(.*?)" + re.escape(end), re.DOTALL)
+
+
+def read_section(key: str, text: str) -> str | None:
+    """The body of section `key` in a docs/BENCHMARKS.md text, or None when it has none."""
+    found = _section_pattern(key).search(text)
+    return found.group(1) if found else None
+
+
 def write_section(key: str, title: str, body: str, path: Path = DOCS) -> None:
     """Insert or replace the section `key` (between HTML comment markers) in docs/BENCHMARKS.md."""
-    begin, end = f"<!-- bench:{key}:begin -->", f"<!-- bench:{key}:end -->"
+    begin, end = _markers(key)
     block = f"{begin}\n## {title}\n\n{body.strip()}\n{end}"
     text = path.read_text() if path.exists() else DOC_HEADER
-    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    pattern = _section_pattern(key)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
     else:

@@ -60,10 +60,17 @@ def cases_in(legs: list[dict[str, Any]]) -> list[str]:
     return [name for name in BY_NAME if name in seen]
 
 
+MAIN_HEADER = ["case", "seeds", "held-out T / D", "calls T / D", "prompt tok T / D"]
+MAIN_HEADER += ["generated tok T / D", "wall s T / D", "wall ratio", "≤ 0.3×?"]
+
+
+def section_key(optimizer: str) -> str:
+    """The docs section of an optimizer's matrix (random search, the default, has no suffix)."""
+    return SECTION if optimizer == "random_search" else f"{SECTION}-{optimizer}"
+
+
 def main_table(legs: list[dict[str, Any]]) -> str:
     p = pooled(legs)
-    header = ["case", "seeds", "held-out T / D", "calls T / D", "prompt tok T / D"]
-    header += ["generated tok T / D", "wall s T / D", "wall ratio", "≤ 0.3×?"]
     rows = []
     for case in cases_in(legs):
         t, d = p.get((case, TS)), p.get((case, DS))
@@ -86,7 +93,7 @@ def main_table(legs: list[dict[str, Any]]) -> str:
                 verdict(wall_ratio, t["accuracy"], d["accuracy"]),
             ]
         )
-    return markdown_table(header, rows)
+    return markdown_table(MAIN_HEADER, rows)
 
 
 def verdict(wall_ratio: float, ours: float, theirs: float) -> str:
@@ -206,9 +213,6 @@ taken by other processes: see the load averages).
     print(body)
     if write:
         optimizer = first.get("optimizer", "random_search")
-        if optimizer == "random_search":
-            write_section(SECTION, TITLE, body)
-        else:
-            name = OPTIMIZER_NAMES[optimizer]
-            write_section(f"{SECTION}-{optimizer}", f"{TITLE}: {name}", body)
+        name = OPTIMIZER_NAMES.get(optimizer)
+        write_section(section_key(optimizer), f"{TITLE}: {name}" if name else TITLE, body)
     return body

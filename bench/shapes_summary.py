@@ -8,23 +8,15 @@ shapes sections `shapes_vs_dspy.py --write` put in docs/BENCHMARKS.md (no model 
 from __future__ import annotations
 
 import argparse
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import DOCS, markdown_table, write_section
+from _common import DOCS, markdown_table, read_section, write_section
+from shapes_report import MAIN_HEADER, OPTIMIZER_NAMES, section_key
 
-SECTIONS = {  # section key -> optimizer, in the order the table lists them
-    "shapes": "BootstrapFewShotWithRandomSearch",
-    "shapes-mipro": "MIPROv2 (light)",
-    "shapes-copro": "COPRO",
-    "shapes-simba": "SIMBA",
-    "shapes-gepa": "GEPA",
-    "shapes-knn": "KNNFewShot",
-    "shapes-bootstrap": "BootstrapFewShot",
-    "shapes-labeled": "LabeledFewShot",
-}
-POOLED_HEADER = "| case | seeds | held-out T / D |"
+RANDOM_SEARCH = "BootstrapFewShotWithRandomSearch"  # the default optimizer's row
+OPTIMIZERS = ["random_search", *OPTIMIZER_NAMES]  # the rows, in this order
+CASE, RATIO, VERDICT = MAIN_HEADER[0], MAIN_HEADER[-2], MAIN_HEADER[-1]
 TARGET = "Every case of every optimizer at total wall time ≤ 0.3× DSPy's, at equal or better"
 
 
@@ -35,7 +27,6 @@ class Cell:
     case: str
     ratio: str
     verdict: str  # "yes", or "no (wall)", "no (acc)", "no (wall, acc)"
-    held_out: str
 
     @property
     def meets(self) -> bool:
@@ -48,44 +39,31 @@ class Cell:
         return f"{self.ratio} ✗ ({why})"
 
 
-def section_text(key: str, doc: str) -> str | None:
-    found = re.search(
-        rf"<!-- bench:{re.escape(key)}:begin -->(.*?)<!-- bench:{re.escape(key)}:end -->",
-        doc,
-        re.DOTALL,
-    )
-    return found.group(1) if found else None
-
-
 def pooled_cells(section: str) -> list[Cell]:
-    """The rows of the section's first pooled table."""
+    """The rows of the section's pooled table (the one `shapes_report.main_table` writes)."""
     lines = section.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith(POOLED_HEADER)), None)
+    heading = "| " + " | ".join(MAIN_HEADER) + " |"
+    start = next((i for i, line in enumerate(lines) if line == heading), None)
     if start is None:
         return []
-    header = [c.strip() for c in lines[start].strip("|").split("|")]
     cells = []
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
-        values = dict(zip(header, (c.strip() for c in line.strip("|").split("|")), strict=False))
-        cells.append(
-            Cell(
-                case=values["case"].split(" ")[0],
-                ratio=values["wall ratio"],
-                verdict=values["≤ 0.3×?"],
-                held_out=values["held-out T / D"],
-            )
+        values = dict(
+            zip(MAIN_HEADER, (c.strip() for c in line.strip("|").split("|")), strict=False)
         )
+        cells.append(Cell(values[CASE].split(" ")[0], values[RATIO], values[VERDICT]))
     return cells
 
 
-def summary(doc: str) -> tuple[str, int, int]:
-    """(markdown body, cells meeting the target, cells)."""
+def summary(doc: str) -> str:
+    """The section's markdown body: one row per optimizer whose section `doc` has."""
     by_optimizer = {}
-    for key, name in SECTIONS.items():
-        section = section_text(key, doc)
+    for optimizer in OPTIMIZERS:
+        section = read_section(section_key(optimizer), doc)
         if section is not None:
+            name = OPTIMIZER_NAMES.get(optimizer, RANDOM_SEARCH)
             by_optimizer[name] = {c.case: c for c in pooled_cells(section)}
     cases = list(dict.fromkeys(case for cells in by_optimizer.values() for case in cells))
     rows, met, total = [], 0, 0
@@ -110,7 +88,7 @@ def summary(doc: str) -> tuple[str, int, int]:
             'per optimizer" (the random search section).',
         ]
     )
-    return body, met, total
+    return body
 
 
 def main() -> None:
@@ -118,7 +96,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="replace the docs section")
     parser.add_argument("--doc", type=Path, default=DOCS)
     args = parser.parse_args()
-    body, _, _ = summary(args.doc.read_text())
+    body = summary(args.doc.read_text())
     if args.write:
         write_section("shapes-summary", "Signature-shape matrix: every optimizer at a glance", body,
                       args.doc)  # fmt: skip
