@@ -137,4 +137,5 @@ def test_a_row_whose_answer_fails_still_shows_what_the_search_found(rag, monkeyp
     assert not at.exception, at.exception
     page = texts(at)
     assert "did not follow the expected format" in page
-    assert "What each step did" in page and "Searched for:" in page and "**[3]**" in page
+    # a random row: k=3 gives up to three passages (two questions share words with only two)
+    assert "What each step did" in page and "Searched for:" in page and "**[1]**" in page
