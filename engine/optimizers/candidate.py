@@ -40,18 +40,14 @@ class Candidate:
     origin: str = ""
 
     @classmethod
-    def from_state(
-        cls, state: dict[str, Any], parents: list[str] | None = None, origin: str = ""
-    ) -> Candidate:
-        clean = to_jsonable(state)
-        return cls(clean, content_hash(clean), list(parents or []), origin)
-
-    @classmethod
     def from_program(
         cls, program: Any, parents: list[str] | None = None, origin: str = ""
     ) -> Candidate:
-        """The candidate for `program`'s current state (`program.dump_state()`)."""
-        return cls.from_state(program.dump_state(), parents, origin)
+        """The candidate for `program`'s current state (`program.dump_state()`), hashed on what
+        reaches the model (`prompt_view`): programs whose prompts are the same are one
+        candidate, so their rows are scored once."""
+        state = to_jsonable(program.dump_state())
+        return cls(state, content_hash(prompt_view(program, state)), list(parents or []), origin)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,3 +70,26 @@ class Candidate:
         return {
             path: len(s.get("demos", [])) for path, s in self.state.items() if isinstance(s, dict)
         }
+
+
+def prompt_view(program: Any, state: dict[str, Any]) -> dict[str, Any]:
+    """`state` with each predictor's demos cut to its signature's fields, the only ones the
+    adapters render. A bootstrapped demo (`augmented`) whose outputs equal the labels, or a
+    labeled demo carrying columns the signature does not use, then counts as the same demo:
+    MIPROv2 on a long-input Literal task (SmolLM2, seed 2) had two demo sets differing only
+    in one such flag, and scored the same prompts twice (5 rows of ~430 tokens, 11.4 s)."""
+    from engine.modules.predict import Predict
+
+    if isinstance(program, Predict):
+        return _cut_demos(state, program)
+    view = dict(state)
+    for path, predictor in program.named_predictors():
+        if isinstance(view.get(path), dict) and "demos" in view[path]:
+            view[path] = _cut_demos(view[path], predictor)
+    return view
+
+
+def _cut_demos(predictor_state: dict[str, Any], predictor: Any) -> dict[str, Any]:
+    names = [*predictor.signature.input_fields, *predictor.signature.output_fields]
+    demos = [{n: d[n] for n in names if n in d} for d in predictor_state.get("demos", [])]
+    return {**predictor_state, "demos": demos}

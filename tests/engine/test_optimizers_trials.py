@@ -58,6 +58,26 @@ def test_a_repeated_trial_gets_no_new_number_or_event():
     assert again is one and len(run.recorder.of_type("trial")) == 1 and run.trials == [one]
 
 
+def test_programs_whose_prompts_are_the_same_are_scored_once():
+    """A bootstrapped demo equal to a labeled one (or one with columns the signature does not
+    use) renders the same prompt: one candidate, no second call per row."""
+    lm, run = echo_lm(), RunContext()
+    runner = runner_for(run)
+    bootstrapped, labeled, other = (dspy.Predict("question -> answer") for _ in range(3))
+    bootstrapped.demos = [dspy.Example(augmented=True, question="q9", answer="9")]
+    labeled.demos = [dspy.Example(question="q9", answer="9", source="faq.csv")]
+    other.demos = [dspy.Example(question="q9", answer="nine")]
+    data = examples(4)
+    with dspy.context(lm=lm), run.activate():
+        first = runner.evaluate(bootstrapped, data)
+        same = runner.evaluate(labeled, data)
+        different = runner.evaluate(other, data)
+    assert same is first and different.candidate != first.candidate
+    assert lm.calls_made == 8
+    kept = run.candidates[first.candidate].state["demos"][0]
+    assert kept["augmented"] is True  # the first program's own state is what is kept
+
+
 def test_best_tracking_uses_val_trials_only():
     lm, run = echo_lm(), RunContext()
     runner = runner_for(run)
