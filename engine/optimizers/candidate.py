@@ -74,22 +74,18 @@ class Candidate:
 
 def prompt_view(program: Any, state: dict[str, Any]) -> dict[str, Any]:
     """`state` with each predictor's demos cut to its signature's fields, the only ones the
-    adapters render. A bootstrapped demo (`augmented`) whose outputs equal the labels, or a
-    labeled demo carrying columns the signature does not use, then counts as the same demo:
-    MIPROv2 on a long-input Literal task (SmolLM2, seed 2) had two demo sets differing only
-    in one such flag, and scored the same prompts twice (5 rows of ~430 tokens, 11.4 s)."""
-    from engine.modules.predict import Predict
-
-    if isinstance(program, Predict):
-        return _cut_demos(state, program)
+    adapters render: a bootstrapped demo (`augmented`) whose outputs equal the labels, or a
+    labeled demo carrying columns the signature does not use, counts as the same demo."""
     view = dict(state)
     for path, predictor in program.named_predictors():
+        if predictor is program:  # a bare Predict: the state is its own
+            return _cut_demos(view, predictor)
         if isinstance(view.get(path), dict) and "demos" in view[path]:
             view[path] = _cut_demos(view[path], predictor)
     return view
 
 
 def _cut_demos(predictor_state: dict[str, Any], predictor: Any) -> dict[str, Any]:
-    names = [*predictor.signature.input_fields, *predictor.signature.output_fields]
+    names = predictor.signature.fields
     demos = [{n: d[n] for n in names if n in d} for d in predictor_state.get("demos", [])]
     return {**predictor_state, "demos": demos}
