@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.fallback_record import FallbackRecord
+from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.errors import AdapterParseError
 from engine.types import CastError, cast_value
 
@@ -45,9 +46,10 @@ class Adapter:
         messages = self.format(signature, demos, inputs)
         lm_kwargs = dict(lm_kwargs)
         offsets = lm_kwargs.pop(CHOICE_OFFSETS, None) or {}
+        one_line = lm_kwargs.pop(ONE_LINE_OUTPUTS, None) or ()
         decoding = {
             k: v
-            for k, v in self.decoding_kwargs(lm, signature, demos).items()
+            for k, v in self.decoding_kwargs(lm, signature, demos, one_line).items()
             if k not in lm_kwargs
         }
         if offsets and decoding:  # only models that take decoding arguments take offsets
@@ -109,9 +111,12 @@ class Adapter:
         self.fallback_record.record(family, succeeded=True)
         return parsed
 
-    def decoding_kwargs(self, lm: Any, signature: Any, demos: Sequence[Any] = ()) -> dict[str, Any]:
+    def decoding_kwargs(
+        self, lm: Any, signature: Any, demos: Sequence[Any] = (), one_line: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """Extra LM arguments this format benefits from on `lm` (e.g. stop sequences), given
-        the call's `demos`; the caller's own arguments win."""
+        the call's `demos` and the open outputs the task writes on one line (`one_line`:
+        `Predict.one_line_outputs`); the caller's own arguments win."""
         return {}
 
     def choice_bias_kwargs(self, signature: Any, offsets: dict[str, Any]) -> dict[str, Any]:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from engine.adapters import choice_offsets
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.described_choices import described_choices
+from engine.adapters.one_line_values import one_line_kwargs, one_line_open
 from engine.adapters.reply_loops import loop_kwargs
 from engine.adapters.section_header import HEADER as _HEADER
 from engine.lm.local_sections import PARAM as REPLY_SECTIONS
@@ -75,18 +77,6 @@ def _one_line(field: Any) -> bool:
 def _demo_values(demo: Any) -> dict[str, Any]:
     """A demo (an Example or a mapping) as a dict of its fields."""
     return dict(demo.items()) if hasattr(demo, "items") else dict(demo)
-
-
-def _one_line_in_demos(outputs: list[tuple[str, Any]], demos: Any) -> bool:
-    """Whether every open output is written on one line in every demo that has it (and some
-    demo has them all): the value then ends at the first blank line."""
-    rows = [_demo_values(d) for d in demos or ()]
-    open_names = [name for name, field in outputs if not _one_line(field)]
-    if not open_names or not any(all(n in row for n in open_names) for row in rows):
-        return False
-    return all(
-        "\n" not in str(row[name]).strip() for row in rows for name in open_names if name in row
-    )
 
 
 def _described(field: Any) -> tuple[str, ...] | None:
@@ -218,14 +208,18 @@ class ChatAdapter(Adapter):
         messages.append({"role": "user", "content": self.format_inputs(signature, inputs)})
         return messages
 
-    def decoding_kwargs(self, lm: Any, signature: Any, demos: Any = ()) -> dict[str, Any]:
+    def decoding_kwargs(
+        self, lm: Any, signature: Any, demos: Any = (), one_line: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """On the embedded model: stop sequences, the reply's start and reply drafts.
 
         Stops: at the completed marker, at a line opening like a malformed header
-        (`MALFORMED_HEADER`), and at the first blank line when every output is a one-line
-        value: a choice, a number, a bool, or open text that every demo writes on one line
-        (`_one_line_in_demos`). SmolLM2 with 8 demos on banking77: 17 -> 12
-        generated tokens per call, same answers; zero-shot replies stop before rambling on.
+        (`MALFORMED_HEADER`), and at the first blank line when the only output is a choice, a
+        number or a bool. SmolLM2 with 8 demos on banking77: 17 -> 12 generated tokens per
+        call, same answers; zero-shot replies stop before rambling on. Open text the task
+        writes on one line (every demo does, or `one_line` names it: the predictor's fitted
+        `one_line_outputs`) ends after its first paragraph that holds a value
+        (`engine.adapters.one_line_values`).
         Drafts (`engine.lm.reply_drafts`): the first output's header, followed by each choice
         when that output has choices. Banking77, 8 demos, 4 x 120 test rows:
         0.21 -> 0.16 s per call, 190 vs 188 correct (469 of 480 replies identical; the rest
@@ -255,11 +249,12 @@ class ChatAdapter(Adapter):
         outputs = list(signature.output_fields.items())
         if len(outputs) == 1 and _one_line(outputs[0][1]):
             stop.insert(0, "\n\n")
-        elif outputs and _one_line_in_demos(outputs, demos):  # later outputs: from their headers
-            stop.insert(0, "\n\n")
         drafts = reply_drafts(outputs)
         kwargs: dict[str, Any] = {"stop": stop, REPLY_DRAFTS: drafts}
-        if not all(_one_line(field) for _, field in outputs):
+        open_names = [name for name, field in outputs if not _one_line(field)]
+        if one_line_open(open_names, demos, one_line):  # later outputs: from their headers
+            kwargs.update(one_line_kwargs())
+        elif open_names:
             kwargs.update(loop_kwargs())
         if outputs:
             kwargs[REPLY_START] = section(outputs[0][0], "")

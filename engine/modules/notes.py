@@ -75,8 +75,10 @@ class NoteAdapter(Adapter):
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
         return self.base.parse(signature, text)
 
-    def decoding_kwargs(self, lm: Any, signature: Any, demos: Any = ()) -> dict[str, Any]:
-        return self.base.decoding_kwargs(lm, signature, demos)
+    def decoding_kwargs(
+        self, lm: Any, signature: Any, demos: Any = (), one_line: Any = ()
+    ) -> dict[str, Any]:
+        return self.base.decoding_kwargs(lm, signature, demos, one_line)
 
 
 def free_name(signature: Any, name: str) -> str:

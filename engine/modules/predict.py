@@ -7,6 +7,7 @@ from typing import Any
 from engine.adapters import default_adapter
 from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.choice_offsets import read_offsets
+from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.errors import MissingInputError
 from engine.lm.choice_scores import collecting
 from engine.lm.usage import UsageLedger
@@ -39,6 +40,9 @@ class Predict(Module):
         self.demos: list[Example] = []
         # learned shifts of closed choices, {field: {value: offset}} (engine.lm.choice_scores)
         self.choice_offsets: dict[str, dict[str, float]] = {}
+        # open outputs the task's labels write on one line (engine.optimizers.one_line_fit);
+        # they describe the task, not a search's choice, so `reset` keeps them
+        self.one_line_outputs: list[str] = []
 
     def reset(self) -> None:
         self.demos = []
@@ -69,6 +73,8 @@ class Predict(Module):
             config["temperature"] = 0.7
         if self.choice_offsets:
             config.setdefault(CHOICE_OFFSETS, self.choice_offsets)
+        if self.one_line_outputs:
+            config.setdefault(ONE_LINE_OUTPUTS, self.one_line_outputs)
         adapter = settings.adapter or default_adapter()
         local = UsageLedger()
         with (
@@ -91,7 +97,8 @@ class Predict(Module):
     # state ----------------------------------------------------------------------------------
     def dump_predictor_state(self) -> dict[str, Any]:
         """Same keys as DSPy: traces, train, demos, signature{instructions, fields}, lm; plus
-        `choice_offsets` once calibration fitted some (`engine.optimizers.choice_calibration`)."""
+        `choice_offsets` once calibration fitted some (`engine.optimizers.choice_calibration`)
+        and `one_line_outputs` once a compile found some (`engine.optimizers.one_line_fit`)."""
         demos = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in self.demos]
         return {
             "traces": [],
@@ -100,10 +107,12 @@ class Predict(Module):
             "signature": self.signature.dump_state(),
             "lm": None,  # models are chosen by configuration, never stored with keys
             **({"choice_offsets": self.choice_offsets} if self.choice_offsets else {}),
+            **({"one_line_outputs": self.one_line_outputs} if self.one_line_outputs else {}),
         }
 
     def load_predictor_state(self, state: dict[str, Any]) -> None:
         self.demos = [Example(d) for d in state.get("demos", [])]
         self.choice_offsets = read_offsets(state.get("choice_offsets"))
+        self.one_line_outputs = [str(name) for name in state.get("one_line_outputs") or []]
         if "signature" in state:
             self.signature = self.signature.load_state(state["signature"])

@@ -32,6 +32,7 @@ from engine.optimizers.calibration_rows import add_calibration_note
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.choice_calibration import calibrate_choices
 from engine.optimizers.events import Event, EventRecorder
+from engine.optimizers.one_line_fit import fit_one_line_outputs
 from engine.optimizers.trials import Trial, TrialRunner
 from engine.settings import settings
 
@@ -303,6 +304,7 @@ class Optimizer:
         run = run if run is not None else RunContext()
         trainset = list(trainset)
         valset = self.effective_valset(trainset, valset)
+        student = fit_one_line_outputs(student, trainset)
         runner = TrialRunner(run, self.metric, self.num_threads, self.max_errors)
         estimate = self.estimate(trainset, valset, student=student, seed=run.seed)
         recorder = run.recorder

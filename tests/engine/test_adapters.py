@@ -1,4 +1,4 @@
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -227,28 +227,38 @@ def test_json_adapter_round_trip():
     }
 
 
-def test_open_values_every_demo_writes_on_one_line_end_at_a_blank_line():
+def test_open_values_the_task_writes_on_one_line_end_after_their_value_paragraph():
     from engine.lm import LM
 
     adapter, local = ChatAdapter(), LM("local/smollm2-135m")
     verdict = dspy.Signature("review -> verdict")
+
+    def rule(*args: Any) -> str | None:
+        return adapter.decoding_kwargs(local, *args).get("reply_until")
+
     one_line = [
         dspy.Example(review="Great.", verdict="Great."),
         {"review": "Bad.", "verdict": "Bad."},
     ]
-    assert adapter.decoding_kwargs(local, verdict)["stop"][0] != "\n\n"  # no demos: open
-    assert adapter.decoding_kwargs(local, verdict, one_line)["stop"][0] == "\n\n"
+    assert rule(verdict) == "value_loops"  # no demos, nothing fitted: open
+    assert rule(verdict, one_line) == "one_line_value"
+    assert rule(verdict, (), ["verdict"]) == "one_line_value"  # fitted from training labels
     two_lines = [*one_line, dspy.Example(review="Hm.", verdict="Fine.\nBut slow.")]
-    assert adapter.decoding_kwargs(local, verdict, two_lines)["stop"][0] != "\n\n"
+    assert rule(verdict, two_lines) == "value_loops"
     cot = dspy.ChainOfThought("review -> sentiment: bool").predict.signature
     demos = [dspy.Example(review="Great.", reasoning="It praises it.", sentiment=True)]
-    assert adapter.decoding_kwargs(local, cot, demos)["stop"][0] == "\n\n"  # then its header
+    assert rule(cot, demos) == "one_line_value"  # then the sentiment from its header
     inputs_only = [dspy.Example(review="Great.")]
-    assert adapter.decoding_kwargs(local, cot, inputs_only)["stop"][0] != "\n\n"
+    assert rule(cot, inputs_only) == "value_loops"
+    assert rule(cot, (), ["answer"]) == "value_loops"  # the reasoning is not fitted
+    assert adapter.decoding_kwargs(local, dspy.Signature("review -> ok: bool"))["stop"][0] == (
+        "\n\n"
+    )
     assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), verdict, one_line) == {}
+    assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), verdict, (), ["verdict"]) == {}
 
 
-def test_the_demos_reach_the_decoding_arguments():
+def test_the_demos_and_fitted_one_line_outputs_reach_the_decoding_arguments():
     from engine.lm import LM
 
     class Recording(LM):
@@ -263,4 +273,10 @@ def test_the_demos_reach_the_decoding_arguments():
     lm = Recording()
     demos = [dspy.Example(review="Great.", verdict="Great.")]
     ChatAdapter()(lm, {}, dspy.Signature("review -> verdict"), demos, {"review": "Nice."})
-    assert lm.sent[0]["stop"][0] == "\n\n"
+    assert lm.sent[0]["reply_until"] == "one_line_value"
+    predict = dspy.Predict("review -> verdict")
+    predict.one_line_outputs = ["verdict"]
+    with dspy.context(lm=lm):
+        assert predict(review="Nice.").verdict == "Great."
+    assert lm.sent[1]["reply_until"] == "one_line_value"
+    assert "one_line_outputs" not in lm.sent[1]  # an adapter option, never sent to the model
