@@ -92,14 +92,27 @@ def _example_call(spec: ProjectSpec) -> str:
     return f"program({args})"
 
 
-def _calibration_note(state: dict[str, Any]) -> list[str]:
-    """A comment when some predictor has fitted choice offsets (only Tunesmith applies them)."""
-    parts = state.values() if isinstance(state, dict) else []
-    if not any(isinstance(p, dict) and p.get("choice_offsets") for p in parts):
-        return []
-    return [
+_FITTED_NOTES = {
+    "choice_offsets": [
         "# choice_offsets: shifts of the model's closed choices fitted by the run; Tunesmith",
         "# applies them on the embedded model only, and DSPy ignores them.",
+    ],
+    "one_line_outputs": [
+        "# one_line_outputs: open outputs the training labels write on one line; on the",
+        "# embedded model Tunesmith ends them after their value's paragraph, DSPy ignores them.",
+    ],
+}
+
+
+def _fitted_notes(state: dict[str, Any]) -> list[str]:
+    """A comment for each kind of fitted predictor entry the state holds (only Tunesmith
+    applies them)."""
+    parts = [p for p in (state.values() if isinstance(state, dict) else []) if isinstance(p, dict)]
+    return [
+        line
+        for key, lines in _FITTED_NOTES.items()
+        if any(part.get(key) for part in parts)
+        for line in lines
     ]
 
 
@@ -156,7 +169,7 @@ def render_program(
         body += [
             "",
             "# tuned state: instructions and demos per predictor (same shape as program.save())",
-            *_calibration_note(state),
+            *_fitted_notes(state),
             f"STATE = {literal}",
             "program.load_state(STATE)",
         ]

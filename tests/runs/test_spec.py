@@ -135,16 +135,20 @@ def test_generated_code_rebuilds_the_same_program() -> None:
         assert p1 == p2 and a.signature.equals(b.signature)
 
 
-def test_generated_code_carries_fitted_choice_offsets_and_says_so():
+def test_generated_code_carries_fitted_predictor_entries_and_says_so():
     spec = spec_from_dict(_two_step())
     program = build_program(spec)
     program.predictors()[1].choice_offsets = {"category": {"b": -1.5}}
+    program.predictors()[0].one_line_outputs = ["summary"]
     code = generate_python(spec, state=program.dump_state())
-    assert "DSPy ignores them" in code
+    assert "# choice_offsets:" in code and "# one_line_outputs:" in code
     namespace: dict = {"__name__": "generated"}
     exec(compile(code, "generated.py", "exec"), namespace)
-    assert namespace["program"].predictors()[1].choice_offsets == {"category": {"b": -1.5}}
-    assert "choice_offsets" not in generate_python(spec, state=build_program(spec).dump_state())
+    generated = namespace["program"].predictors()
+    assert generated[1].choice_offsets == {"category": {"b": -1.5}}
+    assert generated[0].one_line_outputs == ["summary"]
+    plain = generate_python(spec, state=build_program(spec).dump_state())
+    assert "choice_offsets" not in plain and "one_line_outputs" not in plain
 
 
 def _import_file(path: Path, name: str):
