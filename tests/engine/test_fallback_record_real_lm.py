@@ -18,8 +18,8 @@ class OpenReplies(ChatAdapter):
     """The chat adapter without its reply start and closed labels, as a GGUF whose chat format
     the embedded model does not render gets it: SmolLM2 then often answers zero-shot in prose."""
 
-    def decoding_kwargs(self, lm, signature, demos=()):
-        kwargs = super().decoding_kwargs(lm, signature, demos)
+    def decoding_kwargs(self, lm, signature, demos=(), one_line=()):
+        kwargs = super().decoding_kwargs(lm, signature, demos, one_line)
         kwargs.pop(START_PARAM, None)
         kwargs.pop(CLOSED_PARAM, None)
         return kwargs

@@ -1,5 +1,6 @@
-"""An open value that every demo writes on one line ends at the first blank line on the
-embedded model: the kept value is the whole reply's first paragraph."""
+"""An open value that every demo writes on one line ends on the embedded model at the first
+blank line after a paragraph that holds a value: the kept value is what the rule keeps of the
+whole reply (`engine.adapters.one_line_values`)."""
 
 import csv
 import re
@@ -9,6 +10,8 @@ from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
+from engine.adapters.one_line_values import RULE, keep
+from engine.adapters.reply_loops import RULE as LOOPS
 from engine.lm import load_local_model
 
 pytestmark = REAL_LM
@@ -41,8 +44,8 @@ def test_values_stop_at_the_blank_line_the_demos_never_write():
     demos = [dspy.Example(**row) for row in rows[:4]]
     adapter, model = ChatAdapter(), load_local_model()
     lever = adapter.decoding_kwargs(dspy.LM("local/smollm2-135m"), Verdict, demos)
-    assert lever["stop"][0] == "\n\n"
-    plain = {**lever, "stop": lever["stop"][1:]}
+    assert lever["reply_until"] == RULE
+    plain = {**lever, "reply_until": LOOPS}
     saved = 0
     for row in rows[4:]:
         messages = adapter.format(Verdict, demos, {"review": row["review"]})
@@ -50,7 +53,7 @@ def test_values_stop_at_the_blank_line_the_demos_never_write():
         whole = model.chat(messages, {**plain, "temperature": 0.0, "max_tokens": 64})
         _forget_prompts(model)
         short = model.chat(messages, {**lever, "temperature": 0.0, "max_tokens": 64})
-        first_paragraph = adapter.parse(Verdict, whole["texts"][0].split("\n\n")[0])["verdict"]
-        assert adapter.parse(Verdict, short["texts"][0])["verdict"] == first_paragraph
+        value = adapter.parse(Verdict, keep(whole["texts"][0]))["verdict"]
+        assert adapter.parse(Verdict, short["texts"][0])["verdict"] == value
         saved += whole["completion_tokens"] - short["completion_tokens"]
     assert saved > 0
