@@ -23,6 +23,18 @@ from fewshot_meter import MeterReading, ModelMeter, restored_tokens
 _local = threading.local()
 
 
+def forget_closed_replies() -> None:
+    """Start a leg without the closed replies' logits another leg left in the embedded model
+    (`engine.lm.closed_logits`): each leg starts with empty caches."""
+    from fewshot_data import MODEL
+
+    from engine.lm.local import load_local_model
+
+    drafted = getattr(load_local_model(MODEL), "drafted", None)
+    if drafted is not None:
+        drafted.closed_logits.clear()
+
+
 @dataclass
 class Split:
     """Seconds by where they went, plus the fallback calls and the gaps' share."""
@@ -117,6 +129,7 @@ class SplitMeter(ModelMeter):
         self._last = None
 
     def start(self) -> tuple[Split, float]:
+        forget_closed_replies()
         self._last = (time.perf_counter(), time.process_time())
         return self.read_split(), time.perf_counter()
 

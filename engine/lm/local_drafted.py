@@ -33,12 +33,14 @@ from typing import Any
 import numpy as np
 
 from engine.lm.choice_scores import Scores, last_line
+from engine.lm.closed_logits import ClosedLogits, LogitsMiss
 from engine.lm.local_chat import ChatPrompt, text_tokens
 from engine.lm.local_prefixes import common_prefix_length
 from engine.lm.reply_drafts import draft_continuation
 from engine.lm.reply_numbers import NumberTokens
 
 MAX_DRAFT_TOKENS = 24
+Step = Callable[..., tuple[list[int], np.ndarray]]  # see DraftedGreedy._reply
 
 
 @dataclass
@@ -60,6 +62,7 @@ class DraftedGreedy:
 
     def __init__(self, llama: Any) -> None:
         self.llama = llama
+        self.closed_logits = ClosedLogits()
         self.n_vocab = llama.n_vocab()
         self._numbers: NumberTokens | None = None
 
@@ -91,23 +94,57 @@ class DraftedGreedy:
         scores and shifts its choice by `bias` (`engine.lm.choice_scores`; `start` is the text
         the prompt ends with that the reply continues, for the scores' keys). Raises ValueError
         when the prompt does not fit the context."""
-        import llama_cpp
-
         llama = self.llama
         prompt = chat.tokens
         n_ctx = llama.n_ctx()
         if len(prompt) >= n_ctx:
             raise ValueError(f"Requested tokens ({len(prompt)}) exceed context window of {n_ctx}")
-        stops = [s.encode("utf-8") for s in [*stop, *chat.stops] if s]
-        max_tokens = min(max_tokens, n_ctx - len(prompt))
-
+        args = (chat, min(max_tokens, n_ctx - len(prompt)), stop, drafts, closed, until)
+        more = (temperature, seed, number, bias or {}, start)
+        prompt_key = ClosedLogits.key(prompt) if closed else None
+        if prompt_key is not None:
+            try:  # a closed reply on a prompt read before: replayed without a model pass
+                reply = self._reply(*args, *more, step=self._replayed(prompt_key))
+                self.closed_logits.replayed += 1
+                return reply
+            except LogitsMiss:
+                pass
         reuse = common_prefix_length(llama.input_ids[: llama.n_tokens], prompt)
         reuse = min(reuse, len(prompt) - 1)  # re-read at least one token to get fresh logits
         llama._ctx.kv_cache_seq_rm(-1, reuse, -1)
         llama.n_tokens = reuse
         llama._requires_eval = True
+        return self._reply(*args, *more, step=self._live(prompt_key), pending=list(prompt[reuse:]))
 
-        pending: list[int] = list(prompt[reuse:])
+    def _replayed(self, prompt_key: bytes) -> Step:
+        def step(pending: list[int], draft: list[int], written: list[int], reply: DraftedReply):
+            logits = self.closed_logits.get(prompt_key, written, draft)
+            return [*draft, int(logits.argmax())], logits
+
+        return step
+
+    def _live(self, prompt_key: bytes | None) -> Step:
+        def step(pending: list[int], draft: list[int], written: list[int], reply: DraftedReply):
+            picks, logits = self._decode(pending, draft, reply)
+            if prompt_key is not None:
+                self.closed_logits.put(prompt_key, written, draft, logits)
+            return picks, logits
+
+        return step
+
+    def _reply(
+        self, chat: ChatPrompt, max_tokens: int, stop: list[str], drafts: list[str],
+        closed: bool, until: Callable[[str], bool] | None, temperature: float, seed: int,
+        number: str | None, bias: Scores, start: str, *, step: Step, pending: Any = None,
+    ) -> DraftedReply:  # fmt: skip
+        """The reply loop of `complete`; `step(pending, draft, written, reply)` gives the picks
+        and the logits after the draft: a model pass reading `pending` first, or (`pending`
+        None) logits kept from an earlier pass, when the KV cache is left as it is."""
+        import llama_cpp
+
+        llama, prompt, live = self.llama, chat.tokens, pending is not None
+        stops = [s.encode("utf-8") for s in [*stop, *chat.stops] if s]
+        pending = list(pending or [])
         written: list[int] = []
         reply = DraftedReply("", "length", len(prompt), 0, 0, 0, 0)
         text = b""
@@ -116,7 +153,7 @@ class DraftedGreedy:
         while True:
             room = max_tokens - len(written) - 1
             draft = [] if number is not None else self._draft(drafts, text, room=room)
-            picks, last_logits = self._decode(pending, draft, reply)
+            picks, last_logits = step(pending, draft, written, reply)
             agreed = 0
             while agreed < len(draft) and picks[agreed] == draft[agreed]:
                 agreed += 1
@@ -125,7 +162,7 @@ class DraftedGreedy:
                 accepted = len(draft)
                 picks[:accepted] = draft
                 so_far = llama.detokenize(written + draft, prev_tokens=prompt)
-                logits, choice = self._choice(drafts, so_far, last_logits, reply, bias or {}, start)
+                logits, choice = self._choice(drafts, so_far, last_logits, reply, bias, start)
                 if rng is None and choice is not None:
                     picks[accepted] = choice
                 elif rng is None:
@@ -139,9 +176,9 @@ class DraftedGreedy:
                     picks[0] = _pick_among(allowed, last_logits, temperature, rng)
             reply.drafted_tokens += len(draft)
             reply.accepted_tokens += agreed
-            # The KV cache holds `pending` and the drafts; keep only the accepted ones.
-            llama.n_tokens -= len(draft) - accepted
-            llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
+            if live:  # the KV cache holds `pending` and the drafts; keep only the accepted ones
+                llama.n_tokens -= len(draft) - accepted
+                llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
             finished = False
             for token in picks[: accepted + 1]:
                 if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
