@@ -15,6 +15,7 @@ makes the caller run the model as usual. The logits are the ones llama.cpp compu
 replayed reply equals the one a new pass gives, up to llama.cpp's batch rounding (the same
 rounding that lets a prompt read in different chunks differ). Each step holds one vocabulary of
 float32 logits (~190 KB on SmolLM2): `MAX_PROMPTS` prompts of 1-3 steps stay under ~75 MB.
+Only the embedded model's drafted path has it; hosted models are not affected.
 """
 
 from __future__ import annotations
