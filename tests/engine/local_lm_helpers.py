@@ -29,3 +29,16 @@ def ticket_rows() -> list[dict[str, str]]:
     """The sample project's labelled tickets: {"ticket", "category"} rows."""
     with TICKETS.open(newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def triage_requests(demos: int, tests: slice) -> tuple[list[list[dict]], dict]:
+    """Chat messages for the sample tickets `tests` (with the first `demos` rows as demos) and
+    the chat adapter's decoding arguments for the embedded model."""
+    from engine.adapters import ChatAdapter
+
+    rows = ticket_rows()
+    shown = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows[:demos]]
+    adapter = ChatAdapter()
+    kwargs = adapter.decoding_kwargs(dspy.LM("local/smollm2-135m"), Triage)
+    prompts = [adapter.format(Triage, shown, {"ticket": r["ticket"]}) for r in rows[tests]]
+    return prompts, kwargs

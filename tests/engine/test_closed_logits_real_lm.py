@@ -4,23 +4,16 @@ between, is replayed from the logits kept for it, greedy or sampled, without a m
 from __future__ import annotations
 
 import pytest
-from local_lm_helpers import REAL_LM, Triage, ticket_rows
+from local_lm_helpers import REAL_LM, triage_requests
 
-import engine as dspy
-from engine.adapters import ChatAdapter
-from engine.lm import LM
 from engine.lm.local import load_local_model
 
 pytestmark = REAL_LM
 
 
 def _closed_requests() -> tuple[list[list[dict]], dict]:
-    rows = ticket_rows()
-    demos = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows[:4]]
-    adapter = ChatAdapter()
-    kwargs = adapter.decoding_kwargs(LM("local/smollm2-135m"), Triage)
+    prompts, kwargs = triage_requests(4, slice(10, 16))
     assert kwargs["reply_closed"] is True
-    prompts = [adapter.format(Triage, demos, {"ticket": r["ticket"]}) for r in rows[10:16]]
     return prompts, {**kwargs, "max_tokens": 16}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from local_lm_helpers import REAL_LM, Triage, ticket_rows
+from local_lm_helpers import REAL_LM, Triage, ticket_rows, triage_requests
 
 import engine as dspy
 from engine.adapters import ChatAdapter
@@ -14,12 +14,7 @@ pytestmark = REAL_LM
 
 
 def _requests() -> tuple[list[list[dict]], dict]:
-    rows = ticket_rows()
-    demos = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows[:6]]
-    adapter = ChatAdapter()
-    kwargs = adapter.decoding_kwargs(LM("local/smollm2-135m"), Triage)
-    prompts = [adapter.format(Triage, demos, {"ticket": r["ticket"]}) for r in rows[6:18]]
-    return prompts, kwargs
+    return triage_requests(6, slice(6, 18))
 
 
 def test_drafted_replies_match_plain_greedy_in_fewer_passes():
