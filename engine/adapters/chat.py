@@ -252,7 +252,8 @@ class ChatAdapter(Adapter):
         drafts = reply_drafts(outputs)
         kwargs: dict[str, Any] = {"stop": stop, REPLY_DRAFTS: drafts}
         open_names = [name for name, field in outputs if not _one_line(field)]
-        if one_line_open(open_names, demos, one_line):  # later outputs: from their headers
+        rows = [_demo_values(demo) for demo in demos or ()]
+        if one_line_open(open_names, rows, one_line):  # later outputs: from their headers
             kwargs.update(one_line_kwargs())
         elif open_names:
             kwargs.update(loop_kwargs())

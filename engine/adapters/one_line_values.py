@@ -62,18 +62,22 @@ def keep(reply: str) -> str:
     return before_loop(reply if end is None else reply[:end])
 
 
-def one_line_open(open_names: list[str], demos: Any, fitted: Iterable[str]) -> bool:
+def one_line_open(
+    open_names: list[str], demo_rows: list[dict[str, Any]], fitted: Iterable[str]
+) -> bool:
     """Whether the open outputs `open_names` are all one-line: named in `fitted`, or written on
-    one line in every demo that has them (and some demo has them all)."""
+    one line in every demo (as a dict of its fields) that has them, and some demo has them all."""
     if not open_names:
         return False
     if set(open_names) <= set(fitted):
         return True
-    rows = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in demos or ()]
-    if not any(all(n in row for n in open_names) for row in rows):
+    if not any(all(n in row for n in open_names) for row in demo_rows):
         return False
     return all(
-        "\n" not in str(row[name]).strip() for row in rows for name in open_names if name in row
+        "\n" not in str(row[name]).strip()
+        for row in demo_rows
+        for name in open_names
+        if name in row
     )
 
 

@@ -99,12 +99,13 @@ class DraftedGreedy:
         n_ctx = llama.n_ctx()
         if len(prompt) >= n_ctx:
             raise ValueError(f"Requested tokens ({len(prompt)}) exceed context window of {n_ctx}")
-        args = (chat, min(max_tokens, n_ctx - len(prompt)), stop, drafts, closed, until)
-        more = (temperature, seed, number, bias or {}, start)
+        max_tokens = min(max_tokens, n_ctx - len(prompt))
+        args = (chat, max_tokens, stop, drafts, closed, until,
+                temperature, seed, number, bias or {}, start)  # fmt: skip
         prompt_key = ClosedLogits.key(prompt) if closed else None
         if prompt_key is not None:
             try:  # a closed reply on a prompt read before: replayed without a model pass
-                reply = self._reply(*args, *more, step=self._replayed(prompt_key))
+                reply = self._reply(*args, step=self._replayed(prompt_key))
                 self.closed_logits.replayed += 1
                 return reply
             except LogitsMiss:
@@ -114,7 +115,7 @@ class DraftedGreedy:
         llama._ctx.kv_cache_seq_rm(-1, reuse, -1)
         llama.n_tokens = reuse
         llama._requires_eval = True
-        return self._reply(*args, *more, step=self._live(prompt_key), pending=list(prompt[reuse:]))
+        return self._reply(*args, step=self._live(prompt_key), pending=list(prompt[reuse:]))
 
     def _replayed(self, prompt_key: bytes) -> Step:
         def step(pending: list[int], draft: list[int], written: list[int], reply: DraftedReply):
