@@ -5,47 +5,23 @@ The returned `EnsembledProgram` runs `size` of the programs (all by default; a r
 otherwise, or a sample fixed by the inputs' hash when `deterministic=True`, which DSPy has not
 implemented) and returns `reduce_fn(outputs)`, or the list of outputs without one. Its state
 is every member's predictors under `programs[i]. ...`, as DSPy saves a list of modules.
+
+With `engine.majority` as the reducer (or a `functools.partial` of it binding `normalize` /
+`field`), the members run in order and stop once the vote is settled: when the members left
+could not change the winner even if they all agreed (`majority_settled`). The answer is the one
+all members would give; the members not run make no call (DSPy runs them all). Off with
+`stop_when_settled=False`.
 """
 
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine.modules.aggregation import majority, majority_arguments, majority_settled
 from engine.modules.module import Module
 from engine.optimizers.base import derive_seed
-from engine.primitives import Prediction
-
-
-def vote(outputs: Sequence[Any], field: str | None = None) -> Prediction:
-    """Majority vote on one output field (default: the last one); ties go to the earliest.
-    Values are compared stripped and case-folded; the winner is returned as the first program
-    that gave it answered. (A small local reducer; `engine.majority` supersedes it.)"""
-    answers = [o for o in outputs if o is not None]
-    if not answers:
-        raise ValueError("no outputs to vote on")
-    field = field or list(answers[0].keys())[-1]
-
-    def norm(value: Any) -> str:
-        return str(value).strip().casefold()
-
-    counts = Counter(norm(o.get(field)) for o in answers)
-    best = max(counts.values())
-    winner = next(o for o in answers if counts[norm(o.get(field))] == best)
-    result = Prediction(dict(winner.items()))
-    result.set_lm_usage(getattr(winner, "get_lm_usage", lambda: None)())
-    return result
-
-
-def default_reducer() -> Callable[..., Any]:
-    """`engine.majority` when it exists, else the local `vote`."""
-    try:
-        from engine import majority  # type: ignore[attr-defined]
-    except ImportError:
-        return vote
-    return majority
 
 
 class EnsembledProgram(Module):
@@ -57,11 +33,13 @@ class EnsembledProgram(Module):
         reduce_fn: Callable[..., Any] | None = None,
         size: int | None = None,
         deterministic: bool = False,
+        stop_when_settled: bool = True,
     ) -> None:
         self.programs = list(programs)
         self.reduce_fn = reduce_fn
         self.size = size
         self.deterministic = deterministic
+        self.stop_when_settled = stop_when_settled
 
     def members(self, kwargs: dict[str, Any]) -> list[Any]:
         """The programs that answer these inputs."""
@@ -72,7 +50,14 @@ class EnsembledProgram(Module):
         return rng.sample(self.programs, self.size)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        outputs = [program(*args, **kwargs) for program in self.members(kwargs)]
+        members = self.members(kwargs)
+        vote = majority_arguments(self.reduce_fn) if self.stop_when_settled else None
+        outputs = []
+        for program in members:
+            outputs.append(program(*args, **kwargs))
+            left = len(members) - len(outputs)
+            if vote is not None and left and majority_settled(outputs, left, **vote):
+                break
         return self.reduce_fn(outputs) if self.reduce_fn else outputs
 
 
@@ -89,16 +74,18 @@ class Ensemble:
         reduce_fn: Callable[..., Any] | None = None,
         size: int | None = None,
         deterministic: bool = False,
+        stop_when_settled: bool = True,
         programs: Sequence[Any] | None = None,
         method: str | None = None,
     ) -> None:
         if method is not None:
             if method not in ("majority", "majority_vote"):
                 raise ValueError(f"unknown method {method!r}: use 'majority_vote' or a reduce_fn")
-            reduce_fn = reduce_fn or default_reducer()
+            reduce_fn = reduce_fn or majority
         self.reduce_fn = reduce_fn
         self.size = size
         self.deterministic = deterministic
+        self.stop_when_settled = stop_when_settled
         self._program = self.compile(programs) if programs is not None else None
 
     def compile(self, programs: Sequence[Any]) -> EnsembledProgram:
@@ -108,7 +95,9 @@ class Ensemble:
             raise ValueError("Ensemble.compile needs at least one program")
         if self.size is not None and not 0 < self.size <= len(programs):
             raise ValueError(f"size={self.size} must be between 1 and {len(programs)}")
-        return EnsembledProgram(programs, self.reduce_fn, self.size, self.deterministic)
+        return EnsembledProgram(
+            programs, self.reduce_fn, self.size, self.deterministic, self.stop_when_settled
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._program is None:

@@ -49,10 +49,11 @@ def ensemble_skeleton(
     spec: ProjectSpec, n: int, reduce_fn: Callable[..., Any] | None = None
 ) -> Any:
     """An ensemble of n untuned copies of the spec's pipeline (to load a saved state into)."""
-    from engine.optimizers.ensemble import Ensemble, default_reducer
+    from engine.modules.aggregation import majority
+    from engine.optimizers.ensemble import Ensemble
     from engine.runs.pipeline import build_program
 
-    return Ensemble(reduce_fn=reduce_fn or default_reducer()).compile(
+    return Ensemble(reduce_fn=reduce_fn or majority).compile(
         [build_program(spec) for _ in range(n)]
     )
 

@@ -1,13 +1,18 @@
 """Ensemble(reduce_fn, size, deterministic).compile(programs): no LM calls at compile, majority
-vote, sampling, and a saved state that loads back."""
+vote (stopping once it is settled), sampling, and a saved state that loads back."""
 
 from __future__ import annotations
+
+import functools
+import itertools
+import random
 
 import pytest
 
 import engine as dspy
 from engine.lm import ScriptedLM
-from engine.optimizers.ensemble import EnsembledProgram, vote
+from engine.modules import aggregation
+from engine.optimizers.ensemble import EnsembledProgram
 
 
 def member(answer: str) -> dspy.Predict:
@@ -18,12 +23,56 @@ def member(answer: str) -> dspy.Predict:
 
 
 def test_compile_makes_no_lm_call_and_majority_wins():
-    programs = [member("Paris"), member("paris "), member("Lyon")]
-    ensemble = dspy.Ensemble(reduce_fn=vote).compile(programs)
+    programs = [member("Lyon"), member("Paris"), member("paris ")]
+    ensemble = dspy.Ensemble(reduce_fn=dspy.majority).compile(programs)
     assert isinstance(ensemble, EnsembledProgram)
     assert all(p.lm.calls_made == 0 for p in programs)
     assert ensemble(question="Capital of France?").answer == "Paris"
     assert all(p.lm.calls_made == 1 for p in programs)
+
+
+def test_members_stop_once_the_vote_is_settled():
+    programs = [member("Paris"), member("paris "), member("Lyon")]
+    ensemble = dspy.Ensemble(reduce_fn=dspy.majority).compile(programs)
+    assert ensemble(question="Capital of France?").answer == "Paris"
+    assert [p.lm.calls_made for p in programs] == [1, 1, 0]  # Lyon could not win
+    by_field = functools.partial(dspy.majority, field="answer", normalize=None)
+    dspy.Ensemble(reduce_fn=by_field).compile(programs)(question="q")
+    assert [p.lm.calls_made for p in programs] == [2, 2, 1]  # "Paris" != "paris" unnormalized
+    by_field = functools.partial(dspy.majority, field="answer")
+    dspy.Ensemble(reduce_fn=by_field).compile(programs)(question="q")
+    assert [p.lm.calls_made for p in programs] == [3, 3, 1]
+    dspy.Ensemble(reduce_fn=dspy.majority, stop_when_settled=False).compile(programs)(question="q")
+    assert [p.lm.calls_made for p in programs] == [4, 4, 2]
+
+
+def test_other_reducers_see_every_member():
+    programs = [member("a"), member("a"), member("b")]
+    seen = []
+    ensemble = dspy.Ensemble(reduce_fn=lambda outputs: seen.append(len(outputs)))
+    ensemble.compile(programs)(question="q")
+    other = functools.partial(dspy.majority, field="answer", extra=1)  # not majority's shape
+    assert aggregation.majority_arguments(other) is None
+    assert seen == [3] and all(p.lm.calls_made == 1 for p in programs)
+
+
+@pytest.mark.parametrize("trial", range(300))
+def test_a_settled_vote_is_the_vote_every_ending_gives(trial):
+    rng = random.Random(trial)
+    values = [rng.choice(["x", "y", "z", None]) for _ in range(rng.randint(1, 6))]
+    done, left = values[: rng.randint(1, len(values))], len(values)
+    left -= len(done)
+    completions = [{"answer": v} for v in done]
+    settled = aggregation.majority_settled(completions, left, normalize=None)
+    picks = set()
+    for ending in itertools.product(["x", "y", "z", "w", None], repeat=left):
+        every = completions + [{"answer": v} for v in ending]
+        chosen = dspy.majority(every, normalize=None).answer
+        picks.add(chosen)
+    if settled:  # the first completion with the same value is the same completion
+        assert picks == {dspy.majority(completions, normalize=None).answer}
+    elif left and any(v is not None for v in done):
+        assert len(picks) > 1  # not settled: some ending changes the pick
 
 
 def test_without_reduce_fn_the_outputs_come_back_and_size_samples():
@@ -40,16 +89,16 @@ def test_without_reduce_fn_the_outputs_come_back_and_size_samples():
 
 
 def test_ties_go_to_the_earliest_program():
-    assert vote([dspy.Prediction(answer="x"), dspy.Prediction(answer="y")]).answer == "x"
+    assert dspy.majority([dspy.Prediction(answer="x"), dspy.Prediction(answer="y")]).answer == "x"
 
 
 def test_state_is_every_member_and_loads_back(tmp_path):
-    ensemble = dspy.Ensemble(reduce_fn=vote).compile([member("a"), member("b")])
+    ensemble = dspy.Ensemble(reduce_fn=dspy.majority).compile([member("a"), member("b")])
     state = ensemble.dump_state()
     assert list(state) == ["programs[0]", "programs[1]"]
     path = tmp_path / "ensemble.json"
     ensemble.save(path)
-    skeleton = dspy.Ensemble(reduce_fn=vote).compile(
+    skeleton = dspy.Ensemble(reduce_fn=dspy.majority).compile(
         [dspy.Predict("question -> answer") for _ in range(2)]
     )
     skeleton.load(path)

@@ -49,7 +49,9 @@ def test_top_k_of_a_run_become_an_ensemble_that_loads_back(project, db_path, tmp
         assert [m["hash"] for m in ensemble.members_info] == [m["hash"] for m in top]
         ticket = "I was charged twice for my subscription this month."
         answer = ensemble(ticket=ticket)
-        assert lm.calls_made == len(top) and answer.category in ("billing", "shipping", "technical")
+        assert answer.category in ("billing", "shipping", "technical")
+        # the oracle's members agree, so the vote is settled once half of them answered
+        assert lm.calls_made == -(-len(top) // 2)
 
     text = export_ensemble_json(run_id, 5, db_path)
     data = json.loads(text)
