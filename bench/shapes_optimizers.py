@@ -15,6 +15,8 @@
   model; no valset (DSPy's SIMBA.compile takes none, so neither gets one).
 - `copro`: COPRO(breadth, depth, init_temperature), the task model also its prompt model;
   candidates scored on the trainset in both (DSPy's COPRO.compile takes no valset).
+- `ensemble`: Ensemble(reduce_fn=majority) over `--members` copies of the student, each showing
+  its own `--max-labeled` training rows (the same rows in both: shapes_ensemble.py).
 
 DSPy's MIPROv2 runs under mipro_adapter.LenientProposerAdapter and DSPy's COPRO under
 copro_adapter.LenientCoproAdapter (its extension to COPRO's two text outputs): without them
@@ -36,8 +38,10 @@ from fewshot_runners import MAX_ERRORS
 from hashed_bow import hashed_bow
 from mipro_adapter import LenientProposerAdapter
 from mipro_runners import RoleLM, RoleTally
+from shapes_ensemble import DemoSetEnsemble
 
 OPTIMIZERS = ("random_search", "bootstrap", "labeled", "knn", "mipro", "gepa", "simba", "copro")
+OPTIMIZERS += ("ensemble",)
 # the adapter DSPy's compile runs under, per optimizer (the others: DSPy's default)
 LENIENT: dict[str, type] = {"mipro": LenientProposerAdapter, "copro": LenientCoproAdapter}
 
@@ -52,6 +56,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--depth", type=int, default=2, help="COPRO's depth")
     p.add_argument("--init-temperature", type=float, default=1.0, help="COPRO's")
     p.add_argument("--knn-k", type=int, default=3, help="KNNFewShot's k (neighbours per input)")
+    p.add_argument("--members", type=int, default=3, help="Ensemble's member programs")
 
 
 def quick(args: argparse.Namespace) -> None:
@@ -112,6 +117,8 @@ def build(
         )  # fmt: skip
     if args.optimizer == "labeled":
         return module.LabeledFewShot(k=args.max_labeled)
+    if args.optimizer == "ensemble":
+        return DemoSetEnsemble(module, args.members, args.max_labeled)
     if args.optimizer == "knn":
         vectorizer = (
             hashed_bow if module.__name__ != "dspy" else module.Embedder(hashed_bow, caching=False)
@@ -143,7 +150,7 @@ def compile_kwargs(
     """`compile`'s keyword arguments besides the student, the same in both frameworks."""
     if args.optimizer == "simba":
         return {"trainset": train, "seed": 0}
-    if args.optimizer in ("bootstrap", "labeled"):
+    if args.optimizer in ("bootstrap", "labeled", "ensemble"):
         return {"trainset": train}
     if args.optimizer == "knn":
         return {}  # the trainset went to the constructor (DSPy's compile takes none)
@@ -197,6 +204,12 @@ def describe(args: argparse.Namespace) -> str:
         )
     if args.optimizer == "labeled":
         return f"LabeledFewShot(k={args.max_labeled}), no valset, no LM call in the compile"
+    if args.optimizer == "ensemble":
+        return (
+            f"Ensemble(reduce_fn=majority) of {args.members} copies of the student, each showing "
+            f"its own {args.max_labeled} training rows (drawn by the bench, the same in both), "
+            f"voting on the answer as lowercased text; no LM call in the compile"
+        )
     if args.optimizer == "knn":
         return (
             f"KNNFewShot(k={args.knn_k}, vectorizer: hashed bag of words (bench/hashed_bow.py), "

@@ -18,6 +18,7 @@ OPTIMIZER_NAMES = {
     "bootstrap": "BootstrapFewShot",
     "labeled": "LabeledFewShot",
     "knn": "KNNFewShot",
+    "ensemble": "Ensemble",
     "mipro": "MIPROv2 (light)",
     "gepa": "GEPA",
     "simba": "SIMBA",
