@@ -20,7 +20,7 @@ from typing import Any
 
 from engine.adapters import choice_offsets
 from engine.adapters.base import Adapter, cast_fields
-from engine.adapters.described_choices import described_choices
+from engine.adapters.described_choices import described_choices, described_numbers
 from engine.adapters.one_line_values import one_line_kwargs, one_line_open
 from engine.adapters.reply_loops import loop_kwargs
 from engine.adapters.section_header import HEADER as _HEADER
@@ -79,11 +79,14 @@ def _demo_values(demo: Any) -> dict[str, Any]:
     return dict(demo.items()) if hasattr(demo, "items") else dict(demo)
 
 
-def _described(field: Any) -> tuple[str, ...] | None:
-    """Labels listed at the end of a `str` field's description (`described_choices`)."""
-    if strip_optional(field.annotation) is not str:
-        return None
-    return described_choices(getattr(field, "desc", "") or "")
+def _described(field: Any) -> tuple[Any, ...] | None:
+    """Labels listed at the end of a `str` field's description (`described_choices`), or the
+    numbers an `int` field's description allows (`described_numbers`)."""
+    annotation = strip_optional(field.annotation)
+    desc = getattr(field, "desc", "") or ""
+    if annotation is str:
+        return described_choices(desc)
+    return described_numbers(desc) if annotation is int else None
 
 
 def _choices(annotation: Any) -> tuple[Any, ...] | None:
@@ -94,14 +97,18 @@ def _choices(annotation: Any) -> tuple[Any, ...] | None:
 
 def closed_values(field: Any) -> tuple[Any, ...] | None:
     """The only values a one-line output may take: its choices, or the labels its `str`
-    description lists (`engine.adapters.described_choices`)."""
+    description lists, or the numbers an `int` one's description allows
+    (`engine.adapters.described_choices`)."""
     return _choices(field.annotation) or _described(field)
 
 
-def _number(annotation: Any) -> str | None:
-    """The kind ("int" or "float") of a number output (`engine.lm.reply_numbers`), else None."""
-    annotation = strip_optional(annotation)
-    return annotation.__name__ if annotation in (int, float) else None
+def _number(field: Any) -> str | None:
+    """The kind ("int" or "float") of a number output written with number tokens
+    (`engine.lm.reply_numbers`), else None (also for an int closed by its description)."""
+    annotation = strip_optional(field.annotation)
+    if annotation not in (int, float) or closed_values(field):
+        return None
+    return annotation.__name__
 
 
 def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
@@ -112,7 +119,7 @@ def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
         choices = closed_values(field)
         budget = 16 if _one_line(field) else 48
         values = tuple(format_value(c) for c in choices) if choices else ()
-        number = _number(field.annotation)
+        number = _number(field)
         sections.append(Section(section(name, ""), values, budget, number).to_param())
     return sections
 
@@ -261,7 +268,7 @@ class ChatAdapter(Adapter):
             kwargs[REPLY_START] = section(outputs[0][0], "")
         if outputs and closed_values(outputs[0][1]):  # its values are the only replies
             kwargs[REPLY_CLOSED] = True
-        number = _number(outputs[0][1].annotation) if outputs else None
+        number = _number(outputs[0][1]) if outputs else None
         if number:  # written with number tokens only
             kwargs[REPLY_NUMBER] = number
         if len(outputs) > 1:

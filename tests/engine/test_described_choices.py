@@ -1,10 +1,11 @@
-"""Labels listed in a str field's description are the reply's only values on the embedded model."""
+"""Labels listed in a str field's description, and the numbers an int field's description allows,
+are the reply's only values on the embedded model."""
 
 from __future__ import annotations
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
-from engine.adapters.described_choices import described_choices
+from engine.adapters.described_choices import described_choices, described_numbers
 from engine.lm import LM
 
 
@@ -51,3 +52,43 @@ def test_a_later_output_with_described_labels_is_a_closed_section():
     (section,) = kwargs["reply_sections"]
     assert section["values"] == ["billing", "shipping"]
     assert "[[ ## team ## ]]" in kwargs["stop"]  # its header ends the model's own writing
+
+
+def test_an_int_description_listing_codes_or_a_small_range_is_read():
+    assert described_numbers("1 for billing, 2 for shipping, 3 for technical problems") == (
+        1, 2, 3)  # fmt: skip
+    assert described_numbers("priority (1=high, 2=medium, 3=low)") == (1, 2, 3)
+    assert described_numbers("one of: 1, 2, 3") == (1, 2, 3)
+    assert described_numbers("How satisfied the customer is, from 1 to 5") == (1, 2, 3, 4, 5)
+    assert described_numbers("a score between -2 and 2") == (-2, -1, 0, 1, 2)
+    assert described_numbers("rating 1-5") == (1, 2, 3, 4, 5)
+
+
+def test_an_int_description_without_a_small_closed_set_stays_open():
+    assert described_numbers("the number of items ordered") is None
+    assert described_numbers("billing is team 1, shipping team 2, technical team 3") is None
+    assert described_numbers("days until delivery, 1-30") is None  # more than MAX_RANGE
+    two_ranges = "from 1 to 5 on weekdays, between 0 and 2 on weekends"
+    assert described_numbers(two_ranges) is None
+    assert described_numbers("one of: low, high") is None  # labels, not numbers
+    assert described_numbers("the time, like 10:30") is None
+    assert described_numbers("version 1.5-2") is None
+    assert described_numbers(None) is None
+
+
+def test_a_described_int_is_answered_closed_instead_of_with_number_tokens():
+    class Team(dspy.Signature):
+        """Give the team's number."""
+
+        ticket: str = dspy.InputField()
+        team: int = dspy.OutputField(desc="1 for billing, 2 for shipping")
+        urgent: int = dspy.OutputField(desc="from 0 to 2")
+        count: int = dspy.OutputField(desc="how many products")
+
+    kwargs = ChatAdapter().decoding_kwargs(LM("local/smollm2-135m"), Team)
+    assert kwargs["reply_drafts"] == ["[[ ## team ## ]]\n1\n", "[[ ## team ## ]]\n2\n"]
+    assert kwargs["reply_closed"] is True and "reply_number" not in kwargs
+    urgent, count = kwargs["reply_sections"]
+    assert urgent["values"] == ["0", "1", "2"] and "number" not in urgent
+    assert count["values"] == [] and count["number"] == "int"  # open: number tokens
+    assert ChatAdapter().decoding_kwargs(LM("openai/gpt-4o-mini"), Team) == {}  # hosted: off

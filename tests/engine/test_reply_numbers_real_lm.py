@@ -20,7 +20,9 @@ class Team(dspy.Signature):
     """Give the number of the team that should handle a support ticket."""
 
     ticket: str = dspy.InputField()
-    team: int = dspy.OutputField(desc="1 for billing, 2 for shipping, 3 for technical problems")
+    # phrased so the output stays open: "1 for billing, ..." would close it to its codes
+    # (engine.adapters.described_choices.described_numbers)
+    team: int = dspy.OutputField(desc="billing is team 1, shipping team 2, technical team 3")
 
 
 def _tickets(limit: int) -> list[dict[str, str]]:
