@@ -59,12 +59,15 @@ _RANGE = re.compile(
     rf"|(?<![\w.\-])(?P<e>{_INT})\s*(?:-|–|to)\s*(?P<f>{_INT})(?![\w.]))",
     re.IGNORECASE,
 )
+# a description that gives examples ("e.g. 3 for three items") lists no closed set
+_EXAMPLES = re.compile(r"\be\.g\.|\bfor (?:example|instance)\b|\bsuch as\b", re.IGNORECASE)
 
 
 def described_numbers(desc: str | None) -> tuple[int, ...] | None:
     """The numbers an `int` output's description allows, else None: a list it ends with
     ("one of: 1, 2, 3"), codes it gives ("1 for billing, 2 for shipping": two or more), or one
-    range of at most `MAX_RANGE` numbers ("from 1 to 5", "between 0 and 10", "1-5").
+    range of at most `MAX_RANGE` numbers ("from 1 to 5", "between 0 and 10", "1-5"); none
+    when it gives examples ("e.g.", "for example", "such as").
 
     >>> described_numbers("1 for billing, 2 for shipping, 3 for technical problems")
     (1, 2, 3)
@@ -74,6 +77,8 @@ def described_numbers(desc: str | None) -> tuple[int, ...] | None:
     True
     """
     text = desc or ""
+    if _EXAMPLES.search(text):
+        return None
     listed = described_choices(text)
     if listed is not None:
         numbers = [int(label) for label in listed if re.fullmatch(_INT, label)]

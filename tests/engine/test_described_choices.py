@@ -67,6 +67,8 @@ def test_an_int_description_listing_codes_or_a_small_range_is_read():
 def test_an_int_description_without_a_small_closed_set_stays_open():
     assert described_numbers("the number of items ordered") is None
     assert described_numbers("billing is team 1, shipping team 2, technical team 3") is None
+    assert described_numbers("items ordered, e.g. 3 for three mugs, 10 for a box") is None
+    assert described_numbers("a count such as 1-5") is None
     assert described_numbers("days until delivery, 1-30") is None  # more than MAX_RANGE
     two_ranges = "from 1 to 5 on weekdays, between 0 and 2 on weekends"
     assert described_numbers(two_ranges) is None
