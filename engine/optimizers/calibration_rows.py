@@ -24,6 +24,7 @@ from engine.adapters.chat import closed_values
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors
 from engine.optimizers.candidate import Candidate, example_id
+from engine.optimizers.trial_rows import MAX_EXAMPLE_SCORE
 from engine.settings import settings
 
 FIT_ROWS = 12  # rows the fit wants; a smaller valset is topped up with training rows
@@ -66,17 +67,38 @@ def unused_training(program: Any, trainset: list[Any], valset: list[Any]) -> lis
 
 
 def training_rows(
-    program: Any, trainset: list[Any], valset: list[Any], runner: Any
+    program: Any,
+    trainset: list[Any],
+    valset: list[Any],
+    runner: Any,
+    gain_needed: float | None = None,
 ) -> list[tuple[Any, dict]]:
     """The program's rows on `unused_training` (LM calls, as a "train" trial), or [] when there
-    are none, the budget runs out or too many fail (the fit then reads the valset alone)."""
+    are none, the budget runs out or too many fail (the fit then reads the valset alone).
+
+    `gain_needed`: the metric a fit must still gain on these rows to be kept. A row can gain at
+    most what its reply missed (1 minus its score, for scores in [0, 1]), so the rows stop, and
+    [] is returned, once the replies so far leave less than that to gain (no fit could be kept:
+    the same outcome as reading them all)."""
     examples = unused_training(program, trainset, valset)
     if not examples:
         return []
+    enough = None
+    if gain_needed is not None:
+        ceiling = len(examples) * MAX_EXAMPLE_SCORE - gain_needed
+        enough = lambda total: total is not None and total > ceiling + 1e-9  # noqa: E731
     try:
-        runner.evaluate(program, examples, subset=TRAIN_SUBSET, track_best=False)
+        trial = runner.evaluate(
+            program, examples, subset=TRAIN_SUBSET, track_best=False, enough=enough
+        )
     except (BudgetExhausted, TooManyErrors) as exc:
         runner.run.recorder.log(f"choice calibration: validation rows only ({exc})")
+        return []
+    if trial.n < len(examples):
+        runner.run.recorder.log(
+            f"choice calibration: stopped after {trial.n} of {len(examples)} training rows; "
+            f"the rest could not gain the {gain_needed:g} a fit needs"
+        )
         return []
     return rows_of(program, examples, runner) or []
 

@@ -94,10 +94,11 @@ def calibrate_choices(
         rows, scored = [], []
     else:
         return program
-    extra = training_rows(program, trainset or [], valset, runner)
-    extra_scored = _scored_rows(name, last.annotation, extra, runner.metric)
     current = predictors[0].choice_offsets.get(name, {})
     val_rows = [row for _, row in scored]
+    needed = MIN_GAIN - sum(_gainable(row, current) for row in val_rows)
+    extra = training_rows(program, trainset or [], valset, runner, needed)
+    extra_scored = _scored_rows(name, last.annotation, extra, runner.metric)
     train_rows = [row for _, row in extra_scored]
     offsets, gain = fit_offsets(val_rows + train_rows, current)
     if gain < MIN_GAIN or _total(val_rows, offsets) < _total(val_rows, current):
@@ -158,6 +159,11 @@ def _total(rows: list[ScoredRow], offsets: dict[str, float]) -> float:
     for row in rows:
         total += row.metric_by_value[_pick(row.scores, offsets)]
     return total
+
+
+def _gainable(row: ScoredRow, offsets: dict[str, float]) -> float:
+    """The most a fit could gain on `row`: its best value's metric over its pick's."""
+    return max(row.metric_by_value.values()) - row.metric_by_value[_pick(row.scores, offsets)]
 
 
 def _mean_gap(rows: list[ScoredRow], value: str, reference: str) -> float:

@@ -152,11 +152,13 @@ class TrialRunner:
         origin: str = "",
         track_best: bool = True,
         race: bool = False,
+        enough: Callable[[float | None], bool] | None = None,
     ) -> Trial:
         """Score `program` on `examples`; a trial on "val"/"full" may become the best.
 
         With `race=True` the evaluation stops once the candidate cannot beat the best trial on
-        these examples; the returned trial is then a partial one (subset "minibatch").
+        these examples; with `enough`, once `enough(score sum so far)` holds (None when a score
+        fell outside [0, 1]). The returned trial is then a partial one (subset "minibatch").
         """
         run = self.run
         candidate = self.register(program, parents, origin)
@@ -170,9 +172,12 @@ class TrialRunner:
         # such as a candidate built ahead, may run meanwhile: engine.optimizers.build_ahead)
         ahead_calls, ahead_seconds = self._prefilled.pop(candidate.hash, ([], 0.0))
         target = self._race(subset, ids) if race and track_best else None
+        stop = threading.Event()
+        heard = None if enough is None else (lambda total: enough(total) and stop.set())
         with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
-            pruned = self._fill(program, candidate.hash, examples, ids, target)
-        if pruned:
+            pruned = self._fill(program, candidate.hash, examples, ids, target, stop, heard)
+        cut = stop.is_set() and any((candidate.hash, i) not in run.results for i in ids)
+        if pruned or cut:
             ids = [i for i in ids if (candidate.hash, i) in run.results]
             subset, track_best = PARTIAL_SUBSET, False
             existing = run.find_trial(trial_key(candidate.hash, subset, ids))

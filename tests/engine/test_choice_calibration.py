@@ -27,9 +27,10 @@ class BiasedLM(LM):
     otherwise) but always says `true`, unless a `reply_bias` shifts it; it reports its choice
     scores as the embedded model does."""
 
-    def __init__(self) -> None:
+    def __init__(self, lean: float = 2.0) -> None:
         super().__init__("local/biased-fake", cache=False)
         self.biases: list[Any] = []
+        self.lean = lean  # 0.0: no bias, every review answered right
 
     @property
     def supports_stop(self) -> bool:
@@ -37,7 +38,7 @@ class BiasedLM(LM):
 
     def _complete(self, messages: list[dict], params: dict) -> tuple[list[str], dict]:
         review = input_fields(messages[-1]["content"])["review"]
-        odds = 2.0 + (0.8 if "good" in review else -0.8)
+        odds = self.lean + (0.8 if "good" in review else -0.8)
         scores = {"true": -0.1, "false": -0.1 - odds}
         offsets = (params.get("reply_bias") or {}).get(HEADER, {})
         self.biases.append(offsets)
@@ -141,6 +142,14 @@ def test_a_small_valset_is_topped_up_with_training_rows_the_program_does_not_sho
     assert not {e.review for e in reviews(8, 10)} & {row["inputs"]["review"] for row in train.rows}
 
 
+def test_a_valset_answered_right_leaves_the_top_up_two_misses_to_find():
+    calibrated = compile_with(BiasedLM(lean=0.0))  # every validation row right: nothing to gain
+    partial = [t for t in calibrated.result.trials if t.subset == "minibatch"]
+    assert [t.n for t in partial] == [3]  # 3 of 4 rows right: the last one cannot gain 2
+    assert not any(t.subset == "train" for t in calibrated.result.trials)
+    assert calibrated.predictors()[0].choice_offsets == {}
+
+
 def test_training_rows_can_carry_a_fit_the_valset_alone_cannot_and_a_tie_on_it_is_the_best():
     """Two positive validation rows: `true` scores 2 of 2 with or without offsets (a tie), the
     training rows hold the gain; the calibrated copy is returned and is the run's best."""
@@ -186,6 +195,21 @@ def test_without_a_valset_bootstrap_fits_on_the_training_rows_it_does_not_show()
         assert [compiled(review=e.review).positive for e in reviews(4, 40)] == [
             False, True, False, True,
         ]  # fmt: skip
+
+
+def test_training_rows_stop_once_no_fit_could_gain_enough():
+    """Unbiased, the program answers every row right: after 6 of the 7 rows the last one could
+    gain 1 at most, and a fit must gain 2, so it is not read; no offsets, as reading it gives."""
+    compiled = _bootstrapped(BiasedLM(lean=0.0))
+    plain = _bootstrapped(BiasedLM(lean=0.0), fits=False)
+    result = compiled.result
+    (partial,) = [t for t in result.trials if t.subset == "minibatch"]
+    assert partial.n == 6 and partial.score == 1.0
+    assert not any(t.subset == "train" for t in result.trials)
+    assert result.usage["calls"] - plain.result.usage["calls"] == 6
+    assert compiled.predictors()[0].choice_offsets == {}
+    assert any(e.type == "log" and "stopped after 6 of 7 training rows" in e.data["message"]
+               for e in result.events)  # fmt: skip
 
 
 def test_without_a_valset_or_choice_scores_bootstrap_does_only_dspys_work():
