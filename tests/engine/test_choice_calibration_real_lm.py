@@ -108,3 +108,21 @@ def test_bootstrap_without_a_valset_fits_on_training_rows_and_the_fit_holds_out(
         raw = sum(right(e, plain(review=e.review)) for e in test)
         calibrated = sum(right(e, compiled(review=e.review)) for e in test)
     assert calibrated > raw
+
+
+def test_training_rows_stop_once_no_fit_could_be_kept():
+    """Zero-shot SmolLM2 answers `true`, so on positive reviews alone it is right everywhere:
+    after 7 of the 8 training rows the last one could gain 1 row at most, short of 2."""
+    positive = [e for e in reviews() if e.positive]
+    val, train = positive[:4], positive[4:12]
+    optimizer = BootstrapFewShotWithRandomSearch(
+        right, max_bootstrapped_demos=0, max_labeled_demos=0, num_candidate_programs=0
+    )
+    with dspy.context(lm=dspy.LM("local/smollm2-135m")):
+        compiled = optimizer.compile(
+            dspy.Predict(Review), trainset=train, valset=val, run=RunContext()
+        )
+    rest = [(t.subset, t.n, t.score) for t in compiled.result.trials if t.subset != "val"]
+    assert rest == [("minibatch", 7, 1.0)]
+    assert compiled.predictors()[0].choice_offsets == {}
+    assert compiled.result.usage["calls"] == 4 + 7
