@@ -83,10 +83,12 @@ def training_rows(
     examples = unused_training(program, trainset, valset)
     if not examples:
         return []
-    enough = None
-    if gain_needed is not None:
-        ceiling = len(examples) * MAX_EXAMPLE_SCORE - gain_needed
-        enough = lambda total: total is not None and total > ceiling + 1e-9  # noqa: E731
+    # the replies' score sum above which the rows left could not make up what a fit needs
+    ceiling = None if gain_needed is None else len(examples) * MAX_EXAMPLE_SCORE - gain_needed
+
+    def enough(total: float | None) -> bool:
+        return ceiling is not None and total is not None and total > ceiling + 1e-9
+
     try:
         trial = runner.evaluate(
             program, examples, subset=TRAIN_SUBSET, track_best=False, enough=enough

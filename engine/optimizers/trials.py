@@ -173,7 +173,11 @@ class TrialRunner:
         ahead_calls, ahead_seconds = self._prefilled.pop(candidate.hash, ([], 0.0))
         target = self._race(subset, ids) if race and track_best else None
         stop = threading.Event()
-        heard = None if enough is None else (lambda total: enough(total) and stop.set())
+
+        def heard(total: float | None) -> None:  # the score sum so far, after every row
+            if enough is not None and enough(total):
+                stop.set()
+
         with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
             pruned = self._fill(program, candidate.hash, examples, ids, target, stop, heard)
         cut = stop.is_set() and any((candidate.hash, i) not in run.results for i in ids)
