@@ -24,8 +24,10 @@ _local = threading.local()
 
 
 def forget_closed_replies() -> None:
-    """Start a leg without the closed replies' logits another leg left in the embedded model
-    (`engine.lm.closed_logits`): each leg starts with empty caches."""
+    """Start a leg without the closed replies' logits an earlier leg left in the embedded model
+    (`engine.lm.closed_logits`). Only Tunesmith's legs make closed replies, so keeping them
+    would favour it; the KV cache and saved prefixes are the model's, and both frameworks'
+    legs find them as the leg before left them."""
     from fewshot_data import MODEL
 
     from engine.lm.local import load_local_model

@@ -40,8 +40,9 @@ from mipro_adapter import LenientProposerAdapter
 from mipro_runners import RoleLM, RoleTally
 from shapes_ensemble import DemoSetEnsemble
 
-OPTIMIZERS = ("random_search", "bootstrap", "labeled", "knn", "mipro", "gepa", "simba", "copro")
-OPTIMIZERS += ("ensemble",)
+OPTIMIZERS = (
+    "random_search", "bootstrap", "labeled", "knn", "mipro", "gepa", "simba", "copro", "ensemble",
+)  # fmt: skip
 # the adapter DSPy's compile runs under, per optimizer (the others: DSPy's default)
 LENIENT: dict[str, type] = {"mipro": LenientProposerAdapter, "copro": LenientCoproAdapter}
 

@@ -28,7 +28,7 @@ import numpy as np
 
 MAX_PROMPTS = 128
 
-Step = tuple[tuple[int, ...], tuple[int, ...]]  # (tokens written before, draft)
+StepKey = tuple[tuple[int, ...], tuple[int, ...]]  # (tokens written before, draft)
 
 
 class LogitsMiss(Exception):
@@ -40,7 +40,7 @@ class ClosedLogits:
 
     def __init__(self, max_prompts: int = MAX_PROMPTS) -> None:
         self.max_prompts = max_prompts
-        self._prompts: OrderedDict[bytes, dict[Step, np.ndarray]] = OrderedDict()
+        self._prompts: OrderedDict[bytes, dict[StepKey, np.ndarray]] = OrderedDict()
         self.replayed = 0  # replies served without a model pass
 
     @staticmethod

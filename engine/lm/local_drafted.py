@@ -136,7 +136,8 @@ class DraftedGreedy:
     def _reply(
         self, chat: ChatPrompt, max_tokens: int, stop: list[str], drafts: list[str],
         closed: bool, until: Callable[[str], bool] | None, temperature: float, seed: int,
-        number: str | None, bias: Scores, start: str, *, step: Step, pending: Any = None,
+        number: str | None, bias: Scores, start: str, *, step: Step,
+        pending: list[int] | None = None,
     ) -> DraftedReply:  # fmt: skip
         """The reply loop of `complete`; `step(pending, draft, written, reply)` gives the picks
         and the logits after the draft: a model pass reading `pending` first, or (`pending`

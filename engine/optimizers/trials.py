@@ -179,7 +179,8 @@ class TrialRunner:
                 stop.set()
 
         with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
-            pruned = self._fill(program, candidate.hash, examples, ids, target, stop, heard)
+            progress = None if enough is None else heard
+            pruned = self._fill(program, candidate.hash, examples, ids, target, stop, progress)
         cut = stop.is_set() and any((candidate.hash, i) not in run.results for i in ids)
         if pruned or cut:
             ids = [i for i in ids if (candidate.hash, i) in run.results]
