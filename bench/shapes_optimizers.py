@@ -7,7 +7,9 @@
   the compile; each framework samples with its own seeded RNG).
 - `knn`: KNNFewShot(k=--knn-k, trainset, vectorizer=hashed_bow.hashed_bow) with BootstrapFewShot's
   demo settings: at each held-out row, demos bootstrapped from its nearest training rows (DSPy
-  bootstraps again at every call; Tunesmith keeps a neighbour set's demos).
+  bootstraps again at every call; Tunesmith keeps a neighbour set's demos). With
+  `--knn-bootstrap-once`, Tunesmith's runs `bootstrap_once=True` (each training row through the
+  teacher at most once; not in DSPy, whose legs are unchanged).
 - `mipro`: MIPROv2(auto="light"), the task model also its prompt model.
 - `gepa`: GEPA(max_metric_calls=...), the task model also its reflection model; the case's
   metric is passed as a feedback metric (a score, no text) to both.
@@ -58,6 +60,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init-temperature", type=float, default=1.0, help="COPRO's")
     p.add_argument("--knn-k", type=int, default=3, help="KNNFewShot's k (neighbours per input)")
     p.add_argument("--members", type=int, default=3, help="Ensemble's member programs")
+    p.add_argument(
+        "--knn-bootstrap-once",
+        action="store_true",
+        help="Tunesmith's KNNFewShot with bootstrap_once=True (DSPy has no such option)",
+    )
 
 
 def quick(args: argparse.Namespace) -> None:
@@ -127,6 +134,7 @@ def build(
         return module.KNNFewShot(
             k=args.knn_k, trainset=train, vectorizer=vectorizer, metric=metric,
             max_bootstrapped_demos=args.max_bootstrapped, max_labeled_demos=args.max_labeled,
+            **not_dspy(module, bootstrap_once=args.knn_bootstrap_once),
         )  # fmt: skip
     if args.optimizer == "bootstrap":
         return module.BootstrapFewShot(
@@ -216,7 +224,11 @@ def describe(args: argparse.Namespace) -> str:
             f"KNNFewShot(k={args.knn_k}, vectorizer: hashed bag of words (bench/hashed_bow.py), "
             f"max_bootstrapped_demos={args.max_bootstrapped}, max_labeled_demos="
             f"{args.max_labeled}), no valset; DSPy bootstraps at every held-out call, Tunesmith "
-            f"once per neighbour set"
+            + (
+                "with bootstrap_once=True (each training row through the teacher at most once)"
+                if args.knn_bootstrap_once
+                else "once per neighbour set"
+            )
         )
     if args.optimizer == "bootstrap":
         return (

@@ -66,6 +66,15 @@ def batch_size(need: int, found: int, tried: int, threads: int) -> int:
     return max(1, min(threads, wanted))
 
 
+def check_errors(errors: int, max_errors: int | None, error: BaseException) -> None:
+    """Raise TooManyErrors once `errors` teacher runs have failed, more than `max_errors`."""
+    if max_errors is not None and errors > max_errors:
+        raise TooManyErrors(
+            f"{errors} bootstrapping runs failed (max_errors={max_errors}); "
+            f"last: {type(error).__name__}: {error}"
+        ) from error
+
+
 class BootstrapFewShot(Optimizer):
     """`BootstrapFewShot(metric=..., max_bootstrapped_demos=4, max_labeled_demos=16)`.
 
@@ -155,7 +164,7 @@ class BootstrapFewShot(Optimizer):
         run = runner.run
         program = student.reset_copy()
         names = [name for name, _ in program.named_predictors()]
-        teacher_program = self._prepare_teacher(student, teacher, trainset, run.seed)
+        teacher_program = self.prepare_teacher(student, teacher, trainset, run.seed)
         teacher_names = [name for name, _ in teacher_program.named_predictors()]
         if teacher_names != names:
             raise ValueError(f"teacher and student differ in structure: {teacher_names} vs {names}")
@@ -172,26 +181,33 @@ class BootstrapFewShot(Optimizer):
             if self.max_bootstrapped_demos > 0
             else {}
         )
-        traces: dict[str, list[Example]] = {name: [] for name in names}
-        for index in sorted(found):
-            for name, inputs, outputs in found[index]:
-                if name in traces:
-                    traces[name].append(Example(augmented=True, **inputs, **outputs))
-        # the labeled fill-up is drawn as DSPy draws it: the rest shuffled, then sampled
-        rest = [ex for i, ex in enumerate(trainset) if i not in found]
-        labeled_rng(run.seed).shuffle(rest)
-        rng = labeled_rng(run.seed)
-        for name, predictor in program.named_predictors():
-            augmented = traces[name][: self.max_bootstrapped_demos]
-            size = max(0, min(self.max_labeled_demos - len(augmented), len(rest)))
-            predictor.demos = augmented + [ex.copy() for ex in rng.sample(rest, size)]
+        self.set_demos(program, trainset, found, run.seed)
         run.recorder.log(
             f"bootstrapped {len(found)} demos from {len(trainset)} training examples "
             f"(seed {seed[-1] if seed else ''})"
         )
         return program
 
-    def _prepare_teacher(
+    def set_demos(
+        self, program: Any, trainset: list[Any], found: dict[int, list[TraceStep]], run_seed: int
+    ) -> None:
+        """Give each predictor of `program` the accepted traces (`found`: {trainset index:
+        trace}, taken in index order) as demos, filled up with labeled ones drawn as DSPy
+        draws them: the rest shuffled, then sampled."""
+        traces: dict[str, list[Example]] = {name: [] for name, _ in program.named_predictors()}
+        for index in sorted(found):
+            for name, inputs, outputs in found[index]:
+                if name in traces:
+                    traces[name].append(Example(augmented=True, **inputs, **outputs))
+        rest = [ex for i, ex in enumerate(trainset) if i not in found]
+        labeled_rng(run_seed).shuffle(rest)
+        rng = labeled_rng(run_seed)
+        for name, predictor in program.named_predictors():
+            augmented = traces[name][: self.max_bootstrapped_demos]
+            size = max(0, min(self.max_labeled_demos - len(augmented), len(rest)))
+            predictor.demos = augmented + [ex.copy() for ex in rng.sample(rest, size)]
+
+    def prepare_teacher(
         self, student: Any, teacher: Any, trainset: list[Any], run_seed: int
     ) -> Any:
         """The teacher: given, or the student with LabeledFewShot's demos (DSPy's draw)."""
@@ -201,11 +217,16 @@ class BootstrapFewShot(Optimizer):
             set_labeled_demos(program, trainset, self.max_labeled_demos, labeled_rng(run_seed))
         return program
 
+    def error_limit(self) -> int | None:
+        """How many teacher runs may fail before bootstrapping stops (`max_errors`, else the
+        settings')."""
+        return self.max_errors if self.max_errors is not None else settings.max_errors
+
     def _collect(
         self, teacher: Any, trainset: list[Any], runner: TrialRunner
     ) -> dict[int, list[TraceStep]]:
         """Run the teacher in batches until enough examples succeed; {example index: trace}."""
-        max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
+        max_errors = self.error_limit()
         found: dict[int, list[TraceStep]] = {}
         errors, start = 0, 0
         with settings.context(lm_role="task", **self.teacher_settings):
@@ -218,7 +239,7 @@ class BootstrapFewShot(Optimizer):
                 start = pending[-1] + 1
                 for round_index in range(max(1, self.max_rounds)):
                     outcomes = parallel_map(
-                        lambda i, r=round_index: self._attempt(teacher, trainset, i, r),
+                        lambda i, r=round_index: self.attempt(teacher, trainset, i, r),
                         pending,
                         threads,
                     )
@@ -228,12 +249,7 @@ class BootstrapFewShot(Optimizer):
                             raise error
                         if error is not None:
                             errors += 1
-                            if max_errors is not None and errors > max_errors:
-                                raise TooManyErrors(
-                                    f"{errors} bootstrapping runs failed "
-                                    f"(max_errors={max_errors}); "
-                                    f"last: {type(error).__name__}: {error}"
-                                ) from error
+                            check_errors(errors, max_errors, error)
                         if trace is None:
                             retry.append(index)
                         else:
@@ -244,7 +260,7 @@ class BootstrapFewShot(Optimizer):
         # a batch may succeed more often than needed: keep the first ones in example order
         return {i: found[i] for i in sorted(found)[: self.max_bootstrapped_demos]}
 
-    def _attempt(
+    def attempt(
         self, teacher: Any, trainset: list[Any], index: int, round_index: int
     ) -> list[TraceStep] | None:
         """Run the teacher on one example (without itself as a demo); its trace if accepted."""

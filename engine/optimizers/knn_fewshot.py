@@ -4,6 +4,8 @@
 input's k nearest training examples (`KNN`), runs BootstrapFewShot's bootstrapping on just
 those (teacher runs, metric check, labeled fill-up) and answers with the resulting demos. Demos
 of a neighbour set are kept, so inputs with the same neighbours cost no more teacher calls.
+With `bootstrap_once=True` (not in DSPy) each training example is run through the teacher at
+most once per program instead (`engine.optimizers.knn_row_traces`).
 How this fits candidates and trials: docs/design/knn_fewshot.md.
 """
 
@@ -20,6 +22,7 @@ from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.candidate import Candidate, example_id
 from engine.optimizers.knn import KNN
+from engine.optimizers.knn_row_traces import RowTraces
 from engine.optimizers.trials import TrialRunner
 
 
@@ -46,19 +49,31 @@ class KNNFewShotProgram(Module):
     """The student (as `program`, demos chosen per call) plus its nearest-neighbour index."""
 
     def __init__(
-        self, student: Any, knn: KNN, bootstrapper: BootstrapFewShot, teacher: Any = None
+        self,
+        student: Any,
+        knn: KNN,
+        bootstrapper: BootstrapFewShot,
+        teacher: Any = None,
+        bootstrap_once: bool = False,
     ) -> None:
         self.program = student.reset_copy()
         params = {k: v for k, v in bootstrapper.params().items() if k != "metric"}
+        if bootstrap_once:
+            params["bootstrap_once"] = True
         self.knn = KNNSettings(knn.k, [example_id(e) for e in knn.trainset], params)
         self._knn, self._bootstrapper, self._teacher = knn, bootstrapper, teacher
         self._demos: dict[tuple[int, ...], dict[str, list[Any]]] = {}
         self._lock = threading.Lock()
+        self._row_traces = (
+            RowTraces(bootstrapper, student, teacher, knn.trainset, RunContext().seed)
+            if bootstrap_once
+            else None
+        )
 
     def __deepcopy__(self, memo: dict[int, Any]) -> KNNFewShotProgram:
         """Copies the program and settings; shares the index, teacher and demos found so far."""
         new = object.__new__(type(self))
-        shared = ("_knn", "_bootstrapper", "_teacher", "_demos", "_lock")
+        shared = ("_knn", "_bootstrapper", "_teacher", "_demos", "_lock", "_row_traces")
         for name, value in vars(self).items():
             setattr(new, name, value if name in shared else copy.deepcopy(value, memo))
         return new
@@ -71,10 +86,15 @@ class KNNFewShotProgram(Module):
         if known is not None:
             return known
         neighbours = [self._knn.trainset[i] for i in key]
-        runner = TrialRunner(RunContext(), self._bootstrapper.metric)
-        compiled = self._bootstrapper.bootstrap(
-            self.program, neighbours, teacher=self._teacher, runner=runner, seed=("knn", key)
-        )
+        if self._row_traces is not None:
+            compiled = self.program.reset_copy()
+            found = self._row_traces.found(list(key))
+            self._bootstrapper.set_demos(compiled, neighbours, found, RunContext().seed)
+        else:
+            runner = TrialRunner(RunContext(), self._bootstrapper.metric)
+            compiled = self._bootstrapper.bootstrap(
+                self.program, neighbours, teacher=self._teacher, runner=runner, seed=("knn", key)
+            )
         demos = {path: list(p.demos) for path, p in compiled.named_predictors()}
         with self._lock:
             self._demos[key] = demos
@@ -93,7 +113,10 @@ class KNNFewShot(Optimizer):
     `compile(student, *, teacher=None)` -> a program choosing demos per input.
 
     `vectorizer` may be omitted (offline BM25 similarity; DSPy requires an Embedder). The
-    bootstrap arguments are BootstrapFewShot's (metric, max_bootstrapped_demos, ...). Given a
+    bootstrap arguments are BootstrapFewShot's (metric, max_bootstrapped_demos, ...).
+    `bootstrap_once=True` (not in DSPy) runs the teacher on each training example at most once,
+    with labeled demos from the whole trainset, and gives each input its neighbours' accepted
+    traces (`engine.optimizers.knn_row_traces`): far fewer teacher calls, other demos. Given a
     `valset=` (not in DSPy), the student and the compiled program are scored on it. The trainset
     may also come through `compile(..., trainset=...)`, as the run worker passes it.
     """
@@ -105,9 +128,11 @@ class KNNFewShot(Optimizer):
         k: int = 3,
         trainset: Sequence[Any] | None = None,
         vectorizer: Callable[[list[str]], Any] | None = None,
+        bootstrap_once: bool = False,
         **few_shot_bootstrap_args: Any,
     ) -> None:
         self.k = k
+        self.bootstrap_once = bootstrap_once
         self.trainset = list(trainset) if trainset is not None else None
         self.vectorizer = vectorizer
         self.few_shot_bootstrap_args = dict(few_shot_bootstrap_args)
@@ -144,6 +169,8 @@ class KNNFewShot(Optimizer):
             neighbours, boot.max_bootstrapped_demos, boot.max_rounds, work.per_example
         )
         calls = per_input * len(work.valset)
+        if self.bootstrap_once:  # each training example at most once (per round)
+            calls = min(calls, len(work.trainset) * max(1, boot.max_rounds) * work.per_example)
         trials = 0
         if self.metric is not None and work.valset:
             calls += 2 * len(work.valset) * work.per_example
@@ -154,13 +181,19 @@ class KNNFewShot(Optimizer):
             "compiling makes no LM calls; each input scored bootstraps demos from its "
             f"{neighbours} nearest training examples (at most: inputs sharing neighbours reuse "
             "them)"
+            if not self.bootstrap_once
+            else "compiling makes no LM calls; the teacher runs on each training example at "
+            "most once, when an input scored first has it among its "
+            f"{neighbours} nearest"
         )
         return Estimate({"task": calls}, tokens, trials, notes)
 
     def _compile(self, job: CompileJob) -> Any:
         runner, valset = job.runner, job.valset
         knn = KNN(self.k, job.trainset, self.vectorizer)
-        program = KNNFewShotProgram(job.student, knn, self.bootstrapper, job.teacher)
+        program = KNNFewShotProgram(
+            job.student, knn, self.bootstrapper, job.teacher, self.bootstrap_once
+        )
         parents = [Candidate.from_program(job.student).hash]
         kind = "BM25" if self.vectorizer is None else "embeddings"
         origin = f"KNN few-shot (k={self.k}, {kind}; demos per input)"

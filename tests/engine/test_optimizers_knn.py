@@ -108,3 +108,68 @@ def test_knn_fewshot_with_an_embedder_vectorizer():
     demos = program.demos_for(ticket="refund please, the charge was wrong")["self"]
     assert [d["ticket"] for d in demos][:1] in (["I want a refund"], ["Double charge on my card"])
     assert program(ticket="parcel never arrived").category == "shipping"
+
+
+def test_bootstrap_once_runs_the_teacher_on_each_training_example_at_most_once():
+    train, dev = examples()[:30], examples()[40:52]
+    knn = KNN(3, train)
+    needed = {i for example in dev for i in knn.indices(ticket=example.ticket)}
+    calls = {}
+    for once in (False, True):
+        lm = ScriptedLM(by_input=router)
+        dspy.configure(lm=lm)
+        optimizer = dspy.KNNFewShot(
+            k=3, trainset=train, metric=exact, max_bootstrapped_demos=2, max_labeled_demos=3,
+            bootstrap_once=once,
+        )  # fmt: skip
+        program = optimizer.compile(dspy.Predict(Triage))
+        for example in dev:
+            nearest = [train[i].ticket for i in knn.indices(ticket=example.ticket)]
+            demos = program.demos_for(ticket=example.ticket)["self"]
+            tickets = [d["ticket"] for d in demos]
+            assert 0 < len(demos) <= 3 and set(tickets) <= set(nearest)
+            if once:  # accepted traces first, nearest first, then labeled neighbours
+                flags = [bool(d.get("augmented")) for d in demos]
+                traced = [nearest.index(t) for t, f in zip(tickets, flags, strict=True) if f]
+                assert flags == sorted(flags, reverse=True) and traced == sorted(traced)
+            assert program(ticket=example.ticket).category in ("billing", "shipping", "technical")
+        calls[once] = lm.calls_made - len(dev)
+    traced = program._row_traces.teacher_runs
+    assert calls[True] == traced <= len(needed) < calls[False]
+    assert program.dump_state()["knn"]["bootstrap"]["bootstrap_once"] is True
+
+
+def test_bootstrap_once_is_its_own_candidate_and_rebuilds_from_its_saved_state():
+    dspy.configure(lm=ScriptedLM(by_input=router))
+    train = examples()[:12]
+    per_set = dspy.KNNFewShot(3, train, metric=exact, max_bootstrapped_demos=1)
+    once = dspy.KNNFewShot(3, train, metric=exact, max_bootstrapped_demos=1, bootstrap_once=True)
+    state = once.compile(dspy.Predict(Triage)).dump_state()
+    assert state != per_set.compile(dspy.Predict(Triage)).dump_state()
+    assert "bootstrap_once" not in per_set.compile(dspy.Predict(Triage)).dump_state()["knn"]
+    rebuilt = dspy.KNNFewShot(3, train, metric=exact, **state["knn"]["bootstrap"])
+    assert rebuilt.bootstrap_once and rebuilt.bootstrapper.max_bootstrapped_demos == 1
+    assert once.estimate(train, examples()[40:48]).calls["task"] <= 12 + 2 * 8
+
+
+def test_bootstrap_once_counts_a_failing_teacher_run_as_a_failed_example():
+    def flaky(messages):
+        if "password" in input_fields(messages[-1]["content"]).get("ticket", "").lower():
+            raise RuntimeError("the provider dropped the connection")
+        return router(messages)
+
+    dspy.configure(lm=ScriptedLM(by_input=flaky))
+    train = [
+        dspy.Example(ticket=t, category=c).with_inputs("ticket")
+        for t, c in [
+            ("Forgot my password again", "technical"),
+            ("My password reset mail never came", "technical"),
+            ("Double charge on my card", "billing"),
+        ]
+    ]
+    program = dspy.KNNFewShot(
+        3, train, metric=exact, max_bootstrapped_demos=2, max_labeled_demos=2, bootstrap_once=True
+    ).compile(dspy.Predict(Triage))
+    demos = program.demos_for(ticket="refund the double charge")["self"]
+    assert [d["ticket"] for d in demos][0] == "Double charge on my card" and demos[0]["augmented"]
+    assert len(demos) == 2 and not demos[1].get("augmented")  # a labeled neighbour fills up
