@@ -67,6 +67,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def section_optimizer(args: argparse.Namespace) -> str:
+    """The optimizer's name in the saved run, which picks its docs section: `knn_once` for
+    KNNFewShot with `--knn-bootstrap-once` (a section of its own beside DSPy's algorithm)."""
+    if args.knn_bootstrap_once and args.optimizer != "knn":
+        raise SystemExit("--knn-bootstrap-once goes with --optimizer knn")
+    return "knn_once" if args.knn_bootstrap_once else args.optimizer
+
+
 def quick(args: argparse.Namespace) -> None:
     """--quick budgets: SIMBA's batch fits the 6 training rows."""
     args.bsize, args.num_candidates, args.max_steps, args.max_demos = 4, 3, 2, 2

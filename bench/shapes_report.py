@@ -18,6 +18,7 @@ OPTIMIZER_NAMES = {
     "bootstrap": "BootstrapFewShot",
     "labeled": "LabeledFewShot",
     "knn": "KNNFewShot",
+    "knn_once": "KNNFewShot (bootstrap_once)",
     "ensemble": "Ensemble",
     "mipro": "MIPROv2 (light)",
     "gepa": "GEPA",

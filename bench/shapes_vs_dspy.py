@@ -26,7 +26,13 @@ isolate_caches()  # before anything imports dspy or litellm
 from fewshot_data import DEFAULT_DATA, MODEL  # noqa: E402
 from shapes_cases import BY_NAME, split  # noqa: E402
 from shapes_meter import SplitMeter, time_fallbacks  # noqa: E402
-from shapes_optimizers import OPTIMIZERS, add_arguments, describe, quick  # noqa: E402
+from shapes_optimizers import (  # noqa: E402
+    OPTIMIZERS,
+    add_arguments,
+    describe,
+    quick,
+    section_optimizer,
+)
 from shapes_report import report  # noqa: E402
 from shapes_runners import DSPyShapes, TunesmithShapes, progress  # noqa: E402
 
@@ -102,7 +108,7 @@ def main() -> None:
         "machine": code_version,
         "date": today(),
         "settings_text": settings_text(args),
-        "optimizer": args.optimizer,
+        "optimizer": section_optimizer(args),
         "legs": legs,
         "died": died,  # framework, case, seed, error type, message of each leg that raised
     }
