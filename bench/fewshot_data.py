@@ -4,6 +4,7 @@ Imported by fewshot_vs_dspy.py after `_common.isolate_caches()`; import it the s
 """
 
 import csv
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,9 @@ import dspy
 
 import engine as ts
 
-MODEL = "local/smollm2-135m"
+# the embedded model both frameworks call; TUNESMITH_BENCH_MODEL=local/smollm2-135m-q8 for the
+# Q8_0 copy of the same weights (engine/lm/local_requant.py)
+MODEL = os.environ.get("TUNESMITH_BENCH_MODEL", "local/smollm2-135m")
 DEFAULT_DATA = Path("/work/shared/benchmarks/banking77")
 INSTRUCTIONS = "Classify the intent of a banking customer's message."
 

