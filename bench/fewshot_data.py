@@ -14,8 +14,8 @@ import dspy
 
 import engine as ts
 
-# the embedded model both frameworks call; TUNESMITH_BENCH_MODEL=local/smollm2-135m-q8 for the
-# Q8_0 copy of the same weights (engine/lm/local_requant.py)
+# the embedded model both frameworks call (TUNESMITH_BENCH_MODEL=local/smollm2-135m-q4_1: the
+# shipped Q4_1 file rather than its Q8_0 copy, engine/lm/local_requant.py)
 MODEL = os.environ.get("TUNESMITH_BENCH_MODEL", "local/smollm2-135m")
 DEFAULT_DATA = Path("/work/shared/benchmarks/banking77")
 INSTRUCTIONS = "Classify the intent of a banking customer's message."

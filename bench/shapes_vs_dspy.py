@@ -37,6 +37,7 @@ from shapes_report import report  # noqa: E402
 from shapes_runners import DSPyShapes, TunesmithShapes, progress  # noqa: E402
 
 from engine.lm._litellm import get_litellm  # noqa: E402
+from engine.lm.cache import local_weights  # noqa: E402
 from engine.lm.local_files import local_model_available  # noqa: E402
 
 
@@ -82,7 +83,8 @@ def settings_text(args: argparse.Namespace) -> str:
     return (
         f"train/val/test {args.train_size}/{args.val_size}/{args.test_size} rows per seed, "
         f"{describe(args)}, num_threads={args.threads}, temperature 0, "
-        f"max_tokens {args.max_tokens}, caches off, model `{MODEL}` in process for both."
+        f"max_tokens {args.max_tokens}, caches off, model `{MODEL}` in process for both "
+        f"(weights `{local_weights(MODEL)}`)."
     )
 
 

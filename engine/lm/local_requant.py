@@ -1,17 +1,18 @@
-"""SmolLM2's shipped Q4_1 weights rewritten as Q8_0, once, for `local/smollm2-135m-q8`.
+"""The embedded model's default weights: SmolLM2's shipped Q4_1 file rewritten once as Q8_0.
 
 llama.cpp has no fast CPU kernel for Q4_1 here: on this project's machines (x86-64, AVX-512, 2
 threads) the shipped file reads prompts at ~300 tokens/s, and the same weights rewritten as
-Q8_0 at ~560 (generation about the same, ~128 tokens/s). Q8_0 holds each Q4_1 weight to within
-half an 8-bit step of its block's largest value, so it is the same model up to rounding, but
-rounding is enough to change some greedy replies of a 135M model: it is a model id of its own,
-not a silent swap. (Q4_0 is faster still, but rewriting 4-bit weights on another 4-bit grid
-wrecks this model's replies.)
+Q8_0 at ~560 (generation about the same, ~128 tokens/s). Most of an optimizer run's model time
+is prompt reading, so runs on the embedded model take about half the time. Q8_0 holds each Q4_1
+weight to within half an 8-bit step of its block's largest value: the same model up to
+rounding, though rounding changes some greedy replies of a 135M model, so the shipped file stays
+reachable as `local/smollm2-135m-q4_1`. (Q4_0 is faster still, but rewriting 4-bit weights on
+another 4-bit grid wrecks this model's replies.)
 
-The file is written under `$TUNESMITH_CACHE_DIR/models` (default `~/.cache/tunesmith/models`),
+The copy is written under `$TUNESMITH_MODELS_DIR` (default `~/.cache/tunesmith/models`; not the
+reply cache's folder, so every test or bench run with a fresh reply cache shares one copy),
 named after the source file's size and modification time, so a reinstalled package gets a new
-one; a file lock keeps two processes from writing it at once, and it appears only when
-complete.
+one. A file lock keeps two processes from writing it at once, and it appears only when complete.
 """
 
 from __future__ import annotations
@@ -24,22 +25,29 @@ import os
 from pathlib import Path
 
 from engine.errors import LMConfigError
-from engine.lm.cache import default_cache_dir
 from engine.lm.local_files import import_llama_cpp
 
 logger = logging.getLogger(__name__)
 
 
-def q8_path(source: Path, cache_dir: Path | None = None) -> Path:
+MODELS_DIR_ENV = "TUNESMITH_MODELS_DIR"
+
+
+def models_dir() -> Path:
+    """`$TUNESMITH_MODELS_DIR`, else `~/.cache/tunesmith/models`."""
+    env = os.environ.get(MODELS_DIR_ENV)
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "tunesmith" / "models"
+
+
+def q8_path(source: Path) -> Path:
     """Where the Q8_0 copy of `source` is kept (it may not exist yet)."""
     stat = source.stat()
-    folder = (cache_dir or default_cache_dir()) / "models"
-    return folder / f"{source.stem}.{stat.st_size}-{stat.st_mtime_ns}.Q8_0.gguf"
+    return models_dir() / f"{source.stem}.{stat.st_size}-{stat.st_mtime_ns}.Q8_0.gguf"
 
 
-def requantized_q8(source: Path, cache_dir: Path | None = None) -> Path:
+def requantized_q8(source: Path) -> Path:
     """The Q8_0 copy of the GGUF `source`, written on first use (~0.5 s for SmolLM2-135M)."""
-    target = q8_path(source, cache_dir)
+    target = q8_path(source)
     if target.is_file():
         return target
     try:
@@ -51,9 +59,18 @@ def requantized_q8(source: Path, cache_dir: Path | None = None) -> Path:
     except OSError as exc:
         raise LMConfigError(
             f"Could not write the Q8_0 copy of {source.name} to {target.parent} ({exc}); set "
-            "TUNESMITH_CACHE_DIR to a writable folder, or use local/smollm2-135m."
+            f"{MODELS_DIR_ENV} to a writable folder"
         ) from exc
     return target
+
+
+def fast_copy(source: Path) -> Path:
+    """`requantized_q8(source)`, or `source` itself (logged) where the copy cannot be written."""
+    try:
+        return requantized_q8(source)
+    except LMConfigError as exc:
+        logger.warning("%s; using the shipped weights as they are", exc)
+        return source
 
 
 def _write_q8(source: Path, target: Path) -> None:

@@ -109,6 +109,8 @@ def test_partial_demo_is_marked():
         "[[##sentiment##]]\n'positive'\n[[##confidence##]]\nabout 0.8",
         "Sentiment: positive\nConfidence: 0.8",  # prefix lines instead of headers
         '{"sentiment": "positive", "confidence": 0.8}',  # a JSON object
+        # a malformed header echoed with nothing under it, then the real one (SmolLM2, sampled)
+        "[[ ## sentiment ## ]]\npositive\n[[#confidence# ]]\n[[ ## confidence ## ]]\n0.8",
     ],
 )
 def test_tolerant_parsing(text):

@@ -31,7 +31,7 @@ def _rows() -> list[dspy.Example]:
 def test_a_settled_vote_skips_the_members_left_and_answers_the_same():
     rows = _rows()
     members = []
-    for start in (0, 2, 4):  # three members, each showing two different labeled tickets
+    for start in (0, 3, 6):  # three members, each showing two different labeled tickets
         member = dspy.Predict(Route)
         member.demos = rows[start : start + 2]
         members.append(member)

@@ -37,6 +37,14 @@ def test_react_calls_the_lookup_tool_and_answers():
                      next_tool_args={"person": p})
         for p in ("Ada", "Linus")
     ]  # fmt: skip
+    looked_up = (
+        "[[ ## thought_0 ## ]]\nLook up Ada.\n\n[[ ## tool_name_0 ## ]]\nfind_team\n\n"
+        '[[ ## tool_args_0 ## ]]\n{"person": "Ada"}\n\n[[ ## observation_0 ## ]]\nbilling'
+    )
+    agent.extract.predict.demos = [  # zero-shot, the extract step may leave the answer empty
+        dspy.Example(question="Which team does Ada work in?", trajectory=looked_up,
+                     reasoning="The lookup says Ada works in billing.", answer="billing")
+    ]  # fmt: skip
     ledger, start = UsageLedger(), time.perf_counter()
     with dspy.context(lm=lm, usage_trackers=(ledger,)):
         pred = agent(question="Which team does Grace work in?")
