@@ -61,12 +61,13 @@ def pooled_cells(section: str) -> list[Cell]:
 
 def summary(doc: str) -> str:
     """The section's markdown body: one row per optimizer whose section `doc` has."""
-    by_optimizer, options = {}, set()
+    by_optimizer, options, weights = {}, set(), {}
     for optimizer in OPTIMIZERS:
         section = read_section(section_key(optimizer), doc)
         if section is not None:
             name = OPTIMIZER_NAMES.get(optimizer, RANDOM_SEARCH)
             by_optimizer[name] = {c.case: c for c in pooled_cells(section)}
+            weights[name] = "Q8_0" if ".Q8_0.gguf`" in section else "Q4_1"
             if optimizer in OPTION_ROWS:
                 options.add(name)
     cases = list(dict.fromkeys(case for cells in by_optimizer.values() for case in cells))
@@ -77,7 +78,7 @@ def summary(doc: str) -> str:
             option_counts.append(f"{name} {meets} of {len(cells)}")
         else:
             met, total = met + meets, total + len(cells)
-        row = [name, *(cells[c].text() if c in cells else "not run" for c in cases)]
+        row = [name, weights[name], *(cells[c].text() if c in cells else "not run" for c in cases)]
         rows.append([*row, f"{meets} of {len(cells)}"])
     counted = f"**{met} of {total} cells meet the target.**"
     if option_counts:
@@ -86,7 +87,7 @@ def summary(doc: str) -> str:
             + "; ".join(option_counts)
             + ")."
         )
-    table = markdown_table(["optimizer", *cases, "meet"], rows)
+    table = markdown_table(["optimizer", "weights", *cases, "meet"], rows)
     body = "\n\n".join(
         [
             f"{TARGET} held-out accuracy pooled over the data seeds. Each cell is the pooled row "
@@ -95,7 +96,9 @@ def summary(doc: str) -> str:
             "the seeds, the time split and why a miss misses, with its next lever. Rebuilt "
             "from those sections by `python bench/shapes_summary.py --write` (no model call). "
             "A ratio shown as 0.30× is on one side of the line or the other by its unrounded "
-            "value (the wall seconds in its section).",
+            "value (the wall seconds in its section). Weights: the embedded model's weights "
+            "file in that section's runs (Q8_0, the default since 687ec10, or the shipped "
+            "Q4_1); both frameworks ran the same ones.",
             table,
             f"{counted} Where long_input misses, the reads "
             'each algorithm cannot skip are set against the target in "The long_input floor, '
