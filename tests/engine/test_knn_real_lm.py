@@ -2,32 +2,19 @@
 both answer every held-out ticket with a label, from demos of its neighbours; bootstrapping
 once runs the teacher on each needed training ticket once, in fewer calls."""
 
-import csv
-from pathlib import Path
-from typing import Literal
-
-from local_lm_helpers import REAL_LM
+from local_lm_helpers import REAL_LM, Triage, ticket_rows
 
 import engine as dspy
 from engine.optimizers.knn import KNN
 
 pytestmark = REAL_LM
-TICKETS = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
 LABELS = ("billing", "shipping", "technical")
 
 
-class Route(dspy.Signature):
-    """Route a customer support ticket to the right team."""
-
-    ticket: str = dspy.InputField()
-    category: Literal["billing", "shipping", "technical"] = dspy.OutputField()
-
-
 def _rows() -> list[dspy.Example]:
-    with TICKETS.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
     return [
-        dspy.Example(ticket=r["ticket"], category=r["category"]).with_inputs("ticket") for r in rows
+        dspy.Example(ticket=r["ticket"], category=r["category"]).with_inputs("ticket")
+        for r in ticket_rows()
     ]
 
 
@@ -47,7 +34,7 @@ def test_bootstrap_once_answers_from_neighbour_traces_in_fewer_teacher_calls():
             program = dspy.KNNFewShot(
                 3, train, metric=_exact, max_bootstrapped_demos=2, max_labeled_demos=2,
                 bootstrap_once=once,
-            ).compile(dspy.Predict(Route))  # fmt: skip
+            ).compile(dspy.Predict(Triage))  # fmt: skip
             before = len(lm.history)
             for example in tests:
                 nearest = {train[i].ticket for i in knn.indices(**example.inputs())}
