@@ -2,8 +2,9 @@
 
 llama.cpp has no fast CPU kernel for Q4_1 here: on this project's machines (x86-64, AVX-512, 2
 threads) the shipped file reads prompts at ~300 tokens/s, and the same weights rewritten as
-Q8_0 at ~560 (generation about the same, ~128 tokens/s). Most of an optimizer run's model time
-is prompt reading, so runs on the embedded model take about half the time. Q8_0 holds each Q4_1
+Q8_0 at ~520 (generation about the same, ~120 tokens/s). Most of an optimizer run's model time
+is prompt reading, so Tunesmith's benchmark runs took 38-72% of their Q4_1 time (BENCHMARKS.md).
+Q8_0 holds each Q4_1
 weight to within half an 8-bit step of its block's largest value: the same model up to
 rounding, though rounding changes some greedy replies of a 135M model, so the shipped file stays
 reachable as `local/smollm2-135m-q4_1`. (Q4_0 is faster still, but rewriting 4-bit weights on
