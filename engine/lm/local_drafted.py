@@ -12,7 +12,10 @@ near-tie can flip (469 of 480 banking77 replies were identical).
 With `closed=True` the drafts are the only replies allowed (a choice among labels): drafted
 tokens are kept whatever the model would pick, and where the drafts part ways the model's pick
 is kept if it stays on some draft, else the best-scored token that starts one of them is taken.
-The reply then is always one of the drafts (unless `max_tokens` cuts it short). A closed reply
+The reply then is always one of the drafts (unless `max_tokens` cuts it short). Once a single
+draft is left, its remaining tokens are written without a model pass (nothing the model says
+can change them): a closed reply costs one pass per choice, not one more for the value's tail
+(24 zero-shot tickets, three labels: 1.6-1.9 s -> 1.2-1.35 s, the same replies). A closed reply
 may also be sampled (`temperature` > 0, as optimizers' rollouts are): where the drafts part
 ways, the next token is drawn among the tokens that start one of them, by the model's
 probabilities at that temperature. Free sampling there gives "{sentiment}" or a sentence about
@@ -153,34 +156,42 @@ class DraftedGreedy:
         constrained = closed or number is not None
         rng = np.random.default_rng(seed) if constrained and temperature > 0 else None
         while True:
-            room = max_tokens - len(written) - 1
-            draft = [] if number is not None else self._draft(drafts, text, room=room)
-            picks, last_logits = step(pending, draft, written, reply)
-            agreed = 0
-            while agreed < len(draft) and picks[agreed] == draft[agreed]:
-                agreed += 1
-            accepted = agreed
-            if closed:  # every drafted token is the only text allowed there: keep them all
-                accepted = len(draft)
-                picks[:accepted] = draft
-                so_far = llama.detokenize(written + draft, prev_tokens=prompt)
-                logits, choice = self._choice(drafts, so_far, last_logits, reply, bias, start)
-                if rng is None and choice is not None:
-                    picks[accepted] = choice
-                elif rng is None:
-                    picks[accepted] = self._allowed_pick(drafts, so_far, picks[accepted], logits)
-                else:
-                    picks[accepted] = self._sampled_pick(drafts, so_far, logits, temperature, rng)
-            elif number is not None:  # no drafts are made for a number: picks hold one token
-                value = text.decode("utf-8", errors="ignore")
-                allowed = self.number_tokens().allowed(value, number)
-                if allowed is not None:
-                    picks[0] = _pick_among(allowed, last_logits, temperature, rng)
-            reply.drafted_tokens += len(draft)
-            reply.accepted_tokens += agreed
-            if live:  # the KV cache holds `pending` and the drafts; keep only the accepted ones
-                llama.n_tokens -= len(draft) - accepted
-                llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
+            settled = self._settled(drafts, written, prompt) if closed else None
+            if settled is not None:  # the value is decided: its last tokens need no model pass
+                picks, accepted = [*settled, settled[-1]], len(settled)
+            else:
+                room = max_tokens - len(written) - 1
+                draft = [] if number is not None else self._draft(drafts, text, room=room)
+                picks, last_logits = step(pending, draft, written, reply)
+                agreed = 0
+                while agreed < len(draft) and picks[agreed] == draft[agreed]:
+                    agreed += 1
+                accepted = agreed
+                if closed:  # every drafted token is the only text allowed there: keep them all
+                    accepted = len(draft)
+                    picks[:accepted] = draft
+                    so_far = llama.detokenize(written + draft, prev_tokens=prompt)
+                    logits, choice = self._choice(drafts, so_far, last_logits, reply, bias, start)
+                    if rng is None and choice is not None:
+                        picks[accepted] = choice
+                    elif rng is None:
+                        picks[accepted] = self._allowed_pick(
+                            drafts, so_far, picks[accepted], logits
+                        )
+                    else:
+                        picks[accepted] = self._sampled_pick(
+                            drafts, so_far, logits, temperature, rng
+                        )
+                elif number is not None:  # no drafts are made for a number: one token picked
+                    value = text.decode("utf-8", errors="ignore")
+                    allowed = self.number_tokens().allowed(value, number)
+                    if allowed is not None:
+                        picks[0] = _pick_among(allowed, last_logits, temperature, rng)
+                reply.drafted_tokens += len(draft)
+                reply.accepted_tokens += agreed
+                if live:  # the KV cache holds `pending` and the drafts; keep the accepted ones
+                    llama.n_tokens -= len(draft) - accepted
+                    llama._ctx.kv_cache_seq_rm(-1, llama.n_tokens, -1)
             finished = False
             for token in picks[: accepted + 1]:
                 if llama_cpp.llama_vocab_is_eog(llama._model.vocab, token):
@@ -211,6 +222,22 @@ class DraftedGreedy:
         reply.text = text.decode("utf-8", errors="ignore")
         reply.completion_tokens = len(written)
         return reply
+
+    def _settled(
+        self, drafts: list[str], written: list[int], prompt: list[int]
+    ) -> list[int] | None:
+        """The tokens that end a closed reply once a single draft still continues it (its value
+        is decided), when they detokenize to that draft; else None. They are the reply's
+        whatever the model would say, so they need no model pass (and are not drafted tokens:
+        the model does not check them)."""
+        llama = self.llama
+        so_far = llama.detokenize(written, prev_tokens=prompt).decode("utf-8", errors="ignore")
+        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        if len(tails) != 1:
+            return None
+        rest = text_tokens(llama, tails[0])
+        whole = llama.detokenize(written + rest, prev_tokens=prompt)
+        return rest if rest and whole.decode("utf-8", errors="ignore") in drafts else None
 
     def _choice(
         self, drafts: list[str], written: bytes, logits: np.ndarray, reply: DraftedReply,

@@ -9,6 +9,8 @@ import engine as dspy
 from engine.adapters import ChatAdapter
 from engine.lm import LM
 from engine.lm.local import load_local_model
+from engine.lm.local_chat import ChatPrompt, text_tokens
+from engine.lm.local_drafted import DraftedGreedy, DraftedReply
 
 pytestmark = REAL_LM
 
@@ -139,3 +141,32 @@ def test_closed_replies_are_always_one_of_the_choices():
     allowed = set(kwargs["reply_drafts"])
     assert all(text in allowed for text in closed_replies), closed_replies
     assert not all(text in allowed for text in open_replies), open_replies
+
+
+def test_a_decided_closed_value_ends_the_reply_without_another_pass(monkeypatch):
+    """Once one label is left, its last tokens are the reply's whatever the model says: the
+    reply is the same, in one model pass (the prompt and the choice) instead of two."""
+    model = load_local_model()
+    adapter = ChatAdapter()
+    kwargs = adapter.decoding_kwargs(LM("local/smollm2-135m"), Triage)
+    start = kwargs["reply_start"]
+    drafts = [draft[len(start) :] for draft in kwargs["reply_drafts"]]
+
+    def replies() -> list[DraftedReply]:
+        drafted = DraftedGreedy(model.llama)  # its own replay cache: every prompt is read
+        out = []
+        for row in ticket_rows()[:8]:
+            chat = model._render(adapter.format(Triage, [], {"ticket": row["ticket"]}))
+            chat = ChatPrompt(chat.tokens + text_tokens(model.llama, start), chat.stops)
+            with model.lock:
+                out.append(drafted.complete(chat, max_tokens=16, stop=kwargs["stop"],
+                                            drafts=drafts, closed=True, start=start))  # fmt: skip
+        return out
+
+    settled = replies()
+    monkeypatch.setattr(DraftedGreedy, "_settled", lambda self, *args: None)
+    checked = replies()
+    assert [r.text for r in settled] == [r.text for r in checked]
+    assert all(r.text in drafts and r.finish_reason == "stop" for r in settled)
+    assert [r.passes for r in settled] == [1] * 8, [r.passes for r in settled]
+    assert all(r.passes == 2 for r in checked), [r.passes for r in checked]
