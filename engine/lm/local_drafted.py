@@ -156,7 +156,7 @@ class DraftedGreedy:
         constrained = closed or number is not None
         rng = np.random.default_rng(seed) if constrained and temperature > 0 else None
         while True:
-            settled = self._settled(drafts, written, prompt) if closed else None
+            settled = self._settled(drafts, text, written, prompt) if closed else None
             if settled is not None:  # the value is decided: its last tokens need no model pass
                 picks, accepted = [*settled, settled[-1]], len(settled)
             else:
@@ -224,15 +224,14 @@ class DraftedGreedy:
         return reply
 
     def _settled(
-        self, drafts: list[str], written: list[int], prompt: list[int]
+        self, drafts: list[str], text: bytes, written: list[int], prompt: list[int]
     ) -> list[int] | None:
-        """The tokens that end a closed reply once a single draft still continues it (its value
-        is decided), when they detokenize to that draft; else None. They are the reply's
-        whatever the model would say, so they need no model pass (and are not drafted tokens:
-        the model does not check them)."""
+        """The tokens that end a closed reply (`text` so far, from the tokens `written`) once a
+        single draft still continues it (its value is decided), when they detokenize to that
+        draft; else None. They are the reply's whatever the model would say, so they need no
+        model pass (and are not drafted tokens: the model does not check them)."""
         llama = self.llama
-        so_far = llama.detokenize(written, prev_tokens=prompt).decode("utf-8", errors="ignore")
-        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        tails = _tails(drafts, text.decode("utf-8", errors="ignore"))
         if len(tails) != 1:
             return None
         rest = text_tokens(llama, tails[0])
@@ -247,7 +246,7 @@ class DraftedGreedy:
         scores in `reply` and shift `logits` by `bias`; returns the logits to pick from and,
         when `bias` applies here, the greedy pick (else None: the usual pick stands)."""
         so_far = written.decode("utf-8", errors="ignore")
-        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        tails = _tails(drafts, so_far)
         firsts = [text_tokens(self.llama, tail)[0] for tail in tails] if len(tails) > 1 else []
         if len(set(firsts)) != len(tails) or len(tails) < 2:
             return logits, None  # no choice here, or a token that leaves several values open
@@ -271,7 +270,7 @@ class DraftedGreedy:
         """`pick` if the reply stays on some draft with it, else the first token of what a
         still-possible draft continues with that `logits` (at the pick's position) rate best."""
         so_far = written.decode("utf-8", errors="ignore")
-        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        tails = _tails(drafts, so_far)
         if not tails:
             return pick
         piece = self.llama.detokenize([pick]).decode("utf-8", errors="ignore")
@@ -291,7 +290,7 @@ class DraftedGreedy:
         """A token drawn among those that start what a still-possible draft continues with,
         by softmax(logits / temperature) over them; the arg-max when no draft is left."""
         so_far = written.decode("utf-8", errors="ignore")
-        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        tails = _tails(drafts, so_far)
         if not tails:
             return int(logits.argmax())
         firsts = sorted({text_tokens(self.llama, tail)[0] for tail in tails})
@@ -302,7 +301,7 @@ class DraftedGreedy:
         if room <= 0 or not drafts:
             return []
         so_far = text.decode("utf-8", errors="ignore")
-        tails = [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
+        tails = _tails(drafts, so_far)
         if not tails or not draft_continuation(drafts, so_far):  # cheap: no tokenizing
             return []
         # Common tokens, not common characters: "find_team" and "finish" share "fin", but
@@ -346,6 +345,11 @@ class DraftedGreedy:
                     logits = np.ctypeslib.as_array(row, shape=(self.n_vocab,))
                     picks.append(int(logits.argmax()))
         return picks, logits.copy()
+
+
+def _tails(drafts: list[str], so_far: str) -> list[str]:
+    """What each draft that continues the reply `so_far` has left to write."""
+    return [d[len(so_far) :] for d in drafts if d.startswith(so_far) and len(d) > len(so_far)]
 
 
 def _pick_among(

@@ -4,11 +4,10 @@ llama.cpp has no fast CPU kernel for Q4_1 here: on this project's machines (x86-
 threads) the shipped file reads prompts at ~300 tokens/s, and the same weights rewritten as
 Q8_0 at ~520 (generation about the same, ~120 tokens/s). Most of an optimizer run's model time
 is prompt reading, so Tunesmith's benchmark runs took 38-72% of their Q4_1 time (BENCHMARKS.md).
-Q8_0 holds each Q4_1
-weight to within half an 8-bit step of its block's largest value: the same model up to
-rounding, though rounding changes some greedy replies of a 135M model, so the shipped file stays
-reachable as `local/smollm2-135m-q4_1`. (Q4_0 is faster still, but rewriting 4-bit weights on
-another 4-bit grid wrecks this model's replies.)
+Q8_0 holds each Q4_1 weight to within half an 8-bit step of its block's largest value: the
+same model up to rounding, though rounding changes some greedy replies of a 135M model, so the
+shipped file stays reachable as `local/smollm2-135m-q4_1`. (Q4_0 is faster still, but rewriting
+4-bit weights on another 4-bit grid wrecks this model's replies.)
 
 The copy is written under `$TUNESMITH_MODELS_DIR` (default `~/.cache/tunesmith/models`; not the
 reply cache's folder, so every test or bench run with a fresh reply cache shares one copy),
