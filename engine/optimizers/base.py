@@ -28,9 +28,8 @@ from engine.optimizers.budget import (
     counted_at_most,
     failure_guard,
 )
-from engine.optimizers.calibration_rows import add_calibration_note
+from engine.optimizers.calibration_step import calibrated, note_calibration
 from engine.optimizers.candidate import Candidate, example_id
-from engine.optimizers.choice_calibration import calibrate_choices
 from engine.optimizers.events import Event, EventRecorder
 from engine.optimizers.one_line_fit import fit_one_line_outputs
 from engine.optimizers.trials import Trial, TrialRunner
@@ -226,6 +225,9 @@ class Optimizer:
     # With no valset, fit them on training rows the program does not show as demos instead
     # (only where the compiled program's demos are fixed: not KNNFewShot's, chosen per input).
     fits_on_training_rows: bool = False
+    # With no labelled rows to fit on, give the choice its content-free offsets (one LM call;
+    # engine.optimizers.content_free). Only where the compiled program's demos are fixed.
+    content_free_prior: bool = False
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
         """The examples candidates are scored on: the valset, or without one the trainset or
@@ -271,10 +273,7 @@ class Optimizer:
             pilot=pilot,
         )
         estimate = self._estimate(work)
-        if self.calibrates_choices and self.uses_valset and self.metric is not None:
-            add_calibration_note(
-                estimate, student, work.trainset, work.valset, self.fits_on_training_rows
-            )
+        note_calibration(self, estimate, student, work.trainset, work.valset)
         if counted_at_most(student) and pilot is None:  # a pilot measured the calls per run
             estimate.notes = "; ".join(n for n in (estimate.notes, AT_MOST_NOTE) if n)
         return estimate
@@ -336,11 +335,7 @@ class Optimizer:
                         track_best=False,
                     )
                 job = CompileJob(student, trainset, valset, teacher, runner, options)
-                program = self._compile(job)
-                if self.calibrates_choices and self.uses_valset:
-                    program = calibrate_choices(
-                        program, valset, runner, trainset, self.fits_on_training_rows
-                    )
+                program = calibrated(self, self._compile(job), job)
             except BudgetExhausted as exc:
                 status, program = "stopped: budget", self._fallback(student, runner)
                 recorder.log(f"stopped: {exc}", level="warning")

@@ -87,6 +87,7 @@ class BootstrapFewShot(Optimizer):
 
     valset_defaults_to_trainset = False
     fits_on_training_rows = True  # no valset: closed choices fitted on unused training rows
+    content_free_prior = True  # no metric: the content-free offsets instead
 
     def __init__(
         self,

@@ -1,10 +1,13 @@
 """Ensemble: several programs as one, their outputs reduced (e.g. by majority vote).
 
-`Ensemble(reduce_fn=None, size=None, deterministic=False).compile(programs)` makes no LM calls.
-The returned `EnsembledProgram` runs `size` of the programs (all by default; a random sample
-otherwise, or a sample fixed by the inputs' hash when `deterministic=True`, which DSPy has not
-implemented) and returns `reduce_fn(outputs)`, or the list of outputs without one. Its state
-is every member's predictors under `programs[i]. ...`, as DSPy saves a list of modules.
+`Ensemble(reduce_fn=None, size=None, deterministic=False).compile(programs)` makes no LM calls
+but, on the embedded model, one per member whose closed last output has no offsets yet: its
+content-free offsets (`engine.optimizers.content_free`; off with `calibrate_choices=False`,
+not in DSPy). The returned `EnsembledProgram` runs `size` of the programs (all by default; a
+random sample otherwise, or a sample fixed by the inputs' hash when `deterministic=True`,
+which DSPy has not implemented) and returns `reduce_fn(outputs)`, or the list of outputs
+without one. Its state is every member's predictors under `programs[i]. ...`, as DSPy saves a
+list of modules.
 
 With `engine.majority` as the reducer (or a `functools.partial` of it binding `normalize` /
 `field`), the members run in order and stop once the vote is settled: when the members left
@@ -22,6 +25,7 @@ from typing import Any
 from engine.modules.aggregation import majority, majority_arguments, majority_settled
 from engine.modules.module import Module
 from engine.optimizers.base import derive_seed
+from engine.optimizers.content_free import content_free_prior
 
 
 class EnsembledProgram(Module):
@@ -77,6 +81,7 @@ class Ensemble:
         stop_when_settled: bool = True,
         programs: Sequence[Any] | None = None,
         method: str | None = None,
+        calibrate_choices: bool = True,
     ) -> None:
         if method is not None:
             if method not in ("majority", "majority_vote"):
@@ -86,15 +91,18 @@ class Ensemble:
         self.size = size
         self.deterministic = deterministic
         self.stop_when_settled = stop_when_settled
+        self.calibrate_choices = calibrate_choices
         self._program = self.compile(programs) if programs is not None else None
 
     def compile(self, programs: Sequence[Any]) -> EnsembledProgram:
-        """One program over `programs` (no LM calls)."""
+        """One program over `programs` (members calibrated as the module says)."""
         programs = list(programs)
         if not programs:
             raise ValueError("Ensemble.compile needs at least one program")
         if self.size is not None and not 0 < self.size <= len(programs):
             raise ValueError(f"size={self.size} must be between 1 and {len(programs)}")
+        if self.calibrate_choices:
+            programs = [content_free_prior(program) for program in programs]
         return EnsembledProgram(
             programs, self.reduce_fn, self.size, self.deterministic, self.stop_when_settled
         )

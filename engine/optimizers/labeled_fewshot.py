@@ -1,4 +1,7 @@
-"""LabeledFewShot: training examples as demos, sampled with a seeded RNG. No LM calls.
+"""LabeledFewShot: training examples as demos, sampled with a seeded RNG.
+
+On the embedded model, a closed last output then gets its content-free offsets (one LM call,
+`engine.optimizers.content_free`); otherwise compiling makes no LM call.
 
 The draw is DSPy's: one `random.Random(seed)` sampling k examples per predictor in order, so
 with the run's default seed 0 a program gets the same demos as under DSPy's LabeledFewShot
@@ -35,12 +38,14 @@ def set_labeled_demos(program: Any, trainset: list[Any], k: int, rng: random.Ran
 class LabeledFewShot(Optimizer):
     """`LabeledFewShot(k=16).compile(student, trainset=...)`: k labeled demos per predictor.
 
-    Compiling makes no LM calls. With a `metric` and a `valset=` (both optional, not in DSPy)
-    the baseline and the compiled program are also scored on the valset, so the run reports a
-    gain.
+    Compiling makes no LM calls, but one on the embedded model for a closed last output (its
+    content-free offsets; not in DSPy). With a `metric` and a `valset=` (both optional, not in
+    DSPy) the baseline and the compiled program are also scored on the valset, so the run
+    reports a gain, and the choice is calibrated on the valset instead.
     """
 
     valset_defaults_to_trainset = False
+    content_free_prior = True
 
     def __init__(
         self,

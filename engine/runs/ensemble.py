@@ -53,7 +53,8 @@ def ensemble_skeleton(
     from engine.optimizers.ensemble import Ensemble
     from engine.runs.pipeline import build_program
 
-    return Ensemble(reduce_fn=reduce_fn or majority).compile(
+    # members get their state loaded: none is calibrated here (no LM call)
+    return Ensemble(reduce_fn=reduce_fn or majority, calibrate_choices=False).compile(
         [build_program(spec) for _ in range(n)]
     )
 

@@ -169,7 +169,7 @@ def test_training_rows_can_carry_a_fit_the_valset_alone_cannot_and_a_tie_on_it_i
 def _bootstrapped(lm: LM, fits: bool = True) -> Any:
     """BootstrapFewShot as DSPy runs it: no valset."""
     optimizer = dspy.BootstrapFewShot(right, max_bootstrapped_demos=1, max_labeled_demos=1)
-    optimizer.fits_on_training_rows = fits
+    optimizer.fits_on_training_rows = optimizer.content_free_prior = fits
     with dspy.context(lm=lm):
         return optimizer.compile(dspy.Predict(Review), trainset=reviews(8), run=RunContext())
 

@@ -39,11 +39,14 @@ def test_a_settled_vote_skips_the_members_left_and_answers_the_same():
     lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=16, cache=False)
     with dspy.context(lm=lm):
         every = dspy.Ensemble(reduce_fn=dspy.majority, stop_when_settled=False).compile(members)
-        full = [every(**e.inputs()).category for e in tests]
-        calls_full = len(lm.history)
         settled = dspy.Ensemble(reduce_fn=dspy.majority).compile(members)
+        compiled = len(lm.history)  # each member's content-free call, in each compile
+        full = [every(**e.inputs()).category for e in tests]
+        calls_full = len(lm.history) - compiled
         early = [settled(**e.inputs()).category for e in tests]
-        calls_early = len(lm.history) - calls_full
+        calls_early = len(lm.history) - compiled - calls_full
+    assert compiled == 2 * len(members)
+    assert all(m.predictors()[0].choice_offsets for m in settled.programs)
     assert calls_full == 3 * len(tests)
     assert early == full
     assert 2 * len(tests) <= calls_early < calls_full  # a third member only where two disagree
