@@ -2,7 +2,8 @@
 `--max-labeled` training rows, voted by majority on the case's answer.
 
 The rows each member shows are drawn by the bench (member i: `random.Random(i)`), so both
-frameworks ensemble the same programs and make the same prompts; the compile makes no LM call.
+frameworks ensemble the same programs and make the same prompts. DSPy's compile makes no LM call;
+Tunesmith's Ensemble calls each member once for a closed last output (content-free calibration).
 The vote is `majority` on the first output that is not ChainOfThought's reasoning, with values
 compared as lowercased text (DSPy's default normalizer cannot read a bool).
 """

@@ -3,8 +3,9 @@
 - `random_search`: BootstrapFewShotWithRandomSearch (the matrix's default).
 - `bootstrap`: BootstrapFewShot (demos bootstrapped from the trainset, no valset: DSPy's
   compile takes none).
-- `labeled`: LabeledFewShot(k=--max-labeled) (demos sampled from the trainset, no LM call in
-  the compile; each framework samples with its own seeded RNG).
+- `labeled`: LabeledFewShot(k=--max-labeled) (demos sampled from the trainset; each framework
+  samples with its own seeded RNG). DSPy's compile makes no LM call; Tunesmith's makes one for
+  a closed last output (content-free calibration, engine.optimizers.content_free).
 - `knn`: KNNFewShot(k=--knn-k, trainset, vectorizer=hashed_bow.hashed_bow) with BootstrapFewShot's
   demo settings: at each held-out row, demos bootstrapped from its nearest training rows (DSPy
   bootstraps again at every call; Tunesmith keeps a neighbour set's demos). With
@@ -18,7 +19,8 @@
 - `copro`: COPRO(breadth, depth, init_temperature), the task model also its prompt model;
   candidates scored on the trainset in both (DSPy's COPRO.compile takes no valset).
 - `ensemble`: Ensemble(reduce_fn=majority) over `--members` copies of the student, each showing
-  its own `--max-labeled` training rows (the same rows in both: shapes_ensemble.py).
+  its own `--max-labeled` training rows (the same rows in both: shapes_ensemble.py); Tunesmith's
+  compile calls each member once for a closed last output (content-free calibration).
 
 DSPy's MIPROv2 runs under mipro_adapter.LenientProposerAdapter and DSPy's COPRO under
 copro_adapter.LenientCoproAdapter (its extension to COPRO's two text outputs): without them
@@ -220,12 +222,16 @@ def describe(args: argparse.Namespace) -> str:
             f"temperature {args.proposer_temperature})"
         )
     if args.optimizer == "labeled":
-        return f"LabeledFewShot(k={args.max_labeled}), no valset, no LM call in the compile"
+        return (
+            f"LabeledFewShot(k={args.max_labeled}), no valset; no LM call in DSPy's compile, one "
+            f"in Tunesmith's for a closed last output (its content-free calibration)"
+        )
     if args.optimizer == "ensemble":
         return (
             f"Ensemble(reduce_fn=majority) of {args.members} copies of the student, each showing "
             f"its own {args.max_labeled} training rows (drawn by the bench, the same in both), "
-            f"voting on the answer as lowercased text; no LM call in the compile"
+            f"voting on the answer as lowercased text; no LM call in DSPy's compile, one per "
+            f"member in Tunesmith's for a closed last output (its content-free calibration)"
         )
     if args.optimizer == "knn":
         return (
