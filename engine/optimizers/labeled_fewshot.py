@@ -60,7 +60,9 @@ class LabeledFewShot(Optimizer):
 
     def _estimate(self, work: Workload) -> Estimate:
         if self.metric is None or not work.valset:
-            return Estimate({"task": 0}, 0, 0, "no LM calls: demos are sampled from the trainset")
+            return Estimate(
+                {"task": 0}, 0, 0, "demos sampled from the trainset (no LM call for them)"
+            )
         calls, tokens = baseline_and_result_scoring(
             work.valset, work.per_example, min(self.k, len(work.trainset))
         )
