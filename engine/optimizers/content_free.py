@@ -36,15 +36,22 @@ CONTENT_FREE_INPUT = "N/A"
 ORIGIN = "content-free calibration"
 
 
+def applies(program: Any) -> bool:
+    """Whether `program` is in scope (see module): a closed last output on the embedded model,
+    with no offsets yet."""
+    if not reports_choice_scores(program):
+        return False
+    predictor = program.predictors()[0]
+    return not predictor.choice_offsets.get(list(predictor.signature.output_fields)[-1])
+
+
 def content_free_offsets(program: Any) -> tuple[str, dict[str, float]] | None:
     """(field, offsets) for `program`'s closed last output from one call on the content-free
     input, or None when it does not apply (see module) or the call gives no scores."""
-    if not reports_choice_scores(program):
+    if not applies(program):
         return None
     predictor = program.predictors()[0]
     name = list(predictor.signature.output_fields)[-1]
-    if predictor.choice_offsets.get(name):
-        return None
     inputs = dict.fromkeys(predictor.signature.input_fields, CONTENT_FREE_INPUT)
     try:
         prediction = predictor(**inputs)
@@ -63,13 +70,13 @@ def content_free_offsets(program: Any) -> tuple[str, dict[str, float]] | None:
 
 
 def content_free_prior(program: Any, runner: Any = None) -> Any:
-    """`program`, or a copy whose closed last output carries its content-free offsets.
+    """`program`, or a calibrated copy: its closed last output carries its content-free offsets.
 
     With a `runner` (inside an optimizer run) the copy is registered as a candidate (origin
     "content-free calibration") and the step is logged; a budget that runs out leaves the
     program as it is."""
     recorder = None if runner is None else runner.run.recorder
-    if recorder is not None and reports_choice_scores(program):
+    if recorder is not None and applies(program):
         recorder.phase(ORIGIN, f"one call on the input {CONTENT_FREE_INPUT!r}")
     try:
         found = content_free_offsets(program)
