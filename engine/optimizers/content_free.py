@@ -85,6 +85,8 @@ def content_free_prior(program: Any, runner: Any = None) -> Any:
             recorder.log(f"{ORIGIN} skipped: {exc}", level="warning")
         return program
     if found is None or not found[1]:
+        if recorder is not None and applies(program):
+            recorder.log(f"{ORIGIN}: no offsets (the call failed or gave no lean)")
         return program
     name, offsets = found
     calibrated = program.deepcopy()

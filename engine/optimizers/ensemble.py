@@ -1,13 +1,13 @@
 """Ensemble: several programs as one, their outputs reduced (e.g. by majority vote).
 
 `Ensemble(reduce_fn=None, size=None, deterministic=False).compile(programs)` makes no LM calls
-but, on the embedded model, one per member whose closed last output has no offsets yet: its
-content-free offsets (`engine.optimizers.content_free`; off with `calibrate_choices=False`,
-not in DSPy). The returned `EnsembledProgram` runs `size` of the programs (all by default; a
-random sample otherwise, or a sample fixed by the inputs' hash when `deterministic=True`,
-which DSPy has not implemented) and returns `reduce_fn(outputs)`, or the list of outputs
-without one. Its state is every member's predictors under `programs[i]. ...`, as DSPy saves a
-list of modules.
+but, on the embedded model, one per member whose closed last output has no offsets yet: such a
+member is replaced by a copy with its content-free offsets (`engine.optimizers.content_free`;
+off with `calibrate_choices=False`, not in DSPy). The returned `EnsembledProgram` runs `size`
+of the programs (all by default; a random sample otherwise, or a sample fixed by the inputs'
+hash when `deterministic=True`, which DSPy has not implemented) and returns
+`reduce_fn(outputs)`, or the list of outputs without one. Its state is every member's
+predictors under `programs[i]. ...`, as DSPy saves a list of modules.
 
 With `engine.majority` as the reducer (or a `functools.partial` of it binding `normalize` /
 `field`), the members run in order and stop once the vote is settled: when the members left

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from review_data import Review, reviews
 
 import engine as dspy
 from engine.adapters.choice_offsets import bias_kwargs, field_scores, read_offsets
@@ -13,13 +14,6 @@ from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
 from engine.optimizers.choice_calibration import ScoredRow, fit_offsets
 
 HEADER = "[[ ## positive ## ]]"
-
-
-class Review(dspy.Signature):
-    """Tell whether a product review is positive."""
-
-    review: str = dspy.InputField()
-    positive: bool = dspy.OutputField()
 
 
 class BiasedLM(LM):
@@ -47,15 +41,6 @@ class BiasedLM(LM):
         usage = {"prompt_tokens": 10, "completion_tokens": 2, "cost": 0.0,
                  "choice_scores": [{HEADER: scores}]}  # fmt: skip
         return [text], usage
-
-
-def reviews(n: int, start: int = 0) -> list[dspy.Example]:
-    return [
-        dspy.Example(
-            review=f"{'good' if i % 2 else 'bad'} thing {i}", positive=bool(i % 2)
-        ).with_inputs("review")
-        for i in range(start, start + n)
-    ]
 
 
 def right(example: Any, prediction: Any, trace: Any = None) -> bool:

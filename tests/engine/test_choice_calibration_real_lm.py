@@ -1,34 +1,16 @@
 """Choice calibration on the embedded model: SmolLM2 answers `true` to every review zero-shot,
 its scores still rank the reviews, and the offsets fitted on 10 of them fix held-out ones."""
 
-import csv
 import math
-from pathlib import Path
 
 from local_lm_helpers import REAL_LM
+from review_data import DescribedReview as Review
+from review_data import sample_reviews as reviews
 
 import engine as dspy
 from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
 
 pytestmark = REAL_LM
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
-
-
-class Review(dspy.Signature):
-    """Tell whether a product review is positive."""
-
-    review: str = dspy.InputField()
-    positive: bool = dspy.OutputField(desc="True if the review is positive")
-
-
-def reviews() -> list[dspy.Example]:
-    with (SAMPLES / "reviews.csv").open(newline="") as handle:
-        return [
-            dspy.Example(review=r["review"], positive=r["sentiment"] == "positive").with_inputs(
-                "review"
-            )
-            for r in csv.DictReader(handle)
-        ]
 
 
 def right(example, prediction, trace=None) -> bool:

@@ -4,6 +4,7 @@ from one call on the input "N/A" and subtracted."""
 from typing import Any
 
 import pytest
+from review_data import Review, reviews
 
 import engine as dspy
 from engine.errors import LMError
@@ -14,13 +15,6 @@ from engine.optimizers.budget import Budget
 from engine.optimizers.content_free import ORIGIN, content_free_offsets
 
 HEADER = "[[ ## positive ## ]]"
-
-
-class Review(dspy.Signature):
-    """Tell whether a product review is positive."""
-
-    review: str = dspy.InputField()
-    positive: bool = dspy.OutputField()
 
 
 class LeaningLM(LM):
@@ -49,15 +43,6 @@ class LeaningLM(LM):
         usage = {"prompt_tokens": 10, "completion_tokens": 2, "cost": 0.0,
                  "choice_scores": [{HEADER: scores}]}  # fmt: skip
         return [f"{HEADER}\n{pick}\n\n[[ ## completed ## ]]"], usage
-
-
-def reviews(n: int, start: int = 0) -> list[dspy.Example]:
-    return [
-        dspy.Example(
-            review=f"{'good' if i % 2 else 'bad'} thing {i}", positive=bool(i % 2)
-        ).with_inputs("review")
-        for i in range(start, start + n)
-    ]
 
 
 def answers(program: Any, lm: LM, examples: list[dspy.Example]) -> list[bool]:
@@ -118,6 +103,7 @@ def test_a_failed_call_or_a_spent_budget_leaves_the_program_as_it_is():
         failed = dspy.LabeledFewShot(k=2).compile(dspy.Predict(Review), trainset=reviews(6))
     assert failed.predictors()[0].choice_offsets == {} and failed.predictors()[0].demos
     assert failed.result.status == "finished"
+    assert any("no offsets" in e.data.get("message", "") for e in failed.result.events)
     lm = LeaningLM()
     with dspy.context(lm=lm):
         spent = dspy.LabeledFewShot(k=2).compile(

@@ -2,32 +2,13 @@
 `true`; one call on "N/A" measures the lean, and held-out reviews are answered right more
 often without it."""
 
-import csv
-from pathlib import Path
-
 from local_lm_helpers import REAL_LM
+from review_data import DescribedReview as Review
+from review_data import sample_reviews as reviews
 
 import engine as dspy
 
 pytestmark = REAL_LM
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
-
-
-class Review(dspy.Signature):
-    """Tell whether a product review is positive."""
-
-    review: str = dspy.InputField()
-    positive: bool = dspy.OutputField(desc="True if the review is positive")
-
-
-def reviews() -> list[dspy.Example]:
-    with (SAMPLES / "reviews.csv").open(newline="") as handle:
-        return [
-            dspy.Example(review=r["review"], positive=r["sentiment"] == "positive").with_inputs(
-                "review"
-            )
-            for r in csv.DictReader(handle)
-        ]
 
 
 def test_labeled_fewshot_takes_the_lean_off_and_more_held_out_reviews_are_right():
