@@ -75,8 +75,10 @@ def content_free_prior(program: Any, runner: Any = None) -> Any:
     With a `runner` (inside an optimizer run) the copy is registered as a candidate (origin
     "content-free calibration") and the step is logged; a budget that runs out leaves the
     program as it is."""
+    if not applies(program):
+        return program
     recorder = None if runner is None else runner.run.recorder
-    if recorder is not None and applies(program):
+    if recorder is not None:
         recorder.phase(ORIGIN, f"one call on the input {CONTENT_FREE_INPUT!r}")
     try:
         found = content_free_offsets(program)
@@ -85,7 +87,7 @@ def content_free_prior(program: Any, runner: Any = None) -> Any:
             recorder.log(f"{ORIGIN} skipped: {exc}", level="warning")
         return program
     if found is None or not found[1]:
-        if recorder is not None and applies(program):
+        if recorder is not None:
             recorder.log(f"{ORIGIN}: no offsets (the call failed or gave no lean)")
         return program
     name, offsets = found

@@ -3,44 +3,15 @@
 from typing import Any
 
 import pytest
-from review_data import Review, reviews
+from review_data import HEADER, BiasedLM, Review, reviews
 
 import engine as dspy
 from engine.adapters.choice_offsets import bias_kwargs, field_scores, read_offsets
 from engine.lm.cache import CacheEntry
 from engine.lm.lm import LM
-from engine.lm.scripted import ScriptedLM, input_fields
+from engine.lm.scripted import ScriptedLM
 from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
 from engine.optimizers.choice_calibration import ScoredRow, fit_offsets
-
-HEADER = "[[ ## positive ## ]]"
-
-
-class BiasedLM(LM):
-    """A model that ranks reviews right (log-odds of `true` 2.0 + 0.8 for "good", 2.0 - 0.8
-    otherwise) but always says `true`, unless a `reply_bias` shifts it; it reports its choice
-    scores as the embedded model does."""
-
-    def __init__(self, lean: float = 2.0) -> None:
-        super().__init__("local/biased-fake", cache=False)
-        self.biases: list[Any] = []
-        self.lean = lean  # 0.0: no bias, every review answered right
-
-    @property
-    def supports_stop(self) -> bool:
-        return True
-
-    def _complete(self, messages: list[dict], params: dict) -> tuple[list[str], dict]:
-        review = input_fields(messages[-1]["content"])["review"]
-        odds = self.lean + (0.8 if "good" in review else -0.8)
-        scores = {"true": -0.1, "false": -0.1 - odds}
-        offsets = (params.get("reply_bias") or {}).get(HEADER, {})
-        self.biases.append(offsets)
-        pick = max(scores, key=lambda v: scores[v] - offsets.get(v, 0.0))
-        text = f"{HEADER}\n{pick}\n\n[[ ## note ## ]]\nfine\n\n[[ ## completed ## ]]"
-        usage = {"prompt_tokens": 10, "completion_tokens": 2, "cost": 0.0,
-                 "choice_scores": [{HEADER: scores}]}  # fmt: skip
-        return [text], usage
 
 
 def right(example: Any, prediction: Any, trace: Any = None) -> bool:

@@ -4,45 +4,14 @@ from one call on the input "N/A" and subtracted."""
 from typing import Any
 
 import pytest
-from review_data import Review, reviews
+from review_data import BiasedLM, Review, reviews
 
 import engine as dspy
-from engine.errors import LMError
 from engine.lm.lm import LM
-from engine.lm.scripted import ScriptedLM, input_fields
+from engine.lm.scripted import ScriptedLM
 from engine.optimizers import RunContext
 from engine.optimizers.budget import Budget
 from engine.optimizers.content_free import ORIGIN, content_free_offsets
-
-HEADER = "[[ ## positive ## ]]"
-
-
-class LeaningLM(LM):
-    """Reports choice scores as the embedded model does: log-odds of `true` are `lean` on a
-    review with no content ("N/A"), `lean` + 0.8 on a good one, `lean` - 0.8 otherwise, so it
-    says `true` to every review until a `reply_bias` takes the lean off."""
-
-    def __init__(self, lean: float = 2.0, fail_on_na: bool = False) -> None:
-        super().__init__("local/leaning-fake", cache=False)
-        self.lean, self.fail_on_na = lean, fail_on_na
-        self.reviews: list[str] = []
-
-    @property
-    def supports_stop(self) -> bool:
-        return True
-
-    def _complete(self, messages: list[dict], params: dict) -> tuple[list[str], dict]:
-        review = input_fields(messages[-1]["content"])["review"]
-        self.reviews.append(review)
-        if review == "N/A" and self.fail_on_na:
-            raise LMError("the provider is down")
-        odds = self.lean + {"N/A": 0.0}.get(review, 0.8 if "good" in review else -0.8)
-        scores = {"true": -0.1, "false": -0.1 - odds}
-        offsets = (params.get("reply_bias") or {}).get(HEADER, {})
-        pick = max(scores, key=lambda v: scores[v] - offsets.get(v, 0.0))
-        usage = {"prompt_tokens": 10, "completion_tokens": 2, "cost": 0.0,
-                 "choice_scores": [{HEADER: scores}]}  # fmt: skip
-        return [f"{HEADER}\n{pick}\n\n[[ ## completed ## ]]"], usage
 
 
 def answers(program: Any, lm: LM, examples: list[dspy.Example]) -> list[bool]:
@@ -51,7 +20,7 @@ def answers(program: Any, lm: LM, examples: list[dspy.Example]) -> list[bool]:
 
 
 def test_labeled_fewshot_without_a_metric_takes_the_lean_off_with_one_call():
-    lm = LeaningLM()
+    lm = BiasedLM()
     with dspy.context(lm=lm):
         compiled = dspy.LabeledFewShot(k=2).compile(
             dspy.Predict(Review), trainset=reviews(6), run=RunContext()
@@ -77,7 +46,7 @@ def test_labeled_fewshot_without_a_metric_takes_the_lean_off_with_one_call():
 
 
 def test_with_a_metric_and_a_valset_labeled_fewshot_fits_on_labels_instead():
-    lm = LeaningLM()
+    lm = BiasedLM()
     with dspy.context(lm=lm):
         compiled = dspy.LabeledFewShot(
             k=2, metric=lambda e, p, trace=None: e.positive == p.positive
@@ -98,13 +67,13 @@ def test_without_choice_scores_no_call_is_made_and_nothing_changes():
 
 
 def test_a_failed_call_or_a_spent_budget_leaves_the_program_as_it_is():
-    with dspy.context(lm=LeaningLM(fail_on_na=True)):
+    with dspy.context(lm=BiasedLM(fail_on_na=True)):
         assert content_free_offsets(dspy.Predict(Review)) is None
         failed = dspy.LabeledFewShot(k=2).compile(dspy.Predict(Review), trainset=reviews(6))
     assert failed.predictors()[0].choice_offsets == {} and failed.predictors()[0].demos
     assert failed.result.status == "finished"
     assert any("no offsets" in e.data.get("message", "") for e in failed.result.events)
-    lm = LeaningLM()
+    lm = BiasedLM()
     with dspy.context(lm=lm):
         spent = dspy.LabeledFewShot(k=2).compile(
             dspy.Predict(Review), trainset=reviews(6), run=RunContext(budget=Budget(max_calls=0))
@@ -115,7 +84,7 @@ def test_a_failed_call_or_a_spent_budget_leaves_the_program_as_it_is():
 
 
 def test_ensemble_members_get_their_offsets_unless_they_have_some_or_it_is_off():
-    lm = LeaningLM()
+    lm = BiasedLM()
     fitted = dspy.Predict(Review)
     fitted.choice_offsets = {"positive": {"true": 0.5}}
     with dspy.context(lm=lm):
