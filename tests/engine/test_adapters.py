@@ -45,8 +45,9 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     adapter = ChatAdapter()
     local = LM("local/smollm2-135m")
     assert adapter.decoding_kwargs(local, Review) == {
-        # "\n[#": a malformed header ends a value; a number's header ends the model's writing
-        "stop": ["[[ ## completed", "\n[#", "[[ ## confidence ## ]]"],
+        # "\n[#": a malformed header ends a value; "\n[[": so does any header, as every later
+        # output is written in from its header; a number's header ends the model's writing
+        "stop": ["[[ ## completed", "\n[#", "\n[[", "[[ ## confidence ## ]]"],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # the first output is a choice: one of its values
@@ -66,10 +67,13 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     assert kwargs["reply_sections"] == [
         {"header": "[[ ## answer ## ]]\n", "values": ["yes", "no"], "max_tokens": 16}
     ]
-    assert kwargs["stop"] == ["[[ ## completed", "\n[#", "[[ ## answer ## ]]"]  # picked closed
+    assert kwargs["stop"] == ["[[ ## completed", "\n[#", "\n[[", "[[ ## answer ## ]]"]
+    open_answer = dspy.ChainOfThought("question -> answer").predict.signature
+    # the model may write an open later output itself, on from its header: no header-line stop
+    assert adapter.decoding_kwargs(local, open_answer)["stop"] == ["[[ ## completed", "\n[#"]
     one_choice = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
     assert adapter.decoding_kwargs(local, one_choice) == {
-        "stop": ["\n\n", "[[ ## completed", "\n[#"],
+        "stop": ["\n\n", "[[ ## completed", "\n[#", "\n[["],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # a lone choice: its values are the only replies
@@ -81,7 +85,7 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     ]
     free_text = dspy.Signature("review -> summary")
     assert adapter.decoding_kwargs(local, free_text) == {
-        "stop": ["[[ ## completed", "\n[#"],
+        "stop": ["[[ ## completed", "\n[#", "\n[["],
         "reply_drafts": ["[[ ## summary ## ]]\n"],
         "reply_start": "[[ ## summary ## ]]\n",
         "reply_until": "value_loops",  # open text: stopped where a line repeats
