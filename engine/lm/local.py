@@ -171,7 +171,8 @@ class LocalModel:
         `number` reply (`engine.lm.reply_numbers`); a reply stops
         as soon as `until(reply so far)` holds (`engine.lm.reply_until`), drafted or not.
         Closed replies report their choice scores and shift their choice by `bias`
-        (`engine.lm.choice_scores`); the result's `choice_scores` has one dict per text."""
+        (`engine.lm.choice_scores`); the result's `choice_scores` has one dict per text, and
+        `completion_counts` the tokens each text generated."""
         chat = self._render(messages)
         if chat is None:
             return self._chat_completions(messages, request, n, seed)
@@ -213,6 +214,7 @@ class LocalModel:
                 "finish_reasons": [reply.finish_reason for reply in replies],
                 "prompt_tokens": replies[0].prompt_tokens,
                 "completion_tokens": sum(reply.completion_tokens for reply in replies),
+                "completion_counts": [reply.completion_tokens for reply in replies],
                 "choice_scores": [reply.choice_scores for reply in replies],
             }
         return self._completions(chat, start, request, n, seed, until)
@@ -281,6 +283,7 @@ def _merge(replies: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         "finish_reasons": [r["choices"][0].get("finish_reason") or "stop" for _, r in replies],
         "prompt_tokens": max((int(u.get("prompt_tokens", 0)) for u in usages), default=0),
         "completion_tokens": sum(int(u.get("completion_tokens", 0)) for u in usages),
+        "completion_counts": [int(u.get("completion_tokens", 0)) for u in usages],
         "choice_scores": [{} for _ in replies],  # no closed choice is made on this path
     }
 

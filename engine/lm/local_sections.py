@@ -11,7 +11,10 @@ from the missing header (its prompt and reply stay in the KV cache, so this cost
 header and the value's tokens), with the field's choices as closed drafts.
 
 Each continuation generates at most its section's budget, on top of the call's `max_tokens`
-(which bounds the model's own writing); the budgets are small and fixed by the adapter. Hosted
+(which bounds the model's own writing); the budgets are small and fixed by the adapter. An open
+section may also use what the call's `max_tokens` has left: the model's own writing ends where a
+line opens a header (the adapter's stops), so an answer written after its reasoning gets the
+room it had when the model wrote the header itself. Hosted
 models never get this parameter (they cannot be made to continue a reply), see
 `ChatAdapter.decoding_kwargs`.
 """
@@ -91,7 +94,9 @@ def complete_sections(
     scores = [dict(s) for s in result.get("choice_scores") or [{} for _ in texts]]
     completion_tokens = int(result["completion_tokens"])
     reasons = list(result["finish_reasons"])
+    spent = list(result.get("completion_counts") or [completion_tokens] * len(texts))
     for index, text in enumerate(texts):
+        left = int(request.get("max_tokens") or 0) - spent[index]  # of the call's own budget
         for _ in sections:
             section = next_missing(text, sections)
             if section is None:
@@ -100,9 +105,12 @@ def complete_sections(
             start = f"{kept}\n\n{section.header}"
             drafts = [f"{start}{value}\n" for value in section.values] or [start]
             stop = list(request["stop"]) + (["\n"] if section.values else [])
+            budget = section.max_tokens
+            if not section.values and section.number is None:
+                budget = max(budget, left)  # open text: the room the call has left
             more = generate(
                 messages,
-                {**request, "max_tokens": section.max_tokens, "stop": stop},
+                {**request, "max_tokens": budget, "stop": stop},
                 n=1,
                 seed=seed + index,
                 drafts=drafts,
@@ -115,7 +123,9 @@ def complete_sections(
             text = more["texts"][0] if keep is None else keep(more["texts"][0])
             scores[index].update((more.get("choice_scores") or [{}])[0])
             completion_tokens += int(more["completion_tokens"])
+            left -= int(more["completion_tokens"])
+            spent[index] += int(more["completion_tokens"])
             reasons[index] = more["finish_reasons"][0]
         texts[index] = text
-    return {**result, "texts": texts, "finish_reasons": reasons,
+    return {**result, "texts": texts, "finish_reasons": reasons, "completion_counts": spent,
             "completion_tokens": completion_tokens, "choice_scores": scores}  # fmt: skip

@@ -45,9 +45,9 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     adapter = ChatAdapter()
     local = LM("local/smollm2-135m")
     assert adapter.decoding_kwargs(local, Review) == {
-        # "\n[#": a malformed header ends a value; "\n[[": so does any header, as every later
+        # "\n[#": a malformed header ends a value; "\n[[ ##": so does a header, as a later
         # output is written in from its header; a number's header ends the model's writing
-        "stop": ["[[ ## completed", "\n[#", "\n[[", "[[ ## confidence ## ]]"],
+        "stop": ["[[ ## completed", "\n[#", "\n[[ ##", "[[ ## confidence ## ]]"],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # the first output is a choice: one of its values
@@ -67,13 +67,10 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     assert kwargs["reply_sections"] == [
         {"header": "[[ ## answer ## ]]\n", "values": ["yes", "no"], "max_tokens": 16}
     ]
-    assert kwargs["stop"] == ["[[ ## completed", "\n[#", "\n[[", "[[ ## answer ## ]]"]
-    open_answer = dspy.ChainOfThought("question -> answer").predict.signature
-    # the model may write an open later output itself, on from its header: no header-line stop
-    assert adapter.decoding_kwargs(local, open_answer)["stop"] == ["[[ ## completed", "\n[#"]
+    assert kwargs["stop"] == ["[[ ## completed", "\n[#", "\n[[ ##", "[[ ## answer ## ]]"]
     one_choice = dspy.Signature("review -> sentiment: Literal['positive', 'negative']")
     assert adapter.decoding_kwargs(local, one_choice) == {
-        "stop": ["\n\n", "[[ ## completed", "\n[#", "\n[["],
+        "stop": ["\n\n", "[[ ## completed", "\n[#", "\n[[ ##"],
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # a lone choice: its values are the only replies
@@ -85,7 +82,7 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
     ]
     free_text = dspy.Signature("review -> summary")
     assert adapter.decoding_kwargs(local, free_text) == {
-        "stop": ["[[ ## completed", "\n[#", "\n[["],
+        "stop": ["[[ ## completed", "\n[#", "\n[[ ##"],
         "reply_drafts": ["[[ ## summary ## ]]\n"],
         "reply_start": "[[ ## summary ## ]]\n",
         "reply_until": "value_loops",  # open text: stopped where a line repeats

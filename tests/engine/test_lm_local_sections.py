@@ -83,3 +83,17 @@ def test_a_reply_that_ends_on_a_repeat_is_kept_without_it_before_the_next_header
                             until=looping, keep=before_loop)  # fmt: skip
     kept = "[[ ## reasoning ## ]]\nThe answer is 8.\n"
     assert out["texts"] == [f"{kept}\n[[ ## note ## ]]\n8 seconds\n"]
+
+
+def test_an_open_section_gets_the_room_the_call_has_left_a_closed_one_its_own_budget():
+    generate = FakeGenerate()
+    text = "[[ ## reasoning ## ]]\nhm"  # stopped where it opened a header, 20 tokens in
+    stopped = {**_result(text), "finish_reasons": ["stop"], "completion_counts": [20]}
+    request = {"stop": [], "max_tokens": 256}
+    out = complete_sections(generate, [], request, stopped, [ANSWER, NOTE], 0)
+    assert [c["request"]["max_tokens"] for c in generate.calls] == [16, 256 - 20 - 2]
+    assert out["completion_counts"] == [20 + 2 + 2]
+    generate = FakeGenerate()
+    ran_out = {**_result(text), "completion_counts": [256]}  # the reasoning took it all
+    complete_sections(generate, [], request, ran_out, [NOTE], 0)
+    assert generate.calls[0]["request"]["max_tokens"] == 48  # the section's own budget
