@@ -14,9 +14,8 @@ Each continuation generates at most its section's budget, on top of the call's `
 (which bounds the model's own writing); the budgets are small and fixed by the adapter. An open
 section may also use what the call's `max_tokens` has left: the model's own writing ends where a
 line opens a header (the adapter's stops), so an answer written after its reasoning gets the
-room it had when the model wrote the header itself. Hosted
-models never get this parameter (they cannot be made to continue a reply), see
-`ChatAdapter.decoding_kwargs`.
+room it had when the model wrote the header itself. Hosted models never get this parameter
+(they cannot be made to continue a reply), see `ChatAdapter.decoding_kwargs`.
 """
 
 from __future__ import annotations
