@@ -95,7 +95,6 @@ def complete_sections(
     reasons = list(result["finish_reasons"])
     spent = list(result.get("completion_counts") or [completion_tokens] * len(texts))
     for index, text in enumerate(texts):
-        left = int(request.get("max_tokens") or 0) - spent[index]  # of the call's own budget
         for _ in sections:
             section = next_missing(text, sections)
             if section is None:
@@ -106,7 +105,8 @@ def complete_sections(
             stop = list(request["stop"]) + (["\n"] if section.values else [])
             budget = section.max_tokens
             if not section.values and section.number is None:
-                budget = max(budget, left)  # open text: the room the call has left
+                # open text: the room the call's own budget has left
+                budget = max(budget, int(request.get("max_tokens") or 0) - spent[index])
             more = generate(
                 messages,
                 {**request, "max_tokens": budget, "stop": stop},
@@ -122,7 +122,6 @@ def complete_sections(
             text = more["texts"][0] if keep is None else keep(more["texts"][0])
             scores[index].update((more.get("choice_scores") or [{}])[0])
             completion_tokens += int(more["completion_tokens"])
-            left -= int(more["completion_tokens"])
             spent[index] += int(more["completion_tokens"])
             reasons[index] = more["finish_reasons"][0]
         texts[index] = text
