@@ -136,10 +136,7 @@ class BootstrapFewShot(Optimizer):
         program = self.bootstrap(
             student, trainset, teacher=teacher, runner=runner, seed=("bootstrap",)
         )
-        origin = (
-            f"bootstrap (up to {self.max_bootstrapped_demos} bootstrapped, "
-            f"{self.max_labeled_demos} demos in all)"
-        )
+        origin = f"bootstrap ({describe_demos(program)})"
         if self.metric is not None and valset:
             runner.run.recorder.phase(
                 "evaluating candidates",
@@ -288,3 +285,11 @@ class BootstrapFewShot(Optimizer):
             (paths.get(id(p), ""), dict(step_inputs), dict(pred.items()))
             for p, step_inputs, pred in trace
         ]
+
+
+def describe_demos(program: Any) -> str:
+    """The demos `program` carries, counted over its predictors: "2 bootstrapped + 4 labeled
+    demos" (what a candidate holds, not the optimizer's upper bounds)."""
+    demos = [demo for predictor in program.predictors() for demo in predictor.demos]
+    bootstrapped = sum(1 for demo in demos if demo.get("augmented", False))
+    return f"{bootstrapped} bootstrapped + {len(demos) - bootstrapped} labeled demos"

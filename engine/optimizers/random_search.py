@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.call_slots import call_priority, shared_call_slots
 from engine.optimizers.base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
+from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls, describe_demos
 from engine.optimizers.budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.build_ahead import BuildAhead
 from engine.optimizers.candidate import Candidate
@@ -121,7 +121,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
         )
         kind = "unshuffled" if seed == -1 else "shuffled"
-        return program, f"bootstrap seed {seed} ({kind}, up to {size} bootstrapped demos)"
+        return program, f"bootstrap seed {seed} ({kind}, {describe_demos(program)})"
 
     # -- estimate ---------------------------------------------------------------------------
     def _estimate(self, work: Workload) -> Estimate:

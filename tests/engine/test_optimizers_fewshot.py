@@ -142,6 +142,8 @@ def test_bootstrapped_demos_are_augmented_and_filled_with_labeled():
     assert "role task" in boot.data["detail"]
     assert compiled.result.trials == [] and compiled.result.baseline_score is None
     assert lm.calls_made == 3  # the three successful teacher runs, nothing else
+    origins = [c.origin for c in compiled.result.candidates]
+    assert "bootstrap (3 bootstrapped + 3 labeled demos)" in origins  # counts, not the bounds
 
     with dspy.context(lm=ScriptedLM(by_input=echo)):
         scored = BootstrapFewShot(
