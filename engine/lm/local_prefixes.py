@@ -7,8 +7,7 @@ another format between two calls of one candidate, a candidate scored again afte
 Each switch back re-reads the whole shared prefix (~1.8 s for 500 tokens on SmolLM2, 2 cores).
 
 `PrefixStates.prepare(prompt)` runs before every call. When the new prompt would discard a
-long prefix of the live cache that an earlier prompt (one of the last 8, or the last one that
-opened with the same 32 tokens) shared too, such as a
+long prefix of the live cache that an earlier prompt (of the last 8) shared too, such as a
 system message with demos, that prefix's KV state is copied aside (llama.cpp's per-sequence
 state API, ~23 KB per token on SmolLM2); when a saved prefix matches the new prompt further
 than the live cache does, it is copied back. The least recently used saved states go first
@@ -22,7 +21,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +34,6 @@ BUDGET_ENV = "TUNESMITH_LOCAL_PREFIX_MB"
 DEFAULT_BUDGET_MB = 256  # ~11k tokens of SmolLM2: the last ~20 candidate prompts
 MIN_GAIN = 16  # tokens: save or restore only when that many more would be reused (~5 ms)
 RECENT = 8  # prompts remembered to tell which prefixes recur
-OPENING = 32  # tokens: prompts opening alike are one kind of work (a proposer's, a candidate's)
-OPENINGS = 64  # kinds of work remembered, each by its last prompt
 SEQ = 0  # llama-cpp-python keeps every prompt in sequence 0
 
 
@@ -80,7 +77,6 @@ class PrefixStates:
         self.saved: list[SavedPrefix] = []
         self.stats = PrefixStats()
         self._recent: deque[np.ndarray] = deque(maxlen=RECENT)
-        self._last_by_opening: OrderedDict[bytes, np.ndarray] = OrderedDict()
         self._stable = 0  # how much of the live prompt an earlier prompt shared: worth keeping
         self._clock = 0
 
@@ -102,32 +98,15 @@ class PrefixStates:
             best, best_reuse = self._best_match(prompt)
             if best is not None and best_reuse - reuse >= MIN_GAIN:
                 reuse = best_reuse if self._restore(best) else 0
-        self._stable = self._recurring_length(prompt)
+        self._stable = max((common_prefix_length(r, prompt) for r in self._recent), default=0)
         self._recent.append(prompt)
         return reuse
 
     def clear(self) -> None:
-        """Forget every saved prefix and which prompts recur (the live cache is untouched)."""
+        """Forget every saved prefix (the live cache is untouched)."""
         self.saved.clear()
-        self._recent.clear()
-        self._last_by_opening.clear()
-        self._stable = 0
 
     # -- internals ----------------------------------------------------------------------------
-    def _recurring_length(self, prompt: np.ndarray) -> int:
-        """How much of `prompt` an earlier prompt shared: one of the last RECENT prompts, or the
-        last one that opened alike (its first OPENING tokens), however many calls ago. So work
-        that recurs between other work, such as a reflection or proposal prompt every few task
-        calls, has its shared prefix kept too."""
-        opening = prompt[:OPENING].tobytes()
-        earlier = list(self._recent)
-        if opening in self._last_by_opening:
-            earlier.append(self._last_by_opening.pop(opening))
-        self._last_by_opening[opening] = prompt
-        while len(self._last_by_opening) > OPENINGS:
-            self._last_by_opening.popitem(last=False)
-        return max((common_prefix_length(r, prompt) for r in earlier), default=0)
-
     def _best_match(self, prompt: np.ndarray) -> tuple[SavedPrefix | None, int]:
         best, best_reuse = None, 0
         for saved in self.saved:

@@ -8,7 +8,7 @@ import pytest
 from local_lm_helpers import REAL_LM
 
 from engine.lm.local import load_local_model
-from engine.lm.local_prefixes import MIN_GAIN, RECENT, PrefixStates, common_prefix_length
+from engine.lm.local_prefixes import MIN_GAIN, PrefixStates, common_prefix_length
 
 pytestmark = REAL_LM
 
@@ -77,29 +77,6 @@ def test_drafted_calls_use_the_store_too(model):
     again = model.chat(fruit[1], drafted)["texts"][0]
     assert model.prefixes.stats.restored == before + 1
     assert again == first[1]
-
-
-def test_a_prompt_kind_recurring_between_many_other_calls_keeps_its_prefix(model):
-    """A reflection every few task calls: more than RECENT prompts apart, yet the prefix its
-    prompts share (their own system message and demos) is saved on the second visit and
-    restored on the third, with the reply it gets uninterrupted."""
-    system = {"role": "system", "content": "You review how a step did and rewrite it. " * 3}
-    kind = [[system, *_chat(FRUIT, q)[1:]] for q in ("pear", "onion", "plum")]
-    between = [_chat(TOOLS, f"tool number {i}") for i in range(RECENT + 2)]
-
-    _fresh(model)
-    uninterrupted = model.chat(kind[2], GREEDY)["texts"][0]
-
-    _fresh(model)
-    restored = []
-    for messages in kind:
-        for other in between:
-            model.chat(other, GREEDY)
-        before = model.prefixes.stats.restored_tokens
-        reply = model.chat(messages, GREEDY)["texts"][0]
-        restored.append(model.prefixes.stats.restored_tokens - before)
-    assert restored[:2] == [0, 0] and restored[2] > 60, restored
-    assert reply == uninterrupted
 
 
 def _feed(llama, store: PrefixStates, prompt: list[int]) -> None:
