@@ -19,6 +19,7 @@ import argparse
 import random
 from collections.abc import Callable
 from pathlib import Path
+from statistics import fmean
 
 import _common
 
@@ -71,10 +72,6 @@ def candidate_rows(case_name: str, data: Path, rows: int, seed: int) -> list[lis
     return table
 
 
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
-
-
 Pick = Callable[[dict[int, float], dict[int, float], list[int]], int]
 RULES: dict[str, Pick] = {
     "first": lambda acc, margin, order: next(c for c in order if acc[c] == max(acc.values())),
@@ -99,12 +96,12 @@ def measure(pools: list[list[list[Row]]], val: int, splits: int) -> tuple[dict, 
             order = list(range(len(table)))
             rng.shuffle(order)
             acc = {c: sum(table[c][i][0] for i in on_val) for c in order}
-            margin = {c: _mean([table[c][i][1] for i in on_val]) for c in order}
-            held_out = {c: _mean([table[c][i][0] for i in held]) for c in order}
+            margin = {c: fmean([table[c][i][1] for i in on_val]) for c in order}
+            held_out = {c: fmean([table[c][i][0] for i in held]) for c in order}
             ties += sum(acc[c] == max(acc.values()) for c in order) > 1
             for name, pick in RULES.items():
                 totals[name] += held_out[pick(acc, margin, order)]
-            totals["mean"] += _mean(list(held_out.values()))
+            totals["mean"] += fmean(list(held_out.values()))
             totals["best"] += max(held_out.values())
     return {k: v / count for k, v in totals.items()}, ties / count
 
