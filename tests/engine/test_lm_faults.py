@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from engine.errors import LMConfigError, ProviderUnreachableError
@@ -33,11 +31,10 @@ def test_unknown_local_model_is_a_config_error():
         LM("local/gpt-17")("hi")
 
 
+@pytest.mark.timeout(10, func_only=True)  # a hang guard: a refused connection is not retried
 def test_unreachable_provider_fails_fast_naming_the_endpoint():
     base = "http://127.0.0.1:9/v1"  # discard port: nothing listens, connection refused
     lm = LM("openai/x", api_base=base, api_key="fake", num_retries=1, cache=False)
-    start = time.perf_counter()
     with pytest.raises(ProviderUnreachableError, match="127.0.0.1:9"):
         lm("hi")
-    assert time.perf_counter() - start < 10
     assert len(lm.ledger) == 1 and lm.ledger.records[0].error

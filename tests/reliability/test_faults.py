@@ -73,10 +73,9 @@ def test_transient_errors_are_retried_with_backoff_then_reported(kind, delays) -
 )
 def test_request_errors_fail_fast_naming_the_model_and_the_fix(kind, error, hint, delays) -> None:
     lm = FaultLM(_answer, rate=1.0, kinds=[kind], name=f"f-{kind}", num_retries=3)
-    start = time.perf_counter()
     with pytest.raises(error) as info:
         lm("hi")
-    assert time.perf_counter() - start < 2 and lm.injector.calls == 1 and delays == []
+    assert lm.injector.calls == 1 and delays == []  # one attempt, no wait
     message = str(info.value)
     assert f"'fault/f-{kind}'" in message and hint in message
     assert lm.ledger.records[-1].fault == ENGINE_KIND[kind] and not lm.ledger.records[-1].retried
@@ -113,13 +112,18 @@ def test_an_empty_reply_is_retried_and_the_answer_kept(tmp_path, delays) -> None
     record("fault", fault="empty", survived=True, test="retried then answered")
 
 
-def test_retry_after_is_honoured_in_real_time() -> None:
+def test_retry_after_is_honoured_in_real_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[float] = []
+
+    def sleep(seconds: float) -> None:  # really sleeps, and records what it was asked
+        asked.append(seconds)
+        time.sleep(seconds)
+
+    monkeypatch.setattr(retry, "sleep", sleep)
     lm = FaultLM(_answer, kinds=["rate_limit_retry_after"], fail_first=1, retry_after=0.2,
                  name="ra", num_retries=3)  # fmt: skip
-    start = time.perf_counter()
     assert lm("hi")
-    waited = time.perf_counter() - start
-    assert 0.2 <= waited < 0.45, waited  # 0.2 s as asked; the backoff would wait 0.25-0.5 s
+    assert asked == [0.2]  # as the server asked; the backoff would wait 0.25-0.5 s
     assert lm.ledger.records[-1].retried == {"rate_limit": 1}
     record("fault", fault="rate_limit_retry_after", survived=True, test="Retry-After 0.2 s")
 
@@ -222,11 +226,10 @@ def test_a_run_with_a_bad_key_or_model_stops_at_once(spec, tmp_path, kind, delay
     db = tmp_path / "store" / "runs.db"
     made, factory = _oracle(spec, rate=1.0, kinds=[kind], name=f"bad-{kind}")
     run_id = create_run(spec, db)
-    start = time.perf_counter()
     assert run_worker(run_id, db, lm_factory=factory) == "failed"
     with RunStore(db) as store:
         run, calls = store.get_run(run_id), store.lm_calls(run_id)
-    assert time.perf_counter() - start < 20 and delays == []
+    assert delays == []  # no retry wait
     assert run["reason"].startswith("stopped early") and "'fault/bad-" in run["reason"]
     assert ("API key" if kind == "auth" else "check the model name") in run["reason"]
     assert len(calls) <= 8 and run["traceback"] is None  # at most the calls already in flight

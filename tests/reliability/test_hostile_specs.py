@@ -3,7 +3,6 @@ leave the project folder, run and project names that try to leave theirs."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -70,14 +69,13 @@ def test_bad_spec_is_rejected_with_a_clear_message(name: str, text: str, phrase:
     [BOMB, "a: &a [*a]\n", "[" * 5000 + "]" * 5000],
     ids=["billion-laughs", "recursive-alias", "deep-nesting"],
 )
+@pytest.mark.timeout(10, func_only=True)  # a hang guard: an expanded bomb would not finish
 def test_yaml_bombs_are_refused_quickly(text: str, tmp_path: Path) -> None:
     from engine.runs.spec import load_spec
 
     (tmp_path / "bomb.yaml").write_text(text, encoding="utf-8")
-    start = time.perf_counter()
     with pytest.raises(SpecError) as info:
         load_spec(tmp_path / "bomb.yaml")
-    assert time.perf_counter() - start < 5
     assert "Traceback" not in str(info.value)
     record("file", name=f"yaml-{text[:6]!r}", path="spec", refused=True)
 
