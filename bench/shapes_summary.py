@@ -100,9 +100,10 @@ def summary(doc: str) -> str:
             "file in that section's runs (Q8_0, the default since 687ec10, or the shipped "
             "Q4_1); both frameworks ran the same ones.",
             table,
-            f"{counted} Where long_input misses, the reads "
-            'each algorithm cannot skip are set against the target in "The long_input floor, '
-            'per optimizer" (the random search section).',
+            f"{counted} Each cell that misses has a line in "
+            '"The cells that miss: why, and the next lever" (below this section); where '
+            "long_input misses, the reads each algorithm cannot skip are set against the "
+            'target in "The long_input floor, per optimizer" (the random search section).',
         ]
     )
     return body
