@@ -7,9 +7,9 @@ closes the system message, the last user message holds only the inputs) and DSPy
 first`: the last user message gives the inputs, then the request, which is re-read every call).
 Everything else is equal: the same rows, the same demos in the same order, the same model at
 temperature 0. Two kinds of demos, labeled (inputs and gold outputs): each row's 3 nearest
-training rows, nearest first (KNNFewShot's choice, with the vectorizer of `hashed_bow.py`), and
-the first two training rows (one fixed demo set). long_input is left out: 430-token rows make it
-the slowest case, and the request is ~10% of its new tokens.
+training rows, nearest first (`engine.optimizers.knn.KNN`, as KNNFewShot picks them, with the
+vectorizer of `hashed_bow.py`), and the first two training rows (one fixed demo set). long_input
+is left out: 430-token rows make it the slowest case, and the request is ~10% of its new tokens.
 
     python bench/layout_by_shape.py --cases str_desc,literal --seeds 0,1,2,3 --rows 24 [--write]
 """
@@ -26,7 +26,6 @@ from _common import command_line, isolate_caches, machine, markdown_table, today
 
 isolate_caches()  # before anything imports litellm
 
-import numpy as np  # noqa: E402
 from adapter_layouts import InputsFirst  # noqa: E402
 from fewshot_data import DEFAULT_DATA, MODEL  # noqa: E402
 from hashed_bow import hashed_bow  # noqa: E402
@@ -34,24 +33,18 @@ from shapes_cases import BY_NAME, Case, examples, signature, split  # noqa: E402
 
 import engine as ts  # noqa: E402
 from engine.lm._litellm import get_litellm  # noqa: E402
+from engine.optimizers.knn import KNN  # noqa: E402
 
 TRAIN_ROWS = 6  # the quick matrix's training split
 LAYOUTS = {"request in system": None, "inputs first": InputsFirst()}
 DEMO_KINDS = ("3 nearest", "first 2")
 
 
-def demo_picker(kind: str, train: list[Any], test: list[Any], field: str) -> Any:
-    """demos(i): the demos held-out row i gets under `kind`."""
+def demo_picker(kind: str, train: list[Any]) -> Any:
+    """demos(**inputs): the demos a held-out example gets under `kind`."""
     if kind == "first 2":
-        return lambda _: train[:2]
-    train_vectors = hashed_bow([str(e[field]) for e in train])
-    test_vectors = hashed_bow([str(e[field]) for e in test])
-
-    def nearest(i: int) -> list[Any]:
-        order = np.argsort(-(train_vectors @ test_vectors[i]), kind="stable")[:3]
-        return [train[j] for j in order]
-
-    return nearest
+        return lambda **_: train[:2]
+    return KNN(3, train, vectorizer=hashed_bow)  # KNNFewShot's neighbours, nearest first
 
 
 def score(case: Case, test: list[Any], demos: Any, adapter: Any) -> tuple[float, float, int]:
@@ -59,9 +52,9 @@ def score(case: Case, test: list[Any], demos: Any, adapter: Any) -> tuple[float,
     sig = signature(case, ts)
     program = ts.ChainOfThought(sig) if case.chain_of_thought else ts.Predict(sig)
     total, failed, start = 0.0, 0, time.perf_counter()
-    for i, example in enumerate(test):
+    for example in test:
         for predictor in program.predictors():
-            predictor.demos = demos(i)
+            predictor.demos = demos(**example.inputs())
         with ts.context(adapter=adapter) if adapter else contextlib.nullcontext():
             try:
                 total += float(case.metric(example, program(**example.inputs())))
@@ -81,7 +74,7 @@ def measure(args: argparse.Namespace) -> list[list[Any]]:
             parts = split(case, args.data, (TRAIN_ROWS, 0, args.rows), seed)
             train, _, test = (examples(case, ts, r) for r in parts)
             for kind in DEMO_KINDS:
-                demos = demo_picker(kind, train, test, list(case.inputs)[-1])
+                demos = demo_picker(kind, train)
                 for layout, adapter in LAYOUTS.items():
                     result = score(case, test, demos, adapter)
                     results.setdefault((kind, layout), []).append(result)
