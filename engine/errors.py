@@ -23,6 +23,10 @@ class LMConfigError(LMError):
     """The model name, provider or credentials are wrong (unknown model, missing key)."""
 
 
+class RuntimeBuildError(LMConfigError):
+    """The embedded model's native runtime (llama-cpp-python's build) cannot run on this CPU."""
+
+
 class ProviderUnreachableError(LMError):
     """The provider could not be reached (connection refused, DNS, timeouts after retries)."""
 

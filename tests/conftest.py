@@ -22,6 +22,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if "TUNESMITH_MODELS_DIR" not in os.environ:
         folder = tempfile.mkdtemp(prefix="tunesmith-test-models-")
         os.environ["TUNESMITH_MODELS_DIR"] = config.stash[MODELS_DIR] = folder
+        # the embedded runtime's verdict too: each session probes the installed build afresh
+        os.environ.setdefault("TUNESMITH_RUNTIME_DIR", os.path.join(folder, "runtime"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -29,6 +31,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
         os.environ.pop("TUNESMITH_MODELS_DIR", None)
+        os.environ.pop("TUNESMITH_RUNTIME_DIR", None)
 
 
 @pytest.fixture(autouse=True)

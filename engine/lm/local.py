@@ -319,7 +319,7 @@ def load_local_model(model: str = f"{PROVIDER}/{SMOLLM2}") -> LocalModel:
     loaded = _models.get(path)
     if loaded is not None:
         return loaded
-    llama_cpp = import_llama_cpp()
+    llama_cpp = import_llama_cpp(path)
     with _models_lock:
         loaded = _models.get(path)
         if loaded is None:

@@ -56,7 +56,7 @@ def load_local_embedder(model: str) -> LocalEmbedder:
     loaded = _models.get(path)
     if loaded is not None:
         return loaded
-    llama_cpp = import_llama_cpp()
+    llama_cpp = import_llama_cpp(path)
     with _lock:
         loaded = _models.get(path)
         if loaded is None:

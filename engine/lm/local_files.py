@@ -18,8 +18,9 @@ ALIASES = {SMOLLM2: SMOLLM2, "smollm2": SMOLLM2, "smollm2-135m-instruct": SMOLLM
 SMOLLM2_Q4_1 = "smollm2-135m-q4_1"  # the shipped file as it is (the default is its Q8_0 copy)
 
 LLAMA_CPP_HINT = (
-    'pip install llama-cpp-python (with CMAKE_ARGS="-DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF"), '
-    "or run `make setup`"
+    "run `make setup` (it builds llama-cpp-python portable), or "
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF" '
+    "pip install llama-cpp-python==0.3.36"
 )
 
 
@@ -72,13 +73,22 @@ def shipped_path(model: str) -> Path:
     )
 
 
-def import_llama_cpp() -> ModuleType:
-    """llama_cpp, or an LMConfigError saying how to install it."""
+def import_llama_cpp(model_path: Path) -> ModuleType:
+    """llama_cpp, once its build is known to run here (`engine.lm.local_runtime` probes it on
+    `model_path` in a child process), or an LMConfigError saying how to install or rebuild it."""
+    if not local_runtime_available():
+        raise LMConfigError(
+            f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
+        )
+    from engine.lm.local_runtime import ensure_runtime_runs
+
+    ensure_runtime_runs(model_path)
     try:
         import llama_cpp
     except ImportError as exc:
         raise LMConfigError(
-            f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
+            f"The embedded model needs llama-cpp-python, which did not import ({exc}): "
+            f"{LLAMA_CPP_HINT}."
         ) from exc
     return llama_cpp
 

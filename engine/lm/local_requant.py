@@ -24,7 +24,7 @@ import logging
 import os
 from pathlib import Path
 
-from engine.errors import LMConfigError
+from engine.errors import LMConfigError, RuntimeBuildError
 from engine.lm.local_files import import_llama_cpp
 
 logger = logging.getLogger(__name__)
@@ -68,13 +68,15 @@ def fast_copy(source: Path) -> Path:
     """`requantized_q8(source)`, or `source` itself (logged) where the copy cannot be written."""
     try:
         return requantized_q8(source)
+    except RuntimeBuildError:
+        raise  # the runtime cannot run here at all: the shipped weights would not help
     except LMConfigError as exc:
         logger.warning("%s; using the shipped weights as they are", exc)
         return source
 
 
 def _write_q8(source: Path, target: Path) -> None:
-    llama_cpp = import_llama_cpp()
+    llama_cpp = import_llama_cpp(source)
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
     params.allow_requantize = True

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import EvalRow, run_example
 from engine.optimizers.events import to_jsonable
+from engine.optimizers.in_flight import IN_FLIGHT
 from engine.parallel import parallel_map
 
 if TYPE_CHECKING:
@@ -120,9 +121,13 @@ def fill_rows(
         add(count, row.score)
         race["pruned"] = race["pruned"] or beaten()
 
+    def evaluate_one(item: tuple[str, Any]) -> EvalRow:
+        with IN_FLIGHT.row(cand_hash, item[0]):
+            return run_example(program, metric, item[1])
+
     outcomes = parallel_map(
-        lambda ex: run_example(program, metric, ex),
-        [examples[i] for i in todo.values()],
+        evaluate_one,
+        [(ex_id, examples[i]) for ex_id, i in todo.items()],
         threads,
         on_done=on_done,
         should_stop=lambda: (

@@ -1,10 +1,12 @@
 """Start runs and tell whether their worker is alive.
 
-`launch_run` starts `python -m engine.runs.worker RUN_ID` as a detached process (own session,
-no stdin, output to `logs/<run id>.log` beside the store), so the run survives the Streamlit
-server's reruns and restarts. `TUNESMITH_INLINE_WORKER=1` runs the worker in this process
-instead (tests). A worker that exited stays a zombie until its parent reaps it, and a pid can
-be reused, so liveness = process exists and is not a zombie AND the heartbeat is fresh.
+`launch_run` starts `python -m engine.runs.supervisor RUN_ID` as a detached process (own
+session, no stdin, output to `logs/<run id>.log` beside the store), so the run survives the
+Streamlit server's reruns and restarts; the supervisor runs the worker and records a death by
+signal (a native crash) that the worker cannot record itself. `TUNESMITH_INLINE_WORKER=1`
+runs the worker in this process instead (tests). A worker that exited stays a zombie until its
+parent reaps it, and a pid can be reused, so liveness = process exists and is not a zombie AND
+the heartbeat is fresh.
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def create_run(spec: ProjectSpec, db_path: str | Path | None = None) -> str:
         )
 
 
-def worker_command(run_id: str, db_path: str | Path | None = None) -> list[str]:
-    cmd = [sys.executable, "-m", "engine.runs.worker", run_id]
+def worker_command(
+    run_id: str, db_path: str | Path | None = None, module: str = "engine.runs.worker"
+) -> list[str]:
+    """The argv that runs `module` (the worker, or its supervisor) on one stored run."""
+    cmd = [sys.executable, "-m", module, run_id]
     return cmd + (["--db", str(Path(db_path).resolve())] if db_path is not None else [])
 
 
@@ -99,7 +104,7 @@ def launch_run(
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra_env}
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
-            worker_command(run_id, db_path),
+            worker_command(run_id, db_path, "engine.runs.supervisor"),
             start_new_session=True,
             stdin=subprocess.DEVNULL,
             stdout=log,

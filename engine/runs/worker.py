@@ -14,7 +14,10 @@ Test hook: `TUNESMITH_TEST_LM=module:factory` (read only here) builds the task L
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
 import importlib
+import json
 import logging
 import os
 import signal
@@ -26,6 +29,7 @@ from typing import Any
 
 from engine.errors import TunesmithError
 from engine.lm.cache import CACHE_DIR_ENV
+from engine.optimizers.in_flight import IN_FLIGHT
 from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
 from engine.runs.launch import is_alive
@@ -35,6 +39,7 @@ from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.spec_names import AUTO_PARAMS, PROPOSER_PARAMS, choose_optimizer
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
 from engine.runs.store_schema import default_db_path
+from engine.runs.supervisor import in_flight_path
 from engine.runs.test_eval import evaluate_on_test
 
 logger = logging.getLogger(__name__)
@@ -155,7 +160,8 @@ def run_worker(
             if run["status"] in TERMINAL and run["status"] != "failed":
                 return run["status"]
             pid = run.get("pid")
-            if run["status"] in ACTIVE and pid not in (None, os.getpid()) and is_alive(run):
+            mine = (None, os.getpid(), os.getppid())  # the supervisor that started us
+            if run["status"] in ACTIVE and pid not in mine and is_alive(run):
                 raise TunesmithError(
                     f"run {run_id} is already running (pid {pid}); not starting a second "
                     f"worker. Cancel it first, or wait for it to end."
@@ -185,6 +191,7 @@ def _execute(
     from engine.optimizers.base import RunCancelled
 
     context = None
+    stack = contextlib.ExitStack()
     try:
         spec = spec_from_dict(run["spec"], run.get("base_dir"))
         data = load_data(spec)
@@ -193,6 +200,7 @@ def _execute(
         store.update_run(run_id, optimizer=name, optimizer_reason=reason, sizes=data.sizes())
         lm = task_lm(spec, lm_factory)
         context = _run_context(store, run_id, spec, beat.cancelled, attempt, sinks)
+        stack.callback(IN_FLIGHT.subscribe(_in_flight_writer(store.path, run_id)))
         with settings.context(lm=lm):
             compiled = optimizer.compile(
                 program, trainset=data.train, valset=data.val or None, run=context
@@ -232,6 +240,25 @@ def _execute(
             raise
         logger.debug("run %s failed", run_id, exc_info=True)
         return "failed"
+    finally:
+        stack.close()
+
+
+def _in_flight_writer(db_path: Path, run_id: str) -> Callable[[list[Any]], None]:
+    """A listener that keeps the rows being evaluated in the run folder (atomically replaced),
+    where the supervisor reads them if this process dies by a signal."""
+    path = in_flight_path(db_path, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+
+    def write(rows: list[Any]) -> None:
+        try:
+            tmp.write_text(json.dumps({"pid": os.getpid(), "rows": rows}))
+            os.replace(tmp, path)
+        except OSError:  # only the crash report would lack its rows
+            logger.debug("could not write %s", path, exc_info=True)
+
+    return write
 
 
 def _reason(status: str, context: Any) -> str | None:
@@ -257,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     redact_std_streams()  # the log file never holds a key, whatever prints or logs it
+    faulthandler.enable()  # a native crash still leaves the Python stack in the log
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -138,3 +138,20 @@ def slow_instruction_oracle_lm(spec: Any) -> ScriptedLM:
         by_input=_instruction_answerer(spec, INSTRUCTIONS), name="slow-instructions",
         latency=latency, cache=True,
     )  # fmt: skip
+
+
+def crashing_lm(spec: Any) -> ScriptedLM:
+    """The oracle, except that its 3rd call kills the whole process with SIGSEGV: what a native
+    crash in the model runtime looks like from outside (no exception, no traceback)."""
+    import signal
+
+    answer = _answerer(spec)
+    calls = {"n": 0}
+
+    def crash_on_third(messages: list[dict[str, Any]]) -> dict[str, str]:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return answer(messages)
+
+    return ScriptedLM(by_input=crash_on_third, name="crashing")

@@ -1,0 +1,51 @@
+"""The child side of the embedded runtime's probe (`engine.lm.local_runtime`), run by path as
+`python -s _runtime_probe.py MODEL.gguf`: it imports llama-cpp-python alone (never `engine`),
+prints the build's system info, then loads the model and makes one short call that runs the
+matrix kernels a real prompt runs. Each step prints one JSON line and is flushed before the next,
+so a parent that sees this process die by a signal knows how far it got.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+# Long enough that llama.cpp reads it as a batch (the batched matmul kernels: where AMX faulted).
+PROMPT = (
+    "<|im_start|>system\nYou sort customer messages into one of three teams: billing, shipping "
+    "or technical. Answer with the team's name only.<|im_end|>\n<|im_start|>user\nMessage: My "
+    "parcel was meant to arrive on Monday and the tracking page has not moved for a week. Can "
+    "you tell me where it is?<|im_end|>\n<|im_start|>assistant\n"
+)
+
+
+def say(step: str, **data: object) -> None:
+    sys.stdout.write(json.dumps({"step": step, **data}) + "\n")
+    sys.stdout.flush()
+
+
+def main(model_path: str) -> int:
+    start = time.perf_counter()
+    import llama_cpp
+
+    version = getattr(llama_cpp, "__version__", "?")
+    say("imported", version=version, lib=str(llama_cpp.llama_cpp._base_path))
+    say("system_info", text=llama_cpp.llama_print_system_info().decode("utf-8", "replace"))
+    llama = llama_cpp.Llama(
+        model_path=model_path, n_ctx=512, n_threads=2, n_threads_batch=2, seed=0, verbose=False
+    )
+    say("loaded")
+    out = llama.create_completion(prompt=PROMPT, max_tokens=4, temperature=0.0, seed=0)
+    say(
+        "answered",
+        text=out["choices"][0]["text"],
+        prompt_tokens=out["usage"]["prompt_tokens"],
+        seconds=round(time.perf_counter() - start, 3),
+    )
+    llama.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
