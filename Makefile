@@ -66,8 +66,10 @@ setup: python-version browser llama
 	@$(PYTHON) -m engine.lm.local_runtime || { echo "setup: the embedded model does not run here (above); nothing else was changed"; exit 1; }
 
 # Refresh constraints.txt from what resolves today, install it, then run the suite on it.
+# HOLD keeps packages where docs/BENCHMARKS.md was measured (override: make lock HOLD=).
+HOLD ?= --hold litellm==1.106.2
 lock: llama
-	$(PYTHON) tools/refresh_constraints.py --out $(CONSTRAINTS)
+	$(PYTHON) tools/refresh_constraints.py --out $(CONSTRAINTS) $(HOLD)
 	$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev,bench]"
 	rm -f .cache/setup-*.stamp
 	$(MAKE) test

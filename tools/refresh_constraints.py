@@ -23,13 +23,13 @@ HEADER = """\
 """
 
 
-def resolve(extras: str) -> dict[str, str]:
+def resolve(extras: str, holds: list[str]) -> dict[str, str]:
     """name -> version pip resolves for the project with `extras`, ignoring what is installed."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         subprocess.run(  # noqa: S603  (fixed argv)
             [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-             "--quiet", "--report", str(report), f".[{extras}]"],
+             "--quiet", "--report", str(report), f".[{extras}]", *holds],
             cwd=ROOT, check=True,
         )  # fmt: skip
         data = json.loads(report.read_text())
@@ -45,8 +45,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "constraints.txt"))
     parser.add_argument("--extras", default="dev,bench")
+    parser.add_argument(
+        "--hold", action="append", default=[], metavar="REQ",
+        help="keep a package where it was measured, e.g. litellm==1.106.2 (repeatable)",
+    )  # fmt: skip
     args = parser.parse_args()
-    pins = resolve(args.extras)
+    pins = resolve(args.extras, args.hold)
     lines = [f"{name}=={version}" for name, version in sorted(pins.items())]
     Path(args.out).write_text(HEADER + "\n".join(lines) + "\n")
     print(f"wrote {len(lines)} pins to {args.out}")  # a tool's report, not library code
