@@ -17,7 +17,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     report = validate_spec_against_data(load_spec(args.spec))
     print_report(report)
-    print("spec OK")
+    n = len(report.warnings)
+    print(f"spec OK, but see the {n} warning(s) above" if n else "spec OK")
     return 0
 
 

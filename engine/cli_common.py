@@ -23,12 +23,14 @@ def db_path(args: argparse.Namespace) -> Path:
 
 
 def print_report(report: Any) -> None:
-    """Write a spec validation report (split sizes, optimizer, notes) to stderr."""
+    """Write a spec validation report (split sizes, optimizer, notes, warnings) to stderr."""
     sizes = ", ".join(f"{k} {v}" for k, v in report.sizes.items())
     print(f"data: {report.rows} usable rows; {sizes}", file=sys.stderr)
     print(f"optimizer: {report.optimizer} - {report.optimizer_reason}", file=sys.stderr)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
+    for warning in getattr(report, "warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def print_summary(args: argparse.Namespace, run_id: str) -> int:

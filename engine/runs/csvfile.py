@@ -13,6 +13,7 @@ import codecs
 import csv
 import io
 import os
+import stat
 from pathlib import Path
 
 from engine.errors import SpecError
@@ -20,6 +21,7 @@ from engine.errors import SpecError
 MAX_MB_ENV = "TUNESMITH_MAX_CSV_MB"
 DEFAULT_MAX_MB = 5.0
 MAX_COLUMNS = 200
+MAX_ROWS = 20_000  # data rows of an examples CSV: the CLI, the worker and the dashboard share it
 MAX_CELL_CHARS = csv.field_size_limit()  # the csv module's own limit (131,072 characters)
 _SAVE_AS = "In your spreadsheet app choose File → Save as → “CSV UTF-8”, then use that file."
 _MAGIC = {
@@ -59,17 +61,53 @@ def check_size(size: int, name: str, limit: int | None = None) -> None:
         )
 
 
+def check_rows(count: int, name: str) -> None:
+    """Refuse an examples table with more than MAX_ROWS data rows (the header not counted)."""
+    if count > MAX_ROWS:
+        raise CsvProblem(
+            f"{name} has {count:,} rows of data; the limit is {MAX_ROWS:,}. Use a sample of "
+            "your rows: a few hundred examples are plenty for tuning."
+        )
+
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def check_regular_file(path: Path, what: str = "a CSV file") -> os.stat_result:
+    """The file's stat, or CsvProblem saying what the path is instead of a regular file.
+
+    Only `stat` is called: a named pipe is never opened, so the check cannot block.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise CsvProblem(f"file not found: {path}") from None
+    except ValueError:  # a NUL in the path
+        raise CsvProblem(
+            f"the path {str(path)!r} holds a NUL byte (\\x00), which no file name can hold; "
+            "write the file's name again"
+        ) from None
+    except OSError as exc:
+        raise CsvProblem(f"{path} cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise CsvProblem(f"{path} is a folder, not {what}; name {what} inside it")
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((k for test, k in _NOT_REGULAR if test(info.st_mode)), "a special file")
+        raise CsvProblem(
+            f"{path} is not a regular file (it is {kind}); {what} must be an ordinary file "
+            "saved on disk"
+        )
+    return info
+
+
 def decode(raw: bytes, name: str) -> str:
     """Text of the file: UTF-8 (with or without BOM) or UTF-16 with a BOM; else CsvProblem."""
-    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        raise CsvProblem(f"{name} is UTF-32 text, which is not supported. {_SAVE_AS}")
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            text = raw.decode("utf-16")
-        except UnicodeDecodeError:
-            raise CsvProblem(f"{name} starts like UTF-16 text but is damaged. {_SAVE_AS}") from None
-    else:
-        text = _decode_utf8(raw, name)
+    text = _decode_text(raw, name)
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise CsvProblem(
@@ -79,11 +117,27 @@ def decode(raw: bytes, name: str) -> str:
     return text
 
 
+def _decode_text(raw: bytes, name: str) -> str:
+    """`decode` without the NUL check (parse_table names the row and column of a NUL)."""
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise CsvProblem(f"{name} is UTF-32 text, which is not supported. {_SAVE_AS}")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise CsvProblem(f"{name} starts like UTF-16 text but is damaged. {_SAVE_AS}") from None
+    else:
+        text = _decode_utf8(raw, name)
+    return text
+
+
 def _decode_utf8(raw: bytes, name: str) -> str:
     for magic, what in _MAGIC.items():
         if raw.startswith(magic):
             raise CsvProblem(f"{name} is not plain text but {what}. {_SAVE_AS}")
-    if b"\x00" in raw[:4096]:
+    head = raw[:4096]
+    if head.startswith(b"\x00") or head.count(b"\x00") * 20 > len(head):
+        # many NULs (more than 5%): UTF-16 without a BOM or binary; a stray one is located later
         raise CsvProblem(
             f"{name} is not plain text (it looks like a spreadsheet, a UTF-16 file without a "
             f"byte-order mark, or another binary file). {_SAVE_AS}"
@@ -130,6 +184,21 @@ def _records(text: str, name: str) -> list[tuple[int, list[str]]]:
     return out
 
 
+def _check_nul(records: list[tuple[int, list[str]]], header: list[str], name: str) -> None:
+    """Name the row and column of the first NUL byte in a cell."""
+    for number, cells in records:
+        for index, cell in enumerate(cells):
+            if "\x00" in cell:
+                named = ""
+                if number != records[0][0] and index < len(header) and header[index]:
+                    named = f" ({header[index]!r})"
+                raise CsvProblem(
+                    f"Row {number}, column {index + 1}{named} of {name} holds a NUL byte "
+                    "(\\x00), which a text file never holds: the file is damaged or not text. "
+                    "Remove it or export the file again."
+                )
+
+
 def check_header(header: list[str], name: str) -> None:
     """Every column named, once (names that differ only by case or spaces count as one)."""
     blanks = [i + 1 for i, h in enumerate(header) if not h]
@@ -168,13 +237,14 @@ def parse_table(
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     check_size(len(raw), name, limit)
-    text = decode(raw, name)
+    text = _decode_text(raw, name)
     if not text.strip():
         raise CsvProblem(f"{name} is empty. A CSV needs a header row and at least one row of data.")
     records = _records(text, name)
     if not records:
         raise CsvProblem(f"{name} is empty. A CSV needs a header row and at least one row of data.")
     header = [h.strip() for h in records[0][1]]
+    _check_nul(records, header, name)
     check_header(header, name)
     body = records[1:]
     if not body:
@@ -194,9 +264,10 @@ def parse_table(
 def read_table(
     path: Path, name: str, *, limit: int | None = None
 ) -> tuple[list[str], list[list[str]]]:
-    """`parse_table` of a file, refusing a file over the limit before reading it."""
+    """`parse_table` of a file, refusing a file over the limit (or no regular file) unread."""
+    info = check_regular_file(path)
+    check_size(info.st_size, name, limit)
     try:
-        check_size(path.stat().st_size, name, limit)
         raw = path.read_bytes()
     except OSError as exc:
         raise CsvProblem(f"{name} cannot be read: {exc.strerror or exc}") from None

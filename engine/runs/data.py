@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.errors import SpecError
 from engine.primitives import Example
-from engine.runs.csvfile import CsvProblem, read_table
+from engine.runs.csvfile import MAX_ROWS, CsvProblem, check_rows, read_table
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.spec_names import choose_optimizer
 
@@ -29,6 +29,7 @@ class DataSplit:
     columns: dict[str, str]  # effective CSV column -> field name
     rows: int  # usable rows in the main CSV
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the run can go, but scores will suffer
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
@@ -44,6 +45,7 @@ class DataReport:
     optimizer: str
     optimizer_reason: str
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # shown by `validate` and the dashboard
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -61,6 +63,16 @@ def resolve_path(
     allowed: a spec from elsewhere must not read the user's other files. The CLI allows it
     when given `--allow-outside-data`.
     """
+    if not str(path or "").strip():
+        raise SpecError(
+            f"{key}: no data file given; write the file's name, relative to the spec's folder "
+            f"{spec.base_dir}"
+        )
+    if "\x00" in str(path):
+        raise SpecError(
+            f"{key}: the path {path!r} holds a NUL byte (\\x00), which no file name can hold; "
+            "write the file's name again"
+        )
     p = Path(path).expanduser()
     resolved = p.resolve() if p.is_absolute() else (spec.base_dir / p).resolve()
     if allow_outside is None:
@@ -74,12 +86,18 @@ def resolve_path(
     return resolved
 
 
-def read_csv(path: Path, key: str = "data.csv") -> tuple[list[str], list[dict[str, str]]]:
-    """Header and rows of a CSV file (the shared loader, csvfile.py); problems name `key`."""
-    if not path.is_file():
-        raise SpecError(f"{key}: file not found: {path}")
+def read_csv(
+    path: Path, key: str = "data.csv", max_rows: int | None = None
+) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of a CSV file (the shared loader, csvfile.py); problems name `key`.
+
+    A folder, a pipe or a device is named as such (never opened); `max_rows` (examples: the
+    shared MAX_ROWS) refuses a longer table.
+    """
     try:
         header, body = read_table(path, f"the CSV file {path}")
+        if max_rows is not None:
+            check_rows(len(body), f"the CSV file {path}")
     except CsvProblem as exc:
         raise CsvProblem(f"{key}: {exc}") from None
     return header, [dict(zip(header, row)) for row in body]
@@ -175,16 +193,35 @@ def _sizes(spec: ProjectSpec, n: int, with_test: bool) -> tuple[int, int, int]:
     return sizes["train"], sizes["val"], sizes.get("test", 0)
 
 
-def _literal_notes(spec: ProjectSpec, examples: list[Example], where: str) -> list[str]:
-    notes = []
-    last = spec.pipeline[-1]
-    for f in last.outputs:
-        if f.type != "literal":
+def _label_warnings(spec: ProjectSpec, examples: list[Example], where: str) -> list[str]:
+    """Labels that are none of their field's choices: the model can never give them."""
+    warnings = []
+    for f in spec.pipeline[-1].outputs:
+        if f.type != "literal" or not f.choices:
             continue
-        outside = sorted({str(ex[f.name]) for ex in examples} - set(f.choices))
-        if outside:
-            notes.append(f"{where}: label {f.name!r} has values outside its choices: {outside[:8]}")
-    return notes
+        counts: dict[str, int] = {}
+        for ex in examples:
+            value = str(ex[f.name])
+            if value not in f.choices:
+                counts[value] = counts.get(value, 0) + 1
+        if not counts:
+            continue
+        folded = {" ".join(str(c).split()).casefold(): str(c) for c in f.choices}
+        shown = []
+        for value, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:8]:
+            match = folded.get(" ".join(value.split()).casefold())
+            hint = f", did you mean {match!r}?" if match else ""
+            shown.append(f"{value!r} ({n} row{'s' if n != 1 else ''}{hint})")
+        more = f" and {len(counts) - 8} more" if len(counts) > 8 else ""
+        total = sum(counts.values())
+        choices = ", ".join(repr(str(c)) for c in f.choices)
+        warnings.append(
+            f"{where}: {total} of {len(examples)} row(s) have a {f.name!r} label that is not one "
+            f"of its choices ({choices}): {', '.join(shown)}{more}. The model can only answer "
+            "with a choice, so an exact-match metric scores these rows 0; fix the labels in the "
+            "CSV or add them to the choices"
+        )
+    return warnings
 
 
 def _near_duplicate_labels(
@@ -214,7 +251,7 @@ def _near_duplicate_labels(
 def load_data(spec: ProjectSpec) -> DataSplit:
     """Read, check and split the spec's data (deterministic for a given `data.seed`)."""
     path = resolve_path(spec, spec.data.csv)
-    header, rows = read_csv(path, "data.csv")
+    header, rows = read_csv(path, "data.csv", max_rows=MAX_ROWS)
     mapping = effective_columns(spec, header, "data.csv")
     examples, skipped = to_examples(spec, rows, mapping)
     notes = [f"data.csv: skipped {skipped} row(s) with an empty input or label"] if skipped else []
@@ -228,11 +265,13 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     rng.shuffle(order)
     shuffled = [examples[i] for i in order]
     test: list[Example]
+    warnings = _label_warnings(spec, examples, "data.csv")
     if spec.data.test_csv:
         test_path = resolve_path(spec, spec.data.test_csv, "data.test_csv")
-        t_header, t_rows = read_csv(test_path, "data.test_csv")
+        t_header, t_rows = read_csv(test_path, "data.test_csv", max_rows=MAX_ROWS)
         t_map = effective_columns(spec, t_header, "data.test_csv")
         test, t_skipped = to_examples(spec, t_rows, t_map)
+        warnings += _label_warnings(spec, test, "data.test_csv")
         random.Random(spec.data.seed).shuffle(test)
         if spec.data.test_size is not None:
             if spec.data.test_size > len(test):
@@ -247,8 +286,7 @@ def load_data(spec: ProjectSpec) -> DataSplit:
         n_train, n_val, n_test = _sizes(spec, len(shuffled), with_test=False)
         test = shuffled[n_train + n_val : n_train + n_val + n_test]
     train, val = shuffled[:n_train], shuffled[n_train : n_train + n_val]
-    notes += _literal_notes(spec, examples, "data.csv")
-    return DataSplit(train, val, test, mapping, len(examples), notes)
+    return DataSplit(train, val, test, mapping, len(examples), notes, warnings)
 
 
 def validate_spec_against_data(spec: ProjectSpec) -> DataReport:
@@ -275,4 +313,6 @@ def validate_spec_against_data(spec: ProjectSpec) -> DataReport:
         notes.append(
             "data: the validation split is empty; optimizers score candidates on the trainset"
         )
-    return DataReport(split.sizes(), split.rows, split.columns, optimizer, reason, notes)
+    return DataReport(
+        split.sizes(), split.rows, split.columns, optimizer, reason, notes, list(split.warnings)
+    )
