@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.runs.csvfile import CsvProblem, max_bytes, parse_table
+from engine.runs.csvfile import MAX_ROWS, CsvProblem, check_rows, max_bytes, parse_table
 
 MAX_BYTES: int | None = None  # None: the setting TUNESMITH_MAX_CSV_MB (default 5 MB)
-MAX_ROWS = 20_000
+# MAX_ROWS: the engine's limit (csvfile.py), the same the CLI and the worker apply
 
 __all__ = ["MAX_BYTES", "MAX_ROWS", "CsvProblem", "limit_text", "parse_csv", "to_csv_bytes"]
 
@@ -27,10 +27,7 @@ def parse_csv(raw: bytes | str, name: str = "the file") -> pd.DataFrame:
     The reading is engine.runs.csvfile's, the same the CLI and the worker use.
     """
     header, body = parse_table(raw, name, limit=MAX_BYTES)
-    if len(body) > MAX_ROWS:
-        raise CsvProblem(
-            f"{name} has {len(body):,} rows; the limit is {MAX_ROWS:,}. Upload a sample."
-        )
+    check_rows(len(body), name)
     return pd.DataFrame(body, columns=header, dtype="string").fillna("")
 
 

@@ -18,7 +18,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     report = validate_spec_against_data(load_spec(args.spec))
     print_report(report)
     n = len(report.warnings)
-    print(f"spec OK, but see the {n} warning(s) above" if n else "spec OK")
+    print(f"spec OK, with {n} warning{'s' if n > 1 else ''} (see above)" if n else "spec OK")
     return 0
 
 

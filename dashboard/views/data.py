@@ -244,6 +244,8 @@ if not problems and check.report is not None:
     )
     for note in check.report.notes:
         st.caption(":material/info: " + specs.friendly(note))
+    for warning in check.report.warnings:
+        st.warning(specs.friendly(warning), icon=":material/warning:")
 elif not problems and data_problems:
     ui.problems(data_problems, "The data is not ready yet")
 elif not problems and check.problems:

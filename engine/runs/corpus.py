@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.errors import SpecError
-from engine.runs.csvfile import CsvProblem, check_size, decode, read_table
+from engine.runs.csvfile import CsvProblem, check_regular_file, check_size, decode, read_table
 
 if TYPE_CHECKING:
     from engine.runs.spec import ProjectSpec
@@ -40,8 +40,10 @@ def read_passages(
     path: Path, column: str | None = None, split: str = "auto", key: str = "corpus"
 ) -> list[str]:
     """The passages of a .txt, .md or .csv file (the `column` of a csv)."""
-    if not path.is_file():
-        raise SpecError(f"{key}: file not found: {path}")
+    try:
+        check_regular_file(path, "a corpus file")  # a folder or a pipe is named, never opened
+    except CsvProblem as exc:
+        raise SpecError(f"{key}: {exc}") from None
     if path.suffix.lower() == ".csv":
         try:
             header, rows = read_table(path, f"the corpus file {path.name}")

@@ -74,7 +74,7 @@ def cases() -> list[Case]:
         Case("5mb-cell", big_cell, "the limit is", dashboard=False),
         Case("200kb-cell", HEADER + b"a,billing\n" + b"y" * 200_000 + b",x\n", "row 3"),
         Case("nul-at-start", b"\x00\x00" + GOOD, "not plain text"),
-        Case("nul-after-4k", tail_nul, "Line 5"),
+        Case("nul-after-4k", tail_nul, "Row 5, column 1"),
         Case("mixed-newlines", HEADER + b"a,billing\r\nb,shipping\rc,technical\n", None),
         Case("cr-only", GOOD.replace(b"\n", b"\r"), None),
         Case("crlf", GOOD.replace(b"\n", b"\r\n"), None),
