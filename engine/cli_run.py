@@ -56,11 +56,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
 def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_process: bool) -> int:
     """Run (in a thread, or a detached worker) and draw progress from the store until it ends."""
     from engine.cli_format import Progress
-    from engine.runs.launch import is_alive, launch_run
+    from engine.runs.launch import is_alive, launch_run, pid_alive
 
     db = db_path(args)
     failure: list[BaseException] = []
-    thread = None
+    thread, supervisor = None, None
     if in_process:
 
         def work() -> None:
@@ -72,7 +72,7 @@ def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_pro
         thread = threading.Thread(target=work, name=f"run-{run_id}", daemon=True)
         thread.start()
     else:
-        launch_run(run_id, db, inline=False)
+        supervisor = launch_run(run_id, db, inline=False)
     progress = Progress(sys.stderr, max_calls)
     interrupted = False
     with open_store(args) as store:
@@ -84,7 +84,9 @@ def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_pro
                 done = thread is not None and not thread.is_alive()
                 if done or (thread is None and run["status"] not in ("queued", "running")):
                     break
-                if thread is None and run["status"] in ("queued", "running") and not is_alive(run):
+                # the worker this command started is followed by its supervisor's process: the
+                # store may still show the killed worker before, or a stale heartbeat
+                if thread is None and not pid_alive(supervisor):
                     time.sleep(0.5)
                     if not is_alive(store.get_run(run_id)):
                         break

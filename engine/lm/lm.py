@@ -22,6 +22,7 @@ from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
+from engine.secret_shapes import text_problem, url_problem
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,21 @@ Usage = dict[str, Any]  # {"prompt_tokens": int, "completion_tokens": int, "cost
 _limiter_lock = threading.Lock()  # creates a limiter for an LM that skipped __init__
 
 _SECRET_KEYS = frozenset({"api_key", "api_base", "base_url", "headers", "extra_headers"})
+
+
+def _check_endpoint(url: Any, field: str = "api_base") -> None:
+    """Refuse an endpoint URL that carries a key (user:KEY@host, ?api_key=...)."""
+    if isinstance(url, str):
+        problem = url_problem(url, field)
+        if problem is not None:
+            raise LMConfigError(problem)
+
+
+def _check_model_name(model: Any) -> None:
+    """Refuse a model name holding a key or a URL with one (never echoed)."""
+    problem = text_problem(model) if isinstance(model, str) else None
+    if problem is not None:
+        raise LMConfigError(f"model: the model name {problem}")
 
 
 def _build_messages(prompt: str | None, messages: list[dict] | None) -> list[dict[str, Any]]:
@@ -76,12 +92,15 @@ class LM:
             raise LMConfigError(f"Model name must be a non-empty string; {MODEL_NAME_HINT}.")
         if model_type not in ("chat", "text"):
             raise LMConfigError(f"model_type must be 'chat' or 'text', not {model_type!r}")
+        _check_model_name(model)
         self.model = model.strip()
         self.model_type = model_type
         self.cache = bool(cache)
         self.num_retries = max(0, int(num_retries))
         self.api_key = api_key
         self.api_base = api_base or kwargs.pop("base_url", None)
+        _check_endpoint(self.api_base)
+        _check_endpoint(kwargs.get("base_url"), "base_url")
         self.rollout_id = rollout_id
         defaults = {"temperature": temperature, "max_tokens": max_tokens, **kwargs}
         self.kwargs: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
@@ -121,6 +140,9 @@ class LM:
         params = {**self.kwargs, **kwargs}
         rollout_id = params.pop("rollout_id", self.rollout_id)
         params = {k: v for k, v in params.items() if v is not None}
+        if "api_base" in kwargs or "base_url" in kwargs:
+            _check_endpoint(kwargs.get("api_base"))
+            _check_endpoint(kwargs.get("base_url"), "base_url")
         role = settings.lm_role
 
         cache = get_cache() if self.cache else None
@@ -128,7 +150,12 @@ class LM:
         if cache is not None:
             start = time.perf_counter()
             key = request_key(
-                self.model, messages, params, rollout_id=rollout_id, model_type=self.model_type
+                self.model,
+                messages,
+                params,
+                rollout_id=rollout_id,
+                model_type=self.model_type,
+                api_base=self.api_base,
             )
             entry = cache.get(key)
             if entry is not None:
@@ -330,6 +357,9 @@ class LM:
         new._history_lock = threading.Lock()
         same_endpoint = not {"model", "api_base", "api_key"} & set(kwargs)
         new._limiter = self.limiter if same_endpoint else ConcurrencyLimiter()
+        _check_endpoint(kwargs.get("api_base"))
+        _check_endpoint(kwargs.get("base_url"), "base_url")
+        _check_model_name(kwargs.get("model"))
         for name, value in kwargs.items():
             if name in self._config_attrs:
                 setattr(new, name, value)

@@ -164,7 +164,23 @@ def is_alive(run: dict[str, Any], now: float | None = None) -> bool:
     if beat is None:  # launched, not started yet
         started = run.get("created_at") or now
         return now - started < START_GRACE and (run.get("pid") is None or pid_alive(run.get("pid")))
-    return pid_alive(run.get("pid")) and now - beat < STALE_AFTER
+    if not pid_alive(run.get("pid")):
+        return False
+    # a stale heartbeat from a process that is still this run's worker means a busy store or
+    # machine, not a death: only a worker that is gone (or a pid now someone else's) is dead
+    return now - beat < STALE_AFTER or is_worker_of(run.get("pid"), run.get("id"))
+
+
+def is_worker_of(pid: int | None, run_id: str | None) -> bool:
+    """True if `pid` is a Tunesmith worker (or its supervisor) started for `run_id`."""
+    if not pid or not run_id:
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    modules = {b"engine.runs.worker", b"engine.runs.supervisor"}
+    return run_id.encode() in argv and any(arg in modules for arg in argv)
 
 
 def reconcile_run(run_id: str, db_path: str | Path | None = None) -> dict[str, Any] | None:

@@ -111,11 +111,20 @@ def build_metric(spec: ProjectSpec, judge_lm: Any = None) -> Callable[..., float
 
 
 def lm_kwargs(model: ModelSpec) -> dict[str, Any]:
-    """Keyword arguments for `LM(model.model, **kwargs)` (never a key: that comes from the env)."""
+    """Keyword arguments for `LM(model.model, **kwargs)` (never a key: that comes from the env).
+
+    Used for the LMs of a run and the `.py` export: an endpoint URL holding a key (set on the
+    spec after validation) is refused here too, so it is neither called nor written out."""
+    from engine.errors import SpecError
+    from engine.secret_shapes import url_problem
+
     kwargs: dict[str, Any] = {"temperature": model.temperature}
     if model.max_tokens is not None:
         kwargs["max_tokens"] = model.max_tokens
     if model.api_base:
+        problem = url_problem(model.api_base, "api_base")
+        if problem is not None:
+            raise SpecError(problem)
         kwargs["api_base"] = model.api_base
     return kwargs
 
@@ -136,5 +145,7 @@ def generate_python(
     spec's task model is configured (keys still come from the environment).
     """
     from engine.runs.codegen import render_program
+    from engine.runs.redact import redact
 
-    return render_program(spec, state=state, configure_lm=configure_lm)
+    # keys are refused at entry; a key-shaped value that got into the state is masked here
+    return redact(render_program(spec, state=state, configure_lm=configure_lm), []) or ""

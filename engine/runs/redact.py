@@ -2,7 +2,14 @@
 ("Incorrect API key provided: sk-..."), and such text reaches run reasons, logs and events.
 
 `redact(text)` replaces the value of every key-like environment variable (…_API_KEY, …_TOKEN,
-…_SECRET, …_PASSWORD) and anything shaped like a common API key with "[redacted]".
+…_SECRET, …_PASSWORD), anything shaped like a common API key (`engine.secret_shapes`: sk-…,
+sk-ant-…, AKIA…, AIza…, hf_…, bearer tokens) and the credential part of a URL
+(``http://user:KEY@host`` -> ``http://[redacted]@host``) with "[redacted]". With
+``tokens=True`` it also masks long random-looking tokens (keys without a known prefix): logs and
+saved specs use that; stored run data does not, as it may hold such values on purpose.
+
+These are the last line of defence: specs and `LM(...)` refuse keys and credentials in URLs at
+entry (`engine.secret_shapes.secret_problems`, `url_problem`), with a message.
 """
 
 from __future__ import annotations
@@ -14,14 +21,14 @@ import sys
 import threading
 from typing import Any, TextIO
 
+from engine.secret_shapes import KEY_SHAPES, URL_USERINFO, random_tokens
+
 MASK = "[redacted]"
 _ENV_NAME = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
-_SHAPES = re.compile(
-    r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-]{8,}"  # OpenAI, Anthropic (sk-ant-), similar
-    r"|\bAIza[0-9A-Za-z_\-]{20,}"  # Google
-    r"|\bhf_[A-Za-z0-9]{20,}"  # Hugging Face
-    r"|\bgh[pousr]_[A-Za-z0-9]{20,}"  # GitHub
-    r"|(?i:bearer)\s+[A-Za-z0-9._\-]{12,}"
+_SHAPES = KEY_SHAPES
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&](?:x[_-]?)?(?:api[_-]?key|apikey|key|access[_-]?key|secret|client[_-]?secret"
+    r"|token|access[_-]?token|auth|password|passwd|pwd|sig|signature)=)[^&#\s\"'<>]+"
 )
 
 
@@ -30,27 +37,38 @@ def _env_secrets() -> list[str]:
     return sorted(set(values), key=len, reverse=True)
 
 
-def redact(text: str | None, secrets: list[str] | None = None) -> str | None:
-    """`text` with secrets replaced by "[redacted]" (None and "" pass through)."""
+def redact(
+    text: str | None, secrets: list[str] | None = None, *, tokens: bool = False
+) -> str | None:
+    """`text` with secrets replaced by "[redacted]" (None and "" pass through); with `tokens`,
+    long random-looking tokens too."""
     if not text:
         return text
     for value in _env_secrets() if secrets is None else secrets:
         if value in text:
             text = text.replace(value, MASK)
-    return _SHAPES.sub(MASK, text)
+    text = _SHAPES.sub(MASK, text)
+    if "://" in text:
+        text = URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+    if "=" in text:
+        text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{MASK}", text)
+    if tokens:
+        for start, end in reversed(random_tokens(text)):
+            text = text[:start] + MASK + text[end:]
+    return text
 
 
-def redact_data(value: Any, secrets: list[str] | None = None) -> Any:
+def redact_data(value: Any, secrets: list[str] | None = None, *, tokens: bool = False) -> Any:
     """`redact` applied to every string inside dicts, lists and tuples."""
     secrets = _env_secrets() if secrets is None else secrets
     if isinstance(value, str):
-        return redact(value, secrets)
+        return redact(value, secrets, tokens=tokens)
     if isinstance(value, dict):
-        return {k: redact_data(v, secrets) for k, v in value.items()}
+        return {k: redact_data(v, secrets, tokens=tokens) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_data(v, secrets) for v in value]
+        return [redact_data(v, secrets, tokens=tokens) for v in value]
     if isinstance(value, tuple):
-        return tuple(redact_data(v, secrets) for v in value)
+        return tuple(redact_data(v, secrets, tokens=tokens) for v in value)
     return value
 
 
@@ -77,13 +95,13 @@ class RedactingWriter(io.TextIOBase):
             self._pending += text
             head, newline, self._pending = self._pending.rpartition("\n")
             if newline:
-                self.target.write(redact(head + newline, self._secrets) or "")
+                self.target.write(redact(head + newline, self._secrets, tokens=True) or "")
         return len(text)
 
     def flush(self) -> None:
         with self._lock:
             if self._pending:
-                self.target.write(redact(self._pending, self._secrets) or "")
+                self.target.write(redact(self._pending, self._secrets, tokens=True) or "")
                 self._pending = ""
         self.target.flush()
 

@@ -2,7 +2,9 @@
 
 A spec is plain data (pydantic v2), saved and loaded as YAML or JSON. The dashboard edits one,
 the CLI and the worker run one. It never holds an API key: keys come from the environment (or
-are passed in memory to the LM).
+are passed in memory to the LM). A key typed into any field (a name, an instruction, an
+endpoint URL such as ``http://user:KEY@host``) is refused with a message saying where keys go
+(`engine.secret_shapes`); `to_dict` masks any that got past validation, as a last defence.
 
     spec = load_spec("sample_data/support_tickets.yaml")
     spec.optimizer.name          # "auto", "LabeledFewShot", ...
@@ -38,6 +40,7 @@ from engine.runs.spec_parts import (
     StepSpec,
 )
 from engine.runs.spec_steps import check_refine_reward
+from engine.secret_shapes import secret_problems
 
 _FORBID = ConfigDict(extra="forbid")
 
@@ -82,6 +85,9 @@ class ProjectSpec(BaseModel):
                 f"choose one of {self.label_fields}"
             )
         check_refine_reward(self)
+        problems = secret_problems(self.model_dump(mode="json"))
+        if problems:  # e.g. a model_validate() that skipped spec_from_dict's check
+            raise ValueError("\n".join(problems))
         mapped = list(self.data.columns.values())
         unknown = [f for f in mapped if f not in self.input_fields + self.label_fields]
         if unknown:
@@ -117,7 +123,11 @@ class ProjectSpec(BaseModel):
 
     # serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """The spec as JSON data, with anything key-shaped masked (validation refuses keys;
+        this catches one set on a field after it, before it is stored or exported)."""
+        from engine.runs.redact import redact_data
+
+        return redact_data(self.model_dump(mode="json"), [], tokens=True)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -133,6 +143,9 @@ def spec_from_dict(data: Any, base_dir: str | Path | None = None) -> ProjectSpec
             "a spec must be a mapping of sections (name, pipeline, data, ...), "
             f"got {type(data).__name__}"
         )
+    problems = secret_problems(data)
+    if problems:  # refused before anything else: the messages never quote the value
+        raise SpecError("\n".join(problems))
     try:
         spec = ProjectSpec.model_validate(data)
     except ValidationError as exc:

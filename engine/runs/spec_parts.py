@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from engine.runs.spec_many import SamplesSpec
+from engine.secret_shapes import text_problem, url_problem
 from engine.runs.spec_names import (
     METRIC_KINDS,
     OPTIMIZER_CHOICES,
@@ -223,10 +224,24 @@ class ModelSpec(BaseModel):
     @field_validator("model")
     @classmethod
     def _model(cls, value: str) -> str:
+        problem = text_problem(value)
+        if problem is not None:  # never echo it
+            raise ValueError(f"the model name {problem}")
         if not value.strip() or "/" not in value:
             raise ValueError(
                 f"model {value!r} should look like 'provider/name', e.g. local/smollm2-135m"
             )
+        return value.strip()
+
+    @field_validator("api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        """An endpoint URL only: a key in it (user:KEY@host, ?api_key=) is refused."""
+        if value is None or not value.strip():
+            return None
+        problem = url_problem(value, "the endpoint URL")
+        if problem is not None:
+            raise ValueError(problem)
         return value.strip()
 
 

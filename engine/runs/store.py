@@ -4,7 +4,9 @@ The worker writes through one long-lived `RunStore` (short transactions, a lock 
 threads can share it); readers such as the dashboard open a fresh `RunStore` per script run,
 or call the module-level helpers (`list_runs()`, `get_run(id)`, ...) which do that for them.
 API keys are never written: nothing here receives one (specs cannot hold keys, LM call
-records carry model names and counts only).
+records carry model names and counts only). As a last defence a spec is scanned for key-shaped
+values and credentials in URLs before it is stored (refused), and run fields, events and call
+errors are redacted (`engine.runs.redact`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from engine.errors import SpecError
 from engine.runs.redact import redact, redact_data
 from engine.runs.spec import ProjectSpec
 from engine.runs.store_read import StoreReader
 from engine.runs.store_schema import RUN_JSON_COLUMNS, connect, default_db_path, dumps
+from engine.secret_shapes import secret_problems
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("finished", "stopped: budget", "cancelled", "failed")
@@ -85,7 +89,12 @@ class RunStore(StoreReader):
         optimizer_reason: str = "",
         sizes: dict[str, int] | None = None,
     ) -> str:
-        """Insert a queued run for `spec` (saved as JSON with its base folder); return its id."""
+        """Insert a queued run for `spec` (saved as JSON with its base folder); return its id.
+
+        A spec holding a key in any field (set after validation) is refused: SpecError."""
+        problems = secret_problems(spec.model_dump(mode="json"))
+        if problems:
+            raise SpecError("\n".join(problems))
         run_id = new_run_id()
         row = {
             "id": run_id, "name": spec.name, "description": spec.description,
