@@ -100,6 +100,9 @@ def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candida
         f"{score(run.get('test_baseline')):>9}",
         f"  {'best':10}{score(run.get('best_score')):>9}{score(run.get('test_best')):>9}",
     ]
+    start = run.get("baseline_candidate")
+    if start and run.get("best_candidate") == start and run["status"] != "failed":
+        lines.append("  kept the starting program: no candidate beat it on validation")
     if comp:
         verdict = (
             "significant" if comp.get("significant") else "not significant (the CI includes 0)"

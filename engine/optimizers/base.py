@@ -349,8 +349,16 @@ class Optimizer:
                     traceback=traceback.format_exc(),
                 )
                 raise
-        final = Candidate.from_program(program)
         best = run.best
+        if baseline is not None and best is not None and best.score < baseline.score:
+            # every candidate scored below the student as given: hand back the student
+            recorder.log(
+                f"no candidate beat the starting program on validation (best "
+                f"{best.score:.1%} vs {baseline.score:.1%} as given): kept the starting program",
+                level="warning",
+            )
+            program, best = student.deepcopy(), baseline
+        final = Candidate.from_program(program)
         result = OptimizationResult(
             trials=list(run.trials),
             candidates=list(run.candidates.values()),
