@@ -1,10 +1,12 @@
 """Sandbox start-up and run overhead per ProgramOfThought call.
 
 Measures, over N runs each: a bare `python -I -S -c pass` process (the floor any process sandbox
-pays), `engine.sandbox.Sandbox.run()` on trivial code (start-up, preloads, limits, audit hook,
-JSON over the pipe, temp dir made and removed), the same code run with in-process `exec` (no
-isolation, for scale), and a whole ProgramOfThought call on a scripted LM (three LM calls that
-cost nothing, one sandbox run): what Tunesmith adds per call besides the model.
+pays), `engine.sandbox.Sandbox.run()` on trivial code (start-up, preloads, Landlock, seccomp
+filter, limits, audit hook, JSON over the bounded pipes, temp dir made and removed), the same
+with the kernel layers left out (audit hook only: the cost of Landlock + seccomp is the
+difference), the same code run with in-process `exec` (no isolation, for scale), and a whole
+ProgramOfThought call on a scripted LM (three LM calls that cost nothing, one sandbox run): what
+Tunesmith adds per call besides the model.
 
     python bench/sandbox_overhead.py            # print the table
     python bench/sandbox_overhead.py --write    # and replace the section in docs/BENCHMARKS.md
@@ -73,10 +75,16 @@ def main() -> None:
     sandbox = Sandbox()
     check = sandbox.run(CODE)
     assert check.ok and check.stdout.strip() == "42", check
+    assert check.os_enforced, check.warnings
+    hook_only = Sandbox(layers=("audit-hook",))
     load_before = os.getloadavg()[0]
     rows_in = [
         ("bare `python -I -S -c pass` process", timed(bare_python, args.runs)),
         ("`Sandbox.run()` on trivial code", timed(lambda: sandbox.run(CODE), args.runs)),
+        (
+            "`Sandbox.run()`, kernel layers left out",
+            timed(lambda: hook_only.run(CODE), args.runs),
+        ),
         ("in-process `exec` (no isolation)", timed(in_process, args.runs)),
         ("ProgramOfThought call, scripted LM", timed(program_of_thought_call(), args.runs)),
     ]
@@ -97,8 +105,9 @@ def main() -> None:
             markdown_table(header, rows),
             f"Per ProgramOfThought attempt the sandbox costs about {sandboxed:.0f} ms at p50, of "
             f"which a bare interpreter start is {bare:.0f} ms; the rest is the child's preloads, "
-            "limits, audit hook, pipe and temp dir. On the embedded model one LM call takes "
-            "seconds, so the sandbox is a small share of a ProgramOfThought call.",
+            f"Landlock and seccomp ({', '.join(check.layers[:4])}), limits, audit hook, pipes "
+            "and temp dir. On the embedded model one LM call takes seconds, so the sandbox is a "
+            "small share of a ProgramOfThought call.",
         ]
     )
     print(body)

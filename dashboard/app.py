@@ -6,6 +6,7 @@ friendly error guard, then draws the sidebar (project checklist) and saves the p
 
 from __future__ import annotations
 
+import html
 import sys
 from pathlib import Path
 
@@ -79,7 +80,8 @@ def sidebar(check: specs.Check | None) -> None:
                 else ":gray[:material/radio_button_unchecked:]"
             )
             st.markdown(
-                f"{mark} {label} <span style='color:#6b7280;font-size:0.85rem'>{detail}</span>",
+                f"{mark} {label} <span style='color:#6b7280;font-size:0.85rem'>"
+                f"{html.escape(str(detail))}</span>",  # detail comes from the project file
                 unsafe_allow_html=True,
             )
         folder = state.project_dir()

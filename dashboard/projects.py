@@ -171,8 +171,13 @@ def save_current() -> bool:
         written = True
     text = _hash(state.draft())
     if text != ss.get("saved_hash"):
+        from engine.runs.redact import redact_data
+
+        # a key typed into a field is refused by the checks (with a message) but the draft is
+        # saved as it is edited: the file gets it masked, never the key
+        draft = redact_data(state.draft(), [], tokens=True)
         (folder / SPEC_FILE).write_text(
-            yaml.safe_dump(state.draft(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+            yaml.safe_dump(draft, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         ss["saved_hash"] = text
         ss["saved_at"] = time.time()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import time
 from typing import Any
 
@@ -43,8 +44,10 @@ def status_label(status: str) -> str:
 
 
 def chip(status: str) -> str:
-    label, cls = STATUS_CHIP.get(status, (status, "ts-warn"))
-    return f"<span class='ts-chip {cls}'>{label}</span>"
+    """A status badge (HTML: the label, which may be an unknown status from the store, is
+    escaped)."""
+    label, cls = STATUS_CHIP.get(status, (str(status), "ts-warn"))
+    return f"<span class='ts-chip {cls}'>{html.escape(label)}</span>"
 
 
 def run_label(run: dict[str, Any]) -> str:

@@ -1,9 +1,10 @@
 """`PythonInterpreter`: DSPy's name and call shape for running code, on Tunesmith's sandbox.
 
 DSPy 3 runs the code in Deno + Pyodide; Tunesmith runs it in a separate, limited Python
-process (engine/sandbox: no files outside its folder, no network, no processes, CPU, memory
-and wall-clock limits). `PythonInterpreter({}).execute("9362158 / 1653")` works as in the DSPy
-seeds; host-side tools inside the code are not offered (the sandbox has no way back to them).
+process (engine/sandbox: the kernel, through Landlock and a seccomp filter, allows no files
+outside its folder, no network, no processes; CPU, memory, output and wall-clock limits).
+`PythonInterpreter({}).execute("9362158 / 1653")` works as in the DSPy seeds; host-side tools
+inside the code are not offered (the sandbox has no way back to them).
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 WHERE_KEYS_GO = (
-    "type the key in the API key box, or set the provider's environment variable "
-    "(e.g. OPENAI_API_KEY) instead"
+    "type the key in the API key box (in code: LM(..., api_key=...)), or set the provider's "
+    "environment variable (e.g. OPENAI_API_KEY) instead"
 )
 
 # Prefixed key shapes: (what it is, pattern). Matches are masked by `engine.runs.redact`.

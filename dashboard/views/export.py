@@ -132,7 +132,8 @@ for fmt, title, filename, mime, lang, blurb in ITEMS:
     with st.container(border=True):
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.markdown(
-            f"**{title}**  \n<span style='color:#6b7280'>{blurb}</span>", unsafe_allow_html=True
+            f"**{title}**  \n<span style='color:#6b7280'>{html.escape(blurb)}</span>",
+            unsafe_allow_html=True,
         )
         try:
             text = export.export_run(run_id, fmt, db_path=db)

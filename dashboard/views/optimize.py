@@ -15,6 +15,7 @@ from dashboard.widgets.number import number
 from dashboard.widgets.pilot_button import pilot_controls, stored_pilot
 from dashboard.widgets.proposer_choice import proposer_choice
 from dashboard.widgets.simba_choice import simba_settings
+from engine.secret_shapes import text_problem, url_problem
 
 GOALS = {
     "auto": ("Auto (recommended)", "Picks the optimizer from the size of your training set."),
@@ -55,12 +56,26 @@ GOALS = {
     ),
 }
 
+
+def drop_keyed_endpoints(models: dict) -> None:
+    """An endpoint URL in the draft that holds a key (user:KEY@host, ?api_key=...) is refused:
+    removed from the draft (so never saved), with a message saying where the key goes."""
+    for role, model in (models or {}).items():
+        if not isinstance(model, dict):
+            continue
+        problem = url_problem(model.get("api_base"), f"The {role} model's endpoint URL")
+        if problem is not None:
+            model["api_base"] = None
+            st.error(f"{problem}. It was removed from the project: type it again without the key.")
+
+
 ui.header(
     "Optimize", "Choose the model and how to search for a better prompt, check the estimate, start."
 )
 if not ui.require_data():
     st.stop()
 draft = state.draft()
+drop_keyed_endpoints(draft.get("models") or {})
 check = specs.build_spec()
 if not check.ok:
     ui.problems(check.problems, "The project is not complete yet")
@@ -98,7 +113,11 @@ else:
         placeholder="openai/gpt-4o-mini",
         key=f"model_name_{state.rev()}",
     ).strip()
-    if typed and "/" in typed:
+    name_problem = text_problem(typed) if typed else None
+    if name_problem:  # a key typed into the name box: refused, never echoed nor saved
+        a.error(f"The model name {name_problem}.")
+        blocked = "Take the key out of the model name: the API key box is for keys."
+    elif typed and "/" in typed:
         task["model"] = typed
     elif typed:
         a.error("Write the model as provider/name, e.g. openai/gpt-4o-mini.")
@@ -142,6 +161,21 @@ with st.expander("Model settings"):
     task["max_tokens"] = number(
         b, "Longest answer (tokens)", 16, 8192, task.get("max_tokens") or 128, "maxtok", step=16
     )
+    if choice == "hosted":
+        endpoint = st.text_input(
+            "Endpoint URL (optional: a proxy, Azure, a local server)",
+            value=task.get("api_base") or "",
+            placeholder="https://my-proxy.example.com/v1",
+            key=f"api_base_{state.rev()}",
+            help="Only the address. The key goes in the API key box above, never in the URL.",
+        ).strip()
+        endpoint_problem = url_problem(endpoint, "Endpoint URL")
+        if endpoint_problem:  # refused: not kept in the project, not echoed
+            st.error(endpoint_problem)
+            task["api_base"] = None
+            blocked = blocked or "Take the key out of the endpoint URL: use the API key box."
+        else:
+            task["api_base"] = endpoint or None
 
 # -- optimizer ---------------------------------------------------------------------------------
 from engine.runs.spec_names import PROPOSER_OPTIMIZERS, choose_optimizer  # noqa: E402

@@ -43,7 +43,8 @@ for col, sample in zip(cols, samples):
     with col.container(border=True):
         st.markdown(f"#### {sample.icon} {sample.title}")
         st.markdown(
-            f"<div style='min-height:5.4em;color:#6b7280;font-size:0.9rem'>{sample.blurb}</div>",
+            "<div style='min-height:5.4em;color:#6b7280;font-size:0.9rem'>"
+            f"{html.escape(sample.blurb)}</div>",
             unsafe_allow_html=True,
         )
         if st.button("Use this sample", key=f"sample_{sample.key}", width="stretch"):

@@ -3,6 +3,8 @@ why. Everything is read from the run store, so it survives refreshes, other tabs
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
@@ -123,7 +125,8 @@ def live_view() -> None:
         now = f"ended after {ui.fmt_duration(runinfo.elapsed(current))}" + (
             f" — {current['reason']}" if current.get("reason") else ""
         )
-    st.markdown(f"{runinfo.chip(current['status'])} {now}", unsafe_allow_html=True)
+    # the phase and the reason carry provider error text: escaped inside HTML markdown
+    st.markdown(f"{runinfo.chip(current['status'])} {html.escape(now)}", unsafe_allow_html=True)
     val = [t["score"] or 0 for t in trial_rows if t["subset"] == "val"]
     if val and current.get("baseline_score") is None:  # live: scores so far
         current = {**current, "baseline_score": val[0], "best_score": max(val)}

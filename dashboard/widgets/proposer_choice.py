@@ -11,6 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import lmtools, state
+from engine.secret_shapes import text_problem
 
 TEMPERATURE = 1.0  # proposals should differ from each other
 KINDS = {
@@ -40,6 +41,10 @@ def _hosted(models: dict[str, Any], current: dict[str, Any] | None) -> str:
     models["proposer"] = None
     if not typed:
         return "Type the proposer model's name (e.g. openai/gpt-4o), or keep the task model."
+    problem = text_problem(typed)
+    if problem:  # a key typed into the name box: refused, never echoed nor saved
+        a.error(f"The proposer model name {problem}.")
+        return "Take the key out of the proposer model's name: the API key box is for keys."
     if "/" not in typed:
         a.error("Write the proposer model as provider/name, e.g. openai/gpt-4o.")
         return "Write the proposer model's name as provider/name."

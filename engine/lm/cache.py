@@ -5,13 +5,21 @@ Cache key
 ``sha256`` of the canonical JSON (sorted keys, no spaces, ASCII-escaped) of::
 
     {"model": <model name>, "model_type": "chat" | "text", "messages": [...],
-     "params": {<sampling params>}, "rollout_id": <rollout_id or null>}
+     "params": {<sampling params>}, "rollout_id": <rollout_id or null>,
+     "endpoint": {"api_base": ..., "api_version": ..., "headers": {...}}}
 
-``params`` are the merged call parameters (LM defaults + call kwargs) minus everything that
-does not change what the model writes: credentials and endpoints (``api_key``, ``api_base``,
-``base_url``, ...), transport settings (``num_retries``, ``timeout``, headers, ...) and the
-cache switch itself. ``None`` values are dropped, so ``temperature=None`` and an absent
-temperature are the same request. Two LMs that differ only in key or base URL share entries.
+The model name carries the provider (``openai/...``). ``params`` are the merged call parameters
+(LM defaults + call kwargs: temperature, max_tokens, n, stop, tools, response_format, ...) minus
+what does not change what the model writes: credentials (``api_key``, ...), transport settings
+(``num_retries``, ``timeout``, ...) and the cache switch itself. ``None`` values are dropped, so
+``temperature=None`` and an absent temperature are the same request.
+
+``endpoint`` (left out when empty, so keys of requests without one are unchanged) holds where
+the request goes, since another server may answer differently: the endpoint URL (``api_base``,
+or its alias ``base_url``; the LM's own, else the call's), normalised (scheme and host
+lowercased, trailing ``/`` dropped, any ``user:password@`` removed), the ``api_version``, and the
+request headers minus those that carry credentials (Authorization, ``*key*``, ``*token*``, ...).
+The API key itself never enters the key: two LMs that differ only in their key share entries.
 ``rollout_id`` is part of the key on purpose: a new rollout id forces a fresh sample even at
 temperature 0. For an embedded model (``local/...``) the key also holds ``"weights"``: the name
 of the GGUF file it runs, so replies of other weights behind the same name are never served.
@@ -30,6 +38,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -37,6 +46,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from engine.errors import LMConfigError
 
@@ -45,7 +55,10 @@ logger = logging.getLogger(__name__)
 CACHE_DIR_ENV = "TUNESMITH_CACHE_DIR"
 CACHE_FILE = "lm_cache.sqlite"
 
-# Settings that never change the model's output; they are left out of the cache key.
+# Settings left out of the key's params: credentials and transport never change the model's
+# output; the endpoint settings (api_base, base_url, api_version, headers without credentials)
+# go into the key's "endpoint" instead (`request_endpoint`).
+_SECRET_HEADER = re.compile(r"(?i)auth|key|token|secret|password|cookie|signature")
 NON_SAMPLING_KEYS = frozenset(
     {
         "api_key",
@@ -110,6 +123,49 @@ def sampling_params(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k not in NON_SAMPLING_KEYS and v is not None}
 
 
+def normalize_url(url: str) -> str:
+    """`url` compared as an endpoint: trimmed, scheme and host lowercased, no credentials, no
+    trailing slash ("HTTP://Host:8000/v1/" and "http://host:8000/v1" are one endpoint)."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text if "://" in text else f"//{text}")
+    except ValueError:
+        return text.rstrip("/")
+    host = parts.netloc.rpartition("@")[2].lower()
+    scheme = parts.scheme.lower()
+    path = parts.path.rstrip("/")
+    if "://" not in text:
+        return urlunsplit(("", host, path, parts.query, "")).removeprefix("//")
+    return urlunsplit((scheme, host, path, parts.query, ""))
+
+
+def _safe_headers(headers: Any) -> dict[str, str]:
+    if not isinstance(headers, dict):
+        return {}
+    return {
+        str(name).lower(): str(value)
+        for name, value in headers.items()
+        if value is not None and not _SECRET_HEADER.search(str(name))
+    }
+
+
+def request_endpoint(params: dict[str, Any], api_base: str | None = None) -> dict[str, Any]:
+    """Where a request goes, as it enters the cache key (see the module docstring); {} for the
+    provider's default endpoint. The LM's `api_base` wins over one in `params`, as in the
+    provider call."""
+    endpoint: dict[str, Any] = {}
+    url = api_base or params.get("api_base") or params.get("base_url")
+    if isinstance(url, str) and url.strip():
+        endpoint["api_base"] = normalize_url(url)
+    version = params.get("api_version")
+    if version is not None:
+        endpoint["api_version"] = str(version).strip()
+    headers = {**_safe_headers(params.get("headers")), **_safe_headers(params.get("extra_headers"))}
+    if headers:
+        endpoint["headers"] = headers
+    return endpoint
+
+
 def request_key(
     model: str,
     messages: list[dict[str, Any]],
@@ -117,8 +173,10 @@ def request_key(
     *,
     rollout_id: Any = None,
     model_type: str = "chat",
+    api_base: str | None = None,
 ) -> str:
-    """The cache key of one request (see the module docstring)."""
+    """The cache key of one request (see the module docstring). `api_base` is the LM's
+    endpoint (one in `params`, as `api_base` or `base_url`, counts when it is None)."""
     payload = {
         "model": model,
         "model_type": model_type,
@@ -126,6 +184,9 @@ def request_key(
         "params": sampling_params(params),
         "rollout_id": rollout_id,
     }
+    endpoint = request_endpoint(params, api_base)
+    if endpoint:
+        payload["endpoint"] = endpoint
     weights = local_weights(model)
     if weights is not None:
         payload["weights"] = weights

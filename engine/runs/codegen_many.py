@@ -6,6 +6,7 @@ with `import dspy` too; their paths and state are those of `StepMultiChain` / `S
 
 from __future__ import annotations
 
+from engine.runs.codegen_names import StepNames
 from engine.runs.spec import ProjectSpec, StepSpec
 from engine.runs.spec_many import MCC_M
 
@@ -56,13 +57,11 @@ _SAMPLES = [
 ]
 
 
-def many_call(step: StepSpec, inner: str) -> str:
+def many_call(step: StepSpec, inner: str, names: StepNames) -> str:
     """The step's constructor call: `MultiChain(...)` for a MultiChainComparison step, `inner`
     inside `Samples(...)` with `samples`, else `inner`."""
-    from engine.runs.pipeline import class_name
-
     if step.module == "MultiChainComparison":
-        return f"MultiChain({class_name(step.name)}, M={step.m or MCC_M[2]})"
+        return f"MultiChain({names.signature}, M={step.m or MCC_M[2]})"
     if step.samples is not None:
         return f"Samples({inner}, n={step.samples.n}, field={step.outputs[-1].name!r})"
     return inner

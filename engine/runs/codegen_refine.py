@@ -6,20 +6,17 @@ checks each output as `output_filled` does; `metric` asks the spec's judge with 
 
 from __future__ import annotations
 
+from engine.runs.codegen_names import StepNames, py_literal, step_names
 from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
 
 
-def reward_name(step: StepSpec) -> str:
-    return f"{step.name}_reward"
-
-
-def wrap_call(step: StepSpec, inner: str) -> str:
+def wrap_call(step: StepSpec, inner: str, names: StepNames) -> str:
     """`inner` (a module constructor call) inside dspy.BestOfN / dspy.Refine, or unchanged."""
     r = step.refine
     if r is None:
         return inner
     cls = "Refine" if r.mode == "refine" else "BestOfN"
-    return f"dspy.{cls}({inner}, N={r.n}, reward_fn={reward_name(step)}, threshold={r.threshold!r})"
+    return f"dspy.{cls}({inner}, N={r.n}, reward_fn={names.reward}, threshold={r.threshold!r})"
 
 
 def _check(field: FieldSpec) -> str:
@@ -42,7 +39,7 @@ def _judge(spec: ProjectSpec) -> list[str]:
     if m.scale:
         args.append(f"scale={m.scale!r}")
     if spec.models.judge is not None:
-        kwargs = ", ".join(f"{k}={v!r}" for k, v in lm_kwargs(spec.models.judge).items())
+        kwargs = ", ".join(f"{k}={py_literal(v)}" for k, v in lm_kwargs(spec.models.judge).items())
         args.append(f"lm=dspy.LM({spec.models.judge.model!r}, {kwargs})")
     return [f"JUDGE = dspy.metrics.Judge({', '.join(args)})"]
 
@@ -53,8 +50,9 @@ def reward_functions(spec: ProjectSpec) -> list[str]:
     refined = [s for s in spec.pipeline if s.refine is not None]
     if any(s.refine.reward == "metric" for s in refined):  # type: ignore[union-attr]
         lines += ["", *_judge(spec)]
+    names = step_names(spec)
     for step in refined:
-        lines += ["", "", f"def {reward_name(step)}(args, pred):"]
+        lines += ["", "", f"def {names[step.name].reward}(args, pred):"]
         if step.refine.reward == "metric":  # type: ignore[union-attr]
             lines += [
                 f'    """Label-free reward of step {step.name}: the judge grades its answer from '

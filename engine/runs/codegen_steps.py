@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
+from engine.runs.codegen_names import StepNames, step_names
 from engine.runs.spec import ProjectSpec, StepSpec
 
 
-def module_call(step: StepSpec) -> str:
+def module_call(step: StepSpec, names: StepNames) -> str:
     """The constructor call of a step's module in the exported code (in BestOfN / Refine when
-    the step has `refine`)."""
+    the step has `refine`); `names`: the code's names of the step's parts (codegen_names)."""
     from engine.runs.codegen_many import many_call
     from engine.runs.codegen_refine import wrap_call
 
-    return many_call(step, wrap_call(step, _inner_call(step)))
+    return many_call(step, wrap_call(step, _inner_call(step, names), names), names)
 
 
-def _inner_call(step: StepSpec) -> str:
-    from engine.runs.pipeline import class_name
-
-    sig = class_name(step.name)
+def _inner_call(step: StepSpec, names: StepNames) -> str:
+    sig = names.signature
     if step.module == "Retrieve":
         return f"dspy.Retrieve(k={step.k or 3})"
     if step.module == "ReAct":
-        return (
-            f"dspy.ReAct({sig}, tools={step.name.upper()}_TOOLS, max_iters={step.max_iters or 5})"
-        )
+        return f"dspy.ReAct({sig}, tools={names.tools}, max_iters={step.max_iters or 5})"
     if step.module == "ProgramOfThought":
         return f"dspy.ProgramOfThought({sig}, max_iters={step.max_iters or 3})"
     return f"dspy.{step.module}({sig})"
@@ -34,6 +31,7 @@ def step_resources(spec: ProjectSpec) -> list[str]:
     needed = [s for s in spec.pipeline if s.module in ("Retrieve", "ReAct")]
     if not needed:
         return []
+    names = step_names(spec)
     lines = [
         "# The project folder: corpus files and tool tables are read from it.",
         f"PROJECT_DIR = Path({str(spec.base_dir)!r})",
@@ -43,10 +41,10 @@ def step_resources(spec: ProjectSpec) -> list[str]:
             c = step.corpus
             where = f"PROJECT_DIR / {c.path!r}"
             read = f"read_passages({where}, column={c.column!r}, split={c.split!r})"
-            lines.append(f"{step.name.upper()}_RM = {_retriever(step, read)}")
+            lines.append(f"{names[step.name].rm} = {_retriever(step, read)}")
         elif step.module == "ReAct":
             tools = [t.model_dump(exclude_defaults=True) for t in step.tools]
-            lines.append(f"{step.name.upper()}_TOOLS = tools_at(PROJECT_DIR, {tools!r})")
+            lines.append(f"{names[step.name].tools} = tools_at(PROJECT_DIR, {tools!r})")
     return lines
 
 

@@ -14,6 +14,7 @@ import csv
 import io
 import os
 import stat
+import unicodedata
 from pathlib import Path
 
 from engine.errors import SpecError
@@ -275,12 +276,28 @@ def read_table(
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = "=+-@"
+
+
+def _formula_start(value: str) -> bool:
+    """Whether a spreadsheet may read `value` as a formula: it starts with = + - @ (or a
+    full-width or other compatibility form of one, e.g. U+FF1D '＝') after any leading
+    whitespace, line breaks or invisible format characters, or it starts with a tab or CR."""
+    if value.startswith(FORMULA_STARTS):
+        return True
+    for char in value:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            continue  # a spreadsheet may skip it
+        first = unicodedata.normalize("NFKC", char)[:1]
+        return bool(first) and first in _FORMULA_CHARS
+    return False
 
 
 def safe_cell(value: object) -> object:
     """A cell for a CSV someone may open in a spreadsheet (OWASP CSV injection): text that
-    starts with = + - @ tab or CR gets a leading single quote, so it is shown, never run.
-    Numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    may start a formula (see `_formula_start`: = + - @, also after leading whitespace or line
+    breaks, and their full-width forms) gets a leading single quote, so it is shown, never
+    run. Numbers stay numbers."""
+    if isinstance(value, str) and _formula_start(value):
         return "'" + value
     return value

@@ -10,10 +10,11 @@ so the JSON loads back into it, and the .py export writes the training rows and
 
 from __future__ import annotations
 
-import pprint
+import json
 from typing import Any
 
 from engine.errors import TunesmithError
+from engine.runs.codegen_names import py_literal
 from engine.runs.spec import ProjectSpec
 
 KNN_KEY = "knn"
@@ -67,7 +68,8 @@ def _metric_call(spec: ProjectSpec) -> str:
         params["criteria"] = spec.metric.criteria
     if spec.metric.scale:
         params["scale"] = spec.metric.scale
-    return f"make_metric({spec.metric.kind!r}, **{params!r})"
+    params = json.loads(json.dumps(params, default=str))
+    return f"make_metric({spec.metric.kind!r}, **{py_literal(params)})"
 
 
 def knn_code(spec: ProjectSpec, state: dict[str, Any]) -> str:
@@ -76,21 +78,23 @@ def knn_code(spec: ProjectSpec, state: dict[str, Any]) -> str:
 
     train = knn_trainset(spec, state)
     part = state[KNN_KEY]
-    rows = [dict(ex.items()) for ex in train]
+    k = int(part["k"])
+    rows = json.loads(json.dumps([dict(ex.items()) for ex in train], default=str))
     inputs = sorted(train[0].input_keys) if train else spec.input_fields
+    bootstrap = json.loads(json.dumps(dict(part.get("bootstrap") or {}), default=str))
     tail = [
         "",
-        f"# KNNFewShot: for each input, demos are bootstrapped from its {part['k']} nearest",
+        f"# KNNFewShot: for each input, demos are bootstrapped from its {k} nearest",
         f"# training rows ({len(rows)} rows of the run's train split below); the metric checks",
         "# the teacher's answers. No fixed prompt holds this: the demos differ per input.",
         "from engine.evaluate.metrics import make_metric  # noqa: E402",
-        f"TRAIN_ROWS = {pprint.pformat(rows, width=100, sort_dicts=False)}",
+        f"TRAIN_ROWS = {py_literal(rows)}",
         f"TRAINSET = [dspy.Example(**row).with_inputs(*{inputs!r}) for row in TRAIN_ROWS]",
         f"METRIC = {_metric_call(spec)}",
-        f"BOOTSTRAP = {pprint.pformat(dict(part.get('bootstrap') or {}), sort_dicts=False)}",
-        f"program = dspy.KNNFewShot(k={int(part['k'])}, trainset=TRAINSET, metric=METRIC,",
+        f"BOOTSTRAP = {py_literal(bootstrap, width=80)}",
+        f"program = dspy.KNNFewShot(k={k}, trainset=TRAINSET, metric=METRIC,",
         "                           **BOOTSTRAP).compile(Program())",
-        f"STATE = {pprint.pformat(state, width=100, sort_dicts=False)}",
+        f"STATE = {py_literal(json.loads(json.dumps(state, default=str)))}",
         "program.load_state(STATE)  # instructions, k and the training rows' ids",
     ]
     return render_program(spec, configure_lm=True, tail=tail)

@@ -133,7 +133,20 @@ class ProjectSpec(BaseModel):
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        return yaml.dump(self.to_dict(), Dumper=_SpecDumper, sort_keys=False, allow_unicode=True)
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """safe_dump, with text holding the line breaks YAML folds when unquoted (NEL U+0085, LS
+    U+2028, PS U+2029) written double-quoted (as \\N \\L \\P), so it loads back as written."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    style = '"' if any(c in text for c in "\x85\u2028\u2029") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_SpecDumper.add_representer(str, _represent_text)
 
 
 def spec_from_dict(data: Any, base_dir: str | Path | None = None) -> ProjectSpec:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import unicodedata
 
 FIELD_TYPES = ("str", "int", "float", "bool", "list[str]", "literal")
 MODULE_TYPES = ("Predict", "ChainOfThought")
@@ -50,6 +51,21 @@ RESERVED_STEP_NAMES = frozenset(
         "load", "spec", "lm", "demos", "signature", "config", "reasoning",
     }
 )  # fmt: skip
+# field names the exported Python uses itself (a field of that name would hide it there)
+_CODE_NAMES = {
+    "self": "the exported program's forward() and every module call take their own `self`",
+    "dspy": "the exported Python imports the engine (or DSPy) under that name",
+    "base": "an Example or Prediction (engine and DSPy) takes `base=` as its own parameter",
+    **{
+        name: f"the exported Python writes the fields' types with `{name}`"
+        for name in ("Literal", "str", "int", "float", "bool", "list")
+    },
+}
+# input names a module call takes as its own options (dspy's Predict: lm=..., config=...)
+_CALL_OPTIONS = {
+    "lm": "a module call takes `lm=` as the model to use",
+    "config": "a module call takes `config=` as its LM settings",
+}
 
 
 def canonical_optimizer(name: str) -> str | None:
@@ -68,8 +84,30 @@ def check_identifier(value: str, what: str, step: bool = False) -> str:
         )
     if value.startswith("_"):
         raise ValueError(f"{what} {value!r} must not start with '_'")
+    normal = unicodedata.normalize("NFKC", value)
+    if normal != value:
+        raise ValueError(
+            f"{what} {value!r} has letters Python reads differently (as {normal!r}); "
+            f"write it as {normal!r}"
+        )
     if step and value in RESERVED_STEP_NAMES:
         raise ValueError(f"{what} {value!r} is reserved; choose another (e.g. '{value}_step')")
+    return value
+
+
+def check_field_name(value: str, role: str | None = None) -> str:
+    """`check_identifier` for a field, and not a name the signature, the exported code or (for
+    an input) a module call uses itself; ValueError naming the field and why."""
+    from engine.signatures import RESERVED_NAMES
+
+    check_identifier(value, "field name")
+    why = _CODE_NAMES.get(value) or (_CALL_OPTIONS.get(value) if role == "input" else None)
+    if value in RESERVED_NAMES:
+        why = "a signature has an attribute of that name"
+    if why:
+        raise ValueError(
+            f"field name {value!r} is reserved: {why}; choose another (e.g. '{value}_text')"
+        )
     return value
 
 

@@ -19,14 +19,15 @@ from pydantic import (
 )
 
 from engine.runs.spec_many import SamplesSpec
-from engine.secret_shapes import text_problem, url_problem
 from engine.runs.spec_names import (
     METRIC_KINDS,
     OPTIMIZER_CHOICES,
     canonical_optimizer,
+    check_field_name,
     check_identifier,
 )
 from engine.runs.spec_steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
+from engine.secret_shapes import text_problem, url_problem
 
 _FORBID = ConfigDict(extra="forbid")
 _SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")
@@ -45,10 +46,11 @@ class FieldSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        return check_identifier(value, "field name")
+        return check_field_name(value)
 
     @model_validator(mode="after")
     def _choices(self) -> FieldSpec:
+        check_field_name(self.name, self.role)
         if self.type == "literal" and not self.choices:
             raise ValueError(
                 f"field {self.name!r} has type literal but no choices; list the allowed values"

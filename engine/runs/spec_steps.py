@@ -209,6 +209,11 @@ def check_step_options(step: Any) -> None:
         raise ValueError(
             f"step {name!r}: 'rationale' is added by MultiChainComparison; rename that field"
         )
+    if module == "MultiChainComparison" and "completions" in [f.name for f in step.fields]:
+        raise ValueError(
+            f"step {name!r}: 'completions' is passed by MultiChainComparison (the attempts it "
+            "compares); rename that field"
+        )
     from engine.runs.spec_many import check_many  # (it imports this module)
 
     check_many(step)

@@ -3,8 +3,13 @@
 `install(root)` adds a `sys.addaudithook` hook, which cannot be removed for the rest of the
 process's life. It refuses file access outside `root`, links, network, new processes, ctypes,
 resource-limit changes, frame/trace introspection and imports of modules not already loaded.
-Every refusal raises `SandboxRefused` and is recorded, so a run that swallows the exception is
-still reported as refused.
+Every refusal is first sent to the parent (the `report` callback writes it to the reply pipe)
+and then raised as `SandboxRefused`, so a run that swallows the exception, or tampers with this
+module afterwards, is still reported as refused.
+
+This is the second layer. The hook runs in the same interpreter as the code it polices, so
+code that reaches its frame or globals can switch it off; the boundary is the OS one applied
+before the code starts (confine.py: Landlock, seccomp). See docs/design/sandbox.md.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ MODULE_KINDS = {
     ),
     "native code through ctypes": frozenset({"ctypes", "_ctypes", "cffi"}),
 }  # fmt: skip
+MAX_SHOWN = 200  # characters of a path shown in a message
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -71,6 +77,11 @@ def _inside(root: str, path: object) -> bool:
     return real == root or real.startswith(root + os.sep)
 
 
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "...'"
+
+
 def _describe(event: str, args: tuple, root: str) -> str | None:
     """The refusal message for an event, or None when the event is allowed."""
     if event == "open":
@@ -78,12 +89,12 @@ def _describe(event: str, args: tuple, root: str) -> str | None:
         if _inside(root, path):
             return None
         action = "writing" if _is_write(mode, flags) else "reading"
-        return f"{action} outside the sandbox directory (open {path!r})"
+        return f"{action} outside the sandbox directory (open {_short(path)})"
     if event in PATH_EVENTS:
         if all(_inside(root, a) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))):
             return None
         action = "reading" if event in READ_ONLY_PATH_EVENTS else "writing"
-        return f"{action} outside the sandbox directory ({event} {args[0]!r})"
+        return f"{action} outside the sandbox directory ({event} {_short(args[0])})"
     if event.startswith("socket.") or event in ("urllib.Request", "http.client.connect"):
         return f"network access ({event})"
     if event in PROCESS_EVENTS:
@@ -91,7 +102,7 @@ def _describe(event: str, args: tuple, root: str) -> str | None:
     if event.startswith("ctypes."):
         return f"native code through ctypes ({event})"
     if event == "import":
-        name = str(args[0])
+        name = str(args[0])[:MAX_SHOWN]
         for kind, modules in MODULE_KINDS.items():
             if name.split(".")[0] in modules:
                 return f"{kind} (import {name})"
@@ -101,8 +112,9 @@ def _describe(event: str, args: tuple, root: str) -> str | None:
     return None
 
 
-def install(root: str) -> Callable[[], list[str]]:
-    """Install the hook for the sandbox directory `root`; returns a getter of the refusals."""
+def install(root: str, report: Callable[[str], None] | None = None) -> Callable[[], list[str]]:
+    """Install the hook for the sandbox directory `root`; returns a getter of the refusals.
+    `report(message)` is called with each of the first 20 refusals before it is raised."""
     root = os.path.realpath(root)
     refusals: list[str] = []
 
@@ -114,6 +126,8 @@ def install(root: str) -> Callable[[], list[str]]:
             message = "sandbox refused: " + message
             if len(refusals) < 20:
                 refusals.append(message)
+                if report is not None:
+                    report(message)
             raise SandboxRefused(message)
 
     sys.addaudithook(hook)

@@ -1,16 +1,20 @@
-"""Sandbox: run a piece of Python in a separate, limited process and read back its output.
+"""Sandbox: run a piece of Python in a separate, confined process and read back its output.
 
 The parent side. Each `run()` makes an empty temp dir, starts `python -I -S child.py` there
-in a new session with an empty environment, sends the code as JSON on stdin, waits up to the
-wall-clock limit (then kills the whole process group), and turns the child's JSON reply or its
-exit status into a `SandboxResult` with a message the LM can act on. See
-docs/design/sandbox.md for what the child refuses and what it does not.
+in a new session with an empty environment, sends the code as JSON on stdin, reads the child's
+reply pipe and stderr with a cap on each (over it: the whole process group is killed, kind
+"output"), waits up to the wall-clock limit (then kills the group), and turns the child's JSON
+lines or its exit status into a `SandboxResult` with a message the LM can act on. The parent's
+memory per run is bounded by the two caps. See docs/design/sandbox.md for the layers (Landlock,
+seccomp, rlimits, uid drop, audit hook) and what each refuses.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import selectors
 import shutil
 import signal
 import subprocess
@@ -23,23 +27,34 @@ from engine.sandbox.limits import SandboxLimits, SandboxResult
 
 CHILD = str(Path(__file__).with_name("child.py"))
 NOBODY = 65534
+LAYERS = ("landlock", "seccomp", "audit-hook")
+CHUNK = 65536
+log = logging.getLogger("engine.sandbox")
+_warned: set[str] = set()
 
 
 class Sandbox:
     """`Sandbox(limits).run(code) -> SandboxResult`; safe to call from several threads.
 
     `preload`: extra standard-library modules loaded before the guard goes up (code may import
-    only preloaded modules; the operations they offer are still checked by the guard)."""
+    only preloaded modules; the operations they offer are still checked by the guard and the
+    kernel). `layers`: which of "landlock", "seccomp", "audit-hook" to apply, all by default;
+    leaving one out runs as on a kernel (or a policy) without it, for tests and diagnosis."""
 
     def __init__(
         self,
         limits: SandboxLimits | None = None,
         python: str | None = None,
         preload: tuple[str, ...] = (),
+        layers: tuple[str, ...] = LAYERS,
     ) -> None:
+        unknown = sorted(set(layers) - set(LAYERS))
+        if unknown:
+            raise ValueError(f"Sandbox: unknown layers {unknown}; known: {list(LAYERS)}")
         self.limits = limits or SandboxLimits()
         self.python = python or sys.executable
         self.preload = tuple(preload)
+        self.layers = tuple(layers)
 
     def run(self, code: str) -> SandboxResult:
         """Run `code` in a fresh child process; never raises for anything the code does."""
@@ -58,9 +73,16 @@ class Sandbox:
 
     def _run_in(self, root: str, code: str) -> SandboxResult:
         request = json.dumps(
-            {"code": code, "root": root, "limits": self.limits.to_dict(), "preload": self.preload}
+            {
+                "code": code,
+                "root": root,
+                "limits": self.limits.to_dict(),
+                "preload": self.preload,
+                "layers": self.layers,
+            }
         )
-        process = subprocess.Popen(
+        status = "crash"
+        with subprocess.Popen(
             [self.python, "-I", "-S", CHILD],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -69,24 +91,81 @@ class Sandbox:
             env={"LC_ALL": "C.UTF-8"},
             start_new_session=True,
             close_fds=True,
-        )
-        try:
-            out, err = process.communicate(request.encode(), timeout=self.limits.wall_seconds)
-        except subprocess.TimeoutExpired:
-            _kill_group(process)
-            process.communicate()
-            return self._failure("timeout")
-        return self._read_reply(process.returncode, out, err)
-
-    def _read_reply(self, code: int, out: bytes, err: bytes) -> SandboxResult:
-        lines = out.decode("ascii", "replace").strip().splitlines()
-        if code == 0 and lines:
+        ) as process:
             try:
-                reply = json.loads(lines[-1])
-            except ValueError:
-                reply = None
-            if isinstance(reply, dict):
-                return self._from_reply(reply)
+                status, out, err = self._exchange(process, request.encode())
+            finally:
+                if status != "done" or process.poll() is None:
+                    _kill_group(process)  # on overflow or timeout, or if anything raised
+                process.wait()
+            lines = _Lines(out)
+            if status == "done":
+                result = self._read_reply(process.returncode, lines, err)
+            else:
+                result = self._failure(status)
+        if lines.refusals:  # recorded before the code could act on them: they stand
+            result.ok, result.kind, result.error = False, "refused", lines.refusals[0]
+            result.refusals = list(dict.fromkeys([*lines.refusals, *result.refusals]))
+        result.layers, result.warnings = lines.layers, lines.warnings
+        _warn_once(result)
+        return result
+
+    def _exchange(self, process: subprocess.Popen, request: bytes) -> tuple[str, bytes, bytes]:
+        """Send the request and read both pipes, each up to its cap, until the child closes
+        them and exits or the deadline passes. Status: "done", "timeout", or "output-reply" /
+        "output-stderr" when a cap was passed (the caller then kills the group)."""
+        limits = self.limits
+        deadline = time.monotonic() + limits.wall_seconds
+        stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
+        assert stdin is not None and stdout is not None and stderr is not None
+        out, err = bytearray(), bytearray()
+        reading = {
+            stdout.fileno(): (out, limits.max_reply_kb * 1024, "output-reply"),
+            stderr.fileno(): (err, limits.max_stderr_kb * 1024, "output-stderr"),
+        }
+        pending, stdin_fd = memoryview(request), stdin.fileno()
+        with selectors.DefaultSelector() as selector:
+            for fd in (*reading, stdin_fd):
+                os.set_blocking(fd, False)
+            selector.register(stdin_fd, selectors.EVENT_WRITE)
+            for fd in reading:
+                selector.register(fd, selectors.EVENT_READ)
+            while selector.get_map():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return "timeout", bytes(out), bytes(err)
+                for key, _ in selector.select(remaining):
+                    if key.fd == stdin_fd:
+                        try:
+                            pending = pending[os.write(key.fd, pending[:CHUNK]) :]
+                        except BlockingIOError:
+                            continue
+                        except OSError:  # the child is gone or closed its stdin
+                            pending = pending[:0]
+                        if not pending:
+                            selector.unregister(key.fd)
+                            stdin.close()
+                        continue
+                    try:
+                        chunk = os.read(key.fd, CHUNK)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        selector.unregister(key.fd)
+                        continue
+                    buffer, cap, overflow = reading[key.fd]
+                    if len(buffer) + len(chunk) > cap:
+                        return overflow, bytes(out), bytes(err)
+                    buffer += chunk
+        try:
+            process.wait(timeout=max(deadline - time.monotonic(), 0))
+        except subprocess.TimeoutExpired:
+            return "timeout", bytes(out), bytes(err)
+        return "done", bytes(out), bytes(err)
+
+    def _read_reply(self, code: int, lines: _Lines, err: bytes) -> SandboxResult:
+        if code == 0 and lines.reply is not None:
+            return self._from_reply(lines.reply)
         if code in (-signal.SIGXCPU, -signal.SIGKILL):
             return self._failure("cpu")
         tail = err.decode("utf-8", "replace").strip()[-400:]
@@ -97,7 +176,7 @@ class Sandbox:
         )
 
     def _from_reply(self, reply: dict) -> SandboxResult:
-        kind = reply.get("kind", "ok" if reply.get("ok") else "error")
+        kind = str(reply.get("kind", "ok" if reply.get("ok") else "error"))
         result = SandboxResult(
             ok=bool(reply.get("ok")),
             stdout=str(reply.get("stdout", "")),
@@ -105,7 +184,7 @@ class Sandbox:
             has_result=bool(reply.get("has_result")),
             kind=kind,
             error=str(reply.get("error", "")),
-            refusals=list(reply.get("refusals", [])),
+            refusals=_strings(reply.get("refusals")),
         )
         if kind in ("cpu", "memory"):
             limit = self._failure(kind)
@@ -118,8 +197,53 @@ class Sandbox:
             "timeout": f"sandbox limit: wall clock over {limits.wall_seconds:g} s (killed)",
             "cpu": f"sandbox limit: CPU time over {limits.cpu_seconds} s",
             "memory": f"sandbox limit: memory over {limits.memory_mb} MB (MemoryError)",
+            "output-reply": f"sandbox limit: output over {limits.max_reply_kb} KB on the reply "
+            "pipe (killed, the rest discarded)",
+            "output-stderr": f"sandbox limit: output over {limits.max_stderr_kb} KB on stderr "
+            "(killed, the rest discarded)",
         }
-        return SandboxResult(ok=False, kind=kind, error=messages[kind])
+        return SandboxResult(ok=False, kind=kind.split("-")[0], error=messages[kind])
+
+
+class _Lines:
+    """The child's protocol lines (child.py): the first "confined" line, written before the
+    code ran; every "refused" line, written by the hook before the code saw the refusal; the
+    last "reply" line. Bytes that are not such lines are ignored."""
+
+    def __init__(self, data: bytes) -> None:
+        self.layers: list[str] = []
+        self.warnings: list[str] = []
+        self.refusals: list[str] = []
+        self.reply: dict | None = None
+        confined = False
+        for raw in data.split(b"\n"):
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(line, dict):
+                continue
+            kind = line.get("t")
+            if kind == "confined" and not confined:
+                confined = True
+                self.layers = _strings(line.get("layers"))
+                self.warnings = _strings(line.get("warnings"))
+            elif kind == "refused" and len(self.refusals) < 20:
+                self.refusals.append(str(line.get("error", "sandbox refused")))
+            elif kind == "reply":
+                self.reply = line
+
+
+def _strings(value: object) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _warn_once(result: SandboxResult) -> None:
+    """Log, once per message, that the kernel did not enforce a layer."""
+    for message in result.warnings:
+        if message not in _warned:
+            _warned.add(message)
+            log.warning("sandbox: %s", message)
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -49,15 +49,22 @@ def test_rollout_id_forces_a_fresh_sample_even_at_temperature_zero():
     assert request_key("m", MESSAGES, {"temperature": 0.0}, rollout_id=1) != base
 
 
-def test_api_key_and_endpoint_are_not_part_of_the_key():
+def test_api_key_is_not_part_of_the_key_but_the_endpoint_is():
+    """Issue 37: another api_base was answered from the first endpoint's cache. The key never
+    enters the hash; the endpoint does (tests/engine/test_cache_endpoint.py has more)."""
     first = CountingLM("openai/gpt-4o-mini", api_key="sk-one", api_base="http://a/v1")
-    second = CountingLM("openai/gpt-4o-mini", api_key="sk-two", api_base="http://b/v1")
+    second = CountingLM("openai/gpt-4o-mini", api_key="sk-two", api_base="http://a/v1")
     assert first(messages=MESSAGES) == ["answer 1"]
     assert second(messages=MESSAGES) == ["answer 1"]
     assert second.calls == 0 and second.ledger.records[0].cache_hit
+    other = CountingLM("openai/gpt-4o-mini", api_key="sk-one", api_base="http://b/v1")
+    assert other(messages=MESSAGES) == ["answer 1"] and other.calls == 1
     params = {"temperature": 0.0, "max_tokens": 10}
-    noisy = {**params, "api_key": "x", "num_retries": 9, "timeout": 3, "base_url": "http://c"}
+    noisy = {**params, "api_key": "x", "num_retries": 9, "timeout": 3}
     assert request_key("m", MESSAGES, params) == request_key("m", MESSAGES, noisy)
+    assert request_key("m", MESSAGES, {**params, "base_url": "http://c"}) != request_key(
+        "m", MESSAGES, params
+    )
 
 
 def test_sampling_params_model_and_messages_change_the_key():
