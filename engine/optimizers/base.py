@@ -30,7 +30,7 @@ from engine.optimizers.budget import (
 )
 from engine.optimizers.calibration_step import calibrated, note_calibration
 from engine.optimizers.candidate import Candidate, example_id
-from engine.optimizers.events import Event, EventRecorder
+from engine.optimizers.events import Event, EventRecorder, step_of
 from engine.optimizers.one_line_fit import fit_one_line_outputs
 from engine.optimizers.trials import Trial, TrialRunner
 from engine.settings import settings
@@ -75,6 +75,9 @@ class RunContext:
     known_trials: list[Trial] = field(default_factory=list)
     seed: int = 0
     known_candidates: set[str] = field(default_factory=set)
+    # (event type, step) of search-step events already stored: a resumed search does not
+    # announce them twice, and announces every step whose event the killed worker never wrote
+    known_steps: set[tuple[str, str]] = field(default_factory=set)
     workdir: Path | None = None  # a folder of this run's own (e.g. MIPROv2's Optuna study)
     # live state
     results: dict[tuple[str, str], dict] = field(init=False, repr=False)
@@ -133,6 +136,12 @@ class RunContext:
                 state=candidate.state,
             )
         return candidate
+
+    def announce_step(self, type: str, **data: Any) -> None:  # noqa: A002
+        """Emit a search-step event (`reflection`, `simba_step`) unless a killed worker of this
+        run stored it already (`events.step_of` names the step)."""
+        if (type, step_of(type, data)) not in self.known_steps:
+            self.recorder.emit(type, **data)
 
     def find_trial(self, key: tuple) -> Trial | None:
         """A trial with this key done earlier in this session, or a known one (now replayed)."""

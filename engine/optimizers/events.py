@@ -34,6 +34,16 @@ EVENT_TYPES = (
 Sink = Callable[["Event"], None]
 
 
+def step_of(type: str, data: dict[str, Any]) -> str | None:  # noqa: A002
+    """Names a search-step event within its run (GEPA's "4/reflection", SIMBA's "3"), so a
+    resumed run can tell which steps it announced before; None for other events."""
+    if type == "reflection" and "iteration" in data:
+        return f"{data['iteration']}/{data.get('kind', 'reflection')}"
+    if type == "simba_step" and "step" in data:
+        return str(data["step"])
+    return None
+
+
 @dataclass(frozen=True)
 class Event:
     """One event: `seq` counts 1, 2, ... within a run (continuing after a resume)."""

@@ -145,11 +145,7 @@ class GepaSearch:
         if self.options.skip_perfect_score and all(
             s >= perfect for s in parent_trial.example_scores.values()
         ):
-            self._emit(
-                event,
-                skipped="the parent is already perfect on this minibatch",
-                replayed=parent_trial.number in self.ctx.replayed,
-            )
+            self._emit(event, skipped="the parent is already perfect on this minibatch")
             return
         if not self._fits(len(batch)):  # no room to score a child: spend no reflection on it
             raise BudgetReached
@@ -174,11 +170,7 @@ class GepaSearch:
         event["records"] = {p: [_record(r) for r in rs] for p, rs in records_by_path.items()}
         event["cleaning"] = cleaning
         if not written:
-            self._emit(
-                event,
-                skipped="the reflection gave no usable instruction",
-                replayed=parent_trial.number in self.ctx.replayed,
-            )
+            self._emit(event, skipped="the reflection gave no usable instruction")
             return
         event["instructions"] = written
         child_trial = self._evaluate(
@@ -193,7 +185,7 @@ class GepaSearch:
             origin = f"reflection on {', '.join(written)} (iteration {self.iteration})"
             entry = self._validate(child, [parent], origin, event)
             event["child_index"] = entry.index
-        self._emit(event, replayed=child_trial.number in self.ctx.replayed)
+        self._emit(event)
 
     def _new_instruction(
         self, path: str, predictor: Any, records: list[ReflectionRecord]
@@ -277,17 +269,16 @@ class GepaSearch:
         if accepted:
             origin = f"merge of {plan.left.index} and {plan.right.index}"
             event["child_index"] = self._validate(plan.program, parents, origin, event).index
-        self._emit(event, replayed=trial.number in self.ctx.replayed)
+        self._emit(event)
 
     # -- events ---------------------------------------------------------------------------------
-    def _emit(self, event: dict[str, Any], skipped: str | None = None, replayed: bool = False):
+    def _emit(self, event: dict[str, Any], skipped: str | None = None) -> None:
         if skipped is not None:
             event["skipped"] = skipped
         event.setdefault("accepted", False)
         event["metric_calls"] = self.used
         event["budget"] = self.budget
-        if not replayed:
-            self.ctx.recorder.emit("reflection", **event)
+        self.ctx.announce_step("reflection", **event)
 
 
 def _record(record: ReflectionRecord) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """SIMBA's steps: variants on a batch, the examples they disagree on, new programs, and the
 final choice among the step winners. Every evaluation goes through the trial runner; a resumed
 run replays the same steps (batches and choices come from one seeded RNG and from scores of
-trials, which come back identical), and a step whose trials were all replayed is not announced
-again."""
+trials, which come back identical), and a step whose event a killed worker already stored is
+not announced again (one it never stored is)."""
 
 from __future__ import annotations
 
@@ -143,8 +143,7 @@ class SimbaSearch:
             "rules": _rules_delta(rules_before, self.rules.summary()),
         }  # fmt: skip
         self.steps.append(event)
-        if not all(t.number in self.run.replayed for t in trials):
-            recorder.emit("simba_step", **event)
+        self.run.announce_step("simba_step", **event)
         return event
 
     def run_variants(self, number: int, batch: list[Any]) -> list[tuple[dict[str, Any], Any]]:

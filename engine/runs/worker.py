@@ -119,8 +119,17 @@ def _run_context(
         known_results=store.known_results(run_id),
         known_trials=[Trial.from_dict(t) for t in store.trials(run_id)],
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
+        known_steps=known_steps(store.events(run_id)),
         workdir=run_workdir(store.path, run_id),
     )  # fmt: skip
+
+
+def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(type, step) of the search-step events a run stored (see RunContext.known_steps)."""
+    from engine.optimizers.events import step_of
+
+    steps = {(e["type"], step_of(e["type"], e.get("data") or {})) for e in events}
+    return {(kind, step) for kind, step in steps if step is not None}
 
 
 def run_workdir(db_path: Path, run_id: str) -> Path:

@@ -12,6 +12,7 @@ from engine.optimizers import GEPA, Budget, RunContext, example_id
 from engine.optimizers.base import derive_seed
 from engine.optimizers.gepa_plan import auto_metric_calls
 from engine.optimizers.gepa_search import MAX_IDLE_ITERATIONS
+from engine.runs.worker import known_steps
 
 
 def compile_gepa(lm, student=None, train=None, val=None, run=None, **kw):
@@ -325,3 +326,24 @@ def test_the_task_lm_reflects_sampled_and_a_given_reflection_lm_as_it_is():
     given = reflective_lm()
     compile_gepa(given, max_metric_calls=40)
     assert {h["kwargs"].get("temperature") for h in reflections(given)} == {None}
+
+
+def test_a_resumed_run_announces_the_step_a_killed_worker_stored_trials_for_but_never_told():
+    """kill -9 between a reflection's last trial and its event (issue 37 item 9): the resumed
+    run replays that trial and still announces the reflection; the ones stored are not repeated."""
+
+    def fix(user: str) -> str:
+        return GOOD if "q6" in user or "q9" in user else f"Answer. ({len(user) % 89})"
+
+    first = compile_gepa(reflective_lm(fix=fix), max_metric_calls=70, use_merge=False, seed=1)
+    told = [e.to_dict() for e in first.result.events if e.type == "reflection"]
+    assert len(told) >= 3
+    lost = told[1]["data"]["iteration"]
+    stored = [e for e in told if e["data"]["iteration"] != lost]  # its event never written
+    rows = {(t.candidate, row["example_id"]): row for t in first.result.trials for row in t.rows}
+    run = RunContext(known_trials=list(first.result.trials), known_results=rows,
+                     known_steps=known_steps(stored))  # fmt: skip
+    again = compile_gepa(reflective_lm(fix=fix), run=run, max_metric_calls=70, use_merge=False,
+                         seed=1)  # fmt: skip
+    announced = [e.data["iteration"] for e in again.result.events if e.type == "reflection"]
+    assert announced == [lost]

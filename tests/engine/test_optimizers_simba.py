@@ -15,6 +15,7 @@ from engine.optimizers import SIMBA, Budget, RunContext
 from engine.optimizers.simba_spread import buckets_by_spread, percentile
 from engine.optimizers.simba_strategies import append_demo, trajectory_demos
 from engine.optimizers.simba_variants import RolloutVariant
+from engine.runs.worker import known_steps
 
 SMALL = {"bsize": 6, "num_candidates": 3, "max_steps": 3, "max_demos": 2}
 NEUTRAL_RULE = "If the question names a number, then reply with that number."
@@ -252,7 +253,9 @@ def test_never_worse_than_the_student_on_the_final_set():
 def test_a_resumed_run_replays_its_steps_without_new_trials_or_events():
     first = run_simba(lm=SimbaLM(rules=[NEUTRAL_RULE])).result
     rows = {(t.candidate, r["example_id"]): r for t in first.trials for r in t.rows}
-    run = RunContext(seed=0, known_trials=list(first.trials), known_results=rows)
+    steps = known_steps([e.to_dict() for e in first.events])  # what the worker reads back
+    run = RunContext(seed=0, known_trials=list(first.trials), known_results=rows,
+                     known_steps=steps)  # fmt: skip
     again = run_simba(lm=SimbaLM(rules=[NEUTRAL_RULE]), run=run).result
     assert again.best_candidate == first.best_candidate
     assert not events(again, "trial") and not events(again, "simba_step")

@@ -79,7 +79,7 @@ def keyed_oracle_lm(spec: Any) -> ScriptedLM:
     )
 
 
-def _instruction_answerer(spec: Any, proposals: list[str]):
+def _instruction_answerer(spec: Any, proposals: list[str], turn: dict[str, int] | None = None):
     """Task calls: the oracle's answer when the instruction says "carefully" (or with demos),
     else the first choice. Proposer calls: the scripted proposals, in turn; GEPA's reflection
     calls: an instruction that says "carefully"."""
@@ -91,7 +91,7 @@ def _instruction_answerer(spec: Any, proposals: list[str]):
     label = step.outputs[0]
     first = label.choices[0] if label.choices else "unknown"
     input_name = spec.input_fields[0]
-    turn = {"next": 0}
+    turn = turn if turn is not None else {"next": 0}
 
     def answer(messages: list[dict[str, Any]]) -> Any:
         if messages[0]["content"] == REFLECTION_SYSTEM:  # GEPA: a function of the prompt
@@ -131,12 +131,34 @@ def instruction_oracle_lm(spec: Any) -> ScriptedLM:
     return ScriptedLM(by_input=_instruction_answerer(spec, INSTRUCTIONS), name="instructions")
 
 
+class TurnKeepingLM(LoggingScriptedLM):
+    """A LoggingScriptedLM whose proposals-in-turn counter outlives a kill -9: it is saved
+    beside $TUNESMITH_TEST_CALL_LOG after each recorded call and read back at start. A real LM
+    answers a prompt the same way whichever process asks; a plain counter would not (the resumed
+    worker gets the killed one's recorded proposals from the cache without counting them)."""
+
+    def __init__(self, turn: dict[str, int], turn_file: str | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # a function, not the dict: a deep copy of this LM must still read the one counter
+        self._turn_now, self._turn_file = (lambda: turn["next"]), turn_file
+
+    def _remember(self, record: Any, messages: Any, outputs: Any, params: Any) -> None:
+        super()._remember(record, messages, outputs, params)
+        if self._turn_file:
+            with open(self._turn_file, "w") as fh:
+                fh.write(str(self._turn_now()))
+
+
 def slow_instruction_oracle_lm(spec: Any) -> ScriptedLM:
     """The same, slow, on the disk cache, logging each uncached call (kill -9 tests)."""
     latency = float(os.environ.get("TUNESMITH_TEST_LATENCY", "0.05"))
-    return LoggingScriptedLM(
-        by_input=_instruction_answerer(spec, INSTRUCTIONS), name="slow-instructions",
-        latency=latency, cache=True,
+    log = os.environ.get("TUNESMITH_TEST_CALL_LOG")
+    turn_file = f"{log}.turn" if log else None
+    start = int(open(turn_file).read() or 0) if turn_file and os.path.exists(turn_file) else 0
+    turn = {"next": start}
+    return TurnKeepingLM(
+        turn, turn_file, by_input=_instruction_answerer(spec, INSTRUCTIONS, turn),
+        name="slow-instructions", latency=latency, cache=True,
     )  # fmt: skip
 
 
