@@ -79,6 +79,8 @@ def create_from_sample(sample: Sample) -> Path:
 
     spec = load_spec(sample.spec_path)
     draft = spec.to_dict()
+    if "keep_start" not in spec.optimizer.model_fields_set:  # the dashboard's own default
+        draft["optimizer"]["keep_start"] = state.empty_draft()["optimizer"]["keep_start"]
     folder = _new_folder(spec.name)
     csv_path = resolve_path(spec, spec.data.csv, allow_outside=True)  # samples are ours
     data = parse_csv(csv_path.read_bytes(), Path(spec.data.csv).name)

@@ -33,6 +33,22 @@ def get(run_id: str) -> dict[str, Any] | None:
     return reconcile_run(run_id, db())
 
 
+KEPT_START = ": kept the starting program"
+
+
+def start_kept(run_id: str) -> str | None:
+    """Why the run handed back the starting prompt ("no reliable gain on validation: ..."),
+    from its log; None when it kept a tuned one."""
+    from engine.runs.store import events
+
+    for event in reversed(events(run_id, types=["log"], db_path=db())):
+        message = str((event.get("data") or {}).get("message", ""))
+        if message.endswith(KEPT_START):
+            why = message[: -len(KEPT_START)]
+            return why[:1].upper() + why[1:]
+    return None
+
+
 def all_runs(limit: int | None = None) -> list[dict[str, Any]]:
     from engine.runs.store import list_runs
 

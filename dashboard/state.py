@@ -55,6 +55,8 @@ def empty_draft(name: str = "Untitled project", description: str = "") -> dict[s
             "name": "auto",
             "params": {},
             "budget": {"max_calls": 500, "max_tokens": None, "max_cost": None, "max_minutes": 15},
+            # the dashboard keeps the start unless a gain is clear (the engine's default: worse)
+            "keep_start": "unreliable",
         },
     }
 

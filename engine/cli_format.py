@@ -102,7 +102,7 @@ def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candida
     ]
     start = run.get("baseline_candidate")
     if start and run.get("best_candidate") == start and run["status"] != "failed":
-        lines.append("  kept the starting program: no candidate beat it on validation")
+        lines.append("  kept the starting program: no candidate beat it clearly on validation")
     if comp:
         verdict = (
             "significant" if comp.get("significant") else "not significant (the CI includes 0)"

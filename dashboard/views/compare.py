@@ -57,9 +57,12 @@ b = b_col.selectbox(
     "Candidate B", hashes, index=hashes.index(best), format_func=labels.get, key=f"cmp_b_{run_id}"
 )
 if run.get("best_candidate") == baseline and run.get("status") not in runinfo.ACTIVE:
+    why = runinfo.start_kept(run_id) or (
+        "No candidate scored better than your prompt on the validation rows"
+    )
     st.info(
-        "No candidate scored better than your prompt on the validation rows, so the run kept "
-        "it. Pick another candidate as B to see what was tried.",
+        f"{why}, so the run kept your prompt. Pick another candidate as B to see what was "
+        "tried.",
         icon=":material/info:",
     )
 state_of = {c["hash"]: c.get("state") or {} for c in cands}

@@ -49,6 +49,9 @@ else:
         f"Run `{run_id}` · {run.get('optimizer')} · best validation score "
         f"{ui.fmt_score(run.get('best_score'))}"
     )
+    kept = runinfo.start_kept(run_id)
+    if kept:
+        st.info(f"**This export is your starting prompt.** {kept}.", icon=":material/info:")
 
 # the chosen instruction of each step, in full (it is what an instruction optimizer searched for)
 with ui.friendly_errors("Reading the tuned program"):

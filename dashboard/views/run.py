@@ -170,6 +170,9 @@ def live_view() -> None:
 live_view()
 
 if not active:
+    kept = runinfo.start_kept(run_id)
+    if kept:
+        st.info(f"**Kept your starting prompt.** {kept}.", icon=":material/info:")
     test_summary(run)
     held_out_rows(run_id, run, home.db_path())
     if run["status"] != "failed" or run.get("best_candidate"):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
+from engine.evaluate.statistics import paired_comparison
 from engine.lm.usage import UsageLedger
 from engine.optimizers.budget import (
     AT_MOST_NOTE,
@@ -57,6 +58,35 @@ def derive_seed(*parts: Any) -> int:
     return int(hashlib.sha256(repr(parts).encode()).hexdigest()[:12], 16)
 
 
+KEEP_START_RULES = ("worse", "unreliable")
+
+
+def start_kept_reason(baseline: Trial | None, best: Trial | None, rule: str) -> str | None:
+    """Why the student as given must come back instead of `best` (None: keep `best`)."""
+    if rule not in KEEP_START_RULES:
+        raise ValueError(f"keep_start must be one of {KEEP_START_RULES}, not {rule!r}")
+    if baseline is None or best is None or best.candidate == baseline.candidate:
+        return None
+    if best.score < baseline.score:
+        return (
+            f"no candidate beat the starting program on validation (best {best.score:.1%} vs "
+            f"{baseline.score:.1%} as given)"
+        )
+    if rule == "worse":
+        return None
+    ids = sorted(set(baseline.example_scores) & set(best.example_scores))
+    comp = paired_comparison(
+        [baseline.example_scores[i] for i in ids], [best.example_scores[i] for i in ids]
+    )
+    if comp["ci_low"] > 0:
+        return None
+    return (
+        f"no reliable gain on validation: {comp['diff'] * 100:+.1f} points on {comp['n']} "
+        f"rows, 95% range {comp['ci_low'] * 100:+.1f} to {comp['ci_high'] * 100:+.1f} "
+        "includes no gain"
+    )
+
+
 @dataclass
 class RunContext:
     """Everything one optimization run shares: events, ledger, budget, cancel flag, resume data.
@@ -79,6 +109,10 @@ class RunContext:
     # announce them twice, and announces every step whose event the killed worker never wrote
     known_steps: set[tuple[str, str]] = field(default_factory=set)
     workdir: Path | None = None  # a folder of this run's own (e.g. MIPROv2's Optuna study)
+    # when the student as given comes back instead of the best candidate: "worse" (every
+    # candidate scored below it on validation) or "unreliable" (also when the best one's gain
+    # on validation is within its noise: the paired 95% range of the gain includes 0)
+    keep_start: str = "worse"
     # live state
     results: dict[tuple[str, str], dict] = field(init=False, repr=False)
     trials: list[Trial] = field(init=False, repr=False)
@@ -359,13 +393,9 @@ class Optimizer:
                 )
                 raise
         best = run.best
-        if baseline is not None and best is not None and best.score < baseline.score:
-            # every candidate scored below the student as given: hand back the student
-            recorder.log(
-                f"no candidate beat the starting program on validation (best "
-                f"{best.score:.1%} vs {baseline.score:.1%} as given): kept the starting program",
-                level="warning",
-            )
+        why = start_kept_reason(baseline, best, run.keep_start)
+        if why is not None:  # hand back the student as given, and say why
+            recorder.log(f"{why}: kept the starting program", level="warning")
             program, best = student.deepcopy(), baseline
         final = Candidate.from_program(program)
         result = OptimizationResult(

@@ -276,6 +276,9 @@ class OptimizerSpec(BaseModel):
     name: str = "auto"
     params: dict[str, Any] = Field(default_factory=dict)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    # "worse": the starting program comes back when every candidate scores below it on
+    # validation; "unreliable": also when the best one's gain is within its noise
+    keep_start: Literal["worse", "unreliable"] = "worse"
 
     @field_validator("name")
     @classmethod

@@ -119,7 +119,7 @@ def _run_context(
         known_results=store.known_results(run_id),
         known_trials=[Trial.from_dict(t) for t in store.trials(run_id)],
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
-        known_steps=known_steps(store.events(run_id)),
+        known_steps=known_steps(store.events(run_id)), keep_start=spec.optimizer.keep_start,
         workdir=run_workdir(store.path, run_id),
     )  # fmt: skip
 

@@ -3,6 +3,8 @@ below the student as given on validation, the student comes back, and the run sa
 
 from __future__ import annotations
 
+import pytest
+
 import engine as dspy
 from engine.cli_format import summary
 from engine.lm.scripted import ScriptedLM, input_fields
@@ -39,4 +41,52 @@ def test_cli_summary_says_the_start_was_kept() -> None:
     run = {"id": "r1", "name": "n", "status": "finished", "baseline_score": 1.0,
            "best_score": 1.0, "baseline_candidate": "abc", "best_candidate": "abc"}  # fmt: skip
     text = summary(run, {"calls": 1}, 2, 2)
-    assert "kept the starting program: no candidate beat it on validation" in text
+    assert "kept the starting program: no candidate beat it clearly on validation" in text
+
+
+def _one_better_with_demos(messages: list[dict]) -> dict[str, str]:
+    """Right zero-shot except on 'jelly'; with demos, right on every row: a one-row gain."""
+    word = input_fields(messages[-1]["content"]).get("word", "")
+    has_demos = any(m.get("role") == "assistant" for m in messages)
+    return {"echo": "WRONG" if word == "jelly" and not has_demos else word.upper()}
+
+
+def _compile(answer, keep_start: str | None, valset: list) -> dspy.Module:
+    from engine.optimizers import RunContext
+
+    dspy.configure(lm=ScriptedLM(by_input=answer))
+    run = RunContext() if keep_start is None else RunContext(keep_start=keep_start)
+    optimizer = dspy.LabeledFewShot(k=3, metric=dspy.metrics.ExactMatch())
+    return optimizer.compile(dspy.Predict("word -> echo"), trainset=_examples()[:5],
+                             valset=valset, run=run)  # fmt: skip
+
+
+def test_a_gain_within_its_noise_keeps_the_start_under_the_unreliable_rule() -> None:
+    val = _examples()[5:]  # 5 rows: +1 row is +20 points, but its 95% range includes 0
+    kept = _compile(_one_better_with_demos, "unreliable", val)
+    assert all(not p.demos for _, p in kept.named_predictors())
+    logs = [e.data["message"] for e in kept.result.events if e.type == "log"]
+    assert any("no reliable gain on validation: +20.0 points on 5 rows" in m for m in logs), logs
+    taken = _compile(_one_better_with_demos, None, val)  # the default rule: only "worse"
+    assert all(p.demos for _, p in taken.named_predictors())
+
+
+def test_a_clear_gain_is_kept_under_the_unreliable_rule() -> None:
+    words = [f"w{i}" for i in range(20)]
+    val = [dspy.Example(word=w, echo=w.upper()).with_inputs("word") for w in words]
+    compiled = _compile(_worse_zero_shot, "unreliable", val)
+    assert compiled.result.best_score == 1.0 and compiled.result.baseline_score == 0.0
+    assert all(p.demos for _, p in compiled.named_predictors())
+
+
+def _worse_zero_shot(messages: list[dict]) -> dict[str, str]:
+    word = input_fields(messages[-1]["content"]).get("word", "")
+    has_demos = any(m.get("role") == "assistant" for m in messages)
+    return {"echo": word.upper() if has_demos else "WRONG"}
+
+
+def test_the_rule_is_checked() -> None:
+    from engine.optimizers.base import start_kept_reason
+
+    with pytest.raises(ValueError, match="keep_start must be one of"):
+        start_kept_reason(None, None, "never")

@@ -1,0 +1,36 @@
+"""The Optimize page offers the keep-the-start rule, on by default (issue 37 item 7)."""
+
+from __future__ import annotations
+
+from apphelpers import go, k, open_sample
+
+
+def test_keep_start_unless_reliable_is_on_by_default_and_reaches_the_spec(app):
+    at = go(open_sample(app), "optimize")
+    box = at.checkbox(key=k(at, "keep_start"))
+    assert box.value is True and "gain is clear" in box.label
+    assert at.session_state["draft"]["optimizer"]["keep_start"] == "unreliable"
+    box.uncheck().run()
+    assert at.session_state["draft"]["optimizer"]["keep_start"] == "worse"
+
+
+def test_run_compare_and_export_say_the_start_was_kept_and_why(app, home):
+    """A finished run that handed back the starting prompt says so, with the log's reason."""
+    from apphelpers import SAMPLE
+
+    from dashboard.home import db_path
+    from engine.optimizers.events import Event
+    from engine.runs import create_run, load_spec
+    from engine.runs.store import RunStore
+
+    why = "no reliable gain on validation: +20.0 points on 5 rows, 95% range +0.0 to +60.0"
+    run_id = create_run(load_spec(SAMPLE / "support_tickets.yaml"), db_path())
+    with RunStore(db_path()) as store:
+        store.record_event(run_id, Event(1, "log", 0.0, {
+            "level": "warning", "message": f"{why} includes no gain: kept the starting program"}))
+        store.finish_run(run_id, "finished", best_candidate="abc", baseline_candidate="abc")
+    app.query_params["run"] = run_id
+    infos = " ".join(i.value for i in go(app, "run").info)
+    assert "Kept your starting prompt." in infos and "No reliable gain on validation" in infos
+    infos = " ".join(i.value for i in go(app, "export").info)
+    assert "This export is your starting prompt." in infos
