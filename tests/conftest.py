@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,14 @@ SHARED = ROOT.parent / "shared"
 BANKING77 = SHARED / "benchmarks" / "banking77"
 SAMPLE_DATA = ROOT / "sample_data"
 MODELS_DIR = pytest.StashKey[str]()
+RELIABILITY = Path(__file__).resolve().parent / "reliability"
+# test files whose every case is an attack; each case is counted in docs/RELIABILITY.md
+ATTACK_FAMILIES = {
+    "tests/runs/test_export_hostile.py": "export injection (hostile names and texts)",
+    "tests/engine/test_sandbox_escape.py": "sandbox escape (ProgramOfThought's code)",
+    "tests/runs/test_url_credentials.py": "credentials in URLs and key-shaped values",
+    "tests/engine/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -24,6 +33,30 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["TUNESMITH_MODELS_DIR"] = config.stash[MODELS_DIR] = folder
         # the embedded runtime's verdict too: each session probes the installed build afresh
         os.environ.setdefault("TUNESMITH_RUNTIME_DIR", os.path.join(folder, "runtime"))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The reliability battery's log, emptied once per session before any test (the attack
+    families above run before the battery's own folder)."""
+    if str(RELIABILITY) not in sys.path:
+        sys.path.insert(0, str(RELIABILITY))
+    from reliability_log import ENV
+
+    if not os.environ.get(ENV, "").strip():
+        log = ROOT / ".cache" / "reliability" / "log.jsonl"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("", encoding="utf-8")
+        os.environ[ENV] = str(log)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """One `attack` record per case of an attack family: held when the case passed."""
+    family = ATTACK_FAMILIES.get(report.nodeid.split("::")[0])
+    if family is None or report.when != "call":
+        return
+    from reliability_log import record
+
+    record("attack", family=family, case=report.nodeid.split("::", 1)[-1], held=report.passed)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

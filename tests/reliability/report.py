@@ -99,6 +99,22 @@ def _fuzz(items: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _attacks(items: list[dict[str, Any]]) -> list[str]:
+    if not items:
+        return ["No attack records in this run."]
+    tried: Counter = Counter(i.get("family") for i in items)
+    held: Counter = Counter(i.get("family") for i in items if i.get("held"))
+    lines = [
+        f"**{len(items)} attacks tried, {sum(held.values())} held.** Each is one test case "
+        "(a hypothesis property test counts once, whatever it generated).",
+        "",
+        "| attack family | tried | held |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {family} | {tried[family]} | {held[family]} |" for family in sorted(tried)]
+    return lines
+
+
 def _table(items: list[dict[str, Any]], what: str, cols: tuple[str, ...]) -> list[str]:
     if not items:
         return [f"No {what} records in this run."]
@@ -126,6 +142,7 @@ def render(items: list[dict[str, Any]]) -> str:
         "## Crash points", "", *_crashes(kinds["crash"]), "",
         "## Hostile files", "", *_files(kinds["file"]), "",
         "## Secrets", "", *_secrets(kinds["secret_scan"]), "",
+        "## Attacks", "", *_attacks(kinds["attack"]), "",
         "## Exposure", "", *_table(kinds["exposure"], "exposure", ("check", "result")), "",
         "## Fuzzing", "", *_fuzz(kinds["fuzz"]), "",
         "## Concurrency", "",
