@@ -83,6 +83,9 @@ def verdict(row: dict) -> str:
 
 
 def main() -> int:
+    import os
+
+    os.environ.setdefault("TUNESMITH_ALLOW_OUTSIDE_DATA", "1")  # the samples read shared data
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--projects", nargs="+", default=list(PROJECTS))

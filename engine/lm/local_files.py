@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 from engine.errors import LMConfigError
+from engine.lm.local_runtime import ensure_runtime_runs
 
 PROVIDER = "local"
 SMOLLM2 = "smollm2-135m"
@@ -80,8 +81,6 @@ def import_llama_cpp(model_path: Path) -> ModuleType:
         raise LMConfigError(
             f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
         )
-    from engine.lm.local_runtime import ensure_runtime_runs
-
     ensure_runtime_runs(model_path)
     try:
         import llama_cpp

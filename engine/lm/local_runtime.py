@@ -30,6 +30,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.errors import LMConfigError, RuntimeBuildError
+
 logger = logging.getLogger(__name__)
 
 LLAMA_CPP_VERSION = "0.3.36"
@@ -239,8 +241,6 @@ _check_lock = threading.Lock()
 def ensure_runtime_runs(model_path: Path) -> None:
     """Raise RuntimeBuildError (an LMConfigError) unless the installed build is known to run
     here (probed once per build and machine)."""
-    from engine.errors import RuntimeBuildError
-
     lib_dir = library_dir()
     if lib_dir is None:
         return  # not installed: the import itself says how to install
@@ -282,8 +282,7 @@ def _write_verdict(path: Path, result: ProbeResult, lib_dir: Path) -> None:
 
 def main() -> int:
     """Set-up's smoke test: probe afresh, print what ran, exit 1 with the fix if it did not."""
-    from engine.errors import LMConfigError
-    from engine.lm.local_files import smollm2_path
+    from engine.lm.local_files import smollm2_path  # local_files imports this module
 
     try:
         model = smollm2_path()

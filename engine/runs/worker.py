@@ -29,6 +29,7 @@ from typing import Any
 
 from engine.errors import TunesmithError
 from engine.lm.cache import CACHE_DIR_ENV
+from engine.optimizers.events import step_of
 from engine.optimizers.in_flight import IN_FLIGHT
 from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
@@ -126,8 +127,6 @@ def _run_context(
 
 def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
     """(type, step) of the search-step events a run stored (see RunContext.known_steps)."""
-    from engine.optimizers.events import step_of
-
     steps = {(e["type"], step_of(e["type"], e.get("data") or {})) for e in events}
     return {(kind, step) for kind, step in steps if step is not None}
 

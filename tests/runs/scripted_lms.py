@@ -167,13 +167,16 @@ def crashing_lm(spec: Any) -> ScriptedLM:
     crash in the model runtime looks like from outside (no exception, no traceback)."""
     import signal
 
-    answer = _answerer(spec)
+    answer, truth, name = _answerer(spec), _truth(spec), spec.input_fields[0]
     calls = {"n": 0}
 
     def crash_on_third(messages: list[dict[str, Any]]) -> dict[str, str]:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            os.kill(os.getpid(), signal.SIGSEGV)
+        # count only calls on the data's rows (not e.g. content-free calibration inputs), so
+        # the crash always lands while rows are being evaluated
+        if input_fields(messages[-1]["content"]).get(name, "").strip() in truth:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                os.kill(os.getpid(), signal.SIGSEGV)
         return answer(messages)
 
     return ScriptedLM(by_input=crash_on_third, name="crashing")
