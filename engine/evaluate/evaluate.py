@@ -16,6 +16,7 @@ from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
+METRIC_FAILED = "metric failed: "
 
 ProgressCallback = Callable[[int, int, float], None]  # (done, total, mean score so far)
 
@@ -101,7 +102,7 @@ def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -
             inputs,
             outputs,
             0.0,
-            f"metric failed: {type(exc).__name__}: {exc}",
+            f"{METRIC_FAILED}{type(exc).__name__}: {exc}",
             latency=latency,
             trace=trace,
         )
@@ -204,6 +205,12 @@ class Evaluate:
             rows.append(row)
             results.append((example, row.outputs, row.score))
         errors = sum(1 for r in rows if r.error)
+        broken = [r.error for r in rows if r.error and r.error.startswith(METRIC_FAILED)]
+        if broken:  # a metric that raises scores 0: never silently
+            logger.warning(
+                "the metric raised on %d of %d examples (they score 0): %s",
+                len(broken), len(rows), broken[0][len(METRIC_FAILED):],
+            )  # fmt: skip
         mean = sum(r.score for r in rows) / len(rows) if rows else 0.0
         constrained = sum(1 for r in rows if is_constraint_failure(r.error))
         return EvaluationResult(

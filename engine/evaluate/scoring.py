@@ -68,39 +68,39 @@ def _number(value: Any) -> float:
         ) from None
 
 
+EXTRAS = ("trace", "pred_name", "pred_trace")  # DSPy 3's arguments after (gold, pred)
+
+
 @lru_cache(maxsize=256)
-def _accepted(func: Callable[..., Any]) -> tuple[int, bool]:
-    """(positional parameters accepted, whether pred_name / pred_trace can be passed)."""
+def _accepted(func: Callable[..., Any]) -> tuple[int, frozenset[str], bool]:
+    """(positional parameters accepted, names that can be passed by keyword, whether it takes
+    **kwargs)."""
     try:
         params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
-        return 3, False
+        return 3, frozenset(), False
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         positional = 5
     else:
         positional = sum(
             1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         )
-    names = {p.name for p in params}
-    by_keyword = (
-        any(p.kind is p.VAR_KEYWORD for p in params)
-        or {
-            "pred_name",
-            "pred_trace",
-        }
-        <= names
-    )
-    return positional, by_keyword
+    names = frozenset(p.name for p in params if p.kind is not p.POSITIONAL_ONLY)
+    return positional, names, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _shape(metric: Any) -> tuple[int, frozenset[str], bool]:
+    target = metric if inspect.isfunction(metric) or inspect.ismethod(metric) else metric.__call__
+    try:
+        return _accepted(target)
+    except TypeError:  # unhashable callable
+        return 3, frozenset(), False
 
 
 def accepts_predictor_feedback(metric: Any) -> bool:
     """Whether `metric` takes `pred_name` / `pred_trace` (so it can judge one predictor)."""
-    target = metric if inspect.isfunction(metric) or inspect.ismethod(metric) else metric.__call__
-    try:
-        positional, by_keyword = _accepted(target)
-    except TypeError:
-        return False
-    return by_keyword or positional >= 5
+    positional, names, var_keyword = _shape(metric)
+    return var_keyword or positional >= 5 or {"pred_name", "pred_trace"} <= names
 
 
 def call_metric(
@@ -111,16 +111,15 @@ def call_metric(
     pred_name: str | None = None,
     pred_trace: Any = None,
 ) -> Any:
-    """Call `metric` with as many of DSPy 3's arguments as it accepts."""
-    target = metric if inspect.isfunction(metric) or inspect.ismethod(metric) else metric.__call__
-    try:
-        positional, by_keyword = _accepted(target)
-    except TypeError:  # unhashable callable
-        positional, by_keyword = 3, False
-    if by_keyword:
-        return metric(gold, pred, trace, pred_name=pred_name, pred_trace=pred_trace)
-    if positional >= 5:
-        return metric(gold, pred, trace, pred_name, pred_trace)
-    if positional >= 3:
-        return metric(gold, pred, trace)
-    return metric(gold, pred)
+    """Call `metric` with as many of DSPy 3's arguments as it accepts: positionally while it
+    has room, then by keyword where it names them or takes **kwargs (so `m(example, pred,
+    **kwargs)` and `m(example, pred, *, trace=None)` work as in DSPy)."""
+    positional, names, var_keyword = _shape(metric)
+    args: list[Any] = [gold, pred]
+    kwargs: dict[str, Any] = {}
+    for index, (name, value) in enumerate(zip(EXTRAS, (trace, pred_name, pred_trace))):
+        if positional >= 3 + index:
+            args.append(value)
+        elif var_keyword or name in names:
+            kwargs[name] = value
+    return metric(*args, **kwargs)
