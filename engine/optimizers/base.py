@@ -31,7 +31,7 @@ from engine.optimizers.budget import (
 )
 from engine.optimizers.calibration_step import calibrated, note_calibration
 from engine.optimizers.candidate import Candidate, example_id
-from engine.optimizers.events import Event, EventRecorder, step_of
+from engine.optimizers.events import Event, EventRecorder, logging_sink, step_of
 from engine.optimizers.one_line_fit import fit_one_line_outputs
 from engine.optimizers.trials import Trial, TrialRunner
 from engine.settings import settings
@@ -350,6 +350,8 @@ class Optimizer:
         runner = TrialRunner(run, self.metric, self.num_threads, self.max_errors)
         estimate = self.estimate(trainset, valset, student=student, seed=run.seed)
         recorder = run.recorder
+        if getattr(self, "verbose", False):  # DSPy's verbose=True: the events, as log lines
+            recorder.add_sink(logging_sink())
         status, baseline = "finished", None
         with run.activate():
             recorder.emit(

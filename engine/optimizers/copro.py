@@ -39,6 +39,7 @@ class COPRO(Optimizer):
         num_threads: int | None = None,
         max_errors: int | None = None,
         race: bool = True,
+        verbose: bool = False,
     ) -> None:
         if metric is None:
             raise ValueError("COPRO needs a metric: metric(example, prediction, trace=None)")
@@ -57,6 +58,7 @@ class COPRO(Optimizer):
         self.num_threads = num_threads
         self.max_errors = max_errors
         self.race = race
+        self.verbose = verbose  # DSPy's flag: every event also goes to Python logging
 
     def compile(
         self,

@@ -51,3 +51,13 @@ def test_copro_estimate_without_racing_is_exact_here():
     pairs = compiled.result.estimate_vs_actual()
     assert pairs["proposer"] == {"estimate": 5, "actual": 5}
     assert pairs["task"]["estimate"] == pairs["task"]["actual"] == 6 * 12
+
+
+def test_verbose_is_dspys_flag_and_logs_every_event(caplog) -> None:
+    """`COPRO(verbose=True)` (the seed documents' call) works and writes the events to logging."""
+    import logging
+
+    lm = instruction_sensitive(PROPOSALS)
+    with caplog.at_level(logging.INFO, logger="engine.optimizers.events"):
+        run_copro(lm, verbose=True, breadth=2, depth=1)
+    assert "run_started" in caplog.text and "run_finished" in caplog.text
