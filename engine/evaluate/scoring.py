@@ -111,15 +111,16 @@ def call_metric(
     pred_name: str | None = None,
     pred_trace: Any = None,
 ) -> Any:
-    """Call `metric` with as many of DSPy 3's arguments as it accepts: positionally while it
-    has room, then by keyword where it names them or takes **kwargs (so `m(example, pred,
-    **kwargs)` and `m(example, pred, *, trace=None)` work as in DSPy)."""
+    """Call `metric` with as many of DSPy 3's arguments as it accepts: all five positionally
+    when it takes five; else `trace` third when it has room, and each argument it names (or
+    all, with **kwargs) by keyword. So `m(example, pred, **kwargs)`, `m(example, pred, *,
+    trace=None)` and `answer_exact_match(example, pred, trace=None, frac=1.0)` all work."""
     positional, names, var_keyword = _shape(metric)
+    values = dict(zip(EXTRAS, (trace, pred_name, pred_trace)))
+    if positional >= 5:
+        return metric(gold, pred, *values.values())
     args: list[Any] = [gold, pred]
-    kwargs: dict[str, Any] = {}
-    for index, (name, value) in enumerate(zip(EXTRAS, (trace, pred_name, pred_trace))):
-        if positional >= 3 + index:
-            args.append(value)
-        elif var_keyword or name in names:
-            kwargs[name] = value
+    if positional >= 3:
+        args.append(values.pop("trace"))
+    kwargs = {k: v for k, v in values.items() if var_keyword or k in names}
     return metric(*args, **kwargs)

@@ -9,7 +9,6 @@ from pathlib import Path
 from types import ModuleType
 
 from engine.errors import LMConfigError
-from engine.lm.local_runtime import ensure_runtime_runs
 
 PROVIDER = "local"
 SMOLLM2 = "smollm2-135m"
@@ -81,6 +80,9 @@ def import_llama_cpp(model_path: Path) -> ModuleType:
         raise LMConfigError(
             f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
         )
+    # imported here: set-up runs that module as `python -m`, which warns if the package had it
+    from engine.lm.local_runtime import ensure_runtime_runs
+
     ensure_runtime_runs(model_path)
     try:
         import llama_cpp

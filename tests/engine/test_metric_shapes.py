@@ -72,3 +72,9 @@ def test_a_metric_that_raises_is_reported_not_silent(caplog) -> None:
     assert result.score == 0.0 and result.errors == 2
     assert "the metric raised on 2 of 2 examples" in caplog.text
     assert "expected_answer" in caplog.text
+
+
+def test_a_fourth_parameter_of_its_own_keeps_its_default() -> None:
+    """`answer_exact_match(example, pred, trace=None, frac=1.0)`: `frac` is not pred_name."""
+    example, pred = dspy.Example(answer="Paris"), dspy.Prediction(answer="paris")
+    assert call_metric(dspy.evaluate.answer_exact_match, example, pred, None, "p", []) is True
