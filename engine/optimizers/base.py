@@ -82,8 +82,8 @@ def start_kept_reason(baseline: Trial | None, best: Trial | None, rule: str) -> 
         return None
     return (
         f"no reliable gain on validation: {comp['diff'] * 100:+.1f} points on {comp['n']} "
-        f"rows, 95% range {comp['ci_low'] * 100:+.1f} to {comp['ci_high'] * 100:+.1f} "
-        "includes no gain"
+        f"rows, and its 95% range ({comp['ci_low'] * 100:+.1f} to "
+        f"{comp['ci_high'] * 100:+.1f}) includes zero"
     )
 
 

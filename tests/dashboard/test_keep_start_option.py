@@ -23,11 +23,11 @@ def test_run_compare_and_export_say_the_start_was_kept_and_why(app, home):
     from engine.runs import create_run, load_spec
     from engine.runs.store import RunStore
 
-    why = "no reliable gain on validation: +20.0 points on 5 rows, 95% range +0.0 to +60.0"
+    why = "no reliable gain on validation: +20.0 points on 5 rows, and its 95% range (+0.0 to"
     run_id = create_run(load_spec(SAMPLE / "support_tickets.yaml"), db_path())
     with RunStore(db_path()) as store:
-        store.record_event(run_id, Event(1, "log", 0.0, {
-            "level": "warning", "message": f"{why} includes no gain: kept the starting program"}))
+        message = f"{why} +60.0) includes zero: kept the starting program"
+        store.record_event(run_id, Event(1, "log", 0.0, {"level": "warning", "message": message}))
         store.finish_run(run_id, "finished", best_candidate="abc", baseline_candidate="abc")
     app.query_params["run"] = run_id
     infos = " ".join(i.value for i in go(app, "run").info)
