@@ -19,6 +19,7 @@ from dashboard.csvio import parse_csv, to_csv_bytes
 from dashboard.home import Sample, projects_dir, slugify
 from dashboard.step_files import copy_step_files
 from engine.errors import SpecError
+from engine.runs.redact import redact_data
 from engine.runs.safe_yaml import load_yaml
 
 SPEC_FILE = "project.yaml"
@@ -173,8 +174,6 @@ def save_current() -> bool:
         written = True
     text = _hash(state.draft())
     if text != ss.get("saved_hash"):
-        from engine.runs.redact import redact_data
-
         # a key typed into a field is refused by the checks (with a message) but the draft is
         # saved as it is edited: the file gets it masked, never the key
         draft = redact_data(state.draft(), [], tokens=True)

@@ -48,10 +48,15 @@ _WORDS = re.compile(r"[a-z]{4,}|[A-Z][a-z]{3,}")
 URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s<>\"'`]+")
 # user[:password]@ right after the scheme (the last '@' before the path).
 URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s?#<>\"'`]*@")
-_SECRET_PARAM = re.compile(
-    r"(?i)^(?:x[_-]?)?(?:api[_-]?key|apikey|key|access[_-]?key|secret|client[_-]?secret|token"
-    r"|access[_-]?token|auth|authorization|password|passwd|pwd|sig|signature|credentials?)$"
+# Query parameters that carry a credential (?api_key=..., &token=...).
+SECRET_PARAM_NAMES = (
+    r"(?:x[_-]?)?(?:api[_-]?key|apikey|key|access[_-]?key|secret|client[_-]?secret|token"
+    r"|access[_-]?token|auth|authorization|password|passwd|pwd|sig|signature|credentials?)"
 )
+_SECRET_PARAM = re.compile(rf"(?i)^{SECRET_PARAM_NAMES}$")
+# A secret query parameter's value inside free text (group 1: the `?name=` before it).
+QUERY_SECRET = re.compile(rf"(?i)([?&]{SECRET_PARAM_NAMES}=)[^&#\s\"'<>]+")
+ENDPOINT_FIELDS = ("api_base", "base_url")
 
 
 def random_token(token: str) -> bool:
@@ -115,6 +120,16 @@ def url_problem(url: str | None, field: str = "api_base") -> str | None:
     if why is None:
         return None
     return f"{field}: the URL holds {why}. Never put a key in a URL: {WHERE_KEYS_GO}"
+
+
+def endpoint_problem(settings: Any) -> str | None:
+    """The message refusing the first endpoint URL (`api_base`, `base_url`) in a mapping of LM
+    settings that carries a credential, or None."""
+    for field in ENDPOINT_FIELDS:
+        problem = url_problem(settings.get(field), field) if hasattr(settings, "get") else None
+        if problem is not None:
+            return problem
+    return None
 
 
 def text_problem(text: str) -> str | None:

@@ -27,7 +27,7 @@ from engine.errors import LMConfigError
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.local_files import PROVIDER as LOCAL_PROVIDER
 from engine.lm.usage import EMBED_ROLE, CallRecord, record_to_trackers
-from engine.secret_shapes import url_problem
+from engine.secret_shapes import endpoint_problem
 
 EMBEDDING = "embedding"  # the cache key's model_type for embedding requests
 
@@ -47,10 +47,9 @@ class Embedder:
     ) -> None:
         if not isinstance(model, str) and not callable(model):
             raise ValueError(f"Embedder's model must be a model name or a callable, not {model!r}")
-        for name in ("api_base", "base_url"):
-            problem = url_problem(kwargs.get(name), name)
-            if problem is not None:  # a key belongs in api_key= or the environment
-                raise LMConfigError(problem)
+        problem = endpoint_problem(kwargs)
+        if problem is not None:  # a key belongs in api_key= or the environment
+            raise LMConfigError(problem)
         self.model = model
         self.batch_size = max(1, int(batch_size))
         self.caching = caching

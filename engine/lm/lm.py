@@ -22,7 +22,7 @@ from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
-from engine.secret_shapes import text_problem, url_problem
+from engine.secret_shapes import endpoint_problem, text_problem
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -37,12 +37,11 @@ _limiter_lock = threading.Lock()  # creates a limiter for an LM that skipped __i
 _SECRET_KEYS = frozenset({"api_key", "api_base", "base_url", "headers", "extra_headers"})
 
 
-def _check_endpoint(url: Any, field: str = "api_base") -> None:
-    """Refuse an endpoint URL that carries a key (user:KEY@host, ?api_key=...)."""
-    if isinstance(url, str):
-        problem = url_problem(url, field)
-        if problem is not None:
-            raise LMConfigError(problem)
+def _check_endpoints(settings: dict[str, Any]) -> None:
+    """Refuse an endpoint URL (api_base, base_url) that carries a key (user:KEY@host, ...)."""
+    problem = endpoint_problem(settings)
+    if problem is not None:
+        raise LMConfigError(problem)
 
 
 def _check_model_name(model: Any) -> None:
@@ -99,8 +98,7 @@ class LM:
         self.num_retries = max(0, int(num_retries))
         self.api_key = api_key
         self.api_base = api_base or kwargs.pop("base_url", None)
-        _check_endpoint(self.api_base)
-        _check_endpoint(kwargs.get("base_url"), "base_url")
+        _check_endpoints({"api_base": self.api_base, **kwargs})
         self.rollout_id = rollout_id
         defaults = {"temperature": temperature, "max_tokens": max_tokens, **kwargs}
         self.kwargs: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None}
@@ -140,9 +138,7 @@ class LM:
         params = {**self.kwargs, **kwargs}
         rollout_id = params.pop("rollout_id", self.rollout_id)
         params = {k: v for k, v in params.items() if v is not None}
-        if "api_base" in kwargs or "base_url" in kwargs:
-            _check_endpoint(kwargs.get("api_base"))
-            _check_endpoint(kwargs.get("base_url"), "base_url")
+        _check_endpoints(kwargs)
         role = settings.lm_role
 
         cache = get_cache() if self.cache else None
@@ -357,8 +353,7 @@ class LM:
         new._history_lock = threading.Lock()
         same_endpoint = not {"model", "api_base", "api_key"} & set(kwargs)
         new._limiter = self.limiter if same_endpoint else ConcurrencyLimiter()
-        _check_endpoint(kwargs.get("api_base"))
-        _check_endpoint(kwargs.get("base_url"), "base_url")
+        _check_endpoints(kwargs)
         _check_model_name(kwargs.get("model"))
         for name, value in kwargs.items():
             if name in self._config_attrs:

@@ -27,6 +27,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,8 +169,6 @@ def verdict_dir() -> Path:
 
 def probe(model_path: Path, timeout: float = PROBE_TIMEOUT) -> ProbeResult:
     """Run `_runtime_probe.py` on `model_path` in a child process and report how it ended."""
-    import time
-
     start = time.perf_counter()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     try:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
+from engine.errors import SpecError
 from engine.evaluate.metrics import make_metric
 from engine.modules import ChainOfThought, Module, Predict
 from engine.primitives import Prediction, total_lm_usage
 from engine.runs.spec import FieldSpec, ModelSpec, ProjectSpec, StepSpec
 from engine.runs.spec_names import LLM_METRIC_KINDS
+from engine.secret_shapes import url_problem
 from engine.signature_string import parse_type
 from engine.signatures import InputField, OutputField, Signature, make_signature
 
@@ -115,9 +117,6 @@ def lm_kwargs(model: ModelSpec) -> dict[str, Any]:
 
     Used for the LMs of a run and the `.py` export: an endpoint URL holding a key (set on the
     spec after validation) is refused here too, so it is neither called nor written out."""
-    from engine.errors import SpecError
-    from engine.secret_shapes import url_problem
-
     kwargs: dict[str, Any] = {"temperature": model.temperature}
     if model.max_tokens is not None:
         kwargs["max_tokens"] = model.max_tokens

@@ -21,15 +21,10 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from engine.secret_shapes import KEY_SHAPES, URL_USERINFO, random_tokens
+from engine.secret_shapes import KEY_SHAPES, QUERY_SECRET, URL_USERINFO, random_tokens
 
 MASK = "[redacted]"
 _ENV_NAME = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
-_SHAPES = KEY_SHAPES
-_QUERY_SECRET = re.compile(
-    r"(?i)([?&](?:x[_-]?)?(?:api[_-]?key|apikey|key|access[_-]?key|secret|client[_-]?secret"
-    r"|token|access[_-]?token|auth|password|passwd|pwd|sig|signature)=)[^&#\s\"'<>]+"
-)
 
 
 def _env_secrets() -> list[str]:
@@ -47,11 +42,11 @@ def redact(
     for value in _env_secrets() if secrets is None else secrets:
         if value in text:
             text = text.replace(value, MASK)
-    text = _SHAPES.sub(MASK, text)
+    text = KEY_SHAPES.sub(MASK, text)
     if "://" in text:
         text = URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     if "=" in text:
-        text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{MASK}", text)
+        text = QUERY_SECRET.sub(lambda m: f"{m.group(1)}{MASK}", text)
     if tokens:
         for start, end in reversed(random_tokens(text)):
             text = text[:start] + MASK + text[end:]

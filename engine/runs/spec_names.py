@@ -5,6 +5,8 @@ from __future__ import annotations
 import keyword
 import unicodedata
 
+from engine.signatures import RESERVED_NAMES
+
 FIELD_TYPES = ("str", "int", "float", "bool", "list[str]", "literal")
 MODULE_TYPES = ("Predict", "ChainOfThought")
 # metrics scored by an LM (models.judge, else the task model)
@@ -98,8 +100,6 @@ def check_identifier(value: str, what: str, step: bool = False) -> str:
 def check_field_name(value: str, role: str | None = None) -> str:
     """`check_identifier` for a field, and not a name the signature, the exported code or (for
     an input) a module call uses itself; ValueError naming the field and why."""
-    from engine.signatures import RESERVED_NAMES
-
     check_identifier(value, "field name")
     why = _CODE_NAMES.get(value) or (_CALL_OPTIONS.get(value) if role == "input" else None)
     if value in RESERVED_NAMES:
