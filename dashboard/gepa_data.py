@@ -92,6 +92,15 @@ def lineage(
     return nodes
 
 
+def best_node(nodes: list[LineageNode], best_hash: str | None = None) -> LineageNode:
+    """The run's chosen candidate when it is in the pool, else the top validation score (ties:
+    the earliest), so the ring, the picker and the run's headline name the same candidate."""
+    for node in nodes:
+        if best_hash and node.hash == best_hash:
+            return node
+    return max(nodes, key=lambda n: (n.score, -n.number))
+
+
 Matrix = tuple[list[str], list[list[float]], list[list[bool]]]
 
 

@@ -159,7 +159,8 @@ def live_view() -> None:
     proposals_view(events(run_id, types=["proposals"], db_path=db), cands, trial_rows)
     reflections = events(run_id, types=["reflection"], db_path=db)
     if reflections:
-        lineage_view(reflections, cands, trial_rows, example_labels(run_id, trial_rows, db))
+        labels = example_labels(run_id, trial_rows, db)
+        lineage_view(reflections, cands, trial_rows, labels, current.get("best_candidate"))
     simba = events(run_id, types=["simba_step"], db_path=db)
     if simba:
         simba_steps(simba, step_labels(run_id, latest_steps(simba), db))

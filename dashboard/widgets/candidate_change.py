@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.gepa_data import LineageNode
+from dashboard.gepa_data import LineageNode, best_node
 from dashboard.widgets.diff_view import diff_view
 
 MAX_FEEDBACK_LINES = 8
@@ -32,18 +32,18 @@ def _feedback(node: LineageNode) -> None:
         st.caption(f"… and {len(notes) - len(shown)} more.")
 
 
-def candidate_change(nodes: list[LineageNode]) -> None:
-    """A picker over the candidates that have a parent; the diff and the reflection's input."""
+def candidate_change(nodes: list[LineageNode], best_hash: str | None = None) -> None:
+    """A picker over the candidates that have a parent, starting on the run's chosen one when
+    it has a parent; the diff and the reflection's input."""
     children = [n for n in nodes if n.parents]
     if not children:
         return
     with st.container(key="gepa_change"):
-        _change(nodes, children)
+        _change(nodes, children, best_node(children, best_hash))
 
 
-def _change(nodes: list[LineageNode], children: list[LineageNode]) -> None:
+def _change(nodes: list[LineageNode], children: list[LineageNode], best: LineageNode) -> None:
     st.markdown("#### What each candidate changed")
-    best = max(children, key=lambda n: n.score)
     picked = st.selectbox(
         "Candidate",
         children,

@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.gepa_data import (
     LineageNode,
+    best_node,
     front_share,
     in_play,
     latest_reflections,
@@ -89,7 +90,7 @@ def _on_colour(score: float) -> str:
     return "white" if score >= DARK_FROM else "#1f2937"
 
 
-def lineage_figure(nodes: list[LineageNode]) -> go.Figure:
+def lineage_figure(nodes: list[LineageNode], best_hash: str | None = None) -> go.Figure:
     """Candidates placed by generation (x) in a tidy tree (y); edges parent → child; the number
     in each circle, its validation score under it, the best one ringed."""
     xs, ys, leaves = tree_layout(nodes)
@@ -100,7 +101,7 @@ def lineage_figure(nodes: list[LineageNode]) -> go.Figure:
             edge_x += [xs[parent], xs[node.number], None]
             edge_y += [ys[parent], ys[node.number], None]
     shares = front_share(nodes)
-    best = max(nodes, key=lambda n: (n.score, -n.number)).number
+    best = best_node(nodes, best_hash).number
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -216,9 +217,11 @@ def lineage_view(
     candidates: list[dict[str, Any]],
     trials: list[dict[str, Any]],
     labels: dict[str, str] | None = None,
+    best_hash: str | None = None,
 ) -> None:
     """Both sections; nothing unless the run made reflections (GEPA). `reflections` are the
-    run's `reflection` events; `labels` map validation example ids to their input text."""
+    run's `reflection` events; `labels` map validation example ids to their input text;
+    `best_hash` is the run's chosen candidate."""
     steps = latest_reflections(reflections)
     if not steps:
         return
@@ -228,7 +231,7 @@ def lineage_view(
     st.markdown("#### Lineage of the candidates")
     st.caption(_caption(steps))
     st.plotly_chart(
-        lineage_figure(nodes), width="stretch", config={"displayModeBar": False},
+        lineage_figure(nodes, best_hash), width="stretch", config={"displayModeBar": False},
         key="gepa_lineage",
     )  # fmt: skip
     st.markdown("#### Who is best where (Pareto front)")
@@ -242,4 +245,4 @@ def lineage_view(
         pareto_figure(nodes, labels or {}), width="stretch", config={"displayModeBar": False},
         key="gepa_pareto",
     )  # fmt: skip
-    candidate_change(nodes)
+    candidate_change(nodes, best_hash)
