@@ -8,7 +8,7 @@ optimizer run would, and each rule's kept offsets are scored on the remaining ro
 how often each rule keeps a fit, the mean held-out change per fit (percentage points, a fit not
 kept counting 0), and how many kept fits hurt or helped held-out accuracy.
 
-Rules: `today` (engine.optimizers.choice_calibration.fit_kept: a gain of MIN_GAIN examples on
+Rules: `today` (engine.optimizers.calibration._choices.fit_kept: a gain of MIN_GAIN examples on
 the fit rows, no loss on the validation rows); `today + leave-one-out` (also a positive gain
 summed over the fit rows, each predicted by offsets fitted on the others); `gain >= 3`.
 
@@ -30,8 +30,8 @@ from fewshot_data import DEFAULT_DATA, MODEL  # noqa: E402
 from shapes_cases import BY_NAME, examples, signature, split  # noqa: E402
 
 import engine as ts  # noqa: E402
-import engine.optimizers.choice_calibration as calibration  # noqa: E402
-from engine.optimizers.choice_calibration import (  # noqa: E402
+import engine.optimizers.calibration._choices as calibration  # noqa: E402
+from engine.optimizers.calibration._choices import (  # noqa: E402
     ScoredRow,
     fit_kept,
     fit_offsets,

@@ -18,7 +18,7 @@ What it shows:
   making fewer calls (90 vs 128: racing stops scoring a candidate once it cannot beat the best)
   and by keeping more of them in flight (21.1 vs 15.0 calls/s), at the same best validation
   score.
-- **Building and scoring the next candidates ahead** (`engine/optimizers/build_ahead.py`,
+- **Building and scoring the next candidates ahead** (`engine/optimizers/spine/_build_ahead.py`,
   `engine/call_slots.py`, docs/design/build_ahead.md). On an LM that serves calls concurrently,
   random search keeps two candidates in preparation while it records the current one: each is
   bootstrapped and its validation rows scored ahead (`TrialRunner.prefill`), all under the one

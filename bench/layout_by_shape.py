@@ -7,7 +7,7 @@ closes the system message, the last user message holds only the inputs) and DSPy
 first`: the last user message gives the inputs, then the request, which is re-read every call).
 Everything else is equal: the same rows, the same demos in the same order, the same model at
 temperature 0. Two kinds of demos, labeled (inputs and gold outputs): each row's 3 nearest
-training rows, nearest first (`engine.optimizers.knn.KNN`, as KNNFewShot picks them, with the
+training rows, nearest first (`engine.optimizers.knn._knn.KNN`, as KNNFewShot picks them, with the
 vectorizer of `hashed_bow.py`), and the first two training rows (one fixed demo set). long_input
 is left out: 430-token rows make it the slowest case, and the request is ~10% of its new tokens.
 
@@ -33,7 +33,7 @@ from shapes_cases import BY_NAME, Case, examples, signature, split  # noqa: E402
 
 import engine as ts  # noqa: E402
 from engine.lm._litellm import get_litellm  # noqa: E402
-from engine.optimizers.knn import KNN  # noqa: E402
+from engine.optimizers.knn._knn import KNN  # noqa: E402
 
 TRAIN_ROWS = 6  # the quick matrix's training split
 LAYOUTS = {"request in system": None, "inputs first": InputsFirst()}

@@ -5,7 +5,7 @@
   compile takes none).
 - `labeled`: LabeledFewShot(k=--max-labeled) (demos sampled from the trainset; each framework
   samples with its own seeded RNG). DSPy's compile makes no LM call; Tunesmith's makes one for
-  a closed last output (content-free calibration, engine.optimizers.content_free).
+  a closed last output (content-free calibration, engine.optimizers.calibration._content_free).
 - `knn`: KNNFewShot(k=--knn-k, trainset, vectorizer=hashed_bow.hashed_bow) with BootstrapFewShot's
   demo settings: at each held-out row, demos bootstrapped from its nearest training rows (DSPy
   bootstraps again at every call; Tunesmith keeps a neighbour set's demos). With

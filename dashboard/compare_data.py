@@ -43,7 +43,7 @@ def candidate_labels(
 def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """example_id -> labels, recomputed from the run's data (empty if the data is gone)."""
     try:
-        from engine.optimizers.candidate import example_id
+        from engine.optimizers.spine._candidate import example_id
         from engine.runs.data import load_data
         from engine.runs.spec import spec_from_dict
 
@@ -168,7 +168,7 @@ def paired(res: pd.DataFrame, a: str, b: str) -> dict[str, Any] | None:
 
 
 def offset_rows(step_state: dict[str, Any]) -> list[dict[str, Any]]:
-    """A step's fitted choice offsets (`engine.optimizers.choice_calibration`) as table rows:
+    """A step's fitted choice offsets (`engine.optimizers.calibration._choices`) as table rows:
     output, value, and the shift taken off the model's score for that value."""
     return [
         {"output": field, "value": value, "shift": round(float(offset), 2)}

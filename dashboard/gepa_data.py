@@ -124,7 +124,7 @@ def front_share(nodes: list[LineageNode]) -> dict[int, int]:
 
 
 def in_play(nodes: list[LineageNode]) -> set[int]:
-    """The candidates GEPA draws parents from (as engine.optimizers.gepa_pool does): best on
+    """The candidates GEPA draws parents from (as engine.optimizers.gepa._pool does): best on
     some validation example, and not dominated by another such candidate (as good everywhere
     and better somewhere; of exact equals, the earliest stays)."""
     examples, scores, _ = pareto_matrix(nodes)

@@ -15,7 +15,7 @@ from engine.errors import TunesmithError
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Print the forecast of SPEC's run (calls by role, held-out scoring, notes)."""
-    from engine.optimizers.pilot import PilotError
+    from engine.optimizers.spine._pilot import PilotError
     from engine.runs import load_spec
     from engine.runs.plan import preflight
 

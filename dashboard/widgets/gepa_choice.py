@@ -17,7 +17,7 @@ BUDGET_KEYS = ("auto", "max_metric_calls", "max_full_evals")
 
 def runs_for(size: str, steps: int, val_size: int) -> int:
     """Program runs (metric calls) GEPA may spend at this size."""
-    from engine.optimizers.gepa_plan import auto_metric_calls
+    from engine.optimizers.gepa._plan import auto_metric_calls
 
     return auto_metric_calls(size, max(1, steps), max(1, val_size))
 

@@ -42,7 +42,7 @@ def current_search(params: dict[str, Any]) -> str:
 
 def caption(search: str, steps: int) -> str:
     """'Your instruction + 2 proposed × 6 example sets; about 10 trials. Quick; start here.'"""
-    from engine.optimizers.mipro_plan import AUTO_RUN_SETTINGS, trials_for
+    from engine.optimizers.mipro._plan import AUTO_RUN_SETTINGS, trials_for
 
     zeroshot = search == "instructions"
     n = AUTO_RUN_SETTINGS["light" if zeroshot else search]["n"]

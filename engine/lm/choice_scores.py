@@ -11,7 +11,7 @@ A small model's choice often carries a constant bias: SmolLM2-135M answers `true
 review in the chat format, while its `true - false` log-odds still rank the reviews (AUC 0.85
 on the 60 sample reviews, zero-shot). The request parameter `reply_bias` (same keys) subtracts
 an offset from each value's score before the pick, greedy or sampled; the optimizers fit these
-offsets on the validation set (`engine.optimizers.choice_calibration`).
+offsets on the validation set (`engine.optimizers.calibration._choices`).
 
 Scores travel beside the reply: in the local provider's response, in the LM cache entry, and
 to whoever is `collecting()` in this context (a `Predict` call). Hosted models report none, so

@@ -40,7 +40,7 @@ class Predict(Module):
         self.demos: list[Example] = []
         # learned shifts of closed choices, {field: {value: offset}} (engine.lm.choice_scores)
         self.choice_offsets: dict[str, dict[str, float]] = {}
-        # open outputs the task's labels write on one line (engine.optimizers.one_line_fit);
+        # open outputs the task's labels write on one line (engine.optimizers.spine._one_line_fit);
         # they describe the task, not a search's choice, so `reset` keeps them
         self.one_line_outputs: list[str] = []
 
@@ -97,8 +97,8 @@ class Predict(Module):
     # state ----------------------------------------------------------------------------------
     def dump_predictor_state(self) -> dict[str, Any]:
         """Same keys as DSPy: traces, train, demos, signature{instructions, fields}, lm; plus
-        `choice_offsets` once calibration fitted some (`engine.optimizers.choice_calibration`)
-        and `one_line_outputs` once a compile found some (`engine.optimizers.one_line_fit`)."""
+        `choice_offsets` once calibration fitted some (`engine.optimizers.calibration._choices`)
+        and `one_line_outputs` once a compile found some (`engine.optimizers.spine._one_line_fit`)."""
         demos = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in self.demos]
         return {
             "traces": [],

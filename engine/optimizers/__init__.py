@@ -1,30 +1,40 @@
-"""Optimizers (DSPy names and call shapes) and the pieces they share: candidates, trials,
-budgets, estimates, the run context and the event stream. Also importable as `engine.teleprompt`.
+"""Optimizers (DSPy names and call shapes), one subpackage each, and the spine they share:
+candidates, trials, budgets, estimates, the run context, the event stream and the registry.
+Also importable as `engine.teleprompt`.
 """
 
 import sys
 
-from engine.optimizers.base import (
+from engine.optimizers.spine import (
+    EVENT_TYPES,
+    Budget,
+    Candidate,
+    Estimate,
+    Event,
+    EventRecorder,
     OptimizationResult,
     Optimizer,
     RunCancelled,
     RunContext,
+    Trial,
+    TrialRunner,
     derive_seed,
+    example_id,
+    logging_sink,
 )
-from engine.optimizers.bootstrap import BootstrapFewShot
-from engine.optimizers.budget import Budget, Estimate
-from engine.optimizers.candidate import Candidate, example_id
+from engine.optimizers import calibration  # noqa: F401 - registers the post-compile step
 from engine.optimizers.copro import COPRO
 from engine.optimizers.ensemble import Ensemble
-from engine.optimizers.events import EVENT_TYPES, Event, EventRecorder, logging_sink
+from engine.optimizers.fewshot import (
+    BootstrapFewShot,
+    BootstrapFewShotWithRandomSearch,
+    BootstrapRS,
+    LabeledFewShot,
+)
 from engine.optimizers.gepa import GEPA
-from engine.optimizers.knn import KNN
-from engine.optimizers.knn_fewshot import KNNFewShot
-from engine.optimizers.labeled_fewshot import LabeledFewShot
+from engine.optimizers.knn import KNN, KNNFewShot
 from engine.optimizers.mipro import MIPROv2
-from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch, BootstrapRS
 from engine.optimizers.simba import SIMBA
-from engine.optimizers.trials import Trial, TrialRunner
 
 # `import engine.teleprompt` / `from engine.teleprompt import ...` once this package is loaded
 sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])

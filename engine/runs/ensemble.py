@@ -50,7 +50,7 @@ def ensemble_skeleton(
 ) -> Any:
     """An ensemble of n untuned copies of the spec's pipeline (to load a saved state into)."""
     from engine.modules.aggregation import majority
-    from engine.optimizers.ensemble import Ensemble
+    from engine.optimizers.ensemble._ensemble import Ensemble
     from engine.runs.pipeline import build_program
 
     # members get their state loaded: none is calibrated here (no LM call)

@@ -29,7 +29,7 @@ def is_knn_state(state: dict[str, Any]) -> bool:
 def knn_trainset(spec: ProjectSpec, state: dict[str, Any]) -> list[Any]:
     """The run's training examples, in the order the state lists their ids; a TunesmithError
     when the data or split no longer gives those examples."""
-    from engine.optimizers.candidate import example_id
+    from engine.optimizers.spine._candidate import example_id
     from engine.runs.data import load_data
 
     train = load_data(spec).train

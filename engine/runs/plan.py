@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.optimizers.budget import calls_per_run
-from engine.optimizers.pilot import run_pilot
-from engine.optimizers.pilot_figures import PilotFigures
+from engine.optimizers.spine._budget import calls_per_run
+from engine.optimizers.spine._pilot import run_pilot
+from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.spec import ProjectSpec
@@ -20,7 +20,7 @@ def preflight(
 ) -> dict[str, Any]:
     """Validate `spec` and forecast its run. Raises SpecError like `validate_spec_against_data`.
 
-    With `pilot_rows` > 0 it first runs a pilot (`engine.optimizers.pilot.run_pilot`: the
+    With `pilot_rows` > 0 it first runs a pilot (`engine.optimizers.spine._pilot.run_pilot`: the
     student on that many training rows with the task LM, through the run's LM cache) and the
     forecast uses what it measured; PilotError when the pilot fails. `pilot` gives figures an
     earlier pilot measured (`PilotFigures` or its dict) instead. Without either, no LM call.

@@ -17,8 +17,8 @@ def evaluate_on_test(
     the run is cancelled before a trial starts.
     """
     from engine.evaluate.statistics import paired_comparison
-    from engine.optimizers.candidate import example_id
-    from engine.optimizers.trials import TrialRunner
+    from engine.optimizers.spine._candidate import example_id
+    from engine.optimizers.spine._trials import TrialRunner
 
     runner = TrialRunner(run, metric, getattr(optimizer, "num_threads", None), None)
     run.recorder.phase("test", f"baseline and best program on {len(test)} held-out test examples")

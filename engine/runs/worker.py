@@ -29,8 +29,8 @@ from typing import Any
 
 from engine.errors import TunesmithError
 from engine.lm.cache import CACHE_DIR_ENV
-from engine.optimizers.events import step_of
-from engine.optimizers.in_flight import IN_FLIGHT
+from engine.optimizers.spine._events import step_of
+from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
 from engine.runs.launch import is_alive
@@ -87,7 +87,7 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
 
 def _budget(spec: ProjectSpec) -> Any:
     """The spec's limits (maybe none); its breaker stops a run whose LM calls keep failing."""
-    from engine.optimizers.budget import Budget
+    from engine.optimizers.spine._budget import Budget
 
     b = spec.optimizer.budget
     seconds = None if b.max_minutes is None else b.max_minutes * 60
@@ -106,9 +106,9 @@ def _run_context(
 ) -> Any:
     """A RunContext prefilled from the store (resume) and wired to write back to it."""
     from engine.lm.usage import UsageLedger
-    from engine.optimizers.base import RunContext
-    from engine.optimizers.events import EventRecorder
-    from engine.optimizers.trials import Trial
+    from engine.optimizers.spine._base import RunContext
+    from engine.optimizers.spine._events import EventRecorder
+    from engine.optimizers.spine._trials import Trial
 
     ledger = UsageLedger()
     for record in store.known_call_records(run_id):  # earlier attempts count toward the budget
@@ -196,7 +196,7 @@ def _execute(
     sinks: Iterable[Callable[[Any], None]],
     settings: Any,
 ) -> str:
-    from engine.optimizers.base import RunCancelled
+    from engine.optimizers.spine._base import RunCancelled
 
     context = None
     stack = contextlib.ExitStack()

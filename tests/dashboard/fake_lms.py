@@ -35,7 +35,7 @@ def oracle(spec: Any) -> ScriptedLM:
     source = spec.input_fields[0]
 
     def answer(messages: list[dict[str, Any]]) -> dict[str, str] | str:
-        from engine.optimizers.gepa_reflection import SYSTEM as REFLECTION_SYSTEM
+        from engine.optimizers.gepa._reflection import SYSTEM as REFLECTION_SYSTEM
 
         if messages[0]["content"] == REFLECTION_SYSTEM:
             return CAREFUL

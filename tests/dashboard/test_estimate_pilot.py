@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from apphelpers import go, k, open_sample, set_sizes, texts
 
-from engine.optimizers.pilot import PilotError
+from engine.optimizers.spine._pilot import PilotError
 
 
 def optimize_with(app, goal):

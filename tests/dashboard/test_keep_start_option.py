@@ -19,7 +19,7 @@ def test_run_compare_and_export_say_the_start_was_kept_and_why(app, home):
     from apphelpers import SAMPLE
 
     from dashboard.home import db_path
-    from engine.optimizers.events import Event
+    from engine.optimizers.spine._events import Event
     from engine.runs import create_run, load_spec
     from engine.runs.store import RunStore
 

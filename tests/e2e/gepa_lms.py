@@ -75,7 +75,7 @@ def reflect(prompt: str, truth: dict[str, str], default: str) -> str:
 def learner(spec: Any) -> ScriptedLM:
     from fake_lms import _truth
 
-    from engine.optimizers.gepa_reflection import SYSTEM as REFLECTION_SYSTEM
+    from engine.optimizers.gepa._reflection import SYSTEM as REFLECTION_SYSTEM
 
     truth = _truth(spec)
     out_field = spec.pipeline[-1].outputs[0]

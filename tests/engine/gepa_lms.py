@@ -22,7 +22,7 @@ from qa_data import exact, qa  # noqa: F401 (re-exported for the tests)
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.optimizers.gepa_reflection import SYSTEM as REFLECTION_SYSTEM
+from engine.optimizers.gepa._reflection import SYSTEM as REFLECTION_SYSTEM
 
 GOOD = "Read the question carefully and answer with the number it names."
 

@@ -17,7 +17,7 @@ from qa_data import exact, qa  # noqa: F401 (re-exported for the tests)
 
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.optimizers.proposer import SYSTEM
+from engine.optimizers.proposing._proposer import SYSTEM
 
 
 def is_proposer_call(messages: list[dict[str, Any]]) -> bool:

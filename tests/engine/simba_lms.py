@@ -15,7 +15,7 @@ from qa_data import exact, qa  # noqa: F401 (re-exported for the tests)
 
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields, render_fields
-from engine.optimizers.simba_strategies import SYSTEM as RULE_SYSTEM
+from engine.optimizers.simba._strategies import SYSTEM as RULE_SYSTEM
 
 GOOD_RULE = "If the question names a number, then answer carefully with that number."
 

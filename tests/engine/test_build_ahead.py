@@ -12,7 +12,7 @@ from hosted_helpers import TICKETS, FakeOpenAI, Ticket, fake_lm, ticket_rows
 
 import engine as ts
 from engine.call_slots import call_slot, shared_call_slots
-from engine.optimizers.build_ahead import BuildAhead
+from engine.optimizers.spine._build_ahead import BuildAhead
 from engine.parallel import parallel_map
 
 

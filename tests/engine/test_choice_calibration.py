@@ -11,7 +11,7 @@ from engine.lm.cache import CacheEntry
 from engine.lm.lm import LM
 from engine.lm.scripted import ScriptedLM
 from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
-from engine.optimizers.choice_calibration import ScoredRow, fit_offsets
+from engine.optimizers.calibration._choices import ScoredRow, fit_offsets
 
 
 def right(example: Any, prediction: Any, trace: Any = None) -> bool:

@@ -12,7 +12,7 @@ import pytest
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.modules import aggregation
-from engine.optimizers.ensemble import EnsembledProgram
+from engine.optimizers.ensemble._ensemble import EnsembledProgram
 
 
 def member(answer: str) -> dspy.Predict:

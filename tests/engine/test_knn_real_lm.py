@@ -5,7 +5,7 @@ once runs the teacher on each needed training ticket once, in fewer calls."""
 from local_lm_helpers import REAL_LM, Triage, ticket_rows
 
 import engine as dspy
-from engine.optimizers.knn import KNN
+from engine.optimizers.knn._knn import KNN
 
 pytestmark = REAL_LM
 LABELS = ("billing", "shipping", "technical")

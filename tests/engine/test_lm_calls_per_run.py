@@ -9,7 +9,7 @@ from pathlib import Path
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.optimizers import BootstrapFewShot
-from engine.optimizers.budget import AT_MOST_NOTE, calls_per_run, predictor_count
+from engine.optimizers.spine._budget import AT_MOST_NOTE, calls_per_run, predictor_count
 from engine.runs import load_spec, preflight
 from engine.runs.multi_chain_step import StepMultiChain
 from engine.runs.pipeline import build_program

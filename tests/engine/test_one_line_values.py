@@ -5,7 +5,7 @@ from __future__ import annotations
 import engine as dspy
 from engine.adapters.one_line_values import keep, settled, value_end
 from engine.lm import reply_until
-from engine.optimizers.one_line_fit import fit_one_line_outputs, one_line_labels
+from engine.optimizers.spine._one_line_fit import fit_one_line_outputs, one_line_labels
 
 HEADER = "[[ ## verdict ## ]]\n"
 

@@ -58,6 +58,6 @@ def test_verbose_is_dspys_flag_and_logs_every_event(caplog) -> None:
     import logging
 
     lm = instruction_sensitive(PROPOSALS)
-    with caplog.at_level(logging.INFO, logger="engine.optimizers.events"):
+    with caplog.at_level(logging.INFO, logger="engine.optimizers.spine._events"):
         run_copro(lm, verbose=True, breadth=2, depth=1)
     assert "run_started" in caplog.text and "run_finished" in caplog.text

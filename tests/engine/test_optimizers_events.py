@@ -6,7 +6,7 @@ import pytest
 
 import engine as dspy
 from engine.optimizers import EVENT_TYPES, Candidate, EventRecorder, example_id
-from engine.optimizers.events import logging_sink, to_jsonable
+from engine.optimizers.spine._events import logging_sink, to_jsonable
 
 
 def test_events_are_numbered_kept_and_sent_to_sinks():
@@ -68,7 +68,7 @@ def test_payloads_are_json_serialisable():
 
 def test_logging_sink_writes_a_line(caplog):
     recorder = EventRecorder([logging_sink()])
-    with caplog.at_level(logging.INFO, logger="engine.optimizers.events"):
+    with caplog.at_level(logging.INFO, logger="engine.optimizers.spine._events"):
         recorder.emit("phase", name="bootstrapping demos", detail="d")
     assert "phase" in caplog.text and "bootstrapping demos" in caplog.text
 

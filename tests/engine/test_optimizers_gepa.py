@@ -9,9 +9,9 @@ from gepa_lms import GOOD, TwoStep, feedback_metric, qa, reflections, reflective
 import engine as dspy
 from engine.lm import retry
 from engine.optimizers import GEPA, Budget, RunContext, example_id
-from engine.optimizers.base import derive_seed
-from engine.optimizers.gepa_plan import auto_metric_calls
-from engine.optimizers.gepa_search import MAX_IDLE_ITERATIONS
+from engine.optimizers.spine._base import derive_seed
+from engine.optimizers.gepa._plan import auto_metric_calls
+from engine.optimizers.gepa._search import MAX_IDLE_ITERATIONS
 from engine.runs.worker import known_steps
 
 
@@ -154,9 +154,9 @@ def test_predictors_are_taken_round_robin():
 
 
 def test_a_due_merge_is_scored_and_kept_with_both_parents():
-    from engine.optimizers.gepa_pool import CandidatePool
-    from engine.optimizers.gepa_search import GepaSearch
-    from engine.optimizers.trials import TrialRunner
+    from engine.optimizers.gepa._pool import CandidatePool
+    from engine.optimizers.gepa._search import GepaSearch
+    from engine.optimizers.spine._trials import TrialRunner
 
     lm = reflective_lm()
     run = RunContext()
@@ -188,8 +188,8 @@ def test_a_due_merge_is_scored_and_kept_with_both_parents():
 def test_merge_unit_takes_each_changed_predictor():
     import random
 
-    from engine.optimizers.gepa_merge import propose_merge
-    from engine.optimizers.gepa_pool import CandidatePool
+    from engine.optimizers.gepa._merge import propose_merge
+    from engine.optimizers.gepa._pool import CandidatePool
 
     base = TwoStep()
     left, right = base.deepcopy(), base.deepcopy()
@@ -211,7 +211,7 @@ def test_merge_unit_takes_each_changed_predictor():
 def test_front_and_parent_selection():
     import random
 
-    from engine.optimizers.gepa_pool import CandidatePool
+    from engine.optimizers.gepa._pool import CandidatePool
 
     pool = CandidatePool(["a", "b", "c", "d"])
     pool.add("p0", "h0", [], "", {"a": 0, "b": 0, "c": 0, "d": 0}, 0)
@@ -251,8 +251,8 @@ def test_estimate_bounds_task_calls_by_the_budget():
 def test_the_forecast_walks_the_search_exactly_when_its_odds_are_the_models():
     """A reflector whose every instruction is usable and none beats its parent: the forecast
     with those odds gives the run's reflections and metric calls exactly."""
-    from engine.optimizers.gepa_forecast import ReflectionOdds, forecast_search
-    from engine.optimizers.gepa_plan import MinibatchOrder
+    from engine.optimizers.gepa._forecast import ReflectionOdds, forecast_search
+    from engine.optimizers.gepa._plan import MinibatchOrder
 
     written = iter(range(10_000))
 

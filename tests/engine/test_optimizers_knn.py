@@ -8,7 +8,7 @@ from local_lm_helpers import Triage, ticket_rows
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.optimizers.knn import KNN, example_text
+from engine.optimizers.knn._knn import KNN, example_text
 
 KEYWORDS = {
     "billing": ("bill", "charge", "refund", "invoice", "price", "paid", "pay", "subscription"),

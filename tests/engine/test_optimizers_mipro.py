@@ -8,8 +8,8 @@ from instruction_lms import exact, instruction_sensitive, qa
 import engine as dspy
 from engine.errors import LMConfigError
 from engine.optimizers import Budget, MIPROv2, RunContext
-from engine.optimizers.mipro_plan import resolve_plan, trials_for
-from engine.optimizers.search_space import latest_proposals, locate
+from engine.optimizers.mipro._plan import resolve_plan, trials_for
+from engine.optimizers.proposing._search_space import latest_proposals, locate
 
 GOOD = "Answer the question carefully."
 PROPOSALS = [GOOD, "Be brief and polite, always.", "Reply with the number only.", ""]

@@ -12,9 +12,9 @@ from simba_lms import GOOD_RULE, SimbaLM, exact, qa, rule_calls
 
 import engine as dspy
 from engine.optimizers import SIMBA, Budget, RunContext
-from engine.optimizers.simba_spread import buckets_by_spread, percentile
-from engine.optimizers.simba_strategies import append_demo, trajectory_demos
-from engine.optimizers.simba_variants import RolloutVariant
+from engine.optimizers.simba._spread import buckets_by_spread, percentile
+from engine.optimizers.simba._strategies import append_demo, trajectory_demos
+from engine.optimizers.simba._variants import RolloutVariant
 from engine.runs.worker import known_steps
 
 SMALL = {"bsize": 6, "num_candidates": 3, "max_steps": 3, "max_demos": 2}

@@ -7,12 +7,12 @@ import engine as dspy
 from engine.errors import BudgetExhausted
 from engine.lm import ScriptedLM
 from engine.optimizers import Budget
-from engine.optimizers.proposal_cleaning import (
+from engine.optimizers.proposing._cleaning import (
     MAX_INSTRUCTION_CHARS,
     ProposalCleaner,
     clean_proposal,
 )
-from engine.optimizers.proposer import TIPS, GroundedProposer, describe_program
+from engine.optimizers.proposing._proposer import TIPS, GroundedProposer, describe_program
 
 
 @pytest.mark.parametrize(

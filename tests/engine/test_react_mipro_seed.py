@@ -18,7 +18,7 @@ import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import RunContext
-from engine.optimizers.proposer import SYSTEM as PROPOSER_SYSTEM
+from engine.optimizers.proposing._proposer import SYSTEM as PROPOSER_SYSTEM
 from engine.retrievers.bm25 import BM25
 
 ITEMS = 36

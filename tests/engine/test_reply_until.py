@@ -6,7 +6,7 @@ import pytest
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.reply_until import PARAM, rule, until_kwargs
-from engine.optimizers.proposal_cleaning import (
+from engine.optimizers.proposing._cleaning import (
     INSTRUCTION_RULE,
     clean_proposal,
     instruction_reply_kwargs,

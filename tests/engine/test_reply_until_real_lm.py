@@ -6,7 +6,7 @@ from local_lm_helpers import REAL_LM
 
 from engine.lm import load_local_model
 from engine.lm.reply_until import rule
-from engine.optimizers.proposal_cleaning import INSTRUCTION_RULE, clean_proposal
+from engine.optimizers.proposing._cleaning import INSTRUCTION_RULE, clean_proposal
 
 pytestmark = REAL_LM
 

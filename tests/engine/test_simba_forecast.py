@@ -10,8 +10,8 @@ from simba_lms import exact, qa
 
 import engine as dspy
 from engine.optimizers import SIMBA, RunContext
-from engine.optimizers.pilot import PilotError, run_pilot
-from engine.optimizers.pilot_figures import PilotFigures
+from engine.optimizers.spine._pilot import PilotError, run_pilot
+from engine.optimizers.spine._pilot_figures import PilotFigures
 
 SETTINGS = {"bsize": 8, "num_candidates": 3, "max_steps": 4, "max_demos": 4}
 
@@ -115,7 +115,7 @@ def test_pilot_rows_are_the_runs_first_rows():
             dspy.Predict("question -> answer"), trainset=trainset, run=run
         )
     first_step = next(e.data for e in run.recorder.events if e.type == "simba_step")
-    from engine.optimizers.candidate import example_id
+    from engine.optimizers.spine._candidate import example_id
 
     assert [example_id(r) for r in rows] == first_step["batch_ids"][:6] and rollouts == 2
     assert sampled == rows[:3]
@@ -140,8 +140,8 @@ def test_figures_round_trip_and_describe():
 
 
 def test_gepa_pays_fallbacks_per_family_when_none_is_read():
-    from engine.optimizers.gepa_forecast import piloted_task_calls
-    from engine.optimizers.pilot_figures import CallFigures
+    from engine.optimizers.gepa._forecast import piloted_task_calls
+    from engine.optimizers.spine._pilot_figures import CallFigures
 
     read = CallFigures(base=1.0, need=1.0, success=0.5)
     never = CallFigures(base=1.0, need=1.0, success=0.0)
@@ -156,7 +156,7 @@ def test_fallbacks_give_up_per_predictor_family():
     before the adapter gives up on it (the ReAct agent's pilot paid 10 = 2 x 5)."""
     import random
 
-    from engine.optimizers.simba_forecast import _CallModel
+    from engine.optimizers.simba._forecast import _CallModel
 
     never = PilotFigures(
         rows=4, calls_per_run=2.0, hit_rate=0.0, fallback_need=1.0, fallback_paid=1.0,

@@ -15,8 +15,8 @@ from engine.lm.scripted import input_fields
 
 
 def _answerer(spec: Any):
-    from engine.optimizers.gepa_reflection import SYSTEM as REFLECTION_SYSTEM
-    from engine.optimizers.proposer import SYSTEM
+    from engine.optimizers.gepa._reflection import SYSTEM as REFLECTION_SYSTEM
+    from engine.optimizers.proposing._proposer import SYSTEM
 
     truth = _truth(spec)
     step = spec.pipeline[-1]

@@ -83,8 +83,8 @@ def _instruction_answerer(spec: Any, proposals: list[str], turn: dict[str, int] 
     """Task calls: the oracle's answer when the instruction says "carefully" (or with demos),
     else the first choice. Proposer calls: the scripted proposals, in turn; GEPA's reflection
     calls: an instruction that says "carefully"."""
-    from engine.optimizers.gepa_reflection import SYSTEM as REFLECTION_SYSTEM
-    from engine.optimizers.proposer import SYSTEM
+    from engine.optimizers.gepa._reflection import SYSTEM as REFLECTION_SYSTEM
+    from engine.optimizers.proposing._proposer import SYSTEM
 
     truth = _truth(spec)
     step = spec.pipeline[-1]

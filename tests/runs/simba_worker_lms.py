@@ -18,7 +18,7 @@ from typing import Any
 from scripted_lms import LoggingScriptedLM, _truth
 
 from engine.lm.scripted import ScriptedLM, input_fields, render_fields
-from engine.optimizers.simba_strategies import SYSTEM as RULE_SYSTEM
+from engine.optimizers.simba._strategies import SYSTEM as RULE_SYSTEM
 
 RULE = "If the ticket is like '{}', then read it carefully before routing it."
 

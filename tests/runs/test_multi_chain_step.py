@@ -15,7 +15,7 @@ import engine as dspy
 from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.optimizers.budget import calls_per_run
+from engine.optimizers.spine._budget import calls_per_run
 from engine.runs import load_spec
 from engine.runs.export import export_program_json, export_python
 from engine.runs.multi_chain_step import StepMultiChain

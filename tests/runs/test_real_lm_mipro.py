@@ -18,7 +18,7 @@ import pytest
 from runs_helpers import ROOT, SAMPLE, subprocess_env
 
 from engine.lm import local_model_available
-from engine.optimizers.search_space import latest_proposals, locate
+from engine.optimizers.proposing._search_space import latest_proposals, locate
 from engine.runs import RunStore, load_spec, save_spec
 
 pytestmark = [

@@ -14,7 +14,7 @@ from scripted_lms import oracle_lm
 import engine as dspy
 from engine.errors import SpecError
 from engine.lm import ScriptedLM
-from engine.optimizers.budget import calls_per_run
+from engine.optimizers.spine._budget import calls_per_run
 from engine.runs import load_spec
 from engine.runs.export import export_python
 from engine.runs.pipeline import build_program, generate_python

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runs_helpers import subprocess_env
 
-from engine.optimizers.events import EventRecorder
+from engine.optimizers.spine._events import EventRecorder
 from engine.runs import RunStore, create_run, events, get_run, list_runs, request_cancel
 from engine.runs.export import export_run
 from engine.runs.worker import run_worker

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scripted_lms import oracle_lm
 
-from engine.optimizers.events import Event
+from engine.optimizers.spine._events import Event
 from engine.runs import RunStore, create_run, spec_from_dict
 from engine.runs.export import export_results_csv
 from engine.runs.store_read import StoreReader

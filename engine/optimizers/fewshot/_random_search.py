@@ -1,0 +1,225 @@
+"""BootstrapFewShotWithRandomSearch: many bootstrapped demo sets, each scored on the valset.
+
+Candidates, in order: seed -3 zero-shot, -2 labeled demos only, -1 bootstrap on the unshuffled
+trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random number of demos
+(1..max_bootstrapped_demos). The best validation score wins (the first one on ties).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from engine.call_slots import call_priority, shared_call_slots
+from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
+from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls, describe_demos
+from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
+from engine.optimizers.spine._build_ahead import BuildAhead
+from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
+from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
+from engine.optimizers.spine._trials import TrialRunner
+from engine.parallel import lm_threads
+
+AHEAD = 2  # candidates built and scored ahead on a hosted LM
+
+
+class BootstrapFewShotWithRandomSearch(Optimizer):
+    """`BootstrapFewShotWithRandomSearch(metric, num_candidate_programs=16)`; alias BootstrapRS.
+
+    `stop_at_score` ends the search early once a candidate reaches it (in the metric's 0..1
+    scale; values above 1 are read as percentages, as DSPy's Evaluate reports them).
+    `race=True` (not in DSPy) stops scoring a candidate once it can no longer beat the best one;
+    the chosen program is the same as with full scoring, for metrics scoring in [0, 1].
+    On an LM that serves calls concurrently (a hosted provider) the next two candidates are
+    built and their validation rows scored while the current one is recorded, within the same
+    num_threads (`build_ahead`); trials are still recorded in candidate order, so the choice
+    is the same as one at a time.
+    """
+
+    def __init__(
+        self,
+        metric: Callable[..., Any],
+        teacher_settings: dict[str, Any] | None = None,
+        max_bootstrapped_demos: int = 4,
+        max_labeled_demos: int = 16,
+        max_rounds: int = 1,
+        num_candidate_programs: int = 16,
+        num_threads: int | None = None,
+        max_errors: int | None = None,
+        stop_at_score: float | None = None,
+        metric_threshold: float | None = None,
+        *,
+        race: bool = True,
+    ) -> None:
+        self.metric = metric
+        self.teacher_settings = dict(teacher_settings or {})
+        self.max_bootstrapped_demos = max_bootstrapped_demos
+        self.max_labeled_demos = max_labeled_demos
+        self.max_rounds = max_rounds
+        self.num_candidate_programs = num_candidate_programs
+        self.num_threads = num_threads
+        self.max_errors = max_errors
+        self.stop_at_score = stop_at_score
+        self.metric_threshold = metric_threshold
+        self.race = race
+
+    # -- the candidate scheme ---------------------------------------------------------------
+    def seeds(self) -> range:
+        return range(-3, self.num_candidate_programs)
+
+    def demo_count(self, run_seed: int, seed: int) -> int:
+        """Bootstrapped demos for candidate `seed` (-1: the maximum; >= 0: random 1..max)."""
+        if seed < 0 or self.max_bootstrapped_demos < 1:
+            return max(0, self.max_bootstrapped_demos) if seed == -1 else 0
+        return self._rng(run_seed, seed).randint(1, self.max_bootstrapped_demos)
+
+    @staticmethod
+    def _rng(run_seed: int, seed: int) -> random.Random:
+        return random.Random(derive_seed(run_seed, "candidate", seed))
+
+    def _bootstrapper(self, max_demos: int) -> BootstrapFewShot:
+        return BootstrapFewShot(
+            metric=self.metric,
+            metric_threshold=self.metric_threshold,
+            teacher_settings=self.teacher_settings,
+            max_bootstrapped_demos=max_demos,
+            max_labeled_demos=self.max_labeled_demos,
+            max_rounds=self.max_rounds,
+            max_errors=self.max_errors,
+            num_threads=self.num_threads,
+        )
+
+    def _candidate(
+        self,
+        seed: int,
+        student: Any,
+        trainset: list[Any],
+        teacher: Any,
+        runner: TrialRunner,
+        ahead: bool = False,
+    ) -> tuple[Any, str]:
+        """The program for candidate `seed` and a description of how it was made (`ahead`:
+        while another candidate is scored)."""
+        run_seed = runner.run.seed
+        if seed == -3:
+            return student.reset_copy(), "zero-shot (seed -3)"
+        if seed == -2:
+            rng = labeled_rng(run_seed)
+            program = set_labeled_demos(student.reset_copy(), trainset, self.max_labeled_demos, rng)
+            return program, f"labeled demos only (seed -2, k={self.max_labeled_demos})"
+        size = self.demo_count(run_seed, seed)
+        data = list(trainset)
+        if seed >= 0:
+            rng = self._rng(run_seed, seed)
+            rng.randint(1, max(1, self.max_bootstrapped_demos))  # the draw used by demo_count
+            rng.shuffle(data)
+        program = self._bootstrapper(size).bootstrap(
+            student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
+        )
+        kind = "unshuffled" if seed == -1 else "shuffled"
+        return program, f"bootstrap seed {seed} ({kind}, {describe_demos(program)})"
+
+    # -- estimate ---------------------------------------------------------------------------
+    def _estimate(self, work: Workload) -> Estimate:
+        trainset, valset, per_example = work.trainset, work.valset, work.per_example
+        trials = len(self.seeds()) + (1 if work.student_has_demos else 0)
+        eval_calls = trials * len(valset) * per_example
+        boot, boot_tokens = 0, 0
+        for s in self.seeds():
+            if s >= -1:
+                calls = bootstrap_calls(
+                    len(trainset), self.demo_count(work.seed, s), self.max_rounds, per_example
+                )
+                boot += calls
+                boot_tokens += calls * tokens_per_call(
+                    trainset, min(self.max_labeled_demos, len(trainset))
+                )
+        demos = min(self.max_labeled_demos, len(trainset))
+        eval_tokens = eval_calls * tokens_per_call(valset, demos // 2)
+        notes = (
+            f"{trials} candidates x {len(valset)} validation examples, plus bootstrapping "
+            "(assumes 75% of teacher runs pass the metric); duplicate candidates cost nothing; "
+            "stop_at_score can end the search early"
+        )
+        if self.race:
+            notes += (
+                "; at most: racing stops scoring a candidate once it cannot beat the best, "
+                "which usually saves a good share of these calls"
+            )
+        return Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
+
+    # -- compile ----------------------------------------------------------------------------
+    def _compile(self, job: CompileJob) -> Any:
+        student, trainset, valset, runner = job.student, job.trainset, job.valset, job.runner
+        teacher = job.teacher
+        parents = [Candidate.from_program(student).hash]
+        target = self.stop_at_score
+        if target is not None and target > 1:
+            target = target / 100.0
+        threads = lm_threads(self.num_threads)
+        # A hosted LM: the next two candidates are built and scored ahead (build_ahead)
+        ahead = AHEAD if threads > 1 else 0
+        stop = threading.Event()
+
+        def prepared(seed: int) -> tuple[Any, str]:
+            with call_priority(seed):  # an earlier candidate's requests get free slots first
+                return prepare(seed)
+
+        def prepare(seed: int) -> tuple[Any, str]:
+            made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
+            if ahead:
+                runner.prefill(made, valset, race=self.race, stop=stop, order=seed, origin=origin)
+            return made, origin
+
+        with (
+            shared_call_slots(threads) if ahead else contextlib.nullcontext(),
+            BuildAhead(prepared, self.seeds(), ahead=ahead) as builds,
+        ):
+            try:
+                last = self._search(builds, valset, runner, parents, target)
+            finally:
+                stop.set()  # what is still in flight ahead stops dispatching rows
+        best = runner.best_program()
+        return best if best is not None else (last if last is not None else student.reset_copy())
+
+    def _search(
+        self,
+        builds: BuildAhead[int, tuple[Any, str]],
+        valset: list[Any],
+        runner: TrialRunner,
+        parents: list[str],
+        target: float | None,
+    ) -> Any:
+        """Score the candidates in order until one stops the search; returns the last one."""
+        recorder = runner.run.recorder
+        program = None
+        for seed in self.seeds():
+            runner.run.check_cancel()
+            best = runner.run.best
+            if self.race and best is not None and best.score >= MAX_EXAMPLE_SCORE:
+                recorder.log(
+                    f"a candidate scored the maximum ({best.score:.3f}); no later one can beat it"
+                )
+                break
+            program, origin = builds.take()
+            recorder.phase(
+                "evaluating candidates",
+                f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
+                f"on {len(valset)} validation examples",
+            )
+            trial = runner.evaluate(
+                program, valset, subset="val", parents=parents, origin=origin, race=self.race
+            )
+            if target is not None and trial.subset == "val" and trial.score >= target:
+                recorder.log(
+                    f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"
+                )
+                break
+        return program
+
+
+BootstrapRS = BootstrapFewShotWithRandomSearch

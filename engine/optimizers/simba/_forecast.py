@@ -1,0 +1,301 @@
+"""SIMBA's forecast: its own search, run on simulated rows, counting the rows it would pay for.
+
+SIMBA's cost depends on what the model does: a step builds a new program only where a run was
+good enough (a demo) or where the variants disagreed and the prompt model wrote a usable rule,
+and a variant that meets a batch example its program (at that rollout) already ran on is
+free, because the trial runner caches rows per (candidate hash, example id). Which pairs repeat
+depends on the seeded batch order, on which kept programs the softmax draws, and on which new
+programs turn out identical (the same demo added to the same program has the same hash).
+
+So the forecast does not re-derive the search: it runs `SimbaSearch` itself, with a trial runner
+whose rows come from an outcome model instead of the LM, and counts the (candidate, example)
+pairs that runner had to fill. The outcome model uses a pilot's figures (`PilotFigures`):
+
+- a program run as it is scores on an example what the pilot measured there for the student,
+  else a draw at the pilot's hit rate, once per example: demos and rules rarely change a
+  greedy answer, and scoring an example the same for every plain program is what makes their
+  runs agree (no spread, no rule) as they do on a real model;
+- a sampled rollout scores what the pilot measured for that rollout of the student on that
+  row; else, at the pilot's agreement rate, what the plain run scores on that example, and
+  otherwise an independent draw at the rollouts' hit rate. The agreement rate is 1 minus the
+  share of pilot rows where the variants' scores differed (for the likely range, a draw from
+  Beta(split + 1, agreed + 1)): with closed choices sampled among their values, SmolLM2's
+  rollouts mostly pick what its greedy run picks (0 of 3 pilot rows split on the tickets), and
+  independent draws made up spread that the run never saw (86 calls forecast, 65 made);
+- a rule is kept at the pilot's rate (rules it wrote and the cleaning kept), else at
+  `ASSUMED_RULE_KEEP`.
+
+Calls per filled row are the pilot's calls per program run without parse fallbacks, plus the
+fallbacks paid as the adapter pays them: per prompt family (a program as it is, or its sampled
+rollouts, which share one), until its first few all failed (`_CallModel`). The counts are
+averaged over `DRAWS` draws of the outcomes; the search's own seed is the run's.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from engine.adapters.base import Adapter
+from engine.optimizers.spine._base import CompileJob, RunContext, derive_seed
+from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.spine._pilot_figures import PilotFigures
+from engine.optimizers.simba._strategies import RuleWriter
+from engine.optimizers.simba._variants import RolloutVariant
+from engine.optimizers.spine._trials import TrialRunner
+
+DRAWS = 24
+ASSUMED_RULE_KEEP = 0.5
+
+
+@dataclass
+class SimbaForecast:
+    """Expected counts for one SIMBA run (averages over the draws)."""
+
+    plain_runs: float
+    rollout_runs: float
+    task_calls: float
+    rule_calls: float
+    trials: float
+    rule_keep: float
+    rule_keep_source: str
+    likely: tuple[float, float] = (0.0, 0.0)  # 10th and 90th percentile of all calls
+
+
+@dataclass(frozen=True)
+class _Rates:
+    """The odds one simulated run uses: hit rates as it is and sampled, rules kept."""
+
+    plain: float
+    rollout: float
+    keep: float
+    agree: float = 0.0  # a rollout scores as the plain run does on the example
+
+    @classmethod
+    def measured(cls, pilot: PilotFigures) -> _Rates:
+        """The pilot's own rates (a rule-keep rate it did not see is ASSUMED_RULE_KEEP)."""
+        rollout = pilot.hit_rate if pilot.rollout_hit_rate is None else pilot.rollout_hit_rate
+        keep = pilot.rule_keep_rate
+        split, rows = _split_rows(pilot)
+        agree = 1.0 - split / rows if rows else 0.0
+        return cls(pilot.hit_rate, rollout, ASSUMED_RULE_KEEP if keep is None else keep, agree)
+
+    @classmethod
+    def plausible(cls, pilot: PilotFigures, rng: random.Random) -> _Rates:
+        """Rates drawn from what the pilot's few rows allow (Beta(hits + 1, misses + 1)): a
+        rate of 0 of 8 rows is not a certainty. Used for the estimate's likely range."""
+
+        def draw(hits: float, n: float) -> float:
+            return rng.betavariate(hits + 1, max(0.0, n - hits) + 1)
+
+        plain = draw(sum(pilot.scores.values()), len(pilot.scores))
+        rollout = (
+            draw(sum(pilot.rollout_scores.values()), len(pilot.rollout_scores))
+            if pilot.rollout_scores
+            else plain
+        )
+        split, rows = _split_rows(pilot)
+        agree = 1.0 - draw(split, rows) if rows else 0.0
+        return cls(plain, rollout, draw(pilot.rules_kept, pilot.rules_tried), agree)
+
+
+def _split_rows(pilot: PilotFigures) -> tuple[float, int]:
+    """(rows where the pilot's variants disagreed, rows they ran on); (0, 0) without rollouts."""
+    if pilot.disagree is None or not pilot.rollout_rows:
+        return 0.0, 0
+    return pilot.disagree * pilot.rollout_rows, pilot.rollout_rows
+
+
+class _Outcomes:
+    """Scores for simulated rows: see the module docstring."""
+
+    def __init__(
+        self, pilot: PilotFigures, rates: _Rates, student_hash: str, rng: random.Random
+    ) -> None:
+        self.pilot, self.student_hash, self.rng = pilot, student_hash, rng
+        self._plain: dict[str, float] = {}
+        self.plain_rate, self.rollout_rate, self.agree = rates.plain, rates.rollout, rates.agree
+
+    def _draw(self, rate: float) -> float:
+        return 1.0 if self.rng.random() < rate else 0.0
+
+    def plain(self, ex_id: str) -> float:
+        if ex_id not in self._plain:
+            measured = self.pilot.scores.get(ex_id)
+            self._plain[ex_id] = self._draw(self.plain_rate) if measured is None else measured
+        return self._plain[ex_id]
+
+    def rollout(self, inner_hash: str, rollout_id: Any, ex_id: str) -> float:
+        if inner_hash == self.student_hash:
+            measured = self.pilot.rollout_scores.get(f"{rollout_id}:{ex_id}")
+            if measured is not None:
+                return measured
+        if self.agree and self.rng.random() < self.agree:
+            return self.plain(ex_id)
+        return self._draw(self.rollout_rate)
+
+
+class _CallModel:
+    """LM calls of simulated runs: the pilot's calls without fallbacks, plus parse fallbacks
+    paid per prompt family as the adapter pays them (`FallbackRecord`: once a family's first
+    `give_up` fallbacks all failed, no more). A family is one predictor of a program as it is,
+    or of its sampled rollouts (they share a temperature and a prompt); a fallback falls on one
+    of the program's predictors at random."""
+
+    def __init__(self, pilot: PilotFigures, rng: random.Random, give_up: int) -> None:
+        self.figures = {False: pilot.call_figures(False), True: pilot.call_figures(True)}
+        self.rng, self.give_up = rng, give_up
+        self.families: dict[tuple[str, bool, int], list[int]] = {}  # -> [failed, read]
+
+    def run(self, program_hash: str, sampled: bool, predictors: int = 1) -> float:
+        figures = self.figures[sampled]
+        calls = figures.base
+        needs = int(figures.need) + (self.rng.random() < figures.need % 1)
+        for _ in range(needs):
+            which = self.rng.randrange(predictors) if predictors > 1 else 0
+            outcomes = self.families.setdefault((program_hash, sampled, which), [0, 0])
+            failed, read = outcomes
+            if not read and failed >= self.give_up:
+                continue  # the adapter no longer tries this family's fallbacks
+            calls += 1
+            if self.rng.random() < (figures.success or 0.0):
+                outcomes[1] += 1
+            else:
+                outcomes[0] += 1
+        return calls
+
+
+class _SimulatedRunner(TrialRunner):
+    """A TrialRunner whose missing rows come from `_Outcomes` (no LM); counts what it fills."""
+
+    def __init__(self, run: RunContext, outcomes: _Outcomes, calls: _CallModel) -> None:
+        super().__init__(run, metric=None)
+        self.outcomes, self.call_model = outcomes, calls
+        self.plain_runs = 0
+        self.rollout_runs = 0
+        self.task_calls = 0.0
+
+    def _fill(self, program: Any, cand_hash: str, examples: list, ids: list, *_: Any) -> bool:
+        # (racing target, stop and progress do not apply: a forecast fills every row at once)
+        results = self.run.results
+        rollout = isinstance(program, RolloutVariant)
+        inner = Candidate.from_program(program.program).hash if rollout else cand_hash
+        marker = getattr(program, "marker", {}) if rollout else {}
+        predictors = max(1, len(program.named_predictors()))
+        for index, (example, ex_id) in enumerate(zip(examples, ids, strict=True)):
+            if (cand_hash, ex_id) in results:
+                continue
+            if rollout:
+                score = self.outcomes.rollout(inner, marker.get("rollout_id"), ex_id)
+                tag = f"{cand_hash}:{ex_id}"  # a sampled run: a trajectory of its own
+                self.rollout_runs += 1
+                self.task_calls += self.call_model.run(inner, True, predictors)
+            else:
+                score = self.outcomes.plain(ex_id)
+                tag = f"plain:{ex_id}"  # greedy: the same trajectory for the same example
+                self.plain_runs += 1
+                self.task_calls += self.call_model.run(inner, False, predictors)
+            inputs = dict(example.inputs().items())
+            trace = [
+                {"predictor": path, "inputs": inputs, "outputs": {"simulated": tag}}
+                for path, _ in program.named_predictors()
+            ]
+            results[(cand_hash, ex_id)] = {
+                "example_id": ex_id, "index": index, "inputs": inputs,
+                "outputs": {"simulated": tag}, "score": score, "error": None,
+                "feedback": None, "trace": trace,
+            }  # fmt: skip
+        return False
+
+
+class _SimulatedRules(RuleWriter):
+    """A RuleWriter whose prompt model keeps a rule at rate `keep`, each rule distinct, except
+    that the same prompt gets the same reply (the LM cache: a step that meets the same program,
+    example and pair of runs again writes the same rule, so builds the same program)."""
+
+    def __init__(self, keep: float, rng: random.Random) -> None:
+        super().__init__(None)
+        self.keep, self.rng, self.calls = keep, rng, 0
+        self._replies: dict[str, str] = {}
+
+    def _call(self, user: str) -> str:
+        self.calls += 1
+        if user not in self._replies:
+            n = len(self._replies) + 1
+            keep = self.rng.random() < self.keep
+            self._replies[user] = (
+                f"If the input resembles case {n}, then answer it as case {n}." if keep else ""
+            )
+        return self._replies[user]
+
+
+def forecast_simba(
+    options: Any,
+    student: Any,
+    trainset: list[Any],
+    valset: list[Any],
+    seed: int,
+    pilot: PilotFigures,
+    draws: int = DRAWS,
+) -> SimbaForecast:
+    """Run `SimbaSearch` (with `options`, a SIMBA instance) `draws` times on simulated rows
+    at the pilot's rates: the average counts; and `draws` times at rates drawn from what the
+    pilot's rows allow: the likely range (10th-90th percentile of all calls). Needs the task
+    LM on the settings (variants copy it, never call it)."""
+
+    measured = pilot.rule_keep_rate
+    source = "assumed" if measured is None else "measured by the pilot"
+    point = _Rates.measured(pilot)
+    totals = {"plain": 0.0, "rollout": 0.0, "rules": 0.0, "trials": 0.0, "task": 0.0}
+    for draw in range(draws):
+        rng = random.Random(derive_seed(seed, "simba-forecast", draw))
+        for key, value in _simulate(options, student, trainset, valset, seed, pilot, point, rng):
+            totals[key] += value
+    spread = []
+    for draw in range(draws):
+        rng = random.Random(derive_seed(seed, "simba-forecast range", draw))
+        rates = _Rates.plausible(pilot, rng)
+        counts = dict(_simulate(options, student, trainset, valset, seed, pilot, rates, rng))
+        spread.append(counts["task"] + counts["rules"])
+    mean = {key: value / max(1, draws) for key, value in totals.items()}
+    spread.sort()
+    low, high = spread[len(spread) // 10], spread[(len(spread) * 9) // 10]
+    return SimbaForecast(
+        mean["plain"], mean["rollout"], mean["task"], mean["rules"], mean["trials"], point.keep,
+        source, (low, high),
+    )  # fmt: skip
+
+
+def _simulate(
+    options: Any,
+    student: Any,
+    trainset: list[Any],
+    valset: list[Any],
+    seed: int,
+    pilot: PilotFigures,
+    rates: _Rates,
+    rng: random.Random,
+) -> list[tuple[str, float]]:
+    """One run of the search on simulated rows: what it counted."""
+    from engine.optimizers.simba._search import SimbaSearch
+
+    run = RunContext(seed=seed)
+    give_up = Adapter.fallback_record.failures_before_skip
+    student_hash = Candidate.from_program(student).hash
+    runner = _SimulatedRunner(
+        run, _Outcomes(pilot, rates, student_hash, rng), _CallModel(pilot, rng, give_up)
+    )
+    job = CompileJob(
+        student=student, trainset=list(trainset), valset=list(valset), teacher=None,
+        runner=runner,
+    )  # fmt: skip
+    search = SimbaSearch(options, job, seed)
+    search.rules = rules = _SimulatedRules(rates.keep, rng)
+    search.start()
+    search.run_steps()
+    search.finish()
+    return [
+        ("plain", runner.plain_runs), ("rollout", runner.rollout_runs), ("rules", rules.calls),
+        ("trials", len(run.trials)), ("task", runner.task_calls),
+    ]  # fmt: skip

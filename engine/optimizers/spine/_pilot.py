@@ -1,0 +1,180 @@
+"""A pilot: the student on a few training rows with the run's task LM, before the run.
+
+It measures what an estimate otherwise assumes: task LM calls per program run (a ChainOfThought
+whose replies need a parse fallback pays two, a ReAct agent pays one per tool step), the
+model's hit rate, and for SIMBA the same for the sampled rollouts SIMBA will run, how often
+they disagree with the plain run, and whether the prompt model's rules survive cleaning.
+
+The rows and rollouts are the ones the run starts with (`Optimizer.pilot_plan`), evaluated
+through a `TrialRunner` like the run's, so every LM request is the one the run will make: with
+the same cache directory the run gets them back from the LM request cache. (Usage still counts
+a cached call as a call, so the estimate does not change; the run's wall time does.)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from engine.adapters.base import Adapter
+from engine.errors import TunesmithError
+from engine.optimizers.spine._base import RunContext
+from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine._pilot_figures import PilotFigures
+from engine.optimizers.simba._spread import buckets_by_spread
+from engine.optimizers.simba._strategies import RuleWriter, rule_target
+from engine.optimizers.simba._variants import RolloutVariant
+from engine.optimizers.spine._trials import TrialRunner
+
+MAX_PILOT_RULES = 2  # rules written on disagreeing rows (one prompt-model call each)
+
+
+class PilotError(TunesmithError):
+    """The pilot could not measure anything (the LM failed); nothing was changed."""
+
+
+def fallback_counts() -> tuple[int, int, int]:
+    """(failed, read, skipped) parse fallbacks so far in this process, all prompt families."""
+    outcomes = Adapter.fallback_record.snapshot()
+    return (
+        sum(o.failed for o in outcomes),
+        sum(o.succeeded for o in outcomes),
+        sum(o.skipped for o in outcomes),
+    )
+
+
+def _fallbacks(before: tuple[int, int, int], runs: int) -> tuple[float, float, float | None]:
+    """(need per run, paid per run, share read) since `before`."""
+    failed, read, skipped = (a - b for a, b in zip(fallback_counts(), before, strict=True))
+    paid = failed + read
+    runs = max(1, runs)
+    return (paid + skipped) / runs, paid / runs, (read / paid if paid else None)
+
+
+def _task_calls(run: RunContext, mark: int) -> int:
+    return sum(1 for r in run.ledger.records[mark:] if r.role == "task")
+
+
+MEASURED_ERRORS = ("AdapterParseError", "constraint failed")  # what the model did, measured
+
+
+def _rows_failed(trial: Any) -> str | None:
+    """The first error when every row failed for a reason other than the model's reply (an LM
+    that cannot be reached, a program that raises): nothing was measured."""
+    errors = [r["error"] for r in trial.rows if r.get("error")]
+    if not trial.rows or len(errors) < len(trial.rows):
+        return None
+    if any(str(e).startswith(MEASURED_ERRORS) for e in errors):
+        return None
+    return errors[0]
+
+
+def run_pilot(
+    optimizer: Any,
+    student: Any,
+    trainset: list[Any],
+    metric: Any,
+    *,
+    rows: int = 4,
+    seed: int = 0,
+) -> PilotFigures:
+    """Measure `student` on the first training rows `optimizer`'s run will score, and its
+    sampled rollouts where the optimizer runs them (`Optimizer.pilot_plan`; with the LM on the
+    settings). Raises PilotError when there is nothing to run or every row
+    failed."""
+    examples, sampled, rollouts = optimizer.pilot_plan(trainset, rows, seed)
+    if not examples:
+        raise PilotError("the pilot needs at least one training row")
+    started = time.monotonic()
+    run = RunContext(seed=seed)
+    runner = TrialRunner(run, metric)
+    try:
+        with run.activate():
+            mark, before = len(run.ledger), fallback_counts()
+            plain = runner.evaluate(student, examples, subset="minibatch", track_best=False)
+            plain_calls = _task_calls(run, mark)
+            plain_fallbacks = _fallbacks(before, len(plain.rows))
+            before = fallback_counts()
+            variants = []
+            for rollout in range(1, rollouts + 1):
+                program = RolloutVariant.rollout(student, rollout)
+                variants.append((rollout, runner.evaluate(
+                    program, sampled, subset="minibatch", track_best=False
+                )))  # fmt: skip
+            rollout_calls = _task_calls(run, mark) - plain_calls
+            rollout_fallbacks = _fallbacks(before, sum(len(t.rows) for _, t in variants))
+            tried, kept = _try_rules(optimizer, student, sampled, plain, variants)
+    except TunesmithError as exc:
+        raise PilotError(f"the pilot failed: {type(exc).__name__}: {exc}") from exc
+    failed = _rows_failed(plain)
+    if failed is not None:
+        raise PilotError(f"the task LM failed on every pilot row: {failed}")
+    n = len(plain.rows)
+    scores = dict(plain.example_scores)
+    rollout_scores = {
+        f"{rollout}:{ex_id}": score
+        for rollout, trial in variants
+        for ex_id, score in trial.example_scores.items()
+    }
+    disagree = None
+    if variants:
+        both = list(variants[0][1].example_scores)
+        split = [
+            ex_id for ex_id in both
+            if len({scores[ex_id], *(t.example_scores.get(ex_id) for _, t in variants)}) > 1
+        ]  # fmt: skip
+        disagree = len(split) / max(1, len(both))
+    rollout_runs = sum(len(t.rows) for _, t in variants)
+    return PilotFigures(
+        rows=n,
+        calls_per_run=plain_calls / max(1, n),
+        hit_rate=sum(scores.values()) / max(1, n),
+        scores=scores,
+        rollouts=len(variants),
+        rollout_rows=len(sampled) if variants else 0,
+        rollout_calls_per_run=rollout_calls / rollout_runs if rollout_runs else None,
+        rollout_hit_rate=(
+            sum(rollout_scores.values()) / len(rollout_scores) if rollout_scores else None
+        ),
+        rollout_scores=rollout_scores,
+        disagree=disagree,
+        rules_tried=tried,
+        rules_kept=kept,
+        calls=len(run.ledger),
+        seconds=round(time.monotonic() - started, 2),
+        fallback_need=plain_fallbacks[0],
+        fallback_paid=plain_fallbacks[1],
+        fallback_success=plain_fallbacks[2],
+        rollout_fallback_need=rollout_fallbacks[0] if variants else 0.0,
+        rollout_fallback_paid=rollout_fallbacks[1] if variants else 0.0,
+        rollout_fallback_success=rollout_fallbacks[2] if variants else None,
+    )
+
+
+def _try_rules(
+    optimizer: Any, student: Any, examples: list[Any], plain: Any, variants: list[Any]
+) -> tuple[int, int]:
+    """SIMBA only: on up to MAX_PILOT_RULES rows where the variants disagree, the prompt model
+    writes a rule from the best and the worst run, picked as SIMBA's first step picks them
+    (`buckets_by_spread`), so the run asks the same and gets the reply from the cache;
+    (written, kept by the cleaning)."""
+    if not variants:
+        return 0, 0
+    writer = RuleWriter(getattr(optimizer, "prompt_model", None))
+    paths = [path for path, _ in student.named_predictors()]
+    by_id = {example_id(ex): ex for ex in examples}
+    buckets = buckets_by_spread(list(by_id), [plain, *(t for _, t in variants)])
+    tried = kept = 0
+    for bucket in buckets:
+        if tried >= MAX_PILOT_RULES or not paths:
+            break
+        if bucket.gap <= 0:
+            continue
+        (_, good), (_, bad) = bucket.best(), bucket.worst()
+        text, _ = writer.write(
+            student.deepcopy(), rule_target(good, bad, paths), by_id.get(bucket.example_id),
+            good, bad,
+        )  # fmt: skip
+        tried += 1
+        kept += text is not None
+    return tried, kept
