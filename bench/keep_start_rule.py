@@ -36,8 +36,8 @@ def one_run(
     spec_path: Path, seed: int, max_calls: int, store: Path, optimizer: str = "", val_size: int = 0
 ) -> dict:
     from engine.evaluate.statistics import paired_comparison
-    from engine.optimizers.spine._base import start_kept_reason
-    from engine.optimizers.spine._trials import Trial
+    from engine.optimizers.spine._context import start_kept_reason
+    from engine.optimizers.spine._trial import Trial
     from engine.runs import RunStore, create_run, load_spec
     from engine.runs.worker import run_worker
 

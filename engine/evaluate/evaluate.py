@@ -187,7 +187,9 @@ class Evaluate:
         def should_stop() -> bool:
             return bool(state["stop"]) or (max_errors is not None and state["errors"] > max_errors)
 
-        from engine.optimizers.spine._budget import failure_guard  # lazy: optimizers import evaluate
+        from engine.optimizers.spine._budget import (
+            failure_guard,  # lazy: optimizers import evaluate
+        )
 
         with failure_guard():  # calls that keep failing stop the evaluation early
             outcomes = parallel_map(

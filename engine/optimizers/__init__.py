@@ -5,6 +5,19 @@ Also importable as `engine.teleprompt`.
 
 import sys
 
+from engine.optimizers import calibration  # noqa: F401 - registers the post-compile step
+from engine.optimizers.copro import COPRO
+from engine.optimizers.ensemble import Ensemble
+from engine.optimizers.fewshot import (
+    BootstrapFewShot,
+    BootstrapFewShotWithRandomSearch,
+    BootstrapRS,
+    LabeledFewShot,
+)
+from engine.optimizers.gepa import GEPA
+from engine.optimizers.knn import KNN, KNNFewShot
+from engine.optimizers.mipro import MIPROv2
+from engine.optimizers.simba import SIMBA
 from engine.optimizers.spine import (
     EVENT_TYPES,
     Budget,
@@ -22,19 +35,6 @@ from engine.optimizers.spine import (
     example_id,
     logging_sink,
 )
-from engine.optimizers import calibration  # noqa: F401 - registers the post-compile step
-from engine.optimizers.copro import COPRO
-from engine.optimizers.ensemble import Ensemble
-from engine.optimizers.fewshot import (
-    BootstrapFewShot,
-    BootstrapFewShotWithRandomSearch,
-    BootstrapRS,
-    LabeledFewShot,
-)
-from engine.optimizers.gepa import GEPA
-from engine.optimizers.knn import KNN, KNNFewShot
-from engine.optimizers.mipro import MIPROv2
-from engine.optimizers.simba import SIMBA
 
 # `import engine.teleprompt` / `from engine.teleprompt import ...` once this package is loaded
 sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])

@@ -106,9 +106,9 @@ def _run_context(
 ) -> Any:
     """A RunContext prefilled from the store (resume) and wired to write back to it."""
     from engine.lm.usage import UsageLedger
-    from engine.optimizers.spine._base import RunContext
+    from engine.optimizers.spine._context import RunContext
     from engine.optimizers.spine._events import EventRecorder
-    from engine.optimizers.spine._trials import Trial
+    from engine.optimizers.spine._trial import Trial
 
     ledger = UsageLedger()
     for record in store.known_call_records(run_id):  # earlier attempts count toward the budget
@@ -196,7 +196,7 @@ def _execute(
     sinks: Iterable[Callable[[Any], None]],
     settings: Any,
 ) -> str:
-    from engine.optimizers.spine._base import RunCancelled
+    from engine.optimizers.spine._context import RunCancelled
 
     context = None
     stack = contextlib.ExitStack()

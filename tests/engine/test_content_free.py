@@ -10,8 +10,8 @@ import engine as dspy
 from engine.lm.lm import LM
 from engine.lm.scripted import ScriptedLM
 from engine.optimizers import RunContext
-from engine.optimizers.spine._budget import Budget
 from engine.optimizers.calibration._content_free import ORIGIN, content_free_offsets
+from engine.optimizers.spine._budget import Budget
 
 
 def answers(program: Any, lm: LM, examples: list[dspy.Example]) -> list[bool]:

@@ -129,7 +129,7 @@ def test_embeddings_save_and_load_without_reembedding(tmp_path):
 
 def test_a_run_with_an_embedding_knn_shows_embed_calls_in_its_ledger(fake_provider):
     from engine.lm import ScriptedLM
-    from engine.optimizers.spine._base import RunContext
+    from engine.optimizers.spine._context import RunContext
 
     dspy.configure(lm=ScriptedLM(answers=[{"category": "billing"}], cycle=True))
     train = [dspy.Example(ticket=t, category="billing").with_inputs("ticket") for t in CORPUS]

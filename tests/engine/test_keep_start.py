@@ -86,7 +86,7 @@ def _worse_zero_shot(messages: list[dict]) -> dict[str, str]:
 
 
 def test_the_rule_is_checked() -> None:
-    from engine.optimizers.spine._base import start_kept_reason
+    from engine.optimizers.spine._context import start_kept_reason
 
     with pytest.raises(ValueError, match="keep_start must be one of"):
         start_kept_reason(None, None, "never")

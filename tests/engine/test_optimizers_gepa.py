@@ -9,9 +9,9 @@ from gepa_lms import GOOD, TwoStep, feedback_metric, qa, reflections, reflective
 import engine as dspy
 from engine.lm import retry
 from engine.optimizers import GEPA, Budget, RunContext, example_id
-from engine.optimizers.spine._base import derive_seed
 from engine.optimizers.gepa._plan import auto_metric_calls
 from engine.optimizers.gepa._search import MAX_IDLE_ITERATIONS
+from engine.optimizers.spine._base import derive_seed
 from engine.runs.worker import known_steps
 
 

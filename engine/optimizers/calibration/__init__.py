@@ -1,2 +1,11 @@
 """Choice calibration: after a compile, fit per-label offsets so a choice output's scores
-match how often each label is right (a post-compile step every optimizer gets)."""
+match how often each label is right. Registered here as a post-compile step of the spine, so
+every optimizer gets it and the base class imports none of it."""
+
+from engine.optimizers.calibration._content_free import content_free_prior
+from engine.optimizers.calibration._step import calibrated, note_calibration
+from engine.optimizers.spine._post_compile import PostCompileStep, register_post_compile
+
+register_post_compile(PostCompileStep("choice calibration", calibrated, note_calibration))
+
+__all__ = ["calibrated", "content_free_prior", "note_calibration"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.optimizers.calibration._rows import add_calibration_note, reports_choice_scores
 from engine.optimizers.calibration._choices import calibrate_choices
 from engine.optimizers.calibration._content_free import CONTENT_FREE_INPUT, content_free_prior
+from engine.optimizers.calibration._rows import add_calibration_note, reports_choice_scores
 
 
 def fits_on_labels(optimizer: Any, valset: list[Any]) -> bool:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.lm.model_check import check_lms
+from engine.optimizers.mipro._mipro import RACED_SHARE
+from engine.optimizers.proposing._proposer import GroundedProposer, ProposalSet, emit_proposals
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.mipro._mipro import RACED_SHARE
-from engine.optimizers.proposing._proposer import GroundedProposer, ProposalSet, emit_proposals
 
 
 class COPRO(Optimizer):

@@ -19,6 +19,7 @@ from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
+from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
 from engine.optimizers.spine._base import CompileJob, Optimizer
 from engine.optimizers.spine._budget import (
     Estimate,
@@ -27,7 +28,6 @@ from engine.optimizers.spine._budget import (
     tokens_per_call,
 )
 from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
 from engine.optimizers.spine._trials import TrialRunner
 from engine.parallel import lm_threads, parallel_map
 from engine.primitives import Example

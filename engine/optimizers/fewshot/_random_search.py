@@ -14,12 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.call_slots import call_priority, shared_call_slots
-from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls, describe_demos
+from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
+from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.spine._build_ahead import BuildAhead
 from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
 from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
 from engine.optimizers.spine._trials import TrialRunner
 from engine.parallel import lm_threads

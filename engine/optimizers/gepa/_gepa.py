@@ -19,9 +19,6 @@ from typing import Any
 
 from engine.adapters.base import Adapter
 from engine.lm.model_check import check_lms
-from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
-from engine.optimizers.spine._candidate import example_id
 from engine.optimizers.gepa._forecast import (
     forecast_search,
     piloted_task_calls,
@@ -30,6 +27,9 @@ from engine.optimizers.gepa._forecast import (
 from engine.optimizers.gepa._plan import MinibatchOrder, check_budget_choice, metric_budget
 from engine.optimizers.gepa._pool import CandidatePool
 from engine.optimizers.gepa._search import GepaSearch
+from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
+from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
+from engine.optimizers.spine._candidate import example_id
 from engine.settings import settings
 
 SELECTION_STRATEGIES = ("pareto", "current_best")

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.evaluate.scoring import accepts_predictor_feedback
-from engine.optimizers.spine._base import derive_seed
-from engine.optimizers.spine._candidate import Candidate, example_id
 from engine.optimizers.gepa._merge import MergePlan, merge_subsample, propose_merge
 from engine.optimizers.gepa._plan import MinibatchOrder
 from engine.optimizers.gepa._pool import CandidatePool, PoolEntry
 from engine.optimizers.gepa._reflection import ReflectionRecord, Reflector, reflective_dataset
-from engine.optimizers.spine._trials import Trial, TrialRunner
+from engine.optimizers.spine._base import derive_seed
+from engine.optimizers.spine._candidate import Candidate, example_id
+from engine.optimizers.spine._trial import Trial
+from engine.optimizers.spine._trials import TrialRunner
 
 MAX_IDLE_ITERATIONS = 10  # iterations in a row that spend no metric call end the search
 RECORD_CHARS = 240  # field values kept per record in the `reflection` event

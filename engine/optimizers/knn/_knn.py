@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine.retrievers.bm25 import BM25
+from engine.retrievers.embeddings import Embeddings
+
 
 def example_text(values: dict[str, Any]) -> str:
     """'key: value | key: value', the text DSPy's KNN embeds for an example's inputs."""
@@ -31,12 +34,8 @@ class KNN:
         self.vectorizer = vectorizer
         texts = [example_text(dict(ex.inputs().items())) for ex in self.trainset]
         if vectorizer is None:
-            from engine.retrievers.bm25 import BM25
-
             self._index: Any = BM25(texts, k=k)
         else:
-            from engine.retrievers.embeddings import Embeddings
-
             self._index = Embeddings(texts, vectorizer, k=k)
 
     def indices(self, **inputs: Any) -> list[int]:

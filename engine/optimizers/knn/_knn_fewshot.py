@@ -17,12 +17,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.modules.module import Module
-from engine.optimizers.spine._base import CompileJob, Optimizer, RunContext
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
-from engine.optimizers.spine._candidate import Candidate, example_id
 from engine.optimizers.knn._knn import KNN
 from engine.optimizers.knn._row_traces import RowTraces
+from engine.optimizers.spine._base import CompileJob, Optimizer
+from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
+from engine.optimizers.spine._candidate import Candidate, example_id
+from engine.optimizers.spine._context import RunContext
 from engine.optimizers.spine._trials import TrialRunner
 
 

@@ -16,10 +16,8 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from engine.lm.model_check import check_lms
-from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls
-from engine.optimizers.spine._budget import Estimate, Workload, predictor_count, tokens_per_call
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.fewshot._random_search import BootstrapFewShotWithRandomSearch
 from engine.optimizers.mipro._plan import (
     AUTO_RUN_SETTINGS,
     ZERO_SHOT_PROPOSER_DEMOS,
@@ -31,8 +29,10 @@ from engine.optimizers.mipro._plan import (
 )
 from engine.optimizers.mipro._search import MiproSearch
 from engine.optimizers.proposing._proposer import GroundedProposer, ProposalSet, emit_proposals
-from engine.optimizers.fewshot._random_search import BootstrapFewShotWithRandomSearch
 from engine.optimizers.proposing._search_space import demo_set_hash
+from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
+from engine.optimizers.spine._budget import Estimate, Workload, predictor_count, tokens_per_call
+from engine.optimizers.spine._candidate import example_id
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ class MIPROv2(Optimizer):
         with task_model_context(self.task_model):
             demo_sets = self._demo_sets(job, plan, options)
             proposals = self._propose(job, plan, options, demo_sets, seed)
-            return MiproSearch(self, job, plan, proposals, demo_sets, seed).run(student)
+            return MiproSearch(self.race, job, plan, proposals, demo_sets, seed).run(student)
 
     # -- stage 1: demo sets -------------------------------------------------------------------
     def _demo_sets(

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import random
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from engine.optimizers.spine._base import CompileJob, derive_seed
-from engine.optimizers.spine._candidate import Candidate
 from engine.optimizers.mipro._plan import MiproPlan
 from engine.optimizers.proposing._proposer import ProposalSet
+from engine.optimizers.spine._base import CompileJob, derive_seed
+from engine.optimizers.spine._candidate import Candidate
 from engine.optimizers.spine._trials import TrialRunner
-
-if TYPE_CHECKING:
-    from engine.optimizers.mipro._mipro import MIPROv2
 
 STUDY_FILE = "optuna.db"
 STUDY_NAME = "mipro"
@@ -37,14 +34,14 @@ class MiproSearch:
 
     def __init__(
         self,
-        owner: MIPROv2,
+        race: bool,
         job: CompileJob,
         plan: MiproPlan,
         proposals: dict[str, ProposalSet],
         demo_sets: dict[str, list[tuple[list[Any], str]]],
         seed: int,
     ) -> None:
-        self.owner, self.job, self.plan, self.seed = owner, job, plan, seed
+        self.race, self.job, self.plan, self.seed = race, job, plan, seed
         self.runner: TrialRunner = job.runner
         self.names = [name for name, _ in job.student.named_predictors()]
         self.instructions = {n: proposals[n].instructions for n in self.names}
@@ -165,7 +162,7 @@ class MiproSearch:
         self.runner.run.recorder.log(
             f"full evaluation of {self.program(config)[1]} (mean minibatch score {mean:.3f})"
         )
-        trial = self.evaluate(config, self.job.valset, "val", race=self.owner.race)
+        trial = self.evaluate(config, self.job.valset, "val", race=self.race)
         if trial.subset == "val" and ("full", point) not in recorded:
             self.add(study, config, trial.score, "full", point)
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, LMError
 from engine.modules.predict import resolve_lm
-from engine.optimizers.spine._base import derive_seed
 from engine.optimizers.proposing._cleaning import ProposalCleaner, instruction_reply_kwargs
 from engine.optimizers.proposing._search_space import demo_set_hash
+from engine.optimizers.spine._base import derive_seed
 from engine.settings import settings
 
 # Tips in the spirit of DSPy's (creative, simple, description, high stakes, persona, none);

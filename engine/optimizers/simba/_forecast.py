@@ -38,11 +38,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.adapters.base import Adapter
-from engine.optimizers.spine._base import CompileJob, RunContext, derive_seed
-from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.spine._pilot_figures import PilotFigures
+from engine.optimizers.simba._search import SimbaSearch
 from engine.optimizers.simba._strategies import RuleWriter
 from engine.optimizers.simba._variants import RolloutVariant
+from engine.optimizers.spine._base import CompileJob, derive_seed
+from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.spine._context import RunContext
+from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.optimizers.spine._trials import TrialRunner
 
 DRAWS = 24
@@ -278,8 +280,6 @@ def _simulate(
     rng: random.Random,
 ) -> list[tuple[str, float]]:
     """One run of the search on simulated rows: what it counted."""
-    from engine.optimizers.simba._search import SimbaSearch
-
     run = RunContext(seed=seed)
     give_up = Adapter.fallback_record.failures_before_skip
     student_hash = Candidate.from_program(student).hash

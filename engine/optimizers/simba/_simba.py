@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.lm.model_check import check_lms
+from engine.optimizers.simba._forecast import forecast_simba
+from engine.optimizers.simba._search import SimbaSearch
 from engine.optimizers.spine._base import CompileJob, Optimizer
 from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.spine._candidate import example_id
-from engine.optimizers.simba._forecast import forecast_simba
-from engine.optimizers.simba._search import SimbaSearch
 
 RULE_PROMPT_TOKENS = 700
 

@@ -1,17 +1,13 @@
 """The spine every optimizer shares: the base class and run context, candidates, trials and
 their evaluation loop, budgets and estimates, the event stream, pilots, and the registry."""
 
-from engine.optimizers.spine._base import (
-    OptimizationResult,
-    Optimizer,
-    RunCancelled,
-    RunContext,
-    derive_seed,
-)
+from engine.optimizers.spine._base import OptimizationResult, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Budget, Estimate
 from engine.optimizers.spine._candidate import Candidate, example_id
+from engine.optimizers.spine._context import RunCancelled, RunContext
 from engine.optimizers.spine._events import EVENT_TYPES, Event, EventRecorder, logging_sink
-from engine.optimizers.spine._trials import Trial, TrialRunner
+from engine.optimizers.spine._trial import Trial
+from engine.optimizers.spine._trials import TrialRunner
 
 __all__ = [
     "EVENT_TYPES", "Budget", "Candidate", "Estimate", "Event", "EventRecorder",

@@ -18,12 +18,12 @@ from typing import Any
 
 from engine.adapters.base import Adapter
 from engine.errors import TunesmithError
-from engine.optimizers.spine._base import RunContext
-from engine.optimizers.spine._candidate import example_id
-from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.optimizers.simba._spread import buckets_by_spread
 from engine.optimizers.simba._strategies import RuleWriter, rule_target
 from engine.optimizers.simba._variants import RolloutVariant
+from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine._context import RunContext
+from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.optimizers.spine._trials import TrialRunner
 
 MAX_PILOT_RULES = 2  # rules written on disagreeing rows (one prompt-model call each)

@@ -14,16 +14,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import EvalRow, run_example
+from engine.optimizers.spine._context import RunContext
 from engine.optimizers.spine._events import to_jsonable
 from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.parallel import parallel_map
-
-if TYPE_CHECKING:
-    from engine.optimizers.spine._base import RunContext
 
 MAX_EXAMPLE_SCORE = 1.0  # racing assumes metric scores in [0, 1]; a larger one turns it off
 RaceTarget = Callable[[], "float | None"]
