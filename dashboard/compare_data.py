@@ -43,9 +43,8 @@ def candidate_labels(
 def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """example_id -> labels, recomputed from the run's data (empty if the data is gone)."""
     try:
-        from engine.optimizers.spine._candidate import example_id
-        from engine.runs.data import load_data
-        from engine.runs.spec import spec_from_dict
+        from engine import example_id
+        from engine.runs import load_data, spec_from_dict
 
         split = load_data(spec_from_dict(run["spec"], run.get("base_dir")))
         return {
@@ -57,7 +56,7 @@ def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def results(run_id: str, subset: str) -> pd.DataFrame:
     """One row per (candidate, example) evaluated on `subset`."""
-    from engine.runs.store import example_results
+    from engine.runs import example_results
 
     rows = example_results(run_id, subset=subset, db_path=home.db_path())
     return pd.DataFrame(rows)
@@ -81,7 +80,7 @@ def mark(score: Any) -> str:
 def failure_text(error: Any, detail: bool = False) -> str:
     """How a failed row reads in a table: 'constraint failed' (with `detail`, its message) when
     an Assert in the program did not hold, else 'no valid answer'."""
-    from engine.modules.assertions import CONSTRAINT_FAILED, is_constraint_failure
+    from engine.runs import CONSTRAINT_FAILED, is_constraint_failure
 
     if not is_constraint_failure(error):
         return "no valid answer"
@@ -90,7 +89,7 @@ def failure_text(error: Any, detail: bool = False) -> str:
 
 def constraint_failures(res: pd.DataFrame, order: list[str]) -> dict[str, int]:
     """hash -> rows failed by an Assert, for the candidates in `order` that have any."""
-    from engine.modules.assertions import is_constraint_failure
+    from engine.runs import is_constraint_failure
 
     if res.empty or "error" not in res.columns:
         return {}
@@ -153,7 +152,7 @@ def matrix(
 
 def paired(res: pd.DataFrame, a: str, b: str) -> dict[str, Any] | None:
     """paired_comparison(B - A) over the examples both were scored on."""
-    from engine.evaluate.statistics import paired_comparison
+    from engine.runs import paired_comparison
 
     if res.empty:
         return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from engine.runs.csvfile import MAX_ROWS, CsvProblem, check_rows, max_bytes, parse_table
+from engine.runs import MAX_ROWS, CsvProblem, check_rows, max_bytes, parse_table
 
 MAX_BYTES: int | None = None  # None: the setting TUNESMITH_MAX_CSV_MB (default 5 MB)
 # MAX_ROWS: the engine's limit (csvfile.py), the same the CLI and the worker apply

@@ -16,7 +16,7 @@ DASHBOARD_SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 def db_path() -> Path:
-    from engine.runs.store_schema import default_db_path
+    from engine.runs import default_db_path
 
     return default_db_path()
 
@@ -95,8 +95,7 @@ def samples() -> list[Sample]:
         if not sample.spec_path.is_file():
             continue
         try:
-            from engine.runs.data import resolve_path
-            from engine.runs.spec import load_spec
+            from engine.runs import load_spec, resolve_path
 
             spec = load_spec(sample.spec_path)
             if resolve_path(spec, spec.data.csv, allow_outside=True).is_file():  # ours

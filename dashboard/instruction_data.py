@@ -7,7 +7,7 @@ from collections import defaultdict
 from statistics import mean
 from typing import Any
 
-from engine.optimizers.proposing._search_space import latest_proposals, locate
+from engine.runs import latest_proposals, locate
 
 FULL_SUBSETS = ("val", "full")
 

@@ -36,10 +36,10 @@ def task_lm(spec: Any) -> Any:
     """The spec's task model, with this session's API key (in memory) and no request cache."""
     import os
 
-    from engine.runs.pipeline import build_lm
+    from engine.runs import build_lm
 
     if os.environ.get("TUNESMITH_TEST_LM"):  # the worker's test hook: a scripted LM (tests only)
-        from engine.runs.worker import task_lm as hooked
+        from engine.runs import task_lm as hooked
 
         return hooked(spec)
     extras: dict[str, Any] = {"cache": False}
@@ -50,7 +50,7 @@ def task_lm(spec: Any) -> Any:
 
 def examples(spec: Any) -> list[Any]:
     """Every usable example of the data (train, then validation, then test)."""
-    from engine.runs.data import load_data
+    from engine.runs import load_data
 
     split = load_data(spec)
     return split.train + split.val + split.test
@@ -92,9 +92,8 @@ def searched_passages(spec: Any, program: Any, inputs: dict[str, Any]) -> dict[s
 
 def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
     """Run the (untuned) pipeline on each example; errors are captured per row, not raised."""
-    from engine.errors import AdapterParseError
-    from engine.runs.pipeline import build_program
-    from engine.settings import settings
+    from engine import AdapterParseError, settings
+    from engine.runs import build_program
 
     program = build_program(spec)
     lm = task_lm(spec)

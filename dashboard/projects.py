@@ -18,9 +18,8 @@ from dashboard import state
 from dashboard.csvio import parse_csv, to_csv_bytes
 from dashboard.home import Sample, projects_dir, slugify
 from dashboard.step_files import copy_step_files
-from engine.errors import SpecError
-from engine.runs.redact import redact_data
-from engine.runs.safe_yaml import load_yaml
+from engine import SpecError
+from engine.runs import load_yaml, redact_data
 
 SPEC_FILE = "project.yaml"
 DATA_FILE = "data.csv"
@@ -75,8 +74,7 @@ def create_project(name: str, description: str = "") -> Path:
 
 def create_from_sample(sample: Sample) -> Path:
     """A copy of a sample project (spec + data) in its own folder, made current."""
-    from engine.runs.data import resolve_path
-    from engine.runs.spec import load_spec
+    from engine.runs import load_spec, resolve_path
 
     spec = load_spec(sample.spec_path)
     draft = spec.to_dict()

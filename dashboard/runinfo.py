@@ -28,7 +28,7 @@ def db() -> Any:
 
 def get(run_id: str) -> dict[str, Any] | None:
     """The run, after marking it failed if its worker died (survives restarts and refreshes)."""
-    from engine.runs.launch import reconcile_run
+    from engine.runs import reconcile_run
 
     return reconcile_run(run_id, db())
 
@@ -39,7 +39,7 @@ KEPT_START = ": kept the starting program"
 def start_kept(run_id: str) -> str | None:
     """Why the run handed back the starting prompt ("no reliable gain on validation: ..."),
     from its log; None when it kept a tuned one."""
-    from engine.runs.store import events
+    from engine.runs import events
 
     for event in reversed(events(run_id, types=["log"], db_path=db())):
         message = str((event.get("data") or {}).get("message", ""))
@@ -50,7 +50,7 @@ def start_kept(run_id: str) -> str | None:
 
 
 def all_runs(limit: int | None = None) -> list[dict[str, Any]]:
-    from engine.runs.store import list_runs
+    from engine.runs import list_runs
 
     return list_runs(limit=limit, db_path=db())
 
@@ -134,7 +134,7 @@ def describe_event(event: dict[str, Any]) -> str | None:
 
 def timeline(run_id: str, limit: int = 10) -> tuple[str | None, list[str]]:
     """(current phase, recent log lines newest last)."""
-    from engine.runs.store import events
+    from engine.runs import events
 
     evs = events(
         run_id,

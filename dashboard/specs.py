@@ -76,9 +76,8 @@ def problems_of(exc: Exception) -> list[str]:
 
 def build_spec(check_data: bool = True) -> Check:
     """Validate the draft (and, with `check_data`, its data) through the engine."""
-    from engine.errors import SpecError
-    from engine.runs.data import validate_spec_against_data
-    from engine.runs.spec import spec_from_dict
+    from engine import SpecError
+    from engine.runs import spec_from_dict, validate_spec_against_data
 
     result = Check()
     if not state.has_project():
@@ -91,7 +90,7 @@ def build_spec(check_data: bool = True) -> Check:
         result.problems = problems_of(exc)
         return result
     try:
-        from engine.runs.pipeline import build_metric
+        from engine.runs import build_metric
 
         build_metric(result.spec)  # e.g. an invalid regex only shows when the metric is built
     except (SpecError, ValueError) as exc:
@@ -112,6 +111,6 @@ def build_spec(check_data: bool = True) -> Check:
 
 def load_split(spec: Any) -> Any:
     """The engine's train/val/test split of the spec's data."""
-    from engine.runs.data import load_data
+    from engine.runs import load_data
 
     return load_data(spec)

@@ -107,7 +107,7 @@ def problems(items: list[str], title: str = "Fix these before going on") -> None
 
 def describe_error(exc: BaseException) -> str:
     """A one-paragraph message for an exception, without a traceback."""
-    from engine.errors import TunesmithError
+    from engine import TunesmithError
 
     if isinstance(exc, TunesmithError):
         return str(exc)

@@ -26,7 +26,7 @@ if run_id is None:
     )
     st.stop()
 
-from engine.runs.store import candidates, trials  # noqa: E402
+from engine.runs import candidates, trials  # noqa: E402
 
 run = runinfo.get(run_id)
 db = home.db_path()

@@ -9,52 +9,19 @@ import streamlit as st
 
 from dashboard import home, launcher, lmtools, specs, state, ui
 from dashboard.widgets.budget_card import budget_card, preflight
-from dashboard.widgets.gepa_choice import gepa_settings
-from dashboard.widgets.mipro_choice import mipro_search
 from dashboard.widgets.number import number
+from dashboard.widgets.optimizer_form import optimizer_form, optimizer_widget
 from dashboard.widgets.pilot_button import pilot_controls, stored_pilot
 from dashboard.widgets.proposer_choice import proposer_choice
-from dashboard.widgets.simba_choice import simba_settings
-from engine.secret_shapes import text_problem, url_problem
+from engine.optimizers import registry
+from engine.runs import choose_optimizer, text_problem, url_problem
 
-GOALS = {
-    "auto": ("Auto (recommended)", "Picks the optimizer from the size of your training set."),
-    "BootstrapFewShot": (
-        "Examples only: BootstrapFewShot",
-        "Runs the model on training rows and keeps its correct answers as worked "
-        "examples in the prompt.",
-    ),
-    "BootstrapFewShotWithRandomSearch": (
-        "Search over example sets: random search",
-        "Builds several different sets of examples and keeps the one that "
-        "scores best on the validation rows. Slower, usually better.",
-    ),
-    "MIPROv2": (
-        "Instructions and examples: MIPROv2",
-        "A proposer model writes new instructions; a Bayesian search (Optuna) tries "
-        "instruction and example-set pairs and keeps the best.",
-    ),
-    "COPRO": (
-        "Rewrite the instruction in rounds: COPRO",
-        "The proposer model rewrites the instruction again and again, learning from the scores "
-        "of earlier attempts. No examples in the prompt.",
-    ),
-    "GEPA": (
-        "Learn from feedback: GEPA",
-        "The proposer model reads where the prompt went wrong, and why, and rewrites the "
-        "instruction; it keeps the rewrites that are best on some of your rows.",
-    ),
-    "SIMBA": (
-        "Fix what the prompt is unsure about: SIMBA",
-        "Finds the rows your prompt is unsure about (its variants disagree) and adds a worked "
-        "example or a rule, written by the proposer model, for them.",
-    ),
-    "LabeledFewShot": (
-        "Labels only: LabeledFewShot",
-        "Puts some of your labelled rows into the prompt as examples. No model calls to "
-        "prepare; fastest.",
-    ),
-}
+AUTO_GOAL = ("Auto (recommended)", "Picks the optimizer from the size of your training set.")
+
+
+def goals() -> dict[str, tuple[str, str]]:
+    """Goal -> (label, one line): Auto first, then every registered optimizer."""
+    return {"auto": AUTO_GOAL, **{e.name: (e.label, e.goal) for e in registry.entries()}}
 
 
 def drop_keyed_endpoints(models: dict) -> None:
@@ -178,10 +145,9 @@ with st.expander("Model settings"):
             task["api_base"] = endpoint or None
 
 # -- optimizer ---------------------------------------------------------------------------------
-from engine.runs.spec_names import PROPOSER_OPTIMIZERS, choose_optimizer  # noqa: E402
-
 st.subheader("2. Optimizer")
 opt = draft["optimizer"]
+GOALS = goals()
 goal = st.radio(
     "Goal",
     list(GOALS),
@@ -203,62 +169,24 @@ if goal == "auto":
 else:
     chosen = goal
 params = opt["params"]
-if goal == "MIPROv2":
-    search = mipro_search(params, len(draft["pipeline"]))
-if goal == "GEPA":
-    gepa_settings(params, len(draft["pipeline"]), check.report.sizes["val"])
-if chosen in PROPOSER_OPTIMIZERS:
+sizes = registry.SettingsContext(
+    steps=len(draft["pipeline"]), train=train_size, val=check.report.sizes["val"]
+)
+entry = registry.get(goal) if goal != "auto" else None
+if entry is not None:
+    optimizer_widget(entry, params, sizes)
+if "proposer" in registry.get(chosen).roles:
     proposer_blocked = proposer_choice(draft["models"])
     blocked = blocked or proposer_blocked
 else:
     draft["models"]["proposer"] = None
 with st.expander("Optimizer settings", expanded=False):
-    if goal == "auto":
+    if entry is None:
         st.caption(
             "Auto uses each optimizer's standard settings. Pick a goal above to adjust them."
         )
-    elif goal == "GEPA":
-        st.caption("GEPA's own settings are under the search size above.")
-    elif goal == "SIMBA":
-        simba_settings(params, train_size)
-    elif goal == "LabeledFewShot":
-        params["k"] = number(st, "Examples in the prompt", 1, 32, params.get("k", 8), "k")
-    elif goal == "COPRO":
-        a, b = st.columns(2)
-        params["breadth"] = number(
-            a, "Instructions per round", 2, 20, params.get("breadth", 4), "breadth"
-        )
-        params["depth"] = number(b, "Rounds", 1, 10, params.get("depth", 2), "depth")
-    elif goal == "MIPROv2" and search == "instructions":
-        st.caption(
-            "No examples in the prompt: MIPROv2 searches over instructions alone. Pick Light, "
-            "Medium or Heavy above to add example sets to the search."
-        )
     else:
-        a, b = st.columns(2)
-        params["max_bootstrapped_demos"] = number(
-            a, "Model-made examples (max)", 0, 16, params.get("max_bootstrapped_demos", 4), "boot"
-        )
-        params["max_labeled_demos"] = number(
-            b,
-            "Examples in the prompt (max)",
-            0,
-            32,
-            params.get("max_labeled_demos", 4 if goal == "MIPROv2" else 8),
-            "lab",
-        )
-        if goal == "MIPROv2" and not params["max_bootstrapped_demos"]:
-            if not params["max_labeled_demos"]:
-                st.caption("No examples in the prompt: MIPROv2 tunes the instruction alone.")
-        if goal == "BootstrapFewShotWithRandomSearch":
-            params["num_candidate_programs"] = number(
-                st,
-                "Candidate example sets to try",
-                1,
-                50,
-                params.get("num_candidate_programs", 6),
-                "ncand",
-            )
+        optimizer_form(entry, params, sizes)
 
 # -- budget ------------------------------------------------------------------------------------
 st.subheader("3. Budget")

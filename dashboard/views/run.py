@@ -10,10 +10,8 @@ import streamlit as st
 from dashboard import home, launcher, runinfo, ui
 from dashboard.widgets.ensemble_block import ensemble_block
 from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
-from dashboard.widgets.lineage_view import lineage_view
-from dashboard.widgets.proposals_view import proposals_view
 from dashboard.widgets.result_rows import held_out_rows
-from dashboard.widgets.simba_steps import latest_steps, simba_steps, step_labels
+from dashboard.widgets.run_view import optimizer_views
 from dashboard.widgets.trial_chart import trial_figure
 
 ui.header(
@@ -52,7 +50,7 @@ with actions:
             st.warning("Stop this run? The best prompt so far is kept.")
             yes, no = st.columns(2)
             if yes.button("Stop run", key="cancel_yes", type="primary"):
-                from engine.runs.store import request_cancel
+                from engine.runs import request_cancel
 
                 request_cancel(run_id, db_path=home.db_path())
                 st.session_state.pop("confirm_cancel", None)
@@ -99,20 +97,9 @@ if run["status"] == "failed":
                     st.caption(f"Full worker log: `{run['log_path']}`")
 
 
-def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str, str]:
-    """Validation example id -> its inputs as one line (from the baseline's results)."""
-    from engine.runs.store import example_results
-
-    base = next((t["candidate"] for t in trial_rows if t["subset"] == "val"), None)
-    if base is None:
-        return {}
-    rows = example_results(run_id, candidate=base, subset="val", db_path=db)
-    return {r["example_id"]: " · ".join(map(str, (r["inputs"] or {}).values())) for r in rows}
-
-
 @st.fragment(run_every=1.5 if active and live else None)
 def live_view() -> None:
-    from engine.runs.store import candidates, events, fault_summary, trials, usage
+    from engine.runs import candidates, fault_summary, trials, usage
 
     current = runinfo.get(run_id) or run
     db = home.db_path()
@@ -156,14 +143,7 @@ def live_view() -> None:
     with log:
         st.caption("Recent activity, newest first")
         st.code("\n".join(reversed(lines)) or "No events yet.", language=None, wrap_lines=True)
-    proposals_view(events(run_id, types=["proposals"], db_path=db), cands, trial_rows)
-    reflections = events(run_id, types=["reflection"], db_path=db)
-    if reflections:
-        labels = example_labels(run_id, trial_rows, db)
-        lineage_view(reflections, cands, trial_rows, labels, current.get("best_candidate"))
-    simba = events(run_id, types=["simba_step"], db_path=db)
-    if simba:
-        simba_steps(simba, step_labels(run_id, latest_steps(simba), db))
+    optimizer_views(run_id, current, cands, trial_rows, db)
     if active and current["status"] not in runinfo.ACTIVE:
         st.rerun()  # the run just ended: redraw the whole page once, without polling
 

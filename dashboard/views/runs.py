@@ -93,7 +93,7 @@ chosen = st.multiselect(
     key="runs_overlay",
 )
 if chosen:
-    from engine.runs.store import trials
+    from engine.runs import trials
 
     fig = go.Figure()
     for rid in chosen:

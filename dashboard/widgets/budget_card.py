@@ -36,7 +36,7 @@ class Preflight:
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
     """The engine's pre-flight forecast of the spec's run, plus cost ($) and minutes; with
     `pilot` (figures an earlier pilot measured) the forecast uses them (no LM call)."""
-    from engine.runs.plan import preflight as engine_preflight
+    from engine.runs import preflight as engine_preflight
 
     plan = engine_preflight(spec, pilot=pilot)
     estimate = plan["estimate"]

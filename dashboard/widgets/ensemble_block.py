@@ -16,7 +16,7 @@ TOP_K = 5
 
 def ensemble_block(run_id: str, run: dict[str, Any], db: Any) -> None:
     """The button, then the members and the download (kept for this run in the session)."""
-    from engine.runs.ensemble import export_ensemble_json, top_candidates
+    from engine.runs import export_ensemble_json, top_candidates
 
     key = f"ensemble_{run_id}"
     with st.container(border=True):

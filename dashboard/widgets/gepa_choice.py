@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.widgets.number import number
+from engine import GEPA
 
 SIZES = ("light", "medium", "heavy", "custom")
 LABELS = {"light": "Light", "medium": "Medium", "heavy": "Heavy", "custom": "Set the runs"}
@@ -17,13 +18,13 @@ BUDGET_KEYS = ("auto", "max_metric_calls", "max_full_evals")
 
 def runs_for(size: str, steps: int, val_size: int) -> int:
     """Program runs (metric calls) GEPA may spend at this size."""
-    from engine.optimizers.gepa._plan import auto_metric_calls
-
-    return auto_metric_calls(size, max(1, steps), max(1, val_size))
+    return GEPA.auto_metric_calls(size, max(1, steps), max(1, val_size))
 
 
-def gepa_settings(params: dict[str, Any], steps: int, val_size: int) -> None:
-    """The size radio and the settings; writes GEPA's spec params into `params`."""
+def gepa_settings(params: dict[str, Any], ctx: Any) -> None:
+    """The size radio and the settings (`ctx`: the registry's SettingsContext); writes GEPA's
+    spec params into `params`."""
+    steps, val_size = ctx.steps, ctx.val
     current = params.get("auto") if params.get("auto") in SIZES else None
     if current is None:
         current = "custom" if params.get("max_metric_calls") else "light"

@@ -22,6 +22,7 @@ from dashboard.gepa_data import (
     tree_layout,
 )
 from dashboard.widgets.candidate_change import candidate_change
+from engine.runs import example_results
 
 HOVER_WIDTH = 70
 HOVER_CHARS = 520  # longer instructions keep their start and their end
@@ -246,3 +247,20 @@ def lineage_view(
         key="gepa_pareto",
     )  # fmt: skip
     candidate_change(nodes, best_hash)
+
+
+def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str, str]:
+    """Validation example id -> its inputs as one line (from the baseline's results)."""
+    base = next((t["candidate"] for t in trial_rows if t["subset"] == "val"), None)
+    if base is None:
+        return {}
+    rows = example_results(run_id, candidate=base, subset="val", db_path=db)
+    return {r["example_id"]: " · ".join(map(str, (r["inputs"] or {}).values())) for r in rows}
+
+
+def gepa_run_view(view: Any) -> None:
+    """The Run page's view of GEPA's `reflection` events (its registry entry names it)."""
+    labels = example_labels(view.run_id, view.trials, view.db)
+    lineage_view(
+        view.events, view.candidates, view.trials, labels, view.run.get("best_candidate")
+    )

@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.widgets.number import number
 from dashboard.widgets.option_box import option_box
-from engine.runs.spec_many import MCC_M, SAMPLED_MODULES
+from engine.runs import MCC_M, SAMPLED_MODULES
 
 
 def multi_chain_option(step: dict[str, Any], i: int) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from engine.modules.aggregation import default_normalize
+from engine.runs import default_normalize
 
 
 def outputs_text(outputs: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import state
+from engine import MIPROv2
 
 SEARCHES = ("light", "medium", "heavy", "instructions")
 LABELS = {
@@ -42,21 +43,21 @@ def current_search(params: dict[str, Any]) -> str:
 
 def caption(search: str, steps: int) -> str:
     """'Your instruction + 2 proposed × 6 example sets; about 10 trials. Quick; start here.'"""
-    from engine.optimizers.mipro._plan import AUTO_RUN_SETTINGS, trials_for
-
     zeroshot = search == "instructions"
-    n = AUTO_RUN_SETTINGS["light" if zeroshot else search]["n"]
+    n = MIPROv2.auto_run_settings["light" if zeroshot else search]["n"]
     instructions = n if zeroshot else max(1, n // 2)
     examples = "no examples in the prompt" if zeroshot else f"× {n} example sets"
-    trials = trials_for(max(1, steps), zeroshot, n)
+    trials = MIPROv2.trials_for(max(1, steps), zeroshot, n)
     return (
         f"Your instruction + {instructions - 1} proposed, {examples}; about {trials} trials. "
         f"{TAILS[search]}"
     )
 
 
-def mipro_search(params: dict[str, Any], steps: int) -> str:
-    """The search-size radio; a change applies its preset to `params`. Returns the choice."""
+def mipro_search(params: dict[str, Any], ctx: Any) -> str:
+    """The search-size radio (`ctx`: the registry's SettingsContext); a change applies its
+    preset to `params`. Returns the choice."""
+    steps = ctx.steps
     key = f"mipro_search_{state.rev()}"
 
     def apply() -> None:  # runs before the next script run, on the draft in session state

@@ -16,8 +16,9 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.widgets.number import number
+from engine.optimizers import registry
+from engine.runs import preflight
 
-PILOT_OPTIMIZERS = ("GEPA", "SIMBA")  # the optimizers whose forecasts read a pilot
 DEFAULT_ROWS = 4
 STATE_KEY = "estimate_pilot"
 
@@ -40,17 +41,16 @@ def stored_pilot(spec: Any) -> dict[str, Any] | None:
 def run_pilot(spec: Any, rows: int) -> dict[str, Any]:
     """Run the engine's pilot for `spec` on `rows` training rows; its figures (raises on
     failure, leaving the session as it was)."""
-    from engine.runs.plan import preflight
-
     figures = preflight(spec, pilot_rows=rows)["pilot"]
     st.session_state[STATE_KEY] = {"key": spec_key(spec), "figures": figures}
     return figures
 
 
 def pilot_controls(spec: Any, optimizer: str) -> None:
-    """The "Measure with a pilot" row under the budget card (GEPA and SIMBA only), and what the
-    last pilot measured."""
-    if optimizer not in PILOT_OPTIMIZERS:
+    """The "Measure with a pilot" row under the budget card (for an optimizer whose registry
+    entry says what a pilot measures), and what the last pilot measured."""
+    entry = registry.get(optimizer)
+    if entry is None or entry.pilot is None:
         return
     figures = stored_pilot(spec)
     if figures:
@@ -64,11 +64,7 @@ def pilot_controls(spec: Any, optimizer: str) -> None:
     a, b = st.columns([1, 3])
     rows = number(a, "Pilot rows", 1, 20, DEFAULT_ROWS, "pilot_rows")
     label = "Measure again with a pilot" if figures else "Measure with a pilot"
-    where = (
-        f"on up to {2 * rows} rows of SIMBA's first batch, and its sampled variants on {rows}"
-        if optimizer == "SIMBA"
-        else f"on the first {rows} rows GEPA will reflect on"
-    )
+    where = entry.pilot(rows)
     b.caption(
         f"Runs the program with the task model {where}, to measure LM calls per run (parse "
         "fallbacks, tool steps) and how often the model is right. The run reuses these calls."

@@ -87,3 +87,8 @@ def proposals_view(
         heatmap_figure(grid_rows, cols, grid), width="stretch",
         config={"displayModeBar": False}, key="proposals_heatmap",
     )  # fmt: skip
+
+
+def proposals_run_view(view: Any) -> None:
+    """The Run page's view of `proposals` events (MIPROv2's and COPRO's entries name it)."""
+    proposals_view(view.events, view.candidates, view.trials)

@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import lmtools, state
-from engine.secret_shapes import text_problem
+from engine.runs import text_problem
 
 TEMPERATURE = 1.0  # proposals should differ from each other
 KINDS = {

@@ -31,7 +31,7 @@ def test_rows_table(rows: list[dict[str, Any]], label_fields: list[str]) -> pd.D
 
 def held_out_rows(run_id: str, run: dict[str, Any], db: Any) -> None:
     """An expander with the best candidate's test rows (nothing when there are none)."""
-    from engine.runs.store import example_results
+    from engine.runs import example_results
 
     best = (run.get("comparison") or {}).get("best_candidate") or run.get("best_candidate")
     if not best:

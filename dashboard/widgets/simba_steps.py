@@ -7,6 +7,8 @@ from typing import Any
 
 import streamlit as st
 
+from engine.runs import example_results
+
 SHORT = 90
 
 
@@ -82,10 +84,13 @@ def simba_steps(events: list[dict[str, Any]], labels: dict[str, str] | None = No
 
 def step_labels(run_id: str, steps: list[dict[str, Any]], db: Any) -> dict[str, str]:
     """Example id -> its inputs as one line, from each step's first variant's results."""
-    from engine.runs.store import example_results
-
     labels: dict[str, str] = {}
     for candidate in {s["variants"][0]["candidate"] for s in steps if s.get("variants")}:
         for row in example_results(run_id, candidate=candidate, db_path=db):
             labels[row["example_id"]] = " · ".join(map(str, (row["inputs"] or {}).values()))
     return labels
+
+
+def simba_run_view(view: Any) -> None:
+    """The Run page's view of SIMBA's `simba_step` events (its registry entry names it)."""
+    simba_steps(view.events, step_labels(view.run_id, latest_steps(view.events), view.db))

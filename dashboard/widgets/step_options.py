@@ -16,7 +16,7 @@ from dashboard.step_files import check_corpus, check_table, project_files, save_
 from dashboard.widgets.many_options import multi_chain_option, samples_option
 from dashboard.widgets.refine_option import refine_option
 from dashboard.widgets.retriever_option import retriever_option
-from engine.errors import SpecError
+from engine import SpecError
 
 TOOL_LABELS = {
     "calculator": "Calculator (arithmetic only)",

@@ -12,7 +12,7 @@ import streamlit as st
 
 from dashboard.lmtools import RowRun
 from dashboard.widgets.many_trace import chains_view, outputs_text, samples_view
-from engine.runs.spec_steps import attempts_key
+from engine.runs import attempts_key
 
 TRACE_KEYS = ("trajectory", "attempts")  # shown by step here, not as answers
 

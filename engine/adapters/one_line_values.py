@@ -3,7 +3,7 @@ paragraph that holds a value.
 
 Which outputs count. An open `str` output is one-line for a predictor when every demo that has
 it writes it on one line, or when the predictor's `one_line_outputs` names it: fitted at compile
-time from the training labels (`engine.optimizers.spine._one_line_fit`), so a candidate without demos
+time from the training labels (spine `_one_line_fit`), so a candidate without demos
 (an instruction search, SIMBA's appended rules) knows it too.
 
 The rule, checked on the current field (after the reply's last `[[ ## field ## ]]` header): the

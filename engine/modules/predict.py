@@ -98,7 +98,7 @@ class Predict(Module):
     def dump_predictor_state(self) -> dict[str, Any]:
         """Same keys as DSPy: traces, train, demos, signature{instructions, fields}, lm; plus
         `choice_offsets` once calibration fitted some (`engine.optimizers.calibration._choices`)
-        and `one_line_outputs` once a compile found some (`engine.optimizers.spine._one_line_fit`)."""
+        and `one_line_outputs` once a compile found some (spine `_one_line_fit`)."""
         demos = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in self.demos]
         return {
             "traces": [],

@@ -12,7 +12,9 @@ Public API for the CLI and the dashboard:
 - export: `export_program_json`, `export_python`, `export_prompts`, `export_spec_yaml`,
   `export_results_csv`, `export_run`, `load_program`, `render_prompts`
 
-Submodules are imported lazily so that `import engine.runs.spec` stays light.
+It is the dashboard's door to the engine (with `engine` and `engine.optimizers.registry`):
+the names above plus the store, data, spec and scoring helpers its pages show, listed in
+`_EXPORTS`. Submodules are imported lazily so that `import engine.runs.spec` stays light.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 _EXPORTS = {
     "ProjectSpec": "spec", "load_spec": "spec", "save_spec": "spec", "spec_from_dict": "spec",
     "spec_from_text": "spec", "load_data": "data", "validate_spec_against_data": "data",
-    "DataSplit": "data", "DataReport": "data", "choose_optimizer": "spec_names",
+    "DataSplit": "data", "DataReport": "data",
     "build_program": "pipeline", "build_metric": "pipeline", "generate_python": "pipeline",
     "build_lm": "pipeline", "Pipeline": "pipeline", "RunStore": "store", "list_runs": "store",
     "get_run": "store", "trials": "store", "candidates": "store", "example_results": "store",
@@ -33,12 +35,31 @@ _EXPORTS = {
     "export_program_json": "export", "export_python": "export", "export_prompts": "export",
     "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
     "load_program": "export", "render_prompts": "export", "preflight": "plan",
+    # what the dashboard reads besides: the store, data and spec helpers
+    "fault_summary": "store", "resolve_path": "data", "task_lm": "worker",
+    "attempts_key": "spec_steps", "MCC_M": "spec_many", "SAMPLED_MODULES": "spec_many",
+    "load_yaml": "safe_yaml", "check_embedder": "retriever_choice",
+    "embedder_model": "retriever_choice", "redact_data": "redact",
+    "export_ensemble_json": "ensemble", "top_candidates": "ensemble", "read_table": "csvfile",
+    "parse_table": "csvfile", "MAX_ROWS": "csvfile", "CsvProblem": "csvfile",
+    "check_rows": "csvfile", "max_bytes": "csvfile", "read_passages": "corpus",
+    # engine pieces a run's pages show (absolute module paths)
+    "choose_optimizer": "engine.optimizers.auto",
+    "latest_proposals": "engine.optimizers.proposing", "locate": "engine.optimizers.proposing",
+    "text_problem": "engine.secret_shapes", "url_problem": "engine.secret_shapes",
+    "paired_comparison": "engine.evaluate.statistics", "call_metric": "engine.evaluate.scoring",
+    "score_of": "engine.evaluate.scoring",
+    "is_constraint_failure": "engine.modules.assertions",
+    "CONSTRAINT_FAILED": "engine.modules.assertions",
+    "default_normalize": "engine.modules.aggregation",
 }  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f"engine.runs.{_EXPORTS[name]}"), name)
+        module = _EXPORTS[name]
+        module = module if module.startswith("engine.") else f"engine.runs.{module}"
+        return getattr(importlib.import_module(module), name)
     raise AttributeError(f"module 'engine.runs' has no attribute {name!r}")
 
 

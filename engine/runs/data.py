@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import SpecError
+from engine.optimizers.auto import choose_optimizer
 from engine.primitives import Example
 from engine.runs.csvfile import MAX_ROWS, CsvProblem, check_rows, read_table
 from engine.runs.spec import ProjectSpec, spec_from_dict
-from engine.runs.spec_names import choose_optimizer
 
 
 @dataclass

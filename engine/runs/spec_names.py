@@ -1,4 +1,5 @@
-"""Names a spec may use (field types, metrics, optimizers) and the `auto` optimizer choice."""
+"""Names a spec may use: field types, module types, metrics, and the names a step or field
+must not take (optimizer names live in `engine.optimizers.registry`)."""
 
 from __future__ import annotations
 
@@ -12,38 +13,6 @@ MODULE_TYPES = ("Predict", "ChainOfThought")
 # metrics scored by an LM (models.judge, else the task model)
 LLM_METRIC_KINDS = ("judge", "semantic_f1")
 METRIC_KINDS = ("exact", "normalized", "contains", "f1", "numeric", "regex", *LLM_METRIC_KINDS)
-
-# spec name (lower-cased) -> DSPy class name
-OPTIMIZER_ALIASES = {
-    "auto": "auto",
-    "labeled": "LabeledFewShot",
-    "labeledfewshot": "LabeledFewShot",
-    "bootstrap": "BootstrapFewShot",
-    "bootstrapfewshot": "BootstrapFewShot",
-    "random_search": "BootstrapFewShotWithRandomSearch",
-    "randomsearch": "BootstrapFewShotWithRandomSearch",
-    "bootstrapfewshotwithrandomsearch": "BootstrapFewShotWithRandomSearch",
-    "mipro": "MIPROv2",
-    "miprov2": "MIPROv2",
-    "copro": "COPRO",
-    "gepa": "GEPA",
-    "simba": "SIMBA",
-    "knn": "KNNFewShot",
-    "knnfewshot": "KNNFewShot",
-}
-OPTIMIZER_CHOICES = (
-    "auto", "labeled", "bootstrap", "random_search", "mipro", "copro", "gepa",
-    "LabeledFewShot", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "MIPROv2", "COPRO",
-    "GEPA", "knn", "KNNFewShot", "simba", "SIMBA",
-)  # fmt: skip
-# optimizers that take a proposer model (`models.proposer` in the spec): the parameter it fills
-PROPOSER_PARAMS = {
-    "MIPROv2": "prompt_model", "COPRO": "prompt_model", "GEPA": "reflection_lm",
-    "SIMBA": "prompt_model",
-}  # fmt: skip
-PROPOSER_OPTIMIZERS = tuple(PROPOSER_PARAMS)
-# what `auto` sets for the optimizer it picks (the spec's own params come on top)
-AUTO_PARAMS = {"MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0}}
 
 # attributes of the generated Pipeline module that a step (stored as an attribute) must not hide
 RESERVED_STEP_NAMES = frozenset(
@@ -68,13 +37,6 @@ _CALL_OPTIONS = {
     "lm": "a module call takes `lm=` as the model to use",
     "config": "a module call takes `config=` as its LM settings",
 }
-
-
-def canonical_optimizer(name: str) -> str | None:
-    """'random_search' / 'BootstrapRS'-style names -> the DSPy class name; None if unknown."""
-    return OPTIMIZER_ALIASES.get(
-        str(name).strip().lower().replace("-", "_").replace(" ", "_")
-    ) or OPTIMIZER_ALIASES.get(str(name).strip().lower().replace("_", "").replace("-", ""))
 
 
 def check_identifier(value: str, what: str, step: bool = False) -> str:
@@ -109,28 +71,3 @@ def check_field_name(value: str, role: str | None = None) -> str:
             f"field name {value!r} is reserved: {why}; choose another (e.g. '{value}_text')"
         )
     return value
-
-
-def choose_optimizer(train_size: int) -> tuple[str, str]:
-    """What `auto` picks for a trainset of this size, and why (shown to the user)."""
-    if train_size <= 0:
-        return (
-            "LabeledFewShot",
-            "no training examples: nothing to learn from, the program stays zero-shot",
-        )
-    if train_size <= 2:
-        return "MIPROv2", (
-            f"only {train_size} training example(s): too few for worked examples in the prompt, "
-            "so MIPROv2 tunes the instruction alone (zero-shot mode: the proposer model writes "
-            "candidate instructions, each is scored, the best is kept)"
-        )
-    if train_size < 20:
-        return "BootstrapFewShot", (
-            f"{train_size} training examples: enough to bootstrap demos from the model's "
-            "own correct "
-            "answers, too few for a reliable search over several candidate programs"
-        )
-    return "BootstrapFewShotWithRandomSearch", (
-        f"{train_size} training examples: enough to bootstrap several candidate demo sets and "
-        "pick the best on the validation set"
-    )

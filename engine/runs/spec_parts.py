@@ -18,14 +18,9 @@ from pydantic import (
     model_validator,
 )
 
+from engine.optimizers import registry
 from engine.runs.spec_many import SamplesSpec
-from engine.runs.spec_names import (
-    METRIC_KINDS,
-    OPTIMIZER_CHOICES,
-    canonical_optimizer,
-    check_field_name,
-    check_identifier,
-)
+from engine.runs.spec_names import METRIC_KINDS, check_field_name, check_identifier
 from engine.runs.spec_steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
 from engine.secret_shapes import text_problem, url_problem
 
@@ -283,9 +278,17 @@ class OptimizerSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        name = canonical_optimizer(value)
+        name = registry.canonical_name(value)
         if name is None:
             raise ValueError(
-                f"unknown optimizer {value!r}; choose one of {', '.join(OPTIMIZER_CHOICES)}"
+                f"unknown optimizer {value!r}; choose one of {', '.join(registry.names())}"
             )
         return name
+
+    @model_validator(mode="after")
+    def _params(self) -> OptimizerSpec:
+        entry = registry.get(self.name)
+        problems = entry.check_params(self.params) if entry is not None else []
+        if problems:
+            raise ValueError(f"params of {self.name}: " + "; ".join(problems))
+        return self

@@ -27,8 +27,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.errors import SpecError, TunesmithError
 from engine.lm.cache import CACHE_DIR_ENV
+from engine.lm.usage import UsageLedger
+from engine.optimizers import Budget, EventRecorder, RunCancelled, RunContext, Trial, registry
+from engine.optimizers.auto import auto_params, choose_optimizer
 from engine.optimizers.spine._events import step_of
 from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.runs.data import load_data
@@ -37,11 +40,11 @@ from engine.runs.launch import is_alive
 from engine.runs.pipeline import build_lm, build_metric, build_program
 from engine.runs.redact import redact_std_streams
 from engine.runs.spec import ProjectSpec, spec_from_dict
-from engine.runs.spec_names import AUTO_PARAMS, PROPOSER_PARAMS, choose_optimizer
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
 from engine.runs.store_schema import default_db_path
 from engine.runs.supervisor import in_flight_path
 from engine.runs.test_eval import evaluate_on_test
+from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -63,22 +66,22 @@ def task_lm(spec: ProjectSpec, lm_factory: LMFactory | None = None) -> Any:
 
 
 def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any, str, str]:
-    """(optimizer instance, class name, reason) for the spec; `auto` picks by train size."""
-    from engine.errors import SpecError
-
+    """(optimizer instance, class name, reason) for the spec, built from its registry entry;
+    `auto` picks by train size."""
     name, reason = spec.optimizer.name, f"chosen in the spec: {spec.optimizer.name}"
     params = dict(spec.optimizer.params)
-    if name == "auto":
+    if name == registry.AUTO:
         name, reason = choose_optimizer(train_size)
-        params = {**AUTO_PARAMS.get(name, {}), **params}
-    optimizers = importlib.import_module("engine.optimizers")
-    cls = getattr(optimizers, name, None)
-    if cls is None:
+        params = {**auto_params(name), **params}
+    entry = registry.get(name)
+    if entry is None:
         raise SpecError(f"optimizer.name: {name} is not available in this engine version")
-    if name in PROPOSER_PARAMS and spec.models.proposer is not None:
-        params.setdefault(PROPOSER_PARAMS[name], build_lm(spec.models.proposer))
+    role_models = {"proposer": spec.models.proposer}
+    for role, param in entry.roles.items():
+        if role_models.get(role) is not None:
+            params.setdefault(param, build_lm(role_models[role]))
     try:
-        return cls(metric=metric, **params), name, reason
+        return entry.factory(metric=metric, **params), name, reason
     except TypeError as exc:
         raise SpecError(
             f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}"
@@ -87,7 +90,6 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
 
 def _budget(spec: ProjectSpec) -> Any:
     """The spec's limits (maybe none); its breaker stops a run whose LM calls keep failing."""
-    from engine.optimizers.spine._budget import Budget
 
     b = spec.optimizer.budget
     seconds = None if b.max_minutes is None else b.max_minutes * 60
@@ -105,10 +107,6 @@ def _run_context(
     sinks: Iterable[Callable[[Any], None]],
 ) -> Any:
     """A RunContext prefilled from the store (resume) and wired to write back to it."""
-    from engine.lm.usage import UsageLedger
-    from engine.optimizers.spine._context import RunContext
-    from engine.optimizers.spine._events import EventRecorder
-    from engine.optimizers.spine._trial import Trial
 
     ledger = UsageLedger()
     for record in store.known_call_records(run_id):  # earlier attempts count toward the budget
@@ -155,7 +153,6 @@ def run_worker(
     unexpected errors, the traceback). A run already finished is left alone; a run whose worker
     is still alive is not started twice.
     """
-    from engine.settings import settings
 
     db_path = Path(db_path) if db_path is not None else default_db_path()
     use_run_cache(db_path)
@@ -196,7 +193,6 @@ def _execute(
     sinks: Iterable[Callable[[Any], None]],
     settings: Any,
 ) -> str:
-    from engine.optimizers.spine._context import RunCancelled
 
     context = None
     stack = contextlib.ExitStack()

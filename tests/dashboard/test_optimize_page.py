@@ -120,14 +120,14 @@ def test_mipro_searches_set_auto_and_the_examples(tickets):
         "max_bootstrapped_demos": 0,
         "max_labeled_demos": 0,
     }
-    assert not any(n.key == k(at, "boot") for n in at.number_input)
+    assert not any(n.key == k(at, "opt_max_bootstrapped_demos") for n in at.number_input)
     at.radio(key=k(at, "mipro_search")).set_value("heavy").run()
     assert spec_of(at).optimizer.params == {
         "auto": "heavy",
         "max_bootstrapped_demos": 4,
         "max_labeled_demos": 4,
     }
-    at.number_input(key=k(at, "boot")).set_value(2).run()
+    at.number_input(key=k(at, "opt_max_bootstrapped_demos")).set_value(2).run()
     at.radio(key=k(at, "mipro_search")).set_value("medium").run()
     params = spec_of(at).optimizer.params
     assert params["auto"] == "medium" and params["max_bootstrapped_demos"] == 2
@@ -143,7 +143,7 @@ def test_copro_defaults_and_proposer_calls_on_the_card(tickets):
     assert spec.models.proposer is None
     split = " ".join(c.value for c in at.caption if c.value.startswith("Search calls by role"))
     assert "task model ~" in split and "proposer ~" in split
-    at.number_input(key=k(at, "breadth")).set_value(3).run()
+    at.number_input(key=k(at, "opt_breadth")).set_value(3).run()
     assert spec_of(at).optimizer.params["breadth"] == 3
 
 

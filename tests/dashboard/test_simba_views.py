@@ -13,9 +13,9 @@ def test_simba_is_a_goal_with_settings_an_estimate_and_a_step_table(app):
     go(at, "optimize")
     at.radio(key=k(at, "goal")).set_value("SIMBA").run()
     assert "Fix what the prompt is unsure about: SIMBA" in at.radio(key=k(at, "goal")).options
-    at.number_input(key=k(at, "simba_bsize")).set_value(4).run()
-    at.number_input(key=k(at, "simba_cand")).set_value(2).run()
-    at.number_input(key=k(at, "simba_steps")).set_value(2).run()
+    at.number_input(key=k(at, "opt_bsize")).set_value(4).run()
+    at.number_input(key=k(at, "opt_num_candidates")).set_value(2).run()
+    at.number_input(key=k(at, "opt_max_steps")).set_value(2).run()
     params = at.session_state["draft"]["optimizer"]["params"]
     assert params == {"bsize": 4, "num_candidates": 2, "max_steps": 2, "max_demos": 4}
     assert at.session_state["draft"]["optimizer"]["name"] == "SIMBA"

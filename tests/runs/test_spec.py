@@ -9,7 +9,7 @@ import pytest
 
 from engine.errors import SpecError
 from engine.runs import build_program, generate_python, load_spec, save_spec, spec_from_dict
-from engine.runs.spec_names import choose_optimizer
+from engine.optimizers.auto import choose_optimizer
 
 
 def _two_step(**overrides):

@@ -2,9 +2,9 @@
 
 Where the run has labelled rows to fit on (a metric, and a valset or, for an optimizer whose
 program keeps fixed demos, unused training rows), offsets are fitted to them
-(`engine.optimizers.calibration._choices`). Where it has none and the optimizer allows it
+(`_choices`). Where it has none and the optimizer allows it
 (`Optimizer.content_free_prior`), the choice gets its content-free offsets instead
-(`engine.optimizers.calibration._content_free`: one LM call). `Optimizer.calibrates_choices = False` turns
+(`_content_free`: one LM call). `Optimizer.calibrates_choices = False` turns
 both off. See `docs/design/choice_calibration.md`.
 """
 

@@ -2,7 +2,7 @@
 
 `Ensemble(reduce_fn=None, size=None, deterministic=False).compile(programs)` makes no LM calls
 but, on the embedded model, one per member whose closed last output has no offsets yet: such a
-member is replaced by a copy with its content-free offsets (`engine.optimizers.calibration._content_free`;
+member is replaced by a copy with its content-free offsets (`engine.optimizers.calibration`;
 off with `calibrate_choices=False`, not in DSPy). The returned `EnsembledProgram` runs `size`
 of the programs (all by default; a random sample otherwise, or a sample fixed by the inputs'
 hash when `deterministic=True`, which DSPy has not implemented) and returns

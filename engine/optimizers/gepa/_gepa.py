@@ -24,7 +24,12 @@ from engine.optimizers.gepa._forecast import (
     piloted_task_calls,
     reflection_odds,
 )
-from engine.optimizers.gepa._plan import MinibatchOrder, check_budget_choice, metric_budget
+from engine.optimizers.gepa._plan import (
+    MinibatchOrder,
+    auto_metric_calls,
+    check_budget_choice,
+    metric_budget,
+)
 from engine.optimizers.gepa._pool import CandidatePool
 from engine.optimizers.gepa._search import GepaSearch
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
@@ -44,6 +49,9 @@ class GEPA(Optimizer):
     is what the reflection LM reads. `reflection_lm` defaults to the task LM (DSPy requires
     one); its calls are recorded under the role "proposer".
     """
+
+    # program runs each `auto` size allows (for the Optimize page)
+    auto_metric_calls = staticmethod(auto_metric_calls)
 
     def __init__(
         self,

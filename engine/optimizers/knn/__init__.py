@@ -2,5 +2,18 @@
 
 from engine.optimizers.knn._knn import KNN, example_text
 from engine.optimizers.knn._knn_fewshot import KNNFewShot
+from engine.optimizers.registry import OptimizerEntry, Param, register
+
+register(OptimizerEntry(
+    name="KNNFewShot", factory=KNNFewShot, rank=70,
+    aliases=("knn", "knnfewshot"),
+    label="Examples picked per input: KNNFewShot",
+    goal="For each new input, puts the most similar training rows in the prompt as examples "
+    "(bootstrapped from the model's correct answers).",
+    params=(
+        Param("k", int, 3, "Nearest rows per input", low=1, high=16),
+        Param("max_bootstrapped_demos", int, 4, "Model-made examples (max)", low=0, high=16),
+    ),
+))  # fmt: skip
 
 __all__ = ["KNN", "KNNFewShot", "example_text"]

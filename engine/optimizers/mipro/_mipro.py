@@ -26,6 +26,7 @@ from engine.optimizers.mipro._plan import (
     expected_distinct_pairs,
     resolve_plan,
     split_datasets,
+    trials_for,
 )
 from engine.optimizers.mipro._search import MiproSearch
 from engine.optimizers.proposing._proposer import GroundedProposer, ProposalSet, emit_proposals
@@ -58,6 +59,10 @@ class MIPROv2(Optimizer):
     `task_model` runs the program (default: the configured LM). Not in DSPy: `race=True` stops
     a full evaluation once it can no longer beat the best (the chosen program is unchanged).
     """
+
+    # the sizes `auto` stands for, and the trials a search makes (for the Optimize page)
+    auto_run_settings = AUTO_RUN_SETTINGS
+    trials_for = staticmethod(trials_for)
 
     uses_valset = True
 

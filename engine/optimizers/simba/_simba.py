@@ -18,7 +18,9 @@ from typing import Any
 
 from engine.lm.model_check import check_lms
 from engine.optimizers.simba._forecast import forecast_simba
+from engine.optimizers.simba._pilot_rules import try_rules
 from engine.optimizers.simba._search import SimbaSearch
+from engine.optimizers.simba._variants import RolloutVariant
 from engine.optimizers.spine._base import CompileJob, Optimizer
 from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.spine._candidate import example_id
@@ -117,6 +119,16 @@ class SIMBA(Optimizer):
         batch = SimbaSearch.first_batch(trainset, self.bsize, self._seed_for(seed))
         rows = max(0, rows)
         return batch[: 2 * rows], batch[:rows], self.num_candidates - 1
+
+    def pilot_rollout(self, student: Any, rollout: int) -> Any:
+        """The student as SIMBA's sampled variant number `rollout` runs it."""
+        return RolloutVariant.rollout(student, rollout)
+
+    def pilot_rules(
+        self, student: Any, examples: list[Any], plain: Any, variants: list[Any]
+    ) -> tuple[int, int]:
+        """Rules the prompt model writes on the pilot's disagreeing rows: (written, kept)."""
+        return try_rules(self, student, examples, plain, variants)
 
     def _seed_for(self, run_seed: int) -> int:
         return self._seed if self._seed is not None else run_seed

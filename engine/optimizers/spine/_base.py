@@ -104,7 +104,7 @@ class Optimizer:
     # (only where the compiled program's demos are fixed: not KNNFewShot's, chosen per input).
     fits_on_training_rows: bool = False
     # With no labelled rows to fit on, give the choice its content-free offsets (one LM call;
-    # engine.optimizers.calibration._content_free). Only where the compiled program's demos are fixed.
+    # engine.optimizers.calibration). Only where the compiled program's demos are fixed.
     content_free_prior: bool = False
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
@@ -164,6 +164,18 @@ class Optimizer:
         student on first, so the run gets the pilot's calls from the cache; the examples to run
         its sampled rollouts on; how many rollouts). Default: the first `rows`, no rollouts."""
         return list(trainset[: max(0, rows)]), [], 0
+
+    def pilot_rollout(self, student: Any, rollout: int) -> Any:
+        """The program a pilot runs as sampled rollout number `rollout` (only called when
+        `pilot_plan` asks for rollouts)."""
+        raise NotImplementedError(f"{type(self).__name__} samples no rollouts")
+
+    def pilot_rules(
+        self, student: Any, examples: list[Any], plain: Any, variants: list[Any]
+    ) -> tuple[int, int]:
+        """What a pilot measures of rules this optimizer writes: (written, kept by the
+        cleaning). Default: it writes none."""
+        return 0, 0
 
     def _estimate(self, work: Workload) -> Estimate:
         raise NotImplementedError

@@ -14,15 +14,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.optimizers.registry import event_kinds
+
 logger = logging.getLogger(__name__)
 
+# the spine's own event types; an optimizer declares the others it emits in its registry entry
 EVENT_TYPES = (
     "run_started",
     "phase",
     "candidate",
     "proposals",
-    "reflection",
-    "simba_step",
     "trial",
     "best_changed",
     "lm_usage",
@@ -34,14 +35,17 @@ EVENT_TYPES = (
 Sink = Callable[["Event"], None]
 
 
+def known_event_types() -> tuple[str, ...]:
+    """The spine's event types and every registered optimizer's."""
+    return (*EVENT_TYPES, *(t for t in event_kinds() if t not in EVENT_TYPES))
+
+
 def step_of(type: str, data: dict[str, Any]) -> str | None:  # noqa: A002
-    """Names a search-step event within its run (GEPA's "4/reflection", SIMBA's "3"), so a
-    resumed run can tell which steps it announced before; None for other events."""
-    if type == "reflection" and "iteration" in data:
-        return f"{data['iteration']}/{data.get('kind', 'reflection')}"
-    if type == "simba_step" and "step" in data:
-        return str(data["step"])
-    return None
+    """Names a search-step event within its run (as its optimizer's registry entry says, e.g.
+    GEPA's "4/reflection", SIMBA's "3"), so a resumed run can tell which steps it announced
+    before; None for other events."""
+    kind = event_kinds().get(type)
+    return kind.step(data) if kind is not None and kind.step is not None else None
 
 
 @dataclass(frozen=True)
@@ -104,9 +108,10 @@ class EventRecorder:
         return self._seq
 
     def emit(self, type: str, **data: Any) -> Event:  # noqa: A002  (pinned name)
-        """Record an event of `type` (one of EVENT_TYPES) with `data` as its payload."""
-        if type not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {type!r}; known: {EVENT_TYPES}")
+        """Record an event of `type` (one of `known_event_types()`) with `data` as its payload."""
+        known = known_event_types()
+        if type not in known:
+            raise ValueError(f"unknown event type {type!r}; known: {known}")
         payload = to_jsonable(data)
         with self._lock:
             self._seq += 1

@@ -2,8 +2,9 @@
 
 It measures what an estimate otherwise assumes: task LM calls per program run (a ChainOfThought
 whose replies need a parse fallback pays two, a ReAct agent pays one per tool step), the
-model's hit rate, and for SIMBA the same for the sampled rollouts SIMBA will run, how often
-they disagree with the plain run, and whether the prompt model's rules survive cleaning.
+model's hit rate, and for an optimizer that samples rollouts (SIMBA) the same for them, how
+often they disagree with the plain run, and whether the prompt model's rules survive cleaning
+(`Optimizer.pilot_rollout`, `Optimizer.pilot_rules`).
 
 The rows and rollouts are the ones the run starts with (`Optimizer.pilot_plan`), evaluated
 through a `TrialRunner` like the run's, so every LM request is the one the run will make: with
@@ -18,15 +19,9 @@ from typing import Any
 
 from engine.adapters.base import Adapter
 from engine.errors import TunesmithError
-from engine.optimizers.simba._spread import buckets_by_spread
-from engine.optimizers.simba._strategies import RuleWriter, rule_target
-from engine.optimizers.simba._variants import RolloutVariant
-from engine.optimizers.spine._candidate import example_id
 from engine.optimizers.spine._context import RunContext
 from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.optimizers.spine._trials import TrialRunner
-
-MAX_PILOT_RULES = 2  # rules written on disagreeing rows (one prompt-model call each)
 
 
 class PilotError(TunesmithError):
@@ -97,13 +92,13 @@ def run_pilot(
             before = fallback_counts()
             variants = []
             for rollout in range(1, rollouts + 1):
-                program = RolloutVariant.rollout(student, rollout)
+                program = optimizer.pilot_rollout(student, rollout)
                 variants.append((rollout, runner.evaluate(
                     program, sampled, subset="minibatch", track_best=False
                 )))  # fmt: skip
             rollout_calls = _task_calls(run, mark) - plain_calls
             rollout_fallbacks = _fallbacks(before, sum(len(t.rows) for _, t in variants))
-            tried, kept = _try_rules(optimizer, student, sampled, plain, variants)
+            tried, kept = optimizer.pilot_rules(student, sampled, plain, variants)
     except TunesmithError as exc:
         raise PilotError(f"the pilot failed: {type(exc).__name__}: {exc}") from exc
     failed = _rows_failed(plain)
@@ -149,32 +144,3 @@ def run_pilot(
         rollout_fallback_paid=rollout_fallbacks[1] if variants else 0.0,
         rollout_fallback_success=rollout_fallbacks[2] if variants else None,
     )
-
-
-def _try_rules(
-    optimizer: Any, student: Any, examples: list[Any], plain: Any, variants: list[Any]
-) -> tuple[int, int]:
-    """SIMBA only: on up to MAX_PILOT_RULES rows where the variants disagree, the prompt model
-    writes a rule from the best and the worst run, picked as SIMBA's first step picks them
-    (`buckets_by_spread`), so the run asks the same and gets the reply from the cache;
-    (written, kept by the cleaning)."""
-    if not variants:
-        return 0, 0
-    writer = RuleWriter(getattr(optimizer, "prompt_model", None))
-    paths = [path for path, _ in student.named_predictors()]
-    by_id = {example_id(ex): ex for ex in examples}
-    buckets = buckets_by_spread(list(by_id), [plain, *(t for _, t in variants)])
-    tried = kept = 0
-    for bucket in buckets:
-        if tried >= MAX_PILOT_RULES or not paths:
-            break
-        if bucket.gap <= 0:
-            continue
-        (_, good), (_, bad) = bucket.best(), bucket.worst()
-        text, _ = writer.write(
-            student.deepcopy(), rule_target(good, bad, paths), by_id.get(bucket.example_id),
-            good, bad,
-        )  # fmt: skip
-        tried += 1
-        kept += text is not None
-    return tried, kept

@@ -1,6 +1,6 @@
 """What a pilot measured: the figures a forecast reads instead of assuming them.
 
-A pilot (`engine.optimizers.spine._pilot.run_pilot`) runs the student on a few training rows with the
+A pilot (`spine._pilot.run_pilot`) runs the student on a few training rows with the
 run's task LM, as the run will, before the run. `PilotFigures` is its result; an estimate given
 one (`Optimizer.estimate(..., pilot=...)`) replaces its assumptions with these figures and says
 so in its notes. Design: docs/design/estimate_pilot.md.

@@ -1,0 +1,223 @@
+"""The registry of optimizers: each one declares itself once (names, words for the UI, its
+parameters as a typed schema, the model roles it fills, the events it emits and the view that
+draws each, whether a pilot helps its estimate). Spec validation, the CLI, the worker, the
+estimate card, the Optimize page and the Run page read it; none of them names an optimizer.
+
+Built-in optimizers register when `engine.optimizers` is imported (each subpackage's
+`__init__`). Others register from their own module, loaded from the `tunesmith.optimizers`
+entry point group or from the modules named in $TUNESMITH_OPTIMIZERS (comma-separated), so a
+worker process started for a run knows them too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+PLUGINS_ENV = "TUNESMITH_OPTIMIZERS"
+ENTRY_POINT_GROUP = "tunesmith.optimizers"
+AUTO = "auto"
+SIZES = ("train", "val", "steps")  # what a bound may name instead of a number
+
+
+@dataclass(frozen=True)
+class Param:
+    """One constructor parameter a spec may set. `label` puts it on the Optimize page's form
+    (empty: the spec and the CLI only); `low`/`high` bound it (a bound may name a data size:
+    "train", "val" or "steps"); `shown` hides it on the form for some settings."""
+
+    name: str
+    type: type
+    default: Any
+    label: str = ""
+    help: str = ""
+    low: float | None = None
+    high: float | str | None = None
+    step: float | None = None
+    shown: Callable[[Mapping[str, Any]], bool] | None = None
+
+    def check(self, value: Any) -> str | None:
+        """Why `value` cannot be this parameter (None: it can): its type. The bounds are the
+        form's; the optimizer itself refuses values it cannot run with."""
+        if self.type is bool:
+            ok = isinstance(value, bool)
+        elif self.type is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif self.type is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        else:
+            ok = isinstance(value, self.type)
+        return None if ok else f"{self.name} must be {self.type.__name__}, not {value!r}"
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """An event type an optimizer emits. `view` ("module:function" or a callable taking the
+    Run page's `RunView`) draws the run's events of this type; `step` names one search step in
+    a payload (a resumed run does not announce a step twice)."""
+
+    type: str
+    view: str | Callable[[Any], None] | None = None
+    step: Callable[[dict[str, Any]], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class OptimizerEntry:
+    """What the registry knows of one optimizer.
+
+    `factory(metric=..., **params)` builds it; `roles` maps a model role of the spec
+    ("proposer") to the constructor parameter that role fills; `widget` ("module:function",
+    `fn(params, SettingsContext)`) is drawn under the goal on the Optimize page, before the form
+    drawn from `params`; `note(params)` is a line under that form; `pilot` says what a pilot
+    measures for it on so many rows (None: it takes none); `rank` orders the Optimize page's
+    goals; `auto_params` is what the automatic choice sets when
+    it picks this one; `estimate_tolerance` is how far (relative) its estimate of LM calls may
+    be from a run's actual calls."""
+
+    name: str
+    factory: Callable[..., Any]
+    label: str
+    goal: str
+    aliases: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    roles: Mapping[str, str] = field(default_factory=dict)
+    events: tuple[EventKind, ...] = ()
+    widget: str | Callable[..., None] | None = None
+    note: Callable[[Mapping[str, Any]], str | None] | None = None
+    pilot: Callable[[int], str] | None = None
+    rank: int = 100
+    auto_params: Mapping[str, Any] = field(default_factory=dict)
+    estimate_tolerance: float = 0.2
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def form(self) -> tuple[Param, ...]:
+        """The parameters drawn on the Optimize page's form."""
+        return tuple(p for p in self.params if p.label)
+
+    def check_params(self, params: Mapping[str, Any]) -> list[str]:
+        """Problems with the declared parameters among `params` (others go to the factory)."""
+        found = (p.check(params[p.name]) for p in self.params if p.name in params)
+        return [problem for problem in found if problem]
+
+
+@dataclass(frozen=True)
+class SettingsContext:
+    """What an Optimize-page widget may size its settings by."""
+
+    steps: int
+    train: int
+    val: int
+
+    def size(self, bound: float | str | None) -> float | None:
+        return getattr(self, bound) if isinstance(bound, str) else bound
+
+
+_ENTRIES: dict[str, OptimizerEntry] = {}
+_plugins_loaded = False
+
+
+def register(entry: OptimizerEntry) -> OptimizerEntry:
+    """Add `entry` (registering a name again replaces it). Its names and aliases must not be
+    taken by another optimizer."""
+    taken = {_key(n): e.name for e in _ENTRIES.values() for n in (e.name, *e.aliases)}
+    for alias in (entry.name, *entry.aliases):
+        owner = taken.get(_key(alias))
+        if owner is not None and owner != entry.name or _key(alias) == AUTO:
+            raise ValueError(f"optimizer name {alias!r} is taken (by {owner or 'auto'})")
+    _ENTRIES[entry.name] = entry
+    return entry
+
+
+def unregister(name: str) -> None:
+    _ENTRIES.pop(name, None)
+
+
+def entries() -> tuple[OptimizerEntry, ...]:
+    """Every registered optimizer, by rank (then registration order)."""
+    _load_plugins()
+    return tuple(sorted(_ENTRIES.values(), key=lambda e: e.rank))
+
+
+def get(name: str) -> OptimizerEntry | None:
+    """The entry for a name or alias (any case; '-', '_' and spaces alike); None if unknown."""
+    canonical = canonical_name(name)
+    return _ENTRIES.get(canonical) if canonical and canonical != AUTO else None
+
+
+def canonical_name(name: str) -> str | None:
+    """'random_search' / 'BootstrapRS'-style names -> the class name; 'auto' stays; None if
+    unknown."""
+    key = _key(name)
+    if key == AUTO:
+        return AUTO
+    for entry in entries():
+        if key in {_key(n) for n in (entry.name, *entry.aliases)}:
+            return entry.name
+    return None
+
+
+def names() -> tuple[str, ...]:
+    """What a spec may write: 'auto', then each optimizer's short name(s) and class name
+    (spellings that differ only in case or separators are listed once)."""
+    out, seen = [AUTO], {AUTO}
+    for entry in entries():
+        seen.add(_key(entry.name))
+        for alias in (*entry.aliases, entry.name):
+            if _key(alias) not in seen or alias == entry.name:
+                out.append(alias)
+                seen.add(_key(alias))
+    return tuple(out)
+
+
+def event_kinds() -> dict[str, EventKind]:
+    """Event type -> its declaration, over every optimizer (the first declaration wins)."""
+    out: dict[str, EventKind] = {}
+    for entry in entries():
+        for kind in entry.events:
+            out.setdefault(kind.type, kind)
+    return out
+
+
+def load_view(view: str | Callable[..., Any]) -> Callable[..., Any]:
+    """A view or widget named "module:function" (or given as a callable)."""
+    if callable(view):
+        return view
+    module, _, attr = view.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _key(name: str) -> str:
+    return str(name).strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+
+
+def _load_plugins() -> None:
+    """Import the optimizers installed as plugins once (entry points, $TUNESMITH_OPTIMIZERS);
+    one that fails to import is logged and skipped."""
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    modules = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        modules.append(point.value.partition(":")[0])
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the others
+            logger.warning("optimizer plugin %s failed to load: %s", module, exc)
+
+
+def reload_plugins() -> None:
+    """Read $TUNESMITH_OPTIMIZERS and the entry points again (after the environment changed)."""
+    global _plugins_loaded
+    _plugins_loaded = False
+    _load_plugins()
