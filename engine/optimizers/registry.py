@@ -31,7 +31,8 @@ SIZES = ("train", "val", "steps")  # what a bound may name instead of a number
 class Param:
     """One constructor parameter a spec may set. `label` puts it on the Optimize page's form
     (empty: the spec and the CLI only); `low`/`high` bound it (a bound may name a data size:
-    "train", "val" or "steps"); `shown` hides it on the form for some settings."""
+    "train", "val" or "steps"); `shown` hides it on the form for some settings; `optional`
+    accepts None."""
 
     name: str
     type: type
@@ -42,10 +43,13 @@ class Param:
     high: float | str | None = None
     step: float | None = None
     shown: Callable[[Mapping[str, Any]], bool] | None = None
+    optional: bool = False  # None is a value (the optimizer decides)
 
     def check(self, value: Any) -> str | None:
         """Why `value` cannot be this parameter (None: it can): its type. The bounds are the
         form's; the optimizer itself refuses values it cannot run with."""
+        if value is None and self.optional:
+            return None
         if self.type is bool:
             ok = isinstance(value, bool)
         elif self.type is int:

@@ -20,8 +20,8 @@ register(OptimizerEntry(
     goal="The proposer model reads where the prompt went wrong, and why, and rewrites the "
     "instruction; it keeps the rewrites that are best on some of your rows.",
     params=(
-        Param("auto", str, "light", help="Search size: light, medium or heavy."),
-        Param("max_metric_calls", int, 200, help="Program runs GEPA may spend."),
+        Param("auto", str, "light", help="Search size: light, medium or heavy.", optional=True),
+        Param("max_metric_calls", int, 200, help="Program runs GEPA may spend.", optional=True),
         Param("reflection_minibatch_size", int, 3, help="Rows the reflection reads."),
         Param("use_merge", bool, True, help="Combine candidates that improved different steps."),
     ),

@@ -30,7 +30,7 @@ register(OptimizerEntry(
     goal="A proposer model writes new instructions; a Bayesian search (Optuna) tries "
     "instruction and example-set pairs and keeps the best.",
     params=(
-        Param("auto", str, "light", help="Search size: light, medium or heavy."),
+        Param("auto", str, "light", help="Search size: light, medium or heavy.", optional=True),
         Param("max_bootstrapped_demos", int, 4, "Model-made examples (max)", low=0, high=16,
               shown=_with_demos),
         Param("max_labeled_demos", int, 4, "Examples in the prompt (max)", low=0, high=32,
