@@ -20,7 +20,11 @@ class FirstRows(Optimizer):
     """`FirstRows(k=2, metric=...)`: the first k training rows as every predictor's demos."""
 
     def __init__(
-        self, k: int = 2, *, metric: Callable[..., Any] | None = None, num_threads: int | None = None
+        self,
+        k: int = 2,
+        *,
+        metric: Callable[..., Any] | None = None,
+        num_threads: int | None = None,
     ) -> None:
         self.k = k
         self.metric = metric
