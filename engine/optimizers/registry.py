@@ -83,7 +83,8 @@ class OptimizerEntry:
     measures for it on so many rows (None: it takes none); `rank` orders the Optimize page's
     goals; `auto_params` is what the automatic choice sets when
     it picks this one; `estimate_tolerance` is how far (relative) its estimate of LM calls may
-    be from a run's actual calls."""
+    be from a run's actual calls, None when the estimate is an upper bound (a search that may
+    stop early: the run makes at most that many)."""
 
     name: str
     factory: Callable[..., Any]
@@ -98,7 +99,7 @@ class OptimizerEntry:
     pilot: Callable[[int], str] | None = None
     rank: int = 100
     auto_params: Mapping[str, Any] = field(default_factory=dict)
-    estimate_tolerance: float = 0.2
+    estimate_tolerance: float | None = 0.2
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)

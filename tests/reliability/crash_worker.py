@@ -3,6 +3,8 @@ a chosen point, so that each cell of the crash matrix dies exactly where it shou
 
 - CRASH_PHASE=<name>[|<detail substring>] and CRASH_AFTER_CALLS=n: kill -9 once n LM calls
   were stored after that phase began (calls of other threads are then in flight).
+- CRASH_AT_CALL=n: kill -9 once the run stored its n-th uncached LM call, whatever the phase
+  (the optimizer contract tests kill every optimizer this way, halfway through).
 - CRASH_PAUSE_WRITE=<marker file>: pause *inside* the store's write transaction of the
   CRASH_AFTER_TRIALS-th trial (its rows written, not committed) and write the marker; the test
   then kills the worker from outside with kill -9.
@@ -27,7 +29,8 @@ def install() -> None:
     after_calls = int(os.environ.get("CRASH_AFTER_CALLS", "3"))
     marker = os.environ.get("CRASH_PAUSE_WRITE", "")
     after_trials = int(os.environ.get("CRASH_AFTER_TRIALS", "2"))
-    state = {"armed": False, "calls": 0, "trials": 0}
+    at_call = int(os.environ.get("CRASH_AT_CALL", "0"))
+    state = {"armed": False, "calls": 0, "trials": 0, "uncached": 0}
     lock = threading.Lock()
     record_event, record_call, on_trial = (
         RunStore.record_event, RunStore.record_call, RunStore._on_trial,
@@ -43,6 +46,9 @@ def install() -> None:
     def call_hook(self: RunStore, run_id: str, record: Any, attempt: int = 1) -> None:
         record_call(self, run_id, record, attempt)
         with lock:
+            state["uncached"] += not record.cache_hit
+            if at_call and state["uncached"] >= at_call:
+                os.kill(os.getpid(), signal.SIGKILL)
             if state["armed"] and not record.cache_hit:
                 state["calls"] += 1
                 if state["calls"] >= after_calls:

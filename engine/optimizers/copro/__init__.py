@@ -15,6 +15,7 @@ register(OptimizerEntry(
     ),
     roles={"proposer": "prompt_model"},
     events=(EventKind("proposals", view="dashboard.widgets.proposals_view:proposals_run_view"),),
+    estimate_tolerance=None,  # an upper bound: the search may stop early
 ))  # fmt: skip
 
 __all__ = ["COPRO"]

@@ -42,6 +42,7 @@ register(
                 "num_candidate_programs", int, 6, "Candidate example sets to try", low=1, high=50
             ),
         ),
+        estimate_tolerance=None,  # an upper bound: the search may stop early
     )
 )
 register(OptimizerEntry(

@@ -31,6 +31,7 @@ register(OptimizerEntry(
     widget="dashboard.widgets.gepa_choice:gepa_settings",
     note=lambda params: "GEPA's own settings are under the search size above.",
     pilot=lambda rows: f"on the first {rows} rows GEPA will reflect on",
+    estimate_tolerance=None,  # an upper bound: the search may stop early
 ))  # fmt: skip
 
 __all__ = ["GEPA"]

@@ -34,6 +34,7 @@ register(OptimizerEntry(
     pilot=lambda rows: (
         f"on up to {2 * rows} rows of SIMBA's first batch, and its sampled variants on {rows}"
     ),
+    estimate_tolerance=None,  # an upper bound: the search may stop early
 ))  # fmt: skip
 
 __all__ = ["SIMBA"]
