@@ -1,4 +1,4 @@
-"""`python -m engine`: the Tunesmith command line (see engine/cli.py and docs/CLI.md)."""
+"""`python -m engine`: the Tunesmith command line (see engine/cli/ and docs/CLI.md)."""
 
 import sys
 

@@ -64,6 +64,10 @@ class AdapterParseError(TunesmithError, ValueError):
         return f"{self.args[0]}\n--- raw LM output ---\n{raw}"
 
 
+class TooManyErrors(TunesmithError):
+    """More examples failed than `max_errors` allows."""
+
+
 class SpecError(TunesmithError, ValueError):
     """A project spec is invalid (unknown optimizer, missing column, bad budget, ...)."""
 

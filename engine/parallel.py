@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TypeVar
 
+from engine.settings import settings
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -17,8 +19,6 @@ def lm_threads(requested: int | None = None) -> int:
     configured LM serves one call at a time (the embedded model, behind one lock). More threads
     would not make it faster, only interleave the calls: a parse-fallback call would no longer
     follow the call it retries, and llama.cpp would re-read the prompt they share."""
-    from engine.settings import settings
-
     threads = requested or settings.num_threads
     lm = settings.lm  # None stands for the embedded model
     if lm is None or getattr(lm, "serves_one_call_at_a_time", False):

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import BudgetExhausted, TunesmithError
+from engine.errors import BudgetExhausted, TooManyErrors
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.assertions import failure_text, is_constraint_failure
 from engine.parallel import lm_threads, parallel_map
@@ -19,10 +19,6 @@ logger = logging.getLogger(__name__)
 METRIC_FAILED = "metric failed: "
 
 ProgressCallback = Callable[[int, int, float], None]  # (done, total, mean score so far)
-
-
-class TooManyErrors(TunesmithError):
-    """More examples failed than `max_errors` allows."""
 
 
 @dataclass
@@ -187,9 +183,8 @@ class Evaluate:
         def should_stop() -> bool:
             return bool(state["stop"]) or (max_errors is not None and state["errors"] > max_errors)
 
-        from engine.optimizers.spine._budget import (
-            failure_guard,  # lazy: optimizers import evaluate
-        )
+        # local: engine.optimizers' package init imports engine.evaluate (a cycle at import time)
+        from engine.optimizers.spine._budget import failure_guard
 
         with failure_guard():  # calls that keep failing stop the evaluation early
             outcomes = parallel_map(

@@ -22,6 +22,7 @@ from engine.evaluate.judge_parse import (
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.texts import shorten
 from engine.lm.reply_drafts import START_PARAM as REPLY_START
+from engine.modules.predict import resolve_lm
 from engine.settings import settings
 
 JUDGE_ROLE = "judge"
@@ -41,8 +42,6 @@ def resolve_judge_lm(lm: Any = None) -> Any:
         return lm
     if settings.judge_lm is not None:
         return settings.judge_lm
-    from engine.modules.predict import resolve_lm
-
     return resolve_lm(None)
 
 

@@ -7,13 +7,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from engine.evaluate.metrics import normalize_text
 from engine.primitives import Prediction
 
 
 def default_normalize(value: Any) -> str | None:
     """Lowercase, no punctuation or articles; None (the vote is ignored) when nothing is left."""
-    from engine.evaluate.metrics import normalize_text  # (evaluate imports engine.modules)
-
     return normalize_text(value) or None
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import TunesmithError
+from engine.modules._parameter import Parameter
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +61,7 @@ class Frame:
 
     def last_predictor(self) -> Any:
         """The Predict that ran last in this attempt (the one feedback goes to), or None."""
-        from engine.modules.predict import Predict
-
-        return next((s[0] for s in reversed(self.steps) if isinstance(s[0], Predict)), None)
+        return next((s[0] for s in reversed(self.steps) if isinstance(s[0], Parameter)), None)
 
     def can_retry(self) -> bool:
         return self.attempt < self.max_backtracks and self.last_predictor() is not None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from engine.adapters import default_adapter
 from engine.modules.assertions import ConstraintFailed, Frame, current_frame
 from engine.modules.notes import Note, NoteAdapter
 from engine.settings import settings
@@ -57,8 +58,6 @@ def call_with_backtracking(module: Any, args: tuple, kwargs: dict[str, Any]) -> 
 def _adapter_with(notes: dict[Any, list[Note]]) -> dict[str, Any]:
     if not notes:
         return {}
-    from engine.adapters import default_adapter
-
     return {"adapter": NoteAdapter(settings.adapter or default_adapter(), notes)}
 
 

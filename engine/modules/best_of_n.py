@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from engine.adapters import default_adapter
 from engine.errors import BudgetExhausted
 from engine.modules.module import Module
 from engine.modules.notes import Note, NoteAdapter
@@ -124,8 +125,6 @@ class BestOfN(Module):
         trace: list[Any] = []
         overrides: dict[str, Any] = {"trace": trace}
         if notes:
-            from engine.adapters import default_adapter
-
             overrides["adapter"] = NoteAdapter(settings.adapter or default_adapter(), notes)
         with settings.context(**overrides):
             prediction = module(**kwargs)

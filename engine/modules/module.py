@@ -1,4 +1,4 @@
-"""Module: a tree of sub-modules whose learnable leaves are Predict objects."""
+"""Module: a tree of sub-modules whose learnable leaves are Predict objects (a `Parameter`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from engine.modules._parameter import Parameter
+from engine.modules.backtracking import call_with_backtracking
 from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
 
@@ -38,8 +40,6 @@ class Module:
         (engine.modules.backtracking). A Predict has no constraints of its own: it runs as is."""
         if getattr(self, "runs_without_backtracking", False):
             return self.forward(*args, **kwargs)
-        from engine.modules.backtracking import call_with_backtracking
-
         return call_with_backtracking(self, args, kwargs)
 
     # tree walking ----------------------------------------------------------------------
@@ -50,11 +50,9 @@ class Module:
 
     def named_predictors(self) -> list[tuple[str, Any]]:
         """Every Predict in the program with its path (`self` for a bare Predict)."""
-        from engine.modules.predict import Predict
-
-        if isinstance(self, Predict):
+        if isinstance(self, Parameter):
             return [("self", self)]
-        return [(path, m) for path, m in self.named_sub_modules() if isinstance(m, Predict)]
+        return [(path, m) for path, m in self.named_sub_modules() if isinstance(m, Parameter)]
 
     def predictors(self) -> list[Any]:
         return [p for _, p in self.named_predictors()]
@@ -73,14 +71,12 @@ class Module:
     def named_parameters(self) -> list[tuple[str, Any]]:
         """What the saved state holds, in DSPy's order: every Predict and every sub-module that
         keeps a state of its own (`saves_own_state`, e.g. Retrieve's k)."""
-        from engine.modules.predict import Predict
-
-        if isinstance(self, Predict):
+        if isinstance(self, Parameter):
             return [("self", self)]
         return [
             (path, m)
             for path, m in self.named_sub_modules()
-            if isinstance(m, Predict) or getattr(m, "saves_own_state", False)
+            if isinstance(m, Parameter) or getattr(m, "saves_own_state", False)
         ]
 
     # copies and LMs -----------------------------------------------------------------------
@@ -133,28 +129,24 @@ class Module:
     # state --------------------------------------------------------------------------------
     def dump_state(self) -> dict[str, Any]:
         """{predictor path: predictor state}, or the predictor's own state for a bare Predict."""
-        from engine.modules.predict import Predict
-
-        if isinstance(self, Predict):
+        if isinstance(self, Parameter):
             return self.dump_predictor_state()
         return {path: _part_state(p) for path, p in self.named_parameters()}
 
     def load_state(self, state: dict[str, Any]) -> Module:
-        from engine.modules.predict import Predict
-
-        if isinstance(self, Predict):
+        if isinstance(self, Parameter):
             self.load_predictor_state(state)
             return self
         named = dict(self.named_parameters())
         unknown = [k for k in state if k != "metadata" and k not in named]
-        missing = [k for k in named if k not in state and isinstance(named[k], Predict)]
+        missing = [k for k in named if k not in state and isinstance(named[k], Parameter)]
         if unknown or missing:
             raise ValueError(
                 f"saved state does not match this program: unknown predictors {unknown}, "
                 f"missing predictors {missing}; program has {list(named)}"
             )
         for path, part in named.items():
-            if isinstance(part, Predict):
+            if isinstance(part, Parameter):
                 part.load_predictor_state(state[path])
             elif path in state:
                 part.load_state(state[path])

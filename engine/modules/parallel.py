@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.errors import BudgetExhausted, TooManyErrors
 from engine.parallel import lm_threads, parallel_map
 from engine.primitives import Example
 from engine.settings import settings
@@ -70,8 +70,6 @@ class Parallel:
             raise state["budget"]
         failed = [(pair[1], error) for pair, (_, error) in zip(pairs, outcomes) if error]
         if max_errors is not None and state["errors"] > max_errors:
-            from engine.evaluate.evaluate import TooManyErrors  # (evaluate imports modules)
-
             last = next(e for _, e in reversed(failed) if not isinstance(e, StopIteration))
             raise TooManyErrors(
                 f"{state['errors']} of {len(pairs)} pairs failed (max_errors={max_errors}); "

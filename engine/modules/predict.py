@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from engine.adapters import default_adapter
@@ -9,12 +10,16 @@ from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.choice_offsets import read_offsets
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.errors import MissingInputError
+from engine.lm import default_lm
 from engine.lm.choice_scores import collecting
 from engine.lm.usage import UsageLedger
+from engine.modules._parameter import Parameter
 from engine.modules.module import Module
 from engine.primitives import Example, Prediction
 from engine.settings import settings
 from engine.signatures import Signature, ensure_signature
+
+logger = logging.getLogger(__name__)
 
 
 def resolve_lm(lm: Any = None) -> Any:
@@ -23,12 +28,10 @@ def resolve_lm(lm: Any = None) -> Any:
         return lm
     if settings.lm is not None:
         return settings.lm
-    from engine.lm import default_lm
-
     return default_lm()
 
 
-class Predict(Module):
+class Predict(Module, Parameter):
     """`Predict("question -> answer")(question="...")` returns a Prediction with `answer`."""
 
     runs_without_backtracking = True  # a leaf: constraints are checked by the modules around it
@@ -66,9 +69,7 @@ class Predict(Module):
         unknown = [k for k in kwargs if k not in signature.input_fields]
         inputs = {k: v for k, v in kwargs.items() if k in signature.input_fields}
         if unknown and not set(unknown) <= set(signature.output_fields):
-            import logging
-
-            logging.getLogger(__name__).debug("ignoring unknown inputs %s", unknown)
+            logger.debug("ignoring unknown inputs %s", unknown)
         if config.get("n", 1) > 1 and not config.get("temperature"):
             config["temperature"] = 0.7
         if self.choice_offsets:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import engine as dspy
-from engine.cli_format import summary
+from engine.cli._format import summary
 from engine.lm.scripted import ScriptedLM, input_fields
 
 WORDS = ["apple", "brick", "cloud", "drum", "eagle", "flute", "grape", "house", "igloo", "jelly"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from runs_helpers import ROOT, subprocess_env
 
-from engine.cli_format import summary
+from engine.cli._format import summary
 from engine.runs import build_program, load_spec
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli_commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
-from engine.cli_estimate import cmd_estimate
-from engine.cli_run import cmd_resume, cmd_run
+from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
+from engine.cli._estimate import cmd_estimate
+from engine.cli._run import cmd_resume, cmd_run
 
 EPILOG = (
     "Docs: docs/CLI.md. The run store is $TUNESMITH_HOME/tunesmith_data/runs.db"

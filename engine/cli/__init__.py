@@ -4,18 +4,21 @@ python -m engine run sample_data/support_tickets.yaml
 python -m engine runs
 python -m engine export RUN_ID --format py -o program.py
 
-The parser is in cli_parser.py, `run`/`resume` with the live progress in cli_run.py, the other
-commands in cli_commands.py, shared helpers in cli_common.py and the text layout in cli_format.py.
+The parser is in _parser.py, `run`/`resume` with the live progress in _run.py, `estimate` in
+_estimate.py, the other commands in _commands.py, shared helpers in _common.py and the text layout
+in _format.py.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
-from engine.cli_commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
-from engine.cli_parser import EPILOG, EXAMPLES, build_parser
-from engine.cli_run import cmd_resume, cmd_run
+from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
+from engine.cli._parser import EPILOG, EXAMPLES, build_parser
+from engine.cli._run import cmd_resume, cmd_run
 from engine.errors import TunesmithError
+from engine.runs.data import OUTSIDE_ENV
 
 __all__ = [
     "EPILOG",
@@ -39,10 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "db"):
         args.db = None
     if getattr(args, "allow_outside_data", False):
-        import os
-
-        from engine.runs.data import OUTSIDE_ENV
-
         os.environ[OUTSIDE_ENV] = "1"  # the user named it on the command line (workers inherit)
     try:
         return int(args.func(args) or 0)

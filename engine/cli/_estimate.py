@@ -11,14 +11,13 @@ import argparse
 import json
 
 from engine.errors import TunesmithError
+from engine.optimizers.spine._pilot import PilotError
+from engine.runs import load_spec
+from engine.runs.plan import preflight
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Print the forecast of SPEC's run (calls by role, held-out scoring, notes)."""
-    from engine.optimizers.spine._pilot import PilotError
-    from engine.runs import load_spec
-    from engine.runs.plan import preflight
-
     try:
         plan = preflight(load_spec(args.spec), pilot_rows=max(0, args.pilot or 0))
     except PilotError as exc:

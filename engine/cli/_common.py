@@ -7,18 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.cli._format import summary
+from engine.runs.launch import reconcile_run
+from engine.runs.store import RunStore
+from engine.runs.store_schema import default_db_path
+
 
 def open_store(args: argparse.Namespace) -> Any:
     """The run store named by `--db` (or the default one)."""
-    from engine.runs.store import RunStore
-
     return RunStore(args.db)
 
 
 def db_path(args: argparse.Namespace) -> Path:
     """The run store's file: `--db` or the default path."""
-    from engine.runs.store_schema import default_db_path
-
     return Path(args.db) if args.db else default_db_path()
 
 
@@ -35,9 +36,6 @@ def print_report(report: Any) -> None:
 
 def print_summary(args: argparse.Namespace, run_id: str) -> int:
     """Print a run's summary (reconciling a dead worker first); exit code 1 if it failed."""
-    from engine.cli_format import summary
-    from engine.runs.launch import reconcile_run
-
     run = reconcile_run(run_id, args.db)
     if run is None:
         print(f"error: no run {run_id!r} in {db_path(args)}", file=sys.stderr)

@@ -7,14 +7,25 @@ import json
 import sys
 from pathlib import Path
 
-from engine.cli_common import db_path, open_store, print_report, print_summary
+from engine.cli._common import db_path, open_store, print_report, print_summary
+from engine.cli._format import runs_table
 from engine.errors import TunesmithError
+from engine.evaluate import Evaluate
+from engine.evaluate.statistics import paired_comparison
+from engine.runs import (
+    build_metric,
+    build_program,
+    load_data,
+    load_spec,
+    validate_spec_against_data,
+)
+from engine.runs.export import export_run
+from engine.runs.worker import task_lm
+from engine.settings import settings
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a spec and its data without any LM call."""
-    from engine.runs import load_spec, validate_spec_against_data
-
     report = validate_spec_against_data(load_spec(args.spec))
     print_report(report)
     n = len(report.warnings)
@@ -39,12 +50,6 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Score a saved program on a split of a spec's data, optionally against the zero-shot one."""
-    from engine.evaluate import Evaluate
-    from engine.evaluate.statistics import paired_comparison
-    from engine.runs import build_metric, build_program, load_data, load_spec
-    from engine.runs.worker import task_lm
-    from engine.settings import settings
-
     spec = load_spec(args.spec)
     data = load_data(spec)
     examples = {"train": data.train, "val": data.val, "test": data.test}[args.split]
@@ -76,8 +81,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one artifact of a run to stdout or to `-o FILE`."""
-    from engine.runs.export import export_run
-
     text = export_run(args.run_id, args.format, args.db, args.candidate)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -89,8 +92,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """List the stored runs, newest first, as a table or JSON."""
-    from engine.cli_format import runs_table
-
     with open_store(args) as store:
         runs = store.list_runs(limit=args.limit)
     print(json.dumps(runs, indent=2, default=str) if args.json else runs_table(runs))

@@ -7,15 +7,16 @@ import sys
 import threading
 import time
 
-from engine.cli_common import db_path, open_store, print_report, print_summary
+from engine.cli._common import db_path, open_store, print_report, print_summary
+from engine.cli._format import Progress
 from engine.errors import TunesmithError
+from engine.runs import load_spec, validate_spec_against_data
+from engine.runs.export import run_spec
+from engine.runs.launch import is_alive, launch_run, pid_alive
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Validate a spec, create a run, then run it here, in a followed worker or detached."""
-    from engine.runs import load_spec, validate_spec_against_data
-    from engine.runs.launch import launch_run
-
     spec = load_spec(args.spec)
     report = validate_spec_against_data(
         spec
@@ -42,8 +43,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Start a stored run's worker again and follow it."""
-    from engine.runs.export import run_spec
-
     with open_store(args) as store:
         run = store.get_run(args.run_id)
     if run is None:
@@ -55,9 +54,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_process: bool) -> int:
     """Run (in a thread, or a detached worker) and draw progress from the store until it ends."""
-    from engine.cli_format import Progress
-    from engine.runs.launch import is_alive, launch_run, pid_alive
-
     db = db_path(args)
     failure: list[BaseException] = []
     thread, supervisor = None, None
