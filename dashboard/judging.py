@@ -35,7 +35,7 @@ def judge_lm(spec: Any) -> Any:
 
     if spec.models.judge is None or os.environ.get("TUNESMITH_TEST_LM"):
         return lmtools.task_lm(spec)
-    from engine.runs.pipeline import build_lm
+    from engine.runs.models import build_lm
 
     extras: dict[str, Any] = {"cache": True}
     key = state.api_key("judge") or state.api_key()
@@ -83,7 +83,7 @@ def needs_judge(spec: Any, runs: list[lmtools.RowRun]) -> bool:
 
 def score_rows(spec: Any, runs: list[lmtools.RowRun]) -> list[RowScore]:
     """The spec's metric on each row, with its feedback; judge scores are remembered."""
-    from engine.runs.pipeline import build_metric
+    from engine.runs.models import build_metric
 
     if spec.metric.kind not in LLM_KINDS:
         metric = build_metric(spec)

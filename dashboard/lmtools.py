@@ -36,7 +36,7 @@ def task_lm(spec: Any) -> Any:
     """The spec's task model, with this session's API key (in memory) and no request cache."""
     import os
 
-    from engine.runs.pipeline import build_lm
+    from engine.runs.models import build_lm
 
     if os.environ.get("TUNESMITH_TEST_LM"):  # the worker's test hook: a scripted LM (tests only)
         from engine.runs.worker import task_lm as hooked

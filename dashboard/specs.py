@@ -91,7 +91,7 @@ def build_spec(check_data: bool = True) -> Check:
         result.problems = problems_of(exc)
         return result
     try:
-        from engine.runs.pipeline import build_metric
+        from engine.runs.models import build_metric
 
         build_metric(result.spec)  # e.g. an invalid regex only shows when the metric is built
     except (SpecError, ValueError) as exc:

@@ -177,7 +177,7 @@ with code_col:
         "or with DSPy (`import dspy`)."
     )
     if check.spec is not None:
-        from engine.runs.pipeline import generate_python
+        from engine.runs.codegen import generate_python
 
         st.code(generate_python(check.spec), language="python", wrap_lines=True)
     else:

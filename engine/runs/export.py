@@ -13,10 +13,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.adapters.chat import ChatAdapter
 from engine.errors import TunesmithError
+from engine.modules.module import _SAVE_METADATA
+from engine.runs.codegen import generate_python
 from engine.runs.csvfile import safe_cell
 from engine.runs.export_knn import is_knn_state, knn_code, knn_program
-from engine.runs.pipeline import build_program, generate_python
+from engine.runs.pipeline import build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore
 
@@ -72,8 +75,6 @@ def rebuild(spec: ProjectSpec, state: dict[str, Any]) -> Any:
 
 def program_json(spec: ProjectSpec, state: dict[str, Any]) -> str:
     """The JSON `Module.save()` writes (DSPy's save() shape), for this spec and state."""
-    from engine.modules.module import _SAVE_METADATA
-
     program = rebuild(spec, state)
     return json.dumps(
         {**program.dump_state(), "metadata": _SAVE_METADATA},
@@ -104,8 +105,6 @@ def export_python(
 def render_prompts(program: Any) -> str:
     """Each predictor's final prompt (system, demos, inputs) as the chat adapter formats it,
     with placeholders such as `{ticket}` in place of the input values."""
-    from engine.adapters.chat import ChatAdapter
-
     adapter = ChatAdapter(use_json_fallback=False)
     blocks = []
     for path, predictor in program.named_predictors():
