@@ -17,7 +17,7 @@ from engine.errors import TunesmithError
 from engine.modules.aggregation import majority
 from engine.modules.module import _SAVE_METADATA
 from engine.optimizers.ensemble import Ensemble
-from engine.runs.export import _run, run_spec
+from engine.runs.export import run_spec, stored_run
 from engine.runs.pipeline import build_program
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
@@ -70,7 +70,7 @@ def build_run_ensemble(
     members = top_candidates(run_id, k, db_path)
     if not members:
         raise TunesmithError(f"run {run_id} has no candidate scored on validation examples yet")
-    spec = run_spec(_run(run_id, db_path))
+    spec = run_spec(stored_run(run_id, db_path))
     program = ensemble_skeleton(spec, len(members), reduce_fn)
     for member, state in zip(program.programs, members):
         member.load_state(state["state"])

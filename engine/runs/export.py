@@ -26,7 +26,8 @@ from engine.runs.store import RunStore
 FORMATS = ("json", "py", "prompt", "spec", "csv")
 
 
-def _run(run_id: str, db_path: str | Path | None) -> dict[str, Any]:
+def stored_run(run_id: str, db_path: str | Path | None) -> dict[str, Any]:
+    """The stored run `run_id` (its row as a dict); a TunesmithError when there is none."""
     with RunStore(db_path) as store:
         run = store.get_run(run_id)
     if run is None:
@@ -44,7 +45,7 @@ def program_state(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> dict[str, Any]:
     """The state of the run's best program, or of one candidate (by hash)."""
-    run = _run(run_id, db_path)
+    run = stored_run(run_id, db_path)
     if candidate is not None:
         with RunStore(db_path) as store:
             found = [c for c in store.candidates(run_id) if c["hash"] == candidate]
@@ -62,7 +63,7 @@ def load_program(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> Any:
     """The run's best (or a candidate's) program, rebuilt from the spec with its state loaded."""
-    run = _run(run_id, db_path)
+    run = stored_run(run_id, db_path)
     return rebuild(run_spec(run), program_state(run_id, db_path, candidate))
 
 
@@ -88,14 +89,15 @@ def export_program_json(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> str:
     """Program state JSON: `program.load(path)` in the engine, or in DSPy for the same structure."""
-    return program_json(run_spec(_run(run_id, db_path)), program_state(run_id, db_path, candidate))
+    spec = run_spec(stored_run(run_id, db_path))
+    return program_json(spec, program_state(run_id, db_path, candidate))
 
 
 def export_python(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> str:
     """A standalone script: rebuilds the pipeline, configures the model, loads the tuned state."""
-    spec = run_spec(_run(run_id, db_path))
+    spec = run_spec(stored_run(run_id, db_path))
     state = program_state(run_id, db_path, candidate)
     if is_knn_state(state):
         return knn_code(spec, state)
@@ -135,7 +137,7 @@ def export_prompts(
 
 def export_spec_yaml(run_id: str, db_path: str | Path | None = None) -> str:
     """The run's spec as YAML (relative data paths as written; keys never included)."""
-    return run_spec(_run(run_id, db_path)).to_yaml()
+    return run_spec(stored_run(run_id, db_path)).to_yaml()
 
 
 def export_results_csv(
