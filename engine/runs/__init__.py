@@ -4,7 +4,8 @@ Public API for the CLI and the dashboard:
 
 - spec: `ProjectSpec`, `load_spec`, `save_spec`, `spec_from_dict`, `spec_from_text`
 - data: `load_data`, `validate_spec_against_data`, `choose_optimizer`
-- pipeline: `build_program`, `build_metric`, `generate_python`, `build_lm`
+- pipeline: `build_program`, `Pipeline`; models: `build_metric`, `build_lm`
+- codegen: `generate_python` (the program as standalone Python)
 - store: `RunStore` and fresh-connection readers `list_runs`, `get_run`, `trials`,
   `candidates`, `example_results`, `events`, `usage`, `lm_calls`, `request_cancel`
 - launch: `create_run`, `launch_run`, `is_alive`, `reconcile_run`; `preflight` (estimate)
@@ -26,8 +27,8 @@ _EXPORTS = {
     "ProjectSpec": "spec", "load_spec": "spec", "save_spec": "spec", "spec_from_dict": "spec",
     "spec_from_text": "spec", "load_data": "data", "validate_spec_against_data": "data",
     "DataSplit": "data", "DataReport": "data",
-    "build_program": "pipeline", "build_metric": "pipeline", "generate_python": "pipeline",
-    "build_lm": "pipeline", "Pipeline": "pipeline", "RunStore": "store", "list_runs": "store",
+    "build_program": "pipeline", "build_metric": "models", "generate_python": "codegen",
+    "build_lm": "models", "Pipeline": "pipeline", "RunStore": "store", "list_runs": "store",
     "get_run": "store", "trials": "store", "candidates": "store", "example_results": "store",
     "events": "store", "usage": "store", "lm_calls": "store", "request_cancel": "store",
     "default_db_path": "store_schema", "create_run": "launch", "launch_run": "launch",

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine.errors import SpecError
 from engine.runs.csvfile import CsvProblem, check_regular_file, check_size, decode, read_table
-
-if TYPE_CHECKING:
-    from engine.runs.spec import ProjectSpec
-    from engine.runs.spec_steps import CorpusSpec
+from engine.runs.data import resolve_path
+from engine.runs.spec import ProjectSpec
+from engine.runs.spec_steps import CorpusSpec
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -71,7 +69,5 @@ def read_passages(
 
 def load_corpus(spec: ProjectSpec, corpus: CorpusSpec, key: str) -> list[str]:
     """A spec's corpus, refused when it lies outside the project folder."""
-    from engine.runs.data import resolve_path
-
     path = resolve_path(spec, corpus.path, key=key)
     return read_passages(path, corpus.column, corpus.split, key)

@@ -17,6 +17,8 @@ from engine.optimizers.auto import choose_optimizer
 from engine.primitives import Example
 from engine.runs.csvfile import MAX_ROWS, CsvProblem, check_rows, read_table
 from engine.runs.spec import ProjectSpec, spec_from_dict
+from engine.runs.step_signature import field_annotation
+from engine.types import CastError, cast_value, literal_choices
 
 
 @dataclass
@@ -134,8 +136,6 @@ def effective_columns(
 
 
 def _field_types(spec: ProjectSpec) -> dict[str, Any]:
-    from engine.runs.pipeline import field_annotation
-
     out: dict[str, Any] = {}
     for step in spec.pipeline:
         for f in step.fields:
@@ -145,8 +145,6 @@ def _field_types(spec: ProjectSpec) -> dict[str, Any]:
 
 def _cast(text: str, annotation: Any) -> Any:
     """A CSV cell as the field's type; literal and str stay text, uncastable values stay text."""
-    from engine.types import CastError, cast_value, literal_choices
-
     if annotation is str:
         return text
     if literal_choices(annotation) is not None:

@@ -14,6 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import TunesmithError
+from engine.modules.aggregation import majority
+from engine.modules.module import _SAVE_METADATA
+from engine.optimizers.ensemble import Ensemble
+from engine.runs.export import run_spec, stored_run
+from engine.runs.pipeline import build_program
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
 
@@ -49,10 +54,6 @@ def ensemble_skeleton(
     spec: ProjectSpec, n: int, reduce_fn: Callable[..., Any] | None = None
 ) -> Any:
     """An ensemble of n untuned copies of the spec's pipeline (to load a saved state into)."""
-    from engine.modules.aggregation import majority
-    from engine.optimizers.ensemble._ensemble import Ensemble
-    from engine.runs.pipeline import build_program
-
     # members get their state loaded: none is calibrated here (no LM call)
     return Ensemble(reduce_fn=reduce_fn or majority, calibrate_choices=False).compile(
         [build_program(spec) for _ in range(n)]
@@ -66,12 +67,10 @@ def build_run_ensemble(
     reduce_fn: Callable[..., Any] | None = None,
 ) -> Any:
     """An `EnsembledProgram` of the run's top-k candidates (`.members`: what they are)."""
-    from engine.runs.export import _run, run_spec
-
     members = top_candidates(run_id, k, db_path)
     if not members:
         raise TunesmithError(f"run {run_id} has no candidate scored on validation examples yet")
-    spec = run_spec(_run(run_id, db_path))
+    spec = run_spec(stored_run(run_id, db_path))
     program = ensemble_skeleton(spec, len(members), reduce_fn)
     for member, state in zip(program.programs, members):
         member.load_state(state["state"])
@@ -81,8 +80,6 @@ def build_run_ensemble(
 
 def export_ensemble_json(run_id: str, k: int = 5, db_path: str | Path | None = None) -> str:
     """The ensemble's program JSON (DSPy's save() shape), ready for a file or a download."""
-    from engine.modules.module import _SAVE_METADATA
-
     program = build_run_ensemble(run_id, k, db_path)
     data = {**program.dump_state(), "metadata": {**_SAVE_METADATA, "ensemble": {
         "run": run_id, "members": program.members_info, "reduce": "majority vote",

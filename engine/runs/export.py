@@ -13,17 +13,21 @@ import json
 from pathlib import Path
 from typing import Any
 
+from engine.adapters.chat import ChatAdapter
 from engine.errors import TunesmithError
+from engine.modules.module import _SAVE_METADATA
+from engine.runs.codegen import generate_python
 from engine.runs.csvfile import safe_cell
 from engine.runs.export_knn import is_knn_state, knn_code, knn_program
-from engine.runs.pipeline import build_program, generate_python
+from engine.runs.pipeline import build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore
 
 FORMATS = ("json", "py", "prompt", "spec", "csv")
 
 
-def _run(run_id: str, db_path: str | Path | None) -> dict[str, Any]:
+def stored_run(run_id: str, db_path: str | Path | None) -> dict[str, Any]:
+    """The stored run `run_id` (its row as a dict); a TunesmithError when there is none."""
     with RunStore(db_path) as store:
         run = store.get_run(run_id)
     if run is None:
@@ -41,7 +45,7 @@ def program_state(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> dict[str, Any]:
     """The state of the run's best program, or of one candidate (by hash)."""
-    run = _run(run_id, db_path)
+    run = stored_run(run_id, db_path)
     if candidate is not None:
         with RunStore(db_path) as store:
             found = [c for c in store.candidates(run_id) if c["hash"] == candidate]
@@ -59,7 +63,7 @@ def load_program(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> Any:
     """The run's best (or a candidate's) program, rebuilt from the spec with its state loaded."""
-    run = _run(run_id, db_path)
+    run = stored_run(run_id, db_path)
     return rebuild(run_spec(run), program_state(run_id, db_path, candidate))
 
 
@@ -72,8 +76,6 @@ def rebuild(spec: ProjectSpec, state: dict[str, Any]) -> Any:
 
 def program_json(spec: ProjectSpec, state: dict[str, Any]) -> str:
     """The JSON `Module.save()` writes (DSPy's save() shape), for this spec and state."""
-    from engine.modules.module import _SAVE_METADATA
-
     program = rebuild(spec, state)
     return json.dumps(
         {**program.dump_state(), "metadata": _SAVE_METADATA},
@@ -87,14 +89,15 @@ def export_program_json(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> str:
     """Program state JSON: `program.load(path)` in the engine, or in DSPy for the same structure."""
-    return program_json(run_spec(_run(run_id, db_path)), program_state(run_id, db_path, candidate))
+    spec = run_spec(stored_run(run_id, db_path))
+    return program_json(spec, program_state(run_id, db_path, candidate))
 
 
 def export_python(
     run_id: str, db_path: str | Path | None = None, candidate: str | None = None
 ) -> str:
     """A standalone script: rebuilds the pipeline, configures the model, loads the tuned state."""
-    spec = run_spec(_run(run_id, db_path))
+    spec = run_spec(stored_run(run_id, db_path))
     state = program_state(run_id, db_path, candidate)
     if is_knn_state(state):
         return knn_code(spec, state)
@@ -104,8 +107,6 @@ def export_python(
 def render_prompts(program: Any) -> str:
     """Each predictor's final prompt (system, demos, inputs) as the chat adapter formats it,
     with placeholders such as `{ticket}` in place of the input values."""
-    from engine.adapters.chat import ChatAdapter
-
     adapter = ChatAdapter(use_json_fallback=False)
     blocks = []
     for path, predictor in program.named_predictors():
@@ -136,7 +137,7 @@ def export_prompts(
 
 def export_spec_yaml(run_id: str, db_path: str | Path | None = None) -> str:
     """The run's spec as YAML (relative data paths as written; keys never included)."""
-    return run_spec(_run(run_id, db_path)).to_yaml()
+    return run_spec(stored_run(run_id, db_path)).to_yaml()
 
 
 def export_results_csv(

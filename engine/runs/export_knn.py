@@ -14,7 +14,12 @@ import json
 from typing import Any
 
 from engine.errors import TunesmithError
-from engine.runs.codegen_names import py_literal
+from engine.optimizers import KNNFewShot
+from engine.optimizers.spine._candidate import example_id
+from engine.runs.codegen import py_literal, render_program
+from engine.runs.data import load_data
+from engine.runs.models import build_metric
+from engine.runs.pipeline import build_program
 from engine.runs.spec import ProjectSpec
 
 KNN_KEY = "knn"
@@ -29,9 +34,6 @@ def is_knn_state(state: dict[str, Any]) -> bool:
 def knn_trainset(spec: ProjectSpec, state: dict[str, Any]) -> list[Any]:
     """The run's training examples, in the order the state lists their ids; a TunesmithError
     when the data or split no longer gives those examples."""
-    from engine.optimizers.spine._candidate import example_id
-    from engine.runs.data import load_data
-
     train = load_data(spec).train
     by_id = {example_id(ex): ex for ex in train}
     ids = list(state[KNN_KEY]["trainset"])
@@ -48,9 +50,6 @@ def knn_trainset(spec: ProjectSpec, state: dict[str, Any]) -> list[Any]:
 def knn_program(spec: ProjectSpec, state: dict[str, Any]) -> Any:
     """The run's KNNFewShot program rebuilt from spec and training rows, its state loaded
     (no LM call)."""
-    from engine.optimizers import KNNFewShot
-    from engine.runs.pipeline import build_metric, build_program
-
     part = state[KNN_KEY]
     optimizer = KNNFewShot(
         k=int(part["k"]), trainset=knn_trainset(spec, state), metric=build_metric(spec),
@@ -74,8 +73,6 @@ def _metric_call(spec: ProjectSpec) -> str:
 
 def knn_code(spec: ProjectSpec, state: dict[str, Any]) -> str:
     """Standalone Python for the run's KNNFewShot program (see the module docstring)."""
-    from engine.runs.codegen import render_program
-
     train = knn_trainset(spec, state)
     part = state[KNN_KEY]
     k = int(part["k"])

@@ -9,9 +9,11 @@ from engine.optimizers.spine._budget import calls_per_run
 from engine.optimizers.spine._pilot import run_pilot
 from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.runs.data import load_data, validate_spec_against_data
-from engine.runs.pipeline import build_lm, build_metric, build_program
+from engine.runs.models import build_lm, build_metric
+from engine.runs.pipeline import build_program
 from engine.runs.spec import ProjectSpec
 from engine.runs.store_schema import default_db_path
+from engine.runs.worker import make_optimizer, task_lm, use_run_cache
 from engine.settings import settings
 
 
@@ -30,8 +32,6 @@ def preflight(
     under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
     budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None}.
     """
-    from engine.runs.worker import make_optimizer, task_lm, use_run_cache
-
     report = validate_spec_against_data(spec)
     data = load_data(spec)
     program = build_program(spec)

@@ -10,14 +10,14 @@ under `attempts_key(step)`, for "Try on a row" and the stored per-example output
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from engine.evaluate.scoring import score_of
 from engine.modules import BestOfN, Module, Refine
 from engine.primitives import Example
+from engine.runs.models import build_metric
+from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
 from engine.runs.spec_steps import attempts_key
-
-if TYPE_CHECKING:
-    from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
 
 _ATTEMPTS: ContextVar[list[tuple[Any, float]] | None] = ContextVar("refine_attempts", default=None)
 
@@ -54,8 +54,6 @@ class JudgeReward:
         self.judge = judge
 
     def __call__(self, args: dict[str, Any], pred: Any) -> float:
-        from engine.evaluate.scoring import score_of
-
         example = Example(**args).with_inputs(*args)
         return float(score_of(self.judge(example, pred))[0])
 
@@ -112,8 +110,6 @@ def step_reward(spec: ProjectSpec, step: StepSpec) -> Any:
     """The label-free reward the step's `refine.reward` names."""
     assert step.refine is not None
     if step.refine.reward == "metric":  # the spec allows it only for a label-free metric
-        from engine.runs.pipeline import build_metric
-
         return JudgeReward(build_metric(spec))
     return ValidOutputs(step.outputs)
 

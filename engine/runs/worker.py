@@ -36,14 +36,15 @@ from engine.optimizers.spine._events import step_of
 from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
+from engine.runs.held_out import evaluate_on_test
 from engine.runs.launch import is_alive
-from engine.runs.pipeline import build_lm, build_metric, build_program
+from engine.runs.models import build_lm, build_metric
+from engine.runs.pipeline import build_program
 from engine.runs.redact import redact_std_streams
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
 from engine.runs.store_schema import default_db_path
 from engine.runs.supervisor import in_flight_path
-from engine.runs.test_eval import evaluate_on_test
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)

@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 from runs_helpers import subprocess_env
 
 from engine.errors import SpecError
+from engine.runs.codegen import generate_python
 from engine.runs.csvfile import safe_cell
 from engine.runs.export import SafeWriter, program_json, rebuild, render_prompts
 from engine.runs.export_knn import is_knn_state, knn_code
-from engine.runs.pipeline import build_program, generate_python
+from engine.runs.pipeline import build_program
 from engine.runs.spec import spec_from_dict, spec_from_text
 from engine.runs.spec_names import RESERVED_STEP_NAMES
 from engine.signatures import RESERVED_NAMES
@@ -246,7 +247,7 @@ def _used_bad_name(case: dict) -> str | None:
 def _knn_state(spec) -> dict:
     from engine.optimizers import KNNFewShot
     from engine.runs.data import load_data
-    from engine.runs.pipeline import build_metric
+    from engine.runs.models import build_metric
 
     optimizer = KNNFewShot(k=2, trainset=load_data(spec).train[:6], metric=build_metric(spec))
     return optimizer.compile(build_program(spec)).dump_state()

@@ -15,8 +15,9 @@ from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.runs import load_spec
+from engine.runs.codegen import generate_python
 from engine.runs.export import export_program_json, export_python
-from engine.runs.pipeline import build_program, generate_python
+from engine.runs.pipeline import build_program
 from engine.runs.refine_step import StepBestOfN, StepRefine, ValidOutputs
 from engine.runs.spec import spec_from_dict
 

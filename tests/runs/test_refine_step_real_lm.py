@@ -17,7 +17,8 @@ import engine as dspy
 from engine.lm import UsageLedger, local_model_available
 from engine.runs import load_spec
 from engine.runs.data import load_data
-from engine.runs.pipeline import build_lm, build_program
+from engine.runs.models import build_lm
+from engine.runs.pipeline import build_program
 from engine.runs.spec import spec_from_dict
 
 pytestmark = [

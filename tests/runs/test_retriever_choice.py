@@ -14,8 +14,10 @@ import engine as dspy
 from engine.errors import SpecError
 from engine.lm import ScriptedLM, UsageLedger
 from engine.runs import load_spec, preflight
-from engine.runs.pipeline import build_program, generate_python
-from engine.runs.retriever_choice import LazyEmbeddings, check_embedder
+from engine.runs.codegen import generate_python
+from engine.runs.corpus_index import LazyEmbeddings
+from engine.runs.pipeline import build_program
+from engine.runs.retriever_choice import check_embedder
 from engine.runs.spec import spec_from_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))

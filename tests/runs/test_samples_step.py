@@ -16,8 +16,9 @@ from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.optimizers.spine._budget import calls_per_run
 from engine.runs import load_spec
+from engine.runs.codegen import generate_python
 from engine.runs.export import export_python
-from engine.runs.pipeline import build_program, generate_python
+from engine.runs.pipeline import build_program
 from engine.runs.samples_step import StepSamples
 from engine.runs.spec import spec_from_dict
 

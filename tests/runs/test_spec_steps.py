@@ -12,8 +12,9 @@ import engine as dspy
 from engine.errors import SpecError
 from engine.evaluate.evaluate import run_example
 from engine.lm import ScriptedLM
+from engine.runs.codegen import generate_python
 from engine.runs.corpus import read_passages, split_text
-from engine.runs.pipeline import build_program, generate_python
+from engine.runs.pipeline import build_program
 from engine.runs.spec import load_spec, spec_from_dict
 from engine.runs.tools import calculator
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from engine.runs import load_spec
-from engine.runs.pipeline import build_program, generate_python
+from engine.runs.codegen import generate_python
+from engine.runs.pipeline import build_program
 from engine.runs.spec import spec_from_dict
 
 dspy = pytest.importorskip("dspy", reason="the dev extra installs dspy==3.4.1 for interop tests")

@@ -112,7 +112,8 @@ def test_lm_refuses_credentials_in_its_endpoint() -> None:
 
 
 def test_the_store_refuses_a_spec_given_a_key_after_validation(tickets_spec, db_path: Path) -> None:
-    from engine.runs.pipeline import generate_python, lm_kwargs
+    from engine.runs.codegen import generate_python
+    from engine.runs.models import lm_kwargs
 
     tickets_spec.models.task.api_base = KEYED_URLS[0]  # assignment skips validation
     with pytest.raises(SpecError) as info:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.evaluate.statistics import paired_comparison
+from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine._trials import TrialRunner
 from engine.settings import settings
 
 
@@ -16,10 +19,6 @@ def evaluate_on_test(
     comparison = paired_comparison(...) plus the two candidate hashes. Raises RunCancelled if
     the run is cancelled before a trial starts.
     """
-    from engine.evaluate.statistics import paired_comparison
-    from engine.optimizers.spine._candidate import example_id
-    from engine.optimizers.spine._trials import TrialRunner
-
     runner = TrialRunner(run, metric, getattr(optimizer, "num_threads", None), None)
     run.recorder.phase("test", f"baseline and best program on {len(test)} held-out test examples")
     trackers = settings.usage_trackers

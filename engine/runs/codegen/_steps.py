@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from engine.runs.codegen_names import StepNames, step_names
+from engine.runs.codegen._many import many_call
+from engine.runs.codegen._names import StepNames, step_names
+from engine.runs.codegen._refine import wrap_call
+from engine.runs.retriever_choice import embedder_model
 from engine.runs.spec import ProjectSpec, StepSpec
 
 
 def module_call(step: StepSpec, names: StepNames) -> str:
     """The constructor call of a step's module in the exported code (in BestOfN / Refine when
-    the step has `refine`); `names`: the code's names of the step's parts (codegen_names)."""
-    from engine.runs.codegen_many import many_call
-    from engine.runs.codegen_refine import wrap_call
-
+    the step has `refine`); `names`: the code's names of the step's parts (_names.py)."""
     return many_call(step, wrap_call(step, _inner_call(step, names), names), names)
 
 
@@ -50,8 +50,6 @@ def step_resources(spec: ProjectSpec) -> list[str]:
 
 def _retriever(step: StepSpec, read: str) -> str:
     """The retriever over `read` (passages): BM25, or embeddings by the step's embedder."""
-    from engine.runs.retriever_choice import embedder_model
-
     if step.retriever == "embeddings" and step.embedder:
         model = embedder_model(step.embedder)
         return f"dspy.retrievers.Embeddings({read}, dspy.Embedder({model!r}), k={step.k or 3})"

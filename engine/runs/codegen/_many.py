@@ -6,7 +6,7 @@ with `import dspy` too; their paths and state are those of `StepMultiChain` / `S
 
 from __future__ import annotations
 
-from engine.runs.codegen_names import StepNames
+from engine.runs.codegen._names import StepNames
 from engine.runs.spec import ProjectSpec, StepSpec
 from engine.runs.spec_many import MCC_M
 

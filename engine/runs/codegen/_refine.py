@@ -6,7 +6,8 @@ checks each output as `output_filled` does; `metric` asks the spec's judge with 
 
 from __future__ import annotations
 
-from engine.runs.codegen_names import StepNames, py_literal, step_names
+from engine.runs.codegen._names import StepNames, py_literal, step_names
+from engine.runs.models import lm_kwargs
 from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
 
 
@@ -31,8 +32,6 @@ def _check(field: FieldSpec) -> str:
 
 
 def _judge(spec: ProjectSpec) -> list[str]:
-    from engine.runs.pipeline import lm_kwargs
-
     m = spec.metric
     field = m.field or (spec.label_fields[0] if len(spec.label_fields) == 1 else None)
     args = [f"criteria={m.criteria!r}", f"field={field!r}"]

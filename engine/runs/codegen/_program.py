@@ -1,8 +1,9 @@
 """Write a spec's pipeline as standalone Python (`import engine as dspy`).
 
-The code mirrors `build_program`: one Signature class per step, one attribute per step in a
-`Program(dspy.Module)`, a `forward` that wires outputs into later inputs. Replacing the import
-with `import dspy` gives an equivalent DSPy program (same predictor paths, same state shape).
+The code mirrors `engine.runs.pipeline.build_program`: one Signature class per step, one
+attribute per step in a `Program(dspy.Module)`, a `forward` that wires outputs into later
+inputs. Replacing the import with `import dspy` gives an equivalent DSPy program (same
+predictor paths, same state shape).
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.runs.codegen_many import many_classes
-from engine.runs.codegen_names import (
+from engine.runs.codegen._many import many_classes
+from engine.runs.codegen._names import (
     docstring,
     module_docstring,
     names_of,
@@ -19,8 +20,10 @@ from engine.runs.codegen_names import (
     read_output,
     step_names,
 )
-from engine.runs.codegen_refine import reward_functions
-from engine.runs.codegen_steps import module_call, step_resources
+from engine.runs.codegen._refine import reward_functions
+from engine.runs.codegen._steps import module_call, step_resources
+from engine.runs.models import lm_kwargs
+from engine.runs.redact import redact
 from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec
 
 _PY_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "list[str]": "list[str]"}
@@ -151,8 +154,6 @@ def render_program(
         body += [*helpers, ""]
     body += ["", *_program_class(spec), "", ""]
     if configure_lm:
-        from engine.runs.pipeline import lm_kwargs
-
         kwargs = ", ".join(f"{k}={py_literal(v)}" for k, v in lm_kwargs(spec.models.task).items())
         body += [
             "# API keys are read from the environment (e.g. OPENAI_API_KEY), never stored here.",
@@ -175,3 +176,15 @@ def render_program(
         f"    print({_example_call(spec).replace('...', repr('...'))})",
     ]
     return "\n".join(header + imports + body).rstrip() + "\n"
+
+
+def generate_python(
+    spec: ProjectSpec, state: dict[str, Any] | None = None, configure_lm: bool = False
+) -> str:
+    """Standalone Python that rebuilds the pipeline with `import engine as dspy`.
+
+    With `state`, the tuned program state is embedded and loaded; with `configure_lm`, the
+    spec's task model is configured (keys still come from the environment).
+    """
+    # keys are refused at entry; a key-shaped value that got into the state is masked here
+    return redact(render_program(spec, state=state, configure_lm=configure_lm), []) or ""

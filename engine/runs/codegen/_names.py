@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.runs.spec import ProjectSpec, StepSpec
+from engine.runs.step_signature import class_name
 
-# names the generated module defines or imports (codegen.py, codegen_*.py, export_knn.py)
+# names the generated module defines or imports (this package, engine/runs/export_knn.py)
 MODULE_NAMES = frozenset(
     {
         "Path", "Literal", "dspy", "engine", "read_passages", "tools_at", "PROJECT_DIR",
@@ -71,8 +72,6 @@ def _fresh(name: str, fallback: str, taken: set[str]) -> str:
 
 def step_names(spec: ProjectSpec) -> dict[str, StepNames]:
     """The names of every step's parts, unique in the module (see the module docstring)."""
-    from engine.runs.pipeline import class_name
-
     fields = {f.name for s in spec.pipeline for f in s.fields}
     steps = {s.name for s in spec.pipeline}
     taken = set(MODULE_NAMES) | set(dir(builtins)) | fields | steps
