@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli._format import summary
-from engine.runs.launch import reconcile_run
+from engine.runs.liveness import reconcile_run
 from engine.runs.store import RunStore
 from engine.runs.store_schema import default_db_path
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, TooManyErrors
 from engine.evaluate.scoring import call_metric, score_of
+from engine.lm.budget import failure_guard
 from engine.modules.assertions import failure_text, is_constraint_failure
 from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
@@ -182,9 +183,6 @@ class Evaluate:
 
         def should_stop() -> bool:
             return bool(state["stop"]) or (max_errors is not None and state["errors"] > max_errors)
-
-        # local: engine.optimizers' package init imports engine.evaluate (a cycle at import time)
-        from engine.optimizers.spine._budget import failure_guard
 
         with failure_guard():  # calls that keep failing stop the evaluation early
             outcomes = parallel_map(

@@ -32,7 +32,7 @@ _EXPORTS = {
     "get_run": "store", "trials": "store", "candidates": "store", "example_results": "store",
     "events": "store", "usage": "store", "lm_calls": "store", "request_cancel": "store",
     "default_db_path": "store_schema", "create_run": "launch", "launch_run": "launch",
-    "is_alive": "launch", "reconcile_run": "launch", "run_worker": "worker",
+    "is_alive": "liveness", "reconcile_run": "liveness", "run_worker": "worker",
     "export_program_json": "export", "export_python": "export", "export_prompts": "export",
     "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
     "load_program": "export", "render_prompts": "export", "preflight": "plan",

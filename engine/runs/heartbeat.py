@@ -10,7 +10,7 @@ from engine.runs.store import RunStore
 
 logger = logging.getLogger(__name__)
 
-INTERVAL = 2.0  # seconds between beats; launch.STALE_AFTER must be several times this
+INTERVAL = 2.0  # seconds between beats; liveness.STALE_AFTER must be several times this
 
 
 class Heartbeat:

@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 
 from engine.lm.local_runtime import describe_signal
-from engine.runs.launch import worker_command
+from engine.runs.liveness import worker_command
 from engine.runs.store import ACTIVE, RunStore
 from engine.runs.store_schema import default_db_path
 
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT_FILE = "in_flight.json"
-GENERIC_DEATH = "worker stopped without finishing"  # launch.reconcile_run's words
+GENERIC_DEATH = "worker stopped without finishing"  # liveness.reconcile_run's words
 
 
 def in_flight_path(db_path: Path, run_id: str) -> Path:

@@ -37,7 +37,7 @@ from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
 from engine.runs.held_out import evaluate_on_test
-from engine.runs.launch import is_alive
+from engine.runs.liveness import is_alive
 from engine.runs.models import build_lm, build_metric
 from engine.runs.pipeline import build_program
 from engine.runs.redact import redact_std_streams

@@ -7,11 +7,11 @@ import pytest
 from review_data import BiasedLM, Review, reviews
 
 import engine as dspy
+from engine.lm.budget import Budget
 from engine.lm.lm import LM
 from engine.lm.scripted import ScriptedLM
 from engine.optimizers import RunContext
 from engine.optimizers.calibration._content_free import ORIGIN, content_free_offsets
-from engine.optimizers.spine._budget import Budget
 
 
 def answers(program: Any, lm: LM, examples: list[dspy.Example]) -> list[bool]:

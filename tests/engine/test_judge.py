@@ -12,7 +12,7 @@ from engine.evaluate import Evaluate, ScoreWithFeedback
 from engine.evaluate.judge_parse import parse_scale, read_fraction, read_score
 from engine.evaluate.metrics import make_metric
 from engine.lm import ScriptedLM, UsageLedger
-from engine.optimizers.spine._budget import Budget
+from engine.lm.budget import Budget
 
 GOLD = dspy.Example(ticket="Where is my parcel?", team="shipping").with_inputs("ticket")
 PRED = dspy.Prediction(team="billing")

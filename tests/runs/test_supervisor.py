@@ -9,7 +9,8 @@ from pathlib import Path
 from runs_helpers import subprocess_env, wait_for
 
 from engine.runs import RunStore, create_run
-from engine.runs.launch import launch_run, pid_alive, reconcile_run
+from engine.runs.launch import launch_run
+from engine.runs.liveness import pid_alive, reconcile_run
 from engine.runs.supervisor import death_reason, describe_rows, record_death
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from runs_helpers import start_worker, subprocess_env, wait_for
 
 from engine.runs import RunStore, create_run
-from engine.runs.launch import is_alive, is_worker_of, reconcile_run
+from engine.runs.liveness import is_alive, is_worker_of, reconcile_run
 
 
 def test_resume_with_worker_right_after_kill_9_reports_the_new_workers_result(

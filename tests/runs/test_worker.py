@@ -16,7 +16,8 @@ from scripted_lms import oracle_lm
 from engine.errors import TunesmithError
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.launch import is_alive, launch_run, pid_alive, reconcile_run
+from engine.runs.launch import launch_run
+from engine.runs.liveness import is_alive, pid_alive, reconcile_run
 from engine.runs.worker import run_worker
 
 

@@ -1,13 +1,9 @@
 """The spine every optimizer shares: the base class and run context, candidates, trials and
 their evaluation loop, budgets and estimates, the event stream and pilots."""
 
+from engine.lm.budget import Budget
 from engine.optimizers.spine._base import CompileJob, OptimizationResult, Optimizer, derive_seed
-from engine.optimizers.spine._budget import (
-    Budget,
-    Estimate,
-    Workload,
-    baseline_and_result_scoring,
-)
+from engine.optimizers.spine._budget import Estimate, Workload, baseline_and_result_scoring
 from engine.optimizers.spine._candidate import Candidate, example_id
 from engine.optimizers.spine._context import RunCancelled, RunContext
 from engine.optimizers.spine._events import EVENT_TYPES, Event, EventRecorder, logging_sink

@@ -11,8 +11,8 @@ from typing import Any
 
 from engine.errors import TunesmithError
 from engine.evaluate.statistics import paired_comparison
+from engine.lm.budget import Budget, failure_guard
 from engine.lm.usage import UsageLedger
-from engine.optimizers.spine._budget import Budget, failure_guard
 from engine.optimizers.spine._candidate import Candidate
 from engine.optimizers.spine._events import Event, EventRecorder, step_of
 from engine.optimizers.spine._trial import Trial
