@@ -6,6 +6,7 @@ import argparse
 
 from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
 from engine.cli._estimate import cmd_estimate
+from engine.cli._optimizers import cmd_optimizers
 from engine.cli._run import cmd_resume, cmd_run
 
 EPILOG = (
@@ -29,6 +30,7 @@ EXAMPLES = {
     "show": "example:\n  python -m engine show RUN_ID",
     "resume": "example:\n  python -m engine resume RUN_ID",
     "cancel": "example:\n  python -m engine cancel RUN_ID",
+    "optimizers": "example:\n  python -m engine optimizers --all",
 }  # fmt: skip
 
 
@@ -100,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="read data.csv / data.test_csv even when they lie outside the spec's folder",
     )
     p.set_defaults(func=cmd_validate)
+
+    p = add(
+        "optimizers",
+        "list the optimizers a spec may name, with their parameters",
+        "Every optimizer this engine knows (built in, or a plugin registered through the\n"
+        "tunesmith.optimizers entry point or $TUNESMITH_OPTIMIZERS): the names a spec's\n"
+        "optimizer.name may use, what it does, the model roles it uses and its parameters.",
+        store=False,
+    )
+    p.add_argument("--all", action="store_true", help="every declared parameter, not only the main")
+    p.set_defaults(func=cmd_optimizers)
 
     p = add(
         "estimate",

@@ -104,6 +104,15 @@ class OptimizerEntry:
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
 
+    def spellings(self) -> tuple[str, ...]:
+        """The class name, then the aliases that differ from it beyond case and separators."""
+        out, seen = [self.name], {_key(self.name)}
+        for alias in self.aliases:
+            if _key(alias) not in seen:
+                out.append(alias)
+                seen.add(_key(alias))
+        return tuple(out)
+
     def form(self) -> tuple[Param, ...]:
         """The parameters drawn on the Optimize page's form."""
         return tuple(p for p in self.params if p.label)
@@ -173,13 +182,9 @@ def canonical_name(name: str) -> str | None:
 def names() -> tuple[str, ...]:
     """What a spec may write: 'auto', then each optimizer's short name(s) and class name
     (spellings that differ only in case or separators are listed once)."""
-    out, seen = [AUTO], {AUTO}
+    out = [AUTO]
     for entry in entries():
-        seen.add(_key(entry.name))
-        for alias in (*entry.aliases, entry.name):
-            if _key(alias) not in seen or alias == entry.name:
-                out.append(alias)
-                seen.add(_key(alias))
+        out += [*entry.spellings()[1:], entry.name]
     return tuple(out)
 
 

@@ -57,6 +57,17 @@ def test_the_cli_validates_and_estimates_a_spec_that_names_it(first_rows, tmp_pa
         assert "FirstRows" in out.stdout + out.stderr, out.stdout
 
 
+def test_the_cli_lists_it_with_its_parameters(first_rows):
+    out = subprocess.run(
+        [sys.executable, "-m", "engine", "optimizers"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "FirstRows, first_rows: The first rows" in out.stdout
+    assert "params.k (int, 2): Rows in the prompt" in out.stdout
+    assert "KNNFewShot, knn" in out.stdout  # the built-ins too
+
+
 def test_the_optimize_and_run_pages_draw_it_from_its_entry(first_rows, tmp_path, monkeypatch):
     isolated_home(tmp_path, monkeypatch)
     at = set_sizes(open_sample(fresh_app()), 6, 6, 6)
