@@ -63,7 +63,7 @@ def test_the_cli_lists_it_with_its_parameters(first_rows):
         capture_output=True, text=True, cwd=ROOT, timeout=120,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "FirstRows, first_rows: The first rows" in out.stdout
+    assert "FirstRows: The first rows" in out.stdout  # first_rows differs only in case and _
     assert "params.k (int, 2): Rows in the prompt" in out.stdout
     assert "KNNFewShot, knn" in out.stdout  # the built-ins too
 
