@@ -18,7 +18,7 @@ from engine.optimizers import (
     Trial,
 )
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "reviews.csv"
+SAMPLE = Path(__file__).resolve().parents[3] / "sample_data" / "reviews.csv"
 ROWS = list(csv.DictReader(SAMPLE.open()))
 TRUTH = {r["review"]: r["sentiment"] for r in ROWS}
 

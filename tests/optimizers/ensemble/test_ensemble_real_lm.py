@@ -10,7 +10,7 @@ from local_lm_helpers import REAL_LM
 import engine as dspy
 
 pytestmark = REAL_LM
-TICKETS = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
+TICKETS = Path(__file__).resolve().parents[3] / "sample_data" / "support_tickets.csv"
 
 
 class Route(dspy.Signature):
