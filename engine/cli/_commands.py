@@ -20,7 +20,7 @@ from engine.runs import (
     validate_spec_against_data,
 )
 from engine.runs.export import export_run
-from engine.runs.worker import task_lm
+from engine.runs.run_setup import task_lm
 from engine.settings import settings
 
 

@@ -37,7 +37,7 @@ _EXPORTS = {
     "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
     "load_program": "export", "render_prompts": "export", "preflight": "plan",
     # what the dashboard reads besides: the store, data and spec helpers
-    "fault_summary": "store", "resolve_path": "data", "task_lm": "worker",
+    "fault_summary": "store", "resolve_path": "data", "task_lm": "run_setup",
     "attempts_key": "spec_steps", "MCC_M": "spec_many", "SAMPLED_MODULES": "spec_many",
     "load_yaml": "safe_yaml", "check_embedder": "retriever_choice",
     "embedder_model": "retriever_choice", "redact_data": "redact",

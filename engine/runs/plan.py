@@ -11,9 +11,9 @@ from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.models import build_lm, build_metric
 from engine.runs.pipeline import build_program
+from engine.runs.run_setup import make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec
 from engine.runs.store_schema import default_db_path
-from engine.runs.worker import make_optimizer, task_lm, use_run_cache
 from engine.settings import settings
 
 

@@ -7,8 +7,8 @@ and LM calls already made come back from the disk cache (`$TUNESMITH_CACHE_DIR`,
 `lm_cache/` beside the store). After the optimization it scores the baseline and the best
 program on the held-out test split and stores the paired comparison.
 
-Test hook: `TUNESMITH_TEST_LM=module:factory` (read only here) builds the task LM as
-`factory(spec)`; from Python, pass `lm_factory=` to `run_worker` instead.
+The optimizer and the task LM come from `engine.runs.run_setup` (shared with the estimate);
+from Python, pass `lm_factory=` to `run_worker` to choose the task LM.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import faulthandler
-import importlib
 import json
 import logging
 import os
@@ -27,20 +26,19 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.errors import SpecError, TunesmithError
-from engine.lm.cache import CACHE_DIR_ENV
+from engine.errors import TunesmithError
 from engine.lm.usage import UsageLedger
-from engine.optimizers import Budget, EventRecorder, RunCancelled, RunContext, Trial, registry
-from engine.optimizers.auto import auto_params, choose_optimizer
+from engine.optimizers import Budget, EventRecorder, RunCancelled, RunContext, Trial
 from engine.optimizers.spine._events import step_of
 from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.runs.data import load_data
 from engine.runs.heartbeat import Heartbeat
 from engine.runs.held_out import evaluate_on_test
 from engine.runs.liveness import is_alive
-from engine.runs.models import build_lm, build_metric
+from engine.runs.models import build_metric
 from engine.runs.pipeline import build_program
 from engine.runs.redact import redact_std_streams
+from engine.runs.run_setup import LMFactory, make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
 from engine.runs.store_schema import default_db_path
@@ -48,46 +46,6 @@ from engine.runs.supervisor import in_flight_path
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
-
-TEST_LM_ENV = "TUNESMITH_TEST_LM"
-LMFactory = Callable[[ProjectSpec], Any]
-
-
-def task_lm(spec: ProjectSpec, lm_factory: LMFactory | None = None) -> Any:
-    """The task LM: `lm_factory(spec)`, else the TUNESMITH_TEST_LM factory, else the spec's."""
-    if lm_factory is not None:
-        return lm_factory(spec)
-    hook = os.environ.get(TEST_LM_ENV)
-    if hook:
-        module, _, name = hook.partition(":")
-        if not name:
-            raise TunesmithError(f"{TEST_LM_ENV}={hook!r}: expected 'module:factory'")
-        return getattr(importlib.import_module(module), name)(spec)
-    return build_lm(spec.models.task)
-
-
-def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any, str, str]:
-    """(optimizer instance, class name, reason) for the spec, built from its registry entry;
-    `auto` picks by train size."""
-    name, reason = spec.optimizer.name, f"chosen in the spec: {spec.optimizer.name}"
-    params = dict(spec.optimizer.params)
-    if name == registry.AUTO:
-        name, reason = choose_optimizer(train_size)
-        params = {**auto_params(name), **params}
-    entry = registry.get(name)
-    if entry is None:
-        raise SpecError(f"optimizer.name: {name} is not available in this engine version")
-    role_models = {"proposer": spec.models.proposer}
-    for role, param in entry.roles.items():
-        if role_models.get(role) is not None:
-            params.setdefault(param, build_lm(role_models[role]))
-    try:
-        return entry.factory(metric=metric, **params), name, reason
-    except TypeError as exc:
-        raise SpecError(
-            f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}"
-        ) from None
-
 
 def _budget(spec: ProjectSpec) -> Any:
     """The spec's limits (maybe none); its breaker stops a run whose LM calls keep failing."""
@@ -133,12 +91,6 @@ def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
 def run_workdir(db_path: Path, run_id: str) -> Path:
     """The run's own folder beside the store (MIPROv2 keeps its Optuna study there)."""
     return Path(db_path).parent / "runs" / run_id
-
-
-def use_run_cache(db_path: Path) -> None:
-    """Use the LM cache beside the run store (`lm_cache/`) unless a cache directory is set; a
-    pre-flight pilot uses it too, so the run gets the pilot's calls back."""
-    os.environ.setdefault(CACHE_DIR_ENV, str(db_path.parent / "lm_cache"))
 
 
 def run_worker(

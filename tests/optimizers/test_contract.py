@@ -22,7 +22,8 @@ from engine.optimizers import Budget, RunContext, registry
 from engine.optimizers.spine._events import known_event_types
 from engine.runs import RunStore, build_metric, build_program, create_run, load_data, load_spec
 from engine.runs.export import export_python
-from engine.runs.worker import make_optimizer, run_worker
+from engine.runs.run_setup import make_optimizer
+from engine.runs.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
