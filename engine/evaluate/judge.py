@@ -21,7 +21,7 @@ from engine.evaluate.judge_parse import (
 )
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.texts import shorten
-from engine.lm.reply_drafts import START_PARAM as REPLY_START
+from engine.reply_hints import REPLY_START
 from engine.settings import settings
 
 JUDGE_ROLE = "judge"
