@@ -26,13 +26,15 @@ The parameters (their string values are part of the request cache key: never cha
   change what its caller keeps of it (`register_until`, `until_kwargs`).
 - `reply_bias` (`REPLY_BIAS`): offsets subtracted from closed choices' scores before the pick,
   keyed by the line written just before the choice (`Scores`, `read_bias`).
+
+`ReplyHints.pop` takes all of them out of a request's parameters at once, as the model reads them.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,33 @@ def read_bias(raw: Any) -> Scores:
         if isinstance(offsets, dict):
             out[str(line).strip()] = {str(v).strip(): float(o) for v, o in offsets.items()}
     return out
+
+
+@dataclass(frozen=True)
+class ReplyHints:
+    """The hints of one request, as the model that reads them sees them."""
+
+    drafts: tuple[str, ...] = ()
+    start: str = ""
+    closed: bool = False  # only with drafts: a closed reply is one of them
+    number: str | None = None
+    sections: tuple[Section, ...] = ()
+    until: str | None = None  # a rule's name (`until_rule`, `until_keeper`)
+    bias: Scores = field(default_factory=dict)
+
+    @classmethod
+    def pop(cls, params: dict[str, Any]) -> ReplyHints:
+        """Take the hints out of the request parameters `params` (the rest stay)."""
+        drafts = tuple(str(d) for d in params.pop(REPLY_DRAFTS, None) or [])
+        return cls(
+            drafts=drafts,
+            start=str(params.pop(REPLY_START, None) or ""),
+            closed=bool(params.pop(REPLY_CLOSED, None)) and bool(drafts),
+            number=number_kind(params.pop(REPLY_NUMBER, None)),
+            sections=tuple(read_sections(params.pop(REPLY_SECTIONS, None))),
+            until=params.pop(REPLY_UNTIL, None),
+            bias=read_bias(params.pop(REPLY_BIAS, None)),
+        )
 
 
 # Reply rules (`reply_until`). A caller that reads only part of a reply (an optimizer keeps one

@@ -16,12 +16,11 @@ from engine.lm.local._files import (
     SMOLLM2,
     local_model_available,
     local_runtime_available,
-    shipped_path,
     smollm2_path,
 )
-from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model, pick_threads
+from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
 from engine.lm.local._provider import register_local_provider
-from engine.lm.local._requant import fast_copy, q8_path, requantized_q8
+from engine.lm.local._requant import requantized_q8
 from engine.lm.local._runtime import describe_signal, ensure_runtime_runs, import_llama_cpp
 from engine.lm.local._weights import ensure_local_ready, local_model_path
 
@@ -36,17 +35,13 @@ __all__ = [
     "embed_local_counted",
     "ensure_local_ready",
     "ensure_runtime_runs",
-    "fast_copy",
     "import_llama_cpp",
     "load_local_embedder",
     "load_local_model",
     "local_model_available",
     "local_model_path",
     "local_runtime_available",
-    "pick_threads",
-    "q8_path",
     "register_local_provider",
     "requantized_q8",
-    "shipped_path",
     "smollm2_path",
 ]

@@ -36,21 +36,7 @@ from engine.lm.local._prefixes import PrefixStates
 from engine.lm.local._runtime import import_llama_cpp
 from engine.lm.local._sections import complete_sections
 from engine.lm.local._weights import local_model_path
-from engine.reply_hints import (
-    REPLY_BIAS,
-    REPLY_CLOSED,
-    REPLY_DRAFTS,
-    REPLY_NUMBER,
-    REPLY_SECTIONS,
-    REPLY_START,
-    REPLY_UNTIL,
-    Scores,
-    number_kind,
-    read_bias,
-    read_sections,
-    until_keeper,
-    until_rule,
-)
+from engine.reply_hints import ReplyHints, Scores, until_keeper, until_rule
 
 logger = logging.getLogger(__name__)
 
@@ -108,14 +94,8 @@ class LocalModel:
         stop = params.pop("stop", None)
         if isinstance(stop, str):
             stop = [stop]
-        drafts = [str(d) for d in params.pop(REPLY_DRAFTS, None) or []]
-        start = str(params.pop(REPLY_START, None) or "")
-        closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
-        number = number_kind(params.pop(REPLY_NUMBER, None))
-        sections = read_sections(params.pop(REPLY_SECTIONS, None))
-        bias = read_bias(params.pop(REPLY_BIAS, None))
-        rule_name = params.pop(REPLY_UNTIL, None)
-        until, keep = until_rule(rule_name), until_keeper(rule_name)
+        hints = ReplyHints.pop(params)
+        until, keep = until_rule(hints.until), until_keeper(hints.until)
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -136,16 +116,17 @@ class LocalModel:
                 request,
                 n=n,
                 seed=seed,
-                drafts=drafts,
-                start=start,
-                closed=closed,
+                drafts=list(hints.drafts),
+                start=hints.start,
+                closed=hints.closed,
                 until=until,
-                number=number,
-                bias=bias,
+                number=hints.number,
+                bias=hints.bias,
             )
             if keep is not None:
                 result = {**result, "texts": [keep(text) for text in result["texts"]]}
-            if sections and self.formatter:  # a foreign chat format cannot be continued
+            if hints.sections and self.formatter:  # a foreign chat format cannot be continued
+                sections, bias = list(hints.sections), hints.bias
                 result = complete_sections(
                     self.generate, messages, request, result, sections, seed, until, keep, bias
                 )
