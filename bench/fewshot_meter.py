@@ -11,7 +11,7 @@ from typing import Any
 from fewshot_data import MODEL
 
 from engine.lm.local import load_local_model
-from engine.lm.local_prefixes import common_prefix_length
+from engine.lm.local._prefixes import common_prefix_length
 
 
 # -- the model meter -------------------------------------------------------------------------
@@ -38,7 +38,7 @@ class ModelMeter:
     (calls, tokens as reported), and its `generate` (called under the lock, drafted or not),
     where prompt tokens are evaluated and the model's seconds are spent. A chat call may run
     `generate` more than once: a later output continued from its header
-    (`engine.lm.local_sections`) is a pass of the same call, not another call."""
+    (`engine.lm.local._sections`) is a pass of the same call, not another call."""
 
     def __init__(self) -> None:
         self.total = MeterReading()
@@ -70,7 +70,7 @@ class ModelMeter:
                 reused = common_prefix(before, llama._input_ids, prompt) if had_state else 0
             except Exception:  # noqa: BLE001 - the meter must never fail a call
                 reused = 0
-            # A saved prefix copied back (engine.lm.local_prefixes) was not evaluated either,
+            # A saved prefix copied back (engine.lm.local._prefixes) was not evaluated either,
             # as far as it matches this prompt (the rest of it was cut and read again).
             if restored_tokens(model) > restored_before:
                 reused = max(reused, restored_match(model, llama._input_ids[:prompt]))

@@ -31,7 +31,7 @@ from fewshot_report import report  # noqa: E402
 from fewshot_runners import DSPy, Tunesmith, progress, tunesmith_variants  # noqa: E402
 
 from engine.lm._litellm import get_litellm  # noqa: E402
-from engine.lm.local_files import local_model_available  # noqa: E402
+from engine.lm.local import local_model_available  # noqa: E402
 
 
 # -- main ------------------------------------------------------------------------------------

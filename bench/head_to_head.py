@@ -19,7 +19,7 @@ from fewshot_runners import progress as fewshot_progress
 from mipro_runners import progress
 
 from engine.lm._litellm import get_litellm
-from engine.lm.local_files import local_model_available
+from engine.lm.local import local_model_available
 
 
 def run_head_to_head(

@@ -52,8 +52,7 @@ print(json.dumps({"system_info": info, "prompt_tps": reads, "gen_tokens": gen,
 def weights() -> dict[str, Path]:
     """The shipped Q4_1 file and the Q8_0 copy Tunesmith runs by default (written if absent)."""
     sys.path.insert(0, str(ROOT))
-    from engine.lm.local_files import smollm2_path
-    from engine.lm.local_requant import requantized_q8
+    from engine.lm.local import requantized_q8, smollm2_path
 
     shipped = smollm2_path()
     return {"Q4_1": shipped, "Q8_0": requantized_q8(shipped)}

@@ -22,9 +22,12 @@ isolate_caches()
 
 import llama_cpp  # noqa: E402
 
-from engine.lm.local import MAX_THREADS, N_CTX  # noqa: E402
-from engine.lm.local_files import smollm2_path  # noqa: E402
-from engine.lm.local_requant import requantized_q8  # noqa: E402
+from engine.lm.local import (  # noqa: E402
+    MAX_THREADS,
+    N_CTX,
+    requantized_q8,  # noqa: E402
+    smollm2_path,  # noqa: E402
+)
 
 SAMPLES = REPO / "sample_data"
 FILLER = "The quick brown fox jumps over the lazy dog. " * 60

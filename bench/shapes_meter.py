@@ -25,7 +25,7 @@ _local = threading.local()
 
 def forget_closed_replies() -> None:
     """Start a leg without the closed replies' logits an earlier leg left in the embedded model
-    (`engine.lm.closed_logits`). Only Tunesmith's legs make closed replies, so keeping them
+    (`engine.lm.local._closed_logits`). Only Tunesmith's legs make closed replies, so keeping them
     would favour it; the KV cache and saved prefixes are the model's, and both frameworks'
     legs find them as the leg before left them."""
     from fewshot_data import MODEL

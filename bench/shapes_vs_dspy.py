@@ -38,7 +38,7 @@ from shapes_runners import DSPyShapes, TunesmithShapes, progress  # noqa: E402
 
 from engine.lm._litellm import get_litellm  # noqa: E402
 from engine.lm.cache import local_weights  # noqa: E402
-from engine.lm.local_files import local_model_available  # noqa: E402
+from engine.lm.local import local_model_available  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

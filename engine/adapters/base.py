@@ -125,7 +125,7 @@ class Adapter:
         return {}
 
     def read_choice_scores(self, signature: Any, raw: dict[str, Any]) -> dict[str, Any]:
-        """The model's scores at closed choices (`engine.lm.choice_scores`) by output field;
+        """The model's scores at closed choices (`Scores`, `engine.reply_hints`) by output field;
         none in a format without closed choices."""
         return {}
 

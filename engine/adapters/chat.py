@@ -19,24 +19,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.adapters import choice_offsets
+from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.described_choices import described_choices, described_numbers
+from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.one_line_values import one_line_kwargs, one_line_open
 from engine.adapters.reply_loops import loop_kwargs
 from engine.adapters.section_header import HEADER as _HEADER
-from engine.lm.local_sections import PARAM as REPLY_SECTIONS
-from engine.lm.local_sections import Section
-from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
-from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
-from engine.lm.reply_drafts import START_PARAM as REPLY_START
-from engine.lm.reply_numbers import PARAM as REPLY_NUMBER
+from engine.reply_hints import (
+    REPLY_CLOSED,
+    REPLY_DRAFTS,
+    REPLY_NUMBER,
+    REPLY_SECTIONS,
+    REPLY_START,
+    Section,
+)
 from engine.types import format_hint, format_value, literal_choices, strip_optional
 
 COMPLETED = "completed"
 # A line opening like a header but with one bracket ("[## answer##]", "[#1]", "[#]"): SmolLM2
 # writes it where a section should end and then repeats it until max_tokens. A real header
 # starts "[["; stopping there ends the value (a later output then missing is written from its
-# header: engine.lm.local_sections).
+# header: `reply_sections`, engine.reply_hints).
 MALFORMED_HEADER = "\n[#"
 HEADER_LINE = "\n[[ ##"  # a line opening a header: the sections continuation writes the rest
 _PARTIAL_DEMO_NOTE = (
@@ -46,14 +50,6 @@ _PARTIAL_DEMO_NOTE = (
 
 def section(name: str, value: str) -> str:
     return f"[[ ## {name} ## ]]\n{value}"
-
-
-def describe_fields(fields: dict[str, Any]) -> str:
-    lines = []
-    for i, (name, f) in enumerate(fields.items(), 1):
-        desc = f": {f.desc}" if f.desc else ""
-        lines.append(f"{i}. `{name}` ({f.type_name}){desc}")
-    return "\n".join(lines)
 
 
 def _placeholder(name: str, field: Any) -> str:
@@ -105,7 +101,8 @@ def closed_values(field: Any) -> tuple[Any, ...] | None:
 
 def _number(field: Any) -> str | None:
     """The kind ("int" or "float") of a number output written with number tokens
-    (`engine.lm.reply_numbers`), else None (also for an int closed by its description)."""
+    (`reply_number`, `engine.reply_hints`), else None (also for an int closed by its
+    description)."""
     annotation = strip_optional(field.annotation)
     if annotation not in (int, float) or closed_values(field):
         return None
@@ -113,8 +110,8 @@ def _number(field: Any) -> str | None:
 
 
 def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """The outputs after the first, for `engine.lm.local_sections`: header, closed values,
-    budget (16 tokens for a one-line value, 48 for open text) and number kind."""
+    """The outputs after the first, for `reply_sections` (`engine.reply_hints`): header,
+    closed values, budget (16 tokens for a one-line value, 48 for open text) and number kind."""
     sections = []
     for name, field in outputs[1:]:
         choices = closed_values(field)
@@ -144,8 +141,6 @@ class ChatAdapter(Adapter):
 
     def __init__(self, use_json_fallback: bool = True) -> None:
         if use_json_fallback:
-            from engine.adapters.json_adapter import JSONAdapter
-
             self.fallback = JSONAdapter()
 
     # formatting ------------------------------------------------------------------------
@@ -233,8 +228,8 @@ class ChatAdapter(Adapter):
         Open text the task writes on one line (every demo does, or `one_line` names it: the
         predictor's fitted `one_line_outputs`) ends after its first paragraph that holds a
         value (`engine.adapters.one_line_values`).
-        Drafts (`engine.lm.reply_drafts`): the first output's header, followed by each choice
-        when that output has choices. Banking77, 8 demos, 4 x 120 test rows:
+        Drafts (`reply_drafts`, `engine.reply_hints`): the first output's header, followed by
+        each choice when that output has choices. Banking77, 8 demos, 4 x 120 test rows:
         0.21 -> 0.16 s per call, 190 vs 188 correct (469 of 480 replies identical; the rest
         differ by rounding between batched and one-token evaluation).
         Start: the first output's header, which the reply must begin with. ChainOfThought
@@ -244,7 +239,7 @@ class ChatAdapter(Adapter):
         labels) the drafts are the only replies allowed (with the header forced, zero-shot
         SmolLM2 otherwise copies the `{category}` placeholder): banking77 zero-shot on 120
         held-out rows 1.7% -> 47.5%.
-        Sections (`engine.lm.local_sections`), with several outputs: when the reply ends
+        Sections (`reply_sections`), with several outputs: when the reply ends
         without a later output's header, the model continues from that header in the same call
         (a choice's header also stops the model's own writing, so its value is picked closed).
         ChainOfThought sentiment, 16 reviews zero-shot, SmolLM2: 27 -> 16 calls (no JSON
@@ -253,7 +248,7 @@ class ChatAdapter(Adapter):
         where a line of a field comes a second time. Malformed headers and loops, zero-shot
         SmolLM2, 12 reviews, max_tokens 64: ChainOfThought 612 -> 221 generated tokens (same
         answers); a verdict quoted as free text 555 -> 250 (token F1 summed 3.5 -> 4.8).
-        Numbers (`engine.lm.reply_numbers`): an int or float output is written with number
+        Numbers (`reply_number`): an int or float output is written with number
         tokens only (the first output, or a later one from its header). Zero-shot SmolLM2, 12
         tickets, `team: int`: replies that parse 0 -> 12, generated tokens 207 -> 24."""
         if not getattr(lm, "supports_stop", False):

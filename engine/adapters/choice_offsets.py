@@ -3,7 +3,8 @@ to the embedded model as `reply_bias`, and the model's choice scores read back p
 
 Both are keyed on the wire by the field's header line (`[[ ## positive ## ]]`, the line the
 model writes just before the value) and in the program by field name: {field: {value: x}},
-values written as the prompt writes them (`true`, `positive`). See `engine.lm.choice_scores`.
+values written as the prompt writes them (`true`, `positive`). See `engine.reply_hints`
+(`reply_bias`, `Scores`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.adapters.section_header import HEADER
-from engine.lm.choice_scores import BIAS_PARAM, Scores
+from engine.reply_hints import REPLY_BIAS, Scores
 
 OPTION = "choice_offsets"  # the Predict config key that carries the offsets to the adapter
 
@@ -24,7 +25,7 @@ def bias_kwargs(signature: Any, offsets: Scores) -> dict[str, Any]:
         for name, values in offsets.items()
         if name in signature.output_fields and values
     }
-    return {BIAS_PARAM: bias} if bias else {}
+    return {REPLY_BIAS: bias} if bias else {}
 
 
 def field_scores(signature: Any, raw: Scores) -> Scores:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
-from engine.adapters.chat import describe_fields
 from engine.errors import AdapterParseError
 from engine.types import format_hint, format_value
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from engine.adapters.reply_loops import before_loop, looping
 from engine.adapters.section_header import HEADER
-from engine.lm import reply_until
+from engine.reply_hints import REPLY_UNTIL, register_until
 
 RULE = "one_line_value"
 OPTION = "one_line_outputs"  # the Predict config key that carries the fitted names
@@ -83,7 +83,7 @@ def one_line_open(
 
 def one_line_kwargs() -> dict[str, str]:
     """The request parameter naming this rule (the adapter sends it to the embedded model)."""
-    return {reply_until.PARAM: RULE}
+    return {REPLY_UNTIL: RULE}
 
 
-reply_until.register(RULE, settled, keep)
+register_until(RULE, settled, keep)

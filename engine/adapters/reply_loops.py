@@ -12,7 +12,8 @@ So on the embedded model the reply stops once a complete line of the field repea
   ("Step 1:" or "---" may come again further on, and "}" or "end" twice in a row is code),
 
 (a `[[ ## field ## ]]` header starts a new field), and the reply is kept without the repeat. A
-later output that is then missing is written from its header (`engine.lm.local_sections`).
+later output that is then missing is written from its header (`reply_sections`,
+`engine.reply_hints`).
 
 The rule is sent only to the embedded model (`ChatAdapter.decoding_kwargs`); a hosted model
 cannot be stopped by a rule checked per token, so hosted replies are unchanged.
@@ -21,7 +22,7 @@ cannot be stopped by a rule checked per token, so hosted replies are unchanged.
 from __future__ import annotations
 
 from engine.adapters.section_header import HEADER
-from engine.lm import reply_until
+from engine.reply_hints import REPLY_UNTIL, register_until
 
 RULE = "value_loops"
 MIN_LINE = 16  # shorter lines ("---", "Step 1:", "{reasoning}") may repeat in a sound value
@@ -68,7 +69,7 @@ def before_loop(reply: str) -> str:
 
 def loop_kwargs() -> dict[str, str]:
     """The request parameter naming this rule (the adapter sends it to the embedded model)."""
-    return {reply_until.PARAM: RULE}
+    return {REPLY_UNTIL: RULE}
 
 
-reply_until.register(RULE, looping, before_loop)
+register_until(RULE, looping, before_loop)

@@ -21,8 +21,8 @@ from engine.evaluate.judge_parse import (
 )
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.texts import shorten
-from engine.lm.reply_drafts import START_PARAM as REPLY_START
 from engine.modules.predict import resolve_lm
+from engine.reply_hints import REPLY_START
 from engine.settings import settings
 
 JUDGE_ROLE = "judge"

@@ -6,9 +6,9 @@ Importing this package never imports litellm or llama_cpp; the first real call d
 
 from engine.lm.cache import RequestCache, get_cache, request_key
 from engine.lm.lm import DEFAULT_MODEL, LM, default_lm
-from engine.lm.local import load_local_model
-from engine.lm.local_files import (
+from engine.lm.local import (
     ensure_local_ready,
+    load_local_model,
     local_model_available,
     local_model_path,
     smollm2_path,

@@ -12,6 +12,8 @@ import os
 import threading
 from types import ModuleType
 
+from engine.lm.local import register_local_provider
+
 _lock = threading.Lock()
 _module: ModuleType | None = None
 
@@ -37,8 +39,6 @@ def get_litellm() -> ModuleType:
             litellm.failure_callback = []
             for name in _NOISY_LOGGERS:
                 logging.getLogger(name).setLevel(logging.WARNING)
-
-            from engine.lm.local_provider import register_local_provider
 
             register_local_provider(litellm)
             _module = litellm

@@ -49,6 +49,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from engine.errors import LMConfigError
+from engine.lm.local import local_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -200,8 +201,6 @@ def local_weights(model: str) -> str | None:
     cannot be found here: the call itself then says why)."""
     if not model.startswith("local/"):
         return None
-    from engine.lm.local_files import local_model_path
-
     try:
         return local_model_path(model).name
     except LMConfigError:

@@ -1,7 +1,7 @@
 """Choice scores and offsets: how sure the embedded model was at a closed choice, and a learned
 shift of that choice (calibration).
 
-A closed reply (`engine.lm.reply_drafts`, `reply_closed`) is decided where the drafts part
+A closed reply (`reply_closed`, `engine.reply_hints`) is decided where the drafts part
 ways. Where each token the model may write there leads to exactly one value (`true`/`false`,
 `positive`/`negative`/`neutral`), the embedded model reports its log-probabilities of those
 values, normalised over them, keyed by the line written just before the choice (the chat
@@ -9,9 +9,10 @@ adapter's field header, `[[ ## positive ## ]]`): `{line: {value: logprob}}`.
 
 A small model's choice often carries a constant bias: SmolLM2-135M answers `true` to every
 review in the chat format, while its `true - false` log-odds still rank the reviews (AUC 0.85
-on the 60 sample reviews, zero-shot). The request parameter `reply_bias` (same keys) subtracts
-an offset from each value's score before the pick, greedy or sampled; the optimizers fit these
-offsets on the validation set (`engine.optimizers.calibration._choices`).
+on the 60 sample reviews, zero-shot). The request parameter `reply_bias` (same keys,
+`engine.reply_hints`) subtracts an offset from each value's score before the pick, greedy or
+sampled; the optimizers fit these offsets on the validation set
+(`engine.optimizers.calibration`).
 
 Scores travel beside the reply: in the local provider's response, in the LM cache entry, and
 to whoever is `collecting()` in this context (a `Predict` call). Hosted models report none, so
@@ -25,8 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-BIAS_PARAM = "reply_bias"
-Scores = dict[str, dict[str, float]]  # line before the choice -> value -> logprob (or offset)
+from engine.reply_hints import Scores
 
 _collector: ContextVar[list[list[Scores]] | None] = ContextVar("choice_scores", default=None)
 
@@ -48,20 +48,3 @@ def publish(scores: Any) -> None:
     found = _collector.get()
     if found is not None and scores:
         found.append([dict(s) for s in scores])
-
-
-def read_bias(raw: Any) -> Scores:
-    """The `reply_bias` request parameter as {line: {value: offset}} ({} when absent)."""
-    if not isinstance(raw, dict):
-        return {}
-    out: Scores = {}
-    for line, offsets in raw.items():
-        if isinstance(offsets, dict):
-            out[str(line).strip()] = {str(v).strip(): float(o) for v, o in offsets.items()}
-    return out
-
-
-def last_line(text: str) -> str:
-    """The last non-blank line of `text`, stripped (the key of a choice written after it)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""

@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 
 from engine.errors import LMConfigError
+from engine.lm._litellm import get_litellm
 from engine.lm.cache import CacheEntry, get_cache, request_key
-from engine.lm.local_files import PROVIDER as LOCAL_PROVIDER
+from engine.lm.local import PROVIDER as LOCAL_PROVIDER
+from engine.lm.local import embed_local_counted
 from engine.lm.usage import EMBED_ROLE, CallRecord, record_to_trackers
 from engine.secret_shapes import endpoint_problem
 
@@ -126,12 +128,8 @@ class Embedder:
         if callable(model):
             return list(model(texts, **params)), 0, None
         if model.startswith(LOCAL_PROVIDER + "/"):
-            from engine.lm.local_embed import embed_local_counted
-
             vectors, tokens = embed_local_counted(model, texts)
             return vectors, tokens, 0.0
-        from engine.lm._litellm import get_litellm
-
         litellm = get_litellm()
         response = litellm.embedding(model=model, input=texts, **params)
         usage = getattr(response, "usage", None)

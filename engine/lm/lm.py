@@ -20,6 +20,7 @@ from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
+from engine.lm.provider import litellm_complete
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
 from engine.secret_shapes import endpoint_problem, text_problem
@@ -295,8 +296,6 @@ class LM:
 
         Override this in subclasses; raise litellm-style errors (by class name) to get retries.
         """
-        from engine.lm.provider import litellm_complete
-
         return litellm_complete(
             self.model,
             messages,

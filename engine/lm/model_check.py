@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from engine.errors import LMConfigError, ProviderUnreachableError
 from engine.lm.error_map import MODEL_NAME_HINT
+from engine.lm.local import ensure_local_ready
 
 CONNECT_TIMEOUT = 3.0
 _NO_KEY_PROVIDERS = frozenset({"ollama", "ollama_chat", "lm_studio", "hosted_vllm", "llamafile"})
@@ -28,8 +29,6 @@ def check_model(model: str, *, api_base: str | None = None, api_key: str | None 
     if provider == "scripted":
         return
     if provider == "local":
-        from engine.lm.local_files import ensure_local_ready
-
         ensure_local_ready(model)
         return
     _check_provider(model)

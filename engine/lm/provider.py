@@ -6,8 +6,8 @@ import logging
 from typing import Any
 
 from engine.lm._litellm import get_litellm
-from engine.lm.local_files import PROVIDER as LOCAL_PROVIDER
-from engine.lm.local_files import ensure_local_ready
+from engine.lm.local import PROVIDER as LOCAL_PROVIDER
+from engine.lm.local import ensure_local_ready
 
 logger = logging.getLogger(__name__)
 

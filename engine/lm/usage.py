@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.settings import settings
+
 EMBED_ROLE = "embed"  # embedding requests (engine.Embedder), counted apart from LM calls
 
 
@@ -124,7 +126,5 @@ class UsageLedger:
 def record_to_trackers(record: CallRecord) -> None:
     """Give `record` to every ledger active here (`settings.usage_trackers`: a run's ledger,
     a predictor's own), as the LM does for its calls."""
-    from engine.settings import settings
-
     for tracker in settings.usage_trackers:
         tracker.record(record)

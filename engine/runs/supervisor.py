@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.lm.local_runtime import describe_signal
+from engine.lm.local import describe_signal
 from engine.runs.liveness import worker_command
 from engine.runs.store import ACTIVE, RunStore
 from engine.runs.store_schema import default_db_path

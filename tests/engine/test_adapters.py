@@ -51,8 +51,8 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
         "reply_drafts": ["[[ ## sentiment ## ]]\npositive\n", "[[ ## sentiment ## ]]\nnegative\n"],
         "reply_start": "[[ ## sentiment ## ]]\n",
         "reply_closed": True,  # the first output is a choice: one of its values
-        # the later output, written in when the reply ends without it (engine.lm.local_sections),
-        # with number tokens only (engine.lm.reply_numbers)
+        # the later output, written in when the reply ends without it (`reply_sections`),
+        # with number tokens only (`reply_number`)
         "reply_sections": [
             {
                 "header": "[[ ## confidence ## ]]\n",

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.lm.closed_logits import ClosedLogits, LogitsMiss
+from engine.lm.local._closed_logits import ClosedLogits, LogitsMiss
 
 
 def test_steps_are_found_by_prompt_written_tokens_and_draft():

@@ -10,7 +10,7 @@ from local_lm_helpers import REAL_LM, ticket_rows
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
 from engine.lm import load_local_model
-from engine.lm.reply_drafts import CLOSED_PARAM
+from engine.reply_hints import REPLY_CLOSED as CLOSED_PARAM
 
 pytestmark = REAL_LM
 LABELS = ("billing", "shipping", "technical")

@@ -9,7 +9,8 @@ from engine.adapters import ChatAdapter
 from engine.adapters.base import Adapter
 from engine.adapters.fallback_record import FAILURES_BEFORE_SKIP
 from engine.errors import AdapterParseError
-from engine.lm.reply_drafts import CLOSED_PARAM, START_PARAM
+from engine.reply_hints import REPLY_CLOSED as CLOSED_PARAM
+from engine.reply_hints import REPLY_START as START_PARAM
 
 pytestmark = REAL_LM
 

@@ -9,8 +9,8 @@ import engine as dspy
 from engine.adapters import ChatAdapter
 from engine.lm import LM
 from engine.lm.local import load_local_model
-from engine.lm.local_chat import ChatPrompt, text_tokens
-from engine.lm.local_drafted import DraftedGreedy, DraftedReply
+from engine.lm.local._chat import ChatPrompt, text_tokens
+from engine.lm.local._drafted import DraftedGreedy, DraftedReply
 
 pytestmark = REAL_LM
 

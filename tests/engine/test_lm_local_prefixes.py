@@ -8,7 +8,7 @@ import pytest
 from local_lm_helpers import REAL_LM
 
 from engine.lm.local import load_local_model
-from engine.lm.local_prefixes import MIN_GAIN, PrefixStates, common_prefix_length
+from engine.lm.local._prefixes import MIN_GAIN, PrefixStates, common_prefix_length
 
 pytestmark = REAL_LM
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.lm.local_sections import Section, complete_sections, next_missing, read_sections
+from engine.lm.local._sections import complete_sections, next_missing
+from engine.reply_hints import Section, read_sections
 
 ANSWER = Section("[[ ## answer ## ]]\n", ("yes", "no"), 16)
 NOTE = Section("[[ ## note ## ]]\n", (), 48)

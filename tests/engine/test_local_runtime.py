@@ -14,9 +14,9 @@ import pytest
 from local_lm_helpers import REAL_LM
 
 from engine.errors import LMConfigError, RuntimeBuildError
-from engine.lm import local_runtime
-from engine.lm.local_files import smollm2_path
-from engine.lm.local_runtime import (
+from engine.lm.local import _runtime as local_runtime
+from engine.lm.local import smollm2_path
+from engine.lm.local._runtime import (
     FEATURE_FLAGS,
     UNTRUSTED,
     ProbeResult,
@@ -112,7 +112,7 @@ def test_installed_build_runs_here_and_holds_only_guarded_features() -> None:
 def test_setup_smoke_check_passes_on_the_installed_build(tmp_path) -> None:
     """`make setup` ends with this command; it exits 0 and says what ran."""
     done = subprocess.run(
-        [sys.executable, "-m", "engine.lm.local_runtime"],
+        [sys.executable, "-m", "engine.lm.local"],
         capture_output=True, text=True, timeout=300,
         env={**os.environ, "TUNESMITH_RUNTIME_DIR": str(tmp_path)},
     )  # fmt: skip

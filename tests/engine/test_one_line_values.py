@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import engine as dspy
 from engine.adapters.one_line_values import keep, settled, value_end
-from engine.lm import reply_until
 from engine.optimizers.spine._one_line_fit import fit_one_line_outputs, one_line_labels
+from engine.reply_hints import until_keeper, until_rule
 
 HEADER = "[[ ## verdict ## ]]\n"
 
@@ -43,8 +43,8 @@ def test_a_loop_inside_the_paragraph_still_stops_the_reply():
 
 
 def test_the_rule_is_registered_for_the_embedded_model():
-    assert reply_until.rule("one_line_value") is settled
-    assert reply_until.keeper("one_line_value") is keep
+    assert until_rule("one_line_value") is settled
+    assert until_keeper("one_line_value") is keep
 
 
 def _train(verdicts: list[str]) -> list[dspy.Example]:

@@ -1,6 +1,6 @@
 """Reply drafts: the continuation every still-possible draft agrees on."""
 
-from engine.lm.reply_drafts import draft_continuation
+from engine.lm.local._draft_text import draft_continuation
 
 DRAFTS = [
     "[[ ## category ## ]]\ncard_arrival\n",

@@ -10,7 +10,7 @@ import engine as dspy
 from engine.adapters.chat import MALFORMED_HEADER, ChatAdapter
 from engine.adapters.reply_loops import before_loop
 from engine.lm import load_local_model
-from engine.lm.reply_until import PARAM as REPLY_UNTIL
+from engine.reply_hints import REPLY_UNTIL
 
 pytestmark = REAL_LM
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"

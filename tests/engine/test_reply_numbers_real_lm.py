@@ -9,7 +9,7 @@ from local_lm_helpers import REAL_LM
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
 from engine.lm import load_local_model
-from engine.lm.reply_numbers import PARAM
+from engine.reply_hints import REPLY_NUMBER as PARAM
 
 pytestmark = REAL_LM
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"

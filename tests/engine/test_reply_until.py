@@ -5,13 +5,15 @@ import pytest
 
 import engine as dspy
 from engine.lm import ScriptedLM
-from engine.lm.reply_until import PARAM, rule, until_kwargs
 from engine.optimizers.proposing._cleaning import (
     INSTRUCTION_RULE,
     clean_proposal,
     instruction_reply_kwargs,
     instruction_settled,
 )
+from engine.reply_hints import REPLY_UNTIL as PARAM
+from engine.reply_hints import until_kwargs
+from engine.reply_hints import until_rule as rule
 
 REPLIES = [
     "Route the ticket by its topic.\n\nThis works because it is short.",

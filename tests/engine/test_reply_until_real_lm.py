@@ -5,8 +5,8 @@ import pytest
 from local_lm_helpers import REAL_LM
 
 from engine.lm import load_local_model
-from engine.lm.reply_until import rule
 from engine.optimizers.proposing._cleaning import INSTRUCTION_RULE, clean_proposal
+from engine.reply_hints import until_rule as rule
 
 pytestmark = REAL_LM
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.lm.local_prefixes import SavedPrefix
+from engine.lm.local._prefixes import SavedPrefix
 
 
 def prefix(n: int, last_used: int) -> SavedPrefix:

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.lm import reply_until
+from engine.reply_hints import register_until, until_kwargs
 
 MAX_INSTRUCTION_CHARS = 600
 MIN_INSTRUCTION_CHARS = 12
@@ -185,7 +185,7 @@ class ProposalCleaner:
 def instruction_reply_kwargs(lm: Any) -> dict[str, Any]:
     """LM arguments for a reply read by `clean_proposal`: on the embedded model, stop once the
     kept paragraph is complete (the rest would be thrown away); nothing for hosted models."""
-    return reply_until.until_kwargs(lm, INSTRUCTION_RULE)
+    return until_kwargs(lm, INSTRUCTION_RULE)
 
 
-reply_until.register(INSTRUCTION_RULE, instruction_settled)
+register_until(INSTRUCTION_RULE, instruction_settled)

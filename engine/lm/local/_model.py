@@ -5,10 +5,10 @@
 process and used under its own lock (a `llama_cpp.Llama` is not thread-safe). The KV cache of
 the previous prompt is kept between calls, so a prompt sharing a prefix with the previous one
 only pays for its new suffix; long prefixes a prompt would discard are kept aside and restored
-when a later prompt shares them (`engine.lm.local_prefixes`). Greedy calls that carry
+when a later prompt shares them (`_prefixes`). Greedy calls that carry
 `reply_drafts` (the chat adapter sends them) check the drafted tokens in one batch
-(`engine.lm.local_drafted`); a `reply_start` is read as the start of the reply, which the model
-continues (`engine.lm.reply_drafts`). Each call uses 1 or 2 threads depending on how busy the
+(`_drafted`); a `reply_start` is read as the start of the reply, which the model
+continues (`engine.reply_hints`). Each call uses 1 or 2 threads depending on how busy the
 CPUs are (see `pick_threads`). Environment: `TUNESMITH_LOCAL_THREADS` pins the thread count,
 `TUNESMITH_LOCAL_N_CTX` sets the context size (default 4096).
 
@@ -29,25 +29,14 @@ from typing import Any
 
 from engine.errors import LMConfigError
 from engine.lm import cpu_share
-from engine.lm.choice_scores import BIAS_PARAM as REPLY_BIAS
-from engine.lm.choice_scores import Scores, read_bias
-from engine.lm.local_chat import ChatPrompt, chat_formatter, render_prompt, text_tokens
-from engine.lm.local_files import (
-    PROVIDER,
-    SMOLLM2,
-    import_llama_cpp,
-    local_model_path,
-)
-from engine.lm.local_sections import PARAM as REPLY_SECTIONS
-from engine.lm.local_sections import complete_sections, read_sections
-from engine.lm.reply_drafts import CLOSED_PARAM as REPLY_CLOSED
-from engine.lm.reply_drafts import PARAM as REPLY_DRAFTS
-from engine.lm.reply_drafts import START_PARAM as REPLY_START
-from engine.lm.reply_numbers import PARAM as REPLY_NUMBER
-from engine.lm.reply_numbers import number_kind
-from engine.lm.reply_until import PARAM as REPLY_UNTIL
-from engine.lm.reply_until import keeper as reply_keeper
-from engine.lm.reply_until import rule as reply_rule
+from engine.lm.local._chat import ChatPrompt, chat_formatter, render_prompt, text_tokens
+from engine.lm.local._drafted import DraftedGreedy
+from engine.lm.local._files import PROVIDER, SMOLLM2
+from engine.lm.local._prefixes import PrefixStates
+from engine.lm.local._runtime import import_llama_cpp
+from engine.lm.local._sections import complete_sections
+from engine.lm.local._weights import local_model_path
+from engine.reply_hints import ReplyHints, Scores, until_keeper, until_rule
 
 logger = logging.getLogger(__name__)
 
@@ -105,14 +94,8 @@ class LocalModel:
         stop = params.pop("stop", None)
         if isinstance(stop, str):
             stop = [stop]
-        drafts = [str(d) for d in params.pop(REPLY_DRAFTS, None) or []]
-        start = str(params.pop(REPLY_START, None) or "")
-        closed = bool(params.pop(REPLY_CLOSED, None)) and bool(drafts)
-        number = number_kind(params.pop(REPLY_NUMBER, None))
-        sections = read_sections(params.pop(REPLY_SECTIONS, None))
-        bias = read_bias(params.pop(REPLY_BIAS, None))
-        rule_name = params.pop(REPLY_UNTIL, None)
-        until, keep = reply_rule(rule_name), reply_keeper(rule_name)
+        hints = ReplyHints.pop(params)
+        until, keep = until_rule(hints.until), until_keeper(hints.until)
         request: dict[str, Any] = {
             "temperature": float(params.pop("temperature", 0.0) or 0.0),
             "max_tokens": int(max_tokens or DEFAULT_MAX_TOKENS),
@@ -133,16 +116,17 @@ class LocalModel:
                 request,
                 n=n,
                 seed=seed,
-                drafts=drafts,
-                start=start,
-                closed=closed,
+                drafts=list(hints.drafts),
+                start=hints.start,
+                closed=hints.closed,
                 until=until,
-                number=number,
-                bias=bias,
+                number=hints.number,
+                bias=hints.bias,
             )
             if keep is not None:
                 result = {**result, "texts": [keep(text) for text in result["texts"]]}
-            if sections and self.formatter:  # a foreign chat format cannot be continued
+            if hints.sections and self.formatter:  # a foreign chat format cannot be continued
+                sections, bias = list(hints.sections), hints.bias
                 result = complete_sections(
                     self.generate, messages, request, result, sections, seed, until, keep, bias
                 )
@@ -168,8 +152,8 @@ class LocalModel:
         rendered prompt and each reply begins with it (ignored when the chat format is one this
         module does not render); `closed` replies are one of the drafts, greedy or sampled at
         the request's temperature (its penalties and top-p/k do not apply there), and so is a
-        `number` reply (`engine.lm.reply_numbers`); a reply stops
-        as soon as `until(reply so far)` holds (`engine.lm.reply_until`), drafted or not.
+        `number` reply (`_numbers`); a reply stops as soon as
+        `until(reply so far)` holds (`reply_until`: `engine.reply_hints`), drafted or not.
         Closed replies report their choice scores and shift their choice by `bias`
         (`engine.lm.choice_scores`); the result's `choice_scores` has one dict per text, and
         `completion_counts` the tokens each text generated."""
@@ -184,7 +168,7 @@ class LocalModel:
         if number is not None:
             drafts = drafts or [""]
         if drafts and (closed or number or (n == 1 and _is_plain_greedy(request))):
-            # a closed reply is one of the drafts, greedy or sampled (engine.lm.local_drafted)
+            # a closed reply is one of the drafts, greedy or sampled (_drafted)
             replies = [
                 self.drafted.complete(
                     chat,
@@ -261,13 +245,9 @@ class LocalModel:
 
     def _render(self, messages: list[dict[str, Any]]) -> ChatPrompt | None:
         """The prompt as tokens, or None if the chat format is foreign."""
-        from engine.lm.local_drafted import DraftedGreedy
-
         if self.formatter is None:
             self.formatter = chat_formatter(self.llama) or False
             if self.formatter:
-                from engine.lm.local_prefixes import PrefixStates
-
                 self.drafted = DraftedGreedy(self.llama)
                 self.prefixes = PrefixStates(self.llama)
         if not self.formatter:

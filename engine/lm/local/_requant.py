@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 from engine.errors import LMConfigError, RuntimeBuildError
-from engine.lm.local_files import import_llama_cpp
+from engine.lm.local._runtime import import_llama_cpp
 
 logger = logging.getLogger(__name__)
 

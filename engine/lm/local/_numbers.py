@@ -1,7 +1,7 @@
 """Number replies: an int or float output's value is written only with the tokens a number takes.
 
 The chat adapter sends `reply_number` ("int" or "float") to the embedded model when the first
-output is a number, and marks number sections the same way (`engine.lm.local_sections`). While
+output is a number, and marks number sections the same way (`engine.reply_hints`). While
 the value is written, the model's pick is restricted to the tokens that keep it a number (an
 optional "-", digits, one "." for a float) and, once it has a digit, a line break that ends it.
 Greedy decoding takes the best allowed token, sampling draws among them.
@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-PARAM = "reply_number"
-KINDS = ("int", "float")
 _DIGITS = re.compile(r"[0-9]+")
 
 
@@ -60,8 +58,3 @@ class NumberTokens:
             return self.digits
         dot = self.dot if kind == "float" and "." not in value else ()
         return self.digits + dot + self.line_break
-
-
-def number_kind(raw: Any) -> str | None:
-    """The request parameter as a kind ("int", "float") or None."""
-    return raw if raw in KINDS else None

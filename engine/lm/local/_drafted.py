@@ -1,10 +1,10 @@
 """Greedy chat completions on the embedded model that check reply drafts in bulk.
 
-Speculative decoding with drafts from the adapter (`engine.lm.reply_drafts`) instead of a draft
-model: the prompt's new suffix and the drafted tokens go to llama.cpp in one batch, with logits
-at every drafted position; a drafted token is kept while it is the model's own greedy choice
-(the arg-max of its logits there), and the first disagreement is replaced by that choice. So the
-reply is the one greedy decoding gives, in fewer model passes (SmolLM2 writes
+Speculative decoding with drafts from the adapter (`reply_drafts`, `engine.reply_hints`) instead
+of a draft model: the prompt's new suffix and the drafted tokens go to llama.cpp in one batch,
+with logits at every drafted position; a drafted token is kept while it is the model's own
+greedy choice (the arg-max of its logits there), and the first disagreement is replaced by that
+choice. So the reply is the one greedy decoding gives, in fewer model passes (SmolLM2 writes
 `[[ ## category ## ]]\\nlost_or_stolen_card` in 2-3 passes instead of ~13), up to rounding:
 llama.cpp evaluates a batch with slightly different arithmetic than one token at a time, so a
 near-tie can flip (469 of 480 banking77 replies were identical).
@@ -20,7 +20,7 @@ may also be sampled (`temperature` > 0, as optimizers' rollouts are): where the 
 ways, the next token is drawn among the tokens that start one of them, by the model's
 probabilities at that temperature. Free sampling there gives "{sentiment}" or a sentence about
 half the time on SmolLM2, which no parse can read. A `number` reply ("int", "float") is
-restricted the same way to the tokens a number takes (`engine.lm.reply_numbers`).
+restricted the same way to the tokens a number takes (`engine.lm.local._numbers`).
 
 It replaces llama-cpp-python's `create_chat_completion` for these calls and keeps the `Llama`
 object's token bookkeeping (`input_ids`, `n_tokens`) as that would, so both kinds of call share
@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.lm.choice_scores import Scores, last_line
-from engine.lm.closed_logits import ClosedLogits, LogitsMiss
-from engine.lm.local_chat import ChatPrompt, text_tokens
-from engine.lm.local_prefixes import common_prefix_length
-from engine.lm.reply_drafts import draft_continuation
-from engine.lm.reply_numbers import NumberTokens
+from engine.lm.local._chat import ChatPrompt, text_tokens
+from engine.lm.local._closed_logits import ClosedLogits, LogitsMiss
+from engine.lm.local._draft_text import draft_continuation, last_line
+from engine.lm.local._numbers import NumberTokens
+from engine.lm.local._prefixes import common_prefix_length
+from engine.reply_hints import Scores
 
 MAX_DRAFT_TOKENS = 24
 Step = Callable[..., tuple[list[int], np.ndarray]]  # see DraftedGreedy._reply

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import LMConfigError
-from engine.lm.local_files import ensure_local_ready, import_llama_cpp
+from engine.lm.local._model import pick_threads
+from engine.lm.local._runtime import import_llama_cpp
+from engine.lm.local._weights import ensure_local_ready
 
 N_CTX = 1024  # tokens per text; longer texts are truncated
 
@@ -36,8 +38,6 @@ class LocalEmbedder:
     def embed_counted(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """(one mean-pooled vector per text, the tokens read: each text's, at most N_CTX)."""
         import llama_cpp
-
-        from engine.lm.local import pick_threads
 
         with self.lock:
             threads = pick_threads()

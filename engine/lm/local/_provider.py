@@ -1,5 +1,5 @@
 """The litellm provider `local`: `litellm.completion(model="local/...")` answered by the
-in-process embedded model (`engine.lm.local.LocalModel.chat`), with no server. Registered once
+in-process embedded model (`LocalModel.chat`), with no server. Registered once
 litellm is imported (`engine.lm._litellm`)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from types import ModuleType
 from typing import Any
 
 from engine.errors import LMConfigError
-from engine.lm.local import load_local_model
-from engine.lm.local_files import PROVIDER
+from engine.lm.local._files import PROVIDER
+from engine.lm.local._model import load_local_model
 
 
 def register_local_provider(litellm: ModuleType) -> None:

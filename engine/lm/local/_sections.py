@@ -1,14 +1,14 @@
 """Reply sections: when a reply ends before a later output's header, write the header in.
 
-The chat adapter sends `reply_sections` to the embedded model with a signature of several
-outputs (ChainOfThought's `reasoning` then `answer`): the headers of the outputs after the
-first, in order, each with the values it may take when it is a closed choice, and a token
-budget. A small model often spends its whole reply on the first output (SmolLM2 repeats "The
-answer is:" until `max_tokens`) or stops without the next header. The reply then lacks a field,
-and the adapter would pay a fallback call in another format, which re-writes the reasoning and
-usually fails the same way. Instead, within the same call, the model continues its own reply
-from the missing header (its prompt and reply stay in the KV cache, so this costs the new
-header and the value's tokens), with the field's choices as closed drafts.
+The chat adapter sends `reply_sections` (`engine.reply_hints.Section`) to the embedded model
+with a signature of several outputs (ChainOfThought's `reasoning` then `answer`): the headers of
+the outputs after the first, in order, each with the values it may take when it is a closed
+choice, and a token budget. A small model often spends its whole reply on the first output
+(SmolLM2 repeats "The answer is:" until `max_tokens`) or stops without the next header. The
+reply then lacks a field, and the adapter would pay a fallback call in another format, which
+re-writes the reasoning and usually fails the same way. Instead, within the same call, the model
+continues its own reply from the missing header (its prompt and reply stay in the KV cache, so
+this costs the new header and the value's tokens), with the field's choices as closed drafts.
 
 Each continuation generates at most its section's budget, on top of the call's `max_tokens`
 (which bounds the model's own writing); the budgets are small and fixed by the adapter. An open
@@ -21,38 +21,9 @@ room it had when the model wrote the header itself. Hosted models never get this
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from engine.lm.choice_scores import Scores
-from engine.lm.reply_numbers import number_kind
-
-PARAM = "reply_sections"
-
-
-@dataclass(frozen=True)
-class Section:
-    """A later output: its header, its closed values ([] when open), its token budget and,
-    for a number, its kind ("int", "float": `engine.lm.reply_numbers`)."""
-
-    header: str
-    values: tuple[str, ...] = ()
-    max_tokens: int = 16
-    number: str | None = None
-
-    @classmethod
-    def from_param(cls, item: dict[str, Any]) -> Section:
-        return cls(str(item["header"]), tuple(str(v) for v in item.get("values") or ()),
-                   int(item.get("max_tokens") or 16), number_kind(item.get("number")))  # fmt: skip
-
-    def to_param(self) -> dict[str, Any]:
-        param = {"header": self.header, "values": list(self.values), "max_tokens": self.max_tokens}
-        return {**param, "number": self.number} if self.number else param
-
-
-def read_sections(raw: Any) -> list[Section]:
-    """The request parameter as sections ([] when absent)."""
-    return [Section.from_param(item) for item in raw or []]
+from engine.reply_hints import Scores, Section
 
 
 def next_missing(text: str, sections: list[Section]) -> Section | None:

@@ -1,6 +1,5 @@
 """Chats rendered the way llama-cpp-python renders them, as tokens: what the saved prefixes and
-the drafted replies of the embedded model work on (`engine.lm.local_prefixes`,
-`engine.lm.local_drafted`)."""
+the drafted replies of the embedded model work on (`_prefixes`, `_drafted`)."""
 
 from __future__ import annotations
 

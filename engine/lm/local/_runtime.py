@@ -12,7 +12,10 @@ Python), so the probe runs once per build and machine (~1 s).
 The build `make setup` installs is portable (`PORTABLE_CMAKE_ARGS`: no -march=native, so no
 AVX-512 or AMX); every CPU feature a build may hold is in `FEATURE_FLAGS`, checked against
 /proc/cpuinfo, and the ones a CPU may advertise yet fault on (`UNTRUSTED`) are never compiled
-into it. `python -m engine.lm.local_runtime` runs the probe afresh (set-up's smoke test).
+into it. `python -m engine.lm.local` runs the probe afresh (set-up's smoke test, `__main__`).
+
+`import_llama_cpp` is the one door to llama_cpp: model loads, the Q8_0 copy and embeddings all
+go through it, so none imports the library before its build was probed.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from engine.errors import LMConfigError, RuntimeBuildError
+from engine.lm.local._files import LLAMA_CPP_HINT, local_runtime_available, smollm2_path
 
 logger = logging.getLogger(__name__)
 
@@ -279,10 +284,27 @@ def _write_verdict(path: Path, result: ProbeResult, lib_dir: Path) -> None:
         logger.debug("could not keep the runtime verdict at %s", path, exc_info=True)
 
 
-def main() -> int:
-    """Set-up's smoke test: probe afresh, print what ran, exit 1 with the fix if it did not."""
-    from engine.lm.local_files import smollm2_path  # local_files imports this module
+def import_llama_cpp(model_path: Path) -> ModuleType:
+    """llama_cpp, once its build is known to run here (`ensure_runtime_runs` probes it on
+    `model_path` in a child process), or an LMConfigError saying how to install or rebuild it."""
+    if not local_runtime_available():
+        raise LMConfigError(
+            f"The embedded model needs llama-cpp-python, which is not installed: {LLAMA_CPP_HINT}."
+        )
+    ensure_runtime_runs(model_path)
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise LMConfigError(
+            f"The embedded model needs llama-cpp-python, which did not import ({exc}): "
+            f"{LLAMA_CPP_HINT}."
+        ) from exc
+    return llama_cpp
 
+
+def main() -> int:
+    """Set-up's smoke test (`python -m engine.lm.local`): probe afresh, print what ran, exit 1
+    with the fix if it did not."""
     try:
         model = smollm2_path()
     except LMConfigError as exc:
@@ -303,7 +325,3 @@ def main() -> int:
         f"build features: {' '.join(features)})\n"
     )
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Closed replies read again: the logits a closed reply was chosen from, kept per prompt.
 
-A closed reply (`engine.lm.local_drafted`, `closed=True`) is decided by the model's logits at a
+A closed reply (`_drafted`, `closed=True`) is decided by the model's logits at a
 few points: after the prompt and each forced stretch of draft tokens. Only those logits are
 needed to pick the reply again, greedy or sampled at any temperature. SIMBA reads a kept
 program's row greedily in one phase and again, sampled, in a later rollout. Other calls come in

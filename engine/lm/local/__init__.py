@@ -1,0 +1,47 @@
+"""The embedded model: GGUF files run in-process by llama-cpp-python, as litellm provider `local`.
+
+Its modules, bottom up: `_files` (where the GGUF files are), `_runtime` (whether the installed
+llama-cpp-python build runs here, probed in a child: `_runtime_probe`; the one door to
+llama_cpp), `_requant` and `_weights` (the Q8_0 copy a model reads), `_chat`, `_prefixes`,
+`_numbers`, `_closed_logits`, `_drafted` and `_sections` (how replies are written, reading the
+caller's `engine.reply_hints`), `_model` (a loaded model's chat), `_embed` (embeddings) and
+`_provider` (the litellm provider). `python -m engine.lm.local` runs set-up's smoke test.
+
+Importing this package never imports litellm or llama_cpp; the first real call does.
+"""
+
+from engine.lm.local._embed import embed_local, embed_local_counted, load_local_embedder
+from engine.lm.local._files import (
+    PROVIDER,
+    SMOLLM2,
+    local_model_available,
+    local_runtime_available,
+    smollm2_path,
+)
+from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
+from engine.lm.local._provider import register_local_provider
+from engine.lm.local._requant import requantized_q8
+from engine.lm.local._runtime import describe_signal, ensure_runtime_runs, import_llama_cpp
+from engine.lm.local._weights import ensure_local_ready, local_model_path
+
+__all__ = [
+    "MAX_THREADS",
+    "N_CTX",
+    "PROVIDER",
+    "SMOLLM2",
+    "LocalModel",
+    "describe_signal",
+    "embed_local",
+    "embed_local_counted",
+    "ensure_local_ready",
+    "ensure_runtime_runs",
+    "import_llama_cpp",
+    "load_local_embedder",
+    "load_local_model",
+    "local_model_available",
+    "local_model_path",
+    "local_runtime_available",
+    "register_local_provider",
+    "requantized_q8",
+    "smollm2_path",
+]
