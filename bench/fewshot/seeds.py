@@ -1,6 +1,6 @@
 """All data seeds of the few-shot head-to-head together: per seed and pooled.
 
-Reads the `--json` files that `fewshot_vs_dspy.py` saved (one per data seed) and prints, per
+Reads the `--json` files that `python -m bench.fewshot` saved (one per data seed) and prints, per
 optimizer, held-out accuracy and total wall time for each seed, then pooled over the seeds:
 correct answers summed over every held-out row, wall time summed. Pooling is the fairer read of
 accuracy: with 40 validation rows, which candidate wins is partly luck, so one seed can swing
@@ -16,11 +16,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.core.common import isolate_caches, markdown_table, ratio, write_section
+from bench.core.common import isolate_caches, markdown_table, ratio, results_file, write_section
 
 isolate_caches()  # puts the project on sys.path, as the other bench scripts do
 
-from bench.fewshot.report import TARGET_WALL_RATIO  # noqa: E402
+from bench.core.h2h_report import TARGET_WALL_RATIO  # noqa: E402
 
 
 def pairs_of(saved: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -88,8 +88,8 @@ def summary(files: list[Path]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("files", type=Path, nargs="+", help="--json files of fewshot_vs_dspy.py")
-    parser.add_argument("--write", action="store_true", help="write the docs section")
+    parser.add_argument("files", type=Path, nargs="+", help="python -m bench.fewshot --json files")
+    parser.add_argument("--write", action="store_true", help="write bench/results/fewshot.md")
     args = parser.parse_args()
     table = summary(args.files)
     print(table)
@@ -100,10 +100,12 @@ def main() -> None:
             "all held-out rows, wall time summed. Target: total wall ≤ "
             f"{TARGET_WALL_RATIO}× DSPy's at equal or better held-out accuracy.\n\n"
             f"**Command:** `python -m bench.fewshot.seeds {files} --write` (each file is the "
-            "`--json` output of `fewshot_vs_dspy.py` named in that seed's section)\n\n"
+            "`--json` output of `python -m bench.fewshot` named in that seed's section)\n\n"
             f"{table}"
         )
-        write_section("fewshot-seeds", "Few-shot head-to-head: all data seeds", body)
+        write_section(
+            "fewshot-seeds", "Few-shot head-to-head: all data seeds", body, results_file("fewshot")
+        )
 
 
 if __name__ == "__main__":

@@ -21,27 +21,30 @@ Tunesmith/DSPy ratios.
 """
 
 import argparse
-import json
-from pathlib import Path
 
 from bench.core.common import isolate_caches
 
 isolate_caches()  # before anything imports dspy or litellm
 
-from bench.core.data import DEFAULT_DATA  # noqa: E402
-from bench.core.head_to_head import run_head_to_head  # noqa: E402
+from bench.core.head_to_head import (  # noqa: E402
+    add_run_arguments,
+    add_setup_arguments,
+    choose,
+    run_head_to_head,
+    run_or_report,
+    setup_legs,
+)
 from bench.gepa.records import GepaOutcome, GepaSetup  # noqa: E402
 from bench.gepa.report import report  # noqa: E402
 from bench.gepa.runners import DSPyGepa, TunesmithGepa  # noqa: E402
+from bench.mipro.runners import progress  # noqa: E402
 
 QUICK = {"train_size": 12, "val_size": 8, "test_size": 20, "max_metric_calls": 40}
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--data", type=Path, default=DEFAULT_DATA, help="dir with train.csv and test.csv"
-    )
+    add_run_arguments(p, "gepa")
     p.add_argument("--train-size", type=int, default=24, help="reflection minibatches come from it")
     p.add_argument("--val-size", type=int, default=24, help="GEPA's Pareto set")
     p.add_argument("--test-size", type=int, default=60)
@@ -56,7 +59,6 @@ def parse_args() -> argparse.Namespace:
         default=4,
         help="num_threads for both (DSPy's GEPA default, None, means dspy.settings.num_threads)",
     )
-    p.add_argument("--seed", type=int, default=0, help="the data seed (train/val/test split)")
     p.add_argument("--gepa-seed", type=int, default=0, help="GEPA(seed=...), DSPy's default")
     p.add_argument(
         "--use-merge",
@@ -64,23 +66,15 @@ def parse_args() -> argparse.Namespace:
         default=True,
         help="GEPA(use_merge=...) in both (DSPy's default: on)",
     )
-    p.add_argument("--setups", default="same,alt", help="comma-separated subset of same,alt")
-    p.add_argument(
-        "--baseline",
-        choices=["tunesmith", "both", "none"],
-        default="tunesmith",
-        help="zero-shot held-out scores to measure (GEPA's first candidate is the student)",
+    add_setup_arguments(
+        p,
+        "zero-shot held-out scores to measure (GEPA's first candidate is the student)",
     )
     p.add_argument(
         "--quick",
         action="store_true",
         help="tiny sizes for a smoke run: "
         + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in QUICK.items()),
-    )
-    p.add_argument("--json", type=Path, default=Path("/tmp/gepa_vs_dspy.json"), help="results")
-    p.add_argument("--write", action="store_true", help="write the section in docs/BENCHMARKS.md")
-    p.add_argument(
-        "--report-from", type=Path, default=None, help="rebuild the report from a saved --json file"
     )
     args = p.parse_args()
     if args.quick:
@@ -105,19 +99,17 @@ def setups(args: argparse.Namespace) -> list[GepaSetup]:
             lenient_reflection=True,
         ),
     }
-    chosen = [k.strip() for k in args.setups.split(",") if k.strip()]
-    unknown = sorted(set(chosen) - set(known))
-    if unknown:
-        raise SystemExit(f"unknown setup(s) {unknown}; choose from {sorted(known)}")
-    return [known[k] for k in chosen]
+    return choose(args.setups, known)
 
 
 def main() -> None:
     args = parse_args()
-    if args.report_from is not None:
-        report(json.loads(args.report_from.read_text()), write=args.write)
-        return
-    run_head_to_head(args, setups(args), TunesmithGepa, DSPyGepa, GepaOutcome, report)
+    legs, zero_shot = setup_legs(setups(args), progress, GepaOutcome)
+
+    def run() -> None:
+        run_head_to_head(args, TunesmithGepa, DSPyGepa, legs, report, zero_shot)
+
+    run_or_report(args, run, report)
 
 
 if __name__ == "__main__":

@@ -1,30 +1,19 @@
-"""The GEPA bench's report: tables, the target check and the docs section, from saved results.
-
-Reuses the MIPROv2 report's cells, verdict and failure text and the few-shot report's meter
-table; adds the metric calls spent against the budget, the reflections (and how many gave no
-instruction) and the candidates scored on the valset.
+"""The GEPA bench's report: its columns and texts on the shared head-to-head report (tables,
+target check, failure and detail lines, results section). Adds the metric calls spent against
+the budget, the reflections (and how many gave no instruction) and the candidates scored on the
+valset.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.core.common import markdown_table, ratio, write_section
+from bench.core.common import ratio
 from bench.core.data import INSTRUCTIONS, MODEL
-from bench.core.h2h_report import doc_body
-from bench.core.meter import Outcome
-from bench.fewshot.report import meter_table, work
+from bench.core.h2h_report import SetupReport, calls, shorten
 from bench.gepa.records import GepaOutcome, GepaSetup, gepa_outcome_from, gepa_setup_from
-from bench.mipro.report import (
-    accuracy_cell,
-    calls,
-    detail_lines,
-    shorten,
-    tokens,
-    verdict,
-)
-
-Pairs = list[tuple[GepaOutcome, GepaOutcome]]
+from bench.mipro.report import ratio_row as mipro_ratio_row
+from bench.mipro.report import row as mipro_row
 
 HEADER = [
     "setup",
@@ -50,63 +39,19 @@ def metric_cell(o: GepaOutcome) -> str:
 
 
 def row(o: GepaOutcome) -> list[str]:
-    eval_wall = "—" if o.failed else f"{o.evaluate.wall:.1f}"
-    return [
-        o.setup,
-        o.framework,
-        accuracy_cell(o),
-        str(calls(o, "task")),
-        str(calls(o, "proposer")),
+    """MIPROv2's row (the proposer's calls are the reflection's) with GEPA's search columns."""
+    cells = mipro_row(o)
+    search = [
         f"{o.reflections} ({o.reflections_failed})",
         metric_cell(o),
         str(o.candidates) if not o.failed else "—",
-        str(tokens(o, "prompt_tokens")),
-        str(tokens(o, "completion_tokens")),
-        str(work(o.compile)),
-        f"{o.compile.wall:.1f}",
-        eval_wall,
-        f"{o.total_wall:.1f}",
     ]
+    return cells[:5] + search + cells[5:]
 
 
 def ratio_row(ours: GepaOutcome, theirs: GepaOutcome) -> list[str]:
-    assert ours.accuracy is not None and theirs.accuracy is not None
-    return [
-        theirs.setup,
-        "**ratio T/D**",
-        f"{ours.accuracy - theirs.accuracy:+.1f} pts",
-        ratio(calls(ours, "task"), calls(theirs, "task")),
-        ratio(calls(ours, "proposer"), calls(theirs, "proposer")),
-        "",
-        ratio(ours.metric_calls or 0, theirs.metric_calls or 0),
-        "",
-        ratio(tokens(ours, "prompt_tokens"), tokens(theirs, "prompt_tokens")),
-        ratio(tokens(ours, "completion_tokens"), tokens(theirs, "completion_tokens")),
-        ratio(work(ours.compile), work(theirs.compile)),
-        ratio(ours.compile.wall, theirs.compile.wall),
-        ratio(ours.evaluate.wall, theirs.evaluate.wall),
-        ratio(ours.total_wall, theirs.total_wall),
-    ]
-
-
-def baseline_row(o: GepaOutcome) -> list[str]:
-    cells = ["zero-shot (no compile)", o.framework, accuracy_cell(o)]
-    return cells + ["—"] * (len(HEADER) - 5) + [f"{o.evaluate.wall:.1f}", f"{o.total_wall:.1f}"]
-
-
-def main_table(pairs: Pairs, baselines: list[GepaOutcome]) -> str:
-    rows: list[list[str]] = [baseline_row(b) for b in baselines]
-    for ours, theirs in pairs:
-        rows += [row(ours), row(theirs)]
-        if not ours.failed and not theirs.failed:
-            rows.append(ratio_row(ours, theirs))
-    return markdown_table(HEADER, rows)
-
-
-def as_fewshot(o: GepaOutcome) -> Outcome:
-    """The few-shot report's record of `o`, for its meter table."""
-    label = "zero-shot" if o.setup == "zero-shot" else f"GEPA [{o.setup}]"
-    return Outcome(o.framework, label, o.accuracy or 0.0, o.compile, o.evaluate, o.demos)
+    cells = mipro_ratio_row(ours, theirs)
+    return cells[:5] + ["", ratio(ours.metric_calls or 0, theirs.metric_calls or 0), ""] + cells[5:]
 
 
 def failure_lines(outcomes: list[GepaOutcome]) -> list[str]:
@@ -138,34 +83,6 @@ def reflection_lines(outcomes: list[GepaOutcome]) -> list[str]:
     return lines
 
 
-def loaded(
-    saved: dict[str, Any],
-) -> tuple[list[GepaOutcome], list[GepaOutcome], Pairs, list[GepaSetup]]:
-    outcomes = [gepa_outcome_from(o) for o in saved["outcomes"]]
-    baselines = [outcomes[i] for i in saved["baselines"]]
-    pairs = [(outcomes[a], outcomes[b]) for a, b in saved["pairs"]]
-    return outcomes, baselines, pairs, [gepa_setup_from(s) for s in saved["setups"]]
-
-
-def report(saved: dict[str, Any], *, write: bool) -> None:
-    """Print the tables (and write the docs section) from a run's saved results."""
-    outcomes, baselines, pairs, setups = loaded(saved)
-    table = main_table(pairs, baselines)
-    meters = meter_table([as_fewshot(o) for o in outcomes])
-    checks, failures = verdict(pairs), failure_lines(outcomes)
-    details = reflection_lines(outcomes) + detail_lines(outcomes)
-    print("\n" + table + "\n\n" + meters + "\n")
-    print("\n".join(failures + details + [""] + checks))
-    if write:
-        body = doc_body(
-            saved, setup_text(saved), setups_text(setups, saved), table, meters, failures,
-            details, checks, outcomes,
-        )  # fmt: skip
-        seed = saved["settings"]["seed"]
-        key, title = "gepa", "GEPA vs DSPy on the embedded model"
-        if seed != 0:
-            key, title = f"gepa-seed{seed}", f"{title} (data seed {seed})"
-        write_section(key, title, body)
 
 
 def setups_text(setups: list[GepaSetup], saved: dict[str, Any]) -> str:
@@ -221,3 +138,21 @@ work" = prompt tokens llama.cpp really evaluated (after prefix reuse) + 3 × gen
 from a meter around the model. A compile that raises is caught: the row says "died", with the
 calls and seconds it cost.
 """
+
+
+GEPA = SetupReport(
+    key="gepa",
+    title="GEPA vs DSPy on the embedded model",
+    label="GEPA",
+    header=HEADER,
+    row=row,
+    ratio_row=ratio_row,
+    failure_lines=failure_lines,
+    outcome_from=gepa_outcome_from,
+    setup_from=gepa_setup_from,
+    setup_text=setup_text,
+    setups_text=setups_text,
+    extra_details=reflection_lines,
+)
+loaded = GEPA.loaded
+report = GEPA.report

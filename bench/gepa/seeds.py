@@ -1,26 +1,24 @@
 """All data seeds of the GEPA head-to-head together: per seed and pooled.
 
-Reads the `--json` files that `gepa_vs_dspy.py` saved (one per data seed) and prints, per
+Reads the `--json` files that `python -m bench.gepa` saved (one per data seed) and prints, per
 setup, held-out accuracy and total wall time of each framework for each seed (or how DSPy
 died), then pooled over the seeds where both completed: correct answers summed over the
-held-out rows, wall time summed (the MIPROv2 bench's pooling, mipro_seeds.py).
+held-out rows, wall time summed (bench/core/seeds.py, shared with MIPROv2).
 
     python -m bench.gepa.seeds /tmp/gepa_seed0.json /tmp/gepa_seed1.json [...] [--write]
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
-from bench.core.common import isolate_caches, write_section
+from bench.core.common import isolate_caches
 
 isolate_caches()  # puts the project on sys.path, as the other bench scripts do
 
-from bench.fewshot.report import TARGET_WALL_RATIO  # noqa: E402
+from bench.core.seeds import seeds_main  # noqa: E402
 from bench.gepa.report import loaded  # noqa: E402
-from bench.mipro.seeds import summary  # noqa: E402
 
 
 def learning_lines(files: list[Path]) -> list[str]:
@@ -53,27 +51,9 @@ def learning_lines(files: list[Path]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("files", type=Path, nargs="+", help="gepa_vs_dspy.py --json files")
-    p.add_argument("--write", action="store_true", help="write the section in docs/BENCHMARKS.md")
-    args = p.parse_args()
-    table, checks = summary(args.files, load=loaded)
-    print(table + "\n\n" + "\n".join(checks))
-    if args.write:
-        body = (
-            "Every data seed's run of `bench/gepa/__main__.py` (sections above), side by side, "
-            "then pooled over the seeds where both frameworks completed (correct held-out "
-            "answers and wall time summed).\n\n"
-            f"**Command:** `python -m bench.gepa.seeds {' '.join(map(str, args.files))}`\n\n"
-            f"{table}\n\n### Target (total wall ≤ {TARGET_WALL_RATIO}× DSPy's at equal or "
-            f"better held-out accuracy)\n\n"
-            + "\n".join(checks)
-            + "\n\n### What the search changed\n\n"
-            + "\n".join(learning_lines(args.files))
-        )
-        write_section("gepa-seeds", "GEPA vs DSPy: all data seeds", body)
+def what_changed(files: list[Path]) -> str:
+    return "\n\n### What the search changed\n\n" + "\n".join(learning_lines(files))
 
 
 if __name__ == "__main__":
-    main()
+    seeds_main(__doc__, "gepa", "GEPA vs DSPy: all data seeds", loaded, what_changed)

@@ -16,7 +16,15 @@ import json
 import sys
 from pathlib import Path
 
-from bench.core.common import REPO, engine_commit, isolate_caches, machine, today, write_section
+from bench.core.common import (
+    REPO,
+    engine_commit,
+    isolate_caches,
+    machine,
+    results_file,
+    today,
+    write_section,
+)
 
 isolate_caches()
 
@@ -46,7 +54,7 @@ def parse_args() -> argparse.Namespace:
         help="DSPy's LM engine: litellm (as Tunesmith) or default (DSPy 3.4.1's vendored lm15)",
     )
     parser.add_argument("--json", type=Path, help="write the results here")
-    parser.add_argument("--write", action="store_true", help="write the docs section")
+    parser.add_argument("--write", action="store_true", help="write bench/results/hosted.md")
     parser.add_argument("--report-from", type=Path, help="re-render a --json file, no run")
     return parser.parse_args()
 
@@ -143,7 +151,7 @@ def main() -> None:
         command = measure_command(args)
         line = machine().replace(f"Tunesmith at {engine_commit()}", f"Tunesmith at {commit}")
         body = section(medians(results), settings_line(args), command, line, today(), NOTES)
-        write_section(KEY, TITLE, body)
+        write_section(KEY, TITLE, body, results_file("hosted"))
 
 
 if __name__ == "__main__":

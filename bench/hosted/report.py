@@ -1,4 +1,4 @@
-"""Tables and the docs section of hosted_vs_dspy.py."""
+"""Tables and the results section of `python -m bench.hosted`."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def ratio_table(results: list[dict[str, Any]]) -> str:
 
 def section(results: list[dict[str, Any]], settings: str, command: str, machine: str, day: str,
             notes: str) -> str:  # fmt: skip
-    """The docs/BENCHMARKS.md section body."""
+    """The bench/results/hosted.md section body."""
     return "\n\n".join([
         f"Run on {day}: {machine}.",
         f"```bash\n{command}\n```",

@@ -18,25 +18,27 @@ the model-side meter, and Tunesmith/DSPy ratios.
 """
 
 import argparse
-import json
-from pathlib import Path
 
 from bench.core.common import isolate_caches
 
 isolate_caches()  # before anything imports dspy or litellm
 
-from bench.core.data import DEFAULT_DATA  # noqa: E402
-from bench.core.head_to_head import run_head_to_head  # noqa: E402
+from bench.core.head_to_head import (  # noqa: E402
+    add_run_arguments,
+    add_setup_arguments,
+    choose,
+    run_head_to_head,
+    run_or_report,
+    setup_legs,
+)
 from bench.mipro.records import MiproOutcome, Setup  # noqa: E402
 from bench.mipro.report import report  # noqa: E402
-from bench.mipro.runners import DSPyMipro, TunesmithMipro  # noqa: E402
+from bench.mipro.runners import DSPyMipro, TunesmithMipro, progress  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--data", type=Path, default=DEFAULT_DATA, help="dir with train.csv and test.csv"
-    )
+    add_run_arguments(p, "mipro")
     p.add_argument("--train-size", type=int, default=40)
     p.add_argument("--val-size", type=int, default=100, help="light caps the valset at 100")
     p.add_argument("--test-size", type=int, default=120)
@@ -44,7 +46,6 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--max-labeled", type=int, default=4)
     p.add_argument("--max-tokens", type=int, default=64, help="the task LM's max_tokens")
     p.add_argument("--threads", type=int, default=4, help="num_threads for both frameworks")
-    p.add_argument("--seed", type=int, default=0, help="the data seed (train/val/test split)")
     p.add_argument("--mipro-seed", type=int, default=9, help="MIPROv2(seed=...), DSPy's default")
     p.add_argument(
         "--proposer-max-tokens", type=int, default=256, help="the proposer LM's, setup 'same'"
@@ -76,20 +77,12 @@ def parse_args() -> argparse.Namespace:
         default=True,
         help="setup 'alt': DSPy parses its prompt model's replies with LenientProposerAdapter",
     )
-    p.add_argument("--setups", default="same,alt", help="comma-separated subset of same,alt")
-    p.add_argument(
-        "--baseline",
-        choices=["tunesmith", "both", "none"],
-        default="tunesmith",
-        help="zero-shot held-out scores to measure (DSPy's takes ~5 s a row: its replies fail "
+    add_setup_arguments(
+        p,
+        "zero-shot held-out scores to measure (DSPy's takes ~5 s a row: its replies fail "
         "to parse and each gets a JSON retry)",
     )
     p.add_argument("--quick", action="store_true", help="tiny sizes for a smoke run")
-    p.add_argument("--json", type=Path, default=Path("/tmp/mipro_vs_dspy.json"), help="results")
-    p.add_argument("--write", action="store_true", help="write the section in docs/BENCHMARKS.md")
-    p.add_argument(
-        "--report-from", type=Path, default=None, help="rebuild the report from a saved --json file"
-    )
     args = p.parse_args()
     if args.quick:
         args.train_size, args.val_size, args.test_size = 16, 16, 30
@@ -115,19 +108,17 @@ def setups(args: argparse.Namespace) -> list[Setup]:
             lenient_proposer=args.alt_lenient,
         ),
     }
-    chosen = [k.strip() for k in args.setups.split(",") if k.strip()]
-    unknown = sorted(set(chosen) - set(known))
-    if unknown:
-        raise SystemExit(f"unknown setup(s) {unknown}; choose from {sorted(known)}")
-    return [known[k] for k in chosen]
+    return choose(args.setups, known)
 
 
 def main() -> None:
     args = parse_args()
-    if args.report_from is not None:
-        report(json.loads(args.report_from.read_text()), write=args.write)
-        return
-    run_head_to_head(args, setups(args), TunesmithMipro, DSPyMipro, MiproOutcome, report)
+    legs, zero_shot = setup_legs(setups(args), progress, MiproOutcome)
+
+    def run() -> None:
+        run_head_to_head(args, TunesmithMipro, DSPyMipro, legs, report, zero_shot)
+
+    run_or_report(args, run, report)
 
 
 if __name__ == "__main__":

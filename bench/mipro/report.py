@@ -1,22 +1,15 @@
-"""The MIPROv2 bench's report: tables, the target check and the docs section, from saved results.
-
-Reuses the few-shot report's model-work measure and meter table; adds calls by role, DSPy's
-failure (when it died) and the chosen instructions.
+"""The MIPROv2 bench's report: its columns (calls by role), DSPy's failure (when it died) and its
+texts; tables, target check and results section are the shared head-to-head report's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench.core.common import markdown_table, ratio, write_section
+from bench.core.common import ratio
 from bench.core.data import INSTRUCTIONS, MODEL
-from bench.core.h2h_report import doc_body
-from bench.core.meter import Outcome
-from bench.fewshot.report import TARGET_WALL_RATIO, meter_table, work
+from bench.core.h2h_report import SetupReport, accuracy_cell, calls, shorten, tokens, work
 from bench.mipro.records import MiproOutcome, Setup, outcome_from, setup_from
-
-Pairs = list[tuple[MiproOutcome, MiproOutcome]]
-
 
 HEADER = [
     "setup",
@@ -31,21 +24,6 @@ HEADER = [
     "eval wall s",
     "total wall s",
 ]
-
-
-def tokens(o: MiproOutcome, kind: str) -> int:
-    return sum(getattr(u, kind) for u in o.roles.values())
-
-
-def calls(o: MiproOutcome, role: str) -> int:
-    usage = o.roles.get(role)
-    return usage.calls if usage else 0
-
-
-def accuracy_cell(o: MiproOutcome) -> str:
-    if o.failed:
-        return "**died** (no program)"
-    return "?" if o.accuracy is None else f"{o.accuracy:.1f}%"
 
 
 def row(o: MiproOutcome) -> list[str]:
@@ -82,27 +60,6 @@ def ratio_row(ours: MiproOutcome, theirs: MiproOutcome) -> list[str]:
     ]
 
 
-def main_table(pairs: Pairs, baselines: list[MiproOutcome]) -> str:
-    rows: list[list[str]] = [baseline_row(b) for b in baselines]
-    for ours, theirs in pairs:
-        rows += [row(ours), row(theirs)]
-        if not ours.failed and not theirs.failed:
-            rows.append(ratio_row(ours, theirs))
-    return markdown_table(HEADER, rows)
-
-
-def baseline_row(o: MiproOutcome) -> list[str]:
-    cells = ["zero-shot (no compile)", o.framework, accuracy_cell(o)]
-    cells += ["—"] * 6 + [f"{o.evaluate.wall:.1f}", f"{o.total_wall:.1f}"]
-    return cells
-
-
-def as_fewshot(o: MiproOutcome) -> Outcome:
-    """The few-shot report's record of `o`, for its meter table."""
-    label = "zero-shot" if o.setup == "zero-shot" else f"MIPROv2 light [{o.setup}]"
-    return Outcome(o.framework, label, o.accuracy or 0.0, o.compile, o.evaluate, o.demos)
-
-
 def failure_lines(outcomes: list[MiproOutcome]) -> list[str]:
     lines = []
     for o in outcomes:
@@ -114,84 +71,6 @@ def failure_lines(outcomes: list[MiproOutcome]) -> list[str]:
                 f"{o.compile.wall:.0f} s"
             )
     return lines
-
-
-def verdict(pairs: Pairs) -> list[str]:
-    """The target per setup: total wall ≤ 0.3× DSPy's at equal or better held-out accuracy."""
-    lines = []
-    for ours, theirs in pairs:
-        if ours.failed:
-            failure = shorten(ours.failure or "")
-            lines.append(f"- [{ours.setup}] Tunesmith failed: {failure} → MISSES")
-            continue
-        if theirs.failed:
-            lines.append(
-                f"- [{ours.setup}] Tunesmith completes (held-out {ours.accuracy:.1f}%, total "
-                f"{ours.total_wall:.0f} s); DSPy dies after {theirs.compile.calls} calls / "
-                f"{theirs.compile.wall:.0f} s → no ratio (DSPy has no program to score)"
-            )
-            continue
-        assert ours.accuracy is not None and theirs.accuracy is not None
-        total = ours.total_wall / theirs.total_wall if theirs.total_wall else float("nan")
-        comp = ours.compile.wall / theirs.compile.wall if theirs.compile.wall else float("nan")
-        ok = total <= TARGET_WALL_RATIO and ours.accuracy >= theirs.accuracy
-        lines.append(
-            f"- [{ours.setup}] held-out {ours.accuracy:.1f}% vs {theirs.accuracy:.1f}%; "
-            f"compile wall {comp:.2f}×; total wall {total:.2f}× → {'meets' if ok else 'MISSES'}"
-        )
-    return lines
-
-
-def shorten(text: str, limit: int = 240) -> str:
-    """Markdown-safe text on one line, at most `limit` characters (the JSON file keeps it all)."""
-    flat = " ".join(text.split())
-    flat = flat if len(flat) <= limit else flat[: limit - 1] + "…"
-    return flat.replace("`", "\\`").replace("|", "\\|")
-
-
-def detail_lines(outcomes: list[MiproOutcome]) -> list[str]:
-    """Notes and the chosen instruction of each compiled program."""
-    lines = []
-    for o in outcomes:
-        if o.setup == "zero-shot":
-            continue
-        text = f"- {o.framework} [{o.setup}]: "
-        if o.failed:
-            text += "no program"
-        else:
-            chosen = " / ".join(f"“{shorten(i)}”" for i in o.instructions)
-            text += f"{o.notes}; {o.demos} demos; instruction {chosen}"
-        lines.append(text)
-    return lines
-
-
-def loaded(
-    saved: dict[str, Any],
-) -> tuple[list[MiproOutcome], list[MiproOutcome], Pairs, list[Setup]]:
-    outcomes = [outcome_from(o) for o in saved["outcomes"]]
-    baselines = [outcomes[i] for i in saved["baselines"]]
-    pairs = [(outcomes[a], outcomes[b]) for a, b in saved["pairs"]]
-    return outcomes, baselines, pairs, [setup_from(s) for s in saved["setups"]]
-
-
-def report(saved: dict[str, Any], *, write: bool) -> None:
-    """Print the tables (and write the docs section) from a run's saved results."""
-    outcomes, baselines, pairs, setups = loaded(saved)
-    table = main_table(pairs, baselines)
-    meters = meter_table([as_fewshot(o) for o in outcomes])
-    checks, failures, details = verdict(pairs), failure_lines(outcomes), detail_lines(outcomes)
-    print("\n" + table + "\n\n" + meters + "\n")
-    print("\n".join(failures + details + [""] + checks))
-    if write:
-        body = doc_body(
-            saved, setup_text(saved), setups_text(setups, saved), table, meters, failures,
-            details, checks, outcomes,
-        )  # fmt: skip
-        seed = saved["settings"]["seed"]
-        key, title = "mipro", 'MIPROv2 (auto="light") vs DSPy on the embedded model'
-        if seed != 0:
-            key, title = f"mipro-seed{seed}", f"{title} (data seed {seed})"
-        write_section(key, title, body)
 
 
 def setups_text(setups: list[Setup], saved: dict[str, Any]) -> str:
@@ -251,3 +130,20 @@ does not parse, to a signature with one text output, is taken whole as that outp
 parse as before. Tunesmith's proposer already reads plain-text replies and cleans them, so
 nothing changes for it.
 """
+
+
+MIPRO = SetupReport(
+    key="mipro",
+    title='MIPROv2 (auto="light") vs DSPy on the embedded model',
+    label="MIPROv2 light",
+    header=HEADER,
+    row=row,
+    ratio_row=ratio_row,
+    failure_lines=failure_lines,
+    outcome_from=outcome_from,
+    setup_from=setup_from,
+    setup_text=setup_text,
+    setups_text=setups_text,
+)
+loaded = MIPRO.loaded
+report = MIPRO.report

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from bench.core.common import isolate_caches, write_section
+from bench.core.common import isolate_caches, results_file, write_section
 
 isolate_caches()  # before anything imports dspy or litellm
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4, help="alternating blocks per runner")
     parser.add_argument("--warmup", type=int, default=50, help="untimed calls per block")
     parser.add_argument(
-        "--write", action="store_true", help="write the section in docs/BENCHMARKS.md"
+        "--write", action="store_true", help="write bench/results/overhead.md"
     )
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of Tunesmith")
     args = parser.parse_args()
@@ -72,7 +72,7 @@ def main() -> None:
         print("\n" + profile_md)
     if args.write:
         body = doc_body(args, overhead_md, cache_md, checks, profile_md)
-        write_section("overhead", "Engine overhead and cache hits", body)
+        write_section("overhead", "Engine overhead and cache hits", body, results_file("overhead"))
 
 
 if __name__ == "__main__":

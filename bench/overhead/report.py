@@ -1,4 +1,4 @@
-"""The overhead bench's report: markdown tables, target checks and the docs section."""
+"""The overhead bench's report: markdown tables, target checks and the results section."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def verdict(direct: list[Row], via: list[Row], hits: list[Row]) -> list[str]:
 def doc_body(
     args: argparse.Namespace, overhead_md: str, cache_md: str, checks: list[str], profile_md: str
 ) -> str:
-    """The docs/BENCHMARKS.md section: what is measured, command, machine, tables, targets."""
+    """The results section: what is measured, command, machine, tables, targets."""
     profile = f"\n### Where Tunesmith's time goes\n\n{profile_md}\n" if profile_md else ""
     targets = (
         f"Targets (Tunesmith overhead ≤ {TARGET_OVERHEAD_RATIO}× DSPy's fastest path; "

@@ -60,7 +60,7 @@ def parse_args() -> argparse.Namespace:
     add_arguments(p)
     p.add_argument("--quick", action="store_true", help="small sizes: ~2 min per case and seed")
     p.add_argument("--json", type=Path, default=Path("/tmp/shapes_vs_dspy.json"))
-    p.add_argument("--write", action="store_true", help="write the docs/BENCHMARKS.md section")
+    p.add_argument("--write", action="store_true", help="write bench/results/shapes-<optimizer>.md")
     p.add_argument("--notes", type=Path, default=None, help="markdown appended to the section")
     p.add_argument("--report-from", type=Path, nargs="+", default=None, help="saved --json runs")
     args = p.parse_args()

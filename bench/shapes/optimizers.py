@@ -70,7 +70,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def section_optimizer(args: argparse.Namespace) -> str:
-    """The optimizer's name in the saved run, which picks its docs section: `knn_once` for
+    """The optimizer's name in the saved run, which picks its results section: `knn_once` for
     KNNFewShot with `--knn-bootstrap-once` (a section of its own beside DSPy's algorithm)."""
     if args.knn_bootstrap_once and args.optimizer != "knn":
         raise SystemExit("--knn-bootstrap-once goes with --optimizer knn")
@@ -235,7 +235,8 @@ def describe(args: argparse.Namespace) -> str:
         )
     if args.optimizer == "knn":
         return (
-            f"KNNFewShot(k={args.knn_k}, vectorizer: hashed bag of words (bench/core/hashed_bow.py), "
+            f"KNNFewShot(k={args.knn_k}, vectorizer: hashed bag of words "
+            "(bench/core/hashed_bow.py), "
             f"max_bootstrapped_demos={args.max_bootstrapped}, max_labeled_demos="
             f"{args.max_labeled}), no valset; DSPy bootstraps at every held-out call, Tunesmith "
             + (

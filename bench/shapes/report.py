@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from bench.core.common import markdown_table, ratio, write_section
+from bench.core.common import markdown_table, ratio, results_file, write_section
 from bench.shapes.cases import BY_NAME
 from bench.shapes.died import CELL, completed, died, died_cell, died_lines, died_text
 
@@ -66,8 +66,13 @@ MAIN_HEADER = ["case", "seeds", "held-out T / D", "calls T / D", "prompt tok T /
 MAIN_HEADER += ["generated tok T / D", "wall s T / D", "wall ratio", "≤ 0.3×?"]
 
 
+def results_name(optimizer: str) -> str:
+    """The results file of an optimizer's matrix: bench/results/shapes-<optimizer>.md."""
+    return f"{SECTION}-{optimizer}"
+
+
 def section_key(optimizer: str) -> str:
-    """The docs section of an optimizer's matrix (random search, the default, has no suffix)."""
+    """The results section of an optimizer's matrix (random search, the default, has no suffix)."""
     return SECTION if optimizer == "random_search" else f"{SECTION}-{optimizer}"
 
 
@@ -216,5 +221,7 @@ taken by other processes: see the load averages).
     if write:
         optimizer = first.get("optimizer", "random_search")
         name = OPTIMIZER_NAMES.get(optimizer)
-        write_section(section_key(optimizer), f"{TITLE}: {name}" if name else TITLE, body)
+        title = f"{TITLE}: {name}" if name else TITLE
+        path = results_file(results_name(optimizer))
+        write_section(section_key(optimizer), title, body, path)
     return body

@@ -1,5 +1,6 @@
 """The signature-shape matrix at a glance: every optimizer's pooled row per case, read from the
-shapes sections `shapes_vs_dspy.py --write` put in docs/BENCHMARKS.md (no model call).
+results files `python -m bench.shapes --write` writes (bench/results/shapes-<optimizer>.md; no
+model call); `--write` replaces its section in docs/BENCHMARKS.md.
 
     python -m bench.shapes.summary          # print the table
     python -m bench.shapes.summary --write  # replace the `shapes-summary` section
@@ -11,8 +12,8 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.core.common import DOCS, markdown_table, read_section, write_section
-from bench.shapes.report import MAIN_HEADER, OPTIMIZER_NAMES, section_key
+from bench.core.common import DOCS, markdown_table, read_section, results_file, write_section
+from bench.shapes.report import MAIN_HEADER, OPTIMIZER_NAMES, results_name, section_key
 
 RANDOM_SEARCH = "BootstrapFewShotWithRandomSearch"  # the default optimizer's row
 OPTIMIZERS = ["random_search", *OPTIMIZER_NAMES]  # the rows, in this order
@@ -59,11 +60,18 @@ def pooled_cells(section: str) -> list[Cell]:
     return cells
 
 
-def summary(doc: str) -> str:
-    """The section's markdown body: one row per optimizer whose section `doc` has."""
+def results_text(optimizer: str) -> str:
+    """The optimizer's results file, or "" when it has none."""
+    path = results_file(results_name(optimizer))
+    return path.read_text() if path.exists() else ""
+
+
+def summary(texts: dict[str, str]) -> str:
+    """The section's markdown body: one row per optimizer whose results text (`texts`, by
+    optimizer) has its section."""
     by_optimizer, options, weights = {}, set(), {}
     for optimizer in OPTIMIZERS:
-        section = read_section(section_key(optimizer), doc)
+        section = read_section(section_key(optimizer), texts.get(optimizer, ""))
         if section is not None:
             name = OPTIMIZER_NAMES.get(optimizer, RANDOM_SEARCH)
             by_optimizer[name] = {c.case: c for c in pooled_cells(section)}
@@ -91,10 +99,11 @@ def summary(doc: str) -> str:
     body = "\n\n".join(
         [
             f"{TARGET} held-out accuracy pooled over the data seeds. Each cell is the pooled row "
-            "of that optimizer's section below (Tunesmith / DSPy total wall time; ✓ meets, "
+            "of that optimizer's results file, bench/results/shapes-<optimizer>.md (Tunesmith / "
+            "DSPy total wall time; ✓ meets, "
             "✗ misses on wall time, held-out accuracy or both); the section has the command, "
             "the seeds, the time split and why a miss misses, with its next lever. Rebuilt "
-            "from those sections by `python -m bench.shapes.summary --write` (no model call). "
+            "from those files by `python -m bench.shapes.summary --write` (no model call). "
             "A ratio shown as 0.30× is on one side of the line or the other by its unrounded "
             "value (the wall seconds in its section). Weights: the embedded model's weights "
             "file in that section's runs (Q8_0, the default since 687ec10, or the shipped "
@@ -103,7 +112,8 @@ def summary(doc: str) -> str:
             f"{counted} Each cell that misses has a line in "
             '"The cells that miss: why, and the next lever" (below this section); where '
             "long_input misses, the reads each algorithm cannot skip are set against the "
-            'target in "The long_input floor, per optimizer" (the random search section).',
+            'target in "The long_input floor, per optimizer" '
+            "(bench/results/shapes-random_search.md).",
         ]
     )
     return body
@@ -112,9 +122,9 @@ def summary(doc: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="replace the docs section")
-    parser.add_argument("--doc", type=Path, default=DOCS)
+    parser.add_argument("--doc", type=Path, default=DOCS, help="the page with the section")
     args = parser.parse_args()
-    body = summary(args.doc.read_text())
+    body = summary({optimizer: results_text(optimizer) for optimizer in OPTIMIZERS})
     if args.write:
         write_section("shapes-summary", "Signature-shape matrix: every optimizer at a glance", body,
                       args.doc)  # fmt: skip

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.core.common import isolate_caches, markdown_table, write_section
+from bench.core.common import isolate_caches, markdown_table, results_file, write_section
 
 isolate_caches()  # before anything imports dspy or litellm
 
@@ -76,7 +76,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="dir with train.csv, test.csv")
     p.add_argument("--seeds", default="0", help="comma-separated data seeds")
     p.add_argument("--dspy-demos", default="", help="seeds on which to also score DSPy's demos")
-    p.add_argument("--write", action="store_true", help="write the docs section")
+    p.add_argument("--write", action="store_true", help="write bench/results/adapter-layouts.md")
     args = p.parse_args()
     # What the few-shot runners read (the same settings as fewshot_vs_dspy.py's defaults).
     defaults = dict(
@@ -141,7 +141,8 @@ def main() -> None:
             + " --write`\n\nHeld-out accuracy on 120 rows of `test.csv` (evaluation seconds in "
             f"brackets).\n\n{table}"
         )
-        write_section("adapter-layouts", "Where the chat adapter asks for the outputs", body)
+        title = "Where the chat adapter asks for the outputs"
+        write_section("adapter-layouts", title, body, results_file("adapter-layouts"))
 
 
 if __name__ == "__main__":

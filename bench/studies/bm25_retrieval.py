@@ -8,7 +8,7 @@ than its passage ("Where is the harbour of Velmora Quint?"); its one relevant pa
 All three rank with the same tokenizer and the same BM25 (Lucene idf, k1=1.5, b=0.75).
 
     python -m bench.studies.bm25_retrieval            # print the tables
-    python -m bench.studies.bm25_retrieval --write    # and replace the section in docs/BENCHMARKS.md
+    python -m bench.studies.bm25_retrieval --write    # and replace bench/results/bm25.md's section
 """
 
 from __future__ import annotations
@@ -180,9 +180,10 @@ def main() -> None:
     )
     print(body)
     if args.write:
-        from bench.core.common import write_section
+        from bench.core.common import results_file, write_section
 
-        write_section("bm25", "BM25 retrieval: bm25s vs plain Python (10k passages)", body)
+        title = "BM25 retrieval: bm25s vs plain Python (10k passages)"
+        write_section("bm25", title, body, results_file("bm25"))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ validation excludes 0) would have done, and sets that against the held-out test 
 
     python -m bench.studies.keep_start_rule --seeds 0 1 2 [--optimizer GEPA --val-size 5]
 
-Prints a markdown table (results in docs/BENCHMARKS.md by hand).
+Prints a markdown table (results in bench/results/keep-start.md by hand).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ training rows, nearest first (`engine.optimizers.knn.KNN`, as KNNFewShot picks t
 vectorizer of `hashed_bow.py`), and the first two training rows (one fixed demo set). long_input
 is left out: 430-token rows make it the slowest case, and the request is ~10% of its new tokens.
 
-    python -m bench.studies.layout_by_shape --cases str_desc,literal --seeds 0,1,2,3 --rows 24 [--write]
+    python -m bench.studies.layout_by_shape --cases str_desc,literal --seeds 0,1,2,3 --rows 24
+        [--write]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bench.core.common import (
     isolate_caches,
     machine,
     markdown_table,
+    results_file,
     today,
     write_section,
 )
@@ -106,7 +108,7 @@ def main() -> None:
     p.add_argument("--cases", default="str_desc,literal,bool,int,two_outputs,cot,free_text")
     p.add_argument("--seeds", default="0,1,2,3", help="comma-separated data seeds")
     p.add_argument("--rows", type=int, default=24, help="held-out rows per seed")
-    p.add_argument("--write", action="store_true", help="write the docs section")
+    p.add_argument("--write", action="store_true", help="write bench/results/layout-by-shape.md")
     args = p.parse_args()
     get_litellm()
     ts.configure(lm=ts.LM(MODEL, temperature=0.0, max_tokens=64, cache=False))
@@ -122,7 +124,7 @@ def main() -> None:
             f"held-out rows per seed; seconds: all seeds' evaluations, summed.\n\n{table}"
         )
         title = "Where the chat adapter asks for the outputs, per shape"
-        write_section("layout-by-shape", title, body)
+        write_section("layout-by-shape", title, body, results_file("layout-by-shape"))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ and, for the record, a Q4_0 copy: prompt-reading and one-token decoding speed, a
 greedy replies to the sample projects' tickets and reviews match the shipped file's.
 
     python -m bench.studies.local_weights            # print the table
-    python -m bench.studies.local_weights --write    # and replace the section in docs/BENCHMARKS.md
+    python -m bench.studies.local_weights --write    # and its section in bench/results/
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=30, help="tickets and reviews asked each")
     parser.add_argument("--runs", type=int, default=3, help="prompt reads timed per file")
-    parser.add_argument("--write", action="store_true", help="replace the docs section")
+    parser.add_argument("--write", action="store_true", help="write bench/results/local-weights.md")
     args = parser.parse_args()
     prompts = questions(args.rows)
     shipped = smollm2_path()
@@ -157,9 +157,10 @@ def main() -> None:
     )
     print(body)
     if args.write:
-        from bench.core.common import write_section
+        from bench.core.common import results_file, write_section
 
-        write_section("local-weights", "The embedded model's weights: Q4_1 vs Q8_0", body)
+        title = "The embedded model's weights: Q4_1 vs Q8_0"
+        write_section("local-weights", title, body, results_file("local-weights"))
 
 
 if __name__ == "__main__":

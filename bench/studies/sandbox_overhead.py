@@ -9,7 +9,7 @@ ProgramOfThought call on a scripted LM (three LM calls that cost nothing, one sa
 Tunesmith adds per call besides the model.
 
     python -m bench.studies.sandbox_overhead            # print the table
-    python -m bench.studies.sandbox_overhead --write    # and replace the section in docs/BENCHMARKS.md
+    python -m bench.studies.sandbox_overhead --write    # and its section in bench/results/
 """
 
 from __future__ import annotations
@@ -112,9 +112,10 @@ def main() -> None:
     )
     print(body)
     if args.write:
-        from bench.core.common import write_section
+        from bench.core.common import results_file, write_section
 
-        write_section("sandbox", "Sandbox overhead per ProgramOfThought call", body)
+        title = "Sandbox overhead per ProgramOfThought call"
+        write_section("sandbox", title, body, results_file("sandbox"))
 
 
 if __name__ == "__main__":
