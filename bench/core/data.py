@@ -1,6 +1,7 @@
 """The few-shot bench's data and programs: the banking77 split, the metric, the signatures.
 
-Imported by fewshot_vs_dspy.py after `_common.isolate_caches()`; import it the same way elsewhere.
+Imported by bench/fewshot/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
 """
 
 import csv
@@ -13,11 +14,13 @@ from typing import Any, Literal
 import dspy
 
 import engine as ts
+from bench.core.common import REPO
 
 # the embedded model both frameworks call (TUNESMITH_BENCH_MODEL=local/smollm2-135m-q4_1: the
 # shipped Q4_1 file rather than its Q8_0 copy, engine/lm/local_requant.py)
 MODEL = os.environ.get("TUNESMITH_BENCH_MODEL", "local/smollm2-135m")
-DEFAULT_DATA = Path("/work/shared/benchmarks/banking77")
+# the shared benchmark data beside the checkout (../shared/benchmarks); `--data` elsewhere
+DEFAULT_DATA = REPO.parent / "shared" / "benchmarks" / "banking77"
 INSTRUCTIONS = "Classify the intent of a banking customer's message."
 
 

@@ -1,6 +1,7 @@
 """The few-shot bench's model meter and phase records: calls, tokens, prompt tokens evaluated.
 
-Imported by fewshot_vs_dspy.py after `_common.isolate_caches()`; import it the same way elsewhere.
+Imported by bench/fewshot/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
 """
 
 import threading

@@ -1,6 +1,7 @@
 """The few-shot bench's runners: one class per framework (LM, programs, optimizers, counters).
 
-Imported by fewshot_vs_dspy.py after `_common.isolate_caches()`; import it the same way elsewhere.
+Imported by bench/fewshot/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
 """
 
 import argparse

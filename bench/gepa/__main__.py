@@ -2,7 +2,7 @@
 
 Both frameworks run in this one process against the same in-process model (Tunesmith's litellm
 provider `local/smollm2-135m`), which is the task model and the reflection model in both. Data
-and signature as in fewshot_vs_dspy.py: banking77 (six intents), train (the reflection
+and signature as in bench/fewshot/__main__.py: banking77 (six intents), train (the reflection
 minibatches) and val (GEPA's Pareto set) a seeded split of `train.csv`, the held-out score on a
 seeded sample of `test.csv`. The feedback metric is the same function in both (exact match on
 the label, "expected 'X', got 'Y'"), and so are max_metric_calls, the minibatch size, the
@@ -12,7 +12,7 @@ Each setup is run by both frameworks with the same settings. Setup "same" is DSP
 its instruction proposer asks the reflection LM for JSON (JSONAdapter); a reply that does not
 parse gives no instruction (DSPy's engine logs it and goes on; a compile that raises is caught
 and recorded, with the calls and seconds spent). Setup "alt" is the same except that DSPy
-parses the reflection LM's reply leniently (gepa_adapter.py). Reports held-out accuracy, LM
+parses the reflection LM's reply leniently (bench/gepa/adapter.py). Reports held-out accuracy, LM
 calls by role (task, reflection), metric calls against the budget, reflections and how many
 gave no instruction, prompt and generated tokens, wall time, the model-side meter, and
 Tunesmith/DSPy ratios.

@@ -5,7 +5,8 @@ a compile failure caught and recorded) with a reflection LM (the same model, a s
 object, counted under the role "proposer"), the feedback metric, and GEPA's own counts: metric
 calls spent against the budget, reflections, how many gave no instruction, candidates.
 
-Imported by gepa_vs_dspy.py after `_common.isolate_caches()`; import it the same way elsewhere.
+Imported by bench/gepa/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
 """
 
 from __future__ import annotations

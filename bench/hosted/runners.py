@@ -1,6 +1,7 @@
 """The same work in Tunesmith and DSPy against the fake server: an Evaluate, a random search.
 
-Imported by hosted_vs_dspy.py after `_common.isolate_caches()`; import it the same way elsewhere.
+Imported by bench/hosted/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
 Each runner returns a `ClientRun`: what the client saw (calls, retries, unanswered rows, score).
 """
 

@@ -2,13 +2,13 @@
 
 Both frameworks run in this one process against the same in-process model (Tunesmith's litellm
 provider `local/smollm2-135m`), which is the task model and the proposer model in both. Data,
-signature and metric as in fewshot_vs_dspy.py: banking77 (six intents), train/val a seeded
+signature and metric as in bench/fewshot/__main__.py: banking77 (six intents), train/val a seeded
 split of `train.csv`, the held-out score on a seeded sample of `test.csv`.
 
 Each setup is run by both frameworks with the same compile settings. Setup "same" is DSPy's
 defaults with a 256-token proposer LM: there DSPy's proposer can die on a reply it cannot parse,
 which is caught and recorded (error, calls and seconds spent). Setup "alt" is the same except
-that DSPy parses its prompt model's replies with a lenient adapter (mipro_adapter.py), so that
+that DSPy parses its prompt model's replies with a lenient adapter (bench/mipro/adapter.py), so that
 DSPy completes and a ratio exists (measured: a larger proposer max_tokens, 512 or 1024, does
 not help; nor do greedy proposals without the program description). Reports
 held-out accuracy, LM calls by role (task, proposer), prompt and generated tokens, wall time,

@@ -17,7 +17,7 @@ ROLES = ("task", "proposer")
 class Setup:
     """One compile setup, run by both frameworks: the proposer LM's max_tokens, MIPROv2's
     init_temperature (the proposer's sampling temperature), the proposer flags, and (DSPy only)
-    whether its prompt model's replies are parsed leniently (mipro_adapter.py); the rest are
+    whether its prompt model's replies are parsed leniently (bench/mipro/adapter.py); the rest are
     the command's settings, the same for every setup."""
 
     key: str

@@ -5,7 +5,8 @@ proposer LM of their own (the same model, a separate LM object), LM calls and to
 and a compile that may fail: the failure is recorded with the calls and seconds it cost, and
 the held-out evaluation is skipped.
 
-Imported by mipro_vs_dspy.py after `_common.isolate_caches()`; import it the same way elsewhere.
+Imported by bench/mipro/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
 """
 
 from __future__ import annotations

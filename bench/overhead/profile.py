@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import engine as ts
-from bench.core.common import markdown_table
+from bench.core.common import REPO, markdown_table
 from bench.overhead.measure import module_runner
 from bench.overhead.shapes import SHAPES, TsInstantLM
 
@@ -66,7 +66,7 @@ def profile_table(stats: Any, n: int, top: int, *, engine_only: bool) -> str:
 
 def short_path(file: str) -> str:
     """`file` relative to site-packages, the repository or the stdlib."""
-    for marker in ("/site-packages/", "/work/main/", "/lib/python3"):
+    for marker in ("/site-packages/", f"{REPO}/", "/lib/python3"):
         if marker in file:
             return file.split(marker, 1)[1]
     return file

@@ -1,6 +1,7 @@
 """The overhead bench's module shapes and instant LMs (Tunesmith, DSPy, litellm provider).
 
-Imported by overhead.py after `_common.isolate_caches()`; import it the same way elsewhere.
+Imported by bench/overhead/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Signature shapes head to head: Tunesmith vs DSPy 3.4.1, same embedded model, empty caches.
 
 One task per output shape (str with the labels in the description, Literal, bool, int, two
-outputs, ChainOfThought, a ~400-token input, free text scored by token F1; see shapes_cases.py),
+outputs, ChainOfThought, a ~400-token input, free text scored by token F1; see
+bench/shapes/cases.py),
 each compiled with `--optimizer` (random search by default; MIPROv2, GEPA, SIMBA, COPRO: see
-shapes_optimizers.py) in both frameworks on the same seeded split, then scored on held-out
+bench/shapes/optimizers.py) in both frameworks on the same seeded split, then scored on held-out
 rows. A leg that raises is recorded as died and the run goes on. Per case: held-out accuracy,
 model calls, prompt and generated tokens, wall time and the ratio, and where the time went
-(shapes_meter.py).
+(bench/shapes/meter.py).
 
     python -m bench.shapes --quick [--cases literal,bool] [--seeds 0,1] [--write]
     python -m bench.shapes --report-from a.json b.json --write   # merge runs

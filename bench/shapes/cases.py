@@ -4,7 +4,7 @@ Rows come from the project's `sample_data/` (support tickets, reviews) and the s
 folder (`--data`); nothing is copied. Each case says how to read its rows, its signature (field
 name -> (type, description)), whether it runs as ChainOfThought, and its metric.
 
-Imported by shapes_vs_dspy.py after `_common.isolate_caches()`.
+Imported by bench/shapes/__main__.py after `bench.core.common.isolate_caches()`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@
 - `copro`: COPRO(breadth, depth, init_temperature), the task model also its prompt model;
   candidates scored on the trainset in both (DSPy's COPRO.compile takes no valset).
 - `ensemble`: Ensemble(reduce_fn=majority) over `--members` copies of the student, each showing
-  its own `--max-labeled` training rows (the same rows in both: shapes_ensemble.py); Tunesmith's
+  its own `--max-labeled` training rows (the same rows in both: bench/shapes/ensemble.py);
+  Tunesmith's
   compile calls each member once for a closed last output (content-free calibration).
 
 DSPy's MIPROv2 runs under mipro_adapter.LenientProposerAdapter and DSPy's COPRO under
@@ -95,7 +96,7 @@ def feedback_metric(metric: Callable[..., Any]) -> Callable[..., Any]:
 
 def second_lm(module: Any, args: argparse.Namespace, tally: RoleTally | None = None) -> Any:
     """The prompt / reflection LM: same model, cache off, longer replies. In DSPy a RoleLM
-    with role "proposer" (mipro_runners.py): the lenient adapter reads the role, and `tally`
+    with role "proposer" (bench/mipro/runners.py): the lenient adapter reads the role, and `tally`
     counts the calls of the copies DSPy makes of it (`prompt_model.copy(...)`)."""
     settings = dict(
         temperature=args.proposer_temperature, max_tokens=args.proposer_max_tokens, cache=False

@@ -5,7 +5,7 @@ program, the metric and the rows change per case. A leg whose compile or evaluat
 recorded as died (error type and one line of message) instead of stopping the run.
 `calls` are the model's calls as metered (LM copies an optimizer makes included, in both
 frameworks); `framework_calls` what the framework's own counters saw.
-Imported after `_common.isolate_caches()`.
+Imported after `bench.core.common.isolate_caches()`.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class ShapeRunner:
         return kind(sig)
 
     def optimizer(self) -> Any:
-        """The optimizer of `--optimizer` (shapes_optimizers.py), its second LM counted."""
+        """The optimizer of `--optimizer` (bench/shapes/optimizers.py), its second LM counted."""
         helper = second_lm(self.module, self.args, self.tally)
         self.extra_lms.append(helper)
         return build(self.module, self.case.metric, self.args, helper, self.train)

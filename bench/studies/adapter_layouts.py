@@ -78,7 +78,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dspy-demos", default="", help="seeds on which to also score DSPy's demos")
     p.add_argument("--write", action="store_true", help="write bench/results/adapter-layouts.md")
     args = p.parse_args()
-    # What the few-shot runners read (the same settings as fewshot_vs_dspy.py's defaults).
+    # What the few-shot runners read (the same settings as bench/fewshot/__main__.py's defaults).
     defaults = dict(
         train_size=40,
         val_size=40,

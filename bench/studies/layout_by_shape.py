@@ -1,15 +1,16 @@
 """Where the chat adapter asks for the outputs, per signature shape, measured on the embedded model.
 
-`adapter_layouts.py` measured where the output request goes on banking77 (`Literal` labels,
-bootstrapped demo sets). This script compares the two placements that matter on the cases of the
-signature-shape matrix (`shapes_cases.py`): the chat adapter's (`request in system`: the request
-closes the system message, the last user message holds only the inputs) and DSPy's (`inputs
-first`: the last user message gives the inputs, then the request, which is re-read every call).
-Everything else is equal: the same rows, the same demos in the same order, the same model at
-temperature 0. Two kinds of demos, labeled (inputs and gold outputs): each row's 3 nearest
-training rows, nearest first (`engine.optimizers.knn.KNN`, as KNNFewShot picks them, with the
-vectorizer of `hashed_bow.py`), and the first two training rows (one fixed demo set). long_input
-is left out: 430-token rows make it the slowest case, and the request is ~10% of its new tokens.
+`bench/studies/adapter_layouts.py` measured where the output request goes on banking77
+(`Literal` labels, bootstrapped demo sets). This script compares the two placements that matter
+on the cases of the signature-shape matrix (`bench/shapes/cases.py`): the chat adapter's
+(`request in system`: the request closes the system message, the last user message holds only
+the inputs) and DSPy's (`inputs first`: the last user message gives the inputs, then the
+request, which is re-read every call). Everything else is equal: the same rows, the same demos
+in the same order, the same model at temperature 0. Two kinds of demos, labeled (inputs and gold
+outputs): each row's 3 nearest training rows, nearest first (`engine.optimizers.knn.KNN`, as
+KNNFewShot picks them, with the vectorizer of `bench/core/hashed_bow.py`), and the first two
+training rows (one fixed demo set). long_input is left out: 430-token rows make it the slowest
+case, and the request is ~10% of its new tokens.
 
     python -m bench.studies.layout_by_shape --cases str_desc,literal --seeds 0,1,2,3 --rows 24
         [--write]
