@@ -139,8 +139,15 @@ class SetupReport:
     outcome_from: Callable[[dict[str, Any]], Any]
     setup_from: Callable[[dict[str, Any]], Any]
     setup_text: Callable[[dict[str, Any]], str]  # what is measured (seed 0's section)
-    setups_text: Callable[[list[Any], dict[str, Any]], str]
+    reused_why: str  # why a setup's Tunesmith row can be another setup's run
     extra_details: Callable[[list[Any]], list[str]] = lambda outcomes: []
+
+    def setups_text(self, setups: list[Any], saved: dict[str, Any]) -> str:
+        """A line per setup, and one per Tunesmith row reused from another setup's run."""
+        lines = [f"- **{s.key}**: {s.title} ({s.describe()})" for s in setups]
+        for key, source in saved.get("reused", {}).items():
+            lines.append(f"- Tunesmith's [{key}] row is its [{source}] run: {self.reused_why}")
+        return "\n".join(lines)
 
     def loaded(self, saved: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
         """Outcomes, baselines, pairs and setups of a saved run."""
@@ -188,6 +195,18 @@ class SetupReport:
             write_section(key, title, body, results_file(self.key))
 
 
+def setup_or_seed(saved: dict[str, Any], setup_intro: str) -> str:
+    """What is measured, in seed 0's section; a line naming the split in another seed's."""
+    a = saved["settings"]
+    if a["seed"] == 0:
+        return setup_intro
+    n_train, n_val, n_test = saved["sizes"]
+    return (
+        f"Setup as in the data seed 0 section; train {n_train} / val {n_val} drawn from "
+        f"`train.csv` with seed {a['seed']}, held-out accuracy on {n_test} rows of `test.csv`."
+    )
+
+
 def failure_tails(outcomes: list[Any]) -> str:
     parts = []
     for o in outcomes:
@@ -209,16 +228,7 @@ def doc_body(
     checks: list[str],
     outcomes: list[Any],
 ) -> str:
-    a = saved["settings"]
-    n_train, n_val, n_test = saved["sizes"]
-    setup = (
-        setup_intro
-        if a["seed"] == 0
-        else (
-            f"Setup as in the data seed 0 section; train {n_train} / val {n_val} drawn from "
-            f"`train.csv` with seed {a['seed']}, held-out accuracy on {n_test} rows of `test.csv`."
-        )
-    )
+    setup = setup_or_seed(saved, setup_intro)
     return f"""
 {setup}
 

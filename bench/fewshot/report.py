@@ -4,7 +4,7 @@ from typing import Any
 
 from bench.core.common import markdown_table, ratio, results_file, write_section
 from bench.core.data import INSTRUCTIONS, MODEL
-from bench.core.h2h_report import TARGET_WALL_RATIO, meter_table, work
+from bench.core.h2h_report import TARGET_WALL_RATIO, meter_table, setup_or_seed, work
 from bench.core.meter import MeterReading, Outcome, Phase
 
 # -- report ----------------------------------------------------------------------------------
@@ -132,17 +132,8 @@ def doc_body(
     checks: list[str],
     outcomes: list[Outcome],
 ) -> str:
-    a = saved["settings"]
-    n_train, n_val, n_test = saved["sizes"]
     notes = "\n".join(f"- {o.framework}, {o.optimizer}: {o.notes}" for o in outcomes if o.notes)
-    setup = (
-        setup_text(saved)
-        if a["seed"] == 0
-        else (
-            f"Setup as in the data seed 0 section; train {n_train} / val {n_val} drawn from "
-            f"`train.csv` with seed {a['seed']}, held-out accuracy on {n_test} rows of `test.csv`."
-        )
-    )
+    setup = setup_or_seed(saved, setup_text(saved))
     return f"""
 {setup}
 

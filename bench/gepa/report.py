@@ -11,7 +11,7 @@ from typing import Any
 from bench.core.common import ratio
 from bench.core.data import INSTRUCTIONS, MODEL
 from bench.core.h2h_report import SetupReport, calls, shorten
-from bench.gepa.records import GepaOutcome, GepaSetup, gepa_outcome_from, gepa_setup_from
+from bench.gepa.records import GepaOutcome, gepa_outcome_from, gepa_setup_from
 from bench.mipro.report import ratio_row as mipro_ratio_row
 from bench.mipro.report import row as mipro_row
 
@@ -85,15 +85,10 @@ def reflection_lines(outcomes: list[GepaOutcome]) -> list[str]:
 
 
 
-def setups_text(setups: list[GepaSetup], saved: dict[str, Any]) -> str:
-    lines = [f"- **{s.key}**: {s.title} ({s.describe()})" for s in setups]
-    for key, source in saved.get("reused", {}).items():
-        lines.append(
-            f"- Tunesmith's [{key}] row is its [{source}] run: the setups differ only in how DSPy "
-            "parses its reflection LM's reply, which does not reach Tunesmith (its reflection "
-            "reads plain text), so its run would be the same"
-        )
-    return "\n".join(lines)
+REUSED = (
+    "the setups differ only in how DSPy parses its reflection LM's reply, which does not reach "
+    "Tunesmith (its reflection reads plain text), so its run would be the same"
+)
 
 
 def setup_text(saved: dict[str, Any]) -> str:
@@ -151,7 +146,7 @@ GEPA = SetupReport(
     outcome_from=gepa_outcome_from,
     setup_from=gepa_setup_from,
     setup_text=setup_text,
-    setups_text=setups_text,
+    reused_why=REUSED,
     extra_details=reflection_lines,
 )
 loaded = GEPA.loaded

@@ -9,7 +9,7 @@ from typing import Any
 from bench.core.common import ratio
 from bench.core.data import INSTRUCTIONS, MODEL
 from bench.core.h2h_report import SetupReport, accuracy_cell, calls, shorten, tokens, work
-from bench.mipro.records import MiproOutcome, Setup, outcome_from, setup_from
+from bench.mipro.records import MiproOutcome, outcome_from, setup_from
 
 HEADER = [
     "setup",
@@ -73,17 +73,11 @@ def failure_lines(outcomes: list[MiproOutcome]) -> list[str]:
     return lines
 
 
-def setups_text(setups: list[Setup], saved: dict[str, Any]) -> str:
-    lines = [f"- **{s.key}**: {s.title} ({s.describe()})" for s in setups]
-    reused = saved.get("reused", {})
-    for key, source in reused.items():
-        lines.append(
-            f"- Tunesmith's [{key}] row is its [{source}] run: the setups differ only in what "
-            "does not reach Tunesmith (the proposer LM's max_tokens, which its proposer sets per "
-            "call, 160 tokens; DSPy's adapter: Tunesmith's proposer reads plain-text replies), "
-            "so its run would be the same"
-        )
-    return "\n".join(lines)
+REUSED = (
+    "the setups differ only in what does not reach Tunesmith (the proposer LM's max_tokens, "
+    "which its proposer sets per call, 160 tokens; DSPy's adapter: Tunesmith's proposer reads "
+    "plain-text replies), so its run would be the same"
+)
 
 
 def setup_text(saved: dict[str, Any]) -> str:
@@ -143,7 +137,7 @@ MIPRO = SetupReport(
     outcome_from=outcome_from,
     setup_from=setup_from,
     setup_text=setup_text,
-    setups_text=setups_text,
+    reused_why=REUSED,
 )
 loaded = MIPRO.loaded
 report = MIPRO.report
