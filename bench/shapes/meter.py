@@ -18,7 +18,12 @@ import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+import dspy.adapters.json_adapter as dspy_json
+
+from bench.core.data import MODEL
 from bench.core.meter import MeterReading, ModelMeter, restored_tokens
+from engine.adapters.base import Adapter
+from engine.lm.local import load_local_model
 
 _local = threading.local()
 
@@ -28,9 +33,6 @@ def forget_closed_replies() -> None:
     (`engine.lm.closed_logits`). Only Tunesmith's legs make closed replies, so keeping them
     would favour it; the KV cache and saved prefixes are the model's, and both frameworks'
     legs find them as the leg before left them."""
-    from bench.core.data import MODEL
-    from engine.lm.local import load_local_model
-
     drafted = getattr(load_local_model(MODEL), "drafted", None)
     if drafted is not None:
         drafted.closed_logits.clear()
@@ -67,9 +69,6 @@ class SplitMeter(ModelMeter):
 
     def install(self) -> None:
         super().install()  # meters calls, tokens and reused prefixes
-        from bench.core.data import MODEL
-        from engine.lm.local import load_local_model
-
         model = load_local_model(MODEL)
         counted = model.generate
         ctx = model.llama._ctx
@@ -151,10 +150,6 @@ class SplitMeter(ModelMeter):
 
 def time_fallbacks(meter: SplitMeter) -> None:
     """Time the parse fallbacks of both frameworks (each one's outermost fallback call)."""
-    import dspy.adapters.json_adapter as dspy_json
-
-    from engine.adapters.base import Adapter
-
     def timed(original: Any) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             depth = getattr(_local, "fallback", 0)

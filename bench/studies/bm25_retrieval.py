@@ -20,7 +20,16 @@ import random
 import time
 from collections import Counter, defaultdict
 
-from bench.core.common import command_line, isolate_caches, machine, markdown_table, quantile, today
+from bench.core.common import (
+    command_line,
+    isolate_caches,
+    machine,
+    markdown_table,
+    quantile,
+    results_file,
+    today,
+    write_section,
+)
 
 isolate_caches()
 
@@ -180,8 +189,6 @@ def main() -> None:
     )
     print(body)
     if args.write:
-        from bench.core.common import results_file, write_section
-
         title = "BM25 retrieval: bm25s vs plain Python (10k passages)"
         write_section("bm25", title, body, results_file("bm25"))
 

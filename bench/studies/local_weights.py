@@ -16,7 +16,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.core.common import REPO, command_line, isolate_caches, machine, markdown_table, today
+from bench.core.common import (
+    REPO,
+    command_line,
+    isolate_caches,
+    machine,
+    markdown_table,
+    results_file,
+    today,
+    write_section,
+)
 
 isolate_caches()
 
@@ -157,8 +166,6 @@ def main() -> None:
     )
     print(body)
     if args.write:
-        from bench.core.common import results_file, write_section
-
         title = "The embedded model's weights: Q4_1 vs Q8_0"
         write_section("local-weights", title, body, results_file("local-weights"))
 

@@ -21,7 +21,16 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.core.common import command_line, isolate_caches, machine, markdown_table, quantile, today
+from bench.core.common import (
+    command_line,
+    isolate_caches,
+    machine,
+    markdown_table,
+    quantile,
+    results_file,
+    today,
+    write_section,
+)
 
 isolate_caches()
 
@@ -112,8 +121,6 @@ def main() -> None:
     )
     print(body)
     if args.write:
-        from bench.core.common import results_file, write_section
-
         title = "Sandbox overhead per ProgramOfThought call"
         write_section("sandbox", title, body, results_file("sandbox"))
 
