@@ -88,4 +88,4 @@ bench: setup
 		$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev,bench]" && \
 		rm -f .cache/bench-*.stamp && touch "$(BENCH_STAMP)"; \
 	fi
-	$(PYTHON) bench/fewshot_vs_dspy.py --quick --no-baseline  # smoke run; bench/README.md lists the recorded ones
+	$(PYTHON) -m bench.fewshot --quick --no-baseline  # smoke run; bench/README.md lists the recorded ones

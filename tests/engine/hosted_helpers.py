@@ -3,16 +3,8 @@ model), support tickets it labels deterministically, and an LM pointed at it."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import engine as ts
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
-
-from fake_openai_server import FakeOpenAI, label_for  # noqa: E402
+from bench.core.fake_openai_server import FakeOpenAI, label_for
 
 __all__ = ["TICKETS", "FakeOpenAI", "Ticket", "fake_lm", "ticket_rows"]
 

@@ -1,4 +1,4 @@
-"""The hosted-model path against bench/fake_openai_server.py (127.0.0.1, no model): calls run
+"""The hosted-model path against bench/core/fake_openai_server.py (127.0.0.1, no model): calls run
 concurrently up to num_threads, and a rate limit below it is met with a shared cap, not lost
 rows. Also the LM's concurrency limiter on its own. No timed assertions."""
 

@@ -96,7 +96,7 @@ def test_disk_layer_survives_a_cleared_memory(tmp_path):
 
 def test_a_repeated_call_is_served_from_memory(monkeypatch):
     """A hit never reaches the provider or the disk layer (the cost of a hit, 14-27 µs of CPU,
-    is measured in bench/overhead.py, never asserted here)."""
+    is measured in bench/overhead/, never asserted here)."""
     lm = CountingLM("openai/gpt-4o-mini", temperature=0.0, max_tokens=100)
     messages = [
         {"role": "system", "content": "You classify support tickets. " * 20},

@@ -1,7 +1,7 @@
 """Random search on a hosted LM builds and scores the next candidates while the current one is
 recorded: the same candidates, full validation scores and choice as one at a time, never more
-than num_threads requests in flight (bench/fake_openai_server.py on 127.0.0.1, no model). No timed
-assertions."""
+than num_threads requests in flight (bench/core/fake_openai_server.py on 127.0.0.1, no model).
+No timed assertions."""
 
 from __future__ import annotations
 

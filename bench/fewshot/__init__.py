@@ -1,0 +1,1 @@
+"""BootstrapFewShot (and WithRandomSearch) head to head: `python -m bench.fewshot --help`."""

@@ -1,0 +1,1 @@
+"""GEPA head to head: `python -m bench.gepa --help`; pooled seeds: `python -m bench.gepa.seeds`."""

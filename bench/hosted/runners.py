@@ -1,0 +1,189 @@
+"""The same work in Tunesmith and DSPy against the fake server: an Evaluate, a random search.
+
+Imported by bench/hosted/__main__.py after
+`bench.core.common.isolate_caches()`; import it the same way elsewhere.
+Each runner returns a `ClientRun`: what the client saw (calls, retries, unanswered rows, score).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dspy
+
+import engine as ts
+
+MODEL = "openai/fake-model"
+LABELS = "one of: billing, shipping, technical"
+DOC = "Classify the support ticket."
+
+
+@dataclass
+class ClientRun:
+    """One framework's run of one work item, as the client saw it."""
+
+    framework: str
+    work: str
+    calls: int  # LM calls the client made (after retries)
+    retries: int | None  # failed attempts it retried (None: the client does not count them)
+    unanswered: int  # rows (or calls) left without an answer
+    score: float  # accuracy on the rows evaluated (or best validation score), percent
+    error: str | None = None  # the run's crash, if it crashed
+
+
+@dataclass
+class Tickets:
+    """The data and the splits used by both frameworks."""
+
+    rows: list[dict[str, str]]
+    eval_rows: list[dict[str, str]]
+    train: list[dict[str, str]]
+    val: list[dict[str, str]]
+
+
+def load_tickets(path: Path, n_eval: int, n_train: int = 20, n_val: int = 20) -> Tickets:
+    """Rows of `path` (ticket, category); `n_eval` of them for the Evaluate (cycled if more),
+    and a seeded train/val split for the optimizer."""
+    with path.open(newline="") as handle:
+        rows = [{"ticket": r["ticket"], "category": r["category"]} for r in csv.DictReader(handle)]
+    eval_rows = [rows[i % len(rows)] for i in range(n_eval)]
+    shuffled = list(rows)
+    random.Random(0).shuffle(shuffled)
+    return Tickets(rows, eval_rows, shuffled[:n_train], shuffled[n_train : n_train + n_val])
+
+
+def exact_match(example: Any, prediction: Any, trace: Any = None) -> bool:
+    """The label, compared case- and space-insensitively."""
+    got = str(getattr(prediction, "category", "") or "").strip().lower()
+    return got == str(example.category).strip().lower()
+
+
+class TsTicket(ts.Signature):
+    """Classify the support ticket."""
+
+    ticket: str = ts.InputField()
+    category: str = ts.OutputField(desc=LABELS)
+
+
+class DspyTicket(dspy.Signature):
+    """Classify the support ticket."""
+
+    ticket: str = dspy.InputField()
+    category: str = dspy.OutputField(desc=LABELS)
+
+
+def _examples(module: Any, rows: list[dict[str, str]]) -> list[Any]:
+    return [module.Example(**row).with_inputs("ticket") for row in rows]
+
+
+class TunesmithRunner:
+    """Tunesmith against the server: LM cache off, litellm, `threads` workers."""
+
+    name = "Tunesmith"
+
+    def __init__(
+        self, api_base: str, threads: int, candidates: int, engine: str | None = None
+    ) -> None:
+        self.lm = ts.LM(MODEL, api_base=api_base, api_key="fake", temperature=0.0, cache=False)
+        ts.configure(lm=self.lm, num_threads=threads)
+        self.threads, self.candidates = threads, candidates
+
+    def _client_run(self, work: str, mark: int, unanswered: int, score: float) -> ClientRun:
+        records = self.lm.ledger.records[mark:]
+        retries = sum(r.retries for r in records)
+        return ClientRun(self.name, work, len(records), retries, unanswered, score)
+
+    def evaluate(self, data: Tickets) -> ClientRun:
+        mark = len(self.lm.ledger.records)
+        evaluator = ts.Evaluate(
+            devset=_examples(ts, data.eval_rows), metric=exact_match, num_threads=self.threads
+        )
+        result = evaluator(ts.Predict(TsTicket))
+        return self._client_run("evaluate", mark, result.errors, float(result.score))
+
+    def random_search(self, data: Tickets) -> ClientRun:
+        mark = len(self.lm.ledger.records)
+        optimizer = ts.BootstrapFewShotWithRandomSearch(
+            metric=exact_match,
+            max_bootstrapped_demos=3,
+            max_labeled_demos=5,
+            num_candidate_programs=self.candidates,
+            num_threads=self.threads,
+        )
+        program = optimizer.compile(
+            ts.Predict(TsTicket), trainset=_examples(ts, data.train), valset=_examples(ts, data.val)
+        )
+        failed = sum(1 for r in self.lm.ledger.records[mark:] if r.error)
+        best = program.result.best_score
+        return self._client_run("random_search", mark, failed, 100 * (best or 0.0))
+
+
+class DspyRunner:
+    """DSPy 3.4.1 against the server: LM cache off, litellm, `threads` workers."""
+
+    name = "DSPy 3.4.1"
+
+    def __init__(
+        self, api_base: str, threads: int, candidates: int, engine: str | None = "litellm"
+    ) -> None:
+        options = {"engine": engine} if engine else {}  # None: DSPy's default (vendored lm15)
+        self.lm = dspy.LM(
+            MODEL, api_base=api_base, api_key="fake", temperature=0.0, cache=False, **options
+        )
+        dspy.configure(lm=self.lm)
+        self.threads, self.candidates = threads, candidates
+
+    def evaluate(self, data: Tickets) -> ClientRun:
+        mark = len(self.lm.history)
+        evaluator = dspy.Evaluate(
+            devset=_examples(dspy, data.eval_rows),
+            metric=exact_match,
+            num_threads=self.threads,
+            display_progress=False,
+            max_errors=len(data.eval_rows),
+        )
+        with contextlib.redirect_stdout(sys.stderr):
+            result = evaluator(dspy.Predict(DspyTicket))
+        unanswered = sum(1 for _, pred, _ in result.results if not getattr(pred, "category", None))
+        calls = len(self.lm.history) - mark
+        return ClientRun(self.name, "evaluate", calls, None, unanswered, float(result.score))
+
+    def random_search(self, data: Tickets) -> ClientRun:
+        mark = len(self.lm.history)
+        optimizer = dspy.BootstrapFewShotWithRandomSearch(
+            metric=exact_match,
+            max_bootstrapped_demos=3,
+            max_labeled_demos=5,
+            num_candidate_programs=self.candidates,
+            num_threads=self.threads,
+            max_errors=len(data.train) + len(data.val),
+        )
+        error, best = None, 0.0
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                program = optimizer.compile(
+                    dspy.Predict(DspyTicket),
+                    trainset=_examples(dspy, data.train),
+                    valset=_examples(dspy, data.val),
+                )
+            scores = [c["score"] for c in getattr(program, "candidate_programs", [])]
+            best = max(scores) if scores else 0.0
+        except Exception as exc:  # noqa: BLE001 - a crash is a result to report
+            error = f"{type(exc).__name__}: {exc}"[:200]
+        calls = len(self.lm.history) - mark
+        return ClientRun(self.name, "random_search", calls, None, 0, float(best), error)
+
+
+def timed(server: Any, run: Any) -> tuple[Any, float, float]:
+    """Run `run()`, returning its result and its window on the server's clock."""
+    begin = server.now()
+    start = time.perf_counter()
+    result = run()
+    return result, begin, begin + (time.perf_counter() - start)

@@ -1,0 +1,1 @@
+"""Framework overhead per call with an instant LM: `python -m bench.overhead --help`."""

@@ -1,0 +1,194 @@
+"""Run one shape case in one framework: compile with `--optimizer`, score the held-out rows.
+
+Both frameworks reuse the few-shot bench's runners (LM settings, counters, phases); only the
+program, the metric and the rows change per case. A leg whose compile or evaluation raises is
+recorded as died (error type and one line of message) instead of stopping the run.
+`calls` are the model's calls as metered (LM copies an optimizer makes included, in both
+frameworks); `framework_calls` what the framework's own counters saw.
+Imported after `bench.core.common.isolate_caches()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import dspy
+
+import engine as ts
+from bench.core.meter import MeterReading
+from bench.core.runners import MAX_ERRORS, DSPy, Tunesmith
+from bench.mipro.runners import RoleTally, one_line
+from bench.shapes.cases import Case, examples, signature
+from bench.shapes.meter import Split, SplitMeter
+from bench.shapes.optimizers import LENIENT, build, compile_kwargs, second_lm
+
+
+@dataclass
+class Leg:
+    """One framework on one case and seed: accuracy, counts, tokens, time split."""
+
+    framework: str
+    case: str
+    seed: int
+    accuracy: float | None  # held-out, percent; None when the leg died
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    evaluated_prompt_tokens: int
+    split: Split = field(default_factory=Split)
+    compile_wall: float = 0.0
+    load: tuple[float, float] = (0.0, 0.0)
+    notes: str = ""
+    framework_calls: int = 0
+    error_type: str = ""  # set when the leg died
+    error: str = ""  # the error's message, one line
+
+
+class ShapeRunner:
+    """Mixin: the case's program, metric and rows over a few-shot runner's LM and counters."""
+
+    case: Case
+    module: Any
+    tally: RoleTally | None = None  # DSPy: counts the proposer LM and its copies
+
+    def setup(self, case: Case, rows: list[list[dict]]) -> None:
+        self.case = case
+        self.train, self.val, self.test = (examples(case, self.module, r) for r in rows)
+
+    def student(self) -> Any:
+        sig = signature(self.case, self.module)
+        kind = self.module.ChainOfThought if self.case.chain_of_thought else self.module.Predict
+        return kind(sig)
+
+    def optimizer(self) -> Any:
+        """The optimizer of `--optimizer` (bench/shapes/optimizers.py), its second LM counted."""
+        helper = second_lm(self.module, self.args, self.tally)
+        self.extra_lms.append(helper)
+        return build(self.module, self.case.metric, self.args, helper, self.train)
+
+    def evaluator(self) -> Any:
+        kwargs: dict[str, Any] = {"display_progress": False} if self.module is dspy else {}
+        return self.module.Evaluate(
+            devset=self.test,
+            metric=self.case.metric,
+            num_threads=self.args.threads,
+            max_errors=MAX_ERRORS,
+            **kwargs,
+        )
+
+    def compile_context(self) -> contextlib.AbstractContextManager[Any]:
+        """Around the compile: DSPy's lenient proposer adapter where the optimizer needs it."""
+        return contextlib.nullcontext()
+
+    def leg(self, seed: int, meter: SplitMeter) -> Leg:
+        """Compile and score held-out; an exception ends the leg as died, with what it cost."""
+        calls, tokens = self.counters()
+        reading = meter.read()
+        load = os.getloadavg()[0]
+        mark = meter.start()
+        start = time.perf_counter()
+        compile_wall, accuracy, notes, died = 0.0, None, "", None
+        try:
+            with contextlib.redirect_stdout(sys.stderr), self.compile_context():
+                kwargs = compile_kwargs(self.module, self.args, self.train, self.val)
+                program = self.optimizer().compile(self.student(), **kwargs)
+            compile_wall = time.perf_counter() - start
+            accuracy = float(self.evaluator()(program).score)
+            notes = f"{sum(len(p.demos) for p in program.predictors())} demos kept"
+        except Exception as exc:  # noqa: BLE001 - a leg that raises is a result here
+            compile_wall = compile_wall or time.perf_counter() - start
+            died = exc
+        split = meter.stop(mark)
+        used: MeterReading = meter.read() - reading
+        now_calls, _ = self.counters()
+        return Leg(
+            framework=self.name,
+            case=self.case.name,
+            seed=seed,
+            accuracy=accuracy,
+            calls=used.calls,
+            framework_calls=now_calls - calls,
+            prompt_tokens=used.prompt_tokens,
+            completion_tokens=used.completion_tokens,
+            evaluated_prompt_tokens=used.evaluated_prompt_tokens,
+            split=split,
+            compile_wall=compile_wall,
+            load=(round(load, 1), round(os.getloadavg()[0], 1)),
+            notes=notes,
+            error_type="" if died is None else type(died).__name__,
+            error="" if died is None else one_line(str(died)),
+        )
+
+
+class TunesmithShapes(ShapeRunner, Tunesmith):
+    module = ts
+
+    def __init__(self, args: argparse.Namespace, meter: SplitMeter) -> None:
+        Tunesmith.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
+        self.extra_lms: list[Any] = []
+
+    def counters(self) -> tuple[int, int]:
+        totals = [lm.ledger.totals() for lm in [self.lm, *self.extra_lms]]
+        return sum(t.calls for t in totals), sum(t.total_tokens for t in totals)
+
+
+class DSPyShapes(ShapeRunner, DSPy):
+    module = dspy
+
+    def __init__(self, args: argparse.Namespace, meter: SplitMeter) -> None:
+        DSPy.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
+        self.extra_lms: list[Any] = []
+        self.tally = RoleTally()
+
+    def counters(self) -> tuple[int, int]:
+        """The task LM's history plus the proposer LMs' tally (their copies included)."""
+        usage = [h.get("usage") or {} for h in self.lm.history]
+        tokens = sum(int(u.get("total_tokens") or 0) for u in usage)
+        roles = self.tally.read().values()
+        tokens += sum(u.prompt_tokens + u.completion_tokens for u in roles)
+        return len(usage) + sum(u.calls for u in roles), tokens
+
+    def compile_context(self) -> contextlib.AbstractContextManager[Any]:
+        adapter = LENIENT.get(self.args.optimizer)
+        return contextlib.nullcontext() if adapter is None else dspy.context(adapter=adapter())
+
+
+class _Empty:
+    train: list = []
+    val: list = []
+    test: list = []
+    labels: list = []
+
+
+EMPTY: Any = _Empty()
+
+
+def leg_dict(leg: Leg) -> dict[str, Any]:
+    return asdict(leg)
+
+
+def progress(leg: Leg) -> Leg:
+    """One line per leg on stdout (a died leg: its error, calls and wall)."""
+    s = leg.split
+    if leg.accuracy is None:
+        print(
+            f"[{time.strftime('%H:%M:%S')}] {leg.case} seed {leg.seed} {leg.framework:>10}: "
+            f"died: {leg.error_type}: {leg.error} ({leg.calls} calls, wall {s.wall:.1f}s)",
+            flush=True,
+        )
+        return leg
+    print(
+        f"[{time.strftime('%H:%M:%S')}] {leg.case} seed {leg.seed} {leg.framework:>10}: "
+        f"acc {leg.accuracy:.1f}%, {leg.calls} calls, wall {s.wall:.1f}s "
+        f"(model {s.model:.1f}: prompt {s.prompt:.1f} gen {s.generation:.1f} "
+        f"other {s.model_other:.1f}; framework {s.framework:.1f}, idle {s.idle:.1f}; "
+        f"{s.fallbacks} fallbacks {s.fallback_seconds:.1f}s)",
+        flush=True,
+    )
+    return leg

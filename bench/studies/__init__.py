@@ -1,0 +1,1 @@
+"""One-off studies, each run as `python -m bench.studies.<name> --help`."""
