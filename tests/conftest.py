@@ -19,9 +19,9 @@ RELIABILITY = Path(__file__).resolve().parent / "reliability"
 # test files whose every case is an attack; each case is counted in docs/RELIABILITY.md
 ATTACK_FAMILIES = {
     "tests/runs/test_export_hostile.py": "export injection (hostile names and texts)",
-    "tests/engine/test_sandbox_escape.py": "sandbox escape (ProgramOfThought's code)",
+    "tests/engine/sandbox/test_sandbox_escape.py": "sandbox escape (ProgramOfThought's code)",
     "tests/runs/test_url_credentials.py": "credentials in URLs and key-shaped values",
-    "tests/engine/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
+    "tests/engine/lm/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from apphelpers import go, k, open_sample, texts
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "lm"))
 from test_embeddings import fake_provider  # noqa: E402, F401  (the fixture)
 
 

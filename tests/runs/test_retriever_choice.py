@@ -20,7 +20,7 @@ from engine.runs.pipeline import build_program
 from engine.runs.retriever_choice import check_embedder
 from engine.runs.spec import spec_from_dict
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "lm"))
 from test_embeddings import fake_provider  # noqa: E402, F401  (the fixture)
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"

@@ -10,7 +10,7 @@ import engine as dspy
 from engine.adapters.one_line_values import value_end
 
 pytestmark = REAL_LM
-REVIEWS = Path(__file__).resolve().parents[2] / "sample_data" / "reviews.csv"
+REVIEWS = Path(__file__).resolve().parents[3] / "sample_data" / "reviews.csv"
 
 
 class Verdict(dspy.Signature):

@@ -16,7 +16,7 @@ from engine.runs.pipeline import build_program
 from engine.runs.samples_step import StepSamples
 from engine.runs.spec import spec_from_dict
 
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 
 
 def _reward(args: dict, pred: dspy.Prediction) -> float:

@@ -13,7 +13,7 @@ from engine.lm import load_local_model
 from engine.reply_hints import REPLY_UNTIL
 
 pytestmark = REAL_LM
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 
 
 class Verdict(dspy.Signature):

@@ -15,7 +15,7 @@ from engine.adapters.reply_loops import RULE as LOOPS
 from engine.lm import load_local_model
 
 pytestmark = REAL_LM
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 
 
 class Verdict(dspy.Signature):

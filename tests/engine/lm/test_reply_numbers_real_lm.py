@@ -12,7 +12,7 @@ from engine.lm import load_local_model
 from engine.reply_hints import REPLY_NUMBER as PARAM
 
 pytestmark = REAL_LM
-SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 TEAM = {"billing": 1, "shipping": 2, "technical": 3}
 
 

@@ -51,7 +51,7 @@ def test_rollout_id_forces_a_fresh_sample_even_at_temperature_zero():
 
 def test_api_key_is_not_part_of_the_key_but_the_endpoint_is():
     """Issue 37: another api_base was answered from the first endpoint's cache. The key never
-    enters the hash; the endpoint does (tests/engine/test_cache_endpoint.py has more)."""
+    enters the hash; the endpoint does (tests/engine/lm/test_cache_endpoint.py has more)."""
     first = CountingLM("openai/gpt-4o-mini", api_key="sk-one", api_base="http://a/v1")
     second = CountingLM("openai/gpt-4o-mini", api_key="sk-two", api_base="http://a/v1")
     assert first(messages=MESSAGES) == ["answer 1"]
