@@ -13,6 +13,7 @@ from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
 from dashboard.widgets.result_rows import held_out_rows
 from dashboard.widgets.run_view import optimizer_views
 from dashboard.widgets.trial_chart import trial_figure
+from dashboard.widgets.try_input import try_input_box
 
 ui.header(
     "Run", "Watch the optimizer work: every point is one candidate prompt scored on your rows."
@@ -169,3 +170,4 @@ if not active:
         with b:
             ui.go_button("export", "Export the program", key="run_to_export", query={"run": run_id})
         ensemble_block(run_id, run, home.db_path())
+        try_input_box(run_id, key="run_try")
