@@ -115,6 +115,8 @@ if result.stopped:
     st.warning(f"Stopped early: {result.stopped}.", icon=":material/warning:")
 table = pd.DataFrame(result.rows, columns=result.header)
 st.dataframe(table.head(200), hide_index=True, width="stretch")
+if len(table) > 200:
+    st.caption(f"The first 200 of {len(table):,} rows; the download holds them all.")
 name = upload.name.rsplit(".", 1)[0] + "_labelled.csv"
 st.download_button(
     "Download the labelled CSV", result.to_csv().encode("utf-8"), file_name=name,

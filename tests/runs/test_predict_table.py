@@ -27,6 +27,12 @@ ROWS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """predict_table uses the run's LM cache unless one is set: keep it in this test's folder."""
+    monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def _stored(tickets_spec, db_path: Path) -> str:
     """A finished run whose program has one demo (the oracle then answers the true label)."""
     run_id = create_run(tickets_spec, db_path)
