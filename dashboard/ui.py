@@ -22,6 +22,7 @@ PAGES = {  # page key -> (file, title, icon); app.py builds the navigation from 
     "run": ("views/run.py", "Run", ":material/monitoring:"),
     "compare": ("views/compare.py", "Compare", ":material/compare:"),
     "export": ("views/export.py", "Export", ":material/download:"),
+    "label": ("views/label.py", "Label a spreadsheet", ":material/table_view:"),
     "runs": ("views/runs.py", "Runs", ":material/history:"),
 }
 

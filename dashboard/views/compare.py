@@ -10,6 +10,7 @@ from dashboard import compare_data as cd
 from dashboard import home, runinfo, ui
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta
+from dashboard.widgets.try_input import try_input_box
 
 ui.header(
     "Compare", "What changed between two prompts, and on which examples it made a difference."
@@ -121,6 +122,8 @@ else:
     k3.metric("95% range of B − A", "—", border=True, height=CARD_HEIGHT)
     if a != b:
         st.caption("These two candidates were not scored on the same rows of this subset.")
+
+try_input_box(run_id, b, key="cmp_try", label=f"candidate B ({short_b})")
 
 # -- prompts -----------------------------------------------------------------------------------
 st.subheader("Instructions")

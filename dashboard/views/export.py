@@ -9,6 +9,7 @@ import re
 import streamlit as st
 
 from dashboard import home, runinfo, ui
+from dashboard.widgets.try_input import try_input_box
 
 ui.header(
     "Export",
@@ -83,6 +84,9 @@ with ui.friendly_errors("Reading the tuned program"):
             f"<div class='ts-diff' style='margin-bottom:0.6rem'>{html.escape(text)}</div>",
             unsafe_allow_html=True,
         )
+
+try_input_box(run_id, key="export_try")
+ui.go_button("label", "Label a spreadsheet with it", key="export_to_label", query={"run": run_id})
 
 ITEMS = [
     (

@@ -222,8 +222,16 @@ check = specs.build_spec()
 if not check.ok:
     ui.problems(check.problems, "Fix these settings")
     st.stop()
-with ui.friendly_errors("Estimating the run"):
-    budget_card(preflight(check.spec, stored_pilot(check.spec)), budget)
+plan = None
+with ui.friendly_errors("Checking the run's settings"):
+    plan = preflight(check.spec, stored_pilot(check.spec))
+if plan is None:
+    blocked = blocked or "Fix the problem above first: the run would stop on it at once."
+elif plan.problems:
+    ui.problems(plan.problems, "The optimizer would refuse these settings")
+    blocked = blocked or "Change the settings above first: the run would stop on them at once."
+else:
+    budget_card(plan, budget)
 pilot_controls(check.spec, chosen)
 if not state.speed(task["model"]) and st.button(
     "Time one call to refine the estimate", key="measure_speed", icon=":material/timer:"

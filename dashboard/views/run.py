@@ -8,11 +8,13 @@ import html
 import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
+from dashboard.failure_causes import failure_causes
 from dashboard.widgets.ensemble_block import ensemble_block
 from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
 from dashboard.widgets.result_rows import held_out_rows
 from dashboard.widgets.run_view import optimizer_views
 from dashboard.widgets.trial_chart import trial_figure
+from dashboard.widgets.try_input import try_input_box
 
 ui.header(
     "Run", "Watch the optimizer work: every point is one candidate prompt scored on your rows."
@@ -79,11 +81,11 @@ if run["status"] == "failed":
             f"**The run failed.** {run.get('reason') or 'No reason was recorded.'}",
             icon=":material/error:",
         )
-        st.caption(
-            "Common causes: a wrong model name or API key, no network for a hosted model, or the "
-            "data file was moved. You can resume: finished trials are not redone."
-        )
-        if st.button("Resume this run", key="resume_run", icon=":material/replay:"):
+        fits = failure_causes(run.get("reason"))
+        st.caption("Likely cause: " + " ".join(fits.causes))
+        if fits.resumable and st.button(
+            "Resume this run", key="resume_run", icon=":material/replay:"
+        ):
             with ui.friendly_errors("Resuming the run"):
                 from dashboard.lmtools import run_key_env
 
@@ -169,3 +171,4 @@ if not active:
         with b:
             ui.go_button("export", "Export the program", key="run_to_export", query={"run": run_id})
         ensemble_block(run_id, run, home.db_path())
+        try_input_box(run_id, key="run_try")

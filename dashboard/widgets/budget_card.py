@@ -7,6 +7,7 @@ map) and minutes (model speed measured in this session by Try / Test, or a typic
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ class Preflight:
     notes: str
     by_role: dict[str, int] = field(default_factory=dict)  # search calls per role
     pilot: dict[str, Any] | None = None  # what a pilot measured (PilotFigures.to_dict())
+    problems: list[str] = field(default_factory=list)  # settings the optimizer would refuse
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -64,7 +66,13 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         estimate.get("notes", ""),
         by_role,
         plan.get("pilot"),
+        [in_form_words(p) for p in plan.get("problems") or []],
     )
+
+
+def in_form_words(problem: str) -> str:
+    """An engine problem as the form says it: without the spec keys it names in backticks."""
+    return re.sub(r" \(`[A-Za-z_.]+`\)", "", problem)
 
 
 def _cost(spec: Any, tokens: int, proposer_calls: int) -> float | None:

@@ -50,11 +50,6 @@ def gepa_settings(params: dict[str, Any], ctx: Any) -> None:
         params["max_metric_calls"] = number(
             st, "Program runs (max)", 10, 100_000, saved_runs, "gepa_runs", step=10
         )
-        if params["max_metric_calls"] < val_size:
-            st.warning(
-                f"GEPA needs at least {val_size} program runs: it first scores your prompt on "
-                f"each of the {val_size} validation rows."
-            )
     else:
         params["auto"] = size
     with st.expander("GEPA settings", expanded=False):

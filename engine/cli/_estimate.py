@@ -25,6 +25,10 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(plan, indent=2, default=str))
         return 0
+    if plan.get("problems"):
+        for problem in plan["problems"]:
+            print(f"refused: {problem}")
+        return 2
     estimate = plan["estimate"]
     roles = ", ".join(f"{role} {n}" for role, n in estimate["calls"].items())
     print(f"optimizer: {plan['optimizer']}")

@@ -7,6 +7,7 @@ import argparse
 from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
 from engine.cli._estimate import cmd_estimate
 from engine.cli._optimizers import cmd_optimizers
+from engine.cli._predict import cmd_predict
 from engine.cli._run import cmd_resume, cmd_run
 
 EPILOG = (
@@ -26,6 +27,8 @@ EXAMPLES = {
             "  python -m engine eval spec.yaml --program program.json --baseline",
     "export": "examples:\n  python -m engine export RUN_ID --format py -o program.py\n"
               "  python -m engine export RUN_ID --format prompt",
+    "predict": "examples:\n  python -m engine predict RUN_ID data.csv -o labelled.csv\n"
+               "  python -m engine predict RUN_ID data.csv --candidate HASH --max-calls 200",
     "runs": "example:\n  python -m engine runs --limit 10",
     "show": "example:\n  python -m engine show RUN_ID",
     "resume": "example:\n  python -m engine resume RUN_ID",
@@ -178,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidate", help="a candidate hash instead of the best program")
     p.add_argument("--output", "-o", help="write to this file instead of stdout")
     p.set_defaults(func=cmd_export)
+
+    p = add(
+        "predict",
+        "label every row of a CSV with a run's tuned program",
+        "Run a run's best program (or --candidate HASH) on every row of CSV and write the rows\n"
+        "with the input columns, each output field under its own name, <field>_confidence for a\n"
+        "choice output (when the model reports it) and an error column: rows that fail are kept\n"
+        "with the reason. Input columns are matched to the program's inputs by name (or by the\n"
+        "spec's data.columns). Progress on stderr; exit code 1 if any row failed.",
+    )
+    p.add_argument("run_id", help="run id (see `python -m engine runs`)")
+    p.add_argument("csv", help="the CSV to label")
+    p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p.add_argument("--candidate", help="a candidate hash instead of the best program")
+    p.add_argument(
+        "--max-calls", type=int, default=None, metavar="N",
+        help="stop after N LM calls (rows left are kept, marked not run)",
+    )  # fmt: skip
+    p.set_defaults(func=cmd_predict)
 
     p = add(
         "runs",

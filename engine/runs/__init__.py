@@ -10,6 +10,7 @@ Public API for the CLI and the dashboard:
   `candidates`, `example_results`, `events`, `usage`, `lm_calls`, `request_cancel`
 - launch: `create_run`, `launch_run`, `is_alive`, `reconcile_run`; `preflight` (estimate)
 - worker: `run_worker`
+- predict: `predict_table` (label every row of a CSV with a run's program), `try_input`
 - export: `export_program_json`, `export_python`, `export_prompts`, `export_spec_yaml`,
   `export_results_csv`, `export_run`, `load_program`, `render_prompts`
 
@@ -43,6 +44,8 @@ _EXPORTS = {
     "embedder_model": "retriever_choice", "redact_data": "redact",
     "export_ensemble_json": "ensemble", "top_candidates": "ensemble", "read_table": "csvfile",
     "parse_table": "csvfile", "MAX_ROWS": "csvfile", "CsvProblem": "csvfile",
+    "predict_table": "predict", "read_input_csv": "predict", "estimate_calls": "predict",
+    "try_input": "predict", "input_fields": "predict", "match_inputs": "predict",
     "check_rows": "csvfile", "max_bytes": "csvfile", "read_passages": "corpus",
     # engine pieces a run's pages show (absolute module paths)
     "choose_optimizer": "engine.optimizers.auto",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.optimizers.spine._budget import calls_per_run
+from engine.optimizers.spine._budget import Estimate, calls_per_run
 from engine.optimizers.spine._pilot import run_pilot
 from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.runs.data import load_data, validate_spec_against_data
@@ -30,7 +30,9 @@ def preflight(
     Returns {"report": DataReport.to_dict(), "optimizer": name, "reason": why,
     "estimate": Estimate.to_dict() of the optimization (with the calls of an LM-judged metric
     under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
-    budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None}.
+    budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None,
+    "problems": what the optimizer would refuse for these data sizes (`check_settings`)}.
+    With problems, no pilot runs and the estimate is empty: the run could not start.
     """
     report = validate_spec_against_data(spec)
     data = load_data(spec)
@@ -38,6 +40,9 @@ def preflight(
     metric = build_metric(spec)
     optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
     seed = spec.data.seed
+    problems = optimizer.check_settings(data.train, data.val or None, student=program)
+    if problems:
+        return _refused(report.to_dict(), name, reason, spec, problems)
     if isinstance(pilot, dict):
         pilot = PilotFigures.from_dict(pilot)
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
@@ -67,4 +72,21 @@ def preflight(
         "test_calls": test_calls,
         "budget": spec.optimizer.budget.model_dump(),
         "pilot": pilot.to_dict() if pilot is not None else None,
+        "problems": [],
+    }
+
+
+def _refused(
+    report: dict[str, Any], name: str, reason: str, spec: ProjectSpec, problems: list[str]
+) -> dict[str, Any]:
+    """The pre-flight of settings the optimizer refuses: its problems, no forecast."""
+    return {
+        "report": report,
+        "optimizer": name,
+        "reason": reason,
+        "estimate": Estimate(notes="no forecast: the settings must be fixed first").to_dict(),
+        "test_calls": 0,
+        "budget": spec.optimizer.budget.model_dump(),
+        "pilot": None,
+        "problems": list(problems),
     }

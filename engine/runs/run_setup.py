@@ -55,7 +55,7 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
             params.setdefault(param, build_lm(role_models[role]))
     try:
         return entry.factory(metric=metric, **params), name, reason
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # its own check of a setting's value
         raise SpecError(
             f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}"
         ) from None

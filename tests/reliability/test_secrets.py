@@ -14,7 +14,9 @@ UI_KEY = "sk-test-UIFAKE-5d1c0e"
 ENV_KEY = "sk-test-ENVFAKE-9a7b2f"
 SPEC_KEY = "sk-test-SPECFAKE-3e4d11"
 KEYS = [UI_KEY, ENV_KEY, SPEC_KEY]
-PAGES = ["project", "data", "pipeline", "metric", "optimize", "run", "compare", "export", "runs"]
+PAGES = [
+    "project", "data", "pipeline", "metric", "optimize", "run", "compare", "export", "label", "runs"
+]  # fmt: skip
 
 
 def _start_hosted_run(at):

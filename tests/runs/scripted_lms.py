@@ -10,6 +10,7 @@ after it was recorded (to check that no recorded call is lost across a kill -9).
 from __future__ import annotations
 
 import csv
+import math
 import os
 from typing import Any
 
@@ -180,3 +181,32 @@ def crashing_lm(spec: Any) -> ScriptedLM:
         return answer(messages)
 
     return ScriptedLM(by_input=crash_on_third, name="crashing")
+
+
+class _ScoredOracle(ScriptedLM):
+    """The oracle's answers, with choice scores reported as the embedded model does (the
+    chosen label at probability 0.8); a ticket holding "FAIL" makes the call fail."""
+
+    def __init__(self, spec: Any) -> None:
+        super().__init__(by_input=_answerer(spec), name="scored-oracle")
+        self.label = spec.pipeline[-1].outputs[0]
+
+    @property
+    def supports_stop(self) -> bool:
+        return True
+
+    def _complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Any:
+        from engine.errors import LMError
+
+        if "FAIL" in messages[-1]["content"]:
+            raise LMError("the provider refused this row")
+        texts, usage = super()._complete(messages, params)
+        header = f"[[ ## {self.label.name} ## ]]"
+        picked = texts[0].split(header, 1)[-1].split("[[")[0].strip()
+        rest = [c for c in self.label.choices if c != picked]
+        scores = {picked: math.log(0.8), **{c: math.log(0.2 / len(rest)) for c in rest}}
+        return texts, {**usage, "choice_scores": [{header: scores}]}
+
+
+def scored_oracle_lm(spec: Any) -> ScriptedLM:
+    return _ScoredOracle(spec)

@@ -31,7 +31,7 @@ def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args",
     [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["estimate"], ["show"], ["resume"],
-     ["cancel"]],
+     ["cancel"], ["predict"]],
 )  # fmt: skip
 def test_help_everywhere(args: list[str], tmp_path: Path) -> None:
     result = cli(*args, "--help", home=tmp_path)

@@ -152,6 +152,26 @@ class GEPA(Optimizer):
             program.detailed_results = program.result.details
         return program
 
+    def check_settings(
+        self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None
+    ) -> list[str]:
+        """The program runs GEPA may spend must cover one scoring of the validation rows."""
+        if not trainset:
+            return ["GEPA needs training rows to reflect on, and the training split is empty"]
+        n_val = len(valset if valset is not None else trainset)
+        steps = len(student.named_predictors()) if student is not None else 1
+        budget = metric_budget(
+            self.auto, self.max_full_evals, self.max_metric_calls, max(1, steps),
+            len(trainset), n_val, valset is not None,
+        )  # fmt: skip
+        if budget >= n_val:
+            return []
+        return [
+            f"GEPA may spend {budget} program runs (`max_metric_calls`), fewer than it needs to "
+            f"score your prompt once on the {n_val} validation rows, which it does first: give "
+            f"it at least {n_val} program runs, or use fewer validation rows"
+        ]
+
     # -- budget and estimate --------------------------------------------------------------------
     def budget_for(self, n_predictors: int, n_train: int, n_val: int) -> int:
         """The run's budget in metric calls for these sizes."""

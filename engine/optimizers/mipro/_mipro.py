@@ -154,6 +154,19 @@ class MIPROv2(Optimizer):
             val = cap_valset(val, AUTO_RUN_SETTINGS[self.auto]["val_size"], self.seed)
         return val
 
+    def check_settings(
+        self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None
+    ) -> list[str]:
+        """What `compile` refuses before its first LM call (the plan for these sizes)."""
+        try:
+            train, _ = split_datasets(trainset, valset)
+            val = self.effective_valset(trainset, valset)
+            steps = predictor_count(student) if student is not None else 1
+            self._plan(self._options(), steps, len(train), len(val))
+        except ValueError as exc:
+            return [f"MIPROv2 cannot run with these settings: {exc}"]
+        return []
+
     # -- compile ------------------------------------------------------------------------------
     def compile(
         self,

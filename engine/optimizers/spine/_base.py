@@ -114,6 +114,14 @@ class Optimizer:
             return list(valset)
         return list(trainset) if self.valset_defaults_to_trainset else []
 
+    def check_settings(
+        self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None
+    ) -> list[str]:
+        """What `compile` would refuse for these data sizes, one sentence a person can act on
+        per problem (none by default). The pre-flight shows them before a run starts; spec
+        keys are named in backticks (`max_metric_calls`), after the words the form uses."""
+        return []
+
     def params(self) -> dict[str, Any]:
         """Hyperparameters for the run_started event (the metric by name)."""
         out = {}

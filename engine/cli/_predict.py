@@ -1,0 +1,44 @@
+"""`python -m engine predict RUN data.csv -o out.csv`: label a spreadsheet with a run's program.
+
+Every row of the CSV goes through the run's best program (or `--candidate HASH`); the output
+CSV holds the input columns, each output field, `<field>_confidence` for a choice output when
+the model reports one, and an `error` column (failed rows are kept with the reason). A progress
+line goes to stderr, a summary at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from engine.runs.predict import predict_table, read_input_csv
+
+
+def _progress(done: int, total: int) -> None:
+    end = "\n" if done == total else ""
+    print(f"\rlabelling: row {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Label every row of CSV with RUN's program; exit code 1 if any row failed."""
+    source = Path(args.csv)
+    header, rows = read_input_csv(source, f"the CSV file {source}")
+    labelled = predict_table(
+        args.run_id, header, rows, db_path=args.db, candidate=args.candidate,
+        max_calls=args.max_calls, progress=_progress,
+    )  # fmt: skip
+    text = labelled.to_csv()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    where = f" to {args.output}" if args.output else ""
+    print(
+        f"labelled {len(rows) - labelled.failed} of {len(rows)} rows{where}; "
+        f"{labelled.failed} failed (reason in the 'error' column); {labelled.calls} LM calls",
+        file=sys.stderr,
+    )
+    if labelled.stopped:
+        print(f"stopped early: {labelled.stopped}", file=sys.stderr)
+    return 1 if labelled.failed else 0
