@@ -81,13 +81,20 @@ class Module:
 
     # copies and LMs -----------------------------------------------------------------------
     def deepcopy(self) -> Module:
-        """A deep copy that shares LM objects (they hold loaded models and caches)."""
-        memo: dict[int, Any] = {}
+        """A deep copy that shares LM objects (they hold loaded models and caches).
+
+        As in DSPy, an attribute that cannot be deep-copied (a lock, a client) falls back to a
+        shallow copy of it, or to the object itself when even that fails; sub-modules are
+        still deep-copied."""
+        shared: dict[int, Any] = {}
         for _, module in [("", self), *self.named_sub_modules()]:
             lm = getattr(module, "lm", None)
             if lm is not None:
-                memo[id(lm)] = lm
-        return copy.deepcopy(self, memo)
+                shared[id(lm)] = lm
+        try:
+            return copy.deepcopy(self, dict(shared))
+        except Exception:  # noqa: BLE001 - any failure: copy attribute by attribute instead
+            return _copy_by_attribute(self, dict(shared))
 
     def reset_copy(self) -> Module:
         """A deep copy with every predictor's demos cleared."""
@@ -161,6 +168,33 @@ class Module:
         data = json.loads(Path(path).read_text())
         data.pop("metadata", None)
         return self.load_state(data)
+
+
+def _copy_by_attribute(module: Module, memo: dict[int, Any]) -> Module:
+    """`module` copied attribute by attribute: sub-modules recursively, other attributes deep,
+    else shallow, else shared (each fallback logged once per attribute)."""
+    new = module.__class__.__new__(module.__class__)
+    memo[id(module)] = new
+    for name, value in vars(module).items():
+        if id(value) in memo:
+            copied = memo[id(value)]
+        elif isinstance(value, Module):
+            copied = _copy_by_attribute(value, memo)
+        else:
+            try:
+                copied = copy.deepcopy(value, memo)
+            except Exception:  # noqa: BLE001
+                logger.warning(
+                    "cannot deep-copy attribute %r of %s; copying it shallowly",
+                    name,
+                    type(module).__name__,
+                )
+                try:
+                    copied = copy.copy(value)
+                except Exception:  # noqa: BLE001
+                    copied = value
+        object.__setattr__(new, name, copied)
+    return new
 
 
 def _part_state(part: Any) -> dict[str, Any]:
