@@ -22,6 +22,7 @@ from engine.adapters import choice_offsets
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.described_choices import described_choices, described_numbers
+from engine.adapters.history_turns import split_history
 from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.one_line_values import one_line_kwargs, one_line_open
 from engine.adapters.reply_loops import loop_kwargs
@@ -205,9 +206,13 @@ class ChatAdapter(Adapter):
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
+        signature, inputs, turns = split_history(signature, inputs)
         messages = [{"role": "system", "content": self.system_message(signature)}]
         for demo in demos:
             messages.extend(self.format_demo(signature, demo))
+        for turn in turns:  # a History input's earlier turns
+            messages.append({"role": "user", "content": self.format_inputs(signature, turn)})
+            messages.append({"role": "assistant", "content": self.format_outputs(signature, turn)})
         messages.append({"role": "user", "content": self.format_inputs(signature, inputs)})
         return messages
 
