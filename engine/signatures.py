@@ -15,6 +15,7 @@ Signatures are classes and immutable: edits return new signature classes.
 from __future__ import annotations
 
 import re
+import sys
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -242,7 +243,6 @@ def _resolve_hints(cls: type, annotations: dict[str, Any]) -> dict[str, Any]:
     """Evaluate this class's own string annotations (`from __future__ import annotations`)."""
     if not any(isinstance(v, str) for v in annotations.values()):
         return dict(annotations)
-    import sys
 
     module = sys.modules.get(cls.__module__)
     namespace: dict[str, Any] = {"Literal": typing.Literal, "Optional": typing.Optional}
@@ -436,3 +436,9 @@ def make_signature(
 def ensure_signature(spec: Any, instructions: str | None = None) -> type[Signature]:
     """Accept a Signature class or a string form."""
     return make_signature(spec, instructions)
+
+
+# DSPy's path `dspy.signatures.signature` (where `infer_prefix`, `make_signature` and
+# `ensure_signature` live) names this same module.
+signature = sys.modules[__name__]
+sys.modules.setdefault(f"{__name__}.signature", signature)
