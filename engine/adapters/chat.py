@@ -206,11 +206,12 @@ class ChatAdapter(Adapter):
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
-        signature, inputs, turns = split_history(signature, inputs)
         messages = [{"role": "system", "content": self.system_message(signature)}]
         for demo in demos:
             messages.extend(self.format_demo(signature, demo))
-        for turn in turns:  # a History input's earlier turns
+        # a History input: its earlier turns, then the inputs without it (as DSPy lays it out)
+        signature, inputs, turns = split_history(signature, inputs)
+        for turn in turns:
             messages.append({"role": "user", "content": self.format_inputs(signature, turn)})
             messages.append({"role": "assistant", "content": self.format_outputs(signature, turn)})
         messages.append({"role": "user", "content": self.format_inputs(signature, inputs)})

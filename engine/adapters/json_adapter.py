@@ -41,8 +41,8 @@ class JSONAdapter(Adapter):
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
-        signature, inputs, turns = split_history(signature, inputs)
         messages = [{"role": "system", "content": self.system_message(signature)}]
+        signature, inputs, turns = split_history(signature, inputs)  # History: earlier turns
         for demo in [*demos, *turns]:  # then a History input's earlier turns
             values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)
             outs = {n: values[n] for n in signature.output_fields if n in values}
