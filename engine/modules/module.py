@@ -171,30 +171,41 @@ class Module:
 
 
 def _copy_by_attribute(module: Module, memo: dict[int, Any]) -> Module:
-    """`module` copied attribute by attribute: sub-modules recursively, other attributes deep,
-    else shallow, else shared (each fallback logged once per attribute)."""
+    """`module` copied attribute by attribute (`_copy_value`), for a module that
+    `copy.deepcopy` cannot copy whole."""
     new = module.__class__.__new__(module.__class__)
     memo[id(module)] = new
     for name, value in vars(module).items():
-        if id(value) in memo:
-            copied = memo[id(value)]
-        elif isinstance(value, Module):
-            copied = _copy_by_attribute(value, memo)
-        else:
-            try:
-                copied = copy.deepcopy(value, memo)
-            except Exception:  # noqa: BLE001
-                logger.warning(
-                    "cannot deep-copy attribute %r of %s; copying it shallowly",
-                    name,
-                    type(module).__name__,
-                )
-                try:
-                    copied = copy.copy(value)
-                except Exception:  # noqa: BLE001
-                    copied = value
-        object.__setattr__(new, name, copied)
+        object.__setattr__(new, name, _copy_value(value, memo, name, module))
     return new
+
+
+def _copy_value(value: Any, memo: dict[int, Any], name: str, owner: Module) -> Any:
+    """Sub-modules (also inside lists, tuples and dicts) copied by attribute; any other value
+    deep-copied, else shallow-copied, else shared (logged)."""
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, Module):
+        return _copy_by_attribute(value, memo)
+    trial = dict(memo)  # a failed attempt leaves half-built copies in its memo
+    try:
+        copied = copy.deepcopy(value, trial)
+    except Exception:  # noqa: BLE001
+        pass
+    else:
+        memo.update(trial)
+        return copied
+    if type(value) in (list, tuple):
+        return type(value)(_copy_value(item, memo, name, owner) for item in value)
+    if type(value) is dict:
+        return {key: _copy_value(item, memo, name, owner) for key, item in value.items()}
+    logger.warning(
+        "cannot deep-copy attribute %r of %s; copying it shallowly", name, type(owner).__name__
+    )
+    try:
+        return copy.copy(value)
+    except Exception:  # noqa: BLE001
+        return value
 
 
 def _part_state(part: Any) -> dict[str, Any]:

@@ -79,3 +79,23 @@ def test_bootstrap_compiles_a_program_holding_a_lock():
     assert compiled is not program
     assert len(compiled.answer.demos) == 2
     assert compiled(question="q7").answer == "a7"
+
+
+def test_modules_in_lists_are_still_copied_when_a_lock_is_beside_them():
+    class Step(dspy.Module):
+        def __init__(self):
+            self.lock = threading.Lock()
+            self.predict = dspy.Predict("q -> a")
+
+    class Chain(dspy.Module):
+        def __init__(self):
+            self.steps = [Step(), Step()]
+            self.by_name = {"first": self.steps[0]}
+
+    chain = Chain()
+    copied = chain.deepcopy()
+    assert copied.steps[0] is not chain.steps[0]
+    assert copied.steps[0].predict is not chain.steps[0].predict
+    assert copied.by_name["first"] is copied.steps[0]  # shared references stay shared
+    assert copied.steps[1].lock is chain.steps[1].lock
+    assert [p for p, _ in copied.named_predictors()] == [p for p, _ in chain.named_predictors()]
