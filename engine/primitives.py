@@ -151,6 +151,43 @@ class Prediction(Example):
     def get_lm_usage(self) -> dict[str, Any] | None:
         return self._usage
 
+    # a prediction with a `score` field acts as that number (DSPy's feedback metrics) --------
+    def __float__(self) -> float:
+        if "score" not in self._store:
+            raise ValueError("Prediction object does not have a 'score' field to convert to float.")
+        return float(self._store["score"])
+
+    def _number(self, other: Any, operation: str) -> float:
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return float(other)
+        if isinstance(other, Prediction):
+            return float(other)
+        raise TypeError(f"Unsupported type for {operation}: {type(other)}")
+
+    def __add__(self, other: Any) -> float:
+        return float(self) + self._number(other, "addition")
+
+    def __radd__(self, other: Any) -> float:
+        return self._number(other, "addition") + float(self)
+
+    def __truediv__(self, other: Any) -> float:
+        return float(self) / self._number(other, "division")
+
+    def __rtruediv__(self, other: Any) -> float:
+        return self._number(other, "division") / float(self)
+
+    def __lt__(self, other: Any) -> bool:
+        return float(self) < self._number(other, "comparison")
+
+    def __le__(self, other: Any) -> bool:
+        return float(self) <= self._number(other, "comparison")
+
+    def __gt__(self, other: Any) -> bool:
+        return float(self) > self._number(other, "comparison")
+
+    def __ge__(self, other: Any) -> bool:
+        return float(self) >= self._number(other, "comparison")
+
     def set_lm_usage(self, usage: dict[str, Any] | None) -> None:
         object.__setattr__(self, "_usage", usage)
 

@@ -69,3 +69,17 @@ def test_hand_built_prediction_holds_itself():
     pred = dspy.Prediction(answer="x")
     assert pred.completions.answer == ["x"]
     assert real_dspy.Prediction(answer="x").completions is None
+
+
+@pytest.mark.parametrize("lib", [dspy, real_dspy], ids=["engine", "dspy"])
+def test_prediction_with_a_score_acts_as_a_number(lib):
+    high, low = lib.Prediction(score=0.75, feedback="good"), lib.Prediction(score=0.25)
+    assert float(high) == 0.75
+    assert high + 1 == 1.75 and 1 + high == 1.75 and high + low == 1.0
+    assert high / 3 == 0.25 and 3 / high == 4.0
+    assert low < high and high >= low and high > 0.5 and low <= 0.25
+    assert sum([high, low]) == 1.0
+    with pytest.raises(ValueError, match="score"):
+        float(lib.Prediction(answer="x"))
+    with pytest.raises(TypeError):
+        high + "x"
