@@ -92,6 +92,16 @@ class Image(pydantic.BaseModel):
             mime = response.headers.get_content_type() or _image_mime(raw)
         return cls(_data_uri(raw, mime))
 
+    @classmethod
+    def from_PIL(cls, pil_image: Any) -> Image:  # noqa: N802 - DSPy's name
+        """A PIL image, inlined as PNG (or its own format)."""
+        import io
+
+        buffer = io.BytesIO()
+        kind = (getattr(pil_image, "format", None) or "PNG").upper()
+        pil_image.save(buffer, format=kind)
+        return cls(_data_uri(buffer.getvalue(), f"image/{kind.lower()}"))
+
     def format(self) -> list[dict[str, Any]]:
         """The chat content part DSPy sends for it (`image_url`)."""
         return [{"type": "image_url", "image_url": {"url": self.url}}]

@@ -171,3 +171,10 @@ def test_image_from_bytes_and_path(tmp_path):
     assert dspy.Image.from_path(path).url == dspy.Image(png).url
     with pytest.raises(FileNotFoundError):
         dspy.Image.from_path(tmp_path / "missing.png")
+
+
+def test_image_from_pil():
+    pil = pytest.importorskip("PIL.Image")
+    image = dspy.Image.from_PIL(pil.new("RGB", (2, 2)))
+    assert image.url.startswith("data:image/png;base64,")
+    assert repr(image).startswith("Image(url=data:image/png;base64,<IMAGE_BASE_64_ENCODED(")
