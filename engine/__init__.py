@@ -91,3 +91,13 @@ __all__ = [
     "Assert", "BestOfN", "MultiChainComparison", "Parallel", "Refine", "Suggest", "majority",
     "ProgramOfThought", "PythonInterpreter", "ReAct", "Tool",
 ]  # fmt: skip
+
+# DSPy-compatibility names, issue 39 (Completions, field types, signature helpers)
+from engine.field_types import File, History, Image, ToolCalls  # noqa: E402
+from engine.primitives import Completions  # noqa: E402
+from engine.signatures import SignatureMeta, ensure_signature, infer_prefix  # noqa: E402
+
+__all__ += [
+    "Completions", "File", "History", "Image", "SignatureMeta", "ToolCalls", "ensure_signature",
+    "infer_prefix",
+]  # fmt: skip

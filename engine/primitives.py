@@ -130,17 +130,63 @@ class Prediction(Example):
         object.__setattr__(self, "_choice_scores", {})
 
     @classmethod
-    def from_completions(cls, completions: list[dict[str, Any]]) -> Prediction:
-        pred = cls(completions[0] if completions else {})
-        object.__setattr__(pred, "_completions", list(completions))
+    def from_completions(
+        cls, list_or_dict: list[dict[str, Any]] | dict[str, list[Any]], signature: Any = None
+    ) -> Prediction:
+        """A prediction holding the first completion's fields and all of them in `completions`
+        (a list of dicts, or DSPy's {field: [values]} form)."""
+        completions = Completions(list_or_dict, signature=signature)
+        pred = cls({k: v[0] for k, v in completions.items() if v})
+        object.__setattr__(pred, "_completions", completions)
         return pred
 
     @property
-    def completions(self) -> list[dict[str, Any]]:
-        return self._completions if self._completions is not None else [dict(self._store)]
+    def completions(self) -> Completions:
+        """Every completion (DSPy's `Completions`: `pred.completions.answer` is the list of
+        answers). A prediction built by hand holds one: its own fields (DSPy: None)."""
+        if self._completions is not None:
+            return self._completions
+        return Completions([dict(self._store)])
 
     def get_lm_usage(self) -> dict[str, Any] | None:
         return self._usage
+
+    # a prediction with a `score` field acts as that number (DSPy's feedback metrics) --------
+    def __float__(self) -> float:
+        if "score" not in self._store:
+            raise ValueError("Prediction object does not have a 'score' field to convert to float.")
+        return float(self._store["score"])
+
+    def _number(self, other: Any, operation: str) -> float:
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return float(other)
+        if isinstance(other, Prediction):
+            return float(other)
+        raise TypeError(f"Unsupported type for {operation}: {type(other)}")
+
+    def __add__(self, other: Any) -> float:
+        return float(self) + self._number(other, "addition")
+
+    def __radd__(self, other: Any) -> float:
+        return self._number(other, "addition") + float(self)
+
+    def __truediv__(self, other: Any) -> float:
+        return float(self) / self._number(other, "division")
+
+    def __rtruediv__(self, other: Any) -> float:
+        return self._number(other, "division") / float(self)
+
+    def __lt__(self, other: Any) -> bool:
+        return float(self) < self._number(other, "comparison")
+
+    def __le__(self, other: Any) -> bool:
+        return float(self) <= self._number(other, "comparison")
+
+    def __gt__(self, other: Any) -> bool:
+        return float(self) > self._number(other, "comparison")
+
+    def __ge__(self, other: Any) -> bool:
+        return float(self) >= self._number(other, "comparison")
 
     def set_lm_usage(self, usage: dict[str, Any] | None) -> None:
         object.__setattr__(self, "_usage", usage)
@@ -156,7 +202,98 @@ class Prediction(Example):
 
     def __repr__(self) -> str:
         body = ",\n    ".join(f"{k}={v!r}" for k, v in self._store.items())
-        return f"Prediction(\n    {body}\n)"
+        if self._completions is None or len(self._completions) <= 1:
+            return f"Prediction(\n    {body}\n)"
+        omitted = len(self._completions) - 1
+        return (
+            f"Prediction(\n    {body},\n    completions=Completions(...)\n) "
+            f"({omitted} completions omitted)"
+        )
+
+
+class Completions:
+    """All completions of one call, by field: `c.answer` / `c["answer"]` is the list of that
+    field's values, `c[0]` the first completion as a Prediction, `len(c)` how many."""
+
+    def __init__(
+        self, list_or_dict: list[Any] | dict[str, list[Any]], signature: Any = None
+    ) -> None:
+        self.signature = signature
+        if isinstance(list_or_dict, (list, tuple)):
+            by_field: dict[str, list[Any]] = {}
+            for position, completion in enumerate(list_or_dict):
+                if not hasattr(completion, "items"):
+                    raise TypeError(
+                        f"Completions takes dicts (or Predictions); item {position} is a "
+                        f"{type(completion).__name__}"
+                    )
+                for key, value in completion.items():
+                    by_field.setdefault(key, [None] * position).append(value)
+                for values in by_field.values():  # a field this completion lacks
+                    if len(values) < position + 1:
+                        values.append(None)
+        elif isinstance(list_or_dict, dict):
+            by_field = {k: list(v) for k, v in list_or_dict.items() if _is_list(v, k)}
+        else:
+            raise TypeError(
+                "Completions takes a list of dicts or a {field: [values]} dict, not "
+                f"{type(list_or_dict).__name__}"
+            )
+        lengths = {len(v) for v in by_field.values()}
+        if len(lengths) > 1:
+            raise ValueError(
+                f"Completions: every field needs as many values; got {sorted(lengths)}"
+            )
+        object.__setattr__(self, "_completions", by_field)
+
+    def items(self) -> Any:
+        return self._completions.items()
+
+    def keys(self) -> Any:
+        return self._completions.keys()
+
+    def __getitem__(self, key: int | str) -> Any:
+        if isinstance(key, int):
+            if key < 0:
+                key += len(self)
+            if not 0 <= key < len(self):
+                raise IndexError(f"completion {key} out of range ({len(self)} completions)")
+            return Prediction({k: v[key] for k, v in self._completions.items()})
+        return self._completions[key]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_completions":
+            raise AttributeError(name)
+        if name in self._completions:
+            return self._completions[name]
+        raise AttributeError(
+            f"Completions has no field {name!r}; fields: {list(self._completions)}"
+        )
+
+    def __iter__(self) -> Iterator[Prediction]:
+        """Each completion as a Prediction (as DSPy's integer indexing yields them)."""
+        return (self[i] for i in range(len(self)))
+
+    def __len__(self) -> int:
+        return len(next(iter(self._completions.values()), []))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._completions
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Completions) and self._completions == other._completions
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        body = ",\n    ".join(f"{k}={v!r}" for k, v in self._completions.items())
+        return f"Completions(\n    {body}\n)"
+
+
+def _is_list(value: Any, key: str) -> bool:
+    if not isinstance(value, list):
+        raise TypeError(f"Completions: the values of {key!r} must be a list")
+    return True
 
 
 def total_lm_usage(predictions: list[Any]) -> dict[str, Any] | None:

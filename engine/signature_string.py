@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import builtins
+import sys
 import typing
 from typing import Any, Literal, Optional, Union
 
@@ -24,6 +26,48 @@ _ALLOWED_TYPES: dict[str, Any] = {
     "Literal": Literal,
     "Any": typing.Any,
 }
+
+
+_MAX_FRAMES = 100  # as DSPy: how far up the call stack a type name is looked for
+
+
+def names_from_callers(text: str) -> dict[str, Any]:
+    """The type names of a signature string that no default covers (`MyModel`, the `dspy` of
+    `dspy.Image`), found in the calling code's locals or globals, nearest frame first, as
+    DSPy's `Signature("q -> a: MyModel")` finds them. Frames inside the engine are skipped."""
+    needed = _unknown_names(text)
+    found: dict[str, Any] = {}
+    frame = sys._getframe(1)
+    depth = 0
+    while frame is not None and needed and depth < _MAX_FRAMES:
+        module = frame.f_globals.get("__name__", "")
+        if module != "engine" and not module.startswith("engine."):
+            depth += 1
+            for name in list(needed):
+                scope = frame.f_locals if name in frame.f_locals else frame.f_globals
+                if name in scope:
+                    found[name] = scope[name]
+                    needed.discard(name)
+        frame = frame.f_back
+    return found
+
+
+def _unknown_names(text: str) -> set[str]:
+    """Names used in the type expressions of `text` that are not default type names."""
+    if not isinstance(text, str) or text.count("->") != 1:
+        return set()
+    names: set[str] = set()
+    for side in text.split("->"):
+        for part in _split_top_level(side):
+            type_text = part.partition(":")[2].strip()
+            try:
+                tree = ast.parse(type_text, mode="eval") if type_text else None
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree) if tree else ():
+                if isinstance(node, ast.Name):
+                    names.add(node.id)
+    return {n for n in names if n not in _ALLOWED_TYPES and not hasattr(builtins, n)}
 
 
 def parse_signature_string(

@@ -15,20 +15,23 @@ Signatures are classes and immutable: edits return new signature classes.
 from __future__ import annotations
 
 import re
+import sys
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic_core import PydanticUndefined
+
 from engine.errors import SignatureError
-from engine.signature_string import parse_signature_string
+from engine.signature_string import names_from_callers, parse_signature_string
 from engine.types import check_supported, type_name
 
 RESERVED_NAMES = frozenset(
     {
         "instructions", "fields", "input_fields", "output_fields", "signature", "completed",
         "with_instructions", "with_updated_fields", "append", "prepend", "insert", "delete",
-        "equals", "dump_state", "load_state", "model_config", "demos",
+        "equals", "dump_state", "load_state", "model_config", "demos", "append_instructions",
     }
 )  # fmt: skip
 
@@ -42,41 +45,100 @@ class FieldInfo:
     prefix: str | None = None
     format: Any = None
     extra: tuple[tuple[str, Any], ...] = ()
+    default: Any = PydanticUndefined
+
+    @property
+    def json_schema_extra(self) -> dict[str, Any]:
+        """DSPy's view of the field's options: role, desc and prefix if given, other extras."""
+        found = {"__dspy_field_type": self.role, **dict(self.extra)}
+        if self.desc:
+            found["desc"] = self.desc
+        if self.prefix is not None:
+            found["prefix"] = self.prefix
+        return found
 
 
 @dataclass(frozen=True)
 class Field:
-    """One resolved field of a signature."""
+    """One resolved field of a signature. `default`: the value an absent input or output takes
+    (`PydanticUndefined`, as in pydantic and DSPy, when there is none)."""
 
     name: str
     role: str  # "input" or "output"
     annotation: Any = str
     desc: str = ""
     prefix: str = ""
+    extra: tuple[tuple[str, Any], ...] = ()
+    default: Any = PydanticUndefined
 
     @property
     def type_name(self) -> str:
         return type_name(self.annotation)
 
+    @property
+    def json_schema_extra(self) -> dict[str, Any]:
+        """DSPy's `field.json_schema_extra`: {"__dspy_field_type", "prefix", "desc", extras}."""
+        return {
+            **dict(self.extra),
+            "__dspy_field_type": self.role,
+            "prefix": self.prefix,
+            "desc": self.desc or f"${{{self.name}}}",
+        }
 
-def InputField(
+    @property
+    def description(self) -> str:
+        return self.desc
+
+    def is_required(self) -> bool:
+        """False when the field has a default (pydantic's and DSPy's meaning)."""
+        return self.default is PydanticUndefined
+
+    def get_default(self, call_default_factory: bool = False) -> Any:
+        """The default value, or None when there is none (pydantic's `FieldInfo.get_default`)."""
+        return None if self.default is PydanticUndefined else self.default
+
+
+def _field_info(role: str, desc: str, prefix: str | None, format: Any, extra: dict) -> FieldInfo:
+    default = extra.pop("default", PydanticUndefined)
+    if not desc and isinstance(extra.get("description"), str):
+        desc = extra.pop("description")  # pydantic's spelling, as DSPy accepts it
+    if not isinstance(desc, str):
+        raise SignatureError(f"a field's desc must be a string, got {type(desc).__name__}")
+    return FieldInfo(role, desc, prefix, format, tuple(sorted(extra.items())), default)
+
+
+def InputField(  # noqa: N802
     desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any
-) -> Any:  # noqa: N802
-    """Declare an input field (use as a class attribute value in a Signature)."""
-    return FieldInfo("input", desc or "", prefix, format, tuple(sorted(extra.items())))
+) -> Any:
+    """Declare an input field (use as a class attribute value in a Signature);
+    `default=` fills the input when a call leaves it out."""
+    return _field_info("input", desc or "", prefix, format, extra)
 
 
-def OutputField(
+def OutputField(  # noqa: N802
     desc: str = "", *, prefix: str | None = None, format: Any = None, **extra: Any
-) -> Any:  # noqa: N802
-    """Declare an output field (use as a class attribute value in a Signature)."""
-    return FieldInfo("output", desc or "", prefix, format, tuple(sorted(extra.items())))
+) -> Any:
+    """Declare an output field (use as a class attribute value in a Signature);
+    `default=` is its value when a reply leaves it out."""
+    return _field_info("output", desc or "", prefix, format, extra)
 
 
-def infer_prefix(name: str) -> str:
-    """'question' -> 'Question:', 'contextList' / 'context_list' -> 'Context List:'."""
-    words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name).replace("_", " ").split()
-    return " ".join(w[:1].upper() + w[1:] for w in words) + ":"
+def _new_field(name: str, info: FieldInfo, annotation: Any) -> Field:
+    """The signature field declared by `info` under `name`."""
+    prefix = info.prefix or infer_prefix(name) + ":"
+    return Field(name, info.role, annotation, info.desc, prefix, info.extra, info.default)
+
+
+def infer_prefix(attribute_name: str) -> str:
+    """A field name as words, as DSPy writes it: 'camelCaseText' -> 'Camel Case Text',
+    'snake_case' -> 'Snake Case', 'text2number' -> 'Text 2 Number', 'HTMLParser' -> 'HTML
+    Parser'. A field's prompt prefix is this plus ':'."""
+    spaced = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", attribute_name)
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", spaced)
+    spaced = re.sub(r"([a-zA-Z])(\d)", r"\1_\2", spaced)
+    spaced = re.sub(r"(\d)([a-zA-Z])", r"\1_\2", spaced)
+    words = [w for w in spaced.split("_") if w]
+    return " ".join(w if w.isupper() else w.capitalize() for w in words)
 
 
 def default_instructions(fields: Iterable[Field]) -> str:
@@ -124,14 +186,7 @@ class SignatureMeta(type):
                 raise SignatureError(
                     f"{name}: field {field_name!r} needs a value of InputField() or OutputField()"
                 )
-            annotation = hints.get(field_name, str)
-            fields[field_name] = Field(
-                field_name,
-                info.role,
-                annotation,
-                info.desc,
-                info.prefix or infer_prefix(field_name),
-            )
+            fields[field_name] = _new_field(field_name, info, hints.get(field_name, str))
         for f in fields.values():
             _validate_field(f, name)
         cls._fields = fields
@@ -164,6 +219,15 @@ class SignatureMeta(type):
     def instructions(cls) -> str:
         return cls._instructions
 
+    @instructions.setter
+    def instructions(cls, instructions: str) -> None:
+        """DSPy lets `Sig.instructions = "..."` replace a signature's instructions in place."""
+        if not isinstance(instructions, str):
+            raise SignatureError(
+                f"instructions must be a string, not {type(instructions).__name__}"
+            )
+        cls._instructions = instructions
+
     @property
     def signature(cls) -> str:
         ins = ", ".join(cls.input_fields)
@@ -179,7 +243,6 @@ def _resolve_hints(cls: type, annotations: dict[str, Any]) -> dict[str, Any]:
     """Evaluate this class's own string annotations (`from __future__ import annotations`)."""
     if not any(isinstance(v, str) for v in annotations.values()):
         return dict(annotations)
-    import sys
 
     module = sys.modules.get(cls.__module__)
     namespace: dict[str, Any] = {"Literal": typing.Literal, "Optional": typing.Optional}
@@ -215,19 +278,32 @@ class Signature(metaclass=SignatureMeta):
         return _build(cls.__name__, cls._fields.values(), instructions)
 
     @classmethod
+    def append_instructions(cls, instructions: str) -> type[Signature]:
+        """A new signature whose instructions are these followed by `instructions`, after a
+        blank line (DSPy's `append_instructions`)."""
+        return _build(cls.__name__, cls._fields.values(), f"{cls._instructions}\n\n{instructions}")
+
+    @classmethod
     def with_updated_fields(cls, name: str, type_: Any = None, **changes: Any) -> type[Signature]:
-        """Change one field's type, desc or prefix: `with_updated_fields("label", type_=...)`."""
-        cls._require(name)
+        """Change one field's type, desc or prefix (`with_updated_fields("label", type_=...)`);
+        other keywords are stored in its `json_schema_extra`, as in DSPy."""
+        field = cls._require(name)
         updates: dict[str, Any] = {}
         if type_ is not None:
             updates["annotation"] = type_
+        extra = dict(field.extra)
         for key, value in changes.items():
             key = "desc" if key == "description" else key
-            if key not in ("desc", "prefix"):
-                raise SignatureError(
-                    f"with_updated_fields: cannot change {key!r} (desc, prefix, type_)"
-                )
-            updates[key] = value
+            if key in ("desc", "prefix"):
+                updates[key] = value
+            elif key == "__dspy_field_type":
+                if value not in ("input", "output"):
+                    raise SignatureError("with_updated_fields: a field's role is input or output")
+                updates["role"] = value
+            else:
+                extra[key] = value
+        if extra != dict(field.extra):
+            updates["extra"] = tuple(sorted(extra.items()))
         new_fields = [replace(f, **updates) if f.name == name else f for f in cls._fields.values()]
         return _build(cls.__name__, new_fields, cls._instructions)
 
@@ -241,17 +317,23 @@ class Signature(metaclass=SignatureMeta):
 
     @classmethod
     def insert(cls, index: int, name: str, field: Any, type_: Any = None) -> type[Signature]:
-        """Insert a field; the index counts within its role (inputs or outputs), -1 = last."""
+        """Insert a field; the index counts within its role (inputs or outputs), -1 = last
+        (a negative index counts from the end, as in DSPy)."""
         if not isinstance(field, FieldInfo):
             raise SignatureError("insert/append/prepend take InputField(...) or OutputField(...)")
         if name in cls._fields:
             raise SignatureError(f"{cls.__name__}: field {name!r} already exists")
-        new = Field(name, field.role, type_ or str, field.desc, field.prefix or infer_prefix(name))
+        new = _new_field(name, field, type_ or str)
         inputs = [f for f in cls._fields.values() if f.role == "input"]
         outputs = [f for f in cls._fields.values() if f.role == "output"]
         group = inputs if new.role == "input" else outputs
-        position = len(group) if index == -1 or index > len(group) else max(index, 0)
-        group.insert(position, new)
+        position = index + len(group) + 1 if index < 0 else index
+        if position < 0:
+            raise SignatureError(
+                f"{cls.__name__}.insert: index {index} is out of range for its {new.role} fields "
+                f"({len(group)} of them)"
+            )
+        group.insert(min(position, len(group)), new)
         return _build(cls.__name__, inputs + outputs, cls._instructions)
 
     @classmethod
@@ -330,13 +412,15 @@ def make_signature(
     if isinstance(spec, type) and issubclass(spec, Signature):
         return spec.with_instructions(instructions) if instructions else spec
     if isinstance(spec, str):
+        if custom_types is None:
+            custom_types = names_from_callers(spec) or None
         ins, outs = parse_signature_string(spec, custom_types)
         names = [n for n, _ in ins + outs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise SignatureError(f"malformed signature {spec!r}: duplicate field name(s) {dupes}")
-        fields = [Field(n, "input", t, "", infer_prefix(n)) for n, t in ins]
-        fields += [Field(n, "output", t, "", infer_prefix(n)) for n, t in outs]
+        fields = [Field(n, "input", t, "", infer_prefix(n) + ":") for n, t in ins]
+        fields += [Field(n, "output", t, "", infer_prefix(n) + ":") for n, t in outs]
         return _build(signature_name, fields, instructions or "")
     if isinstance(spec, dict):
         fields = []
@@ -344,9 +428,7 @@ def make_signature(
             annotation, info = value if isinstance(value, tuple) else (str, value)
             if not isinstance(info, FieldInfo):
                 raise SignatureError(f"field {name!r}: expected InputField()/OutputField()")
-            fields.append(
-                Field(name, info.role, annotation, info.desc, info.prefix or infer_prefix(name))
-            )
+            fields.append(_new_field(name, info, annotation))
         return _build(signature_name, fields, instructions or "")
     raise SignatureError(f"cannot build a signature from {type(spec).__name__}")
 
@@ -354,3 +436,9 @@ def make_signature(
 def ensure_signature(spec: Any, instructions: str | None = None) -> type[Signature]:
     """Accept a Signature class or a string form."""
     return make_signature(spec, instructions)
+
+
+# DSPy's path `dspy.signatures.signature` (where `infer_prefix`, `make_signature` and
+# `ensure_signature` live) names this same module.
+signature = sys.modules[__name__]
+sys.modules.setdefault(f"{__name__}.signature", signature)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ast
+import datetime
+import enum
 import json
 import math
+import pathlib
 import re
 import types
 import typing
@@ -13,6 +16,21 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pydantic
 
 SUPPORTED_SCALARS = (str, int, float, bool)
+# written as text and read back by pydantic (ISO dates, paths), as DSPy does
+TEXT_TYPES = (datetime.datetime, datetime.date, datetime.time, pathlib.PurePath)
+
+
+def is_enum(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+
+
+def _is_text_type(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, TEXT_TYPES)
+
+
+def _formats_itself(annotation: Any) -> bool:
+    """A class with DSPy's `format()` method (`dspy.Tool`): shown in prompts by its text."""
+    return isinstance(annotation, type) and callable(getattr(annotation, "format", None))
 
 
 def is_optional(annotation: Any) -> bool:
@@ -43,6 +61,8 @@ def check_supported(annotation: Any) -> str | None:
     if annotation in SUPPORTED_SCALARS or annotation is typing.Any:
         return None
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return None
+    if is_enum(annotation) or _is_text_type(annotation) or _formats_itself(annotation):
         return None
     origin = get_origin(annotation)
     if origin is Literal:
@@ -93,6 +113,8 @@ def format_hint(annotation: Any) -> str:
         return "must be a single float value"
     if annotation is bool:
         return "must be True or False"
+    if is_enum(annotation):
+        return "must be one of: " + "; ".join(str(member.value) for member in annotation)
     try:
         schema = pydantic.TypeAdapter(annotation).json_schema()
     except Exception:
@@ -106,8 +128,17 @@ def format_hint(annotation: Any) -> str:
 
 def format_value(value: Any) -> str:
     """Render an input/demo value for a prompt."""
+    if isinstance(value, enum.Enum):
+        return str(value.value)
     if isinstance(value, str):
         return value
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, pathlib.PurePath):
+        return str(value)
+    shown = _own_text(value)
+    if shown is not None:
+        return shown
     if isinstance(value, pydantic.BaseModel):
         return value.model_dump_json()
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -116,6 +147,27 @@ def format_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
     except TypeError:
         return str(value)
+
+
+def _own_text(value: Any) -> str | None:
+    """The text of a value that formats itself: a Tool (`format()` gives text), an Image or a
+    File (their DSPy text form, the repr), ToolCalls (its JSON)."""
+    from engine.field_types import File, Image
+
+    if isinstance(value, (Image, File)):
+        return repr(value)
+    method = getattr(value, "format", None)
+    if isinstance(value, type) or not callable(method):
+        return None
+    try:
+        shown = method()
+    except TypeError:
+        return None
+    if isinstance(shown, str):
+        return shown
+    if isinstance(shown, (dict, list)):
+        return json.dumps(shown, ensure_ascii=False, default=str)
+    return None
 
 
 class CastError(ValueError):
@@ -137,7 +189,43 @@ def cast_value(text: str, annotation: Any) -> Any:
         return _cast_bool(text)
     if annotation in (int, float):
         return _cast_number(text, annotation)
+    if is_enum(annotation):
+        return match_enum(text, annotation)
+    if _is_text_type(annotation):
+        return _cast_text_type(text, annotation)
     return _cast_structured(text, annotation)
+
+
+def match_enum(text: str, kind: type[enum.Enum]) -> enum.Enum:
+    """The member whose value, else whose name, the text names (leniently, as for Literal)."""
+    for member in kind:
+        if text == str(member.value):
+            return member
+    if text in kind.__members__:
+        return kind[text]
+    by_value = {str(m.value): m for m in kind}
+    try:
+        return by_value[match_literal(text, tuple(by_value))]
+    except CastError:
+        pass
+    try:
+        return kind[match_literal(text, tuple(kind.__members__))]
+    except CastError:
+        raise CastError(
+            f"{text!r} is not one of {[str(m.value) for m in kind]} ({kind.__name__})"
+        ) from None
+
+
+def _cast_text_type(text: str, annotation: Any) -> Any:
+    """A date, time or path written as text (optionally quoted or fenced)."""
+    candidate = _strip_code_fence(text).strip().strip("\"'`")
+    try:
+        return pydantic.TypeAdapter(annotation).validate_python(candidate)
+    except pydantic.ValidationError as exc:
+        detail = str(exc).splitlines()[-1].strip()
+        raise CastError(
+            f"cannot read {type_name(annotation)} from {text[:80]!r}: {detail}"
+        ) from None
 
 
 def _clean(text: str) -> str:

@@ -10,7 +10,7 @@ from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.fallback_record import FallbackRecord
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.errors import AdapterParseError
-from engine.types import CastError, cast_value
+from engine.types import CastError, cast_value, is_optional
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,8 @@ def cast_fields(
     missing: list[str] = []
     for name, field in signature.output_fields.items():
         if name not in raw:
+            if absent_value(field, values):
+                continue
             missing.append(name)
             continue
         try:
@@ -164,3 +166,15 @@ def cast_fields(
             absent=[n for n in signature.output_fields if n not in found],
         )
     return values
+
+
+def absent_value(field: Any, values: dict[str, Any]) -> bool:
+    """Fill `values` for an output the reply left out when it may be absent, as DSPy does: its
+    `default=` if it has one, else None if its type allows None. False if it is required."""
+    if not field.is_required():
+        values[field.name] = field.get_default()
+        return True
+    if is_optional(field.annotation) or field.annotation is None:
+        values[field.name] = None
+        return True
+    return False

@@ -22,6 +22,7 @@ from engine.adapters import choice_offsets
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.described_choices import described_choices, described_numbers
+from engine.adapters.history_turns import split_history
 from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.one_line_values import one_line_kwargs, one_line_open
 from engine.adapters.reply_loops import loop_kwargs
@@ -208,6 +209,11 @@ class ChatAdapter(Adapter):
         messages = [{"role": "system", "content": self.system_message(signature)}]
         for demo in demos:
             messages.extend(self.format_demo(signature, demo))
+        # a History input: its earlier turns, then the inputs without it (as DSPy lays it out)
+        signature, inputs, turns = split_history(signature, inputs)
+        for turn in turns:
+            messages.append({"role": "user", "content": self.format_inputs(signature, turn)})
+            messages.append({"role": "assistant", "content": self.format_outputs(signature, turn)})
         messages.append({"role": "user", "content": self.format_inputs(signature, inputs)})
         return messages
 

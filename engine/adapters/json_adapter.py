@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
+from engine.adapters.history_turns import split_history
 from engine.errors import AdapterParseError
 from engine.types import format_hint, format_value
 
@@ -41,7 +42,8 @@ class JSONAdapter(Adapter):
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
         messages = [{"role": "system", "content": self.system_message(signature)}]
-        for demo in demos:
+        signature, inputs, turns = split_history(signature, inputs)  # History: earlier turns
+        for demo in [*demos, *turns]:  # then a History input's earlier turns
             values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)
             outs = {n: values[n] for n in signature.output_fields if n in values}
             if not outs or not any(n in values for n in signature.input_fields):

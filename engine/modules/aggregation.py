@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.evaluate.metrics import normalize_text
-from engine.primitives import Prediction
+from engine.primitives import Completions, Prediction
 
 
 def default_normalize(value: Any) -> str | None:
@@ -97,7 +97,7 @@ def _counts(values: list[Any], voting_only: bool = True) -> dict[Any, int]:
 def _completions(value: Any) -> list[Any]:
     if isinstance(value, Prediction):
         return list(value.completions)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, Completions)):
         return list(value)
     raise TypeError(
         f"majority() takes a Prediction or a list of completions, not {type(value).__name__}"

@@ -81,13 +81,20 @@ class Module:
 
     # copies and LMs -----------------------------------------------------------------------
     def deepcopy(self) -> Module:
-        """A deep copy that shares LM objects (they hold loaded models and caches)."""
-        memo: dict[int, Any] = {}
+        """A deep copy that shares LM objects (they hold loaded models and caches).
+
+        As in DSPy, an attribute that cannot be deep-copied (a lock, a client) falls back to a
+        shallow copy of it, or to the object itself when even that fails; sub-modules are
+        still deep-copied."""
+        shared: dict[int, Any] = {}
         for _, module in [("", self), *self.named_sub_modules()]:
             lm = getattr(module, "lm", None)
             if lm is not None:
-                memo[id(lm)] = lm
-        return copy.deepcopy(self, memo)
+                shared[id(lm)] = lm
+        try:
+            return copy.deepcopy(self, dict(shared))
+        except Exception:  # noqa: BLE001 - any failure: copy attribute by attribute instead
+            return _copy_by_attribute(self, dict(shared))
 
     def reset_copy(self) -> Module:
         """A deep copy with every predictor's demos cleared."""
@@ -161,6 +168,44 @@ class Module:
         data = json.loads(Path(path).read_text())
         data.pop("metadata", None)
         return self.load_state(data)
+
+
+def _copy_by_attribute(module: Module, memo: dict[int, Any]) -> Module:
+    """`module` copied attribute by attribute (`_copy_value`), for a module that
+    `copy.deepcopy` cannot copy whole."""
+    new = module.__class__.__new__(module.__class__)
+    memo[id(module)] = new
+    for name, value in vars(module).items():
+        object.__setattr__(new, name, _copy_value(value, memo, name, module))
+    return new
+
+
+def _copy_value(value: Any, memo: dict[int, Any], name: str, owner: Module) -> Any:
+    """Sub-modules (also inside lists, tuples and dicts) copied by attribute; any other value
+    deep-copied, else shallow-copied, else shared (logged)."""
+    if id(value) in memo:
+        return memo[id(value)]
+    if isinstance(value, Module):
+        return _copy_by_attribute(value, memo)
+    trial = dict(memo)  # a failed attempt leaves half-built copies in its memo
+    try:
+        copied = copy.deepcopy(value, trial)
+    except Exception:  # noqa: BLE001
+        pass
+    else:
+        memo.update(trial)
+        return copied
+    if type(value) in (list, tuple):
+        return type(value)(_copy_value(item, memo, name, owner) for item in value)
+    if type(value) is dict:
+        return {key: _copy_value(item, memo, name, owner) for key, item in value.items()}
+    logger.warning(
+        "cannot deep-copy attribute %r of %s; copying it shallowly", name, type(owner).__name__
+    )
+    try:
+        return copy.copy(value)
+    except Exception:  # noqa: BLE001
+        return value
 
 
 def _part_state(part: Any) -> dict[str, Any]:

@@ -60,6 +60,9 @@ class Predict(Module, Parameter):
         demos = kwargs.pop("demos", self.demos)
         config = {**self.config, **kwargs.pop("config", {})}
         lm = resolve_lm(kwargs.pop("lm", self.lm))
+        for name, field in signature.input_fields.items():  # InputField(default=...)
+            if name not in kwargs and not field.is_required():
+                kwargs[name] = field.get_default()
         missing = [name for name in signature.input_fields if name not in kwargs]
         if missing:
             raise MissingInputError(

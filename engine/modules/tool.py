@@ -117,6 +117,10 @@ class Tool:
     def __repr__(self) -> str:
         return f"Tool(name={self.name}, desc={self.desc}, args={self.args})"
 
+    def format(self) -> str:
+        """The tool as a signature's input shows it: its `str()` (as DSPy's `Tool.format`)."""
+        return str(self)
+
 
 def _hints(target: Callable[..., Any]) -> dict[str, Any]:
     try:
