@@ -15,6 +15,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import pydantic
 
+from engine.field_types import File, Image
+
 SUPPORTED_SCALARS = (str, int, float, bool)
 # written as text and read back by pydantic (ISO dates, paths), as DSPy does
 TEXT_TYPES = (datetime.datetime, datetime.date, datetime.time, pathlib.PurePath)
@@ -152,8 +154,6 @@ def format_value(value: Any) -> str:
 def _own_text(value: Any) -> str | None:
     """The text of a value that formats itself: a Tool (`format()` gives text), an Image or a
     File (their DSPy text form, the repr), ToolCalls (its JSON)."""
-    from engine.field_types import File, Image
-
     if isinstance(value, (Image, File)):
         return repr(value)
     method = getattr(value, "format", None)
