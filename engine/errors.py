@@ -25,7 +25,7 @@ class ContextWindowExceededError(LMError):
     def __init__(
         self, message: str = "Context window exceeded", *, model: str | None = None, **kwargs: object
     ) -> None:
-        super().__init__(message)
+        super().__init__(f"[{model}] {message}" if model else message)  # DSPy's text
         self.model, self.message = model, message
 
 
