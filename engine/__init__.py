@@ -119,7 +119,7 @@ _LAZY_NAMES.update({
     "inspect_history": "engine.utils.inspect_history",
     "ensure_signature": "engine.signatures",
     "infer_prefix": "engine.signatures",
-})
+})  # fmt: skip
 __all__ += [
     "BayesianSignatureOptimizer", "ColBERTv2", "CompleteAndGrounded", "ContextWindowExceededError",
     "MIPRO", "SemanticF1", "answer_exact_match", "answer_passage_match", "inspect_history",

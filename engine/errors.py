@@ -23,7 +23,11 @@ class ContextWindowExceededError(LMError):
     """The prompt is longer than the model's context window (DSPy's name and fields)."""
 
     def __init__(
-        self, message: str = "Context window exceeded", *, model: str | None = None, **kwargs: object
+        self,
+        message: str = "Context window exceeded",
+        *,
+        model: str | None = None,
+        **kwargs: object,
     ) -> None:
         super().__init__(f"[{model}] {message}" if model else message)  # DSPy's text
         self.model, self.message = model, message

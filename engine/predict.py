@@ -19,4 +19,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.predict' has no attribute {name!r}")
 
 
-__all__ = [*_modules_all, "KNN"]
+__all__ = [*_modules_all, "KNN"]  # noqa: F405 (KNN: from __getattr__)

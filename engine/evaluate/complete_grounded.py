@@ -19,9 +19,7 @@ from engine.evaluate.texts import shorten
 SCORE_MAX_TOKENS = 96
 CONTEXT_CHARS = 2000
 
-_ASK = (
-    "Reply with exactly two lines:\n{name}: <a number from 0 to 1>\nReason: <one short sentence>"
-)
+_ASK = "Reply with exactly two lines:\n{name}: <a number from 0 to 1>\nReason: <one short sentence>"
 
 
 def _field(record: Any, name: str, what: str) -> Any:

@@ -90,7 +90,10 @@ class ColBERTv2:
     """A ColBERTv2 server's client; call it with `(query, k=10, simplify=False)`."""
 
     def __init__(
-        self, url: str = "http://0.0.0.0", port: str | int | None = None, post_requests: bool = False
+        self,
+        url: str = "http://0.0.0.0",
+        port: str | int | None = None,
+        post_requests: bool = False,
     ) -> None:
         if not isinstance(url, str) or not url.strip():
             raise ValueError(f"ColBERTv2 needs the server's url, not {url!r}")

@@ -108,4 +108,3 @@ def dummy_rm(passages: Iterable[str] = ()) -> Callable[..., list[dict[str, str]]
         return [{"long_text": texts[i]} for i in order]
 
     return retrieve
-

@@ -53,6 +53,7 @@ def test_dspy_has_the_same_path(path, names):
 
 def test_the_same_objects_under_each_path():
     from engine.adapters.chat_adapter import ChatAdapter
+
     from engine.predict import KNN, Predict
     from engine.primitives import Module
     from engine.teleprompt import GEPA

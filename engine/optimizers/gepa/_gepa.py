@@ -115,10 +115,13 @@ class GEPA(Optimizer):
         )
         num_iterations = own.get("num_iterations", num_iterations)
         if num_iterations is not None and (
-            isinstance(num_iterations, bool) or not isinstance(num_iterations, int)
+            isinstance(num_iterations, bool)
+            or not isinstance(num_iterations, int)
             or num_iterations < 1
         ):
-            raise ValueError(f"num_iterations must be a positive whole number, not {num_iterations!r}")
+            raise ValueError(
+                f"num_iterations must be a positive whole number, not {num_iterations!r}"
+            )
         if num_iterations is None or any(
             v is not None for v in (auto, max_full_evals, max_metric_calls)
         ):

@@ -78,7 +78,9 @@ def test_semantic_f1_returns_a_prediction_with_a_score():
 def test_dspy_semantic_f1_returns_the_same_shape():
     lm = dspy.utils.dummies.DummyLM([{"reasoning": "half", "recall": 0.5, "precision": 1.0}])
     with dspy.context(lm=lm):
-        theirs = dspy.evaluate.SemanticF1()(dspy.Example(**QA), dspy.Prediction(response="Cats eat meat."))
+        theirs = dspy.evaluate.SemanticF1()(
+            dspy.Example(**QA), dspy.Prediction(response="Cats eat meat.")
+        )
     assert isinstance(theirs, dspy.Prediction) and theirs.score == pytest.approx(2 / 3)
 
 

@@ -1,85 +1,28 @@
-"""`engine.ColBERTv2` against a fake ColBERTv2 server on 127.0.0.1 (http.server in a thread):
+"""`engine.ColBERTv2` against a fake ColBERTv2 server on 127.0.0.1 (tests/compat/conftest.py):
 the request DSPy's client sends, the shape it returns, and use as `configure(rm=...)`.
 Real dspy's client reads the same server the same way."""
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 import engine
 from engine.retrievers import ColBERTv2Error
 
-CORPUS = [
-    "David Gregory (physician) | David Gregory inherited Kinnairdy Castle in 1664.",
-    "Kinnairdy Castle | A tower house in Aberdeenshire, Scotland.",
-    "Gregory family | A family of Scottish academics.",
-    "Aberdeen | A city in the north east of Scotland.",
-]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    requests: list[tuple[str, dict]] = []
-
-    def log_message(self, *args):  # keep the test output quiet
-        pass
-
-    def _answer(self, query: str, k: int) -> None:
-        if query == "fail":
-            body = {"error": True, "message": "index not loaded"}
-        elif query == "odd":
-            body = {"results": []}
-        else:
-            words = set(query.lower().split())
-            ranked = sorted(
-                range(len(CORPUS)), key=lambda i: -len(words & set(CORPUS[i].lower().split()))
-            )
-            body = {
-                "topk": [
-                    {"text": CORPUS[i], "pid": i, "rank": r + 1, "score": 10.0 - r,
-                     "prob": 0.5 / (r + 1)}
-                    for r, i in enumerate(ranked)
-                ][:k + 1],  # one more than asked: the client cuts to k
-                "latency": 1.0,
-            }  # fmt: skip
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):  # noqa: N802
-        params = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
-        self.requests.append(("GET", params))
-        if urlsplit(self.path).path.endswith("/missing"):
-            self.send_error(404)
-            return
-        self._answer(params.get("query", ""), int(params.get("k", 10)))
-
-    def do_POST(self):  # noqa: N802
-        payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.requests.append(("POST", payload))
-        self._answer(payload["query"], int(payload["k"]))
-
 
 @pytest.fixture
-def server():
-    _Handler.requests = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_address[1], _Handler.requests
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+def server(colbert_server):
+    assert colbert_server.corpus[:2] == CORPUS
+    return colbert_server.port, colbert_server.requests
+
+
+CORPUS = [
+    "David Gregory (physician) | David Gregory of Kinnairdy castle was a Scottish physician "
+    "and inventor, born in 1625. He inherited Kinnairdy Castle in 1664.",
+    "Kinnairdy Castle | A tower house in Aberdeenshire, Scotland.",
+]  # the first two passages of the server's corpus (tests/compat/conftest.py)
 
 
 def _q(text: str) -> str:

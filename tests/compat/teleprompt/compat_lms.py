@@ -33,9 +33,10 @@ def careful_lm() -> ScriptedLM:
     def answer(messages: list[dict[str, Any]]) -> Any:
         system = messages[0]["content"] if messages[0]["role"] == "system" else ""
         if system in (PROPOSER_SYSTEM, REFLECTION_SYSTEM):
-            if messages[-1]["content"].startswith("Here are") or "Combine" in messages[-1][
-                "content"
-            ]:
+            if (
+                messages[-1]["content"].startswith("Here are")
+                or "Combine" in messages[-1]["content"]
+            ):
                 return "Questions named q<number>; the answer is the number."
             return GOOD
         number = input_fields(messages[-1]["content"]).get("question", "q0")[1:]

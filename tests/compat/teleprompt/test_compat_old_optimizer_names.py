@@ -28,7 +28,9 @@ def test_both_names_on_engine_and_teleprompt():
     from engine.teleprompt import MIPRO, BayesianSignatureOptimizer
 
     assert engine.MIPRO is MIPRO and engine.BayesianSignatureOptimizer is BayesianSignatureOptimizer
-    assert issubclass(MIPRO, engine.MIPROv2) and issubclass(BayesianSignatureOptimizer, engine.MIPROv2)
+    assert issubclass(MIPRO, engine.MIPROv2) and issubclass(
+        BayesianSignatureOptimizer, engine.MIPROv2
+    )
 
 
 def test_each_warns_once_per_process_saying_what_it_maps_to():

@@ -80,9 +80,7 @@ def test_gepa_callable_component_selector():
 
 
 def test_gepa_kwargs_set_known_settings_and_warn_on_others():
-    gepa = engine.GEPA(
-        feedback_metric, auto="light", gepa_kwargs={"use_merge": False, "seed": 7}
-    )
+    gepa = engine.GEPA(feedback_metric, auto="light", gepa_kwargs={"use_merge": False, "seed": 7})
     assert gepa.use_merge is False and gepa.seed == 7
     with pytest.warns(UserWarning, match="no effect"):
         engine.GEPA(feedback_metric, auto="light", gepa_kwargs={"display_progress_bar": True})
@@ -116,7 +114,9 @@ def test_dspy_bootstrap_max_errors_raises_too():
         def forward(self, question):
             raise ValueError("boom")
 
-    train = [dspy.Example(question=f"q{i}", answer=str(i)).with_inputs("question") for i in range(5)]
+    train = [
+        dspy.Example(question=f"q{i}", answer=str(i)).with_inputs("question") for i in range(5)
+    ]
     with dspy.context(lm=dspy.utils.dummies.DummyLM([{"answer": "1"}] * 5)):
         with pytest.raises(ValueError, match="boom"):
             dspy.BootstrapFewShot(metric=exact, max_errors=1).compile(DBoom(), trainset=train)
