@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import SpecError
+from engine.evaluate.complete_grounded import CompleteAndGrounded  # noqa: F401 (re-exported)
 from engine.evaluate.judge import Judge
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.semantic_f1 import SemanticF1
