@@ -13,6 +13,7 @@ yet.".
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -109,6 +110,7 @@ WHY_NOT: dict[str, str] = {
     "dsp": "DSPy's legacy internals; `ColBERTv2` is `engine.ColBERTv2`.",
     "lm15": "DSPy's bundled provider layer; the engine uses litellm.",
     "threading": "A module DSPy re-exports by accident; not an API.",
+    "cache": "DSPy's process-wide request cache; the engine's LM cache is per LM (`cache=`).",
     "DSPyError": "Engine errors derive from `engine.TunesmithError`.",
 }
 # DSPy's LM error family: engine maps provider errors to LMError / LMConfigError /
@@ -139,14 +141,22 @@ EXTRA: dict[str, str] = {
 }
 
 
+def dspy_names() -> list[str]:
+    """`[n for n in dir(dspy) if not n.startswith('_')]` right after `import dspy`, in a fresh
+    interpreter (dspy adds names such as `cache` to its namespace once they are used)."""
+    code = "import dspy; print('\\n'.join(n for n in dir(dspy) if not n.startswith('_')))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    return sorted(done.stdout.split())
+
+
 def rows() -> list[tuple[str, str, str]]:
     """(name, status, note) for every public top-level name of dspy."""
-    import dspy
-
     import engine
 
     out = []
-    for name in sorted(n for n in dir(dspy) if not n.startswith("_")):
+    for name in dspy_names():
         if hasattr(engine, name):
             note = DIFFERENCES.get(name, "")
             out.append((name, DIFFERENT if note else SUPPORTED, note))

@@ -20,4 +20,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.clients' has no attribute {name!r}")
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(n for n in _EXPORTS if n != "BaseLM")  # BaseLM: only once engine.lm has it
