@@ -33,6 +33,8 @@ DIFFERENCES: dict[str, str] = {
     "GEPA": "Own search loop (no `gepa` package): `gepa_kwargs` sets the keys naming its own "
     "settings and warns on others; adds `num_iterations` (cap on iterations) and `verbose`; the "
     "metric may be set as `.metric` before compile.",
+    "COPRO": "`COPRO(verbose=True)` works (events to logging); the metric must be given to the "
+    "constructor (DSPy's defaults to None).",
     "MIPROv2": "The metric may be left out of the constructor and set as `.metric` before "
     "compile (DSPy requires it up front).",
     "BootstrapFewShot": "`max_errors=n` raises `TooManyErrors` (chaining the program's error) "
