@@ -325,3 +325,24 @@ def test_old_optimizer_names_from_the_tables():
 
         MIPRO(metric=lambda e, p, t=None: 1.0)
         BayesianSignatureOptimizer(metric=lambda e, p, t=None: 1.0)
+
+
+def test_optimizer_guide_ensemble_majority_vote():
+    from engine import Ensemble
+
+    class Label(dspy.Module):
+        def __init__(self):
+            self.predict = dspy.Predict("text -> label")
+
+        def forward(self, text):
+            return self.predict(text=text)
+
+    dspy.configure(
+        lm=ScriptedLM(answers=[{"label": "refund"}, {"label": "refund"}, {"label": "other"}])
+    )
+    prog1, prog2, prog3 = Label(), Label(), Label()
+    input_data = "I want my money back"
+    # after training multiple programs
+    ensemble = Ensemble(programs=[prog1, prog2, prog3], method="majority_vote")
+    result = ensemble(input_data)
+    assert result.label == "refund"
