@@ -101,3 +101,34 @@ __all__ += [
     "Completions", "File", "History", "Image", "SignatureMeta", "ToolCalls", "ensure_signature",
     "infer_prefix",
 ]  # fmt: skip
+
+# -- DSPy's paths and names (issue 39: submodules, retrieval, metrics, old optimizer names) ------
+from engine.adapters import chat as _chat_adapter  # noqa: E402
+from engine.errors import ContextWindowExceededError  # noqa: E402
+from engine.evaluate import (  # noqa: E402
+    CompleteAndGrounded,
+    SemanticF1,
+    answer_exact_match,
+    answer_passage_match,
+)
+
+# `from engine.adapters.chat_adapter import ChatAdapter` (DSPy's module name for chat.py)
+sys.modules.setdefault("engine.adapters.chat_adapter", _chat_adapter)
+sys.modules["engine.adapters"].chat_adapter = _chat_adapter  # type: ignore[attr-defined]
+# `from engine.primitives import Module` (DSPy's dspy.primitives holds Module too)
+sys.modules["engine.primitives"].Module = Module  # type: ignore[attr-defined]
+
+_LAZY.update({
+    "predict": "engine.predict", "utils": "engine.utils", "clients": "engine.clients",
+    "adapters": "engine.adapters", "primitives": "engine.primitives",
+    "signatures": "engine.signatures",
+})  # fmt: skip
+_LAZY_NAMES.update({
+    "ColBERTv2": "engine.retrievers.colbertv2",
+    "Embeddings": "engine.retrievers.embeddings",
+    "inspect_history": "engine.utils.inspect_history",
+})  # fmt: skip
+__all__ += [
+    "BayesianSignatureOptimizer", "ColBERTv2", "CompleteAndGrounded", "ContextWindowExceededError",
+    "MIPRO", "SemanticF1", "answer_exact_match", "answer_passage_match", "inspect_history",
+]  # fmt: skip

@@ -19,6 +19,20 @@ class LMError(TunesmithError, RuntimeError):
     """An LM call failed after retries (provider error, bad response)."""
 
 
+class ContextWindowExceededError(LMError):
+    """The prompt is longer than the model's context window (DSPy's name and fields)."""
+
+    def __init__(
+        self,
+        message: str = "Context window exceeded",
+        *,
+        model: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(f"[{model}] {message}" if model else message)  # DSPy's text
+        self.model, self.message = model, message
+
+
 class LMConfigError(LMError):
     """The model name, provider or credentials are wrong (unknown model, missing key)."""
 

@@ -2,6 +2,8 @@
 
 from engine.evaluate.evaluate import EvalRow, Evaluate, EvaluationResult, TooManyErrors
 from engine.evaluate.metrics import (
+    EM,
+    CompleteAndGrounded,
     Contains,
     ExactMatch,
     Judge,
@@ -19,7 +21,8 @@ from engine.evaluate.metrics import (
 from engine.evaluate.scoring import ScoreWithFeedback
 
 __all__ = [
-    "Contains", "EvalRow", "Evaluate", "EvaluationResult", "ExactMatch", "Judge",
+    "EM", "CompleteAndGrounded", "Contains", "EvalRow", "Evaluate", "EvaluationResult",
+    "ExactMatch", "Judge",
     "NormalizedExactMatch", "NumericTolerance", "RegexMatch", "ScoreWithFeedback", "SemanticF1",
     "TokenF1", "TooManyErrors", "answer_exact_match", "answer_passage_match", "make_metric",
     "normalize_text", "token_f1_score",

@@ -4,18 +4,20 @@ Each built-in metric compares one label field (or every label field the predicti
 of the example with the prediction and returns a `ScoreWithFeedback`: a float that also says
 in words why, e.g. "expected 'refund_request', got 'order_status'". `make_metric(kind,
 **params)` builds one by name, for specs. The LLM-judged metrics (`Judge`, `SemanticF1`) live
-in judge.py and semantic_f1.py and are re-exported here.
+in judge.py, semantic_f1.py and complete_grounded.py and are re-exported here.
 """
 
 from __future__ import annotations
 
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from engine.errors import SpecError
+from engine.evaluate.complete_grounded import CompleteAndGrounded  # noqa: F401 (re-exported)
 from engine.evaluate.judge import Judge
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.semantic_f1 import SemanticF1
@@ -26,7 +28,7 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 def normalize_text(text: Any) -> str:
     """Lowercase, drop punctuation and articles, collapse spaces."""
-    text = str(text).lower()
+    text = unicodedata.normalize("NFD", str(text)).lower()
     text = "".join(ch for ch in text if ch not in set(string.punctuation))
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
@@ -247,15 +249,42 @@ def make_metric(kind: str, **params: Any) -> Callable[..., float]:
         raise SpecError(f"metric {kind!r}: {exc}") from None
 
 
+def _gold_answers(example: Any, metric: str) -> list[Any]:
+    """The example's `answer` as a list (DSPy accepts one string or a list of them)."""
+    answer = example.answer
+    if isinstance(answer, str):
+        return [answer]
+    if isinstance(answer, (list, tuple)):
+        if not answer:
+            raise ValueError(f"{metric}: the example's answer list is empty")
+        return list(answer)
+    raise ValueError(
+        f"{metric}: the example's answer must be a string or a list of strings, "
+        f"not {type(answer).__name__}"
+    )
+
+
+def EM(prediction: Any, answers_list: list[Any]) -> bool:  # noqa: N802 (DSPy's name)
+    """DSPy's `EM`: the prediction equals one of the answers after `normalize_text`."""
+    if not isinstance(answers_list, list):
+        raise ValueError(f"`answers_list` must be a list, got {type(answers_list)}")
+    return any(normalize_text(prediction) == normalize_text(a) for a in answers_list)
+
+
 def answer_exact_match(example: Any, prediction: Any, trace: Any = None, frac: float = 1.0) -> bool:
-    """DSPy-compatible: normalized match of `answer` (F1 >= frac when frac < 1)."""
+    """DSPy-compatible: `prediction.answer` matches the example's `answer` (a string, or any
+    of a list of them) after normalization; with frac < 1, token F1 >= frac suffices."""
+    answers = _gold_answers(example, "answer_exact_match")
     if frac >= 1.0:
-        return normalize_text(prediction.answer) == normalize_text(example.answer)
-    return token_f1_score(prediction.answer, example.answer) >= frac
+        return EM(prediction.answer, answers)
+    return max(token_f1_score(prediction.answer, a) for a in answers) >= frac
 
 
 def answer_passage_match(example: Any, prediction: Any, trace: Any = None) -> bool:
-    """DSPy-compatible: the answer appears in one of the prediction's passages/context."""
+    """DSPy-compatible: an answer (the example's, or any of its list) appears in one of the
+    prediction's passages (`context`, else `passages`)."""
     passages = getattr(prediction, "context", None) or getattr(prediction, "passages", [])
-    answer = normalize_text(example.answer)
-    return any(answer in normalize_text(p) for p in passages)
+    if isinstance(passages, str):
+        passages = [passages]
+    answers = [normalize_text(a) for a in _gold_answers(example, "answer_passage_match")]
+    return any(a in normalize_text(p) for p in passages for a in answers)

@@ -4,7 +4,10 @@ and how much of the response the ground truth supports (precision); the score is
 `decompositional=True` first asks the judge to list the key ideas of both texts, then to judge
 recall and precision from those lists (two calls instead of one). Calls run under the role
 "judge", like `Judge`'s. With a `trace` (while bootstrapping demos) the score is 1 when the F1
-reaches `threshold`, else 0, so only good runs become demos.
+reaches `threshold` (True), else False, so only good runs become demos.
+
+The result is DSPy's `Prediction(score=...)`, with `feedback`, that also reads as its score
+(`engine.evaluate.score_prediction`): `SemanticF1()(example, pred) >= 0.5` works.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from engine.evaluate.judge import (
     split_example,
 )
 from engine.evaluate.judge_parse import clean_reply, read_fraction, read_rationale, unreadable
-from engine.evaluate.scoring import ScoreWithFeedback
+from engine.evaluate.score_prediction import ScorePrediction
 from engine.evaluate.texts import shorten
 
 IDEAS_MAX_TOKENS = 160
@@ -97,7 +100,7 @@ class SemanticF1:
         trace: Any = None,
         pred_name: str | None = None,
         pred_trace: Any = None,
-    ) -> ScoreWithFeedback:
+    ) -> ScorePrediction:
         lm = resolve_judge_lm(self.lm)
         context = self._context(*self.texts(gold, pred))
         ideas = None
@@ -115,15 +118,15 @@ class SemanticF1:
         reply = ask_judge(lm, self._prompt(context, ideas), SCORE_MAX_TOKENS, start="Recall:")
         recall, precision = read_fraction(reply, "recall"), read_fraction(reply, "precision")
         if recall is None or precision is None:
-            return ScoreWithFeedback(0.0, unreadable(reply))
+            return ScorePrediction(False if trace is not None else 0.0, unreadable(reply))
         score = f1(recall, precision)
         reason = read_rationale(reply, fallback=False)
         feedback = f"semantic F1 {score:.2f} (recall {recall:.2f}, precision {precision:.2f})"
         if reason:
             feedback += f": {reason}"
         if trace is not None:
-            return ScoreWithFeedback(float(score >= self.threshold), feedback)
-        return ScoreWithFeedback(score, feedback)
+            return ScorePrediction(score >= self.threshold, feedback)
+        return ScorePrediction(score, feedback)
 
     def __repr__(self) -> str:
         return f"SemanticF1(threshold={self.threshold}, decompositional={self.decompositional})"

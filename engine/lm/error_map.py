@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import re
 
-from engine.errors import LMConfigError, LMError, ProviderUnreachableError, TunesmithError
+from engine.errors import (
+    ContextWindowExceededError,
+    LMConfigError,
+    LMError,
+    ProviderUnreachableError,
+    TunesmithError,
+)
 
 MODEL_NAME_HINT = "use 'provider/model', e.g. 'openai/gpt-4o-mini' or 'local/smollm2-135m'"
 
@@ -80,10 +86,11 @@ def to_lm_error(
             f"account can use it ({detail})"
         )
     if "ContextWindowExceededError" in names:
-        return LMError(
+        return ContextWindowExceededError(
             f"The prompt is too long for model {model!r}'s context window: shorten the inputs, "
             f"use fewer demos (max_bootstrapped_demos / max_labeled_demos) or a model with a "
-            f"longer context ({detail})"
+            f"longer context ({detail})",
+            model=model,
         )
     if names & {"Timeout", "APITimeoutError"}:
         return ProviderUnreachableError(

@@ -1,9 +1,7 @@
 """Optimizers (DSPy names and call shapes), one subpackage each, and the spine they share:
 candidates, trials, budgets, estimates, the run context, the event stream and the registry.
-Also importable as `engine.teleprompt`.
+`engine.teleprompt` (DSPy's path) re-exports them with DSPy 2.x's old names.
 """
-
-import sys
 
 from engine.optimizers import calibration  # noqa: F401 - registers the post-compile step
 from engine.optimizers.copro import COPRO
@@ -16,7 +14,7 @@ from engine.optimizers.fewshot import (
 )
 from engine.optimizers.gepa import GEPA
 from engine.optimizers.knn import KNN, KNNFewShot
-from engine.optimizers.mipro import MIPROv2
+from engine.optimizers.mipro import MIPRO, BayesianSignatureOptimizer, MIPROv2
 from engine.optimizers.simba import SIMBA
 from engine.optimizers.spine import (
     EVENT_TYPES,
@@ -36,12 +34,10 @@ from engine.optimizers.spine import (
     logging_sink,
 )
 
-# `import engine.teleprompt` / `from engine.teleprompt import ...` once this package is loaded
-sys.modules.setdefault("engine.teleprompt", sys.modules[__name__])
-
 __all__ = [
     "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "COPRO",
     "Candidate", "Ensemble", "GEPA", "KNN", "KNNFewShot", "MIPROv2", "SIMBA",
+    "MIPRO", "BayesianSignatureOptimizer",  # DSPy 2.x's names (they warn once)
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",
     "RunContext", "Trial",
     # helpers (also reachable as engine.<name>)

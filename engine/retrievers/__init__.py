@@ -1,5 +1,6 @@
 """Retrieval: `Retrieve` (the module), the retrievers `BM25` (default, offline, lexical) and
-`Embeddings` (cosine search over an `Embedder`), and the passages they return.
+`Embeddings` (cosine search over an `Embedder`), `ColBERTv2` (a client of a ColBERT server),
+and the passages they return.
 
 Loaded lazily: `engine.Retrieve` does not import numpy or bm25s until a retriever is built.
 """
@@ -11,6 +12,7 @@ from typing import Any
 
 _EXPORTS = {
     "BM25": "bm25", "light_stem": "bm25", "Embeddings": "embeddings",
+    "ColBERTv2": "colbertv2", "ColBERTv2Error": "colbertv2",
     "Passage": "passages", "Passages": "passages",
     "NoRetrieverError": "retrieve", "Retrieve": "retrieve",
 }  # fmt: skip

@@ -68,9 +68,13 @@ class BM25:
 
     `corpus` is a list of strings or of dicts with a "text" key (other keys ride along on each
     passage's `meta`). Passages that share no word with the query are not returned, so a result
-    may hold fewer than k passages. `stemmer` is "light" (default), None, or a function
-    word -> stem. Use it as `engine.configure(rm=BM25(corpus))` for `engine.Retrieve`.
+    may hold fewer than k passages, unless `pad=True`: then the k best are returned even at
+    score zero (as `bm25s` and DSPy's BM25 retrieval do; `engine.Retrieve` asks for this).
+    `stemmer` is "light" (default), None, or a function word -> stem. Use it as
+    `engine.configure(rm=BM25(corpus))` for `engine.Retrieve`.
     """
+
+    pads_on_request = True  # takes `pad=True` (see `engine.retrievers.retrieve`)
 
     def __init__(
         self,
@@ -108,8 +112,11 @@ class BM25:
             return np.zeros(len(self.texts), dtype=np.float32)
         return self._index.get_scores_from_ids(ids)
 
-    def __call__(self, query: str, k: int | None = None, **kwargs: Any) -> Passages:
-        """The (up to) k best passages for `query`, best first; ties keep corpus order."""
+    def __call__(
+        self, query: str, k: int | None = None, *, pad: bool = False, **kwargs: Any
+    ) -> Passages:
+        """The (up to) k best passages for `query`, best first; ties keep corpus order. With
+        `pad=True`, passages that share no word with the query fill the k places too."""
         k = self.k if k is None else int(k)
         scores = self.scores(str(query))
         if k <= 0 or not len(scores):
@@ -118,7 +125,7 @@ class BM25:
         return Passages(
             Passage(self.texts[i], float(scores[i]), int(i), item_meta(self.corpus[i]))
             for i in top
-            if scores[i] > 0
+            if pad or scores[i] > 0
         )
 
     forward = __call__

@@ -24,6 +24,9 @@ class NoRetrieverError(TunesmithError, AssertionError):
 class Retrieve(Module):
     """`Retrieve(k=3)(query)` -> `Prediction(passages=[...])`, from `settings.rm(query, k)`.
 
+    As in DSPy, k passages come back when the corpus holds k: a `BM25` rm is asked to pad
+    with its next best passages even when they share no word with the query.
+
     Not learnable; its state is `{"k": k}`, saved with the program as DSPy saves it. Each call
     is recorded in the trace like a step (inputs: query and k; outputs: the passages).
     """
@@ -54,6 +57,8 @@ class Retrieve(Module):
         if rm is None:
             raise NoRetrieverError(NO_RM)
         k = self.k if k is None else k
+        if getattr(rm, "pads_on_request", False):  # BM25: k passages, as DSPy returns
+            kwargs.setdefault("pad", True)
         passages = passage_texts(rm(str(query), k=k, **kwargs))
         prediction = Prediction(passages=passages)
         trace = settings.trace

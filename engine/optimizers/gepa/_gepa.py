@@ -14,6 +14,7 @@ are returned without being evaluated again, and reflections come back from the L
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,16 @@ from engine.settings import settings
 
 SELECTION_STRATEGIES = ("pareto", "current_best")
 COMPONENT_SELECTORS = ("round_robin", "all")
+NEEDS_METRIC = (
+    "GEPA needs a metric: metric(gold, pred, trace=None, pred_name=None, pred_trace=None), "
+    "returning a score or Prediction(score=..., feedback=...)"
+)
+_NO_METRIC: Any = object()  # `metric` left out: set `.metric` before compile (seed 002's shape)
+# gepa_kwargs keys that name one of this GEPA's own settings (others have no effect here)
+GEPA_KWARGS_OPTIONS = (
+    "reflection_minibatch_size", "candidate_selection_strategy", "skip_perfect_score",
+    "use_merge", "max_merge_invocations", "perfect_score", "seed", "num_iterations",
+)  # fmt: skip
 
 
 class GEPA(Optimizer):
@@ -48,6 +59,13 @@ class GEPA(Optimizer):
     (`Prediction(score=..., feedback=...)` or `engine.metrics.ScoreWithFeedback`); the feedback
     is what the reflection LM reads. `reflection_lm` defaults to the task LM (DSPy requires
     one); its calls are recorded under the role "proposer".
+
+    Beyond DSPy's names: `num_iterations` caps the search's iterations (each one reflection or
+    one merge; alone it also sets the budget), `verbose=True` logs the run's events as
+    COPRO's does, and `metric` may be left out and set as `.metric` before `compile`.
+    `component_selector` may be a function, as GEPA's protocol has it: (state, trajectories,
+    subsample_scores, candidate_idx, candidate) -> predictor names. `gepa_kwargs` may set
+    the settings named in GEPA_KWARGS_OPTIONS; other keys warn and do nothing.
     """
 
     # program runs each `auto` size allows (for the Optimize page)
@@ -55,7 +73,7 @@ class GEPA(Optimizer):
 
     def __init__(
         self,
-        metric: Callable[..., Any],
+        metric: Callable[..., Any] = _NO_METRIC,
         *,
         auto: str | None = None,
         max_full_evals: int | None = None,
@@ -66,7 +84,7 @@ class GEPA(Optimizer):
         skip_perfect_score: bool = True,
         add_format_failure_as_feedback: bool = False,
         instruction_proposer: Callable[..., dict[str, str]] | None = None,
-        component_selector: str = "round_robin",
+        component_selector: str | Callable[..., list[str]] = "round_robin",
         use_merge: bool = True,
         max_merge_invocations: int | None = 5,
         num_threads: int | None = None,
@@ -77,46 +95,75 @@ class GEPA(Optimizer):
         track_best_outputs: bool = False,
         seed: int | None = 0,
         max_errors: int | None = None,
+        num_iterations: int | None = None,
+        verbose: bool = False,
+        gepa_kwargs: dict[str, Any] | None = None,
     ) -> None:
         if metric is None:
-            raise ValueError(
-                "GEPA needs a metric: metric(gold, pred, trace=None, pred_name=None, "
-                "pred_trace=None), returning a score or Prediction(score=..., feedback=...)"
+            raise ValueError(NEEDS_METRIC)
+        gepa_kwargs = dict(gepa_kwargs or {})
+        own = {k: gepa_kwargs.pop(k) for k in list(gepa_kwargs) if k in GEPA_KWARGS_OPTIONS}
+        if gepa_kwargs:
+            warnings.warn(
+                f"GEPA: gepa_kwargs {sorted(gepa_kwargs)} have no effect on this GEPA; the keys "
+                f"it reads are {list(GEPA_KWARGS_OPTIONS)}",
+                stacklevel=2,
             )
-        check_budget_choice(auto, max_full_evals, max_metric_calls)
+        reflection_minibatch_size = own.get("reflection_minibatch_size", reflection_minibatch_size)
+        candidate_selection_strategy = own.get(
+            "candidate_selection_strategy", candidate_selection_strategy
+        )
+        num_iterations = own.get("num_iterations", num_iterations)
+        if num_iterations is not None and (
+            isinstance(num_iterations, bool)
+            or not isinstance(num_iterations, int)
+            or num_iterations < 1
+        ):
+            raise ValueError(
+                f"num_iterations must be a positive whole number, not {num_iterations!r}"
+            )
+        if num_iterations is None or any(
+            v is not None for v in (auto, max_full_evals, max_metric_calls)
+        ):
+            check_budget_choice(auto, max_full_evals, max_metric_calls)
         if candidate_selection_strategy not in SELECTION_STRATEGIES:
             raise ValueError(
                 f"candidate_selection_strategy must be one of {SELECTION_STRATEGIES}, "
                 f"not {candidate_selection_strategy!r}"
             )
-        if component_selector not in COMPONENT_SELECTORS:
+        if not callable(component_selector) and component_selector not in COMPONENT_SELECTORS:
             raise ValueError(
-                f"component_selector must be one of {COMPONENT_SELECTORS}, "
+                f"component_selector must be one of {COMPONENT_SELECTORS} or a function "
+                f"(state, trajectories, subsample_scores, candidate_idx, candidate) -> names, "
                 f"not {component_selector!r}"
             )
         if reflection_minibatch_size < 1:
             raise ValueError(
                 f"reflection_minibatch_size must be at least 1, not {reflection_minibatch_size}"
             )
-        self.metric = metric
+        self.metric = None if metric is _NO_METRIC else metric
+        self.num_iterations = num_iterations
+        self.verbose = verbose
+        self.gepa_kwargs = {**own, **gepa_kwargs}
         self.auto = auto
         self.max_full_evals = max_full_evals
         self.max_metric_calls = max_metric_calls
         self.reflection_minibatch_size = reflection_minibatch_size
         self.candidate_selection_strategy = candidate_selection_strategy
         self.reflection_lm = reflection_lm
-        self.skip_perfect_score = skip_perfect_score
+        self.skip_perfect_score = own.get("skip_perfect_score", skip_perfect_score)
         self.add_format_failure_as_feedback = add_format_failure_as_feedback
         self.instruction_proposer = instruction_proposer
         self.component_selector = component_selector
-        self.use_merge = use_merge
-        self.max_merge_invocations = max_merge_invocations or 0
+        self.use_merge = own.get("use_merge", use_merge)
+        self.max_merge_invocations = own.get("max_merge_invocations", max_merge_invocations) or 0
         self.num_threads = num_threads
         self.failure_score = failure_score
-        self.perfect_score = perfect_score
+        self.perfect_score = own.get("perfect_score", perfect_score)
         self.log_dir = log_dir
         self.track_stats = track_stats
         self.track_best_outputs = track_best_outputs
+        seed = own.get("seed", seed)
         self.seed = 0 if seed is None else seed
         self.max_errors = max_errors
         self._pool: CandidatePool | None = None
@@ -133,6 +180,8 @@ class GEPA(Optimizer):
     ) -> Any:
         """DSPy's `compile(student, *, trainset, teacher=None, valset=None)`: reflect on
         minibatches of `trainset`, keep the Pareto front on `valset` (the trainset if none)."""
+        if self.metric is None:
+            raise ValueError(NEEDS_METRIC)
         if not trainset:
             raise ValueError("GEPA needs training examples to reflect on; trainset is empty")
         check_lms(self.reflection_lm)
@@ -174,7 +223,14 @@ class GEPA(Optimizer):
 
     # -- budget and estimate --------------------------------------------------------------------
     def budget_for(self, n_predictors: int, n_train: int, n_val: int) -> int:
-        """The run's budget in metric calls for these sizes."""
+        """The run's budget in metric calls for these sizes. With `num_iterations` alone, as
+        many as that many iterations can spend (each: a minibatch for the parent and one for
+        the child, then the valset for a kept child)."""
+        if self.num_iterations is not None and not any(
+            v is not None for v in (self.auto, self.max_full_evals, self.max_metric_calls)
+        ):
+            mb = min(self.reflection_minibatch_size, max(1, n_train))
+            return n_val + self.num_iterations * (2 * mb + n_val)
         return metric_budget(
             self.auto, self.max_full_evals, self.max_metric_calls, n_predictors, n_train, n_val,
             getattr(self, "_valset_given", True),

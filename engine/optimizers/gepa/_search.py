@@ -4,6 +4,7 @@ children, merges, and the metric-call budget (see gepa.py for the algorithm in w
 from __future__ import annotations
 
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,15 @@ from engine.optimizers.spine._trials import TrialRunner
 
 MAX_IDLE_ITERATIONS = 10  # iterations in a row that spend no metric call end the search
 RECORD_CHARS = 240  # field values kept per record in the `reflection` event
+
+
+@dataclass
+class SelectorState:
+    """What a function `component_selector` reads as GEPA's `state`: the predictor names and,
+    per candidate index, the position of the next one round-robin would pick."""
+
+    list_of_named_predictors: list[str]
+    named_predictor_id_to_update_next_for_program_candidate: dict[int, int]
 
 
 class BudgetReached(Exception):
@@ -43,7 +53,7 @@ class GepaSearch:
     merges: int = 0
     merges_due: int = 0
     tried_merges: set[tuple[int, int]] = field(default_factory=set)
-    next_predictor: dict[int, int] = field(default_factory=dict)
+    next_predictor: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
     def __post_init__(self) -> None:
         self.ctx = self.runner.run
@@ -88,8 +98,12 @@ class GepaSearch:
     def run(self) -> None:
         idle = 0
         recorder = self.ctx.recorder
+        cap = getattr(self.options, "num_iterations", None)
         while True:
             self.ctx.check_cancel()
+            if cap is not None and self.iteration >= cap:
+                recorder.log(f"GEPA stopped: num_iterations={cap} iterations done")
+                return
             self.iteration += 1
             before = self.used
             recorder.phase(
@@ -116,22 +130,48 @@ class GepaSearch:
                 return
 
     # -- reflective mutation --------------------------------------------------------------------
-    def _pick_paths(self, parent: PoolEntry) -> list[str]:
-        if self.options.component_selector == "all":
+    def _pick_paths(self, parent: PoolEntry, scores: list[float], rows: list[Any]) -> list[str]:
+        selector = self.options.component_selector
+        if callable(selector):
+            return self._selected_paths(selector, parent, scores, rows)
+        if selector == "all":
             return list(self.paths)
         position = self.next_predictor.get(parent.index, 0)
         self.next_predictor[parent.index] = position + 1
         return [self.paths[position % len(self.paths)]]
 
+    def _selected_paths(
+        self, selector: Any, parent: PoolEntry, scores: list[float], rows: list[Any]
+    ) -> list[str]:
+        """The predictors a function selector names: it is called as GEPA's protocol has it,
+        (state, trajectories, subsample_scores, candidate_idx, candidate) -> names."""
+        state = SelectorState(list(self.paths), self.next_predictor)
+        candidate = {
+            name: predictor.signature.instructions
+            for name, predictor in parent.program.named_predictors()
+        }
+        names = list(selector(state, rows, scores, parent.index, candidate) or [])
+        unknown = [n for n in names if n not in self.paths]
+        if unknown or not names:
+            raise ValueError(
+                f"component_selector returned {names!r}; it must name one or more of the "
+                f"program's predictors: {self.paths}"
+            )
+        return list(dict.fromkeys(names))
+
     def _reflect(self) -> None:
         rng = random.Random(derive_seed(self.seed, "gepa parent", self.iteration))
         parent = self.pool.select_parent(self.options.candidate_selection_strategy, rng)
-        paths = self._pick_paths(parent)
         batch = self.order.batch(self.reflections)
         self.reflections += 1
         origin = f"iteration {self.iteration}: candidate {parent.index} on a minibatch"
         parent_trial = self._evaluate(
             parent.program, batch, "minibatch", track_best=False, origin=origin
+        )
+        paths = self._pick_paths(
+            parent,
+            [parent_trial.example_scores[i] for i in batch if i in parent_trial.example_scores],
+            [self.ctx.results.get((parent.hash, i)) for i in batch],
         )
         event = {
             "iteration": self.iteration,

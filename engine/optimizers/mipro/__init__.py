@@ -3,6 +3,11 @@
 from collections.abc import Mapping
 from typing import Any
 
+from engine.optimizers.mipro._legacy import (
+    MIPRO,
+    BayesianSignatureOptimizer,
+    OldOptimizerNameWarning,
+)
 from engine.optimizers.mipro._mipro import RACED_SHARE, MIPROv2
 from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
 
@@ -43,4 +48,6 @@ register(OptimizerEntry(
     auto_params={"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0},
 ))  # fmt: skip
 
-__all__ = ["RACED_SHARE", "MIPROv2"]
+__all__ = [
+    "MIPRO", "RACED_SHARE", "BayesianSignatureOptimizer", "MIPROv2", "OldOptimizerNameWarning",
+]  # fmt: skip

@@ -60,6 +60,8 @@ class MIPROv2(Optimizer):
     a full evaluation once it can no longer beat the best (the chosen program is unchanged).
     """
 
+    requires_metric = True  # checked at compile: `.metric` may be set after construction
+
     # the sizes `auto` stands for, and the trials a search makes (for the Optimize page)
     auto_run_settings = AUTO_RUN_SETTINGS
     trials_for = staticmethod(trials_for)
@@ -68,7 +70,7 @@ class MIPROv2(Optimizer):
 
     def __init__(
         self,
-        metric: Callable[..., Any],
+        metric: Callable[..., Any] | None = None,
         prompt_model: Any = None,
         task_model: Any = None,
         teacher_settings: dict[str, Any] | None = None,
@@ -96,8 +98,6 @@ class MIPROv2(Optimizer):
             )
         if auto not in (None, "light", "medium", "heavy"):
             raise ValueError(f"auto must be 'light', 'medium', 'heavy' or None, not {auto!r}")
-        if metric is None:
-            raise ValueError("MIPROv2 needs a metric: metric(example, prediction, trace=None)")
         self.metric = metric
         self.prompt_model = prompt_model
         self.task_model = task_model

@@ -90,6 +90,9 @@ class Optimizer:
     """
 
     metric: Callable[..., Any] | None = None
+    # A metric is needed to compile (it may be left out of the constructor and set as
+    # `.metric` before compile, as tools built on DSPy do: the seed documents' `COPRO()`)
+    requires_metric: bool = False
     num_threads: int | None = None
     max_errors: int | None = None
     uses_valset: bool = True  # whether compile scores the baseline and candidates on the valset
@@ -199,6 +202,11 @@ class Optimizer:
         **options: Any,
     ) -> Any:
         """Optimize a copy of `student`; returns the compiled program with `.result`."""
+        if self.requires_metric and self.metric is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a metric: metric(example, prediction, trace=None); "
+                "pass metric= or set .metric before compile"
+            )
         run = run if run is not None else RunContext()
         trainset = list(trainset)
         valset = self.effective_valset(trainset, valset)

@@ -1,0 +1,220 @@
+"""Write docs/COMPATIBILITY.md: every public top-level name of dspy 3.4.1 and its status on
+`engine` (supported / supported, with a difference / not supported), from `hasattr(engine,
+name)` and the hand-kept DIFFERENCES and WHY_NOT below.
+
+    python tools/compat_table.py           # rewrite docs/COMPATIBILITY.md
+    python tools/compat_table.py --check   # exit 1 if the file is not what it would write
+
+Needs `dspy` (3.4.1) installed. A name engine has and DIFFERENCES does not mention is
+"supported"; a name engine lacks and WHY_NOT does not explain is "not supported" with "No note
+yet.".
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "COMPATIBILITY.md"
+SUPPORTED, DIFFERENT, MISSING = "supported", "supported, with a difference", "not supported"
+
+ISSUE = "issue 39 item"
+# name -> how engine's differs from DSPy's (read only when engine has the name)
+DIFFERENCES: dict[str, str] = {
+    "ColBERTv2": "A client of a ColBERTv2 server (GET or POST, DSPy's shapes and errors); answers "
+    "are cached in memory per process (DSPy also caches on disk).",
+    "inspect_history": "Prints the configured LM's history (`settings.lm`, or `lm=`); DSPy prints "
+    "one history shared by every LM.",
+    "Retrieve": "With a `BM25` rm it asks for k passages, padded with zero-score ones as DSPy's "
+    "BM25 retrieval returns; BM25 called directly returns matching passages only.",
+    "GEPA": "Own search loop (no `gepa` package): `gepa_kwargs` sets the keys naming its own "
+    "settings and warns on others; adds `num_iterations` (cap on iterations) and `verbose`; the "
+    "metric may be set as `.metric` before compile.",
+    "COPRO": "`COPRO(verbose=True)` works (events to logging); the metric must be given to the "
+    "constructor (DSPy's defaults to None).",
+    "MIPROv2": "The metric may be left out of the constructor and set as `.metric` before "
+    "compile (DSPy requires it up front).",
+    "BootstrapFewShot": "`max_errors=n` raises `TooManyErrors` (chaining the program's error) "
+    "once more than n runs fail; DSPy re-raises the error itself at the n-th failure.",
+    "ContextWindowExceededError": "An `engine.LMError` (DSPy's is an LMInvalidRequestError); same "
+    "`model`/`message` fields and text.",
+    "utils": "`engine.utils` holds DummyLM, dummy_rm and pretty_print_history; not DSPy's other "
+    "helpers (callbacks, asyncify, usage tracker, ...).",
+    "clients": "`engine.clients` holds LM, Embedder and inspect_history (and BaseLM once engine "
+    "has it); not Cache, Provider or the fine-tuning clients.",
+    "primitives": "`engine.primitives` holds Example, Prediction and Module; not the code "
+    "interpreters or BaseModule.",
+    "predict": "`engine.predict` re-exports engine.modules (and KNN); not CodeAct, RLM, ReActV2.",
+    "teleprompt": "Every engine optimizer plus DSPy 2.x's `MIPRO` and `BayesianSignatureOptimizer`;"
+    " not BetterTogether, BootstrapFinetune, InferRules, AvatarOptimizer.",
+    "evaluate": "Evaluate, metrics (answer_exact_match with a list of answers, "
+    "answer_passage_match, EM, SemanticF1, CompleteAndGrounded) and engine's own metrics; "
+    "SemanticF1/CompleteAndGrounded judge with engine's prompts (not ChainOfThought modules) and "
+    "return a `Prediction(score=, feedback=)` that also reads as its score.",
+}
+# name -> why engine lacks it (read only when it does; a name engine gains becomes "supported")
+WHY_NOT: dict[str, str] = {
+    "BootstrapFinetune": "Fine-tuning LM weights is out of scope: the engine tunes prompts.",
+    "BetterTogether": "Alternates prompt and weight optimization; needs fine-tuning.",
+    "TrainingJob": "Fine-tuning jobs are out of scope.",
+    "AvatarOptimizer": "Deprecated in DSPy; not planned.",
+    "BootstrapFewShotWithOptuna": "Deprecated in DSPy (MIPROv2 covers the Optuna search).",
+    "InferRules": "Not yet implemented.",
+    "CodeAct": "Not yet implemented (ProgramOfThought and ReAct cover code and tools).",
+    "RLM": "Experimental in DSPy; not planned.",
+    "ReActV2": "Experimental in DSPy; not planned.",
+    "Flex": "Experimental in DSPy; not planned.",
+    "SandboxSerializable": "RLM's sandbox types; not planned.",
+    "FinalOutput": "RLM's interpreter result; not planned.",
+    "LocalInterpreter": "The engine runs code in its own sandbox (`PythonInterpreter`).",
+    "CodeInterpreter": "Protocol of DSPy's interpreters; the engine has one, PythonInterpreter.",
+    "CodeExecutionError": "The sandbox raises `CodeInterpreterError`.",
+    "resolve_interpreter_factory": f"With ProgramOfThought(interpreter_factory=), {ISSUE} 13.",
+    "EmbeddingsWithScores": "`engine.retrievers.Embeddings` results carry `.scores` already.",
+    "Completions": f"Planned: {ISSUE} 2.",
+    "History": f"Planned: {ISSUE} 4.",
+    "ToolCalls": f"Planned: {ISSUE} 4.",
+    "ToolCallResults": f"Planned with ToolCalls, {ISSUE} 4.",
+    "Image": f"Planned (described in text): {ISSUE} 4.",
+    "File": f"Planned (described in text): {ISSUE} 4.",
+    "Audio": "Audio inputs need a multimodal LM; not planned.",
+    "Code": "Not yet: a `Code` field type.",
+    "Reasoning": "Not yet: native reasoning content as a field type.",
+    "Type": "Not yet: the base of DSPy's custom field types.",
+    "SignatureMeta": "In `engine.signatures`, not at the top level.",
+    "OldField": "DSPy 2.x's field API, deprecated; not planned.",
+    "OldInputField": "DSPy 2.x's field API, deprecated; not planned.",
+    "OldOutputField": "DSPy 2.x's field API, deprecated; not planned.",
+    "BaseModule": "Engine's `Module` is the one base class.",
+    "BaseLM": f"Planned: {ISSUE} 8.",
+    "XMLAdapter": f"Planned: {ISSUE} 8.",
+    "TwoStepAdapter": f"Planned: {ISSUE} 8.",
+    "Provider": "LM providers are litellm's (hosted) and engine.lm.local (embedded).",
+    "track_usage": f"Planned: {ISSUE} 6 (engine records usage in `UsageLedger`s).",
+    "load": f"Planned: {ISSUE} 7 (whole-program loading).",
+    "load_settings": f"Planned: {ISSUE} 6.",
+    "asyncify": f"Planned: {ISSUE} 11.",
+    "syncify": f"Planned with asyncify, {ISSUE} 11.",
+    "streamify": f"Planned: {ISSUE} 11.",
+    "streaming": f"Planned with streamify, {ISSUE} 11.",
+    "configure_cache": "The engine's LM cache is set per LM (`cache=`) and by the run store.",
+    "enable_logging": "The engine logs through Python's `logging`; configure it there.",
+    "disable_logging": "The engine logs through Python's `logging`; configure it there.",
+    "configure_dspy_loggers": "The engine logs through Python's `logging`; configure it there.",
+    "enable_litellm_logging": "litellm stays quiet unless its own logging is configured.",
+    "disable_litellm_logging": "litellm stays quiet unless its own logging is configured.",
+    "is_retryable_lm_error": "Retries are decided inside `engine.lm` (retry.py).",
+    "bootstrap_trace_data": "Internal to DSPy's fine-tuning optimizers; not planned.",
+    "propose": "DSPy's proposer internals; engine's are `engine.optimizers.proposing`.",
+    "dsp": "DSPy's legacy internals; `ColBERTv2` is `engine.ColBERTv2`.",
+    "lm15": "DSPy's bundled provider layer; the engine uses litellm.",
+    "threading": "A module DSPy re-exports by accident; not an API.",
+    "cache": "DSPy's process-wide request cache; the engine's LM cache is per LM (`cache=`).",
+    "DSPyError": "Engine errors derive from `engine.TunesmithError`.",
+}
+# DSPy's LM error family: engine maps provider errors to LMError / LMConfigError /
+# ProviderUnreachableError / ContextWindowExceededError instead
+for _name in (
+    "LMAuthError", "LMBillingError", "LMCollectionLimitError", "LMConfigurationError",
+    "LMInvalidRequestError", "LMLockTimeoutError", "LMNotConfiguredError", "LMProviderError",
+    "LMRateLimitError", "LMServerError", "LMStreamAssemblyError", "LMTimeoutError",
+    "LMTransportError", "LMUnexpectedError", "LMUnsupportedFeatureError",
+    "LMUnsupportedModelError",
+):  # fmt: skip
+    WHY_NOT.setdefault(
+        _name,
+        "DSPy 3.4's LM error family; engine raises LMError, LMConfigError (auth, unknown model),"
+        " ProviderUnreachableError (transport, timeout) and ContextWindowExceededError.",
+    )
+
+# names engine offers beyond dspy 3.4.1's top level, with why
+EXTRA: dict[str, str] = {
+    "MIPRO": "DSPy 2.x's name of MIPROv2 (auto=None, DSPy 2.x's compile keywords); warns once.",
+    "BayesianSignatureOptimizer": "DSPy 2.x's instruction-only optimizer: MIPROv2 with no demo "
+    "search, `compile(student, devset=, optuna_trials_num=)`; warns once.",
+    "SemanticF1": "`dspy.evaluate.SemanticF1` at the top level too (seed 000 writes "
+    "`dspy.SemanticF1()`).",
+    "CompleteAndGrounded": "`dspy.evaluate.CompleteAndGrounded` at the top level too.",
+    "answer_exact_match": "`dspy.evaluate.answer_exact_match` at the top level too.",
+    "answer_passage_match": "`dspy.evaluate.answer_passage_match` at the top level too.",
+}
+
+
+def dspy_names() -> list[str]:
+    """`[n for n in dir(dspy) if not n.startswith('_')]` right after `import dspy`, in a fresh
+    interpreter (dspy adds names such as `cache` to its namespace once they are used)."""
+    code = "import dspy; print('\\n'.join(n for n in dir(dspy) if not n.startswith('_')))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    return sorted(done.stdout.split())
+
+
+def rows() -> list[tuple[str, str, str]]:
+    """(name, status, note) for every public top-level name of dspy."""
+    import engine
+
+    out = []
+    for name in dspy_names():
+        if hasattr(engine, name):
+            note = DIFFERENCES.get(name, "")
+            out.append((name, DIFFERENT if note else SUPPORTED, note))
+        else:
+            out.append((name, MISSING, WHY_NOT.get(name, "No note yet.")))
+    return out
+
+
+def render() -> str:
+    import dspy
+
+    import engine
+
+    table = rows()
+    counts = {s: sum(1 for _, st, _ in table if st == s) for s in (SUPPORTED, DIFFERENT, MISSING)}
+    lines = [
+        "# DSPy compatibility",
+        "",
+        f"Every public top-level name of dspy {dspy.__version__} (`dir(dspy)`) and its status "
+        "with `import engine as dspy`. Generated by `python tools/compat_table.py` from "
+        "`hasattr(engine, name)` and the notes kept in that script; edit the notes there, then "
+        "run it.",
+        "",
+        f"{len(table)} names: {counts[SUPPORTED]} supported, {counts[DIFFERENT]} supported with "
+        f"a stated difference, {counts[MISSING]} not supported.",
+        "",
+        "| Name | Status | Difference, or why not |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| `{n}` | {s} | {note} |" for n, s, note in table]
+    lines += [
+        "",
+        "## Beyond dspy's top level",
+        "",
+        "| Name | Note |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{n}` | {note} |" for n, note in sorted(EXTRA.items()) if hasattr(engine, n)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+        if current != text:
+            sys.stderr.write(f"{OUT} is out of date: run python tools/compat_table.py\n")
+            return 1
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())
