@@ -24,6 +24,14 @@ SUPPORTED, DIFFERENT, MISSING = "supported", "supported, with a difference", "no
 ISSUE = "issue 39 item"
 # name -> how engine's differs from DSPy's (read only when engine has the name)
 DIFFERENCES: dict[str, str] = {
+    "Completions": "On a Prediction built by hand, `.completions` holds that one prediction "
+    "(DSPy: None); completions with different keys are padded with None.",
+    "Image": "The prompt carries its text form (DSPy's repr), not an image part; `format()` "
+    "returns DSPy's parts.",
+    "File": "The prompt carries its text form (DSPy's repr), not a file part; `format()` "
+    "returns DSPy's parts.",
+    "ensure_signature": "`None` raises (DSPy returns None); a class plus instructions gets a "
+    "copy with them (DSPy raises).",
     "ColBERTv2": "A client of a ColBERTv2 server (GET or POST, DSPy's shapes and errors); answers "
     "are cached in memory per process (DSPy also caches on disk).",
     "inspect_history": "Prints the configured LM's history (`settings.lm`, or `lm=`); DSPy prints "
@@ -74,17 +82,11 @@ WHY_NOT: dict[str, str] = {
     "CodeExecutionError": "The sandbox raises `CodeInterpreterError`.",
     "resolve_interpreter_factory": f"With ProgramOfThought(interpreter_factory=), {ISSUE} 13.",
     "EmbeddingsWithScores": "`engine.retrievers.Embeddings` results carry `.scores` already.",
-    "Completions": f"Planned: {ISSUE} 2.",
-    "History": f"Planned: {ISSUE} 4.",
-    "ToolCalls": f"Planned: {ISSUE} 4.",
     "ToolCallResults": f"Planned with ToolCalls, {ISSUE} 4.",
-    "Image": f"Planned (described in text): {ISSUE} 4.",
-    "File": f"Planned (described in text): {ISSUE} 4.",
     "Audio": "Audio inputs need a multimodal LM; not planned.",
     "Code": "Not yet: a `Code` field type.",
     "Reasoning": "Not yet: native reasoning content as a field type.",
     "Type": "Not yet: the base of DSPy's custom field types.",
-    "SignatureMeta": "In `engine.signatures`, not at the top level.",
     "OldField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldInputField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldOutputField": "DSPy 2.x's field API, deprecated; not planned.",
