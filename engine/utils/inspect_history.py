@@ -10,6 +10,8 @@ import sys
 from datetime import datetime
 from typing import Any, TextIO
 
+from engine.settings import settings
+
 _RED, _GREEN, _BLUE, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[34m", "\x1b[0m"
 
 
@@ -78,8 +80,6 @@ def inspect_history(n: int = 1, file: TextIO | None = None, lm: Any = None) -> N
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"inspect_history(n): n must be a whole number >= 0, not {n!r}")
     if lm is None:
-        from engine.settings import settings
-
         lm = settings.lm
     history = list(getattr(lm, "history", None) or []) if lm is not None else []
     pretty_print_history(history, n, file=file)
