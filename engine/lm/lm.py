@@ -364,6 +364,8 @@ class LM:
             "timestamp": record.timestamp,
         }
         keep = min(HISTORY_SIZE, max(0, int(settings.max_history_size)))
+        if keep == 0:
+            return
         with self._history_lock:
             self.history.append(entry)
             if len(self.history) > keep:

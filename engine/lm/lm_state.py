@@ -21,6 +21,7 @@ _UNSAFE_STATE_KEYS = frozenset(
 _CLASS_KEY = "_dspy_lm_class"
 _ENGINE_LM = "engine.lm.lm.LM"
 
+MODULE_HISTORY_SIZE = 200  # entries a module keeps (DSPy: settings.max_history_size)
 _executors: dict[int, ThreadPoolExecutor] = {}
 _executors_lock = threading.Lock()
 
@@ -70,6 +71,7 @@ def record_module_history(
     """Append one LM call's history entry to each module being called (DSPy's module.history)."""
     if not modules or max_size <= 0:
         return
+    max_size = min(max_size, MODULE_HISTORY_SIZE)
     for module in modules:
         history = module.__dict__.setdefault("history", [])
         history.append(entry)
