@@ -20,9 +20,9 @@ from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
+from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thread
 from engine.lm.provider import litellm_complete
 from engine.lm.reply_faults import reply_issue
-from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thread
 from engine.lm.usage import CallRecord, UsageLedger
 from engine.secret_shapes import endpoint_problem, text_problem
 from engine.settings import settings
@@ -39,8 +39,10 @@ _limiter_lock = threading.Lock()  # creates a limiter for an LM that skipped __i
 
 _SECRET_KEYS = frozenset({"api_key", "api_base", "base_url", "headers", "extra_headers"})
 # DSPy's LM options that are not sampling parameters (accepted, kept, never sent)
-_DSPY_ONLY = frozenset({"provider", "finetuning_model", "launch_kwargs", "train_kwargs",
-                        "use_developer_role", "engine", "async_engine", "prompt_cache"})  # fmt: skip
+_DSPY_ONLY = frozenset(
+    {"provider", "finetuning_model", "launch_kwargs", "train_kwargs", "use_developer_role",
+     "engine", "async_engine", "prompt_cache"}
+)  # fmt: skip
 LM_CLASS_STATE_KEY = "_dspy_lm_class"  # DSPy's key naming an LM subclass in a saved state
 
 

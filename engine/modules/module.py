@@ -44,10 +44,10 @@ class Module:
         with settings.context(caller_modules=[*(settings.caller_modules or ()), self]):
             if settings.track_usage and settings.usage_tracker is None:
                 with track_usage() as tracker:
-                    output = self._run(args, kwargs)
+                    output = self._forward_with_backtracking(args, kwargs)
                 _set_usage(output, tracker.get_total_tokens())
                 return output
-            return self._run(args, kwargs)
+            return self._forward_with_backtracking(args, kwargs)
 
     @with_callbacks
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
@@ -63,9 +63,9 @@ class Module:
     async def aforward(self, *args: Any, **kwargs: Any) -> Any:
         """By default `forward` (with backtracking) on a worker thread, with this context's
         settings; override it with native async code (`await self.step.acall(...)`)."""
-        return await run_in_thread(self._run, args, kwargs)
+        return await run_in_thread(self._forward_with_backtracking, args, kwargs)
 
-    def _run(self, args: tuple, kwargs: dict[str, Any]) -> Any:
+    def _forward_with_backtracking(self, args: tuple, kwargs: dict[str, Any]) -> Any:
         if getattr(self, "runs_without_backtracking", False):
             return self.forward(*args, **kwargs)
         return call_with_backtracking(self, args, kwargs)

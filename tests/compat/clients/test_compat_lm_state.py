@@ -95,7 +95,8 @@ def test_dspy_saved_lm_loads_into_engine(tmp_path):
     theirs.save(str(path))
     ours = Program()
     ours.load(path)
-    assert ours.answer.lm.model == "openai/gpt-4o-mini" and ours.answer.lm.kwargs["temperature"] == 0.2
+    assert ours.answer.lm.model == "openai/gpt-4o-mini"
+    assert ours.answer.lm.kwargs["temperature"] == 0.2
 
 
 class SavedCustomLM(dspy.BaseLM):

@@ -60,7 +60,8 @@ def test_module_and_lm_events_match_dspy():
     with real_dspy.context(lm=DummyLM([{"answer": "4"}]), callbacks=[theirs]):
         program(real_dspy)(question="2+2")
     assert ours.events == theirs.events
-    assert ours.events[0] == ("module_start", "Program", {"args": (), "kwargs": {"question": "2+2"}})
+    inputs = {"args": (), "kwargs": {"question": "2+2"}}
+    assert ours.events[0] == ("module_start", "Program", inputs)
 
 
 def test_instance_callbacks_on_a_module_and_an_lm():
