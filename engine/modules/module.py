@@ -21,6 +21,9 @@ from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 
+# written into saved files (engine.runs' exports use it too); dspy's load() only warns on a
+# mismatch of its versions
+_SAVE_METADATA = saving.save_metadata()
 _NOT_WALKED = frozenset({"callbacks", "history"})  # per-call bookkeeping, never sub-modules
 
 

@@ -117,7 +117,8 @@ class Predict(Module, Parameter):
         self.demos = [Example(d) for d in state.get("demos", [])]
         self.choice_offsets = read_offsets(state.get("choice_offsets"))
         self.one_line_outputs = [str(name) for name in state.get("one_line_outputs") or []]
-        if state.get("lm"):
-            self.lm = lm_from_saved(state["lm"])
+        saved_lm = lm_from_saved(state.get("lm"))
+        if saved_lm is not None:
+            self.lm = saved_lm
         if "signature" in state:
             self.signature = self.signature.load_state(state["signature"])

@@ -138,9 +138,15 @@ def load(path: str | Path, allow_pickle: bool = False) -> Any:
 
 
 def lm_from_saved(state: Any) -> Any:
-    """The LM a predictor's saved state names (None for none); see `LM.load_state`."""
-    if not state:
+    """The LM a predictor's saved state names, or None to keep the predictor's own: when the
+    entry names no model (None, or a marker such as SIMBA's rollout settings) or a custom LM
+    class that `allow_unsafe_lm_state` does not allow (a warning; DSPy raises there)."""
+    if not isinstance(state, dict) or not state.get("model"):
         return None
     from engine.lm import LM
 
-    return LM.load_state(state, allow_custom_lm_class=ALLOW_UNSAFE_LM_STATE.get())
+    try:
+        return LM.load_state(state, allow_custom_lm_class=ALLOW_UNSAFE_LM_STATE.get())
+    except ValueError as exc:
+        logger.warning("%s The predictor keeps its current LM.", exc)
+        return None
