@@ -38,7 +38,7 @@ _DEFAULTS: dict[str, Any] = {
     "max_backtracks": 2,  # retries of a module whose Assert/Suggest failed (engine.Assert)
     # DSPy's other keys
     "disable_history": False,  # True: LMs and modules keep no call history
-    "max_history_size": 10000,  # history kept per LM and per module (the LM keeps <= 200)
+    "max_history_size": 10000,  # history kept per LM and per module (at most 200 and 20)
     "max_trace_size": 10000,  # most entries a trace list keeps
     "provide_traceback": False,  # default of Parallel / batch: log tracebacks of failures
     "async_max_workers": 8,  # threads asyncify runs programs on

@@ -21,7 +21,7 @@ _UNSAFE_STATE_KEYS = frozenset(
 _CLASS_KEY = "_dspy_lm_class"
 _ENGINE_LM = "engine.lm.lm.LM"
 
-MODULE_HISTORY_SIZE = 200  # entries a module keeps (DSPy: settings.max_history_size)
+MODULE_HISTORY_SIZE = 20  # calls a module keeps (optimizers hold many copies of a program)
 _executors: dict[int, ThreadPoolExecutor] = {}
 _executors_lock = threading.Lock()
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from engine.lm.history_view import render_history
 from engine.lm.lm_state import run_in_thread
 from engine.lm.usage import track_usage
 from engine.modules import saving
@@ -72,6 +73,11 @@ class Module:
         if getattr(self, "runs_without_backtracking", False):
             return self.forward(*args, **kwargs)
         return call_with_backtracking(self, args, kwargs)
+
+    def inspect_history(self, n: int = 1) -> str:
+        """This module's last `n` LM calls as readable text (like `LM.inspect_history`)."""
+        history = list(self.__dict__.get("history", []))
+        return render_history(history[-n:] if n > 0 else [])
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)

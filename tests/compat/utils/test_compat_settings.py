@@ -82,3 +82,14 @@ def test_disable_history_and_max_history_size():
     with dspy.context(lm=lm, max_history_size=0):
         predict(question="q2")
     assert len(lm.history) == 1 and len(predict.history) == 1  # nothing more recorded
+
+
+def test_module_history_and_inspect_history():
+    lm = ScriptedLM(answers=[{"answer": "a"}], cycle=True)
+    predict = dspy.Predict("question -> answer")
+    with dspy.context(lm=lm):
+        for i in range(25):
+            predict(question=f"q{i}")
+    assert len(predict.history) == 20  # the engine keeps a module's last 20 calls
+    assert "q24" in predict.inspect_history(1)
+    assert "history" not in predict.deepcopy().__dict__  # copies start empty, as DSPy
