@@ -88,3 +88,24 @@ def test_streaming_response_as_server_sent_events():
     assert events[0] == 'data: {"status": "start Pipeline"}\n\n'
     assert events[-2] == 'data: {"prediction": {"answer": "4"}}\n\n'
     assert events[-1] == "data: [DONE]\n\n"
+
+
+def test_a_react_agent_streams_its_tool_messages():
+    def lookup(name: str) -> str:
+        """Look a person up."""
+        return "born 1815"
+
+    def step(tool, args):
+        return {"next_thought": "t", "next_tool_name": tool, "next_tool_args": args}
+
+    dspy.configure(lm=ScriptedLM(answers=[
+        step("lookup", {"name": "Ada"}), step("finish", {}),
+        {"reasoning": "r", "answer": "1815"},
+    ]))  # fmt: skip
+    agent = dspy.ReAct("question -> answer", tools=[lookup])
+    items = collect(dspy.streamify(agent)(question="When was Ada born?"))
+    assert [i.message for i in items[:-1]] == [
+        "Calling tool lookup...",
+        "Tool calling finished! Querying the LLM with tool calling results...",
+    ]  # the finish tool sends nothing, as DSPy
+    assert items[-1].answer == "1815"
