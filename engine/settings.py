@@ -45,7 +45,7 @@ _DEFAULTS: dict[str, Any] = {
     "send_stream": None,  # where streamify's status messages go (set by streamify)
     "stream_listeners": [],  # accepted; token streaming is not supported (engine.streaming)
     "caller_predict": None,  # the Predict being called, if any
-    "caller_modules": None,  # the modules being called, outermost first
+    "caller_modules": None,  # accepted; the modules being called: engine.lm.lm_state
     "branch_idx": 0,  # accepted for DSPy compatibility; unused
     "allow_tool_async_sync_conversion": False,  # accepted for DSPy compatibility
     "warn_on_type_mismatch": True,  # accepted for DSPy compatibility
@@ -69,14 +69,14 @@ class Settings:
         object.__setattr__(self, "_lock", threading.Lock())
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
         overrides = _overrides.get()
         if overrides is not None and name in overrides:
             return overrides[name]
         try:
             return self._global[name]
         except KeyError:
+            if name.startswith("__"):
+                raise AttributeError(name) from None
             raise AttributeError(f"unknown setting {name!r}; known: {sorted(_DEFAULTS)}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -372,7 +372,7 @@ class LM:
             self.history.append(entry)
             if len(self.history) > keep:
                 del self.history[: len(self.history) - keep]
-        record_module_history(entry, settings.caller_modules, settings.max_history_size)
+        record_module_history(entry, settings.max_history_size)
 
     # -- helpers ----------------------------------------------------------------------------
     def copy(self, **kwargs: Any) -> LM:

@@ -21,6 +21,11 @@ _UNSAFE_STATE_KEYS = frozenset(
 _CLASS_KEY = "_dspy_lm_class"
 _ENGINE_LM = "engine.lm.lm.LM"
 
+# the modules being called, outermost first (DSPy's settings.caller_modules; a variable of its
+# own because setting it on every module call must be cheap)
+CALLER_MODULES: contextvars.ContextVar[tuple[Any, ...]] = contextvars.ContextVar(
+    "tunesmith_caller_modules", default=()
+)
 MODULE_HISTORY_SIZE = 20  # calls a module keeps (optimizers hold many copies of a program)
 _executors: dict[int, ThreadPoolExecutor] = {}
 _executors_lock = threading.Lock()
@@ -65,10 +70,9 @@ def lm_from_state(cls: type, state: dict[str, Any], allow_custom_lm_class: bool)
     return target(**data)
 
 
-def record_module_history(
-    entry: dict[str, Any], modules: list[Any] | None, max_size: int
-) -> None:
+def record_module_history(entry: dict[str, Any], max_size: int) -> None:
     """Append one LM call's history entry to each module being called (DSPy's module.history)."""
+    modules = CALLER_MODULES.get()
     if not modules or max_size <= 0:
         return
     max_size = min(max_size, MODULE_HISTORY_SIZE)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.lm.history_view import render_history
-from engine.lm.lm_state import run_in_thread
+from engine.lm.lm_state import CALLER_MODULES, run_in_thread
 from engine.lm.usage import track_usage
 from engine.modules import saving
 from engine.modules._parameter import Parameter
@@ -45,24 +45,30 @@ class Module:
         """`forward(...)`; a composite module retries it when an Assert or Suggest fails
         (engine.modules.backtracking). A Predict has no constraints of its own: it runs as is.
         With `track_usage` on, the Prediction carries the call's usage per LM (as DSPy)."""
-        with settings.context(caller_modules=[*(settings.caller_modules or ()), self]):
+        token = CALLER_MODULES.set((*CALLER_MODULES.get(), self))
+        try:
             if settings.track_usage and settings.usage_tracker is None:
                 with track_usage() as tracker:
                     output = self._forward_with_backtracking(args, kwargs)
                 _set_usage(output, tracker.get_total_tokens())
                 return output
             return self._forward_with_backtracking(args, kwargs)
+        finally:
+            CALLER_MODULES.reset(token)
 
     @with_callbacks
     async def acall(self, *args: Any, **kwargs: Any) -> Any:
         """`await module.acall(...)`: `aforward(...)`, with callbacks and usage as `__call__`."""
-        with settings.context(caller_modules=[*(settings.caller_modules or ()), self]):
+        token = CALLER_MODULES.set((*CALLER_MODULES.get(), self))
+        try:
             if settings.track_usage and settings.usage_tracker is None:
                 with track_usage() as tracker:
                     output = await self.aforward(*args, **kwargs)
                 _set_usage(output, tracker.get_total_tokens())
                 return output
             return await self.aforward(*args, **kwargs)
+        finally:
+            CALLER_MODULES.reset(token)
 
     async def aforward(self, *args: Any, **kwargs: Any) -> Any:
         """By default `forward` (with backtracking) on a worker thread, with this context's

@@ -102,7 +102,11 @@ def _kind(instance: Any, fn_name: str) -> str:
 
 def active_callbacks(instance: Any) -> list[Any]:
     """The settings' callbacks, then the instance's own."""
-    return [*(settings.callbacks or ()), *(getattr(instance, "callbacks", None) or ())]
+    configured = settings.callbacks
+    own = getattr(instance, "callbacks", None)
+    if not configured and not own:
+        return []
+    return [*(configured or ()), *(own or ())]
 
 
 def _call_inputs(fn: Callable[..., Any], instance: Any, args: tuple, kwargs: dict) -> dict:
