@@ -132,3 +132,18 @@ __all__ += [
     "BayesianSignatureOptimizer", "ColBERTv2", "CompleteAndGrounded", "ContextWindowExceededError",
     "MIPRO", "SemanticF1", "answer_exact_match", "answer_passage_match", "inspect_history",
 ]  # fmt: skip
+
+# -- DSPy compatibility (issue 39, items 6-9 and 11): settings, usage, saving, custom LMs,
+# callbacks, async and streaming
+from engine.lm.base_lm import BaseLM  # noqa: E402
+from engine.lm.usage import UsageTracker, track_usage  # noqa: E402
+from engine.modules.module import Module as BaseModule  # noqa: E402
+from engine.modules.saving import load  # noqa: E402
+from engine.streaming import asyncify, streamify  # noqa: E402
+
+load_settings = settings.load
+_LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming"})
+__all__ += [
+    "BaseLM", "BaseModule", "UsageTracker", "asyncify", "load", "load_settings", "streamify",
+    "track_usage",
+]  # fmt: skip

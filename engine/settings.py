@@ -3,15 +3,21 @@
 `configure(...)` sets process-wide defaults; `context(...)` overrides them for the current
 thread/task only (a `contextvars` layer). `parallel_map` (engine.parallel) copies the active
 context into its worker threads, so overrides reach the engine's own thread pool.
+Every key of DSPy 3.4's settings is accepted (docs/COMPATIBILITY.md says which differ).
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
+import pickle
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 _DEFAULTS: dict[str, Any] = {
     "lm": None,  # default LM; None means the embedded local model
@@ -22,11 +28,28 @@ _DEFAULTS: dict[str, Any] = {
     "rm": None,  # retriever of engine.Retrieve: rm(query, k) -> passages (engine.retrievers)
     "lm_role": "task",  # role recorded for LM calls: task / proposer / judge
     "trace": None,  # list collecting (predictor, inputs, prediction) while bootstrapping
-    "callbacks": (),  # objects notified of module calls (reserved for tracing tools)
+    "callbacks": (),  # BaseCallback objects notified of module, LM, adapter, tool calls
     "num_threads": 4,  # default thread count for Evaluate / optimizers
     "max_errors": None,  # default max_errors for Evaluate (None = unlimited)
-    "track_usage": True,  # accepted for DSPy compatibility; usage is always tracked
+    # True: a top-level module call's Prediction carries DSPy's per-LM usage
+    # ({model: {prompt_tokens, ...}}); False: each Predict's own totals ({calls, ...})
+    "track_usage": False,
+    "usage_tracker": None,  # the active engine.lm.usage.UsageTracker (dspy.track_usage())
     "max_backtracks": 2,  # retries of a module whose Assert/Suggest failed (engine.Assert)
+    # DSPy's other keys
+    "disable_history": False,  # True: LMs and modules keep no call history
+    "max_history_size": 10000,  # history kept per LM and per module (at most 200 and 20)
+    "max_trace_size": 10000,  # most entries a trace list keeps
+    "provide_traceback": False,  # default of Parallel / batch: log tracebacks of failures
+    "async_max_workers": 8,  # threads asyncify runs programs on
+    "send_stream": None,  # where streamify's status messages go (set by streamify)
+    "stream_listeners": [],  # accepted; token streaming is not supported (engine.streaming)
+    "caller_predict": None,  # the Predict being called, if any
+    "caller_modules": None,  # accepted; the modules being called: engine.lm.lm_state
+    "branch_idx": 0,  # accepted for DSPy compatibility; unused
+    "allow_tool_async_sync_conversion": False,  # accepted for DSPy compatibility
+    "warn_on_type_mismatch": True,  # accepted for DSPy compatibility
+    "interpreter_factory": None,  # replaces PythonInterpreter in code-running modules
 }
 
 _overrides: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
@@ -35,7 +58,11 @@ _overrides: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextV
 
 
 class Settings:
-    """Read settings as attributes: `settings.lm`, `settings.adapter`, ..."""
+    """Read settings as attributes: `settings.lm`, `settings.adapter`, ...
+
+    Also DSPy's dict-like reads (`settings["lm"]`, `settings.get("lm")`, `"lm" in settings`,
+    `settings.config`), `settings.lm = x` (same as `configure(lm=x)`) and `save` / `load`.
+    """
 
     def __init__(self) -> None:
         object.__setattr__(self, "_global", dict(_DEFAULTS))
@@ -48,10 +75,40 @@ class Settings:
         try:
             return self._global[name]
         except KeyError:
+            if name.startswith("__"):
+                raise AttributeError(name) from None
             raise AttributeError(f"unknown setting {name!r}; known: {sorted(_DEFAULTS)}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("use engine.configure(...) or engine.context(...) to change settings")
+        self.configure(**{name: value})
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self.configure(**{name: value})
+
+    def __contains__(self, name: object) -> bool:
+        return name in _DEFAULTS
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A setting's value, or `default` for an unknown name."""
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            return default
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The effective settings in this context (a copy)."""
+        return self.snapshot()
+
+    def copy(self) -> dict[str, Any]:
+        return self.snapshot()
 
     def _check(self, kwargs: dict[str, Any]) -> None:
         unknown = set(kwargs) - set(_DEFAULTS)
@@ -84,6 +141,48 @@ class Settings:
     def snapshot(self) -> dict[str, Any]:
         """The effective settings in this context."""
         return {name: getattr(self, name) for name in _DEFAULTS}
+
+    def __repr__(self) -> str:
+        return repr(self.snapshot())
+
+    # saving ---------------------------------------------------------------------------
+    def save(
+        self,
+        path: str | Path,
+        modules_to_serialize: list[Any] | None = None,
+        exclude_keys: list[str] | None = None,
+    ) -> None:
+        """Pickle the effective settings to `path` (DSPy's shape; stdlib pickle, so objects
+        are saved by reference: their classes must be importable where they are loaded).
+        `modules_to_serialize` is accepted and ignored (it needs cloudpickle)."""
+        if modules_to_serialize:
+            logger.warning("settings.save: modules_to_serialize needs cloudpickle; ignored")
+        logger.warning(
+            "settings are saved with pickle: load the file only from a source you trust"
+        )
+        excluded = set(exclude_keys or ())
+        data = {k: v for k, v in self.snapshot().items() if k not in excluded}
+        try:
+            blob = pickle.dumps(data)
+        except Exception as exc:
+            raise RuntimeError(
+                f"Saving failed with error: {exc}. Remove the values that cannot be pickled "
+                "from the settings, or pass their keys in exclude_keys."
+            ) from exc
+        Path(path).write_bytes(blob)
+
+    @classmethod
+    def load(cls, path: str | Path, allow_pickle: bool = False) -> dict[str, Any]:
+        """The settings dict saved by `save` (pass it to `configure(**...)`).
+
+        Refuses unless `allow_pickle=True`: unpickling a file can run arbitrary code."""
+        if not allow_pickle:
+            raise ValueError(
+                "Loading .pkl files can run arbitrary code, which may be dangerous. "
+                "Set `allow_pickle=True` if you trust the source of the file."
+            )
+        with open(path, "rb") as handle:
+            return pickle.load(handle)  # noqa: S301 (allowed explicitly by the caller)
 
 
 settings = Settings()

@@ -4,6 +4,7 @@ usage ledger, `ScriptedLM` for tests, and helpers for the embedded `local/...` m
 Importing this package never imports litellm or llama_cpp; the first real call does.
 """
 
+from engine.lm.base_lm import BaseLM
 from engine.lm.cache import RequestCache, get_cache, request_key
 from engine.lm.lm import DEFAULT_MODEL, LM, default_lm
 from engine.lm.local import (
@@ -14,16 +15,18 @@ from engine.lm.local import (
     smollm2_path,
 )
 from engine.lm.scripted import ScriptedLM, render_fields
-from engine.lm.usage import CallRecord, UsageLedger, UsageTotals
+from engine.lm.usage import CallRecord, UsageLedger, UsageTotals, UsageTracker, track_usage
 
 __all__ = [
     "DEFAULT_MODEL",
     "LM",
+    "BaseLM",
     "CallRecord",
     "RequestCache",
     "ScriptedLM",
     "UsageLedger",
     "UsageTotals",
+    "UsageTracker",
     "default_lm",
     "ensure_local_ready",
     "get_cache",
@@ -33,4 +36,5 @@ __all__ = [
     "render_fields",
     "request_key",
     "smollm2_path",
+    "track_usage",
 ]

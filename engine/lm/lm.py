@@ -20,11 +20,13 @@ from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
+from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thread
 from engine.lm.provider import litellm_complete
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
 from engine.secret_shapes import endpoint_problem, text_problem
 from engine.settings import settings
+from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,12 @@ Usage = dict[str, Any]  # {"prompt_tokens": int, "completion_tokens": int, "cost
 _limiter_lock = threading.Lock()  # creates a limiter for an LM that skipped __init__
 
 _SECRET_KEYS = frozenset({"api_key", "api_base", "base_url", "headers", "extra_headers"})
+# DSPy's LM options that are not sampling parameters (accepted, kept, never sent)
+_DSPY_ONLY = frozenset(
+    {"provider", "finetuning_model", "launch_kwargs", "train_kwargs", "use_developer_role",
+     "engine", "async_engine", "prompt_cache"}
+)  # fmt: skip
+LM_CLASS_STATE_KEY = "_dspy_lm_class"  # DSPy's key naming an LM subclass in a saved state
 
 
 def _check_endpoints(settings: dict[str, Any]) -> None:
@@ -71,18 +79,20 @@ class LM:
     """
 
     _config_attrs = frozenset(
-        {"model", "model_type", "cache", "num_retries", "api_key", "api_base", "rollout_id"}
+        {"model", "model_type", "cache", "num_retries", "api_key", "api_base", "rollout_id",
+         "callbacks"}
     )
 
     def __init__(
         self,
         model: str,
-        *,
         model_type: str = "chat",
         temperature: float | None = None,
         max_tokens: int | None = None,
         cache: bool = True,
+        callbacks: list[Any] | None = None,
         num_retries: int = 3,
+        *,
         api_key: str | None = None,
         api_base: str | None = None,
         rollout_id: Any = None,
@@ -96,9 +106,12 @@ class LM:
         self.model = model.strip()
         self.model_type = model_type
         self.cache = bool(cache)
+        self.callbacks = list(callbacks or [])
         self.num_retries = max(0, int(num_retries))
         self.api_key = api_key
         self.api_base = api_base or kwargs.pop("base_url", None)
+        # DSPy's fine-tuning / provider options: kept, never sent to the provider
+        self.dspy_options = {k: kwargs.pop(k) for k in _DSPY_ONLY if k in kwargs}
         _check_endpoints({"api_base": self.api_base, **kwargs})
         self.rollout_id = rollout_id
         defaults = {"temperature": temperature, "max_tokens": max_tokens, **kwargs}
@@ -118,6 +131,8 @@ class LM:
                 limiter = self.__dict__.setdefault("_limiter", ConcurrencyLimiter())
         return limiter
 
+    caches_requests = True  # False for BaseLM subclasses: their forward() does its own caching
+
     @property
     def supports_stop(self) -> bool:
         """Whether adapters may add stop sequences. Only the embedded model, for now: some
@@ -131,6 +146,7 @@ class LM:
         return self.model.startswith("local/")
 
     # -- calling ----------------------------------------------------------------------------
+    @with_callbacks
     def __call__(
         self, prompt: str | None = None, messages: list[dict] | None = None, **kwargs: Any
     ) -> list[str]:
@@ -142,7 +158,7 @@ class LM:
         _check_endpoints(kwargs)
         role = settings.lm_role
 
-        cache = get_cache() if self.cache else None
+        cache = get_cache() if self.cache and self.caches_requests else None
         key = None
         if cache is not None:
             start = time.perf_counter()
@@ -219,6 +235,12 @@ class LM:
         self._remember(record, messages, texts, params)
         choice_scores.publish(usage.get("choice_scores"))
         return texts
+
+    async def acall(
+        self, prompt: str | None = None, messages: list[dict] | None = None, **kwargs: Any
+    ) -> list[str]:
+        """`__call__` on a worker thread (with this context's settings), for async code."""
+        return await run_in_thread(self.__call__, prompt, messages, **kwargs)
 
     def _provider_params(self, params: dict[str, Any], rollout_id: Any) -> dict[str, Any]:
         """Params sent to the provider. The local model samples a rollout-specific seed."""
@@ -317,6 +339,15 @@ class LM:
         for tracker in settings.usage_trackers:
             if tracker is not self.ledger:
                 tracker.record(record)
+        usage_tracker = settings.usage_tracker
+        if usage_tracker is not None and not record.cache_hit and record.error is None:
+            usage_tracker.add_usage(self.model, {
+                "prompt_tokens": record.prompt_tokens,
+                "completion_tokens": record.completion_tokens,
+                "total_tokens": record.total_tokens,
+            })  # fmt: skip
+        if settings.disable_history:
+            return
         entry = {
             "model": self.model,
             "role": record.role,
@@ -334,10 +365,14 @@ class LM:
             "error": record.error,
             "timestamp": record.timestamp,
         }
+        keep = min(HISTORY_SIZE, max(0, int(settings.max_history_size)))
+        if keep == 0:
+            return
         with self._history_lock:
             self.history.append(entry)
-            if len(self.history) > HISTORY_SIZE:
-                del self.history[: len(self.history) - HISTORY_SIZE]
+            if len(self.history) > keep:
+                del self.history[: len(self.history) - keep]
+        record_module_history(entry, settings.max_history_size)
 
     # -- helpers ----------------------------------------------------------------------------
     def copy(self, **kwargs: Any) -> LM:
@@ -363,6 +398,23 @@ class LM:
                 new.kwargs[name] = value
         return new
 
+    def dump_state(self) -> dict[str, Any]:
+        """What rebuilds this LM (DSPy's keys): model, model_type, cache, num_retries and the
+        default parameters; never a key or an endpoint. A subclass is named by its import path."""
+        state: dict[str, Any] = {}
+        if type(self) is not LM:
+            state[LM_CLASS_STATE_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
+        state.update(model=self.model, model_type=self.model_type, cache=self.cache,
+                     num_retries=self.num_retries)  # fmt: skip
+        state.update({k: v for k, v in self.kwargs.items() if k not in _SECRET_KEYS})
+        return state
+
+    @classmethod
+    def load_state(cls, state: dict[str, Any], *, allow_custom_lm_class: bool = False) -> LM:
+        """An LM from `dump_state()` output. Endpoint and key entries are dropped; a custom
+        class is imported only with `allow_custom_lm_class=True`."""
+        return lm_from_state(cls, state, allow_custom_lm_class)
+
     def __deepcopy__(self, memo: dict[int, Any]) -> LM:
         # An LM is a shared handle (like a client): copies of a program keep using the same one,
         # so their calls land in one history and ledger.
@@ -370,12 +422,15 @@ class LM:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
+        state.pop("callbacks", None)
         state.pop("_history_lock", None)
         state.pop("_limiter", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("callbacks", [])
+        self.__dict__.setdefault("dspy_options", {})
         self._history_lock = threading.Lock()
 
     def __repr__(self) -> str:

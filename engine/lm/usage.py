@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -99,6 +101,15 @@ class UsageLedger:
         with self._lock:
             self._listeners.append(listener)
 
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            return {"records": list(self._records)}  # listeners are live objects: not kept
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._lock = threading.Lock()
+        self._records = list(state.get("records", ()))
+        self._listeners = []
+
     @property
     def records(self) -> list[CallRecord]:
         with self._lock:
@@ -128,3 +139,81 @@ def record_to_trackers(record: CallRecord) -> None:
     a predictor's own), as the LM does for its calls."""
     for tracker in settings.usage_trackers:
         tracker.record(record)
+
+
+class UsageTracker:
+    """DSPy's usage tracker: per-LM lists of usage entries, summed by `get_total_tokens()`.
+
+    `dspy.track_usage()` yields one; every uncached LM call inside adds
+    `{"prompt_tokens", "completion_tokens", "total_tokens"}` under the LM's model name."""
+
+    def __init__(self) -> None:
+        self.usage_data: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._lock = threading.Lock()
+
+    def add_usage(self, lm: str, usage_entry: dict[str, Any]) -> None:
+        """Add one call's usage under the model name `lm` (an empty entry is ignored)."""
+        if usage_entry:
+            flat = {
+                k: v.model_dump() if hasattr(v, "model_dump") else v
+                for k, v in usage_entry.items()
+            }
+            with self._lock:
+                self.usage_data[lm].append(flat)
+
+    def get_total_tokens(self) -> dict[str, dict[str, Any]]:
+        """{model: summed usage}; nested dicts are summed key by key, flags are not summed."""
+        with self._lock:
+            data = {lm: list(entries) for lm, entries in self.usage_data.items()}
+        totals: dict[str, dict[str, Any]] = {}
+        for lm, entries in data.items():
+            total: dict[str, Any] = {}
+            for entry in entries:
+                total = _merge_usage(total, entry)
+            totals[lm] = total
+        return totals
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"usage_data": dict(self.usage_data)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.usage_data = defaultdict(list, state.get("usage_data", {}))
+        self._lock = threading.Lock()
+
+
+def _summable(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _merge_usage(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    if not left:
+        return dict(right or {})
+    if not right:
+        return dict(left)
+    out = dict(left)
+    for key, value in right.items():
+        current = out.get(key)
+        if isinstance(value, dict) or isinstance(current, dict):
+            out[key] = _merge_usage(current, value)
+        elif current is None:
+            if value is not None:
+                out[key] = value
+        elif _summable(current) and _summable(value):
+            out[key] = current + value
+    return out
+
+
+@contextmanager
+def track_usage() -> Iterator[UsageTracker]:
+    """Track the LM usage of the calls inside the block: yields a UsageTracker. A nested
+    tracker adds what it saw to its parent's when the block ends (as DSPy)."""
+    tracker = UsageTracker()
+    parent = settings.usage_tracker
+    with settings.context(usage_tracker=tracker):
+        try:
+            yield tracker
+        finally:
+            if parent is not None:
+                for lm, entries in tracker.usage_data.items():
+                    for entry in entries:
+                        parent.add_usage(lm, entry)

@@ -5,54 +5,141 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import platform
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from engine.lm.history_view import render_history
+from engine.lm.lm_state import CALLER_MODULES, run_in_thread
+from engine.lm.usage import track_usage
+from engine.modules import saving
 from engine.modules._parameter import Parameter
 from engine.modules.backtracking import call_with_backtracking
-from engine.parallel import lm_threads, parallel_map
+from engine.primitives import Prediction
 from engine.settings import settings
+from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 
-# written into saved files; dspy's load() compares these and only warns on a mismatch
-_SAVE_METADATA = {
-    "dependency_versions": {
-        "python": ".".join(platform.python_version_tuple()[:2]),
-        "dspy": "3.4.1",
-        "cloudpickle": "3.1",
-    },
-    "saved_by": "tunesmith",
-}
+# written into saved files (engine.runs' exports use it too); dspy's load() only warns on a
+# mismatch of its versions
+_SAVE_METADATA = saving.save_metadata()
+_NOT_WALKED = frozenset({"callbacks", "history"})  # per-call bookkeeping, never sub-modules
 
 
 class Module:
-    """Base class of programs. Subclasses set sub-modules in `__init__` and define `forward`."""
+    """Base class of programs. Subclasses set sub-modules in `__init__` and define `forward`
+    (and, optionally, `aforward` for `acall`). `callbacks=` are told of this module's calls."""
+
+    callbacks: list[Any] = []  # class default: a module whose __init__ skips super() has none
+
+    def __init__(self, callbacks: list[Any] | None = None) -> None:
+        self.callbacks = list(callbacks or [])
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    @with_callbacks
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """`forward(...)`; a composite module retries it when an Assert or Suggest fails
-        (engine.modules.backtracking). A Predict has no constraints of its own: it runs as is."""
+        (engine.modules.backtracking). A Predict has no constraints of its own: it runs as is.
+        With `track_usage` on, the Prediction carries the call's usage per LM (as DSPy)."""
+        token = CALLER_MODULES.set((*CALLER_MODULES.get(), self))
+        try:
+            if settings.track_usage and settings.usage_tracker is None:
+                with track_usage() as tracker:
+                    output = self._forward_with_backtracking(args, kwargs)
+                _set_usage(output, tracker.get_total_tokens())
+                return output
+            return self._forward_with_backtracking(args, kwargs)
+        finally:
+            CALLER_MODULES.reset(token)
+
+    @with_callbacks
+    async def acall(self, *args: Any, **kwargs: Any) -> Any:
+        """`await module.acall(...)`: `aforward(...)`, with callbacks and usage as `__call__`."""
+        token = CALLER_MODULES.set((*CALLER_MODULES.get(), self))
+        try:
+            if settings.track_usage and settings.usage_tracker is None:
+                with track_usage() as tracker:
+                    output = await self.aforward(*args, **kwargs)
+                _set_usage(output, tracker.get_total_tokens())
+                return output
+            return await self.aforward(*args, **kwargs)
+        finally:
+            CALLER_MODULES.reset(token)
+
+    async def aforward(self, *args: Any, **kwargs: Any) -> Any:
+        """By default `forward` (with backtracking) on a worker thread, with this context's
+        settings; override it with native async code (`await self.step.acall(...)`)."""
+        return await run_in_thread(self._forward_with_backtracking, args, kwargs)
+
+    def _forward_with_backtracking(self, args: tuple, kwargs: dict[str, Any]) -> Any:
         if getattr(self, "runs_without_backtracking", False):
             return self.forward(*args, **kwargs)
         return call_with_backtracking(self, args, kwargs)
 
+    def inspect_history(self, n: int = 1) -> str:
+        """This module's last `n` LM calls as readable text (like `LM.inspect_history`)."""
+        history = list(self.__dict__.get("history", []))
+        return render_history(history[-n:] if n > 0 else [])
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("history", None)  # as DSPy: copies and pickles keep neither
+        state.pop("callbacks", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     # tree walking ----------------------------------------------------------------------
-    def named_sub_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """Every module below this one (depth first), with its dotted path."""
+    def named_sub_modules(
+        self, type_: type | None = None, skip_compiled: bool = False
+    ) -> Iterator[tuple[str, Any]]:
+        """DSPy's walk: `("self", self)` then every module below (breadth first) through
+        attributes, lists, tuples and dicts, named like `self.steps[0].predict`; only those of
+        `type_` (default Module); `skip_compiled` does not enter modules marked `_compiled`."""
+        from collections import deque
+
+        wanted = type_ or Module
+        queue: deque[tuple[str, Any]] = deque([("self", self)])
+        seen = {id(self)}
+        while queue:
+            name, item = queue.popleft()
+            if isinstance(item, wanted):
+                yield name, item
+            if isinstance(item, Module):
+                if skip_compiled and getattr(item, "_compiled", False):
+                    continue
+                children = [(f"{name}.{k}", v) for k, v in vars(item).items()
+                            if k not in _NOT_WALKED]  # fmt: skip
+            elif isinstance(item, (list, tuple)):
+                children = [(f"{name}[{i}]", v) for i, v in enumerate(item)]
+            elif isinstance(item, dict):
+                children = [(f"{name}[{k}]", v) for k, v in item.items()]
+            else:
+                continue
+            for child_name, child in children:
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    queue.append((child_name, child))
+
+    def _modules_below(self) -> Iterator[tuple[str, Module]]:
+        """Every module below this one (depth first), with its dotted path (`steps[0].x`)."""
         seen: set[int] = {id(self)}
-        yield from _walk(self, prefix, seen)
+        yield from _walk(self, "", seen)
+
+    def parameters(self) -> list[Any]:
+        """What `named_parameters()` lists, without the names (DSPy's `parameters()`)."""
+        return [part for _, part in self.named_parameters()]
 
     def named_predictors(self) -> list[tuple[str, Any]]:
         """Every Predict in the program with its path (`self` for a bare Predict)."""
         if isinstance(self, Parameter):
             return [("self", self)]
-        return [(path, m) for path, m in self.named_sub_modules() if isinstance(m, Parameter)]
+        return [(path, m) for path, m in self._modules_below() if isinstance(m, Parameter)]
 
     def predictors(self) -> list[Any]:
         return [p for _, p in self.named_predictors()]
@@ -75,7 +162,7 @@ class Module:
             return [("self", self)]
         return [
             (path, m)
-            for path, m in self.named_sub_modules()
+            for path, m in self._modules_below()
             if isinstance(m, Parameter) or getattr(m, "saves_own_state", False)
         ]
 
@@ -87,7 +174,7 @@ class Module:
         shallow copy of it, or to the object itself when even that fails; sub-modules are
         still deep-copied."""
         shared: dict[int, Any] = {}
-        for _, module in [("", self), *self.named_sub_modules()]:
+        for _, module in [("", self), *self._modules_below()]:
             lm = getattr(module, "lm", None)
             if lm is not None:
                 shared[id(lm)] = lm
@@ -117,21 +204,27 @@ class Module:
         self,
         examples: list[Any],
         num_threads: int | None = None,
+        max_errors: int | None = None,
         return_failed_examples: bool = False,
+        provide_traceback: bool | None = None,
+        disable_progress_bar: bool = False,
+        timeout: float | None = None,
+        straggler_limit: int = 3,
     ) -> Any:
-        """Run the program on many examples in parallel; a failure yields None, never a crash."""
+        """Run the program on many examples in parallel (`Parallel`, DSPy's arguments): a
+        failure gives None; past `max_errors` failures it raises TooManyErrors."""
+        from engine.modules.parallel import Parallel
 
-        def run(example: Any) -> Any:
-            inputs = example.inputs() if getattr(example, "input_keys", None) else example
-            return self(**dict(inputs.items()))
-
-        outcomes = parallel_map(run, examples, lm_threads(num_threads))
-        results = [result for result, _ in outcomes]
-        if return_failed_examples:
-            failed = [ex for ex, (_, err) in zip(examples, outcomes) if err is not None]
-            errors = [err for _, err in outcomes if err is not None]
-            return results, failed, errors
-        return results
+        executor = Parallel(
+            num_threads=num_threads,
+            max_errors=max_errors,
+            return_failed_examples=return_failed_examples,
+            provide_traceback=provide_traceback,
+            disable_progress_bar=disable_progress_bar,
+            timeout=timeout,
+            straggler_limit=straggler_limit,
+        )
+        return executor.forward([(self, example) for example in examples])
 
     # state --------------------------------------------------------------------------------
     def dump_state(self) -> dict[str, Any]:
@@ -159,15 +252,54 @@ class Module:
                 part.load_state(state[path])
         return self
 
-    def save(self, path: str | Path) -> None:
-        """Write the program state as JSON (same shape as DSPy's save())."""
-        data = {**self.dump_state(), "metadata": _SAVE_METADATA}
+    def save(
+        self,
+        path: str | Path,
+        save_program: bool = False,
+        modules_to_serialize: list[Any] | None = None,
+    ) -> None:
+        """Write the program state as JSON (same shape as DSPy's save()); a `.pkl` path
+        pickles it; `save_program=True` writes the whole program into the directory `path`
+        (program.pkl + metadata.json; see engine.modules.saving for what pickles)."""
+        if modules_to_serialize:
+            logger.warning("save: modules_to_serialize needs cloudpickle; ignored")
+        if save_program:
+            saving.save_program(self, path)
+            return
+        data = {**self.dump_state(), "metadata": saving.save_metadata()}
+        if Path(path).suffix == ".pkl":
+            logger.warning(saving.PICKLE_WARNING)
+            Path(path).write_bytes(saving.dumps(data))
+            return
         Path(path).write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
-    def load(self, path: str | Path) -> Module:
-        data = json.loads(Path(path).read_text())
-        data.pop("metadata", None)
-        return self.load_state(data)
+    def load(
+        self, path: str | Path, allow_pickle: bool = False, allow_unsafe_lm_state: bool = False
+    ) -> Module:
+        """Load a state saved by `save(path)` (JSON; `.pkl` needs `allow_pickle=True`). A
+        predictor's saved LM is rebuilt without endpoint or key; `allow_unsafe_lm_state=True`
+        also lets a custom LM class be imported."""
+        if Path(path).suffix == ".pkl":
+            data = saving.load_pickle(Path(path), allow_pickle, "a .pkl state file")
+        else:
+            data = json.loads(Path(path).read_text())
+        saving.warn_versions(data.pop("metadata", None))
+        token = saving.ALLOW_UNSAFE_LM_STATE.set(allow_unsafe_lm_state)
+        try:
+            return self.load_state(data)
+        finally:
+            saving.ALLOW_UNSAFE_LM_STATE.reset(token)
+
+
+def _set_usage(output: Any, usage: dict[str, Any]) -> None:
+    """Attach DSPy's per-LM usage to the Prediction a module returned (or the first item of
+    a tuple, as some optimizers' tracing wrappers return)."""
+    if isinstance(output, tuple) and output and isinstance(output[0], Prediction):
+        output = output[0]
+    if isinstance(output, Prediction):
+        output.set_lm_usage(usage)
+    else:
+        logger.warning("Failed to set LM usage: return a Prediction from forward() to track it.")
 
 
 def _copy_by_attribute(module: Module, memo: dict[int, Any]) -> Module:
@@ -221,7 +353,7 @@ def _outer(path: str) -> str:
 
 def _walk(obj: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Module]]:
     for name, value in vars(obj).items():
-        if name.startswith("_"):
+        if name.startswith("_") or name in _NOT_WALKED:
             continue
         yield from _visit(value, f"{prefix}{name}", seen)
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from engine.errors import BudgetExhausted, TooManyErrors
+from engine.modules._stragglers import map_with_stragglers
 from engine.parallel import lm_threads, parallel_map
 from engine.primitives import Example
 from engine.settings import settings
+
+logger = logging.getLogger(__name__)
 
 
 class Parallel:
@@ -20,6 +25,10 @@ class Parallel:
     batch with TooManyErrors; a budget running out stops it with BudgetExhausted. Threads come
     from `engine.parallel.lm_threads`: one for the embedded model, which serves one call at a
     time. With `return_failed_examples=True` it returns `(results, failed examples, errors)`.
+    Each failure is logged (with its traceback when `provide_traceback`, default
+    `settings.provide_traceback`). `timeout=` (seconds) resubmits stragglers once, as DSPy
+    does, when at most `straggler_limit` pairs are still running; None (the default, DSPy's is
+    120) never resubmits, since a resubmitted LM call is paid twice.
     """
 
     def __init__(
@@ -30,6 +39,8 @@ class Parallel:
         return_failed_examples: bool = False,
         provide_traceback: bool | None = None,
         disable_progress_bar: bool = False,
+        timeout: float | None = None,
+        straggler_limit: int = 3,
         **_ignored: Any,
     ) -> None:
         self.num_threads = num_threads
@@ -38,6 +49,10 @@ class Parallel:
         self.return_failed_examples = return_failed_examples
         self.provide_traceback = provide_traceback
         self.disable_progress_bar = disable_progress_bar
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"Parallel: timeout must be >= 0 seconds (0 = never), not {timeout}")
+        self.timeout = timeout
+        self.straggler_limit = max(0, int(straggler_limit))
         self.failed_examples: list[Any] = []
         self.exceptions: list[BaseException] = []
 
@@ -49,7 +64,9 @@ class Parallel:
         max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
         state = {"errors": 0, "budget": None}
 
-        def on_done(_: int, __: Any, error: BaseException | None) -> None:
+        def on_done(index: int, __: Any, error: BaseException | None) -> None:
+            if error is not None and not isinstance(error, StopIteration):
+                self._log_failure(pairs[index][1], error)
             if isinstance(error, BudgetExhausted):
                 state["budget"] = error
             elif error is not None and not isinstance(error, StopIteration):
@@ -59,13 +76,23 @@ class Parallel:
             too_many = max_errors is not None and state["errors"] > max_errors
             return state["budget"] is not None or too_many
 
-        outcomes = parallel_map(
-            self._run_pair,
-            pairs,
-            lm_threads(num_threads or self.num_threads),
-            on_done=on_done,
-            should_stop=should_stop,
-        )
+        threads = lm_threads(num_threads or self.num_threads)
+        if self.timeout and threads > 1 and len(pairs) > 1:
+            def run_one(pair: tuple[Any, Any]) -> tuple[Any, BaseException | None]:
+                if should_stop():
+                    return None, StopIteration("stopped before start")
+                try:
+                    return self._run_pair(pair), None
+                except Exception as exc:  # one bad pair never kills the batch
+                    return None, exc
+
+            outcomes = map_with_stragglers(
+                run_one, pairs, threads, self.timeout, self.straggler_limit, on_done
+            )
+        else:
+            outcomes = parallel_map(
+                self._run_pair, pairs, threads, on_done=on_done, should_stop=should_stop
+            )
         if state["budget"] is not None:
             raise state["budget"]
         failed = [(pair[1], error) for pair, (_, error) in zip(pairs, outcomes) if error]
@@ -81,6 +108,17 @@ class Parallel:
         self.failed_examples = [example for example, _ in failed]
         self.exceptions = [error for _, error in failed]
         return results, list(self.failed_examples), list(self.exceptions)
+
+    def _log_failure(self, example: Any, error: BaseException) -> None:
+        show = self.provide_traceback
+        if show is None:
+            show = settings.provide_traceback
+        if show:
+            trace = "".join(traceback.format_exception(error))
+            logger.error("Error for %r: %s\n%s", example, error, trace)
+        else:
+            logger.error("Error for %r: %s. Set `provide_traceback=True` for traceback.",
+                         example, error)  # fmt: skip
 
     def _run_pair(self, pair: tuple[Any, Any]) -> Any:
         module, example = pair

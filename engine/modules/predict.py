@@ -15,6 +15,7 @@ from engine.lm.choice_scores import collecting
 from engine.lm.usage import UsageLedger
 from engine.modules._parameter import Parameter
 from engine.modules.module import Module
+from engine.modules.saving import lm_from_saved
 from engine.primitives import Example, Prediction
 from engine.settings import settings
 from engine.signatures import Signature, ensure_signature
@@ -109,7 +110,8 @@ class Predict(Module, Parameter):
             "train": [],
             "demos": demos,
             "signature": self.signature.dump_state(),
-            "lm": None,  # models are chosen by configuration, never stored with keys
+            # the predictor's own LM (DSPy's LM.dump_state: no key, no endpoint), else None
+            "lm": self.lm.dump_state() if hasattr(self.lm, "dump_state") else None,
             **({"choice_offsets": self.choice_offsets} if self.choice_offsets else {}),
             **({"one_line_outputs": self.one_line_outputs} if self.one_line_outputs else {}),
         }
@@ -118,5 +120,8 @@ class Predict(Module, Parameter):
         self.demos = [Example(d) for d in state.get("demos", [])]
         self.choice_offsets = read_offsets(state.get("choice_offsets"))
         self.one_line_outputs = [str(name) for name in state.get("one_line_outputs") or []]
+        saved_lm = lm_from_saved(state.get("lm"))
+        if saved_lm is not None:
+            self.lm = saved_lm
         if "signature" in state:
             self.signature = self.signature.load_state(state["signature"])

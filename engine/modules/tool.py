@@ -18,6 +18,8 @@ from typing import Any
 
 import pydantic
 
+from engine.utils.callback import with_callbacks
+
 
 @dataclass(frozen=True)
 class ToolError:
@@ -70,6 +72,7 @@ class Tool:
         for k, text in (arg_desc or {}).items():
             self.args.setdefault(k, {})["description"] = text
 
+    @with_callbacks
     def __call__(self, **kwargs: Any) -> Any:
         """Call the function with validated, cast arguments; a `ToolError` on any failure."""
         parsed = self.parse_args(kwargs)

@@ -1,26 +1,35 @@
-"""DSPy's `dspy.utils` path: `DummyLM` and `dummy_rm` (utils/dummies.py), and the module
-`inspect_history` with `pretty_print_history` (the function is `engine.inspect_history`).
-
-Loaded lazily, like `engine.retrievers`: importing `engine.utils` imports nothing heavy.
-"""
+"""DSPy's `dspy.utils` path: `DummyLM` and `dummy_rm` (utils/dummies.py), the module
+`inspect_history` with `pretty_print_history`, callbacks (`engine.utils.callback`), usage
+tracking, saving, `asyncify` and streaming status messages (resolved on first use, so
+importing `engine.utils` imports nothing heavy)."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-_EXPORTS = {
-    "DummyLM": "dummies", "dummy_rm": "dummies",
-    "pretty_print_history": "inspect_history",
+from engine.utils.callback import BaseCallback, with_callbacks
+
+_LAZY_NAMES = {
+    "DummyLM": "engine.utils.dummies",
+    "dummy_rm": "engine.utils.dummies",
+    "pretty_print_history": "engine.utils.inspect_history",
+    "asyncify": "engine.streaming",
+    "StatusMessage": "engine.streaming",
+    "StatusMessageProvider": "engine.streaming",
+    "UsageTracker": "engine.lm.usage",
+    "track_usage": "engine.lm.usage",
+    "load": "engine.modules.saving",
 }  # fmt: skip
+_SUBMODULES = {"dummies", "inspect_history", "usage_tracker", "saving", "callback"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"engine.utils.{_EXPORTS[name]}"), name)
-    if name in ("dummies", "inspect_history"):  # modules, as in DSPy
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    if name in _SUBMODULES:  # modules, as in DSPy
         return importlib.import_module(f"engine.utils.{name}")
     raise AttributeError(f"module 'engine.utils' has no attribute {name!r}")
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["BaseCallback", "with_callbacks", *_LAZY_NAMES]

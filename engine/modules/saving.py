@@ -1,0 +1,152 @@
+"""Whole-program saving (`save(path, save_program=True)`, `engine.load(path)`) and pickled
+state files, with the standard library's pickle (cloudpickle is not a dependency).
+
+Signature classes built at run time (`"question -> answer"`) are saved by value; every other
+class and function is saved by reference, so a program's own classes must be importable
+(defined in a module, not only in `__main__` or a notebook cell) where the file is loaded.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import io
+import json
+import logging
+import pickle
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# set by Module.load(allow_unsafe_lm_state=...): may a saved LM name a custom LM class
+ALLOW_UNSAFE_LM_STATE: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "tunesmith_allow_unsafe_lm_state", default=False
+)
+
+PICKLE_WARNING = (
+    "Loading untrusted .pkl files can run arbitrary code, which may be dangerous. To avoid this, "
+    'prefer saving the state as JSON: module.save("module.json").'
+)
+
+
+def dependency_versions() -> dict[str, str]:
+    """Written into saved files; dspy's load() compares these and only warns on a mismatch."""
+    return {
+        "python": ".".join(platform.python_version_tuple()[:2]),
+        "dspy": "3.4.1",
+        "cloudpickle": "3.1",
+    }
+
+
+def save_metadata() -> dict[str, Any]:
+    return {"dependency_versions": dependency_versions(), "saved_by": "tunesmith"}
+
+
+def _rebuild_signature(name: str, fields: tuple[Any, ...], instructions: str) -> type:
+    from engine.signatures import _build
+
+    return _build(name, fields, instructions)
+
+
+def _importable(cls: type) -> bool:
+    module = sys.modules.get(cls.__module__)
+    target: Any = module
+    for part in cls.__qualname__.split("."):
+        target = getattr(target, part, None)
+    return target is cls
+
+
+class _ProgramPickler(pickle.Pickler):
+    """Pickles run-time signature classes by value (their fields and instructions)."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        from engine.signatures import Signature
+
+        if isinstance(obj, type) and issubclass(obj, Signature) and not _importable(obj):
+            fields = tuple(obj._fields.values())
+            return _rebuild_signature, (obj.__name__, fields, obj._instructions)
+        return NotImplemented
+
+
+def dumps(obj: Any) -> bytes:
+    """Pickle `obj` (a program or a state dict)."""
+    buffer = io.BytesIO()
+    _ProgramPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buffer.getvalue()
+
+
+def load_pickle(path: Path, allow_pickle: bool, what: str) -> Any:
+    if not allow_pickle:
+        raise ValueError(
+            f"Loading {what} with pickle can run arbitrary code, which may be dangerous. "
+            "Prefer JSON state files where you can. Set `allow_pickle=True` if you are sure "
+            "you trust the source of the file."
+        )
+    with open(path, "rb") as handle:
+        return pickle.load(handle)  # noqa: S301 (allowed explicitly by the caller)
+
+
+def warn_versions(metadata: dict[str, Any] | None) -> None:
+    """Warn (never fail) when the file was saved with other versions, as dspy does."""
+    saved = (metadata or {}).get("dependency_versions") or {}
+    current = dependency_versions()
+    for key, version in saved.items():
+        if key in current and current[key] != version:
+            logger.warning(
+                "There is a mismatch of %s version between the saved file (%s) and this "
+                "environment (%s).", key, version, current[key]
+            )  # fmt: skip
+
+
+def save_program(program: Any, path: str | Path) -> None:
+    """Write `program` whole into the directory `path`: program.pkl and metadata.json."""
+    folder = Path(path)
+    if folder.suffix:
+        raise ValueError(
+            "`path` must point to a directory without a suffix when `save_program=True`, but "
+            f"received: {folder}"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"The path '{folder}' exists but is not a directory.")
+    folder.mkdir(parents=True, exist_ok=True)
+    logger.warning(PICKLE_WARNING)
+    try:
+        blob = dumps(program)
+    except Exception as exc:
+        raise RuntimeError(
+            f"Saving failed with error: {exc}. Remove the attributes that cannot be pickled "
+            "(lambdas, open clients) from the program, define its classes in an importable "
+            "module, or save its state only with save_program=False."
+        ) from exc
+    (folder / "program.pkl").write_bytes(blob)
+    (folder / "metadata.json").write_text(json.dumps(save_metadata(), indent=2) + "\n")
+
+
+def load(path: str | Path, allow_pickle: bool = False) -> Any:
+    """A program saved with `save(path, save_program=True)`. Needs `allow_pickle=True`."""
+    folder = Path(path)
+    if not allow_pickle:
+        load_pickle(folder, False, "a whole program")
+    if not folder.exists():
+        raise FileNotFoundError(f"The path '{folder}' does not exist.")
+    metadata_file = folder / "metadata.json"
+    if metadata_file.exists():
+        warn_versions(json.loads(metadata_file.read_text()))
+    return load_pickle(folder / "program.pkl", True, "a whole program")
+
+
+def lm_from_saved(state: Any) -> Any:
+    """The LM a predictor's saved state names, or None to keep the predictor's own: when the
+    entry names no model (None, or a marker such as SIMBA's rollout settings) or a custom LM
+    class that `allow_unsafe_lm_state` does not allow (a warning; DSPy raises there)."""
+    if not isinstance(state, dict) or not state.get("model"):
+        return None
+    from engine.lm import LM
+
+    try:
+        return LM.load_state(state, allow_custom_lm_class=ALLOW_UNSAFE_LM_STATE.get())
+    except ValueError as exc:
+        logger.warning("%s The predictor keeps its current LM.", exc)
+        return None

@@ -1,0 +1,92 @@
+"""Whole-program saving: `save(path, save_program=True)` writes a directory (program.pkl and
+metadata.json, as DSPy), `dspy.load(path, allow_pickle=True)` brings the program back; `.pkl`
+state files need `allow_pickle=True`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import engine as dspy
+from engine.lm import ScriptedLM
+
+
+class QA(dspy.Module):
+    def __init__(self):
+        super().__init__()
+        self.steps = [dspy.ChainOfThought("question -> answer: int")]
+
+    def forward(self, question):
+        return self.steps[0](question=question)
+
+
+def tuned() -> QA:
+    program = QA()
+    program.steps[0].predict.demos = [
+        dspy.Example(question="1+1", reasoning="add", answer=2).with_inputs("question")
+    ]
+    program.steps[0].predict.signature = program.steps[0].predict.signature.with_instructions(
+        "Add the numbers."
+    )
+    return program
+
+
+def test_whole_program_round_trip(tmp_path):
+    program = tuned()
+    folder = tmp_path / "saved"
+    program.save(folder, save_program=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["metadata.json", "program.pkl"]
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert set(meta["dependency_versions"]) == {"python", "dspy", "cloudpickle"}
+    loaded = dspy.load(folder, allow_pickle=True)
+    predict = loaded.steps[0].predict
+    assert type(loaded) is QA and predict.signature.instructions == "Add the numbers."
+    assert predict.demos[0].answer == 2
+    with dspy.context(lm=ScriptedLM(answers=[{"reasoning": "r", "answer": "4"}])):
+        assert loaded(question="2+2").answer == 4
+
+
+def test_load_needs_allow_pickle_like_dspy(tmp_path):
+    import dspy as real_dspy
+
+    program = tuned()
+    program.save(tmp_path / "saved", save_program=True)
+    with pytest.raises(ValueError, match="allow_pickle"):
+        dspy.load(tmp_path / "saved")
+    with pytest.raises(ValueError, match="allow_pickle"):
+        real_dspy.load(str(tmp_path / "saved"))
+    with pytest.raises(FileNotFoundError):
+        dspy.load(tmp_path / "missing", allow_pickle=True)
+
+
+def test_save_program_wants_a_directory(tmp_path):
+    with pytest.raises(ValueError, match="directory without a suffix"):
+        tuned().save(tmp_path / "program.json", save_program=True)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        tuned().save(tmp_path / "file", save_program=True)
+
+
+def test_unpicklable_attributes_are_named_in_the_error(tmp_path):
+    program = tuned()
+    program.hook = lambda x: x
+    with pytest.raises(RuntimeError, match="save_program=False"):
+        program.save(tmp_path / "saved", save_program=True)
+
+
+def test_pkl_state_needs_allow_pickle(tmp_path):
+    path = tmp_path / "state.pkl"
+    tuned().save(path)
+    with pytest.raises(ValueError, match="allow_pickle"):
+        QA().load(path)
+    fresh = QA().load(path, allow_pickle=True)
+    assert fresh.steps[0].predict.demos[0].answer == 2
+
+
+def test_the_program_keeps_its_lm(tmp_path):
+    program = tuned()
+    program.steps[0].predict.lm = dspy.LM("openai/gpt-4o-mini", temperature=0.3)
+    program.save(tmp_path / "saved", save_program=True)
+    loaded = dspy.load(tmp_path / "saved", allow_pickle=True)
+    assert loaded.steps[0].predict.lm.kwargs == {"temperature": 0.3}
