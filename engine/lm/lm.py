@@ -413,7 +413,7 @@ class LM:
     def load_state(cls, state: dict[str, Any], *, allow_custom_lm_class: bool = False) -> LM:
         """An LM from `dump_state()` output. Endpoint and key entries are dropped; a custom
         class is imported only with `allow_custom_lm_class=True`."""
-        return lm_from_state(cls, state, allow_custom_lm_class)
+        return lm_from_state(cls, state, allow_custom_lm_class, LM)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LM:
         # An LM is a shared handle (like a client): copies of a program keep using the same one,

@@ -48,10 +48,11 @@ def _import_class(path: str) -> type:
     raise ImportError(f"Could not import the saved LM class `{path}`.")
 
 
-def lm_from_state(cls: type, state: dict[str, Any], allow_custom_lm_class: bool) -> Any:
-    """Rebuild an LM from `LM.dump_state()`; DSPy's own class path means our LM."""
-    from engine.lm.lm import LM
-
+def lm_from_state(
+    cls: type, state: dict[str, Any], allow_custom_lm_class: bool, engine_lm: type
+) -> Any:
+    """Rebuild an LM from `LM.dump_state()` (`engine_lm`: the engine's LM class); DSPy's own
+    class path means our LM."""
     data = {k: v for k, v in dict(state).items() if k not in _UNSAFE_STATE_KEYS}
     path = data.pop(_CLASS_KEY, None)
     target: type = cls
@@ -63,10 +64,10 @@ def lm_from_state(cls: type, state: dict[str, Any], allow_custom_lm_class: bool)
                 "program) only for files you trust."
             )
         target = _import_class(path)
-        if not issubclass(target, LM):
+        if not issubclass(target, engine_lm):
             raise TypeError(f"The saved LM class `{path}` must be a subclass of engine.LM.")
     elif path:
-        target = LM
+        target = engine_lm
     return target(**data)
 
 

@@ -16,6 +16,7 @@ from engine.lm.usage import track_usage
 from engine.modules import saving
 from engine.modules._parameter import Parameter
 from engine.modules.backtracking import call_with_backtracking
+from engine.modules.parallel import Parallel
 from engine.primitives import Prediction
 from engine.settings import settings
 from engine.utils.callback import with_callbacks
@@ -213,8 +214,6 @@ class Module:
     ) -> Any:
         """Run the program on many examples in parallel (`Parallel`, DSPy's arguments): a
         failure gives None; past `max_errors` failures it raises TooManyErrors."""
-        from engine.modules.parallel import Parallel
-
         executor = Parallel(
             num_threads=num_threads,
             max_errors=max_errors,

@@ -18,6 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.lm import LM
+from engine.signatures import Signature, _build
+
 logger = logging.getLogger(__name__)
 
 # set by Module.load(allow_unsafe_lm_state=...): may a saved LM name a custom LM class
@@ -45,8 +48,6 @@ def save_metadata() -> dict[str, Any]:
 
 
 def _rebuild_signature(name: str, fields: tuple[Any, ...], instructions: str) -> type:
-    from engine.signatures import _build
-
     return _build(name, fields, instructions)
 
 
@@ -62,8 +63,6 @@ class _ProgramPickler(pickle.Pickler):
     """Pickles run-time signature classes by value (their fields and instructions)."""
 
     def reducer_override(self, obj: Any) -> Any:
-        from engine.signatures import Signature
-
         if isinstance(obj, type) and issubclass(obj, Signature) and not _importable(obj):
             fields = tuple(obj._fields.values())
             return _rebuild_signature, (obj.__name__, fields, obj._instructions)
@@ -143,8 +142,6 @@ def lm_from_saved(state: Any) -> Any:
     class that `allow_unsafe_lm_state` does not allow (a warning; DSPy raises there)."""
     if not isinstance(state, dict) or not state.get("model"):
         return None
-    from engine.lm import LM
-
     try:
         return LM.load_state(state, allow_custom_lm_class=ALLOW_UNSAFE_LM_STATE.get())
     except ValueError as exc:
