@@ -9,7 +9,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
-FOLDERS = [TESTS / "reliability", TESTS / "runs", TESTS / "engine", HERE]
+FOLDERS = [TESTS / "reliability", TESTS / "runs", TESTS / "engine", TESTS / "engine" / "lm", HERE]
 FOLDERS += sorted(p for p in HERE.iterdir() if p.is_dir() and not p.name.startswith("_"))
 for folder in FOLDERS:
     if str(folder) not in sys.path:
