@@ -24,6 +24,19 @@ SUPPORTED, DIFFERENT, MISSING = "supported", "supported, with a difference", "no
 ISSUE = "issue 39 item"
 # name -> how engine's differs from DSPy's (read only when engine has the name)
 DIFFERENCES: dict[str, str] = {
+    "clients": "`engine.clients` holds LM, BaseLM, Embedder and inspect_history; not Cache, "
+    "Provider or the fine-tuning clients.",
+    "utils": "`engine.utils` holds DummyLM, dummy_rm, pretty_print_history, callbacks "
+    "(BaseCallback, with_callbacks), asyncify, the usage tracker and load; not DSPy's other "
+    "helpers.",
+    "streamify": "Status messages and the final Prediction; token streaming is not supported "
+    "(a StreamListener is accepted and hears nothing).",
+    "BaseLM": "`forward` always receives `messages` (a prompt arrives as one user message); "
+    "the engine's LM cache is not used, as DSPy does not cache a custom forward.",
+    "track_usage": "Counts only uncached calls, as DSPy; `Prediction.get_lm_usage()` without "
+    "track_usage gives the engine's own totals instead of None.",
+    "load": "Standard pickle (no cloudpickle): the program's classes must be importable where "
+    "it is loaded; a lambda gives a clear error.",
     "Completions": "On a Prediction built by hand, `.completions` holds that one prediction "
     "(DSPy: None); completions with different keys are padded with None.",
     "Image": "The prompt carries its text form (DSPy's repr), not an image part; `format()` "
@@ -49,10 +62,6 @@ DIFFERENCES: dict[str, str] = {
     "once more than n runs fail; DSPy re-raises the error itself at the n-th failure.",
     "ContextWindowExceededError": "An `engine.LMError` (DSPy's is an LMInvalidRequestError); same "
     "`model`/`message` fields and text.",
-    "utils": "`engine.utils` holds DummyLM, dummy_rm and pretty_print_history; not DSPy's other "
-    "helpers (callbacks, asyncify, usage tracker, ...).",
-    "clients": "`engine.clients` holds LM, Embedder and inspect_history (and BaseLM once engine "
-    "has it); not Cache, Provider or the fine-tuning clients.",
     "primitives": "`engine.primitives` holds Example, Prediction and Module; not the code "
     "interpreters or BaseModule.",
     "predict": "`engine.predict` re-exports engine.modules (and KNN); not CodeAct, RLM, ReActV2.",
@@ -90,18 +99,10 @@ WHY_NOT: dict[str, str] = {
     "OldField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldInputField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldOutputField": "DSPy 2.x's field API, deprecated; not planned.",
-    "BaseModule": "Engine's `Module` is the one base class.",
-    "BaseLM": f"Planned: {ISSUE} 8.",
     "XMLAdapter": f"Planned: {ISSUE} 8.",
     "TwoStepAdapter": f"Planned: {ISSUE} 8.",
     "Provider": "LM providers are litellm's (hosted) and engine.lm.local (embedded).",
-    "track_usage": f"Planned: {ISSUE} 6 (engine records usage in `UsageLedger`s).",
-    "load": f"Planned: {ISSUE} 7 (whole-program loading).",
-    "load_settings": f"Planned: {ISSUE} 6.",
-    "asyncify": f"Planned: {ISSUE} 11.",
-    "syncify": f"Planned with asyncify, {ISSUE} 11.",
-    "streamify": f"Planned: {ISSUE} 11.",
-    "streaming": f"Planned with streamify, {ISSUE} 11.",
+    "syncify": "Not yet: asyncify exists, its reverse does not.",
     "configure_cache": "The engine's LM cache is set per LM (`cache=`) and by the run store.",
     "enable_logging": "The engine logs through Python's `logging`; configure it there.",
     "disable_logging": "The engine logs through Python's `logging`; configure it there.",

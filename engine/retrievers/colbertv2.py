@@ -91,7 +91,7 @@ class ColBERTv2:
 
     def __init__(
         self,
-        url: str = "http://0.0.0.0",
+        url: str = "http://127.0.0.1",  # DSPy: the any-address; a client means this machine
         port: str | int | None = None,
         post_requests: bool = False,
     ) -> None:
