@@ -69,13 +69,43 @@ def one_run(
         )
     return {
         "gain": comp,
+        "lower80": one_sided_lower(base, best),
         "status": status,
         "optimizer": run.get("optimizer"),
         "val": (run.get("baseline_score"), run.get("best_score")),
         "test": (run.get("test_baseline"), run.get("test_best")),
         "n_val": len(base.example_scores),
         "keeps_start": why is not None and best is not None and best.candidate != base.candidate,
+        "best_differs": best is not None and best.candidate != base.candidate,
     }
+
+
+def one_sided_lower(base: object, best: object, share: float = 0.2, seed: int = 0) -> float:
+    """The one-sided 80% lower bound of the paired validation gain: the 20th percentile of
+    the same bootstrap the engine's 95% range uses (a looser rule than the range's 2.5th)."""
+    import numpy as np
+
+    if best is None:
+        return 0.0
+    ids = sorted(set(base.example_scores) & set(best.example_scores))
+    diffs = np.array([best.example_scores[i] - base.example_scores[i] for i in ids], dtype=float)
+    if diffs.size == 0:
+        return 0.0
+    rng = np.random.default_rng(seed)
+    means = diffs[rng.integers(0, diffs.size, size=(2000, diffs.size))].mean(axis=1)
+    return float(np.percentile(means, 100 * share))
+
+
+def loose_verdict(row: dict) -> str:
+    """What a one-sided 80% rule would have done (keep the start unless the bound is > 0)."""
+    start, tuned = row["test"]
+    if start is None or tuned is None:
+        return "no test score"
+    change = "gain" if tuned > start else "loss" if tuned < start else "tie"
+    keeps = row["best_differs"] and row["lower80"] <= 0.0
+    if keeps and change != "tie":
+        return {"gain": "withheld gain", "loss": "prevented loss"}[change]
+    return {"gain": "kept gain", "loss": "kept loss", "tie": "tie"}[change]
 
 
 def verdict(row: dict) -> str:
@@ -102,9 +132,9 @@ def main() -> int:
     args = parser.parse_args()
     print(
         "| project | seed | optimizer | val start -> tuned (n) | val gain 95% range (p) "
-        "| test start -> tuned | rule |"
+        "| test start -> tuned | rule (95%) | 80% bound | rule (80% one-sided) |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     counts: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.projects:
@@ -123,7 +153,8 @@ def main() -> int:
                 print(
                     f"| {name} | {seed} | {row['optimizer']} | {vs:.0%} -> {vb:.0%} "
                     f"({row['n_val']}) | {g['ci_low']:+.0%} to {g['ci_high']:+.0%} "
-                    f"({g['p_value']:.2f}) | {ts:.0%} -> {tb:.0%} | {what} |",
+                    f"({g['p_value']:.2f}) | {ts:.0%} -> {tb:.0%} | {what} "
+                    f"| {row['lower80']:+.0%} | {loose_verdict(row)} |",
                     flush=True,
                 )
     print()
