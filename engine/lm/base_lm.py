@@ -56,21 +56,6 @@ class BaseLM(LM):
 
     caches_requests = False
 
-    def __init__(
-        self,
-        model: str,
-        model_type: str = "chat",
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        cache: bool = True,
-        callbacks: list[Any] | None = None,
-        num_retries: int = 3,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            model, model_type, temperature, max_tokens, cache, callbacks, num_retries, **kwargs
-        )
-
     @property
     def supports_function_calling(self) -> bool:
         return False

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crash_lms import crash_lm
+from crash_lms import SMALL_SETTINGS, crash_lm
 
 import engine
 from engine.optimizers import Budget, RunContext, registry
@@ -27,25 +27,7 @@ from engine.runs.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
-# the smallest settings that still search (built-ins; any other optimizer runs its defaults);
-# no racing: a raced evaluation stops when its threads say so, so two runs may differ
-SMALL: dict[str, dict[str, Any]] = {
-    "LabeledFewShot": {"k": 2},
-    "BootstrapFewShot": {"max_bootstrapped_demos": 2, "max_labeled_demos": 2},
-    "BootstrapFewShotWithRandomSearch": {
-        "num_candidate_programs": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
-        "race": False,
-    },
-    "MIPROv2": {
-        "auto": None, "num_candidates": 3, "num_trials": 4, "minibatch_size": 6,
-        "minibatch_full_eval_steps": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
-        "race": False,
-    },
-    "COPRO": {"breadth": 3, "depth": 2, "race": False},
-    "GEPA": {"max_metric_calls": 60, "reflection_minibatch_size": 3},
-    "SIMBA": {"bsize": 4, "num_candidates": 2, "max_steps": 2, "max_demos": 2},
-    "KNNFewShot": {"k": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2},
-}  # fmt: skip
+SMALL = SMALL_SETTINGS
 NAMES = [entry.name for entry in registry.entries()]
 
 

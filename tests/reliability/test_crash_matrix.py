@@ -22,25 +22,13 @@ ROOT = HERE.parents[1]
 if str(HERE.parent / "runs") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "runs"))
 
+from crash_lms import SMALL_SETTINGS, crash_lm  # noqa: E402
 from reliability_log import record  # noqa: E402
 
 from engine.runs import RunStore, create_run, load_spec  # noqa: E402
 from engine.runs.worker import run_worker  # noqa: E402
 
-SMALL: dict[str, dict[str, Any]] = {
-    "BootstrapFewShot": {"max_bootstrapped_demos": 2, "max_labeled_demos": 2},
-    "BootstrapFewShotWithRandomSearch": {
-        "num_candidate_programs": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
-        "race": False,
-    },
-    "MIPROv2": {
-        "auto": None, "num_candidates": 3, "num_trials": 4, "minibatch_size": 6,
-        "minibatch_full_eval_steps": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
-        "race": False,
-    },
-    "COPRO": {"breadth": 3, "depth": 2, "race": False},
-    "GEPA": {"max_metric_calls": 60, "reflection_minibatch_size": 3},
-}  # fmt: skip
+SMALL = SMALL_SETTINGS
 BASELINE, TEST = ("baseline", "baseline", 3), ("final test", "test", 3)
 # optimizer -> [(phase label, CRASH_PHASE "name|detail", LM calls stored in it before the kill)]
 MATRIX: dict[str, list[tuple[str, str, int]]] = {
@@ -92,8 +80,6 @@ _REFERENCES: dict[str, dict[str, Any]] = {}
 def _reference(project: Path, optimizer: str, folder: Path) -> dict[str, Any]:
     """An uninterrupted run of the same spec (in this process, its own store and cache)."""
     if optimizer not in _REFERENCES:
-        from crash_lms import crash_lm
-
         saved = {k: os.environ.get(k) for k in ("TUNESMITH_CACHE_DIR", "TUNESMITH_TEST_LATENCY")}
         os.environ.update(TUNESMITH_CACHE_DIR=str(folder / "cache"), TUNESMITH_TEST_LATENCY="0")
         try:
