@@ -49,7 +49,7 @@ def _change(nodes: list[LineageNode], children: list[LineageNode], best: Lineage
         children,
         index=children.index(best),
         format_func=lambda n: _label(n, nodes),
-        key="gepa_change_pick",
+        key=f"gepa_change_pick_{best.hash}",  # a new best (the run goes on) starts the picker on it
         help="Its instruction against its parent's, and the feedback the reflection read.",
     )
     parent = nodes[picked.parents[0]]

@@ -207,7 +207,7 @@ def test_run_page_shows_the_gepa_lineage_and_pareto_matrix(app):
     assert "1 kept" in page
     assert len(at.get("plotly_chart")) == 3  # the trial chart, the lineage, the matrix
     assert "What each candidate changed" in page
-    pick = at.selectbox(key="gepa_change_pick")
+    pick = next(s for s in at.selectbox if s.key.startswith("gepa_change_pick"))
     assert pick.options[0].startswith("Candidate 1 (") and "from candidate 0" in pick.options[0]
     assert "Candidate 0 (parent)" in page and "What the reflection read" in page
     diffs = [m.value for m in at.markdown if "ts-diff" in m.value]
