@@ -16,7 +16,7 @@ STATUS_CHIP = {
     "queued": ("Starting", "ts-run"),
     "running": ("Running", "ts-run"),
     "finished": ("Finished", "ts-ok"),
-    "stopped: budget": ("Stopped: budget reached", "ts-warn"),
+    "stopped: budget": ("Finished early", "ts-ok"),
     "cancelled": ("Cancelled", "ts-warn"),
     "failed": ("Failed", "ts-bad"),
 }
@@ -31,6 +31,13 @@ def get(run_id: str) -> dict[str, Any] | None:
     from engine.runs import reconcile_run
 
     return reconcile_run(run_id, db())
+
+
+def ended_words(status: str, reason: str | None) -> str:
+    """Why a run ended, in the page's words (`engine.runs.ended_words`)."""
+    from engine.runs import ended_words as words
+
+    return words(status, reason)
 
 
 KEPT_START = ": kept the starting program"

@@ -54,7 +54,8 @@ def empty_draft(name: str = "Untitled project", description: str = "") -> dict[s
         "optimizer": {
             "name": "auto",
             "params": {},
-            "budget": {"max_calls": 500, "max_tokens": None, "max_cost": None, "max_minutes": 15},
+            # None: the Optimize page fits the budget to the run's forecast on first view
+            "budget": dict.fromkeys(("max_calls", "max_tokens", "max_cost", "max_minutes")),
             # the dashboard keeps the start unless a gain is clear (the engine's default: worse)
             "keep_start": "unreliable",
         },

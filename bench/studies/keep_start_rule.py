@@ -29,6 +29,7 @@ PROJECTS = {
     "support tickets": ROOT / "sample_data" / "support_tickets.yaml",
     "reviews": ROOT / "dashboard" / "samples" / "reviews.yaml",
     "banking77": ROOT / "sample_data" / "banking77.yaml",
+    "sms (generated)": None,  # written at run time by tools/sms_messages.py (90 rows, 30/30/30)
 }
 
 
@@ -119,6 +120,13 @@ def verdict(row: dict) -> str:
     return {"gain": "kept gain", "loss": "kept loss", "tie": "tie"}[change]
 
 
+def sms_project(folder: Path) -> Path:
+    """The generated spam/ham project: messages no lever was tuned on (same rows every call)."""
+    from tools.sms_messages import write_project
+
+    return write_project(folder, n=90, seed=0)
+
+
 def main() -> int:
     import os
 
@@ -140,9 +148,10 @@ def main() -> int:
         for name in args.projects:
             for seed in args.seeds:
                 store = Path(tmp) / f"{name}-{seed}" / "runs.db"
+                spec_path = PROJECTS[name] or sms_project(Path(tmp) / "sms")
                 try:
                     row = one_run(
-                        PROJECTS[name], seed, args.max_calls, store, args.optimizer, args.val_size
+                        spec_path, seed, args.max_calls, store, args.optimizer, args.val_size
                     )
                 except Exception as exc:  # noqa: BLE001  (a missing data folder: say so, go on)
                     print(f"| {name} | {seed} | failed: {exc} | | | |")

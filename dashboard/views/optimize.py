@@ -191,6 +191,7 @@ with st.expander("Optimizer settings", expanded=False):
 # -- budget ------------------------------------------------------------------------------------
 st.subheader("3. Budget")
 budget = opt["budget"]
+unset = budget.get("max_calls") is None and budget.get("max_minutes") is None
 a, b, c = st.columns(3)
 budget["max_calls"] = number(
     a, "Max LM calls", 1, 1_000_000, budget.get("max_calls") or 500, "bcalls", step=50
@@ -230,6 +231,10 @@ if plan is None:
 elif plan.problems:
     ui.problems(plan.problems, "The optimizer would refuse these settings")
     blocked = blocked or "Change the settings above first: the run would stop on them at once."
+elif unset and plan.fit:  # a new project: the budget this run fits in, drawn again
+    budget["max_calls"], budget["max_minutes"] = plan.fit["max_calls"], plan.fit["max_minutes"]
+    state.bump()
+    st.rerun()
 else:
     budget_card(plan, budget)
 pilot_controls(check.spec, chosen)

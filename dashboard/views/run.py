@@ -111,8 +111,9 @@ def live_view() -> None:
     if current["status"] in runinfo.ACTIVE:
         now = phase or "waiting for the worker to start"
     else:
+        why = runinfo.ended_words(current["status"], current.get("reason"))
         now = f"ended after {ui.fmt_duration(runinfo.elapsed(current))}" + (
-            f" — {current['reason']}" if current.get("reason") else ""
+            f" — {why}" if why else ""
         )
     # the phase and the reason carry provider error text: escaped inside HTML markdown
     st.markdown(f"{runinfo.chip(current['status'])} {html.escape(now)}", unsafe_allow_html=True)

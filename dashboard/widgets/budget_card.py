@@ -1,8 +1,9 @@
 """The pre-flight card: what a run will cost before it starts (calls, tokens, $, minutes).
 
-Calls and tokens come from the engine's `engine.runs.plan.preflight` (the optimizer's own
-estimate plus the held-out scoring after the search); the dashboard adds $ (litellm's price
-map) and minutes (model speed measured in this session by Try / Test, or a typical speed).
+Calls, tokens and minutes come from the engine's `engine.runs.plan.preflight` (the optimizer's
+own estimate, the likely share of it, the held-out scoring after the search, and the speed this
+store measured on earlier runs); the dashboard adds $ (litellm's price map), and uses a speed
+timed in this session when the store has measured none.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import lmtools, state, ui
+from dashboard import home, lmtools, state, ui
 
 TYPICAL_SECONDS = {"local": 1.0, "hosted": 1.5}
 PROPOSER_TOKENS_PER_CALL = 800  # the engine's estimates count 700-900 per proposal prompt
@@ -33,28 +34,34 @@ class Preflight:
     by_role: dict[str, int] = field(default_factory=dict)  # search calls per role
     pilot: dict[str, Any] | None = None  # what a pilot measured (PilotFigures.to_dict())
     problems: list[str] = field(default_factory=list)  # settings the optimizer would refuse
+    calls_at_most: int = 0  # the search's upper bound (racing and early stops not counted)
+    fit: dict[str, Any] = field(default_factory=dict)  # a budget this run fits in
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
     """The engine's pre-flight forecast of the spec's run, plus cost ($) and minutes; with
     `pilot` (figures an earlier pilot measured) the forecast uses them (no LM call)."""
+    from engine.runs import fitting_budget
     from engine.runs import preflight as engine_preflight
 
-    plan = engine_preflight(spec, pilot=pilot)
-    estimate = plan["estimate"]
-    calls, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
-    tokens = int(estimate["tokens"] * (1 + test_calls / max(calls, 1)))
+    plan = engine_preflight(spec, pilot=pilot, db_path=home.db_path())
+    estimate, forecast = plan["estimate"], plan.get("forecast") or {}
+    at_most, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
+    calls = int(forecast.get("calls", at_most))
+    tokens = int(estimate["tokens"] * (calls + test_calls) / max(at_most, 1))
     model = spec.models.task.model
     by_role = {role: int(n) for role, n in (estimate.get("calls") or {}).items()}
     cost = _cost(spec, tokens, by_role.get("proposer", 0))
     measured = state.speed(model)
-    kind = "local" if model.startswith("local/") else "hosted"
-    if measured:
-        per_call, source = measured, f"measured in this session: {measured:.2f} s per call"
-    else:
-        per_call = TYPICAL_SECONDS[kind]
-        source = f"assumed ~{per_call:.0f} s per call (use “Try on a random row” to measure)"
-    seconds = (calls + test_calls) * per_call
+    seconds, source = float(forecast.get("seconds") or 0.0), str(forecast.get("speed") or "")
+    if measured and source.startswith("typical"):  # timed here, never run in this store
+        seconds = (calls + test_calls) * measured
+        source = f"measured in this session: {measured:.2f} s per call"
+    elif not source:
+        kind = "local" if model.startswith("local/") else "hosted"
+        seconds = (calls + test_calls) * TYPICAL_SECONDS[kind]
+        source = f"assumed ~{TYPICAL_SECONDS[kind]:.0f} s per call"
+    source = f"from the speed {source}" if not source.startswith("assumed") else source
     return Preflight(
         plan["optimizer"],
         calls,
@@ -67,6 +74,8 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         by_role,
         plan.get("pilot"),
         [in_form_words(p) for p in plan.get("problems") or []],
+        at_most,
+        fitting_budget(plan) if forecast else {},
     )
 
 
@@ -106,11 +115,17 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
         st.markdown("#### Before you start: estimated cost of this run")
         total = p.calls + p.test_calls
         a, b, c, d = st.columns(4)
+        bound = (
+            f" The search makes at most {p.calls_at_most:,}; racing and early stops usually "
+            "save part of that."
+            if p.calls_at_most > p.calls
+            else ""
+        )
         a.metric(
             "LM calls",
             f"~{total:,}",
-            help=f"{p.calls:,} for the search + {p.test_calls:,} to score "
-            "the baseline and the best prompt on the test rows",
+            help=f"About {p.calls:,} for the search + {p.test_calls:,} to score the starting "
+            f"and the best prompt on the test rows.{bound}",
             border=True,
         )
         split = role_split(p.by_role)
@@ -130,16 +145,37 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             if p.notes
             else p.speed_source
         )
-        limits = []
-        if budget.get("max_calls") and p.calls > budget["max_calls"]:
-            limits.append(f"the limit of {budget['max_calls']:,} LM calls")
+        limits, maybe = [], []
+        if budget.get("max_calls"):
+            if p.calls > budget["max_calls"]:
+                limits.append(f"the limit of {budget['max_calls']:,} LM calls")
+            elif p.calls_at_most > budget["max_calls"]:
+                maybe.append(f"the limit of {budget['max_calls']:,} LM calls")
         if budget.get("max_minutes") and p.seconds / 60 > budget["max_minutes"]:
             limits.append(f"the {budget['max_minutes']:g}-minute limit")
         if budget.get("max_cost") and p.cost and p.cost > budget["max_cost"]:
             limits.append(f"the ${budget['max_cost']:g} limit")
-        if limits:
+        if limits or maybe:
             st.warning(
-                f"The run will probably stop at {' and '.join(limits)} before the search ends. "
-                "That is safe: the best prompt found so far is kept.",
+                f"The run will {'probably' if limits else 'perhaps'} stop at "
+                f"{' and '.join(limits or maybe)} before the search ends. That is safe: it "
+                "finishes early and keeps the best prompt found so far.",
                 icon=":material/savings:",
             )
+            fit_button(p, budget)
+
+
+def fit_button(p: Preflight, budget: dict[str, Any]) -> None:
+    """Offer the budget this run fits in (every call the search may make, twice the time)."""
+    if not p.fit:
+        return
+    calls = max(p.fit["max_calls"], budget.get("max_calls") or 0)
+    minutes = max(p.fit["max_minutes"], budget.get("max_minutes") or 0)
+    if st.button(
+        f"Fit the budget to this run: {calls:,} LM calls, {minutes:g} minutes",
+        key="fit_budget",
+        icon=":material/fit_screen:",
+    ):
+        budget["max_calls"], budget["max_minutes"] = calls, minutes
+        state.bump()  # the budget boxes are drawn again from the new values
+        st.rerun()

@@ -13,7 +13,7 @@ import json
 from engine.errors import TunesmithError
 from engine.optimizers.spine._pilot import PilotError
 from engine.runs import load_spec
-from engine.runs.plan import preflight
+from engine.runs.plan import budget_warnings, forecast_line, preflight
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
@@ -34,6 +34,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(f"optimizer: {plan['optimizer']}")
     print(f"search: ~{estimate['total_calls']} LM calls ({roles}), ~{estimate['tokens']} tokens")
     print(f"held-out scoring: ~{plan['test_calls']} LM calls")
+    print(f"likely: {forecast_line(plan['forecast'])}")
+    for warning in budget_warnings(plan):
+        print(f"budget: {warning}")
     if plan.get("pilot"):
         pilot = plan["pilot"]
         print(f"pilot: {pilot['rows']} rows, {pilot['calls']} LM calls in {pilot['seconds']} s")

@@ -6,6 +6,8 @@ import re
 import time
 from typing import Any, TextIO
 
+from engine.runs.status_words import ended_words
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None or seconds < 0:
@@ -83,6 +85,8 @@ def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candida
         run.get("started_at") or run.get("created_at") or time.time()
     )
     lines = [f"Run {run['id']} ({run.get('name')}): {run['status']} in {duration(took)}"]
+    if run["status"] == "stopped: budget":
+        lines.append(ended_words(run["status"], run.get("reason")))
     if run.get("reason"):
         lines.append(f"  reason: {run['reason']}")
     lines.append(

@@ -37,6 +37,8 @@ _EXPORTS = {
     "export_program_json": "export", "export_python": "export", "export_prompts": "export",
     "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
     "load_program": "export", "render_prompts": "export", "preflight": "plan",
+    "fitting_budget": "plan", "budget_warnings": "plan", "forecast_line": "plan",
+    "ended_words": "status_words",
     # what the dashboard reads besides: the store, data and spec helpers
     "fault_summary": "store", "resolve_path": "data", "task_lm": "run_setup",
     "attempts_key": "spec_steps", "MCC_M": "spec_many", "SAMPLED_MODULES": "spec_many",

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.optimizers.registry import get as registry_entry
 from engine.optimizers.spine._budget import Estimate, calls_per_run
 from engine.optimizers.spine._pilot import run_pilot
 from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.runs.data import load_data, validate_spec_against_data
+from engine.runs.forecast import forecast
 from engine.runs.models import build_lm, build_metric
 from engine.runs.pipeline import build_program
 from engine.runs.run_setup import make_optimizer, task_lm, use_run_cache
@@ -18,7 +20,10 @@ from engine.settings import settings
 
 
 def preflight(
-    spec: ProjectSpec, pilot_rows: int = 0, pilot: PilotFigures | dict[str, Any] | None = None
+    spec: ProjectSpec,
+    pilot_rows: int = 0,
+    pilot: PilotFigures | dict[str, Any] | None = None,
+    db_path: Any = None,
 ) -> dict[str, Any]:
     """Validate `spec` and forecast its run. Raises SpecError like `validate_spec_against_data`.
 
@@ -31,7 +36,9 @@ def preflight(
     "estimate": Estimate.to_dict() of the optimization (with the calls of an LM-judged metric
     under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
     budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None,
-    "problems": what the optimizer would refuse for these data sizes (`check_settings`)}.
+    "problems": what the optimizer would refuse for these data sizes (`check_settings`),
+    "forecast": the likely calls and seconds (`engine.runs.forecast.forecast`, read from the
+    store at `db_path`, default the usual one)}.
     With problems, no pilot runs and the estimate is empty: the run could not start.
     """
     report = validate_spec_against_data(spec)
@@ -64,7 +71,7 @@ def preflight(
         estimate["calls"]["judge"] = runs * judged
         estimate["total_calls"] = sum(estimate["calls"].values())
         test_calls += 2 * len(data.test) * judged
-    return {
+    plan = {
         "report": report.to_dict(),
         "optimizer": name,
         "reason": reason,
@@ -74,6 +81,12 @@ def preflight(
         "pilot": pilot.to_dict() if pilot is not None else None,
         "problems": [],
     }
+    entry = registry_entry(name)
+    upper_bound = entry is not None and entry.estimate_tolerance is None
+    plan["forecast"] = forecast(
+        plan, spec.models.task.model, upper_bound, db_path or default_db_path()
+    )
+    return plan
 
 
 def _refused(
@@ -89,4 +102,49 @@ def _refused(
         "budget": spec.optimizer.budget.model_dump(),
         "pilot": None,
         "problems": list(problems),
+        "forecast": None,
+    }
+
+
+def forecast_line(forecast: dict[str, Any]) -> str:
+    """The forecast in one line: '~420 LM calls (at most 646) + 60 to score, ~4 min (...)'."""
+    calls, at_most = forecast["calls"], forecast["calls_at_most"]
+    bound = f" (at most {at_most:,}, {forecast['share_source']})" if at_most != calls else ""
+    minutes = forecast["seconds"] / 60
+    when = f"~{minutes:.0f} min" if minutes >= 1.5 else f"~{forecast['seconds']:.0f} s"
+    return (
+        f"~{calls:,} LM calls{bound} + {forecast['test_calls']:,} to score the held-out rows, "
+        f"{when} ({forecast['speed']})"
+    )
+
+
+def budget_warnings(plan: dict[str, Any]) -> list[str]:
+    """Where the spec's budget will likely end the search before it is done (in words)."""
+    forecast, budget = plan.get("forecast"), plan.get("budget") or {}
+    if not forecast:
+        return []
+    out = []
+    max_calls, max_minutes = budget.get("max_calls"), budget.get("max_minutes")
+    if max_calls and forecast["calls"] > max_calls:
+        out.append(
+            f"the search likely needs ~{forecast['calls']:,} LM calls, more than the limit of "
+            f"{max_calls:,}: it will finish early with the best prompt found so far"
+        )
+    if max_minutes and forecast["seconds"] / 60 > max_minutes:
+        out.append(
+            f"the run likely needs ~{forecast['seconds'] / 60:.0f} min, more than the "
+            f"{max_minutes:g}-minute limit: it will finish early with the best prompt so far"
+        )
+    return out
+
+
+def fitting_budget(plan: dict[str, Any]) -> dict[str, Any]:
+    """A budget the forecast run fits in with room to spare: every call the search may make
+    (its upper bound, rounded up to 50) and twice the likely time (at least 5 minutes)."""
+    forecast = plan.get("forecast") or {}
+    at_most = int(forecast.get("calls_at_most") or 0)
+    minutes = 2 * float(forecast.get("seconds") or 0) / 60
+    return {
+        "max_calls": max(50, -(-at_most // 50) * 50),
+        "max_minutes": float(max(5, -(-round(minutes) // 5) * 5)),
     }

@@ -1,0 +1,165 @@
+"""How long a run will take and how many calls it will likely make, from what this store saw.
+
+The optimizers' estimates count calls and tokens (some as an upper bound: racing and early
+stops are not counted). Two things turn them into a forecast a person can plan with:
+
+- **speed**: seconds per estimated token of the task model, read from this store's earlier
+  runs of that model (the time their calls took over the tokens their estimates gave them), so
+  the speed survives a reload and longer prompts (demos) cost more; with no history, a typical
+  figure for the model kind;
+- **share**: for an estimate that is an upper bound, the share of it that finished runs of the
+  same optimizer in this store actually spent (their median), else the share measured on our
+  benchmarks (`TYPICAL_SHARE`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MIN_CALLS = 12  # runs with fewer uncached calls than this say nothing of speed
+MIN_RUNS = 2  # finished runs of an optimizer needed before their share replaces the typical one
+RECENT_RUNS = 10  # the newest finished runs the speed and the share are read from
+# Seconds per estimated token when nothing was measured here. The embedded model: 0.35 s per
+# call at ~590 estimated tokens a call (the real prompts are longer, but the provider reuses a
+# shared prefix), measured on a generated spam/ham project's default run on 2 cores; hosted: a
+# typical API round trip (~1.2 s) at the same size.
+TYPICAL_SECONDS_PER_TOKEN = {"local": 0.35 / 590, "hosted": 1.2 / 590}
+# Share of an upper-bound estimate a run spends, measured on the sample projects and the
+# generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most candidates
+# before the last validation row.
+TYPICAL_SHARE = {"BootstrapFewShotWithRandomSearch": 0.65}
+
+
+@dataclass(frozen=True)
+class Speed:
+    """Seconds per estimated token of a model: a call's time is its estimated tokens times
+    this (longer prompts, e.g. with demos, take longer), measured on this store's runs."""
+
+    per_token: float
+    source: str  # in words: "measured on 3 runs of this model here" / "typical for ..."
+
+    def seconds(self, tokens: float) -> float:
+        return max(0.0, tokens * self.per_token)
+
+
+def _connect(db_path: Path | str) -> sqlite3.Connection | None:
+    path = Path(db_path)
+    if not path.is_file():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _finished_runs(
+    db_path: Path | str | None, where: str, args: list[Any], statuses: tuple[str, ...]
+) -> list[sqlite3.Row]:
+    conn = _connect(db_path) if db_path is not None else None
+    if conn is None:
+        return []
+    marks = ", ".join("?" * len(statuses))
+    try:
+        return conn.execute(
+            "SELECT id, optimizer, estimate, usage, sizes FROM runs WHERE status IN"
+            f" ({marks}) AND {where} ORDER BY created_at DESC LIMIT ?",
+            [*statuses, *args, RECENT_RUNS],
+        ).fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
+
+
+def typical_speed(model: str) -> Speed:
+    kind = "local" if model.startswith("local/") else "hosted"
+    what = "the embedded model on a 2-core machine" if kind == "local" else "a hosted model"
+    return Speed(TYPICAL_SECONDS_PER_TOKEN[kind], f"typical for {what}; nothing measured here yet")
+
+
+def measured_speed(model: str, db_path: Path | str | None) -> Speed | None:
+    """Seconds per estimated token over this store's newest finished runs of `model`: the time
+    its calls took over the tokens their estimates gave the calls they made."""
+    seconds = tokens = 0.0
+    runs = 0
+    ended = ("finished", "stopped: budget")  # a budget stop still says how fast calls were
+    for row in _finished_runs(db_path, "usage LIKE ?", [f'%"{model}"%'], ended):
+        estimate, usage = _decode(row["estimate"]), _decode(row["usage"])
+        by_model = (usage.get("by_model") or {}).get(model) or {}
+        calls, latency = by_model.get("uncached_calls") or 0, by_model.get("latency") or 0.0
+        planned, planned_tokens = estimate.get("total_calls") or 0, estimate.get("tokens") or 0
+        if calls < MIN_CALLS or not planned or not planned_tokens or latency <= 0:
+            continue
+        seconds += latency
+        tokens += calls * planned_tokens / planned
+        runs += 1
+    if not runs or tokens <= 0:
+        return None
+    return Speed(seconds / tokens, f"measured on {runs} earlier run(s) of this model here")
+
+
+def speed_for(model: str, db_path: Path | str | None) -> Speed:
+    return measured_speed(model, db_path) or typical_speed(model)
+
+
+def spent_share(optimizer: str, db_path: Path | str | None) -> tuple[float, str]:
+    """The share of an upper-bound estimate that `optimizer`'s runs spend, and where it came
+    from (this store's finished runs, else our benchmarks, else 1.0: the estimate itself)."""
+    shares = [
+        share
+        # runs a budget stopped say only that the share was larger: left out
+        for row in _finished_runs(db_path, "optimizer = ?", [optimizer], ("finished",))
+        if (share := _share(row["estimate"], row["usage"], row["sizes"])) is not None
+    ]
+    if len(shares) >= MIN_RUNS:
+        return statistics.median(shares), f"as in this store's last {len(shares)} such runs"
+    if optimizer in TYPICAL_SHARE:
+        return TYPICAL_SHARE[optimizer], "as measured on our benchmarks"
+    return 1.0, ""
+
+
+def _decode(text: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "null")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _share(estimate_json: Any, usage_json: Any, sizes_json: Any) -> float | None:
+    """The search's task calls over its estimate (the held-out scoring, two passes over the
+    test rows, taken off: the estimate does not count it)."""
+    estimate, usage = _decode(estimate_json), _decode(usage_json)
+    planned = (estimate.get("calls") or {}).get("task") or 0
+    spent = ((usage.get("by_role") or {}).get("task") or {}).get("calls")
+    if not planned or spent is None:
+        return None
+    search = float(spent) - 2 * float(_decode(sizes_json).get("test") or 0)
+    return min(1.0, max(0.0, search / float(planned)))
+
+
+def forecast(
+    plan: dict[str, Any], model: str, upper_bound: bool, db_path: Path | str | None
+) -> dict[str, Any]:
+    """What the run will likely spend: {"calls" (search, likely), "calls_at_most",
+    "test_calls", "seconds" (search + held-out scoring), "speed", "share_source"}."""
+    estimate = plan["estimate"]
+    at_most = int(estimate.get("total_calls") or 0)
+    share, share_source = spent_share(plan["optimizer"], db_path) if upper_bound else (1.0, "")
+    calls = round(at_most * share)
+    tokens_per_call = (estimate.get("tokens") or 0) / at_most if at_most else 0.0
+    test_calls = int(plan.get("test_calls") or 0)
+    speed = speed_for(model, db_path)
+    seconds = speed.seconds((calls + test_calls) * tokens_per_call)
+    return {
+        "calls": calls,
+        "calls_at_most": at_most,
+        "test_calls": test_calls,
+        "seconds": round(seconds, 1),
+        "speed": speed.source,
+        "share_source": share_source,
+    }

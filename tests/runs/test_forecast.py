@@ -1,0 +1,139 @@
+"""The pre-flight forecast: likely calls and time from the store's earlier runs, a budget that
+fits, and a budget stop in words (issue 40 item 3)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from runs_helpers import subprocess_env
+from scripted_lms import oracle_lm
+
+from engine.runs import (
+    budget_warnings,
+    create_run,
+    ended_words,
+    fitting_budget,
+    forecast_line,
+    preflight,
+)
+from engine.runs.forecast import (
+    TYPICAL_SHARE,
+    forecast,
+    measured_speed,
+    spent_share,
+    typical_speed,
+)
+from engine.runs.worker import run_worker
+
+RANDOM_SEARCH = "BootstrapFewShotWithRandomSearch"
+SCRIPTED = "scripted/oracle"  # the model name the scripted LM's calls are recorded under
+
+
+def _small(spec, seed: int = 0):
+    spec.data.train_size, spec.data.val_size, spec.data.test_size = 20, 8, 6
+    spec.data.seed = seed
+    spec.optimizer.budget.max_calls, spec.optimizer.budget.max_minutes = None, None
+    return spec
+
+
+def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> None:
+    plan = preflight(_small(tickets_spec), db_path=db_path)
+    forecast = plan["forecast"]
+    assert plan["optimizer"] == RANDOM_SEARCH
+    # random search's estimate is an upper bound: the likely calls are the measured share of it
+    assert forecast["calls_at_most"] == plan["estimate"]["total_calls"]
+    assert forecast["calls"] == round(forecast["calls_at_most"] * TYPICAL_SHARE[RANDOM_SEARCH])
+    assert forecast["share_source"] == "as measured on our benchmarks"
+    assert forecast["speed"] == typical_speed("local/smollm2-135m").source
+    assert forecast["seconds"] > 0
+    line = forecast_line(forecast)
+    assert f"at most {forecast['calls_at_most']:,}" in line and "typical" in line
+
+
+def test_earlier_runs_of_the_store_set_the_speed_and_the_share(db_path: Path, tickets_spec):
+    for seed in (0, 1):
+        run_id = create_run(_small(tickets_spec, seed), db_path)
+        assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
+    speed = measured_speed(SCRIPTED, db_path)  # the runs' calls went to the scripted model
+    assert speed is not None and speed.source.startswith("measured on 2 earlier run(s)")
+    assert measured_speed("local/smollm2-135m", db_path) is None
+    share, source = spent_share(RANDOM_SEARCH, db_path)
+    assert source == "as in this store's last 2 such runs"
+    # what the two runs spent: their search's task calls over their estimates
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT estimate, usage, sizes FROM runs").fetchall()
+    spent = sorted(
+        (json.loads(u)["by_role"]["task"]["calls"] - 2 * json.loads(z)["test"])
+        / json.loads(e)["calls"]["task"]
+        for e, u, z in rows
+    )
+    assert share == pytest.approx(min(1.0, sum(spent) / 2))
+    plan = preflight(_small(tickets_spec, 2), db_path=db_path)
+    assert plan["forecast"]["share_source"] == source
+    again = forecast(plan, SCRIPTED, upper_bound=True, db_path=db_path)
+    assert again["speed"] == speed.source and again["calls"] == round(
+        again["calls_at_most"] * share
+    )
+
+
+def test_a_run_a_budget_stopped_sets_the_speed_but_not_the_share(db_path, tickets_spec):
+    spec = _small(tickets_spec)
+    spec.optimizer.budget.max_calls = 14
+    run_id = create_run(spec, db_path)
+    assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "stopped: budget"
+    assert measured_speed(SCRIPTED, db_path) is not None
+    assert spent_share(RANDOM_SEARCH, db_path)[1] == "as measured on our benchmarks"
+
+
+def test_the_fitting_budget_holds_every_call_and_twice_the_time(db_path, tickets_spec):
+    plan = preflight(_small(tickets_spec), db_path=db_path)
+    fit = fitting_budget(plan)
+    assert fit["max_calls"] >= plan["forecast"]["calls_at_most"] and fit["max_calls"] % 50 == 0
+    assert fit["max_minutes"] >= max(5.0, 2 * plan["forecast"]["seconds"] / 60)
+    plan["budget"] = fit
+    assert budget_warnings(plan) == []
+    plan["budget"] = {"max_calls": 10, "max_minutes": 0.01}
+    warnings = budget_warnings(plan)
+    assert len(warnings) == 2 and "limit of 10" in warnings[0] and "finish early" in warnings[1]
+
+
+def test_the_cli_estimate_says_the_likely_spend_and_the_budget(project: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "engine", "estimate", str(project / "support_tickets.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=project,
+        env=subprocess_env(TUNESMITH_HOME=str(project)),
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "likely: ~" in out.stdout and "to score the held-out rows" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        (
+            "stopped: budget exhausted before a task call to local/smollm2-135m: "
+            "max_seconds=900.0 reached (922.0163 seconds used)",
+            "finished early: the time limit (15 min) was reached; the best prompt found so far "
+            "is kept",
+        ),
+        (
+            "max_calls=500 reached (500 LM calls used)",
+            "finished early: the LM-call limit (500 calls) was reached; the best prompt found so "
+            "far is kept",
+        ),
+        ("proposer.max_calls=20 reached", "LM-call limit of the proposer model (20 calls)"),
+        ("max_cost=1.5 reached (1.6 USD used)", "the cost limit ($1.5) was reached"),
+        (None, "finished early: a budget limit was reached"),
+    ],
+)
+def test_a_budget_stop_reads_as_finished_early(reason, words) -> None:
+    assert words in ended_words("stopped: budget", reason)
+    assert ended_words("failed", "boom") == "boom"
