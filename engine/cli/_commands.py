@@ -11,7 +11,7 @@ from engine.cli._common import db_path, open_store, print_report, print_summary
 from engine.cli._format import runs_table
 from engine.errors import TunesmithError
 from engine.evaluate import Evaluate
-from engine.evaluate.statistics import paired_comparison
+from engine.evaluate.statistics import paired_comparison, verdict
 from engine.runs import (
     build_metric,
     build_program,
@@ -71,11 +71,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             comp = paired_comparison(
                 [r.score for r in base.rows], [r.score for r in tuned.rows], seed=spec.data.seed
             )
-            verdict = "significant" if comp["significant"] else "not significant"
-            print(
-                f"baseline (zero-shot): {base.score:.2f}%; gain {comp['diff']:+.3f} 95% CI "
-                f"[{comp['ci_low']:+.3f}, {comp['ci_high']:+.3f}] p={comp['p_value']:.4f} {verdict}"
-            )
+            print(f"baseline (zero-shot): {base.score:.2f}%; {verdict(comp).text}")
     return 0
 
 

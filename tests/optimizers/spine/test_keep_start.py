@@ -41,7 +41,8 @@ def test_cli_summary_says_the_start_was_kept() -> None:
     run = {"id": "r1", "name": "n", "status": "finished", "baseline_score": 1.0,
            "best_score": 1.0, "baseline_candidate": "abc", "best_candidate": "abc"}  # fmt: skip
     text = summary(run, {"calls": 1}, 2, 2)
-    assert "kept the starting program: no candidate beat it clearly on validation" in text
+    assert "The start was kept: the result is your prompt as given." in text
+    assert "No candidate beat it clearly on validation" in text
 
 
 def _one_better_with_demos(messages: list[dict]) -> dict[str, str]:
