@@ -33,20 +33,11 @@ def get(run_id: str) -> dict[str, Any] | None:
     return reconcile_run(run_id, db())
 
 
-KEPT_START = ": kept the starting program"
+def outcome(run_id: str) -> Any:
+    """The run's result in words (engine.runs.run_outcome): held-out verdict, what changed."""
+    from engine.runs import run_outcome
 
-
-def start_kept(run_id: str) -> str | None:
-    """Why the run handed back the starting prompt ("no reliable gain on validation: ..."),
-    from its log; None when it kept a tuned one."""
-    from engine.runs import events
-
-    for event in reversed(events(run_id, types=["log"], db_path=db())):
-        message = str((event.get("data") or {}).get("message", ""))
-        if message.endswith(KEPT_START):
-            why = message[: -len(KEPT_START)]
-            return why[:1].upper() + why[1:]
-    return None
+    return run_outcome(run_id, db())
 
 
 def all_runs(limit: int | None = None) -> list[dict[str, Any]]:

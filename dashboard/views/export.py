@@ -9,6 +9,7 @@ import re
 import streamlit as st
 
 from dashboard import home, runinfo, ui
+from dashboard.widgets.kpi import result_headline
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -46,13 +47,12 @@ if run["status"] in runinfo.ACTIVE:
         icon=":material/info:",
     )
 else:
+    if run["status"] != "failed":
+        result_headline(runinfo.outcome(run_id))  # what this export does on new rows, first
     st.caption(
         f"Run `{run_id}` · {run.get('optimizer')} · best validation score "
         f"{ui.fmt_score(run.get('best_score'))}"
     )
-    kept = runinfo.start_kept(run_id)
-    if kept:
-        st.info(f"**This export is your starting prompt.** {kept}.", icon=":material/info:")
 
 # the chosen instruction of each step, in full (it is what an instruction optimizer searched for)
 with ui.friendly_errors("Reading the tuned program"):

@@ -1,4 +1,4 @@
-"""The CLI commands that do not optimize: validate, eval, export, runs, show, cancel."""
+"""The CLI commands that do not optimize: validate, eval, export, summary, runs, show, cancel."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from engine.runs import (
 )
 from engine.runs.export import export_run
 from engine.runs.run_setup import task_lm
+from engine.runs.summary_page import summary_html
 from engine.settings import settings
 
 
@@ -81,6 +82,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Write a run's one-page stakeholder summary (HTML) to `-o FILE` or stdout."""
+    text = summary_html(args.run_id, args.db)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: open it in any browser", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

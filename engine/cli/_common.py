@@ -46,9 +46,7 @@ def print_summary(args: argparse.Namespace, run_id: str) -> int:
         logs = [str((e.get("data") or {}).get("message", ""))
                 for e in store.events(run_id, types=["log"])]  # fmt: skip
         outcome = outcome_of(run, cands, logs)
-        text = summary(
-            run, store.usage(run_id), len(store.trials(run_id)), len(cands), outcome
-        )
+        text = summary(run, store.usage(run_id), len(store.trials(run_id)), len(cands), outcome)
     print(text)
     if run["status"] == "failed" and run.get("traceback") and getattr(args, "verbose", False):
         print(run["traceback"], file=sys.stderr)
