@@ -130,6 +130,7 @@ for path in paths:
         pb.get("signature", {}).get("instructions", ""),
         f"A · {short_a}",
         f"B · {short_b}",
+        same_note=cd.same_instruction_note(pa, pb),
     )
 
 st.subheader("Examples shown to the model (demos)")
