@@ -185,14 +185,10 @@ def _optimizer(run: dict[str, Any]) -> str:
 
 
 def render_summary(
-    run: dict[str, Any],
-    outcome: Outcome,
-    usage: dict[str, Any],
-    stories: RowStories,
-    when: dt.datetime | None = None,
+    run: dict[str, Any], outcome: Outcome, usage: dict[str, Any], stories: RowStories
 ) -> str:
-    """The page's HTML from what the store holds (see module)."""
-    when = when or dt.datetime.now()
+    """The page's HTML from what the store holds (see module); the same run gives the same
+    page (it is dated by the run, not by when it was made)."""
     finished = run.get("finished_at") or run.get("created_at")
     ran = dt.datetime.fromtimestamp(finished).strftime("%d %B %Y %H:%M") if finished else "?"
     name = esc(run.get("name") or "Tunesmith run")
@@ -200,7 +196,7 @@ def render_summary(
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{name}: results</title><style>{CSS}</style></head><body>"
         f"<h1>{name}</h1><p class='muted'>Run {esc(run.get('id'))}, finished {esc(ran)} "
-        f"({esc(run.get('status'))}). Summary made {when:%d %B %Y %H:%M}.</p>"
+        f"({esc(run.get('status'))}).</p>"
         + _verdict_block(outcome) + _task(run) + _scores(outcome) + _rows(stories)
         + _cost(run, usage) + _optimizer(run)
         + "<p class='muted'>Made by Tunesmith.</p></body></html>\n"
