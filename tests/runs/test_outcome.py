@@ -40,11 +40,11 @@ def test_what_changed_rewrite_calibration_or_start() -> None:
     calibrated = outcome_of(*_run(_state(offsets={"category": {"billing": 0.4}})))
     assert calibrated.change == "calibration"
     assert "The change is choice calibration only" in calibrated.change_text
-    kept = outcome_of(*_run(START, best="s"), ["no reliable gain on validation: kept the "
+    kept = outcome_of(*_run(START, best="s"), ["no clear gain on validation: kept the "
                                                "starting program"])  # fmt: skip
     assert kept.change == "start kept"
     assert kept.change_text == (
-        "The start was kept: the result is your prompt as given. No reliable gain on validation."
+        "The start was kept: the result is your prompt as given. No clear gain on validation."
     )
     assert outcome_of({"best_candidate": "x"}, []).change == "unknown"
     assert outcome_of({"best_candidate": "x"}, []).change_text is None
