@@ -28,6 +28,9 @@ TITLES = {
     "loss": "Worse on new rows", "no test": "Not checked on new rows",
 }  # fmt: skip
 SUBSET_WORDS = {"test": "held-out test rows", "val": "validation rows"}
+KIND_WORDS = {"str": "text", "int": "whole number", "float": "number", "bool": "yes / no"}
+SIZE_WORDS = {"train": "to learn from", "val": "to choose with (validation)",
+              "test": "held out for the final check"}  # fmt: skip
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#111827;
@@ -69,17 +72,23 @@ def _verdict_block(outcome: Outcome) -> str:
     )
 
 
+def _kind(field: dict[str, Any]) -> str:
+    if field.get("choices"):
+        return "one of: " + ", ".join(map(str, field["choices"]))
+    kind = str(field.get("type") or "")
+    return KIND_WORDS.get(kind, kind)
+
+
 def _task(run: dict[str, Any]) -> str:
     spec = run.get("spec") or {}
     fields = [
         f"<tr><td>{esc(f.get('name'))}</td><td>{esc(f.get('role'))}</td>"
-        f"<td>{esc(', '.join(map(str, f['choices'])) if f.get('choices') else f.get('type', ''))}"
-        f"</td><td>{esc(f.get('description') or '')}</td></tr>"
+        f"<td>{esc(_kind(f))}</td><td>{esc(f.get('description') or '')}</td></tr>"
         for step in spec.get("pipeline") or []
         for f in step.get("fields") or []
     ]
     sizes = run.get("sizes") or {}
-    rows = ", ".join(f"{esc(v)} {esc(k)}" for k, v in sizes.items())
+    rows = ", ".join(f"{esc(v)} {esc(SIZE_WORDS.get(k, k))}" for k, v in sizes.items())
     return (
         "<h2>The task</h2>"
         f"<p>{esc(spec.get('description') or run.get('description') or '(no description)')}</p>"

@@ -67,7 +67,8 @@ def test_summary_of_a_real_run(finished_run: str, db_path: Path) -> None:
     assert "Fixed by the tuned prompt" in text and "On 40 held-out test rows: fixed " in text
     assert "Search over example sets" not in text  # BootstrapFewShot, not random search
     assert "Model calls" in text and "Wall time" in text and "finished " in text
-    assert "ticket" in text and "billing, technical, shipping" in text  # the task's fields
+    assert "ticket" in text and "one of: billing, technical, shipping" in text  # the fields
+    assert "6 to learn from, 6 to choose with (validation), 40 held out" in text
 
 
 def test_summary_escapes_and_redacts_every_value(monkeypatch: pytest.MonkeyPatch) -> None:
