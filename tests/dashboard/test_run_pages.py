@@ -97,6 +97,7 @@ def test_runs_page_lists_and_opens(finished):
         frame.iloc[0]["Status"] == "Finished" and frame.iloc[0]["Optimizer"] == "BootstrapFewShot"
     )
     assert frame.iloc[0]["Model"] == "local/smollm2-135m"
+    assert frame.iloc[0]["On new rows"] in ("clear gain", "no clear difference", "clear loss")
     assert len(at.get("plotly_chart")) == 1  # the overlay
 
 
