@@ -31,7 +31,7 @@ def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args",
     [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["estimate"], ["show"], ["resume"],
-     ["cancel"], ["predict"]],
+     ["cancel"], ["predict"], ["summary"]],
 )  # fmt: skip
 def test_help_everywhere(args: list[str], tmp_path: Path) -> None:
     result = cli(*args, "--help", home=tmp_path)
@@ -57,6 +57,8 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
         listing.returncode == 0
         and "Support ticket routing" in listing.stdout
         and "finished" in listing.stdout
+        and "verdict" in listing.stdout
+        and "clear gain" in listing.stdout
     )
     run_id = json.loads(cli("runs", "--json", home=tmp_path).stdout)[0]["id"]
     assert run_id in listing.stdout
