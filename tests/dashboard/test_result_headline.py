@@ -101,3 +101,23 @@ def test_export_offers_the_stakeholder_summary(finished) -> None:
         _calculate_file_id(page.encode("utf-8"), "text/html", slug) + ".html"
     )
     assert "Better on new rows." in page and "<script" not in page
+
+
+def test_the_headline_names_calibration_when_it_is_the_change(finished) -> None:
+    """A kept program that is the start plus choice offsets: the headline says so (issue 40: a
+    green "+10 pts" came only from calibration, with no rewrite kept)."""
+    import copy
+
+    from dashboard.home import db_path
+    from engine.runs.store import RunStore
+
+    run_id = _run_id(finished)
+    with RunStore(db_path()) as store:
+        start = next(c for c in store.candidates(run_id) if c["origin"].startswith("baseline"))
+        program = copy.deepcopy(start["state"])
+        program["classify"]["choice_offsets"] = {"category": {"shipping": 0.5}}
+        store.update_run(run_id, program=program)
+    _set_result(run_id, "loss")
+    for page in ("run", "compare", "export"):
+        text = _lead(go(finished, page), "error")
+        assert "The change is choice calibration only: the same instruction and examples" in text
