@@ -95,6 +95,8 @@ k2.metric(
     f"Score B ({short_b})",
     ui.fmt_score(_mean(b)),
     delta=f"{delta} vs A" if comp and (delta := points_delta(comp["diff"])) else None,
+    # coloured only when the difference is clear (the verdict below), grey otherwise
+    delta_color="normal" if comp and verdict(comp).kind != "unclear" else "off",
     border=True,
     height=CARD_HEIGHT,
 )

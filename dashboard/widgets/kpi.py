@@ -31,15 +31,15 @@ def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) 
     baseline, best = run.get("baseline_score"), run.get("best_score")
     cols = st.columns(5)
     cols[0].metric(
-        "Validation: start → best",
+        "Validation score",
         f"{ui.fmt_score(baseline)} → {ui.fmt_score(best)}",
         delta=score_delta(baseline, best),
         delta_color="off",  # grey: the optimizer chose on these rows; the headline is the verdict
         border=True,
         height=CARD_HEIGHT,
-        help="Average metric score on the validation rows. The optimizer picked its best "
-        "prompt on these rows, so they flatter it; the held-out result says how it does on "
-        "new rows.",
+        help="Your starting prompt → the best prompt, as the average score on the validation "
+        "rows. The optimizer picked its best prompt on these rows, so they flatter it; the "
+        "held-out result above says how it does on new rows.",
     )
     calls = usage.get("calls") or 0
     limit = budget.get("max_calls")

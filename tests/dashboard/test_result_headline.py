@@ -75,7 +75,7 @@ def test_every_page_leads_with_the_held_out_result(finished, case: str) -> None:
         assert "95% range" in text and "significant" not in text and "p =" not in text
         assert ("More test rows would tell." in text) == (case == "unclear")
     run_page = go(finished, "run")
-    card = next(m for m in run_page.metric if m.label == "Validation: start → best")
+    card = next(m for m in run_page.metric if m.label == "Validation score")
     assert card.delta and card.proto.color == 2  # grey ("off"): the headline is the verdict
 
 
@@ -83,7 +83,10 @@ def test_compare_a_b_uses_the_same_words(finished) -> None:
     at = go(finished, "compare")
     captions = " ".join(c.value for c in at.caption)
     assert "B against A on 6 rows scored for both: **" in captions
-    assert any(w in captions for w in WORDS.values()) and "not clear" not in captions
+    said = next(kind for kind, words in WORDS.items() if f"**{words}**" in captions)
+    assert "not clear" not in captions and "significant" not in captions
+    card = next(m for m in at.metric if m.label.startswith("Score B"))
+    assert card.proto.color == (2 if said == "unclear" else 1)  # grey unless clear (green)
 
 
 def test_export_offers_the_stakeholder_summary(finished) -> None:
