@@ -42,6 +42,7 @@ class Outcome:
     val_best: float | None
     change: str
     kept_why: str | None = None
+    test_rows: int = 0  # the run's test split (scored or not)
 
     @property
     def kind(self) -> str:
@@ -64,6 +65,11 @@ class Outcome:
             if self.val_start is not None and self.val_best is not None
             else ""
         )
+        if self.test_rows:
+            return (
+                f"No held-out test score: the run ended before scoring its {self.test_rows} "
+                f"test rows, so nothing checked it on rows the optimizer never saw.{val}"
+            )
         return (
             "No held-out test: this run had no test rows, so nothing checked it on rows the "
             f"optimizer never saw.{val}"
@@ -151,6 +157,7 @@ def outcome_of(
         val_best=run.get("best_score"),
         change=kept_program_change(run, candidates),
         kept_why=kept_start_reason(log_messages or []),
+        test_rows=int((run.get("sizes") or {}).get("test") or 0),
     )
 
 

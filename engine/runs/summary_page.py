@@ -61,7 +61,18 @@ def _duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
-def _verdict_block(outcome: Outcome) -> str:
+def _verdict_block(run: dict[str, Any], outcome: Outcome) -> str:
+    if run.get("status") in ("failed", "queued", "running"):
+        if run.get("status") == "failed":
+            title, colour = "The run failed.", COLOURS["loss"]
+            body = esc(run.get("reason") or "No reason was recorded.")
+        else:
+            title, colour = "The run is still going.", COLOURS["no test"]
+            body = "The held-out check comes at the end; make this summary again then."
+        return (
+            f'<div class="verdict" style="border-color:{colour}"><strong style="color:'
+            f'{colour}">{title}</strong><p>{body}</p></div>'
+        )
     colour = COLOURS[outcome.kind]
     change = f"<p>{esc(outcome.change_text)}</p>" if outcome.change_text else ""
     unclear = " More test rows would tell." if outcome.kind == "unclear" else ""
@@ -206,7 +217,7 @@ def render_summary(
         f"<title>{name}: results</title><style>{CSS}</style></head><body>"
         f"<h1>{name}</h1><p class='muted'>Run {esc(run.get('id'))}, finished {esc(ran)} "
         f"({esc(run.get('status'))}).</p>"
-        + _verdict_block(outcome) + _task(run) + _scores(outcome) + _rows(stories)
+        + _verdict_block(run, outcome) + _task(run) + _scores(outcome) + _rows(stories)
         + _cost(run, usage) + _optimizer(run)
         + "<p class='muted'>Made by Tunesmith.</p></body></html>\n"
     )  # fmt: skip

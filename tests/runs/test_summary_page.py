@@ -109,3 +109,17 @@ def test_cli_writes_the_summary(finished_run: str, db_path: Path, tmp_path: Path
     assert missing.returncode == 2 and "no run 'nope'" in missing.stderr
     with pytest.raises(TunesmithError, match="no run"):
         summary_html("nope", db_path)
+
+
+def test_summary_of_a_run_that_did_not_finish() -> None:
+    stories = RowStories("val")
+    outcome = Outcome(None, None, None, None, None, "unknown", test_rows=20)
+    failed = {"id": "r", "name": "n", "status": "failed", "reason": f"boom {KEY} <b>"}
+    page = render_summary(failed, outcome, {}, stories)
+    _no_active_content(page)
+    assert "The run failed." in page and "boom [redacted] &lt;b&gt;" in page
+    running = render_summary({**failed, "status": "running"}, outcome, {}, stories)
+    assert "The run is still going." in running and "The run failed." not in running
+    assert outcome.headline.startswith(
+        "No held-out test score: the run ended before scoring its 20 test rows"
+    )
