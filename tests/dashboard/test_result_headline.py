@@ -41,8 +41,10 @@ def _set_result(run_id: str, case: str) -> None:
     from engine.runs.store import RunStore
 
     with RunStore(db_path()) as store:
-        if case == "no test":
-            store.update_run(run_id, test_baseline=None, test_best=None, comparison=None)
+        if case == "no test":  # a run made without test rows
+            sizes = {**store.get_run(run_id)["sizes"], "test": 0}
+            store.update_run(run_id, test_baseline=None, test_best=None, comparison=None,
+                             sizes=sizes)  # fmt: skip
             return
         comp, (start, best), _, _ = CASES[case]
         store.update_run(
