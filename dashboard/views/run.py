@@ -1,5 +1,6 @@
-"""Run page (?run=<id>): live trial chart, KPI cards, phase, recent log, cancel; failed runs say
-why. Everything is read from the run store, so it survives refreshes, other tabs and restarts."""
+"""Run page (?run=<id>): the held-out result first once it ended, live trial chart, KPI cards,
+phase, recent log, cancel; failed runs say why. Everything is read from the run store, so it
+survives refreshes, other tabs and restarts."""
 
 from __future__ import annotations
 
