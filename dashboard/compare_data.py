@@ -174,3 +174,17 @@ def offset_rows(step_state: dict[str, Any]) -> list[dict[str, Any]]:
         for field, values in (step_state.get("choice_offsets") or {}).items()
         for value, offset in values.items()
     ]
+
+
+def same_instruction_note(step_a: dict[str, Any], step_b: dict[str, Any]) -> str:
+    """What to say when two candidates' instructions for a step are identical: where the
+    difference is (demos, calibrated choices), or that there is none in this step."""
+    differs = {
+        "the examples (demos)": (step_a.get("demos") or []) != (step_b.get("demos") or []),
+        "the calibrated choices": (step_a.get("choice_offsets") or {})
+        != (step_b.get("choice_offsets") or {}),
+    }
+    where = [name for name, changed in differs.items() if changed]
+    if not where:
+        return "The instructions are identical, and so is everything else in this step."
+    return f"The instructions are identical; the difference is in {' and '.join(where)} below."

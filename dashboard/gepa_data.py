@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.runs import is_calibration
+
 FULL_SUBSETS = ("val", "full")
 TIE = 1e-9
 
@@ -24,6 +26,12 @@ class LineageNode:
     instructions: dict[str, str]
     feedback: list[str] = field(default_factory=list)  # what the reflection read
     example_scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def calibrated(self) -> bool:
+        """A choice-calibration copy of its parent (same prompt, answers' lean taken off), not
+        a rewrite by the reflection."""
+        return is_calibration(self.origin)
 
 
 def latest_reflections(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

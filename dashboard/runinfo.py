@@ -40,20 +40,16 @@ def ended_words(status: str, reason: str | None) -> str:
     return words(status, reason)
 
 
-KEPT_START = ": kept the starting program"
+def outcome(run_id: str) -> Any:
+    """The run's result in words (engine.runs.run_outcome): held-out verdict, what changed."""
+    from engine.runs import run_outcome
+
+    return run_outcome(run_id, db())
 
 
 def start_kept(run_id: str) -> str | None:
-    """Why the run handed back the starting prompt ("no reliable gain on validation: ..."),
-    from its log; None when it kept a tuned one."""
-    from engine.runs import events
-
-    for event in reversed(events(run_id, types=["log"], db_path=db())):
-        message = str((event.get("data") or {}).get("message", ""))
-        if message.endswith(KEPT_START):
-            why = message[: -len(KEPT_START)]
-            return why[:1].upper() + why[1:]
-    return None
+    """Why the run handed back the starting prompt, from its log; None when it did not."""
+    return outcome(run_id).kept_why
 
 
 def all_runs(limit: int | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import compare_data as cd
 from dashboard import home, runinfo, ui
 from dashboard.widgets.diff_view import diff_view
-from dashboard.widgets.kpi import CARD_HEIGHT, points_delta
+from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -27,7 +27,7 @@ if run_id is None:
     )
     st.stop()
 
-from engine.runs import candidates, trials  # noqa: E402
+from engine.runs import candidates, trials, verdict  # noqa: E402
 
 run = runinfo.get(run_id)
 db = home.db_path()
@@ -44,6 +44,11 @@ if len(labels) < 1:
     )
     st.stop()
 
+if run.get("status") not in runinfo.ACTIVE and run.get("status") != "failed":
+    outcome = runinfo.outcome(run_id)  # the run's held-out result leads, above the pickers
+    result_headline(outcome)
+    if outcome.change == "start kept":
+        st.caption("Pick another candidate as B to see what was tried.")
 hashes = list(labels)
 best = run.get("best_candidate") if run.get("best_candidate") in labels else hashes[-1]
 a_col, b_col = st.columns(2)
@@ -57,15 +62,6 @@ a = a_col.selectbox(
 b = b_col.selectbox(
     "Candidate B", hashes, index=hashes.index(best), format_func=labels.get, key=f"cmp_b_{run_id}"
 )
-if run.get("best_candidate") == baseline and run.get("status") not in runinfo.ACTIVE:
-    why = runinfo.start_kept(run_id) or (
-        "No candidate scored better than your prompt on the validation rows"
-    )
-    st.info(
-        f"{why}, so the run kept your prompt. Pick another candidate as B to see what was "
-        "tried.",
-        icon=":material/info:",
-    )
 state_of = {c["hash"]: c.get("state") or {} for c in cands}
 short_a, short_b = labels[a].split(" — ")[0], labels[b].split(" — ")[0]
 
@@ -99,6 +95,8 @@ k2.metric(
     f"Score B ({short_b})",
     ui.fmt_score(_mean(b)),
     delta=f"{delta} vs A" if comp and (delta := points_delta(comp["diff"])) else None,
+    # coloured only when the difference is clear (the verdict below), grey otherwise
+    delta_color="normal" if comp and verdict(comp).kind != "unclear" else "off",
     border=True,
     height=CARD_HEIGHT,
 )
@@ -110,13 +108,10 @@ if comp and a != b:
         border=True,
         height=CARD_HEIGHT,
     )
+    said = verdict(comp)
     st.caption(
-        f"On {comp['n']} rows scored for both: "
-        + (
-            "the difference is **clear** (the range excludes 0)."
-            if comp["significant"]
-            else "the difference is **not clear** (the range includes 0): more rows would tell."
-        )
+        f"B against A on {comp['n']} rows scored for both: **{said.words}** "
+        f"({said.range_text})" + (": more rows would tell." if said.kind == "unclear" else ".")
     )
 else:
     k3.metric("95% range of B − A", "—", border=True, height=CARD_HEIGHT)
@@ -137,6 +132,7 @@ for path in paths:
         pb.get("signature", {}).get("instructions", ""),
         f"A · {short_a}",
         f"B · {short_b}",
+        same_note=cd.same_instruction_note(pa, pb),
     )
 
 st.subheader("Examples shown to the model (demos)")

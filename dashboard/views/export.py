@@ -1,5 +1,6 @@
-"""Export page: the tuned program as JSON (loads in the engine and in DSPy), a standalone .py,
-the final prompt as text, the spec as YAML and the per-example results as CSV."""
+"""Export page: the result first, then a one-page summary for stakeholders (HTML), the tuned
+program as JSON (loads in the engine and in DSPy), a standalone .py, the final prompt as text,
+the spec as YAML and the per-example results as CSV."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 import streamlit as st
 
 from dashboard import home, runinfo, ui
+from dashboard.widgets.kpi import result_headline
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -36,7 +38,7 @@ if not run.get("program") and not run.get("best_candidate"):
     ui.empty_state(":material/hourglass_top:", "No program yet", msg, "run", "Watch the run")
     st.stop()
 
-from engine.runs import export  # noqa: E402
+from engine.runs import export, summary_html  # noqa: E402
 
 db = home.db_path()
 slug = re.sub(r"[^a-z0-9]+", "_", run["name"].lower()).strip("_") or "program"
@@ -46,13 +48,12 @@ if run["status"] in runinfo.ACTIVE:
         icon=":material/info:",
     )
 else:
+    if run["status"] != "failed":
+        result_headline(runinfo.outcome(run_id))  # what this export does on new rows, first
     st.caption(
         f"Run `{run_id}` · {run.get('optimizer')} · best validation score "
         f"{ui.fmt_score(run.get('best_score'))}"
     )
-    kept = runinfo.start_kept(run_id)
-    if kept:
-        st.info(f"**This export is your starting prompt.** {kept}.", icon=":material/info:")
 
 # the chosen instruction of each step, in full (it is what an instruction optimizer searched for)
 with ui.friendly_errors("Reading the tuned program"):
@@ -89,6 +90,16 @@ try_input_box(run_id, key="export_try")
 ui.go_button("label", "Label a spreadsheet with it", key="export_to_label", query={"run": run_id})
 
 ITEMS = [
+    (
+        "summary",
+        "Summary for stakeholders (HTML)",
+        f"{slug}_summary.html",
+        "text/html",
+        "html",
+        "One page to share: the task, the result on rows the optimizer never saw with its "
+        "verdict, the cost, and a few rows it fixed and still gets wrong. Opens in any browser "
+        "and prints well.",
+    ),
     (
         "json",
         "Program (JSON)",
@@ -143,7 +154,11 @@ for fmt, title, filename, mime, lang, blurb in ITEMS:
             unsafe_allow_html=True,
         )
         try:
-            text = export.export_run(run_id, fmt, db_path=db)
+            text = (
+                summary_html(run_id, db_path=db)
+                if fmt == "summary"
+                else export.export_run(run_id, fmt, db_path=db)
+            )
         except Exception as exc:  # noqa: BLE001
             left.error(f"Not available: {ui.describe_error(exc)}")
             continue

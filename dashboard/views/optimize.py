@@ -213,7 +213,7 @@ keep = st.checkbox(
     value=opt.get("keep_start", "unreliable") == "unreliable",
     help="A few validation rows can show a gain that new rows do not. When the best prompt's "
     "gain could be chance (its 95% range includes zero), the run hands back your starting "
-    "prompt and says 'no reliable gain'. Off: the best-scoring prompt is kept unless it scored "
+    "prompt and says 'no clear gain'. Off: the best-scoring prompt is kept unless it scored "
     "below your starting prompt.",
     key=f"keep_start_{state.rev()}",
 )

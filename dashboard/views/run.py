@@ -1,5 +1,6 @@
-"""Run page (?run=<id>): live trial chart, KPI cards, phase, recent log, cancel; failed runs say
-why. Everything is read from the run store, so it survives refreshes, other tabs and restarts."""
+"""Run page (?run=<id>): the held-out result first once it ended, live trial chart, KPI cards,
+phase, recent log, cancel; failed runs say why. Everything is read from the run store, so it
+survives refreshes, other tabs and restarts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import streamlit as st
 from dashboard import home, launcher, runinfo, ui
 from dashboard.failure_causes import failure_causes
 from dashboard.widgets.ensemble_block import ensemble_block
-from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
+from dashboard.widgets.kpi import fault_caption, result_headline, run_kpis
 from dashboard.widgets.result_rows import held_out_rows
 from dashboard.widgets.run_view import optimizer_views
 from dashboard.widgets.trial_chart import trial_figure
@@ -46,6 +47,8 @@ top.caption(
     f"Model `{model}` · "
     f"started {runinfo.ago(run.get('started_at') or run.get('created_at'))} · run `{run_id}`"
 )
+if not active and run["status"] != "failed":  # the result leads: held-out verdict first
+    result_headline(runinfo.outcome(run_id))
 with actions:
     if active and not run.get("cancel_requested"):
         if st.session_state.get("confirm_cancel") == run_id:
@@ -154,10 +157,6 @@ def live_view() -> None:
 live_view()
 
 if not active:
-    kept = runinfo.start_kept(run_id)
-    if kept:
-        st.info(f"**Kept your starting prompt.** {kept}.", icon=":material/info:")
-    test_summary(run)
     held_out_rows(run_id, run, home.db_path())
     if run["status"] != "failed" or run.get("best_candidate"):
         a, b, _ = st.columns([1, 1, 3])

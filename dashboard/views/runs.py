@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import home, runinfo, ui
+from engine.runs import verdict
 
 ui.header("Runs", "Every optimization run, newest first. Select a row to open it.")
 runs = runinfo.all_runs(limit=500)
@@ -40,6 +41,9 @@ for r in runs:
             "Test": f"{ui.fmt_score(r.get('test_baseline'))} → {ui.fmt_score(r.get('test_best'))}"
             if r.get("test_best") is not None
             else "—",
+            "On new rows": verdict(r["comparison"]).words
+            if (r.get("comparison") or {}).get("ci_low") is not None
+            else "not checked",
             "LM calls": int(usage.get("calls") or 0),
             "Cost": ui.fmt_cost(usage.get("cost") or 0, bool(usage.get("priced", True))),
             "Status": label,

@@ -13,6 +13,8 @@ MAX_FEEDBACK_LINES = 8
 
 def _label(node: LineageNode, nodes: list[LineageNode]) -> str:
     parents = " + ".join(f"candidate {p}" for p in node.parents) or "no parent"
+    if node.calibrated:
+        parents = f"calibrated choices of {parents}"
     gain = ""
     if node.parents:
         delta = node.score - nodes[node.parents[0]].score
@@ -54,6 +56,7 @@ def _change(nodes: list[LineageNode], children: list[LineageNode], best: Lineage
     )
     parent = nodes[picked.parents[0]]
     paths = list(dict.fromkeys([*parent.instructions, *picked.instructions]))
+    same_note = unchanged_note(picked, parent, several_steps=len(paths) > 1)
     for path in paths:
         if len(paths) > 1:
             st.markdown(f"**Step `{path}`**")
@@ -62,6 +65,23 @@ def _change(nodes: list[LineageNode], children: list[LineageNode], best: Lineage
             picked.instructions.get(path, ""),
             f"Candidate {parent.number} (parent)",
             f"Candidate {picked.number}",
-            same_note="Unchanged in this step (the reflection rewrote another step).",
+            same_note=same_note,
         )
-    _feedback(picked)
+    if not picked.calibrated:
+        _feedback(picked)
+
+
+def unchanged_note(node: LineageNode, parent: LineageNode, several_steps: bool) -> str:
+    """What to say under an instruction that `node` left as its parent had it."""
+    if node.calibrated:
+        return (
+            f"Same instruction: candidate {node.number} is candidate {parent.number} with "
+            "calibrated choices (the model's lean toward some answers taken off before it "
+            "picks), not a rewrite."
+        )
+    if several_steps:
+        return "Unchanged in this step (the reflection rewrote another step)."
+    return (
+        f"The instruction is the same as candidate {parent.number}'s: the reflection's rewrite "
+        "changed nothing the model reads here."
+    )

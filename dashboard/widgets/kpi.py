@@ -1,4 +1,5 @@
-"""KPI cards shared by the Run, Compare and Runs pages (same labels, same formats everywhere)."""
+"""KPI cards and the result headline shared by the Run, Compare, Export and Runs pages (same
+labels, same formats, same verdict words everywhere)."""
 
 from __future__ import annotations
 
@@ -30,12 +31,15 @@ def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) 
     baseline, best = run.get("baseline_score"), run.get("best_score")
     cols = st.columns(5)
     cols[0].metric(
-        "Score: baseline → best",
+        "Validation score",
         f"{ui.fmt_score(baseline)} → {ui.fmt_score(best)}",
         delta=score_delta(baseline, best),
+        delta_color="off",  # grey: the optimizer chose on these rows; the headline is the verdict
         border=True,
         height=CARD_HEIGHT,
-        help="Average metric score on the validation rows",
+        help="Your starting prompt → the best prompt, as the average score on the validation "
+        "rows. The optimizer picked its best prompt on these rows, so they flatter it; the "
+        "held-out result above says how it does on new rows.",
     )
     calls = usage.get("calls") or 0
     limit = budget.get("max_calls")
@@ -97,40 +101,29 @@ def fault_caption(summary: dict[str, Any]) -> None:
         st.caption(f":material/sync_problem: LM faults: {text}")
 
 
-def test_summary(run: dict[str, Any]) -> None:
-    """The held-out result: baseline vs best on the test rows, with the CI of the difference."""
-    comp = run.get("comparison") or {}
-    if run.get("test_best") is None or not comp:
-        return
-    diff, lo, hi = comp.get("diff", 0), comp.get("ci_low", 0), comp.get("ci_high", 0)
-    verdict = (
-        "better than the baseline (the 95% range is above 0)"
-        if comp.get("significant") and diff > 0
-        else "worse than the baseline (the 95% range is below 0)"
-        if comp.get("significant")
-        else "not clearly different from the baseline (the 95% range includes 0; "
-        "more test rows would tell)"
-    )
-    with st.container(border=True):
-        st.markdown("#### Final check on the held-out test rows")
-        a, b, c = st.columns(3)
-        a.metric(
-            "Test score: baseline → best",
-            f"{ui.fmt_score(run.get('test_baseline'))} → {ui.fmt_score(run.get('test_best'))}",
-            delta=points_delta(diff),
-            border=True,
-            height=CARD_HEIGHT,
-        )
-        b.metric(
-            "95% range of the gain",
-            f"{100 * lo:+.0f} to {100 * hi:+.0f} pts",
-            border=True,
-            height=CARD_HEIGHT,
-            help="Paired bootstrap confidence interval of the score difference "
-            "on the same test rows",
-        )
-        c.metric("Test rows", comp.get("n", "—"), border=True, height=CARD_HEIGHT)
-        st.caption(
-            f"On rows the optimizer never saw, the tuned prompt is **{verdict}** "
-            f"(p = {comp.get('p_value', 1):.3f})."
-        )
+HEADLINE_LOOK = {
+    "gain": (st.success, ":material/trending_up:", "Better on new rows"),
+    "unclear": (st.warning, ":material/trending_flat:", "No clear difference on new rows"),
+    "loss": (st.error, ":material/trending_down:", "Worse on new rows"),
+    "no test": (st.info, ":material/info:", "Not checked on new rows"),
+}
+
+
+def headline_text(outcome: Any) -> str:
+    """The headline's words (markdown): the verdict as a title, the held-out result, what the
+    kept program changed."""
+    title = HEADLINE_LOOK[outcome.kind][2]
+    lines = [f"**{title}.** {outcome.headline}."]
+    if outcome.kind == "unclear":
+        lines[0] += " More test rows would tell."
+    if outcome.change_text:
+        lines.append(outcome.change_text)
+    return "  \n".join(lines)
+
+
+def result_headline(outcome: Any) -> None:
+    """A run's result first (engine.runs.run_outcome): green for a clear gain on the held-out
+    rows, amber when unclear, red for a clear loss, blue when there were no test rows."""
+    box, icon, _ = HEADLINE_LOOK[outcome.kind]
+    with st.container(key="result_headline"):
+        box(headline_text(outcome), icon=icon)

@@ -187,7 +187,20 @@ def pareto_figure(nodes: list[LineageNode], labels: dict[str, str]) -> go.Figure
     return fig
 
 
-def _caption(steps: list[dict[str, Any]]) -> str:
+def _calibration_note(nodes: list[LineageNode]) -> str:
+    """Who on the chart is a calibrated copy rather than a rewrite ("" when none is)."""
+    notes = []
+    for node in (n for n in nodes if n.calibrated and n.parents):
+        parent = nodes[node.parents[0]]
+        notes.append(
+            f"Candidate {node.number} ({100 * node.score:.0f}%) is candidate {parent.number} "
+            f"with calibrated choices: the same instruction, with the model's lean toward some "
+            f"answers taken off ({100 * (node.score - parent.score):+.0f} pts), not a rewrite."
+        )
+    return " ".join(notes)
+
+
+def _caption(steps: list[dict[str, Any]], nodes: list[LineageNode] | None = None) -> str:
     counts = step_counts(steps)
     parts = [
         f"{counts['worse']} did worse than their parent" if counts["worse"] else "",
@@ -200,7 +213,13 @@ def _caption(steps: list[dict[str, Any]]) -> str:
     rest = "; ".join(p for p in parts if p)
     head = f"{len(steps)} reflection step(s), {counts['kept']} kept"
     head += f": {rest}." if rest else "."
+    calibration = _calibration_note(nodes or [])
     if counts["kept"] == 0:
+        if calibration:
+            return (
+                f"{head} No rewrite beat its parent, so no rewritten instruction was kept; "
+                f"candidate 0 is your prompt. {calibration}"
+            )
         return (
             f"{head} No rewrite beat its parent, so the tree is your prompt alone (candidate "
             "0). A stronger proposer model, more program runs or a metric that explains its "
@@ -210,6 +229,7 @@ def _caption(steps: list[dict[str, Any]]) -> str:
         f"{head} Each circle is a kept candidate (0 is your prompt) with its validation score; "
         "darker is better, the ringed one is the best. Lines go from parent to child. Hover a "
         "circle for its instruction and the feedback the reflection read."
+        + (f" {calibration}" if calibration else "")
     )
 
 
@@ -230,7 +250,7 @@ def lineage_view(
     if not nodes:
         return
     st.markdown("#### Lineage of the candidates")
-    st.caption(_caption(steps))
+    st.caption(_caption(steps, nodes))
     st.plotly_chart(
         lineage_figure(nodes, best_hash), width="stretch", config={"displayModeBar": False},
         key="gepa_lineage",

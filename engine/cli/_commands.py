@@ -1,4 +1,4 @@
-"""The CLI commands that do not optimize: validate, eval, export, runs, show, cancel."""
+"""The CLI commands that do not optimize: validate, eval, export, summary, runs, show, cancel."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from engine.cli._common import db_path, open_store, print_report, print_summary
 from engine.cli._format import runs_table
 from engine.errors import TunesmithError
 from engine.evaluate import Evaluate
-from engine.evaluate.statistics import paired_comparison
+from engine.evaluate.statistics import paired_comparison, verdict
 from engine.runs import (
     build_metric,
     build_program,
@@ -21,6 +21,7 @@ from engine.runs import (
 )
 from engine.runs.export import export_run
 from engine.runs.run_setup import task_lm
+from engine.runs.summary_page import summary_html
 from engine.settings import settings
 
 
@@ -71,11 +72,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             comp = paired_comparison(
                 [r.score for r in base.rows], [r.score for r in tuned.rows], seed=spec.data.seed
             )
-            verdict = "significant" if comp["significant"] else "not significant"
-            print(
-                f"baseline (zero-shot): {base.score:.2f}%; gain {comp['diff']:+.3f} 95% CI "
-                f"[{comp['ci_low']:+.3f}, {comp['ci_high']:+.3f}] p={comp['p_value']:.4f} {verdict}"
-            )
+            print(f"baseline (zero-shot): {base.score:.2f}%; {verdict(comp).text}")
     return 0
 
 
@@ -85,6 +82,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Write a run's one-page stakeholder summary (HTML) to `-o FILE` or stdout."""
+    text = summary_html(args.run_id, args.db)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: open it in any browser", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

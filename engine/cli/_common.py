@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.cli._format import summary
 from engine.runs.liveness import reconcile_run
+from engine.runs.outcome import outcome_of
 from engine.runs.store import RunStore
 from engine.runs.store_schema import default_db_path
 
@@ -41,9 +42,11 @@ def print_summary(args: argparse.Namespace, run_id: str) -> int:
         print(f"error: no run {run_id!r} in {db_path(args)}", file=sys.stderr)
         return 2
     with open_store(args) as store:
-        text = summary(
-            run, store.usage(run_id), len(store.trials(run_id)), len(store.candidates(run_id))
-        )
+        cands = store.candidates(run_id)
+        logs = [str((e.get("data") or {}).get("message", ""))
+                for e in store.events(run_id, types=["log"])]  # fmt: skip
+        outcome = outcome_of(run, cands, logs)
+        text = summary(run, store.usage(run_id), len(store.trials(run_id)), len(cands), outcome)
     print(text)
     if run["status"] == "failed" and run.get("traceback") and getattr(args, "verbose", False):
         print(run["traceback"], file=sys.stderr)

@@ -6,6 +6,8 @@ import re
 import time
 from typing import Any, TextIO
 
+from engine.evaluate.statistics import verdict
+from engine.runs.outcome import Outcome, outcome_of
 from engine.runs.status_words import ended_words
 
 
@@ -79,14 +81,26 @@ class Progress:
             self.stream.flush()
 
 
-def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candidates: int) -> str:
-    """The end-of-run report: baseline -> best on val and test, the CI of the gain, usage."""
+def summary(
+    run: dict[str, Any],
+    usage: dict[str, Any],
+    n_trials: int,
+    n_candidates: int,
+    outcome: Outcome | None = None,
+) -> str:
+    """The end-of-run report: the held-out verdict first, baseline -> best on val and test,
+    what the kept program changed, usage. `outcome` defaults to one read from `run` alone."""
+    outcome = outcome or outcome_of(run, [])
     took = (run.get("finished_at") or time.time()) - (
         run.get("started_at") or run.get("created_at") or time.time()
     )
     lines = [f"Run {run['id']} ({run.get('name')}): {run['status']} in {duration(took)}"]
     if run["status"] == "stopped: budget":
-        lines.append(ended_words(run["status"], run.get("reason")))
+        lines.append(f"  {ended_words(run['status'], run.get('reason'))}")
+    if run["status"] != "failed":
+        lines.append(f"  {outcome.headline}")
+        if outcome.change_text:
+            lines.append(f"  {outcome.change_text}")
     if run.get("reason"):
         lines.append(f"  reason: {run['reason']}")
     lines.append(
@@ -96,7 +110,6 @@ def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candida
     sizes = run.get("sizes") or {}
     if sizes:
         lines.append("  data: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
-    comp = run.get("comparison") or {}
     lines += [
         "",
         f"  {'':10}{'val':>9}{'test':>9}",
@@ -104,20 +117,6 @@ def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candida
         f"{score(run.get('test_baseline')):>9}",
         f"  {'best':10}{score(run.get('best_score')):>9}{score(run.get('test_best')):>9}",
     ]
-    start = run.get("baseline_candidate")
-    if start and run.get("best_candidate") == start and run["status"] != "failed":
-        lines.append("  kept the starting program: no candidate beat it clearly on validation")
-    if comp:
-        verdict = (
-            "significant" if comp.get("significant") else "not significant (the CI includes 0)"
-        )
-        lines.append(
-            f"  gain on test (n={comp.get('n')}): {comp['diff']:+.3f}  "
-            f"95% CI [{comp['ci_low']:+.3f}, "
-            f"{comp['ci_high']:+.3f}]  p={comp['p_value']:.4f}  {verdict}"
-        )
-    elif run["status"] not in ("failed",):
-        lines.append("  no held-out test score (empty test split or the run was cancelled)")
     cost = f"${usage.get('cost', 0):.4f}" + (
         "" if usage.get("priced", True) else " (some calls unpriced)"
     )
@@ -135,10 +134,11 @@ def summary(run: dict[str, Any], usage: dict[str, Any], n_trials: int, n_candida
 
 
 def runs_table(runs: list[dict[str, Any]]) -> str:
-    """One line per run: id, status, name, optimizer, val and test baseline->best, when."""
+    """One line per run: id, status, name, optimizer, val and test baseline->best, the test
+    verdict, when."""
     if not runs:
         return "no runs yet: start one with `python -m engine run SPEC`"
-    header = ["id", "status", "name", "optimizer", "val", "test", "p", "created", "took"]
+    header = ["id", "status", "name", "optimizer", "val", "test", "verdict", "created", "took"]
     rows = []
     for r in runs:
         comp = r.get("comparison") or {}
@@ -149,7 +149,7 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
             r["id"], r["status"], (r.get("name") or "")[:28], r.get("optimizer") or "",
             f"{score(r.get('baseline_score'))}->{score(r.get('best_score'))}",
             f"{score(r.get('test_baseline'))}->{score(r.get('test_best'))}",
-            f"{comp['p_value']:.3f}" if comp.get("p_value") is not None else "-",
+            verdict(comp).words if comp.get("ci_low") is not None else "-",
             time.strftime("%Y-%m-%d %H:%M", time.localtime(r.get("created_at") or 0)),
             duration(took) if r.get("started_at") else "-",
         ])  # fmt: skip

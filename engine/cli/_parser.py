@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
+from engine.cli._commands import (
+    cmd_cancel,
+    cmd_eval,
+    cmd_export,
+    cmd_runs,
+    cmd_show,
+    cmd_summary,
+    cmd_validate,
+)
 from engine.cli._estimate import cmd_estimate
 from engine.cli._optimizers import cmd_optimizers
 from engine.cli._predict import cmd_predict
@@ -29,6 +37,7 @@ EXAMPLES = {
               "  python -m engine export RUN_ID --format prompt",
     "predict": "examples:\n  python -m engine predict RUN_ID data.csv -o labelled.csv\n"
                "  python -m engine predict RUN_ID data.csv --candidate HASH --max-calls 200",
+    "summary": "example:\n  python -m engine summary RUN_ID -o summary.html",
     "runs": "example:\n  python -m engine runs --limit 10",
     "show": "example:\n  python -m engine show RUN_ID",
     "resume": "example:\n  python -m engine resume RUN_ID",
@@ -200,6 +209,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after N LM calls (rows left are kept, marked not run)",
     )  # fmt: skip
     p.set_defaults(func=cmd_predict)
+
+    p = add(
+        "summary",
+        "write a run's one-page summary for stakeholders (HTML)",
+        "Write one HTML page about a run that opens in any browser and prints well: the task,\n"
+        "the held-out result before -> after with its 95% range and verdict, the cost, a few\n"
+        "rows the tuned program fixed and still gets wrong, the optimizer and its settings.\n"
+        "Self-contained (no scripts, nothing fetched from elsewhere); never includes API keys.",
+    )
+    p.add_argument("run_id", help="run id (see `python -m engine runs`)")
+    p.add_argument("--output", "-o", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_summary)
 
     p = add(
         "runs",

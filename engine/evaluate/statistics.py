@@ -1,9 +1,11 @@
-"""Paired significance statistics for comparing two programs on the same examples."""
+"""Paired statistics for comparing two programs on the same examples, and the one wording of
+what they say (`verdict`: "clear gain", "no clear difference", "clear loss")."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -69,3 +71,55 @@ def paired_comparison(
         "significant": bool(ci_low > 0 or ci_high < 0),
         "n": n,
     }
+
+
+VERDICT_WORDS = {"gain": "clear gain", "unclear": "no clear difference", "loss": "clear loss"}
+
+
+def points(diff: float) -> str:
+    """A score difference in points, signed: "+12", "-3", "+0.4" (a decimal under 1 point, so a
+    range that excludes 0 never reads "+0")."""
+    value = 100 * float(diff)
+    if value == 0:
+        return "0"
+    return f"{value:+.1f}" if abs(value) < 1 else f"{value:+.0f}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a paired comparison says, in the one wording every report uses.
+
+    `kind` is "gain" (the 95% range is above 0), "loss" (below 0) or "unclear" (it includes
+    0); `words` the matching "clear gain" / "clear loss" / "no clear difference"."""
+
+    kind: str
+    diff: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    @property
+    def words(self) -> str:
+        return VERDICT_WORDS[self.kind]
+
+    @property
+    def range_text(self) -> str:
+        """ "95% range +3 to +21 points" """
+        return f"95% range {points(self.ci_low)} to {points(self.ci_high)} points"
+
+    @property
+    def text(self) -> str:
+        """ "clear gain: +12 points (95% range +3 to +21 points, 40 rows)" """
+        rows = f"{self.n} row{'s' if self.n != 1 else ''}"
+        return f"{self.words}: {points(self.diff)} points ({self.range_text}, {rows})"
+
+
+def verdict(comparison: Mapping[str, Any]) -> Verdict:
+    """The verdict on a `paired_comparison` result (or a stored copy of one): a gain or a loss
+    only when its 95% range excludes 0. A ValueError names what is missing from `comparison`."""
+    missing = [k for k in ("diff", "ci_low", "ci_high") if comparison.get(k) is None]
+    if missing:
+        raise ValueError(f"a comparison needs {', '.join(missing)}; got {sorted(comparison)}")
+    low, high = float(comparison["ci_low"]), float(comparison["ci_high"])
+    kind = "gain" if low > 0 else "loss" if high < 0 else "unclear"
+    return Verdict(kind, float(comparison["diff"]), low, high, int(comparison.get("n") or 0))

@@ -13,6 +13,8 @@ Public API for the CLI and the dashboard:
 - predict: `predict_table` (label every row of a CSV with a run's program), `try_input`
 - export: `export_program_json`, `export_python`, `export_prompts`, `export_spec_yaml`,
   `export_results_csv`, `export_run`, `load_program`, `render_prompts`
+- results: `run_outcome` (the held-out verdict and what changed, for every report),
+  `summary_html` (the one-page stakeholder summary), `verdict` (one wording of a comparison)
 
 It is the dashboard's door to the engine (with `engine` and `engine.optimizers.registry`):
 the names above plus the store, data, spec and scoring helpers its pages show, listed in
@@ -39,6 +41,8 @@ _EXPORTS = {
     "load_program": "export", "render_prompts": "export", "preflight": "plan",
     "fitting_budget": "plan", "budget_warnings": "plan", "forecast_line": "plan",
     "ended_words": "status_words",
+    "run_outcome": "outcome", "outcome_of": "outcome", "is_calibration": "outcome",
+    "summary_html": "summary_page",
     # what the dashboard reads besides: the store, data and spec helpers
     "fault_summary": "store", "resolve_path": "data", "task_lm": "run_setup",
     "attempts_key": "spec_steps", "MCC_M": "spec_many", "SAMPLED_MODULES": "spec_many",
@@ -53,7 +57,8 @@ _EXPORTS = {
     "choose_optimizer": "engine.optimizers.auto",
     "latest_proposals": "engine.optimizers.proposing", "locate": "engine.optimizers.proposing",
     "text_problem": "engine.secret_shapes", "url_problem": "engine.secret_shapes",
-    "paired_comparison": "engine.evaluate.statistics", "call_metric": "engine.evaluate.scoring",
+    "paired_comparison": "engine.evaluate.statistics", "verdict": "engine.evaluate.statistics",
+    "points": "engine.evaluate.statistics", "call_metric": "engine.evaluate.scoring",
     "score_of": "engine.evaluate.scoring",
     "is_constraint_failure": "engine.modules.assertions",
     "CONSTRAINT_FAILED": "engine.modules.assertions",

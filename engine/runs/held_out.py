@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.evaluate.statistics import paired_comparison
+from engine.evaluate.statistics import paired_comparison, verdict
 from engine.optimizers.spine._candidate import example_id
 from engine.optimizers.spine._trials import TrialRunner
 from engine.settings import settings
@@ -44,11 +44,8 @@ def evaluate_on_test(
         baseline_score=base.score,
         best_score=best.score,
     )
-    verdict = "significant" if comparison["significant"] else "not significant"
     run.recorder.log(
-        f"test: baseline {base.score:.3f} -> best {best.score:.3f} "
-        f"(diff {comparison['diff']:+.3f}, 95% CI [{comparison['ci_low']:+.3f}, "
-        f"{comparison['ci_high']:+.3f}], p={comparison['p_value']:.4f}, {verdict})"
+        f"test: start {base.score:.1%} -> best {best.score:.1%}, {verdict(comparison).text}"
     )
     return {
         "test_baseline": base.score,

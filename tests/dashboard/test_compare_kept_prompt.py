@@ -14,7 +14,8 @@ def test_compare_says_when_no_candidate_beat_the_prompt(app):
     assert not at.exception, at.exception
     at = go(at, "compare")
     page = texts(at)
-    assert "No candidate scored better than your prompt" in page
+    assert "The start was kept: the result is your prompt as given." in page
+    assert "Pick another candidate as B" in page
     run_id = at.query_params["run"]
     run_id = run_id[0] if isinstance(run_id, list) else run_id
     labels = at.selectbox(key=f"cmp_b_{run_id}").options  # as shown

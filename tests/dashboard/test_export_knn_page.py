@@ -24,4 +24,4 @@ def test_export_page_of_a_knn_run(app):
     assert "Demos chosen per input (KNNFewShot, k=2)" in page and "6 training rows" in page
     assert "Chosen instruction** · step `program.classify`" in page
     assert "step `knn`" not in page and not at.error
-    assert len(at.get("download_button")) == 5
+    assert len(at.get("download_button")) == 6  # the summary, then the five program files

@@ -54,8 +54,8 @@ def test_start_runs_the_worker_and_opens_the_run_page(tickets):
     run_id = run_id[0] if isinstance(run_id, list) else run_id
     assert run_id
     page = texts(at)
-    assert "Finished" in page and "Final check on the held-out test rows" in page
-    assert "Score: baseline → best" in page
+    assert "Finished" in page and "Held-out test (6 rows the optimizer never saw)" in page
+    assert "Validation score" in page
 
 
 def test_timing_one_call_refines_the_estimate(tickets):

@@ -28,16 +28,11 @@ def finished(app):
 def test_run_page_kpis_chart_log_and_test_summary(finished):
     at = finished
     labels = [m.label for m in at.metric]
-    for label in (
-        "Score: baseline → best",
-        "LM calls used / budget",
-        "Tokens",
-        "Cost",
-        "Elapsed",
-        "Test score: baseline → best",
-        "95% range of the gain",
-    ):
+    for label in ("Validation score", "LM calls used / budget", "Tokens", "Cost"):
         assert label in labels
+    assert "Elapsed" in labels
+    lead = " ".join(e.value for kind in ("success", "warning", "error") for e in getattr(at, kind))
+    assert "Held-out test (6 rows the optimizer never saw)" in lead and "95% range" in lead
     assert len(at.get("plotly_chart")) == 1
     page = texts(at)
     assert "Trial 2" in page and "New best" in page and "Finished" in page and "ended after" in page
@@ -79,7 +74,7 @@ def test_compare_page(finished):
 
 def test_export_page_downloads_load_into_an_engine_program(finished, tmp_path):
     at = go(finished, "export")
-    assert len(at.get("download_button")) == 5
+    assert len(at.get("download_button")) == 6
     from dashboard.home import db_path
     from engine.runs import export
     from engine.runs.pipeline import build_program
@@ -102,6 +97,7 @@ def test_runs_page_lists_and_opens(finished):
         frame.iloc[0]["Status"] == "Finished" and frame.iloc[0]["Optimizer"] == "BootstrapFewShot"
     )
     assert frame.iloc[0]["Model"] == "local/smollm2-135m"
+    assert frame.iloc[0]["On new rows"] in ("clear gain", "no clear difference", "clear loss")
     assert len(at.get("plotly_chart")) == 1  # the overlay
 
 

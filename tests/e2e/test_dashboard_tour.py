@@ -92,8 +92,14 @@ def tour(tour_server, page, tmp_path):
     shot(page, "07-compare")
 
     nav(page, "Export")
-    with page.expect_download() as info:
-        button(page, "Download").click()
+    downloads = page.get_by_role("button", name="Download")
+    with page.expect_download() as info:  # the first: the summary for stakeholders (HTML)
+        downloads.nth(0).click()
+    summary = tmp_path / "summary.html"
+    info.value.save_as(str(summary))
+    assert "on new rows." in summary.read_text() and "<script" not in summary.read_text()
+    with page.expect_download() as info:  # then the program (JSON)
+        downloads.nth(1).click()
     target = tmp_path / "program.json"
     info.value.save_as(str(target))
     shot(page, "08-export")

@@ -31,7 +31,7 @@ def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args",
     [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["estimate"], ["show"], ["resume"],
-     ["cancel"], ["predict"]],
+     ["cancel"], ["predict"], ["summary"]],
 )  # fmt: skip
 def test_help_everywhere(args: list[str], tmp_path: Path) -> None:
     result = cli(*args, "--help", home=tmp_path)
@@ -45,7 +45,7 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "finished" in out and "baseline" in out and "best" in out
-    assert "95% CI [+" in out and "significant" in out and "not significant" not in out
+    assert "Held-out test (" in out and "clear gain: +" in out and "(95% range +" in out
     assert (
         "LM calls" in result.stderr
         and "optimizer: BootstrapFewShotWithRandomSearch" in result.stderr
@@ -57,6 +57,8 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
         listing.returncode == 0
         and "Support ticket routing" in listing.stdout
         and "finished" in listing.stdout
+        and "verdict" in listing.stdout
+        and "clear gain" in listing.stdout
     )
     run_id = json.loads(cli("runs", "--json", home=tmp_path).stdout)[0]["id"]
     assert run_id in listing.stdout
@@ -179,4 +181,5 @@ def test_summary_marks_a_ci_crossing_zero() -> None:
         },
     }
     text = summary(run, {"calls": 3}, 2, 2)
-    assert "not significant (the CI includes 0)" in text and "95% CI [-0.100, +0.200]" in text
+    assert "no clear difference: +5 points (95% range -10 to +20 points)" in text
+    assert "Held-out test (20 rows the optimizer never saw): 50% → 55%" in text

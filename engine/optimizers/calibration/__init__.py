@@ -2,10 +2,15 @@
 match how often each label is right. Registered here as a post-compile step of the spine, so
 every optimizer gets it and the base class imports none of it."""
 
+from engine.optimizers.calibration._choices import ORIGIN as FITTED_ORIGIN
+from engine.optimizers.calibration._content_free import ORIGIN as CONTENT_FREE_ORIGIN
 from engine.optimizers.calibration._content_free import content_free_prior
 from engine.optimizers.calibration._step import calibrated, note_calibration
 from engine.optimizers.spine._post_compile import PostCompileStep, register_post_compile
 
+# the origins of the candidates calibration registers (a report names them as calibration)
+CALIBRATION_ORIGINS = (FITTED_ORIGIN, CONTENT_FREE_ORIGIN)
+
 register_post_compile(PostCompileStep("choice calibration", calibrated, note_calibration))
 
-__all__ = ["calibrated", "content_free_prior", "note_calibration"]
+__all__ = ["CALIBRATION_ORIGINS", "calibrated", "content_free_prior", "note_calibration"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import TunesmithError
-from engine.evaluate.statistics import paired_comparison
+from engine.evaluate.statistics import paired_comparison, points, verdict
 from engine.lm.budget import Budget, failure_guard
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine._candidate import Candidate
@@ -43,12 +43,12 @@ def start_kept_reason(baseline: Trial | None, best: Trial | None, rule: str) -> 
     comp = paired_comparison(
         [baseline.example_scores[i] for i in ids], [best.example_scores[i] for i in ids]
     )
-    if comp["ci_low"] > 0:
+    said = verdict(comp)
+    if said.kind == "gain":
         return None
     return (
-        f"no reliable gain on validation: {comp['diff'] * 100:+.1f} points on {comp['n']} "
-        f"rows, and its 95% range ({comp['ci_low'] * 100:+.1f} to "
-        f"{comp['ci_high'] * 100:+.1f}) includes zero"
+        f"no clear gain on validation: {points(said.diff)} points on {said.n} rows, "
+        f"{said.words} ({said.range_text})"
     )
 
 
