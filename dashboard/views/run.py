@@ -9,11 +9,12 @@ import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
 from dashboard.failure_causes import failure_causes
+from dashboard.glossary import explain
 from dashboard.widgets.ensemble_block import ensemble_block
 from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
 from dashboard.widgets.result_rows import held_out_rows
 from dashboard.widgets.run_view import optimizer_views
-from dashboard.widgets.trial_chart import trial_figure
+from dashboard.widgets.trial_chart import chart_caption, trial_figure
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -66,7 +67,7 @@ with actions:
             st.session_state["confirm_cancel"] = run_id
             st.rerun()
     elif active:
-        st.caption("Stopping after the current trial…")
+        st.caption("Stopping after the candidate being scored…")
     live = st.toggle(
         "Live updates",
         value=True,
@@ -135,15 +136,20 @@ def live_view() -> None:
                 config={"displayModeBar": False},
                 key="trial_chart",
             )
+            st.caption(chart_caption({t["subset"] for t in trial_rows}))
         else:
             with st.container(border=True, height=340):
-                st.markdown("#### Waiting for the first trial…")
+                st.markdown("#### Waiting for the first score…")
                 st.caption(
                     "The embedded model loads and scores the baseline prompt first. "
                     "Points appear here as each candidate is scored."
                 )
     with log:
-        st.caption("Recent activity, newest first")
+        st.caption(
+            "Recent activity, newest first",
+            help=f"**Validation rows**: {explain('validation rows')}  \n"
+            f"**Training rows**: {explain('training rows')}",
+        )
         st.code("\n".join(reversed(lines)) or "No events yet.", language=None, wrap_lines=True)
     optimizer_views(run_id, current, cands, trial_rows, db)
     if active and current["status"] not in runinfo.ACTIVE:

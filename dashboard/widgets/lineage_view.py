@@ -21,6 +21,7 @@ from dashboard.gepa_data import (
     step_counts,
     tree_layout,
 )
+from dashboard.glossary import plain_origin
 from dashboard.widgets.candidate_change import candidate_change
 from engine.runs import example_results
 
@@ -64,7 +65,7 @@ def _hover(node: LineageNode, nodes: list[LineageNode], shares: dict[int, int]) 
     lines = [
         f"<b>candidate {node.number}</b>: {100 * node.score:.0f}% on validation, best on "
         f"{shares.get(node.number, 0)} example(s)",
-        f"<i>{html.escape(node.origin)}</i>",
+        f"<i>{html.escape(plain_origin(node.origin))}</i>",
     ]
     parent = nodes[node.parents[0]] if node.parents else None
     for path, text in node.instructions.items():
