@@ -166,3 +166,22 @@ def plain_text(line: str) -> str:
     for pattern, words in _PHRASES:
         line = pattern.sub(words, line)
     return line
+
+
+# -- why a proposal was dropped before any scoring -------------------------------------------------
+
+DROPPED = {
+    "empty": "the proposer's reply was empty",
+    "too short": "too short to be an instruction",
+    "echoed the request": "it repeated the request instead of answering it",
+    "incomplete": "the reply stopped before the instruction came",
+    "repetitive": "the same few words over and over",
+    "duplicate": "the same as an instruction already tried",
+}
+
+
+def plain_drop(why: str) -> str:
+    """Why cleaning dropped a proposal, in the pages' words ('call failed (Timeout)' included)."""
+    if why.startswith("call failed"):
+        return "the call to the proposer model failed" + why[len("call failed") :]
+    return DROPPED.get(why, why)

@@ -82,15 +82,16 @@ def mipro_tour(server, page):
     # (1) the Proposed instructions table: one row per instruction, with its text
     from dashboard.instruction_data import proposals_table, score_grid
 
-    expected = proposals_table(proposal_events, cands, trial_rows)
+    expected = proposals_table(proposal_events, cands, trial_rows, run["best_candidate"])
     assert len(expected) >= 2 and expected[0]["#"] == 0
     heading = page.get_by_role("heading", name="Proposed instructions")
     heading.scroll_into_view_if_needed()
-    table = page.get_by_test_id("stDataFrame").filter(has_text="original")
+    table = page.get_by_test_id("stDataFrame").filter(has_text="the chosen prompt")
     table.wait_for()
     cells = grid_texts(table)
     for row in expected:
         assert row["instruction"] in cells, (row, cells)
+        assert row["result"] in cells, (row, cells)
     tried = sum(1 for row in expected if row["trials"])
     assert tried >= 2, expected
     shot_section(page, heading, table, "06c-mipro-proposals")
@@ -104,7 +105,7 @@ def mipro_tour(server, page):
         "g => ({z: g.data[0].z, x: g.data[0].x, y: g.data[0].y})"
     )
     assert plotted["y"] == [f"instruction {r}" for r in rows] and len(rows) >= 2
-    assert plotted["x"] == [f"demo set {c}" for c in cols] and len(cols) >= 2
+    assert plotted["x"] == [f"example set {c}" for c in cols] and len(cols) >= 2
     filled = [v for line in grid for v in line if v is not None]
     assert len(filled) >= 2, grid
     labels = heat.locator(".heatmaplayer text").evaluate_all("ts => ts.map(t => t.textContent)")
