@@ -219,3 +219,13 @@ def spec_fields(spec: dict[str, Any], path: str) -> tuple[list[str], list[str]]:
         [f["name"] for f in fields if f.get("role") == "input"],
         [f["name"] for f in fields if f.get("role") == "output"],
     )
+
+
+def export_names(run_id: str, run: dict[str, Any], db: Any) -> dict[str, str]:
+    """hash -> the candidate's name on the pages, for the results CSV."""
+    from dashboard import runinfo
+    from engine.runs import candidates, trials
+
+    cands, trial_rows = candidates(run_id, db_path=db), trials(run_id, db_path=db)
+    baseline = runinfo.baseline_hash(run, cands, trial_rows)
+    return candidate_labels(run, cands, trial_rows, baseline)

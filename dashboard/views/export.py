@@ -9,6 +9,7 @@ import re
 import streamlit as st
 
 from dashboard import home, runinfo, ui
+from dashboard.compare_data import export_names
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -39,6 +40,7 @@ if not run.get("program") and not run.get("best_candidate"):
 from engine.runs import export  # noqa: E402
 
 db = home.db_path()
+names = export_names(run_id, run, db)
 slug = re.sub(r"[^a-z0-9]+", "_", run["name"].lower()).strip("_") or "program"
 if run["status"] in runinfo.ACTIVE:
     st.info(
@@ -131,7 +133,8 @@ ITEMS = [
         f"{slug}_results.csv",
         "text/csv",
         None,
-        "Every scored example of every candidate: inputs, answers, score.",
+        "Every scored row of every candidate: inputs, answers, score. Candidates are named "
+        "as on the Run and Compare pages.",
     ),
 ]
 
@@ -143,7 +146,9 @@ for fmt, title, filename, mime, lang, blurb in ITEMS:
             unsafe_allow_html=True,
         )
         try:
-            text = export.export_run(run_id, fmt, db_path=db)
+            text = export.export_run(
+                run_id, fmt, db_path=db, names=names if fmt == "csv" else None
+            )
         except Exception as exc:  # noqa: BLE001
             left.error(f"Not available: {ui.describe_error(exc)}")
             continue

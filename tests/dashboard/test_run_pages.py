@@ -62,7 +62,7 @@ def test_compare_page(finished):
     assert labels["Score A (Baseline)"] and labels["Score B (Best)"]
     assert "pts" in labels["95% range of B − A"]
     page = texts(at)
-    assert "The instructions are identical" in page and "demo(s)" in page
+    assert "The instructions are identical" in page and "example(s)" in page
     table = at.dataframe[-1].value
     assert {"example", "expected", "Baseline", "Best"} <= set(table.columns)
     assert len(table) == 6
