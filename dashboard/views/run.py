@@ -14,6 +14,7 @@ from dashboard.widgets.ensemble_block import ensemble_block
 from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
 from dashboard.widgets.result_rows import held_out_rows
 from dashboard.widgets.run_view import optimizer_views
+from dashboard.widgets.skipped_rows import skipped_rows_view
 from dashboard.widgets.trial_chart import chart_caption, trial_figure
 from dashboard.widgets.try_input import try_input_box
 
@@ -164,6 +165,7 @@ if not active:
         st.info(f"**Kept your starting prompt.** {kept}.", icon=":material/info:")
     test_summary(run)
     held_out_rows(run_id, run, home.db_path())
+    skipped_rows_view(run_id, run, home.db_path())
     if run["status"] != "failed" or run.get("best_candidate"):
         a, b, _ = st.columns([1, 1, 3])
         with a:
