@@ -74,7 +74,7 @@ def test_every_term_has_one_explanation():
     assert glossary.plain_drop("call failed (Timeout)").endswith("failed (Timeout)")
 
 
-# -- every proposal with why it lost ------------------------------------------------------------------
+# -- every proposal with why it lost ---------------------------------------------------------------
 
 
 def _state(text: str) -> dict:
@@ -163,7 +163,7 @@ def test_every_gepa_rewrite_says_what_became_of_it():
     assert "the budget ended" in rows[5]["result"]
 
 
-# -- the pages over a finished run ---------------------------------------------------------------------
+# -- the pages over a finished run -----------------------------------------------------------------
 
 
 @pytest.fixture
