@@ -51,6 +51,7 @@ a_col, b_col = st.columns(2)
 a = a_col.selectbox(
     "Candidate A",
     hashes,
+    help=explain("candidate"),
     index=hashes.index(baseline) if baseline in hashes else 0,
     format_func=labels.get,
     key=f"cmp_a_{run_id}",
@@ -80,6 +81,8 @@ subset = (
         default=(subsets or ["val"])[0],
         format_func=lambda s: subset_names.get(s, s),
         key=f"cmp_subset_{run_id}",
+        help=f"**Validation rows**: {explain('validation rows')}  \n"
+        f"**Held-out test rows**: {explain('held-out rows')}",
     )
     or "val"
 )

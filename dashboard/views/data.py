@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import fields, specs, state, ui
 from dashboard.csvio import CsvProblem, limit_text, parse_csv
+from dashboard.glossary import explain
 from dashboard.widgets.editor import committed_editor
 
 OUTPUT_HINTS = re.compile(
@@ -213,8 +214,8 @@ committed_editor(
 # -- 4. split ----------------------------------------------------------------------------------
 st.subheader("4. Split the rows")
 st.caption(
-    "**Train**: examples the optimizer may show the model as demonstrations. **Validation**: "
-    "scores each candidate prompt. **Test**: kept aside for the final, honest score."
+    f"**Train**: {explain('training rows')} **Validation**: {explain('validation rows')} "
+    f"**Test**: {explain('held-out rows')}"
 )
 d = draft["data"]
 a, b, c, s = st.columns(4)

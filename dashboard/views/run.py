@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
 from dashboard.failure_causes import failure_causes
-from dashboard.glossary import explain
+from dashboard.glossary import explain, plain_text
 from dashboard.widgets.ensemble_block import ensemble_block
 from dashboard.widgets.kpi import fault_caption, run_kpis, test_summary
 from dashboard.widgets.result_rows import held_out_rows
@@ -44,7 +44,8 @@ top, actions = st.columns([4, 1], vertical_alignment="center")
 top.markdown(f"### {run['name']}")
 model = (run.get("spec") or {}).get("models", {}).get("task", {}).get("model", "?")
 top.caption(
-    f"**{run.get('optimizer') or 'Optimizer'}** — {run.get('optimizer_reason') or ''}  \n"
+    f"**{run.get('optimizer') or 'Optimizer'}** — "
+    f"{plain_text(run.get('optimizer_reason') or '')}  \n"
     f"Model `{model}` · "
     f"started {runinfo.ago(run.get('started_at') or run.get('created_at'))} · run `{run_id}`"
 )
