@@ -44,8 +44,8 @@ def skipped_rows(
             error = r.get("error")
             if isinstance(error, str) and error.strip() and r["example_id"] in row_of:
                 file, number = row_of[r["example_id"]]
-                why = f"{failure_text(error)}: {failure_text(error, True)}"
-                if failure_text(error) == "no valid answer":
+                why = failure_text(error, True)  # a failed Assert: its message
+                if why == "no valid answer":
                     why = f"the model's answer could not be read ({' '.join(error.split())[:120]})"
                 out.append({"row": number, "file": files.get(file, file),
                             "part": PART_NAMES[subset], "why": why})  # fmt: skip

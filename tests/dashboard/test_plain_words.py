@@ -226,3 +226,48 @@ def test_compare_shows_demo_labels_and_the_csv_uses_the_pages_names(searched):
     rows = list(csv.DictReader(io.StringIO(export_run(run_id, "csv", home.db_path(), names=names))))
     assert rows and {r["candidate_name"] for r in rows} <= set(labels)
     assert any(r["candidate_name"].startswith("Baseline") for r in rows)
+
+
+def test_skipped_rows_keep_their_spreadsheet_numbers(tmp_path):
+    from engine.runs import load_data, spec_from_dict
+
+    (tmp_path / "d.csv").write_text(
+        "ticket,team\nWhere is my parcel?,shipping\n\nRefund please,\n,billing\n"
+        + "".join(f"Ticket {i},billing\n" for i in range(8))
+    )
+    spec = spec_from_dict({
+        "name": "t", "data": {"csv": "d.csv"},
+        "pipeline": [{"name": "route", "fields": [
+            {"name": "ticket", "role": "input"}, {"name": "team", "role": "output"}]}],
+    }, tmp_path)  # fmt: skip
+    split = load_data(spec)
+    assert [(s.row, s.why) for s in split.skipped] == [
+        (4, "the 'team' cell is empty"), (5, "the 'ticket' cell is empty"),
+    ]  # row 3 is blank: a spreadsheet still counts it
+    assert "(rows 4, 5)" in split.notes[0]
+    from engine import example_id
+
+    first = next(e for e in split.train + split.val + split.test if e.ticket.startswith("Where"))
+    assert split.row_of[example_id(first)] == ("data.csv", 2)
+
+
+def test_unreadable_answers_and_unscored_rows_are_named():
+    from types import SimpleNamespace
+
+    from dashboard.widgets.skipped_rows import skipped_rows
+    from engine import Example, example_id
+
+    val = [Example(ticket=f"t{i}", team="x").with_inputs("ticket") for i in range(3)]
+    ids = [example_id(e) for e in val]
+    row_of = {i: ("data.csv", n) for i, n in zip(ids, (7, 3, 9), strict=True)}
+    split = SimpleNamespace(skipped=[], val=val, test=[], row_of=row_of)
+    results = {"val": [
+        {"example_id": ids[0], "error": "AdapterParseError: no field 'team' in the reply"},
+        {"example_id": ids[1], "error": None},
+    ]}  # fmt: skip
+    rows = skipped_rows(split, results, {"data": {"csv": "folder/tickets.csv"}})
+    assert [(r["row"], r["file"], r["part"]) for r in rows] == [
+        (7, "tickets.csv", "validation"), (9, "tickets.csv", "validation"),
+    ]
+    assert rows[0]["why"].startswith("the model's answer could not be read (AdapterParseError")
+    assert rows[1]["why"] == "not scored: the run stopped (time or budget) before this row"
