@@ -58,6 +58,9 @@ def test_log_lines_read_in_plain_words():
         "iteration 4: 120 of 400 metric calls, 3 candidates",
         "GEPA: minibatches of 3 from 30 training examples, Pareto front on 30 validation examples",
         "bootstrapped 4 demos from 30 training examples (seed 2)",
+        "30 candidates x 30 validation examples, plus bootstrapping (assumes 75% of teacher "
+        "runs pass the metric); at most: racing stops scoring a candidate once it cannot beat "
+        "the best",
     ]
     for line in lines:
         plain = glossary.plain_text(line)
