@@ -57,7 +57,8 @@ def use_data(frame: pd.DataFrame, source: str) -> None:
     draft["data"].update(default_sizes(len(frame)))
     fields.sync_pipeline(draft, old, new, roles, frame)
     st.session_state["data_message"] = (
-        f"Loaded {len(frame)} rows and {len(frame.columns)} columns from {source}."
+        f"Loaded {len(frame)} rows and {len(frame.columns)} "
+        f"column{'s' if len(frame.columns) != 1 else ''} from {source}."
     )
     state.bump()
 
