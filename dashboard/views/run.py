@@ -138,7 +138,8 @@ def live_view() -> None:
                 config={"displayModeBar": False},
                 key="trial_chart",
             )
-            st.caption(chart_caption({t["subset"] for t in trial_rows}))
+            words, more = chart_caption({t["subset"] for t in trial_rows})
+            st.caption(words, help=more)
         else:
             with st.container(border=True, height=340):
                 st.markdown("#### Waiting for the first score…")

@@ -264,12 +264,13 @@ def rewrites_table(rows: list[dict[str, Any]]) -> None:
         "only when it does better there. *Result* says what became of each."
     )
     st.dataframe(
-        rows, hide_index=True, width="stretch", row_height=row_height(rows),
+        rows, hide_index=True, width="stretch",
+        row_height=row_height(rows, ("instruction", "result")),
         column_config={
             "round": st.column_config.NumberColumn(width="small"),
             "step": st.column_config.TextColumn(width="small"),
-            "instruction": st.column_config.TextColumn(width="large"),
-            "result": st.column_config.TextColumn(width="large"),
+            "instruction": st.column_config.TextColumn(width="medium"),
+            "result": st.column_config.TextColumn(width="medium"),
         },
         key="gepa_rewrites",
     )  # fmt: skip
@@ -287,6 +288,4 @@ def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str,
 def gepa_run_view(view: Any) -> None:
     """The Run page's view of GEPA's `reflection` events (its registry entry names it)."""
     labels = example_labels(view.run_id, view.trials, view.db)
-    lineage_view(
-        view.events, view.candidates, view.trials, labels, view.run.get("best_candidate")
-    )
+    lineage_view(view.events, view.candidates, view.trials, labels, view.run.get("best_candidate"))

@@ -31,15 +31,17 @@ def heatmap_figure(rows: list[int], cols: list[int], grid: list[list[float | Non
     return fig
 
 
-CHARS_PER_LINE = 58  # of the instruction column at the page's usual width
+CHARS_PER_LINE = 40  # of a medium text column (instruction, result) at the page's usual width
 MAX_LINES = 5  # a longer instruction is cut; a click on the cell shows all of it
 
 
-def row_height(rows: list[dict[str, Any]]) -> int | None:
-    """Rows tall enough for the longest instruction to wrap (up to MAX_LINES lines); None (one
-    line, the default) when every instruction fits on one. Streamlit wraps text only in rows
+def row_height(
+    rows: list[dict[str, Any]], columns: tuple[str, ...] = ("instruction",)
+) -> int | None:
+    """Rows tall enough for the longest text of `columns` to wrap (up to MAX_LINES lines); None
+    (one line, the default) when every one fits on one. Streamlit wraps text only in rows
     taller than 64 px, so a wrapped row has at least 3 lines."""
-    longest = max(len(str(r["instruction"])) for r in rows)
+    longest = max(len(str(r.get(c) or "")) for r in rows for c in columns)
     lines = math.ceil(longest / CHARS_PER_LINE)
     return None if lines <= 1 else 14 + 20 * min(MAX_LINES, max(3, lines))
 
@@ -68,11 +70,15 @@ def proposals_view(
         hide_index=True,
         width="stretch",
         placeholder="—",
-        row_height=row_height(rows),
+        row_height=row_height(rows, ("instruction", "result")),
         column_config={
-            "predictor": st.column_config.TextColumn("step", width="small"),
+            "predictor": (
+                st.column_config.TextColumn("step", width="small")
+                if len({r["predictor"] for r in rows}) > 1
+                else None
+            ),
             "#": st.column_config.NumberColumn(width="small"),
-            "instruction": st.column_config.TextColumn(width="large"),
+            "instruction": st.column_config.TextColumn(width="medium"),
             "origin": None,
             "trials": st.column_config.NumberColumn("scored", width="small"),
             "minibatch": st.column_config.NumberColumn(
@@ -81,7 +87,7 @@ def proposals_view(
             "full": st.column_config.NumberColumn(
                 "on all rows", format="percent", help=explain("validation rows")
             ),
-            "result": st.column_config.TextColumn("result", width="large"),
+            "result": st.column_config.TextColumn("result", width="medium"),
         },
         key="proposals_table",
     )
@@ -106,6 +112,4 @@ def proposals_view(
 def proposals_run_view(view: Any) -> None:
     """The Run page's view of `proposals` events (MIPROv2's and COPRO's entries name it)."""
     final = view.run.get("status") not in ("queued", "running")
-    proposals_view(
-        view.events, view.candidates, view.trials, view.run.get("best_candidate"), final
-    )
+    proposals_view(view.events, view.candidates, view.trials, view.run.get("best_candidate"), final)

@@ -91,12 +91,16 @@ def trial_figure(
     return fig
 
 
-def chart_caption(subsets: set[str]) -> str:
-    """What the chart's points mean, in the glossary's words, for the kinds of points it has."""
-    parts = [f"Each point is one candidate scored. {explain('candidate')}"]
+def chart_caption(subsets: set[str]) -> tuple[str, str]:
+    """(caption, its tooltip): what the chart's marks mean, in the glossary's words, for the
+    kinds of points it has."""
+    marks = ["Each point is one candidate scored", "the dashed line is your prompt's score"]
+    more = [f"**Candidate**: {explain('candidate')}",
+            f"**Validation rows**: {explain('validation rows')}"]  # fmt: skip
     if "minibatch" in subsets:
-        parts.append(f"Open diamonds: a quick score. {explain('sample of rows')}")
+        marks.append("open diamonds are quick scores on a sample of rows")
+        more.append(f"**Sample of rows**: {explain('sample of rows')}")
     if "test" in subsets:
-        parts.append(f"Grey squares: held-out rows. {explain('held-out rows')}")
-    parts.append(f"The dashed line is your prompt's score. {explain('validation rows')}")
-    return " ".join(parts)
+        marks.append("grey squares are the held-out rows")
+        more.append(f"**Held-out rows**: {explain('held-out rows')}")
+    return "; ".join(marks) + ".", "  \n".join(more)

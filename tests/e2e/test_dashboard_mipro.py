@@ -58,15 +58,15 @@ def mipro_tour(server, page):
     number(page, "Examples in the prompt (max)", 2)
     roles = re.compile(r"Search calls by role: task model ~\d+ · proposer ~\d+")
     page.get_by_text(roles).wait_for()
-    page.get_by_text(re.compile(r"10 trials over 3 instruction\(s\) x 6 demo sets")).wait_for()
+    page.get_by_text(re.compile(r"10 trials over 3 instruction\(s\) x 6 example sets")).wait_for()
     button(page, "Start optimizing").click()
 
     # the run: the stage and the trial count while it searches, then the end
     page.wait_for_selector('h1:has-text("Run")')
     assert re.search(r"[?&]run=", page.url)
-    stage = page.get_by_text(re.compile(r"Searching — trial \d+ of \d+")).first
+    stage = page.get_by_text(re.compile(r"Searching — candidate \d+ of \d+")).first
     stage.wait_for(timeout=600_000)
-    total = int(re.search(r"trial \d+ of (\d+)", stage.inner_text()).group(1))
+    total = int(re.search(r"candidate \d+ of (\d+)", stage.inner_text()).group(1))
     assert total == 10
     page.locator(".ts-chip", has_text=re.compile("Finished")).wait_for(timeout=900_000)
     settle(page)
