@@ -68,6 +68,10 @@ def test_log_lines_read_in_plain_words():
     assert glossary.plain_text(lines[0]) == (
         "the model answers up to 30 training rows to find 4 examples it gets right"
     )
+    assert glossary.plain_text("trial 3 of 10") == "candidate 3 of 10"
+    assert glossary.plain_text("baseline and best program on 8 held-out test examples") == (
+        "your prompt and the best one on 8 held-out rows"
+    )
 
 
 def test_every_term_has_one_explanation():
