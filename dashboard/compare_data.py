@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from dashboard import home
+from dashboard.glossary import plain_origin
 
 
 def candidate_labels(
@@ -15,7 +16,8 @@ def candidate_labels(
     trials: list[dict[str, Any]],
     baseline: str | None,
 ) -> dict[str, str]:
-    """hash -> 'Best — bootstrap seed 2 (75%)' for candidates that were scored."""
+    """hash -> 'Best — example set 4 (...) (75%)' for candidates that were scored: the one
+    name every page (and the results CSV) gives a candidate."""
     val_score = {}
     for t in trials:
         if t["subset"] == "val":
@@ -33,9 +35,9 @@ def candidate_labels(
         elif h == baseline:
             name = "Baseline — your prompt as written"
         elif h == run.get("best_candidate"):
-            name = f"Best — {c.get('origin', '')}"
+            name = f"Best — {plain_origin(c.get('origin'))}"
         else:
-            name = f"Candidate {number} — {c.get('origin', '')}"
+            name = f"Candidate {number} — {plain_origin(c.get('origin'))}"
         labels[h] = name + score
     return labels
 
@@ -188,3 +190,56 @@ def same_instruction_note(step_a: dict[str, Any], step_b: dict[str, Any]) -> str
     if not where:
         return "The instructions are identical, and so is everything else in this step."
     return f"The instructions are identical; the difference is in {' and '.join(where)} below."
+
+
+def _cell(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def demo_rows(
+    demos: list[dict[str, Any]], inputs: list[str], labels: list[str], other: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """A candidate's demos as table rows: each demo's input and its label (the expected output)
+    side by side, who wrote it, and whether the other candidate shows it too. `inputs` and
+    `labels` are the step's field names (empty: every field is shown as input)."""
+    def key(demo: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(_cell(demo.get(name, "")) for name in inputs or sorted(demo))
+
+    theirs = {key(d) for d in other}
+    rows = []
+    for demo in demos:
+        shown = [n for n in inputs if n in demo] or [
+            n for n in demo if n not in labels and n not in ("augmented", "reasoning")
+        ]
+        row = {"input": " | ".join(_cell(demo[n]) for n in shown)}
+        row["label (expected output)"] = (
+            ", ".join(_cell(demo[n]) for n in labels if n in demo) or "—"
+        )
+        row["from"] = (
+            "the model's own right answer" if demo.get("augmented") else "copied from your rows"
+        )
+        row["in the other prompt"] = "yes" if key(demo) in theirs else "no, only here"
+        rows.append(row)
+    return rows
+
+
+def spec_fields(spec: dict[str, Any], path: str) -> tuple[list[str], list[str]]:
+    """(input names, output names) of the pipeline step that `path` names (the last step when
+    no step matches, as a one-step pipeline's predictor path may differ from its step name)."""
+    steps = spec.get("pipeline") or [{}]
+    step = next((s for s in steps if s.get("name") and s.get("name") in path), steps[-1])
+    fields = step.get("fields", [])
+    return (
+        [f["name"] for f in fields if f.get("role") == "input"],
+        [f["name"] for f in fields if f.get("role") == "output"],
+    )
+
+
+def export_names(run_id: str, run: dict[str, Any], db: Any) -> dict[str, str]:
+    """hash -> the candidate's name on the pages, for the results CSV."""
+    from dashboard import runinfo
+    from engine.runs import candidates, trials
+
+    cands, trial_rows = candidates(run_id, db_path=db), trials(run_id, db_path=db)
+    baseline = runinfo.baseline_hash(run, cands, trial_rows)
+    return candidate_labels(run, cands, trial_rows, baseline)

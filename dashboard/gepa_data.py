@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboard.glossary import plain_drop
 from engine.runs import is_calibration
 
 FULL_SUBSETS = ("val", "full")
@@ -195,3 +196,79 @@ def tree_layout(nodes: list[LineageNode]) -> tuple[list[float], list[float], int
     for root in roots:
         place(root)
     return [float(n.depth) for n in nodes], [ys[n.number] for n in nodes], max(next_row, 1)
+
+
+def _pct(score: Any) -> str:
+    return f"{100 * float(score or 0):.0f}%"
+
+
+def _dropped(step: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(step path, reply, why) for each reply cleaning dropped in a reflection step (older
+    stores, which kept only counts: one line per reason)."""
+    out = []
+    for path, cleaning in (step.get("cleaning") or {}).items():
+        cleaning = cleaning or {}
+        rejected = cleaning.get("rejected")
+        if rejected is None:
+            rejected = [
+                {"text": f"({n} repl{'ies' if n != 1 else 'y'} not recorded)", "why": why}
+                for why, n in sorted((cleaning.get("dropped") or {}).items())
+            ]
+        out += [(path, str(r.get("text") or "(no reply)"), str(r.get("why", ""))) for r in rejected]
+    return out
+
+
+def proposal_rows(
+    steps: list[dict[str, Any]], nodes: list[LineageNode]
+) -> list[dict[str, Any]]:
+    """Every instruction the reflection proposed (and every merge tried), kept or not, with
+    why, from the `reflection` events: round, step, instruction, result."""
+    number_of = {n.hash: n.number for n in nodes}
+    rows: list[dict[str, Any]] = []
+    for step in steps:
+        rnd, parent = step.get("iteration"), step.get("parent_index")
+        n = len(step.get("minibatch") or [])
+        if step.get("kind") == "merge":
+            pair = " and ".join(map(str, step.get("parent_indices") or []))
+            rows.append({
+                "round": rnd, "step": "all", "instruction": f"(candidates {pair} combined)",
+                "result": _verdict(step, number_of, f"the better of candidates {pair}", n),
+            })  # fmt: skip
+            continue
+        for path, text, why in _dropped(step):
+            rows.append({
+                "round": rnd, "step": path, "instruction": text,
+                "result": f"dropped before scoring: {plain_drop(why)}",
+            })  # fmt: skip
+        if "perfect" in str(step.get("skipped", "")):
+            rows.append({
+                "round": rnd, "step": ", ".join(step.get("predictors") or []),
+                "instruction": "(no rewrite)",
+                "result": f"not needed: candidate {parent} already got all {n} sampled rows "
+                "right",
+            })  # fmt: skip
+            continue
+        for path, text in (step.get("instructions") or {}).items():
+            rows.append({
+                "round": rnd, "step": path, "instruction": text,
+                "result": _verdict(step, number_of, f"its parent (candidate {parent})", n),
+            })  # fmt: skip
+    return rows
+
+
+def _verdict(step: dict[str, Any], number_of: dict[str, int], rival: str, n: int) -> str:
+    child, parent = _pct(step.get("child_score")), _pct(step.get("parent_score"))
+    if step.get("accepted"):
+        kept = number_of.get(str(step.get("child")))
+        if kept is not None:
+            return (
+                f"kept as candidate {kept}: {child} against {parent} for {rival} on {n} "
+                "sampled rows"
+            )
+        return (
+            f"beat {rival} on {n} sampled rows ({child} against {parent}), but the budget ended "
+            "before it could be scored on all the validation rows"
+        )
+    if step.get("child") is None:
+        return "not scored"
+    return f"lost: {child} on {n} sampled rows, {rival} {parent} on the same rows"

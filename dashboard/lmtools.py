@@ -68,6 +68,25 @@ def warm_latencies(model: str, latencies: list[float]) -> list[float]:
     return latencies[1:]
 
 
+_ASKED_HERE: set[str] = set()  # embedded models this process has already answered with
+
+
+def asking_text(model: str) -> str:
+    """The spinner's words while `model` answers; the first time this process uses an
+    embedded model, they say it is loading (that first answer takes ~20 s)."""
+    if model.startswith("local/") and model not in _ASKED_HERE:
+        return (
+            f"Loading the built-in model {model.removeprefix('local/')} (the first time "
+            "only, about 20 seconds), then asking it…"
+        )
+    return f"Asking {model}…"
+
+
+def asked(model: str) -> None:
+    """Note that `model` has answered in this process (it is loaded now)."""
+    _ASKED_HERE.add(model)
+
+
 def calls_to_time(model: str) -> int:
     """Rows to run for one timed call: two while the embedded model is not loaded here yet."""
     return 2 if model.startswith("local/") and model not in _LOADED_HERE else 1
@@ -120,6 +139,7 @@ def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
             if run.error:
                 run.outputs.update(searched_passages(spec, program, run.inputs))
             out.append(run)
+    asked(spec.models.task.model)
     timed = [c["latency"] for r in out for c in r.calls if not c.get("cache_hit")]
     timed = warm_latencies(spec.models.task.model, timed)
     if timed:

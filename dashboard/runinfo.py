@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import home
+from dashboard.glossary import plain_text
 
 ACTIVE = ("queued", "running")
 STATUS_CHIP = {
@@ -112,17 +113,33 @@ def elapsed(run: dict[str, Any]) -> float | None:
     return (end or time.time()) - start
 
 
+SUBSET_ROWS = {
+    "val": "validation rows",
+    "minibatch": "sampled rows",
+    "test": "held-out rows",
+    "train": "training rows",
+}
+
+
+def _phase(data: dict[str, Any], sep: str = ": ") -> str:
+    """A phase event as the pages say it: 'Finding examples: the model answers ...'."""
+    name = plain_text(str(data.get("name", ""))).capitalize()
+    return f"{name}{sep}{plain_text(str(data.get('detail', '')))}"
+
+
 def describe_event(event: dict[str, Any]) -> str | None:
     """One log line for an event (None for the ones not worth a line)."""
     d = event.get("data") or {}
     t = event["type"]
     if t == "phase":
-        return f"▶ {d.get('name', '').capitalize()}: {d.get('detail', '')}"
+        return f"▶ {_phase(d)}"
     if t == "log":
-        return ("⚠ " if d.get("level") == "warning" else "· ") + str(d.get("message", ""))
+        mark = "⚠ " if d.get("level") == "warning" else "· "
+        return mark + plain_text(str(d.get("message", "")))
     if t == "trial":
         score = 100 * (d.get("score") or 0)
-        return f"· Trial {d.get('number')}: {score:.0f}% on {d.get('n')} {d.get('subset')} rows"
+        rows = SUBSET_ROWS.get(str(d.get("subset")), f"{d.get('subset')} rows")
+        return f"· Scoring {d.get('number')}: {score:.0f}% on {d.get('n')} {rows}"
     if t == "best_changed":
         return f"★ New best: {100 * (d.get('score') or 0):.0f}%"
     if t == "run_finished":
@@ -155,8 +172,7 @@ def timeline(run_id: str, limit: int = 10) -> tuple[str | None, list[str]]:
     phases = [e for e in evs if e["type"] == "phase"]
     phase = None
     if phases:
-        d = phases[-1]["data"]
-        phase = f"{d.get('name', '').capitalize()} — {d.get('detail', '')}"
+        phase = _phase(phases[-1]["data"], " — ")
     lines = [line for e in evs if (line := describe_event(e))]
     return phase, lines[-limit:]
 

@@ -57,6 +57,15 @@ _LOC = [
 ]
 
 
+LABEL_PROBLEMS = ("needs at least one output field", "label field(s)")
+
+
+def about_labels(problem: str) -> bool:
+    """Whether a problem comes from the data lacking an expected-output column (its fix is on
+    the Data page)."""
+    return any(words in problem for words in LABEL_PROBLEMS)
+
+
 def friendly(line: str) -> str:
     """'pipeline.0.fields.1.name: ...' -> 'Step 1, field 2 (name): ...'."""
     loc, sep, message = line.partition(": ")

@@ -20,8 +20,8 @@ import streamlit as st
 DEFAULT_MODEL = "local/smollm2-135m"
 ROLES = ("input", "output", "ignore")
 ROLE_LABELS = {
-    "input": "Input (the model reads it)",
-    "output": "Expected output (the right answer)",
+    "input": "Input",
+    "output": "Expected output",
     "ignore": "Ignore",
 }
 

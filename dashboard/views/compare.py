@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import compare_data as cd
 from dashboard import home, runinfo, ui
+from dashboard.glossary import explain
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box
@@ -55,6 +56,7 @@ a_col, b_col = st.columns(2)
 a = a_col.selectbox(
     "Candidate A",
     hashes,
+    help=explain("candidate"),
     index=hashes.index(baseline) if baseline in hashes else 0,
     format_func=labels.get,
     key=f"cmp_a_{run_id}",
@@ -75,6 +77,8 @@ subset = (
         default=(subsets or ["val"])[0],
         format_func=lambda s: subset_names.get(s, s),
         key=f"cmp_subset_{run_id}",
+        help=f"**Validation rows**: {explain('validation rows')}  \n"
+        f"**Held-out test rows**: {explain('held-out rows')}",
     )
     or "val"
 )
@@ -135,27 +139,39 @@ for path in paths:
         same_note=cd.same_instruction_note(pa, pb),
     )
 
-st.subheader("Examples shown to the model (demos)")
+st.subheader("Examples shown to the model", help=explain("examples in the prompt"))
 for path in paths:
     if len(paths) > 1:
         st.markdown(f"**Step `{path}`**")
-    left, right = st.columns(2)
-    for col, h, short in ((left, a, short_a), (right, b, short_b)):
-        demos = state_of.get(h, {}).get(path, {}).get("demos", [])
-        col.markdown(f"**{short}: {len(demos)} demo(s)**")
+    inputs, outputs = cd.spec_fields(run.get("spec") or {}, path)
+    demos_a, demos_b = (state_of.get(h, {}).get(path, {}).get("demos", []) for h in (a, b))
+    same = demos_a == demos_b
+    if same:
+        st.caption(
+            f"A and B show the same {len(demos_a)} example(s)." if demos_a
+            else "Neither shows examples: the model only gets the instructions."
+        )
+    sides = [(a, short_a, demos_a, demos_b), (b, short_b, demos_b, demos_a)]
+    if same:  # one table for both (none when neither shows any)
+        sides = sides[:1] if demos_a else []
+    for h, short, demos, other in sides:
+        st.markdown(f"**{'A and B' if same else short}: {len(demos)} example(s)**")
         if demos:
-            frame = pd.DataFrame([{k: v for k, v in d.items() if k != "augmented"} for d in demos])
-            col.dataframe(
-                frame, hide_index=True, width="stretch", height=min(300, 38 + 35 * len(frame))
-            )
+            frame = pd.DataFrame(cd.demo_rows(demos, inputs, outputs, other))
+            if same:
+                frame = frame.drop(columns="in the other prompt")
+            st.dataframe(
+                frame, hide_index=True, width="stretch", height=min(300, 38 + 35 * len(frame)),
+                key=f"cmp_demos_{path}_{h}",
+            )  # fmt: skip
         else:
-            col.caption("No demos: the model only gets the instructions.")
+            st.caption("No examples: the model only gets the instructions.")
 
 if any(cd.offset_rows(state_of.get(h, {}).get(path, {})) for h in (a, b) for path in paths):
     st.subheader("Calibrated choices")
     st.caption(
-        "Shifts taken off the model's score for a value before it picks one, fitted on the "
-        "validation rows to undo a constant lean toward one value (embedded model only)."
+        f"{explain('calibrated choices')} Each shift is taken off the model's score for a value "
+        "before it picks one (embedded model only)."
     )
     for path in paths:
         left, right = st.columns(2)

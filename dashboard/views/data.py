@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import fields, specs, state, ui
 from dashboard.csvio import CsvProblem, limit_text, parse_csv
+from dashboard.glossary import explain
 from dashboard.widgets.editor import committed_editor
 
 OUTPUT_HINTS = re.compile(
@@ -56,10 +57,17 @@ def use_data(frame: pd.DataFrame, source: str) -> None:
     draft["data"].update(default_sizes(len(frame)))
     fields.sync_pipeline(draft, old, new, roles, frame)
     st.session_state["data_message"] = (
-        f"Loaded {len(frame)} rows and {len(frame.columns)} columns from {source}."
+        f"Loaded {len(frame)} rows and {len(frame.columns)} "
+        f"column{'s' if len(frame.columns) != 1 else ''} from {source}."
     )
     state.bump()
 
+
+ROLE_HELP = (
+    "**Input**: what the model reads (e.g. the ticket). **Expected output**: the right answer "
+    "for the row (e.g. its team), which the model's answer is scored against. **Ignore**: not "
+    "used."
+)
 
 if not ui.require_project():
     st.stop()
@@ -71,8 +79,9 @@ upload_tab, paste_tab = st.tabs(["Upload a CSV file", "Paste from a spreadsheet"
 with upload_tab:
     uploaded = st.file_uploader(
         f"CSV file (UTF-8, first row = column names, up to {limit_text()})",
-        type=["csv", "tsv", "txt"],
         key="csv_upload",
+        help="Any file is read as CSV; a spreadsheet file gets a note on how to save it as "
+        "CSV.",
     )
     if uploaded is not None and st.session_state.get("csv_upload_done") != uploaded.file_id:
         st.session_state["csv_upload_done"] = uploaded.file_id
@@ -123,7 +132,7 @@ old_map = dict(draft["data"].get("columns") or {})
 names: dict[str, str] = {}
 head = st.columns([2, 3, 2, 4])
 for col, label in zip(head, ["Column", "Role", "Field name", "Example value"]):
-    col.markdown(f"**{label}**")
+    col.markdown(f"**{label}**", help=ROLE_HELP if label == "Role" else None)
 for i, column in enumerate(data.columns):
     a, b, c, d = st.columns([2, 3, 2, 4], vertical_alignment="center")
     a.markdown(f"`{column}`")
@@ -155,9 +164,15 @@ if new_map != old_map or roles != state.roles():
 problems = []
 inputs = [f for c, f in new_map.items() if roles[c] == "input"]
 outputs = [f for c, f in new_map.items() if roles[c] == "output"]
-if not inputs:
+if len(data.columns) == 1:
+    problems.append(
+        f"Your file has one column (`{data.columns[0]}`). Scoring needs two: one the model "
+        "reads, and one with the **expected output** (the right answer for each row). Add a "
+        "column with the right answers in your spreadsheet and upload the file again."
+    )
+elif not inputs:
     problems.append("Choose at least one column as **Input**: the model needs something to read.")
-if not outputs:
+if not outputs and len(data.columns) > 1:
     problems.append(
         "Choose the column that holds the **Expected output** (the right answer): "
         "without it nothing can be scored."
@@ -200,8 +215,8 @@ committed_editor(
 # -- 4. split ----------------------------------------------------------------------------------
 st.subheader("4. Split the rows")
 st.caption(
-    "**Train**: examples the optimizer may show the model as demonstrations. **Validation**: "
-    "scores each candidate prompt. **Test**: kept aside for the final, honest score."
+    f"**Train**: {explain('training rows')} **Validation**: {explain('validation rows')} "
+    f"**Test**: {explain('held-out rows')}"
 )
 d = draft["data"]
 a, b, c, s = st.columns(4)

@@ -10,6 +10,7 @@ import re
 import streamlit as st
 
 from dashboard import home, runinfo, ui
+from dashboard.compare_data import export_names
 from dashboard.widgets.kpi import result_headline
 from dashboard.widgets.try_input import try_input_box
 
@@ -41,6 +42,7 @@ if not run.get("program") and not run.get("best_candidate"):
 from engine.runs import export, summary_html  # noqa: E402
 
 db = home.db_path()
+names = export_names(run_id, run, db)
 slug = re.sub(r"[^a-z0-9]+", "_", run["name"].lower()).strip("_") or "program"
 if run["status"] in runinfo.ACTIVE:
     st.info(
@@ -142,7 +144,8 @@ ITEMS = [
         f"{slug}_results.csv",
         "text/csv",
         None,
-        "Every scored example of every candidate: inputs, answers, score.",
+        "Every scored row of every candidate: inputs, answers, score. Candidates are named "
+        "as on the Run and Compare pages.",
     ),
 ]
 
@@ -157,7 +160,9 @@ for fmt, title, filename, mime, lang, blurb in ITEMS:
             text = (
                 summary_html(run_id, db_path=db)
                 if fmt == "summary"
-                else export.export_run(run_id, fmt, db_path=db)
+                else export.export_run(
+                    run_id, fmt, db_path=db, names=names if fmt == "csv" else None
+                )
             )
         except Exception as exc:  # noqa: BLE001
             left.error(f"Not available: {ui.describe_error(exc)}")

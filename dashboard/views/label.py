@@ -66,7 +66,7 @@ st.caption(
 )
 
 upload = st.file_uploader(
-    "CSV to label", type=["csv", "tsv", "txt"], key="label_upload",
+    "CSV to label", key="label_upload",
     help=f"Up to {max_bytes() / 1024 / 1024:.3g} MB; the first row names the columns.",
 )  # fmt: skip
 if upload is None:

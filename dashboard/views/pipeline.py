@@ -121,6 +121,17 @@ with st.container():
                     placeholder="e.g. Read the customer's ticket and decide which team "
                     "should handle it.",
                 )
+                about = str(draft.get("description") or "").strip()
+                if about and not step["instructions"].strip() and st.button(
+                    "Start from the project description",
+                    key=f"use_description_{i}",
+                    icon=":material/subdirectory_arrow_right:",
+                    help=f"Copies it into the instructions: “{about[:200]}”. The optimizer "
+                    "starts from your instructions and tries to improve them.",
+                ):
+                    step["instructions"] = about
+                    state.bump()
+                    st.rerun()
             st.markdown("**Fields** — inputs the step reads, outputs it writes")
             committed_editor(
                 fields_frame(step),
@@ -165,9 +176,20 @@ with st.container():
 
 check = specs.build_spec()
 pipeline_problems = check.about("step", "pipeline", "data mapping", "project")
-ui.problems(
-    pipeline_problems or ([] if check.spec else check.problems), "The pipeline is not valid yet"
-)
+no_label = state.df() is not None and "output" not in state.roles().values()
+if no_label:  # a data problem, fixed on the Data page: not the pipeline's
+    pipeline_problems = [p for p in pipeline_problems if not specs.about_labels(p)]
+    with st.container(border=True):
+        st.warning(
+            "**Your data has no expected-output column yet.** Each row needs the right answer "
+            "so the model's answers can be scored. Choose that column on the Data page (or add "
+            "one to your spreadsheet).",
+            icon=":material/table_view:",
+        )
+        ui.go_button("data", "Fix it on the Data page", key="pipeline_to_data")
+rest = [p for p in check.problems if not (no_label and specs.about_labels(p))]
+shown = pipeline_problems or ([] if check.spec else rest)
+ui.problems(shown, "The pipeline is not valid yet")
 
 try_col, code_col = st.columns(2, gap="large")
 with code_col:
@@ -197,7 +219,7 @@ with try_col:
         icon=":material/play_arrow:",
     ):
         with (
-            st.spinner(f"Asking {check.spec.models.task.model}…"),
+            st.spinner(lmtools.asking_text(check.spec.models.task.model)),
             ui.friendly_errors("Trying the pipeline"),
         ):
             rows = lmtools.random_rows(check.spec, 1)

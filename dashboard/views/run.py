@@ -10,11 +10,13 @@ import streamlit as st
 
 from dashboard import home, launcher, runinfo, ui
 from dashboard.failure_causes import failure_causes
+from dashboard.glossary import explain, plain_text
 from dashboard.widgets.ensemble_block import ensemble_block
 from dashboard.widgets.kpi import fault_caption, result_headline, run_kpis
 from dashboard.widgets.result_rows import held_out_rows
 from dashboard.widgets.run_view import optimizer_views
-from dashboard.widgets.trial_chart import trial_figure
+from dashboard.widgets.skipped_rows import skipped_rows_view
+from dashboard.widgets.trial_chart import chart_caption, trial_figure
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -43,7 +45,8 @@ top, actions = st.columns([4, 1], vertical_alignment="center")
 top.markdown(f"### {run['name']}")
 model = (run.get("spec") or {}).get("models", {}).get("task", {}).get("model", "?")
 top.caption(
-    f"**{run.get('optimizer') or 'Optimizer'}** — {run.get('optimizer_reason') or ''}  \n"
+    f"**{run.get('optimizer') or 'Optimizer'}** — "
+    f"{plain_text(run.get('optimizer_reason') or '')}  \n"
     f"Model `{model}` · "
     f"started {runinfo.ago(run.get('started_at') or run.get('created_at'))} · run `{run_id}`"
 )
@@ -69,7 +72,7 @@ with actions:
             st.session_state["confirm_cancel"] = run_id
             st.rerun()
     elif active:
-        st.caption("Stopping after the current trial…")
+        st.caption("Stopping after the candidate being scored…")
     live = st.toggle(
         "Live updates",
         value=True,
@@ -139,15 +142,21 @@ def live_view() -> None:
                 config={"displayModeBar": False},
                 key="trial_chart",
             )
+            words, more = chart_caption({t["subset"] for t in trial_rows})
+            st.caption(words, help=more)
         else:
             with st.container(border=True, height=340):
-                st.markdown("#### Waiting for the first trial…")
+                st.markdown("#### Waiting for the first score…")
                 st.caption(
                     "The embedded model loads and scores the baseline prompt first. "
                     "Points appear here as each candidate is scored."
                 )
     with log:
-        st.caption("Recent activity, newest first")
+        st.caption(
+            "Recent activity, newest first",
+            help=f"**Validation rows**: {explain('validation rows')}  \n"
+            f"**Training rows**: {explain('training rows')}",
+        )
         st.code("\n".join(reversed(lines)) or "No events yet.", language=None, wrap_lines=True)
     optimizer_views(run_id, current, cands, trial_rows, db)
     if active and current["status"] not in runinfo.ACTIVE:
@@ -158,6 +167,7 @@ live_view()
 
 if not active:
     held_out_rows(run_id, run, home.db_path())
+    skipped_rows_view(run_id, run, home.db_path())
     if run["status"] != "failed" or run.get("best_candidate"):
         a, b, _ = st.columns([1, 1, 3])
         with a:

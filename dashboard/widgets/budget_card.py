@@ -15,6 +15,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import home, lmtools, state, ui
+from dashboard.glossary import plain_text
 
 TYPICAL_SECONDS = {"local": 1.0, "hosted": 1.5}
 PROPOSER_TOKENS_PER_CALL = 800  # the engine's estimates count 700-900 per proposal prompt
@@ -141,7 +142,7 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
         )
         d.metric("Time", f"~{ui.fmt_duration(p.seconds)}", border=True)
         st.caption(
-            f"Time {p.speed_source}. {p.notes[:1].upper() + p.notes[1:]}."
+            f"Time {p.speed_source}. {plain_text(p.notes[:1].upper() + p.notes[1:])}."
             if p.notes
             else p.speed_source
         )

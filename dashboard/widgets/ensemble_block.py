@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import ui
+from dashboard.glossary import plain_origin
 
 TOP_K = 5
 
@@ -52,7 +53,7 @@ def ensemble_block(run_id: str, run: dict[str, Any], db: Any) -> None:
                 [
                     {
                         "candidate": m["hash"],
-                        "how it was made": m["origin"],
+                        "how it was made": plain_origin(m["origin"]),
                         "val score": m["score"],
                     }
                     for m in members

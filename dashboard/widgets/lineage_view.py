@@ -18,10 +18,13 @@ from dashboard.gepa_data import (
     latest_reflections,
     lineage,
     pareto_matrix,
+    proposal_rows,
     step_counts,
     tree_layout,
 )
+from dashboard.glossary import explain, plain_origin
 from dashboard.widgets.candidate_change import candidate_change
+from dashboard.widgets.proposals_view import row_height
 from engine.runs import example_results
 
 HOVER_WIDTH = 70
@@ -64,7 +67,7 @@ def _hover(node: LineageNode, nodes: list[LineageNode], shares: dict[int, int]) 
     lines = [
         f"<b>candidate {node.number}</b>: {100 * node.score:.0f}% on validation, best on "
         f"{shares.get(node.number, 0)} example(s)",
-        f"<i>{html.escape(node.origin)}</i>",
+        f"<i>{html.escape(plain_origin(node.origin))}</i>",
     ]
     parent = nodes[node.parents[0]] if node.parents else None
     for path, text in node.instructions.items():
@@ -255,18 +258,42 @@ def lineage_view(
         lineage_figure(nodes, best_hash), width="stretch", config={"displayModeBar": False},
         key="gepa_lineage",
     )  # fmt: skip
-    st.markdown("#### Who is best where (Pareto front)")
+    rewrites_table(proposal_rows(steps, nodes))
+    st.markdown("#### Who is best where", help=explain("who is best where"))
     st.caption(
         "Rows: candidates; columns: validation rows. ★ marks the best candidate(s) in each "
-        "column (none where every candidate fails). GEPA draws parents from the candidates in "
-        "bold: each is best somewhere and no other is as good everywhere, so one that wins rows "
-        "the others miss stays in play even with a lower average."
+        "column (none where every candidate fails). GEPA picks the next candidate to rewrite "
+        "from the ones in bold: each is best somewhere and no other is as good everywhere, so "
+        "one that wins rows the others miss stays in play even with a lower average."
     )
     st.plotly_chart(
         pareto_figure(nodes, labels or {}), width="stretch", config={"displayModeBar": False},
         key="gepa_pareto",
     )  # fmt: skip
     candidate_change(nodes, best_hash)
+
+
+def rewrites_table(rows: list[dict[str, Any]]) -> None:
+    """Every rewrite the reflection proposed (and every merge), kept or not, with why."""
+    if not rows:
+        return
+    st.markdown("#### Every rewrite tried", help=explain("rewrite"))
+    st.caption(
+        "Each round, the proposer model read rows a candidate got wrong and wrote a new "
+        "instruction; the new one is scored on the same sample of rows as its parent and kept "
+        "only when it does better there. *Result* says what became of each."
+    )
+    st.dataframe(
+        rows, hide_index=True, width="stretch",
+        row_height=row_height(rows, ("instruction", "result")),
+        column_config={
+            "round": st.column_config.NumberColumn(width="small"),
+            "step": st.column_config.TextColumn(width="small"),
+            "instruction": st.column_config.TextColumn(width="medium"),
+            "result": st.column_config.TextColumn(width="medium"),
+        },
+        key="gepa_rewrites",
+    )  # fmt: skip
 
 
 def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str, str]:
@@ -281,6 +308,4 @@ def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str,
 def gepa_run_view(view: Any) -> None:
     """The Run page's view of GEPA's `reflection` events (its registry entry names it)."""
     labels = example_labels(view.run_id, view.trials, view.db)
-    lineage_view(
-        view.events, view.candidates, view.trials, labels, view.run.get("best_candidate")
-    )
+    lineage_view(view.events, view.candidates, view.trials, labels, view.run.get("best_candidate"))

@@ -6,12 +6,14 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard.glossary import explain, plain_origin
+
 COLORS = {"val": "#4f46e5", "train": "#0891b2", "test": "#9ca3af", "minibatch": "#a78bfa"}
 NAMES = {
-    "val": "full validation",
-    "test": "held-out test",
-    "train": "train trial",
-    "minibatch": "minibatch (a sample of the rows)",
+    "val": "all validation rows",
+    "test": "held-out rows",
+    "train": "training rows",
+    "minibatch": "a sample of the rows",
 }
 SYMBOLS = {"val": "circle", "minibatch": "diamond-open", "test": "square"}
 
@@ -37,9 +39,12 @@ def trial_figure(
                         "color": "white" if subset != "minibatch" else COLORS["minibatch"],
                     },
                 },
-                customdata=[[origins.get(t["candidate"], t["candidate"]), t["n"]] for t in pts],
+                customdata=[
+                    [plain_origin(origins.get(t["candidate"], t["candidate"])), t["n"]]
+                    for t in pts
+                ],
                 hovertemplate=(
-                    "Trial %{x}: %{y:.0f}%<br>%{customdata[0]}"
+                    "Scoring %{x}: %{y:.0f}%<br>%{customdata[0]}"
                     "<br>%{customdata[1]} rows<extra></extra>"
                 ),
             )
@@ -67,7 +72,7 @@ def trial_figure(
             y=100 * baseline,
             line_dash="dash",
             line_color="#f59e0b",
-            annotation_text=f"baseline {100 * baseline:.0f}%",
+            annotation_text=f"your prompt {100 * baseline:.0f}%",
             annotation_position="bottom right",
         )
     fig.update_layout(
@@ -75,7 +80,7 @@ def trial_figure(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         plot_bgcolor="white",
         legend={"orientation": "h", "y": 1.12, "x": 0},
-        xaxis_title="trial",
+        xaxis_title="scoring (one point per candidate scored)",
         yaxis_title="score (%)",
         uirevision="keep",  # keeps the user's zoom across live refreshes
     )
@@ -84,3 +89,18 @@ def trial_figure(
         gridcolor="#eef2f7", dtick=1 if len(trials) <= 20 else None, rangemode="tozero"
     )
     return fig
+
+
+def chart_caption(subsets: set[str]) -> tuple[str, str]:
+    """(caption, its tooltip): what the chart's marks mean, in the glossary's words, for the
+    kinds of points it has."""
+    marks = ["Each point is one candidate scored", "the dashed line is your prompt's score"]
+    more = [f"**Candidate**: {explain('candidate')}",
+            f"**Validation rows**: {explain('validation rows')}"]  # fmt: skip
+    if "minibatch" in subsets:
+        marks.append("open diamonds are quick scores on a sample of rows")
+        more.append(f"**Sample of rows**: {explain('sample of rows')}")
+    if "test" in subsets:
+        marks.append("grey squares are the held-out rows")
+        more.append(f"**Held-out rows**: {explain('held-out rows')}")
+    return "; ".join(marks) + ".", "  \n".join(more)

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import home, ui
+from dashboard import home, lmtools, ui
 
 
 def _run_with(run: dict[str, Any]) -> str:
@@ -40,8 +40,10 @@ def try_input_box(
         if not any(v.strip() for v in values.values()):
             st.warning("Type an input first.", icon=":material/warning:")
             return
-        with ui.friendly_errors("Trying the input"), st.spinner("Asking the model…"):
+        model = ((run.get("spec") or {}).get("models") or {}).get("task", {}).get("model", "")
+        with ui.friendly_errors("Trying the input"), st.spinner(lmtools.asking_text(model)):
             out = try_input(run_id, values, db_path=db, candidate=candidate)
+            lmtools.asked(model)
             _show(out)
 
 

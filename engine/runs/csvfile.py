@@ -235,6 +235,15 @@ def parse_table(
     raw: bytes | str, name: str = "the file", *, limit: int | None = None
 ) -> tuple[list[str], list[list[str]]]:
     """Header (stripped names) and rows of text cells; CsvProblem names what is wrong."""
+    header, body = parse_numbered_table(raw, name, limit=limit)
+    return header, [row for _, row in body]
+
+
+def parse_numbered_table(
+    raw: bytes | str, name: str = "the file", *, limit: int | None = None
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """`parse_table` with each row's number as a spreadsheet shows it (the header is row 1,
+    blank rows count though they are left out)."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     check_size(len(raw), name, limit)
@@ -259,20 +268,28 @@ def parse_table(
                 f"{len(header)} column(s). "
                 'A comma inside a value must be wrapped in double quotes, e.g. "Hello, world".'
             )
-    return header, [row for _, row in body]
+    return header, body
 
 
 def read_table(
     path: Path, name: str, *, limit: int | None = None
 ) -> tuple[list[str], list[list[str]]]:
     """`parse_table` of a file, refusing a file over the limit (or no regular file) unread."""
+    header, body = read_numbered_table(path, name, limit=limit)
+    return header, [row for _, row in body]
+
+
+def read_numbered_table(
+    path: Path, name: str, *, limit: int | None = None
+) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """`parse_numbered_table` of a file (see `read_table`)."""
     info = check_regular_file(path)
     check_size(info.st_size, name, limit)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise CsvProblem(f"{name} cannot be read: {exc.strerror or exc}") from None
-    return parse_table(raw, name, limit=limit)
+    return parse_numbered_table(raw, name, limit=limit)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -14,11 +14,22 @@ from typing import Any
 
 from engine.errors import SpecError
 from engine.optimizers.auto import choose_optimizer
+from engine.optimizers.spine._candidate import example_id
 from engine.primitives import Example
-from engine.runs.csvfile import MAX_ROWS, CsvProblem, check_rows, read_table
+from engine.runs.csvfile import MAX_ROWS, CsvProblem, check_rows, read_numbered_table
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.step_signature import field_annotation
 from engine.types import CastError, cast_value, literal_choices
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A CSV row left out of the run: its file's spec key, its number as a spreadsheet shows it
+    (the header is row 1) and why."""
+
+    file: str
+    row: int
+    why: str
 
 
 @dataclass
@@ -32,6 +43,8 @@ class DataSplit:
     rows: int  # usable rows in the main CSV
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the run can go, but scores will suffer
+    skipped: list[SkippedRow] = field(default_factory=list)
+    row_of: dict[str, tuple[str, int]] = field(default_factory=dict)  # id -> (file key, row)
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
@@ -96,13 +109,21 @@ def read_csv(
     A folder, a pipe or a device is named as such (never opened); `max_rows` (examples: the
     shared MAX_ROWS) refuses a longer table.
     """
+    header, rows, _ = read_numbered_csv(path, key, max_rows)
+    return header, rows
+
+
+def read_numbered_csv(
+    path: Path, key: str = "data.csv", max_rows: int | None = None
+) -> tuple[list[str], list[dict[str, str]], list[int]]:
+    """`read_csv` and each row's number as a spreadsheet shows it (the header is row 1)."""
     try:
-        header, body = read_table(path, f"the CSV file {path}")
+        header, body = read_numbered_table(path, f"the CSV file {path}")
         if max_rows is not None:
             check_rows(len(body), f"the CSV file {path}")
     except CsvProblem as exc:
         raise CsvProblem(f"{key}: {exc}") from None
-    return header, [dict(zip(header, row)) for row in body]
+    return header, [dict(zip(header, row)) for _, row in body], [n for n, _ in body]
 
 
 def effective_columns(
@@ -156,21 +177,30 @@ def _cast(text: str, annotation: Any) -> Any:
 
 
 def to_examples(
-    spec: ProjectSpec, rows: list[dict[str, str]], mapping: dict[str, str]
-) -> tuple[list[Example], int]:
-    """Rows -> Examples with the pipeline inputs marked; rows missing a value are skipped."""
+    spec: ProjectSpec,
+    rows: list[dict[str, str]],
+    mapping: dict[str, str],
+    numbers: list[int] | None = None,
+    key: str = "data.csv",
+) -> tuple[list[Example], list[SkippedRow], list[int]]:
+    """Rows -> (Examples with the pipeline inputs marked, the rows skipped for a missing value
+    and why, each example's row number). `numbers`: the rows' numbers (default: 2, 3, ...)."""
     types = _field_types(spec)
     wanted = spec.input_fields + spec.label_fields
     column_of = {fname: col for col, fname in mapping.items()}
-    examples, skipped = [], 0
-    for row in rows:
+    examples, skipped, kept = [], [], []
+    for number, row in zip(numbers or range(2, len(rows) + 2), rows, strict=True):
         values = {name: row.get(column_of[name], "") for name in wanted}
-        if any(not str(v).strip() for v in values.values()):
-            skipped += 1
+        empty = [column_of[name] for name, v in values.items() if not str(v).strip()]
+        if empty:
+            cells = ", ".join(repr(c) for c in empty)
+            skipped.append(SkippedRow(key, number, f"the {cells} cell{'s' * (len(empty) > 1)} "
+                                      f"{'are' if len(empty) > 1 else 'is'} empty"))  # fmt: skip
             continue
         record = {name: _cast(values[name], types.get(name, str)) for name in wanted}
         examples.append(Example(record).with_inputs(*spec.input_fields))
-    return examples, skipped
+        kept.append(number)
+    return examples, skipped, kept
 
 
 def _sizes(spec: ProjectSpec, n: int, with_test: bool) -> tuple[int, int, int]:
@@ -249,10 +279,13 @@ def _near_duplicate_labels(
 def load_data(spec: ProjectSpec) -> DataSplit:
     """Read, check and split the spec's data (deterministic for a given `data.seed`)."""
     path = resolve_path(spec, spec.data.csv)
-    header, rows = read_csv(path, "data.csv", max_rows=MAX_ROWS)
+    header, rows, numbers = read_numbered_csv(path, "data.csv", max_rows=MAX_ROWS)
     mapping = effective_columns(spec, header, "data.csv")
-    examples, skipped = to_examples(spec, rows, mapping)
-    notes = [f"data.csv: skipped {skipped} row(s) with an empty input or label"] if skipped else []
+    examples, skipped, kept = to_examples(spec, rows, mapping, numbers)
+    row_of: dict[str, tuple[str, int]] = {}
+    for example, number in zip(examples, kept, strict=True):
+        row_of.setdefault(example_id(example), ("data.csv", number))
+    notes = [_skipped_note("data.csv", skipped)] if skipped else []
     notes += _near_duplicate_labels(spec, rows, mapping, "data.csv")
     if not examples:
         raise SpecError(
@@ -266,9 +299,14 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     warnings = _label_warnings(spec, examples, "data.csv")
     if spec.data.test_csv:
         test_path = resolve_path(spec, spec.data.test_csv, "data.test_csv")
-        t_header, t_rows = read_csv(test_path, "data.test_csv", max_rows=MAX_ROWS)
+        t_header, t_rows, t_numbers = read_numbered_csv(
+            test_path, "data.test_csv", max_rows=MAX_ROWS
+        )
         t_map = effective_columns(spec, t_header, "data.test_csv")
-        test, t_skipped = to_examples(spec, t_rows, t_map)
+        test, t_skipped, t_kept = to_examples(spec, t_rows, t_map, t_numbers, "data.test_csv")
+        for example, number in zip(test, t_kept, strict=True):
+            row_of.setdefault(example_id(example), ("data.test_csv", number))
+        skipped = skipped + t_skipped
         warnings += _label_warnings(spec, test, "data.test_csv")
         random.Random(spec.data.seed).shuffle(test)
         if spec.data.test_size is not None:
@@ -279,12 +317,20 @@ def load_data(spec: ProjectSpec) -> DataSplit:
                 )
             test = test[: spec.data.test_size]
         n_train, n_val, _ = _sizes(spec, len(shuffled), with_test=True)
-        notes += [f"data.test_csv: skipped {t_skipped} row(s)"] if t_skipped else []
+        notes += [_skipped_note("data.test_csv", t_skipped)] if t_skipped else []
     else:
         n_train, n_val, n_test = _sizes(spec, len(shuffled), with_test=False)
         test = shuffled[n_train + n_val : n_train + n_val + n_test]
     train, val = shuffled[:n_train], shuffled[n_train : n_train + n_val]
-    return DataSplit(train, val, test, mapping, len(examples), notes, warnings)
+    return DataSplit(
+        train, val, test, mapping, len(examples), notes, warnings, skipped, row_of
+    )
+
+
+def _skipped_note(key: str, skipped: list[SkippedRow]) -> str:
+    """'data.csv: skipped 3 row(s) with an empty input or label (rows 4, 9, 12)'."""
+    shown = ", ".join(str(s.row) for s in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
+    return f"{key}: skipped {len(skipped)} row(s) with an empty input or label (rows {shown})"
 
 
 def validate_spec_against_data(spec: ProjectSpec) -> DataReport:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -145,17 +146,22 @@ def export_results_csv(
     db_path: str | Path | None = None,
     candidate: str | None = None,
     subset: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> str:
-    """Per-example results as CSV: candidate, subset, trial, example, inputs, outputs, score,
-    the metric's feedback, error."""
+    """Per-example results as CSV: candidate name, candidate, subset, trial, example, inputs,
+    outputs, score, the metric's feedback, error. `names` maps candidate hashes to the names a
+    caller shows (the dashboard's); without one, a candidate is named by how it was made."""
     with RunStore(db_path) as store:
         rows = store.example_results(run_id, candidate=candidate, subset=subset)
+        if names is None:
+            names = {c["hash"]: c.get("origin") or "" for c in store.candidates(run_id)}
     input_keys = _keys(r["inputs"] for r in rows)
     output_keys = _keys(r["outputs"] for r in rows)
     out = io.StringIO()
     writer = SafeWriter(out)
     writer.writerow(
         [
+            "candidate_name",
             "candidate",
             "subset",
             "trial",
@@ -170,7 +176,8 @@ def export_results_csv(
     )
     for r in rows:
         inputs, outputs = r["inputs"] or {}, r["outputs"] or {}
-        writer.writerow([r["candidate"], r["subset"], r["trial"], r["example_id"], r["idx"],
+        writer.writerow([names.get(r["candidate"], ""), r["candidate"], r["subset"], r["trial"],
+                         r["example_id"], r["idx"],
                          *[_cell(inputs.get(k)) for k in input_keys],
                          *[_cell(outputs.get(k)) for k in output_keys],
                          r["score"], r.get("feedback") or "", r["error"] or ""])  # fmt: skip
@@ -202,14 +209,19 @@ def _cell(value: Any) -> str:
 
 
 def export_run(
-    run_id: str, fmt: str, db_path: str | Path | None = None, candidate: str | None = None
+    run_id: str,
+    fmt: str,
+    db_path: str | Path | None = None,
+    candidate: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> str:
-    """Dispatch on a format name (json, py, prompt, spec, csv)."""
+    """Dispatch on a format name (json, py, prompt, spec, csv); `names`: the results CSV's
+    candidate names (see export_results_csv)."""
     handlers = {"json": export_program_json, "py": export_python, "prompt": export_prompts}
     if fmt in handlers:
         return handlers[fmt](run_id, db_path, candidate)
     if fmt == "spec":
         return export_spec_yaml(run_id, db_path)
     if fmt == "csv":
-        return export_results_csv(run_id, db_path, candidate)
+        return export_results_csv(run_id, db_path, candidate, names=names)
     raise TunesmithError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")

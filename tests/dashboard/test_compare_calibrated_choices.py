@@ -13,7 +13,7 @@ def test_compare_shows_the_offsets_of_a_calibrated_candidate(app, monkeypatch):
     assert not at.exception, at.exception
     at = go(at, "compare")
     page = texts(at)
-    assert "Shifts taken off the model's score for a value" in page, page
+    assert "Each shift is taken off the model's score for a value" in page, page
     assert "Not calibrated: the model picks as it scores." in page  # the baseline, as A
     frames = [f.value for f in at.dataframe]
     offsets = next(f for f in frames if list(f.columns) == ["output", "value", "shift"])

@@ -41,9 +41,12 @@ def test_run_and_compare_pages_name_constraint_failures(app):
     at = go(at, "run")
     expander = next(e for e in at.expander if "test row" in e.label)
     assert "2 constraint failed" in expander.label
-    rows = at.dataframe[-1].value
+    rows = next(d.value for d in at.dataframe if "answer" in d.value.columns)
     assert list(rows["answer"][:2]) == ["constraint failed"] * 2
     assert rows["why"][0] == MESSAGE and rows["score"][0] == 0
+    named = next(d.value for d in at.dataframe if "part" in d.value.columns)  # by row number
+    failed = named[named["why"].str.startswith("constraint failed: ")]
+    assert (failed["part"] == "held-out").sum() == 2
 
     at = go(at, "compare")
     assert "Constraint failed" in texts(at) and "Best on 1 row(s)" in texts(at)

@@ -35,7 +35,8 @@ def test_run_page_kpis_chart_log_and_test_summary(finished):
     assert "Held-out test (6 rows the optimizer never saw)" in lead and "95% range" in lead
     assert len(at.get("plotly_chart")) == 1
     page = texts(at)
-    assert "Trial 2" in page and "New best" in page and "Finished" in page and "ended after" in page
+    assert "Scoring 2" in page and "New best" in page
+    assert "Finished" in page and "ended after" in page
     assert at.button(key="run_to_compare") and at.button(key="run_to_export")
 
 
@@ -57,7 +58,7 @@ def test_compare_page(finished):
     assert labels["Score A (Baseline)"] and labels["Score B (Best)"]
     assert "pts" in labels["95% range of B − A"]
     page = texts(at)
-    assert "The instructions are identical" in page and "demo(s)" in page
+    assert "The instructions are identical" in page and "example(s)" in page
     table = at.dataframe[-1].value
     assert {"example", "expected", "Baseline", "Best"} <= set(table.columns)
     assert len(table) == 6
@@ -129,7 +130,7 @@ def test_cancel_asks_then_requests_a_stop(app, home):
     run_id = create_run(load_spec(SAMPLE / "support_tickets.yaml"), db_path())
     app.query_params["run"] = run_id
     at = go(app, "run")
-    assert "Waiting for the first trial" in texts(at)
+    assert "Waiting for the first score" in texts(at)
     at.button(key="cancel_run").click().run()
     assert "Stop this run?" in " ".join(w.value for w in at.warning)
     at.button(key="cancel_no").click().run()
@@ -137,7 +138,7 @@ def test_cancel_asks_then_requests_a_stop(app, home):
     at.button(key="cancel_run").click().run()
     at.button(key="cancel_yes").click().run()
     assert get_run(run_id, db_path=db_path())["cancel_requested"]
-    assert "Stopping after the current trial" in texts(at)
+    assert "Stopping after the candidate being scored" in texts(at)
 
 
 def test_exported_json_loads_into_real_dspy(finished, tmp_path, monkeypatch):

@@ -58,15 +58,15 @@ def mipro_tour(server, page):
     number(page, "Examples in the prompt (max)", 2)
     roles = re.compile(r"Search calls by role: task model ~\d+ · proposer ~\d+")
     page.get_by_text(roles).wait_for()
-    page.get_by_text(re.compile(r"10 trials over 3 instruction\(s\) x 6 demo sets")).wait_for()
+    page.get_by_text(re.compile(r"10 trials over 3 instruction\(s\) x 6 example sets")).wait_for()
     button(page, "Start optimizing").click()
 
     # the run: the stage and the trial count while it searches, then the end
     page.wait_for_selector('h1:has-text("Run")')
     assert re.search(r"[?&]run=", page.url)
-    stage = page.get_by_text(re.compile(r"Searching — trial \d+ of \d+")).first
+    stage = page.get_by_text(re.compile(r"Searching — candidate \d+ of \d+")).first
     stage.wait_for(timeout=600_000)
-    total = int(re.search(r"trial \d+ of (\d+)", stage.inner_text()).group(1))
+    total = int(re.search(r"candidate \d+ of (\d+)", stage.inner_text()).group(1))
     assert total == 10
     page.locator(".ts-chip", has_text=re.compile("Finished")).wait_for(timeout=900_000)
     settle(page)
@@ -82,15 +82,16 @@ def mipro_tour(server, page):
     # (1) the Proposed instructions table: one row per instruction, with its text
     from dashboard.instruction_data import proposals_table, score_grid
 
-    expected = proposals_table(proposal_events, cands, trial_rows)
+    expected = proposals_table(proposal_events, cands, trial_rows, run["best_candidate"])
     assert len(expected) >= 2 and expected[0]["#"] == 0
     heading = page.get_by_role("heading", name="Proposed instructions")
     heading.scroll_into_view_if_needed()
-    table = page.get_by_test_id("stDataFrame").filter(has_text="original")
+    table = page.get_by_test_id("stDataFrame").filter(has_text="the chosen prompt")
     table.wait_for()
     cells = grid_texts(table)
     for row in expected:
         assert row["instruction"] in cells, (row, cells)
+        assert row["result"] in cells, (row, cells)
     tried = sum(1 for row in expected if row["trials"])
     assert tried >= 2, expected
     shot_section(page, heading, table, "06c-mipro-proposals")
@@ -104,7 +105,7 @@ def mipro_tour(server, page):
         "g => ({z: g.data[0].z, x: g.data[0].x, y: g.data[0].y})"
     )
     assert plotted["y"] == [f"instruction {r}" for r in rows] and len(rows) >= 2
-    assert plotted["x"] == [f"demo set {c}" for c in cols] and len(cols) >= 2
+    assert plotted["x"] == [f"example set {c}" for c in cols] and len(cols) >= 2
     filled = [v for line in grid for v in line if v is not None]
     assert len(filled) >= 2, grid
     labels = heat.locator(".heatmaplayer text").evaluate_all("ts => ts.map(t => t.textContent)")

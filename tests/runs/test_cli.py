@@ -101,8 +101,10 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
 
     csv_text = cli("export", run_id, "--format", "csv", home=tmp_path).stdout
     assert csv_text.startswith(
-        "candidate,subset,trial,example_id,index,input.ticket,output.category,score,feedback,error"
+        "candidate_name,candidate,subset,trial,example_id,index,input.ticket,output.category,score,"
+        "feedback,error"
     )
+    assert "\nbaseline (student as given)," in csv_text  # the CLI names a candidate by its origin
     assert (
         "spec"
         and "name: Support ticket routing"

@@ -175,9 +175,13 @@ def _add_cleaning(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]
     dropped = dict(total.get("dropped") or {})
     for why, n in (more.get("dropped") or {}).items():
         dropped[why] = dropped.get(why, 0) + n
-    return {
+    out = {
         "proposed": total.get("proposed", 0) + more.get("proposed", 0),
         "kept": total.get("kept", 0) + more.get("kept", 0),
         "capped": total.get("capped", 0) + more.get("capped", 0),
         "dropped": dropped,
     }
+    rejected = list(total.get("rejected") or []) + list(more.get("rejected") or [])
+    if rejected:
+        out["rejected"] = rejected
+    return out

@@ -108,6 +108,8 @@ def instruction_settled(reply_so_far: str) -> bool:
     return len(picks) == 1 and picks.pop() not in _PROBES
 
 
+REJECTED_CHARS = 300  # of a dropped reply kept for the pages
+
 def normalize(text: str) -> str:
     """Lower case, single spaces, no punctuation: two proposals equal here are duplicates."""
     return re.sub(r"[^\w ]+", "", re.sub(r"\s+", " ", text.lower())).strip()
@@ -150,6 +152,7 @@ class ProposalCleaner:
     proposed: int = 0
     capped: int = 0
     dropped: Counter = field(default_factory=Counter)
+    rejected: list[dict[str, str]] = field(default_factory=list)  # each dropped reply and why
 
     def __post_init__(self) -> None:
         self._seen = {normalize(t) for t in self.existing}
@@ -158,28 +161,36 @@ class ProposalCleaner:
         """The cleaned instruction to keep, or None (the reason is counted)."""
         self.proposed += 1
         if failure is not None:
-            self.dropped[failure] += 1
-            return None
+            return self._drop(reply, failure)
         text, reason = clean_proposal(reply, self.max_chars)
         if reason:
-            self.dropped[reason] += 1
-            return None
+            return self._drop(reply, reason)
         key = normalize(text)
         if key in self._seen:
-            self.dropped["duplicate"] += 1
-            return None
+            return self._drop(text, "duplicate")
         self._seen.add(key)
         if reply is not None and len(reply.strip()) > self.max_chars:
             self.capped += 1
         return text
 
+    def _drop(self, reply: str | None, why: str) -> None:
+        self.dropped[why] += 1
+        text = " ".join((reply or "").split())
+        cut = text[:REJECTED_CHARS] + ("…" if len(text) > REJECTED_CHARS else "")
+        self.rejected.append({"text": cut, "why": why})
+
     def summary(self, kept: int) -> dict:
-        return {
+        """Counts, and (when any was dropped) `rejected`: each dropped reply, cut to
+        REJECTED_CHARS, with its reason (stores from before it was recorded lack the key)."""
+        out = {
             "proposed": self.proposed,
             "kept": kept,
             "capped": self.capped,
             "dropped": dict(self.dropped),
         }
+        if self.rejected:
+            out["rejected"] = list(self.rejected)
+        return out
 
 
 def instruction_reply_kwargs(lm: Any) -> dict[str, Any]:
