@@ -153,25 +153,36 @@ class ProposalCleaner:
 
     def __post_init__(self) -> None:
         self._seen = {normalize(t) for t in self.existing}
+        self.last_reason = ""  # why the last reply given to `add` was dropped ("" if kept)
+
+    def _drop(self, reason: str) -> None:
+        self.dropped[reason] += 1
+        self.last_reason = reason
 
     def add(self, reply: str | None, failure: str | None = None) -> str | None:
-        """The cleaned instruction to keep, or None (the reason is counted)."""
+        """The cleaned instruction to keep, or None (the reason is counted and kept in
+        `last_reason`)."""
         self.proposed += 1
+        self.last_reason = ""
         if failure is not None:
-            self.dropped[failure] += 1
+            self._drop(failure)
             return None
         text, reason = clean_proposal(reply, self.max_chars)
         if reason:
-            self.dropped[reason] += 1
+            self._drop(reason)
             return None
         key = normalize(text)
         if key in self._seen:
-            self.dropped["duplicate"] += 1
+            self._drop("duplicate")
             return None
         self._seen.add(key)
         if reply is not None and len(reply.strip()) > self.max_chars:
             self.capped += 1
         return text
+
+    def is_new(self, text: str) -> bool:
+        """Whether `text` differs from everything held so far (nothing is counted)."""
+        return normalize(text) not in self._seen
 
     def summary(self, kept: int) -> dict:
         return {
