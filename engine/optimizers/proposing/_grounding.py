@@ -150,6 +150,16 @@ def keep_stem_sentence(text: str) -> str:
 register_until(STEM_SENTENCE, stem_sentence_settled, keep_stem_sentence)
 
 
+def continues_stem(stem: str, reply: str | None) -> bool:
+    """Whether `reply` finishes `stem` (repeats it first, or starts in lower case) rather
+    than being an instruction of its own."""
+    text = " ".join((reply or "").split())
+    if text.lower().startswith(" ".join(stem.split()).lower()):
+        return True
+    letters = re.search(r"[A-Za-z]", text)
+    return bool(letters) and letters.group(0).islower()
+
+
 def complete_stem(stem: str, reply: str | None) -> tuple[str, str]:
     """(stem + the first sentence the model wrote after it, "") or ("", why not). The reply may
     repeat the stem (the embedded model returns it first) or not (a hosted model)."""
@@ -185,7 +195,8 @@ def template_variations(original: str, facts: TaskFacts) -> Iterator[tuple[str, 
             f"{base} Answer with the {out} only, written as in this list: {listed}.",
             "labels, answer only",
         )
-    if facts.label_counts and facts.labels:
+    counts = [n for _, n in facts.label_counts]
+    if facts.labels and counts and (len(counts) == 1 or counts[0] > counts[1]):
         top, count = facts.label_counts[0]
         yield (
             f"{base} The most common {out} in the examples is {top} ({count} of {facts.rows}); "

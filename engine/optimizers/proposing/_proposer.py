@@ -26,6 +26,7 @@ from engine.optimizers.proposing._grounding import (
     STEM_SENTENCE,
     TaskFacts,
     complete_stem,
+    continues_stem,
     data_summary,
     stems,
     task_facts,
@@ -415,7 +416,11 @@ class _Drawing:
                 raise
             reply, failure = None, f"call failed ({type(exc).__name__})"
         made["reply"] = _short(reply or "", 400)
-        text, why = complete_stem(stem, reply) if not failure else ("", failure)
+        if not failure and not continues_stem(stem, reply):  # an instruction of its own
+            made["form"] = "wrote its own instruction when asked to finish a stem"
+            text, why = reply or "", ""
+        else:
+            text, why = complete_stem(stem, reply) if not failure else ("", failure)
         if why:
             self.cleaner.add(None, why)
             self._reject(made, why)
@@ -424,8 +429,9 @@ class _Drawing:
         if kept is None:
             self._reject(made, self.cleaner.last_reason)
         else:
-            self._keep(kept, f"proposal {len(self.found.instructions)} (finished a stem: "
-                       f"{grounded})", made)  # fmt: skip
+            how = "finished a stem" if made["form"] == "finished a stem" else "asked with a stem"
+            number = len(self.found.instructions)
+            self._keep(kept, f"proposal {number} ({how}: {grounded})", made)
 
     def _demos(self, draw: int) -> list[Any]:
         """A demo set by turns, else a different few training rows per draw."""

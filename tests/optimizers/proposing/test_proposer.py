@@ -101,11 +101,10 @@ def test_proposer_reads_summary_program_demos_history_and_a_tip():
     assert "score 0.25: Old instruction." in proposal_prompt  # history
     assert any(tip and f"Tip: {tip}" in p for p in prompts for tip in TIPS.values())
     assert found.instructions[0] == program.signature.instructions  # the original is first
-    # the second reply was a duplicate: a third draw finished a stem instead
+    # every later reply was a duplicate: after 2 x 3 draws a template fills the last place
     assert found.instructions[1] == "Answer carefully."
-    assert found.origins[2].startswith("proposal 2 (finished a stem")
-    assert found.instructions[2].startswith("Read the question and give the answer.")
-    assert found.cleaning["dropped"] == {"duplicate": 1} and found.cleaning["draws"] == 3
+    assert found.origins[2].startswith("template 1") and found.made[2]["how"] == "template"
+    assert found.cleaning["dropped"] == {"duplicate": 5} and found.cleaning["draws"] == 6
     assert found.rejected[0]["why"] == "duplicate" and found.rejected[0]["how"] == "model"
 
 
