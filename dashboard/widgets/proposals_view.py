@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.instruction_data import proposals_table, score_grid
+from dashboard.widgets.proposals_made import proposals_made_view
 
 
 def heatmap_figure(rows: list[int], cols: list[int], grid: list[list[float | None]]) -> go.Figure:
@@ -72,6 +73,7 @@ def proposals_view(
         },
         key="proposals_table",
     )
+    proposals_made_view(events)
     predictors = sorted({r["predictor"] for r in rows})
     st.markdown("#### Which combination scores best")
     predictor = (

@@ -9,7 +9,7 @@ from instruction_lms import exact, is_proposer_call, qa
 
 import engine as dspy
 from engine.lm import ScriptedLM
-from engine.optimizers import COPRO, MIPROv2, Budget, RunContext
+from engine.optimizers import COPRO, Budget, MIPROv2, RunContext
 from engine.optimizers.proposing._grounding import (
     complete_stem,
     keep_stem_sentence,
