@@ -128,6 +128,8 @@ def stems(facts: TaskFacts, tips: Sequence[str]) -> list[tuple[str, str]]:
 
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
+# a completion that talks about the request instead of the task
+_ECHO = re.compile(r"\binstructions?\b|\bfinish the\b|\bthe next line\b", re.IGNORECASE)
 _NEXT_STARTED = re.compile(r"[.!?]\s+\S*$|\n")
 
 
@@ -175,6 +177,10 @@ def complete_stem(stem: str, reply: str | None) -> tuple[str, str]:
     words = re.findall(r"[A-Za-z]{2,}", sentence)
     if len(words) < 2:
         return "", "empty completion"
+    if _ECHO.search(sentence):
+        return "", "echoed the request"
+    if sentence.count('"') % 2:
+        sentence = sentence.replace('"', "")
     if not sentence.endswith((".", "!", "?")):
         sentence = sentence.rstrip(",;: ") + "."
     return f"{flat_stem} {sentence}", ""

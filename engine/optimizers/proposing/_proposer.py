@@ -55,6 +55,8 @@ PROPOSAL_TOKENS = 160
 SUMMARY_TOKENS = 160
 STEM_TOKENS = 40  # one sentence after a stem
 DRAWS_PER_CANDIDATE = 3  # most proposer calls per new instruction wanted
+# a stem's first lap is sampled within these bounds (a small model loses the thread above)
+STEM_TEMPERATURE = (0.6, 0.9)
 TEMPERATURE_STEP = 0.2  # added each time the stems come round again
 MAX_TEMPERATURE = 1.5
 
@@ -399,7 +401,8 @@ class _Drawing:
         proposer = self.proposer
         stem, grounded = self.stems[draw % len(self.stems)]
         lap = draw // len(self.stems)
-        temperature = min(MAX_TEMPERATURE, max(0.7, proposer.temperature) + TEMPERATURE_STEP * lap)
+        start = min(STEM_TEMPERATURE[1], max(STEM_TEMPERATURE[0], proposer.temperature))
+        temperature = min(MAX_TEMPERATURE, start + TEMPERATURE_STEP * lap)
         demos = self._demos(draw) if proposer.fewshot_aware else []
         prompt = proposer.stem_prompt(self.path, self.predictor, self.facts, demos, stem)
         made = {"how": "model", "form": "finished a stem", "stem": stem, "grounded_in": grounded,
