@@ -157,8 +157,8 @@ def main() -> int:
                         line = format_row(name, optimizer, seed, version, row)
                         lines.append(line)
                         print(line, flush=True)
-    if args.out is not None:
-        args.out.write_text("\n".join(lines) + "\n")
+                        if args.out is not None:  # written as it goes: a cut run keeps its rows
+                            args.out.write_text("\n".join(lines) + "\n")
     return 0
 
 

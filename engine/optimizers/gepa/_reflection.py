@@ -192,10 +192,7 @@ def _variation(
     dropped: the first one, from the reflection's own examples, that differs from every
     instruction tried (None when there is none)."""
     for text, template in grounded_variation(predictor.signature.instructions, records):
-        if not cleaner.is_new(text):
-            continue
-        kept = cleaner.add(text)
-        cleaner.proposed -= 1  # a template is not a reflection reply
+        kept = cleaner.hold(text)
         if kept is not None:
             return kept, {"how": "template", "template": template,
                           "because": f"the reflection's reply was dropped ({why})"}  # fmt: skip

@@ -180,6 +180,15 @@ class ProposalCleaner:
             self.capped += 1
         return text
 
+    def hold(self, text: str) -> str | None:
+        """Clean and hold a text the proposer did not write (a template): the cleaned text, or
+        None when it is unusable or already held. Nothing is counted."""
+        cleaned, reason = clean_proposal(text, self.max_chars)
+        if reason or not self.is_new(cleaned):
+            return None
+        self._seen.add(normalize(cleaned))
+        return cleaned
+
     def is_new(self, text: str) -> bool:
         """Whether `text` differs from everything held so far (nothing is counted)."""
         return normalize(text) not in self._seen

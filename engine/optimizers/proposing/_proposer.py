@@ -328,14 +328,13 @@ class _Drawing:
         if self.stems:
             turn = offset % len(self.stems)
             self.stems = self.stems[turn:] + self.stems[:turn]
-        lm = resolve_lm(proposer.prompt_model)
-        # A model that takes a required reply start (the embedded, small one) is only asked
-        # to finish stems; others first get the full request, then stems for the retries.
-        self.free_draws = 0 if getattr(lm, "supports_stop", False) else None
 
     def run(self, n: int) -> ProposalSet:
         wanted = max(0, n - 1)
-        free = wanted if self.free_draws is None else self.free_draws
+        # A model that takes a required reply start (the embedded, small one) is only asked
+        # to finish stems; others first get the full request, then stems for the retries.
+        small = wanted and getattr(resolve_lm(self.proposer.prompt_model), "supports_stop", False)
+        free = 0 if small else wanted
         draws, stopped = 0, ""
         while len(self.found.instructions) - 1 < wanted and draws < draw_cap(n):
             try:
@@ -451,10 +450,7 @@ class _Drawing:
         for text, template in template_variations(self.original, self.facts):
             if len(self.found.instructions) - 1 >= wanted:
                 break
-            if not self.cleaner.is_new(text):
-                continue
-            kept = self.cleaner.add(text)
-            self.cleaner.proposed -= 1  # a template is not a proposer reply
+            kept = self.cleaner.hold(text)
             if kept is None:
                 continue
             added += 1
