@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = {
     "support tickets": ROOT / "sample_data" / "support_tickets.yaml",
     "reviews": ROOT / "dashboard" / "samples" / "reviews.yaml",
+    "banking77": ROOT / "sample_data" / "banking77.yaml",  # needs /work/shared/benchmarks
 }
 OPTIMIZERS = {
     "MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0},
