@@ -441,7 +441,9 @@ class _Drawing:
             return list(self.sets[draw % len(self.sets)])[:DEMOS_SHOWN]
         if not self.trainset:
             return []
-        rng = random.Random(derive_seed(self.proposer.seed, "stem demos", self.path, draw))
+        rng = random.Random(
+            derive_seed(self.proposer.seed, "stem demos", self.path, self.round, draw)
+        )
         return rng.sample(list(self.trainset), min(DEMOS_SHOWN, len(self.trainset)))
 
     def _fill(self, wanted: int) -> int:
