@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.glossary import explain
 from dashboard.instruction_data import proposals_table, score_grid
+from dashboard.widgets.proposals_made import proposals_made_view
 
 
 def heatmap_figure(rows: list[int], cols: list[int], grid: list[list[float | None]]) -> go.Figure:
@@ -91,6 +92,7 @@ def proposals_view(
         },
         key="proposals_table",
     )
+    proposals_made_view(events)
     predictors = sorted({r["predictor"] for r in rows})
     st.markdown("#### Which combination scores best")
     predictor = (

@@ -14,7 +14,12 @@ from typing import Any
 
 from engine.lm.model_check import check_lms
 from engine.optimizers.mipro._mipro import RACED_SHARE
-from engine.optimizers.proposing._proposer import GroundedProposer, ProposalSet, emit_proposals
+from engine.optimizers.proposing._proposer import (
+    GroundedProposer,
+    ProposalSet,
+    draw_cap,
+    emit_proposals,
+)
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.spine._candidate import Candidate
@@ -84,10 +89,15 @@ class COPRO(Optimizer):
     def proposals_per_predictor(self) -> int:
         return (self.breadth - 1) + (self.depth - 1) * self.breadth
 
+    def proposer_calls_per_predictor(self) -> int:
+        """Most proposer calls: `draw_cap` draws per round (rounds after the first want
+        `breadth` new instructions, the first `breadth - 1`)."""
+        return draw_cap(self.breadth) + (self.depth - 1) * draw_cap(self.breadth + 1)
+
     def _estimate(self, work: Workload) -> Estimate:
         per = work.per_example
         n_val = len(work.valset)
-        proposer = per * self.proposals_per_predictor()
+        proposer = per * self.proposer_calls_per_predictor()
         evaluated = per * self.proposals_per_predictor()  # the baseline is scored once
         share = RACED_SHARE if self.race else 1.0
         task = round((1 + evaluated * share) * n_val * per)
@@ -140,13 +150,7 @@ class COPRO(Optimizer):
                     round_index=depth, predictors=[name],
                 )[name]  # fmt: skip
                 pool = offered.setdefault(name, ProposalSet(name, [], [], {}))
-                for text, origin in zip(found.instructions[1:], found.origins[1:], strict=True):
-                    pool.instructions.append(text)
-                    pool.origins.append(f"round {depth + 1}, {origin}")
-                if not pool.instructions or pool.origins[0] != "original":
-                    pool.instructions.insert(0, history[name][0][0])
-                    pool.origins.insert(0, "original")
-                pool.cleaning = _add_cleaning(pool.cleaning, found.cleaning)
+                _add_round(pool, found, depth, history[name][0][0])
                 emit_proposals(run, "COPRO", pool, [], depth)
                 recorder.phase(
                     "searching",
@@ -171,17 +175,30 @@ class COPRO(Optimizer):
         return best if best is not None else current
 
 
+def _add_round(pool: ProposalSet, found: ProposalSet, depth: int, original: str) -> None:
+    """Add one round's new instructions (how each was made) and drops to COPRO's pool."""
+    made = found.made[1:] or [{} for _ in found.instructions[1:]]
+    for text, origin, how in zip(found.instructions[1:], found.origins[1:], made, strict=True):
+        pool.instructions.append(text)
+        pool.origins.append(f"round {depth + 1}, {origin}")
+        pool.made.append({**how, "round": depth + 1})
+    if not pool.instructions or pool.origins[0] != "original":
+        pool.instructions.insert(0, original)
+        pool.origins.insert(0, "original")
+        pool.made.insert(0, {"how": "original"})
+    pool.rejected.extend({**r, "round": depth + 1} for r in found.rejected)
+    pool.cleaning = _add_cleaning(pool.cleaning, found.cleaning)
+
+
 def _add_cleaning(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
     dropped = dict(total.get("dropped") or {})
     for why, n in (more.get("dropped") or {}).items():
         dropped[why] = dropped.get(why, 0) + n
-    out = {
-        "proposed": total.get("proposed", 0) + more.get("proposed", 0),
-        "kept": total.get("kept", 0) + more.get("kept", 0),
-        "capped": total.get("capped", 0) + more.get("capped", 0),
-        "dropped": dropped,
-    }
+    added = {key: total.get(key, 0) + more.get(key, 0)
+             for key in ("proposed", "kept", "capped", "draws", "templates")}  # fmt: skip
+    if more.get("filled_because"):
+        added["filled_because"] = more["filled_because"]
     rejected = list(total.get("rejected") or []) + list(more.get("rejected") or [])
     if rejected:
-        out["rejected"] = rejected
-    return out
+        added["rejected"] = rejected
+    return {**added, "dropped": dropped}

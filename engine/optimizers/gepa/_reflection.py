@@ -18,6 +18,7 @@ from engine.errors import BudgetExhausted, LMError
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing._cleaning import ProposalCleaner, instruction_reply_kwargs
+from engine.optimizers.proposing._grounding import grounded_variation
 from engine.optimizers.proposing._proposer import describe_step
 from engine.primitives import Prediction
 from engine.settings import settings
@@ -171,4 +172,28 @@ class Reflector:
         except LMError as exc:
             reply, failure = None, f"call failed ({type(exc).__name__})"
         kept = cleaner.add(reply, failure)
-        return kept, cleaner.summary(0 if kept is None else 1)
+        made: dict[str, Any] = {
+            "how": "model", "form": "reflection", "reply": _short(reply or "", 400)
+        }  # fmt: skip
+        rejected = []
+        if kept is None:
+            why = cleaner.last_reason
+            rejected.append({**made, "why": why})
+            kept, made = _variation(cleaner, predictor, records, why)
+        summary = cleaner.summary(0 if kept is None or made["how"] == "template" else 1)
+        summary.update(made=made, rejected=rejected, templates=int(made["how"] == "template"))
+        return kept, summary
+
+
+def _variation(
+    cleaner: ProposalCleaner, predictor: Any, records: list[ReflectionRecord], why: str
+) -> tuple[str | None, dict[str, Any]]:
+    """A grounded variation of the parent's instruction when the reflection's reply was
+    dropped: the first one, from the reflection's own examples, that differs from every
+    instruction tried (None when there is none)."""
+    for text, template in grounded_variation(predictor.signature.instructions, records):
+        kept = cleaner.hold(text)
+        if kept is not None:
+            return kept, {"how": "template", "template": template,
+                          "because": f"the reflection's reply was dropped ({why})"}  # fmt: skip
+    return None, {"how": "none", "because": f"the reflection's reply was dropped ({why})"}

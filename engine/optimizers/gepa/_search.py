@@ -214,16 +214,20 @@ class GepaSearch:
             self._emit(event, skipped="the reflection gave no usable instruction")
             return
         event["instructions"] = written
+        templated = [p for p in written if (cleaning[p].get("made") or {}).get("how") == "template"]
+        made = f" (template variation for {', '.join(templated)})" if templated else ""
+        if templated:
+            event["templates"] = templated
         child_trial = self._evaluate(
             child, batch, "minibatch", track_best=False, parents=[parent.hash],
-            origin=f"iteration {self.iteration}: reflection on {', '.join(written)}",
+            origin=f"iteration {self.iteration}: reflection on {', '.join(written)}{made}",
         )  # fmt: skip
         accepted = sum(child_trial.example_scores.values()) > sum(
             parent_trial.example_scores.values()
         )
         event.update(child=child_trial.candidate, child_score=child_trial.score, accepted=accepted)
         if accepted:
-            origin = f"reflection on {', '.join(written)} (iteration {self.iteration})"
+            origin = f"reflection on {', '.join(written)}{made} (iteration {self.iteration})"
             entry = self._validate(child, [parent], origin, event)
             event["child_index"] = entry.index
         self._emit(event)

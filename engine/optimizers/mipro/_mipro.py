@@ -29,7 +29,12 @@ from engine.optimizers.mipro._plan import (
     trials_for,
 )
 from engine.optimizers.mipro._search import MiproSearch
-from engine.optimizers.proposing._proposer import GroundedProposer, ProposalSet, emit_proposals
+from engine.optimizers.proposing._proposer import (
+    GroundedProposer,
+    ProposalSet,
+    draw_cap,
+    emit_proposals,
+)
 from engine.optimizers.proposing._search_space import demo_set_hash
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, predictor_count, tokens_per_call
@@ -343,7 +348,7 @@ class MIPROv2(Optimizer):
         proposer = 0
         if options["data_aware_proposer"]:
             proposer += GroundedProposer.summary_calls(len(train), options["view_data_batch_size"])
-        proposer += per * max(0, plan.n_instructions - 1)
+        proposer += per * draw_cap(plan.n_instructions)  # at most: a draw may be dropped
         demos = 0 if plan.zeroshot else min(self._max_labeled(options), len(train))
         tokens = task * tokens_per_call(work.valset or train, demos // 2) + proposer * 900
         notes = (

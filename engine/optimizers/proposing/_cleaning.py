@@ -156,10 +156,13 @@ class ProposalCleaner:
 
     def __post_init__(self) -> None:
         self._seen = {normalize(t) for t in self.existing}
+        self.last_reason = ""  # why the last reply given to `add` was dropped ("" if kept)
 
     def add(self, reply: str | None, failure: str | None = None) -> str | None:
-        """The cleaned instruction to keep, or None (the reason is counted)."""
+        """The cleaned instruction to keep, or None (the reason is counted and kept in
+        `last_reason`)."""
         self.proposed += 1
+        self.last_reason = ""
         if failure is not None:
             return self._drop(reply, failure)
         text, reason = clean_proposal(reply, self.max_chars)
@@ -175,9 +178,23 @@ class ProposalCleaner:
 
     def _drop(self, reply: str | None, why: str) -> None:
         self.dropped[why] += 1
+        self.last_reason = why
         text = " ".join((reply or "").split())
         cut = text[:REJECTED_CHARS] + ("…" if len(text) > REJECTED_CHARS else "")
         self.rejected.append({"text": cut, "why": why})
+
+    def hold(self, text: str) -> str | None:
+        """Clean and hold a text the proposer did not write (a template): the cleaned text, or
+        None when it is unusable or already held. Nothing is counted."""
+        cleaned, reason = clean_proposal(text, self.max_chars)
+        if reason or not self.is_new(cleaned):
+            return None
+        self._seen.add(normalize(cleaned))
+        return cleaned
+
+    def is_new(self, text: str) -> bool:
+        """Whether `text` differs from everything held so far (nothing is counted)."""
+        return normalize(text) not in self._seen
 
     def summary(self, kept: int) -> dict:
         """Counts, and (when any was dropped) `rejected`: each dropped reply, cut to

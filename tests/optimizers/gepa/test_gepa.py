@@ -114,10 +114,18 @@ def test_unusable_reflections_are_dropped_and_counted(monkeypatch):
     program = compile_gepa(lm, max_metric_calls=30, use_merge=False)
     events = [e.data for e in program.result.events if e.type == "reflection"]
     reflected = [e for e in events if "cleaning" in e]  # the others: parent perfect there
-    assert reflected and all(
-        e["skipped"] == "the reflection gave no usable instruction" for e in reflected
-    )
-    assert reflected[0]["cleaning"]["self"]["dropped"] == {"empty": 1}
+    # each dropped reply is replaced by a grounded variation of the parent, tested as a child
+    # and recorded as a template (never as the model's writing)
+    assert reflected and all(e.get("templates") == ["self"] for e in reflected)
+    first = reflected[0]
+    assert first["cleaning"]["self"]["dropped"] == {"empty": 1}
+    assert first["cleaning"]["self"]["made"]["how"] == "template"
+    assert first["cleaning"]["self"]["rejected"][0]["why"] == "empty"
+    parent_text = dspy.Predict("question -> answer").signature.instructions
+    assert first["instructions"]["self"].startswith(parent_text.rstrip("."))
+    assert first["instructions"]["self"] != parent_text
+    texts = [e["instructions"]["self"] for e in reflected]
+    assert len(set(texts)) == len(texts)  # never a copy of an instruction tried before
     assert program.result.best_score == program.result.baseline_score
     assert waited  # each blank reflection was asked again before it was dropped
 

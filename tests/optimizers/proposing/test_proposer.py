@@ -94,15 +94,18 @@ def test_proposer_reads_summary_program_demos_history_and_a_tip():
     summary_prompts = [p for p in prompts if p.startswith("Here are")]
     assert len(summary_prompts) == 2  # two batches of 10 examples, then one merge
     assert any("Combine these notes" in p for p in prompts)
-    proposal_prompt = prompts[-1]
+    proposal_prompt = next(p for p in prompts if "Write one new instruction" in p)
     assert "About the data: Questions named q<number>" in proposal_prompt
     assert "The program has 1 step(s)" in proposal_prompt  # program description
     assert "question: q7\nanswer: 7" in proposal_prompt  # a demo
     assert "score 0.25: Old instruction." in proposal_prompt  # history
     assert any(tip and f"Tip: {tip}" in p for p in prompts for tip in TIPS.values())
     assert found.instructions[0] == program.signature.instructions  # the original is first
-    assert found.instructions[1:] == ["Answer carefully."]  # the second reply was a duplicate
-    assert found.cleaning["dropped"] == {"duplicate": 1}
+    # every later reply was a duplicate: after 2 x 3 draws a template fills the last place
+    assert found.instructions[1] == "Answer carefully."
+    assert found.origins[2].startswith("template 1") and found.made[2]["how"] == "template"
+    assert found.cleaning["dropped"] == {"duplicate": 5} and found.cleaning["draws"] == 6
+    assert found.rejected[0]["why"] == "duplicate" and found.rejected[0]["how"] == "model"
 
 
 def test_each_input_can_be_switched_off():
@@ -120,16 +123,30 @@ def test_each_input_can_be_switched_off():
         assert "Tip:" not in prompt and "q7" not in prompt
 
 
-def test_proposer_calls_have_role_proposer_and_respect_the_budget():
+def test_the_proposers_own_budget_ends_the_draws_and_templates_fill_the_rest():
     lm = instruction_sensitive(["Answer carefully."])
     ledger = dspy.optimizers.RunContext().ledger
     budget = Budget(per_role={"proposer": {"max_calls": 2}})
     with dspy.context(usage_trackers=(ledger,), budget=budget):
+        found = GroundedProposer(prompt_model=lm, data_aware=False).propose(
+            dspy.Predict("question -> answer"), qa(5), 5
+        )["self"]
+    assert {r.role for r in ledger.records} == {"proposer"} and len(ledger.records) == 2
+    assert len(found.instructions) == 5 and len(set(found.instructions)) == 5
+    assert found.cleaning["draws"] == 2 and found.cleaning["templates"] == 3
+    assert found.cleaning["filled_because"] == "the proposer's budget ended"
+    assert [m["how"] for m in found.made] == ["original", "model", "template", "template",
+                                              "template"]  # fmt: skip
+    assert all("the model did not write it" in o for o in found.origins[2:])
+
+
+def test_an_overall_budget_still_stops_the_run():
+    lm = instruction_sensitive(["Answer carefully."])
+    with dspy.context(budget=Budget(max_calls=2)):
         with pytest.raises(BudgetExhausted):
             GroundedProposer(prompt_model=lm, data_aware=False).propose(
                 dspy.Predict("question -> answer"), qa(5), 5
             )
-    assert {r.role for r in ledger.records} == {"proposer"} and len(ledger.records) == 2
 
 
 def test_failed_proposer_calls_are_dropped_not_fatal():
@@ -137,8 +154,9 @@ def test_failed_proposer_calls_are_dropped_not_fatal():
     found = GroundedProposer(prompt_model=lm, data_aware=False).propose(
         dspy.Predict("question -> answer"), qa(3), 3
     )["self"]
-    assert len(found.instructions) == 1
-    assert found.cleaning["dropped"] == {"call failed (LMError)": 2}
+    assert len(found.instructions) == 3 and found.cleaning["templates"] == 2
+    assert found.cleaning["dropped"] == {"call failed (LMError)": 6}  # 3 draws per instruction
+    assert {r["why"] for r in found.rejected} == {"call failed (LMError)"}
 
 
 def test_program_description_fits_a_small_context():

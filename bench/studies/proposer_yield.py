@@ -1,0 +1,167 @@
+"""Distinct usable instructions proposed, and held-out accuracy, before and after a proposer
+change (issue 41), on the sample projects with the embedded model as task model and proposer.
+
+Each (engine version, project, optimizer, seed) is one worker run of the project's spec with
+its data seed set, in a subprocess whose PYTHONPATH puts that version's `engine` first (the
+"before" version is any checkout, e.g. main's, used read-only). From the stored run it reads
+the latest `proposals` event per predictor: the instructions wanted (MIPROv2: its plan's new
+instructions; COPRO: breadth - 1 + (depth - 1) x breadth), the distinct ones offered, how many
+the model wrote and how many are templates, the proposer's calls, and the held-out scores.
+
+    python -m bench.studies.proposer_yield --before /work/main --seeds 0 1 \\
+        --out bench/results/proposer-yield.md
+
+Optimizers: MIPROv2 with the Optimize page's defaults (auto="light", no demos: 6 instructions)
+and COPRO with its registry defaults (breadth 4, depth 2). One run at a time (the model is
+CPU-bound); each run is capped at --max-minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROJECTS = {
+    "support tickets": ROOT / "sample_data" / "support_tickets.yaml",
+    "reviews": ROOT / "dashboard" / "samples" / "reviews.yaml",
+    "banking77": ROOT / "sample_data" / "banking77.yaml",  # needs /work/shared/benchmarks
+}
+OPTIMIZERS = {
+    "MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0},
+    "COPRO": {"breadth": 4, "depth": 2},
+}
+
+
+def one_run(spec_path: str, optimizer: str, seed: int, store: str, max_minutes: float) -> dict:
+    """Run in the child process: the engine on sys.path is the version measured."""
+    from engine.runs import RunStore, create_run, load_spec
+    from engine.runs.worker import run_worker
+
+    spec = load_spec(Path(spec_path))
+    spec.data.seed = seed
+    spec.optimizer.name, spec.optimizer.params = optimizer, dict(OPTIMIZERS[optimizer])
+    spec.optimizer.budget.max_calls = 3000
+    spec.optimizer.budget.max_minutes = max_minutes
+    started = time.perf_counter()
+    run_id = create_run(spec, Path(store))
+    status = run_worker(run_id, Path(store))
+    seconds = time.perf_counter() - started
+    with RunStore(Path(store)) as db:
+        run = db.get_run(run_id)
+        events = db.events(run_id)
+        calls = db.lm_calls(run_id)
+    latest: dict[str, dict] = {}
+    for event in events:
+        if event["type"] == "proposals":
+            latest[event["data"]["predictor"]] = event["data"]
+    wanted = offered = model = templates = 0
+    for data in latest.values():
+        new = data["instructions"][1:]
+        offered += len({i["text"].strip().lower() for i in new})
+        templates += sum(1 for i in new if (i.get("made") or {}).get("how") == "template")
+        model += sum(1 for i in new if (i.get("made") or {}).get("how") != "template")
+    for event in events:  # what the plan asked for
+        if event["type"] == "phase" and event["data"].get("name") == "proposing instructions":
+            detail = str(event["data"].get("detail", ""))
+            if detail.split(" ")[0].isdigit():
+                wanted = int(detail.split(" ")[0]) * max(1, len(latest))
+    if optimizer == "COPRO":
+        params = OPTIMIZERS["COPRO"]
+        wanted = (params["breadth"] - 1 + (params["depth"] - 1) * params["breadth"]) * max(
+            1, len(latest)
+        )
+    return {
+        "status": status,
+        "seconds": round(seconds, 1),
+        "wanted": wanted,
+        "offered": offered,
+        "by_model": model,
+        "templates": templates,
+        "proposer_calls": sum(1 for c in calls if c.get("role") == "proposer"),
+        "val": [run.get("baseline_score"), run.get("best_score")],
+        "test": [run.get("test_baseline"), run.get("test_best")],
+    }
+
+
+def measure(engine_root: Path, spec: Path, optimizer: str, seed: int, tmp: Path, minutes: float):
+    """One run in a subprocess with `engine_root` first on the path."""
+    store = tmp / f"{engine_root.name}-{spec.stem}-{optimizer}-{seed}" / "runs.db"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(engine_root)
+    env["TUNESMITH_HOME"] = str(store.parent)
+    env["TUNESMITH_CACHE_DIR"] = str(tmp / f"cache-{engine_root.name}")
+    env.setdefault("TUNESMITH_ALLOW_OUTSIDE_DATA", "1")  # the samples read shared data
+    env.pop("TUNESMITH_TEST_LM", None)
+    # this file is read by path (the old checkout has no such module); `engine` comes from
+    # engine_root, first on the path
+    code = (
+        f"import json, runpy; one_run = runpy.run_path({__file__!r})['one_run']; "
+        f"print('RESULT', json.dumps(one_run({str(spec)!r}, {optimizer!r}, {seed}, "
+        f"{str(store)!r}, {minutes})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=str(tmp), capture_output=True, text=True,
+        timeout=60 * (minutes + 5),
+    )  # fmt: skip
+    for line in result.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT ") :])
+    return {"status": "failed: " + (result.stderr.strip().splitlines() or ["?"])[-1]}
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def format_row(name: str, optimizer: str, seed: int, version: str, row: dict) -> str:
+    """One markdown table row."""
+    test = row.get("test") or [None, None]
+    return (
+        f"| {name} | {optimizer} | {seed} | {version} | {row.get('wanted', '')} "
+        f"| {row.get('offered', '')} ({row.get('by_model', '')} + {row.get('templates', '')}) "
+        f"| {row.get('proposer_calls', '')} | {pct(test[0])} -> {pct(test[1])} "
+        f"| {row.get('seconds', '')} | {row['status']} |"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, required=True, help="checkout of the old engine")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--projects", nargs="+", default=list(PROJECTS))
+    parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
+    parser.add_argument("--max-minutes", type=float, default=4.0)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    lines = [
+        "| project | optimizer | seed | version | wanted | distinct offered (model + template) "
+        "| proposer calls | held-out start -> tuned | seconds | status |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
+    versions = {"before": args.before.resolve(), "after": ROOT}
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        for name in args.projects:
+            for optimizer in args.optimizers:
+                for seed in args.seeds:
+                    for version, root in versions.items():
+                        row = measure(root, PROJECTS[name], optimizer, seed, tmp, args.max_minutes)
+                        line = format_row(name, optimizer, seed, version, row)
+                        lines.append(line)
+                        print(line, flush=True)
+                        if args.out is not None:  # written as it goes: a cut run keeps its rows
+                            args.out.write_text("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
