@@ -65,6 +65,7 @@ _LAZY = {
 }
 # Classes resolved on first use (they import numpy): name -> module
 _LAZY_NAMES = {
+    "configure_cache": "engine.lm.cache",
     "Embedder": "engine.lm.embedder",
     "PythonInterpreter": "engine.interpreter",
     "CodeInterpreterError": "engine.interpreter",
@@ -72,6 +73,8 @@ _LAZY_NAMES = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "cache":  # DSPy's process-wide LM cache (until `engine.cache = ...` replaces it)
+        return importlib.import_module("engine.lm.cache").get_cache()
     if name in _LAZY:
         return importlib.import_module(_LAZY[name])
     if name in _LAZY_NAMES:
@@ -142,7 +145,7 @@ from engine.modules.saving import load  # noqa: E402
 from engine.streaming import asyncify, streamify  # noqa: E402
 
 load_settings = settings.load
-_LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming"})
+_LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming", "dsp": "engine.dsp"})
 __all__ += [
     "BaseLM", "BaseModule", "UsageTracker", "asyncify", "load", "load_settings", "streamify",
     "track_usage",

@@ -21,7 +21,10 @@ _LAZY_NAMES = {
     "track_usage": "engine.lm.usage",
     "load": "engine.modules.saving",
 }  # fmt: skip
-_SUBMODULES = {"dummies", "inspect_history", "usage_tracker", "saving", "callback"}
+_SUBMODULES = {
+    "dummies", "inspect_history", "usage_tracker", "saving", "callback", "exceptions",
+    "callback_context",
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
