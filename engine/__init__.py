@@ -16,7 +16,13 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from engine.adapters import Adapter, ChatAdapter, JSONAdapter  # noqa: E402
+from engine.adapters import (  # noqa: E402
+    Adapter,
+    ChatAdapter,
+    JSONAdapter,
+    TwoStepAdapter,
+    XMLAdapter,
+)
 from engine.errors import (  # noqa: E402
     AdapterParseError,
     BudgetExhausted,
@@ -92,7 +98,7 @@ __all__ = [
     "ProviderUnreachableError", "Signature", "SignatureError", "SpecError", "TunesmithError",
     "configure", "context", "make_signature", "metrics", "settings",
     "Assert", "BestOfN", "MultiChainComparison", "Parallel", "Refine", "Suggest", "majority",
-    "ProgramOfThought", "PythonInterpreter", "ReAct", "Tool",
+    "ProgramOfThought", "PythonInterpreter", "ReAct", "Tool", "TwoStepAdapter", "XMLAdapter",
 ]  # fmt: skip
 
 # DSPy-compatibility names, issue 39 (Completions, field types, signature helpers)

@@ -15,6 +15,7 @@ from engine.lm.budget import failure_guard
 from engine.modules.assertions import failure_text, is_constraint_failure
 from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
+from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 METRIC_FAILED = "metric failed: "
@@ -151,6 +152,7 @@ class Evaluate:
         self.progress = progress
         self.failure_score = failure_score
 
+    @with_callbacks  # callbacks' on_evaluate_start / on_evaluate_end
     def __call__(
         self,
         program: Any,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import BudgetExhausted
+from engine.utils.callback import with_callbacks_once
 from engine.optimizers.spine._budget import (
     AT_MOST_NOTE,
     Estimate,
@@ -191,6 +192,13 @@ class Optimizer:
     def _estimate(self, work: Workload) -> Estimate:
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("compile")
+        if own is not None and not getattr(own, "__wrapped_once__", False):
+            cls.compile = with_callbacks_once(own)  # callbacks' on_compile_start / end
+
+    @with_callbacks_once
     def compile(
         self,
         student: Any,
