@@ -144,15 +144,18 @@ __all__ += [
 
 # -- DSPy compatibility (issue 39, items 6-9 and 11): settings, usage, saving, custom LMs,
 # callbacks, async and streaming
+from engine.errors import NoLMConfiguredError  # noqa: E402
 from engine.lm.base_lm import BaseLM  # noqa: E402
+from engine.lm.lm import use_embedded_default  # noqa: E402
 from engine.lm.usage import UsageTracker, track_usage  # noqa: E402
 from engine.modules.module import Module as BaseModule  # noqa: E402
 from engine.modules.saving import load  # noqa: E402
+from engine.modules.syncify import syncify  # noqa: E402
 from engine.streaming import asyncify, streamify  # noqa: E402
 
 load_settings = settings.load
 _LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming", "dsp": "engine.dsp"})
 __all__ += [
     "BaseLM", "BaseModule", "UsageTracker", "asyncify", "load", "load_settings", "streamify",
-    "track_usage",
+    "syncify", "track_usage", "NoLMConfiguredError", "use_embedded_default",
 ]  # fmt: skip

@@ -86,7 +86,10 @@ class XMLAdapter(Adapter):
                 {"role": "user", "content": self.format_fields(signature.input_fields, values)}
             )
             messages.append(
-                {"role": "assistant", "content": self.format_fields(signature.output_fields, values)}
+                {
+                    "role": "assistant",
+                    "content": self.format_fields(signature.output_fields, values),
+                }
             )
         messages.append(
             {"role": "user", "content": self.format_fields(signature.input_fields, inputs)}

@@ -9,9 +9,10 @@ from engine.adapters import default_adapter
 from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.choice_offsets import read_offsets
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
-from engine.errors import MissingInputError
+from engine.errors import MissingInputError, NoLMConfiguredError
 from engine.lm import default_lm
 from engine.lm.choice_scores import collecting
+from engine.lm.lm import embedded_default_enabled
 from engine.lm.usage import UsageLedger
 from engine.modules._parameter import Parameter
 from engine.modules.module import Module
@@ -24,12 +25,27 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_lm(lm: Any = None) -> Any:
-    """The LM to call: explicit, else configured, else the embedded local model."""
+    """The LM to call: explicit, else configured, else (only where the dashboard or the CLI
+    turned it on: `use_embedded_default`) the embedded local model; else it raises, as DSPy."""
     if lm is not None:
-        return lm
+        return _checked(lm)
     if settings.lm is not None:
-        return settings.lm
-    return default_lm()
+        return _checked(settings.lm)
+    if embedded_default_enabled():
+        return default_lm()
+    raise NoLMConfiguredError(
+        "No LM is loaded. Please configure the LM using `dspy.configure(lm=dspy.LM(...))`. "
+        "e.g, `dspy.configure(lm=dspy.LM('openai/gpt-4o-mini'))`"
+    )
+
+
+def _checked(lm: Any) -> Any:
+    if isinstance(lm, str):
+        raise ValueError(
+            f"LM must be an instance of `dspy.BaseLM`, not a string. Instead of "
+            f"'dspy.configure(lm=\"{lm}\")', configure it as 'dspy.configure(lm=dspy.LM(\"{lm}\"))'"
+        )
+    return lm
 
 
 class Predict(Module, Parameter):

@@ -15,6 +15,7 @@ _LAZY_NAMES = {
     "dummy_rm": "engine.utils.dummies",
     "pretty_print_history": "engine.utils.inspect_history",
     "asyncify": "engine.streaming",
+    "syncify": "engine.modules.syncify",
     "StatusMessage": "engine.streaming",
     "StatusMessageProvider": "engine.streaming",
     "UsageTracker": "engine.lm.usage",
