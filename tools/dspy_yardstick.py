@@ -9,7 +9,7 @@ run time only. The chosen test files run twice under pytest, each in a subproces
 installed `dspy`, once with `dspy` resolved to `engine` (a temporary `dspy` package whose
 `__init__` puts `engine` in its place and maps every `dspy.X` import to `engine.X`). The table
 gives, per folder and per file, the tests passing on dspy, how many of those pass on engine, and
-the ratio.
+the ratio; `--write` also saves, per file, the tests that pass on dspy and fail on engine.
 """
 
 from __future__ import annotations
@@ -172,7 +172,10 @@ def measure(tests: Path, timeout: int) -> dict:
 
         passing = {n for n, s in on_dspy.items() if in_file(n) and s == "passed"}
         also = {n for n in passing if on_engine.get(n) == "passed"}
-        per_file[f] = {"dspy": len(passing), "engine": len(also), "missing": f in missing}
+        per_file[f] = {
+            "dspy": len(passing), "engine": len(also), "missing": f in missing,
+            "lost": sorted(n.split("::", 1)[1] for n in passing - also),  # pass on dspy only
+        }  # fmt: skip
     return {"files": per_file, "suite": {k: list(v) for k, v in SUITE.items()}}
 
 

@@ -143,14 +143,22 @@ class Evaluate:
         max_errors: int | None = None,
         progress: ProgressCallback | None = None,
         failure_score: float = 0.0,
+        display_progress: bool = False,
+        display_table: bool | int = False,
+        provide_traceback: bool | None = None,
         **_ignored: Any,
     ) -> None:
+        """DSPy's `display_progress`, `display_table` and `provide_traceback` are kept as
+        attributes; the engine reports progress through `progress` and logging instead."""
         self.devset = list(devset)
         self.metric = metric
         self.num_threads = num_threads
         self.max_errors = max_errors
         self.progress = progress
         self.failure_score = failure_score
+        self.display_progress = display_progress
+        self.display_table = display_table
+        self.provide_traceback = provide_traceback
 
     @with_callbacks  # callbacks' on_evaluate_start / on_evaluate_end
     def __call__(

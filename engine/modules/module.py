@@ -34,6 +34,7 @@ class Module:
     (and, optionally, `aforward` for `acall`). `callbacks=` are told of this module's calls."""
 
     callbacks: list[Any] = []  # class default: a module whose __init__ skips super() has none
+    _compiled: bool = False  # DSPy's flag: named_sub_modules(skip_compiled=True) skips True ones
 
     def __init__(self, callbacks: list[Any] | None = None) -> None:
         self.callbacks = list(callbacks or [])
