@@ -12,8 +12,11 @@ also carries `attempts` ([{code, output, error}]) unless the signature has a fie
 
 `interpreter_factory=` (or `configure(interpreter_factory=...)`) runs the code in an interpreter
 of the caller's instead: a zero-argument callable returning an object with `execute(code)`
-(and, optionally, `shutdown()`), one per call. Such an interpreter is outside the sandbox's
-guarantee: it runs code with whatever access it has. Without one, code runs in `engine.sandbox`.
+(and, optionally, `shutdown()`), one per call and shut down after it; or pass one positionally,
+`pot(interpreter, question=...)`, which stays the caller's (not shut down). Its
+`CodeInterpreterError` or `SyntaxError` goes back to the LM; other errors propagate. Such an
+interpreter is outside the sandbox's guarantee: it runs code with whatever access it has.
+Without one, code runs in `engine.sandbox`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import AdapterParseError, MissingInputError, TunesmithError
-from engine.interpreter import PythonInterpreter
+from engine.interpreter import CodeInterpreterError, FinalOutput, PythonInterpreter
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.program_code import code_from_reply
@@ -74,7 +77,7 @@ class ProgramOfThought(Module):
         the error) and the answer."""
         return self.max_iters + 1
 
-    def forward(self, **kwargs: Any) -> Prediction:
+    def forward(self, interpreter: Any = None, /, **kwargs: Any) -> Prediction:
         missing = [name for name in self.signature.input_fields if name not in kwargs]
         if missing:
             raise MissingInputError(
@@ -82,13 +85,13 @@ class ProgramOfThought(Module):
                 f"{missing}; got {sorted(kwargs)}"
             )
         inputs = {name: kwargs[name] for name in self.signature.input_fields}
-        factory = self._factory()
-        interpreter = factory() if factory is not None else None
+        factory = None if interpreter is not None else self._factory()
+        own = factory() if factory is not None else None  # made here: shut down here
         try:
-            code, output, attempts = self._run_attempts(inputs, interpreter)
+            code, output, attempts = self._run_attempts(inputs, interpreter or own)
         finally:
-            if interpreter is not None and callable(getattr(interpreter, "shutdown", None)):
-                interpreter.shutdown()
+            if own is not None and callable(getattr(own, "shutdown", None)):
+                own.shutdown()
         answer = self.generate_output(**inputs, final_generated_code=code, code_output=output)
         prediction = Prediction(**dict(answer.items()))
         prediction.set_lm_usage(answer.get_lm_usage())
@@ -159,14 +162,12 @@ def _run_in(interpreter: Any, code: str) -> tuple[str, str | None]:
     """Run `code` in a caller's interpreter: (output text, error message or None)."""
     try:
         result = interpreter.execute(code)
-    except Exception as exc:  # the interpreter's failure goes back to the LM, as a sandbox's
+    except (CodeInterpreterError, SyntaxError) as exc:  # back to the LM, as a sandbox's error
         return "", f"{type(exc).__name__}: {exc}"
-    if result is None:
-        return "", None
-    if isinstance(result, str):
-        return result, None
-    try:
-        return json.dumps(result, ensure_ascii=False, default=str), None
+    if isinstance(result, FinalOutput):
+        result = result.output
+    try:  # JSON, as DSPy shows every result to the LM
+        return json.dumps(result, ensure_ascii=False), None
     except (TypeError, ValueError):
         return str(result), None
 

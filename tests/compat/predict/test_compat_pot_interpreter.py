@@ -47,7 +47,8 @@ def test_a_factory_makes_one_interpreter_per_call_and_shuts_it_down():
     assert first.answer == "3"
     assert [i.codes for i in RecordingInterpreter.made] == [["print(1 + 2)"], ["print(1 + 2)"]]
     assert all(i.shut for i in RecordingInterpreter.made)
-    assert first.attempts == [{"code": "print(1 + 2)", "output": "3", "error": None}]
+    # the result is shown to the LM as JSON, as DSPy does
+    assert first.attempts == [{"code": "print(1 + 2)", "output": '"3"', "error": None}]
 
 
 def _shutting(interpreter):
@@ -58,16 +59,39 @@ def _shutting(interpreter):
 def test_an_interpreter_error_goes_back_to_the_lm_and_a_configured_factory_is_used():
     RecordingInterpreter.made = []
     lm = ScriptedLM([
-        GENERATE.format(code="1/0"), GENERATE.format(code="print(2)"), ANSWER.format(answer="2"),
+        GENERATE.format(code="1/0"), GENERATE.format(code="SUBMIT(2)"), ANSWER.format(answer="2"),
     ])  # fmt: skip
-    factory = lambda: RecordingInterpreter([ZeroDivisionError("division by zero"), {"v": 2}])  # noqa: E731
+    failed = dspy.CodeInterpreterError("division by zero")
+    factory = lambda: RecordingInterpreter([failed, dspy.FinalOutput({"v": 2})])  # noqa: E731
     with dspy.context(lm=lm, interpreter_factory=factory):
         pred = dspy.ProgramOfThought("question -> answer")(question="two?")
     assert pred.answer == "2"
-    assert [a["error"] for a in pred.attempts] == ["ZeroDivisionError: division by zero", None]
-    assert pred.attempts[1]["output"] == '{"v": 2}'
+    assert [a["error"] for a in pred.attempts] == ["CodeInterpreterError: division by zero", None]
+    assert pred.attempts[1]["output"] == '{"v": 2}'  # FinalOutput's value
     regenerate = lm.history[1]["messages"][-1]["content"]
-    assert "ZeroDivisionError: division by zero" in regenerate
+    assert "CodeInterpreterError: division by zero" in regenerate
+
+
+def test_other_interpreter_errors_propagate_and_a_callers_interpreter_stays_open():
+    RecordingInterpreter.made = []
+    made = []
+
+    def factory():
+        made.append(_shutting(RecordingInterpreter([ValueError("broken")])))
+        return made[-1]
+
+    lm = ScriptedLM([GENERATE.format(code="print(1)")])
+    with dspy.context(lm=lm), pytest.raises(ValueError, match="broken"):
+        dspy.ProgramOfThought("question -> answer", interpreter_factory=factory)(question="?")
+    assert made[0].shut  # shut down even so
+    mine = _shutting(RecordingInterpreter(["4"]))
+    lm = ScriptedLM([GENERATE.format(code="print(4)"), ANSWER.format(answer="4")])
+    with dspy.context(lm=lm):
+        pred = dspy.ProgramOfThought("question -> answer", interpreter_factory=factory)(
+            mine, question="2 + 2?"
+        )
+    assert pred.answer == "4" and mine.codes == ["print(4)"] and not mine.shut
+    assert len(made) == 1  # the factory was not used for a caller's interpreter
 
 
 def test_without_a_factory_the_sandbox_runs_the_code():
