@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,14 +84,6 @@ for _name, _module in list(sys.modules.items()):
         sys.modules.setdefault("dspy." + _name[len("engine."):], _module)
 sys.modules["dspy"] = engine
 '''
-
-
-@dataclass
-class Outcome:
-    """One test file's results on one side: node id -> passed."""
-
-    passed: set[str]
-    total: int
 
 
 def copy_tests(source: Path, dest: Path) -> Path:
