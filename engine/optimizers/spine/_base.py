@@ -295,6 +295,7 @@ class Optimizer:
             usage=result.usage,
         )
         program.result = result
+        program._compiled = True  # DSPy's mark of an optimizer's output
         return program
 
     def _compile(self, job: CompileJob) -> Any:
