@@ -280,7 +280,7 @@ class Module:
         predictor's saved LM is rebuilt without endpoint or key; `allow_unsafe_lm_state=True`
         also lets a custom LM class be imported."""
         if Path(path).suffix == ".pkl":
-            data = saving.load_pickle(Path(path), allow_pickle, "a .pkl state file")
+            data = saving.load_pickle(Path(path), allow_pickle, saving.PKL_STATE)
         else:
             data = json.loads(Path(path).read_text())
         saving.warn_versions(data.pop("metadata", None))

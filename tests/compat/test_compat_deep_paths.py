@@ -118,3 +118,25 @@ def test_yardstick_shim_resolves_dspy_to_engine(tmp_path):
                             "files": {"predict/test_a.py": {"dspy": 4, "engine": 3,
                                                             "missing": False}}})  # fmt: skip
     assert "| **predict** | **4** | **3** | **75%** |" in rows
+
+
+def test_pickle_refusals_start_with_dspys_words(tmp_path):
+    program = dspy.Predict("question -> answer")
+    program.save(tmp_path / "state.pkl")
+    with pytest.raises(ValueError, match="^Loading .pkl files can run arbitrary code"):
+        dspy.Predict("question -> answer").load(tmp_path / "state.pkl")
+    program.save(tmp_path / "whole", save_program=True)
+    with pytest.raises(ValueError, match="^Loading with pickle is not allowed"):
+        dspy.load(tmp_path / "whole")
+    assert dspy.load(tmp_path / "whole", allow_pickle=True).signature.equals(program.signature)
+
+
+def test_optimizer_output_is_marked_compiled():
+    from engine.lm import ScriptedLM
+
+    trainset = [dspy.Example(question="q", answer="a").with_inputs("question")]
+    reply = "[[ ## answer ## ]]\na\n\n[[ ## completed ## ]]"
+    student = dspy.Predict("question -> answer")
+    with dspy.context(lm=ScriptedLM([reply], cycle=True)):
+        compiled = dspy.LabeledFewShot(k=1).compile(student, trainset=trainset)
+    assert compiled._compiled is True and student._compiled is False
