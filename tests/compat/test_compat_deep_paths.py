@@ -76,15 +76,17 @@ def test_serialize_object_dumps_models_inside_containers():
 
 def test_configure_cache_replaces_the_lm_cache_and_default_config_round_trips():
     before = get_cache()
+    assert dspy.cache is before  # the per-directory cache until configure_cache replaces it
     try:
         memory_only = dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=True)
         assert get_cache() is memory_only is dspy.cache and memory_only.directory is None
         off = dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=False)
         assert off.memory_size == 0
-    finally:
+    finally:  # back to the per-directory caches (tests change the cache directory)
         from engine.lm import cache as cache_module
 
-        cache_module._configured[:] = [before]
+        cache_module._configured.clear()
+    assert get_cache() is before
     from engine.dsp.utils.settings import DEFAULT_CONFIG
 
     dspy.configure(num_threads=2)
