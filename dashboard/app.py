@@ -16,7 +16,11 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from a plain c
 
 import streamlit as st  # noqa: E402
 
+import engine  # noqa: E402
 from dashboard import projects, specs, state, ui  # noqa: E402
+
+# the dashboard's runs name their models; where one does not, the embedded model answers
+engine.use_embedded_default()
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 st.set_page_config(

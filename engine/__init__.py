@@ -16,7 +16,13 @@ from typing import Any
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from engine.adapters import Adapter, ChatAdapter, JSONAdapter  # noqa: E402
+from engine.adapters import (  # noqa: E402
+    Adapter,
+    ChatAdapter,
+    JSONAdapter,
+    TwoStepAdapter,
+    XMLAdapter,
+)
 from engine.errors import (  # noqa: E402
     AdapterParseError,
     BudgetExhausted,
@@ -65,13 +71,17 @@ _LAZY = {
 }
 # Classes resolved on first use (they import numpy): name -> module
 _LAZY_NAMES = {
+    "configure_cache": "engine.lm.cache",
     "Embedder": "engine.lm.embedder",
     "PythonInterpreter": "engine.interpreter",
     "CodeInterpreterError": "engine.interpreter",
+    "FinalOutput": "engine.interpreter",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "cache":  # DSPy's process-wide LM cache (until `engine.cache = ...` replaces it)
+        return importlib.import_module("engine.lm.cache").get_cache()
     if name in _LAZY:
         return importlib.import_module(_LAZY[name])
     if name in _LAZY_NAMES:
@@ -89,7 +99,7 @@ __all__ = [
     "ProviderUnreachableError", "Signature", "SignatureError", "SpecError", "TunesmithError",
     "configure", "context", "make_signature", "metrics", "settings",
     "Assert", "BestOfN", "MultiChainComparison", "Parallel", "Refine", "Suggest", "majority",
-    "ProgramOfThought", "PythonInterpreter", "ReAct", "Tool",
+    "ProgramOfThought", "PythonInterpreter", "ReAct", "Tool", "TwoStepAdapter", "XMLAdapter",
 ]  # fmt: skip
 
 # DSPy-compatibility names, issue 39 (Completions, field types, signature helpers)
@@ -135,15 +145,18 @@ __all__ += [
 
 # -- DSPy compatibility (issue 39, items 6-9 and 11): settings, usage, saving, custom LMs,
 # callbacks, async and streaming
+from engine.errors import NoLMConfiguredError  # noqa: E402
 from engine.lm.base_lm import BaseLM  # noqa: E402
+from engine.lm.lm import use_embedded_default  # noqa: E402
 from engine.lm.usage import UsageTracker, track_usage  # noqa: E402
 from engine.modules.module import Module as BaseModule  # noqa: E402
 from engine.modules.saving import load  # noqa: E402
+from engine.modules.syncify import syncify  # noqa: E402
 from engine.streaming import asyncify, streamify  # noqa: E402
 
 load_settings = settings.load
-_LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming"})
+_LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming", "dsp": "engine.dsp"})
 __all__ += [
     "BaseLM", "BaseModule", "UsageTracker", "asyncify", "load", "load_settings", "streamify",
-    "track_usage",
+    "syncify", "track_usage", "NoLMConfiguredError", "use_embedded_default",
 ]  # fmt: skip

@@ -37,6 +37,10 @@ class LMConfigError(LMError):
     """The model name, provider or credentials are wrong (unknown model, missing key)."""
 
 
+class NoLMConfiguredError(LMConfigError, ValueError):
+    """A module was called with no LM: none passed, none configured (DSPy raises ValueError)."""
+
+
 class RuntimeBuildError(LMConfigError):
     """The embedded model's native runtime (llama-cpp-python's build) cannot run on this CPU."""
 

@@ -20,6 +20,22 @@ class CodeInterpreterError(TunesmithError, RuntimeError):
     """The code failed, or hit a sandbox limit or refusal; the message says which."""
 
 
+class FinalOutput:
+    """What an interpreter's `execute` returns when the code called `SUBMIT(...)` (DSPy's
+    protocol): `output` is the submitted value."""
+
+    def __init__(self, output: Any) -> None:
+        self.output = output
+
+    def __repr__(self) -> str:
+        return f"FinalOutput({self.output!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FinalOutput) and other.output == self.output
+
+    __hash__ = None  # type: ignore[assignment]  (mutable output)
+
+
 class PythonInterpreter:
     """Run Python in the sandbox: `execute(code, variables=None)` returns the value of the
     last expression (or `SUBMIT(...)`'s), else the printed output, else None.

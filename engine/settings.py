@@ -52,6 +52,9 @@ _DEFAULTS: dict[str, Any] = {
     "interpreter_factory": None,  # replaces PythonInterpreter in code-running modules
 }
 
+# DSPy's `dspy.dsp.utils.settings.DEFAULT_CONFIG`: the defaults, for `configure(**...)`
+DEFAULT_CONFIG: dict[str, Any] = dict(_DEFAULTS)
+
 _overrides: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
     "tunesmith_settings_overrides", default=None
 )
@@ -116,7 +119,11 @@ class Settings:
             raise TypeError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(_DEFAULTS)}")
 
     def configure(self, **kwargs: Any) -> None:
-        """Set process-wide defaults, e.g. `configure(lm=LM("openai/gpt-4o-mini"))`."""
+        """Set process-wide defaults, e.g. `configure(lm=LM("openai/gpt-4o-mini"))`.
+
+        `inherit_config=` is accepted and ignored (DSPy 3.4 keeps it as a setting of its own);
+        the keys given are updated, the others kept."""
+        kwargs.pop("inherit_config", None)
         self._check(kwargs)
         with self._lock:
             self._global.update(kwargs)

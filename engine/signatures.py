@@ -392,7 +392,9 @@ def _build(name: str, fields: Iterable[Field], instructions: str) -> type[Signat
     seen: set[str] = set()
     for f in fields:
         if f.name in seen:
-            raise SignatureError(f"{name}: duplicate field name {f.name!r}")
+            raise SignatureError(
+                f"{name}: duplicate field name {f.name!r} (inputs and outputs need distinct names)"
+            )
         seen.add(f.name)
         _validate_field(f, name)
     namespace: dict[str, Any] = {"__doc__": instructions or None, "__module__": __name__}
@@ -418,7 +420,10 @@ def make_signature(
         names = [n for n, _ in ins + outs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise SignatureError(f"malformed signature {spec!r}: duplicate field name(s) {dupes}")
+            raise SignatureError(
+                f"malformed signature {spec!r}: duplicate field name(s) {dupes} (inputs and "
+                "outputs need distinct names)"
+            )
         fields = [Field(n, "input", t, "", infer_prefix(n) + ":") for n, t in ins]
         fields += [Field(n, "output", t, "", infer_prefix(n) + ":") for n, t in outs]
         return _build(signature_name, fields, instructions or "")

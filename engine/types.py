@@ -86,6 +86,8 @@ def type_name(annotation: Any) -> str:
     """A short Python-like name: str, list[str], Literal['a', 'b'], Optional[int]."""
     if annotation is None or annotation is type(None):
         return "None"
+    if annotation is Ellipsis:  # tuple[int, ...]
+        return "..."
     if is_optional(annotation):
         return f"Optional[{type_name(strip_optional(annotation))}]"
     origin = get_origin(annotation)

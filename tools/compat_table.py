@@ -13,12 +13,17 @@ yet.".
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "COMPATIBILITY.md"
+# written by `python tools/dspy_yardstick.py --tests <DSPy checkout> --write`
+YARDSTICK = ROOT / "bench" / "results" / "dspy-yardstick.json"
+YARDSTICK_BEFORE = ROOT / "bench" / "results" / "dspy-yardstick-before.json"
 SUPPORTED, DIFFERENT, MISSING = "supported", "supported, with a difference", "not supported"
 
 ISSUE = "issue 39 item"
@@ -27,8 +32,9 @@ DIFFERENCES: dict[str, str] = {
     "clients": "`engine.clients` holds LM, BaseLM, Embedder and inspect_history; not Cache, "
     "Provider or the fine-tuning clients.",
     "utils": "`engine.utils` holds DummyLM, dummy_rm, pretty_print_history, callbacks "
-    "(BaseCallback, with_callbacks), asyncify, the usage tracker and load; not DSPy's other "
-    "helpers.",
+    "(BaseCallback, with_callbacks; module, LM, adapter format/parse, tool, evaluate and "
+    "compile calls are heard), asyncify, syncify, the usage tracker, load, `exceptions` and "
+    "`callback_context`; not DSPy's other helpers.",
     "streamify": "Status messages and the final Prediction; token streaming is not supported "
     "(a StreamListener is accepted and hears nothing).",
     "BaseLM": "`forward` always receives `messages` (a prompt arrives as one user message); "
@@ -62,11 +68,44 @@ DIFFERENCES: dict[str, str] = {
     "once more than n runs fail; DSPy re-raises the error itself at the n-th failure.",
     "ContextWindowExceededError": "An `engine.LMError` (DSPy's is an LMInvalidRequestError); same "
     "`model`/`message` fields and text.",
-    "primitives": "`engine.primitives` holds Example, Prediction and Module; not the code "
-    "interpreters or BaseModule.",
-    "predict": "`engine.predict` re-exports engine.modules (and KNN); not CodeAct, RLM, ReActV2.",
-    "teleprompt": "Every engine optimizer plus DSPy 2.x's `MIPRO` and `BayesianSignatureOptimizer`;"
-    " not BetterTogether, BootstrapFinetune, InferRules, AvatarOptimizer.",
+    "primitives": "`engine.primitives` holds Example, Prediction and Module, and DSPy's module "
+    "paths (`example`, `prediction`, `module` with `set_attribute_by_name`, "
+    "`python_interpreter`, `code_interpreter`); not BaseModule.",
+    "predict": "`engine.predict` re-exports engine.modules (and KNN), with DSPy's module paths "
+    "(`predict.predict`, `predict.refine`, ...); not CodeAct, RLM, ReActV2.",
+    "teleprompt": "Every engine optimizer plus DSPy 2.x's `MIPRO` and `BayesianSignatureOptimizer`,"
+    " with DSPy's module paths (`signature_opt`, `knn_fewshot`, `bootstrap`, `random_search`, "
+    "...; not `teleprompt.gepa`'s internals); not BetterTogether, BootstrapFinetune, InferRules, "
+    "AvatarOptimizer.",
+    "XMLAdapter": "Fields as `<name>...</name>`; the message layout is the chat adapter's "
+    "(prefix-friendly: the output request ends the system message), with its one JSON fallback "
+    "call.",
+    "TwoStepAdapter": "The extraction model reads the main answer through engine's ChatAdapter; "
+    "any callable LM is accepted as `extraction_model`.",
+    "ChatAdapter": "DSPy's options are accepted (`callbacks`, `use_native_function_calling`, "
+    "`native_response_types`, `use_json_adapter_fallback`); native function calling is kept as "
+    "an attribute only: ReAct writes its tool calls as fields. The layout puts the output "
+    "request before the inputs (prefix-friendly), so DSPy's exact-prompt tests differ.",
+    "JSONAdapter": "DSPy's options are accepted (`use_native_function_calling` defaults to True "
+    "as DSPy's, kept as an attribute only); no structured-output `response_format` is sent.",
+    "ProgramOfThought": "Code runs in engine's sandbox; `interpreter_factory=` (or "
+    "`configure(interpreter_factory=)`) or an interpreter passed positionally runs it in the "
+    "caller's interpreter instead, which is outside the sandbox's guarantee.",
+    "syncify": "Inside a running event loop the program runs on its own loop in a helper thread "
+    "(DSPy applies nest_asyncio); a module without its own `aforward` is refused.",
+    "configure_cache": "Replaces the process-wide LM cache (memory LRU + SQLite of JSON): "
+    "`restrict_pickle`, `safe_types` and `disk_size_limit_bytes` are accepted and have nothing "
+    "to restrict.",
+    "cache": "The process-wide LM cache (`engine.lm.cache.RequestCache`); assigning "
+    "`engine.cache` does not change the cache LMs use (`configure_cache` does).",
+    "dsp": "Only `dsp.utils.settings` (`settings`, `DEFAULT_CONFIG`), for imports DSPy code "
+    "writes; `ColBERTv2` is `engine.ColBERTv2`.",
+    "Predict": "With no LM configured it raises `NoLMConfiguredError` (a ValueError, DSPy's "
+    "message) after checking the inputs; a missing input raises `MissingInputError` (DSPy "
+    "warns). The dashboard and the CLI turn on the embedded model as the default "
+    "(`use_embedded_default`).",
+    "FinalOutput": "Returned by a caller's interpreter for `SUBMIT(...)`; ProgramOfThought shows "
+    "its value to the LM.",
     "evaluate": "Evaluate, metrics (answer_exact_match with a list of answers, "
     "answer_passage_match, EM, SemanticF1, CompleteAndGrounded) and engine's own metrics; "
     "SemanticF1/CompleteAndGrounded judge with engine's prompts (not ChainOfThought modules) and "
@@ -85,11 +124,11 @@ WHY_NOT: dict[str, str] = {
     "ReActV2": "Experimental in DSPy; not planned.",
     "Flex": "Experimental in DSPy; not planned.",
     "SandboxSerializable": "RLM's sandbox types; not planned.",
-    "FinalOutput": "RLM's interpreter result; not planned.",
     "LocalInterpreter": "The engine runs code in its own sandbox (`PythonInterpreter`).",
     "CodeInterpreter": "Protocol of DSPy's interpreters; the engine has one, PythonInterpreter.",
     "CodeExecutionError": "The sandbox raises `CodeInterpreterError`.",
-    "resolve_interpreter_factory": f"With ProgramOfThought(interpreter_factory=), {ISSUE} 13.",
+    "resolve_interpreter_factory": "ProgramOfThought resolves its interpreter itself: its own "
+    "`interpreter_factory`, then `settings.interpreter_factory`, then engine's sandbox.",
     "EmbeddingsWithScores": "`engine.retrievers.Embeddings` results carry `.scores` already.",
     "ToolCallResults": f"Planned with ToolCalls, {ISSUE} 4.",
     "Audio": "Audio inputs need a multimodal LM; not planned.",
@@ -99,11 +138,7 @@ WHY_NOT: dict[str, str] = {
     "OldField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldInputField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldOutputField": "DSPy 2.x's field API, deprecated; not planned.",
-    "XMLAdapter": f"Planned: {ISSUE} 8.",
-    "TwoStepAdapter": f"Planned: {ISSUE} 8.",
     "Provider": "LM providers are litellm's (hosted) and engine.lm.local (embedded).",
-    "syncify": "Not yet: asyncify exists, its reverse does not.",
-    "configure_cache": "The engine's LM cache is set per LM (`cache=`) and by the run store.",
     "enable_logging": "The engine logs through Python's `logging`; configure it there.",
     "disable_logging": "The engine logs through Python's `logging`; configure it there.",
     "configure_dspy_loggers": "The engine logs through Python's `logging`; configure it there.",
@@ -112,10 +147,8 @@ WHY_NOT: dict[str, str] = {
     "is_retryable_lm_error": "Retries are decided inside `engine.lm` (retry.py).",
     "bootstrap_trace_data": "Internal to DSPy's fine-tuning optimizers; not planned.",
     "propose": "DSPy's proposer internals; engine's are `engine.optimizers.proposing`.",
-    "dsp": "DSPy's legacy internals; `ColBERTv2` is `engine.ColBERTv2`.",
     "lm15": "DSPy's bundled provider layer; the engine uses litellm.",
     "threading": "A module DSPy re-exports by accident; not an API.",
-    "cache": "DSPy's process-wide request cache; the engine's LM cache is per LM (`cache=`).",
     "DSPyError": "Engine errors derive from `engine.TunesmithError`.",
 }
 # DSPy's LM error family: engine maps provider errors to LMError / LMConfigError /
@@ -200,7 +233,47 @@ def render() -> str:
         "| --- | --- |",
     ]
     lines += [f"| `{n}` | {note} |" for n, note in sorted(EXTRA.items()) if hasattr(engine, n)]
+    lines += yardstick_section()
     return "\n".join(lines) + "\n"
+
+
+def _totals(path: Path) -> tuple[int, int]:
+    files = json.loads(path.read_text(encoding="utf-8"))["files"].values()
+    return sum(f["dspy"] for f in files), sum(f["engine"] for f in files)
+
+
+def yardstick_section() -> list[str]:
+    """DSPy's own unit tests run with `dspy` resolved to `engine`, from the saved results."""
+    if not YARDSTICK.exists():
+        return []
+    path = ROOT / "tools" / "dspy_yardstick.py"
+    spec = importlib.util.spec_from_file_location("dspy_yardstick", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    results = json.loads(YARDSTICK.read_text(encoding="utf-8"))
+    lines = [
+        "",
+        "## DSPy's own tests as the yardstick",
+        "",
+        "DSPy's unit tests for the API issue 39 names, run once with `dspy` and once with `dspy` "
+        "resolved to `engine` (a `dspy` package that maps every `dspy.X` import to `engine.X`). "
+        "Counted: the tests that pass on dspy, and how many of those pass on engine. Run "
+        "`python tools/dspy_yardstick.py --tests /work/.mirror/stanfordnlp+dspy/repo --write` "
+        "(any DSPy checkout; its tests are copied to a temporary folder), then "
+        "`python tools/compat_table.py`. The saved results "
+        f"(`{YARDSTICK.relative_to(ROOT)}`) also list, per file, the tests lost on engine.",
+        "",
+    ]
+    if YARDSTICK_BEFORE.exists():
+        d, e = _totals(YARDSTICK_BEFORE)
+        lines += [
+            f"Before the issue-39 yardstick fixes: {e} of {d} (DSPy's test fixture needs "
+            "`dspy.cache`, `dspy.configure_cache` and `dspy.dsp.utils.settings`, so every test "
+            "failed in setup; without them, missing module paths took whole files down).",
+            "",
+        ]
+    lines.append(tool.table(results))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

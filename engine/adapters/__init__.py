@@ -3,8 +3,12 @@
 from engine.adapters.base import Adapter
 from engine.adapters.chat import ChatAdapter
 from engine.adapters.json_adapter import JSONAdapter
+from engine.adapters.two_step import TwoStepAdapter
+from engine.adapters.xml_adapter import XMLAdapter
 
-__all__ = ["Adapter", "ChatAdapter", "JSONAdapter", "default_adapter"]
+__all__ = [
+    "Adapter", "ChatAdapter", "JSONAdapter", "TwoStepAdapter", "XMLAdapter", "default_adapter",
+]  # fmt: skip
 
 _DEFAULT: Adapter | None = None
 

@@ -11,6 +11,7 @@ from engine.adapters.fallback_record import FallbackRecord
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.errors import AdapterParseError
 from engine.types import CastError, cast_value, is_optional
+from engine.utils.callback import active_callbacks, call_heard
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,24 @@ class Adapter:
 
     fallback: Adapter | None = None
     fallback_record: FallbackRecord = FallbackRecord()  # shared by every adapter
+    callbacks: list[Any] | None = None
+    use_native_function_calling: bool = False
+
+    def __init__(
+        self,
+        callbacks: list[Any] | None = None,
+        use_native_function_calling: bool = False,
+        native_response_types: list[type] | None = None,
+    ) -> None:
+        """DSPy's adapter options. `callbacks` hear this adapter's format and parse calls
+        (`on_adapter_format_*`, `on_adapter_parse_*`). `use_native_function_calling` and
+        `native_response_types` are kept as attributes; the engine's ReAct writes its tool calls as
+        fields either way (docs/COMPATIBILITY.md)."""
+        if callbacks is not None and not isinstance(callbacks, list | tuple):
+            raise TypeError(f"callbacks must be a list of BaseCallback, got {type(callbacks)!r}")
+        self.callbacks = list(callbacks) if callbacks else None
+        self.use_native_function_calling = bool(use_native_function_calling)
+        self.native_response_types = list(native_response_types or [])
 
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
@@ -43,7 +62,15 @@ class Adapter:
         demos: list[Any],
         inputs: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        messages = self.format(signature, demos, inputs)
+        callbacks = active_callbacks(self)
+        if callbacks:  # told of format and parse; nothing extra when nobody listens
+            messages = call_heard(
+                callbacks, "adapter_format", self,
+                {"signature": signature, "demos": demos, "inputs": inputs},
+                lambda: self.format(signature, demos, inputs),
+            )  # fmt: skip
+        else:
+            messages = self.format(signature, demos, inputs)
         lm_kwargs = dict(lm_kwargs)
         offsets = lm_kwargs.pop(CHOICE_OFFSETS, None) or {}
         one_line = lm_kwargs.pop(ONE_LINE_OUTPUTS, None) or ()
@@ -55,10 +82,20 @@ class Adapter:
         if offsets and decoding:  # only models that take decoding arguments take offsets
             decoding.update(self.choice_bias_kwargs(signature, offsets))
         outputs = lm(messages=messages, **decoding, **lm_kwargs)
+        parse = self.parse
+        if callbacks:
+
+            def parse(signature: Any, text: str) -> dict[str, Any]:
+                return call_heard(
+                    callbacks, "adapter_parse", self,
+                    {"signature": signature, "completion": text},
+                    lambda: self.parse(signature, text),
+                )  # fmt: skip
+
         results = []
         for text in outputs:
             try:
-                results.append(self.parse(signature, text))
+                results.append(parse(signature, text))
             except AdapterParseError as first_error:
                 results.append(self._fallback(lm, lm_kwargs, signature, demos, inputs, first_error))
         return results

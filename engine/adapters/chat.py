@@ -140,8 +140,21 @@ def reply_drafts(outputs: list[tuple[str, Any]]) -> list[str]:
 class ChatAdapter(Adapter):
     """Default adapter. Falls back to the JSON adapter only when repairs fail."""
 
-    def __init__(self, use_json_fallback: bool = True) -> None:
-        if use_json_fallback:
+    def __init__(
+        self,
+        callbacks: list[Any] | None = None,
+        use_native_function_calling: bool = False,
+        native_response_types: list[type] | None = None,
+        use_json_adapter_fallback: bool = True,
+        *,
+        use_json_fallback: bool | None = None,
+    ) -> None:
+        """DSPy's options (see `Adapter`); `use_json_adapter_fallback` (or the engine's older
+        name `use_json_fallback`): when a reply cannot be read, one more call in JSON."""
+        super().__init__(callbacks, use_native_function_calling, native_response_types)
+        if use_json_fallback is not None:
+            use_json_adapter_fallback = use_json_fallback
+        if use_json_adapter_fallback:
             self.fallback = JSONAdapter()
 
     # formatting ------------------------------------------------------------------------

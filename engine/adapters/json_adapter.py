@@ -15,6 +15,15 @@ from engine.types import format_hint, format_value
 class JSONAdapter(Adapter):
     """Inputs as `name: value` blocks; outputs as a JSON object with the output field names."""
 
+    def __init__(
+        self,
+        callbacks: list[Any] | None = None,
+        use_native_function_calling: bool = True,
+        native_response_types: list[type] | None = None,
+    ) -> None:
+        """DSPy's options and defaults (see `Adapter`)."""
+        super().__init__(callbacks, use_native_function_calling, native_response_types)
+
     def system_message(self, signature: Any) -> str:
         keys = []
         for name, field in signature.output_fields.items():

@@ -18,6 +18,7 @@ from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd
 from engine.cli._parser import EPILOG, EXAMPLES, build_parser
 from engine.cli._run import cmd_resume, cmd_run
 from engine.errors import TunesmithError
+from engine.lm.lm import use_embedded_default
 from engine.runs.data import OUTSIDE_ENV
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
 def main(argv: list[str] | None = None) -> int:
     """Parse `argv` (default: sys.argv), run the command and return its exit code."""
     args = build_parser().parse_args(argv)
+    use_embedded_default()  # the CLI keeps the embedded model as its default (workers inherit it)
     if not hasattr(args, "db"):
         args.db = None
     if getattr(args, "allow_outside_data", False):

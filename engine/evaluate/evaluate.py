@@ -15,6 +15,7 @@ from engine.lm.budget import failure_guard
 from engine.modules.assertions import failure_text, is_constraint_failure
 from engine.parallel import lm_threads, parallel_map
 from engine.settings import settings
+from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 METRIC_FAILED = "metric failed: "
@@ -142,15 +143,24 @@ class Evaluate:
         max_errors: int | None = None,
         progress: ProgressCallback | None = None,
         failure_score: float = 0.0,
+        display_progress: bool = False,
+        display_table: bool | int = False,
+        provide_traceback: bool | None = None,
         **_ignored: Any,
     ) -> None:
+        """DSPy's `display_progress`, `display_table` and `provide_traceback` are kept as
+        attributes; the engine reports progress through `progress` and logging instead."""
         self.devset = list(devset)
         self.metric = metric
         self.num_threads = num_threads
         self.max_errors = max_errors
         self.progress = progress
         self.failure_score = failure_score
+        self.display_progress = display_progress
+        self.display_table = display_table
+        self.provide_traceback = provide_traceback
 
+    @with_callbacks  # callbacks' on_evaluate_start / on_evaluate_end
     def __call__(
         self,
         program: Any,

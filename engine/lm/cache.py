@@ -40,6 +40,7 @@ import logging
 import os
 import re
 import sqlite3
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -336,10 +337,14 @@ class RequestCache:
 
 _caches: dict[str | None, RequestCache] = {}
 _caches_lock = threading.Lock()
+_configured: list[RequestCache] = []  # set by configure_cache; replaces the per-directory caches
 
 
 def get_cache() -> RequestCache:
-    """The process-wide cache for the current cache directory (see `default_cache_dir`)."""
+    """The process-wide cache: the one `configure_cache` made, else the one of the current
+    cache directory (see `default_cache_dir`)."""
+    if _configured:
+        return _configured[0]
     env = os.environ.get(CACHE_DIR_ENV)
     cache = _caches.get(env)
     if cache is not None:
@@ -348,4 +353,29 @@ def get_cache() -> RequestCache:
         cache = _caches.get(env)
         if cache is None:
             cache = _caches[env] = RequestCache(default_cache_dir())
+    return cache
+
+
+def configure_cache(
+    enable_disk_cache: bool | None = True,
+    enable_memory_cache: bool | None = True,
+    disk_cache_dir: str | Path | None = None,
+    disk_size_limit_bytes: int | None = None,
+    memory_max_entries: int = 1_000_000,
+    restrict_pickle: bool = False,
+    safe_types: list[type] | None = None,
+) -> RequestCache:
+    """DSPy's `configure_cache`: replace the process-wide LM cache (every LM with `cache=True`).
+
+    `disk_cache_dir=None` keeps the default directory. The disk layer is SQLite holding JSON, so
+    `restrict_pickle`, `safe_types` and `disk_size_limit_bytes` are accepted and have nothing
+    to restrict. Returns the new cache."""
+    del disk_size_limit_bytes, restrict_pickle, safe_types  # nothing pickled, no size cap
+    if memory_max_entries is not None and memory_max_entries < 0:
+        raise ValueError(f"memory_max_entries must be >= 0, got {memory_max_entries!r}")
+    directory = (disk_cache_dir or default_cache_dir()) if enable_disk_cache else None
+    memory = int(min(memory_max_entries, sys.maxsize)) if enable_memory_cache else 0
+    cache = RequestCache(directory, memory_size=memory)
+    with _caches_lock:
+        _configured[:] = [cache]
     return cache

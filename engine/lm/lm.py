@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy as _copy
 import hashlib
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -448,6 +449,23 @@ class LM:
 
 _default_lm: LM | None = None
 _default_lock = threading.Lock()
+# "1": a module called with no LM configured uses the embedded model (set by the dashboard and
+# the CLI for themselves and their workers); otherwise it raises, as DSPy does
+EMBEDDED_DEFAULT_ENV = "TUNESMITH_EMBEDDED_DEFAULT"
+
+
+def use_embedded_default(enabled: bool = True) -> None:
+    """Let modules called with no LM configured use the embedded model (`default_lm`), in this
+    process and the processes it starts. Library code raises instead unless this is on."""
+    if enabled:
+        os.environ[EMBEDDED_DEFAULT_ENV] = "1"
+    else:
+        os.environ.pop(EMBEDDED_DEFAULT_ENV, None)
+
+
+def embedded_default_enabled() -> bool:
+    """Whether `use_embedded_default` is on (here or in the process that started this one)."""
+    return os.environ.get(EMBEDDED_DEFAULT_ENV) == "1"
 
 
 def default_lm() -> LM:

@@ -34,6 +34,7 @@ class Module:
     (and, optionally, `aforward` for `acall`). `callbacks=` are told of this module's calls."""
 
     callbacks: list[Any] = []  # class default: a module whose __init__ skips super() has none
+    _compiled: bool = False  # DSPy's flag: named_sub_modules(skip_compiled=True) skips True ones
 
     def __init__(self, callbacks: list[Any] | None = None) -> None:
         self.callbacks = list(callbacks or [])
@@ -279,7 +280,7 @@ class Module:
         predictor's saved LM is rebuilt without endpoint or key; `allow_unsafe_lm_state=True`
         also lets a custom LM class be imported."""
         if Path(path).suffix == ".pkl":
-            data = saving.load_pickle(Path(path), allow_pickle, "a .pkl state file")
+            data = saving.load_pickle(Path(path), allow_pickle, saving.PKL_STATE)
         else:
             data = json.loads(Path(path).read_text())
         saving.warn_versions(data.pop("metadata", None))

@@ -9,9 +9,11 @@ from engine.adapters import default_adapter
 from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.choice_offsets import read_offsets
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
-from engine.errors import MissingInputError
+from engine.errors import MissingInputError, NoLMConfiguredError
+from engine.input_types import mismatches
 from engine.lm import default_lm
 from engine.lm.choice_scores import collecting
+from engine.lm.lm import embedded_default_enabled
 from engine.lm.usage import UsageLedger
 from engine.modules._parameter import Parameter
 from engine.modules.module import Module
@@ -24,12 +26,27 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_lm(lm: Any = None) -> Any:
-    """The LM to call: explicit, else configured, else the embedded local model."""
+    """The LM to call: explicit, else configured, else (only where the dashboard or the CLI
+    turned it on: `use_embedded_default`) the embedded local model; else it raises, as DSPy."""
     if lm is not None:
-        return lm
+        return _checked(lm)
     if settings.lm is not None:
-        return settings.lm
-    return default_lm()
+        return _checked(settings.lm)
+    if embedded_default_enabled():
+        return default_lm()
+    raise NoLMConfiguredError(
+        "No LM is loaded. Please configure the LM using `dspy.configure(lm=dspy.LM(...))`. "
+        "e.g, `dspy.configure(lm=dspy.LM('openai/gpt-4o-mini'))`"
+    )
+
+
+def _checked(lm: Any) -> Any:
+    if isinstance(lm, str):
+        raise ValueError(
+            f"LM must be an instance of `dspy.BaseLM`, not a string. Instead of "
+            f"'dspy.configure(lm=\"{lm}\")', configure it as 'dspy.configure(lm=dspy.LM(\"{lm}\"))'"
+        )
+    return lm
 
 
 class Predict(Module, Parameter):
@@ -48,6 +65,14 @@ class Predict(Module, Parameter):
         # they describe the task, not a search's choice, so `reset` keeps them
         self.one_line_outputs: list[str] = []
 
+    def update_config(self, **kwargs: Any) -> None:
+        """Add to the LM arguments every call of this predictor sends (DSPy's shape)."""
+        self.config.update(kwargs)
+
+    def get_config(self) -> dict[str, Any]:
+        """The LM arguments every call of this predictor sends."""
+        return self.config
+
     def reset(self) -> None:
         self.demos = []
         self.choice_offsets = {}
@@ -60,7 +85,7 @@ class Predict(Module, Parameter):
         signature = ensure_signature(kwargs.pop("signature", self.signature))
         demos = kwargs.pop("demos", self.demos)
         config = {**self.config, **kwargs.pop("config", {})}
-        lm = resolve_lm(kwargs.pop("lm", self.lm))
+        lm = kwargs.pop("lm", self.lm)
         for name, field in signature.input_fields.items():  # InputField(default=...)
             if name not in kwargs and not field.is_required():
                 kwargs[name] = field.get_default()
@@ -70,10 +95,20 @@ class Predict(Module, Parameter):
                 f"{type(self).__name__}({signature.signature}) is missing input field(s) "
                 f"{missing}; got {sorted(kwargs)}"
             )
+        lm = resolve_lm(lm)  # after the inputs' check: a missing input is the clearer error
         unknown = [k for k in kwargs if k not in signature.input_fields]
         inputs = {k: v for k, v in kwargs.items() if k in signature.input_fields}
-        if unknown and not set(unknown) <= set(signature.output_fields):
-            logger.debug("ignoring unknown inputs %s", unknown)
+        if settings.warn_on_type_mismatch:
+            for name, field in mismatches(signature.input_fields, inputs):
+                logger.warning(
+                    "Type mismatch for field '%s': expected %s based on given Signature, but the "
+                    "provided value is incompatible: %s.", name, field.type_name, inputs[name],
+                )  # fmt: skip
+        if unknown and not set(unknown) <= set(signature.output_fields):  # outputs: a demo's
+            logger.warning(
+                "Input contains fields not in signature. These fields will be ignored: %s. "
+                "Expected fields: %s.", unknown, list(signature.input_fields),
+            )  # fmt: skip
         if config.get("n", 1) > 1 and not config.get("temperature"):
             config["temperature"] = 0.7
         if self.choice_offsets:

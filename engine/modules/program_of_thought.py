@@ -9,19 +9,31 @@ refused: network access ...") or limit is an error like any other: it goes back 
 Unlike DSPy, a reply with no readable `generated_code` field is not a crash: its fenced code
 block, if any, is run, else the attempt fails with the parse error as feedback. The prediction
 also carries `attempts` ([{code, output, error}]) unless the signature has a field of that name.
+
+`interpreter_factory=` (or `configure(interpreter_factory=...)`) runs the code in an interpreter
+of the caller's instead: a zero-argument callable returning an object with `execute(code)`
+(and, optionally, `shutdown()`), one per call and shut down after it; or pass one positionally,
+`pot(interpreter, question=...)`, which stays the caller's (not shut down). Its
+`CodeInterpreterError` or `SyntaxError` goes back to the LM; other errors propagate. Such an
+interpreter is outside the sandbox's guarantee: it runs code with whatever access it has.
+Without one, code runs in `engine.sandbox`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from engine.errors import AdapterParseError, MissingInputError, TunesmithError
+from engine.interpreter import CodeInterpreterError, FinalOutput, PythonInterpreter
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.program_code import code_from_reply
 from engine.primitives import Prediction
 from engine.sandbox import Sandbox, SandboxLimits
+from engine.settings import settings
 from engine.signatures import InputField, OutputField, Signature, ensure_signature
 
 logger = logging.getLogger(__name__)
@@ -37,7 +49,8 @@ class ProgramOfThoughtError(TunesmithError, RuntimeError):
 
 
 class ProgramOfThought(Module):
-    """`ProgramOfThought(signature, max_iters=3)`; `sandbox=` or `limits=` set how code runs."""
+    """`ProgramOfThought(signature, max_iters=3)`; `sandbox=` or `limits=` set how code runs,
+    `interpreter_factory=` hands it to an interpreter of your own (outside the sandbox)."""
 
     def __init__(
         self,
@@ -45,12 +58,16 @@ class ProgramOfThought(Module):
         max_iters: int = 3,
         sandbox: Sandbox | None = None,
         limits: SandboxLimits | None = None,
+        *,
+        interpreter_factory: Callable[[], Any] | None = None,
     ) -> None:
         if not isinstance(max_iters, int) or max_iters < 1:
             raise ValueError(f"ProgramOfThought: max_iters must be >= 1, got {max_iters!r}")
+        _check_factory(interpreter_factory, "interpreter_factory")
         self.signature = sig = ensure_signature(signature)
         self.max_iters = max_iters
         self._sandbox = sandbox or Sandbox(limits)
+        self.interpreter_factory = interpreter_factory
         self.code_generate = ChainOfThought(_mode_signature(sig, "generate"))
         self.code_regenerate = ChainOfThought(_mode_signature(sig, "regenerate"))
         self.generate_output = ChainOfThought(_mode_signature(sig, "answer"))
@@ -60,7 +77,7 @@ class ProgramOfThought(Module):
         the error) and the answer."""
         return self.max_iters + 1
 
-    def forward(self, **kwargs: Any) -> Prediction:
+    def forward(self, interpreter: Any = None, /, **kwargs: Any) -> Prediction:
         missing = [name for name in self.signature.input_fields if name not in kwargs]
         if missing:
             raise MissingInputError(
@@ -68,15 +85,13 @@ class ProgramOfThought(Module):
                 f"{missing}; got {sorted(kwargs)}"
             )
         inputs = {name: kwargs[name] for name in self.signature.input_fields}
-        attempts: list[dict[str, Any]] = []
-        code, output, error = self._attempt(self.code_generate, inputs, attempts)
-        while error is not None:
-            if len(attempts) >= self.max_iters:
-                raise ProgramOfThoughtError(
-                    f"Max hops reached. Failed to run ProgramOfThought: {error}", attempts
-                )
-            retry = {**inputs, "previous_code": code, "error": error}
-            code, output, error = self._attempt(self.code_regenerate, retry, attempts)
+        factory = None if interpreter is not None else self._factory()
+        own = factory() if factory is not None else None  # made here: shut down here
+        try:
+            code, output, attempts = self._run_attempts(inputs, interpreter or own)
+        finally:
+            if own is not None and callable(getattr(own, "shutdown", None)):
+                own.shutdown()
         answer = self.generate_output(**inputs, final_generated_code=code, code_output=output)
         prediction = Prediction(**dict(answer.items()))
         prediction.set_lm_usage(answer.get_lm_usage())
@@ -84,7 +99,37 @@ class ProgramOfThought(Module):
             prediction["attempts"] = attempts
         return prediction
 
-    def _attempt(self, module: Module, inputs: dict[str, Any], attempts: list[dict[str, Any]]):
+    def _factory(self) -> Callable[[], Any] | None:
+        """The caller's interpreter factory (the module's, else the settings'), or None for
+        the sandbox (engine's own PythonInterpreter counts as the sandbox)."""
+        factory = self.interpreter_factory
+        if factory is None or factory is PythonInterpreter:
+            factory = settings.interpreter_factory
+            _check_factory(factory, "settings.interpreter_factory")
+        return None if factory is None or factory is PythonInterpreter else factory
+
+    def _run_attempts(
+        self, inputs: dict[str, Any], interpreter: Any
+    ) -> tuple[str, str, list[dict[str, Any]]]:
+        """Code attempts until one runs: (code, output, attempts); raises after `max_iters`."""
+        attempts: list[dict[str, Any]] = []
+        code, output, error = self._attempt(self.code_generate, inputs, attempts, interpreter)
+        while error is not None:
+            if len(attempts) >= self.max_iters:
+                raise ProgramOfThoughtError(
+                    f"Max hops reached. Failed to run ProgramOfThought: {error}", attempts
+                )
+            retry = {**inputs, "previous_code": code, "error": error}
+            code, output, error = self._attempt(self.code_regenerate, retry, attempts, interpreter)
+        return code, output, attempts
+
+    def _attempt(
+        self,
+        module: Module,
+        inputs: dict[str, Any],
+        attempts: list[dict[str, Any]],
+        interpreter: Any = None,
+    ):
         """Ask for code and run it: (code, output text, error message or None)."""
         try:
             reply = module(**inputs).generated_code
@@ -95,12 +140,36 @@ class ProgramOfThought(Module):
                 logger.info("ProgramOfThought: no code in the reply (%s)", exc)
         code, error = code_from_reply(reply)
         output = ""
-        if error is None:
+        if error is None and interpreter is not None:
+            output, error = _run_in(interpreter, code)
+        elif error is None:
             run = self._sandbox.run(code)
             output = run.output_text()
             error = None if run.ok else run.error
         attempts.append({"code": code, "output": output, "error": error})
         return code, output, error
+
+
+def _check_factory(factory: Any, name: str) -> None:
+    if factory is not None and not callable(factory):
+        raise TypeError(
+            f"ProgramOfThought: {name} must be a zero-argument callable returning an interpreter "
+            f"(an object with execute(code)), got {factory!r}"
+        )
+
+
+def _run_in(interpreter: Any, code: str) -> tuple[str, str | None]:
+    """Run `code` in a caller's interpreter: (output text, error message or None)."""
+    try:
+        result = interpreter.execute(code)
+    except (CodeInterpreterError, SyntaxError) as exc:  # back to the LM, as a sandbox's error
+        return "", f"{type(exc).__name__}: {exc}"
+    if isinstance(result, FinalOutput):
+        result = result.output
+    try:  # JSON, as DSPy shows every result to the LM
+        return json.dumps(result, ensure_ascii=False), None
+    except (TypeError, ValueError):
+        return str(result), None
 
 
 def _mode_signature(sig: type[Signature], mode: str) -> type[Signature]:

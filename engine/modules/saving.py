@@ -76,12 +76,20 @@ def dumps(obj: Any) -> bytes:
     return buffer.getvalue()
 
 
-def load_pickle(path: Path, allow_pickle: bool, what: str) -> Any:
+# the first sentence of the refusal, as DSPy words it for each kind of file
+WHOLE_PROGRAM = (
+    "Loading with pickle is not allowed: a whole program is saved with pickle, and loading it "
+    "can run arbitrary code, which may be dangerous."
+)
+PKL_STATE = "Loading .pkl files can run arbitrary code, which may be dangerous."
+
+
+def load_pickle(path: Path, allow_pickle: bool, refusal: str) -> Any:
+    """Unpickle `path`; without `allow_pickle`, raise ValueError starting with `refusal`."""
     if not allow_pickle:
         raise ValueError(
-            f"Loading {what} with pickle can run arbitrary code, which may be dangerous. "
-            "Prefer JSON state files where you can. Set `allow_pickle=True` if you are sure "
-            "you trust the source of the file."
+            f"{refusal} Prefer JSON state files where you can. Set `allow_pickle=True` if you "
+            "are sure you trust the source of the file."
         )
     with open(path, "rb") as handle:
         return pickle.load(handle)  # noqa: S301 (allowed explicitly by the caller)
@@ -127,13 +135,13 @@ def load(path: str | Path, allow_pickle: bool = False) -> Any:
     """A program saved with `save(path, save_program=True)`. Needs `allow_pickle=True`."""
     folder = Path(path)
     if not allow_pickle:
-        load_pickle(folder, False, "a whole program")
+        load_pickle(folder, False, WHOLE_PROGRAM)
     if not folder.exists():
         raise FileNotFoundError(f"The path '{folder}' does not exist.")
     metadata_file = folder / "metadata.json"
     if metadata_file.exists():
         warn_versions(json.loads(metadata_file.read_text()))
-    return load_pickle(folder / "program.pkl", True, "a whole program")
+    return load_pickle(folder / "program.pkl", True, WHOLE_PROGRAM)
 
 
 def lm_from_saved(state: Any) -> Any:

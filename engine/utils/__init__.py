@@ -15,13 +15,17 @@ _LAZY_NAMES = {
     "dummy_rm": "engine.utils.dummies",
     "pretty_print_history": "engine.utils.inspect_history",
     "asyncify": "engine.streaming",
+    "syncify": "engine.modules.syncify",
     "StatusMessage": "engine.streaming",
     "StatusMessageProvider": "engine.streaming",
     "UsageTracker": "engine.lm.usage",
     "track_usage": "engine.lm.usage",
     "load": "engine.modules.saving",
 }  # fmt: skip
-_SUBMODULES = {"dummies", "inspect_history", "usage_tracker", "saving", "callback"}
+_SUBMODULES = {
+    "dummies", "inspect_history", "usage_tracker", "saving", "callback", "exceptions",
+    "callback_context",
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

@@ -89,6 +89,8 @@ def _kind(instance: Any, fn_name: str) -> str:
     modules = {cls.__module__ for cls in type(instance).__mro__}
     if "LM" in names or "BaseLM" in names:
         return "lm"
+    if fn_name == "compile":
+        return "compile"
     if "Evaluate" in names:
         return "evaluate"
     if "Tool" in names and "engine.modules.tool" in modules:
@@ -127,6 +129,53 @@ def _notify(callbacks: list[Any], handler: str, **kwargs: Any) -> None:
             method(**kwargs)
         except Exception as exc:  # a broken handler never stops the program
             logger.warning("Error when calling callback %r (%s): %s", callback, handler, exc)
+
+
+def call_heard(
+    callbacks: list[Any], kind: str, instance: Any, inputs: dict[str, Any],
+    run: Callable[[], Any],
+) -> Any:
+    """`run()` with `callbacks` told of it (`on_<kind>_start` with `inputs`, `on_<kind>_end`):
+    for calls that are not a decorated method (an adapter's format and parse). The caller checks
+    `active_callbacks` first, so a call nobody listens to costs nothing here."""  # fmt: skip
+    call_id = uuid.uuid4().hex
+    _notify(callbacks, f"on_{kind}_start", call_id=call_id, instance=instance, inputs=inputs)
+    token = ACTIVE_CALL_ID.set(call_id)
+    out, error = None, None
+    try:
+        out = run()
+        return out
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        ACTIVE_CALL_ID.reset(token)
+        _notify(callbacks, f"on_{kind}_end", call_id=call_id, outputs=out, exception=error)
+
+
+_OUTERMOST: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "tunesmith_outermost_calls", default=frozenset()
+)
+
+
+def with_callbacks_once(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`with_callbacks` for a method that overrides call `super()`'s: only the outermost call
+    on an instance is heard (an optimizer's `compile` calling its base's)."""
+    heard = with_callbacks(fn)
+
+    @functools.wraps(fn)
+    def wrapper(instance: Any, *args: Any, **kwargs: Any) -> Any:
+        active = _OUTERMOST.get()
+        if id(instance) in active:
+            return fn(instance, *args, **kwargs)
+        token = _OUTERMOST.set(active | {id(instance)})
+        try:
+            return heard(instance, *args, **kwargs)
+        finally:
+            _OUTERMOST.reset(token)
+
+    wrapper.__wrapped_once__ = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def with_callbacks(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -26,6 +26,7 @@ from engine.modules.aggregation import majority, majority_arguments, majority_se
 from engine.modules.module import Module
 from engine.optimizers.calibration._content_free import content_free_prior
 from engine.optimizers.spine._base import derive_seed
+from engine.utils.callback import with_callbacks_once
 
 
 class EnsembledProgram(Module):
@@ -94,6 +95,7 @@ class Ensemble:
         self.calibrate_choices = calibrate_choices
         self._program = self.compile(programs) if programs is not None else None
 
+    @with_callbacks_once
     def compile(self, programs: Sequence[Any]) -> EnsembledProgram:
         """One program over `programs` (members calibrated as the module says)."""
         programs = list(programs)

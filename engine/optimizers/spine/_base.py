@@ -30,6 +30,7 @@ from engine.optimizers.spine._one_line_fit import fit_one_line_outputs
 from engine.optimizers.spine._post_compile import post_compile_steps
 from engine.optimizers.spine._trial import Trial
 from engine.optimizers.spine._trials import TrialRunner
+from engine.utils.callback import with_callbacks_once
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +192,13 @@ class Optimizer:
     def _estimate(self, work: Workload) -> Estimate:
         raise NotImplementedError
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("compile")
+        if own is not None and not getattr(own, "__wrapped_once__", False):
+            cls.compile = with_callbacks_once(own)  # callbacks' on_compile_start / end
+
+    @with_callbacks_once
     def compile(
         self,
         student: Any,
@@ -287,6 +295,7 @@ class Optimizer:
             usage=result.usage,
         )
         program.result = result
+        program._compiled = True  # DSPy's mark of an optimizer's output
         return program
 
     def _compile(self, job: CompileJob) -> Any:

@@ -56,7 +56,8 @@ class Example:
         return iter(self._store)
 
     def __len__(self) -> int:
-        return len(self._store)
+        """The number of fields, leaving out DSPy's hidden `dspy_*` ones."""
+        return len(self.keys())
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Example) and self._store == other._store
@@ -65,17 +66,19 @@ class Example:
         return hash(tuple(sorted((k, repr(v)) for k, v in self._store.items())))
 
     def __repr__(self) -> str:
-        inputs = f", input_keys={sorted(self._input_keys)}" if self._input_keys is not None else ""
-        return f"{type(self).__name__}({self._store!r}{inputs})"
+        """DSPy's form: `Example({...}) (input_keys={...})`, without hidden `dspy_*` fields."""
+        shown = dict(self.items())
+        return f"{type(self).__name__}({shown!r}) (input_keys={self._input_keys!r})"
 
-    def keys(self) -> list[str]:
-        return list(self._store)
+    def keys(self, include_dspy: bool = False) -> list[str]:
+        """Field names; names starting `dspy_` (DSPy's hidden fields) only if asked."""
+        return [k for k in self._store if include_dspy or not k.startswith("dspy_")]
 
-    def values(self) -> list[Any]:
-        return list(self._store.values())
+    def values(self, include_dspy: bool = False) -> list[Any]:
+        return [self._store[k] for k in self.keys(include_dspy)]
 
-    def items(self) -> list[tuple[str, Any]]:
-        return list(self._store.items())
+    def items(self, include_dspy: bool = False) -> list[tuple[str, Any]]:
+        return [(k, self._store[k]) for k in self.keys(include_dspy)]
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._store.get(key, default)

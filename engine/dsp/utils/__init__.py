@@ -1,0 +1,1 @@
+"""DSPy's `dspy.dsp.utils` path (see `engine.dsp.utils.settings`)."""

@@ -1,0 +1,5 @@
+"""DSPy's `dspy.predict.parallel` path."""
+
+from engine.modules import Parallel
+
+__all__ = ["Parallel"]

@@ -1,0 +1,5 @@
+"""DSPy's `dspy.primitives.python_interpreter` path (the engine's sandboxed interpreter)."""
+
+from engine.interpreter import CodeInterpreterError, PythonInterpreter
+
+__all__ = ["CodeInterpreterError", "PythonInterpreter"]

@@ -1,0 +1,5 @@
+"""DSPy's `dspy.teleprompt.knn_fewshot` path."""
+
+from engine.optimizers import KNNFewShot
+
+__all__ = ["KNNFewShot"]

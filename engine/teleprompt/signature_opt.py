@@ -1,0 +1,5 @@
+"""DSPy's `dspy.teleprompt.signature_opt` path."""
+
+from engine.optimizers import COPRO
+
+__all__ = ["COPRO"]

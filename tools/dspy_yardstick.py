@@ -1,0 +1,216 @@
+"""DSPy's own unit tests as a yardstick for `import engine as dspy` (issue 39).
+
+    python tools/dspy_yardstick.py --tests /work/.mirror/stanfordnlp+dspy/repo
+    python tools/dspy_yardstick.py --tests ~/src/dspy/tests --write
+
+`--tests` is a DSPy checkout: its `tests/` folder, a repository holding one, or a bare git
+repository (read with `git archive HEAD tests`). The tests are copied to a temporary folder at
+run time only. The chosen test files run twice under pytest, each in a subprocess: once with the
+installed `dspy`, once with `dspy` resolved to `engine` (a temporary `dspy` package whose
+`__init__` puts `engine` in its place and maps every `dspy.X` import to `engine.X`). The table
+gives, per folder and per file, the tests passing on dspy, how many of those pass on engine, and
+the ratio; `--write` also saves, per file, the tests that pass on dspy and fail on engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_RESULTS = ROOT / "bench" / "results" / "dspy-yardstick.json"
+
+# folder label -> DSPy test files (relative to tests/), the API issue 39 names
+SUITE: dict[str, tuple[str, ...]] = {
+    "signatures": ("signatures/test_signature.py", "signatures/test_custom_types.py"),
+    "primitives": ("primitives/test_example.py", "primitives/test_module.py"),
+    "predict": (
+        "predict/test_predict.py", "predict/test_chain_of_thought.py", "predict/test_react.py",
+        "predict/test_best_of_n.py", "predict/test_refine.py", "predict/test_parallel.py",
+        "predict/test_multi_chain_comparison.py", "predict/test_program_of_thought.py",
+        "predict/test_aggregation.py",
+    ),
+    "adapters": ("adapters/test_chat_adapter.py", "adapters/test_json_adapter.py"),
+    "evaluate": ("evaluate/test_evaluate.py", "evaluate/test_metrics.py"),
+    "teleprompt": (
+        "teleprompt/test_bootstrap.py", "teleprompt/test_random_search.py",
+        "teleprompt/test_knn_fewshot.py", "teleprompt/test_copro_optimizer.py",
+        "teleprompt/test_ensemble.py", "teleprompt/test_gepa.py",
+    ),
+    "utils": ("utils/test_settings.py", "utils/test_usage_tracker.py", "utils/test_saving.py"),
+}  # fmt: skip
+
+# The shim: `import dspy` gives engine, `import dspy.X` gives engine.X (no copy, same objects).
+SHIM = '''"""`dspy` resolved to `engine` (written by tools/dspy_yardstick.py)."""
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+import engine
+
+
+class _EngineAlias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith("dspy."):
+            return None
+        try:
+            module = importlib.import_module("engine." + fullname[len("dspy."):])
+        except ImportError:
+            return None
+        package = hasattr(module, "__path__")
+        spec = importlib.util.spec_from_loader(fullname, self, is_package=package)
+        spec.loader_state = (module, module.__spec__)
+        return spec
+
+    def create_module(self, spec):
+        return spec.loader_state[0]
+
+    def exec_module(self, module):
+        # importlib stamped the alias spec on engine's module: give it back its own
+        module.__spec__ = module.__spec__.loader_state[1]
+
+
+sys.meta_path.insert(0, _EngineAlias())
+for _name, _module in list(sys.modules.items()):
+    if _name.startswith("engine."):
+        sys.modules.setdefault("dspy." + _name[len("engine."):], _module)
+sys.modules["dspy"] = engine
+'''
+
+
+def copy_tests(source: Path, dest: Path) -> Path:
+    """Copy DSPy's tests/ under dest (as dest/tests, a package like in DSPy's repo)."""
+    source = source.expanduser().resolve()
+    if (source / "conftest.py").exists() and source.name == "tests":
+        shutil.copytree(source, dest / "tests")
+    elif (source / "tests" / "conftest.py").exists():
+        shutil.copytree(source / "tests", dest / "tests")
+    else:
+        archive = subprocess.run(
+            ["git", "-C", str(source), "archive", "HEAD", "tests"],
+            capture_output=True, check=False,
+        )  # fmt: skip
+        if archive.returncode != 0:
+            raise SystemExit(f"--tests {source}: no tests/conftest.py there and not a git "
+                             f"repository with a tests/ folder ({archive.stderr.decode().strip()})")
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest / "tests"
+
+
+def run_pytest(
+    workdir: Path, files: list[str], extra_path: list[Path], label: str, timeout: int
+) -> dict[str, str]:
+    """Run pytest on files in a subprocess; returns node id -> 'passed'/'failed'/'skipped'."""
+    report = workdir / f"report-{label}.xml"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(p) for p in extra_path] + [str(workdir)])
+    env.pop("PYTEST_ADDOPTS", None)
+    cmd = [
+        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+        "--continue-on-collection-errors",
+        f"--junitxml={report}", "--timeout=120", "-o", "junit_family=xunit1",
+        "--rootdir", str(workdir), *[f"tests/{f}" for f in files],
+    ]  # fmt: skip
+    subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, timeout=timeout, check=False)
+    return parse_junit(report)
+
+
+def parse_junit(report: Path) -> dict[str, str]:
+    """Node ids (file::class::name) and their outcome; a file that failed to import gives none."""
+    if not report.exists():
+        return {}
+    outcomes: dict[str, str] = {}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        file = case.get("file") or case.get("classname", "").replace(".", "/") + ".py"
+        node = f"{file}::{case.get('classname', '')}::{case.get('name', '')}"
+        if case.find("skipped") is not None:
+            state = "skipped"
+        elif case.find("failure") is not None or case.find("error") is not None:
+            state = "failed"
+        else:
+            state = "passed"
+        # a teardown error adds a second entry for the same test: failed wins
+        if outcomes.get(node) != "failed":
+            outcomes[node] = state
+    return outcomes
+
+
+def measure(tests: Path, timeout: int) -> dict:
+    """Run the suite on dspy and on engine; returns the per-file counts."""
+    files = [f for group in SUITE.values() for f in group]
+    with tempfile.TemporaryDirectory(prefix="dspy-yardstick-") as tmp:
+        work = Path(tmp)
+        copy_tests(tests, work)
+        missing = [f for f in files if not (work / "tests" / f).exists()]
+        present = [f for f in files if f not in missing]
+        on_dspy = run_pytest(work, present, [], "dspy", timeout)
+        shim = work / "shim"
+        (shim / "dspy").mkdir(parents=True)
+        (shim / "dspy" / "__init__.py").write_text(SHIM, encoding="utf-8")
+        on_engine = run_pytest(work, present, [shim, ROOT], "engine", timeout)
+    per_file = {}
+    for f in files:
+        def in_file(node: str, f: str = f) -> bool:
+            return node.startswith(f"tests/{f}::") or node.startswith(f"{f}::")
+
+        passing = {n for n, s in on_dspy.items() if in_file(n) and s == "passed"}
+        also = {n for n in passing if on_engine.get(n) == "passed"}
+        per_file[f] = {
+            "dspy": len(passing), "engine": len(also), "missing": f in missing,
+            "lost": sorted(n.split("::", 1)[1] for n in passing - also),  # pass on dspy only
+        }  # fmt: skip
+    return {"files": per_file, "suite": {k: list(v) for k, v in SUITE.items()}}
+
+
+def table(results: dict) -> str:
+    """The markdown table: one row per folder with its files below it, and a total."""
+    lines = [
+        "| Folder / file | Pass on dspy | Of those, pass on engine | Ratio |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+
+    def ratio(a: int, b: int) -> str:
+        return f"{b / a:.0%}" if a else "-"
+
+    total_d = total_e = 0
+    for folder, files in results["suite"].items():
+        rows = [results["files"][f] for f in files]
+        d, e = sum(r["dspy"] for r in rows), sum(r["engine"] for r in rows)
+        total_d, total_e = total_d + d, total_e + e
+        lines.append(f"| **{folder}** | **{d}** | **{e}** | **{ratio(d, e)}** |")
+        for f in files:
+            r = results["files"][f]
+            note = " (not in this checkout)" if r["missing"] else ""
+            lines.append(f"| &nbsp; {f}{note} | {r['dspy']} | {r['engine']} | "
+                         f"{ratio(r['dspy'], r['engine'])} |")
+    lines.append(f"| **total** | **{total_d}** | **{total_e}** | **{ratio(total_d, total_e)}** |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tests", type=Path, required=True,
+                        help="a DSPy checkout, its tests/ folder, or a bare git repository")
+    parser.add_argument("--write", type=Path, nargs="?", const=DEFAULT_RESULTS, default=None,
+                        help=f"also save the counts as JSON (default {DEFAULT_RESULTS.name})")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per pytest run")
+    args = parser.parse_args(argv)
+    results = measure(args.tests, args.timeout)
+    sys.stdout.write(table(results) + "\n")
+    if args.write:
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        args.write.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n",
+                              encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
