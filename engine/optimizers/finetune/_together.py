@@ -38,7 +38,8 @@ class BetterTogether(Optimizer):
     (defaults: `p` BootstrapFewShotWithRandomSearch, `w` BootstrapFinetune, both with this
     metric). `BetterTogether(metric, optimizers=[a, b])` runs the given optimizers in order
     instead (the strategy is then "0 -> 1 -> ..."). Without a valset, `valset_ratio` of the
-    training rows are held out to score each step's program; the best one on them wins.
+    training rows are held out to score each step's program; the best one on them wins (on a
+    tie, the later step's).
     """
 
     requires_metric = True
@@ -163,7 +164,7 @@ class BetterTogether(Optimizer):
             if held_out:
                 score = runner.evaluate(program, held_out, subset="val", origin=origin).score
                 run.recorder.log(f"{origin}: {score:.3f} on {len(held_out)} held-out rows")
-                if best_score is None or score > best_score:
+                if best_score is None or score >= best_score:  # a tie: the later step
                     best, best_score = program, score
             else:
                 runner.register(program, [], origin)
