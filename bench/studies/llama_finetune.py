@@ -100,6 +100,7 @@ def main() -> None:
               f"({per_step:.1f} s/step, {tok_s:.1f} tok/s), save {result.save_seconds:.1f} s, "
               f"peak RSS {result.peak_rss_mb:.0f} MB, "
               f"tuned file {out.stat().st_size / 1e6:.0f} MB")  # fmt: skip
+        print(f"base model answers: {answer(f32, ROWS[0][0])!r}")
         start = time.perf_counter()
         print(f"tuned model answers {ROWS[0][0]!r}: {answer(out, ROWS[0][0])!r} "
               f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
