@@ -13,7 +13,8 @@ cross-entropy over every position of a window (the API has no mask: prompt token
 
 `train` runs one optimizer step per window, so the caller sees each step's loss, can stop
 between steps, and bounds the run by steps. The tuned weights are saved as F32 and rewritten as
-Q8_0 (the embedded provider's usual format); files appear only when complete.
+Q8_0 (the embedded provider's usual format) with the base file's metadata (`_gguf_meta`: the
+saver drops the chat template); files appear only when complete.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import ctypes
 import os
 import resource
-import struct
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +29,10 @@ from pathlib import Path
 from types import ModuleType
 
 from engine.lm.local import import_llama_cpp, quiet_llama, rewrite_gguf
+from engine.optimizers.finetune._gguf_meta import with_base_metadata
 
 GGML_TYPE_I32 = 26
 OPTIMIZER_ADAMW = 0
-GGUF_UINT32 = 4
-HEADER_BYTES = 1 << 16  # the metadata keys come first; the context length is among the first
 
 
 class AdamWParams(ctypes.Structure):
@@ -144,36 +143,6 @@ def f32_copy(source: Path, target: Path, *, threads: int = 1) -> Path:
     return rewrite_gguf(source, target, "F32", threads=threads)
 
 
-def _context_key(data: bytes) -> int:
-    """Where the value of the GGUF key `<arch>.context_length` (a u32) starts in `data`."""
-    at = data.find(b".context_length")
-    if at < 0:
-        raise OSError("the GGUF file names no context length")
-    start = data.rfind(b"\x00", 0, at) + 1  # the key's text starts after its length's high bytes
-    end = at + len(b".context_length")
-    length = struct.unpack_from("<Q", data, start - 8)[0]
-    value_type = struct.unpack_from("<I", data, end)[0]
-    if length != end - start or value_type != GGUF_UINT32:
-        raise OSError("the GGUF file's context length is not where its format puts it")
-    return end + 4
-
-
-def context_length(path: Path) -> int:
-    """The training context a GGUF file declares (`<arch>.context_length`)."""
-    with open(path, "rb") as handle:
-        data = handle.read(HEADER_BYTES)
-    return struct.unpack_from("<I", data, _context_key(data))[0]
-
-
-def set_context_length(path: Path, value: int) -> None:
-    """Write `value` as the file's `<arch>.context_length`, in place. llama.cpp's training
-    sets the model's to the training window, and saves it so; the tuned model keeps its base's."""
-    with open(path, "r+b") as handle:
-        data = handle.read(HEADER_BYTES)
-        handle.seek(_context_key(data))
-        handle.write(struct.pack("<I", value))
-
-
 def windows(rows: Sequence[Sequence[int]], n_ctx: int) -> list[list[int]]:
     """The token windows one step each trains on: the rows packed end to end (each already
     ends with its end-of-turn token), cut into windows of `n_ctx` + 1 tokens (inputs and the
@@ -272,12 +241,14 @@ def train(
         result.seconds = time.perf_counter() - train_started
         saved = time.perf_counter()
         tuned_f32 = out_path.with_name(out_path.name + f".{os.getpid()}.f32.partial")
+        merged = out_path.with_name(out_path.name + f".{os.getpid()}.f32meta.partial")
         L.llama_model_save_to_file(model, str(tuned_f32).encode())
-        set_context_length(tuned_f32, context_length(f32_model))
         try:
-            rewrite_gguf(tuned_f32, out_path, "Q8_0", threads=threads)
+            with_base_metadata(tuned_f32, f32_model, merged)
+            rewrite_gguf(merged, out_path, "Q8_0", threads=threads)
         finally:
             tuned_f32.unlink(missing_ok=True)
+            merged.unlink(missing_ok=True)
         result.save_seconds = time.perf_counter() - saved
     finally:
         g.ggml_opt_result_free(outcome)

@@ -13,7 +13,7 @@ from local_lm_helpers import REAL_LM, Triage, ticket_rows
 import engine as dspy
 from engine.lm.local import N_CTX
 from engine.optimizers.finetune import BootstrapFinetune, LlamaTrainer
-from engine.optimizers.finetune._llama_train import context_length
+from engine.optimizers.finetune._gguf_meta import read_metadata
 
 pytestmark = [*REAL_LM, pytest.mark.slow]
 
@@ -35,7 +35,9 @@ def test_two_steps_lower_the_loss_and_the_tuned_model_answers(tmp_path):
     model = tuned.lm.model
     assert model.startswith("local/") and model.endswith(".Q8_0.gguf")
     path = model.removeprefix("local/")
-    assert context_length(Path(path)) == 8192 >= N_CTX
+    metadata = read_metadata(Path(path))
+    assert metadata["llama.context_length"] == 8192 >= N_CTX  # not the training window
+    assert "tokenizer.chat_template" in metadata
     assert not list(tmp_path.glob("*.partial"))
     prediction = tuned(ticket=rows[1]["ticket"])
     assert prediction.category in ("billing", "shipping", "technical")
