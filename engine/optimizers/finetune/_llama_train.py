@@ -178,7 +178,7 @@ def train(
 ) -> TrainResult:
     """Fine-tune the F32 GGUF `f32_model` for `steps` optimizer steps (one window each, cycling
     through `token_windows`), then save it as Q8_0 at `out_path`. `on_step` sees each step and
-    may return False to stop early (the model trained so far is saved)."""
+    may return False to stop (cancel): then nothing is saved."""
     libs = _libraries(f32_model)
     L = libs.llama_cpp
     started = time.perf_counter()
@@ -239,6 +239,8 @@ def train(
                 result.stopped = True
                 break
         result.seconds = time.perf_counter() - train_started
+        if result.stopped:  # a cancelled job leaves no file a later identical job would reuse
+            return result
         saved = time.perf_counter()
         tuned_f32 = out_path.with_name(out_path.name + f".{os.getpid()}.f32.partial")
         merged = out_path.with_name(out_path.name + f".{os.getpid()}.f32meta.partial")
