@@ -121,12 +121,14 @@ class BootstrapFinetune(Optimizer):
         )
         trial = runner.evaluate(teacher, job.trainset, subset="train", track_best=False,
                                 origin="teacher on the training set")  # fmt: skip
-        traces = passing_traces(trial.rows, self.metric_threshold if self.metric else None)
+        evaluated = trial.rows
         if self.metric is None:  # DSPy keeps every trace when there is no metric
-            traces = passing_traces([{**r, "score": 1.0} for r in trial.rows])
+            evaluated = [{**r, "score": 1.0} for r in evaluated]
+        traces = passing_traces(evaluated, self.metric_threshold)
         if len(traces) < self.min_traces:
+            passed = "passed the metric" if self.metric is not None else "ran without an error"
             raise ValueError(
-                f"Only {len(traces)} of {len(job.trainset)} training rows passed the metric; "
+                f"Only {len(traces)} of {len(job.trainset)} training rows {passed}; "
                 f"fine-tuning needs at least {self.min_traces}. Add rows, or check the metric."
             )
         rows = build_rows(teacher, traces, adapter=self.adapter, exclude_demos=self.exclude_demos)
