@@ -45,6 +45,10 @@ class RuntimeBuildError(LMConfigError):
     """The embedded model's native runtime (llama-cpp-python's build) cannot run on this CPU."""
 
 
+class FinetuneUnavailable(TunesmithError, RuntimeError):
+    """A model's weights cannot be fine-tuned here (the message says why and what would work)."""
+
+
 class ProviderUnreachableError(LMError):
     """The provider could not be reached (connection refused, DNS, timeouts after retries)."""
 

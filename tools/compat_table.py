@@ -62,6 +62,12 @@ DIFFERENCES: dict[str, str] = {
     "metric may be set as `.metric` before compile.",
     "COPRO": "`COPRO(verbose=True)` works (events to logging); the metric must be given to the "
     "constructor (DSPy's defaults to None).",
+    "BootstrapFinetune": "Fine-tunes the embedded `local/...` models on this CPU with llama.cpp's "
+    "own training API (full weights; `use_peft=True` and hosted models are refused with a "
+    "message, as are train_kwargs keys it does not take); rows are the adapter's own messages. "
+    "Not in the optimizer registry yet (specs, the dashboard).",
+    "BetterTogether": "`BetterTogether(metric, p=..., w=...)` and the seed documents' "
+    "`optimizers=[...]` (run in order); on a tie on the held-out rows the later step wins.",
     "MIPROv2": "The metric may be left out of the constructor and set as `.metric` before "
     "compile (DSPy requires it up front).",
     "BootstrapFewShot": "`max_errors=n` raises `TooManyErrors` (chaining the program's error) "
@@ -75,8 +81,7 @@ DIFFERENCES: dict[str, str] = {
     "(`predict.predict`, `predict.refine`, ...); not CodeAct, RLM, ReActV2.",
     "teleprompt": "Every engine optimizer plus DSPy 2.x's `MIPRO` and `BayesianSignatureOptimizer`,"
     " with DSPy's module paths (`signature_opt`, `knn_fewshot`, `bootstrap`, `random_search`, "
-    "...; not `teleprompt.gepa`'s internals); not BetterTogether, BootstrapFinetune, InferRules, "
-    "AvatarOptimizer.",
+    "...; not `teleprompt.gepa`'s internals); not InferRules, AvatarOptimizer.",
     "XMLAdapter": "Fields as `<name>...</name>`; the message layout is the chat adapter's "
     "(prefix-friendly: the output request ends the system message), with its one JSON fallback "
     "call.",
@@ -113,8 +118,6 @@ DIFFERENCES: dict[str, str] = {
 }
 # name -> why engine lacks it (read only when it does; a name engine gains becomes "supported")
 WHY_NOT: dict[str, str] = {
-    "BootstrapFinetune": "Fine-tuning LM weights is out of scope: the engine tunes prompts.",
-    "BetterTogether": "Alternates prompt and weight optimization; needs fine-tuning.",
     "TrainingJob": "Fine-tuning jobs are out of scope.",
     "AvatarOptimizer": "Deprecated in DSPy; not planned.",
     "BootstrapFewShotWithOptuna": "Deprecated in DSPy (MIPROv2 covers the Optuna search).",

@@ -54,6 +54,16 @@ class Adapter:
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    def format_reply(self, signature: Any, outputs: dict[str, Any]) -> str:
+        """The assistant message that answers with `outputs`, written as this adapter writes a
+        demo's answer (fine-tuning rows end with it)."""
+        inputs = {name: "" for name in signature.input_fields}
+        messages = self.format(signature, [{**inputs, **outputs}], inputs)
+        replies = [m["content"] for m in messages if m["role"] == "assistant"]
+        if not replies:
+            raise ValueError(f"{type(self).__name__} wrote no answer for outputs {outputs!r}")
+        return replies[-1]
+
     def __call__(
         self,
         lm: Any,

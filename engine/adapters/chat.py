@@ -185,6 +185,9 @@ class ChatAdapter(Adapter):
         body.append(f"[[ ## {COMPLETED} ## ]]")
         return "\n\n".join(body)
 
+    def format_reply(self, signature: Any, outputs: dict[str, Any]) -> str:
+        return self.format_outputs(signature, outputs)
+
     def output_request(self, signature: Any) -> str:
         """How the reply must be laid out; the system message ends with it. Literal choices are
         not repeated here: small models copy the last choice they read (measured on

@@ -12,6 +12,7 @@ from engine.optimizers.fewshot import (
     BootstrapRS,
     LabeledFewShot,
 )
+from engine.optimizers.finetune import BetterTogether, BootstrapFinetune
 from engine.optimizers.gepa import GEPA
 from engine.optimizers.knn import KNN, KNNFewShot
 from engine.optimizers.mipro import MIPRO, BayesianSignatureOptimizer, MIPROv2
@@ -35,7 +36,8 @@ from engine.optimizers.spine import (
 )
 
 __all__ = [
-    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "Budget", "COPRO",
+    "BetterTogether", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapFinetune",
+    "BootstrapRS", "Budget", "COPRO",
     "Candidate", "Ensemble", "GEPA", "KNN", "KNNFewShot", "MIPROv2", "SIMBA",
     "MIPRO", "BayesianSignatureOptimizer",  # DSPy 2.x's names (they warn once)
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",

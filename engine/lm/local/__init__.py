@@ -10,6 +10,7 @@ caller's `engine.reply_hints`), `_model` (a loaded model's chat), `_embed` (embe
 Importing this package never imports litellm or llama_cpp; the first real call does.
 """
 
+from engine.lm.local._chat import chat_formatter, render_prompt, text_tokens
 from engine.lm.local._embed import embed_local, embed_local_counted, load_local_embedder
 from engine.lm.local._files import (
     PROVIDER,
@@ -20,7 +21,7 @@ from engine.lm.local._files import (
 )
 from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
 from engine.lm.local._provider import register_local_provider
-from engine.lm.local._requant import requantized_q8
+from engine.lm.local._requant import models_dir, quiet_llama, requantized_q8, rewrite_gguf
 from engine.lm.local._runtime import describe_signal, ensure_runtime_runs, import_llama_cpp
 from engine.lm.local._weights import ensure_local_ready, local_model_path
 
@@ -33,6 +34,7 @@ __all__ = [
     "describe_signal",
     "embed_local",
     "embed_local_counted",
+    "chat_formatter",
     "ensure_local_ready",
     "ensure_runtime_runs",
     "import_llama_cpp",
@@ -42,6 +44,11 @@ __all__ = [
     "local_model_path",
     "local_runtime_available",
     "register_local_provider",
+    "models_dir",
+    "quiet_llama",
+    "render_prompt",
     "requantized_q8",
+    "rewrite_gguf",
     "smollm2_path",
+    "text_tokens",
 ]

@@ -76,26 +76,42 @@ def fast_copy(source: Path) -> Path:
 
 
 def _write_q8(source: Path, target: Path) -> None:
+    rewrite_gguf(source, target, "Q8_0")
+    logger.info("wrote the Q8_0 copy of %s to %s", source.name, target)
+
+
+def rewrite_gguf(source: Path, target: Path, ftype: str, *, threads: int = 2) -> Path:
+    """Write the GGUF `source` at `target` with its weights as `ftype` ("Q8_0", "F16" or
+    "F32"; quantized weights are read back to floats first). The file appears only when
+    complete; an OSError says when llama.cpp could not write it."""
     llama_cpp = import_llama_cpp(source)
     params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0
+    params.ftype = FTYPES[ftype](llama_cpp)
     params.allow_requantize = True
-    params.nthread = 2
+    params.nthread = threads
     partial = target.with_name(target.name + f".{os.getpid()}.partial")
-    with _quiet():
+    with quiet_llama():
         status = llama_cpp.llama_model_quantize(
             str(source).encode(), str(partial).encode(), ctypes.byref(params)
         )
     if status != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
-        raise OSError(f"llama.cpp could not requantize {source.name} (status {status})")
+        raise OSError(f"llama.cpp could not rewrite {source.name} as {ftype} (status {status})")
     os.replace(partial, target)
-    logger.info("wrote the Q8_0 copy of %s to %s", source.name, target)
+    return target
+
+
+FTYPES = {
+    "Q8_0": lambda llama_cpp: llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0,
+    "F16": lambda llama_cpp: llama_cpp.LLAMA_FTYPE_MOSTLY_F16,
+    "F32": lambda llama_cpp: llama_cpp.LLAMA_FTYPE_ALL_F32,
+}
 
 
 @contextlib.contextmanager
-def _quiet():
-    """llama.cpp logs every tensor it rewrites to stderr; keep that out of the user's console."""
+def quiet_llama():
+    """llama.cpp logs every tensor it loads or rewrites to stderr; keep that out of the user's
+    console."""
     try:
         from llama_cpp._utils import suppress_stdout_stderr
     except ImportError:  # pragma: no cover - older or newer llama-cpp-python

@@ -21,8 +21,6 @@ from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 
 UNSUPPORTED = {
-    "BootstrapFinetune": "fine-tuning LM weights (seeds 000, 001, 002): the engine tunes prompts",
-    "BetterTogether": "prompt + weight optimization in sequence (seed 002): needs fine-tuning",
     "datasets": "`dspy.datasets` (HotPotQA, DataLoader) downloads data: pass your own examples",
 }
 
@@ -268,6 +266,30 @@ def test_optimizer_guide_hidden_judge_metric():
         return judge(output=pred.output).score
 
     assert my_metric_by_keyword(dspy.Example(), dspy.Prediction(output="x")) == pytest.approx(0.9)
+
+
+def test_finetune_snippets_build_and_refuse_what_cannot_run_here():
+    """Seeds 000 and 002: BootstrapFinetune on a scripted LM is refused before any call (the
+    embedded trainer tunes local/ models; tests/optimizers/finetune runs it with a recording
+    trainer), and the LoRA train_kwargs are refused key by key; BetterTogether(optimizers=[..])
+    builds the seed's sequence."""
+    lm = echo_lm()
+    classify = dspy.ChainOfThought("text -> label")
+    classify.set_lm(lm)
+    optimizer = dspy.BootstrapFinetune(metric=(lambda x, y, trace=None: x.label == y.label),
+                                       num_threads=24)  # fmt: skip
+    trainset = [dspy.Example(text=f"t{i}", label="a").with_inputs("text") for i in range(4)]
+    with pytest.raises(ValueError, match="cannot be fine-tuned here"):
+        optimizer.compile(classify, trainset=trainset)
+    lora = dspy.BootstrapFinetune(train_kwargs={"use_peft": True, "num_train_epochs": 1,
+                                                "per_device_train_batch_size": 4,
+                                                "learning_rate": 2e-4}, num_threads=8)  # fmt: skip
+    with pytest.raises(ValueError, match="LoRA adapter"):
+        lora.compile(classify, trainset=trainset)
+    assert lm.calls_made == 0
+    together = dspy.BetterTogether(optimizers=[dspy.BootstrapFewShot(max_bootstrapped_demos=4),
+                                               dspy.MIPROv2(auto="light")])  # fmt: skip
+    assert together.steps() == ["0", "1"]
 
 
 # -- seed 003: the introduction ------------------------------------------------------------------

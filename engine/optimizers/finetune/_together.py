@@ -1,0 +1,172 @@
+"""BetterTogether: prompt and weight optimizers in sequence ("p -> w -> p"); the program after
+each step is scored on the validation rows and the best one wins."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from engine.optimizers.fewshot import BootstrapFewShotWithRandomSearch
+from engine.optimizers.finetune._finetune import BootstrapFinetune
+from engine.optimizers.spine._base import CompileJob, Optimizer
+from engine.optimizers.spine._budget import Estimate, Workload
+from engine.optimizers.spine._context import RunContext
+
+DEFAULT_STRATEGY = "p -> w -> p"
+
+
+def parse_strategy(strategy: str, known: Sequence[str]) -> list[str]:
+    """`"p -> w -> p"` -> ["p", "w", "p"]; a ValueError names an empty or unknown step."""
+    if not isinstance(strategy, str) or not strategy.strip():
+        raise ValueError(f"strategy must name steps like {DEFAULT_STRATEGY!r}, not {strategy!r}")
+    steps = [step.strip() for step in strategy.split("->")]
+    if any(not step for step in steps):
+        raise ValueError(f"strategy {strategy!r} has an empty step (write 'p -> w', not 'p ->')")
+    unknown = sorted({step for step in steps if step not in known})
+    if unknown:
+        raise ValueError(
+            f"strategy {strategy!r} names {', '.join(map(repr, unknown))}, which no optimizer "
+            f"is given as; given: {', '.join(map(repr, known)) or 'none'}"
+        )
+    return steps
+
+
+class BetterTogether(Optimizer):
+    """`BetterTogether(metric, p=..., w=...)` with `compile(student, trainset=...,
+    strategy="p -> w -> p")`: each letter of the strategy names an optimizer given as a keyword
+    (defaults: `p` BootstrapFewShotWithRandomSearch, `w` BootstrapFinetune, both with this
+    metric). `BetterTogether(metric, optimizers=[a, b])` runs the given optimizers in order
+    instead (the strategy is then "0 -> 1 -> ..."). Without a valset, `valset_ratio` of the
+    training rows are held out to score each step's program; the best one on them wins (on a
+    tie, the later step's).
+    """
+
+    requires_metric = True
+    valset_defaults_to_trainset = False
+    uses_valset = False  # it scores the steps' programs itself, on its own held-out rows
+    calibrates_choices = False
+
+    def __init__(
+        self,
+        metric: Callable[..., Any] | None = None,
+        *,
+        optimizers: Sequence[Optimizer] | None = None,
+        **named: Optimizer,
+    ) -> None:
+        if optimizers is not None and named:
+            raise ValueError("give optimizers=[...] or optimizers by letter (p=..., w=...), "
+                             "not both")  # fmt: skip
+        self.metric = metric
+        if optimizers is not None:
+            if not optimizers:
+                raise ValueError("optimizers=[] is empty: give at least one optimizer")
+            self.optimizers = {str(i): opt for i, opt in enumerate(optimizers)}
+            self.default_strategy = " -> ".join(self.optimizers)
+        else:
+            self.optimizers = {
+                "p": BootstrapFewShotWithRandomSearch(metric=metric),
+                "w": BootstrapFinetune(metric=metric),
+                **named,
+            }
+            self.default_strategy = DEFAULT_STRATEGY
+        for letter, optimizer in self.optimizers.items():
+            if not isinstance(optimizer, Optimizer):
+                raise TypeError(f"optimizer {letter!r} is a {type(optimizer).__name__}, not an "
+                                "optimizer")  # fmt: skip
+            if optimizer.metric is None:
+                optimizer.metric = metric
+
+    def params(self) -> dict[str, Any]:
+        return {"optimizers": {k: type(v).__name__ for k, v in self.optimizers.items()}}
+
+    def check_settings(
+        self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None
+    ) -> list[str]:
+        problems: list[str] = []
+        for optimizer in self.optimizers.values():
+            problems += optimizer.check_settings(trainset, valset, student=student)
+        return problems
+
+    def _estimate(self, work: Workload) -> Estimate:
+        total = Estimate({}, 0, 0, "")
+        for letter in self.steps():
+            optimizer = self.optimizers[letter]
+            part = optimizer.estimate(work.trainset, work.valset, student=work.student,
+                                      seed=work.seed)  # fmt: skip
+            for role, calls in part.calls.items():
+                total.calls[role] = total.calls.get(role, 0) + calls
+            total.tokens += part.tokens
+            total.trials += part.trials + 1
+        total.notes = f"the steps {self.strategy!r} in sequence, each scored on the held-out rows"
+        return total
+
+    strategy: str = ""
+
+    def steps(self) -> list[str]:
+        return parse_strategy(self.strategy or self.default_strategy, list(self.optimizers))
+
+    def compile(
+        self,
+        student: Any,
+        *,
+        trainset: list[Any],
+        teacher: Any = None,
+        valset: list[Any] | None = None,
+        strategy: str | None = None,
+        valset_ratio: float = 0.1,
+        shuffle_trainset_between_steps: bool = True,
+        seed: int | None = None,
+        optimizer_compile_args: Mapping[str, Mapping[str, Any]] | None = None,
+        **options: Any,
+    ) -> Any:
+        """Run the strategy's steps in order; the best program on the validation rows wins."""
+        self.strategy = strategy or self.default_strategy
+        self.steps()  # a bad strategy fails here, before any call
+        args = dict(optimizer_compile_args or {})
+        unknown = sorted(set(args) - set(self.optimizers))
+        if unknown:
+            raise ValueError(f"optimizer_compile_args names {unknown}, not optimizers given")
+        if not 0 <= valset_ratio < 1:
+            raise ValueError(f"valset_ratio must be in [0, 1), not {valset_ratio!r}")
+        trainset = list(trainset)
+        if valset is None:
+            rng = random.Random(seed or 0)
+            shuffled = trainset[:]
+            rng.shuffle(shuffled)
+            cut = round(len(shuffled) * valset_ratio)
+            valset, trainset = shuffled[:cut], shuffled[cut:]
+        return super().compile(
+            student, trainset=trainset, teacher=teacher, valset=list(valset),
+            _held_out=list(valset), _args=args, _shuffle=shuffle_trainset_between_steps,
+            _seed=seed or 0, **options,
+        )  # fmt: skip
+
+    def _compile(self, job: CompileJob) -> Any:
+        run, runner = job.runner.run, job.runner
+        held_out, args = job.options["_held_out"], job.options["_args"]
+        rng = random.Random(job.options["_seed"])
+        program, trainset = job.student, list(job.trainset)
+        best, best_score = program, None
+        if held_out:
+            best_score = runner.evaluate(program, held_out, subset="val",
+                                         origin="the student as given").score  # fmt: skip
+        for number, letter in enumerate(self.steps(), 1):
+            run.check_cancel()
+            optimizer = self.optimizers[letter]
+            run.recorder.phase(f"step {number}: {letter}", type(optimizer).__name__)
+            if job.options["_shuffle"] and number > 1:
+                rng.shuffle(trainset)
+            child = RunContext(should_cancel=run.should_cancel, seed=run.seed, workdir=run.workdir)
+            program = optimizer.compile(program, trainset=trainset, teacher=job.teacher,
+                                        run=child, **args.get(letter, {}))  # fmt: skip
+            origin = f"after step {number} ({letter}: {type(optimizer).__name__})"
+            if held_out:
+                score = runner.evaluate(program, held_out, subset="val", origin=origin).score
+                run.recorder.log(f"{origin}: {score:.3f} on {len(held_out)} held-out rows")
+                if best_score is None or score >= best_score:  # a tie: the later step
+                    best, best_score = program, score
+            else:
+                runner.register(program, [], origin)
+                best = program
+        return best

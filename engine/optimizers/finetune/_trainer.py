@@ -1,0 +1,229 @@
+"""Who fine-tunes a model: the `Trainer` protocol BootstrapFinetune hands its rows to, and
+`LlamaTrainer`, which fine-tunes the embedded `local/...` models with llama.cpp's own training
+API (`_llama_train`) and returns the tuned model's `local/<path>.gguf` name.
+
+Every `train_kwargs` key is honoured or refused with a message, before any LM call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.errors import FinetuneUnavailable, LMConfigError
+from engine.lm.local import (
+    PROVIDER,
+    chat_formatter,
+    import_llama_cpp,
+    local_model_path,
+    local_runtime_available,
+    models_dir,
+    quiet_llama,
+    render_prompt,
+    text_tokens,
+)
+from engine.optimizers.finetune._llama_train import TrainStep, f32_copy, train, windows
+
+Messages = list[dict[str, str]]
+ProgressCallback = Callable[[TrainStep], bool | None]
+
+# The llama.cpp trainer's settings: key -> (default, what it is). llama.cpp makes its context a
+# multiple of 256 tokens, so the window is too.
+LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
+    "num_train_epochs": (1, "passes over the training windows"),
+    "learning_rate": (1e-4, "AdamW's step size"),
+    "max_steps": (None, "a cap on optimizer steps (one window each)"),
+    "n_ctx": (512, "tokens per training window (a multiple of 256)"),
+    "num_threads": (1, "CPU threads"),
+    "use_peft": (False, "LoRA adapter instead of full weights"),
+    "per_device_train_batch_size": (1, "windows per optimizer step"),
+}
+
+
+class Trainer(Protocol):
+    """Fine-tunes a model on chat rows. `problems` lists what it refuses before any call (one
+    sentence each); `count_tokens` sizes a chat as training reads it; `context_length` is the
+    longest row it trains on whole; `train` returns the tuned model's name."""
+
+    def problems(self, model: str, train_kwargs: Mapping[str, Any]) -> list[str]: ...
+
+    def count_tokens(self, model: str, messages: Messages) -> int: ...
+
+    def context_length(self, train_kwargs: Mapping[str, Any]) -> int: ...
+
+    def train(
+        self,
+        model: str,
+        rows: Sequence[Messages],
+        train_kwargs: Mapping[str, Any],
+        on_step: ProgressCallback | None = None,
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """How many optimizer steps a run takes: windows per epoch times epochs, capped."""
+
+    tokens: int
+    windows: int
+    epochs: int
+    steps: int
+
+
+def plan_steps(tokens: int, n_ctx: int, epochs: int, max_steps: int | None) -> TrainingPlan:
+    """The steps of a run over `tokens` training tokens packed into windows of `n_ctx`."""
+    per_epoch = max(1, math.ceil(tokens / n_ctx))
+    steps = per_epoch * max(1, epochs)
+    if max_steps is not None:
+        steps = min(steps, max_steps)
+    return TrainingPlan(tokens, per_epoch, max(1, epochs), steps)
+
+
+def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
+    """Why the llama.cpp trainer cannot take `train_kwargs` (empty: it can)."""
+    out = []
+    for key in sorted(set(train_kwargs) - set(LLAMA_KWARGS)):
+        known = ", ".join(LLAMA_KWARGS)
+        out.append(f"train_kwargs[{key!r}] is not a setting of the embedded trainer ({known}).")
+    if train_kwargs.get("use_peft"):
+        out.append(
+            "train_kwargs['use_peft']=True asks for a LoRA adapter: llama.cpp loads LoRA "
+            "adapters but its training API trains full weights only; leave use_peft out (the "
+            "135M model is tuned whole) or set it to False."
+        )
+    batch = train_kwargs.get("per_device_train_batch_size", 1)
+    if batch != 1:
+        out.append(
+            f"train_kwargs['per_device_train_batch_size']={batch!r}: the embedded trainer "
+            "takes one window of n_ctx tokens per step; raise n_ctx to train on more tokens "
+            "per step, or set it to 1."
+        )
+    n_ctx = train_kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0])
+    if not isinstance(n_ctx, int) or n_ctx <= 0 or n_ctx % 256:
+        out.append(f"train_kwargs['n_ctx']={n_ctx!r} must be a positive multiple of 256.")
+    for key in ("num_train_epochs", "num_threads"):
+        value = train_kwargs.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            out.append(f"train_kwargs[{key!r}]={value!r} must be a whole number, 1 or more.")
+    steps = train_kwargs.get("max_steps")
+    if steps is not None and (not isinstance(steps, int) or steps < 1):
+        out.append(f"train_kwargs['max_steps']={steps!r} must be a whole number, 1 or more.")
+    rate = train_kwargs.get("learning_rate", 1e-4)
+    if not isinstance(rate, int | float) or not 0 < rate < 1:
+        out.append(f"train_kwargs['learning_rate']={rate!r} must be a number between 0 and 1.")
+    return out
+
+
+class LlamaTrainer:
+    """Fine-tunes `local/...` models (GGUF files) on this CPU, full weights, with llama.cpp.
+    The tuned model is written under `folder` (default: the models folder's `finetuned/`),
+    named after the base model, the rows and the settings, so the same job reuses its file."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder
+        self._vocab: dict[Path, Any] = {}
+
+    def problems(self, model: str, train_kwargs: Mapping[str, Any]) -> list[str]:
+        out = []
+        if not model.startswith(PROVIDER + "/"):
+            out.append(
+                f"The model {model!r} cannot be fine-tuned here: the embedded trainer tunes "
+                f"the built-in model ({PROVIDER}/smollm2-135m) or a {PROVIDER}/<file>.gguf; "
+                "hosted fine-tuning jobs are not supported yet."
+            )
+        elif not local_runtime_available():
+            out.append(f"Fine-tuning {model!r} needs llama-cpp-python, which is not installed.")
+        else:
+            try:
+                local_model_path(model)
+            except LMConfigError as exc:
+                out.append(str(exc))
+        return out + llama_kwargs_problems(train_kwargs)
+
+    def context_length(self, train_kwargs: Mapping[str, Any]) -> int:
+        return int(train_kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
+
+    def count_tokens(self, model: str, messages: Messages) -> int:
+        return len(self.tokens(model, messages))
+
+    def tokens(self, model: str, messages: Messages) -> list[int]:
+        """The tokens a chat ending with the assistant's answer is trained as: the prompt as
+        the embedded model renders it for the call, the answer, the end-of-turn marker."""
+        llama, formatter = self._tokenizer(model)
+        if messages[-1]["role"] != "assistant":
+            raise ValueError("a training row ends with the assistant's answer")
+        prompt = render_prompt(llama, formatter, messages[:-1])
+        answer = text_tokens(llama, messages[-1]["content"])
+        end = llama.tokenize((prompt.stops[0] if prompt.stops else "").encode(), add_bos=False,
+                             special=True)  # fmt: skip
+        return [*prompt.tokens, *answer, *end]
+
+    def _tokenizer(self, model: str) -> tuple[Any, Any]:
+        path = local_model_path(model)
+        if path not in self._vocab:
+            llama_cpp = import_llama_cpp(path)
+            with quiet_llama():
+                llama = llama_cpp.Llama(str(path), vocab_only=True, verbose=False)
+            formatter = chat_formatter(llama)
+            if formatter is None:
+                raise FinetuneUnavailable(
+                    f"{model}: its chat format is not one the trainer can render"
+                )
+            self._vocab[path] = (llama, formatter)
+        return self._vocab[path]
+
+    def plan(
+        self, model: str, rows: Sequence[Messages], train_kwargs: Mapping[str, Any]
+    ) -> TrainingPlan:
+        """The steps training on `rows` would take."""
+        tokens = sum(self.count_tokens(model, row) for row in rows)
+        return plan_steps(
+            tokens,
+            self.context_length(train_kwargs),
+            int(train_kwargs.get("num_train_epochs", 1)),
+            train_kwargs.get("max_steps"),
+        )
+
+    def train(
+        self,
+        model: str,
+        rows: Sequence[Messages],
+        train_kwargs: Mapping[str, Any],
+        on_step: ProgressCallback | None = None,
+    ) -> str:
+        problems = self.problems(model, train_kwargs)
+        if problems:
+            raise FinetuneUnavailable(" ".join(problems))
+        base = local_model_path(model)
+        n_ctx = self.context_length(train_kwargs)
+        token_rows = [self.tokens(model, row) for row in rows]
+        plan = plan_steps(sum(map(len, token_rows)), n_ctx,
+                          int(train_kwargs.get("num_train_epochs", 1)),
+                          train_kwargs.get("max_steps"))  # fmt: skip
+        folder = self.folder or models_dir() / "finetuned"
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / f"{base.stem}.ft-{job_key(base, token_rows, train_kwargs)}.Q8_0.gguf"
+        if not out.is_file():
+            threads = int(train_kwargs.get("num_threads", 1))
+            f32 = folder / f"{base.stem}.F32.gguf"
+            if not f32.is_file():
+                f32_copy(base, f32, threads=threads)
+            train(f32, windows(token_rows, n_ctx), out, n_ctx=n_ctx, steps=plan.steps,
+                  learning_rate=float(train_kwargs.get("learning_rate", 1e-4)),
+                  threads=threads, on_step=on_step)  # fmt: skip
+        return f"{PROVIDER}/{out}"
+
+
+def job_key(
+    base: Path, token_rows: Sequence[Sequence[int]], train_kwargs: Mapping[str, Any]
+) -> str:
+    """Names one training job: the base file, the rows' tokens and the settings."""
+    digest = hashlib.sha256(str(base.resolve()).encode())
+    digest.update(json.dumps([list(r) for r in token_rows]).encode())
+    digest.update(json.dumps(dict(train_kwargs), sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:12]

@@ -1,0 +1,311 @@
+"""BootstrapFinetune and BetterTogether with scripted LMs and a recording trainer (a real
+`Trainer`: it counts tokens by words and answers with a tuned model's name)."""
+
+from __future__ import annotations
+
+import pytest
+
+import engine as dspy
+from engine.adapters import ChatAdapter, JSONAdapter
+from engine.lm import ScriptedLM
+from engine.lm.scripted import input_fields
+from engine.optimizers import LabeledFewShot, RunContext
+from engine.optimizers.finetune import (
+    BetterTogether,
+    BootstrapFinetune,
+    parse_strategy,
+    plan_steps,
+)
+from engine.optimizers.finetune._llama_train import windows
+from engine.optimizers.finetune._trainer import llama_kwargs_problems
+
+
+class RecordingTrainer:
+    """Trains nothing: keeps the rows it was handed, reports `steps` falling losses."""
+
+    def __init__(self, context: int = 10_000, steps: int = 3) -> None:
+        self.context, self.steps = context, steps
+        self.jobs: list[tuple[str, list, dict]] = []
+
+    def problems(self, model, train_kwargs):
+        return [f"{k} is refused" for k in train_kwargs if k == "refused"]
+
+    def count_tokens(self, model, messages):
+        return sum(len(m["content"].split()) for m in messages)
+
+    def context_length(self, train_kwargs):
+        return self.context
+
+    def train(self, model, rows, train_kwargs, on_step=None):
+        self.jobs.append((model, list(rows), dict(train_kwargs)))
+        for number in range(1, self.steps + 1):
+            step = Step(number, self.steps, 2.0 / number, 1.0 * number, 100.0)
+            if on_step is not None and on_step(step) is False:
+                break
+        return f"scripted/tuned-{len(self.jobs)}"
+
+
+class Step:
+    def __init__(self, step, steps, loss, seconds, tokens_per_second):
+        self.step, self.steps, self.loss = step, steps, loss
+        self.seconds, self.tokens_per_second = seconds, tokens_per_second
+
+
+def qa(n):
+    return [dspy.Example(question=f"q{i}", answer=str(i)).with_inputs("question") for i in range(n)]
+
+
+def exact(example, prediction, trace=None):
+    return example.answer == prediction.answer
+
+
+def echo(messages):
+    """Answers q<i> with i (q7 and q9 wrongly)."""
+    number = input_fields(messages[-1]["content"])["question"][1:]
+    return {"answer": "x" if number in ("7", "9") else number}
+
+
+class TwoSteps(dspy.Module):
+    def __init__(self):
+        super().__init__()
+        self.draft = dspy.Predict("question -> answer")
+        self.check = dspy.Predict("question, answer -> verdict")
+
+    def forward(self, question):
+        answer = self.draft(question=question).answer
+        return dspy.Prediction(answer=answer, verdict=self.check(question=question,
+                                                                 answer=answer).verdict)
+
+
+def two_step_lm(messages):
+    fields = input_fields(messages[-1]["content"])
+    if "answer" in fields:
+        return {"verdict": "ok"}
+    return {"answer": fields["question"][1:]}
+
+
+# -- trace collection and rows -----------------------------------------------------------------
+def test_passing_traces_become_the_adapters_own_messages_with_the_answer():
+    lm, trainer = ScriptedLM(by_input=echo), RecordingTrainer()
+    student = dspy.Predict("question -> answer")
+    with dspy.context(lm=lm):
+        tuned = BootstrapFinetune(metric=exact, trainer=trainer).compile(student, trainset=qa(10))
+    [(model, rows, _)] = trainer.jobs
+    assert model == "scripted/default" and len(rows) == 8  # q7 and q9 fail the metric
+    sent = {input_fields(h["messages"][-1]["content"])["question"]: h["messages"]
+            for h in lm.history}  # fmt: skip
+    for row in rows:
+        question = input_fields(row[-2]["content"])["question"]
+        assert row[:-1] == sent[question]  # exactly what the adapter sent for that call
+        assert row[-1] == {"role": "assistant", "content": ChatAdapter().format_outputs(
+            student.signature, {"answer": question[1:]})}  # fmt: skip
+    assert tuned.lm.model == "scripted/tuned-1" and student.lm is None
+    assert tuned.result.status == "finished"
+
+
+def test_without_a_metric_every_trace_is_kept_and_another_adapter_writes_the_rows():
+    trainer = RecordingTrainer()
+    with dspy.context(lm=ScriptedLM(by_input=echo)):
+        BootstrapFinetune(trainer=trainer, adapter=JSONAdapter()).compile(
+            dspy.Predict("question -> answer"), trainset=qa(10)
+        )
+    rows = trainer.jobs[0][1]
+    assert len(rows) == 10
+    assert rows[7][-1]["content"] == '{"answer": "x"}'  # the JSON adapter's own reply
+
+
+def test_multitask_shares_one_model_and_per_predictor_trains_one_each():
+    for multitask, jobs in ((True, 1), (False, 2)):
+        trainer = RecordingTrainer()
+        with dspy.context(lm=ScriptedLM(by_input=two_step_lm)):
+            tuned = BootstrapFinetune(metric=exact, multitask=multitask, trainer=trainer).compile(
+                TwoSteps(), trainset=qa(4)
+            )
+        assert len(trainer.jobs) == jobs
+        assert sum(len(job[1]) for job in trainer.jobs) == 8  # 4 examples x 2 steps
+        models = {p.lm.model for p in tuned.predictors()}
+        assert models == ({"scripted/tuned-1"} if multitask else
+                          {"scripted/tuned-1", "scripted/tuned-2"})  # fmt: skip
+
+
+def test_exclude_demos_leaves_the_predictors_demos_out_of_the_rows():
+    student = dspy.Predict("question -> answer")
+    student.demos = [dspy.Example(question="q100", answer="100")]
+    for exclude, users in ((False, 2), (True, 1)):
+        trainer = RecordingTrainer()
+        with dspy.context(lm=ScriptedLM(by_input=echo)):
+            BootstrapFinetune(metric=exact, exclude_demos=exclude, trainer=trainer).compile(
+                student, trainset=qa(3)
+            )
+        row = trainer.jobs[0][1][0]
+        assert sum(m["role"] == "user" for m in row) == users
+
+
+def test_training_progress_is_reported_as_events():
+    trainer = RecordingTrainer(steps=3)
+    with dspy.context(lm=ScriptedLM(by_input=echo)):
+        tuned = BootstrapFinetune(metric=exact, trainer=trainer).compile(
+            dspy.Predict("question -> answer"), trainset=qa(4)
+        )
+    steps = [e.data for e in tuned.result.events if "training_step" in e.data]
+    assert [s["training_step"] for s in steps] == [1, 2, 3]
+    assert [s["loss"] for s in steps] == [2.0, 1.0, 0.6667]
+    assert "step 3/3, loss 0.667, 100.0 tokens/s" in steps[-1]["message"]
+
+
+def test_a_cancel_during_training_ends_the_run_as_cancelled():
+    trainer = RecordingTrainer(steps=5)
+    asked = []
+
+    def cancel():
+        asked.append(1)
+        return len(asked) > 2
+
+    with dspy.context(lm=ScriptedLM(by_input=echo)):
+        tuned = BootstrapFinetune(metric=exact, trainer=trainer).compile(
+            dspy.Predict("question -> answer"), trainset=qa(4), run=RunContext(should_cancel=cancel)
+        )
+    assert tuned.result.status == "cancelled"
+    assert tuned.lm is None  # the student as given
+
+
+# -- bad input, before any call ----------------------------------------------------------------
+def test_too_few_passing_traces_is_refused_before_training():
+    lm, trainer = ScriptedLM(by_input=lambda m: {"answer": "wrong"}), RecordingTrainer()
+    with dspy.context(lm=lm), pytest.raises(ValueError, match="Only 0 of 5 training rows passed"):
+        BootstrapFinetune(metric=exact, trainer=trainer).compile(
+            dspy.Predict("question -> answer"), trainset=qa(5)
+        )
+    assert trainer.jobs == []
+
+
+def test_rows_over_the_context_are_named_before_any_call():
+    lm = ScriptedLM(by_input=echo)
+    trainset = qa(3) + [dspy.Example(question="q3 " + "long " * 200, answer="3")
+                        .with_inputs("question")]  # fmt: skip
+    with dspy.context(lm=lm), pytest.raises(ValueError) as error:
+        BootstrapFinetune(metric=exact, trainer=RecordingTrainer(context=150)).compile(
+            dspy.Predict("question -> answer"), trainset=trainset
+        )
+    assert "1 training rows are longer than the trainer's 150-token window: row 4 (" in str(
+        error.value
+    )
+    assert lm.calls_made == 0
+
+
+def test_refused_settings_and_tiny_trainsets_are_refused_before_any_call():
+    lm = ScriptedLM(by_input=echo)
+    optimizer = BootstrapFinetune(metric=exact, trainer=RecordingTrainer(),
+                                  train_kwargs={"refused": 1})  # fmt: skip
+    with dspy.context(lm=lm), pytest.raises(ValueError, match="refused is refused"):
+        optimizer.compile(dspy.Predict("question -> answer"), trainset=qa(1))
+    assert lm.calls_made == 0
+    problems = optimizer.check_settings(qa(1), student=dspy.Predict("question -> answer"))
+    assert problems[0].startswith("Fine-tuning needs at least 2 training rows")
+
+
+def test_the_embedded_trainer_honours_or_refuses_each_train_kwarg():
+    seed_shape = {"use_peft": True, "num_train_epochs": 1, "per_device_train_batch_size": 4,
+                  "learning_rate": 2e-4}  # fmt: skip
+    problems = llama_kwargs_problems(seed_shape)
+    assert len(problems) == 2
+    assert "LoRA adapter" in problems[0] and "use_peft" in problems[0]
+    assert "per_device_train_batch_size']=4" in problems[1]
+    assert llama_kwargs_problems({"use_peft": False, "num_train_epochs": 2, "n_ctx": 512}) == []
+    assert "not a setting" in llama_kwargs_problems({"warmup_ratio": 0.1})[0]
+    assert "multiple of 256" in llama_kwargs_problems({"n_ctx": 300})[0]
+
+
+def test_a_hosted_model_cannot_be_tuned_by_the_embedded_trainer():
+    lm = ScriptedLM(by_input=echo)
+    with dspy.context(lm=lm), pytest.raises(ValueError, match="cannot be fine-tuned here"):
+        BootstrapFinetune(metric=exact).compile(dspy.Predict("question -> answer"),
+                                                trainset=qa(4))  # fmt: skip
+    assert lm.calls_made == 0
+
+
+# -- budget ------------------------------------------------------------------------------------
+def test_the_estimate_is_one_teacher_run_per_training_row():
+    estimate = BootstrapFinetune(metric=exact, trainer=RecordingTrainer()).estimate(
+        qa(10), student=TwoSteps()
+    )
+    assert estimate.calls == {"task": 20}
+    lm = ScriptedLM(by_input=two_step_lm)
+    with dspy.context(lm=lm):
+        optimizer = BootstrapFinetune(metric=exact, trainer=RecordingTrainer())
+        optimizer.compile(TwoSteps(), trainset=qa(10))
+    assert lm.calls_made == 20
+
+
+def test_training_steps_are_windows_times_epochs_capped_by_max_steps():
+    assert plan_steps(1000, 256, 1, None).steps == 4
+    assert plan_steps(1000, 256, 2, None).steps == 8
+    assert plan_steps(1000, 256, 2, 5).steps == 5
+    assert plan_steps(10, 256, 1, None).windows == 1
+
+
+def test_windows_pack_rows_end_to_end_with_next_token_labels():
+    rows = [list(range(100)), list(range(100, 300))]
+    out = windows(rows, 128)
+    assert [len(w) for w in out] == [129, 129, 129]
+    assert out[0][:3] == [0, 1, 2] and out[1][0] == 128  # each window starts n_ctx further
+    assert out[2][-1] == 84  # the last one is filled from the stream's start: 256..299, 0..84
+
+
+# -- BetterTogether ----------------------------------------------------------------------------
+def test_strategies_parse_or_say_what_is_wrong():
+    assert parse_strategy("p -> w -> p", ["p", "w"]) == ["p", "w", "p"]
+    assert parse_strategy("w", ["p", "w"]) == ["w"]
+    with pytest.raises(ValueError, match="empty step"):
+        parse_strategy("p -> ", ["p", "w"])
+    with pytest.raises(ValueError, match="names 'x'"):
+        parse_strategy("p -> x", ["p", "w"])
+
+
+def test_better_together_runs_the_strategy_and_keeps_the_best_on_held_out_rows():
+    trainer = RecordingTrainer()
+    lm = ScriptedLM(by_input=echo)
+    together = BetterTogether(exact, p=LabeledFewShot(k=2),
+                              w=BootstrapFinetune(trainer=trainer))  # fmt: skip
+    with dspy.context(lm=lm):
+        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(20),
+                                    strategy="p -> w", valset_ratio=0.25)  # fmt: skip
+    assert len(trainer.jobs) == 1 and len(compiled.demos) == 2  # a tie: the last step's
+    assert compiled.lm.model == "scripted/tuned-1"
+    held_out = [t for t in compiled.result.trials if t.subset == "val"]
+    assert [t.n for t in held_out] == [5, 5, 5]  # the student, after p, after w
+    phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
+    assert phases == ["step 1: p", "step 2: w"]
+
+
+def test_the_seed_documents_list_shape_runs_in_sequence():
+    trainer = RecordingTrainer()
+    together = BetterTogether(exact, optimizers=[LabeledFewShot(k=3),
+                                                 BootstrapFinetune(trainer=trainer)])  # fmt: skip
+    with dspy.context(lm=ScriptedLM(by_input=echo)):
+        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(10))
+    assert len(trainer.jobs) == 1 and len(compiled.demos) == 3
+    assert together.steps() == ["0", "1"]
+
+
+def test_better_together_refuses_bad_shapes_before_any_call():
+    lm = ScriptedLM(by_input=echo)
+    with pytest.raises(ValueError, match="not both"):
+        BetterTogether(exact, optimizers=[LabeledFewShot()], p=LabeledFewShot())
+    with pytest.raises(TypeError, match="not an optimizer"):
+        BetterTogether(exact, p="fewshot")
+    finetune = BootstrapFinetune(trainer=RecordingTrainer())
+    together = BetterTogether(exact, p=LabeledFewShot(), w=finetune)
+    with dspy.context(lm=lm), pytest.raises(ValueError, match="names 'q'"):
+        together.compile(dspy.Predict("question -> answer"), trainset=qa(10), strategy="p -> q")
+    with dspy.context(lm=lm), pytest.raises(ValueError, match="optimizer_compile_args"):
+        together.compile(dspy.Predict("question -> answer"), trainset=qa(10),
+                         optimizer_compile_args={"z": {}})  # fmt: skip
+    assert lm.calls_made == 0
+
+
+def test_better_together_estimates_the_sum_of_its_steps():
+    together = BetterTogether(exact, p=LabeledFewShot(k=2),
+                              w=BootstrapFinetune(trainer=RecordingTrainer()))  # fmt: skip
+    together.strategy = "w -> w"
+    assert together.estimate(qa(10)).calls == {"task": 20}
