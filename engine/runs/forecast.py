@@ -65,7 +65,7 @@ def _finished_runs(
     marks = ", ".join("?" * len(statuses))
     try:
         return conn.execute(
-            "SELECT id, optimizer, estimate, usage, sizes FROM runs WHERE status IN"
+            "SELECT id, name, optimizer, estimate, usage, sizes FROM runs WHERE status IN"
             f" ({marks}) AND {where} ORDER BY created_at DESC LIMIT ?",
             [*statuses, *args, RECENT_RUNS],
         ).fetchall()
@@ -106,17 +106,27 @@ def speed_for(model: str, db_path: Path | str | None) -> Speed:
     return measured_speed(model, db_path) or typical_speed(model)
 
 
-def spent_share(optimizer: str, db_path: Path | str | None) -> tuple[float, str]:
+def spent_share(
+    optimizer: str, db_path: Path | str | None, project: str | None = None
+) -> tuple[float, str]:
     """The share of an upper-bound estimate that `optimizer`'s runs spend, and where it came
-    from (this store's finished runs, else our benchmarks, else 1.0: the estimate itself)."""
+    from: this store's finished runs of the same project (one is enough: the same data races
+    alike), else of the same optimizer (two or more), else our benchmarks, else 1.0."""
+    # runs a budget stopped say only that the share was larger: left out
+    runs = _finished_runs(db_path, "optimizer = ?", [optimizer], ("finished",))
     shares = [
-        share
-        # runs a budget stopped say only that the share was larger: left out
-        for row in _finished_runs(db_path, "optimizer = ?", [optimizer], ("finished",))
-        if (share := _share(row["estimate"], row["usage"], row["sizes"])) is not None
+        (row["name"], s)
+        for row in runs
+        if (s := _share(row["estimate"], row["usage"], row["sizes"])) is not None
     ]
+    same = [s for name, s in shares if project and name == project]
+    if same:
+        return statistics.median(same), f"as in this project's last {len(same)} such run(s)"
     if len(shares) >= MIN_RUNS:
-        return statistics.median(shares), f"as in this store's last {len(shares)} such runs"
+        return (
+            statistics.median(s for _, s in shares),
+            f"as in this store's last {len(shares)} such runs",
+        )
     if optimizer in TYPICAL_SHARE:
         return TYPICAL_SHARE[optimizer], "as measured on our benchmarks"
     return 1.0, ""
@@ -143,13 +153,19 @@ def _share(estimate_json: Any, usage_json: Any, sizes_json: Any) -> float | None
 
 
 def forecast(
-    plan: dict[str, Any], model: str, upper_bound: bool, db_path: Path | str | None
+    plan: dict[str, Any],
+    model: str,
+    upper_bound: bool,
+    db_path: Path | str | None,
+    project: str | None = None,
 ) -> dict[str, Any]:
     """What the run will likely spend: {"calls" (search, likely), "calls_at_most",
     "test_calls", "seconds" (search + held-out scoring), "speed", "share_source"}."""
     estimate = plan["estimate"]
     at_most = int(estimate.get("total_calls") or 0)
-    share, share_source = spent_share(plan["optimizer"], db_path) if upper_bound else (1.0, "")
+    share, share_source = (
+        spent_share(plan["optimizer"], db_path, project) if upper_bound else (1.0, "")
+    )
     calls = round(at_most * share)
     tokens_per_call = (estimate.get("tokens") or 0) / at_most if at_most else 0.0
     test_calls = int(plan.get("test_calls") or 0)

@@ -84,7 +84,7 @@ def preflight(
     entry = registry_entry(name)
     upper_bound = entry is not None and entry.estimate_tolerance is None
     plan["forecast"] = forecast(
-        plan, spec.models.task.model, upper_bound, db_path or default_db_path()
+        plan, spec.models.task.model, upper_bound, db_path or default_db_path(), spec.name
     )
     return plan
 

@@ -74,7 +74,9 @@ def test_earlier_runs_of_the_store_set_the_speed_and_the_share(db_path: Path, ti
     )
     assert share == pytest.approx(min(1.0, sum(spent) / 2))
     plan = preflight(_small(tickets_spec, 2), db_path=db_path)
-    assert plan["forecast"]["share_source"] == source
+    # the same project's runs come first: one of them is enough
+    assert plan["forecast"]["share_source"] == "as in this project's last 2 such run(s)"
+    assert spent_share(RANDOM_SEARCH, db_path, "another project") == (share, source)
     again = forecast(plan, SCRIPTED, upper_bound=True, db_path=db_path)
     assert again["speed"] == speed.source and again["calls"] == round(
         again["calls_at_most"] * share
