@@ -4,7 +4,7 @@ The optimizers' estimates count calls and tokens (some as an upper bound: racing
 stops are not counted). Two things turn them into a forecast a person can plan with:
 
 - **speed**: seconds per estimated token of the task model, read from this store's earlier
-  runs of that model (the time their calls took over the tokens their estimates gave them), so
+  runs of that model (their wall time over the tokens their estimates gave their calls), so
   the speed survives a reload and longer prompts (demos) cost more; with no history, a typical
   figure for the model kind;
 - **share**: for an estimate that is an upper bound, the share of it that finished runs of the
@@ -24,11 +24,12 @@ from typing import Any
 MIN_CALLS = 12  # runs with fewer uncached calls than this say nothing of speed
 MIN_RUNS = 2  # finished runs of an optimizer needed before their share replaces the typical one
 RECENT_RUNS = 10  # the newest finished runs the speed and the share are read from
-# Seconds per estimated token when nothing was measured here. The embedded model: 0.35 s per
-# call at ~590 estimated tokens a call (the real prompts are longer, but the provider reuses a
-# shared prefix), measured on a generated spam/ham project's default run on 2 cores; hosted: a
-# typical API round trip (~1.2 s) at the same size.
-TYPICAL_SECONDS_PER_TOKEN = {"local": 0.35 / 590, "hosted": 1.2 / 590}
+# Seconds of a run's wall time per estimated token when nothing was measured here. The embedded
+# model: 0.44 s per call at ~590 estimated tokens a call (the real prompts are longer, but the
+# provider reuses a shared prefix), the mean of the default runs of the generated spam/ham and
+# the support-ticket projects on 2 cores (bench/results/forecast.md); hosted: a typical API
+# round trip (~1.2 s) at the same size.
+TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
 # Share of an upper-bound estimate a run spends, measured on the sample projects and the
 # generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most candidates
 # before the last validation row.
@@ -65,7 +66,8 @@ def _finished_runs(
     marks = ", ".join("?" * len(statuses))
     try:
         return conn.execute(
-            "SELECT id, name, optimizer, estimate, usage, sizes FROM runs WHERE status IN"
+            "SELECT id, name, optimizer, estimate, usage, sizes, started_at, finished_at FROM runs"
+            " WHERE status IN"
             f" ({marks}) AND {where} ORDER BY created_at DESC LIMIT ?",
             [*statuses, *args, RECENT_RUNS],
         ).fetchall()
@@ -82,19 +84,20 @@ def typical_speed(model: str) -> Speed:
 
 
 def measured_speed(model: str, db_path: Path | str | None) -> Speed | None:
-    """Seconds per estimated token over this store's newest finished runs of `model`: the time
-    its calls took over the tokens their estimates gave the calls they made."""
+    """Seconds per estimated token over this store's newest ended runs of `model`: each run's
+    wall time (the model's calls and everything around them: loading, scoring, storing) over
+    the tokens its estimate gives the calls it made."""
     seconds = tokens = 0.0
     runs = 0
     ended = ("finished", "stopped: budget")  # a budget stop still says how fast calls were
     for row in _finished_runs(db_path, "usage LIKE ?", [f'%"{model}"%'], ended):
         estimate, usage = _decode(row["estimate"]), _decode(row["usage"])
-        by_model = (usage.get("by_model") or {}).get(model) or {}
-        calls, latency = by_model.get("uncached_calls") or 0, by_model.get("latency") or 0.0
+        calls = ((usage.get("by_model") or {}).get(model) or {}).get("uncached_calls") or 0
         planned, planned_tokens = estimate.get("total_calls") or 0, estimate.get("tokens") or 0
-        if calls < MIN_CALLS or not planned or not planned_tokens or latency <= 0:
+        wall = (row["finished_at"] or 0) - (row["started_at"] or 0)
+        if calls < MIN_CALLS or not planned or not planned_tokens or wall <= 0:
             continue
-        seconds += latency
+        seconds += wall
         tokens += calls * planned_tokens / planned
         runs += 1
     if not runs or tokens <= 0:
