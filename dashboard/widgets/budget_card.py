@@ -167,7 +167,8 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
 
 
 def fit_button(p: Preflight, budget: dict[str, Any]) -> None:
-    """Offer the budget this run fits in (every call the search may make, twice the time)."""
+    """Offer the budget this run fits in (every call the search may make, three times the
+    likely time)."""
     if not p.fit:
         return
     calls = max(p.fit["max_calls"], budget.get("max_calls") or 0)

@@ -232,7 +232,7 @@ def test_a_new_project_gets_a_budget_its_run_fits_in(tickets):
     go(at, "optimize")
     assert not at.exception, at.exception
     budget = at.session_state["draft"]["optimizer"]["budget"]
-    assert budget["max_calls"] and budget["max_minutes"] >= 5
+    assert budget["max_calls"] and budget["max_minutes"] >= 10
     assert at.number_input(key=k(at, "bcalls")).value == budget["max_calls"]
     assert not at.warning, "the fitted budget holds the whole forecast run"
     metrics = {m.label: m.value for m in at.metric}
@@ -250,7 +250,7 @@ def test_fit_the_budget_offers_what_the_run_needs(tickets):
     assert "Fit the budget to this run" in fit.label
     fit.click().run()
     budget = at.session_state["draft"]["optimizer"]["budget"]
-    assert budget["max_calls"] > 50 and budget["max_minutes"] >= 5
+    assert budget["max_calls"] > 50 and budget["max_minutes"] >= 10
     assert at.number_input(key=k(at, "bcalls")).value == budget["max_calls"]
     assert not at.warning
 
