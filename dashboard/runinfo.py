@@ -34,13 +34,6 @@ def get(run_id: str) -> dict[str, Any] | None:
     return reconcile_run(run_id, db())
 
 
-def ended_words(status: str, reason: str | None) -> str:
-    """Why a run ended, in the page's words (`engine.runs.ended_words`)."""
-    from engine.runs import ended_words as words
-
-    return words(status, reason)
-
-
 def outcome(run_id: str) -> Any:
     """The run's result in words (engine.runs.run_outcome): held-out verdict, what changed."""
     from engine.runs import run_outcome

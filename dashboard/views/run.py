@@ -107,7 +107,7 @@ if run["status"] == "failed":
 
 @st.fragment(run_every=1.5 if active and live else None)
 def live_view() -> None:
-    from engine.runs import candidates, fault_summary, trials, usage
+    from engine.runs import candidates, ended_words, fault_summary, trials, usage
 
     current = runinfo.get(run_id) or run
     db = home.db_path()
@@ -117,7 +117,7 @@ def live_view() -> None:
     if current["status"] in runinfo.ACTIVE:
         now = phase or "waiting for the worker to start"
     else:
-        why = runinfo.ended_words(current["status"], current.get("reason"))
+        why = ended_words(current["status"], current.get("reason"))
         now = f"ended after {ui.fmt_duration(runinfo.elapsed(current))}" + (
             f" — {why}" if why else ""
         )

@@ -17,7 +17,6 @@ import streamlit as st
 from dashboard import home, lmtools, state, ui
 from dashboard.glossary import plain_text
 
-TYPICAL_SECONDS = {"local": 1.0, "hosted": 1.5}
 PROPOSER_TOKENS_PER_CALL = 800  # the engine's estimates count 700-900 per proposal prompt
 ROLE_NAMES = {"task": "task model", "proposer": "proposer", "judge": "judge"}
 
@@ -55,14 +54,10 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
     cost = _cost(spec, tokens, by_role.get("proposer", 0))
     measured = state.speed(model)
     seconds, source = float(forecast.get("seconds") or 0.0), str(forecast.get("speed") or "")
-    if measured and source.startswith("typical"):  # timed here, never run in this store
+    if measured and not forecast.get("speed_measured", True):  # timed here, no run stored yet
         seconds = (calls + test_calls) * measured
         source = f"measured in this session: {measured:.2f} s per call"
-    elif not source:
-        kind = "local" if model.startswith("local/") else "hosted"
-        seconds = (calls + test_calls) * TYPICAL_SECONDS[kind]
-        source = f"assumed ~{TYPICAL_SECONDS[kind]:.0f} s per call"
-    source = f"from the speed {source}" if not source.startswith("assumed") else source
+    source = f"from the speed {source}" if source else ""
     return Preflight(
         plan["optimizer"],
         calls,

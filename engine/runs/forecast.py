@@ -105,10 +105,6 @@ def measured_speed(model: str, db_path: Path | str | None) -> Speed | None:
     return Speed(seconds / tokens, f"measured on {runs} earlier run(s) of this model here")
 
 
-def speed_for(model: str, db_path: Path | str | None) -> Speed:
-    return measured_speed(model, db_path) or typical_speed(model)
-
-
 def spent_share(
     optimizer: str, db_path: Path | str | None, project: str | None = None
 ) -> tuple[float, str]:
@@ -163,7 +159,8 @@ def forecast(
     project: str | None = None,
 ) -> dict[str, Any]:
     """What the run will likely spend: {"calls" (search, likely), "calls_at_most",
-    "test_calls", "seconds" (search + held-out scoring), "speed", "share_source"}."""
+    "test_calls", "seconds" (search + held-out scoring), "speed" (its source in words),
+    "speed_measured" (False: a typical figure), "share_source"}."""
     estimate = plan["estimate"]
     at_most = int(estimate.get("total_calls") or 0)
     share, share_source = (
@@ -172,7 +169,8 @@ def forecast(
     calls = round(at_most * share)
     tokens_per_call = (estimate.get("tokens") or 0) / at_most if at_most else 0.0
     test_calls = int(plan.get("test_calls") or 0)
-    speed = speed_for(model, db_path)
+    measured = measured_speed(model, db_path) if db_path is not None else None
+    speed = measured or typical_speed(model)
     seconds = speed.seconds((calls + test_calls) * tokens_per_call)
     return {
         "calls": calls,
@@ -180,5 +178,6 @@ def forecast(
         "test_calls": test_calls,
         "seconds": round(seconds, 1),
         "speed": speed.source,
+        "speed_measured": measured is not None,
         "share_source": share_source,
     }
