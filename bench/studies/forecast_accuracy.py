@@ -50,6 +50,8 @@ def one_run(spec_path: Path, seed: int, store: Path) -> dict:
         "forecast_calls": forecast["calls"] + forecast["test_calls"],
         "calls": int(usage.get("uncached_calls") or 0),
         "forecast_seconds": forecast["seconds"],
+        "calls_range": [n + forecast["test_calls"] for n in forecast["calls_range"]],
+        "seconds_range": forecast["seconds_range"],
         "seconds": wall,
         "speed": forecast["speed"],
         "budget": budget,
@@ -64,9 +66,9 @@ def main() -> int:
     args = parser.parse_args()
     print(
         "| project | seed | optimizer | calls: forecast / actual | minutes: forecast / actual "
-        "| budget | status | speed from |"
+        "| inside the range: calls / minutes | budget | status | speed from |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "runs.db"
         for seed in args.seeds:
@@ -75,15 +77,23 @@ def main() -> int:
                 try:
                     row = one_run(spec_path, seed, store)
                 except Exception as exc:  # noqa: BLE001  (a missing data folder: say so, go on)
-                    print(f"| {name} | {seed} | failed: {exc} | | | | | |", flush=True)
+                    print(f"| {name} | {seed} | failed: {exc} | | | | | | |", flush=True)
                     continue
                 calls = f"{row['forecast_calls']} / {row['calls']} "
                 calls += f"({row['forecast_calls'] / max(row['calls'], 1):.2f})"
                 fmin, amin = row["forecast_seconds"] / 60, row["seconds"] / 60
                 minutes = f"{fmin:.1f} / {amin:.1f} ({fmin / max(amin, 1e-9):.2f})"
                 budget = f"{row['budget']['max_calls']} calls, {row['budget']['max_minutes']:g} min"
+                inside = "/".join(
+                    "yes" if low <= actual <= high else "no"
+                    for (low, high), actual in (
+                        (row["calls_range"], row["calls"]),
+                        (row["seconds_range"], row["seconds"]),
+                    )
+                )
                 print(
-                    f"| {name} | {seed} | {row['optimizer']} | {calls} | {minutes} | {budget} "
+                    f"| {name} | {seed} | {row['optimizer']} | {calls} | {minutes} | {inside} "
+                    f"| {budget} "
                     f"| {row['status']} | {row['speed']} |",
                     flush=True,
                 )

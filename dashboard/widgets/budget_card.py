@@ -36,6 +36,8 @@ class Preflight:
     problems: list[str] = field(default_factory=list)  # settings the optimizer would refuse
     calls_at_most: int = 0  # the search's upper bound (racing and early stops not counted)
     fit: dict[str, Any] = field(default_factory=dict)  # a budget this run fits in
+    calls_range: tuple[int, int] = (0, 0)  # likely search calls, low and high (racing varies)
+    seconds_range: tuple[float, float] = (0.0, 0.0)
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -54,8 +56,10 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
     cost = _cost(spec, tokens, by_role.get("proposer", 0))
     measured = state.speed(model)
     seconds, source = float(forecast.get("seconds") or 0.0), str(forecast.get("speed") or "")
+    low, high = forecast.get("calls_range") or (calls, calls)
+    fast, slow = forecast.get("seconds_range") or (seconds, seconds)
     if measured and not forecast.get("speed_measured", True):  # timed here, no run stored yet
-        seconds = (calls + test_calls) * measured
+        seconds, fast, slow = ((n + test_calls) * measured for n in (calls, low, high))
         source = f"measured in this session: {measured:.2f} s per call"
     source = f"from the speed {source}" if source else ""
     return Preflight(
@@ -72,6 +76,8 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         [in_form_words(p) for p in plan.get("problems") or []],
         at_most,
         fitting_budget(plan) if forecast else {},
+        (int(low), int(high)),
+        (float(fast), float(slow)),
     )
 
 
@@ -107,14 +113,17 @@ def role_split(by_role: dict[str, int]) -> str:
 
 def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
     """Render the card; warns when a budget limit will end the run early."""
+    from engine.runs import range_words
+
     with st.container(border=True):
         st.markdown("#### Before you start: estimated cost of this run")
         total = p.calls + p.test_calls
         a, b, c, d = st.columns(4)
+        low, high = p.calls_range
         bound = (
             f" The search makes at most {p.calls_at_most:,}; racing and early stops usually "
-            "save part of that."
-            if p.calls_at_most > p.calls
+            f"save part of that: runs like this one made {low:,} to {high:,}."
+            if p.calls_at_most > p.calls and high > low
             else ""
         )
         a.metric(
@@ -135,7 +144,13 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             else ("not priced" if p.cost is None else f"~${p.cost:.2f}"),
             border=True,
         )
-        d.metric("Time", f"~{ui.fmt_duration(p.seconds)}", border=True)
+        span = range_words(*p.seconds_range)
+        d.metric(
+            "Time",
+            f"~{ui.fmt_duration(p.seconds)}",
+            help=f"Likely {span}, as the search stops earlier or later." if span else None,
+            border=True,
+        )
         st.caption(
             f"Time {p.speed_source}. {plain_text(p.notes[:1].upper() + p.notes[1:])}."
             if p.notes

@@ -40,6 +40,7 @@ _EXPORTS = {
     "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
     "load_program": "export", "render_prompts": "export", "preflight": "plan",
     "fitting_budget": "plan", "budget_warnings": "plan", "forecast_line": "plan",
+    "range_words": "plan",
     "ended_words": "status_words",
     "run_outcome": "outcome", "outcome_of": "outcome", "is_calibration": "outcome",
     "summary_html": "summary_page",

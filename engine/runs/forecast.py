@@ -9,7 +9,8 @@ stops are not counted). Two things turn them into a forecast a person can plan w
   figure for the model kind;
 - **share**: for an estimate that is an upper bound, the share of it that finished runs of the
   same optimizer in this store actually spent (their median), else the share measured on our
-  benchmarks (`TYPICAL_SHARE`).
+  benchmarks (`TYPICAL_SHARE`). Racing spends a different share on each seed of the same data,
+  so the forecast also gives the range those runs spanned (at least `MIN_SPREAD` either side).
 """
 
 from __future__ import annotations
@@ -34,6 +35,28 @@ TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
 # generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most candidates
 # before the last validation row.
 TYPICAL_SHARE = {"BootstrapFewShotWithRandomSearch": 0.65}
+# ... and the range it spanned there: 0.50 to 0.87 of the upper bound (the same generated
+# spam/ham project on seeds 1 and 0).
+TYPICAL_SHARE_RANGE = {"BootstrapFewShotWithRandomSearch": (0.5, 0.9)}
+MIN_SPREAD = 0.2  # a range is at least this share of the point either side (one run says little)
+
+
+@dataclass(frozen=True)
+class Share:
+    """The share of an upper-bound estimate a run will likely spend, the range earlier runs
+    spanned, and where the figures came from (in words)."""
+
+    point: float
+    low: float
+    high: float
+    source: str
+
+
+def _share_of(point: float, seen: list[float]) -> tuple[float, float]:
+    low, high = min([point, *seen]), max([point, *seen])
+    return max(0.0, min(low, point * (1 - MIN_SPREAD))), min(
+        1.0, max(high, point * (1 + MIN_SPREAD))
+    )
 
 
 @dataclass(frozen=True)
@@ -105,12 +128,10 @@ def measured_speed(model: str, db_path: Path | str | None) -> Speed | None:
     return Speed(seconds / tokens, f"measured on {runs} earlier run(s) of this model here")
 
 
-def spent_share(
-    optimizer: str, db_path: Path | str | None, project: str | None = None
-) -> tuple[float, str]:
-    """The share of an upper-bound estimate that `optimizer`'s runs spend, and where it came
-    from: this store's finished runs of the same project (one is enough: the same data races
-    alike), else of the same optimizer (two or more), else our benchmarks, else 1.0."""
+def spent_share(optimizer: str, db_path: Path | str | None, project: str | None = None) -> Share:
+    """The share of an upper-bound estimate that `optimizer`'s runs spend: this store's finished
+    runs of the same project (one is enough: the same data races alike), else of the same
+    optimizer (two or more), else our benchmarks, else 1.0 (the bound itself)."""
     # runs a budget stopped say only that the share was larger: left out
     runs = _finished_runs(db_path, "optimizer = ?", [optimizer], ("finished",))
     shares = [
@@ -120,15 +141,21 @@ def spent_share(
     ]
     same = [s for name, s in shares if project and name == project]
     if same:
-        return statistics.median(same), f"as in this project's last {len(same)} such run(s)"
+        point = statistics.median(same)
+        return Share(
+            point, *_share_of(point, same), f"as in this project's last {len(same)} such run(s)"
+        )
     if len(shares) >= MIN_RUNS:
-        return (
-            statistics.median(s for _, s in shares),
-            f"as in this store's last {len(shares)} such runs",
+        seen = [s for _, s in shares]
+        point = statistics.median(seen)
+        return Share(
+            point, *_share_of(point, seen), f"as in this store's last {len(seen)} such runs"
         )
     if optimizer in TYPICAL_SHARE:
-        return TYPICAL_SHARE[optimizer], "as measured on our benchmarks"
-    return 1.0, ""
+        point = TYPICAL_SHARE[optimizer]
+        seen = list(TYPICAL_SHARE_RANGE.get(optimizer, ()))
+        return Share(point, *_share_of(point, seen), "as measured on our benchmarks")
+    return Share(1.0, 1.0, 1.0, "")
 
 
 def _decode(text: Any) -> dict[str, Any]:
@@ -158,26 +185,34 @@ def forecast(
     db_path: Path | str | None,
     project: str | None = None,
 ) -> dict[str, Any]:
-    """What the run will likely spend: {"calls" (search, likely), "calls_at_most",
-    "test_calls", "seconds" (search + held-out scoring), "speed" (its source in words),
-    "speed_measured" (False: a typical figure), "share_source"}."""
+    """What the run will likely spend: {"calls" (search, likely), "calls_range" (low, high),
+    "calls_at_most", "test_calls", "seconds" (search + held-out scoring), "seconds_range",
+    "speed" (its source in words), "speed_measured" (False: a typical figure),
+    "share_source"}."""
     estimate = plan["estimate"]
     at_most = int(estimate.get("total_calls") or 0)
-    share, share_source = (
-        spent_share(plan["optimizer"], db_path, project) if upper_bound else (1.0, "")
+    share = (
+        spent_share(plan["optimizer"], db_path, project)
+        if upper_bound
+        else Share(1.0, 1.0, 1.0, "")
     )
-    calls = round(at_most * share)
+    calls, low, high = (round(at_most * s) for s in (share.point, share.low, share.high))
     tokens_per_call = (estimate.get("tokens") or 0) / at_most if at_most else 0.0
     test_calls = int(plan.get("test_calls") or 0)
     measured = measured_speed(model, db_path) if db_path is not None else None
     speed = measured or typical_speed(model)
-    seconds = speed.seconds((calls + test_calls) * tokens_per_call)
+
+    def seconds(n: int) -> float:
+        return round(speed.seconds((n + test_calls) * tokens_per_call), 1)
+
     return {
         "calls": calls,
+        "calls_range": [low, high],
         "calls_at_most": at_most,
         "test_calls": test_calls,
-        "seconds": round(seconds, 1),
+        "seconds": seconds(calls),
+        "seconds_range": [seconds(low), seconds(high)],
         "speed": speed.source,
         "speed_measured": measured is not None,
-        "share_source": share_source,
+        "share_source": share.source,
     }

@@ -107,15 +107,38 @@ def _refused(
 
 
 def forecast_line(forecast: dict[str, Any]) -> str:
-    """The forecast in one line: '~420 LM calls (at most 646) + 60 to score, ~4 min (...)'."""
+    """The forecast in one line: '~420 LM calls (likely 330-560, at most 646, as in ...) + 60 to
+    score the held-out rows, ~4 min (3-5 min; from ...)'."""
     calls, at_most = forecast["calls"], forecast["calls_at_most"]
-    bound = f" (at most {at_most:,}, {forecast['share_source']})" if at_most != calls else ""
-    minutes = forecast["seconds"] / 60
-    when = f"~{minutes:.0f} min" if minutes >= 1.5 else f"~{forecast['seconds']:.0f} s"
+    low, high = forecast.get("calls_range") or (calls, calls)
+    spread = f"likely {low:,}-{high:,}, " if high > low else ""
+    bound = (
+        f" ({spread}at most {at_most:,}, {forecast['share_source']})" if at_most != calls else ""
+    )
+    when = duration_words(forecast["seconds"])
+    fast, slow = forecast.get("seconds_range") or (forecast["seconds"], forecast["seconds"])
+    span = range_words(fast, slow)
+    span = f"{span}; " if span else ""
     return (
         f"~{calls:,} LM calls{bound} + {forecast['test_calls']:,} to score the held-out rows, "
-        f"{when} ({forecast['speed']})"
+        f"{when} ({span}{forecast['speed']})"
     )
+
+
+def duration_words(seconds: float) -> str:
+    """'~4 min' from 1.5 minutes up, '~40 s' below."""
+    return f"~{seconds / 60:.0f} min" if seconds >= 90 else f"~{seconds:.0f} s"
+
+
+def range_words(fast: float, slow: float) -> str:
+    """'3-5 min', '40-70 s' or '50 s-2 min'; '' when both ends read the same."""
+    if duration_words(fast) == duration_words(slow):
+        return ""
+    if fast >= 90:
+        return f"{fast / 60:.0f}-{slow / 60:.0f} min"
+    if slow < 90:
+        return f"{fast:.0f}-{slow:.0f} s"
+    return f"{fast:.0f} s-{slow / 60:.0f} min"
 
 
 def budget_warnings(plan: dict[str, Any]) -> list[str]:

@@ -20,6 +20,7 @@ from engine.runs import (
     fitting_budget,
     forecast_line,
     preflight,
+    range_words,
 )
 from engine.runs.forecast import (
     TYPICAL_SHARE,
@@ -53,6 +54,20 @@ def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> No
     assert forecast["seconds"] > 0
     line = forecast_line(forecast)
     assert f"at most {forecast['calls_at_most']:,}" in line and "typical" in line
+    # racing spends a different share on each seed: the forecast says the range it spanned
+    low, high = forecast["calls_range"]
+    at_most = forecast["calls_at_most"]
+    assert (low, high) == (round(at_most * 0.5), round(at_most * 0.9))
+    assert f"likely {low:,}-{high:,}" in line
+    fast, slow = forecast["seconds_range"]
+    assert fast < forecast["seconds"] < slow
+
+
+def test_range_words_read_like_a_person_would_say_them() -> None:
+    assert range_words(180, 300) == "3-5 min"
+    assert range_words(40, 70) == "40-70 s"
+    assert range_words(50, 150) == "50 s-2 min"
+    assert range_words(200, 205) == ""  # both read "~3 min"
 
 
 def test_earlier_runs_of_the_store_set_the_speed_and_the_share(db_path: Path, tickets_spec):
@@ -62,7 +77,8 @@ def test_earlier_runs_of_the_store_set_the_speed_and_the_share(db_path: Path, ti
     speed = measured_speed(SCRIPTED, db_path)  # the runs' calls went to the scripted model
     assert speed is not None and speed.source.startswith("measured on 2 earlier run(s)")
     assert measured_speed("local/smollm2-135m", db_path) is None
-    share, source = spent_share(RANDOM_SEARCH, db_path)
+    found = spent_share(RANDOM_SEARCH, db_path)
+    share, source = found.point, found.source
     assert source == "as in this store's last 2 such runs"
     # what the two runs spent: their search's task calls over their estimates
     with sqlite3.connect(db_path) as conn:
@@ -73,10 +89,13 @@ def test_earlier_runs_of_the_store_set_the_speed_and_the_share(db_path: Path, ti
         for e, u, z in rows
     )
     assert share == pytest.approx(min(1.0, sum(spent) / 2))
+    # the range spans both runs, and at least a fifth of the point either side
+    assert found.low <= min(spent[0], share * 0.8) + 1e-9
+    assert found.high >= min(1.0, max(spent[-1], share * 1.2)) - 1e-9
     plan = preflight(_small(tickets_spec, 2), db_path=db_path)
     # the same project's runs come first: one of them is enough
     assert plan["forecast"]["share_source"] == "as in this project's last 2 such run(s)"
-    assert spent_share(RANDOM_SEARCH, db_path, "another project") == (share, source)
+    assert spent_share(RANDOM_SEARCH, db_path, "another project") == found
     again = forecast(plan, SCRIPTED, upper_bound=True, db_path=db_path)
     assert again["speed"] == speed.source and again["calls"] == round(
         again["calls_at_most"] * share
@@ -89,7 +108,7 @@ def test_a_run_a_budget_stopped_sets_the_speed_but_not_the_share(db_path, ticket
     run_id = create_run(spec, db_path)
     assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "stopped: budget"
     assert measured_speed(SCRIPTED, db_path) is not None
-    assert spent_share(RANDOM_SEARCH, db_path)[1] == "as measured on our benchmarks"
+    assert spent_share(RANDOM_SEARCH, db_path).source == "as measured on our benchmarks"
 
 
 def test_the_fitting_budget_holds_every_call_and_three_times_the_time(db_path, tickets_spec):
