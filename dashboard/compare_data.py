@@ -18,10 +18,8 @@ def candidate_labels(
 ) -> dict[str, str]:
     """hash -> 'Best — example set 4 (...) (75%)' for candidates that were scored: the one
     name every page (and the results CSV) gives a candidate."""
-    val_score = {}
-    for t in trials:
-        if t["subset"] == "val":
-            val_score.setdefault(t["candidate"], t["score"])
+    val_score = first_val_scores(trials)
+    tried = best_tried(run, trials, baseline)
     labels = {}
     number = 0
     for c in cands:
@@ -31,15 +29,42 @@ def candidate_labels(
         number += 1
         score = f" ({100 * val_score[h]:.0f}%)" if h in val_score else ""
         if h == baseline and h == run.get("best_candidate"):
-            name = "Baseline, kept as the best — no candidate beat your prompt"
+            name = "Baseline, kept as the best — " + (
+                "no candidate beat your prompt clearly"
+                if tried
+                else "no candidate beat your prompt"
+            )
         elif h == baseline:
             name = "Baseline — your prompt as written"
         elif h == run.get("best_candidate"):
             name = f"Best — {plain_origin(c.get('origin'))}"
+        elif h == tried:
+            name = f"Best tried, not kept — {plain_origin(c.get('origin'))}"
         else:
             name = f"Candidate {number} — {plain_origin(c.get('origin'))}"
         labels[h] = name + score
     return labels
+
+
+def first_val_scores(trials: list[dict[str, Any]]) -> dict[str, float]:
+    """hash -> its first validation score (the one the search ranked it by)."""
+    scores: dict[str, float] = {}
+    for t in trials:
+        if t["subset"] == "val" and t["score"] is not None:
+            scores.setdefault(t["candidate"], t["score"])
+    return scores
+
+
+def best_tried(
+    run: dict[str, Any], trials: list[dict[str, Any]], baseline: str | None
+) -> str | None:
+    """When the run kept the starting prompt: the candidate that scored highest on validation
+    above it (what was tried but not clearly better), else None."""
+    if baseline is None or run.get("best_candidate") != baseline:
+        return None
+    scores = first_val_scores(trials)
+    above = {h: v for h, v in scores.items() if h != baseline and v > scores.get(baseline, 1.0)}
+    return max(above, key=lambda h: above[h]) if above else None
 
 
 def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -202,6 +227,7 @@ def demo_rows(
     """A candidate's demos as table rows: each demo's input and its label (the expected output)
     side by side, who wrote it, and whether the other candidate shows it too. `inputs` and
     `labels` are the step's field names (empty: every field is shown as input)."""
+
     def key(demo: dict[str, Any]) -> tuple[str, ...]:
         return tuple(_cell(demo.get(name, "")) for name in inputs or sorted(demo))
 

@@ -48,10 +48,17 @@ if len(labels) < 1:
 if run.get("status") not in runinfo.ACTIVE and run.get("status") != "failed":
     outcome = runinfo.outcome(run_id)  # the run's held-out result leads, above the pickers
     result_headline(outcome)
-    if outcome.change == "start kept":
-        st.caption("Pick another candidate as B to see what was tried.")
 hashes = list(labels)
 best = run.get("best_candidate") if run.get("best_candidate") in labels else hashes[-1]
+tried = cd.best_tried(run, trial_rows, baseline)
+if tried in labels:  # the start was kept: B shows what was tried, not the start again
+    best = tried
+    st.caption(
+        "B is the candidate that scored highest on the validation rows; its gain was not clear "
+        "enough to keep it. Pick another candidate as B to see what else was tried."
+    )
+elif run.get("best_candidate") == baseline and baseline is not None:
+    st.caption("Pick another candidate as B to see what was tried.")
 a_col, b_col = st.columns(2)
 a = a_col.selectbox(
     "Candidate A",
@@ -148,7 +155,8 @@ for path in paths:
     same = demos_a == demos_b
     if same:
         st.caption(
-            f"A and B show the same {len(demos_a)} example(s)." if demos_a
+            f"A and B show the same {len(demos_a)} example(s)."
+            if demos_a
             else "Neither shows examples: the model only gets the instructions."
         )
     sides = [(a, short_a, demos_a, demos_b), (b, short_b, demos_b, demos_a)]

@@ -23,3 +23,34 @@ def test_compare_says_when_no_candidate_beat_the_prompt(app):
     score_b = next(m for m in at.metric if m.label.startswith("Score B"))
     assert score_b.value == next(m for m in at.metric if m.label.startswith("Score A")).value
     assert not score_b.delta  # a gain that rounds to 0 gets no arrow (it drew a green "+0 pts")
+
+
+def _trial(candidate: str, score: float, subset: str = "val") -> dict:
+    return {"candidate": candidate, "score": score, "subset": subset}
+
+
+def test_when_the_start_was_kept_b_is_the_best_candidate_tried():
+    from dashboard import compare_data as cd
+
+    cands = [{"hash": h, "origin": o} for h, o in (("base", "baseline"), ("c1", ""), ("c2", ""))]
+    trials = [
+        _trial("base", 0.6),
+        _trial("c1", 0.8),
+        _trial("c2", 0.7),
+        _trial("base", 0.5, "test"),
+    ]
+    kept = {"best_candidate": "base"}
+    assert cd.best_tried(kept, trials, "base") == "c1"  # higher on validation, not kept
+    labels = cd.candidate_labels(kept, cands, trials, "base")
+    assert labels["base"].startswith(
+        "Baseline, kept as the best — no candidate beat your prompt clearly"
+    )
+    assert labels["c1"].startswith("Best tried, not kept") and labels["c1"].endswith("(80%)")
+    # nothing above the start: no "tried" candidate, and the label says no candidate beat it
+    flat = [_trial("base", 0.6), _trial("c1", 0.6), _trial("c2", 0.5)]
+    assert cd.best_tried(kept, flat, "base") is None
+    assert cd.candidate_labels(kept, cands, flat, "base")["base"].endswith(
+        "no candidate beat your prompt (60%)"
+    )
+    # a run that kept a better candidate has no "tried" one
+    assert cd.best_tried({"best_candidate": "c1"}, trials, "base") is None
