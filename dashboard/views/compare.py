@@ -250,9 +250,15 @@ def _colour(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# the example text gives up width first, so the reasons beside the marks are read whole
+widths = {c: st.column_config.Column(width=280) for c in view.columns[:1]}
+widths.update(
+    {c: st.column_config.Column(width=220) for c in view.columns if str(c).endswith(" · why")}
+)
 st.dataframe(
     view.style.apply(_colour, axis=None),
     hide_index=True,
     width="stretch",
     height=min(520, 38 + 35 * max(len(view), 1)),
+    column_config=widths,
 )
