@@ -31,10 +31,15 @@ ROWS = 60  # the default split: 20 train, 20 validation, 20 held-out test rows
 
 def test_full_tour(tour_server, browser_page, tmp_path):
     with failure_shot(browser_page, tour_server, tmp_path):
-        tour(tour_server, browser_page, tmp_path)
+        measured = tour(tour_server, browser_page, tmp_path)
+    # the run finished inside the budget the page fitted to it
+    assert measured["calls"] <= measured["budget_calls"], measured
+    assert measured["seconds"] <= 60 * measured["budget_minutes"] + 60, measured
 
 
-def tour(tour_server, page, tmp_path):
+def tour(tour_server, page, tmp_path, rows: int = ROWS) -> dict:
+    """The tour; returns what the Optimize page forecast for the default run and what the run
+    spent (calls, seconds), for bench/studies/browser_default_run.py."""
     page.set_default_timeout(60_000)
     page.goto(tour_server.url)
     page.wait_for_selector('[data-testid="stApp"]')
@@ -43,7 +48,7 @@ def tour(tour_server, page, tmp_path):
     shot(page, "01-project")
 
     # a new project, then the data (generated: messages Tunesmith was never tuned on)
-    messages = write_csv(tmp_path / "messages.csv", n=ROWS, seed=0)
+    messages = write_csv(tmp_path / "messages.csv", n=rows, seed=0)
     page.get_by_label("Name").fill("Spam filter")
     page.get_by_label("What should the model do? (optional)").fill(
         "Tell spam text messages from normal ones"
@@ -52,11 +57,12 @@ def tour(tour_server, page, tmp_path):
     page.wait_for_selector('h1:has-text("Data")')
     settle(page)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(messages))
-    page.get_by_text(f"Loaded {ROWS} rows").wait_for()
+    page.get_by_text(f"Loaded {rows} rows").wait_for()
     settle(page)
     select(page, "Role of column message", "Input")
     select(page, "Role of column label", "Expected output")
-    page.get_by_text("Split: 20 train").wait_for()  # the default split, untouched
+    third = rows // 3
+    page.get_by_text(f"Split: {third} train").wait_for()  # the default split, untouched
     shot(page, "02-data")
 
     # the signature
@@ -81,6 +87,14 @@ def tour(tour_server, page, tmp_path):
     nav(page, "Optimize")  # the defaults: optimizer auto, the budget fitted to the forecast run
     page.get_by_text("Before you start").wait_for()
     assert page.get_by_text("before the search ends").count() == 0, "the default budget fits"
+    card = {
+        label: page.locator(
+            f'[data-testid="stMetric"]:has-text("{label}") [data-testid="stMetricValue"]'
+        ).first.inner_text()
+        for label in ("LM calls", "Time")
+    }
+    budget_calls = int(page.get_by_label("Max LM calls").input_value().replace(",", ""))
+    budget_minutes = float(page.get_by_label("Max minutes").input_value())
     shot(page, "05-optimize")
     button(page, "Start optimizing").click()
 
@@ -93,7 +107,7 @@ def tour(tour_server, page, tmp_path):
     settle(page)
     assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= 2
     headline = page.locator(".st-key-result_headline")
-    assert "Held-out test (20 rows the optimizer never saw)" in headline.inner_text()
+    assert f"Held-out test ({third} rows the optimizer never saw)" in headline.inner_text()
     shot(page, "06-run")
 
     nav(page, "Compare")
@@ -155,3 +169,13 @@ def tour(tour_server, page, tmp_path):
     program = build_program(run_spec(run))
     program.load(str(target))
     assert program.classify.signature.instructions.startswith("Read the text message")
+    usage = run.get("usage") or {}
+    return {
+        "rows": rows,
+        "forecast": card,
+        "budget_calls": budget_calls,
+        "budget_minutes": budget_minutes,
+        "calls": int(usage.get("uncached_calls") or 0),
+        "seconds": (run.get("finished_at") or 0) - (run.get("started_at") or 0),
+        "status": run["status"],
+    }
