@@ -3,6 +3,9 @@
 `yaml.safe_load` builds no objects, but anchors and aliases still let a few hundred bytes
 stand for billions of nodes (the "billion laughs" bomb), which blows up whatever walks the
 result. `load_yaml` counts the nodes the document expands to and refuses past a limit.
+Deep nesting is refused from the scanner's tokens before anything recursive reads it: the
+composer recurses once per level, and in a thread with a small stack (the dashboard's script
+threads, a test worker) a few thousand levels crash the process instead of raising.
 """
 
 from __future__ import annotations
@@ -14,6 +17,28 @@ import yaml
 from engine.errors import SpecError
 
 MAX_NODES = 100_000
+MAX_DEPTH = 64  # a spec is a few levels deep; YAML's composer recurses once per level
+_OPENS = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _too_deep(text: str) -> bool:
+    """Whether the document nests collections deeper than MAX_DEPTH (read token by token, with
+    no recursion)."""
+    depth = 0
+    for token in yaml.scan(text, Loader=yaml.SafeLoader):
+        if isinstance(token, _OPENS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif isinstance(token, _CLOSES):
+            depth -= 1
+    return False
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
@@ -42,6 +67,11 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int]) -> i
 def load_yaml(text: str, what: str = "the spec") -> Any:
     """Parse YAML/JSON text safely; SpecError for bad YAML or a document too big once expanded."""
     try:
+        if _too_deep(text):
+            raise SpecError(
+                f"{what} nests lists or mappings more than {MAX_DEPTH} levels deep; a spec "
+                "never needs that, so it is refused"
+            )
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
             return None

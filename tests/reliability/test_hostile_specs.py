@@ -158,3 +158,38 @@ def test_project_list_escapes_html_from_project_files(app, home: Path) -> None:
     shown = " ".join(m.value for m in app.markdown)
     assert payload not in shown and "&lt;img src=x" in shown
     record("file", name="project-description-html", path="names", refused=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 5000 + "]" * 5000,
+        "".join("  " * i + f"k{i}:\n" for i in range(300)) + "  " * 300 + "v",
+    ],
+    ids=["flow", "block"],
+)
+def test_deep_nesting_is_refused_before_anything_recursive_reads_it(text: str) -> None:
+    """The dashboard reads uploaded specs in a script thread: deep nesting must be refused by
+    the token scan, not left to the recursive composer's RecursionError."""
+    import threading
+
+    from engine.runs.safe_yaml import MAX_DEPTH, load_yaml
+
+    caught: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            load_yaml(text)
+        except BaseException as exc:  # noqa: BLE001  (what the thread saw, checked below)
+            caught.append(exc)
+
+    old = threading.stack_size(256 * 1024)
+    try:
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join(timeout=30)
+    finally:
+        threading.stack_size(old)
+    assert len(caught) == 1 and isinstance(caught[0], SpecError), caught
+    assert f"more than {MAX_DEPTH} levels deep" in str(caught[0])
+    record("file", name=f"yaml-deep-{text[:1]!r}", path="spec", refused=True)
