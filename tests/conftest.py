@@ -49,14 +49,55 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         os.environ[ENV] = str(log)
 
 
+def in_xdist_worker() -> bool:
+    """Whether this process is one of pytest-xdist's workers (`make test` runs two)."""
+    return bool(os.environ.get("PYTEST_XDIST_WORKER"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test` runs two workers (`-n 2 --dist loadgroup`): the tests of the embedded model
+    and of the browser go to one of them, one at a time (each wants the cores' model threads,
+    and the browser tours write docs/screenshots), while the other runs everything else."""
+    for item in items:
+        if item.get_closest_marker("real_lm") or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("model"))
+
+
+_BATTERY_SEEN: set[str] = set()  # reliability test files that reported, in the reporting process
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """One `attack` record per case of an attack family: held when the case passed."""
-    family = ATTACK_FAMILIES.get(report.nodeid.split("::")[0])
-    if family is None or report.when != "call":
+    """One `attack` record per case of an attack family: held when the case passed. Reports
+    reach this hook in the process that prints them (xdist's controller, or the only one)."""
+    if in_xdist_worker() or report.when != "call":
+        return
+    path = report.nodeid.split("::")[0]
+    if path.startswith("tests/reliability/"):
+        _BATTERY_SEEN.add(Path(path).name)
+    family = ATTACK_FAMILIES.get(path)
+    if family is None:
         return
     from reliability_log import record
 
     record("attack", family=family, case=report.nodeid.split("::", 1)[-1], held=report.passed)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Regenerate docs/RELIABILITY.md after a passing, unfiltered session that ran every test
+    file of the reliability battery (from the process that saw every report)."""
+    from reliability_log import ENV
+
+    log = os.environ.get(ENV, "").strip()
+    if in_xdist_worker() or exitstatus != 0 or not log:
+        return
+    if not {p.name for p in RELIABILITY.glob("test_*.py")} <= _BATTERY_SEEN:
+        return
+    if session.config.getoption("keyword", "") or session.config.getoption("markexpr", ""):
+        return  # a filtered run does not speak for the battery
+    from report import write_report
+
+    write_report(Path(log), ROOT / "docs" / "RELIABILITY.md")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -2,7 +2,8 @@
 
 A session that runs this folder sets TUNESMITH_RELIABILITY_LOG (subprocesses inherit it) to
 .cache/reliability/log.jsonl, emptied first; when every test file of the folder ran and passed,
-docs/RELIABILITY.md is regenerated from the log (report.py), so `make test` keeps it true.
+docs/RELIABILITY.md is regenerated from the log (report.py, by tests/conftest.py's
+pytest_sessionfinish), so `make test` keeps it true.
 """
 
 from __future__ import annotations
@@ -47,25 +48,3 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def app(home: Path):
     """A fresh AppTest of the dashboard, run once (on the Project page)."""
     return fresh_app()
-
-
-def _ran_whole_folder(session: pytest.Session) -> bool:
-    wanted = {p.name for p in HERE.glob("test_*.py")}
-    ran = {
-        Path(str(item.fspath)).name
-        for item in session.items
-        if HERE in Path(str(item.fspath)).parents
-    }
-    return bool(wanted) and wanted <= ran
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Regenerate docs/RELIABILITY.md after a passing session that ran the whole battery."""
-    log = os.environ.get(ENV, "").strip()
-    if exitstatus != 0 or not log or not _ran_whole_folder(session):
-        return
-    if session.config.getoption("keyword", "") or session.config.getoption("markexpr", ""):
-        return  # a filtered run does not speak for the battery
-    from report import write_report
-
-    write_report(Path(log), ROOT / "docs" / "RELIABILITY.md")

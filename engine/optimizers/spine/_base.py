@@ -274,8 +274,10 @@ class Optimizer:
             recorder.log(f"{why}: kept the starting program", level="warning")
             program, best = student.deepcopy(), baseline
         final = Candidate.from_program(program)
+        # trials in number order, whatever order a resumed run met them in again (racing
+        # scores candidates on threads, so a replay can find them in another order)
         result = OptimizationResult(
-            trials=list(run.trials),
+            trials=sorted(run.trials, key=lambda t: t.number),
             candidates=list(run.candidates.values()),
             baseline_score=None if baseline is None else baseline.score,
             best_score=None if best is None else best.score,
