@@ -24,14 +24,14 @@ from engine.runs.data import validate_spec_against_data
 from engine.runs.liveness import track_child, worker_command
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import StoreAt, local_dir, store_location
 from engine.runs.worker import run_worker
 
 INLINE_ENV = "TUNESMITH_INLINE_WORKER"
 
 
 
-def create_run(spec: ProjectSpec, db_path: str | Path | None = None) -> str:
+def create_run(spec: ProjectSpec, db_path: StoreAt | None = None) -> str:
     """Validate `spec` against its data (SpecError before any LM call); store a queued run."""
     report = validate_spec_against_data(spec)
     with RunStore(db_path) as store:
@@ -59,7 +59,7 @@ def check_run_id(run_id: str) -> str:
 
 def launch_run(
     run_id: str,
-    db_path: str | Path | None = None,
+    db_path: StoreAt | None = None,
     *,
     inline: bool | None = None,
     lm_factory: Any = None,
@@ -75,14 +75,14 @@ def launch_run(
     """
     check_run_id(run_id)
     extra_env = {k: v for k, v in (extra_env or {}).items() if v}  # an empty key means "none"
-    db_path = Path(db_path) if db_path is not None else default_db_path()
+    db_path = store_location(db_path)
     if inline is None:
         inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
     if inline:
         with _temporary_env(extra_env):
             run_worker(run_id, db_path, lm_factory=lm_factory)
         return None
-    logs = db_path.parent / "logs"
+    logs = local_dir(db_path) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{run_id}.log"
     with RunStore(db_path) as store:

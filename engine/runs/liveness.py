@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.runs.store import ACTIVE, RunStore
+from engine.runs.store_schema import is_url
 
 STALE_AFTER = 20.0  # seconds without a heartbeat after which a worker counts as dead
 START_GRACE = 30.0  # seconds a queued run may wait for its worker's first heartbeat
@@ -24,7 +25,9 @@ def worker_command(
 ) -> list[str]:
     """The argv that runs `module` (the worker, or its supervisor) on one stored run."""
     cmd = [sys.executable, "-m", module, run_id]
-    return cmd + (["--db", str(Path(db_path).resolve())] if db_path is not None else [])
+    if db_path is None:
+        return cmd
+    return cmd + ["--db", str(db_path if is_url(db_path) else Path(db_path).resolve())]
 
 
 def track_child(proc: subprocess.Popen) -> None:

@@ -231,9 +231,8 @@ class RunStore(StoreReader):
             }, on_conflict="ignore")  # fmt: skip
 
     def _on_best_changed(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
-        self.db.update(
-            "runs", run_id, {"best_candidate": data.get("candidate"), "best_score": data.get("score")}
-        )
+        best = {"best_candidate": data.get("candidate"), "best_score": data.get("score")}
+        self.db.update("runs", run_id, best)
 
     def _on_run_started(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
         fields = {"estimate": dumps(data.get("estimate"))}

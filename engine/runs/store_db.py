@@ -154,8 +154,8 @@ class StoreDB:
         if self._conn is not None:
             try:
                 self._conn.close()
-            except (DBAPIError, sqlite3.Error, psycopg.Error):  # the server went away: nothing to close cleanly
-                pass
+            except (DBAPIError, sqlite3.Error, psycopg.Error):
+                pass  # the server went away: nothing to close cleanly
             self._conn = self._raw = None
 
     def table_names(self) -> list[str]:

@@ -29,7 +29,7 @@ class StoreReader:
         try:
             with self._lock:
                 return self.db.retrying(lambda: self.db.rows(sql, params))
-        except (DBAPIError, sqlite3.DatabaseError) as exc:  # a page of the file is bad: say so, no traceback
+        except (DBAPIError, sqlite3.DatabaseError) as exc:  # a bad page: say so, no traceback
             if is_damage(exc):
                 raise damaged_store(getattr(self, "path", "the run store"), exc) from None
             raise

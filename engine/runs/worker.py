@@ -41,7 +41,7 @@ from engine.runs.redact import redact_std_streams
 from engine.runs.run_setup import LMFactory, make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import StoreAt, local_dir, shown, store_location
 from engine.runs.supervisor import in_flight_path
 from engine.settings import settings
 
@@ -88,14 +88,15 @@ def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(kind, step) for kind, step in steps if step is not None}
 
 
-def run_workdir(db_path: Path, run_id: str) -> Path:
-    """The run's own folder beside the store (MIPROv2 keeps its Optuna study there)."""
-    return Path(db_path).parent / "runs" / run_id
+def run_workdir(db_path: StoreAt, run_id: str) -> Path:
+    """The run's own folder on this machine, beside a SQLite store, else under tunesmith_data/
+    (MIPROv2 keeps its Optuna study there unless the store is PostgreSQL)."""
+    return local_dir(db_path) / "runs" / run_id
 
 
 def run_worker(
     run_id: str,
-    db_path: str | Path | None = None,
+    db_path: StoreAt | None = None,
     *,
     lm_factory: LMFactory | None = None,
     sinks: Iterable[Callable[[Any], None]] = (),
@@ -107,14 +108,14 @@ def run_worker(
     is still alive is not started twice.
     """
 
-    db_path = Path(db_path) if db_path is not None else default_db_path()
+    db_path = store_location(db_path)
     use_run_cache(db_path)
     store = RunStore(db_path)
     try:
         with store.exclusive():  # check and claim in one write transaction: one worker wins
             run = store.get_run(run_id)
             if run is None:
-                raise TunesmithError(f"no run {run_id!r} in {db_path}")
+                raise TunesmithError(f"no run {run_id!r} in {shown(db_path)}")
             if run["status"] in TERMINAL and run["status"] != "failed":
                 return run["status"]
             pid = run.get("pid")
@@ -204,7 +205,7 @@ def _execute(
         stack.close()
 
 
-def _in_flight_writer(db_path: Path, run_id: str) -> Callable[[list[Any]], None]:
+def _in_flight_writer(db_path: StoreAt, run_id: str) -> Callable[[list[Any]], None]:
     """A listener that keeps the rows being evaluated in the run folder (atomically replaced),
     where the supervisor reads them if this process dies by a signal."""
     path = in_flight_path(db_path, run_id)
