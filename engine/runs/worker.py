@@ -41,7 +41,14 @@ from engine.runs.redact import redact_std_streams
 from engine.runs.run_setup import LMFactory, make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
-from engine.runs.store_schema import StoreAt, local_dir, shown, store_location
+from engine.runs.store_schema import (
+    StoreAt,
+    is_url,
+    local_dir,
+    shown,
+    sqlalchemy_url,
+    store_location,
+)
 from engine.runs.supervisor import in_flight_path
 from engine.settings import settings
 
@@ -72,14 +79,24 @@ def _run_context(
         ledger.record(record)
     ledger.subscribe(store.call_listener(run_id, attempt))
     recorder = EventRecorder([store.sink(run_id), *sinks], start_seq=store.last_seq(run_id))
+    store.on_wait(lambda seconds, tries: recorder.log(waited_words(seconds, tries), "warning"))
     return RunContext(
         recorder=recorder, ledger=ledger, budget=_budget(spec), should_cancel=should_cancel,
         known_results=store.known_results(run_id),
         known_trials=[Trial.from_dict(t) for t in store.trials(run_id)],
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
         known_steps=known_steps(store.events(run_id)), keep_start=spec.optimizer.keep_start,
-        workdir=run_workdir(store.path, run_id),
+        workdir=run_workdir(store.path, run_id), run_name=run_id,
+        study_storage=sqlalchemy_url(store.path) if is_url(store.path) else None,
     )  # fmt: skip
+
+
+def waited_words(seconds: float, attempts: int) -> str:
+    """The run's log line after the store (PostgreSQL) came back."""
+    return (
+        f"The run store could not be reached for {seconds:.0f} s ({attempts} tries); "
+        "the run waited for it and went on. Nothing was lost."
+    )
 
 
 def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
