@@ -33,6 +33,7 @@ from engine.runs.store_schema import (
     _META,
     KEYS,
     MIGRATIONS,
+    STUDY_SCHEMA,
     StoreAt,
     damaged_store,
     is_damage,
@@ -133,6 +134,8 @@ class StoreDB:
         with self.transaction(exclusive=True, write=False):
             _META.create_all(self._conn, checkfirst=True)
             self._migrate()
+            if self.dialect == "postgresql":
+                self.execute(f"CREATE SCHEMA IF NOT EXISTS {STUDY_SCHEMA}")
         if self.dialect == "postgresql":
             _ready.add(str(self.location))
 

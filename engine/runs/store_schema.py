@@ -150,6 +150,17 @@ def sqlalchemy_url(store_at: StoreAt) -> str:
     return "postgresql+psycopg://" + rest
 
 
+STUDY_SCHEMA = "optuna"  # PostgreSQL: Optuna's own tables (it has a `trials` too) go here
+
+
+def study_url(store_at: StoreAt) -> str:
+    """The SQLAlchemy URL of Optuna's storage in the store's PostgreSQL database: the same
+    database, Optuna's tables in their own schema (STUDY_SCHEMA)."""
+    url = sqlalchemy_url(store_at)
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options=-csearch_path%3D{STUDY_SCHEMA}"
+
+
 def is_damage(exc: BaseException) -> bool:
     """True for SQLite errors that mean the file itself is bad (not "database is locked")."""
     if isinstance(exc, DBAPIError):

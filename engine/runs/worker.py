@@ -46,8 +46,8 @@ from engine.runs.store_schema import (
     is_url,
     local_dir,
     shown,
-    sqlalchemy_url,
     store_location,
+    study_url,
 )
 from engine.runs.supervisor import in_flight_path
 from engine.settings import settings
@@ -87,7 +87,7 @@ def _run_context(
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
         known_steps=known_steps(store.events(run_id)), keep_start=spec.optimizer.keep_start,
         workdir=run_workdir(store.path, run_id), run_name=run_id,
-        study_storage=sqlalchemy_url(store.path) if is_url(store.path) else None,
+        study_storage=study_url(store.path) if is_url(store.path) else None,
     )  # fmt: skip
 
 

@@ -35,3 +35,11 @@ def tickets_spec(project: Path):
     from engine.runs import load_spec
 
     return load_spec(project / "support_tickets.yaml")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request, tmp_path: Path) -> str | Path:
+    """The run store on each backend: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "store" / "runs.db"
+    return request.getfixturevalue("postgres_url")
