@@ -43,8 +43,13 @@ def _free_port() -> int:
 class PostgresCluster:
     """`start()`, `url(database)`, `new_database()`, `restart()`, `stop()`."""
 
-    def __init__(self, bin_dir: Path) -> None:
-        self.bin = bin_dir
+    def __init__(
+        self, bin_dir: Path, durable: bool = False, settings: tuple[str, ...] = ()
+    ) -> None:
+        """`durable`: PostgreSQL's own defaults (fsync, synchronous commit), as a team's
+        server runs; else both off, for speed (the tests' data is thrown away). `settings`:
+        more server settings ("name=value")."""
+        self.bin, self.durable, self.settings = bin_dir, durable, settings
         self.root = Path(tempfile.mkdtemp(prefix="tunesmith-pg-"))
         self.data = self.root / "data"
         self.port = _free_port()
@@ -65,10 +70,10 @@ class PostgresCluster:
         return self
 
     def _pg_ctl(self, action: str, *extra: str) -> None:
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += "".join(f" -c {setting}" for setting in self.settings)
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
                   "-o", options, "-w", "-t", "60", action, *extra)  # fmt: skip
 

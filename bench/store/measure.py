@@ -1,16 +1,21 @@
 """Events per second the run store holds with N concurrent writer processes.
 
-    python -m bench.store [--store URL_OR_PATH] [--writers 1 2 4] [--seconds 5]
+    python -m bench.store [--store URL_OR_PATH | --throwaway-postgres] [--writers 1 2 4]
+                          [--seconds 5]
 
 Each writer process is a worker's write path with a zero-latency fake LM: it records one
 trial event (two rows) and one LM call per step into its own run, as fast as it can, for
-`--seconds`. Default store: a fresh SQLite file in a temporary folder.
+`--seconds`. Default store: a fresh SQLite file in a temporary folder per measurement;
+`--throwaway-postgres`: a fresh database per measurement on a PostgreSQL server started for the
+bench in a temp folder (tests/postgres_cluster.py, PostgreSQL's default durability: fsync and
+synchronous commit on).
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -64,9 +69,33 @@ def main() -> None:
     parser.add_argument("--store", default=None, help="a PostgreSQL URL or a SQLite file")
     parser.add_argument("--writers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--throwaway-postgres", action="store_true")
+    parser.add_argument("--pg-setting", action="append", default=[],
+                        help="a server setting for the throw-away PostgreSQL, e.g. "
+                        "synchronous_commit=off")  # fmt: skip
     args = parser.parse_args()
-    for n in args.writers:
-        store_at = args.store or str(Path(tempfile.mkdtemp(prefix="bench-store-")) / "runs.db")
-        rate = measure(store_at, n, args.seconds)
-        print(f"writers={n} events/s={rate:.0f} store={store_at.split('@')[-1]}")
+    cluster = _throwaway_postgres(args.pg_setting) if args.throwaway_postgres else None
+    try:
+        for n in args.writers:
+            if cluster is not None:
+                store_at = cluster.new_database()
+            else:
+                store_at = args.store or str(Path(tempfile.mkdtemp(prefix="bench-")) / "runs.db")
+            rate = measure(store_at, n, args.seconds)
+            kind = "postgresql" if store_at.startswith("postgres") else "sqlite"
+            sys.stdout.write(f"store={kind} writers={n} events/s={rate:.0f}\n")
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def _throwaway_postgres(settings: list[str]) -> Any:
+    tests = Path(__file__).resolve().parents[2] / "tests"
+    sys.path.insert(0, str(tests))
+    from postgres_cluster import MISSING, PostgresCluster, server_bin
+
+    bin_dir = server_bin()
+    if bin_dir is None:
+        raise SystemExit(MISSING)
+    return PostgresCluster(bin_dir, durable=True, settings=tuple(settings)).start()
 

@@ -24,7 +24,7 @@ from engine.runs.data import validate_spec_against_data
 from engine.runs.liveness import track_child, worker_command
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
-from engine.runs.store_schema import StoreAt, local_dir, store_location
+from engine.runs.store_schema import STORE_ENV, StoreAt, is_url, local_dir, store_location
 from engine.runs.worker import run_worker
 
 INLINE_ENV = "TUNESMITH_INLINE_WORKER"
@@ -88,6 +88,8 @@ def launch_run(
     with RunStore(db_path) as store:
         store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra_env}
+    if is_url(db_path):  # the worker finds the store here, not in its argv
+        env[STORE_ENV] = str(db_path)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
             worker_command(run_id, db_path, "engine.runs.supervisor"),

@@ -23,11 +23,13 @@ _children: dict[int, subprocess.Popen] = {}  # workers started by this process (
 def worker_command(
     run_id: str, db_path: str | Path | None = None, module: str = "engine.runs.worker"
 ) -> list[str]:
-    """The argv that runs `module` (the worker, or its supervisor) on one stored run."""
+    """The argv that runs `module` (the worker, or its supervisor) on one stored run. A
+    PostgreSQL store is not named here (its URL may hold a password, and argv is public):
+    the child reads it from $TUNESMITH_STORE, which `launch_run` sets."""
     cmd = [sys.executable, "-m", module, run_id]
-    if db_path is None:
+    if db_path is None or is_url(db_path):
         return cmd
-    return cmd + ["--db", str(db_path if is_url(db_path) else Path(db_path).resolve())]
+    return cmd + ["--db", str(Path(db_path).resolve())]
 
 
 def track_child(proc: subprocess.Popen) -> None:

@@ -258,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("run_id", help="id of a run in the store")
     parser.add_argument(
-        "--db", help="path of the run store (default: $TUNESMITH_HOME/tunesmith_data/runs.db)"
+        "--db", help="the run store's SQLite file (default: $TUNESMITH_STORE, else "
+        "$TUNESMITH_HOME/tunesmith_data/runs.db)"
     )
     args = parser.parse_args(argv)
     redact_std_streams()  # the log file never holds a key, whatever prints or logs it

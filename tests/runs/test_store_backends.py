@@ -176,3 +176,25 @@ def test_an_unreachable_postgres_says_so(postgres_cluster) -> None:
     url = postgres_cluster.url("no_such_database_here")
     with pytest.raises(StoreError, match="cannot be reached"):
         RunStore(url)
+
+
+def test_a_launched_worker_on_postgres_gets_no_password_in_its_argv(
+    postgres_url, tickets_spec, tmp_path, monkeypatch
+) -> None:
+    """The detached worker (supervisor + worker processes) finds the store through the
+    environment; the URL, which may hold a password, is never in a command line."""
+    from runs_helpers import subprocess_env, wait_for
+
+    from engine.runs.launch import launch_run
+    from engine.runs.liveness import worker_command
+
+    monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path))
+    for key, value in subprocess_env(TUNESMITH_TEST_LM="scripted_lms:oracle_lm").items():
+        monkeypatch.setenv(key, value)
+    assert postgres_url not in " ".join(worker_command("r1", postgres_url))
+    run_id = create_run(tickets_spec, postgres_url)
+    launch_run(run_id, postgres_url, inline=False)
+    with RunStore(postgres_url) as store:
+        wait_for(lambda: store.get_run(run_id)["status"] == "finished", 120, "the run to end")
+        assert store.get_run(run_id)["test_best"] == 1.0
+    assert (tmp_path / "tunesmith_data" / "logs" / f"{run_id}.log").is_file()
