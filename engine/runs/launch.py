@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,7 +103,7 @@ def launch_run(
         )
     track_child(proc)
     with RunStore(db_path) as store:
-        store.update_run(run_id, pid=proc.pid)
+        store.update_run(run_id, pid=proc.pid, host=socket.gethostname())
     return proc.pid
 
 

@@ -5,6 +5,7 @@ worker is marked failed when shown (`reconcile_run`)."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -65,9 +66,14 @@ def is_alive(run: dict[str, Any], now: float | None = None) -> bool:
     if run.get("status") not in ACTIVE:
         return False
     beat = run.get("heartbeat")
+    elsewhere = bool(run.get("host")) and run.get("host") != socket.gethostname()
     if beat is None:  # launched, not started yet
         started = run.get("created_at") or now
-        return now - started < START_GRACE and (run.get("pid") is None or pid_alive(run.get("pid")))
+        return now - started < START_GRACE and (
+            elsewhere or run.get("pid") is None or pid_alive(run.get("pid"))
+        )
+    if elsewhere:  # a worker on another machine (a shared store): its heartbeat tells
+        return now - beat < STALE_AFTER
     if not pid_alive(run.get("pid")):
         return False
     # a stale heartbeat from a process that is still this run's worker means a busy store or

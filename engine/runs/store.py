@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -139,7 +140,8 @@ class RunStore(StoreReader):
             attempt = (row[0] or 0) + 1
             now = time.time()
             self.db.update("runs", run_id, {
-                "status": "running", "pid": pid, "heartbeat": now, "attempts": attempt,
+                "status": "running", "pid": pid, "host": socket.gethostname(),
+                "heartbeat": now, "attempts": attempt,
                 "started_at": row[1] or now, "reason": None, "traceback": None, "finished_at": None,
             })  # fmt: skip
         return attempt

@@ -40,7 +40,7 @@ Table(
     Column("baseline_score", Float), Column("best_score", Float),
     *_text("best_candidate", "baseline_candidate"),
     Column("test_baseline", Float), Column("test_best", Float),
-    *_text("comparison", "usage", "estimate", "program", "sizes", "log_path"),
+    *_text("comparison", "usage", "estimate", "program", "sizes", "log_path", "host"),
 )  # fmt: skip
 Table(
     "candidates", _META, Column("run_id", Text, primary_key=True),
@@ -85,6 +85,7 @@ MIGRATIONS = (
     ("lm_calls", "fault", "TEXT"),  # kind of fault the call ended with (error_map.FAULT_KINDS)
     ("lm_calls", "retries", "INTEGER"),  # failed attempts that were retried
     ("lm_calls", "retried", "TEXT"),  # JSON: {kind: n} of those attempts
+    ("runs", "host", "TEXT"),  # the machine of the run's worker (its pid means something there)
 )
 
 # columns of runs that hold JSON text

@@ -198,3 +198,15 @@ def test_a_launched_worker_on_postgres_gets_no_password_in_its_argv(
         wait_for(lambda: store.get_run(run_id)["status"] == "finished", 120, "the run to end")
         assert store.get_run(run_id)["test_best"] == 1.0
     assert (tmp_path / "tunesmith_data" / "logs" / f"{run_id}.log").is_file()
+
+
+def test_a_worker_on_another_machine_is_judged_by_its_heartbeat() -> None:
+    """With a shared store the dashboard may run elsewhere: a pid from another machine means
+    nothing here, the heartbeat does."""
+    from engine.runs.liveness import STALE_AFTER, is_alive
+
+    now = time.time()
+    run = {"id": "r", "status": "running", "pid": 2**22 + 7, "host": "worker-7.team.example"}
+    assert is_alive({**run, "heartbeat": now - 1}, now)
+    assert not is_alive({**run, "heartbeat": now - STALE_AFTER - 1}, now)
+    assert is_alive({**run, "status": "queued", "heartbeat": None, "created_at": now - 1}, now)
