@@ -22,8 +22,8 @@ import scripted_lms  # noqa: E402
 
 
 def _slow_oracle(spec):
-    """The oracle with 20 ms per call: the run lasts long enough to restart the server."""
-    return ScriptedLM(by_input=scripted_lms._answerer(spec), name="slow-oracle", latency=0.02)
+    """The oracle with 50 ms per call: the run lasts long enough to restart the server."""
+    return ScriptedLM(by_input=scripted_lms._answerer(spec), name="slow-oracle", latency=0.05)
 
 
 def test_postgres_restarted_mid_run(postgres_cluster, postgres_url, tmp_path, monkeypatch):
