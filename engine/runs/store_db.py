@@ -143,8 +143,13 @@ class StoreDB:
         """Add the columns of MIGRATIONS that an older store lacks (its rows get NULL)."""
         inspector = inspect(self._conn)
         for table, column, kind in MIGRATIONS:
-            if column not in {c["name"] for c in inspector.get_columns(table)}:
+            if column in {c["name"] for c in inspector.get_columns(table)}:
+                continue
+            try:
                 self.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                if "duplicate column" not in str(exc).lower():
+                    raise
 
     @property
     def conn(self) -> Any:
