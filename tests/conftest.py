@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(Path(__file__).resolve().parent) not in sys.path:  # postgres_cluster, for the fixture
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
 SHARED = ROOT.parent / "shared"
 BANKING77 = SHARED / "benchmarks" / "banking77"
 SAMPLE_DATA = ROOT / "sample_data"
@@ -130,3 +132,25 @@ def require_banking77() -> Path:
             f"benchmark data not found at {BANKING77} (only present beside the dev checkout)"
         )
     return BANKING77
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL server for the session (tests/postgres_cluster.py); skipped,
+    saying why, only where PostgreSQL's binaries are not installed."""
+    from postgres_cluster import MISSING, PostgresCluster, server_bin
+
+    bin_dir = server_bin()
+    if bin_dir is None:
+        pytest.skip(MISSING)
+    cluster = PostgresCluster(bin_dir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """The URL of a fresh, empty database on the session's PostgreSQL server."""
+    return postgres_cluster.new_database()

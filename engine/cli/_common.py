@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from engine.cli._format import summary
 from engine.runs.liveness import reconcile_run
 from engine.runs.outcome import outcome_of
 from engine.runs.store import RunStore
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import StoreAt, store_location
 
 
 def open_store(args: argparse.Namespace) -> Any:
@@ -19,9 +18,9 @@ def open_store(args: argparse.Namespace) -> Any:
     return RunStore(args.db)
 
 
-def db_path(args: argparse.Namespace) -> Path:
+def db_path(args: argparse.Namespace) -> StoreAt:
     """The run store's file: `--db` or the default path."""
-    return Path(args.db) if args.db else default_db_path()
+    return store_location(args.db or None)
 
 
 def print_report(report: Any) -> None:

@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
+from engine.errors import StoreError
+from engine.runs.store import RunStore
+from engine.runs.store_schema import StoreAt, is_url, store_location
+
 MIN_CALLS = 12  # runs with fewer uncached calls than this say nothing of speed
 MIN_RUNS = 2  # finished runs of an optimizer needed before their share replaces the typical one
 RECENT_RUNS = 10  # the newest finished runs the speed and the share are read from
@@ -71,29 +77,39 @@ class Speed:
         return max(0.0, tokens * self.per_token)
 
 
-def _connect(db_path: Path | str) -> sqlite3.Connection | None:
-    path = Path(db_path)
-    if not path.is_file():
+def _connect(db_path: Path) -> sqlite3.Connection | None:
+    if not db_path.is_file():
         return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
     conn.row_factory = sqlite3.Row
     return conn
 
 
 def _finished_runs(
-    db_path: Path | str | None, where: str, args: list[Any], statuses: tuple[str, ...]
-) -> list[sqlite3.Row]:
-    conn = _connect(db_path) if db_path is not None else None
+    db_path: StoreAt | None, where: str, args: dict[str, Any], statuses: tuple[str, ...]
+) -> list[Any]:
+    """The newest runs with one of `statuses` matching `where` (:named `args`); [] when the
+    store cannot be read (a forecast is never worth an error)."""
+    if db_path is None:
+        return []
+    marks = ", ".join(f":status{i}" for i in range(len(statuses)))
+    query = (
+        "SELECT id, name, optimizer, estimate, usage, sizes, started_at, finished_at FROM runs"
+        f" WHERE status IN ({marks}) AND {where} ORDER BY created_at DESC LIMIT :recent"
+    )
+    params = {**args, **{f"status{i}": s for i, s in enumerate(statuses)}, "recent": RECENT_RUNS}
+    where_at = store_location(db_path)
+    if is_url(where_at):
+        try:
+            with RunStore(where_at) as store:
+                return store.db.rows(query, params)
+        except (StoreError, psycopg.Error):
+            return []
+    conn = _connect(Path(where_at))
     if conn is None:
         return []
-    marks = ", ".join("?" * len(statuses))
     try:
-        return conn.execute(
-            "SELECT id, name, optimizer, estimate, usage, sizes, started_at, finished_at FROM runs"
-            " WHERE status IN"
-            f" ({marks}) AND {where} ORDER BY created_at DESC LIMIT ?",
-            [*statuses, *args, RECENT_RUNS],
-        ).fetchall()
+        return conn.execute(query, params).fetchall()
     except sqlite3.Error:
         return []
     finally:
@@ -106,14 +122,14 @@ def typical_speed(model: str) -> Speed:
     return Speed(TYPICAL_SECONDS_PER_TOKEN[kind], f"typical for {what}; nothing measured here yet")
 
 
-def measured_speed(model: str, db_path: Path | str | None) -> Speed | None:
+def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:
     """Seconds per estimated token over this store's newest ended runs of `model`: each run's
     wall time (the model's calls and everything around them: loading, scoring, storing) over
     the tokens its estimate gives the calls it made."""
     seconds = tokens = 0.0
     runs = 0
     ended = ("finished", "stopped: budget")  # a budget stop still says how fast calls were
-    for row in _finished_runs(db_path, "usage LIKE ?", [f'%"{model}"%'], ended):
+    for row in _finished_runs(db_path, "usage LIKE :model", {"model": f'%"{model}"%'}, ended):
         estimate, usage = _decode(row["estimate"]), _decode(row["usage"])
         calls = ((usage.get("by_model") or {}).get(model) or {}).get("uncached_calls") or 0
         planned, planned_tokens = estimate.get("total_calls") or 0, estimate.get("tokens") or 0
@@ -128,12 +144,12 @@ def measured_speed(model: str, db_path: Path | str | None) -> Speed | None:
     return Speed(seconds / tokens, f"measured on {runs} earlier run(s) of this model here")
 
 
-def spent_share(optimizer: str, db_path: Path | str | None, project: str | None = None) -> Share:
+def spent_share(optimizer: str, db_path: StoreAt | None, project: str | None = None) -> Share:
     """The share of an upper-bound estimate that `optimizer`'s runs spend: this store's finished
     runs of the same project (one is enough: the same data races alike), else of the same
     optimizer (two or more), else our benchmarks, else 1.0 (the bound itself)."""
     # runs a budget stopped say only that the share was larger: left out
-    runs = _finished_runs(db_path, "optimizer = ?", [optimizer], ("finished",))
+    runs = _finished_runs(db_path, "optimizer = :o", {"o": optimizer}, ("finished",))
     shares = [
         (row["name"], s)
         for row in runs
@@ -182,7 +198,7 @@ def forecast(
     plan: dict[str, Any],
     model: str,
     upper_bound: bool,
-    db_path: Path | str | None,
+    db_path: StoreAt | None,
     project: str | None = None,
 ) -> dict[str, Any]:
     """What the run will likely spend: {"calls" (search, likely), "calls_range" (low, high),

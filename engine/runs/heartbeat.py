@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 
 from engine.runs.store import RunStore
+from engine.runs.store_schema import StoreAt
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +22,8 @@ class Heartbeat:
 
     _local_cancel = threading.Event()
 
-    def __init__(self, db_path: str | Path, run_id: str, interval: float = INTERVAL) -> None:
-        self.db_path, self.run_id, self.interval = Path(db_path), run_id, interval
+    def __init__(self, db_path: StoreAt, run_id: str, interval: float = INTERVAL) -> None:
+        self.db_path, self.run_id, self.interval = db_path, run_id, interval
         self._stop = threading.Event()
         self._cancel = threading.Event()
         self._lock = threading.Lock()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,14 +25,14 @@ from engine.runs.data import validate_spec_against_data
 from engine.runs.liveness import track_child, worker_command
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import STORE_ENV, StoreAt, is_url, local_dir, store_location
 from engine.runs.worker import run_worker
 
 INLINE_ENV = "TUNESMITH_INLINE_WORKER"
 
 
 
-def create_run(spec: ProjectSpec, db_path: str | Path | None = None) -> str:
+def create_run(spec: ProjectSpec, db_path: StoreAt | None = None) -> str:
     """Validate `spec` against its data (SpecError before any LM call); store a queued run."""
     report = validate_spec_against_data(spec)
     with RunStore(db_path) as store:
@@ -59,7 +60,7 @@ def check_run_id(run_id: str) -> str:
 
 def launch_run(
     run_id: str,
-    db_path: str | Path | None = None,
+    db_path: StoreAt | None = None,
     *,
     inline: bool | None = None,
     lm_factory: Any = None,
@@ -75,19 +76,21 @@ def launch_run(
     """
     check_run_id(run_id)
     extra_env = {k: v for k, v in (extra_env or {}).items() if v}  # an empty key means "none"
-    db_path = Path(db_path) if db_path is not None else default_db_path()
+    db_path = store_location(db_path)
     if inline is None:
         inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
     if inline:
         with _temporary_env(extra_env):
             run_worker(run_id, db_path, lm_factory=lm_factory)
         return None
-    logs = db_path.parent / "logs"
+    logs = local_dir(db_path) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{run_id}.log"
     with RunStore(db_path) as store:
         store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra_env}
+    if is_url(db_path):  # the worker finds the store here, not in its argv
+        env[STORE_ENV] = str(db_path)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
             worker_command(run_id, db_path, "engine.runs.supervisor"),
@@ -100,7 +103,7 @@ def launch_run(
         )
     track_child(proc)
     with RunStore(db_path) as store:
-        store.update_run(run_id, pid=proc.pid)
+        store.update_run(run_id, pid=proc.pid, host=socket.gethostname())
     return proc.pid
 
 

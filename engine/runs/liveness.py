@@ -5,6 +5,7 @@ worker is marked failed when shown (`reconcile_run`)."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.runs.store import ACTIVE, RunStore
+from engine.runs.store_schema import is_url
 
 STALE_AFTER = 20.0  # seconds without a heartbeat after which a worker counts as dead
 START_GRACE = 30.0  # seconds a queued run may wait for its worker's first heartbeat
@@ -22,9 +24,13 @@ _children: dict[int, subprocess.Popen] = {}  # workers started by this process (
 def worker_command(
     run_id: str, db_path: str | Path | None = None, module: str = "engine.runs.worker"
 ) -> list[str]:
-    """The argv that runs `module` (the worker, or its supervisor) on one stored run."""
+    """The argv that runs `module` (the worker, or its supervisor) on one stored run. A
+    PostgreSQL store is not named here (its URL may hold a password, and argv is public):
+    the child reads it from $TUNESMITH_STORE, which `launch_run` sets."""
     cmd = [sys.executable, "-m", module, run_id]
-    return cmd + (["--db", str(Path(db_path).resolve())] if db_path is not None else [])
+    if db_path is None or is_url(db_path):
+        return cmd
+    return cmd + ["--db", str(Path(db_path).resolve())]
 
 
 def track_child(proc: subprocess.Popen) -> None:
@@ -60,9 +66,14 @@ def is_alive(run: dict[str, Any], now: float | None = None) -> bool:
     if run.get("status") not in ACTIVE:
         return False
     beat = run.get("heartbeat")
+    elsewhere = bool(run.get("host")) and run.get("host") != socket.gethostname()
     if beat is None:  # launched, not started yet
         started = run.get("created_at") or now
-        return now - started < START_GRACE and (run.get("pid") is None or pid_alive(run.get("pid")))
+        return now - started < START_GRACE and (
+            elsewhere or run.get("pid") is None or pid_alive(run.get("pid"))
+        )
+    if elsewhere:  # a worker on another machine (a shared store): its heartbeat tells
+        return now - beat < STALE_AFTER
     if not pid_alive(run.get("pid")):
         return False
     # a stale heartbeat from a process that is still this run's worker means a busy store or

@@ -15,7 +15,7 @@ from engine.runs.models import build_lm, build_metric
 from engine.runs.pipeline import build_program
 from engine.runs.run_setup import make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import store_location
 from engine.settings import settings
 
 
@@ -54,7 +54,7 @@ def preflight(
         pilot = PilotFigures.from_dict(pilot)
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
         if pilot is None and pilot_rows > 0:
-            use_run_cache(default_db_path())
+            use_run_cache(store_location())
             with settings.context(lm=task_lm(spec)):  # the run's LM (test hook included)
                 pilot = run_pilot(
                     optimizer, program, data.train, metric, rows=pilot_rows, seed=seed
@@ -84,7 +84,7 @@ def preflight(
     entry = registry_entry(name)
     upper_bound = entry is not None and entry.estimate_tolerance is None
     plan["forecast"] = forecast(
-        plan, spec.models.task.model, upper_bound, db_path or default_db_path(), spec.name
+        plan, spec.models.task.model, upper_bound, store_location(db_path), spec.name
     )
     return plan
 

@@ -28,7 +28,7 @@ from engine.runs.data import _cast, _field_types
 from engine.runs.export import program_state, rebuild, run_spec, stored_run
 from engine.runs.run_setup import LMFactory, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import store_location
 from engine.settings import settings
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -180,7 +180,7 @@ def predict_table(
     error_column = out_header[-1]
     if max_calls is not None and max_calls < 1:
         raise SpecError(f"max_calls: {max_calls} allows no LM call; give 1 or more")
-    use_run_cache(Path(db_path) if db_path else default_db_path())
+    use_run_cache(store_location(db_path))
     lm = task_lm(spec, lm_factory)
     types = _field_types(spec)
     ledger = UsageLedger()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from engine.errors import SpecError, TunesmithError
@@ -20,6 +19,7 @@ from engine.optimizers import registry
 from engine.optimizers.auto import auto_params, choose_optimizer
 from engine.runs.models import build_lm
 from engine.runs.spec import ProjectSpec
+from engine.runs.store_schema import StoreAt, local_dir
 
 TEST_LM_ENV = "TUNESMITH_TEST_LM"
 LMFactory = Callable[[ProjectSpec], Any]
@@ -61,7 +61,7 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
         ) from None
 
 
-def use_run_cache(db_path: Path) -> None:
+def use_run_cache(db_path: StoreAt) -> None:
     """Use the LM cache beside the run store (`lm_cache/`) unless a cache directory is set; a
     pre-flight pilot uses it too, so the run gets the pilot's calls back."""
-    os.environ.setdefault(CACHE_DIR_ENV, str(db_path.parent / "lm_cache"))
+    os.environ.setdefault(CACHE_DIR_ENV, str(local_dir(db_path) / "lm_cache"))

@@ -1,4 +1,6 @@
-"""The run store: runs, candidates, trials, example results, LM calls and events in SQLite.
+"""The run store: runs, candidates, trials, example results, LM calls and events, in SQLite
+(the default) or PostgreSQL (`TUNESMITH_STORE=postgresql://...`), one code path
+(`engine.runs.store_db`).
 
 The worker writes through one long-lived `RunStore` (short transactions, a lock so that worker
 threads can share it); readers such as the dashboard open a fresh `RunStore` per script run,
@@ -11,24 +13,38 @@ errors are redacted (`engine.runs.redact`).
 
 from __future__ import annotations
 
+import functools
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.errors import SpecError
 from engine.runs.redact import redact, redact_data
 from engine.runs.spec import ProjectSpec
+from engine.runs.store_db import connect
 from engine.runs.store_read import StoreReader
-from engine.runs.store_schema import RUN_JSON_COLUMNS, connect, default_db_path, dumps
+from engine.runs.store_schema import RUN_JSON_COLUMNS, StoreAt, dumps
 from engine.secret_shapes import secret_problems
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("finished", "stopped: budget", "cancelled", "failed")
 _LIGHT_EVENT_KEYS = {"trial": "rows", "candidate": "state"}  # bulky parts kept in their own tables
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _retried(method: F) -> F:
+    """A store operation that waits out a lost PostgreSQL server (StoreDB.retrying)."""
+
+    @functools.wraps(method)
+    def run(self: RunStore, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self.db.retrying(lambda: method(self, *args, **kwargs))
+
+    return run  # type: ignore[return-value]
 
 
 def new_run_id() -> str:
@@ -37,12 +53,19 @@ def new_run_id() -> str:
 
 
 class RunStore(StoreReader):
-    """One connection to the store file. Thread-safe; every write is one short transaction."""
+    """One connection to the store. Thread-safe; every write is one short transaction.
 
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
-        self.db = connect(self.path)
+    `path`: a SQLite file or a postgresql:// URL; default `store_location()` ($TUNESMITH_STORE,
+    else the file under tunesmith_data/)."""
+
+    def __init__(self, path: StoreAt | None = None) -> None:
+        self.db = connect(path)
+        self.path: StoreAt = self.db.location
         self._lock = threading.RLock()
+
+    def on_wait(self, listener: Callable[[float, int], None]) -> None:
+        """`listener(seconds, attempts)` after an operation waited for a lost server."""
+        self.db.on_wait(listener)
 
     def close(self) -> None:
         with self._lock:
@@ -50,28 +73,19 @@ class RunStore(StoreReader):
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """A write transaction taken at once (BEGIN IMMEDIATE), so that a read, a check and a
-        write inside it are atomic across processes (two workers claiming one run)."""
-        with self._lock:
-            self.db.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self.db.conn.rollback()
-                raise
-            self.db.conn.execute("COMMIT")
+        """A write transaction taken at once (SQLite: BEGIN IMMEDIATE; PostgreSQL: the store's
+        advisory lock), so that a read, a check and a write inside it are atomic across
+        processes (two workers claiming one run)."""
+        with self._lock, self.db.transaction(exclusive=True):
+            yield
 
     @contextmanager
     def _write(self) -> Iterator[None]:
-        """A write transaction that takes the write lock at BEGIN (waiting up to the busy
-        timeout). sqlite-utils' atomic() begins DEFERRED: a read then a write in it fails at
-        once with "database is locked" when another process wrote in between (WAL snapshot),
-        which two workers on one store hit. Nested: a savepoint."""
-        if self.db.conn.in_transaction:
-            with self.db.atomic():
-                yield
-            return
-        with self.exclusive():
+        """A write transaction; on SQLite it takes the write lock at BEGIN (waiting up to the
+        busy timeout): a DEFERRED one fails at once with "database is locked" when it reads,
+        another process writes, and it then writes (WAL snapshot), which two workers on one
+        store hit. Nested: joins the outer transaction."""
+        with self.db.transaction():
             yield
 
     def __enter__(self) -> RunStore:
@@ -81,6 +95,7 @@ class RunStore(StoreReader):
         self.close()
 
     # -- runs -------------------------------------------------------------------------------
+    @_retried
     def create_run(
         self,
         spec: ProjectSpec,
@@ -104,33 +119,39 @@ class RunStore(StoreReader):
             "sizes": sizes, "attempts": 0, "cancel_requested": 0,
         }  # fmt: skip
         with self._lock, self._write():
-            self.db["runs"].insert(_encode(row))
+            self.db.insert("runs", _encode(row))
         return run_id
 
+    @_retried
     def update_run(self, run_id: str, **fields: Any) -> None:
         """Set columns of a run (JSON columns are encoded)."""
         if not fields:
             return
         with self._lock, self._write():
-            self.db["runs"].update(run_id, _encode(redact_data(fields)))
+            self.db.update("runs", run_id, _encode(redact_data(fields)))
 
+    @_retried
     def mark_started(self, run_id: str, pid: int) -> int:
         """Status running, pid, heartbeat now; returns the attempt number (1, 2, ... on resumes)."""
         with self._lock, self._write():
             row = self.db.execute(
-                "SELECT attempts, started_at FROM runs WHERE id = ?", [run_id]
+                "SELECT attempts, started_at FROM runs WHERE id = :id", {"id": run_id}
             ).fetchone()
             attempt = (row[0] or 0) + 1
             now = time.time()
-            self.db["runs"].update(run_id, {
-                "status": "running", "pid": pid, "heartbeat": now, "attempts": attempt,
+            self.db.update("runs", run_id, {
+                "status": "running", "pid": pid, "host": socket.gethostname(),
+                "heartbeat": now, "attempts": attempt,
                 "started_at": row[1] or now, "reason": None, "traceback": None, "finished_at": None,
             })  # fmt: skip
         return attempt
 
+    @_retried
     def heartbeat(self, run_id: str) -> None:
         with self._lock, self._write():
-            self.db.execute("UPDATE runs SET heartbeat = ? WHERE id = ?", [time.time(), run_id])
+            self.db.execute(
+                "UPDATE runs SET heartbeat = :t WHERE id = :id", {"t": time.time(), "id": run_id}
+            )
 
     def finish_run(
         self,
@@ -150,19 +171,22 @@ class RunStore(StoreReader):
             **fields,
         )
 
+    @_retried
     def request_cancel(self, run_id: str) -> None:
         """Ask the run's worker to stop after the current trial."""
         with self._lock, self._write():
-            self.db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", [run_id])
+            self.db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = :id", {"id": run_id})
 
+    @_retried
     def delete_run(self, run_id: str) -> None:
         """Remove a run and everything recorded for it."""
         with self._lock, self._write():
             for table in ("events", "lm_calls", "example_results", "trials", "candidates"):
-                self.db.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
-            self.db.execute("DELETE FROM runs WHERE id = ?", [run_id])
+                self.db.execute(f"DELETE FROM {table} WHERE run_id = :id", {"id": run_id})
+            self.db.execute("DELETE FROM runs WHERE id = :id", {"id": run_id})
 
     # -- recording --------------------------------------------------------------------------
+    @_retried
     def record_event(self, run_id: str, event: Any) -> None:
         """Store one optimizer Event (and what it says about candidates, trials, the best)."""
         data = redact_data(dict(event.data))  # provider errors may quote an API key
@@ -173,87 +197,53 @@ class RunStore(StoreReader):
                 len(light[bulky]) if isinstance(light[bulky], list) else "stored separately"
             )
         with self._lock, self._write():
-            self.db.execute(
-                "INSERT OR REPLACE INTO events (run_id, seq, type, time, data)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [run_id, event.seq, event.type, event.time, dumps(light)],
-            )
+            self.db.insert("events", {
+                "run_id": run_id, "seq": event.seq, "type": event.type, "time": event.time,
+                "data": dumps(light),
+            }, on_conflict="replace")  # fmt: skip
             handler = getattr(self, f"_on_{event.type}", None)
             if handler is not None:
                 handler(run_id, event, data)
 
     def _on_candidate(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO candidates"
-            " (run_id, hash, parents, origin, state, created_at, seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                data.get("hash"),
-                dumps(data.get("parents", [])),
-                data.get("origin", ""),
-                dumps(data.get("state")),
-                event.time,
-                event.seq,
-            ],
-        )
+        self.db.insert("candidates", {
+            "run_id": run_id, "hash": data.get("hash"), "parents": dumps(data.get("parents", [])),
+            "origin": data.get("origin", ""), "state": dumps(data.get("state")),
+            "created_at": event.time, "seq": event.seq,
+        }, on_conflict="ignore")  # fmt: skip
 
     def _on_trial(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
         rows = data.get("rows") or []
         scores = {str(r.get("example_id")): r.get("score") for r in rows}
-        self.db.execute(
-            "INSERT OR REPLACE INTO trials"
-            " (run_id, number, candidate, subset, score, n, errors, usage,"
-            " wall_time, example_scores, time, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                data.get("number"),
-                data.get("candidate"),
-                data.get("subset"),
-                data.get("score"),
-                data.get("n", len(rows)),
-                data.get("errors", 0),
-                dumps(data.get("usage")),
-                data.get("wall_time"),
-                dumps(scores),
-                event.time,
-                event.seq,
-            ],
-        )
+        self.db.insert("trials", {
+            "run_id": run_id, "number": data.get("number"), "candidate": data.get("candidate"),
+            "subset": data.get("subset"), "score": data.get("score"),
+            "n": data.get("n", len(rows)), "errors": data.get("errors", 0),
+            "usage": dumps(data.get("usage")), "wall_time": data.get("wall_time"),
+            "example_scores": dumps(scores), "time": event.time, "seq": event.seq,
+        }, on_conflict="replace")  # fmt: skip
         for r in rows:
-            self.db.execute(
-                "INSERT OR IGNORE INTO example_results (run_id, candidate, example_id, subset, idx,"
-                " inputs, outputs, score, error, trial, feedback, trace)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    data.get("candidate"),
-                    r.get("example_id"),
-                    data.get("subset"),
-                    r.get("index"),
-                    dumps(r.get("inputs")),
-                    dumps(r.get("outputs")),
-                    r.get("score"),
-                    r.get("error"),
-                    data.get("number"),
-                    r.get("feedback"),
-                    dumps(r.get("trace")),
-                ],
-            )
+            self.db.insert("example_results", {
+                "run_id": run_id, "candidate": data.get("candidate"),
+                "example_id": r.get("example_id"), "subset": data.get("subset"),
+                "idx": r.get("index"), "inputs": dumps(r.get("inputs")),
+                "outputs": dumps(r.get("outputs")), "score": r.get("score"),
+                "error": r.get("error"), "trial": data.get("number"),
+                "feedback": r.get("feedback"), "trace": dumps(r.get("trace")),
+            }, on_conflict="ignore")  # fmt: skip
 
     def _on_best_changed(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
-        self.db["runs"].update(
-            run_id, {"best_candidate": data.get("candidate"), "best_score": data.get("score")}
-        )
+        best = {"best_candidate": data.get("candidate"), "best_score": data.get("score")}
+        self.db.update("runs", run_id, best)
 
     def _on_run_started(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
         fields = {"estimate": dumps(data.get("estimate"))}
         if data.get("optimizer"):
             fields["optimizer"] = data["optimizer"]
-        self.db["runs"].update(run_id, fields)
+        self.db.update("runs", run_id, fields)
 
     def _on_run_finished(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
-        self.db["runs"].update(run_id, {
+        self.db.update("runs", run_id, {
             "baseline_score": data.get("baseline_score"), "best_score": data.get("best_score"),
             "best_candidate": data.get("best_candidate"),
         })  # fmt: skip
@@ -262,30 +252,19 @@ class RunStore(StoreReader):
         """An EventRecorder sink writing this run's events."""
         return lambda event: self.record_event(run_id, event)
 
+    @_retried
     def record_call(self, run_id: str, record: Any, attempt: int = 1) -> None:
         """Store one LM CallRecord (a UsageLedger listener calls this as each call happens)."""
         with self._lock, self._write():
-            self.db.execute(
-                "INSERT INTO lm_calls (run_id, attempt, model, role, prompt_tokens,"
-                " completion_tokens, cost, latency, cache_hit, error, timestamp,"
-                " fault, retries, retried) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    attempt,
-                    record.model,
-                    record.role,
-                    record.prompt_tokens,
-                    record.completion_tokens,
-                    record.cost,
-                    record.latency,
-                    int(bool(record.cache_hit)),
-                    redact(record.error),
-                    record.timestamp,
-                    getattr(record, "fault", None),
-                    getattr(record, "retries", 0),
-                    dumps(getattr(record, "retried", None) or None),
-                ],
-            )
+            self.db.insert("lm_calls", {
+                "run_id": run_id, "attempt": attempt, "model": record.model, "role": record.role,
+                "prompt_tokens": record.prompt_tokens,
+                "completion_tokens": record.completion_tokens, "cost": record.cost,
+                "latency": record.latency, "cache_hit": int(bool(record.cache_hit)),
+                "error": redact(record.error), "timestamp": record.timestamp,
+                "fault": getattr(record, "fault", None), "retries": getattr(record, "retries", 0),
+                "retried": dumps(getattr(record, "retried", None) or None),
+            })  # fmt: skip
 
     def call_listener(self, run_id: str, attempt: int = 1) -> Callable[[Any], None]:
         """A UsageLedger listener writing this run's LM calls."""
@@ -301,7 +280,7 @@ def _encode(fields: dict[str, Any]) -> dict[str, Any]:
 
 # -- readers with a fresh connection per call (for the dashboard) -----------------------------
 def _fresh(method: str) -> Callable[..., Any]:
-    def read(*args: Any, db_path: str | Path | None = None, **kwargs: Any) -> Any:
+    def read(*args: Any, db_path: StoreAt | None = None, **kwargs: Any) -> Any:
         store = RunStore(db_path)
         try:
             return getattr(store, method)(*args, **kwargs)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from engine.lm.usage import CallRecord
 from engine.runs.store_schema import (
@@ -17,19 +20,23 @@ from engine.runs.store_schema import (
 
 
 class StoreReader:
-    """Query methods of RunStore (needs `self.db`, a sqlite_utils.Database)."""
+    """Query methods of RunStore (needs `self.db`, a StoreDB, and `self._lock`)."""
 
     db: Any
+    _lock: threading.RLock
 
-    def _rows(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         try:
-            cursor = self.db.execute(sql, list(params))
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]
-        except sqlite3.DatabaseError as exc:  # a page of the file is bad: say so, no traceback
+            with self._lock:
+                return self.db.retrying(lambda: self.db.rows(sql, params))
+        except (DBAPIError, sqlite3.DatabaseError) as exc:  # a bad page: say so, no traceback
             if is_damage(exc):
                 raise damaged_store(getattr(self, "path", "the run store"), exc) from None
             raise
+
+    def _value(self, sql: str, params: dict[str, Any]) -> Any:
+        rows = self._rows(sql, params)
+        return next(iter(rows[0].values())) if rows else None
 
     # runs -----------------------------------------------------------------------------------
     def list_runs(self, limit: int | None = None) -> list[dict[str, Any]]:
@@ -45,19 +52,18 @@ class StoreReader:
 
     def get_run(self, run_id: str) -> dict[str, Any] | None:
         """One run with every column (spec and best program state parsed), or None."""
-        rows = self._rows("SELECT * FROM runs WHERE id = ?", [run_id])
+        rows = self._rows("SELECT * FROM runs WHERE id = :id", {"id": run_id})
         return decode(rows[0], RUN_JSON_COLUMNS) if rows else None
 
     def cancel_requested(self, run_id: str) -> bool:
-        row = self.db.execute("SELECT cancel_requested FROM runs WHERE id = ?", [run_id]).fetchone()
-        return bool(row and row[0])
+        return bool(self._value("SELECT cancel_requested FROM runs WHERE id = :id", {"id": run_id}))
 
     # optimization records -------------------------------------------------------------------
     def trials(self, run_id: str, subset: str | None = None) -> list[dict[str, Any]]:
         """Trials in number order: number, candidate, subset, score, n, errors, usage, ..."""
-        sql, params = "SELECT * FROM trials WHERE run_id = ?", [run_id]
+        sql, params = "SELECT * FROM trials WHERE run_id = :id", {"id": run_id, "subset": subset}
         if subset is not None:
-            sql, params = sql + " AND subset = ?", params + [subset]
+            sql += " AND subset = :subset"
         return [
             decode(r, ("usage", "example_scores"))
             for r in self._rows(sql + " ORDER BY number", params)
@@ -66,7 +72,7 @@ class StoreReader:
     def candidates(self, run_id: str) -> list[dict[str, Any]]:
         """Candidates in the order they were made: hash, parents, origin, state."""
         rows = self._rows(
-            "SELECT * FROM candidates WHERE run_id = ? ORDER BY seq, created_at", [run_id]
+            "SELECT * FROM candidates WHERE run_id = :id ORDER BY seq, created_at", {"id": run_id}
         )
         return [decode(r, ("parents", "state")) for r in rows]
 
@@ -75,11 +81,12 @@ class StoreReader:
     ) -> list[dict[str, Any]]:
         """Per-example outcomes (inputs, outputs, score, error, feedback, trace), maybe of one
         candidate/subset."""
-        sql, params = "SELECT * FROM example_results WHERE run_id = ?", [run_id]
+        sql = "SELECT * FROM example_results WHERE run_id = :id"
+        params = {"id": run_id, "candidate": candidate, "subset": subset}
         if candidate is not None:
-            sql, params = sql + " AND candidate = ?", params + [candidate]
+            sql += " AND candidate = :candidate"
         if subset is not None:
-            sql, params = sql + " AND subset = ?", params + [subset]
+            sql += " AND subset = :subset"
         rows = self._rows(sql + " ORDER BY trial, idx", params)
         return [decode(r, RESULT_JSON_COLUMNS) for r in rows]
 
@@ -92,23 +99,22 @@ class StoreReader:
     ) -> list[dict[str, Any]]:
         """Events with seq > after_seq (poll with the last seq seen). Trial rows and candidate
         states are not repeated here; read them with example_results() / candidates()."""
-        sql, params = (
-            "SELECT seq, type, time, data FROM events WHERE run_id = ? AND seq > ?",
-            [run_id, after_seq],
-        )
+        sql = "SELECT seq, type, time, data FROM events WHERE run_id = :id AND seq > :after"
+        params: dict[str, Any] = {"id": run_id, "after": after_seq}
         if types:
-            sql += " AND type IN (" + ",".join("?" * len(types)) + ")"
-            params += list(types)
+            sql += " AND type IN (" + ", ".join(f":t{i}" for i in range(len(types))) + ")"
+            params.update({f"t{i}": t for i, t in enumerate(types)})
         sql += " ORDER BY seq" + (f" LIMIT {int(limit)}" if limit else "")
         return [decode(r, ("data",)) for r in self._rows(sql, params)]
 
     def last_seq(self, run_id: str) -> int:
-        row = self.db.execute("SELECT MAX(seq) FROM events WHERE run_id = ?", [run_id]).fetchone()
-        return int(row[0] or 0)
+        return int(
+            self._value("SELECT MAX(seq) FROM events WHERE run_id = :id", {"id": run_id}) or 0
+        )
 
     def lm_calls(self, run_id: str) -> list[dict[str, Any]]:
         """Every recorded LM call of the run, in order."""
-        return self._rows("SELECT * FROM lm_calls WHERE run_id = ? ORDER BY id", [run_id])
+        return self._rows("SELECT * FROM lm_calls WHERE run_id = :id ORDER BY id", {"id": run_id})
 
     def usage(self, run_id: str) -> dict[str, Any]:
         """Totals over the run's LM calls (all attempts), plus by_role and by_model breakdowns."""
@@ -121,11 +127,13 @@ class StoreReader:
             " SUM(CASE WHEN cost IS NULL AND cache_hit = 0 THEN 1 ELSE 0 END) AS unpriced,"
             " SUM(CASE WHEN error IS NOT NULL THEN 1 ELSE 0 END) AS errors, SUM(latency) AS latency"
         )
-        total = _usage_row(self._rows(select + " FROM lm_calls WHERE run_id = ?", [run_id])[0])
+        total = _usage_row(
+            self._rows(select + " FROM lm_calls WHERE run_id = :id", {"id": run_id})[0]
+        )
         for key, column in (("by_role", "role"), ("by_model", "model")):
             rows = self._rows(
-                f"{select}, {column} AS k FROM lm_calls WHERE run_id = ? GROUP BY {column}",
-                [run_id],
+                f"{select}, {column} AS k FROM lm_calls WHERE run_id = :id GROUP BY {column}",
+                {"id": run_id},
             )
             total[key] = {r.pop("k"): _usage_row(r) for r in rows}
         return total
@@ -135,9 +143,9 @@ class StoreReader:
         "by_kind": {kind: n}} (by_kind counts every retried attempt and every call's final
         fault, e.g. an error after retries, an empty or truncated reply)."""
         rows = self._rows(
-            "SELECT error, fault, retries, retried FROM lm_calls WHERE run_id = ?"
+            "SELECT error, fault, retries, retried FROM lm_calls WHERE run_id = :id"
             " AND (error IS NOT NULL OR fault IS NOT NULL OR retries > 0)",
-            [run_id],
+            {"id": run_id},
         )
         by_kind: dict[str, int] = {}
         out = {"retried_calls": 0, "failed_calls": 0, "failed_after_retries": 0}

@@ -1,4 +1,5 @@
-"""The run store's SQLite file: where it lives, how it is opened, its tables."""
+"""The run store's location (a SQLite file, or a PostgreSQL database named by URL) and its
+tables, one definition for both (SQLAlchemy Core)."""
 
 from __future__ import annotations
 
@@ -8,51 +9,74 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from engine.errors import StoreError
 
 HOME_ENV = "TUNESMITH_HOME"
+STORE_ENV = "TUNESMITH_STORE"  # a PostgreSQL URL (or a SQLite file) instead of the default file
 DATA_DIR = "tunesmith_data"
 DB_FILE = "runs.db"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY, name TEXT, description TEXT, spec TEXT, base_dir TEXT,
-    status TEXT, reason TEXT, traceback TEXT, optimizer TEXT, optimizer_reason TEXT,
-    created_at REAL, started_at REAL, finished_at REAL, heartbeat REAL, pid INTEGER,
-    attempts INTEGER DEFAULT 0, cancel_requested INTEGER DEFAULT 0,
-    baseline_score REAL, best_score REAL, best_candidate TEXT, baseline_candidate TEXT,
-    test_baseline REAL, test_best REAL, comparison TEXT, usage TEXT, estimate TEXT,
-    program TEXT, sizes TEXT, log_path TEXT
-);
-CREATE TABLE IF NOT EXISTS candidates (
-    run_id TEXT, hash TEXT, parents TEXT, origin TEXT, state TEXT, created_at REAL, seq INTEGER,
-    PRIMARY KEY (run_id, hash)
-);
-CREATE TABLE IF NOT EXISTS trials (
-    run_id TEXT, number INTEGER, candidate TEXT, subset TEXT, score REAL, n INTEGER,
-    errors INTEGER, usage TEXT, wall_time REAL, example_scores TEXT, time REAL, seq INTEGER,
-    PRIMARY KEY (run_id, number)
-);
-CREATE TABLE IF NOT EXISTS example_results (
-    run_id TEXT, candidate TEXT, example_id TEXT, subset TEXT, idx INTEGER, inputs TEXT,
-    outputs TEXT, score REAL, error TEXT, trial INTEGER, feedback TEXT, trace TEXT,
-    PRIMARY KEY (run_id, candidate, example_id)
-);
-CREATE TABLE IF NOT EXISTS lm_calls (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, attempt INTEGER, model TEXT, role TEXT,
-    prompt_tokens INTEGER, completion_tokens INTEGER, cost REAL, latency REAL,
-    cache_hit INTEGER, error TEXT, timestamp REAL
-);
-CREATE TABLE IF NOT EXISTS events (
-    run_id TEXT, seq INTEGER, type TEXT, time REAL, data TEXT,
-    PRIMARY KEY (run_id, seq)
-);
-CREATE INDEX IF NOT EXISTS idx_lm_calls_run ON lm_calls (run_id);
-CREATE INDEX IF NOT EXISTS idx_trials_run ON trials (run_id, number);
-CREATE INDEX IF NOT EXISTS idx_results_run ON example_results (run_id, candidate);
-"""
+StoreAt = str | Path  # a SQLite file, or a postgresql:// URL
+
+_META = MetaData()
+
+
+def _text(*names: str) -> list[Column]:
+    return [Column(n, Text) for n in names]
+
+
+Table(
+    "runs", _META, Column("id", Text, primary_key=True),
+    *_text("name", "description", "spec", "base_dir", "status", "reason", "traceback",
+           "optimizer", "optimizer_reason"),
+    *(Column(n, Float) for n in ("created_at", "started_at", "finished_at", "heartbeat")),
+    Column("pid", Integer), Column("attempts", Integer, server_default="0"),
+    Column("cancel_requested", Integer, server_default="0"),
+    Column("baseline_score", Float), Column("best_score", Float),
+    *_text("best_candidate", "baseline_candidate"),
+    Column("test_baseline", Float), Column("test_best", Float),
+    *_text("comparison", "usage", "estimate", "program", "sizes", "log_path", "host"),
+)  # fmt: skip
+Table(
+    "candidates", _META, Column("run_id", Text, primary_key=True),
+    Column("hash", Text, primary_key=True), *_text("parents", "origin", "state"),
+    Column("created_at", Float), Column("seq", Integer),
+)  # fmt: skip
+Table(
+    "trials", _META, Column("run_id", Text, primary_key=True),
+    Column("number", Integer, primary_key=True), *_text("candidate", "subset"),
+    Column("score", Float), Column("n", Integer), Column("errors", Integer), Column("usage", Text),
+    Column("wall_time", Float), Column("example_scores", Text), Column("time", Float),
+    Column("seq", Integer), Index("idx_trials_run", "run_id", "number"),
+)  # fmt: skip
+Table(
+    "example_results", _META, Column("run_id", Text, primary_key=True),
+    Column("candidate", Text, primary_key=True), Column("example_id", Text, primary_key=True),
+    Column("subset", Text), Column("idx", Integer), *_text("inputs", "outputs"),
+    Column("score", Float), Column("error", Text), Column("trial", Integer),
+    *_text("feedback", "trace"), Index("idx_results_run", "run_id", "candidate"),
+)  # fmt: skip
+Table(
+    "lm_calls", _META, Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Text), Column("attempt", Integer), *_text("model", "role"),
+    Column("prompt_tokens", Integer), Column("completion_tokens", Integer), Column("cost", Float),
+    Column("latency", Float), Column("cache_hit", Integer), Column("error", Text),
+    Column("timestamp", Float), Column("fault", Text), Column("retries", Integer),
+    Column("retried", Text), Index("idx_lm_calls_run", "run_id"), sqlite_autoincrement=True,
+)  # fmt: skip
+Table(
+    "events", _META, Column("run_id", Text, primary_key=True),
+    Column("seq", Integer, primary_key=True), *_text("type"), Column("time", Float),
+    Column("data", Text),
+)  # fmt: skip
+TABLES = _META.tables
+# each table's key: what an "insert or replace / ignore" matches on
+KEYS = {name: tuple(c.name for c in table.primary_key) for name, table in TABLES.items()}
 
 # columns added after a store was first written: (table, column, type); added on connect
 MIGRATIONS = (
@@ -61,6 +85,7 @@ MIGRATIONS = (
     ("lm_calls", "fault", "TEXT"),  # kind of fault the call ended with (error_map.FAULT_KINDS)
     ("lm_calls", "retries", "INTEGER"),  # failed attempts that were retried
     ("lm_calls", "retried", "TEXT"),  # JSON: {kind: n} of those attempts
+    ("runs", "host", "TEXT"),  # the machine of the run's worker (its pid means something there)
 )
 
 # columns of runs that hold JSON text
@@ -71,12 +96,76 @@ RESULT_JSON_COLUMNS = ("inputs", "outputs", "trace")
 
 def default_db_path() -> Path:
     """`$TUNESMITH_HOME/tunesmith_data/runs.db`, else `./tunesmith_data/runs.db`."""
+    return data_dir() / DB_FILE
+
+
+def data_dir() -> Path:
+    """`$TUNESMITH_HOME/tunesmith_data`, else `./tunesmith_data`: logs, run folders, LM cache."""
     home = os.environ.get(HOME_ENV)
-    return (Path(home).expanduser() if home else Path.cwd()) / DATA_DIR / DB_FILE
+    return (Path(home).expanduser() if home else Path.cwd()) / DATA_DIR
+
+
+def is_url(store_at: StoreAt | None) -> bool:
+    """True when `store_at` names a PostgreSQL database (postgresql://...)."""
+    return isinstance(store_at, str) and store_at.startswith(POSTGRES_SCHEMES)
+
+
+def store_location(store_at: StoreAt | None = None) -> StoreAt:
+    """Where the store is: `store_at` if given, else $TUNESMITH_STORE, else the default file.
+    A PostgreSQL URL stays a string; anything else is a SQLite file's Path."""
+    if store_at is None or store_at == "":
+        store_at = os.environ.get(STORE_ENV, "").strip() or default_db_path()
+    if is_url(store_at):
+        return str(store_at)
+    if isinstance(store_at, str) and "://" in store_at:
+        raise StoreError(
+            f"The run store {shown(store_at)} is neither a file nor a postgresql:// URL. Set "
+            f"{STORE_ENV} to postgresql://user:password@host:5432/database, or leave it unset "
+            f"for the default file under {DATA_DIR}/."
+        )
+    return Path(store_at)
+
+
+def local_dir(store_at: StoreAt | None = None) -> Path:
+    """The folder for this machine's files of the store's runs (logs, run folders, LM cache):
+    beside a SQLite file, else `data_dir()`."""
+    where = store_location(store_at)
+    return data_dir() if isinstance(where, str) else where.parent
+
+
+def shown(store_at: StoreAt) -> str:
+    """The store's location for messages and logs: a URL without its password."""
+    if not is_url(store_at):
+        return str(store_at)
+    try:
+        return make_url(str(store_at)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "a postgresql:// URL that cannot be read"
+
+
+def sqlalchemy_url(store_at: StoreAt) -> str:
+    """The SQLAlchemy URL of a location: sqlite:///file, or postgresql+psycopg://..."""
+    if not is_url(store_at):
+        return f"sqlite:///{Path(store_at)}"
+    rest = str(store_at).split("://", 1)[1]
+    return "postgresql+psycopg://" + rest
+
+
+STUDY_SCHEMA = "optuna"  # PostgreSQL: Optuna's own tables (it has a `trials` too) go here
+
+
+def study_url(store_at: StoreAt) -> str:
+    """The SQLAlchemy URL of Optuna's storage in the store's PostgreSQL database: the same
+    database, Optuna's tables in their own schema (STUDY_SCHEMA)."""
+    url = sqlalchemy_url(store_at)
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}options=-csearch_path%3D{STUDY_SCHEMA}"
 
 
 def is_damage(exc: BaseException) -> bool:
     """True for SQLite errors that mean the file itself is bad (not "database is locked")."""
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig
     if not isinstance(exc, sqlite3.DatabaseError):
         return False
     text = str(exc).lower()
@@ -86,51 +175,14 @@ def is_damage(exc: BaseException) -> bool:
 
 def damaged_store(path: str | Path, exc: BaseException) -> StoreError:
     """The error to raise when the store file at `path` cannot be read (`is_damage(exc)`)."""
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig
     path = Path(path)
     return StoreError(
         f"The run store {path} cannot be read ({exc}): the file is damaged or is not a "
         f"Tunesmith run store. Move it aside (e.g. rename it to {path.name}.damaged); "
         f"Tunesmith then starts a new, empty store. The runs in the damaged file cannot be shown."
     )
-
-
-def connect(path: str | Path | None = None) -> sqlite_utils.Database:
-    """Open (and create if needed) the store: WAL, synchronous=NORMAL, 30 s busy timeout.
-
-    A file that is not a readable SQLite database raises StoreError saying what to do."""
-    path = Path(path) if path is not None else default_db_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    try:
-        db = sqlite_utils.Database(conn)
-        if db.journal_mode != "wal":
-            db.enable_wal()
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=30000")
-        with db.atomic():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            migrate(db)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        if is_damage(exc):
-            raise damaged_store(path, exc) from None
-        raise
-    return db
-
-
-def migrate(db: sqlite_utils.Database) -> None:
-    """Add the columns of MIGRATIONS that an older store lacks (its rows get NULL)."""
-    for table, column, kind in MIGRATIONS:
-        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})").fetchall()}
-        if column in have:
-            continue
-        try:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-        except sqlite3.OperationalError as exc:  # another process added it meanwhile
-            if "duplicate column" not in str(exc).lower():
-                raise
 
 
 def dumps(value: Any) -> str | None:

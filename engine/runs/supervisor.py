@@ -22,7 +22,7 @@ from pathlib import Path
 from engine.lm.local import describe_signal
 from engine.runs.liveness import worker_command
 from engine.runs.store import ACTIVE, RunStore
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import StoreAt, local_dir, store_location
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,9 @@ IN_FLIGHT_FILE = "in_flight.json"
 GENERIC_DEATH = "worker stopped without finishing"  # liveness.reconcile_run's words
 
 
-def in_flight_path(db_path: Path, run_id: str) -> Path:
+def in_flight_path(db_path: StoreAt, run_id: str) -> Path:
     """Where the worker keeps the rows it is evaluating (its run folder)."""
-    return Path(db_path).parent / "runs" / run_id / IN_FLIGHT_FILE
+    return local_dir(db_path) / "runs" / run_id / IN_FLIGHT_FILE
 
 
 def describe_rows(path: Path, limit: int = 8) -> str:
@@ -70,7 +70,7 @@ def death_reason(returncode: int, rows: str) -> str:
     )
 
 
-def record_death(db_path: Path, run_id: str, returncode: int) -> str | None:
+def record_death(db_path: StoreAt, run_id: str, returncode: int) -> str | None:
     """Mark the run failed with the signal and rows, unless it already ended on its own."""
     reason = death_reason(returncode, describe_rows(in_flight_path(db_path, run_id)))
     with RunStore(db_path) as store:
@@ -86,7 +86,7 @@ def record_death(db_path: Path, run_id: str, returncode: int) -> str | None:
     return reason
 
 
-def supervise(run_id: str, db_path: Path) -> int:
+def supervise(run_id: str, db_path: StoreAt) -> int:
     """Run the worker to its end; returns its exit code (128 + signal if it died by one)."""
     child = subprocess.Popen(worker_command(run_id, db_path))  # noqa: S603  (fixed argv)
 
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    db_path = Path(args.db) if args.db else default_db_path()
+    db_path = store_location(args.db or None)
     return supervise(args.run_id, db_path)
 
 

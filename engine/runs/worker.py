@@ -41,7 +41,14 @@ from engine.runs.redact import redact_std_streams
 from engine.runs.run_setup import LMFactory, make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import ACTIVE, TERMINAL, RunStore
-from engine.runs.store_schema import default_db_path
+from engine.runs.store_schema import (
+    StoreAt,
+    is_url,
+    local_dir,
+    shown,
+    store_location,
+    study_url,
+)
 from engine.runs.supervisor import in_flight_path
 from engine.settings import settings
 
@@ -72,14 +79,24 @@ def _run_context(
         ledger.record(record)
     ledger.subscribe(store.call_listener(run_id, attempt))
     recorder = EventRecorder([store.sink(run_id), *sinks], start_seq=store.last_seq(run_id))
+    store.on_wait(lambda seconds, tries: recorder.log(waited_words(seconds, tries), "warning"))
     return RunContext(
         recorder=recorder, ledger=ledger, budget=_budget(spec), should_cancel=should_cancel,
         known_results=store.known_results(run_id),
         known_trials=[Trial.from_dict(t) for t in store.trials(run_id)],
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
         known_steps=known_steps(store.events(run_id)), keep_start=spec.optimizer.keep_start,
-        workdir=run_workdir(store.path, run_id),
+        workdir=run_workdir(store.path, run_id), run_name=run_id,
+        study_storage=study_url(store.path) if is_url(store.path) else None,
     )  # fmt: skip
+
+
+def waited_words(seconds: float, attempts: int) -> str:
+    """The run's log line after the store (PostgreSQL) came back."""
+    return (
+        f"The run store could not be reached for {seconds:.0f} s ({attempts} tries); "
+        "the run waited for it and went on. Nothing was lost."
+    )
 
 
 def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -88,14 +105,15 @@ def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
     return {(kind, step) for kind, step in steps if step is not None}
 
 
-def run_workdir(db_path: Path, run_id: str) -> Path:
-    """The run's own folder beside the store (MIPROv2 keeps its Optuna study there)."""
-    return Path(db_path).parent / "runs" / run_id
+def run_workdir(db_path: StoreAt, run_id: str) -> Path:
+    """The run's own folder on this machine, beside a SQLite store, else under tunesmith_data/
+    (MIPROv2 keeps its Optuna study there unless the store is PostgreSQL)."""
+    return local_dir(db_path) / "runs" / run_id
 
 
 def run_worker(
     run_id: str,
-    db_path: str | Path | None = None,
+    db_path: StoreAt | None = None,
     *,
     lm_factory: LMFactory | None = None,
     sinks: Iterable[Callable[[Any], None]] = (),
@@ -107,14 +125,14 @@ def run_worker(
     is still alive is not started twice.
     """
 
-    db_path = Path(db_path) if db_path is not None else default_db_path()
+    db_path = store_location(db_path)
     use_run_cache(db_path)
     store = RunStore(db_path)
     try:
         with store.exclusive():  # check and claim in one write transaction: one worker wins
             run = store.get_run(run_id)
             if run is None:
-                raise TunesmithError(f"no run {run_id!r} in {db_path}")
+                raise TunesmithError(f"no run {run_id!r} in {shown(db_path)}")
             if run["status"] in TERMINAL and run["status"] != "failed":
                 return run["status"]
             pid = run.get("pid")
@@ -204,7 +222,7 @@ def _execute(
         stack.close()
 
 
-def _in_flight_writer(db_path: Path, run_id: str) -> Callable[[list[Any]], None]:
+def _in_flight_writer(db_path: StoreAt, run_id: str) -> Callable[[list[Any]], None]:
     """A listener that keeps the rows being evaluated in the run folder (atomically replaced),
     where the supervisor reads them if this process dies by a signal."""
     path = in_flight_path(db_path, run_id)
@@ -240,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("run_id", help="id of a run in the store")
     parser.add_argument(
-        "--db", help="path of the run store (default: $TUNESMITH_HOME/tunesmith_data/runs.db)"
+        "--db", help="the run store's SQLite file (default: $TUNESMITH_STORE, else "
+        "$TUNESMITH_HOME/tunesmith_data/runs.db)"
     )
     args = parser.parse_args(argv)
     redact_std_streams()  # the log file never holds a key, whatever prints or logs it

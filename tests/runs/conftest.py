@@ -35,3 +35,13 @@ def tickets_spec(project: Path):
     from engine.runs import load_spec
 
     return load_spec(project / "support_tickets.yaml")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request, tmp_path: Path, monkeypatch) -> str | Path:
+    """The run store on each backend: a SQLite file, then a fresh PostgreSQL database (this
+    machine's files of its runs then go under a TUNESMITH_HOME of the test's own)."""
+    if request.param == "sqlite":
+        return tmp_path / "store" / "runs.db"
+    monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path / "home"))
+    return request.getfixturevalue("postgres_url")

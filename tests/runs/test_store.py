@@ -1,4 +1,5 @@
-"""Run store: WAL, a reader polling while the writer writes, no API key anywhere in the file."""
+"""Run store: WAL, a reader polling while the writer writes (SQLite and PostgreSQL), no API
+key anywhere in the file."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def test_wal_and_pragmas(db_path: Path, tickets_spec) -> None:
     assert db_path.read_bytes()[18:20] == b"\x02\x02"  # WAL is stored in the file header
 
 
-def test_reader_process_polls_while_writer_writes(db_path: Path, tickets_spec) -> None:
+def test_reader_process_polls_while_writer_writes(store_at, tickets_spec) -> None:
+    db_path = store_at
     with RunStore(db_path) as store:
         run_id = store.create_run(tickets_spec)
         reader = subprocess.Popen(
@@ -90,7 +92,8 @@ def test_reader_process_polls_while_writer_writes(db_path: Path, tickets_spec) -
     assert [e["seq"] for e in events(run_id, db_path=db_path)] == list(range(1, 901))
 
 
-def test_fresh_connection_readers(db_path: Path, tickets_spec) -> None:
+def test_fresh_connection_readers(store_at, tickets_spec) -> None:
+    db_path = store_at
     with RunStore(db_path) as store:
         run_id = store.create_run(tickets_spec, optimizer="LabeledFewShot", sizes={"train": 20})
     assert [r["id"] for r in list_runs(db_path=db_path)] == [run_id]

@@ -173,8 +173,9 @@ def test_refuses_to_run_twice(db_path: Path, tickets_spec) -> None:
 
 
 def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(
-    db_path: Path, project: Path, tmp_path: Path
+    store_at, project: Path, tmp_path: Path
 ) -> None:
+    db_path = store_at  # on SQLite and on PostgreSQL
     spec = load_spec(project / "support_tickets.yaml")
     # Every candidate scored in full: where a raced candidate stops depends on thread timing,
     # and this test compares trial scores with an uninterrupted run's.

@@ -2,8 +2,9 @@
 
 Trials score minibatches of the valset; every `minibatch_full_eval_steps` trials the
 configuration with the best mean minibatch score and no full score yet is scored on the whole
-valset, and the best full score wins. The study is in RDB storage in the run's folder when the
-run has one, so a resumed worker replays it (docs/design/instruction_search.md).
+valset, and the best full score wins. The study is in RDB storage in the run store's PostgreSQL
+database when the store is there (one study per run), else in the run's folder when the run has
+one, so a resumed worker replays it (docs/design/instruction_search.md).
 """
 
 from __future__ import annotations
@@ -99,14 +100,18 @@ class MiproSearch:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        workdir = self.runner.run.workdir
-        if workdir is not None:
+        run = self.runner.run
+        workdir, name = run.workdir, STUDY_NAME
+        if run.study_storage:  # the run store's PostgreSQL: one study per run, named by it
+            storage: Any = optuna.storages.RDBStorage(run.study_storage)
+            name = f"{STUDY_NAME}-{run.run_name}"
+        elif workdir is not None:
             workdir.mkdir(parents=True, exist_ok=True)
-            storage: Any = f"sqlite:///{workdir / STUDY_FILE}"
+            storage = f"sqlite:///{workdir / STUDY_FILE}"
         else:
             storage = optuna.storages.InMemoryStorage()
         return optuna.create_study(
-            study_name=STUDY_NAME,
+            study_name=name,
             storage=storage,
             direction="maximize",
             sampler=self.sampler(0),

@@ -74,6 +74,10 @@ class RunContext:
     # announce them twice, and announces every step whose event the killed worker never wrote
     known_steps: set[tuple[str, str]] = field(default_factory=set)
     workdir: Path | None = None  # a folder of this run's own (e.g. MIPROv2's Optuna study)
+    # a shared database for the run's own records (a SQLAlchemy URL: MIPROv2's Optuna study goes
+    # there instead of the workdir, so any machine can resume it) and the run's name in it
+    study_storage: str | None = None
+    run_name: str = ""
     # when the student as given comes back instead of the best candidate: "worse" (every
     # candidate scored below it on validation) or "unreliable" (also when the best one's gain
     # on validation is within its noise: the paired 95% range of the gain includes 0)

@@ -1,0 +1,5 @@
+"""`python -m bench.store`: see bench/store/measure.py."""
+
+from bench.store.measure import main
+
+main()
