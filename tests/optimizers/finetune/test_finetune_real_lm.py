@@ -31,7 +31,7 @@ def test_two_steps_lower_the_loss_and_the_tuned_model_answers(tmp_path):
     student = dspy.Predict(Triage)
     student.set_lm(dspy.LM("local/smollm2-135m"))
     tuned = optimizer.compile(student, trainset=trainset)
-    losses = [e.data["loss"] for e in tuned.result.events if "training_step" in e.data]
+    losses = [e.data["loss"] for e in tuned.result.events if e.type == "training_step"]
     assert len(losses) == 2 and losses[1] < losses[0]
     model = tuned.lm.model
     assert model.startswith("local/") and model.endswith(".Q8_0.gguf")
