@@ -1,4 +1,4 @@
-"""Training in its own process: a job runs in a child (`python -m` this module), reports its steps over a pipe,
+"""Training in its own process: a job runs in a child (`python -m engine.optimizers.finetune._training_child`), reports its steps over a pipe,
 and writes the model under a temporary name that it renames to the final one only when
 complete, so no half-written file ever has the final name.
 
@@ -28,6 +28,7 @@ from typing import Any
 from engine.errors import TunesmithError
 from engine.optimizers.finetune._llama_train import TrainStep
 
+CHILD_MODULE = "engine.optimizers.finetune._training_child"
 PARTIAL = "partial"  # temporary files are named "<final name>.<pid>.partial[...]"
 POLL_SECONDS = 0.2
 Job = Callable[..., None]
@@ -96,7 +97,7 @@ def run_training(
     read_end, write_end = os.pipe()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     child = subprocess.Popen(  # noqa: S603 - our own module, fixed argv
-        [sys.executable, "-m", __name__, str(write_end)],
+        [sys.executable, "-m", CHILD_MODULE, str(write_end)],
         stdin=subprocess.PIPE, pass_fds=(write_end,), env=env,
     )  # fmt: skip
     os.close(write_end)
@@ -142,7 +143,7 @@ def _death(code: int | None) -> str:
     return f"the training process ended without a result (exit code {code})"
 
 
-def _child_main(sender: Connection, job: Job, kwargs: dict[str, Any], final: Path,
+def child_main(sender: Connection, job: Job, kwargs: dict[str, Any], final: Path,
                 parent: int) -> None:  # fmt: skip
     """In the child: watch the parent, run the job into a temporary file, rename it."""
     threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
@@ -172,12 +173,3 @@ def _exit_when_orphaned(parent: int) -> None:
         if os.getppid() != parent:
             os._exit(3)
 
-
-def _main(fd: int) -> None:
-    """The child's entry point: the job comes pickled on stdin, messages go out on `fd`."""
-    job, kwargs, final, parent = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent
-    _child_main(Connection(fd), job, kwargs, Path(final), parent)
-
-
-if __name__ == "__main__":
-    _main(int(sys.argv[1]))
