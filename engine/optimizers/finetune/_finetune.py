@@ -14,6 +14,7 @@ from typing import Any
 from engine.errors import NoLMConfiguredError
 from engine.lm.local import PROVIDER, models_dir
 from engine.modules.predict import resolve_lm
+from engine.optimizers.finetune._process import TrainingCancelled
 from engine.optimizers.finetune._rows import (
     TrainingRow,
     build_rows,
@@ -21,7 +22,6 @@ from engine.optimizers.finetune._rows import (
     passing_traces,
     prompts_before_calls,
 )
-from engine.optimizers.finetune._process import TrainingCancelled
 from engine.optimizers.finetune._trainer import (
     LLAMA_KWARGS,
     LlamaTrainer,
@@ -29,8 +29,8 @@ from engine.optimizers.finetune._trainer import (
     plan_steps,
 )
 from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._candidate import example_id
 from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
+from engine.optimizers.spine._candidate import example_id
 
 MIN_TRACES = 2  # fewer passing traces than this is no training set
 TRAINER_ENV = "TUNESMITH_TEST_TRAINER"  # tests: "module:factory" builds the default trainer

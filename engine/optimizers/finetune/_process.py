@@ -1,6 +1,6 @@
-"""Training in its own process: a job runs in a child (`python -m engine.optimizers.finetune._training_child`), reports its steps over a pipe,
-and writes the model under a temporary name that it renames to the final one only when
-complete, so no half-written file ever has the final name.
+"""Training in its own process: a job runs in a child (`_training_child`, started with
+`python -m`), reports its steps over a pipe, and writes the model under a temporary name that
+it renames to the final one only when complete, so no half-written file has the final name.
 
 The parent (the run's worker) relays each step to its callback and polls for a cancel between
 messages: a cancel kills the child and removes its temporary files. If the parent dies (kill

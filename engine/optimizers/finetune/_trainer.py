@@ -220,7 +220,8 @@ class LlamaTrainer:
             job_kwargs = {
                 "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
                 "token_windows": windows(token_rows, n_ctx), "n_ctx": n_ctx,
-                "steps": plan.steps, "learning_rate": float(train_kwargs.get("learning_rate", 1e-4)),
+                "steps": plan.steps,
+                "learning_rate": float(train_kwargs.get("learning_rate", 1e-4)),
                 "threads": int(train_kwargs.get("num_threads", 1)),
             }  # fmt: skip
             run_training(llama_job, job_kwargs, out, on_step=on_step, should_stop=should_stop)
@@ -259,8 +260,7 @@ def f32_bytes(path: Path) -> int:
     counted from the file's size and its weights' bits (F32 32, F16 16, Q8_0 8.5, Q4_1 5)."""
     bits = {"f32": 32.0, "f16": 16.0, "q8_0": 8.5, "q4_1": 5.0, "q4_0": 4.5}
     name = path.name.lower()
-    per = next((b for key, b in bits.items() if f".{key}." in name or name.endswith(f".{key}.gguf")),
-               8.5)  # fmt: skip
+    per = next((b for key, b in bits.items() if f".{key}." in name), 8.5)
     return int(path.stat().st_size * 32 / per)
 
 
