@@ -27,6 +27,7 @@ from engine.lm.local import (
     render_prompt,
     text_tokens,
 )
+from engine.optimizers.finetune._gguf_meta import read_metadata, tensor_types
 from engine.optimizers.finetune._llama_train import TrainStep, f32_copy, train, windows
 from engine.optimizers.finetune._process import clear_partials, run_training
 
@@ -90,6 +91,42 @@ def plan_steps(tokens: int, n_ctx: int, epochs: int, max_steps: int | None) -> T
     return TrainingPlan(tokens, per_epoch, max(1, epochs), steps)
 
 
+# ggml weight types the trainer reads back to F32 (llama.cpp's dequantizers; the shipped Q4_1
+# and its Q8_0 copy measured): F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, the K-quants, BF16.
+DEQUANTIZABLE = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0",
+                 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 30: "BF16"}  # fmt: skip
+TRAINED_ARCHITECTURES = ("llama",)  # SmolLM2's; llama.cpp's training graph is tested on it
+
+
+def gguf_problems(model: str, path: Path) -> list[str]:
+    """Why the GGUF file behind `model` cannot be fine-tuned here (read from its header)."""
+    try:
+        metadata = read_metadata(path)
+        types = tensor_types(path)
+    except OSError as exc:
+        return [f"The model {model!r} cannot be fine-tuned here: {path} is not a readable GGUF "
+                f"file ({exc})."]  # fmt: skip
+    if metadata.get("general.type") == "adapter":
+        return [f"The model {model!r} is a LoRA adapter, not a model: fine-tune its base model."]
+    out = []
+    architecture = metadata.get("general.architecture")
+    if architecture not in TRAINED_ARCHITECTURES:
+        out.append(
+            f"The model {model!r} cannot be fine-tuned here: its architecture is "
+            f"{architecture!r}, and the embedded trainer is proven on "
+            f"{', '.join(TRAINED_ARCHITECTURES)} models only (SmolLM2)."
+        )
+    unknown = sorted(f"type {t}" for t in types if t not in DEQUANTIZABLE)
+    if unknown:
+        out.append(
+            f"The model {model!r} cannot be fine-tuned here: its weights are stored in a "
+            f"quantized format the trainer cannot turn back into floats ({', '.join(unknown)}); "
+            f"it reads {', '.join(DEQUANTIZABLE.values())}. Use a copy of the model in one of "
+            "those."
+        )
+    return out
+
+
 def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
     """Why the llama.cpp trainer cannot take `train_kwargs` (empty: it can)."""
     out = []
@@ -148,7 +185,7 @@ class LlamaTrainer:
             out.append(f"Fine-tuning {model!r} needs llama-cpp-python, which is not installed.")
         else:
             try:
-                local_model_path(model)
+                out += gguf_problems(model, local_model_path(model))
             except LMConfigError as exc:
                 out.append(str(exc))
         return out + llama_kwargs_problems(train_kwargs)
