@@ -93,8 +93,10 @@ def plan_steps(tokens: int, n_ctx: int, epochs: int, max_steps: int | None) -> T
 
 # ggml weight types the trainer reads back to F32 (llama.cpp's dequantizers; the shipped Q4_1
 # and its Q8_0 copy measured): F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, the K-quants, BF16.
-DEQUANTIZABLE = {0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0",
-                 10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 30: "BF16"}  # fmt: skip
+DEQUANTIZABLE = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0",
+    10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 30: "BF16",
+}  # fmt: skip
 TRAINED_ARCHITECTURES = ("llama",)  # SmolLM2's; llama.cpp's training graph is tested on it
 
 
