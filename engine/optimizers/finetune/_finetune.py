@@ -14,6 +14,7 @@ from typing import Any
 from engine.errors import NoLMConfiguredError
 from engine.lm.local import PROVIDER, models_dir
 from engine.modules.predict import resolve_lm
+from engine.optimizers.finetune._hosted import HostedTrainer, hosted_model
 from engine.optimizers.finetune._process import TrainingCancelled
 from engine.optimizers.finetune._rows import (
     TrainingRow,
@@ -83,19 +84,43 @@ class BootstrapFinetune(Optimizer):
         self.min_traces = min_traces
         self.max_rows = max_rows
         self._trainer = trainer
+        self._default: Trainer | None = None
+        self._lms: dict[str, Any] = {}  # model name -> the LM calling it (its endpoint)
 
     @property
     def trainer(self) -> Trainer:
         """The trainer given, else the default one: the embedded model's (or the test hook's,
         $TUNESMITH_TEST_TRAINER="module:factory")."""
-        if self._trainer is None:
+        if self._trainer is not None:
+            return self._trainer
+        if self._default is None:
             hook = os.environ.get(TRAINER_ENV)
             if hook:
                 module, _, name = hook.partition(":")
-                self._trainer = getattr(importlib.import_module(module), name)()
+                self._default = getattr(importlib.import_module(module), name)()
             else:
-                self._trainer = LlamaTrainer()
-        return self._trainer
+                self._default = LlamaTrainer()
+        return self._default
+
+    def trainer_for(self, model: str) -> Trainer:
+        """Who tunes `model`: the trainer given (or the test hook's); an OpenAI-compatible
+        hosted model, its provider's fine-tuning API at the LM's endpoint; else the embedded
+        trainer (which refuses what it cannot tune)."""
+        if self._trainer is None and not os.environ.get(TRAINER_ENV) and hosted_model(model):
+            lm = self._lms.get(model)
+            return HostedTrainer(api_base=getattr(lm, "api_base", None),
+                                 api_key=getattr(lm, "api_key", None))  # fmt: skip
+        return self.trainer
+
+    def remember_lms(self, program: Any) -> list[str]:
+        """The models `program`'s predictors call (their LMs kept for `trainer_for`)."""
+        for predictor in program.predictors():
+            try:
+                lm = resolve_lm(predictor.lm)
+            except NoLMConfiguredError:
+                continue
+            self._lms[str(getattr(lm, "model", ""))] = lm
+        return sorted({model_of(p) for p in program.predictors()} - {""})
 
     def params(self) -> dict[str, Any]:
         return {"train_kwargs": dict(self.train_kwargs), "multitask": self.multitask,
@@ -113,20 +138,21 @@ class BootstrapFinetune(Optimizer):
             )
         if student is None:
             return problems
-        models = sorted({model_of(p) for p in student.predictors()} - {""})
+        models = self.remember_lms(student)
         for model in models:
-            problems += self.trainer.problems(model, self.train_kwargs)
+            problems += self.trainer_for(model).problems(model, self.train_kwargs)
         if problems:
             return problems
         problems += self.disk_problems(models)
-        limit = self.trainer.context_length(self.train_kwargs)
-        over = []
+        over, limit = [], 0
         for index, name, messages in prompts_before_calls(
             student, trainset, adapter=self.adapter, exclude_demos=self.exclude_demos
         ):
             model = model_of(dict(student.named_predictors())[name])
-            size = self.trainer.count_tokens(model, [*messages, {"role": "assistant",
-                                                                  "content": ""}])  # fmt: skip
+            trainer = self.trainer_for(model)
+            limit = trainer.context_length(self.train_kwargs)
+            size = trainer.count_tokens(model, [*messages, {"role": "assistant",
+                                                             "content": ""}])  # fmt: skip
             if size > limit:
                 over.append(f"row {index + 1} ({size} tokens)")
         if over:
@@ -143,9 +169,10 @@ class BootstrapFinetune(Optimizer):
     def disk_problems(self, models: list[str]) -> list[str]:
         """Not enough free disk for the training jobs (shutil.disk_usage against the trainer's
         own figure of what a job needs at its peak)."""
-        if not hasattr(self.trainer, "disk_bytes"):
+        trainers = [(self.trainer_for(m), m) for m in models]
+        need = sum(t.disk_bytes(m) for t, m in trainers if hasattr(t, "disk_bytes"))
+        if not need:
             return []
-        need = sum(self.trainer.disk_bytes(model) for model in models)
         folder = nearest_folder(getattr(self.trainer, "folder", None) or models_dir())
         free = shutil.disk_usage(folder).free
         if need <= free:
@@ -187,7 +214,7 @@ class BootstrapFinetune(Optimizer):
         if local or not models:  # the embedded trainer: its speed on this machine
             out["minutes"] = round(plan.steps * n_ctx / MEASURED_TOKENS_PER_SECOND / 60, 1)
         try:
-            out["disk_bytes"] = sum(self.trainer.disk_bytes(m) for m in models) or None
+            out["disk_bytes"] = sum(self.trainer_for(m).disk_bytes(m) for m in models) or None
         except Exception:  # noqa: BLE001 - a model it cannot tune: the checks say so
             out["disk_bytes"] = None
         return out
@@ -196,6 +223,7 @@ class BootstrapFinetune(Optimizer):
     def _compile(self, job: CompileJob) -> Any:
         run, runner = job.runner.run, job.runner
         teacher = job.teacher if job.teacher is not None else job.student
+        self.remember_lms(teacher)
         run.recorder.phase(
             "collecting traces", f"the teacher on {len(job.trainset)} training examples"
         )
@@ -225,10 +253,11 @@ class BootstrapFinetune(Optimizer):
         return program
 
     def check_lengths(self, rows: list[TrainingRow]) -> None:
-        limit = self.trainer.context_length(self.train_kwargs)
-        over = []
+        over, limit = [], 0
         for row in rows:
-            size = self.trainer.count_tokens(row.model, row.messages)
+            trainer = self.trainer_for(row.model)
+            limit = trainer.context_length(self.train_kwargs)
+            size = trainer.count_tokens(row.model, row.messages)
             if size > limit:
                 over.append(f"row {row.example + 1} at {row.predictor} ({size} tokens)")
         if over:
@@ -239,13 +268,13 @@ class BootstrapFinetune(Optimizer):
     ) -> dict[str, str]:
         """Train one model per group of rows; {group key: tuned model name}. The embedded
         trainer writes into the run's folder (`workdir/model`) when there is one."""
-        trainer = self.trainer
-        if workdir is not None and getattr(trainer, "folder", "") is None:
-            trainer = copy.copy(trainer)  # the given one keeps writing where it did
-            trainer.folder = Path(workdir) / "model"
         tuned = {}
         for key, group in group_by_model(rows, self.multitask).items():
             model = group[0].model
+            trainer = self.trainer_for(model)
+            if workdir is not None and getattr(trainer, "folder", "") is None:
+                trainer = copy.copy(trainer)  # the given one keeps writing where it did
+                trainer.folder = Path(workdir) / "model"
             run.recorder.phase("training", f"{model} on {len(group)} rows")
 
             def report(step: Any, key: str = key) -> bool:

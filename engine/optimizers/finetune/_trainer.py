@@ -180,8 +180,9 @@ class LlamaTrainer:
         if not model.startswith(PROVIDER + "/"):
             out.append(
                 f"The model {model!r} cannot be fine-tuned here: the embedded trainer tunes "
-                f"the built-in model ({PROVIDER}/smollm2-135m) or a {PROVIDER}/<file>.gguf; "
-                "hosted fine-tuning jobs are not supported yet."
+                f"the built-in model ({PROVIDER}/smollm2-135m) or a {PROVIDER}/<file>.gguf, and "
+                "a hosted model is tuned only through an OpenAI-compatible fine-tuning API "
+                "(openai/<model>), which this one's provider does not offer."
             )
         elif not local_runtime_available():
             out.append(f"Fine-tuning {model!r} needs llama-cpp-python, which is not installed.")
