@@ -36,6 +36,7 @@ class Preflight:
     problems: list[str] = field(default_factory=list)  # settings the optimizer would refuse
     calls_at_most: int = 0  # the search's upper bound (racing and early stops not counted)
     fit: dict[str, Any] = field(default_factory=dict)  # a budget this run fits in
+    training: dict[str, Any] | None = None  # a weight optimizer's training (Estimate.training)
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -72,7 +73,24 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         [in_form_words(p) for p in plan.get("problems") or []],
         at_most,
         fitting_budget(plan) if forecast else {},
+        estimate.get("training"),
     )
+
+
+def training_words(training: dict[str, Any]) -> str:
+    """The training forecast in a sentence for the card."""
+    passes = training["epochs"]
+    words = (
+        f"Training the model's weights: up to {training['rows']:,} lessons (the rows the model "
+        f"gets right), ~{training['tokens']:,} tokens, {passes} pass{'es' if passes != 1 else ''}"
+        f" over them, {training['steps']:,} training steps"
+    )
+    if training.get("minutes") is not None:
+        words += (f", ~{ui.fmt_duration(60 * training['minutes'])} on this computer (at the "
+                  f"{training['tokens_per_second']} tokens per second measured here)")  # fmt: skip
+    if training.get("disk_bytes"):
+        words += f". It needs ~{training['disk_bytes'] / 1e9:.1f} GB of free disk"
+    return words + "."
 
 
 def in_form_words(problem: str) -> str:
@@ -141,6 +159,8 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             if p.notes
             else p.speed_source
         )
+        if p.training:
+            st.caption(training_words(p.training))
         limits, maybe = [], []
         if budget.get("max_calls"):
             if p.calls > budget["max_calls"]:

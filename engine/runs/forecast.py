@@ -159,7 +159,8 @@ def forecast(
     project: str | None = None,
 ) -> dict[str, Any]:
     """What the run will likely spend: {"calls" (search, likely), "calls_at_most",
-    "test_calls", "seconds" (search + held-out scoring), "speed" (its source in words),
+    "test_calls", "seconds" (search + held-out scoring + a weight optimizer's training),
+    "speed" (its source in words),
     "speed_measured" (False: a typical figure), "share_source"}."""
     estimate = plan["estimate"]
     at_most = int(estimate.get("total_calls") or 0)
@@ -172,6 +173,8 @@ def forecast(
     measured = measured_speed(model, db_path) if db_path is not None else None
     speed = measured or typical_speed(model)
     seconds = speed.seconds((calls + test_calls) * tokens_per_call)
+    training = 60 * float((estimate.get("training") or {}).get("minutes") or 0)
+    seconds += training  # a weight optimizer's training, at its own measured speed
     return {
         "calls": calls,
         "calls_at_most": at_most,

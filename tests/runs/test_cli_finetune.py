@@ -46,7 +46,7 @@ def test_a_bootstrap_finetune_spec_runs_end_to_end(tmp_path: Path, project: Path
 def test_the_estimate_says_rows_tokens_steps_minutes_and_disk(
     tmp_path: Path, project: Path
 ) -> None:
-    spec = finetune_spec(project, max_steps=None, epochs=2, window=256)
+    spec = finetune_spec(project, max_steps=0, epochs=2, window=256)
     result = cli("estimate", str(spec), home=tmp_path)
     assert result.returncode == 0, result.stderr
     [line] = [x for x in result.stdout.splitlines() if x.startswith("training:")]

@@ -19,12 +19,12 @@ TRAINING_VIEW = "dashboard.widgets.training_view:training_run_view"
 def _training_params() -> tuple[Param, ...]:
     return (
         Param("epochs", int, 1, "Passes over the training rows", low=1, high=20),
-        Param("learning_rate", float, 1e-4, "Learning rate", low=1e-6, high=1e-2, step=1e-5),
-        Param("max_steps", int, None, "Most training steps (empty: no cap)", low=1,
-              high=10_000, optional=True),
+        Param("max_steps", int, 0, "Training steps at most (0: no limit)", low=0,
+              high=10_000),
+        Param("max_rows", int, 0, "Training rows at most (0: all the model gets right)",
+              low=0, high="train"),
+        Param("learning_rate", float, 1e-4, help="AdamW's step size."),
         Param("window", int, 512, help="Tokens per training step (a multiple of 256)."),
-        Param("max_rows", int, None, "Most training rows (empty: all that pass)", low=1,
-              high="train", optional=True),
         Param("threads", int, 1, help="CPU threads the training process uses."),
     )  # fmt: skip
 

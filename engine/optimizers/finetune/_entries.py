@@ -15,10 +15,10 @@ from engine.optimizers.finetune._together import DEFAULT_STRATEGY, BetterTogethe
 def train_kwargs_of(
     epochs: int, learning_rate: float, max_steps: int | None, window: int, threads: int
 ) -> dict[str, Any]:
-    """The trainer's settings from the spec's parameter names."""
+    """The trainer's settings from the spec's parameter names (`max_steps` 0 or None: none)."""
     kwargs: dict[str, Any] = {"num_train_epochs": epochs, "learning_rate": learning_rate,
                               "n_ctx": window, "num_threads": threads}  # fmt: skip
-    if max_steps is not None:
+    if max_steps:
         kwargs["max_steps"] = max_steps
     return kwargs
 
@@ -37,7 +37,7 @@ def bootstrap_finetune(
 ) -> BootstrapFinetune:
     """BootstrapFinetune from a spec's parameters."""
     return BootstrapFinetune(
-        metric=metric, multitask=multitask, min_traces=min_traces, max_rows=max_rows,
+        metric=metric, multitask=multitask, min_traces=min_traces, max_rows=max_rows or None,
         train_kwargs=train_kwargs_of(epochs, learning_rate, max_steps, window, threads),
     )  # fmt: skip
 

@@ -188,8 +188,8 @@ class BootstrapFinetune(Optimizer):
         calls = len(work.trainset) * work.per_example
         tokens = calls * tokens_per_call(work.trainset, 0)
         estimate = Estimate({"task": calls}, tokens, 1,
-                            "the teacher runs once on every training row, then the model's "
-                            "weights are trained on the rows it gets right")  # fmt: skip
+                            "the model answers every training row once, then its weights "
+                            "are trained on the answers the metric accepts")  # fmt: skip
         estimate.training = self.training_forecast(work)
         return estimate
 
