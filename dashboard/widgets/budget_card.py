@@ -83,7 +83,7 @@ def training_words(training: dict[str, Any]) -> str:
     words = (
         f"Training the model's weights: up to {training['rows']:,} lessons (the rows the model "
         f"gets right), ~{training['tokens']:,} tokens, {passes} pass{'es' if passes != 1 else ''}"
-        f" over them, {training['steps']:,} training steps"
+        f" over them, {training['steps']:,} training step{'s' if training['steps'] != 1 else ''}"
     )
     if training.get("minutes") is not None:
         words += (f", ~{ui.fmt_duration(60 * training['minutes'])} on this computer (at the "

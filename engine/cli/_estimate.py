@@ -24,7 +24,8 @@ def training_line(training: dict) -> str:
         f"up to {training['rows']} rows (those the metric passes)",
         f"~{training['tokens']:,} tokens",
         f"{epochs} epoch{'s' if epochs != 1 else ''}",
-        f"{training['steps']} steps of {training['window']} tokens",
+        f"{training['steps']} step{'s' if training['steps'] != 1 else ''} of "
+        f"{training['window']} tokens",
     ]
     if training.get("minutes") is not None:
         parts.append(f"~{training['minutes']} minutes on this machine "

@@ -57,6 +57,7 @@ def test_the_estimate_says_rows_tokens_steps_minutes_and_disk(
     assert training["rows"] == 8 and training["epochs"] == 2
     assert training["steps"] == 2 * -(-training["tokens"] // 256)
     assert training["disk_bytes"] > 500e6  # the 135M model's F32 weights, at least
+    assert plan["forecast"]["seconds"] >= 60 * training["minutes"]  # the time includes training
 
 
 def test_bad_params_are_refused_with_the_parameter_named(tmp_path: Path, project: Path) -> None:
