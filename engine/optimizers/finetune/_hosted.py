@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.errors import FinetuneUnavailable
 from engine.lm import get_litellm
+from engine.lm.local import models_dir
 from engine.optimizers.finetune._llama_train import TrainStep
 from engine.optimizers.finetune._process import TrainingCancelled, TrainingFailed
 
@@ -90,7 +91,7 @@ class HostedTrainer:
         jsonl = "".join(json.dumps({"messages": list(row)}) + "\n" for row in rows).encode()
         settings = json.dumps([model, dict(train_kwargs)], sort_keys=True).encode()
         key = hashlib.sha256(jsonl + settings).hexdigest()[:12]
-        record = (self.folder or Path.cwd()) / f"hosted-{key}.json"
+        record = (self.folder or models_dir() / "finetuned") / f"hosted-{key}.json"
         try:
             job_id = self._known_job(record) or self._start(model, jsonl, train_kwargs, record)
             return self._follow(job_id, should_stop)

@@ -309,4 +309,8 @@ def test_better_together_estimates_the_sum_of_its_steps():
     together = BetterTogether(exact, p=LabeledFewShot(k=2),
                               w=BootstrapFinetune(trainer=RecordingTrainer()))  # fmt: skip
     together.strategy = "w -> w"
-    assert together.estimate(qa(10)).calls == {"task": 20}
+    estimate = together.estimate(qa(10))
+    assert estimate.calls == {"task": 20}
+    single = BootstrapFinetune(metric=exact, trainer=RecordingTrainer()).estimate(qa(10))
+    assert estimate.training["steps"] == 2 * single.training["steps"]
+    assert estimate.training["minutes"] == round(2 * single.training["minutes"], 1)
