@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -57,7 +58,7 @@ class SleepyTrainer:
     def train(self, model, rows, train_kwargs, on_step=None, should_stop=None) -> str:
         key = hashlib.sha256(json.dumps([model, list(rows), dict(train_kwargs)],
                                         sort_keys=True).encode()).hexdigest()[:10]  # fmt: skip
-        folder = self.folder or Path(os.environ.get("FAKE_TRAIN_FOLDER", "."))
+        folder = self.folder or Path(tempfile.gettempdir()) / "tunesmith-fake-trainer"
         final = folder / f"tuned-{key}.json"
         if not final.is_file():
             seconds = float(os.environ.get("FAKE_TRAIN_SECONDS", "0"))
