@@ -38,6 +38,7 @@ class Preflight:
     fit: dict[str, Any] = field(default_factory=dict)  # a budget this run fits in
     calls_range: tuple[int, int] = (0, 0)  # likely search calls, low and high (racing varies)
     seconds_range: tuple[float, float] = (0.0, 0.0)
+    training: dict[str, Any] | None = None  # a weight optimizer's training (Estimate.training)
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -59,7 +60,8 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
     low, high = forecast.get("calls_range") or (calls, calls)
     fast, slow = forecast.get("seconds_range") or (seconds, seconds)
     if measured and not forecast.get("speed_measured", True):  # timed here, no run stored yet
-        seconds, fast, slow = ((n + test_calls) * measured for n in (calls, low, high))
+        training = 60 * float((estimate.get("training") or {}).get("minutes") or 0)
+        seconds, fast, slow = ((n + test_calls) * measured + training for n in (calls, low, high))
         source = f"measured in this session: {measured:.2f} s per call"
     source = f"from the speed {source}" if source else ""
     return Preflight(
@@ -78,7 +80,24 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         fitting_budget(plan) if forecast else {},
         (int(low), int(high)),
         (float(fast), float(slow)),
+        estimate.get("training"),
     )
+
+
+def training_words(training: dict[str, Any]) -> str:
+    """The training forecast in a sentence for the card."""
+    passes = training["epochs"]
+    words = (
+        f"Training the model's weights: up to {training['rows']:,} lessons (the rows the model "
+        f"gets right), ~{training['tokens']:,} tokens, {passes} pass{'es' if passes != 1 else ''}"
+        f" over them, {training['steps']:,} training step{'s' if training['steps'] != 1 else ''}"
+    )
+    if training.get("minutes") is not None:
+        words += (f", ~{ui.fmt_duration(60 * training['minutes'])} on this computer (at the "
+                  f"{training['tokens_per_second']} tokens per second measured here)")  # fmt: skip
+    if training.get("disk_bytes"):
+        words += f". It needs ~{training['disk_bytes'] / 1e9:.1f} GB of free disk"
+    return words + "."
 
 
 def in_form_words(problem: str) -> str:
@@ -156,6 +175,8 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             if p.notes
             else p.speed_source
         )
+        if p.training:
+            st.caption(training_words(p.training))
         limits, maybe = [], []
         if budget.get("max_calls"):
             if p.calls > budget["max_calls"]:

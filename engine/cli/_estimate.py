@@ -16,6 +16,25 @@ from engine.runs import load_spec
 from engine.runs.plan import budget_warnings, forecast_line, preflight
 
 
+def training_line(training: dict) -> str:
+    """'~20 rows, ~4,000 tokens, 1 epoch, 8 steps of 512 tokens, ~15 minutes on this machine
+    (4.6 tokens/s measured), ~1.8 GB of disk' (what is known of it)."""
+    epochs = training["epochs"]
+    parts = [
+        f"up to {training['rows']} rows (those the metric passes)",
+        f"~{training['tokens']:,} tokens",
+        f"{epochs} epoch{'s' if epochs != 1 else ''}",
+        f"{training['steps']} step{'s' if training['steps'] != 1 else ''} of "
+        f"{training['window']} tokens",
+    ]
+    if training.get("minutes") is not None:
+        parts.append(f"~{training['minutes']} minutes on this machine "
+                     f"({training['tokens_per_second']} tokens/s measured)")  # fmt: skip
+    if training.get("disk_bytes"):
+        parts.append(f"~{training['disk_bytes'] / 1e9:.1f} GB of disk")
+    return ", ".join(parts)
+
+
 def cmd_estimate(args: argparse.Namespace) -> int:
     """Print the forecast of SPEC's run (calls by role, held-out scoring, notes)."""
     try:
@@ -34,6 +53,8 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(f"optimizer: {plan['optimizer']}")
     print(f"search: ~{estimate['total_calls']} LM calls ({roles}), ~{estimate['tokens']} tokens")
     print(f"held-out scoring: ~{plan['test_calls']} LM calls")
+    if estimate.get("training"):
+        print(f"training: {training_line(estimate['training'])}")
     print(f"likely: {forecast_line(plan['forecast'])}")
     for warning in budget_warnings(plan):
         print(f"budget: {warning}")

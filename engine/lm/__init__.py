@@ -4,6 +4,7 @@ usage ledger, `ScriptedLM` for tests, and helpers for the embedded `local/...` m
 Importing this package never imports litellm or llama_cpp; the first real call does.
 """
 
+from engine.lm._litellm import get_litellm
 from engine.lm.base_lm import BaseLM
 from engine.lm.cache import RequestCache, get_cache, request_key
 from engine.lm.lm import DEFAULT_MODEL, LM, default_lm
@@ -18,6 +19,7 @@ from engine.lm.scripted import ScriptedLM, render_fields
 from engine.lm.usage import CallRecord, UsageLedger, UsageTotals, UsageTracker, track_usage
 
 __all__ = [
+    "get_litellm",
     "DEFAULT_MODEL",
     "LM",
     "BaseLM",

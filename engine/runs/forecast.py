@@ -202,9 +202,9 @@ def forecast(
     project: str | None = None,
 ) -> dict[str, Any]:
     """What the run will likely spend: {"calls" (search, likely), "calls_range" (low, high),
-    "calls_at_most", "test_calls", "seconds" (search + held-out scoring), "seconds_range",
-    "speed" (its source in words), "speed_measured" (False: a typical figure),
-    "share_source"}."""
+    "calls_at_most", "test_calls", "seconds" (search + held-out scoring + a weight optimizer's
+    training), "seconds_range", "speed" (its source in words), "speed_measured" (False: a
+    typical figure), "share_source"}."""
     estimate = plan["estimate"]
     at_most = int(estimate.get("total_calls") or 0)
     share = (
@@ -217,9 +217,10 @@ def forecast(
     test_calls = int(plan.get("test_calls") or 0)
     measured = measured_speed(model, db_path) if db_path is not None else None
     speed = measured or typical_speed(model)
+    training = 60 * float((estimate.get("training") or {}).get("minutes") or 0)
 
-    def seconds(n: int) -> float:
-        return round(speed.seconds((n + test_calls) * tokens_per_call), 1)
+    def seconds(n: int) -> float:  # the calls, plus a weight optimizer's training at its speed
+        return round(speed.seconds((n + test_calls) * tokens_per_call) + training, 1)
 
     return {
         "calls": calls,

@@ -47,7 +47,8 @@ def preflight(
     metric = build_metric(spec)
     optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
     seed = spec.data.seed
-    problems = optimizer.check_settings(data.train, data.val or None, student=program)
+    with settings.context(lm=build_lm(spec.models.task)):  # checks may read the model
+        problems = optimizer.check_settings(data.train, data.val or None, student=program)
     if problems:
         return _refused(report.to_dict(), name, reason, spec, problems)
     if isinstance(pilot, dict):

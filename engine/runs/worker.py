@@ -173,10 +173,11 @@ def _execute(
         program, metric = build_program(spec), build_metric(spec)
         optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
         store.update_run(run_id, optimizer=name, optimizer_reason=reason, sizes=data.sizes())
-        refused = optimizer.check_settings(data.train, data.val or None, student=program)
+        lm = task_lm(spec, lm_factory)
+        with settings.context(lm=lm):  # the checks may read the model (can it be fine-tuned?)
+            refused = optimizer.check_settings(data.train, data.val or None, student=program)
         if refused:  # before any LM call; a resume cannot fix it (engine.runs.plan shows it too)
             raise SpecError(f"optimizer.params: {'; '.join(refused)}")
-        lm = task_lm(spec, lm_factory)
         context = _run_context(store, run_id, spec, beat.cancelled, attempt, sinks)
         stack.callback(IN_FLIGHT.subscribe(_in_flight_writer(store.path, run_id)))
         with settings.context(lm=lm):

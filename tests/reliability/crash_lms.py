@@ -63,4 +63,6 @@ SMALL_SETTINGS: dict[str, dict[str, Any]] = {
     "GEPA": {"max_metric_calls": 60, "reflection_minibatch_size": 3},
     "SIMBA": {"bsize": 4, "num_candidates": 2, "max_steps": 2, "max_demos": 2},
     "KNNFewShot": {"k": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2},
+    "BootstrapFinetune": {"max_steps": 2},
+    "BetterTogether": {"strategy": "p -> w", "candidates": 2, "max_steps": 2},
 }  # fmt: skip

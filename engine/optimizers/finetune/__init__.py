@@ -1,24 +1,75 @@
 """Weight optimizers: BootstrapFinetune (the teacher's passing traces as chat rows, the model's
 weights tuned on them) and BetterTogether (prompt and weight optimizers in sequence).
 
-Not registered in the optimizer registry yet: the spec, worker, dashboard and export paths do
-not handle a tuned model file (docs/design/finetune.md says what is left).
+The embedded model is tuned by llama.cpp in its own process (`_process`); the tuned model is a
+GGUF file in the run's folder, named `local/<path>.gguf` like any other embedded model.
 """
 
+from engine.optimizers.finetune._entries import better_together, bootstrap_finetune
 from engine.optimizers.finetune._finetune import BootstrapFinetune
+from engine.optimizers.finetune._process import TrainingCancelled, TrainingFailed, run_training
 from engine.optimizers.finetune._rows import TrainingRow, build_rows, passing_traces
 from engine.optimizers.finetune._together import BetterTogether, parse_strategy
 from engine.optimizers.finetune._trainer import LlamaTrainer, Trainer, TrainingPlan, plan_steps
+from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
+
+TRAINING_VIEW = "dashboard.widgets.training_view:training_run_view"
+
+
+def _training_params() -> tuple[Param, ...]:
+    return (
+        Param("epochs", int, 1, "Passes over the training rows", low=1, high=20),
+        Param("max_steps", int, 0, "Training steps at most (0: no limit)", low=0,
+              high=10_000),
+        Param("max_rows", int, 0, "Training rows at most (0: all the model gets right)",
+              low=0, high="train"),
+        Param("learning_rate", float, 1e-4, help="AdamW's step size."),
+        Param("window", int, 512, help="Tokens per training step (a multiple of 256)."),
+        Param("threads", int, 1, help="CPU threads the training process uses."),
+    )  # fmt: skip
+
+
+register(OptimizerEntry(
+    name="BootstrapFinetune", factory=bootstrap_finetune, rank=90,
+    aliases=("bootstrap_finetune", "finetune"),
+    label="Tune the model's weights: BootstrapFinetune",
+    goal="The model answers every training row; the answers the metric accepts become lessons, "
+    "and the model itself is retrained on them. Slow on this computer (minutes per step), and "
+    "the result is a new model file.",
+    params=(*_training_params(),
+            Param("multitask", bool, True, help="One tuned model for all steps (else one each)."),
+            Param("min_traces", int, 2, help="Fewest accepted answers to train on.")),
+    events=(EventKind("training_step", view=TRAINING_VIEW),),
+))  # fmt: skip
+
+register(OptimizerEntry(
+    name="BetterTogether", factory=better_together, rank=95,
+    aliases=("better_together",),
+    label="Prompts and weights together: BetterTogether",
+    goal="Finds good examples for the prompt, retrains the model's weights on the answers it "
+    "gets right, then finds examples again; the best step on held-back rows wins.",
+    params=(Param("strategy", str, "p -> w -> p",
+                  help="Steps in order: p finds prompt examples, w tunes the weights."),
+            Param("candidates", int, 6, "Example sets tried per prompt step", low=1, high=30),
+            *_training_params()),
+    events=(EventKind("training_step", view=TRAINING_VIEW),),
+    estimate_tolerance=None,
+))  # fmt: skip
 
 __all__ = [
     "BetterTogether",
     "BootstrapFinetune",
     "LlamaTrainer",
     "Trainer",
+    "TrainingCancelled",
+    "TrainingFailed",
     "TrainingPlan",
     "TrainingRow",
+    "better_together",
+    "bootstrap_finetune",
     "build_rows",
     "parse_strategy",
     "passing_traces",
     "plan_steps",
+    "run_training",
 ]

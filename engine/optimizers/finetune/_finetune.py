@@ -3,10 +3,19 @@ model's weights on them, and the program comes back with its predictors on the t
 
 from __future__ import annotations
 
+import copy
+import importlib
+import os
+import shutil
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+from engine.errors import NoLMConfiguredError
+from engine.lm.local import PROVIDER, models_dir
 from engine.modules.predict import resolve_lm
+from engine.optimizers.finetune._hosted import HostedTrainer, hosted_model
+from engine.optimizers.finetune._process import TrainingCancelled
 from engine.optimizers.finetune._rows import (
     TrainingRow,
     build_rows,
@@ -14,11 +23,21 @@ from engine.optimizers.finetune._rows import (
     passing_traces,
     prompts_before_calls,
 )
-from engine.optimizers.finetune._trainer import LlamaTrainer, Trainer
+from engine.optimizers.finetune._trainer import (
+    LLAMA_KWARGS,
+    LlamaTrainer,
+    Trainer,
+    plan_steps,
+)
 from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
+from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
+from engine.optimizers.spine._candidate import example_id
 
 MIN_TRACES = 2  # fewer passing traces than this is no training set
+TRAINER_ENV = "TUNESMITH_TEST_TRAINER"  # tests: "module:factory" builds the default trainer
+# Training speed of the embedded model on this project's 2-core machine (tokens/s, one
+# thread, other jobs running: docs/design/finetune.md), what the estimate forecasts with.
+MEASURED_TOKENS_PER_SECOND = 4.6
 
 
 class BootstrapFinetune(Optimizer):
@@ -51,7 +70,10 @@ class BootstrapFinetune(Optimizer):
         trainer: Trainer | None = None,
         metric_threshold: float | None = None,
         min_traces: int = MIN_TRACES,
+        max_rows: int | None = None,
     ) -> None:
+        if max_rows is not None and max_rows < 1:
+            raise ValueError(f"max_rows must be 1 or more (or None for all), not {max_rows!r}")
         self.metric = metric
         self.multitask = multitask
         self.train_kwargs = dict(train_kwargs or {})
@@ -60,13 +82,49 @@ class BootstrapFinetune(Optimizer):
         self.num_threads = num_threads
         self.metric_threshold = metric_threshold
         self.min_traces = min_traces
+        self.max_rows = max_rows
         self._trainer = trainer
+        self._default: Trainer | None = None
+        self._lms: dict[str, Any] = {}  # model name -> the LM calling it (its endpoint)
 
     @property
     def trainer(self) -> Trainer:
-        if self._trainer is None:
-            self._trainer = LlamaTrainer()
-        return self._trainer
+        """The trainer given, else the default one: the embedded model's (or the test hook's,
+        $TUNESMITH_TEST_TRAINER="module:factory")."""
+        if self._trainer is not None:
+            return self._trainer
+        if self._default is None:
+            hook = os.environ.get(TRAINER_ENV)
+            if hook:
+                module, _, name = hook.partition(":")
+                self._default = getattr(importlib.import_module(module), name)()
+            else:
+                self._default = LlamaTrainer()
+        return self._default
+
+    def trainer_for(self, model: str) -> Trainer:
+        """Who tunes `model`: the trainer given (or the test hook's); an OpenAI-compatible
+        hosted model, its provider's fine-tuning API at the LM's endpoint; else the embedded
+        trainer (which refuses what it cannot tune)."""
+        if self._trainer is None and not os.environ.get(TRAINER_ENV) and hosted_model(model):
+            lm = self._lms.get(model)
+            return HostedTrainer(api_base=getattr(lm, "api_base", None),
+                                 api_key=getattr(lm, "api_key", None))  # fmt: skip
+        return self.trainer
+
+    def remember_lms(self, program: Any) -> list[str]:
+        """The models `program`'s predictors call (their LMs kept for `trainer_for`)."""
+        for predictor in program.predictors():
+            try:
+                lm = resolve_lm(predictor.lm)
+            except NoLMConfiguredError:
+                continue
+            self._lms[str(getattr(lm, "model", ""))] = lm
+        return sorted({model_of(p) for p in program.predictors()} - {""})
+
+    def params(self) -> dict[str, Any]:
+        return {"train_kwargs": dict(self.train_kwargs), "multitask": self.multitask,
+                "max_rows": self.max_rows, "min_traces": self.min_traces}  # fmt: skip
 
     # -- checks before any call -------------------------------------------------------------
     def check_settings(
@@ -80,19 +138,21 @@ class BootstrapFinetune(Optimizer):
             )
         if student is None:
             return problems
-        models = sorted({model_of(p) for p in student.predictors()})
+        models = self.remember_lms(student)
         for model in models:
-            problems += self.trainer.problems(model, self.train_kwargs)
+            problems += self.trainer_for(model).problems(model, self.train_kwargs)
         if problems:
             return problems
-        limit = self.trainer.context_length(self.train_kwargs)
-        over = []
+        problems += self.disk_problems(models)
+        over, limit = [], 0
         for index, name, messages in prompts_before_calls(
             student, trainset, adapter=self.adapter, exclude_demos=self.exclude_demos
         ):
             model = model_of(dict(student.named_predictors())[name])
-            size = self.trainer.count_tokens(model, [*messages, {"role": "assistant",
-                                                                  "content": ""}])  # fmt: skip
+            trainer = self.trainer_for(model)
+            limit = trainer.context_length(self.train_kwargs)
+            size = trainer.count_tokens(model, [*messages, {"role": "assistant",
+                                                             "content": ""}])  # fmt: skip
             if size > limit:
                 over.append(f"row {index + 1} ({size} tokens)")
         if over:
@@ -106,25 +166,75 @@ class BootstrapFinetune(Optimizer):
             raise ValueError(" ".join(problems))
         return super().compile(student, trainset=trainset, teacher=teacher, **kw)
 
+    def disk_problems(self, models: list[str]) -> list[str]:
+        """Not enough free disk for the training jobs (shutil.disk_usage against the trainer's
+        own figure of what a job needs at its peak)."""
+        trainers = [(self.trainer_for(m), m) for m in models]
+        need = sum(t.disk_bytes(m) for t, m in trainers if hasattr(t, "disk_bytes"))
+        if not need:
+            return []
+        folder = nearest_folder(getattr(self.trainer, "folder", None) or models_dir())
+        free = shutil.disk_usage(folder).free
+        if need <= free:
+            return []
+        return [
+            f"Fine-tuning needs about {need / 1e9:.1f} GB of free disk at {folder} (the "
+            f"model's weights as floats while training and saving); {free / 1e9:.1f} GB is "
+            "free. Free some disk space and start again."
+        ]
+
     # -- estimate ---------------------------------------------------------------------------
     def _estimate(self, work: Workload) -> Estimate:
         calls = len(work.trainset) * work.per_example
         tokens = calls * tokens_per_call(work.trainset, 0)
-        return Estimate({"task": calls}, tokens, 1, "the teacher runs once on every training row")
+        estimate = Estimate({"task": calls}, tokens, 1,
+                            "the model answers every training row once, then its weights "
+                            "are trained on the answers the metric accepts")  # fmt: skip
+        estimate.training = self.training_forecast(work)
+        return estimate
+
+    def training_forecast(self, work: Workload) -> dict[str, Any]:
+        """What training would take if every training row passed: rows, tokens, steps, minutes
+        on this machine at the measured speed, disk."""
+        rows = len(work.trainset) * calls_per_run(work.student)
+        if self.max_rows is not None:
+            rows = min(rows, self.max_rows)
+        tokens = rows * tokens_per_call(work.trainset, 0)
+        kwargs = self.train_kwargs
+        n_ctx = int(kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
+        plan = plan_steps(tokens, n_ctx, int(kwargs.get("num_train_epochs", 1)),
+                          kwargs.get("max_steps"))  # fmt: skip
+        students = work.student.predictors() if work.student is not None else []
+        models = sorted({model_of(p) for p in students} - {""})
+        local = [m for m in models if m.startswith(PROVIDER + "/")]
+        out: dict[str, Any] = {
+            "rows": rows, "tokens": tokens, "epochs": plan.epochs, "steps": plan.steps,
+            "window": n_ctx, "tokens_per_second": MEASURED_TOKENS_PER_SECOND,
+        }  # fmt: skip
+        if local or not models:  # the embedded trainer: its speed on this machine
+            out["minutes"] = round(plan.steps * n_ctx / MEASURED_TOKENS_PER_SECOND / 60, 1)
+        try:
+            out["disk_bytes"] = sum(self.trainer_for(m).disk_bytes(m) for m in models) or None
+        except Exception:  # noqa: BLE001 - a model it cannot tune: the checks say so
+            out["disk_bytes"] = None
+        return out
 
     # -- compile ----------------------------------------------------------------------------
     def _compile(self, job: CompileJob) -> Any:
         run, runner = job.runner.run, job.runner
         teacher = job.teacher if job.teacher is not None else job.student
+        self.remember_lms(teacher)
         run.recorder.phase(
             "collecting traces", f"the teacher on {len(job.trainset)} training examples"
         )
         trial = runner.evaluate(teacher, job.trainset, subset="train", track_best=False,
                                 origin="teacher on the training set")  # fmt: skip
-        evaluated = trial.rows
+        evaluated = trial_rows(trial, job.trainset, run.results)
         if self.metric is None:  # DSPy keeps every trace when there is no metric
             evaluated = [{**r, "score": 1.0} for r in evaluated]
         traces = passing_traces(evaluated, self.metric_threshold)
+        if self.max_rows is not None:
+            traces = dict(list(traces.items())[: self.max_rows])
         if len(traces) < self.min_traces:
             passed = "passed the metric" if self.metric is not None else "ran without an error"
             raise ValueError(
@@ -133,7 +243,7 @@ class BootstrapFinetune(Optimizer):
             )
         rows = build_rows(teacher, traces, adapter=self.adapter, exclude_demos=self.exclude_demos)
         self.check_lengths(rows)
-        tuned = self.train_groups(rows, run)
+        tuned = self.train_groups(rows, run, job.runner.run.workdir)
         program = job.student.deepcopy()
         for name, predictor in program.named_predictors():
             key = model_of(predictor) if self.multitask else f"{model_of(predictor)}::{name}"
@@ -143,44 +253,56 @@ class BootstrapFinetune(Optimizer):
         return program
 
     def check_lengths(self, rows: list[TrainingRow]) -> None:
-        limit = self.trainer.context_length(self.train_kwargs)
-        over = []
+        over, limit = [], 0
         for row in rows:
-            size = self.trainer.count_tokens(row.model, row.messages)
+            trainer = self.trainer_for(row.model)
+            limit = trainer.context_length(self.train_kwargs)
+            size = trainer.count_tokens(row.model, row.messages)
             if size > limit:
                 over.append(f"row {row.example + 1} at {row.predictor} ({size} tokens)")
         if over:
             raise ValueError(too_long(over, limit))
 
-    def train_groups(self, rows: list[TrainingRow], run: Any) -> dict[str, str]:
-        """Train one model per group of rows; {group key: tuned model name}."""
+    def train_groups(
+        self, rows: list[TrainingRow], run: Any, workdir: Path | None = None
+    ) -> dict[str, str]:
+        """Train one model per group of rows; {group key: tuned model name}. The embedded
+        trainer writes into the run's folder (`workdir/model`) when there is one."""
         tuned = {}
         for key, group in group_by_model(rows, self.multitask).items():
             model = group[0].model
+            trainer = self.trainer_for(model)
+            if workdir is not None and getattr(trainer, "folder", "") is None:
+                trainer = copy.copy(trainer)  # the given one keeps writing where it did
+                trainer.folder = Path(workdir) / "model"
             run.recorder.phase("training", f"{model} on {len(group)} rows")
 
             def report(step: Any, key: str = key) -> bool:
-                # a log event with the step's figures (a typed event kind comes with the
-                # registry entry, not written yet)
                 run.recorder.emit(
-                    "log", level="info",
-                    message=f"training {key}: step {step.step}/{step.steps}, loss "
-                    f"{step.loss:.3f}, {step.tokens_per_second:.1f} tokens/s",
-                    training_step=step.step, steps=step.steps, loss=round(step.loss, 4),
+                    "training_step", job=key, step=step.step, steps=step.steps,
+                    loss=round(step.loss, 4), seconds=round(step.seconds, 1),
                     tokens_per_second=round(step.tokens_per_second, 1),
                 )  # fmt: skip
                 return not (run.should_cancel is not None and run.should_cancel())
 
-            tuned[key] = self.trainer.train(
-                model, [r.messages for r in group], self.train_kwargs, report
-            )
+            stop = run.should_cancel or (lambda: False)
+            try:
+                tuned[key] = trainer.train(model, [r.messages for r in group],
+                                           self.train_kwargs, report, stop)  # fmt: skip
+            except TrainingCancelled:
+                run.check_cancel()
+                raise
             run.recorder.log(f"fine-tuned {key}: {tuned[key]}")
             run.check_cancel()  # stopped mid-training: the run ends as cancelled
         return tuned
 
 
 def model_of(predictor: Any) -> str:
-    return str(getattr(resolve_lm(predictor.lm), "model", ""))
+    """The model a predictor calls ("" when no LM is configured yet)."""
+    try:
+        return str(getattr(resolve_lm(predictor.lm), "model", ""))
+    except NoLMConfiguredError:
+        return ""
 
 
 def too_long(over: list[str], limit: int) -> str:
@@ -189,3 +311,24 @@ def too_long(over: list[str], limit: int) -> str:
         f"{len(over)} training rows are longer than the trainer's {limit}-token window: "
         f"{shown}. Raise train_kwargs['n_ctx'] (a multiple of 256) or shorten those rows."
     )
+
+
+def trial_rows(
+    trial: Any, examples: list[Any], results: Mapping[tuple[str, str], dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The trial's rows with their traces. A trial replayed from the store after a crash has
+    its rows (and their traces) in the stored results only."""
+    out = []
+    for index, example in enumerate(examples):
+        stored = results.get((trial.candidate, example_id(example)))
+        if stored is not None:
+            out.append({**stored, "index": index})
+    return out if len(out) == len(examples) else list(trial.rows)
+
+
+def nearest_folder(path: Path) -> Path:
+    """`path`, or its nearest parent that exists (what disk_usage can measure)."""
+    path = Path(path).expanduser().resolve()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path

@@ -79,6 +79,21 @@ def read_metadata(path: Path) -> dict[str, object]:
         return _layout(handle)[2]
 
 
+def tensor_types(path: Path) -> dict[int, int]:
+    """{ggml type id: how many tensors} of the GGUF file (read from its tensor infos)."""
+    with open(path, "rb") as handle:
+        tensors, _, _, infos_start, _ = _layout(handle)
+        handle.seek(infos_start)
+        reader, out = _Reader(handle), {}
+        for _ in range(tensors):
+            reader.string()
+            (dims,) = reader.unpack("<I")
+            reader.unpack(f"<{dims}Q")
+            kind, _offset = reader.unpack("<IQ")
+            out[kind] = out.get(kind, 0) + 1
+    return out
+
+
 def with_base_metadata(tuned: Path, base: Path, target: Path) -> Path:
     """Write `target`: `base`'s metadata with `tuned`'s tensors (appears only when complete)."""
     with open(base, "rb") as handle:

@@ -32,6 +32,19 @@ def parse_strategy(strategy: str, known: Sequence[str]) -> list[str]:
     return steps
 
 
+def add_training(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[str, Any]:
+    """Two weight steps' training forecasts as one: rows, tokens, steps and minutes add up;
+    the disk is reused (the larger of the two)."""
+    if total is None:
+        return dict(part)
+    out = dict(total)
+    for key in ("rows", "tokens", "steps", "minutes"):
+        if out.get(key) is not None and part.get(key) is not None:
+            out[key] = round(out[key] + part[key], 1) if key == "minutes" else out[key] + part[key]
+    out["disk_bytes"] = max(out.get("disk_bytes") or 0, part.get("disk_bytes") or 0) or None
+    return out
+
+
 class BetterTogether(Optimizer):
     """`BetterTogether(metric, p=..., w=...)` with `compile(student, trainset=...,
     strategy="p -> w -> p")`: each letter of the strategy names an optimizer given as a keyword
@@ -98,6 +111,8 @@ class BetterTogether(Optimizer):
                 total.calls[role] = total.calls.get(role, 0) + calls
             total.tokens += part.tokens
             total.trials += part.trials + 1
+            if part.training:
+                total.training = add_training(total.training, part.training)
         total.notes = f"the steps {self.strategy!r} in sequence, each scored on the held-out rows"
         return total
 

@@ -27,7 +27,9 @@ from engine.lm.local import (
     render_prompt,
     text_tokens,
 )
+from engine.optimizers.finetune._gguf_meta import read_metadata, tensor_types
 from engine.optimizers.finetune._llama_train import TrainStep, f32_copy, train, windows
+from engine.optimizers.finetune._process import clear_partials, run_training
 
 Messages = list[dict[str, str]]
 ProgressCallback = Callable[[TrainStep], bool | None]
@@ -48,7 +50,9 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
 class Trainer(Protocol):
     """Fine-tunes a model on chat rows. `problems` lists what it refuses before any call (one
     sentence each); `count_tokens` sizes a chat as training reads it; `context_length` is the
-    longest row it trains on whole; `train` returns the tuned model's name."""
+    longest row it trains on whole; `train` returns the tuned model's name, reporting each step
+    to `on_step` (False: stop) and stopping when `should_stop()` says so (TrainingCancelled);
+    `disk_bytes` is the disk a job on `model` needs at its peak."""
 
     def problems(self, model: str, train_kwargs: Mapping[str, Any]) -> list[str]: ...
 
@@ -62,7 +66,10 @@ class Trainer(Protocol):
         rows: Sequence[Messages],
         train_kwargs: Mapping[str, Any],
         on_step: ProgressCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> str: ...
+
+    def disk_bytes(self, model: str) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,44 @@ def plan_steps(tokens: int, n_ctx: int, epochs: int, max_steps: int | None) -> T
     if max_steps is not None:
         steps = min(steps, max_steps)
     return TrainingPlan(tokens, per_epoch, max(1, epochs), steps)
+
+
+# ggml weight types the trainer reads back to F32 (llama.cpp's dequantizers; the shipped Q4_1
+# and its Q8_0 copy measured): F32, F16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, the K-quants, BF16.
+DEQUANTIZABLE = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0",
+    10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 30: "BF16",
+}  # fmt: skip
+TRAINED_ARCHITECTURES = ("llama",)  # SmolLM2's; llama.cpp's training graph is tested on it
+
+
+def gguf_problems(model: str, path: Path) -> list[str]:
+    """Why the GGUF file behind `model` cannot be fine-tuned here (read from its header)."""
+    try:
+        metadata = read_metadata(path)
+        types = tensor_types(path)
+    except OSError as exc:
+        return [f"The model {model!r} cannot be fine-tuned here: {path} is not a readable GGUF "
+                f"file ({exc})."]  # fmt: skip
+    if metadata.get("general.type") == "adapter":
+        return [f"The model {model!r} is a LoRA adapter, not a model: fine-tune its base model."]
+    out = []
+    architecture = metadata.get("general.architecture")
+    if architecture not in TRAINED_ARCHITECTURES:
+        out.append(
+            f"The model {model!r} cannot be fine-tuned here: its architecture is "
+            f"{architecture!r}, and the embedded trainer is proven on "
+            f"{', '.join(TRAINED_ARCHITECTURES)} models only (SmolLM2)."
+        )
+    unknown = sorted(f"type {t}" for t in types if t not in DEQUANTIZABLE)
+    if unknown:
+        out.append(
+            f"The model {model!r} cannot be fine-tuned here: its weights are stored in a "
+            f"quantized format the trainer cannot turn back into floats ({', '.join(unknown)}); "
+            f"it reads {', '.join(DEQUANTIZABLE.values())}. Use a copy of the model in one of "
+            "those."
+        )
+    return out
 
 
 def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
@@ -121,8 +166,10 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
 
 class LlamaTrainer:
     """Fine-tunes `local/...` models (GGUF files) on this CPU, full weights, with llama.cpp.
-    The tuned model is written under `folder` (default: the models folder's `finetuned/`),
-    named after the base model, the rows and the settings, so the same job reuses its file."""
+    The tuned model is written under `folder` (default: the models folder's `finetuned/`; a
+    run's worker passes the run's folder), named after the base model, the rows and the
+    settings, so the same job reuses its file. Training runs in its own process
+    (`_process.run_training`); the base's F32 copy is kept in the models folder's `finetuned/`."""
 
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder
@@ -133,14 +180,15 @@ class LlamaTrainer:
         if not model.startswith(PROVIDER + "/"):
             out.append(
                 f"The model {model!r} cannot be fine-tuned here: the embedded trainer tunes "
-                f"the built-in model ({PROVIDER}/smollm2-135m) or a {PROVIDER}/<file>.gguf; "
-                "hosted fine-tuning jobs are not supported yet."
+                f"the built-in model ({PROVIDER}/smollm2-135m) or a {PROVIDER}/<file>.gguf, and "
+                "a hosted model is tuned only through an OpenAI-compatible fine-tuning API "
+                "(openai/<model>), which this one's provider does not offer."
             )
         elif not local_runtime_available():
             out.append(f"Fine-tuning {model!r} needs llama-cpp-python, which is not installed.")
         else:
             try:
-                local_model_path(model)
+                out += gguf_problems(model, local_model_path(model))
             except LMConfigError as exc:
                 out.append(str(exc))
         return out + llama_kwargs_problems(train_kwargs)
@@ -195,6 +243,7 @@ class LlamaTrainer:
         rows: Sequence[Messages],
         train_kwargs: Mapping[str, Any],
         on_step: ProgressCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> str:
         problems = self.problems(model, train_kwargs)
         if problems:
@@ -206,17 +255,53 @@ class LlamaTrainer:
                           int(train_kwargs.get("num_train_epochs", 1)),
                           train_kwargs.get("max_steps"))  # fmt: skip
         folder = self.folder or models_dir() / "finetuned"
-        folder.mkdir(parents=True, exist_ok=True)
         out = folder / f"{base.stem}.ft-{job_key(base, token_rows, train_kwargs)}.Q8_0.gguf"
-        if not out.is_file():
-            threads = int(train_kwargs.get("num_threads", 1))
-            f32 = folder / f"{base.stem}.F32.gguf"
-            if not f32.is_file():
-                f32_copy(base, f32, threads=threads)
-            train(f32, windows(token_rows, n_ctx), out, n_ctx=n_ctx, steps=plan.steps,
-                  learning_rate=float(train_kwargs.get("learning_rate", 1e-4)),
-                  threads=threads, on_step=on_step)  # fmt: skip
+        if not out.is_file():  # a finished job's file is complete (it appears only then)
+            job_kwargs = {
+                "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
+                "token_windows": windows(token_rows, n_ctx), "n_ctx": n_ctx,
+                "steps": plan.steps,
+                "learning_rate": float(train_kwargs.get("learning_rate", 1e-4)),
+                "threads": int(train_kwargs.get("num_threads", 1)),
+            }  # fmt: skip
+            run_training(llama_job, job_kwargs, out, on_step=on_step, should_stop=should_stop)
         return f"{PROVIDER}/{out}"
+
+    def disk_bytes(self, model: str) -> int:
+        """Disk a job needs at its peak: the F32 copy of the base, the tuned F32 weights and
+        their copy with the base's metadata while saving, and the tuned Q8_0 file."""
+        return 3 * f32_bytes(local_model_path(model)) + local_model_path(model).stat().st_size
+
+
+def llama_job(
+    partial: Path,
+    report: Callable[[TrainStep], None],
+    *,
+    base: Path,
+    f32: Path,
+    token_windows: list[list[int]],
+    n_ctx: int,
+    steps: int,
+    learning_rate: float,
+    threads: int,
+) -> None:
+    """The training process's work (`_process.run_training`): the base's F32 copy (kept
+    in the models folder for the next job), the steps, the tuned Q8_0 file at `partial`."""
+    f32.parent.mkdir(parents=True, exist_ok=True)
+    clear_partials(f32.parent)  # an F32 copy a killed job left half-written
+    if not f32.is_file():
+        f32_copy(base, f32, threads=threads)
+    train(f32, token_windows, partial, n_ctx=n_ctx, steps=steps, learning_rate=learning_rate,
+          threads=threads, on_step=report)  # fmt: skip
+
+
+def f32_bytes(path: Path) -> int:
+    """About how large `path`'s weights are as F32: 4 bytes per parameter, the parameters
+    counted from the file's size and its weights' bits (F32 32, F16 16, Q8_0 8.5, Q4_1 5)."""
+    bits = {"f32": 32.0, "f16": 16.0, "q8_0": 8.5, "q4_1": 5.0, "q4_0": 4.5}
+    name = path.name.lower()
+    per = next((b for key, b in bits.items() if f".{key}." in name), 8.5)
+    return int(path.stat().st_size * 32 / per)
 
 
 def job_key(

@@ -288,7 +288,7 @@ class Optimizer:
             events=recorder.events,
             details=self.result_details(),
         )
-        recorder.emit(
+        run.announce_step(
             "run_finished",
             status=status,
             best_candidate=result.best_candidate,

@@ -9,12 +9,14 @@ from typing import Any
 
 @dataclass
 class Estimate:
-    """A forecast of what a run will spend: LM calls by role, tokens, number of trials."""
+    """A forecast of what a run will spend: LM calls by role, tokens, number of trials; for a
+    weight optimizer, `training` (rows, tokens, steps, minutes, disk_bytes)."""
 
     calls: dict[str, int] = field(default_factory=dict)
     tokens: int = 0
     trials: int = 0
     notes: str = ""
+    training: dict[str, Any] | None = None
 
     @property
     def total_calls(self) -> int:
@@ -27,6 +29,7 @@ class Estimate:
             "tokens": self.tokens,
             "trials": self.trials,
             "notes": self.notes,
+            **({"training": dict(self.training)} if self.training is not None else {}),
         }
 
 

@@ -44,6 +44,8 @@ def step_of(type: str, data: dict[str, Any]) -> str | None:  # noqa: A002
     """Names a search-step event within its run (as its optimizer's registry entry says, e.g.
     GEPA's "4/reflection", SIMBA's "3"), so a resumed run can tell which steps it announced
     before; None for other events."""
+    if type == "run_finished":  # once per run: a worker resumed after it only scores the test
+        return "end"
     kind = event_kinds().get(type)
     return kind.step(data) if kind is not None and kind.step is not None else None
 

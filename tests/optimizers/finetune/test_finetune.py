@@ -36,7 +36,7 @@ class RecordingTrainer:
     def context_length(self, train_kwargs):
         return self.context
 
-    def train(self, model, rows, train_kwargs, on_step=None):
+    def train(self, model, rows, train_kwargs, on_step=None, should_stop=None):
         self.jobs.append((model, list(rows), dict(train_kwargs)))
         for number in range(1, self.steps + 1):
             step = Step(number, self.steps, 2.0 / number, 1.0 * number, 100.0)
@@ -147,10 +147,11 @@ def test_training_progress_is_reported_as_events():
         tuned = BootstrapFinetune(metric=exact, trainer=trainer).compile(
             dspy.Predict("question -> answer"), trainset=qa(4)
         )
-    steps = [e.data for e in tuned.result.events if "training_step" in e.data]
-    assert [s["training_step"] for s in steps] == [1, 2, 3]
+    steps = [e.data for e in tuned.result.events if e.type == "training_step"]
+    assert [s["step"] for s in steps] == [1, 2, 3]
     assert [s["loss"] for s in steps] == [2.0, 1.0, 0.6667]
-    assert "step 3/3, loss 0.667, 100.0 tokens/s" in steps[-1]["message"]
+    assert steps[-1] == {"job": "scripted/default", "step": 3, "steps": 3, "loss": 0.6667,
+                         "seconds": 3.0, "tokens_per_second": 100.0}  # fmt: skip
 
 
 def test_a_cancel_during_training_ends_the_run_as_cancelled():
@@ -308,4 +309,8 @@ def test_better_together_estimates_the_sum_of_its_steps():
     together = BetterTogether(exact, p=LabeledFewShot(k=2),
                               w=BootstrapFinetune(trainer=RecordingTrainer()))  # fmt: skip
     together.strategy = "w -> w"
-    assert together.estimate(qa(10)).calls == {"task": 20}
+    estimate = together.estimate(qa(10))
+    assert estimate.calls == {"task": 20}
+    single = BootstrapFinetune(metric=exact, trainer=RecordingTrainer()).estimate(qa(10))
+    assert estimate.training["steps"] == 2 * single.training["steps"]
+    assert estimate.training["minutes"] == round(2 * single.training["minutes"], 1)
