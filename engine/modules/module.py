@@ -233,7 +233,18 @@ class Module:
             return self.dump_predictor_state()
         return {path: _part_state(p) for path, p in self.named_parameters()}
 
-    def load_state(self, state: dict[str, Any]) -> Module:
+    def load_state(self, state: dict[str, Any], allow_unsafe_lm_state: bool = False) -> Module:
+        """Restore a state from `dump_state()`; `allow_unsafe_lm_state=True` lets a predictor's
+        saved LM name a custom LM class (only for states you trust)."""
+        token = saving.ALLOW_UNSAFE_LM_STATE.set(
+            allow_unsafe_lm_state or saving.ALLOW_UNSAFE_LM_STATE.get()
+        )
+        try:
+            return self._load_state(state)
+        finally:
+            saving.ALLOW_UNSAFE_LM_STATE.reset(token)
+
+    def _load_state(self, state: dict[str, Any]) -> Module:
         if isinstance(self, Parameter):
             self.load_predictor_state(state)
             return self

@@ -81,6 +81,16 @@ class Predict(Module, Parameter):
         """One call (a parse fallback retry is not counted)."""
         return 1
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            names = ", ".join(f"'{name}'" for name in ensure_signature(self.signature).input_fields)
+            raise ValueError(
+                "Positional arguments are not allowed when calling `dspy.Predict`, must use keyword "
+                f"arguments that match your signature input fields: {names}. For example: "
+                "`predict(question=input_value, ...)`."
+            )
+        return super().__call__(**kwargs)
+
     def forward(self, **kwargs: Any) -> Prediction:
         signature = ensure_signature(kwargs.pop("signature", self.signature))
         demos = kwargs.pop("demos", self.demos)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.lm import LM
+from engine.lm.lm_state import UNSAFE_LM_STATE_KEYS
 from engine.signatures import Signature, _build
 
 logger = logging.getLogger(__name__)
@@ -150,6 +151,13 @@ def lm_from_saved(state: Any) -> Any:
     class that `allow_unsafe_lm_state` does not allow (a warning; DSPy raises there)."""
     if not isinstance(state, dict) or not state.get("model"):
         return None
+    dropped = [key for key in UNSAFE_LM_STATE_KEYS if state.get(key)]
+    if dropped:
+        logger.warning(
+            "A saved LM state names endpoint or credential settings %s; they are not restored "
+            "(set them on the LM in code for files you trust).",
+            dropped,
+        )
     try:
         return LM.load_state(state, allow_custom_lm_class=ALLOW_UNSAFE_LM_STATE.get())
     except ValueError as exc:
