@@ -56,7 +56,11 @@ class EvaluationResult:
         return float(self.score)
 
     def __repr__(self) -> str:
-        return f"EvaluationResult(score={self.score}, n={len(self.rows)}, errors={self.errors})"
+        errors = f", errors={self.errors}" if self.errors else ""
+        return (
+            f"EvaluationResult(score={self.score}, results=<list of {len(self.results)} results>"
+            f"{errors})"
+        )
 
 
 def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -> EvalRow:
