@@ -86,8 +86,8 @@ class AdapterParseError(TunesmithError, ValueError):
         return f"{self.args[0]}\n--- raw LM output ---\n{raw}"
 
 
-class TooManyErrors(TunesmithError):
-    """More examples failed than `max_errors` allows."""
+class TooManyErrors(TunesmithError, RuntimeError):
+    """More examples failed than `max_errors` allows (a RuntimeError, as DSPy's stop is)."""
 
 
 class SpecError(TunesmithError, ValueError):
