@@ -276,6 +276,15 @@ def yardstick_section() -> list[str]:
             "",
         ]
     lines.append(tool.table(results))
+    differs = tool.differs_list(results)
+    if differs:
+        lines += [
+            "",
+            "Lost tests where the engine differs on purpose (counted as lost in the ratio; the "
+            "last column leaves them out), by reason:",
+            "",
+            differs,
+        ]
     return lines
 
 
