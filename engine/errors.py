@@ -11,6 +11,11 @@ class SignatureError(TunesmithError, ValueError):
     """A signature string, field name or field type is malformed."""
 
 
+class FieldDeclarationError(SignatureError, TypeError):
+    """A signature class declares a field without InputField() or OutputField() (a TypeError,
+    as DSPy raises there)."""
+
+
 class MissingInputError(TunesmithError, ValueError):
     """A module was called without one of its signature's input fields."""
 
