@@ -93,13 +93,32 @@ class Field:
         """False when the field has a default (pydantic's and DSPy's meaning)."""
         return self.default is PydanticUndefined
 
-    def get_default(self, call_default_factory: bool = False) -> Any:
-        """The default value, or None when there is none (pydantic's `FieldInfo.get_default`)."""
-        return None if self.default is PydanticUndefined else self.default
+    def get_default(self, call_default_factory: bool = True) -> Any:
+        """The default value, or None when there is none (pydantic's `FieldInfo.get_default`);
+        a `default_factory=` is called for a fresh value each time."""
+        if self.default is PydanticUndefined:
+            return None
+        if isinstance(self.default, DefaultFactory):
+            return self.default.factory() if call_default_factory else None
+        return self.default
+
+
+@dataclass(frozen=True)
+class DefaultFactory:
+    """A field's `default_factory=` (pydantic's spelling): called for each absent value."""
+
+    factory: Any
 
 
 def _field_info(role: str, desc: str, prefix: str | None, format: Any, extra: dict) -> FieldInfo:
     default = extra.pop("default", PydanticUndefined)
+    factory = extra.pop("default_factory", None)
+    if factory is not None:
+        if default is not PydanticUndefined:
+            raise SignatureError("a field takes default= or default_factory=, not both")
+        if not callable(factory):
+            raise SignatureError(f"default_factory must be callable, got {factory!r}")
+        default = DefaultFactory(factory)
     if not desc and isinstance(extra.get("description"), str):
         desc = extra.pop("description")  # pydantic's spelling, as DSPy accepts it
     if not isinstance(desc, str):

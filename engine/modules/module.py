@@ -39,6 +39,16 @@ class Module:
     def __init__(self, callbacks: list[Any] | None = None) -> None:
         self.callbacks = list(callbacks or [])
 
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The LM calls made while this module ran, newest last (DSPy's `module.history`;
+        empty while `disable_history` is set)."""
+        return self.__dict__.setdefault("history", [])
+
+    @history.setter
+    def history(self, value: list[dict[str, Any]]) -> None:
+        self.__dict__["history"] = value
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 

@@ -21,6 +21,7 @@ from engine.modules.saving import lm_from_saved
 from engine.primitives import Example, Prediction
 from engine.settings import settings
 from engine.signatures import Signature, ensure_signature
+from engine.types import is_optional
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +100,8 @@ class Predict(Module, Parameter):
         for name, field in signature.input_fields.items():  # InputField(default=...)
             if name not in kwargs and not field.is_required():
                 kwargs[name] = field.get_default()
+            elif name not in kwargs and is_optional(field.annotation):  # `str | None`: None
+                kwargs[name] = None
         missing = [name for name in signature.input_fields if name not in kwargs]
         if missing:
             raise MissingInputError(
