@@ -97,6 +97,10 @@ DIFFERS: dict[str, str] = {
         "Parallel's timeout defaults to None (DSPy: 120 s): a resubmitted straggler's LM call "
         "is paid twice, so resubmitting is opt-in (engine/modules/parallel.py)"
     ),
+    "predict/test_react.py::test_tool_error_observation_format": (
+        "a failed tool's observation is its error line (`Execution error in tool: "
+        "ValueError: ...`), not the whole traceback: fewer tokens for the agent to read"
+    ),
     "teleprompt/test_ensemble.py::test_ensemble_deterministic_behavior": (
         "Ensemble(deterministic=True) works (a seeded choice per input); DSPy raises that it "
         "is not implemented"
