@@ -90,3 +90,13 @@ def test_the_program_keeps_its_lm(tmp_path):
     program.save(tmp_path / "saved", save_program=True)
     loaded = dspy.load(tmp_path / "saved", allow_pickle=True)
     assert loaded.steps[0].predict.lm.kwargs == {"temperature": 0.3}
+
+
+def test_a_run_time_signature_loads_back_as_the_same_class_in_this_process(tmp_path):
+    program = dspy.Predict("question -> answer")
+    program.save(tmp_path / "whole", save_program=True)
+    loaded = dspy.load(tmp_path / "whole", allow_pickle=True)
+    assert loaded.signature is program.signature  # as cloudpickle gives DSPy
+    program.signature = program.signature.with_instructions("Other.")
+    program.save(tmp_path / "other", save_program=True)
+    assert dspy.load(tmp_path / "other", allow_pickle=True).signature.instructions == "Other."
