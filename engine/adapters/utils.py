@@ -8,8 +8,8 @@ from typing import Any
 
 import pydantic
 
-from engine.types import format_hint, format_value, type_name
 from engine.types import cast_value as _cast_value
+from engine.types import format_hint, format_value, type_name
 
 
 def format_field_value(field_info: Any, value: Any) -> str:

@@ -112,9 +112,10 @@ def call_metric(
     pred_trace: Any = None,
 ) -> Any:
     """Call `metric` with as many of DSPy 3's arguments as it accepts: all five positionally
-    when it takes five; else `trace` third when it has room, and each argument it names (or
-    all, with **kwargs) by keyword (**kwargs: trace, and the others when set). So `m(example, pred, **kwargs)`, `m(example, pred, *,
-    trace=None)` and `answer_exact_match(example, pred, trace=None, frac=1.0)` all work."""
+    when it takes five; else `trace` third when it has room, and each argument it names by
+    keyword (with **kwargs: `trace`, and the others when set). So `m(example, pred, **kwargs)`,
+    `m(example, pred, *, trace=None)` and `answer_exact_match(example, pred, trace=None,
+    frac=1.0)` all work."""
     positional, names, var_keyword = _shape(metric)
     values = dict(zip(EXTRAS, (trace, pred_name, pred_trace)))
     if positional >= 5:

@@ -86,8 +86,8 @@ class Predict(Module, Parameter):
         if args:
             names = ", ".join(f"'{name}'" for name in ensure_signature(self.signature).input_fields)
             raise ValueError(
-                "Positional arguments are not allowed when calling `dspy.Predict`, must use keyword "
-                f"arguments that match your signature input fields: {names}. For example: "
+                "Positional arguments are not allowed when calling `dspy.Predict`, must use "
+                f"keyword arguments that match your signature input fields: {names}. For example: "
                 "`predict(question=input_value, ...)`."
             )
         return super().__call__(**kwargs)

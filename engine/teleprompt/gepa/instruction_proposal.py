@@ -1,10 +1,10 @@
 """An instruction proposer with GEPA's protocol, for `GEPA(instruction_proposer=...)`:
 `proposer(candidate, reflective_dataset, components_to_update) -> {component: instruction}`.
 
-`MultiModalInstructionProposer` asks an LM (its own `reflection_lm`, else the configured one, as a Predict resolves it) for
-a rewrite of each component's instruction from that component's examples (inputs, outputs,
-score, feedback). Inputs that are images or files are described by their text form, so the
-proposer works with text-only models too.
+`MultiModalInstructionProposer` asks an LM (its own `reflection_lm`, else the configured one,
+as a Predict resolves it) for a rewrite of each component's instruction from that component's
+examples (inputs, outputs, score, feedback). Inputs that are images or files are described by
+their text form, so the proposer works with text-only models too.
 """
 
 from __future__ import annotations

@@ -54,7 +54,10 @@ def test_truncate_trajectory():
     two = {f"{k}_{i}": f"{k}{i}" for i in range(2)
            for k in ("thought", "tool_name", "tool_args", "observation")}  # fmt: skip
     assert list(react.truncate_trajectory(two)) == [
-        "thought_1", "tool_name_1", "tool_args_1", "observation_1"
+        "thought_1",
+        "tool_name_1",
+        "tool_args_1",
+        "observation_1",
     ]
     with pytest.raises(ContextWindowExceededError, match="one tool call"):
         react.truncate_trajectory(two)
