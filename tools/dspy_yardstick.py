@@ -120,9 +120,25 @@ DIFFERS: dict[str, str] = {
 }  # fmt: skip
 
 
+# exact-prompt tests that first fail on a name the engine lacks (dspy.Reasoning, Code, Audio,
+# Type): counted as plain losses, not as differences on purpose
+MISSING_NAMES_FIRST = frozenset({
+    "adapters/test_chat_adapter.py::test_chat_adapter_format_exact_messages_and_lm_kwargs_with_"
+    "native_reasoning",
+    "adapters/test_chat_adapter.py::test_chat_adapter_format_exact_messages_with_reasoning_and_"
+    "code_outputs",
+    "adapters/test_chat_adapter.py::test_chat_adapter_format_exact_messages_with_multimodal_"
+    "custom_type_inputs",
+    "adapters/test_chat_adapter.py::test_chat_adapter_format_exact_messages_with_base_custom_"
+    "type_input",
+})  # fmt: skip
+
+
 def differs_reason(file: str, name: str) -> str | None:
     """Why the engine differs on purpose in this test of `file`, or None."""
     node = f"{file}::{name.split('::')[-1]}"
+    if node in MISSING_NAMES_FIRST:
+        return None
     return next((why for pattern, why in DIFFERS.items() if fnmatch.fnmatchcase(node, pattern)),
                 None)  # fmt: skip
 
