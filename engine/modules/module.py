@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from engine.errors import StateMismatchError
 from engine.lm.history_view import render_history
 from engine.lm.lm_state import CALLER_MODULES, run_in_thread
 from engine.lm.usage import track_usage
@@ -262,7 +263,7 @@ class Module:
         unknown = [k for k in state if k != "metadata" and k not in named]
         missing = [k for k in named if k not in state and isinstance(named[k], Parameter)]
         if unknown or missing:
-            raise ValueError(
+            raise StateMismatchError(
                 f"saved state does not match this program: unknown predictors {unknown}, "
                 f"missing predictors {missing}; program has {list(named)}"
             )

@@ -100,3 +100,22 @@ def test_a_run_time_signature_loads_back_as_the_same_class_in_this_process(tmp_p
     program.signature = program.signature.with_instructions("Other.")
     program.save(tmp_path / "other", save_program=True)
     assert dspy.load(tmp_path / "other", allow_pickle=True).signature.instructions == "Other."
+
+
+def test_a_state_naming_other_predictors_is_refused_whole(tmp_path):
+    class Two(dspy.Module):
+        def __init__(self):
+            self.a = dspy.Predict("question -> answer")
+            self.b = dspy.Predict("question -> answer")
+
+    source = Two()
+    source.a.demos = [dspy.Example(question="q", answer="a")]
+    path = tmp_path / "state.json"
+    source.save(path)
+    state = json.loads(path.read_text())
+    path.write_text(json.dumps({k: v for k, v in state.items() if k != "b"}))
+    target = Two()
+    with pytest.raises(KeyError, match="missing predictors \\['b'\\]") as info:
+        target.load(path)
+    assert isinstance(info.value, ValueError) and "'" != str(info.value)[0]
+    assert target.a.demos == []  # nothing was loaded

@@ -155,3 +155,15 @@ def test_bootstrap_stops_when_failures_reach_max_errors():
     engine.BootstrapFewShot(metric=exact, max_errors=2).compile(
         Student(), teacher=Broken(), trainset=qa(1)
     )  # one failure, room for two: compile returns
+
+
+def test_random_search_restrict_limits_the_candidates():
+    engine.configure(lm=careful_lm())
+    optimizer = engine.BootstrapFewShotWithRandomSearch(
+        metric=exact, max_bootstrapped_demos=1, max_labeled_demos=1, num_candidate_programs=2
+    )
+    with pytest.raises(ValueError, match="restrict=\\[999\\] matches no candidate seed"):
+        optimizer.compile(Student(), trainset=qa(3), restrict=[999])
+    compiled = optimizer.compile(Student(), trainset=qa(3), restrict=iter([-3]))
+    assert compiled.p.demos == []  # only the zero-shot candidate was tried
+    assert optimizer.seeds() == [-3, -2, -1, 0, 1]  # restrict holds for that compile only
