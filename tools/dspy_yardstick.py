@@ -70,6 +70,10 @@ _GEPA = (
     "internals (gepa_utils, gepa_flex_utils, bootstrap_trace, DspyGEPAResult) and DSPy's exact "
     "reflection prompts (replayed from recorded LM histories) do not apply"
 )
+_PICKLE = (
+    "saving uses the standard library's pickle (cloudpickle is not a dependency): a program's "
+    "own classes must be importable and a lambda cannot be saved (engine/modules/saving.py)"
+)
 # test (fnmatch pattern on "file::name") -> why the engine differs there on purpose
 DIFFERS: dict[str, str] = {
     "adapters/test_chat_adapter.py::test_chat_adapter_format_exact_messages_*": _LAYOUT,
@@ -101,11 +105,8 @@ DIFFERS: dict[str, str] = {
         "a failed tool's observation is its error line (`Execution error in tool: "
         "ValueError: ...`), not the whole traceback: fewer tokens for the agent to read"
     ),
-    "utils/test_saving.py::test_save_custom_model": (
-        "whole-program saving uses the standard library's pickle (cloudpickle is not a "
-        "dependency): a program's own classes must be importable, not local to a function "
-        "(engine/modules/saving.py)"
-    ),
+    "utils/test_saving.py::test_save_custom_model": _PICKLE,
+    "utils/test_settings.py::test_dspy_settings_save_load": _PICKLE,
     "teleprompt/test_ensemble.py::test_ensemble_deterministic_behavior": (
         "Ensemble(deterministic=True) works (a seeded choice per input); DSPy raises that it "
         "is not implemented"
