@@ -160,3 +160,9 @@ __all__ += [
     "BaseLM", "BaseModule", "UsageTracker", "asyncify", "load", "load_settings", "streamify",
     "syncify", "track_usage", "NoLMConfiguredError", "use_embedded_default",
 ]  # fmt: skip
+
+# -- DSPy compatibility (issue 39, continued): tool results, experimental types
+from engine.field_types import ToolCallResults  # noqa: E402
+
+_LAZY.update({"experimental": "engine.experimental"})
+__all__ += ["ToolCallResults"]

@@ -11,6 +11,19 @@ class SignatureError(TunesmithError, ValueError):
     """A signature string, field name or field type is malformed."""
 
 
+class StateMismatchError(TunesmithError, KeyError, ValueError):
+    """A saved state names other predictors than the program has (a KeyError, as DSPy raises,
+    and a ValueError); nothing is loaded."""
+
+    def __str__(self) -> str:  # the message, not KeyError's quoted repr
+        return str(self.args[0]) if self.args else ""
+
+
+class FieldDeclarationError(SignatureError, TypeError):
+    """A signature class declares a field without InputField() or OutputField() (a TypeError,
+    as DSPy raises there)."""
+
+
 class MissingInputError(TunesmithError, ValueError):
     """A module was called without one of its signature's input fields."""
 
@@ -86,8 +99,8 @@ class AdapterParseError(TunesmithError, ValueError):
         return f"{self.args[0]}\n--- raw LM output ---\n{raw}"
 
 
-class TooManyErrors(TunesmithError):
-    """More examples failed than `max_errors` allows."""
+class TooManyErrors(TunesmithError, RuntimeError):
+    """More examples failed than `max_errors` allows (a RuntimeError, as DSPy's stop is)."""
 
 
 class SpecError(TunesmithError, ValueError):

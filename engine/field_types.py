@@ -211,6 +211,49 @@ class ToolCall(pydantic.BaseModel):
             raise RuntimeError(f"Error executing tool {self.name!r}: {exc}") from exc
 
 
+class ToolCallResult(pydantic.BaseModel):
+    """What one tool call returned: the call's id and tool name, the value, whether it failed."""
+
+    call_id: str | None = None
+    name: str
+    value: Any
+    is_error: bool = False
+
+
+class ToolCallResults(pydantic.BaseModel):
+    """The results of tool calls, in call order (DSPy's `dspy.ToolCallResults`)."""
+
+    ToolCallResult: ClassVar[type[ToolCallResult]] = ToolCallResult
+
+    tool_call_results: list[ToolCallResult]
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _accept_shapes(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {"tool_call_results": value}
+        if isinstance(value, dict) and "tool_call_results" not in value and "name" in value:
+            return {"tool_call_results": [value]}
+        return value
+
+    @classmethod
+    def from_tool_calls_and_values(
+        cls, tool_calls: Any, values: list[Any], is_errors: list[bool] | None = None
+    ) -> ToolCallResults:
+        """Pair each call (a `ToolCalls` or a list of `ToolCall`) with the value it returned."""
+        calls = tool_calls.tool_calls if isinstance(tool_calls, ToolCalls) else list(tool_calls)
+        errors = [False] * len(calls) if is_errors is None else list(is_errors)
+        if len(values) != len(calls) or len(errors) != len(calls):
+            raise ValueError(
+                f"{len(calls)} tool calls need as many values (got {len(values)}) and error flags "
+                f"(got {len(errors)})"
+            )
+        return cls(tool_call_results=[
+            ToolCallResult(call_id=call.id, name=call.name, value=value, is_error=error)
+            for call, value, error in zip(calls, values, errors, strict=True)
+        ])  # fmt: skip
+
+
 class ToolCalls(pydantic.BaseModel):
     """Tool calls an LM asks for, as an output field: `{"tool_calls": [{"name", "args"}]}`
     (a bare list of calls, or one call, is read too)."""
@@ -218,6 +261,7 @@ class ToolCalls(pydantic.BaseModel):
     ToolCall: ClassVar[type[ToolCall]] = ToolCall
 
     tool_calls: list[ToolCall]
+    tool_call_results: ToolCallResults | None = None
 
     @pydantic.model_validator(mode="before")
     @classmethod

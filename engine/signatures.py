@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 
-from engine.errors import SignatureError
+from engine.errors import FieldDeclarationError, SignatureError
 from engine.signature_string import names_from_callers, parse_signature_string
 from engine.types import check_supported, type_name
 
@@ -93,18 +93,49 @@ class Field:
         """False when the field has a default (pydantic's and DSPy's meaning)."""
         return self.default is PydanticUndefined
 
-    def get_default(self, call_default_factory: bool = False) -> Any:
-        """The default value, or None when there is none (pydantic's `FieldInfo.get_default`)."""
-        return None if self.default is PydanticUndefined else self.default
+    def get_default(self, call_default_factory: bool = True) -> Any:
+        """The default value, or None when there is none (pydantic's `FieldInfo.get_default`);
+        a `default_factory=` is called for a fresh value each time."""
+        if self.default is PydanticUndefined:
+            return None
+        if isinstance(self.default, DefaultFactory):
+            return self.default.factory() if call_default_factory else None
+        return self.default
+
+
+@dataclass(frozen=True)
+class DefaultFactory:
+    """A field's `default_factory=` (pydantic's spelling): called for each absent value."""
+
+    factory: Any
 
 
 def _field_info(role: str, desc: str, prefix: str | None, format: Any, extra: dict) -> FieldInfo:
     default = extra.pop("default", PydanticUndefined)
+    factory = extra.pop("default_factory", None)
+    if factory is not None:
+        if default is not PydanticUndefined:
+            raise SignatureError("a field takes default= or default_factory=, not both")
+        if not callable(factory):
+            raise SignatureError(f"default_factory must be callable, got {factory!r}")
+        default = DefaultFactory(factory)
     if not desc and isinstance(extra.get("description"), str):
         desc = extra.pop("description")  # pydantic's spelling, as DSPy accepts it
     if not isinstance(desc, str):
         raise SignatureError(f"a field's desc must be a string, got {type(desc).__name__}")
+    constraints = ", ".join(
+        f"{words}: {extra[key]}" for key, words in _CONSTRAINT_WORDS.items() if key in extra
+    )
+    if constraints:  # DSPy's `json_schema_extra["constraints"]`: pydantic's bounds, in words
+        extra["constraints"] = constraints
     return FieldInfo(role, desc, prefix, format, tuple(sorted(extra.items())), default)
+
+
+_CONSTRAINT_WORDS = {
+    "gt": "greater than", "ge": "greater than or equal to", "lt": "less than",
+    "le": "less than or equal to", "min_length": "minimum length", "max_length": "maximum length",
+    "multiple_of": "a multiple of the given number", "pattern": "matching the pattern",
+}  # fmt: skip
 
 
 def InputField(  # noqa: N802
@@ -167,6 +198,9 @@ class SignatureMeta(type):
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kw: Any):
         annotations = namespace.get("__annotations__", {})
         declared = {k: v for k, v in namespace.items() if isinstance(v, FieldInfo)}
+        # fields in the order the class body defines them, annotated or not
+        order = [k for k in namespace if k in declared]
+        order += [k for k in annotations if k not in declared]
         for key in declared:
             namespace.pop(key)
         cls = super().__new__(mcs, name, bases, namespace, **kw)
@@ -178,12 +212,12 @@ class SignatureMeta(type):
         for base in reversed(cls.__mro__[1:]):
             fields.update(getattr(base, "_fields", {}))
         hints = _resolve_hints(cls, annotations)
-        for field_name in list(annotations) + [k for k in declared if k not in annotations]:
+        for field_name in order:
             info = declared.get(field_name)
             if info is None:
                 if field_name.startswith("_") or field_name in RESERVED_NAMES:
                     continue
-                raise SignatureError(
+                raise FieldDeclarationError(
                     f"{name}: field {field_name!r} needs a value of InputField() or OutputField()"
                 )
             fields[field_name] = _new_field(field_name, info, hints.get(field_name, str))
@@ -200,7 +234,16 @@ class SignatureMeta(type):
     def __call__(cls, *args: Any, **kwargs: Any):
         if getattr(cls, "_is_base_exact", None) is cls:
             return make_signature(*args, **kwargs)
-        raise TypeError(f"{cls.__name__} is a signature class; it is not instantiated")
+        unknown = [k for k in kwargs if k not in cls._fields]
+        if args or unknown:
+            raise TypeError(
+                f"{cls.__name__}(...) takes its fields' values by name ({', '.join(cls._fields)})"
+                + (f"; unknown: {', '.join(unknown)}" if unknown else "")
+            )
+        instance = super().__call__()  # a record of field values, as DSPy's pydantic instance
+        for name, value in kwargs.items():
+            setattr(instance, name, value)
+        return instance
 
     # Class-level read-only views ---------------------------------------------------------
     @property

@@ -195,7 +195,26 @@ def cast_value(text: str, annotation: Any) -> Any:
         return match_enum(text, annotation)
     if _is_text_type(annotation):
         return _cast_text_type(text, annotation)
+    if _is_union(annotation):
+        return _cast_union(text, annotation)
     return _cast_structured(text, annotation)
+
+
+def _cast_union(text: str, annotation: Any) -> Any:
+    """A union's value: as JSON for the whole union, else the first member that reads the text
+    (so `int | str` reads "42" as 42 and "processed" as the text)."""
+    try:
+        return _cast_structured(text, annotation)
+    except CastError as exc:
+        failure = exc
+    for member in get_args(annotation):
+        if member is type(None):
+            continue
+        try:
+            return cast_value(text, member)
+        except (CastError, ValueError):
+            continue
+    raise failure
 
 
 def match_enum(text: str, kind: type[enum.Enum]) -> enum.Enum:

@@ -35,16 +35,18 @@ class Adapter:
         callbacks: list[Any] | None = None,
         use_native_function_calling: bool = False,
         native_response_types: list[type] | None = None,
+        parallel_tool_calls: bool | None = None,
     ) -> None:
         """DSPy's adapter options. `callbacks` hear this adapter's format and parse calls
-        (`on_adapter_format_*`, `on_adapter_parse_*`). `use_native_function_calling` and
-        `native_response_types` are kept as attributes; the engine's ReAct writes its tool calls as
-        fields either way (docs/COMPATIBILITY.md)."""
+        (`on_adapter_format_*`, `on_adapter_parse_*`). `use_native_function_calling`,
+        `native_response_types` and `parallel_tool_calls` are kept as attributes; the engine's
+        ReAct writes its tool calls as fields either way (docs/COMPATIBILITY.md)."""
         if callbacks is not None and not isinstance(callbacks, list | tuple):
             raise TypeError(f"callbacks must be a list of BaseCallback, got {type(callbacks)!r}")
         self.callbacks = list(callbacks) if callbacks else None
         self.use_native_function_calling = bool(use_native_function_calling)
         self.native_response_types = list(native_response_types or [])
+        self.parallel_tool_calls = parallel_tool_calls
 
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]

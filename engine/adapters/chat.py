@@ -148,10 +148,13 @@ class ChatAdapter(Adapter):
         use_json_adapter_fallback: bool = True,
         *,
         use_json_fallback: bool | None = None,
+        parallel_tool_calls: bool | None = None,
     ) -> None:
         """DSPy's options (see `Adapter`); `use_json_adapter_fallback` (or the engine's older
         name `use_json_fallback`): when a reply cannot be read, one more call in JSON."""
-        super().__init__(callbacks, use_native_function_calling, native_response_types)
+        super().__init__(
+            callbacks, use_native_function_calling, native_response_types, parallel_tool_calls
+        )
         if use_json_fallback is not None:
             use_json_adapter_fallback = use_json_fallback
         if use_json_adapter_fallback:

@@ -20,9 +20,12 @@ class JSONAdapter(Adapter):
         callbacks: list[Any] | None = None,
         use_native_function_calling: bool = True,
         native_response_types: list[type] | None = None,
+        parallel_tool_calls: bool | None = None,
     ) -> None:
         """DSPy's options and defaults (see `Adapter`)."""
-        super().__init__(callbacks, use_native_function_calling, native_response_types)
+        super().__init__(
+            callbacks, use_native_function_calling, native_response_types, parallel_tool_calls
+        )
 
     def system_message(self, signature: Any) -> str:
         keys = []

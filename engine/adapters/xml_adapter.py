@@ -34,10 +34,13 @@ class XMLAdapter(Adapter):
         use_native_function_calling: bool = False,
         native_response_types: list[type] | None = None,
         use_json_adapter_fallback: bool = True,
+        parallel_tool_calls: bool | None = None,
     ) -> None:
         """DSPy's options (see `Adapter`); a reply that cannot be read gets one JSON fallback
         call unless `use_json_adapter_fallback=False`."""
-        super().__init__(callbacks, use_native_function_calling, native_response_types)
+        super().__init__(
+            callbacks, use_native_function_calling, native_response_types, parallel_tool_calls
+        )
         if use_json_adapter_fallback:
             self.fallback = JSONAdapter()
 

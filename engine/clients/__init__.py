@@ -12,7 +12,12 @@ _EXPORTS = {
 }  # fmt: skip
 
 
+_SUBMODULES = {"lm", "base_lm"}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:  # `dspy.clients.lm.LM`, as in DSPy
+        return importlib.import_module(f"engine.clients.{name}")
     if name in _EXPORTS:
         module = importlib.import_module(_EXPORTS[name])
         if hasattr(module, name):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import BudgetExhausted, TooManyErrors
+from engine.evaluate.result_files import save_results
 from engine.evaluate.scoring import call_metric, score_of
 from engine.lm.budget import failure_guard
 from engine.modules.assertions import failure_text, is_constraint_failure
@@ -56,7 +57,11 @@ class EvaluationResult:
         return float(self.score)
 
     def __repr__(self) -> str:
-        return f"EvaluationResult(score={self.score}, n={len(self.rows)}, errors={self.errors})"
+        errors = f", errors={self.errors}" if self.errors else ""
+        return (
+            f"EvaluationResult(score={self.score}, results=<list of {len(self.results)} results>"
+            f"{errors})"
+        )
 
 
 def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -> EvalRow:
@@ -146,10 +151,13 @@ class Evaluate:
         display_progress: bool = False,
         display_table: bool | int = False,
         provide_traceback: bool | None = None,
+        save_as_json: str | None = None,
+        save_as_csv: str | None = None,
         **_ignored: Any,
     ) -> None:
         """DSPy's `display_progress`, `display_table` and `provide_traceback` are kept as
-        attributes; the engine reports progress through `progress` and logging instead."""
+        attributes; the engine reports progress through `progress` and logging instead.
+        `save_as_json` / `save_as_csv` write one record per example after each run."""
         self.devset = list(devset)
         self.metric = metric
         self.num_threads = num_threads
@@ -159,6 +167,8 @@ class Evaluate:
         self.display_progress = display_progress
         self.display_table = display_table
         self.provide_traceback = provide_traceback
+        self.save_as_json = save_as_json
+        self.save_as_csv = save_as_csv
 
     @with_callbacks  # callbacks' on_evaluate_start / on_evaluate_end
     def __call__(
@@ -217,6 +227,8 @@ class Evaluate:
                 len(broken), len(rows), broken[0][len(METRIC_FAILED):],
             )  # fmt: skip
         mean = sum(r.score for r in rows) / len(rows) if rows else 0.0
+        if self.save_as_json or self.save_as_csv:
+            save_results(results, metric, self.save_as_json, self.save_as_csv)
         constrained = sum(1 for r in rows if is_constraint_failure(r.error))
         return EvaluationResult(
             round(100 * mean, 2), rows, errors, results, state["stop"] or None, constrained

@@ -112,9 +112,10 @@ def call_metric(
     pred_trace: Any = None,
 ) -> Any:
     """Call `metric` with as many of DSPy 3's arguments as it accepts: all five positionally
-    when it takes five; else `trace` third when it has room, and each argument it names (or
-    all, with **kwargs) by keyword. So `m(example, pred, **kwargs)`, `m(example, pred, *,
-    trace=None)` and `answer_exact_match(example, pred, trace=None, frac=1.0)` all work."""
+    when it takes five; else `trace` third when it has room, and each argument it names by
+    keyword (with **kwargs: `trace`, and the others when set). So `m(example, pred, **kwargs)`,
+    `m(example, pred, *, trace=None)` and `answer_exact_match(example, pred, trace=None,
+    frac=1.0)` all work."""
     positional, names, var_keyword = _shape(metric)
     values = dict(zip(EXTRAS, (trace, pred_name, pred_trace)))
     if positional >= 5:
@@ -122,5 +123,11 @@ def call_metric(
     args: list[Any] = [gold, pred]
     if positional >= 3:
         args.append(values.pop("trace"))
-    kwargs = {k: v for k, v in values.items() if var_keyword or k in names}
+    # a name the metric declares gets its value; **kwargs gets `trace` and, only when set,
+    # pred_name / pred_trace (a metric passing **kwargs on to a DSPy metric such as
+    # answer_exact_match(example, pred, trace=None) must not hand it names it lacks)
+    kwargs = {
+        k: v for k, v in values.items()
+        if k in names or (var_keyword and (k == "trace" or v is not None))
+    }  # fmt: skip
     return metric(*args, **kwargs)

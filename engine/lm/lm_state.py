@@ -15,9 +15,7 @@ from typing import Any
 from engine.settings import settings
 
 # never restored from a file: where requests go and what they carry (DSPy drops these too)
-_UNSAFE_STATE_KEYS = frozenset(
-    {"api_key", "api_base", "base_url", "headers", "extra_headers", "model_list"}
-)
+UNSAFE_LM_STATE_KEYS = ("api_key", "api_base", "base_url", "headers", "extra_headers", "model_list")
 _CLASS_KEY = "_dspy_lm_class"
 _ENGINE_LM = "engine.lm.lm.LM"
 
@@ -53,7 +51,7 @@ def lm_from_state(
 ) -> Any:
     """Rebuild an LM from `LM.dump_state()` (`engine_lm`: the engine's LM class); DSPy's own
     class path means our LM."""
-    data = {k: v for k, v in dict(state).items() if k not in _UNSAFE_STATE_KEYS}
+    data = {k: v for k, v in dict(state).items() if k not in UNSAFE_LM_STATE_KEYS}
     path = data.pop(_CLASS_KEY, None)
     target: type = cls
     if path and path not in (_ENGINE_LM, "dspy.clients.lm.LM"):

@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from engine.errors import LMConfigError, ProviderUnreachableError
+from engine.lm.base_lm import BaseLM
 from engine.lm.error_map import MODEL_NAME_HINT
+from engine.lm.lm import LM
 from engine.lm.local import ensure_local_ready
 
 CONNECT_TIMEOUT = 3.0
@@ -83,11 +85,17 @@ def _check_reachable(model: str, api_base: str) -> None:
 
 
 def check_lms(*lms: Any) -> None:
-    """Fail before any LM call when a given model cannot be used (unknown, no key, ...)."""
+    """Fail before any LM call when a given model cannot be used (unknown, no key, ...). An LM
+    class of the caller's own that answers calls itself (overrides `__call__`, or a `BaseLM`
+    with its `forward`) is not checked: its model name need not mean anything to litellm."""
     for lm in lms:
-        if lm is not None and hasattr(lm, "model"):
+        if lm is not None and hasattr(lm, "model") and not _answers_itself(lm):
             check_model(
                 lm.model,
                 api_base=getattr(lm, "api_base", None),
                 api_key=getattr(lm, "api_key", None),
             )
+
+
+def _answers_itself(lm: Any) -> bool:
+    return isinstance(lm, BaseLM) or (isinstance(lm, LM) and type(lm).__call__ is not LM.__call__)

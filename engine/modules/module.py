@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from engine.errors import StateMismatchError
 from engine.lm.history_view import render_history
 from engine.lm.lm_state import CALLER_MODULES, run_in_thread
 from engine.lm.usage import track_usage
@@ -38,6 +39,16 @@ class Module:
 
     def __init__(self, callbacks: list[Any] | None = None) -> None:
         self.callbacks = list(callbacks or [])
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The LM calls made while this module ran, newest last (DSPy's `module.history`;
+        empty while `disable_history` is set)."""
+        return self.__dict__.setdefault("history", [])
+
+    @history.setter
+    def history(self, value: list[dict[str, Any]]) -> None:
+        self.__dict__["history"] = value
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
@@ -233,7 +244,18 @@ class Module:
             return self.dump_predictor_state()
         return {path: _part_state(p) for path, p in self.named_parameters()}
 
-    def load_state(self, state: dict[str, Any]) -> Module:
+    def load_state(self, state: dict[str, Any], allow_unsafe_lm_state: bool = False) -> Module:
+        """Restore a state from `dump_state()`; `allow_unsafe_lm_state=True` lets a predictor's
+        saved LM name a custom LM class (only for states you trust)."""
+        token = saving.ALLOW_UNSAFE_LM_STATE.set(
+            allow_unsafe_lm_state or saving.ALLOW_UNSAFE_LM_STATE.get()
+        )
+        try:
+            return self._load_state(state)
+        finally:
+            saving.ALLOW_UNSAFE_LM_STATE.reset(token)
+
+    def _load_state(self, state: dict[str, Any]) -> Module:
         if isinstance(self, Parameter):
             self.load_predictor_state(state)
             return self
@@ -241,7 +263,7 @@ class Module:
         unknown = [k for k in state if k != "metadata" and k not in named]
         missing = [k for k in named if k not in state and isinstance(named[k], Parameter)]
         if unknown or missing:
-            raise ValueError(
+            raise StateMismatchError(
                 f"saved state does not match this program: unknown predictors {unknown}, "
                 f"missing predictors {missing}; program has {list(named)}"
             )

@@ -21,6 +21,7 @@ from engine.modules.saving import lm_from_saved
 from engine.primitives import Example, Prediction
 from engine.settings import settings
 from engine.signatures import Signature, ensure_signature
+from engine.types import is_optional
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,16 @@ class Predict(Module, Parameter):
         """One call (a parse fallback retry is not counted)."""
         return 1
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args:
+            names = ", ".join(f"'{name}'" for name in ensure_signature(self.signature).input_fields)
+            raise ValueError(
+                "Positional arguments are not allowed when calling `dspy.Predict`, must use "
+                f"keyword arguments that match your signature input fields: {names}. For example: "
+                "`predict(question=input_value, ...)`."
+            )
+        return super().__call__(**kwargs)
+
     def forward(self, **kwargs: Any) -> Prediction:
         signature = ensure_signature(kwargs.pop("signature", self.signature))
         demos = kwargs.pop("demos", self.demos)
@@ -89,6 +100,8 @@ class Predict(Module, Parameter):
         for name, field in signature.input_fields.items():  # InputField(default=...)
             if name not in kwargs and not field.is_required():
                 kwargs[name] = field.get_default()
+            elif name not in kwargs and is_optional(field.annotation):  # `str | None`: None
+                kwargs[name] = None
         missing = [name for name in signature.input_fields if name not in kwargs]
         if missing:
             raise MissingInputError(

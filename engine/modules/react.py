@@ -19,13 +19,13 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from engine.adapters.chat import section
-from engine.errors import AdapterParseError, LMError
+from engine.errors import AdapterParseError, ContextWindowExceededError, LMError
 from engine.lm.usage import UsageLedger
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.predict import Predict
 from engine.modules.react_parse import Step, StepParseError, read_step
-from engine.modules.tool import Tool
+from engine.modules.tool import Tool, ToolError
 from engine.primitives import Prediction
 from engine.settings import settings
 from engine.signatures import InputField, OutputField, Signature, ensure_signature
@@ -72,8 +72,12 @@ def finish_tool(signature: type[Signature]) -> Tool:
 
 
 def format_trajectory(trajectory: dict[str, Any]) -> str:
-    """The trajectory as `[[ ## key ## ]]` sections, as DSPy's chat adapter renders it."""
-    return "\n\n".join(section(k, format_value(v)) for k, v in trajectory.items())
+    """The trajectory as `[[ ## key ## ]]` sections, as DSPy's chat adapter renders it (an
+    observation as its `str`; the trajectory itself keeps the tool's value)."""
+    return "\n\n".join(
+        section(k, str(v) if k.startswith("observation_") else format_value(v))
+        for k, v in trajectory.items()
+    )
 
 
 class ReAct(Module):
@@ -140,7 +144,10 @@ class ReAct(Module):
         observation = self.tools[step.tool_name](**step.tool_args)
         values = (step.thought, step.tool_name, step.tool_args, observation)
         for key, value in zip(STEP_KEYS, values):
-            trajectory[f"{key}_{index}"] = str(value) if key == "observation" else value
+            # the tool's own value, as DSPy keeps it; an error as its message
+            trajectory[f"{key}_{index}"] = (
+                str(value) if isinstance(value, ToolError) else value
+            )
 
     def _end(self, trajectory: dict, index: int, thought: str, name: str, reason: str) -> None:
         logger.info("ReAct step %d: %s", index, reason)
@@ -148,19 +155,32 @@ class ReAct(Module):
             trajectory[f"{key}_{index}"] = value
 
     def _call_with_truncation(self, module: Module, trajectory: dict, inputs: dict) -> Any:
-        """Call with the trajectory; on a context-window error drop the oldest step (3 tries)."""
-        trajectory = dict(trajectory)
+        """Call with the trajectory; on a context-window error drop the oldest step from it
+        (the kept trajectory too, as DSPy does) and try again, 3 times at most."""
         for _ in range(3):
             try:
                 return module(**inputs, trajectory=format_trajectory(trajectory))
             except LMError as error:
-                if "context window" not in str(error):
+                too_long = isinstance(error, ContextWindowExceededError)
+                if not too_long and "context window" not in str(error).lower():
                     raise
                 if len(trajectory) <= len(STEP_KEYS):
                     raise _TrajectoryTooLong(str(error)) from error
                 logger.warning("ReAct: the prompt is too long; dropping the oldest step")
-                trajectory = dict(list(trajectory.items())[len(STEP_KEYS) :])
+                self.truncate_trajectory(trajectory)
         raise _TrajectoryTooLong("the prompt is too long even after dropping 3 steps")
+
+    def truncate_trajectory(self, trajectory: dict[str, Any]) -> dict[str, Any]:
+        """Drop the oldest step (its thought, tool name, arguments and observation) in place;
+        a trajectory of one step cannot be cut: ContextWindowExceededError."""
+        if len(trajectory) <= len(STEP_KEYS):
+            raise ContextWindowExceededError(
+                "The context window was exceeded even after truncating the trajectory to one "
+                "tool call; shorten the inputs or use a model with a longer context window."
+            )
+        for key in list(trajectory)[: len(STEP_KEYS)]:
+            del trajectory[key]
+        return trajectory
 
 
 class _TrajectoryTooLong(LMError):

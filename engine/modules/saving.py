@@ -15,10 +15,13 @@ import logging
 import pickle
 import platform
 import sys
+import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
 from engine.lm import LM
+from engine.lm.lm_state import UNSAFE_LM_STATE_KEYS
 from engine.signatures import Signature, _build
 
 logger = logging.getLogger(__name__)
@@ -47,7 +50,26 @@ def save_metadata() -> dict[str, Any]:
     return {"dependency_versions": dependency_versions(), "saved_by": "tunesmith"}
 
 
-def _rebuild_signature(name: str, fields: tuple[Any, ...], instructions: str) -> type:
+# run-time signature classes pickled in this process, by token: loading in the same process
+# gives back the very class (as cloudpickle does for DSPy), so `loaded.signature == saved`
+_SAVED_SIGNATURES: weakref.WeakValueDictionary[str, type] = weakref.WeakValueDictionary()
+_SIGNATURE_TOKENS: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
+
+
+def _signature_token(cls: type) -> str:
+    token = _SIGNATURE_TOKENS.get(cls)
+    if token is None:
+        token = _SIGNATURE_TOKENS[cls] = uuid.uuid4().hex
+        _SAVED_SIGNATURES[token] = cls
+    return token
+
+
+def _rebuild_signature(
+    name: str, fields: tuple[Any, ...], instructions: str, token: str | None = None
+) -> type:
+    known = _SAVED_SIGNATURES.get(token) if token else None
+    if known is not None and known._instructions == instructions:
+        return known
     return _build(name, fields, instructions)
 
 
@@ -65,7 +87,8 @@ class _ProgramPickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, type) and issubclass(obj, Signature) and not _importable(obj):
             fields = tuple(obj._fields.values())
-            return _rebuild_signature, (obj.__name__, fields, obj._instructions)
+            token = _signature_token(obj)
+            return _rebuild_signature, (obj.__name__, fields, obj._instructions, token)
         return NotImplemented
 
 
@@ -150,6 +173,13 @@ def lm_from_saved(state: Any) -> Any:
     class that `allow_unsafe_lm_state` does not allow (a warning; DSPy raises there)."""
     if not isinstance(state, dict) or not state.get("model"):
         return None
+    dropped = [key for key in UNSAFE_LM_STATE_KEYS if state.get(key)]
+    if dropped:
+        logger.warning(
+            "A saved LM state names endpoint or credential settings %s; they are not restored "
+            "(set them on the LM in code for files you trust).",
+            dropped,
+        )
     try:
         return LM.load_state(state, allow_custom_lm_class=ALLOW_UNSAFE_LM_STATE.get())
     except ValueError as exc:

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from engine.modules import Predict
+from engine.modules.saving import logger  # warns when a saved LM's endpoint is not restored
 
 
 def serialize_object(obj: Any) -> Any:
@@ -21,4 +22,4 @@ def serialize_object(obj: Any) -> Any:
     return obj
 
 
-__all__ = ["Predict", "serialize_object"]
+__all__ = ["Predict", "logger", "serialize_object"]

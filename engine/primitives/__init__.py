@@ -5,6 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pydantic
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump()
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
 
 class Example:
     """A data record. `with_inputs(...)` marks which keys are inputs; the rest are labels."""
@@ -84,7 +96,9 @@ class Example:
         return self._store.get(key, default)
 
     def toDict(self) -> dict[str, Any]:  # noqa: N802  (DSPy's name)
-        return dict(self._store)
+        """The fields as a plain dict; pydantic values (a History, a model) become dicts, also
+        inside lists and dicts, so the result is ready for JSON."""
+        return {key: _plain(value) for key, value in self._store.items()}
 
     to_dict = toDict
 

@@ -13,6 +13,7 @@ from engine.utils.callback import BaseCallback, with_callbacks
 _LAZY_NAMES = {
     "DummyLM": "engine.utils.dummies",
     "dummy_rm": "engine.utils.dummies",
+    "DummyVectorizer": "engine.utils.dummies",
     "pretty_print_history": "engine.utils.inspect_history",
     "asyncify": "engine.streaming",
     "syncify": "engine.modules.syncify",

@@ -1,5 +1,6 @@
 """DSPy's `dspy.utils.dummies`: `DummyLM`, a scripted LM with DSPy's constructor, and
-`dummy_rm`, a small character n-gram retriever over a list of passages (for tests).
+`dummy_rm`, a small character n-gram retriever over a list of passages, and `DummyVectorizer`,
+an embedder without a model (for tests).
 
 `DummyLM` is an `engine.lm.ScriptedLM`: history, usage and settings are the real LM's.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -108,3 +110,26 @@ def dummy_rm(passages: Iterable[str] = ()) -> Callable[..., list[dict[str, str]]
         return [{"long_text": texts[i]} for i in order]
 
     return retrieve
+
+
+class DummyVectorizer:
+    """A test embedder with no model: each text becomes the counts of its character n-grams,
+    hashed into `max_length` buckets, centred and scaled to unit length (a numpy array, one row
+    per text). Similar texts get close vectors; `Embedder(DummyVectorizer())` wraps it."""
+
+    def __init__(self, max_length: int = 100, n_gram: int = 2) -> None:
+        if max_length < 1 or n_gram < 1:
+            raise ValueError(f"max_length and n_gram must be positive, got {max_length}, {n_gram}")
+        self.max_length = max_length
+        self.n_gram = n_gram
+
+    def __call__(self, texts: Sequence[str]) -> Any:
+        import numpy as np  # numpy is loaded only when vectors are asked for
+
+        rows = np.zeros((len(texts), self.max_length), dtype=np.float32)
+        for row, text in zip(rows, texts, strict=True):
+            for gram, count in _grams(str(text), self.n_gram).items():
+                row[zlib.crc32(gram.encode("utf-8")) % self.max_length] += count
+        rows -= rows.mean(axis=1, keepdims=True)
+        rows /= np.linalg.norm(rows, axis=1, keepdims=True) + 1e-10
+        return rows

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.lm.model_check import check_lms
+from engine.optimizers.copro._stats import CoproStats
 from engine.optimizers.mipro._mipro import RACED_SHARE
 from engine.optimizers.proposing._proposer import (
     GroundedProposer,
@@ -133,6 +134,7 @@ class COPRO(Optimizer):
         history: dict[str, list[tuple[str, float]]] = {name: [] for name in names}
         scores: dict[tuple[str, str], float] = {}
         best_score = runner.evaluate(current, job.valset, subset="val", origin="baseline").score
+        stats = CoproStats(keep=self.breadth)
         for name, predictor in current.named_predictors():
             scores[(name, predictor.signature.instructions)] = best_score
             history[name].append((predictor.signature.instructions, best_score))
@@ -157,6 +159,7 @@ class COPRO(Optimizer):
                     f"round {depth + 1} of {self.depth}: {len(found.instructions) - 1} new "
                     f"instruction(s) for {name}",
                 )
+                round_scores: list[float] = []
                 for text in found.instructions[1:]:
                     candidate = current.deepcopy()
                     predictor = dict(candidate.named_predictors())[name]
@@ -169,10 +172,13 @@ class COPRO(Optimizer):
                     )  # fmt: skip
                     scores[(name, text)] = trial.score
                     history[name].append((text, trial.score))
+                    round_scores.append(trial.score)
                     if trial.subset == "val" and trial.score > best_score:
                         best_score, current = trial.score, candidate
+                stats.add_round(name, depth, round_scores)
         best = runner.best_program()
-        return best if best is not None else current
+        best = best if best is not None else current
+        return stats.attach(best) if self.track_stats else best
 
 
 def _add_round(pool: ProposalSet, found: ProposalSet, depth: int, original: str) -> None:

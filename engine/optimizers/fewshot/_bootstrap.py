@@ -67,8 +67,9 @@ def batch_size(need: int, found: int, tried: int, threads: int) -> int:
 
 
 def check_errors(errors: int, max_errors: int | None, error: BaseException) -> None:
-    """Raise TooManyErrors once `errors` teacher runs have failed, more than `max_errors`."""
-    if max_errors is not None and errors > max_errors:
+    """Raise TooManyErrors once `errors` teacher runs have failed and reached `max_errors`
+    (as DSPy's BootstrapFewShot: max_errors=1 stops at the first failure)."""
+    if max_errors is not None and errors >= max_errors:
         raise TooManyErrors(
             f"{errors} bootstrapping runs failed (max_errors={max_errors}); "
             f"last: {type(error).__name__}: {error}"

@@ -67,9 +67,31 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         self.metric_threshold = metric_threshold
         self.race = race
 
+    # seeds a compile(restrict=...) limits the search to (DSPy's option); None: every seed
+    _restrict: frozenset[int] | None = None
+
+    def compile(self, student: Any, *, restrict: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """As every optimizer's; `restrict=[seed, ...]` tries only those candidates (-3
+        zero-shot, -2 labeled only, -1 unshuffled bootstrap, 0.. shuffled)."""
+        if restrict is None:
+            return super().compile(student, **kwargs)
+        wanted = frozenset(int(seed) for seed in restrict)
+        every = range(-3, self.num_candidate_programs)
+        if not wanted & set(every):
+            raise ValueError(
+                f"restrict={sorted(wanted)} matches no candidate seed; the seeds run from -3 to "
+                f"{self.num_candidate_programs - 1}"
+            )
+        self._restrict = wanted
+        try:
+            return super().compile(student, **kwargs)
+        finally:
+            self._restrict = None
+
     # -- the candidate scheme ---------------------------------------------------------------
-    def seeds(self) -> range:
-        return range(-3, self.num_candidate_programs)
+    def seeds(self) -> list[int]:
+        every = range(-3, self.num_candidate_programs)
+        return [s for s in every if self._restrict is None or s in self._restrict]
 
     def demo_count(self, run_seed: int, seed: int) -> int:
         """Bootstrapped demos for candidate `seed` (-1: the maximum; >= 0: random 1..max)."""

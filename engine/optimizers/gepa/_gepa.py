@@ -52,6 +52,22 @@ GEPA_KWARGS_OPTIONS = (
 )  # fmt: skip
 
 
+def check_gepa_kwargs(gepa_kwargs: dict[str, Any]) -> None:
+    """Refuse the gepa_kwargs this GEPA cannot honour (DSPy refuses them too): a reflection
+    prompt template (the engine's reflection writes its own prompt) and a reflection cost cap."""
+    if "reflection_prompt_template" in gepa_kwargs:
+        raise ValueError(
+            "gepa_kwargs['reflection_prompt_template'] is not supported: GEPA's reflection writes "
+            "its own prompt; pass instruction_proposer=... to change how instructions are written"
+        )
+    if gepa_kwargs.get("max_reflection_cost") is not None:
+        raise ValueError(
+            "gepa_kwargs['max_reflection_cost'] is not supported: cap the search with "
+            "max_metric_calls, max_full_evals or auto"
+        )
+    gepa_kwargs.pop("max_reflection_cost", None)
+
+
 class GEPA(Optimizer):
     """`GEPA(metric, auto="light", reflection_lm=...)`, DSPy 3.4.1's constructor names.
 
@@ -102,6 +118,7 @@ class GEPA(Optimizer):
         if metric is None:
             raise ValueError(NEEDS_METRIC)
         gepa_kwargs = dict(gepa_kwargs or {})
+        check_gepa_kwargs(gepa_kwargs)
         own = {k: gepa_kwargs.pop(k) for k in list(gepa_kwargs) if k in GEPA_KWARGS_OPTIONS}
         if gepa_kwargs:
             warnings.warn(

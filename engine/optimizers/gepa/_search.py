@@ -29,6 +29,7 @@ class SelectorState:
 
     list_of_named_predictors: list[str]
     named_predictor_id_to_update_next_for_program_candidate: dict[int, int]
+    i: int = 0  # the search's iteration (GEPA's state.i)
 
 
 class BudgetReached(Exception):
@@ -145,7 +146,7 @@ class GepaSearch:
     ) -> list[str]:
         """The predictors a function selector names: it is called as GEPA's protocol has it,
         (state, trajectories, subsample_scores, candidate_idx, candidate) -> names."""
-        state = SelectorState(list(self.paths), self.next_predictor)
+        state = SelectorState(list(self.paths), self.next_predictor, self.iteration)
         candidate = {
             name: predictor.signature.instructions
             for name, predictor in parent.program.named_predictors()

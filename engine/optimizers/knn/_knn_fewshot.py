@@ -141,6 +141,17 @@ class KNNFewShot(Optimizer):
         self.metric = self.bootstrapper.metric
         self.num_threads = self.bootstrapper.num_threads
 
+    @property
+    def KNN(self) -> KNN:  # noqa: N802 - DSPy's attribute name
+        """The nearest-neighbour index over the trainset given at construction (DSPy's
+        `knn_fewshot.KNN`; built on first use)."""
+        if self.trainset is None:
+            raise ValueError("KNNFewShot has no trainset yet: KNNFewShot(k, trainset)")
+        key = (self.k, id(self.vectorizer), len(self.trainset))
+        if getattr(self, "_knn_index", (None, None))[0] != key:
+            self._knn_index = (key, KNN(self.k, self.trainset, self.vectorizer))
+        return self._knn_index[1]
+
     def params(self) -> dict[str, Any]:
         out = {k: v for k, v in super().params().items() if k not in ("trainset", "bootstrapper")}
         out["vectorizer"] = "BM25 (default)" if self.vectorizer is None else repr(self.vectorizer)

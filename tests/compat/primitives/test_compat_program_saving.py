@@ -90,3 +90,32 @@ def test_the_program_keeps_its_lm(tmp_path):
     program.save(tmp_path / "saved", save_program=True)
     loaded = dspy.load(tmp_path / "saved", allow_pickle=True)
     assert loaded.steps[0].predict.lm.kwargs == {"temperature": 0.3}
+
+
+def test_a_run_time_signature_loads_back_as_the_same_class_in_this_process(tmp_path):
+    program = dspy.Predict("question -> answer")
+    program.save(tmp_path / "whole", save_program=True)
+    loaded = dspy.load(tmp_path / "whole", allow_pickle=True)
+    assert loaded.signature is program.signature  # as cloudpickle gives DSPy
+    program.signature = program.signature.with_instructions("Other.")
+    program.save(tmp_path / "other", save_program=True)
+    assert dspy.load(tmp_path / "other", allow_pickle=True).signature.instructions == "Other."
+
+
+def test_a_state_naming_other_predictors_is_refused_whole(tmp_path):
+    class Two(dspy.Module):
+        def __init__(self):
+            self.a = dspy.Predict("question -> answer")
+            self.b = dspy.Predict("question -> answer")
+
+    source = Two()
+    source.a.demos = [dspy.Example(question="q", answer="a")]
+    path = tmp_path / "state.json"
+    source.save(path)
+    state = json.loads(path.read_text())
+    path.write_text(json.dumps({k: v for k, v in state.items() if k != "b"}))
+    target = Two()
+    with pytest.raises(KeyError, match="missing predictors \\['b'\\]") as info:
+        target.load(path)
+    assert isinstance(info.value, ValueError) and "'" != str(info.value)[0]
+    assert target.a.demos == []  # nothing was loaded
