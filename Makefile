@@ -62,7 +62,7 @@ rebuild-llama:
 	rm -rf "$(LLAMA_WHEELS)" "$(LLAMA_STAMP)"
 	$(MAKE) llama
 
-setup: python-version browser postgres llama
+setup: python-version llama
 	@if [ -f "$(STAMP)" ] && $(PYTHON) -c '$(CHECK_IMPORTS)' 2>/dev/null; then \
 		echo "setup: up to date"; \
 	else \
@@ -91,7 +91,7 @@ serve: setup
 
 # Two workers: the embedded model's and the browser's tests run one at a time on one of them
 # (tests/conftest.py groups them), everything else on the other.
-test: setup
+test: setup browser postgres
 	$(PYTHON) -m pytest -q --durations=15 -n 2 --dist loadgroup
 
 lint: setup
