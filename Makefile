@@ -85,9 +85,10 @@ lock: llama
 run: setup
 	$(PYTHON) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
 
-# A dashboard for the team: refuses to start without sign-in set up (docs/SCALE.md)
+# A dashboard for the team: `make serve ADDRESS=<this machine's address>`; it refuses to start
+# beyond 127.0.0.1 without sign-in set up (docs/SCALE.md). No ADDRESS: 127.0.0.1, as `make run`.
 serve: setup
-	$(PYTHON) -m dashboard.serve --address $(or $(ADDRESS),0.0.0.0) --port $(or $(PORT),8501)
+	$(PYTHON) -m dashboard.serve --address $(or $(ADDRESS),127.0.0.1) --port $(or $(PORT),8501)
 
 # Two workers: the embedded model's and the browser's tests run one at a time on one of them
 # (tests/conftest.py groups them), everything else on the other.
