@@ -49,8 +49,8 @@ def test_every_server_command_binds_localhost() -> None:
     starts = 0
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
-        if path.name == "test_exposure.py":
-            continue
+        if path.name in ("test_exposure.py", "test_sign_in.py"):  # they name it as the case
+            continue  # under test (test_sign_in only asks serve.py whether it would start)
         assert "0.0.0.0" not in text, f"{path} binds every interface"
         if path == ROOT / "dashboard" / "serve.py":
             # the team's dashboard: 127.0.0.1 unless told, and another address only past the
