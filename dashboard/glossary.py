@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 TERMS: dict[str, str] = {
     "candidate": "One version of the prompt the optimizer tried: an instruction, and maybe some "
@@ -201,3 +202,23 @@ def plain_drop(why: str) -> str:
     if why.startswith("call failed"):
         return "the call to the proposer model failed" + why[len("call failed") :]
     return DROPPED.get(why, why)
+
+
+def dropped_replies(
+    rejected: list[dict[str, Any]] | None, counts: dict[str, int] | None
+) -> list[tuple[str, str]]:
+    """(reply, why) for each dropped proposer reply, from the one record of them (`rejected`:
+    each draw with how it was asked for; stores of before 2026-11-26 kept `text` instead of
+    `reply`). Stores that kept only the counts give one line per reason."""
+    if rejected is None:
+        return [
+            (f"({n} repl{'ies' if n != 1 else 'y'} not recorded)", why)
+            for why, n in sorted((counts or {}).items())
+        ]
+    out = []
+    for item in rejected:
+        reply = str(item.get("reply", item.get("text")) or "")
+        if item.get("form") == "finished a stem" and item.get("stem"):
+            reply = f"{item['stem']} {reply}".strip()
+        out.append((reply or "(no reply)", str(item.get("why", ""))))
+    return out

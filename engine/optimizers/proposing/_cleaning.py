@@ -108,7 +108,6 @@ def instruction_settled(reply_so_far: str) -> bool:
     return len(picks) == 1 and picks.pop() not in _PROBES
 
 
-REJECTED_CHARS = 300  # of a dropped reply kept for the pages
 
 def normalize(text: str) -> str:
     """Lower case, single spaces, no punctuation: two proposals equal here are duplicates."""
@@ -152,7 +151,6 @@ class ProposalCleaner:
     proposed: int = 0
     capped: int = 0
     dropped: Counter = field(default_factory=Counter)
-    rejected: list[dict[str, str]] = field(default_factory=list)  # each dropped reply and why
 
     def __post_init__(self) -> None:
         self._seen = {normalize(t) for t in self.existing}
@@ -164,24 +162,23 @@ class ProposalCleaner:
         self.proposed += 1
         self.last_reason = ""
         if failure is not None:
-            return self._drop(reply, failure)
+            return self._drop(failure)
         text, reason = clean_proposal(reply, self.max_chars)
         if reason:
-            return self._drop(reply, reason)
+            return self._drop(reason)
         key = normalize(text)
         if key in self._seen:
-            return self._drop(text, "duplicate")
+            return self._drop("duplicate")
         self._seen.add(key)
         if reply is not None and len(reply.strip()) > self.max_chars:
             self.capped += 1
         return text
 
-    def _drop(self, reply: str | None, why: str) -> None:
+    def _drop(self, why: str) -> None:
+        """Count a dropped reply; the caller records the reply itself, with how it was asked
+        for (the proposer's `rejected`, GEPA's per-step record)."""
         self.dropped[why] += 1
         self.last_reason = why
-        text = " ".join((reply or "").split())
-        cut = text[:REJECTED_CHARS] + ("…" if len(text) > REJECTED_CHARS else "")
-        self.rejected.append({"text": cut, "why": why})
 
     def hold(self, text: str) -> str | None:
         """Clean and hold a text the proposer did not write (a template): the cleaned text, or
@@ -197,17 +194,13 @@ class ProposalCleaner:
         return normalize(text) not in self._seen
 
     def summary(self, kept: int) -> dict:
-        """Counts, and (when any was dropped) `rejected`: each dropped reply, cut to
-        REJECTED_CHARS, with its reason (stores from before it was recorded lack the key)."""
-        out = {
+        """The counts: replies proposed, kept, shortened, and dropped by reason."""
+        return {
             "proposed": self.proposed,
             "kept": kept,
             "capped": self.capped,
             "dropped": dict(self.dropped),
         }
-        if self.rejected:
-            out["rejected"] = list(self.rejected)
-        return out
 
 
 def instruction_reply_kwargs(lm: Any) -> dict[str, Any]:
