@@ -191,6 +191,7 @@ DROPPED = {
     "empty": "the proposer's reply was empty",
     "too short": "too short to be an instruction",
     "echoed the request": "it repeated the request instead of answering it",
+    "code": "it wrote program code, not an instruction",
     "incomplete": "the reply stopped before the instruction came",
     "repetitive": "the same few words over and over",
     "duplicate": "the same as an instruction already tried",

@@ -185,6 +185,7 @@ def main() -> int:
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
     parser.add_argument("--max-minutes", type=float, default=4.0)
     parser.add_argument("--after", type=Path, default=ROOT, help="checkout of the new engine")
+    parser.add_argument("--fixed", type=Path, default=None, help="a third checkout, 'fixed'")
     parser.add_argument("--versions", nargs="+", default=["before", "after"])
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--jsonl", type=Path, default=None, help="append each run's record")
@@ -196,6 +197,8 @@ def main() -> int:
     ]
     print("\n".join(lines), flush=True)
     roots = {"before": args.before.resolve(), "after": args.after.resolve()}
+    if args.fixed is not None:
+        roots["fixed"] = args.fixed.resolve()
     runs = [
         (version, name, optimizer, seed)
         for name in args.projects

@@ -31,6 +31,16 @@ _CHATTER = re.compile(
     re.IGNORECASE,
 )
 _QUOTES = "\"'`“”‘’«»"
+# the openings of our requests (MIPROv2's proposal, GEPA's reflection and its system text) and
+# of the reflection's example blocks: a reply that starts with one copies the request
+_ECHO_OPENINGS = (
+    "write one new instruction", "reply with the instruction", "write a better instruction",
+    "you are an expert prompt engineer", "reply with the new instruction",
+)  # fmt: skip
+_EXAMPLE_HEADING = re.compile(r"^example \d+\b", re.IGNORECASE)
+# program code instead of words: "python def classify(ticket): ..." (a fence's language name
+# left after the fence is cut) or a function definition anywhere
+_CODE = re.compile(r"^python\b|\bdef [A-Za-z_]\w*\s*\([^)]*\)\s*:", re.IGNORECASE)
 INSTRUCTION_RULE = "instruction"  # the reply rule `instruction_settled` is registered as
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -116,7 +126,7 @@ def normalize(text: str) -> str:
 
 def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> tuple[str, str]:
     """(cleaned instruction, "") or ("", reason it was dropped). Reasons: "empty", "too short",
-    "echoed the request", "incomplete", "repetitive"."""
+    "echoed the request", "code", "incomplete", "repetitive"."""
     if not text or not text.strip():
         return "", "empty"
     text = re.sub(r"^#+\s*", "", _picked_paragraph(text))  # a markdown heading mark
@@ -124,8 +134,10 @@ def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> 
     text = _LABEL.sub("", text, count=1).strip()
     if not text:
         return "", "empty"
-    if text.lower().startswith(("write one new instruction", "reply with the instruction")):
+    if text.lower().startswith(_ECHO_OPENINGS) or _EXAMPLE_HEADING.match(text):
         return "", "echoed the request"
+    if _CODE.search(text):
+        return "", "code"
     if text.endswith(":"):  # an introduction whose instruction never came
         return "", "incomplete"
     text = _cap(text, max_chars)
