@@ -30,6 +30,11 @@ def load(path: Path) -> list[dict[str, Any]]:
     return list(latest.values())
 
 
+def _ran(row: dict[str, Any]) -> bool:
+    """Finished, or stopped by its budget (what it found still counts; start = tuned)."""
+    return str(row.get("status", "")).startswith(("finished", "stopped"))
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
@@ -72,10 +77,10 @@ def _pooled(pairs: list[tuple[dict[str, float], dict[str, float]]]) -> dict[str,
 
 
 def summary_table(rows: list[dict[str, Any]]) -> list[str]:
-    """One line per (project, optimizer, version): totals over its finished seeds."""
+    """One line per (project, optimizer, version): totals over its seeds that ran."""
     groups: dict[Key, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        if r["status"] == "finished":
+        if _ran(r):
             groups[(r["project"], r["optimizer"], r["version"])].append(r)
     out = [
         "| project | optimizer | version | seeds | distinct offered / wanted | by template "
@@ -105,7 +110,7 @@ def summary_table(rows: list[dict[str, Any]]) -> list[str]:
 def difference_table(rows: list[dict[str, Any]]) -> list[str]:
     """after - before on the tuned programs' held-out rows: per seed, and pooled."""
     by_key = {(r["version"], r["project"], r["optimizer"], r["seed"]): r for r in rows
-              if r["status"] == "finished" and r.get("test_rows")}  # fmt: skip
+              if _ran(r) and r.get("test_rows")}  # fmt: skip
     out = [
         "| project | optimizer | seeds | after - before, tuned, 95% interval (points) |",
         "|---|---|---|---|",
