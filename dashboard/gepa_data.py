@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard.glossary import plain_drop
+from dashboard.glossary import dropped_replies, plain_drop
 from engine.runs import is_calibration
 
 FULL_SUBSETS = ("val", "full")
@@ -203,18 +203,13 @@ def _pct(score: Any) -> str:
 
 
 def _dropped(step: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(step path, reply, why) for each reply cleaning dropped in a reflection step (older
-    stores, which kept only counts: one line per reason)."""
+    """(step path, reply, why) for each reply dropped in a reflection step (older stores, which
+    kept only counts: one line per reason)."""
     out = []
     for path, cleaning in (step.get("cleaning") or {}).items():
         cleaning = cleaning or {}
-        rejected = cleaning.get("rejected")
-        if rejected is None:
-            rejected = [
-                {"text": f"({n} repl{'ies' if n != 1 else 'y'} not recorded)", "why": why}
-                for why, n in sorted((cleaning.get("dropped") or {}).items())
-            ]
-        out += [(path, str(r.get("text") or "(no reply)"), str(r.get("why", ""))) for r in rejected]
+        replies = dropped_replies(cleaning.get("rejected"), cleaning.get("dropped"))
+        out += [(path, reply, why) for reply, why in replies]
     return out
 
 

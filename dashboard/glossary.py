@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 TERMS: dict[str, str] = {
     "candidate": "One version of the prompt the optimizer tried: an instruction, and maybe some "
@@ -190,6 +191,7 @@ DROPPED = {
     "empty": "the proposer's reply was empty",
     "too short": "too short to be an instruction",
     "echoed the request": "it repeated the request instead of answering it",
+    "code": "it wrote program code, not an instruction",
     "incomplete": "the reply stopped before the instruction came",
     "repetitive": "the same few words over and over",
     "duplicate": "the same as an instruction already tried",
@@ -201,3 +203,23 @@ def plain_drop(why: str) -> str:
     if why.startswith("call failed"):
         return "the call to the proposer model failed" + why[len("call failed") :]
     return DROPPED.get(why, why)
+
+
+def dropped_replies(
+    rejected: list[dict[str, Any]] | None, counts: dict[str, int] | None
+) -> list[tuple[str, str]]:
+    """(reply, why) for each dropped proposer reply, from the one record of them (`rejected`:
+    each draw with how it was asked for; stores of before 2026-11-26 kept `text` instead of
+    `reply`). Stores that kept only the counts give one line per reason."""
+    if rejected is None:
+        return [
+            (f"({n} repl{'ies' if n != 1 else 'y'} not recorded)", why)
+            for why, n in sorted((counts or {}).items())
+        ]
+    out = []
+    for item in rejected:
+        reply = str(item.get("reply", item.get("text")) or "")
+        if item.get("form") == "finished a stem" and item.get("stem"):
+            reply = f"{item['stem']} {reply}".strip()
+        out.append((reply or "(no reply)", str(item.get("why", ""))))
+    return out

@@ -7,7 +7,7 @@ from collections import defaultdict
 from statistics import mean
 from typing import Any
 
-from dashboard.glossary import plain_drop
+from dashboard.glossary import dropped_replies, plain_drop
 from engine.runs import latest_proposals, locate
 
 FULL_SUBSETS = ("val", "full")
@@ -108,28 +108,22 @@ def proposals_table(
                     ),
                 }
             )
-        rows += _dropped_rows(predictor, offered.get("cleaning") or {})
+        rows += _dropped_rows(predictor, offered)
     return rows
 
 
-def _dropped_rows(predictor: str, cleaning: dict[str, Any]) -> list[dict[str, Any]]:
-    """The replies cleaning dropped, each with its reason (older stores: the counts only)."""
-    rejected = cleaning.get("rejected")
-    if rejected is None:
-        counts = cleaning.get("dropped") or {}
-        if not counts:
-            return []
-        rejected = [
-            {"text": f"({n} repl{'ies' if n != 1 else 'y'} not recorded)", "why": why}
-            for why, n in sorted(counts.items())
-        ]
+def _dropped_rows(predictor: str, offered: dict[str, Any]) -> list[dict[str, Any]]:
+    """The replies the proposer dropped, each with its reason: the `proposals` event's
+    `rejected` (older stores: cleaning's record, or only its counts)."""
+    cleaning = offered.get("cleaning") or {}
+    rejected = offered.get("rejected", cleaning.get("rejected"))
     return [
         {
-            "predictor": predictor, "#": None, "instruction": item.get("text") or "(no reply)",
+            "predictor": predictor, "#": None, "instruction": reply,
             "origin": "dropped", "trials": 0, "minibatch": None, "full": None,
-            "result": f"dropped before scoring: {plain_drop(str(item.get('why', '')))}",
+            "result": f"dropped before scoring: {plain_drop(why)}",
         }
-        for item in rejected
+        for reply, why in dropped_replies(rejected, cleaning.get("dropped"))
     ]  # fmt: skip
 
 

@@ -11,9 +11,9 @@ the model wrote and how many are templates, the proposer's calls, and the held-o
     python -m bench.studies.proposer_yield --before /work/main --seeds 0 1 \\
         --out bench/results/proposer-yield.md
 
-Optimizers: MIPROv2 with the Optimize page's defaults (auto="light", no demos: 6 instructions)
-and COPRO with its registry defaults (breadth 4, depth 2). One run at a time (the model is
-CPU-bound); each run is capped at --max-minutes.
+Optimizers: MIPROv2 with the Optimize page's defaults (auto="light", no demos: 6 instructions),
+COPRO with its registry defaults (breadth 4, depth 2) and GEPA with 150 program runs. One run
+at a time (the model is CPU-bound); each run is capped at --max-minutes.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ PROJECTS = {
 OPTIMIZERS = {
     "MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0},
     "COPRO": {"breadth": 4, "depth": 2},
+    # a fixed program-run budget that ends (auto="light" wants 460 on 20 rows: > 5 minutes
+    # here, and a run stopped by the clock skips choice calibration)
+    "GEPA": {"max_metric_calls": 150},
 }
 
 
@@ -78,6 +81,9 @@ def one_run(spec_path: str, optimizer: str, seed: int, store: str, max_minutes: 
         wanted = (params["breadth"] - 1 + (params["depth"] - 1) * params["breadth"]) * max(
             1, len(latest)
         )
+    kept = None
+    if optimizer == "GEPA":
+        wanted, offered, model, templates, kept = reflection_counts(events)
     return {
         "status": status,
         "seconds": round(seconds, 1),
@@ -88,7 +94,45 @@ def one_run(spec_path: str, optimizer: str, seed: int, store: str, max_minutes: 
         "proposer_calls": sum(1 for c in calls if c.get("role") == "proposer"),
         "val": [run.get("baseline_score"), run.get("best_score")],
         "test": [run.get("test_baseline"), run.get("test_best")],
+        "kept": kept,
+        "test_rows": test_rows(db_path=Path(store), run_id=run_id, run=run),
     }
+
+
+def reflection_counts(events: list[dict]) -> tuple[int, int, int, int, int]:
+    """GEPA: (reflections asked, new instructions offered, by the model, templates, kept on the
+    minibatch). A reflection skipped because its parent was perfect asks for nothing."""
+    wanted = offered = model = templates = kept = 0
+    for event in events:
+        data = event["data"]
+        if event["type"] != "reflection" or data.get("kind") != "reflection":
+            continue
+        if "perfect" in str(data.get("skipped", "")):
+            continue
+        wanted += len(data.get("predictors") or [])
+        for path in data.get("instructions") or {}:
+            offered += 1
+            how = ((data.get("cleaning") or {}).get(path) or {}).get("made", {}).get("how")
+            templates += how == "template"
+            model += how != "template"
+        kept += bool(data.get("accepted"))
+    return wanted, offered, model, templates, kept
+
+
+def test_rows(db_path: Path, run_id: str, run: dict) -> dict[str, dict[str, float]]:
+    """Per-row held-out scores of the start ("start") and tuned ("tuned") programs."""
+    from engine.runs import RunStore
+
+    comparison = run.get("comparison") or {}
+    wanted = {"start": comparison.get("baseline_candidate"), "tuned": run.get("best_candidate")}
+    with RunStore(db_path) as db:
+        rows = db.example_results(run_id, subset="test")
+    out: dict[str, dict[str, float]] = {}
+    for name, candidate in wanted.items():
+        out[name] = {
+            r["example_id"]: float(r["score"] or 0.0) for r in rows if r["candidate"] == candidate
+        }
+    return out
 
 
 def measure(engine_root: Path, spec: Path, optimizer: str, seed: int, tmp: Path, minutes: float):
@@ -127,7 +171,8 @@ def format_row(name: str, optimizer: str, seed: int, version: str, row: dict) ->
     return (
         f"| {name} | {optimizer} | {seed} | {version} | {row.get('wanted', '')} "
         f"| {row.get('offered', '')} ({row.get('by_model', '')} + {row.get('templates', '')}) "
-        f"| {row.get('proposer_calls', '')} | {pct(test[0])} -> {pct(test[1])} "
+        f"| {row.get('proposer_calls', '')} | {'' if row.get('kept') is None else row['kept']} "
+        f"| {pct(test[0])} -> {pct(test[1])} "
         f"| {row.get('seconds', '')} | {row['status']} |"
     )
 
@@ -139,27 +184,42 @@ def main() -> int:
     parser.add_argument("--projects", nargs="+", default=list(PROJECTS))
     parser.add_argument("--optimizers", nargs="+", default=list(OPTIMIZERS))
     parser.add_argument("--max-minutes", type=float, default=4.0)
+    parser.add_argument("--after", type=Path, default=ROOT, help="checkout of the new engine")
+    parser.add_argument("--fixed", type=Path, default=None, help="a third checkout, 'fixed'")
+    parser.add_argument("--versions", nargs="+", default=["before", "after"])
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--jsonl", type=Path, default=None, help="append each run's record")
     args = parser.parse_args()
     lines = [
         "| project | optimizer | seed | version | wanted | distinct offered (model + template) "
-        "| proposer calls | held-out start -> tuned | seconds | status |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| proposer calls | kept (GEPA) | held-out start -> tuned | seconds | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
-    versions = {"before": args.before.resolve(), "after": ROOT}
+    roots = {"before": args.before.resolve(), "after": args.after.resolve()}
+    if args.fixed is not None:
+        roots["fixed"] = args.fixed.resolve()
+    runs = [
+        (version, name, optimizer, seed)
+        for name in args.projects
+        for optimizer in args.optimizers
+        for seed in args.seeds
+        for version in args.versions
+    ]
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        for name in args.projects:
-            for optimizer in args.optimizers:
-                for seed in args.seeds:
-                    for version, root in versions.items():
-                        row = measure(root, PROJECTS[name], optimizer, seed, tmp, args.max_minutes)
-                        line = format_row(name, optimizer, seed, version, row)
-                        lines.append(line)
-                        print(line, flush=True)
-                        if args.out is not None:  # written as it goes: a cut run keeps its rows
-                            args.out.write_text("\n".join(lines) + "\n")
+        for version, name, optimizer, seed in runs:
+            row = measure(roots[version], PROJECTS[name], optimizer, seed, tmp, args.max_minutes)
+            line = format_row(name, optimizer, seed, version, row)
+            lines.append(line)
+            print(line, flush=True)
+            if args.out is not None:  # written as it goes: a cut run keeps its rows
+                args.out.write_text("\n".join(lines) + "\n")
+            if args.jsonl is not None:
+                record = {"version": version, "project": name, "optimizer": optimizer,
+                          "seed": seed, **row}  # fmt: skip
+                with args.jsonl.open("a") as out:
+                    out.write(json.dumps(record) + "\n")
     return 0
 
 

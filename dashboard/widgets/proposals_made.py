@@ -30,6 +30,7 @@ WHY_WORDS = {
     "repetitive": "it repeated the same words",
     "incomplete": "it stopped before the instruction",
     "echoed the request": "it repeated our request",
+    "code": "it wrote program code, not an instruction",
 }
 
 

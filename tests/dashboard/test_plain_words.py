@@ -88,11 +88,13 @@ def _state(text: str) -> dict:
     return {"predict": {"signature": {"instructions": text}, "demos": []}}
 
 
-def _proposals(cleaning: dict) -> list[dict]:
+def _proposals(cleaning: dict, rejected: list[dict] | None = None) -> list[dict]:
     offered = [{"index": i, "text": t, "origin": ""} for i, t in enumerate(["Mine.", "New A.",
                                                                             "New B.", "New C."])]
-    return [{"type": "proposals", "data": {"predictor": "predict", "instructions": offered,
-                                           "demo_sets": [], "cleaning": cleaning}}]  # fmt: skip
+    data = {"predictor": "predict", "instructions": offered, "demo_sets": [], "cleaning": cleaning}
+    if rejected is not None:
+        data["rejected"] = rejected
+    return [{"type": "proposals", "data": data}]
 
 
 CANDS = [{"hash": h, "state": _state(t)} for h, t in
@@ -105,9 +107,14 @@ TRIALS = [
 
 
 def test_each_proposed_instruction_says_why_it_was_kept_or_lost():
-    cleaning = {"proposed": 5, "kept": 3, "capped": 0, "dropped": {"duplicate": 1, "empty": 1},
-                "rejected": [{"text": "Mine", "why": "duplicate"}, {"text": "", "why": "empty"}]}
-    rows = proposals_table(_proposals(cleaning), CANDS, TRIALS, best="h1")
+    cleaning = {"proposed": 5, "kept": 3, "capped": 0, "dropped": {"duplicate": 1, "empty": 1}}
+    rejected = [  # the proposer's one record of its dropped draws
+        {"how": "model", "form": "full request", "tip": "simple", "reply": "Mine",
+         "why": "duplicate"},
+        {"how": "model", "form": "finished a stem", "stem": "Read the ticket and", "reply": "",
+         "why": "empty"},
+    ]  # fmt: skip
+    rows = proposals_table(_proposals(cleaning, rejected), CANDS, TRIALS, best="h1")
     result = {r["#"]: r["result"] for r in rows if r["#"] is not None}
     assert result[1] == "kept: the chosen prompt uses it"
     assert result[0] == "lost: 50% on the validation rows, the chosen prompt 80% on the same rows"
@@ -116,8 +123,15 @@ def test_each_proposed_instruction_says_why_it_was_kept_or_lost():
     dropped = [r for r in rows if r["#"] is None]
     assert [(r["instruction"], r["result"]) for r in dropped] == [
         ("Mine", "dropped before scoring: the same as an instruction already tried"),
-        ("(no reply)", "dropped before scoring: the proposer's reply was empty"),
+        ("Read the ticket and", "dropped before scoring: the proposer's reply was empty"),
     ]
+
+
+def test_a_store_whose_cleaning_kept_the_dropped_replies_still_lists_them():
+    cleaning = {"proposed": 5, "kept": 3, "capped": 0, "dropped": {"duplicate": 1, "empty": 1},
+                "rejected": [{"text": "Mine", "why": "duplicate"}, {"text": "", "why": "empty"}]}
+    rows = proposals_table(_proposals(cleaning), CANDS, TRIALS, best="h1")
+    assert [r["instruction"] for r in rows if r["#"] is None] == ["Mine", "(no reply)"]
 
 
 def test_a_store_from_before_the_replies_were_recorded_still_renders_the_counts():
@@ -128,19 +142,18 @@ def test_a_store_from_before_the_replies_were_recorded_still_renders_the_counts(
     assert dropped[0]["result"] == "dropped before scoring: too short to be an instruction"
 
 
-def test_the_cleaner_records_each_dropped_reply_and_why():
+def test_the_cleaner_counts_dropped_replies_and_says_why_the_last_one_went():
     from engine.optimizers.proposing._cleaning import ProposalCleaner
 
     cleaner = ProposalCleaner(existing=["Classify the ticket."])
     assert cleaner.add("Classify the ticket!") is None
+    assert cleaner.last_reason == "duplicate"
     assert cleaner.add("ok") is None
+    assert cleaner.last_reason == "too short"
     assert cleaner.add("Route the ticket to the team that owns its topic.") is not None
     summary = cleaner.summary(kept=1)
-    assert summary["rejected"] == [
-        {"text": "Classify the ticket!", "why": "duplicate"},
-        {"text": "ok", "why": "too short"},
-    ]
-    assert "rejected" not in ProposalCleaner().summary(kept=0)  # nothing dropped: no new key
+    assert summary["dropped"] == {"duplicate": 1, "too short": 1} and summary["proposed"] == 3
+    assert "rejected" not in summary  # the caller keeps the one record, with how it asked
 
 
 def test_every_gepa_rewrite_says_what_became_of_it():
@@ -153,8 +166,8 @@ def test_every_gepa_rewrite_says_what_became_of_it():
         {**base, "iteration": 2, "instructions": {"predict": "Worse one."}, "child": "c2",
          "child_score": 0.0, "accepted": False},
         {**base, "iteration": 3, "skipped": "the reflection gave no usable instruction",
-         "cleaning": {"predict": {"dropped": {"repetitive": 1},
-                                  "rejected": [{"text": "to to to", "why": "repetitive"}]}}},
+         "cleaning": {"predict": {"dropped": {"repetitive": 1}, "rejected": [
+             {"how": "model", "form": "reflection", "reply": "to to to", "why": "repetitive"}]}}},
         {**base, "iteration": 4, "skipped": "the parent is already perfect on this minibatch"},
         {**base, "iteration": 5, "instructions": {"predict": "No room."}, "child": "c3",
          "child_score": 1.0, "accepted": True},

@@ -204,7 +204,4 @@ def _add_cleaning(total: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]
              for key in ("proposed", "kept", "capped", "draws", "templates")}  # fmt: skip
     if more.get("filled_because"):
         added["filled_because"] = more["filled_because"]
-    rejected = list(total.get("rejected") or []) + list(more.get("rejected") or [])
-    if rejected:
-        added["rejected"] = rejected
     return {**added, "dropped": dropped}

@@ -31,6 +31,16 @@ _CHATTER = re.compile(
     re.IGNORECASE,
 )
 _QUOTES = "\"'`“”‘’«»"
+# the openings of our requests (MIPROv2's proposal, GEPA's reflection and its system text) and
+# of the reflection's example blocks: a reply that starts with one copies the request
+_ECHO_OPENINGS = (
+    "write one new instruction", "reply with the instruction", "write a better instruction",
+    "you are an expert prompt engineer", "reply with the new instruction",
+)  # fmt: skip
+_EXAMPLE_HEADING = re.compile(r"^example \d+\b", re.IGNORECASE)
+# program code instead of words: "python def classify(ticket): ..." (a fence's language name
+# left after the fence is cut) or a function definition anywhere
+_CODE = re.compile(r"^python\b|\bdef [A-Za-z_]\w*\s*\([^)]*\)\s*:", re.IGNORECASE)
 INSTRUCTION_RULE = "instruction"  # the reply rule `instruction_settled` is registered as
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -108,7 +118,6 @@ def instruction_settled(reply_so_far: str) -> bool:
     return len(picks) == 1 and picks.pop() not in _PROBES
 
 
-REJECTED_CHARS = 300  # of a dropped reply kept for the pages
 
 def normalize(text: str) -> str:
     """Lower case, single spaces, no punctuation: two proposals equal here are duplicates."""
@@ -117,7 +126,7 @@ def normalize(text: str) -> str:
 
 def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> tuple[str, str]:
     """(cleaned instruction, "") or ("", reason it was dropped). Reasons: "empty", "too short",
-    "echoed the request", "incomplete", "repetitive"."""
+    "echoed the request", "code", "incomplete", "repetitive"."""
     if not text or not text.strip():
         return "", "empty"
     text = re.sub(r"^#+\s*", "", _picked_paragraph(text))  # a markdown heading mark
@@ -125,8 +134,10 @@ def clean_proposal(text: str | None, max_chars: int = MAX_INSTRUCTION_CHARS) -> 
     text = _LABEL.sub("", text, count=1).strip()
     if not text:
         return "", "empty"
-    if text.lower().startswith(("write one new instruction", "reply with the instruction")):
+    if text.lower().startswith(_ECHO_OPENINGS) or _EXAMPLE_HEADING.match(text):
         return "", "echoed the request"
+    if _CODE.search(text):
+        return "", "code"
     if text.endswith(":"):  # an introduction whose instruction never came
         return "", "incomplete"
     text = _cap(text, max_chars)
@@ -152,7 +163,6 @@ class ProposalCleaner:
     proposed: int = 0
     capped: int = 0
     dropped: Counter = field(default_factory=Counter)
-    rejected: list[dict[str, str]] = field(default_factory=list)  # each dropped reply and why
 
     def __post_init__(self) -> None:
         self._seen = {normalize(t) for t in self.existing}
@@ -164,24 +174,23 @@ class ProposalCleaner:
         self.proposed += 1
         self.last_reason = ""
         if failure is not None:
-            return self._drop(reply, failure)
+            return self._drop(failure)
         text, reason = clean_proposal(reply, self.max_chars)
         if reason:
-            return self._drop(reply, reason)
+            return self._drop(reason)
         key = normalize(text)
         if key in self._seen:
-            return self._drop(text, "duplicate")
+            return self._drop("duplicate")
         self._seen.add(key)
         if reply is not None and len(reply.strip()) > self.max_chars:
             self.capped += 1
         return text
 
-    def _drop(self, reply: str | None, why: str) -> None:
+    def _drop(self, why: str) -> None:
+        """Count a dropped reply; the caller records the reply itself, with how it was asked
+        for (the proposer's `rejected`, GEPA's per-step record)."""
         self.dropped[why] += 1
         self.last_reason = why
-        text = " ".join((reply or "").split())
-        cut = text[:REJECTED_CHARS] + ("…" if len(text) > REJECTED_CHARS else "")
-        self.rejected.append({"text": cut, "why": why})
 
     def hold(self, text: str) -> str | None:
         """Clean and hold a text the proposer did not write (a template): the cleaned text, or
@@ -197,17 +206,13 @@ class ProposalCleaner:
         return normalize(text) not in self._seen
 
     def summary(self, kept: int) -> dict:
-        """Counts, and (when any was dropped) `rejected`: each dropped reply, cut to
-        REJECTED_CHARS, with its reason (stores from before it was recorded lack the key)."""
-        out = {
+        """The counts: replies proposed, kept, shortened, and dropped by reason."""
+        return {
             "proposed": self.proposed,
             "kept": kept,
             "capped": self.capped,
             "dropped": dict(self.dropped),
         }
-        if self.rejected:
-            out["rejected"] = list(self.rejected)
-        return out
 
 
 def instruction_reply_kwargs(lm: Any) -> dict[str, Any]:

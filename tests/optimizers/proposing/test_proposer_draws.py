@@ -167,5 +167,7 @@ def test_copro_rounds_keep_n_distinct_with_a_repeating_proposer():
     assert len(texts) == 1 + 2 + 3 and len(set(texts)) == len(texts)
     assert all(i["made"]["round"] in (1, 2) for i in last["instructions"][1:])
     assert last["rejected"] and all("why" in r and "round" in r for r in last["rejected"])
+    assert "rejected" not in last["cleaning"]  # one record of the dropped draws: the event's
+    assert sum(last["cleaning"]["dropped"].values()) == len(last["rejected"])
     estimate = compiled.result.estimate.calls["proposer"]
     assert compiled.result.usage["by_role"]["proposer"]["calls"] <= estimate == 3 * 2 + 3 * 3

@@ -1,0 +1,152 @@
+"""Tables from the proposer-yield study's records (bench/studies/proposer_yield.py --jsonl):
+per run, per (project, optimizer, version) over the seeds, and the paired 95% intervals of
+held-out differences (after - before on the tuned programs, tuned - start within a version),
+pooled over the seeds' test rows.
+
+    python -m bench.studies.proposer_yield_report bench/results/proposer-yield-runs.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from engine.evaluate.statistics import paired_comparison
+
+Key = tuple[str, str, str]  # project, optimizer, version
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """The records, the last one kept for each (version, project, optimizer, seed)."""
+    latest: dict[tuple, dict[str, Any]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            latest[(row["version"], row["project"], row["optimizer"], row["seed"])] = row
+    return list(latest.values())
+
+
+def _ran(row: dict[str, Any]) -> bool:
+    """Finished, or stopped by its budget (what it found still counts; start = tuned)."""
+    return str(row.get("status", "")).startswith(("finished", "stopped"))
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _interval(comparison: dict[str, Any]) -> str:
+    points = 100 * comparison["diff"]
+    low, high = 100 * comparison["ci_low"], 100 * comparison["ci_high"]
+    return f"{points:+.1f} [{low:+.1f}, {high:+.1f}] (n={comparison['n']})"
+
+
+def run_table(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per run."""
+    out = [
+        "| project | optimizer | seed | version | wanted | distinct offered (model + template) "
+        "| proposer calls | kept (GEPA) | held-out start -> tuned | seconds | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = sorted(rows, key=lambda r: (r["project"], r["optimizer"], r["seed"], r["version"]))
+    for r in order:
+        test = r.get("test") or [None, None]
+        kept = "" if r.get("kept") is None else r["kept"]
+        out.append(
+            f"| {r['project']} | {r['optimizer']} | {r['seed']} | {r['version']} "
+            f"| {r.get('wanted', '')} | {r.get('offered', '')} ({r.get('by_model', '')} + "
+            f"{r.get('templates', '')}) | {r.get('proposer_calls', '')} | {kept} "
+            f"| {_pct(test[0])} -> {_pct(test[1])} | {r.get('seconds', '')} | {r['status']} |"
+        )
+    return out
+
+
+def _pooled(pairs: list[tuple[dict[str, float], dict[str, float]]]) -> dict[str, Any] | None:
+    """paired_comparison over the rows both sides scored, all pairs together."""
+    first: list[float] = []
+    second: list[float] = []
+    for a, b in pairs:
+        shared = sorted(set(a) & set(b))
+        first += [a[i] for i in shared]
+        second += [b[i] for i in shared]
+    return paired_comparison(first, second, seed=0) if first else None
+
+
+def summary_table(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per (project, optimizer, version): totals over its seeds that ran."""
+    groups: dict[Key, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if _ran(r):
+            groups[(r["project"], r["optimizer"], r["version"])].append(r)
+    out = [
+        "| project | optimizer | version | seeds | distinct offered / wanted | by template "
+        "| kept (GEPA) | held-out start -> tuned (mean) | tuned - start, 95% interval (points) "
+        "| mean seconds |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (project, optimizer, version), group in sorted(groups.items()):
+        wanted = sum(r.get("wanted") or 0 for r in group)
+        offered = sum(r.get("offered") or 0 for r in group)
+        templates = sum(r.get("templates") or 0 for r in group)
+        kept = "" if optimizer != "GEPA" else str(sum(r.get("kept") or 0 for r in group))
+        start = sum(r["test"][0] or 0 for r in group) / len(group)
+        tuned = sum(r["test"][1] or 0 for r in group) / len(group)
+        gain = _pooled([(r["test_rows"]["start"], r["test_rows"]["tuned"]) for r in group
+                        if r.get("test_rows")])  # fmt: skip
+        seconds = sum(r["seconds"] for r in group) / len(group)
+        seeds = ",".join(str(r["seed"]) for r in sorted(group, key=lambda r: r["seed"]))
+        out.append(
+            f"| {project} | {optimizer} | {version} | {seeds} | {offered} / {wanted} "
+            f"| {templates} | {kept} | {_pct(start)} -> {_pct(tuned)} "
+            f"| {_interval(gain) if gain else '—'} | {seconds:.0f} |"
+        )
+    return out
+
+
+def difference_table(rows: list[dict[str, Any]]) -> list[str]:
+    """after - before on the tuned programs' held-out rows: per seed, and pooled."""
+    by_key = {(r["version"], r["project"], r["optimizer"], r["seed"]): r for r in rows
+              if _ran(r) and r.get("test_rows")}  # fmt: skip
+    out = [
+        "| project | optimizer | seeds | after - before, tuned, 95% interval (points) |",
+        "|---|---|---|---|",
+    ]
+    cells = sorted({(p, o) for (_, p, o, _) in by_key})
+    for project, optimizer in cells:
+        seeds = sorted({s for (v, p, o, s) in by_key if (p, o) == (project, optimizer)})
+        pairs = {}
+        for seed in seeds:
+            before = by_key.get(("before", project, optimizer, seed))
+            after = by_key.get(("after", project, optimizer, seed))
+            if before and after:
+                pairs[seed] = (before["test_rows"]["tuned"], after["test_rows"]["tuned"])
+        for seed, pair in pairs.items():
+            comparison = _pooled([pair])
+            if comparison:
+                out.append(f"| {project} | {optimizer} | {seed} | {_interval(comparison)} |")
+        if len(pairs) > 1:
+            comparison = _pooled(list(pairs.values()))
+            if comparison:
+                listed = ",".join(str(s) for s in pairs)
+                out.append(
+                    f"| {project} | {optimizer} | **{listed} pooled** | {_interval(comparison)} |"
+                )
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("records", type=Path)
+    args = parser.parse_args()
+    rows = load(args.records)
+    blocks = [summary_table(rows), difference_table(rows), run_table(rows)]
+    sys.stdout.write("\n\n".join("\n".join(block) for block in blocks) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
