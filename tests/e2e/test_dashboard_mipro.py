@@ -89,7 +89,9 @@ def mipro_tour(server, page):
     table = page.get_by_test_id("stDataFrame").filter(has_text="the chosen prompt")
     table.wait_for()
     cells = grid_texts(table)
-    for row in expected:
+    # the proposed instructions lead the table; dropped replies follow ("#" empty) and may lie
+    # below the rows the grid renders (their rows are checked by tests/dashboard AppTests)
+    for row in (r for r in expected if r["#"] is not None):
         assert row["instruction"] in cells, (row, cells)
         assert row["result"] in cells, (row, cells)
     tried = sum(1 for row in expected if row["trials"])
