@@ -22,16 +22,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 TICK = os.sysconf("SC_CLK_TCK")
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LATENCY_ENV = "LIVE_VIEW_COST_LATENCY"
 
 
@@ -87,6 +77,9 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.25)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+    from browser_tour import CHROMIUM, CHROMIUM_ARGS  # the e2e tests' browser and flags
 
     from engine.runs import create_run, launch_run, load_spec
 
