@@ -64,6 +64,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("real_lm") or item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.xdist_group("model"))
+    # the tour's default run (the README's pictures, its elapsed time on them) goes last, when
+    # the other worker has usually finished and the run has both cores, as a user's would
+    items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_dashboard_tour.py"))
 
 
 _BATTERY_SEEN: set[str] = set()  # reliability test files that reported, in the reporting process
