@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -79,78 +78,52 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-    from browser_tour import CHROMIUM, CHROMIUM_ARGS  # the e2e tests' browser and flags
+    from browser_tour import CHROMIUM, CHROMIUM_ARGS, Server  # the e2e tests' browser, server
 
     from engine.runs import create_run, launch_run, load_spec
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        env = {
-            **os.environ,
+        lm_env = {
             "TUNESMITH_HOME": str(home),
             "TUNESMITH_TEST_LM": "bench.studies.live_view_cost:slow_oracle",
             LATENCY_ENV: str(args.latency),
             "PYTHONPATH": str(ROOT),
         }
-        os.environ.update({k: env[k] for k in ("TUNESMITH_HOME", "TUNESMITH_TEST_LM", LATENCY_ENV)})
+        os.environ.update(lm_env)  # the worker this process launches reads them too
         db = home / "tunesmith_data" / "runs.db"
         db.parent.mkdir(parents=True)
         spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
         spec.optimizer.budget.max_calls = spec.optimizer.budget.max_minutes = None
         run_id = create_run(spec, db)
-        worker = launch_run(run_id, db, inline=False, extra_env={"PYTHONPATH": str(ROOT)})
-        port = 8765
-        server = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "dashboard" / "app.py"),
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=str(ROOT),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        worker = launch_run(run_id, db, inline=False)
+        server = Server(home, lm_env)  # stops the run's worker too when it stops
         try:
-            time.sleep(6)
             with sync_playwright() as p:
                 browser = p.chromium.launch(
                     executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
                 )
                 page = browser.new_page(viewport={"width": 1440, "height": 1000})
-                page.goto(f"http://127.0.0.1:{port}/run?run={run_id}")
+                page.goto(f"{server.url}/run?run={run_id}")
                 page.wait_for_selector(".js-plotly-plot", timeout=120_000)
                 chrome = pids_matching("chromium")
-                before = {
-                    "server": cpu_seconds(server.pid),
-                    "browser": sum(cpu_seconds(pid) for pid in chrome),
-                    "worker": worker_cpu(worker),
-                }
-                started = time.monotonic()
+
+                def used() -> dict[str, float]:
+                    return {
+                        "server": cpu_seconds(server.proc.pid),
+                        "browser": sum(cpu_seconds(pid) for pid in chrome),
+                        "worker": worker_cpu(worker),
+                    }
+
+                before, started = used(), time.monotonic()
                 while time.monotonic() - started < args.seconds:
                     page.wait_for_timeout(1000)
                 wall = time.monotonic() - started
                 live = page.locator(".ts-chip").first.inner_text()
-                after = {
-                    "server": cpu_seconds(server.pid),
-                    "browser": sum(cpu_seconds(pid) for pid in chrome),
-                    "worker": worker_cpu(worker),
-                }
+                after = used()
                 browser.close()
         finally:
-            server.terminate()
-            if worker:
-                subprocess.run(["kill", str(worker)], check=False)  # noqa: S603, S607
+            server.stop()
         from engine.runs import trials
 
         scored = len(trials(run_id, db_path=db))
