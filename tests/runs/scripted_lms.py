@@ -164,9 +164,11 @@ def slow_instruction_oracle_lm(spec: Any) -> ScriptedLM:
 
 
 def crashing_lm(spec: Any) -> ScriptedLM:
-    """The oracle, except that its 3rd call kills the whole process with SIGSEGV: what a native
-    crash in the model runtime looks like from outside (no exception, no traceback)."""
-    import signal
+    """The oracle, except that its 3rd call on a data row reads address 0, a real SIGSEGV in the
+    calling thread: what a native crash in the model runtime looks like from outside (no
+    exception, no traceback). (`os.kill` would not do: the kernel may hand a process-directed
+    signal to another thread, and this one would finish its row before the process dies.)"""
+    import ctypes
 
     answer, truth, name = _answerer(spec), _truth(spec), spec.input_fields[0]
     calls = {"n": 0}
@@ -177,7 +179,7 @@ def crashing_lm(spec: Any) -> ScriptedLM:
         if input_fields(messages[-1]["content"]).get(name, "").strip() in truth:
             calls["n"] += 1
             if calls["n"] == 3:
-                os.kill(os.getpid(), signal.SIGSEGV)
+                ctypes.string_at(0)
         return answer(messages)
 
     return ScriptedLM(by_input=crash_on_third, name="crashing")
