@@ -178,19 +178,15 @@ def matrix(
 
 
 def paired(res: pd.DataFrame, a: str, b: str) -> dict[str, Any] | None:
-    """paired_comparison(B - A) over the examples both were scored on."""
-    from engine.runs import paired_comparison
+    """The paired comparison of B - A over the examples both were scored on (`paired_by_id`:
+    the same range the run's headline and keep-start rule give for the same two)."""
+    from engine.runs import paired_by_id
 
     if res.empty:
         return None
     sa = res[res["candidate"] == a].set_index("example_id")["score"]
     sb = res[res["candidate"] == b].set_index("example_id")["score"]
-    common = [i for i in sa.index if i in sb.index]
-    if not common:
-        return None
-    return paired_comparison(
-        [float(sa[i] or 0) for i in common], [float(sb[i] or 0) for i in common]
-    )
+    return paired_by_id(sa.to_dict(), sb.to_dict())
 
 
 def offset_rows(step_state: dict[str, Any]) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ if run_id is None:
     )
     st.stop()
 
-from engine.runs import candidates, trials, verdict  # noqa: E402
+from engine.runs import candidates, points, trials, verdict  # noqa: E402
 
 run = runinfo.get(run_id)
 db = home.db_path()
@@ -114,8 +114,9 @@ k2.metric(
 if comp and a != b:
     k3.metric(
         "95% range of B − A",
-        f"{100 * comp['ci_low']:+.0f} to {100 * comp['ci_high']:+.0f} pts",
-        help="Paired bootstrap confidence interval over the examples both were scored on",
+        f"{points(comp['ci_low'])} to {points(comp['ci_high'])} pts",
+        help="Paired bootstrap confidence interval over the examples both were scored on (the "
+        "same range the run's headline gives for the same two candidates and rows)",
         border=True,
         height=CARD_HEIGHT,
     )

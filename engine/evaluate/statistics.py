@@ -14,6 +14,21 @@ EXACT_MAX_NONZERO = 16  # enumerate all sign flips up to 2**16 patterns; sample 
 N_PERMUTATIONS = 20000
 
 
+def paired_by_id(
+    baseline: Mapping[str, float], candidate: Mapping[str, float]
+) -> dict[str, Any] | None:
+    """`paired_comparison` over the example ids both were scored on, taken in id order with the
+    default seed: the same scores give the same 95% range wherever it is computed (the keep-start
+    rule, the held-out headline, Compare), since the bootstrap's draws depend on the order.
+    None when they share no example."""
+    ids = sorted(set(baseline) & set(candidate))
+    if not ids:
+        return None
+    return paired_comparison(
+        [float(baseline[i] or 0.0) for i in ids], [float(candidate[i] or 0.0) for i in ids]
+    )
+
+
 def _sign_flip_p_value(diffs: np.ndarray, rng: np.random.Generator) -> float:
     """Two-sided p-value of the paired sign-flip (permutation) test of mean difference = 0."""
     nonzero = diffs[diffs != 0]

@@ -60,7 +60,7 @@ _EXPORTS = {
     "latest_proposals": "engine.optimizers.proposing", "locate": "engine.optimizers.proposing",
     "text_problem": "engine.secret_shapes", "url_problem": "engine.secret_shapes",
     "paired_comparison": "engine.evaluate.statistics", "verdict": "engine.evaluate.statistics",
-    "points": "engine.evaluate.statistics", "call_metric": "engine.evaluate.scoring",
+    "paired_by_id": "engine.evaluate.statistics", "points": "engine.evaluate.statistics", "call_metric": "engine.evaluate.scoring",
     "score_of": "engine.evaluate.scoring",
     "is_constraint_failure": "engine.modules.assertions",
     "CONSTRAINT_FAILED": "engine.modules.assertions",

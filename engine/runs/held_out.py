@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.evaluate.statistics import paired_comparison, verdict
+from engine.evaluate.statistics import paired_by_id, paired_comparison, verdict
 from engine.optimizers.spine._candidate import example_id
 from engine.optimizers.spine._trials import TrialRunner
 from engine.settings import settings
@@ -34,9 +34,9 @@ def evaluate_on_test(
             compiled, test, subset="test", origin="best program", track_best=False
         )
     ids = [example_id(e) for e in test]
-    comparison = paired_comparison(
-        [base.example_scores[i] for i in ids], [best.example_scores[i] for i in ids], seed=run.seed
-    )
+    comparison = paired_by_id(
+        {i: base.example_scores[i] for i in ids}, {i: best.example_scores[i] for i in ids}
+    ) or paired_comparison([], [])
     comparison.update(
         baseline_candidate=base.candidate,
         best_candidate=best.candidate,

@@ -71,6 +71,12 @@ def test_compare_page(finished):
     at.segmented_control(key=f"cmp_filter_{qp(at)}").set_value("All").run()
     at.segmented_control(key=f"cmp_subset_{qp(at)}").set_value("test").run()
     assert len(at.dataframe[-1].value) == 6
+    # on the held-out rows, baseline against best: the headline's own range, in its own words
+    kpi = next(m.value for m in at.metric if m.label == "95% range of B − A")
+    alerts = [e.value for kind in ("success", "warning", "error", "info") for e in at.get(kind)]
+    headline = next(t for t in alerts if "Held-out test" in t)
+    low, high = kpi.removesuffix(" pts").split(" to ")
+    assert f"95% range {low} to {high} points" in headline, (kpi, headline)
 
 
 def test_export_page_downloads_load_into_an_engine_program(finished, tmp_path):

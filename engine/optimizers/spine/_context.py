@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import TunesmithError
-from engine.evaluate.statistics import paired_comparison, points, verdict
+from engine.evaluate.statistics import paired_by_id, points, verdict
 from engine.lm.budget import Budget, failure_guard
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine._candidate import Candidate
@@ -39,10 +39,9 @@ def start_kept_reason(baseline: Trial | None, best: Trial | None, rule: str) -> 
         )
     if rule == "worse":
         return None
-    ids = sorted(set(baseline.example_scores) & set(best.example_scores))
-    comp = paired_comparison(
-        [baseline.example_scores[i] for i in ids], [best.example_scores[i] for i in ids]
-    )
+    comp = paired_by_id(baseline.example_scores, best.example_scores)
+    if comp is None:
+        return None
     said = verdict(comp)
     if said.kind == "gain":
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.evaluate.statistics import paired_comparison, points, verdict
+from engine.evaluate.statistics import paired_by_id, paired_comparison, points, verdict
 
 
 def test_a_range_above_zero_is_a_clear_gain() -> None:
@@ -40,3 +40,16 @@ def test_points_never_round_a_nonzero_bound_to_zero() -> None:
 def test_a_comparison_without_its_numbers_is_refused_with_a_message() -> None:
     with pytest.raises(ValueError, match="a comparison needs ci_low, ci_high"):
         verdict({"diff": 0.1})
+
+
+def test_paired_by_id_gives_one_range_whatever_the_order_the_rows_come_in() -> None:
+    """Compare, the headline and the keep-start rule read rows in different orders; the
+    bootstrap's draws depend on the order, so they once showed two ranges for the same two."""
+    base = {f"ex{i:02d}": float(i % 3 == 0) for i in range(30)}
+    cand = {f"ex{i:02d}": float(i % 2 == 0) for i in range(30)}
+    shuffled = dict(reversed(list(cand.items())))
+    one, two = paired_by_id(base, cand), paired_by_id(dict(reversed(base.items())), shuffled)
+    assert one == two and one["n"] == 30
+    assert paired_by_id(base, {"other": 1.0}) is None
+    # only the rows both were scored on count
+    assert paired_by_id(base, {"ex00": 1.0, "ex01": 0.0})["n"] == 2
