@@ -251,10 +251,11 @@ def _colour(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-# the example text gives up width first, so the reasons beside the marks are read whole
-widths = {c: st.column_config.Column(width=280) for c in view.columns[:1]}
+# the example text gives up width first, and A and B with their reasons fit a laptop's width
+# without scrolling sideways (a reason longer than its column shows whole on hover)
+widths = {c: st.column_config.Column(width=240) for c in view.columns[:1]}
 widths.update(
-    {c: st.column_config.Column(width=220) for c in view.columns if str(c).endswith(" · why")}
+    {c: st.column_config.Column(width=180) for c in view.columns if str(c).endswith(" · why")}
 )
 st.dataframe(
     view.style.apply(_colour, axis=None),
