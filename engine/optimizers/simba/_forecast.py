@@ -12,9 +12,13 @@ whose rows come from an outcome model instead of the LM, and counts the (candida
 pairs that runner had to fill. The outcome model uses a pilot's figures (`PilotFigures`):
 
 - a program run as it is scores on an example what the pilot measured there for the student,
-  else a draw at the pilot's hit rate, once per example: demos and rules rarely change a
-  greedy answer, and scoring an example the same for every plain program is what makes their
-  runs agree (no spread, no rule) as they do on a real model;
+  else a draw at the pilot's hit rate, once per example; scoring an example the same for every
+  plain program is what makes their runs agree (no spread, no rule) as they do on a real model.
+  A program with additions scores what the pilot's demo program scored (`added_scores`) where
+  it measured one, else the student's score at the rate the two agreed: on the 135M model one
+  demo made the model repeat the demo's label, the demo programs lost to the student, and the
+  run's later steps drew the student again (its rows cached) where a forecast that let the demo
+  programs tie it paid for their rollouts (72 calls forecast, 49 made);
 - a sampled rollout scores what the pilot measured for that rollout of the student on that
   row; else, at the pilot's agreement rate, what the plain run scores on that example, and
   otherwise an independent draw at the rollouts' hit rate. The agreement rate is 1 minus the
@@ -117,16 +121,33 @@ class _Outcomes:
     ) -> None:
         self.pilot, self.student_hash, self.rng = pilot, student_hash, rng
         self._plain: dict[str, float] = {}
+        self._added: dict[tuple[str, str], float] = {}
         self.plain_rate, self.rollout_rate, self.agree = rates.plain, rates.rollout, rates.agree
 
     def _draw(self, rate: float) -> float:
         return 1.0 if self.rng.random() < rate else 0.0
 
-    def plain(self, ex_id: str) -> float:
+    def plain(self, ex_id: str, program_hash: str | None = None) -> float:
+        """A program run as it is: the student's score, or, for a program with additions, what
+        the pilot's demo program scored there (else the student's score at the rate it agreed
+        with it, and the other score of a right/wrong metric when it did not)."""
         if ex_id not in self._plain:
             measured = self.pilot.scores.get(ex_id)
             self._plain[ex_id] = self._draw(self.plain_rate) if measured is None else measured
-        return self._plain[ex_id]
+        student = self._plain[ex_id]
+        added = self.pilot.added_scores
+        if not added or program_hash in (None, self.student_hash):
+            return student
+        if ex_id in added:
+            return added[ex_id]
+        key = (program_hash, ex_id)
+        if key not in self._added:
+            agree = self.pilot.added_agree
+            self._added[key] = (
+                student if agree is None or self.rng.random() < agree
+                else 1.0 - student if student in (0.0, 1.0) else self._draw(self.plain_rate)
+            )  # fmt: skip
+        return self._added[key]
 
     def rollout(self, inner_hash: str, rollout_id: Any, ex_id: str) -> float:
         if inner_hash == self.student_hash:
@@ -134,7 +155,7 @@ class _Outcomes:
             if measured is not None:
                 return measured
         if self.agree and self.rng.random() < self.agree:
-            return self.plain(ex_id)
+            return self.plain(ex_id, inner_hash)
         return self._draw(self.rollout_rate)
 
 
@@ -182,7 +203,7 @@ class _SimulatedRunner(TrialRunner):
         # (racing target, stop and progress do not apply: a forecast fills every row at once)
         results = self.run.results
         rollout = isinstance(program, RolloutVariant)
-        inner = Candidate.from_program(program.program).hash if rollout else cand_hash
+        inner = program.source_hash if rollout else cand_hash
         marker = getattr(program, "marker", {}) if rollout else {}
         predictors = max(1, len(program.named_predictors()))
         for index, (example, ex_id) in enumerate(zip(examples, ids, strict=True)):
@@ -194,7 +215,7 @@ class _SimulatedRunner(TrialRunner):
                 self.rollout_runs += 1
                 self.task_calls += self.call_model.run(inner, True, predictors)
             else:
-                score = self.outcomes.plain(ex_id)
+                score = self.outcomes.plain(ex_id, cand_hash)
                 tag = f"plain:{ex_id}"  # greedy: the same trajectory for the same example
                 self.plain_runs += 1
                 self.task_calls += self.call_model.run(inner, False, predictors)

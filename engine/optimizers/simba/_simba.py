@@ -18,6 +18,7 @@ from typing import Any
 
 from engine.lm.model_check import check_lms
 from engine.optimizers.simba._forecast import forecast_simba
+from engine.optimizers.simba._pilot_demo import first_demo_program
 from engine.optimizers.simba._pilot_rules import try_rules
 from engine.optimizers.simba._search import SimbaSearch
 from engine.optimizers.simba._variants import RolloutVariant
@@ -129,6 +130,10 @@ class SIMBA(Optimizer):
     ) -> tuple[int, int]:
         """Rules the prompt model writes on the pilot's disagreeing rows: (written, kept)."""
         return try_rules(self, student, examples, plain, variants)
+
+    def pilot_addition(self, student: Any, plain: Any, variants: list[Any]) -> Any | None:
+        """The demo program SIMBA's first step most likely builds first (`first_demo_program`)."""
+        return first_demo_program(self, student, plain, variants)
 
     def _seed_for(self, run_seed: int) -> int:
         return self._seed if self._seed is not None else run_seed

@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.modules.module import Module
 from engine.modules.predict import resolve_lm
+from engine.optimizers.spine._candidate import Candidate
 
 DEFAULT_ROLLOUT_TEMPERATURE = 1.0  # DSPy's SIMBA samples its rollouts at 1.0
 
@@ -37,6 +38,8 @@ class RolloutVariant(Module):
     runs_without_backtracking = True  # the wrapped program handles its own constraints
 
     def __init__(self, program: Any, marker: dict[str, Any], lm_for: Callable[[Any], Any]):
+        # the candidate it varies (its own hash differs: its predictors carry another LM)
+        self.source_hash = Candidate.from_program(program).hash
         self.program = program.deepcopy()
         for predictor in self.program.predictors():
             predictor.lm = lm_for(resolve_lm(predictor.lm))

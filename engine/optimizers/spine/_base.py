@@ -189,6 +189,11 @@ class Optimizer:
         cleaning). Default: it writes none."""
         return 0, 0
 
+    def pilot_addition(self, student: Any, plain: Any, variants: list[Any]) -> Any | None:
+        """The program this optimizer's run would likely build first by adding to the student
+        (a demo, say), for the pilot to score on its rows; None (the default): none."""
+        return None
+
     def _estimate(self, work: Workload) -> Estimate:
         raise NotImplementedError
 

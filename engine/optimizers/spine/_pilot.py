@@ -3,8 +3,9 @@
 It measures what an estimate otherwise assumes: task LM calls per program run (a ChainOfThought
 whose replies need a parse fallback pays two, a ReAct agent pays one per tool step), the
 model's hit rate, and for an optimizer that samples rollouts (SIMBA) the same for them, how
-often they disagree with the plain run, and whether the prompt model's rules survive cleaning
-(`Optimizer.pilot_rollout`, `Optimizer.pilot_rules`).
+often they disagree with the plain run, whether the prompt model's rules survive cleaning, and
+how a program with one addition (a demo) scores on the same rows (`Optimizer.pilot_rollout`,
+`Optimizer.pilot_rules`, `Optimizer.pilot_addition`).
 
 The rows and rollouts are the ones the run starts with (`Optimizer.pilot_plan`), evaluated
 through a `TrialRunner` like the run's, so every LM request is the one the run will make: with
@@ -99,6 +100,12 @@ def run_pilot(
             rollout_calls = _task_calls(run, mark) - plain_calls
             rollout_fallbacks = _fallbacks(before, sum(len(t.rows) for _, t in variants))
             tried, kept = optimizer.pilot_rules(student, sampled, plain, variants)
+            added = optimizer.pilot_addition(student, plain, [t for _, t in variants])
+            added_scores = (
+                {} if added is None else dict(runner.evaluate(
+                    added, examples, subset="minibatch", track_best=False
+                ).example_scores)
+            )  # fmt: skip
     except TunesmithError as exc:
         raise PilotError(f"the pilot failed: {type(exc).__name__}: {exc}") from exc
     failed = _rows_failed(plain)
@@ -135,6 +142,7 @@ def run_pilot(
         disagree=disagree,
         rules_tried=tried,
         rules_kept=kept,
+        added_scores=added_scores,
         calls=len(run.ledger),
         seconds=round(time.monotonic() - started, 2),
         fallback_need=plain_fallbacks[0],

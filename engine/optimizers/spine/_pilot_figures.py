@@ -32,7 +32,10 @@ class PilotFigures:
     `rollout_scores` are the measured rows ({example id: score}, {"<rollout>:<example id>":
     score}), so a forecast can reuse them exactly. `rules_tried` / `rules_kept`: SIMBA rules the
     prompt model wrote on rows where the variants disagreed, and how many survived cleaning.
-    `calls`: every LM call the pilot made (they come back from the cache in the run).
+    `added_scores`: the program the run would likely build first with one addition (SIMBA: a
+    demo) scored on the same rows as `scores` ({} when not run): how much an addition changes
+    the model's answers. `calls`: every LM call the pilot made (they come back from the cache
+    in the run).
 
     Parse fallbacks (the adapter's extra call when a reply cannot be read) are measured apart,
     because a run pays them per prompt family only until its first few all failed
@@ -53,6 +56,7 @@ class PilotFigures:
     disagree: float | None = None  # share of rows where the variants' scores differ
     rules_tried: int = 0
     rules_kept: int = 0
+    added_scores: dict[str, float] = field(default_factory=dict)
     calls: int = 0
     seconds: float = 0.0
     fallback_need: float = 0.0
@@ -72,6 +76,13 @@ class PilotFigures:
             )
         base = max(0.0, self.calls_per_run - self.fallback_paid)
         return CallFigures(base, self.fallback_need, self.fallback_success)
+
+    @property
+    def added_agree(self) -> float | None:
+        """The share of rows where the program with an addition scored as the student did;
+        None when the pilot built none."""
+        same = [self.added_scores[i] == s for i, s in self.scores.items() if i in self.added_scores]
+        return sum(same) / len(same) if same else None
 
     @property
     def rule_keep_rate(self) -> float | None:
@@ -102,10 +113,17 @@ class PilotFigures:
             )
         if self.rules_tried:
             parts.append(f"{self.rules_kept} of {self.rules_tried} rule(s) kept")
+        if self.added_agree is not None:
+            parts.append(
+                f"a demo added changing the score on {1 - self.added_agree:.0%} of rows "
+                f"({sum(self.added_scores.values()):g} of {len(self.added_scores)} right with it)"
+            )
         return f"measured by a pilot on {self.rows} training row(s): " + ", ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "rule_keep_rate": self.rule_keep_rate}
+        return {
+            **asdict(self), "rule_keep_rate": self.rule_keep_rate, "added_agree": self.added_agree
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PilotFigures:

@@ -3,6 +3,8 @@
 - `OddsLM(plain_right, rollout_right)`: answers "q<n>" right or wrong by setting only (the
   plain LM or a sampled rollout), so the forecast's outcome model is exact for it; a rule call
   gets a neutral rule of its own, the same for the same prompt (as from the LM cache).
+- `CopyDemoLM()`: right as it is on even-numbered questions; with a demo in the prompt it answers
+  the first demo's answer (as SmolLM2-135M repeats a demo's label), so demo programs lose.
 - `fallback_lm()`: for a ChainOfThought, its chat replies hold the reasoning but no answer (as
   SmolLM2's often do), the JSON fallback's hold both: every program run pays two calls. With
   `read=False` no reply is ever read: the adapter stops asking a prompt family for fallbacks
@@ -37,6 +39,18 @@ class OddsLM(SimbaLM):
         sampled = isinstance(self.rollout_id, int) and self.rollout_id > 0
         ok = self.rollout_right if sampled else self.plain_right
         return render_fields({"answer": str(number) if ok else "x"})
+
+
+class CopyDemoLM(SimbaLM):
+    """Right on even-numbered questions as it is; with demos, the first demo's answer."""
+
+    def _answer(self, messages: list[dict[str, Any]]) -> str:
+        self._cursor.take()
+        demo = next((m["content"] for m in messages if m.get("role") == "assistant"), None)
+        if demo is not None:
+            return demo  # the demo's own reply, answer and all
+        number = int(input_fields(messages[-1]["content"])["question"][1:])
+        return render_fields({"answer": str(number) if number % 2 == 0 else "x"})
 
 
 def _fallback_answer(messages: list[dict[str, Any]]) -> str:
