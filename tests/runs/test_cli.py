@@ -151,7 +151,7 @@ def test_estimate_with_and_without_a_pilot(tmp_path: Path, project: Path) -> Non
     piloted = cli("estimate", str(spec_path), "--pilot", "2", "--json", home=tmp_path)
     assert piloted.returncode == 0, piloted.stderr
     plan = json.loads(piloted.stdout)
-    assert plan["pilot"]["rows"] == 4 and plan["pilot"]["rollout_rows"] == 2  # SIMBA: 2N, N
+    assert plan["pilot"]["rows"] == 4 and plan["pilot"]["rollout_rows"] == 4  # SIMBA: 2N
     assert plan["pilot"]["rollouts"] == 1
     assert "measured by a pilot on 4 training row(s)" in plan["estimate"]["notes"]
 

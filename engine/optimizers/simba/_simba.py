@@ -115,11 +115,14 @@ class SIMBA(Optimizer):
         self, trainset: list[Any], rows: int, seed: int = 0
     ) -> tuple[list[Any], list[Any], int]:
         """Step 1's batch (the search's seeded order), where the run's first variants are the
-        student and its rollouts: the student on up to 2 x `rows` of it (whether the program
-        as it is gets a batch right decides what SIMBA builds), its rollouts on `rows`."""
+        student and its rollouts: the student and its rollouts on up to 2 x `rows` of it
+        (whether the program as it is gets a batch right decides what SIMBA builds; where its
+        rollouts split decides where it writes rules: on half the rows they once never split,
+        and the run's rule on the other half built no program). Step 1 runs them all again:
+        from the cache."""
         batch = SimbaSearch.first_batch(trainset, self.bsize, self._seed_for(seed))
-        rows = max(0, rows)
-        return batch[: 2 * rows], batch[:rows], self.num_candidates - 1
+        rows = batch[: 2 * max(0, rows)]
+        return rows, rows, self.num_candidates - 1
 
     def pilot_rollout(self, student: Any, rollout: int) -> Any:
         """The student as SIMBA's sampled variant number `rollout` runs it."""

@@ -42,7 +42,7 @@ def test_exact_when_steps_add_programs(seed):
     assert estimate.calls["task"] == actual["task"]
     assert estimate.calls["proposer"] == actual["proposer"]
     assert "measured by a pilot on 8 training row(s)" in estimate.notes  # 2 x 4 as it is
-    assert "2 sampled rollout(s) on 4 of them" in estimate.notes
+    assert "2 sampled rollout(s) on 8 of them" in estimate.notes  # the same rows
     upper = SIMBA(metric=exact, **SETTINGS).estimate(
         qa(12), qa(6, start=100), student=dspy.Predict("question -> answer")
     )
@@ -114,8 +114,8 @@ def test_the_pilot_measures_calls_per_run_with_a_parse_fallback():
         plain = gepa.estimate(trainset, qa(4, start=50), student=student)
         piloted = gepa.estimate(trainset, qa(4, start=50), student=student, pilot=gepa_pilot)
     assert pilot.rows == 6 and pilot.calls_per_run == 2.0 and pilot.hit_rate == 1.0
-    assert pilot.rollouts == 2 and pilot.rollout_rows == 3 and pilot.rollout_calls_per_run == 2.0
-    assert pilot.calls == (6 + 2 * 3) * 2  # two calls a run, no disagreement: no rule
+    assert pilot.rollouts == 2 and pilot.rollout_rows == 6 and pilot.rollout_calls_per_run == 2.0
+    assert pilot.calls == (6 + 2 * 6) * 2  # two calls a run; all right: no rule, no demo
     assert gepa_pilot.rows == 3
     assert gepa_pilot.calls_per_run == 2.0 and gepa_pilot.rollouts == 0
     assert piloted.calls["task"] == pytest.approx(2 * plain.calls["task"], abs=1)
@@ -136,7 +136,7 @@ def test_pilot_rows_are_the_runs_first_rows():
     from engine.optimizers.spine._candidate import example_id
 
     assert [example_id(r) for r in rows] == first_step["batch_ids"][:6] and rollouts == 2
-    assert sampled == rows[:3]
+    assert sampled == rows  # the rollouts run where the student does
 
 
 def test_a_failing_lm_raises_a_pilot_error():
