@@ -32,7 +32,8 @@ register(OptimizerEntry(
         "they disagree on adds a worked example or a rule (0 examples: rules only)."
     ),
     pilot=lambda rows: (
-        f"on up to {2 * rows} rows of SIMBA's first batch, and its sampled variants on {rows}"
+        f"and its sampled variants on up to {2 * rows} rows of SIMBA's first batch, and one "
+        "program with a worked example added"
     ),
     estimate_tolerance=None,  # an upper bound: the search may stop early
 ))  # fmt: skip
