@@ -75,6 +75,7 @@ _LAZY_NAMES = {
     "Embedder": "engine.lm.embedder",
     "PythonInterpreter": "engine.interpreter",
     "CodeInterpreterError": "engine.interpreter",
+    "CodeExecutionError": "engine.interpreter",
     "FinalOutput": "engine.interpreter",
 }
 

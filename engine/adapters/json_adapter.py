@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
@@ -103,7 +104,9 @@ class JSONAdapter(Adapter):
 
 
 def _find_object(text: str) -> Any:
-    """The first decodable JSON object in the text (code fences and chatter allowed)."""
+    """The first decodable JSON object in the text (code fences and chatter allowed); else a
+    Python dict literal (`{'answer': 'x'}`: models often write one), read without running
+    anything (`ast.literal_eval`)."""
     decoder = json.JSONDecoder()
     index = text.find("{")
     while index >= 0:
@@ -112,4 +115,16 @@ def _find_object(text: str) -> Any:
             return obj
         except ValueError:
             index = text.find("{", index + 1)
-    return None
+    return _python_dict(text)
+
+
+def _python_dict(text: str) -> dict[str, Any] | None:
+    """The outermost `{...}` of the text read as a Python literal, if it is a dict."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        value = ast.literal_eval(text[start : end + 1])
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -45,6 +45,7 @@ _DSPY_ONLY = frozenset(
      "engine", "async_engine", "prompt_cache"}
 )  # fmt: skip
 LM_CLASS_STATE_KEY = "_dspy_lm_class"  # DSPy's key naming an LM subclass in a saved state
+DSPY_LM_PATH = "dspy.clients.lm.LM"  # DSPy's own LM class: the engine's LM loads from it
 
 
 def _check_endpoints(settings: dict[str, Any]) -> None:
@@ -113,6 +114,7 @@ class LM:
         self.api_base = api_base or kwargs.pop("base_url", None)
         # DSPy's fine-tuning / provider options: kept, never sent to the provider
         self.dspy_options = {k: kwargs.pop(k) for k in _DSPY_ONLY if k in kwargs}
+        kwargs.pop(LM_CLASS_STATE_KEY, None)  # a saved state's class marker, not a parameter
         _check_endpoints({"api_base": self.api_base, **kwargs})
         self.rollout_id = rollout_id
         defaults = {"temperature": temperature, "max_tokens": max_tokens, **kwargs}
@@ -402,12 +404,18 @@ class LM:
     def dump_state(self) -> dict[str, Any]:
         """What rebuilds this LM (DSPy's keys): model, model_type, cache, num_retries and the
         default parameters; never a key or an endpoint. A subclass is named by its import path."""
-        state: dict[str, Any] = {}
-        if type(self) is not LM:
-            state[LM_CLASS_STATE_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
+        # the engine's own LM is saved under DSPy's class path, so files move both ways
+        own = type(self) is LM
+        path = DSPY_LM_PATH if own else f"{type(self).__module__}.{type(self).__qualname__}"
+        state: dict[str, Any] = {LM_CLASS_STATE_KEY: path}
         state.update(model=self.model, model_type=self.model_type, cache=self.cache,
                      num_retries=self.num_retries)  # fmt: skip
-        state.update({k: v for k, v in self.kwargs.items() if k not in _SECRET_KEYS})
+        state.update({k: v for k, v in self.kwargs.items()
+                      if k not in _SECRET_KEYS and k != LM_CLASS_STATE_KEY})  # fmt: skip
+        options = getattr(self, "dspy_options", {})
+        state.update(finetuning_model=options.get("finetuning_model"),
+                     launch_kwargs=dict(options.get("launch_kwargs") or {}),
+                     train_kwargs=dict(options.get("train_kwargs") or {}))  # fmt: skip
         return state
 
     @classmethod

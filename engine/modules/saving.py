@@ -20,11 +20,25 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from engine.lm import LM
 from engine.lm.lm_state import UNSAFE_LM_STATE_KEYS
 from engine.signatures import Signature, _build
 
 logger = logging.getLogger(__name__)
+
+
+def serialize_object(obj: Any) -> Any:
+    """`obj` with every pydantic model inside it (lists, tuples, dicts) dumped in JSON mode, as
+    a predictor's saved demos hold them (DSPy's `dspy.predict.predict.serialize_object`)."""
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, dict):
+        return {key: serialize_object(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(serialize_object(item) for item in obj)
+    return obj
 
 # set by Module.load(allow_unsafe_lm_state=...): may a saved LM name a custom LM class
 ALLOW_UNSAFE_LM_STATE: contextvars.ContextVar[bool] = contextvars.ContextVar(
