@@ -104,13 +104,14 @@ __all__ = [
 ]  # fmt: skip
 
 # DSPy-compatibility names, issue 39 (Completions, field types, signature helpers)
+from engine.custom_types import Code, Reasoning, Type  # noqa: E402
 from engine.field_types import File, History, Image, ToolCalls  # noqa: E402
 from engine.primitives import Completions  # noqa: E402
 from engine.signatures import SignatureMeta, ensure_signature, infer_prefix  # noqa: E402
 
 __all__ += [
-    "Completions", "File", "History", "Image", "SignatureMeta", "ToolCalls", "ensure_signature",
-    "infer_prefix",
+    "Code", "Completions", "File", "History", "Image", "Reasoning", "SignatureMeta", "ToolCalls",
+    "Type", "ensure_signature", "infer_prefix",
 ]  # fmt: skip
 
 # -- DSPy's paths and names (issue 39: submodules, retrieval, metrics, old optimizer names) ------

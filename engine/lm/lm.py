@@ -25,6 +25,7 @@ from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thre
 from engine.lm.provider import litellm_complete
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
+from engine.native_reply import has_content, reply_extras
 from engine.secret_shapes import endpoint_problem, text_problem
 from engine.settings import settings
 from engine.utils.callback import with_callbacks
@@ -175,7 +176,7 @@ class LM:
             )
             entry = cache.get(key)
             if entry is not None:
-                texts = list(entry.texts)
+                texts = entry.replies()
                 choice_scores.publish(entry.choice_scores)
                 record = CallRecord(
                     model=self.model,
@@ -232,6 +233,7 @@ class LM:
                     record.completion_tokens,
                     record.cost,
                     tuple(usage.get("choice_scores") or ()),
+                    tuple(reply_extras(t) for t in texts),
                 ),  # fmt: skip
                 model=self.model,
             )
@@ -288,7 +290,7 @@ class LM:
                 )
                 retry.sleep(delay)
                 continue
-            if attempt + 1 >= attempts or any(str(t).strip() for t in texts):
+            if attempt + 1 >= attempts or any(has_content(t) for t in texts):
                 return texts, usage  # a last empty reply is returned (and counted, not cached)
             faults["retried"]["empty_reply"] = faults["retried"].get("empty_reply", 0) + 1
             delay = retry.backoff_delay(attempt)
