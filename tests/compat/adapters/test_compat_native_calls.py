@@ -139,7 +139,8 @@ def test_a_cached_reply_keeps_its_tool_calls_and_reasoning():
     from engine.native_reply import NativeReply
 
     reply = NativeReply(None, [CALL], "why")
-    entry = CacheEntry.from_json(CacheEntry(("plain", reply), extras=({}, reply.extras())).to_json())
+    saved = CacheEntry(("plain", reply), extras=({}, reply.extras())).to_json()
+    entry = CacheEntry.from_json(saved)
     plain, back = entry.replies()
     assert type(plain) is str and plain == "plain"
     assert back == "" and back.tool_calls == [CALL] and back.reasoning_content == "why"
