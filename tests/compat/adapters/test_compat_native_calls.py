@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 import engine as dspy
+from engine.lm.cache import CacheEntry
+from engine.native_reply import NativeReply
 
 
 def search(query: str, k: int = 3) -> str:
@@ -135,9 +137,6 @@ def test_code_and_reasoning_types_read_as_their_text():
 
 
 def test_a_cached_reply_keeps_its_tool_calls_and_reasoning():
-    from engine.lm.cache import CacheEntry
-    from engine.native_reply import NativeReply
-
     reply = NativeReply(None, [CALL], "why")
     saved = CacheEntry(("plain", reply), extras=({}, reply.extras())).to_json()
     entry = CacheEntry.from_json(saved)
