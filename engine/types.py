@@ -131,10 +131,26 @@ def format_hint(annotation: Any) -> str:
     except Exception:
         schema = None
     if schema is not None:
-        return "must be valid JSON matching this schema: " + json.dumps(
+        hint = "must be valid JSON matching this schema: " + json.dumps(
             schema, separators=(",", ":")
         )
+        return hint + _type_description(annotation)
     return f"must be a {type_name(annotation)} value"
+
+
+def _type_description(annotation: Any) -> str:
+    """A custom type's own note on its form (`ToolCalls.description()`, a `dspy.Type`'s), as
+    ". Type description of Name: ...", or ''."""
+    describe = getattr(annotation, "description", None)
+    if not isinstance(annotation, type) or not callable(describe):
+        return ""
+    try:
+        text = describe()
+    except TypeError:  # an instance method or a field named `description`
+        return ""
+    if not isinstance(text, str) or not text:
+        return ""
+    return f". Type description of {annotation.__name__}: {text}"
 
 
 def format_value(value: Any) -> str:

@@ -6,9 +6,10 @@ import ast
 import json
 from typing import Any
 
+from engine.adapters import dspy_layout
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
-from engine.adapters.history_turns import split_history
+from engine.adapters.history_turns import split_history, tool_results_message
 from engine.errors import AdapterParseError
 from engine.types import format_hint, format_value
 
@@ -22,11 +23,21 @@ class JSONAdapter(Adapter):
         use_native_function_calling: bool = True,
         native_response_types: list[type] | None = None,
         parallel_tool_calls: bool | None = None,
+        *,
+        dspy_prompts: bool | None = None,
     ) -> None:
-        """DSPy's options and defaults (see `Adapter`)."""
+        """DSPy's options and defaults (see `Adapter`); `dspy_prompts` as in `ChatAdapter`."""
         super().__init__(
             callbacks, use_native_function_calling, native_response_types, parallel_tool_calls
         )
+        wanted = dspy_layout.wanted_by_default() if dspy_prompts is None else dspy_prompts
+        self.dspy_prompts = bool(wanted)
+
+    def format_system_message(self, signature: Any) -> str:
+        """The system message (DSPy's name): DSPy's own with `dspy_prompts`."""
+        if getattr(self, "dspy_prompts", False):
+            return dspy_layout.Layout("json").system(signature)
+        return self.system_message(signature)
 
     def system_message(self, signature: Any) -> str:
         keys = []
@@ -54,6 +65,12 @@ class JSONAdapter(Adapter):
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
+        if getattr(self, "dspy_prompts", False):
+            layout = dspy_layout.Layout("json")
+            native = self.use_native_function_calling
+            return layout.messages(signature, demos, inputs,
+                                   lambda sig, name, values: layout.history(
+                                       sig, values.pop(name, None), native))  # fmt: skip
         messages = [{"role": "system", "content": self.system_message(signature)}]
         signature, inputs, turns = split_history(signature, inputs)  # History: earlier turns
         for demo in [*demos, *turns]:  # then a History input's earlier turns
@@ -65,6 +82,9 @@ class JSONAdapter(Adapter):
             messages.append(
                 {"role": "assistant", "content": json.dumps(outs, ensure_ascii=False, default=str)}
             )
+            results = tool_results_message(values)  # the turn's tool calls' results, if kept
+            if results is not None:
+                messages.append(results)
         request = (
             "Respond with a JSON object with the keys "
             + ", ".join(f'"{n}"' for n in signature.output_fields)
