@@ -10,12 +10,13 @@ adapter built afterwards. Only the messages change; replies are read the same wa
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import inspect
 import json
 import os
-import textwrap
 import types
+import uuid
 from collections.abc import Mapping
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -23,7 +24,7 @@ import pydantic
 
 from engine.adapters.history_turns import history_field
 from engine.custom_types import Code, Reasoning
-from engine.field_types import History, ToolCalls
+from engine.field_types import File, History, Image, ToolCalls
 
 ENV = "TUNESMITH_DSPY_PROMPTS"
 COMPLETED = "[[ ## completed ## ]]"
@@ -133,11 +134,26 @@ def _blob(text: Any) -> str:
     return "«««\n    " + text.replace("\n", "\n    ") + "\n»»»"
 
 
+# content parts (an Image's image_url, a File's file part) met while writing one request:
+# token -> parts; each token in a message's text becomes its parts (`_expand`)
+_PARTS: contextvars.ContextVar[dict[str, list[dict[str, Any]]] | None] = contextvars.ContextVar(
+    "tunesmith_dspy_layout_parts", default=None
+)
+
+
 def _jsonable(value: Any) -> Any:
+    parts = _PARTS.get()
+    if isinstance(value, Image | File) and parts is not None:
+        token = f"<<part-{uuid.uuid4().hex}>>"
+        parts[token] = value.format()
+        return token
     if hasattr(value, "format") and not isinstance(value, pydantic.BaseModel | str | type):
         shown = value.format()  # a Tool: its own text
         if isinstance(shown, str):
             return shown
+    if isinstance(value, pydantic.BaseModel) and not isinstance(value, Image | File):
+        if parts is not None and _holds_parts(value):  # nested images: field by field
+            return {name: _jsonable(getattr(value, name)) for name in type(value).model_fields}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -146,6 +162,45 @@ def _jsonable(value: Any) -> Any:
         return pydantic.TypeAdapter(type(value)).dump_python(value, mode="json", fallback=str)
     except Exception:  # noqa: BLE001 - any value: its text
         return str(value)
+
+
+def _holds_parts(value: Any) -> bool:
+    if isinstance(value, Image | File):
+        return True
+    if isinstance(value, pydantic.BaseModel):
+        return any(_holds_parts(getattr(value, n)) for n in type(value).model_fields)
+    if isinstance(value, list | tuple):
+        return any(_holds_parts(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_parts(v) for v in value.values())
+    return False
+
+
+def _expand(message: dict[str, Any], parts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A message whose text holds part tokens, as a list of text and content parts."""
+    text = message.get("content")
+    if not isinstance(text, str) or not any(token in text for token in parts):
+        return message
+    pieces: list[dict[str, Any]] = []
+    rest = text
+    while True:
+        found = [(rest.find(t), t) for t in parts if t in rest]
+        if not found:
+            break
+        at, token = min(found)
+        before = rest[:at]
+        if before.endswith('"') and rest[at + len(token) :].startswith('"'):  # inside JSON
+            before = before[:-1]
+            rest = rest[:at] + rest[at + len(token) + 1 :]
+        else:
+            rest = rest[:at] + rest[at + len(token) :]
+        if before:
+            pieces.append({"type": "text", "text": before})
+        pieces.extend(parts[token])
+        rest = rest[at:]
+    if rest:
+        pieces.append({"type": "text", "text": rest})
+    return {**message, "content": pieces}
 
 
 def value_text(field: Any, value: Any) -> str:
@@ -183,7 +238,7 @@ class Layout:
             f"Your input fields are:\n{describe(signature.input_fields)}\n"
             f"Your output fields are:\n{describe(signature.output_fields)}"
         )
-        lines = textwrap.dedent(signature.instructions).splitlines()
+        lines = inspect.cleandoc(signature.instructions).splitlines()
         task = "In adhering to this structure, your objective is: " + ("\n" + " " * 8).join(
             ["", *lines]
         )
@@ -324,7 +379,19 @@ class Layout:
         self, signature: Any, demos: list[Any], inputs: dict[str, Any], history: Any = None
     ) -> list[dict[str, Any]]:
         """The whole request; `history(signature, name, inputs)` lays out a History input's
-        turns (the adapter's `format_conversation_history`), default `self.history`."""
+        turns (the adapter's `format_conversation_history`), default `self.history`. An Image
+        or a File value is sent as its content part, within the message's text."""
+        parts: dict[str, list[dict[str, Any]]] = {}
+        token = _PARTS.set(parts)
+        try:
+            messages = self._messages(signature, demos, inputs, history)
+        finally:
+            _PARTS.reset(token)
+        return [_expand(message, parts) for message in messages] if parts else messages
+
+    def _messages(
+        self, signature: Any, demos: list[Any], inputs: dict[str, Any], history: Any
+    ) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = [{"role": "system", "content": self.system(signature)}]
         messages.extend(self.demos(signature, demos))
         name = history_field(signature)

@@ -56,3 +56,12 @@ def test_json_adapter_reads_a_python_dict_reply_and_constraints_reach_the_prompt
     assert "Constraints: minimum length: 5" in system
     assert "greater than or equal to: 0.0, less than or equal to: 1.0" in system
     assert "a multiple of the given number: 2" in system
+
+
+def test_loaded_demos_equal_the_dicts_they_were_saved_from():
+    original = dspy.Predict("question -> answer")
+    original.demos = [{"question": "test", "answer": "response"}]
+    loaded = dspy.Predict("question -> answer").load_state(original.dump_state())
+    assert loaded.demos == original.demos
+    assert loaded.demos[0] != {"question": "test"}  # all fields must match
+    assert dspy.Example(a=1) != dspy.Example(a=2) and dspy.Example(a=1) == dspy.Example(a=1)
