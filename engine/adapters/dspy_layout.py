@@ -23,7 +23,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import pydantic
 
 from engine.adapters.history_turns import history_field
-from engine.custom_types import Code, Reasoning
+from engine.custom_types import Code, Reasoning, Type
 from engine.field_types import File, History, Image, ToolCalls
 
 ENV = "TUNESMITH_DSPY_PROMPTS"
@@ -141,17 +141,32 @@ _PARTS: contextvars.ContextVar[dict[str, list[dict[str, Any]]] | None] = context
 )
 
 
+def _own_parts(value: Any) -> list[dict[str, Any]] | None:
+    """The content parts a value is sent as: an Image's or File's, a Document's, or a custom
+    `Type` whose `format()` gives a list of parts; None for a value sent as text."""
+    if isinstance(value, Image | File):
+        return value.format()
+    if callable(getattr(value, "content_parts", None)):
+        return value.content_parts()
+    if isinstance(value, Type) and not type(value).reads_text:
+        shown = value.format()
+        if isinstance(shown, list) and all(isinstance(p, dict) for p in shown):
+            return shown
+    return None
+
+
 def _jsonable(value: Any) -> Any:
     parts = _PARTS.get()
-    if isinstance(value, Image | File) and parts is not None:
+    own = _own_parts(value) if parts is not None else None
+    if own is not None and parts is not None:
         token = f"<<part-{uuid.uuid4().hex}>>"
-        parts[token] = value.format()
+        parts[token] = own
         return token
     if hasattr(value, "format") and not isinstance(value, pydantic.BaseModel | str | type):
         shown = value.format()  # a Tool: its own text
         if isinstance(shown, str):
             return shown
-    if isinstance(value, pydantic.BaseModel) and not isinstance(value, Image | File):
+    if isinstance(value, pydantic.BaseModel):
         if parts is not None and _holds_parts(value):  # nested images: field by field
             return {name: _jsonable(getattr(value, name)) for name in type(value).model_fields}
     if isinstance(value, list | tuple):
@@ -165,7 +180,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _holds_parts(value: Any) -> bool:
-    if isinstance(value, Image | File):
+    if _own_parts(value) is not None:
         return True
     if isinstance(value, pydantic.BaseModel):
         return any(_holds_parts(getattr(value, n)) for n in type(value).model_fields)

@@ -115,3 +115,29 @@ def dspy_signature_of(lib):
         text: str = lib.OutputField()
 
     return Describe
+
+
+def test_a_custom_type_and_a_document_go_as_their_parts():
+    class Event(engine.Type):
+        label: str
+
+        def format(self):
+            return [{"type": "event", "event": {"label": self.label}}]
+
+        @classmethod
+        def description(cls):
+            return "An event block."
+
+    class Ask(engine.Signature):
+        event: Event = engine.InputField()
+        document: engine.experimental.Document = engine.InputField()
+        answer: str = engine.OutputField()
+
+    messages = engine.ChatAdapter(dspy_prompts=True).format(
+        Ask, [], {"event": Event(label="launch"),
+                  "document": engine.experimental.Document(data="Hi", title="T")})  # fmt: skip
+    assert "Type description of Event: An event block." in messages[0]["content"]
+    parts = messages[1]["content"]
+    assert {"type": "event", "event": {"label": "launch"}} in parts
+    assert {"type": "document", "title": "T", "citations": {"enabled": True},
+            "source": {"type": "text", "media_type": "text/plain", "data": "Hi"}} in parts
