@@ -152,9 +152,9 @@ from engine.lm.base_lm import BaseLM  # noqa: E402
 from engine.lm.lm import use_embedded_default  # noqa: E402
 from engine.lm.usage import UsageTracker, track_usage  # noqa: E402
 from engine.modules.module import Module as BaseModule  # noqa: E402
-from engine.modules.saving import load  # noqa: E402
 from engine.modules.syncify import syncify  # noqa: E402
 from engine.streaming import asyncify, streamify  # noqa: E402
+from engine.utils.saving import load  # noqa: E402
 
 load_settings = settings.load
 _LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming", "dsp": "engine.dsp"})
