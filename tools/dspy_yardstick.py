@@ -91,7 +91,8 @@ DIFFERS: dict[str, str] = {
     "predict/test_predict.py::test_load_uses_env_api_key_without_honoring_serialized_*":
         _ENDPOINTS,
     "predict/test_predict.py::test_trace_size_limit": (
-        "settings.trace is None unless something collects one (an optimizer, Evaluate, "
+        "the trace (`settings.trace`) is None unless something collects one (an optimizer, "
+        "Evaluate, "
         "`context(trace=[])`), so a long-running process does not hold every call's inputs and "
         "prediction; a collected trace keeps its last max_trace_size entries as DSPy's"
     ),
