@@ -17,6 +17,7 @@ from typing import Any
 from engine.call_slots import call_slot
 from engine.errors import LMConfigError, TunesmithError
 from engine.lm import choice_scores, retry
+from engine.lm._litellm import get_litellm
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.history_view import render_history
@@ -142,6 +143,26 @@ class LM:
         """Whether adapters may add stop sequences. Only the embedded model, for now: some
         hosted models reject `stop` (OpenAI's reasoning models) and rarely run on anyway."""
         return self.model.startswith("local/")
+
+    @property
+    def supports_function_calling(self) -> bool:
+        """Whether the provider takes native tool calls (`tools=`), per litellm's model table;
+        the embedded model does not. Adapters with `use_native_function_calling` read it."""
+        return self._litellm_says("supports_function_calling")
+
+    @property
+    def supports_reasoning(self) -> bool:
+        """Whether the model reasons natively (`reasoning_effort`, `reasoning_content`), per
+        litellm's model table; a `dspy.Reasoning` output is then filled by the provider."""
+        return self._litellm_says("supports_reasoning")
+
+    def _litellm_says(self, check: str) -> bool:
+        if self.model.startswith("local/"):
+            return False
+        try:
+            return bool(getattr(get_litellm(), check)(model=self.model))
+        except Exception:  # noqa: BLE001 - an unknown model or provider: no native feature
+            return False
 
     @property
     def serves_one_call_at_a_time(self) -> bool:

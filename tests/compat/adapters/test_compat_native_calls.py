@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import litellm
 import pytest
+from litellm.utils import ChatCompletionMessageToolCall, Choices, Function, Message, ModelResponse
 
 import engine as dspy
 from engine.lm.cache import CacheEntry
@@ -143,3 +145,26 @@ def test_a_cached_reply_keeps_its_tool_calls_and_reasoning():
     plain, back = entry.replies()
     assert type(plain) is str and plain == "plain"
     assert back == "" and back.tool_calls == [CALL] and back.reasoning_content == "why"
+
+
+def test_a_hosted_lm_sends_tools_and_reads_the_providers_tool_calls(monkeypatch):
+    sent = {}
+
+    def completion(**kwargs):
+        sent.update(kwargs)
+        call = ChatCompletionMessageToolCall(
+            id="call_9", type="function",
+            function=Function(name="search", arguments='{"query": "owls"}'),
+        )  # fmt: skip
+        return ModelResponse(choices=[Choices(message=Message(content=None, tool_calls=[call]))])
+
+    monkeypatch.setattr(litellm, "completion", completion)
+    lm = dspy.LM("openai/gpt-4o-mini", cache=False)
+    assert lm.supports_function_calling and not dspy.LM("local/any").supports_function_calling
+    sig = dspy.Signature("question, tools: list[dspy.Tool] -> tool_calls: dspy.ToolCalls")
+    with dspy.context(lm=lm, adapter=dspy.JSONAdapter()):  # native calling is its default
+        pred = dspy.Predict(sig)(question="owls?", tools=[dspy.Tool(search)])
+    assert pred.tool_calls.tool_calls[0].id == "call_9"
+    assert pred.tool_calls.tool_calls[0].args == {"query": "owls"}
+    assert sent["tools"][0]["function"]["name"] == "search"
+    assert len(lm.history) == 1  # the tool-call-only reply was not retried as empty
