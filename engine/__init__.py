@@ -75,6 +75,7 @@ _LAZY_NAMES = {
     "Embedder": "engine.lm.embedder",
     "PythonInterpreter": "engine.interpreter",
     "CodeInterpreterError": "engine.interpreter",
+    "CodeExecutionError": "engine.interpreter",
     "FinalOutput": "engine.interpreter",
 }
 
@@ -103,13 +104,14 @@ __all__ = [
 ]  # fmt: skip
 
 # DSPy-compatibility names, issue 39 (Completions, field types, signature helpers)
+from engine.custom_types import Code, Reasoning, Type  # noqa: E402
 from engine.field_types import File, History, Image, ToolCalls  # noqa: E402
 from engine.primitives import Completions  # noqa: E402
 from engine.signatures import SignatureMeta, ensure_signature, infer_prefix  # noqa: E402
 
 __all__ += [
-    "Completions", "File", "History", "Image", "SignatureMeta", "ToolCalls", "ensure_signature",
-    "infer_prefix",
+    "Code", "Completions", "File", "History", "Image", "Reasoning", "SignatureMeta", "ToolCalls",
+    "Type", "ensure_signature", "infer_prefix",
 ]  # fmt: skip
 
 # -- DSPy's paths and names (issue 39: submodules, retrieval, metrics, old optimizer names) ------
@@ -150,9 +152,9 @@ from engine.lm.base_lm import BaseLM  # noqa: E402
 from engine.lm.lm import use_embedded_default  # noqa: E402
 from engine.lm.usage import UsageTracker, track_usage  # noqa: E402
 from engine.modules.module import Module as BaseModule  # noqa: E402
-from engine.modules.saving import load  # noqa: E402
 from engine.modules.syncify import syncify  # noqa: E402
 from engine.streaming import asyncify, streamify  # noqa: E402
+from engine.utils.saving import load  # noqa: E402
 
 load_settings = settings.load
 _LAZY.update({"utils": "engine.utils", "streaming": "engine.streaming", "dsp": "engine.dsp"})

@@ -34,6 +34,20 @@ class Document(pydantic.BaseModel):
         heading = f"Title: {self.title}\n" if self.title else ""
         return f"{heading}{self.data}"
 
+    def content_parts(self) -> list[dict[str, Any]]:
+        """The document as a provider's document content part (Anthropic's shape, as DSPy sends
+        it with its own prompt layout): its text, media type, title and context, citable."""
+        part: dict[str, Any] = {
+            "type": "document",
+            "source": {"type": "text", "media_type": self.media_type, "data": self.data},
+            "citations": {"enabled": True},
+        }
+        if self.title:
+            part["title"] = self.title
+        if self.context:
+            part["context"] = self.context
+        return [part]
+
     def __str__(self) -> str:
         return self.format()
 

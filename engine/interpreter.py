@@ -17,7 +17,13 @@ from engine.sandbox import Sandbox, SandboxLimits
 
 
 class CodeInterpreterError(TunesmithError, RuntimeError):
-    """The code failed, or hit a sandbox limit or refusal; the message says which."""
+    """An interpreter's error. A bare one is a failure the code cannot repair (the interpreter's
+    set-up or process): ProgramOfThought stops on it. `CodeExecutionError` is the code's own."""
+
+
+class CodeExecutionError(CodeInterpreterError):
+    """The submitted code failed, or hit a sandbox limit or refusal; the message says which.
+    ProgramOfThought shows it to the LM, which may write new code (DSPy's split)."""
 
 
 class FinalOutput:
@@ -83,7 +89,7 @@ class PythonInterpreter:
             prelude = "import json\n" + prelude
         result = self.sandbox.run(prelude + code)
         if not result.ok:
-            raise CodeInterpreterError(result.error)
+            raise CodeExecutionError(result.error)
         if result.has_result:
             return result.result
         return result.stdout or None

@@ -70,6 +70,9 @@ class Settings:
     def __init__(self) -> None:
         object.__setattr__(self, "_global", dict(_DEFAULTS))
         object.__setattr__(self, "_lock", threading.Lock())
+        # the thread that first called configure: only it may change the defaults (DSPy's rule;
+        # other threads use `context`)
+        object.__setattr__(self, "_owner_thread", None)
 
     def __getattr__(self, name: str) -> Any:
         overrides = _overrides.get()
@@ -125,7 +128,15 @@ class Settings:
         the keys given are updated, the others kept."""
         kwargs.pop("inherit_config", None)
         self._check(kwargs)
+        me = threading.get_ident()
         with self._lock:
+            if self._owner_thread is None:
+                object.__setattr__(self, "_owner_thread", me)
+            elif self._owner_thread != me:
+                raise RuntimeError(
+                    "dspy.settings can only be changed by the thread that initially configured "
+                    "it; in other threads use `engine.context(...)` (dspy.context)."
+                )
             self._global.update(kwargs)
 
     @contextmanager
@@ -144,6 +155,7 @@ class Settings:
         with self._lock:
             self._global.clear()
             self._global.update(_DEFAULTS)
+            object.__setattr__(self, "_owner_thread", None)
 
     def snapshot(self) -> dict[str, Any]:
         """The effective settings in this context."""
@@ -193,5 +205,19 @@ class Settings:
 
 
 settings = Settings()
+
+
+def record_trace(*entries: Any) -> None:
+    """Add (predictor, inputs, prediction) entries to the active trace, if one is being
+    collected (`settings.trace` is a list), keeping its last `settings.max_trace_size`."""
+    trace = settings.trace
+    if trace is None:
+        return
+    limit = settings.max_trace_size
+    if limit is not None and limit <= 0:
+        return
+    trace.extend(entries)
+    if limit is not None and len(trace) > limit:
+        del trace[: len(trace) - limit]
 configure = settings.configure
 context = settings.context

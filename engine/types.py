@@ -30,6 +30,11 @@ def _is_text_type(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, TEXT_TYPES)
 
 
+def _reads_text(annotation: Any) -> bool:
+    """A custom type the LM writes as plain text (`engine.custom_types`: Reasoning, Code)."""
+    return isinstance(annotation, type) and getattr(annotation, "reads_text", False) is True
+
+
 def _formats_itself(annotation: Any) -> bool:
     """A class with DSPy's `format()` method (`dspy.Tool`): shown in prompts by its text."""
     return isinstance(annotation, type) and callable(getattr(annotation, "format", None))
@@ -111,6 +116,8 @@ def format_hint(annotation: Any) -> str:
         return "must be exactly one of: " + "; ".join(str(c) for c in choices)
     if annotation is str or annotation is typing.Any:
         return ""
+    if _reads_text(annotation):  # a text type: its own note, if any
+        return annotation.description()
     if annotation is int:
         return "must be a single int value"
     if annotation is float:
@@ -124,10 +131,26 @@ def format_hint(annotation: Any) -> str:
     except Exception:
         schema = None
     if schema is not None:
-        return "must be valid JSON matching this schema: " + json.dumps(
+        hint = "must be valid JSON matching this schema: " + json.dumps(
             schema, separators=(",", ":")
         )
+        return hint + _type_description(annotation)
     return f"must be a {type_name(annotation)} value"
+
+
+def _type_description(annotation: Any) -> str:
+    """A custom type's own note on its form (`ToolCalls.description()`, a `dspy.Type`'s), as
+    ". Type description of Name: ...", or ''."""
+    describe = getattr(annotation, "description", None)
+    if not isinstance(annotation, type) or not callable(describe):
+        return ""
+    try:
+        text = describe()
+    except TypeError:  # an instance method or a field named `description`
+        return ""
+    if not isinstance(text, str) or not text:
+        return ""
+    return f". Type description of {annotation.__name__}: {text}"
 
 
 def format_value(value: Any) -> str:
@@ -184,6 +207,8 @@ def cast_value(text: str, annotation: Any) -> Any:
     annotation = strip_optional(annotation)
     if annotation is str or annotation is typing.Any:
         return text
+    if _reads_text(annotation):  # dspy.Reasoning, dspy.Code: the text itself
+        return annotation.from_text(text)
     choices = literal_choices(annotation)
     if choices is not None:
         return match_literal(text, choices)

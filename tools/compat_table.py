@@ -40,15 +40,29 @@ DIFFERENCES: dict[str, str] = {
     "BaseLM": "`forward` always receives `messages` (a prompt arrives as one user message); "
     "the engine's LM cache is not used, as DSPy does not cache a custom forward.",
     "track_usage": "Counts only uncached calls, as DSPy; `Prediction.get_lm_usage()` without "
-    "track_usage gives the engine's own totals instead of None.",
+    "track_usage gives the engine's own totals instead of None; Parallel's workers add to the "
+    "caller's tracker (DSPy gives each worker a copy, which the caller's tracker never sees).",
+    "settings": "`settings.trace` is None unless something collects a trace (optimizers, "
+    "Evaluate, `context(trace=[])`); a collected trace keeps its last `max_trace_size` entries. "
+    "As in DSPy, only the thread that first called `configure` may call it again (others use "
+    "`context`).",
+    "Reasoning": "A text type (`reasoning: dspy.Reasoning`): written by the LM as text, or, "
+    "with an LM that `supports_reasoning`, filled from the provider's `reasoning_content` with "
+    "`reasoning_effort` (default \"low\"); reasoning is not streamed.",
+    "Code": "`dspy.Code[\"python\"]`: the LM writes the code (a fenced block is unwrapped); its "
+    "`description()` is the engine's own wording.",
+    "Type": "The base of custom field types (`format()`, `description()`); a value whose "
+    "`format()` gives content parts is sent as parts only for Image and File, with DSPy's "
+    "layout (`dspy_prompts`).",
     "load": "Standard pickle (no cloudpickle): the program's classes must be importable where "
     "it is loaded; a lambda gives a clear error.",
     "Completions": "On a Prediction built by hand, `.completions` holds that one prediction "
     "(DSPy: None); completions with different keys are padded with None.",
-    "Image": "The prompt carries its text form (DSPy's repr), not an image part; `format()` "
-    "returns DSPy's parts.",
-    "File": "The prompt carries its text form (DSPy's repr), not a file part; `format()` "
-    "returns DSPy's parts.",
+    "Image": "In the engine's own layout the prompt carries its text form (DSPy's repr: the "
+    "embedded model reads text only); with DSPy's layout (`dspy_prompts=True`) it is sent as an "
+    "image part, as DSPy sends it, nested values too.",
+    "File": "In the engine's own layout the prompt carries its text form (DSPy's repr); with "
+    "DSPy's layout (`dspy_prompts=True`) it is sent as a file part, as DSPy sends it.",
     "ensure_signature": "`None` raises (DSPy returns None); a class plus instructions gets a "
     "copy with them (DSPy raises).",
     "ColBERTv2": "A client of a ColBERTv2 server (GET or POST, DSPy's shapes and errors); answers "
@@ -92,15 +106,20 @@ DIFFERENCES: dict[str, str] = {
     "call.",
     "TwoStepAdapter": "The extraction model reads the main answer through engine's ChatAdapter; "
     "any callable LM is accepted as `extraction_model`.",
-    "ChatAdapter": "DSPy's options are accepted (`callbacks`, `use_native_function_calling`, "
-    "`native_response_types`, `use_json_adapter_fallback`); native function calling is kept as "
-    "an attribute only: ReAct writes its tool calls as fields. The layout puts the output "
-    "request before the inputs (prefix-friendly), so DSPy's exact-prompt tests differ.",
-    "JSONAdapter": "DSPy's options are accepted (`use_native_function_calling` defaults to True "
-    "as DSPy's, kept as an attribute only); no structured-output `response_format` is sent.",
+    "ChatAdapter": "DSPy's options, native function calling (`list[Tool]` in, `ToolCalls` out: "
+    "`tools=`, the provider's calls read back with their ids) and native reasoning. The "
+    "engine's layout asks for the outputs in the system message, before the inputs "
+    "(prefix-friendly: what its optimizers are measured with); `dspy_prompts=True` or "
+    "`TUNESMITH_DSPY_PROMPTS=1` gives DSPy's layout word for word. The engine's ReAct writes "
+    "its tool calls as fields.",
+    "JSONAdapter": "DSPy's options (`use_native_function_calling` defaults to True as DSPy's); "
+    "native tool calls and reasoning as the chat adapter's; the engine's own prompt unless "
+    "`dspy_prompts=True`; no structured-output `response_format` is sent.",
     "ProgramOfThought": "Code runs in engine's sandbox; `interpreter_factory=` (or "
     "`configure(interpreter_factory=)`) or an interpreter passed positionally runs it in the "
-    "caller's interpreter instead, which is outside the sandbox's guarantee.",
+    "caller's interpreter instead, which is outside the sandbox's guarantee. A "
+    "`CodeExecutionError` goes back to the LM, a bare `CodeInterpreterError` stops the program, "
+    "as in DSPy. Not deprecated (the engine has no RLM).",
     "syncify": "Inside a running event loop the program runs on its own loop in a helper thread "
     "(DSPy applies nest_asyncio); a module without its own `aforward` is refused.",
     "configure_cache": "Replaces the process-wide LM cache (memory LRU + SQLite of JSON): "
@@ -113,11 +132,14 @@ DIFFERENCES: dict[str, str] = {
     "Predict": "With no LM configured it raises `NoLMConfiguredError` (a ValueError, DSPy's "
     "message) after checking the inputs; a missing input raises `MissingInputError` (DSPy "
     "warns). The dashboard and the CLI turn on the embedded model as the default "
-    "(`use_embedded_default`).",
+    "(`use_embedded_default`). `reset()` clears the LM, traces, train and demos as DSPy's; "
+    "`reset_copy()` keeps each predictor's own LM.",
     "FinalOutput": "Returned by a caller's interpreter for `SUBMIT(...)`; ProgramOfThought shows "
     "its value to the LM.",
-    "ToolCallResults": "Results of tool calls, kept with `ToolCalls(tool_call_results=...)`; "
-    "the engine's ReAct writes observations into its trajectory, not native tool messages.",
+    "ToolCallResults": "Results of tool calls, kept with `ToolCalls(tool_call_results=...)`: an "
+    "earlier History turn shows them as a `tool_call_results` message (as native tool messages "
+    "with DSPy's layout and native calling); the engine's ReAct writes observations into its "
+    "trajectory.",
     "Evaluate": "`save_as_json` / `save_as_csv` write one record per example; "
     "`display_progress` and `display_table` are kept as attributes (progress goes to "
     "`progress=` and logging); a metric with `**kwargs` also gets `trace`.",
@@ -139,14 +161,10 @@ WHY_NOT: dict[str, str] = {
     "SandboxSerializable": "RLM's sandbox types; not planned.",
     "LocalInterpreter": "The engine runs code in its own sandbox (`PythonInterpreter`).",
     "CodeInterpreter": "Protocol of DSPy's interpreters; the engine has one, PythonInterpreter.",
-    "CodeExecutionError": "The sandbox raises `CodeInterpreterError`.",
     "resolve_interpreter_factory": "ProgramOfThought resolves its interpreter itself: its own "
     "`interpreter_factory`, then `settings.interpreter_factory`, then engine's sandbox.",
     "EmbeddingsWithScores": "`engine.retrievers.Embeddings` results carry `.scores` already.",
     "Audio": "Audio inputs need a multimodal LM; not planned.",
-    "Code": "Not yet: a `Code` field type.",
-    "Reasoning": "Not yet: native reasoning content as a field type.",
-    "Type": "Not yet: the base of DSPy's custom field types.",
     "OldField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldInputField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldOutputField": "DSPy 2.x's field API, deprecated; not planned.",
@@ -276,7 +294,10 @@ def yardstick_section() -> list[str]:
         "`python tools/dspy_yardstick.py --tests /work/.mirror/stanfordnlp+dspy/repo --write` "
         "(any DSPy checkout; its tests are copied to a temporary folder), then "
         "`python tools/compat_table.py`. The saved results "
-        f"(`{YARDSTICK.relative_to(ROOT)}`) also list, per file, the tests lost on engine.",
+        f"(`{YARDSTICK.relative_to(ROOT)}`) also list, per file, the tests lost on engine. "
+        "The engine run opts into DSPy's prompt layout (`TUNESMITH_DSPY_PROMPTS=1`, off by "
+        "default), as DSPy's adapter tests compare prompts word for word; the line under the "
+        "table gives the count with the engine's default layout.",
         "",
     ]
     if YARDSTICK_BEFORE.exists():

@@ -6,9 +6,13 @@ from typing import Any
 
 
 def describe_fields(fields: dict[str, Any]) -> str:
-    """One numbered line per field: "1. `name` (type): description"."""
+    """One numbered line per field: "1. `name` (type): description", and a line naming the
+    field's constraints (`InputField(min_length=5)`, ...) when it declares some, as DSPy
+    shows them."""
     lines = []
     for i, (name, f) in enumerate(fields.items(), 1):
         desc = f": {f.desc}" if f.desc else ""
-        lines.append(f"{i}. `{name}` ({f.type_name}){desc}")
+        constraints = dict(f.extra).get("constraints")
+        rule = f"\nConstraints: {constraints}" if constraints else ""
+        lines.append(f"{i}. `{name}` ({f.type_name}){desc}{rule}")
     return "\n".join(lines)

@@ -6,10 +6,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from engine.adapters import native_calls
 from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.fallback_record import FallbackRecord
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
+from engine.custom_types import Reasoning
 from engine.errors import AdapterParseError
+from engine.native_reply import reply_extras
 from engine.types import CastError, cast_value, is_optional
 from engine.utils.callback import active_callbacks, call_heard
 
@@ -29,6 +32,8 @@ class Adapter:
     fallback_record: FallbackRecord = FallbackRecord()  # shared by every adapter
     callbacks: list[Any] | None = None
     use_native_function_calling: bool = False
+    native_response_types: tuple[type, ...] = (Reasoning,)
+    parallel_tool_calls: bool | None = None
 
     def __init__(
         self,
@@ -38,14 +43,16 @@ class Adapter:
         parallel_tool_calls: bool | None = None,
     ) -> None:
         """DSPy's adapter options. `callbacks` hear this adapter's format and parse calls
-        (`on_adapter_format_*`, `on_adapter_parse_*`). `use_native_function_calling`,
-        `native_response_types` and `parallel_tool_calls` are kept as attributes; the engine's
-        ReAct writes its tool calls as fields either way (docs/COMPATIBILITY.md)."""
+        (`on_adapter_format_*`, `on_adapter_parse_*`). `use_native_function_calling`: a
+        signature with `list[Tool]` in and `ToolCalls` out uses the provider's function calling
+        (`parallel_tool_calls` asks for several calls at once); `native_response_types`: output
+        types the LM fills natively (default `Reasoning`), see `engine.adapters.native_calls`.
+        The engine's ReAct writes its tool calls as fields either way."""
         if callbacks is not None and not isinstance(callbacks, list | tuple):
             raise TypeError(f"callbacks must be a list of BaseCallback, got {type(callbacks)!r}")
         self.callbacks = list(callbacks) if callbacks else None
         self.use_native_function_calling = bool(use_native_function_calling)
-        self.native_response_types = list(native_response_types or [])
+        self.native_response_types = list(native_response_types or [Reasoning])
         self.parallel_tool_calls = parallel_tool_calls
 
     def format(
@@ -74,6 +81,8 @@ class Adapter:
         demos: list[Any],
         inputs: dict[str, Any],
     ) -> list[dict[str, Any]]:
+        lm_kwargs = dict(lm_kwargs)
+        original, signature = signature, self._call_preprocess(lm, lm_kwargs, signature, inputs)
         callbacks = active_callbacks(self)
         if callbacks:  # told of format and parse; nothing extra when nobody listens
             messages = call_heard(
@@ -83,7 +92,6 @@ class Adapter:
             )  # fmt: skip
         else:
             messages = self.format(signature, demos, inputs)
-        lm_kwargs = dict(lm_kwargs)
         offsets = lm_kwargs.pop(CHOICE_OFFSETS, None) or {}
         one_line = lm_kwargs.pop(ONE_LINE_OUTPUTS, None) or ()
         decoding = {
@@ -106,11 +114,40 @@ class Adapter:
 
         results = []
         for text in outputs:
+            if signature is not original or reply_extras(text):  # native tool calls, reasoning
+                results.append(native_calls.finish(
+                    parse, signature, original, text,
+                    lambda error: self._fallback(lm, lm_kwargs, signature, demos, inputs, error),
+                ))  # fmt: skip
+                continue
             try:
                 results.append(parse(signature, text))
             except AdapterParseError as first_error:
                 results.append(self._fallback(lm, lm_kwargs, signature, demos, inputs, first_error))
         return results
+
+    def _call_preprocess(
+        self, lm: Any, lm_kwargs: dict[str, Any], signature: Any, inputs: dict[str, Any]
+    ) -> Any:
+        """The signature the prompt is written for: native tool calling and reasoning take
+        their fields out of it; `lm_kwargs` gets `tools=` / `reasoning_effort` in place
+        (DSPy's name; `engine.adapters.native_calls.prepare`)."""
+        return native_calls.prepare(self, lm, lm_kwargs, signature, inputs)
+
+    def _call_postprocess(
+        self,
+        processed_signature: Any,
+        original_signature: Any,
+        outputs: list[Any],
+        lm: Any,
+        lm_kwargs: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """Each output's fields for `original_signature`: its text parsed with the processed
+        signature, then the provider's tool calls and reasoning (DSPy's name)."""
+        return [
+            native_calls.finish(self.parse, processed_signature, original_signature, output)
+            for output in outputs
+        ]
 
     def _fallback(
         self,

@@ -18,11 +18,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from engine.adapters import choice_offsets
+from engine.adapters import choice_offsets, dspy_layout
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.described_choices import described_choices, described_numbers
-from engine.adapters.history_turns import split_history
+from engine.adapters.history_turns import history_field, split_history, tool_results_message
 from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.one_line_values import one_line_kwargs, one_line_open
 from engine.adapters.reply_loops import loop_kwargs
@@ -149,18 +149,29 @@ class ChatAdapter(Adapter):
         *,
         use_json_fallback: bool | None = None,
         parallel_tool_calls: bool | None = None,
+        dspy_prompts: bool | None = None,
     ) -> None:
         """DSPy's options (see `Adapter`); `use_json_adapter_fallback` (or the engine's older
-        name `use_json_fallback`): when a reply cannot be read, one more call in JSON."""
+        name `use_json_fallback`): when a reply cannot be read, one more call in JSON.
+        `dspy_prompts=True`: DSPy's message layout word for word (`engine.adapters.dspy_layout`;
+        default: `TUNESMITH_DSPY_PROMPTS=1`, else the engine's prefix-friendly layout)."""
         super().__init__(
             callbacks, use_native_function_calling, native_response_types, parallel_tool_calls
         )
+        wanted = dspy_layout.wanted_by_default() if dspy_prompts is None else dspy_prompts
+        self.dspy_prompts = bool(wanted)
         if use_json_fallback is not None:
             use_json_adapter_fallback = use_json_fallback
         if use_json_adapter_fallback:
             self.fallback = JSONAdapter()
 
     # formatting ------------------------------------------------------------------------
+    def format_system_message(self, signature: Any) -> str:
+        """The system message (DSPy's name): DSPy's own with `dspy_prompts`."""
+        if getattr(self, "dspy_prompts", False):
+            return dspy_layout.Layout("chat").system(signature)
+        return self.system_message(signature)
+
     def system_message(self, signature: Any) -> str:
         parts = [
             "Your input fields are:\n" + describe_fields(signature.input_fields),
@@ -225,15 +236,41 @@ class ChatAdapter(Adapter):
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
+        if getattr(self, "dspy_prompts", False):
+            layout = dspy_layout.Layout("chat")
+            return layout.messages(signature, demos, inputs, self.format_conversation_history)
         messages = [{"role": "system", "content": self.system_message(signature)}]
         for demo in demos:
             messages.extend(self.format_demo(signature, demo))
         # a History input: its earlier turns, then the inputs without it (as DSPy lays it out)
-        signature, inputs, turns = split_history(signature, inputs)
-        for turn in turns:
-            messages.append({"role": "user", "content": self.format_inputs(signature, turn)})
-            messages.append({"role": "assistant", "content": self.format_outputs(signature, turn)})
+        name = history_field(signature)
+        if name is not None:
+            inputs = dict(inputs)
+            messages.extend(self.format_conversation_history(signature, name, inputs))
+            signature = signature.delete(name)
         messages.append({"role": "user", "content": self.format_inputs(signature, inputs)})
+        return messages
+
+    def format_conversation_history(
+        self, signature: Any, history_field_name: str, inputs: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The messages of a History input's earlier turns (a user message of each turn's
+        inputs, an assistant message of its outputs, and its tool calls' results if kept);
+        removes the field from `inputs`. DSPy's hook: override it to lay history out otherwise."""
+        if getattr(self, "dspy_prompts", False):
+            rest = signature.delete(history_field_name) if (
+                history_field_name in signature.input_fields) else signature  # fmt: skip
+            value = inputs.pop(history_field_name, None)
+            return dspy_layout.Layout("chat").history(rest, value, self.use_native_function_calling)
+        rest, _, turns = split_history(signature, inputs)
+        inputs.pop(history_field_name, None)
+        messages: list[dict[str, Any]] = []
+        for turn in turns:
+            messages.append({"role": "user", "content": self.format_inputs(rest, turn)})
+            messages.append({"role": "assistant", "content": self.format_outputs(rest, turn)})
+            results = tool_results_message(turn)  # the turn's tool calls' results, if kept
+            if results is not None:
+                messages.append(results)
         return messages
 
     def decoding_kwargs(

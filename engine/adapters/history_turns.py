@@ -5,9 +5,10 @@ demos and before the current inputs."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from engine.field_types import History
+from engine.field_types import History, ToolCalls
 from engine.types import strip_optional
 
 
@@ -42,3 +43,23 @@ def split_history(
             f"not {type(value).__name__}"
         )
     return signature.delete(name), rest, [dict(m) for m in messages]
+
+
+TOOL_RESULTS_HEADER = "[[ ## tool_call_results ## ]]"
+
+
+def tool_results_message(turn: dict[str, Any]) -> dict[str, str] | None:
+    """The user message that follows an earlier turn whose tool calls carry their results
+    (`ToolCalls(tool_call_results=...)`): the results as JSON under their own header, as a
+    non-native conversation shows them. None when the turn holds no results."""
+    found = []
+    for value in turn.values():
+        results = value.tool_call_results if isinstance(value, ToolCalls) else None
+        if results is not None:
+            for result in results.tool_call_results:
+                found.append({k: v for k, v in result.model_dump(mode="json").items()
+                              if v is not None})  # fmt: skip
+    if not found:
+        return None
+    body = json.dumps(found, ensure_ascii=False, default=str)
+    return {"role": "user", "content": f"{TOOL_RESULTS_HEADER}\n{body}"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
+from engine.adapters import dspy_layout
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
-from engine.adapters.history_turns import split_history
+from engine.adapters.history_turns import split_history, tool_results_message
 from engine.errors import AdapterParseError
 from engine.types import format_hint, format_value
 
@@ -21,11 +23,21 @@ class JSONAdapter(Adapter):
         use_native_function_calling: bool = True,
         native_response_types: list[type] | None = None,
         parallel_tool_calls: bool | None = None,
+        *,
+        dspy_prompts: bool | None = None,
     ) -> None:
-        """DSPy's options and defaults (see `Adapter`)."""
+        """DSPy's options and defaults (see `Adapter`); `dspy_prompts` as in `ChatAdapter`."""
         super().__init__(
             callbacks, use_native_function_calling, native_response_types, parallel_tool_calls
         )
+        wanted = dspy_layout.wanted_by_default() if dspy_prompts is None else dspy_prompts
+        self.dspy_prompts = bool(wanted)
+
+    def format_system_message(self, signature: Any) -> str:
+        """The system message (DSPy's name): DSPy's own with `dspy_prompts`."""
+        if getattr(self, "dspy_prompts", False):
+            return dspy_layout.Layout("json").system(signature)
+        return self.system_message(signature)
 
     def system_message(self, signature: Any) -> str:
         keys = []
@@ -53,6 +65,12 @@ class JSONAdapter(Adapter):
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
+        if getattr(self, "dspy_prompts", False):
+            layout = dspy_layout.Layout("json")
+            native = self.use_native_function_calling
+            return layout.messages(signature, demos, inputs,
+                                   lambda sig, name, values: layout.history(
+                                       sig, values.pop(name, None), native))  # fmt: skip
         messages = [{"role": "system", "content": self.system_message(signature)}]
         signature, inputs, turns = split_history(signature, inputs)  # History: earlier turns
         for demo in [*demos, *turns]:  # then a History input's earlier turns
@@ -64,6 +82,9 @@ class JSONAdapter(Adapter):
             messages.append(
                 {"role": "assistant", "content": json.dumps(outs, ensure_ascii=False, default=str)}
             )
+            results = tool_results_message(values)  # the turn's tool calls' results, if kept
+            if results is not None:
+                messages.append(results)
         request = (
             "Respond with a JSON object with the keys "
             + ", ".join(f'"{n}"' for n in signature.output_fields)
@@ -103,7 +124,9 @@ class JSONAdapter(Adapter):
 
 
 def _find_object(text: str) -> Any:
-    """The first decodable JSON object in the text (code fences and chatter allowed)."""
+    """The first decodable JSON object in the text (code fences and chatter allowed); else a
+    Python dict literal (`{'answer': 'x'}`: models often write one), read without running
+    anything (`ast.literal_eval`)."""
     decoder = json.JSONDecoder()
     index = text.find("{")
     while index >= 0:
@@ -112,4 +135,16 @@ def _find_object(text: str) -> Any:
             return obj
         except ValueError:
             index = text.find("{", index + 1)
-    return None
+    return _python_dict(text)
+
+
+def _python_dict(text: str) -> dict[str, Any] | None:
+    """The outermost `{...}` of the text read as a Python literal, if it is a dict."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        return None
+    try:
+        value = ast.literal_eval(text[start : end + 1])
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None

@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.errors import LMError
 from engine.lm.lm import LM, Usage
+from engine.native_reply import reply_from_message
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -31,7 +32,10 @@ def read_response(response: Any) -> tuple[list[str], Usage]:
     texts = []
     for choice in choices:
         message = _get(choice, "message")
-        text = _get(message, "content") if message is not None else _get(choice, "text")
+        if message is not None:  # its tool calls and reasoning too (engine.native_reply)
+            texts.append(reply_from_message(message))
+            continue
+        text = _get(choice, "text")
         texts.append("" if text is None else str(text))
     usage = _get(response, "usage") or {}
     hidden = _get(response, "_hidden_params") or {}

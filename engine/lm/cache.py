@@ -51,6 +51,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from engine.errors import LMConfigError
 from engine.lm.local import local_model_path
+from engine.native_reply import with_extras
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class CacheEntry:
     completion_tokens: int = 0
     cost: float | None = None
     choice_scores: tuple[dict[str, Any], ...] = ()  # per text (`engine.lm.choice_scores`)
+    extras: tuple[dict[str, Any], ...] = ()  # per text: native tool calls, reasoning (if any)
 
     def to_json(self) -> str:
         data = {
@@ -106,7 +108,14 @@ class CacheEntry:
         }
         if self.choice_scores:
             data["choice_scores"] = list(self.choice_scores)
+        if any(self.extras):
+            data["extras"] = list(self.extras)
         return json.dumps(data, ensure_ascii=False)
+
+    def replies(self) -> list[str]:
+        """The cached texts, each with its native extras (`engine.native_reply`)."""
+        extras = list(self.extras) + [{}] * (len(self.texts) - len(self.extras))
+        return [with_extras(text, found) for text, found in zip(self.texts, extras, strict=False)]
 
     @classmethod
     def from_json(cls, raw: str) -> CacheEntry:
@@ -117,6 +126,7 @@ class CacheEntry:
             completion_tokens=int(data.get("completion_tokens", 0)),
             cost=data.get("cost"),
             choice_scores=tuple(data.get("choice_scores") or ()),
+            extras=tuple(data.get("extras") or ()),
         )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from engine.call_slots import call_slot
 from engine.errors import LMConfigError, TunesmithError
 from engine.lm import choice_scores, retry
+from engine.lm._litellm import get_litellm
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
 from engine.lm.history_view import render_history
@@ -25,6 +26,7 @@ from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thre
 from engine.lm.provider import litellm_complete
 from engine.lm.reply_faults import reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
+from engine.native_reply import has_content, reply_extras
 from engine.secret_shapes import endpoint_problem, text_problem
 from engine.settings import settings
 from engine.utils.callback import with_callbacks
@@ -45,6 +47,7 @@ _DSPY_ONLY = frozenset(
      "engine", "async_engine", "prompt_cache"}
 )  # fmt: skip
 LM_CLASS_STATE_KEY = "_dspy_lm_class"  # DSPy's key naming an LM subclass in a saved state
+DSPY_LM_PATH = "dspy.clients.lm.LM"  # DSPy's own LM class: the engine's LM loads from it
 
 
 def _check_endpoints(settings: dict[str, Any]) -> None:
@@ -113,6 +116,7 @@ class LM:
         self.api_base = api_base or kwargs.pop("base_url", None)
         # DSPy's fine-tuning / provider options: kept, never sent to the provider
         self.dspy_options = {k: kwargs.pop(k) for k in _DSPY_ONLY if k in kwargs}
+        kwargs.pop(LM_CLASS_STATE_KEY, None)  # a saved state's class marker, not a parameter
         _check_endpoints({"api_base": self.api_base, **kwargs})
         self.rollout_id = rollout_id
         defaults = {"temperature": temperature, "max_tokens": max_tokens, **kwargs}
@@ -139,6 +143,26 @@ class LM:
         """Whether adapters may add stop sequences. Only the embedded model, for now: some
         hosted models reject `stop` (OpenAI's reasoning models) and rarely run on anyway."""
         return self.model.startswith("local/")
+
+    @property
+    def supports_function_calling(self) -> bool:
+        """Whether the provider takes native tool calls (`tools=`), per litellm's model table;
+        the embedded model does not. Adapters with `use_native_function_calling` read it."""
+        return self._litellm_says("supports_function_calling")
+
+    @property
+    def supports_reasoning(self) -> bool:
+        """Whether the model reasons natively (`reasoning_effort`, `reasoning_content`), per
+        litellm's model table; a `dspy.Reasoning` output is then filled by the provider."""
+        return self._litellm_says("supports_reasoning")
+
+    def _litellm_says(self, check: str) -> bool:
+        if self.model.startswith("local/"):
+            return False
+        try:
+            return bool(getattr(get_litellm(), check)(model=self.model))
+        except Exception:  # noqa: BLE001 - an unknown model or provider: no native feature
+            return False
 
     @property
     def serves_one_call_at_a_time(self) -> bool:
@@ -173,7 +197,7 @@ class LM:
             )
             entry = cache.get(key)
             if entry is not None:
-                texts = list(entry.texts)
+                texts = entry.replies()
                 choice_scores.publish(entry.choice_scores)
                 record = CallRecord(
                     model=self.model,
@@ -230,6 +254,7 @@ class LM:
                     record.completion_tokens,
                     record.cost,
                     tuple(usage.get("choice_scores") or ()),
+                    tuple(reply_extras(t) for t in texts),
                 ),  # fmt: skip
                 model=self.model,
             )
@@ -286,7 +311,7 @@ class LM:
                 )
                 retry.sleep(delay)
                 continue
-            if attempt + 1 >= attempts or any(str(t).strip() for t in texts):
+            if attempt + 1 >= attempts or any(has_content(t) for t in texts):
                 return texts, usage  # a last empty reply is returned (and counted, not cached)
             faults["retried"]["empty_reply"] = faults["retried"].get("empty_reply", 0) + 1
             delay = retry.backoff_delay(attempt)
@@ -402,12 +427,18 @@ class LM:
     def dump_state(self) -> dict[str, Any]:
         """What rebuilds this LM (DSPy's keys): model, model_type, cache, num_retries and the
         default parameters; never a key or an endpoint. A subclass is named by its import path."""
-        state: dict[str, Any] = {}
-        if type(self) is not LM:
-            state[LM_CLASS_STATE_KEY] = f"{type(self).__module__}.{type(self).__qualname__}"
+        # the engine's own LM is saved under DSPy's class path, so files move both ways
+        own = type(self) is LM
+        path = DSPY_LM_PATH if own else f"{type(self).__module__}.{type(self).__qualname__}"
+        state: dict[str, Any] = {LM_CLASS_STATE_KEY: path}
         state.update(model=self.model, model_type=self.model_type, cache=self.cache,
                      num_retries=self.num_retries)  # fmt: skip
-        state.update({k: v for k, v in self.kwargs.items() if k not in _SECRET_KEYS})
+        state.update({k: v for k, v in self.kwargs.items()
+                      if k not in _SECRET_KEYS and k != LM_CLASS_STATE_KEY})  # fmt: skip
+        options = getattr(self, "dspy_options", {})
+        state.update(finetuning_model=options.get("finetuning_model"),
+                     launch_kwargs=dict(options.get("launch_kwargs") or {}),
+                     train_kwargs=dict(options.get("train_kwargs") or {}))  # fmt: skip
         return state
 
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 from engine.lm._litellm import get_litellm
 from engine.lm.local import PROVIDER as LOCAL_PROVIDER
 from engine.lm.local import ensure_local_ready
+from engine.native_reply import reply_from_message
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ def _texts(response: Any, model_type: str) -> list[str]:
         if model_type == "text":
             out.append(getattr(choice, "text", "") or "")
         else:
-            out.append(choice.message.content or "")
+            out.append(reply_from_message(choice.message))  # its tool calls, reasoning too
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.native_reply import has_content
+
 # A reply longer than this many characters per requested token (or, with no max_tokens, than
 # LONG_REPLY_CHARS) is counted as a "long" reply: the provider ignored the length limit.
 CHARS_PER_TOKEN_LIMIT = 32
@@ -17,7 +19,7 @@ def reply_issue(texts: list[str], usage: dict[str, Any], max_tokens: Any = None)
     """The reply's fault kind, or None: "empty_reply" when every completion is blank,
     "garbage" when one holds NUL / replacement characters, "long" when one is far longer than
     max_tokens allows, "truncated" when one stopped at max_tokens (finish_reason "length")."""
-    if not any(str(t).strip() for t in texts):
+    if not any(has_content(t) for t in texts):  # a tool-call-only reply is not empty
         return "empty_reply"
     if any(_GARBAGE_CHARS.intersection(str(t)) for t in texts):
         return "garbage"

@@ -25,7 +25,7 @@ from engine.modules.module import Module
 from engine.modules.notes import Note, NoteAdapter
 from engine.modules.predict import resolve_lm
 from engine.primitives import Prediction
-from engine.settings import settings
+from engine.settings import record_trace, settings
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +115,7 @@ class BestOfN(Module):
         if best is None:
             assert last_error is not None
             raise last_error
-        if settings.trace is not None:
-            settings.trace.extend(best[2])
+        record_trace(*best[2])
         return best[1]
 
     def _run(

@@ -197,10 +197,11 @@ class Module:
             return _copy_by_attribute(self, dict(shared))
 
     def reset_copy(self) -> Module:
-        """A deep copy with every predictor's demos cleared."""
+        """A deep copy with every predictor's demos cleared (each keeps its own LM)."""
         new = self.deepcopy()
         for predictor in new.predictors():
-            predictor.reset()
+            clear = getattr(predictor, "clear_learned", None)
+            (clear or predictor.reset)()
         return new
 
     def set_lm(self, lm: Any) -> None:

@@ -17,9 +17,9 @@ from engine.lm.lm import embedded_default_enabled
 from engine.lm.usage import UsageLedger
 from engine.modules._parameter import Parameter
 from engine.modules.module import Module
-from engine.modules.saving import lm_from_saved
+from engine.modules.saving import lm_from_saved, serialize_object
 from engine.primitives import Example, Prediction
-from engine.settings import settings
+from engine.settings import record_trace, settings
 from engine.signatures import Signature, ensure_signature
 from engine.types import is_optional
 
@@ -75,6 +75,15 @@ class Predict(Module, Parameter):
         return self.config
 
     def reset(self) -> None:
+        """DSPy's reset: forget the predictor's own LM, its traces, train rows and demos."""
+        self.lm = None
+        self.traces: list[Any] = []
+        self.train: list[Any] = []
+        self.clear_learned()
+
+    def clear_learned(self) -> None:
+        """Forget what a search taught (demos, choice offsets); keep the predictor's own LM
+        (what `Module.reset_copy` does to each predictor)."""
         self.demos = []
         self.choice_offsets = {}
 
@@ -139,9 +148,7 @@ class Predict(Module, Parameter):
         prediction.set_lm_usage(local.totals().to_dict())
         if found and found[0]:  # the first call's first completion (a fallback has none)
             prediction.set_choice_scores(adapter.read_choice_scores(signature, found[0][0]))
-        trace = settings.trace
-        if trace is not None:
-            trace.append((self, inputs, prediction))
+        record_trace((self, inputs, prediction))
         return prediction
 
     def __repr__(self) -> str:
@@ -152,7 +159,8 @@ class Predict(Module, Parameter):
         """Same keys as DSPy: traces, train, demos, signature{instructions, fields}, lm; plus
         `choice_offsets` once calibration fitted some (`engine.optimizers.calibration._choices`)
         and `one_line_outputs` once a compile found some (spine `_one_line_fit`)."""
-        demos = [dict(d.items()) if hasattr(d, "items") else dict(d) for d in self.demos]
+        demos = [serialize_object(dict(d.items()) if hasattr(d, "items") else dict(d))
+                 for d in self.demos]  # fmt: skip
         return {
             "traces": [],
             "train": [],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|Python)?[ \t]*\n(.*?)(?:\n```|$)", re.S)
@@ -27,9 +28,24 @@ def code_from_reply(text: str) -> tuple[str, str | None]:
             f"Error: the reply repeated the template placeholder {code.strip()} instead of "
             "Python code; write the code itself."
         )
+    if _chained_assignment(code):
+        return code, "Error: Code format is not correct."
     lines = code.rstrip().splitlines()
     last = lines[-1]
     assigned = _ASSIGNED.match(last)
     if assigned and not last.startswith((" ", "\t")):
         code = code.rstrip() + "\n" + assigned.group(1)
     return code, None
+
+
+def _chained_assignment(code: str) -> bool:
+    """One line with several `=` that is not Python, or is a chained assignment
+    (`answer=x=y`): DSPy's "Code format is not correct" case. Other one-liners (`print(a == b)`)
+    are kept."""
+    if "\n" in code.strip() or code.count("=") < 2:
+        return False
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return True
+    return any(isinstance(node, ast.Assign) and len(node.targets) > 1 for node in tree.body)

@@ -14,7 +14,8 @@ also carries `attempts` ([{code, output, error}]) unless the signature has a fie
 of the caller's instead: a zero-argument callable returning an object with `execute(code)`
 (and, optionally, `shutdown()`), one per call and shut down after it; or pass one positionally,
 `pot(interpreter, question=...)`, which stays the caller's (not shut down). Its
-`CodeInterpreterError` or `SyntaxError` goes back to the LM; other errors propagate. Such an
+`CodeExecutionError` or `SyntaxError` goes back to the LM; a bare `CodeInterpreterError` (the
+interpreter itself broke) and other errors propagate, as in DSPy. Such an
 interpreter is outside the sandbox's guarantee: it runs code with whatever access it has.
 Without one, code runs in `engine.sandbox`.
 """
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import AdapterParseError, MissingInputError, TunesmithError
-from engine.interpreter import CodeInterpreterError, FinalOutput, PythonInterpreter
+from engine.interpreter import CodeExecutionError, FinalOutput, PythonInterpreter
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.program_code import code_from_reply
@@ -78,6 +79,11 @@ class ProgramOfThought(Module):
         return self.max_iters + 1
 
     def forward(self, interpreter: Any = None, /, **kwargs: Any) -> Prediction:
+        if "interpreter" in kwargs and "interpreter" not in self.signature.input_fields:
+            raise TypeError(
+                "ProgramOfThought: to use an interpreter of your own, pass it as the first "
+                "positional argument (`pot(interpreter, question=...)`), not as interpreter=."
+            )
         missing = [name for name in self.signature.input_fields if name not in kwargs]
         if missing:
             raise MissingInputError(
@@ -140,14 +146,18 @@ class ProgramOfThought(Module):
                 logger.info("ProgramOfThought: no code in the reply (%s)", exc)
         code, error = code_from_reply(reply)
         output = ""
-        if error is None and interpreter is not None:
-            output, error = _run_in(interpreter, code)
-        elif error is None:
-            run = self._sandbox.run(code)
-            output = run.output_text()
-            error = None if run.ok else run.error
+        if error is None:
+            output, error = self._execute_code(code, interpreter)
         attempts.append({"code": code, "output": output, "error": error})
         return code, output, error
+
+    def _execute_code(self, code: str, interpreter: Any = None) -> tuple[str, str | None]:
+        """Run code that parsed: (output text, error message for the LM or None); in the
+        caller's `interpreter` if given, else in the sandbox."""
+        if interpreter is not None:
+            return _run_in(interpreter, code)
+        run = self._sandbox.run(code)
+        return run.output_text(), (None if run.ok else run.error)
 
 
 def _check_factory(factory: Any, name: str) -> None:
@@ -162,7 +172,7 @@ def _run_in(interpreter: Any, code: str) -> tuple[str, str | None]:
     """Run `code` in a caller's interpreter: (output text, error message or None)."""
     try:
         result = interpreter.execute(code)
-    except (CodeInterpreterError, SyntaxError) as exc:  # back to the LM, as a sandbox's error
+    except (CodeExecutionError, SyntaxError) as exc:  # back to the LM, as a sandbox's error
         return "", f"{type(exc).__name__}: {exc}"
     if isinstance(result, FinalOutput):
         result = result.output

@@ -157,6 +157,7 @@ class ReAct(Module):
     def _call_with_truncation(self, module: Module, trajectory: dict, inputs: dict) -> Any:
         """Call with the trajectory; on a context-window error drop the oldest step from it
         (the kept trajectory too, as DSPy does) and try again, 3 times at most."""
+        last: LMError | None = None
         for _ in range(3):
             try:
                 return module(**inputs, trajectory=format_trajectory(trajectory))
@@ -168,7 +169,16 @@ class ReAct(Module):
                     raise _TrajectoryTooLong(str(error)) from error
                 logger.warning("ReAct: the prompt is too long; dropping the oldest step")
                 self.truncate_trajectory(trajectory)
-        raise _TrajectoryTooLong("the prompt is too long even after dropping 3 steps")
+                last = error
+        raise _TrajectoryTooLong(
+            "The context window was exceeded even after 3 attempts to truncate the trajectory."
+        ) from last
+
+    def _call_with_potential_trajectory_truncation(
+        self, module: Any, trajectory: dict, **input_args: Any
+    ) -> Any:
+        """DSPy's name of `_call_with_truncation` (its argument shape)."""
+        return self._call_with_truncation(module, trajectory, input_args)
 
     def truncate_trajectory(self, trajectory: dict[str, Any]) -> dict[str, Any]:
         """Drop the oldest step (its thought, tool name, arguments and observation) in place;
@@ -183,7 +193,7 @@ class ReAct(Module):
         return trajectory
 
 
-class _TrajectoryTooLong(LMError):
+class _TrajectoryTooLong(ContextWindowExceededError):
     """The prompt did not fit the model's context window, even with steps dropped."""
 
 

@@ -13,18 +13,32 @@ import io
 import json
 import logging
 import pickle
-import platform
 import sys
 import uuid
 import weakref
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from engine.lm import LM
 from engine.lm.lm_state import UNSAFE_LM_STATE_KEYS
+from engine.primitives import base_module
 from engine.signatures import Signature, _build
 
 logger = logging.getLogger(__name__)
+
+
+def serialize_object(obj: Any) -> Any:
+    """`obj` with every pydantic model inside it (lists, tuples, dicts) dumped in JSON mode, as
+    a predictor's saved demos hold them (DSPy's `dspy.predict.predict.serialize_object`)."""
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, dict):
+        return {key: serialize_object(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(serialize_object(item) for item in obj)
+    return obj
 
 # set by Module.load(allow_unsafe_lm_state=...): may a saved LM name a custom LM class
 ALLOW_UNSAFE_LM_STATE: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -38,12 +52,8 @@ PICKLE_WARNING = (
 
 
 def dependency_versions() -> dict[str, str]:
-    """Written into saved files; dspy's load() compares these and only warns on a mismatch."""
-    return {
-        "python": ".".join(platform.python_version_tuple()[:2]),
-        "dspy": "3.4.1",
-        "cloudpickle": "3.1",
-    }
+    """Written into saved files (`engine.primitives.base_module`, looked up at each call)."""
+    return base_module.get_dependency_versions()
 
 
 def save_metadata() -> dict[str, Any]:
@@ -118,10 +128,13 @@ def load_pickle(path: Path, allow_pickle: bool, refusal: str) -> Any:
         return pickle.load(handle)  # noqa: S301 (allowed explicitly by the caller)
 
 
-def warn_versions(metadata: dict[str, Any] | None) -> None:
-    """Warn (never fail) when the file was saved with other versions, as dspy does."""
+def warn_versions(
+    metadata: dict[str, Any] | None, current: dict[str, str] | None = None
+) -> None:
+    """Warn (never fail) when the file was saved with other versions than `current` (default:
+    this environment's), as dspy does."""
     saved = (metadata or {}).get("dependency_versions") or {}
-    current = dependency_versions()
+    current = dependency_versions() if current is None else current
     for key, version in saved.items():
         if key in current and current[key] != version:
             logger.warning(
@@ -141,7 +154,7 @@ def save_program(program: Any, path: str | Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"The path '{folder}' exists but is not a directory.")
     folder.mkdir(parents=True, exist_ok=True)
-    logger.warning(PICKLE_WARNING)
+    base_module.logger.warning(PICKLE_WARNING)
     try:
         blob = dumps(program)
     except Exception as exc:
@@ -154,8 +167,12 @@ def save_program(program: Any, path: str | Path) -> None:
     (folder / "metadata.json").write_text(json.dumps(save_metadata(), indent=2) + "\n")
 
 
-def load(path: str | Path, allow_pickle: bool = False) -> Any:
-    """A program saved with `save(path, save_program=True)`. Needs `allow_pickle=True`."""
+def load(
+    path: str | Path, allow_pickle: bool = False, *, current_versions: dict[str, str] | None = None
+) -> Any:
+    """A program saved with `save(path, save_program=True)`. Needs `allow_pickle=True`.
+    `current_versions`: what the saved versions are compared with (default: this
+    environment's)."""
     folder = Path(path)
     if not allow_pickle:
         load_pickle(folder, False, WHOLE_PROGRAM)
@@ -163,7 +180,7 @@ def load(path: str | Path, allow_pickle: bool = False) -> Any:
         raise FileNotFoundError(f"The path '{folder}' does not exist.")
     metadata_file = folder / "metadata.json"
     if metadata_file.exists():
-        warn_versions(json.loads(metadata_file.read_text()))
+        warn_versions(json.loads(metadata_file.read_text()), current_versions)
     return load_pickle(folder / "program.pkl", True, WHOLE_PROGRAM)
 
 

@@ -124,6 +124,16 @@ class Tool:
         """The tool as a signature's input shows it: its `str()` (as DSPy's `Tool.format`)."""
         return str(self)
 
+    def format_as_litellm_function_call(self) -> dict[str, Any]:
+        """The tool as a provider's native function-calling schema (OpenAI's `tools=` entry);
+        an argument with a default is optional."""
+        required = [k for k in self.args if "default" not in (self.args[k] or {})]
+        parameters = {"type": "object", "properties": self.args, "required": required}
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.desc, "parameters": parameters},
+        }
+
 
 def _hints(target: Callable[..., Any]) -> dict[str, Any]:
     try:

@@ -72,7 +72,11 @@ class Example:
         return len(self.keys())
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Example) and self._store == other._store
+        """Equal to an Example with the same fields, or to a plain dict of them (a demo loaded
+        from a saved state equals the dict it was saved from)."""
+        if isinstance(other, Example):
+            return self._store == other._store
+        return isinstance(other, dict) and self._store == other
 
     def __hash__(self) -> int:
         return hash(tuple(sorted((k, repr(v)) for k, v in self._store.items())))

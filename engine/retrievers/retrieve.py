@@ -8,7 +8,7 @@ from engine.errors import TunesmithError
 from engine.modules.module import Module
 from engine.primitives import Prediction
 from engine.retrievers.passages import passage_texts
-from engine.settings import settings
+from engine.settings import record_trace, settings
 
 NO_RM = (
     "Retrieve needs a retriever, and none is configured: call "
@@ -61,9 +61,7 @@ class Retrieve(Module):
             kwargs.setdefault("pad", True)
         passages = passage_texts(rm(str(query), k=k, **kwargs))
         prediction = Prediction(passages=passages)
-        trace = settings.trace
-        if trace is not None:
-            trace.append((self, {"query": query, "k": k}, prediction))
+        record_trace((self, {"query": query, "k": k}, prediction))
         return prediction
 
     def __repr__(self) -> str:

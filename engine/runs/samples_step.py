@@ -18,7 +18,7 @@ from engine.errors import BudgetExhausted
 from engine.modules import Module, Parallel, majority
 from engine.primitives import Prediction, total_lm_usage
 from engine.runs.rollouts import attempt_inputs
-from engine.settings import settings
+from engine.settings import record_trace, settings
 
 
 class StepSamples(Module):
@@ -51,8 +51,7 @@ class StepSamples(Module):
             raise errors[-1]
         chosen = majority([p for p, _ in done], field=self.field)
         kept = next(i for i, (p, _) in enumerate(done) if dict(p.items()) == dict(chosen.items()))
-        if settings.trace is not None:
-            settings.trace.extend(done[kept][1])
+        record_trace(*done[kept][1])
         listed, index = [], 0
         for result, error in zip(results, _errors_in_order(results, errors)):
             if result is None:

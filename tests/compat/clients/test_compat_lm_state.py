@@ -29,10 +29,23 @@ def test_dspy_only_options_are_kept_but_never_sent():
 def test_dump_state_has_dspy_keys_and_no_secrets():
     ours = dspy.LM("openai/gpt-4o-mini", temperature=0.1, api_key="sk-test", api_base="http://h")
     state = ours.dump_state()
-    assert state == {"model": "openai/gpt-4o-mini", "model_type": "chat", "cache": True,
-                     "num_retries": 3, "temperature": 0.1}  # fmt: skip
+    assert state == {"_dspy_lm_class": "dspy.clients.lm.LM", "model": "openai/gpt-4o-mini",
+                     "model_type": "chat", "cache": True, "num_retries": 3, "temperature": 0.1,
+                     "finetuning_model": None, "launch_kwargs": {},
+                     "train_kwargs": {}}  # fmt: skip
     theirs = real_dspy.LM("openai/gpt-4o-mini", temperature=0.1).dump_state()
-    assert {k: theirs[k] for k in state} == state
+    assert {k: theirs[k] for k in state} == state  # every key ours writes, as DSPy writes it
+
+
+def test_dump_state_names_a_subclass_and_ignores_a_forged_marker():
+    class Mine(dspy.BaseLM):
+        pass
+
+    lm = Mine("custom-model", **{"_dspy_lm_class": "malicious.module.LM"})
+    assert lm.dump_state()["_dspy_lm_class"] == f"{Mine.__module__}.{Mine.__qualname__}"
+    assert "_dspy_lm_class" not in lm.kwargs
+    legacy = {"model": "openai/gpt-4o-mini", "temperature": 1}  # saved before the marker
+    assert dspy.LM.load_state(legacy).dump_state()["_dspy_lm_class"] == "dspy.clients.lm.LM"
 
 
 def test_states_load_both_ways():

@@ -61,15 +61,38 @@ def test_an_interpreter_error_goes_back_to_the_lm_and_a_configured_factory_is_us
     lm = ScriptedLM([
         GENERATE.format(code="1/0"), GENERATE.format(code="SUBMIT(2)"), ANSWER.format(answer="2"),
     ])  # fmt: skip
-    failed = dspy.CodeInterpreterError("division by zero")
+    failed = dspy.CodeExecutionError("division by zero")  # the code's own error
     factory = lambda: RecordingInterpreter([failed, dspy.FinalOutput({"v": 2})])  # noqa: E731
     with dspy.context(lm=lm, interpreter_factory=factory):
         pred = dspy.ProgramOfThought("question -> answer")(question="two?")
     assert pred.answer == "2"
-    assert [a["error"] for a in pred.attempts] == ["CodeInterpreterError: division by zero", None]
+    assert [a["error"] for a in pred.attempts] == ["CodeExecutionError: division by zero", None]
     assert pred.attempts[1]["output"] == '{"v": 2}'  # FinalOutput's value
     regenerate = lm.history[1]["messages"][-1]["content"]
-    assert "CodeInterpreterError: division by zero" in regenerate
+    assert "CodeExecutionError: division by zero" in regenerate
+
+
+def test_a_broken_interpreter_stops_the_program_and_is_shut_down():
+    made = []
+
+    def factory():
+        made.append(_shutting(RecordingInterpreter([dspy.CodeInterpreterError("protocol"), "1"])))
+        return made[-1]
+
+    lm = ScriptedLM([GENERATE.format(code="print(1)")] * 2)
+    with dspy.context(lm=lm), pytest.raises(dspy.CodeInterpreterError, match="protocol"):
+        dspy.ProgramOfThought("question -> answer", interpreter_factory=factory)(question="?")
+    assert made[0].shut and len(lm.history) == 1  # no second attempt
+
+
+def test_an_interpreter_keyword_and_a_chained_assignment_are_refused():
+    pot = dspy.ProgramOfThought("question -> answer")
+    with pytest.raises(TypeError, match="first positional argument"):
+        pot(question="?", interpreter=RecordingInterpreter([]))
+    lm = ScriptedLM([GENERATE.format(code="invalid=python=code")] * 2)
+    with dspy.context(lm=lm), pytest.raises(RuntimeError, match="Code format is not correct"):
+        dspy.ProgramOfThought("question -> answer", max_iters=2)(question="?")
+    assert [call["messages"][-1]["content"].count("Code format") for call in lm.history] == [0, 1]
 
 
 def test_other_interpreter_errors_propagate_and_a_callers_interpreter_stays_open():

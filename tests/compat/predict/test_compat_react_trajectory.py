@@ -61,3 +61,22 @@ def test_truncate_trajectory():
     ]
     with pytest.raises(ContextWindowExceededError, match="one tool call"):
         react.truncate_trajectory(two)
+
+
+def test_three_truncations_that_do_not_help_raise_a_context_window_error():
+    react = dspy.ReAct("text -> out", tools=[lambda text: text])
+    trajectory = {}
+    for i in range(4):
+        trajectory.update({f"thought_{i}": "t", f"tool_name_{i}": "echo",
+                           f"tool_args_{i}": {}, f"observation_{i}": "o"})  # fmt: skip
+    calls = []
+
+    def too_long(**kwargs):
+        calls.append(kwargs["trajectory"])
+        raise ContextWindowExceededError()
+
+    with pytest.raises(ContextWindowExceededError, match="even after 3 attempts") as raised:
+        react._call_with_potential_trajectory_truncation(too_long, trajectory, text="x")
+    assert isinstance(raised.value.__cause__, ContextWindowExceededError)
+    assert len(calls) == 3 and list(trajectory) == ["thought_3", "tool_name_3", "tool_args_3",
+                                                    "observation_3"]  # fmt: skip

@@ -9,6 +9,8 @@ import json
 import pytest
 
 import engine as dspy
+import engine.primitives.base_module as base_module
+import engine.utils.saving as utils_saving
 from engine.lm import ScriptedLM
 
 
@@ -119,3 +121,16 @@ def test_a_state_naming_other_predictors_is_refused_whole(tmp_path):
         target.load(path)
     assert isinstance(info.value, ValueError) and "'" != str(info.value)[0]
     assert target.a.demos == []  # nothing was loaded
+
+
+def test_each_version_mismatch_warns_once_on_load(tmp_path, caplog, monkeypatch):
+    saved = {"python": "3.9", "dspy": "2.4.0", "cloudpickle": "2.0"}
+    monkeypatch.setattr(base_module, "get_dependency_versions", lambda: saved)
+    dspy.Predict("question -> answer").save(tmp_path / "p", save_program=True)
+    here = {"python": "3.9", "dspy": "2.5.0", "cloudpickle": "2.1"}
+    monkeypatch.setattr(utils_saving, "get_dependency_versions", lambda: here)
+    with caplog.at_level("WARNING", logger="engine.modules.saving"):
+        loaded = dspy.load(tmp_path / "p", allow_pickle=True)
+    mismatches = [r.getMessage() for r in caplog.records if "mismatch" in r.getMessage()]
+    assert len(mismatches) == 2 and "dspy version" in mismatches[0]
+    assert isinstance(loaded, dspy.Predict)
