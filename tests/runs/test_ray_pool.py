@@ -1,0 +1,86 @@
+"""A run's rows on Ray actors (`TUNESMITH_RAY`): the same results as one process, and one
+budget across the cluster. All on the session's local Ray cluster (the `local_ray` fixture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scripted_lms import oracle_lm, slow_oracle_lm
+
+from engine.runs import RunStore, create_run
+from engine.runs.worker import run_worker
+
+pytestmark = pytest.mark.ray
+
+
+def _use_ray(monkeypatch, address: str, actors: int) -> None:
+    monkeypatch.setenv("TUNESMITH_RAY", address)
+    monkeypatch.setenv("TUNESMITH_RAY_ACTORS", str(actors))
+    monkeypatch.setenv("TUNESMITH_RAY_ACTOR_CPUS", str(2 / actors))  # the cluster has 2 CPUs
+
+
+def _outcome(store: RunStore, run_id: str) -> dict:
+    run = store.get_run(run_id)
+    trials = [
+        (t["number"], t["candidate"], t["subset"], t["score"], t["example_scores"])
+        for t in store.trials(run_id)
+    ]
+    rows = {key: (row["score"], row["outputs"]) for key, row in store.known_results(run_id).items()}
+    return {
+        "status": run["status"], "best": run["best_score"], "program": run["program"],
+        "test": (run["test_baseline"], run["test_best"]), "trials": trials, "rows": rows,
+    }  # fmt: skip
+
+
+def test_a_run_on_ray_actors_equals_the_one_process_run(
+    tmp_path: Path, tickets_spec, monkeypatch, local_ray
+) -> None:
+    tickets_spec.optimizer.params = {"race": False}  # racing depends on which row ends first
+    alone = tmp_path / "alone.db"
+    run_id = create_run(tickets_spec, alone)
+    assert run_worker(run_id, alone, lm_factory=oracle_lm) == "finished"
+    with RunStore(alone) as store:
+        expected = _outcome(store, run_id)
+
+    _use_ray(monkeypatch, local_ray, actors=2)
+    here: list = []  # the LM the worker builds (each actor builds its own, elsewhere)
+
+    def factory(spec):
+        here.append(oracle_lm(spec))
+        return here[-1]
+
+    spread = tmp_path / "spread.db"
+    ray_run = create_run(tickets_spec, spread)
+    assert run_worker(ray_run, spread, lm_factory=factory) == "finished"
+    with RunStore(spread) as store:
+        got = _outcome(store, ray_run)
+        logs = [e["data"]["message"] for e in store.events(ray_run) if e["type"] == "log"]
+        calls = store.usage(ray_run)["uncached_calls"]
+    assert got == expected
+    assert any("2 Ray workers" in line for line in logs)
+    # the rows' calls were made on the actors and came back to the worker's ledger and store;
+    # the worker itself only made the calls outside the rows (bootstrapping its demos)
+    assert len(here) == 1 and len(here[0].history) < calls
+
+
+def test_a_budget_of_n_calls_is_never_passed_by_four_actors(
+    tmp_path: Path, tickets_spec, monkeypatch, local_ray
+) -> None:
+    _use_ray(monkeypatch, local_ray, actors=4)
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv("TUNESMITH_TEST_CALL_LOG", str(log))
+    monkeypatch.setenv("TUNESMITH_TEST_LATENCY", "0.02")
+    tickets_spec.optimizer.budget.max_calls = 37
+    tickets_spec.optimizer.params = {"race": False}
+    db = tmp_path / "runs.db"
+    run_id = create_run(tickets_spec, db)
+    assert run_worker(run_id, db, lm_factory=slow_oracle_lm) == "stopped: budget"
+    with RunStore(db) as store:
+        run = store.get_run(run_id)
+        test_calls = sum(t["usage"]["uncached_calls"] for t in store.trials(run_id, subset="test"))
+        stored = store.usage(run_id)["uncached_calls"]
+    made = len(log.read_text().splitlines())  # every call any actor (or the worker) made
+    assert "max_calls=37" in run["reason"]
+    assert made == stored  # every call came back to the store
+    assert made - test_calls == 37  # the whole budget was used, and not one call more
