@@ -38,6 +38,10 @@ SENT_ENV_PREFIX = "TUNESMITH_"  # settings the actors get from the worker (the s
 NOT_SENT = ("TUNESMITH_STORE",)
 ACTOR_TIMEOUT = 600.0  # seconds without any live actor before a row fails
 MAX_RESENDS = 3  # times one row is sent again after the actor evaluating it died
+LOST_WORDS = (
+    "A Ray worker stopped while it was scoring rows (its process ended or its machine left the "
+    "cluster). Its unfinished rows were scored again on another worker; nothing was lost."
+)
 FN_CACHE = 8  # work functions (one per candidate) an actor keeps unpickled
 
 
@@ -109,6 +113,7 @@ class RowPool:
     def __init__(
         self, spec: dict[str, Any], base_dir: str | None, budget: SharedBudget, *,
         actors: int, actor_cpus: float = 1.0, lm_factory: LMFactory | None = None,
+        on_lost: Callable[[], None] = lambda: None,
     ) -> None:  # fmt: skip
         import ray
 
@@ -129,6 +134,7 @@ class RowPool:
         self._successors: dict[str, Any] = {}  # a dead actor's id -> the actor in its place
         self.actors: list[Any] = [self._new_actor() for _ in range(actors)]
         self.keeper: Any = None  # the run's BudgetKeeper, stopped with the pool
+        self._on_lost = on_lost  # hears of each actor that died (once per actor)
         self.resent = 0  # rows sent again after their actor died
         self.replaced = 0  # actors started in place of dead ones
         ray.get([actor.pid.remote() for actor in self.actors])  # each built its LM
@@ -191,6 +197,7 @@ class RowPool:
                 self.actors = [successor if a is dead else a for a in self.actors]
                 self.replaced += 1
                 logger.warning("a Ray actor died; its rows go to the others and a new one")
+                self._on_lost()
             return successor
 
     def close(self) -> None:
@@ -231,7 +238,7 @@ def start_run_pool(
     actors, cpus = pool_size()
     pool = RowPool(
         run["spec"], run.get("base_dir"), context.budget, actors=actors, actor_cpus=cpus,
-        lm_factory=lm_factory,
+        lm_factory=lm_factory, on_lost=lambda: context.recorder.log(LOST_WORDS, "warning"),
     )  # fmt: skip
     pool.keeper = keeper
     context.row_pool = pool
