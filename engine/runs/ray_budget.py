@@ -107,7 +107,7 @@ class SharedBudget(Budget):
         self._ask("count_calls", role, n)
 
     def _add_usage(self, record: CallRecord) -> None:
-        self._ask("count_usage", record)
+        self._keeper.count_usage.remote(record)  # not waited for: tokens and cost may lag
 
     def exceeded(self, role: str | None = None) -> str | None:
         return self._ask("exceeded", role)
@@ -140,9 +140,7 @@ class SharedLimiter:
             pass
 
     def release(self, *, rate_limited: bool) -> None:
-        import ray
-
-        ray.get(self._keeper.release.remote(rate_limited))
+        self._keeper.release.remote(rate_limited)  # not waited for: nothing to hear back
 
     @property
     def cap(self) -> int | None:

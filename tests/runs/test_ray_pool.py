@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from runs_helpers import wait_for
 from scripted_lms import oracle_lm, slow_oracle_lm
 
 from engine.runs import RunStore, create_run
@@ -84,3 +85,36 @@ def test_a_budget_of_n_calls_is_never_passed_by_four_actors(
     assert "max_calls=37" in run["reason"]
     assert made == stored  # every call came back to the store
     assert made - test_calls == 37  # the whole budget was used, and not one call more
+
+
+def test_the_keeper_holds_one_budget_and_one_rate_limit_for_every_holder(local_ray) -> None:
+    import ray
+
+    from engine.errors import BudgetExhausted
+    from engine.lm.budget import Budget
+    from engine.runs.ray_budget import SharedBudget, SharedLimiter, start_keeper
+
+    keeper = start_keeper("keeper-test", Budget(max_calls=3))
+    try:
+        first, second = SharedBudget(keeper, {"max_calls": 3}), SharedBudget(keeper)
+        first.before_call("task", "m")
+        second.before_call("task", "m")
+        first.before_call("task", "m")
+        with pytest.raises(BudgetExhausted, match="max_calls=3"):
+            second.before_call("task", "m")  # the third call was the last, whoever asks
+        assert first.spent()["calls"] == second.spent()["calls"] == 3
+
+        one, other = SharedLimiter(keeper), SharedLimiter(keeper)
+        one.acquire()
+        other.acquire()
+        one.release(rate_limited=True)  # a 429 seen by one actor caps them all
+        wait_until(lambda: other.cap == 1, "the cap set by the 429")
+        assert ray.get(keeper.acquire.remote(0.05)) is False  # one in flight, the cap is 1
+        other.release(rate_limited=False)
+        wait_until(lambda: ray.get(keeper.acquire.remote(0.05)), "a free slot")
+    finally:
+        ray.kill(keeper)
+
+
+def wait_until(predicate, what: str, timeout: float = 20.0) -> None:
+    wait_for(predicate, timeout, what)
