@@ -17,6 +17,7 @@ import itertools
 import logging
 import os
 import queue
+import socket
 import threading
 import uuid
 from collections.abc import Callable
@@ -58,12 +59,21 @@ def connect(address: str) -> None:
     if ray.is_initialized():
         return
     try:
+        _reachable(address)  # Ray itself would wait minutes for an address nobody answers on
         ray.init(address=address, log_to_driver=False)
-    except (ConnectionError, RuntimeError, ValueError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:
         raise TunesmithError(
             f"{RAY_ENV}={address}: no Ray cluster could be reached ({exc}). Start one with "
             "`ray start --head` (docs/SCALE.md), or unset the variable to run on this machine."
         ) from exc
+
+
+def _reachable(address: str, timeout: float = 5.0) -> None:
+    """Raise OSError when nothing listens at a host:port address ("auto" is Ray's to find)."""
+    host, _, port = address.rpartition(":")
+    if address == "auto" or "://" in address or not host or not port.isdigit():
+        return
+    socket.create_connection((host, int(port)), timeout=timeout).close()
 
 
 class RowActor:
@@ -163,6 +173,9 @@ class RowPool:
 
         def remote(item: Any) -> Any:
             budgeted = settings.budget is self.budget
+            breaker = getattr(settings.budget, "breaker", None)
+            if breaker is not None:  # the LM kept failing (seen here, from the rows' records):
+                breaker.check()  # no more rows go out, as in one process
             for _ in range(MAX_RESENDS + 1):
                 try:
                     actor = free.get(timeout=ACTOR_TIMEOUT)

@@ -3,10 +3,11 @@ budget across the cluster. All on the session's local Ray cluster (the `local_ra
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
-from runs_helpers import wait_for
+from runs_helpers import start_worker, subprocess_env, wait_for
 from scripted_lms import oracle_lm, slow_oracle_lm
 
 from engine.runs import RunStore, create_run
@@ -118,3 +119,27 @@ def test_the_keeper_holds_one_budget_and_one_rate_limit_for_every_holder(local_r
 
 def wait_until(predicate, what: str, timeout: float = 20.0) -> None:
     wait_for(predicate, timeout, what)
+
+
+def test_a_cluster_nobody_answers_at_fails_the_run_at_once_saying_so(
+    tmp_path: Path, tickets_spec
+) -> None:
+    with socket.socket() as probe:  # a port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    db = tmp_path / "runs.db"
+    run_id = create_run(tickets_spec, db)
+    env = subprocess_env(TUNESMITH_TEST_LM="scripted_lms:oracle_lm", TUNESMITH_RAY=address)
+    cmd, worker = start_worker(run_id, db, env)
+    assert worker.wait(timeout=120) == 1
+    with RunStore(db) as store:
+        run = store.get_run(run_id)
+    assert run["status"] == "failed"
+    assert f"TUNESMITH_RAY={address}: no Ray cluster could be reached" in run["reason"]
+    assert "unset the variable to run on this machine" in run["reason"]
+    assert not store_calls(db, run_id)  # it failed before any LM call
+
+
+def store_calls(db: Path, run_id: str) -> list:
+    with RunStore(db) as store:
+        return store.lm_calls(run_id)
