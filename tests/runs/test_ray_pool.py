@@ -3,6 +3,7 @@ budget across the cluster. All on the session's local Ray cluster (the `local_ra
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -143,3 +144,13 @@ def test_a_cluster_nobody_answers_at_fails_the_run_at_once_saying_so(
 def store_calls(db: Path, run_id: str) -> list:
     with RunStore(db) as store:
         return store.lm_calls(run_id)
+
+
+def test_the_test_cluster_listens_on_127_0_0_1_only(local_ray) -> None:
+    import ray
+    from ray_cluster import open_beyond_loopback
+
+    pool_actor = ray.remote(lambda: os.getpid()).options(num_cpus=0).remote()
+    assert ray.get(pool_actor) > 0  # a worker process is up too
+    assert local_ray.startswith("127.0.0.1:")
+    assert open_beyond_loopback(os.getpid()) == []
