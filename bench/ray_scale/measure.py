@@ -22,6 +22,7 @@ import argparse
 import functools
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ def measure(
     """One measurement: rows per second (and the pool's start time) with `actors` actors."""
     program, metric = build_program(spec), build_metric(spec)
     items = _rows(spec, rows)
+    # an empty LM cache for each measurement (the actors get the variable from this process)
+    os.environ["TUNESMITH_CACHE_DIR"] = tempfile.mkdtemp(prefix="ray-scale-cache-")
     job = RowJob(program, metric, "bench")
     started = time.perf_counter()
     pool = keeper = None
