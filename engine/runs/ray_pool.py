@@ -35,7 +35,11 @@ logger = logging.getLogger(__name__)
 RAY_ENV = "TUNESMITH_RAY"  # "auto" (the cluster this machine belongs to) or a head's address
 ACTORS_ENV = "TUNESMITH_RAY_ACTORS"  # actors in a run's pool (default: the cluster's CPUs)
 ACTOR_CPUS_ENV = "TUNESMITH_RAY_ACTOR_CPUS"  # CPUs each actor reserves (default 1)
-SENT_ENV_PREFIX = "TUNESMITH_"  # settings the actors get from the worker (the store URL not)
+# what the actors get from the worker's environment: Tunesmith's settings (not the store's URL,
+# which may hold the database's password and which actors never use) and the providers' keys
+# (a key typed into the dashboard is in the worker's environment only)
+SENT_ENV_PREFIX = "TUNESMITH_"
+SENT_ENV_SUFFIX = "_API_KEY"
 NOT_SENT = ("TUNESMITH_STORE",)
 ACTOR_TIMEOUT = 600.0  # seconds without any live actor before a row fails
 MAX_RESENDS = 3  # times one row is sent again after the actor evaluating it died
@@ -132,7 +136,7 @@ class RowPool:
         env = {
             k: v
             for k, v in os.environ.items()
-            if k.startswith(SENT_ENV_PREFIX) and k not in NOT_SENT
+            if (k.startswith(SENT_ENV_PREFIX) or k.endswith(SENT_ENV_SUFFIX)) and k not in NOT_SENT
         }
         self.budget = budget
         self._new_actor = lambda: (

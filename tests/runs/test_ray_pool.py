@@ -154,3 +154,30 @@ def test_the_test_cluster_listens_on_127_0_0_1_only(local_ray) -> None:
     assert ray.get(pool_actor) > 0  # a worker process is up too
     assert local_ray.startswith("127.0.0.1:")
     assert open_beyond_loopback(os.getpid()) == []
+
+
+def test_actors_get_the_provider_keys_and_settings_but_not_the_store_url(
+    tickets_spec, monkeypatch, local_ray
+) -> None:
+    import ray
+
+    from engine.runs.ray_budget import SharedBudget, start_keeper
+    from engine.runs.ray_pool import RowPool
+
+    monkeypatch.setenv("EXAMPLE_API_KEY", "typed-into-the-dashboard")
+    monkeypatch.setenv("TUNESMITH_EXAMPLE_SETTING", "on")
+    monkeypatch.setenv("TUNESMITH_STORE", "postgresql://team:db-password@db.example/tunesmith")
+    keeper = start_keeper("env-test", None)
+    pool = RowPool(
+        tickets_spec.to_dict(), str(tickets_spec.base_dir), SharedBudget(keeper), actors=1,
+        actor_cpus=0, lm_factory=oracle_lm,
+    )  # fmt: skip
+    try:
+        getenv, _ = pool.offload(os.getenv, 1)  # runs on the actor
+        assert getenv("EXAMPLE_API_KEY") == "typed-into-the-dashboard"
+        assert getenv("TUNESMITH_EXAMPLE_SETTING") == "on"
+        assert getenv("TUNESMITH_STORE") is None
+        assert getenv("PID_OF_NOBODY") is None
+    finally:
+        pool.close()
+        ray.kill(keeper)
