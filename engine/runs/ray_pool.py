@@ -17,6 +17,7 @@ import itertools
 import logging
 import os
 import queue
+import signal
 import socket
 import threading
 import uuid
@@ -62,9 +63,12 @@ def connect(address: str) -> None:
 
     if ray.is_initialized():
         return
+    on_sigterm = signal.getsignal(signal.SIGTERM)
     try:
         _reachable(address)  # Ray itself would wait minutes for an address nobody answers on
         ray.init(address=address, log_to_driver=False)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, on_sigterm)  # ray.init's exits at once: keep ours
     except (OSError, RuntimeError, ValueError) as exc:
         raise TunesmithError(
             f"{RAY_ENV}={address}: no Ray cluster could be reached ({exc}). Start one with "

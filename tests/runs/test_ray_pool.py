@@ -181,3 +181,29 @@ def test_actors_get_the_provider_keys_and_settings_but_not_the_store_url(
     finally:
         pool.close()
         ray.kill(keeper)
+
+
+def test_sigterm_still_cancels_a_worker_on_ray(tmp_path: Path, tickets_spec, local_ray) -> None:
+    """ray.init sets its own SIGTERM handler (exit at once); the worker keeps its own: the run
+    stops between trials, as cancelled, with its best program so far."""
+    import signal
+
+    tickets_spec.optimizer.params = {"race": False}
+    db = tmp_path / "runs.db"
+    run_id = create_run(tickets_spec, db)
+    env = subprocess_env(
+        TUNESMITH_TEST_LM="scripted_lms:slow_oracle_lm", TUNESMITH_TEST_LATENCY="0.05",
+        TUNESMITH_RAY=local_ray, TUNESMITH_RAY_ACTORS="1", TUNESMITH_RAY_ACTOR_CPUS="0.5",
+    )  # fmt: skip
+    _, worker = start_worker(run_id, db, env)
+    try:
+        with RunStore(db) as store:
+            wait_for(lambda: len(store.trials(run_id)) >= 2, 120, "2 stored trials")
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=120) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    with RunStore(db) as store:
+        run = store.get_run(run_id)
+    assert run["status"] == "cancelled" and run["program"] is not None
