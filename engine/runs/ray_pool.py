@@ -184,6 +184,7 @@ class RowPool:
             breaker = getattr(settings.budget, "breaker", None)
             if breaker is not None:  # the LM kept failing (seen here, from the rows' records):
                 breaker.check()  # no more rows go out, as in one process
+            failure: Exception | None = None
             for _ in range(MAX_RESENDS + 1):
                 try:
                     actor = free.get(timeout=ACTOR_TIMEOUT)
@@ -193,8 +194,16 @@ class RowPool:
                     result, error, records = ray.get(
                         actor.run.remote(key, fn_box, item, budgeted)
                     )
-                except ray.exceptions.RayActorError:
+                except ray.exceptions.ActorDiedError as exc:  # the actor died: another one
+                    failure = exc
                     free.put(self._replace(actor))
+                    continue
+                except ray.exceptions.RayError as exc:  # lost on the way, or the actor was
+                    # out of reach for a while (it may be alive): the row is sent again
+                    failure = exc
+                    logger.warning("a row sent to a Ray actor was lost (%s); sending it again",
+                                   type(exc).__name__)  # fmt: skip
+                    free.put(actor)
                     continue
                 free.put(actor)
                 for record in records:  # the worker's ledgers: the store, the budget's tokens
@@ -202,7 +211,10 @@ class RowPool:
                 if error is not None:
                     raise error
                 return result
-            raise TunesmithError(f"a row's actor died {MAX_RESENDS + 1} times; the row failed")
+            raise TunesmithError(
+                f"a row was lost on Ray {MAX_RESENDS + 1} times, the last because of "
+                f"{type(failure).__name__}; the row failed"
+            )
 
         return remote, per_actor * len(self.actors)
 
@@ -235,15 +247,22 @@ def pool_size() -> tuple[int, float]:
     """(actors, CPUs per actor) from the environment, else one actor per CPU of the cluster."""
     import ray
 
-    cpus = float(os.environ.get(ACTOR_CPUS_ENV, "1") or 1)
-    raw = os.environ.get(ACTORS_ENV, "").strip()
-    if raw:
-        try:
-            return int(raw), cpus
-        except ValueError:
-            raise TunesmithError(f"{ACTORS_ENV}={raw!r}: expected a whole number") from None
+    cpus = _number(ACTOR_CPUS_ENV, "1", float)
+    if cpus < 0:
+        raise TunesmithError(f"{ACTOR_CPUS_ENV}={cpus}: CPUs per actor cannot be negative")
+    if os.environ.get(ACTORS_ENV, "").strip():
+        return int(_number(ACTORS_ENV, "1", int)), cpus
     total = ray.cluster_resources().get("CPU", 1)
     return max(1, int(total // cpus) if cpus > 0 else int(total)), cpus
+
+
+def _number(name: str, default: str, kind: type) -> float:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        return kind(raw)
+    except ValueError:
+        words = "a whole number" if kind is int else "a number"
+        raise TunesmithError(f"{name}={raw!r}: expected {words}") from None
 
 
 def start_run_pool(
@@ -253,14 +272,21 @@ def start_run_pool(
     """Join the cluster, move the run's budget and rate limit into its keeper, and start the
     row actors; `context.row_pool` then sends its rows there. `close_run_pool` ends it all."""
     connect(address)
-    keeper = start_keeper(run_id, context.budget)
-    context.budget = SharedBudget(keeper, context.budget.to_dict() if context.budget else None)
-    share_limiter(lm, keeper)
     actors, cpus = pool_size()
-    pool = RowPool(
-        run["spec"], run.get("base_dir"), context.budget, actors=actors, actor_cpus=cpus,
-        lm_factory=lm_factory, on_lost=lambda: context.recorder.log(LOST_WORDS, "warning"),
-    )  # fmt: skip
+    keeper = start_keeper(run_id, context.budget)
+    budget = SharedBudget(keeper, context.budget.to_dict() if context.budget else None)
+    try:
+        pool = RowPool(
+            run["spec"], run.get("base_dir"), budget, actors=actors, actor_cpus=cpus,
+            lm_factory=lm_factory, on_lost=lambda: context.recorder.log(LOST_WORDS, "warning"),
+        )  # fmt: skip
+    except BaseException:
+        import ray
+
+        ray.kill(keeper)
+        raise
+    context.budget = budget
+    share_limiter(lm, keeper)
     pool.keeper = keeper
     context.row_pool = pool
     context.recorder.log(

@@ -80,12 +80,16 @@ def test_an_actor_killed_mid_row_loses_nothing_and_scores_nothing_twice(
         warnings = [e["data"]["message"] for e in store.events(run_id)
                     if e["type"] == "log" and e["data"].get("level") == "warning"]  # fmt: skip
     assert outcome == ["finished"], run["reason"]
+    assert [r["error"] for r in rows.values() if r["error"]] == []  # no row failed for the kill
     assert trials == ref_trials  # the same trials, in the same order, none twice
     assert {k: (r["score"], r["outputs"]) for k, r in rows.items()} == {
         k: (r["score"], r["outputs"]) for k, r in ref_rows.items()
     }  # every row scored, the killed one's included
-    # every call that finished is stored once; the killed actor's call never finished
-    assert calls == ref_calls == len(calls_log.read_text().splitlines())
+    # each row's calls are stored once, from the actor that finished it: as many as in one
+    # process. Calls the killed actor had finished for its other rows in flight never came
+    # back (those rows were scored again elsewhere): at most one per row it had in flight.
+    assert calls == ref_calls
+    assert 0 <= len(calls_log.read_text().splitlines()) - calls <= settings.num_threads
     assert warnings == [LOST_WORDS]
     record("crash", optimizer="any (rows on 2 Ray actors)", phase="an actor killed mid-row",
            ok=True, trials_before=len(trials), trials_after=len(trials))  # fmt: skip

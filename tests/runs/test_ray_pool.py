@@ -207,3 +207,24 @@ def test_sigterm_still_cancels_a_worker_on_ray(tmp_path: Path, tickets_spec, loc
     with RunStore(db) as store:
         run = store.get_run(run_id)
     assert run["status"] == "cancelled" and run["program"] is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "words"),
+    [
+        ("TUNESMITH_RAY_ACTORS", "four", "TUNESMITH_RAY_ACTORS='four': expected a whole number"),
+        ("TUNESMITH_RAY_ACTORS", "0", "a pool needs at least 1 actor, not 0"),
+        ("TUNESMITH_RAY_ACTOR_CPUS", "half", "TUNESMITH_RAY_ACTOR_CPUS='half': expected a number"),
+        ("TUNESMITH_RAY_ACTOR_CPUS", "-1", "CPUs per actor cannot be negative"),
+    ],
+)
+def test_bad_pool_settings_fail_the_run_saying_which(
+    tmp_path: Path, tickets_spec, monkeypatch, local_ray, name: str, value: str, words: str
+) -> None:
+    _use_ray(monkeypatch, local_ray, actors=2)
+    monkeypatch.setenv(name, value)
+    db = tmp_path / "runs.db"
+    run_id = create_run(tickets_spec, db)
+    assert run_worker(run_id, db, lm_factory=oracle_lm) == "failed"
+    with RunStore(db) as store:
+        assert words in store.get_run(run_id)["reason"]
