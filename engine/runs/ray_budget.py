@@ -98,6 +98,11 @@ class SharedBudget(Budget):
         )
         self._keeper = keeper
 
+    @property
+    def keeper(self) -> Any:
+        """The keeper's actor handle."""
+        return self._keeper
+
     def _ask(self, method: str, *args: Any) -> Any:
         import ray
 

@@ -43,7 +43,7 @@ SENT_ENV_PREFIX = "TUNESMITH_"
 SENT_ENV_SUFFIX = "_API_KEY"
 NOT_SENT = ("TUNESMITH_STORE",)
 ACTOR_TIMEOUT = 600.0  # seconds without any live actor before a row fails
-MAX_RESENDS = 3  # times one row is sent again after the actor evaluating it died
+MAX_RESENDS = 3  # times one row is sent again after Ray lost it (its actor died, ...)
 LOST_WORDS = (
     "A Ray worker stopped while it was scoring rows (its process ended or its machine left the "
     "cluster). Its unfinished rows were scored again on another worker; nothing was lost."
@@ -94,8 +94,9 @@ class RowActor:
         os.environ.update(env)
         self.lm = task_lm(spec_from_dict(spec, base_dir), lm_factory)
         self.budget = budget
-        share_limiter(self.lm, budget._keeper)
+        share_limiter(self.lm, budget.keeper)
         self._fns: dict[str, Callable[[Any], Any]] = {}
+        self._fns_lock = threading.Lock()  # rows run on the actor's threads
 
     def pid(self) -> int:
         return os.getpid()
@@ -110,19 +111,32 @@ class RowActor:
         import cloudpickle
         import ray
 
-        fn = self._fns.get(key)
+        with self._fns_lock:
+            fn = self._fns.get(key)
         if fn is None:
             fn = cloudpickle.loads(ray.get(fn_box[0]))
-            if len(self._fns) >= FN_CACHE:
-                self._fns.pop(next(iter(self._fns)))
-            self._fns[key] = fn
+            with self._fns_lock:
+                if len(self._fns) >= FN_CACHE:
+                    self._fns.pop(next(iter(self._fns)))
+                self._fns[key] = fn
         ledger = UsageLedger()
         budget = self.budget if budgeted else None
         with settings.context(lm=self.lm, budget=budget, usage_trackers=(ledger,)):
             try:
                 return fn(item), None, list(ledger.records)
             except Exception as exc:  # handed back to the worker, raised there
-                return None, exc, list(ledger.records)
+                return None, _portable(exc), list(ledger.records)
+
+
+def _portable(exc: Exception) -> Exception:
+    """`exc` if it can travel back to the worker, else a TunesmithError with its text."""
+    import cloudpickle
+
+    try:
+        cloudpickle.loads(cloudpickle.dumps(exc))
+    except Exception:  # noqa: BLE001  (any failure to travel)
+        return TunesmithError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 class RowPool:
