@@ -228,3 +228,34 @@ def test_bad_pool_settings_fail_the_run_saying_which(
     assert run_worker(run_id, db, lm_factory=oracle_lm) == "failed"
     with RunStore(db) as store:
         assert words in store.get_run(run_id)["reason"]
+
+
+def test_a_run_started_with_ray_and_postgresql_runs_on_a_machine_of_the_cluster(
+    tmp_path: Path, tickets_spec, monkeypatch, local_ray, postgres_url
+) -> None:
+    """launch_run hands the run to a detached actor that Ray places on a node; there it runs
+    the supervisor and worker as on this machine, and ends with the run."""
+    from engine.runs.launch import launch_run
+    from engine.runs.ray_launch import run_host
+
+    monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:oracle_lm")
+    _use_ray(monkeypatch, local_ray, actors=1)
+    run_id = create_run(tickets_spec, postgres_url)
+    assert launch_run(run_id, postgres_url, inline=False) is None  # not a process of ours
+    with RunStore(postgres_url) as store:
+        wait_for(lambda: store.get_run(run_id)["status"] not in ("queued", "running"), 180,
+                 "the run to end on the cluster")  # fmt: skip
+        run = store.get_run(run_id)
+    assert run["status"] == "finished", run["reason"]
+    assert run["test_best"] == 1.0 and run["host"]
+    assert "Ray workers" in " ".join(
+        e["data"].get("message", "") for e in store_events(postgres_url, run_id)
+    )  # its rows went to the pool too
+    assert Path(run["log_path"]).exists()
+    wait_for(lambda: run_host(run_id) is None, 60, "the run's host actor to end")
+
+
+def store_events(store_at, run_id: str) -> list:
+    with RunStore(store_at) as store:
+        return store.events(run_id)
