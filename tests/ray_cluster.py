@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -19,19 +21,29 @@ LOOPBACK6 = {"00000000000000000000000001000000", "0000000000000000FFFF0000010000
 def start_local_ray(num_cpus: int = 2) -> str:
     """Start the cluster (actors can import the project and the tests' helpers); its address."""
     os.environ[LOCAL_ONLY_ENV] = "0"
+    before = os.environ.get("PYTHONPATH")
     paths = [str(TESTS.parent), str(TESTS / "runs"), str(TESTS / "reliability")]
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        [*paths, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    )
+        [*paths, *filter(None, (before or "").split(os.pathsep))]
+    )  # for the cluster's processes only (they copy it at start): restored below
     import ray
     from ray._private import ray_constants
 
     ray_constants.ENABLE_RAY_CLUSTER = False  # in case ray was imported before the variable
     global _folder
     _folder = tempfile.mkdtemp(prefix="ray-")  # its logs and sockets, removed at the end
-    ray.init(
-        num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, _temp_dir=_folder
-    )
+    on_sigterm = signal.getsignal(signal.SIGTERM)  # ray.init replaces it with an exit
+    try:
+        ray.init(
+            num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, _temp_dir=_folder
+        )
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, on_sigterm)
+        if before is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = before
     return ray.get_runtime_context().gcs_address
 
 
