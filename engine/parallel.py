@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from engine.settings import settings
 
@@ -26,12 +26,24 @@ def lm_threads(requested: int | None = None) -> int:
     return max(1, int(threads))
 
 
+class Offload(Protocol):
+    """Where `parallel_map` may send its items' work instead of this process (a pool of Ray
+    actors: `engine.runs.ray_pool`). `offload(fn, num_threads)` returns a stand-in for `fn`
+    that runs it elsewhere and blocks for its result (raising what `fn` raised), and how many
+    local threads should call it at once."""
+
+    def offload(self, fn: Callable[[T], R], num_threads: int) -> tuple[Callable[[T], R], int]:
+        """(the stand-in for `fn`, local threads to run it on)."""
+        ...
+
+
 def parallel_map(
     fn: Callable[[T], R],
     items: Iterable[T],
     num_threads: int = 1,
     on_done: Callable[[int, R | None, BaseException | None], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    offload: Offload | None = None,
 ) -> list[tuple[R | None, BaseException | None]]:
     """Apply `fn` to every item, in order of results, never raising for one item.
 
@@ -39,9 +51,12 @@ def parallel_map(
     the caller's `contextvars` context, so `engine.context(...)` overrides (LM, usage trackers,
     budget, trace) apply inside the pool. `on_done(index, result, error)` is called as items
     finish (from the calling thread). If `should_stop()` turns true, items not yet started are
-    skipped and reported with a `StopIteration` error.
+    skipped and reported with a `StopIteration` error. With `offload`, each item's `fn` runs
+    where it says (the same loop, stop checks and callbacks here).
     """
     items = list(items)
+    if offload is not None:
+        fn, num_threads = offload.offload(fn, num_threads)
     out: list[tuple[R | None, BaseException | None]] = [(None, None)] * len(items)
 
     def run_one(item: T) -> tuple[R | None, BaseException | None]:

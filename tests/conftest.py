@@ -64,6 +64,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("real_lm") or item.get_closest_marker("e2e"):
             item.add_marker(pytest.mark.xdist_group("model"))
+        elif item.get_closest_marker("ray"):  # one worker starts the one local Ray cluster
+            item.add_marker(pytest.mark.xdist_group("ray"))
     # the tour's default run (the README's pictures, its elapsed time on them) goes last, when
     # the other worker has usually finished and the run has both cores, as a user's would
     items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_dashboard_tour.py"))
@@ -151,6 +153,17 @@ def postgres_cluster():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def local_ray() -> object:
+    """A local Ray cluster for the session (tests/ray_cluster.py): its address. Tests that use
+    it carry the `ray` marker, so one xdist worker runs them all."""
+    from ray_cluster import start_local_ray, stop_local_ray
+
+    address = start_local_ray()
+    yield address
+    stop_local_ray()
 
 
 @pytest.fixture

@@ -33,8 +33,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"run {run_id} created (store: {db_path(args)})", file=sys.stderr)
     if args.detach:
         pid = launch_run(run_id, db_path(args), inline=False)
+        where = f"pid {pid}" if pid is not None else "on a machine of the Ray cluster"
         print(
-            f"worker started (pid {pid}); follow with `python -m engine show {run_id}`",
+            f"worker started ({where}); follow with `python -m engine show {run_id}`",
             file=sys.stderr,
         )
         print(run_id)
@@ -83,7 +84,8 @@ def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_pro
                     break
                 # the worker this command started is followed by its supervisor's process: the
                 # store may still show the killed worker before, or a stale heartbeat
-                if thread is None and not pid_alive(supervisor):
+                started_here = supervisor is not None  # else on a machine of the Ray cluster
+                if thread is None and started_here and not pid_alive(supervisor):
                     time.sleep(0.5)
                     if not is_alive(store.get_run(run_id)):
                         break

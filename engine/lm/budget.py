@@ -97,6 +97,16 @@ class Budget:
         with self._lock:
             self._add_usage(record)
 
+    def count_calls(self, role: str, n: int) -> None:
+        """Count `n` calls of `role` made elsewhere (not granted by `before_call`)."""
+        with self._lock:
+            self._add_calls(role, n)
+
+    def count_usage(self, record: CallRecord) -> None:
+        """Count the tokens and cost of one finished call."""
+        with self._lock:
+            self._add_usage(record)
+
     def _add_calls(self, role: str, n: int) -> None:
         self._total.calls += n
         self._roles.setdefault(role, _Spent()).calls += n

@@ -32,6 +32,16 @@ class ConcurrencyLimiter:
                 self._cond.wait()
             self.in_flight += 1
 
+    def try_acquire(self, timeout: float) -> bool:
+        """Take a free slot, waiting at most `timeout` s for one; False if none came free."""
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: self.cap is None or self.in_flight < self.cap, timeout=timeout
+            ):
+                return False
+            self.in_flight += 1
+            return True
+
     def release(self, *, rate_limited: bool) -> None:
         """Give the slot back. A rate-limited request caps the in-flight count at the requests
         still in flight (at least 1); `GROW_AFTER * cap` successes in a row raise the cap by 1."""

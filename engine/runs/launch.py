@@ -23,6 +23,8 @@ from typing import Any
 from engine.errors import TunesmithError
 from engine.runs.data import validate_spec_against_data
 from engine.runs.liveness import track_child, worker_command
+from engine.runs.ray_launch import launch_on_cluster
+from engine.runs.ray_pool import ray_address
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
 from engine.runs.store_schema import STORE_ENV, StoreAt, is_url, local_dir, store_location
@@ -66,7 +68,9 @@ def launch_run(
     lm_factory: Any = None,
     extra_env: dict[str, str] | None = None,
 ) -> int | None:
-    """Start the run's worker; returns its pid (None when run inline).
+    """Start the run's worker; returns its pid (None when run inline, or on another machine of
+    the Ray cluster: with `TUNESMITH_RAY` set and the store on PostgreSQL, see
+    `engine.runs.ray_launch`).
 
     Inline when `inline=True`, or when `inline` is None and TUNESMITH_INLINE_WORKER=1 (then
     this call blocks until the run ends; `lm_factory` is passed to the worker).
@@ -83,6 +87,9 @@ def launch_run(
         with _temporary_env(extra_env):
             run_worker(run_id, db_path, lm_factory=lm_factory)
         return None
+    address = ray_address()
+    if address is not None and launch_on_cluster(address, run_id, db_path, extra_env):
+        return None  # started on a machine of the cluster (its pid and host are in the store)
     logs = local_dir(db_path) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{run_id}.log"

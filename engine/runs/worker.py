@@ -37,6 +37,7 @@ from engine.runs.held_out import evaluate_on_test
 from engine.runs.liveness import is_alive
 from engine.runs.models import build_metric
 from engine.runs.pipeline import build_program
+from engine.runs.ray_pool import close_run_pool, ray_address, start_run_pool
 from engine.runs.redact import redact_std_streams
 from engine.runs.run_setup import LMFactory, make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec, spec_from_dict
@@ -180,6 +181,10 @@ def _execute(
             raise SpecError(f"optimizer.params: {'; '.join(refused)}")
         context = _run_context(store, run_id, spec, beat.cancelled, attempt, sinks)
         stack.callback(IN_FLIGHT.subscribe(_in_flight_writer(store.path, run_id)))
+        address = ray_address()
+        if address is not None:  # rows on Ray actors; budget and rate limit shared there
+            pool = start_run_pool(address, run_id, run, context, lm, lm_factory)
+            stack.callback(close_run_pool, pool)
         with settings.context(lm=lm):
             compiled = optimizer.compile(
                 program, trainset=data.train, valset=data.val or None, run=context

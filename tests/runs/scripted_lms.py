@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import time
 from typing import Any
 
 from engine.lm.scripted import ScriptedLM, input_fields
@@ -71,6 +72,30 @@ def slow_oracle_lm(spec: Any) -> ScriptedLM:
     return LoggingScriptedLM(
         by_input=_answerer(spec), name="slow-oracle", latency=latency, cache=True
     )
+
+
+def stalling_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle, logging its calls ($TUNESMITH_TEST_CALL_LOG); inside a Ray actor, the first
+    call after $TUNESMITH_TEST_STALL_FILE is gone writes the actor's pid there and then hangs
+    (for a test to kill the actor mid-row); once the file exists no call hangs."""
+    answer = _answerer(spec)
+
+    def stalling(messages: list[dict[str, Any]]) -> dict[str, str]:
+        marker = os.environ.get("TUNESMITH_TEST_STALL_FILE")
+        if marker and not os.path.exists(marker) and _in_ray_actor():
+            with open(marker + ".tmp", "w") as fh:
+                fh.write(str(os.getpid()))
+            os.replace(marker + ".tmp", marker)
+            time.sleep(300)  # killed long before
+        return answer(messages)
+
+    return LoggingScriptedLM(by_input=stalling, name="stalling-oracle")
+
+
+def _in_ray_actor() -> bool:
+    import ray
+
+    return ray.is_initialized() and ray.get_runtime_context().get_actor_id() is not None
 
 
 def keyed_oracle_lm(spec: Any) -> ScriptedLM:

@@ -77,6 +77,9 @@ class RunContext:
     # there instead of the workdir, so any machine can resume it) and the run's name in it
     study_storage: str | None = None
     run_name: str = ""
+    # where rows are evaluated: None on this process's threads, else a pool elsewhere (Ray
+    # actors, `engine.runs.ray_pool`); the rows come back here, and only here are they stored
+    row_pool: Any = None
     # when the student as given comes back instead of the best candidate: "worse" (every
     # candidate scored below it on validation) or "unreliable" (also when the best one's gain
     # on validation is within its noise: the paired 95% range of the gain includes 0)

@@ -58,6 +58,18 @@ def hardest_first(
     return dict(sorted(todo.items(), key=lambda item: (ease(item[0]), item[1])))
 
 
+class RowJob:
+    """Evaluating one (example id, example) of a candidate: a plain object, so that a pool in
+    other processes (`RunContext.row_pool`) can be sent it."""
+
+    def __init__(self, program: Any, metric: Callable[..., Any] | None, cand_hash: str) -> None:
+        self.program, self.metric, self.cand_hash = program, metric, cand_hash
+
+    def __call__(self, item: tuple[str, Any]) -> EvalRow:
+        with IN_FLIGHT.row(self.cand_hash, item[0]):
+            return run_example(self.program, self.metric, item[1])
+
+
 def fill_rows(
     run: RunContext,
     metric: Callable[..., Any] | None,
@@ -119,15 +131,12 @@ def fill_rows(
         add(count, row.score)
         race["pruned"] = race["pruned"] or beaten()
 
-    def evaluate_one(item: tuple[str, Any]) -> EvalRow:
-        with IN_FLIGHT.row(cand_hash, item[0]):
-            return run_example(program, metric, item[1])
-
     outcomes = parallel_map(
-        evaluate_one,
+        RowJob(program, metric, cand_hash),
         [(ex_id, examples[i]) for ex_id, i in todo.items()],
         threads,
         on_done=on_done,
+        offload=run.row_pool,
         should_stop=lambda: (
             halt["budget"] is not None
             or halt["row"] is not None

@@ -1,0 +1,162 @@
+"""One budget and one rate limit for a run spread over a Ray cluster.
+
+A named actor (`BudgetKeeper`, one per run) holds the run's `Budget` (calls, tokens, cost,
+time) and the provider's `ConcurrencyLimiter`. Every process of the run (the worker and each
+row actor) holds a `SharedBudget` and a `SharedLimiter` that ask it before each LM call, so a
+call is granted or refused in one place: `max_calls` is never passed, whatever the number of
+actors, and the first 429 caps the requests in flight across the whole cluster, not per actor.
+
+Tokens and cost are counted from the worker's ledger only (rows evaluated on actors bring their
+call records back to the worker), so nothing is counted twice. Ray is imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import BudgetExhausted
+from engine.lm.budget import LIMITS, Budget
+from engine.lm.limiter import ConcurrencyLimiter
+from engine.lm.usage import CallRecord
+
+ACQUIRE_WAIT = 1.0  # seconds one ask for a limiter slot waits in the keeper before asking again
+KEEPER_THREADS = 64  # concurrent asks the keeper serves (callers waiting for a slot included)
+
+
+class BudgetKeeper:
+    """The run's budget and limiter, in one place (made a Ray actor by `start_keeper`)."""
+
+    def __init__(self, limits: dict[str, Any]) -> None:
+        self.budget = Budget.from_dict(limits)
+        self.limiter = ConcurrencyLimiter()
+
+    def before_call(self, role: str, model: str) -> tuple[str, str] | None:
+        """None: the call is granted (and counted); else (message, limit) of the refusal."""
+        try:
+            self.budget.before_call(role, model)
+        except BudgetExhausted as exc:
+            return str(exc), exc.limit or ""
+        return None
+
+    def count_calls(self, role: str, n: int) -> None:
+        """Calls made before the keeper existed (an earlier attempt of the run)."""
+        self.budget.count_calls(role, n)
+
+    def count_usage(self, record: CallRecord) -> None:
+        """Tokens and cost of one finished call."""
+        self.budget.count_usage(record)
+
+    def exceeded(self, role: str | None) -> str | None:
+        return self.budget.exceeded(role)
+
+    def spent(self) -> dict[str, Any]:
+        return self.budget.spent()
+
+    def acquire(self, timeout: float) -> bool:
+        """Take a limiter slot, waiting at most `timeout` s; False if none came free."""
+        return self.limiter.try_acquire(timeout)
+
+    def release(self, rate_limited: bool) -> None:
+        self.limiter.release(rate_limited=rate_limited)
+
+    def limiter_cap(self) -> int | None:
+        return self.limiter.cap
+
+
+def keeper_name(run_id: str) -> str:
+    """The keeper's actor name in the cluster."""
+    return f"tunesmith-budget-{run_id}"
+
+
+def start_keeper(run_id: str, budget: Budget | None) -> Any:
+    """Start the run's keeper (replacing one left by an earlier attempt) with `budget`'s limits;
+    returns its actor handle."""
+    import ray
+
+    try:
+        ray.kill(ray.get_actor(keeper_name(run_id)))
+    except ValueError:  # none left over
+        pass
+    limits = budget.to_dict() if budget is not None else {}
+    actor = (
+        ray.remote(BudgetKeeper)
+        .options(name=keeper_name(run_id), num_cpus=0, max_concurrency=KEEPER_THREADS)
+        .remote(limits)
+    )
+    ray.get(actor.spent.remote())  # started
+    return actor
+
+
+class SharedBudget(Budget):
+    """A `Budget` whose counts live in the run's keeper: `before_call` asks it. The failure
+    breaker stays in this process, watching its own ledgers."""
+
+    def __init__(self, keeper: Any, limits: dict[str, Any] | None = None) -> None:
+        limits = dict(limits or {})
+        super().__init__(
+            **{name: limits.get(name) for name in LIMITS}, per_role=limits.get("per_role")
+        )
+        self._keeper = keeper
+
+    @property
+    def keeper(self) -> Any:
+        """The keeper's actor handle."""
+        return self._keeper
+
+    def _ask(self, method: str, *args: Any) -> Any:
+        import ray
+
+        return ray.get(getattr(self._keeper, method).remote(*args))
+
+    def _add_calls(self, role: str, n: int) -> None:
+        self._ask("count_calls", role, n)
+
+    def _add_usage(self, record: CallRecord) -> None:
+        self._keeper.count_usage.remote(record)  # not waited for: tokens and cost may lag
+
+    def exceeded(self, role: str | None = None) -> str | None:
+        return self._ask("exceeded", role)
+
+    def before_call(self, role: str, model: str) -> None:
+        self.breaker.check()
+        refused = self._ask("before_call", role, model)
+        if refused is not None:
+            message, limit = refused
+            raise BudgetExhausted(message, limit=limit)
+
+    def spent(self) -> dict[str, Any]:
+        return self._ask("spent")
+
+    def __reduce__(self) -> tuple[Any, ...]:  # travels to actors as the keeper's handle
+        return (SharedBudget, (self._keeper, self.to_dict()))
+
+
+class SharedLimiter:
+    """Stands in for an LM's `ConcurrencyLimiter`: the slots are the keeper's."""
+
+    def __init__(self, keeper: Any) -> None:
+        self._keeper = keeper
+
+    def acquire(self) -> None:
+        """Wait for a free slot under the cluster's cap, then take it."""
+        import ray
+
+        while not ray.get(self._keeper.acquire.remote(ACQUIRE_WAIT)):
+            pass
+
+    def release(self, *, rate_limited: bool) -> None:
+        self._keeper.release.remote(rate_limited)  # not waited for: nothing to hear back
+
+    @property
+    def cap(self) -> int | None:
+        """The cluster's cap on requests in flight (None: never rate-limited)."""
+        import ray
+
+        return ray.get(self._keeper.limiter_cap.remote())
+
+
+def share_limiter(lm: Any, keeper: Any) -> None:
+    """Make `lm` (and the copies that keep its endpoint) take its slots from the keeper; an LM
+    without a limiter (the embedded model, a scripted one) is left as it is."""
+    if isinstance(getattr(type(lm), "limiter", None), property):
+        lm._limiter = SharedLimiter(keeper)
