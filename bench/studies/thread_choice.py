@@ -8,18 +8,25 @@ The neighbour burns `duty` of each 100 ms on one core (0 = idle, 1 = a whole cor
 duty the model answers the same short classification prompts with 1 and with 2 threads,
 interleaved so the machine's drift falls on both. Run it on an otherwise idle machine:
 
-    python -m bench.studies.thread_choice [--calls 16] [--duties 0 0.15 0.3 0.5 0.75 1]
+    python -m bench.studies.thread_choice [--calls 16] [--duties 0 0.15 0.3 0.5 0.75 1] [--demos 8]
+
+`--demos N` puts N worked examples from sample_data/support_tickets.csv in the prompt (a tuned
+program's prompt: ~600 tokens, most of it a prefix the model keeps between calls).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import multiprocessing
 import os
 import statistics
 import time
+from pathlib import Path
 
 from engine.lm.local._model import THREADS_ENV
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "support_tickets.csv"
 
 TICKET = "Ticket {n}: I was charged twice for my subscription this month, order {n}."
 
@@ -53,10 +60,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=16, help="calls per thread count and duty")
     parser.add_argument("--duties", type=float, nargs="+", default=[0, 0.15, 0.3, 0.5, 0.75, 1])
+    parser.add_argument("--demos", type=int, default=0, help="worked examples in the prompt")
     args = parser.parse_args()
     lm = dspy.LM("local/smollm2-135m", cache=False, max_tokens=16)
     predict = dspy.Predict("ticket -> category")
     predict.lm = lm
+    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[: args.demos]
+    predict.demos = [dspy.Example(ticket=r["ticket"], category=r["category"]) for r in rows]
     predict(ticket="warm-up")  # load the model
     print("| neighbour (share of a core) | 1 thread, s/call | 2 threads, s/call | 2 vs 1 |")
     print("|---|---:|---:|---:|")

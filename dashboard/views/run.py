@@ -19,6 +19,12 @@ from dashboard.widgets.skipped_rows import skipped_rows_view
 from dashboard.widgets.trial_chart import chart_caption, trial_figure
 from dashboard.widgets.try_input import try_input_box
 
+# Seconds between redraws of a live run. Each redraw costs the server and the browser a burst of
+# CPU, and the embedded model's two threads slow down beside such bursts (a neighbour at 0.3 of
+# a core: +22% per call; bench/studies/thread_choice.py). At 1.5 s the default run went 0.57 s
+# a call watched against 0.44 on the CLI.
+LIVE_REFRESH_SECONDS = 3.0
+
 ui.header(
     "Run", "Watch the optimizer work: every point is one candidate prompt scored on your rows."
 )
@@ -105,7 +111,7 @@ if run["status"] == "failed":
                     st.caption(f"Full worker log: `{run['log_path']}`")
 
 
-@st.fragment(run_every=1.5 if active and live else None)
+@st.fragment(run_every=LIVE_REFRESH_SECONDS if active and live else None)
 def live_view() -> None:
     from engine.runs import candidates, ended_words, fault_summary, trials, usage
 

@@ -42,6 +42,11 @@ logger = logging.getLogger(__name__)
 
 N_CTX = int(os.environ.get("TUNESMITH_LOCAL_N_CTX", "4096"))
 MAX_THREADS = 2
+# The share of a core other processes must use before one thread beats two: with a tuned
+# prompt (8 demos) on 2 cores, 2 threads took 0.11 s a call alone, 0.16 beside a neighbour at
+# 0.5 of a core, 0.19 at 0.65 (1 thread: 0.19 throughout) and 0.24 at 0.75
+# (bench/studies/thread_choice.py --demos 8).
+BUSY_CORE = 0.65
 # Pins the thread count; unset, each call picks 1 or 2 threads from the machine's current load.
 THREADS_ENV = "TUNESMITH_LOCAL_THREADS"
 DEFAULT_MAX_TOKENS = 512
@@ -52,13 +57,15 @@ def pick_threads() -> int:
 
     Measured on 2 cores with other model processes busy: 2 threads took 8–20 s for a call that
     1 thread did in 0.5–0.9 s (llama.cpp's threads wait on each other when a core is taken).
-    Alone, 2 threads are faster. So use as many threads as there are idle cores, at least 1.
+    Alone, 2 threads are faster. So use as many threads as there are idle cores (a core used
+    below `BUSY_CORE` by others counts as idle), at least 1.
     """
     pinned = os.environ.get(THREADS_ENV)
     if pinned:
         return max(1, int(pinned))
     cpus = os.cpu_count() or 1
-    busy = round(cpu_share.meter.cores_used())  # other processes, over the last second
+    # a core counts as taken once others use BUSY_CORE of it (over the last second)
+    busy = int(cpu_share.meter.cores_used() + 1 - BUSY_CORE)
     return max(1, min(MAX_THREADS, cpus - busy))
 
 
