@@ -28,9 +28,10 @@ from engine.optimizers.calibration._choices import (
     scored_rows,
 )
 from engine.optimizers.calibration._rows import reports_choice_scores
-from engine.optimizers.spine._search_scoring import SearchScoring
+from engine.optimizers.spine._search_scoring import CHANGED_MARK, SearchScoring
 
 NAME = "calibrated search"
+UNCALIBRATED = CHANGED_MARK  # a changed row's trace step: the model's own answer and score
 FOLDS = 5
 MIN_ROWS = 10  # rows with scores a trial needs: each fold's offsets are fitted on 8 or more
 
@@ -48,7 +49,7 @@ def cross_fitted_rows(
     program: Any, examples: list[Any], rows: list[dict[str, Any]], metric: Any
 ) -> list[dict[str, Any]] | None:
     """`rows` (one per example) answered with cross-fitted offsets; each row whose answer
-    changes keeps the model's under "uncalibrated" ({"outputs", "score"}). None when fewer than
+    changes keeps the model's in its first trace step (`UNCALIBRATED`: {"outputs", "score"}). None when fewer than
     `MIN_ROWS` rows have choice scores."""
     predictor = program.predictors()[0]
     name, field = list(predictor.signature.output_fields.items())[-1]
@@ -66,15 +67,17 @@ def cross_fitted_rows(
                 continue
             pick, own = pick_of(found.scores, offsets), pick_of(found.scores, {})
             if pick != own:
-                raw = rows[position]
-                out[position] = {
-                    **derived_row(raw, name, field.annotation, found, pick),
-                    "uncalibrated": {
-                        "outputs": {name: (raw.get("outputs") or {}).get(name)},
-                        "score": raw["score"],
-                    },
-                }
+                out[position] = _noted(rows[position], name, field.annotation, found, pick)
     return out
 
 
-CROSS_FITTED = SearchScoring(NAME, applies, cross_fitted_rows)
+def _noted(row: dict[str, Any], name: str, annotation: Any, found: Any, pick: str) -> dict:
+    """`row` answering `pick`, its first trace step keeping the model's own answer and score
+    under "uncalibrated" (the trace is stored with the row)."""
+    derived = derived_row(row, name, annotation, found, pick)
+    step, *rest = derived["trace"]
+    raw = {"outputs": {name: (row.get("outputs") or {}).get(name)}, "score": row["score"]}
+    return {**derived, "trace": [{**step, UNCALIBRATED: raw}, *rest]}
+
+
+CROSS_FITTED = SearchScoring(NAME, applies, cross_fitted_rows, MIN_ROWS)

@@ -28,6 +28,7 @@ from engine.lm.usage import UsageLedger
 from engine.optimizers.spine._candidate import Candidate, example_id
 from engine.optimizers.spine._context import RunContext
 from engine.optimizers.spine._search_scoring import (
+    CHANGED_MARK,
     RESCORED_SUBSETS,
     SearchScoring,
     search_scoring_for,
@@ -111,7 +112,7 @@ class TrialRunner:
         start, calls = time.perf_counter(), UsageLedger()  # this trial's calls only (others,
         # such as a candidate built ahead, may run meanwhile: engine.optimizers.spine._build_ahead)
         ahead_calls, ahead_seconds = self._prefilled.pop(candidate.hash, ([], 0.0))
-        scoring = self._scoring(program, subset)
+        scoring = self._scoring(program, subset, len(set(ids)))
         target = self._race(subset, ids) if race and track_best and scoring is None else None
         stop = threading.Event()
 
@@ -192,7 +193,7 @@ class TrialRunner:
         start, calls = time.perf_counter(), UsageLedger()
         try:
             with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
-                race = race and self._scoring(program, "val") is None
+                race = race and self._scoring(program, "val", len(set(ids))) is None
                 target = self._race_ahead(ids, order) if race else None
                 progress = self._sums(ids, order) if race else None
                 self._fill(program, cand_hash, examples, ids, target, stop, progress)
@@ -202,11 +203,12 @@ class TrialRunner:
                 spent = time.perf_counter() - start
                 self._prefilled[cand_hash] = (before + calls.records, seconds + spent)
 
-    def _scoring(self, program: Any, subset: str) -> SearchScoring | None:
-        """The scoring of this search trial, when calibrated search is on and one applies."""
+    def _scoring(self, program: Any, subset: str, rows: int) -> SearchScoring | None:
+        """The scoring of this search trial (of `rows` examples), when calibrated search is on
+        and one applies."""
         if not self.calibrated_search or self.metric is None or subset not in RESCORED_SUBSETS:
             return None
-        return search_scoring_for(program)
+        return search_scoring_for(program, rows)
 
     def _rescored(
         self,
@@ -224,7 +226,7 @@ class TrialRunner:
         if rescored is None:
             return rows
         raw, now = (sum(r["score"] for r in rs) / len(rs) for rs in (rows, rescored))
-        changed = sum(1 for r in rescored if "uncalibrated" in r)
+        changed = sum(1 for r in rescored if CHANGED_MARK in ((r.get("trace") or [{}])[0]))
         self.run.recorder.log(
             f"{scoring.name}: {name} scored {raw:.3f} -> {now:.3f} on {len(rows)} rows "
             f"({changed} answers changed)"

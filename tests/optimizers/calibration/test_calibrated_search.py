@@ -10,7 +10,7 @@ import engine as dspy
 from engine.lm.lm import LM
 from engine.lm.scripted import input_fields
 from engine.optimizers import COPRO, RunContext
-from engine.optimizers.calibration._cross_fit import MIN_ROWS
+from engine.optimizers.calibration._cross_fit import MIN_ROWS, UNCALIBRATED
 from engine.optimizers.spine import TrialRunner
 
 CAREFUL = "Read the review carefully and tell whether it is positive."
@@ -67,18 +67,19 @@ def evaluate(program: Any, examples: list, calibrated_search: bool, **kw: Any) -
 def test_a_trial_is_scored_as_calibration_would_answer_and_keeps_the_raw_answers():
     runner, trial = evaluate(careful(), reviews(20), calibrated_search=True)
     assert trial.score == 1.0  # every fold's offsets, fitted on the other rows, separate them
-    changed = [r for r in trial.rows if "uncalibrated" in r]
+    changed = [r for r in trial.rows if UNCALIBRATED in r["trace"][0]]
     assert len(changed) == 10  # the bad reviews, raw `true`, now `false`
-    assert all(r["uncalibrated"] == {"outputs": {"positive": True}, "score": 0.0} for r in changed)
+    assert all(r["trace"][0][UNCALIBRATED] == {"outputs": {"positive": True}, "score": 0.0}
+               for r in changed)  # fmt: skip
+    assert all(r["trace"][0]["outputs"]["positive"] is False for r in changed)
     assert all(r["outputs"]["positive"] is False and r["score"] == 1.0 for r in changed)
-    assert all(row["score"] in (0.0, 1.0) and "uncalibrated" not in row
-               for row in runner.run.results.values())  # fmt: skip  # the cache stays raw
+    assert not any(UNCALIBRATED in row["trace"][0] for row in runner.run.results.values())
     assert sum(row["score"] for row in runner.run.results.values()) == 10
     logs = [e.data["message"] for e in runner.run.recorder.events if e.type == "log"]
     assert any("calibrated search" in m and "0.500 -> 1.000" in m for m in logs)
 
     _, plain = evaluate(careful(), reviews(20), calibrated_search=False)
-    assert plain.score == 0.5 and not any("uncalibrated" in r for r in plain.rows)
+    assert plain.score == 0.5 and not any(UNCALIBRATED in r["trace"][0] for r in plain.rows)
 
 
 def test_an_uninformative_ranking_gains_nothing_held_out():
@@ -88,13 +89,13 @@ def test_an_uninformative_ranking_gains_nothing_held_out():
 
 def test_small_trials_calibrated_programs_and_other_subsets_are_left_raw():
     _, small = evaluate(careful(), reviews(MIN_ROWS - 1), calibrated_search=True)
-    assert small.score < 0.5 + 1e-9 and not any("uncalibrated" in r for r in small.rows)
+    assert small.score < 0.5 + 1e-9 and not any(UNCALIBRATED in r["trace"][0] for r in small.rows)
     _, train = evaluate(careful(), reviews(20), calibrated_search=True, subset="train")
     assert train.score == 0.5
     fitted = careful()
     fitted.choice_offsets = {"positive": {"true": 2.0}}
     _, calibrated = evaluate(fitted, reviews(20), calibrated_search=True)
-    assert calibrated.score == 1.0 and not any("uncalibrated" in r for r in calibrated.rows)
+    assert calibrated.score == 1.0 and not any(UNCALIBRATED in r["trace"][0] for r in calibrated.rows)
 
 
 def test_racing_is_off_where_rows_are_rescored():
