@@ -49,8 +49,8 @@ def cross_fitted_rows(
     program: Any, examples: list[Any], rows: list[dict[str, Any]], metric: Any
 ) -> list[dict[str, Any]] | None:
     """`rows` (one per example) answered with cross-fitted offsets; each row whose answer
-    changes keeps the model's in its first trace step (`UNCALIBRATED`: {"outputs", "score"}). None when fewer than
-    `MIN_ROWS` rows have choice scores."""
+    changes keeps the model's in its first trace step (`UNCALIBRATED`: {"outputs", "score"}).
+    None when fewer than `MIN_ROWS` rows have choice scores."""
     predictor = program.predictors()[0]
     name, field = list(predictor.signature.output_fields.items())[-1]
     scored = scored_rows(name, field.annotation, list(zip(examples, rows, strict=True)), metric)
@@ -73,7 +73,7 @@ def cross_fitted_rows(
 
 def _noted(row: dict[str, Any], name: str, annotation: Any, found: Any, pick: str) -> dict:
     """`row` answering `pick`, its first trace step keeping the model's own answer and score
-    under "uncalibrated" (the trace is stored with the row)."""
+    under `UNCALIBRATED` (the trace is stored with the row)."""
     derived = derived_row(row, name, annotation, found, pick)
     step, *rest = derived["trace"]
     raw = {"outputs": {name: (row.get("outputs") or {}).get(name)}, "score": row["score"]}

@@ -95,7 +95,8 @@ def test_small_trials_calibrated_programs_and_other_subsets_are_left_raw():
     fitted = careful()
     fitted.choice_offsets = {"positive": {"true": 2.0}}
     _, calibrated = evaluate(fitted, reviews(20), calibrated_search=True)
-    assert calibrated.score == 1.0 and not any(UNCALIBRATED in r["trace"][0] for r in calibrated.rows)
+    assert calibrated.score == 1.0
+    assert not any(UNCALIBRATED in r["trace"][0] for r in calibrated.rows)
 
 
 def test_racing_is_off_where_rows_are_rescored():
