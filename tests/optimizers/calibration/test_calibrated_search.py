@@ -129,3 +129,14 @@ def test_copro_picks_the_instruction_that_calibrates_well_only_with_calibrated_s
 
     plain = run_copro(calibrated_search=False)
     assert "carefully" not in plain.signature.instructions  # raw: all tie at 50%, first wins
+
+
+def test_calibrated_search_is_off_by_default_and_needs_calibration():
+    optimizer = COPRO(metric=right)
+    assert optimizer.calibrated_search is False  # measured: no clear held-out gain
+    optimizer.calibrated_search, optimizer.calibrates_choices = True, False
+    with dspy.context(lm=LeaningLM()):
+        compiled = optimizer.compile(
+            careful(), trainset=reviews(12), valset=reviews(20, 12), run=RunContext()
+        )
+    assert compiled.result.baseline_score == 0.5  # raw: calibration off turns both off

@@ -77,14 +77,10 @@ def test_an_optimizer_can_opt_out_and_a_valset_of_12_rows_costs_no_lm_call():
     valset = reviews(12, 10)
     compiled = _opted_out(valset)
     assert compiled.predictors()[0].choice_offsets == {}
-    optimizer = BootstrapFewShotWithRandomSearch(
-        right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
-    )
-    optimizer.calibrated_search = False  # the same search: only the last step differs
     with dspy.context(lm=BiasedLM()):
-        calibrated = optimizer.compile(
-            dspy.Predict(Review), trainset=reviews(6), valset=valset, run=RunContext()
-        )
+        calibrated = BootstrapFewShotWithRandomSearch(
+            right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
+        ).compile(dspy.Predict(Review), trainset=reviews(6), valset=valset, run=RunContext())
     assert calibrated.predictors()[0].choice_offsets
     assert calibrated.result.usage["calls"] == compiled.result.usage["calls"]
     assert not any(t.subset == "train" for t in calibrated.result.trials)
@@ -114,14 +110,10 @@ def test_training_rows_can_carry_a_fit_the_valset_alone_cannot_and_a_tie_on_it_i
     """Two positive validation rows: `true` scores 2 of 2 with or without offsets (a tie), the
     training rows hold the gain; the calibrated copy is returned and is the run's best."""
     valset = [e for e in reviews(8, 10) if e.positive][:2]
-    optimizer = BootstrapFewShotWithRandomSearch(
-        right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
-    )
-    optimizer.calibrated_search = False  # the same search: only the last step differs
     with dspy.context(lm=BiasedLM()):
-        calibrated = optimizer.compile(
-            dspy.Predict(Review), trainset=reviews(6), valset=valset, run=RunContext()
-        )
+        calibrated = BootstrapFewShotWithRandomSearch(
+            right, num_candidate_programs=1, max_bootstrapped_demos=1, max_labeled_demos=1
+        ).compile(dspy.Predict(Review), trainset=reviews(6), valset=valset, run=RunContext())
     assert calibrated.predictors()[0].choice_offsets
     result = calibrated.result
     (adopted,) = [c for c in result.candidates if c.origin == "choice calibration"]
