@@ -15,7 +15,7 @@ from engine.optimizers.spine._search_scoring import register_search_scoring
 CALIBRATION_ORIGINS = (FITTED_ORIGIN, CONTENT_FREE_ORIGIN)
 
 register_post_compile(PostCompileStep("choice calibration", calibrated, note_calibration))
-register_search_scoring(CROSS_FITTED)  # the search's trials, scored as calibrated (off: an
-# optimizer's `calibrated_search = False`)
+register_search_scoring(CROSS_FITTED)  # the search's trials, scored as calibrated (off by
+# default: an optimizer's `calibrated_search = True` turns it on)
 
 __all__ = ["CALIBRATION_ORIGINS", "calibrated", "content_free_prior", "note_calibration"]

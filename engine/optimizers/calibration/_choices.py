@@ -290,4 +290,3 @@ def derived_row(row: dict, name: str, annotation: Any, found: ScoredRow, pick: s
 def pick_of(scores: dict[str, float], offsets: dict[str, float]) -> str:
     """The value `offsets` pick from a row's scores (each offset subtracted from its score)."""
     return max(scores, key=lambda v: scores[v] - offsets.get(v, 0.0))
-

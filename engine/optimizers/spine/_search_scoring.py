@@ -6,7 +6,7 @@ imports none of it.
 A rescoring applies to a program before its rows are read (`applies`: then racing, which bounds
 a candidate by its raw row scores, is off for it) and turns the trial's raw rows into the rows
 it is scored on (`rescore`: None leaves them as they are). Rows it changes keep what the model
-answered in their first trace step ("uncalibrated"), so the store and the pages still hold it.
+answered in their first trace step ("uncalibrated"), which the run store keeps with the row.
 """
 
 from __future__ import annotations
