@@ -96,6 +96,39 @@ def one_run(spec_path: str, optimizer: str, seed: int, store: str, max_minutes: 
         "test": [run.get("test_baseline"), run.get("test_best")],
         "kept": kept,
         "test_rows": test_rows(db_path=Path(store), run_id=run_id, run=run),
+        **search_scores(Path(store), run_id),
+    }
+
+
+def search_scores(db_path: Path, run_id: str) -> dict:
+    """How the search's candidates compared on validation (calibration's own candidates
+    left out): their trial scores, how many distinct, how many candidates answered one label
+    on every validation row (the model's raw answers, also where calibrated search rescored a
+    row: its trace keeps them under "uncalibrated"), and how many rows were rescored."""
+    from engine.runs import RunStore
+
+    with RunStore(db_path) as db:
+        origins = {c["hash"]: c["origin"] for c in db.candidates(run_id)}
+        trials = [t for t in db.trials(run_id, subset="val")
+                  if "calibration" not in origins.get(t["candidate"], "")]  # fmt: skip
+        rows = db.example_results(run_id, subset="val")
+    searched = {t["candidate"] for t in trials}
+    labels: dict[str, set] = {}
+    rescored = 0
+    for row in rows:
+        if row["candidate"] not in searched:
+            continue
+        step = (row.get("trace") or [{}])[0] or {}
+        raw = (step.get("uncalibrated") or {}).get("outputs") or row.get("outputs") or {}
+        rescored += "uncalibrated" in step
+        labels.setdefault(row["candidate"], set()).add(json.dumps(raw, sort_keys=True))
+    scores = [round(float(t["score"]), 4) for t in trials]
+    return {
+        "val_scores": scores,
+        "distinct_val_scores": len(set(scores)),
+        "one_label_candidates": sum(1 for found in labels.values() if len(found) == 1),
+        "searched_candidates": len(labels),
+        "rescored_rows": rescored,
     }
 
 

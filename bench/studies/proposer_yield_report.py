@@ -138,12 +138,33 @@ def difference_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def ties_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Do the search's candidates still tie? Per run (records that hold the search scores):
+    validation trials, distinct scores among them, candidates that answered one raw label on
+    every validation row, rows rescored by calibrated search."""
+    out = [
+        "| project | optimizer | seed | version | val trials | distinct val scores "
+        "| one-label candidates | rows rescored | val scores |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    held = [r for r in rows if "val_scores" in r]
+    for r in sorted(held, key=lambda r: (r["project"], r["optimizer"], r["seed"], r["version"])):
+        scores = " ".join(f"{x:.2f}" for x in r["val_scores"])
+        out.append(
+            f"| {r['project']} | {r['optimizer']} | {r['seed']} | {r['version']} "
+            f"| {len(r['val_scores'])} | {r['distinct_val_scores']} "
+            f"| {r['one_label_candidates']} / {r['searched_candidates']} | {r['rescored_rows']} "
+            f"| {scores} |"
+        )
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", type=Path)
     args = parser.parse_args()
     rows = load(args.records)
-    blocks = [summary_table(rows), difference_table(rows), run_table(rows)]
+    blocks = [summary_table(rows), difference_table(rows), ties_table(rows), run_table(rows)]
     sys.stdout.write("\n\n".join("\n".join(block) for block in blocks) + "\n")
     return 0
 

@@ -87,7 +87,7 @@ def calibrate_choices(
         rows = rows_of(program, valset, runner)
         if rows is None:
             return program
-        scored = _scored_rows(name, last.annotation, rows, runner.metric)
+        scored = scored_rows(name, last.annotation, rows, runner.metric)
         if not scored:  # no scores (a hosted model, an open output): nothing to fit, no call
             return program
     elif without_valset and reports_choice_scores(program):
@@ -98,7 +98,7 @@ def calibrate_choices(
     val_rows = [row for _, row in scored]
     needed = MIN_GAIN - sum(_gainable(row, current) for row in val_rows)
     extra = training_rows(program, trainset or [], valset, runner, needed)
-    extra_scored = _scored_rows(name, last.annotation, extra, runner.metric)
+    extra_scored = scored_rows(name, last.annotation, extra, runner.metric)
     train_rows = [row for _, row in extra_scored]
     offsets, kept = fit_kept(val_rows, train_rows, current)
     if not kept:
@@ -169,13 +169,13 @@ def summed_metric(rows: list[ScoredRow], offsets: dict[str, float]) -> float:
     """The metric summed over `rows`, each answered with the value `offsets` pick."""
     total = 0.0
     for row in rows:
-        total += row.metric_by_value[_pick(row.scores, offsets)]
+        total += row.metric_by_value[pick_of(row.scores, offsets)]
     return total
 
 
 def _gainable(row: ScoredRow, offsets: dict[str, float]) -> float:
     """The most a fit could gain on `row`: its best value's metric over its pick's."""
-    return max(row.metric_by_value.values()) - row.metric_by_value[_pick(row.scores, offsets)]
+    return max(row.metric_by_value.values()) - row.metric_by_value[pick_of(row.scores, offsets)]
 
 
 def _mean_gap(rows: list[ScoredRow], value: str, reference: str) -> float:
@@ -193,7 +193,7 @@ def _nearest_best(totals: list[float], target: float) -> float:
                key=lambda x: (abs(x - target), abs(x)))  # fmt: skip
 
 
-def _scored_rows(
+def scored_rows(
     name: str, annotation: Any, rows: list[tuple[Any, dict]], metric: Any
 ) -> list[tuple[int, ScoredRow]]:
     """(position, row) for the rows whose step has scores for field `name`, each value scored
@@ -252,14 +252,9 @@ def _adopted(
     for position, (example, row) in enumerate(rows):
         derived = row
         found = by_position.get(position)
-        pick = None if found is None else _pick(found.scores, fit.offsets)
-        if found is not None and pick != _pick(found.scores, fit.current):
-            value = cast_value(pick, annotation)
-            step = {**_step(row), "outputs": {**_step(row).get("outputs", {}), name: value}}
-            derived = {**row, "outputs": {**(row.get("outputs") or {}), name: value},
-                       "score": found.metric_by_value[pick],
-                       "feedback": found.feedback_by_value.get(pick),
-                       "trace": [step, *(row.get("trace") or [])[1:]]}  # fmt: skip
+        pick = None if found is None else pick_of(found.scores, fit.offsets)
+        if found is not None and pick != pick_of(found.scores, fit.current):
+            derived = derived_row(row, name, annotation, found, pick)
         runner.run.results.setdefault((candidate.hash, example_id(example)), derived)
     examples = [e for e, _ in rows]
     was = sum(row["score"] for _, row in rows) / len(rows)
@@ -281,5 +276,17 @@ def _adopted(
     return calibrated
 
 
-def _pick(scores: dict[str, float], offsets: dict[str, float]) -> str:
+def derived_row(row: dict, name: str, annotation: Any, found: ScoredRow, pick: str) -> dict:
+    """`row` as it is when field `name` answers `pick` (one of the values `found` scored):
+    output, score, feedback and first trace step; no LM call (the same scores, shifted)."""
+    value = cast_value(pick, annotation)
+    step = {**_step(row), "outputs": {**_step(row).get("outputs", {}), name: value}}
+    return {**row, "outputs": {**(row.get("outputs") or {}), name: value},
+            "score": found.metric_by_value[pick],
+            "feedback": found.feedback_by_value.get(pick),
+            "trace": [step, *(row.get("trace") or [])[1:]]}  # fmt: skip
+
+
+def pick_of(scores: dict[str, float], offsets: dict[str, float]) -> str:
+    """The value `offsets` pick from a row's scores (each offset subtracted from its score)."""
     return max(scores, key=lambda v: scores[v] - offsets.get(v, 0.0))

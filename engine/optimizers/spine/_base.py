@@ -110,6 +110,14 @@ class Optimizer:
     # With no labelled rows to fit on, give the choice its content-free offsets (one LM call;
     # engine.optimizers.calibration). Only where the compiled program's demos are fixed.
     content_free_prior: bool = False
+    # Score the search's candidates as choice calibration would leave them: each validation
+    # row answered with offsets fitted on the trial's other rows (cross-fitted, from the scores
+    # the rows already hold: no LM call), so an instruction is judged after calibration, not by
+    # a constant raw label (engine.optimizers.calibration._cross_fit). Needs calibrates_choices.
+    # Off by default: measured on the embedded model (bench/results/proposer-yield.md) it broke
+    # the ties but gained no clear held-out accuracy (+1.9 points [-2.2, +5.9] over 16 runs)
+    # and, with racing off, took up to 2.5x the time.
+    calibrated_search: bool = False
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
         """The examples candidates are scored on: the valset, or without one the trainset or
@@ -224,7 +232,10 @@ class Optimizer:
         trainset = list(trainset)
         valset = self.effective_valset(trainset, valset)
         student = fit_one_line_outputs(student, trainset)
-        runner = TrialRunner(run, self.metric, self.num_threads, self.max_errors)
+        runner = TrialRunner(
+            run, self.metric, self.num_threads, self.max_errors,
+            calibrated_search=self.calibrated_search and self.calibrates_choices,
+        )  # fmt: skip
         estimate = self.estimate(trainset, valset, student=student, seed=run.seed)
         recorder = run.recorder
         if getattr(self, "verbose", False):  # DSPy's verbose=True: the events, as log lines

@@ -8,6 +8,11 @@ Racing (`evaluate(..., race=True)`): a candidate stops being evaluated as soon a
 the best trial on the same examples, even if every remaining example scored 1 (the metric's
 maximum). Since the first best wins ties, this never changes which candidate is chosen; the
 partial evaluation is kept as a "minibatch" trial, which can never become the best.
+
+Calibrated search (`calibrated_search=True`, `engine.optimizers.spine._search_scoring`): where a
+registered scoring applies to the program (cross-fitted choice calibration: a closed last
+output on the embedded model), a search trial is scored on the rows it gives, and racing is off
+for that program (a raw row score bounds nothing once rows are rescored).
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ from engine.evaluate.scoring import MetricOutputError
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine._candidate import Candidate, example_id
 from engine.optimizers.spine._context import RunContext
+from engine.optimizers.spine._search_scoring import (
+    CHANGED_MARK,
+    RESCORED_SUBSETS,
+    SearchScoring,
+    search_scoring_for,
+)
 from engine.optimizers.spine._trial import (
     BEST_SUBSETS,
     PARTIAL_SUBSET,
@@ -53,11 +64,13 @@ class TrialRunner:
         metric: Callable[..., Any] | None,
         num_threads: int | None = None,
         max_errors: int | None = None,
+        calibrated_search: bool = False,
     ) -> None:
         self.run = run
         self.metric = metric
         self.num_threads = num_threads
         self.max_errors = max_errors
+        self.calibrated_search = calibrated_search
         self._metric_checked = False
         self._prefilled: dict[str, tuple[list[Any], float]] = {}  # hash -> (calls, seconds)
         self._ahead_sums: dict[int, tuple[list[str], float | None]] = {}  # order -> (ids, sum)
@@ -99,7 +112,8 @@ class TrialRunner:
         start, calls = time.perf_counter(), UsageLedger()  # this trial's calls only (others,
         # such as a candidate built ahead, may run meanwhile: engine.optimizers.spine._build_ahead)
         ahead_calls, ahead_seconds = self._prefilled.pop(candidate.hash, ([], 0.0))
-        target = self._race(subset, ids) if race and track_best else None
+        scoring = self._scoring(program, subset, len(set(ids)))
+        target = self._race(subset, ids) if race and track_best and scoring is None else None
         stop = threading.Event()
 
         def heard(total: float | None) -> None:  # the score sum so far, after every row
@@ -117,6 +131,8 @@ class TrialRunner:
             if existing is not None:
                 return existing
         rows = [{**run.results[(candidate.hash, ex_id)], "index": i} for i, ex_id in enumerate(ids)]
+        if scoring is not None:
+            rows = self._rescored(scoring, program, examples, rows, origin or candidate.hash)
         errors = sum(1 for r in rows if r["error"])
         max_errors = self.max_errors if self.max_errors is not None else settings.max_errors
         if max_errors is not None and errors > max_errors:
@@ -177,6 +193,7 @@ class TrialRunner:
         start, calls = time.perf_counter(), UsageLedger()
         try:
             with settings.context(usage_trackers=(*settings.usage_trackers, calls)):
+                race = race and self._scoring(program, "val", len(set(ids))) is None
                 target = self._race_ahead(ids, order) if race else None
                 progress = self._sums(ids, order) if race else None
                 self._fill(program, cand_hash, examples, ids, target, stop, progress)
@@ -185,6 +202,36 @@ class TrialRunner:
                 before, seconds = self._prefilled.get(cand_hash, ([], 0.0))
                 spent = time.perf_counter() - start
                 self._prefilled[cand_hash] = (before + calls.records, seconds + spent)
+
+    def _scoring(self, program: Any, subset: str, rows: int) -> SearchScoring | None:
+        """The scoring of this search trial (of `rows` examples), when calibrated search is on
+        and one applies."""
+        if not self.calibrated_search or self.metric is None or subset not in RESCORED_SUBSETS:
+            return None
+        return search_scoring_for(program, rows)
+
+    def _rescored(
+        self,
+        scoring: SearchScoring,
+        program: Any,
+        examples: list[Any],
+        rows: list[dict[str, Any]],
+        name: str,
+    ) -> list[dict[str, Any]]:
+        """`rows` as `scoring` scores them (as they are when it declines), with a log line
+        saying what it changed."""
+        by_id = {example_id(e): e for e in examples}
+        rescored = scoring.rescore(program, [by_id[r["example_id"]] for r in rows], rows,
+                                   self.metric)  # fmt: skip
+        if rescored is None:
+            return rows
+        raw, now = (sum(r["score"] for r in rs) / len(rs) for rs in (rows, rescored))
+        changed = sum(1 for r in rescored if CHANGED_MARK in ((r.get("trace") or [{}])[0]))
+        self.run.recorder.log(
+            f"{scoring.name}: {name} scored {raw:.3f} -> {now:.3f} on {len(rows)} rows "
+            f"({changed} answers changed)"
+        )
+        return rescored
 
     def _fill(
         self,
