@@ -1,6 +1,6 @@
-"""Weight optimization's accuracy: the embedded SmolLM2-135M zero-shot, with BootstrapFewShot,
-BootstrapFinetune and BetterTogether, on one project's splits (zero-shot is every run's start) (held-out accuracy with 95%
-intervals, wall time, training steps and speed).
+"""Weight optimization's accuracy: the embedded SmolLM2-135M zero-shot (every run's start), with
+BootstrapFewShot, BootstrapFinetune and BetterTogether, on one project's splits (held-out
+accuracy with 95% intervals, wall time, training steps and speed).
 
 Each method is one real run through the worker (`create_run` + `run_worker`, as the CLI and the
 dashboard start them) on the project spec given (`--spec`, its data path inside), with the
@@ -73,10 +73,10 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
         params.update(epochs=args.epochs, window=args.window, threads=args.threads)
         if args.max_steps:
             params["max_steps"] = args.max_steps
-    if method == "together":
-        params["candidates"] = args.candidates
-    spec["optimizer"] = {"name": name, "params": params,
-                         "budget": {"max_calls": 5000, "max_minutes": args.max_minutes}}  # fmt: skip
+    if method == "together":  # its p step's demos make rows longer than the window: train bare
+        params.update(candidates=args.candidates, exclude_demos=not args.with_demos)
+    budget = {"max_calls": 5000, "max_minutes": args.max_minutes}
+    spec["optimizer"] = {"name": name, "params": params, "budget": budget}
     home = Path(tempfile.mkdtemp(prefix="tunesmith-bench-ft-"))
     os.environ["TUNESMITH_HOME"] = str(home)
     db = home / "runs.db"
@@ -134,14 +134,16 @@ def report(records: Path) -> str:
             f"{r['tokens_per_second']:.1f} tok/s, loss {r['losses'][0]:.2f} → "
             f"{r['losses'][-1]:.2f}, {r['model_mb']} MB"
         )  # fmt: skip
-        rows.append([dataset, method, r["optimizer"], f"{100 * acc:.0f}% [{100 * low:.0f}, "
-                     f"{100 * high:.0f}]", diff, f"{r['wall_s']:.0f}", training, r["status"]])  # fmt: skip
+        accuracy = f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]"
+        rows.append([dataset, method, r["optimizer"], accuracy, diff, f"{r['wall_s']:.0f}",
+                     training, r["status"]])  # fmt: skip
     header = ["data", "method", "optimizer", "held-out acc [95% Wilson]",
               "vs base, points [95% paired]", "wall s", "training", "status"]  # fmt: skip
     commands = sorted({r["command"] for r in latest.values()})
+    commits = ", ".join(sorted({r["commit"] for r in latest.values()}))
     return "\n".join([
         markdown_table(header, rows), "",
-        f"Machine: {machine()}. Commit(s): {', '.join(sorted({r['commit'] for r in latest.values()}))}.",
+        f"Machine: {machine()}. Commit(s): {commits}.",
         "Commands:", "", *[f"    {c}" for c in commands],
     ])  # fmt: skip
 
@@ -155,6 +157,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0, help="0: no cap")
     parser.add_argument("--candidates", type=int, default=4, help="BetterTogether's p step")
+    parser.add_argument("--with-demos", action="store_true",
+                        help="BetterTogether trains on prompts with the p step's demos (rows of "
+                        "~930 tokens on support tickets: raise --window to 1024)")
     parser.add_argument("--max-minutes", type=float, default=14.0, help="each run's bound")
     parser.add_argument("--report", action="store_true", help="write bench/results/finetune.md")
     parser.add_argument("--records", type=Path, default=RECORDS_FILE, help="the JSON-lines file")

@@ -250,6 +250,8 @@ class BootstrapFinetune(Optimizer):
             key = model_of(predictor) if self.multitask else f"{model_of(predictor)}::{name}"
             if key in tuned:
                 predictor.lm = resolve_lm(predictor.lm).copy(model=tuned[key])
+                if self.exclude_demos:  # trained without them: the tuned model answers bare
+                    predictor.demos = []
         runner.register(program, [], f"fine-tuned on {len(rows)} rows")
         return program
 

@@ -128,17 +128,19 @@ def test_multitask_shares_one_model_and_per_predictor_trains_one_each():
                           {"scripted/tuned-1", "scripted/tuned-2"})  # fmt: skip
 
 
-def test_exclude_demos_leaves_the_predictors_demos_out_of_the_rows():
+def test_exclude_demos_leaves_the_demos_out_of_the_rows_and_the_tuned_program():
     student = dspy.Predict("question -> answer")
     student.demos = [dspy.Example(question="q100", answer="100")]
     for exclude, users in ((False, 2), (True, 1)):
         trainer = RecordingTrainer()
         with dspy.context(lm=ScriptedLM(by_input=echo)):
-            BootstrapFinetune(metric=exact, exclude_demos=exclude, trainer=trainer).compile(
+            tuned = BootstrapFinetune(metric=exact, exclude_demos=exclude, trainer=trainer).compile(
                 student, trainset=qa(3)
             )
         row = trainer.jobs[0][1][0]
         assert sum(m["role"] == "user" for m in row) == users
+        assert len(tuned.demos) == users - 1  # trained without its demos, it answers without
+    assert len(student.demos) == 1  # the student given is left as it was
 
 
 def test_training_progress_is_reported_as_events():
