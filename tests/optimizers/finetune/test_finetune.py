@@ -279,6 +279,10 @@ def test_better_together_runs_the_strategy_and_keeps_the_best_on_held_out_rows()
     assert [t.n for t in held_out] == [5, 5, 5]  # the student, after p, after w
     phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
     assert phases == ["step 1: p", "step 2: w"]
+    # the w step's training progress reaches the whole run as it trains, before the step ends
+    order = [e.type if e.type != "log" else e.data["message"][:12] for e in compiled.result.events]
+    steps = [i for i, kind in enumerate(order) if kind == "training_step"]
+    assert len(steps) == 3 and steps[-1] < order.index("after step 2")
 
 
 def test_the_seed_documents_list_shape_runs_in_sequence():
