@@ -161,9 +161,13 @@ def main() -> None:
                         help="BetterTogether trains on prompts with the p step's demos (rows of "
                         "~930 tokens on support tickets: raise --window to 1024)")
     parser.add_argument("--max-minutes", type=float, default=14.0, help="each run's bound")
+    parser.add_argument("--allow-outside-data", action="store_true",
+                        help="read data outside the spec's folder (banking77's shared CSVs)")
     parser.add_argument("--report", action="store_true", help="write bench/results/finetune.md")
     parser.add_argument("--records", type=Path, default=RECORDS_FILE, help="the JSON-lines file")
     args = parser.parse_args()
+    if args.allow_outside_data:  # as the CLI's --allow-outside-data
+        os.environ["TUNESMITH_ALLOW_OUTSIDE_DATA"] = "1"
     if args.report:
         write_section("finetune", "Base vs prompts vs weights (embedded SmolLM2-135M)",
                       report(args.records), results_file("finetune"))  # fmt: skip
