@@ -100,6 +100,7 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
         "tokens_per_second": steps[-1]["tokens_per_second"] if steps else None,
         "losses": [round(s["loss"], 3) for s in steps],
         "model_mb": round(files[0].size_bytes / 1e6) if files else None,
+        "reason": (run.get("reason") or "")[:300],
         "run_id": run_id, "date": today(), "commit": engine_commit(), "command": command_line(),
     }  # fmt: skip
     return record
@@ -115,17 +116,23 @@ def report(records: Path) -> str:
     order = sorted(latest.items(), key=lambda kv: (kv[0][0], list(OPTIMIZERS).index(kv[0][1])))
     bases: dict[str, set[float]] = {}
     for (dataset, _), r in order:
-        bases.setdefault(dataset, set()).add(r["test_base"])
+        if r["test_base"] is not None:
+            bases.setdefault(dataset, set()).add(r["test_base"])
     for (dataset, method), r in order:
-        if method == next(m for (d, m), _ in order if d == dataset):  # the runs' shared start
+        scored = [m for (d, m), x in order if d == dataset and x["test_base"] is not None]
+        if scored and method == scored[0]:  # the runs' shared start
             n, acc = r["n_test"], r["test_base"]
             low, high = wilson(acc * n, n)
             same = "" if len(bases[dataset]) == 1 else f" (runs differ: {sorted(bases[dataset])})"
             rows.append([dataset, "zero-shot", "the start of every run" + same,
                          f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]", "—", "—", "—",
                          "—"])  # fmt: skip
+        if r["test_method"] is None:  # the run failed: say why
+            rows.append([dataset, method, r["optimizer"], "—", "—", f"{r['wall_s']:.0f}",
+                         r.get("reason", "")[:160], r["status"]])  # fmt: skip
+            continue
         n, acc = r["n_test"], r["test_method"]
-        low, high = wilson((acc or 0) * n, n)
+        low, high = wilson(acc * n, n)
         diff = "—" if r["diff"] is None else (
             f"{100 * r['diff']:+.0f} [{100 * r['diff_ci'][0]:+.0f}, {100 * r['diff_ci'][1]:+.0f}]"
         )  # fmt: skip
