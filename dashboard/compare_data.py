@@ -8,6 +8,7 @@ import pandas as pd
 
 from dashboard import home
 from dashboard.glossary import plain_origin
+from engine.runs import model_file, size_words, step_model
 
 
 def candidate_labels(
@@ -203,6 +204,7 @@ def same_instruction_note(step_a: dict[str, Any], step_b: dict[str, Any]) -> str
     """What to say when two candidates' instructions for a step are identical: where the
     difference is (demos, calibrated choices), or that there is none in this step."""
     differs = {
+        "the model's weights": step_model(step_a) != step_model(step_b),
         "the examples (demos)": (step_a.get("demos") or []) != (step_b.get("demos") or []),
         "the calibrated choices": (step_a.get("choice_offsets") or {})
         != (step_b.get("choice_offsets") or {}),
@@ -211,6 +213,31 @@ def same_instruction_note(step_a: dict[str, Any], step_b: dict[str, Any]) -> str
     if not where:
         return "The instructions are identical, and so is everything else in this step."
     return f"The instructions are identical; the difference is in {' and '.join(where)} below."
+
+
+def model_words(step_state: dict[str, Any], spec_model: str) -> str:
+    """The model a candidate's step answers with, in words: the project's own model, or the
+    tuned model file this run trained (its name and size)."""
+    model = step_model(step_state) or spec_model
+    found = model_file(model)
+    if found is not None and ".ft-" in found.name:
+        return f"the tuned model ({found.name}, {size_words(found.stat().st_size)})"
+    if found is not None:
+        return f"the model file {found.name} ({size_words(found.stat().st_size)})"
+    return f"the base model ({model})" if model == spec_model else f"the model {model}"
+
+
+def model_rows(
+    state_a: dict[str, Any], state_b: dict[str, Any], paths: list[str], spec_model: str
+) -> list[dict[str, str]]:
+    """One row per step whose two candidates answer with different models (none: the same)."""
+    rows = []
+    for path in paths:
+        a = model_words(state_a.get(path) or {}, spec_model)
+        b = model_words(state_b.get(path) or {}, spec_model)
+        if a != b:
+            rows.append({"step": path, "A answers with": a, "B answers with": b})
+    return rows
 
 
 def _cell(value: Any) -> str:

@@ -132,9 +132,20 @@ else:
 
 try_input_box(run_id, b, key="cmp_try", label=f"candidate B ({short_b})")
 
+paths = list(dict.fromkeys(list(state_of.get(a, {})) + list(state_of.get(b, {}))))
+task_model = (((run.get("spec") or {}).get("models") or {}).get("task") or {}).get("model", "")
+model_rows = cd.model_rows(state_of.get(a, {}), state_of.get(b, {}), paths, task_model)
+if model_rows:  # a fine-tuned candidate: the weights changed, not (only) the prompt
+    st.subheader("Model")
+    st.caption(
+        "A and B answer with different models: the tuned one was trained on this run's "
+        "lessons (the rows the model answered right). The table at the bottom of the page "
+        "shows both models' answers on the same rows."
+    )
+    st.dataframe(pd.DataFrame(model_rows), hide_index=True, width="stretch")
+
 # -- prompts -----------------------------------------------------------------------------------
 st.subheader("Instructions")
-paths = list(dict.fromkeys(list(state_of.get(a, {})) + list(state_of.get(b, {}))))
 for path in paths:
     pa, pb = state_of.get(a, {}).get(path, {}), state_of.get(b, {}).get(path, {})
     if len(paths) > 1:

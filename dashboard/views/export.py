@@ -12,6 +12,7 @@ import streamlit as st
 from dashboard import home, runinfo, ui
 from dashboard.compare_data import export_names
 from dashboard.widgets.kpi import result_headline
+from dashboard.widgets.model_download import model_downloads
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -149,6 +150,7 @@ ITEMS = [
     ),
 ]
 
+model_downloads(run_id, db, slug)  # a fine-tuned run's model file, first
 for fmt, title, filename, mime, lang, blurb in ITEMS:
     with st.container(border=True):
         left, right = st.columns([4, 1], vertical_alignment="center")

@@ -18,7 +18,7 @@ from engine.runs.plan import budget_warnings, forecast_line, preflight
 
 def training_line(training: dict) -> str:
     """'~20 rows, ~4,000 tokens, 1 epoch, 8 steps of 512 tokens, ~15 minutes on this machine
-    (4.6 tokens/s measured), ~1.8 GB of disk' (what is known of it)."""
+    (24 tokens/s measured), ~1.8 GB of disk' (what is known of it)."""
     epochs = training["epochs"]
     parts = [
         f"up to {training['rows']} rows (those the metric passes)",

@@ -12,7 +12,8 @@ Public API for the CLI and the dashboard:
 - worker: `run_worker`
 - predict: `predict_table` (label every row of a CSV with a run's program), `try_input`
 - export: `export_program_json`, `export_python`, `export_prompts`, `export_spec_yaml`,
-  `export_results_csv`, `export_run`, `load_program`, `render_prompts`
+  `export_results_csv`, `export_run`, `load_program`, `render_prompts`; a fine-tuned run's
+  model file: `run_model_files`, `export_model_python` (export_model)
 - results: `run_outcome` (the held-out verdict and what changed, for every report),
   `summary_html` (the one-page stakeholder summary), `verdict` (one wording of a comparison)
 
@@ -45,6 +46,8 @@ _EXPORTS = {
     "ended_words": "status_words",
     "run_outcome": "outcome", "outcome_of": "outcome", "is_calibration": "outcome",
     "summary_html": "summary_page",
+    "run_model_files": "export_model", "export_model_python": "export_model",
+    "step_model": "export_model", "model_file": "export_model", "size_words": "export_model",
     # what the dashboard reads besides: the store, data and spec helpers
     "fault_summary": "store", "resolve_path": "data", "task_lm": "run_setup",
     "attempts_key": "spec_steps", "MCC_M": "spec_many", "SAMPLED_MODULES": "spec_many",

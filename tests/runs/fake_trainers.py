@@ -67,3 +67,19 @@ class SleepyTrainer:
                          final, on_step=on_step, should_stop=should_stop)  # fmt: skip
         self.jobs.append(str(final))
         return f"{model}-ft-{key}"
+
+
+class FileTrainer(SleepyTrainer):
+    """SleepyTrainer whose tuned model is a file, as the embedded trainer's is:
+    `local/<folder>/<base>.ft-<key>.Q8_0.gguf` ($FAKE_MODEL_BYTES bytes, default 2.5 MB; not a
+    real model: a scripted LM answers for it). The pages then show and offer that file."""
+
+    def train(self, model, rows, train_kwargs, on_step=None, should_stop=None) -> str:
+        tuned = super().train(model, rows, train_kwargs, on_step, should_stop)
+        key = tuned.rsplit("-ft-", 1)[-1]
+        folder = self.folder or Path(tempfile.gettempdir()) / "tunesmith-fake-trainer"
+        path = folder / f"{model.rsplit('/', 1)[-1]}.ft-{key}.Q8_0.gguf"
+        if not path.is_file():
+            size = int(os.environ.get("FAKE_MODEL_BYTES", "2500000"))
+            path.write_bytes(b"GGUF" + bytes(size - 4))
+        return f"local/{path}"

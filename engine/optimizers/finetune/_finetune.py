@@ -36,8 +36,9 @@ from engine.optimizers.spine._candidate import example_id
 MIN_TRACES = 2  # fewer passing traces than this is no training set
 TRAINER_ENV = "TUNESMITH_TEST_TRAINER"  # tests: "module:factory" builds the default trainer
 # Training speed of the embedded model on this project's 2-core machine (tokens/s, one
-# thread, other jobs running: docs/design/finetune.md), what the estimate forecasts with.
-MEASURED_TOKENS_PER_SECOND = 4.6
+# thread, other jobs running: a real CLI run's 21 steps of 256 tokens, docs/design/finetune.md),
+# what the estimate forecasts with.
+MEASURED_TOKENS_PER_SECOND = 24
 
 
 class BootstrapFinetune(Optimizer):
@@ -249,6 +250,8 @@ class BootstrapFinetune(Optimizer):
             key = model_of(predictor) if self.multitask else f"{model_of(predictor)}::{name}"
             if key in tuned:
                 predictor.lm = resolve_lm(predictor.lm).copy(model=tuned[key])
+                if self.exclude_demos:  # trained without them: the tuned model answers bare
+                    predictor.demos = []
         runner.register(program, [], f"fine-tuned on {len(rows)} rows")
         return program
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from engine.lm.local import import_llama_cpp, quiet_llama, rewrite_gguf
 from engine.optimizers.finetune._gguf_meta import with_base_metadata
@@ -165,6 +166,21 @@ def windows(rows: Sequence[Sequence[int]], n_ctx: int) -> list[list[int]]:
 StepCallback = Callable[[TrainStep], bool | None]
 
 
+def set_backend_threads(L: ModuleType, ctx: Any, threads: int) -> None:
+    """Make the CPU backend compute training graphs on `threads` threads.
+
+    `llama_opt_epoch` evaluates its graphs through ggml's optimizer directly, and only
+    llama.cpp's own decode tells the CPU backend the context's thread count; without one decode
+    first, training runs on ggml's default of 4 threads whatever the context says, and on a
+    2-core machine its spinning barriers wait on descheduled threads (measured: 4 threads busy,
+    ~80% of their time in `ggml_barrier`). One token decoded (then forgotten) sets it."""
+    token = L.llama_vocab_bos(L.llama_model_get_vocab(L.llama_get_model(ctx)))
+    tokens = (L.llama_token * 1)(max(0, token))
+    if L.llama_decode(ctx, L.llama_batch_get_one(tokens, 1)) != 0:
+        raise OSError("llama.cpp could not run the training context")
+    L.llama_memory_clear(L.llama_get_memory(ctx), True)
+
+
 def train(
     f32_model: Path,
     token_windows: Sequence[Sequence[int]],
@@ -202,6 +218,7 @@ def train(
         L.llama_free(ctx)
         L.llama_model_free(model)
         raise ValueError(f"n_ctx must be a multiple of 256 (llama.cpp made {actual} of {n_ctx})")
+    set_backend_threads(L, ctx, threads)
     result = TrainResult(model_path=out_path, load_seconds=time.perf_counter() - started)
     opt = OptimizerParams(AdamWParams(learning_rate, 0.9, 0.999, 1e-8, 0.0), SGDParams(0.0, 0.0))
     lopt = LlamaOptParams(

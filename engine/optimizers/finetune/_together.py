@@ -12,6 +12,7 @@ from engine.optimizers.finetune._finetune import BootstrapFinetune
 from engine.optimizers.spine._base import CompileJob, Optimizer
 from engine.optimizers.spine._budget import Estimate, Workload
 from engine.optimizers.spine._context import RunContext
+from engine.optimizers.spine._events import Event, EventRecorder
 
 DEFAULT_STRATEGY = "p -> w -> p"
 
@@ -30,6 +31,17 @@ def parse_strategy(strategy: str, known: Sequence[str]) -> list[str]:
             f"is given as; given: {', '.join(map(repr, known)) or 'none'}"
         )
     return steps
+
+
+def forward_training(recorder: EventRecorder) -> Callable[[Event], None]:
+    """A sink for a step's own run that hands its training progress to the whole run's
+    `recorder` as it happens (the Run page's live loss curve)."""
+
+    def forward(event: Event) -> None:
+        if event.type == "training_step":
+            recorder.emit(event.type, **event.data)
+
+    return forward
 
 
 def add_training(total: dict[str, Any] | None, part: dict[str, Any]) -> dict[str, Any]:
@@ -172,7 +184,8 @@ class BetterTogether(Optimizer):
             run.recorder.phase(f"step {number}: {letter}", type(optimizer).__name__)
             if job.options["_shuffle"] and number > 1:
                 rng.shuffle(trainset)
-            child = RunContext(should_cancel=run.should_cancel, seed=run.seed, workdir=run.workdir)
+            child = RunContext(should_cancel=run.should_cancel, seed=run.seed, workdir=run.workdir,
+                               recorder=EventRecorder([forward_training(run.recorder)]))
             program = optimizer.compile(program, trainset=trainset, teacher=job.teacher,
                                         run=child, **args.get(letter, {}))  # fmt: skip
             origin = f"after step {number} ({letter}: {type(optimizer).__name__})"

@@ -128,17 +128,19 @@ def test_multitask_shares_one_model_and_per_predictor_trains_one_each():
                           {"scripted/tuned-1", "scripted/tuned-2"})  # fmt: skip
 
 
-def test_exclude_demos_leaves_the_predictors_demos_out_of_the_rows():
+def test_exclude_demos_leaves_the_demos_out_of_the_rows_and_the_tuned_program():
     student = dspy.Predict("question -> answer")
     student.demos = [dspy.Example(question="q100", answer="100")]
     for exclude, users in ((False, 2), (True, 1)):
         trainer = RecordingTrainer()
         with dspy.context(lm=ScriptedLM(by_input=echo)):
-            BootstrapFinetune(metric=exact, exclude_demos=exclude, trainer=trainer).compile(
+            tuned = BootstrapFinetune(metric=exact, exclude_demos=exclude, trainer=trainer).compile(
                 student, trainset=qa(3)
             )
         row = trainer.jobs[0][1][0]
         assert sum(m["role"] == "user" for m in row) == users
+        assert len(tuned.demos) == users - 1  # trained without its demos, it answers without
+    assert len(student.demos) == 1  # the student given is left as it was
 
 
 def test_training_progress_is_reported_as_events():
@@ -277,6 +279,10 @@ def test_better_together_runs_the_strategy_and_keeps_the_best_on_held_out_rows()
     assert [t.n for t in held_out] == [5, 5, 5]  # the student, after p, after w
     phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
     assert phases == ["step 1: p", "step 2: w"]
+    # the w step's training progress reaches the whole run as it trains, before the step ends
+    order = [e.type if e.type != "log" else e.data["message"][:12] for e in compiled.result.events]
+    steps = [i for i, kind in enumerate(order) if kind == "training_step"]
+    assert len(steps) == 3 and steps[-1] < order.index("after step 2")
 
 
 def test_the_seed_documents_list_shape_runs_in_sequence():

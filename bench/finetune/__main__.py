@@ -1,0 +1,193 @@
+"""Weight optimization's accuracy: the embedded SmolLM2-135M zero-shot (every run's start), with
+BootstrapFewShot, BootstrapFinetune and BetterTogether, on one project's splits (held-out
+accuracy with 95% intervals, wall time, training steps and speed).
+
+Each method is one real run through the worker (`create_run` + `run_worker`, as the CLI and the
+dashboard start them) on the project spec given (`--spec`, its data path inside), with the
+spec's optimizer replaced. Records go to a JSON-lines file, one per method, so methods can run
+as separate bounded jobs under the model lock; `--report` turns the file into
+bench/results/finetune.md. No DSPy column: DSPy fine-tunes only through a provider's API or a
+local torch + transformers trainer on a GPU, neither of which runs here.
+
+    flock /tmp/tunesmith-model.lock python -m bench.finetune \\
+        --spec sample_data/support_tickets.yaml --methods fewshot,finetune,together
+    python -m bench.finetune --report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.core.common import (
+    REPO,
+    RESULTS,
+    command_line,
+    engine_commit,
+    isolate_caches,
+    machine,
+    markdown_table,
+    results_file,
+    today,
+    write_section,
+)
+
+isolate_caches()
+
+import os  # noqa: E402
+
+from engine.runs import create_run, events, get_run, load_spec, run_model_files  # noqa: E402
+from engine.runs.spec import spec_from_dict  # noqa: E402
+from engine.runs.worker import run_worker  # noqa: E402
+
+RECORDS_FILE = RESULTS / "finetune-runs.jsonl"
+OPTIMIZERS = {
+    "fewshot": ("BootstrapFewShot", {}),
+    "finetune": ("bootstrap_finetune", {}),
+    "together": ("better_together", {}),
+}
+TRAINING = ("finetune", "together")
+
+
+def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson interval of an accuracy of `correct` out of `n`."""
+    if n == 0:
+        return 0.0, 0.0
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One real run of `method` on the spec; what it scored, how long, how it trained."""
+    spec = load_spec(spec_path).to_dict()
+    name, params = OPTIMIZERS[method]
+    params = dict(params)
+    if method in TRAINING:
+        params.update(epochs=args.epochs, window=args.window, threads=args.threads)
+        if args.max_steps:
+            params["max_steps"] = args.max_steps
+    if method == "together":  # its p step's demos make rows longer than the window: train bare
+        params.update(candidates=args.candidates, exclude_demos=not args.with_demos)
+    budget = {"max_calls": 5000, "max_minutes": args.max_minutes}
+    spec["optimizer"] = {"name": name, "params": params, "budget": budget}
+    home = Path(tempfile.mkdtemp(prefix="tunesmith-bench-ft-"))
+    os.environ["TUNESMITH_HOME"] = str(home)
+    db = home / "runs.db"
+    run_id = create_run(spec_from_dict(spec, base_dir=spec_path.parent), db)
+    started = time.perf_counter()
+    status = run_worker(run_id, db)
+    wall = time.perf_counter() - started
+    run = get_run(run_id, db_path=db)
+    comparison = run.get("comparison") or {}
+    n = int(comparison.get("n") or spec["data"].get("test_size") or 0)
+    steps = [e["data"] for e in events(run_id, db_path=db) if e["type"] == "training_step"]
+    files = run_model_files(run_id, db) if status == "finished" else []
+    record = {
+        "dataset": spec_path.stem, "method": method, "optimizer": name, "params": params,
+        "status": status, "wall_s": round(wall, 1), "n_test": n,
+        "test_base": run.get("test_baseline"), "test_method": run.get("test_best"),
+        "diff": comparison.get("diff"), "diff_ci": [comparison.get("ci_low"),
+                                                   comparison.get("ci_high")],
+        "training_steps": len(steps),
+        "training_s": steps[-1]["seconds"] if steps else None,
+        "tokens_per_second": steps[-1]["tokens_per_second"] if steps else None,
+        "losses": [round(s["loss"], 3) for s in steps],
+        "model_mb": round(files[0].size_bytes / 1e6) if files else None,
+        "reason": (run.get("reason") or "")[:300],
+        "run_id": run_id, "date": today(), "commit": engine_commit(), "command": command_line(),
+    }  # fmt: skip
+    return record
+
+
+def report(records: Path) -> str:
+    """The results tables from the records file (the last record per dataset and method)."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in records.read_text().splitlines():
+        record = json.loads(line)
+        latest[(record["dataset"], record["method"])] = record
+    rows = []
+    order = sorted(latest.items(), key=lambda kv: (kv[0][0], list(OPTIMIZERS).index(kv[0][1])))
+    bases: dict[str, set[float]] = {}
+    for (dataset, _), r in order:
+        if r["test_base"] is not None:
+            bases.setdefault(dataset, set()).add(r["test_base"])
+    for (dataset, method), r in order:
+        scored = [m for (d, m), x in order if d == dataset and x["test_base"] is not None]
+        if scored and method == scored[0]:  # the runs' shared start
+            n, acc = r["n_test"], r["test_base"]
+            low, high = wilson(acc * n, n)
+            same = "" if len(bases[dataset]) == 1 else f" (runs differ: {sorted(bases[dataset])})"
+            rows.append([dataset, "zero-shot", "the start of every run" + same,
+                         f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]", "—", "—", "—",
+                         "—"])  # fmt: skip
+        if r["test_method"] is None:  # the run failed: say why
+            rows.append([dataset, method, r["optimizer"], "—", "—", f"{r['wall_s']:.0f}",
+                         r.get("reason", "")[:160], r["status"]])  # fmt: skip
+            continue
+        n, acc = r["n_test"], r["test_method"]
+        low, high = wilson(acc * n, n)
+        diff = "—" if r["diff"] is None else (
+            f"{100 * r['diff']:+.0f} [{100 * r['diff_ci'][0]:+.0f}, {100 * r['diff_ci'][1]:+.0f}]"
+        )  # fmt: skip
+        training = "—" if not r["training_steps"] else (
+            f"{r['training_steps']} steps, {r['training_s']:.0f} s, "
+            f"{r['tokens_per_second']:.1f} tok/s, loss {r['losses'][0]:.2f} → "
+            f"{r['losses'][-1]:.2f}, {r['model_mb']} MB"
+        )  # fmt: skip
+        accuracy = f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]"
+        rows.append([dataset, method, r["optimizer"], accuracy, diff, f"{r['wall_s']:.0f}",
+                     training, r["status"]])  # fmt: skip
+    header = ["data", "method", "optimizer", "held-out acc [95% Wilson]",
+              "vs base, points [95% paired]", "wall s", "training", "status"]  # fmt: skip
+    commands = sorted({r["command"] for r in latest.values()})
+    commits = ", ".join(sorted({r["commit"] for r in latest.values()}))
+    return "\n".join([
+        markdown_table(header, rows), "",
+        f"Machine: {machine()}. Commit(s): {commits}.",
+        "Commands:", "", *[f"    {c}" for c in commands],
+    ])  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spec", type=Path, default=REPO / "sample_data" / "support_tickets.yaml")
+    parser.add_argument("--methods", default="fewshot,finetune,together")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--window", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--max-steps", type=int, default=0, help="0: no cap")
+    parser.add_argument("--candidates", type=int, default=4, help="BetterTogether's p step")
+    parser.add_argument("--with-demos", action="store_true",
+                        help="BetterTogether trains on prompts with the p step's demos (rows of "
+                        "~930 tokens on support tickets: raise --window to 1024)")
+    parser.add_argument("--max-minutes", type=float, default=14.0, help="each run's bound")
+    parser.add_argument("--allow-outside-data", action="store_true",
+                        help="read data outside the spec's folder (banking77's shared CSVs)")
+    parser.add_argument("--report", action="store_true", help="write bench/results/finetune.md")
+    parser.add_argument("--records", type=Path, default=RECORDS_FILE, help="the JSON-lines file")
+    args = parser.parse_args()
+    if args.allow_outside_data:  # as the CLI's --allow-outside-data
+        os.environ["TUNESMITH_ALLOW_OUTSIDE_DATA"] = "1"
+    if args.report:
+        write_section("finetune", "Base vs prompts vs weights (embedded SmolLM2-135M)",
+                      report(args.records), results_file("finetune"))  # fmt: skip
+        return
+    for method in args.methods.split(","):
+        if method not in OPTIMIZERS:
+            parser.error(f"unknown method {method!r}; choose from {', '.join(OPTIMIZERS)}")
+        record = run_method(args.spec.resolve(), method, args)
+        args.records.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.records, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        print(json.dumps(record), flush=True)
+
+
+if __name__ == "__main__":
+    main()
