@@ -78,7 +78,8 @@ def same_spec_on_the_cli(home: Path, work: Path) -> dict:
     env = {**os.environ, "TUNESMITH_HOME": str(work)}
     env.pop("TUNESMITH_CACHE_DIR", None)
     subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "engine", "run", str(path)], cwd=ROOT, env=env, check=True,
+        [sys.executable, "-m", "engine", "run", str(path), "--allow-outside-data"], cwd=ROOT,
+        env=env, check=True,
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     db = work / "tunesmith_data" / "runs.db"
