@@ -152,6 +152,8 @@ _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bcandidate programs\b"), "candidate prompts"),
     (re.compile(r"bootstrapping demos"), "finding examples"),
     (re.compile(r"bootstrapped (\d+) demos"), r"found \1 examples the model gets right"),
+    (re.compile(r"(found \d+ examples the model gets right from \d+ training \w+) \(seed -?\d*\)"),
+     r"\1"),
     (re.compile(r"bootstrapping the next candidate ahead"), "preparing the next candidate ahead"),
     (re.compile(r"\bbootstrapping\b"), "finding examples"),
     (re.compile(r"racing stops (scoring )?a candidate once"),

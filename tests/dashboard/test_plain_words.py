@@ -58,6 +58,7 @@ def test_log_lines_read_in_plain_words():
         "iteration 4: 120 of 400 metric calls, 3 candidates",
         "GEPA: minibatches of 3 from 30 training examples, Pareto front on 30 validation examples",
         "bootstrapped 4 demos from 30 training examples (seed 2)",
+        "bootstrapped 4 demos from 6 training examples (seed -1)",
         "30 candidates x 30 validation examples, plus bootstrapping (assumes 75% of teacher "
         "runs pass the metric); at most: racing stops scoring a candidate once it cannot beat "
         "the best",
@@ -67,6 +68,9 @@ def test_log_lines_read_in_plain_words():
         assert not any(word in plain for word in JARGON), plain
     assert glossary.plain_text(lines[0]) == (
         "the model answers up to 30 training rows to find 4 examples it gets right"
+    )
+    assert glossary.plain_text(lines[6]) == (
+        "found 4 examples the model gets right from 6 training rows"
     )
     assert glossary.plain_text("trial 3 of 10") == "candidate 3 of 10"
     assert glossary.plain_text("baseline and best program on 8 held-out test examples") == (

@@ -283,3 +283,11 @@ def test_the_demos_and_fitted_one_line_outputs_reach_the_decoding_arguments():
         assert predict(review="Nice.").verdict == "Great."
     assert lm.sent[1]["reply_until"] == "one_line_value"
     assert "one_line_outputs" not in lm.sent[1]  # an adapter option, never sent to the model
+
+
+def test_a_field_named_with_a_non_ascii_letter_is_read_back():
+    """A field name is a Python identifier, so "Ünïcode" is one; the reply's header for it was
+    not read (the header pattern wanted an ASCII first letter), found by the hostile-spec test."""
+    sig = dspy.make_signature("path -> reasoning, Ünïcode, é")
+    text = "[[ ## reasoning ## ]]\nx\n\n[[ ## Ünïcode ## ]]\nbilling\n\n[[ ## é ## ]]\n2\n"
+    assert ChatAdapter().parse(sig, text) == {"reasoning": "x", "Ünïcode": "billing", "é": "2"}
