@@ -12,7 +12,7 @@ import streamlit as st
 from dashboard import home, runinfo, ui
 from dashboard.compare_data import export_names
 from dashboard.widgets.kpi import result_headline
-from dashboard.widgets.model_download import model_downloads
+from dashboard.widgets.model_download import model_downloads, text_download
 from dashboard.widgets.try_input import try_input_box
 
 ui.header(
@@ -151,37 +151,15 @@ ITEMS = [
 ]
 
 model_downloads(run_id, db, slug)  # a fine-tuned run's model file, first
+
+
+def export_text(fmt: str) -> str:
+    if fmt == "summary":
+        return summary_html(run_id, db_path=db)
+    return export.export_run(run_id, fmt, db_path=db, names=names if fmt == "csv" else None)
+
+
 for fmt, title, filename, mime, lang, blurb in ITEMS:
-    with st.container(border=True):
-        left, right = st.columns([4, 1], vertical_alignment="center")
-        left.markdown(
-            f"**{title}**  \n<span style='color:#6b7280'>{html.escape(blurb)}</span>",
-            unsafe_allow_html=True,
-        )
-        try:
-            text = (
-                summary_html(run_id, db_path=db)
-                if fmt == "summary"
-                else export.export_run(
-                    run_id, fmt, db_path=db, names=names if fmt == "csv" else None
-                )
-            )
-        except Exception as exc:  # noqa: BLE001
-            left.error(f"Not available: {ui.describe_error(exc)}")
-            continue
-        right.download_button(
-            "Download",
-            text.encode("utf-8"),
-            file_name=filename,
-            mime=mime,
-            key=f"dl_{fmt}",
-            on_click="ignore",
-            icon=":material/download:",
-            width="stretch",
-        )
-        with st.expander("Preview"):
-            preview = text if len(text) < 6000 else text[:6000] + "\n…"
-            if lang:
-                st.code(preview, language=lang)
-            else:
-                st.code(preview, language=None, wrap_lines=True)
+    text_download(
+        title, blurb, lambda fmt=fmt: export_text(fmt), filename, mime, f"dl_{fmt}", lang
+    )

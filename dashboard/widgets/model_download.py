@@ -4,6 +4,7 @@ it from the folder both are downloaded to."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -45,28 +46,44 @@ def model_downloads(run_id: str, db: str | Path | None, slug: str) -> None:
                 icon=":material/download:",
                 width="stretch",
             )
+    text_download(
+        "Program that loads the tuned model (Python)",
+        "The standalone program, looking for the model file in the folder it is saved in. "
+        "Runs with `import engine` (the embedded model needs llama-cpp-python).",
+        lambda: export_model_python(run_id, db),
+        f"{slug}_tuned_model.py", "text/x-python", "dl_model_py", "python",
+    )  # fmt: skip
+
+
+def text_download(
+    title: str,
+    blurb: str,
+    make: Callable[[], str],
+    file_name: str,
+    mime: str,
+    key: str,
+    language: str | None,
+) -> None:
+    """One export as a card: its title and what it is, a Download button, a preview; the
+    error in the card's words when `make` fails."""
     with st.container(border=True):
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.markdown(
-            "**Program that loads the tuned model (Python)**  \n<span style='color:#6b7280'>"
-            "The standalone program, looking for the model file in the folder it is saved in. "
-            "Runs with `import engine` (the embedded model needs llama-cpp-python).</span>",
+            f"**{title}**  \n<span style='color:#6b7280'>{html.escape(blurb)}</span>",
             unsafe_allow_html=True,
         )
         try:
-            text = export_model_python(run_id, db)
+            text = make()
         except Exception as exc:  # noqa: BLE001
             left.error(f"Not available: {ui.describe_error(exc)}")
             return
         right.download_button(
-            "Download",
-            text.encode("utf-8"),
-            file_name=f"{slug}_tuned_model.py",
-            mime="text/x-python",
-            key="dl_model_py",
-            on_click="ignore",
-            icon=":material/download:",
-            width="stretch",
-        )
+            "Download", text.encode("utf-8"), file_name=file_name, mime=mime, key=key,
+            on_click="ignore", icon=":material/download:", width="stretch",
+        )  # fmt: skip
         with st.expander("Preview"):
-            st.code(text if len(text) < 6000 else text[:6000] + "\n…", language="python")
+            preview = text if len(text) < 6000 else text[:6000] + "\n…"
+            if language:
+                st.code(preview, language=language)
+            else:
+                st.code(preview, language=None, wrap_lines=True)
