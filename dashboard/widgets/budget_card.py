@@ -39,6 +39,7 @@ class Preflight:
     calls_range: tuple[int, int] = (0, 0)  # likely search calls, low and high (racing varies)
     seconds_range: tuple[float, float] = (0.0, 0.0)
     training: dict[str, Any] | None = None  # a weight optimizer's training (Estimate.training)
+    targeted: bool = False  # the search spends a call target (`calls`) instead of a share
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -49,9 +50,10 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
 
     plan = engine_preflight(spec, pilot=pilot, db_path=home.db_path())
     estimate, forecast = plan["estimate"], plan.get("forecast") or {}
-    at_most, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
-    calls = int(forecast.get("calls", at_most))
-    tokens = int(estimate["tokens"] * (calls + test_calls) / max(at_most, 1))
+    planned, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
+    at_most = int(forecast.get("calls_at_most", planned))
+    calls = int(forecast.get("calls", planned))
+    tokens = int(estimate["tokens"] * (calls + test_calls) / max(planned, 1))
     model = spec.models.task.model
     by_role = {role: int(n) for role, n in (estimate.get("calls") or {}).items()}
     cost = _cost(spec, tokens, by_role.get("proposer", 0))
@@ -81,6 +83,7 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         (int(low), int(high)),
         (float(fast), float(slow)),
         estimate.get("training"),
+        bool(forecast.get("targeted")),
     )
 
 
@@ -139,12 +142,19 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
         total = p.calls + p.test_calls
         a, b, c, d = st.columns(4)
         low, high = p.calls_range
-        bound = (
-            f" The search makes at most {p.calls_at_most:,}; racing and early stops usually "
-            f"save part of that: runs like this one made {low:,} to {high:,}."
-            if p.calls_at_most > p.calls and high > low
-            else ""
-        )
+        if p.targeted:
+            bound = (
+                f" The search plans its work to spend about {p.calls:,}, at most "
+                f"{p.calls_at_most:,}: the calls saved by stopping weak candidates early pay "
+                "for more candidates."
+            )
+        elif p.calls_at_most > p.calls and high > low:
+            bound = (
+                f" The search makes at most {p.calls_at_most:,}; racing and early stops usually "
+                f"save part of that: runs like this one made {low:,} to {high:,}."
+            )
+        else:
+            bound = ""
         a.metric(
             "LM calls",
             f"~{total:,}",

@@ -11,6 +11,8 @@ stops are not counted). Two things turn them into a forecast a person can plan w
   same optimizer in this store actually spent (their median), else the share measured on our
   benchmarks (`TYPICAL_SHARE`). Racing spends a different share on each seed of the same data,
   so the forecast also gives the range those runs spanned (at least `MIN_SPREAD` either side).
+  A search that spends a call target (random search run from a spec: its estimate has
+  `at_most`) needs no share: the forecast is the target, within half a candidate either side.
 """
 
 from __future__ import annotations
@@ -190,6 +192,8 @@ def _share(estimate_json: Any, usage_json: Any, sizes_json: Any) -> float | None
     """The search's task calls over its estimate (the held-out scoring, two passes over the
     test rows, taken off: the estimate does not count it)."""
     estimate, usage = _decode(estimate_json), _decode(usage_json)
+    if estimate.get("at_most") is not None:  # a call target, not a bound: says nothing of one
+        return None
     planned = (estimate.get("calls") or {}).get("task") or 0
     spent = ((usage.get("by_role") or {}).get("task") or {}).get("calls")
     if not planned or spent is None:
@@ -208,16 +212,22 @@ def forecast(
     """What the run will likely spend: {"calls" (search, likely), "calls_range" (low, high),
     "calls_at_most", "test_calls", "seconds" (search + held-out scoring + a weight optimizer's
     training), "seconds_range", "speed" (its source in words), "speed_measured" (False: a
-    typical figure), "share_source"}."""
+    typical figure), "share_source", "targeted" (True: the search spends a call target, the
+    estimate's `calls`, so the forecast is that target, not a share of a bound)}."""
     estimate = plan["estimate"]
-    at_most = int(estimate.get("total_calls") or 0)
+    planned = int(estimate.get("total_calls") or 0)
+    targeted = estimate.get("at_most") is not None  # a search that spends a call target
+    at_most = int(estimate["at_most"]) if targeted else planned
     share = (
         spent_share(plan["optimizer"], db_path, project)
-        if upper_bound
+        if upper_bound and not targeted
         else Share(1.0, 1.0, 1.0, "")
     )
-    calls, low, high = (round(at_most * s) for s in (share.point, share.low, share.high))
-    tokens_per_call = (estimate.get("tokens") or 0) / at_most if at_most else 0.0
+    calls, low, high = (round(planned * s) for s in (share.point, share.low, share.high))
+    if targeted:  # it stops within half a candidate of its target, either side
+        high = min(at_most, planned + (at_most - planned) // 2)
+        low = max(0, 2 * planned - high)
+    tokens_per_call = (estimate.get("tokens") or 0) / planned if planned else 0.0
     test_calls = int(plan.get("test_calls") or 0)
     measured = measured_speed(model, db_path) if db_path is not None else None
     speed = measured or typical_speed(model)
@@ -235,5 +245,6 @@ def forecast(
         "seconds_range": [seconds(low), seconds(high)],
         "speed": speed.source,
         "speed_measured": measured is not None,
-        "share_source": share.source,
+        "share_source": share.source if not targeted else "the search's call target",
+        "targeted": targeted,
     }

@@ -71,6 +71,8 @@ def preflight(
         runs = round(estimate["calls"].get("task", 0) / per_run)
         estimate["calls"]["judge"] = runs * judged
         estimate["total_calls"] = sum(estimate["calls"].values())
+        if estimate.get("at_most") is not None:  # a call target's bound, judged likewise
+            estimate["at_most"] += round(estimate["at_most"] / per_run) * judged
         test_calls += 2 * len(data.test) * judged
     plan = {
         "report": report.to_dict(),
@@ -113,9 +115,12 @@ def forecast_line(forecast: dict[str, Any]) -> str:
     calls, at_most = forecast["calls"], forecast["calls_at_most"]
     low, high = forecast.get("calls_range") or (calls, calls)
     spread = f"likely {low:,}-{high:,}, " if high > low else ""
-    bound = (
-        f" ({spread}at most {at_most:,}, {forecast['share_source']})" if at_most != calls else ""
-    )
+    if forecast.get("targeted"):
+        bound = f" (the search's target: {spread}at most {at_most:,})"
+    elif at_most != calls:
+        bound = f" ({spread}at most {at_most:,}, {forecast['share_source']})"
+    else:
+        bound = ""
     when = duration_words(forecast["seconds"])
     fast, slow = forecast.get("seconds_range") or (forecast["seconds"], forecast["seconds"])
     span = range_words(fast, slow)

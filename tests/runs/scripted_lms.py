@@ -13,6 +13,7 @@ import csv
 import math
 import os
 import time
+import zlib
 from typing import Any
 
 from engine.lm.scripted import ScriptedLM, input_fields
@@ -53,6 +54,24 @@ def _answerer(spec: Any):
 
 def oracle_lm(spec: Any) -> ScriptedLM:
     return ScriptedLM(by_input=_answerer(spec), name="oracle")
+
+
+def noisy_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle, but with demos wrong on about a third of the rows, which rows depending on
+    the number of demos: no candidate scores the maximum, and racing saves more on some
+    candidates than on others, as on a real model."""
+    right = _answerer(spec)
+    label = spec.pipeline[-1].outputs[0].name
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        out = right(messages)
+        demos = sum(1 for m in messages if m.get("role") == "assistant")
+        text = messages[-1]["content"]
+        if demos and zlib.crc32(f"{demos}:{text}".encode()) % 3 == 0:
+            out[label] = "wrong"
+        return out
+
+    return ScriptedLM(by_input=answer, name="noisy-oracle")
 
 
 class LoggingScriptedLM(ScriptedLM):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from runs_helpers import subprocess_env
-from scripted_lms import oracle_lm
+from scripted_lms import noisy_oracle_lm, oracle_lm
 
 from engine.runs import (
     budget_warnings,
@@ -35,11 +35,42 @@ RANDOM_SEARCH = "BootstrapFewShotWithRandomSearch"
 SCRIPTED = "scripted/oracle"  # the model name the scripted LM's calls are recorded under
 
 
-def _small(spec, seed: int = 0):
+def _small(spec, seed: int = 0, target: bool = False):
+    """The spec on fewer rows; without `target`, random search tries its planned candidates
+    (an upper-bound estimate, forecast by the share earlier runs spent)."""
     spec.data.train_size, spec.data.val_size, spec.data.test_size = 20, 8, 6
     spec.data.seed = seed
     spec.optimizer.budget.max_calls, spec.optimizer.budget.max_minutes = None, None
+    if not target:
+        spec.optimizer.params["spend_share"] = None
     return spec
+
+
+def test_a_search_with_a_call_target_is_forecast_by_its_target(db_path: Path, tickets_spec):
+    """Random search as the dashboard and the CLI run it spends a call target, so the forecast
+    is the target whatever racing saves on a seed, and the run lands within half a candidate."""
+    for seed in (0, 1):
+        spec = _small(tickets_spec, seed, target=True)
+        plan = preflight(spec, db_path=db_path)
+        estimate, forecast = plan["estimate"], plan["forecast"]
+        assert forecast["targeted"] and forecast["share_source"] == "the search's call target"
+        assert forecast["calls"] == estimate["total_calls"]
+        assert forecast["calls_at_most"] == estimate["at_most"] > forecast["calls"]
+        low, high = forecast["calls_range"]
+        assert low < forecast["calls"] < high <= forecast["calls_at_most"]
+        assert "the search's target: likely" in forecast_line(forecast)
+        assert fitting_budget(plan)["max_calls"] >= estimate["at_most"]
+        run_id = create_run(spec, db_path)
+        assert run_worker(run_id, db_path, lm_factory=noisy_oracle_lm) == "finished"
+        with sqlite3.connect(db_path) as conn:
+            usage, sizes = conn.execute(
+                "SELECT usage, sizes FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+        task = json.loads(usage)["by_role"]["task"]
+        search = task["uncached_calls"] - 2 * json.loads(sizes)["test"]
+        assert low <= search <= high, (low, search, high)
+    # runs with a target say nothing of the share an unraced bound is spent at
+    assert spent_share(RANDOM_SEARCH, db_path).source == "as measured on our benchmarks"
 
 
 def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> None:

@@ -1,8 +1,11 @@
 """Few-shot optimizers: LabeledFewShot, BootstrapFewShot and its random search."""
 
+from typing import Any
+
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot
 from engine.optimizers.fewshot._labeled import LabeledFewShot
 from engine.optimizers.fewshot._random_search import (
+    SPEC_SPEND_SHARE,
     BootstrapFewShotWithRandomSearch,
     BootstrapRS,
 )
@@ -27,10 +30,19 @@ register(
         params=DEMO_PARAMS,
     )
 )
+
+
+def random_search_from_spec(**params: Any) -> BootstrapFewShotWithRandomSearch:
+    """Random search as a spec runs it: spending `SPEC_SPEND_SHARE` of its unraced cost unless
+    the spec says otherwise (`spend_share: null` tries exactly the planned candidates)."""
+    params.setdefault("spend_share", SPEC_SPEND_SHARE)
+    return BootstrapFewShotWithRandomSearch(**params)
+
+
 register(
     OptimizerEntry(
         name="BootstrapFewShotWithRandomSearch",
-        factory=BootstrapFewShotWithRandomSearch,
+        factory=random_search_from_spec,
         rank=20,
         aliases=("random_search", "randomsearch", "bootstrapfewshotwithrandomsearch"),
         label="Search over example sets: random search",
@@ -39,8 +51,18 @@ register(
         params=(
             *DEMO_PARAMS,
             Param(
-                "num_candidate_programs", int, 6, "Candidate example sets to try", low=1, high=50
+                "num_candidate_programs",
+                int,
+                6,
+                "Candidate example sets to try",
+                low=1,
+                high=50,
+                help="The search plans this many (plus 3 simple ones) and spends about "
+                f"{SPEC_SPEND_SHARE:.0%} of what they would cost scored in full: when it can "
+                "stop scoring weak sets early, the calls saved pay for more sets; when it "
+                "cannot, it tries fewer.",
             ),
+            Param("spend_share", float, SPEC_SPEND_SHARE, optional=True),
         ),
         estimate_tolerance=None,  # an upper bound: the search may stop early
     )

@@ -89,6 +89,7 @@ class BootstrapFewShot(Optimizer):
     valset_defaults_to_trainset = False
     fits_on_training_rows = True  # no valset: closed choices fitted on unused training rows
     content_free_prior = True  # no metric: the content-free offsets instead
+    _teacher_runs = 0  # teacher runs made so far (a random search counts its work by them)
 
     def __init__(
         self,
@@ -237,6 +238,7 @@ class BootstrapFewShot(Optimizer):
                 pending = list(range(start, min(len(trainset), start + size)))
                 start = pending[-1] + 1
                 for round_index in range(max(1, self.max_rounds)):
+                    self._teacher_runs += len(pending)
                     outcomes = parallel_map(
                         lambda i, r=round_index: self.attempt(teacher, trainset, i, r),
                         pending,

@@ -3,6 +3,11 @@
 Candidates, in order: seed -3 zero-shot, -2 labeled demos only, -1 bootstrap on the unshuffled
 trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random number of demos
 (1..max_bootstrapped_demos). The best validation score wins (the first one on ties).
+
+With `spend_share` (runs from a spec set it), the search spends about that share of what its
+candidates would cost unraced: racing's savings pay for extra candidates (seeds N..2N-1), and
+no new candidate starts once the share is spent, so a run costs what its forecast says
+whatever racing saves on a seed (docs/design/forecast.md).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from engine.call_slots import call_priority, shared_call_slots
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls, describe_demos
 from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
+from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
 from engine.optimizers.spine._build_ahead import BuildAhead
 from engine.optimizers.spine._candidate import Candidate
 from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
@@ -25,6 +30,10 @@ from engine.optimizers.spine._trials import TrialRunner
 from engine.parallel import lm_threads
 
 AHEAD = 2  # candidates built and scored ahead on a hosted LM
+# Runs from a spec (dashboard, CLI) spend this share of the unraced cost: the default runs of
+# the generated spam/ham project spent 0.50-0.97 of it with a fixed number of candidates
+# (bench/results/forecast.md), so a fixed share keeps their calls and minutes forecastable.
+SPEC_SPEND_SHARE = 0.75
 
 
 class BootstrapFewShotWithRandomSearch(Optimizer):
@@ -34,6 +43,9 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
     scale; values above 1 are read as percentages, as DSPy's Evaluate reports them).
     `race=True` (not in DSPy) stops scoring a candidate once it can no longer beat the best one;
     the chosen program is the same as with full scoring, for metrics scoring in [0, 1].
+    `spend_share` (not in DSPy) gives the search a call target instead of a fixed count: that
+    share of what the `num_candidate_programs` candidates would cost unraced; candidates beyond
+    them (up to twice as many) use what racing saved, and none starts once it is spent.
     On an LM that serves calls concurrently (a hosted provider) the next two candidates are
     built and their validation rows scored while the current one is recorded, within the same
     num_threads (`build_ahead`); trials are still recorded in candidate order, so the choice
@@ -54,7 +66,10 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         metric_threshold: float | None = None,
         *,
         race: bool = True,
+        spend_share: float | None = None,
     ) -> None:
+        if spend_share is not None and not 0 < spend_share <= 1:
+            raise ValueError(f"spend_share must be above 0 and at most 1, not {spend_share!r}")
         self.metric = metric
         self.teacher_settings = dict(teacher_settings or {})
         self.max_bootstrapped_demos = max_bootstrapped_demos
@@ -66,9 +81,13 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         self.stop_at_score = stop_at_score
         self.metric_threshold = metric_threshold
         self.race = race
+        self.spend_share = spend_share
+        self._teacher_runs = {}
 
     # seeds a compile(restrict=...) limits the search to (DSPy's option); None: every seed
     _restrict: frozenset[int] | None = None
+    # the teacher runs each candidate's bootstrapping made, by seed (what a call target counts)
+    _teacher_runs: dict[int, int]
 
     def compile(self, student: Any, *, restrict: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """As every optimizer's; `restrict=[seed, ...]` tries only those candidates (-3
@@ -90,8 +109,15 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
     # -- the candidate scheme ---------------------------------------------------------------
     def seeds(self) -> list[int]:
+        """The planned candidates' seeds (see `compile(restrict=...)`)."""
         every = range(-3, self.num_candidate_programs)
         return [s for s in every if self._restrict is None or s in self._restrict]
+
+    def _search_seeds(self) -> list[int]:
+        """The planned seeds, then (with a call target) the extra ones racing may pay for."""
+        if self.spend_share is None or self._restrict is not None:
+            return self.seeds()
+        return [*self.seeds(), *range(self.num_candidate_programs, 2 * self.num_candidate_programs)]
 
     def demo_count(self, run_seed: int, seed: int) -> int:
         """Bootstrapped demos for candidate `seed` (-1: the maximum; >= 0: random 1..max)."""
@@ -139,9 +165,11 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             rng = self._rng(run_seed, seed)
             rng.randint(1, max(1, self.max_bootstrapped_demos))  # the draw used by demo_count
             rng.shuffle(data)
-        program = self._bootstrapper(size).bootstrap(
+        bootstrapper = self._bootstrapper(size)
+        program = bootstrapper.bootstrap(
             student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
         )
+        self._teacher_runs[seed] = bootstrapper._teacher_runs
         kind = "unshuffled" if seed == -1 else "shuffled"
         return program, f"bootstrap seed {seed} ({kind}, {describe_demos(program)})"
 
@@ -167,12 +195,45 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             "(assumes 75% of teacher runs pass the metric); duplicate candidates cost nothing; "
             "stop_at_score can end the search early"
         )
+        estimate = Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
+        if self.spend_share is not None and self._restrict is None:
+            return self._targeted(estimate, work)
         if self.race:
-            notes += (
+            estimate.notes += (
                 "; at most: racing stops scoring a candidate once it cannot beat the best, "
                 "which usually saves a good share of these calls"
             )
-        return Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
+        return estimate
+
+    def _candidate_cost(self, work: Workload) -> int:
+        """The most one bootstrapped candidate costs: a teacher run on every training row
+        (each round) and every validation row scored."""
+        teacher = len(work.trainset) * max(1, self.max_rounds)
+        return (teacher + len(work.valset)) * work.per_example
+
+    def _targeted(self, unraced: Estimate, work: Workload) -> Estimate:
+        """The estimate of a search with a call target: `spend_share` of the unraced cost,
+        at most one candidate more (and those built ahead on a hosted LM)."""
+        assert self.spend_share is not None
+        bound = unraced.total_calls
+        target = max(1, round(self.spend_share * bound))
+        ahead = AHEAD if lm_threads(self.num_threads) > 1 else 0
+        at_most = target + (1 + ahead) * self._candidate_cost(work)
+        planned = self.num_candidate_programs
+        notes = (
+            f"the search spends about {self.spend_share:.0%} of what {unraced.trials} candidates "
+            f"would cost unraced ({bound:,} calls): racing stops a candidate once it cannot beat "
+            f"the best, the calls it saves pay for more candidates (up to {2 * planned + 3}), and "
+            f"no new candidate starts once they are spent (at most {at_most:,} calls); a "
+            "candidate scoring the maximum or stop_at_score ends it sooner"
+        )
+        return Estimate(
+            {"task": target},
+            round(unraced.tokens * target / max(bound, 1)),
+            unraced.trials,
+            notes,
+            at_most=at_most,
+        )
 
     # -- compile ----------------------------------------------------------------------------
     def _compile(self, job: CompileJob) -> Any:
@@ -199,14 +260,23 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
         with (
             shared_call_slots(threads) if ahead else contextlib.nullcontext(),
-            BuildAhead(prepared, self.seeds(), ahead=ahead) as builds,
+            BuildAhead(prepared, self._search_seeds(), ahead=ahead) as builds,
         ):
             try:
-                last = self._search(builds, valset, runner, parents, target)
+                self._teacher_runs.clear()
+                spending = _Spending(self._call_target(job), runner.run.trials, job.student)
+                last = self._search(builds, valset, runner, parents, target, spending)
             finally:
                 stop.set()  # what is still in flight ahead stops dispatching rows
         best = runner.best_program()
         return best if best is not None else (last if last is not None else student.reset_copy())
+
+    def _call_target(self, job: CompileJob) -> int | None:
+        """The calls this search spends (None: it tries its planned candidates)."""
+        if self.spend_share is None or self._restrict is not None:
+            return None
+        seed = job.runner.run.seed
+        return self.estimate(job.trainset, job.valset, student=job.student, seed=seed).total_calls
 
     def _search(
         self,
@@ -215,11 +285,13 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         runner: TrialRunner,
         parents: list[str],
         target: float | None,
+        spending: _Spending,
     ) -> Any:
         """Score the candidates in order until one stops the search; returns the last one."""
         recorder = runner.run.recorder
         program = None
-        for seed in self.seeds():
+        planned = len(self.seeds())
+        for number, seed in enumerate(self._search_seeds(), start=1):
             runner.run.check_cancel()
             best = runner.run.best
             if self.race and best is not None and best.score >= MAX_EXAMPLE_SCORE:
@@ -227,21 +299,67 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
                     f"a candidate scored the maximum ({best.score:.3f}); no later one can beat it"
                 )
                 break
+            if spending.spent_out():
+                recorder.log(spending.words(number - 1, planned))
+                break
             program, origin = builds.take()
+            of = f"{number} of {planned}" if number <= planned else f"{number} (extra)"
             recorder.phase(
                 "evaluating candidates",
-                f"candidate {seed + 4} of {len(self.seeds())}: {origin}, "
-                f"on {len(valset)} validation examples",
+                f"candidate {of}: {origin}, on {len(valset)} validation examples",
             )
             trial = runner.evaluate(
                 program, valset, subset="val", parents=parents, origin=origin, race=self.race
             )
+            spending.candidate_done(trial, self._teacher_runs.get(seed, 0), bootstrapped=seed >= -1)
             if target is not None and trial.subset == "val" and trial.score >= target:
                 recorder.log(
                     f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"
                 )
                 break
         return program
+
+
+class _Spending:
+    """A search's work against its call target, counted as the estimate counts it: calls per
+    row times the validation rows scored and the teacher runs (each candidate's teacher has
+    its own labelled demos, so its runs are new calls), not read from the ledger, so a resumed
+    run, whose replayed rows cost nothing and whose teacher runs come from the cache, stops
+    where the first attempt would have. No new candidate starts when the work done plus half
+    of what a bootstrapped candidate has cost so far reach the target (so the run ends as near
+    it above as below)."""
+
+    def __init__(self, target: int | None, trials: list[Any], student: Any) -> None:
+        self.target, self.per_row = target, calls_per_run(student)
+        self.seen = {t.number for t in trials}  # the baseline: scored before the search
+        self.done = sum(t.n for t in trials) * self.per_row
+        self.costs: list[int] = []  # what each bootstrapped candidate cost
+
+    def candidate_done(self, trial: Any, teacher_runs: int, bootstrapped: bool) -> None:
+        """Count a scored candidate and the teacher runs its bootstrapping made."""
+        scored = 0 if trial.number in self.seen else trial.n  # a duplicate costs nothing
+        self.seen.add(trial.number)
+        cost = (scored + teacher_runs) * self.per_row
+        self.done += cost
+        if bootstrapped:
+            self.costs.append(cost)
+
+    def spent_out(self) -> bool:
+        if self.target is None:
+            return False
+        typical = sum(self.costs) / len(self.costs) if self.costs else 0.0
+        return self.done + typical / 2 >= self.target
+
+    def words(self, tried: int, planned: int) -> str:
+        if tried > planned:
+            how = f"{tried - planned} more than the {planned} planned, on what racing saved"
+        elif tried < planned:
+            how = f"of the {planned} planned: scoring could seldom stop early on these rows"
+        else:
+            how = "as planned"
+        return (
+            f"the search spent its ~{self.target:,} planned calls: {tried} candidates tried, {how}"
+        )
 
 
 BootstrapRS = BootstrapFewShotWithRandomSearch

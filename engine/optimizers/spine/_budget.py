@@ -10,13 +10,15 @@ from typing import Any
 @dataclass
 class Estimate:
     """A forecast of what a run will spend: LM calls by role, tokens, number of trials; for a
-    weight optimizer, `training` (rows, tokens, steps, minutes, disk_bytes)."""
+    weight optimizer, `training` (rows, tokens, steps, minutes, disk_bytes). `at_most` is set
+    by a search that spends a call target (`calls`): the most it can make."""
 
     calls: dict[str, int] = field(default_factory=dict)
     tokens: int = 0
     trials: int = 0
     notes: str = ""
     training: dict[str, Any] | None = None
+    at_most: int | None = None
 
     @property
     def total_calls(self) -> int:
@@ -30,6 +32,7 @@ class Estimate:
             "trials": self.trials,
             "notes": self.notes,
             **({"training": dict(self.training)} if self.training is not None else {}),
+            **({"at_most": self.at_most} if self.at_most is not None else {}),
         }
 
 

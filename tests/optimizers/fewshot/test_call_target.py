@@ -1,0 +1,100 @@
+"""Random search with a call target (`spend_share`): racing's savings pay for extra candidates,
+and no candidate starts once the target is spent (issue 40 item 3: a forecast that holds on
+every seed)."""
+
+import pytest
+
+import engine as dspy
+from engine.lm import ScriptedLM
+from engine.lm.scripted import input_fields
+from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
+
+
+def qa(n: int, start: int = 0) -> list[dspy.Example]:
+    return [
+        dspy.Example(question=f"q{i}", answer=str(i)).with_inputs("question")
+        for i in range(start, start + n)
+    ]
+
+
+def exact(example, prediction, trace=None):
+    return example.answer == prediction.answer
+
+
+def wrong_on(*numbers: int):
+    """An LM right on every question but `numbers`, whatever the prompt: every candidate ties,
+    so racing stops each one at its second miss, early or late by where the misses are."""
+
+    def answer(messages):
+        number = input_fields(messages[-1]["content"])["question"][1:]
+        return {"answer": "x" if int(number) in numbers else number}
+
+    return answer
+
+
+def search(answer, **params):
+    params = {
+        "metric": exact,
+        "num_candidate_programs": 4,
+        "max_bootstrapped_demos": 2,
+        "num_threads": 1,
+        **params,
+    }  # one at a time: no candidate built ahead
+    optimizer = BootstrapFewShotWithRandomSearch(**params)
+    run = RunContext(seed=0)
+    with dspy.context(lm=ScriptedLM(by_input=answer)):
+        compiled = optimizer.compile(
+            dspy.Predict("question -> answer"), trainset=qa(12), valset=qa(10, start=20), run=run
+        )
+    result = compiled.result
+    val = [t for t in result.trials if t.subset in ("val", "minibatch")]
+    logs = [e.data.get("message", "") for e in result.events if e.type == "log"]
+    return result, val, logs
+
+
+def test_without_a_target_the_planned_candidates_are_tried():
+    result, val, _ = search(wrong_on(20, 21))
+    assert len(val) == 7  # seeds -3..3
+    assert result.estimate.at_most is None
+
+
+def test_calls_saved_by_racing_pay_for_extra_candidates_up_to_twice_as_many():
+    # the misses are the first two rows: racing stops every candidate after two rows
+    result, val, logs = search(wrong_on(20, 21), spend_share=0.75)
+    assert len(val) == 3 + 2 * 4  # the planned 7, then the 4 extra seeds
+    spent = result.usage["by_role"]["task"]["calls"]
+    assert spent < result.estimate.calls["task"]  # the cap came before the target
+    assert not any("planned calls" in line for line in logs)
+    assert [t.subset for t in val[1:]] == ["minibatch"] * 10  # each stopped after two rows
+
+
+def test_a_search_racing_cannot_shorten_stops_at_its_target():
+    # every candidate scored in full (racing off): fewer candidates fit in the target
+    result, val, logs = search(wrong_on(20, 21), spend_share=0.75, race=False)
+    target, at_most = result.estimate.calls["task"], result.estimate.at_most
+    spent = result.usage["by_role"]["task"]["calls"]
+    assert len(val) < 7
+    assert spent <= at_most
+    assert abs(spent - target) <= (at_most - target) / 2  # within half a candidate either side
+    assert any("seldom stop early" in line for line in logs), logs
+
+
+def test_the_estimate_is_the_target_with_a_bound():
+    full = BootstrapFewShotWithRandomSearch(metric=exact, num_candidate_programs=4)
+    targeted = BootstrapFewShotWithRandomSearch(
+        metric=exact, num_candidate_programs=4, spend_share=0.5
+    )
+    with dspy.context(lm=ScriptedLM(by_input=wrong_on())):
+        bound = full.estimate(qa(12), qa(10, start=20))
+        estimate = targeted.estimate(qa(12), qa(10, start=20))
+    assert estimate.total_calls == round(0.5 * bound.total_calls)
+    assert estimate.at_most is not None and estimate.at_most > estimate.total_calls
+    assert estimate.to_dict()["at_most"] == estimate.at_most
+    assert "spends about 50%" in estimate.notes
+    assert bound.to_dict().get("at_most") is None
+
+
+@pytest.mark.parametrize("share", [0, -0.1, 1.5])
+def test_a_share_outside_0_to_1_is_refused(share):
+    with pytest.raises(ValueError, match="spend_share"):
+        BootstrapFewShotWithRandomSearch(metric=exact, spend_share=share)
