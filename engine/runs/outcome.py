@@ -4,8 +4,9 @@ headline, the CLI summary and the stakeholder summary all read it from here.
 The held-out test result leads (start -> best on the test rows with the verdict of
 `engine.evaluate.statistics.verdict`); without test rows it says so and gives the validation
 scores as validation. `change` names what the kept program changed against the start: "tuned"
-(instructions or demos), "calibration" (only choice calibration's offsets), "start kept" (the
-start as given), or "unknown" (no stored start to compare with).
+(instructions or demos), "weights" (the same prompt on a fine-tuned model), "calibration" (only
+choice calibration's offsets), "start kept" (the start as given), or "unknown" (no stored start
+to compare with).
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ class Outcome:
         if self.change == "start kept":
             why = self.kept_why or "No candidate beat it clearly on validation"
             return f"The start was kept: the result is your prompt as given. {why}."
+        if self.change == "weights":
+            return (
+                "The change is the model's weights: the same prompt as yours, answered by a "
+                "copy of the model fine-tuned on your training rows."
+            )
         if self.change == "calibration":
             return (
                 "The change is choice calibration only: the same instruction and examples as "
@@ -95,6 +101,15 @@ def _prompt_parts(state: dict[str, Any] | None) -> dict[str, Any]:
         path: (part.get("signature"), part.get("demos") or [])
         for path, part in (state or {}).items()
         if isinstance(part, dict) and "signature" in part
+    }
+
+
+def _models(state: dict[str, Any] | None) -> dict[str, Any]:
+    """Each predictor's own model, where it names one (a weight optimizer's tuned model)."""
+    return {
+        path: part["lm"].get("model")
+        for path, part in (state or {}).items()
+        if isinstance(part, dict) and isinstance(part.get("lm"), dict)
     }
 
 
@@ -116,7 +131,7 @@ def start_candidate(run: dict[str, Any], candidates: list[dict[str, Any]]) -> di
 
 
 def kept_program_change(run: dict[str, Any], candidates: list[dict[str, Any]]) -> str:
-    """ "tuned", "calibration", "start kept" or "unknown" (see module)."""
+    """ "tuned", "weights", "calibration", "start kept" or "unknown" (see module)."""
     best_hash = run.get("best_candidate")
     if best_hash and best_hash == run.get("baseline_candidate"):
         return "start kept"
@@ -131,6 +146,8 @@ def kept_program_change(run: dict[str, Any], candidates: list[dict[str, Any]]) -
         return "unknown"
     if _prompt_parts(state) != _prompt_parts(start.get("state")):
         return "tuned"
+    if _models(state) and _models(state) != _models(start.get("state")):
+        return "weights"
     return "calibration" if _offsets(state) != _offsets(start.get("state")) else "start kept"
 
 

@@ -41,6 +41,8 @@ def test_a_bootstrap_finetune_spec_runs_end_to_end(tmp_path: Path, project: Path
     assert rows and rows[0][-1]["role"] == "assistant"  # chat rows ending with the answer
     exported = cli("export", run_id, "--format", "py", home=tmp_path).stdout
     assert "-ft-" in exported  # the program names its tuned model
+    shown = cli("show", run_id, home=tmp_path).stdout  # the change is named as the weights
+    assert "The change is the model's weights" in shown and "start was kept" not in shown
 
 
 def test_the_estimate_says_rows_tokens_steps_minutes_and_disk(
