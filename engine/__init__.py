@@ -168,3 +168,40 @@ from engine.field_types import ToolCallResults  # noqa: E402
 
 _LAZY.update({"experimental": "engine.experimental"})
 __all__ += ["ToolCallResults"]
+
+# -- DSPy compatibility (issue 39, finishing): DSPy 3.4's LM error family, logging switches
+from engine.errors import (  # noqa: E402
+    DSPyError,
+    LMAuthError,
+    LMBillingError,
+    LMCollectionLimitError,
+    LMConfigurationError,
+    LMInvalidRequestError,
+    LMLockTimeoutError,
+    LMNotConfiguredError,
+    LMProviderError,
+    LMRateLimitError,
+    LMServerError,
+    LMStreamAssemblyError,
+    LMTimeoutError,
+    LMTransportError,
+    LMUnexpectedError,
+    LMUnsupportedFeatureError,
+    LMUnsupportedModelError,
+    is_retryable_lm_error,
+)
+from engine.lm import disable_litellm_logging, enable_litellm_logging  # noqa: E402
+from engine.utils.logging_utils import (  # noqa: E402
+    configure_dspy_loggers,
+    disable_logging,
+    enable_logging,
+)
+
+__all__ += [
+    "DSPyError", "LMAuthError", "LMBillingError", "LMCollectionLimitError",
+    "LMConfigurationError", "LMInvalidRequestError", "LMLockTimeoutError", "LMNotConfiguredError",
+    "LMProviderError", "LMRateLimitError", "LMServerError", "LMStreamAssemblyError",
+    "LMTimeoutError", "LMTransportError", "LMUnexpectedError", "LMUnsupportedFeatureError",
+    "LMUnsupportedModelError", "is_retryable_lm_error", "configure_dspy_loggers",
+    "disable_logging", "enable_logging", "disable_litellm_logging", "enable_litellm_logging",
+]  # fmt: skip
