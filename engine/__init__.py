@@ -169,7 +169,9 @@ from engine.field_types import ToolCallResults  # noqa: E402
 _LAZY.update({"experimental": "engine.experimental"})
 __all__ += ["ToolCallResults"]
 
-# -- DSPy compatibility (issue 39, finishing): DSPy 3.4's LM error family, logging switches
+# -- DSPy compatibility (issue 39, finishing): DSPy 3.4's LM error family, logging switches,
+# the Audio type
+from engine.audio import Audio  # noqa: E402
 from engine.errors import (  # noqa: E402
     DSPyError,
     LMAuthError,
@@ -204,4 +206,5 @@ __all__ += [
     "LMTimeoutError", "LMTransportError", "LMUnexpectedError", "LMUnsupportedFeatureError",
     "LMUnsupportedModelError", "is_retryable_lm_error", "configure_dspy_loggers",
     "disable_logging", "enable_logging", "disable_litellm_logging", "enable_litellm_logging",
+    "Audio",
 ]  # fmt: skip
