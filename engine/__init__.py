@@ -208,3 +208,10 @@ __all__ += [
     "disable_logging", "enable_logging", "disable_litellm_logging", "enable_litellm_logging",
     "Audio",
 ]  # fmt: skip
+
+_LAZY_NAMES.update({
+    "TrainingJob": "engine.optimizers.finetune",
+    "bootstrap_trace_data": "engine.teleprompt.bootstrap_trace",
+    "EmbeddingsWithScores": "engine.retrievers.embeddings",
+})  # fmt: skip
+__all__ += ["TrainingJob", "bootstrap_trace_data", "EmbeddingsWithScores"]
