@@ -193,6 +193,7 @@ from engine.errors import (  # noqa: E402
     is_retryable_lm_error,
 )
 from engine.lm import disable_litellm_logging, enable_litellm_logging  # noqa: E402
+from engine.modules import CodeAct  # noqa: E402
 from engine.utils.logging_utils import (  # noqa: E402
     configure_dspy_loggers,
     disable_logging,
@@ -206,7 +207,7 @@ __all__ += [
     "LMTimeoutError", "LMTransportError", "LMUnexpectedError", "LMUnsupportedFeatureError",
     "LMUnsupportedModelError", "is_retryable_lm_error", "configure_dspy_loggers",
     "disable_logging", "enable_logging", "disable_litellm_logging", "enable_litellm_logging",
-    "Audio",
+    "Audio", "CodeAct",
 ]  # fmt: skip
 
 _LAZY_NAMES.update({

@@ -155,7 +155,7 @@ class ProgramOfThought(Module):
         """Run code that parsed: (output text, error message for the LM or None); in the
         caller's `interpreter` if given, else in the sandbox."""
         if interpreter is not None:
-            return _run_in(interpreter, code)
+            return run_in_interpreter(interpreter, code)
         run = self._sandbox.run(code)
         return run.output_text(), (None if run.ok else run.error)
 
@@ -168,7 +168,7 @@ def _check_factory(factory: Any, name: str) -> None:
         )
 
 
-def _run_in(interpreter: Any, code: str) -> tuple[str, str | None]:
+def run_in_interpreter(interpreter: Any, code: str) -> tuple[str, str | None]:
     """Run `code` in a caller's interpreter: (output text, error message or None)."""
     try:
         result = interpreter.execute(code)
