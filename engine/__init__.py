@@ -213,6 +213,11 @@ __all__ += [
 _LAZY_NAMES.update({
     "TrainingJob": "engine.optimizers.finetune",
     "bootstrap_trace_data": "engine.teleprompt.bootstrap_trace",
+    "CodeInterpreter": "engine.interpreter",
+    "resolve_interpreter_factory": "engine.interpreter",
     "EmbeddingsWithScores": "engine.retrievers.embeddings",
 })  # fmt: skip
-__all__ += ["TrainingJob", "bootstrap_trace_data", "EmbeddingsWithScores"]
+__all__ += [
+    "TrainingJob", "bootstrap_trace_data", "EmbeddingsWithScores", "CodeInterpreter",
+    "resolve_interpreter_factory",
+]  # fmt: skip

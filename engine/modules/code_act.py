@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.errors import AdapterParseError, MissingInputError
-from engine.interpreter import PythonInterpreter
+from engine.interpreter import PythonInterpreter, resolve_interpreter_factory
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.predict import Predict
@@ -31,7 +31,6 @@ from engine.modules.program_of_thought import run_in_interpreter
 from engine.modules.tool import Tool
 from engine.primitives import Prediction
 from engine.sandbox import Sandbox, SandboxLimits
-from engine.settings import settings
 from engine.signatures import InputField, OutputField, Signature, ensure_signature
 
 _SILENT = "def print(*args, **kwargs):\n    pass\n"  # while earlier steps are replayed
@@ -118,7 +117,7 @@ class CodeAct(Module):
                                     f"field(s) {missing}; got {sorted(kwargs)}")  # fmt: skip
         max_iters = int(kwargs.pop("max_iters", self.max_iters))
         inputs = {name: kwargs[name] for name in self.signature.input_fields}
-        factory = self.interpreter_factory or settings.interpreter_factory
+        factory = resolve_interpreter_factory(self.interpreter_factory)
         if factory is PythonInterpreter:
             factory = None  # engine's PythonInterpreter is the sandbox
         own = factory() if interpreter is None and factory is not None else None

@@ -28,13 +28,17 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import AdapterParseError, MissingInputError, TunesmithError
-from engine.interpreter import CodeExecutionError, FinalOutput, PythonInterpreter
+from engine.interpreter import (
+    CodeExecutionError,
+    FinalOutput,
+    PythonInterpreter,
+    resolve_interpreter_factory,
+)
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.program_code import code_from_reply
 from engine.primitives import Prediction
 from engine.sandbox import Sandbox, SandboxLimits
-from engine.settings import settings
 from engine.signatures import InputField, OutputField, Signature, ensure_signature
 
 logger = logging.getLogger(__name__)
@@ -108,11 +112,8 @@ class ProgramOfThought(Module):
     def _factory(self) -> Callable[[], Any] | None:
         """The caller's interpreter factory (the module's, else the settings'), or None for
         the sandbox (engine's own PythonInterpreter counts as the sandbox)."""
-        factory = self.interpreter_factory
-        if factory is None or factory is PythonInterpreter:
-            factory = settings.interpreter_factory
-            _check_factory(factory, "settings.interpreter_factory")
-        return None if factory is None or factory is PythonInterpreter else factory
+        factory = resolve_interpreter_factory(self.interpreter_factory)
+        return None if factory is PythonInterpreter else factory
 
     def _run_attempts(
         self, inputs: dict[str, Any], interpreter: Any
