@@ -30,7 +30,7 @@ def _sniff_format(raw: bytes, default: str = "wav") -> str:
     return next((name for magic, name in _AUDIO_MAGIC.items() if raw.startswith(magic)), default)
 
 
-def _format_name(mime_or_format: str) -> str:
+def audio_format_name(mime_or_format: str) -> str:
     """'audio/x-wav' -> 'wav', 'audio/mpeg' -> 'mp3', 'wav' -> 'wav'."""
     name = mime_or_format.split("/")[-1].removeprefix("x-").lower()
     return {"mpeg": "mp3", "wave": "wav", "vnd.wave": "wav"}.get(name, name)
@@ -40,7 +40,7 @@ def _from_data_uri(uri: str) -> dict[str, str]:
     header, _, data = uri.partition(",")
     if not data or ";base64" not in header:
         raise ValueError("Audio: a data URI must look like 'data:audio/wav;base64,<data>'")
-    return {"data": data, "audio_format": _format_name(header[5:].split(";")[0])}
+    return {"data": data, "audio_format": audio_format_name(header[5:].split(";")[0])}
 
 
 class Audio(Type):
@@ -106,7 +106,8 @@ class Audio(Type):
             raise FileNotFoundError(f"Audio.from_path: no file at {path}")
         raw = path.read_bytes()
         mime = mimetypes.guess_type(path.name)[0]
-        found = _format_name(mime) if mime and mime.startswith("audio/") else _sniff_format(raw)
+        is_audio = bool(mime) and mime.startswith("audio/")
+        found = audio_format_name(mime) if is_audio else _sniff_format(raw)
         return cls(raw, audio_format=found)
 
     from_file = from_path
@@ -121,7 +122,7 @@ class Audio(Type):
         with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
             raw = response.read()
             mime = response.headers.get_content_type() or ""
-        found = _format_name(mime) if mime.startswith("audio/") else _sniff_format(raw)
+        found = audio_format_name(mime) if mime.startswith("audio/") else _sniff_format(raw)
         return cls(raw, audio_format=found)
 
     @classmethod

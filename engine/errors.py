@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TunesmithError(Exception):
     """Base class of every error the engine raises on purpose (DSPy's `DSPyError` is this class).
@@ -257,21 +259,52 @@ class AdapterParseError(TunesmithError, ValueError):
     """The LM's output could not be parsed into the signature's output fields.
 
     Carries the raw text so that callers (and the dashboard) can show what the model wrote.
+    DSPy's keywords work too: `AdapterParseError(adapter_name=, signature=, lm_response=,
+    message=None, parsed_result=None)` (the raw text is then `lm_response`).
     """
+
+    default_code = "adapter_parse_error"
 
     def __init__(
         self,
-        message: str,
+        message: str | None = None,
         *,
-        raw_text: str,
+        raw_text: str | None = None,
         missing: list[str] | None = None,
         absent: list[str] | None = None,
+        adapter_name: str | None = None,
+        signature: Any = None,
+        lm_response: str | None = None,
+        parsed_result: dict[str, Any] | None = None,
     ) -> None:
+        raw = raw_text if raw_text is not None else lm_response
+        expected = list(getattr(signature, "output_fields", None) or ())
+        if adapter_name is not None or message is None:
+            found = list(parsed_result or ())
+            said = (
+                f"{adapter_name or 'The adapter'} could not read the LM's reply into the "
+                f"output fields {expected}"
+            ) + (f"; it found {found}" if found else "")
+            message = f"{message}\n\n{said}" if message else said
         super().__init__(message)
-        self.raw_text = raw_text
-        self.missing = list(missing or [])  # fields without a usable value
+        self.raw_text = "" if raw is None else str(raw)
+        self.missing = list(
+            missing
+            if missing is not None
+            else [f for f in expected if f not in (parsed_result or {})]
+        )
         # fields the reply did not hold in the expected format at all (None: not known)
         self.absent = None if absent is None else list(absent)
+        self.adapter_name, self.signature, self.parsed_result = (
+            adapter_name,
+            signature,
+            parsed_result,
+        )
+
+    @property
+    def lm_response(self) -> str:
+        """DSPy's name of the raw reply."""
+        return self.raw_text
 
     def __str__(self) -> str:
         raw = self.raw_text if len(self.raw_text) <= 400 else self.raw_text[:400] + "…"

@@ -58,7 +58,11 @@ def bootstrap_trace_data(
                 if log_format_failures:
                     logger.warning("a reply did not follow the adapter's format: %s", error)
                 failed = FailedPrediction(error.raw_text, format_failure_score)
-                return failed, list(settings.trace)
+                trace = list(settings.trace)
+                predictor = _failed_predictor(program, error)
+                if predictor is not None:  # the step that failed, as DSPy records it
+                    trace.append((predictor, dict(example.inputs()), failed))
+                return failed, trace
             except LMError:
                 raise
             except Exception as error:
@@ -83,6 +87,17 @@ def bootstrap_trace_data(
             entry["score"] = _score(metric, example, prediction, trace, failure_score)
         data.append(entry)
     return data
+
+
+def _failed_predictor(program: Any, error: AdapterParseError) -> Any:
+    """The predictor whose reply could not be read: the one with the error's signature, or
+    the program's only predictor; None when that cannot be told."""
+    predictors = list(program.predictors()) if hasattr(program, "predictors") else []
+    signature = getattr(error, "signature", None)
+    for predictor in predictors:
+        if signature is not None and predictor.signature == signature:
+            return predictor
+    return predictors[0] if len(predictors) == 1 else None
 
 
 def _score(metric: Callable[..., Any], example: Any, prediction: Any, trace: list[Any],
