@@ -168,3 +168,56 @@ from engine.field_types import ToolCallResults  # noqa: E402
 
 _LAZY.update({"experimental": "engine.experimental"})
 __all__ += ["ToolCallResults"]
+
+# -- DSPy compatibility (issue 39, finishing): DSPy 3.4's LM error family, logging switches,
+# the Audio type
+from engine.audio import Audio  # noqa: E402
+from engine.errors import (  # noqa: E402
+    DSPyError,
+    LMAuthError,
+    LMBillingError,
+    LMCollectionLimitError,
+    LMConfigurationError,
+    LMInvalidRequestError,
+    LMLockTimeoutError,
+    LMNotConfiguredError,
+    LMProviderError,
+    LMRateLimitError,
+    LMServerError,
+    LMStreamAssemblyError,
+    LMTimeoutError,
+    LMTransportError,
+    LMUnexpectedError,
+    LMUnsupportedFeatureError,
+    LMUnsupportedModelError,
+    is_retryable_lm_error,
+)
+from engine.lm import disable_litellm_logging, enable_litellm_logging  # noqa: E402
+from engine.modules import CodeAct  # noqa: E402
+from engine.utils.logging_utils import (  # noqa: E402
+    configure_dspy_loggers,
+    disable_logging,
+    enable_logging,
+)
+
+__all__ += [
+    "DSPyError", "LMAuthError", "LMBillingError", "LMCollectionLimitError",
+    "LMConfigurationError", "LMInvalidRequestError", "LMLockTimeoutError", "LMNotConfiguredError",
+    "LMProviderError", "LMRateLimitError", "LMServerError", "LMStreamAssemblyError",
+    "LMTimeoutError", "LMTransportError", "LMUnexpectedError", "LMUnsupportedFeatureError",
+    "LMUnsupportedModelError", "is_retryable_lm_error", "configure_dspy_loggers",
+    "disable_logging", "enable_logging", "disable_litellm_logging", "enable_litellm_logging",
+    "Audio", "CodeAct",
+]  # fmt: skip
+
+_LAZY_NAMES.update({
+    "TrainingJob": "engine.optimizers.finetune",
+    "bootstrap_trace_data": "engine.teleprompt.bootstrap_trace",
+    "CodeInterpreter": "engine.interpreter",
+    "resolve_interpreter_factory": "engine.interpreter",
+    "EmbeddingsWithScores": "engine.retrievers.embeddings",
+})  # fmt: skip
+__all__ += [
+    "TrainingJob", "bootstrap_trace_data", "EmbeddingsWithScores", "CodeInterpreter",
+    "resolve_interpreter_factory",
+]  # fmt: skip

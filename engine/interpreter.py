@@ -10,10 +10,12 @@ inside the code are not offered (the sandbox has no way back to them).
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 from engine.errors import TunesmithError
 from engine.sandbox import Sandbox, SandboxLimits
+from engine.settings import settings
 
 
 class CodeInterpreterError(TunesmithError, RuntimeError):
@@ -40,6 +42,21 @@ class FinalOutput:
         return isinstance(other, FinalOutput) and other.output == self.output
 
     __hash__ = None  # type: ignore[assignment]  (mutable output)
+
+
+@runtime_checkable
+class CodeInterpreter(Protocol):
+    """What runs code for ProgramOfThought and CodeAct (DSPy's protocol): `tools`, `start()`,
+    `execute(code, variables=None)` and `shutdown()`."""
+
+    @property
+    def tools(self) -> dict[str, Callable[..., Any]]: ...
+
+    def start(self) -> None: ...
+
+    def execute(self, code: str, variables: dict[str, Any] | None = None) -> Any: ...
+
+    def shutdown(self) -> None: ...
 
 
 class PythonInterpreter:
@@ -97,6 +114,14 @@ class PythonInterpreter:
     def __call__(self, code: str, variables: dict[str, Any] | None = None) -> Any:
         return self.execute(code, variables)
 
+    @property
+    def tools(self) -> dict[str, Callable[..., Any]]:
+        """Host-side tools code may call: none (the sandbox has no way back to the host)."""
+        return {}
+
+    def start(self) -> None:
+        """Nothing to start: each `execute` starts its own sandbox process."""
+
     def shutdown(self) -> None:
         """Nothing to stop: each `execute` runs in its own short-lived process."""
 
@@ -111,3 +136,21 @@ def _identifier(name: str) -> str:
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"PythonInterpreter: variable name {name!r} is not a Python identifier")
     return name
+
+
+def resolve_interpreter_factory(
+    factory: Callable[[], Any] | None = None,
+) -> Callable[[], Any]:
+    """The factory of the next interpreter: `factory` unless None or PythonInterpreter, then
+    `settings.interpreter_factory`, then PythonInterpreter (the sandbox)."""
+    if factory is not None and factory is not PythonInterpreter:
+        return factory
+    configured = settings.interpreter_factory
+    if configured is None:
+        return PythonInterpreter
+    if not callable(configured):
+        raise TypeError(
+            "settings.interpreter_factory must be a zero-argument callable returning an "
+            f"interpreter (an object with execute(code)), got {configured!r}"
+        )
+    return configured

@@ -15,6 +15,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import pydantic
 
+from engine.audio import Audio
 from engine.field_types import File, Image
 
 SUPPORTED_SCALARS = (str, int, float, bool)
@@ -181,6 +182,8 @@ def _own_text(value: Any) -> str | None:
     File (their DSPy text form, the repr), ToolCalls (its JSON)."""
     if isinstance(value, (Image, File)):
         return repr(value)
+    if isinstance(value, Audio):  # sent as its content part (`Adapter.request`)
+        return value.placeholder()
     method = getattr(value, "format", None)
     if isinstance(value, type) or not callable(method):
         return None

@@ -29,12 +29,12 @@ SUPPORTED, DIFFERENT, MISSING = "supported", "supported, with a difference", "no
 ISSUE = "issue 39 item"
 # name -> how engine's differs from DSPy's (read only when engine has the name)
 DIFFERENCES: dict[str, str] = {
-    "clients": "`engine.clients` holds LM, BaseLM, Embedder and inspect_history; not Cache, "
-    "Provider or the fine-tuning clients.",
+    "clients": "`engine.clients` holds LM, BaseLM, Embedder, inspect_history, TrainingJob and the "
+    "litellm logging switches; not Cache, Provider or the fine-tuning clients.",
     "utils": "`engine.utils` holds DummyLM, dummy_rm, pretty_print_history, callbacks "
     "(BaseCallback, with_callbacks; module, LM, adapter format/parse, tool, evaluate and "
-    "compile calls are heard), asyncify, syncify, the usage tracker, load, `exceptions` and "
-    "`callback_context`; not DSPy's other helpers.",
+    "compile calls are heard), asyncify, syncify, the usage tracker, load, `exceptions` (with "
+    "the LM error family), `logging_utils` and `callback_context`; not DSPy's other helpers.",
     "streamify": "Status messages and the final Prediction; token streaming is not supported "
     "(a StreamListener is accepted and hears nothing).",
     "BaseLM": "`forward` always receives `messages` (a prompt arrives as one user message); "
@@ -90,17 +90,52 @@ DIFFERENCES: dict[str, str] = {
     "BootstrapFewShot": "`max_errors=n` stops at the n-th failed run, as DSPy, raising "
     "`TooManyErrors` (a RuntimeError naming and chaining the program's error); DSPy re-raises "
     "the error itself.",
-    "ContextWindowExceededError": "An `engine.LMError` (DSPy's is an LMInvalidRequestError); same "
-    "`model`/`message` fields and text.",
+    "ContextWindowExceededError": "An LMInvalidRequestError as DSPy's; same `model`/`message` "
+    "fields and text; the message may also be given positionally.",
+    "CodeInterpreter": "DSPy's protocol (`tools`, `start`, `execute`, `shutdown`); the engine's "
+    "PythonInterpreter offers no host tools (`tools` is empty) and starts a fresh sandbox "
+    "process per `execute`, so names do not persist between calls.",
+    "DSPyError": "Is `engine.TunesmithError`, the base of every error the engine raises on "
+    "purpose (DSPy's covers fewer); takes DSPy's metadata keywords (`code`, `model`, `status`, "
+    "`retry_after`, ...).",
+    "LMConfigurationError": "Is `engine.LMConfigError` (a bad model name, an unknown model, a "
+    "missing or rejected key: LMNotConfiguredError, LMAuthError and LMUnsupportedModelError "
+    "are raised as its subclasses too, so either name catches them).",
+    "is_retryable_lm_error": "Classifies the family as DSPy's; the engine's LM has already "
+    "retried a provider's transient error (backoff, Retry-After) before it raises one.",
+    "Audio": "Sent as an `input_audio` content part in both prompt layouts (the engine's layout "
+    "writes a placeholder where the part goes); the embedded `local/...` models read text only "
+    "and raise `LMUnsupportedFeatureError`. `from_array` writes 16-bit WAV itself (other formats "
+    "need soundfile); a plain path string is refused (use `from_path`).",
+    "CodeAct": "Code runs in the engine's sandbox, a fresh process per step: earlier steps' code "
+    "is replayed with printing silenced, so their names stay defined. Tools must be plain "
+    "functions; their source runs inside the sandbox with its rights only. Instructions in the "
+    "engine's words; not deprecated (the engine has no RLM).",
+    "InferRules": "Rules induced with the engine's own prompt and appended under \"Follow these "
+    "rules when you answer:\"; candidates are scored through the optimizer spine (events, "
+    "budget, best kept); a metric is required. Not in the optimizer registry (code only, not "
+    "the dashboard's list).",
+    "TrainingJob": "A Future running the engine's trainers (the embedded model's llama.cpp "
+    "trainer, or a hosted OpenAI-compatible fine-tuning API): `TrainingJob(model=, "
+    "train_data=, train_kwargs=).start()`; `result()` is the tuned model's LM, `status()` says "
+    "pending/running/succeeded/failed/cancelled. `LM.finetune` is not offered.",
+    "bootstrap_trace_data": "DSPy's call shape and result dicts; a failed parse's "
+    "`FailedPrediction` carries the raw reply; `callback_metadata` is accepted and not used.",
+    "EmbeddingsWithScores": "The same search as `Embeddings`, whose results carry `.scores` "
+    "too; results are a list of passages with `.passages`, `.indices` and `.scores`.",
+    "configure_dspy_loggers": "Give it the logger to configure (\"engine\" for the engine's "
+    "records); the engine does not configure its loggers on import as DSPy does.",
+    "disable_logging": "Also silences the engine logger's records on the application's own "
+    "handlers.",
     "primitives": "`engine.primitives` holds Example, Prediction and Module, and DSPy's module "
     "paths (`example`, `prediction`, `module` with `set_attribute_by_name`, "
     "`python_interpreter`, `code_interpreter`); not BaseModule.",
     "predict": "`engine.predict` re-exports engine.modules (and KNN), with DSPy's module paths "
-    "(`predict.predict`, `predict.refine`, ...); not CodeAct, RLM, ReActV2.",
+    "(`predict.predict`, `predict.refine`, ...) and CodeAct; not RLM, ReActV2.",
     "teleprompt": "Every engine optimizer plus DSPy 2.x's `MIPRO` and `BayesianSignatureOptimizer`,"
     " with DSPy's module paths (`signature_opt`, `knn_fewshot`, `bootstrap`, `random_search`, "
-    "`gepa` with `instruction_proposal`, ...; not the gepa package's adapter internals); not "
-    "InferRules, AvatarOptimizer.",
+    "`gepa` with `instruction_proposal`, `bootstrap_trace`, ...; not the gepa package's adapter "
+    "internals); InferRules and bootstrap_trace_data; not AvatarOptimizer.",
     "XMLAdapter": "Fields as `<name>...</name>`; the message layout is the chat adapter's "
     "(prefix-friendly: the output request ends the system message), with its one JSON fallback "
     "call.",
@@ -150,51 +185,42 @@ DIFFERENCES: dict[str, str] = {
 }
 # name -> why engine lacks it (read only when it does; a name engine gains becomes "supported")
 WHY_NOT: dict[str, str] = {
-    "TrainingJob": "Fine-tuning jobs are out of scope.",
     "AvatarOptimizer": "Deprecated in DSPy; not planned.",
     "BootstrapFewShotWithOptuna": "Deprecated in DSPy (MIPROv2 covers the Optuna search).",
-    "InferRules": "Not yet implemented.",
-    "CodeAct": "Not yet implemented (ProgramOfThought and ReAct cover code and tools).",
     "RLM": "Experimental in DSPy; not planned.",
     "ReActV2": "Experimental in DSPy; not planned.",
     "Flex": "Experimental in DSPy; not planned.",
     "SandboxSerializable": "RLM's sandbox types; not planned.",
-    "LocalInterpreter": "The engine runs code in its own sandbox (`PythonInterpreter`).",
-    "CodeInterpreter": "Protocol of DSPy's interpreters; the engine has one, PythonInterpreter.",
-    "resolve_interpreter_factory": "ProgramOfThought resolves its interpreter itself: its own "
-    "`interpreter_factory`, then `settings.interpreter_factory`, then engine's sandbox.",
-    "EmbeddingsWithScores": "`engine.retrievers.Embeddings` results carry `.scores` already.",
-    "Audio": "Audio inputs need a multimodal LM; not planned.",
+    "LocalInterpreter": "Runs code on the host without a sandbox; the engine runs code only in "
+    "its own sandbox (`PythonInterpreter`); not planned.",
     "OldField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldInputField": "DSPy 2.x's field API, deprecated; not planned.",
     "OldOutputField": "DSPy 2.x's field API, deprecated; not planned.",
-    "Provider": "LM providers are litellm's (hosted) and engine.lm.local (embedded).",
-    "enable_logging": "The engine logs through Python's `logging`; configure it there.",
-    "disable_logging": "The engine logs through Python's `logging`; configure it there.",
-    "configure_dspy_loggers": "The engine logs through Python's `logging`; configure it there.",
-    "enable_litellm_logging": "litellm stays quiet unless its own logging is configured.",
-    "disable_litellm_logging": "litellm stays quiet unless its own logging is configured.",
-    "is_retryable_lm_error": "Retries are decided inside `engine.lm` (retry.py).",
-    "bootstrap_trace_data": "Internal to DSPy's fine-tuning optimizers; not planned.",
+    "Provider": "The base of DSPy's fine-tuning providers; the engine's trainers (embedded "
+    "llama.cpp, hosted OpenAI-compatible) are reached through BootstrapFinetune and TrainingJob.",
     "propose": "DSPy's proposer internals; engine's are `engine.optimizers.proposing`.",
     "lm15": "DSPy's bundled provider layer; the engine uses litellm.",
     "threading": "A module DSPy re-exports by accident; not an API.",
-    "DSPyError": "Engine errors derive from `engine.TunesmithError`.",
 }
-# DSPy's LM error family: engine maps provider errors to LMError / LMConfigError /
-# ProviderUnreachableError / ContextWindowExceededError instead
-for _name in (
-    "LMAuthError", "LMBillingError", "LMCollectionLimitError", "LMConfigurationError",
-    "LMInvalidRequestError", "LMLockTimeoutError", "LMNotConfiguredError", "LMProviderError",
-    "LMRateLimitError", "LMServerError", "LMStreamAssemblyError", "LMTimeoutError",
-    "LMTransportError", "LMUnexpectedError", "LMUnsupportedFeatureError",
-    "LMUnsupportedModelError",
-):  # fmt: skip
-    WHY_NOT.setdefault(
-        _name,
-        "DSPy 3.4's LM error family; engine raises LMError, LMConfigError (auth, unknown model),"
-        " ProviderUnreachableError (transport, timeout) and ContextWindowExceededError.",
-    )
+
+# DSPy 3.4's LM error family: the same classes, bases and codes (engine.errors)
+_RAISED = "Raised by the engine's LM (`engine.lm.error_map`) for the provider fault it names, "
+for _name, _note in {
+    "LMAuthError": _RAISED + "as `ProviderAuthError`, also an `engine.LMConfigError`.",
+    "LMNotConfiguredError": _RAISED + "a missing key; also an `engine.LMConfigError`.",
+    "LMUnsupportedModelError": _RAISED + "as `UnknownModelError` (no provider knows the model, "
+    "or it was not found), also an `engine.LMConfigError`.",
+    "LMTimeoutError": _RAISED + "after retries, as `ProviderTimeoutError`, also an "
+    "`engine.ProviderUnreachableError`.",
+    "LMTransportError": _RAISED + "after retries, as `ProviderConnectionError`, also an "
+    "`engine.ProviderUnreachableError`.",
+    "LMUnsupportedFeatureError": "Raised by the embedded model for audio, image or file inputs "
+    "(it reads text only).",
+    "LMLockTimeoutError": "For a custom LM to raise; the engine itself never raises it.",
+    "LMCollectionLimitError": "For a custom LM to raise; the engine itself never raises it.",
+    "LMStreamAssemblyError": "For a custom LM to raise; the engine does not stream tokens.",
+}.items():
+    DIFFERENCES.setdefault(_name, _note)
 
 # names engine offers beyond dspy 3.4.1's top level, with why
 EXTRA: dict[str, str] = {

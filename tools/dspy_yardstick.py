@@ -44,16 +44,23 @@ SUITE: dict[str, tuple[str, ...]] = {
         "predict/test_predict.py", "predict/test_chain_of_thought.py", "predict/test_react.py",
         "predict/test_best_of_n.py", "predict/test_refine.py", "predict/test_parallel.py",
         "predict/test_multi_chain_comparison.py", "predict/test_program_of_thought.py",
-        "predict/test_aggregation.py",
+        "predict/test_aggregation.py", "predict/test_code_act.py",
     ),
-    "adapters": ("adapters/test_chat_adapter.py", "adapters/test_json_adapter.py"),
+    "adapters": (
+        "adapters/test_chat_adapter.py", "adapters/test_json_adapter.py", "adapters/test_audio.py",
+    ),
     "evaluate": ("evaluate/test_evaluate.py", "evaluate/test_metrics.py"),
     "teleprompt": (
         "teleprompt/test_bootstrap.py", "teleprompt/test_random_search.py",
         "teleprompt/test_knn_fewshot.py", "teleprompt/test_copro_optimizer.py",
         "teleprompt/test_ensemble.py", "teleprompt/test_gepa.py",
+        "teleprompt/test_bootstrap_trace.py",
     ),
-    "utils": ("utils/test_settings.py", "utils/test_usage_tracker.py", "utils/test_saving.py"),
+    "retrievers": ("retrievers/test_embeddings.py",),
+    "utils": (
+        "utils/test_settings.py", "utils/test_usage_tracker.py", "utils/test_saving.py",
+        "utils/test_exceptions.py",
+    ),
 }  # fmt: skip
 
 # the engine run's environment: DSPy's exact prompt layout (an opt-in, off by default)

@@ -8,8 +8,10 @@ from typing import Any
 
 from engine.adapters import native_calls
 from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
+from engine.adapters.dspy_values import expand
 from engine.adapters.fallback_record import FallbackRecord
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
+from engine.audio import audio_parts
 from engine.custom_types import Reasoning
 from engine.errors import AdapterParseError
 from engine.native_reply import reply_extras
@@ -88,10 +90,10 @@ class Adapter:
             messages = call_heard(
                 callbacks, "adapter_format", self,
                 {"signature": signature, "demos": demos, "inputs": inputs},
-                lambda: self.format(signature, demos, inputs),
+                lambda: self.request(signature, demos, inputs),
             )  # fmt: skip
         else:
-            messages = self.format(signature, demos, inputs)
+            messages = self.request(signature, demos, inputs)
         offsets = lm_kwargs.pop(CHOICE_OFFSETS, None) or {}
         one_line = lm_kwargs.pop(ONE_LINE_OUTPUTS, None) or ()
         decoding = {
@@ -125,6 +127,15 @@ class Adapter:
             except AdapterParseError as first_error:
                 results.append(self._fallback(lm, lm_kwargs, signature, demos, inputs, first_error))
         return results
+
+    def request(
+        self, signature: Any, demos: list[Any], inputs: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The messages sent: `format()`'s, with each `Audio` value's text replaced by its
+        `input_audio` content part (a provider takes sound as a part, not as text)."""
+        messages = self.format(signature, demos, inputs)
+        parts = audio_parts([inputs, demos])
+        return [expand(message, parts) for message in messages] if parts else messages
 
     def _call_preprocess(
         self, lm: Any, lm_kwargs: dict[str, Any], signature: Any, inputs: dict[str, Any]
@@ -168,7 +179,7 @@ class Adapter:
             # label outside the choices). Asking again in JSON repeats that choice: on banking77
             # none of these fallback calls produced a valid answer, and they were 16% of calls.
             raise first_error
-        asked = self.format(signature, demos, inputs)
+        asked = self.request(signature, demos, inputs)
         family = self.fallback_record.family(lm, lm_kwargs, asked)
         if not self.fallback_record.worth_trying(family):
             tried = self.fallback_record.failures_before_skip

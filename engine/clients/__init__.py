@@ -9,6 +9,8 @@ from typing import Any
 _EXPORTS = {
     "LM": "engine.lm", "BaseLM": "engine.lm", "Embedder": "engine.lm.embedder",
     "inspect_history": "engine.utils.inspect_history",
+    "enable_litellm_logging": "engine.lm", "disable_litellm_logging": "engine.lm",
+    "TrainingJob": "engine.optimizers.finetune",
 }  # fmt: skip
 
 

@@ -4,7 +4,7 @@ usage ledger, `ScriptedLM` for tests, and helpers for the embedded `local/...` m
 Importing this package never imports litellm or llama_cpp; the first real call does.
 """
 
-from engine.lm._litellm import get_litellm
+from engine.lm._litellm import disable_litellm_logging, enable_litellm_logging, get_litellm
 from engine.lm.base_lm import BaseLM
 from engine.lm.cache import RequestCache, get_cache, request_key
 from engine.lm.lm import DEFAULT_MODEL, LM, default_lm
@@ -20,6 +20,8 @@ from engine.lm.usage import CallRecord, UsageLedger, UsageTotals, UsageTracker, 
 
 __all__ = [
     "get_litellm",
+    "disable_litellm_logging",
+    "enable_litellm_logging",
     "DEFAULT_MODEL",
     "LM",
     "BaseLM",

@@ -16,6 +16,7 @@ from engine.lm.local import register_local_provider
 
 _lock = threading.Lock()
 _module: ModuleType | None = None
+_verbose = False  # enable_litellm_logging() was called last (else: quiet, the default)
 
 _NOISY_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "httpcore")
 
@@ -32,17 +33,36 @@ def get_litellm() -> ModuleType:
             import litellm
 
             litellm.telemetry = False
-            litellm.suppress_debug_info = True
             litellm.turn_off_message_logging = True
             litellm.disable_streaming_logging = True
             litellm.success_callback = []
             litellm.failure_callback = []
-            for name in _NOISY_LOGGERS:
-                logging.getLogger(name).setLevel(logging.WARNING)
+            _apply_logging(litellm)
 
             register_local_provider(litellm)
             _module = litellm
     return _module
+
+
+def _apply_logging(litellm: ModuleType | None) -> None:
+    if litellm is not None:
+        litellm.suppress_debug_info = not _verbose
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if _verbose else logging.WARNING)
+
+
+def enable_litellm_logging() -> None:
+    """Let litellm (and its HTTP client) log at DEBUG level, as DSPy's function of this name."""
+    global _verbose
+    _verbose = True
+    _apply_logging(_module)
+
+
+def disable_litellm_logging() -> None:
+    """Quiet litellm again (warnings and errors only): the engine's default."""
+    global _verbose
+    _verbose = False
+    _apply_logging(_module)
 
 
 def is_loaded() -> bool:

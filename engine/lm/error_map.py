@@ -9,11 +9,19 @@ import re
 
 from engine.errors import (
     ContextWindowExceededError,
-    LMConfigError,
-    LMError,
-    ProviderUnreachableError,
+    LMBillingError,
+    LMInvalidRequestError,
+    LMNotConfiguredError,
+    LMRateLimitError,
+    LMServerError,
+    LMUnexpectedError,
+    ProviderAuthError,
+    ProviderConnectionError,
+    ProviderTimeoutError,
     TunesmithError,
+    UnknownModelError,
 )
+from engine.lm.retry import retry_after
 
 MODEL_NAME_HINT = "use 'provider/model', e.g. 'openai/gpt-4o-mini' or 'local/smollm2-135m'"
 
@@ -52,12 +60,30 @@ def _connection_failed(exc: BaseException) -> bool:
     return False
 
 
+_BILLING_MARKERS = ("insufficient_quota", "billing", "exceeded your current quota")
+
+
 def to_lm_error(
     exc: BaseException, *, model: str, api_base: str | None = None, attempts: int = 1
 ) -> TunesmithError:
-    """The engine error that describes `exc` for a call to `model` (TunesmithErrors pass as is)."""
+    """The engine error that describes `exc` for a call to `model` (TunesmithErrors pass as is).
+
+    Each is also the matching class of DSPy's LM error family (LMRateLimitError, LMTimeoutError,
+    LMAuthError, ...), carrying the provider's `status` and `retry_after` when it gave them.
+    """
     if isinstance(exc, TunesmithError):
         return exc
+    error = _classify(exc, model=model, api_base=api_base, attempts=attempts)
+    status = getattr(exc, "status_code", None)
+    error.status = status if isinstance(status, int) else error.status
+    error.provider = getattr(exc, "llm_provider", None) or error.provider
+    error.retry_after = retry_after(exc)
+    return error
+
+
+def _classify(
+    exc: BaseException, *, model: str, api_base: str | None, attempts: int
+) -> TunesmithError:
     names = _names(exc)
     message = str(exc)
     lowered = message.lower()
@@ -66,7 +92,9 @@ def to_lm_error(
     tries = f" after {attempts} attempt{'s' if attempts != 1 else ''}"
 
     if any(marker in lowered for marker in _UNKNOWN_PROVIDER_MARKERS):
-        return LMConfigError(f"Unknown model {model!r}: no provider recognised; {MODEL_NAME_HINT}.")
+        return UnknownModelError(
+            f"Unknown model {model!r}: no provider recognised; {MODEL_NAME_HINT}."
+        )
     mentions_key = ("api key" in lowered or "api_key" in lowered) and not names & {
         "APIConnectionError",
         "Timeout",
@@ -79,9 +107,12 @@ def to_lm_error(
             if env
             else (" Pass api_key= or set the provider's API key environment variable.")
         )
-        return LMConfigError(f"Missing or invalid API key for model {model!r}.{hint} ({detail})")
+        text = f"Missing or invalid API key for model {model!r}.{hint} ({detail})"
+        if names & {"AuthenticationError", "PermissionDeniedError"}:
+            return ProviderAuthError(text)
+        return LMNotConfiguredError(text)
     if "NotFoundError" in names:
-        return LMConfigError(
+        return UnknownModelError(
             f"Model {model!r} was not found at {where}; check the model name and that your "
             f"account can use it ({detail})"
         )
@@ -93,21 +124,35 @@ def to_lm_error(
             model=model,
         )
     if names & {"Timeout", "APITimeoutError"}:
-        return ProviderUnreachableError(
+        return ProviderTimeoutError(
             f"Model {model!r} at {where} timed out{tries}; is the server up and responsive? "
             f"({detail})"
         )
     if _connection_failed(exc):
-        return ProviderUnreachableError(
+        return ProviderConnectionError(
             f"Cannot reach the provider of model {model!r} at {where}{tries} ({detail})"
         )
-    if "RateLimitError" in names:
-        return LMError(
+    status = getattr(exc, "status_code", None)
+    if "RateLimitError" in names or status == 429:
+        if any(marker in lowered for marker in _BILLING_MARKERS):
+            return LMBillingError(
+                f"Model {model!r}: the provider refused the request for billing or quota "
+                f"reasons; check the account's plan and credit ({detail})"
+            )
+        return LMRateLimitError(
             f"Model {model!r} is rate limited{tries}; try later or lower num_threads ({detail})"
         )
-    if "BadRequestError" in names:
-        return LMError(f"The provider rejected the request to model {model!r}: {detail}")
-    return LMError(f"LM call to model {model!r} failed{tries}: {type(exc).__name__}: {detail}")
+    if names & {"InternalServerError", "ServiceUnavailableError", "BadGatewayError"} or (
+        isinstance(status, int) and status >= 500
+    ):
+        return LMServerError(f"The provider of model {model!r} failed{tries}: {detail}")
+    if names & {"BadRequestError", "UnprocessableEntityError", "UnsupportedParamsError"}:
+        return LMInvalidRequestError(
+            f"The provider rejected the request to model {model!r}: {detail}"
+        )
+    return LMUnexpectedError(
+        f"LM call to model {model!r} failed{tries}: {type(exc).__name__}: {detail}"
+    )
 
 
 # Kinds of fault recorded per LM call (`CallRecord.fault`, `lm_calls.fault`, the Run page).

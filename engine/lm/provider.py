@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.lm._litellm import get_litellm
 from engine.lm.local import PROVIDER as LOCAL_PROVIDER
-from engine.lm.local import ensure_local_ready
+from engine.lm.local import ensure_local_ready, refuse_media
 from engine.native_reply import reply_from_message
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ def litellm_complete(
     """Send one request without retries (the LM retries); returns texts and usage."""
     local = model.startswith(LOCAL_PROVIDER + "/")
     if local:
+        refuse_media(model, messages)  # text only: a clear error, before the model loads
         ensure_local_ready(model)  # a clear LMConfigError before litellm wraps it
     litellm = get_litellm()
     # The LM retries; litellm and the provider SDKs must not retry on their own.

@@ -4,6 +4,7 @@ from engine.modules.aggregation import majority
 from engine.modules.assertions import Assert, Suggest
 from engine.modules.best_of_n import BestOfN
 from engine.modules.chain_of_thought import ChainOfThought
+from engine.modules.code_act import CodeAct
 from engine.modules.module import Module
 from engine.modules.multi_chain_comparison import MultiChainComparison
 from engine.modules.parallel import Parallel
@@ -16,5 +17,5 @@ from engine.modules.tool import Tool, ToolError
 __all__ = [
     "Assert", "BestOfN", "ChainOfThought", "Module", "MultiChainComparison", "Parallel",
     "Predict", "Refine", "Suggest", "majority",
-    "ProgramOfThought", "ReAct", "Tool", "ToolError",
+    "ProgramOfThought", "ReAct", "Tool", "ToolError", "CodeAct",
 ]  # fmt: skip

@@ -28,13 +28,17 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import AdapterParseError, MissingInputError, TunesmithError
-from engine.interpreter import CodeExecutionError, FinalOutput, PythonInterpreter
+from engine.interpreter import (
+    CodeExecutionError,
+    FinalOutput,
+    PythonInterpreter,
+    resolve_interpreter_factory,
+)
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.program_code import code_from_reply
 from engine.primitives import Prediction
 from engine.sandbox import Sandbox, SandboxLimits
-from engine.settings import settings
 from engine.signatures import InputField, OutputField, Signature, ensure_signature
 
 logger = logging.getLogger(__name__)
@@ -108,11 +112,8 @@ class ProgramOfThought(Module):
     def _factory(self) -> Callable[[], Any] | None:
         """The caller's interpreter factory (the module's, else the settings'), or None for
         the sandbox (engine's own PythonInterpreter counts as the sandbox)."""
-        factory = self.interpreter_factory
-        if factory is None or factory is PythonInterpreter:
-            factory = settings.interpreter_factory
-            _check_factory(factory, "settings.interpreter_factory")
-        return None if factory is None or factory is PythonInterpreter else factory
+        factory = resolve_interpreter_factory(self.interpreter_factory)
+        return None if factory is PythonInterpreter else factory
 
     def _run_attempts(
         self, inputs: dict[str, Any], interpreter: Any
@@ -155,7 +156,7 @@ class ProgramOfThought(Module):
         """Run code that parsed: (output text, error message for the LM or None); in the
         caller's `interpreter` if given, else in the sandbox."""
         if interpreter is not None:
-            return _run_in(interpreter, code)
+            return run_in_interpreter(interpreter, code)
         run = self._sandbox.run(code)
         return run.output_text(), (None if run.ok else run.error)
 
@@ -168,7 +169,7 @@ def _check_factory(factory: Any, name: str) -> None:
         )
 
 
-def _run_in(interpreter: Any, code: str) -> tuple[str, str | None]:
+def run_in_interpreter(interpreter: Any, code: str) -> tuple[str, str | None]:
     """Run `code` in a caller's interpreter: (output text, error message or None)."""
     try:
         result = interpreter.execute(code)

@@ -10,6 +10,7 @@ from engine.optimizers.fewshot import (
     BootstrapFewShot,
     BootstrapFewShotWithRandomSearch,
     BootstrapRS,
+    InferRules,
     LabeledFewShot,
 )
 from engine.optimizers.finetune import BetterTogether, BootstrapFinetune
@@ -37,7 +38,7 @@ from engine.optimizers.spine import (
 
 __all__ = [
     "BetterTogether", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapFinetune",
-    "BootstrapRS", "Budget", "COPRO",
+    "BootstrapRS", "Budget", "COPRO", "InferRules",
     "Candidate", "Ensemble", "GEPA", "KNN", "KNNFewShot", "MIPROv2", "SIMBA",
     "MIPRO", "BayesianSignatureOptimizer",  # DSPy 2.x's names (they warn once)
     "Estimate", "Event", "EventRecorder", "LabeledFewShot", "OptimizationResult", "Optimizer",

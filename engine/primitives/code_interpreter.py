@@ -1,6 +1,16 @@
-"""DSPy's `dspy.primitives.code_interpreter` path: the interpreter error and `FinalOutput` (what
-`execute` returns for `SUBMIT(...)`); DSPy's `CodeInterpreter` protocol class is not offered."""
+"""DSPy's `dspy.primitives.code_interpreter` path: the `CodeInterpreter` protocol, the
+interpreter errors, `FinalOutput` (what `execute` returns for `SUBMIT(...)`) and
+`resolve_interpreter_factory`."""
 
-from engine.interpreter import CodeExecutionError, CodeInterpreterError, FinalOutput
+from engine.interpreter import (
+    CodeExecutionError,
+    CodeInterpreter,
+    CodeInterpreterError,
+    FinalOutput,
+    resolve_interpreter_factory,
+)
 
-__all__ = ["CodeExecutionError", "CodeInterpreterError", "FinalOutput"]
+__all__ = [
+    "CodeExecutionError", "CodeInterpreter", "CodeInterpreterError", "FinalOutput",
+    "resolve_interpreter_factory",
+]  # fmt: skip

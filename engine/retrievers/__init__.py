@@ -12,6 +12,7 @@ from typing import Any
 
 _EXPORTS = {
     "BM25": "bm25", "light_stem": "bm25", "Embeddings": "embeddings",
+    "EmbeddingsWithScores": "embeddings",
     "ColBERTv2": "colbertv2", "ColBERTv2Error": "colbertv2",
     "Passage": "passages", "Passages": "passages",
     "NoRetrieverError": "retrieve", "Retrieve": "retrieve",

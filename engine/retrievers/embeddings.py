@@ -89,3 +89,8 @@ class Embeddings:
 
     def __repr__(self) -> str:
         return f"Embeddings({len(self.texts)} passages, k={self.k})"
+
+
+class EmbeddingsWithScores(Embeddings):
+    """DSPy's name for an `Embeddings` whose results carry similarity scores: every engine
+    `Embeddings` result does (`.passages`, `.indices`, `.scores`), so this is the same search."""

@@ -6,3 +6,4 @@ included (they warn once that they are old names).
 
 from engine.optimizers import *  # noqa: F401,F403
 from engine.optimizers import __all__  # noqa: F401
+from engine.teleprompt.bootstrap_trace import bootstrap_trace_data  # noqa: E402,F401

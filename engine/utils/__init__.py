@@ -22,10 +22,13 @@ _LAZY_NAMES = {
     "UsageTracker": "engine.lm.usage",
     "track_usage": "engine.lm.usage",
     "load": "engine.modules.saving",
+    "configure_dspy_loggers": "engine.utils.logging_utils",
+    "disable_logging": "engine.utils.logging_utils",
+    "enable_logging": "engine.utils.logging_utils",
 }  # fmt: skip
 _SUBMODULES = {
     "dummies", "inspect_history", "usage_tracker", "saving", "callback", "exceptions",
-    "callback_context",
+    "callback_context", "logging_utils",
 }  # fmt: skip
 
 

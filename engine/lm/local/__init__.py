@@ -19,6 +19,7 @@ from engine.lm.local._files import (
     local_runtime_available,
     smollm2_path,
 )
+from engine.lm.local._media import refuse_media
 from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
 from engine.lm.local._provider import register_local_provider
 from engine.lm.local._requant import models_dir, quiet_llama, requantized_q8, rewrite_gguf
@@ -26,6 +27,7 @@ from engine.lm.local._runtime import describe_signal, ensure_runtime_runs, impor
 from engine.lm.local._weights import ensure_local_ready, local_model_path
 
 __all__ = [
+    "refuse_media",
     "MAX_THREADS",
     "N_CTX",
     "PROVIDER",

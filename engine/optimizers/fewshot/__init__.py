@@ -1,8 +1,10 @@
-"""Few-shot optimizers: LabeledFewShot, BootstrapFewShot and its random search."""
+"""Few-shot optimizers: LabeledFewShot, BootstrapFewShot and its random search; InferRules
+(BootstrapFewShot plus induced rules, DSPy's; not registered: offered for code, not the pages)."""
 
 from typing import Any
 
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot
+from engine.optimizers.fewshot._infer_rules import InferRules
 from engine.optimizers.fewshot._labeled import LabeledFewShot
 from engine.optimizers.fewshot._random_search import (
     SPEC_SPEND_SHARE,
@@ -77,4 +79,7 @@ register(OptimizerEntry(
     estimate_tolerance=0.0,
 ))  # fmt: skip
 
-__all__ = ["BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "LabeledFewShot"]
+__all__ = [
+    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "InferRules",
+    "LabeledFewShot",
+]  # fmt: skip

@@ -7,6 +7,7 @@ GGUF file in the run's folder, named `local/<path>.gguf` like any other embedded
 
 from engine.optimizers.finetune._entries import better_together, bootstrap_finetune
 from engine.optimizers.finetune._finetune import BootstrapFinetune
+from engine.optimizers.finetune._job import TrainingJob, chat_rows
 from engine.optimizers.finetune._process import TrainingCancelled, TrainingFailed, run_training
 from engine.optimizers.finetune._rows import TrainingRow, build_rows, passing_traces
 from engine.optimizers.finetune._together import BetterTogether, parse_strategy
@@ -65,6 +66,8 @@ __all__ = [
     "Trainer",
     "TrainingCancelled",
     "TrainingFailed",
+    "TrainingJob",
+    "chat_rows",
     "TrainingPlan",
     "TrainingRow",
     "better_together",
