@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from engine.errors import LMUnavailable
-from engine.lm.error_map import FATAL_FAULTS
+from engine.lm.error_map import FATAL_FAULTS, WORKER_LOST
 from engine.lm.usage import CallRecord, UsageLedger
 
 MAX_CONSECUTIVE_FAILURES = 5
@@ -46,7 +46,7 @@ class FailureBreaker:
         ledger.subscribe(self.on_record)
 
     def on_record(self, record: CallRecord) -> None:
-        if record.cache_hit:
+        if record.cache_hit or record.fault == WORKER_LOST:  # the model did not fail
             return
         with self._lock:
             if record.error is None:

@@ -102,12 +102,14 @@ class RowActor:
         return os.getpid()
 
     def run(
-        self, key: str, fn_box: list[Any], item: Any, budgeted: bool
+        self, key: str, fn_box: list[Any], item: Any, budgeted: bool, token: str
     ) -> tuple[Any, Any, list[Any]]:
         """(result, error, LM-call records) of `fn(item)`, under the run's shared budget when
-        the worker's caller had it on (`budgeted`; scoring on the test split has none).
-        `fn_box` holds the pickled work function's object ref, boxed so that it is fetched
-        only the first time this actor sees it."""
+        the worker's caller had it on (`budgeted`; scoring on the test split has none). Each
+        uncached call is charged and settled in the keeper's journal under `token`, so the
+        worker gets the row's calls even if this actor dies. `fn_box` holds the pickled work
+        function's object ref, boxed so that it is fetched only the first time this actor
+        sees it."""
         import cloudpickle
         import ray
 
@@ -120,7 +122,8 @@ class RowActor:
                     self._fns.pop(next(iter(self._fns)))
                 self._fns[key] = fn
         ledger = UsageLedger()
-        budget = self.budget if budgeted else None
+        budget = self.budget.for_row(token, enforce=budgeted)
+        ledger.subscribe(budget.settle)
         with settings.context(lm=self.lm, budget=budget, usage_trackers=(ledger,)):
             try:
                 return fn(item), None, list(ledger.records)
@@ -204,12 +207,14 @@ class RowPool:
                     actor = free.get(timeout=ACTOR_TIMEOUT)
                 except queue.Empty:
                     raise TunesmithError("no Ray actor was free for a row in 10 minutes") from None
+                token = uuid.uuid4().hex  # this send's calls in the keeper's journal
                 try:
                     result, error, records = ray.get(
-                        actor.run.remote(key, fn_box, item, budgeted)
+                        actor.run.remote(key, fn_box, item, budgeted, token)
                     )
                 except ray.exceptions.ActorDiedError as exc:  # the actor died: another one
                     failure = exc
+                    self._take_calls(token)
                     free.put(self._replace(actor))
                     continue
                 except ray.exceptions.RayError as exc:  # lost on the way, or the actor was
@@ -217,9 +222,11 @@ class RowPool:
                     failure = exc
                     logger.warning("a row sent to a Ray actor was lost (%s); sending it again",
                                    type(exc).__name__)  # fmt: skip
+                    self._take_calls(token)
                     free.put(actor)
                     continue
                 free.put(actor)
+                self.budget.keeper.drop.remote(token)  # not waited for
                 for record in records:  # the worker's ledgers: the store, the budget's tokens
                     record_to_trackers(record)
                 if error is not None:
@@ -231,6 +238,14 @@ class RowPool:
             )
 
         return remote, per_actor * len(self.actors)
+
+    def _take_calls(self, token: str) -> None:
+        """Bring the calls a lost row made (from the keeper's journal) into the worker's
+        ledgers, so the ledger and the budget still agree."""
+        import ray
+
+        for record in ray.get(self.budget.keeper.take.remote(token)):
+            record_to_trackers(record)
 
     def _replace(self, dead: Any) -> Any:
         """The actor in place of `dead`, started on the first of its rows to notice."""

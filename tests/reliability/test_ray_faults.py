@@ -12,10 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+import ray
 from reliability_log import record
 
+import engine.runs.worker as worker_module
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.ray_pool import LOST_WORDS
+from engine.runs.ray_pool import LOST_WORDS, close_run_pool
 from engine.runs.worker import run_worker
 from engine.settings import settings
 
@@ -54,14 +56,22 @@ def test_an_actor_killed_mid_row_loses_nothing_and_scores_nothing_twice(
     monkeypatch.setenv("TUNESMITH_TEST_STALL_FILE", str(stall))
     calls_log = tmp_path / "spread.log"
     monkeypatch.setenv("TUNESMITH_TEST_CALL_LOG", str(calls_log))
+    granted: list[int] = []  # the keeper's count of granted calls, read before it stops
+
+    def close_and_count(pool) -> None:
+        granted.append(ray.get(pool.keeper.granted.remote()))
+        close_run_pool(pool)
+
+    monkeypatch.setattr(worker_module, "close_run_pool", close_and_count)
     db = tmp_path / "spread.db"
     run_id = create_run(spec, db)
     outcome: list[str] = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(
-            run_worker(run_id, db, lm_factory=scripted_lms.stalling_oracle_lm)
-        )
-    )
+
+    def work() -> None:
+        with settings.context(num_threads=1):  # one row per actor: the killed one's is known
+            outcome.append(run_worker(run_id, db, lm_factory=scripted_lms.stalling_oracle_lm))
+
+    worker = threading.Thread(target=work)
     worker.start()
     _wait_for(stall, 120, worker)
     os.kill(int(stall.read_text()), signal.SIGKILL)  # the actor, mid-row
@@ -77,6 +87,7 @@ def test_an_actor_killed_mid_row_loses_nothing_and_scores_nothing_twice(
         trials = [(t["candidate"], t["subset"], t["score"]) for t in store.trials(run_id)]
         rows = store.known_results(run_id)
         calls = store.usage(run_id)["uncached_calls"]
+        lm_calls = store.lm_calls(run_id)
         warnings = [e["data"]["message"] for e in store.events(run_id)
                     if e["type"] == "log" and e["data"].get("level") == "warning"]  # fmt: skip
     assert outcome == ["finished"], run["reason"]
@@ -85,11 +96,13 @@ def test_an_actor_killed_mid_row_loses_nothing_and_scores_nothing_twice(
     assert {k: (r["score"], r["outputs"]) for k, r in rows.items()} == {
         k: (r["score"], r["outputs"]) for k, r in ref_rows.items()
     }  # every row scored, the killed one's included
-    # each row's calls are stored once, from the actor that finished it: as many as in one
-    # process. Calls the killed actor had finished for its other rows in flight never came
-    # back (those rows were scored again elsewhere): at most one per row it had in flight.
-    assert calls == ref_calls
-    assert 0 <= len(calls_log.read_text().splitlines()) - calls <= settings.num_threads
+    # every call the model received is in the ledger once: the rows' calls from the actors
+    # that finished them, and the killed actor's (its finished calls for rows in flight and the
+    # one it was making) from the keeper's journal, the unanswered one as "worker_lost"
+    seen = len(calls_log.read_text().splitlines())
+    assert calls == seen == granted[0]
+    assert calls > ref_calls  # the killed actor's rows were asked again elsewhere
+    assert [c["fault"] for c in lm_calls if c["fault"]] == ["worker_lost"]
     assert warnings == [LOST_WORDS]
     record("crash", optimizer="any (rows on 2 Ray actors)", phase="an actor killed mid-row",
            ok=True, trials_before=len(trials), trials_after=len(trials))  # fmt: skip
@@ -136,3 +149,54 @@ def test_the_worker_lost_with_its_actors_resumes_from_the_store(
     assert 0 <= made - stored <= 2 * settings.num_threads
     record("crash", optimizer="any (rows on 2 Ray actors)",
            phase="the worker (Ray driver) killed, its actors with it", ok=True)  # fmt: skip
+
+
+def test_the_calls_of_a_killed_actors_row_reach_the_ledger_and_the_budget(
+    tmp_path: Path, monkeypatch, local_ray
+) -> None:
+    """A row makes two calls; its actor is killed during the second. The first call's record
+    and the unanswered second (as "worker_lost") come from the keeper's journal, so the
+    worker's ledger, the keeper's count and the model's log of received calls agree."""
+    from engine.lm.budget import Budget
+    from engine.lm.usage import UsageLedger
+    from engine.parallel import parallel_map
+    from engine.runs.ray_budget import SharedBudget, start_keeper
+    from engine.runs.ray_pool import RowPool
+
+    spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
+    log, stall = tmp_path / "received.log", tmp_path / "stalled.pid"
+    monkeypatch.setenv("TUNESMITH_TEST_CALL_LOG", str(log))
+    monkeypatch.setenv("TUNESMITH_TEST_STALL_FILE", str(stall))
+    keeper = start_keeper("journal-test", Budget(max_calls=50))
+    budget = SharedBudget(keeper, {"max_calls": 50})
+    pool = RowPool(spec.to_dict(), str(ROOT / "sample_data"), budget, actors=1,
+                   actor_cpus=0.5, lm_factory=scripted_lms.hanging_lm)  # fmt: skip
+    ledger, out = UsageLedger(), []
+
+    def score() -> None:
+        with settings.context(budget=budget, usage_trackers=(ledger,)):
+            out.extend(parallel_map(scripted_lms.two_calls_row, [0, 1, 2], 1, offload=pool))
+
+    try:
+        scoring = threading.Thread(target=score)
+        scoring.start()
+        _wait_for(stall, 120, scoring)
+        os.kill(int(stall.read_text()), signal.SIGKILL)  # the actor, in row 0's second call
+        scoring.join(timeout=120)
+        assert not scoring.is_alive()
+        granted = ray.get(keeper.granted.remote())
+        spent = budget.spent()["calls"]
+        deadline = time.time() + 30  # rows that came back are dropped from the journal
+        while ray.get(keeper.journal_rows.remote()) and time.time() < deadline:
+            time.sleep(0.05)  # (not waited for by the pool)
+        open_rows = ray.get(keeper.journal_rows.remote())
+    finally:
+        pool.close()
+        ray.kill(keeper)
+    assert out == [(0, None), (1, None), (2, None)]  # row 0 sent again, every row scored once
+    received = len(log.read_text().splitlines())
+    assert received == 8  # row 0: 2 on the killed actor + 2 again; rows 1 and 2: 2 each
+    assert len(ledger.records) == received == granted == spent
+    assert [r.fault for r in ledger.records].count("worker_lost") == 1
+    assert open_rows == 0  # nothing left behind in the journal
+    assert pool.replaced == 1

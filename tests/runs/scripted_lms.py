@@ -76,13 +76,18 @@ def slow_oracle_lm(spec: Any) -> ScriptedLM:
 
 def stalling_oracle_lm(spec: Any) -> ScriptedLM:
     """The oracle, logging its calls ($TUNESMITH_TEST_CALL_LOG); inside a Ray actor, the first
-    call after $TUNESMITH_TEST_STALL_FILE is gone writes the actor's pid there and then hangs
-    (for a test to kill the actor mid-row); once the file exists no call hangs."""
+    call after $TUNESMITH_TEST_STALL_FILE is gone logs itself as a call the model received,
+    writes the actor's pid there and then hangs (for a test to kill the actor mid-row); once
+    the file exists no call hangs."""
     answer = _answerer(spec)
 
     def stalling(messages: list[dict[str, Any]]) -> dict[str, str]:
         marker = os.environ.get("TUNESMITH_TEST_STALL_FILE")
         if marker and not os.path.exists(marker) and _in_ray_actor():
+            log = os.environ.get("TUNESMITH_TEST_CALL_LOG")
+            if log:
+                with open(log, "a") as fh:
+                    fh.write("stalled\n")
             with open(marker + ".tmp", "w") as fh:
                 fh.write(str(os.getpid()))
             os.replace(marker + ".tmp", marker)
@@ -237,3 +242,34 @@ class _ScoredOracle(ScriptedLM):
 
 def scored_oracle_lm(spec: Any) -> ScriptedLM:
     return _ScoredOracle(spec)
+
+
+def hanging_lm(spec: Any) -> ScriptedLM:
+    """Answers "ok", logging each call as the model receives it ($TUNESMITH_TEST_CALL_LOG);
+    inside a Ray actor, a prompt holding "hang" while $TUNESMITH_TEST_STALL_FILE is absent
+    writes the actor's pid there and hangs (for a test to kill the actor mid-call)."""
+
+    def answer(messages: list[dict[str, Any]]) -> str:
+        log = os.environ.get("TUNESMITH_TEST_CALL_LOG")
+        if log:
+            with open(log, "a") as fh:
+                fh.write("received\n")
+        marker = os.environ.get("TUNESMITH_TEST_STALL_FILE")
+        text = str(messages[-1].get("content", ""))
+        if "hang" in text and marker and not os.path.exists(marker) and _in_ray_actor():
+            with open(marker + ".tmp", "w") as fh:
+                fh.write(str(os.getpid()))
+            os.replace(marker + ".tmp", marker)
+            time.sleep(300)  # killed long before
+        return "ok"
+
+    return ScriptedLM(by_input=answer, name="hanging")
+
+
+def two_calls_row(item: int) -> int:
+    """A row's work that asks the current LM twice; row 0's second prompt says "hang"."""
+    from engine.settings import settings
+
+    settings.lm(f"first question of row {item}")
+    settings.lm(f"{'hang' if item == 0 else 'second'} question of row {item}")
+    return item
