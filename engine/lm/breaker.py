@@ -65,6 +65,11 @@ class FailureBreaker:
                     f"errors. Fix the cause and resume the run. Last error: {record.error}"
                 )
 
+    def trip(self, reason: str) -> None:
+        """Stop the run's LM calls for a reason found elsewhere (its Ray cluster was lost)."""
+        with self._lock:
+            self.reason = self.reason or reason
+
     def check(self) -> None:
         """Raise LMUnavailable (with the reason) once the breaker has tripped."""
         if self.reason is not None:

@@ -18,7 +18,6 @@ import logging
 import os
 import queue
 import signal
-import socket
 import threading
 import uuid
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 from engine.errors import TunesmithError
 from engine.lm.usage import UsageLedger, record_to_trackers
 from engine.runs.ray_budget import SharedBudget, share_limiter, start_keeper
+from engine.runs.ray_watch import ClusterWatch, RayClusterLost, reachable
 from engine.runs.run_setup import LMFactory, task_lm
 from engine.runs.spec import spec_from_dict
 from engine.settings import settings
@@ -65,7 +65,7 @@ def connect(address: str) -> None:
         return
     on_sigterm = signal.getsignal(signal.SIGTERM)
     try:
-        _reachable(address)  # Ray itself would wait minutes for an address nobody answers on
+        reachable(address)  # Ray itself would wait minutes for an address nobody answers on
         ray.init(address=address, log_to_driver=False)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, on_sigterm)  # ray.init's exits at once: keep ours
@@ -74,14 +74,6 @@ def connect(address: str) -> None:
             f"{RAY_ENV}={address}: no Ray cluster could be reached ({exc}). Start one with "
             "`ray start --head` (docs/SCALE.md), or unset the variable to run on this machine."
         ) from exc
-
-
-def _reachable(address: str, timeout: float = 5.0) -> None:
-    """Raise OSError when nothing listens at a host:port address ("auto" is Ray's to find)."""
-    host, _, port = address.rpartition(":")
-    if address == "auto" or "://" in address or not host or not port.isdigit():
-        return
-    socket.create_connection((host, int(port)), timeout=timeout).close()
 
 
 class RowActor:
@@ -170,6 +162,7 @@ class RowPool:
         self.actors: list[Any] = [self._new_actor() for _ in range(actors)]
         self.keeper: Any = None  # the run's BudgetKeeper, stopped with the pool
         self._on_lost = on_lost  # hears of each actor that died (once per actor)
+        self.watch = ClusterWatch(ray.get_runtime_context().gcs_address)
         self.resent = 0  # rows sent again after their actor died
         self.replaced = 0  # actors started in place of dead ones
         ray.get([actor.pid.remote() for actor in self.actors])  # each built its LM
@@ -209,17 +202,19 @@ class RowPool:
                     raise TunesmithError("no Ray actor was free for a row in 10 minutes") from None
                 token = uuid.uuid4().hex  # this send's calls in the keeper's journal
                 try:
-                    result, error, records = ray.get(
+                    result, error, records = self._result(
                         actor.run.remote(key, fn_box, item, budgeted, token)
                     )
                 except ray.exceptions.ActorDiedError as exc:  # the actor died: another one
                     failure = exc
+                    self._watched(self.watch.check)  # unless the whole cluster is gone
                     self._take_calls(token)
                     free.put(self._replace(actor))
                     continue
                 except ray.exceptions.RayError as exc:  # lost on the way, or the actor was
                     # out of reach for a while (it may be alive): the row is sent again
                     failure = exc
+                    self._watched(self.watch.check)
                     logger.warning("a row sent to a Ray actor was lost (%s); sending it again",
                                    type(exc).__name__)  # fmt: skip
                     self._take_calls(token)
@@ -244,8 +239,27 @@ class RowPool:
         ledgers, so the ledger and the budget still agree."""
         import ray
 
-        for record in ray.get(self.budget.keeper.take.remote(token)):
+        try:
+            records = self._result(self.budget.keeper.take.remote(token))
+        except ray.exceptions.RayError as exc:  # the keeper is gone: is the cluster?
+            self._watched(self.watch.check)
+            logger.warning("the calls of a lost row could not be read (%s)", type(exc).__name__)
+            return
+        for record in records:
             record_to_trackers(record)
+
+    def _result(self, ref: Any) -> Any:
+        """`ray.get(ref)`, or RayClusterLost once the cluster's head stopped answering."""
+        return self._watched(lambda: self.watch.result(ref))
+
+    def _watched(self, step: Callable[[], Any]) -> Any:
+        """`step()`; if it finds the cluster lost, the run's breaker trips with the words
+        first, so no more rows go out and the run ends as failed (no row is stored failed)."""
+        try:
+            return step()
+        except RayClusterLost as exc:
+            self.budget.breaker.trip(str(exc))
+            raise
 
     def _replace(self, dead: Any) -> Any:
         """The actor in place of `dead`, started on the first of its rows to notice."""
@@ -267,7 +281,7 @@ class RowPool:
         import ray
 
         with self._lock:
-            for actor in self.actors:
+            for actor in self.actors if not self.watch.lost else ():  # lost: nobody to ask
                 ray.kill(actor)
             self.actors = []
 
@@ -332,5 +346,5 @@ def close_run_pool(pool: RowPool) -> None:
 
     pool.close()
     keeper = getattr(pool, "keeper", None)
-    if keeper is not None:
+    if keeper is not None and not pool.watch.lost:
         ray.kill(keeper)

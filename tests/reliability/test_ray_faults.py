@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -26,7 +27,12 @@ if str(ROOT / "tests" / "runs") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests" / "runs"))
 
 import scripted_lms  # noqa: E402
-from runs_helpers import killed_then_resumed, subprocess_env  # noqa: E402
+from runs_helpers import (  # noqa: E402
+    killed_then_resumed,
+    start_worker,
+    subprocess_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ray
 
@@ -200,3 +206,70 @@ def test_the_calls_of_a_killed_actors_row_reach_the_ledger_and_the_budget(
     assert [r.fault for r in ledger.records].count("worker_lost") == 1
     assert open_rows == 0  # nothing left behind in the journal
     assert pool.replaced == 1
+
+
+def test_the_head_node_lost_mid_run_fails_cleanly_and_resumes_on_the_cluster_back(
+    tmp_path: Path,
+) -> None:
+    """A cluster of the test's own loses its head (every process of it killed) while a run
+    scores rows there: the worker ends the run as failed, saying what happened and what to do,
+    with the rows it had finished stored (none stored as failed). A resume on a cluster that is
+    back finishes the run as an uninterrupted one would: nothing scored twice."""
+    from ray_cluster import ThrowawayHead, open_beyond_loopback
+
+    spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
+    spec.optimizer.params = {"race": False}
+    reference = tmp_path / "reference.db"
+    ref_id = create_run(spec, reference)
+    assert run_worker(ref_id, reference, lm_factory=scripted_lms.oracle_lm) == "finished"
+    with RunStore(reference) as store:
+        ref_trials, ref_run = store.trials(ref_id), store.get_run(ref_id)
+
+    db = tmp_path / "runs.db"
+    run_id = create_run(spec, db)
+    head = ThrowawayHead()
+    env = subprocess_env(
+        TUNESMITH_TEST_LM="scripted_lms:slow_oracle_lm", TUNESMITH_TEST_LATENCY="0.03",
+        TUNESMITH_RAY=head.address, TUNESMITH_RAY_ACTORS="2", TUNESMITH_RAY_ACTOR_CPUS="0.5",
+        **head.env,
+    )  # fmt: skip
+    first = None
+    try:
+        cmd, first = start_worker(run_id, db, env)
+        with RunStore(db) as store:
+            wait_for(lambda: len(store.trials(run_id)) >= 4, 120, "4 stored trials", 0.02)
+            assert open_beyond_loopback(head.process.pid) == []  # its actors up: all on loopback
+            head.kill()  # the head node lost, mid-run
+            first.wait(timeout=120)
+            lost_run = store.get_run(run_id)
+            kept = store.known_results(run_id)
+            kept_trials = store.trials(run_id)
+        assert lost_run["status"] == "failed"
+        assert "Ray cluster" in lost_run["reason"] and "resume the run" in lost_run["reason"]
+        assert kept and [r["error"] for r in kept.values() if r["error"]] == []
+        head.close()
+
+        head = ThrowawayHead()  # the cluster is back (its head started again)
+        env.update(TUNESMITH_RAY=head.address, **head.env)
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stdout + second.stderr
+        with RunStore(db) as store:
+            run, trials = store.get_run(run_id), store.trials(run_id)
+            rows = store.known_results(run_id)
+    finally:
+        if first is not None and first.poll() is None:
+            first.kill()
+        head.close()
+    assert run["status"] == "finished" and run["attempts"] == 2
+    assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
+    assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == [
+        (t["candidate"], t["subset"], t["score"]) for t in ref_trials
+    ]  # nothing scored twice, nothing lost: the uninterrupted run's trials
+    assert trials[: len(kept_trials)] == kept_trials  # the trials stored before, kept as they were
+    assert all(rows[key] == row for key, row in kept.items())  # the rows too
+    assert (run["best_candidate"], run["test_best"]) == (
+        ref_run["best_candidate"], ref_run["test_best"]
+    )  # fmt: skip
+    record("crash", optimizer="any (rows on 2 Ray actors)",
+           phase="the Ray head node lost (its cluster killed), resumed on the cluster back",
+           ok=True, trials_before=len(kept_trials), trials_after=len(trials))  # fmt: skip
