@@ -13,6 +13,7 @@ result arrives once, from the one actor that finished it, so nothing is scored t
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -20,9 +21,11 @@ import queue
 import signal
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from engine.adapters.base import Adapter
+from engine.adapters.fallback_record import FamilyOutcomes
 from engine.errors import TunesmithError
 from engine.lm.usage import UsageLedger, record_to_trackers
 from engine.runs.ray_budget import SharedBudget, share_limiter, start_keeper
@@ -89,14 +92,16 @@ class RowActor:
         share_limiter(self.lm, budget.keeper)
         self._fns: dict[str, Callable[[Any], Any]] = {}
         self._fns_lock = threading.Lock()  # rows run on the actor's threads
+        self._fallbacks_told: dict[str, FamilyOutcomes] = {}  # parse fallbacks reported so far
 
     def pid(self) -> int:
         return os.getpid()
 
     def run(
         self, key: str, fn_box: list[Any], item: Any, budgeted: bool, token: str
-    ) -> tuple[Any, Any, list[Any]]:
-        """(result, error, LM-call records) of `fn(item)`, under the run's shared budget when
+    ) -> tuple[Any, Any, list[Any], dict[str, FamilyOutcomes]]:
+        """(result, error, LM-call records, parse fallbacks new since the last row returned)
+        of `fn(item)`, under the run's shared budget when
         the worker's caller had it on (`budgeted`; scoring on the test split has none). Each
         uncached call is charged and settled in the keeper's journal under `token`, so the
         worker gets the row's calls even if this actor dies. `fn_box` holds the pickled work
@@ -118,9 +123,24 @@ class RowActor:
         ledger.subscribe(budget.settle)
         with settings.context(lm=self.lm, budget=budget, usage_trackers=(ledger,)):
             try:
-                return fn(item), None, list(ledger.records)
+                result, error = fn(item), None
             except Exception as exc:  # handed back to the worker, raised there
-                return None, _portable(exc), list(ledger.records)
+                result, error = None, _portable(exc)
+        return result, error, list(ledger.records), self._fallback_news()
+
+    def _fallback_news(self) -> dict[str, FamilyOutcomes]:
+        """Parse-fallback outcomes of this actor not yet reported (the worker adds them to its
+        own record, where a pilot counts them)."""
+        news = {}
+        with self._fns_lock:
+            for family, now in Adapter.fallback_record.by_family().items():
+                told = self._fallbacks_told.get(family, FamilyOutcomes())
+                delta = FamilyOutcomes(now.failed - told.failed, now.succeeded - told.succeeded,
+                                       now.skipped - told.skipped)  # fmt: skip
+                if delta != FamilyOutcomes():
+                    news[family] = delta
+                self._fallbacks_told[family] = now
+        return news
 
 
 def _portable(exc: Exception) -> Exception:
@@ -202,7 +222,7 @@ class RowPool:
                     raise TunesmithError("no Ray actor was free for a row in 10 minutes") from None
                 token = uuid.uuid4().hex  # this send's calls in the keeper's journal
                 try:
-                    result, error, records = self._result(
+                    result, error, records, fallbacks = self._result(
                         actor.run.remote(key, fn_box, item, budgeted, token)
                     )
                 except ray.exceptions.ActorDiedError as exc:  # the actor died: another one
@@ -224,6 +244,8 @@ class RowPool:
                 self.budget.keeper.drop.remote(token)  # not waited for
                 for record in records:  # the worker's ledgers: the store, the budget's tokens
                     record_to_trackers(record)
+                for family, outcomes in fallbacks.items():
+                    Adapter.fallback_record.add(family, outcomes)
                 if error is not None:
                     raise error
                 return result
@@ -348,3 +370,30 @@ def close_run_pool(pool: RowPool) -> None:
     keeper = getattr(pool, "keeper", None)
     if keeper is not None and not pool.watch.lost:
         ray.kill(keeper)
+
+
+@contextlib.contextmanager
+def pilot_pool(spec: Any) -> Iterator[RowPool | None]:
+    """The pool a pilot (`engine.runs.plan.preflight`) scores its rows on when `TUNESMITH_RAY`
+    is set, else None (this process): actors and a keeper of its own (no limits: a pilot has
+    no budget), stopped at the end."""
+    address = ray_address()
+    if address is None:
+        yield None
+        return
+    connect(address)
+    actors, cpus = pool_size()
+    keeper = start_keeper(f"pilot-{uuid.uuid4().hex[:12]}", None)
+    try:
+        pool = RowPool(spec.to_dict(), str(spec.base_dir), SharedBudget(keeper), actors=actors,
+                       actor_cpus=cpus)  # fmt: skip
+    except BaseException:
+        import ray
+
+        ray.kill(keeper)
+        raise
+    pool.keeper = keeper
+    try:
+        yield pool
+    finally:
+        close_run_pool(pool)

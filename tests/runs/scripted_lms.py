@@ -56,15 +56,21 @@ def oracle_lm(spec: Any) -> ScriptedLM:
 
 
 class LoggingScriptedLM(ScriptedLM):
-    """Appends one line per uncached call to a file, after the call was recorded."""
+    """Appends one line per uncached call to a file, after the call was recorded: its time and
+    the id of the process that made it."""
 
     def _remember(self, record: Any, messages: Any, outputs: Any, params: Any) -> None:
         super()._remember(record, messages, outputs, params)
         path = os.environ.get("TUNESMITH_TEST_CALL_LOG")
         if path and not record.cache_hit:
             with open(path, "a") as fh:
-                fh.write(f"{record.timestamp}\n")
+                fh.write(f"{record.timestamp} {os.getpid()}\n")
                 fh.flush()
+
+
+def logging_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle, logging its calls ($TUNESMITH_TEST_CALL_LOG), no cache."""
+    return LoggingScriptedLM(by_input=_answerer(spec), name="logging-oracle")
 
 
 def slow_oracle_lm(spec: Any) -> ScriptedLM:
