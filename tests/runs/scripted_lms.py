@@ -10,6 +10,7 @@ after it was recorded (to check that no recorded call is lost across a kill -9).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import time
@@ -279,3 +280,17 @@ def two_calls_row(item: int) -> int:
     settings.lm(f"first question of row {item}")
     settings.lm(f"{'hang' if item == 0 else 'second'} question of row {item}")
     return item
+
+
+def fallback_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle whose replies always need the adapter's parse fallback: its first reply
+    leaves the label out; asked again in JSON (the fallback), it gives it. Calls are logged
+    ($TUNESMITH_TEST_CALL_LOG), no cache."""
+    answer = _answerer(spec)
+
+    def replies(messages: list[dict[str, Any]]) -> str:
+        if "could not be read" in str(messages[-1].get("content", "")):
+            return json.dumps(answer(messages[:-2]))  # the request before the unread reply
+        return "I would rather not say."
+
+    return LoggingScriptedLM(by_input=replies, name="fallback-oracle")

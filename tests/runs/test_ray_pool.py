@@ -268,7 +268,7 @@ def test_a_pilot_on_ray_actors_measures_what_one_process_measures(
     process); every one of its task calls was made by an actor, not by this process."""
     from engine.runs.plan import preflight
 
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:logging_oracle_lm")
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:fallback_oracle_lm")
     monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path))
     figures, makers = [], []
     for ray_on in (False, True):
@@ -281,5 +281,6 @@ def test_a_pilot_on_ray_actors_measures_what_one_process_measures(
         figures.append(pilot)
         makers.append({int(line.split()[1]) for line in log.read_text().splitlines()})
     assert figures[0] == figures[1] and figures[0]["rows"] == 4
+    assert figures[0]["fallback_need"] == 1.0 == figures[0]["fallback_success"]  # also on Ray
     assert makers[0] == {os.getpid()}  # one process: this one made the calls
     assert os.getpid() not in makers[1] and makers[1]  # on Ray: the actors made them all
