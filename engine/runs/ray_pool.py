@@ -29,14 +29,13 @@ from engine.adapters.fallback_record import FamilyOutcomes
 from engine.errors import TunesmithError
 from engine.lm.usage import UsageLedger, record_to_trackers
 from engine.runs.ray_budget import SharedBudget, share_limiter, start_keeper
-from engine.runs.ray_watch import ClusterWatch, RayClusterLost, reachable
+from engine.runs.ray_watch import RAY_ENV, ClusterWatch, RayClusterLost, reachable
 from engine.runs.run_setup import LMFactory, task_lm
 from engine.runs.spec import spec_from_dict
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 
-RAY_ENV = "TUNESMITH_RAY"  # "auto" (the cluster this machine belongs to) or a head's address
 ACTORS_ENV = "TUNESMITH_RAY_ACTORS"  # actors in a run's pool (default: the cluster's CPUs)
 ACTOR_CPUS_ENV = "TUNESMITH_RAY_ACTOR_CPUS"  # CPUs each actor reserves (default 1)
 # what the actors get from the worker's environment: Tunesmith's settings (not the store's URL,

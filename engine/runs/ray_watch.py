@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.errors import LMUnavailable
 
+RAY_ENV = "TUNESMITH_RAY"  # "auto" (the cluster this machine belongs to) or a head's address
 CLUSTER_GRACE = 5.0  # seconds the head may not answer before the cluster counts as lost
 WATCH_EVERY = 2.0  # seconds between looks at the head while a row is out
 
