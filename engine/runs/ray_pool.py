@@ -100,12 +100,11 @@ class RowActor:
         self, key: str, fn_box: list[Any], item: Any, budgeted: bool, token: str
     ) -> tuple[Any, Any, list[Any], dict[str, FamilyOutcomes]]:
         """(result, error, LM-call records, parse fallbacks new since the last row returned)
-        of `fn(item)`, under the run's shared budget when
-        the worker's caller had it on (`budgeted`; scoring on the test split has none). Each
-        uncached call is charged and settled in the keeper's journal under `token`, so the
-        worker gets the row's calls even if this actor dies. `fn_box` holds the pickled work
-        function's object ref, boxed so that it is fetched only the first time this actor
-        sees it."""
+        of `fn(item)`, under the run's shared budget when the worker's caller had it on
+        (`budgeted`; scoring on the test split has none). Each uncached call is charged and
+        settled in the keeper's journal under `token`, so the worker gets the row's calls even
+        if this actor dies. `fn_box` holds the pickled work function's object ref, boxed so
+        that it is fetched only the first time this actor sees it."""
         import cloudpickle
         import ray
 
@@ -202,7 +201,11 @@ class RowPool:
 
         per_actor = max(1, int(num_threads))
         key = uuid.uuid4().hex
-        fn_box = [ray.put(cloudpickle.dumps(fn))]
+        try:
+            fn_box = [ray.put(cloudpickle.dumps(fn))]
+        except ray.exceptions.RayError:  # the object store is out of reach: is the cluster?
+            self._watched(self.watch.check)
+            raise
         free: queue.Queue[Any] = queue.Queue()
         with self._lock:
             for _, actor in itertools.product(range(per_actor), self.actors):
