@@ -5,10 +5,14 @@ that address 127.0.0.1). One per test session, shared by every test marked `ray`
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
+import socket
+import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -95,3 +99,61 @@ def _descendants(root: int) -> set[int]:
         frontier = {pid for pid, parent in parents.items() if parent in frontier} - out
         out |= frontier
     return out
+
+
+class ThrowawayHead:
+    """A Ray cluster of one test's own, to lose on purpose: `ray start --head --block` with 2
+    CPUs, on 127.0.0.1, in a temp folder. `kill()` ends every process of it with SIGKILL (the
+    head node lost); the session's cluster (`local_ray`) is never touched."""
+
+    def __init__(self, num_cpus: int = 2) -> None:
+        self.folder = tempfile.mkdtemp(prefix="rayh-")  # short: Ray's socket paths are bounded
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        paths = [str(TESTS.parent), str(TESTS / "runs"), str(TESTS / "reliability")]
+        # what a driver of this cluster needs in its environment: its own token, 127.0.0.1
+        self.env = {
+            LOCAL_ONLY_ENV: "0", "RAY_AUTH_MODE": "token",
+            "RAY_AUTH_TOKEN": secrets.token_hex(32),
+        }  # fmt: skip
+        env = {
+            **os.environ, **self.env,
+            "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")]),
+        }  # fmt: skip
+        self._log = open(os.path.join(self.folder, "head.log"), "w")  # noqa: SIM115
+        self.process = subprocess.Popen(  # noqa: S603  (fixed argv)
+            [shutil.which("ray") or "ray", "start", "--head", f"--port={self.port}",
+             f"--num-cpus={num_cpus}", "--include-dashboard=false", "--disable-usage-stats",
+             "--node-ip-address=127.0.0.1", f"--temp-dir={self.folder}", "--block"],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError("the throw-away Ray head did not start") from None
+                time.sleep(0.2)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        """SIGKILL the head and every process it started (its actors included)."""
+        for pid in _descendants(self.process.pid) | {self.process.pid}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:  # ended meanwhile
+                continue
+        self.process.wait(timeout=30)
+
+    def close(self) -> None:
+        """Kill it (if still up) and remove its folder."""
+        self.kill()
+        self._log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)

@@ -75,6 +75,7 @@ FAULT_LABELS = {
     "context_window": "prompt too long", "bad_request": "request rejected",
     "empty_reply": "empty reply", "garbage": "garbled reply", "long": "over-long reply",
     "truncated": "cut at max_tokens", "other": "other error",
+    "worker_lost": "lost with a stopped Ray worker",
 }  # fmt: skip
 
 

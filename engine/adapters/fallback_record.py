@@ -67,6 +67,19 @@ class FallbackRecord:
         with self._lock:
             return [FamilyOutcomes(**vars(o)) for o in self._families.values()]
 
+    def by_family(self) -> dict[str, FamilyOutcomes]:
+        """A copy of every family's counts, by family."""
+        with self._lock:
+            return {family: FamilyOutcomes(**vars(o)) for family, o in self._families.items()}
+
+    def add(self, family: str, outcomes: FamilyOutcomes) -> None:
+        """Count outcomes seen elsewhere (rows scored in another process) as if seen here."""
+        with self._lock:
+            mine = self._touch(family)
+            mine.failed += outcomes.failed
+            mine.succeeded += outcomes.succeeded
+            mine.skipped += outcomes.skipped
+
     def clear(self) -> None:
         with self._lock:
             self._families.clear()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from engine.errors import LMUnavailable
-from engine.lm.error_map import FATAL_FAULTS
+from engine.lm.error_map import FATAL_FAULTS, WORKER_LOST
 from engine.lm.usage import CallRecord, UsageLedger
 
 MAX_CONSECUTIVE_FAILURES = 5
@@ -46,7 +46,7 @@ class FailureBreaker:
         ledger.subscribe(self.on_record)
 
     def on_record(self, record: CallRecord) -> None:
-        if record.cache_hit:
+        if record.cache_hit or record.fault == WORKER_LOST:  # the model did not fail
             return
         with self._lock:
             if record.error is None:
@@ -64,6 +64,11 @@ class FailureBreaker:
                     f"all failed{retried}, so the run stopped instead of spending its budget on "
                     f"errors. Fix the cause and resume the run. Last error: {record.error}"
                 )
+
+    def trip(self, reason: str) -> None:
+        """Stop the run's LM calls for a reason found elsewhere (its Ray cluster was lost)."""
+        with self._lock:
+            self.reason = self.reason or reason
 
     def check(self) -> None:
         """Raise LMUnavailable (with the reason) once the breaker has tripped."""

@@ -156,9 +156,13 @@ def _classify(
 
 
 # Kinds of fault recorded per LM call (`CallRecord.fault`, `lm_calls.fault`, the Run page).
+# A call whose process died before it answered (a Ray actor killed mid-row): recorded so the
+# ledger keeps every call the budget granted; not the model's failure (the breaker skips it).
+WORKER_LOST = "worker_lost"
 FAULT_KINDS = (
     "rate_limit", "timeout", "server_error", "connection", "auth", "not_found",
     "context_window", "bad_request", "empty_reply", "garbage", "long", "truncated", "other",
+    WORKER_LOST,
 )  # fmt: skip
 # Faults no retry and no other call of the run can fix: the run stops at the first one.
 FATAL_FAULTS = frozenset({"auth", "not_found"})

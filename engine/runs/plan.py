@@ -13,6 +13,7 @@ from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.forecast import forecast
 from engine.runs.models import build_lm, build_metric
 from engine.runs.pipeline import build_program
+from engine.runs.ray_pool import pilot_pool
 from engine.runs.run_setup import make_optimizer, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec
 from engine.runs.store_schema import store_location
@@ -56,10 +57,12 @@ def preflight(
     with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
         if pilot is None and pilot_rows > 0:
             use_run_cache(store_location())
-            with settings.context(lm=task_lm(spec)):  # the run's LM (test hook included)
+            with settings.context(lm=task_lm(spec)), pilot_pool(spec) as pool:
+                # the run's LM (test hook included); rows on Ray as the run's, when it is set
                 pilot = run_pilot(
-                    optimizer, program, data.train, metric, rows=pilot_rows, seed=seed
-                )
+                    optimizer, program, data.train, metric, rows=pilot_rows, seed=seed,
+                    row_pool=pool,
+                )  # fmt: skip
         estimate = optimizer.estimate(
             data.train, data.val or None, student=program, seed=seed, pilot=pilot
         ).to_dict()

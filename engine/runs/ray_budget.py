@@ -7,20 +7,73 @@ call is granted or refused in one place: `max_calls` is never passed, whatever t
 actors, and the first 429 caps the requests in flight across the whole cluster, not per actor.
 
 Tokens and cost are counted from the worker's ledger only (rows evaluated on actors bring their
-call records back to the worker), so nothing is counted twice. Ray is imported on first use.
+call records back to the worker), so nothing is counted twice. The keeper also keeps a journal
+of each row's calls while the row is out (`CallJournal`: a call is charged there when granted,
+settled with its record when it returns), so the calls of a row whose actor died still reach
+the worker's ledger: the ledger, the budget and the provider see the same calls. Ray is
+imported on first use.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.lm.budget import LIMITS, Budget
+from engine.lm.error_map import WORKER_LOST
 from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.usage import CallRecord
 
 ACQUIRE_WAIT = 1.0  # seconds one ask for a limiter slot waits in the keeper before asking again
 KEEPER_THREADS = 64  # concurrent asks the keeper serves (callers waiting for a slot included)
+LOST_CALL_WORDS = (
+    "the Ray worker making this call stopped before it answered; the row was scored again "
+    "elsewhere"
+)
+
+
+class CallJournal:
+    """Each row's calls while the row is out on an actor, by the row's token (one per send):
+    charged when granted, settled with their records when they return. `take` hands a lost
+    row's calls to the worker (a call never settled as a `worker_lost` record)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._charged: dict[str, list[tuple[str, str]]] = {}  # token -> (role, model) per call
+        self._settled: dict[str, list[CallRecord]] = {}
+
+    def charge(self, token: str, role: str, model: str) -> None:
+        with self._lock:
+            self._charged.setdefault(token, []).append((role, model))
+
+    def settle(self, token: str, record: CallRecord) -> None:
+        with self._lock:
+            if token in self._charged:  # else the row was already taken or dropped
+                self._settled.setdefault(token, []).append(record)
+
+    def drop(self, token: str) -> None:
+        """The row came back with its records: forget its calls."""
+        with self._lock:
+            self._charged.pop(token, None)
+            self._settled.pop(token, None)
+
+    def take(self, token: str) -> list[CallRecord]:
+        """The calls of a row that never came back: their records, and for each call that
+        never answered, a record saying so (no tokens, no cost)."""
+        with self._lock:
+            charged = self._charged.pop(token, [])
+            settled = self._settled.pop(token, [])
+        lost = [
+            CallRecord(model=model, role=role, cost=0.0, error=LOST_CALL_WORDS,
+                       fault=WORKER_LOST)  # fmt: skip
+            for role, model in charged[len(settled):]
+        ]
+        return [*settled, *lost]
+
+    def open_rows(self) -> int:
+        with self._lock:
+            return len(self._charged)
 
 
 class BudgetKeeper:
@@ -29,14 +82,47 @@ class BudgetKeeper:
     def __init__(self, limits: dict[str, Any]) -> None:
         self.budget = Budget.from_dict(limits)
         self.limiter = ConcurrencyLimiter()
+        self.journal = CallJournal()
+        self._lock = threading.Lock()
+        self._granted = 0  # calls granted here, under the budget or not
 
-    def before_call(self, role: str, model: str) -> tuple[str, str] | None:
-        """None: the call is granted (and counted); else (message, limit) of the refusal."""
-        try:
-            self.budget.before_call(role, model)
-        except BudgetExhausted as exc:
-            return str(exc), exc.limit or ""
+    def before_call(
+        self, role: str, model: str, token: str | None = None, enforce: bool = True
+    ) -> tuple[str, str] | None:
+        """None: the call is granted (counted, and charged to the row `token` in the journal);
+        else (message, limit) of the refusal. `enforce=False`: granted whatever the limits and
+        not counted in the budget (a row scored outside it), only journaled."""
+        if enforce:
+            try:
+                self.budget.before_call(role, model)
+            except BudgetExhausted as exc:
+                return str(exc), exc.limit or ""
+        with self._lock:
+            self._granted += 1
+        if token is not None:
+            self.journal.charge(token, role, model)
         return None
+
+    def settle(self, token: str, record: CallRecord) -> None:
+        """A journaled call returned with `record`."""
+        self.journal.settle(token, record)
+
+    def drop(self, token: str) -> None:
+        """The row `token` reached the worker with its records."""
+        self.journal.drop(token)
+
+    def take(self, token: str) -> list[CallRecord]:
+        """The calls of the row `token`, which never reached the worker (see CallJournal)."""
+        return self.journal.take(token)
+
+    def journal_rows(self) -> int:
+        """Rows out on actors with calls in the journal."""
+        return self.journal.open_rows()
+
+    def granted(self) -> int:
+        """Calls granted by this keeper (budgeted or not): the count the ledger must match."""
+        with self._lock:
+            return self._granted
 
     def count_calls(self, role: str, n: int) -> None:
         """Calls made before the keeper existed (an earlier attempt of the run)."""
@@ -91,12 +177,29 @@ class SharedBudget(Budget):
     """A `Budget` whose counts live in the run's keeper: `before_call` asks it. The failure
     breaker stays in this process, watching its own ledgers."""
 
-    def __init__(self, keeper: Any, limits: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, keeper: Any, limits: dict[str, Any] | None = None, *, token: str | None = None,
+        enforce: bool = True,
+    ) -> None:  # fmt: skip
         limits = dict(limits or {})
         super().__init__(
             **{name: limits.get(name) for name in LIMITS}, per_role=limits.get("per_role")
         )
         self._keeper = keeper
+        self.token = token  # the row this budget's calls are journaled under (None: not)
+        self.enforce = enforce  # False: calls are journaled, never refused nor counted
+
+    def for_row(self, token: str, *, enforce: bool) -> SharedBudget:
+        """This budget for one row out on an actor: its calls journaled under `token`."""
+        return SharedBudget(self._keeper, self.to_dict(), token=token, enforce=enforce)
+
+    def settle(self, record: CallRecord) -> None:
+        """Hand a finished call's record to the journal (waited for: a row returns only after
+        its calls are settled). Cache hits were never charged."""
+        import ray
+
+        if self.token is not None and not record.cache_hit:
+            ray.get(self._keeper.settle.remote(self.token, record))
 
     @property
     def keeper(self) -> Any:
@@ -115,11 +218,11 @@ class SharedBudget(Budget):
         self._keeper.count_usage.remote(record)  # not waited for: tokens and cost may lag
 
     def exceeded(self, role: str | None = None) -> str | None:
-        return self._ask("exceeded", role)
+        return self._ask("exceeded", role) if self.enforce else None
 
     def before_call(self, role: str, model: str) -> None:
         self.breaker.check()
-        refused = self._ask("before_call", role, model)
+        refused = self._ask("before_call", role, model, self.token, self.enforce)
         if refused is not None:
             message, limit = refused
             raise BudgetExhausted(message, limit=limit)
@@ -128,7 +231,13 @@ class SharedBudget(Budget):
         return self._ask("spent")
 
     def __reduce__(self) -> tuple[Any, ...]:  # travels to actors as the keeper's handle
-        return (SharedBudget, (self._keeper, self.to_dict()))
+        return (_shared_budget, (self._keeper, self.to_dict(), self.token, self.enforce))
+
+
+def _shared_budget(
+    keeper: Any, limits: dict[str, Any], token: str | None, enforce: bool
+) -> SharedBudget:
+    return SharedBudget(keeper, limits, token=token, enforce=enforce)
 
 
 class SharedLimiter:

@@ -13,27 +13,29 @@ result arrives once, from the one actor that finished it, so nothing is scored t
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
 import queue
 import signal
-import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from engine.adapters.base import Adapter
+from engine.adapters.fallback_record import FamilyOutcomes
 from engine.errors import TunesmithError
 from engine.lm.usage import UsageLedger, record_to_trackers
 from engine.runs.ray_budget import SharedBudget, share_limiter, start_keeper
+from engine.runs.ray_watch import RAY_ENV, ClusterWatch, RayClusterLost, reachable
 from engine.runs.run_setup import LMFactory, task_lm
 from engine.runs.spec import spec_from_dict
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 
-RAY_ENV = "TUNESMITH_RAY"  # "auto" (the cluster this machine belongs to) or a head's address
 ACTORS_ENV = "TUNESMITH_RAY_ACTORS"  # actors in a run's pool (default: the cluster's CPUs)
 ACTOR_CPUS_ENV = "TUNESMITH_RAY_ACTOR_CPUS"  # CPUs each actor reserves (default 1)
 # what the actors get from the worker's environment: Tunesmith's settings (not the store's URL,
@@ -65,7 +67,7 @@ def connect(address: str) -> None:
         return
     on_sigterm = signal.getsignal(signal.SIGTERM)
     try:
-        _reachable(address)  # Ray itself would wait minutes for an address nobody answers on
+        reachable(address)  # Ray itself would wait minutes for an address nobody answers on
         ray.init(address=address, log_to_driver=False)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, on_sigterm)  # ray.init's exits at once: keep ours
@@ -74,14 +76,6 @@ def connect(address: str) -> None:
             f"{RAY_ENV}={address}: no Ray cluster could be reached ({exc}). Start one with "
             "`ray start --head` (docs/SCALE.md), or unset the variable to run on this machine."
         ) from exc
-
-
-def _reachable(address: str, timeout: float = 5.0) -> None:
-    """Raise OSError when nothing listens at a host:port address ("auto" is Ray's to find)."""
-    host, _, port = address.rpartition(":")
-    if address == "auto" or "://" in address or not host or not port.isdigit():
-        return
-    socket.create_connection((host, int(port)), timeout=timeout).close()
 
 
 class RowActor:
@@ -97,17 +91,20 @@ class RowActor:
         share_limiter(self.lm, budget.keeper)
         self._fns: dict[str, Callable[[Any], Any]] = {}
         self._fns_lock = threading.Lock()  # rows run on the actor's threads
+        self._fallbacks_told: dict[str, FamilyOutcomes] = {}  # parse fallbacks reported so far
 
     def pid(self) -> int:
         return os.getpid()
 
     def run(
-        self, key: str, fn_box: list[Any], item: Any, budgeted: bool
-    ) -> tuple[Any, Any, list[Any]]:
-        """(result, error, LM-call records) of `fn(item)`, under the run's shared budget when
-        the worker's caller had it on (`budgeted`; scoring on the test split has none).
-        `fn_box` holds the pickled work function's object ref, boxed so that it is fetched
-        only the first time this actor sees it."""
+        self, key: str, fn_box: list[Any], item: Any, budgeted: bool, token: str
+    ) -> tuple[Any, Any, list[Any], dict[str, FamilyOutcomes]]:
+        """(result, error, LM-call records, parse fallbacks new since the last row returned)
+        of `fn(item)`, under the run's shared budget when the worker's caller had it on
+        (`budgeted`; scoring on the test split has none). Each uncached call is charged and
+        settled in the keeper's journal under `token`, so the worker gets the row's calls even
+        if this actor dies. `fn_box` holds the pickled work function's object ref, boxed so
+        that it is fetched only the first time this actor sees it."""
         import cloudpickle
         import ray
 
@@ -120,12 +117,28 @@ class RowActor:
                     self._fns.pop(next(iter(self._fns)))
                 self._fns[key] = fn
         ledger = UsageLedger()
-        budget = self.budget if budgeted else None
+        budget = self.budget.for_row(token, enforce=budgeted)
+        ledger.subscribe(budget.settle)
         with settings.context(lm=self.lm, budget=budget, usage_trackers=(ledger,)):
             try:
-                return fn(item), None, list(ledger.records)
+                result, error = fn(item), None
             except Exception as exc:  # handed back to the worker, raised there
-                return None, _portable(exc), list(ledger.records)
+                result, error = None, _portable(exc)
+        return result, error, list(ledger.records), self._fallback_news()
+
+    def _fallback_news(self) -> dict[str, FamilyOutcomes]:
+        """Parse-fallback outcomes of this actor not yet reported (the worker adds them to its
+        own record, where a pilot counts them)."""
+        news = {}
+        with self._fns_lock:
+            for family, now in Adapter.fallback_record.by_family().items():
+                told = self._fallbacks_told.get(family, FamilyOutcomes())
+                delta = FamilyOutcomes(now.failed - told.failed, now.succeeded - told.succeeded,
+                                       now.skipped - told.skipped)  # fmt: skip
+                if delta != FamilyOutcomes():
+                    news[family] = delta
+                self._fallbacks_told[family] = now
+        return news
 
 
 def _portable(exc: Exception) -> Exception:
@@ -167,6 +180,7 @@ class RowPool:
         self.actors: list[Any] = [self._new_actor() for _ in range(actors)]
         self.keeper: Any = None  # the run's BudgetKeeper, stopped with the pool
         self._on_lost = on_lost  # hears of each actor that died (once per actor)
+        self.watch = ClusterWatch(ray.get_runtime_context().gcs_address)
         self.resent = 0  # rows sent again after their actor died
         self.replaced = 0  # actors started in place of dead ones
         ray.get([actor.pid.remote() for actor in self.actors])  # each built its LM
@@ -187,7 +201,11 @@ class RowPool:
 
         per_actor = max(1, int(num_threads))
         key = uuid.uuid4().hex
-        fn_box = [ray.put(cloudpickle.dumps(fn))]
+        try:
+            fn_box = [ray.put(cloudpickle.dumps(fn))]
+        except ray.exceptions.RayError:  # the object store is out of reach: is the cluster?
+            self._watched(self.watch.check)
+            raise
         free: queue.Queue[Any] = queue.Queue()
         with self._lock:
             for _, actor in itertools.product(range(per_actor), self.actors):
@@ -204,24 +222,32 @@ class RowPool:
                     actor = free.get(timeout=ACTOR_TIMEOUT)
                 except queue.Empty:
                     raise TunesmithError("no Ray actor was free for a row in 10 minutes") from None
+                token = uuid.uuid4().hex  # this send's calls in the keeper's journal
                 try:
-                    result, error, records = ray.get(
-                        actor.run.remote(key, fn_box, item, budgeted)
+                    result, error, records, fallbacks = self._result(
+                        actor.run.remote(key, fn_box, item, budgeted, token)
                     )
                 except ray.exceptions.ActorDiedError as exc:  # the actor died: another one
                     failure = exc
+                    self._watched(self.watch.check)  # unless the whole cluster is gone
+                    self._take_calls(token)
                     free.put(self._replace(actor))
                     continue
                 except ray.exceptions.RayError as exc:  # lost on the way, or the actor was
                     # out of reach for a while (it may be alive): the row is sent again
                     failure = exc
+                    self._watched(self.watch.check)
                     logger.warning("a row sent to a Ray actor was lost (%s); sending it again",
                                    type(exc).__name__)  # fmt: skip
+                    self._take_calls(token)
                     free.put(actor)
                     continue
                 free.put(actor)
+                self.budget.keeper.drop.remote(token)  # not waited for
                 for record in records:  # the worker's ledgers: the store, the budget's tokens
                     record_to_trackers(record)
+                for family, outcomes in fallbacks.items():
+                    Adapter.fallback_record.add(family, outcomes)
                 if error is not None:
                     raise error
                 return result
@@ -231,6 +257,33 @@ class RowPool:
             )
 
         return remote, per_actor * len(self.actors)
+
+    def _take_calls(self, token: str) -> None:
+        """Bring the calls a lost row made (from the keeper's journal) into the worker's
+        ledgers, so the ledger and the budget still agree."""
+        import ray
+
+        try:
+            records = self._result(self.budget.keeper.take.remote(token))
+        except ray.exceptions.RayError as exc:  # the keeper is gone: is the cluster?
+            self._watched(self.watch.check)
+            logger.warning("the calls of a lost row could not be read (%s)", type(exc).__name__)
+            return
+        for record in records:
+            record_to_trackers(record)
+
+    def _result(self, ref: Any) -> Any:
+        """`ray.get(ref)`, or RayClusterLost once the cluster's head stopped answering."""
+        return self._watched(lambda: self.watch.result(ref))
+
+    def _watched(self, step: Callable[[], Any]) -> Any:
+        """`step()`; if it finds the cluster lost, the run's breaker trips with the words
+        first, so no more rows go out and the run ends as failed (no row is stored failed)."""
+        try:
+            return step()
+        except RayClusterLost as exc:
+            self.budget.breaker.trip(str(exc))
+            raise
 
     def _replace(self, dead: Any) -> Any:
         """The actor in place of `dead`, started on the first of its rows to notice."""
@@ -252,7 +305,7 @@ class RowPool:
         import ray
 
         with self._lock:
-            for actor in self.actors:
+            for actor in self.actors if not self.watch.lost else ():  # lost: nobody to ask
                 ray.kill(actor)
             self.actors = []
 
@@ -317,5 +370,32 @@ def close_run_pool(pool: RowPool) -> None:
 
     pool.close()
     keeper = getattr(pool, "keeper", None)
-    if keeper is not None:
+    if keeper is not None and not pool.watch.lost:
         ray.kill(keeper)
+
+
+@contextlib.contextmanager
+def pilot_pool(spec: Any) -> Iterator[RowPool | None]:
+    """The pool a pilot (`engine.runs.plan.preflight`) scores its rows on when `TUNESMITH_RAY`
+    is set, else None (this process): actors and a keeper of its own (no limits: a pilot has
+    no budget), stopped at the end."""
+    address = ray_address()
+    if address is None:
+        yield None
+        return
+    connect(address)
+    actors, cpus = pool_size()
+    keeper = start_keeper(f"pilot-{uuid.uuid4().hex[:12]}", None)
+    try:
+        pool = RowPool(spec.to_dict(), str(spec.base_dir), SharedBudget(keeper), actors=actors,
+                       actor_cpus=cpus)  # fmt: skip
+    except BaseException:
+        import ray
+
+        ray.kill(keeper)
+        raise
+    pool.keeper = keeper
+    try:
+        yield pool
+    finally:
+        close_run_pool(pool)

@@ -4,7 +4,9 @@ It runs the real worker (`python -m engine.runs.worker`) as its child and waits.
 dies by a signal leaves no Python traceback and no status: a native crash in the model runtime
 (SIGSEGV, SIGILL), the kernel's OOM killer, a kill -9. The supervisor then marks the run failed
 with the signal named and the rows the worker was evaluating (it writes them to its run folder,
-`in_flight.json`), so the dashboard shows why instead of a silent stop. SIGTERM and SIGINT are
+`in_flight.json`), so the dashboard shows why instead of a silent stop. A worker that exits
+with an error code before recording the run's end (Ray ends a driver whose own node is lost)
+is marked failed too, saying whether its Ray cluster still answers. SIGTERM and SIGINT are
 passed on to the worker (a cancel), and the worker's exit code is the supervisor's.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from engine.lm.local import describe_signal
 from engine.runs.liveness import worker_command
+from engine.runs.ray_watch import RAY_ENV, ClusterWatch, RayClusterLost
 from engine.runs.store import ACTIVE, RunStore
 from engine.runs.store_schema import StoreAt, local_dir, store_location
 
@@ -70,9 +74,29 @@ def death_reason(returncode: int, rows: str) -> str:
     )
 
 
+def exit_reason(returncode: int) -> str:
+    """The failure reason for a worker that exited with `returncode` > 0 before recording the
+    run's end: on Ray, when the cluster no longer answers, that (Ray ends a driver whose own
+    node is lost, e.g. the head when the worker ran on it); else the code."""
+    address = os.environ.get(RAY_ENV, "").strip()
+    if address:
+        try:
+            ClusterWatch(address).check()
+        except RayClusterLost as lost:
+            return str(lost)
+    return (
+        f"the worker process ended (exit code {returncode}) before recording the run's end. "
+        "Nothing stored was lost: start the run again to resume; see the run's log"
+    )
+
+
 def record_death(db_path: StoreAt, run_id: str, returncode: int) -> str | None:
-    """Mark the run failed with the signal and rows, unless it already ended on its own."""
-    reason = death_reason(returncode, describe_rows(in_flight_path(db_path, run_id)))
+    """Mark the run failed with the signal and rows (or, for an exit code, `exit_reason`),
+    unless it already ended on its own."""
+    if returncode > 0:
+        reason = exit_reason(returncode)
+    else:
+        reason = death_reason(returncode, describe_rows(in_flight_path(db_path, run_id)))
     with RunStore(db_path) as store:
         run = store.get_run(run_id)
         if run is None:
@@ -102,18 +126,19 @@ def supervise(run_id: str, db_path: StoreAt) -> int:
             break
         except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
             time.sleep(0.05)
-    if code >= 0:
+    if code == 0:
         return code
     reason = record_death(db_path, run_id, code)
     if reason:
         logger.error("run %s failed: %s", run_id, reason)
-    return 128 - code
+    return code if code > 0 else 128 - code
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m engine.runs.supervisor",
-        description="Run one stored run's worker and record it if the worker dies by a signal.",
+        description="Run one stored run's worker and record it if the worker dies by a signal "
+        "or exits with an error before recording the run's end.",
     )
     parser.add_argument("run_id")
     parser.add_argument("--db", help="path of the run store")

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import ray
 from reliability_log import record
 
+import engine.runs.worker as worker_module
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.ray_pool import LOST_WORDS
+from engine.runs.liveness import worker_command
+from engine.runs.ray_pool import LOST_WORDS, close_run_pool
 from engine.runs.worker import run_worker
 from engine.settings import settings
 
@@ -24,7 +28,11 @@ if str(ROOT / "tests" / "runs") not in sys.path:
     sys.path.insert(0, str(ROOT / "tests" / "runs"))
 
 import scripted_lms  # noqa: E402
-from runs_helpers import killed_then_resumed, subprocess_env  # noqa: E402
+from runs_helpers import (  # noqa: E402
+    killed_then_resumed,
+    subprocess_env,
+    wait_for,
+)
 
 pytestmark = pytest.mark.ray
 
@@ -54,14 +62,22 @@ def test_an_actor_killed_mid_row_loses_nothing_and_scores_nothing_twice(
     monkeypatch.setenv("TUNESMITH_TEST_STALL_FILE", str(stall))
     calls_log = tmp_path / "spread.log"
     monkeypatch.setenv("TUNESMITH_TEST_CALL_LOG", str(calls_log))
+    granted: list[int] = []  # the keeper's count of granted calls, read before it stops
+
+    def close_and_count(pool) -> None:
+        granted.append(ray.get(pool.keeper.granted.remote()))
+        close_run_pool(pool)
+
+    monkeypatch.setattr(worker_module, "close_run_pool", close_and_count)
     db = tmp_path / "spread.db"
     run_id = create_run(spec, db)
     outcome: list[str] = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(
-            run_worker(run_id, db, lm_factory=scripted_lms.stalling_oracle_lm)
-        )
-    )
+
+    def work() -> None:
+        with settings.context(num_threads=1):  # one row per actor: the killed one's is known
+            outcome.append(run_worker(run_id, db, lm_factory=scripted_lms.stalling_oracle_lm))
+
+    worker = threading.Thread(target=work)
     worker.start()
     _wait_for(stall, 120, worker)
     os.kill(int(stall.read_text()), signal.SIGKILL)  # the actor, mid-row
@@ -77,6 +93,7 @@ def test_an_actor_killed_mid_row_loses_nothing_and_scores_nothing_twice(
         trials = [(t["candidate"], t["subset"], t["score"]) for t in store.trials(run_id)]
         rows = store.known_results(run_id)
         calls = store.usage(run_id)["uncached_calls"]
+        lm_calls = store.lm_calls(run_id)
         warnings = [e["data"]["message"] for e in store.events(run_id)
                     if e["type"] == "log" and e["data"].get("level") == "warning"]  # fmt: skip
     assert outcome == ["finished"], run["reason"]
@@ -85,11 +102,13 @@ def test_an_actor_killed_mid_row_loses_nothing_and_scores_nothing_twice(
     assert {k: (r["score"], r["outputs"]) for k, r in rows.items()} == {
         k: (r["score"], r["outputs"]) for k, r in ref_rows.items()
     }  # every row scored, the killed one's included
-    # each row's calls are stored once, from the actor that finished it: as many as in one
-    # process. Calls the killed actor had finished for its other rows in flight never came
-    # back (those rows were scored again elsewhere): at most one per row it had in flight.
-    assert calls == ref_calls
-    assert 0 <= len(calls_log.read_text().splitlines()) - calls <= settings.num_threads
+    # every call the model received is in the ledger once: the rows' calls from the actors
+    # that finished them, and the killed actor's (its finished calls for rows in flight and the
+    # one it was making) from the keeper's journal, the unanswered one as "worker_lost"
+    seen = len(calls_log.read_text().splitlines())
+    assert calls == seen == granted[0]
+    assert calls > ref_calls  # the killed actor's rows were asked again elsewhere
+    assert [c["fault"] for c in lm_calls if c["fault"]] == ["worker_lost"]
     assert warnings == [LOST_WORDS]
     record("crash", optimizer="any (rows on 2 Ray actors)", phase="an actor killed mid-row",
            ok=True, trials_before=len(trials), trials_after=len(trials))  # fmt: skip
@@ -131,8 +150,136 @@ def test_the_worker_lost_with_its_actors_resumes_from_the_store(
     )  # fmt: skip
     # The calls of rows in flight on the actors when the worker died were made but never came
     # back to it, so the ledger lacks them (their answers are in the LM cache, which the
-    # resume reused): at most one per slot of the pool (2 actors x num_threads rows).
+    # resume reused): at most one per row in flight, that is per slot of the pool (2 actors x
+    # num_threads rows) for each batch out at once: two while the search scores a candidate
+    # and bootstraps the next one ahead.
     made = len(call_log.read_text().splitlines())
-    assert 0 <= made - stored <= 2 * settings.num_threads
+    assert 0 <= made - stored <= 2 * 2 * settings.num_threads
     record("crash", optimizer="any (rows on 2 Ray actors)",
            phase="the worker (Ray driver) killed, its actors with it", ok=True)  # fmt: skip
+
+
+def test_the_calls_of_a_killed_actors_row_reach_the_ledger_and_the_budget(
+    tmp_path: Path, monkeypatch, local_ray
+) -> None:
+    """A row makes two calls; its actor is killed during the second. The first call's record
+    and the unanswered second (as "worker_lost") come from the keeper's journal, so the
+    worker's ledger, the keeper's count and the model's log of received calls agree."""
+    from engine.lm.budget import Budget
+    from engine.lm.usage import UsageLedger
+    from engine.parallel import parallel_map
+    from engine.runs.ray_budget import SharedBudget, start_keeper
+    from engine.runs.ray_pool import RowPool
+
+    spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
+    log, stall = tmp_path / "received.log", tmp_path / "stalled.pid"
+    monkeypatch.setenv("TUNESMITH_TEST_CALL_LOG", str(log))
+    monkeypatch.setenv("TUNESMITH_TEST_STALL_FILE", str(stall))
+    keeper = start_keeper("journal-test", Budget(max_calls=50))
+    budget = SharedBudget(keeper, {"max_calls": 50})
+    pool = RowPool(spec.to_dict(), str(ROOT / "sample_data"), budget, actors=1,
+                   actor_cpus=0.5, lm_factory=scripted_lms.hanging_lm)  # fmt: skip
+    ledger, out = UsageLedger(), []
+
+    def score() -> None:
+        with settings.context(budget=budget, usage_trackers=(ledger,)):
+            out.extend(parallel_map(scripted_lms.two_calls_row, [0, 1, 2], 1, offload=pool))
+
+    try:
+        scoring = threading.Thread(target=score)
+        scoring.start()
+        _wait_for(stall, 120, scoring)
+        os.kill(int(stall.read_text()), signal.SIGKILL)  # the actor, in row 0's second call
+        scoring.join(timeout=120)
+        assert not scoring.is_alive()
+        granted = ray.get(keeper.granted.remote())
+        spent = budget.spent()["calls"]
+        deadline = time.time() + 30  # rows that came back are dropped from the journal
+        while ray.get(keeper.journal_rows.remote()) and time.time() < deadline:
+            time.sleep(0.05)  # (not waited for by the pool)
+        open_rows = ray.get(keeper.journal_rows.remote())
+    finally:
+        pool.close()
+        ray.kill(keeper)
+    assert out == [(0, None), (1, None), (2, None)]  # row 0 sent again, every row scored once
+    received = len(log.read_text().splitlines())
+    assert received == 8  # row 0: 2 on the killed actor + 2 again; rows 1 and 2: 2 each
+    assert len(ledger.records) == received == granted == spent
+    assert [r.fault for r in ledger.records].count("worker_lost") == 1
+    assert open_rows == 0  # nothing left behind in the journal
+    assert pool.replaced == 1
+
+
+def test_the_head_node_lost_mid_run_fails_cleanly_and_resumes_on_the_cluster_back(
+    tmp_path: Path,
+) -> None:
+    """A cluster of the test's own loses its head (every process of it killed) while a run
+    scores rows there: the worker ends the run as failed, saying what happened and what to do,
+    with the rows it had finished stored (none stored as failed). A resume on a cluster that is
+    back finishes the run as an uninterrupted one would: nothing scored twice."""
+    from ray_cluster import ThrowawayHead, open_beyond_loopback
+
+    spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
+    spec.optimizer.params = {"race": False}
+    reference = tmp_path / "reference.db"
+    ref_id = create_run(spec, reference)
+    assert run_worker(ref_id, reference, lm_factory=scripted_lms.oracle_lm) == "finished"
+    with RunStore(reference) as store:
+        ref_trials, ref_run = store.trials(ref_id), store.get_run(ref_id)
+
+    db = tmp_path / "runs.db"
+    run_id = create_run(spec, db)
+    head = ThrowawayHead()
+    env = subprocess_env(
+        TUNESMITH_TEST_LM="scripted_lms:slow_oracle_lm", TUNESMITH_TEST_LATENCY="0.03",
+        TUNESMITH_RAY=head.address, TUNESMITH_RAY_ACTORS="2", TUNESMITH_RAY_ACTOR_CPUS="0.5",
+        **head.env,
+    )  # fmt: skip
+    first = None
+    try:
+        # started as the dashboard starts it: the worker under its supervisor. On this one
+        # machine the worker's own Ray node is the head, so losing the head may end the worker
+        # itself (Ray ends a driver whose node's object store is gone); then its supervisor
+        # records the failure. Either way the run ends failed, saying why and what to do.
+        supervised = worker_command(run_id, db, "engine.runs.supervisor")
+        with open(tmp_path / "worker.log", "w") as out:  # what the worker said, for a failure
+            first = subprocess.Popen(supervised, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # fmt: skip
+        with RunStore(db) as store:
+            wait_for(lambda: len(store.trials(run_id)) >= 4, 120, "4 stored trials", 0.02)
+            assert open_beyond_loopback(head.process.pid) == []  # its actors up: all on loopback
+            head.kill()  # the head node lost, mid-run
+            first.wait(timeout=120)
+            lost_run = store.get_run(run_id)
+            kept = store.known_results(run_id)
+            kept_trials = store.trials(run_id)
+        assert lost_run["status"] == "failed", (tmp_path / "worker.log").read_text()[-3000:]
+        assert "Ray cluster" in lost_run["reason"] and "resume the run" in lost_run["reason"]
+        assert kept and [r["error"] for r in kept.values() if r["error"]] == []
+        head.close()
+
+        head = ThrowawayHead()  # the cluster is back (its head started again)
+        env.update(TUNESMITH_RAY=head.address, **head.env)
+        second = subprocess.run(supervised, env=env, capture_output=True, text=True,
+                                timeout=300)  # fmt: skip
+        assert second.returncode == 0, second.stdout + second.stderr
+        with RunStore(db) as store:
+            run, trials = store.get_run(run_id), store.trials(run_id)
+            rows = store.known_results(run_id)
+    finally:
+        if first is not None and first.poll() is None:
+            first.kill()
+        head.close()
+    assert run["status"] == "finished" and run["attempts"] == 2
+    assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
+    assert [(t["candidate"], t["subset"], t["score"]) for t in trials] == [
+        (t["candidate"], t["subset"], t["score"]) for t in ref_trials
+    ]  # nothing scored twice, nothing lost: the uninterrupted run's trials
+    assert trials[: len(kept_trials)] == kept_trials  # the trials stored before, kept as they were
+    assert all(rows[key] == row for key, row in kept.items())  # the rows too
+    assert (run["best_candidate"], run["test_best"]) == (
+        ref_run["best_candidate"], ref_run["test_best"]
+    )  # fmt: skip
+    record("crash", optimizer="any (rows on 2 Ray actors)",
+           phase="the Ray head node lost (its cluster killed), resumed on the cluster back",
+           ok=True, trials_before=len(kept_trials), trials_after=len(trials))  # fmt: skip

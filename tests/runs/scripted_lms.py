@@ -10,6 +10,7 @@ after it was recorded (to check that no recorded call is lost across a kill -9).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import time
@@ -75,15 +76,21 @@ def noisy_oracle_lm(spec: Any) -> ScriptedLM:
 
 
 class LoggingScriptedLM(ScriptedLM):
-    """Appends one line per uncached call to a file, after the call was recorded."""
+    """Appends one line per uncached call to a file, after the call was recorded: its time and
+    the id of the process that made it."""
 
     def _remember(self, record: Any, messages: Any, outputs: Any, params: Any) -> None:
         super()._remember(record, messages, outputs, params)
         path = os.environ.get("TUNESMITH_TEST_CALL_LOG")
         if path and not record.cache_hit:
             with open(path, "a") as fh:
-                fh.write(f"{record.timestamp}\n")
+                fh.write(f"{record.timestamp} {os.getpid()}\n")
                 fh.flush()
+
+
+def logging_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle, logging its calls ($TUNESMITH_TEST_CALL_LOG), no cache."""
+    return LoggingScriptedLM(by_input=_answerer(spec), name="logging-oracle")
 
 
 def slow_oracle_lm(spec: Any) -> ScriptedLM:
@@ -95,13 +102,18 @@ def slow_oracle_lm(spec: Any) -> ScriptedLM:
 
 def stalling_oracle_lm(spec: Any) -> ScriptedLM:
     """The oracle, logging its calls ($TUNESMITH_TEST_CALL_LOG); inside a Ray actor, the first
-    call after $TUNESMITH_TEST_STALL_FILE is gone writes the actor's pid there and then hangs
-    (for a test to kill the actor mid-row); once the file exists no call hangs."""
+    call after $TUNESMITH_TEST_STALL_FILE is gone logs itself as a call the model received,
+    writes the actor's pid there and then hangs (for a test to kill the actor mid-row); once
+    the file exists no call hangs."""
     answer = _answerer(spec)
 
     def stalling(messages: list[dict[str, Any]]) -> dict[str, str]:
         marker = os.environ.get("TUNESMITH_TEST_STALL_FILE")
         if marker and not os.path.exists(marker) and _in_ray_actor():
+            log = os.environ.get("TUNESMITH_TEST_CALL_LOG")
+            if log:
+                with open(log, "a") as fh:
+                    fh.write("stalled\n")
             with open(marker + ".tmp", "w") as fh:
                 fh.write(str(os.getpid()))
             os.replace(marker + ".tmp", marker)
@@ -256,3 +268,48 @@ class _ScoredOracle(ScriptedLM):
 
 def scored_oracle_lm(spec: Any) -> ScriptedLM:
     return _ScoredOracle(spec)
+
+
+def hanging_lm(spec: Any) -> ScriptedLM:
+    """Answers "ok", logging each call as the model receives it ($TUNESMITH_TEST_CALL_LOG);
+    inside a Ray actor, a prompt holding "hang" while $TUNESMITH_TEST_STALL_FILE is absent
+    writes the actor's pid there and hangs (for a test to kill the actor mid-call)."""
+
+    def answer(messages: list[dict[str, Any]]) -> str:
+        log = os.environ.get("TUNESMITH_TEST_CALL_LOG")
+        if log:
+            with open(log, "a") as fh:
+                fh.write("received\n")
+        marker = os.environ.get("TUNESMITH_TEST_STALL_FILE")
+        text = str(messages[-1].get("content", ""))
+        if "hang" in text and marker and not os.path.exists(marker) and _in_ray_actor():
+            with open(marker + ".tmp", "w") as fh:
+                fh.write(str(os.getpid()))
+            os.replace(marker + ".tmp", marker)
+            time.sleep(300)  # killed long before
+        return "ok"
+
+    return ScriptedLM(by_input=answer, name="hanging")
+
+
+def two_calls_row(item: int) -> int:
+    """A row's work that asks the current LM twice; row 0's second prompt says "hang"."""
+    from engine.settings import settings
+
+    settings.lm(f"first question of row {item}")
+    settings.lm(f"{'hang' if item == 0 else 'second'} question of row {item}")
+    return item
+
+
+def fallback_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle whose replies always need the adapter's parse fallback: its first reply
+    leaves the label out; asked again in JSON (the fallback), it gives it. Calls are logged
+    ($TUNESMITH_TEST_CALL_LOG), no cache."""
+    answer = _answerer(spec)
+
+    def replies(messages: list[dict[str, Any]]) -> str:
+        if "could not be read" in str(messages[-1].get("content", "")):
+            return json.dumps(answer(messages[:-2]))  # the request before the unread reply
+        return "I would rather not say."
+
+    return LoggingScriptedLM(by_input=replies, name="fallback-oracle")

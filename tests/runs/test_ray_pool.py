@@ -62,9 +62,9 @@ def test_a_run_on_ray_actors_equals_the_one_process_run(
         calls = store.usage(ray_run)["uncached_calls"]
     assert got == expected
     assert any("2 Ray workers" in line for line in logs)
-    # the rows' calls were made on the actors and came back to the worker's ledger and store;
-    # the worker itself only made the calls outside the rows (bootstrapping its demos)
-    assert len(here) == 1 and len(here[0].history) < calls
+    # every call was made on the actors (the teacher's runs that bootstrap the demos, the
+    # rows) and came back to the worker's ledger and store: the worker's own LM made none
+    assert len(here) == 1 and here[0].history == [] and calls > 0
 
 
 def test_a_budget_of_n_calls_is_never_passed_by_four_actors(
@@ -259,3 +259,28 @@ def test_a_run_started_with_ray_and_postgresql_runs_on_a_machine_of_the_cluster(
 def store_events(store_at, run_id: str) -> list:
     with RunStore(store_at) as store:
         return store.events(run_id)
+
+
+def test_a_pilot_on_ray_actors_measures_what_one_process_measures(
+    tmp_path: Path, tickets_spec, monkeypatch, local_ray
+) -> None:
+    """The forecast's pilot scores its rows on the pool like a run (the same figures as in one
+    process); every one of its task calls was made by an actor, not by this process."""
+    from engine.runs.plan import preflight
+
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:fallback_oracle_lm")
+    monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path))
+    figures, makers = [], []
+    for ray_on in (False, True):
+        if ray_on:
+            _use_ray(monkeypatch, local_ray, actors=2)
+        log = tmp_path / f"calls-{ray_on}.log"
+        monkeypatch.setenv("TUNESMITH_TEST_CALL_LOG", str(log))
+        pilot = preflight(tickets_spec, pilot_rows=4)["pilot"]
+        pilot.pop("seconds")  # time is the one figure allowed to differ
+        figures.append(pilot)
+        makers.append({int(line.split()[1]) for line in log.read_text().splitlines()})
+    assert figures[0] == figures[1] and figures[0]["rows"] == 4
+    assert figures[0]["fallback_need"] == 1.0 == figures[0]["fallback_success"]  # also on Ray
+    assert makers[0] == {os.getpid()}  # one process: this one made the calls
+    assert os.getpid() not in makers[1] and makers[1]  # on Ray: the actors made them all

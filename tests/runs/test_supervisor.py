@@ -55,3 +55,28 @@ def test_a_run_that_ended_on_its_own_is_left_alone(db_path: Path, tickets_spec) 
     assert record_death(db_path, run_id, -signal.SIGKILL) is None
     with RunStore(db_path) as store:
         assert store.get_run(run_id)["status"] == "finished"
+
+
+def test_a_worker_that_exits_with_an_error_before_the_end_fails_the_run_saying_why(
+    db_path: Path, tickets_spec, monkeypatch
+) -> None:
+    """Ray ends a driver whose own node is lost (exit code 1, no words of its own): the
+    supervisor marks the run failed, naming the lost cluster when it no longer answers."""
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on: the cluster's head is gone
+        probe.bind(("127.0.0.1", 0))
+        gone = f"127.0.0.1:{probe.getsockname()[1]}"
+    first, second = create_run(tickets_spec, db_path), create_run(tickets_spec, db_path)
+    with RunStore(db_path) as store:
+        for run_id in (first, second):
+            store.update_run(run_id, status="running")
+    monkeypatch.delenv("TUNESMITH_RAY", raising=False)
+    assert "exit code 1" in record_death(db_path, first, 1)
+    monkeypatch.setenv("TUNESMITH_RAY", gone)
+    reason = record_death(db_path, second, 1)
+    assert f"The Ray cluster ({gone}) stopped answering" in reason and "resume" in reason
+    with RunStore(db_path) as store:
+        runs = [store.get_run(run_id) for run_id in (first, second)]
+    assert [r["status"] for r in runs] == ["failed", "failed"]
+    assert runs[1]["reason"] == reason

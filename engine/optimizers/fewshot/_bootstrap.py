@@ -229,6 +229,7 @@ class BootstrapFewShot(Optimizer):
         max_errors = self.error_limit()
         found: dict[int, list[TraceStep]] = {}
         errors, start = 0, 0
+        offload = self._offload(runner, teacher)
         with settings.context(lm_role="task", **self.teacher_settings):
             threads = lm_threads(self.num_threads)
             while start < len(trainset) and len(found) < self.max_bootstrapped_demos:
@@ -239,11 +240,10 @@ class BootstrapFewShot(Optimizer):
                 start = pending[-1] + 1
                 for round_index in range(max(1, self.max_rounds)):
                     self._teacher_runs += len(pending)
-                    outcomes = parallel_map(
-                        lambda i, r=round_index: self.attempt(teacher, trainset, i, r),
-                        pending,
-                        threads,
+                    job = TeacherJob(
+                        teacher, trainset, round_index, self.metric, self.metric_threshold
                     )
+                    outcomes = parallel_map(job, pending, threads, offload=offload)
                     retry = []
                     for index, (trace, error) in zip(pending, outcomes, strict=True):
                         if isinstance(error, BudgetExhausted):
@@ -265,29 +265,66 @@ class BootstrapFewShot(Optimizer):
         self, teacher: Any, trainset: list[Any], index: int, round_index: int
     ) -> list[TraceStep] | None:
         """Run the teacher on one example (without itself as a demo); its trace if accepted."""
-        example = trainset[index]
-        program = teacher.deepcopy()
-        for predictor in program.predictors():
-            predictor.demos = [demo for demo in predictor.demos if demo != example]
-            if round_index > 0:
-                lm = resolve_lm(predictor.lm)
-                predictor.lm = lm.copy(temperature=1.0, rollout_id=round_index)
-        paths = {id(p): name for name, p in program.named_predictors()}
-        inputs = dict(example.inputs().items())
-        with settings.context(trace=[]):
-            prediction = program(**inputs)
-            trace = list(settings.trace)
-        if self.metric is not None:
-            value = call_metric(self.metric, example, prediction, trace)
-            score, _ = score_of(value)
-            threshold = self.metric_threshold
-            accepted = score >= threshold if threshold is not None else bool(score)
-            if not accepted:
-                return None
-        return [
-            (paths.get(id(p), ""), dict(step_inputs), dict(pred.items()))
-            for p, step_inputs, pred in trace
-        ]
+        return teacher_trace(
+            teacher, trainset, index, round_index, self.metric, self.metric_threshold
+        )
+
+    def _offload(self, runner: TrialRunner, teacher: Any) -> Any:
+        """The run's pool of other processes (`RunContext.row_pool`) for the teacher's runs,
+        or None (this process): also None when the teacher has settings or a model of its
+        own, which the pool's processes do not hold."""
+        if self.teacher_settings or any(p.lm is not None for p in teacher.predictors()):
+            return None
+        return runner.run.row_pool
+
+
+class TeacherJob:
+    """The teacher's run on one training example (by index) in one round: a plain object, so
+    that a pool in other processes (`RunContext.row_pool`) can be sent it, like trial rows."""
+
+    def __init__(
+        self, teacher: Any, trainset: list[Any], round_index: int, metric: Any,
+        threshold: float | None,
+    ) -> None:  # fmt: skip
+        self.teacher, self.trainset, self.round_index = teacher, trainset, round_index
+        self.metric, self.threshold = metric, threshold
+
+    def __call__(self, index: int) -> list[TraceStep] | None:
+        with settings.context(lm_role="task"):
+            return teacher_trace(
+                self.teacher, self.trainset, index, self.round_index, self.metric,
+                self.threshold,
+            )  # fmt: skip
+
+
+def teacher_trace(
+    teacher: Any, trainset: list[Any], index: int, round_index: int, metric: Any,
+    threshold: float | None,
+) -> list[TraceStep] | None:  # fmt: skip
+    """Run the teacher on one example (without itself as a demo); its trace if `metric`
+    accepts it (a score of at least `threshold`, else a true one)."""
+    example = trainset[index]
+    program = teacher.deepcopy()
+    for predictor in program.predictors():
+        predictor.demos = [demo for demo in predictor.demos if demo != example]
+        if round_index > 0:
+            lm = resolve_lm(predictor.lm)
+            predictor.lm = lm.copy(temperature=1.0, rollout_id=round_index)
+    paths = {id(p): name for name, p in program.named_predictors()}
+    inputs = dict(example.inputs().items())
+    with settings.context(trace=[]):
+        prediction = program(**inputs)
+        trace = list(settings.trace)
+    if metric is not None:
+        value = call_metric(metric, example, prediction, trace)
+        score, _ = score_of(value)
+        accepted = score >= threshold if threshold is not None else bool(score)
+        if not accepted:
+            return None
+    return [
+        (paths.get(id(p), ""), dict(step_inputs), dict(pred.items()))
+        for p, step_inputs, pred in trace
+    ]
 
 
 def describe_demos(program: Any) -> str:

@@ -23,6 +23,7 @@ from engine.errors import TunesmithError
 from engine.optimizers.spine._context import RunContext
 from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.optimizers.spine._trials import TrialRunner
+from engine.parallel import Offload
 
 
 class PilotError(TunesmithError):
@@ -73,16 +74,19 @@ def run_pilot(
     *,
     rows: int = 4,
     seed: int = 0,
+    row_pool: Offload | None = None,
 ) -> PilotFigures:
     """Measure `student` on the first training rows `optimizer`'s run will score, and its
     sampled rollouts where the optimizer runs them (`Optimizer.pilot_plan`; with the LM on the
     settings). Raises PilotError when there is nothing to run or every row
-    failed."""
+    failed. `row_pool`: where the rows are scored, as in a run (`RunContext.row_pool`: a Ray
+    pool), else in this process."""
     examples, sampled, rollouts = optimizer.pilot_plan(trainset, rows, seed)
     if not examples:
         raise PilotError("the pilot needs at least one training row")
     started = time.monotonic()
     run = RunContext(seed=seed)
+    run.row_pool = row_pool
     runner = TrialRunner(run, metric)
     try:
         with run.activate():
