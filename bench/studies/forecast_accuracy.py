@@ -44,7 +44,9 @@ def one_run(spec_path: Path, seed: int, store: Path) -> dict:
     wall = time.monotonic() - started
     with RunStore(store) as db:
         usage = db.usage(run_id)
+        run = db.get_run(run_id)
     return {
+        "held_out": f"{_pct(run.get('test_baseline'))} -> {_pct(run.get('test_best'))}",
         "optimizer": plan["optimizer"],
         "status": status,
         "forecast_calls": forecast["calls"] + forecast["test_calls"],
@@ -58,6 +60,10 @@ def one_run(spec_path: Path, seed: int, store: Path) -> dict:
     }
 
 
+def _pct(score: float | None) -> str:
+    return "-" if score is None else f"{100 * score:.0f}%"
+
+
 def main() -> int:
     os.environ.setdefault("TUNESMITH_ALLOW_OUTSIDE_DATA", "1")  # banking77 reads shared data
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -66,9 +72,10 @@ def main() -> int:
     args = parser.parse_args()
     print(
         "| project | seed | optimizer | calls: forecast / actual | minutes: forecast / actual "
-        "| inside the range: calls / minutes | budget | status | speed from |"
+        "| inside the range: calls / minutes | budget | status | held-out | speed from |",
+        flush=True,
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "runs.db"
         for seed in args.seeds:
@@ -77,7 +84,7 @@ def main() -> int:
                 try:
                     row = one_run(spec_path, seed, store)
                 except Exception as exc:  # noqa: BLE001  (a missing data folder: say so, go on)
-                    print(f"| {name} | {seed} | failed: {exc} | | | | | | |", flush=True)
+                    print(f"| {name} | {seed} | failed: {exc} | | | | | | | |", flush=True)
                     continue
                 calls = f"{row['forecast_calls']} / {row['calls']} "
                 calls += f"({row['forecast_calls'] / max(row['calls'], 1):.2f})"
@@ -94,7 +101,7 @@ def main() -> int:
                 print(
                     f"| {name} | {seed} | {row['optimizer']} | {calls} | {minutes} | {inside} "
                     f"| {budget} "
-                    f"| {row['status']} | {row['speed']} |",
+                    f"| {row['status']} | {row['held_out']} | {row['speed']} |",
                     flush=True,
                 )
     return 0
