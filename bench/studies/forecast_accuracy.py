@@ -69,6 +69,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--projects", nargs="+", default=list(PROJECTS))
+    parser.add_argument(
+        "--keep", type=Path, help="keep the store in this folder (default: a temporary one)"
+    )
     args = parser.parse_args()
     print(
         "| project | seed | optimizer | calls: forecast / actual | minutes: forecast / actual "
@@ -76,7 +79,9 @@ def main() -> int:
         flush=True,
     )
     print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = args.keep or Path(tmp_dir)
+        tmp.mkdir(parents=True, exist_ok=True)
         store = Path(tmp) / "runs.db"
         for seed in args.seeds:
             for name in args.projects:
