@@ -49,9 +49,12 @@ RECORDS_FILE = RESULTS / "finetune-runs.jsonl"
 OPTIMIZERS = {
     "fewshot": ("BootstrapFewShot", {}),
     "finetune": ("bootstrap_finetune", {}),
+    "finetune_labels": ("bootstrap_finetune", {"train_on": "labels"}),
+    "finetune_both": ("bootstrap_finetune", {"train_on": "both"}),
     "together": ("better_together", {}),
+    "together_both": ("better_together", {"train_on": "both"}),
 }
-TRAINING = ("finetune", "together")
+TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "together_both")
 
 
 def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -73,7 +76,7 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
         params.update(epochs=args.epochs, window=args.window, threads=args.threads)
         if args.max_steps:
             params["max_steps"] = args.max_steps
-    if method == "together":  # its p step's demos make rows longer than the window: train bare
+    if method.startswith("together"):  # p's demos make rows longer than the window: train bare
         params.update(candidates=args.candidates, exclude_demos=not args.with_demos)
     budget = {"max_calls": 5000, "max_minutes": args.max_minutes}
     spec["optimizer"] = {"name": name, "params": params, "budget": budget}

@@ -91,8 +91,9 @@ def training_words(training: dict[str, Any]) -> str:
     """The training forecast in a sentence for the card."""
     passes = training["epochs"]
     words = (
-        f"Training the model's weights: up to {training['rows']:,} lessons (the rows the model "
-        f"gets right), ~{training['tokens']:,} tokens, {passes} pass{'es' if passes != 1 else ''}"
+        f"Training the model's weights: up to {training['rows']:,} lessons "
+        f"({lesson_sources(training)}), ~{training['tokens']:,} tokens, "
+        f"{passes} pass{'es' if passes != 1 else ''}"
         f" over them, {training['steps']:,} training step{'s' if training['steps'] != 1 else ''}"
     )
     if training.get("minutes") is not None:
@@ -101,6 +102,18 @@ def training_words(training: dict[str, Any]) -> str:
     if training.get("disk_bytes"):
         words += f". It needs ~{training['disk_bytes'] / 1e9:.1f} GB of free disk"
     return words + "."
+
+
+def lesson_sources(training: dict[str, Any]) -> str:
+    """Where the lessons come from: the rows the model gets right, your data's answers, or
+    so many of each."""
+    sources = training.get("rows_from") or {"traces": training["rows"], "labels": 0}
+    own, data = sources.get("traces", 0), sources.get("labels", 0)
+    if not data:
+        return "the rows the model gets right"
+    if not own:
+        return "the right answers in your data"
+    return f"{own:,} from the rows the model gets right, {data:,} from the answers in your data"
 
 
 def in_form_words(problem: str) -> str:

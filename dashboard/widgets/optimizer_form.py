@@ -39,6 +39,14 @@ def _input(where: Any, param: Any, params: dict[str, Any], ctx: Any) -> Any:
             param.label, value=bool(current), help=param.help or None,
             key=f"{key}_{state.rev()}",
         )  # fmt: skip
+    if param.choices:
+        words = dict(param.choices)
+        values = list(words)
+        return where.selectbox(
+            param.label, values, index=values.index(current) if current in values else 0,
+            format_func=lambda value: words[value], help=param.help or None,
+            key=f"{key}_{state.rev()}",
+        )  # fmt: skip
     if param.type in (int, float):
         low = param.type(param.low if param.low is not None else 0)
         high = ctx.size(param.high)

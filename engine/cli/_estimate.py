@@ -16,12 +16,23 @@ from engine.runs import load_spec
 from engine.runs.plan import budget_warnings, forecast_line, preflight
 
 
+def row_sources(training: dict) -> str:
+    """'those the metric passes', 'the training labels' or '12 passing, 20 labels'."""
+    sources = training.get("rows_from") or {"traces": training["rows"], "labels": 0}
+    passing, labels = sources.get("traces", 0), sources.get("labels", 0)
+    if not labels:
+        return "those the metric passes"
+    if not passing:
+        return "the training labels"
+    return f"{passing} passing the metric, {labels} from the training labels"
+
+
 def training_line(training: dict) -> str:
     """'~20 rows, ~4,000 tokens, 1 epoch, 8 steps of 512 tokens, ~15 minutes on this machine
     (24 tokens/s measured), ~1.8 GB of disk' (what is known of it)."""
     epochs = training["epochs"]
     parts = [
-        f"up to {training['rows']} rows (those the metric passes)",
+        f"up to {training['rows']} rows ({row_sources(training)})",
         f"~{training['tokens']:,} tokens",
         f"{epochs} epoch{'s' if epochs != 1 else ''}",
         f"{training['steps']} step{'s' if training['steps'] != 1 else ''} of "

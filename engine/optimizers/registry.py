@@ -32,7 +32,8 @@ class Param:
     """One constructor parameter a spec may set. `label` puts it on the Optimize page's form
     (empty: the spec and the CLI only); `low`/`high` bound it (a bound may name a data size:
     "train", "val" or "steps"); `shown` hides it on the form for some settings; `optional`
-    accepts None."""
+    accepts None; `choices` ((value, words on the form), ...) are the only values it takes
+    (the form offers them as a list)."""
 
     name: str
     type: type
@@ -44,6 +45,7 @@ class Param:
     step: float | None = None
     shown: Callable[[Mapping[str, Any]], bool] | None = None
     optional: bool = False  # None is a value (the optimizer decides)
+    choices: tuple[tuple[Any, str], ...] = ()
 
     def check(self, value: Any) -> str | None:
         """Why `value` cannot be this parameter (None: it can): its type. The bounds are the
@@ -58,7 +60,12 @@ class Param:
             ok = isinstance(value, int | float) and not isinstance(value, bool)
         else:
             ok = isinstance(value, self.type)
-        return None if ok else f"{self.name} must be {self.type.__name__}, not {value!r}"
+        if not ok:
+            return f"{self.name} must be {self.type.__name__}, not {value!r}"
+        values = [choice for choice, _ in self.choices]
+        if values and value not in values:
+            return f"{self.name} must be one of {', '.join(map(repr, values))}, not {value!r}"
+        return None
 
 
 @dataclass(frozen=True)

@@ -48,3 +48,21 @@ def test_tune_the_weights_is_a_goal_with_a_training_forecast_and_runs(app, fake_
     [step] = [c.value for c in at.caption if c.value.startswith("Step 3 of 3")]
     assert "error on the lesson text 0.667 (lower is better)" in step
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the loss per step
+
+
+def test_the_lessons_can_come_from_the_right_answers_in_the_data(app, fake_trainer):
+    at = set_sizes(open_sample(app), 6, 4, 4)
+    go(at, "optimize")
+    at.radio(key=k(at, "goal")).set_value("BootstrapFinetune").run()
+    source = at.selectbox(key=k(at, "opt_train_on"))
+    assert source.label == "What the model learns from"
+    assert "The right answers in your data" in source.options
+    assert source.value == "traces" and "Training the model's weights: up to 6 lessons (the " \
+        "rows the model gets right)" in texts(at)
+    source.set_value("labels").run()
+    assert not at.exception, at.exception
+    assert at.session_state["draft"]["optimizer"]["params"]["train_on"] == "labels"
+    assert "up to 6 lessons (the right answers in your data)" in texts(at)
+    at.selectbox(key=k(at, "opt_train_on")).set_value("both").run()
+    assert "up to 12 lessons (6 from the rows the model gets right, 6 from the answers in your " \
+        "data)" in texts(at)

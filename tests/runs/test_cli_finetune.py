@@ -69,3 +69,29 @@ def test_bad_params_are_refused_with_the_parameter_named(tmp_path: Path, project
     assert "n_ctx']=300 must be a positive multiple of 256" in said
     # the worker's own check reads the model it runs with: a scripted one has no weights here
     assert "'scripted/" in said and "cannot be fine-tuned here" in said
+
+
+def test_a_spec_trains_on_its_labels_and_the_log_says_where_the_rows_came_from(
+    tmp_path: Path, project: Path
+) -> None:
+    spec = finetune_spec(project, train_on="labels")
+    line = next(x for x in cli("estimate", str(spec), home=tmp_path).stdout.splitlines()
+                if x.startswith("training:"))  # fmt: skip
+    assert "up to 8 rows (the training labels)" in line
+    result = cli("run", str(spec), home=tmp_path, **TRAINER)
+    assert result.returncode == 0, result.stderr
+    run_id = json.loads(cli("runs", "--json", home=tmp_path).stdout)[0]["id"]
+    data = tmp_path / "tunesmith_data"
+    with RunStore(data / "runs.db") as store:
+        events = store.events(run_id)
+    logs = [e["data"]["message"] for e in events if e["type"] == "log"]
+    assert ("training rows: 0 from the teacher's passing answers, 8 from the training rows' own "
+            "answers; 8 in all") in logs  # fmt: skip
+    [model_file] = (data / "runs" / run_id / "model").iterdir()
+    replies = [row[-1]["content"] for row in json.loads(model_file.read_text())]
+    assert len(replies) == 8 and all("category" in reply for reply in replies)
+    bad = cli("run", str(finetune_spec(project, train_on="gold")), home=tmp_path)
+    assert bad.returncode != 0
+    assert "train_on must be one of 'traces', 'labels', 'both', not 'gold'" in (
+        bad.stdout + bad.stderr
+    )

@@ -9,12 +9,21 @@ from engine.optimizers.finetune._entries import better_together, bootstrap_finet
 from engine.optimizers.finetune._finetune import BootstrapFinetune
 from engine.optimizers.finetune._job import TrainingJob, chat_rows
 from engine.optimizers.finetune._process import TrainingCancelled, TrainingFailed, run_training
-from engine.optimizers.finetune._rows import TrainingRow, build_rows, passing_traces
+from engine.optimizers.finetune._rows import (
+    TRAIN_ON,
+    TrainingRow,
+    build_rows,
+    label_rows,
+    passing_traces,
+)
 from engine.optimizers.finetune._together import BetterTogether, parse_strategy
 from engine.optimizers.finetune._trainer import LlamaTrainer, Trainer, TrainingPlan, plan_steps
 from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
 
 TRAINING_VIEW = "dashboard.widgets.training_view:training_run_view"
+TRAIN_ON_CHOICES = tuple(zip(TRAIN_ON, (  # what the Optimize page calls each source
+    "Its own answers that score as right", "The right answers in your data", "Both",
+), strict=True))  # fmt: skip
 
 
 def _training_params() -> tuple[Param, ...]:
@@ -29,6 +38,10 @@ def _training_params() -> tuple[Param, ...]:
         Param("threads", int, 1, help="CPU threads the training process uses."),
         Param("exclude_demos", bool, False, help="Train on the prompts without their examples "
               "(the tuned steps then answer without them)."),
+        Param("train_on", str, "traces", "What the model learns from",
+              help="The model's own answers that score as right (what it already knows), the "
+              "right answers in your data (what it does not know yet), or both.",
+              choices=TRAIN_ON_CHOICES),
     )  # fmt: skip
 
 
@@ -36,9 +49,10 @@ register(OptimizerEntry(
     name="BootstrapFinetune", factory=bootstrap_finetune, rank=90,
     aliases=("bootstrap_finetune", "finetune"),
     label="Tune the model's weights: BootstrapFinetune",
-    goal="The model answers every training row; the answers the metric accepts become lessons, "
-    "and the model itself is retrained on them. Takes minutes on this computer (about 10 "
-    "seconds per training step), and the result is a new model file.",
+    goal="The model answers every training row; the answers the metric accepts become lessons "
+    "(or the right answers in your data do), and the model itself is retrained on them. Takes "
+    "minutes on this computer (about 10 seconds per training step), and the result is a new "
+    "model file.",
     params=(*_training_params(),
             Param("multitask", bool, True, help="One tuned model for all steps (else one each)."),
             Param("min_traces", int, 2, help="Fewest accepted answers to train on.")),
@@ -70,9 +84,11 @@ __all__ = [
     "chat_rows",
     "TrainingPlan",
     "TrainingRow",
+    "TRAIN_ON",
     "better_together",
     "bootstrap_finetune",
     "build_rows",
+    "label_rows",
     "parse_strategy",
     "passing_traces",
     "plan_steps",

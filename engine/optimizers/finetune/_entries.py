@@ -35,11 +35,12 @@ def bootstrap_finetune(
     multitask: bool = True,
     min_traces: int = MIN_TRACES,
     exclude_demos: bool = False,
+    train_on: str = "traces",
 ) -> BootstrapFinetune:
     """BootstrapFinetune from a spec's parameters."""
     return BootstrapFinetune(
         metric=metric, multitask=multitask, min_traces=min_traces, max_rows=max_rows or None,
-        exclude_demos=exclude_demos,
+        exclude_demos=exclude_demos, train_on=train_on,
         train_kwargs=train_kwargs_of(epochs, learning_rate, max_steps, window, threads),
     )  # fmt: skip
 
@@ -56,6 +57,7 @@ def better_together(
     max_rows: int | None = None,
     threads: int = 1,
     exclude_demos: bool = False,
+    train_on: str = "traces",
 ) -> BetterTogether:
     """BetterTogether from a spec's parameters: `p` a random search over `candidates`
     bootstrapped example sets, `w` BootstrapFinetune with the training settings."""
@@ -64,7 +66,8 @@ def better_together(
         p=BootstrapFewShotWithRandomSearch(metric=metric, num_candidate_programs=candidates),
         w=bootstrap_finetune(metric, epochs=epochs, learning_rate=learning_rate,
                              max_steps=max_steps, window=window, max_rows=max_rows,
-                             threads=threads, exclude_demos=exclude_demos),
+                             threads=threads, exclude_demos=exclude_demos,
+                             train_on=train_on),
     )  # fmt: skip
     together.default_strategy = strategy
     together.steps()  # a strategy naming no optimizer fails here, as a spec error

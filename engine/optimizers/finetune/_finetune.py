@@ -17,9 +17,15 @@ from engine.modules.predict import resolve_lm
 from engine.optimizers.finetune._hosted import HostedTrainer, hosted_model
 from engine.optimizers.finetune._process import TrainingCancelled
 from engine.optimizers.finetune._rows import (
+    TRAIN_ON,
     TrainingRow,
     build_rows,
     group_by_model,
+    label_problem,
+    label_rows,
+    labelled_steps,
+    merge_rows,
+    model_of,
     passing_traces,
     prompts_before_calls,
 )
@@ -43,11 +49,16 @@ MEASURED_TOKENS_PER_SECOND = 24
 
 class BootstrapFinetune(Optimizer):
     """`BootstrapFinetune(metric=None, multitask=True, train_kwargs=None, adapter=None,
-    exclude_demos=False, num_threads=None)`; `compile(student, trainset=..., teacher=None)`.
+    exclude_demos=False, num_threads=None, *, train_on="traces")`; `compile(student,
+    trainset=..., teacher=None)`.
 
     The teacher (default: the student) runs over the training set through the shared
     evaluation loop; the traces the metric passes (all of them without a metric) become chat
-    rows, one per predictor step, written by `adapter` (default: the configured one); the
+    rows, one per predictor step, written by `adapter` (default: the configured one).
+    `train_on="labels"` writes the rows from the training rows' own gold outputs instead (the
+    same prompt, the label as the reply: what a base model that never answers right can still
+    learn; no teacher runs), only for the steps whose inputs and outputs the data holds;
+    `"both"` adds those label rows to the passing traces (a repeat of a trace row kept once). The
     trainer (default: `LlamaTrainer`, the embedded model) tunes each model on its rows
     (`multitask`: one tuned model per base model, else one per predictor); the student comes
     back with those predictors on the tuned models. Settings the trainer refuses, a model it
@@ -72,9 +83,14 @@ class BootstrapFinetune(Optimizer):
         metric_threshold: float | None = None,
         min_traces: int = MIN_TRACES,
         max_rows: int | None = None,
+        train_on: str = "traces",
     ) -> None:
         if max_rows is not None and max_rows < 1:
             raise ValueError(f"max_rows must be 1 or more (or None for all), not {max_rows!r}")
+        if train_on not in TRAIN_ON:
+            raise ValueError(f"train_on must be one of {', '.join(map(repr, TRAIN_ON))}, not "
+                             f"{train_on!r}")  # fmt: skip
+        self.train_on = train_on
         self.metric = metric
         self.multitask = multitask
         self.train_kwargs = dict(train_kwargs or {})
@@ -125,7 +141,8 @@ class BootstrapFinetune(Optimizer):
 
     def params(self) -> dict[str, Any]:
         return {"train_kwargs": dict(self.train_kwargs), "multitask": self.multitask,
-                "max_rows": self.max_rows, "min_traces": self.min_traces}  # fmt: skip
+                "max_rows": self.max_rows, "min_traces": self.min_traces,
+                "train_on": self.train_on}  # fmt: skip
 
     # -- checks before any call -------------------------------------------------------------
     def check_settings(
@@ -139,26 +156,49 @@ class BootstrapFinetune(Optimizer):
             )
         if student is None:
             return problems
+        if self.train_on != "traces":
+            problem = label_problem(student, trainset, self.train_on)
+            if problem:
+                return [*problems, problem]
         models = self.remember_lms(student)
         for model in models:
             problems += self.trainer_for(model).problems(model, self.train_kwargs)
         if problems:
             return problems
         problems += self.disk_problems(models)
-        over, limit = [], 0
-        for index, name, messages in prompts_before_calls(
-            student, trainset, adapter=self.adapter, exclude_demos=self.exclude_demos
-        ):
-            model = model_of(dict(student.named_predictors())[name])
-            trainer = self.trainer_for(model)
+        rows = self.rows_before_calls(student, trainset)
+        sizes: dict[int, int] = {}  # training row index -> its longest chat, in tokens
+        limit = 0
+        for row in rows:
+            trainer = self.trainer_for(row.model)
             limit = trainer.context_length(self.train_kwargs)
-            size = trainer.count_tokens(model, [*messages, {"role": "assistant",
-                                                             "content": ""}])  # fmt: skip
+            size = trainer.count_tokens(row.model, row.messages)
             if size > limit:
-                over.append(f"row {index + 1} ({size} tokens)")
-        if over:
-            problems.append(too_long(over, limit))
+                sizes[row.example] = max(size, sizes.get(row.example, 0))
+        if sizes:
+            problems.append(too_long([f"row {i + 1} ({n} tokens)" for i, n in
+                                      sorted(sizes.items())], limit))  # fmt: skip
         return problems
+
+    def rows_before_calls(self, student: Any, trainset: list[Any]) -> list[TrainingRow]:
+        """The chats knowable before any call: the label rows (whole), and for traces the
+        first step's prompt with an empty reply (later steps depend on earlier answers)."""
+        rows = []
+        if self.train_on != "labels":
+            predictors = dict(student.named_predictors())
+            for index, name, messages in prompts_before_calls(
+                student, trainset, adapter=self.adapter, exclude_demos=self.exclude_demos
+            ):
+                chat = [*messages, {"role": "assistant", "content": ""}]
+                rows.append(TrainingRow(index, name, model_of(predictors[name]), chat))
+        if self.train_on != "traces":
+            rows += label_rows(student, self.capped(trainset), adapter=self.adapter,
+                               exclude_demos=self.exclude_demos)  # fmt: skip
+        return rows
+
+    def capped(self, trainset: list[Any]) -> list[Any]:
+        """The training rows the labels are read from (the first `max_rows`)."""
+        return list(trainset)[: self.max_rows] if self.max_rows is not None else list(trainset)
 
     def compile(self, student: Any, *, trainset: list[Any], teacher: Any = None, **kw: Any) -> Any:
         """Check everything knowable before a call, then run (see the class docstring)."""
@@ -186,20 +226,33 @@ class BootstrapFinetune(Optimizer):
 
     # -- estimate ---------------------------------------------------------------------------
     def _estimate(self, work: Workload) -> Estimate:
-        calls = len(work.trainset) * work.per_example
-        tokens = calls * tokens_per_call(work.trainset, 0)
-        estimate = Estimate({"task": calls}, tokens, 1,
-                            "the model answers every training row once, then its weights "
-                            "are trained on the answers the metric accepts")  # fmt: skip
+        if self.train_on == "labels":  # no teacher runs: the rows are the data's own answers
+            estimate = Estimate({"task": 0}, 0, 0, "no model calls before training: its weights "
+                                "are trained on the training rows' own answers")  # fmt: skip
+        else:
+            calls = len(work.trainset) * work.per_example
+            tokens = calls * tokens_per_call(work.trainset, 0)
+            also = " and on the training rows' own answers" if self.train_on == "both" else ""
+            estimate = Estimate({"task": calls}, tokens, 1,
+                                "the model answers every training row once, then its weights "
+                                f"are trained on the answers the metric accepts{also}")  # fmt: skip
         estimate.training = self.training_forecast(work)
         return estimate
 
     def training_forecast(self, work: Workload) -> dict[str, Any]:
-        """What training would take if every training row passed: rows, tokens, steps, minutes
-        on this machine at the measured speed, disk."""
-        rows = len(work.trainset) * calls_per_run(work.student)
-        if self.max_rows is not None:
-            rows = min(rows, self.max_rows)
+        """What training would take if every training row passed: rows (and how many from
+        each source), tokens, steps, minutes on this machine at the measured speed, disk."""
+        from_traces = from_labels = 0
+        if self.train_on != "labels":
+            from_traces = len(work.trainset) * calls_per_run(work.student)
+            if self.max_rows is not None:
+                from_traces = min(from_traces, self.max_rows)
+        if self.train_on != "traces":
+            steps = 1
+            if work.student is not None:
+                steps = len(labelled_steps(work.student, work.trainset)[0])
+            from_labels = len(self.capped(work.trainset)) * steps
+        rows = from_traces + from_labels
         tokens = rows * tokens_per_call(work.trainset, 0)
         kwargs = self.train_kwargs
         n_ctx = int(kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
@@ -209,7 +262,8 @@ class BootstrapFinetune(Optimizer):
         models = sorted({model_of(p) for p in students} - {""})
         local = [m for m in models if m.startswith(PROVIDER + "/")]
         out: dict[str, Any] = {
-            "rows": rows, "tokens": tokens, "epochs": plan.epochs, "steps": plan.steps,
+            "rows": rows, "rows_from": {"traces": from_traces, "labels": from_labels},
+            "tokens": tokens, "epochs": plan.epochs, "steps": plan.steps,
             "window": n_ctx, "tokens_per_second": MEASURED_TOKENS_PER_SECOND,
         }  # fmt: skip
         if local or not models:  # the embedded trainer: its speed on this machine
@@ -222,6 +276,39 @@ class BootstrapFinetune(Optimizer):
 
     # -- compile ----------------------------------------------------------------------------
     def _compile(self, job: CompileJob) -> Any:
+        run, runner = job.runner.run, job.runner
+        rows = self.trace_rows(job) if self.train_on != "labels" else []
+        if self.train_on != "traces":
+            labels = label_rows(job.student, self.capped(job.trainset), adapter=self.adapter,
+                                exclude_demos=self.exclude_demos)  # fmt: skip
+            traced = len(rows)
+            rows, repeats = merge_rows(rows, labels)
+            repeated = f" ({repeats} of them the same as a teacher's row, kept once)"
+            run.recorder.log(
+                f"training rows: {traced} from the teacher's passing answers, {len(labels)} "
+                f"from the training rows' own answers{repeated if repeats else ''}; "
+                f"{len(rows)} in all"
+            )
+            if len({row.example for row in rows}) < self.min_traces:
+                raise ValueError(f"Only {len(rows)} training rows; fine-tuning needs at least "
+                                 f"{self.min_traces}. Add rows.")  # fmt: skip
+        else:
+            run.recorder.log(f"training rows: {len(rows)} from the teacher's passing answers")
+        self.check_lengths(rows)
+        tuned = self.train_groups(rows, run, job.runner.run.workdir)
+        program = job.student.deepcopy()
+        for name, predictor in program.named_predictors():
+            key = model_of(predictor) if self.multitask else f"{model_of(predictor)}::{name}"
+            if key in tuned:
+                predictor.lm = resolve_lm(predictor.lm).copy(model=tuned[key])
+                if self.exclude_demos:  # trained without them: the tuned model answers bare
+                    predictor.demos = []
+        runner.register(program, [], f"fine-tuned on {len(rows)} rows")
+        return program
+
+    def trace_rows(self, job: CompileJob) -> list[TrainingRow]:
+        """The teacher (default: the student) run over the training set; its passing traces as
+        rows. Too few of them is refused when they are the only source."""
         run, runner = job.runner.run, job.runner
         teacher = job.teacher if job.teacher is not None else job.student
         self.remember_lms(teacher)
@@ -236,24 +323,13 @@ class BootstrapFinetune(Optimizer):
         traces = passing_traces(evaluated, self.metric_threshold)
         if self.max_rows is not None:
             traces = dict(list(traces.items())[: self.max_rows])
-        if len(traces) < self.min_traces:
+        if self.train_on == "traces" and len(traces) < self.min_traces:
             passed = "passed the metric" if self.metric is not None else "ran without an error"
             raise ValueError(
                 f"Only {len(traces)} of {len(job.trainset)} training rows {passed}; "
                 f"fine-tuning needs at least {self.min_traces}. Add rows, or check the metric."
             )
-        rows = build_rows(teacher, traces, adapter=self.adapter, exclude_demos=self.exclude_demos)
-        self.check_lengths(rows)
-        tuned = self.train_groups(rows, run, job.runner.run.workdir)
-        program = job.student.deepcopy()
-        for name, predictor in program.named_predictors():
-            key = model_of(predictor) if self.multitask else f"{model_of(predictor)}::{name}"
-            if key in tuned:
-                predictor.lm = resolve_lm(predictor.lm).copy(model=tuned[key])
-                if self.exclude_demos:  # trained without them: the tuned model answers bare
-                    predictor.demos = []
-        runner.register(program, [], f"fine-tuned on {len(rows)} rows")
-        return program
+        return build_rows(teacher, traces, adapter=self.adapter, exclude_demos=self.exclude_demos)
 
     def check_lengths(self, rows: list[TrainingRow]) -> None:
         over, limit = [], 0
@@ -298,14 +374,6 @@ class BootstrapFinetune(Optimizer):
             run.recorder.log(f"fine-tuned {key}: {tuned[key]}")
             run.check_cancel()  # stopped mid-training: the run ends as cancelled
         return tuned
-
-
-def model_of(predictor: Any) -> str:
-    """The model a predictor calls ("" when no LM is configured yet)."""
-    try:
-        return str(getattr(resolve_lm(predictor.lm), "model", ""))
-    except NoLMConfiguredError:
-        return ""
 
 
 def too_long(over: list[str], limit: int) -> str:
