@@ -32,8 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = {
     "support tickets": ROOT / "sample_data" / "support_tickets.yaml",
     "reviews": ROOT / "dashboard" / "samples" / "reviews.yaml",
-    "banking77": ROOT / "sample_data" / "banking77.yaml",  # needs /work/shared/benchmarks
+    "banking77": ROOT / "sample_data" / "banking77.yaml",  # its CSVs: --banking77-data
 }
+# projects whose CSVs live outside the project: (train file, test file) in the --*-data folder
+SHARED_DATA = {"banking77": ("train.csv", "test.csv")}
+DEFAULT_SHARED = {"banking77": Path("/work/shared/benchmarks/banking77")}
 OPTIMIZERS = {
     "MIPROv2": {"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0},
     "COPRO": {"breadth": 4, "depth": 2},
@@ -43,12 +46,18 @@ OPTIMIZERS = {
 }
 
 
-def one_run(spec_path: str, optimizer: str, seed: int, store: str, max_minutes: float) -> dict:
-    """Run in the child process: the engine on sys.path is the version measured."""
+def one_run(
+    spec_path: str, optimizer: str, seed: int, store: str, max_minutes: float,
+    data: list[str] | None = None,
+) -> dict:
+    """Run in the child process: the engine on sys.path is the version measured. `data`, when
+    given, is the (train CSV, test CSV) pair that replaces the spec's."""
     from engine.runs import RunStore, create_run, load_spec
     from engine.runs.worker import run_worker
 
     spec = load_spec(Path(spec_path))
+    if data:
+        spec.data.csv, spec.data.test_csv = data
     spec.data.seed = seed
     spec.optimizer.name, spec.optimizer.params = optimizer, dict(OPTIMIZERS[optimizer])
     spec.optimizer.budget.max_calls = 3000
@@ -168,7 +177,23 @@ def test_rows(db_path: Path, run_id: str, run: dict) -> dict[str, dict[str, floa
     return out
 
 
-def measure(engine_root: Path, spec: Path, optimizer: str, seed: int, tmp: Path, minutes: float):
+def shared_data(project: str, folder: Path | None) -> tuple[list[str] | None, str | None]:
+    """(the project's train and test CSV paths in `folder`, None), or (None, why it is skipped)
+    when a file is missing; (None, None) for a project whose data is in the project."""
+    if project not in SHARED_DATA:
+        return None, None
+    folder = folder or DEFAULT_SHARED[project]
+    files = [folder / name for name in SHARED_DATA[project]]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        return None, f"{project} skipped: no {', '.join(missing)} (--{project}-data FOLDER)"
+    return [str(f.resolve()) for f in files], None
+
+
+def measure(
+    engine_root: Path, spec: Path, optimizer: str, seed: int, tmp: Path, minutes: float,
+    data: list[str] | None = None,
+):  # fmt: skip
     """One run in a subprocess with `engine_root` first on the path."""
     store = tmp / f"{engine_root.name}-{spec.stem}-{optimizer}-{seed}" / "runs.db"
     env = dict(os.environ)
@@ -182,7 +207,7 @@ def measure(engine_root: Path, spec: Path, optimizer: str, seed: int, tmp: Path,
     code = (
         f"import json, runpy; one_run = runpy.run_path({__file__!r})['one_run']; "
         f"print('RESULT', json.dumps(one_run({str(spec)!r}, {optimizer!r}, {seed}, "
-        f"{str(store)!r}, {minutes})))"
+        f"{str(store)!r}, {minutes}, {data!r})))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=str(tmp), capture_output=True, text=True,
@@ -222,7 +247,20 @@ def main() -> int:
     parser.add_argument("--versions", nargs="+", default=["before", "after"])
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--jsonl", type=Path, default=None, help="append each run's record")
+    parser.add_argument(
+        "--banking77-data", type=Path, default=None,
+        help=f"banking77's train.csv and test.csv (default {DEFAULT_SHARED['banking77']})",
+    )  # fmt: skip
     args = parser.parse_args()
+    unknown = [name for name in args.projects if name not in PROJECTS]
+    if unknown:
+        parser.error(f"unknown project {unknown[0]!r}; known: {', '.join(PROJECTS)}")
+    data: dict[str, list[str] | None] = {}
+    for name in list(args.projects):
+        data[name], skipped = shared_data(name, getattr(args, f"{name}_data", None))
+        if skipped:
+            print(skipped, file=sys.stderr, flush=True)
+            args.projects.remove(name)
     lines = [
         "| project | optimizer | seed | version | wanted | distinct offered (model + template) "
         "| proposer calls | kept (GEPA) | held-out start -> tuned | seconds | status |",
@@ -242,7 +280,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         for version, name, optimizer, seed in runs:
-            row = measure(roots[version], PROJECTS[name], optimizer, seed, tmp, args.max_minutes)
+            row = measure(
+                roots[version], PROJECTS[name], optimizer, seed, tmp, args.max_minutes, data[name]
+            )
             line = format_row(name, optimizer, seed, version, row)
             lines.append(line)
             print(line, flush=True)

@@ -138,6 +138,51 @@ def difference_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def optimizer_table(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per optimizer over every project and seed that ran in both versions: distinct
+    instructions offered / wanted and the runs short of N (per version), runs whose tuned
+    held-out score went up / stayed / went down, after - before pooled over all their test
+    rows, and the mean seconds of each version."""
+    by_key = {(r["version"], r["project"], r["optimizer"], r["seed"]): r for r in rows
+              if _ran(r) and r.get("test_rows")}  # fmt: skip
+    out = [
+        "| optimizer | runs (project x seed) | distinct / wanted: before | runs short of N: before "
+        "| distinct / wanted: after | runs short of N: after | tuned after vs before: up / same "
+        "/ down | after - before, pooled, 95% interval (points) | mean seconds before / after |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for optimizer in sorted({o for (_, _, o, _) in by_key}):
+        ran = {(p, s) for (_, p, o, s) in by_key if o == optimizer}
+        cells = sorted(
+            (p, s) for p, s in ran
+            if ("before", p, optimizer, s) in by_key and ("after", p, optimizer, s) in by_key
+        )  # fmt: skip
+        if not cells:
+            continue
+        pairs = [(by_key[("before", p, optimizer, s)], by_key[("after", p, optimizer, s)])
+                 for p, s in cells]  # fmt: skip
+        yields = []
+        for side in (0, 1):
+            runs = [pair[side] for pair in pairs]
+            offered = sum(r.get("offered") or 0 for r in runs)
+            wanted = sum(r.get("wanted") or 0 for r in runs)
+            short = sum(1 for r in runs if (r.get("offered") or 0) < (r.get("wanted") or 0))
+            yields.append(f"{offered} / {wanted} | {short}")
+        moves = [0, 0, 0]
+        for before, after in pairs:
+            b, a = before["test"][1] or 0.0, after["test"][1] or 0.0
+            moves[0 if a > b else 1 if a == b else 2] += 1
+        comparison = _pooled([(b["test_rows"]["tuned"], a["test_rows"]["tuned"]) for b, a in pairs])
+        seconds = [sum(pair[side]["seconds"] for pair in pairs) / len(pairs) for side in (0, 1)]
+        out.append(
+            f"| {optimizer} | {len(pairs)} | {yields[0]} | {yields[1]} "
+            f"| {moves[0]} / {moves[1]} / {moves[2]} "
+            f"| {_interval(comparison) if comparison else '—'} "
+            f"| {seconds[0]:.0f} / {seconds[1]:.0f} |"
+        )
+    return out
+
+
 def ties_table(rows: list[dict[str, Any]]) -> list[str]:
     """Do the search's candidates still tie? Per run (records that hold the search scores):
     validation trials, distinct scores among them, candidates that answered one raw label on
@@ -164,7 +209,10 @@ def main() -> int:
     parser.add_argument("records", type=Path)
     args = parser.parse_args()
     rows = load(args.records)
-    blocks = [summary_table(rows), difference_table(rows), ties_table(rows), run_table(rows)]
+    blocks = [
+        optimizer_table(rows), summary_table(rows), difference_table(rows), ties_table(rows),
+        run_table(rows),
+    ]  # fmt: skip
     sys.stdout.write("\n\n".join("\n".join(block) for block in blocks) + "\n")
     return 0
 
