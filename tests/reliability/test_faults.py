@@ -148,7 +148,7 @@ def spec(tmp_path: Path):
     spec = load_spec(folder / "support_tickets.yaml")
     spec.data.train_size, spec.data.val_size, spec.data.test_size = 12, 12, 12
     spec.optimizer.name = "BootstrapFewShotWithRandomSearch"
-    spec.optimizer.params = {"num_candidate_programs": 6, "race": False}
+    spec.optimizer.params = {"num_candidate_programs": 6, "race": False, "spend_share": None}
     return spec
 
 

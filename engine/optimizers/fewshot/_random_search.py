@@ -258,13 +258,16 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
                 runner.prefill(made, valset, race=self.race, stop=stop, order=seed, origin=origin)
             return made, origin
 
+        self._teacher_runs.clear()
+        most = self._candidate_cost(
+            Workload(trainset, valset, calls_per_run(student), False, runner.run.seed)
+        )
+        spending = _Spending(self._call_target(job), runner.run.trials, job.student, most)
         with (
             shared_call_slots(threads) if ahead else contextlib.nullcontext(),
-            BuildAhead(prepared, self._search_seeds(), ahead=ahead) as builds,
+            BuildAhead(prepared, self._search_seeds(), ahead, spending.surely_starts) as builds,
         ):
             try:
-                self._teacher_runs.clear()
-                spending = _Spending(self._call_target(job), runner.run.trials, job.student)
                 last = self._search(builds, valset, runner, parents, target, spending)
             finally:
                 stop.set()  # what is still in flight ahead stops dispatching rows
@@ -329,8 +332,8 @@ class _Spending:
     of what a bootstrapped candidate has cost so far reach the target (so the run ends as near
     it above as below)."""
 
-    def __init__(self, target: int | None, trials: list[Any], student: Any) -> None:
-        self.target, self.per_row = target, calls_per_run(student)
+    def __init__(self, target: int | None, trials: list[Any], student: Any, most: int) -> None:
+        self.target, self.per_row, self.most = target, calls_per_run(student), most
         self.seen = {t.number for t in trials}  # the baseline: scored before the search
         self.done = sum(t.n for t in trials) * self.per_row
         self.costs: list[int] = []  # what each bootstrapped candidate cost
@@ -349,6 +352,15 @@ class _Spending:
             return False
         typical = sum(self.costs) / len(self.costs) if self.costs else 0.0
         return self.done + typical / 2 >= self.target
+
+    def surely_starts(self, unfinished: int) -> bool:
+        """Whether the candidate after `unfinished` ones still being built or scored will start
+        whatever they cost (each at most `most`): only such a candidate is built ahead, so a
+        search with a call target wastes no build ahead and stops at the same candidate every
+        time (a build stopped mid-way would cost a different number of calls each time)."""
+        if self.target is None:
+            return True
+        return self.done + unfinished * self.most + self.most / 2 < self.target
 
     def words(self, tried: int, planned: int) -> str:
         if tried > planned:

@@ -26,10 +26,19 @@ R = TypeVar("R")
 class BuildAhead(Generic[T, R]):
     """`take()` returns `build(item)` for the items in order; with `ahead=n`, the first n builds
     start at once, and each take starts the next one. Use as a context manager: leaving waits
-    for the builds in flight."""
+    for the builds in flight. `admit(unfinished)` (optional) says whether the next item may be
+    built ahead while `unfinished` items before it are not yet done (e.g. only when the caller
+    will surely take it); an item not admitted is built in line when taken."""
 
-    def __init__(self, build: Callable[[T], R], items: Iterable[T], ahead: int) -> None:
+    def __init__(
+        self,
+        build: Callable[[T], R],
+        items: Iterable[T],
+        ahead: int,
+        admit: Callable[[int], bool] | None = None,
+    ) -> None:
         self._build = build
+        self._admit = admit or (lambda unfinished: True)
         self._items = list(items)
         self._next = 0  # the next item to submit (or, in line, to build)
         self._ahead = max(0, int(ahead))
@@ -54,15 +63,24 @@ class BuildAhead(Generic[T, R]):
             return self._build(self._items[self._next - 1])
         self._top_up()
         if not self._pending:
-            raise StopIteration("every item was taken")
-        result = self._pending.popleft().result()
-        self._top_up()
+            if self._next >= len(self._items):
+                raise StopIteration("every item was taken")
+            self._next += 1  # not admitted ahead: built now, in line
+            result = self._build(self._items[self._next - 1])
+        else:
+            result = self._pending.popleft().result()
+        self._top_up(working=1)
         return result
 
-    def _top_up(self) -> None:
-        """Submit items until `ahead` builds are pending (or none is left)."""
+    def _top_up(self, working: int = 0) -> None:
+        """Submit items until `ahead` builds are pending, none is left or the next one is not
+        admitted (`working`: items taken and still being worked on)."""
         assert self._pool is not None
-        while len(self._pending) < self._ahead and self._next < len(self._items):
+        while (
+            len(self._pending) < self._ahead
+            and self._next < len(self._items)
+            and self._admit(len(self._pending) + working)
+        ):
             item = self._items[self._next]
             self._next += 1
             self._pending.append(

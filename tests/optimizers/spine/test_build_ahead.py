@@ -150,3 +150,28 @@ def test_build_ahead_returns_builds_in_order_and_reraises() -> None:
             assert str(exc) == "bad build"
         else:
             raise AssertionError("the build's error was not raised")
+
+
+def test_an_item_not_admitted_ahead_is_built_in_line_when_taken() -> None:
+    built: list[tuple[int, str]] = []
+    asked: list[int] = []
+    main = threading.current_thread().name
+
+    def build(n: int) -> int:
+        built.append((n, "in line" if threading.current_thread().name == main else "ahead"))
+        return n
+
+    def admit(unfinished: int) -> bool:  # only the first item goes ahead
+        asked.append(unfinished)
+        return unfinished == 0 and not built
+
+    with BuildAhead(build, [1, 2, 3], ahead=2, admit=admit) as builds:
+        assert [builds.take(), builds.take(), builds.take()] == [1, 2, 3]
+        try:
+            builds.take()
+        except StopIteration:
+            pass
+        else:
+            raise AssertionError("a fourth item was taken")
+    assert dict(built) == {1: "ahead", 2: "in line", 3: "in line"}
+    assert 1 in asked  # asked with the taken item still being worked on
