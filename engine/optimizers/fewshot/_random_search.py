@@ -205,11 +205,10 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             )
         return estimate
 
-    def _candidate_cost(self, work: Workload) -> int:
+    def _candidate_cost(self, train: int, val: int, per_row: int) -> int:
         """The most one bootstrapped candidate costs: a teacher run on every training row
-        (each round) and every validation row scored."""
-        teacher = len(work.trainset) * max(1, self.max_rounds)
-        return (teacher + len(work.valset)) * work.per_example
+        (each round) and every validation row scored, `per_row` calls each."""
+        return (train * max(1, self.max_rounds) + val) * per_row
 
     def _targeted(self, unraced: Estimate, work: Workload) -> Estimate:
         """The estimate of a search with a call target: `spend_share` of the unraced cost,
@@ -218,7 +217,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         bound = unraced.total_calls
         target = max(1, round(self.spend_share * bound))
         ahead = AHEAD if lm_threads(self.num_threads) > 1 else 0
-        at_most = target + (1 + ahead) * self._candidate_cost(work)
+        most = self._candidate_cost(len(work.trainset), len(work.valset), work.per_example)
+        at_most = target + (1 + ahead) * most
         planned = self.num_candidate_programs
         notes = (
             f"the search spends about {self.spend_share:.0%} of what {unraced.trials} candidates "
@@ -259,9 +259,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             return made, origin
 
         self._teacher_runs.clear()
-        most = self._candidate_cost(
-            Workload(trainset, valset, calls_per_run(student), False, runner.run.seed)
-        )
+        most = self._candidate_cost(len(trainset), len(valset), calls_per_run(student))
         spending = _Spending(self._call_target(job), runner.run.trials, job.student, most)
         with (
             shared_call_slots(threads) if ahead else contextlib.nullcontext(),
@@ -276,10 +274,9 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
     def _call_target(self, job: CompileJob) -> int | None:
         """The calls this search spends (None: it tries its planned candidates)."""
-        if self.spend_share is None or self._restrict is not None:
+        if job.estimate is None or job.estimate.at_most is None:
             return None
-        seed = job.runner.run.seed
-        return self.estimate(job.trainset, job.valset, student=job.student, seed=seed).total_calls
+        return job.estimate.total_calls
 
     def _search(
         self,

@@ -45,7 +45,8 @@ def derive_seed(*parts: Any) -> int:
 @dataclass
 class CompileJob:
     """What `Optimizer._compile` works on. `valset` is what candidates are scored on
-    (`Optimizer.effective_valset`); `options` are any other keywords given to `compile`."""
+    (`Optimizer.effective_valset`); `options` are any other keywords given to `compile`;
+    `estimate` is the run's own (`Optimizer.estimate`, made as it started)."""
 
     student: Any
     trainset: list[Any]
@@ -53,6 +54,7 @@ class CompileJob:
     teacher: Any
     runner: TrialRunner
     options: dict[str, Any] = field(default_factory=dict)
+    estimate: Estimate | None = None
 
 
 @dataclass
@@ -267,7 +269,7 @@ class Optimizer:
                         origin="baseline (student as given)",
                         track_best=False,
                     )
-                job = CompileJob(student, trainset, valset, teacher, runner, options)
+                job = CompileJob(student, trainset, valset, teacher, runner, options, estimate)
                 program = self._compile(job)
                 for step in post_compile_steps():
                     program = step.apply(self, program, job)
