@@ -103,7 +103,10 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
     run = get_run(run_id, db_path=db)
     comparison = run.get("comparison") or {}
     n = int(comparison.get("n") or spec["data"].get("test_size") or 0)
-    steps = [e["data"] for e in events(run_id, db_path=db) if e["type"] == "training_step"]
+    run_events = events(run_id, db_path=db)
+    steps = [e["data"] for e in run_events if e["type"] == "training_step"]
+    step_scores = [e["data"]["message"] for e in run_events  # BetterTogether's validation
+                   if e["type"] == "log" and e["data"].get("message", "").startswith("after step")]
     files = run_model_files(run_id, db) if status == "finished" else []
     best = comparison.get("best_candidate")
     tested = [t for t in trials(run_id, subset="test", db_path=db) if t["candidate"] == best]
@@ -119,6 +122,7 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
         "losses": [round(s["loss"], 3) for s in steps],
         "model_mb": round(files[0].size_bytes / 1e6) if files else None,
         "test_scores": tested[-1]["example_scores"] if tested else None,
+        "step_scores": step_scores,
         "reason": (run.get("reason") or "")[:300],
         "run_id": run_id, "date": today(), "commit": engine_commit(), "command": command_line(),
     }  # fmt: skip
@@ -176,8 +180,14 @@ def report(records: Path) -> str:
         training = "—" if not r["training_steps"] else (
             f"{r['training_steps']} steps, {r['training_s']:.0f} s, "
             f"{r['tokens_per_second']:.1f} tok/s, loss {r['losses'][0]:.2f} → "
-            f"{r['losses'][-1]:.2f}, {r['model_mb']} MB"
+            f"{r['losses'][-1]:.2f}" + (f", {r['model_mb']} MB" if r["model_mb"] else "")
         )  # fmt: skip
+        if r.get("step_scores"):  # BetterTogether: each step's program on the validation rows
+            scores = [float(m.split("): ")[1].split()[0]) for m in r["step_scores"]]
+            training += "; validation after each step: " + ", ".join(
+                f"{100 * x:.0f}%" for x in scores)  # fmt: skip
+            if not r["model_mb"]:
+                training += " (a prompt-only step kept)"
         accuracy = f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]"
         rows.append([dataset, method, r["optimizer"], accuracy, diff, vs_fewshot,
                      f"{r['wall_s']:.0f}", training, r["status"]])  # fmt: skip
