@@ -41,7 +41,15 @@ isolate_caches()
 
 import os  # noqa: E402
 
-from engine.runs import create_run, events, get_run, load_spec, run_model_files  # noqa: E402
+from engine.evaluate.statistics import paired_by_id  # noqa: E402
+from engine.runs import (  # noqa: E402
+    create_run,
+    events,
+    get_run,
+    load_spec,
+    run_model_files,
+    trials,
+)
 from engine.runs.spec import spec_from_dict  # noqa: E402
 from engine.runs.worker import run_worker  # noqa: E402
 
@@ -52,9 +60,12 @@ OPTIMIZERS = {
     "finetune_labels": ("bootstrap_finetune", {"train_on": "labels"}),
     "finetune_both": ("bootstrap_finetune", {"train_on": "both"}),
     "together": ("better_together", {}),
+    "together_labels": ("better_together", {"train_on": "labels"}),
     "together_both": ("better_together", {"train_on": "both"}),
 }
-TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "together_both")
+TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "together_labels",
+            "together_both")  # fmt: skip
+DEFAULT_STRATEGY = "p -> w -> p"  # BetterTogether's own default (DSPy's)
 
 
 def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -78,6 +89,8 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
             params["max_steps"] = args.max_steps
     if method.startswith("together"):  # p's demos make rows longer than the window: train bare
         params.update(candidates=args.candidates, exclude_demos=not args.with_demos)
+        if args.strategy != DEFAULT_STRATEGY:
+            params["strategy"] = args.strategy
     budget = {"max_calls": 5000, "max_minutes": args.max_minutes}
     spec["optimizer"] = {"name": name, "params": params, "budget": budget}
     home = Path(tempfile.mkdtemp(prefix="tunesmith-bench-ft-"))
@@ -90,8 +103,13 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
     run = get_run(run_id, db_path=db)
     comparison = run.get("comparison") or {}
     n = int(comparison.get("n") or spec["data"].get("test_size") or 0)
-    steps = [e["data"] for e in events(run_id, db_path=db) if e["type"] == "training_step"]
+    run_events = events(run_id, db_path=db)
+    steps = [e["data"] for e in run_events if e["type"] == "training_step"]
+    step_scores = [e["data"]["message"] for e in run_events  # BetterTogether's validation
+                   if e["type"] == "log" and e["data"].get("message", "").startswith("after step")]
     files = run_model_files(run_id, db) if status == "finished" else []
+    best = comparison.get("best_candidate")
+    tested = [t for t in trials(run_id, subset="test", db_path=db) if t["candidate"] == best]
     record = {
         "dataset": spec_path.stem, "method": method, "optimizer": name, "params": params,
         "status": status, "wall_s": round(wall, 1), "n_test": n,
@@ -103,10 +121,27 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
         "tokens_per_second": steps[-1]["tokens_per_second"] if steps else None,
         "losses": [round(s["loss"], 3) for s in steps],
         "model_mb": round(files[0].size_bytes / 1e6) if files else None,
+        "test_scores": tested[-1]["example_scores"] if tested else None,
+        "step_scores": step_scores,
         "reason": (run.get("reason") or "")[:300],
         "run_id": run_id, "date": today(), "commit": engine_commit(), "command": command_line(),
     }  # fmt: skip
     return record
+
+
+def label(record: dict[str, Any]) -> str:
+    """A record's method as the table names it: the method, and its strategy if not the
+    default (`together_labels (w -> p)`)."""
+    strategy = record.get("params", {}).get("strategy")
+    return record["method"] + (f" ({strategy})" if strategy else "")
+
+
+def points_range(comparison: dict[str, Any] | None) -> str:
+    """`+12 [-5, +30]`: a paired difference in points with its 95% interval, or a dash."""
+    if not comparison or comparison.get("diff") is None or comparison.get("ci_low") is None:
+        return "—"
+    return (f"{100 * comparison['diff']:+.0f} [{100 * comparison['ci_low']:+.0f}, "
+            f"{100 * comparison['ci_high']:+.0f}]")  # fmt: skip
 
 
 def report(records: Path) -> str:
@@ -114,9 +149,10 @@ def report(records: Path) -> str:
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for line in records.read_text().splitlines():
         record = json.loads(line)
-        latest[(record["dataset"], record["method"])] = record
+        latest[(record["dataset"], label(record))] = record
     rows = []
-    order = sorted(latest.items(), key=lambda kv: (kv[0][0], list(OPTIMIZERS).index(kv[0][1])))
+    order = sorted(latest.items(), key=lambda kv: (
+        kv[0][0], list(OPTIMIZERS).index(kv[1]["method"]), kv[0][1]))  # fmt: skip
     bases: dict[str, set[float]] = {}
     for (dataset, _), r in order:
         if r["test_base"] is not None:
@@ -129,26 +165,35 @@ def report(records: Path) -> str:
             same = "" if len(bases[dataset]) == 1 else f" (runs differ: {sorted(bases[dataset])})"
             rows.append([dataset, "zero-shot", "the start of every run" + same,
                          f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]", "—", "—", "—",
-                         "—"])  # fmt: skip
+                         "—", "—"])  # fmt: skip
         if r["test_method"] is None:  # the run failed: say why
-            rows.append([dataset, method, r["optimizer"], "—", "—", f"{r['wall_s']:.0f}",
+            rows.append([dataset, method, r["optimizer"], "—", "—", "—", f"{r['wall_s']:.0f}",
                          r.get("reason", "")[:160], r["status"]])  # fmt: skip
             continue
         n, acc = r["n_test"], r["test_method"]
         low, high = wilson(acc * n, n)
-        diff = "—" if r["diff"] is None else (
-            f"{100 * r['diff']:+.0f} [{100 * r['diff_ci'][0]:+.0f}, {100 * r['diff_ci'][1]:+.0f}]"
-        )  # fmt: skip
+        diff = points_range({"diff": r["diff"], "ci_low": r["diff_ci"][0],
+                             "ci_high": r["diff_ci"][1]})  # fmt: skip
+        fewshot = latest.get((dataset, "fewshot"), {})
+        vs_fewshot = "—" if method == "fewshot" or not r.get("test_scores") else points_range(
+            paired_by_id(fewshot.get("test_scores") or {}, r["test_scores"]))  # fmt: skip
         training = "—" if not r["training_steps"] else (
             f"{r['training_steps']} steps, {r['training_s']:.0f} s, "
             f"{r['tokens_per_second']:.1f} tok/s, loss {r['losses'][0]:.2f} → "
-            f"{r['losses'][-1]:.2f}, {r['model_mb']} MB"
+            f"{r['losses'][-1]:.2f}" + (f", {r['model_mb']} MB" if r["model_mb"] else "")
         )  # fmt: skip
+        if r.get("step_scores"):  # BetterTogether: each step's program on the validation rows
+            scores = [float(m.split("): ")[1].split()[0]) for m in r["step_scores"]]
+            training += "; validation after each step: " + ", ".join(
+                f"{100 * x:.0f}%" for x in scores)  # fmt: skip
+            if not r["model_mb"]:
+                training += " (a prompt-only step kept)"
         accuracy = f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]"
-        rows.append([dataset, method, r["optimizer"], accuracy, diff, f"{r['wall_s']:.0f}",
-                     training, r["status"]])  # fmt: skip
+        rows.append([dataset, method, r["optimizer"], accuracy, diff, vs_fewshot,
+                     f"{r['wall_s']:.0f}", training, r["status"]])  # fmt: skip
     header = ["data", "method", "optimizer", "held-out acc [95% Wilson]",
-              "vs base, points [95% paired]", "wall s", "training", "status"]  # fmt: skip
+              "vs base, points [95% paired]", "vs fewshot, points [95% paired]", "wall s",
+              "training", "status"]  # fmt: skip
     commands = sorted({r["command"] for r in latest.values()})
     commits = ", ".join(sorted({r["commit"] for r in latest.values()}))
     return "\n".join([
@@ -167,6 +212,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0, help="0: no cap")
     parser.add_argument("--candidates", type=int, default=4, help="BetterTogether's p step")
+    parser.add_argument("--strategy", default=DEFAULT_STRATEGY,
+                        help="BetterTogether's steps, e.g. 'w -> p' (demos on the tuned model)")
     parser.add_argument("--with-demos", action="store_true",
                         help="BetterTogether trains on prompts with the p step's demos (rows of "
                         "~930 tokens on support tickets: raise --window to 1024)")

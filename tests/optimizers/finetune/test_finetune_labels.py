@@ -170,3 +170,31 @@ def test_p_then_w_trains_on_the_prompt_optimized_programs_answers():
     # the teacher that answered in the w step was the program after p: its demos in the prompt
     assert teacher_calls and all(sum(m["role"] == "user" for m in c) == demos + 1
                                  for c in teacher_calls[-len(rows):])  # fmt: skip
+
+
+def test_w_then_p_puts_demos_on_the_model_tuned_on_the_labels():
+    trainer = RecordingTrainer()
+    lm = ScriptedLM(by_input=wrong)  # the base model never answers right: only labels teach
+    together = BetterTogether(exact, p=LabeledFewShot(k=2),
+                              w=BootstrapFinetune(trainer=trainer, train_on="labels"))  # fmt: skip
+    with dspy.context(lm=lm):
+        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(12),
+                                    strategy="w -> p", valset_ratio=0.25)  # fmt: skip
+    [(_, rows, _)] = trainer.jobs
+    assert len(rows) == 9 and all(sum(m["role"] == "user" for m in r) == 1 for r in rows)
+    # a tie on the held-out rows (all wrong): the last step's program, demos on the tuned model
+    assert compiled.lm.model == "scripted/tuned-1" and len(compiled.demos) == 2
+    phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
+    assert phases == ["step 1: w", "step 2: p"]
+
+
+def test_p_w_p_without_demos_in_training_gives_the_tuned_model_new_demos():
+    trainer = RecordingTrainer()
+    together = BetterTogether(exact, p=LabeledFewShot(k=2), w=BootstrapFinetune(
+        trainer=trainer, train_on="labels", exclude_demos=True))  # fmt: skip
+    with dspy.context(lm=ScriptedLM(by_input=wrong)):
+        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(12),
+                                    strategy="p -> w -> p", valset_ratio=0.25)  # fmt: skip
+    [(_, rows, _)] = trainer.jobs
+    assert all(sum(m["role"] == "user" for m in r) == 1 for r in rows)  # p's demos left out
+    assert compiled.lm.model == "scripted/tuned-1" and len(compiled.demos) == 2
