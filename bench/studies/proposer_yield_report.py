@@ -183,6 +183,26 @@ def optimizer_table(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def gepa_table(rows: list[dict[str, Any]]) -> list[str]:
+    """GEPA per run: rewrites the reflections were asked for (N), instructions they wrote,
+    distinct texts among those, by the model / by template, children kept on the minibatch."""
+    out = [
+        "| project | seed | version | rewrites asked (N) | written | distinct | by model "
+        "| by template | kept | held-out start -> tuned | seconds | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    gepa = [r for r in rows if r["optimizer"] == "GEPA"]
+    for r in sorted(gepa, key=lambda r: (r["project"], r["seed"], r["version"])):
+        test = r.get("test") or [None, None]
+        out.append(
+            f"| {r['project']} | {r['seed']} | {r['version']} | {r.get('wanted', '')} "
+            f"| {r.get('written', '')} | {r.get('offered', '')} | {r.get('by_model', '')} "
+            f"| {r.get('templates', '')} | {r.get('kept', '')} "
+            f"| {_pct(test[0])} -> {_pct(test[1])} | {r.get('seconds', '')} | {r['status']} |"
+        )
+    return out if gepa else []
+
+
 def ties_table(rows: list[dict[str, Any]]) -> list[str]:
     """Do the search's candidates still tie? Per run (records that hold the search scores):
     validation trials, distinct scores among them, candidates that answered one raw label on
@@ -210,10 +230,10 @@ def main() -> int:
     args = parser.parse_args()
     rows = load(args.records)
     blocks = [
-        optimizer_table(rows), summary_table(rows), difference_table(rows), ties_table(rows),
-        run_table(rows),
+        optimizer_table(rows), summary_table(rows), difference_table(rows), gepa_table(rows),
+        ties_table(rows), run_table(rows),
     ]  # fmt: skip
-    sys.stdout.write("\n\n".join("\n".join(block) for block in blocks) + "\n")
+    sys.stdout.write("\n\n".join("\n".join(block) for block in blocks if block) + "\n")
     return 0
 
 
