@@ -67,8 +67,9 @@ def exact_match(example: Any, prediction: Any, trace: Any = None) -> bool:
 
 
 # -- the two programs ------------------------------------------------------------------------
-def make_signatures(labels: list[str]) -> tuple[type, type]:
-    """The same class signature in Tunesmith and DSPy: text -> category: Literal[labels]."""
+def make_signatures(labels: list[str], instructions: str = INSTRUCTIONS) -> tuple[type, type]:
+    """The same class signature in Tunesmith and DSPy: text -> category: Literal[labels], with
+    `instructions` (banking77's by default) in both."""
     intent = Literal[tuple(labels)]  # type: ignore[valid-type]
 
     class TsIntent(ts.Signature):
@@ -84,6 +85,8 @@ def make_signatures(labels: list[str]) -> tuple[type, type]:
         category: intent = dspy.OutputField()  # type: ignore[valid-type]
 
     assert TsIntent.instructions == DspyIntent.instructions == INSTRUCTIONS
+    if instructions != INSTRUCTIONS:
+        return TsIntent.with_instructions(instructions), DspyIntent.with_instructions(instructions)
     return TsIntent, DspyIntent
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.core.common import command_line, machine, today
-from bench.core.data import DEFAULT_DATA, MODEL, load_split, make_signatures
+from bench.core.data import DEFAULT_DATA, INSTRUCTIONS, MODEL, load_split, make_signatures
 from bench.core.meter import ModelMeter
 from bench.core.runners import progress as fewshot_progress
 from engine.lm._litellm import get_litellm
@@ -34,6 +34,10 @@ def add_run_arguments(p: argparse.ArgumentParser, family: str) -> None:
         "--data", type=Path, default=DEFAULT_DATA, help="dir with train.csv and test.csv"
     )
     p.add_argument("--seed", type=int, default=0, help="the data seed (train/val/test split)")
+    p.add_argument(
+        "--instructions", default=INSTRUCTIONS,
+        help="the signature's instructions in both frameworks (default: banking77's)",
+    )  # fmt: skip
     p.add_argument(
         "--json", type=Path, default=Path(f"/tmp/{family}_vs_dspy.json"), help="raw results"
     )
@@ -119,7 +123,7 @@ def run_head_to_head(
     get_litellm()  # imports litellm offline and registers the `local` provider for both
     meter = ModelMeter()
     meter.install()
-    ts_sig, dspy_sig = make_signatures(split.labels)
+    ts_sig, dspy_sig = make_signatures(split.labels, getattr(args, "instructions", INSTRUCTIONS))
     tunesmith = tunesmith_runner(split, args, meter, ts_sig)
     peer = peer_runner(split, args, meter, dspy_sig)
     tunesmith.lm(messages=[{"role": "user", "content": "Hi"}])  # load the model before timing

@@ -96,6 +96,7 @@ def setup_text(saved: dict[str, Any]) -> str:
     a = saved["settings"]
     n_train, n_val, n_test = saved["sizes"]
     merge = "use_merge=True" if a["use_merge"] else "use_merge=False"
+    wording = a.get("instructions", INSTRUCTIONS)
     return f"""
 **What is measured.** GEPA in Tunesmith (`engine.GEPA`) and in DSPy 3.4.1 (`dspy.GEPA`, its
 search in the `gepa` package), same process, same in-process model ({MODEL}: SmolLM2-135M-Instruct
@@ -106,7 +107,7 @@ and the reflection LM (temperature {a["reflection_temperature"]}, max_tokens
 Data: banking77 six-intent subset ({", ".join(saved["labels"])}); train {n_train} (the
 reflection minibatches) / val {n_val} (the Pareto set) drawn from `train.csv` with seed
 {a["seed"]}; held-out accuracy on a seeded sample of {n_test} rows of `test.csv`. Signature
-`text -> category: Literal[...]`, instructions "{INSTRUCTIONS}". The feedback metric is the same
+`text -> category: Literal[...]`, instructions "{wording}". The feedback metric is the same
 function in both, `metric(gold, pred, trace=None, pred_name=None, pred_trace=None)`: exact match
 on the label with Tunesmith's `ExactMatch` text ("expected 'X', got 'Y'"), returned as a
 `ScoreWithFeedback` to Tunesmith and as `dspy.Prediction(score=..., feedback=...)` to DSPy; the

@@ -90,20 +90,17 @@ def one_run(
         wanted = (params["breadth"] - 1 + (params["depth"] - 1) * params["breadth"]) * max(
             1, len(latest)
         )
-    kept = None
+    counts = {"wanted": wanted, "offered": offered, "by_model": model, "templates": templates}
     if optimizer == "GEPA":
-        wanted, offered, model, templates, kept = reflection_counts(events)
+        counts = reflection_counts(events)
     return {
         "status": status,
         "seconds": round(seconds, 1),
-        "wanted": wanted,
-        "offered": offered,
-        "by_model": model,
-        "templates": templates,
+        **counts,
         "proposer_calls": sum(1 for c in calls if c.get("role") == "proposer"),
         "val": [run.get("baseline_score"), run.get("best_score")],
         "test": [run.get("test_baseline"), run.get("test_best")],
-        "kept": kept,
+        "kept": counts.get("kept"),
         "test_rows": test_rows(db_path=Path(store), run_id=run_id, run=run),
         **search_scores(Path(store), run_id),
     }
@@ -141,24 +138,30 @@ def search_scores(db_path: Path, run_id: str) -> dict:
     }
 
 
-def reflection_counts(events: list[dict]) -> tuple[int, int, int, int, int]:
-    """GEPA: (reflections asked, new instructions offered, by the model, templates, kept on the
-    minibatch). A reflection skipped because its parent was perfect asks for nothing."""
-    wanted = offered = model = templates = kept = 0
+def reflection_counts(events: list[dict]) -> dict[str, int]:
+    """GEPA: reflections asked ("wanted"), reflections that gave an instruction ("written"),
+    distinct new instruction texts among those, case and surrounding spaces ignored
+    ("offered"; a reflection may repeat a rejected child's text, since only the pool's
+    instructions are excluded), by the model / by template, and children kept on the minibatch.
+    A reflection skipped because its parent was perfect asks for nothing."""
+    counts = dict.fromkeys(("wanted", "written", "offered", "by_model", "templates", "kept"), 0)
+    texts: set[tuple[str, str]] = set()
     for event in events:
         data = event["data"]
         if event["type"] != "reflection" or data.get("kind") != "reflection":
             continue
         if "perfect" in str(data.get("skipped", "")):
             continue
-        wanted += len(data.get("predictors") or [])
-        for path in data.get("instructions") or {}:
-            offered += 1
+        counts["wanted"] += len(data.get("predictors") or [])
+        for path, text in (data.get("instructions") or {}).items():
+            counts["written"] += 1
+            texts.add((path, str(text).strip().lower()))
             how = ((data.get("cleaning") or {}).get(path) or {}).get("made", {}).get("how")
-            templates += how == "template"
-            model += how != "template"
-        kept += bool(data.get("accepted"))
-    return wanted, offered, model, templates, kept
+            counts["templates"] += how == "template"
+            counts["by_model"] += how != "template"
+        counts["kept"] += bool(data.get("accepted"))
+    counts["offered"] = len(texts)
+    return counts
 
 
 def test_rows(db_path: Path, run_id: str, run: dict) -> dict[str, dict[str, float]]:

@@ -9,6 +9,7 @@ pooled over the seeds' test rows.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from collections import defaultdict
@@ -18,6 +19,7 @@ from typing import Any
 from engine.evaluate.statistics import paired_comparison
 
 Key = tuple[str, str, str]  # project, optimizer, version
+NEWER = ("after", "fixed")  # the versions compared with "before"
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -108,58 +110,59 @@ def summary_table(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def difference_table(rows: list[dict[str, Any]]) -> list[str]:
-    """after - before on the tuned programs' held-out rows: per seed, and pooled."""
+    """after (or fixed) - before on the tuned programs' held-out rows: per seed, and pooled."""
     by_key = {(r["version"], r["project"], r["optimizer"], r["seed"]): r for r in rows
               if _ran(r) and r.get("test_rows")}  # fmt: skip
     out = [
-        "| project | optimizer | seeds | after - before, tuned, 95% interval (points) |",
-        "|---|---|---|---|",
+        "| project | optimizer | version | seeds | version - before, tuned, 95% interval "
+        "(points) |",
+        "|---|---|---|---|---|",
     ]
     cells = sorted({(p, o) for (_, p, o, _) in by_key})
-    for project, optimizer in cells:
+    for (project, optimizer), newer in itertools.product(cells, NEWER):
         seeds = sorted({s for (v, p, o, s) in by_key if (p, o) == (project, optimizer)})
         pairs = {}
         for seed in seeds:
             before = by_key.get(("before", project, optimizer, seed))
-            after = by_key.get(("after", project, optimizer, seed))
+            after = by_key.get((newer, project, optimizer, seed))
             if before and after:
                 pairs[seed] = (before["test_rows"]["tuned"], after["test_rows"]["tuned"])
+        head = f"| {project} | {optimizer} | {newer}"
         for seed, pair in pairs.items():
             comparison = _pooled([pair])
             if comparison:
-                out.append(f"| {project} | {optimizer} | {seed} | {_interval(comparison)} |")
+                out.append(f"{head} | {seed} | {_interval(comparison)} |")
         if len(pairs) > 1:
             comparison = _pooled(list(pairs.values()))
             if comparison:
                 listed = ",".join(str(s) for s in pairs)
-                out.append(
-                    f"| {project} | {optimizer} | **{listed} pooled** | {_interval(comparison)} |"
-                )
+                out.append(f"{head} | **{listed} pooled** | {_interval(comparison)} |")
     return out
 
 
 def optimizer_table(rows: list[dict[str, Any]]) -> list[str]:
-    """One line per optimizer over every project and seed that ran in both versions: distinct
-    instructions offered / wanted and the runs short of N (per version), runs whose tuned
-    held-out score went up / stayed / went down, after - before pooled over all their test
-    rows, and the mean seconds of each version."""
+    """One line per optimizer and newer version (after, fixed) over every project and seed that
+    ran in both it and before: distinct instructions offered / wanted and the runs short of N
+    (per version), runs whose tuned held-out score went up / stayed / went down, newer - before
+    pooled over all their test rows, and the mean seconds of each version."""
     by_key = {(r["version"], r["project"], r["optimizer"], r["seed"]): r for r in rows
               if _ran(r) and r.get("test_rows")}  # fmt: skip
     out = [
-        "| optimizer | runs (project x seed) | distinct / wanted: before | runs short of N: before "
-        "| distinct / wanted: after | runs short of N: after | tuned after vs before: up / same "
-        "/ down | after - before, pooled, 95% interval (points) | mean seconds before / after |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| optimizer | version | runs (project x seed) | distinct / wanted: before "
+        "| runs short of N: before | distinct / wanted: version | runs short of N: version "
+        "| tuned version vs before: up / same / down | version - before, pooled, 95% interval "
+        "(points) | mean seconds before / version |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for optimizer in sorted({o for (_, _, o, _) in by_key}):
+    for optimizer, newer in itertools.product(sorted({o for (_, _, o, _) in by_key}), NEWER):
         ran = {(p, s) for (_, p, o, s) in by_key if o == optimizer}
         cells = sorted(
             (p, s) for p, s in ran
-            if ("before", p, optimizer, s) in by_key and ("after", p, optimizer, s) in by_key
+            if ("before", p, optimizer, s) in by_key and (newer, p, optimizer, s) in by_key
         )  # fmt: skip
         if not cells:
             continue
-        pairs = [(by_key[("before", p, optimizer, s)], by_key[("after", p, optimizer, s)])
+        pairs = [(by_key[("before", p, optimizer, s)], by_key[(newer, p, optimizer, s)])
                  for p, s in cells]  # fmt: skip
         yields = []
         for side in (0, 1):
@@ -175,12 +178,32 @@ def optimizer_table(rows: list[dict[str, Any]]) -> list[str]:
         comparison = _pooled([(b["test_rows"]["tuned"], a["test_rows"]["tuned"]) for b, a in pairs])
         seconds = [sum(pair[side]["seconds"] for pair in pairs) / len(pairs) for side in (0, 1)]
         out.append(
-            f"| {optimizer} | {len(pairs)} | {yields[0]} | {yields[1]} "
+            f"| {optimizer} | {newer} | {len(pairs)} | {yields[0]} | {yields[1]} "
             f"| {moves[0]} / {moves[1]} / {moves[2]} "
             f"| {_interval(comparison) if comparison else '—'} "
             f"| {seconds[0]:.0f} / {seconds[1]:.0f} |"
         )
     return out
+
+
+def gepa_table(rows: list[dict[str, Any]]) -> list[str]:
+    """GEPA per run: rewrites the reflections were asked for (N), instructions they wrote,
+    distinct texts among those, by the model / by template, children kept on the minibatch."""
+    out = [
+        "| project | seed | version | rewrites asked (N) | written | distinct | by model "
+        "| by template | kept | held-out start -> tuned | seconds | status |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    gepa = [r for r in rows if r["optimizer"] == "GEPA"]
+    for r in sorted(gepa, key=lambda r: (r["project"], r["seed"], r["version"])):
+        test = r.get("test") or [None, None]
+        out.append(
+            f"| {r['project']} | {r['seed']} | {r['version']} | {r.get('wanted', '')} "
+            f"| {r.get('written', '')} | {r.get('offered', '')} | {r.get('by_model', '')} "
+            f"| {r.get('templates', '')} | {r.get('kept', '')} "
+            f"| {_pct(test[0])} -> {_pct(test[1])} | {r.get('seconds', '')} | {r['status']} |"
+        )
+    return out if gepa else []
 
 
 def ties_table(rows: list[dict[str, Any]]) -> list[str]:
@@ -210,10 +233,10 @@ def main() -> int:
     args = parser.parse_args()
     rows = load(args.records)
     blocks = [
-        optimizer_table(rows), summary_table(rows), difference_table(rows), ties_table(rows),
-        run_table(rows),
+        optimizer_table(rows), summary_table(rows), difference_table(rows), gepa_table(rows),
+        ties_table(rows), run_table(rows),
     ]  # fmt: skip
-    sys.stdout.write("\n\n".join("\n".join(block) for block in blocks) + "\n")
+    sys.stdout.write("\n\n".join("\n".join(block) for block in blocks if block) + "\n")
     return 0
 
 

@@ -55,6 +55,9 @@ class GepaSearch:
     merges_due: int = 0
     tried_merges: set[tuple[int, int]] = field(default_factory=set)
     next_predictor: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    # every instruction a reflection wrote, per predictor, kept or not: a later reflection
+    # must offer something new, not a child already tested on an earlier minibatch
+    written: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def __post_init__(self) -> None:
         self.ctx = self.runner.run
@@ -237,19 +240,24 @@ class GepaSearch:
         self, path: str, predictor: Any, records: list[ReflectionRecord]
     ) -> tuple[str | None, dict[str, Any]]:
         tried = [dict(e.program.named_predictors())[path].signature.instructions
-                 for e in self.pool.entries]  # fmt: skip
+                 for e in self.pool.entries] + self.written[path]  # fmt: skip
         proposer = self.options.instruction_proposer
         if proposer is None:
             rollout = f"gepa/{self.seed}/{self.iteration}/{path}"
-            return self.reflector.reflect(path, predictor, records, tried, rollout)
-        dataset = {path: [_record(r) for r in records]}
-        current = {path: predictor.signature.instructions}
-        proposed = proposer(
-            candidate=current, reflective_dataset=dataset, components_to_update=[path]
-        )
-        text = (proposed or {}).get(path)
-        kept = text.strip() if isinstance(text, str) and text.strip() not in ("", *tried) else None
-        return kept, {"proposed": 1, "kept": int(kept is not None), "dropped": {}}
+            kept, summary = self.reflector.reflect(path, predictor, records, tried, rollout)
+        else:
+            dataset = {path: [_record(r) for r in records]}
+            current = {path: predictor.signature.instructions}
+            proposed = proposer(
+                candidate=current, reflective_dataset=dataset, components_to_update=[path]
+            )
+            text = (proposed or {}).get(path)
+            usable = isinstance(text, str) and text.strip() not in ("", *tried)
+            kept = text.strip() if usable else None
+            summary = {"proposed": 1, "kept": int(kept is not None), "dropped": {}}
+        if kept is not None:
+            self.written[path].append(kept)
+        return kept, summary
 
     def _validate(
         self, program: Any, parents: list[PoolEntry], origin: str, event: dict[str, Any]

@@ -131,6 +131,23 @@ def test_unusable_reflections_are_dropped_and_counted(monkeypatch):
     assert waited  # each blank reflection was asked again before it was dropped
 
 
+def test_a_reflection_never_offers_an_instruction_a_rejected_child_already_had():
+    # the model writes the same unhelpful sentence every time: its children lose and leave
+    # the pool, and a later reflection must not send the same text to be tested again
+    same = "Answer the question briefly."
+    lm = reflective_lm(fix=lambda _: same)
+    program = compile_gepa(lm, max_metric_calls=80, use_merge=False)
+    events = [e.data for e in program.result.events if e.type == "reflection"]
+    written = [e for e in events if e.get("instructions")]
+    assert len(written) >= 4 and not any(e["accepted"] for e in written)
+    texts = [e["instructions"]["self"].strip().lower() for e in written]
+    assert len(set(texts)) == len(texts)
+    assert texts[0] == same.lower()  # the model's sentence once, then grounded variations
+    later = [e["cleaning"]["self"] for e in written[1:]]
+    assert all(c["made"]["how"] == "template" for c in later)
+    assert all(c["rejected"][0]["why"] == "duplicate" for c in later)
+
+
 def test_details_carry_candidates_parents_scores_and_best():
     lm = reflective_lm()
     program = compile_gepa(lm, track_stats=True)
