@@ -41,7 +41,7 @@ isolate_caches()
 
 import os  # noqa: E402
 
-from engine.evaluate.statistics import paired_by_id  # noqa: E402
+from engine.evaluate.statistics import paired_by_id, points  # noqa: E402
 from engine.runs import (  # noqa: E402
     create_run,
     events,
@@ -140,8 +140,9 @@ def points_range(comparison: dict[str, Any] | None) -> str:
     """`+12 [-5, +30]`: a paired difference in points with its 95% interval, or a dash."""
     if not comparison or comparison.get("diff") is None or comparison.get("ci_low") is None:
         return "—"
-    return (f"{100 * comparison['diff']:+.0f} [{100 * comparison['ci_low']:+.0f}, "
-            f"{100 * comparison['ci_high']:+.0f}]")  # fmt: skip
+    return f"{points(comparison['diff'])} [{points(comparison['ci_low'])}, " + (
+        f"{points(comparison['ci_high'])}]"
+    )
 
 
 def report(records: Path) -> str:
