@@ -83,8 +83,16 @@ class LM:
     """
 
     _config_attrs = frozenset(
-        {"model", "model_type", "cache", "num_retries", "api_key", "api_base", "rollout_id",
-         "callbacks"}
+        {
+            "model",
+            "model_type",
+            "cache",
+            "num_retries",
+            "api_key",
+            "api_base",
+            "rollout_id",
+            "callbacks",
+        }
     )
 
     def __init__(
@@ -163,6 +171,13 @@ class LM:
             return bool(getattr(get_litellm(), check)(model=self.model))
         except Exception:  # noqa: BLE001 - an unknown model or provider: no native feature
             return False
+
+    @property
+    def reuses_prompt_start(self) -> bool:
+        """True for the embedded model: it keeps the start of the prompts it read, so a call
+        whose prompt starts as an earlier one did reads only the rest, and a whole new prompt
+        costs many calls' time (a random search with a call target counts it)."""
+        return self.model.startswith("local/")
 
     @property
     def serves_one_call_at_a_time(self) -> bool:

@@ -7,7 +7,8 @@ trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random n
 With `spend_share` (runs from a spec set it), the search spends about that share of what its
 candidates would cost unraced: racing's savings pay for extra candidates (seeds N..2N-1), and
 no new candidate starts once the share is spent, so a run costs what its forecast says
-whatever racing saves on a seed (docs/design/forecast.md).
+whatever racing saves on a seed; on the embedded model each bootstrapped candidate's prompt
+reads count too, so its minutes hold as well (`_spending`, docs/design/forecast.md).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from engine.call_slots import call_priority, shared_call_slots
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls, describe_demos
 from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
+from engine.optimizers.fewshot._spending import Spending, most_calls, new_prompt_calls
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
 from engine.optimizers.spine._build_ahead import BuildAhead
@@ -210,21 +212,35 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         (each round) and every validation row scored, `per_row` calls each."""
         return (train * max(1, self.max_rounds) + val) * per_row
 
+    def _bootstrapped_planned(self) -> int:
+        """The planned candidates that bootstrap (seed -1 and the shuffled ones)."""
+        return sum(1 for seed in self.seeds() if seed >= -1)
+
     def _targeted(self, unraced: Estimate, work: Workload) -> Estimate:
-        """The estimate of a search with a call target: `spend_share` of the unraced cost,
-        at most one candidate more (and those built ahead on a hosted LM)."""
+        """The estimate of a search with a call target: `spend_share` of the unraced cost;
+        at most what it can make when each bootstrapped candidate also counts its prompt
+        reads (`_spending`), plus those a hosted LM builds ahead."""
         assert self.spend_share is not None
         bound = unraced.total_calls
         target = max(1, round(self.spend_share * bound))
         ahead = AHEAD if lm_threads(self.num_threads) > 1 else 0
         most = self._candidate_cost(len(work.trainset), len(work.valset), work.per_example)
-        at_most = target + (1 + ahead) * most
+        weight = new_prompt_calls()
+        work_target = target + weight * self._bootstrapped_planned()
+        at_most = most_calls(work_target, most, weight) + ahead * most
         planned = self.num_candidate_programs
+        reads = (
+            f"; each example set's first prompt reads count as {weight} calls (they take that "
+            "long on this model), so a seed with cheap candidates tries fewer extra ones and "
+            "one with costly candidates makes more calls"
+            if weight
+            else ""
+        )
         notes = (
             f"the search spends about {self.spend_share:.0%} of what {unraced.trials} candidates "
             f"would cost unraced ({bound:,} calls): racing stops a candidate once it cannot beat "
             f"the best, the calls it saves pay for more candidates (up to {2 * planned + 3}), and "
-            f"no new candidate starts once they are spent (at most {at_most:,} calls); a "
+            f"no new candidate starts once they are spent (at most {at_most:,} calls){reads}; a "
             "candidate scoring the maximum or stop_at_score ends it sooner"
         )
         return Estimate(
@@ -260,7 +276,12 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
         self._teacher_runs.clear()
         most = self._candidate_cost(len(trainset), len(valset), calls_per_run(student))
-        spending = _Spending(self._call_target(job), runner.run.trials, job.student, most)
+        calls = self._call_target(job)
+        spending = Spending(
+            calls, runner.run.trials, job.student, most,
+            weight=new_prompt_calls() if calls is not None else 0,
+            planned=self._bootstrapped_planned(),
+        )  # fmt: skip
         with (
             shared_call_slots(threads) if ahead else contextlib.nullcontext(),
             BuildAhead(prepared, self._search_seeds(), ahead, spending.surely_starts) as builds,
@@ -285,7 +306,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         runner: TrialRunner,
         parents: list[str],
         target: float | None,
-        spending: _Spending,
+        spending: Spending,
     ) -> Any:
         """Score the candidates in order until one stops the search; returns the last one."""
         recorder = runner.run.recorder
@@ -318,57 +339,6 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
                 )
                 break
         return program
-
-
-class _Spending:
-    """A search's work against its call target, counted as the estimate counts it: calls per
-    row times the validation rows scored and the teacher runs (each candidate's teacher has
-    its own labelled demos, so its runs are new calls), not read from the ledger, so a resumed
-    run, whose replayed rows cost nothing and whose teacher runs come from the cache, stops
-    where the first attempt would have. No new candidate starts when the work done plus half
-    of what a bootstrapped candidate has cost so far reach the target (so the run ends as near
-    it above as below)."""
-
-    def __init__(self, target: int | None, trials: list[Any], student: Any, most: int) -> None:
-        self.target, self.per_row, self.most = target, calls_per_run(student), most
-        self.seen = {t.number for t in trials}  # the baseline: scored before the search
-        self.done = sum(t.n for t in trials) * self.per_row
-        self.costs: list[int] = []  # what each bootstrapped candidate cost
-
-    def candidate_done(self, trial: Any, teacher_runs: int, bootstrapped: bool) -> None:
-        """Count a scored candidate and the teacher runs its bootstrapping made."""
-        scored = 0 if trial.number in self.seen else trial.n  # a duplicate costs nothing
-        self.seen.add(trial.number)
-        cost = (scored + teacher_runs) * self.per_row
-        self.done += cost
-        if bootstrapped:
-            self.costs.append(cost)
-
-    def spent_out(self) -> bool:
-        if self.target is None:
-            return False
-        typical = sum(self.costs) / len(self.costs) if self.costs else 0.0
-        return self.done + typical / 2 >= self.target
-
-    def surely_starts(self, unfinished: int) -> bool:
-        """Whether the candidate after `unfinished` ones still being built or scored will start
-        whatever they cost (each at most `most`): only such a candidate is built ahead, so a
-        search with a call target wastes no build ahead and stops at the same candidate every
-        time (a build stopped mid-way would cost a different number of calls each time)."""
-        if self.target is None:
-            return True
-        return self.done + unfinished * self.most + self.most / 2 < self.target
-
-    def words(self, tried: int, planned: int) -> str:
-        if tried > planned:
-            how = f"{tried - planned} more than the {planned} planned, on what racing saved"
-        elif tried < planned:
-            how = f"of the {planned} planned: scoring could seldom stop early on these rows"
-        else:
-            how = "as planned"
-        return (
-            f"the search spent its ~{self.target:,} planned calls: {tried} candidates tried, {how}"
-        )
 
 
 BootstrapRS = BootstrapFewShotWithRandomSearch

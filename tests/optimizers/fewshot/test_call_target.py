@@ -98,3 +98,60 @@ def test_the_estimate_is_the_target_with_a_bound():
 def test_a_share_outside_0_to_1_is_refused(share):
     with pytest.raises(ValueError, match="spend_share"):
         BootstrapFewShotWithRandomSearch(metric=exact, spend_share=share)
+
+
+class PrefixKeepingLM(ScriptedLM):
+    """A scripted LM that says it keeps prompt starts, as the embedded model does."""
+
+    reuses_prompt_start = True
+
+
+def embedded_like(answer) -> ScriptedLM:
+    return PrefixKeepingLM(by_input=answer)
+
+
+def search_on(lm, **params):
+    optimizer = BootstrapFewShotWithRandomSearch(
+        metric=exact, num_candidate_programs=4, max_bootstrapped_demos=2, num_threads=1,
+        spend_share=0.75, **params,
+    )  # fmt: skip
+    with dspy.context(lm=lm):
+        compiled = optimizer.compile(
+            dspy.Predict("question -> answer"), trainset=qa(12), valset=qa(10, start=20),
+            run=RunContext(seed=0),
+        )  # fmt: skip
+    result = compiled.result
+    val = [t for t in result.trials if t.subset in ("val", "minibatch")]
+    logs = [e.data.get("message", "") for e in result.events if e.type == "log"]
+    return result, val, logs
+
+
+def test_on_a_model_that_reuses_prompt_starts_each_candidate_counts_its_prompt_reads():
+    # racing stops every candidate after two rows: the calls saved buy 4 extra candidates on a
+    # hosted model, but each new candidate's prompt reads cost time on the embedded one
+    _, hosted, _ = search_on(ScriptedLM(by_input=wrong_on(20, 21)))
+    result, embedded, logs = search_on(embedded_like(wrong_on(20, 21)))
+    assert len(hosted) == 3 + 2 * 4
+    assert 7 <= len(embedded) < len(hosted)
+    assert any("first prompt reads counted as 40 calls" in line for line in logs), logs
+    assert "first prompt reads count as 40 calls" in result.estimate.notes
+
+
+def test_with_prompt_reads_counted_the_bound_still_holds_when_racing_saves_nothing():
+    # every candidate scored in full: the target's reads buy no extra candidate, and the calls
+    # made stay within the estimate's at_most (which grows to cover the reads' share)
+    result, val, _ = search_on(embedded_like(wrong_on(20, 21)), race=False)
+    spent = result.usage["by_role"]["task"]["calls"]
+    _, hosted_val, _ = search_on(ScriptedLM(by_input=wrong_on(20, 21)), race=False)
+    assert spent <= result.estimate.at_most
+    assert len(val) >= len(hosted_val)  # costly candidates: the reads' share buys calls
+    with dspy.context(lm=ScriptedLM(by_input=wrong_on())):
+        hosted = BootstrapFewShotWithRandomSearch(metric=exact, spend_share=0.75).estimate(
+            qa(12), qa(10, start=20)
+        )
+    with dspy.context(lm=embedded_like(wrong_on())):
+        embedded = BootstrapFewShotWithRandomSearch(metric=exact, spend_share=0.75).estimate(
+            qa(12), qa(10, start=20)
+        )
+    assert embedded.total_calls == hosted.total_calls  # the likely calls do not change
+    assert embedded.at_most > hosted.at_most

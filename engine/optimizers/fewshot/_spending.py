@@ -1,0 +1,102 @@
+"""A random search's work against its call target (runs from a spec set `spend_share`).
+
+The work is counted as the estimate counts it: calls per row times the validation rows scored
+and the teacher runs (each candidate's teacher has its own labelled demos, so its runs are new
+calls), not read from the ledger, so a resumed run, whose replayed rows cost nothing and whose
+teacher runs come from the cache, stops where the first attempt would have.
+
+On a model that keeps the start of the prompts it read (the embedded model), a new bootstrapped
+candidate also reads whole new prompts: its teacher's, again from the left-out demo on for
+every training row the teacher traces that is one of its own demos, and its first validation
+row's. That costs time but no calls, so each such candidate also counts `NEW_PROMPT_CALLS`
+calls of work. Without it, a seed whose candidates racing stops early buys many more of them
+with the calls it saved, and its minutes run far over the forecast (docs/design/forecast.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.optimizers.spine._budget import calls_per_run
+from engine.settings import settings
+
+# What a new bootstrapped candidate's whole-prompt reads cost on the embedded model, in calls:
+# 9.1 s a candidate against 0.21 s a call, fitted on the candidates of eight default runs of the
+# generated spam/ham project on 2 cores (bench/results/forecast.md).
+NEW_PROMPT_CALLS = 40
+
+
+def new_prompt_calls() -> int:
+    """The calls' worth of work a new candidate's prompt reads cost on the configured task LM:
+    `NEW_PROMPT_CALLS` on a model that reuses prompt starts, 0 on one that does not."""
+    lm = settings.lm  # None stands for the embedded model
+    reuses = lm is None or bool(getattr(lm, "reuses_prompt_start", False))
+    return NEW_PROMPT_CALLS if reuses else 0
+
+
+def most_calls(work: int, most: int, weight: int) -> int:
+    """The most calls a search whose `work` target counts each bootstrapped candidate as
+    `weight` calls more can make, when each candidate costs at most `most` calls: every
+    candidate at its most, and the one more it may start before the target is reached."""
+    if weight <= 0:
+        return work + most
+    return math.ceil(work * most / (most + weight)) + most
+
+
+class Spending:
+    """A search's work against its target (`calls`, the estimate's, plus `weight` for each of
+    the `planned` bootstrapped candidates). No new candidate starts when the work done plus
+    half of what a bootstrapped candidate has cost so far reach the target (so the run ends as
+    near it above as below)."""
+
+    def __init__(
+        self, calls: int | None, trials: list[Any], student: Any, most: int, *,
+        weight: int = 0, planned: int = 0,
+    ) -> None:  # fmt: skip
+        self.calls, self.weight = calls, weight
+        self.target = None if calls is None else calls + weight * planned
+        self.per_row, self.most = calls_per_run(student), most + weight
+        self.seen = {t.number for t in trials}  # the baseline: scored before the search
+        self.done = sum(t.n for t in trials) * self.per_row
+        self.costs: list[int] = []  # what each bootstrapped candidate cost
+
+    def candidate_done(self, trial: Any, teacher_runs: int, bootstrapped: bool) -> None:
+        """Count a scored candidate and the teacher runs its bootstrapping made."""
+        scored = 0 if trial.number in self.seen else trial.n  # a duplicate costs nothing
+        self.seen.add(trial.number)
+        cost = (scored + teacher_runs) * self.per_row
+        if bootstrapped:
+            cost += self.weight
+            self.costs.append(cost)
+        self.done += cost
+
+    def spent_out(self) -> bool:
+        if self.target is None:
+            return False
+        typical = sum(self.costs) / len(self.costs) if self.costs else 0.0
+        return self.done + typical / 2 >= self.target
+
+    def surely_starts(self, unfinished: int) -> bool:
+        """Whether the candidate after `unfinished` ones still being built or scored will start
+        whatever they cost (each at most `most`): only such a candidate is built ahead, so a
+        search with a call target wastes no build ahead and stops at the same candidate every
+        time (a build stopped mid-way would cost a different number of calls each time)."""
+        if self.target is None:
+            return True
+        return self.done + unfinished * self.most + self.most / 2 < self.target
+
+    def words(self, tried: int, planned: int) -> str:
+        if tried > planned:
+            how = f"{tried - planned} more than the {planned} planned, on what racing saved"
+        elif tried < planned:
+            how = f"of the {planned} planned: scoring could seldom stop early on these rows"
+        else:
+            how = "as planned"
+        spent = f"its ~{self.calls:,} planned calls"
+        if self.weight:
+            spent += (
+                f" (each new example set's first prompt reads counted as {self.weight} calls: "
+                "they take that long on this model)"
+            )
+        return f"the search spent {spent}: {tried} candidates tried, {how}"
