@@ -227,7 +227,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         most = self._candidate_cost(len(work.trainset), len(work.valset), work.per_example)
         weight = new_prompt_calls()
         work_target = target + weight * self._bootstrapped_planned()
-        at_most = most_calls(work_target, most, weight) + ahead * most
+        unweighted = 3 * len(work.valset) * work.per_example  # baseline, zero-shot, labeled
+        at_most = most_calls(work_target, most, weight, unweighted) + ahead * most
         planned = self.num_candidate_programs
         reads = (
             f"; each example set's first prompt reads count as {weight} calls (they take that "

@@ -35,13 +35,15 @@ def new_prompt_calls() -> int:
     return NEW_PROMPT_CALLS if reuses else 0
 
 
-def most_calls(work: int, most: int, weight: int) -> int:
-    """The most calls a search whose `work` target counts each bootstrapped candidate as
-    `weight` calls more can make, when each candidate costs at most `most` calls: every
+def most_calls(work: int, most: int, weight: int, unweighted: int = 0) -> int:
+    """The most calls a search can make whose `work` target counts each bootstrapped candidate
+    as `weight` calls more, when each candidate costs at most `most` calls and those that do
+    not bootstrap (the baseline, zero-shot, labeled only) at most `unweighted` in all: every
     candidate at its most, and the one more it may start before the target is reached."""
     if weight <= 0:
         return work + most
-    return math.ceil(work * most / (most + weight)) + most
+    weighted = max(0, work - unweighted)
+    return unweighted + math.ceil(weighted * most / (most + weight)) + most
 
 
 class Spending:

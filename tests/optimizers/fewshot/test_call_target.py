@@ -155,3 +155,25 @@ def test_with_prompt_reads_counted_the_bound_still_holds_when_racing_saves_nothi
         )
     assert embedded.total_calls == hosted.total_calls  # the likely calls do not change
     assert embedded.at_most > hosted.at_most
+
+
+@pytest.mark.parametrize("weight", [0, 10, 40, 100])
+@pytest.mark.parametrize("cost", [8, 30, 60])
+def test_the_calls_bound_holds_for_any_candidate_cost(weight, cost):
+    # the search's loop, candidate by candidate: three unweighted ones (30 rows each), then
+    # bootstrapped ones all costing `cost` calls, until the work target is spent
+    from types import SimpleNamespace
+
+    from engine.optimizers.fewshot._spending import Spending, most_calls
+
+    calls, most, unweighted = 500, 60, 90
+    spending = Spending(calls, [], None, most, weight=weight, planned=10)
+    made = 0
+    for number in range(1, 200):
+        if spending.spent_out():
+            break
+        bootstrapped = number > 3
+        scored = 30 if not bootstrapped else cost
+        spending.candidate_done(SimpleNamespace(number=number, n=scored), 0, bootstrapped)
+        made += scored
+    assert made <= most_calls(calls + weight * 10, most, weight, unweighted)
