@@ -138,6 +138,12 @@ def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:
         estimate, usage = _decode(row["estimate"]), _decode(row["usage"])
         calls = ((usage.get("by_model") or {}).get(model) or {}).get("uncached_calls") or 0
         planned, planned_tokens = estimate.get("total_calls") or 0, estimate.get("tokens") or 0
+        if estimate.get("at_most") is not None and calls >= MIN_CALLS:
+            # a search with a call target: its minutes follow its target (with its candidates'
+            # prompt reads), not the calls it paid for (fewer on a seed with costly candidates
+            # or cache hits), so its speed is per call of the target and of the held-out
+            # scoring (two passes over the test rows)
+            calls = planned + 2 * int(_decode(row["sizes"]).get("test") or 0)
         wall = (row["finished_at"] or 0) - (row["started_at"] or 0)
         if calls < MIN_CALLS or not planned or not planned_tokens or wall <= 0:
             continue
@@ -213,7 +219,9 @@ def forecast(
     "calls_at_most", "test_calls", "seconds" (search + held-out scoring + a weight optimizer's
     training), "seconds_range", "speed" (its source in words), "speed_measured" (False: a
     typical figure), "share_source", "targeted" (True: the search spends a call target, the
-    estimate's `calls`, so the forecast is that target, not a share of a bound)}."""
+    estimate's `calls`, so the forecast is that target, not a share of a bound),
+    "cached_calls" (the plan's calls the LM cache already answers: left out of the calls and
+    the test calls)}."""
     estimate = plan["estimate"]
     planned = int(estimate.get("total_calls") or 0)
     targeted = estimate.get("at_most") is not None  # a search that spends a call target
@@ -227,8 +235,13 @@ def forecast(
     if targeted:  # it stops within half a candidate of its target, either side
         high = min(at_most, planned + (at_most - planned) // 2)
         low = max(0, 2 * planned - high)
+    # calls the run's LM cache already answers (the program as given, `cached_rows`) cost
+    # nothing: the search still counts them as work, so they come off what it pays for
+    cached = plan.get("cached_calls") or {}
+    search_cached, test_cached = int(cached.get("search") or 0), int(cached.get("test") or 0)
+    calls, low, high = (max(0, n - search_cached) for n in (calls, low, high))
     tokens_per_call = (estimate.get("tokens") or 0) / planned if planned else 0.0
-    test_calls = int(plan.get("test_calls") or 0)
+    test_calls = max(0, int(plan.get("test_calls") or 0) - test_cached)
     measured = measured_speed(model, db_path) if db_path is not None else None
     speed = measured or typical_speed(model)
     training = 60 * float((estimate.get("training") or {}).get("minutes") or 0)
@@ -247,4 +260,5 @@ def forecast(
         "speed_measured": measured is not None,
         "share_source": share.source if not targeted else "the search's call target",
         "targeted": targeted,
+        "cached_calls": search_cached + test_cached,
     }

@@ -9,6 +9,7 @@ from engine.optimizers.registry import get as registry_entry
 from engine.optimizers.spine._budget import Estimate, calls_per_run
 from engine.optimizers.spine._pilot import run_pilot
 from engine.optimizers.spine._pilot_figures import PilotFigures
+from engine.runs.cached_rows import cached_rows
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.forecast import forecast
 from engine.runs.models import build_lm, build_metric
@@ -77,12 +78,21 @@ def preflight(
         if estimate.get("at_most") is not None:  # a call target's bound, judged likewise
             estimate["at_most"] += round(estimate["at_most"] / per_run) * judged
         test_calls += 2 * len(data.test) * judged
+    use_run_cache(store_location(db_path))  # the cache the run will read
+    lm = task_lm(spec)
+    valset = optimizer.effective_valset(data.train, data.val or None)
+    scored = valset if getattr(optimizer, "uses_valset", True) else []
+    cached = {  # the program as given: the search's baseline and the held-out baseline
+        "search": cached_rows(program, scored, lm) * steps,
+        "test": cached_rows(program, data.test, lm) * steps,
+    }
     plan = {
         "report": report.to_dict(),
         "optimizer": name,
         "reason": reason,
         "estimate": estimate,
         "test_calls": test_calls,
+        "cached_calls": cached,
         "budget": spec.optimizer.budget.model_dump(),
         "pilot": pilot.to_dict() if pilot is not None else None,
         "problems": [],
@@ -128,9 +138,11 @@ def forecast_line(forecast: dict[str, Any]) -> str:
     fast, slow = forecast.get("seconds_range") or (forecast["seconds"], forecast["seconds"])
     span = range_words(fast, slow)
     span = f"{span}; " if span else ""
+    cached = int(forecast.get("cached_calls") or 0)
+    reused = f"; {cached:,} more answered by the cache of earlier runs" if cached else ""
     return (
-        f"~{calls:,} LM calls{bound} + {forecast['test_calls']:,} to score the held-out rows, "
-        f"{when} ({span}{forecast['speed']})"
+        f"~{calls:,} LM calls{bound} + {forecast['test_calls']:,} to score the held-out rows"
+        f"{reused}, {when} ({span}{forecast['speed']})"
     )
 
 

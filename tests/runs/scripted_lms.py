@@ -313,3 +313,8 @@ def fallback_oracle_lm(spec: Any) -> ScriptedLM:
         return "I would rather not say."
 
     return LoggingScriptedLM(by_input=replies, name="fallback-oracle")
+
+
+def cached_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle on the disk cache (the run's `lm_cache/`), no latency."""
+    return ScriptedLM(by_input=_answerer(spec), name="cached-oracle", cache=True)
