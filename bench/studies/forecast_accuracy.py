@@ -70,6 +70,12 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--projects", nargs="+", default=list(PROJECTS))
     parser.add_argument(
+        "--data-seed",
+        type=int,
+        default=0,
+        help="the generated spam/ham project's messages (0: the ones its levers were set on)",
+    )
+    parser.add_argument(
         "--keep", type=Path, help="keep the store in this folder (default: a temporary one)"
     )
     args = parser.parse_args()
@@ -85,7 +91,7 @@ def main() -> int:
         store = Path(tmp) / "runs.db"
         for seed in args.seeds:
             for name in args.projects:
-                spec_path = PROJECTS[name] or sms_project(Path(tmp) / "sms")
+                spec_path = PROJECTS[name] or sms_project(Path(tmp) / "sms", args.data_seed)
                 try:
                     row = one_run(spec_path, seed, store)
                 except Exception as exc:  # noqa: BLE001  (a missing data folder: say so, go on)

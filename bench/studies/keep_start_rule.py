@@ -120,11 +120,12 @@ def verdict(row: dict) -> str:
     return {"gain": "kept gain", "loss": "kept loss", "tie": "tie"}[change]
 
 
-def sms_project(folder: Path) -> Path:
-    """The generated spam/ham project: messages no lever was tuned on (same rows every call)."""
+def sms_project(folder: Path, data_seed: int = 0) -> Path:
+    """The generated spam/ham project: messages no lever was tuned on (the same rows for the
+    same `data_seed`; another seed writes other messages)."""
     from tools.sms_messages import write_project
 
-    return write_project(folder, n=90, seed=0)
+    return write_project(folder, n=90, seed=data_seed)
 
 
 def main() -> int:
