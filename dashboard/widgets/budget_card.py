@@ -40,6 +40,7 @@ class Preflight:
     seconds_range: tuple[float, float] = (0.0, 0.0)
     training: dict[str, Any] | None = None  # a weight optimizer's training (Estimate.training)
     targeted: bool = False  # the search spends a call target (`calls`) instead of a share
+    cached: int = 0  # calls the LM cache of earlier runs answers (left out of the others)
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -50,7 +51,8 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
 
     plan = engine_preflight(spec, pilot=pilot, db_path=home.db_path())
     estimate, forecast = plan["estimate"], plan.get("forecast") or {}
-    planned, test_calls = int(estimate["total_calls"]), int(plan["test_calls"])
+    planned = int(estimate["total_calls"])
+    test_calls = int(forecast.get("test_calls", plan["test_calls"]))  # less what is cached
     at_most = int(forecast.get("calls_at_most", planned))
     calls = int(forecast.get("calls", planned))
     tokens = int(estimate["tokens"] * (calls + test_calls) / max(planned, 1))
@@ -84,6 +86,17 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         (float(fast), float(slow)),
         estimate.get("training"),
         bool(forecast.get("targeted")),
+        int(forecast.get("cached_calls") or 0),
+    )
+
+
+def cached_words(cached: int) -> str:
+    """The LM-calls help's sentence on calls earlier runs already answered ('' for none)."""
+    if not cached:
+        return ""
+    return (
+        f" {cached:,} more are answered by the saved replies of earlier runs on the same rows "
+        "(free and instant), so they are not counted."
     )
 
 
@@ -172,7 +185,7 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             "LM calls",
             f"~{total:,}",
             help=f"About {p.calls:,} for the search + {p.test_calls:,} to score the starting "
-            f"and the best prompt on the test rows.{bound}",
+            f"and the best prompt on the test rows.{bound}{cached_words(p.cached)}",
             border=True,
         )
         split = role_split(p.by_role)

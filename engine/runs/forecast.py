@@ -12,7 +12,8 @@ stops are not counted). Two things turn them into a forecast a person can plan w
   benchmarks (`TYPICAL_SHARE`). Racing spends a different share on each seed of the same data,
   so the forecast also gives the range those runs spanned (at least `MIN_SPREAD` either side).
   A search that spends a call target (random search run from a spec: its estimate has
-  `at_most`) needs no share: the forecast is the target, within half a candidate either side.
+  `at_most`) needs no share: the forecast is the target, within half the way to its bound
+  either side (on the embedded model its candidates' prompt reads count too: `_spending`).
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def forecast(
         else Share(1.0, 1.0, 1.0, "")
     )
     calls, low, high = (round(planned * s) for s in (share.point, share.low, share.high))
-    if targeted:  # it stops within half a candidate of its target, either side
+    if targeted:  # near its target: half the way to its bound either side
         high = min(at_most, planned + (at_most - planned) // 2)
         low = max(0, 2 * planned - high)
     # calls the run's LM cache already answers (the program as given, `cached_rows`) cost
