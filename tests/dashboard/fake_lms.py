@@ -51,6 +51,13 @@ def oracle(spec: Any) -> ScriptedLM:
     return ScriptedLM(by_input=answer, name="oracle")
 
 
+def cached_oracle(spec: Any) -> ScriptedLM:
+    """The oracle on the run's LM cache (a second run gets the first one's replies)."""
+    lm = oracle(spec)
+    lm.cache = True
+    return lm
+
+
 def rambler(spec: Any) -> ScriptedLM:
     """Answers in free text, never in the field format (a parse failure on every call)."""
     return ScriptedLM(

@@ -264,3 +264,17 @@ def test_a_run_a_limit_ended_reads_as_finished_early(tickets):
     page = texts(at)
     assert "Finished early" in page and "Failed" not in page
     assert "the LM-call limit (12 calls) was reached; the best prompt found so far is kept" in page
+
+
+def test_the_card_leaves_out_calls_earlier_runs_answered(tickets, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:cached_oracle")
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert "saved replies of earlier runs" not in helps["LM calls"]
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    go(at, "optimize")
+    helps = {m.label: m.proto.help for m in at.metric}
+    # the same split: the starting prompt's 6 validation and 6 held-out rows are cached
+    assert "12 more are answered by the saved replies of earlier runs" in helps["LM calls"]
