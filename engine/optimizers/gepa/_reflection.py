@@ -18,7 +18,12 @@ from engine.errors import BudgetExhausted, LMError
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing._cleaning import ProposalCleaner, instruction_reply_kwargs
-from engine.optimizers.proposing._grounding import grounded_variation
+from engine.optimizers.proposing._grounding import (
+    FROM_RECORDS,
+    TaskFacts,
+    data_summary,
+    reflection_variations,
+)
 from engine.optimizers.proposing._proposer import describe_step
 from engine.primitives import Prediction
 from engine.settings import settings
@@ -145,9 +150,11 @@ class Reflector:
         records: list[ReflectionRecord],
         tried: list[str],
         rollout: str,
+        facts: TaskFacts | None = None,
     ) -> tuple[str | None, dict[str, Any]]:
         """(new instruction or None, cleaning summary). `tried`: instructions this predictor
-        already had, which a reply must differ from."""
+        already had, which a reply must differ from; `facts`: the step's training data, for
+        variations when the reply is dropped and the reflection's own examples are used up."""
         cleaner = ProposalCleaner(existing=list(tried), max_chars=MAX_INSTRUCTION_CHARS)
         messages = [
             {"role": "system", "content": SYSTEM},
@@ -179,21 +186,31 @@ class Reflector:
         if kept is None:
             why = cleaner.last_reason
             rejected.append({**made, "why": why})
-            kept, made = _variation(cleaner, predictor, records, why)
+            kept, made = _variation(cleaner, predictor, records, why, facts)
         summary = cleaner.summary(0 if kept is None or made["how"] == "template" else 1)
         summary.update(made=made, rejected=rejected, templates=int(made["how"] == "template"))
         return kept, summary
 
 
 def _variation(
-    cleaner: ProposalCleaner, predictor: Any, records: list[ReflectionRecord], why: str
+    cleaner: ProposalCleaner,
+    predictor: Any,
+    records: list[ReflectionRecord],
+    why: str,
+    facts: TaskFacts | None,
 ) -> tuple[str | None, dict[str, Any]]:
     """A grounded variation of the parent's instruction when the reflection's reply was
-    dropped: the first one, from the reflection's own examples, that differs from every
-    instruction tried (None when there is none)."""
-    for text, template in grounded_variation(predictor.signature.instructions, records):
+    dropped: the first one that differs from every instruction tried, from the reflection's
+    own examples, else from the training data (`facts`), else from both (None when there is
+    none)."""
+    because = f"the reflection's reply was dropped ({why})"
+    original = predictor.signature.instructions
+    for text, template, grounded in reflection_variations(original, records, facts):
         kept = cleaner.hold(text)
         if kept is not None:
-            return kept, {"how": "template", "template": template,
-                          "because": f"the reflection's reply was dropped ({why})"}  # fmt: skip
-    return None, {"how": "none", "because": f"the reflection's reply was dropped ({why})"}
+            made = {"how": "template", "template": template, "grounded_in": grounded,
+                    "because": because}  # fmt: skip
+            if grounded != FROM_RECORDS and facts is not None:
+                made["data"] = data_summary(facts)
+            return kept, made
+    return None, {"how": "none", "because": because}

@@ -13,6 +13,7 @@ from engine.optimizers.gepa._merge import MergePlan, merge_subsample, propose_me
 from engine.optimizers.gepa._plan import MinibatchOrder
 from engine.optimizers.gepa._pool import CandidatePool, PoolEntry
 from engine.optimizers.gepa._reflection import ReflectionRecord, Reflector, reflective_dataset
+from engine.optimizers.proposing._grounding import TaskFacts, task_facts
 from engine.optimizers.spine._base import derive_seed
 from engine.optimizers.spine._candidate import Candidate, example_id
 from engine.optimizers.spine._trial import Trial
@@ -58,6 +59,7 @@ class GepaSearch:
     # every instruction a reflection wrote, per predictor, kept or not: a later reflection
     # must offer something new, not a child already tested on an earlier minibatch
     written: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    facts: dict[str, TaskFacts] = field(default_factory=dict)  # per predictor, from trainset
 
     def __post_init__(self) -> None:
         self.ctx = self.runner.run
@@ -244,7 +246,11 @@ class GepaSearch:
         proposer = self.options.instruction_proposer
         if proposer is None:
             rollout = f"gepa/{self.seed}/{self.iteration}/{path}"
-            kept, summary = self.reflector.reflect(path, predictor, records, tried, rollout)
+            if path not in self.facts:
+                self.facts[path] = task_facts(predictor, self.trainset)
+            kept, summary = self.reflector.reflect(
+                path, predictor, records, tried, rollout, self.facts[path]
+            )
         else:
             dataset = {path: [_record(r) for r in records]}
             current = {path: predictor.signature.instructions}

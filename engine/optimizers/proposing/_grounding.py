@@ -237,3 +237,37 @@ def grounded_variation(original: str, records: Sequence[Any]) -> Iterator[tuple[
             )
         else:
             yield f'{base} Watch out: "{inputs}" failed ({feedback}).', "a failed example"
+
+
+FROM_RECORDS = "the reflection's examples"
+FROM_DATA = "the training data"
+
+
+def _sentences(variations: Iterator[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The added sentence of each variation built on an empty instruction."""
+    return [(text.strip(), name) for text, name in variations]
+
+
+def reflection_variations(
+    original: str, records: Sequence[Any], facts: TaskFacts | None
+) -> Iterator[tuple[str, str, str]]:
+    """(instruction, template name, grounded in) variations of `original` for a GEPA
+    reflection whose reply was dropped: one per record it saw, then the data's own
+    (`template_variations`, when `facts` is given), then one record's sentence with one of
+    the data's. Deterministic; the caller drops what was tried before."""
+    for text, name in grounded_variation(original, records):
+        yield text, name, FROM_RECORDS
+    if facts is None:
+        return
+    yield from ((text, name, FROM_DATA) for text, name in template_variations(original, facts))
+    base = original.rstrip()
+    if base and not base.endswith((".", "!", "?")):
+        base += "."
+    from_records = _sentences(grounded_variation("", records))
+    for data_sentence, data_name in _sentences(template_variations("", facts)):
+        for record_sentence, record_name in from_records:
+            yield (
+                f"{base} {record_sentence} {data_sentence}".strip(),
+                f"{record_name}, and {data_name}",
+                f"{FROM_RECORDS} and {FROM_DATA}",
+            )

@@ -373,3 +373,28 @@ def test_a_resumed_run_announces_the_step_a_killed_worker_stored_trials_for_but_
                          seed=1)  # fmt: skip
     announced = [e.data["iteration"] for e in again.result.events if e.type == "reflection"]
     assert announced == [lost]
+
+
+def test_a_reflection_with_every_example_variation_tried_still_offers_a_new_one():
+    # the model only ever repeats the parent's instruction (dropped as a duplicate) and no
+    # child wins, so the parent never changes: each training row's "watch out" variation can
+    # be tested once, and once a minibatch's rows are used up the data's own variations
+    # (labels, a labelled example, ...) must still give something new to test
+    parent_text = dspy.Predict("question -> answer").signature.instructions
+    lm = reflective_lm(fix=lambda _: parent_text)
+    program = compile_gepa(lm, max_metric_calls=140, use_merge=False)
+    events = [e.data for e in program.result.events if e.type == "reflection"]
+    asked = [e for e in events if "cleaning" in e]  # the others: parent perfect there
+    assert len(asked) > len(qa(12))  # more reflections than rows: row variations run out
+    assert [e.get("skipped") for e in asked if e.get("skipped")] == []
+    texts = [e["instructions"]["self"].strip().lower() for e in asked]
+    assert len(set(texts)) == len(texts)
+    made = [e["cleaning"]["self"]["made"] for e in asked]
+    assert all(m["how"] == "template" for m in made)
+    # first each row's own variation, then the data's, then a row's sentence with the data's
+    grounded = [m["grounded_in"] for m in made]
+    tiers = ["the reflection's examples", "the training data",
+             "the reflection's examples and the training data"]  # fmt: skip
+    assert sorted(set(grounded), key=grounded.index) == tiers
+    from_data = [m for m in made if m["grounded_in"] != tiers[0]]
+    assert all(m["template"] and m["data"].startswith("12 training rows") for m in from_data)

@@ -10,9 +10,11 @@ from instruction_lms import exact, is_proposer_call, qa
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.optimizers import COPRO, Budget, MIPROv2, RunContext
+from engine.optimizers.gepa._reflection import ReflectionRecord
 from engine.optimizers.proposing._grounding import (
     complete_stem,
     keep_stem_sentence,
+    reflection_variations,
     stem_sentence_settled,
     task_facts,
 )
@@ -133,6 +135,28 @@ def test_labels_come_from_the_data_when_the_output_is_plain_text():
     facts = task_facts(dspy.Predict("question -> answer"), data)
     assert set(facts.labels) == {"yes", "no"} and facts.rows == 6
     assert task_facts(dspy.Predict("question -> answer"), qa(6)).labels == ()  # all distinct
+
+
+def test_reflection_variations_go_from_the_examples_to_the_data_to_both():
+    data = [dspy.Example(question=f"q{i}", answer=["yes", "no"][i % 2]).with_inputs("question")
+            for i in range(4)]  # fmt: skip
+    facts = task_facts(dspy.Predict("question -> answer"), data)
+    records = [ReflectionRecord({"question": "q1"}, {"answer": "yes"}, 0.0, "expected 'no'"),
+               ReflectionRecord({"question": "q2"}, {"answer": "yes"}, 1.0, "correct")]  # fmt: skip
+    found = list(reflection_variations("Answer", records, facts))
+    texts = [text for text, _, _ in found]
+    assert len(set(texts)) == len(texts) and all(t.startswith("Answer. ") for t in texts)
+    assert [(name, grounded) for _, name, grounded in found[:3]] == [
+        ("a failed example and its feedback", "the reflection's examples"),
+        ("a correct example", "the reflection's examples"),
+        ("labels", "the training data"),
+    ]
+    assert "q1" in texts[0] and "expected 'no'" in texts[0]
+    both = [(t, n) for t, n, g in found if g.endswith("and the training data")]
+    assert len(both) == 2 * len([g for _, _, g in found if g == "the training data"])
+    assert both[0] == (f"{texts[0]} The answer is exactly one of: yes, no.",
+                       "a failed example and its feedback, and labels")  # fmt: skip
+    assert len(list(reflection_variations("Answer", records, None))) == 2  # no data: rows only
 
 
 def test_the_estimate_counts_the_draws_and_a_tight_proposer_budget_is_never_passed():
