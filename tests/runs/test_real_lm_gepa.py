@@ -59,6 +59,10 @@ def test_gepa_on_the_sample_spec_with_the_model_reflecting_on_itself(tmp_path: P
         proposer = [c for c in calls if c["role"] == "proposer"]
         assert len(proposer) == len(reflected)  # one reflection call per reflected step
         assert all(rec["feedback"] for r in reflected for rec in r["records"]["classify"])
+        # issue 41: every reflection offers a rewrite, and no rewrite repeats an earlier one
+        written = [r["instructions"]["classify"] for r in reflected if r.get("instructions")]
+        assert len(written) == len(reflected), reflected
+        assert len({text.strip().lower() for text in written}) == len(written), written
         trials = store.trials(run_id)
         calibrated = {
             c["hash"] for c in store.candidates(run_id) if c["origin"] == "choice calibration"
