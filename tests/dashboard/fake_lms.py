@@ -71,7 +71,8 @@ KEY_SEEN: dict[str, bool] = {}
 def key_checking_oracle(spec: Any) -> ScriptedLM:
     """`oracle`, noting whether the worker's environment holds OPENAI_API_KEY (never its value).
 
-    Inline it is recorded in KEY_SEEN; in a subprocess it is appended to $FAKE_LM_REPORT.
+    Inline it is recorded in KEY_SEEN; with $FAKE_LM_REPORT set, each process that builds it
+    (the dashboard's pre-flight, a detached worker) appends a line with its process id.
     """
     import os
 
@@ -80,7 +81,7 @@ def key_checking_oracle(spec: Any) -> ScriptedLM:
     report = os.environ.get("FAKE_LM_REPORT")
     if report:
         with open(report, "a", encoding="utf-8") as fh:
-            fh.write(f"key_in_env={seen}\n")
+            fh.write(f"key_in_env={seen} pid={os.getpid()}\n")
     return oracle(spec)
 
 
