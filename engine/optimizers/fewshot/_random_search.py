@@ -231,9 +231,9 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         at_most = most_calls(work_target, most, weight, unweighted) + ahead * most
         planned = self.num_candidate_programs
         reads = (
-            f"; each example set's first prompt reads count as {weight} calls (they take that "
-            "long on this model), so a seed with cheap candidates tries fewer extra ones and "
-            "one with costly candidates makes more calls"
+            f"; each new example set also counts as {weight} calls, the time this model takes to "
+            "read its new prompts, so where candidates are cheap it tries fewer extra ones and "
+            "where they are costly it makes more calls"
             if weight
             else ""
         )

@@ -98,7 +98,7 @@ class Spending:
         spent = f"its ~{self.calls:,} planned calls"
         if self.weight:
             spent += (
-                f" (each new example set's first prompt reads counted as {self.weight} calls: "
-                "they take that long on this model)"
+                f" (each new example set also counted as {self.weight} calls: this model takes "
+                "that long to read its new prompts)"
             )
         return f"the search spent {spent}: {tried} candidates tried, {how}"

@@ -133,8 +133,8 @@ def test_on_a_model_that_reuses_prompt_starts_each_candidate_counts_its_prompt_r
     result, embedded, logs = search_on(embedded_like(wrong_on(20, 21)))
     assert len(hosted) == 3 + 2 * 4
     assert 7 <= len(embedded) < len(hosted)
-    assert any("first prompt reads counted as 40 calls" in line for line in logs), logs
-    assert "first prompt reads count as 40 calls" in result.estimate.notes
+    assert any("example set also counted as 40 calls" in line for line in logs), logs
+    assert "example set also counts as 40 calls" in result.estimate.notes
 
 
 def test_with_prompt_reads_counted_the_bound_still_holds_when_racing_saves_nothing():
