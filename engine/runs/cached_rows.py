@@ -1,38 +1,51 @@
 """Rows the LM cache already answers: what a forecast should not count as calls to pay for.
 
 A run scores the program as given on the validation rows (its baseline) and on the held-out
-rows; when an earlier run of the same rows with the same model asked the same questions (a
-second run of a project, another seed over the same CSV), those replies come from the run's LM
-cache and cost nothing. `cached_rows` finds them without calling the model: it runs the program
-on each row under a budget of no calls, so a row counts only if every call it makes is a cache
-hit (a row whose first step is cached but not its second counts as a miss).
+rows; when an earlier run in the same store scored the same program on the same rows with the
+same task model (a second run of a project, another seed over the same CSV), those replies come
+from the store's LM cache and cost nothing. `scored_before` counts those rows from the store's
+per-row results, so the pre-flight still runs nothing and calls nothing (no model, retriever or
+tool).
 """
 
 from __future__ import annotations
 
-import logging
+import json
 from typing import Any
 
-from engine.errors import TunesmithError
-from engine.lm.budget import Budget
-from engine.settings import settings
-
-logger = logging.getLogger(__name__)
+from engine.optimizers.spine._candidate import Candidate, example_id
+from engine.runs.forecast import read_store
+from engine.runs.store_schema import StoreAt
 
 
-def cached_rows(program: Any, rows: list[Any], lm: Any) -> int:
-    """How many of `rows` `program` would answer from the LM cache alone, with `lm`."""
-    if lm is not None and not getattr(lm, "cache", True):
-        return 0  # an LM whose cache is off pays for every call
-    hits = 0
-    with settings.context(lm=lm, budget=Budget(max_calls=0), callbacks=[]):
-        for example in rows:
-            try:
-                program(**dict(example.inputs().items()))
-            except TunesmithError:  # the budget of no calls: a call the cache did not answer
-                continue
-            except Exception as error:  # noqa: BLE001 - a row the run would fail on: not cached
-                logger.debug("cache probe: a row failed (%s)", error)
-                continue
-            hits += 1
-    return hits
+def scored_before(
+    program: Any, rows: list[Any], task_model: dict[str, Any], db_path: StoreAt | None
+) -> int:
+    """How many of `rows` an earlier run in the store scored, without an error, with `program`
+    as given and the same task model (`task_model`: the spec's `models.task`, as stored), its
+    calls made to that model; 0 when that model's cache is off."""
+    if not rows or not task_model.get("cache", True):
+        return 0
+    candidate = Candidate.from_program(program).hash
+    # runs whose calls went to that model (a test's scripted LM stands in under its own name)
+    runs = read_store(
+        db_path, "SELECT id, spec FROM runs WHERE baseline_candidate = :c AND usage LIKE :m",
+        {"c": candidate, "m": f'%"{task_model.get("model")}"%'},
+    )  # fmt: skip
+    same = [row["id"] for row in runs if _task_model(row["spec"]) == task_model]
+    if not same:
+        return 0
+    marks = {f"r{i}": run_id for i, run_id in enumerate(same)}
+    query = (
+        "SELECT DISTINCT example_id FROM example_results WHERE candidate = :c AND error IS NULL"
+        f" AND run_id IN ({', '.join(':' + name for name in marks)})"
+    )
+    seen = {row["example_id"] for row in read_store(db_path, query, {"c": candidate, **marks})}
+    return sum(1 for example in rows if example_id(example) in seen)
+
+
+def _task_model(spec_json: Any) -> Any:
+    try:
+        return json.loads(spec_json or "{}").get("models", {}).get("task")
+    except (TypeError, ValueError, AttributeError):
+        return None

@@ -104,6 +104,15 @@ def _finished_runs(
         f" WHERE status IN ({marks}) AND {where} ORDER BY created_at DESC LIMIT :recent"
     )
     params = {**args, **{f"status{i}": s for i, s in enumerate(statuses)}, "recent": RECENT_RUNS}
+    return read_store(db_path, query, params)
+
+
+def read_store(db_path: StoreAt | None, query: str, params: dict[str, Any]) -> list[Any]:
+    """The rows of a read-only query on the store (a SQLite file opened read-only, so a store
+    that does not exist yet is not made; or a postgresql:// URL); [] when the store cannot be
+    read (a forecast is never worth an error)."""
+    if db_path is None:
+        return []
     where_at = store_location(db_path)
     if is_url(where_at):
         try:
@@ -236,7 +245,7 @@ def forecast(
     if targeted:  # near its target: half the way to its bound either side
         high = min(at_most, planned + (at_most - planned) // 2)
         low = max(0, 2 * planned - high)
-    # calls the run's LM cache already answers (the program as given, `cached_rows`) cost
+    # calls the run's LM cache already answers (the program as given, `scored_before`) cost
     # nothing: the search still counts them as work, so they come off what it pays for
     cached = plan.get("cached_calls") or {}
     search_cached, test_cached = int(cached.get("search") or 0), int(cached.get("test") or 0)

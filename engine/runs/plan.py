@@ -9,7 +9,7 @@ from engine.optimizers.registry import get as registry_entry
 from engine.optimizers.spine._budget import Estimate, calls_per_run
 from engine.optimizers.spine._pilot import run_pilot
 from engine.optimizers.spine._pilot_figures import PilotFigures
-from engine.runs.cached_rows import cached_rows
+from engine.runs.cached_rows import scored_before
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.forecast import forecast
 from engine.runs.models import build_lm, build_metric
@@ -78,13 +78,12 @@ def preflight(
         if estimate.get("at_most") is not None:  # a call target's bound, judged likewise
             estimate["at_most"] += round(estimate["at_most"] / per_run) * judged
         test_calls += 2 * len(data.test) * judged
-    use_run_cache(store_location(db_path))  # the cache the run will read
-    lm = task_lm(spec)
     valset = optimizer.effective_valset(data.train, data.val or None)
     scored = valset if getattr(optimizer, "uses_valset", True) else []
+    task_model, store = spec.to_dict()["models"]["task"], store_location(db_path)
     cached = {  # the program as given: the search's baseline and the held-out baseline
-        "search": cached_rows(program, scored, lm) * steps,
-        "test": cached_rows(program, data.test, lm) * steps,
+        "search": scored_before(program, scored, task_model, store) * steps,
+        "test": scored_before(program, data.test, task_model, store) * steps,
     }
     plan = {
         "report": report.to_dict(),

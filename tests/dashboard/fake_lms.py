@@ -52,9 +52,10 @@ def oracle(spec: Any) -> ScriptedLM:
 
 
 def cached_oracle(spec: Any) -> ScriptedLM:
-    """The oracle on the run's LM cache (a second run gets the first one's replies)."""
+    """The oracle standing in for the spec's model (its calls recorded under that name), on the
+    run's LM cache (a second run gets the first one's replies)."""
     lm = oracle(spec)
-    lm.cache = True
+    lm.cache, lm.model = True, spec.models.task.model
     return lm
 
 
@@ -71,8 +72,7 @@ KEY_SEEN: dict[str, bool] = {}
 def key_checking_oracle(spec: Any) -> ScriptedLM:
     """`oracle`, noting whether the worker's environment holds OPENAI_API_KEY (never its value).
 
-    Inline it is recorded in KEY_SEEN; with $FAKE_LM_REPORT set, each process that builds it
-    (the dashboard's pre-flight, a detached worker) appends a line with its process id.
+    Inline it is recorded in KEY_SEEN; in a subprocess it is appended to $FAKE_LM_REPORT.
     """
     import os
 
@@ -81,7 +81,7 @@ def key_checking_oracle(spec: Any) -> ScriptedLM:
     report = os.environ.get("FAKE_LM_REPORT")
     if report:
         with open(report, "a", encoding="utf-8") as fh:
-            fh.write(f"key_in_env={seen} pid={os.getpid()}\n")
+            fh.write(f"key_in_env={seen}\n")
     return oracle(spec)
 
 

@@ -1,49 +1,41 @@
 """Rows the LM cache already answers come off the forecast (issue 40 item 3: a second run over
-the same rows paid 8-13% fewer calls than forecast, because its baseline rows were cached)."""
+the same rows paid 8-13% fewer calls than forecast, because its baseline rows were cached);
+the pre-flight reads them from the store and still runs nothing."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import engine as dspy
-from engine.lm import ScriptedLM
 from engine.runs import create_run, forecast_line, preflight
-from engine.runs.cached_rows import cached_rows
+from engine.runs.cached_rows import scored_before
+from engine.runs.data import load_data
+from engine.runs.pipeline import build_program
 from engine.runs.worker import run_worker
 
-
-def rows(n: int, start: int = 0) -> list[dspy.Example]:
-    return [dspy.Example(question=f"q{i}", answer=f"a{i}").with_inputs("question")
-            for i in range(start, start + n)]  # fmt: skip
+CACHED_ORACLE = "scripted/cached-oracle"  # the name `cached_oracle_lm`'s calls are recorded under
 
 
-def echo(messages):
-    return {"answer": "x", "summary": "y"}
-
-
-def test_only_rows_every_call_of_which_is_cached_count(tmp_path, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
-    lm = ScriptedLM(by_input=echo, cache=True)
-    program = dspy.Predict("question -> answer")
-    with dspy.context(lm=lm):
-        for example in rows(5):
-            program(**example.inputs())
-    paid = lm.calls_made
-    assert cached_rows(program, rows(10), lm) == 5
-    assert lm.calls_made == paid  # the probe paid for nothing
-
-    class TwoSteps(dspy.Module):
-        def __init__(self):
-            super().__init__()
-            self.first = dspy.Predict("question -> answer")
-            self.second = dspy.Predict("answer -> summary")
-
-        def forward(self, question):
-            return self.second(answer=self.first(question=question).answer)
-
-    # the first step's calls are cached, the second's are not: no row counts
-    assert cached_rows(TwoSteps(), rows(5), lm) == 0
-    assert cached_rows(program, rows(5), ScriptedLM(by_input=echo, cache=False)) == 0
+def test_only_rows_an_earlier_run_scored_with_the_same_program_and_model_count(
+    db_path: Path, tickets_spec, monkeypatch
+):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:cached_oracle_lm")
+    spec = tickets_spec
+    spec.data.train_size, spec.data.val_size, spec.data.test_size = 20, 8, 6
+    spec.models.task.model = CACHED_ORACLE  # the model the run's calls go to
+    task = spec.to_dict()["models"]["task"]
+    data, program = load_data(spec), build_program(spec)
+    assert scored_before(program, data.val, task, db_path) == 0  # nothing run yet
+    assert run_worker(create_run(spec, db_path), db_path) == "finished"
+    assert scored_before(program, data.val + data.test, task, db_path) == 14
+    assert scored_before(program, data.train, task, db_path) == 0  # never scored as given
+    other = {**task, "max_tokens": (task.get("max_tokens") or 64) + 1}
+    assert scored_before(program, data.val, other, db_path) == 0  # another model setting
+    assert scored_before(program, data.val, {**task, "cache": False}, db_path) == 0
+    changed = build_program(spec)
+    changed.predictors()[0].signature = changed.predictors()[0].signature.with_instructions("x")
+    assert scored_before(changed, data.val, task, db_path) == 0  # another program
+    # the spec names another model than the one the run's calls went to: nothing is cached
+    assert scored_before(program, data.val, {**task, "model": "local/smollm2-135m"}, db_path) == 0
 
 
 def test_a_second_run_over_the_same_rows_is_forecast_without_its_cached_calls(
@@ -52,6 +44,7 @@ def test_a_second_run_over_the_same_rows_is_forecast_without_its_cached_calls(
     monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:cached_oracle_lm")
     spec = tickets_spec
     spec.data.train_size, spec.data.val_size, spec.data.test_size = 20, 8, 6
+    spec.models.task.model = CACHED_ORACLE
     first = preflight(spec, db_path=db_path)
     assert first["cached_calls"] == {"search": 0, "test": 0}
     assert run_worker(create_run(spec, db_path), db_path) == "finished"
