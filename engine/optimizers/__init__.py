@@ -10,11 +10,11 @@ from engine.optimizers.fewshot import (
     BootstrapFewShot,
     BootstrapFewShotWithRandomSearch,
     BootstrapRS,
-    InferRules,
     LabeledFewShot,
 )
 from engine.optimizers.finetune import BetterTogether, BootstrapFinetune
 from engine.optimizers.gepa import GEPA
+from engine.optimizers.infer_rules import InferRules
 from engine.optimizers.knn import KNN, KNNFewShot
 from engine.optimizers.mipro import MIPRO, BayesianSignatureOptimizer, MIPROv2
 from engine.optimizers.simba import SIMBA

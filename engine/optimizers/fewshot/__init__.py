@@ -1,10 +1,8 @@
-"""Few-shot optimizers: LabeledFewShot, BootstrapFewShot and its random search; InferRules
-(BootstrapFewShot plus induced rules, DSPy's; not registered: offered for code, not the pages)."""
+"""Few-shot optimizers: LabeledFewShot, BootstrapFewShot and its random search."""
 
 from typing import Any
 
 from engine.optimizers.fewshot._bootstrap import BootstrapFewShot
-from engine.optimizers.fewshot._infer_rules import InferRules
 from engine.optimizers.fewshot._labeled import LabeledFewShot
 from engine.optimizers.fewshot._random_search import (
     SPEC_SPEND_SHARE,
@@ -80,6 +78,5 @@ register(OptimizerEntry(
 ))  # fmt: skip
 
 __all__ = [
-    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "InferRules",
-    "LabeledFewShot",
+    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "LabeledFewShot",
 ]  # fmt: skip

@@ -10,7 +10,7 @@ import pytest
 
 import engine as dspy
 from engine.lm import ScriptedLM, UsageLedger
-from engine.optimizers.fewshot._infer_rules import RULES_HEADING
+from engine.optimizers.infer_rules import RULES_HEADING
 
 GOOD_RULE = "Always answer with the number named after q."
 BAD_RULE = "Always answer x."
