@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 
 from engine.errors import StoreError
+from engine.lm.local import machine_read_speed
 from engine.runs.store import RunStore
 from engine.runs.store_schema import StoreAt, is_url, store_location
 
@@ -40,6 +41,10 @@ RECENT_RUNS = 10  # the newest finished runs the speed and the share are read fr
 # the support-ticket projects on 2 cores (bench/results/forecast.md); hosted: a typical API
 # round trip (~1.2 s) at the same size.
 TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
+# ... on a machine whose runtime probe read a ~500-token prompt of SmolLM2's shipped file at
+# this many tokens a second (the AMD EPYC the figure was measured on: docs/design/forecast.md);
+# another machine's typical speed is scaled by its own probe's read (`machine_read_speed`).
+REFERENCE_READ_SPEED = {"SmolLM2-135M-Instruct.Q4_1.gguf": 221.0}
 # Share of an upper-bound estimate a run spends, measured on the sample projects and the
 # generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most candidates
 # before the last validation row.
@@ -132,9 +137,24 @@ def read_store(db_path: StoreAt | None, query: str, params: dict[str, Any]) -> l
 
 
 def typical_speed(model: str) -> Speed:
+    """The speed a forecast assumes before any run of `model` was measured in the store: the
+    embedded model's is scaled to this machine by how fast its runtime probe read a prompt."""
     kind = "local" if model.startswith("local/") else "hosted"
-    what = "the embedded model on a 2-core machine" if kind == "local" else "a hosted model"
-    return Speed(TYPICAL_SECONDS_PER_TOKEN[kind], f"typical for {what}; nothing measured here yet")
+    if kind == "hosted":
+        return Speed(TYPICAL_SECONDS_PER_TOKEN[kind], "typical for a hosted model; nothing "
+                     "measured here yet")  # fmt: skip
+    read = machine_read_speed()
+    reference = REFERENCE_READ_SPEED.get(read[1]) if read else None
+    if read is None or reference is None:
+        return Speed(
+            TYPICAL_SECONDS_PER_TOKEN[kind],
+            "typical for the embedded model on a 2-core machine; nothing measured here yet",
+        )
+    return Speed(
+        TYPICAL_SECONDS_PER_TOKEN[kind] * reference / read[0],
+        f"typical for the embedded model, scaled to this machine's prompt reading ({read[0]:.0f} "
+        f"tokens/s against {reference:.0f} where it was measured); no run measured here yet",
+    )
 
 
 def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:

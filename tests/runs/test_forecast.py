@@ -94,6 +94,28 @@ def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> No
     assert fast < forecast["seconds"] < slow
 
 
+def test_a_fresh_store_scales_the_typical_speed_to_this_machine(monkeypatch) -> None:
+    """Before any run was measured here, the embedded model's typical speed is scaled by how
+    fast this machine's runtime probe read a prompt against the machine it was measured on;
+    a read of another file, or none, leaves it as it is; a hosted model's is never scaled."""
+    from engine.runs import forecast as forecast_module
+
+    file = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    reference = forecast_module.REFERENCE_READ_SPEED[file]
+    typical = forecast_module.TYPICAL_SECONDS_PER_TOKEN["local"]
+    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, file))
+    slower = typical_speed("local/smollm2-135m")
+    assert slower.per_token == pytest.approx(2 * typical)
+    assert "scaled to this machine's prompt reading" in slower.source
+    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (80.0, "other.gguf"))
+    assert typical_speed("local/smollm2-135m").per_token == typical
+    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: None)
+    assert typical_speed("local/smollm2-135m").per_token == typical
+    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, file))
+    hosted = forecast_module.TYPICAL_SECONDS_PER_TOKEN["hosted"]
+    assert typical_speed("openai/gpt-4o-mini").per_token == hosted
+
+
 def test_range_words_read_like_a_person_would_say_them() -> None:
     assert range_words(180, 300) == "3-5 min"
     assert range_words(40, 70) == "40-70 s"

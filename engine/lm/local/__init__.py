@@ -23,7 +23,12 @@ from engine.lm.local._media import refuse_media
 from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
 from engine.lm.local._provider import register_local_provider
 from engine.lm.local._requant import models_dir, quiet_llama, requantized_q8, rewrite_gguf
-from engine.lm.local._runtime import describe_signal, ensure_runtime_runs, import_llama_cpp
+from engine.lm.local._runtime import (
+    describe_signal,
+    ensure_runtime_runs,
+    import_llama_cpp,
+    machine_read_speed,
+)
 from engine.lm.local._weights import ensure_local_ready, local_model_path
 
 __all__ = [
@@ -42,6 +47,7 @@ __all__ = [
     "import_llama_cpp",
     "load_local_embedder",
     "load_local_model",
+    "machine_read_speed",
     "local_model_available",
     "local_model_path",
     "local_runtime_available",

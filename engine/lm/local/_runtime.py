@@ -7,7 +7,8 @@ for the first time, a child process (`_runtime_probe.py`) imports it, prints the
 info, loads the model and makes one call. If the child dies by a signal, the embedded model is
 refused with an `LMConfigError` naming the cause and the rebuild command; if it answers, the
 verdict is kept (`~/.cache/tunesmith/runtime/`, keyed by the library files, this CPU and this
-Python), so the probe runs once per build and machine (~1 s).
+Python), so the probe runs once per build and machine (~1 s, plus ~2-4 s timing a prompt read:
+`machine_read_speed`, which the forecast of a run's minutes scales by).
 
 The build `make setup` installs is portable (`PORTABLE_CMAKE_ARGS`: no -march=native, so no
 AVX-512 or AMX); every CPU feature a build may hold is in `FEATURE_FLAGS`, checked against
@@ -87,6 +88,7 @@ class ProbeResult:
     stderr: str = ""
     seconds: float = 0.0
     timed_out: bool = False
+    read_speed: float | None = None  # prompt tokens per second, read cold (None: not timed)
 
     @property
     def ok(self) -> bool:
@@ -205,6 +207,8 @@ def _read_steps(result: ProbeResult, stdout: str) -> None:
         result.steps.append(step.get("step", ""))
         if step.get("step") == "system_info":
             result.system_info = step.get("text", "")
+        if step.get("step") == "read_speed":
+            result.read_speed = step.get("tokens_per_second")
 
 
 def failure_message(result: ProbeResult, lib_dir: Path | None) -> str:
@@ -255,7 +259,7 @@ def ensure_runtime_runs(model_path: Path) -> None:
         if key in _checked:
             return
         verdict = verdict_dir() / f"{key}.json"
-        if verdict.is_file():
+        if "read_speed" in _read_verdict(verdict):  # older verdicts did not time a read
             _checked.add(key)
             return
         result = probe(model_path)
@@ -264,16 +268,39 @@ def ensure_runtime_runs(model_path: Path) -> None:
             return
         if not result.ok:
             raise RuntimeBuildError(failure_message(result, lib_dir))
-        _write_verdict(verdict, result, lib_dir)
+        _write_verdict(verdict, result, lib_dir, model_path)
         _checked.add(key)
 
 
-def _write_verdict(path: Path, result: ProbeResult, lib_dir: Path) -> None:
+def _read_verdict(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def machine_read_speed() -> tuple[float, str] | None:
+    """How fast this machine read a ~500-token prompt cold in the installed build's probe
+    (tokens per second) and the weights file it read, or None before a probe timed it."""
+    lib_dir = library_dir()
+    if lib_dir is None:
+        return None
+    record = _read_verdict(verdict_dir() / f"{runtime_key(lib_dir)}.json")
+    speed = record.get("read_speed")
+    if not isinstance(speed, (int, float)) or speed <= 0:
+        return None
+    return float(speed), str(record.get("read_model") or "")
+
+
+def _write_verdict(path: Path, result: ProbeResult, lib_dir: Path, model: Path) -> None:
     record = {
         "lib_dir": str(lib_dir),
         "cpu": cpu_name(),
         "system_info": result.system_info,
         "probe_seconds": round(result.seconds, 3),
+        "read_speed": result.read_speed,
+        "read_model": model.name,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -318,7 +345,7 @@ def main() -> int:
     if not result.ok:
         sys.stderr.write(failure_message(result, lib_dir) + "\n")
         return 1
-    _write_verdict(verdict_dir() / f"{runtime_key(lib_dir)}.json", result, lib_dir)
+    _write_verdict(verdict_dir() / f"{runtime_key(lib_dir)}.json", result, lib_dir, model)
     features = sorted(compiled_features(result.system_info))
     sys.stdout.write(
         f"embedded model: OK ({result.seconds:.1f} s; {cpu_name()}; "

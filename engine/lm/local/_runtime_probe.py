@@ -2,7 +2,9 @@
 `python -s _runtime_probe.py MODEL.gguf`: it imports llama-cpp-python alone (never `engine`),
 prints the build's system info, then loads the model and makes one short call that runs the
 matrix kernels a real prompt runs. Each step prints one JSON line and is flushed before the next,
-so a parent that sees this process die by a signal knows how far it got.
+so a parent that sees this process die by a signal knows how far it got. Last, it times a
+~500-token prompt read cold (`read_speed`): how fast this machine reads prompts, which the
+forecast of a run's minutes scales by before any run was measured here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ PROMPT = (
 )
 
 
+# The prompt the read speed is timed on: READ_TOKENS tokens of plain prose, read twice from a
+# different first token (nothing reused), on 2 threads; the faster read counts.
+READ_TEXT = (
+    "The customer wrote that the parcel had not arrived and the tracking page showed no "
+    "movement since Monday, so they asked for a refund or a new shipment. "
+)
+READ_TOKENS = 500
+
+
 def say(step: str, **data: object) -> None:
     sys.stdout.write(json.dumps({"step": step, **data}) + "\n")
     sys.stdout.flush()
@@ -33,7 +44,7 @@ def main(model_path: str) -> int:
     say("imported", version=version, lib=str(llama_cpp.llama_cpp._base_path))
     say("system_info", text=llama_cpp.llama_print_system_info().decode("utf-8", "replace"))
     llama = llama_cpp.Llama(
-        model_path=model_path, n_ctx=512, n_threads=2, n_threads_batch=2, seed=0, verbose=False
+        model_path=model_path, n_ctx=1024, n_threads=2, n_threads_batch=2, seed=0, verbose=False
     )
     say("loaded")
     out = llama.create_completion(prompt=PROMPT, max_tokens=4, temperature=0.0, seed=0)
@@ -43,6 +54,14 @@ def main(model_path: str) -> int:
         prompt_tokens=out["usage"]["prompt_tokens"],
         seconds=round(time.perf_counter() - start, 3),
     )
+    tokens = llama.tokenize((READ_TEXT * 20).encode())[:READ_TOKENS]
+    best = float("inf")
+    for first in (0, 1):
+        llama.reset()
+        began = time.perf_counter()
+        llama.eval([tokens[0] + first, *tokens[1:]])
+        best = min(best, time.perf_counter() - began)
+    say("read_speed", tokens_per_second=round(len(tokens) / best, 1))
     llama.close()
     return 0
 
