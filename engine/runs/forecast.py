@@ -41,10 +41,11 @@ RECENT_RUNS = 10  # the newest finished runs the speed and the share are read fr
 # the support-ticket projects on 2 cores (bench/results/forecast.md); hosted: a typical API
 # round trip (~1.2 s) at the same size.
 TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
-# ... on a machine whose runtime probe read a ~500-token prompt of SmolLM2's shipped file at
-# this many tokens a second (the AMD EPYC the figure was measured on: docs/design/forecast.md);
-# another machine's typical speed is scaled by its own probe's read (`machine_read_speed`).
-REFERENCE_READ_SPEED = {"SmolLM2-135M-Instruct.Q4_1.gguf": 221.0}
+# ... on a machine that read a ~500-token prompt of SmolLM2's Q8_0 copy (the file runs read) at
+# this many tokens a second (the AMD EPYC the figure was measured on, 358-410 over three cold
+# reads: docs/design/portable_build.md); on another machine the typical speed is scaled by its
+# runtime probe's read of that file (`machine_read_speed`; docs/design/forecast.md).
+REFERENCE_READ_SPEED = 384.0
 # Share of an upper-bound estimate a run spends, measured on the sample projects and the
 # generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most candidates
 # before the last validation row.
@@ -144,7 +145,7 @@ def typical_speed(model: str) -> Speed:
         return Speed(TYPICAL_SECONDS_PER_TOKEN[kind], "typical for a hosted model; nothing "
                      "measured here yet")  # fmt: skip
     read = machine_read_speed()
-    reference = REFERENCE_READ_SPEED.get(read[1]) if read else None
+    reference = REFERENCE_READ_SPEED if read and _default_q8_copy(read[1]) else None
     if read is None or reference is None:
         return Speed(
             TYPICAL_SECONDS_PER_TOKEN[kind],
@@ -155,6 +156,11 @@ def typical_speed(model: str) -> Speed:
         f"typical for the embedded model, scaled to this machine's prompt reading ({read[0]:.0f} "
         f"tokens/s against {reference:.0f} where it was measured); no run measured here yet",
     )
+
+
+def _default_q8_copy(file_name: str) -> bool:
+    """Whether a probed weights file is SmolLM2's Q8_0 copy (the default embedded model's)."""
+    return file_name.startswith("SmolLM2-135M-Instruct.") and file_name.endswith(".Q8_0.gguf")
 
 
 def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:

@@ -96,22 +96,24 @@ def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> No
 
 def test_a_fresh_store_scales_the_typical_speed_to_this_machine(monkeypatch) -> None:
     """Before any run was measured here, the embedded model's typical speed is scaled by how
-    fast this machine's runtime probe read a prompt against the machine it was measured on;
-    a read of another file, or none, leaves it as it is; a hosted model's is never scaled."""
+    fast this machine's runtime probe read a prompt of the Q8_0 copy runs read, against the
+    machine it was measured on; a read of another file (the shipped Q4_1), or none, leaves it
+    as it is; a hosted model's is never scaled."""
     from engine.runs import forecast as forecast_module
 
-    file = "SmolLM2-135M-Instruct.Q4_1.gguf"
-    reference = forecast_module.REFERENCE_READ_SPEED[file]
+    copy = "SmolLM2-135M-Instruct.Q4_1.98362432-17957.Q8_0.gguf"
+    reference = forecast_module.REFERENCE_READ_SPEED
     typical = forecast_module.TYPICAL_SECONDS_PER_TOKEN["local"]
-    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, file))
+    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, copy))
     slower = typical_speed("local/smollm2-135m")
     assert slower.per_token == pytest.approx(2 * typical)
     assert "scaled to this machine's prompt reading" in slower.source
-    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (80.0, "other.gguf"))
+    shipped = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (80.0, shipped))
     assert typical_speed("local/smollm2-135m").per_token == typical
     monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: None)
     assert typical_speed("local/smollm2-135m").per_token == typical
-    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, file))
+    monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, copy))
     hosted = forecast_module.TYPICAL_SECONDS_PER_TOKEN["hosted"]
     assert typical_speed("openai/gpt-4o-mini").per_token == hosted
 
