@@ -23,7 +23,13 @@ from engine.lm.local._media import refuse_media
 from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
 from engine.lm.local._provider import register_local_provider
 from engine.lm.local._requant import models_dir, quiet_llama, requantized_q8, rewrite_gguf
-from engine.lm.local._runtime import describe_signal, ensure_runtime_runs, import_llama_cpp
+from engine.lm.local._runtime import (
+    cpu_flags,
+    describe_signal,
+    ensure_runtime_runs,
+    import_llama_cpp,
+    library_dir,
+)
 from engine.lm.local._weights import ensure_local_ready, local_model_path
 
 __all__ = [
@@ -33,6 +39,7 @@ __all__ = [
     "PROVIDER",
     "SMOLLM2",
     "LocalModel",
+    "cpu_flags",
     "describe_signal",
     "embed_local",
     "embed_local_counted",
@@ -40,6 +47,7 @@ __all__ = [
     "ensure_local_ready",
     "ensure_runtime_runs",
     "import_llama_cpp",
+    "library_dir",
     "load_local_embedder",
     "load_local_model",
     "local_model_available",
