@@ -80,14 +80,14 @@ llama-blas: llama
 		{ dpkg -s libopenblas-dev pkg-config cmake >/dev/null 2>&1 || \
 			{ $(SUDO) apt-get update && $(SUDO) apt-get install -y libopenblas-dev pkg-config cmake; }; } && \
 		$(PYTHON) -m pip download --progress-bar off --no-deps --no-binary :all: -d "$$tmp" \
-			llama-cpp-python==$(LLAMA_VERSION) >/dev/null && \
+			llama-cpp-python==$(LLAMA_VERSION) >"$$tmp/build.log" 2>&1 && \
 		tar -xzf "$$tmp"/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C "$$tmp" && \
 		src="$$tmp/llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp" && \
-		cmake -S "$$src" -B "$$tmp/build" $(LLAMA_BLAS_CMAKE_ARGS) >"$$tmp/cmake.log" && \
-		cmake --build "$$tmp/build" --target ggml-blas -j "$$(nproc)" >>"$$tmp/cmake.log" && \
+		cmake -S "$$src" -B "$$tmp/build" $(LLAMA_BLAS_CMAKE_ARGS) >>"$$tmp/build.log" 2>&1 && \
+		cmake --build "$$tmp/build" --target ggml-blas -j "$$(nproc)" >>"$$tmp/build.log" 2>&1 && \
 		mkdir -p "$$out.partial" && cp "$$tmp/build/bin/libggml-blas.so" "$$out.partial/" && \
 		rm -rf "$$out" && mv "$$out.partial" "$$out" || \
-		{ tail -20 "$$tmp/cmake.log" 2>/dev/null; echo "setup: the BLAS backend was not built (above): training will run on the CPU backend alone"; }; \
+		{ tail -20 "$$tmp/build.log" 2>/dev/null; echo "setup: the BLAS backend was not built (above): training will run on the CPU backend alone"; }; \
 	fi
 
 rebuild-llama:
