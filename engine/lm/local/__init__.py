@@ -24,9 +24,11 @@ from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_mo
 from engine.lm.local._provider import register_local_provider
 from engine.lm.local._requant import models_dir, quiet_llama, requantized_q8, rewrite_gguf
 from engine.lm.local._runtime import (
+    cpu_flags,
     describe_signal,
     ensure_runtime_runs,
     import_llama_cpp,
+    library_dir,
     machine_read_speed,
 )
 from engine.lm.local._weights import ensure_local_ready, local_model_path
@@ -38,6 +40,7 @@ __all__ = [
     "PROVIDER",
     "SMOLLM2",
     "LocalModel",
+    "cpu_flags",
     "describe_signal",
     "embed_local",
     "embed_local_counted",
@@ -45,6 +48,7 @@ __all__ = [
     "ensure_local_ready",
     "ensure_runtime_runs",
     "import_llama_cpp",
+    "library_dir",
     "load_local_embedder",
     "load_local_model",
     "machine_read_speed",

@@ -14,7 +14,9 @@ cross-entropy over every position of a window (the API has no mask: prompt token
 `train` runs one optimizer step per window, so the caller sees each step's loss, can stop
 between steps, and bounds the run by steps. The tuned weights are saved as F32 and rewritten as
 Q8_0 (the embedded provider's usual format) with the base file's metadata (`_gguf_meta`: the
-saver drops the chat template); files appear only when complete.
+saver drops the chat template); files appear only when complete. With `blas=True` (the training
+process) the steps' matrix products and gradients run on OpenBLAS (`_blas`) when its module is
+built, on the CPU backend alone otherwise.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from engine.lm.local import import_llama_cpp, quiet_llama, rewrite_gguf
+from engine.optimizers.finetune._blas import load_blas
 from engine.optimizers.finetune._gguf_meta import with_base_metadata
 
 GGML_TYPE_I32 = 26
@@ -76,9 +79,10 @@ class TrainStep:
 
 @dataclass
 class TrainResult:
-    """What a training run did and where the tuned model is."""
+    """What a training run did, on which backend, and where the tuned model is."""
 
     model_path: Path
+    backend: str = "CPU"
     steps: list[TrainStep] = field(default_factory=list)
     seconds: float = 0.0
     load_seconds: float = 0.0
@@ -190,13 +194,16 @@ def train(
     steps: int,
     learning_rate: float = 1e-4,
     threads: int = 1,
+    blas: bool = False,
     on_step: StepCallback | None = None,
 ) -> TrainResult:
     """Fine-tune the F32 GGUF `f32_model` for `steps` optimizer steps (one window each, cycling
     through `token_windows`), then save it as Q8_0 at `out_path`. `on_step` sees each step and
-    may return False to stop (cancel): then nothing is saved."""
+    may return False to stop (cancel): then nothing is saved. `blas` loads the BLAS backend
+    into this process for good (`_blas.load_blas`): only a process that serves no replies."""
     libs = _libraries(f32_model)
     L = libs.llama_cpp
+    backend = load_blas(threads).detail if blas else "CPU"
     started = time.perf_counter()
     model_params = L.llama_model_default_params()
     model_params.load_mode = 0  # LLAMA_LOAD_MODE_NONE: weights in writable memory, not mmap
@@ -219,7 +226,7 @@ def train(
         L.llama_model_free(model)
         raise ValueError(f"n_ctx must be a multiple of 256 (llama.cpp made {actual} of {n_ctx})")
     set_backend_threads(L, ctx, threads)
-    result = TrainResult(model_path=out_path, load_seconds=time.perf_counter() - started)
+    result = TrainResult(out_path, backend, load_seconds=time.perf_counter() - started)
     opt = OptimizerParams(AdamWParams(learning_rate, 0.9, 0.999, 1e-8, 0.0), SGDParams(0.0, 0.0))
     lopt = LlamaOptParams(
         n_ctx_train=0,

@@ -286,13 +286,14 @@ def llama_job(
     threads: int,
 ) -> None:
     """The training process's work (`_process.run_training`): the base's F32 copy (kept
-    in the models folder for the next job), the steps, the tuned Q8_0 file at `partial`."""
+    in the models folder for the next job), the steps (on BLAS when built), the tuned Q8_0
+    file at `partial`."""
     f32.parent.mkdir(parents=True, exist_ok=True)
     clear_partials(f32.parent)  # an F32 copy a killed job left half-written
     if not f32.is_file():
         f32_copy(base, f32, threads=threads)
     train(f32, token_windows, partial, n_ctx=n_ctx, steps=steps, learning_rate=learning_rate,
-          threads=threads, on_step=report)  # fmt: skip
+          threads=threads, blas=True, on_step=report)  # fmt: skip
 
 
 def f32_bytes(path: Path) -> int:
