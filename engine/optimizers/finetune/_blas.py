@@ -53,6 +53,15 @@ def module_path(lib_dir: Path, root: Path | None = None) -> Path:
     return (root or blas_root()) / digest / MODULE
 
 
+def module_built() -> bool:
+    """Whether `make setup` built the BLAS module for the installed llama-cpp-python (looked
+    up, not loaded: any process may ask)."""
+    lib_dir = library_dir()
+    if lib_dir is None or not (lib_dir / BASE_LIBRARY).is_file():
+        return False
+    return module_path(lib_dir).is_file()
+
+
 def openblas_core(flags: set[str]) -> str | None:
     """The OpenBLAS kernel set for a CPU with these flags. Debian's OpenBLAS 0.3.21 takes a CPU
     it does not know (this machine's "Intel Xeon Processor", AVX-512 and AMX) for a Prescott and
