@@ -1,10 +1,10 @@
-"""`python -m engine.lm.local`: set-up's smoke test of the embedded runtime (`_runtime.main`).
+"""`python -m engine.lm.local`: set-up's smoke test of the embedded runtime (`_smoke.main`).
 
-Kept apart from `_runtime` so that running it does not re-execute a module the package has
+Kept apart from `_smoke` so that running it does not re-execute a module the package has
 already imported."""
 
 import sys
 
-from engine.lm.local._runtime import main
+from engine.lm.local._smoke import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ Python), so the probe runs once per build and machine (~1 s, plus ~2-4 s timing 
 The build `make setup` installs is portable (`PORTABLE_CMAKE_ARGS`: no -march=native, so no
 AVX-512 or AMX); every CPU feature a build may hold is in `FEATURE_FLAGS`, checked against
 /proc/cpuinfo, and the ones a CPU may advertise yet fault on (`UNTRUSTED`) are never compiled
-into it. `python -m engine.lm.local` runs the probe afresh (set-up's smoke test, `__main__`).
+into it. `python -m engine.lm.local` runs the probe afresh (set-up's smoke test, `_smoke`).
 
 `import_llama_cpp` is the one door to llama_cpp: model loads, the Q8_0 copy and embeddings all
 go through it, so none imports the library before its build was probed.
@@ -37,7 +37,7 @@ from pathlib import Path
 from types import ModuleType
 
 from engine.errors import LMConfigError, RuntimeBuildError
-from engine.lm.local._files import LLAMA_CPP_HINT, local_runtime_available, smollm2_path
+from engine.lm.local._files import LLAMA_CPP_HINT, local_runtime_available
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ def ensure_runtime_runs(model_path: Path) -> None:
             return
         if not result.ok:
             raise RuntimeBuildError(failure_message(result, lib_dir))
-        _write_verdict(verdict, result, lib_dir, model_path)
+        write_verdict(verdict, result, lib_dir, model_path)
         _checked.add(key)
 
 
@@ -293,7 +293,7 @@ def machine_read_speed() -> tuple[float, str] | None:
     return float(speed), str(record.get("read_model") or "")
 
 
-def _write_verdict(path: Path, result: ProbeResult, lib_dir: Path, model: Path) -> None:
+def write_verdict(path: Path, result: ProbeResult, lib_dir: Path, model: Path) -> None:
     record = {
         "lib_dir": str(lib_dir),
         "cpu": cpu_name(),
@@ -327,46 +327,3 @@ def import_llama_cpp(model_path: Path) -> ModuleType:
             f"{LLAMA_CPP_HINT}."
         ) from exc
     return llama_cpp
-
-
-def _time_default_weights(verdict: Path, lib_dir: Path) -> None:
-    """Probe again on the weights runs read (`local/smollm2-135m`: the Q8_0 copy, written now if
-    missing), so the verdict's timed read is of that file: the forecast scales by it (a read of
-    the shipped Q4_1 file does not follow a run's speed from one machine to another)."""
-    from engine.lm.local._files import PROVIDER, SMOLLM2
-    from engine.lm.local._weights import local_model_path
-
-    try:
-        weights = local_model_path(f"{PROVIDER}/{SMOLLM2}")
-    except LMConfigError:
-        return
-    timed = probe(weights)
-    if timed.ok and timed.read_speed:
-        _write_verdict(verdict, timed, lib_dir, weights)
-
-
-def main() -> int:
-    """Set-up's smoke test (`python -m engine.lm.local`): probe afresh, print what ran, exit 1
-    with the fix if it did not."""
-    try:
-        model = smollm2_path()
-    except LMConfigError as exc:
-        sys.stderr.write(f"{exc}\n")
-        return 1
-    lib_dir = library_dir()
-    if lib_dir is None:
-        sys.stderr.write("llama-cpp-python is not installed; run `make setup`.\n")
-        return 1
-    result = probe(model)
-    if not result.ok:
-        sys.stderr.write(failure_message(result, lib_dir) + "\n")
-        return 1
-    verdict = verdict_dir() / f"{runtime_key(lib_dir)}.json"
-    _write_verdict(verdict, result, lib_dir, model)
-    _time_default_weights(verdict, lib_dir)
-    features = sorted(compiled_features(result.system_info))
-    sys.stdout.write(
-        f"embedded model: OK ({result.seconds:.1f} s; {cpu_name()}; "
-        f"build features: {' '.join(features)})\n"
-    )
-    return 0
