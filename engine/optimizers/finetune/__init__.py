@@ -51,7 +51,7 @@ register(OptimizerEntry(
     label="Tune the model's weights: BootstrapFinetune",
     goal="The model answers every training row; the answers the metric accepts become lessons "
     "(or the right answers in your data do), and the model itself is retrained on them. Takes "
-    "minutes on this computer (about 10 seconds per training step), and the result is a new "
+    "minutes on this computer (about 3 seconds per training step), and the result is a new "
     "model file.",
     params=(*_training_params(),
             Param("multitask", bool, True, help="One tuned model for all steps (else one each)."),
