@@ -53,13 +53,19 @@ def module_path(lib_dir: Path, root: Path | None = None) -> Path:
     return (root or blas_root()) / digest / MODULE
 
 
-def module_built() -> bool:
-    """Whether `make setup` built the BLAS module for the installed llama-cpp-python (looked
-    up, not loaded: any process may ask)."""
+def built_module(root: Path | None = None) -> Path | str:
+    """The BLAS module `make setup` built for the installed llama-cpp-python, or why there is
+    none (looked up, not loaded: any process may ask)."""
     lib_dir = library_dir()
     if lib_dir is None or not (lib_dir / BASE_LIBRARY).is_file():
-        return False
-    return module_path(lib_dir).is_file()
+        return f"no {BASE_LIBRARY} in llama-cpp-python's libraries"
+    path = module_path(lib_dir, root)
+    return path if path.is_file() else f"no BLAS module at {path} (`make setup` builds it)"
+
+
+def module_built() -> bool:
+    """Whether training here would run on the BLAS backend."""
+    return isinstance(built_module(), Path)
 
 
 def openblas_core(flags: set[str]) -> str | None:
@@ -86,12 +92,9 @@ def load_blas(threads: int, root: Path | None = None) -> BlasStatus:
 
 
 def _load(threads: int, root: Path | None) -> BlasStatus:
-    lib_dir = library_dir()
-    if lib_dir is None or not (lib_dir / BASE_LIBRARY).is_file():
-        return BlasStatus(False, f"CPU only: no {BASE_LIBRARY} in llama-cpp-python's libraries")
-    path = module_path(lib_dir, root)
-    if not path.is_file():
-        return BlasStatus(False, f"CPU only: no BLAS module at {path} (`make setup` builds it)")
+    path = built_module(root)
+    if not isinstance(path, Path):
+        return BlasStatus(False, f"CPU only: {path}")
     # OpenBLAS reads these when it is loaded: its pool of threads, and its kernels
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
     core = openblas_core(cpu_flags())
