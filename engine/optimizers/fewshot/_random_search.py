@@ -4,6 +4,14 @@ Candidates, in order: seed -3 zero-shot, -2 labeled demos only, -1 bootstrap on 
 trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random number of demos
 (1..max_bootstrapped_demos). The best validation score wins (the first one on ties).
 
+Every bootstrapped candidate has the same teacher (unless one is given, or `one_teacher=False`):
+the student with the labeled demos drawn from the unshuffled trainset, seed -1's. DSPy draws
+each seed's teacher demos from its own shuffled trainset, so each seed's teacher prompts are
+new; with one teacher a training row it has traced once is answered by the LM cache for every
+later seed (the same prompt), and the candidates still differ by the rows their order tries
+first, the number of demos they keep and their labeled fill-up (docs/design/DEVIATIONS.md, "One
+teacher").
+
 With `spend_share` (runs from a spec set it), the search spends about that share of what its
 candidates would cost unraced: racing's savings pay for extra candidates (seeds N..2N-1), and
 no new candidate starts once the share is spent, so a run costs what its forecast says
@@ -52,6 +60,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
     built and their validation rows scored while the current one is recorded, within the same
     num_threads (`build_ahead`); trials are still recorded in candidate order, so the choice
     is the same as one at a time.
+    `one_teacher=True` (not in DSPy) bootstraps every seed with seed -1's teacher (see the
+    module docstring); False draws each seed's teacher demos from its shuffled trainset, as DSPy.
     """
 
     def __init__(
@@ -69,6 +79,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         *,
         race: bool = True,
         spend_share: float | None = None,
+        one_teacher: bool = True,
     ) -> None:
         if spend_share is not None and not 0 < spend_share <= 1:
             raise ValueError(f"spend_share must be above 0 and at most 1, not {spend_share!r}")
@@ -84,6 +95,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         self.metric_threshold = metric_threshold
         self.race = race
         self.spend_share = spend_share
+        self.one_teacher = one_teacher
         self._teacher_runs = {}
 
     # seeds a compile(restrict=...) limits the search to (DSPy's option); None: every seed
@@ -168,6 +180,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             rng.randint(1, max(1, self.max_bootstrapped_demos))  # the draw used by demo_count
             rng.shuffle(data)
         bootstrapper = self._bootstrapper(size)
+        if teacher is None and self.one_teacher:  # seed -1's for every seed (module docstring)
+            teacher = bootstrapper.prepare_teacher(student, None, trainset, run_seed)
         program = bootstrapper.bootstrap(
             student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
         )

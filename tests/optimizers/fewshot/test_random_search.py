@@ -148,3 +148,41 @@ def test_racing_is_off_for_metrics_scoring_above_one():
 
     compiled = compile_rs(ScriptedLM(by_input=demo_hungry), max_labeled_demos=2, metric=generous)
     assert {t.subset for t in compiled.result.trials} == {"val"}
+
+
+
+def test_every_bootstrapped_seed_has_seed_minus_one_teacher_so_its_prompts_repeat():
+    """One teacher for all seeds (docs/design/DEVIATIONS.md, "One teacher"): every teacher
+    prompt shows the same labeled demos less the row itself, so a row one seed traced is the
+    same prompt for the next, which the LM cache answers: no training row is paid for twice."""
+    teacher_calls = []
+
+    def recording(messages):  # called on cache misses only
+        demos = [
+            input_fields(m["content"])["question"]
+            for m in messages[:-1]
+            if m["role"] == "user" and "question" in input_fields(m["content"])
+        ]
+        question = input_fields(messages[-1]["content"])["question"]
+        if int(question[1:]) < 12:  # a training row: a teacher run
+            teacher_calls.append((tuple(demos), question))
+        return demo_hungry(messages)
+
+    lm = ScriptedLM(by_input=recording, cache=True)
+    compiled = compile_rs(lm, max_labeled_demos=4, race=False)
+    bootstrapped = [c for c in compiled.result.candidates if c.origin.startswith("bootstrap seed")]
+    assert len(bootstrapped) == 5  # seeds -1, 0..3
+    teachers = {
+        frozenset(demos) | ({row} if len(demos) < 4 else set()) for demos, row in teacher_calls
+    }
+    assert len(teachers) == 1 and len(next(iter(teachers))) == 4
+    assert len(teacher_calls) == len(set(teacher_calls)) <= 12
+    one_teacher_calls = len(teacher_calls)
+
+    teacher_calls.clear()  # DSPy's draw: each seed's teacher from its shuffled trainset
+    lm = ScriptedLM(by_input=recording, cache=True, name="dspy-draw")  # its own cache entries
+    compile_rs(lm, max_labeled_demos=4, race=False, one_teacher=False)
+    teachers = {
+        frozenset(demos) | ({row} if len(demos) < 4 else set()) for demos, row in teacher_calls
+    }
+    assert len(teachers) == 5 and len(teacher_calls) > one_teacher_calls
