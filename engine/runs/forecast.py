@@ -36,11 +36,13 @@ MIN_CALLS = 12  # runs with fewer uncached calls than this say nothing of speed
 MIN_RUNS = 2  # finished runs of an optimizer needed before their share replaces the typical one
 RECENT_RUNS = 10  # the newest finished runs the speed and the share are read from
 # Seconds of a run's wall time per estimated token when nothing was measured here. The embedded
-# model: 0.44 s per call at ~590 estimated tokens a call (the real prompts are longer, but the
-# provider reuses a shared prefix), the mean of the default runs of the generated spam/ham and
-# the support-ticket projects on 2 cores (bench/results/forecast.md); hosted: a typical API
-# round trip (~1.2 s) at the same size.
-TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
+# model: 0.22 s per call at ~590 estimated tokens a call (the real prompts are longer, but the
+# provider reuses a shared prefix): 0.44, the mean of the default runs of the generated spam/ham
+# and the support-ticket projects on 2 cores, halved since random search's seeds share one
+# teacher (the same four seeds took 0.50 of the time per call of their target on one machine:
+# bench/results/forecast.md, "One teacher"); hosted: a typical API round trip (~1.2 s) at the
+# same size.
+TYPICAL_SECONDS_PER_TOKEN = {"local": 0.22 / 590, "hosted": 1.2 / 590}
 # ... on a machine that read a ~500-token prompt of SmolLM2's Q8_0 copy (the file runs read) at
 # this many tokens a second (the AMD EPYC the figure was measured on, 358-410 over three cold
 # reads: docs/design/portable_build.md); on another machine the typical speed is scaled by its
@@ -257,7 +259,7 @@ def forecast(
     typical figure), "share_source", "targeted" (True: the search spends a call target, the
     estimate's `calls`, so the forecast is that target, not a share of a bound),
     "cached_calls" (the plan's calls the LM cache already answers: left out of the calls and
-    the test calls)}."""
+    the test calls), "repeats" (calls the search's own cache answers: left out of the calls)}."""
     estimate = plan["estimate"]
     planned = int(estimate.get("total_calls") or 0)
     targeted = estimate.get("at_most") is not None  # a search that spends a call target
@@ -276,6 +278,10 @@ def forecast(
     cached = plan.get("cached_calls") or {}
     search_cached, test_cached = int(cached.get("search") or 0), int(cached.get("test") or 0)
     calls, low, high = (max(0, n - search_cached) for n in (calls, low, high))
+    # the search's own repeats (teacher runs on rows an earlier seed traced) are work it counts,
+    # in its minutes too (its speed is per call of its target), but calls nobody pays for: the
+    # same share of whatever part of the plan it spends
+    paid = 1 - min(int(estimate.get("repeats") or 0), planned) / planned if planned else 1.0
     tokens_per_call = (estimate.get("tokens") or 0) / planned if planned else 0.0
     test_calls = max(0, int(plan.get("test_calls") or 0) - test_cached)
     measured = measured_speed(model, db_path) if db_path is not None else None
@@ -286,8 +292,8 @@ def forecast(
         return round(speed.seconds((n + test_calls) * tokens_per_call) + training, 1)
 
     return {
-        "calls": calls,
-        "calls_range": [low, high],
+        "calls": round(calls * paid),
+        "calls_range": [round(low * paid), round(high * paid)],
         "calls_at_most": at_most,
         "test_calls": test_calls,
         "seconds": seconds(calls),
@@ -297,4 +303,5 @@ def forecast(
         "share_source": share.source if not targeted else "the search's call target",
         "targeted": targeted,
         "cached_calls": search_cached + test_cached,
+        "repeats": calls - round(calls * paid),
     }

@@ -56,6 +56,32 @@ def bootstrap_calls(
     return round(tried * per_example_calls * predictors)
 
 
+def teacher_repeats(
+    n_train: int,
+    demo_counts: list[int],
+    max_rounds: int,
+    predictors: int,
+    success: float = ASSUMED_SUCCESS_RATE,
+) -> int:
+    """Expected teacher calls, of the `bootstrap_calls` of seeds bootstrapping `demo_counts`
+    demos each with one shared teacher on their own shuffles of the trainset, that repeat a
+    row an earlier seed traced (the same prompt: the LM cache answers them). A row is new
+    unless every seed passed it by, each trying its share of the trainset."""
+    if n_train <= 0 or not demo_counts:
+        return 0
+    rounds = max(1, max_rounds)
+    per_example_success = 1 - (1 - success) ** rounds
+    per_example_calls = sum((1 - success) ** r for r in range(rounds))
+    total = sum(bootstrap_calls(n_train, d, max_rounds, predictors, success) for d in demo_counts)
+    untouched = 1.0
+    for demos in demo_counts:
+        if demos > 0:
+            tried = min(n_train, math.ceil(demos / per_example_success))
+            untouched *= 1 - tried / n_train
+    distinct = n_train * (1 - untouched) * per_example_calls * predictors
+    return max(0, round(total - distinct))
+
+
 def batch_size(need: int, found: int, tried: int, threads: int) -> int:
     """Teacher runs to start at once for `need` more demos: `need` while every run so far
     passed, else `need` divided by the share that passed (so a batch is expected to yield

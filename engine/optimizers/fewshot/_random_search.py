@@ -28,7 +28,12 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.call_slots import call_priority, shared_call_slots
-from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls, describe_demos
+from engine.optimizers.fewshot._bootstrap import (
+    BootstrapFewShot,
+    bootstrap_calls,
+    describe_demos,
+    teacher_repeats,
+)
 from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
 from engine.optimizers.fewshot._spending import Spending, most_calls, new_prompt_calls
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
@@ -212,6 +217,15 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             "stop_at_score can end the search early"
         )
         estimate = Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
+        if self.one_teacher:  # rows an earlier seed traced: the LM cache answers them
+            counts = [self.demo_count(work.seed, s) for s in self.seeds() if s >= -1]
+            estimate.repeats = min(
+                boot, teacher_repeats(len(trainset), counts, self.max_rounds, per_example)
+            )
+            estimate.notes += (
+                f"; ~{estimate.repeats} of the teacher runs repeat a row an earlier candidate's "
+                "teacher ran (one teacher for all), which the LM cache answers"
+            )
         if self.spend_share is not None and self._restrict is None:
             return self._targeted(estimate, work)
         if self.race:
@@ -264,6 +278,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             unraced.trials,
             notes,
             at_most=at_most,
+            repeats=min(unraced.repeats, target),  # teacher runs are not raced: all are made
         )
 
     # -- compile ----------------------------------------------------------------------------
