@@ -36,13 +36,11 @@ MIN_CALLS = 12  # runs with fewer uncached calls than this say nothing of speed
 MIN_RUNS = 2  # finished runs of an optimizer needed before their share replaces the typical one
 RECENT_RUNS = 10  # the newest finished runs the speed and the share are read from
 # Seconds of a run's wall time per estimated token when nothing was measured here. The embedded
-# model: 0.22 s per call at ~590 estimated tokens a call (the real prompts are longer, but the
-# provider reuses a shared prefix): 0.44, the mean of the default runs of the generated spam/ham
-# and the support-ticket projects on 2 cores, halved since random search's seeds share one
-# teacher (the same four seeds took 0.50 of the time per call of their target on one machine:
-# bench/results/forecast.md, "One teacher"); hosted: a typical API round trip (~1.2 s) at the
-# same size.
-TYPICAL_SECONDS_PER_TOKEN = {"local": 0.22 / 590, "hosted": 1.2 / 590}
+# model: 0.44 s per call at ~590 estimated tokens a call (the real prompts are longer, but the
+# provider reuses a shared prefix), the mean of the default runs of the generated spam/ham and
+# the support-ticket projects on 2 cores (bench/results/forecast.md); hosted: a typical API
+# round trip (~1.2 s) at the same size.
+TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
 # ... on a machine that read a ~500-token prompt of SmolLM2's Q8_0 copy (the file runs read) at
 # this many tokens a second (the AMD EPYC the figure was measured on, 358-410 over three cold
 # reads: docs/design/portable_build.md); on another machine the typical speed is scaled by its

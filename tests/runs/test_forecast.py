@@ -54,9 +54,7 @@ def test_a_search_with_a_call_target_is_forecast_by_its_target(db_path: Path, ti
         plan = preflight(spec, db_path=db_path)
         estimate, forecast = plan["estimate"], plan["forecast"]
         assert forecast["targeted"] and forecast["share_source"] == "the search's call target"
-        # less the teacher runs on rows an earlier seed traced (one teacher: cache hits)
-        assert 0 < forecast["repeats"] == estimate["repeats"]  # all of them: no share
-        assert forecast["calls"] == estimate["total_calls"] - estimate["repeats"]
+        assert forecast["calls"] == estimate["total_calls"]
         assert forecast["calls_at_most"] == estimate["at_most"] > forecast["calls"]
         low, high = forecast["calls_range"]
         assert low < forecast["calls"] < high <= forecast["calls_at_most"]
@@ -82,8 +80,7 @@ def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> No
     # random search's estimate is an upper bound: the likely calls are the measured share of it
     assert forecast["calls_at_most"] == plan["estimate"]["total_calls"]
     likely = round(forecast["calls_at_most"] * TYPICAL_SHARE[RANDOM_SEARCH])
-    paid = 1 - plan["estimate"]["repeats"] / forecast["calls_at_most"]  # one teacher: cache hits
-    assert forecast["calls"] == round(likely * paid) and paid < 1
+    assert forecast["calls"] == likely
     assert forecast["share_source"] == "as measured on our benchmarks"
     assert forecast["speed"] == typical_speed("local/smollm2-135m").source
     assert forecast["seconds"] > 0
@@ -92,7 +89,7 @@ def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> No
     # racing spends a different share on each seed: the forecast says the range it spanned
     low, high = forecast["calls_range"]
     at_most = forecast["calls_at_most"]
-    assert (low, high) == (round(round(at_most * 0.5) * paid), round(at_most * paid))
+    assert (low, high) == (round(at_most * 0.5), at_most)  # racing may spend all of it
     assert f"likely {low:,}-{high:,}" in line
     fast, slow = forecast["seconds_range"]
     assert fast < forecast["seconds"] < slow
@@ -157,9 +154,9 @@ def test_earlier_runs_of_the_store_set_the_speed_and_the_share(db_path: Path, ti
     assert plan["forecast"]["share_source"] == "as in this project's last 2 such run(s)"
     assert spent_share(RANDOM_SEARCH, db_path, "another project") == found
     again = forecast(plan, SCRIPTED, upper_bound=True, db_path=db_path)
-    paid = 1 - plan["estimate"]["repeats"] / again["calls_at_most"]
-    assert again["speed"] == speed.source
-    assert again["calls"] == round(round(again["calls_at_most"] * share) * paid)
+    assert again["speed"] == speed.source and again["calls"] == round(
+        again["calls_at_most"] * share
+    )
     # a third run: the store's own runs alone set the range
     third = create_run(_small(tickets_spec, 3), db_path)
     assert run_worker(third, db_path, lm_factory=oracle_lm) == "finished"
@@ -223,3 +220,21 @@ def test_the_cli_estimate_says_the_likely_spend_and_the_budget(project: Path) ->
 def test_a_budget_stop_reads_as_finished_early(reason, words) -> None:
     assert words in ended_words("stopped: budget", reason)
     assert ended_words("failed", "boom") == "boom"
+
+
+def test_a_search_with_one_teacher_forecasts_its_repeats_as_work_not_calls(tickets_spec) -> None:
+    """`one_teacher=True`: teacher runs on rows an earlier seed traced are counted by the
+    search (and in its minutes) but answered by the LM cache, so the likely calls leave them
+    out, in the same share as the part of the plan the search spends."""
+    spec = _small(tickets_spec, 0, target=True)
+    spec.optimizer.params = {**spec.optimizer.params, "one_teacher": True}
+    plan = preflight(spec, db_path=None)
+    estimate, made = plan["estimate"], plan["forecast"]
+    assert 0 < estimate["repeats"] < estimate["total_calls"]
+    assert made["repeats"] == estimate["repeats"]
+    assert made["calls"] == estimate["total_calls"] - estimate["repeats"]
+    made = forecast(plan, SCRIPTED, False, None)
+    plain = forecast({**plan, "estimate": {**estimate, "repeats": 0}}, SCRIPTED, False, None)
+    assert made["seconds"] == plain["seconds"] and plain["calls"] > made["calls"]
+    low, high = made["calls_range"]
+    assert low < made["calls"] < high < plain["calls_range"][1]

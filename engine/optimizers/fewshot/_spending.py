@@ -3,16 +3,15 @@
 The work is counted as the estimate counts it: calls per row times the validation rows scored
 and the teacher runs, not read from the ledger, so a resumed run, whose replayed rows cost
 nothing and whose teacher runs come from the cache, stops where the first attempt would have.
-A teacher run the LM cache answers (a row an earlier seed's bootstrapping traced: every seed
-has the same teacher) counts too, so the search tries as many candidates as when each seed had
-a teacher of its own, and takes less time.
+With `one_teacher=True`, a teacher run the LM cache answers (a row an earlier seed traced)
+counts too, so the search tries as many candidates as when each seed has a teacher of its own.
 
 On a model that keeps the start of the prompts it read (the embedded model), a new bootstrapped
-candidate also reads whole new prompts: its first validation row's, and its teacher's from the
-left-out demo on for every training row not traced before that is one of the teacher's demos.
-That costs time but no calls, so each such candidate also counts `NEW_PROMPT_CALLS` calls of
-work. Without it, a seed whose candidates racing stops early buys many more of them with the
-calls it saved, and its minutes run far over the forecast (docs/design/forecast.md)."""
+candidate also reads whole new prompts: its teacher's, again from the left-out demo on for
+every training row the teacher traces that is one of its own demos, and its first validation
+row's. That costs time but no calls, so each such candidate also counts `NEW_PROMPT_CALLS`
+calls of work. Without it, a seed whose candidates racing stops early buys many more of them
+with the calls it saved, and its minutes run far over the forecast (docs/design/forecast.md)."""
 
 from __future__ import annotations
 

@@ -151,8 +151,8 @@ def test_racing_is_off_for_metrics_scoring_above_one():
 
 
 
-def test_every_bootstrapped_seed_has_seed_minus_one_teacher_so_its_prompts_repeat():
-    """One teacher for all seeds (docs/design/DEVIATIONS.md, "One teacher"): every teacher
+def test_one_teacher_gives_every_seed_seed_minus_one_teacher_so_its_prompts_repeat():
+    """`one_teacher=True` (docs/design/DEVIATIONS.md, "One teacher"): every teacher
     prompt shows the same labeled demos less the row itself, so a row one seed traced is the
     same prompt for the next, which the LM cache answers: no training row is paid for twice."""
     teacher_calls = []
@@ -169,7 +169,7 @@ def test_every_bootstrapped_seed_has_seed_minus_one_teacher_so_its_prompts_repea
         return demo_hungry(messages)
 
     lm = ScriptedLM(by_input=recording, cache=True)
-    compiled = compile_rs(lm, max_labeled_demos=4, race=False)
+    compiled = compile_rs(lm, max_labeled_demos=4, race=False, one_teacher=True)
     bootstrapped = [c for c in compiled.result.candidates if c.origin.startswith("bootstrap seed")]
     assert len(bootstrapped) == 5  # seeds -1, 0..3
     teachers = {
@@ -179,9 +179,9 @@ def test_every_bootstrapped_seed_has_seed_minus_one_teacher_so_its_prompts_repea
     assert len(teacher_calls) == len(set(teacher_calls)) <= 12
     one_teacher_calls = len(teacher_calls)
 
-    teacher_calls.clear()  # DSPy's draw: each seed's teacher from its shuffled trainset
+    teacher_calls.clear()  # the default, DSPy's draw: each seed's teacher from its own shuffle
     lm = ScriptedLM(by_input=recording, cache=True, name="dspy-draw")  # its own cache entries
-    compile_rs(lm, max_labeled_demos=4, race=False, one_teacher=False)
+    compile_rs(lm, max_labeled_demos=4, race=False)
     teachers = {
         frozenset(demos) | ({row} if len(demos) < 4 else set()) for demos, row in teacher_calls
     }
