@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 
 from engine.errors import StoreError
-from engine.lm.local import machine_read_speed
+from engine.lm.local import default_weights_name, machine_read_speed
 from engine.runs.store import RunStore
 from engine.runs.store_schema import StoreAt, is_url, store_location
 
@@ -145,7 +145,7 @@ def typical_speed(model: str) -> Speed:
         return Speed(TYPICAL_SECONDS_PER_TOKEN[kind], "typical for a hosted model; nothing "
                      "measured here yet")  # fmt: skip
     read = machine_read_speed()
-    reference = REFERENCE_READ_SPEED if read and _default_q8_copy(read[1]) else None
+    reference = REFERENCE_READ_SPEED if read and read[1] == default_weights_name() else None
     if read is None or reference is None:
         return Speed(
             TYPICAL_SECONDS_PER_TOKEN[kind],
@@ -156,11 +156,6 @@ def typical_speed(model: str) -> Speed:
         f"typical for the embedded model, scaled to this machine's prompt reading ({read[0]:.0f} "
         f"tokens/s against {reference:.0f} where it was measured); no run measured here yet",
     )
-
-
-def _default_q8_copy(file_name: str) -> bool:
-    """Whether a probed weights file is SmolLM2's Q8_0 copy (the default embedded model's)."""
-    return file_name.startswith("SmolLM2-135M-Instruct.") and file_name.endswith(".Q8_0.gguf")
 
 
 def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:

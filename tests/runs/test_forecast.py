@@ -100,9 +100,10 @@ def test_a_fresh_store_scales_the_typical_speed_to_this_machine(monkeypatch) -> 
     fast this machine's runtime probe read a prompt of the Q8_0 copy runs read, against the
     machine it was measured on; a read of another file (the shipped Q4_1), or none, leaves it
     as it is; a hosted model's is never scaled."""
+    from engine.lm.local import default_weights_name
     from engine.runs import forecast as forecast_module
 
-    copy = "SmolLM2-135M-Instruct.Q4_1.98362432-17957.Q8_0.gguf"
+    copy = default_weights_name()  # the Q8_0 copy runs read
     reference = forecast_module.REFERENCE_READ_SPEED
     typical = forecast_module.TYPICAL_SECONDS_PER_TOKEN["local"]
     monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, copy))

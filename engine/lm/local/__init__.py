@@ -31,7 +31,7 @@ from engine.lm.local._runtime import (
     library_dir,
     machine_read_speed,
 )
-from engine.lm.local._weights import ensure_local_ready, local_model_path
+from engine.lm.local._weights import default_weights_name, ensure_local_ready, local_model_path
 
 __all__ = [
     "refuse_media",
@@ -41,6 +41,7 @@ __all__ = [
     "SMOLLM2",
     "LocalModel",
     "cpu_flags",
+    "default_weights_name",
     "describe_signal",
     "embed_local",
     "embed_local_counted",

@@ -11,9 +11,10 @@ from engine.lm.local._files import (
     LLAMA_CPP_HINT,
     local_runtime_available,
     shipped_path,
+    smollm2_path,
     strip_provider,
 )
-from engine.lm.local._requant import fast_copy
+from engine.lm.local._requant import fast_copy, q8_path
 
 
 def local_model_path(model: str) -> Path:
@@ -24,6 +25,15 @@ def local_model_path(model: str) -> Path:
     if strip_provider(model).strip().lower() in ALIASES:
         return fast_copy(source)
     return source
+
+
+def default_weights_name() -> str | None:
+    """The file name `local/smollm2-135m` reads (SmolLM2's Q8_0 copy; looked up, not written),
+    or None when the shipped weights are not installed."""
+    try:
+        return q8_path(smollm2_path()).name
+    except (LMConfigError, OSError):
+        return None
 
 
 def ensure_local_ready(model: str) -> Path:

@@ -39,6 +39,17 @@ ASSUMED_SUCCESS_RATE = 0.75
 TraceStep = tuple[str, dict[str, Any], dict[str, Any]]  # (predictor path, inputs, outputs)
 
 
+def _teacher_tries(
+    n_train: int, max_demos: int, max_rounds: int, success: float
+) -> tuple[int, float]:
+    """Training rows the teacher is expected to try for `max_demos` demos (capped by the
+    trainset), and the calls each costs over the rounds."""
+    rounds = max(1, max_rounds)
+    per_example_success = 1 - (1 - success) ** rounds
+    per_example_calls = sum((1 - success) ** r for r in range(rounds))
+    return min(n_train, math.ceil(max_demos / per_example_success)), per_example_calls
+
+
 def bootstrap_calls(
     n_train: int,
     max_demos: int,
@@ -49,10 +60,7 @@ def bootstrap_calls(
     """Expected teacher calls to bootstrap `max_demos` demos (capped by the trainset)."""
     if max_demos <= 0 or n_train <= 0:
         return 0
-    rounds = max(1, max_rounds)
-    per_example_success = 1 - (1 - success) ** rounds
-    per_example_calls = sum((1 - success) ** r for r in range(rounds))
-    tried = min(n_train, math.ceil(max_demos / per_example_success))
+    tried, per_example_calls = _teacher_tries(n_train, max_demos, max_rounds, success)
     return round(tried * per_example_calls * predictors)
 
 
@@ -67,16 +75,13 @@ def teacher_repeats(
     demos each with one shared teacher on their own shuffles of the trainset, that repeat a
     row an earlier seed traced (the same prompt: the LM cache answers them). A row is new
     unless every seed passed it by, each trying its share of the trainset."""
-    if n_train <= 0 or not demo_counts:
+    if n_train <= 0:
         return 0
-    rounds = max(1, max_rounds)
-    per_example_success = 1 - (1 - success) ** rounds
-    per_example_calls = sum((1 - success) ** r for r in range(rounds))
-    total = sum(bootstrap_calls(n_train, d, max_rounds, predictors, success) for d in demo_counts)
-    untouched = 1.0
+    total, untouched, per_example_calls = 0, 1.0, 0.0
     for demos in demo_counts:
         if demos > 0:
-            tried = min(n_train, math.ceil(demos / per_example_success))
+            tried, per_example_calls = _teacher_tries(n_train, demos, max_rounds, success)
+            total += bootstrap_calls(n_train, demos, max_rounds, predictors, success)
             untouched *= 1 - tried / n_train
     distinct = n_train * (1 - untouched) * per_example_calls * predictors
     return max(0, round(total - distinct))

@@ -201,15 +201,13 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         trials = len(self.seeds()) + (1 if work.student_has_demos else 0)
         eval_calls = trials * len(valset) * per_example
         boot, boot_tokens = 0, 0
-        for s in self.seeds():
-            if s >= -1:
-                calls = bootstrap_calls(
-                    len(trainset), self.demo_count(work.seed, s), self.max_rounds, per_example
-                )
-                boot += calls
-                boot_tokens += calls * tokens_per_call(
-                    trainset, min(self.max_labeled_demos, len(trainset))
-                )
+        counts = [self.demo_count(work.seed, s) for s in self.seeds() if s >= -1]
+        for count in counts:
+            calls = bootstrap_calls(len(trainset), count, self.max_rounds, per_example)
+            boot += calls
+            boot_tokens += calls * tokens_per_call(
+                trainset, min(self.max_labeled_demos, len(trainset))
+            )
         demos = min(self.max_labeled_demos, len(trainset))
         eval_tokens = eval_calls * tokens_per_call(valset, demos // 2)
         notes = (
@@ -219,7 +217,6 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         )
         estimate = Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
         if self.one_teacher:  # rows an earlier seed traced: the LM cache answers them
-            counts = [self.demo_count(work.seed, s) for s in self.seeds() if s >= -1]
             estimate.repeats = min(
                 boot, teacher_repeats(len(trainset), counts, self.max_rounds, per_example)
             )
