@@ -252,7 +252,7 @@ def forecast(
     typical figure), "share_source", "targeted" (True: the search spends a call target, the
     estimate's `calls`, so the forecast is that target, not a share of a bound),
     "cached_calls" (the plan's calls the LM cache already answers: left out of the calls and
-    the test calls), "repeats" (calls the search's own cache answers: left out of the calls)}."""
+    the test calls)}."""
     estimate = plan["estimate"]
     planned = int(estimate.get("total_calls") or 0)
     targeted = estimate.get("at_most") is not None  # a search that spends a call target
@@ -271,10 +271,6 @@ def forecast(
     cached = plan.get("cached_calls") or {}
     search_cached, test_cached = int(cached.get("search") or 0), int(cached.get("test") or 0)
     calls, low, high = (max(0, n - search_cached) for n in (calls, low, high))
-    # the search's own repeats (teacher runs on rows an earlier seed traced) are work it counts,
-    # in its minutes too (its speed is per call of its target), but calls nobody pays for: the
-    # same share of whatever part of the plan it spends
-    paid = 1 - min(int(estimate.get("repeats") or 0), planned) / planned if planned else 1.0
     tokens_per_call = (estimate.get("tokens") or 0) / planned if planned else 0.0
     test_calls = max(0, int(plan.get("test_calls") or 0) - test_cached)
     measured = measured_speed(model, db_path) if db_path is not None else None
@@ -285,8 +281,8 @@ def forecast(
         return round(speed.seconds((n + test_calls) * tokens_per_call) + training, 1)
 
     return {
-        "calls": round(calls * paid),
-        "calls_range": [round(low * paid), round(high * paid)],
+        "calls": calls,
+        "calls_range": [low, high],
         "calls_at_most": at_most,
         "test_calls": test_calls,
         "seconds": seconds(calls),
@@ -296,5 +292,4 @@ def forecast(
         "share_source": share.source if not targeted else "the search's call target",
         "targeted": targeted,
         "cached_calls": search_cached + test_cached,
-        "repeats": calls - round(calls * paid),
     }

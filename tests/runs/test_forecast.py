@@ -222,20 +222,3 @@ def test_a_budget_stop_reads_as_finished_early(reason, words) -> None:
     assert words in ended_words("stopped: budget", reason)
     assert ended_words("failed", "boom") == "boom"
 
-
-def test_a_search_with_one_teacher_forecasts_its_repeats_as_work_not_calls(tickets_spec) -> None:
-    """`one_teacher=True`: teacher runs on rows an earlier seed traced are counted by the
-    search (and in its minutes) but answered by the LM cache, so the likely calls leave them
-    out, in the same share as the part of the plan the search spends."""
-    spec = _small(tickets_spec, 0, target=True)
-    spec.optimizer.params = {**spec.optimizer.params, "one_teacher": True}
-    plan = preflight(spec, db_path=None)
-    estimate, made = plan["estimate"], plan["forecast"]
-    assert 0 < estimate["repeats"] < estimate["total_calls"]
-    assert made["repeats"] == estimate["repeats"]
-    assert made["calls"] == estimate["total_calls"] - estimate["repeats"]
-    made = forecast(plan, SCRIPTED, False, None)
-    plain = forecast({**plan, "estimate": {**estimate, "repeats": 0}}, SCRIPTED, False, None)
-    assert made["seconds"] == plain["seconds"] and plain["calls"] > made["calls"]
-    low, high = made["calls_range"]
-    assert low < made["calls"] < high < plain["calls_range"][1]

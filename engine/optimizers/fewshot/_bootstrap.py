@@ -121,6 +121,9 @@ class BootstrapFewShot(Optimizer):
     fits_on_training_rows = True  # no valset: closed choices fitted on unused training rows
     content_free_prior = True  # no metric: the content-free offsets instead
     _teacher_runs = 0  # teacher runs made so far (a random search counts its work by them)
+    # ... and which: (the training example's id, round), so a random search with one teacher
+    # can tell the runs an earlier seed already made (the LM cache answers those)
+    _teacher_rows: tuple[tuple[int, int], ...] = ()
 
     def __init__(
         self,
@@ -271,6 +274,7 @@ class BootstrapFewShot(Optimizer):
                 start = pending[-1] + 1
                 for round_index in range(max(1, self.max_rounds)):
                     self._teacher_runs += len(pending)
+                    self._teacher_rows += tuple((id(trainset[i]), round_index) for i in pending)
                     job = TeacherJob(
                         teacher, trainset, round_index, self.metric, self.metric_threshold
                     )

@@ -103,11 +103,14 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         self.spend_share = spend_share
         self.one_teacher = one_teacher
         self._teacher_runs = {}
+        self._teacher_rows = {}
 
     # seeds a compile(restrict=...) limits the search to (DSPy's option); None: every seed
     _restrict: frozenset[int] | None = None
     # the teacher runs each candidate's bootstrapping made, by seed (what a call target counts)
     _teacher_runs: dict[int, int]
+    # ... and which rows they ran, by seed (one teacher: only rows no earlier seed ran are new)
+    _teacher_rows: dict[int, frozenset[tuple[int, int]]]
 
     def compile(self, student: Any, *, restrict: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         """As every optimizer's; `restrict=[seed, ...]` tries only those candidates (-3
@@ -192,6 +195,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
         )
         self._teacher_runs[seed] = bootstrapper._teacher_runs
+        self._teacher_rows[seed] = frozenset(bootstrapper._teacher_rows)
         kind = "unshuffled" if seed == -1 else "shuffled"
         return program, f"bootstrap seed {seed} ({kind}, {describe_demos(program)})"
 
@@ -215,15 +219,16 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             "(assumes 75% of teacher runs pass the metric); duplicate candidates cost nothing; "
             "stop_at_score can end the search early"
         )
+        if self.one_teacher and boot:  # rows an earlier seed traced: the LM cache answers them
+            repeats = teacher_repeats(len(trainset), counts, self.max_rounds, per_example)
+            repeats = min(boot, repeats)
+            boot_tokens = round(boot_tokens * (boot - repeats) / boot)
+            boot -= repeats
+            notes += (
+                f"; one teacher for all candidates: ~{repeats} more teacher runs repeat a row an "
+                "earlier candidate's teacher ran, which the LM cache answers"
+            )
         estimate = Estimate({"task": eval_calls + boot}, eval_tokens + boot_tokens, trials, notes)
-        if self.one_teacher:  # rows an earlier seed traced: the LM cache answers them
-            estimate.repeats = min(
-                boot, teacher_repeats(len(trainset), counts, self.max_rounds, per_example)
-            )
-            estimate.notes += (
-                f"; ~{estimate.repeats} of the teacher runs repeat a row an earlier candidate's "
-                "teacher ran (one teacher for all), which the LM cache answers"
-            )
         if self.spend_share is not None and self._restrict is None:
             return self._targeted(estimate, work)
         if self.race:
@@ -251,7 +256,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         target = max(1, round(self.spend_share * bound))
         ahead = AHEAD if lm_threads(self.num_threads) > 1 else 0
         most = self._candidate_cost(len(work.trainset), len(work.valset), work.per_example)
-        weight = new_prompt_calls()
+        weight = new_prompt_calls(self.one_teacher)
         work_target = target + weight * self._bootstrapped_planned()
         unweighted = 3 * len(work.valset) * work.per_example  # baseline, zero-shot, labeled
         at_most = most_calls(work_target, most, weight, unweighted) + ahead * most
@@ -276,7 +281,6 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             unraced.trials,
             notes,
             at_most=at_most,
-            repeats=min(unraced.repeats, target),  # teacher runs are not raced: all are made
         )
 
     # -- compile ----------------------------------------------------------------------------
@@ -303,11 +307,12 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             return made, origin
 
         self._teacher_runs.clear()
+        self._teacher_rows.clear()
         most = self._candidate_cost(len(trainset), len(valset), calls_per_run(student))
         calls = self._call_target(job)
         spending = Spending(
             calls, runner.run.trials, job.student, most,
-            weight=new_prompt_calls() if calls is not None else 0,
+            weight=new_prompt_calls(self.one_teacher) if calls is not None else 0,
             planned=self._bootstrapped_planned(),
         )  # fmt: skip
         with (
@@ -320,6 +325,13 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
                 stop.set()  # what is still in flight ahead stops dispatching rows
         best = runner.best_program()
         return best if best is not None else (last if last is not None else student.reset_copy())
+
+    def _teacher_work(self, seed: int, spending: Spending) -> int:
+        """The teacher runs candidate `seed`'s bootstrapping counts as work: all it made, or
+        with one teacher those no earlier seed made (the LM cache answers the rest)."""
+        if not self.one_teacher:
+            return self._teacher_runs.get(seed, 0)
+        return spending.new_teacher_runs(self._teacher_rows.get(seed, frozenset()))
 
     def _call_target(self, job: CompileJob) -> int | None:
         """The calls this search spends (None: it tries its planned candidates)."""
@@ -360,7 +372,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             trial = runner.evaluate(
                 program, valset, subset="val", parents=parents, origin=origin, race=self.race
             )
-            spending.candidate_done(trial, self._teacher_runs.get(seed, 0), bootstrapped=seed >= -1)
+            teacher_work = self._teacher_work(seed, spending)
+            spending.candidate_done(trial, teacher_work, bootstrapped=seed >= -1)
             if target is not None and trial.subset == "val" and trial.score >= target:
                 recorder.log(
                     f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"

@@ -3,8 +3,9 @@
 The work is counted as the estimate counts it: calls per row times the validation rows scored
 and the teacher runs, not read from the ledger, so a resumed run, whose replayed rows cost
 nothing and whose teacher runs come from the cache, stops where the first attempt would have.
-With `one_teacher=True`, a teacher run the LM cache answers (a row an earlier seed traced)
-counts too, so the search tries as many candidates as when each seed has a teacher of its own.
+With `one_teacher=True` only the teacher runs no earlier seed made count (the LM cache answers
+the others, the same prompt), as the estimate counts them: the search spends what it saves on
+more candidates.
 
 On a model that keeps the start of the prompts it read (the embedded model), a new bootstrapped
 candidate also reads whole new prompts: its teacher's, again from the left-out demo on for
@@ -25,14 +26,20 @@ from engine.settings import settings
 # 9.1 s a candidate against 0.21 s a call, fitted on the candidates of eight default runs of the
 # generated spam/ham project on 2 cores (bench/results/forecast.md).
 NEW_PROMPT_CALLS = 40
+# ... with one teacher for every seed, whose prompts the model has mostly read already: 2.7 s a
+# candidate against 0.37 s a call, fitted on the candidates of eight such runs on another 2-core
+# machine (bench/results/forecast.md, "One teacher").
+ONE_TEACHER_PROMPT_CALLS = 7
 
 
-def new_prompt_calls() -> int:
+def new_prompt_calls(one_teacher: bool = False) -> int:
     """The calls' worth of work a new candidate's prompt reads cost on the configured task LM:
-    `NEW_PROMPT_CALLS` on a model that reuses prompt starts, 0 on one that does not."""
+    `NEW_PROMPT_CALLS` (`ONE_TEACHER_PROMPT_CALLS` when every seed has one teacher) on a model
+    that reuses prompt starts, 0 on one that does not."""
     lm = settings.lm  # None stands for the embedded model
-    reuses = lm is None or bool(getattr(lm, "reuses_prompt_start", False))
-    return NEW_PROMPT_CALLS if reuses else 0
+    if not (lm is None or bool(getattr(lm, "reuses_prompt_start", False))):
+        return 0
+    return ONE_TEACHER_PROMPT_CALLS if one_teacher else NEW_PROMPT_CALLS
 
 
 def most_calls(work: int, most: int, weight: int, unweighted: int = 0) -> int:
@@ -62,6 +69,7 @@ class Spending:
         self.seen = {t.number for t in trials}  # the baseline: scored before the search
         self.done = sum(t.n for t in trials) * self.per_row
         self.costs: list[int] = []  # what each bootstrapped candidate cost
+        self.traced: set[tuple[int, int]] = set()  # one teacher: the (row, round)s it ran
 
     def candidate_done(self, trial: Any, teacher_runs: int, bootstrapped: bool) -> None:
         """Count a scored candidate and the teacher runs its bootstrapping made."""
@@ -72,6 +80,13 @@ class Spending:
             cost += self.weight
             self.costs.append(cost)
         self.done += cost
+
+    def new_teacher_runs(self, rows: frozenset[tuple[int, int]]) -> int:
+        """How many of a candidate's teacher runs (one teacher's (row, round)s) no candidate
+        before it made; candidates are counted in order, so a resumed run counts the same."""
+        new = rows - self.traced
+        self.traced |= new
+        return len(new)
 
     def spent_out(self) -> bool:
         if self.target is None:

@@ -11,9 +11,7 @@ from typing import Any
 class Estimate:
     """A forecast of what a run will spend: LM calls by role, tokens, number of trials; for a
     weight optimizer, `training` (rows, tokens, steps, minutes, disk_bytes). `at_most` is set
-    by a search that spends a call target (`calls`): the most it can make. `repeats`: calls of
-    `calls` the run's own LM cache is expected to answer (a random search's teacher runs on rows
-    an earlier seed traced): work the search counts, calls nobody pays for."""
+    by a search that spends a call target (`calls`): the most it can make."""
 
     calls: dict[str, int] = field(default_factory=dict)
     tokens: int = 0
@@ -21,7 +19,6 @@ class Estimate:
     notes: str = ""
     training: dict[str, Any] | None = None
     at_most: int | None = None
-    repeats: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -36,7 +33,6 @@ class Estimate:
             "notes": self.notes,
             **({"training": dict(self.training)} if self.training is not None else {}),
             **({"at_most": self.at_most} if self.at_most is not None else {}),
-            **({"repeats": self.repeats} if self.repeats else {}),
         }
 
 

@@ -177,3 +177,47 @@ def test_the_calls_bound_holds_for_any_candidate_cost(weight, cost):
         spending.candidate_done(SimpleNamespace(number=number, n=scored), 0, bootstrapped)
         made += scored
     assert made <= most_calls(calls + weight * 10, most, weight, unweighted)
+
+
+def test_with_one_teacher_the_estimate_and_the_work_leave_out_the_teacher_runs_the_cache_answers():
+    """`one_teacher=True`: a row an earlier seed's teacher ran is a cache hit, so neither the
+    estimate nor the search's work counts it; the search spends what it saves on candidates,
+    and its paid calls stay near its target."""
+    with dspy.context(lm=ScriptedLM(by_input=wrong_on())):
+        plain = BootstrapFewShotWithRandomSearch(metric=exact, num_candidate_programs=4)
+        one = BootstrapFewShotWithRandomSearch(
+            metric=exact, num_candidate_programs=4, one_teacher=True
+        )
+        assert one.estimate(qa(12), qa(10, start=20)).total_calls < plain.estimate(
+            qa(12), qa(10, start=20)
+        ).total_calls
+        assert "one teacher for all candidates" in one.estimate(qa(12), qa(10, 20)).notes
+    optimizer = BootstrapFewShotWithRandomSearch(
+        metric=exact, num_candidate_programs=4, max_bootstrapped_demos=2, num_threads=1,
+        spend_share=0.75, race=False, one_teacher=True,
+    )  # fmt: skip
+    with dspy.context(lm=ScriptedLM(by_input=wrong_on(20, 21), cache=True)):
+        compiled = optimizer.compile(
+            dspy.Predict("question -> answer"), trainset=qa(12), valset=qa(10, start=20),
+            run=RunContext(seed=0),
+        )  # fmt: skip
+    result = compiled.result
+    target, at_most = result.estimate.calls["task"], result.estimate.at_most
+    task = result.usage["by_role"]["task"]
+    assert task["calls"] > task["uncached_calls"]  # teacher runs the cache answered
+    paid = task["uncached_calls"]
+    assert paid <= at_most and abs(paid - target) <= (at_most - target) / 2
+
+
+def test_one_teachers_new_runs_are_counted_once_in_candidate_order():
+    from engine.optimizers.fewshot._spending import Spending
+
+    spending = Spending(100, [], dspy.Predict("question -> answer"), 10)
+    assert spending.new_teacher_runs(frozenset({(1, 0), (2, 0)})) == 2
+    assert spending.new_teacher_runs(frozenset({(2, 0), (3, 0), (3, 1)})) == 2
+    assert spending.new_teacher_runs(frozenset({(1, 0)})) == 0
+
+
+def test_on_a_model_that_reuses_prompt_starts_one_teachers_candidates_count_fewer_reads():
+    result, _, logs = search_on(embedded_like(wrong_on(20, 21)), one_teacher=True)
+    assert "example set also counts as 7 calls" in result.estimate.notes
