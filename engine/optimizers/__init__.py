@@ -4,19 +4,16 @@ candidates, trials, budgets, estimates, the run context, the event stream and th
 """
 
 from engine.optimizers import calibration  # noqa: F401 - registers the post-compile step
+from engine.optimizers.bootstrap import BootstrapFewShot
 from engine.optimizers.copro import COPRO
 from engine.optimizers.ensemble import Ensemble
-from engine.optimizers.fewshot import (
-    BootstrapFewShot,
-    BootstrapFewShotWithRandomSearch,
-    BootstrapRS,
-    LabeledFewShot,
-)
 from engine.optimizers.finetune import BetterTogether, BootstrapFinetune
 from engine.optimizers.gepa import GEPA
 from engine.optimizers.infer_rules import InferRules
 from engine.optimizers.knn import KNN, KNNFewShot
+from engine.optimizers.labeled import LabeledFewShot
 from engine.optimizers.mipro import MIPRO, BayesianSignatureOptimizer, MIPROv2
+from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch, BootstrapRS
 from engine.optimizers.simba import SIMBA
 from engine.optimizers.spine import (
     EVENT_TYPES,

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.optimizers.fewshot import BootstrapFewShotWithRandomSearch
 from engine.optimizers.finetune._finetune import MIN_TRACES, BootstrapFinetune
 from engine.optimizers.finetune._together import DEFAULT_STRATEGY, BetterTogether
+from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch
 
 
 def train_kwargs_of(

@@ -7,8 +7,8 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from engine.optimizers.fewshot import BootstrapFewShotWithRandomSearch
 from engine.optimizers.finetune._finetune import BootstrapFinetune
+from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch
 from engine.optimizers.spine._base import CompileJob, Optimizer
 from engine.optimizers.spine._budget import Estimate, Workload
 from engine.optimizers.spine._context import RunContext

@@ -9,7 +9,7 @@ from typing import Any
 from engine.errors import AdapterParseError, ContextWindowExceededError
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
-from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls
+from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.spine._base import CompileJob
 from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
 from engine.optimizers.spine._candidate import Candidate

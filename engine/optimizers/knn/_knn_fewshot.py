@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.modules.module import Module
-from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls
+from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.knn._knn import KNN
 from engine.optimizers.knn._row_traces import RowTraces
 from engine.optimizers.spine._base import CompileJob, Optimizer

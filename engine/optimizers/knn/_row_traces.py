@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from engine.errors import BudgetExhausted
-from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, TraceStep, check_errors
+from engine.optimizers.bootstrap import BootstrapFewShot, TraceStep, check_errors
 from engine.settings import settings
 
 

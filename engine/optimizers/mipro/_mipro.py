@@ -16,8 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from engine.lm.model_check import check_lms
-from engine.optimizers.fewshot._bootstrap import BootstrapFewShot, bootstrap_calls
-from engine.optimizers.fewshot._random_search import BootstrapFewShotWithRandomSearch
+from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.mipro._plan import (
     AUTO_RUN_SETTINGS,
     ZERO_SHOT_PROPOSER_DEMOS,
@@ -36,6 +35,7 @@ from engine.optimizers.proposing._proposer import (
     emit_proposals,
 )
 from engine.optimizers.proposing._search_space import demo_set_hash
+from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, predictor_count, tokens_per_call
 from engine.optimizers.spine._candidate import example_id

@@ -95,7 +95,7 @@ def test_copies_share_the_limiter_unless_the_endpoint_changes(change: dict) -> N
 
 
 def test_bootstrap_batches_grow_with_the_teacher_failure_rate() -> None:
-    from engine.optimizers.fewshot._bootstrap import batch_size
+    from engine.optimizers.bootstrap import batch_size
 
     assert batch_size(3, 0, 0, 8) == 3  # nothing tried yet: exactly the demos needed
     assert batch_size(1, 2, 2, 8) == 1  # every run passed so far

@@ -19,7 +19,7 @@ from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
-from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
+from engine.optimizers.labeled import labeled_rng, set_labeled_demos
 from engine.optimizers.spine._base import CompileJob, Optimizer
 from engine.optimizers.spine._budget import (
     Estimate,

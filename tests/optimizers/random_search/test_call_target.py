@@ -164,7 +164,7 @@ def test_the_calls_bound_holds_for_any_candidate_cost(weight, cost):
     # bootstrapped ones all costing `cost` calls, until the work target is spent
     from types import SimpleNamespace
 
-    from engine.optimizers.fewshot._spending import Spending, most_calls
+    from engine.optimizers.random_search._spending import Spending, most_calls
 
     calls, most, unweighted = 500, 60, 90
     spending = Spending(calls, [], None, most, weight=weight, planned=10)
@@ -210,7 +210,7 @@ def test_with_one_teacher_the_estimate_and_the_work_leave_out_the_teacher_runs_t
 
 
 def test_one_teachers_new_runs_are_counted_once_in_candidate_order():
-    from engine.optimizers.fewshot._spending import Spending
+    from engine.optimizers.random_search._spending import Spending
 
     spending = Spending(100, [], dspy.Predict("question -> answer"), 10)
     assert spending.new_teacher_runs(frozenset({(1, 0), (2, 0)})) == 2

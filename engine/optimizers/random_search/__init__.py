@@ -1,35 +1,15 @@
-"""Few-shot optimizers: LabeledFewShot, BootstrapFewShot and its random search."""
+"""BootstrapFewShotWithRandomSearch (BootstrapRS): bootstrapped example sets from several seeds,
+the best on the validation rows kept."""
 
 from typing import Any
 
-from engine.optimizers.fewshot._bootstrap import BootstrapFewShot
-from engine.optimizers.fewshot._labeled import LabeledFewShot
-from engine.optimizers.fewshot._random_search import (
+from engine.optimizers.bootstrap import DEMO_PARAMS
+from engine.optimizers.random_search._random_search import (
     SPEC_SPEND_SHARE,
     BootstrapFewShotWithRandomSearch,
     BootstrapRS,
 )
 from engine.optimizers.registry import OptimizerEntry, Param, register
-
-DEMO_PARAMS = (
-    Param("max_bootstrapped_demos", int, 4, "Model-made examples (max)", low=0, high=16,
-          help="Worked examples made from the model's own correct answers."),
-    Param("max_labeled_demos", int, 8, "Examples in the prompt (max)", low=0, high=32,
-          help="Examples in the prompt in all, topped up with your labelled rows."),
-)  # fmt: skip
-
-register(
-    OptimizerEntry(
-        name="BootstrapFewShot",
-        factory=BootstrapFewShot,
-        rank=10,
-        aliases=("bootstrap", "bootstrapfewshot"),
-        label="Examples only: BootstrapFewShot",
-        goal="Runs the model on training rows and keeps its correct answers as worked examples in "
-        "the prompt.",
-        params=DEMO_PARAMS,
-    )
-)
 
 
 def random_search_from_spec(**params: Any) -> BootstrapFewShotWithRandomSearch:
@@ -67,16 +47,8 @@ register(
         estimate_tolerance=None,  # an upper bound: the search may stop early
     )
 )
-register(OptimizerEntry(
-    name="LabeledFewShot", factory=LabeledFewShot, rank=80,
-    aliases=("labeled", "labeledfewshot"),
-    label="Labels only: LabeledFewShot",
-    goal="Puts some of your labelled rows into the prompt as examples. No model calls to "
-    "prepare; fastest.",
-    params=(Param("k", int, 8, "Examples in the prompt", low=1, high=32),),
-    estimate_tolerance=0.0,
-))  # fmt: skip
 
 __all__ = [
-    "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapRS", "LabeledFewShot",
+    "SPEC_SPEND_SHARE", "BootstrapFewShotWithRandomSearch", "BootstrapRS",
+    "random_search_from_spec",
 ]  # fmt: skip

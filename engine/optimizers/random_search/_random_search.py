@@ -28,14 +28,14 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.call_slots import call_priority, shared_call_slots
-from engine.optimizers.fewshot._bootstrap import (
+from engine.optimizers.bootstrap import (
     BootstrapFewShot,
     bootstrap_calls,
     describe_demos,
     teacher_repeats,
 )
-from engine.optimizers.fewshot._labeled import labeled_rng, set_labeled_demos
-from engine.optimizers.fewshot._spending import Spending, most_calls, new_prompt_calls
+from engine.optimizers.labeled import labeled_rng, set_labeled_demos
+from engine.optimizers.random_search._spending import Spending, most_calls, new_prompt_calls
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
 from engine.optimizers.spine._build_ahead import BuildAhead
