@@ -66,6 +66,7 @@ OPTIMIZERS = {
 TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "together_labels",
             "together_both")  # fmt: skip
 DEFAULT_STRATEGY = "p -> w -> p"  # BetterTogether's own default (DSPy's)
+DEFAULT_EPOCHS = 2
 
 
 def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -130,10 +131,13 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
 
 
 def label(record: dict[str, Any]) -> str:
-    """A record's method as the table names it: the method, and its strategy if not the
-    default (`together_labels (w -> p)`)."""
-    strategy = record.get("params", {}).get("strategy")
-    return record["method"] + (f" ({strategy})" if strategy else "")
+    """A record's method as the table names it: the method, and its strategy and epochs where
+    not the default (`together_labels (w -> p)`, `finetune_labels (6 epochs)`)."""
+    params = record.get("params", {})
+    notes = [params["strategy"]] if params.get("strategy") else []
+    if params.get("epochs", DEFAULT_EPOCHS) != DEFAULT_EPOCHS:
+        notes.append(f"{params['epochs']} epochs")
+    return record["method"] + (f" ({', '.join(notes)})" if notes else "")
 
 
 def points_range(comparison: dict[str, Any] | None) -> str:
@@ -208,7 +212,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", type=Path, default=REPO / "sample_data" / "support_tickets.yaml")
     parser.add_argument("--methods", default="fewshot,finetune,together")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--window", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0, help="0: no cap")
