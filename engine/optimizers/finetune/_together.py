@@ -69,7 +69,7 @@ class BetterTogether(Optimizer):
 
     requires_metric = True
     valset_defaults_to_trainset = False
-    uses_valset = False  # it scores the steps' programs itself, on its own held-out rows
+    uses_valset = False  # it scores the steps' programs itself, on its validation rows
     calibrates_choices = False
 
     def __init__(
@@ -125,7 +125,7 @@ class BetterTogether(Optimizer):
             total.trials += part.trials + 1
             if part.training:
                 total.training = add_training(total.training, part.training)
-        total.notes = f"the steps {self.strategy!r} in sequence, each scored on the held-out rows"
+        total.notes = f"the steps {self.strategy!r} in sequence, each scored on the validation rows"
         return total
 
     strategy: str = ""
@@ -191,7 +191,7 @@ class BetterTogether(Optimizer):
             origin = f"after step {number} ({letter}: {type(optimizer).__name__})"
             if held_out:
                 score = runner.evaluate(program, held_out, subset="val", origin=origin).score
-                run.recorder.log(f"{origin}: {score:.3f} on {len(held_out)} held-out rows")
+                run.recorder.log(f"{origin}: {score:.3f} on {len(held_out)} validation rows")
                 if best_score is None or score >= best_score:  # a tie: the later step
                     best, best_score = program, score
             else:

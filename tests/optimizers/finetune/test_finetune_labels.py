@@ -182,7 +182,7 @@ def test_w_then_p_puts_demos_on_the_model_tuned_on_the_labels():
                                     strategy="w -> p", valset_ratio=0.25)  # fmt: skip
     [(_, rows, _)] = trainer.jobs
     assert len(rows) == 9 and all(sum(m["role"] == "user" for m in r) == 1 for r in rows)
-    # a tie on the held-out rows (all wrong): the last step's program, demos on the tuned model
+    # a tie on the validation rows (all wrong): the last step's program, demos on the tuned model
     assert compiled.lm.model == "scripted/tuned-1" and len(compiled.demos) == 2
     phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
     assert phases == ["step 1: w", "step 2: p"]
