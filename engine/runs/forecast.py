@@ -145,7 +145,8 @@ def typical_speed(model: str) -> Speed:
         return Speed(TYPICAL_SECONDS_PER_TOKEN[kind], "typical for a hosted model; nothing "
                      "measured here yet")  # fmt: skip
     read = machine_read_speed()
-    reference = REFERENCE_READ_SPEED if read and read[1] == default_weights_name() else None
+    weights = default_weights_name()
+    reference = REFERENCE_READ_SPEED if read and weights and read[1] == weights else None
     if read is None or reference is None:
         return Speed(
             TYPICAL_SECONDS_PER_TOKEN[kind],

@@ -79,8 +79,7 @@ def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> No
     assert plan["optimizer"] == RANDOM_SEARCH
     # random search's estimate is an upper bound: the likely calls are the measured share of it
     assert forecast["calls_at_most"] == plan["estimate"]["total_calls"]
-    likely = round(forecast["calls_at_most"] * TYPICAL_SHARE[RANDOM_SEARCH])
-    assert forecast["calls"] == likely
+    assert forecast["calls"] == round(forecast["calls_at_most"] * TYPICAL_SHARE[RANDOM_SEARCH])
     assert forecast["share_source"] == "as measured on our benchmarks"
     assert forecast["speed"] == typical_speed("local/smollm2-135m").source
     assert forecast["seconds"] > 0
@@ -104,6 +103,8 @@ def test_a_fresh_store_scales_the_typical_speed_to_this_machine(monkeypatch) -> 
     from engine.runs import forecast as forecast_module
 
     copy = default_weights_name()  # the Q8_0 copy runs read
+    if copy is None:
+        pytest.skip("the embedded model's weights are not installed (make setup installs them)")
     reference = forecast_module.REFERENCE_READ_SPEED
     typical = forecast_module.TYPICAL_SECONDS_PER_TOKEN["local"]
     monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, copy))
@@ -221,4 +222,3 @@ def test_the_cli_estimate_says_the_likely_spend_and_the_budget(project: Path) ->
 def test_a_budget_stop_reads_as_finished_early(reason, words) -> None:
     assert words in ended_words("stopped: budget", reason)
     assert ended_words("failed", "boom") == "boom"
-

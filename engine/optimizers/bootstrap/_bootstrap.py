@@ -120,9 +120,9 @@ class BootstrapFewShot(Optimizer):
     valset_defaults_to_trainset = False
     fits_on_training_rows = True  # no valset: closed choices fitted on unused training rows
     content_free_prior = True  # no metric: the content-free offsets instead
-    _teacher_runs = 0  # teacher runs made so far (a random search counts its work by them)
-    # ... and which: (the training example's id, round), so a random search with one teacher
-    # can tell the runs an earlier seed already made (the LM cache answers those)
+    # the teacher runs made so far, as (the training example's id, round): a random search
+    # counts its work by them, and with one teacher tells the runs an earlier seed already made
+    # (the LM cache answers those)
     _teacher_rows: tuple[tuple[int, int], ...] = ()
 
     def __init__(
@@ -273,7 +273,6 @@ class BootstrapFewShot(Optimizer):
                 pending = list(range(start, min(len(trainset), start + size)))
                 start = pending[-1] + 1
                 for round_index in range(max(1, self.max_rounds)):
-                    self._teacher_runs += len(pending)
                     self._teacher_rows += tuple((id(trainset[i]), round_index) for i in pending)
                     job = TeacherJob(
                         teacher, trainset, round_index, self.metric, self.metric_threshold

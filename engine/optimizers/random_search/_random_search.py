@@ -9,8 +9,8 @@ teacher (unless one is given): the student with the labeled demos drawn from the
 trainset, seed -1's. DSPy draws each seed's teacher demos from its own shuffled trainset, so
 each seed's teacher prompts are new; with one teacher a training row it has traced once is
 answered by the LM cache for every later seed. Measured on the default run: half the minutes,
-but less varied candidates, and 2 of 8 seeds chose worse programs (docs/design/DEVIATIONS.md,
-"One teacher").
+but less varied candidates, and 2 of 8 seeds chose worse programs (3 of 8 when the savings buy
+more candidates; docs/design/DEVIATIONS.md, "One teacher").
 
 With `spend_share` (runs from a spec set it), the search spends about that share of what its
 candidates would cost unraced: racing's savings pay for extra candidates (seeds N..2N-1), and
@@ -102,14 +102,12 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         self.race = race
         self.spend_share = spend_share
         self.one_teacher = one_teacher
-        self._teacher_runs = {}
         self._teacher_rows = {}
 
     # seeds a compile(restrict=...) limits the search to (DSPy's option); None: every seed
     _restrict: frozenset[int] | None = None
-    # the teacher runs each candidate's bootstrapping made, by seed (what a call target counts)
-    _teacher_runs: dict[int, int]
-    # ... and which rows they ran, by seed (one teacher: only rows no earlier seed ran are new)
+    # the teacher runs each candidate's bootstrapping made, as (row, round)s by seed: what a
+    # call target counts (with one teacher, only the runs no earlier seed made)
     _teacher_rows: dict[int, frozenset[tuple[int, int]]]
 
     def compile(self, student: Any, *, restrict: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
@@ -194,7 +192,6 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         program = bootstrapper.bootstrap(
             student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
         )
-        self._teacher_runs[seed] = bootstrapper._teacher_runs
         self._teacher_rows[seed] = frozenset(bootstrapper._teacher_rows)
         kind = "unshuffled" if seed == -1 else "shuffled"
         return program, f"bootstrap seed {seed} ({kind}, {describe_demos(program)})"
@@ -306,7 +303,6 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
                 runner.prefill(made, valset, race=self.race, stop=stop, order=seed, origin=origin)
             return made, origin
 
-        self._teacher_runs.clear()
         self._teacher_rows.clear()
         most = self._candidate_cost(len(trainset), len(valset), calls_per_run(student))
         calls = self._call_target(job)
@@ -329,9 +325,8 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
     def _teacher_work(self, seed: int, spending: Spending) -> int:
         """The teacher runs candidate `seed`'s bootstrapping counts as work: all it made, or
         with one teacher those no earlier seed made (the LM cache answers the rest)."""
-        if not self.one_teacher:
-            return self._teacher_runs.get(seed, 0)
-        return spending.new_teacher_runs(self._teacher_rows.get(seed, frozenset()))
+        rows = self._teacher_rows.get(seed, frozenset())
+        return spending.new_teacher_runs(rows) if self.one_teacher else len(rows)
 
     def _call_target(self, job: CompileJob) -> int | None:
         """The calls this search spends (None: it tries its planned candidates)."""

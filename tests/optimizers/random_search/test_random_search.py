@@ -150,7 +150,6 @@ def test_racing_is_off_for_metrics_scoring_above_one():
     assert {t.subset for t in compiled.result.trials} == {"val"}
 
 
-
 def test_one_teacher_gives_every_seed_seed_minus_one_teacher_so_its_prompts_repeat():
     """`one_teacher=True` (docs/design/DEVIATIONS.md, "One teacher"): every teacher
     prompt shows the same labeled demos less the row itself, so a row one seed traced is the
