@@ -67,6 +67,7 @@ TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "togethe
             "together_both")  # fmt: skip
 DEFAULT_STRATEGY = "p -> w -> p"  # BetterTogether's own default (DSPy's)
 DEFAULT_EPOCHS = 2
+DEFAULT_LEARNING_RATE = 1e-4  # the trainer's own
 
 
 def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -85,9 +86,12 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
     name, params = OPTIMIZERS[method]
     params = dict(params)
     if method in TRAINING:
-        params.update(epochs=args.epochs, window=args.window, threads=args.threads)
+        params.update(epochs=args.epochs, window=args.window, threads=args.threads,
+                      loss_on=args.loss_on)
         if args.max_steps:
             params["max_steps"] = args.max_steps
+        if args.learning_rate != DEFAULT_LEARNING_RATE:
+            params["learning_rate"] = args.learning_rate
     if method.startswith("together"):  # p's demos make rows longer than the window: train bare
         params.update(candidates=args.candidates, exclude_demos=not args.with_demos)
         if args.strategy != DEFAULT_STRATEGY:
@@ -137,6 +141,10 @@ def label(record: dict[str, Any]) -> str:
     notes = [params["strategy"]] if params.get("strategy") else []
     if params.get("epochs", DEFAULT_EPOCHS) != DEFAULT_EPOCHS:
         notes.append(f"{params['epochs']} epochs")
+    if params.get("learning_rate", DEFAULT_LEARNING_RATE) != DEFAULT_LEARNING_RATE:
+        notes.append(f"learning rate {params['learning_rate']:g}")
+    if record["method"] in TRAINING and params.get("loss_on", "all") != "all":
+        notes.append(f"loss on the {params['loss_on']}")
     return record["method"] + (f" ({', '.join(notes)})" if notes else "")
 
 
@@ -214,8 +222,11 @@ def main() -> None:
     parser.add_argument("--methods", default="fewshot,finetune,together")
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--window", type=int, default=256)
+    parser.add_argument("--loss-on", choices=("answer", "all"), default="answer",
+                        help="the tokens the training loss counts (records before it: all)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0, help="0: no cap")
+    parser.add_argument("--learning-rate", type=float, default=DEFAULT_LEARNING_RATE)
     parser.add_argument("--candidates", type=int, default=4, help="BetterTogether's p step")
     parser.add_argument("--strategy", default=DEFAULT_STRATEGY,
                         help="BetterTogether's steps, e.g. 'w -> p' (demos on the tuned model)")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.lm.local import import_llama_cpp, smollm2_path
-from engine.optimizers.finetune._llama_train import TrainStep, f32_copy, train, windows
+from engine.optimizers.finetune._llama_train import TokenRow, TrainStep, f32_copy, train, windows
 
 ROWS = [
     ("Classify the message as spam or ham.\nmessage: WIN a FREE cruise! Text YES to 80082 now",
@@ -92,7 +92,7 @@ def main() -> None:
         print(f"F32 copy: {time.perf_counter() - start:.1f} s, "
               f"{f32.stat().st_size / 1e6:.0f} MB")  # fmt: skip
         rows = tokenize(f32, [chat_text(q, a) for q, a in ROWS])
-        chunks = windows(rows * 8, args.n_ctx)
+        chunks = windows([TokenRow(row) for row in rows * 8], args.n_ctx)
         print(f"rows: {len(rows)} ({sum(map(len, rows))} tokens), windows: {len(chunks)}")
         out = folder / "tuned.Q8_0.gguf"
         result = train(f32, chunks, out, n_ctx=args.n_ctx, steps=args.steps,

@@ -42,6 +42,9 @@ def _training_params() -> tuple[Param, ...]:
               help="The model's own answers that score as right (what it already knows), the "
               "right answers in your data (what it does not know yet), or both.",
               choices=TRAIN_ON_CHOICES),
+        Param("loss_on", str, "answer", help="What the training loss counts: the answer alone, "
+              "or the prompt's words too.",
+              choices=(("answer", "The answer"), ("all", "The prompt and the answer"))),
     )  # fmt: skip
 
 

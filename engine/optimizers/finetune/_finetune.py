@@ -264,8 +264,9 @@ class BootstrapFinetune(Optimizer):
         tokens = rows * tokens_per_call(work.trainset, 0)
         kwargs = self.train_kwargs
         n_ctx = int(kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
+        whole_rows = kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0]) == "answer"
         plan = plan_steps(tokens, n_ctx, int(kwargs.get("num_train_epochs", 1)),
-                          kwargs.get("max_steps"))  # fmt: skip
+                          kwargs.get("max_steps"), rows if whole_rows else None)  # fmt: skip
         students = work.student.predictors() if work.student is not None else []
         models = sorted({model_of(p) for p in students} - {""})
         local = [m for m in models if m.startswith(PROVIDER + "/")]

@@ -9,7 +9,8 @@ What llama.cpp trains (read in its `llama_context::opt_init`): every F32 weight 
 embedding (so, for SmolLM2-135M whose output head is tied to that embedding, the attention and
 feed-forward matrices and the norms: ~106M of 135M parameters), with AdamW. Only F32 weights
 train, so a quantized model is first written out as F32 (`f32_copy`). The loss is next-token
-cross-entropy over every position of a window (the API has no mask: prompt tokens count too).
+cross-entropy over the positions a `Window` counts (the answers', or all), though llama.cpp's
+API has no loss mask: `_LossMask` makes one (see there).
 
 `train` runs one optimizer step per window, so the caller sees each step's loss, can stop
 between steps, and bounds the run by steps. The tuned weights are saved as F32 and rewritten as
@@ -31,12 +32,15 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from engine.lm.local import import_llama_cpp, quiet_llama, rewrite_gguf
 from engine.optimizers.finetune._blas import load_blas
 from engine.optimizers.finetune._gguf_meta import with_base_metadata
 
 GGML_TYPE_I32 = 26
 OPTIMIZER_ADAMW = 0
+LOSS_GRADIENT_OP = b"CROSS_ENTROPY_LOSS_BACK"
 
 
 class AdamWParams(ctypes.Structure):
@@ -89,6 +93,7 @@ class TrainResult:
     save_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     stopped: bool = False
+    masked_steps: int = 0
 
     @property
     def losses(self) -> list[float]:
@@ -113,6 +118,10 @@ class _Libraries:
         g.ggml_opt_dataset_labels.restype = ctypes.c_void_p
         g.ggml_get_data.argtypes = [ctypes.c_void_p]
         g.ggml_get_data.restype = ctypes.c_void_p
+        g.ggml_op_desc.argtypes = [ctypes.c_void_p]
+        g.ggml_op_desc.restype = ctypes.c_char_p
+        g.ggml_nelements.argtypes = [ctypes.c_void_p]
+        g.ggml_nelements.restype = ctypes.c_int64
         g.ggml_opt_result_init.restype = ctypes.c_void_p
         g.ggml_opt_result_free.argtypes = [ctypes.c_void_p]
         g.ggml_opt_result_reset.argtypes = [ctypes.c_void_p]
@@ -148,46 +157,163 @@ def f32_copy(source: Path, target: Path, *, threads: int = 1) -> Path:
     return rewrite_gguf(source, target, "F32", threads=threads)
 
 
-def windows(rows: Sequence[Sequence[int]], n_ctx: int) -> list[list[int]]:
-    """The token windows one step each trains on: the rows packed end to end (each already
-    ends with its end-of-turn token), cut into windows of `n_ctx` + 1 tokens (inputs and the
-    next-token labels); the last window is filled from the start of the stream."""
-    stream = [token for row in rows for token in row]
-    if not stream:
+@dataclass(frozen=True)
+class Window:
+    """One step's data: `n_ctx` + 1 tokens (the inputs and their next-token labels) and, for
+    each of the `n_ctx` labels, whether the loss counts it."""
+
+    tokens: list[int]
+    counted: list[bool]
+
+    @property
+    def masked(self) -> bool:
+        return not all(self.counted)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """A training row's tokens; the loss counts the predictions of tokens from `counted_from`
+    on (the answer and its end-of-turn marker; 0: every token)."""
+
+    tokens: list[int]
+    counted_from: int = 0
+
+
+def windows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
+    """The windows one step each trains on, `n_ctx` + 1 tokens each. Rows whose loss counts
+    every token are packed end to end (each already ends with its end-of-turn token) and cut
+    into windows, the last filled from the start of the stream. Rows whose loss counts their
+    answers only are packed whole, as many as fit, the rest of a window padded and uncounted:
+    so an answer is learnt from its whole prompt, and position 0 (which always counts) is a
+    row's first token; a row longer than a window goes on in the next."""
+    if not rows:
         return []
+    if all(row.counted_from == 0 for row in rows):
+        return _stream_windows(rows, n_ctx)
+    span, out = n_ctx + 1, []
+    tokens: list[int] = []
+    counts: list[bool] = []
+    for row in rows:
+        if tokens and len(tokens) + len(row.tokens) > span:
+            out.append(_padded(tokens, counts, span))
+            tokens, counts = [], []
+        tokens += row.tokens
+        counts += [i >= row.counted_from for i in range(len(row.tokens))]
+        while len(tokens) > span:
+            out.append(Window(tokens[:span], counts[1:span]))
+            tokens, counts = tokens[n_ctx:], counts[n_ctx:]
+    if tokens:
+        out.append(_padded(tokens, counts, span))
+    return out
+
+
+def _padded(tokens: list[int], counts: list[bool], span: int) -> Window:
+    pad = span - len(tokens)
+    return Window(tokens + [tokens[-1]] * pad, (counts + [False] * pad)[1:])
+
+
+def _stream_windows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
+    stream = [token for row in rows for token in row.tokens]
     span = n_ctx + 1
     while len(stream) < span:
         stream = stream + stream
     out = []
     for start in range(0, len(stream) - 1, n_ctx):
-        window = stream[start : start + span]
-        if len(window) < span:
-            window = window + stream[: span - len(window)]
-        out.append(window)
+        tokens = stream[start : start + span]
+        if len(tokens) < span:
+            tokens = tokens + stream[: span - len(tokens)]
+        out.append(Window(tokens, [True] * n_ctx))
     return out
+
+
+class _LossMask:
+    """Leaves a window's uncounted positions out of the loss and its gradient.
+
+    llama.cpp's `opt_epoch_iter` writes a 1.0 at every position's label into a zeroed one-hot
+    label tensor, so every position has a target, and ggml's cross-entropy gradient is
+    softmax - labels, so even an all-zero row would pull on the weights. Two things make the
+    mask. The labels: an uncounted position p > 0 gets the label `labels[0] - p * n_vocab`,
+    whose 1.0 lands on position 0's own target cell (already 1.0), so its row stays zero and
+    adds nothing to the loss. The gradient: ggml's scheduler calls this object after each node
+    it asks about (`cb_eval`, the context's eval callback); it asks for the loss gradient
+    (`CROSS_ENTROPY_LOSS_BACK`) and zeroes the uncounted rows before the backward pass goes
+    on. Position 0 always counts (its label is real). The reported loss is per counted
+    position."""
+
+    def __init__(self, libs: _Libraries, n_ctx: int, n_vocab: int) -> None:
+        self.ggml, self.n_ctx, self.n_vocab = libs.ggml, n_ctx, n_vocab
+        self.uncounted: np.ndarray | None = None
+        self.applied = 0
+        self.error: BaseException | None = None
+        self.callback = libs.llama_cpp.ggml_backend_sched_eval_callback(self._on_node)
+
+    def labels(self, window: Window) -> list[int]:
+        """The label ids for `window`, uncounted positions pointed at position 0's cell."""
+        tokens, first = window.tokens, window.tokens[1]
+        return [tokens[i + 1] if i == 0 or window.counted[i] else first - i * self.n_vocab
+                for i in range(self.n_ctx)]  # fmt: skip
+
+    def prepare(self, window: Window) -> None:
+        skip = np.logical_not(np.asarray(window.counted, dtype=bool))
+        skip[0] = False
+        self.uncounted = skip if skip.any() else None
+        self.applied = 0
+
+    def counted(self) -> int:
+        return self.n_ctx if self.uncounted is None else int(self.n_ctx - self.uncounted.sum())
+
+    def _on_node(self, tensor: int, ask: bool, _user_data: int) -> bool:
+        try:
+            if ask:
+                return self.uncounted is not None and self.ggml.ggml_op_desc(tensor) == (
+                    LOSS_GRADIENT_OP
+                )
+            if self.ggml.ggml_nelements(tensor) != self.n_ctx * self.n_vocab:
+                raise RuntimeError("the loss gradient is not one row per position")
+            data = ctypes.cast(self.ggml.ggml_get_data(tensor), ctypes.POINTER(ctypes.c_float))
+            np.ctypeslib.as_array(data, shape=(self.n_ctx, self.n_vocab))[self.uncounted] = 0.0
+            self.applied += 1
+            return True
+        except BaseException as exc:  # noqa: BLE001 - a C callback cannot raise; train() does
+            self.error = exc
+            return False
 
 
 StepCallback = Callable[[TrainStep], bool | None]
 
 
-def set_backend_threads(L: ModuleType, ctx: Any, threads: int) -> None:
-    """Make the CPU backend compute training graphs on `threads` threads.
+def set_backend_threads(L: ModuleType, ctx: Any, n_ctx: int) -> None:
+    """Make the CPU backend compute training graphs on the context's thread count, and hand
+    the scheduler the context's eval callback (`_LossMask`).
 
     `llama_opt_epoch` evaluates its graphs through ggml's optimizer directly, and only
     llama.cpp's own decode tells the CPU backend the context's thread count; without one decode
     first, training runs on ggml's default of 4 threads whatever the context says, and on a
     2-core machine its spinning barriers wait on descheduled threads (measured: 4 threads busy,
-    ~80% of their time in `ggml_barrier`). One token decoded (then forgotten) sets it."""
-    token = L.llama_vocab_bos(L.llama_model_get_vocab(L.llama_get_model(ctx)))
-    tokens = (L.llama_token * 1)(max(0, token))
-    if L.llama_decode(ctx, L.llama_batch_get_one(tokens, 1)) != 0:
+    ~80% of their time in `ggml_barrier`). Likewise only a decode sets the scheduler's eval
+    callback, and `llama_opt_init` makes a new scheduler, so this runs after it; a training
+    context then decodes whole windows only, so one window of `n_ctx` tokens (forgotten after)
+    does it."""
+    token = max(0, L.llama_vocab_bos(L.llama_model_get_vocab(L.llama_get_model(ctx))))
+    tokens = (L.llama_token * n_ctx)(*([token] * n_ctx))
+    if L.llama_decode(ctx, L.llama_batch_get_one(tokens, n_ctx)) != 0:
         raise OSError("llama.cpp could not run the training context")
     L.llama_memory_clear(L.llama_get_memory(ctx), True)
 
 
+def _check_mask(mask: _LossMask) -> None:
+    if mask.error is not None:
+        raise RuntimeError(f"the loss mask failed: {mask.error}") from mask.error
+    if mask.uncounted is not None and mask.applied != 1:
+        raise RuntimeError(
+            f"the loss mask reached the loss gradient {mask.applied} times in a step (once "
+            "expected): this llama.cpp builds its training graph differently"
+        )
+
+
 def train(
     f32_model: Path,
-    token_windows: Sequence[Sequence[int]],
+    token_windows: Sequence[Window],
     out_path: Path,
     *,
     n_ctx: int,
@@ -199,8 +325,9 @@ def train(
 ) -> TrainResult:
     """Fine-tune the F32 GGUF `f32_model` for `steps` optimizer steps (one window each, cycling
     through `token_windows`), then save it as Q8_0 at `out_path`. `on_step` sees each step and
-    may return False to stop (cancel): then nothing is saved. `blas` loads the BLAS backend
-    into this process for good (`_blas.load_blas`): only a process that serves no replies."""
+    may return False to stop (cancel): then nothing is saved. A window that leaves positions
+    out of the loss is trained through `_LossMask`. `blas` loads the BLAS backend into this
+    process for good (`_blas.load_blas`): only a process that serves no replies."""
     libs = _libraries(f32_model)
     L = libs.llama_cpp
     backend = load_blas(threads).detail if blas else "CPU"
@@ -215,6 +342,9 @@ def train(
     ctx_params.n_ctx = ctx_params.n_batch = ctx_params.n_ubatch = n_ctx
     ctx_params.n_threads = ctx_params.n_threads_batch = threads
     ctx_params.type_k = ctx_params.type_v = 0  # F32: OUT_PROD has no F16 backward
+    mask = _LossMask(libs, n_ctx, L.llama_vocab_n_tokens(L.llama_model_get_vocab(model)))
+    if any(window.masked for window in token_windows):
+        ctx_params.cb_eval = mask.callback
     with quiet_llama():
         ctx = L.llama_init_from_model(model, ctx_params)
     if not ctx:
@@ -225,7 +355,6 @@ def train(
         L.llama_free(ctx)
         L.llama_model_free(model)
         raise ValueError(f"n_ctx must be a multiple of 256 (llama.cpp made {actual} of {n_ctx})")
-    set_backend_threads(L, ctx, threads)
     result = TrainResult(out_path, backend, load_seconds=time.perf_counter() - started)
     opt = OptimizerParams(AdamWParams(learning_rate, 0.9, 0.999, 1e-8, 0.0), SGDParams(0.0, 0.0))
     lopt = LlamaOptParams(
@@ -246,18 +375,23 @@ def train(
     try:
         with quiet_llama():
             libs.opt_init(ctx, model, lopt)
+        set_backend_threads(L, ctx, n_ctx)
         train_started = time.perf_counter()
         for index in range(steps):
             window = token_windows[index % len(token_windows)]
-            for i in range(n_ctx):
-                data[i] = window[i]
-                labels[i] = window[i + 1]
+            mask.prepare(window)
+            for i, label in enumerate(mask.labels(window)):
+                data[i] = window.tokens[i]
+                labels[i] = label
             g.ggml_opt_result_reset(outcome)
             libs.opt_epoch(ctx, dataset, outcome, None, 1, None, None)
+            _check_mask(mask)
+            result.masked_steps += mask.uncounted is not None
             loss, unc = ctypes.c_double(), ctypes.c_double()
             g.ggml_opt_result_loss(outcome, ctypes.byref(loss), ctypes.byref(unc))
+            per_position = loss.value * n_ctx / mask.counted()  # ggml's mean runs over n_ctx
             elapsed = time.perf_counter() - train_started
-            step = TrainStep(index + 1, steps, loss.value, elapsed, (index + 1) * n_ctx / elapsed)
+            step = TrainStep(index + 1, steps, per_position, elapsed, (index + 1) * n_ctx / elapsed)
             result.steps.append(step)
             if on_step is not None and on_step(step) is False:
                 result.stopped = True

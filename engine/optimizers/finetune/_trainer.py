@@ -28,7 +28,14 @@ from engine.lm.local import (
     text_tokens,
 )
 from engine.optimizers.finetune._gguf_meta import read_metadata, tensor_types
-from engine.optimizers.finetune._llama_train import TrainStep, f32_copy, train, windows
+from engine.optimizers.finetune._llama_train import (
+    TokenRow,
+    TrainStep,
+    Window,
+    f32_copy,
+    train,
+    windows,
+)
 from engine.optimizers.finetune._process import clear_partials, run_training
 
 Messages = list[dict[str, str]]
@@ -44,7 +51,9 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
     "num_threads": (1, "CPU threads"),
     "use_peft": (False, "LoRA adapter instead of full weights"),
     "per_device_train_batch_size": (1, "windows per optimizer step"),
+    "loss_on": ("answer", "the tokens the loss counts: 'answer' (the reply) or 'all' (prompt too)"),
 }
+LOSS_ON = ("answer", "all")
 
 
 class Trainer(Protocol):
@@ -82,9 +91,16 @@ class TrainingPlan:
     steps: int
 
 
-def plan_steps(tokens: int, n_ctx: int, epochs: int, max_steps: int | None) -> TrainingPlan:
-    """The steps of a run over `tokens` training tokens packed into windows of `n_ctx`."""
+def plan_steps(
+    tokens: int, n_ctx: int, epochs: int, max_steps: int | None, rows: int | None = None
+) -> TrainingPlan:
+    """The steps of a run over `tokens` training tokens packed into windows of `n_ctx`: end to
+    end, or, given the number of `rows`, whole rows to a window (the answer-only loss's packing,
+    `windows`), as many of the average row as fit."""
     per_epoch = max(1, math.ceil(tokens / n_ctx))
+    if rows:
+        per_window = max(1, (n_ctx + 1) // max(1, math.ceil(tokens / rows)))
+        per_epoch = max(per_epoch, math.ceil(rows / per_window))
     steps = per_epoch * max(1, epochs)
     if max_steps is not None:
         steps = min(steps, max_steps)
@@ -158,6 +174,10 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
     steps = train_kwargs.get("max_steps")
     if steps is not None and (not isinstance(steps, int) or steps < 1):
         out.append(f"train_kwargs['max_steps']={steps!r} must be a whole number, 1 or more.")
+    loss_on = train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0])
+    if loss_on not in LOSS_ON:
+        out.append(f"train_kwargs['loss_on']={loss_on!r} must be one of "
+                   f"{', '.join(map(repr, LOSS_ON))}.")  # fmt: skip
     rate = train_kwargs.get("learning_rate", 1e-4)
     if not isinstance(rate, int | float) or not 0 < rate < 1:
         out.append(f"train_kwargs['learning_rate']={rate!r} must be a number between 0 and 1.")
@@ -197,11 +217,12 @@ class LlamaTrainer:
         return int(train_kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
 
     def count_tokens(self, model: str, messages: Messages) -> int:
-        return len(self.tokens(model, messages))
+        return len(self.tokens(model, messages).tokens)
 
-    def tokens(self, model: str, messages: Messages) -> list[int]:
+    def tokens(self, model: str, messages: Messages, loss_on: str = "answer") -> TokenRow:
         """The tokens a chat ending with the assistant's answer is trained as: the prompt as
-        the embedded model renders it for the call, the answer, the end-of-turn marker."""
+        the embedded model renders it for the call, the answer, the end-of-turn marker; the
+        loss counts the answer and the marker (`loss_on="answer"`) or every token ("all")."""
         llama, formatter = self._tokenizer(model)
         if messages[-1]["role"] != "assistant":
             raise ValueError("a training row ends with the assistant's answer")
@@ -209,7 +230,8 @@ class LlamaTrainer:
         answer = text_tokens(llama, messages[-1]["content"])
         end = llama.tokenize((prompt.stops[0] if prompt.stops else "").encode(), add_bos=False,
                              special=True)  # fmt: skip
-        return [*prompt.tokens, *answer, *end]
+        counted_from = len(prompt.tokens) if loss_on == "answer" else 0
+        return TokenRow([*prompt.tokens, *answer, *end], counted_from)
 
     def _tokenizer(self, model: str) -> tuple[Any, Any]:
         path = local_model_path(model)
@@ -230,11 +252,13 @@ class LlamaTrainer:
     ) -> TrainingPlan:
         """The steps training on `rows` would take."""
         tokens = sum(self.count_tokens(model, row) for row in rows)
+        whole_rows = train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0]) == "answer"
         return plan_steps(
             tokens,
             self.context_length(train_kwargs),
             int(train_kwargs.get("num_train_epochs", 1)),
             train_kwargs.get("max_steps"),
+            len(rows) if whole_rows else None,
         )
 
     def train(
@@ -250,17 +274,18 @@ class LlamaTrainer:
             raise FinetuneUnavailable(" ".join(problems))
         base = local_model_path(model)
         n_ctx = self.context_length(train_kwargs)
-        token_rows = [self.tokens(model, row) for row in rows]
-        plan = plan_steps(sum(map(len, token_rows)), n_ctx,
-                          int(train_kwargs.get("num_train_epochs", 1)),
-                          train_kwargs.get("max_steps"))  # fmt: skip
+        loss_on = train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0])
+        token_rows = [self.tokens(model, row, loss_on) for row in rows]
+        token_windows = windows(token_rows, n_ctx)
+        steps = len(token_windows) * int(train_kwargs.get("num_train_epochs", 1))
+        if train_kwargs.get("max_steps") is not None:
+            steps = min(steps, train_kwargs["max_steps"])
         folder = self.folder or models_dir() / "finetuned"
         out = folder / f"{base.stem}.ft-{job_key(base, token_rows, train_kwargs)}.Q8_0.gguf"
         if not out.is_file():  # a finished job's file is complete (it appears only then)
             job_kwargs = {
                 "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
-                "token_windows": windows(token_rows, n_ctx), "n_ctx": n_ctx,
-                "steps": plan.steps,
+                "token_windows": token_windows, "n_ctx": n_ctx, "steps": steps,
                 "learning_rate": float(train_kwargs.get("learning_rate", 1e-4)),
                 "threads": int(train_kwargs.get("num_threads", 1)),
             }  # fmt: skip
@@ -279,7 +304,7 @@ def llama_job(
     *,
     base: Path,
     f32: Path,
-    token_windows: list[list[int]],
+    token_windows: list[Window],
     n_ctx: int,
     steps: int,
     learning_rate: float,
@@ -305,11 +330,10 @@ def f32_bytes(path: Path) -> int:
     return int(path.stat().st_size * 32 / per)
 
 
-def job_key(
-    base: Path, token_rows: Sequence[Sequence[int]], train_kwargs: Mapping[str, Any]
-) -> str:
-    """Names one training job: the base file, the rows' tokens and the settings."""
+def job_key(base: Path, token_rows: Sequence[TokenRow], train_kwargs: Mapping[str, Any]) -> str:
+    """Names one training job: the base file, the rows' tokens and what the loss counts of
+    them, and the settings."""
     digest = hashlib.sha256(str(base.resolve()).encode())
-    digest.update(json.dumps([list(r) for r in token_rows]).encode())
+    digest.update(json.dumps([[r.tokens, r.counted_from] for r in token_rows]).encode())
     digest.update(json.dumps(dict(train_kwargs), sort_keys=True, default=str).encode())
     return digest.hexdigest()[:12]

@@ -16,7 +16,7 @@ from engine.optimizers.finetune import (
     parse_strategy,
     plan_steps,
 )
-from engine.optimizers.finetune._llama_train import windows
+from engine.optimizers.finetune._llama_train import TokenRow, windows
 from engine.optimizers.finetune._trainer import llama_kwargs_problems
 
 
@@ -245,14 +245,39 @@ def test_training_steps_are_windows_times_epochs_capped_by_max_steps():
     assert plan_steps(1000, 256, 2, None).steps == 8
     assert plan_steps(1000, 256, 2, 5).steps == 5
     assert plan_steps(10, 256, 1, None).windows == 1
+    # whole rows to a window (the answer-only loss): 10 rows of 100 tokens, 2 to a window
+    assert plan_steps(1000, 256, 1, None, rows=10).windows == 5
 
 
 def test_windows_pack_rows_end_to_end_with_next_token_labels():
-    rows = [list(range(100)), list(range(100, 300))]
+    rows = [TokenRow(list(range(100))), TokenRow(list(range(100, 300)))]
     out = windows(rows, 128)
-    assert [len(w) for w in out] == [129, 129, 129]
-    assert out[0][:3] == [0, 1, 2] and out[1][0] == 128  # each window starts n_ctx further
-    assert out[2][-1] == 84  # the last one is filled from the stream's start: 256..299, 0..84
+    assert [len(w.tokens) for w in out] == [129, 129, 129]
+    assert out[0].tokens[:3] == [0, 1, 2] and out[1].tokens[0] == 128  # n_ctx further each
+    assert out[2].tokens[-1] == 84  # the last is filled from the stream's start: 256..299, 0..84
+    assert all(all(w.counted) and len(w.counted) == 128 and not w.masked for w in out)
+
+
+def test_windows_count_the_labels_from_each_rows_answer_on():
+    rows = [TokenRow(list(range(10)), counted_from=7), TokenRow(list(range(10, 16)), 4)]
+    (window,) = windows(rows, 15)
+    # label i is token i + 1: row 1's tokens 7-9 (labels 6-8), row 2's 14-15 (labels 13-14)
+    assert [i for i, c in enumerate(window.counted) if c] == [6, 7, 8, 13, 14]
+    assert window.masked
+
+
+def test_answer_only_rows_are_packed_whole_and_the_rest_of_a_window_is_padding():
+    rows = [TokenRow(list(range(10)), 7), TokenRow(list(range(10, 18)), 5),
+            TokenRow(list(range(20, 27)), 5)]  # fmt: skip
+    first, second = windows(rows, 15)  # 10 + 8 tokens do not fit in 16: two windows
+    assert first.tokens == [*range(10), *[9] * 6] and second.tokens[:8] == list(range(10, 18))
+    assert [i for i, c in enumerate(first.counted) if c] == [6, 7, 8]  # the padding is not
+    assert second.tokens[8:15] == list(range(20, 27))  # rows 2 and 3 share a window
+    assert [i for i, c in enumerate(second.counted) if c] == [4, 5, 6, 12, 13]
+    long_row = TokenRow(list(range(40)), 30)  # longer than a window: it goes on in the next
+    windows_of_long = windows([long_row], 15)
+    assert [w.tokens[0] for w in windows_of_long] == [0, 15, 30]
+    assert sum(sum(w.counted) for w in windows_of_long) == 10  # its labels 30-39, once each
 
 
 # -- BetterTogether ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from local_lm_helpers import REAL_LM
 
 from engine.lm.local import library_dir, smollm2_path
 from engine.optimizers.finetune._blas import module_path
-from engine.optimizers.finetune._llama_train import f32_copy, train
+from engine.optimizers.finetune._llama_train import Window, f32_copy, train
 
 pytestmark = [
     *REAL_LM,
@@ -28,13 +28,15 @@ pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the module is built on Linux"),
 ]
 
-WINDOW = list(range(1000, 1257))  # 256 inputs and their next tokens
+TOKENS = list(range(1000, 1257))  # 256 inputs and their next tokens
+COUNTED = [i >= 128 for i in range(256)]  # the loss mask runs on both backends
 STEPS = 2
 CHILD = f"""
 import json, sys
 from pathlib import Path
-from engine.optimizers.finetune._llama_train import train
-result = train(Path(sys.argv[1]), [{WINDOW}], Path(sys.argv[2]), n_ctx=256, steps={STEPS},
+from engine.optimizers.finetune._llama_train import Window, train
+window = Window({TOKENS}, {COUNTED})
+result = train(Path(sys.argv[1]), [window], Path(sys.argv[2]), n_ctx=256, steps={STEPS},
                threads=1, blas=True, on_step=lambda step: step.step < {STEPS})
 print(json.dumps({{"backend": result.backend, "losses": result.losses,
                   "seconds": [s.seconds for s in result.steps]}}))
@@ -57,8 +59,8 @@ def test_the_training_process_steps_on_blas_like_the_cpu_backend_and_faster(tmp_
     )  # fmt: skip
     blas = json.loads(done.stdout.splitlines()[-1])
     # the CPU backend's steps, here (stopped after the last: nothing saved)
-    cpu = train(f32, [WINDOW], tmp_path / "cpu.gguf", n_ctx=256, steps=STEPS, threads=1,
-                on_step=lambda step: step.step < STEPS)  # fmt: skip
+    cpu = train(f32, [Window(TOKENS, COUNTED)], tmp_path / "cpu.gguf", n_ctx=256, steps=STEPS,
+                threads=1, on_step=lambda step: step.step < STEPS)  # fmt: skip
     assert blas["backend"].startswith("BLAS"), blas["backend"]
     assert cpu.backend == "CPU"
     assert len(blas["losses"]) == len(cpu.losses) == STEPS
