@@ -7,7 +7,7 @@ from engine.optimizers import calibration  # noqa: F401 - registers the post-com
 from engine.optimizers.bootstrap import BootstrapFewShot
 from engine.optimizers.copro import COPRO
 from engine.optimizers.ensemble import Ensemble
-from engine.optimizers.finetune import BetterTogether, BootstrapFinetune
+from engine.optimizers.finetune import BootstrapFinetune
 from engine.optimizers.gepa import GEPA
 from engine.optimizers.infer_rules import InferRules
 from engine.optimizers.knn import KNN, KNNFewShot
@@ -32,6 +32,7 @@ from engine.optimizers.spine import (
     example_id,
     logging_sink,
 )
+from engine.optimizers.together import BetterTogether
 
 __all__ = [
     "BetterTogether", "BootstrapFewShot", "BootstrapFewShotWithRandomSearch", "BootstrapFinetune",

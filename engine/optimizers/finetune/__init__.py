@@ -1,11 +1,12 @@
-"""Weight optimizers: BootstrapFinetune (the teacher's passing traces as chat rows, the model's
-weights tuned on them) and BetterTogether (prompt and weight optimizers in sequence).
+"""BootstrapFinetune: the teacher's passing traces (or the training rows' own answers) as chat
+rows, the model's weights tuned on them. BetterTogether (`engine.optimizers.together`) builds on
+its public names: `BootstrapFinetune`, `bootstrap_finetune`, `training_params`, `TRAINING_VIEW`.
 
 The embedded model is tuned by llama.cpp in its own process (`_process`); the tuned model is a
 GGUF file in the run's folder, named `local/<path>.gguf` like any other embedded model.
 """
 
-from engine.optimizers.finetune._entries import better_together, bootstrap_finetune
+from engine.optimizers.finetune._entries import bootstrap_finetune
 from engine.optimizers.finetune._finetune import BootstrapFinetune
 from engine.optimizers.finetune._job import TrainingJob, chat_rows
 from engine.optimizers.finetune._process import TrainingCancelled, TrainingFailed, run_training
@@ -16,7 +17,6 @@ from engine.optimizers.finetune._rows import (
     label_rows,
     passing_traces,
 )
-from engine.optimizers.finetune._together import BetterTogether, parse_strategy
 from engine.optimizers.finetune._trainer import LlamaTrainer, Trainer, TrainingPlan, plan_steps
 from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
 
@@ -26,7 +26,9 @@ TRAIN_ON_CHOICES = tuple(zip(TRAIN_ON, (  # what the Optimize page calls each so
 ), strict=True))  # fmt: skip
 
 
-def _training_params() -> tuple[Param, ...]:
+def training_params() -> tuple[Param, ...]:
+    """The training settings every weight optimizer's entry declares (BootstrapFinetune's and
+    BetterTogether's)."""
     return (
         Param("epochs", int, 1, "Passes over the training rows", low=1, high=20),
         Param("max_steps", int, 0, "Training steps at most (0: no limit)", low=0,
@@ -56,28 +58,13 @@ register(OptimizerEntry(
     "(or the right answers in your data do), and the model itself is retrained on them. Takes "
     "minutes on this computer (about 3 seconds per training step), and the result is a new "
     "model file.",
-    params=(*_training_params(),
+    params=(*training_params(),
             Param("multitask", bool, True, help="One tuned model for all steps (else one each)."),
             Param("min_traces", int, 2, help="Fewest accepted answers to train on.")),
     events=(EventKind("training_step", view=TRAINING_VIEW),),
 ))  # fmt: skip
 
-register(OptimizerEntry(
-    name="BetterTogether", factory=better_together, rank=95,
-    aliases=("better_together",),
-    label="Prompts and weights together: BetterTogether",
-    goal="Finds good examples for the prompt, retrains the model's weights on the answers it "
-    "gets right, then finds examples again; the best step on held-back rows wins.",
-    params=(Param("strategy", str, "p -> w -> p",
-                  help="Steps in order: p finds prompt examples, w tunes the weights."),
-            Param("candidates", int, 6, "Example sets tried per prompt step", low=1, high=30),
-            *_training_params()),
-    events=(EventKind("training_step", view=TRAINING_VIEW),),
-    estimate_tolerance=None,
-))  # fmt: skip
-
 __all__ = [
-    "BetterTogether",
     "BootstrapFinetune",
     "LlamaTrainer",
     "Trainer",
@@ -88,12 +75,12 @@ __all__ = [
     "TrainingPlan",
     "TrainingRow",
     "TRAIN_ON",
-    "better_together",
+    "TRAINING_VIEW",
     "bootstrap_finetune",
     "build_rows",
     "label_rows",
-    "parse_strategy",
     "passing_traces",
     "plan_steps",
     "run_training",
+    "training_params",
 ]

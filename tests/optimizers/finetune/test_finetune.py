@@ -1,5 +1,6 @@
-"""BootstrapFinetune and BetterTogether with scripted LMs and a recording trainer (a real
-`Trainer`: it counts tokens by words and answers with a tuned model's name)."""
+"""BootstrapFinetune with scripted LMs and a recording trainer (a real `Trainer`: it counts
+tokens by words and answers with a tuned model's name). Its helpers (`RecordingTrainer`, `qa`,
+`exact`, `echo`, `wrong`, ...) serve the other finetune tests and BetterTogether's."""
 
 from __future__ import annotations
 
@@ -9,13 +10,8 @@ import engine as dspy
 from engine.adapters import ChatAdapter, JSONAdapter
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.optimizers import LabeledFewShot, RunContext
-from engine.optimizers.finetune import (
-    BetterTogether,
-    BootstrapFinetune,
-    parse_strategy,
-    plan_steps,
-)
+from engine.optimizers import RunContext
+from engine.optimizers.finetune import BootstrapFinetune, plan_steps
 from engine.optimizers.finetune._llama_train import TokenRow, windows
 from engine.optimizers.finetune._trainer import llama_kwargs_problems
 
@@ -63,6 +59,11 @@ def echo(messages):
     """Answers q<i> with i (q7 and q9 wrongly)."""
     number = input_fields(messages[-1]["content"])["question"][1:]
     return {"answer": "x" if number in ("7", "9") else number}
+
+
+def wrong(messages):
+    """Never answers right."""
+    return {"answer": "wrong"}
 
 
 class TwoSteps(dspy.Module):
@@ -278,70 +279,3 @@ def test_answer_only_rows_are_packed_whole_and_the_rest_of_a_window_is_padding()
     windows_of_long = windows([long_row], 15)
     assert [w.tokens[0] for w in windows_of_long] == [0, 15, 30]
     assert sum(sum(w.counted) for w in windows_of_long) == 10  # its labels 30-39, once each
-
-
-# -- BetterTogether ----------------------------------------------------------------------------
-def test_strategies_parse_or_say_what_is_wrong():
-    assert parse_strategy("p -> w -> p", ["p", "w"]) == ["p", "w", "p"]
-    assert parse_strategy("w", ["p", "w"]) == ["w"]
-    with pytest.raises(ValueError, match="empty step"):
-        parse_strategy("p -> ", ["p", "w"])
-    with pytest.raises(ValueError, match="names 'x'"):
-        parse_strategy("p -> x", ["p", "w"])
-
-
-def test_better_together_runs_the_strategy_and_keeps_the_best_on_held_out_rows():
-    trainer = RecordingTrainer()
-    lm = ScriptedLM(by_input=echo)
-    together = BetterTogether(exact, p=LabeledFewShot(k=2),
-                              w=BootstrapFinetune(trainer=trainer))  # fmt: skip
-    with dspy.context(lm=lm):
-        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(20),
-                                    strategy="p -> w", valset_ratio=0.25)  # fmt: skip
-    assert len(trainer.jobs) == 1 and len(compiled.demos) == 2  # a tie: the last step's
-    assert compiled.lm.model == "scripted/tuned-1"
-    held_out = [t for t in compiled.result.trials if t.subset == "val"]
-    assert [t.n for t in held_out] == [5, 5, 5]  # the student, after p, after w
-    phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
-    assert phases == ["step 1: p", "step 2: w"]
-    # the w step's training progress reaches the whole run as it trains, before the step ends
-    order = [e.type if e.type != "log" else e.data["message"][:12] for e in compiled.result.events]
-    steps = [i for i, kind in enumerate(order) if kind == "training_step"]
-    assert len(steps) == 3 and steps[-1] < order.index("after step 2")
-
-
-def test_the_seed_documents_list_shape_runs_in_sequence():
-    trainer = RecordingTrainer()
-    together = BetterTogether(exact, optimizers=[LabeledFewShot(k=3),
-                                                 BootstrapFinetune(trainer=trainer)])  # fmt: skip
-    with dspy.context(lm=ScriptedLM(by_input=echo)):
-        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(10))
-    assert len(trainer.jobs) == 1 and len(compiled.demos) == 3
-    assert together.steps() == ["0", "1"]
-
-
-def test_better_together_refuses_bad_shapes_before_any_call():
-    lm = ScriptedLM(by_input=echo)
-    with pytest.raises(ValueError, match="not both"):
-        BetterTogether(exact, optimizers=[LabeledFewShot()], p=LabeledFewShot())
-    with pytest.raises(TypeError, match="not an optimizer"):
-        BetterTogether(exact, p="fewshot")
-    finetune = BootstrapFinetune(trainer=RecordingTrainer())
-    together = BetterTogether(exact, p=LabeledFewShot(), w=finetune)
-    with dspy.context(lm=lm), pytest.raises(ValueError, match="names 'q'"):
-        together.compile(dspy.Predict("question -> answer"), trainset=qa(10), strategy="p -> q")
-    with dspy.context(lm=lm), pytest.raises(ValueError, match="optimizer_compile_args"):
-        together.compile(dspy.Predict("question -> answer"), trainset=qa(10),
-                         optimizer_compile_args={"z": {}})  # fmt: skip
-    assert lm.calls_made == 0
-
-
-def test_better_together_estimates_the_sum_of_its_steps():
-    together = BetterTogether(exact, p=LabeledFewShot(k=2),
-                              w=BootstrapFinetune(trainer=RecordingTrainer()))  # fmt: skip
-    together.strategy = "w -> w"
-    estimate = together.estimate(qa(10))
-    assert estimate.calls == {"task": 20}
-    single = BootstrapFinetune(metric=exact, trainer=RecordingTrainer()).estimate(qa(10))
-    assert estimate.training["steps"] == 2 * single.training["steps"]
-    assert estimate.training["minutes"] == round(2 * single.training["minutes"], 1)

@@ -1,23 +1,19 @@
 """BootstrapFinetune's `train_on`: rows from the labelled training rows themselves (the adapter's
 prompt, the gold answer as the reply), alone or beside the teacher's passing traces; what it
-refuses before any call, what the estimate counts, and BetterTogether's `p -> w` teaching with
-the prompt-optimized program."""
+refuses before any call, what the estimate counts, and the spec parameter both weight
+optimizers declare (BetterTogether's `p -> w` teaching: tests/optimizers/together/)."""
 
 from __future__ import annotations
 
 import pytest
-from test_finetune import RecordingTrainer, TwoSteps, echo, exact, qa, two_step_lm
+from test_finetune import RecordingTrainer, TwoSteps, echo, exact, qa, two_step_lm, wrong
 
 import engine as dspy
 from engine.cli._estimate import training_line
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.optimizers import LabeledFewShot, registry
-from engine.optimizers.finetune import BetterTogether, BootstrapFinetune, label_rows
-
-
-def wrong(messages):
-    return {"answer": "wrong"}
+from engine.optimizers import registry
+from engine.optimizers.finetune import BootstrapFinetune, label_rows
 
 
 def compile_with(lm, train_on, trainset, student=None, **kw):
@@ -151,50 +147,3 @@ def test_the_spec_parameter_is_declared_and_checked():
     assert registry.get("finetune").factory(exact, train_on="labels").train_on == "labels"
     together = registry.get("better_together").factory(exact, train_on="both")
     assert together.optimizers["w"].train_on == "both"
-
-
-# -- BetterTogether: the prompt-optimized program teaches the weights ---------------------------
-def test_p_then_w_trains_on_the_prompt_optimized_programs_answers():
-    trainer = RecordingTrainer()
-    lm = ScriptedLM(by_input=echo)
-    together = BetterTogether(exact, p=LabeledFewShot(k=2), w=BootstrapFinetune(trainer=trainer))
-    with dspy.context(lm=lm):
-        together.compile(dspy.Predict("question -> answer"), trainset=qa(12), strategy="p -> w",
-                         valset_ratio=0.25)  # fmt: skip
-    [(_, rows, _)] = trainer.jobs
-    demos = 2  # p's two demos: a user and an assistant message each, then the question
-    assert all(sum(m["role"] == "user" for m in row) == demos + 1 for row in rows)
-    questions = {input_fields(r[-2]["content"])["question"] for r in rows}
-    teacher_calls = [h["messages"] for h in lm.history
-                     if input_fields(h["messages"][-1]["content"])["question"] in questions]
-    # the teacher that answered in the w step was the program after p: its demos in the prompt
-    assert teacher_calls and all(sum(m["role"] == "user" for m in c) == demos + 1
-                                 for c in teacher_calls[-len(rows):])  # fmt: skip
-
-
-def test_w_then_p_puts_demos_on_the_model_tuned_on_the_labels():
-    trainer = RecordingTrainer()
-    lm = ScriptedLM(by_input=wrong)  # the base model never answers right: only labels teach
-    together = BetterTogether(exact, p=LabeledFewShot(k=2),
-                              w=BootstrapFinetune(trainer=trainer, train_on="labels"))  # fmt: skip
-    with dspy.context(lm=lm):
-        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(12),
-                                    strategy="w -> p", valset_ratio=0.25)  # fmt: skip
-    [(_, rows, _)] = trainer.jobs
-    assert len(rows) == 9 and all(sum(m["role"] == "user" for m in r) == 1 for r in rows)
-    # a tie on the validation rows (all wrong): the last step's program, demos on the tuned model
-    assert compiled.lm.model == "scripted/tuned-1" and len(compiled.demos) == 2
-    phases = [e.data["name"] for e in compiled.result.events if e.type == "phase"]
-    assert phases == ["step 1: w", "step 2: p"]
-
-
-def test_p_w_p_without_demos_in_training_gives_the_tuned_model_new_demos():
-    trainer = RecordingTrainer()
-    together = BetterTogether(exact, p=LabeledFewShot(k=2), w=BootstrapFinetune(
-        trainer=trainer, train_on="labels", exclude_demos=True))  # fmt: skip
-    with dspy.context(lm=ScriptedLM(by_input=wrong)):
-        compiled = together.compile(dspy.Predict("question -> answer"), trainset=qa(12),
-                                    strategy="p -> w -> p", valset_ratio=0.25)  # fmt: skip
-    [(_, rows, _)] = trainer.jobs
-    assert all(sum(m["role"] == "user" for m in r) == 1 for r in rows)  # p's demos left out
-    assert compiled.lm.model == "scripted/tuned-1" and len(compiled.demos) == 2

@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from engine.optimizers.finetune._finetune import BootstrapFinetune
+from engine.optimizers.finetune import BootstrapFinetune
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch
 from engine.optimizers.spine._base import CompileJob, Optimizer
 from engine.optimizers.spine._budget import Estimate, Workload
