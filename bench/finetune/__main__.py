@@ -68,6 +68,7 @@ TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "togethe
 DEFAULT_STRATEGY = "p -> w -> p"  # BetterTogether's own default (DSPy's)
 DEFAULT_EPOCHS = 2
 DEFAULT_LEARNING_RATE = 1e-4  # the trainer's own
+DEFAULT_WINDOW = 256
 
 
 def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -135,12 +136,17 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
 
 
 def label(record: dict[str, Any]) -> str:
-    """A record's method as the table names it: the method, and its strategy and epochs where
-    not the default (`together_labels (w -> p)`, `finetune_labels (6 epochs)`)."""
+    """A record's method as the table names it: the method, and its strategy, epochs, window,
+    learning rate and loss where not the default (`together_labels (w -> p)`,
+    `finetune_labels (6 epochs)`)."""
     params = record.get("params", {})
     notes = [params["strategy"]] if params.get("strategy") else []
     if params.get("epochs", DEFAULT_EPOCHS) != DEFAULT_EPOCHS:
         notes.append(f"{params['epochs']} epochs")
+    if params.get("exclude_demos") is False:
+        notes.append("rows with demos")
+    if params.get("window", DEFAULT_WINDOW) != DEFAULT_WINDOW:
+        notes.append(f"{params['window']}-token windows")
     if params.get("learning_rate", DEFAULT_LEARNING_RATE) != DEFAULT_LEARNING_RATE:
         notes.append(f"learning rate {params['learning_rate']:g}")
     if record["method"] in TRAINING and params.get("loss_on", "all") != "all":
@@ -221,7 +227,7 @@ def main() -> None:
     parser.add_argument("--spec", type=Path, default=REPO / "sample_data" / "support_tickets.yaml")
     parser.add_argument("--methods", default="fewshot,finetune,together")
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
-    parser.add_argument("--window", type=int, default=256)
+    parser.add_argument("--window", type=int, default=DEFAULT_WINDOW)
     parser.add_argument("--loss-on", choices=("answer", "all"), default="answer",
                         help="the tokens the training loss counts (records before it: all)")
     parser.add_argument("--threads", type=int, default=1)

@@ -93,7 +93,6 @@ class TrainResult:
     save_seconds: float = 0.0
     peak_rss_mb: float = 0.0
     stopped: bool = False
-    masked_steps: int = 0
 
     @property
     def losses(self) -> list[float]:
@@ -282,7 +281,7 @@ class _LossMask:
 StepCallback = Callable[[TrainStep], bool | None]
 
 
-def set_backend_threads(L: ModuleType, ctx: Any, n_ctx: int) -> None:
+def settle_training_context(L: ModuleType, ctx: Any, n_ctx: int) -> None:
     """Make the CPU backend compute training graphs on the context's thread count, and hand
     the scheduler the context's eval callback (`_LossMask`).
 
@@ -375,7 +374,7 @@ def train(
     try:
         with quiet_llama():
             libs.opt_init(ctx, model, lopt)
-        set_backend_threads(L, ctx, n_ctx)
+        settle_training_context(L, ctx, n_ctx)
         train_started = time.perf_counter()
         for index in range(steps):
             window = token_windows[index % len(token_windows)]
@@ -386,7 +385,6 @@ def train(
             g.ggml_opt_result_reset(outcome)
             libs.opt_epoch(ctx, dataset, outcome, None, 1, None, None)
             _check_mask(mask)
-            result.masked_steps += mask.uncounted is not None
             loss, unc = ctypes.c_double(), ctypes.c_double()
             g.ggml_opt_result_loss(outcome, ctypes.byref(loss), ctypes.byref(unc))
             per_position = loss.value * n_ctx / mask.counted()  # ggml's mean runs over n_ctx

@@ -1,7 +1,7 @@
 """llama.cpp's training runs on the thread count it is given (real embedded model, one step).
 
 `llama_opt_epoch` does not pass the context's thread count to ggml's CPU backend; without
-`set_backend_threads` one training step ran on ggml's default of 4 threads whatever the
+`settle_training_context` one training step ran on ggml's default of 4 threads whatever the
 context said, and on 2 shared cores its spinning barriers made a step 3-6 times slower
 (docs/design/finetune.md, "Speed"). A sampler thread counts this process's threads during the
 step: a context made for one thread adds no worker thread."""
