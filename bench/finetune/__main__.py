@@ -84,6 +84,10 @@ def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
 def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[str, Any]:
     """One real run of `method` on the spec; what it scored, how long, how it trained."""
     spec = load_spec(spec_path).to_dict()
+    dataset = spec_path.stem
+    if args.data_seed is not None and args.data_seed != spec["data"].get("seed", 0):
+        spec["data"]["seed"] = args.data_seed
+        dataset += f" (data seed {args.data_seed})"
     name, params = OPTIMIZERS[method]
     params = dict(params)
     if method in TRAINING:
@@ -117,7 +121,7 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
     best = comparison.get("best_candidate")
     tested = [t for t in trials(run_id, subset="test", db_path=db) if t["candidate"] == best]
     record = {
-        "dataset": spec_path.stem, "method": method, "optimizer": name, "params": params,
+        "dataset": dataset, "method": method, "optimizer": name, "params": params,
         "status": status, "wall_s": round(wall, 1), "n_test": n,
         "test_base": run.get("test_baseline"), "test_method": run.get("test_best"),
         "diff": comparison.get("diff"), "diff_ci": [comparison.get("ci_low"),
@@ -233,6 +237,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0, help="0: no cap")
     parser.add_argument("--learning-rate", type=float, default=DEFAULT_LEARNING_RATE)
+    parser.add_argument("--data-seed", type=int, default=None,
+                        help="draw the splits with this seed instead of the spec's")
     parser.add_argument("--candidates", type=int, default=4, help="BetterTogether's p step")
     parser.add_argument("--strategy", default=DEFAULT_STRATEGY,
                         help="BetterTogether's steps, e.g. 'w -> p' (demos on the tuned model)")
