@@ -34,6 +34,7 @@ from engine.optimizers.finetune._trainer import (
     LLAMA_KWARGS,
     LlamaTrainer,
     Trainer,
+    answer_loss,
     plan_steps,
 )
 from engine.optimizers.spine._base import CompileJob, Optimizer
@@ -264,9 +265,9 @@ class BootstrapFinetune(Optimizer):
         tokens = rows * tokens_per_call(work.trainset, 0)
         kwargs = self.train_kwargs
         n_ctx = int(kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
-        whole_rows = kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0]) == "answer"
+        whole_rows = rows if answer_loss(kwargs) else None
         plan = plan_steps(tokens, n_ctx, int(kwargs.get("num_train_epochs", 1)),
-                          kwargs.get("max_steps"), rows if whole_rows else None)  # fmt: skip
+                          kwargs.get("max_steps"), whole_rows)  # fmt: skip
         students = work.student.predictors() if work.student is not None else []
         models = sorted({model_of(p) for p in students} - {""})
         local = [m for m in models if m.startswith(PROVIDER + "/")]

@@ -56,6 +56,12 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
 LOSS_ON = ("answer", "all")
 
 
+def answer_loss(train_kwargs: Mapping[str, Any]) -> bool:
+    """Whether the loss counts the answers' tokens only (`loss_on`, default "answer"), so the
+    rows are packed whole (`windows`)."""
+    return train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0]) == "answer"
+
+
 class Trainer(Protocol):
     """Fine-tunes a model on chat rows. `problems` lists what it refuses before any call (one
     sentence each); `count_tokens` sizes a chat as training reads it; `context_length` is the
@@ -252,13 +258,12 @@ class LlamaTrainer:
     ) -> TrainingPlan:
         """The steps training on `rows` would take."""
         tokens = sum(self.count_tokens(model, row) for row in rows)
-        whole_rows = train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0]) == "answer"
         return plan_steps(
             tokens,
             self.context_length(train_kwargs),
             int(train_kwargs.get("num_train_epochs", 1)),
             train_kwargs.get("max_steps"),
-            len(rows) if whole_rows else None,
+            len(rows) if answer_loss(train_kwargs) else None,
         )
 
     def train(
@@ -274,7 +279,7 @@ class LlamaTrainer:
             raise FinetuneUnavailable(" ".join(problems))
         base = local_model_path(model)
         n_ctx = self.context_length(train_kwargs)
-        loss_on = train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0])
+        loss_on = "answer" if answer_loss(train_kwargs) else "all"
         token_rows = [self.tokens(model, row, loss_on) for row in rows]
         token_windows = windows(token_rows, n_ctx)
         steps = len(token_windows) * int(train_kwargs.get("num_train_epochs", 1))
