@@ -12,6 +12,7 @@ worker process started for a run knows them too.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -124,6 +125,23 @@ class OptimizerEntry:
         """The parameters drawn on the Optimize page's form."""
         return tuple(p for p in self.params if p.label)
 
+    def settings(self, optimizer: Any, given: Mapping[str, Any]) -> dict[str, Any]:
+        """What each declared parameter is in `optimizer`, built by `factory(**given)`: its
+        attribute of that name, else the value given, else the factory's own default, else the
+        form's. A run records these, so its pages say what ran, not what a form would offer."""
+        defaults = _factory_defaults(self.factory)
+        out: dict[str, Any] = {}
+        for p in self.params:
+            if hasattr(optimizer, p.name):
+                value = getattr(optimizer, p.name)
+            elif p.name in given:
+                value = given[p.name]
+            else:
+                value = defaults.get(p.name, p.default)
+            plain = isinstance(value, str | int | float | bool | None)
+            out[p.name] = value if plain else str(value)
+        return out
+
     def check_params(self, params: Mapping[str, Any]) -> list[str]:
         """Problems with the declared parameters among `params` (others go to the factory)."""
         found = (p.check(params[p.name]) for p in self.params if p.name in params)
@@ -140,6 +158,15 @@ class SettingsContext:
 
     def size(self, bound: float | str | None) -> float | None:
         return getattr(self, bound) if isinstance(bound, str) else bound
+
+
+def _factory_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
+    """The defaults of the factory's keyword parameters (a class: its constructor's)."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a builtin or a callable with no readable signature
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 _ENTRIES: dict[str, OptimizerEntry] = {}

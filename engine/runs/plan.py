@@ -47,7 +47,7 @@ def preflight(
     data = load_data(spec)
     program = build_program(spec)
     metric = build_metric(spec)
-    optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
+    optimizer, name, reason, _ = make_optimizer(spec, len(data.train), metric)
     seed = spec.data.seed
     with settings.context(lm=build_lm(spec.models.task)):  # checks may read the model
         problems = optimizer.check_settings(data.train, data.val or None, student=program)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.errors import SpecError, TunesmithError
 from engine.lm.cache import CACHE_DIR_ENV
@@ -38,9 +38,19 @@ def task_lm(spec: ProjectSpec, lm_factory: LMFactory | None = None) -> Any:
     return build_lm(spec.models.task)
 
 
-def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any, str, str]:
-    """(optimizer instance, class name, reason) for the spec, built from its registry entry;
-    `auto` picks by train size."""
+class BuiltOptimizer(NamedTuple):
+    """An optimizer built for a run: the instance, its class name, why it was chosen, and the
+    value of each of its declared settings (what ran, for the run's pages)."""
+
+    optimizer: Any
+    name: str
+    reason: str
+    settings: dict[str, Any]
+
+
+def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> BuiltOptimizer:
+    """The optimizer the spec names, built from its registry entry; `auto` picks by train
+    size."""
     name, reason = spec.optimizer.name, f"chosen in the spec: {spec.optimizer.name}"
     params = dict(spec.optimizer.params)
     if name == registry.AUTO:
@@ -49,16 +59,18 @@ def make_optimizer(spec: ProjectSpec, train_size: int, metric: Any) -> tuple[Any
     entry = registry.get(name)
     if entry is None:
         raise SpecError(f"optimizer.name: {name} is not available in this engine version")
+    given = dict(params)
     role_models = {"proposer": spec.models.proposer}
     for role, param in entry.roles.items():
         if role_models.get(role) is not None:
             params.setdefault(param, build_lm(role_models[role]))
     try:
-        return entry.factory(metric=metric, **params), name, reason
+        optimizer = entry.factory(metric=metric, **params)
     except (TypeError, ValueError) as exc:  # its own check of a setting's value
         raise SpecError(
             f"optimizer.params: {name} rejected the parameters {spec.optimizer.params}: {exc}"
         ) from None
+    return BuiltOptimizer(optimizer, name, reason, entry.settings(optimizer, given))
 
 
 def use_run_cache(db_path: StoreAt) -> None:

@@ -40,7 +40,7 @@ Table(
     Column("baseline_score", Float), Column("best_score", Float),
     *_text("best_candidate", "baseline_candidate"),
     Column("test_baseline", Float), Column("test_best", Float),
-    *_text("comparison", "usage", "estimate", "program", "sizes", "log_path", "host"),
+    *_text("comparison", "usage", "estimate", "program", "sizes", "log_path", "host", "settings"),
 )  # fmt: skip
 Table(
     "candidates", _META, Column("run_id", Text, primary_key=True),
@@ -86,10 +86,11 @@ MIGRATIONS = (
     ("lm_calls", "retries", "INTEGER"),  # failed attempts that were retried
     ("lm_calls", "retried", "TEXT"),  # JSON: {kind: n} of those attempts
     ("runs", "host", "TEXT"),  # the machine of the run's worker (its pid means something there)
+    ("runs", "settings", "TEXT"),  # JSON: the optimizer's settings as the run built it
 )
 
 # columns of runs that hold JSON text
-RUN_JSON_COLUMNS = ("spec", "comparison", "usage", "estimate", "program", "sizes")
+RUN_JSON_COLUMNS = ("spec", "comparison", "usage", "estimate", "program", "sizes", "settings")
 # columns of example_results that hold JSON text
 RESULT_JSON_COLUMNS = ("inputs", "outputs", "trace")
 

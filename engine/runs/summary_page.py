@@ -174,17 +174,31 @@ def _rows(stories: RowStories) -> str:
     )
 
 
-def _optimizer(run: dict[str, Any]) -> str:
+def _value(setting: Any) -> str:
+    """A setting in words: yes/no for a switch, "not set" for none (a cap that is off, or
+    left to the optimizer)."""
+    if isinstance(setting, bool):
+        return "yes" if setting else "no"
+    return "not set" if setting is None else esc(setting)
+
+
+def _optimizer(run: dict[str, Any], tried: int) -> str:
     spec = run.get("spec") or {}
     chosen = spec.get("optimizer") or {}
     entry = registry.get(str(run.get("optimizer") or chosen.get("name") or ""))
     label = entry.label if entry else str(run.get("optimizer") or chosen.get("name") or "?")
-    params = dict(chosen.get("params") or {})
-    settings = [
-        f"<dt>{esc(p.label)}</dt><dd>{esc(params.get(p.name, p.default))}</dd>"
-        for p in (entry.form() if entry else ())
-    ] + [f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in params.items()
-         if not (entry and entry.param(k) and entry.param(k).label)]  # fmt: skip
+    given = dict(chosen.get("params") or {})
+    used = run.get("settings")  # what the run built (None: a run stored before it was kept)
+    values = used if isinstance(used, dict) else given
+    formed = [p for p in (entry.form() if entry else ()) if p.name in values]
+    settings = [f"<dt>{esc(p.label)}</dt><dd>{_value(values[p.name])}</dd>" for p in formed] + [
+        f"<dt>{esc(k)}</dt><dd>{_value(v)}</dd>" for k, v in given.items()
+        if not (entry and entry.param(k) and entry.param(k).label)
+    ]  # fmt: skip
+    if not isinstance(used, dict):
+        settings.append("<dt>Other settings</dt><dd>the optimizer's standard ones</dd>")
+    if tried:
+        settings.append(f"<dt>Candidates tried</dt><dd>{tried}, besides your prompt</dd>")
     budget = chosen.get("budget") or {}
     limits = [
         f"at most {budget['max_calls']:,} model calls" if budget.get("max_calls") else "",
@@ -205,10 +219,12 @@ def _optimizer(run: dict[str, Any]) -> str:
 
 
 def render_summary(
-    run: dict[str, Any], outcome: Outcome, usage: dict[str, Any], stories: RowStories
+    run: dict[str, Any], outcome: Outcome, usage: dict[str, Any], stories: RowStories,
+    tried: int = 0,
 ) -> str:
-    """The page's HTML from what the store holds (see module); the same run gives the same
-    page (it is dated by the run, not by when it was made)."""
+    """The page's HTML from what the store holds (see module), `tried` the candidate programs
+    scored besides the start; the same run gives the same page (it is dated by the run, not
+    by when it was made)."""
     finished = run.get("finished_at") or run.get("created_at")
     ran = dt.datetime.fromtimestamp(finished).strftime("%d %B %Y %H:%M") if finished else "?"
     name = esc(run.get("name") or "Tunesmith run")
@@ -218,7 +234,7 @@ def render_summary(
         f"<h1>{name}</h1><p class='muted'>Run {esc(run.get('id'))}, finished {esc(ran)} "
         f"({esc(run.get('status'))}).</p>"
         + _verdict_block(run, outcome) + _task(run) + _scores(outcome) + _rows(stories)
-        + _cost(run, usage) + _optimizer(run)
+        + _cost(run, usage) + _optimizer(run, tried)
         + "<p class='muted'>Made by Tunesmith.</p></body></html>\n"
     )  # fmt: skip
 
@@ -231,15 +247,16 @@ def summary_html(run_id: str, db_path: str | Path | None = None) -> str:
         logs = [str((e.get("data") or {}).get("message", ""))
                 for e in store.events(run_id, types=["log"])]  # fmt: skip
         outcome = outcome_of(run, cands, logs)
+        start = start_candidate(run, cands)
         comp = run.get("comparison") or {}
         if outcome.verdict is not None:
             subset, pair = "test", (comp.get("baseline_candidate"), comp.get("best_candidate"))
         else:
-            start = start_candidate(run, cands)
             subset, pair = "val", ((start or {}).get("hash"), run.get("best_candidate"))
         before, after = (
             store.example_results(run_id, candidate=h, subset=subset) if h else [] for h in pair
         )
         usage = store.usage(run_id)
     stories = row_stories(run, before, after, subset)
-    return render_summary(run, outcome, usage, stories)
+    tried = sum(1 for c in cands if c is not start)
+    return render_summary(run, outcome, usage, stories, tried=tried)

@@ -172,8 +172,9 @@ def _execute(
         spec = spec_from_dict(run["spec"], run.get("base_dir"))
         data = load_data(spec)
         program, metric = build_program(spec), build_metric(spec)
-        optimizer, name, reason = make_optimizer(spec, len(data.train), metric)
-        store.update_run(run_id, optimizer=name, optimizer_reason=reason, sizes=data.sizes())
+        optimizer, name, reason, used = make_optimizer(spec, len(data.train), metric)
+        store.update_run(run_id, optimizer=name, optimizer_reason=reason, sizes=data.sizes(),
+                         settings=used)  # fmt: skip
         lm = task_lm(spec, lm_factory)
         with settings.context(lm=lm):  # the checks may read the model (can it be fine-tuned?)
             refused = optimizer.check_settings(data.train, data.val or None, student=program)

@@ -60,7 +60,7 @@ def small_spec(project: Path, name: str) -> Any:
 
 def compile_in_process(spec: Any, run: RunContext | None = None) -> Any:
     data = load_data(spec)
-    optimizer, _, _ = make_optimizer(spec, len(data.train), build_metric(spec))
+    optimizer, *_ = make_optimizer(spec, len(data.train), build_metric(spec))
     with engine.context(lm=crash_lm(spec)):
         return optimizer.compile(
             build_program(spec), trainset=data.train, valset=data.val or None, run=run
@@ -188,3 +188,18 @@ def test_its_export_loads_in_dspy(project: Path, tmp_path: Path, name: str, monk
     program = namespace["program"]
     assert isinstance(program, dspy.Module)
     assert [n for n, _ in program.named_predictors()]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_run_records_the_settings_it_built(project: Path, name: str) -> None:
+    """Every declared setting is recorded, as the spec gave it or as the optimizer defaults it
+    (never the form's offer in its place), and fits the store's JSON."""
+    spec = small_spec(project, name)
+    data = load_data(spec)
+    built = make_optimizer(spec, len(data.train), build_metric(spec))
+    entry = registry.get(name)
+    assert set(built.settings) == {p.name for p in entry.params}
+    json.dumps(built.settings)
+    for param, value in spec.optimizer.params.items():
+        if entry.param(param) is not None and not hasattr(built.optimizer, param):
+            assert built.settings[param] == value, param

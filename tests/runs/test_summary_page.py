@@ -69,6 +69,10 @@ def test_summary_of_a_real_run(finished_run: str, db_path: Path) -> None:
     assert "Model calls" in text and "Wall time" in text and "finished " in text
     assert "ticket" in text and "one of: billing, technical, shipping" in text  # the fields
     assert "6 to learn from, 6 to choose with (validation), 40 held out" in text
+    # what ran: BootstrapFewShot's own default of 16 examples, not the form's offer of 8
+    assert "Examples in the prompt (max)  16 " in text and "Model-made examples (max)  4 " in text
+    assert "Other settings" not in text
+    assert re.search(r"Candidates tried  [1-9]\d*, besides your prompt", text)
 
 
 def test_summary_escapes_and_redacts_every_value(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,6 +97,25 @@ def test_summary_escapes_and_redacts_every_value(monkeypatch: pytest.MonkeyPatch
     assert "Not checked on new rows." in text and "On the validation rows" in text
     assert "The start was kept" in text and "On 3 validation rows: fixed 1, broke 1" in text
     assert "Tokens  not reported" in text
+    assert "Other settings  the optimizer's standard ones" in text  # no settings recorded
+
+
+def test_summary_names_the_settings_the_run_used() -> None:
+    """A run of `optimizer: auto` gives no params: the page shows what the worker recorded."""
+    run = {
+        "id": "r", "name": "n", "status": "finished", "created_at": 0,
+        "optimizer": "BootstrapFewShotWithRandomSearch",
+        "spec": {"optimizer": {"name": "auto", "params": {}}},
+        "settings": {"max_bootstrapped_demos": 4, "max_labeled_demos": 16,
+                     "num_candidate_programs": 16, "spend_share": 0.5},
+    }  # fmt: skip
+    outcome = Outcome(None, None, None, 0.5, 0.75, "start kept", "why")
+    page = render_summary(run, outcome, {}, RowStories("val"), tried=20)
+    text = re.sub(r"<[^>]+>", " ", page)
+    assert "Candidate example sets to try  16 " in text
+    assert "Examples in the prompt (max)  16 " in text
+    assert "Candidates tried  20, besides your prompt" in text
+    assert "spend_share" not in text and "Other settings" not in text  # unlabelled: spec only
 
 
 def test_cli_writes_the_summary(finished_run: str, db_path: Path, tmp_path: Path) -> None:
