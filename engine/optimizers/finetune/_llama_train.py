@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import resource
 import time
 from collections.abc import Callable, Sequence
@@ -206,6 +207,20 @@ def windows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
     return out
 
 
+def epoch_windows(
+    rows: Sequence[TokenRow], n_ctx: int, epochs: int, seed: int = 0
+) -> list[Window]:
+    """The windows of `epochs` passes over `rows`, each pass packed (`windows`) from the rows
+    in an order of its own drawn from `seed`, as a trainer shuffles its data every epoch: the
+    rows that share a window, and the order the steps see them in, change from pass to pass."""
+    out: list[Window] = []
+    for epoch in range(max(1, epochs)):
+        order = list(rows)
+        random.Random(seed * 1_000_003 + epoch).shuffle(order)
+        out += windows(order, n_ctx)
+    return out
+
+
 def _padded(tokens: list[int], counts: list[bool], span: int) -> Window:
     pad = span - len(tokens)
     return Window(tokens + [tokens[-1]] * pad, (counts + [False] * pad)[1:])
@@ -246,17 +261,16 @@ class _LossMask:
         self.error: BaseException | None = None
         self.callback = libs.llama_cpp.ggml_backend_sched_eval_callback(self._on_node)
 
-    def labels(self, window: Window) -> list[int]:
-        """The label ids for `window`, uncounted positions pointed at position 0's cell."""
-        tokens, first = window.tokens, window.tokens[1]
-        return [tokens[i + 1] if i == 0 or window.counted[i] else first - i * self.n_vocab
-                for i in range(self.n_ctx)]  # fmt: skip
-
-    def prepare(self, window: Window) -> None:
-        skip = np.logical_not(np.asarray(window.counted, dtype=bool))
-        skip[0] = False
+    def prepare(self, window: Window) -> list[int]:
+        """The label ids for `window` (uncounted positions pointed at position 0's cell); the
+        rows the gradient loses are kept for the callback."""
+        counted = [True, *window.counted[1:]]  # position 0 always counts
+        skip = np.logical_not(counted)
         self.uncounted = skip if skip.any() else None
         self.applied = 0
+        tokens, first = window.tokens, window.tokens[1]
+        return [tokens[i + 1] if keep else first - i * self.n_vocab
+                for i, keep in enumerate(counted)]  # fmt: skip
 
     def counted(self) -> int:
         return self.n_ctx if self.uncounted is None else int(self.n_ctx - self.uncounted.sum())
@@ -378,8 +392,7 @@ def train(
         train_started = time.perf_counter()
         for index in range(steps):
             window = token_windows[index % len(token_windows)]
-            mask.prepare(window)
-            for i, label in enumerate(mask.labels(window)):
+            for i, label in enumerate(mask.prepare(window)):
                 data[i] = window.tokens[i]
                 labels[i] = label
             g.ggml_opt_result_reset(outcome)

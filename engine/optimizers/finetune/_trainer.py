@@ -32,9 +32,9 @@ from engine.optimizers.finetune._llama_train import (
     TokenRow,
     TrainStep,
     Window,
+    epoch_windows,
     f32_copy,
     train,
-    windows,
 )
 from engine.optimizers.finetune._process import clear_partials, run_training
 
@@ -52,6 +52,7 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
     "use_peft": (False, "LoRA adapter instead of full weights"),
     "per_device_train_batch_size": (1, "windows per optimizer step"),
     "loss_on": ("answer", "the tokens the loss counts: 'answer' (the reply) or 'all' (prompt too)"),
+    "seed": (0, "the rows' order in each epoch (shuffled anew every epoch)"),
 }
 LOSS_ON = ("answer", "all")
 
@@ -107,10 +108,14 @@ def plan_steps(
     if rows:
         per_window = max(1, (n_ctx + 1) // max(1, math.ceil(tokens / rows)))
         per_epoch = max(per_epoch, math.ceil(rows / per_window))
-    steps = per_epoch * max(1, epochs)
-    if max_steps is not None:
-        steps = min(steps, max_steps)
+    steps = capped_steps(per_epoch, epochs, max_steps)
     return TrainingPlan(tokens, per_epoch, max(1, epochs), steps)
+
+
+def capped_steps(windows_per_epoch: int, epochs: int, max_steps: int | None) -> int:
+    """Optimizer steps: one per window, each epoch, at most `max_steps` (None: no cap)."""
+    steps = windows_per_epoch * max(1, epochs)
+    return steps if max_steps is None else min(steps, max_steps)
 
 
 # ggml weight types the trainer reads back to F32 (llama.cpp's dequantizers; the shipped Q4_1
@@ -177,6 +182,9 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
         value = train_kwargs.get(key, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             out.append(f"train_kwargs[{key!r}]={value!r} must be a whole number, 1 or more.")
+    seed = train_kwargs.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        out.append(f"train_kwargs['seed']={seed!r} must be a whole number.")
     steps = train_kwargs.get("max_steps")
     if steps is not None and (not isinstance(steps, int) or steps < 1):
         out.append(f"train_kwargs['max_steps']={steps!r} must be a whole number, 1 or more.")
@@ -225,10 +233,10 @@ class LlamaTrainer:
     def count_tokens(self, model: str, messages: Messages) -> int:
         return len(self.tokens(model, messages).tokens)
 
-    def tokens(self, model: str, messages: Messages, loss_on: str = "answer") -> TokenRow:
+    def tokens(self, model: str, messages: Messages, answer_only: bool = True) -> TokenRow:
         """The tokens a chat ending with the assistant's answer is trained as: the prompt as
         the embedded model renders it for the call, the answer, the end-of-turn marker; the
-        loss counts the answer and the marker (`loss_on="answer"`) or every token ("all")."""
+        loss counts the answer and the marker (`answer_only`) or every token."""
         llama, formatter = self._tokenizer(model)
         if messages[-1]["role"] != "assistant":
             raise ValueError("a training row ends with the assistant's answer")
@@ -236,7 +244,7 @@ class LlamaTrainer:
         answer = text_tokens(llama, messages[-1]["content"])
         end = llama.tokenize((prompt.stops[0] if prompt.stops else "").encode(), add_bos=False,
                              special=True)  # fmt: skip
-        counted_from = len(prompt.tokens) if loss_on == "answer" else 0
+        counted_from = len(prompt.tokens) if answer_only else 0
         return TokenRow([*prompt.tokens, *answer, *end], counted_from)
 
     def _tokenizer(self, model: str) -> tuple[Any, Any]:
@@ -279,14 +287,13 @@ class LlamaTrainer:
             raise FinetuneUnavailable(" ".join(problems))
         base = local_model_path(model)
         n_ctx = self.context_length(train_kwargs)
-        loss_on = "answer" if answer_loss(train_kwargs) else "all"
-        token_rows = [self.tokens(model, row, loss_on) for row in rows]
-        token_windows = windows(token_rows, n_ctx)
-        steps = len(token_windows) * int(train_kwargs.get("num_train_epochs", 1))
-        if train_kwargs.get("max_steps") is not None:
-            steps = min(steps, train_kwargs["max_steps"])
+        token_rows = [self.tokens(model, row, answer_loss(train_kwargs)) for row in rows]
+        token_windows = epoch_windows(token_rows, n_ctx,
+                                      int(train_kwargs.get("num_train_epochs", 1)),
+                                      int(train_kwargs.get("seed", 0)))  # fmt: skip
+        steps = capped_steps(len(token_windows), 1, train_kwargs.get("max_steps"))
         folder = self.folder or models_dir() / "finetuned"
-        out = folder / f"{base.stem}.ft-{job_key(base, token_rows, train_kwargs)}.Q8_0.gguf"
+        out = folder / f"{base.stem}.ft-{job_key(base, token_windows, train_kwargs)}.Q8_0.gguf"
         if not out.is_file():  # a finished job's file is complete (it appears only then)
             job_kwargs = {
                 "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
@@ -335,10 +342,10 @@ def f32_bytes(path: Path) -> int:
     return int(path.stat().st_size * 32 / per)
 
 
-def job_key(base: Path, token_rows: Sequence[TokenRow], train_kwargs: Mapping[str, Any]) -> str:
-    """Names one training job: the base file, the rows' tokens and what the loss counts of
-    them, and the settings."""
+def job_key(base: Path, token_windows: Sequence[Window], train_kwargs: Mapping[str, Any]) -> str:
+    """Names one training job: the base file, the windows its steps train on in their order
+    (the tokens and what the loss counts of them), and the settings."""
     digest = hashlib.sha256(str(base.resolve()).encode())
-    digest.update(json.dumps([[r.tokens, r.counted_from] for r in token_rows]).encode())
+    digest.update(json.dumps([[w.tokens, w.counted] for w in token_windows]).encode())
     digest.update(json.dumps(dict(train_kwargs), sort_keys=True, default=str).encode())
     return digest.hexdigest()[:12]

@@ -12,7 +12,7 @@ from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import RunContext
 from engine.optimizers.finetune import BootstrapFinetune, plan_steps
-from engine.optimizers.finetune._llama_train import TokenRow, windows
+from engine.optimizers.finetune._llama_train import TokenRow, epoch_windows, windows
 from engine.optimizers.finetune._trainer import llama_kwargs_problems
 
 
@@ -279,3 +279,18 @@ def test_answer_only_rows_are_packed_whole_and_the_rest_of_a_window_is_padding()
     windows_of_long = windows([long_row], 15)
     assert [w.tokens[0] for w in windows_of_long] == [0, 15, 30]
     assert sum(sum(w.counted) for w in windows_of_long) == 10  # its labels 30-39, once each
+
+
+def test_each_epoch_packs_the_rows_in_an_order_of_its_own():
+    rows = [TokenRow(list(range(10 * i, 10 * i + 6)), 4) for i in range(8)]  # 2 rows a window
+    out = epoch_windows(rows, 15, epochs=3, seed=0)
+    assert len(out) == 12  # 4 windows an epoch
+    epochs = [out[i : i + 4] for i in (0, 4, 8)]
+    firsts = [[w.tokens[0] for w in epoch] for epoch in epochs]
+    for epoch in epochs:  # every row once an epoch, its answer counted once
+        starts = sorted(t for w in epoch for t in (w.tokens[0], w.tokens[6]))
+        assert starts == [10 * i for i in range(8)]
+        assert sum(sum(w.counted) for w in epoch) == 8 * 2
+    assert len({tuple(f) for f in firsts}) == 3  # three orders
+    assert epoch_windows(rows, 15, epochs=3, seed=0) == out  # the seed fixes them
+    assert epoch_windows(rows, 15, epochs=3, seed=1) != out
