@@ -97,6 +97,8 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
             params["max_steps"] = args.max_steps
         if args.learning_rate != DEFAULT_LEARNING_RATE:
             params["learning_rate"] = args.learning_rate
+        if args.lr_schedule != "constant" or args.warmup:
+            params.update(lr_schedule=args.lr_schedule, warmup=args.warmup)
     if method.startswith("together"):  # p's demos make rows longer than the window: train bare
         params.update(candidates=args.candidates, exclude_demos=not args.with_demos)
         if args.strategy != DEFAULT_STRATEGY:
@@ -141,7 +143,7 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
 
 def label(record: dict[str, Any]) -> str:
     """A record's method as the table names it: the method, and its strategy, epochs, window,
-    learning rate and loss where not the default (`together_labels (w -> p)`,
+    learning rate, its schedule and loss where not the default (`together_labels (w -> p)`,
     `finetune_labels (6 epochs)`)."""
     params = record.get("params", {})
     notes = [params["strategy"]] if params.get("strategy") else []
@@ -153,6 +155,10 @@ def label(record: dict[str, Any]) -> str:
         notes.append(f"{params['window']}-token windows")
     if params.get("learning_rate", DEFAULT_LEARNING_RATE) != DEFAULT_LEARNING_RATE:
         notes.append(f"learning rate {params['learning_rate']:g}")
+    if params.get("lr_schedule", "constant") != "constant":
+        notes.append(f"{params['lr_schedule']} schedule")
+    if params.get("warmup"):
+        notes.append(f"{params['warmup']:.0%} warm-up")
     if record["method"] in TRAINING and params.get("loss_on", "all") != "all":
         notes.append(f"loss on the {params['loss_on']}")
     return record["method"] + (f" ({', '.join(notes)})" if notes else "")
@@ -237,6 +243,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0, help="0: no cap")
     parser.add_argument("--learning-rate", type=float, default=DEFAULT_LEARNING_RATE)
+    parser.add_argument("--lr-schedule", choices=("constant", "linear", "cosine"),
+                        default="constant")
+    parser.add_argument("--warmup", type=float, default=0.0, help="share of the steps")
     parser.add_argument("--data-seed", type=int, default=None,
                         help="draw the splits with this seed instead of the spec's")
     parser.add_argument("--candidates", type=int, default=4, help="BetterTogether's p step")

@@ -36,6 +36,11 @@ def training_params() -> tuple[Param, ...]:
         Param("max_rows", int, 0, "Training rows at most (0: all the model gets right)",
               low=0, high="train"),
         Param("learning_rate", float, 1e-4, help="AdamW's step size."),
+        Param("lr_schedule", str, "constant", help="The step size over the steps: constant, "
+              "or down to 0 by the end (linear, cosine).", choices=(
+                  ("constant", "Constant"), ("linear", "Down to 0, linearly"),
+                  ("cosine", "Down to 0, along a cosine"))),
+        Param("warmup", float, 0.0, help="The share of the steps the step size warms up over."),
         Param("window", int, 512, help="Tokens per training step (a multiple of 256)."),
         Param("threads", int, 1, help="CPU threads the training process uses."),
         Param("exclude_demos", bool, False, help="Train on the prompts without their examples "

@@ -16,11 +16,14 @@ def train_kwargs_of(
     window: int,
     threads: int,
     loss_on: str = "answer",
+    lr_schedule: str = "constant",
+    warmup: float = 0.0,
 ) -> dict[str, Any]:
     """The trainer's settings from the spec's parameter names (`max_steps` 0 or None: none)."""
     kwargs: dict[str, Any] = {"num_train_epochs": epochs, "learning_rate": learning_rate,
-                              "n_ctx": window, "num_threads": threads,
-                              "loss_on": loss_on}  # fmt: skip
+                              "n_ctx": window, "num_threads": threads, "loss_on": loss_on,
+                              "lr_scheduler_type": lr_schedule,
+                              "warmup_ratio": warmup}  # fmt: skip
     if max_steps:
         kwargs["max_steps"] = max_steps
     return kwargs
@@ -40,11 +43,13 @@ def bootstrap_finetune(
     exclude_demos: bool = False,
     train_on: str = "traces",
     loss_on: str = "answer",
+    lr_schedule: str = "constant",
+    warmup: float = 0.0,
 ) -> BootstrapFinetune:
     """BootstrapFinetune from a spec's parameters."""
     return BootstrapFinetune(
         metric=metric, multitask=multitask, min_traces=min_traces, max_rows=max_rows or None,
         exclude_demos=exclude_demos, train_on=train_on,
         train_kwargs=train_kwargs_of(epochs, learning_rate, max_steps, window, threads,
-                                     loss_on),
+                                     loss_on, lr_schedule, warmup),
     )  # fmt: skip

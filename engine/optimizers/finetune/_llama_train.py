@@ -23,6 +23,7 @@ built, on the CPU backend alone otherwise.
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import random
 import resource
@@ -324,6 +325,25 @@ def _check_mask(mask: _LossMask) -> None:
         )
 
 
+SCHEDULES = ("constant", "linear", "cosine")
+
+
+def step_rate(learning_rate: float, step: int, steps: int, schedule: str = "constant",
+              warmup_ratio: float = 0.0) -> float:
+    """The learning rate of step `step` (0-based) of `steps`, as Hugging Face's schedulers of
+    these names give it: a linear warm-up over the first `warmup_ratio` of the steps, then
+    constant, or down to 0 at the end linearly or along half a cosine."""
+    warmup = math.ceil(warmup_ratio * steps)
+    if step < warmup:
+        return learning_rate * (step + 1) / (warmup + 1)
+    if schedule == "constant":
+        return learning_rate
+    done = (step - warmup) / max(1, steps - warmup)
+    if schedule == "linear":
+        return learning_rate * (1 - done)
+    return learning_rate * 0.5 * (1 + math.cos(math.pi * done))
+
+
 def train(
     f32_model: Path,
     token_windows: Sequence[Window],
@@ -332,12 +352,15 @@ def train(
     n_ctx: int,
     steps: int,
     learning_rate: float = 1e-4,
+    schedule: str = "constant",
+    warmup_ratio: float = 0.0,
     threads: int = 1,
     blas: bool = False,
     on_step: StepCallback | None = None,
 ) -> TrainResult:
     """Fine-tune the F32 GGUF `f32_model` for `steps` optimizer steps (one window each, cycling
-    through `token_windows`), then save it as Q8_0 at `out_path`. `on_step` sees each step and
+    through `token_windows`) at the rate `step_rate` gives each, then save it as Q8_0 at
+    `out_path`. `on_step` sees each step and
     may return False to stop (cancel): then nothing is saved. A window that leaves positions
     out of the loss is trained through `_LossMask`. `blas` loads the BLAS backend into this
     process for good (`_blas.load_blas`): only a process that serves no replies."""
@@ -392,6 +415,7 @@ def train(
         train_started = time.perf_counter()
         for index in range(steps):
             window = token_windows[index % len(token_windows)]
+            opt.adamw.alpha = step_rate(learning_rate, index, steps, schedule, warmup_ratio)
             for i, label in enumerate(mask.prepare(window)):
                 data[i] = window.tokens[i]
                 labels[i] = label

@@ -29,6 +29,7 @@ from engine.lm.local import (
 )
 from engine.optimizers.finetune._gguf_meta import read_metadata, tensor_types
 from engine.optimizers.finetune._llama_train import (
+    SCHEDULES,
     TokenRow,
     TrainStep,
     Window,
@@ -53,6 +54,8 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
     "per_device_train_batch_size": (1, "windows per optimizer step"),
     "loss_on": ("answer", "the tokens the loss counts: 'answer' (the reply) or 'all' (prompt too)"),
     "seed": (0, "the rows' order in each epoch (shuffled anew every epoch)"),
+    "lr_scheduler_type": ("constant", "the rate over the steps: 'constant', 'linear' or 'cosine'"),
+    "warmup_ratio": (0.0, "the share of the steps the rate warms up over"),
 }
 LOSS_ON = ("answer", "all")
 
@@ -192,6 +195,13 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
     if loss_on not in LOSS_ON:
         out.append(f"train_kwargs['loss_on']={loss_on!r} must be one of "
                    f"{', '.join(map(repr, LOSS_ON))}.")  # fmt: skip
+    schedule = train_kwargs.get("lr_scheduler_type", LLAMA_KWARGS["lr_scheduler_type"][0])
+    if schedule not in SCHEDULES:
+        out.append(f"train_kwargs['lr_scheduler_type']={schedule!r} must be one of "
+                   f"{', '.join(map(repr, SCHEDULES))}.")  # fmt: skip
+    warmup = train_kwargs.get("warmup_ratio", 0.0)
+    if not isinstance(warmup, int | float) or isinstance(warmup, bool) or not 0 <= warmup < 1:
+        out.append(f"train_kwargs['warmup_ratio']={warmup!r} must be a number from 0 to below 1.")
     rate = train_kwargs.get("learning_rate", 1e-4)
     if not isinstance(rate, int | float) or not 0 < rate < 1:
         out.append(f"train_kwargs['learning_rate']={rate!r} must be a number between 0 and 1.")
@@ -299,6 +309,8 @@ class LlamaTrainer:
                 "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
                 "token_windows": token_windows, "n_ctx": n_ctx, "steps": steps,
                 "learning_rate": float(train_kwargs.get("learning_rate", 1e-4)),
+                "schedule": train_kwargs.get("lr_scheduler_type", "constant"),
+                "warmup_ratio": float(train_kwargs.get("warmup_ratio", 0.0)),
                 "threads": int(train_kwargs.get("num_threads", 1)),
             }  # fmt: skip
             run_training(llama_job, job_kwargs, out, on_step=on_step, should_stop=should_stop)
@@ -321,6 +333,8 @@ def llama_job(
     steps: int,
     learning_rate: float,
     threads: int,
+    schedule: str = "constant",
+    warmup_ratio: float = 0.0,
 ) -> None:
     """The training process's work (`_process.run_training`): the base's F32 copy (kept
     in the models folder for the next job), the steps (on BLAS when built), the tuned Q8_0
@@ -330,7 +344,8 @@ def llama_job(
     if not f32.is_file():
         f32_copy(base, f32, threads=threads)
     train(f32, token_windows, partial, n_ctx=n_ctx, steps=steps, learning_rate=learning_rate,
-          threads=threads, blas=True, on_step=report)  # fmt: skip
+          schedule=schedule, warmup_ratio=warmup_ratio, threads=threads, blas=True,
+          on_step=report)  # fmt: skip
 
 
 def f32_bytes(path: Path) -> int:

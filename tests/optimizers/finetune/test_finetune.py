@@ -12,7 +12,7 @@ from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import RunContext
 from engine.optimizers.finetune import BootstrapFinetune, plan_steps
-from engine.optimizers.finetune._llama_train import TokenRow, epoch_windows, windows
+from engine.optimizers.finetune._llama_train import TokenRow, epoch_windows, step_rate, windows
 from engine.optimizers.finetune._trainer import llama_kwargs_problems
 
 
@@ -216,7 +216,12 @@ def test_the_embedded_trainer_honours_or_refuses_each_train_kwarg():
     assert "LoRA adapter" in problems[0] and "use_peft" in problems[0]
     assert "per_device_train_batch_size']=4" in problems[1]
     assert llama_kwargs_problems({"use_peft": False, "num_train_epochs": 2, "n_ctx": 512}) == []
-    assert "not a setting" in llama_kwargs_problems({"warmup_ratio": 0.1})[0]
+    assert "not a setting" in llama_kwargs_problems({"warmup_steps": 10})[0]
+    assert llama_kwargs_problems({"lr_scheduler_type": "linear", "warmup_ratio": 0.1,
+                                  "seed": 3}) == []  # fmt: skip
+    assert "'cosine'" in llama_kwargs_problems({"lr_scheduler_type": "step"})[0]
+    assert "from 0 to below 1" in llama_kwargs_problems({"warmup_ratio": 1.5})[0]
+    assert "whole number" in llama_kwargs_problems({"seed": "x"})[0]
     assert "multiple of 256" in llama_kwargs_problems({"n_ctx": 300})[0]
 
 
@@ -294,3 +299,13 @@ def test_each_epoch_packs_the_rows_in_an_order_of_its_own():
     assert len({tuple(f) for f in firsts}) == 3  # three orders
     assert epoch_windows(rows, 15, epochs=3, seed=0) == out  # the seed fixes them
     assert epoch_windows(rows, 15, epochs=3, seed=1) != out
+
+
+def test_the_step_size_follows_the_schedule():
+    rates = [step_rate(1.0, i, 10, "linear", warmup_ratio=0.2) for i in range(10)]
+    assert rates[:2] == pytest.approx([1 / 3, 2 / 3])  # warm-up over 2 steps, towards 1
+    assert rates[2] == 1.0 and rates[-1] == pytest.approx(1 / 8)  # then down to 0 linearly
+    assert all(a > b for a, b in zip(rates[2:], rates[3:], strict=False))
+    assert [step_rate(1e-4, i, 5) for i in range(5)] == [1e-4] * 5  # constant, no warm-up
+    cosine = [step_rate(1.0, i, 4, "cosine") for i in range(4)]
+    assert cosine[0] == 1.0 and cosine[2] == pytest.approx(0.5) and cosine[3] < 0.2
