@@ -50,7 +50,7 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
     "num_train_epochs": (1, "passes over the training windows"),
     "learning_rate": (1e-4, "AdamW's step size"),
     "max_steps": (None, "a cap on optimizer steps (one window each)"),
-    "n_ctx": (512, "tokens per training window (a multiple of 256)"),
+    "n_ctx": (512, "tokens per training window at most (a multiple of 256)"),
     "num_threads": (1, "CPU threads"),
     "use_peft": (False, "LoRA adapter instead of full weights"),
     "per_device_train_batch_size": (1, "windows per optimizer step"),
