@@ -274,10 +274,10 @@ class BootstrapFinetune(Optimizer):
         out: dict[str, Any] = {
             "rows": rows, "rows_from": {"traces": from_traces, "labels": from_labels},
             "tokens": tokens, "epochs": plan.epochs, "steps": plan.steps,
-            "window": plan.window, "tokens_per_second": training_tokens_per_second(),
+            "window": n_ctx, "tokens_per_second": training_tokens_per_second(),
         }  # fmt: skip
         if local or not models:  # the embedded trainer: its speed on this machine
-            out["minutes"] = round(plan.steps * plan.window / out["tokens_per_second"] / 60, 1)
+            out["minutes"] = round(plan.steps * n_ctx / out["tokens_per_second"] / 60, 1)
         try:
             out["disk_bytes"] = sum(self.trainer_for(m).disk_bytes(m) for m in models) or None
         except Exception:  # noqa: BLE001 - a model it cannot tune: the checks say so

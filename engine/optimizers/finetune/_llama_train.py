@@ -43,7 +43,6 @@ from engine.optimizers.finetune._gguf_meta import with_base_metadata
 GGML_TYPE_I32 = 26
 OPTIMIZER_ADAMW = 0
 LOSS_GRADIENT_OP = b"CROSS_ENTROPY_LOSS_BACK"
-WINDOW_STEP = 256  # llama.cpp makes a context a multiple of this many tokens
 
 
 class AdamWParams(ctypes.Structure):
@@ -184,42 +183,37 @@ class TokenRow:
 def windows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
     """The windows one step each trains on, `n_ctx` + 1 tokens each. Rows whose loss counts
     every token are packed end to end (each already ends with its end-of-turn token) and cut
-    into windows, the last filled from the start of the stream. A row whose loss counts its
-    answer only has a window to itself, the rest padded and uncounted: in a shared window a
-    later row would read the earlier rows' answers as if they were demos (a ticket's label
-    costs the base model 1.6 nats after another labelled ticket, 9.2 alone), which no prompt
-    has when the tuned model answers; and position 0 (which always counts) is the row's first
-    token. A row longer than a window goes on in the next."""
+    into windows, the last filled from the start of the stream. Rows whose loss counts their
+    answers only are packed whole, as many as fit, the rest of a window padded and uncounted:
+    so an answer is learnt from its whole prompt, and position 0 (which always counts) is a
+    row's first token; a row longer than a window goes on in the next."""
     if not rows:
         return []
     if all(row.counted_from == 0 for row in rows):
         return _stream_windows(rows, n_ctx)
     span, out = n_ctx + 1, []
+    tokens: list[int] = []
+    counts: list[bool] = []
     for row in rows:
-        tokens = list(row.tokens)
-        counts = [i >= row.counted_from for i in range(len(tokens))]
+        if tokens and len(tokens) + len(row.tokens) > span:
+            out.append(_padded(tokens, counts, span))
+            tokens, counts = [], []
+        tokens += row.tokens
+        counts += [i >= row.counted_from for i in range(len(row.tokens))]
         while len(tokens) > span:
             out.append(Window(tokens[:span], counts[1:span]))
             tokens, counts = tokens[n_ctx:], counts[n_ctx:]
+    if tokens:
         out.append(_padded(tokens, counts, span))
     return out
-
-
-def fitted_window(rows: Sequence[TokenRow], n_ctx: int) -> int:
-    """The window a run trains with: `n_ctx`, or for rows that each have a window to
-    themselves (the answer-only loss, `windows`) the smallest multiple of 256 that holds the
-    longest, if that is less (a longer window would only add padding)."""
-    if not rows or all(row.counted_from == 0 for row in rows):
-        return n_ctx
-    longest = max(len(row.tokens) for row in rows) - 1  # a window of n holds n + 1 tokens
-    return min(n_ctx, WINDOW_STEP * max(1, math.ceil(longest / WINDOW_STEP)))
 
 
 def epoch_windows(
     rows: Sequence[TokenRow], n_ctx: int, epochs: int, seed: int = 0
 ) -> list[Window]:
-    """The windows of `epochs` passes over `rows`, each pass (`windows`) with the rows in an
-    order of its own drawn from `seed`, as a trainer shuffles its data every epoch."""
+    """The windows of `epochs` passes over `rows`, each pass packed (`windows`) from the rows
+    in an order of its own drawn from `seed`, as a trainer shuffles its data every epoch: the
+    rows that share a window, and the order the steps see them in, change from pass to pass."""
     out: list[Window] = []
     for epoch in range(max(1, epochs)):
         order = list(rows)

@@ -30,13 +30,11 @@ from engine.lm.local import (
 from engine.optimizers.finetune._gguf_meta import read_metadata, tensor_types
 from engine.optimizers.finetune._llama_train import (
     SCHEDULES,
-    WINDOW_STEP,
     TokenRow,
     TrainStep,
     Window,
     epoch_windows,
     f32_copy,
-    fitted_window,
     train,
 )
 from engine.optimizers.finetune._process import clear_partials, run_training
@@ -95,29 +93,26 @@ class Trainer(Protocol):
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """How many optimizer steps a run takes (windows per epoch times epochs, capped), and the
-    window it trains with."""
+    """How many optimizer steps a run takes: windows per epoch times epochs, capped."""
 
     tokens: int
     windows: int
     epochs: int
     steps: int
-    window: int
 
 
 def plan_steps(
     tokens: int, n_ctx: int, epochs: int, max_steps: int | None, rows: int | None = None
 ) -> TrainingPlan:
-    """The steps of a run over `tokens` training tokens in windows of `n_ctx`: packed end to
-    end, or, given the number of `rows`, a window for each row (the answer-only loss,
-    `windows`), as short as the average row allows (`fitted_window`)."""
+    """The steps of a run over `tokens` training tokens packed into windows of `n_ctx`: end to
+    end, or, given the number of `rows`, whole rows to a window (the answer-only loss's packing,
+    `windows`), as many of the average row as fit."""
+    per_epoch = max(1, math.ceil(tokens / n_ctx))
     if rows:
-        window = min(n_ctx, WINDOW_STEP * max(1, math.ceil(tokens / rows / WINDOW_STEP)))
-        per_epoch = rows * max(1, math.ceil(tokens / rows / (window + 1)))
-    else:
-        window, per_epoch = n_ctx, max(1, math.ceil(tokens / n_ctx))
+        per_window = max(1, (n_ctx + 1) // max(1, math.ceil(tokens / rows)))
+        per_epoch = max(per_epoch, math.ceil(rows / per_window))
     steps = capped_steps(per_epoch, epochs, max_steps)
-    return TrainingPlan(tokens, per_epoch, max(1, epochs), steps, window)
+    return TrainingPlan(tokens, per_epoch, max(1, epochs), steps)
 
 
 def capped_steps(windows_per_epoch: int, epochs: int, max_steps: int | None) -> int:
@@ -301,8 +296,8 @@ class LlamaTrainer:
         if problems:
             raise FinetuneUnavailable(" ".join(problems))
         base = local_model_path(model)
+        n_ctx = self.context_length(train_kwargs)
         token_rows = [self.tokens(model, row, answer_loss(train_kwargs)) for row in rows]
-        n_ctx = fitted_window(token_rows, self.context_length(train_kwargs))
         token_windows = epoch_windows(token_rows, n_ctx,
                                       int(train_kwargs.get("num_train_epochs", 1)),
                                       int(train_kwargs.get("seed", 0)))  # fmt: skip

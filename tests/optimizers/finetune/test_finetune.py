@@ -11,14 +11,8 @@ from engine.adapters import ChatAdapter, JSONAdapter
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import RunContext
-from engine.optimizers.finetune import BootstrapFinetune, TrainingPlan, plan_steps
-from engine.optimizers.finetune._llama_train import (
-    TokenRow,
-    epoch_windows,
-    fitted_window,
-    step_rate,
-    windows,
-)
+from engine.optimizers.finetune import BootstrapFinetune, plan_steps
+from engine.optimizers.finetune._llama_train import TokenRow, epoch_windows, step_rate, windows
 from engine.optimizers.finetune._trainer import llama_kwargs_problems
 
 
@@ -257,9 +251,8 @@ def test_training_steps_are_windows_times_epochs_capped_by_max_steps():
     assert plan_steps(1000, 256, 2, None).steps == 8
     assert plan_steps(1000, 256, 2, 5).steps == 5
     assert plan_steps(10, 256, 1, None).windows == 1
-    # a window a row (the answer-only loss), as short as the rows allow: 10 rows of 100 tokens
-    assert plan_steps(1000, 512, 1, None, rows=10) == TrainingPlan(1000, 10, 1, 10, 256)
-    assert plan_steps(3000, 512, 2, None, rows=10).window == 512  # 300-token rows
+    # whole rows to a window (the answer-only loss): 10 rows of 100 tokens, 2 to a window
+    assert plan_steps(1000, 256, 1, None, rows=10).windows == 5
 
 
 def test_windows_pack_rows_end_to_end_with_next_token_labels():
@@ -273,43 +266,36 @@ def test_windows_pack_rows_end_to_end_with_next_token_labels():
 
 def test_windows_count_the_labels_from_each_rows_answer_on():
     rows = [TokenRow(list(range(10)), counted_from=7), TokenRow(list(range(10, 16)), 4)]
-    first, second = windows(rows, 15)
-    # label i is token i + 1: row 1's tokens 7-9 (labels 6-8), row 2's 14-15 (labels 3-4)
-    assert [i for i, c in enumerate(first.counted) if c] == [6, 7, 8]
-    assert [i for i, c in enumerate(second.counted) if c] == [3, 4]
-    assert first.masked and second.masked
+    (window,) = windows(rows, 15)
+    # label i is token i + 1: row 1's tokens 7-9 (labels 6-8), row 2's 14-15 (labels 13-14)
+    assert [i for i, c in enumerate(window.counted) if c] == [6, 7, 8, 13, 14]
+    assert window.masked
 
 
-def test_an_answer_only_row_has_a_window_to_itself_padded():
-    """Rows never share a window: a later row would read an earlier one's answer as a demo."""
+def test_answer_only_rows_are_packed_whole_and_the_rest_of_a_window_is_padding():
     rows = [TokenRow(list(range(10)), 7), TokenRow(list(range(10, 18)), 5),
             TokenRow(list(range(20, 27)), 5)]  # fmt: skip
-    out = windows(rows, 15)
-    assert [w.tokens[0] for w in out] == [0, 10, 20]
-    assert out[0].tokens == [*range(10), *[9] * 6]
-    assert [i for i, c in enumerate(out[0].counted) if c] == [6, 7, 8]  # the padding is not
-    assert out[2].tokens == [*range(20, 27), *[26] * 9]
+    first, second = windows(rows, 15)  # 10 + 8 tokens do not fit in 16: two windows
+    assert first.tokens == [*range(10), *[9] * 6] and second.tokens[:8] == list(range(10, 18))
+    assert [i for i, c in enumerate(first.counted) if c] == [6, 7, 8]  # the padding is not
+    assert second.tokens[8:15] == list(range(20, 27))  # rows 2 and 3 share a window
+    assert [i for i, c in enumerate(second.counted) if c] == [4, 5, 6, 12, 13]
     long_row = TokenRow(list(range(40)), 30)  # longer than a window: it goes on in the next
     windows_of_long = windows([long_row], 15)
     assert [w.tokens[0] for w in windows_of_long] == [0, 15, 30]
     assert sum(sum(w.counted) for w in windows_of_long) == 10  # its labels 30-39, once each
 
 
-def test_the_window_shrinks_to_the_longest_answer_only_row():
-    rows = [TokenRow(list(range(219)), 200), TokenRow(list(range(250)), 230)]
-    assert fitted_window(rows, 1024) == 256 and fitted_window(rows, 256) == 256
-    assert fitted_window([*rows, TokenRow(list(range(300)), 280)], 1024) == 512
-    assert fitted_window([TokenRow(list(range(219)))], 1024) == 1024  # packed: as set
-
-
-def test_each_epoch_takes_the_rows_in_an_order_of_its_own():
-    rows = [TokenRow(list(range(10 * i, 10 * i + 6)), 4) for i in range(8)]
+def test_each_epoch_packs_the_rows_in_an_order_of_its_own():
+    rows = [TokenRow(list(range(10 * i, 10 * i + 6)), 4) for i in range(8)]  # 2 rows a window
     out = epoch_windows(rows, 15, epochs=3, seed=0)
-    assert len(out) == 24  # a window a row
-    epochs = [out[i : i + 8] for i in (0, 8, 16)]
+    assert len(out) == 12  # 4 windows an epoch
+    epochs = [out[i : i + 4] for i in (0, 4, 8)]
     firsts = [[w.tokens[0] for w in epoch] for epoch in epochs]
-    for first in firsts:  # every row once an epoch
-        assert sorted(first) == [10 * i for i in range(8)]
+    for epoch in epochs:  # every row once an epoch, its answer counted once
+        starts = sorted(t for w in epoch for t in (w.tokens[0], w.tokens[6]))
+        assert starts == [10 * i for i in range(8)]
+        assert sum(sum(w.counted) for w in epoch) == 8 * 2
     assert len({tuple(f) for f in firsts}) == 3  # three orders
     assert epoch_windows(rows, 15, epochs=3, seed=0) == out  # the seed fixes them
     assert epoch_windows(rows, 15, epochs=3, seed=1) != out
