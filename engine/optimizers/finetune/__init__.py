@@ -41,8 +41,7 @@ def training_params() -> tuple[Param, ...]:
                   ("constant", "Constant"), ("linear", "Down to 0, linearly"),
                   ("cosine", "Down to 0, along a cosine"))),
         Param("warmup", float, 0.0, help="The share of the steps the step size warms up over."),
-        Param("window", int, 512, help="Tokens per training step at most (a multiple of 256): "
-              "each row trains in a window of its own, as short as the longest row allows."),
+        Param("window", int, 512, help="Tokens per training step (a multiple of 256)."),
         Param("threads", int, 1, help="CPU threads the training process uses."),
         Param("exclude_demos", bool, False, help="Train on the prompts without their examples "
               "(the tuned steps then answer without them)."),

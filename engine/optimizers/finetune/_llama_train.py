@@ -209,11 +209,13 @@ def windows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
 
 
 def epoch_windows(
-    rows: Sequence[TokenRow], n_ctx: int, epochs: int, seed: int = 0
+    rows: Sequence[TokenRow], n_ctx: int, epochs: int, seed: int | None = None
 ) -> list[Window]:
-    """The windows of `epochs` passes over `rows`, each pass packed (`windows`) from the rows
-    in an order of its own drawn from `seed`, as a trainer shuffles its data every epoch: the
-    rows that share a window, and the order the steps see them in, change from pass to pass."""
+    """The windows of `epochs` passes over `rows` (`windows`): every pass in the rows' order,
+    or, given a `seed`, each pass in an order of its own drawn from it (as Hugging Face's
+    trainer shuffles every epoch)."""
+    if seed is None:
+        return windows(rows, n_ctx) * max(1, epochs)
     out: list[Window] = []
     for epoch in range(max(1, epochs)):
         order = list(rows)

@@ -48,12 +48,12 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
     "num_train_epochs": (1, "passes over the training windows"),
     "learning_rate": (1e-4, "AdamW's step size"),
     "max_steps": (None, "a cap on optimizer steps (one window each)"),
-    "n_ctx": (512, "tokens per training window at most (a multiple of 256)"),
+    "n_ctx": (512, "tokens per training window (a multiple of 256)"),
     "num_threads": (1, "CPU threads"),
     "use_peft": (False, "LoRA adapter instead of full weights"),
     "per_device_train_batch_size": (1, "windows per optimizer step"),
     "loss_on": ("answer", "the tokens the loss counts: 'answer' (the reply) or 'all' (prompt too)"),
-    "seed": (0, "the rows' order in each epoch (shuffled anew every epoch)"),
+    "seed": (None, "shuffles the rows anew every epoch (None: every epoch in the rows' order)"),
     "lr_scheduler_type": ("constant", "the rate over the steps: 'constant', 'linear' or 'cosine'"),
     "warmup_ratio": (0.0, "the share of the steps the rate warms up over"),
 }
@@ -185,9 +185,9 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
         value = train_kwargs.get(key, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             out.append(f"train_kwargs[{key!r}]={value!r} must be a whole number, 1 or more.")
-    seed = train_kwargs.get("seed", 0)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        out.append(f"train_kwargs['seed']={seed!r} must be a whole number.")
+    seed = train_kwargs.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        out.append(f"train_kwargs['seed']={seed!r} must be a whole number or None.")
     steps = train_kwargs.get("max_steps")
     if steps is not None and (not isinstance(steps, int) or steps < 1):
         out.append(f"train_kwargs['max_steps']={steps!r} must be a whole number, 1 or more.")
@@ -300,7 +300,7 @@ class LlamaTrainer:
         token_rows = [self.tokens(model, row, answer_loss(train_kwargs)) for row in rows]
         token_windows = epoch_windows(token_rows, n_ctx,
                                       int(train_kwargs.get("num_train_epochs", 1)),
-                                      int(train_kwargs.get("seed", 0)))  # fmt: skip
+                                      train_kwargs.get("seed"))  # fmt: skip
         steps = capped_steps(len(token_windows), 1, train_kwargs.get("max_steps"))
         folder = self.folder or models_dir() / "finetuned"
         out = folder / f"{base.stem}.ft-{job_key(base, token_windows, train_kwargs)}.Q8_0.gguf"

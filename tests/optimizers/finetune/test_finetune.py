@@ -221,7 +221,7 @@ def test_the_embedded_trainer_honours_or_refuses_each_train_kwarg():
                                   "seed": 3}) == []  # fmt: skip
     assert "'cosine'" in llama_kwargs_problems({"lr_scheduler_type": "step"})[0]
     assert "from 0 to below 1" in llama_kwargs_problems({"warmup_ratio": 1.5})[0]
-    assert "whole number" in llama_kwargs_problems({"seed": "x"})[0]
+    assert "whole number or None" in llama_kwargs_problems({"seed": "x"})[0]
     assert "multiple of 256" in llama_kwargs_problems({"n_ctx": 300})[0]
 
 
@@ -299,6 +299,8 @@ def test_each_epoch_packs_the_rows_in_an_order_of_its_own():
     assert len({tuple(f) for f in firsts}) == 3  # three orders
     assert epoch_windows(rows, 15, epochs=3, seed=0) == out  # the seed fixes them
     assert epoch_windows(rows, 15, epochs=3, seed=1) != out
+    in_order = epoch_windows(rows, 15, epochs=3)  # no seed: every epoch in the rows' order
+    assert in_order == windows(rows, 15) * 3
 
 
 def test_the_step_size_follows_the_schedule():
