@@ -22,8 +22,7 @@ import numpy as np
 
 from engine.adapters.chat import closed_values
 from engine.lm.local import import_llama_cpp, local_model_path
-from engine.optimizers.finetune import label_rows
-from engine.optimizers.finetune._trainer import LlamaTrainer
+from engine.optimizers.finetune import LlamaTrainer, label_rows
 from engine.runs import build_program, load_data, load_spec
 
 

@@ -199,7 +199,7 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
     if schedule not in SCHEDULES:
         out.append(f"train_kwargs['lr_scheduler_type']={schedule!r} must be one of "
                    f"{', '.join(map(repr, SCHEDULES))}.")  # fmt: skip
-    warmup = train_kwargs.get("warmup_ratio", 0.0)
+    warmup = train_kwargs.get("warmup_ratio", LLAMA_KWARGS["warmup_ratio"][0])
     if not isinstance(warmup, int | float) or isinstance(warmup, bool) or not 0 <= warmup < 1:
         out.append(f"train_kwargs['warmup_ratio']={warmup!r} must be a number from 0 to below 1.")
     rate = train_kwargs.get("learning_rate", 1e-4)
@@ -309,8 +309,10 @@ class LlamaTrainer:
                 "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
                 "token_windows": token_windows, "n_ctx": n_ctx, "steps": steps,
                 "learning_rate": float(train_kwargs.get("learning_rate", 1e-4)),
-                "schedule": train_kwargs.get("lr_scheduler_type", "constant"),
-                "warmup_ratio": float(train_kwargs.get("warmup_ratio", 0.0)),
+                "schedule": train_kwargs.get("lr_scheduler_type",
+                                             LLAMA_KWARGS["lr_scheduler_type"][0]),
+                "warmup_ratio": float(train_kwargs.get("warmup_ratio",
+                                                       LLAMA_KWARGS["warmup_ratio"][0])),
                 "threads": int(train_kwargs.get("num_threads", 1)),
             }  # fmt: skip
             run_training(llama_job, job_kwargs, out, on_step=on_step, should_stop=should_stop)
@@ -332,9 +334,9 @@ def llama_job(
     n_ctx: int,
     steps: int,
     learning_rate: float,
+    schedule: str,
+    warmup_ratio: float,
     threads: int,
-    schedule: str = "constant",
-    warmup_ratio: float = 0.0,
 ) -> None:
     """The training process's work (`_process.run_training`): the base's F32 copy (kept
     in the models folder for the next job), the steps (on BLAS when built), the tuned Q8_0
