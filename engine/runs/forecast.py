@@ -41,11 +41,13 @@ RECENT_RUNS = 10  # the newest finished runs the speed and the share are read fr
 # the support-ticket projects on 2 cores (bench/results/forecast.md); hosted: a typical API
 # round trip (~1.2 s) at the same size.
 TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
-# ... on a machine that read a ~500-token prompt of SmolLM2's Q8_0 copy (the file runs read) at
-# this many tokens a second (the AMD EPYC the figure was measured on, 358-410 over three cold
-# reads: docs/design/portable_build.md); on another machine the typical speed is scaled by its
-# runtime probe's read of that file (`machine_read_speed`; docs/design/forecast.md).
-REFERENCE_READ_SPEED = 384.0
+# ... on a machine that reads a ~500-token prompt of SmolLM2's Q8_0 copy (the file runs read) at
+# this many tokens per CPU-second on one thread; on another machine the typical speed is scaled
+# by its runtime probe's read of that file (`machine_read_speed`). The figure was measured on an
+# AMD EPYC whose probe timed wall time on 2 threads; an Intel Xeon that reads at 226-233 this way
+# ran the same default runs in 0.93 of the AMD's minutes, so the AMD's is 230 x 0.93
+# (docs/design/forecast.md, "The first run on a new machine").
+REFERENCE_READ_SPEED = 214.0
 # Share of an upper-bound estimate a run spends, measured on the sample projects and the
 # generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most candidates
 # before the last validation row.
@@ -155,7 +157,8 @@ def typical_speed(model: str) -> Speed:
     return Speed(
         TYPICAL_SECONDS_PER_TOKEN[kind] * reference / read[0],
         f"typical for the embedded model, scaled to this machine's prompt reading ({read[0]:.0f} "
-        f"tokens/s against {reference:.0f} where it was measured); no run measured here yet",
+        f"tokens/s on one core against {reference:.0f} where it was measured); no run measured "
+        "here yet",
     )
 
 

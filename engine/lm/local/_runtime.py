@@ -7,8 +7,8 @@ for the first time, a child process (`_runtime_probe.py`) imports it, prints the
 info, loads the model and makes one call. If the child dies by a signal, the embedded model is
 refused with an `LMConfigError` naming the cause and the rebuild command; if it answers, the
 verdict is kept (`~/.cache/tunesmith/runtime/`, keyed by the library files, this CPU and this
-Python), so the probe runs once per build and machine (~1 s, plus ~2-4 s timing a prompt read:
-`machine_read_speed`, which the forecast of a run's minutes scales by).
+Python), so the probe runs once per build and machine (~1 s, plus ~6 s timing a prompt read on
+one thread: `machine_read_speed`, which the forecast of a run's minutes scales by).
 
 The build `make setup` installs is portable (`PORTABLE_CMAKE_ARGS`: no -march=native, so no
 AVX-512 or AMX); every CPU feature a build may hold is in `FEATURE_FLAGS`, checked against
@@ -76,6 +76,10 @@ SOFTWARE = frozenset({"LLAMAFILE", "OPENMP", "REPACK", "KLEIDIAI", "ACCELERATE",
 CACHE_ENV = "TUNESMITH_RUNTIME_DIR"
 PROBE_TIMEOUT = 180.0
 PROBE_FILE = Path(__file__).with_name("_runtime_probe.py")
+# The verdict's timed read (tokens per CPU-second on one thread). Verdicts from before it was
+# timed this way (wall time on 2 threads, "read_speed": one busy neighbour halved it) lack the
+# key, so the next process probes once more.
+READ_SPEED_KEY = "cpu_read_speed"
 
 
 @dataclass
@@ -88,7 +92,8 @@ class ProbeResult:
     stderr: str = ""
     seconds: float = 0.0
     timed_out: bool = False
-    read_speed: float | None = None  # prompt tokens per second, read cold (None: not timed)
+    # prompt tokens per CPU-second on one thread, read cold (None: not timed)
+    read_speed: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -208,7 +213,7 @@ def _read_steps(result: ProbeResult, stdout: str) -> None:
         if step.get("step") == "system_info":
             result.system_info = step.get("text", "")
         if step.get("step") == "read_speed":
-            result.read_speed = step.get("tokens_per_second")
+            result.read_speed = step.get("tokens_per_cpu_second")
 
 
 def failure_message(result: ProbeResult, lib_dir: Path | None) -> str:
@@ -259,7 +264,7 @@ def ensure_runtime_runs(model_path: Path) -> None:
         if key in _checked:
             return
         verdict = verdict_dir() / f"{key}.json"
-        if "read_speed" in _read_verdict(verdict):  # older verdicts did not time a read
+        if READ_SPEED_KEY in _read_verdict(verdict):  # older ones timed no read, or on a clock
             _checked.add(key)
             return
         result = probe(model_path)
@@ -282,12 +287,13 @@ def _read_verdict(path: Path) -> dict:
 
 def machine_read_speed() -> tuple[float, str] | None:
     """How fast this machine read a ~500-token prompt cold in the installed build's probe
-    (tokens per second) and the weights file it read, or None before a probe timed it."""
+    (tokens per CPU-second on one thread) and the weights file it read, or None before a probe
+    timed it."""
     lib_dir = library_dir()
     if lib_dir is None:
         return None
     record = _read_verdict(verdict_dir() / f"{runtime_key(lib_dir)}.json")
-    speed = record.get("read_speed")
+    speed = record.get(READ_SPEED_KEY)
     if not isinstance(speed, (int, float)) or speed <= 0:
         return None
     return float(speed), str(record.get("read_model") or "")
@@ -299,7 +305,7 @@ def write_verdict(path: Path, result: ProbeResult, lib_dir: Path, model: Path) -
         "cpu": cpu_name(),
         "system_info": result.system_info,
         "probe_seconds": round(result.seconds, 3),
-        "read_speed": result.read_speed,
+        READ_SPEED_KEY: result.read_speed,
         "read_model": model.name,
     }
     try:

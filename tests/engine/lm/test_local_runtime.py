@@ -95,13 +95,13 @@ def test_a_build_that_answers_is_probed_once(tmp_path, monkeypatch) -> None:
 
 def test_the_probe_keeps_how_fast_this_machine_read_a_prompt(tmp_path, monkeypatch) -> None:
     """The verdict keeps the probe's timed prompt read and the file it read; a verdict written
-    before reads were timed makes the next process probe once more."""
+    before reads were timed by CPU time on one thread makes the next process probe once more."""
     monkeypatch.setenv("TUNESMITH_RUNTIME_DIR", str(tmp_path / "verdicts"))
     counter = tmp_path / "probes"
     monkeypatch.setattr(local_runtime, "PROBE_FILE", _fake_probe(
         tmp_path, f"open({str(counter)!r}, 'a').write('x')\n"
         "print(json.dumps({'step': 'answered'}), flush=True)\n"
-        "print(json.dumps({'step': 'read_speed', 'tokens_per_second': 150.5}), flush=True)\n"
+        "print(json.dumps({'step': 'read_speed', 'tokens_per_cpu_second': 150.5}), flush=True)\n"
     ))  # fmt: skip
     monkeypatch.setattr(local_runtime, "library_dir", lambda: tmp_path)
     monkeypatch.setattr(local_runtime, "_checked", set())
@@ -109,7 +109,8 @@ def test_the_probe_keeps_how_fast_this_machine_read_a_prompt(tmp_path, monkeypat
     local_runtime.ensure_runtime_runs(tmp_path / "model.Q4_1.gguf")
     assert local_runtime.machine_read_speed() == (150.5, "model.Q4_1.gguf")
     (verdict,) = (tmp_path / "verdicts").glob("*.json")
-    verdict.write_text('{"cpu": "an older verdict, no read timed"}')
+    verdict.write_text('{"cpu": "an older verdict", "read_speed": 440.0}')  # wall time
+    assert local_runtime.machine_read_speed() is None  # a read on another clock says nothing
     monkeypatch.setattr(local_runtime, "_checked", set())  # a new process
     local_runtime.ensure_runtime_runs(tmp_path / "model.Q4_1.gguf")
     local_runtime.ensure_runtime_runs(tmp_path / "model.Q4_1.gguf")
@@ -124,6 +125,7 @@ def test_installed_build_runs_here_and_holds_only_guarded_features() -> None:
     one the check knows and this CPU lists; none is one a CPU may advertise yet fault on."""
     result = local_runtime.probe(smollm2_path())
     assert result.ok, (result.returncode, result.steps, result.stderr)
+    assert result.read_speed and result.read_speed > 0, result.steps  # one thread's CPU time
     features = compiled_features(result.system_info)
     assert {"AVX", "AVX2"} <= features, result.system_info
     assert features <= set(FEATURE_FLAGS), f"unguarded: {features - set(FEATURE_FLAGS)}"
