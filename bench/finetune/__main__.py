@@ -67,7 +67,7 @@ TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "togethe
             "together_both")  # fmt: skip
 DEFAULT_STRATEGY = "p -> w -> p"  # BetterTogether's own default (DSPy's)
 DEFAULT_EPOCHS = 2
-DEFAULT_LEARNING_RATE = 1e-4  # the trainer's own
+DEFAULT_LEARNING_RATE = 1e-4  # the bench's (the trainer's own was, until 2026-11-27)
 DEFAULT_WINDOW = 256
 
 
@@ -95,10 +95,10 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace) -> dict[s
                       loss_on=args.loss_on)
         if args.max_steps:
             params["max_steps"] = args.max_steps
-        if args.learning_rate != DEFAULT_LEARNING_RATE:
-            params["learning_rate"] = args.learning_rate
+        params["learning_rate"] = args.learning_rate  # explicit: the engine's default is 3e-5
         if args.lr_schedule != "constant" or args.warmup:
             params.update(lr_schedule=args.lr_schedule, warmup=args.warmup)
+        params["packing"] = not args.no_packing  # explicit: the engine's default is False
     if method.startswith("together"):  # p's demos make rows longer than the window: train bare
         params.update(candidates=args.candidates, exclude_demos=not args.with_demos)
         if args.strategy != DEFAULT_STRATEGY:
@@ -159,6 +159,8 @@ def label(record: dict[str, Any]) -> str:
         notes.append(f"{params['lr_schedule']} schedule")
     if params.get("warmup"):
         notes.append(f"{params['warmup']:.0%} warm-up")
+    if params.get("packing") is False:
+        notes.append("a row a window")
     if record["method"] in TRAINING and params.get("loss_on", "all") != "all":
         notes.append(f"loss on the {params['loss_on']}")
     return record["method"] + (f" ({', '.join(notes)})" if notes else "")
@@ -246,6 +248,9 @@ def main() -> None:
     parser.add_argument("--lr-schedule", choices=("constant", "linear", "cosine"),
                         default="constant")
     parser.add_argument("--warmup", type=float, default=0.0, help="share of the steps")
+    parser.add_argument("--no-packing", action="store_true",
+                        help="each training row alone in a window (rows packed together read "
+                        "each other's answers)")
     parser.add_argument("--data-seed", type=int, default=None,
                         help="draw the splits with this seed instead of the spec's")
     parser.add_argument("--candidates", type=int, default=4, help="BetterTogether's p step")

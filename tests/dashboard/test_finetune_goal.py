@@ -32,7 +32,7 @@ def test_tune_the_weights_is_a_goal_with_a_training_forecast_and_runs(app, fake_
     at.number_input(key=k(at, "opt_max_steps")).set_value(3).run()
     optimizer = at.session_state["draft"]["optimizer"]
     assert optimizer["name"] == "BootstrapFinetune"
-    assert optimizer["params"]["max_steps"] == 3 and optimizer["params"]["epochs"] == 1
+    assert optimizer["params"]["max_steps"] == 3 and optimizer["params"]["epochs"] == 8
     said = texts(at)
     assert "Training the model's weights: up to 6 lessons (the rows the model gets right)" in said
     assert "3 training steps" in said and "on this computer" in said

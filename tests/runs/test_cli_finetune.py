@@ -60,9 +60,10 @@ def test_the_estimate_says_rows_tokens_steps_minutes_and_disk(
     plan = json.loads(cli("estimate", str(spec), "--json", home=tmp_path).stdout)
     training = plan["estimate"]["training"]
     assert training["rows"] == 8 and training["epochs"] == 2
-    # the answer-only loss packs whole rows (8 of ~178 tokens: one to a 256-token window), so
+    # a row a window (the default; 8 rows of ~178 tokens, each in a 256-token window), so
     # more windows than the tokens end to end would fill
-    assert training["steps"] == plan_steps(training["tokens"], 256, 2, None, rows=8).steps
+    alone = plan_steps(training["tokens"], 256, 2, None, rows=8, packing=False)
+    assert training["steps"] == alone.steps == 16
     assert training["steps"] > 2 * -(-training["tokens"] // 256)
     assert training["disk_bytes"] > 500e6  # the 135M model's F32 weights, at least
     assert plan["forecast"]["seconds"] >= 60 * training["minutes"]  # the time includes training

@@ -17,7 +17,13 @@ from engine.optimizers.finetune._rows import (
     label_rows,
     passing_traces,
 )
-from engine.optimizers.finetune._trainer import LlamaTrainer, Trainer, TrainingPlan, plan_steps
+from engine.optimizers.finetune._trainer import (
+    LLAMA_KWARGS,
+    LlamaTrainer,
+    Trainer,
+    TrainingPlan,
+    plan_steps,
+)
 from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
 
 TRAINING_VIEW = "dashboard.widgets.training_view:training_run_view"
@@ -30,18 +36,23 @@ def training_params() -> tuple[Param, ...]:
     """The training settings every weight optimizer's entry declares (BootstrapFinetune's and
     BetterTogether's)."""
     return (
-        Param("epochs", int, 1, "Passes over the training rows", low=1, high=20),
+        Param("epochs", int, LLAMA_KWARGS["num_train_epochs"][0], "Passes over the training rows",
+              low=1, high=20),
         Param("max_steps", int, 0, "Training steps at most (0: no limit)", low=0,
               high=10_000),
         Param("max_rows", int, 0, "Training rows at most (0: all the model gets right)",
               low=0, high="train"),
-        Param("learning_rate", float, 1e-4, help="AdamW's step size."),
+        Param("learning_rate", float, LLAMA_KWARGS["learning_rate"][0],
+              help="AdamW's step size."),
         Param("lr_schedule", str, "constant", help="The step size over the steps: constant, "
               "or down to 0 by the end (linear, cosine).", choices=(
                   ("constant", "Constant"), ("linear", "Down to 0, linearly"),
                   ("cosine", "Down to 0, along a cosine"))),
         Param("warmup", float, 0.0, help="The share of the steps the step size warms up over."),
         Param("window", int, 512, help="Tokens per training step (a multiple of 256)."),
+        Param("packing", bool, LLAMA_KWARGS["packing"][0], help="Several training rows to a "
+              "step (fewer steps), or each row alone (packed rows read each other's answers, "
+              "which the model never sees when it answers)."),
         Param("threads", int, 1, help="CPU threads the training process uses."),
         Param("exclude_demos", bool, False, help="Train on the prompts without their examples "
               "(the tuned steps then answer without them)."),

@@ -35,6 +35,8 @@ from engine.optimizers.finetune._trainer import (
     LlamaTrainer,
     Trainer,
     answer_loss,
+    default,
+    packs_rows,
     plan_steps,
 )
 from engine.optimizers.spine._base import CompileJob, Optimizer
@@ -265,19 +267,21 @@ class BootstrapFinetune(Optimizer):
         tokens = rows * tokens_per_call(work.trainset, 0)
         kwargs = self.train_kwargs
         n_ctx = int(kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
-        whole_rows = rows if answer_loss(kwargs) else None
-        plan = plan_steps(tokens, n_ctx, int(kwargs.get("num_train_epochs", 1)),
-                          kwargs.get("max_steps"), whole_rows)  # fmt: skip
+        packing = packs_rows(kwargs)
+        whole_rows = rows if answer_loss(kwargs) or not packing else None
+        plan = plan_steps(tokens, n_ctx, int(kwargs.get("num_train_epochs",
+                                                         default("num_train_epochs"))),
+                          kwargs.get("max_steps"), whole_rows, packing)  # fmt: skip
         students = work.student.predictors() if work.student is not None else []
         models = sorted({model_of(p) for p in students} - {""})
         local = [m for m in models if m.startswith(PROVIDER + "/")]
         out: dict[str, Any] = {
             "rows": rows, "rows_from": {"traces": from_traces, "labels": from_labels},
             "tokens": tokens, "epochs": plan.epochs, "steps": plan.steps,
-            "window": n_ctx, "tokens_per_second": training_tokens_per_second(),
+            "window": plan.window, "tokens_per_second": training_tokens_per_second(),
         }  # fmt: skip
         if local or not models:  # the embedded trainer: its speed on this machine
-            out["minutes"] = round(plan.steps * n_ctx / out["tokens_per_second"] / 60, 1)
+            out["minutes"] = round(plan.steps * plan.window / out["tokens_per_second"] / 60, 1)
         try:
             out["disk_bytes"] = sum(self.trainer_for(m).disk_bytes(m) for m in models) or None
         except Exception:  # noqa: BLE001 - a model it cannot tune: the checks say so

@@ -180,17 +180,32 @@ class TokenRow:
     counted_from: int = 0
 
 
-def windows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
-    """The windows one step each trains on, `n_ctx` + 1 tokens each. Rows whose loss counts
-    every token are packed end to end (each already ends with its end-of-turn token) and cut
-    into windows, the last filled from the start of the stream. Rows whose loss counts their
-    answers only are packed whole, as many as fit, the rest of a window padded and uncounted:
-    so an answer is learnt from its whole prompt, and position 0 (which always counts) is a
-    row's first token; a row longer than a window goes on in the next."""
+def windows(rows: Sequence[TokenRow], n_ctx: int, packing: bool = True) -> list[Window]:
+    """The windows one step each trains on, `n_ctx` + 1 tokens each. With `packing`, rows whose
+    loss counts every token are packed end to end (each already ends with its end-of-turn
+    token) and cut into windows, the last filled from the start of the stream; rows whose loss
+    counts their answers only are packed whole, as many as fit, the rest of a window padded and
+    uncounted: so an answer is learnt from its whole prompt, and position 0 (which always
+    counts) is a row's first token. Without `packing` every row has a window of its own (the
+    rest padded): llama.cpp trains a window as one sequence, so rows packed together read each
+    other's answers. A row longer than a window goes on in the next."""
     if not rows:
         return []
+    if not packing:
+        return [window for row in rows for window in _whole_rows([row], n_ctx)]
     if all(row.counted_from == 0 for row in rows):
         return _stream_windows(rows, n_ctx)
+    return _whole_rows(rows, n_ctx)
+
+
+def row_window(rows: Sequence[TokenRow], n_ctx: int) -> int:
+    """The window a row trained alone needs: the smallest multiple of 256 that holds the
+    longest of `rows`, at most `n_ctx` (a longer row goes on in a second window)."""
+    longest = max((len(row.tokens) for row in rows), default=1)
+    return min(n_ctx, max(256, math.ceil((longest - 1) / 256) * 256))
+
+
+def _whole_rows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
     span, out = n_ctx + 1, []
     tokens: list[int] = []
     counts: list[bool] = []
@@ -209,18 +224,19 @@ def windows(rows: Sequence[TokenRow], n_ctx: int) -> list[Window]:
 
 
 def epoch_windows(
-    rows: Sequence[TokenRow], n_ctx: int, epochs: int, seed: int | None = None
+    rows: Sequence[TokenRow], n_ctx: int, epochs: int, seed: int | None = None,
+    packing: bool = True,
 ) -> list[Window]:
     """The windows of `epochs` passes over `rows` (`windows`): every pass in the rows' order,
     or, given a `seed`, each pass in an order of its own drawn from it (as Hugging Face's
     trainer shuffles every epoch)."""
     if seed is None:
-        return windows(rows, n_ctx) * max(1, epochs)
+        return windows(rows, n_ctx, packing) * max(1, epochs)
     out: list[Window] = []
     for epoch in range(max(1, epochs)):
         order = list(rows)
         random.Random(seed * 1_000_003 + epoch).shuffle(order)
-        out += windows(order, n_ctx)
+        out += windows(order, n_ctx, packing)
     return out
 
 

@@ -35,6 +35,7 @@ from engine.optimizers.finetune._llama_train import (
     Window,
     epoch_windows,
     f32_copy,
+    row_window,
     train,
 )
 from engine.optimizers.finetune._process import clear_partials, run_training
@@ -43,10 +44,12 @@ Messages = list[dict[str, str]]
 ProgressCallback = Callable[[TrainStep], bool | None]
 
 # The llama.cpp trainer's settings: key -> (default, what it is). llama.cpp makes its context a
-# multiple of 256 tokens, so the window is too.
+# multiple of 256 tokens, so the window is too. The defaults are the recipe measured on the
+# tickets, reviews and banking77 (docs/design/finetune.md, "A row a window"): each row alone,
+# 8 passes at a low rate (a step is one row: a higher rate swings to each row's label).
 LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
-    "num_train_epochs": (1, "passes over the training windows"),
-    "learning_rate": (1e-4, "AdamW's step size"),
+    "num_train_epochs": (8, "passes over the training windows"),
+    "learning_rate": (3e-5, "AdamW's step size"),
     "max_steps": (None, "a cap on optimizer steps (one window each)"),
     "n_ctx": (512, "tokens per training window (a multiple of 256)"),
     "num_threads": (1, "CPU threads"),
@@ -54,10 +57,22 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
     "per_device_train_batch_size": (1, "windows per optimizer step"),
     "loss_on": ("answer", "the tokens the loss counts: 'answer' (the reply) or 'all' (prompt too)"),
     "seed": (None, "shuffles the rows anew every epoch (None: every epoch in the rows' order)"),
+    "packing": (False, "several rows to a window (True), or each row alone in a window of its "
+                "own (False: packed rows read each other's answers)"),
     "lr_scheduler_type": ("constant", "the rate over the steps: 'constant', 'linear' or 'cosine'"),
     "warmup_ratio": (0.0, "the share of the steps the rate warms up over"),
 }
 LOSS_ON = ("answer", "all")
+
+
+def default(key: str) -> Any:
+    """The llama.cpp trainer's default for the `train_kwargs` key (`LLAMA_KWARGS`)."""
+    return LLAMA_KWARGS[key][0]
+
+
+def packs_rows(train_kwargs: Mapping[str, Any]) -> bool:
+    """Whether several rows share a training window (`packing`, default False)."""
+    return bool(train_kwargs.get("packing", default("packing")))
 
 
 def answer_loss(train_kwargs: Mapping[str, Any]) -> bool:
@@ -93,26 +108,34 @@ class Trainer(Protocol):
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """How many optimizer steps a run takes: windows per epoch times epochs, capped."""
+    """How many optimizer steps a run takes: windows per epoch times epochs, capped; and the
+    tokens a window holds."""
 
     tokens: int
     windows: int
     epochs: int
     steps: int
+    window: int
 
 
 def plan_steps(
-    tokens: int, n_ctx: int, epochs: int, max_steps: int | None, rows: int | None = None
+    tokens: int, n_ctx: int, epochs: int, max_steps: int | None, rows: int | None = None,
+    packing: bool = True,
 ) -> TrainingPlan:
     """The steps of a run over `tokens` training tokens packed into windows of `n_ctx`: end to
     end, or, given the number of `rows`, whole rows to a window (the answer-only loss's packing,
-    `windows`), as many of the average row as fit."""
-    per_epoch = max(1, math.ceil(tokens / n_ctx))
-    if rows:
+    `windows`), as many of the average row as fit; without `packing`, a window per row of the
+    average row's size (`row_window`)."""
+    per_epoch, window = max(1, math.ceil(tokens / n_ctx)), n_ctx
+    if rows and not packing:
+        average = math.ceil(tokens / rows)
+        window = row_window([TokenRow([0] * average)], n_ctx)
+        per_epoch = rows * math.ceil(average / (window + 1))
+    elif rows:
         per_window = max(1, (n_ctx + 1) // max(1, math.ceil(tokens / rows)))
         per_epoch = max(per_epoch, math.ceil(rows / per_window))
     steps = capped_steps(per_epoch, epochs, max_steps)
-    return TrainingPlan(tokens, per_epoch, max(1, epochs), steps)
+    return TrainingPlan(tokens, per_epoch, max(1, epochs), steps, window)
 
 
 def capped_steps(windows_per_epoch: int, epochs: int, max_steps: int | None) -> int:
@@ -185,6 +208,8 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
         value = train_kwargs.get(key, 1)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             out.append(f"train_kwargs[{key!r}]={value!r} must be a whole number, 1 or more.")
+    if not isinstance(train_kwargs.get("packing", False), bool):
+        out.append(f"train_kwargs['packing']={train_kwargs['packing']!r} must be True or False.")
     seed = train_kwargs.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         out.append(f"train_kwargs['seed']={seed!r} must be a whole number or None.")
@@ -202,7 +227,7 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
     warmup = train_kwargs.get("warmup_ratio", LLAMA_KWARGS["warmup_ratio"][0])
     if not isinstance(warmup, int | float) or isinstance(warmup, bool) or not 0 <= warmup < 1:
         out.append(f"train_kwargs['warmup_ratio']={warmup!r} must be a number from 0 to below 1.")
-    rate = train_kwargs.get("learning_rate", 1e-4)
+    rate = train_kwargs.get("learning_rate", default("learning_rate"))
     if not isinstance(rate, int | float) or not 0 < rate < 1:
         out.append(f"train_kwargs['learning_rate']={rate!r} must be a number between 0 and 1.")
     return out
@@ -279,9 +304,10 @@ class LlamaTrainer:
         return plan_steps(
             tokens,
             self.context_length(train_kwargs),
-            int(train_kwargs.get("num_train_epochs", 1)),
+            int(train_kwargs.get("num_train_epochs", default("num_train_epochs"))),
             train_kwargs.get("max_steps"),
-            len(rows) if answer_loss(train_kwargs) else None,
+            len(rows) if answer_loss(train_kwargs) or not packs_rows(train_kwargs) else None,
+            packs_rows(train_kwargs),
         )
 
     def train(
@@ -298,9 +324,13 @@ class LlamaTrainer:
         base = local_model_path(model)
         n_ctx = self.context_length(train_kwargs)
         token_rows = [self.tokens(model, row, answer_loss(train_kwargs)) for row in rows]
+        packing = packs_rows(train_kwargs)
+        if not packing:  # a row alone needs no more than its own length
+            n_ctx = row_window(token_rows, n_ctx)
         token_windows = epoch_windows(token_rows, n_ctx,
-                                      int(train_kwargs.get("num_train_epochs", 1)),
-                                      train_kwargs.get("seed"))  # fmt: skip
+                                      int(train_kwargs.get("num_train_epochs",
+                                                           default("num_train_epochs"))),
+                                      train_kwargs.get("seed"), packing)  # fmt: skip
         steps = capped_steps(len(token_windows), 1, train_kwargs.get("max_steps"))
         folder = self.folder or models_dir() / "finetuned"
         out = folder / f"{base.stem}.ft-{job_key(base, token_windows, train_kwargs)}.Q8_0.gguf"
@@ -308,7 +338,8 @@ class LlamaTrainer:
             job_kwargs = {
                 "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
                 "token_windows": token_windows, "n_ctx": n_ctx, "steps": steps,
-                "learning_rate": float(train_kwargs.get("learning_rate", 1e-4)),
+                "learning_rate": float(train_kwargs.get("learning_rate",
+                                                        default("learning_rate"))),
                 "schedule": train_kwargs.get("lr_scheduler_type",
                                              LLAMA_KWARGS["lr_scheduler_type"][0]),
                 "warmup_ratio": float(train_kwargs.get("warmup_ratio",

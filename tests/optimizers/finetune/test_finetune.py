@@ -12,7 +12,13 @@ from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import RunContext
 from engine.optimizers.finetune import BootstrapFinetune, plan_steps
-from engine.optimizers.finetune._llama_train import TokenRow, epoch_windows, step_rate, windows
+from engine.optimizers.finetune._llama_train import (
+    TokenRow,
+    epoch_windows,
+    row_window,
+    step_rate,
+    windows,
+)
 from engine.optimizers.finetune._trainer import llama_kwargs_problems
 
 
@@ -223,6 +229,8 @@ def test_the_embedded_trainer_honours_or_refuses_each_train_kwarg():
     assert "from 0 to below 1" in llama_kwargs_problems({"warmup_ratio": 1.5})[0]
     assert "whole number or None" in llama_kwargs_problems({"seed": "x"})[0]
     assert "multiple of 256" in llama_kwargs_problems({"n_ctx": 300})[0]
+    assert llama_kwargs_problems({"packing": False}) == []
+    assert "True or False" in llama_kwargs_problems({"packing": "no"})[0]
 
 
 def test_a_hosted_model_cannot_be_tuned_by_the_embedded_trainer():
@@ -253,6 +261,10 @@ def test_training_steps_are_windows_times_epochs_capped_by_max_steps():
     assert plan_steps(10, 256, 1, None).windows == 1
     # whole rows to a window (the answer-only loss): 10 rows of 100 tokens, 2 to a window
     assert plan_steps(1000, 256, 1, None, rows=10).windows == 5
+    # a row a window, each the smallest multiple of 256 that holds the average row
+    alone = plan_steps(2190, 512, 3, None, rows=10, packing=False)
+    assert (alone.windows, alone.steps, alone.window) == (10, 30, 256)
+    assert plan_steps(1000, 512, 1, None, rows=10).window == 512  # packed: the setting's
 
 
 def test_windows_pack_rows_end_to_end_with_next_token_labels():
@@ -286,6 +298,22 @@ def test_answer_only_rows_are_packed_whole_and_the_rest_of_a_window_is_padding()
     assert sum(sum(w.counted) for w in windows_of_long) == 10  # its labels 30-39, once each
 
 
+def test_without_packing_each_row_has_a_window_of_its_own():
+    rows = [TokenRow(list(range(10 * i, 10 * i + 6)), 4) for i in range(3)]  # 2 would fit a window
+    out = windows(rows, 15, packing=False)
+    assert [w.tokens[:6] for w in out] == [r.tokens for r in rows]
+    assert all(w.tokens[6:] == [w.tokens[5]] * 10 for w in out)  # the rest is padding ...
+    assert all([i for i, c in enumerate(w.counted) if c] == [3, 4] for w in out)  # ... uncounted
+    every_token = [TokenRow(list(range(5))), TokenRow(list(range(5, 9)))]  # loss on all, alone
+    assert [sum(w.counted) for w in windows(every_token, 15, packing=False)] == [4, 3]
+    assert len(epoch_windows(rows, 15, 2, packing=False)) == 6
+    # the window a row alone needs: the least multiple of 256 holding the longest, at most n_ctx
+    assert row_window([TokenRow([0] * 219), TokenRow([0] * 100)], 512) == 256
+    assert row_window([TokenRow([0] * 258)], 512) == 512
+    assert row_window([TokenRow([0] * 257)], 512) == 256  # 257 tokens: 256 inputs, 256 labels
+    assert row_window([TokenRow([0] * 900)], 512) == 512  # longer: it goes on in a next window
+
+
 def test_each_epoch_packs_the_rows_in_an_order_of_its_own():
     rows = [TokenRow(list(range(10 * i, 10 * i + 6)), 4) for i in range(8)]  # 2 rows a window
     out = epoch_windows(rows, 15, epochs=3, seed=0)
@@ -311,3 +339,25 @@ def test_the_step_size_follows_the_schedule():
     assert [step_rate(1e-4, i, 5) for i in range(5)] == [1e-4] * 5  # constant, no warm-up
     cosine = [step_rate(1.0, i, 4, "cosine") for i in range(4)]
     assert cosine[0] == 1.0 and cosine[2] == pytest.approx(0.5) and cosine[3] < 0.2
+
+
+def test_the_embedded_trainer_trains_a_row_a_window_of_its_size_unless_packing(
+    tmp_path, monkeypatch
+):
+    from engine.optimizers.finetune import _trainer
+
+    trainer = _trainer.LlamaTrainer(folder=tmp_path)
+    monkeypatch.setattr(trainer, "problems", lambda model, train_kwargs: [])
+    monkeypatch.setattr(trainer, "tokens", lambda model, row, answer_only=True: TokenRow(
+        [1] * 200, 190))  # fmt: skip
+    monkeypatch.setattr(_trainer, "local_model_path", lambda model: tmp_path / "base.gguf")
+    jobs: list[dict] = []
+    monkeypatch.setattr(_trainer, "run_training", lambda job, kwargs, out, **_: jobs.append(kwargs))
+    rows = [[{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]] * 3
+    trainer.train("local/base.gguf", rows, {"num_train_epochs": 2})  # the default: alone
+    trainer.train("local/base.gguf", rows, {"packing": True, "num_train_epochs": 2})
+    trainer.train("local/base.gguf", rows, {})
+    alone, packed, defaults = jobs
+    assert (alone["n_ctx"], alone["steps"]) == (256, 6)  # 3 rows, each alone, twice
+    assert (packed["n_ctx"], packed["steps"]) == (512, 4)  # 2 rows of 200 to a 512 window
+    assert (defaults["steps"], defaults["learning_rate"]) == (24, 3e-5)  # 8 passes, low rate
