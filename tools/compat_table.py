@@ -80,9 +80,12 @@ DIFFERENCES: dict[str, str] = {
     "constructor (DSPy's defaults to None). `track_stats=True` sets `total_calls`, "
     "`results_best` and `results_latest` on the compiled program.",
     "BootstrapFinetune": "Fine-tunes the embedded `local/...` models on this CPU with llama.cpp's "
-    "own training API (full weights; `use_peft=True` and hosted models are refused with a "
-    "message, as are train_kwargs keys it does not take); rows are the adapter's own messages. "
-    "Not in the optimizer registry yet (specs, the dashboard).",
+    "own training API (full weights; `use_peft=True` is refused with a message, as are "
+    "train_kwargs keys it does not take; hosted models go through an OpenAI-compatible "
+    "fine-tuning API); rows are the adapter's own messages. Its train_kwargs default to 8 "
+    "epochs at learning rate 3e-5, one row a step (`packing=False`), measured on this model "
+    "(docs/design/finetune.md); DSPy's local trainer: 5 epochs, 8 rows a step, 1e-5. In the "
+    "registry: specs and the Optimize page's \"Tune the model's weights\".",
     "BetterTogether": "`BetterTogether(metric, p=..., w=...)` and the seed documents' "
     "`optimizers=[...]` (run in order); on a tie on the held-out rows the later step wins.",
     "MIPROv2": "The metric may be left out of the constructor and set as `.metric` before "
