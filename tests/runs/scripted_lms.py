@@ -103,13 +103,14 @@ def slow_oracle_lm(spec: Any) -> ScriptedLM:
 def stalling_oracle_lm(spec: Any) -> ScriptedLM:
     """The oracle, logging its calls ($TUNESMITH_TEST_CALL_LOG); inside a Ray actor, the first
     call after $TUNESMITH_TEST_STALL_FILE is gone logs itself as a call the model received,
-    writes the actor's pid there and then hangs (for a test to kill the actor mid-row); once
-    the file exists no call hangs."""
+    writes the actor's pid there and then hangs (for a test to kill the actor mid-row); no
+    other call hangs. One call only: two actors' first calls at the same moment would both
+    find the file missing, so the call that hangs is the one that creates its claim file."""
     answer = _answerer(spec)
 
     def stalling(messages: list[dict[str, Any]]) -> dict[str, str]:
         marker = os.environ.get("TUNESMITH_TEST_STALL_FILE")
-        if marker and not os.path.exists(marker) and _in_ray_actor():
+        if marker and _in_ray_actor() and _first_to_claim(marker + ".claim"):
             log = os.environ.get("TUNESMITH_TEST_CALL_LOG")
             if log:
                 with open(log, "a") as fh:
@@ -121,6 +122,15 @@ def stalling_oracle_lm(spec: Any) -> ScriptedLM:
         return answer(messages)
 
     return LoggingScriptedLM(by_input=stalling, name="stalling-oracle")
+
+
+def _first_to_claim(path: str) -> bool:
+    """True for the one caller (of any process) that creates `path`."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _in_ray_actor() -> bool:
@@ -272,8 +282,8 @@ def scored_oracle_lm(spec: Any) -> ScriptedLM:
 
 def hanging_lm(spec: Any) -> ScriptedLM:
     """Answers "ok", logging each call as the model receives it ($TUNESMITH_TEST_CALL_LOG);
-    inside a Ray actor, a prompt holding "hang" while $TUNESMITH_TEST_STALL_FILE is absent
-    writes the actor's pid there and hangs (for a test to kill the actor mid-call)."""
+    inside a Ray actor, the first prompt holding "hang" writes the actor's pid to
+    $TUNESMITH_TEST_STALL_FILE and hangs (for a test to kill the actor mid-call)."""
 
     def answer(messages: list[dict[str, Any]]) -> str:
         log = os.environ.get("TUNESMITH_TEST_CALL_LOG")
@@ -282,7 +292,7 @@ def hanging_lm(spec: Any) -> ScriptedLM:
                 fh.write("received\n")
         marker = os.environ.get("TUNESMITH_TEST_STALL_FILE")
         text = str(messages[-1].get("content", ""))
-        if "hang" in text and marker and not os.path.exists(marker) and _in_ray_actor():
+        if "hang" in text and marker and _in_ray_actor() and _first_to_claim(marker + ".claim"):
             with open(marker + ".tmp", "w") as fh:
                 fh.write(str(os.getpid()))
             os.replace(marker + ".tmp", marker)
