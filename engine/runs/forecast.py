@@ -178,7 +178,9 @@ def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:
             # prompt reads), not the calls it paid for (fewer on a seed with costly candidates
             # or cache hits), so its speed is per call of the target and of the held-out
             # scoring (two passes over the test rows)
-            calls = planned + 2 * int(_decode(row["sizes"]).get("test") or 0)
+            # (the share of it the search did: less when a candidate ended it sooner)
+            done = float(estimate.get("done_share") or 1.0)
+            calls = round(planned * done) + 2 * int(_decode(row["sizes"]).get("test") or 0)
         wall = (row["finished_at"] or 0) - (row["started_at"] or 0)
         if calls < MIN_CALLS or not planned or not planned_tokens or wall <= 0:
             continue

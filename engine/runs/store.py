@@ -243,10 +243,13 @@ class RunStore(StoreReader):
         self.db.update("runs", run_id, fields)
 
     def _on_run_finished(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
-        self.db.update("runs", run_id, {
+        fields = {
             "baseline_score": data.get("baseline_score"), "best_score": data.get("best_score"),
             "best_candidate": data.get("best_candidate"),
-        })  # fmt: skip
+        }  # fmt: skip
+        if data.get("estimate") is not None:  # as the search left it (a share done, ...)
+            fields["estimate"] = dumps(data["estimate"])
+        self.db.update("runs", run_id, fields)
 
     def sink(self, run_id: str) -> Callable[[Any], None]:
         """An EventRecorder sink writing this run's events."""

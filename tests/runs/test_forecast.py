@@ -166,6 +166,32 @@ def test_earlier_runs_of_the_store_set_the_speed_and_the_share(db_path: Path, ti
     assert own.source == "as in this store's last 3 such runs" and own.high < 0.5
 
 
+def test_a_search_ended_close_to_the_maximum_is_timed_per_work_it_did(db_path, tickets_spec):
+    """The oracle's prompt as given scores every validation row: the search ends before its
+    first candidate, having done a small share of its target, and its minutes are read per
+    call of that share (else the next forecast would think the model that much faster)."""
+    run_id = create_run(_small(tickets_spec, target=True), db_path)
+    assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
+    with sqlite3.connect(db_path) as conn:
+        row = conn.execute("SELECT estimate, sizes, started_at, finished_at FROM runs").fetchone()
+    estimate, sizes = json.loads(row[0]), json.loads(row[1])
+    assert 0 < estimate["done_share"] < 0.25
+    calls = round(estimate["total_calls"] * estimate["done_share"]) + 2 * sizes["test"]
+    tokens = calls * estimate["tokens"] / estimate["total_calls"]
+    speed = measured_speed(SCRIPTED, db_path)
+    assert speed is not None and speed.per_token == pytest.approx((row[3] - row[2]) / tokens)
+
+
+def test_a_search_that_spent_its_target_records_about_all_of_it(db_path, tickets_spec):
+    spec = _small(tickets_spec, target=True)
+    spec.optimizer.params["close_enough"] = None
+    run_id = create_run(spec, db_path)
+    assert run_worker(run_id, db_path, lm_factory=noisy_oracle_lm) == "finished"
+    with sqlite3.connect(db_path) as conn:
+        estimate = json.loads(conn.execute("SELECT estimate FROM runs").fetchone()[0])
+    assert 0.8 <= estimate["done_share"] <= 1.0  # within half a candidate of its target
+
+
 def test_a_run_a_budget_stopped_sets_the_speed_but_not_the_share(db_path, tickets_spec):
     spec = _small(tickets_spec)
     spec.optimizer.budget.max_calls = 14

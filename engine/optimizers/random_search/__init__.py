@@ -5,6 +5,7 @@ from typing import Any
 
 from engine.optimizers.bootstrap import DEMO_PARAMS
 from engine.optimizers.random_search._random_search import (
+    SPEC_CLOSE_ENOUGH,
     SPEC_SPEND_SHARE,
     BootstrapFewShotWithRandomSearch,
     BootstrapRS,
@@ -13,9 +14,12 @@ from engine.optimizers.registry import OptimizerEntry, Param, register
 
 
 def random_search_from_spec(**params: Any) -> BootstrapFewShotWithRandomSearch:
-    """Random search as a spec runs it: spending `SPEC_SPEND_SHARE` of its unraced cost unless
-    the spec says otherwise (`spend_share: null` tries exactly the planned candidates)."""
+    """Random search as a spec runs it: spending `SPEC_SPEND_SHARE` of its unraced cost, and
+    ending once the best misses at most `SPEC_CLOSE_ENOUGH` validation rows, unless the spec
+    says otherwise (`spend_share: null` tries exactly the planned candidates; `close_enough:
+    null` never ends for that)."""
     params.setdefault("spend_share", SPEC_SPEND_SHARE)
+    params.setdefault("close_enough", SPEC_CLOSE_ENOUGH)
     return BootstrapFewShotWithRandomSearch(**params)
 
 
@@ -43,12 +47,13 @@ register(
                 "cannot, it tries fewer.",
             ),
             Param("spend_share", float, SPEC_SPEND_SHARE, optional=True),
+            Param("close_enough", float, SPEC_CLOSE_ENOUGH, optional=True),
         ),
         estimate_tolerance=None,  # an upper bound: the search may stop early
     )
 )
 
 __all__ = [
-    "SPEC_SPEND_SHARE", "BootstrapFewShotWithRandomSearch", "BootstrapRS",
+    "SPEC_CLOSE_ENOUGH", "SPEC_SPEND_SHARE", "BootstrapFewShotWithRandomSearch", "BootstrapRS",
     "random_search_from_spec",
 ]  # fmt: skip

@@ -88,6 +88,12 @@ class Spending:
         self.traced |= new
         return len(new)
 
+    def done_share(self) -> float | None:
+        """The share of the target's work done so far (None: no target)."""
+        if self.target is None:
+            return None
+        return min(1.0, self.done / self.target) if self.target > 0 else 1.0
+
     def spent_out(self) -> bool:
         if self.target is None:
             return False

@@ -313,6 +313,7 @@ class Optimizer:
             best_score=result.best_score,
             baseline_score=result.baseline_score,
             usage=result.usage,
+            estimate=estimate.to_dict(),  # as the search left it (`Estimate.done_share`)
         )
         program.result = result
         program._compiled = True  # DSPy's mark of an optimizer's output

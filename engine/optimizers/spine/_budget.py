@@ -11,7 +11,9 @@ from typing import Any
 class Estimate:
     """A forecast of what a run will spend: LM calls by role, tokens, number of trials; for a
     weight optimizer, `training` (rows, tokens, steps, minutes, disk_bytes). `at_most` is set
-    by a search that spends a call target (`calls`): the most it can make."""
+    by a search that spends a call target (`calls`): the most it can make; `done_share`, once
+    such a search ended, the share of its target's work it did (less when a candidate close
+    enough to the maximum ended it), which the store's speed is read per."""
 
     calls: dict[str, int] = field(default_factory=dict)
     tokens: int = 0
@@ -19,6 +21,7 @@ class Estimate:
     notes: str = ""
     training: dict[str, Any] | None = None
     at_most: int | None = None
+    done_share: float | None = None
 
     @property
     def total_calls(self) -> int:
@@ -33,6 +36,7 @@ class Estimate:
             "notes": self.notes,
             **({"training": dict(self.training)} if self.training is not None else {}),
             **({"at_most": self.at_most} if self.at_most is not None else {}),
+            **({"done_share": self.done_share} if self.done_share is not None else {}),
         }
 
 
