@@ -3,22 +3,13 @@ and no candidate starts once the target is spent (issue 40 item 3: a forecast th
 every seed)."""
 
 import pytest
+import search_helpers
+from search_helpers import exact, qa
 
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
-
-
-def qa(n: int, start: int = 0) -> list[dspy.Example]:
-    return [
-        dspy.Example(question=f"q{i}", answer=str(i)).with_inputs("question")
-        for i in range(start, start + n)
-    ]
-
-
-def exact(example, prediction, trace=None):
-    return example.answer == prediction.answer
 
 
 def wrong_on(*numbers: int):
@@ -33,23 +24,9 @@ def wrong_on(*numbers: int):
 
 
 def search(answer, **params):
-    params = {
-        "metric": exact,
-        "num_candidate_programs": 4,
-        "max_bootstrapped_demos": 2,
-        "num_threads": 1,
-        **params,
-    }  # one at a time: no candidate built ahead
-    optimizer = BootstrapFewShotWithRandomSearch(**params)
-    run = RunContext(seed=0)
-    with dspy.context(lm=ScriptedLM(by_input=answer)):
-        compiled = optimizer.compile(
-            dspy.Predict("question -> answer"), trainset=qa(12), valset=qa(10, start=20), run=run
-        )
-    result = compiled.result
-    val = [t for t in result.trials if t.subset in ("val", "minibatch")]
-    logs = [e.data.get("message", "") for e in result.events if e.type == "log"]
-    return result, val, logs
+    """(the result, the candidates' validation trials, the log lines)."""
+    compiled, tried, logs = search_helpers.search(answer, **params)
+    return compiled.result, tried, logs
 
 
 def test_without_a_target_the_planned_candidates_are_tried():
@@ -188,9 +165,10 @@ def test_with_one_teacher_the_estimate_and_the_work_leave_out_the_teacher_runs_t
         one = BootstrapFewShotWithRandomSearch(
             metric=exact, num_candidate_programs=4, one_teacher=True
         )
-        assert one.estimate(qa(12), qa(10, start=20)).total_calls < plain.estimate(
-            qa(12), qa(10, start=20)
-        ).total_calls
+        assert (
+            one.estimate(qa(12), qa(10, start=20)).total_calls
+            < plain.estimate(qa(12), qa(10, start=20)).total_calls
+        )
         assert "one teacher for all candidates" in one.estimate(qa(12), qa(10, 20)).notes
     optimizer = BootstrapFewShotWithRandomSearch(
         metric=exact, num_candidate_programs=4, max_bootstrapped_demos=2, num_threads=1,

@@ -4,23 +4,11 @@ many validation rows, since no later one could beat it by a margin the rows can 
 on candidates that cannot win). Runs from a spec set it to 2."""
 
 import pytest
+from search_helpers import exact, search
 
-import engine as dspy
-from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
+from engine.optimizers import BootstrapFewShotWithRandomSearch
 from engine.optimizers.random_search import SPEC_CLOSE_ENOUGH, random_search_from_spec
-
-
-def qa(n: int, start: int = 0) -> list[dspy.Example]:
-    return [
-        dspy.Example(question=f"q{i}", answer=str(i)).with_inputs("question")
-        for i in range(start, start + n)
-    ]
-
-
-def exact(example, prediction, trace=None):
-    return example.answer == prediction.answer
 
 
 def wrong_on(without_demos: set[int], with_demos: set[int]):
@@ -33,28 +21,6 @@ def wrong_on(without_demos: set[int], with_demos: set[int]):
         return {"answer": "x" if int(number) in wrong else number}
 
     return answer
-
-
-def search(answer, **params):
-    params = {
-        "metric": exact,
-        "num_candidate_programs": 4,
-        "max_bootstrapped_demos": 2,
-        "num_threads": 1,
-        **params,
-    }
-    optimizer = BootstrapFewShotWithRandomSearch(**params)
-    with dspy.context(lm=ScriptedLM(by_input=answer)):
-        compiled = optimizer.compile(
-            dspy.Predict("question -> answer"),
-            trainset=qa(12),
-            valset=qa(10, start=20),
-            run=RunContext(seed=0),
-        )
-    result = compiled.result
-    tried = [t for t in result.trials if t.subset in ("val", "minibatch")]
-    logs = [e.data.get("message", "") for e in result.events if e.type == "log"]
-    return compiled, tried, logs
 
 
 def test_the_search_ends_once_the_best_misses_no_more_than_close_enough_rows():
