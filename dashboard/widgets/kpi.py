@@ -46,7 +46,9 @@ def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) 
     cols[1].metric(
         "LM calls used / budget",
         f"{calls:,} / {limit:,}" if limit else f"{calls:,}",
-        help=f"{usage.get('cache_hits') or 0:,} answered from the cache",
+        help=" ".join(
+            [f"{usage.get('cache_hits') or 0:,} answered from the cache.", planned_words(run)]
+        ).strip(),
         border=True,
         height=CARD_HEIGHT,
     )
@@ -67,6 +69,25 @@ def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) 
         border=True,
         height=CARD_HEIGHT,
     )
+
+
+def planned_words(run: dict[str, Any]) -> str:
+    """What the search planned to spend and how much of it it did, for a finished run whose
+    search had a call target ("" otherwise)."""
+    estimate = run.get("estimate") if isinstance(run.get("estimate"), dict) else {}
+    share, planned = estimate.get("done_share"), estimate.get("total_calls")
+    if share is None or not planned:
+        return ""
+    words = f"The search planned about {planned:,} calls and did {share:.0%} of that work."
+    if share < EARLY_END_SHARE:
+        words += (
+            " It ended before the rest, and the log says why: usually a prompt so close to a "
+            "perfect score on the validation rows that no later one could beat it clearly."
+        )
+    return words
+
+
+EARLY_END_SHARE = 0.85  # a search that spent its target ends within half a candidate of it
 
 
 FAULT_LABELS = {

@@ -177,6 +177,17 @@ def test_a_gain_that_rounds_to_zero_gets_no_delta_arrow():
     assert score_delta(0.5, 0.5) is None and score_delta(None, 0.5) is None
 
 
+def test_the_calls_card_says_how_much_of_its_plan_a_search_did() -> None:
+    from dashboard.widgets.kpi import planned_words
+
+    assert planned_words({"estimate": {"total_calls": 40}}) == ""  # no target: nothing to say
+    spent = planned_words({"estimate": {"total_calls": 543, "done_share": 0.97}})
+    assert spent == "The search planned about 543 calls and did 97% of that work."
+    early = planned_words({"estimate": {"total_calls": 543, "done_share": 0.6}})
+    assert early.startswith("The search planned about 543 calls and did 60% of that work.")
+    assert "the log says why" in early and "perfect score" in early
+
+
 def test_run_page_shows_proposed_instructions_and_the_heatmap(app):
     at = set_sizes(open_sample(app), 6, 6, 6)
     go(at, "optimize")
