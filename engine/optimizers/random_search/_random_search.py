@@ -74,7 +74,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
     `one_teacher=True` (not in DSPy) bootstraps every seed with seed -1's teacher (see the
     module docstring); the default draws each seed's teacher demos from its shuffled trainset,
     as DSPy.
-    `close_enough` (not in DSPy; runs from a spec set 2) ends the search once the best
+    `close_enough` (not in DSPy; runs from a spec set 2) ends a racing search once the best
     candidate misses at most that many validation rows (in the metric's units): no later one
     could beat it by a margin the rows can tell apart.
     """
@@ -344,8 +344,9 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
     def _close_enough(self, best: Any, val_rows: int) -> bool:
         """Whether the best trial, scored on every validation row, misses at most
-        `close_enough` of them (metric scores in [0, 1])."""
-        if self.close_enough is None or best is None or best.n < val_rows:
+        `close_enough` of them (metric scores in [0, 1]); like the maximum's stop, only when
+        racing (`race=False` scores every candidate in full)."""
+        if not self.race or self.close_enough is None or best is None or best.n < val_rows:
             return False
         if best.score > MAX_EXAMPLE_SCORE:
             return False

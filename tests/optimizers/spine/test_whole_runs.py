@@ -240,7 +240,9 @@ def test_event_payloads_follow_the_spine():
         },
         "best_changed": {"candidate", "score", "previous"},
         "log": {"level", "message"},
-        "run_finished": {"status", "best_candidate", "best_score", "baseline_score", "usage"},
+        # with the estimate as the search left it (`Estimate.done_share`)
+        "run_finished": {"status", "best_candidate", "best_score", "baseline_score", "usage"}
+        | {"estimate"},
     }
     for event in events:
         if event.type in keys:
