@@ -71,6 +71,9 @@ def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) 
     )
 
 
+EARLY_END_SHARE = 0.85  # a search that spent its target ends within half a candidate of it
+
+
 def planned_words(run: dict[str, Any]) -> str:
     """What the search planned to spend and how much of it it did, for a finished run whose
     search had a call target ("" otherwise)."""
@@ -85,9 +88,6 @@ def planned_words(run: dict[str, Any]) -> str:
             "perfect score on the validation rows that no later one could beat it clearly."
         )
     return words
-
-
-EARLY_END_SHARE = 0.85  # a search that spent its target ends within half a candidate of it
 
 
 FAULT_LABELS = {

@@ -338,7 +338,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         return best if best is not None else (last if last is not None else student.reset_copy())
 
     def _close_words(self) -> str:
-        if not self.close_enough:
+        if not self.race or not self.close_enough:
             return ""
         return f" (or missing at most {self.close_enough:g} validation rows)"
 
