@@ -82,7 +82,7 @@ def main() -> int:
 
     from engine.runs import create_run, launch_run, load_spec
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         home = Path(tmp)
         lm_env = {
             "TUNESMITH_HOME": str(home),

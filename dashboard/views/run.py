@@ -21,9 +21,11 @@ from dashboard.widgets.try_input import try_input_box
 
 # Seconds between redraws of a live run. Each redraw costs the server and the browser a burst of
 # CPU, and the embedded model's two threads slow down beside such bursts (a neighbour at 0.3 of
-# a core: +22% per call; bench/studies/thread_choice.py). At 1.5 s the default run went 0.57 s
-# a call watched against 0.44 on the CLI.
-LIVE_REFRESH_SECONDS = 3.0
+# a core: +22% per call; bench/studies/thread_choice.py). Watching cost 0.14 of a core at 3 s
+# redraws, 0.09 at 5 s and 0.07 at 10 s; 0.07 at 5 s once Streamlit's garbage collection after
+# each script run was turned off (.streamlit/config.toml; bench/studies/live_view_cost.py).
+# The forecast of a run started here counts it (engine.runs.forecast.WATCHED_PAGE_CORES).
+LIVE_REFRESH_SECONDS = 5.0
 
 ui.header(
     "Run", "Watch the optimizer work: every point is one candidate prompt scored on your rows."

@@ -49,7 +49,8 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
     from engine.runs import fitting_budget
     from engine.runs import preflight as engine_preflight
 
-    plan = engine_preflight(spec, pilot=pilot, db_path=home.db_path())
+    # the run it forecasts is watched on the Run page after Start
+    plan = engine_preflight(spec, pilot=pilot, db_path=home.db_path(), watched=True)
     estimate, forecast = plan["estimate"], plan.get("forecast") or {}
     planned = int(estimate["total_calls"])
     test_calls = int(forecast.get("test_calls", plan["test_calls"]))  # less what is cached

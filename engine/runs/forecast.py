@@ -19,6 +19,7 @@ stops are not counted). Two things turn them into a forecast a person can plan w
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import statistics
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Any
 import psycopg
 
 from engine.errors import StoreError
-from engine.lm.local import default_weights_name, machine_read_speed
+from engine.lm.local import MAX_THREADS, default_weights_name, machine_read_speed
 from engine.runs.store import RunStore
 from engine.runs.store_schema import StoreAt, is_url, store_location
 
@@ -55,6 +56,14 @@ TYPICAL_SHARE = {"BootstrapFewShotWithRandomSearch": 0.65}
 # ... and the range it spanned there: the default runs of the generated spam/ham project spent
 # 0.50, 0.64, 0.83, 0.87 and 0.97 of the bound on five seeds (CLI and browser), so up to it.
 TYPICAL_SHARE_RANGE = {"BootstrapFewShotWithRandomSearch": (0.5, 1.0)}
+# What watching a run live costs it: the Run page's redraws (every 5 s) and the idle page take
+# the dashboard server and the browser ~0.07 of a core (bench/studies/live_view_cost.py), and
+# when the embedded model's threads have no spare core they slow by 0.22 / 0.3 of a
+# neighbour's share of a core (a neighbour at 0.3 of a core: +22% a call;
+# bench/studies/thread_choice.py). At 3 s redraws with Streamlit's collection after each
+# script (0.14 of a core) this gives +10%; the browser's default run took 1.10x the CLI's.
+WATCHED_PAGE_CORES = 0.07
+SLOWDOWN_PER_BUSY_CORE = 0.22 / 0.3
 MIN_SPREAD = 0.2  # a range is at least this share of the point either side (one run says little)
 # Until this many runs of its own set a range, it also holds the typical one: two seeds of the
 # same project spent 0.64 and then 0.97 of the bound, so one earlier run says little of the next.
@@ -89,6 +98,14 @@ class Speed:
 
     def seconds(self, tokens: float) -> float:
         return max(0.0, tokens * self.per_token)
+
+
+def watched_slowdown(cores: int | None = None) -> float:
+    """How much slower the embedded model's calls go while the dashboard's Run page follows the
+    run on this machine: 1.0 when its threads leave a core spare for the page and browser."""
+    if (cores or os.cpu_count() or 1) > MAX_THREADS:
+        return 1.0
+    return 1.0 + SLOWDOWN_PER_BUSY_CORE * WATCHED_PAGE_CORES
 
 
 def _connect(db_path: Path) -> sqlite3.Connection | None:
@@ -251,6 +268,7 @@ def forecast(
     upper_bound: bool,
     db_path: StoreAt | None,
     project: str | None = None,
+    watched: bool = False,
 ) -> dict[str, Any]:
     """What the run will likely spend: {"calls" (search, likely), "calls_range" (low, high),
     "calls_at_most", "test_calls", "seconds" (search + held-out scoring + a weight optimizer's
@@ -258,7 +276,8 @@ def forecast(
     typical figure), "share_source", "targeted" (True: the search spends a call target, the
     estimate's `calls`, so the forecast is that target, not a share of a bound),
     "cached_calls" (the plan's calls the LM cache already answers: left out of the calls and
-    the test calls)}."""
+    the test calls)}. `watched`: the dashboard's Run page will follow the run, which slows the
+    embedded model on a machine with no spare core (`watched_slowdown`)."""
     estimate = plan["estimate"]
     planned = int(estimate.get("total_calls") or 0)
     targeted = estimate.get("at_most") is not None  # a search that spends a call target
@@ -281,6 +300,13 @@ def forecast(
     test_calls = max(0, int(plan.get("test_calls") or 0) - test_cached)
     measured = measured_speed(model, db_path) if db_path is not None else None
     speed = measured or typical_speed(model)
+    slower = watched_slowdown() if watched and model.startswith("local/") else 1.0
+    if measured is None and slower > 1.0:  # a store's measured speed has its own watching in it
+        speed = Speed(
+            speed.per_token * slower,
+            f"{speed.source}; watching the run in the dashboard adds about "
+            f"{100 * (slower - 1):.0f}% on this machine",
+        )
     training = 60 * float((estimate.get("training") or {}).get("minutes") or 0)
 
     def seconds(n: int) -> float:  # the calls, plus a weight optimizer's training at its speed

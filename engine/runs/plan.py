@@ -26,8 +26,10 @@ def preflight(
     pilot_rows: int = 0,
     pilot: PilotFigures | dict[str, Any] | None = None,
     db_path: Any = None,
+    watched: bool = False,
 ) -> dict[str, Any]:
-    """Validate `spec` and forecast its run. Raises SpecError like `validate_spec_against_data`.
+    """Validate `spec` and forecast its run (`watched`: from the dashboard, whose Run page will
+    follow it; `engine.runs.forecast.forecast`). Raises SpecError like `validate_spec_against_data`.
 
     With `pilot_rows` > 0 it first runs a pilot (`engine.optimizers.spine._pilot.run_pilot`: the
     student on that many training rows with the task LM, through the run's LM cache) and the
@@ -99,7 +101,7 @@ def preflight(
     entry = registry_entry(name)
     upper_bound = entry is not None and entry.estimate_tolerance is None
     plan["forecast"] = forecast(
-        plan, spec.models.task.model, upper_bound, store_location(db_path), spec.name
+        plan, spec.models.task.model, upper_bound, store_location(db_path), spec.name, watched
     )
     return plan
 

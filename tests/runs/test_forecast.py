@@ -28,6 +28,7 @@ from engine.runs.forecast import (
     measured_speed,
     spent_share,
     typical_speed,
+    watched_slowdown,
 )
 from engine.runs.worker import run_worker
 
@@ -119,6 +120,41 @@ def test_a_fresh_store_scales_the_typical_speed_to_this_machine(monkeypatch) -> 
     monkeypatch.setattr(forecast_module, "machine_read_speed", lambda: (reference / 2, copy))
     hosted = forecast_module.TYPICAL_SECONDS_PER_TOKEN["hosted"]
     assert typical_speed("openai/gpt-4o-mini").per_token == hosted
+
+
+def test_a_run_watched_in_the_dashboard_is_forecast_slower_until_one_is_measured(
+    db_path: Path, tickets_spec, monkeypatch
+) -> None:
+    """The Run page's redraws take CPU the embedded model's two threads then wait for: on a
+    machine with no spare core, the first forecast of a run started in the dashboard counts it
+    (the CLI's does not); a store's measured speed already holds its own watching."""
+    from engine.runs import forecast as forecast_module
+
+    assert watched_slowdown(cores=8) == 1.0  # the page and the browser use a spare core
+    slower = watched_slowdown(cores=2)
+    assert slower == pytest.approx(
+        1 + forecast_module.SLOWDOWN_PER_BUSY_CORE * forecast_module.WATCHED_PAGE_CORES
+    )
+    assert 1.03 < slower < 1.15  # 0.07 of a core beside two threads: ~5% (3 s redraws: 1.10)
+    spec = _small(tickets_spec)
+    cli = preflight(spec, db_path=db_path)["forecast"]
+    watched = preflight(spec, db_path=db_path, watched=True)["forecast"]
+    factor = watched_slowdown()
+    assert watched["calls"] == cli["calls"]
+    assert watched["seconds"] == pytest.approx(cli["seconds"] * factor, abs=0.2)
+    if factor > 1.0:  # this machine has 2 cores or fewer
+        words = f"watching the run in the dashboard adds about {100 * (factor - 1):.0f}%"
+        assert words in watched["speed"]
+    # a hosted model's calls run elsewhere: watching does not slow them
+    plan = preflight(spec, db_path=db_path)
+    hosted = [forecast(plan, "openai/gpt-4o-mini", True, db_path, watched=w) for w in (0, 1)]
+    assert hosted[0]["seconds"] == hosted[1]["seconds"]
+    # a store's measured speed of the embedded model is used as it is
+    measured = forecast_module.Speed(0.001, "measured on 2 earlier run(s) of this model here")
+    monkeypatch.setattr(forecast_module, "measured_speed", lambda model, db: measured)
+    local = [forecast(plan, "local/smollm2-135m", True, db_path, watched=w) for w in (0, 1)]
+    assert local[0]["seconds"] == local[1]["seconds"]
+    assert local[1]["speed"] == measured.source and local[1]["speed_measured"]
 
 
 def test_range_words_read_like_a_person_would_say_them() -> None:
