@@ -9,8 +9,11 @@ Each switch back re-reads the whole shared prefix (~1.8 s for 500 tokens on Smol
 `PrefixStates.prepare(prompt)` runs before every call. When the new prompt would discard a
 long prefix of the live cache that an earlier prompt (of the last 8) shared too, such as a
 system message with demos, that prefix's KV state is copied aside (llama.cpp's per-sequence
-state API, ~23 KB per token on SmolLM2); when a saved prefix matches the new prompt further
-than the live cache does, it is copied back. The least recently used saved states go first
+state API, ~23 KB per token on SmolLM2); so is the whole live cache when the new prompt shares
+more of it than any earlier prompt did and still leaves it early (a bootstrapping teacher's
+first run, then a run whose own example is cut from the demos: without it the teacher's next
+run read ~650 tokens again, ~2 s). When a saved prefix matches the new prompt further than the
+live cache does, it is copied back. The least recently used saved states go first
 when they pass a byte budget (`TUNESMITH_LOCAL_PREFIX_MB`, default 256; 0 turns this off).
 Restoring gives llama.cpp the KV values it computed before, so replies do not change. The
 caller holds the model's lock.
@@ -95,6 +98,11 @@ class PrefixStates:
             stable = min(self._stable, llama.n_tokens)
             if stable - reuse >= MIN_GAIN:
                 self._save(stable)
+            elif reuse - stable >= MIN_GAIN and llama.n_tokens - reuse >= MIN_GAIN:
+                # `prompt` is the second of a family the live prompt began, and leaves it early:
+                # a teacher's first run, then one whose own example was cut from the demos.
+                # The family's next prompts share the live prompt up to their question.
+                self._save(llama.n_tokens)
             best, best_reuse = self._best_match(prompt)
             if best is not None and best_reuse - reuse >= MIN_GAIN:
                 reuse = best_reuse if self._restore(best) else 0

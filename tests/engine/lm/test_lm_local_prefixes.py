@@ -111,3 +111,29 @@ def test_a_small_budget_keeps_the_most_recent_prefix_and_zero_keeps_none(model):
             _feed(llama, off, prompt)
         assert off.stats.saved == 0 and off.stats.restored == 0
         llama.reset()
+
+
+def test_a_teacher_whose_second_run_cuts_a_demo_keeps_its_first_run_for_the_next(model):
+    """A bootstrapping teacher's first run, then a run on one of its own demos (cut from the
+    list for it), then an ordinary run: the third resumes the first's demos from the store
+    instead of reading them again (the whole live cache was kept before the second run)."""
+    llama = model.llama
+    demos = [f" demo {i}: {'word ' * 30}" for i in range(6)]
+    system = "Label the item. " * 10
+
+    def teacher(question: str, cut: int | None = None) -> list[int]:
+        kept = [d for i, d in enumerate(demos) if i != cut]
+        return llama.tokenize(f"{system}{''.join(kept)} question: {question}".encode())
+
+    first, own_demo, third = teacher("pear"), teacher("leek", cut=2), teacher("plum")
+    shared = common_prefix_length(first, third)
+    with model.lock:
+        llama.reset()
+        store = PrefixStates(llama)
+        _feed(llama, store, llama.tokenize(b"an unrelated prompt before the teacher"))
+        _feed(llama, store, first)
+        _feed(llama, store, own_demo)
+        assert store.stats.saved == 1 and len(store.saved[0].tokens) >= len(first)
+        assert store.prepare(third) >= shared  # restored: only the question is read
+        assert store.stats.restored == 1
+        llama.reset()
