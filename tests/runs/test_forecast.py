@@ -147,12 +147,12 @@ def test_a_run_watched_in_the_dashboard_is_forecast_slower_until_one_is_measured
         assert words in watched["speed"]
     # a hosted model's calls run elsewhere: watching does not slow them
     plan = preflight(spec, db_path=db_path)
-    hosted = [forecast(plan, "openai/gpt-4o-mini", True, db_path, watched=w) for w in (0, 1)]
+    hosted = [forecast(plan, "openai/gpt-4o-mini", True, db_path, watched=w) for w in (False, True)]
     assert hosted[0]["seconds"] == hosted[1]["seconds"]
     # a store's measured speed of the embedded model is used as it is
     measured = forecast_module.Speed(0.001, "measured on 2 earlier run(s) of this model here")
     monkeypatch.setattr(forecast_module, "measured_speed", lambda model, db: measured)
-    local = [forecast(plan, "local/smollm2-135m", True, db_path, watched=w) for w in (0, 1)]
+    local = [forecast(plan, "local/smollm2-135m", True, db_path, watched=w) for w in (False, True)]
     assert local[0]["seconds"] == local[1]["seconds"]
     assert local[1]["speed"] == measured.source and local[1]["speed_measured"]
 
