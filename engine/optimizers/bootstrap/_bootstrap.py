@@ -192,17 +192,13 @@ class BootstrapFewShot(Optimizer):
         runner: TrialRunner,
         seed: tuple = (),
         ahead: bool = False,
-        early_rows_last: bool = False,
     ) -> Any:
         """A copy of `student` with bootstrapped demos, filled up with labeled ones. `ahead`:
-        built while another candidate is scored, so announced in a log line, not as the phase.
-        `early_rows_last`: see `prepare_teacher`."""
+        built while another candidate is scored, so announced in a log line, not as the phase."""
         run = runner.run
         program = student.reset_copy()
         names = [name for name, _ in program.named_predictors()]
-        teacher_program = self.prepare_teacher(
-            student, teacher, trainset, run.seed, early_rows_last=early_rows_last
-        )
+        teacher_program = self.prepare_teacher(student, teacher, trainset, run.seed)
         teacher_names = [name for name, _ in teacher_program.named_predictors()]
         if teacher_names != names:
             raise ValueError(f"teacher and student differ in structure: {teacher_names} vs {names}")
@@ -246,20 +242,13 @@ class BootstrapFewShot(Optimizer):
             predictor.demos = augmented + [ex.copy() for ex in rng.sample(rest, size)]
 
     def prepare_teacher(
-        self, student: Any, teacher: Any, trainset: list[Any], run_seed: int, *,
-        early_rows_last: bool = False,
-    ) -> Any:  # fmt: skip
-        """The teacher: given, or the student with LabeledFewShot's demos (DSPy's draw).
-        `early_rows_last` puts those demos in reverse `trainset` order, for a `trainset` in
-        random order (a shuffled candidate's): DSPy's draw is in random order too, and a run
-        on a row that is one of the demos then reads only the demos after it again."""
+        self, student: Any, teacher: Any, trainset: list[Any], run_seed: int
+    ) -> Any:
+        """The teacher: given, or the student with LabeledFewShot's demos (DSPy's draw)."""
         program = teacher.deepcopy() if teacher is not None else student.reset_copy()
         has_demos = any(p.demos for p in program.predictors())
         if self.max_labeled_demos and not has_demos:
-            set_labeled_demos(
-                program, trainset, self.max_labeled_demos, labeled_rng(run_seed),
-                early_rows_last=early_rows_last,
-            )  # fmt: skip
+            set_labeled_demos(program, trainset, self.max_labeled_demos, labeled_rng(run_seed))
         return program
 
     def error_limit(self) -> int | None:

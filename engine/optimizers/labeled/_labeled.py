@@ -24,23 +24,13 @@ def labeled_rng(run_seed: int) -> random.Random:
     return random.Random(run_seed)
 
 
-def set_labeled_demos(
-    program: Any, trainset: list[Any], k: int, rng: random.Random | None, *,
-    early_rows_last: bool = False,
-) -> Any:  # fmt: skip
-    """Give every predictor of `program` k training examples as demos (sampled if `rng`).
-
-    `early_rows_last`: the same demos, in reverse `trainset` order (a bootstrapping teacher's,
-    which runs on the rows in order and leaves a row's own demo out: the later that demo sits,
-    the less of the prompt a model that keeps prompt starts reads again)."""
-    position = {id(example): i for i, example in enumerate(trainset)}
+def set_labeled_demos(program: Any, trainset: list[Any], k: int, rng: random.Random | None) -> Any:
+    """Give every predictor of `program` k training examples as demos (sampled if `rng`)."""
     for _, predictor in program.named_predictors():
         if rng is None:
             chosen = trainset[:k]
         else:
             chosen = rng.sample(trainset, min(k, len(trainset)))
-        if early_rows_last:
-            chosen = sorted(chosen, key=lambda example: position[id(example)], reverse=True)
         predictor.demos = [example.copy() for example in chosen]
     return program
 

@@ -203,8 +203,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         if teacher is None and self.one_teacher:  # seed -1's for every seed (module docstring)
             teacher = bootstrapper.prepare_teacher(student, None, trainset, run_seed)
         program = bootstrapper.bootstrap(
-            student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead,
-            early_rows_last=seed >= 0,  # a shuffled order: see BootstrapFewShot.prepare_teacher
+            student, data, teacher=teacher, runner=runner, seed=("candidate", seed), ahead=ahead
         )
         self._teacher_rows[seed] = frozenset(bootstrapper._teacher_rows)
         kind = "unshuffled" if seed == -1 else "shuffled"

@@ -4,7 +4,6 @@ import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import BootstrapFewShotWithRandomSearch, BootstrapRS, RunContext
-from engine.optimizers.labeled import labeled_rng
 
 
 def qa(n, start=0):
@@ -186,52 +185,3 @@ def test_one_teacher_gives_every_seed_seed_minus_one_teacher_so_its_prompts_repe
         frozenset(demos) | ({row} if len(demos) < 4 else set()) for demos, row in teacher_calls
     }
     assert len(teachers) == 5 and len(teacher_calls) > one_teacher_calls
-
-
-def test_a_shuffled_seeds_teacher_holds_dspys_demos_with_the_rows_it_runs_first_last():
-    """Each shuffled seed's teacher has DSPy's labeled draw from its shuffle, in reverse shuffle
-    order: a run on one of its own demos (left out for it) then changes only the end of the
-    prompt, which a model that keeps prompt starts reads again. Seed -1's keeps DSPy's order."""
-    calls: list[tuple[list[str], str]] = []
-
-    def recording(messages):
-        demos = [
-            input_fields(m["content"])["question"]
-            for m in messages[:-1]
-            if m["role"] == "user" and "question" in input_fields(m["content"])
-        ]
-        question = input_fields(messages[-1]["content"])["question"]
-        calls.append((demos, question))
-        return {"answer": "x"}  # every teacher run fails: each teacher runs on every row
-
-    train = qa(12)
-    compile_rs(ScriptedLM(by_input=recording), max_labeled_demos=4, race=False, num_threads=1)
-    teachers: list[list[tuple[list[str], str]]] = []
-    for demos, question in calls:
-        if int(question[1:]) >= 12:  # a validation row: between two teachers
-            if teachers and teachers[-1]:
-                teachers.append([])
-            continue
-        if not teachers:
-            teachers.append([])
-        teachers[-1].append((demos, question))
-    teachers = [t for t in teachers if t]
-    assert len(teachers) == 5  # seeds -1, 0..3
-
-    by_question = {e.question: e for e in train}
-    for index, runs in enumerate(teachers):
-        order = [question for _, question in runs]  # the rows in the order the teacher ran them
-        assert sorted(order) == sorted(by_question)
-        shuffled = [by_question[q] for q in order]
-        drawn = [e.question for e in labeled_rng(0).sample(shuffled, 4)]
-        full = next(demos for demos, question in runs if question not in drawn)
-        if index == 0:  # seed -1: the unshuffled trainset, DSPy's order
-            assert order == [e.question for e in train] and full == drawn
-        else:
-            assert full == sorted(drawn, key=order.index, reverse=True)
-        for demos, question in runs:  # a demo row is left out; the demos before it unchanged
-            if question in full:
-                cut = full.index(question)
-                assert demos == full[:cut] + full[cut + 1 :]
-                if index > 0:
-                    assert all(order.index(q) < order.index(question) for q in full[cut + 1 :])
