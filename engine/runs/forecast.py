@@ -13,7 +13,9 @@ stops are not counted). Two things turn them into a forecast a person can plan w
   so the forecast also gives the range those runs spanned (at least `MIN_SPREAD` either side).
   A search that spends a call target (random search run from a spec: its estimate has
   `at_most`) needs no share: the forecast is the target, within half the way to its bound
-  either side (on the embedded model its candidates' prompt reads count too: `_spending`).
+  either side (on the embedded model its candidates' prompt reads count too: `_spending`,
+  and its minutes count how much of their demos the run seed's teachers read again:
+  `Estimate.read_again`).
 """
 
 from __future__ import annotations
@@ -198,11 +200,15 @@ def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:
             # (the share of it the search did: less when a candidate ended it sooner)
             done = float(estimate.get("done_share") or 1.0)
             calls = round(planned * done) + 2 * int(_decode(row["sizes"]).get("test") or 0)
+            # ... and the demos its teachers read again (`Estimate.read_again`) as it did them
+            read_again = done * float(estimate.get("read_again") or 0)
+        else:
+            read_again = 0.0
         wall = (row["finished_at"] or 0) - (row["started_at"] or 0)
         if calls < MIN_CALLS or not planned or not planned_tokens or wall <= 0:
             continue
         seconds += wall
-        tokens += calls * planned_tokens / planned
+        tokens += max(0.0, calls * planned_tokens / planned + read_again)
         runs += 1
     if not runs or tokens <= 0:
         return None
@@ -309,8 +315,11 @@ def forecast(
         )
     training = 60 * float((estimate.get("training") or {}).get("minutes") or 0)
 
+    read_again = float(estimate.get("read_again") or 0)  # the teachers' demos read again
+
     def seconds(n: int) -> float:  # the calls, plus a weight optimizer's training at its speed
-        return round(speed.seconds((n + test_calls) * tokens_per_call) + training, 1)
+        tokens = max(0.0, (n + test_calls) * tokens_per_call + read_again)
+        return round(speed.seconds(tokens) + training, 1)
 
     return {
         "calls": calls,

@@ -74,6 +74,24 @@ def test_a_search_with_a_call_target_is_forecast_by_its_target(db_path: Path, ti
     assert spent_share(RANDOM_SEARCH, db_path).source == "as measured on our benchmarks"
 
 
+def test_a_seed_whose_teachers_read_more_of_their_demos_again_is_forecast_longer(
+    db_path: Path, tickets_spec
+) -> None:
+    """Where a run seed's draw puts the labeled demos decides how much of them the embedded
+    model's teachers read again (`Estimate.read_again`): the minutes count it, the calls not."""
+    model = tickets_spec.models.task.model
+    plans = {s: preflight(_small(tickets_spec, s, target=True), db_path=db_path) for s in range(6)}
+    reads = {seed: plan["estimate"].get("read_again", 0) for seed, plan in plans.items()}
+    assert min(reads.values()) < 0 < max(reads.values()), reads
+    speed = typical_speed(model)
+    for seed, plan in plans.items():
+        usual = {**plan, "estimate": {**plan["estimate"], "read_again": 0}}
+        without = forecast(usual, model, upper_bound=True, db_path=db_path)
+        assert plan["forecast"]["calls"] == without["calls"]
+        more = plan["forecast"]["seconds"] - without["seconds"]
+        assert more == pytest.approx(speed.per_token * reads[seed], abs=0.2)
+
+
 def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> None:
     plan = preflight(_small(tickets_spec), db_path=db_path)
     forecast = plan["forecast"]
@@ -216,6 +234,13 @@ def test_a_search_ended_close_to_the_maximum_is_timed_per_work_it_did(db_path, t
     tokens = calls * estimate["tokens"] / estimate["total_calls"]
     speed = measured_speed(SCRIPTED, db_path)
     assert speed is not None and speed.per_token == pytest.approx((row[3] - row[2]) / tokens)
+    # on the embedded model its teachers' demos read again count too, as much as it did
+    estimate["read_again"] = 4000
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE runs SET estimate = ?", (json.dumps(estimate),))
+    tokens += estimate["done_share"] * 4000
+    speed = measured_speed(SCRIPTED, db_path)
+    assert speed is not None and speed.per_token == pytest.approx((row[3] - row[2]) / tokens)
 
 
 def test_a_search_that_spent_its_target_records_about_all_of_it(db_path, tickets_spec):
@@ -284,3 +309,23 @@ def test_the_cli_estimate_says_the_likely_spend_and_the_budget(project: Path) ->
 def test_a_budget_stop_reads_as_finished_early(reason, words) -> None:
     assert words in ended_words("stopped: budget", reason)
     assert ended_words("failed", "boom") == "boom"
+
+
+def test_a_kept_store_replays_each_runs_forecast_from_the_runs_before_it(db_path, tickets_spec):
+    """`bench.studies.forecast_replay`: a change to the forecast alone is checked on a kept
+    store, each run forecast from a copy of the store as it was before that run."""
+    from bench.studies.forecast_replay import replay
+
+    fresh = preflight(_small(tickets_spec, 0), db_path=db_path.parent / "empty.db")
+    for seed in (0, 1):
+        run_id = create_run(_small(tickets_spec, seed), db_path)
+        assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
+    runs = replay(db_path.parent)
+    assert [run["seed"] for run in runs] == [0, 1]
+    assert runs[0]["forecast_seconds"] == fresh["forecast"]["seconds"]
+    # the share racing spends is read from the runs before: none, then the first one only
+    assert runs[0]["share_source"] == "as measured on our benchmarks"
+    assert runs[1]["share_source"] == "as in this project's last 1 such run(s)"
+    assert all(run["seconds"] > 0 for run in runs)
+    with sqlite3.connect(db_path) as conn:  # the kept store is as it was
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2

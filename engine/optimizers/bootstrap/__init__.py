@@ -1,7 +1,9 @@
 """BootstrapFewShot: the teacher's own correct runs on training rows as worked examples.
 
 Besides the optimizer, the names other optimizers build on: `bootstrap_calls` (the calls a
-bootstrap is expected to make), `teacher_repeats`, `TraceStep`, `check_errors`, `batch_size`,
+bootstrap is expected to make), `teacher_repeats`, `demos_read_again` and
+`typical_demos_read_again` (the demos its teacher reads again on a model that keeps prompt
+starts), `TraceStep`, `check_errors`, `batch_size`,
 `describe_demos` and `DEMO_PARAMS` (the demo settings forms offer).
 """
 
@@ -11,8 +13,10 @@ from engine.optimizers.bootstrap._bootstrap import (
     batch_size,
     bootstrap_calls,
     check_errors,
+    demos_read_again,
     describe_demos,
     teacher_repeats,
+    typical_demos_read_again,
 )
 from engine.optimizers.registry import OptimizerEntry, Param, register
 
@@ -38,5 +42,6 @@ register(
 
 __all__ = [
     "DEMO_PARAMS", "BootstrapFewShot", "TraceStep", "batch_size", "bootstrap_calls",
-    "check_errors", "describe_demos", "teacher_repeats",
+    "check_errors", "demos_read_again", "describe_demos", "teacher_repeats",
+    "typical_demos_read_again",
 ]  # fmt: skip

@@ -87,6 +87,30 @@ def teacher_repeats(
     return max(0, round(total - distinct))
 
 
+def demos_read_again(
+    n_train: int, demos: int, run_seed: int, traced: int, predictors: int = 1
+) -> int:
+    """The demos a teacher with DSPy's labeled draw (`run_seed`, `demos` of `n_train` rows per
+    predictor) reads again on its first `traced` training rows, on a model that keeps prompt
+    starts: a row that is one of its demos is left out of them, so every demo after it is read
+    again. The draw picks the same positions whatever the rows' order (a shuffled candidate's
+    too), so this is known before the run."""
+    rng, k, total = labeled_rng(run_seed), min(demos, n_train), 0
+    for _ in range(predictors):
+        where = {row: p for p, row in enumerate(rng.sample(range(n_train), k))}
+        total += sum(k - 1 - where[row] for row in range(min(traced, n_train)) if row in where)
+    return total
+
+
+def typical_demos_read_again(n_train: int, demos: int, traced: int, predictors: int = 1) -> float:
+    """`demos_read_again` averaged over the draws: each traced row is a demo with chance
+    k / n_train, at a position uniform over the k, so (k - 1) / 2 demos after it."""
+    if n_train <= 0:
+        return 0.0
+    k = min(demos, n_train)
+    return predictors * min(traced, n_train) * k / n_train * max(0, k - 1) / 2
+
+
 def batch_size(need: int, found: int, tried: int, threads: int) -> int:
     """Teacher runs to start at once for `need` more demos: `need` while every run so far
     passed, else `need` divided by the share that passed (so a batch is expected to yield

@@ -35,7 +35,12 @@ from engine.optimizers.bootstrap import (
     teacher_repeats,
 )
 from engine.optimizers.labeled import labeled_rng, set_labeled_demos
-from engine.optimizers.random_search._spending import Spending, most_calls, new_prompt_calls
+from engine.optimizers.random_search._spending import (
+    Spending,
+    most_calls,
+    new_prompt_calls,
+    read_again_tokens,
+)
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
 from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
 from engine.optimizers.spine._build_ahead import BuildAhead
@@ -285,12 +290,31 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             f"no new candidate starts once they are spent (at most {at_most:,} calls){reads}; a "
             f"candidate scoring the maximum{self._close_words()} or stop_at_score ends it sooner"
         )
+        read_again = 0 if self.one_teacher else self._read_again(work)
+        if read_again:
+            more = "more" if read_again > 0 else "less"
+            notes += (
+                f"; where this seed's draw puts the labeled demos, its teachers read {more} of "
+                "them again than usual (a row that is one of its own demos is left out of them), "
+                "which its minutes count"
+            )
         return Estimate(
             {"task": target},
             round(unraced.tokens * target / max(bound, 1)),
             unraced.trials,
             notes,
             at_most=at_most,
+            read_again=read_again,
+        )
+
+    def _read_again(self, work: Workload) -> int:
+        """`read_again_tokens` for the planned bootstrapped candidates' teachers."""
+        trainset = work.trainset
+        labeled = min(self.max_labeled_demos, len(trainset))
+        counts = [self.demo_count(work.seed, s) for s in self.seeds() if s >= -1]
+        demo_tokens = tokens_per_call(trainset, 1) - tokens_per_call(trainset, 0)
+        return read_again_tokens(
+            work.seed, len(trainset), labeled, counts, work.per_example, demo_tokens
         )
 
     # -- compile ----------------------------------------------------------------------------

@@ -12,13 +12,17 @@ candidate also reads whole new prompts: its teacher's, again from the left-out d
 every training row the teacher traces that is one of its own demos, and its first validation
 row's. That costs time but no calls, so each such candidate also counts `NEW_PROMPT_CALLS`
 calls of work. Without it, a seed whose candidates racing stops early buys many more of them
-with the calls it saved, and its minutes run far over the forecast (docs/design/forecast.md)."""
+with the calls it saved, and its minutes run far over the forecast (docs/design/forecast.md).
+How much of the demos the teachers read again depends on where the run seed's draw puts them,
+which is known before the run: the estimate counts it in the minutes (`read_again_tokens`),
+not in the work."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+from engine.optimizers.bootstrap import demos_read_again, typical_demos_read_again
 from engine.optimizers.spine._budget import calls_per_run
 from engine.settings import settings
 
@@ -30,6 +34,16 @@ NEW_PROMPT_CALLS = 40
 # candidate against 0.37 s a call, fitted on the candidates of eight such runs on another 2-core
 # machine (bench/results/forecast.md, "One teacher").
 ONE_TEACHER_PROMPT_CALLS = 7
+# Where the draw puts a run's labeled demos decides how much of them its teachers read again
+# (`demos_read_again`); the forecast's minutes count how far that is from a typical draw. The
+# share of teacher runs the embedded model's metric accepts, which sets the rows a teacher traces
+# (131 bootstraps of eight default runs: 3.1 rows for 1 demo, 10.6 for 4), ...
+EMBEDDED_TEACHER_SUCCESS = 0.4
+# ... and what a demo read again costs against an estimated token of the forecast's speed:
+# 0.153 s a demo (~46 estimated tokens of the generated spam/ham rows) in a least-squares fit of
+# those bootstraps' seconds (0.254 s a teacher call, 1.5 s a bootstrap, 0.153 s a demo read
+# again), at 0.75 ms an estimated token (`TYPICAL_SECONDS_PER_TOKEN`, that machine's read speed).
+READ_AGAIN_WEIGHT = 4.4
 
 
 def new_prompt_calls(one_teacher: bool = False) -> int:
@@ -40,6 +54,26 @@ def new_prompt_calls(one_teacher: bool = False) -> int:
     if not (lm is None or bool(getattr(lm, "reuses_prompt_start", False))):
         return 0
     return ONE_TEACHER_PROMPT_CALLS if one_teacher else NEW_PROMPT_CALLS
+
+
+def read_again_tokens(
+    run_seed: int, n_train: int, labeled: int, demo_counts: list[int], predictors: int,
+    demo_tokens: int,
+) -> int:  # fmt: skip
+    """What the teachers of candidates bootstrapping `demo_counts` demos read again beyond a
+    typical draw of their labeled demos' positions (negative: less), as estimated tokens of
+    the forecast's time (each of `demo_tokens`, weighted by `READ_AGAIN_WEIGHT`); 0 on a model
+    that does not keep prompt starts."""
+    if not new_prompt_calls() or n_train <= 0:
+        return 0
+    deviation = 0.0
+    for count in demo_counts:
+        if count <= 0:
+            continue
+        traced = min(n_train, math.ceil(count / EMBEDDED_TEACHER_SUCCESS))
+        deviation += demos_read_again(n_train, labeled, run_seed, traced, predictors)
+        deviation -= typical_demos_read_again(n_train, labeled, traced, predictors)
+    return round(deviation * demo_tokens * READ_AGAIN_WEIGHT)
 
 
 def most_calls(work: int, most: int, weight: int, unweighted: int = 0) -> int:

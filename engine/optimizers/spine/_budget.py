@@ -13,7 +13,10 @@ class Estimate:
     weight optimizer, `training` (rows, tokens, steps, minutes, disk_bytes). `at_most` is set
     by a search that spends a call target (`calls`): the most it can make; `done_share`, once
     such a search ended, the share of its target's work it did (less when a candidate close
-    enough to the maximum ended it), which the store's speed is read per."""
+    enough to the maximum ended it), which the store's speed is read per; `read_again`, on a
+    model that keeps prompt starts, the estimated tokens' worth of time its teachers' demos
+    read again take beyond a typical draw's (negative: less), which forecasts add to `tokens`
+    for minutes only."""
 
     calls: dict[str, int] = field(default_factory=dict)
     tokens: int = 0
@@ -22,6 +25,7 @@ class Estimate:
     training: dict[str, Any] | None = None
     at_most: int | None = None
     done_share: float | None = None
+    read_again: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -37,6 +41,7 @@ class Estimate:
             **({"training": dict(self.training)} if self.training is not None else {}),
             **({"at_most": self.at_most} if self.at_most is not None else {}),
             **({"done_share": self.done_share} if self.done_share is not None else {}),
+            **({"read_again": self.read_again} if self.read_again else {}),
         }
 
 

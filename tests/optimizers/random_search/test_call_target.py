@@ -10,6 +10,8 @@ import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
+from engine.optimizers.bootstrap import demos_read_again, typical_demos_read_again
+from engine.optimizers.labeled import labeled_rng
 
 
 def wrong_on(*numbers: int):
@@ -199,3 +201,38 @@ def test_one_teachers_new_runs_are_counted_once_in_candidate_order():
 def test_on_a_model_that_reuses_prompt_starts_one_teachers_candidates_count_fewer_reads():
     result, _, logs = search_on(embedded_like(wrong_on(20, 21)), one_teacher=True)
     assert "example set also counts as 7 calls" in result.estimate.notes
+
+
+def test_the_demos_a_teacher_reads_again_follow_where_the_draw_puts_them():
+    """A traced row that is one of the teacher's demos (left out for it) makes every demo after
+    it be read again; the draw's positions do not depend on the rows' order."""
+    rows = [f"row {i}" for i in range(30)]
+    positions = labeled_rng(4).sample(range(30), 16)
+    assert [rows.index(r) for r in labeled_rng(4).sample(rows, 16)] == positions
+    by_hand = sum(15 - positions.index(row) for row in range(8) if row in positions)
+    assert demos_read_again(30, 16, 4, traced=8) == by_hand
+    assert demos_read_again(30, 16, 4, traced=0) == 0
+    assert demos_read_again(30, 16, 4, traced=30) == sum(range(16))  # every demo, each once
+    two_steps = demos_read_again(30, 16, 4, traced=8, predictors=2)
+    assert two_steps > by_hand  # the second predictor's draw comes next from the same RNG
+    draws = [demos_read_again(30, 16, seed, traced=8) for seed in range(2000)]
+    assert sum(draws) / len(draws) == pytest.approx(typical_demos_read_again(30, 16, 8), rel=0.03)
+
+
+def test_the_minutes_count_the_demos_this_seeds_teachers_read_again():
+    def estimate(lm, seed, **params):
+        optimizer = BootstrapFewShotWithRandomSearch(metric=exact, spend_share=0.75, **params)
+        with dspy.context(lm=lm):
+            return optimizer.estimate(qa(30), qa(30, start=40), seed=seed)
+
+    embedded = {seed: estimate(embedded_like(wrong_on()), seed) for seed in range(8)}
+    reads = {seed: e.read_again for seed, e in embedded.items()}
+    assert min(reads.values()) < 0 < max(reads.values()), reads  # around a typical draw
+    costly = max(reads, key=reads.get)
+    assert "read more of them again than usual" in embedded[costly].notes
+    assert embedded[costly].to_dict()["read_again"] == reads[costly]
+    hosted = estimate(ScriptedLM(by_input=wrong_on()), costly)
+    assert hosted.read_again == 0 and "read_again" not in hosted.to_dict()
+    assert estimate(embedded_like(wrong_on()), costly, one_teacher=True).read_again == 0
+    same = (embedded[costly].total_calls, embedded[costly].tokens)
+    assert same == (hosted.total_calls, hosted.tokens)  # only the minutes change
