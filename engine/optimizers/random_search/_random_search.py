@@ -291,12 +291,16 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             f"candidate scoring the maximum{self._close_words()} or stop_at_score ends it sooner"
         )
         read_again = 0 if self.one_teacher else self._read_again(work)
-        if read_again:
-            more = "more" if read_again > 0 else "less"
+        if read_again > 0:
             notes += (
-                f"; where this seed's draw puts the labeled demos, its teachers read {more} of "
-                "them again than usual (a row that is one of its own demos is left out of them), "
-                "which its minutes count"
+                "; on this seed teacher runs meet their own demos early in the prompt (each is "
+                "left out for its own row), so the model reads more of its prompts again than "
+                "usual, which the time counts"
+            )
+        elif read_again < 0:
+            notes += (
+                "; on this seed teacher runs seldom meet their own demos early in the prompt, so "
+                "the model reads less of its prompts again than usual, which the time counts"
             )
         return Estimate(
             {"task": target},

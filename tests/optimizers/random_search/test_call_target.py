@@ -229,7 +229,9 @@ def test_the_minutes_count_the_demos_this_seeds_teachers_read_again():
     reads = {seed: e.read_again for seed, e in embedded.items()}
     assert min(reads.values()) < 0 < max(reads.values()), reads  # around a typical draw
     costly = max(reads, key=reads.get)
-    assert "read more of them again than usual" in embedded[costly].notes
+    assert "reads more of its prompts again than usual" in embedded[costly].notes
+    cheap = min(reads, key=reads.get)
+    assert "reads less of its prompts again than usual" in embedded[cheap].notes
     assert embedded[costly].to_dict()["read_again"] == reads[costly]
     hosted = estimate(ScriptedLM(by_input=wrong_on()), costly)
     assert hosted.read_again == 0 and "read_again" not in hosted.to_dict()
