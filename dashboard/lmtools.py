@@ -56,18 +56,6 @@ def examples(spec: Any) -> list[Any]:
     return split.train + split.val + split.test
 
 
-_LOADED_HERE: set[str] = set()  # embedded models this process has loaded (and timed) already
-
-
-def warm_latencies(model: str, latencies: list[float]) -> list[float]:
-    """The latencies an estimate may use: the first call of an embedded model in this process
-    also loads the model (~5 s against ~0.15 s warm), so it is left out."""
-    if not model.startswith("local/") or model in _LOADED_HERE or not latencies:
-        return latencies
-    _LOADED_HERE.add(model)
-    return latencies[1:]
-
-
 _ASKED_HERE: set[str] = set()  # embedded models this process has already answered with
 
 
@@ -86,10 +74,6 @@ def asked(model: str) -> None:
     """Note that `model` has answered in this process (it is loaded now)."""
     _ASKED_HERE.add(model)
 
-
-def calls_to_time(model: str) -> int:
-    """Rows to run for one timed call: two while the embedded model is not loaded here yet."""
-    return 2 if model.startswith("local/") and model not in _LOADED_HERE else 1
 
 
 def searched_passages(spec: Any, program: Any, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +125,6 @@ def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
             out.append(run)
     asked(spec.models.task.model)
     timed = [c["latency"] for r in out for c in r.calls if not c.get("cache_hit")]
-    timed = warm_latencies(spec.models.task.model, timed)
     if timed:
         state.record_speed(spec.models.task.model, timed)
     return out

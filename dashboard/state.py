@@ -163,14 +163,27 @@ def set_api_key(value: str, role: str = "task") -> None:
 
 
 # -- measured model speed ---------------------------------------------------------------------
+def timed_here(model: str) -> bool:
+    """Whether calls timed in this session (a Try, *Time one call*) may set `model`'s speed in
+    the estimate: a hosted model's, not the embedded model's. Its typical speed is scaled by
+    this machine's timed prompt read and counts a run's demos and its prompts read again,
+    where one timed call is a short prompt the model has mostly read already (0.09 s a call in
+    a default run's first scoring, against 0.39 s a call over the whole run)."""
+    return not model.startswith("local/")
+
+
 def record_speed(model: str, latencies: list[float]) -> None:
-    """Remember measured per-call latencies of `model` (the estimate uses their median)."""
-    _ss().setdefault("speed", {}).setdefault(model, []).extend(latencies)
+    """Remember measured per-call latencies of `model` (the estimate uses their median) when
+    they may set its speed (`timed_here`)."""
+    if timed_here(model):
+        _ss().setdefault("speed", {}).setdefault(model, []).extend(latencies)
 
 
 def speed(model: str) -> float | None:
-    """Median seconds per call measured in this session (calls that loaded the model are not
-    recorded: see `lmtools.warm_latencies`)."""
+    """Median seconds per call measured in this session (`record_speed`; None for a model
+    whose speed it may not set)."""
+    if not timed_here(model):
+        return None
     seen = sorted(_ss().get("speed", {}).get(model) or [])
     return seen[len(seen) // 2] if seen else None
 

@@ -238,11 +238,11 @@ elif unset and plan.fit:  # a new project: the budget this run fits in, drawn ag
 else:
     budget_card(plan, budget)
 pilot_controls(check.spec, chosen)
-if not state.speed(task["model"]) and st.button(
+if state.timed_here(task["model"]) and not state.speed(task["model"]) and st.button(
     "Time one call to refine the estimate", key="measure_speed", icon=":material/timer:"
 ):
     with st.spinner(f"Timing one call to {task['model']}…"), ui.friendly_errors("Timing the model"):
-        rows = lmtools.random_rows(check.spec, lmtools.calls_to_time(task["model"]))
+        rows = lmtools.random_rows(check.spec, 1)
         lmtools.run_rows(check.spec, rows)
         st.rerun()
 
