@@ -75,12 +75,19 @@ def test_the_embedded_models_estimate_keeps_its_typical_speed_after_a_try(ticket
     assert "measure_speed" not in [b.key for b in at.button]
 
 
-def test_a_hosted_models_estimate_uses_the_calls_timed_in_this_session(tickets, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+def optimize_on_a_hosted_model(tickets, monkeypatch, key: str = "sk-from-the-server"):
+    """The Optimize page with openai/gpt-4o-mini as the task model (its key in the server's
+    environment)."""
+    monkeypatch.setenv("OPENAI_API_KEY", key)
     at = set_sizes(tickets, 6, 6, 6)
     go(at, "optimize")
     at.radio(key=k(at, "model_kind")).set_value("hosted").run()
     at.text_input(key=k(at, "model_name")).set_value("openai/gpt-4o-mini").run()
+    return at
+
+
+def test_a_hosted_models_estimate_uses_the_calls_timed_in_this_session(tickets, monkeypatch):
+    at = optimize_on_a_hosted_model(tickets, monkeypatch)
     assert "typical for a hosted model" in texts(at)
     assert "measure_speed" in [b.key for b in at.button]  # offered: nothing timed yet
     at.session_state["speed"] = {"openai/gpt-4o-mini": [1.4, 1.5, 2.0]}  # as its click records
@@ -197,11 +204,7 @@ def test_proposer_model_choice(tickets, monkeypatch):
 
 
 def test_embedded_proposer_for_a_hosted_task_model(tickets, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-server")
-    at = set_sizes(tickets, 6, 6, 6)
-    go(at, "optimize")
-    at.radio(key=k(at, "model_kind")).set_value("hosted").run()
-    at.text_input(key=k(at, "model_name")).set_value("openai/gpt-4o-mini").run()
+    at = optimize_on_a_hosted_model(tickets, monkeypatch)
     at.radio(key=k(at, "goal")).set_value("COPRO").run()
     at.radio(key=k(at, "proposer_kind")).set_value("embedded").run()
     proposer = spec_of(at).models.proposer
