@@ -75,7 +75,6 @@ def asked(model: str) -> None:
     _ASKED_HERE.add(model)
 
 
-
 def searched_passages(spec: Any, program: Any, inputs: dict[str, Any]) -> dict[str, Any]:
     """For a row whose answer failed: what its Retrieve steps found (a search makes no LM
     call), so the passages still show next to the error."""

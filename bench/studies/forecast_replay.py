@@ -22,15 +22,13 @@ import sqlite3
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-# the tables whose rows belong to one run (a later run's rows are taken out of the copy)
-RUN_TABLES = ("events", "lm_calls")
 
-
-def _spec(row: sqlite3.Row):
+def _spec(row: sqlite3.Row) -> Any:
     from engine.runs.spec import spec_from_dict
 
     return spec_from_dict(json.loads(row["spec"]), base_dir=row["base_dir"])
@@ -61,7 +59,7 @@ def _store_before(source: Path, runs: list[sqlite3.Row], index: int, folder: Pat
     return copy
 
 
-def replay(store: Path) -> list[dict]:
+def replay(store: Path) -> list[dict[str, Any]]:
     """Each run of the store at `store` (a folder with runs.db), in the order they ran: its
     seed, the current code's `read_again` and forecast seconds, the seconds it took, and the
     forecast's speed source, cached calls and share source. The store itself is not changed."""
