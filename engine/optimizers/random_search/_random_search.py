@@ -42,7 +42,13 @@ from engine.optimizers.random_search._spending import (
     read_again_tokens,
 )
 from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
+from engine.optimizers.spine._budget import (
+    Estimate,
+    Workload,
+    calls_per_run,
+    predictor_count,
+    tokens_per_call,
+)
 from engine.optimizers.spine._build_ahead import BuildAhead
 from engine.optimizers.spine._candidate import Candidate
 from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
@@ -318,7 +324,7 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         counts = [self.demo_count(work.seed, s) for s in self.seeds() if s >= -1]
         demo_tokens = tokens_per_call(trainset, 1) - tokens_per_call(trainset, 0)
         return read_again_tokens(
-            work.seed, len(trainset), labeled, counts, work.per_example, demo_tokens
+            work.seed, len(trainset), labeled, counts, predictor_count(work.student), demo_tokens
         )
 
     # -- compile ----------------------------------------------------------------------------
