@@ -62,7 +62,9 @@ def _store_before(source: Path, runs: list[sqlite3.Row], index: int, folder: Pat
 def replay(store: Path) -> list[dict[str, Any]]:
     """Each run of the store at `store` (a folder with runs.db), in the order they ran: its
     seed, the current code's `read_again` and forecast seconds, the seconds it took, and the
-    forecast's speed source, cached calls and share source. The store itself is not changed."""
+    forecast's speed source, cached calls and share source. A run that never ended (killed)
+    is left out of the list but stays in the stores the later runs are forecast from. The
+    store itself is not changed."""
     from engine.runs.plan import preflight
 
     source = store / "runs.db"
@@ -73,6 +75,8 @@ def replay(store: Path) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for index, row in enumerate(runs):
+            if row["finished_at"] is None:  # killed or still running: no minutes to set it against
+                continue
             spec = _spec(row)
             plan = preflight(spec, db_path=_store_before(source, runs, index, folder))
             results.append({

@@ -320,6 +320,7 @@ def test_a_kept_store_replays_each_runs_forecast_from_the_runs_before_it(db_path
     for seed in (0, 1):
         run_id = create_run(_small(tickets_spec, seed), db_path)
         assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
+    killed = create_run(_small(tickets_spec, 2), db_path)  # never ran: no minutes to compare
     runs = replay(db_path.parent)
     assert [run["seed"] for run in runs] == [0, 1]
     assert runs[0]["forecast_seconds"] == fresh["forecast"]["seconds"]
@@ -328,4 +329,7 @@ def test_a_kept_store_replays_each_runs_forecast_from_the_runs_before_it(db_path
     assert runs[1]["share_source"] == "as in this project's last 1 such run(s)"
     assert all(run["seconds"] > 0 for run in runs)
     with sqlite3.connect(db_path) as conn:  # the kept store is as it was
-        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 3
+        assert conn.execute("SELECT finished_at FROM runs WHERE id = ?", (killed,)).fetchone() == (
+            None,
+        )
