@@ -24,7 +24,7 @@ def limit_text() -> str:
 def parse_csv(raw: bytes | str, name: str = "the file") -> pd.DataFrame:
     """A DataFrame of text cells, or CsvProblem (empty, too big, ragged, bad headers, encoding).
 
-    The reading is engine.runs.csvfile's, the same the CLI and the worker use.
+    The reading is engine.runs.data._csv's, the same the CLI and the worker use.
     """
     header, body = parse_table(raw, name, limit=MAX_BYTES)
     check_rows(len(body), name)

@@ -28,7 +28,7 @@ def lm_threads(requested: int | None = None) -> int:
 
 class Offload(Protocol):
     """Where `parallel_map` may send its items' work instead of this process (a pool of Ray
-    actors: `engine.runs.ray_pool`). `offload(fn, num_threads)` returns a stand-in for `fn`
+    actors: `engine.runs.cluster._pool`). `offload(fn, num_threads)` returns a stand-in for `fn`
     that runs it elsewhere and blocks for its result (raising what `fn` raised), and how many
     local threads should call it at once."""
 

@@ -1,7 +1,7 @@
 """What an API key, or a credential inside a URL, looks like.
 
 One place for the checks that keep secrets out of specs, LM settings, the run store, exports
-and logs (`engine.runs.redact` masks what these find; specs and `LM(...)` refuse it):
+and logs (`engine.runs.spec._redact` masks what these find; specs and `LM(...)` refuse it):
 
 - `url_credentials(url)`: why a URL carries a credential (``user:KEY@host``, a key-like query
   parameter such as ``?api_key=``, a key-shaped part), or None.
@@ -27,7 +27,7 @@ WHERE_KEYS_GO = (
     "environment variable (e.g. OPENAI_API_KEY) instead"
 )
 
-# Prefixed key shapes: (what it is, pattern). Matches are masked by `engine.runs.redact`.
+# Prefixed key shapes: (what it is, pattern). Matches are masked by `engine.runs.spec._redact`.
 KEY_PATTERNS: tuple[tuple[str, str], ...] = (
     ("an API key (sk-…)", r"\b(?:sk|rk|pk)-[A-Za-z0-9_\-]{8,}"),  # OpenAI, Anthropic sk-ant-
     ("an AWS access key (AKIA…)", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),

@@ -50,8 +50,8 @@ from engine.runs import (  # noqa: E402
     run_model_files,
     trials,
 )
+from engine.runs.process import run_worker  # noqa: E402
 from engine.runs.spec import spec_from_dict  # noqa: E402
-from engine.runs.worker import run_worker  # noqa: E402
 
 RECORDS_FILE = RESULTS / "finetune-runs.jsonl"
 OPTIMIZERS = {

@@ -31,11 +31,9 @@ from bench.core.fake_openai_server import FakeOpenAI
 from engine.lm import LM
 from engine.optimizers.spine._trial_rows import RowJob
 from engine.parallel import parallel_map
+from engine.runs.cluster import RowPool, SharedBudget, start_keeper
 from engine.runs.data import load_data
-from engine.runs.models import build_metric
-from engine.runs.pipeline import build_program
-from engine.runs.ray_budget import SharedBudget, start_keeper
-from engine.runs.ray_pool import RowPool
+from engine.runs.pipeline import build_metric, build_program
 from engine.runs.spec import load_spec
 from engine.settings import settings
 

@@ -1,7 +1,7 @@
 """How close the pre-flight forecast (likely LM calls and minutes) comes to what default runs spend.
 
 Tunesmith only, no peer. The projects' default runs (`optimizer: auto`, the budget the
-dashboard offers: `engine.runs.plan.fitting_budget`) go one after another into ONE store, so
+dashboard offers: `engine.runs.estimate.fitting_budget`) go one after another into ONE store, so
 later forecasts read the speed and the share of the runs before them, as a user's store does.
 For each run: the forecast made before it, what it spent, and the ratio.
 
@@ -27,8 +27,8 @@ from bench.studies.keep_start_rule import PROJECTS, sms_project  # noqa: E402
 
 def one_run(spec_path: Path, seed: int, store: Path) -> dict:
     from engine.runs import RunStore, create_run, load_spec, preflight
-    from engine.runs.plan import fitting_budget
-    from engine.runs.worker import run_worker
+    from engine.runs.estimate import fitting_budget
+    from engine.runs.process import run_worker
 
     spec = load_spec(spec_path)
     spec.data.seed = seed

@@ -37,7 +37,7 @@ def _spec(row: sqlite3.Row) -> Any:
 def _store_before(source: Path, runs: list[sqlite3.Row], index: int, folder: Path) -> Path:
     """A copy of the store with only the runs before `runs[index]`, their estimates given the
     current code's `read_again`."""
-    from engine.runs.plan import preflight
+    from engine.runs.estimate import preflight
 
     copy = folder / f"before-{index}.db"
     shutil.copyfile(source, copy)
@@ -65,7 +65,7 @@ def replay(store: Path) -> list[dict[str, Any]]:
     forecast's speed source, cached calls and share source. A run that never ended (killed)
     is left out of the list but stays in the stores the later runs are forecast from. The
     store itself is not changed."""
-    from engine.runs.plan import preflight
+    from engine.runs.estimate import preflight
 
     source = store / "runs.db"
     with sqlite3.connect(source) as conn:

@@ -40,7 +40,7 @@ def one_run(
     from engine.optimizers.spine._context import start_kept_reason
     from engine.optimizers.spine._trial import Trial
     from engine.runs import RunStore, create_run, load_spec
-    from engine.runs.worker import run_worker
+    from engine.runs.process import run_worker
 
     spec = load_spec(spec_path)
     spec.data.seed = seed

@@ -53,7 +53,7 @@ def one_run(
     """Run in the child process: the engine on sys.path is the version measured. `data`, when
     given, is the (train CSV, test CSV) pair that replaces the spec's."""
     from engine.runs import RunStore, create_run, load_spec
-    from engine.runs.worker import run_worker
+    from engine.runs.process import run_worker
 
     spec = load_spec(Path(spec_path))
     if data:

@@ -40,7 +40,7 @@ if not run.get("program") and not run.get("best_candidate"):
     ui.empty_state(":material/hourglass_top:", "No program yet", msg, "run", "Watch the run")
     st.stop()
 
-from engine.runs import export, summary_html  # noqa: E402
+from engine.runs import export_run, is_knn_state, program_state, summary_html  # noqa: E402
 
 db = home.db_path()
 names = export_names(run_id, run, db)
@@ -62,8 +62,8 @@ else:
 with ui.friendly_errors("Reading the tuned program"):
     steps = (run.get("spec") or {}).get("pipeline") or []
     own = {step.get("name"): step.get("instructions") for step in steps}
-    state = export.program_state(run_id, db)
-    if export.is_knn_state(state):
+    state = program_state(run_id, db)
+    if is_knn_state(state):
         knn = state["knn"]
         st.info(
             f"**Demos chosen per input (KNNFewShot, k={knn['k']}).** For each input this "
@@ -156,7 +156,7 @@ model_downloads(run_id, db, slug)  # a fine-tuned run's model file, first
 def export_text(fmt: str) -> str:
     if fmt == "summary":
         return summary_html(run_id, db_path=db)
-    return export.export_run(run_id, fmt, db_path=db, names=names if fmt == "csv" else None)
+    return export_run(run_id, fmt, db_path=db, names=names if fmt == "csv" else None)
 
 
 for fmt, title, filename, mime, lang, blurb in ITEMS:

@@ -24,7 +24,7 @@ from dashboard.widgets.try_input import try_input_box
 # a core: +22% per call; bench/studies/thread_choice.py). Watching cost 0.14 of a core at 3 s
 # redraws, 0.09 at 5 s and 0.07 at 10 s; 0.07 at 5 s once Streamlit's garbage collection after
 # each script run was turned off (.streamlit/config.toml; bench/studies/live_view_cost.py).
-# The forecast of a run started here counts it (engine.runs.forecast.WATCHED_PAGE_CORES).
+# The forecast of a run started here counts it (engine.runs.estimate._forecast.WATCHED_PAGE_CORES).
 LIVE_REFRESH_SECONDS = 5.0
 
 ui.header(

@@ -1,6 +1,6 @@
 """The pre-flight card: what a run will cost before it starts (calls, tokens, $, minutes).
 
-Calls, tokens and minutes come from the engine's `engine.runs.plan.preflight` (the optimizer's
+Calls, tokens and minutes come from the engine's `engine.runs.estimate.preflight` (the optimizer's
 own estimate, the likely share of it, the held-out scoring after the search, and the speed this
 store measured on earlier runs); the dashboard adds $ (litellm's price map), and uses a speed
 timed in this session when the store has measured none.

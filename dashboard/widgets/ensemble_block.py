@@ -73,7 +73,7 @@ def ensemble_block(run_id: str, run: dict[str, Any], db: Any) -> None:
             icon=":material/download:",
         )
         st.caption(
-            "Load it with `from engine.runs.ensemble import ensemble_skeleton; "
+            "Load it with `from engine.runs.export._ensemble import ensemble_skeleton; "
             f"ensemble_skeleton(spec, {len(members)}).load(path)`; in DSPy, into "
             f"`dspy.Ensemble(reduce_fn=dspy.majority).compile([...{len(members)} programs])`."
         )

@@ -20,8 +20,8 @@ from engine.runs import (
     validate_spec_against_data,
 )
 from engine.runs.export import export_run
-from engine.runs.run_setup import task_lm
-from engine.runs.summary_page import summary_html
+from engine.runs.pipeline import task_lm
+from engine.runs.results import summary_html
 from engine.settings import settings
 
 

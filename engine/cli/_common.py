@@ -7,10 +7,9 @@ import sys
 from typing import Any
 
 from engine.cli._format import summary
-from engine.runs.liveness import reconcile_run
-from engine.runs.outcome import outcome_of
-from engine.runs.store import RunStore
-from engine.runs.store_schema import StoreAt, store_location
+from engine.runs.process import reconcile_run
+from engine.runs.results import outcome_of
+from engine.runs.store import RunStore, StoreAt, store_location
 
 
 def open_store(args: argparse.Namespace) -> Any:

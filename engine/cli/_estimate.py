@@ -13,7 +13,7 @@ import json
 from engine.errors import TunesmithError
 from engine.optimizers.spine._pilot import PilotError
 from engine.runs import load_spec
-from engine.runs.plan import budget_warnings, forecast_line, preflight
+from engine.runs.estimate import budget_warnings, forecast_line, preflight
 
 
 def row_sources(training: dict) -> str:

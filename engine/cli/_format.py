@@ -7,8 +7,7 @@ import time
 from typing import Any, TextIO
 
 from engine.evaluate.statistics import verdict
-from engine.runs.outcome import Outcome, outcome_of
-from engine.runs.status_words import ended_words
+from engine.runs.results import Outcome, ended_words, outcome_of
 
 
 def duration(seconds: float | None) -> str:

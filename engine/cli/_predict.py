@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.runs.predict import predict_table, read_input_csv
+from engine.runs.label import predict_table, read_input_csv
 
 
 def _progress(done: int, total: int) -> None:

@@ -12,8 +12,7 @@ from engine.cli._format import Progress
 from engine.errors import TunesmithError
 from engine.runs import load_spec, validate_spec_against_data
 from engine.runs.export import run_spec
-from engine.runs.launch import launch_run
-from engine.runs.liveness import is_alive, pid_alive
+from engine.runs.process import is_alive, launch_run, pid_alive
 
 
 def cmd_run(args: argparse.Namespace) -> int:

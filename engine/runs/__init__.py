@@ -1,82 +1,202 @@
-"""Runs: the project spec, its data and pipeline, the run store, the worker, export.
+"""Runs: the project spec, its data and pipeline, the run store, the run's process, export.
 
-Public API for the CLI and the dashboard:
-
-- spec: `ProjectSpec`, `load_spec`, `save_spec`, `spec_from_dict`, `spec_from_text`
-- data: `load_data`, `validate_spec_against_data`, `choose_optimizer`
-- pipeline: `build_program`, `Pipeline`; models: `build_metric`, `build_lm`
-- codegen: `generate_python` (the program as standalone Python)
-- store: `RunStore` and fresh-connection readers `list_runs`, `get_run`, `trials`,
-  `candidates`, `example_results`, `events`, `usage`, `lm_calls`, `request_cancel`
-- launch: `create_run`, `launch_run`, `is_alive`, `reconcile_run`; `preflight` (estimate)
-- worker: `run_worker`
-- predict: `predict_table` (label every row of a CSV with a run's program), `try_input`
-- export: `export_program_json`, `export_python`, `export_prompts`, `export_spec_yaml`,
-  `export_results_csv`, `export_run`, `load_program`, `render_prompts`; a fine-tuned run's
-  model file: `run_model_files`, `export_model_python` (export_model)
-- results: `run_outcome` (the held-out verdict and what changed, for every report),
-  `summary_html` (the one-page stakeholder summary), `verdict` (one wording of a comparison)
-
-It is the dashboard's door to the engine (with `engine` and `engine.optimizers.registry`):
-the names above plus the store, data, spec and scoring helpers its pages show, listed in
-`_EXPORTS`. Submodules are imported lazily so that `import engine.runs.spec` stays light.
+The dashboard's and the CLI's door to the engine (with `engine` and
+`engine.optimizers.registry`): the names below are what the pages use, plus the documented
+API (spec, data, pipeline, store, launch, export, results). Each comes from its room, a
+subpackage with its own public names: `spec`, `data`, `pipeline`, `store`, `process` (launch,
+worker, supervisor, liveness), `cluster` (Ray), `estimate` (plan, forecast), `results`
+(outcome, summary), `export` (with `codegen`), `label` (a CSV labelled by a run's program).
+Code inside the engine imports the rooms, never this facade.
 """
 
-from __future__ import annotations
+from engine.evaluate.scoring import (
+    call_metric,
+    score_of,
+)
+from engine.evaluate.statistics import (
+    paired_by_id,
+    points,
+    verdict,
+)
+from engine.modules.aggregation import (
+    default_normalize,
+)
+from engine.modules.assertions import (
+    CONSTRAINT_FAILED,
+    is_constraint_failure,
+)
+from engine.optimizers.auto import (
+    choose_optimizer,
+)
+from engine.optimizers.proposing import (
+    latest_proposals,
+    locate,
+)
+from engine.runs.data import (
+    MAX_ROWS,
+    CsvProblem,
+    check_rows,
+    load_data,
+    max_bytes,
+    parse_table,
+    read_passages,
+    read_table,
+    resolve_path,
+    validate_spec_against_data,
+)
+from engine.runs.estimate import (
+    fitting_budget,
+    preflight,
+    range_words,
+)
+from engine.runs.export import (
+    export_ensemble_json,
+    export_model_python,
+    export_run,
+    generate_python,
+    is_knn_state,
+    model_file,
+    program_state,
+    run_model_files,
+    size_words,
+    step_model,
+    top_candidates,
+)
+from engine.runs.label import (
+    estimate_calls,
+    input_fields,
+    match_inputs,
+    predict_table,
+    read_input_csv,
+    try_input,
+)
+from engine.runs.pipeline import (
+    build_lm,
+    build_metric,
+    build_program,
+    task_lm,
+)
+from engine.runs.process import (
+    create_run,
+    launch_run,
+    reconcile_run,
+)
+from engine.runs.results import (
+    ended_words,
+    is_calibration,
+    run_outcome,
+    summary_html,
+)
+from engine.runs.spec import (
+    MCC_M,
+    SAMPLED_MODULES,
+    ProjectSpec,
+    attempts_key,
+    check_embedder,
+    embedder_model,
+    load_spec,
+    load_yaml,
+    redact_data,
+    save_spec,
+    spec_from_dict,
+    spec_from_text,
+)
+from engine.runs.store import (
+    RunStore,
+    candidates,
+    events,
+    example_results,
+    fault_summary,
+    get_run,
+    list_runs,
+    local_dir,
+    request_cancel,
+    store_location,
+    trials,
+    usage,
+)
+from engine.secret_shapes import (
+    text_problem,
+    url_problem,
+)
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "ProjectSpec": "spec", "load_spec": "spec", "save_spec": "spec", "spec_from_dict": "spec",
-    "spec_from_text": "spec", "load_data": "data", "validate_spec_against_data": "data",
-    "DataSplit": "data", "DataReport": "data",
-    "build_program": "pipeline", "build_metric": "models", "generate_python": "codegen",
-    "build_lm": "models", "Pipeline": "pipeline", "RunStore": "store", "list_runs": "store",
-    "get_run": "store", "trials": "store", "candidates": "store", "example_results": "store",
-    "events": "store", "usage": "store", "lm_calls": "store", "request_cancel": "store",
-    "default_db_path": "store_schema", "store_location": "store_schema",
-    "local_dir": "store_schema", "create_run": "launch", "launch_run": "launch",
-    "is_alive": "liveness", "reconcile_run": "liveness", "run_worker": "worker",
-    "export_program_json": "export", "export_python": "export", "export_prompts": "export",
-    "export_spec_yaml": "export", "export_results_csv": "export", "export_run": "export",
-    "load_program": "export", "render_prompts": "export", "preflight": "plan",
-    "fitting_budget": "plan", "budget_warnings": "plan", "forecast_line": "plan",
-    "range_words": "plan",
-    "ended_words": "status_words",
-    "run_outcome": "outcome", "outcome_of": "outcome", "is_calibration": "outcome",
-    "summary_html": "summary_page",
-    "run_model_files": "export_model", "export_model_python": "export_model",
-    "step_model": "export_model", "model_file": "export_model", "size_words": "export_model",
-    # what the dashboard reads besides: the store, data and spec helpers
-    "fault_summary": "store", "resolve_path": "data", "task_lm": "run_setup",
-    "attempts_key": "spec_steps", "MCC_M": "spec_many", "SAMPLED_MODULES": "spec_many",
-    "load_yaml": "safe_yaml", "check_embedder": "retriever_choice",
-    "embedder_model": "retriever_choice", "redact_data": "redact",
-    "export_ensemble_json": "ensemble", "top_candidates": "ensemble", "read_table": "csvfile",
-    "parse_table": "csvfile", "MAX_ROWS": "csvfile", "CsvProblem": "csvfile",
-    "predict_table": "predict", "read_input_csv": "predict", "estimate_calls": "predict",
-    "try_input": "predict", "input_fields": "predict", "match_inputs": "predict",
-    "check_rows": "csvfile", "max_bytes": "csvfile", "read_passages": "corpus",
-    # engine pieces a run's pages show (absolute module paths)
-    "choose_optimizer": "engine.optimizers.auto",
-    "latest_proposals": "engine.optimizers.proposing", "locate": "engine.optimizers.proposing",
-    "text_problem": "engine.secret_shapes", "url_problem": "engine.secret_shapes",
-    "paired_comparison": "engine.evaluate.statistics", "verdict": "engine.evaluate.statistics",
-    "paired_by_id": "engine.evaluate.statistics", "points": "engine.evaluate.statistics",
-    "call_metric": "engine.evaluate.scoring", "score_of": "engine.evaluate.scoring",
-    "is_constraint_failure": "engine.modules.assertions",
-    "CONSTRAINT_FAILED": "engine.modules.assertions",
-    "default_normalize": "engine.modules.aggregation",
-}  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = _EXPORTS[name]
-        module = module if module.startswith("engine.") else f"engine.runs.{module}"
-        return getattr(importlib.import_module(module), name)
-    raise AttributeError(f"module 'engine.runs' has no attribute {name!r}")
-
-
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "attempts_key",
+    "build_lm",
+    "build_metric",
+    "build_program",
+    "call_metric",
+    "candidates",
+    "check_embedder",
+    "check_rows",
+    "choose_optimizer",
+    "CONSTRAINT_FAILED",
+    "create_run",
+    "CsvProblem",
+    "default_normalize",
+    "embedder_model",
+    "ended_words",
+    "estimate_calls",
+    "events",
+    "example_results",
+    "export_ensemble_json",
+    "export_model_python",
+    "export_run",
+    "fault_summary",
+    "fitting_budget",
+    "generate_python",
+    "get_run",
+    "input_fields",
+    "is_calibration",
+    "is_constraint_failure",
+    "is_knn_state",
+    "latest_proposals",
+    "launch_run",
+    "list_runs",
+    "load_data",
+    "load_spec",
+    "load_yaml",
+    "local_dir",
+    "locate",
+    "match_inputs",
+    "max_bytes",
+    "MAX_ROWS",
+    "MCC_M",
+    "model_file",
+    "paired_by_id",
+    "parse_table",
+    "points",
+    "predict_table",
+    "preflight",
+    "program_state",
+    "ProjectSpec",
+    "range_words",
+    "read_input_csv",
+    "read_passages",
+    "read_table",
+    "reconcile_run",
+    "redact_data",
+    "request_cancel",
+    "resolve_path",
+    "run_model_files",
+    "run_outcome",
+    "RunStore",
+    "SAMPLED_MODULES",
+    "save_spec",
+    "score_of",
+    "size_words",
+    "spec_from_dict",
+    "spec_from_text",
+    "step_model",
+    "store_location",
+    "summary_html",
+    "task_lm",
+    "text_problem",
+    "top_candidates",
+    "trials",
+    "try_input",
+    "url_problem",
+    "usage",
+    "validate_spec_against_data",
+    "verdict",
+]

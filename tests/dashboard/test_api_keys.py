@@ -31,7 +31,7 @@ def all_bytes(folder: Path) -> list[tuple[Path, bytes]]:
 
 
 def assert_key_nowhere(home: Path, run_id: str) -> None:
-    from engine.runs import export
+    from engine.runs.export import _files as export
 
     db = home / "tunesmith_data" / "runs.db"
     for path, raw in all_bytes(home):
@@ -65,7 +65,7 @@ def test_key_goes_to_a_detached_worker_env_only(app, home, monkeypatch, tmp_path
     at = hosted_model_start(app)
     run_id = at.query_params["run"]
     run_id = run_id[0] if isinstance(run_id, list) else run_id
-    from engine.runs.store import get_run
+    from engine.runs.store._store import get_run
 
     db = home / "tunesmith_data" / "runs.db"
     deadline = time.time() + 120
@@ -81,7 +81,7 @@ def test_key_goes_to_a_detached_worker_env_only(app, home, monkeypatch, tmp_path
 @pytest.mark.parametrize("field", ["api_key", "key"])
 def test_a_spec_cannot_carry_a_key(field):
     from engine.errors import SpecError
-    from engine.runs.spec import spec_from_text
+    from engine.runs.spec._spec import spec_from_text
 
     text = (ROOT / "sample_data" / "support_tickets.yaml").read_text()
     text = text.replace(

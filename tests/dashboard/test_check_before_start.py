@@ -30,7 +30,7 @@ def test_gepa_with_too_few_program_runs_cannot_start(app):
 def test_a_settings_failure_offers_no_resume(app):
     from dashboard.home import db_path
     from engine.runs import create_run, load_spec, spec_from_dict
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
 
     spec = load_spec(SAMPLE / "support_tickets.yaml").to_dict()
     spec["data"].update(train_size=6, val_size=20, test_size=4)

@@ -25,7 +25,7 @@ def mark_constraint_failures(run_id: str, candidate: str) -> None:
 
 def test_run_and_compare_pages_name_constraint_failures(app):
     from dashboard.home import db_path
-    from engine.runs.store import get_run
+    from engine.runs.store._store import get_run
 
     at = set_sizes(open_sample(app), 6, 6, 6)
     go(at, "optimize")

@@ -45,7 +45,7 @@ def test_a_failing_pilot_shows_an_error_and_changes_nothing(app, monkeypatch):
     def fail(*args, **kwargs):
         raise PilotError("the task LM failed on every pilot row: LMError: no model")
 
-    monkeypatch.setattr("engine.runs.plan.run_pilot", fail)
+    monkeypatch.setattr("engine.runs.estimate._plan.run_pilot", fail)
     at.button(key="run_pilot").click().run()
     assert not at.exception, at.exception
     assert "The pilot failed" in " ".join(e.value for e in at.error)

@@ -10,8 +10,8 @@ from fake_lms import oracle
 def test_export_page_of_a_knn_run(app):
     from dashboard.home import db_path
     from engine.runs import create_run, load_spec
-    from engine.runs.spec import spec_from_dict
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
+    from engine.runs.spec._spec import spec_from_dict
 
     spec = load_spec(SAMPLE / "support_tickets.yaml").to_dict()
     spec["data"].update(train_size=6, val_size=4, test_size=4)

@@ -23,8 +23,8 @@ def tuned_run(app, tmp_path, monkeypatch) -> str:
     """A finished BootstrapFinetune run whose tuned model is a 3 MB file."""
     from dashboard.home import db_path
     from engine.runs import create_run, load_spec
-    from engine.runs.spec import spec_from_dict
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
+    from engine.runs.spec._spec import spec_from_dict
 
     monkeypatch.setenv("TUNESMITH_TEST_TRAINER", "fake_trainers:FileTrainer")
     monkeypatch.setenv("FAKE_MODEL_BYTES", "3000000")
@@ -78,8 +78,8 @@ def test_export_offers_the_tuned_model_file_and_the_program_that_loads_it(app, t
 def test_export_of_a_run_without_a_tuned_model_offers_no_model_file(app):
     from dashboard.home import db_path
     from engine.runs import create_run, load_spec
-    from engine.runs.spec import spec_from_dict
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
+    from engine.runs.spec._spec import spec_from_dict
 
     spec = load_spec(SAMPLE / "support_tickets.yaml").to_dict()
     spec["data"].update(train_size=6, val_size=4, test_size=4)

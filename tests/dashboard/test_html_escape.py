@@ -16,7 +16,7 @@ def _bodies(elements) -> list[str]:
 def test_a_failure_reason_with_html_is_rendered_escaped(app, home):
     from dashboard.home import db_path
     from engine.runs import create_run, load_spec
-    from engine.runs.store import RunStore
+    from engine.runs.store._store import RunStore
 
     run_id = create_run(load_spec(SAMPLE / "support_tickets.yaml"), db_path())
     with RunStore(db_path()) as store:

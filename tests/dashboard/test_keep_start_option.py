@@ -21,7 +21,7 @@ def test_run_compare_and_export_say_the_start_was_kept_and_why(app, home):
     from dashboard.home import db_path
     from engine.optimizers.spine._events import Event
     from engine.runs import create_run, load_spec
-    from engine.runs.store import RunStore
+    from engine.runs.store._store import RunStore
 
     why = "no clear gain on validation: +20 points on 5 rows, no clear difference (95% range 0 to"
     run_id = create_run(load_spec(SAMPLE / "support_tickets.yaml"), db_path())

@@ -125,7 +125,7 @@ def test_mipro_goal_sets_the_spec_and_shows_proposer_calls(tickets):
 
 def spec_of(at):
     """The engine's spec of the page's draft (what a run would get)."""
-    from engine.runs.spec import spec_from_dict
+    from engine.runs.spec._spec import spec_from_dict
 
     return spec_from_dict(at.session_state["draft"], at.session_state["project_dir"])
 

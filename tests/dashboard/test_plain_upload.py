@@ -10,7 +10,7 @@ import pytest
 from apphelpers import ROOT, go, k, texts
 
 from dashboard import lmtools
-from engine.runs.csvfile import DEFAULT_MAX_MB
+from engine.runs.data._csv import DEFAULT_MAX_MB
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def finished(app):
 
 def _set_result(run_id: str, case: str) -> None:
     from dashboard.home import db_path
-    from engine.runs.store import RunStore
+    from engine.runs.store._store import RunStore
 
     with RunStore(db_path()) as store:
         if case == "no test":  # a run made without test rows
@@ -114,7 +114,7 @@ def test_the_headline_names_calibration_when_it_is_the_change(finished) -> None:
     import copy
 
     from dashboard.home import db_path
-    from engine.runs.store import RunStore
+    from engine.runs.store._store import RunStore
 
     run_id = _run_id(finished)
     with RunStore(db_path()) as store:

@@ -25,9 +25,9 @@ def test_make_an_ensemble_of_the_top_5(app, tmp_path):
     assert "majority wins" in texts(at)
 
     from dashboard.home import db_path
-    from engine.runs.ensemble import ensemble_skeleton, export_ensemble_json
-    from engine.runs.export import run_spec
-    from engine.runs.store import get_run
+    from engine.runs.export._ensemble import ensemble_skeleton, export_ensemble_json
+    from engine.runs.export._files import run_spec
+    from engine.runs.store._store import get_run
 
     run_id = at.query_params["run"]
     run_id = run_id[0] if isinstance(run_id, list) else run_id

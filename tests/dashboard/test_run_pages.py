@@ -83,9 +83,9 @@ def test_export_page_downloads_load_into_an_engine_program(finished, tmp_path):
     at = go(finished, "export")
     assert len(at.get("download_button")) == 6
     from dashboard.home import db_path
-    from engine.runs import export
-    from engine.runs.pipeline import build_program
-    from engine.runs.store import get_run
+    from engine.runs.export import _files as export
+    from engine.runs.pipeline._program import build_program
+    from engine.runs.store._store import get_run
 
     run = get_run(qp(at), db_path=db_path())
     text = export.export_run(qp(at), "json", db_path=db_path())
@@ -131,7 +131,7 @@ def test_failed_run_says_why_without_a_traceback(app, home, tmp_path):
 def test_cancel_asks_then_requests_a_stop(app, home):
     from dashboard.home import db_path
     from engine.runs import create_run, load_spec
-    from engine.runs.store import get_run
+    from engine.runs.store._store import get_run
 
     run_id = create_run(load_spec(SAMPLE / "support_tickets.yaml"), db_path())
     app.query_params["run"] = run_id
@@ -151,7 +151,7 @@ def test_exported_json_loads_into_real_dspy(finished, tmp_path, monkeypatch):
     dspy = pytest.importorskip("dspy")
     monkeypatch.setenv("DSPY_CACHEDIR", str(tmp_path / "dspy-cache"))
     from dashboard.home import db_path
-    from engine.runs import export
+    from engine.runs.export import _files as export
 
     path = tmp_path / "program.json"
     path.write_text(export.export_run(qp(finished), "json", db_path=db_path()))

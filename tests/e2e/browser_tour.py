@@ -101,7 +101,7 @@ class Server:
         db = self.home / "tunesmith_data" / "runs.db"
         if not db.is_file():
             return
-        from engine.runs.store import list_runs
+        from engine.runs.store._store import list_runs
 
         for run in list_runs(db_path=db):
             if run["status"] in ("queued", "running") and run.get("pid"):
@@ -215,7 +215,7 @@ class failure_shot:  # noqa: N801 - used as a context manager
 
 def stored_run(server: Server, event_type: str) -> tuple[dict, list[dict], list[dict], list[dict]]:
     """The only run of the server's home: (run, candidates, trials, its `event_type` events)."""
-    from engine.runs.store import candidates, events, get_run, list_runs, trials
+    from engine.runs.store._store import candidates, events, get_run, list_runs, trials
 
     db = server.home / "tunesmith_data" / "runs.db"
     (listed,) = list_runs(db_path=db)

@@ -67,7 +67,7 @@ def rag_tour(tour_server, page, tmp_path):
     settle(page)
     shot(page, "10c-rag-run")
 
-    from engine.runs.store import get_run, list_runs
+    from engine.runs.store._store import get_run, list_runs
 
     db = tour_server.home / "tunesmith_data" / "runs.db"
     run = get_run(list_runs(db_path=db)[0]["id"], db_path=db)

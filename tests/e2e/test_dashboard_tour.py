@@ -155,9 +155,9 @@ def tour(tour_server, page, tmp_path, rows: int = ROWS) -> dict:
     shot(page, "12-summary")
 
     # the downloaded JSON loads into an engine program built from the run's spec
-    from engine.runs.export import run_spec
-    from engine.runs.pipeline import build_program
-    from engine.runs.store import get_run, list_runs
+    from engine.runs.export._files import run_spec
+    from engine.runs.pipeline._program import build_program
+    from engine.runs.store._store import get_run, list_runs
 
     db = tour_server.home / "tunesmith_data" / "runs.db"
     run = get_run(list_runs(db_path=db)[0]["id"], db_path=db)

@@ -41,7 +41,7 @@ def start_run(page, url: str) -> None:
 def rows_kept(db: Path) -> list[str]:
     """What is missing from the store: runs not finished, trials whose per-example scores are
     fewer than the rows they were scored on, gaps in trial numbers."""
-    from engine.runs.store import list_runs, trials
+    from engine.runs.store._store import list_runs, trials
 
     problems = []
     for run in list_runs(db_path=db):
@@ -95,7 +95,7 @@ def test_five_sessions_each_start_and_watch_a_run(tmp_path: Path) -> None:
     finally:
         server.stop()
     db = server.home / "tunesmith_data" / "runs.db"
-    from engine.runs.store import list_runs
+    from engine.runs.store._store import list_runs
 
     assert {run["id"] for run in list_runs(db_path=db)} == run_ids
     assert rows_kept(db) == []

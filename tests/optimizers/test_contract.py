@@ -22,9 +22,9 @@ import engine
 from engine.optimizers import Budget, RunContext, registry
 from engine.optimizers.spine._events import known_event_types
 from engine.runs import RunStore, build_metric, build_program, create_run, load_data, load_spec
-from engine.runs.export import export_python
-from engine.runs.run_setup import make_optimizer
-from engine.runs.worker import run_worker
+from engine.runs.export._files import export_python
+from engine.runs.pipeline._run_setup import make_optimizer
+from engine.runs.process.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
@@ -140,7 +140,7 @@ def test_killed_mid_run_it_resumes_to_the_same_result(
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
     env.pop("CRASH_AT_CALL")
-    command[2] = "engine.runs.worker"
+    command[2] = "engine.runs.process.worker"
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert second.returncode == 0, second.stderr[-2000:]
     with RunStore(db) as store:

@@ -22,7 +22,7 @@ from typing import Any
 
 
 def install() -> None:
-    from engine.runs.store import RunStore
+    from engine.runs.store._store import RunStore
 
     phase = os.environ.get("CRASH_PHASE", "")
     name, _, detail = phase.partition("|")
@@ -69,6 +69,6 @@ def install() -> None:
 
 if __name__ == "__main__":
     install()
-    from engine.runs.worker import main
+    from engine.runs.process.worker import main
 
     sys.exit(main())

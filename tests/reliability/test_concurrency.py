@@ -19,7 +19,7 @@ RUNS_TESTS = ROOT / "tests" / "runs"
 
 
 def _spec(tmp_path: Path, optimizer: str = "BootstrapFewShot"):
-    from engine.runs.spec import load_spec
+    from engine.runs.spec._spec import load_spec
 
     folder = tmp_path / "project"
     folder.mkdir(exist_ok=True)
@@ -38,15 +38,15 @@ def _worker(run_id: str, db: Path) -> subprocess.Popen[bytes]:
     env["PYTHONPATH"] = os.pathsep.join([str(RUNS_TESTS), str(ROOT), env.get("PYTHONPATH", "")])
     env["TUNESMITH_TEST_LM"] = "scripted_lms:oracle_lm"
     return subprocess.Popen(
-        [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db)],
+        [sys.executable, "-m", "engine.runs.process.worker", run_id, "--db", str(db)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
 
 def test_two_runs_at_once_and_reads_polling(tmp_path: Path) -> None:
     """Two worker processes write one store while this process polls it like the dashboard."""
-    from engine.runs.launch import create_run
-    from engine.runs.store import RunStore
+    from engine.runs.process._launch import create_run
+    from engine.runs.store._store import RunStore
 
     db = tmp_path / "store" / "runs.db"
     spec = _spec(tmp_path)
@@ -82,8 +82,8 @@ def test_two_runs_at_once_and_reads_polling(tmp_path: Path) -> None:
 
 def test_reads_while_a_writer_writes_at_full_speed(tmp_path: Path) -> None:
     """A writer thread records LM calls as fast as it can; readers poll with fresh connections."""
-    from engine.runs.launch import create_run
-    from engine.runs.store import RunStore
+    from engine.runs.process._launch import create_run
+    from engine.runs.store._store import RunStore
 
     db = tmp_path / "runs.db"
     run_id = create_run(_spec(tmp_path), db)
@@ -133,7 +133,7 @@ def test_five_dashboard_sessions_on_one_store(home: Path, tmp_path: Path) -> Non
     from apphelpers import APP, go, k, open_sample, set_sizes
     from streamlit.testing.v1 import AppTest
 
-    from engine.runs.store import RunStore
+    from engine.runs.store._store import RunStore
 
     st.cache_resource.clear()
     st.cache_data.clear()

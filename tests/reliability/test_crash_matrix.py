@@ -26,7 +26,7 @@ from crash_lms import SMALL_SETTINGS, crash_lm  # noqa: E402
 from reliability_log import record  # noqa: E402
 
 from engine.runs import RunStore, create_run, load_spec  # noqa: E402
-from engine.runs.worker import run_worker  # noqa: E402
+from engine.runs.process.worker import run_worker  # noqa: E402
 
 SMALL = SMALL_SETTINGS
 BASELINE, TEST = ("baseline", "baseline", 3), ("final test", "test", 3)
@@ -151,7 +151,7 @@ def test_kill_9_in_each_phase_then_resume(
         assert phases[-1]["name"] == name and detail in phases[-1]["detail"], phases[-1]
         assert store.get_run(run_id)["status"] == "running"
         before = _trial_keys(store.trials(run_id))
-        second = _worker(run_id, db, env, "engine.runs.worker")
+        second = _worker(run_id, db, env, "engine.runs.process.worker")
         assert second.returncode == 0, second.stderr[-2000:]
         replayed = _check_resumed(store, run_id, before, ref, log)
     record("crash", optimizer=optimizer, phase=phase, ok=True, trials_before=len(before),
@@ -184,7 +184,7 @@ def test_kill_9_inside_a_store_write_then_resume(project, tmp_path) -> None:
         assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         before = _trial_keys(store.trials(run_id))
         assert [k[0] for k in before] == [1, 2], "the open transaction was rolled back"
-        second = _worker(run_id, db, env, "engine.runs.worker")
+        second = _worker(run_id, db, env, "engine.runs.process.worker")
         assert second.returncode == 0, second.stderr[-2000:]
         replayed = _check_resumed(store, run_id, before, ref, log)
     record("crash", optimizer=optimizer, phase="store write", ok=True,
@@ -195,7 +195,7 @@ def test_a_second_worker_for_the_same_run_refuses_naming_the_first(project, tmp_
     db = tmp_path / "store" / "runs.db"
     run_id = create_run(_spec(project, "BootstrapFewShotWithRandomSearch"), db)
     env = _env(TUNESMITH_TEST_LATENCY="0.3", TUNESMITH_CACHE_DIR=str(tmp_path / "cache"))
-    cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db)]
+    cmd = [sys.executable, "-m", "engine.runs.process.worker", run_id, "--db", str(db)]
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         with RunStore(db) as store:
@@ -218,7 +218,7 @@ def test_two_workers_started_at_once_exactly_one_runs(project, tmp_path) -> None
     db = tmp_path / "store" / "runs.db"
     run_id = create_run(_spec(project, "BootstrapFewShotWithRandomSearch"), db)
     env = _env(TUNESMITH_TEST_LATENCY="0.3", TUNESMITH_CACHE_DIR=str(tmp_path / "cache"))
-    cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db)]
+    cmd = [sys.executable, "-m", "engine.runs.process.worker", run_id, "--db", str(db)]
     workers = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True) for _ in range(2)]  # fmt: skip
     try:

@@ -11,10 +11,10 @@ from hostile_cases import FORMULA_PREFIXES
 from reliability_log import record
 
 from engine.lm import ScriptedLM
-from engine.runs.csvfile import safe_cell
-from engine.runs.launch import create_run
-from engine.runs.spec import load_spec
-from engine.runs.worker import run_worker
+from engine.runs.data._csv import safe_cell
+from engine.runs.process._launch import create_run
+from engine.runs.process.worker import run_worker
+from engine.runs.spec._spec import load_spec
 
 PAYLOADS = [p + 'HYPERLINK("http://evil.example","x")' for p in FORMULA_PREFIXES] + [
     "=cmd|' /C calc'!A0",
@@ -41,7 +41,7 @@ def test_safe_cell_follows_owasp() -> None:
 
 
 def test_results_csv_export_neutralises_formula_cells(tmp_path: Path) -> None:
-    from engine.runs.export import FORMATS, export_run
+    from engine.runs.export._files import FORMATS, export_run
 
     rows = [[f"{p} #{i}", p] for i, p in enumerate(PAYLOADS + PAYLOADS[:1])]
     with (tmp_path / "data.csv").open("w", newline="", encoding="utf-8") as fh:

@@ -168,7 +168,7 @@ def test_a_run_at_20_percent_faults_completes_with_every_fault_counted(
     spec, tmp_path, delays
 ) -> None:
     from engine.runs import RunStore, create_run
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
 
     db = tmp_path / "store" / "runs.db"
     made, factory = _oracle(spec, rate=0.2, seed=7, kinds=TRANSIENT, name="run20")
@@ -221,7 +221,7 @@ def _run_page_shows_the_faults(run_id: str, db: Path, tmp_path: Path, summary: d
 @pytest.mark.parametrize("kind", ["auth", "not_found"])
 def test_a_run_with_a_bad_key_or_model_stops_at_once(spec, tmp_path, kind, delays) -> None:
     from engine.runs import RunStore, create_run
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
 
     db = tmp_path / "store" / "runs.db"
     made, factory = _oracle(spec, rate=1.0, kinds=[kind], name=f"bad-{kind}")
@@ -240,7 +240,7 @@ def test_a_run_whose_every_call_fails_stops_early_without_burning_the_budget(
     spec, tmp_path, delays
 ) -> None:
     from engine.runs import RunStore, create_run
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
 
     db = tmp_path / "store" / "runs.db"
     made, factory = _oracle(spec, rate=1.0, kinds=["service_unavailable_503"], name="down")

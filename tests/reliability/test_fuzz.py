@@ -130,7 +130,7 @@ SPEC_TEXT = st.one_of(
 @FUZZ
 @given(SPEC_TEXT)
 def test_spec_loader(text: str) -> None:
-    from engine.runs.spec import spec_from_text
+    from engine.runs.spec._spec import spec_from_text
 
     _typed_only("spec loader", spec_from_text, text)
 

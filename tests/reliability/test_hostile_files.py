@@ -75,7 +75,7 @@ def test_cli_loader_writes_nothing_to_the_store(
 
 
 def test_formula_cells_are_read_as_written() -> None:
-    from engine.runs.csvfile import parse_table
+    from engine.runs.data._csv import parse_table
 
     for case in CASES:
         if case.name.startswith("formula-") and case.name != "formula-dde":
@@ -86,7 +86,7 @@ def test_formula_cells_are_read_as_written() -> None:
 def test_a_100_mb_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     """The size limit is a setting (TUNESMITH_MAX_CSV_MB); the message says which."""
     from dashboard.csvio import CsvProblem, parse_csv
-    from engine.runs.data import read_csv
+    from engine.runs.data._load import read_csv
 
     big = tmp_path / "big.csv"
     with big.open("wb") as fh:
@@ -103,7 +103,7 @@ def test_a_100_mb_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
 
 
 def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    from engine.runs.csvfile import CsvProblem, parse_table
+    from engine.runs.data._csv import CsvProblem, parse_table
 
     raw = GOOD + b"z" * 3000 + b",billing\n"
     monkeypatch.setenv("TUNESMITH_MAX_CSV_MB", "0.001")

@@ -9,7 +9,7 @@ import pytest
 from reliability_log import record
 
 from engine.errors import SpecError, TunesmithError
-from engine.runs.spec import spec_from_text
+from engine.runs.spec._spec import spec_from_text
 
 BASE = """\
 name: t
@@ -71,7 +71,7 @@ def test_bad_spec_is_rejected_with_a_clear_message(name: str, text: str, phrase:
 )
 @pytest.mark.timeout(10, func_only=True)  # a hang guard: an expanded bomb would not finish
 def test_yaml_bombs_are_refused_quickly(text: str, tmp_path: Path) -> None:
-    from engine.runs.spec import load_spec
+    from engine.runs.spec._spec import load_spec
 
     (tmp_path / "bomb.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(SpecError) as info:
@@ -98,7 +98,7 @@ def test_data_outside_the_project_is_refused_unless_allowed_on_the_cli(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from engine.cli import main
-    from engine.runs.data import OUTSIDE_ENV
+    from engine.runs.data._load import OUTSIDE_ENV
 
     monkeypatch.setenv(OUTSIDE_ENV, "0")
     outside = tmp_path / "outside.csv"
@@ -139,7 +139,7 @@ def test_a_project_file_cannot_point_its_data_outside(home: Path, tmp_path: Path
 
 @pytest.mark.parametrize("run_id", ["../../evil", "/tmp/evil", "..", "a/b", "", "x" * 200])
 def test_run_ids_cannot_leave_the_logs_folder(run_id: str, tmp_path: Path) -> None:
-    from engine.runs.launch import launch_run
+    from engine.runs.process._launch import launch_run
 
     with pytest.raises(TunesmithError, match="is not a run id"):
         launch_run(run_id, tmp_path / "store" / "runs.db", inline=False)
@@ -173,7 +173,7 @@ def test_deep_nesting_is_refused_before_anything_recursive_reads_it(text: str) -
     the token scan, not left to the recursive composer's RecursionError."""
     import threading
 
-    from engine.runs.safe_yaml import MAX_DEPTH, load_yaml
+    from engine.runs.spec._yaml import MAX_DEPTH, load_yaml
 
     caught: list[BaseException] = []
 

@@ -16,11 +16,11 @@ import pytest
 import ray
 from reliability_log import record
 
-import engine.runs.worker as worker_module
+import engine.runs.process.worker as worker_module
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.liveness import worker_command
-from engine.runs.ray_pool import LOST_WORDS, close_run_pool
-from engine.runs.worker import run_worker
+from engine.runs.cluster._pool import LOST_WORDS, close_run_pool
+from engine.runs.process._liveness import worker_command
+from engine.runs.process.worker import run_worker
 from engine.settings import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,8 +168,8 @@ def test_the_calls_of_a_killed_actors_row_reach_the_ledger_and_the_budget(
     from engine.lm.budget import Budget
     from engine.lm.usage import UsageLedger
     from engine.parallel import parallel_map
-    from engine.runs.ray_budget import SharedBudget, start_keeper
-    from engine.runs.ray_pool import RowPool
+    from engine.runs.cluster._budget import SharedBudget, start_keeper
+    from engine.runs.cluster._pool import RowPool
 
     spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
     log, stall = tmp_path / "received.log", tmp_path / "stalled.pid"
@@ -241,7 +241,7 @@ def test_the_head_node_lost_mid_run_fails_cleanly_and_resumes_on_the_cluster_bac
         # machine the worker's own Ray node is the head, so losing the head may end the worker
         # itself (Ray ends a driver whose node's object store is gone); then its supervisor
         # records the failure. Either way the run ends failed, saying why and what to do.
-        supervised = worker_command(run_id, db, "engine.runs.supervisor")
+        supervised = worker_command(run_id, db, "engine.runs.process.supervisor")
         with open(tmp_path / "worker.log", "w") as out:  # what the worker said, for a failure
             first = subprocess.Popen(supervised, env=env, stdout=out, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # fmt: skip

@@ -37,8 +37,8 @@ def test_keys_appear_nowhere(app, home: Path, tmp_path: Path, monkeypatch) -> No
     from apphelpers import go
 
     from engine.errors import SpecError
-    from engine.runs import export
-    from engine.runs.spec import spec_from_text
+    from engine.runs.export import _files as export
+    from engine.runs.spec._spec import spec_from_text
 
     monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
     monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:key_checking_oracle")
@@ -83,10 +83,10 @@ def test_a_provider_error_that_echoes_the_key_is_not_stored(tmp_path: Path, monk
     fails with a message, and the key from the environment is stored nowhere."""
     from engine.errors import LMConfigError
     from engine.lm import ScriptedLM
-    from engine.runs import export
-    from engine.runs.launch import create_run
-    from engine.runs.spec import load_spec
-    from engine.runs.worker import run_worker
+    from engine.runs.export import _files as export
+    from engine.runs.process._launch import create_run
+    from engine.runs.process.worker import run_worker
+    from engine.runs.spec._spec import load_spec
 
     monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
 

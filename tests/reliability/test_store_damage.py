@@ -27,7 +27,7 @@ def damaged(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[P
     from scripted_lms import oracle_lm
 
     from engine.runs import create_run, load_spec
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
 
     home = tmp_path / "home"
     db = home / "tunesmith_data" / "runs.db"

@@ -40,9 +40,9 @@ def _other_write(db: Path, run_id: str) -> str:
 
 
 def test_a_write_between_the_workers_read_and_write_does_not_lock_it(tmp_path: Path) -> None:
-    from engine.runs.launch import create_run
-    from engine.runs.spec import load_spec
-    from engine.runs.store import RunStore
+    from engine.runs.process._launch import create_run
+    from engine.runs.spec._spec import load_spec
+    from engine.runs.store._store import RunStore
 
     spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml")
     db = tmp_path / "runs.db"

@@ -12,7 +12,7 @@ from reliability_log import record
 
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.worker import run_worker
+from engine.runs.process.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "tests" / "runs") not in sys.path:

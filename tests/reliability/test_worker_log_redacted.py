@@ -13,8 +13,8 @@ from reliability_log import record
 from secret_scan import scan_files
 
 from engine.runs import RunStore, create_run
-from engine.runs.launch import launch_run
-from engine.runs.spec import load_spec
+from engine.runs.process._launch import launch_run
+from engine.runs.spec._spec import load_spec
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -34,7 +34,7 @@ def _wait_ended(db: Path, run_id: str, timeout: float = 120.0) -> dict:
 
 
 def test_the_worker_log_never_holds_a_key(tmp_path: Path, monkeypatch) -> None:
-    from engine.runs import export
+    from engine.runs.export import _files as export
 
     for name in ("support_tickets.csv", "support_tickets.yaml"):
         shutil.copy(ROOT / "sample_data" / name, tmp_path / name)

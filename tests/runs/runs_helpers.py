@@ -36,11 +36,11 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.05) -> No
 
 
 def start_worker(run_id: str, db_path: Path, env: dict[str, str]):
-    """(command, process): a detached `python -m engine.runs.worker` for the run, quiet."""
+    """(command, process): a detached `python -m engine.runs.process.worker` for the run, quiet."""
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "engine.runs.worker", run_id, "--db", str(db_path)]
+    cmd = [sys.executable, "-m", "engine.runs.process.worker", run_id, "--db", str(db_path)]
     process = subprocess.Popen(
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
@@ -106,9 +106,9 @@ def bootstrap_through_worker(
     """Run `spec` (6/6/6 rows) with BootstrapFewShot making demos only from traces, through the
     worker; returns the finished run and its example results."""
     from engine.runs import create_run
-    from engine.runs.spec import spec_from_dict
-    from engine.runs.store import RunStore
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
+    from engine.runs.spec._spec import spec_from_dict
+    from engine.runs.store._store import RunStore
 
     spec["data"].update(train_size=6, val_size=6, test_size=6)
     params = {"max_bootstrapped_demos": 2, "max_labeled_demos": 0}  # demos only from traces

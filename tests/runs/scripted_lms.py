@@ -18,7 +18,7 @@ import zlib
 from typing import Any
 
 from engine.lm.scripted import ScriptedLM, input_fields
-from engine.runs.data import resolve_path
+from engine.runs.data._load import resolve_path
 
 
 def _truth(spec: Any) -> dict[str, str]:

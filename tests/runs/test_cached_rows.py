@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.runs import create_run, forecast_line, preflight
-from engine.runs.cached_rows import scored_before
-from engine.runs.data import load_data
-from engine.runs.pipeline import build_program
-from engine.runs.worker import run_worker
+from engine.runs import create_run, preflight
+from engine.runs.data._load import load_data
+from engine.runs.estimate import forecast_line
+from engine.runs.estimate._cached_rows import scored_before
+from engine.runs.pipeline._program import build_program
+from engine.runs.process.worker import run_worker
 
 CACHED_ORACLE = "scripted/cached-oracle"  # the name `cached_oracle_lm`'s calls are recorded under
 

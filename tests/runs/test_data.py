@@ -9,7 +9,7 @@ import pytest
 from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, load_data, load_spec, validate_spec_against_data
-from engine.runs.worker import run_worker
+from engine.runs.process.worker import run_worker
 
 
 def _spec(project: Path):

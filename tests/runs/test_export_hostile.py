@@ -23,13 +23,13 @@ from hypothesis import strategies as st
 from runs_helpers import subprocess_env
 
 from engine.errors import SpecError
-from engine.runs.codegen import generate_python
-from engine.runs.csvfile import safe_cell
-from engine.runs.export import SafeWriter, program_json, rebuild, render_prompts
-from engine.runs.export_knn import is_knn_state, knn_code
-from engine.runs.pipeline import build_program
-from engine.runs.spec import spec_from_dict, spec_from_text
-from engine.runs.spec_names import RESERVED_STEP_NAMES
+from engine.runs.data._csv import safe_cell
+from engine.runs.export._files import SafeWriter, program_json, rebuild, render_prompts
+from engine.runs.export._knn import is_knn_state, knn_code
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._program import build_program
+from engine.runs.spec._names import RESERVED_STEP_NAMES
+from engine.runs.spec._spec import spec_from_dict, spec_from_text
 from engine.signatures import RESERVED_NAMES
 
 MARKER = "INJECTED"  # every payload tries to create this file in the importing process's cwd
@@ -246,8 +246,8 @@ def _used_bad_name(case: dict) -> str | None:
 
 def _knn_state(spec) -> dict:
     from engine.optimizers import KNNFewShot
-    from engine.runs.data import load_data
-    from engine.runs.models import build_metric
+    from engine.runs.data._load import load_data
+    from engine.runs.pipeline._models import build_metric
 
     optimizer = KNNFewShot(k=2, trainset=load_data(spec).train[:6], metric=build_metric(spec))
     return optimizer.compile(build_program(spec)).dump_state()
@@ -296,8 +296,8 @@ CHECK_SCRIPT = r"""
 import importlib, json, re, sys, traceback
 import engine as dspy
 from engine.lm import ScriptedLM
-from engine.runs.export import rebuild
-from engine.runs.spec import spec_from_dict
+from engine.runs.export._files import rebuild
+from engine.runs.spec._spec import spec_from_dict
 
 REQUESTED = re.compile(r"`\[\[ ## (\w+) ## \]\]`")
 

@@ -13,10 +13,15 @@ from scripted_lms import oracle_lm
 import engine as dspy
 from engine.errors import TunesmithError
 from engine.runs import create_run, load_spec
-from engine.runs.export import export_program_json, export_prompts, export_python, load_program
-from engine.runs.spec import spec_from_dict
-from engine.runs.store import RunStore
-from engine.runs.worker import run_worker
+from engine.runs.export._files import (
+    export_program_json,
+    export_prompts,
+    export_python,
+    load_program,
+)
+from engine.runs.process.worker import run_worker
+from engine.runs.spec._spec import spec_from_dict
+from engine.runs.store._store import RunStore
 
 
 @pytest.fixture

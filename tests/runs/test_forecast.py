@@ -13,16 +13,9 @@ import pytest
 from runs_helpers import subprocess_env
 from scripted_lms import noisy_oracle_lm, oracle_lm
 
-from engine.runs import (
-    budget_warnings,
-    create_run,
-    ended_words,
-    fitting_budget,
-    forecast_line,
-    preflight,
-    range_words,
-)
-from engine.runs.forecast import (
+from engine.runs import create_run, ended_words, fitting_budget, preflight, range_words
+from engine.runs.estimate import budget_warnings, forecast_line
+from engine.runs.estimate._forecast import (
     TYPICAL_SHARE,
     forecast,
     measured_speed,
@@ -30,7 +23,7 @@ from engine.runs.forecast import (
     typical_speed,
     watched_slowdown,
 )
-from engine.runs.worker import run_worker
+from engine.runs.process.worker import run_worker
 
 RANDOM_SEARCH = "BootstrapFewShotWithRandomSearch"
 SCRIPTED = "scripted/oracle"  # the model name the scripted LM's calls are recorded under
@@ -119,7 +112,7 @@ def test_a_fresh_store_scales_the_typical_speed_to_this_machine(monkeypatch) -> 
     machine it was measured on; a read of another file (the shipped Q4_1), or none, leaves it
     as it is; a hosted model's is never scaled."""
     from engine.lm.local import default_weights_name
-    from engine.runs import forecast as forecast_module
+    from engine.runs.estimate import _forecast as forecast_module
 
     copy = default_weights_name()  # the Q8_0 copy runs read
     if copy is None:
@@ -146,7 +139,7 @@ def test_a_run_watched_in_the_dashboard_is_forecast_slower_until_one_is_measured
     """The Run page's redraws take CPU the embedded model's two threads then wait for: on a
     machine with no spare core, the first forecast of a run started in the dashboard counts it
     (the CLI's does not); a store's measured speed already holds its own watching."""
-    from engine.runs import forecast as forecast_module
+    from engine.runs.estimate import _forecast as forecast_module
 
     assert watched_slowdown(cores=8) == 1.0  # the page and the browser use a spare core
     slower = watched_slowdown(cores=2)

@@ -115,7 +115,7 @@ def test_one_row_limit_for_the_cli_the_engine_and_the_dashboard(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import dashboard.csvio
-    from engine.runs import csvfile
+    from engine.runs.data import _csv as csvfile
 
     assert dashboard.csvio.MAX_ROWS is csvfile.MAX_ROWS == 20_000
     csv = project / "support_tickets.csv"

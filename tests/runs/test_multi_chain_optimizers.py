@@ -13,7 +13,7 @@ from scripted_lms import instruction_oracle_lm
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.worker import run_worker
+from engine.runs.process.worker import run_worker
 
 PATHS = ["classify.attempt.predict", "classify.compare.predict"]
 SMALL = {

@@ -17,11 +17,11 @@ from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers.spine._budget import calls_per_run
 from engine.runs import load_spec
-from engine.runs.codegen import generate_python
-from engine.runs.export import export_program_json, export_python
-from engine.runs.multi_chain_step import StepMultiChain
-from engine.runs.pipeline import build_program
-from engine.runs.spec import spec_from_dict
+from engine.runs.export._files import export_program_json, export_python
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._multi_chain import StepMultiChain
+from engine.runs.pipeline._program import build_program
+from engine.runs.spec._spec import spec_from_dict
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 PATHS = ["classify.attempt.predict", "classify.compare.predict"]

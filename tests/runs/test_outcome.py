@@ -8,9 +8,10 @@ from pathlib import Path
 
 from scripted_lms import oracle_lm
 
-from engine.runs import create_run, outcome_of, run_outcome
-from engine.runs.store import RunStore
-from engine.runs.worker import run_worker
+from engine.runs import create_run, run_outcome
+from engine.runs.process.worker import run_worker
+from engine.runs.results import outcome_of
+from engine.runs.store._store import RunStore
 
 START = {"classify": {"signature": {"instructions": "Route it."}, "demos": [], "lm": None}}
 

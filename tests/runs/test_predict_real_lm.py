@@ -9,7 +9,7 @@ import pytest
 
 from engine.lm import local_model_available
 from engine.runs import RunStore, build_program, create_run
-from engine.runs.predict import predict_table
+from engine.runs.label._predict import predict_table
 
 pytestmark = [
     pytest.mark.real_lm,

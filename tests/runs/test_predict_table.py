@@ -1,4 +1,4 @@
-"""Label a spreadsheet (engine/runs/predict.py): a stored run's program on every CSV row."""
+"""Label a spreadsheet (engine/runs/label/_predict.py): a stored run's program on every CSV row."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from scripted_lms import oracle_lm, scored_oracle_lm
 
 from engine.errors import TunesmithError
 from engine.runs import RunStore, build_program, create_run
-from engine.runs.csvfile import CsvProblem
-from engine.runs.predict import (
+from engine.runs.data._csv import CsvProblem
+from engine.runs.label._predict import (
     estimate_calls,
     match_inputs,
     predict_table,

@@ -12,7 +12,7 @@ from runs_helpers import start_worker, subprocess_env, wait_for
 from scripted_lms import oracle_lm, slow_oracle_lm
 
 from engine.runs import RunStore, create_run
-from engine.runs.worker import run_worker
+from engine.runs.process.worker import run_worker
 
 pytestmark = pytest.mark.ray
 
@@ -94,7 +94,7 @@ def test_the_keeper_holds_one_budget_and_one_rate_limit_for_every_holder(local_r
 
     from engine.errors import BudgetExhausted
     from engine.lm.budget import Budget
-    from engine.runs.ray_budget import SharedBudget, SharedLimiter, start_keeper
+    from engine.runs.cluster._budget import SharedBudget, SharedLimiter, start_keeper
 
     keeper = start_keeper("keeper-test", Budget(max_calls=3))
     try:
@@ -161,8 +161,8 @@ def test_actors_get_the_provider_keys_and_settings_but_not_the_store_url(
 ) -> None:
     import ray
 
-    from engine.runs.ray_budget import SharedBudget, start_keeper
-    from engine.runs.ray_pool import RowPool
+    from engine.runs.cluster._budget import SharedBudget, start_keeper
+    from engine.runs.cluster._pool import RowPool
 
     monkeypatch.setenv("EXAMPLE_API_KEY", "typed-into-the-dashboard")
     monkeypatch.setenv("TUNESMITH_EXAMPLE_SETTING", "on")
@@ -235,8 +235,8 @@ def test_a_run_started_with_ray_and_postgresql_runs_on_a_machine_of_the_cluster(
 ) -> None:
     """launch_run hands the run to a detached actor that Ray places on a node; there it runs
     the supervisor and worker as on this machine, and ends with the run."""
-    from engine.runs.launch import launch_run
-    from engine.runs.ray_launch import run_host
+    from engine.runs.process._cluster_launch import run_host
+    from engine.runs.process._launch import launch_run
 
     monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:oracle_lm")
@@ -266,7 +266,7 @@ def test_a_pilot_on_ray_actors_measures_what_one_process_measures(
 ) -> None:
     """The forecast's pilot scores its rows on the pool like a run (the same figures as in one
     process); every one of its task calls was made by an actor, not by this process."""
-    from engine.runs.plan import preflight
+    from engine.runs.estimate._plan import preflight
 
     monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:fallback_oracle_lm")
     monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path))

@@ -19,7 +19,7 @@ from runs_helpers import ROOT, SAMPLE, subprocess_env
 
 from engine.lm import local_model_available
 from engine.runs import RunStore, load_spec, save_spec
-from engine.runs.plan import preflight
+from engine.runs.estimate._plan import preflight
 
 pytestmark = [
     pytest.mark.real_lm,

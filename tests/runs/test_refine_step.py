@@ -15,11 +15,11 @@ from engine.errors import SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.runs import load_spec
-from engine.runs.codegen import generate_python
-from engine.runs.export import export_program_json, export_python
-from engine.runs.pipeline import build_program
-from engine.runs.refine_step import StepBestOfN, StepRefine, ValidOutputs
-from engine.runs.spec import spec_from_dict
+from engine.runs.export._files import export_program_json, export_python
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._program import build_program
+from engine.runs.pipeline._refine import StepBestOfN, StepRefine, ValidOutputs
+from engine.runs.spec._spec import spec_from_dict
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 JUDGE = {"kind": "judge", "criteria": "Names the team that can fix the problem.", "field": None}

@@ -14,11 +14,11 @@ import engine as dspy
 from engine.errors import SpecError
 from engine.lm import ScriptedLM, UsageLedger
 from engine.runs import load_spec, preflight
-from engine.runs.codegen import generate_python
-from engine.runs.corpus_index import LazyEmbeddings
-from engine.runs.pipeline import build_program
-from engine.runs.retriever_choice import check_embedder
-from engine.runs.spec import spec_from_dict
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._corpus_index import LazyEmbeddings
+from engine.runs.pipeline._program import build_program
+from engine.runs.spec._retriever import check_embedder
+from engine.runs.spec._spec import spec_from_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "lm"))
 from test_embeddings import fake_provider  # noqa: E402, F401  (the fixture)

@@ -17,9 +17,9 @@ import pytest
 import engine as dspy
 from engine.lm import UsageLedger, local_model_available
 from engine.runs import load_spec
-from engine.runs.data import load_data
-from engine.runs.pipeline import build_program
-from engine.runs.spec import spec_from_dict
+from engine.runs.data._load import load_data
+from engine.runs.pipeline._program import build_program
+from engine.runs.spec._spec import spec_from_dict
 
 pytestmark = [
     pytest.mark.real_lm,

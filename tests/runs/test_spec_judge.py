@@ -11,8 +11,8 @@ from engine.errors import SpecError
 from engine.evaluate.judge import SYSTEM as JUDGE_SYSTEM
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, build_metric, create_run, spec_from_dict
-from engine.runs.plan import preflight
-from engine.runs.worker import run_worker
+from engine.runs.estimate._plan import preflight
+from engine.runs.process.worker import run_worker
 
 
 def _with_metric(spec, metric: dict, **extra):

@@ -12,11 +12,11 @@ import engine as dspy
 from engine.errors import SpecError
 from engine.evaluate.evaluate import run_example
 from engine.lm import ScriptedLM
-from engine.runs.codegen import generate_python
-from engine.runs.corpus import read_passages, split_text
-from engine.runs.pipeline import build_program
-from engine.runs.spec import load_spec, spec_from_dict
-from engine.runs.tools import calculator
+from engine.runs.data._corpus import read_passages, split_text
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._program import build_program
+from engine.runs.pipeline._tools import calculator
+from engine.runs.spec._spec import load_spec, spec_from_dict
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 

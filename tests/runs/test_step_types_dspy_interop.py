@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from engine.runs import load_spec
-from engine.runs.codegen import generate_python
-from engine.runs.pipeline import build_program
-from engine.runs.spec import spec_from_dict
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._program import build_program
+from engine.runs.spec._spec import spec_from_dict
 
 dspy = pytest.importorskip("dspy", reason="the dev extra installs dspy==3.4.1 for interop tests")
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"

@@ -13,12 +13,12 @@ from runs_helpers import subprocess_env
 
 from engine.optimizers.spine._events import EventRecorder
 from engine.runs import RunStore, create_run, events, get_run, list_runs, request_cancel
-from engine.runs.export import export_run
-from engine.runs.worker import run_worker
+from engine.runs.export._files import export_run
+from engine.runs.process.worker import run_worker
 
 READER = """
 import sys, time
-from engine.runs.store import RunStore
+from engine.runs.store._store import RunStore
 path, run_id = sys.argv[1], sys.argv[2]
 seen, errors, reads = 0, 0, 0
 deadline = time.time() + 20

@@ -16,9 +16,9 @@ from engine.errors import StoreError
 from engine.lm.usage import CallRecord
 from engine.optimizers.spine._events import Event
 from engine.runs import RunStore, create_run
-from engine.runs.forecast import measured_speed
-from engine.runs.store_schema import local_dir, shown, store_location, study_url
-from engine.runs.worker import run_worker
+from engine.runs.estimate._forecast import measured_speed
+from engine.runs.process.worker import run_worker
+from engine.runs.store._schema import local_dir, shown, store_location, study_url
 
 MIPRO_SMALL = {
     "auto": None, "num_candidates": 3, "num_trials": 4, "minibatch_size": 8,
@@ -185,8 +185,8 @@ def test_a_launched_worker_on_postgres_gets_no_password_in_its_argv(
     environment; the URL, which may hold a password, is never in a command line."""
     from runs_helpers import subprocess_env, wait_for
 
-    from engine.runs.launch import launch_run
-    from engine.runs.liveness import worker_command
+    from engine.runs.process._launch import launch_run
+    from engine.runs.process._liveness import worker_command
 
     monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path))
     for key, value in subprocess_env(TUNESMITH_TEST_LM="scripted_lms:oracle_lm").items():
@@ -203,7 +203,7 @@ def test_a_launched_worker_on_postgres_gets_no_password_in_its_argv(
 def test_a_worker_on_another_machine_is_judged_by_its_heartbeat() -> None:
     """With a shared store the dashboard may run elsewhere: a pid from another machine means
     nothing here, the heartbeat does."""
-    from engine.runs.liveness import STALE_AFTER, is_alive
+    from engine.runs.process._liveness import STALE_AFTER, is_alive
 
     now = time.time()
     run = {"id": "r", "status": "running", "pid": 2**22 + 7, "host": "worker-7.team.example"}

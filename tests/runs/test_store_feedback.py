@@ -10,9 +10,9 @@ from scripted_lms import oracle_lm
 
 from engine.optimizers.spine._events import Event
 from engine.runs import RunStore, create_run, spec_from_dict
-from engine.runs.export import export_results_csv
-from engine.runs.store_read import StoreReader
-from engine.runs.worker import run_worker
+from engine.runs.export._files import export_results_csv
+from engine.runs.process.worker import run_worker
+from engine.runs.store._read import StoreReader
 
 TRACE = [{"predictor": "classify", "inputs": {"ticket": "t1"}, "outputs": {"category": "b"}}]
 ROWS = [

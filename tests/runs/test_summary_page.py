@@ -15,10 +15,10 @@ from scripted_lms import oracle_lm
 
 from engine.errors import TunesmithError
 from engine.runs import create_run, load_spec, summary_html
-from engine.runs.outcome import Outcome
-from engine.runs.summary_page import render_summary
-from engine.runs.summary_rows import RowStories, RowStory
-from engine.runs.worker import run_worker
+from engine.runs.process.worker import run_worker
+from engine.runs.results._outcome import Outcome
+from engine.runs.results._summary_page import render_summary
+from engine.runs.results._summary_rows import RowStories, RowStory
 
 HOSTILE = '<script>alert("x")</script> & \'quoted\' "name"'
 HOSTILE_ROW = '<img src=x onerror="alert(1)"> Where is my <b>order</b>?'

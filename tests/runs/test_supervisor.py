@@ -9,9 +9,9 @@ from pathlib import Path
 from runs_helpers import subprocess_env, wait_for
 
 from engine.runs import RunStore, create_run
-from engine.runs.launch import launch_run
-from engine.runs.liveness import pid_alive, reconcile_run
-from engine.runs.supervisor import death_reason, describe_rows, record_death
+from engine.runs.process._launch import launch_run
+from engine.runs.process._liveness import pid_alive, reconcile_run
+from engine.runs.process.supervisor import death_reason, describe_rows, record_death
 
 
 def test_worker_killed_by_sigsegv_fails_the_run_naming_signal_and_rows(

@@ -14,7 +14,7 @@ from pathlib import Path
 from runs_helpers import start_worker, subprocess_env, wait_for
 
 from engine.runs import RunStore, create_run
-from engine.runs.liveness import is_alive, is_worker_of, reconcile_run
+from engine.runs.process._liveness import is_alive, is_worker_of, reconcile_run
 
 
 def test_resume_with_worker_right_after_kill_9_reports_the_new_workers_result(
@@ -43,7 +43,7 @@ def test_a_stale_heartbeat_of_a_live_worker_is_not_a_death(db_path: Path, ticket
     run_id = create_run(tickets_spec, db_path)
     # a process whose command line is this run's worker's, busy (as behind a locked store)
     worker = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)", "engine.runs.worker", run_id]
+        [sys.executable, "-c", "import time; time.sleep(60)", "engine.runs.process.worker", run_id]
     )
     try:
         with RunStore(db_path) as store:

@@ -14,8 +14,8 @@ import pytest
 from engine.errors import LMConfigError, SpecError
 from engine.lm import LM
 from engine.runs import spec_from_dict
-from engine.runs.redact import RedactingWriter, redact
-from engine.runs.store import RunStore
+from engine.runs.spec._redact import RedactingWriter, redact
+from engine.runs.store._store import RunStore
 
 KEY = "s3cr3tVALUE-91xq-opaque"  # not key-shaped: only the URL's shape can give it away
 SK = "sk-test-URLCRED-4d2a9e7b1c"
@@ -112,8 +112,8 @@ def test_lm_refuses_credentials_in_its_endpoint() -> None:
 
 
 def test_the_store_refuses_a_spec_given_a_key_after_validation(tickets_spec, db_path: Path) -> None:
-    from engine.runs.codegen import generate_python
-    from engine.runs.models import lm_kwargs
+    from engine.runs.export.codegen import generate_python
+    from engine.runs.pipeline._models import lm_kwargs
 
     tickets_spec.models.task.api_base = KEYED_URLS[0]  # assignment skips validation
     with pytest.raises(SpecError) as info:
@@ -138,7 +138,7 @@ def test_the_store_refuses_a_spec_given_a_key_after_validation(tickets_spec, db_
 def test_exports_refuse_a_stored_spec_that_holds_a_key(tickets_spec, db_path: Path) -> None:
     """A run stored before the check (its spec column written with a keyed URL) exports
     nothing that holds the key: every export that reads the spec refuses it."""
-    from engine.runs.export import export_run
+    from engine.runs.export._files import export_run
 
     with RunStore(db_path) as store:
         run_id = store.create_run(tickets_spec)

@@ -16,9 +16,9 @@ from scripted_lms import oracle_lm
 from engine.errors import TunesmithError
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.launch import launch_run
-from engine.runs.liveness import is_alive, pid_alive, reconcile_run
-from engine.runs.worker import run_worker
+from engine.runs.process._launch import launch_run
+from engine.runs.process._liveness import is_alive, pid_alive, reconcile_run
+from engine.runs.process.worker import run_worker
 
 
 def _finished_run(db_path: Path, spec, factory=oracle_lm) -> tuple[str, RunStore]:
@@ -95,7 +95,7 @@ def test_cancel_between_trials(db_path: Path, tickets_spec) -> None:
         if event.type == "trial" and event.data["number"] == 3:
             store.request_cancel(run_id)
 
-    from engine.runs.worker import run_worker as worker
+    from engine.runs.process.worker import run_worker as worker
 
     status = worker(run_id, db_path, lm_factory=oracle_lm, sinks=[cancel_after_third_trial])
     assert status == "cancelled"

@@ -10,14 +10,14 @@ from scripted_lms import oracle_lm
 
 from engine.lm import ScriptedLM
 from engine.runs import create_run, get_run, load_spec
-from engine.runs.ensemble import (
+from engine.runs.export._ensemble import (
     build_run_ensemble,
     ensemble_skeleton,
     export_ensemble_json,
     top_candidates,
 )
-from engine.runs.export import run_spec
-from engine.runs.worker import run_worker
+from engine.runs.export._files import run_spec
+from engine.runs.process.worker import run_worker
 from engine.settings import settings
 
 

@@ -10,7 +10,7 @@ from runs_helpers import assert_resumed_like_reference, killed_then_resumed, sub
 from scripted_lms import REFLECTED, instruction_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.worker import run_worker
+from engine.runs.process.worker import run_worker
 
 GEPA_SMALL = {"max_metric_calls": 120, "reflection_minibatch_size": 3}
 

@@ -11,8 +11,8 @@ from runs_helpers import assert_resumed_like_reference, killed_then_resumed, sub
 from scripted_lms import instruction_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.plan import preflight
-from engine.runs.worker import run_workdir, run_worker
+from engine.runs.estimate._plan import preflight
+from engine.runs.process.worker import run_workdir, run_worker
 
 MIPRO_SMALL = {
     "auto": None, "num_candidates": 3, "num_trials": 6, "minibatch_size": 8,

@@ -11,8 +11,8 @@ from runs_helpers import assert_resumed_like_reference, killed_then_resumed, sub
 from simba_worker_lms import RULE, rollout_oracle_lm
 
 from engine.runs import RunStore, create_run, load_spec
-from engine.runs.plan import preflight
-from engine.runs.worker import run_worker
+from engine.runs.estimate._plan import preflight
+from engine.runs.process.worker import run_worker
 
 SIMBA_SMALL = {"bsize": 8, "num_candidates": 3, "max_steps": 4, "max_demos": 2}
 

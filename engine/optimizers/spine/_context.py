@@ -78,7 +78,7 @@ class RunContext:
     study_storage: str | None = None
     run_name: str = ""
     # where rows are evaluated: None on this process's threads, else a pool elsewhere (Ray
-    # actors, `engine.runs.ray_pool`); the rows come back here, and only here are they stored
+    # actors, `engine.runs.cluster._pool`); the rows come back here, and only here are they stored
     row_pool: Any = None
     # when the student as given comes back instead of the best candidate: "worse" (every
     # candidate scored below it on validation) or "unreliable" (also when the best one's gain

@@ -70,9 +70,9 @@ def test_rag_answers_written_from_their_header_stop_at_a_repeated_line():
     (continued from its header after the reasoning), and on the power-button question its
     reasoning ended on an unfinished repeat, which once left the reply without an answer."""
     from engine.adapters.reply_loops import repeated_line_start
-    from engine.runs.models import build_lm
-    from engine.runs.pipeline import build_program
-    from engine.runs.spec import load_spec
+    from engine.runs.pipeline._models import build_lm
+    from engine.runs.pipeline._program import build_program
+    from engine.runs.spec._spec import load_spec
 
     spec = load_spec(SAMPLES / "tidewell_rag.yaml")
     program, lm = build_program(spec), build_lm(spec.models.task, cache=False)

@@ -11,10 +11,10 @@ from engine.lm import ScriptedLM
 from engine.optimizers import BootstrapFewShot
 from engine.optimizers.spine._budget import AT_MOST_NOTE, calls_per_run, predictor_count
 from engine.runs import load_spec, preflight
-from engine.runs.multi_chain_step import StepMultiChain
-from engine.runs.pipeline import build_program
-from engine.runs.samples_step import StepSamples
-from engine.runs.spec import spec_from_dict
+from engine.runs.pipeline._multi_chain import StepMultiChain
+from engine.runs.pipeline._program import build_program
+from engine.runs.pipeline._samples import StepSamples
+from engine.runs.spec._spec import spec_from_dict
 
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
 

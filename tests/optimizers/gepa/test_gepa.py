@@ -12,7 +12,7 @@ from engine.optimizers import GEPA, Budget, RunContext, example_id
 from engine.optimizers.gepa._plan import auto_metric_calls
 from engine.optimizers.gepa._search import MAX_IDLE_ITERATIONS
 from engine.optimizers.spine._base import derive_seed
-from engine.runs.worker import known_steps
+from engine.runs.process.worker import known_steps
 
 
 def compile_gepa(lm, student=None, train=None, val=None, run=None, **kw):

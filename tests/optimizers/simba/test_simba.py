@@ -15,7 +15,7 @@ from engine.optimizers import SIMBA, Budget, RunContext
 from engine.optimizers.simba._spread import buckets_by_spread, percentile
 from engine.optimizers.simba._strategies import append_demo, trajectory_demos
 from engine.optimizers.simba._variants import RolloutVariant
-from engine.runs.worker import known_steps
+from engine.runs.process.worker import known_steps
 
 SMALL = {"bsize": 6, "num_candidates": 3, "max_steps": 3, "max_demos": 2}
 NEUTRAL_RULE = "If the question names a number, then reply with that number."

@@ -12,7 +12,7 @@ from engine.optimizers import registry
 from engine.optimizers.gepa import GEPA
 from engine.optimizers.mipro import MIPROv2
 from engine.runs import load_spec
-from engine.runs.plan import preflight
+from engine.runs.estimate._plan import preflight
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_data"
 
@@ -82,7 +82,7 @@ def test_preflight_lists_the_problems_without_a_forecast() -> None:
 def test_the_worker_refuses_before_any_lm_call(tmp_path: Path) -> None:
     from engine.lm.scripted import ScriptedLM
     from engine.runs import create_run, get_run
-    from engine.runs.worker import run_worker
+    from engine.runs.process.worker import run_worker
 
     db = tmp_path / "runs.db"
     run_id = create_run(_gepa_spec(10), db)

@@ -1,0 +1,203 @@
+"""Pre-flight: what a run of a spec will do and cost (the budget card); without a pilot, no LM
+call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.optimizers.registry import get as registry_entry
+from engine.optimizers.spine._budget import Estimate, calls_per_run
+from engine.optimizers.spine._pilot import run_pilot
+from engine.optimizers.spine._pilot_figures import PilotFigures
+from engine.runs.cluster import pilot_pool
+from engine.runs.data import load_data, validate_spec_against_data
+from engine.runs.estimate._cached_rows import scored_before
+from engine.runs.estimate._forecast import forecast
+from engine.runs.pipeline import (
+    build_lm,
+    build_metric,
+    build_program,
+    make_optimizer,
+    task_lm,
+    use_run_cache,
+)
+from engine.runs.spec import ProjectSpec
+from engine.runs.store import store_location
+from engine.settings import settings
+
+
+def preflight(
+    spec: ProjectSpec,
+    pilot_rows: int = 0,
+    pilot: PilotFigures | dict[str, Any] | None = None,
+    db_path: Any = None,
+    watched: bool = False,
+) -> dict[str, Any]:
+    """Validate `spec` and forecast its run (`watched`: from the dashboard, whose Run page will
+    follow it; the forecast is `_forecast`'s). Raises SpecError like
+    `validate_spec_against_data`.
+
+    With `pilot_rows` > 0 it first runs a pilot (`engine.optimizers.spine._pilot.run_pilot`: the
+    student on that many training rows with the task LM, through the run's LM cache) and the
+    forecast uses what it measured; PilotError when the pilot fails. `pilot` gives figures an
+    earlier pilot measured (`PilotFigures` or its dict) instead. Without either, no LM call.
+
+    Returns {"report": DataReport.to_dict(), "optimizer": name, "reason": why,
+    "estimate": Estimate.to_dict() of the optimization (with the calls of an LM-judged metric
+    under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
+    budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None,
+    "problems": what the optimizer would refuse for these data sizes (`check_settings`),
+    "forecast": the likely calls and seconds (`engine.runs.estimate._forecast`, read from the
+    store at `db_path`, default the usual one)}.
+    With problems, no pilot runs and the estimate is empty: the run could not start.
+    """
+    report = validate_spec_against_data(spec)
+    data = load_data(spec)
+    program = build_program(spec)
+    metric = build_metric(spec)
+    optimizer, name, reason, _ = make_optimizer(spec, len(data.train), metric)
+    seed = spec.data.seed
+    with settings.context(lm=build_lm(spec.models.task)):  # checks may read the model
+        problems = optimizer.check_settings(data.train, data.val or None, student=program)
+    if problems:
+        return _refused(report.to_dict(), name, reason, spec, problems)
+    if isinstance(pilot, dict):
+        pilot = PilotFigures.from_dict(pilot)
+    with settings.context(lm=build_lm(spec.models.task)):  # what the run will be configured with
+        if pilot is None and pilot_rows > 0:
+            use_run_cache(store_location())
+            with settings.context(lm=task_lm(spec)), pilot_pool(spec) as pool:
+                # the run's LM (test hook included); rows on Ray as the run's, when it is set
+                pilot = run_pilot(
+                    optimizer, program, data.train, metric, rows=pilot_rows, seed=seed,
+                    row_pool=pool,
+                )  # fmt: skip
+        estimate = optimizer.estimate(
+            data.train, data.val or None, student=program, seed=seed, pilot=pilot
+        ).to_dict()
+    steps = calls_per_run(program)  # task calls per row, at most (tries and samples counted)
+    per_run = pilot.calls_per_run if pilot is not None and pilot.calls_per_run else steps
+    test_calls = round(2 * len(data.test) * per_run)
+    judged = int(getattr(metric, "lm_calls_per_score", 0) or 0)
+    if judged:  # an LM-judged metric: its calls per scored example, under role "judge"
+        runs = round(estimate["calls"].get("task", 0) / per_run)
+        estimate["calls"]["judge"] = runs * judged
+        estimate["total_calls"] = sum(estimate["calls"].values())
+        if estimate.get("at_most") is not None:  # a call target's bound, judged likewise
+            estimate["at_most"] += round(estimate["at_most"] / per_run) * judged
+        test_calls += 2 * len(data.test) * judged
+    valset = optimizer.effective_valset(data.train, data.val or None)
+    scored = valset if getattr(optimizer, "uses_valset", True) else []
+    task_model, store = spec.to_dict()["models"]["task"], store_location(db_path)
+    cached = {  # the program as given: the search's baseline and the held-out baseline
+        "search": scored_before(program, scored, task_model, store) * steps,
+        "test": scored_before(program, data.test, task_model, store) * steps,
+    }
+    plan = {
+        "report": report.to_dict(),
+        "optimizer": name,
+        "reason": reason,
+        "estimate": estimate,
+        "test_calls": test_calls,
+        "cached_calls": cached,
+        "budget": spec.optimizer.budget.model_dump(),
+        "pilot": pilot.to_dict() if pilot is not None else None,
+        "problems": [],
+    }
+    entry = registry_entry(name)
+    upper_bound = entry is not None and entry.estimate_tolerance is None
+    plan["forecast"] = forecast(
+        plan, spec.models.task.model, upper_bound, store_location(db_path), spec.name, watched
+    )
+    return plan
+
+
+def _refused(
+    report: dict[str, Any], name: str, reason: str, spec: ProjectSpec, problems: list[str]
+) -> dict[str, Any]:
+    """The pre-flight of settings the optimizer refuses: its problems, no forecast."""
+    return {
+        "report": report,
+        "optimizer": name,
+        "reason": reason,
+        "estimate": Estimate(notes="no forecast: the settings must be fixed first").to_dict(),
+        "test_calls": 0,
+        "budget": spec.optimizer.budget.model_dump(),
+        "pilot": None,
+        "problems": list(problems),
+        "forecast": None,
+    }
+
+
+def forecast_line(forecast: dict[str, Any]) -> str:
+    """The forecast in one line: '~420 LM calls (likely 330-560, at most 646, as in ...) + 60 to
+    score the held-out rows, ~4 min (3-5 min; from ...)'."""
+    calls, at_most = forecast["calls"], forecast["calls_at_most"]
+    low, high = forecast.get("calls_range") or (calls, calls)
+    spread = f"likely {low:,}-{high:,}, " if high > low else ""
+    if forecast.get("targeted"):
+        bound = f" (the search's target: {spread}at most {at_most:,})"
+    elif at_most != calls:
+        bound = f" ({spread}at most {at_most:,}, {forecast['share_source']})"
+    else:
+        bound = ""
+    when = duration_words(forecast["seconds"])
+    fast, slow = forecast.get("seconds_range") or (forecast["seconds"], forecast["seconds"])
+    span = range_words(fast, slow)
+    span = f"{span}; " if span else ""
+    cached = int(forecast.get("cached_calls") or 0)
+    reused = f"; {cached:,} more answered by the cache of earlier runs" if cached else ""
+    return (
+        f"~{calls:,} LM calls{bound} + {forecast['test_calls']:,} to score the held-out rows"
+        f"{reused}, {when} ({span}{forecast['speed']})"
+    )
+
+
+def duration_words(seconds: float) -> str:
+    """'~4 min' from 1.5 minutes up, '~40 s' below."""
+    return f"~{seconds / 60:.0f} min" if seconds >= 90 else f"~{seconds:.0f} s"
+
+
+def range_words(fast: float, slow: float) -> str:
+    """'3-5 min', '40-70 s' or '50 s-2 min'; '' when both ends read the same."""
+    if duration_words(fast) == duration_words(slow):
+        return ""
+    if fast >= 90:
+        return f"{fast / 60:.0f}-{slow / 60:.0f} min"
+    if slow < 90:
+        return f"{fast:.0f}-{slow:.0f} s"
+    return f"{fast:.0f} s-{slow / 60:.0f} min"
+
+
+def budget_warnings(plan: dict[str, Any]) -> list[str]:
+    """Where the spec's budget will likely end the search before it is done (in words)."""
+    forecast, budget = plan.get("forecast"), plan.get("budget") or {}
+    if not forecast:
+        return []
+    out = []
+    max_calls, max_minutes = budget.get("max_calls"), budget.get("max_minutes")
+    if max_calls and forecast["calls"] > max_calls:
+        out.append(
+            f"the search likely needs ~{forecast['calls']:,} LM calls, more than the limit of "
+            f"{max_calls:,}: it will finish early with the best prompt found so far"
+        )
+    if max_minutes and forecast["seconds"] / 60 > max_minutes:
+        out.append(
+            f"the run likely needs ~{forecast['seconds'] / 60:.0f} min, more than the "
+            f"{max_minutes:g}-minute limit: it will finish early with the best prompt so far"
+        )
+    return out
+
+
+def fitting_budget(plan: dict[str, Any]) -> dict[str, Any]:
+    """A budget the forecast run fits in with room to spare: every call the search may make
+    (its upper bound, rounded up to 50) and three times the likely time, at least 10 minutes
+    (a run watched in the browser shares the CPU with it: the default run of the e2e tour took
+    twice its forecast)."""
+    forecast = plan.get("forecast") or {}
+    at_most = int(forecast.get("calls_at_most") or 0)
+    minutes = 3 * float(forecast.get("seconds") or 0) / 60
+    return {
+        "max_calls": max(50, -(-at_most // 50) * 50),
+        "max_minutes": float(max(10, -(-round(minutes) // 5) * 5)),
+    }

@@ -1,0 +1,20 @@
+"""Label a spreadsheet: a stored run's program on every row of a CSV, and on one typed input.
+"""
+
+from engine.runs.label._predict import (
+    estimate_calls,
+    input_fields,
+    match_inputs,
+    predict_table,
+    read_input_csv,
+    try_input,
+)
+
+__all__ = [
+    "estimate_calls",
+    "input_fields",
+    "match_inputs",
+    "predict_table",
+    "read_input_csv",
+    "try_input",
+]

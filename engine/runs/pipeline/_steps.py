@@ -1,0 +1,88 @@
+"""Build one spec step as an engine module: Predict, ChainOfThought, Retrieve, ReAct, PoT,
+MultiChainComparison (engine.runs.pipeline._multi_chain); a step with `refine` is wrapped in
+BestOfN / Refine (engine.runs.pipeline._refine), one with `samples` in StepSamples
+(engine.runs.pipeline._samples).
+
+Files a step names (corpus, tool tables) are read now, inside the project folder only, so a
+bad path fails before any LM call with the spec key in the message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.modules import ChainOfThought, Module, Predict, ProgramOfThought, ReAct
+from engine.primitives import Prediction
+from engine.retrievers import BM25
+from engine.retrievers.retrieve import Retrieve
+from engine.runs.data import load_corpus
+from engine.runs.pipeline._corpus_index import make_retriever
+from engine.runs.pipeline._multi_chain import StepMultiChain
+from engine.runs.pipeline._refine import wrap_refine
+from engine.runs.pipeline._samples import StepSamples
+from engine.runs.pipeline._tools import build_tools
+from engine.runs.spec import (
+    MCC_M,
+    ProjectSpec,
+    StepSpec,
+    attempts_key,
+    check_embedder,
+    step_signature,
+)
+from engine.settings import settings
+
+
+class CorpusRetrieve(Retrieve):
+    """`Retrieve(k)` over its own corpus (BM25 unless an `rm` is given, e.g. embeddings),
+    reading its one input as the query and returning its one output: the passages (a list, or
+    joined when the output is a str).
+
+    Its saved state is Retrieve's (`{"k": k}`), so the program's state loads in dspy.
+    """
+
+    def __init__(
+        self, passages: list[str], k: int, query: str, output: str, join: bool, rm: Any = None
+    ) -> None:
+        super().__init__(k=k)
+        self._rm = rm if rm is not None else BM25(passages)
+        self._fields = (query, output, join)
+
+    def forward(self, query: Any = None, k: int | None = None, **kwargs: Any) -> Prediction:
+        name, output, join = self._fields
+        text = kwargs.pop(name, query)
+        with settings.context(rm=self._rm):
+            passages = super().forward(text, k=k).passages
+        return Prediction(**{output: "\n".join(passages) if join else passages})
+
+
+def build_step(spec: ProjectSpec, index: int) -> Module:
+    """The module of `spec.pipeline[index]`."""
+    step: StepSpec = spec.pipeline[index]
+    module = wrap_refine(spec, step, _step_module(spec, index))
+    if step.samples is not None:
+        last = step.outputs[-1].name
+        module = StepSamples(module, step.samples.n, last, attempts_key(step.name))
+    return module
+
+
+def _step_module(spec: ProjectSpec, index: int) -> Module:
+    step: StepSpec = spec.pipeline[index]
+    key = f"pipeline.{index}"
+    if step.module == "Retrieve":
+        passages = load_corpus(spec, step.corpus, f"{key}.corpus")  # type: ignore[arg-type]
+        if step.embedder:
+            check_embedder(step.embedder, f"{key}.embedder")
+        rm = make_retriever(passages, step.retriever, step.embedder)
+        output = step.outputs[0]
+        return CorpusRetrieve(
+            passages, step.k or 3, step.inputs[0].name, output.name, output.type == "str", rm
+        )
+    signature = step_signature(step)
+    if step.module == "ReAct":
+        tools = build_tools(spec, step.tools, key)
+        return ReAct(signature, tools=tools, max_iters=step.max_iters or 5)
+    if step.module == "ProgramOfThought":
+        return ProgramOfThought(signature, max_iters=step.max_iters or 3)
+    if step.module == "MultiChainComparison":
+        return StepMultiChain(signature, step.m or MCC_M[2], attempts_key(step.name))
+    return {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)

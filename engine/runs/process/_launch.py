@@ -1,0 +1,128 @@
+"""Start runs and tell whether their worker is alive.
+
+`launch_run` starts `python -m engine.runs.process.supervisor RUN_ID` as a detached process (own
+session, no stdin, output to `logs/<run id>.log` beside the store), so the run survives the
+Streamlit server's reruns and restarts; the supervisor runs the worker and records a death by
+signal (a native crash) that the worker cannot record itself. `TUNESMITH_INLINE_WORKER=1`
+runs the worker in this process instead (tests). A worker that exited stays a zombie until its
+parent reaps it, and a pid can be reused, so liveness = process exists and is not a zombie AND
+the heartbeat is fresh.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from engine.errors import TunesmithError
+from engine.runs.cluster import ray_address
+from engine.runs.data import validate_spec_against_data
+from engine.runs.process._cluster_launch import launch_on_cluster
+from engine.runs.process._liveness import track_child, worker_command
+from engine.runs.process.worker import run_worker
+from engine.runs.spec import ProjectSpec
+from engine.runs.store import STORE_ENV, RunStore, StoreAt, is_url, local_dir, store_location
+
+INLINE_ENV = "TUNESMITH_INLINE_WORKER"
+
+
+
+def create_run(spec: ProjectSpec, db_path: StoreAt | None = None) -> str:
+    """Validate `spec` against its data (SpecError before any LM call); store a queued run."""
+    report = validate_spec_against_data(spec)
+    with RunStore(db_path) as store:
+        return store.create_run(
+            spec,
+            optimizer=report.optimizer,
+            optimizer_reason=report.optimizer_reason,
+            sizes=report.sizes,
+        )
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id names a log file (`logs/<id>.log`): letters, digits, - and _ only, so it can
+    never lead out of its folder; TunesmithError otherwise."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise TunesmithError(
+            f"{run_id!r} is not a run id (ids look like 20261121-183501-3fa2c1); "
+            "list them with `python -m engine runs`"
+        )
+    return run_id
+
+
+def launch_run(
+    run_id: str,
+    db_path: StoreAt | None = None,
+    *,
+    inline: bool | None = None,
+    lm_factory: Any = None,
+    extra_env: dict[str, str] | None = None,
+) -> int | None:
+    """Start the run's worker; returns its pid (None when run inline, or on another machine of
+    the Ray cluster: with `TUNESMITH_RAY` set and the store on PostgreSQL, see
+    `engine.runs.process._cluster_launch`).
+
+    Inline when `inline=True`, or when `inline` is None and TUNESMITH_INLINE_WORKER=1 (then
+    this call blocks until the run ends; `lm_factory` is passed to the worker).
+    `extra_env` (e.g. an API key typed into the dashboard) goes into the worker's environment
+    only: the child process's, or, inline, this process's for the duration of the call. It
+    is never written to the store or the log.
+    """
+    check_run_id(run_id)
+    extra_env = {k: v for k, v in (extra_env or {}).items() if v}  # an empty key means "none"
+    db_path = store_location(db_path)
+    if inline is None:
+        inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
+    if inline:
+        with _temporary_env(extra_env):
+            run_worker(run_id, db_path, lm_factory=lm_factory)
+        return None
+    address = ray_address()
+    if address is not None and launch_on_cluster(address, run_id, db_path, extra_env):
+        return None  # started on a machine of the cluster (its pid and host are in the store)
+    logs = local_dir(db_path) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{run_id}.log"
+    with RunStore(db_path) as store:
+        store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra_env}
+    if is_url(db_path):  # the worker finds the store here, not in its argv
+        env[STORE_ENV] = str(db_path)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
+            worker_command(run_id, db_path, "engine.runs.process.supervisor"),
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=str(Path(__file__).resolve().parents[2]),
+            env=env,
+        )
+    track_child(proc)
+    with RunStore(db_path) as store:
+        store.update_run(run_id, pid=proc.pid, host=socket.gethostname())
+    return proc.pid
+
+
+@contextmanager
+def _temporary_env(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of a block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
