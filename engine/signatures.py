@@ -318,13 +318,14 @@ class Signature(metaclass=SignatureMeta):
 
     @classmethod
     def with_instructions(cls, instructions: str) -> type[Signature]:
-        return _build(cls.__name__, cls._fields.values(), instructions)
+        return build_signature(cls.__name__, cls._fields.values(), instructions)
 
     @classmethod
     def append_instructions(cls, instructions: str) -> type[Signature]:
         """A new signature whose instructions are these followed by `instructions`, after a
         blank line (DSPy's `append_instructions`)."""
-        return _build(cls.__name__, cls._fields.values(), f"{cls._instructions}\n\n{instructions}")
+        joined = f"{cls._instructions}\n\n{instructions}"
+        return build_signature(cls.__name__, cls._fields.values(), joined)
 
     @classmethod
     def with_updated_fields(cls, name: str, type_: Any = None, **changes: Any) -> type[Signature]:
@@ -348,7 +349,7 @@ class Signature(metaclass=SignatureMeta):
         if extra != dict(field.extra):
             updates["extra"] = tuple(sorted(extra.items()))
         new_fields = [replace(f, **updates) if f.name == name else f for f in cls._fields.values()]
-        return _build(cls.__name__, new_fields, cls._instructions)
+        return build_signature(cls.__name__, new_fields, cls._instructions)
 
     @classmethod
     def append(cls, name: str, field: Any, type_: Any = None) -> type[Signature]:
@@ -377,12 +378,12 @@ class Signature(metaclass=SignatureMeta):
                 f"({len(group)} of them)"
             )
         group.insert(min(position, len(group)), new)
-        return _build(cls.__name__, inputs + outputs, cls._instructions)
+        return build_signature(cls.__name__, inputs + outputs, cls._instructions)
 
     @classmethod
     def delete(cls, name: str) -> type[Signature]:
         cls._require(name)
-        return _build(
+        return build_signature(
             cls.__name__, [f for f in cls._fields.values() if f.name != name], cls._instructions
         )
 
@@ -416,7 +417,8 @@ class Signature(metaclass=SignatureMeta):
             if desc == f"${{{f.name}}}":
                 desc = ""
             new_fields.append(replace(f, desc=desc, prefix=s.get("prefix", f.prefix)))
-        return _build(cls.__name__, new_fields, state.get("instructions", cls._instructions))
+        instructions = state.get("instructions", cls._instructions)
+        return build_signature(cls.__name__, new_fields, instructions)
 
     @classmethod
     def _require(cls, name: str) -> Field:
@@ -430,7 +432,7 @@ class Signature(metaclass=SignatureMeta):
 Signature._is_base_exact = Signature  # type: ignore[attr-defined]
 
 
-def _build(name: str, fields: Iterable[Field], instructions: str) -> type[Signature]:
+def build_signature(name: str, fields: Iterable[Field], instructions: str) -> type[Signature]:
     fields = list(fields)
     seen: set[str] = set()
     for f in fields:
@@ -469,7 +471,7 @@ def make_signature(
             )
         fields = [Field(n, "input", t, "", infer_prefix(n) + ":") for n, t in ins]
         fields += [Field(n, "output", t, "", infer_prefix(n) + ":") for n, t in outs]
-        return _build(signature_name, fields, instructions or "")
+        return build_signature(signature_name, fields, instructions or "")
     if isinstance(spec, dict):
         fields = []
         for name, value in spec.items():
@@ -477,7 +479,7 @@ def make_signature(
             if not isinstance(info, FieldInfo):
                 raise SignatureError(f"field {name!r}: expected InputField()/OutputField()")
             fields.append(_new_field(name, info, annotation))
-        return _build(signature_name, fields, instructions or "")
+        return build_signature(signature_name, fields, instructions or "")
     raise SignatureError(f"cannot build a signature from {type(spec).__name__}")
 
 

@@ -11,7 +11,7 @@ import argparse
 import json
 
 from engine.errors import TunesmithError
-from engine.optimizers.spine._pilot import PilotError
+from engine.optimizers.spine import PilotError
 from engine.runs import load_spec
 from engine.runs.estimate import budget_warnings, forecast_line, preflight
 

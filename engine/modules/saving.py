@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from engine.lm import LM
 from engine.lm.lm_state import UNSAFE_LM_STATE_KEYS
 from engine.primitives import base_module
-from engine.signatures import Signature, _build
+from engine.signatures import Signature, build_signature
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _rebuild_signature(
     known = _SAVED_SIGNATURES.get(token) if token else None
     if known is not None and known._instructions == instructions:
         return known
-    return _build(name, fields, instructions)
+    return build_signature(name, fields, instructions)
 
 
 def _importable(cls: type) -> bool:

@@ -8,195 +8,52 @@ worker, supervisor, liveness), `cluster` (Ray), `estimate` (plan, forecast), `re
 (outcome, summary), `export` (with `codegen`), `label` (a CSV labelled by a run's program).
 Code inside the engine imports the rooms, never this facade.
 """
+# ruff: noqa: I001 (a list of names, kept compact)
 
-from engine.evaluate.scoring import (
-    call_metric,
-    score_of,
-)
-from engine.evaluate.statistics import (
-    paired_by_id,
-    points,
-    verdict,
-)
-from engine.modules.aggregation import (
-    default_normalize,
-)
-from engine.modules.assertions import (
-    CONSTRAINT_FAILED,
-    is_constraint_failure,
-)
-from engine.optimizers.auto import (
-    choose_optimizer,
-)
-from engine.optimizers.proposing import (
-    latest_proposals,
-    locate,
-)
+from engine.evaluate.scoring import call_metric, score_of
+from engine.evaluate.statistics import paired_by_id, points, verdict
+from engine.modules.aggregation import default_normalize
+from engine.modules.assertions import CONSTRAINT_FAILED, is_constraint_failure
+from engine.optimizers.auto import choose_optimizer
+from engine.optimizers.proposing import latest_proposals, locate
 from engine.runs.data import (
-    MAX_ROWS,
-    CsvProblem,
-    check_rows,
-    load_data,
-    max_bytes,
-    parse_table,
-    read_passages,
-    read_table,
-    resolve_path,
-    validate_spec_against_data,
+    check_rows, CsvProblem, load_data, max_bytes, MAX_ROWS, parse_table, read_passages, read_table,
+    resolve_path, validate_spec_against_data,
 )
-from engine.runs.estimate import (
-    fitting_budget,
-    preflight,
-    range_words,
-)
+from engine.runs.estimate import fitting_budget, preflight, range_words
 from engine.runs.export import (
-    export_ensemble_json,
-    export_model_python,
-    export_run,
-    generate_python,
-    is_knn_state,
-    model_file,
-    program_state,
-    run_model_files,
-    size_words,
-    step_model,
-    top_candidates,
+    export_ensemble_json, export_model_python, export_run, generate_python, is_knn_state,
+    model_file, program_state, run_model_files, size_words, step_model, top_candidates,
 )
 from engine.runs.label import (
-    estimate_calls,
-    input_fields,
-    match_inputs,
-    predict_table,
-    read_input_csv,
-    try_input,
+    estimate_calls, input_fields, match_inputs, predict_table, read_input_csv, try_input,
 )
-from engine.runs.pipeline import (
-    build_lm,
-    build_metric,
-    build_program,
-    task_lm,
-)
-from engine.runs.process import (
-    create_run,
-    launch_run,
-    reconcile_run,
-)
-from engine.runs.results import (
-    ended_words,
-    is_calibration,
-    run_outcome,
-    summary_html,
-)
+from engine.runs.pipeline import build_lm, build_metric, build_program, task_lm
+from engine.runs.process import create_run, launch_run, reconcile_run
+from engine.runs.results import ended_words, is_calibration, run_outcome, summary_html
 from engine.runs.spec import (
-    MCC_M,
-    SAMPLED_MODULES,
-    ProjectSpec,
-    attempts_key,
-    check_embedder,
-    embedder_model,
-    load_spec,
-    load_yaml,
-    redact_data,
-    save_spec,
-    spec_from_dict,
-    spec_from_text,
+    attempts_key, check_embedder, embedder_model, load_spec, load_yaml, MCC_M, ProjectSpec,
+    redact_data, SAMPLED_MODULES, save_spec, spec_from_dict, spec_from_text,
 )
 from engine.runs.store import (
-    RunStore,
-    candidates,
-    events,
-    example_results,
-    fault_summary,
-    get_run,
-    list_runs,
-    local_dir,
-    request_cancel,
-    store_location,
-    trials,
-    usage,
+    candidates, events, example_results, fault_summary, get_run, list_runs, local_dir,
+    request_cancel, RunStore, store_location, trials, usage,
 )
-from engine.secret_shapes import (
-    text_problem,
-    url_problem,
-)
+from engine.secret_shapes import text_problem, url_problem
 
 __all__ = [
-    "attempts_key",
-    "build_lm",
-    "build_metric",
-    "build_program",
-    "call_metric",
-    "candidates",
-    "check_embedder",
-    "check_rows",
-    "choose_optimizer",
-    "CONSTRAINT_FAILED",
-    "create_run",
-    "CsvProblem",
-    "default_normalize",
-    "embedder_model",
-    "ended_words",
-    "estimate_calls",
-    "events",
-    "example_results",
-    "export_ensemble_json",
-    "export_model_python",
-    "export_run",
-    "fault_summary",
-    "fitting_budget",
-    "generate_python",
-    "get_run",
-    "input_fields",
-    "is_calibration",
-    "is_constraint_failure",
-    "is_knn_state",
-    "latest_proposals",
-    "launch_run",
-    "list_runs",
-    "load_data",
-    "load_spec",
-    "load_yaml",
-    "local_dir",
-    "locate",
-    "match_inputs",
-    "max_bytes",
-    "MAX_ROWS",
-    "MCC_M",
-    "model_file",
-    "paired_by_id",
-    "parse_table",
-    "points",
-    "predict_table",
-    "preflight",
-    "program_state",
-    "ProjectSpec",
-    "range_words",
-    "read_input_csv",
-    "read_passages",
-    "read_table",
-    "reconcile_run",
-    "redact_data",
-    "request_cancel",
-    "resolve_path",
-    "run_model_files",
-    "run_outcome",
-    "RunStore",
-    "SAMPLED_MODULES",
-    "save_spec",
-    "score_of",
-    "size_words",
-    "spec_from_dict",
-    "spec_from_text",
-    "step_model",
-    "store_location",
-    "summary_html",
-    "task_lm",
-    "text_problem",
-    "top_candidates",
-    "trials",
-    "try_input",
-    "url_problem",
-    "usage",
-    "validate_spec_against_data",
-    "verdict",
-]
+    "attempts_key", "build_lm", "build_metric", "build_program", "call_metric", "candidates",
+    "check_embedder", "check_rows", "choose_optimizer", "CONSTRAINT_FAILED", "create_run",
+    "CsvProblem", "default_normalize", "embedder_model", "ended_words", "estimate_calls", "events",
+    "example_results", "export_ensemble_json", "export_model_python", "export_run",
+    "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
+    "is_calibration", "is_constraint_failure", "is_knn_state", "latest_proposals", "launch_run",
+    "list_runs", "load_data", "load_spec", "load_yaml", "local_dir", "locate", "match_inputs",
+    "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id", "parse_table", "points",
+    "predict_table", "preflight", "program_state", "ProjectSpec", "range_words", "read_input_csv",
+    "read_passages", "read_table", "reconcile_run", "redact_data", "request_cancel",
+    "resolve_path", "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "save_spec",
+    "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model", "store_location",
+    "summary_html", "task_lm", "text_problem", "top_candidates", "trials", "try_input",
+    "url_problem", "usage", "validate_spec_against_data", "verdict",
+]  # fmt: skip

@@ -20,15 +20,16 @@ from engine.evaluate.evaluate import TooManyErrors
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
 from engine.optimizers.labeled import labeled_rng, set_labeled_demos
-from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._budget import (
+from engine.optimizers.spine import (
+    Candidate,
+    CompileJob,
     Estimate,
+    Optimizer,
+    TrialRunner,
     Workload,
     baseline_and_result_scoring,
     tokens_per_call,
 )
-from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.spine._trials import TrialRunner
 from engine.parallel import lm_threads, parallel_map
 from engine.primitives import Example
 from engine.settings import settings

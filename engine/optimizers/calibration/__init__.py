@@ -8,8 +8,7 @@ from engine.optimizers.calibration._content_free import ORIGIN as CONTENT_FREE_O
 from engine.optimizers.calibration._content_free import content_free_prior
 from engine.optimizers.calibration._cross_fit import CROSS_FITTED
 from engine.optimizers.calibration._step import calibrated, note_calibration
-from engine.optimizers.spine._post_compile import PostCompileStep, register_post_compile
-from engine.optimizers.spine._search_scoring import register_search_scoring
+from engine.optimizers.spine import PostCompileStep, register_post_compile, register_search_scoring
 
 # the origins of the candidates calibration registers (a report names them as calibration)
 CALIBRATION_ORIGINS = (FITTED_ORIGIN, CONTENT_FREE_ORIGIN)

@@ -42,7 +42,7 @@ from engine.optimizers.calibration._rows import (
     rows_of,
     training_rows,
 )
-from engine.optimizers.spine._candidate import Candidate, example_id
+from engine.optimizers.spine import Candidate, example_id
 from engine.primitives import Prediction
 from engine.types import cast_value
 

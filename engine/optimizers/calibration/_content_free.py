@@ -28,7 +28,7 @@ from typing import Any
 
 from engine.errors import BudgetExhausted
 from engine.optimizers.calibration._rows import reports_choice_scores
-from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.spine import Candidate
 
 logger = logging.getLogger(__name__)
 

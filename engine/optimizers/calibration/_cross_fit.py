@@ -28,7 +28,7 @@ from engine.optimizers.calibration._choices import (
     scored_rows,
 )
 from engine.optimizers.calibration._rows import reports_choice_scores
-from engine.optimizers.spine._search_scoring import CHANGED_MARK, SearchScoring
+from engine.optimizers.spine import CHANGED_MARK, SearchScoring
 
 NAME = "calibrated search"
 UNCALIBRATED = CHANGED_MARK  # a changed row's trace step: the model's own answer and score

@@ -23,8 +23,7 @@ from typing import Any
 from engine.adapters.chat import closed_values
 from engine.errors import BudgetExhausted
 from engine.evaluate.evaluate import TooManyErrors
-from engine.optimizers.spine._candidate import Candidate, example_id
-from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
+from engine.optimizers.spine import MAX_EXAMPLE_SCORE, Candidate, example_id
 from engine.settings import settings
 
 FIT_ROWS = 12  # rows the fit wants; a smaller valset is topped up with training rows

@@ -14,16 +14,22 @@ from typing import Any
 
 from engine.lm.model_check import check_lms
 from engine.optimizers.copro._stats import CoproStats
-from engine.optimizers.mipro._mipro import RACED_SHARE
-from engine.optimizers.proposing._proposer import (
+from engine.optimizers.proposing import (
     GroundedProposer,
     ProposalSet,
     draw_cap,
     emit_proposals,
 )
-from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
-from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.spine import (
+    RACED_SHARE,
+    Candidate,
+    CompileJob,
+    Estimate,
+    Optimizer,
+    Workload,
+    derive_seed,
+    tokens_per_call,
+)
 
 
 class COPRO(Optimizer):

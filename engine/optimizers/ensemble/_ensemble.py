@@ -24,8 +24,8 @@ from typing import Any
 
 from engine.modules.aggregation import majority, majority_arguments, majority_settled
 from engine.modules.module import Module
-from engine.optimizers.calibration._content_free import content_free_prior
-from engine.optimizers.spine._base import derive_seed
+from engine.optimizers.calibration import content_free_prior
+from engine.optimizers.spine import derive_seed
 from engine.utils.callback import with_callbacks_once
 
 

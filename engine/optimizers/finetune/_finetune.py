@@ -39,9 +39,15 @@ from engine.optimizers.finetune._trainer import (
     packs_rows,
     plan_steps,
 )
-from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._budget import Estimate, Workload, calls_per_run, tokens_per_call
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import (
+    CompileJob,
+    Estimate,
+    Optimizer,
+    Workload,
+    calls_per_run,
+    example_id,
+    tokens_per_call,
+)
 
 MIN_TRACES = 2  # fewer passing traces than this is no training set
 TRAINER_ENV = "TUNESMITH_TEST_TRAINER"  # tests: "module:factory" builds the default trainer

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from engine.optimizers.gepa._merge import MERGE_SUBSAMPLE
 from engine.optimizers.gepa._plan import MinibatchOrder
-from engine.optimizers.spine._pilot_figures import CallFigures
+from engine.optimizers.spine import CallFigures
 
 MAX_FORECAST_ITERATIONS = 100_000  # a guard; a real forecast ends on its budget long before
 

@@ -33,9 +33,15 @@ from engine.optimizers.gepa._plan import (
 )
 from engine.optimizers.gepa._pool import CandidatePool
 from engine.optimizers.gepa._search import GepaSearch
-from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import (
+    CompileJob,
+    Estimate,
+    Optimizer,
+    Workload,
+    derive_seed,
+    example_id,
+    tokens_per_call,
+)
 from engine.settings import settings
 
 SELECTION_STRATEGIES = ("pareto", "current_best")

@@ -7,7 +7,7 @@ import math
 import random
 from typing import Any
 
-from engine.optimizers.spine._base import derive_seed
+from engine.optimizers.spine import derive_seed
 
 AUTO_CANDIDATES = {"light": 6, "medium": 12, "heavy": 18}
 AUTO_MINIBATCH = 35  # the minibatch size DSPy's auto budget assumes

@@ -17,14 +17,15 @@ from typing import Any
 from engine.errors import BudgetExhausted, LMError
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
-from engine.optimizers.proposing._cleaning import ProposalCleaner, instruction_reply_kwargs
-from engine.optimizers.proposing._grounding import (
+from engine.optimizers.proposing import (
     FROM_RECORDS,
+    ProposalCleaner,
     TaskFacts,
     data_summary,
+    describe_step,
+    instruction_reply_kwargs,
     reflection_variations,
 )
-from engine.optimizers.proposing._proposer import describe_step
 from engine.primitives import Prediction
 from engine.settings import settings
 

@@ -13,11 +13,8 @@ from engine.optimizers.gepa._merge import MergePlan, merge_subsample, propose_me
 from engine.optimizers.gepa._plan import MinibatchOrder
 from engine.optimizers.gepa._pool import CandidatePool, PoolEntry
 from engine.optimizers.gepa._reflection import ReflectionRecord, Reflector, reflective_dataset
-from engine.optimizers.proposing._grounding import TaskFacts, task_facts
-from engine.optimizers.spine._base import derive_seed
-from engine.optimizers.spine._candidate import Candidate, example_id
-from engine.optimizers.spine._trial import Trial
-from engine.optimizers.spine._trials import TrialRunner
+from engine.optimizers.proposing import TaskFacts, task_facts
+from engine.optimizers.spine import Candidate, Trial, TrialRunner, derive_seed, example_id
 
 MAX_IDLE_ITERATIONS = 10  # iterations in a row that spend no metric call end the search
 RECORD_CHARS = 240  # field values kept per record in the `reflection` event

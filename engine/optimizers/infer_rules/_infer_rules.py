@@ -10,9 +10,7 @@ from engine.errors import AdapterParseError, ContextWindowExceededError
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
-from engine.optimizers.spine._base import CompileJob
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
-from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.spine import Candidate, CompileJob, Estimate, Workload, tokens_per_call
 from engine.settings import settings
 from engine.signatures import InputField, OutputField, Signature
 

@@ -20,11 +20,17 @@ from engine.modules.module import Module
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.knn._knn import KNN
 from engine.optimizers.knn._row_traces import RowTraces
-from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
-from engine.optimizers.spine._candidate import Candidate, example_id
-from engine.optimizers.spine._context import RunContext
-from engine.optimizers.spine._trials import TrialRunner
+from engine.optimizers.spine import (
+    Candidate,
+    CompileJob,
+    Estimate,
+    Optimizer,
+    RunContext,
+    TrialRunner,
+    Workload,
+    example_id,
+    tokens_per_call,
+)
 
 
 class KNNSettings(Module):

@@ -14,9 +14,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._budget import Estimate, Workload, baseline_and_result_scoring
-from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.spine import (
+    Candidate,
+    CompileJob,
+    Estimate,
+    Optimizer,
+    Workload,
+    baseline_and_result_scoring,
+)
 
 
 def labeled_rng(run_seed: int) -> random.Random:

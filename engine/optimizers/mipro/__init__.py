@@ -8,7 +8,7 @@ from engine.optimizers.mipro._legacy import (
     BayesianSignatureOptimizer,
     OldOptimizerNameWarning,
 )
-from engine.optimizers.mipro._mipro import RACED_SHARE, MIPROv2
+from engine.optimizers.mipro._mipro import MIPROv2
 from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
 
 DEMO_KEYS = ("max_bootstrapped_demos", "max_labeled_demos")
@@ -49,5 +49,5 @@ register(OptimizerEntry(
 ))  # fmt: skip
 
 __all__ = [
-    "MIPRO", "RACED_SHARE", "BayesianSignatureOptimizer", "MIPROv2", "OldOptimizerNameWarning",
+    "MIPRO", "BayesianSignatureOptimizer", "MIPROv2", "OldOptimizerNameWarning",
 ]  # fmt: skip

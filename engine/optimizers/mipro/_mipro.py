@@ -28,17 +28,25 @@ from engine.optimizers.mipro._plan import (
     trials_for,
 )
 from engine.optimizers.mipro._search import MiproSearch
-from engine.optimizers.proposing._proposer import (
+from engine.optimizers.proposing import (
     GroundedProposer,
     ProposalSet,
+    demo_set_hash,
     draw_cap,
     emit_proposals,
 )
-from engine.optimizers.proposing._search_space import demo_set_hash
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch
-from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.spine._budget import Estimate, Workload, predictor_count, tokens_per_call
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import (
+    RACED_SHARE,
+    CompileJob,
+    Estimate,
+    Optimizer,
+    Workload,
+    derive_seed,
+    example_id,
+    predictor_count,
+    tokens_per_call,
+)
 from engine.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -51,10 +59,6 @@ COMPILE_DEFAULTS: dict[str, Any] = {
     "program_aware_proposer": True, "data_aware_proposer": True, "view_data_batch_size": 10,
     "tip_aware_proposer": True, "fewshot_aware_proposer": True,
 }  # fmt: skip
-
-# Share of a full evaluation's examples scored when racing, for estimates only (measured on
-# the scripted tests and the sample specs: hopeless full evaluations stop after about half).
-RACED_SHARE = 0.75
 
 
 class MIPROv2(Optimizer):

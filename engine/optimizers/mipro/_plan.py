@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from engine.optimizers.spine._base import derive_seed
+from engine.optimizers.spine import derive_seed
 
 AUTO_RUN_SETTINGS = {
     "light": {"n": 6, "val_size": 100},

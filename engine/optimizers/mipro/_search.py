@@ -14,10 +14,8 @@ import warnings
 from typing import Any
 
 from engine.optimizers.mipro._plan import MiproPlan
-from engine.optimizers.proposing._proposer import ProposalSet
-from engine.optimizers.spine._base import CompileJob, derive_seed
-from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.spine._trials import TrialRunner
+from engine.optimizers.proposing import ProposalSet
+from engine.optimizers.spine import Candidate, CompileJob, TrialRunner, derive_seed
 
 STUDY_FILE = "optuna.db"
 STUDY_NAME = "mipro"

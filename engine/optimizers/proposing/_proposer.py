@@ -33,7 +33,7 @@ from engine.optimizers.proposing._grounding import (
     template_variations,
 )
 from engine.optimizers.proposing._search_space import demo_set_hash
-from engine.optimizers.spine._base import derive_seed
+from engine.optimizers.spine import derive_seed
 from engine.reply_hints import REPLY_START, until_kwargs
 from engine.settings import settings
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from engine.optimizers.spine._candidate import content_hash
+from engine.optimizers.spine import content_hash
 
 
 def demo_set_hash(demos: Iterable[Any]) -> str:

@@ -41,18 +41,20 @@ from engine.optimizers.random_search._spending import (
     new_prompt_calls,
     read_again_tokens,
 )
-from engine.optimizers.spine._base import CompileJob, Optimizer, derive_seed
-from engine.optimizers.spine._budget import (
+from engine.optimizers.spine import (
+    MAX_EXAMPLE_SCORE,
+    BuildAhead,
+    Candidate,
+    CompileJob,
     Estimate,
+    Optimizer,
+    TrialRunner,
     Workload,
     calls_per_run,
+    derive_seed,
     predictor_count,
     tokens_per_call,
 )
-from engine.optimizers.spine._build_ahead import BuildAhead
-from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
-from engine.optimizers.spine._trials import TrialRunner
 from engine.parallel import lm_threads
 
 AHEAD = 2  # candidates built and scored ahead on a hosted LM

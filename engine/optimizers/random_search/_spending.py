@@ -23,7 +23,7 @@ import math
 from typing import Any
 
 from engine.optimizers.bootstrap import demos_read_again, typical_demos_read_again
-from engine.optimizers.spine._budget import calls_per_run
+from engine.optimizers.spine import calls_per_run
 from engine.settings import settings
 
 # What a new bootstrapped candidate's whole-prompt reads cost on the embedded model, in calls:

@@ -45,11 +45,14 @@ from engine.adapters.base import Adapter
 from engine.optimizers.simba._search import SimbaSearch
 from engine.optimizers.simba._strategies import RuleWriter
 from engine.optimizers.simba._variants import RolloutVariant
-from engine.optimizers.spine._base import CompileJob, derive_seed
-from engine.optimizers.spine._candidate import Candidate
-from engine.optimizers.spine._context import RunContext
-from engine.optimizers.spine._pilot_figures import PilotFigures
-from engine.optimizers.spine._trials import TrialRunner
+from engine.optimizers.spine import (
+    Candidate,
+    CompileJob,
+    PilotFigures,
+    RunContext,
+    TrialRunner,
+    derive_seed,
+)
 
 DRAWS = 24
 ASSUMED_RULE_KEEP = 0.5

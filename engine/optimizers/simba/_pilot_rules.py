@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.optimizers.simba._spread import buckets_by_spread
 from engine.optimizers.simba._strategies import RuleWriter, rule_target
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import example_id
 
 MAX_PILOT_RULES = 2  # rules written on disagreeing rows (one prompt-model call each)
 

@@ -12,8 +12,7 @@ from typing import Any
 from engine.optimizers.simba._spread import Bucket, buckets_by_spread, percentile
 from engine.optimizers.simba._strategies import Added, RuleWriter, append_demo, rule_target
 from engine.optimizers.simba._variants import Kept, ProgramPool, RolloutVariant
-from engine.optimizers.spine._base import CompileJob, derive_seed
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import CompileJob, derive_seed, example_id
 
 DEMO, RULE = "demo", "rule"
 

@@ -22,9 +22,14 @@ from engine.optimizers.simba._pilot_demo import first_demo_program
 from engine.optimizers.simba._pilot_rules import try_rules
 from engine.optimizers.simba._search import SimbaSearch
 from engine.optimizers.simba._variants import RolloutVariant
-from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._budget import Estimate, Workload, tokens_per_call
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import (
+    CompileJob,
+    Estimate,
+    Optimizer,
+    Workload,
+    example_id,
+    tokens_per_call,
+)
 
 RULE_PROMPT_TOKENS = 700
 

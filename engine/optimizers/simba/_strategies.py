@@ -18,12 +18,12 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, TunesmithError
 from engine.modules.predict import resolve_lm
-from engine.optimizers.proposing._cleaning import (
+from engine.optimizers.proposing import (
     ProposalCleaner,
+    describe_step,
     instruction_reply_kwargs,
     normalize,
 )
-from engine.optimizers.proposing._proposer import describe_step
 from engine.primitives import Example
 from engine.settings import settings
 

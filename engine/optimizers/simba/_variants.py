@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.modules.module import Module
 from engine.modules.predict import resolve_lm
-from engine.optimizers.spine._candidate import Candidate
+from engine.optimizers.spine import Candidate
 
 DEFAULT_ROLLOUT_TEMPERATURE = 1.0  # DSPy's SIMBA samples its rollouts at 1.0
 

@@ -3,15 +3,38 @@ their evaluation loop, budgets and estimates, the event stream and pilots."""
 
 from engine.lm.budget import Budget
 from engine.optimizers.spine._base import CompileJob, OptimizationResult, Optimizer, derive_seed
-from engine.optimizers.spine._budget import Estimate, Workload, baseline_and_result_scoring
-from engine.optimizers.spine._candidate import Candidate, example_id
+from engine.optimizers.spine._budget import (
+    RACED_SHARE,
+    Estimate,
+    Workload,
+    baseline_and_result_scoring,
+    calls_per_run,
+    predictor_count,
+    tokens_per_call,
+)
+from engine.optimizers.spine._build_ahead import BuildAhead
+from engine.optimizers.spine._candidate import Candidate, content_hash, example_id
 from engine.optimizers.spine._context import RunCancelled, RunContext
-from engine.optimizers.spine._events import EVENT_TYPES, Event, EventRecorder, logging_sink
+from engine.optimizers.spine._events import EVENT_TYPES, Event, EventRecorder, logging_sink, step_of
+from engine.optimizers.spine._in_flight import IN_FLIGHT
+from engine.optimizers.spine._pilot import PilotError, run_pilot
+from engine.optimizers.spine._pilot_figures import CallFigures, PilotFigures
+from engine.optimizers.spine._post_compile import PostCompileStep, register_post_compile
+from engine.optimizers.spine._search_scoring import (
+    CHANGED_MARK,
+    SearchScoring,
+    register_search_scoring,
+)
 from engine.optimizers.spine._trial import Trial
+from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
 from engine.optimizers.spine._trials import TrialRunner
 
 __all__ = [
-    "EVENT_TYPES", "Budget", "Candidate", "CompileJob", "Estimate", "Event", "EventRecorder",
-    "OptimizationResult", "Optimizer", "RunCancelled", "RunContext", "Trial", "TrialRunner",
-    "Workload", "baseline_and_result_scoring", "derive_seed", "example_id", "logging_sink",
+    "baseline_and_result_scoring", "Budget", "BuildAhead", "CallFigures", "calls_per_run",
+    "Candidate", "CHANGED_MARK", "CompileJob", "content_hash", "derive_seed", "Estimate", "Event",
+    "EVENT_TYPES", "EventRecorder", "example_id", "IN_FLIGHT", "logging_sink", "MAX_EXAMPLE_SCORE",
+    "OptimizationResult", "Optimizer", "PilotError", "PilotFigures", "PostCompileStep",
+    "predictor_count", "RACED_SHARE", "register_post_compile", "register_search_scoring",
+    "run_pilot", "RunCancelled", "RunContext", "SearchScoring", "step_of", "tokens_per_call",
+    "Trial", "TrialRunner", "Workload",
 ]  # fmt: skip

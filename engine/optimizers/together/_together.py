@@ -9,10 +9,15 @@ from typing import Any
 
 from engine.optimizers.finetune import BootstrapFinetune
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch
-from engine.optimizers.spine._base import CompileJob, Optimizer
-from engine.optimizers.spine._budget import Estimate, Workload
-from engine.optimizers.spine._context import RunContext
-from engine.optimizers.spine._events import Event, EventRecorder
+from engine.optimizers.spine import (
+    CompileJob,
+    Estimate,
+    Event,
+    EventRecorder,
+    Optimizer,
+    RunContext,
+    Workload,
+)
 
 DEFAULT_STRATEGY = "p -> w -> p"
 

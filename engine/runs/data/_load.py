@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.errors import SpecError
 from engine.optimizers.auto import choose_optimizer
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import example_id
 from engine.primitives import Example
 from engine.runs.data._csv import MAX_ROWS, CsvProblem, check_rows, read_numbered_table
 from engine.runs.spec import ProjectSpec, field_annotation, spec_from_dict

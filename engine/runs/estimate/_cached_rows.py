@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.optimizers.spine._candidate import Candidate, example_id
+from engine.optimizers.spine import Candidate, example_id
 from engine.runs.estimate._forecast import read_store
 from engine.runs.store import StoreAt
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.optimizers.registry import get as registry_entry
-from engine.optimizers.spine._budget import Estimate, calls_per_run
-from engine.optimizers.spine._pilot import run_pilot
-from engine.optimizers.spine._pilot_figures import PilotFigures
+from engine.optimizers.spine import Estimate, PilotFigures, calls_per_run, run_pilot
 from engine.runs.cluster import pilot_pool
 from engine.runs.data import load_data, validate_spec_against_data
 from engine.runs.estimate._cached_rows import scored_before

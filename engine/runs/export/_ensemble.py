@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.errors import TunesmithError
 from engine.modules.aggregation import majority
-from engine.modules.module import _SAVE_METADATA
+from engine.modules.saving import save_metadata
 from engine.optimizers.ensemble import Ensemble
 from engine.runs.export._files import run_spec, stored_run
 from engine.runs.pipeline import build_program
@@ -81,7 +81,7 @@ def build_run_ensemble(
 def export_ensemble_json(run_id: str, k: int = 5, db_path: str | Path | None = None) -> str:
     """The ensemble's program JSON (DSPy's save() shape), ready for a file or a download."""
     program = build_run_ensemble(run_id, k, db_path)
-    data = {**program.dump_state(), "metadata": {**_SAVE_METADATA, "ensemble": {
+    data = {**program.dump_state(), "metadata": {**save_metadata(), "ensemble": {
         "run": run_id, "members": program.members_info, "reduce": "majority vote",
     }}}  # fmt: skip
     return json.dumps(data, indent=2, ensure_ascii=False, default=str)

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.adapters.chat import ChatAdapter
 from engine.errors import TunesmithError
-from engine.modules.module import _SAVE_METADATA
+from engine.modules.saving import save_metadata
 from engine.runs.data import safe_cell
 from engine.runs.export._knn import is_knn_state, knn_code, knn_program
 from engine.runs.export.codegen import generate_python
@@ -79,7 +79,7 @@ def program_json(spec: ProjectSpec, state: dict[str, Any]) -> str:
     """The JSON `Module.save()` writes (DSPy's save() shape), for this spec and state."""
     program = rebuild(spec, state)
     return json.dumps(
-        {**program.dump_state(), "metadata": _SAVE_METADATA},
+        {**program.dump_state(), "metadata": save_metadata()},
         indent=2,
         ensure_ascii=False,
         default=str,

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.errors import TunesmithError
 from engine.optimizers import KNNFewShot
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import example_id
 from engine.runs.data import load_data
 from engine.runs.export.codegen import py_literal, render_program
 from engine.runs.pipeline import build_metric, build_program

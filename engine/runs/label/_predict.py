@@ -22,7 +22,7 @@ from typing import Any
 from engine.errors import BudgetExhausted, SpecError
 from engine.lm.budget import Budget
 from engine.lm.usage import UsageLedger
-from engine.optimizers.spine._budget import calls_per_run
+from engine.optimizers.spine import calls_per_run
 from engine.runs.data import (
     CsvProblem,
     cast_cell,

@@ -1,28 +1,13 @@
 """From a spec to engine objects: the program (its steps and their options), the models and
 the metric, and the optimizer a run is built with.
 """
+# ruff: noqa: I001 (a list of names, kept compact)
 
-from engine.runs.pipeline._models import (
-    build_lm,
-    build_metric,
-    lm_kwargs,
-)
-from engine.runs.pipeline._program import Pipeline, build_program
-from engine.runs.pipeline._run_setup import (
-    LMFactory,
-    make_optimizer,
-    task_lm,
-    use_run_cache,
-)
+from engine.runs.pipeline._models import build_lm, build_metric, lm_kwargs
+from engine.runs.pipeline._program import build_program, Pipeline
+from engine.runs.pipeline._run_setup import LMFactory, make_optimizer, task_lm, use_run_cache
 
 __all__ = [
-    "build_lm",
-    "build_metric",
-    "build_program",
-    "lm_kwargs",
-    "LMFactory",
-    "make_optimizer",
-    "Pipeline",
-    "task_lm",
-    "use_run_cache",
-]
+    "build_lm", "build_metric", "build_program", "lm_kwargs", "LMFactory", "make_optimizer",
+    "Pipeline", "task_lm", "use_run_cache",
+]  # fmt: skip

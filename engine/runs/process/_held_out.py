@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.evaluate.statistics import paired_by_id, paired_comparison, verdict
-from engine.optimizers.spine._candidate import example_id
-from engine.optimizers.spine._trials import TrialRunner
+from engine.optimizers.spine import TrialRunner, example_id
 from engine.settings import settings
 
 

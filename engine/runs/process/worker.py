@@ -29,8 +29,7 @@ from typing import Any
 from engine.errors import SpecError, TunesmithError
 from engine.lm.usage import UsageLedger
 from engine.optimizers import Budget, EventRecorder, RunCancelled, RunContext, Trial
-from engine.optimizers.spine._events import step_of
-from engine.optimizers.spine._in_flight import IN_FLIGHT
+from engine.optimizers.spine import IN_FLIGHT, step_of
 from engine.runs.cluster import close_run_pool, ray_address, start_run_pool
 from engine.runs.data import load_data
 from engine.runs.pipeline import (

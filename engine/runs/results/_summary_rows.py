@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.optimizers.spine._candidate import example_id
+from engine.optimizers.spine import example_id
 from engine.runs.data import load_data
 from engine.runs.spec import spec_from_dict
 
