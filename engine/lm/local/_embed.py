@@ -7,16 +7,12 @@ its own lock. Nothing here imports llama_cpp at module level.
 
 from __future__ import annotations
 
-import atexit
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import LMConfigError
-from engine.lm.local._model import pick_threads
-from engine.lm.local._runtime import import_llama_cpp
+from engine.lm.local._model import open_once, pick_threads
 from engine.lm.local._weights import ensure_local_ready
 
 N_CTX = 1024  # tokens per text; longer texts are truncated
@@ -47,49 +43,20 @@ class LocalEmbedder:
 
 
 _models: dict[Path, LocalEmbedder] = {}
-_lock = threading.Lock()
 
 
 def load_local_embedder(model: str) -> LocalEmbedder:
     """Open `model`'s GGUF for embeddings once per process (thread-safe)."""
+
+    def open_llama(llama_cpp: Any) -> Any:
+        return llama_cpp.Llama(
+            model_path=str(path), embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,
+            n_ctx=N_CTX, n_batch=N_CTX, n_ubatch=N_CTX, n_threads=1, verbose=False,
+        )  # fmt: skip
+
     path = ensure_local_ready(model)
-    loaded = _models.get(path)
-    if loaded is not None:
-        return loaded
-    llama_cpp = import_llama_cpp(path)
-    with _lock:
-        loaded = _models.get(path)
-        if loaded is None:
-            start = time.perf_counter()
-            try:
-                llama = llama_cpp.Llama(
-                    model_path=str(path),
-                    embedding=True,
-                    pooling_type=llama_cpp.LLAMA_POOLING_TYPE_MEAN,
-                    n_ctx=N_CTX,
-                    n_batch=N_CTX,
-                    n_ubatch=N_CTX,
-                    n_threads=1,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError, OSError) as exc:
-                raise LMConfigError(f"Could not open {path} for embeddings: {exc}") from exc
-            loaded = LocalEmbedder(path, llama, time.perf_counter() - start)
-            if not _models:
-                atexit.register(_close_all)
-            _models[path] = loaded
-    return loaded
-
-
-def _close_all() -> None:
-    """Free the models before interpreter teardown (avoids noisy `Llama.__del__` errors)."""
-    for loaded in list(_models.values()):
-        try:
-            with loaded.lock:
-                loaded.llama.close()
-        except Exception:  # best effort at exit
-            pass
-    _models.clear()
+    failure = "Could not open {path} for embeddings"
+    return open_once(_models, path, open_llama, LocalEmbedder, failure)
 
 
 def embed_local(model: str, texts: list[str]) -> list[list[float]]:

@@ -286,45 +286,63 @@ def _is_plain_greedy(request: dict[str, Any]) -> bool:
 
 
 _models: dict[Path, LocalModel] = {}
-_models_lock = threading.Lock()
+_open_lock = threading.Lock()
+_open_caches: list[dict[Path, Any]] = []  # every cache of open files, closed at exit
+
+
+def open_once(
+    cache: dict[Path, Any], path: Path, open_llama: Callable[[Any], Any],
+    wrap: Callable[[Path, Any, float], Any], failure: str,
+) -> Any:
+    """`cache[path]`, opened the first time (thread-safe, once per process): `open_llama(
+    llama_cpp)` builds the `Llama`, `wrap(path, llama, seconds)` what the cache keeps; an error
+    opening it is an LMConfigError saying `failure` (its `{path}` filled in). Every cached
+    file is closed at exit."""
+    loaded = cache.get(path)
+    if loaded is not None:
+        return loaded
+    llama_cpp = import_llama_cpp(path)
+    with _open_lock:
+        loaded = cache.get(path)
+        if loaded is None:
+            start = time.perf_counter()
+            try:
+                llama = open_llama(llama_cpp)
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise LMConfigError(f"{failure.format(path=path)}: {exc}") from exc
+            loaded = wrap(path, llama, time.perf_counter() - start)
+            if not _open_caches:
+                atexit.register(_close_all)
+            if not any(c is cache for c in _open_caches):
+                _open_caches.append(cache)
+            cache[path] = loaded
+    return loaded
 
 
 def _close_all() -> None:
-    """Free loaded models before interpreter teardown (avoids noisy `Llama.__del__` errors)."""
-    for loaded in list(_models.values()):
-        try:
-            with loaded.lock:
-                loaded.llama.close()
-        except Exception:  # best effort at exit
-            pass
-    _models.clear()
+    """Free open files before interpreter teardown (avoids noisy `Llama.__del__` errors)."""
+    for cache in _open_caches:
+        for loaded in list(cache.values()):
+            try:
+                with loaded.lock:
+                    loaded.llama.close()
+            except Exception:  # best effort at exit
+                pass
+        cache.clear()
 
 
 def load_local_model(model: str = f"{PROVIDER}/{SMOLLM2}") -> LocalModel:
     """Load the GGUF behind `model` once per process and return it (thread-safe)."""
+
+    def open_llama(llama_cpp: Any) -> Any:
+        return llama_cpp.Llama(
+            model_path=str(path), n_ctx=N_CTX, n_threads=MAX_THREADS,
+            n_threads_batch=MAX_THREADS, seed=0, verbose=False,
+        )  # fmt: skip
+
+    def wrap(path: Path, llama: Any, seconds: float) -> LocalModel:
+        logger.info("loaded local model %s in %.2fs", path.name, seconds)
+        return LocalModel(path=path, llama=llama, load_seconds=seconds)
+
     path = local_model_path(model)
-    loaded = _models.get(path)
-    if loaded is not None:
-        return loaded
-    llama_cpp = import_llama_cpp(path)
-    with _models_lock:
-        loaded = _models.get(path)
-        if loaded is None:
-            start = time.perf_counter()
-            try:
-                llama = llama_cpp.Llama(
-                    model_path=str(path),
-                    n_ctx=N_CTX,
-                    n_threads=MAX_THREADS,
-                    n_threads_batch=MAX_THREADS,
-                    seed=0,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError, OSError) as exc:
-                raise LMConfigError(f"Could not load GGUF model {path}: {exc}") from exc
-            loaded = LocalModel(path=path, llama=llama, load_seconds=time.perf_counter() - start)
-            if not _models:
-                atexit.register(_close_all)
-            _models[path] = loaded
-            logger.info("loaded local model %s in %.2fs", path.name, loaded.load_seconds)
-    return loaded
+    return open_once(_models, path, open_llama, wrap, "Could not load GGUF model {path}")
