@@ -55,6 +55,7 @@ from engine.modules import (  # noqa: E402
     Tool,
     majority,
 )
+from engine.modules import saved_versions as _saved_versions  # noqa: E402
 from engine.primitives import Example, Prediction  # noqa: E402
 from engine.retrievers.retrieve import Retrieve  # noqa: E402
 from engine.settings import configure, context, settings  # noqa: E402
@@ -129,6 +130,9 @@ sys.modules.setdefault("engine.adapters.chat_adapter", _chat_adapter)
 sys.modules["engine.adapters"].chat_adapter = _chat_adapter  # type: ignore[attr-defined]
 # `from engine.primitives import Module` (DSPy's dspy.primitives holds Module too)
 sys.modules["engine.primitives"].Module = Module  # type: ignore[attr-defined]
+# `dspy.primitives.base_module` names the module of saved versions (a test patches it there)
+sys.modules.setdefault("engine.primitives.base_module", _saved_versions)
+sys.modules["engine.primitives"].base_module = _saved_versions  # type: ignore[attr-defined]
 
 _LAZY.update({
     "predict": "engine.predict", "utils": "engine.utils", "clients": "engine.clients",

@@ -10,8 +10,6 @@ in judge.py, semantic_f1.py and complete_grounded.py and are re-exported here.
 from __future__ import annotations
 
 import re
-import string
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -22,16 +20,7 @@ from engine.evaluate.judge import Judge
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.semantic_f1 import SemanticF1
 from engine.evaluate.texts import quote, shorten
-
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-
-
-def normalize_text(text: Any) -> str:
-    """Lowercase, drop punctuation and articles, collapse spaces."""
-    text = unicodedata.normalize("NFD", str(text)).lower()
-    text = "".join(ch for ch in text if ch not in set(string.punctuation))
-    text = _ARTICLES.sub(" ", text)
-    return " ".join(text.split())
+from engine.modules.aggregation import normalize_text  # noqa: F401 (DSPy's path too)
 
 
 def token_f1_score(prediction: Any, reference: Any) -> float:

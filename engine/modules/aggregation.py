@@ -4,11 +4,23 @@ completions could still change its pick (`majority_settled`, which lets an ensem
 from __future__ import annotations
 
 import functools
+import re
+import string
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engine.evaluate.metrics import normalize_text
 from engine.primitives import Completions, Prediction
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalize_text(text: Any) -> str:
+    """Lowercase, drop punctuation and articles, collapse spaces."""
+    text = unicodedata.normalize("NFD", str(text)).lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
 
 
 def default_normalize(value: Any) -> str | None:

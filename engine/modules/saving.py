@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from engine.lm import LM
 from engine.lm.lm_state import UNSAFE_LM_STATE_KEYS
-from engine.primitives import base_module
+from engine.modules import saved_versions as base_module
 from engine.signatures import Signature, build_signature
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ PICKLE_WARNING = (
 
 
 def dependency_versions() -> dict[str, str]:
-    """Written into saved files (`engine.primitives.base_module`, looked up at each call)."""
+    """Written into saved files (`saved_versions`, looked up at each call)."""
     return base_module.get_dependency_versions()
 
 

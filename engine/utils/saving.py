@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.modules import saving as _saving
+from engine.modules.saved_versions import get_dependency_versions
 from engine.modules.saving import logger
-from engine.primitives.base_module import get_dependency_versions
 
 
 def load(path: str | Path, allow_pickle: bool = False) -> Any:

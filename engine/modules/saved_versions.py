@@ -1,5 +1,5 @@
-"""DSPy's `dspy.primitives.base_module` path: `get_dependency_versions`, the versions a saved
-program's metadata records (engine.modules.saving reads it from here at save time)."""
+"""The versions a saved program's metadata records (`get_dependency_versions`, read at each
+save) and the logger of saving; DSPy's `dspy.primitives.base_module` path names this module."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import platform
 
 # DSPy's logger of saving: the warning that a saved program is a pickle goes here, apart from
 # the loading side's version warnings (engine.modules.saving's logger)
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("engine.primitives.base_module")
 
 
 def get_dependency_versions() -> dict[str, str]:
