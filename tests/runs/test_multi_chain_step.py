@@ -12,7 +12,7 @@ from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
-from engine.errors import SpecError
+from engine.errors import AdapterParseError, SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers.spine._budget import calls_per_run
@@ -104,7 +104,10 @@ def test_a_failed_attempt_is_shown_empty_and_all_failing_fails() -> None:
     first, second = prediction.classify_attempts
     assert first["outputs"] == {} and "error" in first
     assert second["outputs"]["category"] == "shipping"
-    with dspy.context(lm=ScriptedLM(answers=["nothing"], cycle=True)), pytest.raises(Exception):
+    failed = r"could not parse the LM output into \['reasoning', 'category'\]"
+    with dspy.context(lm=ScriptedLM(answers=["nothing"], cycle=True)), pytest.raises(
+        AdapterParseError, match=failed
+    ):
         program(ticket="x")
 
 
