@@ -58,12 +58,12 @@ def _label(item: dict[str, Any], *keys: str) -> str:
     return next((str(item[k]) for k in keys if item.get(k) not in (None, "")), "other")
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _count(n: int, word: str, plural: str = "") -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
 
 
 def _short(text: Any, width: int = 160) -> str:
-    flat = " ".join(str(text or "").split()).replace("|", "\\|")
+    flat = " ".join(str("" if text is None else text).split()).replace("|", "\\|")
     return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
@@ -200,9 +200,9 @@ def _fuzz(items: Items, cases: Outcomes) -> list[str]:
     for i in items:
         examples[_label(i, "target")] += int(i.get("examples", 0))
         crashes[_label(i, "target")] += int(i.get("crashes", 0)) or (not cases.held(i))
-    lines = [f"**{sum(examples.values())} generated inputs, "
-             f"{_count(sum(crashes.values()), 'crash')}** (a crash: an input that raised "
-             "something other than the project's typed errors).", "",
+    crashed = _count(sum(crashes.values()), "crash", "crashes")
+    lines = [f"**{sum(examples.values())} generated inputs, {crashed}** (a crash: an input that "
+             "raised something other than the project's typed errors).", "",
              "| target | examples | crashes |", "|---|---:|---:|"]  # fmt: skip
     lines += [f"| {k} | {n} | {crashes[k]} |" for k, n in sorted(examples.items())]
     return lines

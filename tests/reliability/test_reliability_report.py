@@ -94,14 +94,14 @@ def test_every_section_counts_what_its_records_observed(tmp_path: Path) -> None:
          "held": False},
         {"kind": "crash", "case": case, "optimizer": "GEPA", "phase": "searching",
          "held": False},
-        {"kind": "exposure", "case": case, "check": "bind", "result": "0.0.0.0",
+        {"kind": "exposure", "case": case, "check": "bind", "result": "every interface",
          "held": False},
     ])  # fmt: skip
     assert "2 leaks found; 1 scans did not hold" in page and "| logs | 4 | 2 | **no** |" in page
     assert "**2 hostile files and names tried, 1 handled as they should be; 1 did not.**" in page
     assert "**300 generated inputs, 1 crash**" in page
     assert "**1 crash points tried, 0 resumed correctly; 1 did not.**" in page
-    assert "| bind | 0.0.0.0 | **no** |" in page
+    assert "| bind | every interface | **no** |" in page
 
 
 def test_all_passing_reads_as_such(tmp_path: Path) -> None:
