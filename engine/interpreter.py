@@ -65,7 +65,8 @@ class PythonInterpreter:
 
     `deno_command` and the `enable_*` options are accepted for DSPy compatibility and must be
     left empty: the sandbox grants no reads, writes, environment or network beyond its own
-    temporary folder."""
+    temporary folder. DSPy's `sync_files`, `output_fields` and `callbacks` are accepted and
+    change nothing here (no files are shared); any other keyword is a TypeError, as in DSPy."""
 
     def __init__(
         self,
@@ -74,9 +75,11 @@ class PythonInterpreter:
         enable_write_paths: list[Any] | None = None,
         enable_env_vars: list[str] | None = None,
         enable_network_access: list[str] | None = None,
+        sync_files: bool = True,
         tools: dict[str, Any] | None = None,
+        output_fields: list[dict[str, Any]] | None = None,
+        callbacks: list[Any] | None = None,
         limits: SandboxLimits | None = None,
-        **_: Any,
     ) -> None:
         granted = {
             "enable_read_paths": enable_read_paths,

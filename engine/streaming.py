@@ -48,7 +48,6 @@ class StreamListener:
         predict: Any = None,
         predict_name: str | None = None,
         allow_reuse: bool = False,
-        **_ignored: Any,
     ) -> None:
         self.signature_field_name = signature_field_name
         self.predict = predict

@@ -71,39 +71,82 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_dashboard_tour.py"))
 
 
-_BATTERY_SEEN: set[str] = set()  # reliability test files that reported, in the reporting process
+_CASES: dict[str, str] = {}  # battery and attack cases: node id -> outcome over its phases so far
+_WHY: dict[str, str] = {}  # node id -> why it failed or skipped
+_COLLECT_ERRORS: list[str] = []  # battery files that could not be collected
+_STOPPED_BY_USER: list[bool] = []
+
+
+def _battery_file(nodeid: str) -> str | None:
+    path = nodeid.split("::")[0]
+    return path if path.startswith("tests/reliability/") or path in ATTACK_FAMILIES else None
+
+
+def _record_case(nodeid: str) -> None:
+    from reliability_log import record
+
+    path = nodeid.split("::")[0]
+    record("case", case=nodeid, file=path, outcome=_CASES.pop(nodeid),
+           reason=_WHY.pop(nodeid, ""), family=ATTACK_FAMILIES.get(path))  # fmt: skip
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """One `attack` record per case of an attack family: held when the case passed. Reports
-    reach this hook in the process that prints them (xdist's controller, or the only one)."""
-    if in_xdist_worker() or report.when != "call":
+    """One `case` record per case of the battery and of an attack family, with its outcome
+    over setup, call and teardown (an attack case holds only when it passed). Reports reach
+    this hook in the process that prints them (xdist's controller, or the only one)."""
+    if in_xdist_worker() or _battery_file(report.nodeid) is None:
         return
-    path = report.nodeid.split("::")[0]
-    if path.startswith("tests/reliability/"):
-        _BATTERY_SEEN.add(Path(path).name)
-    family = ATTACK_FAMILIES.get(path)
-    if family is None:
-        return
-    from reliability_log import record
+    from full_run import phase_outcome, reason, worse
 
-    record("attack", family=family, case=report.nodeid.split("::", 1)[-1], held=report.passed)
+    outcome = phase_outcome(report)
+    if outcome != "passed" and report.nodeid not in _WHY:
+        _WHY[report.nodeid] = reason(report)
+    _CASES[report.nodeid] = worse(_CASES.get(report.nodeid), outcome)
+    if report.when == "teardown":
+        _record_case(report.nodeid)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A battery file that cannot be collected counts as a failed case of that file."""
+    if in_xdist_worker() or report.passed or _battery_file(report.nodeid) is None:
+        return
+    from full_run import reason
+
+    _CASES[report.nodeid] = "failed" if report.failed else "skipped"
+    _WHY[report.nodeid] = ("could not be collected: " if report.failed else "") + reason(report)
+    if report.failed:
+        _COLLECT_ERRORS.append(report.nodeid)
+    _record_case(report.nodeid)
+
+
+def pytest_keyboard_interrupt(excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+    _STOPPED_BY_USER.append(True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Regenerate docs/RELIABILITY.md after a passing, unfiltered session that ran every test
-    file of the reliability battery (from the process that saw every report)."""
+    """Regenerate docs/RELIABILITY.md after every session that selected the whole battery and
+    ran to its end, failures and all (tests/reliability/full_run.py says what is whole); a
+    session that ran part of it, or stopped early, leaves the page as it was."""
     from reliability_log import ENV
 
     log = os.environ.get(ENV, "").strip()
-    if in_xdist_worker() or exitstatus != 0 or not log:
+    if in_xdist_worker() or not log:
         return
-    if not {p.name for p in RELIABILITY.glob("test_*.py")} <= _BATTERY_SEEN:
+    from full_run import battery_files, why_partial
+
+    for nodeid in list(_CASES):  # a case without a teardown report (its worker died)
+        _record_case(nodeid)
+    files = battery_files(RELIABILITY, ROOT, list(ATTACK_FAMILIES))
+    ended = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or (
+        exitstatus == pytest.ExitCode.INTERRUPTED and _COLLECT_ERRORS
+    )
+    stopped = session.shouldfail or session.shouldstop or _STOPPED_BY_USER
+    if not ended or stopped or why_partial(session.config, ROOT, files) is not None:
         return
-    if session.config.getoption("keyword", "") or session.config.getoption("markexpr", ""):
-        return  # a filtered run does not speak for the battery
+    from reliability_log import record
     from report import write_report
 
+    record("session", files=files, exitstatus=int(exitstatus))
     write_report(Path(log), ROOT / "docs" / "RELIABILITY.md")
 
 

@@ -161,8 +161,9 @@ DIFFERENCES: dict[str, str] = {
     "syncify": "Inside a running event loop the program runs on its own loop in a helper thread "
     "(DSPy applies nest_asyncio); a module without its own `aforward` is refused.",
     "configure_cache": "Replaces the process-wide LM cache (memory LRU + SQLite of JSON): "
-    "`restrict_pickle`, `safe_types` and `disk_size_limit_bytes` are accepted and have nothing "
-    "to restrict.",
+    "`disk_size_limit_bytes` caps the file (oldest entries first, DSPy's 30 GB by default; under "
+    "256 KiB is refused); `restrict_pickle` and `safe_types` are accepted and have nothing to "
+    "restrict.",
     "cache": "The process-wide LM cache (`engine.lm.cache.RequestCache`); assigning "
     "`engine.cache` does not change the cache LMs use (`configure_cache` does).",
     "dsp": "Only `dsp.utils.settings` (`settings`, `DEFAULT_CONFIG`), for imports DSPy code "
@@ -180,7 +181,8 @@ DIFFERENCES: dict[str, str] = {
     "trajectory.",
     "Evaluate": "`save_as_json` / `save_as_csv` write one record per example; "
     "`display_progress` and `display_table` are kept as attributes (progress goes to "
-    "`progress=` and logging); a metric with `**kwargs` also gets `trace`.",
+    "`progress=` and logging); a metric with `**kwargs` also gets `trace`. An unknown keyword "
+    "is a TypeError (DSPy ignores it) except DSPy 2.x's `return_all_scores`.",
     "evaluate": "Evaluate, metrics (answer_exact_match with a list of answers, "
     "answer_passage_match, EM, SemanticF1, CompleteAndGrounded) and engine's own metrics; "
     "SemanticF1/CompleteAndGrounded judge with engine's prompts (not ChainOfThought modules) and "

@@ -153,11 +153,20 @@ class Evaluate:
         provide_traceback: bool | None = None,
         save_as_json: str | None = None,
         save_as_csv: str | None = None,
-        **_ignored: Any,
+        return_all_scores: bool = False,
+        return_outputs: bool = False,
     ) -> None:
         """DSPy's `display_progress`, `display_table` and `provide_traceback` are kept as
         attributes; the engine reports progress through `progress` and logging instead.
-        `save_as_json` / `save_as_csv` write one record per example after each run."""
+        `save_as_json` / `save_as_csv` write one record per example after each run. DSPy 2.x's
+        `return_all_scores` is accepted (the result always holds every score) and
+        `return_outputs=True` refused, as DSPy 3 does; any other keyword is a TypeError (DSPy
+        3.4.1 ignores unknown ones here, so a misspelt `num_thread=` ran on one thread)."""
+        if return_outputs:
+            raise ValueError(
+                "Evaluate: `return_outputs` is no longer supported; every example's outputs "
+                "are in the result's `results`"
+            )
         self.devset = list(devset)
         self.metric = metric
         self.num_threads = num_threads
@@ -178,8 +187,14 @@ class Evaluate:
         devset: list[Any] | None = None,
         num_threads: int | None = None,
         progress: ProgressCallback | None = None,
-        **_ignored: Any,
+        display_progress: bool | None = None,
+        display_table: bool | int | None = None,
+        callback_metadata: dict[str, Any] | None = None,
+        save_as_csv: str | None = None,
+        save_as_json: str | None = None,
     ) -> EvaluationResult:
+        """DSPy's call keywords: `display_progress` and `display_table` are accepted (progress
+        goes to `progress`), `callback_metadata` reaches callbacks with the call's inputs."""
         metric = metric or self.metric
         devset = list(devset if devset is not None else self.devset)
         threads = lm_threads(num_threads or self.num_threads)
@@ -227,8 +242,10 @@ class Evaluate:
                 len(broken), len(rows), broken[0][len(METRIC_FAILED):],
             )  # fmt: skip
         mean = sum(r.score for r in rows) / len(rows) if rows else 0.0
-        if self.save_as_json or self.save_as_csv:
-            save_results(results, metric, self.save_as_json, self.save_as_csv)
+        save_as_json = save_as_json if save_as_json is not None else self.save_as_json
+        save_as_csv = save_as_csv if save_as_csv is not None else self.save_as_csv
+        if save_as_json or save_as_csv:
+            save_results(results, metric, save_as_json, save_as_csv)
         constrained = sum(1 for r in rows if is_constraint_failure(r.error))
         return EvaluationResult(
             round(100 * mean, 2), rows, errors, results, state["stop"] or None, constrained

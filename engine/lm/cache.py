@@ -29,6 +29,13 @@ Storage
 Memory: an LRU of recent entries (thread-safe). Disk: ``<dir>/lm_cache.sqlite`` in WAL mode,
 where ``<dir>`` is ``$TUNESMITH_CACHE_DIR`` or ``~/.cache/tunesmith``. Several processes (the
 dashboard and its run workers) can share the file. ``LM(cache=False)`` bypasses both layers.
+
+Size cap (``disk_size_limit_bytes``, DSPy's default of 30 GB unless `configure_cache` says
+otherwise): after each write, the oldest entries are deleted until the database's pages in use
+fit in three quarters of the cap; the write-ahead log is checkpointed and cut back to a quarter
+of it, so the two files stay under the cap (SQLite's shared-memory index, ``-shm``, 32 KiB while
+a connection is open, aside). A file made before the cap (without auto-vacuum) keeps its size
+until it is vacuumed, but reuses its freed pages instead of growing.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 CACHE_DIR_ENV = "TUNESMITH_CACHE_DIR"
 CACHE_FILE = "lm_cache.sqlite"
+DISK_SIZE_LIMIT = 30_000_000_000  # DSPy's default cap, in bytes
+MIN_DISK_SIZE_LIMIT = 256 * 1024  # below this the table, its index and the log do not fit
 
 # Settings left out of the key's params: credentials and transport never change the model's
 # output; the endpoint settings (api_base, base_url, api_version, headers without credentials)
@@ -227,9 +236,16 @@ def default_cache_dir() -> Path:
 class RequestCache:
     """Memory LRU + SQLite disk cache of LM responses. Safe to use from many threads."""
 
-    def __init__(self, directory: Path | str | None, *, memory_size: int = 20_000) -> None:
+    def __init__(
+        self,
+        directory: Path | str | None,
+        *,
+        memory_size: int = 20_000,
+        disk_size_limit: int | None = DISK_SIZE_LIMIT,
+    ) -> None:
         self.directory = Path(directory) if directory is not None else None
         self.memory_size = memory_size
+        self.disk_size_limit = disk_size_limit
         self._memory: OrderedDict[str, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
         self._db_lock = threading.Lock()
@@ -263,12 +279,19 @@ class RequestCache:
                 check_same_thread=False,
                 isolation_level=None,
             )
+            db.execute("PRAGMA auto_vacuum=FULL")  # a new file shrinks as entries go
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            if self.disk_size_limit is not None:  # the log: at most a quarter of the cap
+                log_bytes = self.disk_size_limit // 4
+                pages = log_bytes // 2 // db.execute("PRAGMA page_size").fetchone()[0]
+                db.execute(f"PRAGMA wal_autocheckpoint={min(1000, max(1, pages))}")
+                db.execute(f"PRAGMA journal_size_limit={log_bytes}")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS responses ("
                 " key TEXT PRIMARY KEY, model TEXT, entry TEXT NOT NULL, created REAL)"
             )
+            db.execute("CREATE INDEX IF NOT EXISTS responses_created ON responses (created)")
             self._db = db
         except (OSError, sqlite3.Error) as exc:
             logger.warning("LM disk cache disabled (%s): %s", self.directory, exc)
@@ -303,8 +326,26 @@ class RequestCache:
                     " VALUES (?, ?, ?, ?)",
                     (key, model, entry.to_json(), time.time()),
                 )
+                if self.disk_size_limit is not None:
+                    self._evict_oldest(db, self.disk_size_limit * 3 // 4)
             except sqlite3.Error as exc:
                 logger.warning("LM disk cache write failed: %s", exc)
+
+    @staticmethod
+    def _evict_oldest(db: sqlite3.Connection, budget: int) -> None:
+        """Delete the oldest entries until the pages in use fit in `budget` bytes."""
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        while True:
+            pages = db.execute("PRAGMA page_count").fetchone()[0]
+            free = db.execute("PRAGMA freelist_count").fetchone()[0]
+            if (pages - free) * page_size <= budget:
+                return
+            gone = db.execute(
+                "DELETE FROM responses WHERE key IN"
+                " (SELECT key FROM responses ORDER BY created LIMIT 8)"
+            ).rowcount
+            if gone == 0:
+                return
 
     # -- public ---------------------------------------------------------------------------
     def get(self, key: str) -> CacheEntry | None:
@@ -370,22 +411,31 @@ def configure_cache(
     enable_disk_cache: bool | None = True,
     enable_memory_cache: bool | None = True,
     disk_cache_dir: str | Path | None = None,
-    disk_size_limit_bytes: int | None = None,
+    disk_size_limit_bytes: int | None = DISK_SIZE_LIMIT,
     memory_max_entries: int = 1_000_000,
     restrict_pickle: bool = False,
     safe_types: list[type] | None = None,
 ) -> RequestCache:
     """DSPy's `configure_cache`: replace the process-wide LM cache (every LM with `cache=True`).
 
-    `disk_cache_dir=None` keeps the default directory. The disk layer is SQLite holding JSON, so
-    `restrict_pickle`, `safe_types` and `disk_size_limit_bytes` are accepted and have nothing
-    to restrict. Returns the new cache."""
-    del disk_size_limit_bytes, restrict_pickle, safe_types  # nothing pickled, no size cap
+    `disk_cache_dir=None` keeps the default directory. `disk_size_limit_bytes` caps the disk
+    file (the oldest entries go first; None: no cap). The disk layer is SQLite holding JSON,
+    so `restrict_pickle` and `safe_types` are accepted and have nothing to restrict. Returns the
+    new cache."""
+    del restrict_pickle, safe_types  # nothing is pickled
     if memory_max_entries is not None and memory_max_entries < 0:
         raise ValueError(f"memory_max_entries must be >= 0, got {memory_max_entries!r}")
+    limit = disk_size_limit_bytes
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, int) or limit < MIN_DISK_SIZE_LIMIT
+    ):
+        raise ValueError(
+            f"disk_size_limit_bytes must be a whole number of bytes, at least "
+            f"{MIN_DISK_SIZE_LIMIT} (256 KiB), or None for no cap; got {limit!r}"
+        )
     directory = (disk_cache_dir or default_cache_dir()) if enable_disk_cache else None
     memory = int(min(memory_max_entries, sys.maxsize)) if enable_memory_cache else 0
-    cache = RequestCache(directory, memory_size=memory)
+    cache = RequestCache(directory, memory_size=memory, disk_size_limit=limit)
     with _caches_lock:
         _configured[:] = [cache]
     return cache

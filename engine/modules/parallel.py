@@ -41,7 +41,6 @@ class Parallel:
         disable_progress_bar: bool = False,
         timeout: float | None = None,
         straggler_limit: int = 3,
-        **_ignored: Any,
     ) -> None:
         self.num_threads = num_threads
         self.max_errors = max_errors

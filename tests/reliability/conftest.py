@@ -1,9 +1,10 @@
-"""The reliability battery: every test appends what it tried to one JSON-lines log.
+"""The reliability battery: every test appends what it observed to one JSON-lines log.
 
-A session that runs this folder sets TUNESMITH_RELIABILITY_LOG (subprocesses inherit it) to
-.cache/reliability/log.jsonl, emptied first; when every test file of the folder ran and passed,
-docs/RELIABILITY.md is regenerated from the log (report.py, by tests/conftest.py's
-pytest_sessionfinish), so `make test` keeps it true.
+A pytest session sets TUNESMITH_RELIABILITY_LOG (subprocesses inherit it) to
+.cache/reliability/log.jsonl, emptied first (tests/conftest.py). Cases write what they saw
+through reliability_log.observe; tests/conftest.py adds each case's outcome and, after a session
+that ran the whole battery (full_run.py says what that is), failures included, regenerates
+docs/RELIABILITY.md from the log (report.py), so `make test` keeps it true.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from fault_lm import FaultLM  # noqa: E402
-from reliability_log import record  # noqa: E402
+from reliability_log import observe  # noqa: E402
 
 import engine  # noqa: E402
 from engine.lm import retry  # noqa: E402
@@ -48,13 +48,16 @@ def _metric(example: engine.Example, prediction: engine.Prediction, trace: objec
 def test_a_plain_evaluate_stops_when_every_call_fails(kind: str) -> None:
     lm = FaultLM(_answer, rate=1.0, kinds=[kind], name=f"br-eval-{kind}", num_retries=1)
     program = engine.Predict("question -> answer")
-    with engine.context(lm=lm):
-        result = engine.Evaluate(devset=_examples(20), metric=_metric, num_threads=1)(program)
-    failed = [r for r in lm.ledger.records if r.error]
-    expected = 1 if kind == "auth" else MAX_CONSECUTIVE_FAILURES
-    assert len(failed) == expected, len(failed)  # not 20: the breaker stopped the evaluation
-    assert result.score == 0 and result.stopped == "budget"
-    record("fault", fault=kind, survived=True, test="breaker stops a plain Evaluate")
+    with observe("fault", fault=kind, check="breaker stops a plain Evaluate") as seen:
+        with engine.context(lm=lm):
+            result = engine.Evaluate(devset=_examples(20), metric=_metric, num_threads=1)(
+                program
+            )
+        seen.note(injected=lm.injector.injected[kind])
+        failed = [r for r in lm.ledger.records if r.error]
+        expected = 1 if kind == "auth" else MAX_CONSECUTIVE_FAILURES
+        assert len(failed) == expected, len(failed)  # not 20: the breaker stopped the evaluation
+        assert result.score == 0 and result.stopped == "budget"
 
 
 def test_a_plain_compile_stops_when_every_call_fails() -> None:
@@ -62,14 +65,15 @@ def test_a_plain_compile_stops_when_every_call_fails() -> None:
     optimizer = engine.BootstrapFewShotWithRandomSearch(
         metric=_metric, max_bootstrapped_demos=2, num_candidate_programs=3, num_threads=1
     )
-    with engine.context(lm=lm):
-        compiled = optimizer.compile(
-            engine.Predict("question -> answer"), trainset=_examples(10), valset=_examples(12)
-        )
-    failed = [r for r in lm.ledger.records if r.error]
-    assert len(failed) == MAX_CONSECUTIVE_FAILURES, len(failed)
-    assert compiled.result.status == "stopped: budget"
-    record("fault", fault="server_error_500", survived=True, test="breaker stops a compile")
+    with observe("fault", fault="server_error_500", check="breaker stops a compile") as seen:
+        with engine.context(lm=lm):
+            compiled = optimizer.compile(
+                engine.Predict("question -> answer"), trainset=_examples(10), valset=_examples(12)
+            )
+        seen.note(injected=lm.injector.injected["server_error_500"])
+        failed = [r for r in lm.ledger.records if r.error]
+        assert len(failed) == MAX_CONSECUTIVE_FAILURES, len(failed)
+        assert compiled.result.status == "stopped: budget"
 
 
 def test_failures_with_successes_between_them_do_not_stop_an_evaluate() -> None:

@@ -23,7 +23,7 @@ if str(HERE.parent / "runs") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "runs"))
 
 from crash_lms import SMALL_SETTINGS, crash_lm  # noqa: E402
-from reliability_log import record  # noqa: E402
+from reliability_log import observe  # noqa: E402
 
 from engine.runs import RunStore, create_run, load_spec  # noqa: E402
 from engine.runs.process.worker import run_worker  # noqa: E402
@@ -142,20 +142,20 @@ def test_kill_9_in_each_phase_then_resume(
     run_id = create_run(_spec(project, optimizer), db)
     log = tmp_path / "calls.log"
     env = _env(TUNESMITH_TEST_CALL_LOG=str(log), TUNESMITH_CACHE_DIR=str(tmp_path / "cache"))
-    first = _worker(run_id, db, {**env, "CRASH_PHASE": crash_at,
-                                 "CRASH_AFTER_CALLS": str(after)}, "crash_worker")  # fmt: skip
-    assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
-    with RunStore(db) as store:
-        phases = [e["data"] for e in store.events(run_id, types=["phase"])]
-        name, _, detail = crash_at.partition("|")
-        assert phases[-1]["name"] == name and detail in phases[-1]["detail"], phases[-1]
-        assert store.get_run(run_id)["status"] == "running"
-        before = _trial_keys(store.trials(run_id))
-        second = _worker(run_id, db, env, "engine.runs.process.worker")
-        assert second.returncode == 0, second.stderr[-2000:]
-        replayed = _check_resumed(store, run_id, before, ref, log)
-    record("crash", optimizer=optimizer, phase=phase, ok=True, trials_before=len(before),
-           replayed_from_cache=replayed)  # fmt: skip
+    with observe("crash", optimizer=optimizer, phase=phase) as seen:
+        first = _worker(run_id, db, {**env, "CRASH_PHASE": crash_at,
+                                     "CRASH_AFTER_CALLS": str(after)}, "crash_worker")  # fmt: skip
+        assert first.returncode == -signal.SIGKILL, first.stderr[-2000:]
+        with RunStore(db) as store:
+            phases = [e["data"] for e in store.events(run_id, types=["phase"])]
+            name, _, detail = crash_at.partition("|")
+            assert phases[-1]["name"] == name and detail in phases[-1]["detail"], phases[-1]
+            assert store.get_run(run_id)["status"] == "running"
+            before = _trial_keys(store.trials(run_id))
+            seen.note(trials_before=len(before))
+            second = _worker(run_id, db, env, "engine.runs.process.worker")
+            assert second.returncode == 0, second.stderr[-2000:]
+            seen.note(replayed_from_cache=_check_resumed(store, run_id, before, ref, log))
 
 
 def test_kill_9_inside_a_store_write_then_resume(project, tmp_path) -> None:
@@ -166,29 +166,29 @@ def test_kill_9_inside_a_store_write_then_resume(project, tmp_path) -> None:
     log, marker = tmp_path / "calls.log", tmp_path / "paused"
     env = _env(TUNESMITH_TEST_CALL_LOG=str(log), TUNESMITH_CACHE_DIR=str(tmp_path / "cache"))
     cmd = [sys.executable, "-m", "crash_worker", run_id, "--db", str(db)]
-    first = subprocess.Popen(
-        cmd, env={**env, "CRASH_PAUSE_WRITE": str(marker), "CRASH_AFTER_TRIALS": "3"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
-    )  # fmt: skip
-    try:
-        deadline = time.time() + 120
-        while not marker.exists() and time.time() < deadline and first.poll() is None:
-            time.sleep(0.02)
-        assert marker.exists(), "the worker never reached the third trial's write"
-        os.kill(first.pid, signal.SIGKILL)  # mid-transaction: trial 3's rows written, no commit
-        first.wait(timeout=30)
-    finally:
-        if first.poll() is None:
-            first.kill()
-    with RunStore(db) as store:
-        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        before = _trial_keys(store.trials(run_id))
-        assert [k[0] for k in before] == [1, 2], "the open transaction was rolled back"
-        second = _worker(run_id, db, env, "engine.runs.process.worker")
-        assert second.returncode == 0, second.stderr[-2000:]
-        replayed = _check_resumed(store, run_id, before, ref, log)
-    record("crash", optimizer=optimizer, phase="store write", ok=True,
-           trials_before=len(before), replayed_from_cache=replayed)  # fmt: skip
+    with observe("crash", optimizer=optimizer, phase="store write") as seen:
+        first = subprocess.Popen(
+            cmd, env={**env, "CRASH_PAUSE_WRITE": str(marker), "CRASH_AFTER_TRIALS": "3"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        )  # fmt: skip
+        try:
+            deadline = time.time() + 120
+            while not marker.exists() and time.time() < deadline and first.poll() is None:
+                time.sleep(0.02)
+            assert marker.exists(), "the worker never reached the third trial's write"
+            os.kill(first.pid, signal.SIGKILL)  # mid-transaction: trial 3's rows, no commit
+            first.wait(timeout=30)
+        finally:
+            if first.poll() is None:
+                first.kill()
+        with RunStore(db) as store:
+            assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            before = _trial_keys(store.trials(run_id))
+            seen.note(trials_before=len(before))
+            assert [k[0] for k in before] == [1, 2], "the open transaction was rolled back"
+            second = _worker(run_id, db, env, "engine.runs.process.worker")
+            assert second.returncode == 0, second.stderr[-2000:]
+            seen.note(replayed_from_cache=_check_resumed(store, run_id, before, ref, log))
 
 
 def test_a_second_worker_for_the_same_run_refuses_naming_the_first(project, tmp_path) -> None:
@@ -198,7 +198,7 @@ def test_a_second_worker_for_the_same_run_refuses_naming_the_first(project, tmp_
     cmd = [sys.executable, "-m", "engine.runs.process.worker", run_id, "--db", str(db)]
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        with RunStore(db) as store:
+        with observe("crash", optimizer="any", phase="second worker"), RunStore(db) as store:
             deadline = time.time() + 60
             while time.time() < deadline and store.get_run(run_id)["status"] != "running":
                 time.sleep(0.05)
@@ -211,7 +211,6 @@ def test_a_second_worker_for_the_same_run_refuses_naming_the_first(project, tmp_
     finally:
         first.kill()
         first.wait()
-    record("crash", optimizer="any", phase="second worker", ok=True)
 
 
 def test_two_workers_started_at_once_exactly_one_runs(project, tmp_path) -> None:
@@ -222,18 +221,19 @@ def test_two_workers_started_at_once_exactly_one_runs(project, tmp_path) -> None
     workers = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True) for _ in range(2)]  # fmt: skip
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline and all(w.poll() is None for w in workers):
-            time.sleep(0.05)
-        refused = [w for w in workers if w.poll() is not None]
-        assert len(refused) == 1 and refused[0].returncode == 2
-        winner = next(w for w in workers if w is not refused[0])
-        assert f"already running (pid {winner.pid})" in refused[0].stderr.read()
-        with RunStore(db) as store:
-            assert store.get_run(run_id)["attempts"] == 1
+        with observe("crash", optimizer="any", phase="two workers at once") as seen:
+            deadline = time.time() + 60
+            while time.time() < deadline and all(w.poll() is None for w in workers):
+                time.sleep(0.05)
+            refused = [w for w in workers if w.poll() is not None]
+            seen.note(refused=len(refused))
+            assert len(refused) == 1 and refused[0].returncode == 2
+            winner = next(w for w in workers if w is not refused[0])
+            assert f"already running (pid {winner.pid})" in refused[0].stderr.read()
+            with RunStore(db) as store:
+                assert store.get_run(run_id)["attempts"] == 1
     finally:
         for w in workers:
             if w.poll() is None:
                 w.kill()
             w.wait()
-    record("crash", optimizer="any", phase="two workers at once", ok=True)

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from hostile_cases import FORMULA_PREFIXES
-from reliability_log import record
+from reliability_log import observe
 
 from engine.lm import ScriptedLM
 from engine.runs.data._csv import safe_cell
@@ -51,14 +51,16 @@ def test_results_csv_export_neutralises_formula_cells(tmp_path: Path) -> None:
     db = tmp_path / "runs.db"
     run_id = create_run(spec, db)
     lm = ScriptedLM(by_input=lambda messages: {"category": "=2+3"}, name="formula")
-    assert run_worker(run_id, db, lm_factory=lambda _spec: lm) in ("finished", "stopped: budget")
-    text = export_run(run_id, "csv", db)
-    table = list(csv.reader(io.StringIO(text)))
-    cells = [cell for row in table[1:] for cell in row]
-    assert cells, "the export holds results"
-    bare = [c for c in cells if c.startswith(FORMULA_PREFIXES)]
-    assert not bare, f"formula cells exported as is: {bare[:3]}"
-    assert "'=2+3" in cells  # the model's output
-    assert any(c.startswith("'=HYPERLINK") for c in cells)  # the data's inputs
-    assert "csv" in FORMATS
-    record("file", name="results-csv-export", path="export", refused=False, cells=len(cells))
+    with observe("file", name="results-csv-export", path="export", refused=False) as seen:
+        status = run_worker(run_id, db, lm_factory=lambda _spec: lm)
+        assert status in ("finished", "stopped: budget")
+        text = export_run(run_id, "csv", db)
+        table = list(csv.reader(io.StringIO(text)))
+        cells = [cell for row in table[1:] for cell in row]
+        bare = [c for c in cells if c.startswith(FORMULA_PREFIXES)]
+        seen.note(cells=len(cells), formula_cells_left=len(bare))
+        assert cells, "the export holds results"
+        assert not bare, f"formula cells exported as is: {bare[:3]}"
+        assert "'=2+3" in cells  # the model's output
+        assert any(c.startswith("'=HYPERLINK") for c in cells)  # the data's inputs
+        assert "csv" in FORMATS

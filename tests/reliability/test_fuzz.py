@@ -26,7 +26,8 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-COUNTS: Counter[str] = Counter()
+COUNTS: Counter[str] = Counter()  # inputs tried, by target
+CRASHES: Counter[str] = Counter()  # inputs that raised something else than a TunesmithError
 
 NAMES = st.sampled_from(["q", "answer", "score", "tags", "ok", "class", "1x", "a b", "_"])
 TYPES = st.sampled_from(
@@ -84,6 +85,9 @@ def _typed_only(target: str, call: Any, *args: Any) -> None:
         call(*args)
     except TunesmithError:
         pass
+    except Exception:
+        CRASHES[target] += 1  # counted, then raised: hypothesis shrinks it and the test fails
+        raise
 
 
 @FUZZ
@@ -135,8 +139,12 @@ def test_spec_loader(text: str) -> None:
     _typed_only("spec loader", spec_from_text, text)
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def _log_counts():
+    """After each property test: per target, the inputs it tried and the crashes it saw."""
+    COUNTS.clear()
+    CRASHES.clear()
     yield
     for target, n in sorted(COUNTS.items()):
-        record("fuzz", target=target, examples=n)
+        record("fuzz", target=target, examples=n, crashes=CRASHES[target],
+               held=CRASHES[target] == 0)  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from hostile_cases import GOOD, Case, cases
-from reliability_log import record
+from reliability_log import observe
 
 from engine.errors import SpecError
 
@@ -39,15 +39,17 @@ def test_at_least_fifty_hostile_files() -> None:
 def test_dashboard_loader(case: Case) -> None:
     from dashboard.csvio import CsvProblem, parse_csv
 
-    if case.phrase is None:
-        frame = parse_csv(case.raw, case.name)
-        assert len(frame) == case.rows and list(frame.columns) == ["ticket", "category"]
-    else:
-        with pytest.raises(CsvProblem) as info:
-            parse_csv(case.raw, case.name)
-        assert case.phrase in str(info.value)
-        assert "Traceback" not in str(info.value)
-    record("file", name=case.name, path="dashboard", refused=case.phrase is not None)
+    with observe("file", name=case.name, path="dashboard") as seen:
+        try:
+            frame = parse_csv(case.raw, case.name)
+        except CsvProblem as problem:
+            seen.note(refused=True)
+            assert case.phrase is not None, f"refused a file it should read: {problem}"
+            assert case.phrase in str(problem) and "Traceback" not in str(problem)
+        else:
+            seen.note(refused=False)
+            assert case.phrase is None, "read a file it should refuse"
+            assert len(frame) == case.rows and list(frame.columns) == ["ticket", "category"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -60,18 +62,24 @@ def test_cli_loader_writes_nothing_to_the_store(
     (tmp_path / "data.csv").write_bytes(case.raw)
     (tmp_path / "spec.yaml").write_text(SPEC, encoding="utf-8")
     db = tmp_path / "store" / "runs.db"
-    if case.phrase is None:
-        report = validate_spec_against_data(load_spec(tmp_path / "spec.yaml"))
-        assert report.rows == case.rows
-        if case.name.startswith("labels-"):
-            assert any("differ only by case or spaces" in n for n in report.notes), report.notes
-    else:
-        code = main(["run", str(tmp_path / "spec.yaml"), "--db", str(db)])
-        err = capsys.readouterr().err
-        assert code == 2 and "data.csv:" in err and case.phrase in err, err
-        assert "Traceback" not in err
-        assert not db.exists(), "a refused file must write nothing to the store"
-    record("file", name=case.name, path="cli", refused=case.phrase is not None)
+    with observe("file", name=case.name, path="cli") as seen:
+        if case.phrase is None:
+            try:
+                report = validate_spec_against_data(load_spec(tmp_path / "spec.yaml"))
+            except SpecError:
+                seen.note(refused=True)
+                raise
+            seen.note(refused=False)
+            assert report.rows == case.rows
+            if case.name.startswith("labels-"):
+                assert any("differ only by case or spaces" in n for n in report.notes)
+        else:
+            code = main(["run", str(tmp_path / "spec.yaml"), "--db", str(db)])
+            err = capsys.readouterr().err
+            seen.note(refused=code == 2, wrote_to_store=db.exists())
+            assert code == 2 and "data.csv:" in err and case.phrase in err, err
+            assert "Traceback" not in err
+            assert not db.exists(), "a refused file must write nothing to the store"
 
 
 def test_formula_cells_are_read_as_written() -> None:
@@ -92,14 +100,16 @@ def test_a_100_mb_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     with big.open("wb") as fh:
         fh.write(GOOD)
         fh.truncate(100 * 1024 * 1024)  # sparse: 100 MB on paper, nothing to generate
-    with pytest.raises(SpecError) as info:
-        read_csv(big)
-    assert "100.0 MB" in str(info.value) and "TUNESMITH_MAX_CSV_MB" in str(info.value)
-    with pytest.raises(CsvProblem) as dash:
-        parse_csv(b"a,b\n" + b"x" * (100 * 1024 * 1024), "big.csv")
-    assert "the limit is 5 MB" in str(dash.value)
-    record("file", name="100mb-file", path="cli", refused=True)
-    record("file", name="100mb-file", path="dashboard", refused=True)
+    with observe("file", name="100mb-file", path="cli", refused=False) as seen:
+        with pytest.raises(SpecError) as info:
+            read_csv(big)
+        seen.note(refused=True)
+        assert "100.0 MB" in str(info.value) and "TUNESMITH_MAX_CSV_MB" in str(info.value)
+    with observe("file", name="100mb-file", path="dashboard", refused=False) as seen:
+        with pytest.raises(CsvProblem) as dash:
+            parse_csv(b"a,b\n" + b"x" * (100 * 1024 * 1024), "big.csv")
+        seen.note(refused=True)
+        assert "the limit is 5 MB" in str(dash.value)
 
 
 def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,12 +136,14 @@ def test_dashboard_keeps_the_previous_table(app, home: Path) -> None:
         home / "tunesmith_data").exists() else []  # fmt: skip
     refused = [c for c in CASES if c.phrase is not None and c.dashboard]
     for case in refused:
-        at.file_uploader(key="csv_upload").upload(f"{case.name}.csv", case.raw, "text/csv").run()
-        assert not at.exception, (case.name, at.exception)
-        errors = " ".join(e.value for e in at.error)
-        assert case.phrase in errors and "previous data is unchanged" in errors, case.name
-        assert at.session_state["df"].equals(before), case.name
-        record("file", name=case.name, path="dashboard page", refused=True)
+        with observe("file", name=case.name, path="dashboard page") as seen:
+            at.file_uploader(key="csv_upload").upload(f"{case.name}.csv", case.raw, "text/csv")
+            at.run()
+            errors = " ".join(e.value for e in at.error)
+            seen.note(refused=bool(errors) and at.session_state["df"].equals(before))
+            assert not at.exception, (case.name, at.exception)
+            assert case.phrase in errors and "previous data is unchanged" in errors, case.name
+            assert at.session_state["df"].equals(before), case.name
     assert len(refused) >= 35
     db_dir = home / "tunesmith_data"
     after = sorted(p.name for p in db_dir.glob("*")) if db_dir.exists() else []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reliability_log import record
+from reliability_log import observe
 
 from engine.errors import SpecError, TunesmithError
 from engine.runs.spec._spec import spec_from_text
@@ -58,10 +58,11 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 
 @pytest.mark.parametrize(("name", "text", "phrase"), BAD_SPECS, ids=[b[0] for b in BAD_SPECS])
 def test_bad_spec_is_rejected_with_a_clear_message(name: str, text: str, phrase: str) -> None:
-    with pytest.raises(SpecError) as info:
-        spec_from_text(text)
-    assert phrase in str(info.value)
-    record("file", name=f"spec-{name}", path="spec", refused=True)
+    with observe("file", name=f"spec-{name}", path="spec", refused=False) as seen:
+        with pytest.raises(SpecError) as info:
+            spec_from_text(text)
+        seen.note(refused=True)
+        assert phrase in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -74,10 +75,11 @@ def test_yaml_bombs_are_refused_quickly(text: str, tmp_path: Path) -> None:
     from engine.runs.spec._spec import load_spec
 
     (tmp_path / "bomb.yaml").write_text(text, encoding="utf-8")
-    with pytest.raises(SpecError) as info:
-        load_spec(tmp_path / "bomb.yaml")
-    assert "Traceback" not in str(info.value)
-    record("file", name=f"yaml-{text[:6]!r}", path="spec", refused=True)
+    with observe("file", name=f"yaml-{text[:6]!r}", path="spec", refused=False) as seen:
+        with pytest.raises(SpecError) as info:
+            load_spec(tmp_path / "bomb.yaml")
+        seen.note(refused=True)
+        assert "Traceback" not in str(info.value)
 
 
 def test_anchors_within_reason_still_work() -> None:
@@ -106,20 +108,21 @@ def test_data_outside_the_project_is_refused_unless_allowed_on_the_cli(
     spec = _project(tmp_path, str(outside) if where == "ABS" else where)
     if where == "link.csv":
         (spec.parent / "link.csv").symlink_to(outside)
-    assert main(["validate", str(spec)]) == 2
-    err = capsys.readouterr().err
-    assert "outside the project folder" in err and "--allow-outside-data" in err
-    assert main(["validate", str(spec), "--allow-outside-data"]) == 0
-    record("file", name=f"data-path-{where}", path="spec", refused=True)
+    with observe("file", name=f"data-path-{where}", path="spec") as seen:
+        code = main(["validate", str(spec)])
+        seen.note(refused=code == 2)
+        err = capsys.readouterr().err
+        assert code == 2 and "outside the project folder" in err and "--allow-outside-data" in err
+        assert main(["validate", str(spec), "--allow-outside-data"]) == 0
 
 
 def test_project_names_stay_in_the_projects_folder(home: Path) -> None:
     from dashboard.home import projects_dir, slugify
 
     for name in ["../../etc", "/etc/passwd", "..", "a/../../b", "C:\\Windows", "~root", "\x00x"]:
-        slug = slugify(name)
-        assert (projects_dir() / slug).resolve().parent == projects_dir().resolve(), name
-        record("file", name=f"project-name-{slug}", path="names", refused=False)
+        with observe("file", name=f"project-name-{name!r}", path="names", refused=False):
+            slug = slugify(name)
+            assert (projects_dir() / slug).resolve().parent == projects_dir().resolve(), name
 
 
 def test_a_project_file_cannot_point_its_data_outside(home: Path, tmp_path: Path) -> None:
@@ -132,19 +135,21 @@ def test_a_project_file_cannot_point_its_data_outside(home: Path, tmp_path: Path
         folder = projects_dir() / f"evil-{i}"
         folder.mkdir(parents=True)
         (folder / "project.yaml").write_text(BASE.replace("data.csv", path), encoding="utf-8")
-        with pytest.raises(SpecError, match="outside the project folder"):
-            open_project(folder)
-        record("file", name=f"project-data-{i}", path="names", refused=True)
+        with observe("file", name=f"project-data-{i}", path="names", refused=False) as seen:
+            with pytest.raises(SpecError, match="outside the project folder"):
+                open_project(folder)
+            seen.note(refused=True)
 
 
 @pytest.mark.parametrize("run_id", ["../../evil", "/tmp/evil", "..", "a/b", "", "x" * 200])
 def test_run_ids_cannot_leave_the_logs_folder(run_id: str, tmp_path: Path) -> None:
     from engine.runs.process._launch import launch_run
 
-    with pytest.raises(TunesmithError, match="is not a run id"):
-        launch_run(run_id, tmp_path / "store" / "runs.db", inline=False)
-    assert not list(tmp_path.rglob("*.log"))
-    record("file", name=f"run-id-{run_id[:12]}", path="names", refused=True)
+    with observe("file", name=f"run-id-{run_id[:12]}", path="names", refused=False) as seen:
+        with pytest.raises(TunesmithError, match="is not a run id"):
+            launch_run(run_id, tmp_path / "store" / "runs.db", inline=False)
+        seen.note(refused=True)
+        assert not list(tmp_path.rglob("*.log"))
 
 
 def test_project_list_escapes_html_from_project_files(app, home: Path) -> None:
@@ -154,10 +159,10 @@ def test_project_list_escapes_html_from_project_files(app, home: Path) -> None:
     folder.mkdir(parents=True)
     payload = "<img src=x onerror=alert(1)>"
     (folder / "project.yaml").write_text(BASE + f"description: '{payload}'\n", encoding="utf-8")
-    app.run()
-    shown = " ".join(m.value for m in app.markdown)
-    assert payload not in shown and "&lt;img src=x" in shown
-    record("file", name="project-description-html", path="names", refused=True)
+    with observe("file", name="project-description-html", path="names", refused=False):
+        app.run()  # the project is listed, its description shown as text
+        shown = " ".join(m.value for m in app.markdown)
+        assert payload not in shown and "&lt;img src=x" in shown
 
 
 @pytest.mark.parametrize(
@@ -190,6 +195,7 @@ def test_deep_nesting_is_refused_before_anything_recursive_reads_it(text: str) -
         thread.join(timeout=30)
     finally:
         threading.stack_size(old)
-    assert len(caught) == 1 and isinstance(caught[0], SpecError), caught
-    assert f"more than {MAX_DEPTH} levels deep" in str(caught[0])
-    record("file", name=f"yaml-deep-{text[:1]!r}", path="spec", refused=True)
+    refused = len(caught) == 1 and isinstance(caught[0], SpecError)
+    with observe("file", name=f"yaml-deep-{text[:1]!r}", path="spec", refused=refused):
+        assert refused, caught
+        assert f"more than {MAX_DEPTH} levels deep" in str(caught[0])

@@ -16,7 +16,7 @@ ROOT = HERE.parents[1]
 if str(HERE.parent / "runs") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "runs"))
 
-from reliability_log import record  # noqa: E402
+from reliability_log import observe  # noqa: E402
 
 DAMAGE = ("garbage", "zeroed header", "truncated", "deleted")
 
@@ -63,19 +63,19 @@ def test_cli_says_what_is_wrong_without_a_traceback(damaged) -> None:
     home, run_id, kind = damaged
     env = {**os.environ, "TUNESMITH_HOME": str(home)}
     said = []
-    for args in (["runs"], ["show", run_id], ["export", run_id, "--format", "json"]):
-        done = subprocess.run([sys.executable, "-m", "engine", *args], env=env, cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)  # fmt: skip
-        out = done.stdout + done.stderr
-        assert "Traceback" not in out, out
-        if args != ["runs"] or kind != "deleted":
-            assert done.returncode == 2 and "error:" in done.stderr, (args, out)
-        said.append(out)
-    if kind == "deleted":
-        assert run_id in said[1] and "no run" in said[1].lower(), said[1]
-    elif kind != "truncated":  # a cut file may still open; its lost pages are reported later
-        assert all(m in said[0] for m in _expected(kind)), said[0]
-    record("crash", optimizer="store", phase=f"store file {kind} (CLI)", ok=True)
+    with observe("crash", optimizer="store", phase=f"store file {kind} (CLI)"):
+        for args in (["runs"], ["show", run_id], ["export", run_id, "--format", "json"]):
+            done = subprocess.run([sys.executable, "-m", "engine", *args], env=env, cwd=ROOT,
+                                  capture_output=True, text=True, timeout=120)  # fmt: skip
+            out = done.stdout + done.stderr
+            assert "Traceback" not in out, out
+            if args != ["runs"] or kind != "deleted":
+                assert done.returncode == 2 and "error:" in done.stderr, (args, out)
+            said.append(out)
+        if kind == "deleted":
+            assert run_id in said[1] and "no run" in said[1].lower(), said[1]
+        elif kind != "truncated":  # a cut file may still open; its lost pages are told later
+            assert all(m in said[0] for m in _expected(kind)), said[0]
 
 
 @pytest.mark.parametrize("damaged", DAMAGE, indirect=True)
@@ -85,13 +85,14 @@ def test_dashboard_says_what_is_wrong_without_a_traceback(damaged) -> None:
     home, run_id, kind = damaged
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
     at.query_params["run"] = run_id
-    at.run()
-    assert not at.exception, at.exception
-    for page in ("run", "runs", "compare", "export"):
-        at.switch_page(f"views/{page}.py").run()
-        assert not at.exception, (page, at.exception)
-        shown = " ".join(str(e.value) for e in [*at.error, *at.warning, *at.info, *at.markdown])
-        if kind == "deleted":
-            continue
-        assert "cannot be read" in shown and "Move it aside" in shown, (page, shown[:800])
-    record("crash", optimizer="store", phase=f"store file {kind} (dashboard)", ok=True)
+    with observe("crash", optimizer="store", phase=f"store file {kind} (dashboard)"):
+        at.run()
+        assert not at.exception, at.exception
+        for page in ("run", "runs", "compare", "export"):
+            at.switch_page(f"views/{page}.py").run()
+            assert not at.exception, (page, at.exception)
+            shown = " ".join(str(e.value) for e in [*at.error, *at.warning, *at.info,
+                                                    *at.markdown])  # fmt: skip
+            if kind == "deleted":
+                continue
+            assert "cannot be read" in shown and "Move it aside" in shown, (page, shown[:800])

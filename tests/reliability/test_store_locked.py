@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reliability_log import record
+from reliability_log import observe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,18 +59,24 @@ def test_a_write_between_the_workers_read_and_write_does_not_lock_it(tmp_path: P
             with RunStore(db) as dashboard:
                 reads.append(dashboard.get_run(mine)["status"])
 
-    worker.db.conn.set_trace_callback(between)
-    try:
-        attempt = worker.mark_started(mine, pid=4242)  # raised "database is locked" before
-    finally:
-        worker.db.conn.set_trace_callback(None)
-        worker.close()
-    assert attempt == 1 and outcomes, outcomes
-    assert outcomes == ["locked"], outcomes  # the other writer waits: the worker holds the lock
-    assert reads and reads[0] != "running"  # the reader saw the last committed state, unblocked
-    assert _other_write(db, other) == "wrote"  # after the worker's commit it goes through
-    with RunStore(db) as store:
-        assert store.get_run(mine)["status"] == "running" and store.get_run(mine)["pid"] == 4242
-        assert store.get_run(other)["heartbeat"] == 12345  # neither write was lost
-    record("concurrency", scenario="write from another process between a worker's read and write",
-           writes=2, reads=len(reads), lost=0, locked_errors=0)  # fmt: skip
+    scenario = "write from another process between a worker's read and write"
+    with observe("concurrency", scenario=scenario, writes=2) as seen:
+        worker.db.conn.set_trace_callback(between)
+        try:
+            attempt = worker.mark_started(mine, pid=4242)  # raised "database is locked" before
+        except Exception as exc:
+            seen.note(locked_errors=int("locked" in str(exc)))
+            raise
+        finally:
+            worker.db.conn.set_trace_callback(None)
+            worker.close()
+        seen.note(locked_errors=0, reads=len(reads))
+        assert attempt == 1 and outcomes, outcomes
+        assert outcomes == ["locked"], outcomes  # the other writer waits: the worker holds it
+        assert reads and reads[0] != "running"  # the reader saw the last commit, unblocked
+        assert _other_write(db, other) == "wrote"  # after the worker's commit it goes through
+        with RunStore(db) as store:
+            mine_kept = (store.get_run(mine)["status"], store.get_run(mine)["pid"])
+            other_kept = store.get_run(other)["heartbeat"]
+        seen.note(lost=(mine_kept != ("running", 4242)) + (other_kept != 12345))
+        assert mine_kept == ("running", 4242) and other_kept == 12345  # neither write was lost

@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from reliability_log import record
+from reliability_log import observe
 
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, create_run, load_spec
@@ -34,29 +34,31 @@ def test_postgres_restarted_mid_run(postgres_cluster, postgres_url, tmp_path, mo
     worker = threading.Thread(
         target=lambda: outcome.append(run_worker(run_id, postgres_url, lm_factory=_slow_oracle))
     )
-    worker.start()
-    with RunStore(postgres_url) as store:
-        deadline = time.time() + 60
-        while len(store.trials(run_id)) < 3 and time.time() < deadline and worker.is_alive():
-            time.sleep(0.05)
-        before = len(store.events(run_id))
-    assert before > 0 and worker.is_alive(), "the run ended before the restart"
-    postgres_cluster.restart()
-    worker.join(timeout=180)
-    assert not worker.is_alive()
-    with RunStore(postgres_url) as store:
-        run = store.get_run(run_id)
-        events = store.events(run_id)
-        trials = store.trials(run_id)
-        calls = store.lm_calls(run_id)
-    assert outcome == ["finished"], run["reason"]
-    assert run["attempts"] == 1 and run["test_best"] == 1.0
-    seqs = [e["seq"] for e in events]
-    assert seqs == list(range(1, len(seqs) + 1))  # no event lost, none twice
-    assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
-    waited = [e for e in events if e["type"] == "log" and "could not be reached" in
-              e["data"]["message"]]  # fmt: skip
-    assert waited and waited[0]["data"]["level"] == "warning"
-    assert len({c["id"] for c in calls}) == len(calls) > 0
-    record("concurrency", scenario="PostgreSQL restarted under a running worker (scripted LM)",
-           writes=len(events), reads=len(trials), lost=0, locked_errors=0)  # fmt: skip
+    scenario = "PostgreSQL restarted under a running worker (scripted LM)"
+    with observe("concurrency", scenario=scenario) as seen:
+        worker.start()
+        with RunStore(postgres_url) as store:
+            deadline = time.time() + 60
+            while len(store.trials(run_id)) < 3 and time.time() < deadline and worker.is_alive():
+                time.sleep(0.05)
+            before = len(store.events(run_id))
+        assert before > 0 and worker.is_alive(), "the run ended before the restart"
+        postgres_cluster.restart()
+        worker.join(timeout=180)
+        assert not worker.is_alive()
+        with RunStore(postgres_url) as store:
+            run = store.get_run(run_id)
+            events = store.events(run_id)
+            trials = store.trials(run_id)
+            calls = store.lm_calls(run_id)
+        seqs = [e["seq"] for e in events]
+        lost = (max(seqs, default=0) - len(set(seqs))) + (len(seqs) - len(set(seqs)))
+        seen.note(writes=len(events), reads=len(trials), lost=lost)
+        assert outcome == ["finished"], run["reason"]
+        assert run["attempts"] == 1 and run["test_best"] == 1.0
+        assert seqs == list(range(1, len(seqs) + 1))  # no event lost, none twice
+        assert [t["number"] for t in trials] == list(range(1, len(trials) + 1))
+        waited = [e for e in events if e["type"] == "log" and "could not be reached" in
+                  e["data"]["message"]]  # fmt: skip
+        assert waited and waited[0]["data"]["level"] == "warning"
+        assert len({c["id"] for c in calls}) == len(calls) > 0

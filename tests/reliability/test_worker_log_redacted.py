@@ -9,7 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
-from reliability_log import record
+from reliability_log import observe
 from secret_scan import scan_files
 
 from engine.runs import RunStore, create_run
@@ -47,23 +47,24 @@ def test_the_worker_log_never_holds_a_key(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TUNESMITH_TEST_LM", "leaky_lms:leaky_lm")
     monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path / "cache"))
     for key, extra in ((ENV_KEY, {}), (UI_KEY, {"OPENAI_API_KEY": UI_KEY})):
-        monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
-        if extra:
-            run_id = create_run(spec, db)
-        assert launch_run(run_id, db, inline=False, extra_env=extra) is not None
-        run = _wait_ended(db, run_id)
-        assert run["status"] == "failed" and "[redacted]" in (run["reason"] or ""), run["reason"]
-        log = Path(run["log_path"]).read_text(encoding="utf-8")
-        assert "debug: sending request with api_key=[redacted]" in log, log[-2000:]
-        assert "[redacted] is about to expire" in log and "Bearer [redacted]" in log
-        assert key not in log, "the worker's log holds the key"
-        exports = tmp_path / f"exports-{run_id}"
-        exports.mkdir()
-        for fmt in export.FORMATS:
-            text = export.export_run(run_id, fmt, db_path=db)
-            (exports / f"export.{fmt}").write_text(text, encoding="utf-8")
-        files, hits = scan_files([db.parent, exports], [ENV_KEY, UI_KEY])
-        assert files >= 3 and not hits, hits
         via = "dashboard key box" if extra else "environment"
-        record("secret_scan", scope=f"worker log, store, exports (key from the {via})",
-               files=files, hits=0)  # fmt: skip
+        scope = f"worker log, store, exports (key from the {via})"
+        with observe("secret_scan", scope=scope) as seen:
+            monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
+            if extra:
+                run_id = create_run(spec, db)
+            assert launch_run(run_id, db, inline=False, extra_env=extra) is not None
+            run = _wait_ended(db, run_id)
+            log = Path(run["log_path"]).read_text(encoding="utf-8")
+            exports = tmp_path / f"exports-{run_id}"
+            exports.mkdir()
+            for fmt in export.FORMATS:
+                text = export.export_run(run_id, fmt, db_path=db)
+                (exports / f"export.{fmt}").write_text(text, encoding="utf-8")
+            files, hits = scan_files([db.parent, exports], [ENV_KEY, UI_KEY])  # logs/ too
+            seen.note(files=files, hits=len(hits))
+            assert run["status"] == "failed" and "[redacted]" in (run["reason"] or ""), run
+            assert "debug: sending request with api_key=[redacted]" in log, log[-2000:]
+            assert "[redacted] is about to expire" in log and "Bearer [redacted]" in log
+            assert key not in log, "the worker's log holds the key"
+            assert files >= 3 and not hits, hits

@@ -8,19 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._multi_chain import StepMultiChain
+from engine.runs.pipeline._program import build_program
 from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
-from engine.errors import SpecError
+from engine.errors import AdapterParseError, SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers.spine._budget import calls_per_run
 from engine.runs import load_spec
 from engine.runs.export._files import export_program_json, export_python
-from engine.runs.export.codegen import generate_python
-from engine.runs.pipeline._multi_chain import StepMultiChain
-from engine.runs.pipeline._program import build_program
 from engine.runs.spec._spec import spec_from_dict
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
@@ -104,7 +104,10 @@ def test_a_failed_attempt_is_shown_empty_and_all_failing_fails() -> None:
     first, second = prediction.classify_attempts
     assert first["outputs"] == {} and "error" in first
     assert second["outputs"]["category"] == "shipping"
-    with dspy.context(lm=ScriptedLM(answers=["nothing"], cycle=True)), pytest.raises(Exception):
+    failed = r"could not parse the LM output into \['reasoning', 'category'\]"
+    with dspy.context(lm=ScriptedLM(answers=["nothing"], cycle=True)), pytest.raises(
+        AdapterParseError, match=failed
+    ):
         program(ticket="x")
 
 

@@ -30,3 +30,15 @@ def test_results_are_saved_as_json_and_csv(tmp_path):
     assert records[0]["history"] == {"messages": [{"question": "Q0", "answer": "A0"}]}
     rows = list(csv.DictReader(csv_path.open()))
     assert len(rows) == 2 and json.loads(rows[0]["history"])["messages"][0]["answer"] == "A0"
+
+
+def test_a_call_can_name_its_own_files_as_in_dspy(tmp_path):
+    """DSPy's `evaluate(program, save_as_json=..., save_as_csv=...)` overrides the ones the
+    Evaluate was built with, for that call."""
+    dspy.configure(lm=ScriptedLM([{"answer": "2"}]))
+    devset = [dspy.Example(question="1+1?", answer="2").with_inputs("question")]
+    built, called = tmp_path / "built.json", tmp_path / "called.json"
+    evaluate = dspy.Evaluate(devset=devset, metric=answer_exact_match, save_as_json=str(built))
+    evaluate(dspy.Predict("question -> answer"), save_as_json=str(called), display_progress=True)
+    assert [r["answer_exact_match"] for r in json.loads(called.read_text())] == [1.0]
+    assert not built.exists()

@@ -4,6 +4,7 @@ them out: after the demos, before the current inputs, the field left out of the 
 import dspy as real_dspy
 import pytest
 from dspy.utils import DummyLM
+from pydantic import ValidationError
 
 import engine as dspy
 from engine.lm import ScriptedLM
@@ -56,12 +57,13 @@ def test_empty_history(lib):
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
 
 
-def test_history_is_frozen_and_strict():
-    history = dspy.History(messages=TURNS)
-    with pytest.raises(Exception):
+@pytest.mark.parametrize("lib", [dspy, real_dspy], ids=["engine", "dspy"])
+def test_history_is_frozen_and_strict(lib):
+    history = lib.History(messages=TURNS)
+    with pytest.raises(ValidationError, match="Instance is frozen"):
         history.messages = []
-    with pytest.raises(Exception):
-        dspy.History(messages=TURNS, extra=1)
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
+        lib.History(messages=TURNS, extra=1)
 
 
 def test_history_with_the_json_adapter():

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
+import engine.primitives.base_module as base_module
 import pytest
 
 import engine as dspy
-import engine.primitives.base_module as base_module
 import engine.utils.saving as utils_saving
 from engine.lm import ScriptedLM
 

@@ -5,13 +5,14 @@ snippets download (HotPotQA, Banking77) are a few examples of the same shape.
 
 Snippets the engine runs elsewhere are named, not repeated: tests/engine/test_seed_examples.py
 (Sentiment, SimpleQA with save/load, typed Classify/ExtractInfo, with_updated_fields, calling
-the LM, DraftArticle). Snippets that need what the engine does not offer are listed in
+the LM, DraftArticle); tests/compat/teleprompt/test_compat_old_optimizer_names.py (seeds
+003/004's MIPRO and BayesianSignatureOptimizer: both build, from `engine.teleprompt` too, and
+each warns once). Snippets that need what the engine does not offer are listed in
 UNSUPPORTED, each with why, and checked to still be missing (so the list stays true).
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ import pytest
 import engine as dspy
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
+from engine.modules.assertions import AssertFailed
 
 UNSUPPORTED = {
     "datasets": "`dspy.datasets` (HotPotQA, DataLoader) downloads data: pass your own examples",
@@ -335,18 +337,8 @@ def test_safe_rag_assert_on_empty_retrieval():
             return self.generate(context=ctx, question=question)
 
     dspy.configure(lm=echo_lm(), rm=lambda query, k: [])
-    with pytest.raises(Exception, match="Retrieval returned nothing"):
+    with pytest.raises(AssertFailed, match="Retrieval returned nothing"):
         SafeRAG()(question="q1")
-
-
-def test_old_optimizer_names_from_the_tables():
-    """Seeds 003/004 name MIPRO and BayesianSignatureOptimizer; both build (and warn)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from engine.teleprompt import MIPRO, BayesianSignatureOptimizer
-
-        MIPRO(metric=lambda e, p, t=None: 1.0)
-        BayesianSignatureOptimizer(metric=lambda e, p, t=None: 1.0)
 
 
 def test_optimizer_guide_ensemble_majority_vote():

@@ -7,6 +7,7 @@ from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
+from engine.errors import AdapterParseError
 from engine.lm import load_local_model
 from engine.reply_hints import REPLY_CLOSED as CLOSED_PARAM
 
@@ -33,7 +34,8 @@ REVIEW = "The headphones stopped charging after a few days."
 
 
 def _sample(signature, temperature: float, seeds: range, closed: bool = True) -> list[str]:
-    """The parsed sentiment of one sampled reply per seed (None when it does not parse)."""
+    """The parsed sentiment of one sampled reply per seed (None when the adapter says it does
+    not parse; any other error is a failure of the test, not a None)."""
     adapter = ChatAdapter()
     messages = adapter.format(signature, [], {"review": REVIEW})
     kwargs = adapter.decoding_kwargs(dspy.LM("local/smollm2-135m"), signature)
@@ -46,7 +48,7 @@ def _sample(signature, temperature: float, seeds: range, closed: bool = True) ->
                                       "seed": seed})  # fmt: skip
         try:
             picks.append(adapter.parse(signature, reply["texts"][0])["sentiment"])
-        except Exception:
+        except AdapterParseError:
             picks.append(None)
     return picks
 

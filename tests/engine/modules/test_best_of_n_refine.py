@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import engine as dspy
-from engine.errors import BudgetExhausted, LMError
+from engine.errors import AdapterParseError, BudgetExhausted, LMError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.modules.best_of_n import rollout_lm
@@ -55,7 +55,7 @@ def test_failed_attempts_are_skipped_until_fail_count():
     assert best(q="x").answer == 3  # the first reply could not be read as an int
     strict = dspy.BestOfN(program, N=2, reward_fn=lambda a, p: 1.0, threshold=1.0, fail_count=0)
     dspy.configure(lm=ScriptedLM(answers=[{"answer": "x"}, {"answer": "3"}]))
-    with pytest.raises(Exception, match="could not parse"):
+    with pytest.raises(AdapterParseError, match="answer: 'x' contains no number"):
         strict(q="x")
     dspy.configure(lm=ScriptedLM(answers=[]))
     with pytest.raises(LMError):  # every attempt failed: the last error, not None
