@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import threading
 import time
@@ -19,6 +20,19 @@ from engine.settings import settings
 from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
+_EVALUATE_KEYWORDS = (
+    "devset", "metric", "num_threads", "max_errors", "progress", "failure_score",
+    "display_progress", "display_table", "provide_traceback", "save_as_json", "save_as_csv",
+)  # fmt: skip
+
+
+def _unknown_words(unknown: dict[str, Any], known: tuple[str, ...]) -> str:
+    """'the keyword num_thread (did you mean num_threads?)'"""
+    words = []
+    for name in sorted(unknown):
+        close = difflib.get_close_matches(name, known, n=1)
+        words.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return f"the keyword{'s' if len(words) > 1 else ''} " + ", ".join(words)
 METRIC_FAILED = "metric failed: "
 
 ProgressCallback = Callable[[int, int, float], None]  # (done, total, mean score so far)
@@ -155,13 +169,17 @@ class Evaluate:
         save_as_csv: str | None = None,
         return_all_scores: bool = False,
         return_outputs: bool = False,
+        **unknown: Any,
     ) -> None:
         """DSPy's `display_progress`, `display_table` and `provide_traceback` are kept as
         attributes; the engine reports progress through `progress` and logging instead.
         `save_as_json` / `save_as_csv` write one record per example after each run. DSPy 2.x's
         `return_all_scores` is accepted (the result always holds every score) and
-        `return_outputs=True` refused, as DSPy 3 does; any other keyword is a TypeError (DSPy
-        3.4.1 ignores unknown ones here, so a misspelt `num_thread=` ran on one thread)."""
+        `return_outputs=True` refused, as DSPy 3 does. DSPy 3.4.1 accepts any other keyword here,
+        so code written for it may pass one: it is accepted too, and a warning names it (and the
+        keyword it was probably meant to be), so a misspelt `num_thread=` is not silent."""
+        if unknown:
+            logger.warning("Evaluate ignores %s", _unknown_words(unknown, _EVALUATE_KEYWORDS))
         if return_outputs:
             raise ValueError(
                 "Evaluate: `return_outputs` is no longer supported; every example's outputs "

@@ -1,8 +1,8 @@
 """A misspelt keyword is a TypeError, as in DSPy, not silently ignored: `Parallel`,
 `StreamListener`, `Evaluate(...)(program, ...)` and `PythonInterpreter` take DSPy 3.4.1's
-keywords (every one of them) and refuse others. `Evaluate(...)` itself is stricter than DSPy's,
-which ignores any unknown keyword: it accepts DSPy 2.x's `return_all_scores`, refuses
-`return_outputs=True` as DSPy does, and refuses a misspelling."""
+keywords (every one of them) and refuse others. `Evaluate(...)` itself accepts any keyword, as
+DSPy's does, but names an unknown one in a warning with the keyword it was probably meant to be;
+it accepts DSPy 2.x's `return_all_scores` and refuses `return_outputs=True` as DSPy does."""
 
 from __future__ import annotations
 
@@ -68,11 +68,15 @@ def test_a_misspelt_keyword_is_a_type_error(lib: Any, name: str) -> None:
         _makers(lib)[name](num_thread=2)
 
 
-def test_evaluate_refuses_a_misspelling_that_dspy_would_ignore() -> None:
+def test_evaluate_takes_a_misspelling_as_dspy_does_and_names_it(caplog) -> None:
     devset = [engine.Example(question="q").with_inputs("question")]
-    with pytest.raises(TypeError, match="unexpected keyword argument 'num_thread'"):
-        engine.Evaluate(devset=devset, num_thread=4)
-    real_dspy.Evaluate(devset=devset, num_thread=4)  # DSPy 3.4.1 ignores it: the deviation
+    real_dspy.Evaluate(devset=devset, num_thread=4)  # DSPy 3.4.1 takes it, so existing code does
+    with caplog.at_level("WARNING", logger="engine.evaluate.evaluate"):
+        evaluate = engine.Evaluate(devset=devset, num_thread=4, colour="red")
+    assert evaluate.num_threads is None
+    assert "Evaluate ignores the keywords colour, num_thread (did you mean num_threads?)" in (
+        caplog.text
+    )
 
 
 def test_evaluate_takes_dspys_keywords_and_its_old_flags_as_dspy_does() -> None:
