@@ -182,7 +182,8 @@ DIFFERENCES: dict[str, str] = {
     "Evaluate": "`save_as_json` / `save_as_csv` write one record per example; "
     "`display_progress` and `display_table` are kept as attributes (progress goes to "
     "`progress=` and logging); a metric with `**kwargs` also gets `trace`. An unknown keyword "
-    "is a TypeError (DSPy ignores it) except DSPy 2.x's `return_all_scores`.",
+    "is taken, as DSPy takes it, and named in a warning with the keyword it was probably meant "
+    "to be.",
     "evaluate": "Evaluate, metrics (answer_exact_match with a list of answers, "
     "answer_passage_match, EM, SemanticF1, CompleteAndGrounded) and engine's own metrics; "
     "SemanticF1/CompleteAndGrounded judge with engine's prompts (not ChainOfThought modules) and "
