@@ -26,6 +26,7 @@ ATTACK_FAMILIES = {
     "tests/engine/lm/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
     "tests/runs/test_cli_store_password.py": "store password printed by the CLI",
     "tests/runs/test_cli_terminal_escapes.py": "terminal escapes in names and reasons",
+    "tests/runs/test_keys_in_transit.py": "keys and passwords over Ray, in shared processes",
 }
 
 
