@@ -27,6 +27,8 @@ ATTACK_FAMILIES = {
     "tests/runs/test_cli_store_password.py": "store password printed by the CLI",
     "tests/runs/test_cli_terminal_escapes.py": "terminal escapes in names and reasons",
     "tests/runs/test_keys_in_transit.py": "keys and passwords over Ray, in shared processes",
+    "tests/engine/sandbox/test_sandbox_cleanup.py": "sandbox temp folder left behind",
+    "tests/engine/sandbox/test_sandbox_unconfined.py": "sandbox without kernel layers",
 }
 
 
