@@ -269,19 +269,8 @@ def _remove_tree(root: str) -> None:
     except OSError:
         return
     try:
-        progress = True
-        while progress:
-            progress = False
-            for name, is_dir in _entries(top):
-                try:
-                    if is_dir:
-                        _lift_children(top, name)
-                        os.rmdir(name, dir_fd=top)
-                    else:
-                        os.unlink(name, dir_fd=top)
-                    progress = True
-                except OSError:
-                    continue
+        while any([_remove_entry(top, name, is_dir) for name, is_dir in _entries(top)]):
+            pass
     finally:
         os.close(top)
     with contextlib.suppress(OSError):
@@ -290,26 +279,33 @@ def _remove_tree(root: str) -> None:
 
 def _entries(folder: int) -> list[tuple[str, bool]]:
     """(name, is a folder and not a symlink) of each entry of an open folder."""
+    with contextlib.suppress(OSError), os.scandir(folder) as found:
+        return [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in found]
+    return []
+
+
+def _remove_entry(top: int, name: str, is_dir: bool) -> bool:
+    """Remove one entry of the top folder, a folder once its files are removed and its folders
+    moved up into the top (moving one rewrites its "..": it needs its rights back first)."""
     try:
-        with os.scandir(folder) as found:
-            return [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in found]
+        if is_dir:
+            os.chmod(name, stat.S_IRWXU, dir_fd=top)
+            folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+            try:
+                for child, child_is_dir in _entries(folder):
+                    if child_is_dir:
+                        os.chmod(child, stat.S_IRWXU, dir_fd=folder)
+                        os.rename(child, uuid.uuid4().hex, src_dir_fd=folder, dst_dir_fd=top)
+                    else:
+                        os.unlink(child, dir_fd=folder)
+            finally:
+                os.close(folder)
+            os.rmdir(name, dir_fd=top)
+        else:
+            os.unlink(name, dir_fd=top)
     except OSError:
-        return []
-
-
-def _lift_children(top: int, name: str) -> None:
-    """Empty the folder `name` in `top`: its files removed, its folders moved up into `top`."""
-    os.chmod(name, stat.S_IRWXU, dir_fd=top)
-    folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
-    try:
-        for child, is_dir in _entries(folder):
-            if is_dir:  # moving a folder rewrites its "..": it needs its owner's rights too
-                os.chmod(child, stat.S_IRWXU, dir_fd=folder)
-                os.rename(child, uuid.uuid4().hex, src_dir_fd=folder, dst_dir_fd=top)
-            else:
-                os.unlink(child, dir_fd=folder)
-    finally:
-        os.close(folder)
+        return False
+    return True
 
 
 def _warn_once(result: SandboxResult) -> None:
