@@ -33,6 +33,18 @@ def _start_hosted_run(at):
     return at, run_id[0] if isinstance(run_id, list) else run_id
 
 
+def _wait_for_the_end(run_id: str, db: Path) -> None:
+    """A run given a typed key has a process of its own, even with inline workers on."""
+    import time
+
+    from engine.runs.store import get_run
+
+    deadline = time.time() + 120
+    while time.time() < deadline and get_run(run_id, db_path=db)["status"] in ("queued", "running"):
+        time.sleep(0.5)
+    assert get_run(run_id, db_path=db)["status"] == "finished"
+
+
 def test_keys_appear_nowhere(app, home: Path, tmp_path: Path, monkeypatch) -> None:
     from apphelpers import go
 
@@ -42,6 +54,7 @@ def test_keys_appear_nowhere(app, home: Path, tmp_path: Path, monkeypatch) -> No
 
     monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
     monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:key_checking_oracle")
+    monkeypatch.setenv("PYTHONPATH", f"{ROOT / 'tests' / 'dashboard'}:{ROOT}")  # the run's own
     text = (ROOT / "sample_data" / "support_tickets.yaml").read_text(encoding="utf-8")
     with pytest.raises(SpecError) as info:  # a key in a spec is refused, not echoed
         spec_from_text(text.replace("  temperature:", f"  api_key: {SPEC_KEY}\n  temperature:"))
@@ -49,6 +62,7 @@ def test_keys_appear_nowhere(app, home: Path, tmp_path: Path, monkeypatch) -> No
 
     at, run_id = _start_hosted_run(app)
     db = home / "tunesmith_data" / "runs.db"
+    _wait_for_the_end(run_id, db)
     exports = tmp_path / "exports"
     exports.mkdir()
     for fmt in export.FORMATS:
