@@ -64,7 +64,7 @@ ENDPOINT_FIELDS = ("api_base", "base_url")
 
 
 def random_token(token: str) -> bool:
-    """True when `token` (32+ key characters) looks random, like a key or a bearer token, and
+    """True when `token` (a run of key characters) looks random, like a key or a bearer token, and
     not like a long identifier or file name: mixed case with digits, high entropy (bits per
     character), few dictionary-like letter runs. Lowercase hex (hashes, run ids) never does."""
     upper = sum(c.isupper() for c in token)
@@ -99,9 +99,10 @@ def key_shape(text: str) -> str | None:
 
 def secret_value(value: str, *, ids_allowed: bool = False) -> bool:
     """True when a URL parameter's value (or, with `ids_allowed`, a path segment) looks like a
-    key: 20+ letters and digits, not made of words, with 2+ of each (a parameter's value), or
-    also mixed case and random-looking (a path segment: `random_token`), since paths carry
-    lowercase and hexadecimal ids (account ids, GUIDs, hashes) that are not secrets."""
+    key: 20+ letters and digits, 16+ of them in one run, not made of words, with 2+ of each (a
+    parameter's value: dates, versions, GUIDs and run ids are cut by separators), or also mixed
+    case and random-looking (a path segment: `random_token`), since paths carry lowercase and
+    hexadecimal ids (account ids, GUIDs, hashes) that are not secrets."""
     core = re.sub(r"[^A-Za-z0-9]", "", value)
     if len(core) < 20:
         return False
@@ -109,7 +110,8 @@ def secret_value(value: str, *, ids_allowed: bool = False) -> bool:
         return random_token(core)
     letters = sum(c.isalpha() for c in core)
     wordy = sum(len(m) for m in _WORDS.findall(core)) / len(core)
-    return letters >= 2 and len(core) - letters >= 2 and wordy < 0.5
+    longest = max(len(run) for run in re.findall(r"[A-Za-z0-9]+", value))
+    return longest >= 16 and letters >= 2 and len(core) - letters >= 2 and wordy < 0.5
 
 
 def secret_param(name: str, value: str) -> bool:
