@@ -198,6 +198,7 @@ LEGIT = [
     "https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/my-gateway/openai",
     "https://pwk6gfu0sbzebwxr.us-east-1.aws.endpoints.huggingface.cloud/v1",
     "https://api-inference.huggingface.co/models/meta-llama/Meta-Llama-3.1-70B-Instruct",
+    "http://127.0.0.1:8080/v1?run=20261127-183501-3fa2c1&deployment=0f0e1a2b-3c4d-5e6f-7a8b-9c0d1e2f3a4b",
 ]
 
 
