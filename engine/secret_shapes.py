@@ -3,8 +3,10 @@
 One place for the checks that keep secrets out of specs, LM settings, the run store, exports
 and logs (`engine.runs.spec._redact` masks what these find; specs and `LM(...)` refuse it):
 
-- `url_credentials(url)`: why a URL carries a credential (``user:KEY@host``, a key-like query
-  parameter such as ``?api_key=``, a key-shaped part), or None.
+- `url_credentials(url)`: why a URL carries a credential, or None. Decided by what an endpoint
+  URL may carry, not by a list of providers: no ``user:KEY@`` before the host, no parameter
+  (``?name=``, ``&name=``, ``;name=``, ``#name=``) with a key's name or a value that looks like
+  a key (`secret_value`), no long random-looking part in the path, no key-shaped text.
 - `key_shape(text)`: the kind of key-shaped token in `text` (``sk-…``, ``sk-ant-…``, ``AKIA…``,
   a long random-looking token, ...), or None. Never the token itself.
 - `secret_problems(data)`: ``"path: what is wrong"`` for every string inside dicts and lists
@@ -20,7 +22,7 @@ import math
 import re
 from collections import Counter
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 WHERE_KEYS_GO = (
     "type the key in the API key box (in code: LM(..., api_key=...)), or set the provider's "
@@ -48,19 +50,21 @@ _WORDS = re.compile(r"[a-z]{4,}|[A-Z][a-z]{3,}")
 URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s<>\"'`]+")
 # user[:password]@ right after the scheme (the last '@' before the path).
 URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s?#<>\"'`]*@")
-# Query parameters that carry a credential (?api_key=..., &token=...).
+# Parameter names that say a credential: a secret word, alone or after other words
+# (?api_key=, &token=, ?x-goog-api-key=, ?subscription-key=, ;sig=).
 SECRET_PARAM_NAMES = (
-    r"(?:x[_-]?)?(?:api[_-]?key|apikey|key|access[_-]?key|secret|client[_-]?secret|token"
+    r"(?:api[_-]?key|apikey|key|access[_-]?key|secret|client[_-]?secret|token"
     r"|access[_-]?token|auth|authorization|password|passwd|pwd|sig|signature|credentials?)"
 )
-_SECRET_PARAM = re.compile(rf"(?i)^{SECRET_PARAM_NAMES}$")
-# A secret query parameter's value inside free text (group 1: the `?name=` before it).
-QUERY_SECRET = re.compile(rf"(?i)([?&]{SECRET_PARAM_NAMES}=)[^&#\s\"'<>]+")
+_SECRET_PARAM = re.compile(rf"(?i)^(?:[a-z0-9]+[_.\-])*{SECRET_PARAM_NAMES}$")
+# A parameter in a URL (or in text that quotes one): ?name=value, &name=value, ;name=value (a
+# path parameter), #name=value (a fragment). Groups: "?name=", the name, the value.
+URL_PARAM = re.compile(r"([?&;#]([A-Za-z0-9_.~%+\-]{1,64})=)([^&;#\s\"'<>]*)")
 ENDPOINT_FIELDS = ("api_base", "base_url")
 
 
 def random_token(token: str) -> bool:
-    """True when `token` (32+ key characters) looks random, like a key or a bearer token, and
+    """True when `token` (a run of key characters) looks random, like a key or a bearer token, and
     not like a long identifier or file name: mixed case with digits, high entropy (bits per
     character), few dictionary-like letter runs. Lowercase hex (hashes, run ids) never does."""
     upper = sum(c.isupper() for c in token)
@@ -93,6 +97,30 @@ def key_shape(text: str) -> str | None:
     return None
 
 
+def secret_value(value: str, *, ids_allowed: bool = False) -> bool:
+    """True when a URL parameter's value (or, with `ids_allowed`, a path segment) looks like a
+    key: 20+ letters and digits, 16+ of them in one run, not made of words, with 2+ of each (a
+    parameter's value: dates, versions, GUIDs and run ids are cut by separators), or also mixed
+    case and random-looking (a path segment: `random_token`), since paths carry lowercase and
+    hexadecimal ids (account ids, GUIDs, hashes) that are not secrets."""
+    core = re.sub(r"[^A-Za-z0-9]", "", value)
+    if len(core) < 20:
+        return False
+    if ids_allowed:
+        return random_token(core)
+    letters = sum(c.isalpha() for c in core)
+    wordy = sum(len(m) for m in _WORDS.findall(core)) / len(core)
+    longest = max(len(run) for run in re.findall(r"[A-Za-z0-9]+", value))
+    return longest >= 16 and letters >= 2 and len(core) - letters >= 2 and wordy < 0.5
+
+
+def secret_param(name: str, value: str) -> bool:
+    """True when a URL parameter `name=value` carries a credential: a key's name with a value,
+    or a value that looks like a key whatever its name."""
+    name, value = unquote_plus(name).strip(), unquote_plus(value).strip()
+    return bool(value) and (bool(_SECRET_PARAM.match(name)) or secret_value(value))
+
+
 def url_credentials(url: str | None) -> str | None:
     """Why `url` carries a credential, or None. A URL without a scheme is read as host/path."""
     if not url or not isinstance(url, str):
@@ -100,18 +128,21 @@ def url_credentials(url: str | None) -> str | None:
     text = url.strip()
     try:
         parts = urlsplit(text if "://" in text else f"//{text}")
-        netloc, query = parts.netloc, parts.query
+        netloc, path = parts.netloc, parts.path
+        rest = text[text.index(netloc) + len(netloc) :] if netloc else text
     except ValueError:  # a malformed host: fall back to the text itself
-        netloc, query = text.split("/", 1)[0], text.partition("?")[2]
+        netloc, _, rest = text.partition("/")
+        path = rest.partition("?")[0]
     if "@" in netloc:
         return "a user name or password before the host (user:KEY@host)"
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if _SECRET_PARAM.match(name.strip()) and value.strip():
-            return f"a key in the query string ({name.strip()}=…)"
-    kind = key_shape(text)
-    if kind is not None:
-        return kind
-    return None
+    for match in URL_PARAM.finditer(rest):
+        name = unquote_plus(match.group(2)).strip()
+        if secret_param(name, match.group(3)):
+            shown = name if len(name) <= 40 and key_shape(name) is None else "a parameter"
+            return f"a key in its parameters ({shown}=…)"
+    if any(secret_value(part.split(";")[0], ids_allowed=True) for part in path.split("/")):
+        return "a long random-looking part in its path (an API key?)"
+    return key_shape(text)
 
 
 def url_problem(url: str | None, field: str = "api_base") -> str | None:

@@ -24,6 +24,11 @@ ATTACK_FAMILIES = {
     "tests/engine/sandbox/test_sandbox_escape.py": "sandbox escape (ProgramOfThought's code)",
     "tests/runs/test_url_credentials.py": "credentials in URLs and key-shaped values",
     "tests/engine/lm/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
+    "tests/runs/test_cli_store_password.py": "store password printed by the CLI",
+    "tests/runs/test_cli_terminal_escapes.py": "terminal escapes in names and reasons",
+    "tests/runs/test_keys_in_transit.py": "keys and passwords over Ray, in shared processes",
+    "tests/engine/sandbox/test_sandbox_cleanup.py": "sandbox temp folder left behind",
+    "tests/engine/sandbox/test_sandbox_unconfined.py": "sandbox without kernel layers",
 }
 
 

@@ -6,7 +6,7 @@ python -m engine export RUN_ID --format py -o program.py
 
 The parser is in _parser.py, `run`/`resume` with the live progress in _run.py, `estimate` in
 _estimate.py, the other commands in _commands.py, shared helpers in _common.py and the text layout
-in _format.py.
+in _format.py; everything printed goes through _terminal.py (control characters made visible).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sys
 from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
 from engine.cli._parser import EPILOG, EXAMPLES, build_parser
 from engine.cli._run import cmd_resume, cmd_run
+from engine.cli._terminal import TerminalSafe
 from engine.errors import TunesmithError
 from engine.lm.lm import use_embedded_default
 from engine.runs.data import OUTSIDE_ENV
@@ -45,8 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         args.db = None
     if getattr(args, "allow_outside_data", False):
         os.environ[OUTSIDE_ENV] = "1"  # the user named it on the command line (workers inherit)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalSafe(out), TerminalSafe(err)  # text from the store: inert
     try:
         return int(args.func(args) or 0)
     except TunesmithError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err

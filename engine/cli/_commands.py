@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine.cli._common import db_path, open_store, print_report, print_summary
+from engine.cli._common import no_run, open_store, print_report, print_summary
 from engine.cli._format import runs_table
 from engine.errors import TunesmithError
 from engine.evaluate import Evaluate
@@ -43,7 +43,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     """Set a run's cancel flag; its worker stops after the current trial."""
     with open_store(args) as store:
         if store.get_run(args.run_id) is None:
-            raise TunesmithError(f"no run {args.run_id!r} in {db_path(args)}")
+            raise TunesmithError(no_run(args, args.run_id))
         store.request_cancel(args.run_id)
     print(f"cancel requested for {args.run_id}; the worker stops after its current trial")
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 from engine.cli._format import summary
 from engine.runs.process import reconcile_run
 from engine.runs.results import outcome_of
-from engine.runs.store import RunStore, StoreAt, store_location
+from engine.runs.store import RunStore, StoreAt, shown, store_location
 
 
 def open_store(args: argparse.Namespace) -> Any:
@@ -20,6 +20,11 @@ def open_store(args: argparse.Namespace) -> Any:
 def db_path(args: argparse.Namespace) -> StoreAt:
     """The run store's file: `--db` or the default path."""
     return store_location(args.db or None)
+
+
+def no_run(args: argparse.Namespace, run_id: str) -> str:
+    """"no run 'X' in <store>": the store as `shown` gives it (a URL without its password)."""
+    return f"no run {run_id!r} in {shown(db_path(args))}"
 
 
 def print_report(report: Any) -> None:
@@ -37,7 +42,7 @@ def print_summary(args: argparse.Namespace, run_id: str) -> int:
     """Print a run's summary (reconciling a dead worker first); exit code 1 if it failed."""
     run = reconcile_run(run_id, args.db)
     if run is None:
-        print(f"error: no run {run_id!r} in {db_path(args)}", file=sys.stderr)
+        print(f"error: {no_run(args, run_id)}", file=sys.stderr)
         return 2
     with open_store(args) as store:
         cands = store.candidates(run_id)

@@ -63,8 +63,9 @@ class Progress:
     def draw(self, calls: int) -> None:
         """Redraw in place on a terminal; elsewhere (logs, pipes) one line per phase/trial/best."""
         line = self.line(calls)
-        if self.tty:
-            self.stream.write("\r" + line.ljust(len(self._last_line)))
+        if self.tty:  # the carriage return is ours: past TerminalSafe, which shows the store's
+            getattr(self.stream, "target", self.stream).write("\r")
+            self.stream.write(line.ljust(len(self._last_line)))
         else:
             state = (self.phase, self.trials, self.best)
             if state == self._last_state:

@@ -7,12 +7,13 @@ import sys
 import threading
 import time
 
-from engine.cli._common import db_path, open_store, print_report, print_summary
+from engine.cli._common import db_path, no_run, open_store, print_report, print_summary
 from engine.cli._format import Progress
 from engine.errors import TunesmithError
 from engine.runs import load_spec, validate_spec_against_data
 from engine.runs.export import run_spec
 from engine.runs.process import is_alive, launch_run, pid_alive
+from engine.runs.store import shown
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -29,7 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             optimizer_reason=report.optimizer_reason,
             sizes=report.sizes,
         )
-    print(f"run {run_id} created (store: {db_path(args)})", file=sys.stderr)
+    print(f"run {run_id} created (store: {shown(db_path(args))})", file=sys.stderr)
     if args.detach:
         pid = launch_run(run_id, db_path(args), inline=False)
         where = f"pid {pid}" if pid is not None else "on a machine of the Ray cluster"
@@ -47,7 +48,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         run = store.get_run(args.run_id)
     if run is None:
-        raise TunesmithError(f"no run {args.run_id!r} in {db_path(args)}")
+        raise TunesmithError(no_run(args, args.run_id))
     return _follow(
         args, args.run_id, run_spec(run).optimizer.budget.max_calls, in_process=not args.worker
     )

@@ -1,6 +1,6 @@
 """Run LM-written Python in a separate, limited process (see docs/design/sandbox.md)."""
 
-from engine.sandbox.limits import SandboxLimits, SandboxResult
+from engine.sandbox.limits import UNCONFINED_ENV, SandboxLimits, SandboxResult, SandboxUnavailable
 from engine.sandbox.runner import Sandbox
 
 
@@ -9,4 +9,6 @@ def run_code(code: str, limits: SandboxLimits | None = None) -> SandboxResult:
     return Sandbox(limits).run(code)
 
 
-__all__ = ["Sandbox", "SandboxLimits", "SandboxResult", "run_code"]
+__all__ = [
+    "UNCONFINED_ENV", "Sandbox", "SandboxLimits", "SandboxResult", "SandboxUnavailable", "run_code",
+]  # fmt: skip

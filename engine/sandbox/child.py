@@ -11,6 +11,9 @@ the code with its prints captured, and writes JSON lines to the pipe it was give
     {"t": "refused", "error": "sandbox refused: ..."}       at each refusal, before it is raised
     {"t": "reply", "ok": ..., "stdout": ..., "result": ...} after the code
 
+When Landlock or seccomp was asked for and the kernel did not apply it, the code does not run
+(reply kind "unconfined") unless the request says the user opted in ("unconfined_ok").
+
 Each line starts with a newline, so bytes the code wrote to the pipe cannot merge with it. The
 parent trusts the first "confined" line (written before the code could write) and every
 "refused" line; a forged "reply" can only carry a value the code chose. Nothing here is
@@ -246,8 +249,17 @@ def main() -> None:
         applied.append("audit-hook")
     del guard
     _send(result_fd, {"t": "confined", "layers": applied, "warnings": warnings})
+    kernel = {"landlock": "landlock-fs", "seccomp": "seccomp"}
+    missing = [k for k, done in kernel.items() if k in layers and not _applied(applied, done)]
+    if missing and not request.get("unconfined_ok"):
+        _send(result_fd, {"t": "reply", "ok": False, "kind": "unconfined", "error": str(missing)})
+        return
     reply = _fit(_run(request["code"], get_refusals), request["limits"])
     _send(result_fd, {"t": "reply", **reply})
+
+
+def _applied(applied: list[str], layer: str) -> bool:
+    return any(name.startswith(layer) for name in applied)
 
 
 def _refused(message: str) -> dict:

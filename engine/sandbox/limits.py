@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from engine.errors import TunesmithError
+
+UNCONFINED_ENV = "TUNESMITH_SANDBOX_UNCONFINED"  # "1": run code where the kernel cannot confine it
+
+
+class SandboxUnavailable(TunesmithError, RuntimeError):
+    """The kernel could not confine the code (no Landlock or seccomp) and the user did not opt
+    in to the audit hook alone (`TUNESMITH_SANDBOX_UNCONFINED=1`): the code did not run."""
+
 
 @dataclass(frozen=True)
 class SandboxLimits:

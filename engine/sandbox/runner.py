@@ -6,24 +6,28 @@ reply pipe and stderr with a cap on each (over it: the whole process group is ki
 "output"), waits up to the wall-clock limit (then kills the group), and turns the child's JSON
 lines or its exit status into a `SandboxResult` with a message the LM can act on. The parent's
 memory per run is bounded by the two caps. See docs/design/sandbox.md for the layers (Landlock,
-seccomp, rlimits, uid drop, audit hook) and what each refuses.
+seccomp, rlimits, uid drop, audit hook) and what each refuses. Where the kernel offers no
+Landlock or seccomp the code does not run (`SandboxUnavailable`) unless the user opted in to the
+audit hook alone (`TUNESMITH_SANDBOX_UNCONFINED=1`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import selectors
-import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
-from engine.sandbox.limits import SandboxLimits, SandboxResult
+from engine.sandbox.limits import UNCONFINED_ENV, SandboxLimits, SandboxResult, SandboxUnavailable
 
 CHILD = str(Path(__file__).with_name("child.py"))
 NOBODY = 65534
@@ -57,7 +61,8 @@ class Sandbox:
         self.layers = tuple(layers)
 
     def run(self, code: str) -> SandboxResult:
-        """Run `code` in a fresh child process; never raises for anything the code does."""
+        """Run `code` in a fresh child process; never raises for anything the code does.
+        SandboxUnavailable when the kernel cannot confine it and the user did not opt in."""
         if not isinstance(code, str):
             raise TypeError(f"Sandbox.run takes the code as a str, got {type(code).__name__}")
         root = tempfile.mkdtemp(prefix="tunesmith-sandbox-")
@@ -67,7 +72,7 @@ class Sandbox:
                 os.chown(root, NOBODY, NOBODY)
             result = self._run_in(root, code)
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            _remove_tree(root)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -79,6 +84,7 @@ class Sandbox:
                 "limits": self.limits.to_dict(),
                 "preload": self.preload,
                 "layers": self.layers,
+                "unconfined_ok": os.environ.get(UNCONFINED_ENV, "").strip() == "1",
             }
         )
         status = "crash"
@@ -103,6 +109,8 @@ class Sandbox:
                 result = self._read_reply(process.returncode, lines, err)
             else:
                 result = self._failure(status)
+        if result.kind == "unconfined":  # the child refused before the code existed
+            raise SandboxUnavailable(_unconfined_words(lines.warnings))
         if lines.refusals:  # recorded before the code could act on them: they stand
             result.ok, result.kind, result.error = False, "refused", lines.refusals[0]
             result.refusals = list(dict.fromkeys([*lines.refusals, *result.refusals]))
@@ -236,6 +244,68 @@ class _Lines:
 
 def _strings(value: object) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else []
+
+
+def _unconfined_words(warnings: list[str]) -> str:
+    return (
+        "The code was not run: this machine's kernel cannot confine it ("
+        + "; ".join(warnings or ["Landlock or seccomp missing"])
+        + "). Without Landlock and seccomp, code can switch off the sandbox's in-process guard "
+        "and then read your files or open network connections. Run on Linux 5.13 or newer on "
+        f"x86_64, or accept the weaker sandbox knowingly: set {UNCONFINED_ENV}=1 "
+        "(docs/design/sandbox.md)."
+    )
+
+
+def _remove_tree(root: str) -> None:
+    """Delete the run's temp dir whatever the code left in it, without recursion: folders nested
+    thousands deep are moved up to the top one by one, and each folder gets its owner's rights
+    back before it is emptied (the code may have made it with mkdir(path, 0o300) or under a
+    umask, which its owner, not being root, could not list or empty). Symlinks are removed,
+    never followed. Never raises; stops when a pass removes nothing."""
+    try:
+        os.chmod(root, stat.S_IRWXU)
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        while any([_remove_entry(top, name, is_dir) for name, is_dir in _entries(top)]):
+            pass
+    finally:
+        os.close(top)
+    with contextlib.suppress(OSError):
+        os.rmdir(root)
+
+
+def _entries(folder: int) -> list[tuple[str, bool]]:
+    """(name, is a folder and not a symlink) of each entry of an open folder."""
+    with contextlib.suppress(OSError), os.scandir(folder) as found:
+        return [(entry.name, entry.is_dir(follow_symlinks=False)) for entry in found]
+    return []
+
+
+def _remove_entry(top: int, name: str, is_dir: bool) -> bool:
+    """Remove one entry of the top folder, a folder once its files are removed and its folders
+    moved up into the top (moving one rewrites its "..": it needs its rights back first)."""
+    try:
+        if is_dir:
+            os.chmod(name, stat.S_IRWXU, dir_fd=top)
+            folder = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+            try:
+                for child, child_is_dir in _entries(folder):
+                    if child_is_dir:
+                        os.chmod(child, stat.S_IRWXU, dir_fd=folder)
+                        os.rename(child, uuid.uuid4().hex, src_dir_fd=folder, dst_dir_fd=top)
+                    else:
+                        os.unlink(child, dir_fd=folder)
+            finally:
+                os.close(folder)
+            os.rmdir(name, dir_fd=top)
+        else:
+            os.unlink(name, dir_fd=top)
+    except OSError:
+        return False
+    return True
 
 
 def _warn_once(result: SandboxResult) -> None:

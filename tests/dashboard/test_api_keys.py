@@ -40,17 +40,31 @@ def assert_key_nowhere(home: Path, run_id: str) -> None:
         assert FAKE_KEY not in export.export_run(run_id, fmt, db_path=db), fmt
 
 
-def test_key_goes_to_the_worker_env_only_inline(app, home, monkeypatch):
+def test_key_never_enters_the_server_env_even_inline(app, home, monkeypatch, tmp_path):
+    """With inline workers on (this process runs runs), a run given a typed key still gets a
+    process of its own: the shared server's environment never holds the key (issue 62)."""
     import fake_lms
 
+    report = tmp_path / "report.txt"
     monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:key_checking_oracle")
+    monkeypatch.setenv("FAKE_LM_REPORT", str(report))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), str(ROOT)]))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     fake_lms.KEY_SEEN.clear()
+    before = dict(os.environ)
     at = hosted_model_start(app)
-    assert fake_lms.KEY_SEEN.get("openai") is True  # the worker saw it in its environment
-    assert "OPENAI_API_KEY" not in os.environ  # and the server's environment is unchanged
+    assert fake_lms.KEY_SEEN == {}  # no worker ran in this process
+    assert dict(os.environ) == before  # and the server's environment is unchanged
     run_id = at.query_params["run"]
     run_id = run_id[0] if isinstance(run_id, list) else run_id
+    from engine.runs.store import get_run
+
+    db = home / "tunesmith_data" / "runs.db"
+    deadline = time.time() + 120
+    while time.time() < deadline and get_run(run_id, db_path=db)["status"] in ("queued", "running"):
+        time.sleep(0.5)
+    assert get_run(run_id, db_path=db)["status"] == "finished"
+    assert report.read_text().strip() == "key_in_env=True"  # the run's own process had it
     assert_key_nowhere(home, run_id)
     assert FAKE_KEY not in str(at.session_state["draft"])
 

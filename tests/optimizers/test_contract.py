@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 from crash_lms import SMALL_SETTINGS, crash_lm
-from engine.runs.pipeline._run_setup import make_optimizer
 
 import engine
 from engine.optimizers import Budget, RunContext, registry
 from engine.optimizers.spine._events import known_event_types
 from engine.runs import RunStore, build_metric, build_program, create_run, load_data, load_spec
 from engine.runs.export._files import export_python
+from engine.runs.pipeline._run_setup import make_optimizer
 from engine.runs.process.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,9 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engine.runs.export.codegen import generate_python
-from engine.runs.pipeline._multi_chain import StepMultiChain
-from engine.runs.pipeline._program import build_program
 from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
@@ -21,6 +18,9 @@ from engine.lm.scripted import input_fields
 from engine.optimizers.spine._budget import calls_per_run
 from engine.runs import load_spec
 from engine.runs.export._files import export_program_json, export_python
+from engine.runs.export.codegen import generate_python
+from engine.runs.pipeline._multi_chain import StepMultiChain
+from engine.runs.pipeline._program import build_program
 from engine.runs.spec._spec import spec_from_dict
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"

@@ -156,33 +156,6 @@ def test_the_test_cluster_listens_on_127_0_0_1_only(local_ray) -> None:
     assert open_beyond_loopback(os.getpid()) == []
 
 
-def test_actors_get_the_provider_keys_and_settings_but_not_the_store_url(
-    tickets_spec, monkeypatch, local_ray
-) -> None:
-    import ray
-
-    from engine.runs.cluster._budget import SharedBudget, start_keeper
-    from engine.runs.cluster._pool import RowPool
-
-    monkeypatch.setenv("EXAMPLE_API_KEY", "typed-into-the-dashboard")
-    monkeypatch.setenv("TUNESMITH_EXAMPLE_SETTING", "on")
-    monkeypatch.setenv("TUNESMITH_STORE", "postgresql://team:db-password@db.example/tunesmith")
-    keeper = start_keeper("env-test", None)
-    pool = RowPool(
-        tickets_spec.to_dict(), str(tickets_spec.base_dir), SharedBudget(keeper), actors=1,
-        actor_cpus=0, lm_factory=oracle_lm,
-    )  # fmt: skip
-    try:
-        getenv, _ = pool.offload(os.getenv, 1)  # runs on the actor
-        assert getenv("EXAMPLE_API_KEY") == "typed-into-the-dashboard"
-        assert getenv("TUNESMITH_EXAMPLE_SETTING") == "on"
-        assert getenv("TUNESMITH_STORE") is None
-        assert getenv("PID_OF_NOBODY") is None
-    finally:
-        pool.close()
-        ray.kill(keeper)
-
-
 def test_sigterm_still_cancels_a_worker_on_ray(tmp_path: Path, tickets_spec, local_ray) -> None:
     """ray.init sets its own SIGTERM handler (exit at once); the worker keeps its own: the run
     stops between trials, as cancelled, with its best program so far."""

@@ -166,3 +166,83 @@ def test_redaction_masks_credentials_in_urls_and_more_key_shapes() -> None:
     writer.write("run 20261121-183501-3fa2c1 in Data_Support_Tickets_2024_Train_Set_v2\n")
     assert "wJalr" not in out.getvalue() and "[redacted] refused" in out.getvalue()
     assert "20261121-183501-3fa2c1 in Data_Support_Tickets_2024_Train_Set_v2" in out.getvalue()
+
+
+# Issue 62 item 3: keys in the other places an endpoint URL can hold them. Decided by what the
+# URL carries (a parameter whose value looks like a key, a random path segment), not by names.
+APIM = "0123456789abcdef0123456789abcdef"  # Azure API Management: 32 hexadecimal digits
+FUNC = "aB3dE9fG1hJ2kL4mN5pQ6rS7tU8vW0xY1zA2b+C3dE4fG5hJ6k/L7mN=="  # Azure Functions
+OPAQUE = "Zk3j9Qx7Lm2Np5Rt8Vw1Yb4Cd6"
+OTHER_SHAPES = {
+    "subscription-key": f"https://apim.example.net/openai?subscription-key={APIM}",
+    "azure-functions-code": f"https://fn.azurewebsites.net/api/chat?code={FUNC}",
+    "functions-code-quoted": "https://fn.azurewebsites.net/api/chat?code="
+    + FUNC.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D"),
+    "x-goog-api-key": f"https://generativelanguage.googleapis.com/v1beta?x-goog-api-key={OPAQUE}9",
+    "path-parameter": f"https://llm.example.com/v1;api_key={KEY}",
+    "path-parameter-any-name": f"https://llm.example.com/v1;session={OPAQUE}",
+    "path-segment": f"https://llm.example.com/keys/{OPAQUE}/v1",
+    "fragment": f"https://llm.example.com/v1#access_token={OPAQUE}",
+    "second-parameter": f"https://llm.example.com/v1?api-version=2024-02-01&key2={APIM}",
+}
+LEGIT = [
+    "http://127.0.0.1:8080/v1",
+    "http://localhost:11434",  # Ollama
+    "https://myres.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-02-01",
+    "https://myres.openai.azure.com/openai/deployments/gpt-4o-mini-2024-07-18/chat/completions"
+    "?api-version=2024-08-01-preview",
+    "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
+    "anthropic.claude-3-5-sonnet-20240620-v1:0/invoke",
+    "https://us-central1-aiplatform.googleapis.com/v1/projects/my-project-123456/locations/"
+    "us-central1/publishers/google/models/gemini-1.5-pro-002:generateContent",
+    "https://gateway.ai.cloudflare.com/v1/0123456789abcdef0123456789abcdef/my-gateway/openai",
+    "https://pwk6gfu0sbzebwxr.us-east-1.aws.endpoints.huggingface.cloud/v1",
+    "https://api-inference.huggingface.co/models/meta-llama/Meta-Llama-3.1-70B-Instruct",
+    "http://127.0.0.1:8080/v1?run=20261127-183501-3fa2c1&deployment=0f0e1a2b-3c4d-5e6f-7a8b-9c0d1e2f3a4b",
+]
+
+
+def _no_key_in(text: str) -> bool:
+    return all(part not in text for part in (APIM, FUNC[:20], OPAQUE, KEY))
+
+
+@pytest.mark.parametrize("url", OTHER_SHAPES.values(), ids=OTHER_SHAPES.keys())
+def test_a_key_in_another_place_of_the_url_is_refused_stored_nowhere_and_masked(
+    url: str, tickets_spec, db_path: Path
+) -> None:
+    from engine.runs.export import export_run
+
+    with pytest.raises(SpecError) as info:
+        spec_from_dict(_spec(api_base=url))
+    message = str(info.value)
+    assert message.startswith("models.task.api_base: ") and "holds a URL with" in message
+    assert "Never put a key in a URL" in message and WHERE in message and _no_key_in(message)
+    with pytest.raises(LMConfigError):
+        LM("openai/gpt-4o-mini", api_base=url)
+    spec = _spec()
+    spec["description"] = f"our gateway: {url}"  # quoted in free text: refused there too
+    with pytest.raises(SpecError, match="description"):
+        spec_from_dict(spec)
+    with RunStore(db_path) as store:
+        run_id = store.create_run(tickets_spec)
+        tickets_spec.models.task.api_base = url  # set after validation: the store refuses it
+        with pytest.raises(SpecError, match="models.task.api_base"):
+            store.create_run(tickets_spec)
+        assert len(store.list_runs()) == 1
+    stored = tickets_spec.to_dict()
+    stored["models"]["task"]["api_base"] = url
+    with sqlite3.connect(db_path) as con:  # a run stored before the check: no export holds it
+        con.execute("UPDATE runs SET spec = ? WHERE id = ?", [json.dumps(stored), run_id])
+    for fmt in ("spec", "py"):
+        with pytest.raises(SpecError, match="models.task.api_base"):
+            export_run(run_id, fmt, db_path)
+    masked = redact(f"POST {url} failed", [])
+    if "/keys/" not in url:  # a path segment is refused at entry; masking covers parameters
+        assert _no_key_in(masked) and "[redacted]" in masked, masked
+
+
+@pytest.mark.parametrize("url", LEGIT)
+def test_endpoint_urls_without_a_key_still_pass(url: str) -> None:
+    assert spec_from_dict(_spec(api_base=url)).models.task.api_base == url
+    assert LM("openai/gpt-4o-mini", api_base=url).api_base == url
+    assert redact(url, []) == url

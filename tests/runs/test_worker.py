@@ -239,25 +239,6 @@ def test_kill_9_then_restart_resumes_without_duplicates_or_lost_calls(
             first.kill()
 
 
-def test_extra_env_reaches_the_worker_only(db_path: Path, tickets_spec, monkeypatch) -> None:
-    key = "sk-extra-env-FAKE-123456"
-    monkeypatch.delenv("FAKE_KEY_FOR_TEST", raising=False)
-    seen: list[str | None] = []
-
-    def factory(spec):
-        seen.append(os.environ.get("FAKE_KEY_FOR_TEST"))
-        return oracle_lm(spec)
-
-    run_id = create_run(tickets_spec, db_path)
-    launch_run(
-        run_id, db_path, inline=True, lm_factory=factory, extra_env={"FAKE_KEY_FOR_TEST": key}
-    )
-    assert seen == [key] and "FAKE_KEY_FOR_TEST" not in os.environ  # only during the call
-    for path in db_path.parent.rglob("*"):
-        if path.is_file():
-            assert key.encode() not in path.read_bytes()
-
-
 def test_launch_detached_worker_with_extra_env(db_path: Path, tickets_spec, monkeypatch) -> None:
     key = "sk-detached-FAKE-654321"
     monkeypatch.setenv("TUNESMITH_TEST_LM", "scripted_lms:keyed_oracle_lm")

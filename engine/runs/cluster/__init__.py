@@ -9,9 +9,10 @@ from engine.runs.cluster._pool import (
     start_run_pool,
 )
 from engine.runs.cluster._watch import ClusterWatch, RAY_ENV, RayClusterLost
+from engine.runs.cluster._pool import cluster_tls, sent_env
 
 __all__ = [
-    "close_run_pool", "ClusterWatch", "connect", "pilot_pool", "ray_address", "RAY_ENV",
-    "RayClusterLost", "RowPool", "SENT_ENV_PREFIX", "SENT_ENV_SUFFIX", "SharedBudget",
-    "start_keeper", "start_run_pool",
+    "close_run_pool", "cluster_tls", "ClusterWatch", "connect", "pilot_pool", "ray_address",
+    "RAY_ENV", "RayClusterLost", "RowPool", "sent_env", "SENT_ENV_PREFIX", "SENT_ENV_SUFFIX",
+    "SharedBudget", "start_keeper", "start_run_pool",
 ]  # fmt: skip

@@ -26,7 +26,8 @@ from typing import Any
 
 from engine.adapters.base import Adapter
 from engine.adapters.fallback_record import FamilyOutcomes
-from engine.errors import TunesmithError
+from engine.errors import LMConfigError, TunesmithError
+from engine.lm.model_check import check_lms
 from engine.lm.usage import UsageLedger, record_to_trackers
 from engine.runs.cluster._budget import SharedBudget, share_limiter, start_keeper
 from engine.runs.cluster._watch import RAY_ENV, ClusterWatch, RayClusterLost, reachable
@@ -39,11 +40,12 @@ logger = logging.getLogger(__name__)
 ACTORS_ENV = "TUNESMITH_RAY_ACTORS"  # actors in a run's pool (default: the cluster's CPUs)
 ACTOR_CPUS_ENV = "TUNESMITH_RAY_ACTOR_CPUS"  # CPUs each actor reserves (default 1)
 # what the actors get from the worker's environment: Tunesmith's settings (not the store's URL,
-# which may hold the database's password and which actors never use) and the providers' keys
-# (a key typed into the dashboard is in the worker's environment only)
+# which may hold the database's password and which actors never use) and, only when Ray's
+# traffic is encrypted (RAY_USE_TLS), the providers' keys (see `sent_env`)
 SENT_ENV_PREFIX = "TUNESMITH_"
 SENT_ENV_SUFFIX = "_API_KEY"
 NOT_SENT = ("TUNESMITH_STORE",)
+TLS_ENV = "RAY_USE_TLS"  # Ray's own switch; a TLS cluster takes only drivers that set it too
 ACTOR_TIMEOUT = 600.0  # seconds without any live actor before a row fails
 MAX_RESENDS = 3  # times one row is sent again after Ray lost it (its actor died, ...)
 LOST_WORDS = (
@@ -57,6 +59,45 @@ def ray_address() -> str | None:
     """The cluster to use (`$TUNESMITH_RAY`), or None for this process's threads."""
     value = os.environ.get(RAY_ENV, "").strip()
     return value or None
+
+
+def cluster_tls() -> bool:
+    """Whether this process talks to Ray over TLS (`RAY_USE_TLS=1`, docs/SCALE.md)."""
+    return os.environ.get(TLS_ENV, "").strip().lower() in ("1", "true")
+
+
+def sent_env() -> tuple[dict[str, str], list[str]]:
+    """(what Ray's processes of a run get from this environment, the names of the keys held
+    back). Tunesmith's settings always, never the store's URL; the providers' keys (…_API_KEY)
+    only over TLS: else they would cross the network in clear, and each machine of the cluster
+    uses the keys of its own environment."""
+    keys = {k: v for k, v in os.environ.items() if k.endswith(SENT_ENV_SUFFIX) and v}
+    env = {
+        k: v for k, v in os.environ.items()
+        if k.startswith(SENT_ENV_PREFIX) and k not in NOT_SENT and k not in keys
+    }  # fmt: skip
+    if cluster_tls():
+        return {**env, **keys}, []
+    return env, sorted(keys)
+
+
+def key_problem(lm: Any, held_back: list[str]) -> str | None:
+    """Why an actor cannot use the run's hosted task model when the keys were held back (no
+    TLS) and its own machine lacks the model's key, or None."""
+    hosted = not str(getattr(lm, "model", "")).startswith("local/")  # the embedded one: no key
+    if not held_back or not hosted or getattr(lm, "api_base", None):
+        return None
+    try:
+        check_lms(lm)
+    except LMConfigError as exc:
+        return (
+            f"On a machine of the Ray cluster: {exc} Ray's traffic here is not encrypted, so API "
+            f"keys are not sent to its workers ({', '.join(held_back)} stayed on this machine). "
+            "Set the key in the environment of `ray start` on every machine of the cluster, or "
+            f"set up Ray with TLS ({TLS_ENV}=1, docs/SCALE.md), or unset {RAY_ENV} to run on "
+            "this machine."
+        )
+    return None
 
 
 def connect(address: str) -> None:
@@ -83,10 +124,11 @@ class RowActor:
 
     def __init__(
         self, spec: dict[str, Any], base_dir: str | None, lm_factory: LMFactory | None,
-        budget: SharedBudget, env: dict[str, str],
+        budget: SharedBudget, env: dict[str, str], held_back: list[str],
     ) -> None:  # fmt: skip
         os.environ.update(env)
         self.lm = task_lm(spec_from_dict(spec, base_dir), lm_factory)
+        self._problem = key_problem(self.lm, held_back)
         self.budget = budget
         share_limiter(self.lm, budget.keeper)
         self._fns: dict[str, Callable[[Any], Any]] = {}
@@ -95,6 +137,10 @@ class RowActor:
 
     def pid(self) -> int:
         return os.getpid()
+
+    def problem(self) -> str | None:
+        """Why this actor cannot score rows (see `key_problem`), or None."""
+        return self._problem
 
     def run(
         self, key: str, fn_box: list[Any], item: Any, budgeted: bool, token: str
@@ -164,16 +210,12 @@ class RowPool:
 
         if actors < 1:
             raise TunesmithError(f"{ACTORS_ENV}: a pool needs at least 1 actor, not {actors}")
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if (k.startswith(SENT_ENV_PREFIX) or k.endswith(SENT_ENV_SUFFIX)) and k not in NOT_SENT
-        }
+        env, held_back = sent_env()
         self.budget = budget
         self._new_actor = lambda: (
             ray.remote(RowActor)
             .options(num_cpus=actor_cpus, max_concurrency=64, max_restarts=0)
-            .remote(spec, base_dir, lm_factory, budget, env)
+            .remote(spec, base_dir, lm_factory, budget, env, held_back)
         )
         self._lock = threading.Lock()
         self._successors: dict[str, Any] = {}  # a dead actor's id -> the actor in its place
@@ -183,7 +225,10 @@ class RowPool:
         self.watch = ClusterWatch(ray.get_runtime_context().gcs_address)
         self.resent = 0  # rows sent again after their actor died
         self.replaced = 0  # actors started in place of dead ones
-        ray.get([actor.pid.remote() for actor in self.actors])  # each built its LM
+        problems = ray.get([actor.problem.remote() for actor in self.actors])  # LMs built
+        if any(problems):
+            self.close()
+            raise TunesmithError(next(p for p in problems if p))
 
     def pids(self) -> list[int]:
         """The actors' process ids (for tests and logs)."""

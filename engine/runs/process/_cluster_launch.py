@@ -6,6 +6,11 @@ the cluster (spread over them). There it starts the run's supervisor and worker 
 and host name in the store), and it ends when the run's process does. Detached: the run goes on
 if the dashboard or CLI that started it stops. The store must be one every machine reaches
 (PostgreSQL); with a SQLite file, runs start on this machine, as without Ray.
+
+Nothing secret crosses Ray's network in clear: the store's URL goes without its password (the
+machine there uses its own `TUNESMITH_STORE` for that database, or PostgreSQL's password file),
+and API keys go only over TLS (`ray_pool.sent_env`); a run given a key of its own (typed into
+the dashboard) starts on this machine instead.
 """
 
 from __future__ import annotations
@@ -17,17 +22,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from engine.runs.cluster import SENT_ENV_PREFIX, SENT_ENV_SUFFIX, connect
+from sqlalchemy.engine import make_url
+
+from engine.runs.cluster import cluster_tls, connect, sent_env
 from engine.runs.process._liveness import worker_command
 from engine.runs.store import STORE_ENV, RunStore, StoreAt, is_url, local_dir
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class RunHost:
     """Starts one run's supervisor on the machine Ray placed it on (a Ray actor)."""
 
     def __init__(self, run_id: str, store_url: str, env: dict[str, str]) -> None:
+        store_url = own_store(store_url)
         log_path = local_dir(store_url) / "logs" / f"{run_id}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with RunStore(store_url) as store:
@@ -54,6 +62,20 @@ class RunHost:
         ray.kill(ray.get_runtime_context().current_actor)
 
 
+def without_password(url: str) -> str:
+    """A PostgreSQL URL without its password (in the user part or a `password=` parameter)."""
+    parsed = make_url(url)._replace(password=None).difference_update_query(["password"])
+    return parsed.render_as_string(hide_password=False)
+
+
+def own_store(sent: str) -> str:
+    """The store's URL on this machine: its own $TUNESMITH_STORE when that names the same
+    database (with the password this machine was given), else `sent`, whose password libpq
+    then reads from PGPASSWORD or the password file (~/.pgpass, or $PGPASSFILE)."""
+    mine = os.environ.get(STORE_ENV, "").strip()
+    return mine if is_url(mine) and without_password(mine) == sent else sent
+
+
 def host_name(run_id: str) -> str:
     """The run host's actor name in the cluster."""
     return f"tunesmith-run-{run_id}"
@@ -63,25 +85,21 @@ def launch_on_cluster(
     address: str, run_id: str, store_at: StoreAt, extra_env: dict[str, str]
 ) -> bool:
     """Hand the run to a `RunHost` on the cluster; False (nothing done) when the store is a
-    file, which other machines cannot reach."""
-    if not is_url(store_at):
+    file, which other machines cannot reach, or when the run has keys of its own (`extra_env`)
+    and Ray's traffic is not encrypted."""
+    if not is_url(store_at) or (extra_env and not cluster_tls()):
         return False
     import ray
 
     connect(address)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k.startswith(SENT_ENV_PREFIX) or k.endswith(SENT_ENV_SUFFIX)
-    }
-    env.update(extra_env)
+    env = {**sent_env()[0], **extra_env}
     host = (
         ray.remote(RunHost)
         .options(
             name=host_name(run_id), lifetime="detached", num_cpus=0, max_restarts=0,
             scheduling_strategy="SPREAD",
         )  # fmt: skip
-        .remote(run_id, str(store_at), env)
+        .remote(run_id, without_password(str(store_at)), env)
     )
     ray.get(host.where.remote())  # started: its pid and host are in the store
     return True

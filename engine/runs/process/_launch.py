@@ -4,9 +4,9 @@
 session, no stdin, output to `logs/<run id>.log` beside the store), so the run survives the
 Streamlit server's reruns and restarts; the supervisor runs the worker and records a death by
 signal (a native crash) that the worker cannot record itself. `TUNESMITH_INLINE_WORKER=1`
-runs the worker in this process instead (tests). A worker that exited stays a zombie until its
-parent reaps it, and a pid can be reused, so liveness = process exists and is not a zombie AND
-the heartbeat is fresh.
+runs the worker in this process instead (tests; never a run given keys of its own). A worker
+that exited stays a zombie until its parent reaps it, and a pid can be reused, so liveness =
+process exists and is not a zombie AND the heartbeat is fresh.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import os
 import re
 import socket
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -73,18 +71,17 @@ def launch_run(
 
     Inline when `inline=True`, or when `inline` is None and TUNESMITH_INLINE_WORKER=1 (then
     this call blocks until the run ends; `lm_factory` is passed to the worker).
-    `extra_env` (e.g. an API key typed into the dashboard) goes into the worker's environment
-    only: the child process's, or, inline, this process's for the duration of the call. It
-    is never written to the store or the log.
+    `extra_env` (e.g. an API key typed into the dashboard) goes into the environment of the
+    run's own process only, never this (shared) one's: a run given it is never inline. It is
+    never written to the store or the log.
     """
     check_run_id(run_id)
     extra_env = {k: v for k, v in (extra_env or {}).items() if v}  # an empty key means "none"
     db_path = store_location(db_path)
     if inline is None:
         inline = os.environ.get(INLINE_ENV, "") not in ("", "0", "false", "False")
-    if inline:
-        with _temporary_env(extra_env):
-            run_worker(run_id, db_path, lm_factory=lm_factory)
+    if inline and not extra_env:
+        run_worker(run_id, db_path, lm_factory=lm_factory)
         return None
     address = ray_address()
     if address is not None and launch_on_cluster(address, run_id, db_path, extra_env):
@@ -104,25 +101,10 @@ def launch_run(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            cwd=str(Path(__file__).resolve().parents[2]),
+            cwd=str(Path(__file__).resolve().parents[3]),
             env=env,
         )
     track_child(proc)
     with RunStore(db_path) as store:
         store.update_run(run_id, pid=proc.pid, host=socket.gethostname())
     return proc.pid
-
-
-@contextmanager
-def _temporary_env(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of a block, then restore them."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old

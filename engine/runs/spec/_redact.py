@@ -4,7 +4,8 @@
 `redact(text)` replaces the value of every key-like environment variable (…_API_KEY, …_TOKEN,
 …_SECRET, …_PASSWORD), anything shaped like a common API key (`engine.secret_shapes`: sk-…,
 sk-ant-…, AKIA…, AIza…, hf_…, bearer tokens) and the credential part of a URL
-(``http://user:KEY@host`` -> ``http://[redacted]@host``) with "[redacted]". With
+(``http://user:KEY@host`` -> ``http://[redacted]@host``, ``?subscription-key=…``, ``;api_key=…``:
+see `engine.secret_shapes.secret_param`) with "[redacted]". With
 ``tokens=True`` it also masks long random-looking tokens (keys without a known prefix): logs and
 saved specs use that; stored run data does not, as it may hold such values on purpose.
 
@@ -21,7 +22,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from engine.secret_shapes import KEY_SHAPES, QUERY_SECRET, URL_USERINFO, random_tokens
+from engine.secret_shapes import KEY_SHAPES, URL_PARAM, URL_USERINFO, random_tokens, secret_param
 
 MASK = "[redacted]"
 _ENV_NAME = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)
@@ -46,7 +47,10 @@ def redact(
     if "://" in text:
         text = URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
     if "=" in text:
-        text = QUERY_SECRET.sub(lambda m: f"{m.group(1)}{MASK}", text)
+        text = URL_PARAM.sub(
+            lambda m: m.group(1) + MASK if secret_param(m.group(2), m.group(3)) else m.group(0),
+            text,
+        )
     if tokens:
         for start, end in reversed(random_tokens(text)):
             text = text[:start] + MASK + text[end:]

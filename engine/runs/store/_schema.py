@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -135,11 +136,13 @@ def local_dir(store_at: StoreAt | None = None) -> Path:
 
 
 def shown(store_at: StoreAt) -> str:
-    """The store's location for messages and logs: a URL without its password."""
+    """The store's location for messages and logs: a URL without its password (in the URL's
+    user part or as a `password=` parameter)."""
     if not is_url(store_at):
         return str(store_at)
     try:
-        return make_url(str(store_at)).render_as_string(hide_password=True)
+        shown_url = make_url(str(store_at)).render_as_string(hide_password=True)
+        return re.sub(r"([?&]password=)[^&]*", r"\1***", shown_url)
     except ArgumentError:
         return "a postgresql:// URL that cannot be read"
 

@@ -17,16 +17,16 @@ import resource
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from old_kernel import old_kernel_python
 
 import engine.sandbox.runner as runner
-from engine.sandbox import Sandbox, SandboxLimits, confine
+from engine.sandbox import UNCONFINED_ENV, Sandbox, SandboxLimits, confine
 
 LIMITS = SandboxLimits(cpu_seconds=2, wall_seconds=10.0, memory_mb=256)
 KILLED_WITHIN = LIMITS.wall_seconds + 20  # a hang guard, not a timing
@@ -666,33 +666,11 @@ def test_without_the_kernel_layers_it_runs_and_says_so(monkeypatch, caplog):
     assert refused.kind == "refused"  # the audit hook is still the second layer
 
 
-WRAPPER = """#!{python}
-# Runs the sandbox child on a "kernel" without Landlock and seccomp: a seccomp filter (installed
-# here, before the child starts) answers ENOSYS to the Landlock calls and EINVAL to
-# prctl(PR_SET_SECCOMP), as an old or differently built kernel would.
-import errno, os, sys
-sys.path.insert(0, {sandbox!r})
-import confine as c
-nosys, einval = c.SECCOMP_RET_ERRNO | errno.ENOSYS, c.SECCOMP_RET_ERRNO | errno.EINVAL
-code = [c._insn(c.LD_ABS_W, c.NR_OFFSET)]
-for number in (444, 445, 446):
-    code += [c._insn(c.JEQ, number, jf=1), c._insn(c.RET, nosys)]
-code += c._on_arg(157, 0, [22], match=einval, other=c.SECCOMP_RET_ALLOW)
-code += [c._insn(c.RET, c.SECCOMP_RET_ALLOW)]
-program = b"".join(code)
-buffer = c.ctypes.create_string_buffer(program, len(program))
-c.no_new_privs()
-c._prctl(22, 2, c.ctypes.byref(c._SockFprog(len(program) // 8, c.ctypes.addressof(buffer))))
-os.execv({python!r}, [{python!r}, *sys.argv[1:]])
-"""
-
-
 @needs_kernel
-def test_on_a_kernel_without_landlock_or_seccomp_the_hook_still_refuses(tmp_path):
-    wrapper = tmp_path / "python-old-kernel"
-    wrapper.write_text(WRAPPER.format(python=sys.executable, sandbox=str(SANDBOX_DIR)))
-    wrapper.chmod(0o755)
-    sandbox = Sandbox(LIMITS, python=str(wrapper))
+def test_on_a_kernel_without_landlock_or_seccomp_the_hook_still_refuses(tmp_path, monkeypatch):
+    """With the user's opt-in (without it the code does not run: test_sandbox_unconfined.py)."""
+    monkeypatch.setenv(UNCONFINED_ENV, "1")
+    sandbox = Sandbox(LIMITS, python=old_kernel_python(tmp_path))
     result = sandbox.run("6 * 7")
     assert result.ok and result.result == 42, result
     assert not result.os_enforced
