@@ -91,7 +91,7 @@ def start_gepa(page, sizes: tuple[int, int, int], runs: int) -> None:
     search.get_by_text("Set the runs", exact=True).click()
     settle(page)
     number(page, "Program runs (max)", runs)
-    page.get_by_text("GEPA settings").click()
+    page.get_by_text("Optimizer settings").click()
     page.get_by_label("Rows the reflection reads", exact=True).wait_for()
     page.get_by_text("Same as the task model").wait_for()
     button(page, "Start optimizing").click()
