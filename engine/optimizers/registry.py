@@ -1,9 +1,7 @@
 """The registry of optimizers: each one declares itself once (names, words for the UI, its
-parameters as a typed schema with its search sizes as data, the model roles it fills, the events
-it emits, whether a pilot helps its estimate, its own export, when `auto` picks it). Spec
-validation, the CLI, the worker, the estimate, the exports and the dashboard read it; none of
-them names an optimizer. The dashboard draws what it declares (the Run page's view of each event
-type is the dashboard's, `dashboard/widgets/run_view.py: VIEWS`).
+parameters as a typed schema, its search sizes, the model roles it fills, the events it emits,
+its facts for the estimate, the exports and `auto`), as data: spec validation, the CLI, the
+worker, the estimate, the exports and the dashboard read it and none of them names an optimizer.
 
 Built-in optimizers register when `engine.optimizers` is imported (each subpackage's
 `__init__`). Others register from their own module, loaded from the `tunesmith.optimizers`
@@ -82,9 +80,8 @@ class EventKind:
 
 @dataclass(frozen=True)
 class Preset:
-    """One search size on the Optimize page: `label` names it, `caption(sizes)` says what it
-    amounts to for a `SettingsContext`, `sets` are the spec params it sets and `asks` the
-    declared params drawn under it while it is picked (not on the form)."""
+    """One search size: its words, `caption(SettingsContext)`, the spec params it `sets`, and
+    the declared ones it `asks` for (drawn under it, not on the form)."""
 
     value: str
     label: str
@@ -95,8 +92,7 @@ class Preset:
 
 @dataclass(frozen=True)
 class Presets:
-    """A choice of search sizes, drawn as one choice above the form; `chosen(params)` is the
-    preset the spec params amount to."""
+    """A choice of search sizes; `chosen(params)`: the one the spec params amount to."""
 
     label: str
     choices: tuple[Preset, ...]
@@ -115,24 +111,20 @@ class Presets:
 
 @dataclass(frozen=True)
 class ExportHook:
-    """An optimizer's own export, for a program no fixed prompt holds. `owns(state)`: whether a
-    stored program state is its program's; `program(state, train, metric, student)`: that
-    program rebuilt from the run's training rows, metric and uncompiled program; `code(state,
-    train, metric_code, literal)`: the .py export's lines making `program` and loading the
-    state (`metric_code`: the metric as a call; `literal(value)`: a value as Python source);
-    `note(state)`: what the Export page says of it; `engine_only`: the .py needs the engine."""
+    """An optimizer's own export of a program no fixed prompt holds: whether it `owns(state)`;
+    `program(state, train, metric, student)` rebuilt; `code(state, train, metric_code,
+    literal)`, the .py lines making `program`; `note(state)` for the Export page."""
 
     owns: Callable[[Mapping[str, Any]], bool]
     program: Callable[..., Any]
     code: Callable[..., list[str]]
     note: Callable[[Mapping[str, Any]], str]
-    engine_only: bool = True
+    engine_only: bool = True  # the .py runs with the engine only
 
 
 @dataclass(frozen=True)
 class AutoPick:
-    """When `optimizer: auto` picks this optimizer: for at most `up_to` training rows (None:
-    any more), why in words (`why(train_size)`), and the params it sets."""
+    """`auto` picks it for at most `up_to` training rows (None: more), says `why(train_size)`."""
 
     up_to: int | None
     why: Callable[[int], str]
@@ -147,14 +139,12 @@ class OptimizerEntry:
     ("proposer") to the constructor parameter that role fills; `presets` (its search sizes) are
     drawn under the goal on the Optimize page, before the form drawn from `params`;
     `note(params)` is a line under that form; `pilot` says what a pilot measures for it on so
-    many rows (None: it takes none); `rank` orders the Optimize page's goals; `auto_pick` says
-    when `auto` picks it; `export` is its own export (None: the spec's program and its state);
-    `estimate_tolerance` is how far (relative) its estimate of LM calls may be from a run's
-    actual calls, None when the estimate is an upper bound (a search that may stop early: the
-    run makes at most that many); `typical_share` (point, low, high) is the share of that bound
-    runs spent on our benchmarks; `needs_train`: it refuses an empty training set;
-    `tunes_weights`: its program answers with a tuned model; `smoke_params`: the smallest
-    settings that still search (the contract tests and the crash matrix run it so)."""
+    many rows (None: it takes none); `rank` orders the Optimize page's goals; `export`: its own
+    (None: the spec's program with its state); `estimate_tolerance` is how far (relative) its
+    estimate of LM calls may be from a run's actual calls, None when the estimate is an upper
+    bound (a search that may stop early), of which runs spent `typical_share` (point, low,
+    high) on our benchmarks; `smoke_params`: the smallest settings that still search (for the
+    contract tests and the crash matrix)."""
 
     name: str
     factory: Callable[..., Any]
@@ -172,8 +162,8 @@ class OptimizerEntry:
     export: ExportHook | None = None
     estimate_tolerance: float | None = 0.2
     typical_share: tuple[float, float, float] | None = None
-    needs_train: bool = True
-    tunes_weights: bool = False
+    needs_train: bool = True  # refuses an empty training set
+    tunes_weights: bool = False  # its program answers with a tuned model
     smoke_params: Mapping[str, Any] = field(default_factory=dict)
 
     def param(self, name: str) -> Param | None:

@@ -1,6 +1,7 @@
 """GEPA: reflective instruction rewrites kept on a Pareto front of validation rows."""
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from engine.optimizers.gepa._gepa import GEPA
@@ -30,16 +31,13 @@ def _size(params: Mapping[str, Any]) -> str:
     return "custom" if params.get("max_metric_calls") else "light"
 
 
-def _runs(size: str) -> Preset:
-    def caption(sizes: SettingsContext) -> str:
-        runs = auto_metric_calls(size, max(1, sizes.steps), max(1, sizes.val))
-        return f"Up to {runs} program runs on single rows."
-
-    return Preset(size, size.title(), caption, sets={"auto": size})
+def _runs(size: str, sizes: SettingsContext) -> str:
+    runs = auto_metric_calls(size, max(1, sizes.steps), max(1, sizes.val))
+    return f"Up to {runs} program runs on single rows."
 
 
 SIZES = Presets("GEPA search", (
-    *(_runs(size) for size in AUTO_CANDIDATES),
+    *(Preset(size, size.title(), partial(_runs, size), {"auto": size}) for size in AUTO_CANDIDATES),
     Preset("custom", "Set the runs", lambda sizes: "Choose how many program runs GEPA may spend.",
            asks=("max_metric_calls",)),
 ), chosen=_size)  # fmt: skip
@@ -53,8 +51,8 @@ register(OptimizerEntry(
     "instruction; it keeps the rewrites that are best on some of your rows.",
     params=(
         Param("auto", str, "light", help="Search size: light, medium or heavy.", optional=True),
-        Param("max_metric_calls", int, 200, "Program runs (max)", help="Program runs GEPA may "
-              "spend.", low=10, high=100_000, step=10, optional=True),
+        Param("max_metric_calls", int, 200, "Program runs (max)", low=10, high=100_000, step=10,
+              optional=True),
         Param("reflection_minibatch_size", int, 3, "Rows the reflection reads", low=1, high=20),
         Param("use_merge", bool, True, "Merge lineages",
               help="Combine two candidates that improved different steps of the pipeline."),

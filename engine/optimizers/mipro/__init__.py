@@ -1,6 +1,7 @@
 """MIPROv2: proposed instructions and bootstrapped demo sets, searched with Optuna."""
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from engine.optimizers.mipro._legacy import (
@@ -37,27 +38,22 @@ def _search(params: Mapping[str, Any]) -> str:
     return params["auto"] if params.get("auto") in AUTO_RUN_SETTINGS else "light"
 
 
-def _preset(search: str, label: str, tail: str) -> Preset:
+def _caption(search: str, tail: str, sizes: SettingsContext) -> str:
     """'Your instruction + 2 proposed, × 6 example sets; about 10 trials. Quick; start here.'"""
     zeroshot = search == "instructions"
-    size = "light" if zeroshot else search
-
-    def caption(sizes: SettingsContext) -> str:
-        n = AUTO_RUN_SETTINGS[size]["n"]
-        instructions = n if zeroshot else max(1, n // 2)
-        examples = "no examples in the prompt" if zeroshot else f"× {n} example sets"
-        trials = trials_for(max(1, sizes.steps), zeroshot, n)
-        proposed = f"Your instruction + {instructions - 1} proposed, {examples}"
-        return f"{proposed}; about {trials} trials. {tail}"
-
-    return Preset(search, label, caption, sets={"auto": size, **(NO_DEMOS if zeroshot else {})})
+    n = AUTO_RUN_SETTINGS["light" if zeroshot else search]["n"]
+    examples = "no examples in the prompt" if zeroshot else f"× {n} example sets"
+    trials = trials_for(max(1, sizes.steps), zeroshot, n)
+    proposed = (n if zeroshot else max(1, n // 2)) - 1
+    return f"Your instruction + {proposed} proposed, {examples}; about {trials} trials. {tail}"
 
 
+TAILS = {"light": "Quick; start here.", "medium": "Better odds, a longer run.",
+         "heavy": "The widest search, for when every point counts."}  # fmt: skip
 SEARCHES = Presets("MIPROv2 search", (
-    _preset("light", "Light", "Quick; start here."),
-    _preset("medium", "Medium", "Better odds, a longer run."),
-    _preset("heavy", "Heavy", "The widest search, for when every point counts."),
-    _preset("instructions", "Instructions only", "Short prompts; for very little data."),
+    *(Preset(s, s.title(), partial(_caption, s, tail), {"auto": s}) for s, tail in TAILS.items()),
+    Preset("instructions", "Instructions only", partial(_caption, "instructions",
+           "Short prompts; for very little data."), {"auto": "light", **NO_DEMOS}),
 ), chosen=_search)  # fmt: skip
 
 

@@ -50,10 +50,8 @@ register(
             Param("close_enough", float, SPEC_CLOSE_ENOUGH, optional=True),
         ),
         estimate_tolerance=None,  # an upper bound: the search may stop early
-        # the share of that bound a run spends, measured on the sample projects and the
-        # generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most
-        # candidates before the last validation row; its default runs there spent 0.50, 0.64,
-        # 0.83, 0.87 and 0.97 of the bound on five seeds (CLI and browser), so up to it
+        # racing stops most candidates before the last validation row: the share of the bound
+        # runs spent on our benchmarks (docs/design/forecast.md, "Likely calls")
         typical_share=(0.65, 0.5, 1.0),
         auto_pick=AutoPick(None, lambda n: (
             f"{n} training examples: enough to bootstrap several candidate demo sets and pick "
