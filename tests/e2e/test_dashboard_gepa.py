@@ -17,7 +17,9 @@ The weak reflector means nothing may be kept and the tree may be one circle.
 For the screenshots, a second server runs the same leg on a scripted LM that learns from the
 reflections (tests/e2e/gepa_lms.py), so the tree has branches and the front several candidates:
 docs/screenshots/06e-gepa-lineage.png, 06f-gepa-pareto.png and 06g-gepa-change.png (what the best
-child changed against its parent, and the feedback its reflection read).
+child changed against its parent, and the feedback its reflection read). On the way,
+docs/screenshots/05b-optimize-gepa.png: GEPA's search sizes, its run count and its settings,
+drawn from its registry entry.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def start_gepa(page, sizes: tuple[int, int, int], runs: int) -> None:
     page.get_by_text("Optimizer settings").click()
     page.get_by_label("Rows the reflection reads", exact=True).wait_for()
     page.get_by_text("Same as the task model").wait_for()
+    note = page.get_by_text("Each step, GEPA runs the prompt on a few training rows")
+    shot_section(page, search, note, "05b-optimize-gepa")  # sizes, runs, form: the registry's
     button(page, "Start optimizing").click()
 
 
