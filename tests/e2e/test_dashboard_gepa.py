@@ -97,7 +97,8 @@ def start_gepa(page, sizes: tuple[int, int, int], runs: int) -> None:
     page.get_by_label("Rows the reflection reads", exact=True).wait_for()
     page.get_by_text("Same as the task model").wait_for()
     note = page.get_by_text("Each step, GEPA runs the prompt on a few training rows")
-    shot_section(page, search, note, "05b-optimize-gepa")  # sizes, runs, form: the registry's
+    title = page.get_by_text("GEPA search", exact=True)  # sizes, runs, form: from its entry
+    shot_section(page, title, note, "05b-optimize-gepa", pad=32)
     button(page, "Start optimizing").click()
 
 
