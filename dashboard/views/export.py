@@ -40,7 +40,8 @@ if not run.get("program") and not run.get("best_candidate"):
     ui.empty_state(":material/hourglass_top:", "No program yet", msg, "run", "Watch the run")
     st.stop()
 
-from engine.runs import export_run, is_knn_state, program_state, summary_html  # noqa: E402
+from engine.optimizers import registry  # noqa: E402
+from engine.runs import export_run, program_state, summary_html  # noqa: E402
 
 db = home.db_path()
 names = export_names(run_id, run, db)
@@ -63,20 +64,9 @@ with ui.friendly_errors("Reading the tuned program"):
     steps = (run.get("spec") or {}).get("pipeline") or []
     own = {step.get("name"): step.get("instructions") for step in steps}
     state = program_state(run_id, db)
-    if is_knn_state(state):
-        knn = state["knn"]
-        st.info(
-            f"**Demos chosen per input (KNNFewShot, k={knn['k']}).** For each input this "
-            f"program bootstraps its demos from the {knn['k']} nearest of the run's "
-            f"{len(knn['trainset'])} training rows, so no fixed prompt holds it. The Python "
-            "export re-creates it: it holds those training rows and calls "
-            "`dspy.KNNFewShot(k, trainset, metric).compile(Program())` (it runs with "
-            "`import engine`: the default nearest-row search is Tunesmith's offline BM25). "
-            "The JSON holds the instructions, k and the training rows' ids, not the rows: "
-            "load it into that compiled program. The prompt text shows the prompt without "
-            "its per-input demos.",
-            icon=":material/info:",
-        )
+    hook = registry.export_hook(state)  # a program no fixed prompt holds, in its optimizer's words
+    if hook is not None:
+        st.info(hook.note(state), icon=":material/info:")
     for path, part in state.items():
         if not isinstance(part, dict) or "signature" not in part:
             continue  # not a predictor (KNN settings, a Retrieve's k)

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import home, launcher, lmtools, specs, state, ui
 from dashboard.widgets.budget_card import budget_card, preflight
 from dashboard.widgets.number import number
-from dashboard.widgets.optimizer_form import optimizer_form, optimizer_widget
+from dashboard.widgets.optimizer_form import optimizer_form, search_size
 from dashboard.widgets.pilot_button import pilot_controls, stored_pilot
 from dashboard.widgets.proposer_choice import proposer_choice
 from engine.optimizers import registry
@@ -174,7 +174,7 @@ sizes = registry.SettingsContext(
 )
 entry = registry.get(goal) if goal != "auto" else None
 if entry is not None:
-    optimizer_widget(entry, params, sizes)
+    search_size(entry, params, sizes)
 if "proposer" in registry.get(chosen).roles:
     proposer_blocked = proposer_choice(draft["models"])
     blocked = blocked or proposer_blocked

@@ -305,7 +305,7 @@ def example_labels(run_id: str, trial_rows: list[dict], db: object) -> dict[str,
     return {r["example_id"]: " · ".join(map(str, (r["inputs"] or {}).values())) for r in rows}
 
 
-def gepa_run_view(view: Any) -> None:
-    """The Run page's view of GEPA's `reflection` events (its registry entry names it)."""
+def reflection_run_view(view: Any) -> None:
+    """The Run page's view of GEPA's `reflection` events (`run_view.VIEWS`)."""
     labels = example_labels(view.run_id, view.trials, view.db)
     lineage_view(view.events, view.candidates, view.trials, labels, view.run.get("best_candidate"))

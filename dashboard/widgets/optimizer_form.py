@@ -1,5 +1,5 @@
-"""An optimizer's settings on the Optimize page, drawn from its registry entry: its own widget
-(if it registers one) under the goal, then a form of its declared parameters, two per row."""
+"""An optimizer's settings on the Optimize page, drawn from its registry entry: its search sizes
+(if it declares them) under the goal, then a form of its declared parameters, two per row."""
 
 from __future__ import annotations
 
@@ -9,13 +9,31 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.widgets.number import number
-from engine.optimizers import registry
 
 
-def optimizer_widget(entry: Any, params: dict[str, Any], ctx: Any) -> None:
-    """The optimizer's own widget (a search size, say), if its entry names one."""
-    if entry.widget is not None:
-        registry.load_view(entry.widget)(params, ctx)
+def search_size(entry: Any, params: dict[str, Any], ctx: Any) -> None:
+    """The entry's search sizes (`registry.Presets`), one choice with a caption each; a change
+    applies its preset to the draft's params, and the params the choice asks for are drawn
+    under it."""
+    presets = entry.presets
+    if presets is None:
+        return
+    key = f"search_{entry.name}_{state.rev()}"
+
+    def apply() -> None:  # runs before the next script run, on the draft in session state
+        presets.apply(state.draft()["optimizer"]["params"], st.session_state[key])
+
+    chosen = presets.get(st.session_state.get(key) or presets.chosen(params))
+    for name, value in chosen.sets.items():  # a draft that sets none yet
+        params.setdefault(name, value)
+    choices = [p.value for p in presets.choices]
+    value = st.radio(
+        presets.label, choices, index=choices.index(chosen.value),
+        format_func=lambda v: presets.get(v).label,
+        captions=[p.caption(ctx) for p in presets.choices], key=key, on_change=apply,
+    )  # fmt: skip
+    for name in presets.get(value).asks:
+        params[name] = _input(st, entry.param(name), params, ctx)
 
 
 def optimizer_form(entry: Any, params: dict[str, Any], ctx: Any) -> None:

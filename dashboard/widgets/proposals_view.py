@@ -112,6 +112,6 @@ def proposals_view(
 
 
 def proposals_run_view(view: Any) -> None:
-    """The Run page's view of `proposals` events (MIPROv2's and COPRO's entries name it)."""
+    """The Run page's view of `proposals` events (MIPROv2's and COPRO's; `run_view.VIEWS`)."""
     final = view.run.get("status") not in ("queued", "running")
     proposals_view(view.events, view.candidates, view.trials, view.run.get("best_candidate"), final)

@@ -91,6 +91,6 @@ def step_labels(run_id: str, steps: list[dict[str, Any]], db: Any) -> dict[str, 
     return labels
 
 
-def simba_run_view(view: Any) -> None:
-    """The Run page's view of SIMBA's `simba_step` events (its registry entry names it)."""
+def simba_step_run_view(view: Any) -> None:
+    """The Run page's view of SIMBA's `simba_step` events (`run_view.VIEWS`)."""
     simba_steps(view.events, step_labels(view.run_id, latest_steps(view.events), view.db))

@@ -24,7 +24,7 @@ def training_steps(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def training_run_view(view: Any) -> None:
-    """The Run page's section for `training_step` events (BootstrapFinetune's entry names it)."""
+    """The Run page's section for `training_step` events (`run_view.VIEWS`)."""
     steps = training_steps(view.events)
     if not steps:
         return

@@ -143,12 +143,6 @@ def _numbers(text: str, scale: Scale) -> list[float]:
     return found
 
 
-def read_verdict_word(text: str) -> float | None:
-    """1.0 for the first pass-like word, 0.0 for a fail-like one ("not good" fails), else None."""
-    word = _verdict(text)
-    return None if word is None else (1.0 if word[0] else 0.0)
-
-
 def _verdict(text: str) -> tuple[bool, str] | None:
     match = _VERDICT.search(text)
     if match is None:

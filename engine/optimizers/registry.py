@@ -1,7 +1,7 @@
 """The registry of optimizers: each one declares itself once (names, words for the UI, its
-parameters as a typed schema, the model roles it fills, the events it emits and the view that
-draws each, whether a pilot helps its estimate). Spec validation, the CLI, the worker, the
-estimate card, the Optimize page and the Run page read it; none of them names an optimizer.
+parameters as a typed schema, its search sizes, the model roles it fills, the events it emits,
+its facts for the estimate, the exports and `auto`), as data: spec validation, the CLI, the
+worker, the estimate, the exports and the dashboard read it and none of them names an optimizer.
 
 Built-in optimizers register when `engine.optimizers` is imported (each subpackage's
 `__init__`). Others register from their own module, loaded from the `tunesmith.optimizers`
@@ -71,13 +71,64 @@ class Param:
 
 @dataclass(frozen=True)
 class EventKind:
-    """An event type an optimizer emits. `view` ("module:function" or a callable taking the
-    Run page's `RunView`) draws the run's events of this type; `step` names one search step in
-    a payload (a resumed run does not announce a step twice)."""
+    """An event type an optimizer emits; `step` names one search step in a payload (a resumed
+    run does not announce a step twice)."""
 
     type: str
-    view: str | Callable[[Any], None] | None = None
     step: Callable[[dict[str, Any]], str | None] | None = None
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One search size: its words, `caption(SettingsContext)`, the spec params it `sets`, and
+    the declared ones it `asks` for (drawn under it, not on the form)."""
+
+    value: str
+    label: str
+    caption: Callable[[SettingsContext], str]
+    sets: Mapping[str, Any] = field(default_factory=dict)
+    asks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Presets:
+    """A choice of search sizes; `chosen(params)`: the one the spec params amount to."""
+
+    label: str
+    choices: tuple[Preset, ...]
+    chosen: Callable[[Mapping[str, Any]], str]
+
+    def get(self, value: str) -> Preset:
+        return next(p for p in self.choices if p.value == value)
+
+    def apply(self, params: dict[str, Any], value: str) -> None:
+        """Pick `value`: what the preset in `params` set or asked goes, then `value`'s own."""
+        before = self.get(self.chosen(params))
+        for name in (*before.sets, *before.asks):
+            params.pop(name, None)
+        params.update(self.get(value).sets)
+
+
+@dataclass(frozen=True)
+class ExportHook:
+    """An optimizer's own export of a program no fixed prompt holds: whether it `owns(state)`;
+    `program(state, train, metric, student)` rebuilt; `code(state, train, metric_code,
+    literal)`, the .py lines making `program`; `note(state)` for the Export page."""
+
+    owns: Callable[[Mapping[str, Any]], bool]
+    program: Callable[..., Any]
+    code: Callable[..., list[str]]
+    note: Callable[[Mapping[str, Any]], str]
+    engine_only: bool = True  # the .py runs with the engine only
+
+
+@dataclass(frozen=True)
+class AutoPick:
+    """`auto` picks it for at most `up_to` training rows (None: more), says `why(train_size)`."""
+
+    up_to: int | None
+    why: Callable[[int], str]
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,14 +136,15 @@ class OptimizerEntry:
     """What the registry knows of one optimizer.
 
     `factory(metric=..., **params)` builds it; `roles` maps a model role of the spec
-    ("proposer") to the constructor parameter that role fills; `widget` ("module:function",
-    `fn(params, SettingsContext)`) is drawn under the goal on the Optimize page, before the form
-    drawn from `params`; `note(params)` is a line under that form; `pilot` says what a pilot
-    measures for it on so many rows (None: it takes none); `rank` orders the Optimize page's
-    goals; `auto_params` is what the automatic choice sets when
-    it picks this one; `estimate_tolerance` is how far (relative) its estimate of LM calls may
-    be from a run's actual calls, None when the estimate is an upper bound (a search that may
-    stop early: the run makes at most that many)."""
+    ("proposer") to the constructor parameter that role fills; `presets` (its search sizes) are
+    drawn under the goal on the Optimize page, before the form drawn from `params`;
+    `note(params)` is a line under that form; `pilot` says what a pilot measures for it on so
+    many rows (None: it takes none); `rank` orders the Optimize page's goals; `export`: its own
+    (None: the spec's program with its state); `estimate_tolerance` is how far (relative) its
+    estimate of LM calls may be from a run's actual calls, None when the estimate is an upper
+    bound (a search that may stop early), of which runs spent `typical_share` (point, low,
+    high) on our benchmarks; `smoke_params`: the smallest settings that still search (for the
+    contract tests and the crash matrix)."""
 
     name: str
     factory: Callable[..., Any]
@@ -102,12 +154,17 @@ class OptimizerEntry:
     params: tuple[Param, ...] = ()
     roles: Mapping[str, str] = field(default_factory=dict)
     events: tuple[EventKind, ...] = ()
-    widget: str | Callable[..., None] | None = None
+    presets: Presets | None = None
     note: Callable[[Mapping[str, Any]], str | None] | None = None
     pilot: Callable[[int], str] | None = None
     rank: int = 100
-    auto_params: Mapping[str, Any] = field(default_factory=dict)
+    auto_pick: AutoPick | None = None
+    export: ExportHook | None = None
     estimate_tolerance: float | None = 0.2
+    typical_share: tuple[float, float, float] | None = None
+    needs_train: bool = True  # refuses an empty training set
+    tunes_weights: bool = False  # its program answers with a tuned model
+    smoke_params: Mapping[str, Any] = field(default_factory=dict)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -122,8 +179,9 @@ class OptimizerEntry:
         return tuple(out)
 
     def form(self) -> tuple[Param, ...]:
-        """The parameters drawn on the Optimize page's form."""
-        return tuple(p for p in self.params if p.label)
+        """The parameters drawn on the Optimize page's form (a preset's asked ones are not)."""
+        asked = {name for p in self.presets.choices for name in p.asks} if self.presets else ()
+        return tuple(p for p in self.params if p.label and p.name not in asked)
 
     def settings(self, optimizer: Any, given: Mapping[str, Any]) -> dict[str, Any]:
         """What each declared parameter is in `optimizer`, built by `factory(**given)`: its
@@ -231,12 +289,10 @@ def event_kinds() -> dict[str, EventKind]:
     return out
 
 
-def load_view(view: str | Callable[..., Any]) -> Callable[..., Any]:
-    """A view or widget named "module:function" (or given as a callable)."""
-    if callable(view):
-        return view
-    module, _, attr = view.partition(":")
-    return getattr(importlib.import_module(module), attr)
+def export_hook(state: Mapping[str, Any]) -> ExportHook | None:
+    """The export of the optimizer whose program a stored state is (None: a plain program's)."""
+    hooks = (e.export for e in entries() if e.export is not None)
+    return next((hook for hook in hooks if hook.owns(state)), None)
 
 
 def _key(name: str) -> str:

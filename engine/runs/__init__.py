@@ -22,7 +22,7 @@ from engine.runs.data import (
 )
 from engine.runs.estimate import fitting_budget, preflight, range_words
 from engine.runs.export import (
-    export_ensemble_json, export_model_python, export_run, generate_python, is_knn_state,
+    export_ensemble_json, export_model_python, export_run, generate_python,
     model_file, program_state, run_model_files, size_words, step_model, top_candidates,
 )
 from engine.runs.label import (
@@ -47,7 +47,7 @@ __all__ = [
     "CsvProblem", "default_normalize", "embedder_model", "ended_words", "estimate_calls", "events",
     "example_results", "export_ensemble_json", "export_model_python", "export_run",
     "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
-    "is_calibration", "is_constraint_failure", "is_knn_state", "latest_proposals", "launch_run",
+    "is_calibration", "is_constraint_failure", "latest_proposals", "launch_run",
     "list_runs", "load_data", "load_spec", "load_yaml", "local_dir", "locate", "match_inputs",
     "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id", "parse_table", "points",
     "predict_table", "preflight", "program_state", "ProjectSpec", "range_words", "read_input_csv",

@@ -12,8 +12,8 @@ def test_gepa_with_too_few_program_runs_cannot_start(app):
     go(at, "optimize")
     rev = at.session_state["rev"]
     at.radio(key=f"goal_{rev}").set_value("GEPA").run()
-    at.radio(key=f"gepa_size_{rev}").set_value("custom").run()
-    at.number_input(key=f"gepa_runs_{rev}").set_value(10).run()
+    at.radio(key=f"search_GEPA_{rev}").set_value("custom").run()
+    at.number_input(key=f"opt_max_metric_calls_{rev}").set_value(10).run()
     assert not at.exception, at.exception
     warning = " ".join(w.value for w in at.warning)
     assert "The optimizer would refuse these settings" in warning
@@ -22,7 +22,7 @@ def test_gepa_with_too_few_program_runs_cannot_start(app):
     assert at.button(key="start_run").disabled
     assert "Change the settings above first" in texts(at)
 
-    at.number_input(key=f"gepa_runs_{rev}").set_value(20).run()
+    at.number_input(key=f"opt_max_metric_calls_{rev}").set_value(20).run()
     assert not at.button(key="start_run").disabled
     assert "would refuse" not in " ".join(w.value for w in at.warning)
 

@@ -134,7 +134,7 @@ def test_mipro_searches_set_auto_and_the_examples(tickets):
     at = set_sizes(tickets, 6, 6, 6)
     go(at, "optimize")
     at.radio(key=k(at, "goal")).set_value("MIPROv2").run()
-    search = at.radio(key=k(at, "mipro_search"))
+    search = at.radio(key=k(at, "search_MIPROv2"))
     assert search.value == "light"
     assert any("Your instruction + 2 proposed, × 6 example sets" in c for c in search.captions)
     assert spec_of(at).optimizer.params == {
@@ -151,16 +151,37 @@ def test_mipro_searches_set_auto_and_the_examples(tickets):
         "max_labeled_demos": 0,
     }
     assert not any(n.key == k(at, "opt_max_bootstrapped_demos") for n in at.number_input)
-    at.radio(key=k(at, "mipro_search")).set_value("heavy").run()
+    at.radio(key=k(at, "search_MIPROv2")).set_value("heavy").run()
     assert spec_of(at).optimizer.params == {
         "auto": "heavy",
         "max_bootstrapped_demos": 4,
         "max_labeled_demos": 4,
     }
     at.number_input(key=k(at, "opt_max_bootstrapped_demos")).set_value(2).run()
-    at.radio(key=k(at, "mipro_search")).set_value("medium").run()
+    at.radio(key=k(at, "search_MIPROv2")).set_value("medium").run()
     params = spec_of(at).optimizer.params
     assert params["auto"] == "medium" and params["max_bootstrapped_demos"] == 2
+
+
+def test_gepa_sizes_set_auto_or_the_runs_and_its_settings_are_on_the_form(tickets):
+    at = set_sizes(tickets, 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=k(at, "goal")).set_value("GEPA").run()
+    size = at.radio(key=k(at, "search_GEPA"))
+    assert size.value == "light" and size.captions[-1].startswith("Choose how many program runs")
+    assert spec_of(at).optimizer.params == {
+        "auto": "light", "reflection_minibatch_size": 3, "use_merge": True,
+    }  # fmt: skip
+    size.set_value("custom").run()
+    runs = at.number_input(key=k(at, "opt_max_metric_calls"))
+    assert runs.value == 200 and runs.label == "Program runs (max)"  # the entry's default
+    assert "auto" not in spec_of(at).optimizer.params
+    runs.set_value(60).run()
+    at.radio(key=k(at, "search_GEPA")).set_value("medium").run()
+    params = spec_of(at).optimizer.params
+    assert params["auto"] == "medium" and "max_metric_calls" not in params
+    assert not any(n.key == k(at, "opt_max_metric_calls") for n in at.number_input)
+    assert at.number_input(key=k(at, "opt_reflection_minibatch_size")).value == 3
 
 
 def test_copro_defaults_and_proposer_calls_on_the_card(tickets):

@@ -209,9 +209,9 @@ def test_run_page_shows_the_gepa_lineage_and_pareto_matrix(app):
     rev = at.session_state["rev"]
     at.radio(key=f"goal_{rev}").set_value("GEPA").run()
     assert at.session_state["draft"]["optimizer"]["params"]["auto"] == "light"
-    assert at.radio(key=f"gepa_size_{rev}").value == "light"
-    at.radio(key=f"gepa_size_{rev}").set_value("custom").run()
-    at.number_input(key=f"gepa_runs_{rev}").set_value(60).run()
+    assert at.radio(key=f"search_GEPA_{rev}").value == "light"
+    at.radio(key=f"search_GEPA_{rev}").set_value("custom").run()
+    at.number_input(key=f"opt_max_metric_calls_{rev}").set_value(60).run()
     params = at.session_state["draft"]["optimizer"]["params"]
     assert params["max_metric_calls"] == 60 and "auto" not in params
     at.button(key="start_run").click().run()

@@ -17,7 +17,9 @@ The weak reflector means nothing may be kept and the tree may be one circle.
 For the screenshots, a second server runs the same leg on a scripted LM that learns from the
 reflections (tests/e2e/gepa_lms.py), so the tree has branches and the front several candidates:
 docs/screenshots/06e-gepa-lineage.png, 06f-gepa-pareto.png and 06g-gepa-change.png (what the best
-child changed against its parent, and the feedback its reflection read).
+child changed against its parent, and the feedback its reflection read). On the way,
+docs/screenshots/05b-optimize-gepa.png: GEPA's search sizes, its run count and its settings,
+drawn from its registry entry.
 """
 
 from __future__ import annotations
@@ -91,9 +93,12 @@ def start_gepa(page, sizes: tuple[int, int, int], runs: int) -> None:
     search.get_by_text("Set the runs", exact=True).click()
     settle(page)
     number(page, "Program runs (max)", runs)
-    page.get_by_text("GEPA settings").click()
+    page.get_by_text("Optimizer settings").click()
     page.get_by_label("Rows the reflection reads", exact=True).wait_for()
     page.get_by_text("Same as the task model").wait_for()
+    note = page.get_by_text("Each step, GEPA runs the prompt on a few training rows")
+    title = page.get_by_text("GEPA search", exact=True)  # sizes, runs, form: from its entry
+    shot_section(page, title, note, "05b-optimize-gepa", pad=32)
     button(page, "Start optimizing").click()
 
 

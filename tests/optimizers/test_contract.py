@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crash_lms import SMALL_SETTINGS, crash_lm
+from crash_lms import crash_lm
 
 import engine
 from engine.optimizers import Budget, RunContext, registry
@@ -28,7 +28,6 @@ from engine.runs.process.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
-SMALL = SMALL_SETTINGS
 NAMES = [entry.name for entry in registry.entries()]
 
 
@@ -53,7 +52,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def small_spec(project: Path, name: str) -> Any:
     spec = load_spec(project / "support_tickets.yaml")
     spec.data.train_size, spec.data.val_size, spec.data.test_size = 8, 8, 6
-    spec.optimizer.name, spec.optimizer.params = name, dict(SMALL.get(name, {}))
+    spec.optimizer.name, spec.optimizer.params = name, dict(registry.get(name).smoke_params)
     spec.optimizer.budget.max_calls = None
     return spec
 
@@ -152,20 +151,18 @@ def test_killed_mid_run_it_resumes_to_the_same_result(
         well_formed(store.events(run_id))
 
 
-# KNNFewShot's export rebuilds the program with the engine's BM25 neighbour index and metric
-# helpers (docs/design/knn_fewshot.md); dspy's KNNFewShot needs an embedding vectorizer
-ENGINE_ONLY_EXPORTS = {"KNNFewShot"}
-# Weight optimizers leave each predictor on its tuned model, named in the state with its LM. On a
-# scripted run that LM is the tests' scripted class, which dspy refuses to import; a real run's is
-# the plain LM (no class entry), so the class entry is dropped here to load it as a real one.
-WEIGHT_OPTIMIZERS = {"BootstrapFinetune", "BetterTogether"}
+def engine_only_export(name: str) -> bool:
+    """Its own export hook writes code that needs the engine (KNNFewShot's: the engine's BM25
+    neighbour index and metric helpers)."""
+    hook = registry.get(name).export
+    return hook is not None and hook.engine_only
 
 
 @pytest.mark.parametrize(
     "name",
     [
         pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="export needs the engine"))
-        if n in ENGINE_ONLY_EXPORTS else n
+        if engine_only_export(n) else n
         for n in NAMES
     ],
 )  # fmt: skip
@@ -183,7 +180,10 @@ def test_its_export_loads_in_dspy(project: Path, tmp_path: Path, name: str, monk
     code = export_python(run_id, db_path=db)
     code = code.replace("import engine as dspy  # or: import dspy", "import dspy")
     assert "import engine" not in code
-    if name in WEIGHT_OPTIMIZERS:
+    # Weight optimizers leave each predictor on its tuned model, named in the state with its LM.
+    # On a scripted run that LM is the tests' scripted class, which dspy refuses to import; a
+    # real run's is the plain LM (no class entry), so the class entry is dropped to load it so.
+    if registry.get(name).tunes_weights:
         assert "-ft-" in code  # the tuned model's name
         code = re.sub(r"'_dspy_lm_class': '[^']*',\s*", "", code)
     namespace: dict[str, Any] = {"__name__": "exported"}

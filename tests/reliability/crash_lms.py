@@ -1,7 +1,9 @@
 """The crash matrix's LM (worker hook `TUNESMITH_TEST_LM=crash_lms:crash_lm`): every answer a
 function of the request alone (proposals too, unlike a turn counter), so a resumed run can
 match an uninterrupted one; on the disk cache, with latency, logging each uncached call to
-$TUNESMITH_TEST_CALL_LOG after it was recorded (as tests/runs/scripted_lms does)."""
+$TUNESMITH_TEST_CALL_LOG after it was recorded (as tests/runs/scripted_lms does). The settings
+the matrix and the contract tests run each optimizer with are its registry entry's
+`smoke_params`."""
 
 from __future__ import annotations
 
@@ -44,25 +46,3 @@ def crash_lm(spec: Any) -> LoggingScriptedLM:
     latency = float(os.environ.get("TUNESMITH_TEST_LATENCY", "0.02"))
     return LoggingScriptedLM(by_input=_answerer(spec), name="crash", latency=latency, cache=True)
 
-
-# The smallest settings that still search, shared by the crash matrix and the optimizer
-# contract tests; no racing: a raced evaluation stops on thread timing, so two runs may differ.
-SMALL_SETTINGS: dict[str, dict[str, Any]] = {
-    "LabeledFewShot": {"k": 2},
-    "BootstrapFewShot": {"max_bootstrapped_demos": 2, "max_labeled_demos": 2},
-    "BootstrapFewShotWithRandomSearch": {
-        "num_candidate_programs": 3, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
-        "race": False,
-    },
-    "MIPROv2": {
-        "auto": None, "num_candidates": 3, "num_trials": 4, "minibatch_size": 6,
-        "minibatch_full_eval_steps": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
-        "race": False,
-    },
-    "COPRO": {"breadth": 3, "depth": 2, "race": False},
-    "GEPA": {"max_metric_calls": 60, "reflection_minibatch_size": 3},
-    "SIMBA": {"bsize": 4, "num_candidates": 2, "max_steps": 2, "max_demos": 2},
-    "KNNFewShot": {"k": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2},
-    "BootstrapFinetune": {"max_steps": 2},
-    "BetterTogether": {"strategy": "p -> w", "candidates": 2, "max_steps": 2},
-}  # fmt: skip

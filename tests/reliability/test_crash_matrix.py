@@ -22,13 +22,13 @@ ROOT = HERE.parents[1]
 if str(HERE.parent / "runs") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "runs"))
 
-from crash_lms import SMALL_SETTINGS, crash_lm  # noqa: E402
+from crash_lms import crash_lm  # noqa: E402
 from reliability_log import observe  # noqa: E402
 
+from engine.optimizers import registry  # noqa: E402
 from engine.runs import RunStore, create_run, load_spec  # noqa: E402
 from engine.runs.process.worker import run_worker  # noqa: E402
 
-SMALL = SMALL_SETTINGS
 BASELINE, TEST = ("baseline", "baseline", 3), ("final test", "test", 3)
 # optimizer -> [(phase label, CRASH_PHASE "name|detail", LM calls stored in it before the kill)]
 MATRIX: dict[str, list[tuple[str, str, int]]] = {
@@ -69,7 +69,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _spec(project: Path, optimizer: str) -> Any:
     spec = load_spec(project / "support_tickets.yaml")
     spec.data.train_size, spec.data.val_size, spec.data.test_size = 8, 8, 6
-    spec.optimizer.name, spec.optimizer.params = optimizer, dict(SMALL[optimizer])
+    spec.optimizer.name = optimizer
+    spec.optimizer.params = dict(registry.get(optimizer).smoke_params)
     spec.optimizer.budget.max_calls = None
     return spec
 

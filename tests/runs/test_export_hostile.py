@@ -24,8 +24,13 @@ from runs_helpers import subprocess_env
 
 from engine.errors import SpecError
 from engine.runs.data._csv import safe_cell
-from engine.runs.export._files import SafeWriter, program_json, rebuild, render_prompts
-from engine.runs.export._knn import is_knn_state, knn_code
+from engine.runs.export._files import (
+    SafeWriter,
+    program_json,
+    python_code,
+    rebuild,
+    render_prompts,
+)
 from engine.runs.export.codegen import generate_python
 from engine.runs.pipeline._program import build_program
 from engine.runs.spec._names import RESERVED_STEP_NAMES
@@ -264,13 +269,6 @@ def _state(spec, case: dict) -> dict:
     return program.dump_state()
 
 
-def _python(spec, state: dict) -> str:
-    """What `export_python` writes for this spec and state."""
-    if is_knn_state(state):
-        return knn_code(spec, state)
-    return generate_python(spec, state=state, configure_lm=True)
-
-
 def _no_call_of_injected_code(code: str) -> None:
     names = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
     attributes = {n.attr for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Attribute)}
@@ -279,7 +277,7 @@ def _no_call_of_injected_code(code: str) -> None:
 
 def _check_exports(spec, state: dict) -> str:
     """Every export kind of the spec and state; returns the .py text."""
-    code = _python(spec, state)
+    code = python_code(spec, state)  # what `export_python` writes
     _no_call_of_injected_code(code)
     saved = json.loads(program_json(spec, state))
     assert {k for k in saved if k != "metadata"} == set(state)

@@ -13,10 +13,10 @@ import pytest
 from runs_helpers import subprocess_env
 from scripted_lms import noisy_oracle_lm, oracle_lm
 
+from engine.optimizers import registry
 from engine.runs import create_run, ended_words, fitting_budget, preflight, range_words
 from engine.runs.estimate import budget_warnings, forecast_line
 from engine.runs.estimate._forecast import (
-    TYPICAL_SHARE,
     forecast,
     measured_speed,
     spent_share,
@@ -91,7 +91,8 @@ def test_an_empty_store_gives_typical_figures(db_path: Path, tickets_spec) -> No
     assert plan["optimizer"] == RANDOM_SEARCH
     # random search's estimate is an upper bound: the likely calls are the measured share of it
     assert forecast["calls_at_most"] == plan["estimate"]["total_calls"]
-    assert forecast["calls"] == round(forecast["calls_at_most"] * TYPICAL_SHARE[RANDOM_SEARCH])
+    typical = registry.get(RANDOM_SEARCH).typical_share[0]
+    assert forecast["calls"] == round(forecast["calls_at_most"] * typical)
     assert forecast["share_source"] == "as measured on our benchmarks"
     assert forecast["speed"] == typical_speed("local/smollm2-135m").source
     assert forecast["seconds"] > 0

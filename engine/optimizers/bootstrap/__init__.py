@@ -18,7 +18,7 @@ from engine.optimizers.bootstrap._bootstrap import (
     teacher_repeats,
     typical_demos_read_again,
 )
-from engine.optimizers.registry import OptimizerEntry, Param, register
+from engine.optimizers.registry import AutoPick, OptimizerEntry, Param, register
 
 DEMO_PARAMS = (
     Param("max_bootstrapped_demos", int, 4, "Model-made examples (max)", low=0, high=16,
@@ -37,8 +37,13 @@ register(
         goal="Runs the model on training rows and keeps its correct answers as worked examples in "
         "the prompt.",
         params=DEMO_PARAMS,
+        auto_pick=AutoPick(19, lambda n: (
+            f"{n} training examples: enough to bootstrap demos from the model's own correct "
+            "answers, too few for a reliable search over several candidate programs"
+        )),
+        smoke_params={"max_bootstrapped_demos": 2, "max_labeled_demos": 2},
     )
-)
+)  # fmt: skip
 
 __all__ = [
     "DEMO_PARAMS", "BootstrapFewShot", "TraceStep", "batch_size", "bootstrap_calls",

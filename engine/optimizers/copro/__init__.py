@@ -14,8 +14,9 @@ register(OptimizerEntry(
         Param("depth", int, 2, "Rounds", low=1, high=10),
     ),
     roles={"proposer": "prompt_model"},
-    events=(EventKind("proposals", view="dashboard.widgets.proposals_view:proposals_run_view"),),
+    events=(EventKind("proposals"),),
     estimate_tolerance=None,  # an upper bound: the search may stop early
+    smoke_params={"breadth": 3, "depth": 2, "race": False},
 ))  # fmt: skip
 
 __all__ = ["COPRO"]

@@ -1,6 +1,6 @@
 """BootstrapFinetune: the teacher's passing traces (or the training rows' own answers) as chat
 rows, the model's weights tuned on them. BetterTogether (`engine.optimizers.together`) builds on
-its public names: `BootstrapFinetune`, `bootstrap_finetune`, `training_params`, `TRAINING_VIEW`.
+its public names: `BootstrapFinetune`, `bootstrap_finetune`, `training_params`, `TRAINING_EVENT`.
 
 The embedded model is tuned by llama.cpp in its own process (`_process`); the tuned model is a
 GGUF file in the run's folder, named `local/<path>.gguf` like any other embedded model.
@@ -26,7 +26,7 @@ from engine.optimizers.finetune._trainer import (
 )
 from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
 
-TRAINING_VIEW = "dashboard.widgets.training_view:training_run_view"
+TRAINING_EVENT = EventKind("training_step")
 TRAIN_ON_CHOICES = tuple(zip(TRAIN_ON, (  # what the Optimize page calls each source
     "Its own answers that score as right", "The right answers in your data", "Both",
 ), strict=True))  # fmt: skip
@@ -77,7 +77,9 @@ register(OptimizerEntry(
     params=(*training_params(),
             Param("multitask", bool, True, help="One tuned model for all steps (else one each)."),
             Param("min_traces", int, 2, help="Fewest accepted answers to train on.")),
-    events=(EventKind("training_step", view=TRAINING_VIEW),),
+    events=(TRAINING_EVENT,),
+    tunes_weights=True,
+    smoke_params={"max_steps": 2},
 ))  # fmt: skip
 
 __all__ = [
@@ -91,7 +93,7 @@ __all__ = [
     "TrainingPlan",
     "TrainingRow",
     "TRAIN_ON",
-    "TRAINING_VIEW",
+    "TRAINING_EVENT",
     "bootstrap_finetune",
     "build_rows",
     "label_rows",

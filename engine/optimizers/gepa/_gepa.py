@@ -27,7 +27,6 @@ from engine.optimizers.gepa._forecast import (
 )
 from engine.optimizers.gepa._plan import (
     MinibatchOrder,
-    auto_metric_calls,
     check_budget_choice,
     metric_budget,
 )
@@ -89,9 +88,6 @@ class GEPA(Optimizer):
     subsample_scores, candidate_idx, candidate) -> predictor names. `gepa_kwargs` may set
     the settings named in GEPA_KWARGS_OPTIONS; other keys warn and do nothing.
     """
-
-    # program runs each `auto` size allows (for the Optimize page)
-    auto_metric_calls = staticmethod(auto_metric_calls)
 
     def __init__(
         self,

@@ -50,12 +50,6 @@ class CandidatePool:
         self.entries.append(entry)
         return entry
 
-    def index_of(self, cand_hash: str) -> int | None:
-        for entry in self.entries:
-            if entry.hash == cand_hash:
-                return entry.index
-        return None
-
     # -- the front ------------------------------------------------------------------------------
     def front(self) -> dict[str, set[int]]:
         """For each validation example, the candidates with the highest score on it."""

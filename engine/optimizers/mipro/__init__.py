@@ -1,6 +1,7 @@
 """MIPROv2: proposed instructions and bootstrapped demo sets, searched with Optuna."""
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from engine.optimizers.mipro._legacy import (
@@ -9,14 +10,51 @@ from engine.optimizers.mipro._legacy import (
     OldOptimizerNameWarning,
 )
 from engine.optimizers.mipro._mipro import MIPROv2
-from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
+from engine.optimizers.mipro._plan import AUTO_RUN_SETTINGS, trials_for
+from engine.optimizers.registry import (
+    AutoPick,
+    EventKind,
+    OptimizerEntry,
+    Param,
+    Preset,
+    Presets,
+    SettingsContext,
+    register,
+)
 
 DEMO_KEYS = ("max_bootstrapped_demos", "max_labeled_demos")
+NO_DEMOS = dict.fromkeys(DEMO_KEYS, 0)
 
 
 def _with_demos(params: Mapping[str, Any]) -> bool:
     """Not "instructions only" (both demo counts 0)."""
     return not all(params.get(k) == 0 for k in DEMO_KEYS)
+
+
+def _search(params: Mapping[str, Any]) -> str:
+    """The search `params` amount to: instructions only, else an `auto` size."""
+    if not _with_demos(params):
+        return "instructions"
+    return params["auto"] if params.get("auto") in AUTO_RUN_SETTINGS else "light"
+
+
+def _caption(search: str, tail: str, sizes: SettingsContext) -> str:
+    """'Your instruction + 2 proposed, × 6 example sets; about 10 trials. Quick; start here.'"""
+    zeroshot = search == "instructions"
+    n = AUTO_RUN_SETTINGS["light" if zeroshot else search]["n"]
+    examples = "no examples in the prompt" if zeroshot else f"× {n} example sets"
+    trials = trials_for(max(1, sizes.steps), zeroshot, n)
+    proposed = (n if zeroshot else max(1, n // 2)) - 1
+    return f"Your instruction + {proposed} proposed, {examples}; about {trials} trials. {tail}"
+
+
+TAILS = {"light": "Quick; start here.", "medium": "Better odds, a longer run.",
+         "heavy": "The widest search, for when every point counts."}  # fmt: skip
+SEARCHES = Presets("MIPROv2 search", (
+    *(Preset(s, s.title(), partial(_caption, s, tail), {"auto": s}) for s, tail in TAILS.items()),
+    Preset("instructions", "Instructions only", partial(_caption, "instructions",
+           "Short prompts; for very little data."), {"auto": "light", **NO_DEMOS}),
+), chosen=_search)  # fmt: skip
 
 
 def _note(params: Mapping[str, Any]) -> str | None:
@@ -42,10 +80,19 @@ register(OptimizerEntry(
               shown=_with_demos),
     ),
     roles={"proposer": "prompt_model"},
-    events=(EventKind("proposals", view="dashboard.widgets.proposals_view:proposals_run_view"),),
-    widget="dashboard.widgets.mipro_choice:mipro_search",
+    events=(EventKind("proposals"),),
+    presets=SEARCHES,
     note=_note,
-    auto_params={"auto": "light", "max_bootstrapped_demos": 0, "max_labeled_demos": 0},
+    auto_pick=AutoPick(2, lambda n: (
+        f"only {n} training example(s): too few for worked examples in the prompt, so MIPROv2 "
+        "tunes the instruction alone (zero-shot mode: the proposer model writes candidate "
+        "instructions, each is scored, the best is kept)"
+    ), params={"auto": "light", **NO_DEMOS}),
+    smoke_params={
+        "auto": None, "num_candidates": 3, "num_trials": 4, "minibatch_size": 6,
+        "minibatch_full_eval_steps": 2, "max_bootstrapped_demos": 2, "max_labeled_demos": 2,
+        "race": False,
+    },
 ))  # fmt: skip
 
 __all__ = [

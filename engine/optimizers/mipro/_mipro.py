@@ -25,7 +25,6 @@ from engine.optimizers.mipro._plan import (
     expected_distinct_pairs,
     resolve_plan,
     split_datasets,
-    trials_for,
 )
 from engine.optimizers.mipro._search import MiproSearch
 from engine.optimizers.proposing import (
@@ -70,10 +69,6 @@ class MIPROv2(Optimizer):
     """
 
     requires_metric = True  # checked at compile: `.metric` may be set after construction
-
-    # the sizes `auto` stands for, and the trials a search makes (for the Optimize page)
-    auto_run_settings = AUTO_RUN_SETTINGS
-    trials_for = staticmethod(trials_for)
 
     uses_valset = True
 

@@ -291,10 +291,6 @@ class GroundedProposer:
             )
         return texts[0] if texts else ""
 
-    def proposal_calls(self, n_predictors: int, n: int) -> int:
-        """Most proposal calls (`draw_cap` per predictor; the dataset summary not included)."""
-        return n_predictors * draw_cap(n)
-
 
 def draw_cap(n: int) -> int:
     """Most proposer calls for one predictor that wants `n` instructions (the original

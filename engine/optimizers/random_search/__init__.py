@@ -10,7 +10,7 @@ from engine.optimizers.random_search._random_search import (
     BootstrapFewShotWithRandomSearch,
     BootstrapRS,
 )
-from engine.optimizers.registry import OptimizerEntry, Param, register
+from engine.optimizers.registry import AutoPick, OptimizerEntry, Param, register
 
 
 def random_search_from_spec(**params: Any) -> BootstrapFewShotWithRandomSearch:
@@ -50,8 +50,17 @@ register(
             Param("close_enough", float, SPEC_CLOSE_ENOUGH, optional=True),
         ),
         estimate_tolerance=None,  # an upper bound: the search may stop early
+        # racing stops most candidates before the last validation row: the share of the bound
+        # runs spent on our benchmarks (docs/design/forecast.md, "Likely calls")
+        typical_share=(0.65, 0.5, 1.0),
+        auto_pick=AutoPick(None, lambda n: (
+            f"{n} training examples: enough to bootstrap several candidate demo sets and pick "
+            "the best on the validation set"
+        )),
+        smoke_params={"num_candidate_programs": 3, "max_bootstrapped_demos": 2,
+                      "max_labeled_demos": 2, "race": False},
     )
-)
+)  # fmt: skip
 
 __all__ = [
     "SPEC_CLOSE_ENOUGH", "SPEC_SPEND_SHARE", "BootstrapFewShotWithRandomSearch", "BootstrapRS",

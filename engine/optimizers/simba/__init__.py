@@ -25,8 +25,7 @@ register(OptimizerEntry(
         Param("max_demos", int, 4, "Examples in the prompt (max)", low=0, high=16),
     ),
     roles={"proposer": "prompt_model"},
-    events=(EventKind("simba_step", view="dashboard.widgets.simba_steps:simba_run_view",
-                      step=_step),),
+    events=(EventKind("simba_step", step=_step),),
     note=lambda params: (
         "Each step samples a batch of training rows, runs the variants on it, and for the rows "
         "they disagree on adds a worked example or a rule (0 examples: rules only)."
@@ -36,6 +35,7 @@ register(OptimizerEntry(
         "program with a worked example added"
     ),
     estimate_tolerance=None,  # an upper bound: the search may stop early
+    smoke_params={"bsize": 4, "num_candidates": 2, "max_steps": 2, "max_demos": 2},
 ))  # fmt: skip
 
 __all__ = ["SIMBA"]

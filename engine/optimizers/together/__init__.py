@@ -2,8 +2,8 @@
 each step scored on the validation rows and the best one kept. Its `w` step is BootstrapFinetune,
 through `engine.optimizers.finetune`'s public names."""
 
-from engine.optimizers.finetune import TRAINING_VIEW, training_params
-from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
+from engine.optimizers.finetune import TRAINING_EVENT, training_params
+from engine.optimizers.registry import OptimizerEntry, Param, register
 from engine.optimizers.together._entries import better_together
 from engine.optimizers.together._together import BetterTogether, parse_strategy
 
@@ -17,8 +17,10 @@ register(OptimizerEntry(
                   help="Steps in order: p finds prompt examples, w tunes the weights."),
             Param("candidates", int, 6, "Example sets tried per prompt step", low=1, high=30),
             *training_params()),
-    events=(EventKind("training_step", view=TRAINING_VIEW),),
+    events=(TRAINING_EVENT,),
     estimate_tolerance=None,
+    tunes_weights=True,
+    smoke_params={"strategy": "p -> w", "candidates": 2, "max_steps": 2},
 ))  # fmt: skip
 
 __all__ = ["BetterTogether", "better_together", "parse_strategy"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import SpecError
+from engine.optimizers import registry
 from engine.optimizers.auto import choose_optimizer
 from engine.optimizers.spine import example_id
 from engine.primitives import Example
@@ -347,7 +348,8 @@ def validate_spec_against_data(spec: ProjectSpec) -> DataReport:
     reason = f"chosen in the spec: {optimizer}"
     if optimizer == "auto":
         optimizer, reason = choose_optimizer(len(split.train))
-    if not split.train and optimizer != "LabeledFewShot":
+    entry = registry.get(optimizer)
+    if not split.train and (entry is None or entry.needs_train):
         raise SpecError(
             f"data.train_size: {optimizer} needs training examples, but the train split is empty"
         )

@@ -9,8 +9,9 @@ stops are not counted). Two things turn them into a forecast a person can plan w
   figure for the model kind;
 - **share**: for an estimate that is an upper bound, the share of it that finished runs of the
   same optimizer in this store actually spent (their median), else the share measured on our
-  benchmarks (`TYPICAL_SHARE`). Racing spends a different share on each seed of the same data,
-  so the forecast also gives the range those runs spanned (at least `MIN_SPREAD` either side).
+  benchmarks (its registry entry's `typical_share`). Racing spends a different share on each
+  seed of the same data, so the forecast also gives the range those runs spanned (at least
+  `MIN_SPREAD` either side).
   A search that spends a call target (random search run from a spec: its estimate has
   `at_most`) needs no share: the forecast is the target, within half the way to its bound
   either side (on the embedded model its candidates' prompt reads count too: `_spending`,
@@ -32,6 +33,7 @@ import psycopg
 
 from engine.errors import StoreError
 from engine.lm.local import MAX_THREADS, default_weights_name, machine_read_speed
+from engine.optimizers import registry
 from engine.runs.store import RunStore, StoreAt, is_url, store_location
 
 MIN_CALLS = 12  # runs with fewer uncached calls than this say nothing of speed
@@ -50,13 +52,6 @@ TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
 # ran the same default runs in 0.93 of the AMD's minutes, so the AMD's is 230 x 0.93
 # (docs/design/forecast.md, "The first run on a new machine").
 REFERENCE_READ_SPEED = 214.0
-# Share of an upper-bound estimate a run spends, measured on the sample projects and the
-# generated spam/ham project (docs/BENCHMARKS.md, "Forecast"): racing stops most candidates
-# before the last validation row.
-TYPICAL_SHARE = {"BootstrapFewShotWithRandomSearch": 0.65}
-# ... and the range it spanned there: the default runs of the generated spam/ham project spent
-# 0.50, 0.64, 0.83, 0.87 and 0.97 of the bound on five seeds (CLI and browser), so up to it.
-TYPICAL_SHARE_RANGE = {"BootstrapFewShotWithRandomSearch": (0.5, 1.0)}
 # What watching a run live costs it: the Run page's redraws (every 5 s) and the idle page take
 # the dashboard server and the browser ~0.07 of a core (bench/studies/live_view_cost.py), and
 # when the embedded model's threads have no spare core they slow by 0.22 / 0.3 of a
@@ -226,7 +221,9 @@ def spent_share(optimizer: str, db_path: StoreAt | None, project: str | None = N
         if (s := _share(row["estimate"], row["usage"], row["sizes"])) is not None
     ]
     same = [s for name, s in shares if project and name == project]
-    typical = list(TYPICAL_SHARE_RANGE.get(optimizer, ()))
+    entry = registry.get(optimizer)
+    measured = entry.typical_share if entry is not None else None
+    typical = list(measured[1:]) if measured else []
     if same:
         point = statistics.median(same)
         seen = same if len(same) >= OWN_RANGE_RUNS else same + typical
@@ -239,9 +236,8 @@ def spent_share(optimizer: str, db_path: StoreAt | None, project: str | None = N
         if len(seen) < OWN_RANGE_RUNS:
             seen += typical
         return Share(point, *_share_of(point, seen), source)
-    if optimizer in TYPICAL_SHARE:
-        point = TYPICAL_SHARE[optimizer]
-        return Share(point, *_share_of(point, typical), "as measured on our benchmarks")
+    if measured:
+        return Share(measured[0], *_share_of(measured[0], typical), "as measured on our benchmarks")
     return Share(1.0, 1.0, 1.0, "")
 
 

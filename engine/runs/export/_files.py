@@ -1,8 +1,9 @@
 """Export a run: program JSON, standalone Python, prompt text, spec YAML, per-example CSV.
 
 Each `export_*` function takes a run id (and optionally the store path) and returns text, ready
-for a file or a download button. Nothing exported holds an API key. A KNNFewShot program (demos
-per input) is rebuilt from the run's training rows: engine/runs/export/_knn.py.
+for a file or a download button. Nothing exported holds an API key. A program whose state no
+fixed prompt holds (demos per input) is rebuilt and written by its optimizer's own export hook
+(`registry.export_hook`), given the run's training rows and metric.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any
 from engine.adapters.chat import ChatAdapter
 from engine.errors import TunesmithError
 from engine.modules.saving import save_metadata
-from engine.runs.data import safe_cell
-from engine.runs.export._knn import is_knn_state, knn_code, knn_program
-from engine.runs.export.codegen import generate_python
-from engine.runs.pipeline import build_program
+from engine.optimizers.registry import export_hook
+from engine.runs.data import load_data, safe_cell
+from engine.runs.export.codegen import generate_python, py_literal, render_program
+from engine.runs.pipeline import build_metric, build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore
 
@@ -69,9 +70,10 @@ def load_program(
 
 
 def rebuild(spec: ProjectSpec, state: dict[str, Any]) -> Any:
-    """The program of `spec` with `state` loaded (a KNNFewShot program for a KNN state)."""
-    if is_knn_state(state):
-        return knn_program(spec, state)
+    """The program of `spec` with `state` loaded (its optimizer's own, when a hook owns it)."""
+    hook = export_hook(state)
+    if hook is not None:
+        return hook.program(state, load_data(spec).train, build_metric(spec), build_program(spec))
     return build_program(spec).load_state(state)
 
 
@@ -99,10 +101,31 @@ def export_python(
 ) -> str:
     """A standalone script: rebuilds the pipeline, configures the model, loads the tuned state."""
     spec = run_spec(stored_run(run_id, db_path))
-    state = program_state(run_id, db_path, candidate)
-    if is_knn_state(state):
-        return knn_code(spec, state)
-    return generate_python(spec, state=state, configure_lm=True)
+    return python_code(spec, program_state(run_id, db_path, candidate))
+
+
+def python_code(spec: ProjectSpec, state: dict[str, Any]) -> str:
+    """The standalone script of `spec` with `state` (its optimizer's own lines, when a hook
+    owns the state)."""
+    hook = export_hook(state)
+    if hook is None:
+        return generate_python(spec, state=state, configure_lm=True)
+    tail = hook.code(state, load_data(spec).train, metric_code(spec), py_literal)
+    return render_program(spec, configure_lm=True, tail=tail)
+
+
+def metric_code(spec: ProjectSpec) -> str:
+    """The spec's metric as a call in generated code: `make_metric(kind, **params)`."""
+    params = dict(spec.metric.params)
+    field = spec.metric.field or (spec.label_fields[0] if len(spec.label_fields) == 1 else None)
+    if field:
+        params["field"] = field
+    if spec.metric.criteria:
+        params["criteria"] = spec.metric.criteria
+    if spec.metric.scale:
+        params["scale"] = spec.metric.scale
+    params = json.loads(json.dumps(params, default=str))
+    return f"make_metric({spec.metric.kind!r}, **{py_literal(params)})"
 
 
 def render_prompts(program: Any) -> str:

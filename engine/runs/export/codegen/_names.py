@@ -21,7 +21,7 @@ from typing import Any
 
 from engine.runs.spec import ProjectSpec, StepSpec, class_name
 
-# names the generated module defines or imports (this package, engine/runs/export/_knn.py)
+# names the generated module defines or imports (this package, an optimizer's export hook)
 MODULE_NAMES = frozenset(
     {
         "Path", "Literal", "dspy", "engine", "read_passages", "tools_at", "PROJECT_DIR",
