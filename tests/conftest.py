@@ -24,6 +24,8 @@ ATTACK_FAMILIES = {
     "tests/engine/sandbox/test_sandbox_escape.py": "sandbox escape (ProgramOfThought's code)",
     "tests/runs/test_url_credentials.py": "credentials in URLs and key-shaped values",
     "tests/engine/lm/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
+    "tests/runs/test_spreadsheet_output.py": "spreadsheet output (formulas, reply size, -o paths)",
+    "tests/runs/test_spec_store_edges.py": "spec and store edges (keys, numbers, locks, URLs)",
 }
 
 

@@ -173,7 +173,7 @@ def unstorable_values(data: Any, path: str = "") -> list[str]:
     which no file or database can store."""
     where = path or "spec"
     if isinstance(data, float) and not math.isfinite(data):
-        return [f"{where}: {data} is not a number a setting can take; write a finite number"]
+        return [f"{where}: {data} is not a finite number; write a number or leave it out"]
     if isinstance(data, str):
         try:
             data.encode("utf-8")
