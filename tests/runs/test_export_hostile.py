@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import keyword
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -228,7 +229,7 @@ def _every_shape(test):
                 "steps": ["literal", "Program"] if i % 2 else ["program", "samples"],
                 "texts": (PAYLOADS * 2)[i : i + 8],
                 "choice": PAYLOADS[i - 1],
-                "temperature": float("nan"),
+                "temperature": 0.7,
             }
         )(test)
     return test
@@ -378,6 +379,10 @@ def test_hostile_specs_export_safely_and_every_export_imports(tickets_spec, proj
             spec = spec_from_dict(_raw_spec(base, case), project)
         except SpecError as exc:
             message = str(exc)
+            if not math.isfinite(case["temperature"]):  # .nan / .inf: refused first (issue 62)
+                assert "models.task.temperature: " in message and "not a finite" in message
+                refused.append(message)
+                return
             assert "pipeline." in message, message
             assert any(reason in message for reason in REASONS), message
             if bad is not None:
@@ -385,6 +390,7 @@ def test_hostile_specs_export_safely_and_every_export_imports(tickets_spec, proj
             refused.append(message)
             return
         assert bad is None, f"{bad!r} was accepted"
+        assert math.isfinite(case["temperature"]), "a temperature of nan or inf was accepted"
         state = _state(spec, case)
         code = _check_exports(spec, state)
         module = f"hostile_{len(manifest)}"
