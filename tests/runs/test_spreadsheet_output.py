@@ -268,6 +268,11 @@ def _problem(home: Path, problem: str, command: str) -> tuple[str, list[str] | N
     if problem == "a link to the input":
         (home / "link.csv").symlink_to(home / "new.csv" if command == "predict" else store(home))
         return str(home / "link.csv"), None
+    if problem == "unwritable folder":  # immutable: even root may not create a file in it
+        (home / "locked").mkdir()
+        if subprocess.run(["chattr", "+i", str(home / "locked")], check=False).returncode:  # noqa: S603, S607
+            pytest.skip("chattr +i (an immutable folder) is not allowed here")
+        return str(home / "locked" / "out.txt"), None
     disk = home / "disk"
     disk.mkdir()
     wrap = _private_disk(disk, full=problem == "full disk")
@@ -277,7 +282,7 @@ def _problem(home: Path, problem: str, command: str) -> tuple[str, list[str] | N
 
 
 PROBLEMS = ["missing folder", "a folder", "/dev/full", "the input file", "a link to the input",
-            "full disk", "read-only disk"]  # fmt: skip
+            "unwritable folder", "full disk", "read-only disk"]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", ["predict", "export", "summary"])
@@ -293,6 +298,9 @@ def test_every_output_problem_is_one_line_and_leaves_nothing(
     kept = {p: p.read_bytes() for p in (source, store(home)) if p.is_file()}
     before = sorted(home.rglob("*"))
     done = cli(home, *args, "-o", target, wrap=wrap)
+    if problem == "unwritable folder":
+        subprocess.run(["chattr", "-i", str(home / "locked")], check=True)  # noqa: S603, S607
+        assert list((home / "locked").iterdir()) == []
     assert done.returncode == 2, (done.returncode, done.stderr)
     lines = [line for line in done.stderr.splitlines() if line and "labelling: " not in line]
     assert len(lines) == 1 and lines[0].startswith(f"error: cannot write {target}: "), lines
