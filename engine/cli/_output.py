@@ -22,14 +22,11 @@ from engine.errors import TunesmithError
 
 _WHY = {
     errno.ENOSPC: "the disk is full; free some space or write to another disk",
-    errno.EDQUOT: "your disk quota is used up; free some space or write elsewhere",
     errno.EACCES: "you may not write there; choose a folder of your own",
     errno.EPERM: "you may not write there; choose a folder of your own",
     errno.EROFS: "that disk is read-only; write somewhere else",
     errno.ENOENT: "its folder does not exist; create it first or write somewhere else",
-    errno.ENOTDIR: "part of the path is a file, not a folder",
     errno.EISDIR: "it is a folder; name a file inside it",
-    errno.ENAMETOOLONG: "the file name is too long",
 }
 
 

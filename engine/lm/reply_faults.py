@@ -22,16 +22,15 @@ _GARBAGE_CHARS = frozenset("\x00\ufffd")
 
 
 def reply_issue(texts: list[str], usage: dict[str, Any], max_tokens: Any = None) -> str | None:
-    """The reply's fault kind, or None: "empty_reply" when every completion is blank,
-    "garbage" when one holds NUL / replacement characters, "long" when one is far longer than
-    max_tokens allows, "truncated" when one stopped at max_tokens (finish_reason "length")."""
+    """The reply's fault kind, or None: "empty_reply" when every completion is blank, "long"
+    when one is far longer than max_tokens allows, "garbage" when one holds NUL / replacement
+    characters, "truncated" when one stopped at max_tokens (finish_reason "length")."""
     if not any(has_content(t) for t in texts):  # a tool-call-only reply is not empty
         return "empty_reply"
+    if any(len(str(t)) > reply_limit(max_tokens) for t in texts):
+        return "long"  # first: a "long" call is one whose reply the LM cut (`bounded`)
     if any(_GARBAGE_CHARS.intersection(str(t)) for t in texts):
         return "garbage"
-    limit = reply_limit(max_tokens)
-    if any(len(str(t)) > limit for t in texts):
-        return "long"
     if "length" in (usage.get("finish_reasons") or ()):
         return "truncated"
     return None
