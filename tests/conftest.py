@@ -29,6 +29,8 @@ ATTACK_FAMILIES = {
     "tests/runs/test_keys_in_transit.py": "keys and passwords over Ray, in shared processes",
     "tests/engine/sandbox/test_sandbox_cleanup.py": "sandbox temp folder left behind",
     "tests/engine/sandbox/test_sandbox_unconfined.py": "sandbox without kernel layers",
+    "tests/runs/test_spreadsheet_output.py": "spreadsheet output (formulas, reply size, -o paths)",
+    "tests/runs/test_spec_store_edges.py": "spec and store edges (keys, numbers, locks, URLs)",
 }
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from engine.cli._common import no_run, open_store, print_report, print_summary
+from engine.cli._common import db_path, no_run, open_store, print_report, print_summary
 from engine.cli._format import runs_table
+from engine.cli._output import write_output
 from engine.errors import TunesmithError
 from engine.evaluate import Evaluate
 from engine.evaluate.statistics import paired_comparison, verdict
@@ -79,22 +79,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one artifact of a run to stdout or to `-o FILE`."""
     text = export_run(args.run_id, args.format, args.db, args.candidate)
+    write_output(args.output, text, (db_path(args),))
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
     return 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """Write a run's one-page stakeholder summary (HTML) to `-o FILE` or stdout."""
     text = summary_html(args.run_id, args.db)
+    write_output(args.output, text, (db_path(args),))
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}: open it in any browser", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
     return 0
 
 

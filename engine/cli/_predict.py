@@ -12,6 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from engine.cli._common import db_path
+from engine.cli._output import check_output, write_output
 from engine.runs.label import predict_table, read_input_csv
 
 
@@ -24,15 +26,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Label every row of CSV with RUN's program; exit code 1 if any row failed."""
     source = Path(args.csv)
     header, rows = read_input_csv(source, f"the CSV file {source}")
+    reads = (source, db_path(args))
+    if args.output:  # refused before any LM call
+        check_output(args.output, reads)
     labelled = predict_table(
         args.run_id, header, rows, db_path=args.db, candidate=args.candidate,
         max_calls=args.max_calls, progress=_progress,
     )  # fmt: skip
-    text = labelled.to_csv()
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_output(args.output, labelled.to_csv(), reads)
     where = f" to {args.output}" if args.output else ""
     print(
         f"labelled {len(rows) - labelled.failed} of {len(rows)} rows{where}; "

@@ -24,7 +24,7 @@ from engine.lm.history_view import render_history
 from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thread
 from engine.lm.provider import litellm_complete
-from engine.lm.reply_faults import reply_issue
+from engine.lm.reply_faults import bounded, reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
 from engine.native_reply import has_content, reply_extras
 from engine.secret_shapes import endpoint_problem, text_problem
@@ -249,6 +249,7 @@ class LM:
             self._remember(record, messages, [], params)
             raise
         issue = reply_issue(texts, usage, params.get("max_tokens"))
+        texts = bounded(texts, params.get("max_tokens"))  # before the cache and history keep it
         record = CallRecord(
             model=self.model,
             role=role,

@@ -49,8 +49,9 @@ class Param:
     choices: tuple[tuple[Any, str], ...] = ()
 
     def check(self, value: Any) -> str | None:
-        """Why `value` cannot be this parameter (None: it can): its type. The bounds are the
-        form's; the optimizer itself refuses values it cannot run with."""
+        """Why `value` cannot be this parameter (None: it can): its type, its choices, its
+        numeric bounds (a bound naming a data size is the form's only: sizes are not known
+        yet). Other values the optimizer cannot run with it refuses itself."""
         if value is None and self.optional:
             return None
         if self.type is bool:
@@ -66,6 +67,12 @@ class Param:
         values = [choice for choice, _ in self.choices]
         if values and value not in values:
             return f"{self.name} must be one of {', '.join(map(repr, values))}, not {value!r}"
+        low, high = (b if isinstance(b, int | float) else None for b in (self.low, self.high))
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and low is not None and value < low:
+            return f"{self.name} must be {low} or more, not {value!r}"
+        if number and high is not None and value > high:
+            return f"{self.name} must be {high} or less, not {value!r}"
         return None
 
 

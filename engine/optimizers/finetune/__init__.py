@@ -48,12 +48,14 @@ def training_params() -> tuple[Param, ...]:
               "or down to 0 by the end (linear, cosine).", choices=(
                   ("constant", "Constant"), ("linear", "Down to 0, linearly"),
                   ("cosine", "Down to 0, along a cosine"))),
-        Param("warmup", float, 0.0, help="The share of the steps the step size warms up over."),
+        Param("warmup", float, 0.0, help="The share of the steps the step size warms up over.",
+              low=0, high=1),
         Param("window", int, 512, help="Tokens per training step (a multiple of 256)."),
         Param("packing", bool, LLAMA_KWARGS["packing"][0], help="Several training rows to a "
               "step (fewer steps), or each row alone (packed rows read each other's answers, "
               "which the model never sees when it answers)."),
-        Param("threads", int, 1, help="CPU threads the training process uses."),
+        Param("threads", int, 1, help="CPU threads the training process uses.", low=1,
+              high=64),
         Param("exclude_demos", bool, False, help="Train on the prompts without their examples "
               "(the tuned steps then answer without them)."),
         Param("train_on", str, "traces", "What the model learns from",

@@ -4,7 +4,8 @@ Every problem raises `CsvProblem` (a SpecError) with a message for a non-program
 wrong, where (row, line or column) and what to do. Nothing is written anywhere while reading.
 
 The size limit is a setting: `TUNESMITH_MAX_CSV_MB` (default 5 MB). Formula-like cells
-(`=SUM(...)`) are kept as text: they are data for the model; exports neutralise them.
+(`=SUM(...)`) are kept as text: they are data for the model; exports neutralise them
+(`safe_cell`: every cell, headers too, against formulas in any locale's separators).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import stat
 import unicodedata
 from pathlib import Path
@@ -294,27 +296,60 @@ def read_numbered_table(
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_CHARS = "=+-@"
+# where a spreadsheet may cut a cell in two: a list separator (`,` or `;` by locale, `|` or a
+# tab chosen on import) or a line break read by an importer that ignores quotes
+_SEPARATOR = re.compile(r"[,;|\t\r\n]")
+
+
+def _skipped(char: str) -> bool:
+    """Whether a spreadsheet may skip `char` before a formula: whitespace, line breaks,
+    invisible control or format characters."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
+def _formula_char(char: str) -> bool:
+    """= + - @ or a full-width or other compatibility form of one (e.g. U+FF1D '＝')."""
+    first = unicodedata.normalize("NFKC", char)[:1]
+    return bool(first) and first in _FORMULA_CHARS
 
 
 def _formula_start(value: str) -> bool:
     """Whether a spreadsheet may read `value` as a formula: it starts with = + - @ (or a
-    full-width or other compatibility form of one, e.g. U+FF1D '＝') after any leading
-    whitespace, line breaks or invisible format characters, or it starts with a tab or CR."""
+    compatibility form of one, see `_formula_char`) after any leading whitespace, line breaks
+    or invisible format characters, or it starts with a tab or CR."""
     if value.startswith(FORMULA_STARTS):
         return True
-    for char in value:
-        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
-            continue  # a spreadsheet may skip it
-        first = unicodedata.normalize("NFKC", char)[:1]
-        return bool(first) and first in _FORMULA_CHARS
-    return False
+    first = next((char for char in value if not _skipped(char)), "")
+    return bool(first) and _formula_char(first)
+
+
+def _inner_formulas(value: str) -> list[int]:
+    """Where a formula character follows a separator (`_SEPARATOR`; whitespace, invisible
+    characters and double quotes may come between): each one is a formula again once a
+    spreadsheet cuts the cell there. One pass: a run of separators is scanned once."""
+    found: list[int] = []
+    reach = 0
+    for match in _SEPARATOR.finditer(value):
+        at = match.end()
+        if at <= reach:
+            continue  # already scanned from an earlier separator of this run
+        while at < len(value) and (value[at] == '"' or _skipped(value[at])):
+            at += 1
+        reach = at
+        if at < len(value) and _formula_char(value[at]):
+            found.append(at)
+    return found
 
 
 def safe_cell(value: object) -> object:
-    """A cell for a CSV someone may open in a spreadsheet (OWASP CSV injection): text that
-    may start a formula (see `_formula_start`: = + - @, also after leading whitespace or line
-    breaks, and their full-width forms) gets a leading single quote, so it is shown, never
-    run. Numbers stay numbers."""
-    if isinstance(value, str) and _formula_start(value):
-        return "'" + value
-    return value
+    """A cell for a CSV someone may open in a spreadsheet, in any locale (OWASP CSV injection).
+
+    Text that may start a formula (see `_formula_start`) gets a leading single quote; so does
+    each formula character after a separator inside it (`ok;=HYPERLINK(...)` is two cells where
+    `;` separates lists, a line break is a new row to an importer that ignores quotes), so
+    every piece is shown, never run. Numbers stay numbers. Header cells too."""
+    if not isinstance(value, str):
+        return value
+    inner = _inner_formulas(value)
+    text = "'".join(value[a:b] for a, b in zip([0, *inner], [*inner, len(value)]))
+    return "'" + text if _formula_start(value) else text

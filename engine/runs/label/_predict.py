@@ -7,6 +7,12 @@ choice scores (the embedded model does; a hosted one leaves the column empty), a
 column: a row that fails, or that the call budget no longer covers, is kept with the reason,
 never dropped. `read_input_csv` reads the CSV with the shared loader (same limits, same
 messages); `match_inputs` says which column feeds which input field before any LM call.
+
+A reply is cut where it enters, in the LM (`engine.lm.reply_faults.reply_limit`, a "long"
+call); each cell the program writes here (an answer, an error) is held to the same bound,
+LONG_REPLY_CHARS, so a labelled file reads back with the loader. A row whose reply or cell was
+cut says so in its error column. `to_csv` neutralises every cell, headers too
+(`csvfile.safe_cell`).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 
 from engine.errors import BudgetExhausted, SpecError
 from engine.lm.budget import Budget
+from engine.lm.reply_faults import CHARS_PER_TOKEN_LIMIT, LONG_REPLY_CHARS
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine import calls_per_run
 from engine.runs.data import (
@@ -58,7 +65,7 @@ class Labelled:
         """The table as CSV text, safe to open in a spreadsheet (formulas shown as text)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.header)
+        writer.writerow([safe_cell(name) for name in self.header])
         for row in self.rows:
             writer.writerow([safe_cell(row.get(name, "")) for name in self.header])
         return out.getvalue()
@@ -195,6 +202,8 @@ def predict_table(
     budget.attach(ledger)
     result = Labelled(out_header, [], outputs=columns)
     trackers = (*settings.usage_trackers, ledger)
+    long_calls: list[Any] = []  # calls whose reply the LM cut
+    ledger.subscribe(lambda record: long_calls.append(record) if record.fault == "long" else None)
     with settings.context(lm=lm, budget=budget, usage_trackers=trackers):
         for index, row in enumerate(rows):
             record = {name: "" for name in out_header}
@@ -202,11 +211,11 @@ def predict_table(
             if result.stopped:
                 record[error_column] = f"not run: {result.stopped}"
             else:
-                record.update(
-                    _label_row(
-                        program, spec, row, inputs, types, columns, confidence, error_column, result
-                    )
+                seen = len(long_calls)
+                cells = _label_row(
+                    program, spec, row, inputs, types, columns, confidence, error_column, result
                 )
+                record.update(_bounded(cells, error_column, len(long_calls) > seen))
             if record.get(error_column):
                 result.failed += 1
             result.rows.append(record)
@@ -254,6 +263,23 @@ def _label_row(
         cells[column] = "" if value is None else str(value)
         if name in confidence:
             cells[confidence[name]] = _confidence(scores.get(name, {}), value)
+    return cells
+
+
+def _bounded(cells: dict[str, str], error_column: str, reply_cut: bool) -> dict[str, str]:
+    """The cells, none longer than LONG_REPLY_CHARS and with no lone surrogate (which no file
+    can hold); the error column says when the LM cut the row's reply or a cell was cut here."""
+    notes = [
+        f"reply cut: the model's reply was longer than a reply may be ({CHARS_PER_TOKEN_LIMIT} "
+        f"characters per token of max_tokens, {LONG_REPLY_CHARS:,} at most); its start is kept"
+    ] if reply_cut else []  # fmt: skip
+    for column, text in cells.items():
+        if len(text) > LONG_REPLY_CHARS:
+            notes.append(f"{column!r} cut from {len(text):,} to {LONG_REPLY_CHARS:,} characters")
+            text = text[:LONG_REPLY_CHARS]
+        cells[column] = text.encode("utf-8", "replace").decode("utf-8")
+    if notes:
+        cells[error_column] = "; ".join(filter(None, (cells[error_column], *notes)))
     return cells
 
 

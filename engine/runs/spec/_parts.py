@@ -25,7 +25,7 @@ from engine.runs.spec._names import METRIC_KINDS, check_field_name, check_identi
 from engine.runs.spec._steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
 from engine.secret_shapes import text_problem, url_problem
 
-_FORBID = ConfigDict(extra="forbid")
+_FORBID = ConfigDict(extra="forbid", allow_inf_nan=False)  # .nan / .inf: no setting takes them
 _SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")
 
 

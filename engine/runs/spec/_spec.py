@@ -14,6 +14,7 @@ endpoint URL such as ``http://user:KEY@host``) is refused with a message saying 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,7 @@ def spec_from_dict(data: Any, base_dir: str | Path | None = None) -> ProjectSpec
             "a spec must be a mapping of sections (name, pipeline, data, ...), "
             f"got {type(data).__name__}"
         )
-    problems = secret_problems(data)
+    problems = secret_problems(data) + unstorable_values(data)
     if problems:  # refused before anything else: the messages never quote the value
         raise SpecError("\n".join(problems))
     try:
@@ -164,6 +165,31 @@ def spec_from_dict(data: Any, base_dir: str | Path | None = None) -> ProjectSpec
     except ValidationError as exc:
         raise SpecError(format_validation_error(exc)) from None
     return spec.with_base_dir(base_dir)
+
+
+def unstorable_values(data: Any, path: str = "") -> list[str]:
+    """``"path: problem"`` for each value no run can hold: a number that is not finite (.nan,
+    .inf) and text with a lone surrogate (half of a UTF-16 pair, e.g. from a \\ud800 escape),
+    which no file or database can store."""
+    where = path or "spec"
+    if isinstance(data, float) and not math.isfinite(data):
+        return [f"{where}: {data} is not a finite number; write a number or leave it out"]
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            char = ascii(data[exc.start])
+            return [f"{where}: the text holds {char}, half of a UTF-16 pair, which no file can "
+                    "store; remove it (or write the whole character)"]  # fmt: skip
+        return []
+    if not isinstance(data, dict | list | tuple):
+        return []
+    out: list[str] = []
+    for key, value in data.items() if isinstance(data, dict) else enumerate(data):
+        name = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+        out += unstorable_values(key, f"{where} (a key)") if isinstance(key, str) else []
+        out += unstorable_values(value, f"{path}.{name}" if path else name)
+    return out
 
 
 def spec_from_text(text: str, base_dir: str | Path | None = None) -> ProjectSpec:

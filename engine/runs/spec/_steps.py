@@ -28,7 +28,7 @@ TOOL_NAMES = ("calculator", "search", "lookup")
 REFINE_MAX_N = 10  # each attempt is at least one LM call
 LABEL_FREE_METRICS = ("judge",)  # graded from criteria and inputs alone when no label is given
 
-_FORBID = ConfigDict(extra="forbid")
+_FORBID = ConfigDict(extra="forbid", allow_inf_nan=False)  # .nan / .inf: no setting takes them
 
 
 class _Compact(BaseModel):

@@ -6,6 +6,9 @@ result. `load_yaml` counts the nodes the document expands to and refuses past a 
 Deep nesting is refused from the scanner's tokens before anything recursive reads it: the
 composer recurses once per level, and in a thread with a small stack (the dashboard's script
 threads, a test worker) a few thousand levels crash the process instead of raising.
+A key written twice in one mapping is refused (YAML keeps the last, a reader sees the first),
+and so is an integer written with more than MAX_NUMBER_CHARS characters (Python cannot turn
+one of 4,300 digits into text, and no setting needs one that long).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from engine.errors import SpecError
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64  # a spec is a few levels deep; YAML's composer recurses once per level
+MAX_NUMBER_CHARS = 100  # an integer's text (a seed of 2**256 has 78 digits)
 _OPENS = (
     yaml.BlockMappingStartToken,
     yaml.BlockSequenceStartToken,
@@ -25,6 +29,8 @@ _OPENS = (
     yaml.FlowSequenceStartToken,
 )
 _CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+_INT = "tag:yaml.org,2002:int"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
 def _too_deep(text: str) -> bool:
@@ -41,22 +47,49 @@ def _too_deep(text: str) -> bool:
     return False
 
 
-def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int]) -> int:
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _check_node(node: yaml.Node, what: str) -> None:
+    """SpecError for a key written twice in a mapping, or an integer too long to read."""
+    if isinstance(node, yaml.ScalarNode) and node.tag == _INT:
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise SpecError(
+                f"{what} holds a number {len(node.value):,} characters long (line "
+                f"{_line(node)}); no setting needs more than {MAX_NUMBER_CHARS} digits"
+            )
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple[str, str], int] = {}
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag == _MERGE:
+                continue
+            mark = (key.tag, key.value)
+            if mark in first:
+                raise SpecError(
+                    f"{what} gives the key {key.value!r} twice (lines {first[mark]} and "
+                    f"{_line(key)}); YAML keeps only the last one, so write it once"
+                )
+            first[mark] = _line(key)
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int], active: set[int], what: str) -> int:
     key = id(node)
     if key in memo:
         return memo[key]
     if key in active:
         raise SpecError("the YAML refers to itself (a recursive alias); write the values out")
     active.add(key)
+    _check_node(node, what)
     total = 1
     if isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            total += _expanded_size(item, memo, active)
+            total += _expanded_size(item, memo, active, what)
             if total > MAX_NODES:
                 break
     elif isinstance(node, yaml.MappingNode):
         for k, v in node.value:
-            total += _expanded_size(k, memo, active) + _expanded_size(v, memo, active)
+            total += _expanded_size(k, memo, active, what) + _expanded_size(v, memo, active, what)
             if total > MAX_NODES:
                 break
     active.discard(key)
@@ -75,7 +108,7 @@ def load_yaml(text: str, what: str = "the spec") -> Any:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
             return None
-        if _expanded_size(node, {}, set()) > MAX_NODES:
+        if _expanded_size(node, {}, set(), what) > MAX_NODES:
             raise SpecError(
                 f"{what} expands to more than {MAX_NODES:,} values through YAML anchors and "
                 "aliases (&name / *name); a spec never needs that many, so it is refused"
@@ -83,5 +116,9 @@ def load_yaml(text: str, what: str = "the spec") -> Any:
         return yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 (SafeLoader)
     except yaml.YAMLError as exc:
         raise SpecError(f"{what} is not valid YAML/JSON: {exc}") from None
+    except SpecError:
+        raise
+    except ValueError as exc:  # a value the constructors cannot build, e.g. a 13th month
+        raise SpecError(f"{what} holds a value that cannot be read: {exc}") from None
     except RecursionError:
         raise SpecError(f"{what} is nested too deeply to read") from None

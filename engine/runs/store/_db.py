@@ -4,16 +4,22 @@ controls, and waiting out a lost PostgreSQL. Statements run on the driver's own 
 SQL in its parameter style (made once per statement): SQLAlchemy's statement layer cost SQLite
 a third of its write speed (bench.store, 1 writer).
 
-SQLite: a file per store, WAL, synchronous=NORMAL, 30 s busy timeout; a write transaction takes
-the write lock at BEGIN (BEGIN IMMEDIATE). PostgreSQL: a pooled engine per URL per process;
-`transaction(exclusive=True)` also takes one advisory lock, so that a read, a check and a write
-inside it are atomic across processes, as BEGIN IMMEDIATE makes them on SQLite.
+SQLite: a file per store, WAL, synchronous=NORMAL, BUSY_SECONDS busy timeout; a write
+transaction takes the write lock at BEGIN (BEGIN IMMEDIATE). PostgreSQL: a pooled engine per URL
+per process; `transaction(exclusive=True)` also takes one advisory lock, so that a read, a check
+and a write inside it are atomic across processes, as BEGIN IMMEDIATE makes them on SQLite; a
+lock is waited for BUSY_SECONDS at most (lock_timeout). A lock held longer by someone else is a
+StoreError saying the store is busy (and, for a file, which processes have it open); a store
+that cannot be opened or set up (a bad URL option, no right to create tables) is a StoreError
+quoting the database's reason.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import os
 import re
 import sqlite3
 import threading
@@ -48,6 +54,7 @@ logger = logging.getLogger(__name__)
 STORE_LOCK = 0x7475_6E65  # the advisory lock of exclusive transactions on PostgreSQL ("tune")
 RECONNECT_SECONDS = 120.0  # how long a store operation waits for a lost PostgreSQL to return
 _BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)  # seconds between attempts (the last one repeats)
+BUSY_SECONDS = 30  # how long a statement waits for a lock another connection holds
 
 _engines: dict[str, Engine] = {}  # PostgreSQL: one pooled engine per URL in this process
 _ready: set[str] = set()  # PostgreSQL URLs whose tables this process created or checked
@@ -69,7 +76,7 @@ def _engine(store_at: StoreAt) -> Engine:
     if not is_url(store_at):
         return create_engine(
             sqlalchemy_url(store_at), poolclass=NullPool,
-            connect_args={"timeout": 30, "check_same_thread": False},
+            connect_args={"timeout": BUSY_SECONDS, "check_same_thread": False},
         )  # fmt: skip
     url = str(store_at)
     with _engines_lock:
@@ -88,7 +95,50 @@ def unreachable(exc: BaseException) -> bool:
         if exc.connection_invalidated:
             return True
         exc = exc.orig
+    if is_busy(exc):
+        return False
     return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True when `exc` says a lock another connection holds was waited for past the bound:
+    SQLite's "database is locked", PostgreSQL's lock_timeout."""
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc).lower()
+    return isinstance(exc, psycopg.errors.LockNotAvailable)
+
+
+def _openers(path: Path) -> list[str]:
+    """'pid 4242 (sqlite3)' for each other process of this machine that has the file open
+    (Linux's /proc; those of other users and other systems are not seen)."""
+    target, found = os.path.realpath(path), []
+    for fds in Path("/proc").glob("[0-9]*/fd"):
+        pid = int(fds.parent.name)
+        with contextlib.suppress(OSError):
+            if pid != os.getpid() and any(os.readlink(fd) == target for fd in fds.iterdir()):
+                found.append(f"pid {pid} ({(fds.parent / 'comm').read_text().strip()})")
+    return found
+
+
+def busy_store(location: StoreAt) -> StoreError:
+    """The error for a store whose lock was held past BUSY_SECONDS by someone else."""
+    if is_url(location):
+        who = (
+            "another connection to the database held a lock on its tables for more than "
+            f"{BUSY_SECONDS} s (PostgreSQL's pg_stat_activity names it)"
+        )
+    else:
+        openers = _openers(Path(location))
+        who = (
+            f"another process held its write lock for more than {BUSY_SECONDS} s (processes "
+            f"with it open: {', '.join(openers) or 'none seen from here'})"
+        )
+    return StoreError(
+        f"The run store {shown(location)} is busy: {who}. Nothing was changed; wait until it "
+        "is done or stop it, then try again."
+    )
 
 
 class StoreDB:
@@ -110,12 +160,17 @@ class StoreDB:
             self.close()
             if is_damage(exc):
                 raise damaged_store(self.location, exc) from None
+            if is_busy(exc):
+                raise busy_store(self.location) from None
+            reason = (str(getattr(exc, "orig", None) or exc).strip() or repr(exc)).splitlines()[0]
             if unreachable(exc):
-                raise StoreError(
-                    f"The run store {shown(self.location)} cannot be reached: "
-                    f"{getattr(exc, 'orig', exc)}"
-                ) from None
-            raise
+                raise StoreError(f"The run store {shown(self.location)} cannot be reached: "
+                                 f"{reason}") from None  # fmt: skip
+            raise StoreError(
+                f"The run store {shown(self.location)} cannot be opened: {reason}. Check its "
+                "location (for a URL: database, user and options such as search_path) and that "
+                "its user may create tables there."
+            ) from None
 
     # -- connection ------------------------------------------------------------------------
     def _open(self) -> None:
@@ -127,9 +182,11 @@ class StoreDB:
             if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 raw.execute("PRAGMA journal_mode=WAL")
             raw.execute("PRAGMA synchronous=NORMAL")
-            raw.execute("PRAGMA busy_timeout=30000")
-        elif str(self.location) in _ready:
-            return
+            raw.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
+        else:
+            self.execute("SELECT set_config('lock_timeout', :t, false)", {"t": f"{BUSY_SECONDS}s"})
+            if str(self.location) in _ready:
+                return
         # SQLite: a store already made is only read here, so a reader never waits for a writer
         with self.transaction(exclusive=True, write=False):
             _META.create_all(self._conn, checkfirst=True)
@@ -175,7 +232,12 @@ class StoreDB:
         if self._raw is None:
             raise StoreError(f"the run store {shown(self.location)} is closed")
         cursor = self._raw.cursor()
-        cursor.execute(native(self.dialect, statement), params or {})
+        try:
+            cursor.execute(native(self.dialect, statement), params or {})
+        except (sqlite3.OperationalError, psycopg.errors.LockNotAvailable) as exc:
+            if is_busy(exc):
+                raise busy_store(self.location) from None
+            raise
         return cursor
 
     def rows(self, statement: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
