@@ -229,6 +229,11 @@ def failure_message(result: ProbeResult, lib_dir: Path | None) -> str:
     }.get(result.steps[-1] if result.steps else "", "")
     if result.signal_name:
         cause = f"crashed {stage} with {result.signal_name}"
+    elif result.timed_out:
+        cause = (
+            f"did not finish {stage} within {result.seconds:.0f} s (a very busy machine can do "
+            "this: try again when it is quieter)"
+        )
     else:
         tail = result.stderr.strip().splitlines()[-1:] or ["no output"]
         cause = f"failed {stage} (exit code {result.returncode}: {tail[0]})"
