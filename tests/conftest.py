@@ -170,7 +170,7 @@ def _fresh_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     """Every test starts from default settings and an empty fallback record, and never touches
     the user's cache folder."""
     from engine.adapters.base import Adapter
-    from engine.settings import settings
+    from engine.core._settings import settings
 
     if "TUNESMITH_CACHE_DIR" not in os.environ:
         monkeypatch.setenv("TUNESMITH_CACHE_DIR", str(tmp_path_factory.mktemp("lm-cache")))

@@ -130,7 +130,7 @@ DIFFERENCES: dict[str, str] = {
     "records); the engine does not configure its loggers on import as DSPy does.",
     "disable_logging": "Also silences the engine logger's records on the application's own "
     "handlers.",
-    "primitives": "`engine.primitives` holds Example, Prediction and Module, and DSPy's module "
+    "primitives": "`engine.core` holds Example, Prediction and Module, and DSPy's module "
     "paths (`example`, `prediction`, `module` with `set_attribute_by_name`, "
     "`python_interpreter`, `code_interpreter`); not BaseModule.",
     "predict": "`engine.predict` re-exports engine.modules (and KNN), with DSPy's module paths "
@@ -209,7 +209,7 @@ WHY_NOT: dict[str, str] = {
     "threading": "A module DSPy re-exports by accident; not an API.",
 }
 
-# DSPy 3.4's LM error family: the same classes, bases and codes (engine.errors)
+# DSPy 3.4's LM error family: the same classes, bases and codes (engine.core._errors)
 _RAISED = "Raised by the engine's LM (`engine.lm.error_map`) for the provider fault it names, "
 for _name, _note in {
     "LMAuthError": _RAISED + "as `ProviderAuthError`, also an `engine.LMConfigError`.",

@@ -19,7 +19,8 @@ What it shows:
   and by keeping more of them in flight (21.1 vs 15.0 calls/s), at the same best validation
   score.
 - **Building and scoring the next candidates ahead** (`engine/optimizers/spine/_build_ahead.py`,
-  `engine/call_slots.py`, docs/design/build_ahead.md). On an LM that serves calls concurrently,
+  `engine/core/_call_slots.py`, docs/design/build_ahead.md). On an LM that serves calls
+  concurrently,
   random search keeps two candidates in preparation while it records the current one: each is
   bootstrapped and its validation rows scored ahead (`TrialRunner.prefill`), all under the one
   num_threads (the server never saw more than 8 in flight). A free slot goes to the earliest

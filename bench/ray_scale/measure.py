@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.core.fake_openai_server import FakeOpenAI
+from engine.core import parallel_map, settings
 from engine.lm import LM
 from engine.optimizers.spine._trial_rows import RowJob
-from engine.parallel import parallel_map
 from engine.runs.cluster import RowPool, SharedBudget, start_keeper
 from engine.runs.data import load_data
 from engine.runs.pipeline import build_metric, build_program
 from engine.runs.spec import load_spec
-from engine.settings import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_SPEC = ROOT / "sample_data" / "support_tickets.yaml"

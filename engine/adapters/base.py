@@ -11,12 +11,17 @@ from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.dspy_values import expand
 from engine.adapters.fallback_record import FallbackRecord
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
-from engine.audio import audio_parts
-from engine.custom_types import Reasoning
-from engine.errors import AdapterParseError
-from engine.native_reply import reply_extras
-from engine.types import CastError, cast_value, is_optional
-from engine.utils.callback import active_callbacks, call_heard
+from engine.core import (
+    AdapterParseError,
+    CastError,
+    Reasoning,
+    active_callbacks,
+    audio_parts,
+    call_heard,
+    cast_value,
+    is_optional,
+    reply_extras,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -222,7 +227,7 @@ class Adapter:
         return {}
 
     def read_choice_scores(self, signature: Any, raw: dict[str, Any]) -> dict[str, Any]:
-        """The model's scores at closed choices (`Scores`, `engine.reply_hints`) by output field;
+        """The model's scores at closed choices (`Scores`, `engine.core`) by output field;
         none in a format without closed choices."""
         return {}
 

@@ -27,21 +27,24 @@ from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.one_line_values import one_line_kwargs, one_line_open
 from engine.adapters.reply_loops import loop_kwargs
 from engine.adapters.section_header import HEADER as _HEADER
-from engine.reply_hints import (
+from engine.core import (
     REPLY_CLOSED,
     REPLY_DRAFTS,
     REPLY_NUMBER,
     REPLY_SECTIONS,
     REPLY_START,
     Section,
+    format_hint,
+    format_value,
+    literal_choices,
+    strip_optional,
 )
-from engine.types import format_hint, format_value, literal_choices, strip_optional
 
 COMPLETED = "completed"
 # A line opening like a header but with one bracket ("[## answer##]", "[#1]", "[#]"): SmolLM2
 # writes it where a section should end and then repeats it until max_tokens. A real header
 # starts "[["; stopping there ends the value (a later output then missing is written from its
-# header: `reply_sections`, engine.reply_hints).
+# header: `reply_sections`, engine.core._reply_hints).
 MALFORMED_HEADER = "\n[#"
 HEADER_LINE = "\n[[ ##"  # a line opening a header: the sections continuation writes the rest
 _PARTIAL_DEMO_NOTE = (
@@ -102,7 +105,7 @@ def closed_values(field: Any) -> tuple[Any, ...] | None:
 
 def _number(field: Any) -> str | None:
     """The kind ("int" or "float") of a number output written with number tokens
-    (`reply_number`, `engine.reply_hints`), else None (also for an int closed by its
+    (`reply_number`, `engine.core._reply_hints`), else None (also for an int closed by its
     description)."""
     annotation = strip_optional(field.annotation)
     if annotation not in (int, float) or closed_values(field):
@@ -111,7 +114,7 @@ def _number(field: Any) -> str | None:
 
 
 def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """The outputs after the first, for `reply_sections` (`engine.reply_hints`): header,
+    """The outputs after the first, for `reply_sections` (`engine.core._reply_hints`): header,
     closed values, budget (16 tokens for a one-line value, 48 for open text) and number kind."""
     sections = []
     for name, field in outputs[1:]:
@@ -290,7 +293,7 @@ class ChatAdapter(Adapter):
         Open text the task writes on one line (every demo does, or `one_line` names it: the
         predictor's fitted `one_line_outputs`) ends after its first paragraph that holds a
         value (`engine.adapters.one_line_values`).
-        Drafts (`reply_drafts`, `engine.reply_hints`): the first output's header, followed by
+        Drafts (`reply_drafts`, `engine.core._reply_hints`): the first output's header, followed by
         each choice when that output has choices. Banking77, 8 demos, 4 x 120 test rows:
         0.21 -> 0.16 s per call, 190 vs 188 correct (469 of 480 replies identical; the rest
         differ by rounding between batched and one-token evaluation).

@@ -3,7 +3,7 @@ to the embedded model as `reply_bias`, and the model's choice scores read back p
 
 Both are keyed on the wire by the field's header line (`[[ ## positive ## ]]`, the line the
 model writes just before the value) and in the program by field name: {field: {value: x}},
-values written as the prompt writes them (`true`, `positive`). See `engine.reply_hints`
+values written as the prompt writes them (`true`, `positive`). See `engine.core._reply_hints`
 (`reply_bias`, `Scores`).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.adapters.section_header import HEADER
-from engine.reply_hints import REPLY_BIAS, Scores
+from engine.core import REPLY_BIAS, Scores
 
 OPTION = "choice_offsets"  # the Predict config key that carries the offsets to the adapter
 

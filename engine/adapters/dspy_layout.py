@@ -22,8 +22,7 @@ import pydantic
 
 from engine.adapters.dspy_values import collecting_parts, expand, jsonable, sections
 from engine.adapters.history_turns import history_field
-from engine.custom_types import Code, Reasoning
-from engine.field_types import History, ToolCalls
+from engine.core import Code, History, Reasoning, ToolCalls
 
 ENV = "TUNESMITH_DSPY_PROMPTS"
 COMPLETED = "[[ ## completed ## ]]"

@@ -14,8 +14,7 @@ from typing import Any
 
 import pydantic
 
-from engine.custom_types import Type
-from engine.field_types import File, Image
+from engine.core import File, Image, Type
 
 
 def _blob(text: Any) -> str:

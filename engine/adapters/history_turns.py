@@ -1,4 +1,4 @@
-"""A `History` input (`engine.field_types.History`) as earlier conversation turns, as DSPy's
+"""A `History` input (`engine.core._field_types.History`) as earlier conversation turns, as DSPy's
 adapters lay it out: the field leaves the signature, and each of its messages becomes a user
 turn (the input fields it holds) and an assistant turn (the output fields it holds), after the
 demos and before the current inputs."""
@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.field_types import History, ToolCalls
-from engine.types import strip_optional
+from engine.core import History, ToolCalls, strip_optional
 
 
 def history_field(signature: Any) -> str | None:

@@ -10,8 +10,7 @@ from engine.adapters import dspy_layout
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.history_turns import split_history, tool_results_message
-from engine.errors import AdapterParseError
-from engine.types import format_hint, format_value
+from engine.core import AdapterParseError, format_hint, format_value
 
 
 class JSONAdapter(Adapter):

@@ -21,11 +21,14 @@ import ast
 import json
 from typing import Any, get_args, get_origin
 
-from engine.custom_types import Reasoning
-from engine.errors import AdapterParseError
-from engine.field_types import ToolCall, ToolCalls
-from engine.native_reply import NativeReply
-from engine.types import strip_optional
+from engine.core import (
+    AdapterParseError,
+    NativeReply,
+    Reasoning,
+    ToolCall,
+    ToolCalls,
+    strip_optional,
+)
 
 TOOL_KWARGS = ("tools", "tool_choice", "parallel_tool_calls")
 

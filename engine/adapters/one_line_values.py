@@ -27,7 +27,7 @@ from typing import Any
 
 from engine.adapters.reply_loops import before_loop, looping
 from engine.adapters.section_header import HEADER
-from engine.reply_hints import REPLY_UNTIL, register_until
+from engine.core import REPLY_UNTIL, register_until
 
 RULE = "one_line_value"
 OPTION = "one_line_outputs"  # the Predict config key that carries the fitted names

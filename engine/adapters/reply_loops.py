@@ -13,7 +13,7 @@ So on the embedded model the reply stops once a complete line of the field repea
 
 (a `[[ ## field ## ]]` header starts a new field), and the reply is kept without the repeat. A
 later output that is then missing is written from its header (`reply_sections`,
-`engine.reply_hints`).
+`engine.core._reply_hints`).
 
 The rule is sent only to the embedded model (`ChatAdapter.decoding_kwargs`); a hosted model
 cannot be stopped by a rule checked per token, so hosted replies are unchanged.
@@ -22,7 +22,7 @@ cannot be stopped by a rule checked per token, so hosted replies are unchanged.
 from __future__ import annotations
 
 from engine.adapters.section_header import HEADER
-from engine.reply_hints import REPLY_UNTIL, register_until
+from engine.core import REPLY_UNTIL, register_until
 
 RULE = "value_loops"
 MIN_LINE = 16  # shorter lines ("---", "Step 1:", "{reasoning}") may repeat in a sound value

@@ -9,8 +9,7 @@ from typing import Any
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter
 from engine.adapters.chat import ChatAdapter
-from engine.signatures import InputField
-from engine.types import format_value
+from engine.core import InputField, format_value
 
 _EXTRACT = (
     "The input is a text that should contain all the necessary information to produce the "

@@ -1,5 +1,5 @@
 """DSPy's `dspy.adapters.utils` path: the field helpers adapters use, over the engine's own
-(`engine.types`): a value as prompt text, prompt text back into a typed value, a type's name and
+(`engine.core`): a value as prompt text, prompt text back into a typed value, a type's name and
 a field's placeholder with its note on the expected form."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 
 import pydantic
 
-from engine.types import cast_value as _cast_value
-from engine.types import format_hint, format_value, type_name
+from engine.core import cast_value as _cast_value
+from engine.core import format_hint, format_value, type_name
 
 
 def format_field_value(field_info: Any, value: Any) -> str:

@@ -14,7 +14,7 @@ from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.history_turns import split_history
 from engine.adapters.json_adapter import JSONAdapter
-from engine.types import format_hint, format_value
+from engine.core import format_hint, format_value
 
 # an element and its body (no nesting of the same name), across lines
 _ELEMENT = re.compile(r"<([A-Za-z_][\w-]*)>(.*?)</\1\s*>", re.DOTALL)

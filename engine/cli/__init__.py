@@ -18,7 +18,7 @@ from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd
 from engine.cli._parser import EPILOG, EXAMPLES, build_parser
 from engine.cli._run import cmd_resume, cmd_run
 from engine.cli._terminal import TerminalSafe
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.lm.lm import use_embedded_default
 from engine.runs.data import OUTSIDE_ENV
 

@@ -9,7 +9,7 @@ import sys
 from engine.cli._common import db_path, no_run, open_store, print_report, print_summary
 from engine.cli._format import runs_table
 from engine.cli._output import write_output
-from engine.errors import TunesmithError
+from engine.core import TunesmithError, settings
 from engine.evaluate import Evaluate
 from engine.evaluate.statistics import paired_comparison, verdict
 from engine.runs import (
@@ -22,7 +22,6 @@ from engine.runs import (
 from engine.runs.export import export_run
 from engine.runs.pipeline import task_lm
 from engine.runs.results import summary_html
-from engine.settings import settings
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.optimizers.spine import PilotError
 from engine.runs import load_spec
 from engine.runs.estimate import budget_warnings, forecast_line, preflight

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 
 _WHY = {
     errno.ENOSPC: "the disk is full; free some space or write to another disk",

@@ -9,7 +9,7 @@ import time
 
 from engine.cli._common import db_path, no_run, open_store, print_report, print_summary
 from engine.cli._format import Progress
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.runs import load_spec, validate_spec_against_data
 from engine.runs.export import run_spec
 from engine.runs.process import is_alive, launch_run, pid_alive

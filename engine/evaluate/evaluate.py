@@ -10,14 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import BudgetExhausted, TooManyErrors
+from engine.core import (
+    BudgetExhausted,
+    TooManyErrors,
+    lm_threads,
+    parallel_map,
+    settings,
+    with_callbacks,
+)
 from engine.evaluate.result_files import save_results
 from engine.evaluate.scoring import call_metric, score_of
 from engine.lm.budget import failure_guard
 from engine.modules.assertions import failure_text, is_constraint_failure
-from engine.parallel import lm_threads, parallel_map
-from engine.settings import settings
-from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 _EVALUATE_KEYWORDS = (

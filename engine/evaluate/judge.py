@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.core import REPLY_START, settings
 from engine.evaluate.judge_parse import (
     Scale,
     parse_scale,
@@ -22,8 +23,6 @@ from engine.evaluate.judge_parse import (
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.texts import shorten
 from engine.modules.predict import resolve_lm
-from engine.reply_hints import REPLY_START
-from engine.settings import settings
 
 JUDGE_ROLE = "judge"
 JUDGE_ROLLOUT = "judge"

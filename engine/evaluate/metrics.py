@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import SpecError
+from engine.core import SpecError
 from engine.evaluate.complete_grounded import CompleteAndGrounded  # noqa: F401 (re-exported)
 from engine.evaluate.judge import Judge
 from engine.evaluate.scoring import ScoreWithFeedback

@@ -7,7 +7,7 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any
 
-from engine.primitives import Prediction
+from engine.core import Prediction
 
 
 def _num(other: Any) -> float | None:

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import LMError
+from engine.core import LMError, reply_from_message
 from engine.lm.lm import LM, Usage
-from engine.native_reply import reply_from_message
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -32,7 +31,7 @@ def read_response(response: Any) -> tuple[list[str], Usage]:
     texts = []
     for choice in choices:
         message = _get(choice, "message")
-        if message is not None:  # its tool calls and reasoning too (engine.native_reply)
+        if message is not None:  # its tool calls and reasoning too (engine.core._native_reply)
             texts.append(reply_from_message(message))
             continue
         text = _get(choice, "text")

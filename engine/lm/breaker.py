@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from engine.errors import LMUnavailable
+from engine.core import LMUnavailable
 from engine.lm.error_map import FATAL_FAULTS, WORKER_LOST
 from engine.lm.usage import CallRecord, UsageLedger
 

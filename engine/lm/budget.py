@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, settings
 from engine.lm.breaker import FailureBreaker
 from engine.lm.usage import CallRecord, UsageLedger
-from engine.settings import settings
 
 LIMITS = ("max_calls", "max_tokens", "max_cost", "max_seconds")
 

@@ -56,9 +56,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from engine.errors import LMConfigError
+from engine.core import LMConfigError, with_extras
 from engine.lm.local import local_model_path
-from engine.native_reply import with_extras
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ class CacheEntry:
         return json.dumps(data, ensure_ascii=False)
 
     def replies(self) -> list[str]:
-        """The cached texts, each with its native extras (`engine.native_reply`)."""
+        """The cached texts, each with its native extras (`engine.core._native_reply`)."""
         extras = list(self.extras) + [{}] * (len(self.texts) - len(self.extras))
         return [with_extras(text, found) for text, found in zip(self.texts, extras, strict=False)]
 

@@ -1,7 +1,7 @@
 """Choice scores and offsets: how sure the embedded model was at a closed choice, and a learned
 shift of that choice (calibration).
 
-A closed reply (`reply_closed`, `engine.reply_hints`) is decided where the drafts part
+A closed reply (`reply_closed`, `engine.core._reply_hints`) is decided where the drafts part
 ways. Where each token the model may write there leads to exactly one value (`true`/`false`,
 `positive`/`negative`/`neutral`), the embedded model reports its log-probabilities of those
 values, normalised over them, keyed by the line written just before the choice (the chat
@@ -10,7 +10,7 @@ adapter's field header, `[[ ## positive ## ]]`): `{line: {value: logprob}}`.
 A small model's choice often carries a constant bias: SmolLM2-135M answers `true` to every
 review in the chat format, while its `true - false` log-odds still rank the reviews (AUC 0.85
 on the 60 sample reviews, zero-shot). The request parameter `reply_bias` (same keys,
-`engine.reply_hints`) subtracts an offset from each value's score before the pick, greedy or
+`engine.core._reply_hints`) subtracts an offset from each value's score before the pick, greedy or
 sampled; the optimizers fit these offsets on the validation set
 (`engine.optimizers.calibration`).
 
@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from engine.reply_hints import Scores
+from engine.core import Scores
 
 _collector: ContextVar[list[list[Scores]] | None] = ContextVar("choice_scores", default=None)
 

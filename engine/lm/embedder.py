@@ -23,13 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import LMConfigError
+from engine.core import LMConfigError, endpoint_problem
 from engine.lm._litellm import get_litellm
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.local import PROVIDER as LOCAL_PROVIDER
 from engine.lm.local import embed_local_counted
 from engine.lm.usage import EMBED_ROLE, CallRecord, record_to_trackers
-from engine.secret_shapes import endpoint_problem
 
 EMBEDDING = "embedding"  # the cache key's model_type for embedding requests
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from engine.errors import (
+from engine.core import (
     ContextWindowExceededError,
     LMBillingError,
     LMInvalidRequestError,

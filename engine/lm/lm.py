@@ -14,8 +14,17 @@ import threading
 import time
 from typing import Any
 
-from engine.call_slots import call_slot
-from engine.errors import LMConfigError, TunesmithError
+from engine.core import (
+    LMConfigError,
+    TunesmithError,
+    call_slot,
+    endpoint_problem,
+    has_content,
+    reply_extras,
+    settings,
+    text_problem,
+    with_callbacks,
+)
 from engine.lm import choice_scores, retry
 from engine.lm._litellm import get_litellm
 from engine.lm.cache import CacheEntry, get_cache, request_key
@@ -26,10 +35,6 @@ from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thre
 from engine.lm.provider import litellm_complete
 from engine.lm.reply_faults import bounded, reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
-from engine.native_reply import has_content, reply_extras
-from engine.secret_shapes import endpoint_problem, text_problem
-from engine.settings import settings
-from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +187,7 @@ class LM:
     @property
     def serves_one_call_at_a_time(self) -> bool:
         """True for the embedded model: calls queue on one lock, so batches run on one thread
-        (`engine.parallel.lm_threads`) and keep their prompt prefixes back to back."""
+        (`engine.core._parallel.lm_threads`) and keep their prompt prefixes back to back."""
         return self.model.startswith("local/")
 
     # -- calling ----------------------------------------------------------------------------
@@ -339,7 +344,7 @@ class LM:
     def _limited_complete(
         self, messages: list[dict[str, Any]], params: dict[str, Any]
     ) -> tuple[list[str], Usage]:
-        """`_complete` in one of the caller's shared call slots (`engine.parallel`) and a slot
+        """`_complete` in one of the caller's shared call slots (`engine.core._parallel`) and a slot
         of the LM's limiter (a wait only while a rate limit holds)."""
         with call_slot():
             limiter = self.limiter

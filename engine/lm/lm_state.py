@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from engine.settings import settings
+from engine.core import settings
 
 # never restored from a file: where requests go and what they carry (DSPy drops these too)
 UNSAFE_LM_STATE_KEYS = ("api_key", "api_base", "base_url", "headers", "extra_headers", "model_list")

@@ -13,7 +13,7 @@ import socket
 from typing import Any
 from urllib.parse import urlparse
 
-from engine.errors import LMConfigError, ProviderUnreachableError
+from engine.core import LMConfigError, ProviderUnreachableError
 from engine.lm.base_lm import BaseLM
 from engine.lm.error_map import MODEL_NAME_HINT
 from engine.lm.lm import LM

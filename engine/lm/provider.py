@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from engine.core import reply_from_message
 from engine.lm._litellm import get_litellm
 from engine.lm.local import PROVIDER as LOCAL_PROVIDER
 from engine.lm.local import ensure_local_ready, refuse_media
-from engine.native_reply import reply_from_message
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.native_reply import has_content, reply_extras, with_extras
+from engine.core import has_content, reply_extras, with_extras
 
 # A reply longer than this many characters per requested token (or, with no max_tokens, than
 # LONG_REPLY_CHARS) is cut there and counted as a "long" reply: the provider ignored the length

@@ -11,7 +11,7 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 
 BACKOFF_BASE = 0.5  # seconds before the first retry
 BACKOFF_CAP = 8.0  # longest wait between two attempts

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from engine.errors import LMError
+from engine.core import LMError
 from engine.lm.lm import LM, Usage
 
 Answer = str | Mapping[str, Any]

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from engine.settings import settings
+from engine.core import settings
 
 EMBED_ROLE = "embed"  # embedding requests (engine.Embedder), counted apart from LM calls
 

@@ -1,5 +1,6 @@
 """Modules: Module base, Predict, ChainOfThought (one file each)."""
 
+from engine.adapters.types.tool import Tool, ToolError
 from engine.modules.aggregation import majority
 from engine.modules.assertions import Assert, Suggest
 from engine.modules.best_of_n import BestOfN
@@ -12,7 +13,6 @@ from engine.modules.predict import Predict
 from engine.modules.program_of_thought import ProgramOfThought
 from engine.modules.react import ReAct
 from engine.modules.refine import Refine
-from engine.modules.tool import Tool, ToolError
 
 __all__ = [
     "Assert", "BestOfN", "ChainOfThought", "Module", "MultiChainComparison", "Parallel",

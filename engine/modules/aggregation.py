@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engine.primitives import Completions, Prediction
+from engine.core import Completions, Prediction
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 

@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.modules._parameter import Parameter
 
 logger = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ import logging
 from typing import Any
 
 from engine.adapters import default_adapter
+from engine.core import settings
 from engine.modules.assertions import ConstraintFailed, Frame, current_frame
 from engine.modules.notes import Note, NoteAdapter
-from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 

@@ -20,12 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.adapters import default_adapter
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, Prediction, record_trace, settings
 from engine.modules.module import Module
 from engine.modules.notes import Note, NoteAdapter
 from engine.modules.predict import resolve_lm
-from engine.primitives import Prediction
-from engine.settings import record_trace, settings
 
 logger = logging.getLogger(__name__)
 

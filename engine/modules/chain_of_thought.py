@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core import OutputField, Prediction, Signature, ensure_signature
 from engine.modules.module import Module
 from engine.modules.predict import Predict
-from engine.primitives import Prediction
-from engine.signatures import OutputField, Signature, ensure_signature
 
 REASONING_PREFIX = "Reasoning:"
 

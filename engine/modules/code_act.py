@@ -21,17 +21,23 @@ import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from engine.errors import AdapterParseError, MissingInputError
-from engine.interpreter import PythonInterpreter, resolve_interpreter_factory
+from engine.adapters.types.tool import Tool
+from engine.core import (
+    AdapterParseError,
+    InputField,
+    MissingInputError,
+    OutputField,
+    Prediction,
+    Signature,
+    ensure_signature,
+)
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.predict import Predict
 from engine.modules.program_code import code_from_reply
 from engine.modules.program_of_thought import run_in_interpreter
-from engine.modules.tool import Tool
-from engine.primitives import Prediction
 from engine.sandbox import Sandbox, SandboxLimits
-from engine.signatures import InputField, OutputField, Signature, ensure_signature
+from engine.sandbox.interpreter import PythonInterpreter, resolve_interpreter_factory
 
 _SILENT = "def print(*args, **kwargs):\n    pass\n"  # while earlier steps are replayed
 _LOUD = "del print\n"

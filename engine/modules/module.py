@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from engine.errors import StateMismatchError
+from engine.core import Prediction, StateMismatchError, settings, with_callbacks
 from engine.lm.history_view import render_history
 from engine.lm.lm_state import CALLER_MODULES, run_in_thread
 from engine.lm.usage import track_usage
@@ -18,9 +18,6 @@ from engine.modules import saving
 from engine.modules._parameter import Parameter
 from engine.modules.backtracking import call_with_backtracking
 from engine.modules.parallel import Parallel
-from engine.primitives import Prediction
-from engine.settings import settings
-from engine.utils.callback import with_callbacks
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core import InputField, OutputField, Prediction, Signature, ensure_signature
 from engine.modules.module import Module
 from engine.modules.predict import Predict
-from engine.primitives import Prediction
-from engine.signatures import InputField, OutputField, Signature, ensure_signature
 
 
 class MultiChainComparison(Module):

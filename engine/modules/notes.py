@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.adapters.base import Adapter
-from engine.primitives import Example
-from engine.signatures import InputField
+from engine.core import Example, InputField
 
 
 @dataclass(frozen=True)

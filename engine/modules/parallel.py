@@ -6,11 +6,8 @@ import logging
 import traceback
 from typing import Any
 
-from engine.errors import BudgetExhausted, TooManyErrors
+from engine.core import BudgetExhausted, Example, TooManyErrors, lm_threads, parallel_map, settings
 from engine.modules._stragglers import map_with_stragglers
-from engine.parallel import lm_threads, parallel_map
-from engine.primitives import Example
-from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +20,7 @@ class Parallel:
     a nested Parallel, a list of pairs. Results come back in order; a failed pair gives None.
     More than `max_errors` failures (default `settings.max_errors`, None = no limit) stop the
     batch with TooManyErrors; a budget running out stops it with BudgetExhausted. Threads come
-    from `engine.parallel.lm_threads`: one for the embedded model, which serves one call at a
+    from `engine.core._parallel.lm_threads`: one for the embedded model, which serves one call at a
     time. With `return_failed_examples=True` it returns `(results, failed examples, errors)`.
     Each failure is logged (with its traceback when `provide_traceback`, default
     `settings.provide_traceback`). `timeout=` (seconds) resubmits stragglers once, as DSPy

@@ -9,19 +9,25 @@ from engine.adapters import default_adapter
 from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.choice_offsets import read_offsets
 from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
-from engine.errors import MissingInputError, NoLMConfiguredError
-from engine.input_types import mismatches
+from engine.core import (
+    Example,
+    MissingInputError,
+    NoLMConfiguredError,
+    Prediction,
+    Signature,
+    ensure_signature,
+    is_optional,
+    record_trace,
+    settings,
+)
 from engine.lm import default_lm
 from engine.lm.choice_scores import collecting
 from engine.lm.lm import embedded_default_enabled
 from engine.lm.usage import UsageLedger
 from engine.modules._parameter import Parameter
+from engine.modules.input_types import mismatches
 from engine.modules.module import Module
 from engine.modules.saving import lm_from_saved, serialize_object
-from engine.primitives import Example, Prediction
-from engine.settings import record_trace, settings
-from engine.signatures import Signature, ensure_signature
-from engine.types import is_optional
 
 logger = logging.getLogger(__name__)
 

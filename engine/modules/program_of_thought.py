@@ -27,19 +27,26 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import AdapterParseError, MissingInputError, TunesmithError
-from engine.interpreter import (
+from engine.core import (
+    AdapterParseError,
+    InputField,
+    MissingInputError,
+    OutputField,
+    Prediction,
+    Signature,
+    TunesmithError,
+    ensure_signature,
+)
+from engine.modules.chain_of_thought import ChainOfThought
+from engine.modules.module import Module
+from engine.modules.program_code import code_from_reply
+from engine.sandbox import Sandbox, SandboxLimits
+from engine.sandbox.interpreter import (
     CodeExecutionError,
     FinalOutput,
     PythonInterpreter,
     resolve_interpreter_factory,
 )
-from engine.modules.chain_of_thought import ChainOfThought
-from engine.modules.module import Module
-from engine.modules.program_code import code_from_reply
-from engine.primitives import Prediction
-from engine.sandbox import Sandbox, SandboxLimits
-from engine.signatures import InputField, OutputField, Signature, ensure_signature
 
 logger = logging.getLogger(__name__)
 CODE_DESC = "python code that answers the question"

@@ -19,17 +19,24 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from engine.adapters.chat import section
-from engine.errors import AdapterParseError, ContextWindowExceededError, LMError
+from engine.adapters.types.tool import Tool, ToolError
+from engine.core import (
+    AdapterParseError,
+    ContextWindowExceededError,
+    InputField,
+    LMError,
+    OutputField,
+    Prediction,
+    Signature,
+    ensure_signature,
+    format_value,
+    settings,
+)
 from engine.lm.usage import UsageLedger
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.predict import Predict
 from engine.modules.react_parse import Step, StepParseError, read_step
-from engine.modules.tool import Tool, ToolError
-from engine.primitives import Prediction
-from engine.settings import settings
-from engine.signatures import InputField, OutputField, Signature, ensure_signature
-from engine.types import format_value
 
 logger = logging.getLogger(__name__)
 STEP_KEYS = ("thought", "tool_name", "tool_args", "observation")

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.adapters.chat import repair, split_sections
-from engine.modules.tool import Tool
-from engine.types import CastError, match_literal
+from engine.adapters.types.tool import Tool
+from engine.core import CastError, match_literal
 
 _CALL = re.compile(r"^\s*[`'\"]?([A-Za-z_][\w.-]*)[`'\"]?\s*\((.*)\)\s*$", re.S)
 

@@ -20,13 +20,11 @@ import json
 import logging
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, InputField, OutputField, Signature, settings
 from engine.modules.best_of_n import BestOfN, RewardFn
 from engine.modules.module import Module
 from engine.modules.notes import Note
 from engine.modules.predict import Predict, resolve_lm
-from engine.settings import settings
-from engine.signatures import InputField, OutputField, Signature
 
 logger = logging.getLogger(__name__)
 

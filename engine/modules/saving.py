@@ -21,10 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from engine.core import Signature, build_signature
 from engine.lm import LM
 from engine.lm.lm_state import UNSAFE_LM_STATE_KEYS
 from engine.modules import saved_versions as base_module
-from engine.signatures import Signature, build_signature
 
 logger = logging.getLogger(__name__)
 

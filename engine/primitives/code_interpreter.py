@@ -2,7 +2,7 @@
 interpreter errors, `FinalOutput` (what `execute` returns for `SUBMIT(...)`) and
 `resolve_interpreter_factory`."""
 
-from engine.interpreter import (
+from engine.sandbox.interpreter import (
     CodeExecutionError,
     CodeInterpreter,
     CodeInterpreterError,

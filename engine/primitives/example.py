@@ -1,5 +1,5 @@
 """DSPy's `dspy.primitives.example` path."""
 
-from engine.primitives import Example
+from engine.core import Example
 
 __all__ = ["Example"]

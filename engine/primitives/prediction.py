@@ -1,5 +1,5 @@
 """DSPy's `dspy.primitives.prediction` path."""
 
-from engine.primitives import Completions, Prediction
+from engine.core import Completions, Prediction
 
 __all__ = ["Completions", "Prediction"]

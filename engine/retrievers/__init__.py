@@ -1,28 +1,15 @@
 """Retrieval: `Retrieve` (the module), the retrievers `BM25` (default, offline, lexical) and
 `Embeddings` (cosine search over an `Embedder`), `ColBERTv2` (a client of a ColBERT server),
-and the passages they return.
-
-Loaded lazily: `engine.Retrieve` does not import numpy or bm25s until a retriever is built.
+and the passages they return. `bm25s` loads when a BM25 index is first built.
 """
 
-from __future__ import annotations
+from engine.retrievers.bm25 import BM25, light_stem
+from engine.retrievers.colbertv2 import ColBERTv2, ColBERTv2Error
+from engine.retrievers.embeddings import Embeddings, EmbeddingsWithScores
+from engine.retrievers.passages import Passage, Passages
+from engine.retrievers.retrieve import NoRetrieverError, Retrieve
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "BM25": "bm25", "light_stem": "bm25", "Embeddings": "embeddings",
-    "EmbeddingsWithScores": "embeddings",
-    "ColBERTv2": "colbertv2", "ColBERTv2Error": "colbertv2",
-    "Passage": "passages", "Passages": "passages",
-    "NoRetrieverError": "retrieve", "Retrieve": "retrieve",
-}  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"engine.retrievers.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'engine.retrievers' has no attribute {name!r}")
-
-
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "BM25", "ColBERTv2", "ColBERTv2Error", "Embeddings", "EmbeddingsWithScores",
+    "NoRetrieverError", "Passage", "Passages", "Retrieve", "light_stem",
+]  # fmt: skip

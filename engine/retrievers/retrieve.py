@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import Prediction, TunesmithError, record_trace, settings
 from engine.modules.module import Module
-from engine.primitives import Prediction
 from engine.retrievers.passages import passage_texts
-from engine.settings import record_trace, settings
 
 NO_RM = (
     "Retrieve needs a retriever, and none is configured: call "

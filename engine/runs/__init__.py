@@ -39,7 +39,7 @@ from engine.runs.store import (
     candidates, events, example_results, fault_summary, get_run, list_runs, local_dir,
     request_cancel, RunStore, store_location, trials, usage,
 )
-from engine.secret_shapes import text_problem, url_problem
+from engine.core import text_problem, url_problem
 
 __all__ = [
     "attempts_key", "build_lm", "build_metric", "build_program", "call_metric", "candidates",

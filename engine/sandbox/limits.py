@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 
 UNCONFINED_ENV = "TUNESMITH_SANDBOX_UNCONFINED"  # "1": run code where the kernel cannot confine it
 

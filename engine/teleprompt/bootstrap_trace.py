@@ -8,11 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import AdapterParseError, LMError
+from engine.core import AdapterParseError, Example, LMError, parallel_map, settings
 from engine.evaluate.scoring import call_metric
-from engine.parallel import parallel_map
-from engine.primitives import Example
-from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 

@@ -1,43 +1,30 @@
 """DSPy's `dspy.utils` path: `DummyLM` and `dummy_rm` (utils/dummies.py), the module
-`inspect_history` with `pretty_print_history`, callbacks (`engine.utils.callback`), usage
-tracking, saving, `asyncify` and streaming status messages (resolved on first use, so
-importing `engine.utils` imports nothing heavy)."""
+`inspect_history` with `pretty_print_history`, callbacks, usage tracking, saving, `asyncify`,
+`syncify` and streaming status messages, and DSPy's submodules of these names."""
 
-from __future__ import annotations
+from engine.core import BaseCallback, with_callbacks
+from engine.lm.usage import UsageTracker, track_usage
+from engine.modules.saving import load
+from engine.modules.streaming import StatusMessage, StatusMessageProvider, asyncify
+from engine.modules.syncify import syncify
+from engine.utils import (
+    callback,
+    callback_context,
+    dummies,
+    exceptions,
+    inspect_history,
+    logging_utils,
+    saving,
+    usage_tracker,
+)  # fmt: skip
+from engine.utils.dummies import DummyLM, DummyVectorizer, dummy_rm
+from engine.utils.inspect_history import pretty_print_history
+from engine.utils.logging_utils import configure_dspy_loggers, disable_logging, enable_logging
 
-import importlib
-from typing import Any
-
-from engine.utils.callback import BaseCallback, with_callbacks
-
-_LAZY_NAMES = {
-    "DummyLM": "engine.utils.dummies",
-    "dummy_rm": "engine.utils.dummies",
-    "DummyVectorizer": "engine.utils.dummies",
-    "pretty_print_history": "engine.utils.inspect_history",
-    "asyncify": "engine.streaming",
-    "syncify": "engine.modules.syncify",
-    "StatusMessage": "engine.streaming",
-    "StatusMessageProvider": "engine.streaming",
-    "UsageTracker": "engine.lm.usage",
-    "track_usage": "engine.lm.usage",
-    "load": "engine.modules.saving",
-    "configure_dspy_loggers": "engine.utils.logging_utils",
-    "disable_logging": "engine.utils.logging_utils",
-    "enable_logging": "engine.utils.logging_utils",
-}  # fmt: skip
-_SUBMODULES = {
-    "dummies", "inspect_history", "usage_tracker", "saving", "callback", "exceptions",
-    "callback_context", "logging_utils",
-}  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_NAMES:
-        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
-    if name in _SUBMODULES:  # modules, as in DSPy
-        return importlib.import_module(f"engine.utils.{name}")
-    raise AttributeError(f"module 'engine.utils' has no attribute {name!r}")
-
-
-__all__ = ["BaseCallback", "with_callbacks", *_LAZY_NAMES]
+__all__ = [
+    "BaseCallback", "DummyLM", "DummyVectorizer", "StatusMessage", "StatusMessageProvider",
+    "UsageTracker", "asyncify", "callback", "callback_context", "configure_dspy_loggers",
+    "disable_logging", "dummies", "dummy_rm", "enable_logging", "exceptions", "inspect_history",
+    "load", "logging_utils", "pretty_print_history", "saving", "syncify", "track_usage",
+    "usage_tracker", "with_callbacks",
+]  # fmt: skip

@@ -1,9 +1,9 @@
 """DSPy's `dspy.utils.exceptions` path: the errors DSPy keeps there, its LM error family among
-them (defined in `engine.errors`), and `format_error_for_lm`."""
+them (defined in `engine.core._errors`), and `format_error_for_lm`."""
 
 import traceback
 
-from engine.errors import (
+from engine.core import (
     AdapterParseError,
     ContextWindowExceededError,
     DSPyError,

@@ -94,7 +94,7 @@ def test_key_goes_to_a_detached_worker_env_only(app, home, monkeypatch, tmp_path
 
 @pytest.mark.parametrize("field", ["api_key", "key"])
 def test_a_spec_cannot_carry_a_key(field):
-    from engine.errors import SpecError
+    from engine.core._errors import SpecError
     from engine.runs.spec._spec import spec_from_text
 
     text = (ROOT / "sample_data" / "support_tickets.yaml").read_text()

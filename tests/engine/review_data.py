@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import engine as dspy
-from engine.errors import LMError
+from engine.core._errors import LMError
 from engine.lm.lm import LM
 from engine.lm.scripted import input_fields
 

@@ -7,7 +7,7 @@ import contextvars
 import threading
 import time
 
-from engine.call_slots import PrioritySlots, call_priority, call_slot, shared_call_slots
+from engine.core._call_slots import PrioritySlots, call_priority, call_slot, shared_call_slots
 
 
 def _wait_for(predicate, seconds: float = 5.0) -> None:

@@ -4,7 +4,7 @@ import pydantic
 import pytest
 
 import engine as dspy
-from engine.errors import SignatureError
+from engine.core._errors import SignatureError
 
 
 class Sentiment(dspy.Signature):

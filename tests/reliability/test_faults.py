@@ -20,7 +20,7 @@ from fault_lm import ENGINE_KIND, ERROR_FAULTS, REPLY_FAULTS, TRANSIENT, FaultLM
 from fault_lm import LONG_REPLY_CHARS as FAULT_LONG_CHARS  # noqa: E402
 from reliability_log import observe  # noqa: E402
 
-from engine.errors import LMConfigError, LMError  # noqa: E402
+from engine.core._errors import LMConfigError, LMError  # noqa: E402
 from engine.lm import retry  # noqa: E402
 from engine.lm.reply_faults import LONG_REPLY_CHARS  # noqa: E402
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from reliability_log import record
 
 import engine
-from engine.errors import TunesmithError
+from engine.core._errors import TunesmithError
 
 EXAMPLES = 300
 FUZZ = settings(
@@ -93,7 +93,7 @@ def _typed_only(target: str, call: Any, *args: Any) -> None:
 @FUZZ
 @given(SIGNATURE_TEXT)
 def test_signature_string_parser(text: str) -> None:
-    from engine.signature_string import parse_signature_string
+    from engine.core._signature_string import parse_signature_string
 
     _typed_only("signature string parser", parse_signature_string, text)
     _typed_only("Signature(text)", engine.Signature, text)

@@ -13,7 +13,7 @@ import pytest
 from hostile_cases import GOOD, Case, cases
 from reliability_log import observe
 
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 
 CASES = cases()
 SPEC = textwrap.dedent(

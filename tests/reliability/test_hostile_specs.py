@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from reliability_log import observe
 
-from engine.errors import SpecError, TunesmithError
+from engine.core._errors import SpecError, TunesmithError
 from engine.runs.spec._spec import spec_from_text
 
 BASE = """\

@@ -17,11 +17,11 @@ import ray
 from reliability_log import observe
 
 import engine.runs.process.worker as worker_module
+from engine.core._settings import settings
 from engine.runs import RunStore, create_run, load_spec
 from engine.runs.cluster._pool import LOST_WORDS, close_run_pool
 from engine.runs.process._liveness import worker_command
 from engine.runs.process.worker import run_worker
-from engine.settings import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "tests" / "runs") not in sys.path:
@@ -164,9 +164,9 @@ def test_the_calls_of_a_killed_actors_row_reach_the_ledger_and_the_budget(
     """A row makes two calls; its actor is killed during the second. The first call's record
     and the unanswered second (as "worker_lost") come from the keeper's journal, so the
     worker's ledger, the keeper's count and the model's log of received calls agree."""
+    from engine.core._parallel import parallel_map
     from engine.lm.budget import Budget
     from engine.lm.usage import UsageLedger
-    from engine.parallel import parallel_map
     from engine.runs.cluster._budget import SharedBudget, start_keeper
     from engine.runs.cluster._pool import RowPool
 

@@ -48,7 +48,7 @@ def _wait_for_the_end(run_id: str, db: Path) -> None:
 def test_keys_appear_nowhere(app, home: Path, tmp_path: Path, monkeypatch) -> None:
     from apphelpers import go
 
-    from engine.errors import SpecError
+    from engine.core._errors import SpecError
     from engine.runs import export
     from engine.runs.spec import spec_from_text
 
@@ -95,7 +95,7 @@ def test_screenshots_hold_no_key() -> None:
 def test_a_provider_error_that_echoes_the_key_is_not_stored(tmp_path: Path, monkeypatch) -> None:
     """Providers quote the key in auth errors ("Incorrect API key provided: sk-..."); the run
     fails with a message, and the key from the environment is stored nowhere."""
-    from engine.errors import LMConfigError
+    from engine.core._errors import LMConfigError
     from engine.lm import ScriptedLM
     from engine.runs import export
     from engine.runs.process._launch import create_run

@@ -264,7 +264,7 @@ class _ScoredOracle(ScriptedLM):
         return True
 
     def _complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Any:
-        from engine.errors import LMError
+        from engine.core._errors import LMError
 
         if "FAIL" in messages[-1]["content"]:
             raise LMError("the provider refused this row")
@@ -304,7 +304,7 @@ def hanging_lm(spec: Any) -> ScriptedLM:
 
 def two_calls_row(item: int) -> int:
     """A row's work that asks the current LM twice; row 0's second prompt says "hang"."""
-    from engine.settings import settings
+    from engine.core._settings import settings
 
     settings.lm(f"first question of row {item}")
     settings.lm(f"{'hang' if item == 0 else 'second'} question of row {item}")

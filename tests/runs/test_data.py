@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, load_data, load_spec, validate_spec_against_data
 from engine.runs.process.worker import run_worker
@@ -143,8 +143,8 @@ def test_auto_report(tickets_spec) -> None:
 
 
 def test_preflight_estimates_without_lm_calls(tickets_spec) -> None:
+    from engine.core._settings import settings
     from engine.runs import preflight
-    from engine.settings import settings
 
     lm = ScriptedLM(answers=[], name="must-not-be-called")
     with settings.context(lm=lm):

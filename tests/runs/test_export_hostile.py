@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from runs_helpers import subprocess_env
 
-from engine.errors import SpecError
+from engine.core._errors import SpecError
+from engine.core._signatures import RESERVED_NAMES
 from engine.runs.data._csv import safe_cell
 from engine.runs.export._files import (
     SafeWriter,
@@ -36,7 +37,6 @@ from engine.runs.export.codegen import generate_python
 from engine.runs.pipeline._program import build_program
 from engine.runs.spec._names import RESERVED_STEP_NAMES
 from engine.runs.spec._spec import spec_from_dict, spec_from_text
-from engine.signatures import RESERVED_NAMES
 
 MARKER = "INJECTED"  # every payload tries to create this file in the importing process's cwd
 CODE = f"__import__('pathlib').Path({MARKER!r}).touch()"

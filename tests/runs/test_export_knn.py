@@ -11,7 +11,7 @@ import pytest
 from scripted_lms import oracle_lm
 
 import engine as dspy
-from engine.errors import TunesmithError
+from engine.core._errors import TunesmithError
 from engine.runs import create_run, load_spec
 from engine.runs.export._files import (
     export_program_json,

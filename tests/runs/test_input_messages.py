@@ -15,7 +15,7 @@ import pytest
 from runs_helpers import ROOT, subprocess_env
 
 from engine.cli import main
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.runs import load_data, load_spec, validate_spec_against_data
 
 SPEC = "support_tickets.yaml"

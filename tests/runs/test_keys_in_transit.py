@@ -20,7 +20,7 @@ import pytest
 from runs_helpers import subprocess_env, wait_for
 from scripted_lms import oracle_lm
 
-from engine.errors import TunesmithError
+from engine.core._errors import TunesmithError
 from engine.runs import RunStore, create_run
 from engine.runs.process._launch import launch_run
 

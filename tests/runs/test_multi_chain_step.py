@@ -12,7 +12,7 @@ from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
-from engine.errors import AdapterParseError, SpecError
+from engine.core._errors import AdapterParseError, SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.optimizers.spine._budget import calls_per_run

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from scripted_lms import oracle_lm, scored_oracle_lm
 
-from engine.errors import TunesmithError
+from engine.core._errors import TunesmithError
 from engine.runs import RunStore, build_program, create_run
 from engine.runs.data._csv import CsvProblem
 from engine.runs.label._predict import (

@@ -92,7 +92,7 @@ def test_a_budget_of_n_calls_is_never_passed_by_four_actors(
 def test_the_keeper_holds_one_budget_and_one_rate_limit_for_every_holder(local_ray) -> None:
     import ray
 
-    from engine.errors import BudgetExhausted
+    from engine.core._errors import BudgetExhausted
     from engine.lm.budget import Budget
     from engine.runs.cluster._budget import SharedBudget, SharedLimiter, start_keeper
 

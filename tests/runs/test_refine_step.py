@@ -11,7 +11,7 @@ from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.runs import load_spec

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import engine as dspy
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.lm import ScriptedLM, UsageLedger
 from engine.runs import load_spec, preflight
 from engine.runs.export.codegen import generate_python

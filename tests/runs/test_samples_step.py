@@ -12,7 +12,7 @@ from runs_helpers import bootstrap_through_worker
 from scripted_lms import oracle_lm
 
 import engine as dspy
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.lm import ScriptedLM
 from engine.optimizers.spine._budget import calls_per_run
 from engine.runs import load_spec

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.optimizers.auto import choose_optimizer
 from engine.runs import build_program, generate_python, load_spec, save_spec, spec_from_dict
 

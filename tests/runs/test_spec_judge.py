@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from scripted_lms import oracle_lm
 
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.evaluate.judge import SYSTEM as JUDGE_SYSTEM
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, build_metric, create_run, spec_from_dict

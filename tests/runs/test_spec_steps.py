@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import engine as dspy
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.evaluate.evaluate import run_example
 from engine.lm import ScriptedLM
 from engine.runs.data._corpus import read_passages, split_text

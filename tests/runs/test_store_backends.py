@@ -12,7 +12,7 @@ import optuna
 import pytest
 from scripted_lms import instruction_oracle_lm, oracle_lm
 
-from engine.errors import StoreError
+from engine.core._errors import StoreError
 from engine.lm.usage import CallRecord
 from engine.optimizers.spine._events import Event
 from engine.runs import RunStore, create_run

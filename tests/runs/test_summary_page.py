@@ -13,7 +13,7 @@ import pytest
 from runs_helpers import ROOT, subprocess_env
 from scripted_lms import oracle_lm
 
-from engine.errors import TunesmithError
+from engine.core._errors import TunesmithError
 from engine.runs import create_run, load_spec, summary_html
 from engine.runs.process.worker import run_worker
 from engine.runs.results._outcome import Outcome

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import LMConfigError, SpecError
+from engine.core._errors import LMConfigError, SpecError
 from engine.lm import LM
 from engine.runs import spec_from_dict
 from engine.runs.spec._redact import RedactingWriter, redact

@@ -13,7 +13,7 @@ import pytest
 from runs_helpers import start_worker, subprocess_env, wait_for
 from scripted_lms import oracle_lm
 
-from engine.errors import TunesmithError
+from engine.core._errors import TunesmithError
 from engine.lm import ScriptedLM
 from engine.runs import RunStore, create_run, load_spec
 from engine.runs.process._launch import launch_run

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from scripted_lms import oracle_lm
 
+from engine.core._settings import settings
 from engine.lm import ScriptedLM
 from engine.runs import create_run, get_run, load_spec
 from engine.runs.export._ensemble import (
@@ -18,7 +19,6 @@ from engine.runs.export._ensemble import (
 )
 from engine.runs.export._files import run_spec
 from engine.runs.process.worker import run_worker
-from engine.settings import settings
 
 
 def finished_run(project: Path, db_path: Path) -> str:

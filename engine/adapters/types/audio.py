@@ -1,7 +1,7 @@
-"""DSPy's `dspy.adapters.types.audio` path: `Audio` (engine.audio) and DSPy's helper name for
+"""DSPy's `dspy.adapters.types.audio` path: `Audio` (engine.core._audio) and DSPy's helper name for
 reading a format from a MIME subtype ('x-wav' -> 'wav')."""
 
-from engine.audio import Audio, audio_format_name
+from engine.core import Audio, audio_format_name
 
 _normalize_audio_format = audio_format_name  # DSPy's name of the helper
 

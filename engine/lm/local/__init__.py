@@ -4,7 +4,7 @@ Its modules, bottom up: `_files` (where the GGUF files are), `_runtime` (whether
 llama-cpp-python build runs here, probed in a child: `_runtime_probe`; the one door to
 llama_cpp), `_requant` and `_weights` (the Q8_0 copy a model reads), `_chat`, `_prefixes`,
 `_numbers`, `_closed_logits`, `_drafted` and `_sections` (how replies are written, reading the
-caller's `engine.reply_hints`), `_model` (a loaded model's chat), `_embed` (embeddings) and
+caller's `engine.core._reply_hints`), `_model` (a loaded model's chat), `_embed` (embeddings) and
 `_provider` (the litellm provider). `python -m engine.lm.local` runs set-up's smoke test.
 
 Importing this package never imports litellm or llama_cpp; the first real call does.

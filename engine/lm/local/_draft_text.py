@@ -1,5 +1,5 @@
 """Text of drafted replies: what the drafts still possible agree on next, and the line a closed
-choice is keyed by (`engine.reply_hints.Scores`)."""
+choice is keyed by (`engine.core._reply_hints.Scores`)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Greedy chat completions on the embedded model that check reply drafts in bulk.
 
-Speculative decoding with drafts from the adapter (`reply_drafts`, `engine.reply_hints`) instead
+Speculative decoding with drafts from the adapter (`reply_drafts`, `engine.core`) instead
 of a draft model: the prompt's new suffix and the drafted tokens go to llama.cpp in one batch,
 with logits at every drafted position; a drafted token is kept while it is the model's own
 greedy choice (the arg-max of its logits there), and the first disagreement is replaced by that
@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from engine.core import Scores
 from engine.lm.local._chat import ChatPrompt, text_tokens
 from engine.lm.local._closed_logits import ClosedLogits, LogitsMiss
 from engine.lm.local._draft_text import draft_continuation, last_line
 from engine.lm.local._numbers import NumberTokens
 from engine.lm.local._prefixes import common_prefix_length
-from engine.reply_hints import Scores
 
 MAX_DRAFT_TOKENS = 24
 Step = Callable[..., tuple[list[int], np.ndarray]]  # see DraftedGreedy._reply

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from engine.errors import LMConfigError
+from engine.core import LMConfigError
 
 PROVIDER = "local"
 SMOLLM2 = "smollm2-135m"

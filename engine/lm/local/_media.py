@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import LMUnsupportedFeatureError
+from engine.core import LMUnsupportedFeatureError
 
 # content part type -> what it carries, in plain words
 _MEDIA = {"input_audio": "audio", "image_url": "image", "file": "file"}

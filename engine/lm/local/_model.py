@@ -8,7 +8,7 @@ only pays for its new suffix; long prefixes a prompt would discard are kept asid
 when a later prompt shares them (`_prefixes`). Greedy calls that carry
 `reply_drafts` (the chat adapter sends them) check the drafted tokens in one batch
 (`_drafted`); a `reply_start` is read as the start of the reply, which the model
-continues (`engine.reply_hints`). Each call uses 1 or 2 threads depending on how busy the
+continues (`engine.core._reply_hints`). Each call uses 1 or 2 threads depending on how busy the
 CPUs are (see `pick_threads`). Environment: `TUNESMITH_LOCAL_THREADS` pins the thread count,
 `TUNESMITH_LOCAL_N_CTX` sets the context size (default 4096).
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import LMConfigError
+from engine.core import LMConfigError, ReplyHints, Scores, until_keeper, until_rule
 from engine.lm import cpu_share
 from engine.lm.local._chat import ChatPrompt, chat_formatter, render_prompt, text_tokens
 from engine.lm.local._drafted import DraftedGreedy
@@ -36,7 +36,6 @@ from engine.lm.local._prefixes import PrefixStates
 from engine.lm.local._runtime import import_llama_cpp
 from engine.lm.local._sections import complete_sections
 from engine.lm.local._weights import local_model_path
-from engine.reply_hints import ReplyHints, Scores, until_keeper, until_rule
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +159,7 @@ class LocalModel:
         module does not render); `closed` replies are one of the drafts, greedy or sampled at
         the request's temperature (its penalties and top-p/k do not apply there), and so is a
         `number` reply (`_numbers`); a reply stops as soon as
-        `until(reply so far)` holds (`reply_until`: `engine.reply_hints`), drafted or not.
+        `until(reply so far)` holds (`reply_until`: `engine.core._reply_hints`), drafted or not.
         Closed replies report their choice scores and shift their choice by `bias`
         (`engine.lm.choice_scores`); the result's `choice_scores` has one dict per text, and
         `completion_counts` the tokens each text generated."""

@@ -1,7 +1,7 @@
 """Number replies: an int or float output's value is written only with the tokens a number takes.
 
 The chat adapter sends `reply_number` ("int" or "float") to the embedded model when the first
-output is a number, and marks number sections the same way (`engine.reply_hints`). While
+output is a number, and marks number sections the same way (`engine.core._reply_hints`). While
 the value is written, the model's pick is restricted to the tokens that keep it a number (an
 optional "-", digits, one "." for a float) and, once it has a digit, a line break that ends it.
 Greedy decoding takes the best allowed token, sampling draws among them.

@@ -9,7 +9,7 @@ import uuid
 from types import ModuleType
 from typing import Any
 
-from engine.errors import LMConfigError
+from engine.core import LMConfigError
 from engine.lm.local._files import PROVIDER
 from engine.lm.local._model import load_local_model
 

@@ -24,7 +24,7 @@ import logging
 import os
 from pathlib import Path
 
-from engine.errors import LMConfigError, RuntimeBuildError
+from engine.core import LMConfigError, RuntimeBuildError
 from engine.lm.local._runtime import import_llama_cpp
 
 logger = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from engine.errors import LMConfigError, RuntimeBuildError
+from engine.core import LMConfigError, RuntimeBuildError
 from engine.lm.local._files import LLAMA_CPP_HINT, local_runtime_available
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Reply sections: when a reply ends before a later output's header, write the header in.
 
-The chat adapter sends `reply_sections` (`engine.reply_hints.Section`) to the embedded model
+The chat adapter sends `reply_sections` (`engine.core._reply_hints.Section`) to the embedded model
 with a signature of several outputs (ChainOfThought's `reasoning` then `answer`): the headers of
 the outputs after the first, in order, each with the values it may take when it is a closed
 choice, and a token budget. A small model often spends its whole reply on the first output
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.reply_hints import Scores, Section
+from engine.core import Scores, Section
 
 
 def next_missing(text: str, sections: list[Section]) -> Section | None:

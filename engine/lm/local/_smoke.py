@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from engine.errors import LMConfigError
+from engine.core import LMConfigError
 from engine.lm.local._files import PROVIDER, SMOLLM2, smollm2_path
 from engine.lm.local._runtime import (
     compiled_features,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.errors import LMConfigError
+from engine.core import LMConfigError
 from engine.lm.local._files import (
     ALIASES,
     LLAMA_CPP_HINT,

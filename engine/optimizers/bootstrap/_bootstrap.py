@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, Example, lm_threads, parallel_map, settings
 from engine.evaluate.evaluate import TooManyErrors
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
@@ -30,9 +30,6 @@ from engine.optimizers.spine import (
     baseline_and_result_scoring,
     tokens_per_call,
 )
-from engine.parallel import lm_threads, parallel_map
-from engine.primitives import Example
-from engine.settings import settings
 
 # Assumed share of training examples the teacher gets right, for estimates only.
 ASSUMED_SUCCESS_RATE = 0.75

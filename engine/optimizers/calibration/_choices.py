@@ -34,7 +34,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, Prediction, cast_value
 from engine.evaluate.scoring import call_metric, score_of
 from engine.optimizers.calibration._rows import (
     TRAIN_SUBSET,
@@ -43,8 +43,6 @@ from engine.optimizers.calibration._rows import (
     training_rows,
 )
 from engine.optimizers.spine import Candidate, example_id
-from engine.primitives import Prediction
-from engine.types import cast_value
 
 logger = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted
 from engine.optimizers.calibration._rows import reports_choice_scores
 from engine.optimizers.spine import Candidate
 

@@ -21,10 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.adapters.chat import closed_values
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, settings
 from engine.evaluate.evaluate import TooManyErrors
 from engine.optimizers.spine import MAX_EXAMPLE_SCORE, Candidate, example_id
-from engine.settings import settings
 
 FIT_ROWS = 12  # rows the fit wants; a smaller valset is topped up with training rows
 TRAIN_SUBSET = "train"  # the trial of the chosen program on the top-up rows

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from engine.errors import NoLMConfiguredError
+from engine.core import NoLMConfiguredError
 from engine.lm.local import PROVIDER, models_dir
 from engine.modules.predict import resolve_lm
 from engine.optimizers.finetune._blas import module_built

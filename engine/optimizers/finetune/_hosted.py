@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.errors import FinetuneUnavailable
+from engine.core import FinetuneUnavailable
 from engine.lm import get_litellm
 from engine.lm.local import models_dir
 from engine.optimizers.finetune._llama_train import TrainStep

@@ -25,7 +25,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.optimizers.finetune._llama_train import TrainStep
 
 CHILD_MODULE = "engine.optimizers.finetune._training_child"

@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.adapters import default_adapter
-from engine.errors import NoLMConfiguredError
+from engine.core import Example, NoLMConfiguredError, settings
 from engine.modules.predict import resolve_lm
-from engine.primitives import Example
-from engine.settings import settings
 
 Messages = list[dict[str, str]]
 TRAIN_ON = ("traces", "labels", "both")  # what BootstrapFinetune's rows come from

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.errors import FinetuneUnavailable, LMConfigError
+from engine.core import FinetuneUnavailable, LMConfigError
 from engine.lm.local import (
     PROVIDER,
     chat_formatter,

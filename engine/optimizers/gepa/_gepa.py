@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.adapters.base import Adapter
+from engine.core import settings
 from engine.lm.model_check import check_lms
 from engine.optimizers.gepa._forecast import (
     forecast_search,
@@ -41,7 +42,6 @@ from engine.optimizers.spine import (
     example_id,
     tokens_per_call,
 )
-from engine.settings import settings
 
 SELECTION_STRATEGIES = ("pareto", "current_best")
 COMPONENT_SELECTORS = ("round_robin", "all")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from engine.errors import BudgetExhausted, LMError
+from engine.core import BudgetExhausted, LMError, Prediction, settings
 from engine.evaluate.scoring import call_metric, score_of
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing import (
@@ -26,8 +26,6 @@ from engine.optimizers.proposing import (
     instruction_reply_kwargs,
     reflection_variations,
 )
-from engine.primitives import Prediction
-from engine.settings import settings
 
 FIELD_CHARS = 300  # longest field value shown to the reflection LM
 FEEDBACK_CHARS = 400

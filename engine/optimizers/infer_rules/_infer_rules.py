@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import AdapterParseError, ContextWindowExceededError
+from engine.core import (
+    AdapterParseError,
+    ContextWindowExceededError,
+    InputField,
+    OutputField,
+    Signature,
+    settings,
+)
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.spine import Candidate, CompileJob, Estimate, Workload, tokens_per_call
-from engine.settings import settings
-from engine.signatures import InputField, OutputField, Signature
 
 RULES_HEADING = "Follow these rules when you answer:"
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.optimizers.knn._knn_fewshot import KNNFewShot
 from engine.optimizers.registry import ExportHook
 from engine.optimizers.spine import example_id

@@ -16,9 +16,8 @@ import threading
 from collections import defaultdict
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, settings
 from engine.optimizers.bootstrap import BootstrapFewShot, TraceStep, check_errors
-from engine.settings import settings
 
 
 class RowTraces:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from engine.core import settings
 from engine.lm.model_check import check_lms
 from engine.optimizers.bootstrap import BootstrapFewShot, bootstrap_calls
 from engine.optimizers.mipro._plan import (
@@ -46,7 +47,6 @@ from engine.optimizers.spine import (
     predictor_count,
     tokens_per_call,
 )
-from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 

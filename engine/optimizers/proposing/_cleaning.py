@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.reply_hints import register_until, until_kwargs
+from engine.core import register_until, until_kwargs
 
 MAX_INSTRUCTION_CHARS = 600
 MIN_INSTRUCTION_CHARS = 12

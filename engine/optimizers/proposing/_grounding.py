@@ -16,8 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.reply_hints import register_until
-from engine.types import literal_choices
+from engine.core import literal_choices, register_until
 
 MAX_LABELS = 12  # an open text output with at most this many distinct values acts as labels
 SNIPPET_CHARS = 90

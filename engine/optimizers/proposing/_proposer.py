@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import BudgetExhausted, LMError
+from engine.core import REPLY_START, BudgetExhausted, LMError, settings, until_kwargs
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing._cleaning import ProposalCleaner, instruction_reply_kwargs
 from engine.optimizers.proposing._grounding import (
@@ -34,8 +34,6 @@ from engine.optimizers.proposing._grounding import (
 )
 from engine.optimizers.proposing._search_space import demo_set_hash
 from engine.optimizers.spine import derive_seed
-from engine.reply_hints import REPLY_START, until_kwargs
-from engine.settings import settings
 
 # Tips in the spirit of DSPy's (creative, simple, description, high stakes, persona, none);
 # the wording is ours.

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from engine.call_slots import call_priority, shared_call_slots
+from engine.core import call_priority, lm_threads, shared_call_slots
 from engine.optimizers.bootstrap import (
     BootstrapFewShot,
     bootstrap_calls,
@@ -55,7 +55,6 @@ from engine.optimizers.spine import (
     predictor_count,
     tokens_per_call,
 )
-from engine.parallel import lm_threads
 
 AHEAD = 2  # candidates built and scored ahead on a hosted LM
 # Runs from a spec (dashboard, CLI) spend this share of the unraced cost: the default runs of

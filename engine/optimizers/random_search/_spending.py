@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from engine.core import settings
 from engine.optimizers.bootstrap import demos_read_again, typical_demos_read_again
 from engine.optimizers.spine import calls_per_run
-from engine.settings import settings
 
 # What a new bootstrapped candidate's whole-prompt reads cost on the embedded model, in calls:
 # 9.1 s a candidate against 0.21 s a call, fitted on the candidates of eight default runs of the

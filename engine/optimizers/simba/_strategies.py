@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import BudgetExhausted, TunesmithError
+from engine.core import BudgetExhausted, Example, TunesmithError, settings
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing import (
     ProposalCleaner,
@@ -24,8 +24,6 @@ from engine.optimizers.proposing import (
     instruction_reply_kwargs,
     normalize,
 )
-from engine.primitives import Example
-from engine.settings import settings
 
 TRUNCATED = " … (truncated)"
 RULE_CHARS = 300  # longest rule kept (cut at a sentence end)

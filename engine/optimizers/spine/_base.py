@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, with_callbacks_once
 from engine.optimizers.spine._budget import (
     AT_MOST_NOTE,
     Estimate,
@@ -30,7 +30,6 @@ from engine.optimizers.spine._one_line_fit import fit_one_line_outputs
 from engine.optimizers.spine._post_compile import post_compile_steps
 from engine.optimizers.spine._trial import Trial
 from engine.optimizers.spine._trials import TrialRunner
-from engine.utils.callback import with_callbacks_once
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ An optimizer that makes candidates one after another (random search: bootstrap a
 score it on the valset) leaves a hosted provider's slots idle: while a bootstrap waits on its
 few teacher calls, while the last rows of a valset pass end, and when a raced candidate stops.
 `BuildAhead(build, items, ahead=n)` keeps the builds of the next `n` items running in background
-threads while the caller works on the item it took (`engine.call_slots.shared_call_slots` keeps
+threads while the caller works on the item it took (`engine.core.shared_call_slots` keeps
 them all under the one num_threads). The caller takes results in item order, so what it records
 comes in the same order as one at a time. What a build ahead costs is the work of the builds in
 flight when the caller stops early. On the embedded model (one call at a time) there is nothing

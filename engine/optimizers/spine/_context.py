@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError, settings
 from engine.evaluate.statistics import paired_by_id, points, verdict
 from engine.lm.budget import Budget, failure_guard
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine._candidate import Candidate
 from engine.optimizers.spine._events import Event, EventRecorder, step_of
 from engine.optimizers.spine._trial import Trial
-from engine.settings import settings
 
 
 class RunCancelled(TunesmithError):

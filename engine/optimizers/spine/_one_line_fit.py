@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.adapters.chat import closed_values
-from engine.types import strip_optional
+from engine.core import strip_optional
 
 MIN_LABELS = 2  # one label says little about the shape of the others
 

@@ -19,11 +19,10 @@ import time
 from typing import Any
 
 from engine.adapters.base import Adapter
-from engine.errors import TunesmithError
+from engine.core import Offload, TunesmithError
 from engine.optimizers.spine._context import RunContext
 from engine.optimizers.spine._pilot_figures import PilotFigures
 from engine.optimizers.spine._trials import TrialRunner
-from engine.parallel import Offload
 
 
 class PilotError(TunesmithError):

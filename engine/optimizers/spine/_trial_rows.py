@@ -16,12 +16,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, parallel_map
 from engine.evaluate.evaluate import EvalRow, run_example
 from engine.optimizers.spine._context import RunContext
 from engine.optimizers.spine._events import to_jsonable
 from engine.optimizers.spine._in_flight import IN_FLIGHT
-from engine.parallel import parallel_map
 
 MAX_EXAMPLE_SCORE = 1.0  # racing assumes metric scores in [0, 1]; a larger one turns it off
 RaceTarget = Callable[[], "float | None"]

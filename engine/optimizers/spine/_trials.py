@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine.core import lm_threads, settings
 from engine.evaluate.evaluate import EvalRow, TooManyErrors
 from engine.evaluate.scoring import MetricOutputError
 from engine.lm.usage import UsageLedger
@@ -42,8 +43,6 @@ from engine.optimizers.spine._trial import (
     usage_of,
 )
 from engine.optimizers.spine._trial_rows import RaceTarget, fill_rows
-from engine.parallel import lm_threads
-from engine.settings import settings
 
 METRIC_OUTPUT_FAILURE = f"metric failed: {MetricOutputError.__name__}:"
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted
 from engine.lm.budget import LIMITS, Budget
 from engine.lm.error_map import WORKER_LOST
 from engine.lm.limiter import ConcurrencyLimiter

@@ -2,7 +2,7 @@
 
 Each `RowActor` builds the run's task LM once (from the spec, so the embedded model is loaded
 once per actor) and evaluates the rows it is sent under the run's shared budget and rate limit
-(`engine.runs.cluster._budget`). The pool is what `parallel_map` offloads to (`engine.parallel.
+(`engine.runs.cluster`). The pool is what `parallel_map` offloads to (`engine.core.
 Offload`): the evaluation loop, its racing, stop checks and callbacks stay in the worker, and
 each row comes back to it with its LM-call records, so the worker alone writes the store.
 
@@ -26,14 +26,13 @@ from typing import Any
 
 from engine.adapters.base import Adapter
 from engine.adapters.fallback_record import FamilyOutcomes
-from engine.errors import LMConfigError, TunesmithError
+from engine.core import LMConfigError, TunesmithError, settings
 from engine.lm.model_check import check_lms
 from engine.lm.usage import UsageLedger, record_to_trackers
 from engine.runs.cluster._budget import SharedBudget, share_limiter, start_keeper
 from engine.runs.cluster._watch import RAY_ENV, ClusterWatch, RayClusterLost, reachable
 from engine.runs.pipeline import LMFactory, task_lm
 from engine.runs.spec import spec_from_dict
-from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 

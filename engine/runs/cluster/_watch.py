@@ -14,7 +14,7 @@ import socket
 import time
 from typing import Any
 
-from engine.errors import LMUnavailable
+from engine.core import LMUnavailable
 
 RAY_ENV = "TUNESMITH_RAY"  # "auto" (the cluster this machine belongs to) or a head's address
 CLUSTER_GRACE = 5.0  # seconds the head may not answer before the cluster counts as lost

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.errors import SpecError
+from engine.core import SpecError
 from engine.runs.data._csv import CsvProblem, check_regular_file, check_size, decode, read_table
 from engine.runs.data._load import resolve_path
 from engine.runs.spec import CorpusSpec, ProjectSpec

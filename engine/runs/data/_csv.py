@@ -19,7 +19,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
-from engine.errors import SpecError
+from engine.core import SpecError
 
 MAX_MB_ENV = "TUNESMITH_MAX_CSV_MB"
 DEFAULT_MAX_MB = 5.0

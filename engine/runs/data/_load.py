@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import SpecError
+from engine.core import CastError, Example, SpecError, cast_value, literal_choices
 from engine.optimizers import registry
 from engine.optimizers.auto import choose_optimizer
 from engine.optimizers.spine import example_id
-from engine.primitives import Example
 from engine.runs.data._csv import MAX_ROWS, CsvProblem, check_rows, read_numbered_table
 from engine.runs.spec import ProjectSpec, field_annotation, spec_from_dict
-from engine.types import CastError, cast_value, literal_choices
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from typing import Any
 
 import psycopg
 
-from engine.errors import StoreError
+from engine.core import StoreError
 from engine.lm.local import MAX_THREADS, default_weights_name, machine_read_speed
 from engine.optimizers import registry
 from engine.runs.store import RunStore, StoreAt, is_url, store_location

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core import settings
 from engine.optimizers.registry import get as registry_entry
 from engine.optimizers.spine import Estimate, PilotFigures, calls_per_run, run_pilot
 from engine.runs.cluster import pilot_pool
@@ -21,7 +22,6 @@ from engine.runs.pipeline import (
 )
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import store_location
-from engine.settings import settings
 
 
 def preflight(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.modules.aggregation import majority
 from engine.modules.saving import save_metadata
 from engine.optimizers.ensemble import Ensemble

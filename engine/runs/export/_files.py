@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.adapters.chat import ChatAdapter
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.modules.saving import save_metadata
 from engine.optimizers.registry import export_hook
 from engine.runs.data import load_data, safe_cell

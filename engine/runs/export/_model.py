@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.runs.export._files import program_state, run_spec, stored_run
 from engine.runs.export.codegen import generate_python
 

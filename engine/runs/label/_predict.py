@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import BudgetExhausted, SpecError
+from engine.core import BudgetExhausted, SpecError, settings
 from engine.lm.budget import Budget
 from engine.lm.reply_faults import CHARS_PER_TOKEN_LIMIT, LONG_REPLY_CHARS
 from engine.lm.usage import UsageLedger
@@ -43,7 +43,6 @@ from engine.runs.export import program_state, rebuild, run_spec, stored_run
 from engine.runs.pipeline import LMFactory, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import store_location
-from engine.settings import settings
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 ERROR = "error"

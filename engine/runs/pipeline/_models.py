@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.errors import SpecError
+from engine.core import SpecError, url_problem
 from engine.evaluate.metrics import make_metric
 from engine.lm import LM
 from engine.runs.spec import LLM_METRIC_KINDS, ModelSpec, ProjectSpec
-from engine.secret_shapes import url_problem
 
 
 def lm_kwargs(model: ModelSpec) -> dict[str, Any]:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, Prediction, total_lm_usage
 from engine.modules import ChainOfThought, Module, MultiChainComparison
-from engine.primitives import Prediction, total_lm_usage
 from engine.runs.pipeline._rollouts import attempt_inputs
 
 logger = logging.getLogger(__name__)

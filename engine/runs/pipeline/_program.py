@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core import Prediction, total_lm_usage
 from engine.modules import Module
-from engine.primitives import Prediction, total_lm_usage
 from engine.runs.pipeline._steps import build_step
 from engine.runs.spec import ProjectSpec
 

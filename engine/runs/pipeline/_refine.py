@@ -12,9 +12,9 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from engine.core import Example
 from engine.evaluate.scoring import score_of
 from engine.modules import BestOfN, Module, Refine
-from engine.primitives import Example
 from engine.runs.pipeline._models import build_metric
 from engine.runs.spec import FieldSpec, ProjectSpec, StepSpec, attempts_key
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.settings import settings
+from engine.core import settings
 
 SAMPLE_TEMPERATURE = 0.7
 

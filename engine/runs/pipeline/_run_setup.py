@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from engine.errors import SpecError, TunesmithError
+from engine.core import SpecError, TunesmithError
 from engine.lm.cache import CACHE_DIR_ENV
 from engine.optimizers import registry
 from engine.optimizers.auto import auto_params, choose_optimizer

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import BudgetExhausted
+from engine.core import BudgetExhausted, Prediction, record_trace, settings, total_lm_usage
 from engine.modules import Module, Parallel, majority
-from engine.primitives import Prediction, total_lm_usage
 from engine.runs.pipeline._rollouts import attempt_inputs
-from engine.settings import record_trace, settings
 
 
 class StepSamples(Module):

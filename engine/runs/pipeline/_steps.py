@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core import Prediction, settings
 from engine.modules import ChainOfThought, Module, Predict, ProgramOfThought, ReAct
-from engine.primitives import Prediction
 from engine.retrievers import BM25
 from engine.retrievers.retrieve import Retrieve
 from engine.runs.data import load_corpus
@@ -29,7 +29,6 @@ from engine.runs.spec import (
     check_embedder,
     step_signature,
 )
-from engine.settings import settings
 
 
 class CorpusRetrieve(Retrieve):

@@ -15,8 +15,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from engine.errors import SpecError
-from engine.modules.tool import Tool
+from engine.adapters.types.tool import Tool
+from engine.core import SpecError
 from engine.retrievers import BM25
 from engine.runs.data import load_corpus, read_csv, resolve_path
 from engine.runs.pipeline._corpus_index import make_retriever

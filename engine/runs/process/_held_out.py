@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core import settings
 from engine.evaluate.statistics import paired_by_id, paired_comparison, verdict
 from engine.optimizers.spine import TrialRunner, example_id
-from engine.settings import settings
 
 
 def evaluate_on_test(

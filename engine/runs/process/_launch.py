@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError
 from engine.runs.cluster import ray_address
 from engine.runs.data import validate_spec_against_data
 from engine.runs.process._cluster_launch import launch_on_cluster

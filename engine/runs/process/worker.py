@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.errors import SpecError, TunesmithError
+from engine.core import SpecError, TunesmithError, settings
 from engine.lm.usage import UsageLedger
 from engine.optimizers import Budget, EventRecorder, RunCancelled, RunContext, Trial
 from engine.optimizers.spine import IN_FLIGHT, step_of
@@ -56,7 +56,6 @@ from engine.runs.store import (
     store_location,
     study_url,
 )
-from engine.settings import settings
 
 logger = logging.getLogger(__name__)
 

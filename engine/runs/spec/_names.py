@@ -6,7 +6,7 @@ from __future__ import annotations
 import keyword
 import unicodedata
 
-from engine.signatures import RESERVED_NAMES
+from engine.core import RESERVED_NAMES
 
 FIELD_TYPES = ("str", "int", "float", "bool", "list[str]", "literal")
 MODULE_TYPES = ("Predict", "ChainOfThought")

@@ -18,12 +18,12 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core import text_problem, url_problem
 from engine.evaluate.judge_parse import parse_scale
 from engine.optimizers import registry
 from engine.runs.spec._many import SamplesSpec, check_many
 from engine.runs.spec._names import METRIC_KINDS, check_field_name, check_identifier
 from engine.runs.spec._steps import CorpusSpec, RefineSpec, ToolSpec, check_step_options
-from engine.secret_shapes import text_problem, url_problem
 
 _FORBID = ConfigDict(extra="forbid", allow_inf_nan=False)  # .nan / .inf: no setting takes them
 _SECRET_KEYS = ("api_key", "apikey", "key", "token", "secret")

@@ -2,15 +2,15 @@
 ("Incorrect API key provided: sk-..."), and such text reaches run reasons, logs and events.
 
 `redact(text)` replaces the value of every key-like environment variable (…_API_KEY, …_TOKEN,
-…_SECRET, …_PASSWORD), anything shaped like a common API key (`engine.secret_shapes`: sk-…,
+…_SECRET, …_PASSWORD), anything shaped like a common API key (`engine.core._secret_shapes`: sk-…,
 sk-ant-…, AKIA…, AIza…, hf_…, bearer tokens) and the credential part of a URL
 (``http://user:KEY@host`` -> ``http://[redacted]@host``, ``?subscription-key=…``, ``;api_key=…``:
-see `engine.secret_shapes.secret_param`) with "[redacted]". With
+see `engine.core._secret_shapes.secret_param`) with "[redacted]". With
 ``tokens=True`` it also masks long random-looking tokens (keys without a known prefix): logs and
 saved specs use that; stored run data does not, as it may hold such values on purpose.
 
 These are the last line of defence: specs and `LM(...)` refuse keys and credentials in URLs at
-entry (`engine.secret_shapes.secret_problems`, `url_problem`), with a message.
+entry (`engine.core._secret_shapes.secret_problems`, `url_problem`), with a message.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from engine.secret_shapes import KEY_SHAPES, URL_PARAM, URL_USERINFO, random_tokens, secret_param
+from engine.core import KEY_SHAPES, URL_PARAM, URL_USERINFO, random_tokens, secret_param
 
 MASK = "[redacted]"
 _ENV_NAME = re.compile(r"(API_?KEY|_KEY|TOKEN|SECRET|PASSWORD)$", re.IGNORECASE)

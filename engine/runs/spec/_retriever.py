@@ -9,7 +9,7 @@ call, and a problem names the spec key. The index the choice builds is in corpus
 
 from __future__ import annotations
 
-from engine.errors import LMConfigError, SpecError
+from engine.core import LMConfigError, SpecError
 from engine.lm.model_check import check_model
 
 LOCAL = "local"

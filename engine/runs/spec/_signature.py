@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from engine.core import InputField, OutputField, Signature, make_signature, parse_type
 from engine.runs.spec._spec import FieldSpec, StepSpec
-from engine.signature_string import parse_type
-from engine.signatures import InputField, OutputField, Signature, make_signature
 
 
 def field_annotation(field: FieldSpec) -> Any:

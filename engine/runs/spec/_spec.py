@@ -4,7 +4,7 @@ A spec is plain data (pydantic v2), saved and loaded as YAML or JSON. The dashbo
 the CLI and the worker run one. It never holds an API key: keys come from the environment (or
 are passed in memory to the LM). A key typed into any field (a name, an instruction, an
 endpoint URL such as ``http://user:KEY@host``) is refused with a message saying where keys go
-(`engine.secret_shapes`); `to_dict` masks any that got past validation, as a last defence.
+(`engine.core._secret_shapes`); `to_dict` masks any that got past validation, as a last defence.
 
     spec = load_spec("sample_data/support_tickets.yaml")
     spec.optimizer.name          # "auto", "LabeledFewShot", ...
@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from engine.errors import SpecError
+from engine.core import SpecError, secret_problems
 from engine.runs.spec._names import FIELD_TYPES, MODULE_TYPES
 from engine.runs.spec._parts import (
     BudgetSpec,
@@ -43,7 +43,6 @@ from engine.runs.spec._parts import (
 from engine.runs.spec._redact import redact_data
 from engine.runs.spec._steps import check_refine_reward
 from engine.runs.spec._yaml import load_yaml
-from engine.secret_shapes import secret_problems
 
 _FORBID = ConfigDict(extra="forbid")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import SpecError
+from engine.core import SpecError
 
 MAX_NODES = 100_000
 MAX_DEPTH = 64  # a spec is a few levels deep; YAML's composer recurses once per level

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, create_engine, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from engine.errors import StoreError
+from engine.core import StoreError
 from engine.runs.store._schema import (
     _META,
     KEYS,

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Float, Index, Integer, MetaData, Table, Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from engine.errors import StoreError
+from engine.core import StoreError
 
 HOME_ENV = "TUNESMITH_HOME"
 STORE_ENV = "TUNESMITH_STORE"  # a PostgreSQL URL (or a SQLite file) instead of the default file

@@ -22,12 +22,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from engine.errors import SpecError
+from engine.core import SpecError, secret_problems
 from engine.runs.spec import ProjectSpec, redact, redact_data
 from engine.runs.store._db import connect
 from engine.runs.store._read import StoreReader
 from engine.runs.store._schema import RUN_JSON_COLUMNS, StoreAt, dumps
-from engine.secret_shapes import secret_problems
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("finished", "stopped: budget", "cancelled", "failed")

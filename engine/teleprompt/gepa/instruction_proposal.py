@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from engine.core import settings
 from engine.modules.predict import resolve_lm
-from engine.settings import settings
 
 _ASK = (
     "Rewrite the instruction of one step of a language-model program. The current instruction "

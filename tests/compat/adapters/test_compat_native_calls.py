@@ -9,8 +9,8 @@ import pytest
 from litellm.utils import ChatCompletionMessageToolCall, Choices, Function, Message, ModelResponse
 
 import engine as dspy
+from engine.core._native_reply import NativeReply
 from engine.lm.cache import CacheEntry
-from engine.native_reply import NativeReply
 
 
 def search(query: str, k: int = 3) -> str:

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 import engine as dspy
-from engine.errors import LMError
+from engine.core._errors import LMError
 
 real_dspy = pytest.importorskip("dspy")
 

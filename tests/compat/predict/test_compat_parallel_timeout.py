@@ -11,7 +11,7 @@ import time
 import pytest
 
 import engine as dspy
-from engine.errors import TooManyErrors
+from engine.core._errors import TooManyErrors
 from engine.lm import ScriptedLM
 
 real_dspy = pytest.importorskip("dspy")

@@ -8,7 +8,7 @@ import pytest
 from dspy.utils import DummyLM
 
 import engine as dspy
-from engine.errors import AdapterParseError
+from engine.core._errors import AdapterParseError
 from engine.lm import ScriptedLM
 
 BOTH = pytest.mark.parametrize("lib", [dspy, real_dspy], ids=["engine", "dspy"])

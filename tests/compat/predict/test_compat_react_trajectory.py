@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import engine as dspy
-from engine.errors import ContextWindowExceededError
+from engine.core._errors import ContextWindowExceededError
 from engine.lm.scripted import ScriptedLM
 
 

@@ -11,7 +11,7 @@ import pytest
 from dspy.utils import DummyLM
 
 import engine as dspy
-from engine.errors import SignatureError
+from engine.core._errors import SignatureError
 from engine.lm import ScriptedLM
 
 

@@ -12,7 +12,7 @@ import pytest
 from compat_lms import GOOD, careful_lm, exact, qa
 
 import engine
-from engine.errors import TooManyErrors
+from engine.core._errors import TooManyErrors
 
 
 def feedback_metric(gold, pred, trace=None, pred_name=None, pred_trace=None):

@@ -151,7 +151,7 @@ def test_bootstrap_stops_when_failures_reach_max_errors():
         engine.BootstrapFewShot(metric=exact, max_errors=1).compile(
             Student(), teacher=Broken(), trainset=qa(1)
         )
-    assert isinstance(info.value, engine.errors.TooManyErrors)
+    assert isinstance(info.value, engine.core._errors.TooManyErrors)
     engine.BootstrapFewShot(metric=exact, max_errors=2).compile(
         Student(), teacher=Broken(), trainset=qa(1)
     )  # one failure, room for two: compile returns

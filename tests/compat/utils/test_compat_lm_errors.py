@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 import engine as dspy
-from engine.errors import LMConfigError, ProviderUnreachableError
+from engine.core._errors import LMConfigError, ProviderUnreachableError
 from engine.lm import LM
 from engine.lm import retry as retry_module
 

@@ -4,7 +4,7 @@ import pytest
 
 import engine as dspy
 from engine.adapters import ChatAdapter, JSONAdapter
-from engine.errors import AdapterParseError
+from engine.core._errors import AdapterParseError
 from engine.lm import ScriptedLM
 
 

@@ -8,9 +8,9 @@ import engine as dspy
 from engine.adapters import ChatAdapter
 from engine.adapters.base import Adapter
 from engine.adapters.fallback_record import FAILURES_BEFORE_SKIP
-from engine.errors import AdapterParseError
-from engine.reply_hints import REPLY_CLOSED as CLOSED_PARAM
-from engine.reply_hints import REPLY_START as START_PARAM
+from engine.core._errors import AdapterParseError
+from engine.core._reply_hints import REPLY_CLOSED as CLOSED_PARAM
+from engine.core._reply_hints import REPLY_START as START_PARAM
 
 pytestmark = REAL_LM
 

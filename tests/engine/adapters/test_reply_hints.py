@@ -1,8 +1,8 @@
-"""Reply hints (`engine.reply_hints`): the parameter names stay as stored data knows them, and
+"""Reply hints (`engine.core._reply_hints`): the parameter names stay as stored data knows them, and
 the model takes all hints out of a request at once."""
 
-from engine import reply_hints
-from engine.reply_hints import ReplyHints, Section
+from engine.core import _reply_hints as reply_hints
+from engine.core._reply_hints import ReplyHints, Section
 
 
 def test_parameter_names_are_the_stored_ones() -> None:

@@ -4,8 +4,8 @@ kept is the reply before the repeat."""
 import pytest
 
 from engine.adapters.reply_loops import MIN_LINE, RULE, before_loop, looping, repeated_line_start
-from engine.reply_hints import until_keeper as keeper
-from engine.reply_hints import until_rule as rule
+from engine.core._reply_hints import until_keeper as keeper
+from engine.core._reply_hints import until_rule as rule
 
 LOOP = "[[ ## reasoning ## ]]\nThe blender broke after a week.\n\nThe blender broke after a week.\n"
 

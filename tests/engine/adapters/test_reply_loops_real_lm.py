@@ -9,8 +9,8 @@ from local_lm_helpers import REAL_LM
 import engine as dspy
 from engine.adapters.chat import MALFORMED_HEADER, ChatAdapter
 from engine.adapters.reply_loops import before_loop
+from engine.core._reply_hints import REPLY_UNTIL
 from engine.lm import load_local_model
-from engine.reply_hints import REPLY_UNTIL
 
 pytestmark = REAL_LM
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"

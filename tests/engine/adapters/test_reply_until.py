@@ -4,6 +4,9 @@ and stopping there never changes what the cleaner keeps."""
 import pytest
 
 import engine as dspy
+from engine.core._reply_hints import REPLY_UNTIL as PARAM
+from engine.core._reply_hints import until_kwargs
+from engine.core._reply_hints import until_rule as rule
 from engine.lm import ScriptedLM
 from engine.optimizers.proposing._cleaning import (
     INSTRUCTION_RULE,
@@ -11,9 +14,6 @@ from engine.optimizers.proposing._cleaning import (
     instruction_reply_kwargs,
     instruction_settled,
 )
-from engine.reply_hints import REPLY_UNTIL as PARAM
-from engine.reply_hints import until_kwargs
-from engine.reply_hints import until_rule as rule
 
 REPLIES = [
     "Route the ticket by its topic.\n\nThis works because it is short.",

@@ -4,9 +4,9 @@ paragraph is complete, with the same instruction kept as the whole reply gives."
 import pytest
 from local_lm_helpers import REAL_LM
 
+from engine.core._reply_hints import until_rule as rule
 from engine.lm import load_local_model
 from engine.optimizers.proposing._cleaning import INSTRUCTION_RULE, clean_proposal
-from engine.reply_hints import until_rule as rule
 
 pytestmark = REAL_LM
 

@@ -3,7 +3,7 @@ import re
 import pytest
 
 import engine as dspy
-from engine.errors import SpecError
+from engine.core._errors import SpecError
 from engine.evaluate import TooManyErrors, make_metric
 from engine.evaluate.metrics import (
     Contains,

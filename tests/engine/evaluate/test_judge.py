@@ -7,7 +7,7 @@ import importlib
 import pytest
 
 import engine as dspy
-from engine.errors import BudgetExhausted, SpecError
+from engine.core._errors import BudgetExhausted, SpecError
 from engine.evaluate import Evaluate, ScoreWithFeedback
 from engine.evaluate.judge_parse import parse_scale, read_fraction, read_score
 from engine.evaluate.metrics import make_metric

@@ -7,9 +7,9 @@ from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
-from engine.errors import AdapterParseError
+from engine.core._errors import AdapterParseError
+from engine.core._reply_hints import REPLY_CLOSED as CLOSED_PARAM
 from engine.lm import load_local_model
-from engine.reply_hints import REPLY_CLOSED as CLOSED_PARAM
 
 pytestmark = REAL_LM
 CHOICES = ("positive", "negative")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from engine import settings as settings_module
-from engine.errors import BudgetExhausted, LMConfigError, LMError, ProviderUnreachableError
+from engine.core._errors import BudgetExhausted, LMConfigError, LMError, ProviderUnreachableError
+from engine.core._parallel import lm_threads, parallel_map
 from engine.lm import LM, ScriptedLM, UsageLedger
 from engine.lm import retry as retry_module
-from engine.parallel import lm_threads, parallel_map
 
 litellm = pytest.importorskip("litellm")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import LMConfigError, ProviderUnreachableError
+from engine.core._errors import LMConfigError, ProviderUnreachableError
 from engine.lm import LM
 
 pytest.importorskip("litellm")

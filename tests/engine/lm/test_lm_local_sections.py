@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core._reply_hints import Section, read_sections
 from engine.lm.local._sections import complete_sections, next_missing
-from engine.reply_hints import Section, read_sections
 
 ANSWER = Section("[[ ## answer ## ]]\n", ("yes", "no"), 16)
 NOTE = Section("[[ ## note ## ]]\n", (), 48)

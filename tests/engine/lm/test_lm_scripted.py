@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import LMError
+from engine.core._errors import LMError
 from engine.lm import ScriptedLM, render_fields
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from local_lm_helpers import REAL_LM
 
-from engine.errors import LMConfigError, RuntimeBuildError
+from engine.core._errors import LMConfigError, RuntimeBuildError
 from engine.lm.local import _runtime as local_runtime
 from engine.lm.local import smollm2_path
 from engine.lm.local._runtime import (

@@ -7,7 +7,7 @@ import pytest
 from local_lm_helpers import REAL_LM, Triage
 
 import engine as dspy
-from engine.errors import LMConfigError
+from engine.core._errors import LMConfigError
 from engine.lm import local_model_path, smollm2_path
 from engine.lm.cache import local_weights, request_key
 from engine.lm.local._requant import fast_copy, q8_path, requantized_q8

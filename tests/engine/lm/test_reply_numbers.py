@@ -5,10 +5,10 @@ import pytest
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
+from engine.core._reply_hints import REPLY_NUMBER as PARAM
+from engine.core._reply_hints import number_kind
 from engine.lm import LM
 from engine.lm.local._numbers import NumberTokens
-from engine.reply_hints import REPLY_NUMBER as PARAM
-from engine.reply_hints import number_kind
 
 PIECES = ["1", "23", "-", ".", "\n", "\n\n", "a", " 4", "The", "4x", " \n"]
 

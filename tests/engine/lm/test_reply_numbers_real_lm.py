@@ -8,8 +8,8 @@ from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
+from engine.core._reply_hints import REPLY_NUMBER as PARAM
 from engine.lm import load_local_model
-from engine.reply_hints import REPLY_NUMBER as PARAM
 
 pytestmark = REAL_LM
 SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import engine as dspy
-from engine.errors import AdapterParseError, BudgetExhausted, LMError
+from engine.core._errors import AdapterParseError, BudgetExhausted, LMError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
 from engine.modules.best_of_n import rollout_lm

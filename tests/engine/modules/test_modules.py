@@ -3,7 +3,7 @@ import json
 import pytest
 
 import engine as dspy
-from engine.errors import MissingInputError
+from engine.core._errors import MissingInputError
 from engine.lm import ScriptedLM, UsageLedger
 
 

@@ -8,8 +8,8 @@ from typing import Literal
 import pytest
 
 import engine as dspy
+from engine.adapters.types.tool import ToolError
 from engine.lm import ScriptedLM
-from engine.modules.tool import ToolError
 
 TABLE = {"ada": "born 1815", "alan": "born 1912"}
 

@@ -6,7 +6,7 @@ import pytest
 from instruction_lms import exact, instruction_sensitive, qa
 
 import engine as dspy
-from engine.errors import LMConfigError
+from engine.core._errors import LMConfigError
 from engine.optimizers import Budget, MIPROv2, RunContext
 from engine.optimizers.mipro._plan import resolve_plan, trials_for
 from engine.optimizers.proposing._search_space import latest_proposals, locate

@@ -4,7 +4,7 @@ import pytest
 from instruction_lms import instruction_sensitive, is_proposer_call, qa
 
 import engine as dspy
-from engine.errors import BudgetExhausted
+from engine.core._errors import BudgetExhausted
 from engine.lm import ScriptedLM
 from engine.optimizers import Budget
 from engine.optimizers.proposing._cleaning import (

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from instruction_lms import exact, is_proposer_call, qa
 
 import engine as dspy
+from engine.core._reply_hints import REPLY_START, REPLY_UNTIL
 from engine.lm import ScriptedLM
 from engine.optimizers import COPRO, Budget, MIPROv2, RunContext
 from engine.optimizers.gepa._reflection import ReflectionRecord
@@ -19,7 +20,6 @@ from engine.optimizers.proposing._grounding import (
     task_facts,
 )
 from engine.optimizers.proposing._proposer import DRAWS_PER_CANDIDATE, GroundedProposer
-from engine.reply_hints import REPLY_START, REPLY_UNTIL
 
 
 class Ticket(dspy.Signature):

@@ -3,7 +3,7 @@ import time
 import pytest
 
 import engine as dspy
-from engine.errors import BudgetExhausted
+from engine.core._errors import BudgetExhausted
 from engine.evaluate import ExactMatch
 from engine.lm import CallRecord, ScriptedLM, UsageLedger
 from engine.optimizers import Budget, Estimate

@@ -11,9 +11,9 @@ import time
 from hosted_helpers import TICKETS, FakeOpenAI, Ticket, fake_lm, ticket_rows
 
 import engine as ts
-from engine.call_slots import call_slot, shared_call_slots
+from engine.core._call_slots import call_slot, shared_call_slots
+from engine.core._parallel import parallel_map
 from engine.optimizers.spine._build_ahead import BuildAhead
-from engine.parallel import parallel_map
 
 
 def _search(server: FakeOpenAI, threads: int):

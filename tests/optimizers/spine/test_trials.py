@@ -1,7 +1,7 @@
 import pytest
 
 import engine as dspy
-from engine.errors import BudgetExhausted
+from engine.core._errors import BudgetExhausted
 from engine.evaluate import ExactMatch, TooManyErrors
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields

@@ -1,7 +1,7 @@
 """Global configuration with thread- and async-safe overrides.
 
 `configure(...)` sets process-wide defaults; `context(...)` overrides them for the current
-thread/task only (a `contextvars` layer). `parallel_map` (engine.parallel) copies the active
+thread/task only (a `contextvars` layer). `parallel_map` (engine.core._parallel) copies the active
 context into its worker threads, so overrides reach the engine's own thread pool.
 Every key of DSPy 3.4's settings is accepted (docs/COMPATIBILITY.md says which differ).
 """
@@ -43,7 +43,7 @@ _DEFAULTS: dict[str, Any] = {
     "provide_traceback": False,  # default of Parallel / batch: log tracebacks of failures
     "async_max_workers": 8,  # threads asyncify runs programs on
     "send_stream": None,  # where streamify's status messages go (set by streamify)
-    "stream_listeners": [],  # accepted; token streaming is not supported (engine.streaming)
+    "stream_listeners": [],  # accepted; token streaming is not supported (engine.modules.streaming)
     "caller_predict": None,  # the Predict being called, if any
     "caller_modules": None,  # accepted; the modules being called: engine.lm.lm_state
     "branch_idx": 0,  # accepted for DSPy compatibility; unused

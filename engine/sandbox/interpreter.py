@@ -13,9 +13,8 @@ import json
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from engine.errors import TunesmithError
+from engine.core import TunesmithError, settings
 from engine.sandbox import Sandbox, SandboxLimits
-from engine.settings import settings
 
 
 class CodeInterpreterError(TunesmithError, RuntimeError):

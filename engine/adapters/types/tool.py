@@ -18,7 +18,7 @@ from typing import Any
 
 import pydantic
 
-from engine.utils.callback import with_callbacks
+from engine.core import with_callbacks
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The engine's one thread pool helper: runs work items with the caller's settings context
-(the cap on requests in flight across pools: `engine.call_slots`)."""
+(the cap on requests in flight across pools: `engine.core._call_slots`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Protocol, TypeVar
 
-from engine.settings import settings
+from engine.core._settings import settings
 
 T = TypeVar("T")
 R = TypeVar("R")

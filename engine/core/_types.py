@@ -15,8 +15,8 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import pydantic
 
-from engine.audio import Audio
-from engine.field_types import File, Image
+from engine.core._audio import Audio
+from engine.core._field_types import File, Image
 
 SUPPORTED_SCALARS = (str, int, float, bool)
 # written as text and read back by pydantic (ISO dates, paths), as DSPy does
@@ -32,7 +32,7 @@ def _is_text_type(annotation: Any) -> bool:
 
 
 def _reads_text(annotation: Any) -> bool:
-    """A custom type the LM writes as plain text (`engine.custom_types`: Reasoning, Code)."""
+    """A custom type the LM writes as plain text (`engine.core._custom_types`: Reasoning, Code)."""
     return isinstance(annotation, type) and getattr(annotation, "reads_text", False) is True
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pydantic
 
-from engine.custom_types import Type
+from engine.core._custom_types import Type
 
 # leading bytes of common audio files -> their format name
 _AUDIO_MAGIC = {b"RIFF": "wav", b"ID3": "mp3", b"\xff\xfb": "mp3", b"\xff\xf3": "mp3",

@@ -8,7 +8,7 @@ import sys
 import typing
 from typing import Any, Literal, Optional, Union
 
-from engine.errors import SignatureError
+from engine.core._errors import SignatureError
 
 _ALLOWED_TYPES: dict[str, Any] = {
     "str": str,
