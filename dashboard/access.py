@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import safe
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 SHARED = ("redirect_uri", "cookie_secret")  # every provider needs these two
 PROVIDER = ("client_id", "client_secret", "server_metadata_url")
@@ -106,5 +108,5 @@ def guard() -> None:
         st.stop()
     with st.sidebar:
         who = st.user.get("email") or st.user.get("name") or "signed in"
-        st.caption(f"Signed in as {who}")
+        st.caption(f"Signed in as {safe.md(who)}")
         st.button("Sign out", on_click=st.logout)

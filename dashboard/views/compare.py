@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import compare_data as cd
-from dashboard import home, runinfo, ui
+from dashboard import home, runinfo, safe, ui
 from dashboard.glossary import explain
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
@@ -149,7 +149,7 @@ st.subheader("Instructions")
 for path in paths:
     pa, pb = state_of.get(a, {}).get(path, {}), state_of.get(b, {}).get(path, {})
     if len(paths) > 1:
-        st.markdown(f"**Step `{path}`**")
+        st.markdown(f"**Step {safe.md(path)}**")
     diff_view(
         pa.get("signature", {}).get("instructions", ""),
         pb.get("signature", {}).get("instructions", ""),
@@ -161,7 +161,7 @@ for path in paths:
 st.subheader("Examples shown to the model", help=explain("examples in the prompt"))
 for path in paths:
     if len(paths) > 1:
-        st.markdown(f"**Step `{path}`**")
+        st.markdown(f"**Step {safe.md(path)}**")
     inputs, outputs = cd.spec_fields(run.get("spec") or {}, path)
     demos_a, demos_b = (state_of.get(h, {}).get(path, {}).get("demos", []) for h in (a, b))
     same = demos_a == demos_b

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import safe, ui
 
 CARD_HEIGHT = 122  # every KPI card the same height, with or without a delta line
 
@@ -112,7 +112,7 @@ def fault_text(summary: dict[str, Any]) -> str | None:
     direct = summary.get("failed_calls", 0) - failed
     if direct:
         parts.append(f"{direct:,} failed without a retry")
-    kinds = ", ".join(f"{FAULT_LABELS.get(k, k)} {n:,}" for k, n in by_kind.items())
+    kinds = ", ".join(f"{FAULT_LABELS.get(k) or safe.md(k)} {n:,}" for k, n in by_kind.items())
     return ", ".join(parts) + f" · faults by kind: {kinds}"
 
 
