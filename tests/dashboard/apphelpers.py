@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -54,16 +55,26 @@ def open_sample(at, key: str = "support_tickets"):
     return at
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """Markdown as the page reads it where outside text was escaped (dashboard/safe.py): the
+    backslash escapes read as their characters, the invisible word joiners dropped."""
+    return _ESCAPED.sub(r"\1", markdown).replace("\u2060", "")
+
+
 def texts(at) -> str:
-    """Everything the page says (markdown, captions, alerts, metrics), for assertions."""
+    """Everything the page says (markdown, captions, alerts, metrics) as it reads, for
+    assertions."""
     parts = [
-        e.value
+        shown(str(e.value))
         for kind in ("markdown", "caption", "error", "warning", "info", "success")
         for e in getattr(at, kind)
     ]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [str(c.value) for c in at.code]
-    return "\n".join(str(p) for p in parts)
+    parts += [shown(f"{m.label} {m.value}") for m in at.metric]
+    parts += [str(c.value) for c in at.code]  # code blocks show their text as it is
+    return "\n".join(parts)
 
 
 def set_sizes(at, train: int, val: int, test: int):

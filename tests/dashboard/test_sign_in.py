@@ -1,5 +1,6 @@
-"""A dashboard served beyond this machine asks for sign-in, and will not open without it set
-up; on 127.0.0.1 (the default) it opens as before, with no sign-in."""
+"""A dashboard served beyond this machine asks for sign-in, lets in only the people on the team's
+list (issue 62 item 4), and will not open without both set up; on 127.0.0.1 (the default) it
+opens as before, with no sign-in."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from apphelpers import APP, isolated_home
+from apphelpers import APP, isolated_home, shown
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 from dashboard import serve
-from dashboard.access import is_loopback, sign_in_problems
+from dashboard.access import may_enter, sign_in_problems
+from dashboard.hosts import is_loopback
 
 AUTH = {
     "redirect_uri": "http://tunesmith.team.example:8501/oauth2callback",
@@ -20,7 +22,10 @@ AUTH = {
     "client_id": "tunesmith",
     "client_secret": "test-secret",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    "allowed_emails": ["Ana@Partner.example"],
+    "allowed_domains": ["team.example"],
 }
+PROVIDER_ONLY = {k: v for k, v in AUTH.items() if not k.startswith("allowed_")}
 
 
 @pytest.fixture
@@ -72,12 +77,51 @@ def test_shared_asks_a_visitor_to_sign_in(tmp_path, monkeypatch, shared) -> None
     assert not at.error and "Sign in to continue" in at.info[0].value
 
 
-def test_shared_opens_for_a_signed_in_person(tmp_path, monkeypatch, shared) -> None:
-    user = {"is_logged_in": True, "email": "ana@team.example", "name": "Ana"}
-    at = _app(tmp_path, monkeypatch, auth=AUTH, user=user)
+def _opens(at: AppTest, email: str) -> None:
     labels = [b.label for b in at.button]
     assert "Sign out" in labels and "Sign in" not in labels and len(labels) > 1
-    assert any("Signed in as ana@team.example" in c.value for c in at.sidebar.caption)
+    assert any(shown(c.value) == f"Signed in as {email}" for c in at.sidebar.caption)
+    assert at.title[0].value == "Project" and not at.warning
+
+
+def test_shared_opens_for_a_person_of_an_allowed_domain(tmp_path, monkeypatch, shared) -> None:
+    user = {"is_logged_in": True, "email": "ben@team.example", "name": "Ben"}
+    _opens(_app(tmp_path, monkeypatch, auth=AUTH, user=user), "ben@team.example")
+
+
+def test_shared_opens_for_an_allowed_address(tmp_path, monkeypatch, shared) -> None:
+    user = {"is_logged_in": True, "email": "ana@partner.example", "email_verified": True}
+    _opens(_app(tmp_path, monkeypatch, auth=AUTH, user=user), "ana@partner.example")
+
+
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"email": "eve@gmail.example"},  # any account of a public provider
+        {"email": "eve@evilteam.example"},  # a domain that only ends like the team's
+        {"email": "eve@eu.team.example"},  # a subdomain is not the domain
+        {"email": "ben@team.example", "email_verified": False},  # the provider did not check it
+        {"email": "ana@partner.example.attacker.example"},
+        {"name": "No Address"},  # no e-mail at all
+    ],
+)
+def test_shared_shows_nothing_to_a_person_outside_the_list(
+    tmp_path, monkeypatch, shared, user
+) -> None:
+    at = _app(tmp_path, monkeypatch, auth=AUTH, user={"is_logged_in": True, **user})
+    assert [b.label for b in at.button] == ["Sign out"]  # only the way out
+    (warning,) = at.warning
+    assert "not on this team's list" in warning.value
+    assert [t.value for t in at.title] == ["Tunesmith"] and not at.sidebar.caption
+    assert not at.error and not at.dataframe and not at.text_input  # no page content
+
+
+def test_shared_without_a_list_of_who_may_enter_refuses(tmp_path, monkeypatch, shared) -> None:
+    user = {"is_logged_in": True, "email": "ana@team.example"}
+    at = _app(tmp_path, monkeypatch, auth=PROVIDER_ONLY, user=user)
+    (error,) = at.error
+    assert "will not open" in error.value and "allowed_emails" in error.value
+    assert not at.button  # nothing else on the page, not even for a signed-in person
 
 
 def test_named_provider_tables_count() -> None:
@@ -85,10 +129,35 @@ def test_named_provider_tables_count() -> None:
         "redirect_uri": AUTH["redirect_uri"], "cookie_secret": AUTH["cookie_secret"],
         "microsoft": {k: AUTH[k] for k in ("client_id", "client_secret", "server_metadata_url")},
     }  # fmt: skip
+    named |= {"allowed_domains": ["team.example"]}
     assert sign_in_problems(named) == []
     assert sign_in_problems({}) == ["There is no [auth] table in .streamlit/secrets.toml."]
     assert is_loopback("127.0.0.1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("") and not is_loopback(None)  # noqa: S104
+
+
+@pytest.mark.parametrize(
+    ("lists", "says"),
+    [
+        ({}, "no one may enter"),
+        ({"allowed_emails": [], "allowed_domains": []}, "no one may enter"),
+        ({"allowed_emails": "ana@team.example", "allowed_domains": 7}, "must be a list"),
+        ({"allowed_emails": ["ana"]}, "not an e-mail address"),
+        ({"allowed_domains": ["*.team.example", "team"]}, "not a domain"),
+    ],
+)
+def test_a_missing_or_malformed_list_is_a_sign_in_problem(lists, says) -> None:
+    problems = sign_in_problems({**PROVIDER_ONLY, **lists})
+    assert len(problems) == 1 and says in problems[0], problems
+
+
+def test_who_may_enter() -> None:
+    assert may_enter({"email": "ANA@partner.example"}, AUTH)  # capitals do not matter
+    assert may_enter({"email": "x@team.example", "email_verified": True}, AUTH)
+    assert may_enter({"email": "x@team.example"}, {"allowed_domains": "@team.example"})
+    assert not may_enter({"email": "x@team.example", "email_verified": False}, AUTH)
+    assert not may_enter({"email": "x@team.example@evil.example"}, AUTH)
+    assert not may_enter({"email": "team.example"}, AUTH)
 
 
 def test_the_launcher_refuses_to_start_a_shared_dashboard_without_sign_in(
@@ -101,7 +170,9 @@ def test_the_launcher_refuses_to_start_a_shared_dashboard_without_sign_in(
     assert serve.main(["--address", "127.0.0.1", "--check"]) == 0
     secrets = tmp_path / ".streamlit" / "secrets.toml"
     secrets.parent.mkdir()
-    secrets.write_text(
-        "[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in AUTH.items()), encoding="utf-8"
-    )
+    provider = "[auth]\n" + "".join(f'{k} = "{v}"\n' for k, v in PROVIDER_ONLY.items())
+    secrets.write_text(provider, encoding="utf-8")  # a provider, but no list of who may enter
+    assert serve.main(["--address", "0.0.0.0", "--check"]) == 2  # noqa: S104
+    assert "no one may enter" in capsys.readouterr().err
+    secrets.write_text(provider + 'allowed_domains = ["team.example"]\n', encoding="utf-8")
     assert serve.main(["--address", "0.0.0.0", "--check"]) == 0  # noqa: S104
