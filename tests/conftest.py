@@ -24,6 +24,11 @@ ATTACK_FAMILIES = {
     "tests/engine/sandbox/test_sandbox_escape.py": "sandbox escape (ProgramOfThought's code)",
     "tests/runs/test_url_credentials.py": "credentials in URLs and key-shaped values",
     "tests/engine/lm/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
+    "tests/dashboard/test_html_escape.py": "page text read as Markdown or HTML (model, user, store)",
+    "tests/e2e/test_hostile_text.py": "page text read as Markdown or HTML (model, user, store)",
+    "tests/dashboard/test_sign_in_outsiders.py": "team dashboard sign-in outside the allow-list",
+    "tests/dashboard/test_host_check.py": "DNS rebinding (foreign Host, websocket Origin)",
+    "tests/e2e/test_foreign_host.py": "DNS rebinding (foreign Host, websocket Origin)",
 }
 
 

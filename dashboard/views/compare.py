@@ -197,7 +197,7 @@ if any(cd.offset_rows(state_of.get(h, {}).get(path, {})) for h in (a, b) for pat
         left, right = st.columns(2)
         for col, h, short in ((left, a, short_a), (right, b, short_b)):
             rows = cd.offset_rows(state_of.get(h, {}).get(path, {}))
-            col.markdown(f"**{short}**" + (f" · step `{path}`" if len(paths) > 1 else ""))
+            col.markdown(f"**{short}**" + (f" · step {safe.md(path)}" if len(paths) > 1 else ""))
             if rows:
                 col.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
             else:

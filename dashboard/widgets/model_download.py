@@ -74,7 +74,7 @@ def text_download(
         try:
             text = make()
         except Exception as exc:  # noqa: BLE001
-            left.error(f"Not available: {ui.describe_error(exc)}")
+            left.error(f"Not available: {safe.md(ui.describe_error(exc))}")
             return
         right.download_button(
             "Download", text.encode("utf-8"), file_name=file_name, mime=mime, key=key,

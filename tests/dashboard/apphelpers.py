@@ -9,6 +9,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 APP = ROOT / "dashboard" / "app.py"
 SAMPLE = ROOT / "sample_data"
+AUTH = {  # a team's sign-in set-up (.streamlit/secrets.toml's [auth]); no provider answers it
+    "redirect_uri": "http://tunesmith.team.example:8501/oauth2callback",
+    "cookie_secret": "a-long-random-string-for-the-test",
+    "client_id": "tunesmith",
+    "client_secret": "test-secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    "allowed_emails": ["Ana@Partner.example"],
+    "allowed_domains": ["team.example"],
+}
+PROVIDER_ONLY = {k: v for k, v in AUTH.items() if not k.startswith("allowed_")}
 
 
 def isolated_home(tmp_path: Path, monkeypatch) -> Path:
@@ -29,6 +39,24 @@ def fresh_app():
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def signed_in_app(tmp_path: Path, monkeypatch, auth: dict | None, user: dict | None):
+    """The dashboard run once with these `[auth]` secrets and this signed-in `user`."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    isolated_home(tmp_path, monkeypatch)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if auth is not None:
+        at.secrets["auth"] = auth
+    if user is not None:
+        at.user = user
     at.run()
     assert not at.exception, at.exception
     return at
