@@ -1,4 +1,6 @@
-"""Tunesmith dashboard: `streamlit run dashboard/app.py` (or `make run`).
+"""Tunesmith dashboard: `make run` (`python -m dashboard.serve`, which serves this script behind
+the Host check of dashboard/hosts.py); `streamlit run dashboard/app.py` works too, the same
+check then running at the top of each page run (`access.guard`).
 
 One page per file under views/; this file builds the navigation, runs the chosen page inside a
 friendly error guard, then draws the sidebar (project checklist) and saves the project.
