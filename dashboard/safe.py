@@ -8,8 +8,9 @@ hold, one per context:
 - `md(text)`: the text for inside a Markdown string (bold around it, a caption, a label, a
   tip, or between inline tags of an `unsafe_allow_html` paragraph). Every ASCII punctuation mark
   is backslash-escaped, which CommonMark reads as that character and nothing else, an
-  invisible word joiner follows `:`, `@` and `www` (so no bare address becomes a link), and
-  line breaks become spaces (one line: nothing can start a heading, a list or a code block).
+  invisible word joiner splits `://`, `@name` and `www.` (so no bare address becomes a link),
+  and line breaks become spaces (one line: nothing can start a heading, a list or a code
+  block). Streamlit's own `:red[…]`, `:material/…:`, `:emoji:` and `$math$` stay text too.
 - `html(text)` inside `block(markup)`: one `<div>` on one line is one HTML block, so no blank
   line ends it and Markdown never resumes; the text is HTML-escaped and its line breaks are
   character references (`&#10;`), kept by `white-space: pre-wrap`. `html()` is also what Plotly
@@ -30,7 +31,7 @@ _LINE_BREAKS = re.compile(r"\r\n|\r|\n")
 # where GFM turns plain text into a link (`http://`, `www.`, `name@host`): an invisible word
 # joiner there keeps the text as it reads and stops the link (escapes alone do not: GFM finds
 # these in the text after escapes are read)
-_LINK_STARTS = re.compile(r"(?<=[:@])|(?i:(?<=www)(?=\.))")
+_LINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=@)(?=[-\w])|(?i:(?<=www)(?=\.))")
 _JOINER = "\u2060"
 BOX = "ts-diff"  # the bordered, line-keeping box of app.py's style sheet
 

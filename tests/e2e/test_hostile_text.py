@@ -68,7 +68,7 @@ def hostile(port: int) -> dict[str, str]:
 def store_runs(db: Path, texts: dict[str, str]) -> tuple[str, str]:
     """A finished SIMBA-style run (the start, then a candidate with the model's rule appended
     after a blank line, as SIMBA appends one) and a failed one; their ids."""
-    from engine.optimizers.spine._events import Event
+    from engine.optimizers.spine import Event
     from engine.runs import create_run, load_spec
     from engine.runs.pipeline import build_program
     from engine.runs.store import RunStore
