@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from streamlit import config
 
-_NAME = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a DNS name, an IPv4 or IPv6 address
+_NAME = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")  # a DNS name, an IPv4 or IPv6 address
 REFUSED = (
     "Tunesmith refused this request: it was addressed to a name this dashboard does not answer "
     "to, as a web page trying to reach it through your browser would be. Open the dashboard at "
