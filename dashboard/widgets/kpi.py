@@ -135,7 +135,7 @@ def headline_text(outcome: Any) -> str:
     """The headline's words (markdown): the verdict as a title, the held-out result, what the
     kept program changed."""
     title = HEADLINE_LOOK[outcome.kind][2]
-    lines = [f"**{title}.** {outcome.headline}."]
+    lines = [f"**{title}.** {outcome.headline.rstrip('.')}."]  # some end with a sentence
     if outcome.kind == "unclear":
         lines[0] += " More test rows would tell."
     if outcome.change_text:

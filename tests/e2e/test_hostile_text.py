@@ -81,17 +81,19 @@ def store_runs(db: Path, texts: dict[str, str]) -> tuple[str, str]:
     tuned = {step: {**start[step], "signature": {
         **start[step]["signature"], "instructions": f"{texts['typed']}\n\n{texts['rule']}"}}}
     run_id, failed_id = create_run(spec, db), create_run(spec, db)
-    rows = [{"example_id": f"ex{i}", "index": i, "inputs": {"ticket": f"ticket {i}"},
-             "outputs": {"category": texts["answer"]}, "score": float(i % 2),
-             "feedback": texts["rule"]} for i in range(4)]  # fmt: skip
+    def rows(right: int) -> list[dict]:  # the first `right` of 4 rows answered right
+        return [{"example_id": f"ex{i}", "index": i, "inputs": {"ticket": f"ticket {i}"},
+                 "outputs": {"category": texts["answer"]}, "score": float(i < right),
+                 "feedback": texts["rule"]} for i in range(4)]  # fmt: skip
+
     events = [
         ("candidate", {"hash": "start", "origin": "baseline (student as given)", "state": start}),
         ("trial", {"number": 0, "candidate": "start", "subset": "val", "score": 0.5,
-                   "rows": rows}),
+                   "rows": rows(2)}),
         ("candidate", {"hash": "ruled", "origin": f"step 1: rule for {step} from example ex1",
                        "state": tuned, "parents": ["start"]}),
         ("trial", {"number": 1, "candidate": "ruled", "subset": "val", "score": 0.75,
-                   "rows": rows}),
+                   "rows": rows(3)}),
         ("best_changed", {"candidate": "ruled", "score": 0.75}),
         ("run_finished", {"baseline_score": 0.5, "best_score": 0.75, "best_candidate": "ruled"}),
     ]  # fmt: skip
