@@ -138,8 +138,10 @@ lock: llama
 	rm -f $(VENV)/.run-*.stamp $(VENV)/.test-*.stamp
 	$(MAKE) test
 
+# The launcher refuses requests addressed to any other name than the dashboard's (a web page
+# rebinding its own name to 127.0.0.1 cannot drive it): dashboard/hosts.py.
 run: setup
-	$(PYTHON) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501
+	$(PYTHON) -m dashboard.serve --address 127.0.0.1 --port 8501
 
 # A dashboard for the team: `make serve ADDRESS=<this machine's address>`; it refuses to start
 # beyond 127.0.0.1 without sign-in set up (docs/SCALE.md). No ADDRESS: 127.0.0.1, as `make run`.

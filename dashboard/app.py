@@ -1,4 +1,6 @@
-"""Tunesmith dashboard: `streamlit run dashboard/app.py` (or `make run`).
+"""Tunesmith dashboard: `make run` (`python -m dashboard.serve`, which serves this script on
+127.0.0.1 behind the Host check of dashboard/hosts.py); `streamlit run dashboard/app.py` works
+too, the same check then running at the top of each page run (`access.guard`).
 
 One page per file under views/; this file builds the navigation, runs the chosen page inside a
 friendly error guard, then draws the sidebar (project checklist) and saves the project.
@@ -6,7 +8,6 @@ friendly error guard, then draws the sidebar (project checklist) and saves the p
 
 from __future__ import annotations
 
-import html
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from a plain c
 import streamlit as st  # noqa: E402
 
 import engine  # noqa: E402
-from dashboard import access, projects, specs, state, ui  # noqa: E402
+from dashboard import access, projects, safe, specs, state, ui  # noqa: E402
 
 # the dashboard's runs name their models; where one does not, the embedded model answers
 engine.use_embedded_default()
@@ -59,7 +60,7 @@ def sidebar(check: specs.Check | None) -> None:
             return
         draft = state.draft()
         st.caption("CURRENT PROJECT")
-        st.markdown(f"**{draft['name']}**")
+        st.markdown(f"**{safe.md(draft['name'])}**")
         data = state.df()
         steps = [
             (
@@ -85,12 +86,12 @@ def sidebar(check: specs.Check | None) -> None:
             )
             st.markdown(
                 f"{mark} {label} <span style='color:#6b7280;font-size:0.85rem'>"
-                f"{html.escape(str(detail))}</span>",  # detail comes from the project file
+                f"{safe.md(detail)}</span>",  # detail comes from the project file
                 unsafe_allow_html=True,
             )
         folder = state.project_dir()
         if folder is not None:
-            st.caption(f"Saved automatically in `{folder.name}`")
+            st.caption(f"Saved automatically in the folder {safe.md(folder.name)}")
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from dashboard import state
+from dashboard import safe, state
 
 
 @dataclass
@@ -64,10 +64,10 @@ def asking_text(model: str) -> str:
     embedded model, they say it is loading (that first answer takes ~20 s)."""
     if model.startswith("local/") and model not in _ASKED_HERE:
         return (
-            f"Loading the built-in model {model.removeprefix('local/')} (the first time "
+            f"Loading the built-in model {safe.md(model.removeprefix('local/'))} (the first time "
             "only, about 20 seconds), then asking it…"
         )
-    return f"Asking {model}…"
+    return f"Asking {safe.md(model)}…"
 
 
 def asked(model: str) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 import time
 from typing import Any
 
 import streamlit as st
 
-from dashboard import home
+from dashboard import home, safe
 from dashboard.glossary import plain_text
 
 ACTIVE = ("queued", "running")
@@ -57,10 +56,10 @@ def status_label(status: str) -> str:
 
 
 def chip(status: str) -> str:
-    """A status badge (HTML: the label, which may be an unknown status from the store, is
-    escaped)."""
+    """A status badge: an inline span for a Markdown paragraph (its label, which may be an
+    unknown status from the store, is shown as text)."""
     label, cls = STATUS_CHIP.get(status, (str(status), "ts-warn"))
-    return f"<span class='ts-chip {cls}'>{html.escape(label)}</span>"
+    return f"<span class='ts-chip {cls}'>{safe.md(label)}</span>"
 
 
 def run_label(run: dict[str, Any]) -> str:

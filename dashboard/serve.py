@@ -1,8 +1,11 @@
-"""Serve the dashboard: `python -m dashboard.serve [--address A] [--port P] [--check]`.
+"""Serve the dashboard: `python -m dashboard.serve [--address A] [--port P] [--check]` (what
+`make run` and `make serve` start).
 
-On 127.0.0.1 (the default) it starts as `make run` does. On any other address (a dashboard for
-the team) it refuses to start unless sign-in is set up in `.streamlit/secrets.toml` (see
-dashboard/access.py); `--check` only says whether it would start.
+On 127.0.0.1 (the default) it opens for whoever sits at this computer. On any other address (a
+dashboard for the team) it refuses to start unless sign-in and the list of who may enter are set
+up in `.streamlit/secrets.toml` (dashboard/access.py); `--check` only says whether it would
+start. Either way it serves the app behind `hosts.HostCheck`, which refuses any request
+addressed to a name the dashboard does not answer to (dashboard/hosts.py).
 """
 
 from __future__ import annotations
@@ -12,16 +15,25 @@ import os
 import sys
 from pathlib import Path
 
-from dashboard.access import auth_from_files, is_loopback, refusal, secrets_files, sign_in_problems
+import streamlit as st
+from starlette.middleware import Middleware
+
+from dashboard import access, hosts
 
 ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboard" / "app.py"
 
 
 def problems_for(address: str, root: Path) -> list[str]:
     """Why the dashboard started in `root` may not be served on `address` ([] when it may)."""
-    if is_loopback(address):
+    if hosts.is_loopback(address):
         return []
-    return sign_in_problems(auth_from_files(secrets_files(root)))
+    return access.sign_in_problems(access.auth_from_files(access.secrets_files(root)))
+
+
+def app() -> st.App:
+    """The dashboard as an ASGI app, every request passing `hosts.HostCheck` first."""
+    return st.App(APP, middleware=[Middleware(hosts.HostCheck, auth=access.auth_secrets)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,16 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     problems = problems_for(args.address, ROOT)
     if problems:
-        sys.stderr.write(refusal(args.address, problems) + "\n")
+        sys.stderr.write(access.refusal(args.address, problems) + "\n")
         return 2
     if args.check:
         sys.stdout.write(f"ok: the dashboard may be served on {args.address}\n")
         return 0
     os.chdir(ROOT)  # Streamlit reads .streamlit/ (config, secrets) from here
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
-               "--server.address", args.address, "--server.port", str(args.port)]  # fmt: skip
-    os.execv(sys.executable, command)  # noqa: S606  (fixed argv)
-    return 0  # not reached
+    sys.argv = [sys.argv[0]]  # the app's script gets no arguments of the launcher's
+    app().run(config={"server.address": args.address, "server.port": args.port})
+    return 0
 
 
 if __name__ == "__main__":

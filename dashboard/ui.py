@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import safe, state
 
 logger = logging.getLogger("tunesmith.dashboard")
 
@@ -100,10 +100,11 @@ def require_data() -> bool:
 
 
 def problems(items: list[str], title: str = "Fix these before going on") -> None:
+    """A warning listing `items` (plain text: the engine's messages quote names and values from
+    the project and its data, so they are shown as text)."""
     if items:
-        st.warning(
-            f"**{title}**\n\n" + "\n".join(f"- {p}" for p in items), icon=":material/warning:"
-        )
+        listed = "\n".join(f"- {safe.md(p)}" for p in items)
+        st.warning(f"**{title}**\n\n{listed}", icon=":material/warning:")
 
 
 def describe_error(exc: BaseException) -> str:
@@ -122,7 +123,7 @@ def friendly_errors(what: str) -> Iterator[None]:
         yield
     except Exception as exc:  # noqa: BLE001
         logger.exception("%s failed", what)
-        st.error(f"**{what} failed.** {describe_error(exc)}", icon=":material/error:")
+        st.error(f"**{what} failed.** {safe.md(describe_error(exc))}", icon=":material/error:")
 
 
 def fmt_score(value: Any) -> str:

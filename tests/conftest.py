@@ -31,6 +31,11 @@ ATTACK_FAMILIES = {
     "tests/engine/sandbox/test_sandbox_unconfined.py": "sandbox without kernel layers",
     "tests/runs/test_spreadsheet_output.py": "spreadsheet output (formulas, reply size, -o paths)",
     "tests/runs/test_spec_store_edges.py": "spec and store edges (keys, numbers, locks, URLs)",
+    "tests/dashboard/test_html_escape.py": "outside text read as Markdown or HTML on a page",
+    "tests/e2e/test_hostile_text.py": "outside text read as Markdown or HTML on a page",
+    "tests/dashboard/test_sign_in_outsiders.py": "team dashboard sign-in outside the allow-list",
+    "tests/dashboard/test_host_check.py": "DNS rebinding (foreign Host, websocket Origin)",
+    "tests/e2e/test_foreign_host.py": "DNS rebinding (foreign Host, websocket Origin)",
 }
 
 

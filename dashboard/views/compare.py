@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import compare_data as cd
-from dashboard import home, runinfo, ui
+from dashboard import home, runinfo, safe, ui
 from dashboard.glossary import explain
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
@@ -149,7 +149,7 @@ st.subheader("Instructions")
 for path in paths:
     pa, pb = state_of.get(a, {}).get(path, {}), state_of.get(b, {}).get(path, {})
     if len(paths) > 1:
-        st.markdown(f"**Step `{path}`**")
+        st.markdown(f"**Step {safe.md(path)}**")
     diff_view(
         pa.get("signature", {}).get("instructions", ""),
         pb.get("signature", {}).get("instructions", ""),
@@ -161,7 +161,7 @@ for path in paths:
 st.subheader("Examples shown to the model", help=explain("examples in the prompt"))
 for path in paths:
     if len(paths) > 1:
-        st.markdown(f"**Step `{path}`**")
+        st.markdown(f"**Step {safe.md(path)}**")
     inputs, outputs = cd.spec_fields(run.get("spec") or {}, path)
     demos_a, demos_b = (state_of.get(h, {}).get(path, {}).get("demos", []) for h in (a, b))
     same = demos_a == demos_b
@@ -197,7 +197,7 @@ if any(cd.offset_rows(state_of.get(h, {}).get(path, {})) for h in (a, b) for pat
         left, right = st.columns(2)
         for col, h, short in ((left, a, short_a), (right, b, short_b)):
             rows = cd.offset_rows(state_of.get(h, {}).get(path, {}))
-            col.markdown(f"**{short}**" + (f" · step `{path}`" if len(paths) > 1 else ""))
+            col.markdown(f"**{short}**" + (f" · step {safe.md(path)}" if len(paths) > 1 else ""))
             if rows:
                 col.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
             else:

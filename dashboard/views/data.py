@@ -7,7 +7,7 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard import fields, specs, state, ui
+from dashboard import fields, safe, specs, state, ui
 from dashboard.csvio import CsvProblem, limit_text, parse_csv
 from dashboard.glossary import explain
 from dashboard.widgets.editor import committed_editor
@@ -104,9 +104,9 @@ with paste_tab:
 
 if msg := st.session_state.pop("data_error", None):
     kept = " Your previous data is unchanged." if state.df() is not None else ""
-    st.error(f"**This data could not be used.** {msg}{kept}", icon=":material/error:")
+    st.error(f"**This data could not be used.** {safe.md(msg)}{kept}", icon=":material/error:")
 if msg := st.session_state.pop("data_message", None):
-    st.success(msg, icon=":material/check_circle:")
+    st.success(safe.md(msg), icon=":material/check_circle:")  # it names the user's file
 
 data = state.df()
 if data is None:
@@ -135,10 +135,10 @@ for col, label in zip(head, ["Column", "Role", "Field name", "Example value"]):
     col.markdown(f"**{label}**", help=ROLE_HELP if label == "Role" else None)
 for i, column in enumerate(data.columns):
     a, b, c, d = st.columns([2, 3, 2, 4], vertical_alignment="center")
-    a.markdown(f"`{column}`")
+    a.markdown(safe.md(column))  # a header cell of the user's file
     current = roles.get(column, "ignore")
     roles[column] = b.selectbox(
-        f"Role of column {column}",
+        f"Role of column {safe.md(column)}",
         state.ROLES,
         index=state.ROLES.index(current),
         format_func=state.ROLE_LABELS.get,
@@ -146,14 +146,14 @@ for i, column in enumerate(data.columns):
         label_visibility="collapsed",
     )
     names[column] = c.text_input(
-        f"Field name for column {column}",
+        f"Field name for column {safe.md(column)}",
         value=old_map.get(column) or fields.suggest_name(column),
         key=f"fname_{i}_{state.rev()}",
         label_visibility="collapsed",
         disabled=roles[column] == "ignore",
     ).strip()
     sample = next((str(v) for v in data[column] if str(v).strip()), "")
-    d.caption(sample[:90] + ("…" if len(sample) > 90 else ""))
+    d.caption(safe.md(sample[:90] + ("…" if len(sample) > 90 else "")))
 
 new_map = fields.mapping(roles, names)
 if new_map != old_map or roles != state.roles():
@@ -166,29 +166,29 @@ inputs = [f for c, f in new_map.items() if roles[c] == "input"]
 outputs = [f for c, f in new_map.items() if roles[c] == "output"]
 if len(data.columns) == 1:
     problems.append(
-        f"Your file has one column (`{data.columns[0]}`). Scoring needs two: one the model "
-        "reads, and one with the **expected output** (the right answer for each row). Add a "
+        f"Your file has one column ('{data.columns[0]}'). Scoring needs two: one the model "
+        "reads, and one with the expected output (the right answer for each row). Add a "
         "column with the right answers in your spreadsheet and upload the file again."
     )
 elif not inputs:
-    problems.append("Choose at least one column as **Input**: the model needs something to read.")
+    problems.append("Choose at least one column as Input: the model needs something to read.")
 if not outputs and len(data.columns) > 1:
     problems.append(
-        "Choose the column that holds the **Expected output** (the right answer): "
+        "Choose the column that holds the Expected output (the right answer): "
         "without it nothing can be scored."
     )
 for column, name in new_map.items():
     if not name.isidentifier() or name.startswith("_"):
         problems.append(
-            f"Field name `{name or '(empty)'}` for column `{column}` must use only letters, "
-            "digits and underscores, and not start with a digit (e.g. `ticket_text`)."
+            f"Field name '{name or '(empty)'}' for column '{column}' must use only letters, "
+            "digits and underscores, and not start with a digit (e.g. ticket_text)."
         )
 if len(set(new_map.values())) != len(new_map):
     problems.append("Two columns have the same field name; give each used column its own name.")
 ui.problems(problems, "The column mapping is not complete")
 if inputs and outputs and not problems:
     st.info(
-        f"Suggested signature: **{', '.join(inputs)} → {', '.join(outputs)}**. "
+        f"Suggested signature: **{safe.md(', '.join(inputs))} → {safe.md(', '.join(outputs))}**. "
         "You can refine it on the Pipeline page.",
         icon=":material/lightbulb:",
     )
@@ -258,14 +258,15 @@ if not problems and check.report is not None:
         icon=":material/check_circle:",
     )
     for note in check.report.notes:
-        st.caption(":material/info: " + specs.friendly(note))
+        st.caption(":material/info: " + safe.md(specs.friendly(note)))  # they quote the data
     for warning in check.report.warnings:
-        st.warning(specs.friendly(warning), icon=":material/warning:")
+        st.warning(safe.md(specs.friendly(warning)), icon=":material/warning:")
 elif not problems and data_problems:
     ui.problems(data_problems, "The data is not ready yet")
 elif not problems and check.problems:
     st.caption(
-        f"The split is counted once the pipeline is valid. First problem: {check.problems[0]}"
+        "The split is counted once the pipeline is valid. First problem: "
+        + safe.md(check.problems[0])
     )
 
 ui.next_step(

@@ -4,12 +4,11 @@ the spec as YAML and the per-example results as CSV."""
 
 from __future__ import annotations
 
-import html
 import re
 
 import streamlit as st
 
-from dashboard import home, runinfo, ui
+from dashboard import home, runinfo, safe, ui
 from dashboard.compare_data import export_names
 from dashboard.widgets.kpi import result_headline
 from dashboard.widgets.model_download import model_downloads, text_download
@@ -55,7 +54,7 @@ else:
     if run["status"] != "failed":
         result_headline(runinfo.outcome(run_id))  # what this export does on new rows, first
     st.caption(
-        f"Run `{run_id}` · {run.get('optimizer')} · best validation score "
+        f"Run {safe.md(run_id)} · {safe.md(run.get('optimizer'))} · best validation score "
         f"{ui.fmt_score(run.get('best_score'))}"
     )
 
@@ -73,11 +72,8 @@ with ui.friendly_errors("Reading the tuned program"):
         text = ((part or {}).get("signature") or {}).get("instructions") or "(no instructions)"
         demos = len((part or {}).get("demos") or [])
         same = " — your own, unchanged" if own.get(path) == text else ""
-        st.markdown(f"**Chosen instruction** · step `{path}`{same} · {demos} demo(s)")
-        st.markdown(
-            f"<div class='ts-diff' style='margin-bottom:0.6rem'>{html.escape(text)}</div>",
-            unsafe_allow_html=True,
-        )
+        st.markdown(f"**Chosen instruction** · step {safe.md(path)}{same} · {demos} demo(s)")
+        safe.text_box(text, style="margin-bottom:0.6rem")  # the model wrote it: text only
 
 try_input_box(run_id, key="export_try")
 ui.go_button("label", "Label a spreadsheet with it", key="export_to_label", query={"run": run_id})

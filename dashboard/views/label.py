@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import compare_data as cd
-from dashboard import home, runinfo, ui
+from dashboard import home, runinfo, safe, ui
 
 ui.header(
     "Label a spreadsheet",
@@ -60,8 +60,9 @@ candidate = right.selectbox(
 )  # fmt: skip
 spec = spec_from_dict(run["spec"], run.get("base_dir"))
 st.caption(
-    f"The program reads **{', '.join(spec.input_fields)}** and writes "
-    f"**{', '.join(f.name for step in spec.pipeline for f in step.outputs)}**. Your CSV needs a "
+    f"The program reads **{safe.md(', '.join(spec.input_fields))}** and writes "
+    f"**{safe.md(', '.join(f.name for step in spec.pipeline for f in step.outputs))}**. "
+    "Your CSV needs a "
     "column named like each input (other columns are kept as they are)."
 )
 
@@ -75,11 +76,12 @@ try:
     header, rows = read_input_csv(upload.getvalue(), upload.name)
     columns = match_inputs(spec, header)
 except CsvProblem as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(safe.md(exc), icon=":material/error:")  # it quotes the file
     st.stop()
 
 per_row, total = estimate_calls(run_id, len(rows), db, candidate)
 fed = ", ".join(f"column '{col}' → input {name}" for name, col in columns.items())
+fed = safe.md(fed)  # the file's own column names
 st.markdown(
     f"**{len(rows):,} rows × {per_row} LM call{'s' if per_row != 1 else ''} per row = "
     f"~{total:,} LM calls** (answers already seen come from the cache, free). {fed}."
@@ -112,7 +114,7 @@ st.success(
     icon=":material/check_circle:",
 )
 if result.stopped:
-    st.warning(f"Stopped early: {result.stopped}.", icon=":material/warning:")
+    st.warning(f"Stopped early: {safe.md(result.stopped)}.", icon=":material/warning:")
 table = pd.DataFrame(result.rows, columns=result.header)
 st.dataframe(table.head(200), hide_index=True, width="stretch")
 if len(table) > 200:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import judging, lmtools, specs, state, ui
+from dashboard import judging, lmtools, safe, specs, state, ui
 from dashboard.widgets.calibration import calibration
 from dashboard.widgets.judge_settings import clear_judge_settings, judge_settings
 
@@ -136,7 +136,7 @@ with right:
         metric["field"] = None if chosen == options[0] else chosen
     elif labels:
         metric["field"] = labels[0]
-        st.markdown(f"Scored output: **`{labels[0]}`**")
+        st.markdown(f"Scored output: **{safe.md(labels[0])}**")
     with st.container(border=True):
         st.markdown("**How scores are used**")
         st.caption(
@@ -160,7 +160,8 @@ st.caption(
 ready = check.ok
 if not ready and not metric_problems:
     st.caption(
-        "Finish the Data and Pipeline pages first: " + (check.problems[0] if check.problems else "")
+        "Finish the Data and Pipeline pages first: "
+        + (safe.md(check.problems[0]) if check.problems else "")
     )
 count_col, button_col, _ = st.columns([1.2, 1.2, 3], vertical_alignment="bottom")
 n_rows = count_col.number_input(
@@ -192,7 +193,8 @@ runs = st.session_state.get("metric_test")
 if runs and check.spec is not None and not metric_problems:
     judged = check.spec.metric.kind in judging.LLM_KINDS
     if judging.needs_judge(check.spec, runs):
-        with st.spinner(f"{judging.judge_model_name(check.spec)} is grading {len(runs)} answers…"):
+        judge = safe.md(judging.judge_model_name(check.spec))
+        with st.spinner(f"{judge} is grading {len(runs)} answers…"):
             scored = judging.score_rows(check.spec, runs)
     else:
         scored = judging.score_rows(check.spec, runs)

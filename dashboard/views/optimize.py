@@ -7,7 +7,7 @@ import os
 
 import streamlit as st
 
-from dashboard import home, launcher, lmtools, specs, state, ui
+from dashboard import home, launcher, lmtools, safe, specs, state, ui
 from dashboard.widgets.budget_card import budget_card, preflight
 from dashboard.widgets.number import number
 from dashboard.widgets.optimizer_form import optimizer_form, search_size
@@ -33,7 +33,10 @@ def drop_keyed_endpoints(models: dict) -> None:
         problem = url_problem(model.get("api_base"), f"The {role} model's endpoint URL")
         if problem is not None:
             model["api_base"] = None
-            st.error(f"{problem}. It was removed from the project: type it again without the key.")
+            st.error(
+                f"{safe.md(problem)}. It was removed from the project: type it again without "
+                "the key."
+            )
 
 
 ui.header(
@@ -82,7 +85,7 @@ else:
     ).strip()
     name_problem = text_problem(typed) if typed else None
     if name_problem:  # a key typed into the name box: refused, never echoed nor saved
-        a.error(f"The model name {name_problem}.")
+        a.error(f"The model name {safe.md(name_problem)}.")
         blocked = "Take the key out of the model name: the API key box is for keys."
     elif typed and "/" in typed:
         task["model"] = typed
@@ -95,7 +98,7 @@ else:
         )
     env_var = lmtools.key_env_var(task["model"]) if "/" in typed else None
     key = b.text_input(
-        f"API key{f' ({env_var})' if env_var else ''}",
+        f"API key{f' ({safe.md(env_var)})' if env_var else ''}",
         type="password",
         value=state.api_key(),
         key="api_key_input",
@@ -111,9 +114,11 @@ else:
         key_env[env_var] = key
     elif env_var and not key:
         if os.environ.get(env_var):
-            b.caption(f"No key typed: the server's {env_var} will be used.")
+            b.caption(f"No key typed: the server's {safe.md(env_var)} will be used.")
         else:
-            b.warning(f"Enter an API key, or set {env_var} before starting the dashboard.")
+            b.warning(
+                f"Enter an API key, or set {safe.md(env_var)} before starting the dashboard."
+            )
             blocked = blocked or "Enter the API key for this model first."
 with st.expander("Model settings"):
     a, b = st.columns(2)
@@ -138,7 +143,7 @@ with st.expander("Model settings"):
         ).strip()
         endpoint_problem = url_problem(endpoint, "Endpoint URL")
         if endpoint_problem:  # refused: not kept in the project, not echoed
-            st.error(endpoint_problem)
+            st.error(safe.md(endpoint_problem))
             task["api_base"] = None
             blocked = blocked or "Take the key out of the endpoint URL: use the API key box."
         else:
@@ -241,7 +246,8 @@ pilot_controls(check.spec, chosen)
 if state.timed_here(task["model"]) and not state.speed(task["model"]) and st.button(
     "Time one call to refine the estimate", key="measure_speed", icon=":material/timer:"
 ):
-    with st.spinner(f"Timing one call to {task['model']}…"), ui.friendly_errors("Timing the model"):
+    timing = f"Timing one call to {safe.md(task['model'])}…"
+    with st.spinner(timing), ui.friendly_errors("Timing the model"):
         rows = lmtools.random_rows(check.spec, 1)
         lmtools.run_rows(check.spec, rows)
         st.rerun()

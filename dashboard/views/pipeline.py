@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import fields, judging, lmtools, specs, state, ui
+from dashboard import fields, judging, lmtools, safe, specs, state, ui
 from dashboard.widgets.editor import committed_editor
 from dashboard.widgets.row_result import show_row_run
 from dashboard.widgets.step_options import step_options
@@ -126,8 +126,8 @@ with st.container():
                     "Start from the project description",
                     key=f"use_description_{i}",
                     icon=":material/subdirectory_arrow_right:",
-                    help=f"Copies it into the instructions: “{about[:200]}”. The optimizer "
-                    "starts from your instructions and tries to improve them.",
+                    help=f"Copies it into the instructions: “{safe.md(about[:200])}”. The "
+                    "optimizer starts from your instructions and tries to improve them.",
                 ):
                     step["instructions"] = about
                     state.bump()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 
 import streamlit as st
 
-from dashboard import home, projects, state, ui
+from dashboard import home, projects, safe, state, ui
 
 ui.header(
     "Project",
@@ -19,8 +18,8 @@ if state.has_project():
     draft = state.draft()
     with st.container(border=True):
         left, right = st.columns([3, 1])
-        left.markdown(f"**Open now:** {draft['name']}")
-        left.caption(draft.get("description") or "No description yet.")
+        left.markdown(f"**Open now:** {safe.md(draft['name'])}")
+        left.caption(safe.md(draft.get("description") or "No description yet."))
         with right:
             ui.go_button("data", "Continue", key="continue_open", primary=True)
         with st.expander("Rename or describe this project"):
@@ -41,11 +40,9 @@ samples = home.samples()
 cols = st.columns(max(1, len(samples)))
 for col, sample in zip(cols, samples):
     with col.container(border=True):
-        st.markdown(f"#### {sample.icon} {sample.title}")
-        st.markdown(
-            "<div style='min-height:5.4em;color:#6b7280;font-size:0.9rem'>"
-            f"{html.escape(sample.blurb)}</div>",
-            unsafe_allow_html=True,
+        st.markdown(f"#### {sample.icon} {safe.md(sample.title)}")
+        safe.block(
+            safe.html(sample.blurb), style="min-height:5.4em;color:#6b7280;font-size:0.9rem"
         )
         if st.button("Use this sample", key=f"sample_{sample.key}", width="stretch"):
             with ui.friendly_errors("Opening the sample"):
@@ -81,10 +78,9 @@ else:
             a, b, c = st.columns([5, 1, 1], vertical_alignment="center")
             when = dt.datetime.fromtimestamp(info.modified).strftime("%d %b %Y, %H:%M")
             badge = " · open now" if current == info.folder else ""
-            about = html.escape(info.description or "")
-            a.markdown(
-                f"**{html.escape(info.name)}**{badge}  \n<span style='color:#6b7280'>{about}"
-                f" — changed {when}</span>",
+            a.markdown(  # the name and description are a user's (or a teammate's) text
+                f"**{safe.md(info.name)}**{badge}  \n<span style='color:#6b7280'>"
+                f"{safe.md(info.description or '')} — changed {when}</span>",
                 unsafe_allow_html=True,
             )
             if b.button("Open", key=f"open_{info.folder.name}", width="stretch"):

@@ -4,11 +4,9 @@ survives refreshes, other tabs and restarts."""
 
 from __future__ import annotations
 
-import html
-
 import streamlit as st
 
-from dashboard import home, launcher, runinfo, ui
+from dashboard import home, launcher, runinfo, safe, ui
 from dashboard.failure_causes import failure_causes
 from dashboard.glossary import explain, plain_text
 from dashboard.widgets.ensemble_block import ensemble_block
@@ -50,13 +48,14 @@ active = run["status"] in runinfo.ACTIVE
 
 # -- header: status, optimizer, cancel ---------------------------------------------------------
 top, actions = st.columns([4, 1], vertical_alignment="center")
-top.markdown(f"### {run['name']}")
+top.markdown(f"### {safe.md(run['name'])}")
 model = (run.get("spec") or {}).get("models", {}).get("task", {}).get("model", "?")
 top.caption(
-    f"**{run.get('optimizer') or 'Optimizer'}** — "
-    f"{plain_text(run.get('optimizer_reason') or '')}  \n"
-    f"Model `{model}` · "
-    f"started {runinfo.ago(run.get('started_at') or run.get('created_at'))} · run `{run_id}`"
+    f"**{safe.md(run.get('optimizer') or 'Optimizer')}** — "
+    f"{safe.md(plain_text(run.get('optimizer_reason') or ''))}  \n"
+    f"Model {safe.md(model)} · "
+    f"started {runinfo.ago(run.get('started_at') or run.get('created_at'))} · "
+    f"run {safe.md(run_id)}"
 )
 if not active and run["status"] != "failed":  # the result leads: held-out verdict first
     result_headline(runinfo.outcome(run_id))
@@ -92,7 +91,7 @@ with actions:
 if run["status"] == "failed":
     with st.container(border=True):
         st.error(
-            f"**The run failed.** {run.get('reason') or 'No reason was recorded.'}",
+            f"**The run failed.** {safe.md(run.get('reason') or 'No reason was recorded.')}",
             icon=":material/error:",
         )
         fits = failure_causes(run.get("reason"))
@@ -110,7 +109,7 @@ if run["status"] == "failed":
             with st.expander("Technical details (for a developer)"):
                 st.code(run["traceback"].strip().splitlines()[-1], language=None)
                 if run.get("log_path"):
-                    st.caption(f"Full worker log: `{run['log_path']}`")
+                    st.caption(f"Full worker log: {safe.md(run['log_path'])}")
 
 
 @st.fragment(run_every=LIVE_REFRESH_SECONDS if active and live else None)
@@ -129,8 +128,8 @@ def live_view() -> None:
         now = f"ended after {ui.fmt_duration(runinfo.elapsed(current))}" + (
             f" — {why}" if why else ""
         )
-    # the phase and the reason carry provider error text: escaped inside HTML markdown
-    st.markdown(f"{runinfo.chip(current['status'])} {html.escape(now)}", unsafe_allow_html=True)
+    # the phase and the reason carry provider error text: shown as text beside the chip
+    st.markdown(f"{runinfo.chip(current['status'])} {safe.md(now)}", unsafe_allow_html=True)
     val = [t["score"] or 0 for t in trial_rows if t["subset"] == "val"]
     if val and current.get("baseline_score") is None:  # live: scores so far
         current = {**current, "baseline_score": val[0], "best_score": max(val)}

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import home, runinfo, ui
+from dashboard import home, runinfo, safe, ui
 from engine.runs import verdict
 
 ui.header("Runs", "Every optimization run, newest first. Select a row to open it.")
@@ -107,7 +107,9 @@ if chosen:
             xs.append(t["number"])
             ys.append(100 * best)
         fig.add_trace(
-            go.Scatter(x=xs, y=ys, mode="lines+markers", line={"shape": "hv"}, name=names[rid])
+            go.Scatter(  # Plotly reads tags in a trace's name: the run's name is text
+                x=xs, y=ys, mode="lines+markers", line={"shape": "hv"}, name=safe.html(names[rid])
+            )
         )
     fig.update_layout(
         height=320,

@@ -3,21 +3,18 @@ the judge agrees, and warns when that is below 80%."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import streamlit as st
 
-from dashboard import judging
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+from dashboard import judging, safe
 
 
 def md(value: Any, limit: int = 160) -> str:
-    """User text safe inside markdown, on one line, shortened."""
+    """A row's text (the user's data, the model's answer, the judge's words) shortened, shown
+    as text inside the page's Markdown."""
     text = " ".join(str(value).split())
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    return safe.md(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
 def _answer(run: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import safe
 from dashboard.gepa_data import LineageNode, best_node
 from dashboard.widgets.diff_view import diff_view
 
@@ -29,7 +30,7 @@ def _feedback(node: LineageNode) -> None:
         return
     st.markdown("**What the reflection read**")
     shown = notes[:MAX_FEEDBACK_LINES]
-    st.markdown("\n".join(f"- {note}" for note in shown))
+    st.markdown("\n".join(f"- {safe.md(note)}" for note in shown))  # the metric's words
     if len(notes) > len(shown):
         st.caption(f"… and {len(notes) - len(shown)} more.")
 
@@ -59,7 +60,7 @@ def _change(nodes: list[LineageNode], children: list[LineageNode], best: Lineage
     same_note = unchanged_note(picked, parent, several_steps=len(paths) > 1)
     for path in paths:
         if len(paths) > 1:
-            st.markdown(f"**Step `{path}`**")
+            st.markdown(f"**Step {safe.md(path)}**")
         diff_view(
             parent.instructions.get(path, ""),
             picked.instructions.get(path, ""),

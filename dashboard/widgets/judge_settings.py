@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import safe, state
 
 SCALES = {
     "1-5": "Score 1 to 5",
@@ -37,7 +37,7 @@ def judge_settings(metric: dict[str, Any], draft: dict[str, Any]) -> None:
         "Scale",
         options,
         index=options.index(scale),
-        format_func=lambda s: SCALES.get(s, s),
+        format_func=lambda s: SCALES.get(s) or safe.md(s),  # radio options read Markdown
         horizontal=True,
         key=f"metric_scale_{state.rev()}",
         help="Scores are turned into 0 to 1: on 1 to 5, a 4 is 0.75; pass is 1 and fail 0.",
@@ -46,7 +46,7 @@ def judge_settings(metric: dict[str, Any], draft: dict[str, Any]) -> None:
     judge = (models.get("judge") or {}).get("model")
     task = (models.get("task") or {}).get("model", "the task model")
     st.caption(
-        f"Judged by **`{judge or task}`**"
+        f"Judged by **{safe.md(judge or task)}**"
         + ("" if judge else " (the task model; set `models.judge` in the spec for another one)")
         + ". Each scored row costs one extra model call, counted as role “judge”."
     )

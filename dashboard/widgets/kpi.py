@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import safe, ui
 
 CARD_HEIGHT = 122  # every KPI card the same height, with or without a delta line
 
@@ -112,7 +112,7 @@ def fault_text(summary: dict[str, Any]) -> str | None:
     direct = summary.get("failed_calls", 0) - failed
     if direct:
         parts.append(f"{direct:,} failed without a retry")
-    kinds = ", ".join(f"{FAULT_LABELS.get(k, k)} {n:,}" for k, n in by_kind.items())
+    kinds = ", ".join(f"{FAULT_LABELS.get(k) or safe.md(k)} {n:,}" for k, n in by_kind.items())
     return ", ".join(parts) + f" · faults by kind: {kinds}"
 
 
@@ -135,7 +135,7 @@ def headline_text(outcome: Any) -> str:
     """The headline's words (markdown): the verdict as a title, the held-out result, what the
     kept program changed."""
     title = HEADLINE_LOOK[outcome.kind][2]
-    lines = [f"**{title}.** {outcome.headline}."]
+    lines = [f"**{title}.** {outcome.headline.rstrip('.')}."]  # some end with a sentence
     if outcome.kind == "unclear":
         lines[0] += " More test rows would tell."
     if outcome.change_text:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import html
 import textwrap
 from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard import safe
 from dashboard.gepa_data import (
     LineageNode,
     best_node,
@@ -47,7 +47,7 @@ def _short(text: str, limit: int = HOVER_CHARS) -> str:
 
 
 def _wrapped(text: str, limit: int = HOVER_CHARS) -> str:
-    return "<br>".join(textwrap.wrap(html.escape(_short(text, limit)), HOVER_WIDTH)) or "—"
+    return "<br>".join(textwrap.wrap(safe.html(_short(text, limit)), HOVER_WIDTH)) or "—"
 
 
 def _added(before: str, after: str) -> str:
@@ -67,14 +67,14 @@ def _hover(node: LineageNode, nodes: list[LineageNode], shares: dict[int, int]) 
     lines = [
         f"<b>candidate {node.number}</b>: {100 * node.score:.0f}% on validation, best on "
         f"{shares.get(node.number, 0)} example(s)",
-        f"<i>{html.escape(plain_origin(node.origin))}</i>",
+        f"<i>{safe.html(plain_origin(node.origin))}</i>",
     ]
     parent = nodes[node.parents[0]] if node.parents else None
     for path, text in node.instructions.items():
         before = parent.instructions.get(path) if parent else None
         same = before is not None and " ".join(before.split()) == " ".join(text.split())
         tag = f" (as in candidate {parent.number})" if same and parent else ""
-        lines.append(f"<b>{html.escape(path)}</b>{tag}: {_wrapped(text)}")
+        lines.append(f"<b>{safe.html(path)}</b>{tag}: {_wrapped(text)}")
         added = _added(before, text) if before is not None and not same else ""
         if added:
             lines.append(

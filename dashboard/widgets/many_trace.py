@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import safe
 from engine.runs import default_normalize
 
 
@@ -24,7 +25,10 @@ def chains_view(step: Any, attempts: list[dict[str, Any]]) -> None:
     for n, attempt in enumerate(attempts, start=1):
         st.markdown(f"**Attempt {n}**")
         if attempt.get("error"):
-            st.caption(f"Could not be read (shown to the comparison as empty): {attempt['error']}")
+            st.caption(
+                "Could not be read (shown to the comparison as empty): "
+                + safe.md(attempt["error"])
+            )
         else:
             st.text(outputs_text(attempt.get("outputs") or {}))
 
@@ -38,13 +42,14 @@ def samples_view(step: Any, samples: list[dict[str, Any]]) -> None:
     same = default_normalize(value)  # as majority compares them
     votes = sum(1 for s in answered if default_normalize(s["outputs"].get(field)) == same)
     st.caption(
-        f"Parallel + majority: {len(samples)} samples; {field} = {value} got {votes} of "
+        f"Parallel + majority: {len(samples)} samples; {safe.md(field)} = {safe.md(value)} "
+        f"got {votes} of "
         f"{len(answered)} votes (a sample whose reply could not be read does not vote)"
     )
     for n, sample in enumerate(samples, start=1):
         kept_mark = " · **kept**" if sample.get("kept") else ""
         st.markdown(f"**Sample {n}**{kept_mark}")
         if sample.get("error"):
-            st.caption(f"Could not be read: {sample['error']}")
+            st.caption(f"Could not be read: {safe.md(sample['error'])}")
         else:
             st.text(outputs_text(sample.get("outputs") or {}))

@@ -3,13 +3,12 @@ it from the folder both are downloaded to."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import safe, ui
 from engine.runs import export_model_python, run_model_files, size_words
 
 
@@ -28,11 +27,11 @@ def model_downloads(run_id: str, db: str | Path | None, slug: str) -> None:
     for index, found in enumerate(files):
         with st.container(border=True):
             left, right = st.columns([4, 1], vertical_alignment="center")
-            steps = ", ".join(f"`{s}`" for s in found.steps)
+            steps = safe.md(", ".join(found.steps))
             left.markdown(
                 f"**Tuned model (GGUF file, {size_words(found.size_bytes)})**  \n"
                 "<span style='color:#6b7280'>The model whose weights this run trained on your "
-                f"lessons; step(s) {html.escape(steps)} answer with it. Download it together "
+                f"lessons; step(s) {steps} answer with it. Download it together "
                 "with the program below and keep both in one folder.</span>",
                 unsafe_allow_html=True,
             )
@@ -69,13 +68,13 @@ def text_download(
     with st.container(border=True):
         left, right = st.columns([4, 1], vertical_alignment="center")
         left.markdown(
-            f"**{title}**  \n<span style='color:#6b7280'>{html.escape(blurb)}</span>",
+            f"**{title}**  \n<span style='color:#6b7280'>{blurb}</span>",  # the page's own words
             unsafe_allow_html=True,
         )
         try:
             text = make()
         except Exception as exc:  # noqa: BLE001
-            left.error(f"Not available: {ui.describe_error(exc)}")
+            left.error(f"Not available: {safe.md(ui.describe_error(exc))}")
             return
         right.download_button(
             "Download", text.encode("utf-8"), file_name=file_name, mime=mime, key=key,

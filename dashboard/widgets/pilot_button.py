@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import safe, ui
 from dashboard.widgets.number import number
 from engine.optimizers import registry
 from engine.runs import preflight
@@ -70,8 +70,9 @@ def pilot_controls(spec: Any, optimizer: str) -> None:
         "fallbacks, tool steps) and how often the model is right. The run reuses these calls."
     )
     if b.button(f"{label} (runs {rows} rows)", key="run_pilot", icon=":material/science:"):
+        model = safe.md(spec.models.task.model)
         with (
-            st.spinner(f"Running the pilot on {rows} row(s) with {spec.models.task.model}…"),
+            st.spinner(f"Running the pilot on {rows} row(s) with {model}…"),
             ui.friendly_errors("The pilot"),
         ):
             run_pilot(spec, rows)

@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import lmtools, state
+from dashboard import lmtools, safe, state
 from engine.runs import text_problem
 
 TEMPERATURE = 1.0  # proposals should differ from each other
@@ -43,7 +43,7 @@ def _hosted(models: dict[str, Any], current: dict[str, Any] | None) -> str:
         return "Type the proposer model's name (e.g. openai/gpt-4o), or keep the task model."
     problem = text_problem(typed)
     if problem:  # a key typed into the name box: refused, never echoed nor saved
-        a.error(f"The proposer model name {problem}.")
+        a.error(f"The proposer model name {safe.md(problem)}.")
         return "Take the key out of the proposer model's name: the API key box is for keys."
     if "/" not in typed:
         a.error("Write the proposer model as provider/name, e.g. openai/gpt-4o.")
@@ -54,10 +54,10 @@ def _hosted(models: dict[str, Any], current: dict[str, Any] | None) -> str:
     if not env_var:
         return ""
     if lmtools.key_env_var(task) == env_var and not task.startswith("local/"):
-        b.caption(f"Uses the task model's key ({env_var}).")
+        b.caption(f"Uses the task model's key ({safe.md(env_var)}).")
         return ""
     key = b.text_input(
-        f"API key for the proposer ({env_var})",
+        f"API key for the proposer ({safe.md(env_var)})",
         type="password",
         value=state.api_key("proposer"),
         key="proposer_key_input",
@@ -68,9 +68,9 @@ def _hosted(models: dict[str, Any], current: dict[str, Any] | None) -> str:
         b.caption(":material/lock: For this browser session only, like the task model's key.")
         return ""
     if os.environ.get(env_var):
-        b.caption(f"No key typed: the server's {env_var} will be used.")
+        b.caption(f"No key typed: the server's {safe.md(env_var)} will be used.")
         return ""
-    b.warning(f"Enter an API key, or set {env_var} before starting the dashboard.")
+    b.warning(f"Enter an API key, or set {safe.md(env_var)} before starting the dashboard.")
     return "Enter the API key for the proposer model first."
 
 

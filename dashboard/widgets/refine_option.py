@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import safe, state
 from dashboard.widgets.number import number
 from dashboard.widgets.option_box import option_box
 
@@ -29,8 +29,9 @@ def _rewards(step_index: int) -> list[str]:
     kind = (draft.get("metric") or {}).get("kind", "exact")
     if kind not in LABEL_FREE:
         st.caption(
-            f"The metric ({kind}) compares answers with the expected ones, which a running "
-            "program does not have, so it cannot pick among tries; an LLM judge metric can."
+            f"The metric ({safe.md(kind)}) compares answers with the expected ones, which a "
+            "running program does not have, so it cannot pick among tries; an LLM judge metric "
+            "can."
         )
         return ["valid"]
     if step_index != len(draft["pipeline"]) - 1:

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import lmtools, state
+from dashboard import lmtools, safe, state
 from engine import SpecError
 
 RETRIEVERS = {
@@ -44,7 +44,7 @@ def retriever_option(owner: dict[str, Any], key: str) -> None:
     )  # fmt: skip
     problem = embedder_problem(owner["embedder"])
     if problem:
-        st.warning(problem, icon=":material/warning:")
+        st.warning(safe.md(problem), icon=":material/warning:")  # it quotes the typed name
     else:
         st.caption("The passages are embedded on the first search (counted as 'embed' calls).")
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import safe
 from dashboard.lmtools import RowRun
 
 
@@ -21,12 +22,12 @@ def show_row_run(run: RowRun, score: float | None = None, feedback: str | None =
         with left:
             st.markdown("**Input**")
             for name, value in run.inputs.items():
-                st.markdown(f"`{name}`")
+                st.markdown(f"**{safe.md(name)}**")
                 st.text(_text(value))
         with right:
             st.markdown("**Model's answer**")
             if run.error:
-                st.error(run.error, icon=":material/error:")
+                st.error(safe.md(run.error), icon=":material/error:")  # quotes the reply
                 if run.raw:
                     st.caption("What the model wrote:")
                     st.text(run.raw[:1500])
@@ -38,11 +39,12 @@ def show_row_run(run: RowRun, score: float | None = None, feedback: str | None =
                     if score is not None and len(run.expected) == 1:
                         right = score >= 1.0  # the metric decides (e.g. "contains"), not equality
                     mark = " :green[✓]" if right else " :red[✗]"
-                st.markdown(f"`{name}`{mark}")
+                st.markdown(f"**{safe.md(name)}**{mark}")
                 st.text(_text(value))
             if run.expected:
                 st.caption(
-                    "Expected: " + ", ".join(f"{k} = {_text(v)}" for k, v in run.expected.items())
+                    "Expected: "
+                    + safe.md(", ".join(f"{k} = {_text(v)}" for k, v in run.expected.items()))
                 )
         prompt, completion = run.tokens
         a, b = st.columns(2)
@@ -54,7 +56,7 @@ def show_row_run(run: RowRun, score: float | None = None, feedback: str | None =
             help=f"{len(run.calls)} LM call(s); the first call also loads the model",
         )
         if score is not None:
-            reason = f" — {feedback}" if feedback else ""
+            reason = f" — {safe.md(feedback)}" if feedback else ""  # a judge model's words
             st.caption(f"Metric score for this row: {score:.2f}{reason}")
         if run.calls:
             with st.expander("The prompt the model received", expanded=False):

@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import safe
 from engine.runs import example_results
 
 SHORT = 90
@@ -79,7 +80,9 @@ def simba_steps(events: list[dict[str, Any]], labels: dict[str, str] | None = No
                 dropped[why] = dropped.get(why, 0) + n
         if dropped:
             reasons = ", ".join(f"{n} {why}" for why, n in sorted(dropped.items()))
-            st.caption(f"Rules the prompt model wrote that were dropped as unusable: {reasons}.")
+            st.caption(
+                f"Rules the prompt model wrote that were dropped as unusable: {safe.md(reasons)}."
+            )
 
 
 def step_labels(run_id: str, steps: list[dict[str, Any]], db: Any) -> dict[str, str]:

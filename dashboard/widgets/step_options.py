@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import state
+from dashboard import safe, state
 from dashboard.step_files import check_corpus, check_table, project_files, save_upload
 from dashboard.widgets.many_options import multi_chain_option, samples_option
 from dashboard.widgets.refine_option import refine_option
@@ -55,7 +55,7 @@ def _upload(label: str, types: list[str], key: str, check: Any) -> tuple[str, An
     try:
         info = check(upload.name, data)
     except SpecError as exc:
-        st.error(f"{upload.name} cannot be used: {exc}", icon=":material/error:")
+        st.error(f"{safe.md(upload.name)} cannot be used: {safe.md(exc)}", icon=":material/error:")
         return None
     if folder is None:
         return None
@@ -93,7 +93,7 @@ def _corpus_picker(owner: dict[str, Any], key: str) -> None:
     try:
         passages, columns = check_corpus(path.name, path.read_bytes(), corpus.get("column"))
     except (SpecError, OSError) as exc:
-        st.error(f"{corpus['path']}: {exc}", icon=":material/error:")
+        st.error(f"{safe.md(corpus['path'])}: {safe.md(exc)}", icon=":material/error:")
         return
     if columns:
         column = corpus.get("column") if corpus.get("column") in columns else columns[0]
@@ -102,7 +102,8 @@ def _corpus_picker(owner: dict[str, Any], key: str) -> None:
             key=column_key,
         )  # fmt: skip
         passages, _ = check_corpus(path.name, path.read_bytes(), corpus["column"])
-    st.caption(f"{corpus['path']}: {len(passages)} passages. First: {passages[0][:120]}")
+    first = safe.md(passages[0][:120])  # the file's own text
+    st.caption(f"{safe.md(corpus['path'])}: {len(passages)} passages. First: {first}")
 
 
 def _tools(step: dict[str, Any], i: int) -> None:
@@ -129,11 +130,11 @@ def _tools(step: dict[str, Any], i: int) -> None:
                 try:
                     header = check_table(path.name, path.read_bytes())
                 except (SpecError, OSError) as exc:
-                    st.error(f"{tool['table']}: {exc}", icon=":material/error:")
+                    st.error(f"{safe.md(tool['table'])}: {safe.md(exc)}", icon=":material/error:")
                     continue
                 key = tool.get("key") if tool.get("key") in header else header[0]
                 tool["key"] = st.selectbox(
-                    f"Look up rows of {tool['table']} by", header, index=header.index(key),
+                    f"Look up rows of {safe.md(tool['table'])} by", header, index=header.index(key),
                     key=f"tool_key_{i}_{state.rev()}",
                 )  # fmt: skip
 

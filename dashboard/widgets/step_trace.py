@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import safe
 from dashboard.lmtools import RowRun
 from dashboard.widgets.many_trace import chains_view, outputs_text, samples_view
 from engine.runs import attempts_key
@@ -49,7 +50,7 @@ def _passages(value: Any) -> list[str]:
 def _trajectory(trajectory: dict[str, Any]) -> None:
     i = 0
     while f"thought_{i}" in trajectory or f"tool_name_{i}" in trajectory:
-        st.markdown(f"**Step {i + 1}** — {trajectory.get(f'thought_{i}', '')}")
+        st.markdown(f"**Step {i + 1}** — {safe.md(trajectory.get(f'thought_{i}', ''))}")
         tool = trajectory.get(f"tool_name_{i}", "")
         st.code(f"{tool}({trajectory.get(f'tool_args_{i}', {})})", language=None, wrap_lines=True)
         st.caption("Observation")
@@ -65,7 +66,7 @@ def _attempts(attempts: list[dict[str, Any]]) -> None:
             st.markdown(f"**Attempt {n}**")
         st.code(attempt.get("code") or "(no code)", language="python", wrap_lines=True)
         if attempt.get("error"):
-            st.error(str(attempt["error"])[:1500], icon=":material/error:")
+            st.error(safe.md(str(attempt["error"])[:1500]), icon=":material/error:")
         else:
             st.caption("Output")
             st.code(attempt.get("output") or "(nothing printed)", language=None)
@@ -103,13 +104,13 @@ def show_step_trace(spec: Any, run: RowRun) -> None:
     st.markdown("**What each step did**")
     for step, kind in blocks:
         extra = {"tries": " · tries", "samples": " · samples"}.get(kind, "")
-        with st.expander(f"{step.name} ({step.module}){extra}", expanded=True):
+        with st.expander(f"{safe.md(step.name)} ({step.module}){extra}", expanded=True):
             if kind == "passages":
                 query = run.inputs.get(step.inputs[0].name, run.outputs.get(step.inputs[0].name))
                 how = f"embeddings: {step.embedder}" if step.embedder else "BM25"
-                st.caption(f"Searched for: {query} ({how})")
+                st.caption(f"Searched for: {safe.md(query)} ({safe.md(how)})")
                 for n, passage in enumerate(_passages(run.outputs[step.outputs[0].name]), 1):
-                    st.markdown(f"**[{n}]** {passage}")
+                    st.markdown(f"**\\[{n}\\]** {safe.md(passage)}")  # the corpus file's text
             elif kind == "trajectory":
                 _trajectory(run.outputs["trajectory"])
             elif kind == "tries":

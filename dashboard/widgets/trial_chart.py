@@ -6,6 +6,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from dashboard import safe
 from dashboard.glossary import explain, plain_origin
 
 COLORS = {"val": "#4f46e5", "train": "#0891b2", "test": "#9ca3af", "minibatch": "#a78bfa"}
@@ -40,7 +41,7 @@ def trial_figure(
                     },
                 },
                 customdata=[
-                    [plain_origin(origins.get(t["candidate"], t["candidate"])), t["n"]]
+                    [safe.html(plain_origin(origins.get(t["candidate"], t["candidate"]))), t["n"]]
                     for t in pts
                 ],
                 hovertemplate=(

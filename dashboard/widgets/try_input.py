@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import home, lmtools, ui
+from dashboard import home, lmtools, safe, ui
 
 
 def _run_with(run: dict[str, Any]) -> str:
@@ -29,7 +29,8 @@ def try_input_box(
     with st.expander(f"Try your own input on {what}", icon=":material/edit_note:"):
         with st.form(f"{key}_form_{run_id}", border=False):
             values = {
-                name: st.text_area(name, key=f"{key}_{run_id}_{name}", height=80) for name in names
+                name: st.text_area(safe.md(name), key=f"{key}_{run_id}_{name}", height=80)
+                for name in names
             }
             go = st.form_submit_button(
                 "Run", icon=":material/play_arrow:", key=f"{key}_go_{run_id}"
@@ -50,12 +51,12 @@ def try_input_box(
 def _show(out: dict[str, str]) -> None:
     error = out.pop("error", "")
     if error:
-        st.error(f"**The program could not answer.** {error}", icon=":material/error:")
+        st.error(f"**The program could not answer.** {safe.md(error)}", icon=":material/error:")
         return
     for name, value in out.items():
         if name.endswith("_confidence"):
             continue
         sure = out.get(f"{name}_confidence", "")
         note = f" · the model was {100 * float(sure):.0f}% sure" if sure else ""
-        st.markdown(f"**{name}**{note}")
+        st.markdown(f"**{safe.md(name)}**{note}")
         st.code(value or "(empty)", language=None, wrap_lines=True)

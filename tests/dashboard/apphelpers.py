@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 APP = ROOT / "dashboard" / "app.py"
 SAMPLE = ROOT / "sample_data"
+AUTH = {  # a team's sign-in set-up (.streamlit/secrets.toml's [auth]); no provider answers it
+    "redirect_uri": "http://tunesmith.team.example:8501/oauth2callback",
+    "cookie_secret": "a-long-random-string-for-the-test",
+    "client_id": "tunesmith",
+    "client_secret": "test-secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+    "allowed_emails": ["Ana@Partner.example"],
+    "allowed_domains": ["team.example"],
+}
+PROVIDER_ONLY = {k: v for k, v in AUTH.items() if not k.startswith("allowed_")}
 
 
 def isolated_home(tmp_path: Path, monkeypatch) -> Path:
@@ -28,6 +39,24 @@ def fresh_app():
     st.cache_resource.clear()
     st.cache_data.clear()
     at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def signed_in_app(tmp_path: Path, monkeypatch, auth: dict | None, user: dict | None):
+    """The dashboard run once with these `[auth]` secrets and this signed-in `user`."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    isolated_home(tmp_path, monkeypatch)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if auth is not None:
+        at.secrets["auth"] = auth
+    if user is not None:
+        at.user = user
     at.run()
     assert not at.exception, at.exception
     return at
@@ -54,16 +83,26 @@ def open_sample(at, key: str = "support_tickets"):
     return at
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def shown(markdown: str) -> str:
+    """Markdown as the page reads it where outside text was escaped (dashboard/safe.py): the
+    backslash escapes read as their characters, the invisible word joiners dropped."""
+    return _ESCAPED.sub(r"\1", markdown).replace("\u2060", "")
+
+
 def texts(at) -> str:
-    """Everything the page says (markdown, captions, alerts, metrics), for assertions."""
+    """Everything the page says (markdown, captions, alerts, metrics) as it reads, for
+    assertions."""
     parts = [
-        e.value
+        shown(str(e.value))
         for kind in ("markdown", "caption", "error", "warning", "info", "success")
         for e in getattr(at, kind)
     ]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [str(c.value) for c in at.code]
-    return "\n".join(str(p) for p in parts)
+    parts += [shown(f"{m.label} {m.value}") for m in at.metric]
+    parts += [str(c.value) for c in at.code]  # code blocks show their text as it is
+    return "\n".join(parts)
 
 
 def set_sizes(at, train: int, val: int, test: int):

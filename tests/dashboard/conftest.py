@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -25,3 +26,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def app(home: Path):
     """A fresh AppTest of the dashboard, run once (on the Project page)."""
     return fresh_app()
+
+
+@pytest.fixture
+def shared():
+    """The dashboard served on every address (a team's server)."""
+    from streamlit import config
+
+    before = config.get_option("server.address")
+    config.set_option("server.address", str(ipaddress.IPv4Address(0)))
+    yield
+    config.set_option("server.address", before)

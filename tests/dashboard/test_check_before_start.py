@@ -3,7 +3,7 @@ form's words, with Start disabled; a run failed by its settings offers no Resume
 
 from __future__ import annotations
 
-from apphelpers import SAMPLE, go, open_sample, set_sizes, texts
+from apphelpers import SAMPLE, go, open_sample, set_sizes, shown, texts
 from fake_lms import oracle
 
 
@@ -15,7 +15,7 @@ def test_gepa_with_too_few_program_runs_cannot_start(app):
     at.radio(key=f"search_GEPA_{rev}").set_value("custom").run()
     at.number_input(key=f"opt_max_metric_calls_{rev}").set_value(10).run()
     assert not at.exception, at.exception
-    warning = " ".join(w.value for w in at.warning)
+    warning = " ".join(shown(w.value) for w in at.warning)
     assert "The optimizer would refuse these settings" in warning
     assert "GEPA may spend 10 program runs, fewer than" in warning
     assert "at least 20 program runs" in warning and "max_metric_calls" not in warning
@@ -24,7 +24,7 @@ def test_gepa_with_too_few_program_runs_cannot_start(app):
 
     at.number_input(key=f"opt_max_metric_calls_{rev}").set_value(20).run()
     assert not at.button(key="start_run").disabled
-    assert "would refuse" not in " ".join(w.value for w in at.warning)
+    assert "would refuse" not in " ".join(shown(w.value) for w in at.warning)
 
 
 def test_a_settings_failure_offers_no_resume(app):

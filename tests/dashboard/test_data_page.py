@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import SAMPLE, go, k, set_sizes, texts
+from apphelpers import SAMPLE, go, k, set_sizes, shown, texts
 
 TICKETS = (SAMPLE / "support_tickets.csv").read_bytes()
 
@@ -58,7 +58,7 @@ def test_bad_files_explain_and_keep_the_previous_data(data_page, name, raw, phra
     at = upload(data_page, "support_tickets.csv", TICKETS)
     before = at.session_state["df"].copy()
     upload(at, name, raw)
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert phrase in errors
     assert "previous data is unchanged" in errors
     assert at.session_state["df"].equals(before)
@@ -70,7 +70,7 @@ def test_file_over_the_size_limit(data_page, monkeypatch):
 
     monkeypatch.setattr(csvio, "MAX_BYTES", 1000)
     at = upload(data_page, "support_tickets.csv", TICKETS)
-    assert "the limit is" in " ".join(e.value for e in at.error)
+    assert "the limit is" in " ".join(shown(e.value) for e in at.error)
     assert at.session_state["df"] is None
     assert "No examples yet" in texts(at)
 
@@ -88,16 +88,16 @@ def test_paste_from_a_spreadsheet(data_page):
 def test_missing_mapping_is_explained(data_page):
     at = upload(data_page, "support_tickets.csv", TICKETS)
     at.selectbox(key=k(at, "role_1")).set_value("ignore").run()
-    assert "Expected output" in " ".join(w.value for w in at.warning)
+    assert "Expected output" in " ".join(shown(w.value) for w in at.warning)
     assert at.button(key="next_pipeline").disabled
     at.selectbox(key=k(at, "role_0")).set_value("ignore").run()
-    assert "at least one column as **Input**" in " ".join(w.value for w in at.warning)
+    assert "at least one column as Input" in " ".join(shown(w.value) for w in at.warning)
 
 
 def test_invalid_field_name_is_explained(data_page):
     at = upload(data_page, "support_tickets.csv", TICKETS)
     at.text_input(key=k(at, "fname_0")).set_value("ticket text").run()
-    warning = " ".join(w.value for w in at.warning)
+    warning = " ".join(shown(w.value) for w in at.warning)
     assert "ticket text" in warning and "letters, digits and underscores" in warning
 
 
@@ -132,7 +132,7 @@ def test_split_counts_and_too_large_split(data_page):
     set_sizes(at, 6, 6, 4)
     assert "6 train**, **6 validation**, **4 test" in texts(at)
     set_sizes(at, 40, 30, 20)
-    assert "only 60 usable rows" in " ".join(w.value for w in at.warning)
+    assert "only 60 usable rows" in " ".join(shown(w.value) for w in at.warning)
 
 
 def test_data_survives_a_page_change(data_page):

@@ -4,7 +4,7 @@ file. A key typed into another field (an instruction) is refused too and saved m
 
 from __future__ import annotations
 
-from apphelpers import go, k, open_sample, set_sizes
+from apphelpers import go, k, open_sample, set_sizes, shown
 
 KEY = "s3cr3tVALUE-91xq-opaque"
 SK = "sk-test-ENDPOINT-7c1e5a90"
@@ -12,7 +12,7 @@ KEYED = f"http://user:{KEY}@llm.example.com/v1"
 
 
 def _errors(at) -> str:
-    return " ".join(e.value for e in at.error)
+    return " ".join(shown(e.value) for e in at.error)
 
 
 def _hosted(app, monkeypatch):
@@ -56,7 +56,7 @@ def test_a_keyed_endpoint_from_a_project_file_is_dropped_and_keys_are_saved_mask
     at.run()
     errors = _errors(at)
     assert "endpoint URL" in errors and "removed from the project" in errors
-    problems = " ".join(w.value for w in at.warning)  # the project's problems, by place
+    problems = " ".join(shown(w.value) for w in at.warning)  # the project's problems, by place
     assert "Step 1 (instructions): looks like it holds an API key" in problems
     assert "API key box" in problems
     assert KEY not in errors + problems and SK not in errors + problems

@@ -5,7 +5,7 @@ pilot shows an error and changes nothing (worker inline, scripted LM)."""
 from __future__ import annotations
 
 import pytest
-from apphelpers import go, k, open_sample, set_sizes, texts
+from apphelpers import go, k, open_sample, set_sizes, shown, texts
 
 from engine.optimizers.spine._pilot import PilotError
 
@@ -48,7 +48,7 @@ def test_a_failing_pilot_shows_an_error_and_changes_nothing(app, monkeypatch):
     monkeypatch.setattr("engine.runs.estimate._plan.run_pilot", fail)
     at.button(key="run_pilot").click().run()
     assert not at.exception, at.exception
-    assert "The pilot failed" in " ".join(e.value for e in at.error)
+    assert "The pilot failed" in " ".join(shown(e.value) for e in at.error)
     assert "Estimate measured by a pilot" not in texts(at)
     assert {m.label: m.value for m in at.metric} == before
 

@@ -22,6 +22,6 @@ def test_export_page_of_a_knn_run(app):
     at = go(app, "export")
     page = texts(at)
     assert "Demos chosen per input (KNNFewShot, k=2)" in page and "6 training rows" in page
-    assert "Chosen instruction** · step `program.classify`" in page
+    assert "Chosen instruction** · step program.classify" in page
     assert "step `knn`" not in page and not at.error
     assert len(at.get("download_button")) == 6  # the summary, then the five program files

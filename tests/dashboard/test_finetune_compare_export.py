@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from apphelpers import SAMPLE, go, texts
+from apphelpers import SAMPLE, go, shown, texts
 from fake_lms import oracle
 
 RUNS_TESTS = str(Path(__file__).resolve().parents[1] / "runs")
@@ -43,7 +43,7 @@ def tuned_run(app, tmp_path, monkeypatch) -> str:
 
 def test_compare_sets_the_base_model_against_the_tuned_one_on_the_same_rows(app, tuned_run):
     at = go(app, "compare")
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [shown(e.value) for e in at.error]
     assert "Model" in [h.value for h in at.subheader]
     models = at.dataframe[0].value
     assert list(models.columns) == ["step", "A answers with", "B answers with"]
@@ -62,7 +62,7 @@ def test_compare_sets_the_base_model_against_the_tuned_one_on_the_same_rows(app,
 def test_export_offers_the_tuned_model_file_and_the_program_that_loads_it(app, tuned_run):
     at = go(app, "export")
     page = texts(at)
-    assert not at.error, [e.value for e in at.error]
+    assert not at.error, [shown(e.value) for e in at.error]
     assert "**Tuned model (GGUF file, 3 MB)**" in page
     assert "Program that loads the tuned model (Python)" in page
     assert len(at.get("download_button")) == 8  # the model, its program, then the six files

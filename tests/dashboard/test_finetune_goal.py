@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from apphelpers import go, k, open_sample, set_sizes, texts
+from apphelpers import go, k, open_sample, set_sizes, shown, texts
 
 RUNS_TESTS = str(Path(__file__).resolve().parents[1] / "runs")
 if RUNS_TESTS not in sys.path:  # fake_trainers (TUNESMITH_TEST_TRAINER hook)
@@ -45,7 +45,7 @@ def test_tune_the_weights_is_a_goal_with_a_training_forecast_and_runs(app, fake_
         time.sleep(1)
         at.run()
     assert "Training the model" in [h.value for h in at.subheader]
-    [step] = [c.value for c in at.caption if c.value.startswith("Step 3 of 3")]
+    [step] = [shown(c.value) for c in at.caption if shown(c.value).startswith("Step 3 of 3")]
     assert "error on the lesson text 0.667 (lower is better)" in step
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")  # the loss per step
 

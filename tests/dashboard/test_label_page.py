@@ -4,7 +4,7 @@ and Export pages, over a finished run (worker inline, scripted LM)."""
 from __future__ import annotations
 
 import pytest
-from apphelpers import SAMPLE, go, texts
+from apphelpers import SAMPLE, go, shown, texts
 from fake_lms import oracle
 
 TICKETS = (
@@ -60,7 +60,7 @@ def test_label_a_spreadsheet(app, run_id, monkeypatch):
 def test_a_csv_without_the_input_column_is_refused(app, run_id):
     at = go(app, "label")
     at.file_uploader(key="label_upload").upload("other.csv", b"text\nhello\n", "text/csv").run()
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "The CSV has no column for the program's input 'ticket'. Its columns: text. Rename a "
         "column to that name and upload it again."
     ]

@@ -5,7 +5,7 @@ and the samples (scripted LM)."""
 
 from __future__ import annotations
 
-from apphelpers import go, k, open_sample, set_sizes, texts
+from apphelpers import go, k, open_sample, set_sizes, shown, texts
 
 MCC = "Think several times, then compare (MultiChainComparison)"
 
@@ -28,7 +28,7 @@ def test_multi_chain_step_edits_the_spec_and_shows_its_attempts(app):
     page = texts(at)
     assert "What each step did" in page and "MultiChainComparison: 2 attempts" in page
     assert "**Attempt 1**" in page and "**Attempt 2**" in page
-    assert not any(m.value.startswith("`classify_attempts`") for m in at.markdown)
+    assert not any(shown(m.value).startswith("**classify_attempts**") for m in at.markdown)
 
     at.selectbox(key=k(at, "step_module_0")).set_value("Predict").run()
     assert "m" not in at.session_state["draft"]["pipeline"][0]

@@ -4,7 +4,7 @@ for the built-in rules, and the calibration step (agreement, and a warning below
 from __future__ import annotations
 
 import pytest
-from apphelpers import go, k, open_sample, texts
+from apphelpers import go, k, open_sample, shown, texts
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def judge_page(home, monkeypatch):
 
 def test_judge_needs_criteria_and_keeps_them_in_the_spec(judge_page):
     at = judge_page
-    assert "an LLM judge needs criteria" in " ".join(w.value for w in at.warning)
+    assert "an LLM judge needs criteria" in " ".join(shown(w.value) for w in at.warning)
     assert at.button(key="metric_test_run").disabled
     at.text_area(key=k(at, "metric_criteria")).input("Names the right team.").run()
     at.radio(key=k(at, "metric_scale")).set_value("pass/fail").run()
@@ -82,7 +82,7 @@ def test_calibration_agreement_and_warning_below_80_percent(judge_page):
     at.run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Judge agrees with you"] == "60%" and metrics["Rows agreed"] == "3 of 5"
-    warning = " ".join(w.value for w in at.warning)
+    warning = " ".join(shown(w.value) for w in at.warning)
     assert "only 60%" in warning and "below 80%" in warning
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import go, k, open_sample, texts
+from apphelpers import go, k, open_sample, shown, texts
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_invalid_regex_is_explained(metric):
     at = metric
     at.radio(key=k(at, "metric_kind")).set_value("regex").run()
     at.text_input(key=k(at, "metric_pattern")).set_value("([unclosed").run()
-    warning = " ".join(w.value for w in at.warning)
+    warning = " ".join(shown(w.value) for w in at.warning)
     assert "invalid regex" in warning
     assert at.button(key="next_optimize").disabled
 

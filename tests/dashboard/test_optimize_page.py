@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import go, k, open_sample, set_sizes, texts
+from apphelpers import go, k, open_sample, set_sizes, shown, texts
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def tickets(app):
 def test_auto_explains_its_choice_by_dataset_size(tickets, sizes, phrase):
     at = set_sizes(tickets, *sizes)
     go(at, "optimize")
-    info = " ".join(i.value for i in at.info)
+    info = " ".join(shown(i.value) for i in at.info)
     assert "Auto will use" in info and phrase in info
     if sizes[0] == 2:
         assert "tunes the instruction alone" in info
@@ -41,7 +41,7 @@ def test_budget_warning_when_the_limit_is_below_the_estimate(tickets):
     at = set_sizes(tickets, 20, 20, 20)
     go(at, "optimize")
     at.number_input(key=k(at, "bcalls")).set_value(5).run()
-    assert "stop at the limit of 5 LM calls" in " ".join(w.value for w in at.warning)
+    assert "stop at the limit of 5 LM calls" in " ".join(shown(w.value) for w in at.warning)
 
 
 def test_start_runs_the_worker_and_opens_the_run_page(tickets):
@@ -104,10 +104,10 @@ def test_hosted_model_needs_a_name_and_a_key(tickets, monkeypatch):
     assert at.button(key="start_run").disabled
     assert "Type the hosted model's name" in texts(at)
     at.text_input(key=k(at, "model_name")).set_value("gpt4").run()
-    assert "provider/name" in " ".join(e.value for e in at.error)
+    assert "provider/name" in " ".join(shown(e.value) for e in at.error)
     at.text_input(key=k(at, "model_name")).set_value("openai/gpt-4o-mini").run()
     assert at.button(key="start_run").disabled
-    assert "OPENAI_API_KEY" in " ".join(w.value for w in at.warning)
+    assert "OPENAI_API_KEY" in " ".join(shown(w.value) for w in at.warning)
     at.radio(key=k(at, "model_kind")).set_value("embedded").run()
     assert not at.button(key="start_run").disabled
     assert at.session_state["draft"]["models"]["task"]["model"] == "local/smollm2-135m"
@@ -120,7 +120,7 @@ def test_mipro_goal_sets_the_spec_and_shows_proposer_calls(tickets):
     draft = at.session_state["draft"]
     assert draft["optimizer"]["name"] == "MIPROv2"
     assert draft["optimizer"]["params"]["auto"] == "light"
-    assert "proposer ~" in " ".join(c.value for c in at.caption)
+    assert "proposer ~" in " ".join(shown(c.value) for c in at.caption)
 
 
 def spec_of(at):
@@ -215,7 +215,7 @@ def test_proposer_model_choice(tickets, monkeypatch):
     assert proposer.model == "openai/gpt-4o" and proposer.temperature == 1.0
     assert spec_of(at).models.task.model == "local/smollm2-135m"
     assert at.button(key="start_run").disabled  # no key for the proposer yet
-    assert "OPENAI_API_KEY" in " ".join(w.value for w in at.warning)
+    assert "OPENAI_API_KEY" in " ".join(shown(w.value) for w in at.warning)
     at.text_input(key="proposer_key_input").set_value("sk-test-proposer").run()
     assert not at.button(key="start_run").disabled
     metrics = {m.label: m.value for m in at.metric}
@@ -281,7 +281,7 @@ def test_fit_the_budget_offers_what_the_run_needs(tickets):
     go(at, "optimize")
     at.number_input(key=k(at, "bcalls")).set_value(50).run()
     at.number_input(key=k(at, "bmin")).set_value(1.0).run()
-    assert "finishes early" in " ".join(w.value for w in at.warning)
+    assert "finishes early" in " ".join(shown(w.value) for w in at.warning)
     fit = at.button(key="fit_budget")
     assert "Fit the budget to this run" in fit.label
     fit.click().run()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import go, k, open_sample, rev, texts
+from apphelpers import go, k, open_sample, rev, shown, texts
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_second_step_reads_the_first_steps_outputs(pipeline):
     assert [f["name"] for f in steps[1]["fields"] if f["role"] == "output"] == ["category"]
     code = texts(at)
     assert "notes_1 = classify_out.notes_1" in code and "self.step_2(notes_1=notes_1)" in code
-    assert not [w for w in at.warning if "not valid" in w.value]
+    assert not [w for w in at.warning if "not valid" in shown(w.value)]
     at.button(key="remove_step_1").click().run()
     assert len(at.session_state["draft"]["pipeline"]) == 1
     assert [f["name"] for f in at.session_state["draft"]["pipeline"][0]["fields"]] == [
@@ -57,7 +57,7 @@ def test_second_step_reads_the_first_steps_outputs(pipeline):
 
 def test_no_output_field_is_explained(pipeline):
     at = edit_fields(pipeline, 0, {"deleted_rows": [1]})
-    warning = " ".join(w.value for w in at.warning)
+    warning = " ".join(shown(w.value) for w in at.warning)
     assert "Step 1" in warning and "needs at least one output field" in warning
     assert at.button(key="next_metric").disabled
     assert "The code appears when the pipeline is valid" in texts(at)
@@ -65,13 +65,13 @@ def test_no_output_field_is_explained(pipeline):
 
 def test_invalid_field_name_is_explained(pipeline):
     at = edit_fields(pipeline, 0, {"edited_rows": {0: {"name": "2nd ticket"}}})
-    warning = " ".join(w.value for w in at.warning)
+    warning = " ".join(shown(w.value) for w in at.warning)
     assert "Step 1, field 1 (name)" in warning and "Python identifier" in warning
 
 
 def test_literal_without_choices_is_explained(pipeline):
     at = edit_fields(pipeline, 0, {"edited_rows": {1: {"choices": ""}}})
-    assert "has type literal but no choices" in " ".join(w.value for w in at.warning)
+    assert "has type literal but no choices" in " ".join(shown(w.value) for w in at.warning)
 
 
 def test_added_field_row(pipeline):
@@ -93,7 +93,7 @@ def test_added_field_row(pipeline):
     names = [f["name"] for f in at.session_state["draft"]["pipeline"][0]["fields"]]
     assert names == ["ticket", "category", "priority"]
     # a label the data does not provide is named in the message
-    assert "priority" in " ".join(w.value for w in at.warning)
+    assert "priority" in " ".join(shown(w.value) for w in at.warning)
 
 
 def test_try_on_a_random_row_shows_answer_prompt_tokens_latency(pipeline):

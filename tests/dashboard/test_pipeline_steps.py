@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from apphelpers import go, k, open_sample, texts
+from apphelpers import go, k, open_sample, shown, texts
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_rag_sample_opens_with_its_retrieve_step_and_corpus(rag):
     assert "tidewell_corpus.md: 43 passages" in texts(at)
     assert "dspy.Retrieve(k=3)" in texts(at) and "SEARCH_RM = dspy.retrievers.BM25" in texts(at)
     assert (folder(at) / "tidewell_corpus.md").is_file()
-    assert not [w for w in at.warning if "not valid" in w.value]
+    assert not [w for w in at.warning if "not valid" in shown(w.value)]
 
 
 def test_corpus_upload_and_k_change_the_step(rag):
@@ -67,7 +67,7 @@ def test_bad_corpus_upload_is_explained_and_changes_nothing(rag, name, raw, mess
     before = dict(corpus(at))
     at.file_uploader(key="step_corpus_0").upload(name, raw, "text/plain").run()
     assert not at.exception, at.exception
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert f"{name} cannot be used" in errors and message in errors
     assert corpus(at) == before and not (folder(at) / name).exists()
 
@@ -80,9 +80,9 @@ def test_try_on_a_row_shows_the_retrieved_passages(rag):
     assert "What each step did" in page and "Searched for:" in page
     # k=3: up to three passages (a random row; two questions share words with only two)
     assert "**[1]**" in page and "**[4]**" not in page
-    names = [m.value for m in at.markdown]
-    assert any(n.startswith("`answer`") for n in names)
-    assert not any(n.startswith("`context`") for n in names)  # passages are shown by step
+    names = [shown(m.value) for m in at.markdown]
+    assert any(n.startswith("**answer**") for n in names)
+    assert not any(n.startswith("**context**") for n in names)  # passages are shown by step
 
 
 def test_agent_sample_offers_tools_and_shows_the_tool_calls(app, monkeypatch):
@@ -104,18 +104,18 @@ def test_tool_choice_and_lookup_table_upload(app):
     assert at.session_state["draft"]["pipeline"][0]["tools"] == [{"name": "calculator"}]
     at.multiselect(key=k(at, "step_tools_0")).set_value(["calculator", "lookup"]).run()
     at.file_uploader(key="tool_table_0").upload("empty.csv", b"a,b\n", "text/csv").run()
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert (
         "empty.csv cannot be used" in errors and "no data rows" in errors and "/tmp" not in errors
     )
     assert at.session_state["draft"]["pipeline"][0]["tools"][1] == {"name": "lookup"}
-    assert "needs a table" in " ".join(w.value for w in at.warning)
+    assert "needs a table" in " ".join(shown(w.value) for w in at.warning)
     at.file_uploader(key="tool_table_0").upload(
         "stock.csv", b"sku,count\nA1,4\nB2,0\n", "text/csv"
     ).run()
     tool = at.session_state["draft"]["pipeline"][0]["tools"][1]
     assert tool == {"name": "lookup", "table": "stock.csv", "key": "sku"}
-    assert not [w for w in at.warning if "not valid" in w.value]
+    assert not [w for w in at.warning if "not valid" in shown(w.value)]
 
 
 def test_program_of_thought_options_come_and_go_with_the_module(app):

@@ -4,7 +4,7 @@ label, and Try on a row lists the tries and their rewards (scripted LM)."""
 
 from __future__ import annotations
 
-from apphelpers import go, k, open_sample, texts
+from apphelpers import go, k, open_sample, shown, texts
 
 
 def test_refine_option_edits_the_step_and_shows_the_tries(app):
@@ -28,7 +28,7 @@ def test_refine_option_edits_the_step_and_shows_the_tries(app):
     page = texts(at)
     assert "What each step did" in page and "Refine: up to 2 tries" in page
     assert "**Try 1** · reward 1.00 · **kept**" in page
-    assert not any(m.value.startswith("`classify_attempts`") for m in at.markdown)
+    assert not any(shown(m.value).startswith("**classify_attempts**") for m in at.markdown)
 
     at.checkbox(key=k(at, "step_refine_0")).uncheck().run()
     assert "refine" not in at.session_state["draft"]["pipeline"][0]

@@ -5,7 +5,7 @@ rows); the Export page offers the stakeholder summary as a download."""
 from __future__ import annotations
 
 import pytest
-from apphelpers import go, open_sample, set_sizes
+from apphelpers import go, open_sample, set_sizes, shown
 
 # (comparison on the held-out rows, test scores) -> the alert kind and its title
 CASES = {
@@ -83,7 +83,7 @@ def test_every_page_leads_with_the_held_out_result(finished, case: str) -> None:
 
 def test_compare_a_b_uses_the_same_words(finished) -> None:
     at = go(finished, "compare")
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(shown(c.value) for c in at.caption)
     assert "B against A on 6 rows scored for both: **" in captions
     said = next(kind for kind, words in WORDS.items() if f"**{words}**" in captions)
     assert "not clear" not in captions and "significant" not in captions
@@ -98,7 +98,7 @@ def test_export_offers_the_stakeholder_summary(finished) -> None:
     from engine.runs import summary_html
 
     at = go(finished, "export")
-    assert "**Summary for stakeholders (HTML)**" in " ".join(m.value for m in at.markdown)
+    assert "**Summary for stakeholders (HTML)**" in " ".join(shown(m.value) for m in at.markdown)
     button = next(b for b in at.get("download_button") if b.proto.id.endswith("dl_summary"))
     page = summary_html(_run_id(at), db_path())
     slug = "support_ticket_routing_summary.html"

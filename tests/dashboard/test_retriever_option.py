@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from apphelpers import go, k, open_sample, texts
+from apphelpers import go, k, open_sample, shown, texts
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engine" / "lm"))
 from test_embeddings import fake_provider  # noqa: E402, F401  (the fixture)
@@ -30,7 +30,7 @@ def test_embeddings_choice_edits_the_spec_and_the_code(app, monkeypatch):
     at.text_input(key=k(at, "step_search_0_embedder")).set_value(
         "openai/text-embedding-3-small"
     ).run()
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = " ".join(shown(w.value) for w in at.warning)
     assert "the embedder cannot be used here" in warnings and "OPENAI_API_KEY" in warnings
     assert _step(at)["embedder"] == "openai/text-embedding-3-small"  # kept, with the reason
 
@@ -43,7 +43,7 @@ def test_try_on_a_row_searches_by_meaning(app, fake_provider):  # noqa: F811
     at = go(open_sample(app, "tidewell_rag"), "pipeline")
     at.selectbox(key=k(at, "step_search_0_retriever")).set_value("embeddings").run()
     at.text_input(key=k(at, "step_search_0_embedder")).set_value("fakeembed/bow").run()
-    assert not at.warning, [w.value for w in at.warning]
+    assert not at.warning, [shown(w.value) for w in at.warning]
     at.button(key="try_row").click().run()
     assert not at.exception, at.exception
     page = texts(at)

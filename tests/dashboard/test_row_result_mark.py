@@ -24,5 +24,5 @@ def _page(score: float | None) -> None:
 def test_the_mark_follows_the_metric_score(score, mark):
     at = AppTest.from_function(_page, args=(score,), default_timeout=30).run()
     assert not at.exception, at.exception
-    shown = [m.value for m in at.markdown if m.value.startswith("`answer`")]
-    assert shown and mark in shown[0]
+    marked = [m.value for m in at.markdown if m.value.startswith("**answer**")]
+    assert marked and mark in marked[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from apphelpers import go, open_sample, set_sizes, texts
+from apphelpers import go, open_sample, set_sizes, shown, texts
 
 
 def test_make_an_ensemble_of_the_top_5(app, tmp_path):
@@ -18,7 +18,7 @@ def test_make_an_ensemble_of_the_top_5(app, tmp_path):
     assert button.label == "Make an ensemble of the top 5"
     button.click().run()
     assert not at.exception, at.exception
-    assert "Ensemble of 2 candidates" in " ".join(s.value for s in at.success)
+    assert "Ensemble of 2 candidates" in " ".join(shown(s.value) for s in at.success)
     table = at.dataframe[-1].value
     assert list(table.columns) == ["candidate", "how it was made", "val score"]
     assert len(table) == 2 and table["val score"].is_monotonic_decreasing

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from apphelpers import SAMPLE, go, open_sample, set_sizes, texts
+from apphelpers import SAMPLE, go, open_sample, set_sizes, shown, texts
 
 
 def qp(at) -> str:
@@ -122,7 +122,7 @@ def test_failed_run_says_why_without_a_traceback(app, home, tmp_path):
     launch_run(run_id, db_path(), inline=True)
     app.query_params["run"] = run_id
     at = go(app, "run")
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert "The run failed" in errors and "file not found" in errors
     assert "Traceback" not in errors
     assert at.button(key="resume_run")
@@ -138,7 +138,7 @@ def test_cancel_asks_then_requests_a_stop(app, home):
     at = go(app, "run")
     assert "Waiting for the first score" in texts(at)
     at.button(key="cancel_run").click().run()
-    assert "Stop this run?" in " ".join(w.value for w in at.warning)
+    assert "Stop this run?" in " ".join(shown(w.value) for w in at.warning)
     at.button(key="cancel_no").click().run()
     assert not get_run(run_id, db_path=db_path())["cancel_requested"]
     at.button(key="cancel_run").click().run()
@@ -224,5 +224,5 @@ def test_run_page_shows_the_gepa_lineage_and_pareto_matrix(app):
     pick = next(s for s in at.selectbox if s.key.startswith("gepa_change_pick"))
     assert pick.options[0].startswith("Candidate 1 (") and "from candidate 0" in pick.options[0]
     assert "Candidate 0 (parent)" in page and "What the reflection read" in page
-    diffs = [m.value for m in at.markdown if "ts-diff" in m.value]
+    diffs = [shown(m.value) for m in at.markdown if "ts-diff" in m.value]
     assert any("<ins>" in d for d in diffs), diffs  # the child's new words

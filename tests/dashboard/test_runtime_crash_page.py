@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from apphelpers import go, open_sample, texts
+from apphelpers import go, open_sample, shown, texts
 
 CRASHING_LIB = r"""
 #include <signal.h>
@@ -40,6 +40,6 @@ def test_try_on_a_row_with_a_crashing_runtime_shows_the_fix(app, crashing_runtim
     at = go(app, "pipeline")
     at.button(key="try_row").click().run()
     assert not at.exception, at.exception
-    page = texts(at) + " ".join(e.value for e in at.error)
+    page = texts(at) + " ".join(shown(e.value) for e in at.error)
     assert "cannot run on this machine" in page and "SIGSEGV" in page, page[-2000:]
     assert "make rebuild-llama" in page

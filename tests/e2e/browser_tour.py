@@ -50,21 +50,9 @@ class Server:
         full_env.pop("TUNESMITH_INLINE_WORKER", None)
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    str(ROOT / "dashboard" / "app.py"),
-                    "--server.address",
-                    "127.0.0.1",
-                    "--server.port",
-                    str(self.port),
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                ],
+                # as `make run` starts it: the launcher, with its Host and Origin check
+                [sys.executable, "-m", "dashboard.serve", "--address", "127.0.0.1",
+                 "--port", str(self.port)],  # fmt: skip
                 cwd=str(ROOT),
                 env=full_env,
                 stdout=log,

@@ -14,6 +14,8 @@ import pytest
 from reliability_log import observe
 
 ROOT = Path(__file__).resolve().parents[2]
+# how the project starts a dashboard: Streamlit itself, or its launcher (`make run`)
+STARTERS = r"-m streamlit run|\"streamlit\",\s*\"run\"|-m dashboard\.serve|\"dashboard\.serve\""
 SOURCES = ["Makefile", ".ci/run", ".streamlit/config.toml", "engine", "dashboard", "bench", "tests"]
 NO_NETWORK = """
 import socket
@@ -60,7 +62,7 @@ def test_every_server_command_binds_localhost() -> None:
                     exposed.append("dashboard/serve.py: not 127.0.0.1 by default")
                 starts += 1
                 continue
-            for match in re.finditer(r"-m streamlit run|\"streamlit\",\s*\"run\"", text):
+            for match in re.finditer(STARTERS, text):
                 if "127.0.0.1" not in text[match.start() : match.start() + 600]:
                     exposed.append(f"{path.relative_to(ROOT)}: a streamlit server without it")
                 starts += 1
@@ -89,12 +91,12 @@ def test_make_run_server_listens_on_localhost_only() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    make = (ROOT / "Makefile").read_text(encoding="utf-8")
-    line = next(ln for ln in make.splitlines() if "streamlit run" in ln)
-    args = line.split("-m streamlit run", 1)[1].split()
-    args[args.index("--server.port") + 1] = str(port)
+    make = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    line = make[make.index("run: setup") + 1]  # `make run`: the dashboard's launcher
+    args = line.split("-m dashboard.serve", 1)[1].split()
+    args[args.index("--port") + 1] = str(port)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", *args, "--server.headless", "true"],
+        [sys.executable, "-m", "dashboard.serve", *args],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     with observe("exposure", check="`make run` dashboard socket is 127.0.0.1 only") as seen:
