@@ -18,7 +18,8 @@ if str(ROOT) not in sys.path:  # `streamlit run dashboard/app.py` from a plain c
 import streamlit as st  # noqa: E402
 
 import engine  # noqa: E402
-from dashboard import access, projects, safe, specs, state, ui  # noqa: E402
+from dashboard import access, safe, state, ui  # noqa: E402
+from dashboard.project import projects, specs  # noqa: E402
 
 # the dashboard's runs name their models; where one does not, the embedded model answers
 engine.use_embedded_default()

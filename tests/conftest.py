@@ -20,17 +20,19 @@ MODELS_DIR = pytest.StashKey[str]()
 RELIABILITY = Path(__file__).resolve().parent / "reliability"
 # test files whose every case is an attack; each case is counted in docs/RELIABILITY.md
 ATTACK_FAMILIES = {
-    "tests/runs/test_export_hostile.py": "export injection (hostile names and texts)",
+    "tests/runs/export/test_export_hostile.py": "export injection (hostile names and texts)",
     "tests/engine/sandbox/test_sandbox_escape.py": "sandbox escape (ProgramOfThought's code)",
-    "tests/runs/test_url_credentials.py": "credentials in URLs and key-shaped values",
+    "tests/runs/spec/test_url_credentials.py": "credentials in URLs and key-shaped values",
     "tests/engine/lm/test_cache_endpoint.py": "LM cache keys (endpoint, settings, key)",
-    "tests/runs/test_cli_store_password.py": "store password printed by the CLI",
-    "tests/runs/test_cli_terminal_escapes.py": "terminal escapes in names and reasons",
-    "tests/runs/test_keys_in_transit.py": "keys and passwords over Ray, in shared processes",
+    "tests/engine/cli/test_cli_store_password.py": "store password printed by the CLI",
+    "tests/engine/cli/test_cli_terminal_escapes.py": "terminal escapes in names and reasons",
+    "tests/runs/cluster/test_keys_in_transit.py":
+        "keys and passwords over Ray, in shared processes",
     "tests/engine/sandbox/test_sandbox_cleanup.py": "sandbox temp folder left behind",
     "tests/engine/sandbox/test_sandbox_unconfined.py": "sandbox without kernel layers",
-    "tests/runs/test_spreadsheet_output.py": "spreadsheet output (formulas, reply size, -o paths)",
-    "tests/runs/test_spec_store_edges.py": "spec and store edges (keys, numbers, locks, URLs)",
+    "tests/runs/label/test_spreadsheet_output.py":
+        "spreadsheet output (formulas, reply size, -o paths)",
+    "tests/runs/spec/test_spec_store_edges.py": "spec and store edges (keys, numbers, locks, URLs)",
     "tests/dashboard/test_html_escape.py": "outside text read as Markdown or HTML on a page",
     "tests/e2e/test_hostile_text.py": "outside text read as Markdown or HTML on a page",
     "tests/dashboard/test_sign_in_outsiders.py": "team dashboard sign-in outside the allow-list",

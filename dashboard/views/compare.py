@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_data as cd
-from dashboard import home, runinfo, safe, ui
+from dashboard import home, safe, ui
 from dashboard.glossary import explain
+from dashboard.run_data import compare as cd
+from dashboard.run_data import runinfo
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box

@@ -7,9 +7,10 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboard import fields, safe, specs, state, ui
-from dashboard.csvio import CsvProblem, limit_text, parse_csv
+from dashboard import safe, state, ui
 from dashboard.glossary import explain
+from dashboard.project import fields, specs
+from dashboard.project.csvio import CsvProblem, limit_text, parse_csv
 from dashboard.widgets.editor import committed_editor
 
 OUTPUT_HINTS = re.compile(

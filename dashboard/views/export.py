@@ -8,8 +8,9 @@ import re
 
 import streamlit as st
 
-from dashboard import home, runinfo, safe, ui
-from dashboard.compare_data import export_names
+from dashboard import home, safe, ui
+from dashboard.run_data import runinfo
+from dashboard.run_data.compare import export_names
 from dashboard.widgets.kpi import result_headline
 from dashboard.widgets.model_download import model_downloads, text_download
 from dashboard.widgets.try_input import try_input_box

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_data as cd
-from dashboard import home, runinfo, safe, ui
+from dashboard import home, safe, ui
+from dashboard.run_data import compare as cd
+from dashboard.run_data import runinfo
 
 ui.header(
     "Label a spreadsheet",

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import judging, lmtools, safe, specs, state, ui
-from dashboard.widgets.calibration import calibration
-from dashboard.widgets.judge_settings import clear_judge_settings, judge_settings
+from dashboard import judging, lmtools, safe, state, ui
+from dashboard.project import specs
+from dashboard.widgets.metric.calibration import calibration
+from dashboard.widgets.metric.judge_settings import clear_judge_settings, judge_settings
 
 KINDS = {
     "exact": (

@@ -7,12 +7,13 @@ import os
 
 import streamlit as st
 
-from dashboard import home, launcher, lmtools, safe, specs, state, ui
-from dashboard.widgets.budget_card import budget_card, preflight
+from dashboard import home, launcher, lmtools, safe, state, ui
+from dashboard.project import specs
 from dashboard.widgets.number import number
-from dashboard.widgets.optimizer_form import optimizer_form, search_size
-from dashboard.widgets.pilot_button import pilot_controls, stored_pilot
-from dashboard.widgets.proposer_choice import proposer_choice
+from dashboard.widgets.optimize.budget_card import budget_card, preflight
+from dashboard.widgets.optimize.optimizer_form import optimizer_form, search_size
+from dashboard.widgets.optimize.pilot_button import pilot_controls, stored_pilot
+from dashboard.widgets.optimize.proposer_choice import proposer_choice
 from engine.optimizers import registry
 from engine.runs import choose_optimizer, text_problem, url_problem
 

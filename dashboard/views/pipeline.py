@@ -6,11 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import fields, judging, lmtools, safe, specs, state, ui
+from dashboard import judging, lmtools, safe, state, ui
+from dashboard.project import fields, specs
 from dashboard.widgets.editor import committed_editor
-from dashboard.widgets.row_result import show_row_run
-from dashboard.widgets.step_options import step_options
-from dashboard.widgets.step_trace import answer_view, show_step_trace
+from dashboard.widgets.pipeline.row_result import show_row_run
+from dashboard.widgets.pipeline.step_options import step_options
+from dashboard.widgets.pipeline.step_trace import answer_view, show_step_trace
 
 TYPE_LABELS = {
     "str": "text",

@@ -6,7 +6,8 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard import home, projects, safe, state, ui
+from dashboard import home, safe, state, ui
+from dashboard.project import projects
 
 ui.header(
     "Project",

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import home, launcher, runinfo, safe, ui
-from dashboard.failure_causes import failure_causes
+from dashboard import home, launcher, safe, ui
 from dashboard.glossary import explain, plain_text
-from dashboard.widgets.ensemble_block import ensemble_block
+from dashboard.run_data import runinfo
+from dashboard.run_data.failures import failure_causes
 from dashboard.widgets.kpi import fault_caption, result_headline, run_kpis
-from dashboard.widgets.result_rows import held_out_rows
-from dashboard.widgets.run_view import optimizer_views
-from dashboard.widgets.skipped_rows import skipped_rows_view
-from dashboard.widgets.trial_chart import chart_caption, trial_figure
+from dashboard.widgets.run.ensemble_block import ensemble_block
+from dashboard.widgets.run.result_rows import held_out_rows
+from dashboard.widgets.run.run_view import optimizer_views
+from dashboard.widgets.run.skipped_rows import skipped_rows_view
+from dashboard.widgets.run.trial_chart import chart_caption, trial_figure
 from dashboard.widgets.try_input import try_input_box
 
 # Seconds between redraws of a live run. Each redraw costs the server and the browser a burst of

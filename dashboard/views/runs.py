@@ -8,7 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import home, runinfo, safe, ui
+from dashboard import home, safe, ui
+from dashboard.run_data import runinfo
 from engine.runs import verdict
 
 ui.header("Runs", "Every optimization run, newest first. Select a row to open it.")

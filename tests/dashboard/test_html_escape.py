@@ -43,7 +43,7 @@ def test_a_failure_reason_with_html_is_shown_as_text(app, home):
 
 
 def test_a_status_chip_and_the_sidebar_checklist_show_their_values_as_text(app):
-    from dashboard import runinfo
+    from dashboard.run_data import runinfo
 
     chip = runinfo.chip(PAYLOAD)  # a status the page does not know is shown as it is stored
     assert safe.md(PAYLOAD) in chip

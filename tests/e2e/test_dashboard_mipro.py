@@ -80,7 +80,7 @@ def mipro_tour(server, page):
     assert page.locator(".st-key-trial_chart .scatterlayer .point").count() >= 3
 
     # (1) the Proposed instructions table: one row per instruction, with its text
-    from dashboard.instruction_data import proposals_table, score_grid
+    from dashboard.run_data.instructions import proposals_table, score_grid
 
     expected = proposals_table(proposal_events, cands, trial_rows, run["best_candidate"])
     assert len(expected) >= 2 and expected[0]["#"] == 0

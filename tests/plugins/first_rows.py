@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.widgets.run_view import VIEWS
+from dashboard.widgets.run.run_view import VIEWS
 from engine.optimizers import Candidate, Estimate, Optimizer, example_id
 from engine.optimizers.registry import EventKind, OptimizerEntry, Param, register
 from engine.optimizers.spine import CompileJob, Workload, baseline_and_result_scoring

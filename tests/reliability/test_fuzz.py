@@ -119,7 +119,7 @@ def test_json_adapter_parse(text: str) -> None:
 @FUZZ
 @given(CSV_BYTES)
 def test_csv_loader(raw: bytes) -> None:
-    from dashboard.csvio import parse_csv
+    from dashboard.project.csvio import parse_csv
 
     _typed_only("CSV loader", parse_csv, raw, "fuzz.csv")
 

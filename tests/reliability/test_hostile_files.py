@@ -37,7 +37,7 @@ def test_at_least_fifty_hostile_files() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_dashboard_loader(case: Case) -> None:
-    from dashboard.csvio import CsvProblem, parse_csv
+    from dashboard.project.csvio import CsvProblem, parse_csv
 
     with observe("file", name=case.name, path="dashboard") as seen:
         try:
@@ -93,7 +93,7 @@ def test_formula_cells_are_read_as_written() -> None:
 
 def test_a_100_mb_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
     """The size limit is a setting (TUNESMITH_MAX_CSV_MB); the message says which."""
-    from dashboard.csvio import CsvProblem, parse_csv
+    from dashboard.project.csvio import CsvProblem, parse_csv
     from engine.runs.data._load import read_csv
 
     big = tmp_path / "big.csv"
@@ -125,7 +125,9 @@ def test_the_size_limit_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_dashboard_keeps_the_previous_table(app, home: Path) -> None:
     """One AppTest session: a good file, then every refused one; the table never changes."""
-    from dashboard.csvio import MAX_ROWS  # noqa: F401  (the loader the page imports)
+    from apphelpers import shown
+
+    from dashboard.project.csvio import MAX_ROWS  # noqa: F401  (the loader the page imports)
 
     app.text_input[0].set_value("Hostile")
     app.button(key="FormSubmitter:new_project-Create project").click().run()
@@ -139,7 +141,7 @@ def test_dashboard_keeps_the_previous_table(app, home: Path) -> None:
         with observe("file", name=case.name, path="dashboard page") as seen:
             at.file_uploader(key="csv_upload").upload(f"{case.name}.csv", case.raw, "text/csv")
             at.run()
-            errors = " ".join(e.value for e in at.error)
+            errors = " ".join(shown(e.value) for e in at.error)  # as the page reads
             seen.note(refused=bool(errors) and at.session_state["df"].equals(before))
             assert not at.exception, (case.name, at.exception)
             assert case.phrase in errors and "previous data is unchanged" in errors, case.name

@@ -19,7 +19,7 @@ from report import render, write_report
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FAULTS = "tests/reliability/test_faults.py"
-ATTACKS = "tests/runs/test_export_hostile.py"
+ATTACKS = "tests/runs/export/test_export_hostile.py"
 
 
 def _case(name: str, outcome: str, file: str = FAULTS, **extra) -> dict:

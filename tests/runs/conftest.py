@@ -1,47 +1,11 @@
-"""Fixtures for the runs tests: an isolated store, specs on temporary copies of the data."""
+"""The runs tests, one folder per room of engine/runs: their helpers (runs_helpers, scripted_lms,
+fake_trainers, ...) beside this file, importable from every folder, and their fixtures."""
 
-from __future__ import annotations
-
-import shutil
 import sys
 from pathlib import Path
-
-import pytest
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # makes runs_helpers / scripted_lms importable in these tests
     sys.path.insert(0, str(HERE))
 
-from runs_helpers import SAMPLE  # noqa: E402
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "store" / "runs.db"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A folder with support_tickets.csv and its spec, safe to edit."""
-    folder = tmp_path / "project"
-    folder.mkdir()
-    shutil.copy(SAMPLE / "support_tickets.csv", folder / "support_tickets.csv")
-    shutil.copy(SAMPLE / "support_tickets.yaml", folder / "support_tickets.yaml")
-    return folder
-
-
-@pytest.fixture
-def tickets_spec(project: Path):
-    from engine.runs import load_spec
-
-    return load_spec(project / "support_tickets.yaml")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_at(request, tmp_path: Path, monkeypatch) -> str | Path:
-    """The run store on each backend: a SQLite file, then a fresh PostgreSQL database (this
-    machine's files of its runs then go under a TUNESMITH_HOME of the test's own)."""
-    if request.param == "sqlite":
-        return tmp_path / "store" / "runs.db"
-    monkeypatch.setenv("TUNESMITH_HOME", str(tmp_path / "home"))
-    return request.getfixturevalue("postgres_url")
+from runs_fixtures import db_path, project, store_at, tickets_spec  # noqa: E402, F401

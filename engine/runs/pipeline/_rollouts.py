@@ -7,9 +7,10 @@ seeds its sampler from the rollout id. `t` is the LM's own temperature, or 0.7 w
 (greedy decoding would repeat one answer): dspy's MultiChainComparison default, and what
 Predict samples at when asked for n > 1 completions (BestOfN samples at 1.0, dspy's choice
 there). On the embedded model a sampled ChainOfThought attempt was unreadable on both tickets of
-the real-model test at 1.0 and at 0.7 alike (tests/runs/test_multi_chain_step_real_lm.py), so
-there only the first, greedy attempt carries an answer. Passing `config` to a call works the
-same in dspy, so the exported code does exactly this.
+the real-model test at 1.0 and at 0.7 alike
+(tests/runs/pipeline/test_multi_chain_step_real_lm.py), so there only the first, greedy attempt
+carries an answer. Passing `config` to a call works the same in dspy, so the exported code does
+exactly this.
 """
 
 from __future__ import annotations
