@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.runs import load_spec, local_dir, resolve_path, store_location
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = ROOT / "sample_data"
 DASHBOARD_SAMPLES = Path(__file__).resolve().parent / "samples"
@@ -20,14 +22,12 @@ DASHBOARD_SAMPLES = Path(__file__).resolve().parent / "samples"
 def db_path() -> Any:
     """The run store: $TUNESMITH_STORE (a team's PostgreSQL URL), else the SQLite file under
     tunesmith_data/."""
-    from engine.runs import store_location
 
     return store_location()
 
 
 def data_dir() -> Path:
     """This machine's tunesmith_data/ folder (projects, logs, LM cache)."""
-    from engine.runs import local_dir
 
     return local_dir()
 
@@ -102,7 +102,6 @@ def samples() -> list[Sample]:
         if not sample.spec_path.is_file():
             continue
         try:
-            from engine.runs import load_spec, resolve_path
 
             spec = load_spec(sample.spec_path)
             if resolve_path(spec, spec.data.csv, allow_outside=True).is_file():  # ours

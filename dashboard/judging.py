@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from dashboard import lmtools, state
+from dashboard.ui import describe_error
+from engine import Example, Prediction
+from engine.runs import build_lm, build_metric, call_metric, score_of
 
 LLM_KINDS = ("judge", "semantic_f1")
 GOOD_FROM = 0.5  # a judge score from here up counts as "good" when calibrating
@@ -31,11 +35,9 @@ class RowScore:
 
 def judge_lm(spec: Any) -> Any:
     """The judge's LM: `models.judge` (with its session key) when set, else the task LM."""
-    import os
 
     if spec.models.judge is None or os.environ.get("TUNESMITH_TEST_LM"):
         return lmtools.task_lm(spec)
-    from engine.runs import build_lm
 
     extras: dict[str, Any] = {"cache": True}
     key = state.api_key("judge") or state.api_key()
@@ -58,8 +60,6 @@ def _key(spec: Any, run: lmtools.RowRun) -> str:
 
 
 def _score_one(metric: Any, run: lmtools.RowRun) -> RowScore:
-    from engine import Example, Prediction
-    from engine.runs import call_metric, score_of
 
     if run.error:
         return RowScore(0.0, "no valid answer, so it scores 0")
@@ -67,8 +67,6 @@ def _score_one(metric: Any, run: lmtools.RowRun) -> RowScore:
     try:
         score, feedback = score_of(call_metric(metric, example, Prediction(run.outputs)))
     except Exception as exc:  # noqa: BLE001  (shown on the row, never a traceback)
-        from dashboard.ui import describe_error
-
         return RowScore(0.0, f"scoring failed: {describe_error(exc)}")
     return RowScore(score, feedback)
 
@@ -83,7 +81,6 @@ def needs_judge(spec: Any, runs: list[lmtools.RowRun]) -> bool:
 
 def score_rows(spec: Any, runs: list[lmtools.RowRun]) -> list[RowScore]:
     """The spec's metric on each row, with its feedback; judge scores are remembered."""
-    from engine.runs import build_metric
 
     if spec.metric.kind not in LLM_KINDS:
         metric = build_metric(spec)

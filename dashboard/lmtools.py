@@ -5,12 +5,16 @@ only when such a call happens. The session's API key goes to the LM object in me
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from dashboard import safe, state
+from dashboard.ui import describe_error
+from engine import AdapterParseError, settings
+from engine.runs import build_lm, build_program, load_data
 
 
 @dataclass
@@ -34,9 +38,7 @@ class RowRun:
 
 def task_lm(spec: Any) -> Any:
     """The spec's task model, with this session's API key (in memory) and no request cache."""
-    import os
 
-    from engine.runs import build_lm
 
     if os.environ.get("TUNESMITH_TEST_LM"):  # the worker's test hook: a scripted LM (tests only)
         from engine.runs import task_lm as hooked
@@ -50,7 +52,6 @@ def task_lm(spec: Any) -> Any:
 
 def examples(spec: Any) -> list[Any]:
     """Every usable example of the data (train, then validation, then test)."""
-    from engine.runs import load_data
 
     split = load_data(spec)
     return split.train + split.val + split.test
@@ -94,8 +95,6 @@ def searched_passages(spec: Any, program: Any, inputs: dict[str, Any]) -> dict[s
 
 def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
     """Run the (untuned) pipeline on each example; errors are captured per row, not raised."""
-    from engine import AdapterParseError, settings
-    from engine.runs import build_program
 
     program = build_program(spec)
     lm = task_lm(spec)
@@ -114,8 +113,6 @@ def run_rows(spec: Any, rows: list[Any]) -> list[RowRun]:
                 run.error = "The model's answer did not follow the expected format."
                 run.raw = exc.raw_text
             except Exception as exc:  # noqa: BLE001  (shown to the user, row by row)
-                from dashboard.ui import describe_error
-
                 run.error = describe_error(exc)
             run.latency = time.perf_counter() - start
             run.calls = list(lm.history[before:])
@@ -179,10 +176,8 @@ def price_per_token(model: str) -> tuple[float, float] | None:
     if model.startswith("local/"):
         return 0.0, 0.0
     try:
-        import os
-
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm
+        import litellm  # here only: the dashboard loads litellm where it reads a model's prices
 
         info = litellm.get_model_info(model)
         return float(info.get("input_cost_per_token") or 0), float(

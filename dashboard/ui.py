@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import safe, state
+from engine import TunesmithError
 
 logger = logging.getLogger("tunesmith.dashboard")
 
@@ -109,7 +110,6 @@ def problems(items: list[str], title: str = "Fix these before going on") -> None
 
 def describe_error(exc: BaseException) -> str:
     """A one-paragraph message for an exception, without a traceback."""
-    from engine import TunesmithError
 
     if isinstance(exc, TunesmithError):
         return str(exc)

@@ -19,7 +19,7 @@ from dashboard.home import Sample, projects_dir, slugify
 from dashboard.project.csvio import parse_csv, to_csv_bytes
 from dashboard.project.step_files import copy_step_files
 from engine import SpecError
-from engine.runs import load_yaml, redact_data
+from engine.runs import load_spec, load_yaml, redact_data, resolve_path
 
 SPEC_FILE = "project.yaml"
 DATA_FILE = "data.csv"
@@ -74,7 +74,6 @@ def create_project(name: str, description: str = "") -> Path:
 
 def create_from_sample(sample: Sample) -> Path:
     """A copy of a sample project (spec + data) in its own folder, made current."""
-    from engine.runs import load_spec, resolve_path
 
     spec = load_spec(sample.spec_path)
     draft = spec.to_dict()

@@ -13,6 +13,8 @@ from typing import Any
 
 from dashboard import state
 from dashboard.project import projects
+from engine import SpecError
+from engine.runs import build_metric, load_data, spec_from_dict, validate_spec_against_data
 
 
 @dataclass
@@ -86,8 +88,6 @@ def problems_of(exc: Exception) -> list[str]:
 
 def build_spec(check_data: bool = True) -> Check:
     """Validate the draft (and, with `check_data`, its data) through the engine."""
-    from engine import SpecError
-    from engine.runs import spec_from_dict, validate_spec_against_data
 
     result = Check()
     if not state.has_project():
@@ -100,7 +100,6 @@ def build_spec(check_data: bool = True) -> Check:
         result.problems = problems_of(exc)
         return result
     try:
-        from engine.runs import build_metric
 
         build_metric(result.spec)  # e.g. an invalid regex only shows when the metric is built
     except (SpecError, ValueError) as exc:
@@ -121,6 +120,5 @@ def build_spec(check_data: bool = True) -> Check:
 
 def load_split(spec: Any) -> Any:
     """The engine's train/val/test split of the spec's data."""
-    from engine.runs import load_data
 
     return load_data(spec)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import SpecError
+from engine.runs import parse_table, read_passages, read_table, resolve_path
 
 CORPUS_TYPES = ("txt", "md", "csv")
 
@@ -27,7 +28,6 @@ def safe_name(name: str) -> str:
 
 def check_corpus(name: str, data: bytes, column: str | None = None) -> tuple[list[str], list[str]]:
     """(passages, csv columns) of an uploaded corpus; SpecError when it cannot be used."""
-    from engine.runs import read_passages, read_table
 
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in CORPUS_TYPES:
@@ -44,7 +44,6 @@ def check_corpus(name: str, data: bytes, column: str | None = None) -> tuple[lis
 
 def check_table(name: str, data: bytes) -> list[str]:
     """The columns of an uploaded lookup table; SpecError when it cannot be used."""
-    from engine.runs import parse_table
 
     if not name.lower().endswith(".csv"):
         raise SpecError(f"{name}: a lookup table must be a .csv file")
@@ -74,7 +73,6 @@ def project_files(folder: Path | None, exts: tuple[str, ...] = CORPUS_TYPES) -> 
 
 def copy_step_files(spec: Any, draft: dict[str, Any], folder: Path) -> None:
     """Copy the files a sample's steps read into `folder`, pointing the draft at the copies."""
-    from engine.runs import resolve_path
 
     def copy(path: str, key: str) -> str:
         source = resolve_path(spec, path, key=key, allow_outside=True)  # samples are ours

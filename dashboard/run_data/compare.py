@@ -8,7 +8,21 @@ import pandas as pd
 
 from dashboard import home
 from dashboard.glossary import plain_origin
-from engine.runs import model_file, size_words, step_model
+from dashboard.run_data import runinfo
+from engine import example_id
+from engine.runs import (
+    CONSTRAINT_FAILED,
+    candidates,
+    example_results,
+    is_constraint_failure,
+    load_data,
+    model_file,
+    paired_by_id,
+    size_words,
+    spec_from_dict,
+    step_model,
+    trials,
+)
 
 
 def candidate_labels(
@@ -71,8 +85,6 @@ def best_tried(
 def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """example_id -> labels, recomputed from the run's data (empty if the data is gone)."""
     try:
-        from engine import example_id
-        from engine.runs import load_data, spec_from_dict
 
         split = load_data(spec_from_dict(run["spec"], run.get("base_dir")))
         return {
@@ -84,7 +96,6 @@ def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def results(run_id: str, subset: str) -> pd.DataFrame:
     """One row per (candidate, example) evaluated on `subset`."""
-    from engine.runs import example_results
 
     rows = example_results(run_id, subset=subset, db_path=home.db_path())
     return pd.DataFrame(rows)
@@ -108,7 +119,6 @@ def mark(score: Any) -> str:
 def failure_text(error: Any, detail: bool = False) -> str:
     """How a failed row reads in a table: 'constraint failed' (with `detail`, its message) when
     an Assert in the program did not hold, else 'no valid answer'."""
-    from engine.runs import CONSTRAINT_FAILED, is_constraint_failure
 
     if not is_constraint_failure(error):
         return "no valid answer"
@@ -117,7 +127,6 @@ def failure_text(error: Any, detail: bool = False) -> str:
 
 def constraint_failures(res: pd.DataFrame, order: list[str]) -> dict[str, int]:
     """hash -> rows failed by an Assert, for the candidates in `order` that have any."""
-    from engine.runs import is_constraint_failure
 
     if res.empty or "error" not in res.columns:
         return {}
@@ -181,7 +190,6 @@ def matrix(
 def paired(res: pd.DataFrame, a: str, b: str) -> dict[str, Any] | None:
     """The paired comparison of B - A over the examples both were scored on (`paired_by_id`:
     the same range the run's headline and keep-start rule give for the same two)."""
-    from engine.runs import paired_by_id
 
     if res.empty:
         return None
@@ -286,8 +294,6 @@ def spec_fields(spec: dict[str, Any], path: str) -> tuple[list[str], list[str]]:
 
 def export_names(run_id: str, run: dict[str, Any], db: Any) -> dict[str, str]:
     """hash -> the candidate's name on the pages, for the results CSV."""
-    from dashboard.run_data import runinfo
-    from engine.runs import candidates, trials
 
     cands, trial_rows = candidates(run_id, db_path=db), trials(run_id, db_path=db)
     baseline = runinfo.baseline_hash(run, cands, trial_rows)

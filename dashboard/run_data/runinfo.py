@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import home, safe
 from dashboard.glossary import plain_text
+from engine.runs import events, list_runs, reconcile_run, run_outcome
 
 ACTIVE = ("queued", "running")
 STATUS_CHIP = {
@@ -28,14 +29,12 @@ def db() -> Any:
 
 def get(run_id: str) -> dict[str, Any] | None:
     """The run, after marking it failed if its worker died (survives restarts and refreshes)."""
-    from engine.runs import reconcile_run
 
     return reconcile_run(run_id, db())
 
 
 def outcome(run_id: str) -> Any:
     """The run's result in words (engine.runs.run_outcome): held-out verdict, what changed."""
-    from engine.runs import run_outcome
 
     return run_outcome(run_id, db())
 
@@ -46,7 +45,6 @@ def start_kept(run_id: str) -> str | None:
 
 
 def all_runs(limit: int | None = None) -> list[dict[str, Any]]:
-    from engine.runs import list_runs
 
     return list_runs(limit=limit, db_path=db())
 
@@ -146,7 +144,6 @@ def describe_event(event: dict[str, Any]) -> str | None:
 
 def timeline(run_id: str, limit: int = 10) -> tuple[str | None, list[str]]:
     """(current phase, recent log lines newest last)."""
-    from engine.runs import events
 
     evs = events(
         run_id,

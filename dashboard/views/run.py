@@ -17,6 +17,7 @@ from dashboard.widgets.run.run_view import optimizer_views
 from dashboard.widgets.run.skipped_rows import skipped_rows_view
 from dashboard.widgets.run.trial_chart import chart_caption, trial_figure
 from dashboard.widgets.try_input import try_input_box
+from engine.runs import candidates, ended_words, fault_summary, trials, usage
 
 # Seconds between redraws of a live run. Each redraw costs the server and the browser a burst of
 # CPU, and the embedded model's two threads slow down beside such bursts (a neighbour at 0.3 of
@@ -115,7 +116,6 @@ if run["status"] == "failed":
 
 @st.fragment(run_every=LIVE_REFRESH_SECONDS if active and live else None)
 def live_view() -> None:
-    from engine.runs import candidates, ended_words, fault_summary, trials, usage
 
     current = runinfo.get(run_id) or run
     db = home.db_path()

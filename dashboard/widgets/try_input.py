@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import home, lmtools, safe, ui
+from engine.runs import get_run, input_fields, try_input
 
 
 def _run_with(run: dict[str, Any]) -> str:
@@ -18,7 +19,6 @@ def try_input_box(
     run_id: str, candidate: str | None = None, key: str = "try", label: str = ""
 ) -> None:
     """An expander "Try your own input" on the run's best program (or `candidate`)."""
-    from engine.runs import get_run, input_fields, try_input
 
     db = home.db_path()
     run = get_run(run_id, db_path=db) or {}

@@ -16,6 +16,8 @@ import streamlit as st
 
 from dashboard import home, lmtools, state, ui
 from dashboard.glossary import plain_text
+from engine.runs import fitting_budget, range_words
+from engine.runs import preflight as engine_preflight
 
 PROPOSER_TOKENS_PER_CALL = 800  # the engine's estimates count 700-900 per proposal prompt
 ROLE_NAMES = {"task": "task model", "proposer": "proposer", "judge": "judge"}
@@ -46,8 +48,6 @@ class Preflight:
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
     """The engine's pre-flight forecast of the spec's run, plus cost ($) and minutes; with
     `pilot` (figures an earlier pilot measured) the forecast uses them (no LM call)."""
-    from engine.runs import fitting_budget
-    from engine.runs import preflight as engine_preflight
 
     # the run it forecasts is watched on the Run page after Start
     plan = engine_preflight(spec, pilot=pilot, db_path=home.db_path(), watched=True)
@@ -162,7 +162,6 @@ def role_split(by_role: dict[str, int]) -> str:
 
 def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
     """Render the card; warns when a budget limit will end the run early."""
-    from engine.runs import range_words
 
     with st.container(border=True):
         st.markdown("#### Before you start: estimated cost of this run")

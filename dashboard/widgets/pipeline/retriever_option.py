@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import lmtools, safe, state
 from engine import SpecError
+from engine.runs import check_embedder, embedder_model
 
 RETRIEVERS = {
     "bm25": "By words (BM25, offline, no model)",
@@ -51,7 +52,6 @@ def retriever_option(owner: dict[str, Any], key: str) -> None:
 
 def embedder_problem(name: str) -> str | None:
     """Why the embedder cannot be used here, or None (a key typed this session counts)."""
-    from engine.runs import check_embedder, embedder_model
 
     model = embedder_model(name)
     env_var = lmtools.key_env_var(model) if "/" in model else None

@@ -11,13 +11,13 @@ import streamlit as st
 
 from dashboard import ui
 from dashboard.glossary import plain_origin
+from engine.runs import export_ensemble_json, top_candidates
 
 TOP_K = 5
 
 
 def ensemble_block(run_id: str, run: dict[str, Any], db: Any) -> None:
     """The button, then the members and the download (kept for this run in the session)."""
-    from engine.runs import export_ensemble_json, top_candidates
 
     key = f"ensemble_{run_id}"
     with st.container(border=True):

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.run_data.compare import answer_text, failure_text
+from engine.runs import example_results
 
 
 def test_rows_table(rows: list[dict[str, Any]], label_fields: list[str]) -> pd.DataFrame:
@@ -31,7 +32,6 @@ def test_rows_table(rows: list[dict[str, Any]], label_fields: list[str]) -> pd.D
 
 def held_out_rows(run_id: str, run: dict[str, Any], db: Any) -> None:
     """An expander with the best candidate's test rows (nothing when there are none)."""
-    from engine.runs import example_results
 
     best = (run.get("comparison") or {}).get("best_candidate") or run.get("best_candidate")
     if not best:

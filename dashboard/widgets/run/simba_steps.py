@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import safe
@@ -63,7 +64,6 @@ def simba_steps(events: list[dict[str, Any]], labels: dict[str, str] | None = No
     steps = latest_steps(events)
     if not steps:
         return
-    import pandas as pd
 
     with st.container(border=True):
         st.markdown("#### SIMBA's steps")

@@ -10,6 +10,8 @@ from typing import Any
 import streamlit as st
 
 from dashboard.run_data.compare import failure_text
+from engine import example_id
+from engine.runs import example_results, load_data, spec_from_dict
 
 PART_NAMES = {"train": "training", "val": "validation", "test": "held-out"}
 
@@ -27,7 +29,6 @@ def skipped_rows(
 ) -> list[dict[str, Any]]:
     """Table rows (row, file, part, why) for the rows left out or not answered. `split`: the
     run's DataSplit; `results`: the chosen prompt's stored results per subset ("val", "test")."""
-    from engine import example_id
 
     files = _file_names(spec)
     out = [
@@ -63,7 +64,6 @@ def skipped_rows(
 def skipped_rows_view(run_id: str, run: dict[str, Any], db: Any) -> None:
     """An expander naming the rows left out or not answered (nothing when there are none, or
     when the run's data file is gone)."""
-    from engine.runs import example_results, load_data, spec_from_dict
 
     try:
         split = load_data(spec_from_dict(run["spec"], run.get("base_dir")))
