@@ -210,7 +210,9 @@ WHY_NOT: dict[str, str] = {
 }
 
 # DSPy 3.4's LM error family: the same classes, bases and codes (engine.core._errors)
-_RAISED = "Raised by the engine's LM (`engine.lm.error_map`) for the provider fault it names, "
+_RAISED = (
+    "Raised by the engine's LM (`engine.lm.calls.error_map`) for the provider fault it names, "
+)
 for _name, _note in {
     "LMAuthError": _RAISED + "as `ProviderAuthError`, also an `engine.LMConfigError`.",
     "LMNotConfiguredError": _RAISED + "a missing key; also an `engine.LMConfigError`.",

@@ -121,7 +121,7 @@ DIFFERS: dict[str, str] = {
     ),
     "predict/test_parallel.py::test_parallel_timeout_and_straggler_limit_params": (
         "Parallel's timeout defaults to None (DSPy: 120 s): a resubmitted straggler's LM call "
-        "is paid twice, so resubmitting is opt-in (engine/modules/parallel.py)"
+        "is paid twice, so resubmitting is opt-in (engine/modules/attempts/parallel.py)"
     ),
     "predict/test_react.py::test_tool_error_observation_format": (
         "a failed tool's observation is its error line (`Execution error in tool: "

@@ -17,7 +17,7 @@ import engine as ts
 from bench.core.common import REPO
 
 # the embedded model both frameworks call (TUNESMITH_BENCH_MODEL=local/smollm2-135m-q4_1: the
-# shipped Q4_1 file rather than its Q8_0 copy, engine/lm/local/_requant.py)
+# shipped Q4_1 file rather than its Q8_0 copy, engine/lm/local/runtime/_requant.py)
 MODEL = os.environ.get("TUNESMITH_BENCH_MODEL", "local/smollm2-135m")
 # the shared benchmark data beside the checkout (../shared/benchmarks); `--data` elsewhere
 DEFAULT_DATA = REPO.parent / "shared" / "benchmarks" / "banking77"

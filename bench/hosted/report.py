@@ -41,7 +41,7 @@ What it shows:
   of 80%); the random search lost 18-24 calls and chose a worse program (best val 65-70% vs 85%)
   (same command, with engine/lm/lm.py, lm/provider.py and optimizers/bootstrap.py as of
   2375d49). Now the LM keeps a concurrency cap learned from the
-  429s (`engine/lm/limiter.py`: the requests still in flight when one is refused, +1 after
+  429s (`engine/lm/calls/limiter.py`: the requests still in flight when one is refused, +1 after
   4×cap successes in a row) and a worker waits for a free slot: 7 429s (the first burst and
   the probes back up), every row answered, 3.7 of 4 slots busy on average, 0.65× DSPy's wall
   time on the Evaluate and 0.35× on the random search. DSPy through litellm answers every row

@@ -22,7 +22,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench.studies.llama_finetune import matmul_gflops  # noqa: E402
-from engine.lm import cpu_share  # noqa: E402
+from engine.lm.calls import cpu_share  # noqa: E402
 from engine.lm.local._model import THREADS_ENV  # noqa: E402
 
 TICKET = "Ticket {n}: I was charged twice for my subscription this month, order {n}."

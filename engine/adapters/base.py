@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.adapters import native_calls
-from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
 from engine.adapters.dspy_values import expand
-from engine.adapters.fallback_record import FallbackRecord
-from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
+from engine.adapters.replies.choice_offsets import OPTION as CHOICE_OFFSETS
+from engine.adapters.replies.fallback_record import FallbackRecord
+from engine.adapters.replies.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.core import (
     AdapterParseError,
     CastError,

@@ -18,15 +18,16 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from engine.adapters import choice_offsets, dspy_layout
+from engine.adapters import dspy_layout
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
-from engine.adapters.described_choices import described_choices, described_numbers
 from engine.adapters.history_turns import history_field, split_history, tool_results_message
 from engine.adapters.json_adapter import JSONAdapter
-from engine.adapters.one_line_values import one_line_kwargs, one_line_open
-from engine.adapters.reply_loops import loop_kwargs
-from engine.adapters.section_header import HEADER as _HEADER
+from engine.adapters.replies import choice_offsets
+from engine.adapters.replies.described_choices import described_choices, described_numbers
+from engine.adapters.replies.one_line_values import one_line_kwargs, one_line_open
+from engine.adapters.replies.reply_loops import loop_kwargs
+from engine.adapters.replies.section_header import HEADER as _HEADER
 from engine.core import (
     REPLY_CLOSED,
     REPLY_DRAFTS,
@@ -99,7 +100,7 @@ def _choices(annotation: Any) -> tuple[Any, ...] | None:
 def closed_values(field: Any) -> tuple[Any, ...] | None:
     """The only values a one-line output may take: its choices, or the labels its `str`
     description lists, or the numbers an `int` one's description allows
-    (`engine.adapters.described_choices`)."""
+    (`engine.adapters.replies.described_choices`)."""
     return _choices(field.annotation) or _described(field)
 
 
@@ -292,7 +293,7 @@ class ChatAdapter(Adapter):
         answers); with an open verdict, 1041 -> 852 tokens, 12.6 -> 11.3 s in the model.
         Open text the task writes on one line (every demo does, or `one_line` names it: the
         predictor's fitted `one_line_outputs`) ends after its first paragraph that holds a
-        value (`engine.adapters.one_line_values`).
+        value (`engine.adapters.replies.one_line_values`).
         Drafts (`reply_drafts`, `engine.core._reply_hints`): the first output's header, followed by
         each choice when that output has choices. Banking77, 8 demos, 4 x 120 test rows:
         0.21 -> 0.16 s per call, 190 vs 188 correct (469 of 480 replies identical; the rest
@@ -309,7 +310,7 @@ class ChatAdapter(Adapter):
         (a choice's header also stops the model's own writing, so its value is picked closed).
         ChainOfThought sentiment, 16 reviews zero-shot, SmolLM2: 27 -> 16 calls (no JSON
         fallbacks), 38.5 -> 17.6 s, replies parsed 10 -> 16, correct 3 -> 5.
-        Loops (`engine.adapters.reply_loops`), when some output is open text: the reply stops
+        Loops (`replies.reply_loops`), when some output is open text: the reply stops
         where a line of a field comes a second time. Malformed headers and loops, zero-shot
         SmolLM2, 12 reviews, max_tokens 64: ChainOfThought 612 -> 221 generated tokens (same
         answers); a verdict quoted as free text 555 -> 250 (token F1 summed 3.5 -> 4.8).
@@ -347,7 +348,7 @@ class ChatAdapter(Adapter):
         return kwargs
 
     def choice_bias_kwargs(self, signature: Any, offsets: dict[str, Any]) -> dict[str, Any]:
-        """`reply_bias` for the embedded model (`engine.adapters.choice_offsets`)."""
+        """`reply_bias` for the embedded model (`engine.adapters.replies.choice_offsets`)."""
         return choice_offsets.bias_kwargs(signature, offsets)
 
     def read_choice_scores(self, signature: Any, raw: dict[str, Any]) -> dict[str, Any]:

@@ -63,7 +63,7 @@ class LMError(TunesmithError, RuntimeError):
     default_code = "lm_error"
 
 
-# -- DSPy 3.4's LM error family (same names, bases and codes); engine.lm.error_map raises the
+# -- DSPy 3.4's LM error family (same names, bases and codes); engine.lm.calls.error_map raises the
 # engine's leaves of it, defined after the family.
 class LMTransportError(LMError):
     """The request failed before the provider answered (network, DNS, TLS, connection reset)."""
@@ -218,7 +218,7 @@ class ProviderUnreachableError(LMError):
     """The provider could not be reached (connection refused, DNS, timeouts after retries)."""
 
 
-# -- the leaves engine.lm.error_map raises: an engine class and DSPy's at once
+# -- the leaves engine.lm.calls.error_map raises: an engine class and DSPy's at once
 class ProviderConnectionError(ProviderUnreachableError, LMTransportError):
     """The provider could not be reached: connection refused, DNS, reset."""
 

@@ -20,7 +20,7 @@ from engine.evaluate.judge import Judge
 from engine.evaluate.scoring import ScoreWithFeedback
 from engine.evaluate.semantic_f1 import SemanticF1
 from engine.evaluate.texts import quote, shorten
-from engine.modules.aggregation import normalize_text  # noqa: F401 (DSPy's path too)
+from engine.modules.attempts.aggregation import normalize_text  # noqa: F401 (DSPy's path too)
 
 
 def token_f1_score(prediction: Any, reference: Any) -> float:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from engine.core import BudgetExhausted, settings
-from engine.lm.breaker import FailureBreaker
+from engine.lm.calls.breaker import FailureBreaker
 from engine.lm.usage import CallRecord, UsageLedger
 
 LIMITS = ("max_calls", "max_tokens", "max_cost", "max_seconds")

@@ -25,15 +25,16 @@ from engine.core import (
     text_problem,
     with_callbacks,
 )
-from engine.lm import choice_scores, retry
+from engine.lm import choice_scores
 from engine.lm._litellm import get_litellm
 from engine.lm.cache import CacheEntry, get_cache, request_key
-from engine.lm.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
+from engine.lm.calls import retry
+from engine.lm.calls.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
+from engine.lm.calls.limiter import ConcurrencyLimiter
+from engine.lm.calls.reply_faults import bounded, reply_issue
 from engine.lm.history_view import render_history
-from engine.lm.limiter import ConcurrencyLimiter
 from engine.lm.lm_state import lm_from_state, record_module_history, run_in_thread
 from engine.lm.provider import litellm_complete
-from engine.lm.reply_faults import bounded, reply_issue
 from engine.lm.usage import CallRecord, UsageLedger
 
 logger = logging.getLogger(__name__)

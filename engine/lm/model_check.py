@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from engine.core import LMConfigError, ProviderUnreachableError
 from engine.lm.base_lm import BaseLM
-from engine.lm.error_map import MODEL_NAME_HINT
+from engine.lm.calls.error_map import MODEL_NAME_HINT
 from engine.lm.lm import LM
 from engine.lm.local import ensure_local_ready
 

@@ -28,7 +28,7 @@ class CallRecord:
     cache_hit: bool = False
     error: str | None = None
     timestamp: float = field(default_factory=time.time)
-    # the kind of fault (engine.lm.error_map.FAULT_KINDS) the call ended with: its error's, or
+    # the kind of fault (engine.lm.calls.error_map.FAULT_KINDS) the call ended with: its error's, or
     # a reply issue ("empty_reply", "truncated") on a call that returned; None when clean
     fault: str | None = None
     retried: dict[str, int] = field(default_factory=dict)  # failed attempts retried, by kind

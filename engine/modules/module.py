@@ -16,8 +16,8 @@ from engine.lm.lm_state import CALLER_MODULES, run_in_thread
 from engine.lm.usage import track_usage
 from engine.modules import saving
 from engine.modules._parameter import Parameter
+from engine.modules.attempts.parallel import Parallel
 from engine.modules.backtracking import call_with_backtracking
-from engine.modules.parallel import Parallel
 
 logger = logging.getLogger(__name__)
 

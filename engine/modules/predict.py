@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 from engine.adapters import default_adapter
-from engine.adapters.choice_offsets import OPTION as CHOICE_OFFSETS
-from engine.adapters.choice_offsets import read_offsets
-from engine.adapters.one_line_values import OPTION as ONE_LINE_OUTPUTS
+from engine.adapters.replies.choice_offsets import OPTION as CHOICE_OFFSETS
+from engine.adapters.replies.choice_offsets import read_offsets
+from engine.adapters.replies.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.core import (
     Example,
     MissingInputError,

@@ -12,7 +12,7 @@ Code inside the engine imports the rooms, never this facade.
 
 from engine.evaluate.scoring import call_metric, score_of
 from engine.evaluate.statistics import paired_by_id, points, verdict
-from engine.modules.aggregation import default_normalize
+from engine.modules.attempts.aggregation import default_normalize
 from engine.modules.assertions import CONSTRAINT_FAILED, is_constraint_failure
 from engine.optimizers.auto import choose_optimizer
 from engine.optimizers.proposing import latest_proposals, locate

@@ -17,8 +17,8 @@ from fault_lm import FaultLM  # noqa: E402
 from reliability_log import observe  # noqa: E402
 
 import engine  # noqa: E402
-from engine.lm import retry  # noqa: E402
-from engine.lm.breaker import MAX_CONSECUTIVE_FAILURES  # noqa: E402
+from engine.lm.calls import retry  # noqa: E402
+from engine.lm.calls.breaker import MAX_CONSECUTIVE_FAILURES  # noqa: E402
 
 pytest.importorskip("litellm")
 

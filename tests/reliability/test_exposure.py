@@ -131,7 +131,7 @@ def test_generated_code_runs_only_in_the_sandbox(tmp_path: Path) -> None:
     folder is refused, the file never appears, and the refusal reaches the module."""
     import engine
     from engine.lm import ScriptedLM
-    from engine.modules.program_of_thought import ProgramOfThoughtError
+    from engine.modules.agents.program_of_thought import ProgramOfThoughtError
 
     marker = tmp_path / "written_by_generated_code.txt"
     attempt = f"open({str(marker)!r}, 'w').write('escaped')\nprint(1)"

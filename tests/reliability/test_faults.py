@@ -21,8 +21,8 @@ from fault_lm import LONG_REPLY_CHARS as FAULT_LONG_CHARS  # noqa: E402
 from reliability_log import observe  # noqa: E402
 
 from engine.core._errors import LMConfigError, LMError  # noqa: E402
-from engine.lm import retry  # noqa: E402
-from engine.lm.reply_faults import LONG_REPLY_CHARS  # noqa: E402
+from engine.lm.calls import retry  # noqa: E402
+from engine.lm.calls.reply_faults import LONG_REPLY_CHARS  # noqa: E402
 
 pytest.importorskip("litellm")
 SAMPLE = HERE.parents[1] / "sample_data"
@@ -96,7 +96,7 @@ def test_bad_replies_come_back_counted_and_empty_ones_are_not_cached(
         seen.note(injected=lm.injector.injected[kind])
         rec = lm.ledger.records[-1]
         assert rec.error is None and rec.fault == ENGINE_KIND[kind]
-        if kind == "long":  # cut where it enters (engine.lm.reply_faults.reply_limit)
+        if kind == "long":  # cut where it enters (engine.lm.calls.reply_faults.reply_limit)
             assert len(texts[0]) == LONG_REPLY_CHARS < FAULT_LONG_CHARS
         # an empty reply is asked again (2 retries, counted by kind); the others are not retried
         asked = 3 if kind == "empty" else 1

@@ -12,26 +12,29 @@ Importing this package never imports litellm or llama_cpp; the first real call d
 
 from engine.lm.local._chat import chat_formatter, render_prompt, text_tokens
 from engine.lm.local._embed import embed_local, embed_local_counted, load_local_embedder
-from engine.lm.local._files import (
-    PROVIDER,
-    SMOLLM2,
-    local_model_available,
-    local_runtime_available,
-    smollm2_path,
-)
 from engine.lm.local._media import refuse_media
 from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
 from engine.lm.local._provider import register_local_provider
-from engine.lm.local._requant import models_dir, quiet_llama, requantized_q8, rewrite_gguf
-from engine.lm.local._runtime import (
+from engine.lm.local.runtime import (
+    PROVIDER,
+    SMOLLM2,
     cpu_flags,
+    default_weights_name,
     describe_signal,
+    ensure_local_ready,
     ensure_runtime_runs,
     import_llama_cpp,
     library_dir,
+    local_model_available,
+    local_model_path,
+    local_runtime_available,
     machine_read_speed,
+    models_dir,
+    quiet_llama,
+    requantized_q8,
+    rewrite_gguf,
+    smollm2_path,
 )
-from engine.lm.local._weights import default_weights_name, ensure_local_ready, local_model_path
 
 __all__ = [
     "refuse_media",

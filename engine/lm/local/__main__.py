@@ -5,6 +5,6 @@ already imported."""
 
 import sys
 
-from engine.lm.local._smoke import main
+from engine.lm.local.runtime import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.lm.local._model import open_once, pick_threads
-from engine.lm.local._weights import ensure_local_ready
+from engine.lm.local.runtime import ensure_local_ready
 
 N_CTX = 1024  # tokens per text; longer texts are truncated
 

@@ -28,14 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import LMConfigError, ReplyHints, Scores, until_keeper, until_rule
-from engine.lm import cpu_share
+from engine.lm.calls import cpu_share
 from engine.lm.local._chat import ChatPrompt, chat_formatter, render_prompt, text_tokens
 from engine.lm.local._drafted import DraftedGreedy
-from engine.lm.local._files import PROVIDER, SMOLLM2
 from engine.lm.local._prefixes import PrefixStates
-from engine.lm.local._runtime import import_llama_cpp
 from engine.lm.local._sections import complete_sections
-from engine.lm.local._weights import local_model_path
+from engine.lm.local.runtime import PROVIDER, SMOLLM2, import_llama_cpp, local_model_path
 
 logger = logging.getLogger(__name__)
 

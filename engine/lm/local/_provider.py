@@ -10,8 +10,8 @@ from types import ModuleType
 from typing import Any
 
 from engine.core import LMConfigError
-from engine.lm.local._files import PROVIDER
 from engine.lm.local._model import load_local_model
+from engine.lm.local.runtime import PROVIDER
 
 
 def register_local_provider(litellm: ModuleType) -> None:

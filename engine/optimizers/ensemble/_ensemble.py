@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.core import with_callbacks_once
-from engine.modules.aggregation import majority, majority_arguments, majority_settled
+from engine.modules.attempts.aggregation import majority, majority_arguments, majority_settled
 from engine.modules.module import Module
 from engine.optimizers.calibration import content_free_prior
 from engine.optimizers.spine import derive_seed

@@ -3,7 +3,7 @@
 At the start of every compile (`Optimizer.compile`) each predictor of the student learns, as
 `Predict.one_line_outputs`, its open `str` outputs whose training labels are all on one line
 (at least `MIN_LABELS` of them, none empty). On the embedded model such a value then ends after
-its first paragraph that holds a value (`engine.adapters.one_line_values`), in every candidate of
+its first paragraph that holds a value (`adapters.replies.one_line_values`), in every candidate of
 the search, also one without demos, and in the compiled program, which keeps the names in its
 saved state. Outputs the labels do not name (ChainOfThought's reasoning, a retrieval query) are
 never fitted. Hosted models are not affected: the adapter sends them no reply rule.

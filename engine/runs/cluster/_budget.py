@@ -21,8 +21,8 @@ from typing import Any
 
 from engine.core import BudgetExhausted
 from engine.lm.budget import LIMITS, Budget
-from engine.lm.error_map import WORKER_LOST
-from engine.lm.limiter import ConcurrencyLimiter
+from engine.lm.calls.error_map import WORKER_LOST
+from engine.lm.calls.limiter import ConcurrencyLimiter
 from engine.lm.usage import CallRecord
 
 ACQUIRE_WAIT = 1.0  # seconds one ask for a limiter slot waits in the keeper before asking again

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from engine.adapters.base import Adapter
-from engine.adapters.fallback_record import FamilyOutcomes
+from engine.adapters.replies.fallback_record import FamilyOutcomes
 from engine.core import LMConfigError, TunesmithError, settings
 from engine.lm.model_check import check_lms
 from engine.lm.usage import UsageLedger, record_to_trackers

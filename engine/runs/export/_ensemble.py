@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import TunesmithError
-from engine.modules.aggregation import majority
+from engine.modules.attempts.aggregation import majority
 from engine.modules.saving import save_metadata
 from engine.optimizers.ensemble import Ensemble
 from engine.runs.export._files import run_spec, stored_run

@@ -8,7 +8,7 @@ column: a row that fails, or that the call budget no longer covers, is kept with
 never dropped. `read_input_csv` reads the CSV with the shared loader (same limits, same
 messages); `match_inputs` says which column feeds which input field before any LM call.
 
-A reply is cut where it enters, in the LM (`engine.lm.reply_faults.reply_limit`, a "long"
+A reply is cut where it enters, in the LM (`engine.lm.calls.reply_faults.reply_limit`, a "long"
 call); each cell the program writes here (an answer, an error) is held to the same bound,
 LONG_REPLY_CHARS, so a labelled file reads back with the loader. A row whose reply or cell was
 cut says so in its error column. `to_csv` neutralises every cell, headers too
@@ -27,7 +27,7 @@ from typing import Any
 
 from engine.core import BudgetExhausted, SpecError, settings
 from engine.lm.budget import Budget
-from engine.lm.reply_faults import CHARS_PER_TOKEN_LIMIT, LONG_REPLY_CHARS
+from engine.lm.calls.reply_faults import CHARS_PER_TOKEN_LIMIT, LONG_REPLY_CHARS
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine import calls_per_run
 from engine.runs.data import (

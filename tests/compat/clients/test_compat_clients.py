@@ -17,7 +17,7 @@ def test_clients_path_holds_the_lm_names():
 
 
 class ContextWindowExceededError(Exception):
-    """What litellm raises (matched by name, as engine.lm.error_map does)."""
+    """What litellm raises (matched by name, as engine.lm.calls.error_map does)."""
 
 
 def _too_long(messages):

@@ -9,7 +9,7 @@ import pytest
 import engine as dspy
 from engine.core._errors import LMConfigError, ProviderUnreachableError
 from engine.lm import LM
-from engine.lm import retry as retry_module
+from engine.lm.calls import retry as retry_module
 
 litellm = pytest.importorskip("litellm")
 

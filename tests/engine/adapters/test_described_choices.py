@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
-from engine.adapters.described_choices import described_choices, described_numbers
+from engine.adapters.replies.described_choices import described_choices, described_numbers
 from engine.lm import LM
 
 

@@ -7,7 +7,7 @@ from local_lm_helpers import REAL_LM, Triage, ticket_rows
 import engine as dspy
 from engine.adapters import ChatAdapter
 from engine.adapters.base import Adapter
-from engine.adapters.fallback_record import FAILURES_BEFORE_SKIP
+from engine.adapters.replies.fallback_record import FAILURES_BEFORE_SKIP
 from engine.core._errors import AdapterParseError
 from engine.core._reply_hints import REPLY_CLOSED as CLOSED_PARAM
 from engine.core._reply_hints import REPLY_START as START_PARAM

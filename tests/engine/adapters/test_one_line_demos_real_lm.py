@@ -1,6 +1,6 @@
 """An open value that every demo writes on one line ends on the embedded model at the first
 blank line after a paragraph that holds a value: the kept value is what the rule keeps of the
-whole reply (`engine.adapters.one_line_values`)."""
+whole reply (`engine.adapters.replies.one_line_values`)."""
 
 import csv
 import re
@@ -10,8 +10,8 @@ from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.adapters.chat import ChatAdapter
-from engine.adapters.one_line_values import RULE, keep
-from engine.adapters.reply_loops import RULE as LOOPS
+from engine.adapters.replies.one_line_values import RULE, keep
+from engine.adapters.replies.reply_loops import RULE as LOOPS
 from engine.lm import load_local_model
 
 pytestmark = REAL_LM

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import engine as dspy
-from engine.adapters.one_line_values import keep, settled, value_end
+from engine.adapters.replies.one_line_values import keep, settled, value_end
 from engine.core._reply_hints import until_keeper, until_rule
 from engine.optimizers.spine._one_line_fit import fit_one_line_outputs, one_line_labels
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from local_lm_helpers import REAL_LM
 
 import engine as dspy
-from engine.adapters.one_line_values import value_end
+from engine.adapters.replies.one_line_values import value_end
 
 pytestmark = REAL_LM
 REVIEWS = Path(__file__).resolve().parents[3] / "sample_data" / "reviews.csv"

@@ -3,7 +3,13 @@ kept is the reply before the repeat."""
 
 import pytest
 
-from engine.adapters.reply_loops import MIN_LINE, RULE, before_loop, looping, repeated_line_start
+from engine.adapters.replies.reply_loops import (
+    MIN_LINE,
+    RULE,
+    before_loop,
+    looping,
+    repeated_line_start,
+)
 from engine.core._reply_hints import until_keeper as keeper
 from engine.core._reply_hints import until_rule as rule
 

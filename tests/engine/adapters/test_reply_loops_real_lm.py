@@ -8,7 +8,7 @@ from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.adapters.chat import MALFORMED_HEADER, ChatAdapter
-from engine.adapters.reply_loops import before_loop
+from engine.adapters.replies.reply_loops import before_loop
 from engine.core._reply_hints import REPLY_UNTIL
 from engine.lm import load_local_model
 
@@ -69,7 +69,7 @@ def test_rag_answers_written_from_their_header_stop_at_a_repeated_line():
     """The sample RAG project, zero-shot: SmolLM2 wrote "The answer is:" eight times as the answer
     (continued from its header after the reasoning), and on the power-button question its
     reasoning ended on an unfinished repeat, which once left the reply without an answer."""
-    from engine.adapters.reply_loops import repeated_line_start
+    from engine.adapters.replies.reply_loops import repeated_line_start
     from engine.runs.pipeline._models import build_lm
     from engine.runs.pipeline._program import build_program
     from engine.runs.spec._spec import load_spec

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from engine.lm.cpu_share import OtherCpuMeter
+from engine.lm.calls.cpu_share import OtherCpuMeter
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -24,7 +24,7 @@ def _measure(meter: OtherCpuMeter, seconds: float, busy_here: bool = False) -> f
 
 def test_own_work_is_not_counted_as_competition(monkeypatch):
     """Arithmetic on fake tick counters: the machine busy only because of this process."""
-    from engine.lm import cpu_share
+    from engine.lm.calls import cpu_share
 
     clock = {"t": 100.0}
     ticks = cpu_share._CLOCK_TICKS
@@ -59,7 +59,7 @@ def test_a_busy_neighbour_is_seen():
 def test_one_thread_only_once_others_take_most_of_a_core(monkeypatch) -> None:
     """Two threads still beat one beside a neighbour at 0.5 of a core (0.16 against 0.19 s a
     call, measured with a tuned prompt); at 0.65 they tie and beyond it one thread wins."""
-    from engine.lm import cpu_share
+    from engine.lm.calls import cpu_share
     from engine.lm.local import _model
 
     monkeypatch.delenv(_model.THREADS_ENV, raising=False)

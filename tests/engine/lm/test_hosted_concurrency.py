@@ -10,7 +10,7 @@ import pytest
 from hosted_helpers import TICKETS, FakeOpenAI, Ticket, fake_lm, ticket_rows
 
 import engine as ts
-from engine.lm.limiter import GROW_AFTER, ConcurrencyLimiter
+from engine.lm.calls.limiter import GROW_AFTER, ConcurrencyLimiter
 
 
 def _evaluate(server: FakeOpenAI, threads: int, rows: int) -> tuple[ts.LM, object]:

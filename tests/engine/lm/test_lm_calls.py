@@ -8,7 +8,7 @@ from engine import settings as settings_module
 from engine.core._errors import BudgetExhausted, LMConfigError, LMError, ProviderUnreachableError
 from engine.core._parallel import lm_threads, parallel_map
 from engine.lm import LM, ScriptedLM, UsageLedger
-from engine.lm import retry as retry_module
+from engine.lm.calls import retry as retry_module
 
 litellm = pytest.importorskip("litellm")
 

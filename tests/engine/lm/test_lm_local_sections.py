@@ -63,7 +63,7 @@ def test_sections_are_written_in_order_after_the_last_header_present():
 
 
 def test_a_continued_open_section_stops_and_is_kept_by_the_calls_reply_rule():
-    from engine.adapters.reply_loops import before_loop, looping
+    from engine.adapters.replies.reply_loops import before_loop, looping
 
     generate = FakeGenerate(open_text="The answer is:\n\nThe answer is:\n\nThe answer is:\n")
     text = "[[ ## reasoning ## ]]\nThe answer is:"  # the same line in an earlier field: no loop
@@ -76,7 +76,7 @@ def test_a_continued_open_section_stops_and_is_kept_by_the_calls_reply_rule():
 def test_a_reply_that_ends_on_a_repeat_is_kept_without_it_before_the_next_header():
     """SmolLM2 on a RAG question: its reasoning ends in "The answer is 8." written a second time,
     unfinished when the reply stopped; the continuation starts after the first one."""
-    from engine.adapters.reply_loops import before_loop, looping
+    from engine.adapters.replies.reply_loops import before_loop, looping
 
     generate = FakeGenerate(open_text="8 seconds\n")
     text = "[[ ## reasoning ## ]]\nThe answer is 8.\n\nThe answer is 8."

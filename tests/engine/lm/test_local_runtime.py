@@ -14,9 +14,9 @@ import pytest
 from local_lm_helpers import REAL_LM
 
 from engine.core._errors import LMConfigError, RuntimeBuildError
-from engine.lm.local import _runtime as local_runtime
 from engine.lm.local import smollm2_path
-from engine.lm.local._runtime import (
+from engine.lm.local.runtime import _runtime as local_runtime
+from engine.lm.local.runtime._runtime import (
     FEATURE_FLAGS,
     UNTRUSTED,
     ProbeResult,

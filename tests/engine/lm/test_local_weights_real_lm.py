@@ -10,7 +10,7 @@ import engine as dspy
 from engine.core._errors import LMConfigError
 from engine.lm import local_model_path, smollm2_path
 from engine.lm.cache import local_weights, request_key
-from engine.lm.local._requant import fast_copy, q8_path, requantized_q8
+from engine.lm.local.runtime._requant import fast_copy, q8_path, requantized_q8
 
 pytestmark = REAL_LM
 

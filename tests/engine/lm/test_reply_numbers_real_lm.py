@@ -21,7 +21,7 @@ class Team(dspy.Signature):
 
     ticket: str = dspy.InputField()
     # phrased so the output stays open: "1 for billing, ..." would close it to its codes
-    # (engine.adapters.described_choices.described_numbers)
+    # (engine.adapters.replies.described_choices.described_numbers)
     team: int = dspy.OutputField(desc="billing is team 1, shipping team 2, technical team 3")
 
 

@@ -9,8 +9,8 @@ import engine as dspy
 from engine.core._errors import AdapterParseError, BudgetExhausted, LMError
 from engine.lm import ScriptedLM
 from engine.lm.scripted import input_fields
-from engine.modules.best_of_n import rollout_lm
-from engine.modules.refine import HINT_FIELD
+from engine.modules.attempts.best_of_n import rollout_lm
+from engine.modules.attempts.refine import HINT_FIELD
 
 
 def reward_of(scores):

@@ -7,8 +7,8 @@ import pytest
 
 import engine as dspy
 from engine.lm import ScriptedLM
-from engine.modules.program_code import code_from_reply
-from engine.modules.program_of_thought import ProgramOfThoughtError
+from engine.modules.agents.program_code import code_from_reply
+from engine.modules.agents.program_of_thought import ProgramOfThoughtError
 from engine.sandbox import SandboxLimits
 
 

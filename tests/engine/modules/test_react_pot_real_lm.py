@@ -17,7 +17,7 @@ from local_lm_helpers import REAL_LM
 
 import engine as dspy
 from engine.lm import UsageLedger
-from engine.modules.program_of_thought import ProgramOfThoughtError
+from engine.modules.agents.program_of_thought import ProgramOfThoughtError
 
 pytestmark = [*REAL_LM, pytest.mark.timeout(240)]
 TEAMS = {"ada": "billing", "grace": "shipping", "linus": "technical"}

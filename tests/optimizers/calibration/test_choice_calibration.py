@@ -6,7 +6,7 @@ import pytest
 from review_data import HEADER, BiasedLM, Review, reviews
 
 import engine as dspy
-from engine.adapters.choice_offsets import bias_kwargs, field_scores, read_offsets
+from engine.adapters.replies.choice_offsets import bias_kwargs, field_scores, read_offsets
 from engine.lm.cache import CacheEntry
 from engine.lm.lm import LM
 from engine.lm.scripted import ScriptedLM

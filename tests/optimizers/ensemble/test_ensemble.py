@@ -11,7 +11,7 @@ import pytest
 
 import engine as dspy
 from engine.lm import ScriptedLM
-from engine.modules import aggregation
+from engine.modules.attempts import aggregation
 from engine.optimizers.ensemble._ensemble import EnsembledProgram
 
 

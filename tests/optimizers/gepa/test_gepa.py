@@ -7,7 +7,7 @@ import pytest
 from gepa_lms import GOOD, TwoStep, feedback_metric, qa, reflections, reflective_lm, task_calls
 
 import engine as dspy
-from engine.lm import retry
+from engine.lm.calls import retry
 from engine.optimizers import GEPA, Budget, RunContext, example_id
 from engine.optimizers.gepa._plan import auto_metric_calls
 from engine.optimizers.gepa._search import MAX_IDLE_ITERATIONS

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 from runs_helpers import ROOT, subprocess_env
 
-from engine.lm.reply_faults import LONG_REPLY_CHARS
+from engine.lm.calls.reply_faults import LONG_REPLY_CHARS
 from engine.runs import RunStore, build_program, create_run, load_spec
 from engine.runs.export._files import SafeWriter
 from engine.runs.label._predict import Labelled, predict_table, read_input_csv

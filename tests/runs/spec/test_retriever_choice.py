@@ -98,7 +98,7 @@ def test_unknown_provider_chat_model_and_missing_local_files_are_named(monkeypat
     with pytest.raises(SpecError, match="'openai/gpt-4o-mini' is a chat model, not an embedding"):
         check_embedder("openai/gpt-4o-mini", "pipeline.0.embedder")
     check_embedder("openai/text-embedding-3-small", "k")  # known embedding model, key set
-    import engine.lm.local._weights as weights
+    import engine.lm.local.runtime._weights as weights
 
     monkeypatch.setattr(weights, "local_runtime_available", lambda: False)
     with pytest.raises(SpecError, match="needs llama-cpp-python, which is not installed"):

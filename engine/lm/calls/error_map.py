@@ -21,7 +21,7 @@ from engine.core import (
     TunesmithError,
     UnknownModelError,
 )
-from engine.lm.retry import retry_after
+from engine.lm.calls.retry import retry_after
 
 MODEL_NAME_HINT = "use 'provider/model', e.g. 'openai/gpt-4o-mini' or 'local/smollm2-135m'"
 

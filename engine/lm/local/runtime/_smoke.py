@@ -1,6 +1,6 @@
 """Set-up's smoke test of the embedded runtime (`python -m engine.lm.local`): the installed
 build probed afresh on the shipped weights, then on the Q8_0 copy runs read, whose timed prompt
-read the forecast scales by (`engine.lm.local._runtime`, docs/design/forecast.md).
+read the forecast scales by (`engine.lm.local.runtime._runtime`, docs/design/forecast.md).
 
 Kept apart from `_runtime`, which `_requant` (the Q8_0 copy) imports: only the smoke test needs
 both."""
@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from engine.core import LMConfigError
-from engine.lm.local._files import PROVIDER, SMOLLM2, smollm2_path
-from engine.lm.local._runtime import (
+from engine.lm.local.runtime._files import PROVIDER, SMOLLM2, smollm2_path
+from engine.lm.local.runtime._runtime import (
     compiled_features,
     cpu_name,
     failure_message,
@@ -22,7 +22,7 @@ from engine.lm.local._runtime import (
     verdict_dir,
     write_verdict,
 )
-from engine.lm.local._weights import local_model_path
+from engine.lm.local.runtime._weights import local_model_path
 
 
 def _time_default_weights(verdict: Path, lib_dir: Path) -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 from types import ModuleType
 
 from engine.core import LMConfigError, RuntimeBuildError
-from engine.lm.local._files import LLAMA_CPP_HINT, local_runtime_available
+from engine.lm.local.runtime._files import LLAMA_CPP_HINT, local_runtime_available
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import traceback
 from typing import Any
 
 from engine.core import BudgetExhausted, Example, TooManyErrors, lm_threads, parallel_map, settings
-from engine.modules._stragglers import map_with_stragglers
+from engine.modules.attempts._stragglers import map_with_stragglers
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.core import LMConfigError
-from engine.lm.local._files import (
+from engine.lm.local.runtime._files import (
     ALIASES,
     LLAMA_CPP_HINT,
     local_runtime_available,
@@ -14,7 +14,7 @@ from engine.lm.local._files import (
     smollm2_path,
     strip_provider,
 )
-from engine.lm.local._requant import fast_copy, q8_path
+from engine.lm.local.runtime._requant import fast_copy, q8_path
 
 
 def local_model_path(model: str) -> Path:

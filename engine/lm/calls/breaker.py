@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from engine.core import LMUnavailable
-from engine.lm.error_map import FATAL_FAULTS, WORKER_LOST
+from engine.lm.calls.error_map import FATAL_FAULTS, WORKER_LOST
 from engine.lm.usage import CallRecord, UsageLedger
 
 MAX_CONSECUTIVE_FAILURES = 5

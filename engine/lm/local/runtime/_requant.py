@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 
 from engine.core import LMConfigError, RuntimeBuildError
-from engine.lm.local._runtime import import_llama_cpp
+from engine.lm.local.runtime._runtime import import_llama_cpp
 
 logger = logging.getLogger(__name__)
 

@@ -33,10 +33,10 @@ from engine.core import (
     settings,
 )
 from engine.lm.usage import UsageLedger
+from engine.modules.agents.react_parse import Step, StepParseError, read_step
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.predict import Predict
-from engine.modules.react_parse import Step, StepParseError, read_step
 
 logger = logging.getLogger(__name__)
 STEP_KEYS = ("thought", "tool_name", "tool_args", "observation")

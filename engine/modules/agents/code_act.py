@@ -31,11 +31,11 @@ from engine.core import (
     Signature,
     ensure_signature,
 )
+from engine.modules.agents.program_code import code_from_reply
+from engine.modules.agents.program_of_thought import run_in_interpreter
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
 from engine.modules.predict import Predict
-from engine.modules.program_code import code_from_reply
-from engine.modules.program_of_thought import run_in_interpreter
 from engine.sandbox import Sandbox, SandboxLimits
 from engine.sandbox.interpreter import PythonInterpreter, resolve_interpreter_factory
 

@@ -1,4 +1,4 @@
-"""The child side of the embedded runtime's probe (`engine.lm.local._runtime`), run by path as
+"""The child side of the embedded runtime's probe (`_runtime`), run by path as
 `python -s _runtime_probe.py MODEL.gguf`: it imports llama-cpp-python alone (never `engine`),
 prints the build's system info, then loads the model and makes one short call that runs the
 matrix kernels a real prompt runs. Each step prints one JSON line and is flushed before the next,

@@ -13,7 +13,7 @@ that announces the value ("The verdict is:") does not count, as the value follow
 on the free-text verdict task writes the sentence, then a blank line, then "The output should
 be:" or "This is a sentence that is not a sentence." until it stops; on SIMBA's seed 0 that was
 half of its generated tokens, and the extra text also lowered the answer's token F1. The loop
-rule (`engine.adapters.reply_loops`) still holds inside the paragraph.
+rule (`engine.adapters.replies.reply_loops`) still holds inside the paragraph.
 
 Sent only to the embedded model (`ChatAdapter.decoding_kwargs`): a hosted model is not stopped
 by a rule checked per token, so hosted replies are unchanged.
@@ -25,8 +25,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from engine.adapters.reply_loops import before_loop, looping
-from engine.adapters.section_header import HEADER
+from engine.adapters.replies.reply_loops import before_loop, looping
+from engine.adapters.replies.section_header import HEADER
 from engine.core import REPLY_UNTIL, register_until
 
 RULE = "one_line_value"

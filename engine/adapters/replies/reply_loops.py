@@ -21,7 +21,7 @@ cannot be stopped by a rule checked per token, so hosted replies are unchanged.
 
 from __future__ import annotations
 
-from engine.adapters.section_header import HEADER
+from engine.adapters.replies.section_header import HEADER
 from engine.core import REPLY_UNTIL, register_until
 
 RULE = "value_loops"

@@ -37,9 +37,9 @@ from engine.core import (
     TunesmithError,
     ensure_signature,
 )
+from engine.modules.agents.program_code import code_from_reply
 from engine.modules.chain_of_thought import ChainOfThought
 from engine.modules.module import Module
-from engine.modules.program_code import code_from_reply
 from engine.sandbox import Sandbox, SandboxLimits
 from engine.sandbox.interpreter import (
     CodeExecutionError,

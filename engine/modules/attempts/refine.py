@@ -21,7 +21,7 @@ import logging
 from typing import Any
 
 from engine.core import BudgetExhausted, InputField, OutputField, Signature, settings
-from engine.modules.best_of_n import BestOfN, RewardFn
+from engine.modules.attempts.best_of_n import BestOfN, RewardFn
 from engine.modules.module import Module
 from engine.modules.notes import Note
 from engine.modules.predict import Predict, resolve_lm

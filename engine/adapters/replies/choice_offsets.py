@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.adapters.section_header import HEADER
+from engine.adapters.replies.section_header import HEADER
 from engine.core import REPLY_BIAS, Scores
 
 OPTION = "choice_offsets"  # the Predict config key that carries the offsets to the adapter

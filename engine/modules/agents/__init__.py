@@ -1,0 +1,2 @@
+"""Modules that act: ReAct and CodeAct over tools, ProgramOfThought writing code the sandbox
+runs."""
