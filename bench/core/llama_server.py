@@ -9,14 +9,16 @@ The server is `python -m llama_cpp.server` (the `server` extra of llama-cpp-pyth
 uvicorn, sse-starlette, starlette-context, pydantic-settings; `missing_packages()` names what
 is not installed) in a child process of its own session; its output goes to a temp log file
 (its tail in every error; removed on `stop()`); it is stopped on `stop()`, on leaving the
-`with` block, and at interpreter exit. Only a fault it cannot make (429 with Retry-After) needs
-the hand-written fake, bench/core/fake_openai_server.py. Imported by bench/hosted and the tests.
+`with` block, at interpreter exit, and (Linux) when the thread that started it ends. Only a
+fault it cannot make (429 with Retry-After) needs the hand-written fake,
+bench/core/fake_openai_server.py. Imported by bench/hosted and by the tests.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import importlib.util
 import os
 import signal
@@ -41,6 +43,16 @@ def missing_packages() -> list[str]:
     """The `llama-cpp-python[server]` packages this Python cannot import (empty: it can run)."""
     names = ("llama_cpp", *SERVER_PACKAGES)
     return [name for name in names if importlib.util.find_spec(name) is None]
+
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a child gets when the thread that started it ends
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be sent SIGTERM when the starting thread ends (a parent killed
+    without running its atexit handlers does not leave the server behind). Linux only."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -111,6 +123,7 @@ class LlamaServer:
         self._process = subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: stop() ends it and its children
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )  # fmt: skip
         atexit.register(self.stop)
         try:
