@@ -13,6 +13,7 @@ scores there is what their prompts and search did: the **search** part).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -249,10 +250,12 @@ GAP_NOTE = """\
 The gap on the same held-out rows splits exactly in two: **parsing** is what Tunesmith scores on
 the rows where DSPy gave no answer (its reply did not parse, after the JSON retry where its
 adapter makes one; DSPy scores 0 there), **search** the difference of the two scores on the rows
-DSPy parsed (what prompts, demos and the optimizer's choices did). DSPy's parse failures are
-counted in dspy 3.4.1's own code (bench/core/peer.py): a reply whose `_call_postprocess` raised
-`AdapterParseError`, a JSON retry (`_make_json_adapter_fallback`), a `Predict.forward` that
-raised it (every attempt failed)."""
+DSPy parsed: what the optimizer's choices (instructions, demos) and each framework's prompt did
+(Tunesmith's closed, calibrated answers included; a zero-shot line, where the run scored the
+uncompiled programs, shows how much of it is there before any search). DSPy's parse failures
+are counted in dspy 3.4.1's own code (bench/core/peer.py): a reply whose `_call_postprocess`
+raised `AdapterParseError`, a JSON retry (`_make_json_adapter_fallback`), a `Predict.forward`
+that raised it (every attempt failed)."""
 
 
 def total_counts(outcome: Any) -> dict[str, ParseCounts]:
@@ -265,8 +268,14 @@ def total_counts(outcome: Any) -> dict[str, ParseCounts]:
 
 
 def peer_of(data: dict[str, Any]) -> str:
-    """A saved outcome's DSPy configuration: runs saved before there was a choice ran "chat"."""
-    return data.get("peer") or ("chat" if str(data["framework"]).startswith("DSPy") else "")
+    """A saved outcome's DSPy configuration ("" for Tunesmith): its `peer`, else the name in
+    its framework's brackets ("DSPy 3.4.1 [baml]"); runs saved before there was a choice ran
+    "chat"."""
+    framework = str(data["framework"])
+    if data.get("peer") or not framework.startswith("DSPy"):
+        return data.get("peer") or ""
+    named = re.search(r"\[([\w-]+)\]$", framework)
+    return named.group(1) if named else "chat"
 
 
 def parsing_section(
