@@ -181,7 +181,7 @@ def peer_table(legs: list[dict[str, Any]]) -> str:
             on_parsed = gap = "—"
             if split is not None:
                 on_parsed = f"{pct(split.ours_on_parsed)} / {pct(split.theirs_on_parsed)}"
-                gap = f"{split.gap:+.1f} = {split.parsing:+.1f} + {split.search:+.1f} pts"
+                gap = f"{split.gap:+.1f} = {split.parsing:+.1f} parsing, {split.search:+.1f} search"
             wall_ratio = t["wall"] / d["wall"] if d["wall"] else float("nan")
             rows.append([
                 case, theirs, int(t["seeds"]), f"{t['accuracy']:.1f}% / {d['accuracy']:.1f}%",
@@ -262,8 +262,10 @@ held-out evaluation).
 
 {peer_text(first.get("peer"))}
 
-{GAP_NOTE} Pooled over the seeds each DSPy run and Tunesmith both completed; T = Tunesmith,
-D = that DSPy run.
+{GAP_NOTE}
+
+Pooled over the seeds each DSPy run and Tunesmith both completed; T = Tunesmith, D = that DSPy
+run; the gap in points.
 
 {peer_table(legs)}
 
