@@ -205,6 +205,7 @@ class ParseRow:
     config: str
     marks: list[list[float]]
     counts: dict[str, ParseCounts]  # compile and eval phases added up, by role
+    accuracy: float | None = None  # the run's held-out accuracy (None: it died)
 
 
 def parse_table(rows: list[ParseRow]) -> str:
@@ -219,7 +220,7 @@ def parse_table(rows: list[ParseRow]) -> str:
             [
                 r.label,
                 r.config,
-                pct(stats.accuracy if stats else None),
+                pct(r.accuracy),
                 unparsed_cell(r.marks),
                 pct(stats.parsed_accuracy if stats else None),
                 replies_cell(r.counts),
@@ -284,7 +285,7 @@ def parsing_section(
     """DSPy's parse failures (a row per DSPy run) and the gap lines: the zero-shot programs,
     then every compared pair. `label` names a run ("BootstrapFewShot", "[alt]")."""
     runs = [b for b in baselines if b.peer] + list({id(t): t for _, t in pairs}.values())
-    rows = [ParseRow(label(o), o.peer, o.rows, total_counts(o)) for o in runs]
+    rows = [ParseRow(label(o), o.peer, o.rows, total_counts(o), o.accuracy) for o in runs]
     lines = []
     for zero in (b for b in baselines if not b.peer):
         for theirs in (b for b in baselines if b.peer):
