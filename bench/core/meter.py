@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bench.core.data import MODEL
+from bench.core.parsing import ParseCounts, counts_from
 from engine.lm.local import load_local_model
 from engine.lm.local._prefixes import common_prefix_length
 
@@ -119,6 +120,15 @@ class Phase:
     tokens: int = 0
     meter: MeterReading = field(default_factory=MeterReading)
     load: tuple[float, float] = (0.0, 0.0)  # 1-min load average at start and end (other processes)
+    parse: dict[str, ParseCounts] = field(default_factory=dict)  # DSPy's replies, by LM role
+
+
+def phase_from(d: dict[str, Any]) -> Phase:
+    """A Phase back from its saved dict (runs saved before `parse` existed have none)."""
+    return Phase(
+        d["wall"], d["calls"], d["tokens"], MeterReading(**d["meter"]), tuple(d["load"]),
+        counts_from(d.get("parse")),
+    )  # fmt: skip
 
 
 @dataclass
@@ -130,3 +140,5 @@ class Outcome:
     evaluate: Phase
     demos: int
     notes: str = ""
+    peer: str = ""  # DSPy's configuration (bench/core/peer.py); "" for Tunesmith
+    rows: list[list[float]] = field(default_factory=list)  # held-out [parsed, score] per row

@@ -17,26 +17,50 @@ import dspy
 import engine as ts
 from bench.core.data import MODEL, Split, exact_match, examples
 from bench.core.meter import ModelMeter, Outcome, Phase
+from bench.core.parsing import ParseCounts, parse_delta, row_marks
+from bench.core.peer import DEFAULT, configured, framework_name, install_parse_tally
 
 MAX_ERRORS = 1_000_000  # failed examples score 0 in both; DSPy's default (10) would abort runs
 NO_VAL = " (no valset)"  # Tunesmith BootstrapFewShot without valset scoring: DSPy's amount of work
 
 
 class Framework:
-    """What differs between Tunesmith and DSPy: LM, programs, optimizers, counters."""
+    """What differs between Tunesmith and DSPy: LM, programs, optimizers, counters, and (DSPy)
+    the adapter configuration its calls run in (`config`, bench/core/peer.py)."""
 
     name = ""
+    config = ""  # DSPy's configuration; "" for Tunesmith
+    signature: Any = None
 
     def __init__(self, split: Split, args: argparse.Namespace, meter: ModelMeter) -> None:
         self.split, self.args, self.meter = split, args, meter
+        self.last_marks: list[list[float]] = []  # the last evaluation's [parsed, score] per row
 
     # counters: (calls, tokens) reported by the framework itself
     def counters(self) -> tuple[int, int]:
         raise NotImplementedError
 
+    def parse_counts(self) -> dict[str, ParseCounts]:
+        """DSPy's parse tally by role (bench/core/peer.py); Tunesmith has none."""
+        return {}
+
+    def peer_context(self) -> contextlib.AbstractContextManager[Any]:
+        """What a run of this framework runs in: DSPy's adapter configuration; nothing else."""
+        return contextlib.nullcontext()
+
+    def output_names(self) -> list[str]:
+        """The output fields a held-out prediction must have to count as parsed."""
+        return list(self.signature.output_fields)
+
+    def marks(self, result: Any) -> float:
+        """Keep an Evaluate result's per-row marks (`last_marks`); return its score."""
+        self.last_marks = row_marks(list(result.results), self.output_names())
+        return float(result.score)
+
     @contextlib.contextmanager
     def phase(self, out: Phase) -> Iterator[None]:
         calls, tokens = self.counters()
+        parsed = self.parse_counts()
         load = os.getloadavg()[0]
         reading, start = self.meter.read(), time.perf_counter()
         yield
@@ -45,21 +69,25 @@ class Framework:
         out.meter = self.meter.read() - reading
         now_calls, now_tokens = self.counters()
         out.calls, out.tokens = now_calls - calls, now_tokens - tokens
+        out.parse = parse_delta(self.parse_counts(), parsed)
 
     def run(self, optimizer: str) -> Outcome:
         compile_phase, eval_phase = Phase(), Phase()
-        with self.phase(compile_phase):
-            program, notes = self.compile(optimizer)
-        with self.phase(eval_phase):
-            accuracy = self.evaluate(program)
+        with self.peer_context():
+            with self.phase(compile_phase):
+                program, notes = self.compile(optimizer)
+            with self.phase(eval_phase):
+                accuracy = self.evaluate(program)
         demos = sum(len(p.demos) for p in program.predictors())
-        return Outcome(self.name, optimizer, accuracy, compile_phase, eval_phase, demos, notes)
+        return Outcome(self.name, optimizer, accuracy, compile_phase, eval_phase, demos, notes,
+                       self.config, self.last_marks)  # fmt: skip
 
     def baseline(self) -> Outcome:
         eval_phase = Phase()
-        with self.phase(eval_phase):
+        with self.peer_context(), self.phase(eval_phase):
             accuracy = self.evaluate(self.student())
-        return Outcome(self.name, "zero-shot (no compile)", accuracy, Phase(), eval_phase, 0)
+        return Outcome(self.name, "zero-shot (no compile)", accuracy, Phase(), eval_phase, 0,
+                       peer=self.config, rows=self.last_marks)  # fmt: skip
 
     def student(self) -> Any:
         raise NotImplementedError
@@ -123,16 +151,18 @@ class Tunesmith(Framework):
             num_threads=self.args.threads,
             max_errors=MAX_ERRORS,
         )
-        return float(evaluator(program).score)
+        return self.marks(evaluator(program))
 
 
 class DSPy(Framework):
-    name = "DSPy 3.4.1"
+    base_name = "DSPy 3.4.1"
+    config = DEFAULT
 
     def __init__(
         self, split: Split, args: argparse.Namespace, meter: ModelMeter, signature: type
     ) -> None:
         super().__init__(split, args, meter)
+        self.parse_tally = install_parse_tally()
         self.signature = signature
         self.lm = dspy.LM(
             MODEL, engine="litellm", temperature=0.0, max_tokens=args.max_tokens, cache=False
@@ -141,6 +171,16 @@ class DSPy(Framework):
         self.train = examples(dspy, split.train)
         self.val = examples(dspy, split.val)
         self.test = examples(dspy, split.test)
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return framework_name(self.base_name, self.config)
+
+    def parse_counts(self) -> dict[str, ParseCounts]:
+        return self.parse_tally.read()
+
+    def peer_context(self) -> contextlib.AbstractContextManager[Any]:
+        return configured(self.config)
 
     def counters(self) -> tuple[int, int]:
         history = self.lm.history
@@ -178,7 +218,7 @@ class DSPy(Framework):
             display_progress=False,
             max_errors=MAX_ERRORS,
         )
-        return float(evaluator(program).score)
+        return self.marks(evaluator(program))
 
 
 def fmt_score(score: float | None) -> str:

@@ -16,12 +16,15 @@ from typing import Any
 
 from bench.core.common import markdown_table, ratio, results_file, write_section
 from bench.core.h2h_report import TARGET_WALL_RATIO
+from bench.core.parsing import row_stats, unparsed_cell
 
 HEADER = [
     "setup",
+    "DSPy run",
     "data seed",
     "Tunesmith held-out",
     "DSPy held-out",
+    "DSPy held-out rows unparsed",
     "Tunesmith total wall s",
     "DSPy total wall s",
     "wall ratio T/D",
@@ -38,7 +41,7 @@ def summary(files: list[Path], load: Callable[..., Any]) -> tuple[str, list[str]
     """Markdown table (a row per setup and seed, a pooled row per setup) and target lines;
     `load` reads a saved file's outcomes (the family report's `loaded`)."""
     rows: list[list[object]] = []
-    pooled: dict[str, dict[str, float]] = {}
+    pooled: dict[tuple[str, str], dict[str, float]] = {}
     described: dict[str, str] = {}
     for path in files:
         saved = json.loads(path.read_text())
@@ -52,9 +55,11 @@ def summary(files: list[Path], load: Callable[..., Any]) -> tuple[str, list[str]
             rows.append(
                 [
                     ours.setup,
+                    theirs.framework,
                     seed,
                     cell(ours),
                     cell(theirs),
+                    "—" if theirs.failed else unparsed_cell(theirs.rows),
                     f"{ours.total_wall:.0f}",
                     f"{theirs.total_wall:.0f}",
                     ratio(ours.total_wall, theirs.total_wall) if both else "n/a (DSPy died)",
@@ -63,22 +68,34 @@ def summary(files: list[Path], load: Callable[..., Any]) -> tuple[str, list[str]
             if both:
                 assert ours.accuracy is not None and theirs.accuracy is not None
                 p = pooled.setdefault(
-                    ours.setup, dict.fromkeys(("n", "ok_t", "ok_d", "w_t", "w_d"), 0)
+                    (ours.setup, theirs.framework),
+                    dict.fromkeys(("n", "ok_t", "ok_d", "w_t", "w_d", "u_d", "marked"), 0),
                 )
+                stats = row_stats(theirs.rows)
+                if stats is not None:
+                    p["u_d"] += stats.unparsed
+                    p["marked"] += stats.rows
                 p["n"] += n_test
                 p["ok_t"] += round(ours.accuracy * n_test / 100)
                 p["ok_d"] += round(theirs.accuracy * n_test / 100)
                 p["w_t"] += ours.total_wall
                 p["w_d"] += theirs.total_wall
     checks = []
-    for setup, p in pooled.items():
+    for (setup, peer), p in pooled.items():
         acc_t, acc_d = 100 * p["ok_t"] / p["n"], 100 * p["ok_d"] / p["n"]
+        unparsed = (
+            f"{int(p['u_d'])}/{int(p['marked'])} ({100 * p['u_d'] / p['marked']:.0f}%)"
+            if p["marked"]
+            else "—"
+        )
         rows.append(
             [
                 f"**{setup}, pooled**",
+                peer,
                 "all",
                 f"{acc_t:.1f}%",
                 f"{acc_d:.1f}%",
+                unparsed,
                 f"{p['w_t']:.0f}",
                 f"{p['w_d']:.0f}",
                 ratio(p["w_t"], p["w_d"]),
@@ -87,7 +104,8 @@ def summary(files: list[Path], load: Callable[..., Any]) -> tuple[str, list[str]
         wall = p["w_t"] / p["w_d"]
         ok = wall <= TARGET_WALL_RATIO and acc_t >= acc_d
         checks.append(
-            f"- [{setup}] pooled: held-out {acc_t:.1f}% vs {acc_d:.1f}% over {int(p['n'])} rows; "
+            f"- [{setup}] vs {peer}, pooled: held-out {acc_t:.1f}% vs {acc_d:.1f}% over "
+            f"{int(p['n'])} rows; "
             f"total wall {wall:.2f}× → {'meets' if ok else 'MISSES'}"
         )
     return markdown_table(HEADER, rows), checks

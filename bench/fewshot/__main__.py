@@ -26,6 +26,7 @@ isolate_caches()  # before anything imports dspy or litellm
 from bench.core.head_to_head import (  # noqa: E402
     Pairs,
     add_run_arguments,
+    each_config,
     run_head_to_head,
     run_or_report,
 )
@@ -70,12 +71,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def legs(tunesmith: Any, peer: Any, args: argparse.Namespace) -> tuple[Pairs, dict[str, Any]]:
-    """Each optimizer once in DSPy, against each Tunesmith variant of it."""
+    """Each optimizer once in DSPy per configuration (`--peer`), against each Tunesmith variant
+    of it."""
     pairs: Pairs = []
     for optimizer in [o.strip() for o in args.optimizers.split(",") if o.strip()]:
-        theirs = progress(peer.run(optimizer))
+        theirs = [progress(peer.run(optimizer)) for _ in each_config(peer, args.peer)]
         for variant in tunesmith_variants(optimizer, args.ts_bfs_valset):
-            pairs.append((progress(tunesmith.run(variant)), theirs))
+            ours = progress(tunesmith.run(variant))
+            pairs += [(ours, one) for one in theirs]
     return pairs, {}
 
 

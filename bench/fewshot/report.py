@@ -5,13 +5,16 @@ from typing import Any
 from bench.core.common import markdown_table, ratio, results_file, write_section
 from bench.core.data import INSTRUCTIONS, MODEL
 from bench.core.h2h_report import TARGET_WALL_RATIO, meter_table, setup_or_seed, work
-from bench.core.meter import MeterReading, Outcome, Phase
+from bench.core.meter import Outcome, phase_from
+from bench.core.parsing import parsing_section, peer_of, peer_text, unparsed_cell
+from bench.core.provenance import commit_line
 
 # -- report ----------------------------------------------------------------------------------
 HEADER = [
     "optimizer",
     "framework",
     "held-out acc",
+    "held-out rows unparsed",
     "compile LM calls",
     "compile tokens",
     "compile model work",
@@ -27,6 +30,7 @@ def row(o: Outcome) -> list[str]:
         o.optimizer,
         o.framework,
         f"{o.accuracy:.1f}%",
+        unparsed_cell(o.rows),
         str(o.compile.calls),
         str(o.compile.tokens),
         str(work(o.compile)),
@@ -41,8 +45,9 @@ def row(o: Outcome) -> list[str]:
 def ratio_row(ours: Outcome, theirs: Outcome) -> list[str]:
     return [
         ours.optimizer,
-        "**ratio T/D**",
+        f"**ratio T/D** (D: {theirs.framework})",
         f"{ours.accuracy - theirs.accuracy:+.1f} pts",
+        "",
         ratio(ours.compile.calls, theirs.compile.calls),
         ratio(ours.compile.tokens, theirs.compile.tokens),
         ratio(work(ours.compile), work(theirs.compile)),
@@ -58,10 +63,10 @@ def main_table(pairs: list[tuple[Outcome, Outcome]], baselines: list[Outcome]) -
     rows: list[list[str]] = [row(b) for b in baselines]
     shown: set[int] = set()
     for ours, theirs in pairs:
-        rows.append(row(ours))
-        if id(theirs) not in shown:
-            rows.append(row(theirs))
-            shown.add(id(theirs))
+        for o in (ours, theirs):
+            if id(o) not in shown:
+                rows.append(row(o))
+                shown.add(id(o))
         rows.append(ratio_row(ours, theirs))
     return markdown_table(HEADER, rows)
 
@@ -82,7 +87,8 @@ def verdict(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
             return "meets" if ratio_value <= TARGET_WALL_RATIO and acc_ok else "MISSES"
 
         lines.append(
-            f"- {ours.optimizer}: held-out {ours.accuracy:.1f}% vs {theirs.accuracy:.1f}%; "
+            f"- {ours.optimizer} vs {theirs.framework}: held-out {ours.accuracy:.1f}% vs "
+            f"{theirs.accuracy:.1f}%; "
             f"compile wall {comp:.2f}× (model work {model:.2f}×) → {mark(comp)}; "
             f"total wall {total:.2f}× → {mark(total)}"
         )
@@ -90,20 +96,21 @@ def verdict(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
 
 
 def outcome_from(data: dict[str, Any]) -> Outcome:
-    def phase(d: dict[str, Any]) -> Phase:
-        return Phase(
-            d["wall"], d["calls"], d["tokens"], MeterReading(**d["meter"]), tuple(d["load"])
-        )
-
     return Outcome(
         data["framework"],
         data["optimizer"],
         data["accuracy"],
-        phase(data["compile"]),
-        phase(data["evaluate"]),
+        phase_from(data["compile"]),
+        phase_from(data["evaluate"]),
         data["demos"],
         data.get("notes", ""),
+        peer_of(data),
+        data.get("rows", []),
     )
+
+
+def label(o: Outcome) -> str:
+    return "zero-shot" if o.optimizer.startswith("zero-shot") else o.optimizer
 
 
 def report(saved: dict[str, Any], *, write: bool) -> None:
@@ -112,12 +119,13 @@ def report(saved: dict[str, Any], *, write: bool) -> None:
     baselines = [outcomes[i] for i in saved["baselines"]]
     pairs = [(outcomes[a], outcomes[b]) for a, b in saved["pairs"]]
     table, meters, checks = main_table(pairs, baselines), meter_table(outcomes), verdict(pairs)
-    print("\n" + table + "\n\n" + meters + "\n\n" + "\n".join(checks))
+    parsing = parsing_section(pairs, baselines, label)
+    print("\n" + table + "\n\n" + meters + "\n\n" + parsing + "\n\n" + "\n".join(checks))
     for o in outcomes:
         if o.notes:
             print(f"- {o.framework} {o.optimizer}: {o.notes}")
     if write:
-        body = doc_body(saved, table, meters, checks, outcomes)
+        body = doc_body(saved, table, meters, checks, outcomes, parsing)
         seed = saved["settings"]["seed"]
         key, title = "fewshot", "Few-shot optimizers vs DSPy on the embedded model"
         if seed != 0:  # other data seeds get their own section
@@ -131,10 +139,13 @@ def doc_body(
     meters: str,
     checks: list[str],
     outcomes: list[Outcome],
+    parsing: str,
 ) -> str:
     notes = "\n".join(f"- {o.framework}, {o.optimizer}: {o.notes}" for o in outcomes if o.notes)
     setup = setup_or_seed(saved, setup_text(saved))
     return f"""
+{commit_line(saved.get("commit"))}
+
 {setup}
 
 **Command:** `{saved["command"]}`
@@ -142,6 +153,8 @@ def doc_body(
 **Machine:** {saved["machine"]}. **Date:** {saved["date"]}.
 
 {table}
+
+{parsing}
 
 Model-side view (from the meter). "load avg" is the machine's 1-minute load average at the start
 and end of each phase: other processes shared the 2 cores during the run, which slows the model
@@ -161,9 +174,10 @@ def setup_text(saved: dict[str, Any]) -> str:
     """What is measured and where the difference comes from (written once, in seed 0's section)."""
     a = saved["settings"]
     n_train, n_val, n_test = saved["sizes"]
+    weights = saved.get("weights") or "weights not recorded"
     return f"""
 **What is measured.** BootstrapFewShot and BootstrapFewShotWithRandomSearch in Tunesmith and in
-DSPy 3.4.1, same process, same in-process model ({MODEL}: SmolLM2-135M-Instruct Q4_1 on
+DSPy 3.4.1, same process, same in-process model ({MODEL}: SmolLM2-135M-Instruct, `{weights}`, on
 llama-cpp-python, 2 threads, one lock; DSPy reaches it with `dspy.LM("{MODEL}",
 engine="litellm")` through Tunesmith's registered litellm provider), temperature 0,
 max_tokens {a["max_tokens"]}, caches off in both. Data: banking77 six-intent subset
@@ -209,4 +223,6 @@ anyway), so a parse-fallback call follows the call it retries and shares its pro
 frameworks call the same provider, so its thread choice, llama.cpp's prefix cache and the saved
 prompt prefixes (a prefix another prompt displaced is copied back instead of re-read) help
 both; the saved prefixes help DSPy more, whose 4 threads interleave calls of different prompts.
+
+{peer_text(a.get("peer"))}
 """

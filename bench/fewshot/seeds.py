@@ -21,6 +21,7 @@ from bench.core.common import isolate_caches, markdown_table, ratio, results_fil
 isolate_caches()  # puts the project on sys.path, as the other bench scripts do
 
 from bench.core.h2h_report import TARGET_WALL_RATIO  # noqa: E402
+from bench.core.parsing import peer_of, row_stats  # noqa: E402
 
 
 def pairs_of(saved: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -35,40 +36,52 @@ def total_wall(outcome: dict[str, Any]) -> float:
 def summary(files: list[Path]) -> str:
     """Markdown: one row per (optimizer, seed), then a pooled row per optimizer."""
     rows: list[list[object]] = []
-    pooled: dict[str, dict[str, float]] = {}
+    pooled: dict[tuple[str, str], dict[str, float]] = {}
     for path in files:
         saved = json.loads(path.read_text())
         seed, test_size = saved["settings"]["seed"], saved["sizes"][2]
         for ours, theirs in pairs_of(saved):
-            name = ours["optimizer"]
+            name, peer = ours["optimizer"], peer_of(theirs)
             diff = ours["accuracy"] - theirs["accuracy"]
             wall = ratio(total_wall(ours), total_wall(theirs))
+            stats = row_stats(theirs.get("rows", []))
             rows.append(
                 [
                     name,
+                    peer,
                     seed,
                     f"{ours['accuracy']:.1f}%",
                     f"{theirs['accuracy']:.1f}%",
+                    "—" if stats is None else f"{stats.unparsed}/{stats.rows}",
                     f"{diff:+.1f} pts",
                     f"{total_wall(ours):.0f} / {total_wall(theirs):.0f}",
                     wall,
                 ]
             )
-            acc = pooled.setdefault(name, {"ours": 0, "theirs": 0, "rows": 0, "t": 0, "d": 0})
+            acc = pooled.setdefault(
+                (name, peer),
+                {"ours": 0, "theirs": 0, "rows": 0, "t": 0, "d": 0, "unparsed": 0, "marked": 0},
+            )
+            if stats is not None:
+                acc["unparsed"] += stats.unparsed
+                acc["marked"] += stats.rows
             acc["ours"] += ours["accuracy"] * test_size / 100
             acc["theirs"] += theirs["accuracy"] * test_size / 100
             acc["rows"] += test_size
             acc["t"] += total_wall(ours)
             acc["d"] += total_wall(theirs)
-    rows.sort(key=lambda r: (str(r[0]), r[1]))
-    for name, acc in pooled.items():
+    rows.sort(key=lambda r: (str(r[0]), str(r[1]), r[2]))
+    for (name, peer), acc in pooled.items():
         ours, theirs = 100 * acc["ours"] / acc["rows"], 100 * acc["theirs"] / acc["rows"]
+        marked = int(acc["marked"])
         rows.append(
             [
                 f"**{name}, pooled**",
+                peer,
                 "all",
                 f"{ours:.1f}%",
                 f"{theirs:.1f}%",
+                f"{int(acc['unparsed'])}/{marked}" if marked else "—",
                 f"{ours - theirs:+.1f} pts",
                 f"{acc['t']:.0f} / {acc['d']:.0f}",
                 ratio(acc["t"], acc["d"]),
@@ -76,9 +89,11 @@ def summary(files: list[Path]) -> str:
         )
     header = [
         "optimizer",
+        "DSPy configuration",
         "data seed",
         "Tunesmith held-out",
         "DSPy held-out",
+        "DSPy held-out rows unparsed",
         "difference",
         "total wall s (T / D)",
         "T/D",

@@ -8,7 +8,7 @@ nothing. This adapter sends the same prompt (it is a JSONAdapter) and parses the
 that a reply that does not parse, to a signature with one text output, is taken whole (stripped)
 as that output. It is given only to the instruction proposer
 (`InstructionProposer(adapter=LenientReflectionAdapter())`), so task calls are untouched. The
-MIPROv2 bench's LenientProposerAdapter (bench/mipro/adapter.py) does the same for a ChatAdapter.
+MIPROv2 bench's LenientProposerParse (bench/mipro/adapter.py) does the same for its prompt model.
 """
 
 from __future__ import annotations

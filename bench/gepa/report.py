@@ -11,6 +11,7 @@ from typing import Any
 from bench.core.common import ratio
 from bench.core.data import INSTRUCTIONS, MODEL
 from bench.core.h2h_report import SetupReport, calls, shorten
+from bench.core.parsing import peer_text
 from bench.gepa.records import GepaOutcome, gepa_outcome_from, gepa_setup_from
 from bench.mipro.report import ratio_row as mipro_ratio_row
 from bench.mipro.report import row as mipro_row
@@ -19,6 +20,7 @@ HEADER = [
     "setup",
     "framework",
     "held-out acc",
+    "held-out rows unparsed",
     "task calls",
     "reflection calls",
     "reflections (no instruction)",
@@ -46,12 +48,13 @@ def row(o: GepaOutcome) -> list[str]:
         metric_cell(o),
         str(o.candidates) if not o.failed else "—",
     ]
-    return cells[:5] + search + cells[5:]
+    return cells[:6] + search + cells[6:]
 
 
 def ratio_row(ours: GepaOutcome, theirs: GepaOutcome) -> list[str]:
     cells = mipro_ratio_row(ours, theirs)
-    return cells[:5] + ["", ratio(ours.metric_calls or 0, theirs.metric_calls or 0), ""] + cells[5:]
+    metric = ratio(ours.metric_calls or 0, theirs.metric_calls or 0)
+    return cells[:6] + ["", metric, ""] + cells[6:]
 
 
 def failure_lines(outcomes: list[GepaOutcome]) -> list[str]:
@@ -133,6 +136,8 @@ model most of DSPy's task replies do not parse, as in the few-shot bench). "Comp
 work" = prompt tokens llama.cpp really evaluated (after prefix reuse) + 3 × generated tokens,
 from a meter around the model. A compile that raises is caught: the row says "died", with the
 calls and seconds it cost.
+
+{peer_text(a.get("peer"))}
 """
 
 

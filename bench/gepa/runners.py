@@ -77,13 +77,15 @@ class GepaRunner:
     `run_setup` times `optimize()` and fills the record `new_outcome()` returns."""
 
     name: str
+    config: str
     args: argparse.Namespace
     metric: FeedbackMetric
 
     def new_outcome(self, setup: GepaSetup) -> GepaOutcome:
         return GepaOutcome(
-            self.name, setup.key, None, Phase(), Phase(), budget=self.args.max_metric_calls
-        )
+            self.name, setup.key, None, Phase(), Phase(), budget=self.args.max_metric_calls,
+            peer=self.config,
+        )  # fmt: skip
 
     def run_setup(self, setup: GepaSetup) -> GepaOutcome:
         self.stats: dict[str, Any] = {}

@@ -29,7 +29,11 @@ def learning_lines(files: list[Path]) -> list[str]:
     for path in files:
         saved = json.loads(path.read_text())
         seed = saved["settings"].get("seed", path.stem)
-        zero = [saved["outcomes"][i]["accuracy"] for i in saved["baselines"]]
+        zero = [
+            saved["outcomes"][i]["accuracy"]
+            for i in saved["baselines"]
+            if saved["outcomes"][i]["framework"] == "Tunesmith"
+        ]
         for i, o in enumerate(saved["outcomes"]):
             if i in saved["baselines"] or o.get("candidates") is None:
                 continue

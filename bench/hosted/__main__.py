@@ -1,12 +1,19 @@
-"""Hosted-model path: Tunesmith vs DSPy 3.4.1 against a fake OpenAI-compatible server.
+"""Hosted-model path: Tunesmith vs DSPy 3.4.1 against an OpenAI-compatible server on 127.0.0.1.
 
-The server (bench/core/fake_openai_server.py, 127.0.0.1, free port) answers every request after a
-fixed latency and rejects requests over its concurrency limit with 429 + Retry-After. Both
-frameworks run the same work through litellm with the same num_threads and caches off: an
-Evaluate of `--rows` rows and BootstrapFewShotWithRandomSearch on the support tickets. The
-server's records give wall time, calls, throughput, concurrency, idle slots and 429s.
+`--server llama` (the default): llama.cpp's own server (`python -m llama_cpp.server`,
+bench/core/llama_server.py) serving the embedded model's GGUF file, so latency, batching (one
+request at a time, the rest queued) and errors are a real provider's; the requests are recorded
+on the client (bench/hosted/client_log.py). `--server fake`: the hand-written fake
+(bench/core/fake_openai_server.py), kept for the one fault llama.cpp's server cannot make: a
+429 with Retry-After over a concurrency limit (`--limit`); it records the requests itself.
+Both frameworks run the same work through litellm's `openai/` provider with the same
+num_threads and caches off: an Evaluate of `--rows` rows and BootstrapFewShotWithRandomSearch
+on the support tickets; DSPy in each configuration of `--peer` (llama only; its default and its
+best-parsing one, bench/core/peer.py). The records give wall time, calls, throughput,
+concurrency, idle time and 429s.
 
-    python -m bench.hosted --latency 0.3 --limit 16,4 --threads 8 --write
+    python -m bench.hosted --write                              # llama.cpp's server
+    python -m bench.hosted --server fake --limit 4 --write      # the 429 path
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from bench.core.common import (
     REPO,
@@ -29,22 +37,36 @@ from bench.core.common import (
 isolate_caches()
 
 from bench.core.fake_openai_server import FakeOpenAI  # noqa: E402
-from bench.hosted.report import KEY, NOTES, TITLE, medians, ratio_table, results_table, section  # noqa: E402
-from bench.hosted.runners import DspyRunner, TunesmithRunner, load_tickets, timed  # noqa: E402
+from bench.core.llama_server import LlamaServer  # noqa: E402
+from bench.core.peer import DEFAULT, peer_configs  # noqa: E402
+from bench.core.provenance import commit_line, run_commit  # noqa: E402
+from bench.hosted.client_log import ClientLog  # noqa: E402
+from bench.hosted.report import SECTIONS, medians, ratio_table, results_table, section  # noqa: E402
+from bench.hosted.runners import (  # noqa: E402
+    FAKE_MODEL,
+    DspyRunner,
+    Endpoint,
+    TunesmithRunner,
+    load_tickets,
+    timed,
+)
 from bench.hosted.stats import summarise  # noqa: E402
 
 WORKS = ("evaluate", "random_search")
+LLAMA_SLOTS = 1  # llama.cpp's server runs one request at a time (the others wait in its queue)
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency", type=float, default=0.3, help="seconds per request")
+    parser.add_argument("--server", choices=["llama", "fake"], default="llama")
+    parser.add_argument("--latency", type=float, default=0.3, help="fake: seconds per request")
     parser.add_argument(
-        "--limit", default="16,4", help="server's max requests in flight; a comma list runs each"
+        "--limit", default="16,4", help="fake: max requests in flight; a comma list runs each"
     )
     parser.add_argument("--threads", type=int, default=8, help="num_threads in both frameworks")
     parser.add_argument("--rows", type=int, default=60, help="rows for the Evaluate")
     parser.add_argument("--candidates", type=int, default=3, help="random-search candidates")
+    parser.add_argument("--max-tokens", type=int, default=64, help="llama: the LMs' max_tokens")
     parser.add_argument("--data", type=Path, default=REPO / "sample_data" / "support_tickets.csv")
     parser.add_argument("--works", default=",".join(WORKS), help="evaluate,random_search")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each; the median is shown")
@@ -53,6 +75,11 @@ def parse_args() -> argparse.Namespace:
         default="litellm",
         help="DSPy's LM engine: litellm (as Tunesmith) or default (DSPy 3.4.1's vendored lm15)",
     )
+    parser.add_argument(
+        "--peer", default="chat,best",
+        help="llama: DSPy's adapter configurations (bench/core/peer.py); the fake's replies "
+        "are in ChatAdapter's format, so there DSPy runs its default only",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--write", action="store_true", help="write bench/results/hosted.md")
     parser.add_argument("--report-from", type=Path, help="re-render a --json file, no run")
@@ -65,82 +92,89 @@ def warm_up(runner: object) -> None:
     lm(messages=[{"role": "user", "content": "warm up"}])
 
 
-def run_limit(args: argparse.Namespace, limit: int, works: list[str]) -> list[dict]:
-    """Both frameworks, every work item, against one server with this limit."""
+def measure(args: argparse.Namespace, endpoint: Endpoint, recorder: Any, limit: int | None,
+            slots: int, works: list[str], configs: list[str]) -> list[dict]:  # fmt: skip
+    """Both frameworks (DSPy in each of `configs`), every work item, `args.repeats` times
+    (alternating which goes first), against one server whose requests `recorder` keeps."""
     data = load_tickets(args.data, args.rows)
-    slots = min(args.threads, limit)
+    engine = None if args.dspy_engine == "default" else args.dspy_engine
     out = []
-    with FakeOpenAI(latency=args.latency, max_concurrent=limit) as server:
-        for work, rep in [(w, r) for w in works for r in range(args.repeats)]:
-            order = (TunesmithRunner, DspyRunner) if rep % 2 == 0 else (DspyRunner, TunesmithRunner)
-            for make in order:
-                engine = None if args.dspy_engine == "default" else args.dspy_engine
-                runner = make(server.api_base, args.threads, args.candidates, engine)
-                warm_up(runner)
-                server.reset()
-                client, begin, end = timed(server, lambda r=runner, w=work: getattr(r, w)(data))
-                stats = summarise(server.records(), begin, end, slots)
-                row = {"limit": limit, "rep": rep, **client.__dict__, "server": stats.to_dict()}
-                out.append(row)
-                s = stats
-                print(
-                    f"limit {limit} {work:13s} {client.framework:10s} wall {s.wall:6.2f}s "
-                    f"calls {s.calls:4d} ({s.throughput:5.1f}/s) conc mean {s.mean_concurrency:.2f}"
-                    f" max {s.max_concurrency} busy {100 * s.all_busy_share:3.0f}% "
-                    f"idle {s.idle_slot_seconds:5.1f} slot-s 429s {s.rejected} "
-                    f"retries {client.retries} unanswered {client.unanswered} "
-                    f"score {client.score:.1f}{' CRASH ' + client.error if client.error else ''}",
-                    flush=True,
-                )
+    for work, rep in [(w, r) for w in works for r in range(args.repeats)]:
+        makers = [lambda: TunesmithRunner(endpoint, args.threads, args.candidates, engine)]
+        makers += [
+            lambda c=config: DspyRunner(endpoint, args.threads, args.candidates, engine, c)
+            for config in configs
+        ]
+        for make in makers if rep % 2 == 0 else reversed(makers):
+            runner = make()
+            warm_up(runner)
+            recorder.reset()
+            client, begin, end = timed(recorder, lambda r=runner, w=work: getattr(r, w)(data))
+            s = summarise(recorder.records(), begin, end, slots)
+            out.append({"limit": limit, "rep": rep, **client.__dict__, "server": s.to_dict()})
+            parsing = "" if client.replies_unparsed is None else (
+                f" unparsed {client.replies_unparsed} (+{client.json_retries} JSON retries)"
+            )  # fmt: skip
+            print(
+                f"limit {limit} {work:13s} {client.framework:18s} wall {s.wall:6.2f}s "
+                f"calls {s.calls:4d} ({s.throughput:5.1f}/s) conc mean {s.mean_concurrency:.2f}"
+                f" max {s.max_concurrency} busy {100 * s.all_busy_share:3.0f}% "
+                f"idle {s.idle_slot_seconds:5.1f} slot-s 429s {s.rejected} "
+                f"retries {client.retries} unanswered {client.unanswered}{parsing} "
+                f"score {client.score:.1f}{' CRASH ' + client.error if client.error else ''}",
+                flush=True,
+            )
     return out
 
 
-def settings_line(args: argparse.Namespace) -> str:
-    return (
-        f"Settings: server latency {args.latency} s per request, limit = the server's max requests "
-        f"in flight (over it: 429 with Retry-After/retry-after-ms of one latency), "
-        f"num_threads={args.threads} in both, LM caches off, `openai/fake-model` through litellm "
-        f"(DSPy's engine: {args.dspy_engine}), "
-        f"{args.rows}-row Evaluate; each run {args.repeats} times (alternating which "
-        "framework goes first), the run with the median wall time shown; "
-        "BootstrapFewShotWithRandomSearch("
-        f"num_candidate_programs={args.candidates}, max_bootstrapped_demos=3, "
-        f"max_labeled_demos=5) on 20 train / 20 val rows of `{args.data.name}`. Columns come "
-        "from the server's records: calls = answered requests, mean/max conc. = requests in "
-        "flight, all slots busy = share of wall time with min(num_threads, limit) requests in "
-        "flight, idle slot-s = free slot-seconds during the run; retries as the client counts "
-        "them (DSPy does not count them: ?); unanswered = Evaluate rows without an answer, or "
-        "in the random search LM calls that failed after their retries (Tunesmith's ledger; "
-        "DSPy keeps no count, shown 0: it made its usual 128 calls with the usual scores); "
-        "score = Evaluate accuracy, or the best validation score."
-    )
+def run_fake(args: argparse.Namespace, works: list[str]) -> list[dict]:
+    """Against the fake server, once per `--limit`; DSPy in its default configuration."""
+    results = []
+    for limit in [int(x) for x in str(args.limit).split(",") if x.strip()]:
+        with FakeOpenAI(latency=args.latency, max_concurrent=limit) as server:
+            endpoint = Endpoint(FAKE_MODEL, server.api_base, "fake")
+            slots = min(args.threads, limit)
+            results += measure(args, endpoint, server, limit, slots, works, [DEFAULT])
+    return results
+
+
+def run_llama(args: argparse.Namespace, works: list[str]) -> list[dict]:
+    """Against llama.cpp's server on the embedded model's weights, its requests logged here."""
+    with LlamaServer() as server, ClientLog(server.api_base) as log:
+        args.weights = server.weights.name
+        endpoint = Endpoint(server.model, server.api_base, server.api_key, args.max_tokens)
+        return measure(args, endpoint, log, None, LLAMA_SLOTS, works, peer_configs(args.peer))
 
 
 def measure_command(args: argparse.Namespace) -> str:
     """The command that measures these settings (also when re-rendering from --json)."""
-    return (
-        f"python -m bench.hosted --latency {args.latency} --limit {args.limit} "
+    common = (
         f"--threads {args.threads} --rows {args.rows} --candidates {args.candidates} "
-        f"--repeats {args.repeats} --dspy-engine {args.dspy_engine} --write"
+        f"--repeats {args.repeats} --dspy-engine {args.dspy_engine}"
     )
+    if args.server == "fake":
+        return f"python -m bench.hosted --server fake --latency {args.latency} --limit " \
+               f"{args.limit} {common} --write"  # fmt: skip
+    peers = ",".join(args.peer) if isinstance(args.peer, list) else args.peer
+    return f"python -m bench.hosted --max-tokens {args.max_tokens} --peer {peers} {common} --write"
 
 
 def main() -> None:
     args = parse_args()
-    commit = engine_commit()  # the engine measured (a re-render keeps the run's)
+    commit = run_commit()  # the code measured (a re-render keeps the run's)
     if args.report_from:
         stored = json.loads(args.report_from.read_text())
         results, commit = stored["results"], stored.get("commit", commit)
-        args = argparse.Namespace(**{**stored["args"], "data": Path(stored["args"]["data"])})
+        saved_args = {"server": "fake", "peer": DEFAULT, **stored["args"]}
+        args = argparse.Namespace(**{**saved_args, "data": Path(saved_args["data"])})
         args.write, args.json = True, None
+        args.peer = peer_configs(args.peer) if isinstance(args.peer, str) else args.peer
     else:
-        limits = [int(x) for x in str(args.limit).split(",") if x.strip()]
         works = [w for w in args.works.split(",") if w in WORKS]
-        results = []
-        for limit in limits:
-            results += run_limit(args, limit, works)
+        results = run_fake(args, works) if args.server == "fake" else run_llama(args, works)
+        args.peer = [DEFAULT] if args.server == "fake" else peer_configs(args.peer)
     print()
-    print(results_table(medians(results)))
+    print(results_table(medians(results), args.server))
     print()
     print(ratio_table(medians(results)))
     if args.json:
@@ -148,10 +182,10 @@ def main() -> None:
         stored = {"args": meta, "commit": commit, "results": results}
         args.json.write_text(json.dumps(stored, indent=1))
     if args.write:
-        command = measure_command(args)
+        key, title, notes = SECTIONS[args.server]
         line = machine().replace(f"Tunesmith at {engine_commit()}", f"Tunesmith at {commit}")
-        body = section(medians(results), settings_line(args), command, line, today(), NOTES)
-        write_section(KEY, TITLE, body, results_file("hosted"))
+        body = section(medians(results), args, measure_command(args), line, today(), notes)
+        write_section(key, title, commit_line(commit) + "\n\n" + body, results_file("hosted"))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""The same work in Tunesmith and DSPy against the fake server: an Evaluate, a random search.
+"""The same work in Tunesmith and DSPy against a server (llama.cpp's, or the fake one): an
+Evaluate, a random search.
 
 Imported by bench/hosted/__main__.py after
 `bench.core.common.isolate_caches()`; import it the same way elsewhere.
-Each runner returns a `ClientRun`: what the client saw (calls, retries, unanswered rows, score).
+Each runner returns a `ClientRun`: what the client saw (calls, retries, unanswered rows, score,
+and DSPy's replies it could not parse).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ from typing import Any
 import dspy
 
 import engine as ts
+from bench.core.parsing import parse_delta
+from bench.core.peer import DEFAULT, configured, framework_name, install_parse_tally
 
-MODEL = "openai/fake-model"
+FAKE_MODEL = "openai/fake-model"
 LABELS = "one of: billing, shipping, technical"
 DOC = "Classify the support ticket."
 
@@ -36,6 +40,18 @@ class ClientRun:
     unanswered: int  # rows (or calls) left without an answer
     score: float  # accuracy on the rows evaluated (or best validation score), percent
     error: str | None = None  # the run's crash, if it crashed
+    replies_unparsed: int | None = None  # DSPy: task replies that did not parse (None: Tunesmith)
+    json_retries: int | None = None  # DSPy: ChatAdapter's JSON retries after a parse failure
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where both frameworks send their calls, through litellm's `openai/` provider."""
+
+    model: str
+    api_base: str
+    api_key: str
+    max_tokens: int | None = None  # None: the server's default
 
 
 @dataclass
@@ -89,9 +105,12 @@ class TunesmithRunner:
     name = "Tunesmith"
 
     def __init__(
-        self, api_base: str, threads: int, candidates: int, engine: str | None = None
+        self, endpoint: Endpoint, threads: int, candidates: int, engine: str | None = None
     ) -> None:
-        self.lm = ts.LM(MODEL, api_base=api_base, api_key="fake", temperature=0.0, cache=False)
+        self.lm = ts.LM(
+            endpoint.model, api_base=endpoint.api_base, api_key=endpoint.api_key,
+            temperature=0.0, cache=False, **limit(endpoint),
+        )  # fmt: skip
         ts.configure(lm=self.lm, num_threads=threads)
         self.threads, self.candidates = threads, candidates
 
@@ -125,23 +144,37 @@ class TunesmithRunner:
         return self._client_run("random_search", mark, failed, 100 * (best or 0.0))
 
 
-class DspyRunner:
-    """DSPy 3.4.1 against the server: LM cache off, litellm, `threads` workers."""
+def limit(endpoint: Endpoint) -> dict[str, int]:
+    return {} if endpoint.max_tokens is None else {"max_tokens": endpoint.max_tokens}
 
-    name = "DSPy 3.4.1"
+
+class DspyRunner:
+    """DSPy 3.4.1 against the server: LM cache off, litellm, `threads` workers, its calls in
+    the adapter configuration `config` (bench/core/peer.py)."""
 
     def __init__(
-        self, api_base: str, threads: int, candidates: int, engine: str | None = "litellm"
-    ) -> None:
+        self, endpoint: Endpoint, threads: int, candidates: int,
+        engine: str | None = "litellm", config: str = DEFAULT,
+    ) -> None:  # fmt: skip
         options = {"engine": engine} if engine else {}  # None: DSPy's default (vendored lm15)
         self.lm = dspy.LM(
-            MODEL, api_base=api_base, api_key="fake", temperature=0.0, cache=False, **options
-        )
+            endpoint.model, api_base=endpoint.api_base, api_key=endpoint.api_key,
+            temperature=0.0, cache=False, **limit(endpoint), **options,
+        )  # fmt: skip
         dspy.configure(lm=self.lm)
-        self.threads, self.candidates = threads, candidates
+        self.threads, self.candidates, self.config = threads, candidates, config
+        self.tally = install_parse_tally()
+        self.name = framework_name("DSPy 3.4.1", config)
+
+    def parsed(self, run: ClientRun, before: dict[str, Any]) -> ClientRun:
+        """`run` with the task replies that did not parse since `before` (a tally reading)."""
+        task = parse_delta(self.tally.read(), before).get("task")
+        run.replies_unparsed = task.failed_replies if task else 0
+        run.json_retries = task.retries if task else 0
+        return run
 
     def evaluate(self, data: Tickets) -> ClientRun:
-        mark = len(self.lm.history)
+        mark, before = len(self.lm.history), self.tally.read()
         evaluator = dspy.Evaluate(
             devset=_examples(dspy, data.eval_rows),
             metric=exact_match,
@@ -149,14 +182,15 @@ class DspyRunner:
             display_progress=False,
             max_errors=len(data.eval_rows),
         )
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(sys.stderr), configured(self.config):
             result = evaluator(dspy.Predict(DspyTicket))
         unanswered = sum(1 for _, pred, _ in result.results if not getattr(pred, "category", None))
         calls = len(self.lm.history) - mark
-        return ClientRun(self.name, "evaluate", calls, None, unanswered, float(result.score))
+        run = ClientRun(self.name, "evaluate", calls, None, unanswered, float(result.score))
+        return self.parsed(run, before)
 
     def random_search(self, data: Tickets) -> ClientRun:
-        mark = len(self.lm.history)
+        mark, before = len(self.lm.history), self.tally.read()
         optimizer = dspy.BootstrapFewShotWithRandomSearch(
             metric=exact_match,
             max_bootstrapped_demos=3,
@@ -167,7 +201,7 @@ class DspyRunner:
         )
         error, best = None, 0.0
         try:
-            with contextlib.redirect_stdout(sys.stderr):
+            with contextlib.redirect_stdout(sys.stderr), configured(self.config):
                 program = optimizer.compile(
                     dspy.Predict(DspyTicket),
                     trainset=_examples(dspy, data.train),
@@ -178,7 +212,8 @@ class DspyRunner:
         except Exception as exc:  # noqa: BLE001 - a crash is a result to report
             error = f"{type(exc).__name__}: {exc}"[:200]
         calls = len(self.lm.history) - mark
-        return ClientRun(self.name, "random_search", calls, None, 0, float(best), error)
+        run = ClientRun(self.name, "random_search", calls, None, 0, float(best), error)
+        return self.parsed(run, before)
 
 
 def timed(server: Any, run: Any) -> tuple[Any, float, float]:

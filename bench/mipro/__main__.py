@@ -75,7 +75,7 @@ def parse_args() -> argparse.Namespace:
         "--alt-lenient",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="setup 'alt': DSPy parses its prompt model's replies with LenientProposerAdapter",
+        help="setup 'alt': DSPy parses its prompt model's replies with LenientProposerParse",
     )
     add_setup_arguments(
         p,

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench.core.meter import MeterReading, Phase
+from bench.core.meter import Phase, phase_from
+from bench.core.parsing import peer_of
 
 ROLES = ("task", "proposer")
 
@@ -34,8 +35,9 @@ class Setup:
             f"init_temperature={self.init_temperature}",
             f"program_aware_proposer={self.program_aware}",
             f"data_aware_proposer={self.data_aware}",
-            "DSPy's adapter: "
-            + ("LenientProposerAdapter" if self.lenient_proposer else "ChatAdapter (its default)"),
+            "DSPy's prompt-model replies: "
+            + ("parsed leniently (LenientProposerParse)" if self.lenient_proposer
+               else "parsed as its adapter parses them"),
         ]
         return ", ".join(flags)
 
@@ -89,6 +91,8 @@ class MiproOutcome:
     failure: str | None = None  # "<ErrorType>: <message>" when the compile raised
     failure_tail: str = ""  # the traceback's last lines
     notes: str = ""
+    peer: str = ""  # DSPy's configuration (bench/core/peer.py); "" for Tunesmith
+    rows: list[list[float]] = field(default_factory=list)  # held-out [parsed, score] per row
 
     @property
     def failed(self) -> bool:
@@ -104,24 +108,20 @@ class MiproOutcome:
 
 def outcome_from(data: dict[str, Any]) -> MiproOutcome:
     """A MiproOutcome back from its saved dict."""
-
-    def phase(d: dict[str, Any]) -> Phase:
-        return Phase(
-            d["wall"], d["calls"], d["tokens"], MeterReading(**d["meter"]), tuple(d["load"])
-        )
-
     return MiproOutcome(
         framework=data["framework"],
         setup=data["setup"],
         accuracy=data["accuracy"],
-        compile=phase(data["compile"]),
-        evaluate=phase(data["evaluate"]),
+        compile=phase_from(data["compile"]),
+        evaluate=phase_from(data["evaluate"]),
         roles={r: RoleUsage(**u) for r, u in data.get("roles", {}).items()},
         demos=data.get("demos", 0),
         instructions=list(data.get("instructions", [])),
         failure=data.get("failure"),
         failure_tail=data.get("failure_tail", ""),
         notes=data.get("notes", ""),
+        peer=peer_of(data),
+        rows=data.get("rows", []),
     )
 
 

@@ -9,12 +9,14 @@ from typing import Any
 from bench.core.common import ratio
 from bench.core.data import INSTRUCTIONS, MODEL
 from bench.core.h2h_report import SetupReport, accuracy_cell, calls, shorten, tokens, work
+from bench.core.parsing import peer_text, unparsed_cell
 from bench.mipro.records import MiproOutcome, outcome_from, setup_from
 
 HEADER = [
     "setup",
     "framework",
     "held-out acc",
+    "held-out rows unparsed",
     "task calls",
     "proposer calls",
     "prompt tokens",
@@ -32,6 +34,7 @@ def row(o: MiproOutcome) -> list[str]:
         o.setup,
         o.framework,
         accuracy_cell(o),
+        "—" if o.failed else unparsed_cell(o.rows),
         str(calls(o, "task")),
         str(calls(o, "proposer")),
         str(tokens(o, "prompt_tokens")),
@@ -47,8 +50,9 @@ def ratio_row(ours: MiproOutcome, theirs: MiproOutcome) -> list[str]:
     assert ours.accuracy is not None and theirs.accuracy is not None
     return [
         theirs.setup,
-        "**ratio T/D**",
+        f"**ratio T/D** (D: {theirs.framework})",
         f"{ours.accuracy - theirs.accuracy:+.1f} pts",
+        "",
         ratio(calls(ours, "task"), calls(theirs, "task")),
         ratio(calls(ours, "proposer"), calls(theirs, "proposer")),
         ratio(tokens(ours, "prompt_tokens"), tokens(theirs, "prompt_tokens")),
@@ -118,11 +122,14 @@ the JSON retry fails too. Tried first, on DSPy's grounded proposer alone (bankin
 40 train rows, 3 proposals): proposer max_tokens 256, 512 and 1024 all die, with the program
 and data descriptions on or off; greedy proposals (init_temperature=0.0) without the program
 description complete on stand-in demos but died on the real bootstrapped ones (`--quick`). So
-"alt" keeps every setting of "same" and gives DSPy `LenientProposerAdapter`
-(bench/mipro/adapter.py): DSPy's ChatAdapter, except that a reply of the prompt model that
-does not parse, to a signature with one text output, is taken whole as that output. Task calls
+"alt" keeps every setting of "same" and gives DSPy `LenientProposerParse`
+(bench/mipro/adapter.py) before its adapter: a reply of the prompt model that does not
+parse, to a signature with one text output, is taken whole as that output. Task calls
 parse as before. Tunesmith's proposer already reads plain-text replies and cleans them, so
-nothing changes for it.
+nothing changes for it. In a DSPy configuration other than its default, the same lenient rule
+sits before that configuration's adapter (prompt-model calls then use its format too).
+
+{peer_text(a.get("peer"))}
 """
 
 

@@ -24,8 +24,9 @@ import dspy
 import engine as ts
 from bench.core.data import MODEL, Split, exact_match
 from bench.core.meter import ModelMeter, Phase
+from bench.core.peer import configured
 from bench.core.runners import DSPy, Tunesmith
-from bench.mipro.adapter import LenientProposerAdapter
+from bench.mipro.adapter import LenientProposerParse
 from bench.mipro.records import ROLES, MiproOutcome, RoleUsage, Setup, role_delta
 
 MAX_ERRORS = 1_000_000  # a failed example scores 0 in both (as in the few-shot bench)
@@ -38,8 +39,15 @@ class MiproRunner:
     which provides `name`, `phase()` and `evaluate()`."""
 
     name: str
+    config: str
     phase: Any
     evaluate: Any
+    last_marks: list[list[float]]
+    peer_context: Any
+
+    def setup_context(self, setup: Any) -> contextlib.AbstractContextManager[Any]:
+        """What a setup's compile and evaluation run in (DSPy: its adapter configuration)."""
+        return self.peer_context()
 
     def roles(self) -> dict[str, RoleUsage]:
         raise NotImplementedError
@@ -54,24 +62,26 @@ class MiproRunner:
 
     def new_outcome(self, setup: Any) -> MiproOutcome:
         """The record `run_setup` fills in; the GEPA bench's runners return a larger one."""
-        return MiproOutcome(self.name, setup.key, None, Phase(), Phase())
+        return MiproOutcome(self.name, setup.key, None, Phase(), Phase(), peer=self.config)
 
     def run_setup(self, setup: Any) -> MiproOutcome:
         """Compile in `setup` (a failure is caught and recorded), then score held-out."""
         outcome = self.new_outcome(setup)
         before = self.roles()
         program = None
-        with self.phase(outcome.compile):
-            try:
-                program, outcome.instructions, outcome.notes = self.optimize(setup)
-            except Exception as exc:  # noqa: BLE001 - a failed compile is a result here
-                outcome.failure = f"{type(exc).__name__}: {one_line(str(exc))}"
-                outcome.failure_tail = traceback_tail(exc)
-        outcome.roles = role_delta(self.roles(), before)
-        if program is not None:
-            with self.phase(outcome.evaluate):
-                outcome.accuracy = self.evaluate(program)
-            outcome.demos = sum(len(p.demos) for p in program.predictors())
+        with self.setup_context(setup):
+            with self.phase(outcome.compile):
+                try:
+                    program, outcome.instructions, outcome.notes = self.optimize(setup)
+                except Exception as exc:  # noqa: BLE001 - a failed compile is a result here
+                    outcome.failure = f"{type(exc).__name__}: {one_line(str(exc))}"
+                    outcome.failure_tail = traceback_tail(exc)
+            outcome.roles = role_delta(self.roles(), before)
+            if program is not None:
+                with self.phase(outcome.evaluate):
+                    outcome.accuracy = self.evaluate(program)
+                outcome.rows = self.last_marks
+                outcome.demos = sum(len(p.demos) for p in program.predictors())
         return outcome
 
 
@@ -217,6 +227,11 @@ class DSPyMipro(DSPy, MiproRunner):
     def roles(self) -> dict[str, RoleUsage]:
         return self.tally.read()
 
+    def setup_context(self, setup: Any) -> contextlib.AbstractContextManager[Any]:
+        """The run's configuration; its prompt model parsed leniently where the setup says."""
+        lenient = getattr(setup, "lenient_proposer", False)
+        return configured(self.config, (LenientProposerParse,) if lenient else ())
+
     def mipro(self, setup: Setup) -> tuple[Any, list[str], str]:
         a = self.args
         proposer = RoleLM(
@@ -234,8 +249,7 @@ class DSPyMipro(DSPy, MiproRunner):
             seed=a.mipro_seed,
             init_temperature=setup.init_temperature,
         )
-        adapter = LenientProposerAdapter() if setup.lenient_proposer else None
-        with contextlib.redirect_stdout(sys.stderr), dspy.context(adapter=adapter):
+        with contextlib.redirect_stdout(sys.stderr):  # the adapter: setup_context()
             program = optimizer.compile(
                 self.student(),
                 trainset=self.train,

