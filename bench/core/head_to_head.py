@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.core.common import command_line, machine, today
+from bench.core.common import command_line, machine, ran_at, today
 from bench.core.data import DEFAULT_DATA, INSTRUCTIONS, MODEL, load_split, make_signatures
 from bench.core.meter import ModelMeter
 from bench.core.runners import progress as fewshot_progress
@@ -70,7 +70,10 @@ def choose(spec: str, known: dict[str, Any], what: str = "setup") -> list[Any]:
 def run_or_report(
     args: argparse.Namespace, run: Callable[[], None], report: Callable[..., None]
 ) -> None:
-    """`--report-from FILE` re-renders a saved run; otherwise run."""
+    """`--report-from FILE` re-renders a saved run; otherwise run. With `--write`, refused from
+    uncommitted code before anything runs (`ran_at`)."""
+    if args.write:
+        ran_at()
     if args.report_from is not None:
         report(json.loads(args.report_from.read_text()), write=args.write)
     else:

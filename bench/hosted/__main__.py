@@ -21,6 +21,7 @@ from bench.core.common import (
     engine_commit,
     isolate_caches,
     machine,
+    ran_at,
     results_file,
     today,
     write_section,
@@ -127,6 +128,8 @@ def measure_command(args: argparse.Namespace) -> str:
 
 def main() -> None:
     args = parse_args()
+    if args.write or args.report_from:
+        ran_at()  # refused from uncommitted code, before any run
     commit = engine_commit()  # the engine measured (a re-render keeps the run's)
     if args.report_from:
         stored = json.loads(args.report_from.read_text())

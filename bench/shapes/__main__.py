@@ -20,7 +20,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from bench.core.common import command_line, isolate_caches, machine, today
+from bench.core.common import command_line, isolate_caches, machine, ran_at, today
 
 isolate_caches()  # before anything imports dspy or litellm
 
@@ -90,6 +90,8 @@ def settings_text(args: argparse.Namespace) -> str:
 
 def main() -> None:
     args = parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
     notes = args.notes.read_text() if args.notes else ""
     if args.report_from:
         report([json.loads(p.read_text()) for p in args.report_from], notes, write=args.write)
