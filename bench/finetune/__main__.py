@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import tempfile
 import time
 import uuid
@@ -35,8 +34,6 @@ from bench.core.common import (
     RESULTS,
     command_line,
     isolate_caches,
-    machine,
-    markdown_table,
     ran_at,
     results_file,
     today,
@@ -47,8 +44,13 @@ isolate_caches()
 
 import os  # noqa: E402
 
-from engine.evaluate.statistics import paired_by_id, points  # noqa: E402
-from engine.optimizers.finetune import training_params  # noqa: E402
+from bench.finetune.report import (  # noqa: E402
+    DEFAULT_STRATEGY,
+    ENGINE,
+    OPTIMIZERS,
+    TRAINING,
+    report,
+)
 from engine.runs import (  # noqa: E402
     create_run,
     events,
@@ -63,32 +65,7 @@ from engine.runs.worker import run_worker  # noqa: E402
 from tools.sms_messages import write_project  # noqa: E402
 
 RECORDS_FILE = RESULTS / "finetune-runs.jsonl"
-OPTIMIZERS = {
-    "fewshot": ("BootstrapFewShot", {}),
-    "finetune": ("bootstrap_finetune", {}),
-    "finetune_labels": ("bootstrap_finetune", {"train_on": "labels"}),
-    "finetune_both": ("bootstrap_finetune", {"train_on": "both"}),
-    "together": ("better_together", {}),
-    "together_labels": ("better_together", {"train_on": "labels"}),
-    "together_both": ("better_together", {"train_on": "both"}),
-}
-TRAINING = ("finetune", "finetune_labels", "finetune_both", "together", "together_labels",
-            "together_both")  # fmt: skip
-DEFAULT_STRATEGY = "p -> w -> p"  # BetterTogether's own default (DSPy's)
-ENGINE = {p.name: p.default for p in training_params()}  # what a user gets: the bench's defaults
-# what a record that names no such setting ran with (the trainer's defaults before 2026-11-27)
-BEFORE_THE_SETTING = {"learning_rate": 1e-4, "packing": True, "loss_on": "all"}
 INVOCATION = uuid.uuid4().hex[:12]  # the methods of one command share it (and their splits)
-
-
-def wilson(correct: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The 95% Wilson interval of an accuracy of `correct` out of `n`."""
-    if n == 0:
-        return 0.0, 0.0
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def run_method(spec_path: Path, method: str, args: argparse.Namespace,
@@ -153,132 +130,6 @@ def run_method(spec_path: Path, method: str, args: argparse.Namespace,
         "invocation": INVOCATION,
     }  # fmt: skip
     return record
-
-
-def setting(params: dict[str, Any], name: str) -> Any:
-    """What a run's training setting was: as recorded, else what a record without it ran with."""
-    return params.get(name, BEFORE_THE_SETTING.get(name, ENGINE.get(name)))
-
-
-def label(record: dict[str, Any]) -> str:
-    """A record's method as the table names it: the method, and where it differs from the
-    engine's defaults its strategy, epochs, window, learning rate, schedule, packing and loss
-    (`finetune_labels (2 epochs, learning rate 0.0001, rows packed)`)."""
-    params = record.get("params", {})
-    notes = [params["strategy"]] if params.get("strategy") else []
-    if record["method"] in TRAINING:
-        if setting(params, "epochs") != ENGINE["epochs"]:
-            notes.append(f"{params['epochs']} epochs")
-        if params.get("exclude_demos") is False:
-            notes.append("rows with demos")
-        if setting(params, "window") != ENGINE["window"]:
-            notes.append(f"{params['window']}-token windows")
-        if setting(params, "learning_rate") != ENGINE["learning_rate"]:
-            notes.append(f"learning rate {setting(params, 'learning_rate'):g}")
-        if setting(params, "lr_schedule") != ENGINE["lr_schedule"]:
-            notes.append(f"{params['lr_schedule']} schedule")
-        if setting(params, "warmup"):
-            notes.append(f"{params['warmup']:.0%} warm-up")
-        if setting(params, "packing") != ENGINE["packing"]:
-            notes.append("rows packed" if setting(params, "packing") else "a row a window")
-        if setting(params, "loss_on") != ENGINE["loss_on"]:
-            notes.append("loss on every token" if setting(params, "loss_on") == "all"
-                         else f"loss on the {setting(params, 'loss_on')}")  # fmt: skip
-    return record["method"] + (f" ({', '.join(notes)})" if notes else "")
-
-
-def points_range(comparison: dict[str, Any] | None) -> str:
-    """`+12 [-5, +30]`: a paired difference in points with its 95% interval, or a dash."""
-    if not comparison or comparison.get("diff") is None or comparison.get("ci_low") is None:
-        return "—"
-    return f"{points(comparison['diff'])} [{points(comparison['ci_low'])}, " + (
-        f"{points(comparison['ci_high'])}]"
-    )
-
-
-def fewshot_of(record: dict[str, Any], records: list[dict[str, Any]]) -> tuple[dict, bool]:
-    """The BootstrapFewShot run a method is paired with: the one of the same command (same
-    splits, same code), else the dataset's latest (False: from another run)."""
-    same = [r for r in records if r["method"] == "fewshot" and r.get("invocation")
-            and r.get("invocation") == record.get("invocation")]  # fmt: skip
-    if same:
-        return same[-1], True
-    other = [r for r in records if r["method"] == "fewshot" and r["dataset"] == record["dataset"]]
-    return (other[-1] if other else {}), False
-
-
-def check_text(r: dict[str, Any]) -> str:
-    """The run's check on its validation rows: start → result, and whether the start came back."""
-    if r.get("val_base") is None or r.get("val_method") is None or r["method"] == "fewshot":
-        return "—"
-    kept = "; **the start kept**" if r.get("kept_start") else ""
-    return f"{100 * r['val_base']:.0f}% → {100 * r['val_method']:.0f}%{kept}"
-
-
-def report(records: Path) -> str:
-    """The results tables from the records file (the last record per dataset and method)."""
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    every = [json.loads(line) for line in records.read_text().splitlines()]
-    for record in every:
-        latest[(record["dataset"], label(record))] = record
-    rows = []
-    order = sorted(latest.items(), key=lambda kv: (
-        kv[0][0], list(OPTIMIZERS).index(kv[1]["method"]), kv[0][1]))  # fmt: skip
-    bases: dict[str, set[float]] = {}
-    for (dataset, _), r in order:
-        if r["test_base"] is not None:
-            bases.setdefault(dataset, set()).add(r["test_base"])
-    for (dataset, method), r in order:
-        scored = [m for (d, m), x in order if d == dataset and x["test_base"] is not None]
-        if scored and method == scored[0]:  # the runs' shared start
-            n, acc = r["n_test"], r["test_base"]
-            low, high = wilson(acc * n, n)
-            same = "" if len(bases[dataset]) == 1 else f" (runs differ: {sorted(bases[dataset])})"
-            rows.append([dataset, "zero-shot", "the start of every run" + same,
-                         f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]", "—", "—", "—",
-                         "—", "—", "—"])  # fmt: skip
-        if r["test_method"] is None:  # the run failed: say why
-            rows.append([dataset, method, r["optimizer"], "—", "—", "—", "—", f"{r['wall_s']:.0f}",
-                         r.get("reason", "")[:160], r["status"]])  # fmt: skip
-            continue
-        n, acc = r["n_test"], r["test_method"]
-        low, high = wilson(acc * n, n)
-        diff = points_range({"diff": r["diff"], "ci_low": r["diff_ci"][0],
-                             "ci_high": r["diff_ci"][1]})  # fmt: skip
-        fewshot, same_run = fewshot_of(r, every)
-        vs_fewshot = "—" if method == "fewshot" or not r.get("test_scores") else points_range(
-            paired_by_id(fewshot.get("test_scores") or {}, r["test_scores"]))  # fmt: skip
-        if vs_fewshot != "—" and not same_run:
-            vs_fewshot += " (another run's)"
-        training = "—" if not r["training_steps"] else (
-            f"{r['training_steps']} steps, {r['training_s']:.0f} s, "
-            f"{r['tokens_per_second']:.1f} tok/s, loss {r['losses'][0]:.2f} → "
-            f"{r['losses'][-1]:.2f}" + (f", {r['model_mb']} MB" if r["model_mb"] else "")
-        )  # fmt: skip
-        if r.get("step_scores"):  # BetterTogether: each step's program on the validation rows
-            scores = [float(m.split("): ")[1].split()[0]) for m in r["step_scores"]]
-            training += "; validation after each step: " + ", ".join(
-                f"{100 * x:.0f}%" for x in scores)  # fmt: skip
-            if not r["model_mb"]:
-                training += " (a prompt-only step kept)"
-        accuracy = f"{100 * acc:.0f}% [{100 * low:.0f}, {100 * high:.0f}]"
-        rows.append([dataset, method, r["optimizer"], accuracy, diff, vs_fewshot,
-                     check_text(r), f"{r['wall_s']:.0f}", training, r["status"]])  # fmt: skip
-    header = ["data", "method", "optimizer", "held-out acc [95% Wilson]",
-              "vs base, points [95% paired]", "vs fewshot, points [95% paired]",
-              "validation: start → result", "wall s", "training", "status"]  # fmt: skip
-    commands = sorted({r["command"] for r in latest.values()})
-    commits = ", ".join(sorted({r["commit"] for r in latest.values()}))
-    return "\n".join([
-        "Which splits chose the default recipe and which confirmed it: bench/DATA.md. \"vs "
-        "fewshot\" pairs a run with the BootstrapFewShot run of the same command (same splits, "
-        "same commit), marked \"another run's\" for records from before commands were recorded. "
-        "\"Validation\": the run's check of its result against the start on the validation rows "
-        "(records since the check).", "",
-        markdown_table(header, rows), "",
-        f"Machine: {machine()}. Commit(s): {commits}.",
-        "Commands:", "", *[f"    {c}" for c in commands],
-    ])  # fmt: skip
 
 
 def main() -> None:
