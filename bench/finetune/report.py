@@ -170,6 +170,9 @@ def report(records: Path) -> str:
         "Which splits chose the default recipe and which confirmed it: bench/DATA.md. \"vs "
         "fewshot\" pairs a run with the BootstrapFewShot run of the same command (same splits, "
         "same commit), marked \"another run's\" for records from before commands were recorded. "
+        "Commands recorded before e2be1e1 ran with the bench's defaults of then (2 epochs, "
+        "learning rate 1e-4, rows packed, 256-token windows); since, its defaults are the "
+        "engine's; each row's label names the settings that differ from the engine's. "
         "\"Validation\": the run's check of its result against the start on the validation rows "
         "(records since the check).", "",
         markdown_table(header, rows), "",
