@@ -11,6 +11,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -84,16 +85,66 @@ def machine() -> str:
     )
 
 
+# What a bench writes (bench/results/) and prose (docs/, *.md): changes there are not code a run
+# measures, so they do not make a tree dirty for `ran_at`.
+OUTPUTS = ("bench/results/", "docs/")
+_RAN_AT: str | None = None  # the commit this process's writing bench runs at, once checked
+
+
+def git(*args: str, repo: Path | None = None) -> str:
+    """git's output in `repo` (default: this checkout), or "" when git fails."""
+    done = subprocess.run(["git", *args], cwd=repo or REPO, capture_output=True, text=True)
+    return done.stdout.rstrip() if done.returncode == 0 else ""  # a status line starts with a space
+
+
+def uncommitted(repo: Path | None = None) -> list[str]:
+    """Paths of `repo` with changes no commit holds (edited, staged, deleted or untracked),
+    outside `OUTPUTS` and markdown files: code a run would measure that its commit does not name."""
+    paths = []
+    for line in git("status", "--porcelain", "--untracked-files=all", repo=repo).splitlines():
+        path = line[3:].split(" -> ")[-1].strip('"')
+        if not path.startswith(OUTPUTS) and not path.endswith(".md"):
+            paths.append(path)
+    return paths
+
+
+def committed_head(repo: Path | None = None) -> str:
+    """`repo`'s HEAD commit (short); a SystemExit naming the uncommitted paths when there are
+    any, so no result is written from code that no commit holds."""
+    head = git("rev-parse", "--short", "HEAD", repo=repo)
+    if not head:
+        raise SystemExit(f"refusing to write results: {repo or REPO} is not a git checkout")
+    dirty = uncommitted(repo)
+    if dirty:
+        shown = ", ".join(dirty[:8]) + (f" and {len(dirty) - 8} more" if len(dirty) > 8 else "")
+        raise SystemExit(
+            f"refusing to write results from uncommitted code ({shown}): commit it (or stash "
+            f"it) and run again, so the results name the commit they measured (HEAD {head})"
+        )
+    return head
+
+
+def ran_at() -> str:
+    """The commit a bench that writes results runs at: checked once per process, at the start
+    of every entry that writes (and by `write_section`), refused when the tree is dirty."""
+    global _RAN_AT
+    if _RAN_AT is None:
+        _RAN_AT = committed_head()
+    return _RAN_AT
+
+
 def engine_commit() -> str:
-    """The repository's HEAD commit, marked `+changes` if engine/ has uncommitted edits."""
-    import subprocess
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
+    """The commit this process runs at: `ran_at`'s once checked, else HEAD, marked
+    `+uncommitted changes` when the tree has some (a run that writes nothing may)."""
+    if _RAN_AT is not None:
+        return _RAN_AT
     head = git("rev-parse", "--short", "HEAD") or "unknown commit"
-    return head + (" +changes in engine/" if git("status", "--porcelain", "--", "engine") else "")
+    return head + (" +uncommitted changes" if uncommitted() else "")
+
+
+def commit_line(commit: str | None) -> str:
+    """The section header's line naming the commit (`None`: a run saved before commits were)."""
+    return f"**Commit:** `{commit or 'not recorded'}`"
 
 
 def today() -> str:
@@ -143,7 +194,9 @@ def read_section(key: str, text: str) -> str | None:
 
 def write_section(key: str, title: str, body: str, path: Path) -> None:
     """Insert or replace the section `key` (between HTML comment markers) in the results file
-    `path` (`results_file(name)`), which is created with a short header if absent."""
+    `path` (`results_file(name)`), which is created with a short header if absent. Refused from
+    a dirty tree (`ran_at`)."""
+    ran_at()  # never from uncommitted code (entries check at their start; this is the last stop)
     begin, end = _markers(key)
     block = f"{begin}\n## {title}\n\n{body.strip()}\n{end}"
     text = path.read_text() if path.exists() else f"# Results: {path.stem}\n\n{RESULTS_NOTE}"

@@ -8,10 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.core.common import markdown_table, results_file, write_section
+from bench.core.common import commit_line, markdown_table, results_file, write_section
 from bench.core.meter import Outcome, Phase
 from bench.core.parsing import parsing_section, unparsed_cell
-from bench.core.provenance import commit_line
 
 TARGET_WALL_RATIO = 0.3
 GEN_WEIGHT = 3  # a generated token costs ~3 prompt tokens on this CPU (~100 vs ~300 tok/s)

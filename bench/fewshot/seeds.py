@@ -16,7 +16,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.core.common import isolate_caches, markdown_table, ratio, results_file, write_section
+from bench.core.common import (
+    isolate_caches,
+    markdown_table,
+    ran_at,
+    ratio,
+    results_file,
+    write_section,
+)
 
 isolate_caches()  # puts the project on sys.path, as the other bench scripts do
 
@@ -106,6 +113,8 @@ def main() -> None:
     parser.add_argument("files", type=Path, nargs="+", help="python -m bench.fewshot --json files")
     parser.add_argument("--write", action="store_true", help="write bench/results/fewshot.md")
     args = parser.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code
     table = summary(args.files)
     print(table)
     if args.write:

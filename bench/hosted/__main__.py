@@ -29,6 +29,7 @@ from bench.core.common import (
     engine_commit,
     isolate_caches,
     machine,
+    ran_at,
     results_file,
     today,
     write_section,
@@ -36,10 +37,10 @@ from bench.core.common import (
 
 isolate_caches()
 
+from bench.core.common import commit_line  # noqa: E402
 from bench.core.fake_openai_server import FakeOpenAI  # noqa: E402
 from bench.core.llama_server import LlamaServer  # noqa: E402
 from bench.core.peer import DEFAULT, peer_configs  # noqa: E402
-from bench.core.provenance import commit_line, run_commit  # noqa: E402
 from bench.hosted.client_log import ClientLog  # noqa: E402
 from bench.hosted.report import SECTIONS, medians, ratio_table, results_table, section  # noqa: E402
 from bench.hosted.runners import (  # noqa: E402
@@ -161,7 +162,9 @@ def measure_command(args: argparse.Namespace) -> str:
 
 def main() -> None:
     args = parse_args()
-    commit = run_commit()  # the code measured (a re-render keeps the run's)
+    if args.write or args.report_from:
+        ran_at()  # refused from uncommitted code, before any run
+    commit = engine_commit()  # the engine measured (a re-render keeps the run's)
     if args.report_from:
         stored = json.loads(args.report_from.read_text())
         results, commit = stored["results"], stored.get("commit", commit)

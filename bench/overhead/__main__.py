@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import warnings
 
-from bench.core.common import isolate_caches, results_file, write_section
+from bench.core.common import isolate_caches, ran_at, results_file, write_section
 
 isolate_caches()  # before anything imports dspy or litellm
 
@@ -47,6 +47,8 @@ def main() -> None:
     )
     parser.add_argument("--profile", action="store_true", help="also print a cProfile of Tunesmith")
     args = parser.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
 
     provider_calls = register_instant_provider()
     direct: list[Row] = []

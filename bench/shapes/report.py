@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from bench.core.common import markdown_table, ratio, results_file, write_section
+from bench.core.common import commit_line, markdown_table, ratio, results_file, write_section
 from bench.core.parsing import GAP_NOTE, gap_split, pct, peer_text, row_stats
-from bench.core.provenance import commit_line
 from bench.shapes.cases import BY_NAME
 from bench.shapes.died import CELL, completed, died, died_cell, died_lines, died_text
 

@@ -12,7 +12,14 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.core.common import DOCS, markdown_table, read_section, results_file, write_section
+from bench.core.common import (
+    DOCS,
+    markdown_table,
+    ran_at,
+    read_section,
+    results_file,
+    write_section,
+)
 from bench.shapes.report import MAIN_HEADER, OPTIMIZER_NAMES, results_name, section_key
 
 RANDOM_SEARCH = "BootstrapFewShotWithRandomSearch"  # the default optimizer's row
@@ -124,6 +131,8 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help="replace the docs section")
     parser.add_argument("--doc", type=Path, default=DOCS, help="the page with the section")
     args = parser.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code
     body = summary({optimizer: results_text(optimizer) for optimizer in OPTIMIZERS})
     if args.write:
         write_section("shapes-summary", "Signature-shape matrix: every optimizer at a glance", body,

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.core.common import isolate_caches, markdown_table, results_file, write_section
+from bench.core.common import isolate_caches, markdown_table, ran_at, results_file, write_section
 
 isolate_caches()  # before anything imports dspy or litellm
 
@@ -115,6 +115,8 @@ def demo_sets(seed: int, args: argparse.Namespace, meter: ModelMeter) -> tuple[A
 
 def main() -> None:
     args = parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
     get_litellm()
     meter = ModelMeter()
     meter.install()

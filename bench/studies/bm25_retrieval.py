@@ -26,6 +26,7 @@ from bench.core.common import (
     machine,
     markdown_table,
     quantile,
+    ran_at,
     results_file,
     today,
     write_section,
@@ -142,6 +143,8 @@ def main() -> None:
     parser.add_argument("--scan-queries", type=int, default=50, help="queries for the full scan")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
     passages, asks = make_corpus(args.passages, args.queries)
     queries, gold = [q for q, _ in asks], [g for _, g in asks]
 

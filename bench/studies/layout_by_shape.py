@@ -29,6 +29,7 @@ from bench.core.common import (
     isolate_caches,
     machine,
     markdown_table,
+    ran_at,
     results_file,
     today,
     write_section,
@@ -111,6 +112,8 @@ def main() -> None:
     p.add_argument("--rows", type=int, default=24, help="held-out rows per seed")
     p.add_argument("--write", action="store_true", help="write bench/results/layout-by-shape.md")
     args = p.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
     get_litellm()
     ts.configure(lm=ts.LM(MODEL, temperature=0.0, max_tokens=64, cache=False))
     header = ["case", "demos", "request in system", "inputs first",

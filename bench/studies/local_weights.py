@@ -22,6 +22,7 @@ from bench.core.common import (
     isolate_caches,
     machine,
     markdown_table,
+    ran_at,
     results_file,
     today,
     write_section,
@@ -120,6 +121,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="prompt reads timed per file")
     parser.add_argument("--write", action="store_true", help="write bench/results/local-weights.md")
     args = parser.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
     prompts = questions(args.rows)
     shipped = smollm2_path()
     with tempfile.TemporaryDirectory() as folder:

@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.core.common import committed_head
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROJECTS = {
@@ -273,6 +275,9 @@ def main() -> int:
     roots = {"before": args.before.resolve(), "after": args.after.resolve()}
     if args.fixed is not None:
         roots["fixed"] = args.fixed.resolve()
+    commits = {}
+    if args.out is not None or args.jsonl is not None:  # results: each checkout committed
+        commits = {version: committed_head(root) for version, root in roots.items()}
     runs = [
         (version, name, optimizer, seed)
         for name in args.projects
@@ -292,8 +297,8 @@ def main() -> int:
             if args.out is not None:  # written as it goes: a cut run keeps its rows
                 args.out.write_text("\n".join(lines) + "\n")
             if args.jsonl is not None:
-                record = {"version": version, "project": name, "optimizer": optimizer,
-                          "seed": seed, **row}  # fmt: skip
+                record = {"version": version, "commit": commits[version], "project": name,
+                          "optimizer": optimizer, "seed": seed, **row}  # fmt: skip
                 with args.jsonl.open("a") as out:
                     out.write(json.dumps(record) + "\n")
     return 0

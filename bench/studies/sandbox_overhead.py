@@ -27,6 +27,7 @@ from bench.core.common import (
     machine,
     markdown_table,
     quantile,
+    ran_at,
     results_file,
     today,
     write_section,
@@ -81,6 +82,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    if args.write:
+        ran_at()  # refused from uncommitted code, before any run
     sandbox = Sandbox()
     check = sandbox.run(CODE)
     assert check.ok and check.stdout.strip() == "42", check

@@ -1,5 +1,7 @@
 """The whole dashboard tour in a real browser on the embedded model (marked e2e), as the person
-who is not a programmer takes it, on data no lever was tuned on.
+who is not a programmer takes it, on messages no lever was chosen on (generator seed 3 of
+tools/sms_messages.py, kept for this tour in bench/DATA.md: the seeds the forecast's levers were
+chosen on are 0-2).
 
 The test generates a CSV of 60 text messages labelled spam/ham (tools/sms_messages.py), uploads
 it, maps the columns, writes the instruction, tries a row, and starts the DEFAULT run (optimizer
@@ -27,6 +29,10 @@ sys.path.insert(0, str(ROOT))
 from tools.sms_messages import make_rows, write_csv  # noqa: E402
 
 ROWS = 60  # the default split: 20 train, 20 validation, 20 held-out test rows
+# The generator seed of the tour's messages (bench/DATA.md): none of the levers was chosen on
+# them. Choosing one by looking at this tour's runs or screenshots makes them tuning data: then
+# record it there and give the tour a new seed.
+TOUR_SEED = 3
 
 
 def test_full_tour(tour_server, browser_page, tmp_path):
@@ -37,9 +43,10 @@ def test_full_tour(tour_server, browser_page, tmp_path):
     assert measured["seconds"] <= 60 * measured["budget_minutes"] + 60, measured
 
 
-def tour(tour_server, page, tmp_path, rows: int = ROWS) -> dict:
-    """The tour; returns what the Optimize page forecast for the default run and what the run
-    spent (calls, seconds), for bench/studies/browser_default_run.py."""
+def tour(tour_server, page, tmp_path, rows: int = ROWS, seed: int = TOUR_SEED) -> dict:
+    """The tour on `rows` messages of generator seed `seed`; returns what the Optimize page
+    forecast for the default run and what the run spent (calls, seconds), for
+    bench/studies/browser_default_run.py."""
     page.set_default_timeout(60_000)
     page.goto(tour_server.url)
     page.wait_for_selector('[data-testid="stApp"]')
@@ -47,8 +54,8 @@ def tour(tour_server, page, tmp_path, rows: int = ROWS) -> dict:
     settle(page)
     shot(page, "01-project")
 
-    # a new project, then the data (generated: messages Tunesmith was never tuned on)
-    messages = write_csv(tmp_path / "messages.csv", n=rows, seed=0)
+    # a new project, then the data (generated messages no lever was chosen on: TOUR_SEED)
+    messages = write_csv(tmp_path / "messages.csv", n=rows, seed=seed)
     page.get_by_label("Name").fill("Spam filter")
     page.get_by_label("What should the model do? (optional)").fill(
         "Tell spam text messages from normal ones"
@@ -62,7 +69,7 @@ def tour(tour_server, page, tmp_path, rows: int = ROWS) -> dict:
     select(page, "Role of column message", "Input")
     select(page, "Role of column label", "Expected output")
     third = rows // 3
-    page.get_by_text(f"Split: {third} train").wait_for()  # the default split, untouched
+    page.get_by_text(f"Split: {third} train").wait_for()  # the default split, as offered
     shot(page, "02-data")
 
     # the signature

@@ -17,8 +17,8 @@ import time
 import zlib
 from typing import Any
 
-from engine.lm.scripted import ScriptedLM, input_fields
-from engine.runs.data._load import resolve_path
+from engine.lm.scripted import ScriptedLM, input_fields, render_fields
+from engine.runs.data import resolve_path
 
 
 def _truth(spec: Any) -> dict[str, str]:
@@ -328,3 +328,29 @@ def fallback_oracle_lm(spec: Any) -> ScriptedLM:
 def cached_oracle_lm(spec: Any) -> ScriptedLM:
     """The oracle on the disk cache (the run's `lm_cache/`), no latency."""
     return ScriptedLM(by_input=_answerer(spec), name="cached-oracle", cache=True)
+
+
+class _TunedWorse(ScriptedLM):
+    """The true label on the base model, zero-shot too; a label that is never right on a model
+    a trainer tuned (its name holds "-ft-": tests/runs/fake_trainers.py)."""
+
+    def __init__(self, spec: Any) -> None:
+        truth, label = _truth(spec), spec.pipeline[-1].outputs[0].name
+        source = spec.input_fields[0]
+
+        def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+            text = input_fields(messages[-1]["content"]).get(source, "").strip()
+            return {label: truth.get(text, "unknown")}
+
+        super().__init__(by_input=answer, name="tuned-worse")
+        self.label = label
+
+    def _answer(self, messages: list[dict[str, Any]]) -> str:
+        if "-ft-" in self.model:
+            self._cursor.take()
+            return render_fields({self.label: "never-right"})
+        return super()._answer(messages)
+
+
+def tuned_worse_lm(spec: Any) -> ScriptedLM:
+    return _TunedWorse(spec)

@@ -1,11 +1,13 @@
 """BootstrapFinetune: the teacher's passing traces (or the training rows' own answers) as chat
 rows, the model's weights tuned on them. BetterTogether (`engine.optimizers.together`) builds on
-its public names: `BootstrapFinetune`, `bootstrap_finetune`, `training_params`, `TRAINING_EVENT`.
+its public names: `BootstrapFinetune`, `bootstrap_finetune`, `training_params`, `TRAINING_EVENT`,
+`check_result` (what the check of a weights run against its start found).
 
 The embedded model is tuned by llama.cpp in its own process (`_process`); the tuned model is a
 GGUF file in the run's folder, named `local/<path>.gguf` like any other embedded model.
 """
 
+from engine.optimizers.finetune._check import BASELINE_ORIGIN, check_result
 from engine.optimizers.finetune._entries import bootstrap_finetune
 from engine.optimizers.finetune._finetune import BootstrapFinetune
 from engine.optimizers.finetune._job import TrainingJob, chat_rows
@@ -85,6 +87,7 @@ register(OptimizerEntry(
 ))  # fmt: skip
 
 __all__ = [
+    "BASELINE_ORIGIN",
     "BootstrapFinetune",
     "LlamaTrainer",
     "Trainer",
@@ -98,6 +101,7 @@ __all__ = [
     "TRAINING_EVENT",
     "bootstrap_finetune",
     "build_rows",
+    "check_result",
     "label_rows",
     "passing_traces",
     "plan_steps",

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.core import NoLMConfiguredError
-from engine.lm.local import PROVIDER, models_dir
+from engine.lm.local import models_dir
 from engine.modules.predict import resolve_lm
-from engine.optimizers.finetune._blas import module_built
+from engine.optimizers.finetune._check import BASELINE_ORIGIN, CHECK_SHARE, check_result, hold_back
+from engine.optimizers.finetune._forecast import finetune_estimate, training_forecast
 from engine.optimizers.finetune._hosted import HostedTrainer, hosted_model
 from engine.optimizers.finetune._process import TrainingCancelled
 from engine.optimizers.finetune._rows import (
@@ -24,44 +25,25 @@ from engine.optimizers.finetune._rows import (
     group_by_model,
     label_problem,
     label_rows,
-    labelled_steps,
     merge_rows,
     model_of,
     passing_traces,
     prompts_before_calls,
 )
 from engine.optimizers.finetune._trainer import (
-    LLAMA_KWARGS,
     LlamaTrainer,
     Trainer,
-    answer_loss,
-    default,
-    packs_rows,
-    plan_steps,
 )
 from engine.optimizers.spine import (
     CompileJob,
     Estimate,
     Optimizer,
     Workload,
-    calls_per_run,
     example_id,
-    tokens_per_call,
 )
 
 MIN_TRACES = 2  # fewer passing traces than this is no training set
 TRAINER_ENV = "TUNESMITH_TEST_TRAINER"  # tests: "module:factory" builds the default trainer
-# Training speed of the embedded model on this project's 2-core machines (tokens/s, one thread,
-# docs/design/finetune.md), what the estimate forecasts with: on the BLAS backend (a real run's
-# 36 steps of 256 tokens through the worker, idle Intel Xeon), and on the CPU backend alone
-# (a real CLI run's 21 steps, other jobs running).
-MEASURED_TOKENS_PER_SECOND = {"blas": 86, "cpu": 24}
-
-
-def training_tokens_per_second() -> int:
-    """What the embedded trainer is expected to reach here: the BLAS backend's rate when
-    `make setup` built its module, else the CPU backend's."""
-    return MEASURED_TOKENS_PER_SECOND["blas" if module_built() else "cpu"]
 
 
 class BootstrapFinetune(Optimizer):
@@ -81,10 +63,15 @@ class BootstrapFinetune(Optimizer):
     back with those predictors on the tuned models. Settings the trainer refuses, a model it
     cannot tune and rows longer than its context are refused before any LM call; too few
     passing traces (under `min_traces`) before any training.
+
+    Not in DSPy: with a metric, the tuned program is checked against the student as given on
+    rows it did not train on (`compile(valset=...)`, else `valset_ratio` of the training rows
+    held back), and the student comes back when the tuned one scores lower, as the prompt
+    optimizers' keep-start rule does (`result.details["check"]` has both scores; Python's log
+    warns). `valset=[]` trains on every row and checks nothing.
     """
 
     valset_defaults_to_trainset = False
-    uses_valset = False
     calibrates_choices = False
 
     def __init__(
@@ -101,7 +88,10 @@ class BootstrapFinetune(Optimizer):
         min_traces: int = MIN_TRACES,
         max_rows: int | None = None,
         train_on: str = "traces",
+        valset_ratio: float = CHECK_SHARE,
     ) -> None:
+        if not 0 <= valset_ratio < 1:
+            raise ValueError(f"valset_ratio must be in [0, 1), not {valset_ratio!r}")
         if max_rows is not None and max_rows < 1:
             raise ValueError(f"max_rows must be 1 or more (or None for all), not {max_rows!r}")
         if train_on not in TRAIN_ON:
@@ -117,6 +107,8 @@ class BootstrapFinetune(Optimizer):
         self.metric_threshold = metric_threshold
         self.min_traces = min_traces
         self.max_rows = max_rows
+        self.valset_ratio = valset_ratio
+        self._check: dict[str, Any] | None = None
         self._trainer = trainer
         self._default: Trainer | None = None
         self._lms: dict[str, Any] = {}  # model name -> the LM calling it (its endpoint)
@@ -159,7 +151,19 @@ class BootstrapFinetune(Optimizer):
     def params(self) -> dict[str, Any]:
         return {"train_kwargs": dict(self.train_kwargs), "multitask": self.multitask,
                 "max_rows": self.max_rows, "min_traces": self.min_traces,
-                "train_on": self.train_on}  # fmt: skip
+                "train_on": self.train_on, "valset_ratio": self.valset_ratio}  # fmt: skip
+
+    def check_rows(self, trainset: list[Any], valset: list[Any] | None) -> tuple[list, list]:
+        """(rows to train on, rows to check the tuned program on): the valset when given; else
+        `valset_ratio` of the training rows held back (none without a metric to score them)."""
+        if valset is not None:
+            return list(trainset), list(valset)
+        if self.metric is None:
+            return list(trainset), []
+        return hold_back(list(trainset), self.valset_ratio, self.min_traces)
+
+    def result_details(self) -> dict[str, Any] | None:
+        return {"check": self._check} if self._check is not None else None
 
     # -- checks before any call -------------------------------------------------------------
     def check_settings(
@@ -217,12 +221,21 @@ class BootstrapFinetune(Optimizer):
         """The training rows the labels are read from (the first `max_rows`)."""
         return list(trainset)[: self.max_rows] if self.max_rows is not None else list(trainset)
 
-    def compile(self, student: Any, *, trainset: list[Any], teacher: Any = None, **kw: Any) -> Any:
+    def compile(
+        self, student: Any, *, trainset: list[Any], teacher: Any = None,
+        valset: list[Any] | None = None, **kw: Any,
+    ) -> Any:  # fmt: skip
         """Check everything knowable before a call, then run (see the class docstring)."""
-        problems = self.check_settings(list(trainset), student=student)
+        trainset, valset = self.check_rows(list(trainset), valset)
+        problems = self.check_settings(trainset, student=student)
         if problems:
             raise ValueError(" ".join(problems))
-        return super().compile(student, trainset=trainset, teacher=teacher, **kw)
+        return super().compile(student, trainset=trainset, teacher=teacher, valset=valset, **kw)
+
+    def estimate(self, trainset: list[Any], valset: list[Any] | None = None,
+                 **kw: Any) -> Estimate:  # fmt: skip
+        trainset, valset = self.check_rows(list(trainset), valset)
+        return super().estimate(trainset, valset, **kw)
 
     def disk_problems(self, models: list[str]) -> list[str]:
         """Not enough free disk for the training jobs (shutil.disk_usage against the trainer's
@@ -243,60 +256,16 @@ class BootstrapFinetune(Optimizer):
 
     # -- estimate ---------------------------------------------------------------------------
     def _estimate(self, work: Workload) -> Estimate:
-        if self.train_on == "labels":  # no teacher runs: the rows are the data's own answers
-            estimate = Estimate({"task": 0}, 0, 0, "no model calls before training: its weights "
-                                "are trained on the training rows' own answers")  # fmt: skip
-        else:
-            calls = len(work.trainset) * work.per_example
-            tokens = calls * tokens_per_call(work.trainset, 0)
-            also = " and on the training rows' own answers" if self.train_on == "both" else ""
-            estimate = Estimate({"task": calls}, tokens, 1,
-                                "the model answers every training row once, then its weights "
-                                f"are trained on the answers the metric accepts{also}")  # fmt: skip
-        estimate.training = self.training_forecast(work)
-        return estimate
+        return finetune_estimate(self, work)
 
     def training_forecast(self, work: Workload) -> dict[str, Any]:
-        """What training would take if every training row passed: rows (and how many from
-        each source), tokens, steps, minutes on this machine at the measured speed, disk."""
-        from_traces = from_labels = 0
-        if self.train_on != "labels":
-            from_traces = len(work.trainset) * calls_per_run(work.student)
-            if self.max_rows is not None:
-                from_traces = min(from_traces, self.max_rows)
-        if self.train_on != "traces":
-            steps = 1
-            if work.student is not None:
-                steps = len(labelled_steps(work.student, work.trainset)[0])
-            from_labels = len(self.capped(work.trainset)) * steps
-        rows = from_traces + from_labels
-        tokens = rows * tokens_per_call(work.trainset, 0)
-        kwargs = self.train_kwargs
-        n_ctx = int(kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
-        packing = packs_rows(kwargs)
-        whole_rows = rows if answer_loss(kwargs) or not packing else None
-        plan = plan_steps(tokens, n_ctx, int(kwargs.get("num_train_epochs",
-                                                         default("num_train_epochs"))),
-                          kwargs.get("max_steps"), whole_rows, packing)  # fmt: skip
-        students = work.student.predictors() if work.student is not None else []
-        models = sorted({model_of(p) for p in students} - {""})
-        local = [m for m in models if m.startswith(PROVIDER + "/")]
-        out: dict[str, Any] = {
-            "rows": rows, "rows_from": {"traces": from_traces, "labels": from_labels},
-            "tokens": tokens, "epochs": plan.epochs, "steps": plan.steps,
-            "window": plan.window, "tokens_per_second": training_tokens_per_second(),
-        }  # fmt: skip
-        if local or not models:  # the embedded trainer: its speed on this machine
-            out["minutes"] = round(plan.steps * plan.window / out["tokens_per_second"] / 60, 1)
-        try:
-            out["disk_bytes"] = sum(self.trainer_for(m).disk_bytes(m) for m in models) or None
-        except Exception:  # noqa: BLE001 - a model it cannot tune: the checks say so
-            out["disk_bytes"] = None
-        return out
+        """What training would take if every training row passed (`_forecast`)."""
+        return training_forecast(self, work)
 
     # -- compile ----------------------------------------------------------------------------
     def _compile(self, job: CompileJob) -> Any:
         run, runner = job.runner.run, job.runner
+        self._check = None
         rows = self.trace_rows(job) if self.train_on != "labels" else []
         if self.train_on != "traces":
             labels = label_rows(job.student, self.capped(job.trainset), adapter=self.adapter,
@@ -323,7 +292,16 @@ class BootstrapFinetune(Optimizer):
                 predictor.lm = resolve_lm(predictor.lm).copy(model=tuned[key])
                 if self.exclude_demos:  # trained without them: the tuned model answers bare
                     predictor.demos = []
-        runner.register(program, [], f"fine-tuned on {len(rows)} rows")
+        origin = f"fine-tuned on {len(rows)} rows"
+        if self.metric is None or not job.valset:
+            runner.register(program, [], origin)
+            why = "no metric" if self.metric is None else "no validation rows (valset=[])"
+            self._check = check_result(run, type(self).__name__, None, None, why)
+            return program
+        checked = runner.evaluate(program, job.valset, subset="val", origin=origin)
+        start = runner.evaluate(job.student, job.valset, subset="val", origin=BASELINE_ORIGIN,
+                                track_best=False)  # the spine's baseline: no new call
+        self._check = check_result(run, type(self).__name__, start, checked)
         return program
 
     def trace_rows(self, job: CompileJob) -> list[TrainingRow]:

@@ -1,5 +1,6 @@
 """BetterTogether: prompt and weight optimizers in sequence ("p -> w -> p"); the program after
-each step is scored on the validation rows and the best one wins."""
+each step is scored on the validation rows and the best one wins, unless the student as given
+scored higher there (then it comes back, and the run says so)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from engine.optimizers.finetune import BootstrapFinetune
+from engine.optimizers.finetune import BASELINE_ORIGIN, BootstrapFinetune, check_result
 from engine.optimizers.random_search import BootstrapFewShotWithRandomSearch
 from engine.optimizers.spine import (
     CompileJob,
@@ -69,12 +70,14 @@ class BetterTogether(Optimizer):
     metric). `BetterTogether(metric, optimizers=[a, b])` runs the given optimizers in order
     instead (the strategy is then "0 -> 1 -> ..."). Without a valset, `valset_ratio` of the
     training rows are held out to score each step's program; the best one on them wins (on a
-    tie, the later step's).
+    tie, the later step's). When the student as given scored higher on them than every step,
+    it comes back instead, as with the prompt optimizers' keep-start rule
+    (`result.details["check"]` has both scores; Python's log warns). A weight step trains on
+    all of its rows and checks nothing itself: this check covers it.
     """
 
     requires_metric = True
     valset_defaults_to_trainset = False
-    uses_valset = False  # it scores the steps' programs itself, on its validation rows
     calibrates_choices = False
 
     def __init__(
@@ -106,9 +109,18 @@ class BetterTogether(Optimizer):
                                 "optimizer")  # fmt: skip
             if optimizer.metric is None:
                 optimizer.metric = metric
+        self._check: dict[str, Any] | None = None
 
     def params(self) -> dict[str, Any]:
         return {"optimizers": {k: type(v).__name__ for k, v in self.optimizers.items()}}
+
+    def result_details(self) -> dict[str, Any] | None:
+        return {"check": self._check} if self._check is not None else None
+
+    def step_args(self, letter: str) -> dict[str, Any]:
+        """What a step's compile is given beyond the rows: a weight step no valset of its own
+        (it would hold training rows back to check itself; the steps are checked here)."""
+        return {"valset": []} if isinstance(self.optimizers[letter], BootstrapFinetune) else {}
 
     def check_settings(
         self, trainset: list[Any], valset: list[Any] | None = None, *, student: Any = None
@@ -122,7 +134,8 @@ class BetterTogether(Optimizer):
         total = Estimate({}, 0, 0, "")
         for letter in self.steps():
             optimizer = self.optimizers[letter]
-            part = optimizer.estimate(work.trainset, work.valset, student=work.student,
+            valset = self.step_args(letter).get("valset", work.valset)
+            part = optimizer.estimate(work.trainset, valset, student=work.student,
                                       seed=work.seed)  # fmt: skip
             for role, calls in part.calls.items():
                 total.calls[role] = total.calls.get(role, 0) + calls
@@ -130,8 +143,16 @@ class BetterTogether(Optimizer):
             total.trials += part.trials + 1
             if part.training:
                 total.training = add_training(total.training, part.training)
+        scored = (len(self.steps()) + 1) * len(work.valset) * work.per_example  # and the start
+        total.calls["task"] = total.calls.get("task", 0) + scored
         total.notes = f"the steps {self.strategy!r} in sequence, each scored on the validation rows"
         return total
+
+    def estimate(self, trainset: list[Any], valset: list[Any] | None = None,
+                 **kw: Any) -> Estimate:  # fmt: skip
+        if valset is None:  # the rows compile holds out by default
+            trainset, valset = held_out_split(list(trainset), 0.1, 0)
+        return super().estimate(trainset, valset, **kw)
 
     strategy: str = ""
 
@@ -163,26 +184,18 @@ class BetterTogether(Optimizer):
             raise ValueError(f"valset_ratio must be in [0, 1), not {valset_ratio!r}")
         trainset = list(trainset)
         if valset is None:
-            rng = random.Random(seed or 0)
-            shuffled = trainset[:]
-            rng.shuffle(shuffled)
-            cut = round(len(shuffled) * valset_ratio)
-            valset, trainset = shuffled[:cut], shuffled[cut:]
+            trainset, valset = held_out_split(trainset, valset_ratio, seed or 0)
         return super().compile(
-            student, trainset=trainset, teacher=teacher, valset=list(valset),
-            _held_out=list(valset), _args=args, _shuffle=shuffle_trainset_between_steps,
-            _seed=seed or 0, **options,
+            student, trainset=trainset, teacher=teacher, valset=list(valset), _args=args,
+            _shuffle=shuffle_trainset_between_steps, _seed=seed or 0, **options,
         )  # fmt: skip
 
     def _compile(self, job: CompileJob) -> Any:
         run, runner = job.runner.run, job.runner
-        held_out, args = job.options["_held_out"], job.options["_args"]
+        held_out, args = job.valset, job.options["_args"]
         rng = random.Random(job.options["_seed"])
         program, trainset = job.student, list(job.trainset)
-        best, best_score = program, None
-        if held_out:
-            best_score = runner.evaluate(program, held_out, subset="val",
-                                         origin="the student as given").score  # fmt: skip
+        best, best_trial, self._check = program, None, None
         for number, letter in enumerate(self.steps(), 1):
             run.check_cancel()
             optimizer = self.optimizers[letter]
@@ -191,15 +204,30 @@ class BetterTogether(Optimizer):
                 rng.shuffle(trainset)
             child = RunContext(should_cancel=run.should_cancel, seed=run.seed, workdir=run.workdir,
                                recorder=EventRecorder([forward_training(run.recorder)]))
+            given = {**self.step_args(letter), **args.get(letter, {})}
             program = optimizer.compile(program, trainset=trainset, teacher=job.teacher,
-                                        run=child, **args.get(letter, {}))  # fmt: skip
+                                        run=child, **given)  # fmt: skip
             origin = f"after step {number} ({letter}: {type(optimizer).__name__})"
             if held_out:
-                score = runner.evaluate(program, held_out, subset="val", origin=origin).score
-                run.recorder.log(f"{origin}: {score:.3f} on {len(held_out)} validation rows")
-                if best_score is None or score >= best_score:  # a tie: the later step
-                    best, best_score = program, score
+                trial = runner.evaluate(program, held_out, subset="val", origin=origin)
+                run.recorder.log(f"{origin}: {trial.score:.3f} on {len(held_out)} validation rows")
+                if best_trial is None or trial.score >= best_trial.score:  # a tie: the later step
+                    best, best_trial = program, trial
+                    runner.prefer(trial)
             else:
                 runner.register(program, [], origin)
                 best = program
+        start = None
+        if held_out:  # the spine's baseline (no new call), which comes back if every step lost
+            start = runner.evaluate(job.student, held_out, subset="val", origin=BASELINE_ORIGIN,
+                                    track_best=False)  # fmt: skip
+        self._check = check_result(run, type(self).__name__, start, best_trial)
         return best
+
+
+def held_out_split(trainset: list[Any], ratio: float, seed: int) -> tuple[list[Any], list[Any]]:
+    """(training rows, held-out rows): a seeded shuffle's first `ratio` held out."""
+    shuffled = trainset[:]
+    random.Random(seed).shuffle(shuffled)
+    cut = round(len(shuffled) * ratio)
+    return shuffled[cut:], shuffled[:cut]

@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import yaml
+from engine.runs.worker import run_worker
+from scripted_lms import tuned_worse_lm
 from test_cli import cli
 
 from engine.optimizers.finetune import plan_steps
-from engine.optimizers.finetune._finetune import training_tokens_per_second
-from engine.runs import RunStore
+from engine.optimizers.finetune._forecast import training_tokens_per_second
+from engine.runs import RunStore, create_run, load_spec
 
 
 def finetune_spec(project: Path, **params) -> Path:
@@ -102,3 +104,23 @@ def test_a_spec_trains_on_its_labels_and_the_log_says_where_the_rows_came_from(
     assert "train_on must be one of 'traces', 'labels', 'both', not 'gold'" in (
         bad.stdout + bad.stderr
     )
+
+
+
+def test_a_tuned_model_worse_on_validation_gives_back_the_start_and_show_says_so(
+    tmp_path: Path, project: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("TUNESMITH_TEST_TRAINER", TRAINER["TUNESMITH_TEST_TRAINER"])
+    db = tmp_path / "tunesmith_data" / "runs.db"
+    run_id = create_run(load_spec(finetune_spec(project)), db)
+    assert run_worker(run_id, db, lm_factory=tuned_worse_lm) == "finished"
+    with RunStore(db) as store:
+        run = store.get_run(run_id)
+        logs = [e["data"]["message"] for e in store.events(run_id, types=["log"])]
+    assert run["best_candidate"] == run["baseline_candidate"]  # held out: the start's
+    assert run["test_best"] == run["test_baseline"] == 1.0
+    assert "checked on 4 validation rows it did not train on: 0% against 100% for the program " \
+        "as given" in logs
+    shown = cli("show", run_id, home=tmp_path).stdout  # what the Run page's outcome says too
+    assert "The start was kept" in shown and "The change is the model's weights" not in shown
+    assert "No candidate beat the starting program on validation (best 0.0% vs 100.0%" in shown

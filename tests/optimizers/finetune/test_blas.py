@@ -57,9 +57,9 @@ def test_without_the_module_training_stays_on_the_cpu_backend_and_says_why(tmp_p
 def test_the_training_estimate_uses_the_backend_set_up_built(monkeypatch) -> None:
     """The estimate's tokens/s is the BLAS backend's when its module was built, else the CPU
     backend's (both measured: docs/design/finetune.md)."""
-    from engine.optimizers.finetune import _finetune
+    from engine.optimizers.finetune import _forecast
 
-    monkeypatch.setattr(_finetune, "module_built", lambda: True)
-    assert _finetune.training_tokens_per_second() == _finetune.MEASURED_TOKENS_PER_SECOND["blas"]
-    monkeypatch.setattr(_finetune, "module_built", lambda: False)
-    assert _finetune.training_tokens_per_second() == _finetune.MEASURED_TOKENS_PER_SECOND["cpu"]
+    monkeypatch.setattr(_forecast, "module_built", lambda: True)
+    assert _forecast.training_tokens_per_second() == _forecast.MEASURED_TOKENS_PER_SECOND["blas"]
+    monkeypatch.setattr(_forecast, "module_built", lambda: False)
+    assert _forecast.training_tokens_per_second() == _forecast.MEASURED_TOKENS_PER_SECOND["cpu"]

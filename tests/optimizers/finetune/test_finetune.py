@@ -96,7 +96,8 @@ def test_passing_traces_become_the_adapters_own_messages_with_the_answer():
     lm, trainer = ScriptedLM(by_input=echo), RecordingTrainer()
     student = dspy.Predict("question -> answer")
     with dspy.context(lm=lm):
-        tuned = BootstrapFinetune(metric=exact, trainer=trainer).compile(student, trainset=qa(10))
+        tuned = BootstrapFinetune(metric=exact, trainer=trainer).compile(student, trainset=qa(10),
+                                                                         valset=[])  # fmt: skip
     [(model, rows, _)] = trainer.jobs
     assert model == "scripted/default" and len(rows) == 8  # q7 and q9 fail the metric
     sent = {input_fields(h["messages"][-1]["content"])["question"]: h["messages"]
@@ -126,7 +127,7 @@ def test_multitask_shares_one_model_and_per_predictor_trains_one_each():
         trainer = RecordingTrainer()
         with dspy.context(lm=ScriptedLM(by_input=two_step_lm)):
             tuned = BootstrapFinetune(metric=exact, multitask=multitask, trainer=trainer).compile(
-                TwoSteps(), trainset=qa(4)
+                TwoSteps(), trainset=qa(4), valset=[]
             )
         assert len(trainer.jobs) == jobs
         assert sum(len(job[1]) for job in trainer.jobs) == 8  # 4 examples x 2 steps
@@ -184,7 +185,7 @@ def test_too_few_passing_traces_is_refused_before_training():
     lm, trainer = ScriptedLM(by_input=lambda m: {"answer": "wrong"}), RecordingTrainer()
     with dspy.context(lm=lm), pytest.raises(ValueError, match="Only 0 of 5 training rows passed"):
         BootstrapFinetune(metric=exact, trainer=trainer).compile(
-            dspy.Predict("question -> answer"), trainset=qa(5)
+            dspy.Predict("question -> answer"), trainset=qa(5), valset=[]
         )
     assert trainer.jobs == []
 
@@ -195,7 +196,7 @@ def test_rows_over_the_context_are_named_before_any_call():
                         .with_inputs("question")]  # fmt: skip
     with dspy.context(lm=lm), pytest.raises(ValueError) as error:
         BootstrapFinetune(metric=exact, trainer=RecordingTrainer(context=150)).compile(
-            dspy.Predict("question -> answer"), trainset=trainset
+            dspy.Predict("question -> answer"), trainset=trainset, valset=[]
         )
     assert "1 training rows are longer than the trainer's 150-token window: row 4 (" in str(
         error.value
@@ -242,16 +243,20 @@ def test_a_hosted_model_cannot_be_tuned_by_the_embedded_trainer():
 
 
 # -- budget ------------------------------------------------------------------------------------
-def test_the_estimate_is_one_teacher_run_per_training_row():
+def test_the_estimate_is_a_teacher_run_per_training_row_and_the_checks_runs():
     estimate = BootstrapFinetune(metric=exact, trainer=RecordingTrainer()).estimate(
         qa(10), student=TwoSteps()
     )
-    assert estimate.calls == {"task": 20}
+    # 2 of the 10 rows held back: the teacher on 8, the start and the tuned program on 2 (2 steps)
+    assert estimate.calls == {"task": 8 * 2 + 2 * 2 * 2}
     lm = ScriptedLM(by_input=two_step_lm)
     with dspy.context(lm=lm):
         optimizer = BootstrapFinetune(metric=exact, trainer=RecordingTrainer())
         optimizer.compile(TwoSteps(), trainset=qa(10))
-    assert lm.calls_made == 20
+    assert lm.calls_made == 24
+    unchecked = BootstrapFinetune(metric=exact, trainer=RecordingTrainer()).estimate(
+        qa(10), [], student=TwoSteps())  # fmt: skip
+    assert unchecked.calls == {"task": 20}
 
 
 def test_training_steps_are_windows_times_epochs_capped_by_max_steps():

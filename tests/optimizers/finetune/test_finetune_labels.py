@@ -21,7 +21,7 @@ def compile_with(lm, train_on, trainset, student=None, **kw):
     student = student or dspy.Predict("question -> answer")
     optimizer = BootstrapFinetune(metric=exact, trainer=trainer, train_on=train_on, **kw)
     with dspy.context(lm=lm):
-        tuned = optimizer.compile(student, trainset=trainset)
+        tuned = optimizer.compile(student, trainset=trainset, valset=[])  # no check
     return tuned, trainer
 
 
@@ -85,7 +85,7 @@ def test_a_program_with_no_labelled_step_is_refused_before_any_call():
     cot = dspy.ChainOfThought("question -> answer")  # its reasoning is in no training row
     with dspy.context(lm=lm), pytest.raises(ValueError) as error:
         BootstrapFinetune(metric=exact, trainer=RecordingTrainer(), train_on="labels").compile(
-            cot, trainset=qa(5)
+            cot, trainset=qa(5), valset=[]
         )
     message = str(error.value)
     assert "train_on='labels' trains on the training rows' own answers" in message
@@ -106,7 +106,7 @@ def test_label_rows_over_the_window_are_named_before_any_call():
     optimizer = BootstrapFinetune(metric=exact, trainer=RecordingTrainer(context=150),
                                   train_on="labels")  # fmt: skip
     with dspy.context(lm=lm), pytest.raises(ValueError) as error:
-        optimizer.compile(dspy.Predict("question -> answer"), trainset=[*qa(3), long])
+        optimizer.compile(dspy.Predict("question -> answer"), trainset=[*qa(3), long], valset=[])
     assert "1 training rows are longer than the trainer's 150-token window: row 4 (" in str(
         error.value
     )
@@ -120,7 +120,7 @@ def test_the_estimate_counts_the_label_rows_and_no_teacher_calls():
     traces = BootstrapFinetune(metric=exact, trainer=RecordingTrainer())
     labels = BootstrapFinetune(metric=exact, trainer=RecordingTrainer(), train_on="labels")
     both = BootstrapFinetune(metric=exact, trainer=RecordingTrainer(), train_on="both")
-    plain = [o.estimate(qa(10), student=TwoSteps()) for o in (traces, labels, both)]
+    plain = [o.estimate(qa(10), [], student=TwoSteps()) for o in (traces, labels, both)]
     assert [e.calls["task"] for e in plain] == [20, 0, 20]
     assert [e.training["rows_from"] for e in plain] == [
         {"traces": 20, "labels": 0}, {"traces": 0, "labels": 10}, {"traces": 20, "labels": 10}

@@ -1,12 +1,11 @@
 """BootstrapFinetune on the real embedded model: two llama.cpp training steps on one ticket row
 (one window, so both steps train on the same tokens and the loss must fall), then the tuned
-model file loads in the embedded provider and answers. Measured 46 s at a load average of 4-5
-on 2 cores (other agents' jobs) since training runs on the threads asked for; 224-335 s before
-(docs/design/finetune.md, "Speed")."""
+model file loads in the embedded provider and answers, and the run's check scored the tuned
+model and the start on three validation rows and handed back the one its rule says. Measured
+46 s at a load average of 4-5 on 2 cores (other agents' jobs) since training runs on the threads
+asked for; 224-335 s before (docs/design/finetune.md, "Speed")."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from local_lm_helpers import REAL_LM, Triage, ticket_rows
@@ -20,26 +19,39 @@ from engine.optimizers.finetune._gguf_meta import read_metadata
 pytestmark = [*REAL_LM, pytest.mark.slow, pytest.mark.timeout(600)]
 
 
+def right_team(example, prediction, trace=None):
+    return prediction.category == example.category
+
+
 def test_two_steps_lower_the_loss_and_the_tuned_model_answers(tmp_path):
     rows = ticket_rows()
-    trainset = [dspy.Example(ticket=rows[0]["ticket"], category=rows[0]["category"])
-                .with_inputs("ticket")]  # fmt: skip
+    trainset, valset = ([dspy.Example(ticket=r["ticket"], category=r["category"])
+                         .with_inputs("ticket") for r in part]
+                        for part in (rows[:1], rows[2:5]))  # fmt: skip
     optimizer = BootstrapFinetune(
+        right_team,
         train_kwargs={"num_train_epochs": 2, "max_steps": 2, "n_ctx": 256, "learning_rate": 1e-4},
         trainer=LlamaTrainer(folder=tmp_path),
         min_traces=1,
+        train_on="labels",
     )
     student = dspy.Predict(Triage)
     student.set_lm(dspy.LM("local/smollm2-135m"))
-    tuned = optimizer.compile(student, trainset=trainset)
-    losses = [e.data["loss"] for e in tuned.result.events if e.type == "training_step"]
+    program = optimizer.compile(student, trainset=list(trainset), valset=list(valset))
+    losses = [e.data["loss"] for e in program.result.events if e.type == "training_step"]
     assert len(losses) == 2 and losses[1] < losses[0]
-    model = tuned.lm.model
-    assert model.startswith("local/") and model.endswith(".Q8_0.gguf")
-    path = model.removeprefix("local/")
-    metadata = read_metadata(Path(path))
+    [path] = tmp_path.glob("*.gguf")  # the tuned model, whichever program came back
+    assert path.name.endswith(".Q8_0.gguf")
+    metadata = read_metadata(path)
     assert metadata["llama.context_length"] == 8192 >= N_CTX  # not the training window
     assert "tokenizer.chat_template" in metadata
     assert not list(tmp_path.glob("*.partial"))
-    prediction = tuned(ticket=rows[1]["ticket"])
-    assert prediction.category in ("billing", "shipping", "technical")
+    tuned = dspy.Predict(Triage)
+    tuned.set_lm(dspy.LM(f"local/{path}"))
+    assert tuned(ticket=rows[1]["ticket"]).category in ("billing", "shipping", "technical")
+    # the check: both programs scored on the 3 validation rows, the rule's choice handed back
+    check = program.result.details["check"]
+    assert check["rows"] == 3 and None not in (check["start_score"], check["result_score"])
+    worse = check["result_score"] < check["start_score"]
+    assert (check["kept_start"] is not None) == worse
+    assert program.lm.model == ("local/smollm2-135m" if worse else f"local/{path}")
