@@ -172,7 +172,8 @@ def test_a_partial_session_records_its_cases_and_leaves_the_page(tmp_path: Path)
     before = page.read_bytes()
     log = tmp_path / "log.jsonl"
     case = f"{FAULTS}::test_backoff_grows_between_attempts"
-    env = {**os.environ, ENV: str(log)}
+    env = {**os.environ, ENV: str(log)}  # a session of its own: not one of xdist's workers
+    env = {k: v for k, v in env.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", case]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-2000:]

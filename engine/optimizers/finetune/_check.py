@@ -10,8 +10,7 @@ import logging
 import random
 from typing import Any
 
-from engine.optimizers.spine._context import RunContext, start_kept_reason
-from engine.optimizers.spine._trial import Trial
+from engine.optimizers.spine import RunContext, Trial, start_kept_reason
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from engine.optimizers.finetune._trainer import (
     packs_rows,
     plan_steps,
 )
-from engine.optimizers.spine._budget import (
+from engine.optimizers.spine import (
     Estimate,
     Workload,
     baseline_and_result_scoring,

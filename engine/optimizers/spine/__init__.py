@@ -14,7 +14,7 @@ from engine.optimizers.spine._budget import (
 )
 from engine.optimizers.spine._build_ahead import BuildAhead
 from engine.optimizers.spine._candidate import Candidate, content_hash, example_id
-from engine.optimizers.spine._context import RunCancelled, RunContext
+from engine.optimizers.spine._context import RunCancelled, RunContext, start_kept_reason
 from engine.optimizers.spine._events import EVENT_TYPES, Event, EventRecorder, logging_sink, step_of
 from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.optimizers.spine._pilot import PilotError, run_pilot
@@ -30,6 +30,8 @@ from engine.optimizers.spine._trial_rows import MAX_EXAMPLE_SCORE
 from engine.optimizers.spine._trials import TrialRunner
 
 __all__ = [
+    "start_kept_reason",
+
     "baseline_and_result_scoring", "Budget", "BuildAhead", "CallFigures", "calls_per_run",
     "Candidate", "CHANGED_MARK", "CompileJob", "content_hash", "derive_seed", "Estimate", "Event",
     "EVENT_TYPES", "EventRecorder", "example_id", "IN_FLIGHT", "logging_sink", "MAX_EXAMPLE_SCORE",

@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 import yaml
-from engine.runs.worker import run_worker
 from scripted_lms import tuned_worse_lm
 from test_cli import cli
 
 from engine.optimizers.finetune import plan_steps
 from engine.optimizers.finetune._forecast import training_tokens_per_second
 from engine.runs import RunStore, create_run, load_spec
+from engine.runs.process.worker import run_worker
 
 
 def finetune_spec(project: Path, **params) -> Path:
