@@ -298,3 +298,64 @@ def export_names(run_id: str, run: dict[str, Any], db: Any) -> dict[str, str]:
     cands, trial_rows = candidates(run_id, db_path=db), trials(run_id, db_path=db)
     baseline = runinfo.baseline_hash(run, cands, trial_rows)
     return candidate_labels(run, cands, trial_rows, baseline)
+
+
+NO_ANSWER = "(no answer)"
+
+
+def choice_outputs(spec: dict[str, Any]) -> list[str]:
+    """The last step's outputs whose answer is one of a closed set (its choices, or yes/no):
+    the outputs a table of expected against answered values makes sense for."""
+    fields = ((spec.get("pipeline") or [{}])[-1]).get("fields", [])
+    return [
+        f["name"]
+        for f in fields
+        if f.get("role") == "output" and (f.get("choices") or f.get("type") == "bool")
+    ]
+
+
+def answered_pairs(
+    res: pd.DataFrame, h: str, expected: dict[str, dict[str, Any]], field: str
+) -> pd.DataFrame:
+    """Candidate `h`'s rows with an expected value for `field`: example, expected, answered
+    (`NO_ANSWER` when the reply gave none), and the metric's reason where it gave one."""
+    columns = ["example", "expected", "answered", "why"]
+    if res.empty:
+        return pd.DataFrame(columns=columns)
+    mine = res[res["candidate"] == h]
+    rows = []
+    for _, r in mine.sort_values("idx").iterrows():
+        want = expected.get(r["example_id"], {}).get(field)
+        if want is None:
+            continue
+        outputs = r["outputs"] if isinstance(r["outputs"], dict) else {}
+        got = outputs.get(field)
+        feedback = r.get("feedback")
+        rows.append({
+            "example": " | ".join(str(v) for v in (r["inputs"] or {}).values())[:200],
+            "expected": str(want),
+            "answered": NO_ANSWER if got is None or str(got).strip() == "" else str(got),
+            "why": feedback if isinstance(feedback, str) else "",
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def confusion(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Counts of expected (rows) against answered (columns) values; the expected values lead
+    the columns in the same order, so the right answers run down the diagonal."""
+    if pairs.empty:
+        return pd.DataFrame()
+    table = pd.crosstab(pairs["expected"], pairs["answered"])
+    wanted = sorted(table.index)
+    extra = sorted(c for c in table.columns if c not in wanted)
+    table = table.reindex(index=wanted, columns=wanted + extra, fill_value=0)
+    table.index.name, table.columns.name = "expected ↓ · answered →", None
+    return table
+
+
+def mix_ups(pairs: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """(expected, answered, rows) for each wrong pair, the most frequent first."""
+    wrong = pairs[pairs["expected"] != pairs["answered"]]
+    counts = wrong.groupby(["expected", "answered"]).size()
+    counts = counts.sort_values(ascending=False, kind="stable")
+    return [(str(e), str(a), int(n)) for (e, a), n in counts.items()]

@@ -214,7 +214,8 @@ label_fields = [
 others = [h for h in hashes if h not in (a, b) and not res.empty and h in set(res["candidate"])]
 show_all = st.toggle("Show every scored candidate, not just A and B", key=f"cmp_all_{run_id}")
 order = list(dict.fromkeys([a, b] + (others if show_all else [])))
-table, scores = cd.matrix(res, order, labels, cd.expected_labels(run), label_fields)
+expected = cd.expected_labels(run)
+table, scores = cd.matrix(res, order, labels, expected, label_fields)
 if table.empty:
     st.info("No per-example results for this subset yet.", icon=":material/info:")
     st.stop()
@@ -276,3 +277,59 @@ st.dataframe(
     height=min(520, 38 + 35 * max(len(view), 1)),
     column_config=widths,
 )
+
+# -- where a candidate goes wrong: expected against answered, for closed answers ---------------
+choice_fields = cd.choice_outputs(run.get("spec") or {})
+if choice_fields:
+    st.subheader(
+        "Where it goes wrong",
+        help="For answers picked from a fixed list: how often each expected answer was given "
+        "as each possible answer. The right answers run down the diagonal; everything off it "
+        "is a mix-up.",
+    )
+    shorts = {a: short_a, b: short_b}
+    who = (
+        st.segmented_control(
+            "Candidate", list(shorts), default=b, format_func=shorts.get, key=f"cmp_mix_{run_id}"
+        )
+        or b
+    )
+    for field in choice_fields:
+        pairs = cd.answered_pairs(res, who, expected, field)
+        if pairs.empty:
+            st.caption(f"No scored rows with an expected {field} for {shorts[who]}.")
+            continue
+        right = int((pairs["expected"] == pairs["answered"]).sum())
+        st.caption(
+            f"{shorts[who]} answered {right} of {len(pairs)} rows right on “{field}”. Each row "
+            "of the table is the expected answer, each column what was answered."
+        )
+        grid = cd.confusion(pairs)
+
+        def _shade(frame: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame(
+                [
+                    [
+                        "background-color:#dcfce7" if row == col and n else
+                        "background-color:#fee2e2" if n else ""
+                        for col, n in zip(frame.columns, values)
+                    ]
+                    for row, values in zip(frame.index, frame.values)
+                ],
+                index=frame.index,
+                columns=frame.columns,
+            )  # fmt: skip
+
+        st.dataframe(grid.style.apply(_shade, axis=None), width="stretch")
+        mixed = cd.mix_ups(pairs)
+        if not mixed:
+            st.caption("No mix-ups: every row got its expected answer.")
+            continue
+        pick = st.selectbox(
+            "Show the rows of one mix-up",
+            mixed,
+            format_func=lambda m: f"expected {m[0]}, answered {m[1]} ({m[2]} row(s))",
+            key=f"cmp_mix_rows_{run_id}_{who}_{field}",
+        )
+        chosen = pairs[(pairs["expected"] == pick[0]) & (pairs["answered"] == pick[1])]
+        st.dataframe(chosen, hide_index=True, width="stretch")

@@ -1,0 +1,35 @@
+"""Compare's "Where it goes wrong": expected against answered for a run's closed answers, and
+the rows of one mix-up."""
+
+from __future__ import annotations
+
+from apphelpers import go, open_sample, set_sizes, texts
+
+
+def test_a_leaning_model_shows_its_mix_ups_and_their_rows(app, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
+    at = set_sizes(open_sample(app), 6, 8, 6)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    assert not at.exception, at.exception
+    assert "Where it goes wrong" in [h.value for h in at.subheader]
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    best = at.segmented_control(key=f"cmp_mix_{run_id}")
+    assert best.value == at.selectbox(key=f"cmp_b_{run_id}").value  # B first: the tuned prompt
+    at = best.set_value(at.selectbox(key=f"cmp_a_{run_id}").value).run()  # A: the leaning start
+    page = texts(at)
+    grid = next(f.value for f in at.dataframe if f.value.index.name == "expected ↓ · answered →")
+    assert grid.values.sum() == 8  # the validation rows, each counted once
+    right = sum(grid.loc[v, v] for v in grid.index if v in grid.columns)
+    assert f"answered {right} of 8 rows right" in page
+    mixes = [s for s in at.selectbox if s.label == "Show the rows of one mix-up"]
+    assert mixes, "a model that leans to one label mixes the others up"
+    expected, answered, count = mixes[0].value
+    assert grid.loc[expected, answered] == count > 0
+    heads = ["example", "expected", "answered", "why"]
+    rows = next(f.value for f in at.dataframe if list(f.value.columns) == heads)
+    assert len(rows) == count
+    assert set(rows["expected"]) == {expected} and set(rows["answered"]) == {answered}
