@@ -145,7 +145,8 @@ def matrix(
     expected: dict[str, dict[str, Any]],
     label_fields: list[str],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(table of inputs/expected/answers per candidate, matching table of scores).
+    """(table of inputs/expected/answers per candidate, matching table of scores), both
+    indexed by example id.
 
     When the metric explained its scores, each candidate's column is followed by
     "<candidate> · why" with the metric's feedback on that row."""
@@ -184,7 +185,8 @@ def matrix(
                 row[why_column(short)] = reason or (r["error"] if failed else "")
         table.append(row)
         scores.append(srow)
-    return pd.DataFrame(table), pd.DataFrame(scores)
+    ids = pd.Index(examples["example_id"], name="example_id")
+    return pd.DataFrame(table, index=ids), pd.DataFrame(scores, index=ids)
 
 
 def paired(res: pd.DataFrame, a: str, b: str) -> dict[str, Any] | None:

@@ -9,10 +9,12 @@ import streamlit as st
 from dashboard import home, safe, ui
 from dashboard.glossary import explain
 from dashboard.run_data import compare as cd
+from dashboard.run_data import matrix as mx
 from dashboard.run_data import runinfo
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box
+from engine.runs import candidates, load_program, points, render_prompts, trials, verdict
 
 ui.header(
     "Compare", "What changed between two prompts, and on which examples it made a difference."
@@ -28,8 +30,6 @@ if run_id is None:
         "Go to Optimize",
     )
     st.stop()
-
-from engine.runs import candidates, points, trials, verdict  # noqa: E402
 
 run = runinfo.get(run_id)
 db = home.db_path()
@@ -211,24 +211,30 @@ label_fields = [
     for f in (run.get("spec") or {}).get("pipeline", [{}])[-1].get("fields", [])
     if f.get("role") == "output"
 ]
-others = [h for h in hashes if h not in (a, b) and not res.empty and h in set(res["candidate"])]
-show_all = st.toggle("Show every scored candidate, not just A and B", key=f"cmp_all_{run_id}")
-order = list(dict.fromkeys([a, b] + (others if show_all else [])))
+scored = [h for h in hashes if not res.empty and h in set(res["candidate"])]
+order = st.multiselect(
+    "Candidates in the table",
+    scored,
+    default=[h for h in dict.fromkeys([a, b]) if h in scored],
+    format_func=labels.get,
+    key=f"cmp_cands_{run_id}",
+    help="Any of the run's candidates scored on these rows, as many as you like.",
+) or [h for h in dict.fromkeys([a, b]) if h in scored]  # fmt: skip
 expected = cd.expected_labels(run)
 table, scores = cd.matrix(res, order, labels, expected, label_fields)
 if table.empty:
     st.info("No per-example results for this subset yet.", icon=":material/info:")
     st.stop()
-filt = st.segmented_control(
-    "Show", ["All", "Failures", "Differing"], default="All", key=f"cmp_filter_{run_id}"
-)
+left, right = st.columns([3, 2], vertical_alignment="bottom")
+filt = left.segmented_control("Show", mx.FILTERS, default="All", key=f"cmp_filter_{run_id}")
+hardest = right.toggle("Hardest rows first", key=f"cmp_hard_{run_id}",
+                       help="Rows the shown candidates score lowest on, first.")  # fmt: skip
 cols = list(scores.columns)
-mask = pd.Series(True, index=table.index)
-if filt == "Failures":
-    mask = scores[cols].fillna(0).lt(1).any(axis=1)
-elif filt == "Differing":
-    mask = scores[cols].nunique(axis=1, dropna=False).gt(1)
-view, view_scores = table[mask], scores[mask]
+keep = mx.kept(scores[cols], filt or "All")
+view, view_scores = table[keep], scores[keep]
+if hardest:
+    ranked = mx.hardest_first(view_scores)
+    view, view_scores = view.loc[ranked], view_scores.loc[ranked]
 constrained = cd.constraint_failures(res, order)
 if constrained:
     st.warning(
@@ -238,14 +244,21 @@ if constrained:
         ),
         icon=":material/rule:",
     )
+size = mx.page_size(len(cols))
+page_count = mx.pages(len(view), size)
+number = 1
+if page_count > 1:
+    number = int(st.number_input(f"Page (of {page_count})", 1, page_count, 1,
+                                 key=f"cmp_page_{run_id}"))  # fmt: skip
+shown_view, shown_scores = mx.page(view, number, size), mx.page(view_scores, number, size)
+first = (number - 1) * size
 st.caption(
-    f"{len(view)} of {len(table)} rows · ✓ right, ✗ wrong, ◐ partial credit (green/red/amber)."
-    + (
-        " The “why” columns hold the metric's reason for each score."
-        if len(table.columns) > len(cols) + 2
-        else ""
-    )
-)
+    (f"Rows {first + 1}–{first + len(shown_view)} of {len(view)}" if page_count > 1
+     else f"{len(view)}") + f" of {len(table)} rows · ✓ right, ✗ wrong, ◐ partial credit "
+    "(green/red/amber). Click a row to see it in full."
+    + (" The “why” columns hold the metric's reason for each score."
+       if len(table.columns) > len(cols) + 2 else "")
+)  # fmt: skip
 
 
 def _colour(frame: pd.DataFrame) -> pd.DataFrame:
@@ -259,24 +272,57 @@ def _colour(frame: pd.DataFrame) -> pd.DataFrame:
             else "background-color:#fee2e2"
             if s is not None and s == s
             else ""
-            for s in view_scores[c]
+            for s in shown_scores[c]
         ]
     return out
 
 
 # the example text gives up width first, and A and B with their reasons fit a laptop's width
 # without scrolling sideways (a reason longer than its column shows whole on hover)
-widths = {c: st.column_config.Column(width=240) for c in view.columns[:1]}
+widths = {c: st.column_config.Column(width=240) for c in shown_view.columns[:1]}
 widths.update(
-    {c: st.column_config.Column(width=180) for c in view.columns if str(c).endswith(" · why")}
+    {c: st.column_config.Column(width=180) for c in shown_view.columns if str(c).endswith(" · why")}
 )
-st.dataframe(
-    view.style.apply(_colour, axis=None),
+picked = st.dataframe(
+    shown_view.style.apply(_colour, axis=None),
     hide_index=True,
     width="stretch",
-    height=min(520, 38 + 35 * max(len(view), 1)),
+    height=min(520, 38 + 35 * max(len(shown_view), 1)),
     column_config=widths,
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"cmp_matrix_{run_id}_{subset}",
 )
+title = f"{run.get('name') or run_id}: {subset_names.get(subset, subset).lower()}"
+down_csv, down_html, _ = st.columns(3)
+down_csv.download_button("Download as CSV", mx.as_csv(view), file_name=f"{run_id}-rows.csv",
+                         mime="text/csv", icon=":material/download:")  # fmt: skip
+down_html.download_button("Download as a web page", mx.as_html(view, view_scores, title),
+                          file_name=f"{run_id}-rows.html", mime="text/html",
+                          icon=":material/download:")  # fmt: skip
+rows_picked = (picked.selection.rows if picked is not None and hasattr(picked, "selection")
+               else [])  # fmt: skip
+if rows_picked:
+    example = shown_view.index[rows_picked[0]]
+    inputs = next(iter(res[res["example_id"] == example]["inputs"]), None) or {}
+    with st.container(border=True):
+        st.markdown("**This row in full**")
+        for name, value in inputs.items():
+            st.caption(safe.md(name))
+            safe.text_box(value)
+        for found in mx.row_detail(res, example, order, labels):
+            st.markdown(f"**{safe.md(found['name'])}** · score {ui.fmt_score(found['score'])}")
+            for name, value in found["outputs"].items():
+                st.caption(safe.md(name))
+                safe.text_box(value)
+            if found["why"] or found["error"]:
+                st.caption("why: " + safe.md(found["why"] or found["error"]))
+            with st.expander("The prompt it sends for this row"):
+                try:
+                    prompt = render_prompts(load_program(run_id, db, found["candidate"]), inputs)
+                except Exception as error:  # noqa: BLE001  (the data or spec moved on)
+                    prompt = f"The prompt could not be rebuilt: {error}"
+                st.code(prompt, language=None, wrap_lines=True)
 
 # -- where a candidate goes wrong: expected against answered, for closed answers ---------------
 choice_fields = cd.choice_outputs(run.get("spec") or {})

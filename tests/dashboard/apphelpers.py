@@ -110,3 +110,8 @@ def set_sizes(at, train: int, val: int, test: int):
         at.number_input(key=k(at, base)).set_value(value)
     at.run()
     return at
+
+
+def matrix_of(at):
+    """The Compare page's rows × candidates table (other tables follow it)."""
+    return next(f.value for f in at.dataframe if {"example", "expected"} <= set(f.value.columns))

@@ -21,7 +21,7 @@ import re
 import sys
 
 import pytest
-from browser_tour import ROOT, button, failure_shot, nav, select, settle, shot
+from browser_tour import ROOT, button, failure_shot, nav, select, settle, shot, shot_section
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -118,6 +118,22 @@ def tour(tour_server, page, tmp_path, rows: int = ROWS, seed: int = TOUR_SEED) -
     nav(page, "Compare")
     page.get_by_text("Example by example").wait_for()
     shot(page, "07-compare")
+    # why rows fail: expected against answered; then one row opened in full
+    mix_heading = page.get_by_role("heading", name="Where it goes wrong")
+    mix_grid = page.get_by_test_id("stDataFrame").filter(has_text="answered →").first
+    mix_grid.wait_for()
+    shot_section(page, mix_heading, mix_grid, "07c-compare-mix-ups")
+    grid = page.locator("[class*='st-key-cmp_matrix_']").first
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(500)
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)  # the first row's selection box
+    page.get_by_text("This row in full").wait_for()
+    settle(page)
+    expander = page.get_by_text("The prompt it sends for this row").first
+    expander.click()
+    page.get_by_test_id("stCode").filter(has_text="[[ ## message ## ]]").first.wait_for()
+    shot(page, "07d-compare-row")
 
     nav(page, "Export")
     downloads = page.get_by_role("button", name="Download")

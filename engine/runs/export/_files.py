@@ -128,14 +128,16 @@ def metric_code(spec: ProjectSpec) -> str:
     return f"make_metric({spec.metric.kind!r}, **{py_literal(params)})"
 
 
-def render_prompts(program: Any) -> str:
+def render_prompts(program: Any, values: dict[str, Any] | None = None) -> str:
     """Each predictor's final prompt (system, demos, inputs) as the chat adapter formats it,
-    with placeholders such as `{ticket}` in place of the input values."""
+    with `values` (one row's inputs) in place of the inputs they name and placeholders such as
+    `{ticket}` for the rest."""
     adapter = ChatAdapter(use_json_fallback=False)
+    values = values or {}
     blocks = []
     for path, predictor in program.named_predictors():
         signature = predictor.signature
-        placeholders = {name: f"{{{name}}}" for name in signature.input_fields}
+        placeholders = {name: values.get(name, f"{{{name}}}") for name in signature.input_fields}
         messages = adapter.format(signature, predictor.demos, placeholders)
         lines = [f"===== {path}: {signature.signature} ({len(predictor.demos)} demos) ====="]
         demo_turn = 0

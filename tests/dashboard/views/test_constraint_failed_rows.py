@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from apphelpers import go, open_sample, set_sizes, texts
+from apphelpers import go, matrix_of, open_sample, set_sizes, texts
 
 MESSAGE = "constraint failed: The category must name a team."
 
@@ -50,6 +50,6 @@ def test_run_and_compare_pages_name_constraint_failures(app):
 
     at = go(at, "compare")
     assert "Constraint failed" in texts(at) and "Best on 1 row(s)" in texts(at)
-    table = at.dataframe[-1].value
-    assert table["Best"][0] == f"✗ {MESSAGE}"
+    table = matrix_of(at)
+    assert table["Best"].iloc[0] == f"✗ {MESSAGE}"
     assert not any("constraint failed" in str(v) for v in table["Baseline"])

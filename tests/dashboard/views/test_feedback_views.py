@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from apphelpers import go, open_sample, set_sizes, shown, texts
+from apphelpers import go, matrix_of, open_sample, set_sizes, shown, texts
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def test_run_page_lists_test_rows_with_why(finished):
 
 def test_compare_matrix_has_a_why_column_per_candidate(finished):
     at = go(finished, "compare")
-    table = at.dataframe[-1].value
+    table = matrix_of(at)
     assert {"Baseline · why", "Best · why"} <= set(table.columns)
     wrong = [w for a, w in zip(table["Baseline"], table["Baseline · why"]) if a.startswith("✗")]
     assert wrong and all(w.startswith("expected '") for w in wrong)

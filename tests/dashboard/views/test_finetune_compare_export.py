@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from apphelpers import SAMPLE, go, shown, texts
+from apphelpers import SAMPLE, go, matrix_of, shown, texts
 from fake_lms import oracle
 
 RUNS_TESTS = str(Path(__file__).resolve().parents[2] / "runs")
@@ -53,7 +53,7 @@ def test_compare_sets_the_base_model_against_the_tuned_one_on_the_same_rows(app,
     assert "the difference is in the model's weights" in texts(at)
     test_rows = at.segmented_control(key=f"cmp_subset_{tuned_run}")
     test_rows.set_value("test").run()
-    table = at.dataframe[-1].value  # the example-by-example table
+    table = matrix_of(at)  # the example-by-example table
     assert len(table) == 4, table  # the 4 held-out rows, each with A's and B's answer
     assert {"Baseline", "Best"} <= set(table.columns)  # A (the base model), B (the tuned one)
     assert table["Baseline"].str.match("[✓✗] ").all() and table["Best"].str.match("[✓✗] ").all()

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from apphelpers import SAMPLE, go, open_sample, set_sizes, shown, texts
+from apphelpers import SAMPLE, go, matrix_of, open_sample, set_sizes, shown, texts
 
 
 def qp(at) -> str:
@@ -59,18 +59,18 @@ def test_compare_page(finished):
     assert "pts" in labels["95% range of B − A"]
     page = texts(at)
     assert "The instructions are identical" in page and "example(s)" in page
-    table = at.dataframe[-1].value
+    table = matrix_of(at)
     assert {"example", "expected", "Baseline", "Best"} <= set(table.columns)
     assert len(table) == 6
     at.segmented_control(key=f"cmp_filter_{qp(at)}").set_value("Differing").run()
-    differing = at.dataframe[-1].value
+    differing = matrix_of(at)
     assert 0 < len(differing) <= 6
     assert all(a[0] != b[0] for a, b in zip(differing["Baseline"], differing["Best"]))
     at.segmented_control(key=f"cmp_filter_{qp(at)}").set_value("Failures").run()
-    assert all("✗" in " ".join(row) for row in at.dataframe[-1].value[["Baseline", "Best"]].values)
+    assert all("✗" in " ".join(row) for row in matrix_of(at)[["Baseline", "Best"]].values)
     at.segmented_control(key=f"cmp_filter_{qp(at)}").set_value("All").run()
     at.segmented_control(key=f"cmp_subset_{qp(at)}").set_value("test").run()
-    assert len(at.dataframe[-1].value) == 6
+    assert len(matrix_of(at)) == 6
     # on the held-out rows, baseline against best: the headline's own range, in its own words
     kpi = next(m.value for m in at.metric if m.label == "95% range of B − A")
     alerts = [e.value for kind in ("success", "warning", "error", "info") for e in at.get(kind)]

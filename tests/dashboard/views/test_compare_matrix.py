@@ -1,0 +1,64 @@
+"""Compare's rows × candidates table: any number of candidates, the "All wrong" filter, the
+hardest rows first, CSV and web-page downloads, and one row in full with the prompt it sends."""
+
+from __future__ import annotations
+
+from apphelpers import go, matrix_of, open_sample, set_sizes, texts
+
+from dashboard import home
+from engine.runs import trials
+
+
+def _compare(app, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
+    at = set_sizes(open_sample(app), 6, 8, 6)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    run_id = at.query_params["run"]
+    return at, run_id[0] if isinstance(run_id, list) else run_id
+
+
+def test_every_candidate_filters_and_the_hardest_rows_first(app, monkeypatch):
+    at, run_id = _compare(app, monkeypatch)
+    picker = at.multiselect(key=f"cmp_cands_{run_id}")
+    assert len(picker.value) == 2 and len(picker.options) > 2  # A and B lead
+    scored = list(dict.fromkeys(
+        t["candidate"] for t in trials(run_id, db_path=home.db_path()) if t["subset"] == "val"
+    ))  # fmt: skip
+    assert len(scored) == len(picker.options)
+    at = picker.set_value(scored).run()
+    assert not at.exception, at.exception
+    table = matrix_of(at)
+    assert len(table) == 8
+    answers = [c for c in table.columns if c not in ("example", "expected") and "·" not in c]
+    assert len(answers) == len(picker.options)
+    at = at.segmented_control(key=f"cmp_filter_{run_id}").set_value("All wrong").run()
+    wrong = matrix_of(at)
+    assert all(all("✗" in row[c] for c in answers) for _, row in wrong.iterrows())
+    assert f"{len(wrong)} of 8 rows" in texts(at)
+    at = at.segmented_control(key=f"cmp_filter_{run_id}").set_value("All").run()
+    at = at.toggle(key=f"cmp_hard_{run_id}").set_value(True).run()
+    hardest = matrix_of(at)
+    rights = [sum("✓" in row[c] for c in answers) for _, row in hardest.iterrows()]
+    assert rights == sorted(rights) and rights[0] < rights[-1]
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Download as CSV", "Download as a web page"} <= labels, labels
+
+
+def test_a_row_opens_in_full_with_the_prompt_each_candidate_sends(app, monkeypatch):
+    at, run_id = _compare(app, monkeypatch)
+    table = matrix_of(at)
+    at.session_state[f"cmp_matrix_{run_id}_val"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
+    at.run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "This row in full" in page
+    prompts = [c.value for c in at.code]
+    assert len(prompts) == 2  # A and B
+    first = table["example"].iloc[0]
+    assert all(first[:40] in p for p in prompts), prompts[0][:400]
+    assert all("[[ ## category ## ]]" in p for p in prompts)
