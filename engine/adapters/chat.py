@@ -1,14 +1,8 @@
 """The chat adapter: fields as `[[ ## name ## ]]` sections in chat messages.
 
-Message order is prefix-friendly: the system message (which ends with the request for the output
-fields) and the demos come first and do not depend on the current inputs, so consecutive calls of
-one candidate share everything up to the inputs. On the embedded model that halves the time per
-call against DSPy's layout, which asks for the outputs after the inputs (banking77, 40 calls with
-6 demos: 37.6 s -> 19.2 s).
-
-The last user message holds only the inputs, exactly like the demos' user messages. Putting the
-request there instead (before the inputs) scored lower with SmolLM2-135M on banking77: 49.2% vs
-55.2% mean held-out accuracy over 5 demo sets, same speed (bench/adapter_layouts.py).
+The system message ends with the request for the outputs and the demos follow, so consecutive
+calls of one candidate share their prompt up to the inputs; the last user message holds only the
+inputs, as the demos' do (docs/design/DEVIATIONS.md, 6: why, with the measurements).
 """
 
 from __future__ import annotations
@@ -280,43 +274,11 @@ class ChatAdapter(Adapter):
     def decoding_kwargs(
         self, lm: Any, signature: Any, demos: Any = (), one_line: Sequence[str] = ()
     ) -> dict[str, Any]:
-        """On the embedded model: stop sequences, the reply's start and reply drafts.
-
-        Stops: at the completed marker, at a line opening like a malformed header
-        (`MALFORMED_HEADER`), and at the first blank line when the only output is a choice, a
-        number or a bool. SmolLM2 with 8 demos on banking77: 17 -> 12 generated tokens per
-        call, same answers; zero-shot replies stop before rambling on. At a line opening a
-        header (`HEADER_LINE`): the sections below write a later output's header in, read in
-        one batch instead of written a token a pass, and an open one gets the room the call
-        has left. ChainOfThought sentiment, two labelled demos, 32 reviews: 393 -> 252
-        generated tokens, 4.98 -> 3.94 s, 16 -> 17 correct (zero-shot: 639 -> 542 tokens, same
-        answers); with an open verdict, 1041 -> 852 tokens, 12.6 -> 11.3 s in the model.
-        Open text the task writes on one line (every demo does, or `one_line` names it: the
-        predictor's fitted `one_line_outputs`) ends after its first paragraph that holds a
-        value (`engine.adapters.replies.one_line_values`).
-        Drafts (`reply_drafts`, `engine.core._reply_hints`): the first output's header, followed by
-        each choice when that output has choices. Banking77, 8 demos, 4 x 120 test rows:
-        0.21 -> 0.16 s per call, 190 vs 188 correct (469 of 480 replies identical; the rest
-        differ by rounding between batched and one-token evaluation).
-        Start: the first output's header, which the reply must begin with. ChainOfThought
-        `question -> answer` on 24 questions, SmolLM2: 12/24 -> 24/24 replies parsed with one
-        demo, 4/24 -> 21/24 zero-shot.
-        Closed: for a choice or bool first output (or a `str` whose description lists its
-        labels) the drafts are the only replies allowed (with the header forced, zero-shot
-        SmolLM2 otherwise copies the `{category}` placeholder): banking77 zero-shot on 120
-        held-out rows 1.7% -> 47.5%.
-        Sections (`reply_sections`), with several outputs: when the reply ends
-        without a later output's header, the model continues from that header in the same call
-        (a choice's header also stops the model's own writing, so its value is picked closed).
-        ChainOfThought sentiment, 16 reviews zero-shot, SmolLM2: 27 -> 16 calls (no JSON
-        fallbacks), 38.5 -> 17.6 s, replies parsed 10 -> 16, correct 3 -> 5.
-        Loops (`replies.reply_loops`), when some output is open text: the reply stops
-        where a line of a field comes a second time. Malformed headers and loops, zero-shot
-        SmolLM2, 12 reviews, max_tokens 64: ChainOfThought 612 -> 221 generated tokens (same
-        answers); a verdict quoted as free text 555 -> 250 (token F1 summed 3.5 -> 4.8).
-        Numbers (`reply_number`): an int or float output is written with number
-        tokens only (the first output, or a later one from its header). Zero-shot SmolLM2, 12
-        tickets, `team: int`: replies that parse 0 -> 12, generated tokens 207 -> 24."""
+        """On the embedded model: stop sequences, the reply's start and reply drafts (the
+        first output's header, then each choice of a closed first output), the closed flag, the
+        later outputs' sections, and the loop, one-line and number rules for open and number
+        values. Each is described, with what it measured, in docs/design/DEVIATIONS.md (6, 10,
+        14, 15 and 21)."""
         if not getattr(lm, "supports_stop", False):
             return {}
         stop = [f"[[ ## {COMPLETED}", MALFORMED_HEADER]

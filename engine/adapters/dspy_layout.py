@@ -205,14 +205,12 @@ class Layout:
             ):
                 partial.append(values)
         messages = []
-        for values in partial:
-            messages.append({"role": "user", "content": self.user(signature, values, _PARTIAL)})
-            reply = self.assistant(signature, values, _NOT_IN_DEMO)
-            messages.append({"role": "assistant", "content": reply})
-        for values in complete:
-            messages.append({"role": "user", "content": self.user(signature, values)})
-            reply = self.assistant(signature, values, _NOT_IN_TURN)
-            messages.append({"role": "assistant", "content": reply})
+        kinds = ((partial, _PARTIAL, _NOT_IN_DEMO), (complete, "", _NOT_IN_TURN))
+        for group, prefix, missing in kinds:  # partial demos first, as DSPy lays them out
+            for values in group:
+                messages.append({"role": "user", "content": self.user(signature, values, prefix)})
+                reply = self.assistant(signature, values, missing)
+                messages.append({"role": "assistant", "content": reply})
         return messages
 
     def history(self, signature: Any, value: Any, native: bool = False) -> list[dict[str, Any]]:

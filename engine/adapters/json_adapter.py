@@ -84,11 +84,8 @@ class JSONAdapter(Adapter):
             results = tool_results_message(values)  # the turn's tool calls' results, if kept
             if results is not None:
                 messages.append(results)
-        request = (
-            "Respond with a JSON object with the keys "
-            + ", ".join(f'"{n}"' for n in signature.output_fields)
-            + "."
-        )  # before the inputs, so calls share the prompt prefix up to them
+        names = ", ".join(f'"{n}"' for n in signature.output_fields)
+        request = f"Respond with a JSON object with the keys {names}."  # before the inputs
         messages.append(
             {"role": "user", "content": request + "\n\n" + self._inputs(signature, inputs)}
         )

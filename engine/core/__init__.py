@@ -45,7 +45,7 @@ from engine.core._settings import (
 from engine.core._signature_string import parse_type
 from engine.core._signatures import (
     build_signature, ensure_signature, infer_prefix, InputField, make_signature, OutputField,
-    RESERVED_NAMES, Signature, SignatureMeta,
+    require_inputs, RESERVED_NAMES, Signature, SignatureMeta,
 )
 from engine.core._types import (
     cast_value, CastError, format_hint, format_value, is_optional, literal_choices, match_literal,
@@ -70,9 +70,9 @@ __all__ = [
     "ProviderConnectionError", "ProviderTimeoutError", "ProviderUnreachableError", "random_tokens",
     "Reasoning", "record_trace", "register_until", "REPLY_BIAS", "REPLY_CLOSED", "REPLY_DRAFTS",
     "reply_extras", "reply_from_message", "REPLY_NUMBER", "REPLY_SECTIONS", "REPLY_START",
-    "REPLY_UNTIL", "ReplyHints", "RESERVED_NAMES", "RuntimeBuildError", "Scores", "secret_param",
-    "secret_problems", "Section", "Settings", "settings", "shared_call_slots", "Signature",
-    "SignatureError", "SignatureMeta", "SpecError", "StateMismatchError", "StoreError",
+    "REPLY_UNTIL", "ReplyHints", "require_inputs", "RESERVED_NAMES", "RuntimeBuildError", "Scores",
+    "secret_param", "secret_problems", "Section", "Settings", "settings", "shared_call_slots",
+    "Signature", "SignatureError", "SignatureMeta", "SpecError", "StateMismatchError", "StoreError",
     "strip_optional", "text_problem", "ToolCall", "ToolCallResults", "ToolCalls", "TooManyErrors",
     "total_lm_usage", "TunesmithError", "Type", "type_name", "UnknownModelError", "until_keeper",
     "until_kwargs", "until_rule", "URL_PARAM", "url_problem", "URL_USERINFO", "with_callbacks",

@@ -20,6 +20,7 @@ from typing import Any
 import pydantic
 
 from engine.core._custom_types import Type
+from engine.core._field_types import download
 
 # leading bytes of common audio files -> their format name
 _AUDIO_MAGIC = {b"RIFF": "wav", b"ID3": "mp3", b"\xff\xfb": "mp3", b"\xff\xf3": "mp3",
@@ -115,13 +116,7 @@ class Audio(Type):
     @classmethod
     def from_url(cls, url: str, verify: bool = True, timeout: float | None = 30.0) -> Audio:
         """Download the clip; its format from the reply's content type (or its first bytes)."""
-        import ssl
-        import urllib.request
-
-        context = None if verify else ssl._create_unverified_context()  # noqa: S323
-        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
-            raw = response.read()
-            mime = response.headers.get_content_type() or ""
+        raw, mime = download(url, verify, timeout)
         found = audio_format_name(mime) if mime.startswith("audio/") else _sniff_format(raw)
         return cls(raw, audio_format=found)
 

@@ -131,6 +131,27 @@ def _notify(callbacks: list[Any], handler: str, **kwargs: Any) -> None:
             logger.warning("Error when calling callback %r (%s): %s", callback, handler, exc)
 
 
+class _Heard:
+    """A call `callbacks` hear of: `on_<kind>_start` when made, `on_<kind>_end` when it ends
+    (`outputs` None when it raised); `ACTIVE_CALL_ID` is its id inside the `with` block."""
+
+    def __init__(self, callbacks: list[Any], kind: str, instance: Any, inputs: dict) -> None:
+        self.callbacks, self.kind = callbacks, kind
+        self.call_id = uuid.uuid4().hex
+        self.outputs: Any = None
+        _notify(callbacks, f"on_{kind}_start", call_id=self.call_id, instance=instance,
+                inputs=inputs)  # fmt: skip
+
+    def __enter__(self) -> _Heard:
+        self.token = ACTIVE_CALL_ID.set(self.call_id)
+        return self
+
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> None:
+        ACTIVE_CALL_ID.reset(self.token)
+        _notify(self.callbacks, f"on_{self.kind}_end", call_id=self.call_id,
+                outputs=self.outputs, exception=error)  # fmt: skip
+
+
 def call_heard(
     callbacks: list[Any], kind: str, instance: Any, inputs: dict[str, Any],
     run: Callable[[], Any],
@@ -138,19 +159,9 @@ def call_heard(
     """`run()` with `callbacks` told of it (`on_<kind>_start` with `inputs`, `on_<kind>_end`):
     for calls that are not a decorated method (an adapter's format and parse). The caller checks
     `active_callbacks` first, so a call nobody listens to costs nothing here."""  # fmt: skip
-    call_id = uuid.uuid4().hex
-    _notify(callbacks, f"on_{kind}_start", call_id=call_id, instance=instance, inputs=inputs)
-    token = ACTIVE_CALL_ID.set(call_id)
-    out, error = None, None
-    try:
-        out = run()
-        return out
-    except BaseException as exc:
-        error = exc
-        raise
-    finally:
-        ACTIVE_CALL_ID.reset(token)
-        _notify(callbacks, f"on_{kind}_end", call_id=call_id, outputs=out, exception=error)
+    with _Heard(callbacks, kind, instance, inputs) as heard:
+        heard.outputs = run()
+    return heard.outputs
 
 
 _OUTERMOST: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
@@ -181,55 +192,33 @@ def with_callbacks_once(fn: Callable[..., Any]) -> Callable[..., Any]:
 def with_callbacks(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate an instance method (sync or async) so active callbacks hear of its calls."""
 
-    def start(instance: Any, args: tuple, kwargs: dict) -> tuple[list[Any], str, str]:
+    def heard(instance: Any, args: tuple, kwargs: dict) -> _Heard | None:
         callbacks = active_callbacks(instance)
         if not callbacks:
-            return [], "", ""
-        kind = _kind(instance, fn.__name__)
-        call_id = uuid.uuid4().hex
+            return None
         inputs = _call_inputs(fn, instance, args, kwargs)
-        _notify(callbacks, f"on_{kind}_start", call_id=call_id, instance=instance, inputs=inputs)
-        return callbacks, kind, call_id
-
-    def end(callbacks: list[Any], kind: str, call_id: str, out: Any, exc: Any) -> None:
-        _notify(callbacks, f"on_{kind}_end", call_id=call_id, outputs=out, exception=exc)
+        return _Heard(callbacks, _kind(instance, fn.__name__), instance, inputs)
 
     if inspect.iscoroutinefunction(fn):
 
         @functools.wraps(fn)
         async def async_wrapper(instance: Any, *args: Any, **kwargs: Any) -> Any:
-            callbacks, kind, call_id = start(instance, args, kwargs)
-            if not callbacks:
+            call = heard(instance, args, kwargs)
+            if call is None:
                 return await fn(instance, *args, **kwargs)
-            token = ACTIVE_CALL_ID.set(call_id)
-            out, error = None, None
-            try:
-                out = await fn(instance, *args, **kwargs)
-                return out
-            except BaseException as exc:
-                error = exc
-                raise
-            finally:
-                ACTIVE_CALL_ID.reset(token)
-                end(callbacks, kind, call_id, out, error)
+            with call:
+                call.outputs = await fn(instance, *args, **kwargs)
+            return call.outputs
 
         return async_wrapper
 
     @functools.wraps(fn)
     def sync_wrapper(instance: Any, *args: Any, **kwargs: Any) -> Any:
-        callbacks, kind, call_id = start(instance, args, kwargs)
-        if not callbacks:
+        call = heard(instance, args, kwargs)
+        if call is None:
             return fn(instance, *args, **kwargs)
-        token = ACTIVE_CALL_ID.set(call_id)
-        out, error = None, None
-        try:
-            out = fn(instance, *args, **kwargs)
-            return out
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            ACTIVE_CALL_ID.reset(token)
-            end(callbacks, kind, call_id, out, error)
+        with call:
+            call.outputs = fn(instance, *args, **kwargs)
+        return call.outputs
 
     return sync_wrapper

@@ -63,7 +63,10 @@ class _TextType(Type):
         return self._text()
 
     def _text(self) -> str:
-        raise NotImplementedError
+        return getattr(self, self.text_field)
+
+    def format(self) -> str:
+        return self._text()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, type(self)):
@@ -97,12 +100,6 @@ class Reasoning(_TextType):
         if isinstance(data, dict) and not isinstance(data.get("content"), str):
             raise ValueError("dspy.Reasoning needs `content`, a string")
         return data
-
-    def _text(self) -> str:
-        return self.content
-
-    def format(self) -> str:
-        return self.content
 
     def __repr__(self) -> str:
         return repr(self.content)
@@ -144,12 +141,6 @@ class Code(_TextType):
         suffix = re.sub(r"\W", "_", name)
         namespace = {"language": name, "__module__": cls.__module__, "__annotations__": {}}
         return type(f"Code_{suffix}", (cls,), namespace)
-
-    def _text(self) -> str:
-        return self.code
-
-    def format(self) -> str:
-        return self.code
 
     @classmethod
     def description(cls) -> str:

@@ -295,11 +295,9 @@ class AdapterParseError(TunesmithError, ValueError):
         )
         # fields the reply did not hold in the expected format at all (None: not known)
         self.absent = None if absent is None else list(absent)
-        self.adapter_name, self.signature, self.parsed_result = (
-            adapter_name,
-            signature,
-            parsed_result,
-        )
+        self.adapter_name = adapter_name
+        self.signature = signature
+        self.parsed_result = parsed_result
 
     @property
     def lm_response(self) -> str:

@@ -46,6 +46,25 @@ def _image_mime(data: bytes) -> str:
     return next((m for magic, m in _IMAGE_MAGIC.items() if data.startswith(magic)), "image/png")
 
 
+def download(url: str, verify: bool, timeout: float | None) -> tuple[bytes, str]:
+    """The bytes at `url` and their content type ('' when the server names none)."""
+    import ssl
+    import urllib.request
+
+    context = None if verify else ssl._create_unverified_context()  # noqa: S323
+    with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
+        return response.read(), response.headers.get_content_type() or ""
+
+
+def _listed(value: Any, key: str) -> Any:
+    """A model's input with `key` holding a list: a bare list, or one item, is wrapped."""
+    if isinstance(value, list):
+        return {key: value}
+    if isinstance(value, dict) and key not in value and "name" in value:
+        return {key: [value]}
+    return value
+
+
 class Image(pydantic.BaseModel):
     """An image by URL (http, https, gs) or inlined as a data URI: `Image("https://...")`,
     `Image(raw_bytes)`, `Image.from_path(path)`. Building one never reads a file or the
@@ -83,14 +102,8 @@ class Image(pydantic.BaseModel):
     @classmethod
     def from_url(cls, url: str, verify: bool = True, timeout: float | None = 30.0) -> Image:
         """Download the image and inline it (a data URI)."""
-        import ssl
-        import urllib.request
-
-        context = None if verify else ssl._create_unverified_context()  # noqa: S323
-        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:  # noqa: S310
-            raw = response.read()
-            mime = response.headers.get_content_type() or _image_mime(raw)
-        return cls(_data_uri(raw, mime))
+        raw, mime = download(url, verify, timeout)
+        return cls(_data_uri(raw, mime or _image_mime(raw)))
 
     @classmethod
     def from_PIL(cls, pil_image: Any) -> Image:  # noqa: N802 - DSPy's name
@@ -230,11 +243,7 @@ class ToolCallResults(pydantic.BaseModel):
     @pydantic.model_validator(mode="before")
     @classmethod
     def _accept_shapes(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return {"tool_call_results": value}
-        if isinstance(value, dict) and "tool_call_results" not in value and "name" in value:
-            return {"tool_call_results": [value]}
-        return value
+        return _listed(value, "tool_call_results")
 
     @classmethod
     def from_tool_calls_and_values(
@@ -266,11 +275,7 @@ class ToolCalls(pydantic.BaseModel):
     @pydantic.model_validator(mode="before")
     @classmethod
     def _accept_shapes(cls, value: Any) -> Any:
-        if isinstance(value, list):
-            return {"tool_calls": value}
-        if isinstance(value, dict) and "tool_calls" not in value and "name" in value:
-            return {"tool_calls": [value]}
-        return value
+        return _listed(value, "tool_calls")
 
     @classmethod
     def from_dict_list(cls, tool_calls_dicts: list[dict[str, Any]]) -> ToolCalls:

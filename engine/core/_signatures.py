@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic_core import PydanticUndefined
 
-from engine.core._errors import FieldDeclarationError, SignatureError
+from engine.core._errors import FieldDeclarationError, MissingInputError, SignatureError
 from engine.core._signature_string import names_from_callers, parse_signature_string
 from engine.core._types import check_supported, type_name
 
@@ -486,4 +486,12 @@ def make_signature(
 def ensure_signature(spec: Any, instructions: str | None = None) -> type[Signature]:
     """Accept a Signature class or a string form."""
     return make_signature(spec, instructions)
+
+
+def require_inputs(owner: str, signature: type[Signature], values: dict[str, Any]) -> None:
+    """Raise MissingInputError naming the inputs of `signature` that `values` lacks."""
+    missing = [name for name in signature.input_fields if name not in values]
+    if missing:
+        raise MissingInputError(f"{owner}({signature.signature}) is missing input field(s) "
+                                f"{missing}; got {sorted(values)}")  # fmt: skip
 

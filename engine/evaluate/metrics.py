@@ -124,10 +124,8 @@ class TokenF1(FieldMetric):
 
     def check(self, predicted: Any, expected: Any) -> tuple[float, str]:
         score = token_f1_score(predicted, expected)
-        got, want = (
-            Counter(normalize_text(predicted).split()),
-            Counter(normalize_text(expected).split()),
-        )
+        got = Counter(normalize_text(predicted).split())
+        want = Counter(normalize_text(expected).split())
         missing, extra = list(want - got), list(got - want)
         if not missing and not extra:
             return score, f"token F1 {score:.2f}: all words match"
@@ -206,12 +204,8 @@ def _to_float(value: Any) -> float:
 
 
 METRICS: dict[str, type[FieldMetric]] = {
-    "exact": ExactMatch,
-    "normalized": NormalizedExactMatch,
-    "contains": Contains,
-    "f1": TokenF1,
-    "numeric": NumericTolerance,
-    "regex": RegexMatch,
+    kind.name: kind
+    for kind in (ExactMatch, NormalizedExactMatch, Contains, TokenF1, NumericTolerance, RegexMatch)
 }
 
 

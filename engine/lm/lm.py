@@ -387,13 +387,14 @@ class LM:
         for tracker in settings.usage_trackers:
             if tracker is not self.ledger:
                 tracker.record(record)
+        usage = {
+            "prompt_tokens": record.prompt_tokens,
+            "completion_tokens": record.completion_tokens,
+            "total_tokens": record.total_tokens,
+        }
         usage_tracker = settings.usage_tracker
         if usage_tracker is not None and not record.cache_hit and record.error is None:
-            usage_tracker.add_usage(self.model, {
-                "prompt_tokens": record.prompt_tokens,
-                "completion_tokens": record.completion_tokens,
-                "total_tokens": record.total_tokens,
-            })  # fmt: skip
+            usage_tracker.add_usage(self.model, dict(usage))
         if settings.disable_history:
             return
         entry = {
@@ -402,11 +403,7 @@ class LM:
             "messages": messages,
             "outputs": outputs,
             "kwargs": {k: v for k, v in params.items() if k not in _SECRET_KEYS},
-            "usage": {
-                "prompt_tokens": record.prompt_tokens,
-                "completion_tokens": record.completion_tokens,
-                "total_tokens": record.total_tokens,
-            },
+            "usage": usage,
             "cost": record.cost,
             "latency": record.latency,
             "cache_hit": record.cache_hit,

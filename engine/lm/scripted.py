@@ -32,7 +32,8 @@ _REQUESTED = re.compile(r"`\[\[ ## (\w+) ## \]\]`")
 COMPLETED = "completed"
 
 
-def _text(message: Mapping[str, Any]) -> str:
+def message_text(message: Mapping[str, Any]) -> str:
+    """A message's content as text (of multi-part content, its text parts)."""
     content = message.get("content")
     if isinstance(content, str):
         return content
@@ -161,14 +162,14 @@ class ScriptedLM(LM):
         users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
         if not users:
             return self._default_answer("")
-        last = _text(messages[users[-1]])
+        last = message_text(messages[users[-1]])
         wanted = input_fields(last)
         for index in users[:-1]:
             follows = messages[index + 1] if index + 1 < len(messages) else None
             if follows is None or follows.get("role") != "assistant":
                 continue
-            if input_fields(_text(messages[index])) == wanted:
-                return _text(follows)
+            if input_fields(message_text(messages[index])) == wanted:
+                return message_text(follows)
         return self._default_answer(last)
 
     def _answer(self, messages: list[dict[str, Any]]) -> str:
@@ -189,7 +190,7 @@ class ScriptedLM(LM):
             time.sleep(self.latency)
         n = int(params.get("n") or 1)
         texts = [self._answer(messages) for _ in range(n)]
-        prompt_chars = sum(len(_text(m)) for m in messages)
+        prompt_chars = sum(len(message_text(m)) for m in messages)
         return texts, {
             "prompt_tokens": prompt_chars // 4,
             "completion_tokens": sum(len(t) // 4 for t in texts),

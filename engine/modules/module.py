@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import re
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,8 +112,6 @@ class Module:
         """DSPy's walk: `("self", self)` then every module below (breadth first) through
         attributes, lists, tuples and dicts, named like `self.steps[0].predict`; only those of
         `type_` (default Module); `skip_compiled` does not enter modules marked `_compiled`."""
-        from collections import deque
-
         wanted = type_ or Module
         queue: deque[tuple[str, Any]] = deque([("self", self)])
         seen = {id(self)}
@@ -304,11 +303,7 @@ class Module:
         else:
             data = json.loads(Path(path).read_text())
         saving.warn_versions(data.pop("metadata", None))
-        token = saving.ALLOW_UNSAFE_LM_STATE.set(allow_unsafe_lm_state)
-        try:
-            return self.load_state(data)
-        finally:
-            saving.ALLOW_UNSAFE_LM_STATE.reset(token)
+        return self.load_state(data, allow_unsafe_lm_state)
 
 
 def _set_usage(output: Any, usage: dict[str, Any]) -> None:

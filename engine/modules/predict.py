@@ -11,13 +11,13 @@ from engine.adapters.replies.choice_offsets import read_offsets
 from engine.adapters.replies.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.core import (
     Example,
-    MissingInputError,
     NoLMConfiguredError,
     Prediction,
     Signature,
     ensure_signature,
     is_optional,
     record_trace,
+    require_inputs,
     settings,
 )
 from engine.lm import default_lm
@@ -117,12 +117,7 @@ class Predict(Module, Parameter):
                 kwargs[name] = field.get_default()
             elif name not in kwargs and is_optional(field.annotation):  # `str | None`: None
                 kwargs[name] = None
-        missing = [name for name in signature.input_fields if name not in kwargs]
-        if missing:
-            raise MissingInputError(
-                f"{type(self).__name__}({signature.signature}) is missing input field(s) "
-                f"{missing}; got {sorted(kwargs)}"
-            )
+        require_inputs(type(self).__name__, signature, kwargs)
         lm = resolve_lm(lm)  # after the inputs' check: a missing input is the clearer error
         unknown = [k for k in kwargs if k not in signature.input_fields]
         inputs = {k: v for k, v in kwargs.items() if k in signature.input_fields}

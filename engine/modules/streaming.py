@@ -6,6 +6,7 @@ listeners are accepted and hear nothing; the final Prediction always comes."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import queue
@@ -37,20 +38,14 @@ class StreamResponse:
     is_last_chunk: bool
 
 
+@dataclass
 class StreamListener:
     """Accepted for DSPy compatibility; token streaming is not supported, so it hears nothing."""
 
-    def __init__(
-        self,
-        signature_field_name: str,
-        predict: Any = None,
-        predict_name: str | None = None,
-        allow_reuse: bool = False,
-    ) -> None:
-        self.signature_field_name = signature_field_name
-        self.predict = predict
-        self.predict_name = predict_name
-        self.allow_reuse = allow_reuse
+    signature_field_name: str
+    predict: Any = None
+    predict_name: str | None = None
+    allow_reuse: bool = False
 
 
 class StatusMessageProvider:
@@ -181,8 +176,6 @@ def apply_sync_streaming(async_generator: AsyncGenerator[Any, None]) -> Generato
                 items.put((True, end))
 
         asyncio.run(run())
-
-    import contextvars
 
     context = contextvars.copy_context()
     threading.Thread(target=context.run, args=(produce,), daemon=True).start()

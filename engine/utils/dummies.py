@@ -14,18 +14,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from engine.lm.scripted import ScriptedLM, render_fields
+from engine.lm.scripted import ScriptedLM, message_text, render_fields
 
 NO_MORE = "No more responses"
-
-
-def _last_content(messages: list[dict[str, Any]]) -> str:
-    if not messages:
-        return ""
-    content = messages[-1].get("content")
-    if isinstance(content, list):
-        return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, Mapping))
-    return "" if content is None else str(content)
 
 
 class DummyLM(ScriptedLM):
@@ -74,7 +65,7 @@ class DummyLM(ScriptedLM):
 
     def _scripted(self, messages: list[dict[str, Any]]) -> str:
         if self._by_key is not None:
-            last = _last_content(messages)
+            last = message_text(messages[-1]) if messages else ""
             for key, fields in self._by_key.items():
                 if key in last:
                     return self._render(fields)

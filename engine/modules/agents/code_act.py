@@ -25,11 +25,11 @@ from engine.adapters.types.tool import Tool
 from engine.core import (
     AdapterParseError,
     InputField,
-    MissingInputError,
     OutputField,
     Prediction,
     Signature,
     ensure_signature,
+    require_inputs,
 )
 from engine.modules.agents.program_code import code_from_reply
 from engine.modules.agents.program_of_thought import run_in_interpreter
@@ -117,10 +117,7 @@ class CodeAct(Module):
         return self.max_iters + 1
 
     def forward(self, interpreter: Any = None, /, **kwargs: Any) -> Prediction:
-        missing = [name for name in self.signature.input_fields if name not in kwargs]
-        if missing:
-            raise MissingInputError(f"CodeAct({self.signature.signature}) is missing input "
-                                    f"field(s) {missing}; got {sorted(kwargs)}")  # fmt: skip
+        require_inputs("CodeAct", self.signature, kwargs)
         max_iters = int(kwargs.pop("max_iters", self.max_iters))
         inputs = {name: kwargs[name] for name in self.signature.input_fields}
         factory = resolve_interpreter_factory(self.interpreter_factory)

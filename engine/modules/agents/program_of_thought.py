@@ -30,12 +30,12 @@ from typing import Any
 from engine.core import (
     AdapterParseError,
     InputField,
-    MissingInputError,
     OutputField,
     Prediction,
     Signature,
     TunesmithError,
     ensure_signature,
+    require_inputs,
 )
 from engine.modules.agents.program_code import code_from_reply
 from engine.modules.chain_of_thought import ChainOfThought
@@ -95,12 +95,7 @@ class ProgramOfThought(Module):
                 "ProgramOfThought: to use an interpreter of your own, pass it as the first "
                 "positional argument (`pot(interpreter, question=...)`), not as interpreter=."
             )
-        missing = [name for name in self.signature.input_fields if name not in kwargs]
-        if missing:
-            raise MissingInputError(
-                f"ProgramOfThought({self.signature.signature}) is missing input field(s) "
-                f"{missing}; got {sorted(kwargs)}"
-            )
+        require_inputs("ProgramOfThought", self.signature, kwargs)
         inputs = {name: kwargs[name] for name in self.signature.input_fields}
         factory = None if interpreter is not None else self._factory()
         own = factory() if factory is not None else None  # made here: shut down here

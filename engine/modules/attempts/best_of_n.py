@@ -1,16 +1,8 @@
 """BestOfN: run a module up to N times and keep the first prediction good enough, else the best.
 
-The first attempt runs the module as configured (so N=1 is the module itself, and its reply is
-shared with plain calls through the cache). Each later attempt runs a copy whose predictors use
-their LM copied with its own `rollout_id` (the LM's rollout id + attempt index), so attempts are
-distinct requests for the cache and, on the embedded model, distinct sampling seeds. An LM at
-temperature 0 (or unset) is sampled at 1.0 there, as dspy does, since greedy decoding would
-repeat one answer; an LM with a temperature of its own keeps it.
-
-Unlike dspy, which samples every attempt at 1.0, the first one stays greedy: on the embedded
-model a greedy reply to a closed choice is always one of the choices (reply drafts), while
-SmolLM2-135M sampled at 1.0 writes no valid label (3 support tickets x 3 sampled attempts: 0
-of 9 replies parsed; the provider constrains only greedy replies to the choices).
+The first attempt runs the module as configured; each later one runs a copy whose predictors'
+LMs have their own `rollout_id` (and temperature 1.0 where theirs is 0), so attempts are
+distinct requests (docs/design/DEVIATIONS.md, 20: why the first stays greedy, unlike dspy).
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
 """Refine: BestOfN where a failed attempt becomes advice for the next one.
 
-After an attempt whose reward is below the threshold, an LM (the module's own, role as
-configured) reads the program's code, its predictors, the attempt's inputs, trajectory and
-outputs, the reward code and value, and writes advice per predictor (`OfferFeedback`, dspy's
-signature). The next attempt gives each predictor its advice as an extra input field `hint_`
-("A hint to the module from an earlier run"), through `engine.modules.notes.NoteAdapter`: with
-the chat adapter the hint is listed among the input fields in the system message and sent as a
-`[[ ## hint_ ## ]]` section after the real inputs; demos show `hint_` as "N/A" so they stay
-complete. The trace keeps the predictors' own inputs, so bootstrapped demos never hold a hint.
-
-When the advice cannot be read (small models rarely write the dict it asks for), every
-predictor gets a plain hint naming the failed outputs and their reward instead of nothing.
+After an attempt below the threshold, an LM reads the program's code, its predictors, the
+attempt's trajectory and the reward (`OfferFeedback`, dspy's signature) and writes advice per
+predictor; the next attempt gives each its advice as an input field `hint_`
+(`engine.modules.notes.NoteAdapter`). Advice that cannot be read becomes a plain hint naming the
+failed outputs and their reward (docs/design/DEVIATIONS.md, 20).
 """
 
 from __future__ import annotations
@@ -21,8 +15,7 @@ import logging
 from typing import Any
 
 from engine.core import BudgetExhausted, InputField, OutputField, Signature, settings
-from engine.modules.attempts.best_of_n import BestOfN, RewardFn
-from engine.modules.module import Module
+from engine.modules.attempts.best_of_n import BestOfN
 from engine.modules.notes import Note
 from engine.modules.predict import Predict, resolve_lm
 
@@ -58,17 +51,15 @@ class OfferFeedback(Signature):
 class Refine(BestOfN):
     """`Refine(module, N, reward_fn, threshold, fail_count=None)`: dspy's shape (see module doc)."""
 
-    def __init__(
-        self,
-        module: Module,
-        N: int,  # noqa: N803 (dspy's name)
-        reward_fn: RewardFn,
-        threshold: float,
-        fail_count: int | None = None,
-    ) -> None:
-        super().__init__(module, N, reward_fn, threshold, fail_count)
-        self.module_code = _source(type(module))
-        self.reward_fn_code = _source(reward_fn)
+    @property
+    def module_code(self) -> str:
+        """The wrapped module's class source, for the advice LM (dspy's attribute)."""
+        return _source(type(self.module))
+
+    @property
+    def reward_fn_code(self) -> str:
+        """The reward function's source, for the advice LM (dspy's attribute)."""
+        return _source(self.reward_fn)
 
     def lm_calls_per_run(self) -> int:
         """At most N attempts plus one advice call between two attempts."""
