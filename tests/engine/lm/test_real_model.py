@@ -100,7 +100,9 @@ def test_chain_of_thought_and_typed_output_on_real_model():
             question="What color is the sky?", reasoning="The sky looks blue by day.", answer="blue"
         )
     ]
-    out = qa(question="What color is grass?")
+    lm = dspy.LM("local/smollm2-135m", temperature=0.0, max_tokens=256, cache=False)
+    with dspy.context(lm=lm):  # its own model: alone, no test before it configured one
+        out = qa(question="What color is grass?")
     assert isinstance(out.answer, str) and out.answer.strip()
     usage = out.get_lm_usage()
     assert usage["calls"] >= 1 and usage["prompt_tokens"] > 0
