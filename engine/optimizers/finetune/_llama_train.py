@@ -148,10 +148,6 @@ def _find_lib(lib_dir: Path, stem: str) -> Path:
     raise FileNotFoundError(f"{stem} is not in {lib_dir}")
 
 
-def _libraries(model_path: Path) -> _Libraries:
-    return _Libraries(import_llama_cpp(model_path))
-
-
 def f32_copy(source: Path, target: Path, *, threads: int = 1) -> Path:
     """Write `source` (any GGUF, quantized or not) as an all-F32 GGUF at `target` (~2-5 s and
     540 MB for SmolLM2-135M)."""
@@ -382,7 +378,7 @@ def train(
     may return False to stop (cancel): then nothing is saved. A window that leaves positions
     out of the loss is trained through `_LossMask`. `blas` loads the BLAS backend into this
     process for good (`_blas.load_blas`): only a process that serves no replies."""
-    libs = _libraries(f32_model)
+    libs = _Libraries(import_llama_cpp(f32_model))
     L = libs.llama_cpp
     backend = load_blas(threads).detail if blas else "CPU"
     started = time.perf_counter()
