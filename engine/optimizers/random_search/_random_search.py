@@ -343,17 +343,17 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
         def prepared(seed: int) -> tuple[Any, str]:
             with call_priority(seed):  # an earlier candidate's requests get free slots first
-                return prepare(seed)
-
-        def prepare(seed: int) -> tuple[Any, str]:
-            made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
-            if ahead:
-                runner.prefill(made, valset, race=self.race, stop=stop, order=seed, origin=origin)
-            return made, origin
+                made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
+                if ahead:
+                    runner.prefill(made, valset, race=self.race, stop=stop, order=seed,
+                                   origin=origin)  # fmt: skip
+                return made, origin
 
         self._teacher_rows.clear()
         most = self._candidate_cost(len(trainset), len(valset), calls_per_run(student))
-        calls = self._call_target(job)
+        # the calls this search spends (None: it tries its planned candidates)
+        targeted = job.estimate is not None and job.estimate.at_most is not None
+        calls = job.estimate.total_calls if targeted else None
         spending = Spending(
             calls, runner.run.trials, job.student, most,
             weight=new_prompt_calls(self.one_teacher) if calls is not None else 0,
@@ -386,18 +386,6 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         if best.score > MAX_EXAMPLE_SCORE:
             return False
         return best.n * (MAX_EXAMPLE_SCORE - best.score) <= self.close_enough + 1e-9
-
-    def _teacher_work(self, seed: int, spending: Spending) -> int:
-        """The teacher runs candidate `seed`'s bootstrapping counts as work: all it made, or
-        with one teacher those no earlier seed made (the LM cache answers the rest)."""
-        rows = self._teacher_rows.get(seed, frozenset())
-        return spending.new_teacher_runs(rows) if self.one_teacher else len(rows)
-
-    def _call_target(self, job: CompileJob) -> int | None:
-        """The calls this search spends (None: it tries its planned candidates)."""
-        if job.estimate is None or job.estimate.at_most is None:
-            return None
-        return job.estimate.total_calls
 
     def _search(
         self,
@@ -441,8 +429,11 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             trial = runner.evaluate(
                 program, valset, subset="val", parents=parents, origin=origin, race=self.race
             )
-            teacher_work = self._teacher_work(seed, spending)
-            spending.candidate_done(trial, teacher_work, bootstrapped=seed >= -1)
+            # the teacher runs its bootstrapping counts as work: all it made, or with one
+            # teacher those no earlier seed made (the LM cache answers the rest)
+            rows = self._teacher_rows.get(seed, frozenset())
+            work = spending.new_teacher_runs(rows) if self.one_teacher else len(rows)
+            spending.candidate_done(trial, work, bootstrapped=seed >= -1)
             if target is not None and trial.subset == "val" and trial.score >= target:
                 recorder.log(
                     f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"
