@@ -4,19 +4,12 @@ Candidates, in order: seed -3 zero-shot, -2 labeled demos only, -1 bootstrap on 
 trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random number of demos
 (1..max_bootstrapped_demos). The best validation score wins (the first one on ties).
 
-With `one_teacher=True` (not in DSPy; off by default) every bootstrapped candidate has the same
-teacher (unless one is given): the student with the labeled demos drawn from the unshuffled
-trainset, seed -1's. DSPy draws each seed's teacher demos from its own shuffled trainset, so
-each seed's teacher prompts are new; with one teacher a training row it has traced once is
-answered by the LM cache for every later seed. Measured on the default run: half the minutes,
-but less varied candidates, and 2 of 8 seeds chose worse programs (3 of 8 when the savings buy
-more candidates; docs/design/DEVIATIONS.md, "One teacher").
-
-With `spend_share` (runs from a spec set it), the search spends about that share of what its
-candidates would cost unraced: racing's savings pay for extra candidates (seeds N..2N-1), and
-no new candidate starts once the share is spent, so a run costs what its forecast says
-whatever racing saves on a seed; on the embedded model each bootstrapped candidate's prompt
-reads count too, so its minutes hold as well (`_spending`, docs/design/forecast.md).
+With `one_teacher=True` (not in DSPy; off by default) every bootstrapped candidate has seed -1's
+teacher (unless one is given), so a training row it has traced once is answered by the LM cache
+for every later seed (docs/design/DEVIATIONS.md, "One teacher"). With `spend_share` (runs from a
+spec set it), the search spends about that share of what its candidates would cost unraced:
+racing's savings pay for extra candidates (seeds N..2N-1), and no new candidate starts once the
+share is spent (`_spending`, docs/design/forecast.md).
 """
 
 from __future__ import annotations
@@ -57,15 +50,11 @@ from engine.optimizers.spine import (
 )
 
 AHEAD = 2  # candidates built and scored ahead on a hosted LM
-# Runs from a spec (dashboard, CLI) spend this share of the unraced cost: the default runs of
-# the generated spam/ham project spent 0.50-0.97 of it with a fixed number of candidates
-# (bench/results/forecast.md), so a fixed share keeps their calls and minutes forecastable.
+# Runs from a spec (dashboard, CLI) spend this share of the unraced cost, so their calls and
+# minutes are forecastable (bench/results/forecast.md) ...
 SPEC_SPEND_SHARE = 0.75
-# ... and end once the best candidate misses at most this many validation rows (score units):
-# a later one could beat it by 2 rows at most, a paired difference no test tells from chance
-# (sign test: p = 0.5). Seed 2 of the generated spam/ham check study scored 28 of 30 at its
-# 13th candidate and spent another ~2 minutes on ten that could not beat it
-# (bench/results/forecast.md).
+# ... and end once the best candidate misses at most this many validation rows (score units): a
+# later one could beat it by 2 rows at most, a paired difference no test tells from chance
 SPEC_CLOSE_ENOUGH = 2.0
 
 
