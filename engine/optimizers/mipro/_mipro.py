@@ -194,14 +194,9 @@ class MIPROv2(Optimizer):
         DSPy's default (minibatch=True, minibatch_size=35, minibatch_full_eval_steps=5, ...).
         `requires_permission_to_run` is accepted and ignored: the
         estimate is an event (and the dashboard's pre-flight card), never a prompt."""
-        options = self._options(
-            num_trials=num_trials, max_bootstrapped_demos=max_bootstrapped_demos,
-            max_labeled_demos=max_labeled_demos, seed=seed, minibatch=minibatch,
-            minibatch_size=minibatch_size, minibatch_full_eval_steps=minibatch_full_eval_steps,
-            program_aware_proposer=program_aware_proposer,
-            data_aware_proposer=data_aware_proposer, view_data_batch_size=view_data_batch_size,
-            tip_aware_proposer=tip_aware_proposer, fewshot_aware_proposer=fewshot_aware_proposer,
-        )  # fmt: skip
+        # the compile() settings given here (the keywords named in COMPILE_DEFAULTS)
+        given = {key: value for key, value in locals().items() if key in COMPILE_DEFAULTS}
+        options = self._options(**given)
         train, val = split_datasets(trainset, valset)
         val = self.effective_valset(trainset, valset)
         self._plan(options, predictor_count(student), len(train), len(val))  # raises if bad
