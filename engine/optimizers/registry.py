@@ -54,15 +54,9 @@ class Param:
         yet). Other values the optimizer cannot run with it refuses itself."""
         if value is None and self.optional:
             return None
-        if self.type is bool:
-            ok = isinstance(value, bool)
-        elif self.type is int:
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif self.type is float:
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-        else:
-            ok = isinstance(value, self.type)
-        if not ok:
+        accepted = {float: int | float}.get(self.type, self.type)  # an int is a float here
+        # a bool is an int to Python, never a number here
+        if not isinstance(value, accepted) or (self.type is not bool and isinstance(value, bool)):
             return f"{self.name} must be {self.type.__name__}, not {value!r}"
         values = [choice for choice, _ in self.choices]
         if values and value not in values:

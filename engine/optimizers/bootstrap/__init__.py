@@ -3,7 +3,7 @@
 Besides the optimizer, the names other optimizers build on: `bootstrap_calls` (the calls a
 bootstrap is expected to make), `teacher_repeats`, `demos_read_again` and
 `typical_demos_read_again` (the demos its teacher reads again on a model that keeps prompt
-starts), `TraceStep`, `check_errors`, `batch_size`,
+starts), `TraceStep`, `teacher_trace` (one teacher run), `check_errors`, `batch_size`,
 `describe_demos` and `DEMO_PARAMS` (the demo settings forms offer).
 """
 
@@ -16,6 +16,7 @@ from engine.optimizers.bootstrap._bootstrap import (
     demos_read_again,
     describe_demos,
     teacher_repeats,
+    teacher_trace,
     typical_demos_read_again,
 )
 from engine.optimizers.registry import AutoPick, OptimizerEntry, Param, register
@@ -47,6 +48,6 @@ register(
 
 __all__ = [
     "DEMO_PARAMS", "BootstrapFewShot", "TraceStep", "batch_size", "bootstrap_calls",
-    "check_errors", "demos_read_again", "describe_demos", "teacher_repeats",
+    "check_errors", "demos_read_again", "describe_demos", "teacher_repeats", "teacher_trace",
     "typical_demos_read_again",
 ]  # fmt: skip

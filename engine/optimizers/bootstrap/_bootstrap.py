@@ -317,14 +317,6 @@ class BootstrapFewShot(Optimizer):
         # a batch may succeed more often than needed: keep the first ones in example order
         return {i: found[i] for i in sorted(found)[: self.max_bootstrapped_demos]}
 
-    def attempt(
-        self, teacher: Any, trainset: list[Any], index: int, round_index: int
-    ) -> list[TraceStep] | None:
-        """Run the teacher on one example (without itself as a demo); its trace if accepted."""
-        return teacher_trace(
-            teacher, trainset, index, round_index, self.metric, self.metric_threshold
-        )
-
     def _offload(self, runner: TrialRunner, teacher: Any) -> Any:
         """The run's pool of other processes (`RunContext.row_pool`) for the teacher's runs,
         or None (this process): also None when the teacher has settings or a model of its

@@ -1,31 +1,10 @@
-"""Choice calibration: the last step of an optimizer run, fitting offsets to a closed choice.
-
-A small model's closed choice can carry a bias that no instruction or demo removes:
-SmolLM2-135M answers `true` to every review in the chat format, yet its `true`/`false`
-log-odds still rank the reviews (AUC 0.85 on the 60 sample reviews). The embedded model reports
-its scores at each closed choice (`engine.lm.choice_scores`), and every trial row keeps them in
-its trace. After `_compile`, this step reads the chosen program's rows on the validation set
-(rows the run already has) and, for its last output when that is a closed choice, searches the
-offsets that, subtracted from the values' scores before the pick, maximise the metric, with
-each value substituted into the row's prediction; among equally good offsets it takes the one
-nearest the label-free estimate of the bias (`fit_offsets`).
-
-The validation rows cost no LM call. The last output is the last thing the model writes, so
-what the calibrated program answers on a validation row is known exactly: the value the offsets
-pick from the scores it already reported (the same logits, shifted). Those rows become the
-calibrated candidate's results (origin "choice calibration"), scored by the metric, and the
-ordinary trial machinery scores it. A valset under 12 rows is topped up with training rows the
-program does not show as demos, one call each, once the validation rows show the model reports
-scores (`engine.optimizers.calibration._rows`). Offsets are kept only when they win at least
-`MIN_GAIN` examples over all the fit rows and lose none on the validation rows; then the
-calibrated copy is the program. An earlier output's choice would change what the model writes
-after it, so it is not calibrated. The offsets are stored with the predictor
-(`Predict.choice_offsets`, saved and exported) and sent as `reply_bias`.
-
-Scope: programs with one predictor called once per example (Predict, ChainOfThought); rows
-where the model reported no scores (hosted models, a value written by a fallback) are left as
-they are, so on hosted models this step does nothing. The metric runs once per row and other
-value (an LLM judge is called that often, under the run's budget).
+"""Choice calibration: the last step of an optimizer run, fitting offsets to a closed choice
+(docs/design/choice_calibration.md). For the chosen program's last output, when it is a closed
+choice, the offsets subtracted from the values' scores before the pick that maximise the metric
+on the rows the run already has (a small valset topped up with training rows, `_rows`); what the
+calibrated program answers there is known without a call (the same scores, shifted). Offsets are
+kept only when they gain `MIN_GAIN` examples and lose none on the validation rows; rows without
+scores (hosted models, a fallback's value) are left as they are.
 """
 
 from __future__ import annotations
@@ -49,8 +28,6 @@ logger = logging.getLogger(__name__)
 GRID = [x / 10 for x in range(-40, 41)]  # offsets tried for each value: -4 .. 4 by 0.1
 MIN_GAIN = 2.0  # examples' worth of metric the offsets must gain on the fit rows
 SWEEPS = 2  # coordinate-descent passes over a field's values
-
-
 ORIGIN = "choice calibration"
 
 
@@ -145,9 +122,7 @@ def fit_offsets(
 
     Coordinate descent on `GRID`; among the offsets that reach the best sum, each step takes
     the one nearest the value's mean score over the rows (relative to the first value's), the
-    label-free estimate of the prompt's bias (batch calibration). On the 60 sample reviews,
-    zero-shot SmolLM2, 300 random splits: held-out accuracy 50% -> 74% fitted on 12 rows and
-    64% on 5, against 72% and 61% for the middle of the best offsets.
+    label-free estimate of the prompt's bias (batch calibration).
     """
     values = sorted({v for row in rows for v in row.scores})
     current = current or {}
@@ -165,10 +140,7 @@ def fit_offsets(
 
 def summed_metric(rows: list[ScoredRow], offsets: dict[str, float]) -> float:
     """The metric summed over `rows`, each answered with the value `offsets` pick."""
-    total = 0.0
-    for row in rows:
-        total += row.metric_by_value[pick_of(row.scores, offsets)]
-    return total
+    return sum((row.metric_by_value[pick_of(row.scores, offsets)] for row in rows), 0.0)
 
 
 def _gainable(row: ScoredRow, offsets: dict[str, float]) -> float:

@@ -1,24 +1,10 @@
-"""Content-free calibration: the lean a program gives a closed choice, read on an empty input.
-
-Where nothing labelled can fit choice offsets (`engine.optimizers.calibration._choices`):
-LabeledFewShot with no metric or no valset, an Ensemble's members. The embedded model's pick
-at a closed choice leans with the instructions and demos: SmolLM2-135M answers `true` to
-every review. Its scores on an input with no content ("N/A" in every input field; Zhao et al.
-2021, "Calibrate before use") estimate that lean, and subtracting them (the offsets of
-`engine.lm.choice_scores`) picks each value by how far the real input moves the model from it.
-
-One LM call per program, the same prompt prefix as its real calls. Measured on the shape
-matrix's LabeledFewShot programs (SmolLM2 Q8_0; seven shapes, k=2 on data seeds 0-7 and k=4 on
-seeds 0-3, 640 held-out rows): right answers 273 -> 348; per shape, pooled: bool 48 -> 68,
-Literal 33 -> 63, ChainOfThought 46 -> 55, long input 23 -> 31, int 31 -> 35, the two-output
-case's bool 46 -> 50, str with six labels in the description 46 -> 46. The mean over the inputs
-"N/A", "" and "[MASK]" (three calls) did as well overall (340) but lost on int and str
-(`docs/design/choice_calibration.md`).
-
-Scope as in choice calibration: one predictor, its last output a closed choice, run by the
-embedded model (`reports_choice_scores`), so a hosted model or an open output pays no call;
-a field that already has offsets (fitted on labels) keeps them. A failed call leaves the
-program as it is.
+"""Content-free calibration: the lean a program gives a closed choice, read on an empty input
+(docs/design/choice_calibration.md, "Nothing labelled to fit on"). Where nothing labelled can fit
+choice offsets (LabeledFewShot with no metric or no valset, an Ensemble's members), the embedded
+model's scores on an input with no content ("N/A" in every input field; Zhao et al. 2021,
+"Calibrate before use") estimate the lean, and subtracting them picks each value by how far the
+real input moves the model from it. One LM call per program; scope as in choice calibration,
+and a field that already has offsets keeps them. A failed call leaves the program as it is.
 """
 
 from __future__ import annotations
@@ -38,7 +24,7 @@ ORIGIN = "content-free calibration"
 
 def applies(program: Any) -> bool:
     """Whether `program` is in scope (see module): a closed last output on the embedded model,
-    with no offsets yet."""
+    with no offsets yet (also whether a search's trials of it are scored cross-fitted)."""
     if not reports_choice_scores(program):
         return False
     predictor = program.predictors()[0]

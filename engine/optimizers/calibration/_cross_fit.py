@@ -1,20 +1,9 @@
-"""Cross-fitted choice calibration: a search's candidates judged as calibration would leave them.
-
-A small model often gives one label to every row whatever the instruction (SmolLM2-135M answers
-"billing" to every support ticket), so candidate instructions tie on their raw answers and only
-the calibration after the search (`engine.optimizers.calibration._choices`) moves the score. Yet
-their choice scores differ: one instruction's scores may rank the rows well, another's not.
-Here a search trial's rows are scored as the calibrated program would answer them: the rows are
-split into `FOLDS` folds (by position), and each fold's rows are answered with the offsets fitted
-on the other folds' rows under the keep rule of the final fit (`fit_kept`; no offsets when it
-does not keep them). A row's label never fits the offsets that answer it, so the score is an
-honest estimate of the calibrated program on unseen rows.
-
-Cost: no LM call (the scores are in the rows the trial already has); the metric runs once per
-row and value other than the row's own, as in the final fit. Only where the final fit could
-apply: one predictor whose last output is a closed choice on the embedded model, with no offsets
-yet for that output (a calibrated candidate is scored on its own answers), and at least
-`MIN_ROWS` rows with scores (a 3-row minibatch is left as it is).
+"""Cross-fitted choice calibration: a search's candidates judged as calibration would leave them
+(docs/design/choice_calibration.md). A search trial's rows are split into `FOLDS` folds (by
+position), and each fold's rows are answered with the offsets fitted on the other folds' rows
+under the final fit's keep rule (`fit_kept`), so a row's label never fits the offsets that answer
+it. No LM call; only where the final fit could apply, with no offsets yet for that output, and
+at least `MIN_ROWS` rows with scores.
 """
 
 from __future__ import annotations
@@ -27,22 +16,13 @@ from engine.optimizers.calibration._choices import (
     pick_of,
     scored_rows,
 )
-from engine.optimizers.calibration._rows import reports_choice_scores
+from engine.optimizers.calibration._content_free import applies
 from engine.optimizers.spine import CHANGED_MARK, SearchScoring
 
 NAME = "calibrated search"
 UNCALIBRATED = CHANGED_MARK  # a changed row's trace step: the model's own answer and score
 FOLDS = 5
 MIN_ROWS = 10  # rows with scores a trial needs: each fold's offsets are fitted on 8 or more
-
-
-def applies(program: Any) -> bool:
-    """Whether the search's trials of `program` are scored cross-fitted (see module)."""
-    if not reports_choice_scores(program):
-        return False
-    predictor = program.predictors()[0]
-    name = list(predictor.signature.output_fields)[-1]
-    return not predictor.choice_offsets.get(name)
 
 
 def cross_fitted_rows(

@@ -1,19 +1,9 @@
 """The rows choice calibration fits on: the chosen program's validation rows, topped up with
-training rows the program does not show as demos.
-
-Offsets fitted on 5 rows are noisy; on 12 they generalise (the 60 sample reviews, 300 random
-splits: held-out accuracy 50% -> 64% fitted on 5 rows, 74% on 12). Small valsets are common (the
-shape matrix's are 5 rows), and the training rows a program does not show are labelled rows it
-has not seen. So when the valset has fewer than `FIT_ROWS` rows, the program is run on up to
-`FIT_ROWS - len(valset)` of those training rows (one LM call each, an ordinary trial on subset
-"train", never a candidate for the best), and the fit reads their scores too. This is done only
-once the validation rows show the model reports choice scores (the embedded model), so a hosted
-model pays no call; a budget that runs out there leaves the fit to the validation rows.
-
-With no valset at all (BootstrapFewShot as DSPy runs it), an optimizer whose program keeps fixed
-demos may fit on up to `FIT_ROWS` of those training rows alone (`Optimizer.fits_on_training_rows`);
-there, whether the model reports scores is known from the LM (`reports_choice_scores`) before
-any call.
+training rows the program does not show as demos (docs/design/choice_calibration.md). A valset
+under `FIT_ROWS` rows is topped up with up to `FIT_ROWS - len(valset)` of them (one LM call each,
+a trial on subset "train", never a candidate for the best), only once the validation rows show
+the model reports choice scores; with no valset at all, an optimizer whose program keeps fixed
+demos may fit on those training rows alone (`Optimizer.fits_on_training_rows`).
 """
 
 from __future__ import annotations

@@ -93,19 +93,14 @@ class COPRO(Optimizer):
         return super().compile(student, trainset=trainset, valset=valset, teacher=teacher, run=run)
 
     # -- estimate -----------------------------------------------------------------------------
-    def proposals_per_predictor(self) -> int:
-        return (self.breadth - 1) + (self.depth - 1) * self.breadth
-
-    def proposer_calls_per_predictor(self) -> int:
-        """Most proposer calls: `draw_cap` draws per round (rounds after the first want
-        `breadth` new instructions, the first `breadth - 1`)."""
-        return draw_cap(self.breadth) + (self.depth - 1) * draw_cap(self.breadth + 1)
-
     def _estimate(self, work: Workload) -> Estimate:
         per = work.per_example
         n_val = len(work.valset)
-        proposer = per * self.proposer_calls_per_predictor()
-        evaluated = per * self.proposals_per_predictor()  # the baseline is scored once
+        # most proposer calls: `draw_cap` draws per round (rounds after the first want
+        # `breadth` new instructions, the first `breadth - 1`)
+        proposer = per * (draw_cap(self.breadth) + (self.depth - 1) * draw_cap(self.breadth + 1))
+        # instructions scored per predictor (the baseline is scored once)
+        evaluated = per * ((self.breadth - 1) + (self.depth - 1) * self.breadth)
         share = RACED_SHARE if self.race else 1.0
         task = round((1 + evaluated * share) * n_val * per)
         tokens = task * tokens_per_call(work.valset, 0) + proposer * 700
@@ -138,11 +133,9 @@ class COPRO(Optimizer):
         )
         offered: dict[str, ProposalSet] = {}
         history: dict[str, list[tuple[str, float]]] = {name: [] for name in names}
-        scores: dict[tuple[str, str], float] = {}
         best_score = runner.evaluate(current, job.valset, subset="val", origin="baseline").score
         stats = CoproStats(keep=self.breadth)
         for name, predictor in current.named_predictors():
-            scores[(name, predictor.signature.instructions)] = best_score
             history[name].append((predictor.signature.instructions, best_score))
         for depth in range(self.depth):
             for index, name in enumerate(names):
@@ -176,7 +169,6 @@ class COPRO(Optimizer):
                         origin=f"{name}: instruction {number} (round {depth + 1})",
                         race=self.race,
                     )  # fmt: skip
-                    scores[(name, text)] = trial.score
                     history[name].append((text, trial.score))
                     round_scores.append(trial.score)
                     if trial.subset == "val" and trial.score > best_score:

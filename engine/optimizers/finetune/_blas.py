@@ -1,16 +1,8 @@
 """llama.cpp's BLAS backend, for the training process only (docs/design/finetune.md, "Speed").
-
-Most of a training step on ggml's CPU backend is its `OUT_PROD` (the weight and input
-gradients), a loop of vector multiply-adds; ggml's BLAS backend runs it, and the large matrix
-products, as OpenBLAS `sgemm`. The installed llama-cpp-python is built without it, and stays so
-(the embedded provider's replies are pinned on that build): `make setup` builds the BLAS backend
-alone, as a module ggml loads at run time, from the same llama-cpp-python release's ggml source
-against Debian's OpenBLAS, into `~/.cache/tunesmith/ggml-blas/<key>/libggml-blas.so`, the key
-naming the installed `libggml-base` it was built for (`module_path`).
-
-`load_blas` registers it with the ggml the process already runs: every llama.cpp context made
-after that gets a BLAS backend beside the CPU one, so only the training child calls it, never a
-process that serves replies.
+The installed llama-cpp-python is built without it; `make setup` builds the BLAS backend alone,
+as a module ggml loads at run time, into `~/.cache/tunesmith/ggml-blas/<key>/libggml-blas.so`,
+the key naming the installed `libggml-base` (`module_path`). `load_blas` registers it with the
+process's ggml, so only the training child calls it, never a process that serves replies.
 """
 
 from __future__ import annotations
@@ -69,9 +61,8 @@ def module_built() -> bool:
 
 
 def openblas_core(flags: set[str]) -> str | None:
-    """The OpenBLAS kernel set for a CPU with these flags. Debian's OpenBLAS 0.3.21 takes a CPU
-    it does not know (this machine's "Intel Xeon Processor", AVX-512 and AMX) for a Prescott and
-    runs SSE3 kernels, ~2.5 times slower here; None leaves OpenBLAS to choose."""
+    """The OpenBLAS kernel set for a CPU with these flags (Debian's OpenBLAS takes a CPU it does
+    not know for a Prescott: docs/design/finetune.md); None leaves OpenBLAS to choose."""
     if {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"} <= flags:
         return "SkylakeX"
     if {"avx2", "fma"} <= flags:

@@ -15,7 +15,7 @@ from engine.core import NoLMConfiguredError
 from engine.lm.local import models_dir
 from engine.modules.predict import resolve_lm
 from engine.optimizers.finetune._check import BASELINE_ORIGIN, CHECK_SHARE, check_result, hold_back
-from engine.optimizers.finetune._forecast import finetune_estimate, training_forecast
+from engine.optimizers.finetune._forecast import finetune_estimate
 from engine.optimizers.finetune._hosted import HostedTrainer, hosted_model
 from engine.optimizers.finetune._process import TrainingCancelled
 from engine.optimizers.finetune._rows import (
@@ -30,10 +30,7 @@ from engine.optimizers.finetune._rows import (
     passing_traces,
     prompts_before_calls,
 )
-from engine.optimizers.finetune._trainer import (
-    LlamaTrainer,
-    Trainer,
-)
+from engine.optimizers.finetune._trainer import LlamaTrainer, Trainer
 from engine.optimizers.spine import (
     CompileJob,
     Estimate,
@@ -257,10 +254,6 @@ class BootstrapFinetune(Optimizer):
     # -- estimate ---------------------------------------------------------------------------
     def _estimate(self, work: Workload) -> Estimate:
         return finetune_estimate(self, work)
-
-    def training_forecast(self, work: Workload) -> dict[str, Any]:
-        """What training would take if every training row passed (`_forecast`)."""
-        return training_forecast(self, work)
 
     # -- compile ----------------------------------------------------------------------------
     def _compile(self, job: CompileJob) -> Any:

@@ -8,13 +8,7 @@ from typing import Any
 from engine.lm.local import PROVIDER
 from engine.optimizers.finetune._blas import module_built
 from engine.optimizers.finetune._rows import labelled_steps, model_of
-from engine.optimizers.finetune._trainer import (
-    LLAMA_KWARGS,
-    answer_loss,
-    default,
-    packs_rows,
-    plan_steps,
-)
+from engine.optimizers.finetune._trainer import answer_loss, packs_rows, plan_steps, setting
 from engine.optimizers.spine import (
     Estimate,
     Workload,
@@ -76,12 +70,11 @@ def training_forecast(optimizer: Any, work: Workload) -> dict[str, Any]:
     rows = from_traces + from_labels
     tokens = rows * tokens_per_call(work.trainset, 0)
     kwargs = optimizer.train_kwargs
-    n_ctx = int(kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
     packing = packs_rows(kwargs)
     whole_rows = rows if answer_loss(kwargs) or not packing else None
-    plan = plan_steps(tokens, n_ctx, int(kwargs.get("num_train_epochs",
-                                                     default("num_train_epochs"))),
-                      kwargs.get("max_steps"), whole_rows, packing)  # fmt: skip
+    plan = plan_steps(tokens, int(setting(kwargs, "n_ctx")),
+                      int(setting(kwargs, "num_train_epochs")), kwargs.get("max_steps"),
+                      whole_rows, packing)  # fmt: skip
     students = work.student.predictors() if work.student is not None else []
     models = sorted({model_of(p) for p in students} - {""})
     local = [m for m in models if m.startswith(PROVIDER + "/")]

@@ -53,8 +53,9 @@ class _Reader:
         raise OSError(f"unknown GGUF value type {kind}")
 
 
-def _layout(handle: BinaryIO) -> tuple[int, int, dict[str, object], int, int]:
-    """(tensor count, key count, metadata, where the tensor infos start, where they end)."""
+def _layout(handle: BinaryIO) -> tuple[int, int, dict[str, object], int, int, dict[int, int]]:
+    """(tensor count, key count, metadata, where the tensor infos start, where they end,
+    {ggml type id: how many tensors})."""
     reader = _Reader(handle)
     if handle.read(4) != MAGIC:
         raise OSError("not a GGUF file")
@@ -64,13 +65,14 @@ def _layout(handle: BinaryIO) -> tuple[int, int, dict[str, object], int, int]:
         key = reader.string()
         (kind,) = reader.unpack("<I")
         metadata[key] = reader.value(kind)
-    infos_start = handle.tell()
+    infos_start, types = handle.tell(), {}
     for _ in range(tensors):
         reader.string()
         (dims,) = reader.unpack("<I")
         reader.unpack(f"<{dims}Q")
-        reader.unpack("<IQ")
-    return tensors, keys, metadata, infos_start, handle.tell()
+        kind, _offset = reader.unpack("<IQ")
+        types[kind] = types.get(kind, 0) + 1
+    return tensors, keys, metadata, infos_start, handle.tell(), types
 
 
 def read_metadata(path: Path) -> dict[str, object]:
@@ -82,26 +84,17 @@ def read_metadata(path: Path) -> dict[str, object]:
 def tensor_types(path: Path) -> dict[int, int]:
     """{ggml type id: how many tensors} of the GGUF file (read from its tensor infos)."""
     with open(path, "rb") as handle:
-        tensors, _, _, infos_start, _ = _layout(handle)
-        handle.seek(infos_start)
-        reader, out = _Reader(handle), {}
-        for _ in range(tensors):
-            reader.string()
-            (dims,) = reader.unpack("<I")
-            reader.unpack(f"<{dims}Q")
-            kind, _offset = reader.unpack("<IQ")
-            out[kind] = out.get(kind, 0) + 1
-    return out
+        return _layout(handle)[5]
 
 
 def with_base_metadata(tuned: Path, base: Path, target: Path) -> Path:
     """Write `target`: `base`'s metadata with `tuned`'s tensors (appears only when complete)."""
     with open(base, "rb") as handle:
-        _, base_keys, base_meta, base_keys_end, _ = _layout(handle)
+        _, base_keys, base_meta, base_keys_end, _, _ = _layout(handle)
         handle.seek(24)
         keys_bytes = handle.read(base_keys_end - 24)
     with open(tuned, "rb") as handle:
-        tensors, _, tuned_meta, infos_start, infos_end = _layout(handle)
+        tensors, _, tuned_meta, infos_start, infos_end, _ = _layout(handle)
         handle.seek(infos_start)
         infos = handle.read(infos_end - infos_start)
     align_in = int(tuned_meta.get("general.alignment", DEFAULT_ALIGNMENT))  # type: ignore[arg-type]

@@ -74,7 +74,7 @@ class TrainingJob(Future):
         if not isinstance(self.model, str) or not self.model.strip():
             raise ValueError("TrainingJob needs model=, the name of the model to tune")
         rows = chat_rows(self.train_data)
-        trainer = self.trainer or _default_trainer(self.model)
+        trainer = self.trainer or (HostedTrainer() if hosted_model(self.model) else LlamaTrainer())
         problems = trainer.problems(self.model, self.train_kwargs)
         if problems:
             raise ValueError(" ".join(problems))
@@ -117,7 +117,3 @@ class TrainingJob(Future):
     def status(self) -> str:
         """"pending", "running", "succeeded", "failed" or "cancelled"."""
         return self._phase
-
-
-def _default_trainer(model: str) -> Trainer:
-    return HostedTrainer() if hosted_model(model) else LlamaTrainer()

@@ -1,23 +1,11 @@
-"""Full fine-tuning of a GGUF model on this CPU with llama.cpp's own training API.
-
-llama-cpp-python 0.3.36 binds `llama_opt_init` / `llama_opt_epoch`, but its `llama_opt_params`
-lacks the last field of llama.cpp's struct (`optimizer_type`), and ggml's dataset and result
-functions are not bound at all; so this module declares both from the shared libraries the
-package ships (`libllama`, `libggml-base`), reached through `import_llama_cpp`.
-
-What llama.cpp trains (read in its `llama_context::opt_init`): every F32 weight except the token
-embedding (so, for SmolLM2-135M whose output head is tied to that embedding, the attention and
-feed-forward matrices and the norms: ~106M of 135M parameters), with AdamW. Only F32 weights
-train, so a quantized model is first written out as F32 (`f32_copy`). The loss is next-token
-cross-entropy over the positions a `Window` counts (the answers', or all), though llama.cpp's
-API has no loss mask: `_LossMask` makes one (see there).
-
-`train` runs one optimizer step per window, so the caller sees each step's loss, can stop
-between steps, and bounds the run by steps. The tuned weights are saved as F32 and rewritten as
-Q8_0 (the embedded provider's usual format) with the base file's metadata (`_gguf_meta`: the
-saver drops the chat template); files appear only when complete. With `blas=True` (the training
-process) the steps' matrix products and gradients run on OpenBLAS (`_blas`) when its module is
-built, on the CPU backend alone otherwise.
+"""Full fine-tuning of a GGUF model on this CPU with llama.cpp's own training API
+(docs/design/finetune.md). The binding's `llama_opt_params` lacks `optimizer_type` and ggml's
+dataset and result functions are not bound, so this module declares them from the package's
+shared libraries. Only F32 weights train (a quantized model is first written as F32,
+`f32_copy`), with AdamW; the loss counts the positions a `Window` counts (`_LossMask`). `train`
+runs one optimizer step per window, so the caller sees each step's loss and can stop between
+steps; the tuned weights are saved as Q8_0 with the base file's metadata (`_gguf_meta`), on
+OpenBLAS (`_blas`) when `blas=True` and its module is built.
 """
 
 from __future__ import annotations
@@ -146,10 +134,6 @@ def _find_lib(lib_dir: Path, stem: str) -> Path:
         if (lib_dir / name).exists():
             return lib_dir / name
     raise FileNotFoundError(f"{stem} is not in {lib_dir}")
-
-
-def _libraries(model_path: Path) -> _Libraries:
-    return _Libraries(import_llama_cpp(model_path))
 
 
 def f32_copy(source: Path, target: Path, *, threads: int = 1) -> Path:
@@ -316,16 +300,9 @@ StepCallback = Callable[[TrainStep], bool | None]
 
 def settle_training_context(L: ModuleType, ctx: Any, n_ctx: int) -> None:
     """Make the CPU backend compute training graphs on the context's thread count, and hand
-    the scheduler the context's eval callback (`_LossMask`).
-
-    `llama_opt_epoch` evaluates its graphs through ggml's optimizer directly, and only
-    llama.cpp's own decode tells the CPU backend the context's thread count; without one decode
-    first, training runs on ggml's default of 4 threads whatever the context says, and on a
-    2-core machine its spinning barriers wait on descheduled threads (measured: 4 threads busy,
-    ~80% of their time in `ggml_barrier`). Likewise only a decode sets the scheduler's eval
-    callback, and `llama_opt_init` makes a new scheduler, so this runs after it; a training
-    context then decodes whole windows only, so one window of `n_ctx` tokens (forgotten after)
-    does it."""
+    the scheduler the context's eval callback (`_LossMask`): only llama.cpp's own decode does
+    either (docs/design/finetune.md), so after `llama_opt_init` one window of `n_ctx` tokens is
+    decoded and forgotten."""
     token = max(0, L.llama_vocab_bos(L.llama_model_get_vocab(L.llama_get_model(ctx))))
     tokens = (L.llama_token * n_ctx)(*([token] * n_ctx))
     if L.llama_decode(ctx, L.llama_batch_get_one(tokens, n_ctx)) != 0:
@@ -382,7 +359,7 @@ def train(
     may return False to stop (cancel): then nothing is saved. A window that leaves positions
     out of the loss is trained through `_LossMask`. `blas` loads the BLAS backend into this
     process for good (`_blas.load_blas`): only a process that serves no replies."""
-    libs = _libraries(f32_model)
+    libs = _Libraries(import_llama_cpp(f32_model))
     L = libs.llama_cpp
     backend = load_blas(threads).detail if blas else "CPU"
     started = time.perf_counter()

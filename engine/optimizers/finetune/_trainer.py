@@ -65,20 +65,20 @@ LLAMA_KWARGS: dict[str, tuple[Any, str]] = {
 LOSS_ON = ("answer", "all")
 
 
-def default(key: str) -> Any:
-    """The llama.cpp trainer's default for the `train_kwargs` key (`LLAMA_KWARGS`)."""
-    return LLAMA_KWARGS[key][0]
+def setting(train_kwargs: Mapping[str, Any], key: str) -> Any:
+    """`train_kwargs[key]`, else the llama.cpp trainer's default for it (`LLAMA_KWARGS`)."""
+    return train_kwargs.get(key, LLAMA_KWARGS[key][0])
 
 
 def packs_rows(train_kwargs: Mapping[str, Any]) -> bool:
     """Whether several rows share a training window (`packing`, default False)."""
-    return bool(train_kwargs.get("packing", default("packing")))
+    return bool(setting(train_kwargs, "packing"))
 
 
 def answer_loss(train_kwargs: Mapping[str, Any]) -> bool:
     """Whether the loss counts the answers' tokens only (`loss_on`, default "answer"), so the
     rows are packed whole (`windows`)."""
-    return train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0]) == "answer"
+    return setting(train_kwargs, "loss_on") == "answer"
 
 
 class Trainer(Protocol):
@@ -201,7 +201,7 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
             "takes one window of n_ctx tokens per step; raise n_ctx to train on more tokens "
             "per step, or set it to 1."
         )
-    n_ctx = train_kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0])
+    n_ctx = setting(train_kwargs, "n_ctx")
     if not isinstance(n_ctx, int) or n_ctx <= 0 or n_ctx % 256:
         out.append(f"train_kwargs['n_ctx']={n_ctx!r} must be a positive multiple of 256.")
     for key in ("num_train_epochs", "num_threads"):
@@ -216,18 +216,18 @@ def llama_kwargs_problems(train_kwargs: Mapping[str, Any]) -> list[str]:
     steps = train_kwargs.get("max_steps")
     if steps is not None and (not isinstance(steps, int) or steps < 1):
         out.append(f"train_kwargs['max_steps']={steps!r} must be a whole number, 1 or more.")
-    loss_on = train_kwargs.get("loss_on", LLAMA_KWARGS["loss_on"][0])
+    loss_on = setting(train_kwargs, "loss_on")
     if loss_on not in LOSS_ON:
         out.append(f"train_kwargs['loss_on']={loss_on!r} must be one of "
                    f"{', '.join(map(repr, LOSS_ON))}.")  # fmt: skip
-    schedule = train_kwargs.get("lr_scheduler_type", LLAMA_KWARGS["lr_scheduler_type"][0])
+    schedule = setting(train_kwargs, "lr_scheduler_type")
     if schedule not in SCHEDULES:
         out.append(f"train_kwargs['lr_scheduler_type']={schedule!r} must be one of "
                    f"{', '.join(map(repr, SCHEDULES))}.")  # fmt: skip
-    warmup = train_kwargs.get("warmup_ratio", LLAMA_KWARGS["warmup_ratio"][0])
+    warmup = setting(train_kwargs, "warmup_ratio")
     if not isinstance(warmup, int | float) or isinstance(warmup, bool) or not 0 <= warmup < 1:
         out.append(f"train_kwargs['warmup_ratio']={warmup!r} must be a number from 0 to below 1.")
-    rate = train_kwargs.get("learning_rate", default("learning_rate"))
+    rate = setting(train_kwargs, "learning_rate")
     if not isinstance(rate, int | float) or not 0 < rate < 1:
         out.append(f"train_kwargs['learning_rate']={rate!r} must be a number between 0 and 1.")
     return out
@@ -263,7 +263,7 @@ class LlamaTrainer:
         return out + llama_kwargs_problems(train_kwargs)
 
     def context_length(self, train_kwargs: Mapping[str, Any]) -> int:
-        return int(train_kwargs.get("n_ctx", LLAMA_KWARGS["n_ctx"][0]))
+        return int(setting(train_kwargs, "n_ctx"))
 
     def count_tokens(self, model: str, messages: Messages) -> int:
         return len(self.tokens(model, messages).tokens)
@@ -296,20 +296,6 @@ class LlamaTrainer:
             self._vocab[path] = (llama, formatter)
         return self._vocab[path]
 
-    def plan(
-        self, model: str, rows: Sequence[Messages], train_kwargs: Mapping[str, Any]
-    ) -> TrainingPlan:
-        """The steps training on `rows` would take."""
-        tokens = sum(self.count_tokens(model, row) for row in rows)
-        return plan_steps(
-            tokens,
-            self.context_length(train_kwargs),
-            int(train_kwargs.get("num_train_epochs", default("num_train_epochs"))),
-            train_kwargs.get("max_steps"),
-            len(rows) if answer_loss(train_kwargs) or not packs_rows(train_kwargs) else None,
-            packs_rows(train_kwargs),
-        )
-
     def train(
         self,
         model: str,
@@ -327,10 +313,8 @@ class LlamaTrainer:
         packing = packs_rows(train_kwargs)
         if not packing:  # a row alone needs no more than its own length
             n_ctx = row_window(token_rows, n_ctx)
-        token_windows = epoch_windows(token_rows, n_ctx,
-                                      int(train_kwargs.get("num_train_epochs",
-                                                           default("num_train_epochs"))),
-                                      train_kwargs.get("seed"), packing)  # fmt: skip
+        epochs = int(setting(train_kwargs, "num_train_epochs"))
+        token_windows = epoch_windows(token_rows, n_ctx, epochs, train_kwargs.get("seed"), packing)
         steps = capped_steps(len(token_windows), 1, train_kwargs.get("max_steps"))
         folder = self.folder or models_dir() / "finetuned"
         out = folder / f"{base.stem}.ft-{job_key(base, token_windows, train_kwargs)}.Q8_0.gguf"
@@ -338,13 +322,10 @@ class LlamaTrainer:
             job_kwargs = {
                 "base": base, "f32": models_dir() / "finetuned" / f"{base.stem}.F32.gguf",
                 "token_windows": token_windows, "n_ctx": n_ctx, "steps": steps,
-                "learning_rate": float(train_kwargs.get("learning_rate",
-                                                        default("learning_rate"))),
-                "schedule": train_kwargs.get("lr_scheduler_type",
-                                             LLAMA_KWARGS["lr_scheduler_type"][0]),
-                "warmup_ratio": float(train_kwargs.get("warmup_ratio",
-                                                       LLAMA_KWARGS["warmup_ratio"][0])),
-                "threads": int(train_kwargs.get("num_threads", 1)),
+                "learning_rate": float(setting(train_kwargs, "learning_rate")),
+                "schedule": setting(train_kwargs, "lr_scheduler_type"),
+                "warmup_ratio": float(setting(train_kwargs, "warmup_ratio")),
+                "threads": int(setting(train_kwargs, "num_threads")),
             }  # fmt: skip
             run_training(llama_job, job_kwargs, out, on_step=on_step, should_stop=should_stop)
         return f"{PROVIDER}/{out}"

@@ -47,15 +47,9 @@ def metric_budget(
 
 def check_budget_choice(auto: Any, max_full_evals: Any, max_metric_calls: Any) -> None:
     """Exactly one of the three must be set (as in DSPy), with a sensible value."""
-    given = [
-        name
-        for name, value in (
-            ("auto", auto),
-            ("max_full_evals", max_full_evals),
-            ("max_metric_calls", max_metric_calls),
-        )
-        if value is not None
-    ]
+    named = (("auto", auto), ("max_full_evals", max_full_evals),
+             ("max_metric_calls", max_metric_calls))  # fmt: skip
+    given = [name for name, value in named if value is not None]
     if len(given) != 1:
         raise ValueError(
             "GEPA needs exactly one of auto ('light' | 'medium' | 'heavy'), max_full_evals or "
@@ -63,7 +57,7 @@ def check_budget_choice(auto: Any, max_full_evals: Any, max_metric_calls: Any) -
         )
     if auto is not None and auto not in AUTO_CANDIDATES:
         raise ValueError(f"auto must be 'light', 'medium' or 'heavy', not {auto!r}")
-    for name, value in (("max_full_evals", max_full_evals), ("max_metric_calls", max_metric_calls)):
+    for name, value in named[1:]:
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a positive whole number, not {value!r}")
 

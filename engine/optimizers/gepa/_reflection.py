@@ -25,6 +25,7 @@ from engine.optimizers.proposing import (
     describe_step,
     instruction_reply_kwargs,
     reflection_variations,
+    shorten,
 )
 
 FIELD_CHARS = 300  # longest field value shown to the reflection LM
@@ -51,11 +52,6 @@ class ReflectionRecord:
     outputs: dict[str, Any] | None
     score: float
     feedback: str
-
-
-def _short(value: Any, limit: int) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _pred_trace_feedback(
@@ -118,14 +114,14 @@ def reflection_prompt(path: str, predictor: Any, records: list[ReflectionRecord]
     ]
     for number, record in enumerate(records, 1):
         lines = [f"### Example {number}", "Inputs:"]
-        lines += [f"- {k}: {_short(v, FIELD_CHARS)}" for k, v in record.inputs.items()]
+        lines += [f"- {k}: {shorten(v, FIELD_CHARS)}" for k, v in record.inputs.items()]
         if record.outputs is None:
             lines.append("Outputs: none")
         else:
             lines.append("Outputs:")
-            lines += [f"- {k}: {_short(v, FIELD_CHARS)}" for k, v in record.outputs.items()]
+            lines += [f"- {k}: {shorten(v, FIELD_CHARS)}" for k, v in record.outputs.items()]
         lines.append(f"Score: {record.score:.2f} (of 1)")
-        lines.append(f"Feedback: {_short(record.feedback, FEEDBACK_CHARS)}")
+        lines.append(f"Feedback: {shorten(record.feedback, FEEDBACK_CHARS)}")
         parts.append("\n".join(lines))
     parts.append(
         "Write a better instruction for this step. Fix what the feedback points out, keep what "
@@ -179,7 +175,7 @@ class Reflector:
             reply, failure = None, f"call failed ({type(exc).__name__})"
         kept = cleaner.add(reply, failure)
         made: dict[str, Any] = {
-            "how": "model", "form": "reflection", "reply": _short(reply or "", 400)
+            "how": "model", "form": "reflection", "reply": shorten(reply or "", 400)
         }  # fmt: skip
         rejected = []
         if kept is None:

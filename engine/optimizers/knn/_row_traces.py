@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from engine.core import BudgetExhausted, settings
-from engine.optimizers.bootstrap import BootstrapFewShot, TraceStep, check_errors
+from engine.optimizers.bootstrap import BootstrapFewShot, TraceStep, check_errors, teacher_trace
 
 
 class RowTraces:
@@ -66,10 +66,12 @@ class RowTraces:
 
     def _run(self, index: int) -> list[TraceStep] | None:
         """Up to `max_rounds` attempts (later ones at temperature 1.0), as BootstrapFewShot."""
-        with settings.context(lm_role="task", **self._boot.teacher_settings):
-            for round_index in range(max(1, self._boot.max_rounds)):
+        boot = self._boot
+        with settings.context(lm_role="task", **boot.teacher_settings):
+            for round_index in range(max(1, boot.max_rounds)):
                 try:
-                    trace = self._boot.attempt(self._teacher, self._trainset, index, round_index)
+                    trace = teacher_trace(self._teacher, self._trainset, index, round_index,
+                                          boot.metric, boot.metric_threshold)  # fmt: skip
                 except BudgetExhausted:
                     raise
                 except Exception as error:  # one failing example never ends the run

@@ -32,10 +32,7 @@ def labeled_rng(run_seed: int) -> random.Random:
 def set_labeled_demos(program: Any, trainset: list[Any], k: int, rng: random.Random | None) -> Any:
     """Give every predictor of `program` k training examples as demos (sampled if `rng`)."""
     for _, predictor in program.named_predictors():
-        if rng is None:
-            chosen = trainset[:k]
-        else:
-            chosen = rng.sample(trainset, min(k, len(trainset)))
+        chosen = trainset[:k] if rng is None else rng.sample(trainset, min(k, len(trainset)))
         predictor.demos = [example.copy() for example in chosen]
     return program
 

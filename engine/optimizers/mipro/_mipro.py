@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from typing import Any
 
 from engine.core import settings
@@ -69,8 +69,6 @@ class MIPROv2(Optimizer):
     """
 
     requires_metric = True  # checked at compile: `.metric` may be set after construction
-
-    uses_valset = True
 
     def __init__(
         self,
@@ -134,8 +132,8 @@ class MIPROv2(Optimizer):
             auto=self.auto,
             num_candidates=self.num_candidates,
             num_trials=options["num_trials"],
-            max_bootstrapped_demos=self._max_boot(options),
-            max_labeled_demos=self._max_labeled(options),
+            max_bootstrapped_demos=self._demos(options, "max_bootstrapped_demos"),
+            max_labeled_demos=self._demos(options, "max_labeled_demos"),
             minibatch=bool(options["minibatch"]),
             minibatch_size=int(options["minibatch_size"]),
             minibatch_full_eval_steps=int(options["minibatch_full_eval_steps"]),
@@ -144,13 +142,10 @@ class MIPROv2(Optimizer):
             valset_size=n_val,
         )
 
-    def _max_boot(self, options: dict[str, Any]) -> int:
-        value = options.get("max_bootstrapped_demos")
-        return self.max_bootstrapped_demos if value is None else value
-
-    def _max_labeled(self, options: dict[str, Any]) -> int:
-        value = options.get("max_labeled_demos")
-        return self.max_labeled_demos if value is None else value
+    def _demos(self, options: dict[str, Any], key: str) -> int:
+        """A demo count (`key`): the compile() setting, else the constructor's."""
+        value = options.get(key)
+        return getattr(self, key) if value is None else value
 
     def effective_valset(self, trainset: list[Any], valset: list[Any] | None) -> list[Any]:
         _, val = split_datasets(trainset, valset)
@@ -199,14 +194,9 @@ class MIPROv2(Optimizer):
         DSPy's default (minibatch=True, minibatch_size=35, minibatch_full_eval_steps=5, ...).
         `requires_permission_to_run` is accepted and ignored: the
         estimate is an event (and the dashboard's pre-flight card), never a prompt."""
-        options = self._options(
-            num_trials=num_trials, max_bootstrapped_demos=max_bootstrapped_demos,
-            max_labeled_demos=max_labeled_demos, seed=seed, minibatch=minibatch,
-            minibatch_size=minibatch_size, minibatch_full_eval_steps=minibatch_full_eval_steps,
-            program_aware_proposer=program_aware_proposer,
-            data_aware_proposer=data_aware_proposer, view_data_batch_size=view_data_batch_size,
-            tip_aware_proposer=tip_aware_proposer, fewshot_aware_proposer=fewshot_aware_proposer,
-        )  # fmt: skip
+        # the compile() settings given here (the keywords named in COMPILE_DEFAULTS)
+        given = {key: value for key, value in locals().items() if key in COMPILE_DEFAULTS}
+        options = self._options(**given)
         train, val = split_datasets(trainset, valset)
         val = self.effective_valset(trainset, valset)
         self._plan(options, predictor_count(student), len(train), len(val))  # raises if bad
@@ -226,11 +216,11 @@ class MIPROv2(Optimizer):
         seed = derive_seed(run.seed, options["seed"] if options["seed"] is not None else self.seed)
         for note in plan.notes:
             run.recorder.log(note)
-        student = job.student
-        with task_model_context(self.task_model):
+        given = self.task_model  # when given, the task model runs the program
+        with nullcontext() if given is None else settings.context(lm=given):
             demo_sets = self._demo_sets(job, plan, options)
             proposals = self._propose(job, plan, options, demo_sets, seed)
-            return MiproSearch(self.race, job, plan, proposals, demo_sets, seed).run(student)
+            return MiproSearch(self.race, job, plan, proposals, demo_sets, seed).run(job.student)
 
     # -- stage 1: demo sets -------------------------------------------------------------------
     def _demo_sets(
@@ -273,9 +263,10 @@ class MIPROv2(Optimizer):
     def _demo_maker(self, options: dict[str, Any]) -> BootstrapFewShotWithRandomSearch:
         return BootstrapFewShotWithRandomSearch(
             metric=self.metric, teacher_settings=self.teacher_settings,
-            max_bootstrapped_demos=self._max_boot(options),
-            max_labeled_demos=self._max_labeled(options), num_threads=self.num_threads,
-            max_errors=self.max_errors, metric_threshold=self.metric_threshold,
+            max_bootstrapped_demos=self._demos(options, "max_bootstrapped_demos"),
+            max_labeled_demos=self._demos(options, "max_labeled_demos"),
+            num_threads=self.num_threads, max_errors=self.max_errors,
+            metric_threshold=self.metric_threshold,
         )  # fmt: skip
 
     # -- stage 2: instructions ----------------------------------------------------------------
@@ -348,7 +339,7 @@ class MIPROv2(Optimizer):
         if options["data_aware_proposer"]:
             proposer += GroundedProposer.summary_calls(len(train), options["view_data_batch_size"])
         proposer += per * draw_cap(plan.n_instructions)  # at most: a draw may be dropped
-        demos = 0 if plan.zeroshot else min(self._max_labeled(options), len(train))
+        demos = 0 if plan.zeroshot else min(self._demos(options, "max_labeled_demos"), len(train))
         tokens = task * tokens_per_call(work.valset or train, demos // 2) + proposer * 900
         notes = (
             f"{plan.num_trials} trials over {plan.n_instructions} instruction(s)"
@@ -363,8 +354,3 @@ class MIPROv2(Optimizer):
             + "; configurations tried twice cost nothing; racing stops hopeless full evaluations"
         )
         return Estimate({"task": task, "proposer": proposer}, tokens, plan.num_trials + 1, notes)
-
-
-def task_model_context(lm: Any) -> AbstractContextManager:
-    """Run a block with `lm` as the configured LM (a no-op when `lm` is None)."""
-    return settings.context(lm=lm) if lm is not None else nullcontext()

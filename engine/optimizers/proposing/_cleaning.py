@@ -118,7 +118,6 @@ def instruction_settled(reply_so_far: str) -> bool:
     return len(picks) == 1 and picks.pop() not in _PROBES
 
 
-
 def normalize(text: str) -> str:
     """Lower case, single spaces, no punctuation: two proposals equal here are duplicates."""
     return re.sub(r"[^\w ]+", "", re.sub(r"\s+", " ", text.lower())).strip()
@@ -196,14 +195,10 @@ class ProposalCleaner:
         """Clean and hold a text the proposer did not write (a template): the cleaned text, or
         None when it is unusable or already held. Nothing is counted."""
         cleaned, reason = clean_proposal(text, self.max_chars)
-        if reason or not self.is_new(cleaned):
+        if reason or normalize(cleaned) in self._seen:
             return None
         self._seen.add(normalize(cleaned))
         return cleaned
-
-    def is_new(self, text: str) -> bool:
-        """Whether `text` differs from everything held so far (nothing is counted)."""
-        return normalize(text) not in self._seen
 
     def summary(self, kept: int) -> dict:
         """The counts: replies proposed, kept, shortened, and dropped by reason."""

@@ -185,13 +185,17 @@ def complete_stem(stem: str, reply: str | None) -> tuple[str, str]:
     return f"{flat_stem} {sentence}", ""
 
 
+def _sentence(original: str) -> str:
+    """`original` ending as a sentence (a full stop added when it has no end mark)."""
+    base = original.rstrip()
+    return base + "." if base and not base.endswith((".", "!", "?")) else base
+
+
 def template_variations(original: str, facts: TaskFacts) -> Iterator[tuple[str, str]]:
     """(instruction, template name) variations of `original`, grounded in the data: the
     labels, the most common label, then one labelled example at a time (the rarest labels
     first). Deterministic; the caller drops duplicates."""
-    base = original.rstrip()
-    if base and not base.endswith((".", "!", "?")):
-        base += "."
+    base = _sentence(original)
     out, inputs = facts.output_words, facts.input_words
     if facts.labels:
         listed = ", ".join(facts.labels[:MAX_LABELS])
@@ -219,9 +223,7 @@ def template_variations(original: str, facts: TaskFacts) -> Iterator[tuple[str, 
 def grounded_variation(original: str, records: Sequence[Any]) -> Iterator[tuple[str, str]]:
     """Variations of `original` from what a reflection saw (GEPA): one per record, a failed
     one first, stating its input, output and feedback. Deterministic."""
-    base = original.rstrip()
-    if base and not base.endswith((".", "!", "?")):
-        base += "."
+    base = _sentence(original)
     ordered = sorted(records, key=lambda r: r.score)
     for record in ordered:
         inputs = ", ".join(f"{k}: {_snippet(v, 70)}" for k, v in record.inputs.items())
@@ -242,11 +244,6 @@ FROM_RECORDS = "the reflection's examples"
 FROM_DATA = "the training data"
 
 
-def _sentences(variations: Iterator[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The added sentence of each variation built on an empty instruction."""
-    return [(text.strip(), name) for text, name in variations]
-
-
 def reflection_variations(
     original: str, records: Sequence[Any], facts: TaskFacts | None
 ) -> Iterator[tuple[str, str, str]]:
@@ -259,11 +256,11 @@ def reflection_variations(
     if facts is None:
         return
     yield from ((text, name, FROM_DATA) for text, name in template_variations(original, facts))
-    base = original.rstrip()
-    if base and not base.endswith((".", "!", "?")):
-        base += "."
-    from_records = _sentences(grounded_variation("", records))
-    for data_sentence, data_name in _sentences(template_variations("", facts)):
+    base = _sentence(original)
+    # the added sentence of each variation, built on an empty instruction
+    from_records = [(text.strip(), name) for text, name in grounded_variation("", records)]
+    for data_sentence, data_name in template_variations("", facts):
+        data_sentence = data_sentence.strip()
         for record_sentence, record_name in from_records:
             yield (
                 f"{base} {record_sentence} {data_sentence}".strip(),

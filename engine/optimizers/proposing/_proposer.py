@@ -64,7 +64,8 @@ SYSTEM = (
 )
 
 
-def _short(value: Any, limit: int = FIELD_CHARS) -> str:
+def shorten(value: Any, limit: int = FIELD_CHARS) -> str:
+    """`value` on one line, cut to `limit` characters (an ellipsis marks the cut)."""
     text = " ".join(str(value).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -92,7 +93,7 @@ def describe_program(program: Any) -> str:
 def render_example(example: Any, keys: Sequence[str] | None = None) -> str:
     items = dict(example.items()) if hasattr(example, "items") else dict(example)
     keys = list(keys) if keys is not None else list(items)
-    return "\n".join(f"{k}: {_short(items[k])}" for k in keys if k in items)
+    return "\n".join(f"{k}: {shorten(items[k])}" for k in keys if k in items)
 
 
 @dataclass
@@ -124,16 +125,20 @@ class GroundedProposer:
     dataset_summary: str | None = None
 
     # -- calls ------------------------------------------------------------------------------
-    def _call(self, user: str, max_tokens: int, rollout: tuple) -> str:
-        """One proposer reply (the dataset summary's)."""
+    def _call(
+        self, user: str, max_tokens: int, rollout: tuple, temperature: float | None = None,
+        **extra: Any,
+    ) -> str:  # fmt: skip
+        """One proposer reply (at `temperature`, else the proposer's own)."""
         lm = resolve_lm(self.prompt_model)
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
         with settings.context(lm_role="proposer"):
             texts = lm(
                 messages=messages,
-                temperature=self.temperature,
+                temperature=self.temperature if temperature is None else temperature,
                 max_tokens=max_tokens,
                 rollout_id="/".join(str(p) for p in rollout),
+                **extra,
             )
         return texts[0] if texts else ""
 
@@ -163,14 +168,14 @@ class GroundedProposer:
             notes.append(self._safe_call(user, SUMMARY_TOKENS, ("summary", number)))
         notes = [n.strip() for n in notes if n and n.strip()]
         if len(notes) > 1:
-            joined = "\n\n".join(f"Notes {i + 1}: {_short(n, 500)}" for i, n in enumerate(notes))
+            joined = "\n\n".join(f"Notes {i + 1}: {shorten(n, 500)}" for i, n in enumerate(notes))
             merged = self._safe_call(
                 f"{joined}\n\nCombine these notes into one summary of two or three sentences.",
                 SUMMARY_TOKENS,
                 ("summary", "merge"),
             )
             notes = [merged.strip()] if merged.strip() else notes[:1]
-        self.dataset_summary = _short(notes[0], 600) if notes else ""
+        self.dataset_summary = shorten(notes[0], 600) if notes else ""
         return self.dataset_summary
 
     def _safe_call(self, user: str, max_tokens: int, rollout: tuple) -> str:
@@ -197,14 +202,14 @@ class GroundedProposer:
         if self.program_aware:
             parts.append(describe_program(program))
         parts.append(f"You write the instruction for this step. {describe_step(path, predictor)}")
-        parts.append(f"Its current instruction: {_short(predictor.signature.instructions, 400)}")
+        parts.append(f"Its current instruction: {shorten(predictor.signature.instructions, 400)}")
         if self.fewshot_aware and demos:
             keys = list(predictor.signature.fields)
             shown = "\n\n".join(render_example(d, keys) for d in list(demos)[:DEMOS_SHOWN])
             parts.append(f"Examples of this step done right:\n\n{shown}")
         if history:
             ranked = sorted(history, key=lambda item: item[1], reverse=True)[:HISTORY_SHOWN]
-            lines = [f"- score {score:.2f}: {_short(text, 240)}" for text, score in ranked]
+            lines = [f"- score {score:.2f}: {shorten(text, 240)}" for text, score in ranked]
             parts.append(
                 "Instructions tried so far, best first (score from 0 to 1):\n" + "\n".join(lines)
             )
@@ -224,7 +229,7 @@ class GroundedProposer:
         parts = [f"You write the instruction for this step. {describe_step(path, predictor)}"]
         facts_line = data_summary(facts)
         if self.data_aware and self.dataset_summary:
-            facts_line = f"{facts_line} {_short(self.dataset_summary, 300)}".strip()
+            facts_line = f"{facts_line} {shorten(self.dataset_summary, 300)}".strip()
         if facts_line:
             parts.append(f"About the data: {facts_line}")
         if demos:
@@ -269,25 +274,23 @@ class GroundedProposer:
 
     def _draw(
         self, user: str, rollout: tuple, temperature: float, stem: str | None, seed: int
-    ) -> str:
-        """One proposal reply. A `stem` is the reply's required start on the embedded model
-        (which then writes one sentence after it); other models are asked in words."""
+    ) -> tuple[str | None, str | None]:
+        """One proposal reply, or None and why the call failed. A `stem` is the reply's
+        required start on the embedded model (which then writes one sentence after it); other
+        models are asked in words."""
         lm = resolve_lm(self.prompt_model)
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
         extra: dict[str, Any] = {}
         if stem is None:
             extra = instruction_reply_kwargs(lm)
         elif getattr(lm, "supports_stop", False):
             extra = {REPLY_START: stem, "seed": seed, **until_kwargs(lm, STEM_SENTENCE)}
-        with settings.context(lm_role="proposer"):
-            texts = lm(
-                messages=messages,
-                temperature=temperature,
-                max_tokens=STEM_TOKENS if stem is not None else PROPOSAL_TOKENS,
-                rollout_id="/".join(str(p) for p in rollout),
-                **extra,
-            )
-        return texts[0] if texts else ""
+        tokens = STEM_TOKENS if stem is not None else PROPOSAL_TOKENS
+        try:
+            return self._call(user, tokens, rollout, temperature, **extra), None
+        except BudgetExhausted:
+            raise
+        except LMError as exc:
+            return None, f"call failed ({type(exc).__name__})"
 
 
 def draw_cap(n: int) -> int:
@@ -372,17 +375,11 @@ class _Drawing:
         summary = proposer.dataset_summary if proposer.data_aware else ""
         made = {"how": "model", "form": "full request", "tip": tip,
                 "temperature": proposer.temperature, "demos": len(demos[:DEMOS_SHOWN]),
-                "data": _short(summary or "", 300)}  # fmt: skip
-        try:
-            reply = proposer._draw(
-                prompt, ("proposal", self.path, self.round, number), proposer.temperature, None, 0
-            )
-            failure = None
-        except LMError as exc:
-            if isinstance(exc, BudgetExhausted):
-                raise
-            reply, failure = None, f"call failed ({type(exc).__name__})"
-        made["reply"] = _short(reply or "", 400)
+                "data": shorten(summary or "", 300)}  # fmt: skip
+        reply, failure = proposer._draw(
+            prompt, ("proposal", self.path, self.round, number), proposer.temperature, None, 0
+        )
+        made["reply"] = shorten(reply or "", 400)
         kept = self.cleaner.add(reply, failure)
         if kept is None:
             self._reject(made, self.cleaner.last_reason)
@@ -402,16 +399,10 @@ class _Drawing:
                 "temperature": round(temperature, 2), "demos": len(demos),
                 "data": data_summary(self.facts)}  # fmt: skip
         seed = derive_seed(proposer.seed, "stem draw", self.path, self.round, draw) % 2**31
-        try:
-            reply = proposer._draw(
-                prompt, ("stem", self.path, self.round, draw), temperature, stem, seed
-            )
-            failure = ""
-        except LMError as exc:
-            if isinstance(exc, BudgetExhausted):
-                raise
-            reply, failure = None, f"call failed ({type(exc).__name__})"
-        made["reply"] = _short(reply or "", 400)
+        reply, failure = proposer._draw(
+            prompt, ("stem", self.path, self.round, draw), temperature, stem, seed
+        )
+        made["reply"] = shorten(reply or "", 400)
         if not failure and not continues_stem(stem, reply):  # an instruction of its own
             made["form"] = "wrote its own instruction when asked to finish a stem"
             text, why = reply or "", ""

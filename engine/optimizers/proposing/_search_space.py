@@ -25,10 +25,6 @@ def predictor_states(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {path: s for path, s in state.items() if isinstance(s, dict) and "signature" in s}
 
 
-def instruction_of(predictor_state: dict[str, Any]) -> str:
-    return str((predictor_state.get("signature") or {}).get("instructions", ""))
-
-
 def latest_proposals(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """{predictor: the last `proposals` payload for it} from event payloads (or Event dicts)."""
     out: dict[str, dict[str, Any]] = {}
@@ -51,7 +47,7 @@ def locate(
         offered = proposals.get(path)
         if offered is None:
             continue
-        text = instruction_of(pstate)
+        text = str((pstate.get("signature") or {}).get("instructions", ""))
         instruction = next(
             (i["index"] for i in offered.get("instructions", []) if i.get("text") == text), None
         )

@@ -4,19 +4,12 @@ Candidates, in order: seed -3 zero-shot, -2 labeled demos only, -1 bootstrap on 
 trainset, then seeds 0..N-1 bootstrapping on a shuffled trainset with a random number of demos
 (1..max_bootstrapped_demos). The best validation score wins (the first one on ties).
 
-With `one_teacher=True` (not in DSPy; off by default) every bootstrapped candidate has the same
-teacher (unless one is given): the student with the labeled demos drawn from the unshuffled
-trainset, seed -1's. DSPy draws each seed's teacher demos from its own shuffled trainset, so
-each seed's teacher prompts are new; with one teacher a training row it has traced once is
-answered by the LM cache for every later seed. Measured on the default run: half the minutes,
-but less varied candidates, and 2 of 8 seeds chose worse programs (3 of 8 when the savings buy
-more candidates; docs/design/DEVIATIONS.md, "One teacher").
-
-With `spend_share` (runs from a spec set it), the search spends about that share of what its
-candidates would cost unraced: racing's savings pay for extra candidates (seeds N..2N-1), and
-no new candidate starts once the share is spent, so a run costs what its forecast says
-whatever racing saves on a seed; on the embedded model each bootstrapped candidate's prompt
-reads count too, so its minutes hold as well (`_spending`, docs/design/forecast.md).
+With `one_teacher=True` (not in DSPy; off by default) every bootstrapped candidate has seed -1's
+teacher (unless one is given), so a training row it has traced once is answered by the LM cache
+for every later seed (docs/design/DEVIATIONS.md, "One teacher"). With `spend_share` (runs from a
+spec set it), the search spends about that share of what its candidates would cost unraced:
+racing's savings pay for extra candidates (seeds N..2N-1), and no new candidate starts once the
+share is spent (`_spending`, docs/design/forecast.md).
 """
 
 from __future__ import annotations
@@ -57,15 +50,11 @@ from engine.optimizers.spine import (
 )
 
 AHEAD = 2  # candidates built and scored ahead on a hosted LM
-# Runs from a spec (dashboard, CLI) spend this share of the unraced cost: the default runs of
-# the generated spam/ham project spent 0.50-0.97 of it with a fixed number of candidates
-# (bench/results/forecast.md), so a fixed share keeps their calls and minutes forecastable.
+# Runs from a spec (dashboard, CLI) spend this share of the unraced cost, so their calls and
+# minutes are forecastable (bench/results/forecast.md) ...
 SPEC_SPEND_SHARE = 0.75
-# ... and end once the best candidate misses at most this many validation rows (score units):
-# a later one could beat it by 2 rows at most, a paired difference no test tells from chance
-# (sign test: p = 0.5). Seed 2 of the generated spam/ham check study scored 28 of 30 at its
-# 13th candidate and spent another ~2 minutes on ten that could not beat it
-# (bench/results/forecast.md).
+# ... and end once the best candidate misses at most this many validation rows (score units): a
+# later one could beat it by 2 rows at most, a paired difference no test tells from chance
 SPEC_CLOSE_ENOUGH = 2.0
 
 
@@ -343,17 +332,17 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
 
         def prepared(seed: int) -> tuple[Any, str]:
             with call_priority(seed):  # an earlier candidate's requests get free slots first
-                return prepare(seed)
-
-        def prepare(seed: int) -> tuple[Any, str]:
-            made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
-            if ahead:
-                runner.prefill(made, valset, race=self.race, stop=stop, order=seed, origin=origin)
-            return made, origin
+                made, origin = self._candidate(seed, student, trainset, teacher, runner, ahead > 0)
+                if ahead:
+                    runner.prefill(made, valset, race=self.race, stop=stop, order=seed,
+                                   origin=origin)  # fmt: skip
+                return made, origin
 
         self._teacher_rows.clear()
         most = self._candidate_cost(len(trainset), len(valset), calls_per_run(student))
-        calls = self._call_target(job)
+        # the calls this search spends (None: it tries its planned candidates)
+        targeted = job.estimate is not None and job.estimate.at_most is not None
+        calls = job.estimate.total_calls if targeted else None
         spending = Spending(
             calls, runner.run.trials, job.student, most,
             weight=new_prompt_calls(self.one_teacher) if calls is not None else 0,
@@ -386,18 +375,6 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
         if best.score > MAX_EXAMPLE_SCORE:
             return False
         return best.n * (MAX_EXAMPLE_SCORE - best.score) <= self.close_enough + 1e-9
-
-    def _teacher_work(self, seed: int, spending: Spending) -> int:
-        """The teacher runs candidate `seed`'s bootstrapping counts as work: all it made, or
-        with one teacher those no earlier seed made (the LM cache answers the rest)."""
-        rows = self._teacher_rows.get(seed, frozenset())
-        return spending.new_teacher_runs(rows) if self.one_teacher else len(rows)
-
-    def _call_target(self, job: CompileJob) -> int | None:
-        """The calls this search spends (None: it tries its planned candidates)."""
-        if job.estimate is None or job.estimate.at_most is None:
-            return None
-        return job.estimate.total_calls
 
     def _search(
         self,
@@ -441,8 +418,11 @@ class BootstrapFewShotWithRandomSearch(Optimizer):
             trial = runner.evaluate(
                 program, valset, subset="val", parents=parents, origin=origin, race=self.race
             )
-            teacher_work = self._teacher_work(seed, spending)
-            spending.candidate_done(trial, teacher_work, bootstrapped=seed >= -1)
+            # the teacher runs its bootstrapping counts as work: all it made, or with one
+            # teacher those no earlier seed made (the LM cache answers the rest)
+            rows = self._teacher_rows.get(seed, frozenset())
+            work = spending.new_teacher_runs(rows) if self.one_teacher else len(rows)
+            spending.candidate_done(trial, work, bootstrapped=seed >= -1)
             if target is not None and trial.subset == "val" and trial.score >= target:
                 recorder.log(
                     f"stop_at_score {self.stop_at_score} reached by {origin} ({trial.score:.3f})"

@@ -1,21 +1,10 @@
-"""A random search's work against its call target (runs from a spec set `spend_share`).
-
-The work is counted as the estimate counts it: calls per row times the validation rows scored
-and the teacher runs, not read from the ledger, so a resumed run, whose replayed rows cost
-nothing and whose teacher runs come from the cache, stops where the first attempt would have.
-With `one_teacher=True` only the teacher runs no earlier seed made count (the LM cache answers
-the others, the same prompt), as the estimate counts them: the search spends what it saves on
-more candidates.
-
-On a model that keeps the start of the prompts it read (the embedded model), a new bootstrapped
-candidate also reads whole new prompts: its teacher's, again from the left-out demo on for
-every training row the teacher traces that is one of its own demos, and its first validation
-row's. That costs time but no calls, so each such candidate also counts `NEW_PROMPT_CALLS`
-calls of work. Without it, a seed whose candidates racing stops early buys many more of them
-with the calls it saved, and its minutes run far over the forecast (docs/design/forecast.md).
-How much of the demos the teachers read again depends on where the run seed's draw puts them,
-which is known before the run: the estimate counts it in the minutes (`read_again_tokens`),
-not in the work."""
+"""A random search's work against its call target (runs from a spec set `spend_share`;
+docs/design/forecast.md). The work is counted as the estimate counts it (calls per row times the
+validation rows scored, and the teacher runs; with `one_teacher=True` only those no earlier seed
+made), not read from the ledger, so a resumed run stops where the first attempt would have. On a
+model that keeps prompt starts, each new bootstrapped candidate also counts `NEW_PROMPT_CALLS`
+calls of work for the whole new prompts it reads; how much of its demos its teacher reads again
+is counted in the minutes (`read_again_tokens`), not in the work."""
 
 from __future__ import annotations
 
@@ -26,23 +15,13 @@ from engine.core import settings
 from engine.optimizers.bootstrap import demos_read_again, typical_demos_read_again
 from engine.optimizers.spine import calls_per_run
 
-# What a new bootstrapped candidate's whole-prompt reads cost on the embedded model, in calls:
-# 9.1 s a candidate against 0.21 s a call, fitted on the candidates of eight default runs of the
-# generated spam/ham project on 2 cores (bench/results/forecast.md).
+# Fitted on the embedded model (docs/design/forecast.md, bench/results/forecast.md): a new
+# bootstrapped candidate's whole-prompt reads, in calls (with one teacher for every seed: less)
 NEW_PROMPT_CALLS = 40
-# ... with one teacher for every seed, whose prompts the model has mostly read already: 2.7 s a
-# candidate against 0.37 s a call, fitted on the candidates of eight such runs on another 2-core
-# machine (bench/results/forecast.md, "One teacher").
 ONE_TEACHER_PROMPT_CALLS = 7
-# Where the draw puts a run's labeled demos decides how much of them its teachers read again
-# (`demos_read_again`); the forecast's minutes count how far that is from a typical draw. The
-# share of teacher runs the embedded model's metric accepts, which sets the rows a teacher traces
-# (131 bootstraps of eight default runs: 3.1 rows for 1 demo, 10.6 for 4), ...
+# the share of teacher runs the embedded model's metric accepts (the rows a teacher traces), and
+# what a demo read again costs against an estimated token of the forecast's speed
 EMBEDDED_TEACHER_SUCCESS = 0.4
-# ... and what a demo read again costs against an estimated token of the forecast's speed:
-# 0.153 s a demo (~46 estimated tokens of the generated spam/ham rows) in a least-squares fit of
-# those bootstraps' seconds (0.254 s a teacher call, 1.5 s a bootstrap, 0.153 s a demo read
-# again), at 0.75 ms an estimated token (`TYPICAL_SECONDS_PER_TOKEN`, that machine's read speed).
 READ_AGAIN_WEIGHT = 4.4
 
 

@@ -1,38 +1,10 @@
-"""SIMBA's forecast: its own search, run on simulated rows, counting the rows it would pay for.
-
-SIMBA's cost depends on what the model does: a step builds a new program only where a run was
-good enough (a demo) or where the variants disagreed and the prompt model wrote a usable rule,
-and a variant that meets a batch example its program (at that rollout) already ran on is
-free, because the trial runner caches rows per (candidate hash, example id). Which pairs repeat
-depends on the seeded batch order, on which kept programs the softmax draws, and on which new
-programs turn out identical (the same demo added to the same program has the same hash).
-
-So the forecast does not re-derive the search: it runs `SimbaSearch` itself, with a trial runner
-whose rows come from an outcome model instead of the LM, and counts the (candidate, example)
-pairs that runner had to fill. The outcome model uses a pilot's figures (`PilotFigures`):
-
-- a program run as it is scores on an example what the pilot measured there for the student,
-  else a draw at the pilot's hit rate, once per example; scoring an example the same for every
-  plain program is what makes their runs agree (no spread, no rule) as they do on a real model.
-  A program with additions scores what the pilot's demo program scored (`added_scores`) where
-  it measured one, else the student's score at the rate the two agreed: on the 135M model one
-  demo made the model repeat the demo's label, the demo programs lost to the student, and the
-  run's later steps drew the student again (its rows cached) where a forecast that let the demo
-  programs tie it paid for their rollouts (72 calls forecast, 49 made);
-- a sampled rollout scores what the pilot measured for that rollout of the student on that
-  row; else, at the pilot's agreement rate, what the plain run scores on that example, and
-  otherwise an independent draw at the rollouts' hit rate. The agreement rate is 1 minus the
-  share of pilot rows where the variants' scores differed (for the likely range, a draw from
-  Beta(split + 1, agreed + 1)): with closed choices sampled among their values, SmolLM2's
-  rollouts mostly pick what its greedy run picks (0 of 3 pilot rows split on the tickets), and
-  independent draws made up spread that the run never saw (86 calls forecast, 65 made);
-- a rule is kept at the pilot's rate (rules it wrote and the cleaning kept), else at
-  `ASSUMED_RULE_KEEP`.
-
-Calls per filled row are the pilot's calls per program run without parse fallbacks, plus the
-fallbacks paid as the adapter pays them: per prompt family (a program as it is, or its sampled
-rollouts, which share one), until its first few all failed (`_CallModel`). The counts are
-averaged over `DRAWS` draws of the outcomes; the search's own seed is the run's.
+"""SIMBA's forecast: its own search, run on simulated rows, counting the rows it would pay for
+(docs/design/estimate_pilot.md, "The forecasts"): `SimbaSearch` runs with a trial runner whose
+rows come from an outcome model built on a pilot's figures (`PilotFigures`) instead of the LM.
+Beyond that note: a program with additions scores what the pilot's demo program scored
+(`added_scores`), else the student's score at the rate the two agreed; a sampled rollout the
+pilot did not measure scores as the plain run does at the pilot's agreement rate (1 minus the
+share of its rows where the variants split), else a draw at the rollouts' hit rate.
 """
 
 from __future__ import annotations
@@ -269,6 +241,24 @@ def forecast_simba(
     at the pilot's rates: the average counts; and `draws` times at rates drawn from what the
     pilot's rows allow: the likely range (10th-90th percentile of all calls). Needs the task
     LM on the settings (variants copy it, never call it)."""
+    give_up = Adapter.fallback_record.failures_before_skip
+    student_hash = Candidate.from_program(student).hash
+
+    def simulate(rates: _Rates, rng: random.Random) -> dict[str, float]:
+        """One run of the search on simulated rows: what it counted."""
+        run = RunContext(seed=seed)
+        runner = _SimulatedRunner(
+            run, _Outcomes(pilot, rates, student_hash, rng), _CallModel(pilot, rng, give_up)
+        )
+        job = CompileJob(student=student, trainset=list(trainset), valset=list(valset),
+                         teacher=None, runner=runner)  # fmt: skip
+        search = SimbaSearch(options, job, seed)
+        search.rules = rules = _SimulatedRules(rates.keep, rng)
+        search.start()
+        search.run_steps()
+        search.finish()
+        return {"plain": runner.plain_runs, "rollout": runner.rollout_runs, "rules": rules.calls,
+                "trials": len(run.trials), "task": runner.task_calls}  # fmt: skip
 
     measured = pilot.rule_keep_rate
     source = "assumed" if measured is None else "measured by the pilot"
@@ -276,13 +266,12 @@ def forecast_simba(
     totals = {"plain": 0.0, "rollout": 0.0, "rules": 0.0, "trials": 0.0, "task": 0.0}
     for draw in range(draws):
         rng = random.Random(derive_seed(seed, "simba-forecast", draw))
-        for key, value in _simulate(options, student, trainset, valset, seed, pilot, point, rng):
+        for key, value in simulate(point, rng).items():
             totals[key] += value
     spread = []
     for draw in range(draws):
         rng = random.Random(derive_seed(seed, "simba-forecast range", draw))
-        rates = _Rates.plausible(pilot, rng)
-        counts = dict(_simulate(options, student, trainset, valset, seed, pilot, rates, rng))
+        counts = simulate(_Rates.plausible(pilot, rng), rng)
         spread.append(counts["task"] + counts["rules"])
     mean = {key: value / max(1, draws) for key, value in totals.items()}
     spread.sort()
@@ -291,35 +280,3 @@ def forecast_simba(
         mean["plain"], mean["rollout"], mean["task"], mean["rules"], mean["trials"], point.keep,
         source, (low, high),
     )  # fmt: skip
-
-
-def _simulate(
-    options: Any,
-    student: Any,
-    trainset: list[Any],
-    valset: list[Any],
-    seed: int,
-    pilot: PilotFigures,
-    rates: _Rates,
-    rng: random.Random,
-) -> list[tuple[str, float]]:
-    """One run of the search on simulated rows: what it counted."""
-    run = RunContext(seed=seed)
-    give_up = Adapter.fallback_record.failures_before_skip
-    student_hash = Candidate.from_program(student).hash
-    runner = _SimulatedRunner(
-        run, _Outcomes(pilot, rates, student_hash, rng), _CallModel(pilot, rng, give_up)
-    )
-    job = CompileJob(
-        student=student, trainset=list(trainset), valset=list(valset), teacher=None,
-        runner=runner,
-    )  # fmt: skip
-    search = SimbaSearch(options, job, seed)
-    search.rules = rules = _SimulatedRules(rates.keep, rng)
-    search.start()
-    search.run_steps()
-    search.finish()
-    return [
-        ("plain", runner.plain_runs), ("rollout", runner.rollout_runs), ("rules", rules.calls),
-        ("trials", len(run.trials)), ("task", runner.task_calls),
-    ]  # fmt: skip

@@ -119,8 +119,8 @@ class SimbaSearch:
                     {**addition.to_dict(), "candidate": trial.candidate, "source": source.hash,
                      "score": trial.score}
                 )  # fmt: skip
-        if new_scores:
-            best = max(new_scores, key=lambda h: new_scores[h])  # first of the best
+        best = max(new_scores, key=lambda h: new_scores[h]) if new_scores else None  # the first
+        if best is not None:
             winner = self.pool.get(best)
             if winner is not None and all(w.hash != best for w in self.winners):
                 self.winners.append(winner)
@@ -136,7 +136,7 @@ class SimbaSearch:
             "added": added,
             "skipped": skipped,
             "scores": new_scores,
-            "best": max(new_scores, key=lambda h: new_scores[h]) if new_scores else None,
+            "best": best,
             "kept": [{"candidate": e.hash, "score": round(e.score, 6)}
                      for e in self.pool.top(opts.num_candidates)],
             "rules": _rules_delta(rules_before, self.rules.summary()),
@@ -260,9 +260,7 @@ class SimbaSearch:
 
 
 def _describe(addition: Added) -> str:
-    if addition.strategy == RULE:
-        return f"rule for {addition.predictor} from example {addition.from_example[:6]}"
-    return f"demo for {addition.predictor} from example {addition.from_example[:6]}"
+    return f"{addition.strategy} for {addition.predictor} from example {addition.from_example[:6]}"
 
 
 def _rules_delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

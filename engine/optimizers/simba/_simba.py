@@ -207,9 +207,7 @@ class SIMBA(Optimizer):
     # -- compile ------------------------------------------------------------------------------
     def _compile(self, job: CompileJob) -> Any:
         run = job.runner.run
-        seed = self._seed if self._seed is not None else run.seed
-        search = SimbaSearch(self, job, seed)
-        self._search = search
+        self._search = search = SimbaSearch(self, job, self._seed_for(run.seed))
         run.recorder.log(
             f"SIMBA: {self.max_steps} steps of {self.num_candidates} variants on batches of "
             f"{search.bsize} from {len(job.trainset)} training examples"

@@ -23,6 +23,7 @@ from engine.optimizers.proposing import (
     describe_step,
     instruction_reply_kwargs,
     normalize,
+    shorten,
 )
 
 TRUNCATED = " … (truncated)"
@@ -50,16 +51,7 @@ class Added:
     demo: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "predictor": self.predictor,
-            "strategy": self.strategy,
-            "from_example": self.from_example,
-        }
-        if self.text is not None:
-            out["text"] = self.text
-        if self.demo is not None:
-            out["demo"] = self.demo
-        return out
+        return {key: value for key, value in vars(self).items() if value is not None}
 
 
 def _cut(value: Any, maxlen: int) -> Any:
@@ -107,13 +99,9 @@ def rule_target(good: dict[str, Any], bad: dict[str, Any], paths: list[str]) -> 
     return touched[-1] if touched else paths[-1]
 
 
-def _short(value: Any, limit: int = FIELD_CHARS) -> str:
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _fields(values: dict[str, Any] | None) -> str:
-    return "; ".join(f"{k}: {_short(v)}" for k, v in (values or {}).items()) or "(none)"
+    shown = (f"{k}: {shorten(v, FIELD_CHARS)}" for k, v in (values or {}).items())
+    return "; ".join(shown) or "(none)"
 
 
 def _run_lines(title: str, row: dict[str, Any]) -> list[str]:
@@ -124,9 +112,9 @@ def _run_lines(title: str, row: dict[str, Any]) -> list[str]:
             f"wrote {_fields(step.get('outputs'))}"
         )
     if row.get("error"):
-        lines.append(f"- it failed: {_short(row['error'], 200)}")
+        lines.append(f"- it failed: {shorten(row['error'], 200)}")
     if row.get("feedback"):
-        lines.append(f"- the metric said: {_short(row['feedback'], 300)}")
+        lines.append(f"- the metric said: {shorten(row['feedback'], 300)}")
     return lines
 
 
@@ -136,7 +124,7 @@ def rule_prompt(
     labels = dict(example.labels().items()) if hasattr(example, "labels") else {}
     parts = [
         f"A program ran twice on the same input. {describe_step(path, predictor)}",
-        f"The step's current instructions: {_short(predictor.signature.instructions, 600)}",
+        f"The step's current instructions: {shorten(predictor.signature.instructions, 600)}",
         f"The input: {_fields(good.get('inputs'))}",
     ]
     if labels:

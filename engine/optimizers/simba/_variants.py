@@ -130,11 +130,7 @@ class ProgramPool:
 
     def sample(self, rng: random.Random, k: int, temperature: float) -> Kept:
         """One of the top k, drawn with softmax(score / temperature) weights."""
-        return softmax_choice(rng, self.top(k), temperature)
-
-
-def softmax_choice(rng: random.Random, entries: list[Kept], temperature: float) -> Kept:
-    scores = [e.score / max(temperature, 1e-6) for e in entries]
-    top = max(scores)
-    weights = [math.exp(s - top) for s in scores]
-    return rng.choices(entries, weights=weights, k=1)[0]
+        entries = self.top(k)
+        scores = [e.score / max(temperature, 1e-6) for e in entries]
+        weights = [math.exp(s - max(scores)) for s in scores]
+        return rng.choices(entries, weights=weights, k=1)[0]

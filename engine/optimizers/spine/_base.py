@@ -137,14 +137,11 @@ class Optimizer:
 
     def params(self) -> dict[str, Any]:
         """Hyperparameters for the run_started event (the metric by name)."""
-        out = {}
-        for key, value in vars(self).items():
-            if key.startswith("_"):
-                continue
-            if callable(value):
-                value = getattr(value, "__name__", type(value).__name__)
-            out[key] = value
-        return out
+        return {
+            key: getattr(value, "__name__", type(value).__name__) if callable(value) else value
+            for key, value in vars(self).items()
+            if not key.startswith("_")
+        }
 
     def estimate(
         self,

@@ -3,18 +3,9 @@ the code that owns them (choice calibration registers itself), so the base class
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-
-class ApplyStep(Protocol):
-    def __call__(self, optimizer: Any, program: Any, job: Any) -> Any: ...
-
-
-class NoteStep(Protocol):
-    def __call__(
-        self, optimizer: Any, estimate: Any, student: Any, trainset: list[Any], valset: list[Any]
-    ) -> None: ...
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -23,8 +14,8 @@ class PostCompileStep:
     student, trainset, valset)` adds its LM calls to the run's estimate."""
 
     name: str
-    apply: ApplyStep
-    note: NoteStep
+    apply: Callable[[Any, Any, Any], Any]
+    note: Callable[[Any, Any, Any, list[Any], list[Any]], None]
 
 
 _STEPS: dict[str, PostCompileStep] = {}
