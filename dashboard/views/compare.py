@@ -11,6 +11,7 @@ from dashboard.glossary import explain
 from dashboard.run_data import compare as cd
 from dashboard.run_data import matrix as mx
 from dashboard.run_data import runinfo
+from dashboard.widgets.compare.cost_chart import cost_section
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box
@@ -203,6 +204,8 @@ if any(cd.offset_rows(state_of.get(h, {}).get(path, {})) for h in (a, b) for pat
                 col.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
             else:
                 col.caption("Not calibrated: the model picks as it scores.")
+
+cost_section(run, cands, trial_rows, labels)
 
 # -- examples × candidates ---------------------------------------------------------------------
 st.subheader("Example by example")

@@ -118,6 +118,14 @@ def tour(tour_server, page, tmp_path, rows: int = ROWS, seed: int = TOUR_SEED) -
     nav(page, "Compare")
     page.get_by_text("Example by example").wait_for()
     shot(page, "07-compare")
+    # cost against score: a point per candidate, the cheapest near the best named
+    cost_heading = page.get_by_role("heading", name="Cost against score")
+    cost_heading.wait_for()
+    cost_chart = page.locator("[class*='st-key-cmp_costs_']").first
+    cost_chart.locator(".scatterlayer .point").first.wait_for()
+    assert cost_chart.locator(".scatterlayer .point").count() >= 2
+    page.get_by_text(re.compile(r"The cheapest within \d+ points of the best")).wait_for()
+    shot_section(page, cost_heading, cost_chart, "07e-compare-costs")
     # why rows fail: expected against answered; then one row opened in full
     mix_heading = page.get_by_role("heading", name="Where it goes wrong")
     mix_grid = page.get_by_test_id("stDataFrame").filter(has_text="answered →").first

@@ -1,0 +1,44 @@
+"""Compare's cost against score: the chart, the cheapest candidate near the best, and the two
+buttons that take it to B and to Label a spreadsheet."""
+
+from __future__ import annotations
+
+from apphelpers import go, open_sample, set_sizes, texts
+
+from dashboard import home
+from dashboard.run_data import costs as ca
+from engine.runs import candidates, get_run, trials
+
+
+def run_best(run_id: str) -> str:
+    return get_run(run_id, db_path=home.db_path())["best_candidate"]
+
+
+def test_the_cheapest_near_the_best_goes_to_b_and_to_the_label_page(app, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
+    at = set_sizes(open_sample(app), 6, 8, 6)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    assert "Cost against score" in [h.value for h in at.subheader]
+    db = home.db_path()
+    parents = {c["hash"]: c["parents"] for c in candidates(run_id, db_path=db)}
+    costs = ca.candidate_costs(trials(run_id, db_path=db), parents)
+    assert len(costs) >= 2 and costs["tokens"].notna().all()
+    at = at.number_input(key=f"cmp_near_{run_id}").set_value(50).run()
+    pick = ca.cheapest_within(costs, "tokens", 50)
+    assert "The cheapest within 50 points of the best" in texts(at)
+    at = at.button(key=f"cmp_near_b_{run_id}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[f"cmp_b_{run_id}"] == pick
+    at = at.button(key=f"cmp_near_label_{run_id}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["label_run"] == run_id
+    best = run_best(run_id)
+    assert at.session_state[f"label_cand_{run_id}"] == (None if pick == best else pick)
+    assert "CSV to label" in [u.label for u in at.get("file_uploader")]  # the Label page
+    assert at.selectbox(key="label_run").value == run_id
+    assert at.selectbox(key=f"label_cand_{run_id}").value == (None if pick == best else pick)
