@@ -12,10 +12,19 @@ from dashboard.run_data import compare as cd
 from dashboard.run_data import matrix as mx
 from dashboard.run_data import runinfo
 from dashboard.widgets.compare.cost_chart import cost_section
+from dashboard.widgets.compare.importance_chart import importance_section
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box
-from engine.runs import candidates, load_program, points, render_prompts, trials, verdict
+from engine.runs import (
+    candidates,
+    events,
+    load_program,
+    points,
+    render_prompts,
+    trials,
+    verdict,
+)
 
 ui.header(
     "Compare", "What changed between two prompts, and on which examples it made a difference."
@@ -206,6 +215,7 @@ if any(cd.offset_rows(state_of.get(h, {}).get(path, {})) for h in (a, b) for pat
                 col.caption("Not calibrated: the model picks as it scores.")
 
 cost_section(run, cands, trial_rows, labels)
+importance_section(run_id, events(run_id, types=["proposals"], db_path=db), cands, trial_rows)
 
 # -- examples × candidates ---------------------------------------------------------------------
 st.subheader("Example by example")

@@ -15,7 +15,7 @@ from engine.evaluate.statistics import paired_by_id, points, verdict
 from engine.modules.attempts.aggregation import default_normalize
 from engine.modules.assertions import CONSTRAINT_FAILED, is_constraint_failure
 from engine.optimizers.auto import choose_optimizer
-from engine.optimizers.proposing import latest_proposals, locate
+from engine.optimizers.proposing import latest_proposals, locate, predictor_states
 from engine.runs.data import (
     check_rows, CsvProblem, load_data, max_bytes, MAX_ROWS, parse_table, read_passages, read_table,
     resolve_path, safe_cell, validate_spec_against_data,
@@ -51,10 +51,11 @@ __all__ = [
     "is_calibration", "is_constraint_failure", "latest_proposals", "launch_run", "list_runs",
     "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate", "match_inputs",
     "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id", "parse_table", "points",
-    "predict_table", "preflight", "program_state", "ProjectSpec", "range_words", "read_input_csv",
-    "read_passages", "read_table", "reconcile_run", "redact_data", "render_prompts",
-    "request_cancel", "resolve_path", "run_model_files", "run_outcome", "RunStore", "safe_cell",
-    "SAMPLED_MODULES", "save_spec", "score_of", "size_words", "spec_from_dict", "spec_from_text",
-    "step_model", "store_location", "summary_html", "task_lm", "text_problem", "top_candidates",
-    "trials", "try_input", "url_problem", "usage", "validate_spec_against_data", "verdict",
+    "predictor_states", "predict_table", "preflight", "program_state", "ProjectSpec",
+    "range_words", "read_input_csv", "read_passages", "read_table", "reconcile_run", "redact_data",
+    "render_prompts", "request_cancel", "resolve_path", "run_model_files", "run_outcome",
+    "RunStore", "safe_cell", "SAMPLED_MODULES", "save_spec", "score_of", "size_words",
+    "spec_from_dict", "spec_from_text", "step_model", "store_location", "summary_html", "task_lm",
+    "text_problem", "top_candidates", "trials", "try_input", "url_problem", "usage",
+    "validate_spec_against_data", "verdict",
 ]  # fmt: skip

@@ -136,6 +136,21 @@ def mipro_tour(server, page):
     b_text = shown["state"]["classify"]["signature"]["instructions"].strip()
     assert texts[1].strip() == b_text, (texts, b_text)
     shot(page, "07b-compare-mipro")
+    # which setting mattered: shown whenever the run's own scorings can say
+    from dashboard.run_data import importance as im
+
+    frame = im.settings_table(im.candidate_settings(proposal_events, cands), trial_rows)
+    shares = im.importances(frame)
+    mattered = page.get_by_role("heading", name="Which setting mattered")
+    if shares:
+        top = max(shares, key=shares.get)
+        mattered.wait_for()
+        page.get_by_text(re.compile(rf"explains the most \({shares[top]:.0%}\)")).wait_for()
+        chart = page.locator("[class*='st-key-cmp_by_value_']").first
+        chart.locator(".bars path").first.wait_for()
+        shot_section(page, mattered, chart, "07f-compare-importance")
+    else:
+        assert mattered.count() == 0, "no section where the scorings cannot say"
 
     nav(page, "Export")
     page.get_by_text(run["id"]).first.wait_for()

@@ -21,10 +21,16 @@ from engine.optimizers.proposing._proposer import (
     emit_proposals,
     shorten,
 )
-from engine.optimizers.proposing._search_space import demo_set_hash, latest_proposals, locate
+from engine.optimizers.proposing._search_space import (
+    demo_set_hash,
+    latest_proposals,
+    locate,
+    predictor_states,
+)
 
 __all__ = [
     "data_summary", "demo_set_hash", "describe_step", "draw_cap", "emit_proposals", "FROM_RECORDS",
     "GroundedProposer", "instruction_reply_kwargs", "latest_proposals", "locate", "normalize",
-    "ProposalCleaner", "ProposalSet", "reflection_variations", "shorten", "task_facts", "TaskFacts",
+    "predictor_states", "ProposalCleaner", "ProposalSet", "reflection_variations", "shorten",
+    "task_facts", "TaskFacts",
 ]  # fmt: skip

@@ -226,3 +226,20 @@ def test_run_page_shows_the_gepa_lineage_and_pareto_matrix(app):
     assert "Candidate 0 (parent)" in page and "What the reflection read" in page
     diffs = [shown(m.value) for m in at.markdown if "ts-diff" in m.value]
     assert any("<ins>" in d for d in diffs), diffs  # the child's new words
+
+
+def test_compare_says_which_setting_mattered_in_a_mipro_run(app):
+    at = set_sizes(open_sample(app), 6, 6, 6)
+    go(at, "optimize")
+    at.radio(key=f"goal_{at.session_state['rev']}").set_value("MIPROv2").run()
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    assert not at.exception, at.exception
+    assert "Which setting mattered" in [h.value for h in at.subheader]
+    page = texts(at)
+    assert "explains the most" in page
+    setting = at.selectbox(key=f"cmp_setting_{qp(at)}")
+    assert {"instruction", "example set"} & {o.split(": ")[-1] for o in setting.options}
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3  # cost against score, the shares, the score by value
