@@ -9,17 +9,14 @@ import pandas as pd
 from dashboard import home
 from dashboard.glossary import plain_origin
 from dashboard.run_data import runinfo
-from engine import example_id
 from engine.runs import (
     CONSTRAINT_FAILED,
     candidates,
     example_results,
     is_constraint_failure,
-    load_data,
     model_file,
     paired_by_id,
     size_words,
-    spec_from_dict,
     step_model,
     trials,
 )
@@ -80,18 +77,6 @@ def best_tried(
     scores = first_val_scores(trials)
     above = {h: v for h, v in scores.items() if h != baseline and v > scores.get(baseline, 1.0)}
     return max(above, key=lambda h: above[h]) if above else None
-
-
-def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """example_id -> labels, recomputed from the run's data (empty if the data is gone)."""
-    try:
-
-        split = load_data(spec_from_dict(run["spec"], run.get("base_dir")))
-        return {
-            example_id(e): dict(e.labels().items()) for e in split.train + split.val + split.test
-        }
-    except Exception:  # noqa: BLE001  (the data file moved: show results without expected values)
-        return {}
 
 
 def results(run_id: str, subset: str) -> pd.DataFrame:

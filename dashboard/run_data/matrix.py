@@ -1,17 +1,14 @@
 """The Compare page's matrix of rows × candidates beyond what it shows at once: which rows a
-filter keeps, the hardest rows first, pages, the whole table as CSV or as one HTML page, and one
+filter keeps, the hardest rows first, pages, the whole table as one HTML page (its CSV is the
+engine's `matrix_csv`), and one
 row in full (every output, the metric's reason, the prompt each candidate sends)."""
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from typing import Any
 
 import pandas as pd
-
-from engine.runs import safe_cell
 
 FILTERS = ("All", "Failures", "Differing", "All wrong")
 PAGE_CELLS = 2000  # cells a page shows at most: a page stays quick to draw whatever the run
@@ -49,17 +46,6 @@ def page(frame: pd.DataFrame, number: int, size: int) -> pd.DataFrame:
 
 def pages(rows: int, size: int) -> int:
     return max(1, -(-rows // size))
-
-
-def as_csv(table: pd.DataFrame) -> bytes:
-    """The table as CSV (UTF-8 with a BOM for spreadsheets), every cell neutralised against
-    formulas (`safe_cell`)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([safe_cell(c) for c in table.columns])
-    for row in table.itertuples(index=False):
-        writer.writerow([safe_cell("" if v is None else v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 _COLOURS = {"right": "#dcfce7", "partial": "#fef3c7", "wrong": "#fee2e2"}

@@ -19,7 +19,9 @@ from dashboard.widgets.try_input import try_input_box
 from engine.runs import (
     candidates,
     events,
+    expected_labels,
     load_program,
+    matrix_csv,
     points,
     render_prompts,
     trials,
@@ -233,7 +235,7 @@ order = st.multiselect(
     key=f"cmp_cands_{run_id}",
     help="Any of the run's candidates scored on these rows, as many as you like.",
 ) or [h for h in dict.fromkeys([a, b]) if h in scored]  # fmt: skip
-expected = cd.expected_labels(run)
+expected = expected_labels(run)
 table, scores = cd.matrix(res, order, labels, expected, label_fields)
 if table.empty:
     st.info("No per-example results for this subset yet.", icon=":material/info:")
@@ -308,8 +310,9 @@ picked = st.dataframe(
 )
 title = f"{run.get('name') or run_id}: {subset_names.get(subset, subset).lower()}"
 down_csv, down_html, _ = st.columns(3)
-down_csv.download_button("Download as CSV", mx.as_csv(view), file_name=f"{run_id}-rows.csv",
-                         mime="text/csv", icon=":material/download:")  # fmt: skip
+rows_csv = matrix_csv(run_id, db, order, subset=subset, names=labels, rows=list(view.index))
+down_csv.download_button("Download as CSV", rows_csv.encode("utf-8-sig"), mime="text/csv",
+                         file_name=f"{run_id}-rows.csv", icon=":material/download:")  # fmt: skip
 down_html.download_button("Download as a web page", mx.as_html(view, view_scores, title),
                           file_name=f"{run_id}-rows.html", mime="text/html",
                           icon=":material/download:")  # fmt: skip

@@ -18,11 +18,12 @@ from engine.optimizers.auto import choose_optimizer
 from engine.optimizers.proposing import latest_proposals, locate, predictor_states
 from engine.runs.data import (
     check_rows, CsvProblem, load_data, max_bytes, MAX_ROWS, parse_table, read_passages, read_table,
-    resolve_path, safe_cell, validate_spec_against_data,
+    resolve_path, validate_spec_against_data,
 )
 from engine.runs.estimate import fitting_budget, preflight, range_words
 from engine.runs.export import (
-    export_ensemble_json, export_model_python, export_run, generate_python, load_program,
+    expected_labels, export_ensemble_json, export_model_python, export_run, generate_python,
+    load_program, matrix_csv,
     model_file, program_state, render_prompts, run_model_files, size_words, step_model,
     top_candidates,
 )
@@ -46,15 +47,15 @@ __all__ = [
     "attempts_key", "build_lm", "build_metric", "build_program", "call_metric", "candidates",
     "check_embedder", "check_rows", "choose_optimizer", "CONSTRAINT_FAILED", "create_run",
     "CsvProblem", "default_normalize", "embedder_model", "ended_words", "estimate_calls", "events",
-    "example_results", "export_ensemble_json", "export_model_python", "export_run",
-    "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
+    "example_results", "expected_labels", "export_ensemble_json", "export_model_python",
+    "export_run", "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
     "is_calibration", "is_constraint_failure", "latest_proposals", "launch_run", "list_runs",
     "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate", "match_inputs",
-    "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id", "parse_table", "points",
-    "predictor_states", "predict_table", "preflight", "program_state", "ProjectSpec",
+    "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id", "parse_table",
+    "points", "predict_table", "predictor_states", "preflight", "program_state", "ProjectSpec",
     "range_words", "read_input_csv", "read_passages", "read_table", "reconcile_run", "redact_data",
     "render_prompts", "request_cancel", "resolve_path", "run_model_files", "run_outcome",
-    "RunStore", "safe_cell", "SAMPLED_MODULES", "save_spec", "score_of", "size_words",
+    "RunStore", "SAMPLED_MODULES", "save_spec", "score_of", "size_words",
     "spec_from_dict", "spec_from_text", "step_model", "store_location", "summary_html", "task_lm",
     "text_problem", "top_candidates", "trials", "try_input", "url_problem", "usage",
     "validate_spec_against_data", "verdict",

@@ -1,10 +1,7 @@
-"""The Compare matrix beyond one screen: filters, hardest rows first, pages, CSV and HTML
-downloads, and one row in full."""
+"""The Compare matrix beyond one screen: filters, hardest rows first, pages, the HTML
+download, and one row in full."""
 
 from __future__ import annotations
-
-import csv
-import io
 
 import pandas as pd
 
@@ -42,13 +39,6 @@ def test_pages_cover_every_row_once_past_ten_thousand_cells() -> None:
     assert list(seen.index) == list(frame.index)
     assert mx.page(frame, count + 1, size).empty
     assert mx.pages(0, size) == 1 and mx.page_size(500) == 20
-
-
-def test_the_csv_holds_every_cell_with_formulas_neutralised() -> None:
-    text = mx.as_csv(TABLE).decode("utf-8").lstrip("\ufeff")
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["example", "expected", "A", "B"] and len(rows) == 5
-    assert not rows[2][0].startswith("=") and "HYPERLINK" in rows[2][0]
 
 
 def test_the_web_page_escapes_every_text_and_colours_answers_by_score() -> None:
