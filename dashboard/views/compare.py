@@ -13,6 +13,7 @@ from dashboard.run_data import matrix as mx
 from dashboard.run_data import runinfo
 from dashboard.widgets.compare.cost_chart import cost_section
 from dashboard.widgets.compare.importance_chart import importance_section
+from dashboard.widgets.compare.mistakes_view import mistakes_section
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box
@@ -340,58 +341,5 @@ if rows_picked:
                     prompt = f"The prompt could not be rebuilt: {error}"
                 st.code(prompt, language=None, wrap_lines=True)
 
-# -- where a candidate goes wrong: expected against answered, for closed answers ---------------
-choice_fields = cd.choice_outputs(run.get("spec") or {})
-if choice_fields:
-    st.subheader(
-        "Where it goes wrong",
-        help="For answers picked from a fixed list: how often each expected answer was given "
-        "as each possible answer. The right answers run down the diagonal; everything off it "
-        "is a mix-up.",
-    )
-    shorts = {a: short_a, b: short_b}
-    who = (
-        st.segmented_control(
-            "Candidate", list(shorts), default=b, format_func=shorts.get, key=f"cmp_mix_{run_id}"
-        )
-        or b
-    )
-    for field in choice_fields:
-        pairs = cd.answered_pairs(res, who, expected, field)
-        if pairs.empty:
-            st.caption(f"No scored rows with an expected {field} for {shorts[who]}.")
-            continue
-        right = int((pairs["expected"] == pairs["answered"]).sum())
-        st.caption(
-            f"{shorts[who]} answered {right} of {len(pairs)} rows right on “{field}”. Each row "
-            "of the table is the expected answer, each column what was answered."
-        )
-        grid = cd.confusion(pairs)
-
-        def _shade(frame: pd.DataFrame) -> pd.DataFrame:
-            return pd.DataFrame(
-                [
-                    [
-                        "background-color:#dcfce7" if row == col and n else
-                        "background-color:#fee2e2" if n else ""
-                        for col, n in zip(frame.columns, values)
-                    ]
-                    for row, values in zip(frame.index, frame.values)
-                ],
-                index=frame.index,
-                columns=frame.columns,
-            )  # fmt: skip
-
-        st.dataframe(grid.style.apply(_shade, axis=None), width="stretch")
-        mixed = cd.mix_ups(pairs)
-        if not mixed:
-            st.caption("No mix-ups: every row got its expected answer.")
-            continue
-        pick = st.selectbox(
-            "Show the rows of one mix-up",
-            mixed,
-            format_func=lambda m: f"expected {m[0]}, answered {m[1]} ({m[2]} row(s))",
-            key=f"cmp_mix_rows_{run_id}_{who}_{field}",
-        )
-        chosen = pairs[(pairs["expected"] == pick[0]) & (pairs["answered"] == pick[1])]
-        st.dataframe(chosen, hide_index=True, width="stretch")
+# -- where a candidate goes wrong ------------------------------------------------------------
+mistakes_section(run, res, expected, {a: short_a, b: short_b}, b, label_fields)

@@ -1,9 +1,14 @@
-"""Compare's "Where it goes wrong": expected against answered for a run's closed answers, and
-the rows of one mix-up."""
+"""Compare's "Where it goes wrong": expected against answered for a run's closed answers with
+the rows of one mix-up, and for open answers the failing rows grouped by the metric's reasons."""
 
 from __future__ import annotations
 
 from apphelpers import go, open_sample, set_sizes, texts
+
+
+def _run_id(at) -> str:
+    run_id = at.query_params["run"]
+    return run_id[0] if isinstance(run_id, list) else run_id
 
 
 def test_a_leaning_model_shows_its_mix_ups_and_their_rows(app, monkeypatch):
@@ -15,8 +20,7 @@ def test_a_leaning_model_shows_its_mix_ups_and_their_rows(app, monkeypatch):
     at = go(at, "compare")
     assert not at.exception, at.exception
     assert "Where it goes wrong" in [h.value for h in at.subheader]
-    run_id = at.query_params["run"]
-    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    run_id = _run_id(at)
     best = at.segmented_control(key=f"cmp_mix_{run_id}")
     assert best.value == at.selectbox(key=f"cmp_b_{run_id}").value  # B first: the tuned prompt
     at = best.set_value(at.selectbox(key=f"cmp_a_{run_id}").value).run()  # A: the leaning start
@@ -33,3 +37,25 @@ def test_a_leaning_model_shows_its_mix_ups_and_their_rows(app, monkeypatch):
     rows = next(f.value for f in at.dataframe if list(f.value.columns) == heads)
     assert len(rows) == count
     assert set(rows["expected"]) == {expected} and set(rows["answered"]) == {answered}
+
+
+def test_open_answers_that_fail_are_grouped_by_the_metrics_reasons(app):
+    at = set_sizes(open_sample(app, "tidewell_rag"), 6, 6, 6)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    assert not at.exception, at.exception
+    run_id = _run_id(at)
+    at = at.segmented_control(key=f"cmp_mix_{run_id}").set_value(
+        at.selectbox(key=f"cmp_a_{run_id}").value
+    ).run()  # the start: it answers without the facts and loses points
+    page = texts(at)
+    assert "lost points on" in page, page
+    groups = [e for e in at.expander if " row(s): " in e.label]
+    assert groups
+    counts = [int(e.label.split(" row(s)")[0]) for e in groups]
+    assert counts == sorted(counts, reverse=True)
+    lost = int(page.split("lost points on ")[1].split(" of ")[0])
+    assert sum(counts) == lost
+    assert "not found in" in groups[0].label  # the contains metric's reason

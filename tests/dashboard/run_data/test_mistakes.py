@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dashboard.run_data import compare as cd
+from dashboard.run_data import mistakes as mk
 
 
 def _results(rows: list[tuple[str, str, dict | None, str | None]]) -> pd.DataFrame:
@@ -30,26 +30,26 @@ RES = _results([
 
 
 def test_the_pairs_are_one_candidates_rows_with_an_expected_value() -> None:
-    pairs = cd.answered_pairs(RES, "b", EXPECTED, "label")
+    pairs = mk.answered_pairs(RES, "b", EXPECTED, "label")
     assert list(pairs["expected"]) == ["spam", "ham", "ham", "spam"]
-    assert list(pairs["answered"]) == ["spam", "spam", "spam", cd.NO_ANSWER]
+    assert list(pairs["answered"]) == ["spam", "spam", "spam", mk.NO_ANSWER]
     assert list(pairs["why"]) == ["", "expected 'ham', got 'spam'", "", ""]
-    assert cd.answered_pairs(pd.DataFrame(), "b", EXPECTED, "label").empty
+    assert mk.answered_pairs(pd.DataFrame(), "b", EXPECTED, "label").empty
 
 
 def test_the_table_puts_the_right_answers_on_its_diagonal() -> None:
-    grid = cd.confusion(cd.answered_pairs(RES, "b", EXPECTED, "label"))
+    grid = mk.confusion(mk.answered_pairs(RES, "b", EXPECTED, "label"))
     assert list(grid.index) == ["ham", "spam"]
-    assert list(grid.columns) == ["ham", "spam", cd.NO_ANSWER]
+    assert list(grid.columns) == ["ham", "spam", mk.NO_ANSWER]
     assert grid.loc["ham"].tolist() == [0, 2, 0]
     assert grid.loc["spam"].tolist() == [0, 1, 1]
 
 
 def test_mix_ups_come_most_frequent_first() -> None:
-    pairs = cd.answered_pairs(RES, "b", EXPECTED, "label")
-    assert cd.mix_ups(pairs) == [("ham", "spam", 2), ("spam", cd.NO_ANSWER, 1)]
+    pairs = mk.answered_pairs(RES, "b", EXPECTED, "label")
+    assert mk.mix_ups(pairs) == [("ham", "spam", 2), ("spam", mk.NO_ANSWER, 1)]
     right = pairs[pairs["expected"] == pairs["answered"]]
-    assert cd.mix_ups(right) == []
+    assert mk.mix_ups(right) == []
 
 
 def test_only_closed_outputs_of_the_last_step_get_a_table() -> None:
@@ -62,5 +62,31 @@ def test_only_closed_outputs_of_the_last_step_get_a_table() -> None:
             {"name": "reason", "role": "output", "type": "str", "choices": []},
         ]},
     ]}  # fmt: skip
-    assert cd.choice_outputs(spec) == ["label", "urgent"]
-    assert cd.choice_outputs({}) == []
+    assert mk.choice_outputs(spec) == ["label", "urgent"]
+    assert mk.choice_outputs({}) == []
+
+
+def test_reasons_that_differ_only_in_the_rows_values_share_a_shape() -> None:
+    a = mk.reason_shape("expected 'refund', got 'billing' (token F1 0.40)")
+    b = mk.reason_shape("expected \"late delivery\", got 'shipping' (token F1 0.25)")
+    assert a == b == frozenset({"expected", "got", "token", "f"})
+    assert mk.reason_shape("The answer ignores the customer's question.") != a
+
+
+def test_failing_rows_are_grouped_by_what_the_metric_said_largest_first() -> None:
+    pairs = pd.DataFrame({
+        "example": [f"row {i}" for i in range(7)],
+        "expected": ["x"] * 7, "answered": ["y"] * 7,
+        "why": ["expected 'a', got 'b'", "expected 'c', got 'd'", "expected 'e', got 'f'",
+                "The reply is too long and repeats the question.",
+                "The reply is too long and repeats the question twice.",
+                "", "right"],
+        "score": [0.0, 0.2, 0.0, 0.5, 0.0, 0.0, 1.0],
+    })  # fmt: skip
+    groups = mk.reason_groups(pairs)
+    assert [n for _, n, _ in groups] == [3, 2, 1]  # the full-marks row is not a failure
+    said, _, rows = groups[0]
+    assert said.startswith("expected '") and list(rows["example"]) == ["row 0", "row 1", "row 2"]
+    assert groups[1][0].startswith("The reply is too long")
+    assert groups[2][0] == "(the metric gave no reason)"
+    assert mk.reason_groups(pairs[pairs["score"] >= 1]) == []
