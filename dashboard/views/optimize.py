@@ -224,6 +224,20 @@ keep = st.checkbox(
     key=f"keep_start_{state.rev()}",
 )
 opt["keep_start"] = "unreliable" if keep else "worse"
+flat = st.checkbox(
+    "Stop searching when the best score stops improving",
+    value=opt.get("stop_when_flat") is not None,
+    help="Ends the search once this many scorings in a row found nothing better than the best "
+    "prompt so far; the run then finishes as usual (its last steps and the held-out test still "
+    "run) and says that it stopped early. Off: the search uses its whole plan or budget.",
+    key=f"flat_on_{state.rev()}",
+)
+opt["stop_when_flat"] = (
+    int(number(st, "Scorings in a row without a better score", 1, 1000,
+               opt.get("stop_when_flat") or 8, "flat_n"))  # fmt: skip
+    if flat
+    else None
+)
 
 check = specs.build_spec()
 if not check.ok:

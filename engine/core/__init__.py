@@ -22,8 +22,8 @@ from engine.core._errors import (
     LMTransportError, LMUnavailable, LMUnexpectedError, LMUnsupportedFeatureError,
     LMUnsupportedModelError, MissingInputError, NoLMConfiguredError, ProviderAuthError,
     ProviderConnectionError, ProviderTimeoutError, ProviderUnreachableError, RuntimeBuildError,
-    SignatureError, SpecError, StateMismatchError, StoreError, TooManyErrors, TunesmithError,
-    UnknownModelError,
+    SearchSettled, SignatureError, SpecError, StateMismatchError, StoreError, TooManyErrors,
+    TunesmithError, UnknownModelError,
 )
 from engine.core._field_types import File, History, Image, ToolCall, ToolCallResults, ToolCalls
 from engine.core._native_reply import (
@@ -71,10 +71,10 @@ __all__ = [
     "Reasoning", "record_trace", "register_until", "REPLY_BIAS", "REPLY_CLOSED", "REPLY_DRAFTS",
     "reply_extras", "reply_from_message", "REPLY_NUMBER", "REPLY_SECTIONS", "REPLY_START",
     "REPLY_UNTIL", "ReplyHints", "require_inputs", "RESERVED_NAMES", "RuntimeBuildError", "Scores",
-    "secret_param", "secret_problems", "Section", "Settings", "settings", "shared_call_slots",
-    "Signature", "SignatureError", "SignatureMeta", "SpecError", "StateMismatchError", "StoreError",
-    "strip_optional", "text_problem", "ToolCall", "ToolCallResults", "ToolCalls", "TooManyErrors",
-    "total_lm_usage", "TunesmithError", "Type", "type_name", "UnknownModelError", "until_keeper",
-    "until_kwargs", "until_rule", "URL_PARAM", "url_problem", "URL_USERINFO", "with_callbacks",
-    "with_callbacks_once", "with_extras",
+    "SearchSettled", "secret_param", "secret_problems", "Section", "Settings", "settings",
+    "shared_call_slots", "Signature", "SignatureError", "SignatureMeta", "SpecError",
+    "StateMismatchError", "StoreError", "strip_optional", "text_problem", "ToolCall",
+    "ToolCallResults", "ToolCalls", "TooManyErrors", "total_lm_usage", "TunesmithError", "Type",
+    "type_name", "UnknownModelError", "until_keeper", "until_kwargs", "until_rule", "URL_PARAM",
+    "url_problem", "URL_USERINFO", "with_callbacks", "with_callbacks_once", "with_extras",
 ]  # fmt: skip

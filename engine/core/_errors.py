@@ -255,6 +255,14 @@ class BudgetExhausted(TunesmithError):
         self.limit = limit
 
 
+class SearchSettled(BudgetExhausted):
+    """The search stopped on a plateau: the best validation score did not improve in the
+    number of scorings the run allows (`stop_when_flat`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, limit="plateau")
+
+
 class AdapterParseError(TunesmithError, ValueError):
     """The LM's output could not be parsed into the signature's output fields.
 

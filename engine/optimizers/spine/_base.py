@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core import BudgetExhausted, with_callbacks_once
+from engine.core import BudgetExhausted, SearchSettled, with_callbacks_once
 from engine.optimizers.spine._budget import (
     AT_MOST_NOTE,
     Estimate,
@@ -266,7 +266,12 @@ class Optimizer:
                         track_best=False,
                     )
                 job = CompileJob(student, trainset, valset, teacher, runner, options, estimate)
-                program = self._compile(job)
+                try:
+                    program = self._compile(job)
+                except SearchSettled as exc:  # a plateau: the run's last steps still apply
+                    program = self._fallback(student, runner)
+                    recorder.emit("search_settled", scorings=run.flat, message=str(exc))
+                    recorder.log(str(exc))
                 for step in post_compile_steps():
                     program = step.apply(self, program, job)
             except BudgetExhausted as exc:

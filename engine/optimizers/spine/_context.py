@@ -83,6 +83,9 @@ class RunContext:
     # candidate scored below it on validation) or "unreliable" (also when the best one's gain
     # on validation is within its noise: the paired 95% range of the gain includes 0)
     keep_start: str = "worse"
+    # stop the search when this many validation scorings in a row did not beat the best one
+    # (None: never); the program then comes back as at the end of a search
+    stop_when_flat: int | None = None
     # live state
     results: dict[tuple[str, str], dict] = field(init=False, repr=False)
     trials: list[Trial] = field(init=False, repr=False)
@@ -91,6 +94,8 @@ class RunContext:
     replayed: set[int] = field(init=False, repr=False)
     eligible: set[str] = field(init=False, repr=False)
     best: Trial | None = field(init=False, default=None, repr=False)
+    flat: int = field(init=False, default=0, repr=False)  # scorings since the best last moved
+    settled: bool = field(init=False, default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.results = dict(self.known_results)

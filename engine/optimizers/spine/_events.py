@@ -26,6 +26,7 @@ EVENT_TYPES = (
     "proposals",
     "trial",
     "best_changed",
+    "search_settled",
     "lm_usage",
     "log",
     "run_finished",

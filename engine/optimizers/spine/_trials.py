@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from engine.core import lm_threads, settings
+from engine.core import SearchSettled, lm_threads, settings
 from engine.evaluate.evaluate import EvalRow, TooManyErrors
 from engine.evaluate.scoring import MetricOutputError
 from engine.lm.usage import UsageLedger
@@ -161,6 +161,8 @@ class TrialRunner:
             )
         self._track(trial, track_best, silent=False)
         run.emit_usage()
+        if pruned and run.best is not None:  # raced out: a scoring that did not beat the best
+            self._settle(run.best)
         return trial
 
     def prefill(
@@ -314,8 +316,9 @@ class TrialRunner:
             and trial.score <= best.score
             and not (tie and trial.candidate != best.candidate)
         ):
+            self._settle(best)
             return
-        run.best = trial
+        run.best, run.flat = trial, 0
         if not silent:
             run.recorder.emit(
                 "best_changed",
@@ -323,6 +326,19 @@ class TrialRunner:
                 score=trial.score,
                 previous=None if best is None else best.score,
             )
+
+    def _settle(self, best: Trial) -> None:
+        """Count a scoring that did not beat the best; stop the search (once) when the run's
+        `stop_when_flat` scorings in a row did not."""
+        run = self.run
+        run.flat += 1
+        if run.settled or run.stop_when_flat is None or run.flat < run.stop_when_flat:
+            return
+        run.settled = True
+        raise SearchSettled(
+            f"stopped early: the best validation score ({100 * best.score:.0f}%) did not "
+            f"improve in {run.flat} scoring{'s' if run.flat != 1 else ''} in a row"
+        )
 
     def best_program(self) -> Any | None:
         """A copy of the best candidate's program so far, or None before any tracked trial."""

@@ -91,6 +91,7 @@ def _run_context(
         known_trials=[Trial.from_dict(t) for t in store.trials(run_id)],
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
         known_steps=known_steps(store.events(run_id)), keep_start=spec.optimizer.keep_start,
+        stop_when_flat=spec.optimizer.stop_when_flat,
         workdir=run_workdir(store.path, run_id), run_name=run_id,
         study_storage=study_url(store.path) if is_url(store.path) else None,
     )  # fmt: skip
@@ -251,8 +252,9 @@ def _in_flight_writer(db_path: StoreAt, run_id: str) -> Callable[[list[Any]], No
 
 
 def _reason(status: str, context: Any) -> str | None:
-    if status == "finished":
-        return None
+    if status == "finished":  # a search that stopped on a plateau says so
+        settled = context.recorder.of_type("search_settled")
+        return settled[-1].data.get("message") if settled else None
     logs = [
         e.data.get("message", "")
         for e in context.recorder.of_type("log")

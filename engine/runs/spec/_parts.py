@@ -274,6 +274,8 @@ class OptimizerSpec(BaseModel):
     # "worse": the starting program comes back when every candidate scores below it on
     # validation; "unreliable": also when the best one's gain is within its noise
     keep_start: Literal["worse", "unreliable"] = "worse"
+    # stop the search when this many validation scorings in a row did not beat the best one
+    stop_when_flat: int | None = Field(default=None, ge=1, le=100_000)
 
     @field_validator("name")
     @classmethod

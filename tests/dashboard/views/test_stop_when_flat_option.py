@@ -1,0 +1,34 @@
+"""The Optimize page's stop-on-a-plateau option: off by default, its window reaches the spec,
+and a run that stopped early says so on the Run page."""
+
+from __future__ import annotations
+
+from apphelpers import go, k, open_sample, set_sizes, texts
+
+
+def test_the_option_is_off_by_default_and_its_window_reaches_the_spec(app):
+    at = go(open_sample(app), "optimize")
+    box = at.checkbox(key=k(at, "flat_on"))
+    assert box.value is False
+    assert at.session_state["draft"]["optimizer"]["stop_when_flat"] is None
+    at = box.check().run()
+    assert at.session_state["draft"]["optimizer"]["stop_when_flat"] == 8
+    at = at.number_input(key=k(at, "flat_n")).set_value(3).run()
+    assert at.session_state["draft"]["optimizer"]["stop_when_flat"] == 3
+    at = at.checkbox(key=k(at, "flat_on")).uncheck().run()
+    assert at.session_state["draft"]["optimizer"]["stop_when_flat"] is None
+
+
+def test_a_run_that_stopped_early_says_why_on_the_run_page(app, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
+    at = set_sizes(open_sample(app), 8, 8, 4)
+    go(at, "optimize")
+    at.radio(key=f"goal_{at.session_state['rev']}").set_value("BootstrapFewShotWithRandomSearch")
+    at = at.run()
+    at = at.checkbox(key=k(at, "flat_on")).check().run()
+    at = at.number_input(key=k(at, "flat_n")).set_value(1).run()
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "stopped early: the best validation score" in page, page
+    assert "did not improve in 1 scoring in a row" in page
