@@ -12,24 +12,16 @@ from engine.cli._format import Progress
 from engine.core import TunesmithError
 from engine.runs import load_spec, validate_spec_against_data
 from engine.runs.export import run_spec
-from engine.runs.process import is_alive, launch_run, pid_alive
+from engine.runs.process import create_run, is_alive, launch_run, pid_alive
 from engine.runs.store import shown
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Validate a spec, create a run, then run it here, in a followed worker or detached."""
     spec = load_spec(args.spec)
-    report = validate_spec_against_data(
-        spec
-    )  # every data/spec problem stops here, before any LM call
+    report = validate_spec_against_data(spec)  # every problem stops here, before any LM call
     print_report(report)
-    with open_store(args) as store:
-        run_id = store.create_run(
-            spec,
-            optimizer=report.optimizer,
-            optimizer_reason=report.optimizer_reason,
-            sizes=report.sizes,
-        )
+    run_id = create_run(spec, args.db, report)
     print(f"run {run_id} created (store: {shown(db_path(args))})", file=sys.stderr)
     if args.detach:
         pid = launch_run(run_id, db_path(args), inline=False)

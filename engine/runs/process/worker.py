@@ -59,9 +59,9 @@ from engine.runs.store import (
 
 logger = logging.getLogger(__name__)
 
+
 def _budget(spec: ProjectSpec) -> Any:
     """The spec's limits (maybe none); its breaker stops a run whose LM calls keep failing."""
-
     b = spec.optimizer.budget
     seconds = None if b.max_minutes is None else b.max_minutes * 60
     return Budget(
@@ -78,7 +78,6 @@ def _run_context(
     sinks: Iterable[Callable[[Any], None]],
 ) -> Any:
     """A RunContext prefilled from the store (resume) and wired to write back to it."""
-
     ledger = UsageLedger()
     for record in store.known_call_records(run_id):  # earlier attempts count toward the budget
         ledger.record(record)
@@ -129,7 +128,6 @@ def run_worker(
     unexpected errors, the traceback). A run already finished is left alone; a run whose worker
     is still alive is not started twice.
     """
-
     db_path = store_location(db_path)
     use_run_cache(db_path)
     store = RunStore(db_path)
@@ -151,7 +149,7 @@ def run_worker(
         beat = Heartbeat(db_path, run_id)
         beat.start()
         try:
-            status = _execute(store, run_id, run, attempt, beat, lm_factory, sinks, settings)
+            status = _execute(store, run_id, run, attempt, beat, lm_factory, sinks)
         finally:
             beat.stop()
         return status
@@ -167,9 +165,7 @@ def _execute(
     beat: Heartbeat,
     lm_factory: LMFactory | None,
     sinks: Iterable[Callable[[Any], None]],
-    settings: Any,
 ) -> str:
-
     context = None
     stack = contextlib.ExitStack()
     try:
