@@ -60,7 +60,9 @@ class JudgeReward:
 class _ListsAttempts:
     """Mixin for BestOfN/Refine: the prediction lists each scored attempt and its reward."""
 
-    attempts_field: str
+    def __init__(self, module: Module, n: int, reward: Any, threshold: float, key: str) -> None:
+        super().__init__(module, n, reward, threshold)  # type: ignore[call-arg]
+        self.attempts_field = key
 
     @property
     def reward_fn(self) -> Any:
@@ -92,17 +94,9 @@ class _ListsAttempts:
 class StepBestOfN(_ListsAttempts, BestOfN):
     """BestOfN of a spec step (lists its attempts)."""
 
-    def __init__(self, module: Module, n: int, reward: Any, threshold: float, key: str) -> None:
-        super().__init__(module, n, reward, threshold)
-        self.attempts_field = key
-
 
 class StepRefine(_ListsAttempts, Refine):
     """Refine of a spec step (lists its attempts)."""
-
-    def __init__(self, module: Module, n: int, reward: Any, threshold: float, key: str) -> None:
-        super().__init__(module, n, reward, threshold)
-        self.attempts_field = key
 
 
 def step_reward(spec: ProjectSpec, step: StepSpec) -> Any:
