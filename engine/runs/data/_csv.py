@@ -126,15 +126,9 @@ def _decode_text(raw: bytes, name: str) -> str:
         raise CsvProblem(f"{name} is UTF-32 text, which is not supported. {_SAVE_AS}")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            text = raw.decode("utf-16")
+            return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise CsvProblem(f"{name} starts like UTF-16 text but is damaged. {_SAVE_AS}") from None
-    else:
-        text = _decode_utf8(raw, name)
-    return text
-
-
-def _decode_utf8(raw: bytes, name: str) -> str:
     for magic, what in _MAGIC.items():
         if raw.startswith(magic):
             raise CsvProblem(f"{name} is not plain text but {what}. {_SAVE_AS}")
@@ -250,9 +244,7 @@ def parse_numbered_table(
         raw = raw.encode("utf-8")
     check_size(len(raw), name, limit)
     text = _decode_text(raw, name)
-    if not text.strip():
-        raise CsvProblem(f"{name} is empty. A CSV needs a header row and at least one row of data.")
-    records = _records(text, name)
+    records = _records(text, name) if text.strip() else []  # blank: no record to read
     if not records:
         raise CsvProblem(f"{name} is empty. A CSV needs a header row and at least one row of data.")
     header = [h.strip() for h in records[0][1]]

@@ -39,7 +39,7 @@ from engine.runs.data import (
     read_table,
     safe_cell,
 )
-from engine.runs.export import program_state, rebuild, run_spec, stored_run
+from engine.runs.export import load_program, program_state, rebuild, run_spec, stored_run
 from engine.runs.pipeline import LMFactory, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import store_location
@@ -162,9 +162,7 @@ def estimate_calls(
     run_id: str, rows: int, db_path: str | Path | None = None, candidate: str | None = None
 ) -> tuple[int, int]:
     """(LM calls per row at most, calls for `rows` rows) of the run's program."""
-    run = stored_run(run_id, db_path)
-    program = rebuild(run_spec(run), program_state(run_id, db_path, candidate))
-    per_row = calls_per_run(program)
+    per_row = calls_per_run(load_program(run_id, db_path, candidate))
     return per_row, per_row * rows
 
 

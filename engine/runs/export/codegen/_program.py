@@ -60,8 +60,7 @@ def _program_class(spec: ProjectSpec) -> list[str]:
     for step in spec.pipeline:
         lines.append(f"        self.{step.name} = {module_call(step, names[step.name])}")
     lines += ["", f"    def forward(self, {', '.join(inputs)}):"]
-    available = set(inputs)
-    outputs: list[tuple[str, str]] = []
+    outputs: list[str] = []
     for step in spec.pipeline:
         var = names[step.name].out
         if step.module == "Retrieve":
@@ -71,16 +70,15 @@ def _program_class(spec: ProjectSpec) -> list[str]:
             value = f"{var}.passages"
             value = f'"\\n".join({value})' if out.type == "str" else value
             lines.append(f"        {out.name} = {value}")
-            outputs.append((out.name, out.name))
+            outputs.append(out.name)
             continue
         args = ", ".join(f"{f.name}={f.name}" for f in step.inputs)
         lines.append(f"        {var} = self.{step.name}({args})")
         for f in step.outputs:
             lines.append(f"        {f.name} = {read_output(var, f.name)}")
-            outputs.append((f.name, f.name))
-            available.add(f.name)
+            outputs.append(f.name)
     last = [f.name for f in spec.pipeline[-1].outputs]
-    ordered = last + [name for name, _ in outputs if name not in last]
+    ordered = last + [name for name in outputs if name not in last]
     fields = ", ".join(f"{name}={name}" for name in ordered)
     lines.append(f"        return dspy.Prediction({fields})")
     return lines
