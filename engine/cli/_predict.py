@@ -1,10 +1,5 @@
-"""`python -m engine predict RUN data.csv -o out.csv`: label a spreadsheet with a run's program.
-
-Every row of the CSV goes through the run's best program (or `--candidate HASH`); the output
-CSV holds the input columns, each output field, `<field>_confidence` for a choice output when
-the model reports one, and an `error` column (failed rows are kept with the reason). A progress
-line goes to stderr, a summary at the end.
-"""
+"""`python -m engine predict RUN data.csv -o out.csv`: label a spreadsheet with a run's program
+(the columns it writes: `engine.runs.label`)."""
 
 from __future__ import annotations
 

@@ -1,18 +1,10 @@
 """Label a spreadsheet: run a stored run's program on every row of a CSV.
 
-`predict_table(run_id, header, rows)` runs the run's best program (or one candidate) on each
-row and returns the rows with the predictions: the input columns as they were, each output
-field under its own name, `<field>_confidence` for a choice output when the model reports its
-choice scores (the embedded model does; a hosted one leaves the column empty), and an `error`
-column: a row that fails, or that the call budget no longer covers, is kept with the reason,
-never dropped. `read_input_csv` reads the CSV with the shared loader (same limits, same
-messages); `match_inputs` says which column feeds which input field before any LM call.
-
-A reply is cut where it enters, in the LM (`engine.lm.calls.reply_faults.reply_limit`, a "long"
-call); each cell the program writes here (an answer, an error) is held to the same bound,
-LONG_REPLY_CHARS, so a labelled file reads back with the loader. A row whose reply or cell was
-cut says so in its error column. `to_csv` neutralises every cell, headers too
-(`csvfile.safe_cell`).
+`predict_table` returns the rows with the input columns as they were, each output field under
+its own name, `<field>_confidence` for a choice output when the model reports its choice scores,
+and an `error` column: a row that fails, or that the call budget no longer covers, is kept with
+the reason, never dropped. Each cell is held to LONG_REPLY_CHARS (the bound the LM cuts a reply
+at), so a labelled file reads back with the shared loader; `to_csv` neutralises every cell.
 """
 
 from __future__ import annotations

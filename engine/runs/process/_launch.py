@@ -1,12 +1,6 @@
-"""Start runs and tell whether their worker is alive.
-
-`launch_run` starts `python -m engine.runs.process.supervisor RUN_ID` as a detached process (own
-session, no stdin, output to `logs/<run id>.log` beside the store), so the run survives the
-Streamlit server's reruns and restarts; the supervisor runs the worker and records a death by
-signal (a native crash) that the worker cannot record itself. `TUNESMITH_INLINE_WORKER=1`
-runs the worker in this process instead (tests; never a run given keys of its own). A worker
-that exited stays a zombie until its parent reaps it, and a pid can be reused, so liveness =
-process exists and is not a zombie AND the heartbeat is fresh.
+"""Create runs and start their worker: detached through its supervisor (`launch_run`, so the
+run survives the Streamlit server's reruns and restarts), on a Ray cluster, or in this process
+(`TUNESMITH_INLINE_WORKER=1`: tests; never a run given keys of its own).
 """
 
 from __future__ import annotations
