@@ -71,19 +71,20 @@ class CallJournal:
         ]
         return [*settled, *lost]
 
-    def open_rows(self) -> int:
+    def journal_rows(self) -> int:
+        """Rows out on actors with calls in the journal."""
         with self._lock:
             return len(self._charged)
 
 
-class BudgetKeeper:
-    """The run's budget and limiter, in one place (made a Ray actor by `start_keeper`)."""
+class BudgetKeeper(CallJournal):
+    """The run's budget and limiter, in one place (made a Ray actor by `start_keeper`), with
+    the journal of the rows out on actors."""
 
     def __init__(self, limits: dict[str, Any]) -> None:
+        super().__init__()
         self.budget = Budget.from_dict(limits)
         self.limiter = ConcurrencyLimiter()
-        self.journal = CallJournal()
-        self._lock = threading.Lock()
         self._granted = 0  # calls granted here, under the budget or not
 
     def before_call(
@@ -100,24 +101,8 @@ class BudgetKeeper:
         with self._lock:
             self._granted += 1
         if token is not None:
-            self.journal.charge(token, role, model)
+            self.charge(token, role, model)
         return None
-
-    def settle(self, token: str, record: CallRecord) -> None:
-        """A journaled call returned with `record`."""
-        self.journal.settle(token, record)
-
-    def drop(self, token: str) -> None:
-        """The row `token` reached the worker with its records."""
-        self.journal.drop(token)
-
-    def take(self, token: str) -> list[CallRecord]:
-        """The calls of the row `token`, which never reached the worker (see CallJournal)."""
-        return self.journal.take(token)
-
-    def journal_rows(self) -> int:
-        """Rows out on actors with calls in the journal."""
-        return self.journal.open_rows()
 
     def granted(self) -> int:
         """Calls granted by this keeper (budgeted or not): the count the ledger must match."""
@@ -178,7 +163,7 @@ class SharedBudget(Budget):
     breaker stays in this process, watching its own ledgers."""
 
     def __init__(
-        self, keeper: Any, limits: dict[str, Any] | None = None, *, token: str | None = None,
+        self, keeper: Any, limits: dict[str, Any] | None = None, token: str | None = None,
         enforce: bool = True,
     ) -> None:  # fmt: skip
         limits = dict(limits or {})
@@ -231,13 +216,7 @@ class SharedBudget(Budget):
         return self._ask("spent")
 
     def __reduce__(self) -> tuple[Any, ...]:  # travels to actors as the keeper's handle
-        return (_shared_budget, (self._keeper, self.to_dict(), self.token, self.enforce))
-
-
-def _shared_budget(
-    keeper: Any, limits: dict[str, Any], token: str | None, enforce: bool
-) -> SharedBudget:
-    return SharedBudget(keeper, limits, token=token, enforce=enforce)
+        return (SharedBudget, (self._keeper, self.to_dict(), self.token, self.enforce))
 
 
 class SharedLimiter:

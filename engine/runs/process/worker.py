@@ -83,7 +83,7 @@ def _run_context(
         ledger.record(record)
     ledger.subscribe(store.call_listener(run_id, attempt))
     recorder = EventRecorder([store.sink(run_id), *sinks], start_seq=store.last_seq(run_id))
-    store.on_wait(lambda seconds, tries: recorder.log(waited_words(seconds, tries), "warning"))
+    store.db.on_wait(lambda seconds, tries: recorder.log(waited_words(seconds, tries), "warning"))
     return RunContext(
         recorder=recorder, ledger=ledger, budget=_budget(spec), should_cancel=should_cancel,
         known_results=store.known_results(run_id),

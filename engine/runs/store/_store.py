@@ -61,10 +61,6 @@ class RunStore(StoreReader):
         self.path: StoreAt = self.db.location
         self._lock = threading.RLock()
 
-    def on_wait(self, listener: Callable[[float, int], None]) -> None:
-        """`listener(seconds, attempts)` after an operation waited for a lost server."""
-        self.db.on_wait(listener)
-
     def close(self) -> None:
         with self._lock:
             self.db.close()
