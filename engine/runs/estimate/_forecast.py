@@ -75,21 +75,11 @@ def watched_slowdown(cores: int | None = None) -> float:
     return 1.0 + SLOWDOWN_PER_BUSY_CORE * WATCHED_PAGE_CORES
 
 
-def _connect(db_path: Path) -> sqlite3.Connection | None:
-    if not db_path.is_file():
-        return None
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
 def _finished_runs(
     db_path: StoreAt | None, where: str, args: dict[str, Any], statuses: tuple[str, ...]
 ) -> list[Any]:
     """The newest runs with one of `statuses` matching `where` (:named `args`); [] when the
     store cannot be read (a forecast is never worth an error)."""
-    if db_path is None:
-        return []
     marks = ", ".join(f":status{i}" for i in range(len(statuses)))
     query = (
         "SELECT id, name, optimizer, estimate, usage, sizes, started_at, finished_at FROM runs"
@@ -112,9 +102,10 @@ def read_store(db_path: StoreAt | None, query: str, params: dict[str, Any]) -> l
                 return store.db.rows(query, params)
         except (StoreError, psycopg.Error):
             return []
-    conn = _connect(Path(where_at))
-    if conn is None:
+    if not Path(where_at).is_file():
         return []
+    conn = sqlite3.connect(f"file:{where_at}?mode=ro", uri=True, timeout=5)
+    conn.row_factory = sqlite3.Row
     try:
         return conn.execute(query, params).fetchall()
     except sqlite3.Error:

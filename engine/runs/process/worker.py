@@ -83,7 +83,9 @@ def _run_context(
         ledger.record(record)
     ledger.subscribe(store.call_listener(run_id, attempt))
     recorder = EventRecorder([store.sink(run_id), *sinks], start_seq=store.last_seq(run_id))
-    store.db.on_wait(lambda seconds, tries: recorder.log(waited_words(seconds, tries), "warning"))
+    store.db.on_wait(lambda seconds, tries: recorder.log(
+        f"The run store could not be reached for {seconds:.0f} s ({tries} tries); the run "
+        "waited for it and went on. Nothing was lost.", "warning"))  # fmt: skip
     return RunContext(
         recorder=recorder, ledger=ledger, budget=_budget(spec), should_cancel=should_cancel,
         known_results=store.known_results(run_id),
@@ -93,14 +95,6 @@ def _run_context(
         workdir=run_workdir(store.path, run_id), run_name=run_id,
         study_storage=study_url(store.path) if is_url(store.path) else None,
     )  # fmt: skip
-
-
-def waited_words(seconds: float, attempts: int) -> str:
-    """The run's log line after the store (PostgreSQL) came back."""
-    return (
-        f"The run store could not be reached for {seconds:.0f} s ({attempts} tries); "
-        "the run waited for it and went on. Nothing was lost."
-    )
 
 
 def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
