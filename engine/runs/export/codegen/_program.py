@@ -15,7 +15,6 @@ from engine.runs.export.codegen._many import many_classes
 from engine.runs.export.codegen._names import (
     docstring,
     module_docstring,
-    names_of,
     py_literal,
     read_output,
     step_names,
@@ -35,7 +34,7 @@ def _type(field: FieldSpec) -> str:
 
 
 def _signature_class(spec: ProjectSpec, step: StepSpec) -> list[str]:
-    lines = [f"class {names_of(spec, step).signature}(dspy.Signature):"]
+    lines = [f"class {step_names(spec)[step.name].signature}(dspy.Signature):"]
     doc = docstring(step.instructions, "    ")
     if doc:
         lines.append(doc)
