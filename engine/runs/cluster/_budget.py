@@ -1,17 +1,10 @@
-"""One budget and one rate limit for a run spread over a Ray cluster.
+"""One budget and one rate limit for a run spread over a Ray cluster (docs/SCALE.md).
 
-A named actor (`BudgetKeeper`, one per run) holds the run's `Budget` (calls, tokens, cost,
-time) and the provider's `ConcurrencyLimiter`. Every process of the run (the worker and each
-row actor) holds a `SharedBudget` and a `SharedLimiter` that ask it before each LM call, so a
-call is granted or refused in one place: `max_calls` is never passed, whatever the number of
-actors, and the first 429 caps the requests in flight across the whole cluster, not per actor.
-
-Tokens and cost are counted from the worker's ledger only (rows evaluated on actors bring their
-call records back to the worker), so nothing is counted twice. The keeper also keeps a journal
-of each row's calls while the row is out (`CallJournal`: a call is charged there when granted,
-settled with its record when it returns), so the calls of a row whose actor died still reach
-the worker's ledger: the ledger, the budget and the provider see the same calls. Ray is
-imported on first use.
+A named actor (`BudgetKeeper`, one per run) holds the run's `Budget` and the provider's
+`ConcurrencyLimiter`; every process of the run asks it before each LM call through a
+`SharedBudget` and a `SharedLimiter`. Tokens and cost are counted from the worker's ledger only.
+The keeper also journals each row's calls while the row is out (`CallJournal`), so the calls of
+a row whose actor died still reach the worker's ledger. Ray is imported on first use.
 """
 
 from __future__ import annotations

@@ -1,14 +1,9 @@
 """A run's rows evaluated on a pool of Ray actors (`TUNESMITH_RAY=auto` or a cluster address).
 
-Each `RowActor` builds the run's task LM once (from the spec, so the embedded model is loaded
-once per actor) and evaluates the rows it is sent under the run's shared budget and rate limit
-(`engine.runs.cluster`). The pool is what `parallel_map` offloads to (`engine.core.
-Offload`): the evaluation loop, its racing, stop checks and callbacks stay in the worker, and
-each row comes back to it with its LM-call records, so the worker alone writes the store.
-
-An actor that dies mid-row (its process killed, its node lost) costs only its rows in flight:
-they are sent again to another actor, and a new actor takes the dead one's place. A row's
-result arrives once, from the one actor that finished it, so nothing is scored twice.
+Each `RowActor` builds the run's task LM once and evaluates the rows `parallel_map` offloads to
+it under the run's shared budget and rate limit; each row comes back with its LM-call records,
+so the worker alone writes the store. An actor that dies mid-row costs only its rows in
+flight: they are sent again to another actor, and a new one takes its place (docs/SCALE.md).
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
 """Runs started on any machine of a Ray cluster (`TUNESMITH_RAY` set, the store on PostgreSQL).
 
 `launch_run` hands the run to a detached Ray actor, `RunHost`, which Ray places on a machine of
-the cluster (spread over them). There it starts the run's supervisor and worker exactly as
-`launch_run` does on this machine (a log under that machine's `tunesmith_data/logs/`, the pid
-and host name in the store), and it ends when the run's process does. Detached: the run goes on
-if the dashboard or CLI that started it stops. The store must be one every machine reaches
-(PostgreSQL); with a SQLite file, runs start on this machine, as without Ray.
-
-Nothing secret crosses Ray's network in clear: the store's URL goes without its password (the
-machine there uses its own `TUNESMITH_STORE` for that database, or PostgreSQL's password file),
-and API keys go only over TLS (`ray_pool.sent_env`); a run given a key of its own (typed into
-the dashboard) starts on this machine instead.
+the cluster; there it starts the run's supervisor as `launch_run` does here, and ends with the
+run's process. Nothing secret crosses Ray's network in clear: the store's URL goes without its
+password, API keys only over TLS (docs/SCALE.md, "Where runs start").
 """
 
 from __future__ import annotations
