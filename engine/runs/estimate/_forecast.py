@@ -149,14 +149,11 @@ def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:
         calls = ((usage.get("by_model") or {}).get(model) or {}).get("uncached_calls") or 0
         planned, planned_tokens = estimate.get("total_calls") or 0, estimate.get("tokens") or 0
         if estimate.get("at_most") is not None and calls >= MIN_CALLS:
-            # a search with a call target: its minutes follow its target (with its candidates'
-            # prompt reads), not the calls it paid for (fewer on a seed with costly candidates
-            # or cache hits), so its speed is per call of the target and of the held-out
-            # scoring (two passes over the test rows)
-            # (the share of it the search did: less when a candidate ended it sooner)
+            # a call target: its minutes follow the target's calls it did (and the held-out
+            # scoring's, two passes over the test rows), not those it paid for, with the demos
+            # its teachers read again (docs/design/forecast.md)
             done = float(estimate.get("done_share") or 1.0)
             calls = round(planned * done) + 2 * int(_decode(row["sizes"]).get("test") or 0)
-            # ... and the demos its teachers read again (`Estimate.read_again`) as it did them
             read_again = done * float(estimate.get("read_again") or 0)
         else:
             read_again = 0.0

@@ -1,10 +1,5 @@
-"""A step's `samples` option: run it n times through engine's Parallel and keep the majority.
-
-`StepSamples(module, n, field)` holds the step's module under `.module` (as BestOfN does), so
-its predictors are `<step>.module...` and optimizers tune them. Sample i runs with its own
-rollout (engine.runs.pipeline); `majority` picks the answer most samples gave for `field` (the
-step's last output; ties: the first sample's). Failed samples do not vote; when all fail the
-step fails. Only the kept sample's trace is reported (bootstrapping makes demos of it).
+"""A step's `samples` option: run it n times through engine's Parallel and keep the majority
+of its last output (docs/design/step_types.md). Predictor paths: `<step>.module...`.
 
 The prediction lists the samples under `attempts_key(step)`: `{"outputs", "kept"}` each, with
 `"error"` for a failed one.
