@@ -50,15 +50,12 @@ def max_bytes() -> int:
     return round(max(mb, 0.001) * 1024 * 1024)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.1f} KB"
-
-
 def check_size(size: int, name: str, limit: int | None = None) -> None:
     limit = max_bytes() if limit is None else limit
     if size > limit:
+        shown = f"{size / 1024 / 1024:.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.1f} KB"
         raise CsvProblem(
-            f"{name} is {_megabytes(size)}; the limit is {limit / 1024 / 1024:.3g} MB "
+            f"{name} is {shown}; the limit is {limit / 1024 / 1024:.3g} MB "
             f"(setting {MAX_MB_ENV}). Use a sample of your rows: a few hundred examples are "
             "plenty for tuning."
         )

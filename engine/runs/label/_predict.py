@@ -108,11 +108,6 @@ def match_inputs(spec: ProjectSpec, header: list[str]) -> dict[str, str]:
     return found
 
 
-def output_fields(spec: ProjectSpec) -> list[tuple[str, bool]]:
-    """(name, is a choice) of every output the pipeline's steps declare, in order."""
-    return [(f.name, f.type == "literal") for step in spec.pipeline for f in step.outputs]
-
-
 def _unique(name: str, taken: set[str]) -> str:
     out, n = name, 1
     while _fold(out) in {_fold(t) for t in taken}:
@@ -131,10 +126,10 @@ def output_header(
     taken = set(header)
     columns: dict[str, str] = {}
     confidence: dict[str, str] = {}
-    for name, choice in output_fields(spec):
-        columns[name] = _unique(name, taken)
-        if choice:
-            confidence[name] = _unique(name + CONFIDENCE, taken)
+    for f in (f for step in spec.pipeline for f in step.outputs):  # every step's, in order
+        columns[f.name] = _unique(f.name, taken)
+        if f.type == "literal":
+            confidence[f.name] = _unique(f.name + CONFIDENCE, taken)
     error = _unique(ERROR, taken)
     extra = [c for name in columns for c in (columns[name], confidence.get(name)) if c]
     return [*header, *extra, error], columns, confidence

@@ -99,18 +99,12 @@ class StepRefine(_ListsAttempts, Refine):
     """Refine of a spec step (lists its attempts)."""
 
 
-def step_reward(spec: ProjectSpec, step: StepSpec) -> Any:
-    """The label-free reward the step's `refine.reward` names."""
-    assert step.refine is not None
-    if step.refine.reward == "metric":  # the spec allows it only for a label-free metric
-        return JudgeReward(build_metric(spec))
-    return ValidOutputs(step.outputs)
-
-
 def wrap_refine(spec: ProjectSpec, step: StepSpec, module: Module) -> Module:
     """`module` inside StepBestOfN / StepRefine as the step's `refine` says (else unchanged)."""
     if step.refine is None:
         return module
     r = step.refine
     cls = StepRefine if r.mode == "refine" else StepBestOfN
-    return cls(module, r.n, step_reward(spec, step), r.threshold, attempts_key(step.name))
+    # the label-free reward `reward` names (the spec allows metric only for a label-free one)
+    reward = JudgeReward(build_metric(spec)) if r.reward == "metric" else ValidOutputs(step.outputs)
+    return cls(module, r.n, reward, r.threshold, attempts_key(step.name))

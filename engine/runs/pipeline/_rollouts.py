@@ -15,17 +15,12 @@ from engine.core import settings
 SAMPLE_TEMPERATURE = 0.7
 
 
-def attempt_config(module: Any, attempt: int) -> dict[str, Any]:
-    """The `config` of attempt `attempt` of `module` (empty for attempt 0)."""
+def attempt_inputs(module: Any, kwargs: dict[str, Any], attempt: int) -> dict[str, Any]:
+    """The keyword arguments of attempt `attempt` of `module`: the inputs, plus its `config`
+    past attempt 0."""
     if attempt == 0:
-        return {}
+        return dict(kwargs)
     predictors = module.predictors() if hasattr(module, "predictors") else []
     lm = (predictors[0].lm if predictors else None) or settings.lm  # None: the embedded model
     temperature = (getattr(lm, "kwargs", None) or {}).get("temperature") or SAMPLE_TEMPERATURE
-    return {"rollout_id": attempt, "temperature": temperature}
-
-
-def attempt_inputs(module: Any, kwargs: dict[str, Any], attempt: int) -> dict[str, Any]:
-    """The keyword arguments of attempt `attempt` (the inputs plus its `config`)."""
-    config = attempt_config(module, attempt)
-    return {**kwargs, "config": config} if config else dict(kwargs)
+    return {**kwargs, "config": {"rollout_id": attempt, "temperature": temperature}}
