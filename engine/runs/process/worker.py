@@ -143,10 +143,9 @@ def run_worker(
         beat = Heartbeat(db_path, run_id)
         beat.start()
         try:
-            status = _execute(store, run_id, run, attempt, beat, lm_factory, sinks)
+            return _execute(store, run_id, run, attempt, beat, lm_factory, sinks)
         finally:
             beat.stop()
-        return status
     finally:
         store.close()
 

@@ -142,12 +142,9 @@ def render_program(
     for step in spec.pipeline:
         if step.module != "Retrieve":
             body += ["", *_signature_class(spec, step), ""]
-    rewards = reward_functions(spec)
-    if rewards:
-        body += [*rewards, ""]
-    helpers = many_classes(spec)
-    if helpers:
-        body += [*helpers, ""]
+    for helpers in (reward_functions(spec), many_classes(spec)):  # each may be empty
+        if helpers:
+            body += [*helpers, ""]
     body += ["", *_program_class(spec), "", ""]
     if configure_lm:
         kwargs = ", ".join(f"{k}={py_literal(v)}" for k, v in lm_kwargs(spec.models.task).items())
