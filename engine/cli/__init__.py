@@ -14,28 +14,13 @@ from __future__ import annotations
 import os
 import sys
 
-from engine.cli._commands import cmd_cancel, cmd_eval, cmd_export, cmd_runs, cmd_show, cmd_validate
-from engine.cli._parser import EPILOG, EXAMPLES, build_parser
-from engine.cli._run import cmd_resume, cmd_run
+from engine.cli._parser import build_parser
 from engine.cli._terminal import TerminalSafe
 from engine.core import TunesmithError
 from engine.lm.lm import use_embedded_default
 from engine.runs.data import OUTSIDE_ENV
 
-__all__ = [
-    "EPILOG",
-    "EXAMPLES",
-    "build_parser",
-    "cmd_cancel",
-    "cmd_eval",
-    "cmd_export",
-    "cmd_resume",
-    "cmd_run",
-    "cmd_runs",
-    "cmd_show",
-    "cmd_validate",
-    "main",
-]
+__all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:

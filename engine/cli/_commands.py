@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from engine.cli._common import db_path, no_run, open_store, print_report, print_summary
+from engine.cli._common import no_run, print_report, print_summary
 from engine.cli._format import runs_table
 from engine.cli._output import write_output
 from engine.core import TunesmithError, settings
@@ -22,6 +22,7 @@ from engine.runs import (
 from engine.runs.export import export_run
 from engine.runs.pipeline import task_lm
 from engine.runs.results import summary_html
+from engine.runs.store import RunStore, store_location
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -40,7 +41,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_cancel(args: argparse.Namespace) -> int:
     """Set a run's cancel flag; its worker stops after the current trial."""
-    with open_store(args) as store:
+    with RunStore(args.db) as store:
         if store.get_run(args.run_id) is None:
             raise TunesmithError(no_run(args, args.run_id))
         store.request_cancel(args.run_id)
@@ -58,16 +59,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     program = build_program(spec)
     program.load(args.program)
     metric = build_metric(spec)
+    evaluate = Evaluate(devset=examples, metric=metric, num_threads=args.threads)
     with settings.context(lm=task_lm(spec)):
-        tuned = Evaluate(devset=examples, metric=metric, num_threads=args.threads)(program)
+        tuned = evaluate(program)
         print(
             f"{args.program} on {args.split} (n={len(examples)}): "
             f"{tuned.score:.2f}% ({tuned.errors} errors)"
         )
         if args.baseline:
-            base = Evaluate(devset=examples, metric=metric, num_threads=args.threads)(
-                build_program(spec)
-            )
+            base = evaluate(build_program(spec))
             comp = paired_comparison(
                 [r.score for r in base.rows], [r.score for r in tuned.rows], seed=spec.data.seed
             )
@@ -78,7 +78,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Write one artifact of a run to stdout or to `-o FILE`."""
     text = export_run(args.run_id, args.format, args.db, args.candidate)
-    write_output(args.output, text, (db_path(args),))
+    write_output(args.output, text, (store_location(args.db),))
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
@@ -87,7 +87,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_summary(args: argparse.Namespace) -> int:
     """Write a run's one-page stakeholder summary (HTML) to `-o FILE` or stdout."""
     text = summary_html(args.run_id, args.db)
-    write_output(args.output, text, (db_path(args),))
+    write_output(args.output, text, (store_location(args.db),))
     if args.output:
         print(f"wrote {args.output}: open it in any browser", file=sys.stderr)
     return 0
@@ -95,7 +95,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """List the stored runs, newest first, as a table or JSON."""
-    with open_store(args) as store:
+    with RunStore(args.db) as store:
         runs = store.list_runs(limit=args.limit)
     print(json.dumps(runs, indent=2, default=str) if args.json else runs_table(runs))
     return 0

@@ -9,22 +9,12 @@ from typing import Any
 from engine.cli._format import summary
 from engine.runs.process import reconcile_run
 from engine.runs.results import outcome_of
-from engine.runs.store import RunStore, StoreAt, shown, store_location
-
-
-def open_store(args: argparse.Namespace) -> Any:
-    """The run store named by `--db` (or the default one)."""
-    return RunStore(args.db)
-
-
-def db_path(args: argparse.Namespace) -> StoreAt:
-    """The run store's file: `--db` or the default path."""
-    return store_location(args.db or None)
+from engine.runs.store import RunStore, shown, store_location
 
 
 def no_run(args: argparse.Namespace, run_id: str) -> str:
     """"no run 'X' in <store>": the store as `shown` gives it (a URL without its password)."""
-    return f"no run {run_id!r} in {shown(db_path(args))}"
+    return f"no run {run_id!r} in {shown(store_location(args.db))}"
 
 
 def print_report(report: Any) -> None:
@@ -44,7 +34,7 @@ def print_summary(args: argparse.Namespace, run_id: str) -> int:
     if run is None:
         print(f"error: {no_run(args, run_id)}", file=sys.stderr)
         return 2
-    with open_store(args) as store:
+    with RunStore(args.db) as store:
         cands = store.candidates(run_id)
         logs = [str((e.get("data") or {}).get("message", ""))
                 for e in store.events(run_id, types=["log"])]  # fmt: skip

@@ -1,9 +1,4 @@
-"""`python -m engine estimate SPEC [--pilot N] [--json]`: the pre-flight forecast of a run.
-
-Without `--pilot` no LM call happens (what the Optimize page's budget card shows). With it, a
-pilot first runs the student on N training rows with the task LM (GEPA and SIMBA read what it
-measured: calls per program run, hit rates); its calls go to the cache the run will use.
-"""
+"""`python -m engine estimate SPEC [--pilot N] [--json]`: the pre-flight forecast of a run."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""Where `-o FILE` output goes (predict, export, summary): one checked path, written whole.
-
-`check_output` refuses, before any work, a path whose folder is missing, a folder, or a file
-the command reads (the input CSV, the run store); `write_output` writes to a temporary file
-beside the target and renames it over the target, so a full disk or a file that may not be
-written leaves nothing half-written. Every problem is a TunesmithError: one line, exit code 2.
-A target that is no regular file (/dev/stdout, a named pipe) is written to directly.
+"""Where `-o FILE` output goes (predict, export, summary): one checked path, written whole
+(a temporary file beside it, renamed over it) or not at all; every problem is a TunesmithError:
+one line, exit code 2.
 """
 
 from __future__ import annotations

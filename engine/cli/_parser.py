@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from engine.cli._commands import (
     cmd_cancel,
@@ -44,6 +45,26 @@ EXAMPLES = {
     "cancel": "example:\n  python -m engine cancel RUN_ID",
     "optimizers": "example:\n  python -m engine optimizers --all",
 }  # fmt: skip
+# arguments several commands take: (names, options)
+SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+    "spec": (("spec",), {"help": "project spec (.yaml or .json)"}),
+    "worker": (("--worker",), {
+        "action": "store_true", "help": "run in a detached worker process and follow it"}),
+    "verbose": (("-v", "--verbose"), {
+        "action": "store_true", "help": "print the traceback of a failed run"}),
+    "outside": (("--allow-outside-data",), {
+        "action": "store_true",
+        "help": "read data.csv / data.test_csv even when they lie outside the spec's folder"}),
+    "candidate": (("--candidate",), {"help": "a candidate hash instead of the best program"}),
+    "output": (("--output", "-o"), {"help": "write to this file instead of stdout"}),
+}  # fmt: skip
+
+
+def shared(parser: argparse.ArgumentParser, *keys: str) -> None:
+    """Add the SHARED arguments named by `keys`, in that order."""
+    for key in keys:
+        names, options = SHARED[key]
+        parser.add_argument(*names, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--db", help="run store file (default: $TUNESMITH_HOME/tunesmith_data/runs.db)")
 
     def add(
-        name: str, summary: str, description: str, store: bool = True
+        name: str, func: Any, summary: str, description: str, store: bool = True
     ) -> argparse.ArgumentParser:
-        return sub.add_parser(
+        command = sub.add_parser(
             name,
             parents=[db] if store else [],
             help=summary,
@@ -71,9 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=EXAMPLES[name] + "\n\n" + EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        command.set_defaults(func=func)
+        return command
 
     p = add(
-        "run",
+        "run", cmd_run,
         "validate a spec, run it, print baseline vs best on test",
         "Validate SPEC against its data (no LM call happens before that passes), create a run,\n"
         "optimize with a live progress line on stderr, then score the baseline and the best\n"
@@ -81,25 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         " on the held-out test split and print the gain with its 95% CI and p-value.\n"
         "Ctrl-C cancels cleanly after the current trial (the best program so far is kept).",
     )
-    p.add_argument("spec", help="project spec (.yaml or .json)")
-    p.add_argument(
-        "--worker", action="store_true", help="run in a detached worker process and follow it"
-    )
+    shared(p, "spec", "worker")
     p.add_argument(
         "--detach", action="store_true", help="start a detached worker, print the run id and exit"
     )
-    p.add_argument(
-        "-v", "--verbose", action="store_true", help="print the traceback of a failed run"
-    )
-    p.add_argument(
-        "--allow-outside-data",
-        action="store_true",
-        help="read data.csv / data.test_csv even when they lie outside the spec's folder",
-    )
-    p.set_defaults(func=cmd_run)
+    shared(p, "verbose", "outside")
 
     p = add(
-        "validate",
+        "validate", cmd_validate,
         "check a spec and its data without any LM call",
         "Check SPEC (fields, wiring, metric, models, optimizer, budget) and its data\n"
         "(CSV present, "
@@ -107,16 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         "optimizer that will run (for `auto`: which one and why). Exit code 2 on a problem.",
         store=False,
     )
-    p.add_argument("spec", help="project spec (.yaml or .json)")
-    p.add_argument(
-        "--allow-outside-data",
-        action="store_true",
-        help="read data.csv / data.test_csv even when they lie outside the spec's folder",
-    )
-    p.set_defaults(func=cmd_validate)
+    shared(p, "spec", "outside")
 
     p = add(
-        "optimizers",
+        "optimizers", cmd_optimizers,
         "list the optimizers a spec may name, with their parameters",
         "Every optimizer this engine knows (built in, or a plugin registered through the\n"
         "tunesmith.optimizers entry point or $TUNESMITH_OPTIMIZERS): the names a spec's\n"
@@ -124,10 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
         store=False,
     )
     p.add_argument("--all", action="store_true", help="every declared parameter, not only the main")
-    p.set_defaults(func=cmd_optimizers)
 
     p = add(
-        "estimate",
+        "estimate", cmd_estimate,
         "forecast a run's LM calls (optionally measured by a pilot)",
         "Validate SPEC and print the forecast of its run: LM calls by role, tokens, the\n"
         "held-out scoring, and how the forecast was made. No LM call, unless --pilot N: then the\n"
@@ -135,19 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
         "measured; the run gets those calls back from the cache).",
         store=False,
     )
-    p.add_argument("spec", help="project spec (.yaml or .json)")
+    shared(p, "spec")
     p.add_argument("--pilot", type=int, default=0, metavar="N", help="measure on N rows first")
     p.add_argument("--json", action="store_true", help="the whole pre-flight as JSON")
-    p.set_defaults(func=cmd_estimate)
 
     p = add(
-        "eval",
+        "eval", cmd_eval,
         "score a saved program on a split of a spec's data",
         "Load a program state (JSON from `export --format json` or program.save()) into SPEC's\n"
         "pipeline and score it with SPEC's metric and task model on a split of SPEC's data.",
         store=False,
     )
-    p.add_argument("spec", help="project spec (.yaml or .json)")
+    shared(p, "spec")
     p.add_argument("--program", required=True, help="program state JSON file")
     p.add_argument(
         "--split",
@@ -161,15 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--threads", type=int, default=None, help="parallel examples (default: settings)"
     )
-    p.add_argument(
-        "--allow-outside-data",
-        action="store_true",
-        help="read data.csv / data.test_csv even when they lie outside the spec's folder",
-    )
-    p.set_defaults(func=cmd_eval)
+    shared(p, "outside")
 
     p = add(
-        "export",
+        "export", cmd_export,
         "export a run's program, code, prompts, spec or results",
         "Write one artifact of a run to stdout (or -o FILE). Never includes API keys.\n"
         "  json    program state, loadable with Module.load() here and with dspy's load()\n"
@@ -187,12 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="json",
         help="what to export (default json)",
     )
-    p.add_argument("--candidate", help="a candidate hash instead of the best program")
-    p.add_argument("--output", "-o", help="write to this file instead of stdout")
-    p.set_defaults(func=cmd_export)
+    shared(p, "candidate", "output")
 
     p = add(
-        "predict",
+        "predict", cmd_predict,
         "label every row of a CSV with a run's tuned program",
         "Run a run's best program (or --candidate HASH) on every row of CSV and write the rows\n"
         "with the input columns, each output field under its own name, <field>_confidence for a\n"
@@ -202,16 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run_id", help="run id (see `python -m engine runs`)")
     p.add_argument("csv", help="the CSV to label")
-    p.add_argument("--output", "-o", help="write to this file instead of stdout")
-    p.add_argument("--candidate", help="a candidate hash instead of the best program")
+    shared(p, "output", "candidate")
     p.add_argument(
         "--max-calls", type=int, default=None, metavar="N",
         help="stop after N LM calls (rows left are kept, marked not run)",
     )  # fmt: skip
-    p.set_defaults(func=cmd_predict)
 
     p = add(
-        "summary",
+        "summary", cmd_summary,
         "write a run's one-page summary for stakeholders (HTML)",
         "Write one HTML page about a run that opens in any browser and prints well: the task,\n"
         "the held-out result before -> after with its 95% range and verdict, the cost, a few\n"
@@ -219,47 +214,39 @@ def build_parser() -> argparse.ArgumentParser:
         "Self-contained (no scripts, nothing fetched from elsewhere); never includes API keys.",
     )
     p.add_argument("run_id", help="run id (see `python -m engine runs`)")
-    p.add_argument("--output", "-o", help="write to this file instead of stdout")
-    p.set_defaults(func=cmd_summary)
+    shared(p, "output")
 
     p = add(
-        "runs",
+        "runs", cmd_runs,
         "list runs (newest first)",
         "List the runs in the store: status, optimizer, validation score baseline->best, held-out\n"
         "test score baseline->best with the p-value of the gain, start time and duration.",
     )
     p.add_argument("--limit", type=int, default=30, help="how many runs (default 30)")
     p.add_argument("--json", action="store_true", help="JSON instead of a table")
-    p.set_defaults(func=cmd_runs)
 
     p = add(
-        "show", "print a run's summary", "Print the summary of one run (as `run` does at the end)."
+        "show", cmd_show, "print a run's summary",
+        "Print the summary of one run (as `run` does at the end).",
     )
     p.add_argument("run_id", help="run id")
-    p.add_argument(
-        "-v", "--verbose", action="store_true", help="print the traceback of a failed run"
-    )
-    p.set_defaults(func=cmd_show)
+    shared(p, "verbose")
 
     p = add(
-        "resume",
+        "resume", cmd_resume,
         "continue a failed/interrupted run from what is stored",
         "Start a run's worker again. Trials and example results already stored are reused,\n"
         "LM calls "
         "already made come from the disk cache; numbering continues. Finished runs are left alone.",
     )
     p.add_argument("run_id", help="run id")
-    p.add_argument(
-        "--worker", action="store_true", help="run in a detached worker process and follow it"
-    )
-    p.set_defaults(func=cmd_resume)
+    shared(p, "worker")
 
     p = add(
-        "cancel",
+        "cancel", cmd_cancel,
         "ask a running run to stop after its current trial",
         "Set the run's cancel flag; its worker stops between trials and keeps the best\n"
         "program so far.",
     )
     p.add_argument("run_id", help="run id")
-    p.set_defaults(func=cmd_cancel)
     return parser

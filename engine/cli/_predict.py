@@ -1,10 +1,5 @@
-"""`python -m engine predict RUN data.csv -o out.csv`: label a spreadsheet with a run's program.
-
-Every row of the CSV goes through the run's best program (or `--candidate HASH`); the output
-CSV holds the input columns, each output field, `<field>_confidence` for a choice output when
-the model reports one, and an `error` column (failed rows are kept with the reason). A progress
-line goes to stderr, a summary at the end.
-"""
+"""`python -m engine predict RUN data.csv -o out.csv`: label a spreadsheet with a run's program
+(the columns it writes: `engine.runs.label`)."""
 
 from __future__ import annotations
 
@@ -12,9 +7,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from engine.cli._common import db_path
 from engine.cli._output import check_output, write_output
 from engine.runs.label import predict_table, read_input_csv
+from engine.runs.store import store_location
 
 
 def _progress(done: int, total: int) -> None:
@@ -26,7 +21,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Label every row of CSV with RUN's program; exit code 1 if any row failed."""
     source = Path(args.csv)
     header, rows = read_input_csv(source, f"the CSV file {source}")
-    reads = (source, db_path(args))
+    reads = (source, store_location(args.db))
     if args.output:  # refused before any LM call
         check_output(args.output, reads)
     labelled = predict_table(

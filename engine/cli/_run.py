@@ -7,32 +7,24 @@ import sys
 import threading
 import time
 
-from engine.cli._common import db_path, no_run, open_store, print_report, print_summary
+from engine.cli._common import no_run, print_report, print_summary
 from engine.cli._format import Progress
 from engine.core import TunesmithError
 from engine.runs import load_spec, validate_spec_against_data
 from engine.runs.export import run_spec
-from engine.runs.process import is_alive, launch_run, pid_alive
-from engine.runs.store import shown
+from engine.runs.process import create_run, is_alive, launch_run, pid_alive
+from engine.runs.store import RunStore, shown, store_location
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Validate a spec, create a run, then run it here, in a followed worker or detached."""
     spec = load_spec(args.spec)
-    report = validate_spec_against_data(
-        spec
-    )  # every data/spec problem stops here, before any LM call
+    report = validate_spec_against_data(spec)  # every problem stops here, before any LM call
     print_report(report)
-    with open_store(args) as store:
-        run_id = store.create_run(
-            spec,
-            optimizer=report.optimizer,
-            optimizer_reason=report.optimizer_reason,
-            sizes=report.sizes,
-        )
-    print(f"run {run_id} created (store: {shown(db_path(args))})", file=sys.stderr)
+    run_id = create_run(spec, args.db, report)
+    print(f"run {run_id} created (store: {shown(store_location(args.db))})", file=sys.stderr)
     if args.detach:
-        pid = launch_run(run_id, db_path(args), inline=False)
+        pid = launch_run(run_id, store_location(args.db), inline=False)
         where = f"pid {pid}" if pid is not None else "on a machine of the Ray cluster"
         print(
             f"worker started ({where}); follow with `python -m engine show {run_id}`",
@@ -45,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Start a stored run's worker again and follow it."""
-    with open_store(args) as store:
+    with RunStore(args.db) as store:
         run = store.get_run(args.run_id)
     if run is None:
         raise TunesmithError(no_run(args, args.run_id))
@@ -56,7 +48,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_process: bool) -> int:
     """Run (in a thread, or a detached worker) and draw progress from the store until it ends."""
-    db = db_path(args)
+    db = store_location(args.db)
     failure: list[BaseException] = []
     thread, supervisor = None, None
     if in_process:
@@ -73,7 +65,7 @@ def _follow(args: argparse.Namespace, run_id: str, max_calls: int | None, in_pro
         supervisor = launch_run(run_id, db, inline=False)
     progress = Progress(sys.stderr, max_calls)
     interrupted = False
-    with open_store(args) as store:
+    with RunStore(args.db) as store:
         while True:
             try:
                 run = store.get_run(run_id)

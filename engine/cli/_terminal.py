@@ -1,11 +1,9 @@
 """What the CLI prints reaches a terminal as text: control characters shown, never obeyed.
 
-Run names, reasons, log messages and column names come from the store (a teammate's, on a
-shared PostgreSQL) or from files; a name holding ``\\e]0;…\\a`` (set the window title) or
-``\\e[2K\\r`` (erase the line) would act on the terminal. `main` routes stdout and stderr
-through `TerminalSafe`, which writes every such character as a visible escape (``\\x1b``).
-Kept: tab, newline and the carriage return of a ``\\r\\n`` line end (CSV). To get an export
-byte for byte, use -o FILE.
+Text from the store or from files could hold ``\\e]0;…\\a`` (set the window title) or
+``\\e[2K\\r`` (erase the line); `main` routes stdout and stderr through `TerminalSafe`, which
+writes each such character as a visible escape (docs/CLI.md). Kept: tab, newline and the
+carriage return of a ``\\r\\n`` line end.
 """
 
 from __future__ import annotations

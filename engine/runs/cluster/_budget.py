@@ -1,17 +1,10 @@
-"""One budget and one rate limit for a run spread over a Ray cluster.
+"""One budget and one rate limit for a run spread over a Ray cluster (docs/SCALE.md).
 
-A named actor (`BudgetKeeper`, one per run) holds the run's `Budget` (calls, tokens, cost,
-time) and the provider's `ConcurrencyLimiter`. Every process of the run (the worker and each
-row actor) holds a `SharedBudget` and a `SharedLimiter` that ask it before each LM call, so a
-call is granted or refused in one place: `max_calls` is never passed, whatever the number of
-actors, and the first 429 caps the requests in flight across the whole cluster, not per actor.
-
-Tokens and cost are counted from the worker's ledger only (rows evaluated on actors bring their
-call records back to the worker), so nothing is counted twice. The keeper also keeps a journal
-of each row's calls while the row is out (`CallJournal`: a call is charged there when granted,
-settled with its record when it returns), so the calls of a row whose actor died still reach
-the worker's ledger: the ledger, the budget and the provider see the same calls. Ray is
-imported on first use.
+A named actor (`BudgetKeeper`, one per run) holds the run's `Budget` and the provider's
+`ConcurrencyLimiter`; every process of the run asks it before each LM call through a
+`SharedBudget` and a `SharedLimiter`. Tokens and cost are counted from the worker's ledger only.
+The keeper also journals each row's calls while the row is out (`CallJournal`), so the calls of
+a row whose actor died still reach the worker's ledger. Ray is imported on first use.
 """
 
 from __future__ import annotations
@@ -71,19 +64,20 @@ class CallJournal:
         ]
         return [*settled, *lost]
 
-    def open_rows(self) -> int:
+    def journal_rows(self) -> int:
+        """Rows out on actors with calls in the journal."""
         with self._lock:
             return len(self._charged)
 
 
-class BudgetKeeper:
-    """The run's budget and limiter, in one place (made a Ray actor by `start_keeper`)."""
+class BudgetKeeper(CallJournal):
+    """The run's budget and limiter, in one place (made a Ray actor by `start_keeper`), with
+    the journal of the rows out on actors."""
 
     def __init__(self, limits: dict[str, Any]) -> None:
+        super().__init__()
         self.budget = Budget.from_dict(limits)
         self.limiter = ConcurrencyLimiter()
-        self.journal = CallJournal()
-        self._lock = threading.Lock()
         self._granted = 0  # calls granted here, under the budget or not
 
     def before_call(
@@ -100,24 +94,8 @@ class BudgetKeeper:
         with self._lock:
             self._granted += 1
         if token is not None:
-            self.journal.charge(token, role, model)
+            self.charge(token, role, model)
         return None
-
-    def settle(self, token: str, record: CallRecord) -> None:
-        """A journaled call returned with `record`."""
-        self.journal.settle(token, record)
-
-    def drop(self, token: str) -> None:
-        """The row `token` reached the worker with its records."""
-        self.journal.drop(token)
-
-    def take(self, token: str) -> list[CallRecord]:
-        """The calls of the row `token`, which never reached the worker (see CallJournal)."""
-        return self.journal.take(token)
-
-    def journal_rows(self) -> int:
-        """Rows out on actors with calls in the journal."""
-        return self.journal.open_rows()
 
     def granted(self) -> int:
         """Calls granted by this keeper (budgeted or not): the count the ledger must match."""
@@ -178,7 +156,7 @@ class SharedBudget(Budget):
     breaker stays in this process, watching its own ledgers."""
 
     def __init__(
-        self, keeper: Any, limits: dict[str, Any] | None = None, *, token: str | None = None,
+        self, keeper: Any, limits: dict[str, Any] | None = None, token: str | None = None,
         enforce: bool = True,
     ) -> None:  # fmt: skip
         limits = dict(limits or {})
@@ -231,13 +209,7 @@ class SharedBudget(Budget):
         return self._ask("spent")
 
     def __reduce__(self) -> tuple[Any, ...]:  # travels to actors as the keeper's handle
-        return (_shared_budget, (self._keeper, self.to_dict(), self.token, self.enforce))
-
-
-def _shared_budget(
-    keeper: Any, limits: dict[str, Any], token: str | None, enforce: bool
-) -> SharedBudget:
-    return SharedBudget(keeper, limits, token=token, enforce=enforce)
+        return (SharedBudget, (self._keeper, self.to_dict(), self.token, self.enforce))
 
 
 class SharedLimiter:

@@ -1,14 +1,9 @@
 """A run's rows evaluated on a pool of Ray actors (`TUNESMITH_RAY=auto` or a cluster address).
 
-Each `RowActor` builds the run's task LM once (from the spec, so the embedded model is loaded
-once per actor) and evaluates the rows it is sent under the run's shared budget and rate limit
-(`engine.runs.cluster`). The pool is what `parallel_map` offloads to (`engine.core.
-Offload`): the evaluation loop, its racing, stop checks and callbacks stay in the worker, and
-each row comes back to it with its LM-call records, so the worker alone writes the store.
-
-An actor that dies mid-row (its process killed, its node lost) costs only its rows in flight:
-they are sent again to another actor, and a new actor takes the dead one's place. A row's
-result arrives once, from the one actor that finished it, so nothing is scored twice.
+Each `RowActor` builds the run's task LM once and evaluates the rows `parallel_map` offloads to
+it under the run's shared budget and rate limit; each row comes back with its LM-call records,
+so the worker alone writes the store. An actor that dies mid-row costs only its rows in
+flight: they are sent again to another actor, and a new one takes its place (docs/SCALE.md).
 """
 
 from __future__ import annotations
@@ -27,6 +22,7 @@ from typing import Any
 from engine.adapters.base import Adapter
 from engine.adapters.replies.fallback_record import FamilyOutcomes
 from engine.core import LMConfigError, TunesmithError, settings
+from engine.lm.budget import Budget
 from engine.lm.model_check import check_lms
 from engine.lm.usage import UsageLedger, record_to_trackers
 from engine.runs.cluster._budget import SharedBudget, share_limiter, start_keeper
@@ -222,7 +218,6 @@ class RowPool:
         self.keeper: Any = None  # the run's BudgetKeeper, stopped with the pool
         self._on_lost = on_lost  # hears of each actor that died (once per actor)
         self.watch = ClusterWatch(ray.get_runtime_context().gcs_address)
-        self.resent = 0  # rows sent again after their actor died
         self.replaced = 0  # actors started in place of dead ones
         problems = ray.get([actor.problem.remote() for actor in self.actors])  # LMs built
         if any(problems):
@@ -333,7 +328,6 @@ class RowPool:
         """The actor in place of `dead`, started on the first of its rows to notice."""
         dead_id = dead._actor_id.hex()
         with self._lock:
-            self.resent += 1
             successor = self._successors.get(dead_id)
             if successor is None:
                 successor = self._new_actor()
@@ -376,32 +370,39 @@ def _number(name: str, default: str, kind: type) -> float:
         raise TunesmithError(f"{name}={raw!r}: expected {words}") from None
 
 
+def _pool(address: str, name: str, budget: Budget | None, spec: dict[str, Any],
+          base_dir: str | None, **options: Any) -> RowPool:  # fmt: skip
+    """Join the cluster, start a keeper of `budget` for the run `name` and the row actors."""
+    connect(address)
+    actors, cpus = pool_size()
+    keeper = start_keeper(name, budget)
+    shared = SharedBudget(keeper, budget.to_dict() if budget else None)
+    try:
+        pool = RowPool(spec, base_dir, shared, actors=actors, actor_cpus=cpus, **options)
+    except BaseException:
+        import ray
+
+        ray.kill(keeper)
+        raise
+    pool.keeper = keeper
+    return pool
+
+
 def start_run_pool(
     address: str, run_id: str, run: dict[str, Any], context: Any, lm: Any,
     lm_factory: LMFactory | None,
 ) -> RowPool:  # fmt: skip
     """Join the cluster, move the run's budget and rate limit into its keeper, and start the
     row actors; `context.row_pool` then sends its rows there. `close_run_pool` ends it all."""
-    connect(address)
-    actors, cpus = pool_size()
-    keeper = start_keeper(run_id, context.budget)
-    budget = SharedBudget(keeper, context.budget.to_dict() if context.budget else None)
-    try:
-        pool = RowPool(
-            run["spec"], run.get("base_dir"), budget, actors=actors, actor_cpus=cpus,
-            lm_factory=lm_factory, on_lost=lambda: context.recorder.log(LOST_WORDS, "warning"),
-        )  # fmt: skip
-    except BaseException:
-        import ray
-
-        ray.kill(keeper)
-        raise
-    context.budget = budget
-    share_limiter(lm, keeper)
-    pool.keeper = keeper
+    pool = _pool(
+        address, run_id, context.budget, run["spec"], run.get("base_dir"), lm_factory=lm_factory,
+        on_lost=lambda: context.recorder.log(LOST_WORDS, "warning"),
+    )  # fmt: skip
+    context.budget = pool.budget
+    share_limiter(lm, pool.keeper)
     context.row_pool = pool
     context.recorder.log(
-        f"Rows are evaluated on {actors} Ray workers (cluster {address}), "
+        f"Rows are evaluated on {len(pool.actors)} Ray workers (cluster {address}), "
         "under one budget and one rate limit.",
         "info",
     )
@@ -427,18 +428,8 @@ def pilot_pool(spec: Any) -> Iterator[RowPool | None]:
     if address is None:
         yield None
         return
-    connect(address)
-    actors, cpus = pool_size()
-    keeper = start_keeper(f"pilot-{uuid.uuid4().hex[:12]}", None)
-    try:
-        pool = RowPool(spec.to_dict(), str(spec.base_dir), SharedBudget(keeper), actors=actors,
-                       actor_cpus=cpus)  # fmt: skip
-    except BaseException:
-        import ray
-
-        ray.kill(keeper)
-        raise
-    pool.keeper = keeper
+    name = f"pilot-{uuid.uuid4().hex[:12]}"
+    pool = _pool(address, name, None, spec.to_dict(), str(spec.base_dir))
     try:
         yield pool
     finally:

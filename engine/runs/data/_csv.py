@@ -50,15 +50,12 @@ def max_bytes() -> int:
     return round(max(mb, 0.001) * 1024 * 1024)
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.1f} KB"
-
-
 def check_size(size: int, name: str, limit: int | None = None) -> None:
     limit = max_bytes() if limit is None else limit
     if size > limit:
+        shown = f"{size / 1024 / 1024:.1f} MB" if size >= 100 * 1024 else f"{size / 1024:.1f} KB"
         raise CsvProblem(
-            f"{name} is {_megabytes(size)}; the limit is {limit / 1024 / 1024:.3g} MB "
+            f"{name} is {shown}; the limit is {limit / 1024 / 1024:.3g} MB "
             f"(setting {MAX_MB_ENV}). Use a sample of your rows: a few hundred examples are "
             "plenty for tuning."
         )
@@ -126,15 +123,9 @@ def _decode_text(raw: bytes, name: str) -> str:
         raise CsvProblem(f"{name} is UTF-32 text, which is not supported. {_SAVE_AS}")
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            text = raw.decode("utf-16")
+            return raw.decode("utf-16")
         except UnicodeDecodeError:
             raise CsvProblem(f"{name} starts like UTF-16 text but is damaged. {_SAVE_AS}") from None
-    else:
-        text = _decode_utf8(raw, name)
-    return text
-
-
-def _decode_utf8(raw: bytes, name: str) -> str:
     for magic, what in _MAGIC.items():
         if raw.startswith(magic):
             raise CsvProblem(f"{name} is not plain text but {what}. {_SAVE_AS}")
@@ -250,9 +241,7 @@ def parse_numbered_table(
         raw = raw.encode("utf-8")
     check_size(len(raw), name, limit)
     text = _decode_text(raw, name)
-    if not text.strip():
-        raise CsvProblem(f"{name} is empty. A CSV needs a header row and at least one row of data.")
-    records = _records(text, name)
+    records = _records(text, name) if text.strip() else []  # blank: no record to read
     if not records:
         raise CsvProblem(f"{name} is empty. A CSV needs a header row and at least one row of data.")
     header = [h.strip() for h in records[0][1]]

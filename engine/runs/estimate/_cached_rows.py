@@ -10,11 +10,10 @@ tool).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from engine.optimizers.spine import Candidate, example_id
-from engine.runs.estimate._forecast import read_store
+from engine.runs.estimate._forecast import _decode, read_store
 from engine.runs.store import StoreAt
 
 
@@ -45,7 +44,5 @@ def scored_before(
 
 
 def _task_model(spec_json: Any) -> Any:
-    try:
-        return json.loads(spec_json or "{}").get("models", {}).get("task")
-    except (TypeError, ValueError, AttributeError):
-        return None
+    models = _decode(spec_json).get("models")
+    return models.get("task") if isinstance(models, dict) else None

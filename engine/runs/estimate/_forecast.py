@@ -1,22 +1,9 @@
 """How long a run will take and how many calls it will likely make, from what this store saw.
 
-The optimizers' estimates count calls and tokens (some as an upper bound: racing and early
-stops are not counted). Two things turn them into a forecast a person can plan with:
-
-- **speed**: seconds per estimated token of the task model, read from this store's earlier
-  runs of that model (their wall time over the tokens their estimates gave their calls), so
-  the speed survives a reload and longer prompts (demos) cost more; with no history, a typical
-  figure for the model kind;
-- **share**: for an estimate that is an upper bound, the share of it that finished runs of the
-  same optimizer in this store actually spent (their median), else the share measured on our
-  benchmarks (its registry entry's `typical_share`). Racing spends a different share on each
-  seed of the same data, so the forecast also gives the range those runs spanned (at least
-  `MIN_SPREAD` either side).
-  A search that spends a call target (random search run from a spec: its estimate has
-  `at_most`) needs no share: the forecast is the target, within half the way to its bound
-  either side (on the embedded model its candidates' prompt reads count too: `_spending`,
-  and its minutes count how much of their demos the run seed's teachers read again:
-  `Estimate.read_again`).
+The optimizers' estimates count calls and tokens (some as an upper bound). The forecast turns
+them into a plan: the **speed** (seconds per estimated token of the task model, measured on
+this store's earlier runs of it, else a typical figure) and, for an upper bound, the **share**
+of it earlier runs spent, with the range they spanned (docs/design/forecast.md).
 """
 
 from __future__ import annotations
@@ -39,31 +26,15 @@ from engine.runs.store import RunStore, StoreAt, is_url, store_location
 MIN_CALLS = 12  # runs with fewer uncached calls than this say nothing of speed
 MIN_RUNS = 2  # finished runs of an optimizer needed before their share replaces the typical one
 RECENT_RUNS = 10  # the newest finished runs the speed and the share are read from
-# Seconds of a run's wall time per estimated token when nothing was measured here. The embedded
-# model: 0.44 s per call at ~590 estimated tokens a call (the real prompts are longer, but the
-# provider reuses a shared prefix), the mean of the default runs of the generated spam/ham and
-# the support-ticket projects on 2 cores (bench/results/forecast.md); hosted: a typical API
-# round trip (~1.2 s) at the same size.
+# the figures below were measured as docs/design/forecast.md tells (its "First run on a new
+# machine" and "What watching costs"): seconds of wall time per estimated token with nothing
+# measured here, the probe's read speed they were measured at, what the live Run page costs
 TYPICAL_SECONDS_PER_TOKEN = {"local": 0.44 / 590, "hosted": 1.2 / 590}
-# ... on a machine that reads a ~500-token prompt of SmolLM2's Q8_0 copy (the file runs read) at
-# this many tokens per CPU-second on one thread; on another machine the typical speed is scaled
-# by its runtime probe's read of that file (`machine_read_speed`). The figure was measured on an
-# AMD EPYC whose probe timed wall time on 2 threads; an Intel Xeon that reads at 226-233 this way
-# ran the same default runs in 0.93 of the AMD's minutes, so the AMD's is 230 x 0.93
-# (docs/design/forecast.md, "The first run on a new machine").
 REFERENCE_READ_SPEED = 214.0
-# What watching a run live costs it: the Run page's redraws (every 5 s) and the idle page take
-# the dashboard server and the browser ~0.07 of a core (bench/studies/live_view_cost.py), and
-# when the embedded model's threads have no spare core they slow by 0.22 / 0.3 of a
-# neighbour's share of a core (a neighbour at 0.3 of a core: +22% a call;
-# bench/studies/thread_choice.py). At 3 s redraws with Streamlit's collection after each
-# script (0.14 of a core) this gives +10%; the browser's default run took 1.10x the CLI's.
 WATCHED_PAGE_CORES = 0.07
 SLOWDOWN_PER_BUSY_CORE = 0.22 / 0.3
 MIN_SPREAD = 0.2  # a range is at least this share of the point either side (one run says little)
-# Until this many runs of its own set a range, it also holds the typical one: two seeds of the
-# same project spent 0.64 and then 0.97 of the bound, so one earlier run says little of the next.
-OWN_RANGE_RUNS = 3
+OWN_RANGE_RUNS = 3  # until this many runs of its own set a range, it also holds the typical one
 
 
 @dataclass(frozen=True)
@@ -104,21 +75,11 @@ def watched_slowdown(cores: int | None = None) -> float:
     return 1.0 + SLOWDOWN_PER_BUSY_CORE * WATCHED_PAGE_CORES
 
 
-def _connect(db_path: Path) -> sqlite3.Connection | None:
-    if not db_path.is_file():
-        return None
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
 def _finished_runs(
     db_path: StoreAt | None, where: str, args: dict[str, Any], statuses: tuple[str, ...]
 ) -> list[Any]:
     """The newest runs with one of `statuses` matching `where` (:named `args`); [] when the
     store cannot be read (a forecast is never worth an error)."""
-    if db_path is None:
-        return []
     marks = ", ".join(f":status{i}" for i in range(len(statuses)))
     query = (
         "SELECT id, name, optimizer, estimate, usage, sizes, started_at, finished_at FROM runs"
@@ -141,9 +102,10 @@ def read_store(db_path: StoreAt | None, query: str, params: dict[str, Any]) -> l
                 return store.db.rows(query, params)
         except (StoreError, psycopg.Error):
             return []
-    conn = _connect(Path(where_at))
-    if conn is None:
+    if not Path(where_at).is_file():
         return []
+    conn = sqlite3.connect(f"file:{where_at}?mode=ro", uri=True, timeout=5)
+    conn.row_factory = sqlite3.Row
     try:
         return conn.execute(query, params).fetchall()
     except sqlite3.Error:
@@ -187,14 +149,11 @@ def measured_speed(model: str, db_path: StoreAt | None) -> Speed | None:
         calls = ((usage.get("by_model") or {}).get(model) or {}).get("uncached_calls") or 0
         planned, planned_tokens = estimate.get("total_calls") or 0, estimate.get("tokens") or 0
         if estimate.get("at_most") is not None and calls >= MIN_CALLS:
-            # a search with a call target: its minutes follow its target (with its candidates'
-            # prompt reads), not the calls it paid for (fewer on a seed with costly candidates
-            # or cache hits), so its speed is per call of the target and of the held-out
-            # scoring (two passes over the test rows)
-            # (the share of it the search did: less when a candidate ended it sooner)
+            # a call target: its minutes follow the target's calls it did (and the held-out
+            # scoring's, two passes over the test rows), not those it paid for, with the demos
+            # its teachers read again (docs/design/forecast.md)
             done = float(estimate.get("done_share") or 1.0)
             calls = round(planned * done) + 2 * int(_decode(row["sizes"]).get("test") or 0)
-            # ... and the demos its teachers read again (`Estimate.read_again`) as it did them
             read_again = done * float(estimate.get("read_again") or 0)
         else:
             read_again = 0.0

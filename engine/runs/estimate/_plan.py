@@ -31,23 +31,17 @@ def preflight(
     db_path: Any = None,
     watched: bool = False,
 ) -> dict[str, Any]:
-    """Validate `spec` and forecast its run (`watched`: from the dashboard, whose Run page will
-    follow it; the forecast is `_forecast`'s). Raises SpecError like
-    `validate_spec_against_data`.
+    """Validate `spec` (SpecError like `validate_spec_against_data`) and forecast its run
+    (`watched`: the dashboard's Run page will follow it). Without `pilot_rows` or `pilot`, no
+    LM call; with `pilot_rows` > 0 a pilot first runs the student on that many training rows
+    through the run's LM cache (PilotError when it fails); `pilot` gives an earlier pilot's
+    figures instead.
 
-    With `pilot_rows` > 0 it first runs a pilot (`engine.optimizers.spine._pilot.run_pilot`: the
-    student on that many training rows with the task LM, through the run's LM cache) and the
-    forecast uses what it measured; PilotError when the pilot fails. `pilot` gives figures an
-    earlier pilot measured (`PilotFigures` or its dict) instead. Without either, no LM call.
-
-    Returns {"report": DataReport.to_dict(), "optimizer": name, "reason": why,
-    "estimate": Estimate.to_dict() of the optimization (with the calls of an LM-judged metric
-    under "judge"), "test_calls": calls of the held-out scoring (baseline + best, outside the
-    budget), "budget": the spec's limits, "pilot": PilotFigures.to_dict() or None,
-    "problems": what the optimizer would refuse for these data sizes (`check_settings`),
-    "forecast": the likely calls and seconds (`engine.runs.estimate._forecast`, read from the
-    store at `db_path`, default the usual one)}.
-    With problems, no pilot runs and the estimate is empty: the run could not start.
+    Returns {"report", "optimizer", "reason", "estimate" (the optimization's, with an LM-judged
+    metric's calls under "judge"), "test_calls" (the held-out scoring, outside the budget),
+    "cached_calls", "budget", "pilot", "problems" (what the optimizer refuses for these data
+    sizes: then no pilot, no estimate), "forecast" (`_forecast.forecast`, from the store at
+    `db_path`)}.
     """
     report = validate_spec_against_data(spec)
     data = load_data(spec)

@@ -220,11 +220,7 @@ class SafeWriter:
 
 
 def _keys(dicts: Any) -> list[str]:
-    keys: dict[str, None] = {}
-    for d in dicts:
-        for k in d or {}:
-            keys.setdefault(k, None)
-    return list(keys)
+    return list(dict.fromkeys(k for d in dicts for k in d or {}))
 
 
 def _cell(value: Any) -> str:

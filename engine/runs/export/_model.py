@@ -52,22 +52,17 @@ def model_file(model: str | None) -> Path | None:
     return path if path.is_absolute() and path.is_file() else None
 
 
-def tuned_model_files(state: dict[str, Any]) -> list[ModelFile]:
-    """The model files a program state's steps name (one entry per file, its steps listed)."""
+def run_model_files(
+    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> list[ModelFile]:
+    """The model files the run's best program (or a candidate) answers with, one entry per file
+    with its steps listed; empty when it calls the models named in its spec."""
     steps: dict[Path, list[str]] = {}
-    for path, part in state.items():
+    for path, part in program_state(run_id, db_path, candidate).items():
         found = model_file(step_model(part))
         if found is not None:
             steps.setdefault(found, []).append(path)
     return [ModelFile(p, p.stat().st_size, tuple(s)) for p, s in steps.items()]
-
-
-def run_model_files(
-    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
-) -> list[ModelFile]:
-    """The model files the run's best program (or a candidate) answers with; empty when it
-    calls the models named in its spec."""
-    return tuned_model_files(program_state(run_id, db_path, candidate))
 
 
 def export_model_python(

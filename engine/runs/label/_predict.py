@@ -1,18 +1,10 @@
 """Label a spreadsheet: run a stored run's program on every row of a CSV.
 
-`predict_table(run_id, header, rows)` runs the run's best program (or one candidate) on each
-row and returns the rows with the predictions: the input columns as they were, each output
-field under its own name, `<field>_confidence` for a choice output when the model reports its
-choice scores (the embedded model does; a hosted one leaves the column empty), and an `error`
-column: a row that fails, or that the call budget no longer covers, is kept with the reason,
-never dropped. `read_input_csv` reads the CSV with the shared loader (same limits, same
-messages); `match_inputs` says which column feeds which input field before any LM call.
-
-A reply is cut where it enters, in the LM (`engine.lm.calls.reply_faults.reply_limit`, a "long"
-call); each cell the program writes here (an answer, an error) is held to the same bound,
-LONG_REPLY_CHARS, so a labelled file reads back with the loader. A row whose reply or cell was
-cut says so in its error column. `to_csv` neutralises every cell, headers too
-(`csvfile.safe_cell`).
+`predict_table` returns the rows with the input columns as they were, each output field under
+its own name, `<field>_confidence` for a choice output when the model reports its choice scores,
+and an `error` column: a row that fails, or that the call budget no longer covers, is kept with
+the reason, never dropped. Each cell is held to LONG_REPLY_CHARS (the bound the LM cuts a reply
+at), so a labelled file reads back with the shared loader; `to_csv` neutralises every cell.
 """
 
 from __future__ import annotations
@@ -39,7 +31,7 @@ from engine.runs.data import (
     read_table,
     safe_cell,
 )
-from engine.runs.export import program_state, rebuild, run_spec, stored_run
+from engine.runs.export import load_program, program_state, rebuild, run_spec, stored_run
 from engine.runs.pipeline import LMFactory, task_lm, use_run_cache
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import store_location
@@ -116,11 +108,6 @@ def match_inputs(spec: ProjectSpec, header: list[str]) -> dict[str, str]:
     return found
 
 
-def output_fields(spec: ProjectSpec) -> list[tuple[str, bool]]:
-    """(name, is a choice) of every output the pipeline's steps declare, in order."""
-    return [(f.name, f.type == "literal") for step in spec.pipeline for f in step.outputs]
-
-
 def _unique(name: str, taken: set[str]) -> str:
     out, n = name, 1
     while _fold(out) in {_fold(t) for t in taken}:
@@ -139,10 +126,10 @@ def output_header(
     taken = set(header)
     columns: dict[str, str] = {}
     confidence: dict[str, str] = {}
-    for name, choice in output_fields(spec):
-        columns[name] = _unique(name, taken)
-        if choice:
-            confidence[name] = _unique(name + CONFIDENCE, taken)
+    for f in (f for step in spec.pipeline for f in step.outputs):  # every step's, in order
+        columns[f.name] = _unique(f.name, taken)
+        if f.type == "literal":
+            confidence[f.name] = _unique(f.name + CONFIDENCE, taken)
     error = _unique(ERROR, taken)
     extra = [c for name in columns for c in (columns[name], confidence.get(name)) if c]
     return [*header, *extra, error], columns, confidence
@@ -162,9 +149,7 @@ def estimate_calls(
     run_id: str, rows: int, db_path: str | Path | None = None, candidate: str | None = None
 ) -> tuple[int, int]:
     """(LM calls per row at most, calls for `rows` rows) of the run's program."""
-    run = stored_run(run_id, db_path)
-    program = rebuild(run_spec(run), program_state(run_id, db_path, candidate))
-    per_row = calls_per_run(program)
+    per_row = calls_per_run(load_program(run_id, db_path, candidate))
     return per_row, per_row * rows
 
 

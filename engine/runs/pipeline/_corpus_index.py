@@ -12,7 +12,8 @@ from typing import Any
 
 from engine.lm.embedder import Embedder
 from engine.retrievers import BM25, Embeddings
-from engine.runs.spec import embedder_model
+from engine.runs.data import load_corpus
+from engine.runs.spec import CorpusSpec, ProjectSpec, check_embedder, embedder_model
 
 
 class LazyEmbeddings:
@@ -31,8 +32,14 @@ class LazyEmbeddings:
         return self._index(query, k=k, **kwargs)
 
 
-def make_retriever(passages: list[str], retriever: str | None, embedder: str | None) -> Any:
-    """The `rm` of a corpus: BM25, or embeddings by the named embedder (checked by the caller)."""
+def corpus_index(
+    spec: ProjectSpec, corpus: CorpusSpec, retriever: str | None, embedder: str | None, key: str
+) -> Any:
+    """The `rm` of the corpus at spec key `key` (its file read now): BM25, or embeddings by the
+    named embedder (checked now, before any call)."""
+    passages = load_corpus(spec, corpus, f"{key}.corpus")
+    if embedder:
+        check_embedder(embedder, f"{key}.embedder")
     if retriever == "embeddings" and embedder:
         return LazyEmbeddings(passages, embedder_model(embedder))
     return BM25(passages)

@@ -1,15 +1,8 @@
-"""A `module: MultiChainComparison` step: M ChainOfThought attempts, then one comparison.
-
-`StepMultiChain(signature, M)` holds `attempt` (ChainOfThought of the step's signature) and
-`compare` (dspy's MultiChainComparison over the same signature, M attempts), so the predictor
-paths are `<step>.attempt.predict` and `<step>.compare.predict` and every optimizer tunes both.
-Attempt i runs with its own rollout (engine.runs.pipeline); an attempt that fails (its reply
-cannot be read) is shown to the comparison as an empty attempt, and only when all fail does the
-step fail. The comparison answers at the task model's own temperature (dspy's default would
-sample it at 0.7): randomness belongs to the attempts, the final answer should be readable.
+"""A `module: MultiChainComparison` step: M ChainOfThought attempts, then one comparison
+(docs/design/step_types.md). Predictor paths: `<step>.attempt.predict`, `<step>.compare.predict`.
 
 The prediction lists the attempts under `attempts_key(step)`: `{"outputs": {...}}` each, with
-`"error"` for a failed one.
+`"error"` for a failed one (shown to the comparison as an empty attempt).
 """
 
 from __future__ import annotations

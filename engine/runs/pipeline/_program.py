@@ -37,9 +37,8 @@ class Pipeline(Module):
         for name, inputs, outputs in self._steps:
             step_inputs = {k: values[k] for k in inputs if k in values}
             prediction = getattr(self, name)(**step_inputs)
-            for key, value in prediction.items():
-                values[key] = value
-                produced[key] = value
+            values.update(prediction.items())
+            produced.update(prediction.items())
             predictions.append(prediction)
         last_outputs = self._steps[-1][2]
         ordered = {k: produced[k] for k in last_outputs if k in produced}
@@ -51,10 +50,8 @@ class Pipeline(Module):
 
 def build_program(spec: ProjectSpec) -> Pipeline:
     """The spec's pipeline as an (untuned) engine program (files it names are read now)."""
-    steps = []
-    for index, step in enumerate(spec.pipeline):
-        module = build_step(spec, index)
-        steps.append(
-            (step.name, module, [f.name for f in step.inputs], [f.name for f in step.outputs])
-        )
-    return Pipeline(steps)
+    return Pipeline([
+        (step.name, build_step(spec, index), [f.name for f in step.inputs],
+         [f.name for f in step.outputs])
+        for index, step in enumerate(spec.pipeline)
+    ])  # fmt: skip

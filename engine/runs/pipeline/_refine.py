@@ -60,7 +60,9 @@ class JudgeReward:
 class _ListsAttempts:
     """Mixin for BestOfN/Refine: the prediction lists each scored attempt and its reward."""
 
-    attempts_field: str
+    def __init__(self, module: Module, n: int, reward: Any, threshold: float, key: str) -> None:
+        super().__init__(module, n, reward, threshold)  # type: ignore[call-arg]
+        self.attempts_field = key
 
     @property
     def reward_fn(self) -> Any:
@@ -92,25 +94,9 @@ class _ListsAttempts:
 class StepBestOfN(_ListsAttempts, BestOfN):
     """BestOfN of a spec step (lists its attempts)."""
 
-    def __init__(self, module: Module, n: int, reward: Any, threshold: float, key: str) -> None:
-        super().__init__(module, n, reward, threshold)
-        self.attempts_field = key
-
 
 class StepRefine(_ListsAttempts, Refine):
     """Refine of a spec step (lists its attempts)."""
-
-    def __init__(self, module: Module, n: int, reward: Any, threshold: float, key: str) -> None:
-        super().__init__(module, n, reward, threshold)
-        self.attempts_field = key
-
-
-def step_reward(spec: ProjectSpec, step: StepSpec) -> Any:
-    """The label-free reward the step's `refine.reward` names."""
-    assert step.refine is not None
-    if step.refine.reward == "metric":  # the spec allows it only for a label-free metric
-        return JudgeReward(build_metric(spec))
-    return ValidOutputs(step.outputs)
 
 
 def wrap_refine(spec: ProjectSpec, step: StepSpec, module: Module) -> Module:
@@ -119,4 +105,6 @@ def wrap_refine(spec: ProjectSpec, step: StepSpec, module: Module) -> Module:
         return module
     r = step.refine
     cls = StepRefine if r.mode == "refine" else StepBestOfN
-    return cls(module, r.n, step_reward(spec, step), r.threshold, attempts_key(step.name))
+    # the label-free reward `reward` names (the spec allows metric only for a label-free one)
+    reward = JudgeReward(build_metric(spec)) if r.reward == "metric" else ValidOutputs(step.outputs)
+    return cls(module, r.n, reward, r.threshold, attempts_key(step.name))

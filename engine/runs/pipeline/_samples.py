@@ -1,10 +1,5 @@
-"""A step's `samples` option: run it n times through engine's Parallel and keep the majority.
-
-`StepSamples(module, n, field)` holds the step's module under `.module` (as BestOfN does), so
-its predictors are `<step>.module...` and optimizers tune them. Sample i runs with its own
-rollout (engine.runs.pipeline); `majority` picks the answer most samples gave for `field` (the
-step's last output; ties: the first sample's). Failed samples do not vote; when all fail the
-step fails. Only the kept sample's trace is reported (bootstrapping makes demos of it).
+"""A step's `samples` option: run it n times through engine's Parallel and keep the majority
+of its last output (docs/design/step_types.md). Predictor paths: `<step>.module...`.
 
 The prediction lists the samples under `attempts_key(step)`: `{"outputs", "kept"}` each, with
 `"error"` for a failed one.
@@ -50,10 +45,12 @@ class StepSamples(Module):
         chosen = majority([p for p, _ in done], field=self.field)
         kept = next(i for i, (p, _) in enumerate(done) if dict(p.items()) == dict(chosen.items()))
         record_trace(*done[kept][1])
-        listed, index = [], 0
-        for result, error in zip(results, _errors_in_order(results, errors)):
+        listed, index, pending = [], 0, iter(errors)  # a failed sample: the next error's text
+        for result in results:
             if result is None:
-                listed.append({"outputs": {}, "kept": False, "error": error})
+                error = next(pending, None)
+                reason = f"{type(error).__name__}: {error}"[:300] if error else "failed"
+                listed.append({"outputs": {}, "kept": False, "error": reason})
                 continue
             listed.append({"outputs": dict(result[0].items()), "kept": index == kept})
             index += 1
@@ -62,15 +59,3 @@ class StepSamples(Module):
         answer.set_lm_usage(total_lm_usage([p for p, _ in done]))
         return answer
 
-
-def _errors_in_order(results: list[Any], errors: list[BaseException]) -> list[str | None]:
-    """One entry per result: None for a result, the next error's text for a failure."""
-    pending = iter(errors)
-    out: list[str | None] = []
-    for result in results:
-        if result is None:
-            error = next(pending, None)
-            out.append(f"{type(error).__name__}: {error}"[:300] if error else "failed")
-        else:
-            out.append(None)
-    return out

@@ -13,37 +13,26 @@ from typing import Any
 
 from engine.core import Prediction, settings
 from engine.modules import ChainOfThought, Module, Predict, ProgramOfThought, ReAct
-from engine.retrievers import BM25
 from engine.retrievers.retrieve import Retrieve
-from engine.runs.data import load_corpus
-from engine.runs.pipeline._corpus_index import make_retriever
+from engine.runs.pipeline._corpus_index import corpus_index
 from engine.runs.pipeline._multi_chain import StepMultiChain
 from engine.runs.pipeline._refine import wrap_refine
 from engine.runs.pipeline._samples import StepSamples
 from engine.runs.pipeline._tools import build_tools
-from engine.runs.spec import (
-    MCC_M,
-    ProjectSpec,
-    StepSpec,
-    attempts_key,
-    check_embedder,
-    step_signature,
-)
+from engine.runs.spec import MCC_M, ProjectSpec, StepSpec, attempts_key, step_signature
 
 
 class CorpusRetrieve(Retrieve):
-    """`Retrieve(k)` over its own corpus (BM25 unless an `rm` is given, e.g. embeddings),
-    reading its one input as the query and returning its one output: the passages (a list, or
-    joined when the output is a str).
+    """`Retrieve(k)` over its own corpus index `rm` (BM25 or embeddings), reading its one input
+    as the query and returning its one output: the passages (a list, or joined when the output
+    is a str).
 
     Its saved state is Retrieve's (`{"k": k}`), so the program's state loads in dspy.
     """
 
-    def __init__(
-        self, passages: list[str], k: int, query: str, output: str, join: bool, rm: Any = None
-    ) -> None:
+    def __init__(self, rm: Any, k: int, query: str, output: str, join: bool) -> None:
         super().__init__(k=k)
-        self._rm = rm if rm is not None else BM25(passages)
+        self._rm = rm
         self._fields = (query, output, join)
 
     def forward(self, query: Any = None, k: int | None = None, **kwargs: Any) -> Prediction:
@@ -68,14 +57,9 @@ def _step_module(spec: ProjectSpec, index: int) -> Module:
     step: StepSpec = spec.pipeline[index]
     key = f"pipeline.{index}"
     if step.module == "Retrieve":
-        passages = load_corpus(spec, step.corpus, f"{key}.corpus")  # type: ignore[arg-type]
-        if step.embedder:
-            check_embedder(step.embedder, f"{key}.embedder")
-        rm = make_retriever(passages, step.retriever, step.embedder)
-        output = step.outputs[0]
-        return CorpusRetrieve(
-            passages, step.k or 3, step.inputs[0].name, output.name, output.type == "str", rm
-        )
+        rm = corpus_index(spec, step.corpus, step.retriever, step.embedder, key)  # type: ignore[arg-type]
+        query, output = step.inputs[0].name, step.outputs[0]
+        return CorpusRetrieve(rm, step.k or 3, query, output.name, output.type == "str")
     signature = step_signature(step)
     if step.module == "ReAct":
         tools = build_tools(spec, step.tools, key)

@@ -17,10 +17,9 @@ from typing import Any
 
 from engine.adapters.types.tool import Tool
 from engine.core import SpecError
-from engine.retrievers import BM25
-from engine.runs.data import load_corpus, read_csv, resolve_path
-from engine.runs.pipeline._corpus_index import make_retriever
-from engine.runs.spec import ProjectSpec, ToolSpec, check_embedder
+from engine.runs.data import read_csv, resolve_path
+from engine.runs.pipeline._corpus_index import corpus_index
+from engine.runs.spec import ProjectSpec, ToolSpec
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -63,9 +62,8 @@ def calculator(expression: str) -> str:
     return str(result)
 
 
-def make_search(passages: list[str], k: int = 3, rm: Any = None) -> Tool:
-    """A `search(query)` tool over `passages` (the top `k` by `rm`, BM25 by default)."""
-    index = rm if rm is not None else BM25(passages)
+def make_search(index: Any, k: int = 3) -> Tool:
+    """A `search(query)` tool: the top `k` passages by the corpus index `index` (its `rm`)."""
 
     def search(query: str) -> str:
         """Search the project's documents; returns the most relevant passages."""
@@ -101,11 +99,8 @@ def build_tools(spec: ProjectSpec, tools: list[ToolSpec], key: str) -> list[Tool
         if tool.name == "calculator":
             built.append(Tool(calculator))
         elif tool.name == "search":
-            passages = load_corpus(spec, tool.corpus, f"{where}.corpus")  # type: ignore[arg-type]
-            if tool.embedder:
-                check_embedder(tool.embedder, f"{where}.embedder")
-            rm = make_retriever(passages, tool.retriever, tool.embedder)
-            built.append(make_search(passages, tool.k, rm))
+            rm = corpus_index(spec, tool.corpus, tool.retriever, tool.embedder, where)  # type: ignore[arg-type]
+            built.append(make_search(rm, tool.k))
         else:
             path = resolve_path(spec, tool.table or "", key=f"{where}.table")
             header, rows = read_csv(path, key=f"{where}.table")

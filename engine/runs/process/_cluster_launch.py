@@ -1,54 +1,30 @@
 """Runs started on any machine of a Ray cluster (`TUNESMITH_RAY` set, the store on PostgreSQL).
 
 `launch_run` hands the run to a detached Ray actor, `RunHost`, which Ray places on a machine of
-the cluster (spread over them). There it starts the run's supervisor and worker exactly as
-`launch_run` does on this machine (a log under that machine's `tunesmith_data/logs/`, the pid
-and host name in the store), and it ends when the run's process does. Detached: the run goes on
-if the dashboard or CLI that started it stops. The store must be one every machine reaches
-(PostgreSQL); with a SQLite file, runs start on this machine, as without Ray.
-
-Nothing secret crosses Ray's network in clear: the store's URL goes without its password (the
-machine there uses its own `TUNESMITH_STORE` for that database, or PostgreSQL's password file),
-and API keys go only over TLS (`ray_pool.sent_env`); a run given a key of its own (typed into
-the dashboard) starts on this machine instead.
+the cluster; there it starts the run's supervisor as `launch_run` does here, and ends with the
+run's process. Nothing secret crosses Ray's network in clear: the store's URL goes without its
+password, API keys only over TLS (docs/SCALE.md, "Where runs start").
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import threading
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
 from engine.runs.cluster import cluster_tls, connect, sent_env
-from engine.runs.process._liveness import worker_command
-from engine.runs.store import STORE_ENV, RunStore, StoreAt, is_url, local_dir
-
-ROOT = Path(__file__).resolve().parents[3]
+from engine.runs.process._liveness import start_supervisor
+from engine.runs.store import STORE_ENV, StoreAt, is_url
 
 
 class RunHost:
     """Starts one run's supervisor on the machine Ray placed it on (a Ray actor)."""
 
     def __init__(self, run_id: str, store_url: str, env: dict[str, str]) -> None:
-        store_url = own_store(store_url)
-        log_path = local_dir(store_url) / "logs" / f"{run_id}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with RunStore(store_url) as store:
-            store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
-        full_env = {**os.environ, **env, STORE_ENV: store_url, "PYTHONUNBUFFERED": "1"}
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
-                worker_command(run_id, store_url, "engine.runs.process.supervisor"),
-                start_new_session=True, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, cwd=str(ROOT), env=full_env,
-            )  # fmt: skip
-        with RunStore(store_url) as store:
-            store.update_run(run_id, pid=self.process.pid, host=socket.gethostname())
+        self.process = start_supervisor(run_id, own_store(store_url), env)
         threading.Thread(target=self._end_with_the_run, daemon=True).start()
 
     def where(self) -> tuple[str, int]:

@@ -1,39 +1,32 @@
-"""Start runs and tell whether their worker is alive.
-
-`launch_run` starts `python -m engine.runs.process.supervisor RUN_ID` as a detached process (own
-session, no stdin, output to `logs/<run id>.log` beside the store), so the run survives the
-Streamlit server's reruns and restarts; the supervisor runs the worker and records a death by
-signal (a native crash) that the worker cannot record itself. `TUNESMITH_INLINE_WORKER=1`
-runs the worker in this process instead (tests; never a run given keys of its own). A worker
-that exited stays a zombie until its parent reaps it, and a pid can be reused, so liveness =
-process exists and is not a zombie AND the heartbeat is fresh.
+"""Create runs and start their worker: detached through its supervisor (`launch_run`, so the
+run survives the Streamlit server's reruns and restarts), on a Ray cluster, or in this process
+(`TUNESMITH_INLINE_WORKER=1`: tests; never a run given keys of its own).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-from pathlib import Path
 from typing import Any
 
 from engine.core import TunesmithError
 from engine.runs.cluster import ray_address
-from engine.runs.data import validate_spec_against_data
+from engine.runs.data import DataReport, validate_spec_against_data
 from engine.runs.process._cluster_launch import launch_on_cluster
-from engine.runs.process._liveness import track_child, worker_command
+from engine.runs.process._liveness import start_supervisor
 from engine.runs.process.worker import run_worker
 from engine.runs.spec import ProjectSpec
-from engine.runs.store import STORE_ENV, RunStore, StoreAt, is_url, local_dir, store_location
+from engine.runs.store import RunStore, StoreAt, store_location
 
 INLINE_ENV = "TUNESMITH_INLINE_WORKER"
 
 
-
-def create_run(spec: ProjectSpec, db_path: StoreAt | None = None) -> str:
-    """Validate `spec` against its data (SpecError before any LM call); store a queued run."""
-    report = validate_spec_against_data(spec)
+def create_run(
+    spec: ProjectSpec, db_path: StoreAt | None = None, report: DataReport | None = None
+) -> str:
+    """Validate `spec` against its data (SpecError before any LM call) unless `report` is that
+    validation's; store a queued run."""
+    report = report or validate_spec_against_data(spec)
     with RunStore(db_path) as store:
         return store.create_run(
             spec,
@@ -86,25 +79,4 @@ def launch_run(
     address = ray_address()
     if address is not None and launch_on_cluster(address, run_id, db_path, extra_env):
         return None  # started on a machine of the cluster (its pid and host are in the store)
-    logs = local_dir(db_path) / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    log_path = logs / f"{run_id}.log"
-    with RunStore(db_path) as store:
-        store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra_env}
-    if is_url(db_path):  # the worker finds the store here, not in its argv
-        env[STORE_ENV] = str(db_path)
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
-            worker_command(run_id, db_path, "engine.runs.process.supervisor"),
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=str(Path(__file__).resolve().parents[3]),
-            env=env,
-        )
-    track_child(proc)
-    with RunStore(db_path) as store:
-        store.update_run(run_id, pid=proc.pid, host=socket.gethostname())
-    return proc.pid
+    return start_supervisor(run_id, db_path, extra_env).pid

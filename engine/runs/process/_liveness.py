@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine.runs.store import ACTIVE, RunStore, is_url
+from engine.runs.store import ACTIVE, STORE_ENV, RunStore, StoreAt, is_url, local_dir
 
 STALE_AFTER = 20.0  # seconds without a heartbeat after which a worker counts as dead
 START_GRACE = 30.0  # seconds a queued run may wait for its worker's first heartbeat
@@ -32,9 +32,26 @@ def worker_command(
     return cmd + ["--db", str(Path(db_path).resolve())]
 
 
-def track_child(proc: subprocess.Popen) -> None:
-    """Remember a worker this process started, so `pid_alive` can reap it once it exits."""
-    _children[proc.pid] = proc
+def start_supervisor(run_id: str, store_at: StoreAt, env: dict[str, str]) -> subprocess.Popen:
+    """Start the run's supervisor detached (own session, no stdin, output to `logs/<run id>.log`
+    beside the store) with `env` added to this environment; its pid and host go to the store."""
+    log_path = local_dir(store_at) / "logs" / f"{run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with RunStore(store_at) as store:
+        store.update_run(run_id, log_path=str(log_path), cancel_requested=0)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    if is_url(store_at):  # the worker finds the store here, not in its argv
+        env[STORE_ENV] = str(store_at)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(  # noqa: S603  (fixed argv, no shell)
+            worker_command(run_id, store_at, "engine.runs.process.supervisor"),
+            start_new_session=True, stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[3]), env=env,
+        )  # fmt: skip
+    _children[proc.pid] = proc  # reaped by `pid_alive` once it exits
+    with RunStore(store_at) as store:
+        store.update_run(run_id, pid=proc.pid, host=socket.gethostname())
+    return proc
 
 
 def pid_alive(pid: int | None) -> bool:

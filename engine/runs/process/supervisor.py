@@ -19,7 +19,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from engine.lm.local import describe_signal
@@ -119,12 +118,7 @@ def supervise(run_id: str, db_path: StoreAt) -> int:
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    while True:
-        try:
-            code = child.wait()
-            break
-        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
-            time.sleep(0.05)
+    code = child.wait()  # a signal handled here does not interrupt it (PEP 475)
     if code == 0:
         return code
     reason = record_death(db_path, run_id, code)

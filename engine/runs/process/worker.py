@@ -59,9 +59,9 @@ from engine.runs.store import (
 
 logger = logging.getLogger(__name__)
 
+
 def _budget(spec: ProjectSpec) -> Any:
     """The spec's limits (maybe none); its breaker stops a run whose LM calls keep failing."""
-
     b = spec.optimizer.budget
     seconds = None if b.max_minutes is None else b.max_minutes * 60
     return Budget(
@@ -78,13 +78,14 @@ def _run_context(
     sinks: Iterable[Callable[[Any], None]],
 ) -> Any:
     """A RunContext prefilled from the store (resume) and wired to write back to it."""
-
     ledger = UsageLedger()
     for record in store.known_call_records(run_id):  # earlier attempts count toward the budget
         ledger.record(record)
     ledger.subscribe(store.call_listener(run_id, attempt))
     recorder = EventRecorder([store.sink(run_id), *sinks], start_seq=store.last_seq(run_id))
-    store.on_wait(lambda seconds, tries: recorder.log(waited_words(seconds, tries), "warning"))
+    store.db.on_wait(lambda seconds, tries: recorder.log(
+        f"The run store could not be reached for {seconds:.0f} s ({tries} tries); the run "
+        "waited for it and went on. Nothing was lost.", "warning"))  # fmt: skip
     return RunContext(
         recorder=recorder, ledger=ledger, budget=_budget(spec), should_cancel=should_cancel,
         known_results=store.known_results(run_id),
@@ -95,14 +96,6 @@ def _run_context(
         workdir=run_workdir(store.path, run_id), run_name=run_id,
         study_storage=study_url(store.path) if is_url(store.path) else None,
     )  # fmt: skip
-
-
-def waited_words(seconds: float, attempts: int) -> str:
-    """The run's log line after the store (PostgreSQL) came back."""
-    return (
-        f"The run store could not be reached for {seconds:.0f} s ({attempts} tries); "
-        "the run waited for it and went on. Nothing was lost."
-    )
 
 
 def known_steps(events: list[dict[str, Any]]) -> set[tuple[str, str]]:
@@ -130,7 +123,6 @@ def run_worker(
     unexpected errors, the traceback). A run already finished is left alone; a run whose worker
     is still alive is not started twice.
     """
-
     db_path = store_location(db_path)
     use_run_cache(db_path)
     store = RunStore(db_path)
@@ -152,10 +144,9 @@ def run_worker(
         beat = Heartbeat(db_path, run_id)
         beat.start()
         try:
-            status = _execute(store, run_id, run, attempt, beat, lm_factory, sinks, settings)
+            return _execute(store, run_id, run, attempt, beat, lm_factory, sinks)
         finally:
             beat.stop()
-        return status
     finally:
         store.close()
 
@@ -168,9 +159,7 @@ def _execute(
     beat: Heartbeat,
     lm_factory: LMFactory | None,
     sinks: Iterable[Callable[[Any], None]],
-    settings: Any,
 ) -> str:
-
     context = None
     stack = contextlib.ExitStack()
     try:

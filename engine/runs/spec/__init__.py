@@ -8,10 +8,8 @@ from engine.runs.spec._names import LLM_METRIC_KINDS
 from engine.runs.spec._redact import redact, redact_data, redact_std_streams
 from engine.runs.spec._retriever import check_embedder, embedder_model
 from engine.runs.spec._signature import class_name, field_annotation, step_signature
-from engine.runs.spec._spec import (
-    FieldSpec, load_spec, ModelSpec, ProjectSpec, save_spec, spec_from_dict, spec_from_text,
-    StepSpec,
-)
+from engine.runs.spec._parts import FieldSpec, ModelSpec, StepSpec
+from engine.runs.spec._spec import load_spec, ProjectSpec, save_spec, spec_from_dict, spec_from_text
 from engine.runs.spec._steps import attempts_key, CorpusSpec, ToolSpec
 from engine.runs.spec._yaml import load_yaml
 

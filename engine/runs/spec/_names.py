@@ -8,8 +8,6 @@ import unicodedata
 
 from engine.core import RESERVED_NAMES
 
-FIELD_TYPES = ("str", "int", "float", "bool", "list[str]", "literal")
-MODULE_TYPES = ("Predict", "ChainOfThought")
 # metrics scored by an LM (models.judge, else the task model)
 LLM_METRIC_KINDS = ("judge", "semantic_f1")
 METRIC_KINDS = ("exact", "normalized", "contains", "f1", "numeric", "regex", *LLM_METRIC_KINDS)

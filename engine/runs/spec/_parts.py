@@ -106,13 +106,9 @@ class StepSpec(BaseModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data = handler(self)
         optional = ("corpus", "k", "tools", "max_iters", "refine", "m", "samples", "retriever",
                     "embedder")  # fmt: skip
-        for key in optional:  # options only when set
-            if data.get(key) in (None, []):
-                data.pop(key, None)
-        return data
+        return {k: v for k, v in handler(self).items() if k not in optional or v not in (None, [])}
 
     @property
     def inputs(self) -> list[FieldSpec]:
@@ -190,11 +186,8 @@ class MetricSpec(BaseModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data = handler(self)
-        for key in ("criteria", "scale"):  # only judge metrics have them; others stay as before
-            if data.get(key) is None:
-                data.pop(key, None)
-        return data
+        data = handler(self)  # criteria and scale: judge metrics only; others stay as before
+        return {k: v for k, v in data.items() if k not in ("criteria", "scale") or v is not None}
 
 
 class ModelSpec(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from engine.core import InputField, OutputField, Signature, make_signature, parse_type
-from engine.runs.spec._spec import FieldSpec, StepSpec
+from engine.runs.spec._parts import FieldSpec, StepSpec
 
 
 def field_annotation(field: FieldSpec) -> Any:

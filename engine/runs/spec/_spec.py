@@ -29,17 +29,7 @@ from pydantic import (
 )
 
 from engine.core import SpecError, secret_problems
-from engine.runs.spec._names import FIELD_TYPES, MODULE_TYPES
-from engine.runs.spec._parts import (
-    BudgetSpec,
-    DataSpec,
-    FieldSpec,
-    MetricSpec,
-    ModelSpec,
-    ModelsSpec,
-    OptimizerSpec,
-    StepSpec,
-)
+from engine.runs.spec._parts import DataSpec, MetricSpec, ModelsSpec, OptimizerSpec, StepSpec
 from engine.runs.spec._redact import redact_data
 from engine.runs.spec._steps import check_refine_reward
 from engine.runs.spec._yaml import load_yaml
@@ -225,10 +215,3 @@ def format_validation_error(exc: ValidationError) -> str:
         lines.append(f"{loc}: {message}")
     return "\n".join(lines)
 
-
-__all__ = [
-    "BudgetSpec", "DataSpec", "FIELD_TYPES", "FieldSpec", "MODULE_TYPES", "MetricSpec", "ModelSpec",
-    "ModelsSpec", "OptimizerSpec", "ProjectSpec", "StepSpec", "format_validation_error",
-    "load_spec",
-    "save_spec", "spec_from_dict", "spec_from_text",
-]  # fmt: skip

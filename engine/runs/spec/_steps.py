@@ -21,9 +21,6 @@ from pydantic import (
 
 from engine.runs.spec._retriever import check_embedder_name
 
-STEP_MODULES = (
-    "Predict", "ChainOfThought", "Retrieve", "ReAct", "ProgramOfThought", "MultiChainComparison",
-)  # fmt: skip
 TOOL_NAMES = ("calculator", "search", "lookup")
 REFINE_MAX_N = 10  # each attempt is at least one LM call
 LABEL_FREE_METRICS = ("judge",)  # graded from criteria and inputs alone when no label is given

@@ -262,15 +262,12 @@ class StoreDB:
         self.execute(f"UPDATE {table} SET {sets} WHERE {pk} = :_key", {**fields, "_key": key})
 
     # -- transactions ----------------------------------------------------------------------
-    @property
-    def in_transaction(self) -> bool:
-        return self._depth > 0
-
     @contextmanager
     def transaction(self, exclusive: bool = False, write: bool = True) -> Iterator[None]:
         """One transaction (nested calls join the outer one). SQLite takes the write lock at
-        BEGIN unless not `write` (then at its first write, if any); PostgreSQL takes the
-        store's advisory lock when `exclusive`."""
+        BEGIN unless not `write` (then at its first write, if any: a deferred one that reads
+        before another process writes fails at once with "database is locked" when it writes);
+        PostgreSQL takes the store's advisory lock when `exclusive`."""
         assert self._conn is not None, "the store is closed"
         if self._depth:
             self._depth += 1
@@ -347,10 +344,3 @@ def _insert_sql(table: str, columns: tuple[str, ...], on_conflict: str | None) -
         sets = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
         return statement + f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
     return statement
-
-
-def connect(store_at: StoreAt | None = None) -> StoreDB:
-    """Open (and create if needed) the store at `store_at` (default: `store_location()`).
-
-    A SQLite file that is not a readable store raises StoreError saying what to do."""
-    return StoreDB(store_at)

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from engine.core import SpecError, secret_problems
 from engine.runs.spec import ProjectSpec, redact, redact_data
-from engine.runs.store._db import connect
+from engine.runs.store._db import StoreDB
 from engine.runs.store._read import StoreReader
 from engine.runs.store._schema import RUN_JSON_COLUMNS, StoreAt, dumps
 
@@ -57,13 +57,9 @@ class RunStore(StoreReader):
     else the file under tunesmith_data/)."""
 
     def __init__(self, path: StoreAt | None = None) -> None:
-        self.db = connect(path)
+        self.db = StoreDB(path)
         self.path: StoreAt = self.db.location
         self._lock = threading.RLock()
-
-    def on_wait(self, listener: Callable[[float, int], None]) -> None:
-        """`listener(seconds, attempts)` after an operation waited for a lost server."""
-        self.db.on_wait(listener)
 
     def close(self) -> None:
         with self._lock:
@@ -75,15 +71,6 @@ class RunStore(StoreReader):
         advisory lock), so that a read, a check and a write inside it are atomic across
         processes (two workers claiming one run)."""
         with self._lock, self.db.transaction(exclusive=True):
-            yield
-
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        """A write transaction; on SQLite it takes the write lock at BEGIN (waiting up to the
-        busy timeout): a DEFERRED one fails at once with "database is locked" when it reads,
-        another process writes, and it then writes (WAL snapshot), which two workers on one
-        store hit. Nested: joins the outer transaction."""
-        with self.db.transaction():
             yield
 
     def __enter__(self) -> RunStore:
@@ -116,7 +103,7 @@ class RunStore(StoreReader):
             "optimizer": optimizer or spec.optimizer.name, "optimizer_reason": optimizer_reason,
             "sizes": sizes, "attempts": 0, "cancel_requested": 0,
         }  # fmt: skip
-        with self._lock, self._write():
+        with self.db.transaction():
             self.db.insert("runs", _encode(row))
         return run_id
 
@@ -125,13 +112,13 @@ class RunStore(StoreReader):
         """Set columns of a run (JSON columns are encoded)."""
         if not fields:
             return
-        with self._lock, self._write():
+        with self.db.transaction():
             self.db.update("runs", run_id, _encode(redact_data(fields)))
 
     @_retried
     def mark_started(self, run_id: str, pid: int) -> int:
         """Status running, pid, heartbeat now; returns the attempt number (1, 2, ... on resumes)."""
-        with self._lock, self._write():
+        with self.db.transaction():
             row = self.db.execute(
                 "SELECT attempts, started_at FROM runs WHERE id = :id", {"id": run_id}
             ).fetchone()
@@ -146,7 +133,7 @@ class RunStore(StoreReader):
 
     @_retried
     def heartbeat(self, run_id: str) -> None:
-        with self._lock, self._write():
+        with self.db.transaction():
             self.db.execute(
                 "UPDATE runs SET heartbeat = :t WHERE id = :id", {"t": time.time(), "id": run_id}
             )
@@ -172,13 +159,13 @@ class RunStore(StoreReader):
     @_retried
     def request_cancel(self, run_id: str) -> None:
         """Ask the run's worker to stop after the current trial."""
-        with self._lock, self._write():
+        with self.db.transaction():
             self.db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = :id", {"id": run_id})
 
     @_retried
     def delete_run(self, run_id: str) -> None:
         """Remove a run and everything recorded for it."""
-        with self._lock, self._write():
+        with self.db.transaction():
             for table in ("events", "lm_calls", "example_results", "trials", "candidates"):
                 self.db.execute(f"DELETE FROM {table} WHERE run_id = :id", {"id": run_id})
             self.db.execute("DELETE FROM runs WHERE id = :id", {"id": run_id})
@@ -194,7 +181,7 @@ class RunStore(StoreReader):
             light[bulky] = (
                 len(light[bulky]) if isinstance(light[bulky], list) else "stored separately"
             )
-        with self._lock, self._write():
+        with self.db.transaction():
             self.db.insert("events", {
                 "run_id": run_id, "seq": event.seq, "type": event.type, "time": event.time,
                 "data": dumps(light),
@@ -256,7 +243,7 @@ class RunStore(StoreReader):
     @_retried
     def record_call(self, run_id: str, record: Any, attempt: int = 1) -> None:
         """Store one LM CallRecord (a UsageLedger listener calls this as each call happens)."""
-        with self._lock, self._write():
+        with self.db.transaction():
             self.db.insert("lm_calls", {
                 "run_id": run_id, "attempt": attempt, "model": record.model, "role": record.role,
                 "prompt_tokens": record.prompt_tokens,

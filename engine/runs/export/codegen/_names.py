@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from engine.runs.spec import ProjectSpec, StepSpec, class_name
+from engine.runs.spec import ProjectSpec, class_name
 
 # names the generated module defines or imports (this package, an optimizer's export hook)
 MODULE_NAMES = frozenset(
@@ -85,10 +85,6 @@ def step_names(spec: ProjectSpec) -> dict[str, StepNames]:
             tools=_fresh(f"{upper}_TOOLS", f"STEP{i}_TOOLS", taken),
         )
     return names
-
-
-def names_of(spec: ProjectSpec, step: StepSpec) -> StepNames:
-    return step_names(spec)[step.name]
 
 
 def read_output(var: str, name: str) -> str:

@@ -15,7 +15,6 @@ from engine.runs.export.codegen._many import many_classes
 from engine.runs.export.codegen._names import (
     docstring,
     module_docstring,
-    names_of,
     py_literal,
     read_output,
     step_names,
@@ -35,7 +34,7 @@ def _type(field: FieldSpec) -> str:
 
 
 def _signature_class(spec: ProjectSpec, step: StepSpec) -> list[str]:
-    lines = [f"class {names_of(spec, step).signature}(dspy.Signature):"]
+    lines = [f"class {step_names(spec)[step.name].signature}(dspy.Signature):"]
     doc = docstring(step.instructions, "    ")
     if doc:
         lines.append(doc)
@@ -60,8 +59,7 @@ def _program_class(spec: ProjectSpec) -> list[str]:
     for step in spec.pipeline:
         lines.append(f"        self.{step.name} = {module_call(step, names[step.name])}")
     lines += ["", f"    def forward(self, {', '.join(inputs)}):"]
-    available = set(inputs)
-    outputs: list[tuple[str, str]] = []
+    outputs: list[str] = []
     for step in spec.pipeline:
         var = names[step.name].out
         if step.module == "Retrieve":
@@ -71,16 +69,15 @@ def _program_class(spec: ProjectSpec) -> list[str]:
             value = f"{var}.passages"
             value = f'"\\n".join({value})' if out.type == "str" else value
             lines.append(f"        {out.name} = {value}")
-            outputs.append((out.name, out.name))
+            outputs.append(out.name)
             continue
         args = ", ".join(f"{f.name}={f.name}" for f in step.inputs)
         lines.append(f"        {var} = self.{step.name}({args})")
         for f in step.outputs:
             lines.append(f"        {f.name} = {read_output(var, f.name)}")
-            outputs.append((f.name, f.name))
-            available.add(f.name)
+            outputs.append(f.name)
     last = [f.name for f in spec.pipeline[-1].outputs]
-    ordered = last + [name for name, _ in outputs if name not in last]
+    ordered = last + [name for name in outputs if name not in last]
     fields = ", ".join(f"{name}={name}" for name in ordered)
     lines.append(f"        return dspy.Prediction({fields})")
     return lines
@@ -145,12 +142,9 @@ def render_program(
     for step in spec.pipeline:
         if step.module != "Retrieve":
             body += ["", *_signature_class(spec, step), ""]
-    rewards = reward_functions(spec)
-    if rewards:
-        body += [*rewards, ""]
-    helpers = many_classes(spec)
-    if helpers:
-        body += [*helpers, ""]
+    for helpers in (reward_functions(spec), many_classes(spec)):  # each may be empty
+        if helpers:
+            body += [*helpers, ""]
     body += ["", *_program_class(spec), "", ""]
     if configure_lm:
         kwargs = ", ".join(f"{k}={py_literal(v)}" for k, v in lm_kwargs(spec.models.task).items())
