@@ -1,4 +1,5 @@
-"""The CLI commands that do not optimize: validate, eval, export, summary, runs, show, cancel."""
+"""The CLI commands that do not optimize: validate, eval, export, matrix, summary, runs, show,
+cancel."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from engine.runs import (
     load_spec,
     validate_spec_against_data,
 )
-from engine.runs.export import export_run
+from engine.runs.export import export_run, matrix_csv
 from engine.runs.pipeline import task_lm
 from engine.runs.results import summary_html
 from engine.runs.store import RunStore, store_location
@@ -90,6 +91,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
     write_output(args.output, text, (store_location(args.db),))
     if args.output:
         print(f"wrote {args.output}: open it in any browser", file=sys.stderr)
+    return 0
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    """Write a run's rows x candidates (answer, score, reason each) as CSV."""
+    chosen = [h.strip() for h in (args.candidates or "").split(",") if h.strip()] or None
+    text = matrix_csv(args.run_id, args.db, chosen, args.top, args.subset)
+    write_output(args.output, text, (store_location(args.db),))
+    if args.output:
+        print(f"wrote {args.output}", file=sys.stderr)
     return 0
 
 

@@ -9,6 +9,7 @@ from engine.cli._commands import (
     cmd_cancel,
     cmd_eval,
     cmd_export,
+    cmd_matrix,
     cmd_runs,
     cmd_show,
     cmd_summary,
@@ -39,6 +40,8 @@ EXAMPLES = {
     "predict": "examples:\n  python -m engine predict RUN_ID data.csv -o labelled.csv\n"
                "  python -m engine predict RUN_ID data.csv --candidate HASH --max-calls 200",
     "summary": "example:\n  python -m engine summary RUN_ID -o summary.html",
+    "matrix": "examples:\n  python -m engine matrix RUN_ID -o matrix.csv\n"
+              "  python -m engine matrix RUN_ID --top 5 --subset test",
     "runs": "example:\n  python -m engine runs --limit 10",
     "show": "example:\n  python -m engine show RUN_ID",
     "resume": "example:\n  python -m engine resume RUN_ID",
@@ -214,6 +217,20 @@ def build_parser() -> argparse.ArgumentParser:
         "Self-contained (no scripts, nothing fetched from elsewhere); never includes API keys.",
     )
     p.add_argument("run_id", help="run id (see `python -m engine runs`)")
+    shared(p, "output")
+
+    p = add(
+        "matrix", cmd_matrix,
+        "write a run's rows x candidates as CSV",
+        "Write every scored row of a run with each candidate's answer, score and the metric's\n"
+        "reason side by side (CSV, cells that would start a formula neutralised). Candidates:\n"
+        "the start and the best by default, --top N by validation score, or --candidates.",
+    )
+    p.add_argument("run_id", help="run id (see `python -m engine runs`)")
+    p.add_argument("--candidates", help="candidate hashes of this run, comma-separated")
+    p.add_argument("--top", type=int, help="the N candidates with the best validation score")
+    p.add_argument("--subset", choices=("val", "test"), default="val",
+                   help="validation rows (default) or held-out test rows")  # fmt: skip
     shared(p, "output")
 
     p = add(

@@ -31,7 +31,7 @@ def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args",
     [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["estimate"], ["show"], ["resume"],
-     ["cancel"], ["predict"], ["summary"]],
+     ["cancel"], ["predict"], ["summary"], ["matrix"]],
 )  # fmt: skip
 def test_help_everywhere(args: list[str], tmp_path: Path) -> None:
     result = cli(*args, "--help", home=tmp_path)
@@ -105,6 +105,15 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
         "feedback,error"
     )
     assert "\nbaseline (student as given)," in csv_text  # the CLI names a candidate by its origin
+
+    wide = cli("matrix", run_id, "--subset", "test", "-o", str(tmp_path / "m.csv"), home=tmp_path)
+    assert wide.returncode == 0 and "wrote " in wide.stderr, wide.stderr
+    rows = (tmp_path / "m.csv").read_text().splitlines()
+    assert rows[0].startswith("example_id,ticket,expected.category,baseline (student as given)")
+    assert len(rows) == 1 + 20  # every held-out row once
+    unknown = cli("matrix", run_id, "--candidates", "feedbeef", home=tmp_path)
+    assert unknown.returncode != 0 and "no candidate 'feedbeef'" in unknown.stderr
+    assert "Traceback" not in unknown.stderr and not (tmp_path / "feedbeef").exists()
     assert (
         "spec"
         and "name: Support ticket routing"
