@@ -81,6 +81,27 @@ def as_html(table: pd.DataFrame, scores: pd.DataFrame, title: str) -> str:
     )
 
 
+def sibling_bests(run: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, str]:
+    """{"run id:hash": run id} for the best candidate of every other run of the same project
+    (by name), newest first: prompts that may have been scored on the same rows."""
+    return {
+        f"{r['id']}:{r['best_candidate']}": r["id"]
+        for r in runs
+        if r["id"] != run["id"] and r.get("name") == run.get("name") and r.get("best_candidate")
+    }
+
+
+def foreign_results(other: pd.DataFrame, key: str, ids: set[str]) -> pd.DataFrame:
+    """Another run's results for the candidate that `key` ("run id:hash") names, on the rows
+    `ids` of this table only, that candidate renamed `key`."""
+    if other.empty:
+        return other
+    hash_ = key.split(":", 1)[1]
+    found = other[(other["candidate"] == hash_) & other["example_id"].isin(ids)].copy()
+    found["candidate"] = key
+    return found
+
+
 def row_detail(
     res: pd.DataFrame, example_id: str, order: list[str], labels: dict[str, str]
 ) -> list[dict[str, Any]]:

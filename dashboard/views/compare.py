@@ -236,8 +236,30 @@ order = st.multiselect(
     key=f"cmp_cands_{run_id}",
     help="Any of the run's candidates scored on these rows, as many as you like.",
 ) or [h for h in dict.fromkeys([a, b]) if h in scored]  # fmt: skip
+runs_by_id = {r["id"]: r for r in runinfo.all_runs(limit=200)}
+siblings = mx.sibling_bests(run, list(runs_by_id.values()))
+names = dict(labels)
+for key, other in siblings.items():
+    names[key] = f"Run {other[-6:]} best — {runinfo.run_label(runs_by_id[other])}"
+more = st.multiselect(
+    "Add the best prompt of another run of this project",
+    list(siblings),
+    format_func=names.get,
+    key=f"cmp_more_{run_id}",
+    help="Its answers on the rows of this table (rows it was not scored on say so).",
+) if siblings else []  # fmt: skip
+rows_here = set(res["example_id"]) if not res.empty else set()
+res_all = res
+for key in more:
+    found = mx.foreign_results(cd.results(siblings[key], subset), key, rows_here)
+    if found.empty:
+        st.warning(f"{safe.md(names[key])} was scored on other rows: nothing to show.",
+                   icon=":material/warning:")  # fmt: skip
+        continue
+    res_all = pd.concat([res_all, found], ignore_index=True)
+    order = [*order, key]
 expected = expected_labels(run)
-table, scores = cd.matrix(res, order, labels, expected, label_fields)
+table, scores = cd.matrix(res_all, order, names, expected, label_fields)
 if table.empty:
     st.info("No per-example results for this subset yet.", icon=":material/info:")
     st.stop()
@@ -311,7 +333,8 @@ picked = st.dataframe(
 )
 title = f"{run.get('name') or run_id}: {subset_names.get(subset, subset).lower()}"
 down_csv, down_html, _ = st.columns(3)
-rows_csv = matrix_csv(run_id, db, order, subset=subset, names=labels, rows=list(view.index))
+own = [h for h in order if h in labels]  # the CSV holds this run's candidates
+rows_csv = matrix_csv(run_id, db, own, subset=subset, names=labels, rows=list(view.index))
 down_csv.download_button("Download as CSV", rows_csv.encode("utf-8-sig"), mime="text/csv",
                          file_name=f"{run_id}-rows.csv", icon=":material/download:")  # fmt: skip
 down_html.download_button("Download as a web page", mx.as_html(view, view_scores, title),
@@ -327,7 +350,7 @@ if rows_picked:
         for name, value in inputs.items():
             st.caption(safe.md(name))
             safe.text_box(value)
-        for found in mx.row_detail(res, example, order, labels):
+        for found in mx.row_detail(res_all, example, order, names):
             st.markdown(f"**{safe.md(found['name'])}** · score {ui.fmt_score(found['score'])}")
             for name, value in found["outputs"].items():
                 st.caption(safe.md(name))
@@ -336,7 +359,9 @@ if rows_picked:
                 st.caption("why: " + safe.md(found["why"] or found["error"]))
             with st.expander("The prompt it sends for this row"):
                 try:
-                    prompt = render_prompts(load_program(run_id, db, found["candidate"]), inputs)
+                    owner, _, cand = found["candidate"].rpartition(":")
+                    program = load_program(owner or run_id, db, cand)
+                    prompt = render_prompts(program, inputs)
                 except Exception as error:  # noqa: BLE001  (the data or spec moved on)
                     prompt = f"The prompt could not be rebuilt: {error}"
                 st.code(prompt, language=None, wrap_lines=True)

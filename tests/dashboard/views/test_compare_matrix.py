@@ -6,7 +6,11 @@ from __future__ import annotations
 from apphelpers import go, matrix_of, open_sample, set_sizes, texts
 
 from dashboard import home
-from engine.runs import trials
+from engine.runs import get_run, trials
+
+
+def run_best(run_id: str) -> str:
+    return get_run(run_id, db_path=home.db_path())["best_candidate"]
 
 
 def _compare(app, monkeypatch):
@@ -62,3 +66,22 @@ def test_a_row_opens_in_full_with_the_prompt_each_candidate_sends(app, monkeypat
     first = table["example"].iloc[0]
     assert all(first[:40] in p for p in prompts), prompts[0][:400]
     assert all("[[ ## category ## ]]" in p for p in prompts)
+
+
+def test_the_best_prompt_of_another_run_joins_the_table_on_the_same_rows(app, monkeypatch):
+    at, first = _compare(app, monkeypatch)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()  # a second run of the project, the same split
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    second = at.query_params["run"]
+    second = second[0] if isinstance(second, list) else second
+    assert second != first
+    more = at.multiselect(key=f"cmp_more_{second}")
+    assert [o.startswith(f"Run {first[-6:]} best") for o in more.options] == [True]
+    at = more.set_value([f"{first}:{run_best(first)}"]).run()
+    assert not at.exception, at.exception
+    table = matrix_of(at)
+    column = f"Run {first[-6:]} best"
+    assert column in table.columns and len(table) == 8
+    assert not any(v == "not scored" for v in table[column])  # the same rows, all scored
