@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard import safe, state
 from engine import TunesmithError
+from engine.runs import percent
 
 logger = logging.getLogger("tunesmith.dashboard")
 
@@ -127,7 +128,7 @@ def friendly_errors(what: str) -> Iterator[None]:
 
 
 def fmt_score(value: Any) -> str:
-    return "—" if value is None else f"{100 * float(value):.0f}%"
+    return "—" if value is None else percent(float(value))
 
 
 def fmt_int(value: Any) -> str:

@@ -189,10 +189,20 @@ def offset_rows(step_state: dict[str, Any]) -> list[dict[str, Any]]:
     """A step's fitted choice offsets (`engine.optimizers.calibration._choices`) as table rows:
     output, value, and the shift taken off the model's score for that value."""
     return [
-        {"output": field, "value": value, "shift": round(float(offset), 2)}
+        {"output": field, "value": value, "shift": round(float(offset), 2),
+         "what it means": shift_words(value, float(offset))}
         for field, values in (step_state.get("choice_offsets") or {}).items()
         for value, offset in values.items()
-    ]
+    ]  # fmt: skip
+
+
+def shift_words(value: str, offset: float) -> str:
+    """A fitted offset in words: which way it moves the model's pick of `value`."""
+    if abs(offset) < 0.005:
+        return f"“{value}” is left as the model scores it"
+    if offset > 0:
+        return f"the model leaned toward “{value}”: it now needs more evidence to answer it"
+    return f"the model leaned away from “{value}”: it now answers it more readily"
 
 
 def same_instruction_note(step_a: dict[str, Any], step_b: dict[str, Any]) -> str:

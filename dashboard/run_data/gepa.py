@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dashboard.glossary import dropped_replies, plain_drop
-from engine.runs import is_calibration
+from engine.runs import is_calibration, percent
 
 FULL_SUBSETS = ("val", "full")
 TIE = 1e-9
@@ -199,7 +199,7 @@ def tree_layout(nodes: list[LineageNode]) -> tuple[list[float], list[float], int
 
 
 def _pct(score: Any) -> str:
-    return f"{100 * float(score or 0):.0f}%"
+    return percent(float(score or 0))
 
 
 def _dropped(step: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -8,7 +8,7 @@ from statistics import mean
 from typing import Any
 
 from dashboard.glossary import dropped_replies, plain_drop
-from engine.runs import latest_proposals, locate
+from engine.runs import latest_proposals, locate, percent
 
 FULL_SUBSETS = ("val", "full")
 
@@ -21,8 +21,8 @@ def _choices(
     return proposals, located
 
 
-def _pct(score: float | None) -> str:
-    return f"{100 * (score or 0):.0f}%"
+def _pct(score: Any) -> str:
+    return percent(float(score or 0))
 
 
 def _verdict(

@@ -211,8 +211,13 @@ if runs and check.spec is not None and not metric_problems:
         table.append(row)
     frame = pd.DataFrame(table)
     mean = frame["score"].mean()
-    a, _ = st.columns([1, 3])
+    a, b = st.columns([1, 3], vertical_alignment="center")
     a.metric("Average score", ui.fmt_score(mean), border=True)
+    b.caption(
+        f"{len(frame)} rows tell little: one answer more or less right moves this average by "
+        f"{100 / len(frame):.0f} points. This checks that the metric scores answers the way "
+        "you mean; the run measures your prompt on its validation and held-out rows."
+    )
     st.dataframe(
         frame,
         hide_index=True,

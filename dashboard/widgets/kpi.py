@@ -26,7 +26,7 @@ def score_delta(baseline: float | None, best: float | None) -> str | None:
 
 
 def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) -> None:
-    """Baseline → best (Δ), LM calls used / budget, tokens, cost, elapsed."""
+    """Baseline → best (Δ), LM calls / budget, tokens, cost, elapsed."""
     budget = ((run.get("spec") or {}).get("optimizer") or {}).get("budget") or {}
     baseline, best = run.get("baseline_score"), run.get("best_score")
     cols = st.columns(5)
@@ -41,14 +41,16 @@ def run_kpis(run: dict[str, Any], usage: dict[str, Any], elapsed: float | None) 
         "rows. The optimizer picked its best prompt on these rows, so they flatter it; the "
         "held-out result above says how it does on new rows.",
     )
-    calls = usage.get("calls") or 0
+    cached = usage.get("cache_hits") or 0
+    calls = (usage.get("calls") or 0) - cached  # what the budget counts: calls the model answered
     limit = budget.get("max_calls")
     cols[1].metric(
-        "LM calls used / budget",
+        "LM calls / budget",
         f"{calls:,} / {limit:,}" if limit else f"{calls:,}",
-        help=" ".join(
-            [f"{usage.get('cache_hits') or 0:,} answered from the cache.", planned_words(run)]
-        ).strip(),
+        help=" ".join([
+            f"Calls the model answered. {cached:,} more were answered from the cache: free, "
+            "and not counted against the budget.", planned_words(run),
+        ]).strip(),  # fmt: skip
         border=True,
         height=CARD_HEIGHT,
     )
@@ -136,8 +138,8 @@ def headline_text(outcome: Any) -> str:
     kept program changed."""
     title = HEADLINE_LOOK[outcome.kind][2]
     lines = [f"**{title}.** {outcome.headline.rstrip('.')}."]  # some end with a sentence
-    if outcome.kind == "unclear":
-        lines[0] += " More test rows would tell."
+    if outcome.kind == "unclear" and outcome.change != "start kept":
+        lines[0] += " More test rows would tell."  # (not for the same prompt twice)
     if outcome.change_text:
         lines.append(outcome.change_text)
     return "  \n".join(lines)

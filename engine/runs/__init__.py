@@ -32,7 +32,7 @@ from engine.runs.label import (
 )
 from engine.runs.pipeline import build_lm, build_metric, build_program, task_lm
 from engine.runs.process import create_run, launch_run, reconcile_run
-from engine.runs.results import ended_words, is_calibration, run_outcome, summary_html
+from engine.runs.results import ended_words, is_calibration, percent, run_outcome, summary_html
 from engine.runs.spec import (
     attempts_key, check_embedder, embedder_model, load_spec, load_yaml, MCC_M, ProjectSpec,
     redact_data, SAMPLED_MODULES, save_spec, spec_from_dict, spec_from_text,
@@ -52,10 +52,10 @@ __all__ = [
     "is_calibration", "is_constraint_failure", "latest_proposals", "launch_run", "list_runs",
     "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate", "match_inputs",
     "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id", "parse_table",
-    "points", "predict_table", "predictor_states", "preflight", "program_state", "ProjectSpec",
-    "range_words", "read_input_csv", "read_passages", "read_table", "reconcile_run", "redact_data",
-    "render_prompts", "request_cancel", "resolve_path", "run_model_files", "run_outcome",
-    "RunStore", "SAMPLED_MODULES", "save_spec", "score_of", "size_words",
+    "percent", "points", "predict_table", "predictor_states", "preflight", "program_state",
+    "ProjectSpec", "range_words", "read_input_csv", "read_passages", "read_table", "reconcile_run",
+    "redact_data", "render_prompts", "request_cancel", "resolve_path", "run_model_files",
+    "run_outcome", "RunStore", "SAMPLED_MODULES", "save_spec", "score_of", "size_words",
     "spec_from_dict", "spec_from_text", "step_model", "store_location", "summary_html", "task_lm",
     "text_problem", "top_candidates", "trials", "try_input", "url_problem", "usage",
     "validate_spec_against_data", "verdict",

@@ -12,6 +12,7 @@ to compare with).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,21 @@ def is_calibration(origin: str | None) -> bool:
     return str(origin or "") in CALIBRATION_ORIGINS
 
 
+def _whole(score: float) -> int:
+    """A score as a whole percentage, halves up (57.5% -> 58%), as a person rounds."""
+    return int(Decimal(repr(round(100 * score, 6))).quantize(Decimal(1), ROUND_HALF_UP))
+
+
 def percent(score: float | None) -> str:
-    return "—" if score is None else f"{100 * score:.0f}%"
+    return "—" if score is None else f"{_whole(score)}%"
+
+
+def _shown_points(start: float | None, best: float | None, diff: float) -> str:
+    """The gain in points as the two percentages beside it read (57.5% -> 80% shows 58% -> 80%
+    and +22, not +23), when the gain is their difference; else the gain itself."""
+    if start is None or best is None or abs((best - start) - diff) > 1e-9 or abs(diff) < 0.01:
+        return points(diff)
+    return f"{_whole(best) - _whole(start):+d}"
 
 
 @dataclass(frozen=True)
@@ -55,10 +69,16 @@ class Outcome:
         """One sentence: the held-out result and its verdict, or that there is none."""
         if self.verdict is not None:
             v = self.verdict
+            rows = f"Held-out test ({v.n} rows the optimizer never saw): "
+            if self.change == "start kept" and v.diff == v.ci_low == v.ci_high == 0:
+                return (  # one prompt scored twice: no range to give
+                    f"{rows}{percent(self.test_start)} → {percent(self.test_best)}: the same "
+                    "prompt both times, so the same answers"
+                )
+            shown = _shown_points(self.test_start, self.test_best, v.diff)
             return (
-                f"Held-out test ({v.n} rows the optimizer never saw): {percent(self.test_start)}"
-                f" → {percent(self.test_best)}, {v.words}: {points(v.diff)} points "
-                f"({v.range_text})"
+                f"{rows}{percent(self.test_start)} → {percent(self.test_best)}, {v.words}: "
+                f"{shown} points ({v.range_text})"
             )
         val = (
             f" On the validation rows, which the optimizer used to choose its prompt (so they "

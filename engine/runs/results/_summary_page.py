@@ -75,7 +75,11 @@ def _verdict_block(run: dict[str, Any], outcome: Outcome) -> str:
         )
     colour = COLOURS[outcome.kind]
     change = f"<p>{esc(outcome.change_text)}</p>" if outcome.change_text else ""
-    unclear = " More test rows would tell." if outcome.kind == "unclear" else ""
+    unclear = (
+        " More test rows would tell."
+        if outcome.kind == "unclear" and outcome.change != "start kept"
+        else ""
+    )
     return (
         f'<div class="verdict" style="border-color:{colour}">'
         f'<strong style="color:{colour}">{TITLES[outcome.kind]}.</strong>'

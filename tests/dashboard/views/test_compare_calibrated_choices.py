@@ -16,5 +16,8 @@ def test_compare_shows_the_offsets_of_a_calibrated_candidate(app, monkeypatch):
     assert "Each shift is taken off the model's score for a value" in page, page
     assert "Not calibrated: the model picks as it scores." in page  # the baseline, as A
     frames = [f.value for f in at.dataframe]
-    offsets = next(f for f in frames if list(f.columns) == ["output", "value", "shift"])
+    offsets = next(f for f in frames if list(f.columns)[:3] == ["output", "value", "shift"])
     assert set(offsets["output"]) == {"category"}
+    for value, shift, words in offsets[["value", "shift", "what it means"]].values:
+        assert f"“{value}”" in words
+        assert ("leaned toward" in words) == (shift >= 0.005)

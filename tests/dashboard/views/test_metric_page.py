@@ -46,6 +46,9 @@ def test_test_on_5_rows_and_rescoring_without_the_model(metric):
     assert len(frame) == 5 and "score" in frame.columns
     before = [m.value for m in at.metric if m.label == "Average score"]
     assert before and before[0].endswith("%")
+    assert "5 rows tell little: one answer more or less right moves this average by 20 points" in (
+        " ".join(c.value for c in at.caption)
+    )
     runs = at.session_state["metric_test"]
     at.radio(key=k(at, "metric_kind")).set_value("contains").run()
     assert at.session_state["metric_test"] is runs  # no new model calls

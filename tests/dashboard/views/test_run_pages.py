@@ -28,7 +28,7 @@ def finished(app):
 def test_run_page_kpis_chart_log_and_test_summary(finished):
     at = finished
     labels = [m.label for m in at.metric]
-    for label in ("Validation score", "LM calls used / budget", "Tokens", "Cost"):
+    for label in ("Validation score", "LM calls / budget", "Tokens", "Cost"):
         assert label in labels
     assert "Elapsed" in labels
     lead = " ".join(e.value for kind in ("success", "warning", "error") for e in getattr(at, kind))

@@ -80,3 +80,24 @@ def test_run_outcome_reads_a_real_run(db_path: Path, tickets_spec) -> None:
     test_line = next(m for m in log if m.startswith("test: "))
     assert test_line.startswith("test: start ") and "clear gain: +" in test_line
     assert "significant" not in " ".join(log)
+
+
+def test_the_gain_reads_as_the_difference_of_the_two_percentages_beside_it() -> None:
+    from engine.evaluate.statistics import verdict
+    from engine.runs.results import Outcome, percent
+
+    assert (percent(0.575), percent(0.8), percent(0.125), percent(None)) == (
+        "58%", "80%", "13%", "—")  # fmt: skip
+    said = verdict({"diff": 0.225, "ci_low": 0.05, "ci_high": 0.4, "n": 40})
+    outcome = Outcome(said, 0.575, 0.8, 0.5, 0.9, "tuned", test_rows=40)
+    assert "58% → 80%, clear gain: +22 points (95% range +5 to +40 points)" in outcome.headline
+
+
+def test_the_same_prompt_twice_has_no_range_to_give() -> None:
+    from engine.evaluate.statistics import verdict
+    from engine.runs.results import Outcome
+
+    same = verdict({"diff": 0.0, "ci_low": 0.0, "ci_high": 0.0, "n": 20})
+    kept = Outcome(same, 0.55, 0.55, 0.6, 0.6, "start kept", test_rows=20)
+    assert kept.headline.endswith("55% → 55%: the same prompt both times, so the same answers")
+    assert "range" not in kept.headline
