@@ -16,6 +16,7 @@ from engine.runs import (
     is_constraint_failure,
     model_file,
     paired_by_id,
+    percent,
     size_words,
     step_model,
     trials,
@@ -39,7 +40,7 @@ def candidate_labels(
         if h not in {t["candidate"] for t in trials}:
             continue
         number += 1
-        score = f" ({100 * val_score[h]:.0f}%)" if h in val_score else ""
+        score = f" (validation {percent(val_score[h])})" if h in val_score else ""
         if h == baseline and h == run.get("best_candidate"):
             name = "Baseline, kept as the best — " + (
                 "no candidate beat your prompt clearly"

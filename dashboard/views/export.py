@@ -116,7 +116,14 @@ ITEMS = [
         "text/plain",
         None,
         "Exactly what the model receives, with {placeholders} for the inputs. "
-        "Paste it into any tool.",
+        "Paste it into any tool."
+        + (
+            " Not in it: the calibrated choices (small shifts of how the embedded model picks "
+            "a label), which a pasted prompt cannot carry, so elsewhere it may score lower than "
+            "this run measured."
+            if any(isinstance(p, dict) and p.get("choice_offsets") for p in state.values())
+            else ""
+        ),
     ),
     (
         "spec",

@@ -116,11 +116,11 @@ if chosen:
         height=320,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         plot_bgcolor="white",
-        xaxis_title="trial",
+        xaxis_title="scoring, in the order the run made them",
         yaxis_title="best score so far (%)",
         legend={"orientation": "h", "y": 1.12, "x": 0},
     )
     fig.update_yaxes(range=[-3, 103], gridcolor="#eef2f7")
-    fig.update_xaxes(dtick=1, gridcolor="#eef2f7")
+    fig.update_xaxes(rangemode="tozero", nticks=12, gridcolor="#eef2f7")
     fig.update_layout(showlegend=True)
     st.plotly_chart(fig, width="stretch", config={"displayModeBar": False})

@@ -21,3 +21,13 @@ def test_compare_shows_the_offsets_of_a_calibrated_candidate(app, monkeypatch):
     for value, shift, words in offsets[["value", "shift", "what it means"]].values:
         assert f"“{value}”" in words
         assert ("leaned toward" in words) == (shift >= 0.005)
+
+
+def test_export_says_a_pasted_prompt_leaves_the_calibration_out(app, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
+    at = set_sizes(open_sample(app), 6, 8, 6)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    page = texts(go(at, "export"))
+    assert "Paste it into any tool. Not in it: the calibrated choices" in page, page

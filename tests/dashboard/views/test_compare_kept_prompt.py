@@ -45,12 +45,13 @@ def test_when_the_start_was_kept_b_is_the_best_candidate_tried():
     assert labels["base"].startswith(
         "Baseline, kept as the best — no candidate beat your prompt clearly"
     )
-    assert labels["c1"].startswith("Best tried, not kept") and labels["c1"].endswith("(80%)")
+    assert labels["c1"].startswith("Best tried, not kept")
+    assert labels["c1"].endswith("(validation 80%)")
     # nothing above the start: no "tried" candidate, and the label says no candidate beat it
     flat = [_trial("base", 0.6), _trial("c1", 0.6), _trial("c2", 0.5)]
     assert cd.best_tried(kept, flat, "base") is None
     assert cd.candidate_labels(kept, cands, flat, "base")["base"].endswith(
-        "no candidate beat your prompt (60%)"
+        "no candidate beat your prompt (validation 60%)"
     )
     # a run that kept a better candidate has no "tried" one
     assert cd.best_tried({"best_candidate": "c1"}, trials, "base") is None
