@@ -24,8 +24,8 @@ from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.history_turns import history_field, split_history, tool_results_message
 from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.replies import choice_offsets
-from engine.adapters.replies.described_choices import described_choices, described_numbers
 from engine.adapters.replies.one_line_values import one_line_kwargs, one_line_open
+from engine.adapters.replies.reply_contract import closed_values
 from engine.adapters.replies.reply_loops import loop_kwargs
 from engine.adapters.replies.section_header import HEADER as _HEADER
 from engine.core import (
@@ -73,35 +73,12 @@ def _one_line(field: Any) -> bool:
     annotation = strip_optional(field.annotation)
     if literal_choices(annotation) is not None or annotation in (bool, int, float):
         return True
-    return _described(field) is not None
+    return closed_values(field) is not None
 
 
 def _demo_values(demo: Any) -> dict[str, Any]:
     """A demo (an Example or a mapping) as a dict of its fields."""
     return dict(demo.items()) if hasattr(demo, "items") else dict(demo)
-
-
-def _described(field: Any) -> tuple[Any, ...] | None:
-    """Labels listed at the end of a `str` field's description (`described_choices`), or the
-    numbers an `int` field's description allows (`described_numbers`)."""
-    annotation = strip_optional(field.annotation)
-    desc = getattr(field, "desc", "") or ""
-    if annotation is str:
-        return described_choices(desc)
-    return described_numbers(desc) if annotation is int else None
-
-
-def _choices(annotation: Any) -> tuple[Any, ...] | None:
-    """The values of a choice or bool output (None for other types)."""
-    annotation = strip_optional(annotation)
-    return (False, True) if annotation is bool else literal_choices(annotation)
-
-
-def closed_values(field: Any) -> tuple[Any, ...] | None:
-    """The only values a one-line output may take: its choices, or the labels its `str`
-    description lists, or the numbers an `int` one's description allows
-    (`engine.adapters.replies.described_choices`)."""
-    return _choices(field.annotation) or _described(field)
 
 
 def _number(field: Any) -> str | None:
