@@ -25,7 +25,7 @@ from engine.adapters.history_turns import history_field, split_history, tool_res
 from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.replies import choice_offsets
 from engine.adapters.replies.one_line_values import one_line_kwargs, one_line_open
-from engine.adapters.replies.reply_contract import closed_values
+from engine.adapters.replies.reply_contract import closed_values, structured_kwargs
 from engine.adapters.replies.reply_loops import loop_kwargs
 from engine.adapters.replies.section_header import HEADER as _HEADER
 from engine.core import (
@@ -257,7 +257,8 @@ class ChatAdapter(Adapter):
     def decoding_kwargs(
         self, lm: Any, signature: Any, demos: Any = (), one_line: Sequence[str] = ()
     ) -> dict[str, Any]:
-        """On the embedded model: stop sequences, the reply's start and reply drafts.
+        """On the embedded model: stop sequences, the reply's start and reply drafts; on any
+        other that takes one, the reply's JSON schema (`structured_kwargs`).
 
         Stops: at the completed marker, at a line opening like a malformed header
         (`MALFORMED_HEADER`), and at the first blank line when the only output is a choice, a
@@ -294,8 +295,8 @@ class ChatAdapter(Adapter):
         Numbers (`reply_number`): an int or float output is written with number
         tokens only (the first output, or a later one from its header). Zero-shot SmolLM2, 12
         tickets, `team: int`: replies that parse 0 -> 12, generated tokens 207 -> 24."""
-        if not getattr(lm, "supports_stop", False):
-            return {}
+        if not getattr(lm, "supports_stop", False):  # a served or hosted model: a schema
+            return structured_kwargs(lm, signature.output_fields)
         stop = [f"[[ ## {COMPLETED}", MALFORMED_HEADER]
         outputs = list(signature.output_fields.items())
         if len(outputs) == 1 and _one_line(outputs[0][1]):
@@ -333,7 +334,9 @@ class ChatAdapter(Adapter):
 
     # parsing ---------------------------------------------------------------------------
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
-        sections = split_sections(text, signature)
+        """The outputs from the reply's sections, or from a structured reply (a JSON object
+        holding them: `structured_kwargs`); near misses are repaired (`repair`)."""
+        sections = split_sections(text, signature) or json_fields(text, signature)
         missing = [n for n in signature.output_fields if n not in sections]
         raw = {**repair(text, signature, missing), **sections} if missing else sections
         return cast_fields(signature, raw, text, found=sections)
@@ -371,16 +374,29 @@ def repair(text: str, signature: Any, missing: list[str]) -> dict[str, str]:
     # a JSON object holding the fields
     still = [n for n in missing if n not in out]
     if still:
-        obj = _json_object(cleaned)
-        for name in still:
-            if isinstance(obj, dict) and name in obj:
-                value = obj[name]
-                out[name] = value if isinstance(value, str) else json.dumps(value)
+        found = _object_fields(_json_object(cleaned), still)
+        out.update(found)
     # one output field and plain text: the whole text is the value
     still = [n for n in missing if n not in out]
     if still == list(signature.output_fields) and len(still) == 1 and cleaned:
         out[still[0]] = cleaned
     return out
+
+
+def json_fields(text: str, signature: Any) -> dict[str, str]:
+    """A structured reply's outputs: the reply is one JSON object (a served model kept to a
+    schema writes `{"category": "billing"}`); {} for any other reply."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return {}
+    return _object_fields(_json_object(stripped), list(signature.output_fields))
+
+
+def _object_fields(obj: Any, names: list[str]) -> dict[str, str]:
+    """The values of `names` in a decoded JSON object, as text (non-strings as JSON)."""
+    if not isinstance(obj, dict):
+        return {}
+    return {n: obj[n] if isinstance(obj[n], str) else json.dumps(obj[n]) for n in names if n in obj}
 
 
 def _json_object(text: str) -> Any:

@@ -83,3 +83,13 @@ def schema_format(schema: dict[str, Any]) -> dict[str, Any]:
     asks for; the LM layer sends it as its endpoint takes it."""
     return {"type": "json_schema",
             "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": True}}  # fmt: skip
+
+
+def structured_kwargs(lm: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+    """`response_format` asking `lm` for a reply to the schema of `outputs` when `lm` takes
+    one (`supports_response_schema`: a served or hosted model, never the embedded one) and the
+    outputs have a schema (`reply_schema`); else nothing."""
+    if not getattr(lm, "supports_response_schema", False):
+        return {}
+    schema = reply_schema(outputs)
+    return {"response_format": schema_format(schema)} if schema else {}
