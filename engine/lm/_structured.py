@@ -7,17 +7,19 @@ An adapter asks for a structured reply in OpenAI's form, `response_format={"type
 
 - `json_schema`: OpenAI's form, as asked (OpenAI, vLLM, Ollama and others through litellm);
 - `json_object`: `{"type": "json_object", "schema": S}` (llama-cpp-python's server refuses
-  `json_schema` with a 422 and keeps a reply to S's grammar with this form);
+  `json_schema`, a validation error naming `text` and `json_object` answered with a 500, and
+  keeps a reply to S's grammar with this form);
 - `text`: no `response_format` at all: the reply is written in the prompt's text format.
 
 Which form is found out, not assumed: where litellm's model table knows the model, what it says
 (`supports_response_schema`: `json_schema`, else `text`); otherwise the first call tries the
-forms in that order, the provider's refusal (a 400/422: `bad_request`) of one sending the same
-request in the next. The form the first call succeeded with is remembered per (model, endpoint)
-for the process (not on disk: a port is reused by another server); while it is unknown, one
-call at a time finds it. Only an LM that `supports_response_schema` is negotiated for (not the
-embedded model: it reads the reply hints instead). A refusal is logged once per
-endpoint and form, the provider's words with the key masked; a run never stops on one.
+forms in that order, the provider's refusal of one (`refused`: a 400/422, or an error naming
+`response_format`) sending the same request in the next. The form the first call succeeded
+with is remembered per (model, endpoint) for the process (not on disk: a port is reused by
+another server); while it is unknown, one call at a time finds it. Only an LM that
+`supports_response_schema` is negotiated for (not the embedded model: it reads the reply
+hints). A refusal is logged once per endpoint and form, the provider's words with the key
+masked; a run never stops on one.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ _known: dict[Endpoint, str] = {}  # the form each endpoint took, this process
 _finding: dict[Endpoint, threading.Lock] = {}  # one call at a time while a form is unknown
 _logged: set[tuple[Endpoint, str]] = set()
 _lock = threading.Lock()
+
+
+def refused(exc: Exception) -> bool:
+    """Whether `exc` is the endpoint refusing the request as sent: a 400/422 (`bad_request`),
+    or any error naming `response_format` (llama-cpp-python's server answers its validation
+    error on the field with a 500)."""
+    return fault_kind(exc) == REFUSAL or "response_format" in str(exc)
 
 
 def requested_schema(response_format: Any) -> dict[str, Any] | None:
@@ -136,7 +145,7 @@ def complete_structured(
             try:
                 result = send(messages, in_form(params, schema, form))
             except Exception as exc:
-                if index + 1 == len(forms) or fault_kind(exc) != REFUSAL:
+                if index + 1 == len(forms) or not refused(exc):
                     raise
                 _log_refusal(endpoint, form, forms[index + 1], exc, lm.api_key)
                 retried[REFUSAL] = retried.get(REFUSAL, 0) + 1

@@ -20,14 +20,15 @@ from engine.core import AdapterParseError
 from engine.lm._structured import forget_forms, known_form
 from engine.lm.scripted import ScriptedLM
 
-# llama-cpp-python 0.3.36's server, asked for {"type": "json_schema", ...} (its 422, as litellm
-# raises it; the key is one the test hands the LM, to see that the log masks it)
+# llama-cpp-python 0.3.36's server, asked for {"type": "json_schema", ...}: its validation error,
+# answered with a 500, as litellm raised it (recorded by hand, docs/design/structured-replies.md)
 REFUSED_JSON_SCHEMA = (
-    "litellm.BadRequestError: OpenAIException - [{'type': 'literal_error', 'loc': ('body', "
-    "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", "
-    "'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}]"
+    "litellm.InternalServerError: InternalServerError: OpenAIException - 1 validation error:\n"
+    "  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input "
+    "should be 'text' or 'json_object'\", 'input': 'json_schema', 'ctx': {'expected': \"'text' "
+    "or 'json_object'\"}}\n"
 )
-KEY = "sk-test-0123456789abcdefghijklmnopqrstuv"
+KEY = "sk-test-0123456789abcdefghijklmnopqrstuv"  # a key the LM is given: the log masks it
 
 
 class Ticket(ts.Signature):
@@ -38,7 +39,7 @@ class Ticket(ts.Signature):
 
 
 def refusal(text: str = REFUSED_JSON_SCHEMA + f" (key {KEY})") -> Exception:
-    return litellm.BadRequestError(text, model="served", llm_provider="openai")
+    return litellm.InternalServerError(text, model="served", llm_provider="openai")
 
 
 class Served(ts.LM):
@@ -129,6 +130,19 @@ def test_a_structured_reply_with_several_outputs_and_json_types_is_read() -> Non
     got = ChatAdapter()(lm, {}, sig, [], {"ticket": "The app crashes."})[0]
     assert got == {"category": "technical", "urgent": True, "hours": 3}
     assert lm.sent[0]["json_schema"]["schema"]["required"] == ["category", "urgent", "hours"]
+
+
+def test_a_plain_bad_request_is_a_refusal_too() -> None:
+    class Strict(Served):
+        def _complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Any:
+            if params.get("response_format"):
+                self.sent.append(params["response_format"])
+                raise litellm.BadRequestError("unknown parameter", model="x", llm_provider="openai")
+            return super()._complete(messages, params)
+
+    lm = Strict("strict")
+    assert ask(lm) == {"category": "shipping"}
+    assert lm.types_sent() == ["json_schema", "json_object", "text"]
 
 
 def test_an_error_that_is_not_a_refusal_is_not_answered_with_another_form() -> None:
