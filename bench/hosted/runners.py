@@ -42,6 +42,7 @@ class ClientRun:
     error: str | None = None  # the run's crash, if it crashed
     replies_unparsed: int | None = None  # DSPy: task replies that did not parse (None: Tunesmith)
     json_retries: int | None = None  # DSPy: ChatAdapter's JSON retries after a parse failure
+    off_list: int | None = None  # Tunesmith's Evaluate: rows answered with no label of the set
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,15 @@ def load_tickets(path: Path, n_eval: int, n_train: int = 20, n_val: int = 20) ->
     return Tickets(rows, eval_rows, shuffled[:n_train], shuffled[n_train : n_train + n_val])
 
 
+def on_list(prediction: Any) -> bool:
+    """Whether a prediction's (or an Evaluate row's outputs') category is one of the labels
+    (no answer: not)."""
+    value = prediction.get("category") if isinstance(prediction, dict) else (
+        getattr(prediction, "category", None))  # fmt: skip
+    got = str(value or "").strip().lower()
+    return got in LABELS.removeprefix("one of: ").split(", ")
+
+
 def exact_match(example: Any, prediction: Any, trace: Any = None) -> bool:
     """The label, compared case- and space-insensitively."""
     got = str(getattr(prediction, "category", "") or "").strip().lower()
@@ -99,20 +109,41 @@ def _examples(module: Any, rows: list[dict[str, str]]) -> list[Any]:
     return [module.Example(**row).with_inputs("ticket") for row in rows]
 
 
-class TunesmithRunner:
-    """Tunesmith against the server: LM cache off, litellm, `threads` workers."""
+# Tunesmith's reply formats (`--replies`): on the server, the reply's JSON schema with the chat
+# prompt (the default), today's text format without it, the schema with the JSON adapter's
+# prompt; or the embedded model in this process (its reply hints)
+REPLIES = ("schema", "text", "json", "embedded")
+EMBEDDED_MODEL = "local/smollm2-135m"
 
-    name = "Tunesmith"
+
+class TextReplies(ts.LM):
+    """A served model asked for no structured reply: the chat format's text, as before."""
+
+    @property
+    def supports_response_schema(self) -> bool:
+        return False
+
+
+class TunesmithRunner:
+    """Tunesmith against the server: LM cache off, litellm, `threads` workers, replies in the
+    format `replies` (one of REPLIES)."""
 
     def __init__(
-        self, endpoint: Endpoint, threads: int, candidates: int, engine: str | None = None
-    ) -> None:
-        self.lm = ts.LM(
-            endpoint.model, api_base=endpoint.api_base, api_key=endpoint.api_key,
-            temperature=0.0, cache=False, **limit(endpoint),
-        )  # fmt: skip
-        ts.configure(lm=self.lm, num_threads=threads)
+        self, endpoint: Endpoint, threads: int, candidates: int, engine: str | None = None,
+        replies: str = "schema",
+    ) -> None:  # fmt: skip
+        if replies == "embedded":
+            self.lm = ts.LM(EMBEDDED_MODEL, temperature=0.0, cache=False, **limit(endpoint))
+        else:
+            kind = TextReplies if replies == "text" else ts.LM
+            self.lm = kind(
+                endpoint.model, api_base=endpoint.api_base, api_key=endpoint.api_key,
+                temperature=0.0, cache=False, **limit(endpoint),
+            )  # fmt: skip
+        adapter = ts.JSONAdapter() if replies == "json" else ts.ChatAdapter()
+        ts.configure(lm=self.lm, num_threads=threads, adapter=adapter)
         self.threads, self.candidates = threads, candidates
+        self.name = "Tunesmith" if replies == "schema" else f"Tunesmith ({replies})"
 
     def _client_run(self, work: str, mark: int, unanswered: int, score: float) -> ClientRun:
         records = self.lm.ledger.records[mark:]
@@ -125,7 +156,9 @@ class TunesmithRunner:
             devset=_examples(ts, data.eval_rows), metric=exact_match, num_threads=self.threads
         )
         result = evaluator(ts.Predict(TsTicket))
-        return self._client_run("evaluate", mark, result.errors, float(result.score))
+        run = self._client_run("evaluate", mark, result.errors, float(result.score))
+        run.off_list = sum(1 for _, prediction, _ in result.results if not on_list(prediction))
+        return run
 
     def random_search(self, data: Tickets) -> ClientRun:
         mark = len(self.lm.ledger.records)
