@@ -62,6 +62,7 @@ from bench.hosted.runners import (  # noqa: E402
 from bench.hosted.stats import summarise  # noqa: E402
 
 WORKS = ("evaluate", "random_search")
+DEFAULT_DATA = REPO / "sample_data" / "support_tickets.csv"
 LLAMA_SLOTS = 1  # llama.cpp's server runs one request at a time (the others wait in its queue)
 
 
@@ -76,7 +77,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=60, help="rows for the Evaluate")
     parser.add_argument("--candidates", type=int, default=3, help="random-search candidates")
     parser.add_argument("--max-tokens", type=int, default=64, help="llama: the LMs' max_tokens")
-    parser.add_argument("--data", type=Path, default=REPO / "sample_data" / "support_tickets.csv")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--works", default=",".join(WORKS), help="evaluate,random_search")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each; the median is shown")
     parser.add_argument(
@@ -93,6 +94,11 @@ def parse_args() -> argparse.Namespace:
         "--replies", help="llama: Tunesmith's untuned Evaluate in these reply formats "
         f"(a comma list of {', '.join(REPLIES)}) instead of the framework comparison",
     )  # fmt: skip
+    parser.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="--replies: draw the rows in a seeded order (a file sorted by label)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--write", action="store_true", help="write bench/results/hosted.md")
     parser.add_argument("--report-from", type=Path, help="re-render a --json file, no run")
@@ -163,7 +169,7 @@ def run_replies(args: argparse.Namespace) -> list[dict]:
     """Tunesmith's untuned prompt on `--rows` rows in each reply format of `--replies`, one
     server for all (the embedded model runs in this process while the server waits)."""
     modes = [m for m in args.replies.split(",") if m in REPLIES]
-    data = load_tickets(args.data, args.rows)
+    data = load_tickets(args.data, args.rows, shuffle=args.shuffle)
     out = []
     with LlamaServer() as server:
         endpoint = Endpoint(server.model, server.api_base, server.api_key, args.max_tokens)
@@ -203,12 +209,16 @@ def replies_main(args: argparse.Namespace, commit: str) -> None:
     if args.json:
         args.json.write_text(json.dumps({"commit": commit, "results": results}, indent=1))
     if args.write:
-        command = (f"python -m bench.hosted --replies {args.replies} --rows {args.rows} "
-                   f"--threads {args.threads} --max-tokens {args.max_tokens} --write")  # fmt: skip
+        data = "" if args.data == DEFAULT_DATA else f" --data {args.data}"
+        shuffled = " --shuffle" if args.shuffle else ""
+        command = (f"python -m bench.hosted --replies {args.replies} --rows {args.rows}{data}"
+                   f"{shuffled} --threads {args.threads} --max-tokens {args.max_tokens}"
+                   " --write")  # fmt: skip
         body = (f"{commit_line(commit)}\n\n{machine()}, {today()}. Tunesmith's untuned prompt "
                 f"on `{args.data.name}` ({args.rows} rows), max_tokens {args.max_tokens}:\n\n"
                 f"{table}\n\n```bash\n{command}\n```")  # fmt: skip
-        write_section("hosted-replies", "Reply formats on a served model", body,
+        key = "hosted-replies" + ("" if args.data == DEFAULT_DATA else f"-{args.data.parent.name}")
+        write_section(key, f"Reply formats on a served model: {args.data.name}", body,
                       results_file("hosted"))  # fmt: skip
 
 

@@ -57,32 +57,39 @@ class Endpoint:
 
 @dataclass
 class Tickets:
-    """The data and the splits used by both frameworks."""
+    """The data and the splits used by both frameworks, and the label set."""
 
     rows: list[dict[str, str]]
     eval_rows: list[dict[str, str]]
     train: list[dict[str, str]]
     val: list[dict[str, str]]
+    labels: list[str]
 
 
-def load_tickets(path: Path, n_eval: int, n_train: int = 20, n_val: int = 20) -> Tickets:
-    """Rows of `path` (ticket, category); `n_eval` of them for the Evaluate (cycled if more),
-    and a seeded train/val split for the optimizer."""
+def load_tickets(
+    path: Path, n_eval: int, n_train: int = 20, n_val: int = 20, shuffle: bool = False
+) -> Tickets:
+    """Rows of `path` (ticket or text, category); `n_eval` of them for the Evaluate (cycled if
+    more; `shuffle`: drawn in a seeded order, for a file sorted by label), and a seeded
+    train/val split for the optimizer."""
     with path.open(newline="") as handle:
-        rows = [{"ticket": r["ticket"], "category": r["category"]} for r in csv.DictReader(handle)]
-    eval_rows = [rows[i % len(rows)] for i in range(n_eval)]
+        rows = [{"ticket": r.get("ticket", r.get("text", "")), "category": r["category"]}
+                for r in csv.DictReader(handle)]  # fmt: skip
     shuffled = list(rows)
     random.Random(0).shuffle(shuffled)
-    return Tickets(rows, eval_rows, shuffled[:n_train], shuffled[n_train : n_train + n_val])
+    pool = shuffled if shuffle else rows
+    eval_rows = [pool[i % len(pool)] for i in range(n_eval)]
+    labels = sorted({r["category"] for r in rows})
+    return Tickets(rows, eval_rows, shuffled[:n_train], shuffled[n_train : n_train + n_val],
+                   labels)  # fmt: skip
 
 
-def on_list(prediction: Any) -> bool:
-    """Whether a prediction's (or an Evaluate row's outputs') category is one of the labels
+def on_list(prediction: Any, labels: list[str]) -> bool:
+    """Whether a prediction's (or an Evaluate row's outputs') category is one of `labels`
     (no answer: not)."""
     value = prediction.get("category") if isinstance(prediction, dict) else (
         getattr(prediction, "category", None))  # fmt: skip
-    got = str(value or "").strip().lower()
-    return got in LABELS.removeprefix("one of: ").split(", ")
+    return str(value or "").strip().lower() in labels
 
 
 def exact_match(example: Any, prediction: Any, trace: Any = None) -> bool:
@@ -103,6 +110,14 @@ class DspyTicket(dspy.Signature):
 
     ticket: str = dspy.InputField()
     category: str = dspy.OutputField(desc=LABELS)
+
+
+def ticket_signature(labels: list[str]) -> type[ts.Signature]:
+    """TsTicket, or for another label set (banking77's intents) the same task on those."""
+    if LABELS == "one of: " + ", ".join(labels):
+        return TsTicket
+    described = TsTicket.with_updated_fields("category", desc="one of: " + ", ".join(labels))
+    return described.with_instructions("Classify the customer's message.")
 
 
 def _examples(module: Any, rows: list[dict[str, str]]) -> list[Any]:
@@ -155,9 +170,9 @@ class TunesmithRunner:
         evaluator = ts.Evaluate(
             devset=_examples(ts, data.eval_rows), metric=exact_match, num_threads=self.threads
         )
-        result = evaluator(ts.Predict(TsTicket))
+        result = evaluator(ts.Predict(ticket_signature(data.labels)))
         run = self._client_run("evaluate", mark, result.errors, float(result.score))
-        run.off_list = sum(1 for _, prediction, _ in result.results if not on_list(prediction))
+        run.off_list = sum(not on_list(out, data.labels) for _, out, _ in result.results)
         return run
 
     def random_search(self, data: Tickets) -> ClientRun:
