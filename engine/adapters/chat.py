@@ -257,8 +257,7 @@ class ChatAdapter(Adapter):
     def decoding_kwargs(
         self, lm: Any, signature: Any, demos: Any = (), one_line: Sequence[str] = ()
     ) -> dict[str, Any]:
-        """On the embedded model: stop sequences, the reply's start and reply drafts; on any
-        other that takes one, the reply's JSON schema (`structured_kwargs`).
+        """On the embedded model: stop sequences, the reply's start and reply drafts.
 
         Stops: at the completed marker, at a line opening like a malformed header
         (`MALFORMED_HEADER`), and at the first blank line when the only output is a choice, a
