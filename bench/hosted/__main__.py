@@ -14,6 +14,11 @@ concurrency, idle time and 429s.
 
     python -m bench.hosted --write                              # llama.cpp's server
     python -m bench.hosted --server fake --limit 4 --write      # the 429 path
+    python -m bench.hosted --replies embedded,text,schema,json --rows 60 --write
+
+`--replies`: instead, Tunesmith's untuned prompt alone, an Evaluate of `--rows` rows in each
+reply format (bench/hosted/runners.py: REPLIES): its accuracy, the rows answered off the label
+list, calls and wall time; in this process on the embedded model, and on llama.cpp's server.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +35,7 @@ from bench.core.common import (
     engine_commit,
     isolate_caches,
     machine,
+    markdown_table,
     ran_at,
     results_file,
     today,
@@ -45,6 +52,7 @@ from bench.hosted.client_log import ClientLog  # noqa: E402
 from bench.hosted.report import SECTIONS, medians, ratio_table, results_table, section  # noqa: E402
 from bench.hosted.runners import (  # noqa: E402
     FAKE_MODEL,
+    REPLIES,
     DspyRunner,
     Endpoint,
     TunesmithRunner,
@@ -54,6 +62,7 @@ from bench.hosted.runners import (  # noqa: E402
 from bench.hosted.stats import summarise  # noqa: E402
 
 WORKS = ("evaluate", "random_search")
+DEFAULT_DATA = REPO / "sample_data" / "support_tickets.csv"
 LLAMA_SLOTS = 1  # llama.cpp's server runs one request at a time (the others wait in its queue)
 
 
@@ -68,7 +77,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=60, help="rows for the Evaluate")
     parser.add_argument("--candidates", type=int, default=3, help="random-search candidates")
     parser.add_argument("--max-tokens", type=int, default=64, help="llama: the LMs' max_tokens")
-    parser.add_argument("--data", type=Path, default=REPO / "sample_data" / "support_tickets.csv")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--works", default=",".join(WORKS), help="evaluate,random_search")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each; the median is shown")
     parser.add_argument(
@@ -81,6 +90,15 @@ def parse_args() -> argparse.Namespace:
         help="llama: DSPy's adapter configurations (bench/core/peer.py); the fake's replies "
         "are in ChatAdapter's format, so there DSPy runs its default only",
     )  # fmt: skip
+    parser.add_argument(
+        "--replies", help="llama: Tunesmith's untuned Evaluate in these reply formats "
+        f"(a comma list of {', '.join(REPLIES)}) instead of the framework comparison",
+    )  # fmt: skip
+    parser.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="--replies: draw the rows in a seeded order (a file sorted by label)",
+    )
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--write", action="store_true", help="write bench/results/hosted.md")
     parser.add_argument("--report-from", type=Path, help="re-render a --json file, no run")
@@ -147,6 +165,26 @@ def run_llama(args: argparse.Namespace, works: list[str]) -> list[dict]:
         return measure(args, endpoint, log, None, LLAMA_SLOTS, works, peer_configs(args.peer))
 
 
+def run_replies(args: argparse.Namespace) -> list[dict]:
+    """Tunesmith's untuned prompt on `--rows` rows in each reply format of `--replies`, one
+    server for all (the embedded model runs in this process while the server waits)."""
+    modes = [m for m in args.replies.split(",") if m in REPLIES]
+    data = load_tickets(args.data, args.rows, shuffle=args.shuffle)
+    out = []
+    with LlamaServer() as server:
+        endpoint = Endpoint(server.model, server.api_base, server.api_key, args.max_tokens)
+        for mode in modes:
+            runner = TunesmithRunner(endpoint, args.threads, args.candidates, None, mode)
+            warm_up(runner)
+            start = time.perf_counter()
+            run = runner.evaluate(data)
+            wall = time.perf_counter() - start
+            print(f"{mode:9s} accuracy {run.score:5.1f}% off-list {run.off_list:3d}/{args.rows} "
+                  f"calls {run.calls:4d} wall {wall:6.1f}s", flush=True)  # fmt: skip
+            out.append({"replies": mode, **run.__dict__, "wall": wall})
+    return out
+
+
 def measure_command(args: argparse.Namespace) -> str:
     """The command that measures these settings (also when re-rendering from --json)."""
     common = (
@@ -160,11 +198,37 @@ def measure_command(args: argparse.Namespace) -> str:
     return f"python -m bench.hosted --max-tokens {args.max_tokens} --peer {peers} {common} --write"
 
 
+def replies_main(args: argparse.Namespace, commit: str) -> None:
+    """`--replies`: measure, print the table, write it (`--json`, `--write`)."""
+    results = run_replies(args)
+    rows = [(r["replies"], f"{r['score']:.1f}%", f"{r['off_list']}/{args.rows}", r["calls"],
+             f"{r['wall']:.1f} s") for r in results]  # fmt: skip
+    table = markdown_table(("replies", "accuracy", "off the label list", "calls", "wall"), rows)
+    print()
+    print(table)
+    if args.json:
+        args.json.write_text(json.dumps({"commit": commit, "results": results}, indent=1))
+    if args.write:
+        data = "" if args.data == DEFAULT_DATA else f" --data {args.data}"
+        shuffled = " --shuffle" if args.shuffle else ""
+        command = (f"python -m bench.hosted --replies {args.replies} --rows {args.rows}{data}"
+                   f"{shuffled} --threads {args.threads} --max-tokens {args.max_tokens}"
+                   " --write")  # fmt: skip
+        body = (f"{commit_line(commit)}\n\n{machine()}, {today()}. Tunesmith's untuned prompt "
+                f"on `{args.data.name}` ({args.rows} rows), max_tokens {args.max_tokens}:\n\n"
+                f"{table}\n\n```bash\n{command}\n```")  # fmt: skip
+        key = "hosted-replies" + ("" if args.data == DEFAULT_DATA else f"-{args.data.parent.name}")
+        write_section(key, f"Reply formats on a served model: {args.data.name}", body,
+                      results_file("hosted"))  # fmt: skip
+
+
 def main() -> None:
     args = parse_args()
     if args.write or args.report_from:
         ran_at()  # refused from uncommitted code, before any run
     commit = engine_commit()  # the engine measured (a re-render keeps the run's)
+    if args.replies:
+        return replies_main(args, commit)
     if args.report_from:
         stored = json.loads(args.report_from.read_text())
         results, commit = stored["results"], stored.get("commit", commit)

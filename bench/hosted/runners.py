@@ -42,6 +42,7 @@ class ClientRun:
     error: str | None = None  # the run's crash, if it crashed
     replies_unparsed: int | None = None  # DSPy: task replies that did not parse (None: Tunesmith)
     json_retries: int | None = None  # DSPy: ChatAdapter's JSON retries after a parse failure
+    off_list: int | None = None  # Tunesmith's Evaluate: rows answered with no label of the set
 
 
 @dataclass(frozen=True)
@@ -56,23 +57,39 @@ class Endpoint:
 
 @dataclass
 class Tickets:
-    """The data and the splits used by both frameworks."""
+    """The data and the splits used by both frameworks, and the label set."""
 
     rows: list[dict[str, str]]
     eval_rows: list[dict[str, str]]
     train: list[dict[str, str]]
     val: list[dict[str, str]]
+    labels: list[str]
 
 
-def load_tickets(path: Path, n_eval: int, n_train: int = 20, n_val: int = 20) -> Tickets:
-    """Rows of `path` (ticket, category); `n_eval` of them for the Evaluate (cycled if more),
-    and a seeded train/val split for the optimizer."""
+def load_tickets(
+    path: Path, n_eval: int, n_train: int = 20, n_val: int = 20, shuffle: bool = False
+) -> Tickets:
+    """Rows of `path` (ticket or text, category); `n_eval` of them for the Evaluate (cycled if
+    more; `shuffle`: drawn in a seeded order, for a file sorted by label), and a seeded
+    train/val split for the optimizer."""
     with path.open(newline="") as handle:
-        rows = [{"ticket": r["ticket"], "category": r["category"]} for r in csv.DictReader(handle)]
-    eval_rows = [rows[i % len(rows)] for i in range(n_eval)]
+        rows = [{"ticket": r.get("ticket", r.get("text", "")), "category": r["category"]}
+                for r in csv.DictReader(handle)]  # fmt: skip
     shuffled = list(rows)
     random.Random(0).shuffle(shuffled)
-    return Tickets(rows, eval_rows, shuffled[:n_train], shuffled[n_train : n_train + n_val])
+    pool = shuffled if shuffle else rows
+    eval_rows = [pool[i % len(pool)] for i in range(n_eval)]
+    labels = sorted({r["category"] for r in rows})
+    return Tickets(rows, eval_rows, shuffled[:n_train], shuffled[n_train : n_train + n_val],
+                   labels)  # fmt: skip
+
+
+def on_list(prediction: Any, labels: list[str]) -> bool:
+    """Whether a prediction's (or an Evaluate row's outputs') category is one of `labels`
+    (no answer: not)."""
+    value = prediction.get("category") if isinstance(prediction, dict) else (
+        getattr(prediction, "category", None))  # fmt: skip
+    return str(value or "").strip().lower() in labels
 
 
 def exact_match(example: Any, prediction: Any, trace: Any = None) -> bool:
@@ -95,24 +112,53 @@ class DspyTicket(dspy.Signature):
     category: str = dspy.OutputField(desc=LABELS)
 
 
+def ticket_signature(labels: list[str]) -> type[ts.Signature]:
+    """TsTicket, or for another label set (banking77's intents) the same task on those."""
+    if LABELS == "one of: " + ", ".join(labels):
+        return TsTicket
+    described = TsTicket.with_updated_fields("category", desc="one of: " + ", ".join(labels))
+    return described.with_instructions("Classify the customer's message.")
+
+
 def _examples(module: Any, rows: list[dict[str, str]]) -> list[Any]:
     return [module.Example(**row).with_inputs("ticket") for row in rows]
 
 
-class TunesmithRunner:
-    """Tunesmith against the server: LM cache off, litellm, `threads` workers."""
+# Tunesmith's reply formats (`--replies`): on the server, the reply's JSON schema with the chat
+# prompt (the default), today's text format without it, the schema with the JSON adapter's
+# prompt; or the embedded model in this process (its reply hints)
+REPLIES = ("schema", "text", "json", "embedded")
+EMBEDDED_MODEL = "local/smollm2-135m"
 
-    name = "Tunesmith"
+
+class TextReplies(ts.LM):
+    """A served model asked for no structured reply: the chat format's text, as before."""
+
+    @property
+    def supports_response_schema(self) -> bool:
+        return False
+
+
+class TunesmithRunner:
+    """Tunesmith against the server: LM cache off, litellm, `threads` workers, replies in the
+    format `replies` (one of REPLIES)."""
 
     def __init__(
-        self, endpoint: Endpoint, threads: int, candidates: int, engine: str | None = None
-    ) -> None:
-        self.lm = ts.LM(
-            endpoint.model, api_base=endpoint.api_base, api_key=endpoint.api_key,
-            temperature=0.0, cache=False, **limit(endpoint),
-        )  # fmt: skip
-        ts.configure(lm=self.lm, num_threads=threads)
+        self, endpoint: Endpoint, threads: int, candidates: int, engine: str | None = None,
+        replies: str = "schema",
+    ) -> None:  # fmt: skip
+        if replies == "embedded":
+            self.lm = ts.LM(EMBEDDED_MODEL, temperature=0.0, cache=False, **limit(endpoint))
+        else:
+            kind = TextReplies if replies == "text" else ts.LM
+            self.lm = kind(
+                endpoint.model, api_base=endpoint.api_base, api_key=endpoint.api_key,
+                temperature=0.0, cache=False, **limit(endpoint),
+            )  # fmt: skip
+        adapter = ts.JSONAdapter() if replies == "json" else ts.ChatAdapter()
+        ts.configure(lm=self.lm, num_threads=threads, adapter=adapter)
         self.threads, self.candidates = threads, candidates
+        self.name = "Tunesmith" if replies == "schema" else f"Tunesmith ({replies})"
 
     def _client_run(self, work: str, mark: int, unanswered: int, score: float) -> ClientRun:
         records = self.lm.ledger.records[mark:]
@@ -124,8 +170,10 @@ class TunesmithRunner:
         evaluator = ts.Evaluate(
             devset=_examples(ts, data.eval_rows), metric=exact_match, num_threads=self.threads
         )
-        result = evaluator(ts.Predict(TsTicket))
-        return self._client_run("evaluate", mark, result.errors, float(result.score))
+        result = evaluator(ts.Predict(ticket_signature(data.labels)))
+        run = self._client_run("evaluate", mark, result.errors, float(result.score))
+        run.off_list = sum(not on_list(out, data.labels) for _, out, _ in result.results)
+        return run
 
     def random_search(self, data: Tickets) -> ClientRun:
         mark = len(self.lm.ledger.records)

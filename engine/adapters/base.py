@@ -106,7 +106,7 @@ class Adapter:
             for k, v in self.decoding_kwargs(lm, signature, demos, one_line).items()
             if k not in lm_kwargs
         }
-        if offsets and decoding:  # only models that take decoding arguments take offsets
+        if offsets and getattr(lm, "supports_stop", False):  # only the embedded model does
             decoding.update(self.choice_bias_kwargs(signature, offsets))
         outputs = lm(messages=messages, **decoding, **lm_kwargs)
         parse = self.parse

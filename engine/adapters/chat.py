@@ -18,8 +18,8 @@ from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.history_turns import history_field, split_history, tool_results_message
 from engine.adapters.json_adapter import JSONAdapter
 from engine.adapters.replies import choice_offsets
-from engine.adapters.replies.described_choices import described_choices, described_numbers
 from engine.adapters.replies.one_line_values import one_line_kwargs, one_line_open
+from engine.adapters.replies.reply_contract import closed_values, structured_kwargs
 from engine.adapters.replies.reply_loops import loop_kwargs
 from engine.adapters.replies.section_header import HEADER as _HEADER
 from engine.core import (
@@ -67,35 +67,12 @@ def _one_line(field: Any) -> bool:
     annotation = strip_optional(field.annotation)
     if literal_choices(annotation) is not None or annotation in (bool, int, float):
         return True
-    return _described(field) is not None
+    return closed_values(field) is not None
 
 
 def _demo_values(demo: Any) -> dict[str, Any]:
     """A demo (an Example or a mapping) as a dict of its fields."""
     return dict(demo.items()) if hasattr(demo, "items") else dict(demo)
-
-
-def _described(field: Any) -> tuple[Any, ...] | None:
-    """Labels listed at the end of a `str` field's description (`described_choices`), or the
-    numbers an `int` field's description allows (`described_numbers`)."""
-    annotation = strip_optional(field.annotation)
-    desc = getattr(field, "desc", "") or ""
-    if annotation is str:
-        return described_choices(desc)
-    return described_numbers(desc) if annotation is int else None
-
-
-def _choices(annotation: Any) -> tuple[Any, ...] | None:
-    """The values of a choice or bool output (None for other types)."""
-    annotation = strip_optional(annotation)
-    return (False, True) if annotation is bool else literal_choices(annotation)
-
-
-def closed_values(field: Any) -> tuple[Any, ...] | None:
-    """The only values a one-line output may take: its choices, or the labels its `str`
-    description lists, or the numbers an `int` one's description allows
-    (`engine.adapters.replies.described_choices`)."""
-    return _choices(field.annotation) or _described(field)
 
 
 def _number(field: Any) -> str | None:
@@ -279,8 +256,8 @@ class ChatAdapter(Adapter):
         later outputs' sections, and the loop, one-line and number rules for open and number
         values. Each is described, with what it measured, in docs/design/DEVIATIONS.md (6, 10,
         14, 15 and 21)."""
-        if not getattr(lm, "supports_stop", False):
-            return {}
+        if not getattr(lm, "supports_stop", False):  # a served or hosted model: a schema
+            return structured_kwargs(lm, signature.output_fields)
         stop = [f"[[ ## {COMPLETED}", MALFORMED_HEADER]
         outputs = list(signature.output_fields.items())
         if len(outputs) == 1 and _one_line(outputs[0][1]):
@@ -318,7 +295,9 @@ class ChatAdapter(Adapter):
 
     # parsing ---------------------------------------------------------------------------
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
-        sections = split_sections(text, signature)
+        """The outputs from the reply's sections, or from a structured reply (a JSON object
+        holding them: `structured_kwargs`); near misses are repaired (`repair`)."""
+        sections = split_sections(text, signature) or json_fields(text, signature)
         missing = [n for n in signature.output_fields if n not in sections]
         raw = {**repair(text, signature, missing), **sections} if missing else sections
         return cast_fields(signature, raw, text, found=sections)
@@ -356,16 +335,29 @@ def repair(text: str, signature: Any, missing: list[str]) -> dict[str, str]:
     # a JSON object holding the fields
     still = [n for n in missing if n not in out]
     if still:
-        obj = _json_object(cleaned)
-        for name in still:
-            if isinstance(obj, dict) and name in obj:
-                value = obj[name]
-                out[name] = value if isinstance(value, str) else json.dumps(value)
+        found = _object_fields(_json_object(cleaned), still)
+        out.update(found)
     # one output field and plain text: the whole text is the value
     still = [n for n in missing if n not in out]
     if still == list(signature.output_fields) and len(still) == 1 and cleaned:
         out[still[0]] = cleaned
     return out
+
+
+def json_fields(text: str, signature: Any) -> dict[str, str]:
+    """A structured reply's outputs: the reply is one JSON object (a served model kept to a
+    schema writes `{"category": "billing"}`); {} for any other reply."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return {}
+    return _object_fields(_json_object(stripped), list(signature.output_fields))
+
+
+def _object_fields(obj: Any, names: list[str]) -> dict[str, str]:
+    """The values of `names` in a decoded JSON object, as text (non-strings as JSON)."""
+    if not isinstance(obj, dict):
+        return {}
+    return {n: obj[n] if isinstance(obj[n], str) else json.dumps(obj[n]) for n in names if n in obj}
 
 
 def _json_object(text: str) -> Any:

@@ -10,6 +10,7 @@ from engine.adapters import dspy_layout
 from engine.adapters._fields import describe_fields
 from engine.adapters.base import Adapter, cast_fields
 from engine.adapters.history_turns import split_history, tool_results_message
+from engine.adapters.replies.reply_contract import structured_kwargs
 from engine.core import AdapterParseError, format_hint, format_value
 
 
@@ -90,6 +91,15 @@ class JSONAdapter(Adapter):
             {"role": "user", "content": request + "\n\n" + self._inputs(signature, inputs)}
         )
         return messages
+
+    def decoding_kwargs(
+        self, lm: Any, signature: Any, demos: Any = (), one_line: Any = ()
+    ) -> dict[str, Any]:
+        """On a served or hosted model that takes one, the reply's JSON schema
+        (`structured_kwargs`); nothing on the embedded model."""
+        if getattr(lm, "supports_stop", False):
+            return {}
+        return structured_kwargs(lm, signature.output_fields)
 
     def retry_request(self, signature: Any) -> str:
         keys = []

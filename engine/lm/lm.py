@@ -27,6 +27,7 @@ from engine.core import (
 )
 from engine.lm import choice_scores
 from engine.lm._litellm import get_litellm
+from engine.lm._structured import complete_structured
 from engine.lm.cache import CacheEntry, get_cache, request_key
 from engine.lm.calls import retry
 from engine.lm.calls.error_map import MODEL_NAME_HINT, fault_kind, to_lm_error
@@ -157,6 +158,14 @@ class LM:
         """Whether adapters may add stop sequences. Only the embedded model, for now: some
         hosted models reject `stop` (OpenAI's reasoning models) and rarely run on anyway."""
         return self.model.startswith("local/")
+
+    @property
+    def supports_response_schema(self) -> bool:
+        """Whether adapters may ask for a structured reply (`response_format` with a JSON
+        schema): any model this class sends through litellm but the embedded one (it reads
+        the reply hints). Which form the endpoint takes, if any, is found out on the first
+        call (`engine.lm._structured`); a subclass with its own `_complete` says False."""
+        return not self.model.startswith("local/") and type(self)._complete is LM._complete
 
     @property
     def supports_function_calling(self) -> bool:
@@ -310,7 +319,9 @@ class LM:
         attempts = self.num_retries + 1
         for attempt in range(attempts):
             try:
-                texts, usage = self._limited_complete(messages, params)
+                texts, usage = complete_structured(
+                    self, messages, params, self._limited_complete, faults["retried"]
+                )
             except Exception as exc:
                 kind = fault_kind(exc)
                 if attempt + 1 >= attempts or not retry.is_retryable(exc):

@@ -87,7 +87,8 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
         "reply_start": "[[ ## summary ## ]]\n",
         "reply_until": "value_loops",  # open text: stopped where a line repeats
     }
-    assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review) == {}
+    hosted = adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review)
+    assert list(hosted) == ["response_format"]  # hosted: the reply's schema, no hints
     lm = ScriptedLM(answers=["[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.5"])
     out = adapter(lm, {}, Review, [], {"review": "fine"})  # no marker: still parsed
     assert out == [{"sentiment": "positive", "confidence": 0.5}]

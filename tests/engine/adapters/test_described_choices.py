@@ -36,7 +36,9 @@ def test_the_chat_adapter_closes_the_reply_on_described_labels_and_stops_at_the_
     assert kwargs["reply_drafts"] == ["[[ ## team ## ]]\nbilling\n", "[[ ## team ## ]]\nshipping\n"]
     assert kwargs["reply_closed"] is True  # the description's labels are the only replies
     assert kwargs["stop"][0] == "\n\n"
-    assert ChatAdapter().decoding_kwargs(LM("openai/gpt-4o-mini"), Route) == {}  # hosted: off
+    hosted = ChatAdapter().decoding_kwargs(LM("openai/gpt-4o-mini"), Route)  # hosted: a schema
+    assert hosted["response_format"]["json_schema"]["schema"]["properties"]["team"] == {
+        "type": "string", "enum": ["billing", "shipping"]}  # fmt: skip
 
 
 def test_a_later_output_with_described_labels_is_a_closed_section():
@@ -93,4 +95,8 @@ def test_a_described_int_is_answered_closed_instead_of_with_number_tokens():
     urgent, count = kwargs["reply_sections"]
     assert urgent["values"] == ["0", "1", "2"] and "number" not in urgent
     assert count["values"] == [] and count["number"] == "int"  # open: number tokens
-    assert ChatAdapter().decoding_kwargs(LM("openai/gpt-4o-mini"), Team) == {}  # hosted: off
+    hosted = ChatAdapter().decoding_kwargs(LM("openai/gpt-4o-mini"), Team)  # hosted: a schema
+    properties = hosted["response_format"]["json_schema"]["schema"]["properties"]
+    assert properties == {"team": {"type": "integer", "enum": [1, 2]},
+                          "urgent": {"type": "integer", "enum": [0, 1, 2]},
+                          "count": {"type": "integer"}}  # fmt: skip

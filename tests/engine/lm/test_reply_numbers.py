@@ -70,4 +70,7 @@ def test_the_adapter_asks_the_embedded_model_for_number_replies():
         {"header": "[[ ## answer ## ]]\n", "values": [], "max_tokens": 16, "number": "float"}
     ]
     assert "[[ ## answer ## ]]" in kwargs["stop"]  # the model's own writing stops there
-    assert adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), cot) == {}  # hosted: never
+    hosted = adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), cot)  # hosted: a schema, no hints
+    assert list(hosted) == ["response_format"]
+    assert hosted["response_format"]["json_schema"]["schema"]["properties"]["answer"] == {
+        "type": "number"}  # fmt: skip
