@@ -14,7 +14,7 @@ from typing import Any
 from dashboard import safe, state
 from dashboard.ui import describe_error
 from engine import AdapterParseError, settings
-from engine.runs import build_lm, build_program, load_data
+from engine.runs import build_lm, build_program, load_data, schema_form
 
 
 @dataclass
@@ -185,3 +185,24 @@ def price_per_token(model: str) -> tuple[float, float] | None:
         )
     except Exception:  # noqa: BLE001  (unknown model: no price)
         return None
+
+
+REPLY_WORDS = {
+    "hints": "Answers are kept to your labels: the embedded model picks only from them.",
+    "json_schema": "Answers are kept to your labels: this model's provider takes a reply "
+    "schema that lists them.",
+    "json_object": "Answers are kept to your labels: this server takes a reply schema that "
+    "lists them.",
+    "text": "This model may answer off the list: its provider takes no reply schema, so expect "
+    "more misses before tuning (the run counts them as wrong answers).",
+}
+UNKNOWN_REPLY_WORDS = (
+    "The first call finds out whether this server keeps answers to your labels (it is sent a "
+    "reply schema that lists them); if it refuses, the model may answer off the list and the "
+    "run's log says so."
+)
+
+
+def reply_words(model: str, api_base: str | None) -> str:
+    """Whether the model's answers to a closed choice are kept to the labels, in words."""
+    return REPLY_WORDS.get(schema_form(model, api_base) or "", UNKNOWN_REPLY_WORDS)

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import home, launcher, lmtools, safe, state, ui
 from dashboard.project import specs
+from dashboard.run_data.mistakes import choice_outputs
 from dashboard.widgets.number import number
 from dashboard.widgets.optimize.budget_card import budget_card, preflight
 from dashboard.widgets.optimize.optimizer_form import optimizer_form, search_size
@@ -149,6 +150,9 @@ with st.expander("Model settings"):
             blocked = blocked or "Take the key out of the endpoint URL: use the API key box."
         else:
             task["api_base"] = endpoint or None
+
+if choice_outputs(draft) and task.get("model"):  # a closed choice: can answers leave the list?
+    st.caption(":material/checklist: " + lmtools.reply_words(task["model"], task.get("api_base")))
 
 # -- optimizer ---------------------------------------------------------------------------------
 st.subheader("2. Optimizer")

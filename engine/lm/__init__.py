@@ -5,6 +5,7 @@ Importing this package never imports litellm or llama_cpp; the first real call d
 """
 
 from engine.lm._litellm import disable_litellm_logging, enable_litellm_logging, get_litellm
+from engine.lm._structured import schema_form
 from engine.lm.base_lm import BaseLM
 from engine.lm.cache import RequestCache, get_cache, request_key
 from engine.lm.lm import DEFAULT_MODEL, LM, default_lm
@@ -39,6 +40,7 @@ __all__ = [
     "local_model_path",
     "render_fields",
     "request_key",
+    "schema_form",
     "smollm2_path",
     "track_usage",
 ]

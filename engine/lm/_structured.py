@@ -78,6 +78,16 @@ def known_form(model: str, api_base: str | None) -> str | None:
     return _known.get((model, api_base or ""))
 
 
+def schema_form(model: str, api_base: str | None = None) -> str | None:
+    """How the model's endpoint takes a reply schema, as far as is known without a call:
+    "hints" for the embedded model (it picks only from the allowed replies), the form this
+    process found or litellm's table names ("json_schema", "json_object", "text": none), or
+    None when only the first call can tell."""
+    if model.startswith("local/"):
+        return "hints"
+    return known_form(model, api_base) or _table_form(model)
+
+
 def forget_forms() -> None:
     """Forget what every endpoint took (tests; a server replaced behind the same address)."""
     with _lock:

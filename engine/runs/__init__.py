@@ -13,6 +13,7 @@ Code inside the engine imports the rooms, never this facade.
 from engine.evaluate.scoring import call_metric, score_of
 from engine.evaluate.statistics import paired_by_id, points, verdict
 from engine.modules.attempts.aggregation import default_normalize
+from engine.lm import schema_form
 from engine.modules.assertions import CONSTRAINT_FAILED, is_constraint_failure
 from engine.optimizers.auto import choose_optimizer
 from engine.optimizers.proposing import latest_proposals, locate, predictor_states
@@ -55,8 +56,8 @@ __all__ = [
     "percent", "points", "predict_table", "predictor_states", "preflight", "program_state",
     "ProjectSpec", "range_words", "read_input_csv", "read_passages", "read_table", "reconcile_run",
     "redact_data", "render_prompts", "request_cancel", "resolve_path", "run_model_files",
-    "run_outcome", "RunStore", "SAMPLED_MODULES", "save_spec", "score_of", "size_words",
-    "spec_from_dict", "spec_from_text", "step_model", "store_location", "summary_html", "task_lm",
-    "text_problem", "top_candidates", "trials", "try_input", "url_problem", "usage",
-    "validate_spec_against_data", "verdict",
+    "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form", "save_spec", "score_of",
+    "size_words", "spec_from_dict", "spec_from_text", "step_model", "store_location",
+    "summary_html", "task_lm", "text_problem", "top_candidates", "trials", "try_input",
+    "url_problem", "usage", "validate_spec_against_data", "verdict",
 ]  # fmt: skip

@@ -11,14 +11,16 @@ import logging
 import threading
 from typing import Any, Literal
 
-import litellm
 import pytest
 
 import engine as ts
 from engine.adapters.chat import ChatAdapter
 from engine.core import AdapterParseError
+from engine.lm import get_litellm
 from engine.lm._structured import forget_forms, known_form
 from engine.lm.scripted import ScriptedLM
+
+litellm = get_litellm()  # offline settings first: a bare import fetches its price table
 
 # llama-cpp-python 0.3.36's server, asked for {"type": "json_schema", ...}: its validation error,
 # answered with a 500, as litellm raised it (recorded by hand, docs/design/structured-replies.md)
@@ -203,3 +205,11 @@ def test_the_schema_is_part_of_the_request_the_history_keeps() -> None:
     kept = lm.history[-1]["kwargs"]["response_format"]
     assert kept["type"] == "json_schema"  # what the adapter asked; the wire form is the LM's
     assert json.dumps(kept)  # plain data
+
+
+def test_what_is_known_of_an_endpoint_before_its_first_call() -> None:
+    from engine.lm import schema_form
+
+    assert schema_form("local/smollm2-135m") == "hints"
+    assert schema_form("openai/gpt-4o-mini") == "json_schema"  # litellm's table
+    assert schema_form("openai/smollm2-135m", "http://127.0.0.1:9/v1") is None  # a call tells
