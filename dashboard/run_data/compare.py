@@ -14,6 +14,7 @@ from engine.runs import (
     candidates,
     example_results,
     is_constraint_failure,
+    is_off_list,
     model_file,
     paired_by_id,
     percent,
@@ -102,10 +103,15 @@ def mark(score: Any) -> str:
     return f"◐ {value:.2f} " if value > 0 else "✗ "
 
 
+OFF_LIST_WORDS = "answer not among the labels"
+
+
 def failure_text(error: Any, detail: bool = False) -> str:
     """How a failed row reads in a table: 'constraint failed' (with `detail`, its message) when
-    an Assert in the program did not hold, else 'no valid answer'."""
-
+    an Assert in the program did not hold, 'answer not among the labels' for a choice answered
+    off the list, else 'no valid answer'."""
+    if is_off_list(error):
+        return OFF_LIST_WORDS
     if not is_constraint_failure(error):
         return "no valid answer"
     return str(error)[:100] if detail else CONSTRAINT_FAILED

@@ -48,8 +48,8 @@ from engine.core._signatures import (
     require_inputs, RESERVED_NAMES, Signature, SignatureMeta,
 )
 from engine.core._types import (
-    cast_value, CastError, format_hint, format_value, is_optional, literal_choices, match_literal,
-    strip_optional, type_name,
+    cast_value, CastError, format_hint, format_value, is_off_list, is_optional, literal_choices,
+    match_literal, strip_optional, type_name,
 )
 
 __all__ = [
@@ -59,8 +59,8 @@ __all__ = [
     "configure", "context", "ContextWindowExceededError", "DEFAULT_CONFIG", "Document",
     "DSPyError", "endpoint_problem", "ensure_signature", "Example", "File", "FinetuneUnavailable",
     "format_hint", "format_value", "has_content", "History", "Image", "infer_prefix", "InputField",
-    "is_optional", "is_retryable_lm_error", "KEY_SHAPES", "literal_choices", "lm_threads",
-    "LMAuthError", "LMBillingError", "LMCollectionLimitError", "LMConfigError",
+    "is_off_list", "is_optional", "is_retryable_lm_error", "KEY_SHAPES", "literal_choices",
+    "lm_threads", "LMAuthError", "LMBillingError", "LMCollectionLimitError", "LMConfigError",
     "LMConfigurationError", "LMError", "LMInvalidRequestError", "LMLockTimeoutError",
     "LMNotConfiguredError", "LMProviderError", "LMRateLimitError", "LMServerError",
     "LMStreamAssemblyError", "LMTimeoutError", "LMTransportError", "LMUnavailable",

@@ -198,6 +198,14 @@ def _own_text(value: Any) -> str | None:
     return None
 
 
+OFF_LIST = "is not one of"  # how a choice reply outside its values is told (`is_off_list`)
+
+
+def is_off_list(error: Any) -> bool:
+    """Whether a row's stored error is a choice answered outside its allowed values."""
+    return isinstance(error, str) and f" {OFF_LIST} [" in error
+
+
 class CastError(ValueError):
     """A text value could not be converted to the field's type."""
 
@@ -298,7 +306,7 @@ def match_literal(text: str, choices: tuple[Any, ...]) -> Any:
     mentioned = [c for c in choices if _clean(str(c)).replace(" ", "_") in normalized]
     if len(mentioned) == 1:  # several mentioned means the model listed choices: no answer
         return mentioned[0]
-    raise CastError(f"{text!r} is not one of {list(choices)}")
+    raise CastError(f"{text!r} {OFF_LIST} {list(choices)}")
 
 
 def _cast_bool(text: str) -> bool:

@@ -42,7 +42,7 @@ from engine.runs.store import (
     candidates, events, example_results, fault_summary, get_run, list_runs, local_dir,
     request_cancel, RunStore, store_location, trials, usage,
 )
-from engine.core import text_problem, url_problem
+from engine.core import is_off_list, text_problem, url_problem
 
 __all__ = [
     "attempts_key", "build_lm", "build_metric", "build_program", "call_metric", "candidates",
@@ -50,14 +50,14 @@ __all__ = [
     "CsvProblem", "default_normalize", "embedder_model", "ended_words", "estimate_calls", "events",
     "example_results", "expected_labels", "export_ensemble_json", "export_model_python",
     "export_run", "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
-    "is_calibration", "is_constraint_failure", "latest_proposals", "launch_run", "list_runs",
-    "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate", "match_inputs",
-    "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id", "parse_table",
-    "percent", "points", "predict_table", "predictor_states", "preflight", "program_state",
-    "ProjectSpec", "range_words", "read_input_csv", "read_passages", "read_table", "reconcile_run",
-    "redact_data", "render_prompts", "request_cancel", "resolve_path", "run_model_files",
-    "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form", "save_spec", "score_of",
-    "size_words", "spec_from_dict", "spec_from_text", "step_model", "store_location",
+    "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals", "launch_run",
+    "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate",
+    "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id",
+    "parse_table", "percent", "points", "predict_table", "predictor_states", "preflight",
+    "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages", "read_table",
+    "reconcile_run", "redact_data", "render_prompts", "request_cancel", "resolve_path",
+    "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form", "save_spec",
+    "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model", "store_location",
     "summary_html", "task_lm", "text_problem", "top_candidates", "trials", "try_input",
     "url_problem", "usage", "validate_spec_against_data", "verdict",
 ]  # fmt: skip

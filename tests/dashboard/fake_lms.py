@@ -139,3 +139,17 @@ class _Leaning(ScriptedLM):
 def leaning(spec: Any) -> ScriptedLM:
     """A closed choice that always leans to the first label (`_Leaning`)."""
     return _Leaning(spec)
+
+
+def off_list(spec: Any) -> ScriptedLM:
+    """Answers the oracle's label on odd rows and a value outside the labels on the others."""
+    truth, source = _truth(spec), spec.input_fields[0]
+    out_field = spec.pipeline[-1].outputs[0]
+    order = {text: i for i, text in enumerate(truth)}
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        text = input_fields(messages[-1]["content"]).get(source, "").strip()
+        odd = order.get(text, 0) % 2 == 1
+        return {out_field.name: truth.get(text, "gardening") if odd else "gardening"}
+
+    return ScriptedLM(by_input=answer, name="off_list")

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.run_data.compare import answer_text, failure_text
-from engine.runs import example_results
+from engine.runs import example_results, is_constraint_failure, is_off_list
 
 
 def test_rows_table(rows: list[dict[str, Any]], label_fields: list[str]) -> pd.DataFrame:
@@ -47,11 +47,12 @@ def held_out_rows(run_id: str, run: dict[str, Any], db: Any) -> None:
     frame = test_rows_table(rows, label_fields)
     wrong = int((frame["score"] < 1).sum())
     tally = f"{wrong} not fully right" if wrong else "all right"
-    constrained = sum(
-        failure_text(r.get("error")) != "no valid answer" for r in rows if r.get("error")
-    )
+    constrained = sum(is_constraint_failure(r.get("error")) for r in rows)
     if constrained:
         tally += f", {constrained} constraint failed"
+    off_list = sum(is_off_list(r.get("error")) for r in rows)
+    if off_list:
+        tally += f", {off_list} answered off the list of labels"
     with st.expander(f"The best prompt on each test row ({len(frame)} rows, {tally})"):
         st.dataframe(
             frame,

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.run_data.compare import failure_text
+from dashboard.run_data.compare import OFF_LIST_WORDS, failure_text
 from engine import example_id
 from engine.runs import example_results, load_data, spec_from_dict
 
@@ -46,8 +46,11 @@ def skipped_rows(
             if isinstance(error, str) and error.strip() and r["example_id"] in row_of:
                 file, number = row_of[r["example_id"]]
                 why = failure_text(error, True)  # a failed Assert: its message
+                told = " ".join(error.split())[:120]
                 if why == "no valid answer":
-                    why = f"the model's answer could not be read ({' '.join(error.split())[:120]})"
+                    why = f"the model's answer could not be read ({told})"
+                elif why == OFF_LIST_WORDS:
+                    why = f"the model answered off the list of labels ({told})"
                 out.append({"row": number, "file": files.get(file, file),
                             "part": PART_NAMES[subset], "why": why})  # fmt: skip
         for example in examples:
