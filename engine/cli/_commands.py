@@ -8,7 +8,7 @@ import json
 import sys
 
 from engine.cli._common import no_run, print_report, print_summary
-from engine.cli._format import runs_table
+from engine.cli._format import leaderboard_table, runs_table
 from engine.cli._output import write_output
 from engine.core import TunesmithError, settings
 from engine.evaluate import Evaluate
@@ -22,7 +22,7 @@ from engine.runs import (
 )
 from engine.runs.export import export_run, matrix_csv
 from engine.runs.pipeline import task_lm
-from engine.runs.results import summary_html
+from engine.runs.results import leaderboard, summary_html
 from engine.runs.store import RunStore, store_location
 
 
@@ -101,6 +101,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     write_output(args.output, text, (store_location(args.db),))
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Score a run's program on the run's own model and each --model, on the same rows."""
+    standings = leaderboard(args.run_id, args.model, db_path=args.db, api_base=args.api_base,
+                            subset=args.subset, candidate=args.candidate)  # fmt: skip
+    if args.json:
+        print(json.dumps([s.to_dict() for s in standings], indent=2))
+        return 0
+    print(leaderboard_table(standings, args.subset))
     return 0
 
 

@@ -9,6 +9,7 @@ from engine.cli._commands import (
     cmd_cancel,
     cmd_eval,
     cmd_export,
+    cmd_leaderboard,
     cmd_matrix,
     cmd_runs,
     cmd_show,
@@ -40,6 +41,10 @@ EXAMPLES = {
     "predict": "examples:\n  python -m engine predict RUN_ID data.csv -o labelled.csv\n"
                "  python -m engine predict RUN_ID data.csv --candidate HASH --max-calls 200",
     "summary": "example:\n  python -m engine summary RUN_ID -o summary.html",
+    "leaderboard": "examples:\n  python -m engine leaderboard RUN_ID --model openai/gpt-4o-mini\n"
+                   "  python -m engine leaderboard RUN_ID --model openai/gpt-4o-mini --json\n"
+                   "  python -m engine leaderboard RUN_ID --model openai/served "
+                   "--api-base http://127.0.0.1:8080/v1",
     "matrix": "examples:\n  python -m engine matrix RUN_ID -o matrix.csv\n"
               "  python -m engine matrix RUN_ID --top 5 --subset test",
     "runs": "example:\n  python -m engine runs --limit 10",
@@ -232,6 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subset", choices=("val", "test"), default="val",
                    help="validation rows (default) or held-out test rows")  # fmt: skip
     shared(p, "output")
+
+    p = add(
+        "leaderboard", cmd_leaderboard,
+        "score a run's program on other models, on the same rows",
+        "Score the run's best program (or --candidate) on its held-out rows with the run's own\n"
+        "model and with each --model, every call fresh (no cache): the score, the paired 95%\n"
+        "range of its difference with the first model, tokens and dollars per 1,000 rows,\n"
+        "latency per row (p50, p95) and the rows without a usable answer. Keys come from the\n"
+        "environment; every model is checked before any call.",
+    )
+    p.add_argument("run_id", help="run id (see `python -m engine runs`)")
+    p.add_argument("--model", action="append", required=True,
+                   help="a model to try (repeat for several), as a spec names it")  # fmt: skip
+    p.add_argument("--api-base", help="the endpoint of the --model(s) that are not embedded")
+    p.add_argument("--subset", choices=("test", "val"), default="test",
+                   help="held-out rows (default) or validation rows")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print the standings as JSON")
+    shared(p, "candidate")
 
     p = add(
         "runs", cmd_runs,

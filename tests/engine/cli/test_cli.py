@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize(
     "args",
     [[], ["run"], ["eval"], ["export"], ["runs"], ["validate"], ["estimate"], ["show"], ["resume"],
-     ["cancel"], ["predict"], ["summary"], ["matrix"]],
+     ["cancel"], ["predict"], ["summary"], ["matrix"], ["leaderboard"]],
 )  # fmt: skip
 def test_help_everywhere(args: list[str], tmp_path: Path) -> None:
     result = cli(*args, "--help", home=tmp_path)
@@ -111,6 +112,15 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     rows = (tmp_path / "m.csv").read_text().splitlines()
     assert rows[0].startswith("example_id,ticket,expected.category,baseline (student as given)")
     assert len(rows) == 1 + 20  # every held-out row once
+    board = cli("leaderboard", run_id, "--model", "scripted/second", home=tmp_path)
+    assert board.returncode == 0, board.stderr
+    lines = board.stdout.splitlines()
+    assert lines[0].startswith("model") and "vs first (95% range)" in lines[0]
+    assert lines[2].startswith("scripted/second") and "100% of 20" in lines[2]
+    assert "ANTHROPIC_API_KEY" not in os.environ
+    keyless = cli("leaderboard", run_id, "--model", "anthropic/claude-3-5-haiku-latest",
+                  home=tmp_path)  # fmt: skip
+    assert keyless.returncode == 2 and "ANTHROPIC_API_KEY" in keyless.stderr, keyless.stderr
     unknown = cli("matrix", run_id, "--candidates", "feedbeef", home=tmp_path)
     assert unknown.returncode != 0 and "no candidate 'feedbeef'" in unknown.stderr
     assert "Traceback" not in unknown.stderr and not (tmp_path / "feedbeef").exists()

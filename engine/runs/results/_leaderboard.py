@@ -1,0 +1,112 @@
+"""The tuned program on several models: a run's program (its best, or a candidate) scored on
+the run's held-out rows with each model, fresh calls (no cache), against the first model on the
+same rows: held-out score with the paired 95% range of the difference, cost and tokens per
+1,000 rows, latency per row (p50, p95), and the rows without a usable answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import quantiles
+from typing import Any
+
+from engine.core import is_off_list, settings
+from engine.evaluate import Evaluate
+from engine.evaluate.statistics import paired_by_id
+from engine.lm.model_check import check_model
+from engine.lm.usage import UsageLedger
+from engine.optimizers.spine import example_id
+from engine.runs.data import load_data
+from engine.runs.export import program_state, rebuild, run_spec, stored_run
+from engine.runs.pipeline import LMFactory, build_metric, task_lm
+from engine.runs.spec import ProjectSpec
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One model's result: `versus` is the paired comparison with the first model (None for
+    the first); `dollars` per 1,000 rows is None when a call had no price."""
+
+    model: str
+    score: float
+    n: int
+    versus: dict[str, Any] | None
+    calls: int
+    tokens_per_1000: float
+    dollars_per_1000: float | None
+    p50: float
+    p95: float
+    failed: int
+    off_list: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _spec_on(spec: ProjectSpec, model: str, api_base: str | None) -> ProjectSpec:
+    task = spec.models.task.model_copy(
+        update={"model": model, "api_base": None if model.startswith("local/") else api_base}
+    )
+    return spec.model_copy(update={"models": spec.models.model_copy(update={"task": task})})
+
+
+def _score(spec: ProjectSpec, program: Any, rows: list[Any], lm_factory: LMFactory | None,
+           threads: int | None) -> tuple[dict[str, float], Any, UsageLedger]:  # fmt: skip
+    lm = task_lm(spec, lm_factory)
+    if hasattr(lm, "cache"):
+        lm.cache = False  # fresh calls: the run's own answers would cost nothing and take no time
+    ledger = UsageLedger()
+    with settings.context(lm=lm, usage_trackers=(*settings.usage_trackers, ledger)):
+        result = Evaluate(devset=rows, metric=build_metric(spec), num_threads=threads,
+                          max_errors=len(rows))(program)  # a row that fails scores 0  # fmt: skip
+    scores = {example_id(rows[r.index]): r.score for r in result.rows}
+    return scores, result, ledger
+
+
+def leaderboard(
+    run_id: str,
+    models: Sequence[str],
+    *,
+    db_path: str | Path | None = None,
+    api_base: str | None = None,
+    subset: str = "test",
+    candidate: str | None = None,
+    lm_factory: LMFactory | None = None,
+    threads: int | None = None,
+) -> list[Standing]:
+    """The program on the run's own task model first, then on each of `models` (`api_base`
+    for the ones that are not embedded). Every model is checked before any call (a missing
+    key, an unknown provider or an unreachable server raises, naming it)."""
+    run = stored_run(run_id, db_path)
+    spec = run_spec(run)
+    names = list(dict.fromkeys([spec.models.task.model, *models]))
+    specs = [spec if m == spec.models.task.model else _spec_on(spec, m, api_base) for m in names]
+    if lm_factory is None:
+        for each in specs:
+            task = each.models.task
+            check_model(task.model, api_base=task.api_base)
+    split = load_data(spec)
+    rows = {"test": split.test, "val": split.val}.get(subset) or []
+    if not rows:
+        raise ValueError(f"run {run_id} has no {subset} rows to score the models on")
+    program = rebuild(spec, program_state(run_id, db_path, candidate))
+    standings: list[Standing] = []
+    first: dict[str, float] | None = None
+    for model, each in zip(names, specs):
+        scores, result, ledger = _score(each, program.deepcopy(), rows, lm_factory, threads)
+        fresh = [r for r in ledger.records if not r.cache_hit]
+        latency = sorted(r.latency for r in result.rows) or [0.0]
+        cuts = quantiles(latency, n=20, method="inclusive") if len(latency) > 1 else latency * 19
+        priced = bool(fresh) and all(r.cost is not None for r in fresh)
+        standings.append(Standing(
+            model=model, score=result.mean, n=len(result.rows),
+            versus=None if first is None else paired_by_id(first, scores),
+            calls=len(fresh),
+            tokens_per_1000=1000 * sum(r.total_tokens for r in fresh) / len(rows),
+            dollars_per_1000=1000 * sum(r.cost or 0 for r in fresh) / len(rows) if priced else None,
+            p50=cuts[9], p95=cuts[18], failed=result.errors,
+            off_list=sum(is_off_list(r.error) for r in result.rows),
+        ))  # fmt: skip
+        first = scores if first is None else first
+    return standings

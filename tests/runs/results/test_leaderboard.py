@@ -1,0 +1,62 @@
+"""The tuned program on several models (`leaderboard`): the run's own model first, each other
+model against it on the same held-out rows with fresh calls, and a model that cannot be used
+refused before any call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scripted_lms import oracle_lm
+
+from engine.core import LMConfigError, ProviderUnreachableError
+from engine.lm.scripted import ScriptedLM
+from engine.runs import create_run, load_spec
+from engine.runs.process.worker import run_worker
+from engine.runs.results import leaderboard
+from engine.runs.spec import spec_from_dict
+
+
+@pytest.fixture
+def finished(db_path: Path, project: Path) -> str:
+    spec = load_spec(project / "support_tickets.yaml").to_dict()
+    spec["data"].update(train_size=6, val_size=6, test_size=8)
+    spec["optimizer"] = {"name": "LabeledFewShot", "params": {"k": 3}}
+    run_id = create_run(spec_from_dict(spec, base_dir=project), db_path)
+    assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
+    return run_id
+
+
+def by_model(spec: Any) -> ScriptedLM:
+    """The oracle for the run's own model; for "scripted/gardener" a label outside the list."""
+    if spec.models.task.model == "scripted/gardener":
+        field = spec.pipeline[-1].outputs[0].name
+        return ScriptedLM(answers=[{field: "gardening"}], cycle=True, name="gardener")
+    return oracle_lm(spec)
+
+
+def test_each_model_against_the_runs_own_on_the_same_rows(finished: str, db_path: Path) -> None:
+    first, other = leaderboard(finished, ["scripted/gardener"], db_path=db_path,
+                               lm_factory=by_model)  # fmt: skip
+    assert first.model == "local/smollm2-135m" and first.versus is None
+    assert first.score == 1.0 and first.n == other.n == 8
+    assert first.calls == 8  # fresh calls: none of the run's answers came from the cache
+    assert other.model == "scripted/gardener" and other.score == 0.0
+    assert other.versus["diff"] == -1.0 and other.versus["ci_high"] < 0
+    assert other.failed == other.off_list == 8
+    assert 0 <= first.p50 <= first.p95 and first.dollars_per_1000 == 0.0  # scripted: free
+
+
+def test_a_model_without_a_key_is_refused_before_any_call(
+    finished: str, db_path: Path, monkeypatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(LMConfigError, match="OPENAI_API_KEY"):
+        leaderboard(finished, ["openai/gpt-4o-mini"], db_path=db_path)
+
+
+def test_an_unreachable_server_is_refused_before_any_call(finished: str, db_path: Path) -> None:
+    with pytest.raises(ProviderUnreachableError, match="127.0.0.1:9"):
+        leaderboard(finished, ["openai/served"], db_path=db_path,
+                    api_base="http://127.0.0.1:9/v1")  # fmt: skip
