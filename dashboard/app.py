@@ -55,44 +55,44 @@ def _page(key: str) -> st.Page:
 
 
 def sidebar(check: specs.Check | None) -> None:
-    with st.sidebar:
-        if not state.has_project():
-            st.caption("No project open yet. Pick a sample or create one on the **Project** page.")
-            return
-        draft = state.draft()
-        st.caption("CURRENT PROJECT")
-        st.markdown(f"**{safe.md(draft['name'])}**")
-        data = state.df()
-        steps = [
-            (
-                "Data",
-                data is not None
-                and not (check and check.about("data"))
-                and any(r == "output" for r in state.roles().values()),
-                f"{len(data)} rows" if data is not None else "no data yet",
-            ),
-            (
-                "Pipeline",
-                bool(draft["pipeline"]) and not (check and check.about("step", "pipeline")),
-                f"{len(draft['pipeline'])} step(s)" if draft["pipeline"] else "no steps yet",
-            ),
-            ("Metric", not (check and check.about("metric")), draft["metric"]["kind"]),
-            ("Ready to optimize", bool(check and check.ok), ""),
-        ]
-        for label, done, detail in steps:
-            mark = (
-                ":green[:material/check_circle:]"
-                if done
-                else ":gray[:material/radio_button_unchecked:]"
-            )
-            st.markdown(
-                f"{mark} {label} <span style='color:#6b7280;font-size:0.85rem'>"
-                f"{safe.md(detail)}</span>",  # detail comes from the project file
-                unsafe_allow_html=True,
-            )
-        folder = state.project_dir()
-        if folder is not None:
-            st.caption(f"Saved automatically in the folder {safe.md(folder.name)}")
+    """The project checklist (inside the sidebar's slot the caller opened)."""
+    if not state.has_project():
+        st.caption("No project open yet. Pick a sample or create one on the **Project** page.")
+        return
+    draft = state.draft()
+    st.caption("CURRENT PROJECT")
+    st.markdown(f"**{safe.md(draft['name'])}**")
+    data = state.df()
+    steps = [
+        (
+            "Data",
+            data is not None
+            and not (check and check.about("data"))
+            and any(r == "output" for r in state.roles().values()),
+            f"{len(data)} rows" if data is not None else "no data yet",
+        ),
+        (
+            "Pipeline",
+            bool(draft["pipeline"]) and not (check and check.about("step", "pipeline")),
+            f"{len(draft['pipeline'])} step(s)" if draft["pipeline"] else "no steps yet",
+        ),
+        ("Metric", not (check and check.about("metric")), draft["metric"]["kind"]),
+        ("Ready to optimize", bool(check and check.ok), ""),
+    ]
+    for label, done, detail in steps:
+        mark = (
+            ":green[:material/check_circle:]"
+            if done
+            else ":gray[:material/radio_button_unchecked:]"
+        )
+        st.markdown(
+            f"{mark} {label} <span style='color:#6b7280;font-size:0.85rem'>"
+            f"{safe.md(detail)}</span>",  # detail comes from the project file
+            unsafe_allow_html=True,
+        )
+    folder = state.project_dir()
+    if folder is not None:
+        st.caption(f"Saved automatically in the folder {safe.md(folder.name)}")
 
 
 def main() -> None:
@@ -108,6 +108,12 @@ def main() -> None:
     )
     with ui.friendly_errors("Reopening your last project"):
         projects.reopen_last()
+    # the checklist is drawn before the page too, so it stays while a page is busy; after the
+    # page it is drawn again in the same place with what the page changed
+    with st.sidebar:
+        slot = st.empty()
+    with slot.container(), ui.friendly_errors("Checking the project"):
+        sidebar(specs.build_spec() if state.has_project() else None)
     with ui.friendly_errors("This page"):
         nav.run()
     check = None
@@ -115,7 +121,8 @@ def main() -> None:
         if state.has_project():
             check = specs.build_spec()
             projects.save_current()
-    sidebar(check)
+    with slot.container():
+        sidebar(check)
 
 
 main()
