@@ -153,6 +153,17 @@ def test_no_argument_prints_the_usage_and_an_import_runs_nothing(script: Path) -
     )  # fmt: skip
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout == "['category'] {'ticket': <class 'str'>}\n"  # and nothing else ran
+    # with `import dspy` in its place the module imports with DSPy alone (the engine blocked)
+    code = script.read_text(encoding="utf-8")
+    plain = code.replace("import engine as dspy  # or: import dspy", "import dspy")
+    (script.parent / "plain.py").write_text(plain, encoding="utf-8")
+    alone = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['engine'] = None; import plain; "
+         "print(plain.program.classify.demos[0]['category'])"],
+        capture_output=True, text=True, env=subprocess_env(), cwd=script.parent, timeout=300,
+    )  # fmt: skip
+    assert alone.returncode == 0, alone.stderr
+    assert alone.stdout.strip() in ("billing", "technical", "shipping")
 
 
 def test_inputs_named_like_the_script_s_own_options(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@ usage that names the inputs (its docstring's "how to use" and its `main`).
 
 The script stays importable without running anything: `main()` runs only under
 `if __name__ == "__main__"`. It reads CSVs with the engine's shared reader (its limits and
-messages) and neutralises every written cell as the engine's own CSVs do (`safe_cell`).
+messages) and neutralises every written cell as the engine's own CSVs do (`safe_cell`); those
+helpers are imported under `__main__` only, so that with `import dspy` in place of the engine
+the module still imports with DSPy alone (running it from a terminal needs Tunesmith).
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ IMPORTS = [
     "import sys",
     "from pathlib import Path",
 ]
-ENGINE_IMPORTS = ["from engine.runs.data import CsvProblem, cast_cell, read_table, safe_cell"]
 
 
 def _input_specs(spec: ProjectSpec) -> dict[str, FieldSpec]:
@@ -73,7 +74,7 @@ def main_lines(spec: ProjectSpec, outputs: list[str]) -> list[str]:
     ]
     order = ", ".join(spec.input_fields)
     return [
-        "# ---- run from a terminal: see the top of this file ----",
+        "# ---- run from a terminal: see the top of this file and the end of it ----",
         f"INPUTS = {inputs}  # the program's inputs, in order, with their types",
         f"OUTPUTS = {py_literal(outputs)}  # what it answers",
         "",
@@ -165,5 +166,9 @@ def main_lines(spec: ProjectSpec, outputs: list[str]) -> list[str]:
         "",
         "",
         'if __name__ == "__main__":',
+        "    # Tunesmith's CSV reader and spreadsheet-safe cells, for the lines above only: the",
+        "    # program itself needs no more than `dspy` (see the import at the top)",
+        "    from engine.runs.data import CsvProblem, cast_cell, read_table, safe_cell",
+        "",
         "    main()",
     ]

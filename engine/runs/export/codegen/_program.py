@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.runs.export.codegen._main import ENGINE_IMPORTS, IMPORTS, how_to_use, main_lines
+from engine.runs.export.codegen._main import IMPORTS, how_to_use, main_lines
 from engine.runs.export.codegen._many import many_classes
 from engine.runs.export.codegen._names import (
     docstring,
@@ -125,7 +125,7 @@ def render_program(
     header = [*module_docstring(about), ""]
     resources = step_resources(spec)
     imports = IMPORTS + (["from typing import Literal"] if needs_literal else [])
-    imports += ["", "import engine as dspy  # or: import dspy", *ENGINE_IMPORTS, ""]
+    imports += ["", "import engine as dspy  # or: import dspy", ""]
     body: list[str] = []
     if resources:  # the engine's readers and safe tools (exported code still needs the engine)
         imports[-1:-1] = [
