@@ -19,7 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from engine.runs.spec import ProjectSpec, class_name
+from engine.runs.spec import FieldSpec, ProjectSpec, class_name
 
 # names the generated module defines or imports (this package, an optimizer's export hook)
 MODULE_NAMES = frozenset(
@@ -27,8 +27,11 @@ MODULE_NAMES = frozenset(
         "Path", "Literal", "dspy", "engine", "read_passages", "tools_at", "PROJECT_DIR",
         "rollout", "MultiChain", "Samples", "JUDGE", "Program", "program", "STATE", "make_metric",
         "TRAIN_ROWS", "TRAINSET", "METRIC", "BOOTSTRAP", "self", "args", "pred", "checks",
+        "argparse", "csv", "io", "sys", "CsvProblem", "cast_cell", "read_table", "safe_cell",
+        "INPUTS", "OUTPUTS", "answer", "answer_csv", "main",
     }
 )  # fmt: skip
+_PY_TYPES = {"str": "str", "int": "int", "float": "float", "bool": "bool", "list[str]": "list[str]"}
 # attributes of a Prediction (engine's and DSPy's): an output named so is read as `out["name"]`
 PREDICTION_ATTRIBUTES = frozenset(
     {
@@ -85,6 +88,13 @@ def step_names(spec: ProjectSpec) -> dict[str, StepNames]:
             tools=_fresh(f"{upper}_TOOLS", f"STEP{i}_TOOLS", taken),
         )
     return names
+
+
+def py_type(field: FieldSpec) -> str:
+    """A field's type as the code writes it (`Literal[...]` for a closed choice)."""
+    if field.type == "literal":
+        return "Literal[" + ", ".join(repr(c) for c in field.choices) + "]"
+    return _PY_TYPES[field.type]
 
 
 def read_output(var: str, name: str) -> str:
