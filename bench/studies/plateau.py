@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,22 +22,26 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
-def one_run(spec_path: Path, window: int | None, store: Path) -> dict:
-    from engine.runs import RunStore, create_run, load_spec
-    from engine.runs.process import run_worker
+def one_run(spec_path: Path, window: int | None, home: Path) -> dict:
+    """One run in a process of its own with a home of its own (so its LM cache is its own)."""
+    from engine.runs import RunStore, load_spec, save_spec
 
     spec = load_spec(spec_path)
     spec.optimizer.stop_when_flat = window
-    run_id = create_run(spec, store)
+    copy = spec_path.with_name(f"{spec_path.stem}-{window or 'full'}.yaml")
+    save_spec(spec, copy)
+    store = home / "tunesmith_data" / "runs.db"
+    env = {**os.environ, "TUNESMITH_HOME": str(home), "PYTHONPATH": str(ROOT)}
     start = time.monotonic()
-    status = run_worker(run_id, store)
+    subprocess.run([sys.executable, "-m", "engine", "run", str(copy), "--db", str(store)],
+                   env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
     minutes = (time.monotonic() - start) / 60
     with RunStore(store) as db:
-        run = db.get_run(run_id)
-        usage = db.usage(run_id)
+        (run,) = db.list_runs()
+        run, usage = db.get_run(run["id"]), db.usage(run["id"])
     n_test = (run.get("sizes") or {}).get("test") or 0
     return {
-        "status": status, "reason": run.get("reason") or "", "minutes": minutes,
+        "status": run["status"], "reason": run.get("reason") or "", "minutes": minutes,
         "calls": (usage.get("calls") or 0) - (usage.get("cache_hits") or 0),
         "right": round((run.get("test_best") or 0) * n_test), "n_test": n_test,
     }  # fmt: skip
@@ -49,13 +54,12 @@ def main() -> int:
     parser.add_argument("--sms-seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--window", type=int, default=6, help="stop_when_flat to try")
     args = parser.parse_args()
-    os.environ.setdefault("TUNESMITH_HOME", tempfile.mkdtemp(prefix="plateau-"))
     rows = []
     for seed in args.sms_seeds:
         folder = Path(tempfile.mkdtemp(prefix=f"plateau-sms{seed}-"))
         spec_path = sms_project(folder, seed)
-        store = folder / "runs.db"
-        full, flat = one_run(spec_path, None, store), one_run(spec_path, args.window, store)
+        full = one_run(spec_path, None, folder / "full")
+        flat = one_run(spec_path, args.window, folder / "flat")
         rows.append((seed, full, flat))
         print(f"seed {seed}: {full} | {flat}", file=sys.stderr, flush=True)
     print(f"| generator seed | calls (full → window {args.window}) | minutes | held-out right |"
