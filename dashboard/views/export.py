@@ -106,8 +106,10 @@ ITEMS = [
         f"{slug}.py",
         "text/x-python",
         "python",
-        "A script that rebuilds the pipeline with the tuned prompt inside. "
-        "Runs with `import engine` or DSPy.",
+        "A script that rebuilds the pipeline with the tuned prompt inside. Run "
+        f"`python {slug}.py \"your text\"` for one answer, or `python {slug}.py --csv in.csv "
+        "-o out.csv` to label a spreadsheet; with nothing after the name it says how. Runs with "
+        "`import engine` or DSPy.",
     ),
     (
         "prompt",

@@ -82,6 +82,8 @@ def test_compare_page(finished):
 def test_export_page_downloads_load_into_an_engine_program(finished, tmp_path):
     at = go(finished, "export")
     assert len(at.get("download_button")) == 6
+    page = texts(at)
+    assert "--csv in.csv -o out.csv` to label a spreadsheet" in page  # how to run the .py
     from dashboard.home import db_path
     from engine.runs.export import _files as export
     from engine.runs.pipeline._program import build_program
