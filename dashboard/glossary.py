@@ -22,8 +22,8 @@ TERMS: dict[str, str] = {
     "from.",
     "trial": "One scoring of one candidate on some rows.",
     "examples in the prompt": "Solved rows (an input and its expected output) put in the prompt "
-    "so the model sees what is wanted. Copied examples come straight from your rows; "
-    "model-made ones are rows the model already answered right, with its own wording.",
+    "so the model sees what is wanted. Some are taken from your rows as they are; others are "
+    "rows the model already got right, with its own wording of the answer.",
     "sample of rows": "A few rows drawn at random, to score a candidate quickly before spending "
     "the whole set on it.",
     "stopped early": "Scoring of a candidate stops as soon as it can no longer beat the best "
@@ -52,23 +52,26 @@ _DEMOS = re.compile(r"(\d+) bootstrapped \+ (\d+) labeled demos")
 
 
 def plain_demos(text: str) -> str:
-    """'2 bootstrapped + 4 labeled demos' -> '2 model-made + 4 copied examples'."""
+    """'2 bootstrapped + 4 labeled demos' -> '2 examples the model got right + 4 taken from
+    your rows'."""
     return _DEMOS.sub(_demo_words, text)
 
 
 def _demo_words(match: re.Match[str]) -> str:
     made, copied = int(match[1]), int(match[2])
     if made and copied:
-        return f"{made} model-made + {copied} copied examples"
+        return f"{made} example{'s' * (made != 1)} the model got right + {copied} from your rows"
     if made:
-        return f"{made} model-made example{'s' * (made != 1)}"
-    return f"{copied} copied example{'s' * (copied != 1)}" if copied else "no examples"
+        return f"{made} example{'s' * (made != 1)} the model got right"
+    if copied:
+        return f"{copied} example{'s' * (copied != 1)} taken from your rows"
+    return "no examples"
 
 
 def _seed_set(match: re.Match[str]) -> str:
     seed = int(match[1])
-    order = "your rows in file order" if match[2] == "unshuffled" else "rows in a shuffled order"
-    return f"example set {seed + 2} ({plain_demos(match[3])}, from {order})"
+    order = "rows in file order" if match[2] == "unshuffled" else "rows in a shuffled order"
+    return f"example set {seed + 2} ({plain_demos(match[3])}; {order})"
 
 
 def _copro(match: re.Match[str]) -> str:
@@ -130,6 +133,17 @@ def _simba_addition(match: re.Match[str]) -> str:
     return f"{what} for {match[2]} learned from one training row"
 
 
+def _reuse(match: re.Match[str]) -> str:
+    """How much of its reading work the model reuses on this shuffle of the rows."""
+    reuse = "less" if match[1] == "more" else "more"
+    return f"with this order of your rows the model reuses {reuse} of its reading than usual"
+
+
+def _percentages(match: re.Match[str]) -> str:
+    """'0.625 -> 0.675 on ' as '62.5% → 67.5% on '."""
+    return f"{100 * float(match[1]):g}% → {100 * float(match[2]):g}% on "
+
+
 # -- log and phase lines --------------------------------------------------------------------------
 
 _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
@@ -138,7 +152,7 @@ _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"teacher runs on up to (\d+) training examples for (\d+) demos; "
                 r"these calls count as role task"),
      r"the model answers up to \1 training rows to find \2 examples it gets right"),
-    (re.compile(r"labeled demos only \(seed -2, k=(\d+)\)"), r"up to \1 copied examples"),
+    (re.compile(r"labeled demos only \(seed -2, k=(\d+)\)"), r"up to \1 examples from your rows"),
     (re.compile(r"zero-shot \(seed -3\)"), "no examples"),
     (re.compile(r"bootstrap seed (-?\d+) \((unshuffled|shuffled), ([^)]*)\)"), _seed_set),
     (re.compile(r"bootstrap several candidate demo sets"),
@@ -158,15 +172,48 @@ _PHRASES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bbootstrapping\b"), "finding examples"),
     (re.compile(r"racing stops (scoring )?a candidate once"),
      "a candidate's scoring stops early once"),
+    (re.compile(r"on this seed teacher runs (?:seldom )?meet their own demos early in the "
+                r"prompt(?: \(each is left out for its own row\))?, so the model reads "
+                r"(more|less) of its prompts again than usual"), _reuse),
     (re.compile(r"\bteacher runs\b"), "the model's answers on training rows"),
+    (re.compile(r"\bpass the metric\b"), "score right"),
+    (re.compile(r"would cost unraced \(([\d,]+) calls\)"),
+     r"would cost if none were stopped early (\1 calls)"),
+    (re.compile(r"\bunraced\b"), "with no early stops"),
+    (re.compile(r"\bstop_at_score\b"), "a target score"),
+    (re.compile(r"racing stops hopeless full evaluations"),
+     "a hopeless candidate's scoring on all rows stops early"),
+    (re.compile(r"\bbaseline and (?:the )?compiled program\b"), "your prompt and the tuned one"),
+    (re.compile(r"\bbaseline and the labeled program\b"), "your prompt and the one with examples"),
+    (re.compile(r"\bthe program as given\b"), "your prompt as written"),
+    (re.compile(r"\bthe student\b"), "your prompt"),
+    (re.compile(r"\bnew programs\b"), "new prompts"),
+    (re.compile(r"\bthe valset\b"), "the validation rows"),
+    (re.compile(r"^(?:choice|content-free) calibration: "), "calibrated choices: "),
+    (re.compile(r"\b([01]\.\d{3}) -> ([01]\.\d{3}) on "), _percentages),
+    (re.compile(r"\bcompiling makes no LM calls\b"), "tuning makes no model calls"),
+    (re.compile(r"bootstraps demos from its (\d+) nearest"),
+     r"finds examples the model gets right among its \1 most similar"),
+    (re.compile(r"(\d+) metric calls \(program runs on one example\)"),
+     r"\1 program runs (one row answered and scored each)"),
+    (re.compile(r"reflections on minibatches of (\d+)"), r"rewrites, each from \1 rows"),
+    (re.compile(r"(\d+%) of reflections usable, (\d+%) of their children kept"),
+     r"\1 of rewrites usable, \2 of them kept"),
+    (re.compile(r"\breflections\b"), "rewrites"),
+    (re.compile(r"parse fallbacks and tool loops"),
+     "the extra calls when a reply must be asked for again or a tool is used"),
+    (re.compile(r"\breflective search\b"), "rewriting from feedback"),
+    (re.compile(r"Pareto front on (\d+) validation examples"),
+     r"keeping each candidate that is best on some of \1 validation rows"),
     (_DEMOS, _demo_words),
     (re.compile(r"\bdemo sets\b"), "example sets"),
     (re.compile(r"\bdemo set\b"), "example set"),
     (re.compile(r"\bdemos\b"), "examples"),
+    (re.compile(r"\bminibatches of (\d+)\b"), r"samples of \1 rows"),
     (re.compile(r"\bminibatches\b"), "samples of rows"),
     (re.compile(r"\bon a minibatch\b"), "on a sample of rows"),
     (re.compile(r"\bminibatch\b"), "sample"),
-    (re.compile(r"\bPareto front\b"), "best-somewhere set"),
+    (re.compile(r"\bPareto front\b"), "the candidates each best on some row"),
     (re.compile(r"\bracing\b"), "stopping early"),
     (re.compile(r"^trial (\d+) of (\d+)$"), r"candidate \1 of \2"),
     (re.compile(r"\bbaseline and best program\b"), "your prompt and the best one"),

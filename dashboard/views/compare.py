@@ -106,6 +106,7 @@ subset = (
 res = cd.results(run_id, subset)
 comp = cd.paired(res, a, b)
 k1, k2, k3 = st.columns(3)
+GAIN_LABEL = "How much better B is (likely range)"
 
 
 def _mean(h: str) -> float | None:
@@ -127,10 +128,12 @@ k2.metric(
 )
 if comp and a != b:
     k3.metric(
-        "95% range of B − A",
+        GAIN_LABEL,
         f"{points(comp['ci_low'])} to {points(comp['ci_high'])} pts",
-        help="Paired bootstrap confidence interval over the examples both were scored on (the "
-        "same range the run's headline gives for the same two candidates and rows)",
+        help="B's score minus A's, in points, on the rows both were scored on: 95% likely "
+        "within this range (the same range the run's headline gives for the same two "
+        "candidates and rows). When it includes 0, the two may be equally good. In "
+        "statisticians' words: a paired bootstrap confidence interval of B − A.",
         border=True,
         height=CARD_HEIGHT,
     )
@@ -140,7 +143,7 @@ if comp and a != b:
         f"({said.range_text})" + (": more rows would tell." if said.kind == "unclear" else ".")
     )
 else:
-    k3.metric("95% range of B − A", "—", border=True, height=CARD_HEIGHT)
+    k3.metric(GAIN_LABEL, "—", border=True, height=CARD_HEIGHT)
     if a != b:
         st.caption("These two candidates were not scored on the same rows of this subset.")
 

@@ -238,12 +238,13 @@ for col, key, label in (
     )
 d["seed"] = int(
     s.number_input(
-        "Shuffle seed",
+        "Shuffle number",
         min_value=0,
         step=1,
         value=int(d.get("seed") or 0),
         key=f"seed_{state.rev()}",
-        help="Same seed, same split.",
+        help="The rows are shuffled before they are split; the same number gives the same "
+        "split, another number another split. In DSPy's words: the seed.",
     )
 )
 

@@ -8,6 +8,7 @@ import os
 import streamlit as st
 
 from dashboard import home, launcher, lmtools, safe, state, ui
+from dashboard.glossary import plain_text
 from dashboard.project import specs
 from dashboard.run_data.mistakes import choice_outputs
 from dashboard.widgets.number import number
@@ -173,7 +174,7 @@ train_size = check.report.sizes["train"]
 if goal == "auto":
     chosen, reason = choose_optimizer(train_size)
     st.info(
-        f"**Auto will use {GOALS[chosen][0].split(': ')[-1]}** — {reason}.",
+        f"**Auto will use {GOALS[chosen][0].split(': ')[-1]}** — {plain_text(reason)}.",
         icon=":material/auto_awesome:",
     )
 else:

@@ -22,14 +22,18 @@ TYPE_LABELS = {
     "literal": "one of the choices",
 }
 TYPE_OF = {v: k for k, v in TYPE_LABELS.items()}
-MODULE_LABELS = {
-    "Predict": "Answer directly (Predict)",
-    "ChainOfThought": "Think step by step first (ChainOfThought)",
-    "Retrieve": "Search a corpus for passages (Retrieve)",
-    "ReAct": "Use tools, step by step (ReAct agent)",
-    "ProgramOfThought": "Write and run Python (ProgramOfThought)",
-    "MultiChainComparison": "Think several times, then compare (MultiChainComparison)",
+MODULE_LABELS = {  # plain words lead; the DSPy module names are in the menu's tooltip
+    "Predict": "Answer directly",
+    "ChainOfThought": "Think step by step first",
+    "Retrieve": "Search a corpus for passages",
+    "ReAct": "Use tools, step by step",
+    "ProgramOfThought": "Write and run Python",
+    "MultiChainComparison": "Think several times, then compare",
 }
+MODULE_HELP = "In DSPy's words: " + "; ".join(
+    f"{label} = {'ReAct agent' if module == 'ReAct' else module}"
+    for module, label in MODULE_LABELS.items()
+)
 
 ui.header(
     "Pipeline",
@@ -110,6 +114,7 @@ with st.container():
                 list(MODULE_LABELS),
                 format_func=MODULE_LABELS.get,
                 index=list(MODULE_LABELS).index(step.get("module", "Predict")),
+                help=MODULE_HELP,
                 key=f"step_module_{i}_{state.rev()}",
             )
             step_options(step, i)

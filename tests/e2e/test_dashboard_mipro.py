@@ -56,6 +56,7 @@ def mipro_tour(server, page):
     page.get_by_text("Optimizer settings").click()
     number(page, "Model-made examples (max)", 2)
     number(page, "Examples in the prompt (max)", 2)
+    page.get_by_text("How this was estimated").click()  # the card's details: roles, notes
     roles = re.compile(r"Search calls by role: task model ~\d+ · proposer ~\d+")
     page.get_by_text(roles).wait_for()
     page.get_by_text(re.compile(r"10 trials over 3 instruction\(s\) x 6 example sets")).wait_for()

@@ -160,38 +160,88 @@ def role_split(by_role: dict[str, int]) -> str:
     return " · ".join(parts) + " calls"
 
 
+def budget_limits(p: Preflight, budget: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(limits the forecast run will likely pass, limits it may pass), in words."""
+    limits, maybe = [], []
+    if budget.get("max_calls"):
+        if p.calls > budget["max_calls"]:
+            limits.append(f"the limit of {budget['max_calls']:,} LM calls")
+        elif p.calls_at_most > budget["max_calls"]:
+            maybe.append(f"the limit of {budget['max_calls']:,} LM calls")
+    if budget.get("max_minutes") and p.seconds / 60 > budget["max_minutes"]:
+        limits.append(f"the {budget['max_minutes']:g}-minute limit")
+    if budget.get("max_cost") and p.cost and p.cost > budget["max_cost"]:
+        limits.append(f"the ${budget['max_cost']:g} limit")
+    return limits, maybe
+
+
+def time_words(seconds: float) -> str:
+    """'under a minute', '4 minutes', '2.5 hours'."""
+    if seconds < 60:
+        return "under a minute"
+    if seconds < 90 * 60:
+        minutes = round(seconds / 60)
+        return f"{minutes} minute{'s' * (minutes != 1)}"
+    return f"{seconds / 3600:.1f} hours"
+
+
+def lead_sentence(p: Preflight, budget: dict[str, Any]) -> str:
+    """The card's one plain sentence: 'About 540 model calls and 4 minutes, free; your
+    budget covers it.'"""
+    cost = "" if p.cost is None else (", free" if p.cost == 0 else f", about ${p.cost:.2f}")
+    limits, maybe = budget_limits(p, budget)
+    if limits:
+        verdict = "your budget will probably stop it early (see below)"
+    elif maybe:
+        verdict = "your budget covers it, unless the search runs long (see below)"
+    elif any(budget.get(key) for key in ("max_calls", "max_minutes", "max_cost", "max_tokens")):
+        verdict = "your budget covers it"
+    else:
+        verdict = "no budget limit is set"
+    total = p.calls + p.test_calls
+    return f"About {total:,} model calls and {time_words(p.seconds)}{cost}; {verdict}."
+
+
+def search_bound(p: Preflight) -> str:
+    """How the search's calls may vary, in words ('' when they do not)."""
+    low, high = p.calls_range
+    if p.targeted:
+        return (
+            f"The search plans its work to spend about {p.calls:,} calls, at most "
+            f"{p.calls_at_most:,}: the calls saved by stopping weak candidates early pay for "
+            "more candidates."
+        )
+    if p.calls_at_most > p.calls and high > low:
+        return (
+            f"The search makes at most {p.calls_at_most:,} calls; stopping weak candidates early "
+            f"usually saves part of that: runs like this one made {low:,} to {high:,}."
+        )
+    return ""
+
+
 def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
-    """Render the card; warns when a budget limit will end the run early."""
+    """Render the card: one plain sentence, the four figures, how they were estimated behind
+    an expander; warns when a budget limit will end the run early."""
 
     with st.container(border=True):
         st.markdown("#### Before you start: estimated cost of this run")
+        st.markdown(lead_sentence(p, budget))
         total = p.calls + p.test_calls
         a, b, c, d = st.columns(4)
-        low, high = p.calls_range
-        if p.targeted:
-            bound = (
-                f" The search plans its work to spend about {p.calls:,}, at most "
-                f"{p.calls_at_most:,}: the calls saved by stopping weak candidates early pay "
-                "for more candidates."
-            )
-        elif p.calls_at_most > p.calls and high > low:
-            bound = (
-                f" The search makes at most {p.calls_at_most:,}; racing and early stops usually "
-                f"save part of that: runs like this one made {low:,} to {high:,}."
-            )
-        else:
-            bound = ""
         a.metric(
             "LM calls",
             f"~{total:,}",
             help=f"About {p.calls:,} for the search + {p.test_calls:,} to score the starting "
-            f"and the best prompt on the test rows.{bound}{cached_words(p.cached)}",
+            f"and the best prompt on the test rows.{cached_words(p.cached)}",
             border=True,
         )
-        split = role_split(p.by_role)
-        if split:
-            a.caption(f"Search calls by role: {split}")
-        b.metric("Tokens", f"~{p.tokens:,}", border=True)
+        b.metric(
+            "Tokens",
+            f"~{p.tokens:,}",
+            help="Pieces of text the model reads and writes, "
+            "about three quarters of a word each; hosted models charge by them.",
+            border=True,
+        )
         c.metric(
             "Cost",
             "free (local)"
@@ -206,23 +256,9 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             help=f"Likely {span}, as the search stops earlier or later." if span else None,
             border=True,
         )
-        st.caption(
-            f"Time {p.speed_source}. {plain_text(p.notes[:1].upper() + p.notes[1:])}."
-            if p.notes
-            else p.speed_source
-        )
-        if p.training:
-            st.caption(training_words(p.training))
-        limits, maybe = [], []
-        if budget.get("max_calls"):
-            if p.calls > budget["max_calls"]:
-                limits.append(f"the limit of {budget['max_calls']:,} LM calls")
-            elif p.calls_at_most > budget["max_calls"]:
-                maybe.append(f"the limit of {budget['max_calls']:,} LM calls")
-        if budget.get("max_minutes") and p.seconds / 60 > budget["max_minutes"]:
-            limits.append(f"the {budget['max_minutes']:g}-minute limit")
-        if budget.get("max_cost") and p.cost and p.cost > budget["max_cost"]:
-            limits.append(f"the ${budget['max_cost']:g} limit")
+        with st.expander("How this was estimated"):
+            details(p)
+        limits, maybe = budget_limits(p, budget)
         if limits or maybe:
             st.warning(
                 f"The run will {'probably' if limits else 'perhaps'} stop at "
@@ -231,6 +267,26 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
                 icon=":material/savings:",
             )
             fit_button(p, budget)
+
+
+def details(p: Preflight) -> None:
+    """The expander's text: what the calls are for, by role, the speed, the optimizer's own
+    account of its count (in the pages' words) and a weight optimizer's training."""
+    st.caption(
+        f"About {p.calls:,} model calls for the search, and {p.test_calls:,} to score your "
+        f"prompt and the best one on the held-out rows. {search_bound(p)}"
+        f"{cached_words(p.cached)}"
+    )
+    split = role_split(p.by_role)
+    if split:
+        st.caption(f"Search calls by role: {split}")
+    if p.speed_source:
+        st.caption(f"Time {p.speed_source}.")
+    if p.notes:
+        notes = plain_text(p.notes)
+        st.caption(f"How the optimizer counts: {notes}.")
+    if p.training:
+        st.caption(training_words(p.training))
 
 
 def fit_button(p: Preflight, budget: dict[str, Any]) -> None:

@@ -66,8 +66,9 @@ def pilot_controls(spec: Any, optimizer: str) -> None:
     label = "Measure again with a pilot" if figures else "Measure with a pilot"
     where = entry.pilot(rows)
     b.caption(
-        f"Runs the program with the task model {where}, to measure LM calls per run (parse "
-        "fallbacks, tool steps) and how often the model is right. The run reuses these calls."
+        f"Runs the program with the task model {where}, to measure how many model calls a row "
+        "takes (replies asked for again, tool steps) and how often the model is right. The run "
+        "reuses these calls."
     )
     if b.button(f"{label} (runs {rows} rows)", key="run_pilot", icon=":material/science:"):
         model = safe.md(spec.models.task.model)

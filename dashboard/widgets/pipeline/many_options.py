@@ -38,9 +38,10 @@ def samples_option(step: dict[str, Any], i: int) -> bool:
         return False
     samples = option_box(
         step, "samples",
-        "Answer several times and keep the most common answer (Parallel + majority)",
+        "Answer several times and keep the most common answer",
         f"step_samples_{i}",
-        "Each sample is one more model call; the vote is on the step's last output.",
+        "Each sample is one more model call; the vote is on the step's last output. "
+        "In DSPy's words: Parallel + majority.",
     )  # fmt: skip
     if samples is None:
         return False

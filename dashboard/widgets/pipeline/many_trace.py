@@ -42,9 +42,9 @@ def samples_view(step: Any, samples: list[dict[str, Any]]) -> None:
     same = default_normalize(value)  # as majority compares them
     votes = sum(1 for s in answered if default_normalize(s["outputs"].get(field)) == same)
     st.caption(
-        f"Parallel + majority: {len(samples)} samples; {safe.md(field)} = {safe.md(value)} "
-        f"got {votes} of "
-        f"{len(answered)} votes (a sample whose reply could not be read does not vote)"
+        f"Asked {len(samples)} times, the most common answer is kept: {safe.md(field)} = "
+        f"{safe.md(value)} got {votes} of {len(answered)} votes (a sample whose reply could "
+        "not be read does not vote)"
     )
     for n, sample in enumerate(samples, start=1):
         kept_mark = " · **kept**" if sample.get("kept") else ""

@@ -43,9 +43,10 @@ def _rewards(step_index: int) -> list[str]:
 def refine_option(step: dict[str, Any], i: int) -> None:
     """The checkbox and, when on, mode, tries, reward and threshold of step `i`."""
     refine = option_box(
-        step, "refine", "Try several answers and keep the best (BestOfN / Refine)",
+        step, "refine", "Try several answers and keep the best",
         f"step_refine_{i}",
-        "Each try is at least one more model call; the reward never reads your labels.",
+        "Each try is at least one more model call; the reward never reads your labels. "
+        "In DSPy's words: BestOfN / Refine.",
     )  # fmt: skip
     if refine is None:
         return

@@ -140,7 +140,7 @@ def lineage_figure(nodes: list[LineageNode], best_hash: str | None = None) -> go
         height=min(900, 130 + 64 * leaves),
         margin={"l": 10, "r": 10, "t": 20, "b": 40},
         xaxis={
-            "title": {"text": "generation (reflections from your prompt)"}, "dtick": 1,
+            "title": {"text": "rewrites since your prompt"}, "dtick": 1,
             "zeroline": False, "showgrid": False, "range": [-0.4, generations + 0.4],
         },
         yaxis={"visible": False, "range": [leaves - 0.35, -0.6]},  # reversed: 0 on top

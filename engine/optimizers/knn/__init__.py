@@ -10,8 +10,8 @@ register(OptimizerEntry(
     name="KNNFewShot", factory=KNNFewShot, rank=70,
     aliases=("knn", "knnfewshot"),
     label="Examples picked per input: KNNFewShot",
-    goal="For each new input, puts the most similar training rows in the prompt as examples "
-    "(bootstrapped from the model's correct answers).",
+    goal="For each new input, puts the most similar training rows in the prompt as examples, "
+    "with the answers the model got right on them.",
     params=(
         Param("k", int, 3, "Nearest rows per input", low=1, high=16),
         Param("max_bootstrapped_demos", int, 4, "Model-made examples (max)", low=0, high=16),

@@ -70,8 +70,8 @@ register(OptimizerEntry(
     name="MIPROv2", factory=MIPROv2, rank=30,
     aliases=("mipro", "miprov2"),
     label="Instructions and examples: MIPROv2",
-    goal="A proposer model writes new instructions; a Bayesian search (Optuna) tries "
-    "instruction and example-set pairs and keeps the best.",
+    goal="A proposer model writes new instructions; a search that learns from each try "
+    "(Bayesian, with Optuna) pairs them with example sets and keeps the best pair.",
     params=(
         Param("auto", str, "light", help="Search size: light, medium or heavy.", optional=True),
         Param("max_bootstrapped_demos", int, 4, "Model-made examples (max)", low=0, high=16,

@@ -56,7 +56,7 @@ def test_compare_page(finished):
     at = go(finished, "compare")
     labels = {m.label: m.value for m in at.metric}
     assert labels["Score A (Baseline)"] and labels["Score B (Best)"]
-    assert "pts" in labels["95% range of B − A"]
+    assert "pts" in labels["How much better B is (likely range)"]
     page = texts(at)
     assert "The instructions are identical" in page and "example(s)" in page
     table = matrix_of(at)
@@ -72,7 +72,7 @@ def test_compare_page(finished):
     at.segmented_control(key=f"cmp_subset_{qp(at)}").set_value("test").run()
     assert len(matrix_of(at)) == 6
     # on the held-out rows, baseline against best: the headline's own range, in its own words
-    kpi = next(m.value for m in at.metric if m.label == "95% range of B − A")
+    kpi = next(m.value for m in at.metric if m.label == "How much better B is (likely range)")
     alerts = [e.value for kind in ("success", "warning", "error", "info") for e in at.get(kind)]
     headline = next(t for t in alerts if "Held-out test" in t)
     low, high = kpi.removesuffix(" pts").split(" to ")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from apphelpers import go, k, open_sample, set_sizes, shown, texts
 
-MCC = "Think several times, then compare (MultiChainComparison)"
-
 
 def test_multi_chain_step_edits_the_spec_and_shows_its_attempts(app):
     at = go(open_sample(app), "pipeline")
@@ -48,7 +46,7 @@ def test_samples_option_votes_and_excludes_refine(app):
     at.button(key="try_row").click().run()
     assert not at.exception, at.exception
     page = texts(at)
-    assert "Parallel + majority: 2 samples" in page and "got 2 of 2 votes" in page
+    assert "Asked 2 times, the most common answer is kept" in page and "got 2 of 2 votes" in page
     assert "**Sample 1** · **kept**" in page
 
     at.checkbox(key=k(at, "step_samples_0")).uncheck().run()
