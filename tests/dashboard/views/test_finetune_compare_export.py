@@ -66,7 +66,14 @@ def test_export_offers_the_tuned_model_file_and_the_program_that_loads_it(app, t
     assert "**Tuned model (GGUF file, 3 MB)**" in page
     assert "Program that loads the tuned model (Python)" in page
     assert len(at.get("download_button")) == 8  # the model, its program, then the six files
-    [program] = [c.value for c in at.code if "MODEL_FILES" in c.value]
+    [preview] = [c.value for c in at.code if "MODEL_FILES" in c.value]
+    from dashboard.home import db_path
+    from engine.runs import export_model_python
+
+    run_id = at.query_params["run"]
+    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    program = export_model_python(run_id, db_path())  # what the button downloads, whole
+    assert program.startswith(preview.removesuffix("\n…"))  # the page shows its beginning
     assert "_tuned_model.py" not in program and "program.load_state(STATE)" in program
     script = {"__file__": "/somewhere/tuned.py", "__name__": "tuned"}
     exec(compile(program, "tuned.py", "exec"), script)  # builds the program, loads its state
