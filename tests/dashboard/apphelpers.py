@@ -115,3 +115,23 @@ def set_sizes(at, train: int, val: int, test: int):
 def matrix_of(at):
     """The Compare page's rows × candidates table (other tables follow it)."""
     return next(f.value for f in at.dataframe if {"example", "expected"} <= set(f.value.columns))
+
+
+def run_id_of(at) -> str:
+    """The run the page shows (its `?run=`)."""
+    value = at.query_params["run"]
+    return value[0] if isinstance(value, list) else value
+
+
+def finished_run(app, monkeypatch=None, lm: str | None = None, sizes=(6, 8, 6), goal=None):
+    """The support-tickets sample run to its end (the default optimizer unless `goal`), on
+    the test LM `lm` (a `fake_lms` factory) when given."""
+    if lm is not None:
+        monkeypatch.setenv("TUNESMITH_TEST_LM", lm)
+    at = set_sizes(open_sample(app), *sizes)
+    go(at, "optimize")
+    if goal is not None:
+        at.radio(key=f"goal_{at.session_state['rev']}").set_value(goal).run()
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    return at

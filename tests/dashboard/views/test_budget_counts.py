@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from apphelpers import go, open_sample, set_sizes
+from apphelpers import finished_run, go
 
 
 def _calls_card(at):
@@ -13,11 +13,7 @@ def _calls_card(at):
 
 
 def test_a_run_answered_from_the_cache_counts_no_calls_against_its_budget(app, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:cached_oracle")
-    at = set_sizes(open_sample(app), 6, 6, 6)
-    go(at, "optimize")
-    at.button(key="start_run").click().run()
-    assert not at.exception, at.exception
+    at = finished_run(app, monkeypatch, "fake_lms:cached_oracle", sizes=(6, 6, 6))
     first = _calls_card(at)
     used, limit = (int(v.replace(",", "")) for v in first.value.split(" / "))
     assert 0 < used <= limit

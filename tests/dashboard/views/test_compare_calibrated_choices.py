@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from apphelpers import go, open_sample, set_sizes, texts
+from apphelpers import finished_run, go, texts
 
 
 def test_compare_shows_the_offsets_of_a_calibrated_candidate(app, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
-    at = set_sizes(open_sample(app), 6, 8, 6)
-    go(at, "optimize")
-    at.button(key="start_run").click().run()
-    assert not at.exception, at.exception
-    at = go(at, "compare")
+    at = go(finished_run(app, monkeypatch, "fake_lms:leaning"), "compare")
     page = texts(at)
     assert "Each shift is taken off the model's score for a value" in page, page
     assert "Not calibrated: the model picks as it scores." in page  # the baseline, as A
@@ -24,10 +19,5 @@ def test_compare_shows_the_offsets_of_a_calibrated_candidate(app, monkeypatch):
 
 
 def test_export_says_a_pasted_prompt_leaves_the_calibration_out(app, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
-    at = set_sizes(open_sample(app), 6, 8, 6)
-    go(at, "optimize")
-    at.button(key="start_run").click().run()
-    assert not at.exception, at.exception
-    page = texts(go(at, "export"))
+    page = texts(go(finished_run(app, monkeypatch, "fake_lms:leaning"), "export"))
     assert "Paste it into any tool. Not in it: the calibrated choices" in page, page

@@ -3,7 +3,7 @@ buttons that take it to B and to Label a spreadsheet."""
 
 from __future__ import annotations
 
-from apphelpers import go, open_sample, set_sizes, texts
+from apphelpers import finished_run, go, run_id_of, texts
 
 from dashboard import home
 from dashboard.run_data import costs as ca
@@ -15,14 +15,8 @@ def run_best(run_id: str) -> str:
 
 
 def test_the_cheapest_near_the_best_goes_to_b_and_to_the_label_page(app, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
-    at = set_sizes(open_sample(app), 6, 8, 6)
-    go(at, "optimize")
-    at.button(key="start_run").click().run()
-    assert not at.exception, at.exception
-    at = go(at, "compare")
-    run_id = at.query_params["run"]
-    run_id = run_id[0] if isinstance(run_id, list) else run_id
+    at = go(finished_run(app, monkeypatch, "fake_lms:leaning"), "compare")
+    run_id = run_id_of(at)
     assert "Cost against score" in [h.value for h in at.subheader]
     db = home.db_path()
     parents = {c["hash"]: c["parents"] for c in candidates(run_id, db_path=db)}

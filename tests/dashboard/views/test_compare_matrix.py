@@ -3,7 +3,7 @@ hardest rows first, CSV and web-page downloads, and one row in full with the pro
 
 from __future__ import annotations
 
-from apphelpers import go, matrix_of, open_sample, set_sizes, texts
+from apphelpers import finished_run, go, matrix_of, run_id_of, texts
 
 from dashboard import home
 from engine.runs import get_run, trials
@@ -14,14 +14,8 @@ def run_best(run_id: str) -> str:
 
 
 def _compare(app, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
-    at = set_sizes(open_sample(app), 6, 8, 6)
-    go(at, "optimize")
-    at.button(key="start_run").click().run()
-    assert not at.exception, at.exception
-    at = go(at, "compare")
-    run_id = at.query_params["run"]
-    return at, run_id[0] if isinstance(run_id, list) else run_id
+    at = go(finished_run(app, monkeypatch, "fake_lms:leaning"), "compare")
+    return at, run_id_of(at)
 
 
 def test_every_candidate_filters_and_the_hardest_rows_first(app, monkeypatch):
@@ -74,8 +68,7 @@ def test_the_best_prompt_of_another_run_joins_the_table_on_the_same_rows(app, mo
     at.button(key="start_run").click().run()  # a second run of the project, the same split
     assert not at.exception, at.exception
     at = go(at, "compare")
-    second = at.query_params["run"]
-    second = second[0] if isinstance(second, list) else second
+    second = run_id_of(at)
     assert second != first
     more = at.multiselect(key=f"cmp_more_{second}")
     assert [o.startswith(f"Run {first[-6:]} best") for o in more.options] == [True]

@@ -3,24 +3,14 @@ the rows of one mix-up, and for open answers the failing rows grouped by the met
 
 from __future__ import annotations
 
-from apphelpers import go, open_sample, set_sizes, texts
-
-
-def _run_id(at) -> str:
-    run_id = at.query_params["run"]
-    return run_id[0] if isinstance(run_id, list) else run_id
+from apphelpers import finished_run, go, open_sample, run_id_of, set_sizes, texts
 
 
 def test_a_leaning_model_shows_its_mix_ups_and_their_rows(app, monkeypatch):
-    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")
-    at = set_sizes(open_sample(app), 6, 8, 6)
-    go(at, "optimize")
-    at.button(key="start_run").click().run()
-    assert not at.exception, at.exception
-    at = go(at, "compare")
+    at = go(finished_run(app, monkeypatch, "fake_lms:leaning"), "compare")
     assert not at.exception, at.exception
     assert "Where it goes wrong" in [h.value for h in at.subheader]
-    run_id = _run_id(at)
+    run_id = run_id_of(at)
     best = at.segmented_control(key=f"cmp_mix_{run_id}")
     assert best.value == at.selectbox(key=f"cmp_b_{run_id}").value  # B first: the tuned prompt
     at = best.set_value(at.selectbox(key=f"cmp_a_{run_id}").value).run()  # A: the leaning start
@@ -46,7 +36,7 @@ def test_open_answers_that_fail_are_grouped_by_the_metrics_reasons(app):
     assert not at.exception, at.exception
     at = go(at, "compare")
     assert not at.exception, at.exception
-    run_id = _run_id(at)
+    run_id = run_id_of(at)
     at = at.segmented_control(key=f"cmp_mix_{run_id}").set_value(
         at.selectbox(key=f"cmp_a_{run_id}").value
     ).run()  # the start: it answers without the facts and loses points
