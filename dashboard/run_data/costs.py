@@ -15,12 +15,12 @@ def candidate_costs(
     trials: list[dict[str, Any]], parents: dict[str, list[str]] | None = None, subset: str = "val"
 ) -> pd.DataFrame:
     """One row per candidate scored on `subset`: its first score there (the one the search
-    ranked it by), and what 1,000 rows cost it there: tokens and dollars as if no answer came
-    from the cache (a cached call spends nothing, so its row is priced at the candidate's own
-    uncached calls; one whose every call came from the cache sent its parent's prompts, and is
-    priced at its nearest ancestor's, from `parents`), and seconds from trials that called the
-    model for every row. Dollars are None when no call reported a price (a local or unpriced
-    model)."""
+    ranked it by), and what 1,000 rows cost it there, from its trials that called the model
+    afresh for every row (a cached call spends nothing, and a call the model answered right
+    after the same prompt may report only what it did not reuse): tokens, dollars and seconds.
+    A candidate without such a trial sent its parent's prompts (a calibration, a rescoring),
+    and is priced at its nearest ancestor's, from `parents`. Dollars are None when no call
+    reported a price (a local or unpriced model)."""
     sums: dict[str, dict[str, float]] = {}
     first: dict[str, float] = {}
     for t in trials:
@@ -31,17 +31,21 @@ def candidate_costs(
         s = sums.setdefault(t["candidate"], dict.fromkeys(
             ("tokens", "cost", "calls", "fresh", "rows", "seconds", "timed"), 0.0))  # fmt: skip
         calls, fresh = float(usage.get("calls") or 0), float(usage.get("uncached_calls") or 0)
+        s["calls"] += calls
+        s["rows"] += t["n"]
+        if not calls or fresh != calls:  # some rows came from the cache: priced elsewhere
+            continue
         s["tokens"] += float(usage.get("tokens") or 0)
         s["cost"] += float(usage.get("cost") or 0)
-        s["calls"] += calls
         s["fresh"] += fresh
-        s["rows"] += t["n"]
-        if calls and fresh == calls and t.get("wall_time"):
+        if t.get("wall_time"):
             s["seconds"], s["timed"] = s["seconds"] + float(t["wall_time"]), s["timed"] + t["n"]
     rows = []
     for h, s in sums.items():
         priced = _priced(h, sums, parents or {})  # a call's own cost, the cache set aside
-        calls_per_row = s["calls"] / s["rows"]
+        # calls a row takes: its own, or (a rescoring that called nothing) its ancestor's
+        per_row = s if s["calls"] or priced is None else priced
+        calls_per_row = per_row["calls"] / per_row["rows"]
         rows.append({
             "candidate": h, "score": first[h],
             "tokens": 1000 * calls_per_row * priced["tokens"] / priced["fresh"] if priced else None,

@@ -63,3 +63,16 @@ def test_a_candidate_answered_only_from_the_cache_is_priced_at_its_parent() -> N
     by = costs.set_index("candidate")
     assert by.loc["c", "tokens"] == by.loc["a", "tokens"] == pytest.approx(200_000)
     assert pd.isna(by.loc["orphan", "tokens"])  # no ancestor called the model (a loop ends)
+
+
+def test_a_trial_partly_from_the_cache_does_not_price_a_candidate() -> None:
+    # c: one fresh call, which reused the prompt it followed and reported 5 tokens
+    trials = [_trial("a", 0.5, 10, 10, 10, 2000), _trial("c", 0.7, 10, 10, 1, 5)]
+    by = ca.candidate_costs(trials, {"c": ["a"], "a": []}).set_index("candidate")
+    assert by.loc["c", "tokens"] == by.loc["a", "tokens"] == pytest.approx(200_000)
+
+
+def test_a_rescoring_that_called_nothing_costs_what_its_ancestor_costs() -> None:
+    trials = [_trial("a", 0.6, 20, 20, 20, 3970), _trial("cal", 0.7, 20, 0, 0, 0)]
+    by = ca.candidate_costs(trials, {"cal": ["a"], "a": []}).set_index("candidate")
+    assert by.loc["cal", "tokens"] == by.loc["a", "tokens"] == pytest.approx(198_500)
