@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -20,6 +23,8 @@ from engine.lm.lm import LM
 from engine.lm.local import ensure_local_ready
 
 CONNECT_TIMEOUT = 3.0
+_KEY_SUFFIXES = ("_API_KEY", "_KEY", "_TOKEN")
+_ENV_LOCK = threading.Lock()
 _NO_KEY_PROVIDERS = frozenset({"ollama", "ollama_chat", "lm_studio", "hosted_vllm", "llamafile"})
 
 
@@ -36,8 +41,8 @@ def check_model(model: str, *, api_base: str | None = None, api_key: str | None 
     _check_provider(model)
     if api_base:
         _check_reachable(model, api_base)
-    elif api_key is None and provider not in _NO_KEY_PROVIDERS:
-        _check_key(model, provider)
+    elif not (api_key or "").strip() and provider not in _NO_KEY_PROVIDERS:
+        _check_key(model, provider)  # a key given as "" is no key
 
 
 def _check_provider(model: str) -> None:
@@ -57,7 +62,8 @@ def _check_key(model: str, provider: str) -> None:
     import litellm
 
     try:
-        missing = litellm.validate_environment(model).get("missing_keys") or []
+        with _blank_keys_hidden():
+            missing = litellm.validate_environment(model).get("missing_keys") or []
     except Exception:  # noqa: BLE001  (no opinion from litellm: let the call tell)
         return
     if missing:
@@ -66,6 +72,19 @@ def _check_key(model: str, provider: str) -> None:
             f"Model {model!r} needs an API key: set {names} in the environment (the dashboard "
             "also takes it on the Optimize page; keys are never saved)."
         )
+
+
+@contextmanager
+def _blank_keys_hidden() -> Iterator[None]:
+    """Hide key variables set to blank while litellm looks (it counts `OPENAI_API_KEY=""` as
+    set, and the call would then fail at the provider instead of here)."""
+    with _ENV_LOCK:
+        blank = [k for k, v in os.environ.items() if k.endswith(_KEY_SUFFIXES) and not v.strip()]
+        saved = {k: os.environ.pop(k) for k in blank}
+        try:
+            yield
+        finally:
+            os.environ.update(saved)
 
 
 def _check_reachable(model: str, api_base: str) -> None:

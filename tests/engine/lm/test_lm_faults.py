@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from engine.core._errors import LMConfigError, ProviderUnreachableError
 from engine.lm import LM
+from engine.lm.model_check import check_model
 
 pytest.importorskip("litellm")
 
@@ -38,3 +41,15 @@ def test_unreachable_provider_fails_fast_naming_the_endpoint():
     with pytest.raises(ProviderUnreachableError, match="127.0.0.1:9"):
         lm("hi")
     assert len(lm.ledger) == 1 and lm.ledger.records[0].error
+
+
+@pytest.mark.parametrize("where", ["environment", "argument"])
+def test_a_blank_api_key_is_no_key(monkeypatch, where):
+    """litellm counts `OPENAI_API_KEY=""` as set; the check must not, and the blank variable is
+    back in the environment afterwards."""
+    monkeypatch.setenv("OPENAI_API_KEY", "  " if where == "environment" else "")
+    with pytest.raises(LMConfigError, match="needs an API key: set OPENAI_API_KEY"):
+        check_model("openai/gpt-4o-mini", api_key="" if where == "argument" else None)
+    assert os.environ.get("OPENAI_API_KEY") is not None
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-looking-key")
+    check_model("openai/gpt-4o-mini")  # a key that is there passes
