@@ -199,7 +199,8 @@ REPLY_WORDS = {
 UNKNOWN_REPLY_WORDS = (
     "The first call finds out whether this server keeps answers to your labels (it is sent a "
     "reply schema that lists them); if it refuses, the model may answer off the list and the "
-    "run's log says so."
+    "run's log says so. Finding out adds no LM call to the estimate: a refused form is the same "
+    "call sent again (at most twice), counted once."
 )
 
 
