@@ -34,6 +34,7 @@ from engine.runs.label import (
 from engine.runs.pipeline import build_lm, build_metric, build_program, task_lm
 from engine.runs.process import create_run, launch_run, reconcile_run
 from engine.runs.results import ended_words, is_calibration, percent, run_outcome, summary_html
+from engine.runs.results import leaderboard, save_leaderboard, saved_leaderboard
 from engine.runs.spec import (
     attempts_key, check_embedder, embedder_model, load_spec, load_yaml, MCC_M, ProjectSpec,
     redact_data, SAMPLED_MODULES, save_spec, spec_from_dict, spec_from_text,
@@ -47,9 +48,10 @@ from engine.core import is_off_list, text_problem, url_problem
 __all__ = [
     "attempts_key", "build_lm", "build_metric", "build_program", "call_metric", "candidates",
     "check_embedder", "check_rows", "choose_optimizer", "CONSTRAINT_FAILED", "create_run",
-    "CsvProblem", "default_normalize", "embedder_model", "ended_words", "estimate_calls", "events",
-    "example_results", "expected_labels", "export_ensemble_json", "export_model_python",
-    "export_run", "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
+    "CsvProblem", "default_normalize", "embedder_model", "ended_words", "leaderboard",
+    "save_leaderboard", "saved_leaderboard", "estimate_calls", "events", "example_results",
+    "expected_labels", "export_ensemble_json", "export_model_python", "export_run",
+    "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
     "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals", "launch_run",
     "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate",
     "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id",

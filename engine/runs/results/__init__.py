@@ -6,11 +6,13 @@ words, and the one-page summary for stakeholders.
 from engine.runs.results._outcome import (
     is_calibration, Outcome, outcome_of, percent, run_outcome,
 )
-from engine.runs.results._leaderboard import leaderboard, Standing
+from engine.runs.results._leaderboard import (
+    leaderboard, save_leaderboard, saved_leaderboard, Standing,
+)
 from engine.runs.results._status_words import ended_words
 from engine.runs.results._summary_page import summary_html
 
 __all__ = [
-    "ended_words", "leaderboard", "Standing", "is_calibration", "Outcome", "outcome_of", "percent",
-    "run_outcome", "summary_html",
+    "ended_words", "leaderboard", "save_leaderboard", "saved_leaderboard", "Standing",
+    "is_calibration", "Outcome", "outcome_of", "percent", "run_outcome", "summary_html",
 ]  # fmt: skip

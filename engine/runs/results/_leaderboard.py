@@ -1,11 +1,13 @@
 """The tuned program on several models: a run's program (its best, or a candidate) scored on
 the run's held-out rows with each model, fresh calls (no cache), against the first model on the
 same rows: held-out score with the paired 95% range of the difference, cost and tokens per
-1,000 rows, latency per row (p50, p95), and the rows without a usable answer."""
+1,000 rows, latency per row (p50, p95), and the rows without a usable answer. A board is kept
+with the run (`save_leaderboard`, a "leaderboard" event) and read back (`saved_leaderboard`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import quantiles
@@ -16,11 +18,15 @@ from engine.evaluate import Evaluate
 from engine.evaluate.statistics import paired_by_id
 from engine.lm.model_check import check_model
 from engine.lm.usage import UsageLedger
-from engine.optimizers.spine import example_id
+from engine.optimizers.spine import Event, example_id
 from engine.runs.data import load_data
 from engine.runs.export import program_state, rebuild, run_spec, stored_run
-from engine.runs.pipeline import LMFactory, build_metric, task_lm
+from engine.runs.pipeline import LMFactory, build_lm, build_metric, task_lm
 from engine.runs.spec import ProjectSpec
+from engine.runs.store import RunStore
+
+Progress = Callable[[int, int, str], None]  # (models done, models in all, the next model)
+BOARD = "leaderboard"  # the event type a kept board is stored as
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,17 @@ def _score(spec: ProjectSpec, program: Any, rows: list[Any], lm_factory: LMFacto
     return scores, result, ledger
 
 
+def _keyed(api_key: str) -> LMFactory:
+    """Build the task LM with `api_key` in memory (the embedded model takes none)."""
+
+    def build(spec: ProjectSpec) -> Any:
+        task = spec.models.task
+        extras = {} if task.model.startswith("local/") else {"api_key": api_key}
+        return build_lm(task, **extras)
+
+    return build
+
+
 def leaderboard(
     run_id: str,
     models: Sequence[str],
@@ -74,10 +91,13 @@ def leaderboard(
     candidate: str | None = None,
     lm_factory: LMFactory | None = None,
     threads: int | None = None,
+    api_key: str | None = None,
+    progress: Progress | None = None,
 ) -> list[Standing]:
     """The program on the run's own task model first, then on each of `models` (`api_base`
-    for the ones that are not embedded). Every model is checked before any call (a missing
-    key, an unknown provider or an unreachable server raises, naming it)."""
+    for the ones that are not embedded, `api_key` in memory for the hosted ones, else the
+    environment's). Every model is checked before any call (a missing key, an unknown provider
+    or an unreachable server raises, naming it)."""
     run = stored_run(run_id, db_path)
     spec = run_spec(run)
     names = list(dict.fromkeys([spec.models.task.model, *models]))
@@ -85,7 +105,8 @@ def leaderboard(
     if lm_factory is None:
         for each in specs:
             task = each.models.task
-            check_model(task.model, api_base=task.api_base)
+            check_model(task.model, api_base=task.api_base, api_key=api_key)
+        lm_factory = _keyed(api_key) if api_key else None
     split = load_data(spec)
     rows = {"test": split.test, "val": split.val}.get(subset) or []
     if not rows:
@@ -93,7 +114,9 @@ def leaderboard(
     program = rebuild(spec, program_state(run_id, db_path, candidate))
     standings: list[Standing] = []
     first: dict[str, float] | None = None
-    for model, each in zip(names, specs):
+    for done, (model, each) in enumerate(zip(names, specs)):
+        if progress is not None:
+            progress(done, len(names), model)
         scores, result, ledger = _score(each, program.deepcopy(), rows, lm_factory, threads)
         fresh = [r for r in ledger.records if not r.cache_hit]
         latency = sorted(r.latency for r in result.rows) or [0.0]
@@ -110,3 +133,27 @@ def leaderboard(
         ))  # fmt: skip
         first = scores if first is None else first
     return standings
+
+
+def save_leaderboard(run_id: str, standings: Sequence[Standing], subset: str,
+                     candidate: str | None, db_path: str | Path | None = None) -> None:  # fmt: skip
+    """Keep a board with the run, after its other events (read back by `saved_leaderboard`)."""
+    with RunStore(db_path) as store:
+        last = store.events(run_id)
+        seq = max((e["seq"] for e in last), default=0) + 1
+        rows = [s.to_dict() for s in standings]
+        data = {"subset": subset, "candidate": candidate, "standings": rows}
+        store.record_event(run_id, Event(seq=seq, type=BOARD, time=time.time(), data=data))
+
+
+def saved_leaderboard(
+    run_id: str, db_path: str | Path | None = None
+) -> tuple[list[Standing], dict[str, Any]] | None:
+    """The run's last kept board and its event data (subset, candidate, time), or None."""
+    with RunStore(db_path) as store:
+        boards = store.events(run_id, types=[BOARD])
+    if not boards:
+        return None
+    data = boards[-1].get("data") or {}
+    standings = [Standing(**row) for row in data.get("standings") or []]
+    return standings, {**data, "time": boards[-1].get("time")}

@@ -1,0 +1,77 @@
+"""Compare's "On other models": the run's best prompt scored with other models on the same
+held-out rows, the board kept with the run (there after a reload), and a model that cannot be
+used refused with its reason and nothing kept."""
+
+from __future__ import annotations
+
+import pytest
+from apphelpers import finished_run, go, run_id_of
+
+from bench.core.llama_server import LlamaServer, missing_packages
+from dashboard import home
+from engine.runs import saved_leaderboard
+
+MISSING = missing_packages()
+
+
+def _score_on(at, run_id: str, models: list[str], api_base: str = ""):
+    at.multiselect(key=f"board_models_{run_id}").set_value(models)
+    at.text_input(key=f"board_base_{run_id}").set_value(api_base)
+    [submit] = [b for b in at.button if b.label == "Score on these models"]
+    return submit.click().run()
+
+
+def test_a_second_model_is_scored_on_the_same_rows_and_kept(app, monkeypatch):
+    at = go(finished_run(app, monkeypatch, "fake_lms:by_model"), "compare")
+    run_id = run_id_of(at)
+    assert "On other models" in [h.value for h in at.subheader]
+    at = _score_on(at, run_id, ["scripted/gardener"])
+    assert not at.exception, at.exception
+    standings, data = saved_leaderboard(run_id, home.db_path())
+    assert [s.model for s in standings] == ["local/smollm2-135m", "scripted/gardener"]
+    assert data["subset"] == "test" and standings[0].n == standings[1].n == 6
+    assert standings[0].score > standings[1].score == 0.0  # the gardener answers off the list
+    [table] = [d.value for d in at.dataframe if "Against the run's model" in d.value.columns]
+    assert list(table["Model"]) == ["local/smollm2-135m", "scripted/gardener"]
+    assert table["Rows without a usable answer"].tolist() == [0, 6]
+    assert "a real difference" in table["Against the run's model"].iloc[1]
+    [best] = [m.value for m in at.markdown if m.value.startswith("Highest score here")]
+    assert "smollm2" in best and "gardener" not in best
+    again = go(at, "compare")  # a fresh visit reads the kept board
+    assert any("Against the run's model" in d.value.columns for d in again.dataframe)
+
+
+def test_a_model_without_a_key_is_refused_and_nothing_is_kept(app, monkeypatch):
+    at = go(finished_run(app, monkeypatch, "fake_lms:by_model"), "compare")
+    run_id = run_id_of(at)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    at = _score_on(at, run_id, ["openai/gpt-4o-mini"])
+    assert not at.exception, at.exception
+    assert any("needs an API key" in e.value for e in at.error)
+    assert saved_leaderboard(run_id, home.db_path()) is None
+    at = _score_on(at, run_id, [])
+    assert any("at least one model" in w.value for w in at.warning)
+
+
+@pytest.mark.real_lm
+@pytest.mark.slow
+def test_the_embedded_model_against_its_twin_on_a_real_server(app, monkeypatch):
+    """The run's own embedded model and the same weights behind llama.cpp's OpenAI-compatible
+    server on 127.0.0.1, with the key typed in this session only (never the environment)."""
+    if MISSING:
+        pytest.skip(f"llama.cpp's server cannot run here: missing {', '.join(MISSING)}")
+    at = go(finished_run(app, monkeypatch, "fake_lms:oracle"), "compare")
+    run_id = run_id_of(at)
+    monkeypatch.delenv("TUNESMITH_TEST_LM")  # from here on, real models
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with LlamaServer(n_ctx=2048) as server:
+        at.session_state["api_key"] = server.api_key
+        at = _score_on(at, run_id, [server.model], server.api_base)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    embedded, served = saved_leaderboard(run_id, home.db_path())[0]
+    assert (embedded.model, served.model) == ("local/smollm2-135m", server.model)
+    assert embedded.n == served.n == 6 and served.calls >= 6  # every row asked the server
+    assert served.off_list == 0  # the server kept its replies to the labels
+    assert served.p95 >= served.p50 > 0 and served.versus["n"] == 6
+    assert server.api_key not in str(saved_leaderboard(run_id, home.db_path())[1])
