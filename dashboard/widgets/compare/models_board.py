@@ -22,8 +22,8 @@ def _versus(row: Any) -> str:
     if not row.versus:
         return "the run's own model"
     diff, low, high = (100 * row.versus[k] for k in ("diff", "ci_low", "ci_high"))
-    sure = "" if low <= 0 <= high else " (a real difference)"
-    return f"{diff:+.0f} points (95% range {low:+.0f} to {high:+.0f}){sure}"
+    sure = "" if low <= 0 <= high else ", a real difference"
+    return f"{diff:+.0f} points ({low:+.0f} to {high:+.0f}{sure})"
 
 
 def board_table(standings: list[Any]) -> pd.DataFrame:
@@ -31,13 +31,11 @@ def board_table(standings: list[Any]) -> pd.DataFrame:
     return pd.DataFrame([{
         "Model": s.model,
         "Score": ui.fmt_score(s.score),
-        "Against the run's model": _versus(s),
-        "Rows": s.n,
-        "Tokens per 1,000 rows": f"{s.tokens_per_1000:,.0f}",
-        "Dollars per 1,000 rows": ui.fmt_cost(s.dollars_per_1000, s.dollars_per_1000 is not None),
-        "Typical seconds a row": f"{s.p50:.2f}",
-        "Slowest 5% of rows": f"{s.p95:.2f} s or more",
-        "Rows without a usable answer": s.failed,
+        "Against the run's model (95% range)": _versus(s),
+        "Tokens / 1,000 rows": f"{s.tokens_per_1000:,.0f}",
+        "$ / 1,000 rows": ui.fmt_cost(s.dollars_per_1000, s.dollars_per_1000 is not None),
+        "Seconds a row (slowest 5%)": f"{s.p50:.1f} ({s.p95:.1f})",
+        "No usable answer": s.failed,
     } for s in standings])  # fmt: skip
 
 
@@ -97,4 +95,9 @@ def models_section(run_id: str, run: dict[str, Any]) -> None:
     )
     st.dataframe(board_table(standings), hide_index=True, width="stretch")
     best = max(standings, key=lambda s: s.score)
-    st.markdown(f"Highest score here: **{safe.md(best.model)}** at {ui.fmt_score(best.score)}.")
+    unsure = best.versus is not None and best.versus["ci_low"] <= 0
+    st.markdown(
+        f"Highest score here: **{safe.md(best.model)}** at {ui.fmt_score(best.score)}"
+        + (f", but on {best.n} rows that is not a sure difference from the run's own model "
+           "(its 95% range reaches 0): score more rows before switching." if unsure else ".")
+    )  # fmt: skip

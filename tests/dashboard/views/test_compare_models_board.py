@@ -31,14 +31,14 @@ def test_a_second_model_is_scored_on_the_same_rows_and_kept(app, monkeypatch):
     assert [s.model for s in standings] == ["local/smollm2-135m", "scripted/gardener"]
     assert data["subset"] == "test" and standings[0].n == standings[1].n == 6
     assert standings[0].score > standings[1].score == 0.0  # the gardener answers off the list
-    [table] = [d.value for d in at.dataframe if "Against the run's model" in d.value.columns]
+    [table] = [d.value for d in at.dataframe if "Against the run's model (95% range)" in d.value.columns]
     assert list(table["Model"]) == ["local/smollm2-135m", "scripted/gardener"]
-    assert table["Rows without a usable answer"].tolist() == [0, 6]
-    assert "a real difference" in table["Against the run's model"].iloc[1]
+    assert table["No usable answer"].tolist() == [0, 6]
+    assert "a real difference" in table["Against the run's model (95% range)"].iloc[1]
     [best] = [m.value for m in at.markdown if m.value.startswith("Highest score here")]
     assert "smollm2" in best and "gardener" not in best
     again = go(at, "compare")  # a fresh visit reads the kept board
-    assert any("Against the run's model" in d.value.columns for d in again.dataframe)
+    assert any("Against the run's model (95% range)" in d.value.columns for d in again.dataframe)
 
 
 def test_a_model_without_a_key_is_refused_and_nothing_is_kept(app, monkeypatch):

@@ -1,0 +1,77 @@
+"""Compare's "On other models" in a real browser (marked e2e): a finished run's best prompt
+scored on its held-out rows with the run's own embedded model and with the same weights behind
+llama.cpp's OpenAI-compatible server on 127.0.0.1 (litellm's `openai/` provider, as any hosted
+model), the board read back after a reload. Screenshot 07g-compare-models."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from browser_tour import ROOT, Server, failure_shot, nav, settle, shot_section
+
+from bench.core.llama_server import LlamaServer, missing_packages
+from engine.runs import create_run, load_spec, saved_leaderboard
+from engine.runs.process.worker import run_worker
+from engine.runs.spec import spec_from_dict
+
+sys.path.insert(0, str(ROOT / "tests" / "dashboard"))
+from fake_lms import oracle  # noqa: E402  (the dashboard tests' scripted LMs)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.real_lm, pytest.mark.timeout(900)]
+MISSING = missing_packages()
+
+
+def finished_run(db) -> str:
+    """The support-tickets sample tuned by LabeledFewShot on a scripted LM (the prompt only
+    matters here: the models are scored on it afterwards)."""
+    spec = load_spec(ROOT / "sample_data" / "support_tickets.yaml").to_dict()
+    spec["data"].update(train_size=6, val_size=4, test_size=6)
+    spec["optimizer"] = {"name": "LabeledFewShot", "params": {"k": 3}}
+    run_id = create_run(spec_from_dict(spec, base_dir=ROOT / "sample_data"), db)
+    assert run_worker(run_id, db, lm_factory=oracle) == "finished"
+    return run_id
+
+
+def test_two_models_on_the_same_rows(browser_page, tmp_path):
+    if MISSING:
+        pytest.skip(f"llama.cpp's server cannot run here: missing {', '.join(MISSING)}")
+    with LlamaServer(n_ctx=2048) as llama:
+        server = Server(tmp_path / "home", {"OPENAI_API_KEY": llama.api_key})
+        try:
+            with failure_shot(browser_page, server, tmp_path):
+                board(server, browser_page, llama)
+        finally:
+            server.stop()
+
+
+def board(server: Server, page, llama) -> None:
+    db = server.home / "tunesmith_data" / "runs.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    run_id = finished_run(db)
+    page.set_default_timeout(60_000)
+    page.goto(server.url)
+    settle(page)
+    nav(page, "Compare")
+    heading = page.get_by_role("heading", name="On other models")
+    heading.scroll_into_view_if_needed()
+    models = page.get_by_role("combobox", name="Models")
+    models.click()
+    models.fill(llama.model)
+    models.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_label("Server address (only for a model on your own server)").fill(llama.api_base)
+    page.get_by_role("button", name="Score on these models").click()
+    page.get_by_text("Highest score here").wait_for(timeout=600_000)
+    settle(page)
+    standings, _ = saved_leaderboard(run_id, db)
+    assert [s.model for s in standings] == ["local/smollm2-135m", llama.model]
+    assert standings[1].off_list == 0 and standings[1].n == 6
+    page.reload()  # the board is kept with the run
+    settle(page)
+    page.get_by_text("Highest score here").wait_for()
+    table = page.get_by_test_id("stDataFrame").filter(has_text="Seconds a row (slowest 5%)").first
+    table.wait_for()
+    assert llama.api_key not in page.content()
+    shot_section(page, page.get_by_role("heading", name="On other models"),
+                 page.get_by_text("Highest score here"), "07g-compare-models")  # fmt: skip
