@@ -1,0 +1,112 @@
+"""A lever, on and off, on the generated message sets' default run: the same data, split and
+seed, once as the spec is and once with `--set` overrides, each run in a process and a home of
+its own (no shared LM cache), on the embedded model: LM calls the model answered, minutes, and
+held-out answers right, pooled.
+
+    python -m bench.studies.lever_ab --sms-seeds 5 6 --set optimizer.stop_when_flat=4
+    python -m bench.studies.lever_ab --sms-seeds 8 --split-seeds 0 1 2 \\
+        --set optimizer.params.close_enough=null --set optimizer.params.spend_share=null
+
+A value is read as YAML (`null`, `4`, `0.5`, `text`). Which generator seeds are tuning data and
+which are unseen: bench/DATA.md (a lever chosen on tuning seeds is confirmed once on unseen
+ones). Prints a markdown table (results in bench/results/ by hand).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def parse_set(text: str) -> tuple[list[str], Any]:
+    """`optimizer.params.close_enough=null` -> (["optimizer", "params", "close_enough"], None)."""
+    path, sep, value = text.partition("=")
+    if not sep or not path.strip():
+        raise argparse.ArgumentTypeError(f"--set {text!r}: expected KEY.PATH=VALUE")
+    return path.strip().split("."), yaml.safe_load(value)
+
+
+def with_overrides(spec: dict[str, Any], overrides: list[tuple[list[str], Any]]) -> dict:
+    for path, value in overrides:
+        node = spec
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return spec
+
+
+def one_run(spec_path: Path, overrides: list, split_seed: int, home: Path, tag: str) -> dict:
+    """One run in a process of its own with a home of its own (so its LM cache is its own)."""
+    from engine.runs import RunStore, load_spec, save_spec, spec_from_dict
+
+    spec = load_spec(spec_path).to_dict()
+    spec["data"]["seed"] = split_seed
+    copy = spec_path.with_name(f"{spec_path.stem}-{split_seed}-{tag}.yaml")
+    save_spec(spec_from_dict(with_overrides(spec, overrides), spec_path.parent), copy)
+    store = home / "tunesmith_data" / "runs.db"
+    env = {**os.environ, "TUNESMITH_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "engine", "run", str(copy), "--db", str(store)],
+                   env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+    minutes = (time.monotonic() - start) / 60
+    with RunStore(store) as db:
+        (run,) = db.list_runs()
+        run, usage = db.get_run(run["id"]), db.usage(run["id"])
+    n_test = (run.get("sizes") or {}).get("test") or 0
+    return {
+        "status": run["status"], "reason": run.get("reason") or "", "minutes": minutes,
+        "calls": (usage.get("calls") or 0) - (usage.get("cache_hits") or 0),
+        "right": round((run.get("test_best") or 0) * n_test), "n_test": n_test,
+    }  # fmt: skip
+
+
+def main() -> int:
+    from bench.studies.keep_start_rule import sms_project
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sms-seeds", type=int, nargs="+", required=True)
+    parser.add_argument(
+        "--split-seeds", type=int, nargs="+", default=[0],
+        help="the spec's data.seed (which rows train, validate and test)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--set", dest="overrides", type=parse_set, action="append", required=True,
+        help="KEY.PATH=VALUE of the spec for the second run (repeatable)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    rows = []
+    for seed in args.sms_seeds:
+        folder = Path(tempfile.mkdtemp(prefix=f"lever-sms{seed}-"))
+        spec_path = sms_project(folder, seed)
+        for split in args.split_seeds:
+            base = one_run(spec_path, [], split, folder / f"as-is-{split}", "as-is")
+            lever = one_run(spec_path, args.overrides, split, folder / f"set-{split}", "set")
+            rows.append((seed, split, base, lever))
+            print(f"seed {seed}/{split}: {base} | {lever}", file=sys.stderr, flush=True)
+    changed = ", ".join(f"{'.'.join(p)}={v}" for p, v in args.overrides)
+    print(f"Second run: {changed}.\n\n| generator seed / split seed | calls (as is → set) | "
+          "minutes | held-out right | how the second ended |\n|---|---|---|---|---|")  # fmt: skip
+    for seed, split, base, lever in rows:
+        print(f"| {seed} / {split} | {base['calls']} → {lever['calls']} | {base['minutes']:.1f} "
+              f"→ {lever['minutes']:.1f} | {base['right']}/{base['n_test']} → "
+              f"{lever['right']}/{lever['n_test']} | {lever['status']}: "
+              f"{lever['reason'][:80] or '-'} |")  # fmt: skip
+    totals = [sum(r[k][f] for r in rows) for k in (2, 3) for f in ("calls", "right", "n_test")]
+    print(f"\nPooled: calls {totals[0]} → {totals[3]} ({totals[3] / max(totals[0], 1):.2f}×), "
+          f"held-out right {totals[1]}/{totals[2]} → {totals[4]}/{totals[5]}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
