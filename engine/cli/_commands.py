@@ -22,7 +22,8 @@ from engine.runs import (
 )
 from engine.runs.export import export_run, matrix_csv
 from engine.runs.pipeline import task_lm
-from engine.runs.results import leaderboard, summary_html
+from engine.runs.process import create_run, launch_run
+from engine.runs.results import leaderboard, note_retune, retune_spec, summary_html
 from engine.runs.store import RunStore, store_location
 
 
@@ -105,14 +106,36 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    """Score a run's program on the run's own model and each --model, on the same rows."""
+    """Score a run's program on the run's own model and each --model, on the same rows; with
+    --retune, also the program tuned again on each model with that share of the budget."""
+    retuned = {m: _retune(args, m) for m in args.model} if args.retune else {}
+    retuned = {m: run for m, run in retuned.items() if run is not None}
     standings = leaderboard(args.run_id, args.model, db_path=args.db, api_base=args.api_base,
-                            subset=args.subset, candidate=args.candidate)  # fmt: skip
+                            subset=args.subset, candidate=args.candidate,
+                            retuned=retuned)  # fmt: skip
     if args.json:
         print(json.dumps([s.to_dict() for s in standings], indent=2))
         return 0
     print(leaderboard_table(standings, args.subset))
     return 0
+
+
+def _retune(args: argparse.Namespace, model: str) -> str | None:
+    """Tune the run's task again on `model` here (its id), None when that run did not finish."""
+    spec = retune_spec(args.run_id, model, api_base=args.api_base, share=args.retune,
+                       db_path=args.db)  # fmt: skip
+    run_id = create_run(spec, args.db)
+    note_retune(args.run_id, model, run_id, args.retune, args.db)
+    print(f"tuning again on {model} with {args.retune:.0%} of the budget: run {run_id}",
+          file=sys.stderr)  # fmt: skip
+    launch_run(run_id, store_location(args.db), inline=True)
+    with RunStore(args.db) as store:
+        status = (store.get_run(run_id) or {}).get("status")
+    if status not in ("finished", "stopped: budget"):
+        print(f"run {run_id} ended {status}: {model} is scored with the run's program only",
+              file=sys.stderr)  # fmt: skip
+        return None
+    return run_id
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

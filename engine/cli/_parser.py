@@ -44,7 +44,9 @@ EXAMPLES = {
     "leaderboard": "examples:\n  python -m engine leaderboard RUN_ID --model openai/gpt-4o-mini\n"
                    "  python -m engine leaderboard RUN_ID --model openai/gpt-4o-mini --json\n"
                    "  python -m engine leaderboard RUN_ID --model openai/served "
-                   "--api-base http://127.0.0.1:8080/v1",
+                   "--api-base http://127.0.0.1:8080/v1\n"
+                   "  python -m engine leaderboard RUN_ID --model local/smollm2-135m-q4_1 "
+                   "--retune 0.5",
     "matrix": "examples:\n  python -m engine matrix RUN_ID -o matrix.csv\n"
               "  python -m engine matrix RUN_ID --top 5 --subset test",
     "runs": "example:\n  python -m engine runs --limit 10",
@@ -66,6 +68,17 @@ SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "candidate": (("--candidate",), {"help": "a candidate hash instead of the best program"}),
     "output": (("--output", "-o"), {"help": "write to this file instead of stdout"}),
 }  # fmt: skip
+
+
+def _share(text: str) -> float:
+    """A budget share (above 0, at most 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share above 0 and at most 1: e.g. 0.5")
+    return value
 
 
 def shared(parser: argparse.ArgumentParser, *keys: str) -> None:
@@ -254,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subset", choices=("test", "val"), default="test",
                    help="held-out rows (default) or validation rows")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the standings as JSON")
+    p.add_argument("--retune", type=_share, metavar="SHARE",
+                   help="also tune the task again on each --model with this share of the run's "
+                   "budget (e.g. 0.5), here, and score that program too")  # fmt: skip
     shared(p, "candidate")
 
     p = add(

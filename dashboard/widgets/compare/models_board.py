@@ -1,6 +1,8 @@
 """On other models, on the Compare page: the run's best prompt, unchanged, scored on the run's
-held-out rows with other models (the engine's leaderboard, every row asked afresh), and the
-board kept with the run so it is still there after a reload."""
+held-out rows with other models (the engine's leaderboard, every row asked afresh), the board
+kept with the run so it is still there after a reload; and, on request, the task tuned again
+on each model with a share of the run's budget (a run of its own, scored on the board once it
+has finished)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import home, safe, state, ui
-from dashboard.run_data.runinfo import ago
-from engine.runs import leaderboard, save_leaderboard, saved_leaderboard
+from dashboard import home, launcher, lmtools, safe, state, ui
+from dashboard.run_data.runinfo import ago, status_label
+from engine.runs import (
+    leaderboard,
+    note_retune,
+    retune_spec,
+    retunes,
+    save_leaderboard,
+    saved_leaderboard,
+)
 
 SUGGESTED = ("local/smollm2-135m-q4_1", "local/smollm2-135m")  # the embedded model's two files
 SUBSET_WORDS = {"test": "held-out rows", "val": "validation rows"}
@@ -39,6 +48,42 @@ def board_table(standings: list[Any]) -> pd.DataFrame:
     } for s in standings])  # fmt: skip
 
 
+def _tune_again(run_id: str, models: list[str], api_base: str, share: float) -> None:
+    """Start a run per model that tunes the task again on it (its worker in the background)."""
+    for model in models:
+        with ui.friendly_errors(f"Tuning again on {model}"):
+            spec = retune_spec(run_id, model, api_base=api_base or None, share=share,
+                               db_path=home.db_path())  # fmt: skip
+            key_env = lmtools.run_key_env(spec.to_dict()["models"])
+            new = launcher.start(spec, home.db_path(), key_env)
+            note_retune(run_id, model, new, share, home.db_path())
+
+
+def _finished_retunes(run_id: str, models: list[str]) -> dict[str, str]:
+    """{model: run} of the newest finished re-tune of each model."""
+    ended = ("finished", "stopped: budget")
+    done = [r for r in retunes(run_id, home.db_path()) if r.get("status") in ended]
+    return {r["model"]: r["run"] for r in done if r["model"] in models}
+
+
+def _retune_list(run_id: str) -> None:
+    started = retunes(run_id, home.db_path())
+    if not started:
+        return
+    st.markdown("**Tuned again on other models**")
+    for r in started:
+        score = "" if r.get("test_best") is None else f", held-out {ui.fmt_score(r['test_best'])}"
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.markdown(
+            f"{safe.md(r['model'])}: {status_label(str(r.get('status')))}{score} "
+            f"({r['share']:.0%} of the budget)"
+        )
+        with right:
+            ui.go_button("run", "Open its run", key=f"board_open_{r['run']}",
+                         query={"run": r["run"]})  # fmt: skip
+    st.caption("A finished one is scored beside its model the next time you score the board.")
+
+
 def _score_now(run_id: str, run: dict[str, Any], models: list[str], api_base: str,
                subset: str) -> None:  # fmt: skip
     bar = st.progress(0.0, text="Starting… (an embedded model may take a moment to load)")
@@ -50,6 +95,7 @@ def _score_now(run_id: str, run: dict[str, Any], models: list[str], api_base: st
         standings = leaderboard(
             run_id, models, db_path=home.db_path(), api_base=api_base or None, subset=subset,
             api_key=state.api_key() or None, progress=progress,
+            retuned=_finished_retunes(run_id, models),
         )  # fmt: skip
         save_leaderboard(run_id, standings, subset, run.get("best_candidate"), home.db_path())
         bar.progress(1.0, text="Done")
@@ -79,11 +125,23 @@ def models_section(run_id: str, run: dict[str, Any]) -> None:
             "Server address (only for a model on your own server)", key=f"board_base_{run_id}",
             placeholder="http://127.0.0.1:8080/v1",
         )  # fmt: skip
+        again = st.checkbox(
+            "Also tune the task again on each model", key=f"board_again_{run_id}",
+            help="Starts a run per model with the same optimizer and settings and a share of "
+            "this run's budget; its prompt is scored here once it has finished. A prompt tuned "
+            "for one model is not always the best for another.",
+        )  # fmt: skip
+        share = st.slider("Share of this run's budget", 10, 100, 50, 10, format="%d%%",
+                          key=f"board_share_{run_id}")  # fmt: skip
         asked = st.form_submit_button("Score on these models", icon=":material/leaderboard:")
-    if asked and not models:
+    chosen = [m.strip() for m in models if m.strip()]
+    if asked and not chosen:
         st.warning("Pick or type at least one model to compare with.", icon=":material/info:")
     elif asked:
-        _score_now(run_id, run, [m.strip() for m in models if m.strip()], api_base.strip(), subset)
+        if again:
+            _tune_again(run_id, chosen, api_base.strip(), share / 100)
+        _score_now(run_id, run, chosen, api_base.strip(), subset)
+    _retune_list(run_id)
     kept = saved_leaderboard(run_id, home.db_path())
     if kept is None:
         return

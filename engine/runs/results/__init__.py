@@ -9,10 +9,12 @@ from engine.runs.results._outcome import (
 from engine.runs.results._leaderboard import (
     leaderboard, save_leaderboard, saved_leaderboard, Standing,
 )
+from engine.runs.results._retune import note_retune, retune_spec, retunes
 from engine.runs.results._status_words import ended_words
 from engine.runs.results._summary_page import summary_html
 
 __all__ = [
-    "ended_words", "leaderboard", "save_leaderboard", "saved_leaderboard", "Standing",
-    "is_calibration", "Outcome", "outcome_of", "percent", "run_outcome", "summary_html",
+    "ended_words", "leaderboard", "note_retune", "retune_spec", "retunes", "save_leaderboard",
+    "saved_leaderboard", "Standing", "is_calibration", "Outcome", "outcome_of", "percent",
+    "run_outcome", "summary_html",
 ]  # fmt: skip

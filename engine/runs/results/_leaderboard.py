@@ -6,8 +6,7 @@ with the run (`save_leaderboard`, a "leaderboard" event) and read back (`saved_l
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from statistics import quantiles
@@ -18,10 +17,11 @@ from engine.evaluate import Evaluate
 from engine.evaluate.statistics import paired_by_id
 from engine.lm.model_check import check_model
 from engine.lm.usage import UsageLedger
-from engine.optimizers.spine import Event, example_id
+from engine.optimizers.spine import example_id
 from engine.runs.data import load_data
 from engine.runs.export import program_state, rebuild, run_spec, stored_run
 from engine.runs.pipeline import LMFactory, build_lm, build_metric, task_lm
+from engine.runs.results._retune import on_model
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
 
@@ -48,13 +48,6 @@ class Standing:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _spec_on(spec: ProjectSpec, model: str, api_base: str | None) -> ProjectSpec:
-    task = spec.models.task.model_copy(
-        update={"model": model, "api_base": None if model.startswith("local/") else api_base}
-    )
-    return spec.model_copy(update={"models": spec.models.model_copy(update={"task": task})})
 
 
 def _score(spec: ProjectSpec, program: Any, rows: list[Any], lm_factory: LMFactory | None,
@@ -93,15 +86,17 @@ def leaderboard(
     threads: int | None = None,
     api_key: str | None = None,
     progress: Progress | None = None,
+    retuned: Mapping[str, str] | None = None,
 ) -> list[Standing]:
     """The program on the run's own task model first, then on each of `models` (`api_base`
     for the ones that are not embedded, `api_key` in memory for the hosted ones, else the
-    environment's). Every model is checked before any call (a missing key, an unknown provider
-    or an unreachable server raises, naming it)."""
+    environment's); after a model in `retuned` ({model: run}), the best program of the run that
+    tuned the task again on it, as "<model> (re-tuned)". Every model is checked before any call
+    (a missing key, an unknown provider or an unreachable server raises, naming it)."""
     run = stored_run(run_id, db_path)
     spec = run_spec(run)
     names = list(dict.fromkeys([spec.models.task.model, *models]))
-    specs = [spec if m == spec.models.task.model else _spec_on(spec, m, api_base) for m in names]
+    specs = [spec if m == spec.models.task.model else on_model(spec, m, api_base) for m in names]
     if lm_factory is None:
         for each in specs:
             task = each.models.task
@@ -112,12 +107,19 @@ def leaderboard(
     if not rows:
         raise ValueError(f"run {run_id} has no {subset} rows to score the models on")
     program = rebuild(spec, program_state(run_id, db_path, candidate))
+    entries = [(model, each, program) for model, each in zip(names, specs)]
+    for model, each in zip(names, specs):
+        if model in (retuned or {}):
+            tuned = run_spec(stored_run(retuned[model], db_path))
+            state = program_state(retuned[model], db_path, None)
+            entries.append((f"{model} (re-tuned)", each, rebuild(tuned, state)))
+    entries.sort(key=lambda e: names.index(e[0].removesuffix(" (re-tuned)")))
     standings: list[Standing] = []
     first: dict[str, float] | None = None
-    for done, (model, each) in enumerate(zip(names, specs)):
+    for done, (model, each, chosen) in enumerate(entries):
         if progress is not None:
-            progress(done, len(names), model)
-        scores, result, ledger = _score(each, program.deepcopy(), rows, lm_factory, threads)
+            progress(done, len(entries), model)
+        scores, result, ledger = _score(each, chosen.deepcopy(), rows, lm_factory, threads)
         fresh = [r for r in ledger.records if not r.cache_hit]
         latency = sorted(r.latency for r in result.rows) or [0.0]
         cuts = quantiles(latency, n=20, method="inclusive") if len(latency) > 1 else latency * 19
@@ -138,12 +140,10 @@ def leaderboard(
 def save_leaderboard(run_id: str, standings: Sequence[Standing], subset: str,
                      candidate: str | None, db_path: str | Path | None = None) -> None:  # fmt: skip
     """Keep a board with the run, after its other events (read back by `saved_leaderboard`)."""
+    rows = [s.to_dict() for s in standings]
     with RunStore(db_path) as store:
-        last = store.events(run_id)
-        seq = max((e["seq"] for e in last), default=0) + 1
-        rows = [s.to_dict() for s in standings]
-        data = {"subset": subset, "candidate": candidate, "standings": rows}
-        store.record_event(run_id, Event(seq=seq, type=BOARD, time=time.time(), data=data))
+        store.append_event(run_id, BOARD, {"subset": subset, "candidate": candidate,
+                                           "standings": rows})  # fmt: skip
 
 
 def saved_leaderboard(

@@ -190,6 +190,19 @@ class RunStore(StoreReader):
             if handler is not None:
                 handler(run_id, event, data)
 
+    @_retried
+    def append_event(self, run_id: str, type_: str, data: dict[str, Any]) -> None:
+        """Add an event after the run's last one (a note kept with a finished run: a board of
+        models, a re-tune started from it), its number taken in the same transaction."""
+        with self.db.transaction(exclusive=True):
+            row = self.db.execute(
+                "SELECT MAX(seq) FROM events WHERE run_id = :id", {"id": run_id}
+            ).fetchone()
+            self.db.insert("events", {
+                "run_id": run_id, "seq": (row[0] or 0) + 1, "type": type_, "time": time.time(),
+                "data": dumps(redact_data(data)),
+            })  # fmt: skip
+
     def _on_candidate(self, run_id: str, event: Any, data: dict[str, Any]) -> None:
         self.db.insert("candidates", {
             "run_id": run_id, "hash": data.get("hash"), "parents": dumps(data.get("parents", [])),

@@ -9,9 +9,10 @@ from apphelpers import finished_run, go, run_id_of
 
 from bench.core.llama_server import LlamaServer, missing_packages
 from dashboard import home
-from engine.runs import saved_leaderboard
+from engine.runs import get_run, retunes, saved_leaderboard
 
 MISSING = missing_packages()
+VERSUS = "Against the run's model (95% range)"
 
 
 def _score_on(at, run_id: str, models: list[str], api_base: str = ""):
@@ -31,14 +32,14 @@ def test_a_second_model_is_scored_on_the_same_rows_and_kept(app, monkeypatch):
     assert [s.model for s in standings] == ["local/smollm2-135m", "scripted/gardener"]
     assert data["subset"] == "test" and standings[0].n == standings[1].n == 6
     assert standings[0].score > standings[1].score == 0.0  # the gardener answers off the list
-    [table] = [d.value for d in at.dataframe if "Against the run's model (95% range)" in d.value.columns]
+    [table] = [d.value for d in at.dataframe if VERSUS in d.value.columns]
     assert list(table["Model"]) == ["local/smollm2-135m", "scripted/gardener"]
     assert table["No usable answer"].tolist() == [0, 6]
-    assert "a real difference" in table["Against the run's model (95% range)"].iloc[1]
+    assert "a real difference" in table[VERSUS].iloc[1]
     [best] = [m.value for m in at.markdown if m.value.startswith("Highest score here")]
     assert "smollm2" in best and "gardener" not in best
     again = go(at, "compare")  # a fresh visit reads the kept board
-    assert any("Against the run's model (95% range)" in d.value.columns for d in again.dataframe)
+    assert any(VERSUS in d.value.columns for d in again.dataframe)
 
 
 def test_a_model_without_a_key_is_refused_and_nothing_is_kept(app, monkeypatch):
@@ -75,3 +76,23 @@ def test_the_embedded_model_against_its_twin_on_a_real_server(app, monkeypatch):
     assert served.off_list == 0  # the server kept its replies to the labels
     assert served.p95 >= served.p50 > 0 and served.versus["n"] == 6
     assert server.api_key not in str(saved_leaderboard(run_id, home.db_path())[1])
+
+
+def test_tuning_again_on_a_model_starts_a_run_scored_beside_it(app, monkeypatch):
+    at = go(finished_run(app, monkeypatch, "fake_lms:by_model"), "compare")
+    run_id = run_id_of(at)
+    at.checkbox(key=f"board_again_{run_id}").check()
+    at.slider(key=f"board_share_{run_id}").set_value(30)
+    at = _score_on(at, run_id, ["scripted/gardener"])
+    assert not at.exception, at.exception
+    [again] = retunes(run_id, home.db_path())
+    assert again["model"] == "scripted/gardener" and again["share"] == 0.3
+    assert again["status"] == "finished"  # the test's workers run inline
+    first, other = (get_run(r, db_path=home.db_path()) for r in (run_id, again["run"]))
+    budget = lambda r: r["spec"]["optimizer"]["budget"]["max_calls"]  # noqa: E731
+    assert budget(other) == -(-budget(first) * 3 // 10)
+    assert other["spec"]["models"]["task"]["model"] == "scripted/gardener"
+    standings, _ = saved_leaderboard(run_id, home.db_path())
+    assert [s.model for s in standings][1:] == ["scripted/gardener", "scripted/gardener (re-tuned)"]
+    assert "**Tuned again on other models**" in [m.value for m in at.markdown]
+    assert any(b.label == "Open its run" for b in at.button)

@@ -12,7 +12,7 @@ import pytest
 from runs_helpers import ROOT, subprocess_env
 
 from engine.cli._format import summary
-from engine.runs import build_program, load_spec
+from engine.runs import build_program, load_spec, retunes
 
 
 def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
@@ -117,6 +117,13 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     lines = board.stdout.splitlines()
     assert lines[0].startswith("model") and "vs first (95% range)" in lines[0]
     assert lines[2].startswith("scripted/second") and "100% of 20" in lines[2]
+    again = cli("leaderboard", run_id, "--model", "scripted/second", "--retune", "0.5",
+                home=tmp_path)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "tuning again on scripted/second with 50% of the budget: run " in again.stderr
+    assert again.stdout.splitlines()[3].startswith("scripted/second (re-tuned)")
+    [retuned] = retunes(run_id, tmp_path / "tunesmith_data" / "runs.db")
+    assert retuned["model"] == "scripted/second" and retuned["status"] == "finished"
     assert "ANTHROPIC_API_KEY" not in os.environ
     keyless = cli("leaderboard", run_id, "--model", "anthropic/claude-3-5-haiku-latest",
                   home=tmp_path)  # fmt: skip

@@ -13,8 +13,9 @@ from scripted_lms import oracle_lm
 from engine.core import LMConfigError, ProviderUnreachableError
 from engine.lm.scripted import ScriptedLM
 from engine.runs import create_run, load_spec
+from engine.runs.export import run_spec, stored_run
 from engine.runs.process.worker import run_worker
-from engine.runs.results import leaderboard
+from engine.runs.results import leaderboard, note_retune, retune_spec, retunes
 from engine.runs.spec import spec_from_dict
 
 
@@ -22,7 +23,8 @@ from engine.runs.spec import spec_from_dict
 def finished(db_path: Path, project: Path) -> str:
     spec = load_spec(project / "support_tickets.yaml").to_dict()
     spec["data"].update(train_size=6, val_size=6, test_size=8)
-    spec["optimizer"] = {"name": "LabeledFewShot", "params": {"k": 3}}
+    spec["optimizer"] = {"name": "LabeledFewShot", "params": {"k": 3},
+                         "budget": {"max_calls": 301, "max_minutes": 10}}  # fmt: skip
     run_id = create_run(spec_from_dict(spec, base_dir=project), db_path)
     assert run_worker(run_id, db_path, lm_factory=oracle_lm) == "finished"
     return run_id
@@ -60,3 +62,33 @@ def test_an_unreachable_server_is_refused_before_any_call(finished: str, db_path
     with pytest.raises(ProviderUnreachableError, match="127.0.0.1:9"):
         leaderboard(finished, ["openai/served"], db_path=db_path,
                     api_base="http://127.0.0.1:9/v1")  # fmt: skip
+
+
+def test_a_retune_takes_a_share_of_each_limit_and_is_scored_after_its_model(
+    finished: str, db_path: Path
+) -> None:
+    spec = retune_spec(finished, "scripted/gardener", share=0.5, db_path=db_path)
+    original = run_spec(stored_run(finished, db_path))
+    assert spec.models.task.model == "scripted/gardener" and spec.name == original.name
+    before, after = original.optimizer.budget, spec.optimizer.budget
+    assert (before.max_calls, before.max_minutes) == (301, 10)
+    assert (after.max_calls, after.max_minutes) == (151, 5)  # a call is not cut in half
+    assert (after.max_tokens, after.max_cost) == (None, None)  # unset stays unset
+    assert "from run " + finished in spec.description
+    again = create_run(spec, db_path)
+    assert run_worker(again, db_path, lm_factory=by_model) == "finished"
+    note_retune(finished, "scripted/gardener", again, 0.5, db_path)
+    [noted] = retunes(finished, db_path)
+    assert (noted["run"], noted["share"], noted["status"]) == (again, 0.5, "finished")
+    board = leaderboard(finished, ["scripted/gardener"], db_path=db_path, lm_factory=by_model,
+                        retuned={"scripted/gardener": again})  # fmt: skip
+    assert [s.model for s in board] == [
+        "local/smollm2-135m", "scripted/gardener", "scripted/gardener (re-tuned)",
+    ]  # fmt: skip
+    assert board[2].n == board[0].n and board[2].versus is not None
+
+
+@pytest.mark.parametrize("share", [0, 1.5, -0.1])
+def test_a_share_outside_zero_to_one_is_refused(finished: str, db_path: Path, share) -> None:
+    with pytest.raises(ValueError, match="above 0 and at most 1"):
+        retune_spec(finished, "scripted/gardener", share=share, db_path=db_path)
