@@ -15,6 +15,7 @@ from dashboard.widgets.compare.cost_chart import cost_section
 from dashboard.widgets.compare.importance_chart import importance_section
 from dashboard.widgets.compare.mistakes_view import mistakes_section
 from dashboard.widgets.compare.models_board import models_section
+from dashboard.widgets.compare.step_credit_view import step_credit_section
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
 from dashboard.widgets.try_input import try_input_box
@@ -224,6 +225,7 @@ if any(cd.offset_rows(state_of.get(h, {}).get(path, {})) for h in (a, b) for pat
 cost_section(run, cands, trial_rows, labels)
 models_section(run_id, run)
 importance_section(run_id, events(run_id, types=["proposals"], db_path=db), cands, trial_rows)
+step_credit_section(run_id, run, state_of.get(best) or run.get("program") or {})
 
 # -- examples × candidates ---------------------------------------------------------------------
 st.subheader("Example by example")

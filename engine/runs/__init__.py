@@ -35,7 +35,8 @@ from engine.runs.pipeline import build_lm, build_metric, build_program, task_lm
 from engine.runs.process import create_run, launch_run, reconcile_run
 from engine.runs.results import ended_words, is_calibration, percent, run_outcome, summary_html
 from engine.runs.results import (
-    leaderboard, note_retune, retune_spec, retunes, save_leaderboard, saved_leaderboard,
+    changed_steps, leaderboard, note_retune, retune_spec, retunes, save_leaderboard,
+    save_step_credit, saved_leaderboard, saved_step_credit, step_credit,
 )
 from engine.runs.spec import (
     attempts_key, check_embedder, embedder_model, load_spec, load_yaml, MCC_M, ProjectSpec,
@@ -50,19 +51,19 @@ from engine.core import is_off_list, text_problem, url_problem
 __all__ = [
     "attempts_key", "build_lm", "build_metric", "build_program", "call_metric", "candidates",
     "check_embedder", "check_rows", "choose_optimizer", "CONSTRAINT_FAILED", "create_run",
-    "CsvProblem", "default_normalize", "embedder_model", "ended_words", "leaderboard",
-    "note_retune", "retune_spec", "retunes", "save_leaderboard", "saved_leaderboard",
-    "estimate_calls", "events", "example_results", "expected_labels", "export_ensemble_json",
-    "export_model_python", "export_run", "fault_summary", "fitting_budget", "generate_python",
-    "get_run", "input_fields", "is_calibration", "is_constraint_failure", "is_off_list",
-    "latest_proposals", "launch_run", "list_runs", "load_data", "load_program", "load_spec",
-    "load_yaml", "local_dir", "locate", "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS",
-    "MCC_M", "model_file", "paired_by_id", "parse_table", "percent", "points", "predict_table",
-    "predictor_states", "preflight", "program_state", "ProjectSpec", "range_words",
-    "read_input_csv", "read_passages", "read_table", "reconcile_run", "redact_data",
-    "render_prompts", "request_cancel", "resolve_path", "run_model_files", "run_outcome",
-    "RunStore", "SAMPLED_MODULES", "schema_form", "save_spec", "score_of", "size_words",
-    "spec_from_dict", "spec_from_text", "step_model", "store_location", "summary_html", "task_lm",
-    "text_problem", "top_candidates", "trials", "try_input", "url_problem", "usage",
-    "validate_spec_against_data", "verdict",
+    "CsvProblem", "default_normalize", "embedder_model", "ended_words", "changed_steps",
+    "leaderboard", "save_step_credit", "saved_step_credit", "step_credit", "note_retune",
+    "retune_spec", "retunes", "save_leaderboard", "saved_leaderboard", "estimate_calls", "events",
+    "example_results", "expected_labels", "export_ensemble_json", "export_model_python",
+    "export_run", "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
+    "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals", "launch_run",
+    "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate",
+    "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id",
+    "parse_table", "percent", "points", "predict_table", "predictor_states", "preflight",
+    "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages", "read_table",
+    "reconcile_run", "redact_data", "render_prompts", "request_cancel", "resolve_path",
+    "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form", "save_spec",
+    "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model", "store_location",
+    "summary_html", "task_lm", "text_problem", "top_candidates", "trials", "try_input",
+    "url_problem", "usage", "validate_spec_against_data", "verdict",
 ]  # fmt: skip

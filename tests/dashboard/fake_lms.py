@@ -160,3 +160,20 @@ def by_model(spec: Any) -> ScriptedLM:
     if spec.models.task.model == "scripted/gardener":
         return ScriptedLM(answers=[{spec.pipeline[-1].outputs[0].name: "gardening"}], cycle=True)
     return oracle(spec)
+
+
+def stepwise(spec: Any) -> ScriptedLM:
+    """For a restate -> classify program: the restate step always says the same; the classify
+    step answers the true label with examples in its prompt, else the first choice."""
+    truth, out_field = _truth(spec), spec.pipeline[-1].outputs[0]
+    first_step_output = spec.pipeline[0].outputs[0].name
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        if out_field.name not in messages[0]["content"]:
+            return {first_step_output: "the customer asks for help"}
+        shown = any(m.get("role") == "assistant" for m in messages)
+        text = input_fields(messages[-1]["content"]).get(spec.input_fields[0], "").strip()
+        return {out_field.name: truth.get(text, out_field.choices[0]) if shown
+                else out_field.choices[0]}  # fmt: skip
+
+    return ScriptedLM(by_input=answer, name="stepwise")

@@ -11,10 +11,14 @@ from engine.runs.results._leaderboard import (
 )
 from engine.runs.results._retune import note_retune, retune_spec, retunes
 from engine.runs.results._status_words import ended_words
+from engine.runs.results._step_credit import (
+    changed_steps, save_step_credit, saved_step_credit, step_credit, StepCredit,
+)
 from engine.runs.results._summary_page import summary_html
 
 __all__ = [
-    "ended_words", "leaderboard", "note_retune", "retune_spec", "retunes", "save_leaderboard",
+    "changed_steps", "ended_words", "save_step_credit", "saved_step_credit", "step_credit",
+    "StepCredit", "leaderboard", "note_retune", "retune_spec", "retunes", "save_leaderboard",
     "saved_leaderboard", "Standing", "is_calibration", "Outcome", "outcome_of", "percent",
     "run_outcome", "summary_html",
 ]  # fmt: skip

@@ -50,11 +50,14 @@ class Standing:
         return asdict(self)
 
 
-def _score(spec: ProjectSpec, program: Any, rows: list[Any], lm_factory: LMFactory | None,
-           threads: int | None) -> tuple[dict[str, float], Any, UsageLedger]:  # fmt: skip
+def score_rows(spec: ProjectSpec, program: Any, rows: list[Any], lm_factory: LMFactory | None,
+               threads: int | None = None, fresh: bool = True,
+               ) -> tuple[dict[str, float], Any, UsageLedger]:  # fmt: skip
+    """{example id: score}, the evaluation and its calls: `program` on `rows` with the spec's
+    task model (`fresh`: no cache, so a model's cost and latency are its own)."""
     lm = task_lm(spec, lm_factory)
-    if hasattr(lm, "cache"):
-        lm.cache = False  # fresh calls: the run's own answers would cost nothing and take no time
+    if fresh and hasattr(lm, "cache"):
+        lm.cache = False  # the run's own answers would cost nothing and take no time
     ledger = UsageLedger()
     with settings.context(lm=lm, usage_trackers=(*settings.usage_trackers, ledger)):
         result = Evaluate(devset=rows, metric=build_metric(spec), num_threads=threads,
@@ -119,7 +122,7 @@ def leaderboard(
     for done, (model, each, chosen) in enumerate(entries):
         if progress is not None:
             progress(done, len(entries), model)
-        scores, result, ledger = _score(each, chosen.deepcopy(), rows, lm_factory, threads)
+        scores, result, ledger = score_rows(each, chosen.deepcopy(), rows, lm_factory, threads)
         fresh = [r for r in ledger.records if not r.cache_hit]
         latency = sorted(r.latency for r in result.rows) or [0.0]
         cuts = quantiles(latency, n=20, method="inclusive") if len(latency) > 1 else latency * 19
