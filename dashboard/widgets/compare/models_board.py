@@ -98,7 +98,7 @@ def _score_now(run_id: str, run: dict[str, Any], models: list[str], api_base: st
             retuned=_finished_retunes(run_id, models),
         )  # fmt: skip
         save_leaderboard(run_id, standings, subset, run.get("best_candidate"), home.db_path())
-        bar.progress(1.0, text="Done")
+        bar.empty()
 
 
 def models_section(run_id: str, run: dict[str, Any]) -> None:

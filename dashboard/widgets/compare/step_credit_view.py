@@ -34,9 +34,16 @@ def credit_words(score: float, credits: list[Any]) -> str:
     if not credits:
         return "Tuning changed no step of this program: there is nothing to share out."
     top = max(credits, key=lambda c: score - c.without)
+    if top.without >= score:
+        return (
+            f"No step's tuning moved the score on these rows: with any one of them put back as "
+            f"it started, the program still scores {ui.fmt_score(score)} or more."
+        )
+    sure = top.versus is not None and top.versus["ci_low"] > 0
     words = (
         f"**{safe.md(top.step)}** carried most of the gain: with it as it started the program "
-        f"scores {ui.fmt_score(top.without)} instead of {ui.fmt_score(score)}."
+        f"scores {ui.fmt_score(top.without)} instead of {ui.fmt_score(score)}"
+        + ("." if sure else " (on these few rows, not a sure difference).")
     )
     idle = [c.step for c in credits if c is not top and c.without >= score]
     if idle:
@@ -65,7 +72,7 @@ def step_credit_section(run_id: str, run: dict[str, Any], best_state: dict[str, 
         with ui.friendly_errors("Measuring each step's part"):
             score, n, credits = step_credit(run_id, db_path=home.db_path(), progress=progress)
             save_step_credit(run_id, score, n, credits, home.db_path())
-            bar.progress(1.0, text="Done")
+            bar.empty()
     kept = saved_step_credit(run_id, home.db_path())
     if kept is None:
         return

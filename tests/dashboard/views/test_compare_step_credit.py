@@ -12,8 +12,10 @@ from apphelpers import finished_run, go
 from fake_lms import stepwise
 
 from dashboard import home
+from dashboard.widgets.compare.step_credit_view import credit_words
 from engine.runs import create_run, load_spec, saved_step_credit
 from engine.runs.process.worker import run_worker
+from engine.runs.results import StepCredit
 from engine.runs.spec import spec_from_dict
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_data"
@@ -54,3 +56,13 @@ def test_the_step_that_carried_the_gain_is_named(app, monkeypatch, tmp_path):
 def test_a_one_step_program_has_no_such_section(app, monkeypatch):
     at = go(finished_run(app, monkeypatch, "fake_lms:oracle"), "compare")
     assert "Which step made the difference" not in [h.value for h in at.subheader]
+
+
+def test_the_sentence_says_when_no_step_moved_the_score_or_the_rows_are_too_few():
+    flat = {"diff": 0.0, "ci_low": 0.0, "ci_high": 0.0, "n": 6}
+    same = [StepCredit("restate", 0.5, flat), StepCredit("classify", 0.5, flat)]
+    assert credit_words(0.5, same).startswith("No step's tuning moved the score")
+    unsure = {"diff": 0.17, "ci_low": -0.17, "ci_high": 0.5, "n": 6}
+    words = credit_words(0.5, [StepCredit("classify", 0.33, unsure)])
+    assert words.startswith("**classify** carried") and "not a sure difference" in words
+    assert credit_words(0.5, []).startswith("Tuning changed no step")
