@@ -234,7 +234,10 @@ flat = st.checkbox(
     value=opt.get("stop_when_flat") is not None,
     help="Ends the search once this many scorings in a row found nothing better than the best "
     "prompt so far; the run then finishes as usual (its last steps and the held-out test still "
-    "run) and says that it stopped early. Off: the search uses its whole plan or budget.",
+    "run) and says that it stopped early. Off: the search uses its whole plan or budget. "
+    "Measured with a wait of 4 scorings on five generated message sets: it saved 0 to 62% of "
+    "the calls, and on one set it stopped before a much better prompt came and lost 8 of 30 "
+    "held-out answers. So it is off unless you choose it; a longer wait stops early less often.",
     key=f"flat_on_{state.rev()}",
 )
 opt["stop_when_flat"] = (
