@@ -64,10 +64,8 @@ def test_signature_strings_in_predictor_order_do_the_same(saved):
 
 def test_the_steps_follow_forward_not_the_order_they_are_made(saved):
     program, source = saved
-    reordered = source.replace(
-        "        self.restate = dspy.Predict(Restate)\n        self.extract = dspy.Predict(Extract)\n",
-        "        self.extract = dspy.Predict(Extract)\n        self.restate = dspy.Predict(Restate)\n",
-    )
+    restate, extract = "self.restate = dspy.Predict(Restate)", "self.extract = dspy.Predict(Extract)"
+    reordered = source.replace(restate, "SWAP").replace(extract, restate).replace("SWAP", extract)
     assert reordered != source
     spec = import_dspy(program, reordered).spec
     assert [s.name for s in spec.pipeline] == ["restate", "extract", "classify"]
@@ -160,10 +158,8 @@ def test_predictors_in_the_saved_program_with_no_matching_signature_are_refused(
 
 
 def test_a_signature_whose_fields_do_not_match_the_saved_ones_is_refused(saved):
-    source = saved[1].replace(
-        '    topic: str = dspy.OutputField(desc="a few words")\n',
-        '    topic: str = dspy.OutputField(desc="a few words")\n    extra: str = dspy.OutputField()\n',
-    )
+    topic = '    topic: str = dspy.OutputField(desc="a few words")\n'
+    source = saved[1].replace(topic, topic + "    extra: str = dspy.OutputField()\n")
     with pytest.raises(ImportProblem, match="'extract' has 2 fields saved but its signature"):
         import_dspy(saved[0], source)
 
