@@ -64,7 +64,8 @@ def test_signature_strings_in_predictor_order_do_the_same(saved):
 
 def test_the_steps_follow_forward_not_the_order_they_are_made(saved):
     program, source = saved
-    restate, extract = "self.restate = dspy.Predict(Restate)", "self.extract = dspy.Predict(Extract)"
+    restate = "self.restate = dspy.Predict(Restate)"
+    extract = "self.extract = dspy.Predict(Extract)"
     reordered = source.replace(restate, "SWAP").replace(extract, restate).replace("SWAP", extract)
     assert reordered != source
     spec = import_dspy(program, reordered).spec
