@@ -28,6 +28,7 @@ from engine.runs.export import (
     model_file, program_state, render_prompts, run_model_files, size_words, step_model,
     top_candidates,
 )
+from engine.runs.from_dspy import import_dspy
 from engine.runs.label import (
     estimate_calls, input_fields, match_inputs, predict_table, read_input_csv, try_input,
 )
@@ -51,7 +52,7 @@ __all__ = [
     "CsvProblem", "default_normalize", "embedder_model", "ended_words", "leaderboard",
     "save_leaderboard", "saved_leaderboard", "estimate_calls", "events", "example_results",
     "expected_labels", "export_ensemble_json", "export_model_python", "export_run",
-    "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
+    "fault_summary", "fitting_budget", "import_dspy", "generate_python", "get_run", "input_fields",
     "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals", "launch_run",
     "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate",
     "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id",
