@@ -5,7 +5,8 @@ The dashboard's and the CLI's door to the engine (with `engine` and
 API (spec, data, pipeline, store, launch, export, results). Each comes from its room, a
 subpackage with its own public names: `spec`, `data`, `pipeline`, `store`, `process` (launch,
 worker, supervisor, liveness), `cluster` (Ray), `estimate` (plan, forecast), `results`
-(outcome, summary), `export` (with `codegen`), `label` (a CSV labelled by a run's program).
+(outcome, summary), `export` (with `codegen`), `label` (a CSV labelled by a run's program),
+`from_dspy` (a program saved by DSPy brought in as a spec).
 Code inside the engine imports the rooms, never this facade.
 """
 # ruff: noqa: I001 (a list of names, kept compact)
