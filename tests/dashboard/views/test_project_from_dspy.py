@@ -102,3 +102,16 @@ def test_text_from_the_files_reaches_the_page_as_text(app, files):
     assert "[click](http://evil.example) <b>x</b>" in shown(error.value)
     assert "](http" not in error.value and "<b>" not in error.value
     assert projects() == []
+
+
+def test_the_pipeline_page_shows_the_starting_demos_and_can_drop_them(app, files):
+    at = go(bring_in(app, *files), "pipeline")
+    labels = [e.label for e in at.expander]
+    assert labels.count("Starts with 1 worked example in its prompt (from the DSPy program)") == 2
+    assert at.button(key="drop_demos_2").value is False
+    with pytest.raises(KeyError):  # the extract step starts with none
+        at.button(key="drop_demos_1")
+    at.button(key="drop_demos_0").click().run()
+    assert not at.exception, at.exception
+    pipeline = at.session_state["draft"]["pipeline"]
+    assert "demos" not in pipeline[0] and pipeline[2]["demos"] == [CLASSIFY_DEMO]
