@@ -44,6 +44,19 @@ def import_dspy(
     of a .py file (read, never run) or signature strings in predictor order. Its data is the
     CSV `csv` (columns named after the program's inputs and outputs). ImportProblem (a
     SpecError) names what cannot come in; nothing is written here."""
+    try:
+        return _import(saved, signatures, csv, name, saved_name, signatures_name)
+    except (RecursionError, MemoryError):  # e.g. thousands of nested brackets
+        raise ImportProblem(
+            f"{saved_name} or {signatures_name} is nested too deeply to read; it is not a "
+            "program as DSPy saves or a person writes it"
+        ) from None
+
+
+def _import(
+    saved: str | bytes, signatures: str | list[str], csv: str, name: str, saved_name: str,
+    signatures_name: str,
+) -> ImportedProgram:
     predictors = read_saved(saved, saved_name)
     for predictor in predictors:
         if not _KEY.fullmatch(predictor.key):

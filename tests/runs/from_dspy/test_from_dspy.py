@@ -115,38 +115,10 @@ def test_a_program_saved_by_dspy_2_is_refused(saved):
         import_dspy(json.dumps(data), saved[1])
 
 
-RUNS_CODE = [
-    ("import requests\n", "line 3: `import requests` imports requests"),
-    ("import os\nos.system('echo hi')\n", "line 3: `import os` imports os"),
-    ("dspy.configure(lm=dspy.LM('x/y'))\n", "line 3: `dspy.configure(lm=dspy.LM('x/y'))` runs"),
-    ("Made = dspy.Signature('a -> b')\n", "line 3: `Made = dspy.Signature('a -> b')` runs code"),
-    ("__import__('os').system('id')\n", "line 3: `__import__('os').system('id')` runs code"),
-    ("print('hello')\n", "line 3: `print('hello')` runs code when the file is imported"),
-    ("from .helpers import make\n", "line 3: `from .helpers import make` imports .helpers"),
-]
-
-
-@pytest.mark.parametrize(("line", "words"), RUNS_CODE)
-def test_a_signatures_file_that_needs_running_is_refused_naming_the_line(saved, line, words):
-    source = saved[1].replace("from typing import Literal\n", f"from typing import Literal\n{line}")
-    with pytest.raises(ImportProblem) as caught:
-        import_dspy(saved[0], source, signatures_name="router.py")
-    assert f"router.py {words}" in str(caught.value)
-
-
 def test_a_signature_built_by_a_call_in_init_is_refused(saved):
     source = saved[1].replace("dspy.Predict(Extract)", "dspy.Predict(make_signature())")
     with pytest.raises(ImportProblem, match=r"router.py line \d+: .*builds its signature"):
         import_dspy(saved[0], source, signatures_name="router.py")
-
-
-def test_reading_the_file_runs_nothing_in_it(saved, tmp_path: Path):
-    marker = tmp_path / "ran.txt"
-    source = saved[1].replace(
-        "def forward(self, ticket):", f"def forward(self, ticket, x=open({str(marker)!r}, 'w')):"
-    )
-    assert import_dspy(saved[0], source).spec.pipeline
-    assert not marker.exists()
 
 
 def test_predictors_in_the_saved_program_with_no_matching_signature_are_refused(saved):
