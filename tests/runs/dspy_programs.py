@@ -7,10 +7,14 @@ own program object from the file, as they would.
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
+
+from engine.lm.scripted import ScriptedLM, input_fields
+from engine.runs.data import resolve_path
 
 SOURCE = '''"""Route a support ticket: restate it, name its topic, pick the team."""
 from typing import Literal
@@ -87,3 +91,27 @@ def saved_program(folder: Path) -> tuple[Path, Path]:
     saved = folder / "program.json"
     program.save(str(saved))
     return saved, source
+
+
+def router_lm(spec: Any) -> ScriptedLM:
+    """A scripted LM for the imported router (a `TUNESMITH_TEST_LM` factory too): each step
+    answers; the classifier names the ticket's true team (read from the spec's CSV) once its
+    prompt holds two demos or more, else 'billing': so tuning (demos) beats the start."""
+    column = {field: col for col, field in spec.data.columns.items()}
+    with open(resolve_path(spec, spec.data.csv), newline="", encoding="utf-8") as fh:
+        truth = {
+            row[column.get("ticket", "ticket")].strip(): row[column.get("category", "category")]
+            for row in csv.DictReader(fh)
+        }
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        fields = input_fields(messages[-1]["content"])
+        if "ticket" in fields:
+            return {"restated": fields["ticket"].strip()}
+        if "topic" not in fields:
+            return {"topic": "an order"}
+        demos = sum(m.get("role") == "assistant" for m in messages)
+        team = truth.get(fields["restated"].strip(), "") if demos >= 2 else "billing"
+        return {"reasoning": "scripted", "category": team}
+
+    return ScriptedLM(by_input=answer, name="router")

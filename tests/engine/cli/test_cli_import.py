@@ -9,16 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from dspy_programs import CLASSIFY_DEMO, saved_program
+from dspy_programs import CLASSIFY_DEMO, saved_program, user_program
 from runs_helpers import subprocess_env
 
-from engine.runs import load_spec
+from engine.runs import RunStore, load_spec
 
 pytest.importorskip("dspy", reason="the dev extra installs dspy==3.4.1 for interop tests")
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = subprocess_env(TUNESMITH_HOME=str(cwd), TUNESMITH_TEST_LM="scripted_lms:oracle_lm")
+def cli(*args: str, cwd: Path, **extra: str) -> subprocess.CompletedProcess:
+    hooks = {"TUNESMITH_HOME": str(cwd), "TUNESMITH_TEST_LM": "scripted_lms:oracle_lm", **extra}
+    env = subprocess_env(**hooks)
     return subprocess.run(
         [sys.executable, "-m", "engine", *args], capture_output=True, text=True, env=env,
         cwd=cwd, timeout=300,
@@ -98,3 +99,27 @@ def test_a_csv_without_the_programs_columns_writes_nothing(folder: Path) -> None
                  "--csv", "other.csv", "-o", "router.yaml", cwd=folder)  # fmt: skip
     assert result.returncode == 2 and "ticket" in result.stderr, result.stderr
     assert not (folder / "router.yaml").exists()
+
+
+def test_import_run_export_and_load_back_into_the_users_program(folder: Path) -> None:
+    """Issue 66's goal, by commands only: a DSPy program of three predictors comes in, is
+    tuned, and goes back into the person's own program object."""
+    made = cli("import", "program.json", "--signatures", "support_router.py",
+               "--csv", "tickets.csv", "-o", "router.yaml", cwd=folder)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    env_lm = {"TUNESMITH_TEST_LM": "dspy_programs:router_lm"}
+    ran = cli("run", "router.yaml", cwd=folder, **env_lm)
+    assert ran.returncode == 0, ran.stderr
+    with RunStore(folder / "tunesmith_data" / "runs.db") as store:
+        [run] = store.list_runs()
+        program = store.get_run(run["id"])["program"]
+    out = cli("export", run["id"], "-f", "json", "-o", "tuned.json", cwd=folder)
+    assert out.returncode == 0, out.stderr
+    mine = user_program(folder / "support_router.py")
+    mine.load(str(folder / "tuned.json"))
+    assert "clear gain" in ran.stdout  # the scripted classifier is right with 2+ demos
+    assert list(dict(mine.named_predictors())) == ["restate", "extract", "classify.predict"]
+    assert len(mine.classify.predict.demos) >= 2
+    for name, predictor in mine.named_predictors():
+        assert predictor.signature.instructions == program[name]["signature"]["instructions"]
+        assert [dict(d.items()) for d in predictor.demos] == program[name]["demos"]

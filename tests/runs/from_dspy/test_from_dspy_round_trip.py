@@ -4,15 +4,13 @@ tuned instructions and demos; untuned, it is the very state DSPy saved."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dspy_programs import saved_program, user_program
+from dspy_programs import router_lm, saved_program, user_program
 
-from engine.lm.scripted import ScriptedLM, input_fields
 from engine.runs import create_run, save_spec
 from engine.runs.export import export_program_json
 from engine.runs.export._files import program_json
@@ -31,22 +29,6 @@ def _dspy_cache(tmp_path, monkeypatch):
 
 
 EDITED = "Pick the team that should answer the ticket: billing, technical or shipping."
-
-
-def router_lm(project: Path):
-    """Answers each of the three steps; the classifier names the ticket's true team."""
-    with (project / "support_tickets.csv").open(newline="", encoding="utf-8") as fh:
-        truth = {row["ticket"].strip(): row["category"] for row in csv.DictReader(fh)}
-
-    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
-        fields = input_fields(messages[-1]["content"])
-        if "ticket" in fields:
-            return {"restated": fields["ticket"].strip()}
-        if "topic" not in fields:
-            return {"topic": "an order"}
-        return {"reasoning": "scripted", "category": truth.get(fields["restated"].strip(), "")}
-
-    return lambda spec: ScriptedLM(by_input=answer, name="router")
 
 
 def imported_spec(folder: Path, project: Path):
@@ -83,7 +65,7 @@ def test_tuned_the_export_loads_into_the_users_own_program(
     data["pipeline"][2]["instructions"] = EDITED  # as a person edits it on the Pipeline page
     path = save_spec(spec_from_dict(data), project / "router.yaml")
     run_id = create_run(load_spec(path), db_path)
-    assert run_worker(run_id, db_path, lm_factory=router_lm(project)) == "finished"
+    assert run_worker(run_id, db_path, lm_factory=router_lm) == "finished"
     with RunStore(db_path) as store:
         tuned = store.get_run(run_id)["program"]
     exported = tmp_path / "tuned.json"
