@@ -53,7 +53,7 @@ __all__ = [
     "CsvProblem", "default_normalize", "embedder_model", "ended_words", "leaderboard",
     "save_leaderboard", "saved_leaderboard", "estimate_calls", "events", "example_results",
     "expected_labels", "export_ensemble_json", "export_model_python", "export_run",
-    "fault_summary", "fitting_budget", "import_dspy", "generate_python", "get_run", "input_fields",
+    "fault_summary", "fitting_budget", "generate_python", "get_run", "import_dspy", "input_fields",
     "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals", "launch_run",
     "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate",
     "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id",
