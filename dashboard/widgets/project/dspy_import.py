@@ -68,8 +68,10 @@ def _bring_in(saved, source, strings, examples, name: str) -> None:
 
 def _show_done(done: dict) -> None:
     steps = " → ".join(safe.md(step) for step in done["steps"])
+    count = done["demos"]
+    examples = f"{count} worked example{'' if count == 1 else 's'}"
     st.success(
-        f"Brought in {len(done['steps'])} steps ({steps}) with {done['demos']} demos. "
+        f"Brought in {len(done['steps'])} steps ({steps}) with {examples}. "
         "The project is open: check the steps on the Pipeline page, then tune it.",
         icon=":material/check_circle:",
     )

@@ -50,7 +50,7 @@ def projects() -> list[Path]:
 def test_the_program_becomes_an_open_project_with_its_steps_and_demos(app, files):
     at = bring_in(app, *files)
     page = texts(at)
-    assert "Brought in 3 steps (restate → extract → classify) with 2 demos." in page
+    assert "Brought in 3 steps (restate → extract → classify) with 2 worked examples." in page
     [folder] = projects()
     spec = yaml.safe_load((folder / "project.yaml").read_text(encoding="utf-8"))
     assert spec["name"] == "Router" and spec["data"]["csv"] == "data.csv"
