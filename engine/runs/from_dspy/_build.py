@@ -54,7 +54,11 @@ def import_dspy(
 
 
 def _import(
-    saved: str | bytes, signatures: str | list[str], csv: str, name: str, saved_name: str,
+    saved: str | bytes,
+    signatures: str | list[str],
+    csv: str,
+    name: str,
+    saved_name: str,
     signatures_name: str,
 ) -> ImportedProgram:
     predictors = read_saved(saved, saved_name)
@@ -95,9 +99,7 @@ def _import(
     return ImportedProgram(spec, notes)
 
 
-def _from_file(
-    text: str, name: str, predictors: list[SavedPredictor]
-) -> tuple[ProgramShape, str]:
+def _from_file(text: str, name: str, predictors: list[SavedPredictor]) -> tuple[ProgramShape, str]:
     source = read_source(text, name)
     if not source.modules:
         raise ImportProblem(
@@ -105,10 +107,18 @@ def _from_file(
             "written anywhere; add the program's class or give the signatures as strings"
         )
     keys = [p.key for p in predictors]
-    programs = [(node.name, read_module(source, node)) for node in source.modules]
-    for class_name, program in programs:
+    programs, problems = [], []
+    for node in source.modules:  # the class whose steps are the saved predictors
+        try:
+            program = read_module(source, node)
+        except ImportProblem as exc:
+            problems.append(exc)
+            continue
         if sorted(s.saved_key for s in program.steps) == sorted(keys):
-            return program, class_name
+            return program, node.name
+        programs.append((node.name, program))
+    if not programs:
+        raise problems[0]
     class_name, program = programs[0]
     made = [s.saved_key for s in program.steps]
     extra = [k for k in keys if k not in made]
@@ -135,10 +145,15 @@ def _from_strings(strings: list[str], predictors: list[SavedPredictor]) -> Progr
     for text, predictor in zip(strings, predictors, strict=True):
         signature = read_signature_string(text, f"the signature for {predictor.key!r}")
         step_name, dot, _ = predictor.key.partition(".")
-        reasoning = len(predictor.fields) == len(signature.fields) + 1
-        module = "ChainOfThought" if dot and reasoning else "Predict"
-        steps.append(StepShape(step_name if module == "ChainOfThought" else predictor.key,
-                               module, signature))  # fmt: skip
+        if dot and len(predictor.fields) != len(signature.fields) + 1:
+            raise ImportProblem(
+                f"predictor {predictor.key!r} is a ChainOfThought step, which saves its "
+                f"fields and a reasoning ({len(predictor.fields)} saved), but the signature "
+                f"{text!r} has {len(signature.fields)} fields; the signatures do not match the "
+                "saved program"
+            )
+        module = "ChainOfThought" if dot else "Predict"
+        steps.append(StepShape(step_name, module, signature))
     return ProgramShape(steps)
 
 

@@ -17,8 +17,14 @@ def read_module(source: SourceFile, node: ast.ClassDef) -> ProgramShape:
     """The program of one module class: its steps, in forward()'s order when it reads plainly."""
     methods = {n.name: n for n in node.body if isinstance(n, ast.FunctionDef)}
     for item in node.body:
-        if isinstance(item, ast.AsyncFunctionDef | ast.ClassDef) or not isinstance(
-            item, ast.FunctionDef | ast.Expr | ast.Assign | ast.AnnAssign | ast.Pass
+        if not isinstance(
+            item,
+            ast.FunctionDef
+            | ast.AsyncFunctionDef
+            | ast.Expr
+            | ast.Assign
+            | ast.AnnAssign
+            | ast.Pass,
         ):
             raise source.refuse(item, f"in {node.name} is not something Tunesmith reads")
     init = methods.get("__init__")

@@ -83,7 +83,7 @@ def _top_level(source: SourceFile, node: ast.stmt) -> None:
             node,
             "runs code when the file is imported. Tunesmith reads a signatures file without "
             "running it, so it may hold only imports of dspy, typing, pydantic and enum, "
-            "classes and constants (move the rest under `if __name__ == \"__main__\":`)",
+            'classes and constants (move the rest under `if __name__ == "__main__":`)',
         )
 
 

@@ -79,8 +79,10 @@ def test_a_signatures_file_that_needs_running_writes_nothing(folder: Path, chang
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (["tickets.csv", "--signatures", "support_router.py"], "tickets.csv is not a program "
-         "saved by DSPy: it is not JSON"),
+        (
+            ["tickets.csv", "--signatures", "support_router.py"],
+            "tickets.csv is not a program saved by DSPy: it is not JSON",
+        ),
         (["program.json", "--signature", "ticket -> restated"], "has 3 predictor(s)"),
         (["program.json"], "give the program's signatures either as a file"),
         (["missing.json", "--signatures", "support_router.py"], "missing.json not found"),

@@ -164,3 +164,25 @@ def test_a_step_other_than_predict_or_chain_of_thought_is_refused(saved):
 
 def test_the_source_template_is_what_the_tests_save():
     assert "class SupportRouter(dspy.Module)" in SOURCE
+
+
+def test_a_helper_module_beside_the_program_and_an_async_forward_are_fine(saved):
+    program, source = saved
+    helper = (
+        "class Helper(dspy.Module):\n    def __init__(self):\n        self.other = Other()\n\n\n"
+    )
+    source = source.replace(
+        "class SupportRouter(dspy.Module):", helper + "class SupportRouter(dspy.Module):"
+    )
+    forward = "    def forward(self, ticket):"
+    aforward = "    async def aforward(self, ticket):\n        return None\n\n"
+    source = source.replace(forward, aforward + forward)
+    assert [s.name for s in import_dspy(program, source).spec.pipeline] == [
+        "restate", "extract", "classify"
+    ]  # fmt: skip
+
+
+def test_a_chain_of_thought_string_without_room_for_reasoning_is_refused(saved):
+    strings = ["ticket -> restated", "restated -> topic", "restated, topic, extra -> category"]
+    with pytest.raises(ImportProblem, match="'classify.predict' is a ChainOfThought step"):
+        import_dspy(saved[0], strings)
