@@ -186,3 +186,11 @@ def test_a_chain_of_thought_string_without_room_for_reasoning_is_refused(saved):
     strings = ["ticket -> restated", "restated -> topic", "restated, topic, extra -> category"]
     with pytest.raises(ImportProblem, match="'classify.predict' is a ChainOfThought step"):
         import_dspy(saved[0], strings)
+
+
+def test_a_predictor_with_its_own_model_is_told_where_the_model_is_set(saved):
+    data = json.loads(saved[0])
+    data["restate"]["lm"] = {"model": "openai/gpt-4o-mini", "temperature": 0.0}
+    imported = import_dspy(json.dumps(data), saved[1])
+    assert imported.spec.models.task.model == "local/smollm2-135m"
+    assert any("restate had its own model (openai/gpt-4o-mini)" in n for n in imported.notes)
