@@ -16,7 +16,7 @@ from engine.runs.from_dspy import import_dspy
 
 def _read(path: str, what: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise TunesmithError(f"{what} {path} not found") from None
     except (OSError, UnicodeDecodeError) as exc:
