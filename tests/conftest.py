@@ -38,6 +38,8 @@ ATTACK_FAMILIES = {
     "tests/dashboard/test_sign_in_outsiders.py": "team dashboard sign-in outside the allow-list",
     "tests/dashboard/test_host_check.py": "DNS rebinding (foreign Host, websocket Origin)",
     "tests/e2e/test_foreign_host.py": "DNS rebinding (foreign Host, websocket Origin)",
+    "tests/runs/from_dspy/test_from_dspy_hostile.py":
+        "a DSPy program file that runs code when read",
 }
 
 

@@ -10,6 +10,7 @@ from dashboard import judging, lmtools, safe, state, ui
 from dashboard.project import fields, specs
 from dashboard.widgets.editor import committed_editor
 from dashboard.widgets.pipeline.row_result import show_row_run
+from dashboard.widgets.pipeline.start_demos import start_demos
 from dashboard.widgets.pipeline.step_options import step_options
 from dashboard.widgets.pipeline.step_trace import answer_view, show_step_trace
 
@@ -138,6 +139,7 @@ with st.container():
                     step["instructions"] = about
                     state.bump()
                     st.rerun()
+                start_demos(step, i)
             st.markdown("**Fields** — inputs the step reads, outputs it writes")
             committed_editor(
                 fields_frame(step),

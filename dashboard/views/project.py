@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import home, safe, state, ui
 from dashboard.project import projects
+from dashboard.widgets.project.dspy_import import dspy_import_form
 
 ui.header(
     "Project",
@@ -64,6 +65,8 @@ with st.form("new_project", border=True):
         else:
             projects.create_project(name.strip(), desc.strip())
             st.switch_page(ui.PAGES["data"][0])
+
+dspy_import_form()
 
 saved = projects.list_projects()
 st.subheader("Your projects")

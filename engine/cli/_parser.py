@@ -17,6 +17,7 @@ from engine.cli._commands import (
     cmd_validate,
 )
 from engine.cli._estimate import cmd_estimate
+from engine.cli._import import cmd_import
 from engine.cli._optimizers import cmd_optimizers
 from engine.cli._predict import cmd_predict
 from engine.cli._run import cmd_resume, cmd_run
@@ -54,6 +55,9 @@ EXAMPLES = {
     "resume": "example:\n  python -m engine resume RUN_ID",
     "cancel": "example:\n  python -m engine cancel RUN_ID",
     "optimizers": "example:\n  python -m engine optimizers --all",
+    "import": "examples:\n  python -m engine import program.json --signatures program.py "
+              "--csv data.csv -o spec.yaml\n  python -m engine import program.json --signature "
+              "'question -> answer' --csv data.csv",
 }  # fmt: skip
 # arguments several commands take: (names, options)
 SHARED: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
@@ -271,6 +275,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also tune the task again on each --model with this share of the run's "
                    "budget (e.g. 0.5), here, and score that program too")  # fmt: skip
     shared(p, "candidate")
+
+    p = add(
+        "import", cmd_import, "bring in a program saved by DSPy as a project spec",
+        "Make a project spec from a program saved by DSPy 3 (program.save('program.json')) and\n"
+        "its signatures: its .py file, read and never run (only imports of dspy, typing,\n"
+        "pydantic and enum, classes and constants), or one --signature string per predictor.\n"
+        "Steps, fields, instructions and demos are the program's; the data is --csv, its\n"
+        "columns named after the program's inputs and outputs. Nothing is written on a problem.",
+        store=False,
+    )
+    p.add_argument("program", help="the program's saved JSON")
+    p.add_argument("--signatures", help="the program's .py file (read, never run)")
+    p.add_argument("--signature", action="append", help="a signature string (one per predictor)")
+    p.add_argument("--csv", required=True, help="the examples (a CSV file)")
+    p.add_argument("--name", help="the project's name")
+    shared(p, "output")
 
     p = add(
         "runs", cmd_runs,

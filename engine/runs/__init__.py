@@ -5,7 +5,8 @@ The dashboard's and the CLI's door to the engine (with `engine` and
 API (spec, data, pipeline, store, launch, export, results). Each comes from its room, a
 subpackage with its own public names: `spec`, `data`, `pipeline`, `store`, `process` (launch,
 worker, supervisor, liveness), `cluster` (Ray), `estimate` (plan, forecast), `results`
-(outcome, summary), `export` (with `codegen`), `label` (a CSV labelled by a run's program).
+(outcome, summary), `export` (with `codegen`), `label` (a CSV labelled by a run's program),
+`from_dspy` (a program saved by DSPy brought in as a spec).
 Code inside the engine imports the rooms, never this facade.
 """
 # ruff: noqa: I001 (a list of names, kept compact)
@@ -28,6 +29,7 @@ from engine.runs.export import (
     model_file, program_state, render_prompts, run_model_files, size_words, step_model,
     top_candidates,
 )
+from engine.runs.from_dspy import import_dspy
 from engine.runs.label import (
     estimate_calls, input_fields, match_inputs, predict_table, read_input_csv, try_input,
 )
@@ -56,14 +58,14 @@ __all__ = [
     "retune_spec", "retunes", "save_leaderboard", "saved_leaderboard", "estimate_calls", "events",
     "example_results", "expected_labels", "export_ensemble_json", "export_model_python",
     "export_run", "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
-    "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals", "launch_run",
-    "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate",
-    "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id",
-    "parse_table", "percent", "points", "predict_table", "predictor_states", "preflight",
-    "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages", "read_table",
-    "reconcile_run", "redact_data", "render_prompts", "request_cancel", "resolve_path",
-    "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form", "save_spec",
-    "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model", "store_location",
-    "summary_html", "task_lm", "text_problem", "top_candidates", "trials", "try_input",
-    "url_problem", "usage", "validate_spec_against_data", "verdict",
+    "import_dspy", "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals",
+    "launch_run", "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir",
+    "locate", "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file",
+    "paired_by_id", "parse_table", "percent", "points", "predict_table", "predictor_states",
+    "preflight", "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages",
+    "read_table", "reconcile_run", "redact_data", "render_prompts", "request_cancel",
+    "resolve_path", "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form",
+    "save_spec", "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model",
+    "store_location", "summary_html", "task_lm", "text_problem", "top_candidates", "trials",
+    "try_input", "url_problem", "usage", "validate_spec_against_data", "verdict",
 ]  # fmt: skip

@@ -39,6 +39,8 @@ def clear_other_options(step: dict[str, Any]) -> None:
             step.pop(key, None)
     if step["module"] != "MultiChainComparison":
         step.pop("m", None)
+    if step["module"] not in ("Predict", "ChainOfThought"):  # starting demos (a DSPy import's)
+        step.pop("demos", None)
     if step["module"] in ("Retrieve", "MultiChainComparison"):  # nothing (more) to try again
         step.pop("refine", None)
         step.pop("samples", None)

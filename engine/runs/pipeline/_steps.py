@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.core import Prediction, settings
+from engine.core import Example, Prediction, settings
 from engine.modules import ChainOfThought, Module, Predict, ProgramOfThought, ReAct
 from engine.retrievers.retrieve import Retrieve
 from engine.runs.pipeline._corpus_index import corpus_index
@@ -68,4 +68,7 @@ def _step_module(spec: ProjectSpec, index: int) -> Module:
         return ProgramOfThought(signature, max_iters=step.max_iters or 3)
     if step.module == "MultiChainComparison":
         return StepMultiChain(signature, step.m or MCC_M[2], attempts_key(step.name))
-    return {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)
+    module = {"Predict": Predict, "ChainOfThought": ChainOfThought}[step.module](signature)
+    for _, predictor in module.named_predictors():  # the step's starting demos, if any
+        predictor.demos = [Example(**demo) for demo in step.demos]
+    return module

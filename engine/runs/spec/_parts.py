@@ -80,6 +80,7 @@ class StepSpec(BaseModel):
     samples: SamplesSpec | None = None
     retriever: Literal["bm25", "embeddings"] | None = None  # Retrieve: None is bm25
     embedder: str | None = None  # with retriever embeddings: 'local' or a litellm model
+    demos: list[dict[str, Any]] = Field(default_factory=list)  # starting demos (Predict, CoT)
 
     @field_validator("name")
     @classmethod
@@ -107,7 +108,7 @@ class StepSpec(BaseModel):
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         optional = ("corpus", "k", "tools", "max_iters", "refine", "m", "samples", "retriever",
-                    "embedder")  # fmt: skip
+                    "embedder", "demos")  # fmt: skip
         return {k: v for k, v in handler(self).items() if k not in optional or v not in (None, [])}
 
     @property

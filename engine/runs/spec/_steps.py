@@ -187,6 +187,8 @@ def check_step_options(step: Any) -> None:
         raise ValueError(f"step {name!r}: k is only used by a Retrieve step")
     if step.k is not None and step.k < 1:
         raise ValueError(f"step {name!r}: k must be 1 or more, got {step.k}")
+    if step.demos and module not in ("Predict", "ChainOfThought"):
+        raise ValueError(f"step {name!r}: demos are used by Predict and ChainOfThought steps only")
     if module == "ReAct" and not step.tools:
         raise ValueError(f"step {name!r}: a ReAct step needs at least one tool")
     if module != "ReAct" and step.tools:

@@ -108,6 +108,17 @@ def _fitted_notes(state: dict[str, Any]) -> list[str]:
     ]
 
 
+def _start_demos(spec: ProjectSpec) -> list[str]:
+    """Lines giving each step the demos it starts with (a DSPy program's, brought in)."""
+    lines = []
+    for step in spec.pipeline:
+        if step.demos:
+            path = f"program.{step.name}" + (".predict" if step.module == "ChainOfThought" else "")
+            literal = py_literal(json.loads(json.dumps(step.demos, default=str)))
+            lines.append(f"{path}.demos = [dspy.Example(**demo) for demo in {literal}]")
+    return ["", "# the demos each step starts with", *lines] if lines else []
+
+
 def render_program(
     spec: ProjectSpec,
     *,
@@ -157,6 +168,8 @@ def render_program(
             f"STATE = {literal}",
             "program.load_state(STATE)",
         ]
+    elif tail is None:
+        body += _start_demos(spec)
     body += ["", "", *main_lines(spec, returned_outputs(spec))]
     return "\n".join(header + imports + body).rstrip() + "\n"
 
