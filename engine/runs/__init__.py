@@ -29,7 +29,8 @@ from engine.runs.export import (
     top_candidates,
 )
 from engine.runs.label import (
-    estimate_calls, input_fields, match_inputs, predict_table, read_input_csv, try_input,
+    estimate_calls, input_fields, match_inputs, predict_rows, predict_table, read_input_csv,
+    try_input,
 )
 from engine.runs.pipeline import build_lm, build_metric, build_program, task_lm
 from engine.runs.process import create_run, launch_run, reconcile_run
@@ -53,7 +54,8 @@ __all__ = [
     "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals", "launch_run",
     "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir", "locate",
     "match_inputs", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M", "model_file", "paired_by_id",
-    "parse_table", "percent", "points", "predict_table", "predictor_states", "preflight",
+    "parse_table", "percent", "points", "predict_rows", "predict_table",
+    "predictor_states", "preflight",
     "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages", "read_table",
     "reconcile_run", "redact_data", "render_prompts", "request_cancel", "resolve_path",
     "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form", "save_spec",

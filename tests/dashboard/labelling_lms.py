@@ -1,0 +1,49 @@
+"""Scripted LMs for the inputs-only tests (hook: TUNESMITH_TEST_LM=labelling_lms:unsure).
+
+`unsure(spec)`: answers a choice by a keyword of the row ("bill"/"charg" -> the first label,
+"parcel"/"ship" -> the second, else the last) and reports choice scores as the embedded model
+does, surest on short rows, so the least sure rows are the longest ones.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from engine.lm.scripted import ScriptedLM, input_fields
+
+
+def pick(text: str, choices: list[str]) -> str:
+    low = text.lower()
+    if "bill" in low or "charg" in low:
+        return choices[0]
+    if "parcel" in low or "ship" in low:
+        return choices[1]
+    return choices[-1]
+
+
+class _Unsure(ScriptedLM):
+    def __init__(self, spec: Any) -> None:
+        super().__init__(answers=["unused"], name="unsure")
+        self.field = spec.pipeline[-1].outputs[0]
+        self.source = spec.input_fields[0]
+
+    @property
+    def supports_stop(self) -> bool:
+        return True
+
+    def _complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Any:
+        header = f"[[ ## {self.field.name} ## ]]"
+        text = input_fields(messages[-1]["content"]).get(self.source, "").strip()
+        choices = [str(c) for c in self.field.choices]
+        chosen = pick(text, choices)
+        sure = max(0.34, 0.99 - len(text) / 200)
+        rest = (1 - sure) / max(1, len(choices) - 1)
+        scores = {c: math.log(sure if c == chosen else rest) for c in choices}
+        usage = {"prompt_tokens": 20, "completion_tokens": 3, "cost": 0.0,
+                 "choice_scores": [{header: scores}]}  # fmt: skip
+        return [f"{header}\n{chosen}\n\n[[ ## completed ## ]]"], usage
+
+
+def unsure(spec: Any) -> ScriptedLM:
+    return _Unsure(spec)
