@@ -279,3 +279,29 @@ def add_rows(rows: list[dict[str, str]]) -> Added:
 
 def _field_of(column: str) -> str:
     return (state.draft()["data"].get("columns") or {}).get(column, column)
+
+
+def hand_labelled_words(run: dict[str, Any]) -> str | None:
+    """'12 of this run's 40 rows were labelled by hand (…)' for a run of a project where a
+    person labelled rows; None otherwise (or when its data file is gone)."""
+    folder = Path(run["base_dir"]) if run.get("base_dir") else None
+    hand = hand_labelled(folder) if folder is not None else set()
+    if not hand:
+        return None
+    try:
+        spec = spec_from_dict(run["spec"], folder)
+        split = load_data(spec)
+    except Exception:  # noqa: BLE001  (the data file moved or changed: nothing to count)
+        return None
+    counts = {
+        part: sum(key_of(e, spec.input_fields) in hand for e in examples)
+        for part, examples in (("training", split.train), ("validation", split.val),
+                               ("held-out", split.test))
+    }  # fmt: skip
+    total = sum(counts.values())
+    rows = sum(len(x) for x in (split.train, split.val, split.test))
+    parts = ", ".join(f"{n} {part}" for part, n in counts.items() if n)
+    return (
+        f"{total} of this run's {rows} rows were labelled by hand in this project"
+        + (f" ({parts})." if total else ".")
+    )

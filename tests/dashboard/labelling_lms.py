@@ -1,8 +1,9 @@
 """Scripted LMs for the inputs-only tests (hook: TUNESMITH_TEST_LM=labelling_lms:unsure).
 
-`unsure(spec)`: answers a choice by a keyword of the row ("bill"/"charg" -> the first label,
-"parcel"/"ship" -> the second, else the last) and reports choice scores as the embedded model
-does, surest on short rows, so the least sure rows are the longest ones.
+`unsure(spec)`: answers a choice by a keyword of the row ("bill"/"charg" -> billing,
+"parcel"/"ship" -> shipping, else technical; by position when the labels are named otherwise)
+and reports choice scores as the embedded model does, surest on short rows, so the least sure
+rows are the longest ones.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from engine.lm.scripted import ScriptedLM, input_fields
 
 
 def pick(text: str, choices: list[str]) -> str:
+    """A keyword's label when the choices have it by name, else the first, second or last."""
     low = text.lower()
     if "bill" in low or "charg" in low:
-        return choices[0]
+        return next((c for c in choices if "bill" in c), choices[0])
     if "parcel" in low or "ship" in low:
-        return choices[1]
-    return choices[-1]
+        return next((c for c in choices if "ship" in c), choices[1])
+    return next((c for c in choices if "tech" in c), choices[-1])
 
 
 class _Unsure(ScriptedLM):
