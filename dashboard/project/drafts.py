@@ -20,17 +20,20 @@ from dashboard.project.csvio import parse_csv, to_csv_bytes
 from engine.runs import build_program, predict_rows, predict_table, spec_from_dict
 
 DRAFTS_FILE = "drafts.csv"
-DRAFT_COLUMNS = ["key", "draft", "confidence", "earlier", "error"]
+DRAFT_COLUMNS = ["key", "draft", "confidence", "earlier", "error", "source"]
 SUGGEST = 10
 
 
 def load(folder: Path | None) -> dict[str, dict[str, str]]:
-    """key of a row's inputs -> its draft (draft, confidence, earlier, error)."""
+    """key of a row's inputs -> its draft (draft, confidence, earlier, error, and source: the
+    run whose prompt drafted it, or "" for the untuned prompt)."""
     path = None if folder is None else folder / DRAFTS_FILE
     if path is None or not path.is_file():
         return {}
     frame = parse_csv(path.read_bytes(), DRAFTS_FILE)
-    return {r["key"]: {c: str(r.get(c, "")) for c in DRAFT_COLUMNS} for _, r in frame.iterrows()}
+    return {
+        r["key"]: {c: str(r[c]) if c in r else "" for c in DRAFT_COLUMNS} for _, r in frame.iterrows()
+    }
 
 
 @dataclass
@@ -74,7 +77,7 @@ def draft(
         earlier = old.get("draft", "") if old.get("draft", "") not in ("", new) else ""
         sure = str(out.get(column + "_confidence", ""))
         kept[key] = {"key": key, "draft": new, "confidence": sure, "earlier": earlier,
-                     "error": out.get(error, "")}  # fmt: skip
+                     "error": out.get(error, ""), "source": run_id or ""}  # fmt: skip
     table = pd.DataFrame(list(kept.values()), columns=DRAFT_COLUMNS, dtype="string")
     (folder / DRAFTS_FILE).write_bytes(to_csv_bytes(table))
     return Drafted(len(rows), result.calls, result.failed, result.stopped, source)
@@ -116,3 +119,16 @@ def suggest(frame: pd.DataFrame, drafts: dict[str, dict[str, str]]) -> tuple[lis
         "teaches the most."
     )
     return [pos for _, _, pos in picked], why
+
+
+def to_draft(frame: pd.DataFrame, kept: dict[str, dict[str, str]]) -> list[int]:
+    """Unlabelled rows (positions) with no draft from the prompt in use: first those with no
+    draft at all, then those an earlier prompt drafted (drafting them again can show where two
+    prompts disagree)."""
+    inputs, done = labelling.input_columns(), labelling.labelled(frame)
+    source = labelling.prompt_in_use() or ""
+    waiting = [p for p in range(len(frame)) if not done.iloc[p]]
+    found = {p: kept.get(labelling.key_of(frame.iloc[p], inputs)) for p in waiting}
+    return [p for p in waiting if not found[p]] + [
+        p for p in waiting if found[p] and found[p]["source"] != source
+    ]

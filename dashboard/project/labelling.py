@@ -6,6 +6,9 @@ Held-out rows stay the same rows: before rows are added to a project whose held-
 from its main file (a share of the shuffled labelled rows, which would reshuffle), those rows
 are moved to a file of their own, `held_out.csv`, named as the spec's `data.test_csv`; new rows
 then join `data.csv`, which feeds only the training and validation rows (docs/labelling.md).
+Corrections from "Label a spreadsheet" always fix them first; labels given on the Data page fix
+them once the project has a run and FIXED_FROM held-out rows (before that the held-out share
+grows with the labels, so a first run on a handful of labels does not freeze a tiny test).
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from dashboard.project import fields, projects
 from dashboard.project.csvio import parse_csv, to_csv_bytes
 from dashboard.run_data import runinfo
 from engine import SpecError, example_id
-from engine.runs import load_data, spec_from_dict
+from engine.runs import get_run, load_data, spec_from_dict
 
 HELD_OUT_FILE = "held_out.csv"
-HAND_FILE = "labelled_by_hand.csv"  # the inputs of every row a person labelled, one a line
+HAND_FILE = "labelled_by_hand.csv"
+FIXED_FROM = 20  # labelling on the Data page fixes the held-out rows once a run had this many  # the inputs of every row a person labelled, one a line
 
 
 def answer_column() -> str | None:
@@ -140,13 +144,16 @@ def check_answer(value: str) -> str | None:
 
 
 def project_runs() -> list[dict[str, Any]]:
-    """This project's runs (newest first)."""
+    """This project's runs (newest first, each with every column): the runs of its name whose
+    spec was read from its folder."""
     folder = state.project_dir()
     if folder is None:
         return []
+    named = [r["id"] for r in runinfo.all_runs(limit=200) if r["name"] == state.draft()["name"]]
+    full = [get_run(run_id, db_path=runinfo.db()) for run_id in named]
     return [
-        r for r in runinfo.all_runs(limit=200)
-        if r.get("base_dir") and Path(r["base_dir"]).resolve() == folder.resolve()
+        r for r in full
+        if r and r.get("base_dir") and Path(r["base_dir"]).resolve() == folder.resolve()
     ]  # fmt: skip
 
 
@@ -169,8 +176,8 @@ def save_answers(answers: dict[int, str], by_hand: bool = True) -> str | None:
             return f"Row {pos + 2} has an empty answer; type one or leave the row unlabelled."
         if problem := check_answer(str(value)):
             return f"Row {pos + 2}: {problem} Nothing was saved."
-    if project_runs():
-        keep_held_out()
+    if project_runs():  # runs compare on the held-out rows: keep them once there are enough
+        keep_held_out(at_least=FIXED_FROM)
         frame = state.df()
     frame = frame.copy()
     for pos, value in answers.items():
@@ -203,9 +210,10 @@ def hand_labelled(folder: Path) -> set[str]:
     return set(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else set()
 
 
-def keep_held_out() -> bool:
+def keep_held_out(at_least: int = 1) -> bool:
     """Move the held-out rows of the main file to a file of their own (see the module doc);
-    True when they moved. Nothing moves when there is a test file already or no held-out row."""
+    True when they moved. Nothing moves when there is a test file already or fewer than
+    `at_least` held-out rows."""
     draft, folder, frame = state.draft(), state.project_dir(), state.df()
     if draft["data"].get("test_csv") or folder is None or frame is None:
         return False
@@ -214,7 +222,7 @@ def keep_held_out() -> bool:
         split = load_data(spec_from_dict(draft, folder))
     except (SpecError, OSError, ValueError):
         return False
-    if not split.test:
+    if len(split.test) < max(1, at_least):
         return False
 
     numbers = sorted(split.row_of[example_id(e)][1] for e in split.test)

@@ -157,7 +157,7 @@ def answers_section(data: pd.DataFrame) -> None:
     kept = drafts.load(state.project_dir())
     inputs = labelling.input_columns()
     keys = [labelling.key_of(data.iloc[p], inputs) for p in range(len(data))]
-    todo = [p for p in range(len(data)) if not done.iloc[p] and keys[p] not in kept]
+    todo = drafts.to_draft(data, kept)
     if todo:
         _draft_button(todo)
     suggested, why = drafts.suggest(data, kept)

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from apphelpers import SAMPLE, shown, texts
+from apphelpers import SAMPLE, go, shown, texts
 
 ROWS = list(csv.DictReader(io.StringIO((SAMPLE / "support_tickets.csv").read_text())))[:30]
 INPUTS = ("ticket\n" + "".join(f'"{r["ticket"]}"\n' for r in ROWS)).encode()
@@ -149,3 +149,31 @@ def test_an_empty_file_is_refused(inputs_only):
     at.file_uploader(key="csv_upload").upload("empty.csv", b"", "text/csv").run()
     assert "is empty" in " ".join(shown(e.value) for e in at.error)
     assert at.session_state["df"].equals(before)
+
+
+def test_a_run_starts_with_enough_labels_and_its_prompt_drafts_again(inputs_only, monkeypatch):
+    at = add_column(inputs_only)
+    at.number_input(key="draft_rows").set_value(12)
+    at.button(key="draft_go").click().run()
+    edit_grid(at, {0: {"Draft is right": True}, 1: {"Draft is right": True},
+                   2: {"Draft is right": True}, 3: {"Draft is right": True}})  # fmt: skip
+    assert "4 of 30 labelled" in texts(at)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    from dashboard.project import labelling
+
+    runs = [r for r in labelling.runinfo.all_runs() if r["status"] == "finished"]
+    assert len(runs) == 1, [r["status"] for r in labelling.runinfo.all_runs()]
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_lms:leaning")  # leans to 'billing'
+    go(at, "data")
+    draft_button = at.button(key="draft_go")
+    assert "the prompt in use" in draft_button.label
+    at.number_input(key="draft_rows").set_value(26)  # the 18 undrafted rows, then the 8 others
+    draft_button.click().run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "using the prompt in use" in page
+    assert "Label these" in page and "two drafts disagree" in page, page[-1500:]
+    grid = review(at)
+    assert grid["Model's draft"][0] == "billing"
