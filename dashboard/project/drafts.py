@@ -31,9 +31,8 @@ def load(folder: Path | None) -> dict[str, dict[str, str]]:
     if path is None or not path.is_file():
         return {}
     frame = parse_csv(path.read_bytes(), DRAFTS_FILE)
-    return {
-        r["key"]: {c: str(r[c]) if c in r else "" for c in DRAFT_COLUMNS} for _, r in frame.iterrows()
-    }
+    rows = frame.to_dict("records")
+    return {r["key"]: {c: str(r.get(c, "")) for c in DRAFT_COLUMNS} for r in rows}
 
 
 @dataclass

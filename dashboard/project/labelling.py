@@ -27,8 +27,8 @@ from engine import SpecError, example_id
 from engine.runs import get_run, load_data, spec_from_dict
 
 HELD_OUT_FILE = "held_out.csv"
-HAND_FILE = "labelled_by_hand.csv"
-FIXED_FROM = 20  # labelling on the Data page fixes the held-out rows once a run had this many  # the inputs of every row a person labelled, one a line
+HAND_FILE = "labelled_by_hand.csv"  # the inputs of every row a person labelled, one a line
+FIXED_FROM = 20  # labelling on the Data page fixes the held-out rows once a run had this many
 
 
 def answer_column() -> str | None:
