@@ -297,8 +297,8 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     notes += _near_duplicate_labels(spec, rows, mapping, "data.csv")
     if not examples and any(s.why == UNLABELLED for s in skipped):
         raise SpecError(
-            f"data.csv: none of the {len(rows)} rows of {path} has an answer yet; label some "
-            "rows first (only labelled rows are used)"
+            f"data.csv: none of the {len(rows)} rows has an answer yet; label some rows first "
+            "(only labelled rows are used)"
         )
     if not examples:
         raise SpecError(
