@@ -49,3 +49,28 @@ class _Unsure(ScriptedLM):
 
 def unsure(spec: Any) -> ScriptedLM:
     return _Unsure(spec)
+
+
+class _Fussy(_Unsure):
+    """`_Unsure`, but a row that mentions an error gets a reply with no answer in it (a failed row)."""
+
+    def _complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Any:
+        text = input_fields(messages[-1]["content"]).get(self.source, "")
+        if "error" in text.lower():
+            return ["I would rather not say."], {"prompt_tokens": 20, "completion_tokens": 5}
+        return super()._complete(messages, params)
+
+
+def fussy(spec: Any) -> ScriptedLM:
+    return _Fussy(spec)
+
+
+def summariser(spec: Any) -> ScriptedLM:
+    """An open answer: the row's first three words."""
+    name, source = spec.pipeline[-1].outputs[0].name, spec.input_fields[0]
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        text = input_fields(messages[-1]["content"]).get(source, "")
+        return {name: " ".join(text.split()[:3])}
+
+    return ScriptedLM(by_input=answer, name="summariser")

@@ -76,7 +76,10 @@ def gate_words(count: int) -> str:
     return start + now + more
 
 
-def _on_edit(grid: pd.DataFrame, positions: list[int], inputs: list[str]):
+def _on_edit(grid: pd.DataFrame, positions: list[int], inputs: list[str], proposed: list[str]):
+    """The grid's edits -> labels: a typed answer, or the row's draft (`proposed`, "" when the
+    model gave none) where *Draft is right* was ticked."""
+
     def commit(edited: pd.DataFrame) -> None:
         answers: dict[int, str] = {}
         for i, pos in enumerate(positions):
@@ -91,12 +94,12 @@ def _on_edit(grid: pd.DataFrame, positions: list[int], inputs: list[str]):
             if typed:
                 answers[pos] = typed
             elif bool(after[RIGHT]) and not bool(before[RIGHT]):
-                if not str(before[DRAFT]).strip():
+                if not proposed[i].strip():
                     st.session_state["answers_error"] = (
                         f"Row {pos + 2} has no draft to accept; type its answer. Nothing was saved."
                     )
                     return
-                answers[pos] = str(before[DRAFT])
+                answers[pos] = proposed[i]
         if answers:
             problem = labelling.save_answers(answers)
             if problem:
@@ -170,7 +173,9 @@ def answers_section(data: pd.DataFrame) -> None:
     for c in inputs:
         grid[c] = [str(data.iloc[p][c]) for p in positions]
     found = [kept.get(keys[p], {}) for p in positions]
-    grid[DRAFT] = [f.get("draft", "") or f.get("error", "") for f in found]
+    proposed = [f.get("draft", "") if not f.get("error") else "" for f in found]
+    grid[DRAFT] = [p or (f"no answer: {f['error']}" if f.get("error") else "")
+                   for p, f in zip(proposed, found, strict=True)]  # fmt: skip
     grid[SURE] = [f"{float(f['confidence']):.0%}" if f.get("confidence") else "" for f in found]
     grid[ANSWER] = pd.Series([""] * len(positions), dtype="string")
     grid[RIGHT] = False
@@ -185,7 +190,7 @@ def answers_section(data: pd.DataFrame) -> None:
         + (f"; the first {SHOWN} unlabelled rows are shown." if len(positions) == SHOWN else ".")
     )
     committed_editor(
-        grid, f"review_{state.rev()}", _on_edit(grid, positions, inputs),
+        grid, f"review_{state.rev()}", _on_edit(grid, positions, inputs, proposed),
         hide_index=True, width="stretch", num_rows="fixed",
         disabled=[ROW, *inputs, DRAFT, SURE],
         column_config={ANSWER: answer_col, RIGHT: st.column_config.CheckboxColumn(RIGHT)},

@@ -177,3 +177,41 @@ def test_a_run_starts_with_enough_labels_and_its_prompt_drafts_again(inputs_only
     assert "Label these" in page and "two drafts disagree" in page, page[-1500:]
     grid = review(at)
     assert grid["Model's draft"][0] == "billing"
+
+
+def test_a_row_the_model_could_not_answer_keeps_its_reason(inputs_only, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "labelling_lms:fussy")
+    at = add_column(inputs_only)
+    at.number_input(key="draft_rows").set_value(30)
+    at.button(key="draft_go").click().run()
+    assert not at.exception, at.exception
+    failing = [r["ticket"] for r in ROWS if "error" in r["ticket"].lower()]
+    assert len(failing) == 3, failing
+    assert f"{len(failing)} row(s) failed; their reason is in the table" in texts(at)
+    assert "the model gave no usable answer" in texts(at)
+    grid = review(at)
+    assert grid["ticket"][0] in failing  # the failed rows are suggested first
+    assert grid["Model's draft"][0].startswith("no answer: ")
+    before = at.session_state["df"].copy()
+    edit_grid(at, {0: {"Draft is right": True}})
+    assert "no draft to accept" in " ".join(shown(e.value) for e in at.error)
+    assert at.session_state["df"].equals(before)
+
+
+def test_an_open_answer(inputs_only, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "labelling_lms:summariser")
+    at = inputs_only
+    at.text_input(key="answer_name").set_value("summary")
+    at.radio(key="answer_kind").set_value("Open text")
+    at.button(key="FormSubmitter:answer_column-Add an empty answer column").click().run()
+    field = at.session_state["draft"]["pipeline"][-1]["fields"][-1]
+    assert (field["name"], field["type"], field["choices"]) == ("summary", "str", [])
+    at.number_input(key="draft_rows").set_value(3)
+    at.button(key="draft_go").click().run()
+    assert "Drafted 3 of 3 rows" in texts(at)
+    grid = review(at)
+    first = " ".join(grid["ticket"][0].split()[:3])
+    assert grid["Model's draft"][0] == first and grid["How sure"][0] == ""
+    edit_grid(at, {0: {"Draft is right": True}, 1: {"Your answer": "a short summary"}})
+    assert "2 of 30 labelled" in texts(at)
+    assert "a short summary" in set(at.session_state["df"]["summary"])
