@@ -52,7 +52,7 @@ def unsure(spec: Any) -> ScriptedLM:
 
 
 class _Fussy(_Unsure):
-    """`_Unsure`, but a row that mentions an error gets a reply with no answer in it (a failed row)."""
+    """`_Unsure`, but a row that mentions an error gets a reply with no answer (a failed row)."""
 
     def _complete(self, messages: list[dict[str, Any]], params: dict[str, Any]) -> Any:
         text = input_fields(messages[-1]["content"]).get(self.source, "")

@@ -49,7 +49,7 @@ def test_labelling_a_row_adds_it_to_the_split(tmp_path):
 
 def test_no_labelled_row_at_all_says_so(tmp_path):
     spec = _spec(tmp_path, [(f"ticket {i}", "") for i in range(5)])
-    with pytest.raises(SpecError, match="none of the 5 rows has an answer yet; label some rows first"):
+    with pytest.raises(SpecError, match="none of the 5 rows has an answer yet; label some rows"):
         validate_spec_against_data(spec)
 
 
