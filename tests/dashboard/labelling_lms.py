@@ -66,10 +66,17 @@ def fussy(spec: Any) -> ScriptedLM:
 
 
 def summariser(spec: Any) -> ScriptedLM:
-    """An open answer: the row's first three words."""
+    """An open answer: the row's first three words; as a judge, 4 of 5 for a reply that shows
+    no expected answer, 2 when it does and the response differs."""
+    from engine.evaluate.judge import SYSTEM as JUDGE_SYSTEM
+
     name, source = spec.pipeline[-1].outputs[0].name, spec.input_fields[0]
 
-    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str] | str:
+        if messages[0]["content"] == JUDGE_SYSTEM:
+            asked = messages[-1]["content"]
+            return "Score: 2\nReason: not as expected." if "Expected answer:" in asked else (
+                "Score: 4\nReason: a fair summary.")
         text = input_fields(messages[-1]["content"]).get(source, "")
         return {name: " ".join(text.split()[:3])}
 

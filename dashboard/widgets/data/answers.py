@@ -156,7 +156,14 @@ def answers_section(data: pd.DataFrame) -> None:
         return
     st.subheader("Label your rows")
     st.markdown(f"**{count} of {len(data)} labelled.**")
-    st.caption(gate_words(count))
+    if state.draft()["metric"].get("kind") == "judge":
+        st.caption(
+            "Your metric is a judge: it grades each answer against its criteria, so rows "
+            "without an answer are used too and a run can start now (set the split below). An "
+            "answer you give is shown to the judge as the expected one."
+        )
+    else:
+        st.caption(gate_words(count))
     kept = drafts.load(state.project_dir())
     inputs = labelling.input_columns()
     keys = [labelling.key_of(data.iloc[p], inputs) for p in range(len(data))]

@@ -189,7 +189,9 @@ def to_examples(
     and why, each example's row number). `numbers`: the rows' numbers (default: 2, 3, ...).
 
     A row with its inputs but no answer is not an example (never one with "" as its gold): it
-    is skipped as UNLABELLED, waiting to be labelled; only labelled rows are split."""
+    is skipped as UNLABELLED, waiting to be labelled; only labelled rows are split. Under a
+    judge metric (which grades against its criteria, with the answer when there is one) such a
+    row is an example of its inputs alone."""
     types = field_types(spec)
     wanted = spec.input_fields + spec.label_fields
     column_of = {fname: col for col, fname in mapping.items()}
@@ -197,15 +199,19 @@ def to_examples(
     for number, row in zip(numbers or range(2, len(rows) + 2), rows, strict=True):
         values = {name: row.get(column_of[name], "") for name in wanted}
         empty = [column_of[name] for name, v in values.items() if not str(v).strip()]
-        if empty and all(column_of[name] not in empty for name in spec.input_fields):
+        inputs_there = all(column_of[name] not in empty for name in spec.input_fields)
+        if empty and inputs_there and spec.metric.kind != "judge":
             skipped.append(SkippedRow(key, number, UNLABELLED))  # waits for its answer
             continue
-        if empty:
+        if empty and not inputs_there:
             cells = ", ".join(repr(c) for c in empty)
             skipped.append(SkippedRow(key, number, f"the {cells} cell{'s' * (len(empty) > 1)} "
                                       f"{'are' if len(empty) > 1 else 'is'} empty"))  # fmt: skip
             continue
-        record = {name: cast_cell(values[name], types.get(name, str)) for name in wanted}
+        record = {
+            name: cast_cell(values[name], types.get(name, str))
+            for name in wanted if str(values[name]).strip()
+        }  # fmt: skip
         examples.append(Example(record).with_inputs(*spec.input_fields))
         kept.append(number)
     return examples, skipped, kept

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from apphelpers import SAMPLE, go, shown, texts
+from apphelpers import SAMPLE, go, set_sizes, shown, texts
 
 ROWS = list(csv.DictReader(io.StringIO((SAMPLE / "support_tickets.csv").read_text())))[:30]
 INPUTS = ("ticket\n" + "".join(f'"{r["ticket"]}"\n' for r in ROWS)).encode()
@@ -215,3 +215,28 @@ def test_an_open_answer(inputs_only, monkeypatch):
     edit_grid(at, {0: {"Draft is right": True}, 1: {"Your answer": "a short summary"}})
     assert "2 of 30 labelled" in texts(at)
     assert "a short summary" in set(at.session_state["df"]["summary"])
+
+
+def test_an_open_answer_runs_against_a_judge_without_any_answer(inputs_only, monkeypatch):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "labelling_lms:summariser")
+    at = inputs_only
+    at.text_input(key="answer_name").set_value("summary")
+    at.radio(key="answer_kind").set_value("Open text")
+    at.button(key="FormSubmitter:answer_column-Add an empty answer column").click().run()
+    at.session_state["draft"]["metric"] = {
+        "kind": "judge", "field": "summary", "params": {},
+        "criteria": "A faithful summary of the ticket in a few words.", "scale": None,
+    }  # fmt: skip
+    at.run()
+    assert "Your metric is a judge" in texts(at)
+    set_sizes(at, 6, 6, 6)
+    assert "6 train**, **6 validation**, **6 test" in texts(at)
+    go(at, "optimize")
+    at.button(key="start_run").click().run()
+    assert not at.exception, at.exception
+    from dashboard.project import labelling
+    from engine.runs import get_run
+
+    run = get_run(labelling.runinfo.all_runs()[0]["id"], db_path=labelling.runinfo.db())
+    assert run["status"] == "finished", run.get("reason")
+    assert run["test_baseline"] == pytest.approx(0.75)  # 4 of 5 on every held-out row

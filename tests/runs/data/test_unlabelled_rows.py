@@ -57,3 +57,20 @@ def test_sizes_over_the_labelled_rows_name_them(tmp_path):
     rows = [(f"ticket {i}", "billing") for i in range(4)] + [(f"t{i}", "") for i in range(40)]
     with pytest.raises(SpecError, match="only 4 usable rows"):
         load_data(_spec(tmp_path, rows, train_size=10, val_size=10, test_size=10))
+
+
+def test_under_a_judge_a_row_without_an_answer_is_its_inputs(tmp_path):
+    text = "ticket,summary\n" + "".join(f"ticket {i},\n" for i in range(6)) + "one more,short\n"
+    (tmp_path / "d.csv").write_text(text, encoding="utf-8")
+    spec = spec_from_dict({
+        "name": "t", "data": {"csv": "d.csv"},
+        "pipeline": [{"name": "sum", "fields": [
+            {"name": "ticket", "role": "input"}, {"name": "summary", "role": "output"}]}],
+        "metric": {"kind": "judge", "criteria": "A faithful one-line summary."},
+    }, tmp_path)  # fmt: skip
+    split = load_data(spec)
+    used = split.train + split.val + split.test
+    assert split.rows == 7 and not split.skipped and not split.notes
+    assert sum("summary" not in e for e in used) == 6  # no "" gold: the judge sees no answer
+    assert [e.summary for e in used if "summary" in e] == ["short"]
+    assert all(set(e.inputs()) == {"ticket"} for e in used)
