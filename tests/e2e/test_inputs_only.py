@@ -61,10 +61,15 @@ def label_first_row(page, truth: dict[str, str], done: int) -> bool:
     the draft was corrected."""
     _, message, draft, *_ = first_row(page)
     want = truth[message]
+    count = page.get_by_text(f"{done + 1} of {ROWS} labelled")
     if draft == want:
-        page.mouse.click(*cell_point(page, 0, 40))  # select the "Draft is right" cell
-        page.wait_for_timeout(300)
-        page.keyboard.press(" ")  # and tick it
+        for _ in range(4):  # the first click on the canvas may only give it the focus
+            page.mouse.click(*cell_point(page, 0, 40))  # select the "Draft is right" cell
+            page.wait_for_timeout(300)
+            page.keyboard.press(" ")  # and tick it
+            settle(page)
+            if count.is_visible():
+                break
     else:
         point = cell_point(page, 0, 185)  # "Your answer"
         editor = page.locator("#portal input[role='combobox']").last
@@ -77,7 +82,7 @@ def label_first_row(page, truth: dict[str, str], done: int) -> bool:
         editor.fill(want)  # the list narrows to the label; Enter picks it
         page.get_by_role("option", name=want, exact=True).wait_for()
         editor.press("Enter")
-    page.get_by_text(f"{done + 1} of {ROWS} labelled").wait_for()
+    count.wait_for()
     settle(page)
     return draft != want
 

@@ -102,6 +102,7 @@ def _upload_corrected(table: pd.DataFrame, spec: Any, column: str, fixes: dict[i
     st.session_state["label_fix_note"] = (
         f"The corrected file changes the answer of {found} row(s)."
     )
+    st.rerun()  # the grid above shows the file's answers
 
 
 def _add_button(

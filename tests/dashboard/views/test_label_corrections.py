@@ -104,3 +104,13 @@ def test_a_corrected_answer_outside_the_labels_changes_nothing(labelled):
     assert "'refunds' is not one of the labels" in errors and "Nothing was added" in errors
     assert at.session_state["df"].equals(rows_before)
     assert at.session_state["draft"]["data"]["test_csv"] in (None, "")
+
+
+def test_the_grid_shows_the_corrected_file(labelled):
+    at, _, _ = labelled
+    corrected = b"ticket,category\nWhere is the parcel I ordered last month?,technical\n"
+    at.file_uploader(key="label_corrected").upload("fixed.csv", corrected, "text/csv").run()
+    frame = next(f.value for f in at.dataframe if "Checked: right" in f.value.columns)
+    assert list(frame["category"]) == ["billing", "technical", "technical"]
+    assert list(frame["Checked: right"]) == [False, False, True]
+    assert at.button(key="label_add_rows").label == "Add 1 corrected row(s) to the project"
