@@ -186,16 +186,21 @@ def walk(server, page, tmp_path):
     page.get_by_test_id("stFileUploaderDropzoneInput").last.set_input_files(str(fixed))
     page.get_by_text(f"changes the answer of {len(wrong)} row(s)").wait_for()
     settle(page)
-    added = len(wrong) + ticked
+    chosen = wrong + got[:1] * ticked
+    fresh_ones = {r["message"] for r in chosen} - set(truth)  # not in the project yet
     shot(page, "20-inputs-only-corrections")
-    if added:
-        button(page, f"Add {added} corrected row(s) to the project").click()
-        page.get_by_text(f"Added {added} row(s) to the project's labelled data").wait_for()
+    if chosen:
+        button(page, f"Add {len(chosen)} corrected row(s) to the project").click()
+        page.get_by_text(f"Added {len(fresh_ones)} row(s) to the project's").wait_for()
+        if len(chosen) > len(fresh_ones):
+            twice = len(chosen) - len(fresh_ones)
+            page.get_by_text(f"{twice} row(s) were in the project already").wait_for()
         settle(page)
+        shot(page, "20-inputs-only-corrections-added")
     assert held_out_rows(project) == held_out  # the same held-out rows
     rows_now = list(csv.DictReader((project / "data.csv").open()))
-    assert len(rows_now) == ROWS - 4 + added
-    print(f"added {added} corrected rows ({len(wrong)} fixed in the file)")
+    assert len(rows_now) == ROWS - 4 + len(fresh_ones)
+    print(f"added {len(fresh_ones)} of {len(chosen)} corrected rows ({len(wrong)} fixed in a file)")
 
     # the next run starts from the larger labelled data, scored on the same held-out rows
     nav(page, "Optimize")

@@ -135,10 +135,10 @@ def _add_button(
         st.error(safe.md(done.problem), icon=":material/error:")
         return
     fixes.clear()
-    st.success(
+    st.session_state["label_fix_note"] = (
         f"Added {done.added} row(s) to the project's labelled data for training and "
         "validation; its held-out rows are unchanged, so the next run's score compares with "
         "this one's."
-        + (f" {done.duplicates} row(s) were in the project already." if done.duplicates else ""),
-        icon=":material/check_circle:",
+        + (f" {done.duplicates} row(s) were in the project already." if done.duplicates else "")
     )
+    st.rerun()  # the grid and the button without the rows just added
