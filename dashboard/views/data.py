@@ -9,8 +9,9 @@ import streamlit as st
 
 from dashboard import safe, state, ui
 from dashboard.glossary import explain
-from dashboard.project import fields, specs
+from dashboard.project import fields, labelling, specs
 from dashboard.project.csvio import CsvProblem, limit_text, parse_csv
+from dashboard.widgets.data import answers
 from dashboard.widgets.editor import committed_editor
 
 OUTPUT_HINTS = re.compile(
@@ -55,8 +56,10 @@ def use_data(frame: pd.DataFrame, source: str) -> None:
     st.session_state["df"] = frame
     st.session_state["roles"] = roles
     draft["data"]["columns"] = new
-    draft["data"].update(default_sizes(len(frame)))
     fields.sync_pipeline(draft, old, new, roles, frame)
+    has_answers = any(r == "output" for r in roles.values())
+    draft["data"].update(default_sizes(int(labelling.labelled(frame).sum()) if has_answers
+                                       else len(frame)))  # fmt: skip
     st.session_state["data_message"] = (
         f"Loaded {len(frame)} rows and {len(frame.columns)} "
         f"column{'s' if len(frame.columns) != 1 else ''} from {source}."
@@ -115,7 +118,8 @@ if data is None:
         ":material/upload_file:",
         "No examples yet",
         "Upload a CSV file above. Each row is one example: a column with what the model "
-        "reads (e.g. a ticket) and a column with the right answer (e.g. its team). "
+        "reads (e.g. a ticket) and, if you have them, a column with the right answer (e.g. its "
+        "team); without answers, the model drafts them for you to check. "
         "20–60 rows are enough to start.\n\nNo file at hand? Start from a sample project.",
         "project",
         "Pick a sample project",
@@ -165,18 +169,12 @@ if new_map != old_map or roles != state.roles():
 problems = []
 inputs = [f for c, f in new_map.items() if roles[c] == "input"]
 outputs = [f for c, f in new_map.items() if roles[c] == "output"]
-if len(data.columns) == 1:
-    problems.append(
-        f"Your file has one column ('{data.columns[0]}'). Scoring needs two: one the model "
-        "reads, and one with the expected output (the right answer for each row). Add a "
-        "column with the right answers in your spreadsheet and upload the file again."
-    )
-elif not inputs:
+if not inputs:
     problems.append("Choose at least one column as Input: the model needs something to read.")
 if not outputs and len(data.columns) > 1:
     problems.append(
-        "Choose the column that holds the Expected output (the right answer): "
-        "without it nothing can be scored."
+        "Choose the column that holds the Expected output (the right answer), or, with no "
+        "answers yet, add an empty answer column below and label rows there."
     )
 for column, name in new_map.items():
     if not name.isidentifier() or name.startswith("_"):
@@ -186,7 +184,11 @@ for column, name in new_map.items():
         )
 if len(set(new_map.values())) != len(new_map):
     problems.append("Two columns have the same field name; give each used column its own name.")
-ui.problems(problems, "The column mapping is not complete")
+ui.problems(
+    [p for p in problems if inputs or "Expected output" not in p],
+    "The column mapping is not complete",
+)
+answers.answers_section(data)
 if inputs and outputs and not problems:
     st.info(
         f"Suggested signature: **{safe.md(', '.join(inputs))} → {safe.md(', '.join(outputs))}**. "
@@ -200,7 +202,19 @@ st.caption(f"{len(data)} rows. Click a cell to fix a typo; add or delete rows at
 
 
 def _commit(frame: pd.DataFrame) -> None:
-    st.session_state["df"] = frame.astype("string").fillna("")
+    frame = frame.astype("string").fillna("")
+    for column in (c for c, r in roles.items() if r == "input" and c in frame):
+        cleared = [
+            i + 2 for i, (was, now) in enumerate(zip(data[column], frame[column], strict=False))
+            if str(was).strip() and not str(now).strip()
+        ]  # fmt: skip
+        if cleared:
+            st.session_state["data_error"] = (
+                f"Row {cleared[0]} would lose its input '{column}': a row needs what the model "
+                "reads. To drop a row, delete it (select it on the left); nothing was changed."
+            )
+            return
+    st.session_state["df"] = frame
 
 
 committed_editor(

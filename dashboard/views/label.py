@@ -3,12 +3,12 @@ each output, a confidence for a choice, and the reason for any row that failed."
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import home, safe, ui
 from dashboard.run_data import compare as cd
 from dashboard.run_data import runinfo
+from dashboard.widgets.label import corrections
 
 ui.header(
     "Label a spreadsheet",
@@ -116,13 +116,10 @@ st.success(
 )
 if result.stopped:
     st.warning(f"Stopped early: {safe.md(result.stopped)}.", icon=":material/warning:")
-table = pd.DataFrame(result.rows, columns=result.header)
-st.dataframe(table.head(200), hide_index=True, width="stretch")
-if len(table) > 200:
-    st.caption(f"The first 200 of {len(table):,} rows; the download holds them all.")
 name = upload.name.rsplit(".", 1)[0] + "_labelled.csv"
 st.download_button(
     "Download the labelled CSV", result.to_csv().encode("utf-8"), file_name=name,
     mime="text/csv", key="label_download", on_click="ignore", icon=":material/download:",
     type="primary",
 )  # fmt: skip
+corrections.result_grid(result, spec, run, key)

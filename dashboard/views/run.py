@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import home, launcher, safe, ui
 from dashboard.glossary import explain, plain_text
+from dashboard.project import labelling
 from dashboard.run_data import runinfo
 from dashboard.run_data.failures import failure_causes
 from dashboard.widgets.kpi import fault_caption, result_headline, run_kpis
@@ -175,6 +176,8 @@ live_view()
 
 if not active:
     held_out_rows(run_id, run, home.db_path())
+    if words := labelling.hand_labelled_words(run):
+        st.caption(":material/edit_note: " + words)
     skipped_rows_view(run_id, run, home.db_path())
     if run["status"] != "failed" or run.get("best_candidate"):
         a, b, _ = st.columns([1, 1, 3])

@@ -31,7 +31,8 @@ from engine.runs.export import (
 )
 from engine.runs.from_dspy import import_dspy
 from engine.runs.label import (
-    estimate_calls, input_fields, match_inputs, predict_table, read_input_csv, try_input,
+    estimate_calls, input_fields, match_inputs, predict_rows, predict_table, read_input_csv,
+    try_input,
 )
 from engine.runs.pipeline import build_lm, build_metric, build_program, task_lm
 from engine.runs.process import create_run, launch_run, reconcile_run
@@ -67,5 +68,5 @@ __all__ = [
     "resolve_path", "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form",
     "save_spec", "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model",
     "store_location", "summary_html", "task_lm", "text_problem", "top_candidates", "trials",
-    "try_input", "url_problem", "usage", "validate_spec_against_data", "verdict",
+    "try_input", "url_problem", "usage", "validate_spec_against_data", "verdict", "predict_rows",
 ]  # fmt: skip

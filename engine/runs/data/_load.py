@@ -30,6 +30,9 @@ class SkippedRow:
     why: str
 
 
+UNLABELLED = "no answer yet: the row waits to be labelled"
+
+
 @dataclass
 class DataSplit:
     """Examples ready for an optimizer (inputs marked with `with_inputs`)."""
@@ -183,7 +186,12 @@ def to_examples(
     key: str = "data.csv",
 ) -> tuple[list[Example], list[SkippedRow], list[int]]:
     """Rows -> (Examples with the pipeline inputs marked, the rows skipped for a missing value
-    and why, each example's row number). `numbers`: the rows' numbers (default: 2, 3, ...)."""
+    and why, each example's row number). `numbers`: the rows' numbers (default: 2, 3, ...).
+
+    A row with its inputs but no answer is not an example (never one with "" as its gold): it
+    is skipped as UNLABELLED, waiting to be labelled; only labelled rows are split. Under a
+    judge metric (which grades against its criteria, with the answer when there is one) such a
+    row is an example of its inputs alone."""
     types = field_types(spec)
     wanted = spec.input_fields + spec.label_fields
     column_of = {fname: col for col, fname in mapping.items()}
@@ -191,12 +199,19 @@ def to_examples(
     for number, row in zip(numbers or range(2, len(rows) + 2), rows, strict=True):
         values = {name: row.get(column_of[name], "") for name in wanted}
         empty = [column_of[name] for name, v in values.items() if not str(v).strip()]
-        if empty:
+        inputs_there = all(column_of[name] not in empty for name in spec.input_fields)
+        if empty and inputs_there and spec.metric.kind != "judge":
+            skipped.append(SkippedRow(key, number, UNLABELLED))  # waits for its answer
+            continue
+        if empty and not inputs_there:
             cells = ", ".join(repr(c) for c in empty)
             skipped.append(SkippedRow(key, number, f"the {cells} cell{'s' * (len(empty) > 1)} "
                                       f"{'are' if len(empty) > 1 else 'is'} empty"))  # fmt: skip
             continue
-        record = {name: cast_cell(values[name], types.get(name, str)) for name in wanted}
+        record = {
+            name: cast_cell(values[name], types.get(name, str))
+            for name in wanted if str(values[name]).strip()
+        }  # fmt: skip
         examples.append(Example(record).with_inputs(*spec.input_fields))
         kept.append(number)
     return examples, skipped, kept
@@ -284,8 +299,13 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     row_of: dict[str, tuple[str, int]] = {}
     for example, number in zip(examples, kept, strict=True):
         row_of.setdefault(example_id(example), ("data.csv", number))
-    notes = [_skipped_note("data.csv", skipped)] if skipped else []
+    notes = _skipped_notes("data.csv", skipped)
     notes += _near_duplicate_labels(spec, rows, mapping, "data.csv")
+    if not examples and any(s.why == UNLABELLED for s in skipped):
+        raise SpecError(
+            f"data.csv: none of the {len(rows)} rows has an answer yet; label some rows first "
+            "(only labelled rows are used)"
+        )
     if not examples:
         raise SpecError(
             f"data.csv: no usable rows in {path} (every row has an empty input or label)"
@@ -316,7 +336,7 @@ def load_data(spec: ProjectSpec) -> DataSplit:
                 )
             test = test[: spec.data.test_size]
         n_train, n_val, _ = _sizes(spec, len(shuffled), with_test=True)
-        notes += [_skipped_note("data.test_csv", t_skipped)] if t_skipped else []
+        notes += _skipped_notes("data.test_csv", t_skipped)
     else:
         n_train, n_val, n_test = _sizes(spec, len(shuffled), with_test=False)
         test = shuffled[n_train + n_val : n_train + n_val + n_test]
@@ -326,10 +346,23 @@ def load_data(spec: ProjectSpec) -> DataSplit:
     )
 
 
-def _skipped_note(key: str, skipped: list[SkippedRow]) -> str:
-    """'data.csv: skipped 3 row(s) with an empty input or label (rows 4, 9, 12)'."""
-    shown = ", ".join(str(s.row) for s in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
-    return f"{key}: skipped {len(skipped)} row(s) with an empty input or label (rows {shown})"
+def _skipped_notes(key: str, skipped: list[SkippedRow]) -> list[str]:
+    """'data.csv: 9 row(s) have no answer yet ... (rows 4, 7, ...)' and 'data.csv: skipped 3
+    row(s) with an empty input (rows 4, 9, 12)', each when there are such rows."""
+    waiting = [s for s in skipped if s.why == UNLABELLED]
+    empty = [s for s in skipped if s.why != UNLABELLED]
+    notes = []
+    if waiting:
+        notes.append(f"{key}: {len(waiting)} row(s) have no answer yet; they wait to be "
+                     f"labelled and are not used until then (rows {_rows(waiting)})")  # fmt: skip
+    if empty:
+        notes.append(f"{key}: skipped {len(empty)} row(s) with an empty input (rows "
+                     f"{_rows(empty)})")  # fmt: skip
+    return notes
+
+
+def _rows(skipped: list[SkippedRow]) -> str:
+    return ", ".join(str(s.row) for s in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
 
 
 def validate_spec_against_data(spec: ProjectSpec) -> DataReport:

@@ -3,10 +3,11 @@
 # ruff: noqa: I001 (a list of names, kept compact)
 
 from engine.runs.label._predict import (
-    estimate_calls, input_fields, match_inputs, predict_table, read_input_csv, try_input,
+    estimate_calls, input_fields, match_inputs, predict_rows, predict_table, read_input_csv,
+    try_input,
 )
 
 __all__ = [
-    "estimate_calls", "input_fields", "match_inputs", "predict_table", "read_input_csv",
-    "try_input",
+    "estimate_calls", "input_fields", "match_inputs", "predict_rows", "predict_table",
+    "read_input_csv", "try_input",
 ]  # fmt: skip

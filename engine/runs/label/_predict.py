@@ -173,6 +173,25 @@ def predict_table(
     run = stored_run(run_id, db_path)
     spec = run_spec(run)
     program = rebuild(spec, program_state(run_id, db_path, candidate))
+    return predict_rows(
+        spec, program, header, rows, db_path=db_path, max_calls=max_calls, progress=progress,
+        lm_factory=lm_factory,
+    )  # fmt: skip
+
+
+def predict_rows(
+    spec: ProjectSpec,
+    program: Any,
+    header: list[str],
+    rows: list[dict[str, str]],
+    *,
+    db_path: str | Path | None = None,
+    max_calls: int | None = None,
+    progress: Progress | None = None,
+    lm_factory: LMFactory | None = None,
+) -> Labelled:
+    """`predict_table` for a program at hand (e.g. a spec's untuned program, which drafts
+    answers for rows nobody has labelled yet)."""
     inputs = match_inputs(spec, header)
     out_header, columns, confidence = output_header(spec, header)
     error_column = out_header[-1]

@@ -50,7 +50,9 @@ def test_label_a_spreadsheet(app, run_id, monkeypatch):
     page = texts(at)
     assert "Labelled 2 of 3 rows" in page and "'error' column" in page
     frame = at.dataframe[0].value
-    assert list(frame.columns) == ["id", "ticket", "category", "category_confidence", "error"]
+    assert list(frame.columns) == [
+        "id", "ticket", "category", "category_confidence", "error", "Checked: right"
+    ]  # the answers can be corrected (or ticked right) and added to the project
     assert list(frame["id"]) == ["1", "2", "3"] and frame["category_confidence"][0] == "0.905"
     assert "empty" in frame["error"][1]
     download = at.get("download_button")[0]

@@ -221,7 +221,7 @@ def test_run_page_speaks_plain_words_and_names_the_skipped_row(searched):
                    d.value.columns)  # fmt: skip
     left_out = skipped[skipped["part"] == "left out"]
     assert list(left_out["row"]) == [last_row]
-    assert left_out["why"].iloc[0] == "the 'category' cell is empty"
+    assert left_out["why"].iloc[0] == "no answer yet: the row waits to be labelled"
     assert "Rows left out or not answered" in "\n".join(e.label for e in at.expander)
 
 
@@ -267,9 +267,10 @@ def test_skipped_rows_keep_their_spreadsheet_numbers(tmp_path):
     }, tmp_path)  # fmt: skip
     split = load_data(spec)
     assert [(s.row, s.why) for s in split.skipped] == [
-        (4, "the 'team' cell is empty"), (5, "the 'ticket' cell is empty"),
-    ]  # row 3 is blank: a spreadsheet still counts it
-    assert "(rows 4, 5)" in split.notes[0]
+        (4, "no answer yet: the row waits to be labelled"), (5, "the 'ticket' cell is empty"),
+    ]  # row 3 is blank: a spreadsheet still counts it; row 4 only waits for its answer
+    assert "1 row(s) have no answer yet" in split.notes[0] and "(rows 4)" in split.notes[0]
+    assert "skipped 1 row(s) with an empty input (rows 5)" in split.notes[1]
     from engine import example_id
 
     first = next(e for e in split.train + split.val + split.test if e.ticket.startswith("Where"))
