@@ -44,8 +44,7 @@ from engine.runs.store import (
     request_cancel, RunStore, store_location, trials, usage,
 )
 from engine.runs.versions import (
-    add_version, list_versions, start_candidate, THIS_MACHINE, use_version, Version,
-    version_in_use, VersionError,
+    add_version, list_versions, THIS_MACHINE, use_version, Version, version_in_use, VersionError,
 )
 from engine.core import is_off_list, text_problem, url_problem
 
@@ -65,6 +64,6 @@ __all__ = [
     "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model", "store_location",
     "summary_html", "task_lm", "text_problem", "top_candidates", "trials", "try_input",
     "url_problem", "usage", "validate_spec_against_data", "verdict",
-    "add_version", "list_versions", "start_candidate", "THIS_MACHINE", "use_version", "Version",
-    "version_in_use", "VersionError",
+    "add_version", "list_versions", "THIS_MACHINE", "use_version", "Version", "version_in_use",
+    "VersionError",
 ]  # fmt: skip

@@ -54,16 +54,18 @@ class Version:
         """The held-out score when known, else the validation score."""
         return self.test_score if self.test_score is not None else self.val_score
 
-    def label(self) -> str:
-        """'v2 · best of run … · GEPA · held-out 87.5%' for menus."""
+    def score_words(self) -> str:
+        """'held-out 87.5%', else 'validation 80.0%', else 'not scored'."""
         if self.test_score is not None:
-            score = f"held-out {100 * self.test_score:.1f}%"
-        elif self.val_score is not None:
-            score = f"validation {100 * self.val_score:.1f}%"
-        else:
-            score = "not scored"
-        mark = " · IN USE" if self.in_use else ""
-        return f"v{self.number} · {self.origin} · {self.optimizer or '?'} · {score}{mark}"
+            return f"held-out {100 * self.test_score:.1f}%"
+        if self.val_score is not None:
+            return f"validation {100 * self.val_score:.1f}%"
+        return "not scored"
+
+    def label(self) -> str:
+        """'v2 · best of run … · GEPA · held-out 87.5% · IN USE' for menus."""
+        parts = [f"v{self.number}", self.origin, self.optimizer or "?", self.score_words()]
+        return " · ".join(parts + (["IN USE"] if self.in_use else []))
 
 
 def start_candidate(run: dict[str, Any], candidates: list[dict[str, Any]]) -> dict | None:
