@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import home, safe, ui
+from dashboard import home, safe, state, ui
 from dashboard.run_data import runinfo
 from dashboard.run_data import versions as vs
 from dashboard.widgets.diff_view import diff_view
@@ -17,7 +17,8 @@ ui.header(
     "Every prompt this project put in use, and which one labels your spreadsheets now.",
 )
 runs = runinfo.all_runs(limit=500)
-projects = list(dict.fromkeys(r["name"] for r in runs))
+open_project = [state.draft().get("name")] if state.has_project() else []
+projects = [p for p in dict.fromkeys([*open_project, *(r["name"] for r in runs)]) if p]
 if not projects:
     ui.empty_state(
         ":material/verified:", "No prompt versions yet",
@@ -25,7 +26,7 @@ if not projects:
         "Go to Optimize",
     )  # fmt: skip
     st.stop()
-here = vs.project_of(runs)
+here = vs.project_of(runs) or projects[0]
 project = st.columns([2, 3])[0].selectbox(
     "Project", projects, index=projects.index(here), key="versions_project"
 )
