@@ -55,10 +55,17 @@ by_number = {v.number: v for v in versions}
 number = OTHER
 if versions:
     in_use = chosen.version.number if chosen.version and not asked else OTHER
-    number = st.columns([2, 3])[0].selectbox(
+    number = st.selectbox(
         "Label with", numbers, index=numbers.index(in_use), key="label_version",
         format_func=lambda n: by_number[n].label() if n else "Another run or prompt…",
     )  # fmt: skip
+    if number:
+        picked = by_number[number]
+        st.caption(
+            f"Labelling with **v{number}**{', the version in use' if picked.in_use else ''}: "
+            f"{safe.md(picked.origin)} ({safe.md(picked.optimizer)}, {picked.score_words()}). "
+            "Versions are listed and put in use on the Prompt versions page."
+        )
 if chosen.note and not asked:
     st.caption(chosen.note)
 if number:

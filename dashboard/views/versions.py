@@ -105,7 +105,7 @@ with ui.friendly_errors("Reading the two prompts"):
             (pb.get("signature") or {}).get("instructions", ""), f"v{a}", f"v{b}",
         )  # fmt: skip
         demos = {n: len(p.get("demos") or []) for n, p in ((a, pa), (b, pb))}
-        st.caption(f"Examples shown to the model: v{a} {demos[a]}, v{b} {demos[b]}.")
+        st.caption(f"Examples shown to the model: {demos[a]} in v{a}, {demos[b]} in v{b}.")
     if va.test_score is not None and vb.test_score is not None:
         moved = 100 * (vb.test_score - va.test_score)
         st.caption(f"Held-out score: v{a} {100 * va.test_score:.1f}%, v{b} "
