@@ -104,3 +104,17 @@ def test_compare_puts_b_in_use_and_a_deleted_run_is_said(app, monkeypatch):
     assert "No tuned program yet" in texts(at)  # nothing left to label with
     still = version_in_use(name, db)  # nothing changed
     assert (still.number, still.candidate, still.run_gone) == (used.number, b, True)
+
+
+def test_served_to_a_team_the_version_names_the_signed_in_person(tmp_path, monkeypatch, shared):
+    from apphelpers import AUTH, signed_in_app
+
+    user = {"is_logged_in": True, "email": "ben@team.example", "name": "Ben"}
+    app = signed_in_app(tmp_path, monkeypatch, auth=AUTH, user=user)
+    at = go(finished_run(app, monkeypatch, "fake_lms:leaning"), "run")
+    at = at.button(key="run_put_in_use").click().run()
+    assert not at.exception, at.exception
+    used = version_in_use(get_run(run_id_of(at), db_path=home.db_path())["name"], home.db_path())
+    assert used.made_by == "ben@team.example"
+    at = go(at, "versions")
+    assert "ben@team.example" in texts(at)
