@@ -66,9 +66,11 @@ for v in reversed(versions):
         chip = " <span class='ts-chip ts-ok'>IN USE</span>" if v.in_use else ""
         text.markdown(f"**v{v.number}**{chip} {safe.md(v.origin)}", unsafe_allow_html=True)
         gone = " · its run was deleted" if v.run_gone else ""
+        held = (f"Held-out {100 * v.test_score:.1f}%" if v.test_score is not None
+                else "Not scored on held-out rows")  # fmt: skip
         text.caption(
-            f"{safe.md(v.score_words().capitalize())} · validation "
-            f"{ui.fmt_score(v.val_score)} · {safe.md(v.optimizer or '?')} · run "
+            f"{held} · validation {ui.fmt_score(v.val_score)} · "
+            f"{safe.md(v.optimizer or '?')} · run "
             f"{safe.md(v.run_id)} · {safe.md(v.made_by)}, {runinfo.ago(v.created_at)}{gone}"
         )
         action.button(
