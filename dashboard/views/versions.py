@@ -69,7 +69,7 @@ for v in reversed(versions):
         held = (f"Held-out {100 * v.test_score:.1f}%" if v.test_score is not None
                 else "Not scored on held-out rows")  # fmt: skip
         text.caption(
-            f"{held} · validation {ui.fmt_score(v.val_score)} · "
+            f"{held} · validation {'—' if v.val_score is None else f'{100 * v.val_score:.1f}%'} · "
             f"{safe.md(v.optimizer or '?')} · run "
             f"{safe.md(v.run_id)} · {safe.md(v.made_by)}, {runinfo.ago(v.created_at)}{gone}"
         )

@@ -2,8 +2,9 @@
 
 Self-contained: inline CSS, no scripts, no links or images from elsewhere. It leads with the
 held-out result and its verdict (`engine.runs.results._outcome`), then the task, what it cost, a few
-rows the tuned program fixed and still gets wrong (`engine.runs.results`), the optimizer
-and its settings in plain words, and the date. Every value from outside (names, descriptions,
+rows the tuned program fixed and still gets wrong (`engine.runs.results`), the project's prompt
+versions with their held-out scores (when it has any), the optimizer and its settings in plain
+words, and the date. Every value from outside (names, descriptions,
 row text, model names) is HTML-escaped; secrets are redacted (`engine.runs.spec._redact`) first.
 """
 
@@ -252,8 +253,8 @@ def render_summary(
     tried: int = 0, versions: list[Version] | None = None,
 ) -> str:
     """The page's HTML from what the store holds (see module), `tried` the candidate programs
-    scored besides the start; the same run gives the same page (it is dated by the run, not
-    by when it was made)."""
+    scored besides the start, `versions` the project's prompt versions; the same run and
+    versions give the same page (it is dated by the run, not by when it was made)."""
     finished = run.get("finished_at") or run.get("created_at")
     ran = dt.datetime.fromtimestamp(finished).strftime("%d %B %Y %H:%M") if finished else "?"
     name = esc(run.get("name") or "Tunesmith run")
