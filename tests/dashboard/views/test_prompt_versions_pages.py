@@ -118,3 +118,22 @@ def test_served_to_a_team_the_version_names_the_signed_in_person(tmp_path, monke
     assert used.made_by == "ben@team.example"
     at = go(at, "versions")
     assert "ben@team.example" in texts(at)
+
+
+def test_export_and_try_your_own_input_use_a_version_that_is_not_the_runs_best(app, monkeypatch):
+    at = go(finished_run(app, monkeypatch, "fake_lms:leaning"), "compare")
+    run_id = run_id_of(at)
+    db = home.db_path()
+    run = get_run(run_id, db_path=db)
+    start = at.selectbox(key=f"cmp_a_{run_id}").value  # the start as written
+    assert start != run["best_candidate"] and run["program"]["classify"]["demos"]  # best: demos
+    at = at.selectbox(key=f"cmp_b_{run_id}").set_value(start).run()
+    at = at.button(key=f"cmp_put_b_{run_id}").click().run()
+    assert not at.exception, at.exception
+    used = version_in_use(run["name"], db)
+    assert (used.number, used.origin, used.candidate) == (1, "as written", start)
+    at.query_params.clear()
+    at = go(at, "export")
+    page = texts(at)
+    assert "Exporting **v1**, the prompt in use" in page and "0 demo(s)" in page
+    assert any(e.label == "Try your own input on v1, the prompt in use" for e in at.expander)
