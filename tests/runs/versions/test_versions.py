@@ -114,3 +114,37 @@ def test_the_summary_lists_the_versions_and_how_the_score_moved(db_path, tickets
     page = summary_html(run_id, db_path=db_path)
     assert "<h2>Prompt versions</h2>" in page and "v2 (in use)" in page
     assert "+30.0 points" in page and "&lt;b&gt;ana&lt;/b&gt;" in page
+
+
+def test_a_store_made_before_versions_gains_the_table_on_open(db_path, tickets_spec):
+    import sqlite3
+
+    run_id = finished(db_path, tickets_spec)
+    with sqlite3.connect(db_path) as old:  # as a store written before this table existed
+        old.execute("DROP TABLE versions")
+    assert list_versions(tickets_spec.name, db_path) == []
+    assert add_version(run_id, db_path=db_path).number == 2
+
+
+def test_two_people_at_once_leave_exactly_one_version_in_use(store_at, tickets_spec):
+    import threading
+
+    run_id = finished(store_at, tickets_spec)
+    errors: list[BaseException] = []
+
+    def accept(candidate: str) -> None:
+        try:
+            for _ in range(5):
+                add_version(run_id, candidate, db_path=store_at)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=accept, args=(h,)) for h in ("c1", "c2")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors, errors
+    kept = list_versions(tickets_spec.name, store_at)
+    assert [v.number for v in kept] == [1, 2, 3] and sum(v.in_use for v in kept) == 1
+    assert sorted(v.candidate for v in kept) == ["b0", "c1", "c2"]
