@@ -61,7 +61,8 @@ def chip(status: str) -> str:
 
 
 def run_label(run: dict[str, Any]) -> str:
-    """'Support tickets · GEPA · held-out 87.5% · 28 Nov 05:40 · 3fa2c1' for run menus."""
+    """'Support tickets · held-out 87.5% · GEPA · 28 Nov 05:40 · 3fa2c1' for run menus (the
+    score before the optimizer's name, which can be long, so a narrow menu still shows it)."""
     when = dt.datetime.fromtimestamp(run.get("created_at") or 0).strftime("%d %b %H:%M")
     if run.get("test_best") is not None:
         score = f"held-out {100 * run['test_best']:.1f}%"
@@ -69,7 +70,7 @@ def run_label(run: dict[str, Any]) -> str:
         score = f"validation {100 * run['best_score']:.1f}%"
     else:
         score = status_label(run.get("status") or "").lower()
-    parts = (run["name"], run.get("optimizer") or "?", score, when, run["id"][-6:])
+    parts = (run["name"], score, run.get("optimizer") or "?", when, run["id"][-6:])
     return " · ".join(parts)
 
 

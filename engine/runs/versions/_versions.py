@@ -63,9 +63,11 @@ class Version:
         return "not scored"
 
     def label(self) -> str:
-        """'v2 · best of run … · GEPA · held-out 87.5% · IN USE' for menus."""
-        parts = [f"v{self.number}", self.origin, self.optimizer or "?", self.score_words()]
-        return " · ".join(parts + (["IN USE"] if self.in_use else []))
+        """'v2 · IN USE · held-out 87.5% · best of run … · GEPA' for menus (the number, the
+        mark and the score first: a narrow menu cuts the end)."""
+        mark = ["IN USE"] if self.in_use else []
+        parts = [f"v{self.number}", *mark, self.score_words(), self.origin, self.optimizer or "?"]
+        return " · ".join(parts)
 
 
 def start_candidate(run: dict[str, Any], candidates: list[dict[str, Any]]) -> dict | None:

@@ -79,7 +79,7 @@ def test_without_a_version_label_says_so_and_takes_the_best_held_out_run(app, mo
     assert "is in use yet: showing the finished run with the best held-out score" in page
     assert at.selectbox(key="label_run").value == run_id  # not the newer, worse one
     labels = at.selectbox(key="label_run").options
-    assert any("LabeledFewShot · held-out 10.0%" in label for label in labels)
+    assert any("held-out 10.0% · LabeledFewShot" in label for label in labels)
     at = go(at, "versions")
     assert "has no prompt versions yet" in texts(at)
 

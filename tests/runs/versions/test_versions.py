@@ -59,7 +59,7 @@ def test_the_first_accepted_prompt_comes_after_the_start_as_written(store_at, ti
     assert (second.test_score, second.val_score, second.optimizer) == (0.875, 0.8, "GEPA")
     assert version == second and version_in_use(tickets_spec.name, store_at) == second
     assert second.program_candidate is None and first.program_candidate == "b0"
-    assert "held-out 87.5%" in second.label() and "IN USE" in second.label()
+    assert second.label() == f"v2 · IN USE · held-out 87.5% · best of run {run_id} · GEPA"
 
 
 def test_the_same_candidate_again_is_the_same_version_and_others_follow(store_at, tickets_spec):
