@@ -4,13 +4,15 @@ score; "Use this version" rolls back in one click; a diff between any two versio
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import home, safe, state, ui
+from dashboard.run_data import compare as cd
 from dashboard.run_data import runinfo
 from dashboard.run_data import versions as vs
 from dashboard.widgets.diff_view import diff_view
-from engine.runs import VersionError, program_state, use_version
+from engine.runs import VersionError, get_run, program_state, use_version
 
 ui.header(
     "Prompt versions",
@@ -106,8 +108,19 @@ with ui.friendly_errors("Reading the two prompts"):
             (pa.get("signature") or {}).get("instructions", ""),
             (pb.get("signature") or {}).get("instructions", ""), f"v{a}", f"v{b}",
         )  # fmt: skip
-        demos = {n: len(p.get("demos") or []) for n, p in ((a, pa), (b, pb))}
-        st.caption(f"Examples shown to the model: {demos[a]} in v{a}, {demos[b]} in v{b}.")
+        demos = {n: p.get("demos") or [] for n, p in ((a, pa), (b, pb))}
+        st.caption(
+            f"Examples shown to the model: {len(demos[a])} in v{a}, {len(demos[b])} in v{b}."
+        )
+        inputs, outputs = cd.spec_fields((get_run(vb.run_id, db_path=db) or {}).get("spec") or {},
+                                         path)  # fmt: skip
+        for n, other in ((a, b), (b, a)):
+            if demos[n] and demos[n] != demos[other]:
+                with st.expander(f"The {len(demos[n])} example(s) of v{n}"):
+                    st.dataframe(
+                        pd.DataFrame(cd.demo_rows(demos[n], inputs, outputs, demos[other])),
+                        hide_index=True, width="stretch", key=f"versions_demos_{path}_{n}",
+                    )  # fmt: skip
     if va.test_score is not None and vb.test_score is not None:
         moved = 100 * (vb.test_score - va.test_score)
         st.caption(f"Held-out score: v{a} {100 * va.test_score:.1f}%, v{b} "

@@ -60,6 +60,8 @@ def test_put_in_use_then_label_and_export_use_it_and_roll_back(app, monkeypatch)
     page = texts(at)
     assert f"**In use: v{used.number}**" in page
     assert "What changed between two versions" in [h.value for h in at.subheader]
+    assert "Examples shown to the model: 0 in v1" in page  # the start as written shows none
+    assert any(e.label.endswith(f"example(s) of v{used.number}") for e in at.expander)
     assert [v.origin for v in versions] == ["as written", f"best of run {run_id}"]
     at = at.button(key="use_v1").click().run()  # roll back to the start in one click
     assert not at.exception, at.exception
