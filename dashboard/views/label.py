@@ -67,7 +67,7 @@ if versions:
             "Versions are listed and put in use on the Prompt versions page."
         )
 if chosen.note and not asked:
-    st.caption(chosen.note)
+    st.caption(safe.md(chosen.note))  # it names the project
 if number:
     run_id, candidate = by_number[number].run_id, by_number[number].program_candidate
     run = runinfo.get(run_id) or {}
