@@ -102,7 +102,7 @@ def main() -> None:
         {
             "Build": [_page(k) for k in ("project", "data", "pipeline", "metric")],
             "Tune": [_page(k) for k in ("optimize", "run", "compare", "export")],
-            "Use": [_page("label")],
+            "Use": [_page("label"), _page("versions")],
             "History": [_page("runs")],
         }
     )

@@ -25,6 +25,7 @@ PAGES = {  # page key -> (file, title, icon); app.py builds the navigation from 
     "compare": ("views/compare.py", "Compare", ":material/compare:"),
     "export": ("views/export.py", "Export", ":material/download:"),
     "label": ("views/label.py", "Label a spreadsheet", ":material/table_view:"),
+    "versions": ("views/versions.py", "Prompt versions", ":material/verified:"),
     "runs": ("views/runs.py", "Runs", ":material/history:"),
 }
 

@@ -18,6 +18,7 @@ from dashboard.widgets.compare.models_board import models_section
 from dashboard.widgets.compare.step_credit_view import step_credit_section
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
+from dashboard.widgets.put_in_use import put_in_use
 from dashboard.widgets.try_input import try_input_box
 from engine.runs import (
     candidates,
@@ -149,6 +150,8 @@ else:
     if a != b:
         st.caption("These two candidates were not scored on the same rows of this subset.")
 
+put_in_use(run, b, f"cmp_put_b_{run_id}", label="Put B in use", what="candidate B",
+           origin=None if b in (run.get("best_candidate"), baseline) else "accepted from Compare")
 try_input_box(run_id, b, key="cmp_try", label=f"candidate B ({short_b})")
 
 paths = list(dict.fromkeys(list(state_of.get(a, {})) + list(state_of.get(b, {}))))

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import home, safe, ui
 from dashboard.run_data import runinfo
+from dashboard.run_data import versions as vs
 from dashboard.run_data.compare import export_names
 from dashboard.widgets.kpi import result_headline
 from dashboard.widgets.model_download import model_downloads, text_download
@@ -19,8 +20,10 @@ ui.header(
     "Export",
     "Take the tuned program with you: use it from Python, read its prompt, or share the results.",
 )
+runs = runinfo.all_runs(limit=200)
+chosen = vs.default_program(runs) if runs else None
 with st.columns([2, 3])[0]:
-    run_id = runinfo.pick_run("export_run")
+    run_id = runinfo.pick_run("export_run", default=chosen.run_id if chosen else None)
 if run_id is None:
     ui.empty_state(
         ":material/inventory_2:",
@@ -45,6 +48,15 @@ from engine.runs import export_run, program_state, summary_html  # noqa: E402
 
 db = home.db_path()
 names = export_names(run_id, run, db)
+version = chosen.version if chosen and chosen.version and chosen.version.run_id == run_id else None
+candidate = version.program_candidate if version else None  # None: the run's best
+if version is not None:
+    st.caption(
+        f"Exporting **v{version.number}**, the prompt in use of “{safe.md(version.project)}” "
+        f"({safe.md(version.origin)}, {version.score_words()})."
+    )
+elif chosen and chosen.note and run_id == chosen.run_id:
+    st.caption(safe.md(chosen.note))
 slug = re.sub(r"[^a-z0-9]+", "_", run["name"].lower()).strip("_") or "program"
 if run["status"] in runinfo.ACTIVE:
     st.info(
@@ -63,7 +75,7 @@ else:
 with ui.friendly_errors("Reading the tuned program"):
     steps = (run.get("spec") or {}).get("pipeline") or []
     own = {step.get("name"): step.get("instructions") for step in steps}
-    state = program_state(run_id, db)
+    state = program_state(run_id, db, candidate)
     hook = registry.export_hook(state)  # a program no fixed prompt holds, in its optimizer's words
     if hook is not None:
         st.info(hook.note(state), icon=":material/info:")
@@ -76,7 +88,8 @@ with ui.friendly_errors("Reading the tuned program"):
         st.markdown(f"**Chosen instruction** · step {safe.md(path)}{same} · {demos} demo(s)")
         safe.text_box(text, style="margin-bottom:0.6rem")  # the model wrote it: text only
 
-try_input_box(run_id, key="export_try")
+try_input_box(run_id, candidate, key="export_try",
+              label=f"v{version.number}, the prompt in use" if version else "")  # fmt: skip
 ui.go_button("label", "Label a spreadsheet with it", key="export_to_label", query={"run": run_id})
 
 ITEMS = [
@@ -152,7 +165,9 @@ model_downloads(run_id, db, slug)  # a fine-tuned run's model file, first
 def export_text(fmt: str) -> str:
     if fmt == "summary":
         return summary_html(run_id, db_path=db)
-    return export_run(run_id, fmt, db_path=db, names=names if fmt == "csv" else None)
+    if fmt == "csv":  # every candidate's rows, named as on the pages
+        return export_run(run_id, fmt, db_path=db, names=names)
+    return export_run(run_id, fmt, db_path=db, candidate=candidate)
 
 
 for fmt, title, filename, mime, lang, blurb in ITEMS:

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import home, safe, ui
 from dashboard.run_data import compare as cd
 from dashboard.run_data import runinfo
+from dashboard.run_data import versions as vs
 from dashboard.widgets.label import corrections
 
 ui.header(
@@ -43,22 +44,48 @@ if not runs:
     st.stop()
 
 ids = [r["id"] for r in runs]
-finished = [r["id"] for r in runs if r["status"] == "finished"]
-default = st.query_params.get("run") if st.query_params.get("run") in ids else None
-default = default or (finished[0] if finished else ids[0])
-left, right = st.columns(2)
-run_id = left.selectbox(
-    "Tuned program from run", ids, index=ids.index(default),
-    format_func={r["id"]: runinfo.run_label(r) for r in runs}.get, key="label_run",
-)  # fmt: skip
-run = runinfo.get(run_id) or {}
-cands, trial_rows = candidates(run_id, db_path=db), trials(run_id, db_path=db)
-labels = cd.candidate_labels(run, cands, trial_rows, runinfo.baseline_hash(run, cands, trial_rows))
-options = [None, *[h for h in labels if h != run.get("best_candidate")]]
-candidate = right.selectbox(
-    "Prompt", options, key=f"label_cand_{run_id}",
-    format_func=lambda h: "The run's best" if h is None else labels[h],
-)  # fmt: skip
+chosen = vs.default_program(runs)
+versions = [v for v in vs.versions_of(vs.project_of(runs)) if not v.run_gone and v.run_id in ids]
+asked = st.query_params.get("run") if st.query_params.get("run") in ids else None
+if chosen.version is not None and asked == chosen.version.run_id:
+    asked = None  # the run of the version in use: label with that version
+OTHER = 0  # the version menu's "another run or prompt"
+numbers = [v.number for v in versions] + [OTHER]
+by_number = {v.number: v for v in versions}
+number = OTHER
+if versions:
+    in_use = chosen.version.number if chosen.version and not asked else OTHER
+    number = st.selectbox(
+        "Label with", numbers, index=numbers.index(in_use), key="label_version",
+        format_func=lambda n: by_number[n].label() if n else "Another run or prompt…",
+    )  # fmt: skip
+    if number:
+        picked = by_number[number]
+        st.caption(
+            f"Labelling with **v{number}**{', the version in use' if picked.in_use else ''}: "
+            f"{safe.md(picked.origin)} ({safe.md(picked.optimizer)}, {picked.score_words()}). "
+            "Versions are listed and put in use on the Prompt versions page."
+        )
+if chosen.note and not asked:
+    st.caption(safe.md(chosen.note))  # it names the project
+if number:
+    run_id, candidate = by_number[number].run_id, by_number[number].program_candidate
+    run = runinfo.get(run_id) or {}
+else:
+    left, right = st.columns(2)
+    run_id = left.selectbox(
+        "Tuned program from run", ids, index=ids.index(asked or chosen.run_id),
+        format_func={r["id"]: runinfo.run_label(r) for r in runs}.get, key="label_run",
+    )  # fmt: skip
+    run = runinfo.get(run_id) or {}
+    cands, trial_rows = candidates(run_id, db_path=db), trials(run_id, db_path=db)
+    baseline = runinfo.baseline_hash(run, cands, trial_rows)
+    labels = cd.candidate_labels(run, cands, trial_rows, baseline)
+    options = [None, *[h for h in labels if h != run.get("best_candidate")]]
+    candidate = right.selectbox(
+        "Prompt", options, key=f"label_cand_{run_id}",
+        format_func=lambda h: "The run's best" if h is None else labels[h],
+    )  # fmt: skip
 spec = spec_from_dict(run["spec"], run.get("base_dir"))
 st.caption(
     f"The program reads **{safe.md(', '.join(spec.input_fields))}** and writes "

@@ -12,6 +12,7 @@ from dashboard.project import labelling
 from dashboard.run_data import runinfo
 from dashboard.run_data.failures import failure_causes
 from dashboard.widgets.kpi import fault_caption, result_headline, run_kpis
+from dashboard.widgets.put_in_use import put_in_use
 from dashboard.widgets.run.ensemble_block import ensemble_block
 from dashboard.widgets.run.result_rows import held_out_rows
 from dashboard.widgets.run.run_view import optimizer_views
@@ -191,5 +192,7 @@ if not active:
             )
         with b:
             ui.go_button("export", "Export the program", key="run_to_export", query={"run": run_id})
+        if run.get("best_candidate") or run.get("program"):
+            put_in_use(run, None, "run_put_in_use", what="this run's best prompt")
         ensemble_block(run_id, run, home.db_path())
         try_input_box(run_id, key="run_try")

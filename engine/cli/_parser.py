@@ -21,6 +21,7 @@ from engine.cli._import import cmd_import
 from engine.cli._optimizers import cmd_optimizers
 from engine.cli._predict import cmd_predict
 from engine.cli._run import cmd_resume, cmd_run
+from engine.cli._versions import cmd_versions
 
 EPILOG = (
     "Docs: docs/CLI.md. The run store is $TUNESMITH_HOME/tunesmith_data/runs.db"
@@ -40,7 +41,11 @@ EXAMPLES = {
     "export": "examples:\n  python -m engine export RUN_ID --format py -o program.py\n"
               "  python -m engine export RUN_ID --format prompt",
     "predict": "examples:\n  python -m engine predict RUN_ID data.csv -o labelled.csv\n"
+               "  python -m engine predict --project 'Support tickets' data.csv -o out.csv\n"
                "  python -m engine predict RUN_ID data.csv --candidate HASH --max-calls 200",
+    "versions": "examples:\n  python -m engine versions 'Support tickets'\n"
+                "  python -m engine versions 'Support tickets' --add RUN_ID\n"
+                "  python -m engine versions 'Support tickets' --use 1   # roll back to v1",
     "summary": "example:\n  python -m engine summary RUN_ID -o summary.html",
     "leaderboard": "examples:\n  python -m engine leaderboard RUN_ID --model openai/gpt-4o-mini\n"
                    "  python -m engine leaderboard RUN_ID --model openai/gpt-4o-mini --json\n"
@@ -220,15 +225,32 @@ def build_parser() -> argparse.ArgumentParser:
         "with the input columns, each output field under its own name, <field>_confidence for a\n"
         "choice output (when the model reports it) and an error column: rows that fail are kept\n"
         "with the reason. Input columns are matched to the program's inputs by name (or by the\n"
-        "spec's data.columns). Progress on stderr; exit code 1 if any row failed.",
+        "spec's data.columns). Progress on stderr; exit code 1 if any row failed.\n"
+        "With --project NAME instead of RUN_ID: the project's prompt version in use.",
     )
-    p.add_argument("run_id", help="run id (see `python -m engine runs`)")
-    p.add_argument("csv", help="the CSV to label")
+    p.add_argument("run_id", metavar="RUN_ID", help="run id (leave out with --project)")
+    p.add_argument("csv", nargs="?", metavar="CSV", help="the CSV to label")
+    p.add_argument("--project", help="label with this project's prompt version in use")
     shared(p, "output", "candidate")
     p.add_argument(
         "--max-calls", type=int, default=None, metavar="N",
         help="stop after N LM calls (rows left are kept, marked not run)",
     )  # fmt: skip
+
+    p = add(
+        "versions", cmd_versions,
+        "list a project's prompt versions; put one in use",
+        "List the prompt versions of PROJECT (a spec's name): v1 as written, then each accepted\n"
+        "prompt with its held-out and validation scores, origin, run, who and when; * marks the\n"
+        "one in use, which `predict --project` and the dashboard label with. --use N puts\n"
+        "version N in use (roll back); --add RUN_ID records a finished run's best (or\n"
+        "--candidate) as the next version and puts it in use.",
+    )
+    p.add_argument("project", help="the project's name (its spec's name)")
+    p.add_argument("--use", type=int, metavar="N", help="put version N in use")
+    p.add_argument("--add", metavar="RUN_ID", help="put this run's best (or --candidate) in use")
+    shared(p, "candidate")
+    p.add_argument("--json", action="store_true", help="JSON instead of a table")
 
     p = add(
         "summary", cmd_summary,

@@ -6,7 +6,8 @@ API (spec, data, pipeline, store, launch, export, results). Each comes from its 
 subpackage with its own public names: `spec`, `data`, `pipeline`, `store`, `process` (launch,
 worker, supervisor, liveness), `cluster` (Ray), `estimate` (plan, forecast), `results`
 (outcome, summary), `export` (with `codegen`), `label` (a CSV labelled by a run's program),
-`from_dspy` (a program saved by DSPy brought in as a spec).
+`from_dspy` (a program saved by DSPy brought in as a spec), `versions` (a project's prompt
+versions, one in use).
 Code inside the engine imports the rooms, never this facade.
 """
 # ruff: noqa: I001 (a list of names, kept compact)
@@ -49,6 +50,9 @@ from engine.runs.store import (
     candidates, events, example_results, fault_summary, get_run, list_runs, local_dir,
     request_cancel, RunStore, store_location, trials, usage,
 )
+from engine.runs.versions import (
+    add_version, list_versions, THIS_MACHINE, use_version, Version, version_in_use, VersionError,
+)
 from engine.core import is_off_list, text_problem, url_problem
 
 __all__ = [
@@ -69,4 +73,6 @@ __all__ = [
     "save_spec", "score_of", "size_words", "spec_from_dict", "spec_from_text", "step_model",
     "store_location", "summary_html", "task_lm", "text_problem", "top_candidates", "trials",
     "try_input", "url_problem", "usage", "validate_spec_against_data", "verdict", "predict_rows",
+    "add_version", "list_versions", "THIS_MACHINE", "use_version", "Version", "version_in_use",
+    "VersionError",
 ]  # fmt: skip

@@ -15,7 +15,8 @@ ENV_KEY = "sk-test-ENVFAKE-9a7b2f"
 SPEC_KEY = "sk-test-SPECFAKE-3e4d11"
 KEYS = [UI_KEY, ENV_KEY, SPEC_KEY]
 PAGES = [
-    "project", "data", "pipeline", "metric", "optimize", "run", "compare", "export", "label", "runs"
+    "project", "data", "pipeline", "metric", "optimize", "run", "compare", "export", "label",
+    "versions", "runs",
 ]  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """Cost against score on the Compare page: one point per candidate, the Pareto front joined and
 marked, the cheapest candidate within some points of the best ringed, and the buttons that take
-it to Compare's B or to Label a spreadsheet."""
+it to Compare's B or put it in use (then Label a spreadsheet and Export use it)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard import safe, ui
 from dashboard.run_data import costs as ca
+from dashboard.widgets.put_in_use import put_in_use
 
 UNITS = {"tokens": "tokens per 1,000 rows", "dollars": "dollars per 1,000 rows"}
 
@@ -58,11 +59,6 @@ def _to_b(key: str, pick: str) -> None:
     st.session_state[key] = pick
 
 
-def _to_label(run_id: str, pick: str, best: str | None) -> None:
-    st.session_state["label_run"] = run_id
-    st.session_state[f"label_cand_{run_id}"] = None if pick == best else pick
-
-
 def cost_section(
     run: dict[str, Any], cands: list[dict[str, Any]], trials: list[dict[str, Any]],
     names: dict[str, str],
@@ -96,10 +92,8 @@ def cost_section(
         + (f" ({saving:.0%} less than the best-scoring one)." if saving > 0.005
            else " (the best-scoring one itself).")
     )  # fmt: skip
-    left, right, _ = st.columns(3)
-    left.button("Compare it as B", key=f"cmp_near_b_{run_id}", icon=":material/compare:",
-                on_click=_to_b, args=(f"cmp_b_{run_id}", pick))  # fmt: skip
-    if right.button("Label a spreadsheet with it", key=f"cmp_near_label_{run_id}",
-                    icon=":material/table_view:", on_click=_to_label,
-                    args=(run_id, pick, run.get("best_candidate"))):  # fmt: skip
-        st.switch_page(ui.PAGES["label"][0], query_params={"run": run_id})
+    st.button("Compare it as B", key=f"cmp_near_b_{run_id}", icon=":material/compare:",
+              on_click=_to_b, args=(f"cmp_b_{run_id}", pick))  # fmt: skip
+    put_in_use(run, pick, f"cmp_near_use_{run_id}", label="Put it in use",
+               origin=f"cheapest within {points} points of the best",
+               what="the cheapest near the best")  # fmt: skip

@@ -19,9 +19,9 @@ from typing import Any
 from engine.evaluate.statistics import Verdict, points, verdict
 from engine.optimizers.calibration import CALIBRATION_ORIGINS
 from engine.runs.store import RunStore
+from engine.runs.versions import start_candidate
 
 KEPT_START = ": kept the starting program"  # the spine's log line when keep_start applies
-BASELINE_ORIGIN = "baseline"
 
 
 def is_calibration(origin: str | None) -> bool:
@@ -139,15 +139,6 @@ def _offsets(state: dict[str, Any] | None) -> dict[str, Any]:
         for path, part in (state or {}).items()
         if isinstance(part, dict) and part.get("choice_offsets")
     }
-
-
-def start_candidate(run: dict[str, Any], candidates: list[dict[str, Any]]) -> dict | None:
-    """The stored candidate of the student as given (None when it was never scored)."""
-    for cand in candidates:
-        if str(cand.get("origin") or "").startswith(BASELINE_ORIGIN):
-            return cand
-    wanted = run.get("baseline_candidate")
-    return next((c for c in candidates if c["hash"] == wanted), None)
 
 
 def kept_program_change(run: dict[str, Any], candidates: list[dict[str, Any]]) -> str:

@@ -2,8 +2,9 @@
 
 Self-contained: inline CSS, no scripts, no links or images from elsewhere. It leads with the
 held-out result and its verdict (`engine.runs.results._outcome`), then the task, what it cost, a few
-rows the tuned program fixed and still gets wrong (`engine.runs.results`), the optimizer
-and its settings in plain words, and the date. Every value from outside (names, descriptions,
+rows the tuned program fixed and still gets wrong (`engine.runs.results`), the project's prompt
+versions with their held-out scores (when it has any), the optimizer and its settings in plain
+words, and the date. Every value from outside (names, descriptions,
 row text, model names) is HTML-escaped; secrets are redacted (`engine.runs.spec._redact`) first.
 """
 
@@ -16,10 +17,11 @@ from typing import Any
 
 from engine.optimizers import registry
 from engine.runs.export import stored_run
-from engine.runs.results._outcome import Outcome, outcome_of, percent, start_candidate
+from engine.runs.results._outcome import Outcome, outcome_of, percent
 from engine.runs.results._summary_rows import RowStories, RowStory, row_stories
 from engine.runs.spec import redact
 from engine.runs.store import RunStore
+from engine.runs.versions import Version, list_versions, start_candidate
 
 ROWS_SHOWN = 3
 COLOURS = {"gain": "#15803d", "unclear": "#b45309", "loss": "#b91c1c", "no test": "#4b5563"}
@@ -222,13 +224,37 @@ def _optimizer(run: dict[str, Any], tried: int) -> str:
     )
 
 
+def _versions(versions: list[Version]) -> str:
+    """The project's prompt versions with their held-out scores and how each moved the score."""
+    if not versions:
+        return ""
+    rows, before = [], None
+    for v in versions:
+        moved = (
+            f"{100 * (v.test_score - before):+.1f} points" if None not in (v.test_score, before)
+            else "—"
+        )
+        before = v.test_score if v.test_score is not None else before
+        when = dt.datetime.fromtimestamp(v.created_at).strftime("%d %b %Y")
+        rows.append(
+            f"<tr><td>v{v.number}{' (in use)' if v.in_use else ''}</td><td>{esc(v.origin)}</td>"
+            f"<td>{esc(v.made_by)}, {esc(when)}</td><td>{percent(v.test_score)}</td>"
+            f"<td>{moved}</td></tr>"
+        )
+    return (
+        "<h2>Prompt versions</h2><p>Each prompt this project accepted; the one in use labels "
+        "new rows.</p><table><tr><th>Version</th><th>Where it came from</th><th>Who, when</th>"
+        "<th>Held-out score</th><th>Change</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
 def render_summary(
     run: dict[str, Any], outcome: Outcome, usage: dict[str, Any], stories: RowStories,
-    tried: int = 0,
+    tried: int = 0, versions: list[Version] | None = None,
 ) -> str:
     """The page's HTML from what the store holds (see module), `tried` the candidate programs
-    scored besides the start; the same run gives the same page (it is dated by the run, not
-    by when it was made)."""
+    scored besides the start, `versions` the project's prompt versions; the same run and
+    versions give the same page (it is dated by the run, not by when it was made)."""
     finished = run.get("finished_at") or run.get("created_at")
     ran = dt.datetime.fromtimestamp(finished).strftime("%d %B %Y %H:%M") if finished else "?"
     name = esc(run.get("name") or "Tunesmith run")
@@ -238,7 +264,7 @@ def render_summary(
         f"<h1>{name}</h1><p class='muted'>Run {esc(run.get('id'))}, finished {esc(ran)} "
         f"({esc(run.get('status'))}).</p>"
         + _verdict_block(run, outcome) + _task(run) + _scores(outcome) + _rows(stories)
-        + _cost(run, usage) + _optimizer(run, tried)
+        + _versions(versions or []) + _cost(run, usage) + _optimizer(run, tried)
         + "<p class='muted'>Made by Tunesmith.</p></body></html>\n"
     )  # fmt: skip
 
@@ -263,4 +289,5 @@ def summary_html(run_id: str, db_path: str | Path | None = None) -> str:
         usage = store.usage(run_id)
     stories = row_stories(run, before, after, subset)
     tried = sum(1 for c in cands if c is not start)
-    return render_summary(run, outcome, usage, stories, tried=tried)
+    versions = list_versions(run.get("name") or "", db_path)
+    return render_summary(run, outcome, usage, stories, tried=tried, versions=versions)

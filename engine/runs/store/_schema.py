@@ -75,6 +75,13 @@ Table(
     Column("seq", Integer, primary_key=True), *_text("type"), Column("time", Float),
     Column("data", Text),
 )  # fmt: skip
+Table(  # a project's prompt versions (engine.runs.versions): one of them is in use
+    "versions", _META, Column("project", Text, primary_key=True),
+    Column("number", Integer, primary_key=True),
+    *_text("run_id", "candidate", "origin", "made_by", "optimizer"),
+    Column("created_at", Float), Column("test_score", Float), Column("val_score", Float),
+    Column("in_use", Integer, server_default="0"), Column("used_at", Float),
+)  # fmt: skip
 TABLES = _META.tables
 # each table's key: what an "insert or replace / ignore" matches on
 KEYS = {name: tuple(c.name for c in table.primary_key) for name, table in TABLES.items()}

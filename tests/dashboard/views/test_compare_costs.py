@@ -1,5 +1,5 @@
 """Compare's cost against score: the chart, the cheapest candidate near the best, and the two
-buttons that take it to B and to Label a spreadsheet."""
+buttons that take it to B and put it in use (then Label a spreadsheet labels with it)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from apphelpers import finished_run, go, run_id_of, texts
 
 from dashboard import home
 from dashboard.run_data import costs as ca
-from engine.runs import candidates, get_run, trials
+from engine.runs import candidates, get_run, trials, version_in_use
 
 
 def run_best(run_id: str) -> str:
     return get_run(run_id, db_path=home.db_path())["best_candidate"]
 
 
-def test_the_cheapest_near_the_best_goes_to_b_and_to_the_label_page(app, monkeypatch):
+def test_the_cheapest_near_the_best_goes_to_b_and_into_use(app, monkeypatch):
     at = go(finished_run(app, monkeypatch, "fake_lms:leaning"), "compare")
     run_id = run_id_of(at)
     assert "Cost against score" in [h.value for h in at.subheader]
@@ -28,11 +28,12 @@ def test_the_cheapest_near_the_best_goes_to_b_and_to_the_label_page(app, monkeyp
     at = at.button(key=f"cmp_near_b_{run_id}").click().run()
     assert not at.exception, at.exception
     assert at.session_state[f"cmp_b_{run_id}"] == pick
-    at = at.button(key=f"cmp_near_label_{run_id}").click().run()
+    at = at.button(key=f"cmp_near_use_{run_id}").click().run()
     assert not at.exception, at.exception
-    assert at.session_state["label_run"] == run_id
-    best = run_best(run_id)
-    assert at.session_state[f"label_cand_{run_id}"] == (None if pick == best else pick)
-    assert "CSV to label" in [u.label for u in at.get("file_uploader")]  # the Label page
-    assert at.selectbox(key="label_run").value == run_id
-    assert at.selectbox(key=f"label_cand_{run_id}").value == (None if pick == best else pick)
+    used = version_in_use(get_run(run_id, db_path=db)["name"], db)
+    assert (used.run_id, used.candidate) == (run_id, pick)
+    if pick != run_best(run_id):
+        assert used.origin == "cheapest within 50 points of the best"
+    assert "is in use: Label a spreadsheet and Export now use it" in texts(at)
+    at = go(at, "label")
+    assert at.selectbox(key="label_version").value == used.number
