@@ -52,9 +52,10 @@ def draft(
     assert frame is not None and folder is not None
     inputs = labelling.input_columns()
     rows = [{c: str(frame.iloc[p][c]) for c in inputs} for p in positions]
-    run_id = labelling.prompt_in_use()
-    if run_id is not None:
-        result = predict_table(run_id, inputs, rows, db_path=home.db_path(),
+    used = labelling.prompt_in_use()
+    if used is not None:
+        run_id, candidate = used
+        result = predict_table(run_id, inputs, rows, db_path=home.db_path(), candidate=candidate,
                                max_calls=max_calls, progress=progress)  # fmt: skip
         source = f"the prompt in use (run {run_id[-6:]})"
     else:
@@ -66,7 +67,7 @@ def draft(
     name = field["name"] if field else ""
     column = result.outputs.get(name, name)
     error = result.header[-1]
-    kept = load(folder)
+    kept, drafted_by = load(folder), labelling.prompt_key()
     for row, out in zip(rows, result.rows, strict=True):
         key = labelling.key_of(row, inputs)
         if out.get(error, "").startswith("not run"):
@@ -76,7 +77,7 @@ def draft(
         earlier = old.get("draft", "") if old.get("draft", "") not in ("", new) else ""
         sure = str(out.get(column + "_confidence", ""))
         kept[key] = {"key": key, "draft": new, "confidence": sure, "earlier": earlier,
-                     "error": out.get(error, ""), "source": run_id or ""}  # fmt: skip
+                     "error": out.get(error, ""), "source": drafted_by}  # fmt: skip
     table = pd.DataFrame(list(kept.values()), columns=DRAFT_COLUMNS, dtype="string")
     (folder / DRAFTS_FILE).write_bytes(to_csv_bytes(table))
     return Drafted(len(rows), result.calls, result.failed, result.stopped, source)
@@ -125,7 +126,7 @@ def to_draft(frame: pd.DataFrame, kept: dict[str, dict[str, str]]) -> list[int]:
     draft at all, then those an earlier prompt drafted (drafting them again can show where two
     prompts disagree)."""
     inputs, done = labelling.input_columns(), labelling.labelled(frame)
-    source = labelling.prompt_in_use() or ""
+    source = labelling.prompt_key()
     waiting = [p for p in range(len(frame)) if not done.iloc[p]]
     found = {p: kept.get(labelling.key_of(frame.iloc[p], inputs)) for p in waiting}
     return [p for p in waiting if not found[p]] + [

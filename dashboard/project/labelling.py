@@ -23,6 +23,7 @@ from dashboard import state
 from dashboard.project import fields, projects
 from dashboard.project.csvio import parse_csv, to_csv_bytes
 from dashboard.run_data import runinfo
+from dashboard.run_data.versions import default_program
 from engine import SpecError, example_id
 from engine.runs import get_run, load_data, spec_from_dict
 
@@ -157,10 +158,20 @@ def project_runs() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def prompt_in_use() -> str | None:
-    """The run whose prompt drafts answers: the newest finished run of this project, else
-    None (the project's untuned program). The one place that says which prompt is in use."""
-    return next((r["id"] for r in project_runs() if r["status"] == "finished"), None)
+def prompt_in_use() -> tuple[str, str | None] | None:
+    """The prompt that drafts answers, as (run, candidate: None for the run's best): the
+    project's version in use, else its finished run with the best held-out score
+    (`run_data.versions.default_program`), else None (the project's untuned program). The one
+    place that says which prompt is in use."""
+    runs = project_runs()
+    chosen = default_program(runs) if any(r["status"] == "finished" for r in runs) else None
+    return None if chosen is None else (chosen.run_id, chosen.candidate)
+
+
+def prompt_key() -> str:
+    """The prompt in use as a key kept with each draft ("" for the untuned program)."""
+    used = prompt_in_use()
+    return "" if used is None else f"{used[0]}:{used[1] or 'best'}"
 
 
 def save_answers(answers: dict[int, str], by_hand: bool = True) -> str | None:

@@ -7,8 +7,12 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from apphelpers import SAMPLE, go, set_sizes, shown, texts
+
+from dashboard import home
+from engine.runs import add_version, candidates
 
 ROWS = list(csv.DictReader(io.StringIO((SAMPLE / "support_tickets.csv").read_text())))[:30]
 INPUTS = ("ticket\n" + "".join(f'"{r["ticket"]}"\n' for r in ROWS)).encode()
@@ -177,6 +181,19 @@ def test_a_run_starts_with_enough_labels_and_its_prompt_drafts_again(inputs_only
     assert "Label these" in page and "two drafts disagree" in page, page[-1500:]
     grid = review(at)
     assert grid["Model's draft"][0] == "billing"
+    run_id = runs[0]["id"]
+    sources = set(pd.read_csv(folder(at) / "drafts.csv", dtype=str)["source"])
+    assert f"{run_id}:best" in sources  # no version in use yet: the best finished run drafted
+    other = next(c["hash"] for c in candidates(run_id, db_path=home.db_path())
+                 if c["hash"] != runs[0]["best_candidate"])  # fmt: skip
+    used = add_version(run_id, other, db_path=home.db_path())  # a prompt that is not the best
+    assert used.in_use and used.program_candidate == other
+    go(at, "data")
+    at.number_input(key="draft_rows").set_value(3)
+    at.button(key="draft_go").click().run()
+    assert not at.exception, at.exception
+    sources = set(pd.read_csv(folder(at) / "drafts.csv", dtype=str)["source"])
+    assert f"{run_id}:{other}" in sources  # the version in use drafted, not the run's best
 
 
 def test_a_row_the_model_could_not_answer_keeps_its_reason(inputs_only, monkeypatch):
