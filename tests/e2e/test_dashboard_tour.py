@@ -56,7 +56,7 @@ def tour(tour_server, page, tmp_path, rows: int = ROWS, seed: int = TOUR_SEED) -
 
     # a new project, then the data (generated messages no lever was chosen on: TOUR_SEED)
     messages = write_csv(tmp_path / "messages.csv", n=rows, seed=seed)
-    page.get_by_label("Name").fill("Spam filter")
+    page.get_by_label("Name", exact=True).fill("Spam filter")
     page.get_by_label("What should the model do? (optional)").fill(
         "Tell spam text messages from normal ones"
     )

@@ -7,10 +7,13 @@ Screenshots: docs/screenshots/20-*.png."""
 from __future__ import annotations
 
 import csv
+import re
 import sys
 
 import pytest
 from browser_tour import ROOT, button, failure_shot, nav, settle, shot
+
+from engine.runs import version_in_use
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -99,7 +102,7 @@ def walk(server, page, tmp_path):
     page.goto(server.url)
     page.wait_for_selector('h1:has-text("Project")')
     settle(page)
-    page.get_by_label("Name").fill("Spam from scratch")
+    page.get_by_label("Name", exact=True).fill("Spam from scratch")
     button(page, "Create project").click()
     page.wait_for_selector('h1:has-text("Data")')
     settle(page)
@@ -145,6 +148,13 @@ def walk(server, page, tmp_path):
     held_out = held_out_rows(project)
     assert len(held_out) == 4
 
+    # the run's prompt put in use: Label a spreadsheet then starts on that version
+    button(page, "Put this prompt in use").click()
+    page.get_by_text(re.compile(r"v\d of “Spam from scratch” is in use")).wait_for()
+    settle(page)
+    in_use = version_in_use("Spam from scratch", server.home / "tunesmith_data" / "runs.db")
+    assert in_use is not None and in_use.in_use
+
     # a new spreadsheet labelled with the run's prompt; its corrections flow back
     fresh_rows = make_rows(6, seed=SEED + 1)
     fresh_truth = {r["message"]: r["label"] for r in fresh_rows}
@@ -152,6 +162,7 @@ def walk(server, page, tmp_path):
     with fresh.open("w", newline="") as fh:
         csv.writer(fh).writerows([["message"], *([r["message"]] for r in fresh_rows)])
     nav(page, "Label a spreadsheet")
+    page.get_by_text(f"Labelling with v{in_use.number}, the version in use").wait_for()
     page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(fresh))
     button(page, "Label every row").click()
     page.get_by_text("Labelled 6 of 6 rows").wait_for(timeout=600_000)
