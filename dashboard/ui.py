@@ -132,6 +132,15 @@ def fmt_score(value: Any) -> str:
     return "—" if value is None else percent(float(value))
 
 
+def fmt_range(versus: dict[str, Any] | None, sure: str = "") -> str:
+    """A paired difference in points with its 95% range: "+17 points (+0 to +50)"; `sure` is
+    added inside the brackets when the range leaves 0 out ("—" with no comparison)."""
+    if not versus:
+        return "—"
+    diff, low, high = (100 * versus[k] for k in ("diff", "ci_low", "ci_high"))
+    return f"{diff:+.0f} points ({low:+.0f} to {high:+.0f}{'' if low <= 0 <= high else sure})"
+
+
 def fmt_int(value: Any) -> str:
     return "—" if value is None else f"{int(value):,}"
 

@@ -28,11 +28,7 @@ SUBSET_WORDS = {"test": "held-out rows", "val": "validation rows"}
 
 def _versus(row: Any) -> str:
     """The model's score against the first model's on the same rows, with its 95% range."""
-    if not row.versus:
-        return "the run's own model"
-    diff, low, high = (100 * row.versus[k] for k in ("diff", "ci_low", "ci_high"))
-    sure = "" if low <= 0 <= high else ", a real difference"
-    return f"{diff:+.0f} points ({low:+.0f} to {high:+.0f}{sure})"
+    return ui.fmt_range(row.versus, ", a real difference") if row.versus else "the run's own model"
 
 
 def board_table(standings: list[Any]) -> pd.DataFrame:

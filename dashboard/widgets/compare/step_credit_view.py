@@ -14,18 +14,11 @@ from dashboard.run_data.runinfo import ACTIVE
 from engine.runs import predictor_states, save_step_credit, saved_step_credit, step_credit
 
 
-def _brought(credit: Any) -> str:
-    if not credit.versus:
-        return "—"
-    diff, low, high = (100 * credit.versus[k] for k in ("diff", "ci_low", "ci_high"))
-    return f"{diff:+.0f} points ({low:+.0f} to {high:+.0f})"
-
-
 def credit_table(credits: list[Any]) -> pd.DataFrame:
     return pd.DataFrame([{
         "Step": c.step,
         "Score with this step as it started": ui.fmt_score(c.without),
-        "What its tuning brought (95% range)": _brought(c),
+        "What its tuning brought (95% range)": ui.fmt_range(c.versus),
     } for c in credits])  # fmt: skip
 
 

@@ -42,9 +42,11 @@ def test_a_second_model_is_scored_on_the_same_rows_and_kept(app, monkeypatch):
     assert any(VERSUS in d.value.columns for d in again.dataframe)
 
 
+@pytest.mark.real_lm  # the run's own embedded model is checked too (its weights file)
 def test_a_model_without_a_key_is_refused_and_nothing_is_kept(app, monkeypatch):
     at = go(finished_run(app, monkeypatch, "fake_lms:by_model"), "compare")
     run_id = run_id_of(at)
+    monkeypatch.delenv("TUNESMITH_TEST_LM")  # real models: each is checked before any call
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     at = _score_on(at, run_id, ["openai/gpt-4o-mini"])
     assert not at.exception, at.exception

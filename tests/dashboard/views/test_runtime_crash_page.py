@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from apphelpers import go, open_sample, shown, texts
 
+from engine.lm.local import _model as local_model
+
 CRASHING_LIB = r"""
 #include <signal.h>
 __attribute__((constructor)) static void crash_on_load(void) { raise(SIGSEGV); }
@@ -32,6 +34,8 @@ def crashing_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LLAMA_CPP_LIB_PATH", str(lib_dir))
     monkeypatch.setenv("TUNESMITH_RUNTIME_DIR", str(tmp_path / "verdicts"))
     monkeypatch.delenv("TUNESMITH_TEST_LM", raising=False)  # the embedded model, for real
+    # a model an earlier test in this process opened would answer without loading anything
+    monkeypatch.setattr(local_model, "_models", {})
     return lib_dir
 
 
