@@ -15,7 +15,7 @@ from typing import Any
 from engine.core import is_off_list, settings
 from engine.evaluate import Evaluate
 from engine.evaluate.statistics import paired_by_id
-from engine.lm.model_check import check_lms
+from engine.lm.model_check import check_model
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine import example_id
 from engine.runs.data import load_data
@@ -100,8 +100,11 @@ def leaderboard(
     spec = run_spec(run)
     names = list(dict.fromkeys([spec.models.task.model, *models]))
     specs = [spec if m == spec.models.task.model else on_model(spec, m, api_base) for m in names]
-    lm_factory = lm_factory or (_keyed(api_key) if api_key else None)
-    check_lms(*(task_lm(each, lm_factory) for each in specs))  # a test LM is not checked
+    if lm_factory is None:
+        for each in specs:
+            task = each.models.task
+            check_model(task.model, api_base=task.api_base, api_key=api_key)
+        lm_factory = _keyed(api_key) if api_key else None
     split = load_data(spec)
     rows = {"test": split.test, "val": split.val}.get(subset) or []
     if not rows:
