@@ -23,7 +23,7 @@ from engine.runs import (
 from engine.runs.export import export_run, matrix_csv
 from engine.runs.pipeline import task_lm
 from engine.runs.process import create_run, launch_run
-from engine.runs.results import leaderboard, note_retune, retune_spec, summary_html
+from engine.runs.results import leaderboard, note_retune, retune_spec, retunes, summary_html
 from engine.runs.store import RunStore, store_location
 
 
@@ -129,11 +129,10 @@ def _retune(args: argparse.Namespace, model: str) -> str | None:
     print(f"tuning again on {model} with {args.retune:.0%} of the budget: run {run_id}",
           file=sys.stderr)  # fmt: skip
     launch_run(run_id, store_location(args.db), inline=True)
-    with RunStore(args.db) as store:
-        status = (store.get_run(run_id) or {}).get("status")
-    if status not in ("finished", "stopped: budget"):
-        print(f"run {run_id} ended {status}: {model} is scored with the run's program only",
-              file=sys.stderr)  # fmt: skip
+    [ended] = [r for r in retunes(args.run_id, args.db) if r["run"] == run_id]
+    if not ended["tuned"]:
+        print(f"run {run_id} ended {ended['status']}: {model} is scored with the run's program "
+              "only", file=sys.stderr)  # fmt: skip
         return None
     return run_id
 

@@ -42,7 +42,7 @@ from engine.core._secret_shapes import (
 from engine.core._settings import (
     configure, context, DEFAULT_CONFIG, record_trace, Settings, settings,
 )
-from engine.core._signature_string import parse_type
+from engine.core._signature_string import parse_type, split_fields
 from engine.core._signatures import (
     build_signature, ensure_signature, infer_prefix, InputField, make_signature, OutputField,
     require_inputs, RESERVED_NAMES, Signature, SignatureMeta,
@@ -66,7 +66,7 @@ __all__ = [
     "LMStreamAssemblyError", "LMTimeoutError", "LMTransportError", "LMUnavailable",
     "LMUnexpectedError", "LMUnsupportedFeatureError", "LMUnsupportedModelError", "make_signature",
     "match_literal", "MissingInputError", "NativeReply", "NoLMConfiguredError", "Offload",
-    "OutputField", "parallel_map", "parse_type", "Prediction", "ProviderAuthError",
+    "OutputField", "parallel_map", "parse_type", "split_fields", "Prediction", "ProviderAuthError",
     "ProviderConnectionError", "ProviderTimeoutError", "ProviderUnreachableError", "random_tokens",
     "Reasoning", "record_trace", "register_until", "REPLY_BIAS", "REPLY_CLOSED", "REPLY_DRAFTS",
     "reply_extras", "reply_from_message", "REPLY_NUMBER", "REPLY_SECTIONS", "REPLY_START",

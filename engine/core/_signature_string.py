@@ -58,7 +58,7 @@ def _unknown_names(text: str) -> set[str]:
         return set()
     names: set[str] = set()
     for side in text.split("->"):
-        for part in _split_top_level(side):
+        for part in split_fields(side):
             type_text = part.partition(":")[2].strip()
             try:
                 tree = ast.parse(type_text, mode="eval") if type_text else None
@@ -89,7 +89,7 @@ def parse_signature_string(
     return inputs, outputs
 
 
-def _split_top_level(side: str) -> list[str]:
+def split_fields(side: str) -> list[str]:
     """Split on commas that are not inside brackets (list[str], dict[str, int], Literal[...])."""
     parts, depth, current, quote = [], 0, [], ""
     for ch in side:
@@ -115,7 +115,7 @@ def _split_top_level(side: str) -> list[str]:
 
 def _parse_side(side: str, whole: str, role: str, custom: dict[str, Any]) -> list[tuple[str, Any]]:
     fields: list[tuple[str, Any]] = []
-    for part in _split_top_level(side):
+    for part in split_fields(side):
         name, _, type_text = part.partition(":")
         name = name.strip()
         if not name.isidentifier():

@@ -57,8 +57,7 @@ def _tune_again(run_id: str, models: list[str], api_base: str, share: float) -> 
 
 def _finished_retunes(run_id: str, models: list[str]) -> dict[str, str]:
     """{model: run} of the newest finished re-tune of each model."""
-    ended = ("finished", "stopped: budget")
-    done = [r for r in retunes(run_id, home.db_path()) if r.get("status") in ended]
+    done = [r for r in retunes(run_id, home.db_path()) if r["tuned"]]
     return {r["model"]: r["run"] for r in done if r["model"] in models}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from engine.core import split_fields
 from engine.runs.from_dspy._shapes import FieldShape, ImportProblem, SignatureShape
 from engine.runs.from_dspy._types import field_type, plain_name
 
@@ -17,29 +18,9 @@ def _qualify(node: ast.expr) -> str | None:
     return _KNOWN.get(name, name) if name else None
 
 
-def _split_top(text: str) -> list[str]:
-    """Split on commas outside brackets and quotes."""
-    parts, depth, quote, current = [], 0, "", ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        current += char
-    return [*parts, current]
-
-
 def _fields(side: str, role: str, where: str) -> list[FieldShape]:
     out = []
-    for item in _split_top(side):
+    for item in split_fields(side):
         name, _, annotation = (p.strip() for p in item.partition(":"))
         if not name.isidentifier():
             raise ImportProblem(f"{where}: {item.strip()!r} is not a field name")

@@ -15,6 +15,7 @@ from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
 
 RETUNE = "retune"
+TUNED = ("finished", "stopped: budget")  # a run's ends that hand back a tuned program
 _SCALED = ("max_calls", "max_tokens", "max_cost", "max_minutes")
 
 
@@ -53,13 +54,14 @@ def note_retune(run_id: str, model: str, new_run: str, share: float,
 
 def retunes(run_id: str, db_path: str | Path | None = None) -> list[dict[str, Any]]:
     """The runs started from this one on other models, oldest first: model, run, share, time,
-    and the new run's status and held-out score as the store has them now."""
+    and the new run's status (`tuned`: it handed back a program) and held-out score now."""
     with RunStore(db_path) as store:
         noted = store.events(run_id, types=[RETUNE])
         out = []
         for event in noted:
             data = event.get("data") or {}
             run = store.get_run(str(data.get("run"))) or {}
-            now = {"status": run.get("status"), "test_best": run.get("test_best")}
+            status = run.get("status")
+            now = {"status": status, "tuned": status in TUNED, "test_best": run.get("test_best")}
             out.append({**data, "time": event.get("time"), **now})
     return out

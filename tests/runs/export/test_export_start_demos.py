@@ -42,3 +42,19 @@ def test_the_code_gives_each_step_its_starting_demos(tmp_path: Path) -> None:
 def test_with_a_tuned_state_the_state_holds_the_demos() -> None:
     code = generate_python(spec(), state=build_program(spec()).dump_state())
     assert "# the demos each step starts with" not in code and "program.load_state" in code
+
+
+def test_hostile_demo_text_stays_text_in_the_code(tmp_path: Path) -> None:
+    """A brought-in demo's text (a file's, so anyone's) reaches the code as a literal: running
+    the generated file creates nothing and gives back the text exactly."""
+    marker = tmp_path / "pwned"
+    hostile = (f'"""\nimport os; os.system("touch {marker}")\n"""\'); open("{marker}", "w")#'
+               "\\x00 \\N{BULLET} {program}")  # fmt: skip
+    data = spec().to_dict()
+    data["pipeline"][0]["demos"] = [{"ticket": hostile, "summary": "a late parcel"}]
+    code = generate_python(spec_from_dict(data))
+    path = tmp_path / "program.py"
+    path.write_text(code, encoding="utf-8")
+    program = runpy.run_path(str(path))["program"]
+    assert not marker.exists()
+    assert program.summarize.demos[0]["ticket"] == hostile
