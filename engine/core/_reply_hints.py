@@ -27,6 +27,11 @@ The parameters (their string values are part of the request cache key: never cha
 - `reply_bias` (`REPLY_BIAS`): offsets subtracted from closed choices' scores before the pick,
   keyed by the line written just before the choice (`Scores`, `read_bias`).
 
+One more parameter goes to served and hosted models instead (the LM layer takes it out before
+the provider sees it): `score_choices` (`SCORE_CHOICES`), {line before a closed choice: its
+values}, sent with `logprobs` to a provider that reports log-probabilities, which the LM layer
+turns into the same `Scores` the embedded model reports (`engine.lm._logprob_scores`).
+
 `ReplyHints.pop` takes all of them out of a request's parameters at once, as the model reads them.
 """
 
@@ -46,6 +51,7 @@ REPLY_NUMBER = "reply_number"
 REPLY_SECTIONS = "reply_sections"
 REPLY_UNTIL = "reply_until"
 REPLY_BIAS = "reply_bias"
+SCORE_CHOICES = "score_choices"
 
 NUMBER_KINDS = ("int", "float")
 

@@ -15,8 +15,10 @@ sampled; the optimizers fit these offsets on the validation set
 (`engine.optimizers.calibration`).
 
 Scores travel beside the reply: in the local provider's response, in the LM cache entry, and
-to whoever is `collecting()` in this context (a `Predict` call). Hosted models report none, so
-nothing is fitted or sent for them.
+to whoever is `collecting()` in this context (a `Predict` call). A served or hosted model whose
+provider reports log-probabilities has the same scores read from them
+(`engine.lm._logprob_scores`); it takes no `reply_bias`, so `Predict` re-picks its answer with
+the offsets. A model that reports neither gets nothing fitted and nothing sent.
 """
 
 from __future__ import annotations

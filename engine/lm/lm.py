@@ -168,6 +168,18 @@ class LM:
         return not self.model.startswith("local/") and type(self)._complete is LM._complete
 
     @property
+    def supports_logprobs(self) -> bool:
+        """Whether adapters may ask for log-probabilities at closed choices (`score_choices`):
+        a model that takes a reply schema whose provider takes `top_logprobs`, per litellm's
+        parameter table (OpenAI-compatible servers, OpenAI, vLLM; not Anthropic or Ollama)."""
+        if not self.supports_response_schema:
+            return False
+        try:
+            return "top_logprobs" in (get_litellm().get_supported_openai_params(self.model) or ())
+        except Exception:  # noqa: BLE001 - an unknown model or provider: none asked for
+            return False
+
+    @property
     def supports_function_calling(self) -> bool:
         """Whether the provider takes native tool calls (`tools=`), per litellm's model table;
         the embedded model does not. Adapters with `use_native_function_calling` read it."""

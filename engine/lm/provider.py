@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.core import reply_from_message
+from engine.core import SCORE_CHOICES, reply_from_message
 from engine.lm._litellm import get_litellm
+from engine.lm._logprob_scores import scores_from_logprobs
 from engine.lm.local import PROVIDER as LOCAL_PROVIDER
 from engine.lm.local import ensure_local_ready, refuse_media
 
@@ -23,13 +24,15 @@ def _texts(response: Any, model_type: str) -> list[str]:
     return out
 
 
-def _choice_scores(response: Any) -> list[dict[str, Any]]:
-    """Each choice's scores at its closed choices (`engine.lm.choice_scores`; only the
-    embedded model reports them), [] when none did."""
+def _choice_scores(response: Any, closed: dict[str, list[str]] | None) -> list[dict[str, Any]]:
+    """Each choice's scores at its closed choices (`engine.lm.choice_scores`): the embedded
+    model's own, else read from the provider's log-probabilities at the `closed` choices
+    (`engine.lm._logprob_scores`); [] when none has any."""
     scores = []
     for choice in response.choices:
         fields = getattr(choice, "provider_specific_fields", None)
-        scores.append((fields or {}).get("choice_scores") or {})
+        own = (fields or {}).get("choice_scores")
+        scores.append(own or (scores_from_logprobs(choice, closed) if closed else {}))
     return scores if any(scores) else []
 
 
@@ -64,6 +67,7 @@ def litellm_complete(
     litellm = get_litellm()
     # The LM retries; litellm and the provider SDKs must not retry on their own.
     request: dict[str, Any] = {**params, "num_retries": 0}
+    closed = request.pop(SCORE_CHOICES, None)
     if not local:
         request["max_retries"] = 0
     if api_key is not None:
@@ -81,5 +85,5 @@ def litellm_complete(
         "completion_tokens": getattr(usage, "completion_tokens", 0) or 0,
         "cost": _cost(litellm, response, model),
         "finish_reasons": [getattr(c, "finish_reason", None) for c in response.choices],
-        "choice_scores": _choice_scores(response),
+        "choice_scores": _choice_scores(response, closed),
     }

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.adapters import default_adapter
 from engine.adapters.replies.choice_offsets import OPTION as CHOICE_OFFSETS
-from engine.adapters.replies.choice_offsets import read_offsets
+from engine.adapters.replies.choice_offsets import read_offsets, shifted_pick
 from engine.adapters.replies.one_line_values import OPTION as ONE_LINE_OUTPUTS
 from engine.core import (
     Example,
@@ -145,10 +145,15 @@ class Predict(Module, Parameter):
             collecting() as found,
         ):
             completions = adapter(lm, config, signature, demos, inputs)
+        # the first call's first completion's scores (a fallback has none)
+        scores = adapter.read_choice_scores(signature, found[0][0]) if found and found[0] else None
+        if scores and self.choice_offsets and not getattr(lm, "supports_stop", False):
+            completions = [shifted_pick(signature, completions[0], scores, self.choice_offsets),
+                           *completions[1:]]  # fmt: skip
         prediction = Prediction.from_completions(completions)
         prediction.set_lm_usage(local.totals().to_dict())
-        if found and found[0]:  # the first call's first completion (a fallback has none)
-            prediction.set_choice_scores(adapter.read_choice_scores(signature, found[0][0]))
+        if scores is not None:
+            prediction.set_choice_scores(scores)
         record_trace((self, inputs, prediction))
         return prediction
 

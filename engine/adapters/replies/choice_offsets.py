@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.adapters.replies.section_header import HEADER
-from engine.core import REPLY_BIAS, Scores
+from engine.core import REPLY_BIAS, Scores, cast_value
 
 OPTION = "choice_offsets"  # the Predict config key that carries the offsets to the adapter
 
@@ -51,3 +51,18 @@ def read_offsets(raw: Any) -> Scores:
         return {str(f): {str(v): float(o) for v, o in vals.items()} for f, vals in raw.items()}
     except (TypeError, ValueError) as exc:
         raise ValueError(f"choice_offsets must hold numbers: {exc}") from None
+
+
+def shifted_pick(signature: Any, outputs: dict[str, Any], scores: Scores, offsets: Scores) -> dict:
+    """`outputs` with each scored choice re-picked after its offsets (the highest score less
+    offset), for a model that reports scores but takes no `reply_bias` (a served or hosted
+    one): the answer calibration fitted the offsets for."""
+    shifted = dict(outputs)
+    for name, values in scores.items():
+        shift = offsets.get(name)
+        if not shift or name not in signature.output_fields or len(values) < 2:
+            continue
+        pick = max(values, key=lambda v: values[v] - shift.get(v, 0.0))
+        if str(outputs.get(name, "")).strip().casefold() != pick.casefold():
+            shifted[name] = cast_value(pick, signature.output_fields[name].annotation)
+    return shifted

@@ -12,9 +12,10 @@ import enum
 from typing import Any
 
 from engine.adapters.replies.described_choices import described_choices, described_numbers
-from engine.core import format_value, literal_choices, strip_optional
+from engine.core import SCORE_CHOICES, format_value, literal_choices, strip_optional
 
 SCHEMA_NAME = "reply"  # the `json_schema.name` sent; providers require one
+TOP_LOGPROBS = 20  # alternatives asked for per token: the most OpenAI's API gives
 
 
 def _choices(annotation: Any) -> tuple[Any, ...] | None:
@@ -88,8 +89,21 @@ def schema_format(schema: dict[str, Any]) -> dict[str, Any]:
 def structured_kwargs(lm: Any, outputs: dict[str, Any]) -> dict[str, Any]:
     """`response_format` asking `lm` for a reply to the schema of `outputs` when `lm` takes
     one (`supports_response_schema`: a served or hosted model, never the embedded one) and the
-    outputs have a schema (`reply_schema`); else nothing."""
+    outputs have a schema (`reply_schema`); else nothing. With it, log-probabilities at the
+    closed outputs where the provider reports them (`logprob_kwargs`)."""
     if not getattr(lm, "supports_response_schema", False):
         return {}
     schema = reply_schema(outputs)
-    return {"response_format": schema_format(schema)} if schema else {}
+    kwargs = {"response_format": schema_format(schema)} if schema else {}
+    return {**kwargs, **logprob_kwargs(lm, outputs)}
+
+
+def logprob_kwargs(lm: Any, outputs: dict[str, Any]) -> dict[str, Any]:
+    """Log-probabilities asked for at each closed output when `lm`'s provider reports them
+    (`supports_logprobs`), with the choices named (`SCORE_CHOICES`): the LM layer turns them
+    into the choice scores the embedded model reports, which calibration fits offsets on."""
+    if not getattr(lm, "supports_logprobs", False):
+        return {}
+    closed = {f"[[ ## {name} ## ]]": [format_value(v) for v in values]
+              for name, field in outputs.items() if (values := closed_values(field))}  # fmt: skip
+    return {"logprobs": True, "top_logprobs": TOP_LOGPROBS, SCORE_CHOICES: closed} if closed else {}

@@ -63,7 +63,9 @@ def calibrate_choices(
         if rows is None:
             return program
         scored = scored_rows(name, last.annotation, rows, runner.metric)
-        if not scored:  # no scores (a hosted model, an open output): nothing to fit, no call
+        if not scored:  # no scores (no log-probabilities, an open output): nothing to fit
+            logger.info("%s: no choice scores for %s (the model reports no log-probabilities "
+                        "there, or the answer is open): nothing to fit", ORIGIN, name)  # fmt: skip
             return program
     elif without_valset and reports_choice_scores(program):
         rows, scored = [], []

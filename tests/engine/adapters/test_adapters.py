@@ -88,7 +88,11 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
         "reply_until": "value_loops",  # open text: stopped where a line repeats
     }
     hosted = adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review)
-    assert list(hosted) == ["response_format"]  # hosted: the reply's schema, no hints
+    # hosted: the reply's schema, no hints, and log-probabilities at its closed choice
+    assert list(hosted) == ["response_format", "logprobs", "top_logprobs", "score_choices"]
+    assert hosted["score_choices"] == {"[[ ## sentiment ## ]]": ["positive", "negative"]}
+    anthropic = adapter.decoding_kwargs(LM("anthropic/claude-3-5-sonnet-20240620"), Review)
+    assert list(anthropic) == ["response_format"]  # its provider takes no top_logprobs
     lm = ScriptedLM(answers=["[[ ## sentiment ## ]]\npositive\n\n[[ ## confidence ## ]]\n0.5"])
     out = adapter(lm, {}, Review, [], {"review": "fine"})  # no marker: still parsed
     assert out == [{"sentiment": "positive", "confidence": 0.5}]

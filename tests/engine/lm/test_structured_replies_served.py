@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Literal
 
 import pytest
@@ -101,3 +102,30 @@ def test_the_engine_finds_the_form_itself_and_every_reply_is_a_label(server, cap
     sent = [entry["outputs"][0] for entry in lm.history]
     assert all(text.lstrip().startswith("{") for text in sent)  # JSON objects, not sections
     forget_forms()
+
+
+def test_a_served_models_choices_are_scored_from_its_logprobs_and_offsets_re_pick(server) -> None:
+    """The server's log-probabilities at the label become the choice scores the embedded model
+    reports (what calibration fits on); offsets then re-pick the answer, as calibration
+    computed it, without another call."""
+    lm = ts.LM(server.model, api_base=server.api_base, api_key=server.api_key, cache=False,
+               temperature=0.0, max_tokens=48)  # fmt: skip
+    assert lm.supports_logprobs
+    predictor = ts.Predict(Route)
+    with ts.context(lm=lm):
+        predictions = [predictor(ticket=t) for t in TICKETS]
+    scored = [p for p in predictions if p.choice_scores]
+    assert scored, "no reply had scores at its label"
+    for prediction in scored:
+        scores = prediction.choice_scores["category"]
+        assert len(scores) >= 2 and set(scores) <= set(LABELS)
+        assert math.isclose(sum(math.exp(s) for s in scores.values()), 1.0, rel_tol=1e-6)
+    assert lm.history[0]["kwargs"]["score_choices"] == {"[[ ## category ## ]]": LABELS}
+    first = scored[0]
+    ticket = TICKETS[predictions.index(first)]
+    scores = first.choice_scores["category"]
+    runner_up = sorted(scores, key=scores.get)[-2]
+    predictor.choice_offsets = {"category": {first.category: 50.0}}  # its pick pushed down
+    with ts.context(lm=lm):
+        shifted = predictor(ticket=ticket)
+    assert shifted.category == runner_up != first.category
