@@ -123,13 +123,14 @@ def forecast_calls(
 
 
 def reports_choice_scores(program: Any) -> bool:
-    """Whether `program` is one predictor whose last output is a closed choice, run by the
-    embedded model (the only one that reports choice scores), before any call is made."""
+    """Whether `program` is one predictor whose last output is a closed choice, run by a model
+    that reports choice scores (the embedded model, or a provider that gives log-probabilities:
+    `engine.lm.choice_scores`), before any call is made."""
     predictors = program.predictors()
     if len(predictors) != 1 or not _closed_last_output(predictors[0].signature):
         return False
     lm = predictors[0].lm if predictors[0].lm is not None else settings.lm
-    return bool(getattr(lm, "supports_stop", False))
+    return bool(getattr(lm, "supports_stop", False) or getattr(lm, "supports_logprobs", False))
 
 
 def _closed_last_output(signature: Any) -> bool:
