@@ -14,11 +14,14 @@ import math
 from typing import Literal
 
 import pytest
+from review_data import DescribedReview as Review
+from review_data import sample_reviews as reviews
 
 import engine as ts
 from bench.core.llama_server import LlamaServer, missing_packages
 from engine.lm._litellm import get_litellm
 from engine.lm._structured import forget_forms, known_form
+from engine.optimizers import BootstrapFewShotWithRandomSearch, RunContext
 
 pytestmark = [pytest.mark.real_lm, pytest.mark.slow]
 
@@ -104,28 +107,33 @@ def test_the_engine_finds_the_form_itself_and_every_reply_is_a_label(server, cap
     forget_forms()
 
 
-def test_a_served_models_choices_are_scored_from_its_logprobs_and_offsets_re_pick(server) -> None:
-    """The server's log-probabilities at the label become the choice scores the embedded model
-    reports (what calibration fits on); offsets then re-pick the answer, as calibration
-    computed it, without another call."""
-    lm = ts.LM(server.model, api_base=server.api_base, api_key=server.api_key, cache=False,
+def right(example, prediction, trace=None) -> bool:
+    return example.positive == prediction.positive
+
+
+def test_offsets_fitted_on_the_servers_logprobs_fix_held_out_reviews(server) -> None:
+    """The server's log-probabilities at the answer become the choice scores the embedded model
+    reports; SmolLM2 served answers `true` to every review zero-shot, and offsets fitted on 10
+    reviews re-pick held-out ones (no `reply_bias` reaches a server: the answer is re-picked
+    from the same scores)."""
+    data = reviews()
+    train, val, test = data[:4], data[:10], data[24:36]
+    lm = ts.LM(server.model, api_base=server.api_base, api_key=server.api_key,
                temperature=0.0, max_tokens=48)  # fmt: skip
     assert lm.supports_logprobs
-    predictor = ts.Predict(Route)
+    optimizer = BootstrapFewShotWithRandomSearch(
+        right, max_bootstrapped_demos=0, max_labeled_demos=0, num_candidate_programs=0
+    )  # the zero-shot student is the only candidate: what is left to gain is calibration
     with ts.context(lm=lm):
-        predictions = [predictor(ticket=t) for t in TICKETS]
-    scored = [p for p in predictions if p.choice_scores]
-    assert scored, "no reply had scores at its label"
-    for prediction in scored:
-        scores = prediction.choice_scores["category"]
-        assert len(scores) >= 2 and set(scores) <= set(LABELS)
-        assert math.isclose(sum(math.exp(s) for s in scores.values()), 1.0, rel_tol=1e-6)
-    assert lm.history[0]["kwargs"]["score_choices"] == {"[[ ## category ## ]]": LABELS}
-    first = scored[0]
-    ticket = TICKETS[predictions.index(first)]
-    scores = first.choice_scores["category"]
-    runner_up = sorted(scores, key=scores.get)[-2]
-    predictor.choice_offsets = {"category": {first.category: 50.0}}  # its pick pushed down
-    with ts.context(lm=lm):
-        shifted = predictor(ticket=ticket)
-    assert shifted.category == runner_up != first.category
+        compiled = optimizer.compile(
+            ts.Predict(Review), trainset=train, valset=val, run=RunContext()
+        )
+        assert compiled.predictors()[0].choice_offsets, compiled.result.events[-3:]
+        student = ts.Predict(Review)
+        raw = [student(review=e.review) for e in test]
+        calibrated = sum(right(e, compiled(review=e.review)) for e in test)
+    assert lm.history[0]["kwargs"]["score_choices"] == {"[[ ## positive ## ]]": ["false", "true"]}
+    scored = [p.choice_scores["positive"] for p in raw if p.choice_scores]
+    assert len(scored) >= len(test) // 2
+    assert all(math.isclose(sum(math.exp(s) for s in x.values()), 1.0) for x in scored)
+    assert calibrated > sum(right(e, p) for e, p in zip(test, raw, strict=True))
