@@ -132,6 +132,21 @@ def reports_choice_scores(program: Any) -> bool:
     return bool(getattr(lm, "supports_stop", False))
 
 
+def choices_left_uncalibrated(program: Any) -> list[str]:
+    """The paths of the predictors of a program of several steps whose outputs hold a closed
+    choice, run by the embedded model: choices calibration would fit on one step, but leaves
+    here (a step's answers after another's cannot be known without calling it again)."""
+    named = program.named_predictors()
+    if len(named) < 2:
+        return []
+    return [
+        path for path, predictor in named
+        if any(closed_values(f) for f in predictor.signature.output_fields.values())
+        and getattr(predictor.lm if predictor.lm is not None else settings.lm,
+                    "supports_stop", False)
+    ]  # fmt: skip
+
+
 def _closed_last_output(signature: Any) -> bool:
     outputs = list(signature.output_fields.values())
     return bool(outputs) and bool(closed_values(outputs[-1]))
