@@ -52,7 +52,7 @@ def triage_then_classify(project: Path, optimizer: dict[str, Any]) -> dict[str, 
     classify = spec["pipeline"][0]
     area = {"name": "area", "type": "literal", "choices": list(AREAS)}
     triage = {"name": "triage", "module": "Predict", "instructions": "Name the ticket's area.",
-              "fields": [{"name": "ticket", "role": "input"}, {**area, "role": "output"}]}
+              "fields": [{"name": "ticket", "role": "input"}, {**area, "role": "output"}]}  # fmt: skip
     classify["fields"].insert(1, {**area, "role": "input"})
     spec["pipeline"] = [triage, classify]
     spec["data"].update(train_size=6, val_size=6, test_size=6)
@@ -60,10 +60,15 @@ def triage_then_classify(project: Path, optimizer: dict[str, Any]) -> dict[str, 
     return spec
 
 
-@pytest.fixture
-def truth(project: Path) -> dict[str, str]:
+def read_truth(project: Path) -> dict[str, str]:
+    """{ticket: its team} of the project's CSV."""
     with open(project / "support_tickets.csv", newline="", encoding="utf-8") as fh:
         return {r["ticket"].strip(): r["category"].strip() for r in csv.DictReader(fh)}
+
+
+@pytest.fixture
+def truth(project: Path) -> dict[str, str]:
+    return read_truth(project)
 
 
 def asked(messages: list[dict[str, Any]]) -> str:
