@@ -37,10 +37,11 @@ def calibrated(optimizer: Any, program: Any, job: Any) -> Any:
         return program
     left = choices_left_uncalibrated(program)
     if left:
+        steps = ", ".join(dict.fromkeys(path.split(".")[0] for path in left))
         job.runner.run.recorder.log(
-            f"choice calibration skipped: it fits a program of one step, and this one has "
-            f"{len(program.predictors())}; the choices of {', '.join(left)} are answered "
-            "from the allowed values, without calibrated offsets",
+            f"choice calibration skipped: it tunes a program of one step, and this one has "
+            f"{len(program.predictors())}; the choices of {steps} are still picked from the "
+            "allowed values, uncalibrated",
         )  # fmt: skip
         return program
     if fits_on_labels(optimizer, job.valset):

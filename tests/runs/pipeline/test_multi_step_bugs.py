@@ -51,8 +51,9 @@ def triage_then_classify(project: Path, optimizer: dict[str, Any]) -> dict[str, 
     spec = load_spec(project / "support_tickets.yaml").to_dict()
     classify = spec["pipeline"][0]
     area = {"name": "area", "type": "literal", "choices": list(AREAS)}
-    triage = {"name": "triage", "module": "Predict", "instructions": "Name the ticket's area.",
-              "fields": [{"name": "ticket", "role": "input"}, {**area, "role": "output"}]}  # fmt: skip
+    fields = [{"name": "ticket", "role": "input"}, {**area, "role": "output"}]
+    triage = {"name": "triage", "module": "Predict", "instructions": "Name the area."}
+    triage["fields"] = fields
     classify["fields"].insert(1, {**area, "role": "input"})
     spec["pipeline"] = [triage, classify]
     spec["data"].update(train_size=6, val_size=6, test_size=6)
@@ -248,9 +249,8 @@ def test_calibration_of_a_program_of_several_steps_is_refused_in_the_log(
         logs = [e["data"].get("message", "") for e in store.events(run_id, types=["log"])]
     skipped = [line for line in logs if line.startswith("choice calibration skipped")]
     assert skipped == [
-        "choice calibration skipped: it fits a program of one step, and this one has 2; the "
-        "choices of triage, classify are answered from the allowed values, without calibrated "
-        "offsets"
+        "choice calibration skipped: it tunes a program of one step, and this one has 2; the "
+        "choices of triage, classify are still picked from the allowed values, uncalibrated"
     ]
     with RunStore(db_path) as store:
         assert "several steps" in store.get_run(run_id)["estimate"]["notes"]
