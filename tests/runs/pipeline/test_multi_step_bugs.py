@@ -149,6 +149,20 @@ def test_both_steps_get_demos_from_traces_whose_answer_matched(project, db_path,
     assert all("category" not in d for d in demos["restate"])
 
 
+@pytest.mark.parametrize("shape", [restate_then_classify, triage_then_classify])
+def test_the_default_optimizer_bootstraps_every_step(project, db_path, truth, shape) -> None:
+    """`auto` (BootstrapFewShot on 6 training rows, labeled demos filling up): each step's
+    bootstrapped demos are the same traces', the last step's matching the label."""
+    lm = StepwiseLM(truth)
+    run_id, status = run(shape(project, {"name": "auto", "params": {}}), project, db_path, lm)
+    assert status == "finished"
+    first, last = demos_of(run_id, db_path).values()
+    booted = [[d for d in demos if d.get("augmented")] for demos in (first, last)]
+    assert booted[0] and [d["ticket"] for d in booted[0]] == [d["ticket"] for d in booted[1]]
+    assert all(d["category"] == truth[d["ticket"].strip()] for d in booted[1])
+    assert all("category" not in d for d in booted[0])
+
+
 # 2. a choice of step 1 fed to step 2 ---------------------------------------------------------
 def test_a_choice_reaches_the_next_step_as_the_label_chosen(project, db_path, truth) -> None:
     lm = StepwiseLM(truth)
