@@ -134,17 +134,21 @@ def reports_choice_scores(program: Any) -> bool:
 
 def choices_left_uncalibrated(program: Any) -> list[str]:
     """The paths of the predictors of a program of several steps whose outputs hold a closed
-    choice, run by the embedded model: choices calibration would fit on one step, but leaves
-    here (a step's answers after another's cannot be known without calling it again)."""
+    choice answered by a model that reports choice scores (the embedded one, or a served one
+    with log-probabilities): calibration fits one step only, so it leaves these (what a later
+    step writes after a shifted choice is not known without calling it again)."""
     named = program.named_predictors()
     if len(named) < 2:
         return []
     return [
         path for path, predictor in named
         if any(closed_values(f) for f in predictor.signature.output_fields.values())
-        and getattr(predictor.lm if predictor.lm is not None else settings.lm,
-                    "supports_stop", False)
+        and _gives_scores(predictor.lm if predictor.lm is not None else settings.lm)
     ]  # fmt: skip
+
+
+def _gives_scores(lm: Any) -> bool:
+    return bool(getattr(lm, "supports_stop", False) or getattr(lm, "supports_logprobs", False))
 
 
 def _closed_last_output(signature: Any) -> bool:

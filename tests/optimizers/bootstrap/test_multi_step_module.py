@@ -158,3 +158,17 @@ def test_choice_calibration_says_it_leaves_a_program_of_two_steps() -> None:
                for m in logs), logs  # fmt: skip
     assert "several steps" in compiled.result.estimate.notes
     assert not compiled.triage.choice_offsets and not compiled.route.predict.choice_offsets
+
+
+def test_a_model_without_choice_scores_gets_no_calibration_line() -> None:
+    """On a model that reports no choice scores calibration never applies: nothing to say."""
+    quiet = StepwiseLM()
+    quiet_lm = ScriptedLM(by_input=quiet.answer, name="hosted-like")  # no `supports_stop`
+    with dspy.context(lm=quiet_lm):
+        compiled = BootstrapFewShot(
+            metric=right_team, max_bootstrapped_demos=2, max_labeled_demos=0
+        ).compile(TriageThenRoute(), trainset=examples(TICKETS[:6]),
+                  valset=examples(TICKETS[6:]))  # fmt: skip
+    logs = [e.data["message"] for e in compiled.result.events if e.type == "log"]
+    assert logs and not any("calibration" in m for m in logs)
+    assert "several steps" not in (compiled.result.estimate.notes or "")
