@@ -133,6 +133,25 @@ def reports_choice_scores(program: Any) -> bool:
     return bool(getattr(lm, "supports_stop", False) or getattr(lm, "supports_logprobs", False))
 
 
+def choices_left_uncalibrated(program: Any) -> list[str]:
+    """The paths of the predictors of a program of several steps whose outputs hold a closed
+    choice answered by a model that reports choice scores (the embedded one, or a served one
+    with log-probabilities): calibration fits one step only, so it leaves these (what a later
+    step writes after a shifted choice is not known without calling it again)."""
+    named = program.named_predictors()
+    if len(named) < 2:
+        return []
+    return [
+        path for path, predictor in named
+        if any(closed_values(f) for f in predictor.signature.output_fields.values())
+        and _gives_scores(predictor.lm if predictor.lm is not None else settings.lm)
+    ]  # fmt: skip
+
+
+def _gives_scores(lm: Any) -> bool:
+    return bool(getattr(lm, "supports_stop", False) or getattr(lm, "supports_logprobs", False))
+
+
 def _closed_last_output(signature: Any) -> bool:
     outputs = list(signature.output_fields.values())
     return bool(outputs) and bool(closed_values(outputs[-1]))

@@ -2,7 +2,8 @@
 
 Where the run has labelled rows to fit on (a metric, and a valset or, for an optimizer whose
 program keeps fixed demos, unused training rows), offsets are fitted to them
-(`_choices`). Where it has none and the optimizer allows it
+(`_choices`). A program of several steps is left uncalibrated, and the run's log says so.
+Where it has none and the optimizer allows it
 (`Optimizer.content_free_prior`), the choice gets its content-free offsets instead
 (`_content_free`: one LM call). `Optimizer.calibrates_choices = False` turns
 both off. See `docs/design/choice_calibration.md`.
@@ -14,7 +15,11 @@ from typing import Any
 
 from engine.optimizers.calibration._choices import calibrate_choices
 from engine.optimizers.calibration._content_free import CONTENT_FREE_INPUT, content_free_prior
-from engine.optimizers.calibration._rows import add_calibration_note, reports_choice_scores
+from engine.optimizers.calibration._rows import (
+    add_calibration_note,
+    choices_left_uncalibrated,
+    reports_choice_scores,
+)
 
 
 def fits_on_labels(optimizer: Any, valset: list[Any]) -> bool:
@@ -29,6 +34,15 @@ def fits_on_labels(optimizer: Any, valset: list[Any]) -> bool:
 def calibrated(optimizer: Any, program: Any, job: Any) -> Any:
     """`program` with its closed choice calibrated as the run allows (see module)."""
     if not optimizer.calibrates_choices:
+        return program
+    left = choices_left_uncalibrated(program)
+    if left:
+        steps = ", ".join(dict.fromkeys(path.split(".")[0] for path in left))
+        job.runner.run.recorder.log(
+            f"choice calibration skipped: it tunes a program of one step, and this one has "
+            f"{len(program.predictors())}; the choices of {steps} are still picked from the "
+            "allowed values, uncalibrated",
+        )  # fmt: skip
         return program
     if fits_on_labels(optimizer, job.valset):
         return calibrate_choices(
@@ -45,6 +59,10 @@ def note_calibration(
     """Add the calibration step's calls to a run's `Estimate`: the content-free call, which is
     certain, to its calls; the training rows a fit may read, to its notes only."""
     if not optimizer.calibrates_choices:
+        return
+    if student is not None and choices_left_uncalibrated(student):
+        note = "choice calibration does not apply to a program of several steps"
+        estimate.notes = "; ".join(n for n in (estimate.notes, note) if n)
         return
     if fits_on_labels(optimizer, valset):
         add_calibration_note(estimate, student, trainset, valset, optimizer.fits_on_training_rows)
