@@ -5,6 +5,7 @@
 - `faults`: also `fail()` (the tool raises), `wait(seconds)` (sleeps) and `crash()` (the server
   process exits at once);
 - `no-tools`: a server that offers no tool;
+- `hostile`: also `shout(text)`, whose description is Markdown and HTML (shown as text);
 - `hang-on-list`: a server that never answers a tool listing;
 - `exit`: a server that writes a line to its error output and exits before answering.
 Each tool call is appended to the file after `--log` (an argument, as the server does not see
@@ -27,6 +28,7 @@ WORDS = {
 }
 
 
+HOSTILE = "**Loud** <img src=x onerror=alert(1)> [click](http://evil.example) :red[alarm]"
 LOG: list[str] = []
 
 
@@ -59,6 +61,12 @@ def make_server(mode: str) -> FastMCP:
         """Look a word up in a small dictionary and return its meaning."""
         _log(f"define {word}")
         return WORDS.get(word.strip().lower(), f"no entry for {word!r}")
+
+    if mode == "hostile":
+
+        @server.tool(description=HOSTILE)
+        def shout(text: str) -> str:
+            return text.upper()
 
     if mode == "faults":
 

@@ -16,7 +16,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from engine.adapters.mcp import McpServerError, shared_server
+from engine.adapters.mcp import (
+    START_TIMEOUT,
+    McpServer,
+    McpServerError,
+    McpToolInfo,
+    shared_server,
+)
 from engine.adapters.types.tool import Tool
 from engine.core import SpecError
 from engine.runs.data import read_csv, resolve_path
@@ -123,6 +129,19 @@ def _mcp_tools(spec: ProjectSpec, tool: ToolSpec, where: str) -> list[Tool]:
         return shared_server(tool.command or "", cwd=spec.base_dir).tools(tool.pick)
     except McpServerError as exc:
         raise SpecError(f"{where}: {exc}") from None
+
+
+def server_tools(
+    command: str, base_dir: str | Path, timeout: float = START_TIMEOUT
+) -> list[McpToolInfo]:
+    """The tools of the MCP server `command` starts in `base_dir` (started, listed, stopped),
+    for choosing them; SpecError saying why when it does not start, has no tools or does not
+    list them within `timeout` seconds."""
+    try:
+        with McpServer(command, cwd=base_dir) as server:
+            return server.list_tools(timeout=timeout)
+    except McpServerError as exc:
+        raise SpecError(str(exc)[0].upper() + str(exc)[1:]) from None
 
 
 def tools_at(base_dir: str | Path, tools: list[dict[str, Any]]) -> list[Tool]:
