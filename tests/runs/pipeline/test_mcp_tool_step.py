@@ -145,3 +145,17 @@ def test_a_run_through_the_worker_starts_the_server_and_calls_its_tool(
     assert len(looked_up) >= 10  # the validation and test rows (4 + 6), each one call
     assert results and all(r["score"] == 1.0 for r in results)
     assert run["status"] == "finished"
+
+
+def test_a_run_whose_server_lost_a_picked_tool_fails_before_any_lm_call(
+    project: Path, tmp_path: Path
+) -> None:
+    tool = {"name": "mcp", "command": command(), "pick": ["define", "translate"]}
+    db_path = tmp_path / "runs.db"
+    run_id = create_run(spec_from_dict(agent_spec(tool), base_dir=project), db_path)
+    lm = ScriptedLM(by_input=react_by_input)
+    assert run_worker(run_id, db_path, lm_factory=lambda spec: lm) == "failed"
+    with RunStore(db_path) as store:
+        run = store.get_run(run_id)
+    assert "has no tool named translate; its tools: add, define" in run["reason"]
+    assert lm.calls_made == 0
