@@ -240,6 +240,8 @@ class _Bridge:
     """The `call_tool` a tool made by `Tool.from_mcp_tool` awaits: the call runs on the
     server's loop, with the server's call timeout, whatever loop the caller is on."""
 
+    any_loop = True  # Tool.from_mcp_tool: callable from any loop (it crosses to the server's)
+
     def __init__(self, server: McpServer) -> None:
         self.server = server
 

@@ -108,13 +108,23 @@ class Tool:
     def from_mcp_tool(cls, session: Any, tool: Any, *, max_chars: int | None = None) -> Tool:
         """DSPy's `Tool.from_mcp_tool(session, tool)`: an MCP tool (from `list_tools()`) called
         through `session.call_tool` (an MCP `ClientSession`, or anything with that async
-        method). The reply is its text parts as one text (cut at `max_chars`); a reply marked
-        as an error raises, so the agent sees it as the call's observation."""
+        method; `await agent.acall(...)` in the session's loop, as in DSPy; a session marked
+        `any_loop` is called from any loop). The reply is its text parts as one text (cut at
+        `max_chars`); a reply marked as an error raises, so the agent sees it as the call's
+        observation."""
         schema = getattr(tool, "inputSchema", None) or {}
         properties = dict(schema.get("properties") or {})
 
+        home = None if getattr(session, "any_loop", False) else _running_loop()
+
         async def call_mcp_tool(**kwargs: Any) -> str:
-            reply = await session.call_tool(tool.name, arguments=kwargs)
+            call = session.call_tool(tool.name, arguments=kwargs)
+            if home is not None and home.is_running() and _running_loop() is not home:
+                # a session lives on the loop it was opened on; a module's `acall` runs its
+                # forward (and so this call) on a worker thread with a loop of its own
+                reply = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, home))
+            else:
+                reply = await call
             return mcp_reply_text(reply, max_chars)
 
         made = cls(
@@ -180,6 +190,13 @@ class Tool:
 _JSON_TYPES: dict[Any, Any] = {
     "string": str, "integer": int, "number": float, "boolean": bool, "array": list, "object": dict,
 }  # fmt: skip
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def mcp_reply_text(reply: Any, max_chars: int | None = None) -> str:

@@ -110,6 +110,31 @@ def test_dspy_shape_from_mcp_tool_with_a_real_client_session(call_log):
     assert "missing required argument(s) ['b']" in str(missing)
 
 
+def test_dspy_shape_react_acall_in_the_sessions_loop_calls_the_tool(call_log):
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    lm = ScriptedLM(answers=[
+        step("Look it up.", "define", {"word": "fell"}),
+        step("Done.", "finish", {}),
+        {"reasoning": "r", "answer": "a hill"},
+    ])  # fmt: skip
+
+    async def run():
+        args = [str(SERVER), "--log", str(call_log)]
+        params = StdioServerParameters(command=sys.executable, args=args)
+        async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            tools = [Tool.from_mcp_tool(session, t) for t in (await session.list_tools()).tools]
+            with dspy.context(lm=lm):
+                agent = dspy.ReAct("question -> answer", tools=tools, max_iters=3)
+                return await asyncio.wait_for(agent.acall(question="What is a fell?"), 60)
+
+    pred = asyncio.run(run())
+    assert calls(call_log) == ["define fell"]
+    assert pred.trajectory["observation_0"] == "a high barren hill in northern England"
+
+
 def test_reply_text_joins_text_parts_cuts_long_replies_and_raises_on_error_replies():
     from mcp.types import CallToolResult, ImageContent, TextContent
 
