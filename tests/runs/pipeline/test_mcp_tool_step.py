@@ -15,7 +15,7 @@ import pytest
 import engine as dspy
 from engine.core._errors import SpecError
 from engine.lm import ScriptedLM
-from engine.runs import create_run
+from engine.runs import create_run, generate_python
 from engine.runs.pipeline._program import build_program
 from engine.runs.process.worker import run_worker
 from engine.runs.spec._spec import spec_from_dict
@@ -159,3 +159,16 @@ def test_a_run_whose_server_lost_a_picked_tool_fails_before_any_lm_call(
         run = store.get_run(run_id)
     assert "has no tool named translate; its tools: add, define" in run["reason"]
     assert lm.calls_made == 0
+
+
+def test_exported_code_starts_the_server_and_calls_its_tool(project: Path) -> None:
+    log = project / "calls.log"
+    tool = {"name": "mcp", "command": command(log), "pick": ["define"]}
+    code = generate_python(spec_from_dict(agent_spec(tool), base_dir=project))
+    assert f"'command': {command(log)!r}, 'pick': ['define']" in code
+    namespace: dict = {"__name__": "exported"}
+    exec(compile(code, "program.py", "exec"), namespace)  # noqa: S102 (our own output)
+    with dspy.context(lm=ScriptedLM(by_input=react_by_input)):
+        prediction = namespace["program"](question="What does fell mean?")
+    assert log.read_text().splitlines() == ["define fell"]
+    assert prediction.answer == "a high barren hill in northern England"
