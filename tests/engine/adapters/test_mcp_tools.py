@@ -257,3 +257,34 @@ def test_shared_server_is_started_once_per_command_and_again_after_it_stops():
         assert second is not first and second.running
     finally:
         shared_server(command()).close()
+
+
+def test_a_killed_owner_leaves_no_server_behind(tmp_path):
+    """kill -9 of the process that started the server (a run's worker, say): the server reads
+    the end of its input and exits; nothing is left running."""
+    import os
+    import signal
+    import subprocess
+
+    before = server_pids()
+    script = (
+        "import sys, time\n"
+        "from engine.adapters.mcp import McpServer\n"
+        f"server = McpServer({command()!r})\n"
+        "print('up', flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout.readline().strip() == "up"
+        started = server_pids() - before - {owner.pid}  # its own command line names it too
+        assert len(started) == 1
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait(10)
+        deadline = time.monotonic() + 20
+        while server_pids() & started and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not server_pids() & started
+    finally:
+        if owner.poll() is None:
+            owner.kill()
