@@ -3,7 +3,8 @@ that starts it (run in the project folder), "List its tools", and a checkbox per
 description (shown as text, never as Markdown). The command and the picked tools go into the
 draft's tool entry only after the server listed its tools; a run's worker starts the server
 itself. A command that does not start, a server with no tools or one that does not answer in
-time shows why and changes nothing."""
+time shows why and changes nothing. On a dashboard served to a team (not 127.0.0.1) no command
+is started from the page: anyone signed in could otherwise run any program on that machine."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import safe, state
+from dashboard import hosts, safe, state
 from engine import SpecError
 from engine.runs import server_tools
 
@@ -21,18 +22,29 @@ COMMAND_HELP = (
     "python my_server.py. The command is saved with the project: keep keys and passwords out "
     "of it (set them as environment variables before starting the dashboard)."
 )
+TEAM_REFUSAL = (
+    "This Tunesmith is shared by a team, so it does not start programs from the page: anyone "
+    "signed in could run any command on the machine that serves it. Choose the MCP server's "
+    "tools on a Tunesmith running on your own machine, then share the project."
+)
 
 
 def mcp_option(tool: dict[str, Any], i: int) -> None:
     """The server's command, its listing and the picks of one `mcp` tool entry (in place)."""
     st.markdown("**Tools from an MCP server** — a program of yours that offers tools")
     rev = state.rev()
+    on_team = not hosts.is_loopback(st.get_option("server.address"))
+    if on_team:
+        st.info(TEAM_REFUSAL, icon=":material/block:")
     typed = st.text_input(
-        "Command that starts the server", value=tool.get("command", ""),
+        "Command that starts the server", value=tool.get("command", ""), disabled=on_team,
         placeholder="python my_server.py", help=COMMAND_HELP, key=f"tool_mcp_command_{i}_{rev}",
     ).strip()  # fmt: skip
     listed_key = f"tool_mcp_listed_{i}_{rev}"
-    if st.button("List its tools", key=f"tool_mcp_list_{i}_{rev}", disabled=not typed):
+    listing = st.button(
+        "List its tools", key=f"tool_mcp_list_{i}_{rev}", disabled=on_team or not typed
+    )
+    if listing and not on_team:
         _list(tool, typed, listed_key)
     listed = st.session_state.get(listed_key)
     if typed and typed != tool.get("command"):

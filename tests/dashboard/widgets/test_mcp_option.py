@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from apphelpers import go, k, open_sample, shown, texts
+from apphelpers import AUTH, go, k, open_sample, shown, signed_in_app, texts
 
 from dashboard.widgets.pipeline import mcp_option
 
@@ -102,3 +102,16 @@ def test_a_saved_pick_is_shown_without_starting_the_server(mcp_picked):
     at.button(key=k(at, "tool_mcp_list_0")).click().run(timeout=LIST_WAIT)
     assert "offers no tools" in errors(at)
     assert agent_tools(at)[1] == {"name": "mcp", "command": command(), "pick": ["add"]}
+
+
+def test_a_team_dashboard_starts_no_command_from_the_page(tmp_path, monkeypatch, shared):
+    at = signed_in_app(
+        tmp_path, monkeypatch, auth=AUTH,
+        user={"is_logged_in": True, "email": "lee@team.example"},
+    )  # fmt: skip
+    at = go(open_sample(at, "tidewell_agent"), "pipeline")
+    at.multiselect(key=k(at, "step_tools_0")).set_value(["lookup", "mcp"]).run()
+    assert "does not start programs from the page" in texts(at)
+    assert at.text_input(key=k(at, "tool_mcp_command_0")).disabled
+    assert at.button(key=k(at, "tool_mcp_list_0")).disabled
+    assert agent_tools(at)[1] == {"name": "mcp"}
