@@ -12,10 +12,20 @@ import pytest
 from apphelpers import AUTH, go, k, open_sample, shown, signed_in_app, texts
 
 from dashboard.widgets.pipeline import mcp_option
+from engine.adapters.mcp import _server
 
 pytestmark = pytest.mark.timeout(180)
 SERVER = Path(__file__).resolve().parents[2] / "engine" / "mcp_test_server.py"
 LIST_WAIT = 60  # seconds an AppTest run may take to start a server and list its tools
+
+
+@pytest.fixture(autouse=True)
+def _stop_shared_servers():
+    """The servers a built program started in this process are stopped after each test (a
+    worker's end stops them; the test process lives on)."""
+    yield
+    for server in list(_server._SHARED.values()):
+        server.close()
 
 
 def command(mode: str = "") -> str:
@@ -115,3 +125,17 @@ def test_a_team_dashboard_starts_no_command_from_the_page(tmp_path, monkeypatch,
     assert at.text_input(key=k(at, "tool_mcp_command_0")).disabled
     assert at.button(key=k(at, "tool_mcp_list_0")).disabled
     assert agent_tools(at)[1] == {"name": "mcp"}
+
+
+def test_try_on_a_row_calls_the_picked_mcp_tool(mcp_picked, monkeypatch, tmp_path):
+    monkeypatch.setenv("TUNESMITH_TEST_LM", "fake_mcp_lms:agent")
+    log = tmp_path / "calls.log"
+    at = mcp_picked
+    at.multiselect(key=k(at, "step_tools_0")).set_value(["mcp"]).run()
+    list_tools(at, f"{command()} --log {log}")
+    at.checkbox(key=k(at, "tool_mcp_pick_0_define")).check().run()
+    at.button(key="try_row").click().run(timeout=LIST_WAIT)
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "define({'word':" in page and "no entry for" in page
+    assert log.read_text().splitlines()[0].startswith("define ")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import engine as dspy
+from engine.adapters.mcp import _server
 from engine.core._errors import SpecError
 from engine.lm import ScriptedLM
 from engine.runs import create_run, generate_python
@@ -25,6 +26,15 @@ pytestmark = pytest.mark.timeout(180)
 SERVER = Path(__file__).resolve().parents[2] / "engine" / "mcp_test_server.py"
 WORDS = {"tarn": "a small mountain lake", "scree": "loose stones covering a slope",
          "fell": "a high barren hill in northern England"}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _stop_shared_servers():
+    """The servers a built program started in this process are stopped after each test (a
+    worker's end stops them; the test process lives on)."""
+    yield
+    for server in list(_server._SHARED.values()):
+        server.close()
 
 
 def command(log: Path | None = None, mode: str = "") -> str:
