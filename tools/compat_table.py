@@ -175,6 +175,10 @@ DIFFERENCES: dict[str, str] = {
     "`reset_copy()` keeps each predictor's own LM.",
     "FinalOutput": "Returned by a caller's interpreter for `SUBMIT(...)`; ProgramOfThought shows "
     "its value to the LM.",
+    "Tool": "`Tool.from_mcp_tool(session, tool)` as DSPy's (awaited in the session's loop with "
+    "`acall`), a reply as one text (its text parts joined; no `result_mode='structured'`); for "
+    "plain synchronous code `engine.adapters.mcp.McpServer(command)` starts a server over "
+    "stdio and gives its tools. No `from_langchain`.",
     "ToolCallResults": "Results of tool calls, kept with `ToolCalls(tool_call_results=...)`: an "
     "earlier History turn shows them as a `tool_call_results` message (as native tool messages "
     "with DSPy's layout and native calling); the engine's ReAct writes observations into its "

@@ -1,8 +1,8 @@
 """The options of a pipeline step beyond its fields: a Retrieve corpus, k and search method
-(retriever_option.py), ReAct tools and their files, max_iters for ReAct and ProgramOfThought,
-a MultiChainComparison step's M, for Predict and ChainOfThought "vote among samples"
-(many_options.py), and for every other step that asks the model the "try several answers"
-option (refine_option.py). Edits the draft step in place."""
+(retriever_option.py), ReAct tools and their files (an MCP server's: mcp_option.py), max_iters
+for ReAct and ProgramOfThought, a MultiChainComparison step's M, for Predict and
+ChainOfThought "vote among samples" (many_options.py), and for every other step that asks the
+model the "try several answers" option (refine_option.py). Edits the draft step in place."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import safe, state
 from dashboard.project.step_files import check_corpus, check_table, project_files, save_upload
 from dashboard.widgets.pipeline.many_options import multi_chain_option, samples_option
+from dashboard.widgets.pipeline.mcp_option import mcp_option
 from dashboard.widgets.pipeline.refine_option import refine_option
 from dashboard.widgets.pipeline.retriever_option import retriever_option
 from engine import SpecError
@@ -22,6 +23,7 @@ TOOL_LABELS = {
     "calculator": "Calculator (arithmetic only)",
     "search": "Search the corpus",
     "lookup": "Look up a row in a table",
+    "mcp": "Tools from an MCP server",
 }
 _OPTION_KEYS = {
     "Retrieve": ("corpus", "k", "retriever", "embedder"),
@@ -113,7 +115,8 @@ def _tools(step: dict[str, Any], i: int) -> None:
     picked = st.multiselect(
         "Tools the agent may call", list(TOOL_LABELS), default=list(tools),
         format_func=TOOL_LABELS.get, key=f"step_tools_{i}_{state.rev()}",
-        help="A safe built-in set: no tool runs code the model writes.",
+        help="No tool runs code the model writes. The built-in ones are safe by design; an MCP "
+        "server is a program you choose, and the model only sends it arguments.",
     )  # fmt: skip
     step["tools"] = [tools.get(name) or {"name": name} for name in picked]
     for tool in step["tools"]:
@@ -121,6 +124,8 @@ def _tools(step: dict[str, Any], i: int) -> None:
             st.markdown("**Search** — the corpus it searches")
             _corpus_picker(tool, f"tool_corpus_{i}")
             retriever_option(tool, f"tool_search_{i}")
+        elif tool["name"] == "mcp":
+            mcp_option(tool, i)
         elif tool["name"] == "lookup":
             st.markdown("**Lookup** — the table and the column to look values up by")
             uploaded = _upload("Upload a table (.csv)", ["csv"], f"tool_table_{i}", check_table)

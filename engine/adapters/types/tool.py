@@ -5,6 +5,10 @@
 validates and casts the arguments from the hints (pydantic, lax: "3" becomes 3 for an int) and
 returns the function's result, or a `ToolError` naming what went wrong (an unknown or missing
 argument, a value of the wrong type, an exception the function raised) instead of raising.
+
+`Tool.from_mcp_tool(session, tool)` is DSPy's bridge from a Model Context Protocol tool: its
+name, description and input schema become the tool's, and a call awaits `session.call_tool`
+(a server started by command: `engine.adapters.mcp.McpServer`).
 """
 
 from __future__ import annotations
@@ -86,6 +90,54 @@ class Tool:
             return ToolError(self.name, f"{type(exc).__name__}: {exc}")
         return result
 
+    @with_callbacks
+    async def acall(self, **kwargs: Any) -> Any:
+        """`__call__` for async code: an async function is awaited in the caller's loop."""
+        parsed = self.parse_args(kwargs)
+        if isinstance(parsed, ToolError):
+            return parsed
+        try:
+            result = self.func(**parsed)
+            if inspect.iscoroutine(result):
+                result = await result
+        except Exception as exc:  # noqa: BLE001 - the agent sees the error and goes on
+            return ToolError(self.name, f"{type(exc).__name__}: {exc}")
+        return result
+
+    @classmethod
+    def from_mcp_tool(cls, session: Any, tool: Any, *, max_chars: int | None = None) -> Tool:
+        """DSPy's `Tool.from_mcp_tool(session, tool)`: an MCP tool (from `list_tools()`) called
+        through `session.call_tool` (an MCP `ClientSession`, or anything with that async
+        method; `await agent.acall(...)` in the session's loop, as in DSPy; a session marked
+        `any_loop` is called from any loop). The reply is its text parts as one text (cut at
+        `max_chars`); a reply marked as an error raises, so the agent sees it as the call's
+        observation."""
+        schema = getattr(tool, "inputSchema", None) or {}
+        properties = dict(schema.get("properties") or {})
+
+        home = None if getattr(session, "any_loop", False) else _running_loop()
+
+        async def call_mcp_tool(**kwargs: Any) -> str:
+            call = session.call_tool(tool.name, arguments=kwargs)
+            if home is not None and home.is_running() and _running_loop() is not home:
+                # a session lives on the loop it was opened on; a module's `acall` runs its
+                # forward (and so this call) on a worker thread with a loop of its own
+                reply = await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, home))
+            else:
+                reply = await call
+            return mcp_reply_text(reply, max_chars)
+
+        made = cls(
+            call_mcp_tool,
+            name=tool.name,
+            desc=getattr(tool, "description", None) or "",
+            args={k: dict(v) for k, v in properties.items()},
+            arg_types={k: _JSON_TYPES.get(v.get("type"), Any) for k, v in properties.items()},
+        )
+        made.required = [k for k in schema.get("required") or () if k in properties]
+        made.has_kwargs = not properties  # a tool that lists no arguments takes what it is given
+        return made
+
     def parse_args(self, kwargs: dict[str, Any]) -> dict[str, Any] | ToolError:
         """The arguments cast to the hinted types, or a ToolError saying what is wrong."""
         known = list(self.args)
@@ -133,6 +185,33 @@ class Tool:
             "type": "function",
             "function": {"name": self.name, "description": self.desc, "parameters": parameters},
         }
+
+
+_JSON_TYPES: dict[Any, Any] = {
+    "string": str, "integer": int, "number": float, "boolean": bool, "array": list, "object": dict,
+}  # fmt: skip
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def mcp_reply_text(reply: Any, max_chars: int | None = None) -> str:
+    """An MCP tool's reply (`CallToolResult`) as text: its text parts joined, other parts named
+    by kind; RuntimeError with that text when the server marked the reply as an error."""
+    parts = []
+    for part in getattr(reply, "content", None) or ():
+        kind = getattr(part, "type", "")
+        parts.append(part.text if kind == "text" else f"[{kind or 'non-text'} content]")
+    text = "\n".join(parts)
+    if max_chars is not None and len(text) > max_chars:
+        text = f"{text[:max_chars]} [... {len(text) - max_chars} more characters cut]"
+    if getattr(reply, "isError", False):
+        raise RuntimeError(f"the tool reported an error: {text or 'no message'}")
+    return text
 
 
 def _hints(target: Callable[..., Any]) -> dict[str, Any]:

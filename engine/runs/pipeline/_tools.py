@@ -3,7 +3,8 @@
 None of them runs model-written code: the calculator parses arithmetic with `ast` and
 evaluates only numbers and + - * / // % ** (with bounded exponents); search ranks the
 project's corpus with BM25 or embeddings (engine.runs.pipeline._corpus_index); lookup reads a CSV
-table from the project folder.
+table from the project folder. An mcp entry starts (once per process) the server its command
+names, in the project folder, and takes the tools it picks (engine.adapters.mcp).
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from engine.adapters.mcp import (
+    START_TIMEOUT,
+    McpServer,
+    McpServerError,
+    McpToolInfo,
+    shared_server,
+)
 from engine.adapters.types.tool import Tool
 from engine.core import SpecError
 from engine.runs.data import read_csv, resolve_path
@@ -98,6 +106,8 @@ def build_tools(spec: ProjectSpec, tools: list[ToolSpec], key: str) -> list[Tool
         where = f"{key}.tools.{i}"
         if tool.name == "calculator":
             built.append(Tool(calculator))
+        elif tool.name == "mcp":
+            built += _mcp_tools(spec, tool, where)
         elif tool.name == "search":
             rm = corpus_index(spec, tool.corpus, tool.retriever, tool.embedder, where)  # type: ignore[arg-type]
             built.append(make_search(rm, tool.k))
@@ -110,6 +120,28 @@ def build_tools(spec: ProjectSpec, tools: list[ToolSpec], key: str) -> list[Tool
                 )
             built.append(make_lookup(rows, tool.key or "", path.name))
     return built
+
+
+def _mcp_tools(spec: ProjectSpec, tool: ToolSpec, where: str) -> list[Tool]:
+    """The picked tools of a running server; a server that does not start or no longer has a
+    picked tool is a SpecError (before any LM call)."""
+    try:
+        return shared_server(tool.command or "", cwd=spec.base_dir).tools(tool.pick)
+    except McpServerError as exc:
+        raise SpecError(f"{where}: {exc}") from None
+
+
+def server_tools(
+    command: str, base_dir: str | Path, timeout: float = START_TIMEOUT
+) -> list[McpToolInfo]:
+    """The tools of the MCP server `command` starts in `base_dir` (started, listed, stopped),
+    for choosing them; SpecError saying why when it does not start, has no tools or does not
+    list them within `timeout` seconds."""
+    try:
+        with McpServer(command, cwd=base_dir) as server:
+            return server.list_tools(timeout=timeout)
+    except McpServerError as exc:
+        raise SpecError(str(exc)[0].upper() + str(exc)[1:]) from None
 
 
 def tools_at(base_dir: str | Path, tools: list[dict[str, Any]]) -> list[Tool]:

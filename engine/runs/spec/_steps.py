@@ -19,9 +19,10 @@ from pydantic import (
     model_validator,
 )
 
+from engine.adapters.mcp import McpServerError, split_command
 from engine.runs.spec._retriever import check_embedder_name
 
-TOOL_NAMES = ("calculator", "search", "lookup")
+TOOL_NAMES = ("calculator", "search", "lookup", "mcp")
 REFINE_MAX_N = 10  # each attempt is at least one LM call
 LABEL_FREE_METRICS = ("judge",)  # graded from criteria and inputs alone when no label is given
 
@@ -67,7 +68,8 @@ class ToolSpec(_Compact):
 
     calculator: arithmetic only; search: `corpus` ranked by `retriever` (bm25, or embeddings by
     `embedder`: engine.runs.spec._retriever), top `k`; lookup: the row of the CSV `table` whose
-    `key` column equals the argument.
+    `key` column equals the argument; mcp: the tools `pick` of the Model Context Protocol server
+    started by `command` (in the project folder, over stdio) when the program is built.
     """
 
     model_config = _FORBID
@@ -78,6 +80,8 @@ class ToolSpec(_Compact):
     key: str | None = None
     retriever: Literal["bm25", "embeddings"] = "bm25"
     embedder: str | None = None
+    command: str | None = None
+    pick: list[str] | None = None
 
     @field_validator("name")
     @classmethod
@@ -103,7 +107,24 @@ class ToolSpec(_Compact):
         if self.name != "search" and (self.retriever != "bm25" or self.embedder is not None):
             raise ValueError(f"tool {self.name}: retriever and embedder are only used by search")
         check_embedder_name(self.embedder, self.retriever, f"tool {self.name}")
+        if self.name != "mcp" and (self.command or self.pick):
+            raise ValueError(f"tool {self.name}: command and pick are only used by mcp")
+        if self.name == "mcp":
+            _check_mcp(self.command, self.pick)
         return self
+
+
+def _check_mcp(command: str | None, pick: list[str] | None) -> None:
+    if not command:
+        raise ValueError("tool mcp needs the command that starts its server")
+    try:
+        split_command(command)
+    except McpServerError as exc:
+        raise ValueError(f"tool mcp: {exc}") from None
+    if not pick:
+        raise ValueError("tool mcp: pick at least one of the server's tools")
+    if len(set(pick)) != len(pick):
+        raise ValueError("tool mcp: a tool is picked twice")
 
 
 class RefineSpec(_Compact):
