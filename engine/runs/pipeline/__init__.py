@@ -10,11 +10,12 @@ from engine.runs.pipeline._structure import (
     STRUCTURE,
     choose_shape,
     extra_calls,
+    shape_choice,
     shape_rows,
 )
 
 __all__ = [
     "build_lm", "build_metric", "build_program", "choose_shape", "extra_calls", "lm_kwargs",
     "LMFactory", "make_optimizer",
-    "Pipeline", "shape_rows", "STRUCTURE", "task_lm", "use_run_cache",
+    "Pipeline", "shape_choice", "shape_rows", "STRUCTURE", "task_lm", "use_run_cache",
 ]  # fmt: skip

@@ -27,6 +27,7 @@ from engine.optimizers import RunCancelled, RunContext, TrialRunner
 from engine.optimizers.spine import calls_per_run, fit_one_line_outputs
 from engine.runs.pipeline._program import build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
+from engine.runs.store import RunStore, StoreAt
 
 MAX_SHAPES = 8  # the spec as written included
 STRUCTURE = "structure"  # the event type
@@ -175,3 +176,12 @@ def change_words(changes: tuple[Change, ...]) -> str:
     """'the step 'restate' was dropped and the step 'classify' answers without reasoning'."""
     said = {"bypass": "was dropped", "predict": "answers without reasoning first"}
     return " and ".join(f"the step '{name}' {said[kind]}" for kind, name in changes)
+
+
+def shape_choice(run_id: str, db_path: StoreAt | None = None) -> str | None:
+    """What a run's structure stage chose, as a sentence starting with a capital (None: the
+    stage did not run)."""
+    with RunStore(db_path) as store:
+        found = store.events(run_id, types=[STRUCTURE])
+    message = str((found[-1].get("data") or {}).get("message") or "") if found else ""
+    return message[:1].upper() + message[1:] or None

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from engine.lm.scripted import ScriptedLM, input_fields
-from engine.runs import create_run, get_run, load_spec
+from engine.runs import create_run, get_run, load_spec, shape_choice, summary_html
 from engine.runs.estimate import preflight
 from engine.runs.pipeline import STRUCTURE, build_program, extra_calls
 from engine.runs.pipeline._structure import shapes, step_options
@@ -96,6 +96,10 @@ def test_a_restating_step_that_loses_the_ticket_is_dropped(project, db_path, tru
     assert [s["name"] for s in run["spec"]["pipeline"]] == ["classify"]  # tuned and exported
     assert run["best_score"] == 1.0
     assert "restate" not in run["program"]
+    said = shape_choice(run_id, db_path)
+    assert said == "T" + event["message"][1:]
+    shown = said.replace("'", "&#x27;")  # escaped as the page's text
+    assert f"<dt>Program shape</dt><dd>{shown}</dd>" in summary_html(run_id, db_path)
 
 
 def test_a_restating_step_that_helps_is_kept(project, db_path, truth) -> None:
@@ -161,6 +165,8 @@ def test_a_one_step_program_is_left_alone(project, db_path, truth, tickets_spec)
     run_id = create_run(spec, db_path)
     assert run_worker(run_id, db_path, lm_factory=scripted(truth, "copies")) == "finished"
     assert structure_event(run_id, db_path) is None
+    assert shape_choice(run_id, db_path) is None
+    assert "Program shape" not in summary_html(run_id, db_path)
     assert "try_shapes" not in load_spec(project / "support_tickets.yaml").to_dict()["optimizer"]
 
 
