@@ -129,6 +129,8 @@ def choose_shape(
     scratch = RunContext(ledger=run.ledger, budget=run.budget, should_cancel=run.should_cancel,
                          seed=run.seed)  # fmt: skip
     runner = TrialRunner(scratch, metric)
+    run.recorder.phase("program shapes", f"the program's {len(tried)} shapes, untuned, on "
+                       f"{len(val)} validation rows; the best one is tuned")  # fmt: skip
     scores: list[float] = []
     hashes: list[str] = []
     try:

@@ -76,8 +76,11 @@ def structure_event(run_id: str, db_path: Path) -> dict[str, Any] | None:
     with RunStore(db_path) as store:
         found = store.events(run_id, types=[STRUCTURE])
         logs = [e["data"]["message"] for e in store.events(run_id, types=["log"])]
+        phases = [e["data"]["name"] for e in store.events(run_id, types=["phase"])]
     if not found:
+        assert "program shapes" not in phases
         return None
+    assert phases[0] == "program shapes"  # the Run page says what happens before the search
     assert len(found) == 1 and found[0]["data"]["message"] in logs  # the log says it too
     return found[0]["data"]
 
