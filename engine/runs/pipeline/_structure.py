@@ -22,7 +22,7 @@ import copy
 import itertools
 from typing import Any
 
-from engine.core import BudgetExhausted
+from engine.core import BudgetExhausted, SpecError
 from engine.optimizers import RunCancelled, RunContext, TrialRunner
 from engine.optimizers.spine import calls_per_run, fit_one_line_outputs
 from engine.runs.pipeline._program import build_program
@@ -83,7 +83,7 @@ def reshaped(spec: ProjectSpec, changes: tuple[Change, ...]) -> ProjectSpec | No
             _read_instead(later, made, given)
     try:
         return spec_from_dict(data, spec.base_dir)
-    except Exception:  # noqa: BLE001  (a shape the spec's own checks refuse is not tried)
+    except SpecError:  # a shape the spec's own checks refuse is not tried
         return None
 
 

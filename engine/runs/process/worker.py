@@ -234,12 +234,14 @@ def _shaped(
     context: Any, lm: Any, program: Any,
 ) -> tuple[ProjectSpec, Any]:  # fmt: skip
     """The spec and program the search tunes: the structure stage's choice, kept as the run's
-    spec (so its pages and exports are of that shape); a resumed run's spec is already it."""
-    if store.events(run_id, types=[STRUCTURE]):
-        return spec, program
-    with settings.context(lm=lm):
-        chosen = choose_shape(spec, *train_rows_metric, context)
-    if chosen is spec:
+    spec (so its pages and exports are of that shape); a resumed run takes the stored choice."""
+    done = store.events(run_id, types=[STRUCTURE])
+    if done:
+        chosen = spec_from_dict(done[-1]["data"]["spec"], spec.base_dir)
+    else:
+        with settings.context(lm=lm):
+            chosen = choose_shape(spec, *train_rows_metric, context)
+    if chosen == spec:
         return spec, program
     store.update_run(run_id, spec=chosen.to_dict())
     return chosen, build_program(chosen)

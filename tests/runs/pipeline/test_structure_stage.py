@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from engine.lm.scripted import ScriptedLM, input_fields
+from engine.optimizers.spine import Event
 from engine.runs import create_run, get_run, load_spec, shape_choice, summary_html
 from engine.runs.estimate import preflight
 from engine.runs.pipeline import STRUCTURE, build_program, extra_calls
@@ -200,3 +201,19 @@ def test_a_bypassed_step_hands_its_input_on(project) -> None:
     assert [f.name for f in dropped.pipeline[0].fields] == ["ticket", "category"]
     program = build_program(dict(shapes(spec))[(("bypass", "restate"),)])
     assert program.step_names == ["classify"]
+
+
+def test_a_resumed_run_takes_the_stored_choice(project, db_path, truth) -> None:
+    """A worker started again after the stage chose keeps that choice and scores no shape."""
+    spec = two_steps(project)
+    run_id = create_run(spec, db_path)
+    kept = dict(shapes(spec))[(("bypass", "restate"),)]
+    with RunStore(db_path) as store:
+        store.record_event(run_id, Event(1, STRUCTURE, 0.0, {"message": "kept", "spec":
+                                                              kept.to_dict()}))  # fmt: skip
+    assert run_worker(run_id, db_path, lm_factory=scripted(truth, "marks")) == "finished"
+    run = get_run(run_id, db_path=db_path)
+    assert [s["name"] for s in run["spec"]["pipeline"]] == ["classify"]
+    with RunStore(db_path) as store:
+        phases = store.events(run_id, types=["phase"])
+    assert "program shapes" not in [e["data"]["name"] for e in phases]
