@@ -23,6 +23,7 @@ import itertools
 from typing import Any
 
 from engine.core import BudgetExhausted, SpecError
+from engine.evaluate import TooManyErrors
 from engine.optimizers import RunCancelled, RunContext, TrialRunner
 from engine.optimizers.spine import calls_per_run, fit_one_line_outputs
 from engine.runs.pipeline._program import build_program
@@ -135,14 +136,23 @@ def choose_shape(
     hashes: list[str] = []
     try:
         with scratch.activate():
-            for _, shaped in tried:
+            for changes, shaped in list(tried):
                 program = fit_one_line_outputs(build_program(shaped), train)
-                trial = runner.evaluate(program, val, subset="val", track_best=False)
+                try:
+                    trial = runner.evaluate(program, val, subset="val", track_best=False)
+                except TooManyErrors as exc:  # the spec as written: the search would fail too
+                    if not changes:
+                        raise
+                    run.recorder.log(f"{change_words(changes)}: not tried ({exc})", "warning")
+                    tried.remove((changes, shaped))
+                    continue
                 scores.append(trial.score)
                 hashes.append(trial.candidate)
     except (BudgetExhausted, RunCancelled) as exc:
         run.recorder.log(f"program shapes not compared ({exc}): the spec as written is tuned",
                          level="warning")  # fmt: skip
+        return spec
+    if len(tried) < 2:
         return spec
     best = max(range(len(tried)), key=lambda i: (scores[i], -i))  # ties: the earlier shape
     run.results.update({k: v for k, v in scratch.results.items() if k[0] == hashes[best]})

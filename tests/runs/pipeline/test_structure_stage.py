@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 
+from engine.core import LMError, settings
 from engine.lm.scripted import ScriptedLM, input_fields
+from engine.optimizers import RunContext
 from engine.optimizers.spine import Event
 from engine.runs import create_run, get_run, load_spec, shape_choice, summary_html
+from engine.runs.data import load_data
 from engine.runs.estimate import preflight
-from engine.runs.pipeline import STRUCTURE, build_program, extra_calls
+from engine.runs.pipeline import STRUCTURE, build_metric, build_program, choose_shape, extra_calls
 from engine.runs.pipeline._structure import shapes, step_options
 from engine.runs.process.worker import run_worker
 from engine.runs.spec import spec_from_dict
@@ -217,3 +220,29 @@ def test_a_resumed_run_takes_the_stored_choice(project, db_path, truth) -> None:
     with RunStore(db_path) as store:
         phases = store.events(run_id, types=["phase"])
     assert "program shapes" not in [e["data"]["name"] for e in phases]
+
+
+def test_a_shape_that_fails_on_too_many_rows_is_not_tried(project, truth) -> None:
+    """With max_errors 0, the shapes whose classify step gets the raw ticket (the model fails
+    on one of them) are left out with a warning; the others are compared."""
+    spec = two_steps(project, "ChainOfThought")
+    answer = scripted(truth, "marks")(spec).by_input
+
+    data, run = load_data(spec), RunContext()
+    broken = data.val[0].ticket.strip()
+
+    def failing(messages: list[dict[str, Any]]) -> Any:
+        text = next(iter(input_fields(messages[-1]["content"]).values()), "").strip()
+        if "category" in messages[0]["content"] and text == broken:  # raw, not restated
+            raise LMError("the model broke")
+        return answer(messages)
+
+    lm = ScriptedLM(by_input=failing, name="failing")
+    with settings.context(lm=lm, max_errors=0):
+        chosen = choose_shape(spec, data.train, data.val, build_metric(spec), run)
+    [event] = run.recorder.of_type(STRUCTURE)
+    assert [s["changes"] for s in event.data["shapes"]] == [[], [["predict", "classify"]]]
+    warned = [e.data["message"] for e in run.recorder.of_type("log")
+              if e.data.get("level") == "warning"]  # fmt: skip
+    assert any(m.startswith("the step 'restate' was dropped: not tried") for m in warned)
+    assert [s.name for s in chosen.pipeline] == ["restate", "classify"]
