@@ -246,6 +246,12 @@ opt["stop_when_flat"] = (
     if flat
     else None
 )
+if len(draft.get("pipeline") or []) > 1:  # a program of one step has one shape
+    shapes = registry.TRY_SHAPES
+    opt[shapes.name] = st.checkbox(
+        shapes.label, value=bool(opt.get(shapes.name, shapes.default)), help=shapes.help,
+        key=f"try_shapes_{state.rev()}",
+    )  # fmt: skip
 
 check = specs.build_spec()
 if not check.ok:

@@ -19,7 +19,7 @@ from dashboard.widgets.run.run_view import optimizer_views
 from dashboard.widgets.run.skipped_rows import skipped_rows_view
 from dashboard.widgets.run.trial_chart import chart_caption, trial_figure
 from dashboard.widgets.try_input import try_input_box
-from engine.runs import candidates, ended_words, fault_summary, trials, usage
+from engine.runs import candidates, ended_words, fault_summary, shape_choice, trials, usage
 
 # Seconds between redraws of a live run. Each redraw costs the server and the browser a burst of
 # CPU, and the embedded model's two threads slow down beside such bursts (a neighbour at 0.3 of
@@ -63,6 +63,9 @@ top.caption(
 )
 if not active and run["status"] != "failed":  # the result leads: held-out verdict first
     result_headline(runinfo.outcome(run_id))
+shape = shape_choice(run_id, db_path=home.db_path())  # chosen before the search, if tried
+if shape:
+    st.info(f"**Program shape.** {safe.md(shape)}")
 with actions:
     if active and not run.get("cancel_requested"):
         if st.session_state.get("confirm_cancel") == run_id:

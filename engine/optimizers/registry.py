@@ -70,6 +70,16 @@ class Param:
         return None
 
 
+# Shared by every optimizer that scores candidates: the spec's `optimizer.try_shapes` (the
+# structure stage, `engine.runs.pipeline._structure`). Off by default until measured: on a
+# one-step program it does nothing, on others it costs a scoring of each simpler shape.
+TRY_SHAPES = Param(
+    "try_shapes", bool, False, "Try simpler program shapes",
+    help="Before tuning, score simpler shapes of the program on the validation rows (a "
+    "reasoning step answering directly, a text step left out) and tune the best one.",
+)
+
+
 @dataclass(frozen=True)
 class EventKind:
     """An event type an optimizer emits; `step` names one search step in a payload (a resumed

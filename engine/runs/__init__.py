@@ -35,7 +35,9 @@ from engine.runs.label import (
     estimate_calls, input_fields, match_inputs, predict_rows, predict_table, read_input_csv,
     try_input,
 )
-from engine.runs.pipeline import build_lm, build_metric, build_program, server_tools, task_lm
+from engine.runs.pipeline import (
+    build_lm, build_metric, build_program, server_tools, shape_choice, task_lm,
+)
 from engine.runs.process import create_run, launch_run, reconcile_run
 from engine.runs.results import ended_words, is_calibration, percent, run_outcome, summary_html
 from engine.runs.results import (
@@ -70,10 +72,9 @@ __all__ = [
     "preflight", "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages",
     "read_table", "reconcile_run", "redact_data", "render_prompts", "request_cancel",
     "resolve_path", "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form",
-    "save_spec", "score_of", "server_tools", "size_words", "spec_from_dict", "spec_from_text",
-    "step_model",
-    "store_location", "summary_html", "task_lm", "text_problem", "top_candidates", "trials",
-    "try_input", "url_problem", "usage", "validate_spec_against_data", "verdict", "predict_rows",
-    "add_version", "list_versions", "THIS_MACHINE", "use_version", "Version", "version_in_use",
-    "VersionError",
+    "save_spec", "score_of", "server_tools", "shape_choice", "size_words", "spec_from_dict",
+    "spec_from_text", "step_model", "store_location", "summary_html", "task_lm", "text_problem",
+    "top_candidates", "trials", "try_input", "url_problem", "usage", "validate_spec_against_data",
+    "verdict", "predict_rows", "add_version", "list_versions", "THIS_MACHINE", "use_version",
+    "Version", "version_in_use", "VersionError",
 ]  # fmt: skip

@@ -27,6 +27,7 @@ EVENT_TYPES = (
     "trial",
     "best_changed",
     "search_settled",
+    "structure",  # the program shape chosen before the search (engine.runs.pipeline._structure)
     "lm_usage",
     "log",
     "run_finished",

@@ -16,7 +16,9 @@ from engine.runs.pipeline import (
     build_lm,
     build_metric,
     build_program,
+    extra_calls,
     make_optimizer,
+    shape_rows,
     task_lm,
     use_run_cache,
 )
@@ -67,6 +69,7 @@ def preflight(
         estimate = optimizer.estimate(
             data.train, data.val or None, student=program, seed=seed, pilot=pilot
         ).to_dict()
+    _count_shapes(estimate, spec, shape_rows(optimizer, data.train, data.val or None))
     steps = calls_per_run(program)  # task calls per row, at most (tries and samples counted)
     per_run = pilot.calls_per_run if pilot is not None and pilot.calls_per_run else steps
     test_calls = round(2 * len(data.test) * per_run)
@@ -102,6 +105,19 @@ def preflight(
         plan, spec.models.task.model, upper_bound, store_location(db_path), spec.name, watched
     )
     return plan
+
+
+def _count_shapes(estimate: dict[str, Any], spec: ProjectSpec, rows: list[Any]) -> None:
+    """Add the structure stage's scorings of the program's other shapes to the estimate."""
+    shapes, calls = extra_calls(spec, len(rows))
+    if not calls:
+        return
+    estimate["calls"]["task"] = estimate["calls"].get("task", 0) + calls
+    estimate["total_calls"] = sum(estimate["calls"].values())
+    if estimate.get("at_most") is not None:
+        estimate["at_most"] += calls
+    said = f"{shapes} other program shapes scored first on {len(rows)} rows: {calls} calls"
+    estimate["notes"] = "; ".join(n for n in (estimate.get("notes"), said) if n)
 
 
 def _refused(

@@ -33,10 +33,13 @@ from engine.optimizers.spine import IN_FLIGHT, step_of
 from engine.runs.cluster import close_run_pool, ray_address, start_run_pool
 from engine.runs.data import load_data
 from engine.runs.pipeline import (
+    STRUCTURE,
     LMFactory,
     build_metric,
     build_program,
+    choose_shape,
     make_optimizer,
+    shape_rows,
     task_lm,
     use_run_cache,
 )
@@ -175,6 +178,9 @@ def _execute(
         if refused:  # before any LM call; a resume cannot fix it (the estimate shows it too)
             raise SpecError(f"optimizer.params: {'; '.join(refused)}")
         context = _run_context(store, run_id, spec, beat.cancelled, attempt, sinks)
+        rows = shape_rows(optimizer, data.train, data.val or None)
+        spec, program = _shaped(store, run_id, spec, (data.train, rows, metric), context, lm,
+                                program)  # fmt: skip
         stack.callback(IN_FLIGHT.subscribe(_in_flight_writer(store.path, run_id)))
         address = ray_address()
         if address is not None:  # rows on Ray actors; budget and rate limit shared there
@@ -221,6 +227,24 @@ def _execute(
         return "failed"
     finally:
         stack.close()
+
+
+def _shaped(
+    store: RunStore, run_id: str, spec: ProjectSpec, train_rows_metric: tuple[Any, Any, Any],
+    context: Any, lm: Any, program: Any,
+) -> tuple[ProjectSpec, Any]:  # fmt: skip
+    """The spec and program the search tunes: the structure stage's choice, kept as the run's
+    spec (so its pages and exports are of that shape); a resumed run takes the stored choice."""
+    done = store.events(run_id, types=[STRUCTURE])
+    if done:
+        chosen = spec_from_dict(done[-1]["data"]["spec"], spec.base_dir)
+    else:
+        with settings.context(lm=lm):
+            chosen = choose_shape(spec, *train_rows_metric, context)
+    if chosen == spec:
+        return spec, program
+    store.update_run(run_id, spec=chosen.to_dict())
+    return chosen, build_program(chosen)
 
 
 def _in_flight_writer(db_path: StoreAt, run_id: str) -> Callable[[list[Any]], None]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from engine.optimizers import registry
 from engine.runs.export import stored_run
+from engine.runs.pipeline import shape_choice
 from engine.runs.results._outcome import Outcome, outcome_of, percent
 from engine.runs.results._summary_rows import RowStories, RowStory, row_stories
 from engine.runs.spec import redact
@@ -188,7 +189,7 @@ def _value(setting: Any) -> str:
     return "not set" if setting is None else esc(setting)
 
 
-def _optimizer(run: dict[str, Any], tried: int) -> str:
+def _optimizer(run: dict[str, Any], tried: int, shape: str | None = None) -> str:
     spec = run.get("spec") or {}
     chosen = spec.get("optimizer") or {}
     entry = registry.get(str(run.get("optimizer") or chosen.get("name") or ""))
@@ -203,6 +204,8 @@ def _optimizer(run: dict[str, Any], tried: int) -> str:
     ]  # fmt: skip
     if not isinstance(used, dict):
         settings.append("<dt>Other settings</dt><dd>the optimizer's standard ones</dd>")
+    if shape:  # the structure stage's choice, before the search
+        settings.append(f"<dt>Program shape</dt><dd>{esc(shape)}</dd>")
     if tried:
         settings.append(f"<dt>Candidates tried</dt><dd>{tried}, besides your prompt</dd>")
     budget = chosen.get("budget") or {}
@@ -250,11 +253,12 @@ def _versions(versions: list[Version]) -> str:
 
 def render_summary(
     run: dict[str, Any], outcome: Outcome, usage: dict[str, Any], stories: RowStories,
-    tried: int = 0, versions: list[Version] | None = None,
+    tried: int = 0, versions: list[Version] | None = None, shape: str | None = None,
 ) -> str:
     """The page's HTML from what the store holds (see module), `tried` the candidate programs
     scored besides the start, `versions` the project's prompt versions; the same run and
-    versions give the same page (it is dated by the run, not by when it was made)."""
+    versions give the same page (it is dated by the run, not by when it was made); `shape`: the
+    program shape chosen before the search, in a sentence."""
     finished = run.get("finished_at") or run.get("created_at")
     ran = dt.datetime.fromtimestamp(finished).strftime("%d %B %Y %H:%M") if finished else "?"
     name = esc(run.get("name") or "Tunesmith run")
@@ -264,7 +268,7 @@ def render_summary(
         f"<h1>{name}</h1><p class='muted'>Run {esc(run.get('id'))}, finished {esc(ran)} "
         f"({esc(run.get('status'))}).</p>"
         + _verdict_block(run, outcome) + _task(run) + _scores(outcome) + _rows(stories)
-        + _versions(versions or []) + _cost(run, usage) + _optimizer(run, tried)
+        + _versions(versions or []) + _cost(run, usage) + _optimizer(run, tried, shape)
         + "<p class='muted'>Made by Tunesmith.</p></body></html>\n"
     )  # fmt: skip
 
@@ -290,4 +294,5 @@ def summary_html(run_id: str, db_path: str | Path | None = None) -> str:
     stories = row_stories(run, before, after, subset)
     tried = sum(1 for c in cands if c is not start)
     versions = list_versions(run.get("name") or "", db_path)
-    return render_summary(run, outcome, usage, stories, tried=tried, versions=versions)
+    return render_summary(run, outcome, usage, stories, tried=tried, versions=versions,
+                          shape=shape_choice(run_id, db_path))  # fmt: skip

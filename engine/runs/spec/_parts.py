@@ -270,6 +270,8 @@ class OptimizerSpec(BaseModel):
     keep_start: Literal["worse", "unreliable"] = "worse"
     # stop the search when this many validation scorings in a row did not beat the best one
     stop_when_flat: int | None = Field(default=None, ge=1, le=100_000)
+    # score simpler shapes of the program first and tune the best (engine.runs.pipeline._structure)
+    try_shapes: bool = registry.TRY_SHAPES.default
 
     @field_validator("name")
     @classmethod
@@ -280,6 +282,11 @@ class OptimizerSpec(BaseModel):
                 f"unknown optimizer {value!r}; choose one of {', '.join(registry.names())}"
             )
         return name
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)  # try_shapes only when on: specs written before it stay as they were
+        return {k: v for k, v in data.items() if k != "try_shapes" or v}
 
     @model_validator(mode="after")
     def _params(self) -> OptimizerSpec:
