@@ -44,7 +44,8 @@ def importance_section(
     if not shares:  # every scoring came out the same
         st.caption(
             f"The search varied {_listed(unmoved)}, and all {len(frame)} scorings came out the "
-            f"same ({frame['score'].iloc[0]:.0%}): on these rows, none of them made a difference."
+            f"same ({frame['score'].iloc[0]:.0%}): on these rows, "
+            + ("it made no difference." if len(unmoved) == 1 else "none of them made a difference.")
         )
         return
     names = sorted(shares, key=lambda n: -shares[n])

@@ -46,6 +46,6 @@ def test_settings_that_made_no_difference_are_named(app, monkeypatch):
     assert "Which setting mattered" in [h.value for h in at.subheader]
     page = texts(at)
     assert "The search varied **classify: examples copied from the rows**, and all" in page, page
-    assert "none of them made a difference" in page
+    assert "on these rows, it made no difference" in page
     assert "explains the most" not in page  # nothing to chart
 
