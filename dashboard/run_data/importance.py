@@ -1,8 +1,9 @@
 """Which setting mattered: the settings each scored candidate was made of (per step: which
 instruction, which example set, or how many examples the model got right and how many were
-copied from the rows, as random search varies them, and whether its choices were calibrated),
-how much each setting explains of the scores (Optuna's PED-ANOVA importance over the run's own
-trials), the score by value, and which varied settings made no difference."""
+copied from the rows, as random search varies them), how much each setting explains of the
+scores (Optuna's PED-ANOVA importance over the run's own trials), the score by value, and
+which varied settings made no difference. A candidate with calibrated choices is left out: the
+calibration after the search is not one of its settings."""
 
 from __future__ import annotations
 
@@ -28,15 +29,18 @@ def candidate_settings(
     """{candidate: {setting: value}}. A search that proposed instructions and example sets
     (MIPROv2) names them by their proposal; otherwise a step's instruction is numbered in the
     order the run first tried it and its examples are counted: those the model got right
-    (bootstrapped) apart from those copied from the rows. Calibrated choices are a setting."""
+    (bootstrapped) apart from those copied from the rows. Calibrated candidates are left out."""
     proposals = latest_proposals(events)
     texts: dict[str, dict[str, int]] = {}
     out: dict[str, dict[str, str]] = {}
     for c in cands:
         state = c.get("state") or {}
+        steps = predictor_states(state)
+        if any(step.get("choice_offsets") for step in steps.values()):
+            continue
         found = locate(state, proposals) if proposals else {}
         settings: dict[str, str] = {}
-        for path, step in predictor_states(state).items():
+        for path, step in steps.items():
             where = "" if path == "self" else f"{path}: "
             instruction, demo_set = found.get(path, (None, None))
             if instruction is None:
@@ -51,8 +55,6 @@ def candidate_settings(
                 made = sum(1 for d in demos if isinstance(d, dict) and d.get("augmented"))
                 settings[f"{where}examples the model got right"] = f"{made} examples"
                 settings[f"{where}examples copied from the rows"] = f"{len(demos) - made} examples"
-            calibrated = "calibrated" if step.get("choice_offsets") else "not calibrated"
-            settings[f"{where}choices"] = calibrated
         out[c["hash"]] = settings
     return out
 

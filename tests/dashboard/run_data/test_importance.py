@@ -24,16 +24,15 @@ def test_without_proposals_instructions_are_numbered_and_examples_counted() -> N
     settings = im.candidate_settings([], cands)
     assert settings["a"] == {"classify: instruction": "instruction 0",
                              "classify: examples the model got right": "0 examples",
-                             "classify: examples copied from the rows": "0 examples",
-                             "classify: choices": "not calibrated"}  # fmt: skip
+                             "classify: examples copied from the rows": "0 examples"}  # fmt: skip
     assert settings["c"]["classify: instruction"] == "instruction 1"
     assert settings["b"]["classify: examples the model got right"] == "2 examples"
     assert settings["b"]["classify: examples copied from the rows"] == "1 examples"
 
 
-def test_random_search_candidates_differ_in_their_example_counts_and_calibration() -> None:
+def test_random_search_candidates_differ_in_their_example_counts() -> None:
     """Random search's candidates: zero-shot, copied examples only, then bootstrapped sets of
-    a random size (the rest copied); a calibrated one shifts its choices."""
+    a random size (the rest copied); the calibrated one after the search is left out."""
     made = {"zero": (0, 0), "labeled": (4, 0), "s0": (4, 4), "s1": (4, 2), "s2": (4, 3)}
     cands = [{"hash": h, "state": _state("Sort it.", n, m)} for h, (n, m) in made.items()]
     cands.append({"hash": "cal", "state": _state("Sort it.", 0, offsets={"label": {"x": 0.5}})})
@@ -41,12 +40,12 @@ def test_random_search_candidates_differ_in_their_example_counts_and_calibration
     trials = [{"candidate": h, "subset": "val", "score": 0.25 + 0.1 * i}
               for i, h in enumerate([*made, "cal"] * 2)]  # fmt: skip
     frame = im.settings_table(settings, trials)
+    assert "cal" not in settings and len(frame) == 10  # its two scorings left out
     assert set(frame.columns) == {"classify: examples the model got right",
                                   "classify: examples copied from the rows",
-                                  "classify: choices", "score"}  # the instruction never varied
+                                  "score"}  # the instruction never varied  # fmt: skip
     assert sorted(frame["classify: examples the model got right"].unique()) == [
         "0 examples", "2 examples", "3 examples", "4 examples"]  # fmt: skip
-    assert frame["classify: choices"].value_counts()["calibrated"] == 2
 
 
 def test_a_setting_that_never_varies_is_left_out() -> None:
@@ -90,14 +89,14 @@ def test_a_setting_that_explains_next_to_nothing_made_no_difference() -> None:
     rng = random.Random(1)
     rows = []
     for _ in range(40):
-        examples, calibrated = rng.randrange(4), rng.random() < 0.5
+        examples, other = rng.randrange(4), rng.random() < 0.5
         rows.append({"examples": f"{examples} examples",
-                     "choices": "calibrated" if calibrated else "not calibrated",
+                     "instruction": f"instruction {int(other)}",
                      "score": 0.2 * examples + 0.001 * rng.random()})  # fmt: skip
     frame = pd.DataFrame(rows)
     shares = im.importances(frame)
     assert shares["examples"] > 0.9
-    assert im.no_difference(frame, shares) == ["choices"]
+    assert im.no_difference(frame, shares) == ["instruction"]
 
 
 def test_when_every_scoring_is_the_same_no_setting_made_a_difference() -> None:
