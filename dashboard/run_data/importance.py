@@ -53,10 +53,14 @@ def candidate_settings(
             else:
                 demos = step.get("demos") or []
                 made = sum(1 for d in demos if isinstance(d, dict) and d.get("augmented"))
-                settings[f"{where}examples the model got right"] = f"{made} examples"
-                settings[f"{where}examples copied from the rows"] = f"{len(demos) - made} examples"
+                settings[f"{where}examples the model got right"] = _examples(made)
+                settings[f"{where}examples copied from the rows"] = _examples(len(demos) - made)
         out[c["hash"]] = settings
     return out
+
+
+def _examples(count: int) -> str:
+    return f"{count} example" + ("" if count == 1 else "s")
 
 
 def settings_table(

@@ -27,7 +27,7 @@ def test_without_proposals_instructions_are_numbered_and_examples_counted() -> N
                              "classify: examples copied from the rows": "0 examples"}  # fmt: skip
     assert settings["c"]["classify: instruction"] == "instruction 1"
     assert settings["b"]["classify: examples the model got right"] == "2 examples"
-    assert settings["b"]["classify: examples copied from the rows"] == "1 examples"
+    assert settings["b"]["classify: examples copied from the rows"] == "1 example"
 
 
 def test_random_search_candidates_differ_in_their_example_counts() -> None:
