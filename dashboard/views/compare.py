@@ -14,7 +14,7 @@ from dashboard.run_data import runinfo
 from dashboard.widgets.compare.cost_chart import cost_section
 from dashboard.widgets.compare.importance_chart import importance_section
 from dashboard.widgets.compare.mistakes_view import mistakes_section
-from dashboard.widgets.compare.models_board import models_section
+from dashboard.widgets.compare.models_board import model_columns, models_section
 from dashboard.widgets.compare.step_credit_view import step_credit_section
 from dashboard.widgets.diff_view import diff_view
 from dashboard.widgets.kpi import CARD_HEIGHT, points_delta, result_headline
@@ -268,6 +268,10 @@ for key in more:
         continue
     res_all = pd.concat([res_all, found], ignore_index=True)
     order = [*order, key]
+on_models = model_columns(run_id, subset)
+if not on_models.empty:
+    res_all = pd.concat([res_all, on_models], ignore_index=True)
+    order = [*order, *dict.fromkeys(on_models["candidate"])]
 expected = expected_labels(run)
 table, scores = cd.matrix(res_all, order, names, expected, label_fields)
 if table.empty:
@@ -344,7 +348,8 @@ picked = st.dataframe(
 title = f"{run.get('name') or run_id}: {subset_names.get(subset, subset).lower()}"
 down_csv, down_html, _ = st.columns(3)
 own = [h for h in order if h in labels]  # the CSV holds this run's candidates
-rows_csv = matrix_csv(run_id, db, own, subset=subset, names=labels, rows=list(view.index))
+rows_csv = matrix_csv(run_id, db, own, subset=subset, names=labels, rows=list(view.index),
+                      extra=on_models.to_dict("records"))  # fmt: skip
 down_csv.download_button("Download as CSV", rows_csv.encode("utf-8-sig"), mime="text/csv",
                          file_name=f"{run_id}-rows.csv", icon=":material/download:")  # fmt: skip
 down_html.download_button("Download as a web page", mx.as_html(view, view_scores, title),
@@ -370,6 +375,8 @@ if rows_picked:
             with st.expander("The prompt it sends for this row"):
                 try:
                     owner, _, cand = found["candidate"].rpartition(":")
+                    if found["candidate"] in set(on_models.get("candidate", [])):
+                        owner, cand = run_id, run.get("best_candidate")  # the board's prompt
                     program = load_program(owner or run_id, db, cand)
                     prompt = render_prompts(program, inputs)
                 except Exception as error:  # noqa: BLE001  (the data or spec moved on)

@@ -23,7 +23,16 @@ from engine.runs import (
 from engine.runs.export import export_run, matrix_csv
 from engine.runs.pipeline import task_lm
 from engine.runs.process import create_run, launch_run
-from engine.runs.results import leaderboard, note_retune, retune_spec, retunes, summary_html
+from engine.runs.results import (
+    leaderboard,
+    model_answers,
+    note_retune,
+    retune_spec,
+    retunes,
+    save_leaderboard,
+    saved_leaderboard,
+    summary_html,
+)
 from engine.runs.store import RunStore, store_location
 
 
@@ -96,13 +105,35 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
-    """Write a run's rows x candidates (answer, score, reason each) as CSV."""
+    """Write a run's rows x candidates (answer, score, reason each) as CSV; with --models,
+    also each model of the run's last leaderboard, on the rows it was scored on."""
     chosen = [h.strip() for h in (args.candidates or "").split(",") if h.strip()] or None
-    text = matrix_csv(args.run_id, args.db, chosen, args.top, args.subset)
+    subset, extra = args.subset or "val", []
+    if args.models:
+        subset, extra = _board_columns(args.run_id, args.db, args.subset)
+    text = matrix_csv(args.run_id, args.db, chosen, args.top, subset, extra=extra)
     write_output(args.output, text, (store_location(args.db),))
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _board_columns(run_id: str, db: str | None, subset: str | None) -> tuple[str, list]:
+    """The subset the run's last leaderboard was scored on and its models' rows."""
+    kept = saved_leaderboard(run_id, db)
+    answers = model_answers(kept[0]) if kept else []
+    if not answers:
+        raise TunesmithError(
+            f"run {run_id} has no answers from other models kept: score it first with "
+            f"`python -m engine leaderboard {run_id} --model MODEL`"
+        )
+    board_subset = kept[1].get("subset") or "test"
+    if subset not in (None, board_subset):
+        raise TunesmithError(
+            f"the models were scored on the run's {board_subset} rows, not its {subset} rows: "
+            f"use --subset {board_subset} (or leave it out) with --models"
+        )
+    return board_subset, answers
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
@@ -113,6 +144,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     standings = leaderboard(args.run_id, args.model, db_path=args.db, api_base=args.api_base,
                             subset=args.subset, candidate=args.candidate,
                             retuned=retuned)  # fmt: skip
+    save_leaderboard(args.run_id, standings, args.subset, args.candidate, args.db)
     if args.json:
         print(json.dumps([s.to_dict() for s in standings], indent=2))
         return 0

@@ -54,7 +54,8 @@ EXAMPLES = {
                    "  python -m engine leaderboard RUN_ID --model local/smollm2-135m-q4_1 "
                    "--retune 0.5",
     "matrix": "examples:\n  python -m engine matrix RUN_ID -o matrix.csv\n"
-              "  python -m engine matrix RUN_ID --top 5 --subset test",
+              "  python -m engine matrix RUN_ID --top 5 --subset test\n"
+              "  python -m engine matrix RUN_ID --models -o across-models.csv",
     "runs": "example:\n  python -m engine runs --limit 10",
     "show": "example:\n  python -m engine show RUN_ID",
     "resume": "example:\n  python -m engine resume RUN_ID",
@@ -268,13 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
         "write a run's rows x candidates as CSV",
         "Write every scored row of a run with each candidate's answer, score and the metric's\n"
         "reason side by side (CSV, cells that would start a formula neutralised). Candidates:\n"
-        "the start and the best by default, --top N by validation score, or --candidates.",
+        "the start and the best by default, --top N by validation score, or --candidates.\n"
+        "--models adds each model of the run's last leaderboard (its best prompt), on the rows\n"
+        "the models were scored on.",
     )
     p.add_argument("run_id", help="run id (see `python -m engine runs`)")
     p.add_argument("--candidates", help="candidate hashes of this run, comma-separated")
     p.add_argument("--top", type=int, help="the N candidates with the best validation score")
-    p.add_argument("--subset", choices=("val", "test"), default="val",
-                   help="validation rows (default) or held-out test rows")  # fmt: skip
+    p.add_argument("--subset", choices=("val", "test"),
+                   help="validation rows (the default) or held-out test rows")  # fmt: skip
+    p.add_argument("--models", action="store_true",
+                   help="add the models of the run's last leaderboard as columns (their rows)")
     shared(p, "output")
 
     p = add(
@@ -284,7 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
         "model and with each --model, every call fresh (no cache): the score, the paired 95%\n"
         "range of its difference with the first model, tokens and dollars per 1,000 rows,\n"
         "latency per row (p50, p95) and the rows without a usable answer. Keys come from the\n"
-        "environment; every model is checked before any call.",
+        "environment; every model is checked before any call. The board is kept with the run\n"
+        "(`matrix RUN --models` then shows each model's answers row by row).",
     )
     p.add_argument("run_id", help="run id (see `python -m engine runs`)")
     p.add_argument("--model", action="append", required=True,

@@ -41,7 +41,7 @@ from engine.runs.pipeline import (
 from engine.runs.process import create_run, launch_run, reconcile_run
 from engine.runs.results import ended_words, is_calibration, percent, run_outcome, summary_html
 from engine.runs.results import (
-    changed_steps, leaderboard, note_retune, retune_spec, retunes, save_leaderboard,
+    changed_steps, leaderboard, model_answers, note_retune, retune_spec, retunes, save_leaderboard,
     save_step_credit, saved_leaderboard, saved_step_credit, step_credit,
 )
 from engine.runs.spec import (
@@ -61,7 +61,8 @@ __all__ = [
     "attempts_key", "build_lm", "build_metric", "build_program", "call_metric", "candidates",
     "check_embedder", "check_rows", "choose_optimizer", "CONSTRAINT_FAILED", "create_run",
     "CsvProblem", "default_normalize", "embedder_model", "ended_words", "changed_steps",
-    "leaderboard", "save_step_credit", "saved_step_credit", "step_credit", "note_retune",
+    "leaderboard", "model_answers", "save_step_credit", "saved_step_credit", "step_credit",
+    "note_retune",
     "retune_spec", "retunes", "save_leaderboard", "saved_leaderboard", "estimate_calls", "events",
     "example_results", "expected_labels", "export_ensemble_json", "export_model_python",
     "export_run", "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",

@@ -1,7 +1,9 @@
 """Compare's "On other models" in a real browser (marked e2e): a finished run's best prompt
 scored on its held-out rows with the run's own embedded model and with the same weights behind
 llama.cpp's OpenAI-compatible server on 127.0.0.1 (litellm's `openai/` provider, as any hosted
-model), the board read back after a reload. Screenshot 07g-compare-models."""
+model), the board read back after a reload; then both models as columns of the rows table
+beside the run's candidates, downloaded as CSV. Screenshots 07g-compare-models and
+07i-compare-models-rows."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import sys
 
 import pytest
 from browser_tour import ROOT, Server, failure_shot, nav, settle, shot_section
+from compare_steps import models_in_rows, score_on_server, shot_rows
 
 from bench.core.llama_server import LlamaServer, missing_packages
 from engine.runs import create_run, load_spec, saved_leaderboard
@@ -41,6 +44,7 @@ def test_two_models_on_the_same_rows(browser_page, tmp_path):
         try:
             with failure_shot(browser_page, server, tmp_path):
                 board(server, browser_page, llama)
+                rows_table(browser_page, llama, tmp_path)
         finally:
             server.stop()
 
@@ -53,17 +57,7 @@ def board(server: Server, page, llama) -> None:
     page.goto(server.url)
     settle(page)
     nav(page, "Compare")
-    heading = page.get_by_role("heading", name="On other models")
-    heading.scroll_into_view_if_needed()
-    models = page.get_by_role("combobox", name="Models")
-    models.click()
-    models.fill(llama.model)
-    models.press("Enter")
-    page.keyboard.press("Escape")
-    page.get_by_label("Server address (only for a model on your own server)").fill(llama.api_base)
-    page.get_by_role("button", name="Score on these models").click()
-    page.get_by_text("Highest score here").wait_for(timeout=600_000)
-    settle(page)
+    score_on_server(page, llama.model, llama.api_base)
     standings, _ = saved_leaderboard(run_id, db)
     assert [s.model for s in standings] == ["local/smollm2-135m", llama.model]
     assert standings[1].off_list == 0 and standings[1].n == 6
@@ -75,3 +69,14 @@ def board(server: Server, page, llama) -> None:
     assert llama.api_key not in page.content()
     shot_section(page, page.get_by_role("heading", name="On other models"),
                  page.get_by_text("Highest score here"), "07g-compare-models")  # fmt: skip
+
+
+def rows_table(page, llama, tmp_path) -> None:
+    """The board's models join the held-out rows table as columns; the CSV holds them."""
+    header, rows = models_in_rows(page, ["local/smollm2-135m", llama.model], tmp_path)
+    for model in ("local/smollm2-135m", llama.model):
+        assert f"on {model}: answer" in header and f"on {model}: score" in header, header
+    assert len(rows) == 6
+    served = header.index(f"on {llama.model}: answer")
+    assert all(row[served] or row[served + 2] for row in rows)  # an answer, or why not
+    shot_rows(page, "07i-compare-models-rows")

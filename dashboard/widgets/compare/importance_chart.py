@@ -28,10 +28,12 @@ def importance_section(
     run_id: str, events: list[dict[str, Any]], cands: list[dict[str, Any]],
     trials: list[dict[str, Any]],
 ) -> None:
-    """The section, when the run tried enough combinations of at least one varied setting."""
+    """The section, when the run tried enough combinations of at least one varied setting;
+    the settings that made no difference are named."""
     frame = im.settings_table(im.candidate_settings(events, cands), trials)
     shares = im.importances(frame)
-    if not shares:
+    unmoved = im.no_difference(frame, shares)
+    if not shares and not unmoved:
         return
     st.subheader(
         "Which setting mattered",
@@ -39,6 +41,13 @@ def importance_section(
         "setting the search varied explains (Optuna's PED-ANOVA importance). A setting with a "
         "small share could have been left as it was.",
     )
+    if not shares:  # every scoring came out the same
+        st.caption(
+            f"The search varied {_listed(unmoved)}, and all {len(frame)} scorings came out the "
+            f"same ({frame['score'].iloc[0]:.0%}): on these rows, "
+            + ("it made no difference." if len(unmoved) == 1 else "none of them made a difference.")
+        )
+        return
     names = sorted(shares, key=lambda n: -shares[n])
     st.caption(
         f"Over {len(frame)} scorings, **{safe.md(names[0])}** explains the most "
@@ -58,3 +67,16 @@ def importance_section(
                   [f"{s:.0%} ({n})" for _, s, n in rows], "Mean score (%); scorings in brackets"),
             key=f"cmp_by_value_{run_id}",
         )  # fmt: skip
+    if unmoved:
+        st.caption(
+            f"{_listed(unmoved)} made no difference to speak of (under "
+            f"{im.SMALL_SHARE:.0%} of the score's differences"
+            f"{'' if len(unmoved) == 1 else ' each'}): "
+            f"{'it' if len(unmoved) == 1 else 'they'} could have been left as set."
+        )
+
+
+def _listed(names: list[str]) -> str:
+    """'**a**', '**a** and **b**', '**a**, **b** and **c**' (outside text made inert)."""
+    bold = [f"**{safe.md(n)}**" for n in names]
+    return bold[0] if len(bold) == 1 else f"{', '.join(bold[:-1])} and {bold[-1]}"

@@ -2,7 +2,7 @@
 held-out rows with other models (the engine's leaderboard, every row asked afresh), the board
 kept with the run so it is still there after a reload; and, on request, the task tuned again
 on each model with a share of the run's budget (a run of its own, scored on the board once it
-has finished)."""
+has finished); and the board's models as columns of the rows table (`model_columns`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from dashboard import home, launcher, lmtools, safe, state, ui
 from dashboard.run_data.runinfo import ago, status_label
 from engine.runs import (
     leaderboard,
+    model_answers,
     note_retune,
     retune_spec,
     retunes,
@@ -154,3 +155,24 @@ def models_section(run_id: str, run: dict[str, Any]) -> None:
         + (f", but on {best.n} rows that is not a sure difference from the run's own model "
            "(its 95% range reaches 0): score more rows before switching." if unsure else ".")
     )  # fmt: skip
+
+
+def model_columns(run_id: str, subset: str) -> pd.DataFrame:
+    """The picker of the kept board's models for the rows table, and the rows of those picked
+    (shaped as the run's results, each model's column "on <model>"); empty when none."""
+    kept = saved_leaderboard(run_id, home.db_path())
+    if kept is None or not any(s.answers for s in kept[0]):
+        return pd.DataFrame()
+    if kept[1].get("subset") != subset:
+        where = SUBSET_WORDS.get(kept[1].get("subset"), "other rows")
+        st.caption(f"The models in “On other models” were scored on the {where}: show those rows "
+                   "(Scored on, above) to add their answers to the table.")  # fmt: skip
+        return pd.DataFrame()
+    rows = pd.DataFrame(model_answers(kept[0]))
+    picked = st.multiselect(
+        "Add the models from “On other models”", list(dict.fromkeys(rows["candidate"])),
+        key=f"cmp_models_{run_id}",
+        help="Each model's answers with this run's best prompt, every row asked afresh: the "
+        "run's own model first, then each other model you scored.",
+    )  # fmt: skip
+    return rows[rows["candidate"].isin(picked)]

@@ -1,6 +1,7 @@
 """A run's rows × candidates as CSV: each scored row's inputs and expected answer, then each
-candidate's answer, score and the metric's reason, side by side (the Compare page's matrix,
-and `python -m engine matrix`)."""
+candidate's answer, score and the metric's reason, side by side, and after them any results
+from elsewhere (a model of the run's leaderboard) (the Compare page's matrix, and
+`python -m engine matrix`)."""
 
 from __future__ import annotations
 
@@ -48,20 +49,23 @@ def matrix_csv(
     subset: str = "val",
     names: Mapping[str, str] | None = None,
     rows: Sequence[str] | None = None,
+    extra: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """The matrix as CSV (every cell neutralised against formulas). `candidates` are hashes
-    of this run (default: `matrix_candidates`); `rows` are example ids, in the order wanted
-    (default: every row scored on `subset`, in the data's order)."""
+    of this run (default: `matrix_candidates`); `extra` are results shaped as the store's,
+    each column named by its `candidate` (e.g. "on <model>"), after the candidates; `rows` are
+    example ids, in the order wanted (default: every row scored, in the data's order)."""
     run = stored_run(run_id, db_path)
     with RunStore(db_path) as store:
         trials = store.trials(run_id)
-        results = store.example_results(run_id, subset=subset)
+        results = [*store.example_results(run_id, subset=subset), *extra]
         if names is None:
             names = {c["hash"]: c.get("origin") or c["hash"] for c in store.candidates(run_id)}
     scored = {r["candidate"] for r in results}
     if not scored:
         raise TunesmithError(f"run {run_id} has no rows scored on its {subset} rows")
     chosen = list(candidates or matrix_candidates(run, trials, subset, top))
+    chosen += [h for h in dict.fromkeys(r["candidate"] for r in extra) if h not in chosen]
     missing = [h for h in chosen if h not in scored]
     if missing:
         raise TunesmithError(

@@ -1,13 +1,14 @@
 """The tuned program on several models: a run's program (its best, or a candidate) scored on
 the run's held-out rows with each model, fresh calls (no cache), against the first model on the
 same rows: held-out score with the paired 95% range of the difference, cost and tokens per
-1,000 rows, latency per row (p50, p95), and the rows without a usable answer. A board is kept
-with the run (`save_leaderboard`, a "leaderboard" event) and read back (`saved_leaderboard`)."""
+1,000 rows, latency per row (p50, p95), and the rows without a usable answer, and each row's
+answer and score (`model_answers`: the matrix across models). A board is kept with the run
+(`save_leaderboard`, a "leaderboard" event) and read back (`saved_leaderboard`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import quantiles
 from typing import Any
@@ -27,12 +28,14 @@ from engine.runs.store import RunStore
 
 Progress = Callable[[int, int, str], None]  # (models done, models in all, the next model)
 BOARD = "leaderboard"  # the event type a kept board is stored as
+ANSWER_CHARS = 2000  # a kept text at most: the board stays small whatever a model replies
 
 
 @dataclass(frozen=True)
 class Standing:
     """One model's result: `versus` is the paired comparison with the first model (None for
-    the first); `dollars` per 1,000 rows is None when a call had no price."""
+    the first); `dollars` per 1,000 rows is None when a call had no price; `answers` are its
+    rows (example id, index, inputs, outputs, score, feedback, error), texts cut short."""
 
     model: str
     score: float
@@ -45,6 +48,7 @@ class Standing:
     p95: float
     failed: int
     off_list: int
+    answers: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +68,29 @@ def score_rows(spec: ProjectSpec, program: Any, rows: list[Any], lm_factory: LMF
                           max_errors=len(rows))(program)  # a row that fails scores 0  # fmt: skip
     scores = {example_id(rows[r.index]): r.score for r in result.rows}
     return scores, result, ledger
+
+
+def _clipped(value: Any) -> Any:
+    """`value` as JSON keeps it, a text at most ANSWER_CHARS long."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)[:ANSWER_CHARS]
+
+
+def _answers(rows: list[Any], result: Any) -> tuple[dict[str, Any], ...]:
+    """Each scored row as the store keeps a candidate's (`model_answers` reads them)."""
+    return tuple({
+        "example_id": example_id(rows[r.index]), "idx": r.index,
+        "inputs": {k: _clipped(v) for k, v in r.inputs.items()},
+        "outputs": {k: _clipped(v) for k, v in (r.outputs or {}).items()} or None,
+        "score": r.score, "feedback": _clipped(r.feedback), "error": _clipped(r.error),
+    } for r in result.rows)  # fmt: skip
+
+
+def model_answers(standings: Sequence[Standing]) -> list[dict[str, Any]]:
+    """Every model's rows as a candidate's results, its candidate "on <model>" (a column of
+    the matrix beside the run's candidates)."""
+    return [{**a, "candidate": f"on {s.model}"} for s in standings for a in s.answers]
 
 
 def _keyed(api_key: str) -> LMFactory:
@@ -135,6 +162,7 @@ def leaderboard(
             dollars_per_1000=1000 * sum(r.cost or 0 for r in fresh) / len(rows) if priced else None,
             p50=cuts[9], p95=cuts[18], failed=result.errors,
             off_list=sum(is_off_list(r.error) for r in result.rows),
+            answers=_answers(rows, result),
         ))  # fmt: skip
         first = scores if first is None else first
     return standings
@@ -158,5 +186,6 @@ def saved_leaderboard(
     if not boards:
         return None
     data = boards[-1].get("data") or {}
-    standings = [Standing(**row) for row in data.get("standings") or []]
+    standings = [Standing(**{**row, "answers": tuple(row.get("answers") or ())})
+                 for row in data.get("standings") or []]  # fmt: skip
     return standings, {**data, "time": boards[-1].get("time")}

@@ -10,20 +10,42 @@ import pandas as pd
 from dashboard.run_data import importance as im
 
 
-def _state(instruction: str, demos: int) -> dict:
-    shown = [{"text": f"d{i}", "label": "x"} for i in range(demos)]
-    return {"classify": {"signature": {"instructions": instruction}, "demos": shown}}
+def _state(instruction: str, demos: int, made: int = 0, offsets: dict | None = None) -> dict:
+    shown = [{"text": f"d{i}", "label": "x", **({"augmented": True} if i < made else {})}
+             for i in range(demos)]  # fmt: skip
+    step = {"signature": {"instructions": instruction}, "demos": shown}
+    return {"classify": {**step, **({"choice_offsets": offsets} if offsets else {})}}
 
 
 def test_without_proposals_instructions_are_numbered_and_examples_counted() -> None:
     cands = [{"hash": "a", "state": _state("Sort it.", 0)},
-             {"hash": "b", "state": _state("Sort it.", 3)},
+             {"hash": "b", "state": _state("Sort it.", 3, made=2)},
              {"hash": "c", "state": _state("Route the ticket.", 3)}]  # fmt: skip
     settings = im.candidate_settings([], cands)
     assert settings["a"] == {"classify: instruction": "instruction 0",
-                             "classify: examples": "0 examples"}  # fmt: skip
+                             "classify: examples the model got right": "0 examples",
+                             "classify: examples copied from the rows": "0 examples"}  # fmt: skip
     assert settings["c"]["classify: instruction"] == "instruction 1"
-    assert settings["b"]["classify: examples"] == "3 examples"
+    assert settings["b"]["classify: examples the model got right"] == "2 examples"
+    assert settings["b"]["classify: examples copied from the rows"] == "1 example"
+
+
+def test_random_search_candidates_differ_in_their_example_counts() -> None:
+    """Random search's candidates: zero-shot, copied examples only, then bootstrapped sets of
+    a random size (the rest copied); the calibrated one after the search is left out."""
+    made = {"zero": (0, 0), "labeled": (4, 0), "s0": (4, 4), "s1": (4, 2), "s2": (4, 3)}
+    cands = [{"hash": h, "state": _state("Sort it.", n, m)} for h, (n, m) in made.items()]
+    cands.append({"hash": "cal", "state": _state("Sort it.", 0, offsets={"label": {"x": 0.5}})})
+    settings = im.candidate_settings([], cands)
+    trials = [{"candidate": h, "subset": "val", "score": 0.25 + 0.1 * i}
+              for i, h in enumerate([*made, "cal"] * 2)]  # fmt: skip
+    frame = im.settings_table(settings, trials)
+    assert "cal" not in settings and len(frame) == 10  # its two scorings left out
+    assert set(frame.columns) == {"classify: examples the model got right",
+                                  "classify: examples copied from the rows",
+                                  "score"}  # the instruction never varied  # fmt: skip
+    assert sorted(frame["classify: examples the model got right"].unique()) == [
+        "0 examples", "2 examples", "3 examples", "4 examples"]  # fmt: skip
 
 
 def test_a_setting_that_never_varies_is_left_out() -> None:
@@ -61,3 +83,24 @@ def test_too_few_trials_or_equal_scores_say_nothing() -> None:
     assert im.importances(flat) == {}
     one = pd.DataFrame({"instruction": ["i0", "i1"] * 4, "score": [0.1, 0.9] * 4})
     assert im.importances(one) == {"instruction": 1.0}
+
+
+def test_a_setting_that_explains_next_to_nothing_made_no_difference() -> None:
+    rng = random.Random(1)
+    rows = []
+    for _ in range(40):
+        examples, other = rng.randrange(4), rng.random() < 0.5
+        rows.append({"examples": f"{examples} examples",
+                     "instruction": f"instruction {int(other)}",
+                     "score": 0.2 * examples + 0.001 * rng.random()})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    shares = im.importances(frame)
+    assert shares["examples"] > 0.9
+    assert im.no_difference(frame, shares) == ["instruction"]
+
+
+def test_when_every_scoring_is_the_same_no_setting_made_a_difference() -> None:
+    flat = pd.DataFrame({"examples": ["0 examples", "4 examples"] * 4, "score": [0.0] * 8})
+    assert im.importances(flat) == {} and im.no_difference(flat, {}) == ["examples"]
+    few = flat.head(4)  # too few scorings to say anything
+    assert im.no_difference(few, {}) == []

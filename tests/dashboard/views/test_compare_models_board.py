@@ -5,7 +5,7 @@ used refused with its reason and nothing kept."""
 from __future__ import annotations
 
 import pytest
-from apphelpers import finished_run, go, run_id_of
+from apphelpers import finished_run, go, matrix_of, run_id_of, texts
 
 from bench.core.llama_server import LlamaServer, missing_packages
 from dashboard import home
@@ -40,6 +40,37 @@ def test_a_second_model_is_scored_on_the_same_rows_and_kept(app, monkeypatch):
     assert "smollm2" in best and "gardener" not in best
     again = go(at, "compare")  # a fresh visit reads the kept board
     assert any(VERSUS in d.value.columns for d in again.dataframe)
+
+
+def test_the_scored_models_join_the_rows_table_as_columns(app, monkeypatch):
+    at = go(finished_run(app, monkeypatch, "fake_lms:by_model"), "compare")
+    run_id = run_id_of(at)
+    at = _score_on(at, run_id, ["scripted/gardener"])
+    assert not at.exception, at.exception
+    assert "were scored on the held-out rows" in texts(at)  # the page shows validation rows
+    at = at.segmented_control(key=f"cmp_subset_{run_id}").set_value("test").run()
+    picker = at.multiselect(key=f"cmp_models_{run_id}")
+    assert picker.options == ["on local/smollm2-135m", "on scripted/gardener"]
+    at = picker.set_value(picker.options).run()
+    assert not at.exception, at.exception
+    table = matrix_of(at)
+    assert len(table) == 6  # the held-out rows, the models beside the candidates
+    assert table["on local/smollm2-135m"].str.startswith("✓").all()
+    assert table["on scripted/gardener"].str.startswith("✗").all()
+    assert (table["on scripted/gardener"].str.contains("answer not among the labels")).all()
+    at = at.segmented_control(key=f"cmp_filter_{run_id}").set_value("All wrong").run()
+    assert len(matrix_of(at)) == 0  # the run's model gets every row right
+    at = at.segmented_control(key=f"cmp_filter_{run_id}").set_value("Differing").run()
+    assert len(matrix_of(at)) == 6  # the gardener differs on every row
+    at.session_state[f"cmp_matrix_{run_id}_test"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
+    at.run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "**on scripted/gardener** · score" in page and "could not be rebuilt" not in page
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Download as CSV", "Download as a web page"} <= labels, labels
 
 
 @pytest.mark.real_lm  # the run's own embedded model is checked too (its weights file)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -112,6 +114,8 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     rows = (tmp_path / "m.csv").read_text().splitlines()
     assert rows[0].startswith("example_id,ticket,expected.category,baseline (student as given)")
     assert len(rows) == 1 + 20  # every held-out row once
+    nothing_kept = cli("matrix", run_id, "--models", home=tmp_path)
+    assert nothing_kept.returncode == 2 and "no answers from other models" in nothing_kept.stderr
     board = cli("leaderboard", run_id, "--model", "scripted/second", home=tmp_path)
     assert board.returncode == 0, board.stderr
     lines = board.stdout.splitlines()
@@ -123,6 +127,16 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     assert "tuning again on scripted/second with 50% of the budget: run " in again.stderr
     assert again.stdout.splitlines()[3].startswith("scripted/second (re-tuned)")
     [retuned] = retunes(run_id, tmp_path / "tunesmith_data" / "runs.db")
+    across = cli("matrix", run_id, "--models", home=tmp_path)  # the board just kept, row by row
+    assert across.returncode == 0, across.stderr
+    header, *lines = list(csv.reader(io.StringIO(across.stdout.lstrip("\ufeff"))))
+    columns = ["on local/smollm2-135m", "on scripted/second", "on scripted/second (re-tuned)"]
+    assert [c for c in header if c.endswith(": score")][-3:] == [f"{c}: score" for c in columns]
+    assert len(lines) == 20  # the held-out rows the models were scored on
+    second = header.index("on scripted/second: score")
+    assert sum(float(row[second]) for row in lines) == 20  # "100% of 20" on the board above
+    on_val = cli("matrix", run_id, "--models", "--subset", "val", home=tmp_path)
+    assert on_val.returncode == 2 and "use --subset test" in on_val.stderr, on_val.stderr
     assert retuned["model"] == "scripted/second" and retuned["status"] == "finished"
     assert "ANTHROPIC_API_KEY" not in os.environ
     keyless = cli("leaderboard", run_id, "--model", "anthropic/claude-3-5-haiku-latest",

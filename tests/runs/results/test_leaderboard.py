@@ -4,6 +4,8 @@ refused before any call."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,18 @@ from scripted_lms import oracle_lm
 from engine.core import LMConfigError, ProviderUnreachableError
 from engine.lm.scripted import ScriptedLM
 from engine.runs import create_run, load_spec
-from engine.runs.export import run_spec, stored_run
+from engine.runs.export import matrix_csv, run_spec, stored_run
 from engine.runs.process.worker import run_worker
-from engine.runs.results import leaderboard, note_retune, retune_spec, retunes
+from engine.runs.results import (
+    leaderboard,
+    model_answers,
+    note_retune,
+    retune_spec,
+    retunes,
+    save_leaderboard,
+    saved_leaderboard,
+)
+from engine.runs.results._leaderboard import ANSWER_CHARS
 from engine.runs.spec import spec_from_dict
 
 
@@ -35,6 +46,9 @@ def by_model(spec: Any) -> ScriptedLM:
     if spec.models.task.model == "scripted/gardener":
         field = spec.pipeline[-1].outputs[0].name
         return ScriptedLM(answers=[{field: "gardening"}], cycle=True, name="gardener")
+    if spec.models.task.model == "scripted/verbose":
+        field = spec.pipeline[-1].outputs[0].name
+        return ScriptedLM(answers=[{field: "gardening " * 1000}], cycle=True, name="verbose")
     return oracle_lm(spec)
 
 
@@ -48,6 +62,30 @@ def test_each_model_against_the_runs_own_on_the_same_rows(finished: str, db_path
     assert other.versus["diff"] == -1.0 and other.versus["ci_high"] < 0
     assert other.failed == other.off_list == 8
     assert 0 <= first.p50 <= first.p95 and first.dollars_per_1000 == 0.0  # scripted: free
+
+
+def test_each_rows_answer_is_kept_with_the_board_as_matrix_columns(
+    finished: str, db_path: Path
+) -> None:
+    models = ["scripted/gardener", "scripted/verbose"]
+    standings = leaderboard(finished, models, db_path=db_path, lm_factory=by_model)
+    save_leaderboard(finished, standings, "test", None, db_path)
+    kept, _ = saved_leaderboard(finished, db_path)
+    assert [len(s.answers) for s in kept] == [8, 8, 8]  # every held-out row, per model
+    assert all(a["outputs"] is None and "'gardening' is not one of" in a["error"]
+               for a in kept[1].answers)  # its reply kept with why it was refused  # fmt: skip
+    assert {len(a["error"]) for a in kept[2].answers} == {ANSWER_CHARS}  # a long reply, cut
+    assert [a["example_id"] for a in kept[0].answers] == [a["example_id"] for a in kept[1].answers]
+    text = matrix_csv(finished, db_path, subset="test", extra=model_answers(kept))
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    assert [c for c in header if c.startswith("on ")] == [
+        f"on {m}: {part}" for m in ["local/smollm2-135m", *models]
+        for part in ("answer", "score", "why")
+    ]  # fmt: skip
+    assert len(rows) == 8
+    own, gardener = header.index("on local/smollm2-135m: score"), header.index(
+        "on scripted/gardener: score")  # fmt: skip
+    assert {row[own] for row in rows} == {"1.0"} and {row[gardener] for row in rows} == {"0.0"}
 
 
 def test_a_model_without_a_key_is_refused_before_any_call(
