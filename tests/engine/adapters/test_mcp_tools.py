@@ -7,6 +7,7 @@ left behind)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -39,19 +40,35 @@ def step(thought, tool, args):
     return {"next_thought": thought, "next_tool_name": tool, "next_tool_args": args}
 
 
-def server_pids() -> set[int]:
-    """The test server processes alive now (read from /proc)."""
+def server_pids(parent: int | None = None) -> set[int]:
+    """The test server processes alive now (read from /proc), started by `parent` (this
+    process by default: another test process may run servers of its own at the same time)."""
+    parent = os.getpid() if parent is None else parent
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 cmdline = (entry / "cmdline").read_bytes()
-                state = (entry / "stat").read_text().split()[2]
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if str(SERVER).encode() in cmdline and state != "Z":
+            state, ppid = stat[0], int(stat[1])
+            if str(SERVER).encode() in cmdline and state != "Z" and ppid == parent:
                 found.add(int(entry.name))
     return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of `pids` still running (not zombies), whoever their parent is now."""
+    running = set()
+    for pid in pids:
+        try:
+            state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            running.add(pid)
+    return running
 
 
 def test_lists_the_servers_tools_with_their_arguments():
@@ -262,11 +279,9 @@ def test_shared_server_is_started_once_per_command_and_again_after_it_stops():
 def test_a_killed_owner_leaves_no_server_behind(tmp_path):
     """kill -9 of the process that started the server (a run's worker, say): the server reads
     the end of its input and exits; nothing is left running."""
-    import os
     import signal
     import subprocess
 
-    before = server_pids()
     script = (
         "import sys, time\n"
         "from engine.adapters.mcp import McpServer\n"
@@ -277,14 +292,14 @@ def test_a_killed_owner_leaves_no_server_behind(tmp_path):
     owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert owner.stdout.readline().strip() == "up"
-        started = server_pids() - before - {owner.pid}  # its own command line names it too
+        started = server_pids(owner.pid)
         assert len(started) == 1
         os.kill(owner.pid, signal.SIGKILL)
         owner.wait(10)
         deadline = time.monotonic() + 20
-        while server_pids() & started and time.monotonic() < deadline:
+        while alive(started) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not server_pids() & started
+        assert not alive(started)
     finally:
         if owner.poll() is None:
             owner.kill()
