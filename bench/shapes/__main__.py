@@ -29,7 +29,7 @@ from bench.core.common import engine_commit  # noqa: E402
 from bench.core.data import DEFAULT_DATA, MODEL  # noqa: E402
 from bench.core.head_to_head import add_peer_argument, each_config  # noqa: E402
 from bench.core.peer import peer_configs  # noqa: E402
-from bench.shapes.cases import BY_NAME, split  # noqa: E402
+from bench.shapes.cases import BY_NAME, CASES, split, with_partners  # noqa: E402
 from bench.shapes.meter import SplitMeter, time_fallbacks  # noqa: E402
 from bench.shapes.optimizers import (  # noqa: E402
     OPTIMIZERS,
@@ -48,7 +48,12 @@ from engine.lm.local import local_model_available  # noqa: E402
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="banking77 dir (train.csv)")
-    p.add_argument("--cases", default=",".join(BY_NAME), help="comma-separated subset")
+    p.add_argument(
+        "--cases",
+        default=",".join(c.name for c in CASES),
+        help="comma-separated; a multi-step case (restate_classify, extract_classify, "
+        "classify_explain) runs with its one-step partner on the same split",
+    )
     p.add_argument("--seeds", default="0,1", help="data seeds, comma-separated")
     p.add_argument("--train-size", type=int, default=16)
     p.add_argument("--val-size", type=int, default=12)
@@ -126,7 +131,7 @@ def main() -> None:
         "died": died,  # framework, case, seed, error type, message of each leg that raised
     }
     sizes = (args.train_size, args.val_size, args.test_size)
-    for name in args.cases.split(","):
+    for name in with_partners(args.cases.split(",")):
         case = BY_NAME[name]
         for seed in (int(s) for s in args.seeds.split(",")):
             rows = split(case, args.data, sizes, seed)
