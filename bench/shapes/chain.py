@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.core.parsing import field_value
 from bench.shapes.cases import Case, Step, norm, signature
 
 SAMPLE_ROWS = 3  # values passed on kept per step (the JSON only)
@@ -58,7 +59,7 @@ def step_view(case: Case, results: list[tuple[Any, Any, float]]) -> list[dict[st
     for index, step in enumerate(case.steps):
         entry: dict[str, Any] = {"step": step.name, "accuracy": None}
         marks = [
-            all(norm(getattr(prediction, n, None)) == norm(getattr(example, n)) for n in names)
+            all(norm(field_value(prediction, n)) == norm(getattr(example, n)) for n in names)
             for example, prediction, _ in results
             if (names := labelled(example, list(step.outputs)))
         ]
@@ -66,7 +67,7 @@ def step_view(case: Case, results: list[tuple[Any, Any, float]]) -> list[dict[st
             entry["accuracy"] = round(100 * sum(marks) / len(marks), 1)
         if index < len(case.steps) - 1:
             entry["passed_on"] = [
-                {n: str(getattr(prediction, n, None))[:SAMPLE_CHARS] for n in step.outputs}
+                {n: str(field_value(prediction, n))[:SAMPLE_CHARS] for n in step.outputs}
                 for _, prediction, _ in results[:SAMPLE_ROWS]
             ]
         view.append(entry)

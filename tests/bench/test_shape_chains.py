@@ -80,6 +80,25 @@ def test_the_step_view_scores_the_labelled_step_and_samples_what_each_step_passe
     assert len(restate[0]["passed_on"][0]["request"]) == SAMPLE_CHARS
 
 
+@pytest.mark.parametrize(("module", "dummy"), FRAMEWORKS, ids=IDS)
+def test_the_step_view_reads_each_frameworks_evaluate_results(module, dummy):
+    """Tunesmith's Evaluate keeps each prediction as a dict, DSPy's as a Prediction."""
+    case = BY_NAME["classify_explain"]
+    rows = [{"review": "Loved it, works well", "sentiment": "positive"},
+            {"review": "Broke in a day", "sentiment": "negative"}]  # fmt: skip
+    # the explain step's message names its output; the classify step's does not
+    lm = dummy({"explanation": {"explanation": "The reviewer says so."},
+                "Loved it": {"sentiment": "positive"},
+                "Broke": {"sentiment": "positive"}})  # fmt: skip
+    with module.context(lm=lm):
+        kwargs = {"display_progress": False} if module is dspy else {}
+        result = module.Evaluate(devset=examples(case, module, rows), metric=case.metric,
+                                 num_threads=1, **kwargs)(chain_program(case, module))  # fmt: skip
+    view = step_view(case, list(result.results))
+    assert view[0]["accuracy"] == 50.0 and view[1]["accuracy"] is None
+    assert view[0]["passed_on"] == [{"sentiment": "positive"}, {"sentiment": "positive"}]
+
+
 def test_each_chain_runs_with_its_one_step_partner_on_the_same_rows():
     assert with_partners(["bool", "extract_classify", "extract_classify" + ONE_STEP]) == [
         "bool", "extract_classify", "extract_classify" + ONE_STEP,
