@@ -5,7 +5,11 @@ outputs, ChainOfThought, a ~400-token input, free text scored by token F1; see
 bench/shapes/cases.py),
 each compiled with `--optimizer` (random search by default; MIPROv2, GEPA, SIMBA, COPRO: see
 bench/shapes/optimizers.py) in both frameworks on the same seeded split, then scored on held-out
-rows. A leg that raises is recorded as died and the run goes on. Per case: held-out accuracy,
+rows. Multi-step programs (`--cases restate_classify,extract_classify,classify_explain`) run
+beside their one-step partner on the same split, with each step's held-out accuracy where it
+has a label and what the first step passed on (bench/shapes/chain.py); their run is written to
+bench/results/shapes-multistep-<optimizer>.md. A leg that raises is recorded as died and the
+run goes on. Per case: held-out accuracy,
 model calls, prompt and generated tokens, wall time and the ratio, and where the time went
 (bench/shapes/meter.py).
 

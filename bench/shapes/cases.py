@@ -236,8 +236,12 @@ ONE_STEP = "_one_step"  # the suffix of a multi-step case's one-step partner
 
 
 def one_step(case: Case) -> Case:
-    """The multi-step case's partner: its own signature as one step, on the same rows."""
-    return replace(case, name=case.name + ONE_STEP, shape="one step: " + case.shape, steps=())
+    """The multi-step case's partner: its own signature as one step, on the same rows (the
+    scored step alone, on the program's inputs)."""
+    kind = "ChainOfThought" if case.chain_of_thought else "Predict"
+    scored = next(s.name for s in case.steps if set(case.outputs) <= set(s.outputs))
+    shape = f"one step: {scored} ({kind}) alone, on {', '.join(case.inputs)}"
+    return replace(case, name=case.name + ONE_STEP, shape=shape, steps=())
 
 
 CHAINS = [

@@ -101,9 +101,14 @@ def passed_on(legs: list[dict[str, Any]], ours: str) -> str:
                         key=lambda g: g["seed"])  # fmt: skip
         sample = chosen[0]["steps"][0].get("passed_on") if chosen else None
         if sample:
-            values = "; ".join(f"{k}: {v!r}" for k, v in sample[0].items())
+            values = "; ".join(f"{k}: {as_code(v)}" for k, v in sample[0].items())
             lines.append(f"- {case}, seed {chosen[0]['seed']}: {values}")
     return "\n".join(lines)
+
+
+def as_code(text: str) -> str:
+    """A model's text shown as literal text in the markdown (a code span, one line)."""
+    return "`" + " ".join(str(text).replace("`", "'").split()) + "`"
 
 
 def chain_section(legs: list[dict[str, Any]], ours: str, theirs: str) -> str:

@@ -139,7 +139,7 @@ def test_the_report_sets_each_chain_against_the_best_one_step_program():
     assert cells[1:6] == ["1", "20.0% / 15.0%", "70.0% / 60.0%", "70.0% (T)",
                           "restate —, classify 20.0%"]  # fmt: skip
     assert cells[-1] == "no (acc)"
-    assert "when is my card" in chain_section(legs, "T", "D")
+    assert "request: `when is my card`" in chain_section(legs, "T", "D")
     assert goal(71.0, 71.0, 0.3) == "yes"
     assert goal(70.0, 71.0, 0.31) == "no (acc, compile wall)"
     assert chain_section([leg("bool", "T", 0, 50.0)], "T", "D") == ""
