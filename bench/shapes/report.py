@@ -300,8 +300,12 @@ taken by other processes: see the load averages).
         name = OPTIMIZER_NAMES.get(optimizer)
         title = f"{TITLE}: {name}" if name else TITLE
         multistep = bool(chain_cases(legs))
+        key = section_key(optimizer, multistep)
         if multistep:
             title = f"Multi-step programs vs DSPy on the embedded model: {name or optimizer}"
+        if first.get("server"):
+            title = title.replace("the embedded model", "llama.cpp's server (the same weights)")
+            key += "-server"
         path = results_file(results_name(optimizer, multistep))
-        write_section(section_key(optimizer, multistep), title, body, path)
+        write_section(key, title, body, path)
     return body

@@ -5,7 +5,10 @@ program, the metric and the rows change per case. A leg whose compile or evaluat
 recorded as died (error type and one line of message) instead of stopping the run. A
 multi-step case's program comes from bench/shapes/chain.py, with its step view in the leg.
 `calls` are the model's calls as metered (LM copies an optimizer makes included, in both
-frameworks); `framework_calls` what the framework's own counters saw.
+frameworks); `framework_calls` what the framework's own counters saw. With `--server` both
+frameworks call llama.cpp's server instead (`args.served`: model, api_base, api_key): the
+in-process meter sees none of it, so `calls` are the frameworks' own counts, tokens and the
+model's share of the time are not measured, and the time the process waits is "idle".
 Imported after `bench.core.common.isolate_caches()`.
 """
 
@@ -129,6 +132,8 @@ class ShapeRunner:
         split = meter.stop(mark)
         used: MeterReading = meter.read() - reading
         now_calls, _ = self.counters()
+        if self.args.served:
+            used = MeterReading(calls=now_calls - calls)
         return Leg(
             framework=self.name,
             case=self.case.name,
@@ -158,6 +163,11 @@ class TunesmithShapes(ShapeRunner, Tunesmith):
     def __init__(self, args: argparse.Namespace, meter: SplitMeter) -> None:
         Tunesmith.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
         self.extra_lms: list[Any] = []
+        if args.served:
+            model, api_base, api_key = args.served
+            self.lm = ts.LM(model, api_base=api_base, api_key=api_key, temperature=0.0,
+                            max_tokens=args.max_tokens, cache=False)  # fmt: skip
+            ts.configure(lm=self.lm, num_threads=args.threads)
 
     def counters(self) -> tuple[int, int]:
         totals = [lm.ledger.totals() for lm in [self.lm, *self.extra_lms]]
@@ -171,6 +181,11 @@ class DSPyShapes(ShapeRunner, DSPy):
         DSPy.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
         self.extra_lms: list[Any] = []
         self.tally = RoleTally()
+        if args.served:
+            model, api_base, api_key = args.served
+            self.lm = dspy.LM(model, api_base=api_base, api_key=api_key, engine="litellm",
+                              temperature=0.0, max_tokens=args.max_tokens, cache=False)  # fmt: skip
+            dspy.configure(lm=self.lm, max_errors=MAX_ERRORS)
 
     def counters(self) -> tuple[int, int]:
         """The task LM's history plus the proposer LMs' tally (their copies included)."""
