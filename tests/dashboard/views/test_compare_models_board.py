@@ -15,11 +15,11 @@ MISSING = missing_packages()
 VERSUS = "Against the run's model (95% range)"
 
 
-def _score_on(at, run_id: str, models: list[str], api_base: str = ""):
+def _score_on(at, run_id: str, models: list[str], api_base: str = "", timeout: float = 60):
     at.multiselect(key=f"board_models_{run_id}").set_value(models)
     at.text_input(key=f"board_base_{run_id}").set_value(api_base)
     [submit] = [b for b in at.button if b.label == "Score on these models"]
-    return submit.click().run()
+    return submit.click().run(timeout=timeout)
 
 
 def test_a_second_model_is_scored_on_the_same_rows_and_kept(app, monkeypatch):
@@ -100,7 +100,8 @@ def test_the_embedded_model_against_its_twin_on_a_real_server(app, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with LlamaServer(n_ctx=2048) as server:
         at.session_state["api_key"] = server.api_key
-        at = _score_on(at, run_id, [server.model], server.api_base)
+        # 12 real rows, 6 through the server: a loaded machine took over 60 s (make test at ccaa375)
+        at = _score_on(at, run_id, [server.model], server.api_base, timeout=300)
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     embedded, served = saved_leaderboard(run_id, home.db_path())[0]
