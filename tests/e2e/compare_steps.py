@@ -1,15 +1,37 @@
 """Steps on Compare shared by the e2e tests: score the best prompt on a model behind a server
 ("On other models"), add the board's models to the rows table and download it as CSV, and a
-screenshot of that table."""
+screenshot of that table; and the dashboard started beside llama.cpp's server."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from browser_tour import settle, shot_section
+import pytest
+from browser_tour import Server, failure_shot, settle, shot_section
+
+from bench.core.llama_server import LlamaServer, missing_packages
+
+
+@contextmanager
+def dashboard_beside_server(page: Any, tmp_path: Path) -> Iterator[tuple[Server, LlamaServer]]:
+    """(dashboard, llama.cpp's server on 127.0.0.1), the dashboard holding the server's key;
+    a screenshot if the block fails, both stopped after it. Skipped where the server's
+    packages are missing."""
+    missing = missing_packages()
+    if missing:
+        pytest.skip(f"llama.cpp's server cannot run here: missing {', '.join(missing)}")
+    with LlamaServer(n_ctx=2048) as llama:
+        server = Server(tmp_path / "home", {"OPENAI_API_KEY": llama.api_key})
+        try:
+            with failure_shot(page, server, tmp_path):
+                yield server, llama
+        finally:
+            server.stop()
 
 
 def score_on_server(page: Any, model: str, api_base: str) -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import sys
 
 import pytest
-from browser_tour import ROOT, Server, failure_shot, nav, settle, shot_section
-from compare_steps import models_in_rows, score_on_server, shot_rows
+from browser_tour import ROOT, Server, nav, settle, shot_section
+from compare_steps import dashboard_beside_server, models_in_rows, score_on_server, shot_rows
 
-from bench.core.llama_server import LlamaServer, missing_packages
 from engine.runs import create_run, load_spec, saved_leaderboard
 from engine.runs.process.worker import run_worker
 from engine.runs.spec import spec_from_dict
@@ -22,7 +21,6 @@ sys.path.insert(0, str(ROOT / "tests" / "dashboard"))
 from fake_lms import oracle  # noqa: E402  (the dashboard tests' scripted LMs)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.real_lm, pytest.mark.timeout(900)]
-MISSING = missing_packages()
 
 
 def finished_run(db) -> str:
@@ -37,16 +35,9 @@ def finished_run(db) -> str:
 
 
 def test_two_models_on_the_same_rows(browser_page, tmp_path):
-    if MISSING:
-        pytest.skip(f"llama.cpp's server cannot run here: missing {', '.join(MISSING)}")
-    with LlamaServer(n_ctx=2048) as llama:
-        server = Server(tmp_path / "home", {"OPENAI_API_KEY": llama.api_key})
-        try:
-            with failure_shot(browser_page, server, tmp_path):
-                board(server, browser_page, llama)
-                rows_table(browser_page, llama, tmp_path)
-        finally:
-            server.stop()
+    with dashboard_beside_server(browser_page, tmp_path) as (server, llama):
+        board(server, browser_page, llama)
+        rows_table(browser_page, llama, tmp_path)
 
 
 def board(server: Server, page, llama) -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_tour import ROOT, Server, failure_shot, nav, settle, shot_section
-from compare_steps import models_in_rows, score_on_server, shot_rows
+from browser_tour import ROOT, Server, nav, settle, shot_section
+from compare_steps import dashboard_beside_server, models_in_rows, score_on_server, shot_rows
 
-from bench.core.llama_server import LlamaServer, missing_packages
 from dashboard.run_data import importance as im
 from engine.runs import (
     candidates,
@@ -28,7 +27,6 @@ from engine.runs.process.worker import run_worker
 from engine.runs.spec import spec_from_dict
 
 pytestmark = [pytest.mark.e2e, pytest.mark.real_lm, pytest.mark.timeout(1800)]
-MISSING = missing_packages()
 OWN = "local/smollm2-135m"
 
 
@@ -46,15 +44,8 @@ def embedded_run(db) -> str:
 
 
 def test_deciding_on_compare(browser_page, tmp_path):
-    if MISSING:
-        pytest.skip(f"llama.cpp's server cannot run here: missing {', '.join(MISSING)}")
-    with LlamaServer(n_ctx=2048) as llama:
-        server = Server(tmp_path / "home", {"OPENAI_API_KEY": llama.api_key})
-        try:
-            with failure_shot(browser_page, server, tmp_path):
-                tour(server, browser_page, llama, tmp_path)
-        finally:
-            server.stop()
+    with dashboard_beside_server(browser_page, tmp_path) as (server, llama):
+        tour(server, browser_page, llama, tmp_path)
 
 
 def tour(server: Server, page, llama, tmp_path) -> None:
