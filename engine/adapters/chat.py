@@ -28,6 +28,7 @@ from engine.core import (
     REPLY_NUMBER,
     REPLY_SECTIONS,
     REPLY_START,
+    REPLY_TEXT,
     Section,
     format_hint,
     format_value,
@@ -70,6 +71,12 @@ def _one_line(field: Any) -> bool:
     return closed_values(field) is not None
 
 
+def _plain_text(field: Any) -> bool:
+    """Whether the field's values are free text (a `str` with no closed values): the embedded
+    model then never opens it with the placeholder's `{` (`engine.lm.local._placeholder_echo`)."""
+    return strip_optional(field.annotation) is str and closed_values(field) is None
+
+
 def _demo_values(demo: Any) -> dict[str, Any]:
     """A demo (an Example or a mapping) as a dict of its fields."""
     return dict(demo.items()) if hasattr(demo, "items") else dict(demo)
@@ -87,14 +94,16 @@ def _number(field: Any) -> str | None:
 
 def reply_sections(outputs: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     """The outputs after the first, for `reply_sections` (`engine.core._reply_hints`): header,
-    closed values, budget (16 tokens for a one-line value, 48 for open text) and number kind."""
+    closed values, budget (16 tokens for a one-line value, 48 for open text), number kind and
+    whether it is plain text."""
     sections = []
     for name, field in outputs[1:]:
         choices = closed_values(field)
         budget = 16 if _one_line(field) else 48
         values = tuple(format_value(c) for c in choices) if choices else ()
         number = _number(field)
-        sections.append(Section(section(name, ""), values, budget, number).to_param())
+        text = _plain_text(field)
+        sections.append(Section(section(name, ""), values, budget, number, text).to_param())
     return sections
 
 
@@ -253,9 +262,9 @@ class ChatAdapter(Adapter):
     ) -> dict[str, Any]:
         """On the embedded model: stop sequences, the reply's start and reply drafts (the
         first output's header, then each choice of a closed first output), the closed flag, the
-        later outputs' sections, and the loop, one-line and number rules for open and number
-        values. Each is described, with what it measured, in docs/design/DEVIATIONS.md (6, 10,
-        14, 15 and 21)."""
+        plain-text flag, the later outputs' sections, and the loop, one-line and number rules for
+        open and number values. Each is described, with what it measured, in
+        docs/design/DEVIATIONS.md (6, 10, 14, 15 and 21)."""
         if not getattr(lm, "supports_stop", False):  # a served or hosted model: a schema
             return structured_kwargs(lm, signature.output_fields)
         stop = [f"[[ ## {COMPLETED}", MALFORMED_HEADER]
@@ -278,6 +287,8 @@ class ChatAdapter(Adapter):
         number = _number(outputs[0][1]) if outputs else None
         if number:  # written with number tokens only
             kwargs[REPLY_NUMBER] = number
+        if outputs and _plain_text(outputs[0][1]):  # never the placeholder's "{"
+            kwargs[REPLY_TEXT] = True
         if len(outputs) > 1:
             sections = reply_sections(outputs)
             kwargs[REPLY_SECTIONS] = sections

@@ -33,7 +33,7 @@ from engine.core._parallel import lm_threads, Offload, parallel_map
 from engine.core._primitives import Completions, Example, Prediction, total_lm_usage
 from engine.core._reply_hints import (
     register_until, REPLY_BIAS, REPLY_CLOSED, REPLY_DRAFTS, REPLY_NUMBER, REPLY_SECTIONS,
-    REPLY_START, REPLY_UNTIL, ReplyHints, SCORE_CHOICES, Scores, Section, until_keeper,
+    REPLY_START, REPLY_TEXT, REPLY_UNTIL, ReplyHints, SCORE_CHOICES, Scores, Section, until_keeper,
     until_kwargs, until_rule,
 )
 from engine.core._secret_shapes import (
@@ -71,9 +71,10 @@ __all__ = [
     "ProviderConnectionError", "ProviderTimeoutError", "ProviderUnreachableError", "random_tokens",
     "Reasoning", "record_trace", "register_until", "REPLY_BIAS", "REPLY_CLOSED", "REPLY_DRAFTS",
     "reply_extras", "reply_from_message", "REPLY_NUMBER", "REPLY_SECTIONS", "REPLY_START",
-    "REPLY_UNTIL", "ReplyHints", "require_inputs", "RESERVED_NAMES", "RuntimeBuildError",
-    "SCORE_CHOICES", "Scores", "SearchSettled", "secret_param", "secret_problems", "Section",
-    "Settings", "settings", "shared_call_slots", "Signature", "SignatureError", "SignatureMeta",
+    "REPLY_TEXT", "REPLY_UNTIL", "ReplyHints", "require_inputs", "RESERVED_NAMES",
+    "RuntimeBuildError", "SCORE_CHOICES", "Scores", "SearchSettled", "secret_param",
+    "secret_problems", "Section", "Settings", "settings", "shared_call_slots", "Signature",
+    "SignatureError", "SignatureMeta",
     "SpecError", "StateMismatchError", "StoreError", "strip_optional", "text_problem", "ToolCall",
     "ToolCallResults", "ToolCalls", "TooManyErrors", "total_lm_usage", "TunesmithError", "Type",
     "type_name", "UnknownModelError", "until_keeper", "until_kwargs", "until_rule", "URL_PARAM",

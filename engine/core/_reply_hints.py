@@ -20,6 +20,10 @@ The parameters (their string values are part of the request cache key: never cha
   label of a closed set): greedy replies are then always one of them.
 - `reply_number` (`REPLY_NUMBER`): "int" or "float" when the first output is a number, written
   only with the tokens a number takes (`number_kind`).
+- `reply_text` (`REPLY_TEXT`): True when the first output is plain text (a `str` with no closed
+  values): its first token may not open like the format section (its `{name}` placeholder,
+  which a small model copies: `engine.lm.local._placeholder_echo`). A later section says the
+  same with its `text`.
 - `reply_sections` (`REPLY_SECTIONS`): the outputs after the first (`Section`), so that a reply
   that ends before a later output's header has the header written in and continued.
 - `reply_until` (`REPLY_UNTIL`): the name of a rule that stops a reply once more text could not
@@ -48,6 +52,7 @@ REPLY_DRAFTS = "reply_drafts"
 REPLY_START = "reply_start"
 REPLY_CLOSED = "reply_closed"
 REPLY_NUMBER = "reply_number"
+REPLY_TEXT = "reply_text"
 REPLY_SECTIONS = "reply_sections"
 REPLY_UNTIL = "reply_until"
 REPLY_BIAS = "reply_bias"
@@ -67,21 +72,28 @@ def number_kind(raw: Any) -> str | None:
 @dataclass(frozen=True)
 class Section:
     """A later output (`reply_sections`): its header, its closed values ([] when open), its
-    token budget and, for a number, its kind ("int", "float")."""
+    token budget, for a number its kind ("int", "float"), and whether it is plain text (as
+    `reply_text` says of the first output)."""
 
     header: str
     values: tuple[str, ...] = ()
     max_tokens: int = 16
     number: str | None = None
+    text: bool = False
 
     @classmethod
     def from_param(cls, item: dict[str, Any]) -> Section:
         return cls(str(item["header"]), tuple(str(v) for v in item.get("values") or ()),
-                   int(item.get("max_tokens") or 16), number_kind(item.get("number")))  # fmt: skip
+                   int(item.get("max_tokens") or 16), number_kind(item.get("number")),
+                   bool(item.get("text")))  # fmt: skip
 
     def to_param(self) -> dict[str, Any]:
         param = {"header": self.header, "values": list(self.values), "max_tokens": self.max_tokens}
-        return {**param, "number": self.number} if self.number else param
+        if self.number:
+            param["number"] = self.number
+        if self.text:
+            param["text"] = True
+        return param
 
 
 def read_sections(raw: Any) -> list[Section]:
@@ -111,6 +123,7 @@ class ReplyHints:
     sections: tuple[Section, ...] = ()
     until: str | None = None  # a rule's name (`until_rule`, `until_keeper`)
     bias: Scores = field(default_factory=dict)
+    text: bool = False  # the first output is plain text (`reply_text`)
 
     @classmethod
     def pop(cls, params: dict[str, Any]) -> ReplyHints:
@@ -121,6 +134,7 @@ class ReplyHints:
             start=str(params.pop(REPLY_START, None) or ""),
             closed=bool(params.pop(REPLY_CLOSED, None)) and bool(drafts),
             number=number_kind(params.pop(REPLY_NUMBER, None)),
+            text=bool(params.pop(REPLY_TEXT, None)),
             sections=tuple(read_sections(params.pop(REPLY_SECTIONS, None))),
             until=params.pop(REPLY_UNTIL, None),
             bias=read_bias(params.pop(REPLY_BIAS, None)),

@@ -40,6 +40,7 @@ from engine.lm.local._chat import ChatPrompt, text_tokens
 from engine.lm.local._closed_logits import ClosedLogits, LogitsMiss
 from engine.lm.local._draft_text import draft_continuation, last_line
 from engine.lm.local._numbers import NumberTokens
+from engine.lm.local._placeholder_echo import brace_tokens, without_braces
 from engine.lm.local._prefixes import common_prefix_length
 
 MAX_DRAFT_TOKENS = 24
@@ -68,12 +69,19 @@ class DraftedGreedy:
         self.closed_logits = ClosedLogits()
         self.n_vocab = llama.n_vocab()
         self._numbers: NumberTokens | None = None
+        self._braces: np.ndarray | None = None
 
     def number_tokens(self) -> NumberTokens:
         """The vocabulary's number tokens (scanned on first use)."""
         if self._numbers is None:
             self._numbers = NumberTokens.of(self.llama)
         return self._numbers
+
+    def brace_tokens(self) -> np.ndarray:
+        """The vocabulary's tokens that open with `{` (scanned on first use)."""
+        if self._braces is None:
+            self._braces = brace_tokens(self.llama)
+        return self._braces
 
     def complete(
         self,
@@ -89,14 +97,16 @@ class DraftedGreedy:
         number: str | None = None,
         bias: Scores | None = None,
         start: str = "",
+        text: bool = False,
     ) -> DraftedReply:
         """The greedy reply to the rendered `chat`, stopping at `stop`, an end-of-generation
         token, `max_tokens` or once `until(reply so far)` holds; with `closed`, one of `drafts`,
         with `number`, a number and its line break (see the module doc); those two are sampled
         at `temperature` (with `seed`) when it is above 0. A closed reply reports its choice
         scores and shifts its choice by `bias` (`engine.lm.choice_scores`; `start` is the text
-        the prompt ends with that the reply continues, for the scores' keys). Raises ValueError
-        when the prompt does not fit the context."""
+        the prompt ends with that the reply continues, for the scores' keys). A `text` reply
+        never opens like the format section (`_placeholder_echo`). Raises ValueError when the
+        prompt does not fit the context."""
         llama = self.llama
         prompt = chat.tokens
         n_ctx = llama.n_ctx()
@@ -104,7 +114,7 @@ class DraftedGreedy:
             raise ValueError(f"Requested tokens ({len(prompt)}) exceed context window of {n_ctx}")
         max_tokens = min(max_tokens, n_ctx - len(prompt))
         args = (chat, max_tokens, stop, drafts, closed, until,
-                temperature, seed, number, bias or {}, start)  # fmt: skip
+                temperature, seed, number, bias or {}, start, text)  # fmt: skip
         prompt_key = ClosedLogits.key(prompt) if closed else None
         if prompt_key is not None:
             try:  # a closed reply on a prompt read before: replayed without a model pass
@@ -139,7 +149,7 @@ class DraftedGreedy:
     def _reply(
         self, chat: ChatPrompt, max_tokens: int, stop: list[str], drafts: list[str],
         closed: bool, until: Callable[[str], bool] | None, temperature: float, seed: int,
-        number: str | None, bias: Scores, start: str, *, step: Step,
+        number: str | None, bias: Scores, start: str, plain: bool, *, step: Step,
         pending: list[int] | None = None,
     ) -> DraftedReply:  # fmt: skip
         """The reply loop of `complete`; `step(pending, draft, written, reply)` gives the picks
@@ -187,6 +197,8 @@ class DraftedGreedy:
                     allowed = self.number_tokens().allowed(value, number)
                     if allowed is not None:
                         picks[0] = _pick_among(allowed, last_logits, temperature, rng)
+                elif plain and not written and not draft:  # never the placeholder's "{"
+                    picks[0] = without_braces(last_logits, self.brace_tokens())
                 reply.drafted_tokens += len(draft)
                 reply.accepted_tokens += agreed
                 if live:  # the KV cache holds `pending` and the drafts; keep the accepted ones

@@ -31,6 +31,7 @@ from engine.core import LMConfigError, ReplyHints, Scores, until_keeper, until_r
 from engine.lm.calls import cpu_share
 from engine.lm.local._chat import ChatPrompt, chat_formatter, render_prompt, text_tokens
 from engine.lm.local._drafted import DraftedGreedy
+from engine.lm.local._placeholder_echo import first_token_processor
 from engine.lm.local._prefixes import PrefixStates
 from engine.lm.local._sections import complete_sections
 from engine.lm.local.runtime import PROVIDER, SMOLLM2, import_llama_cpp, local_model_path
@@ -126,6 +127,7 @@ class LocalModel:
                 until=until,
                 number=hints.number,
                 bias=hints.bias,
+                text=hints.text,
             )
             if keep is not None:
                 result = {**result, "texts": [keep(text) for text in result["texts"]]}
@@ -149,6 +151,7 @@ class LocalModel:
         until: Callable[[str], bool] | None = None,
         number: str | None = None,
         bias: Scores | None = None,
+        text: bool = False,
     ) -> dict[str, Any]:
         """`n` completions of `messages` with llama-cpp parameters `request`; the caller holds
         the lock. The KV cache is first readied by the saved prefixes (`PrefixStates`); greedy
@@ -159,7 +162,8 @@ class LocalModel:
         `number` reply (`_numbers`); a reply stops as soon as
         `until(reply so far)` holds (`reply_until`: `engine.core._reply_hints`), drafted or not.
         Closed replies report their choice scores and shift their choice by `bias`
-        (`engine.lm.choice_scores`); the result's `choice_scores` has one dict per text, and
+        (`engine.lm.choice_scores`); a `text` reply never opens like the format section
+        (`_placeholder_echo`); the result's `choice_scores` has one dict per text, and
         `completion_counts` the tokens each text generated."""
         chat = self._render(messages)
         if chat is None:
@@ -186,6 +190,7 @@ class LocalModel:
                     number=number,
                     bias=bias,
                     start=start,
+                    text=text,
                 )
                 for index in range(n)
             ]
@@ -205,7 +210,7 @@ class LocalModel:
                 "completion_counts": [reply.completion_tokens for reply in replies],
                 "choice_scores": [reply.choice_scores for reply in replies],
             }
-        return self._completions(chat, start, request, n, seed, until)
+        return self._completions(chat, start, request, n, seed, until, text)
 
     def _chat_completions(
         self, messages: list[dict[str, Any]], request: dict[str, Any], n: int, seed: int
@@ -225,12 +230,20 @@ class LocalModel:
         n: int,
         seed: int,
         until: Callable[[str], bool] | None = None,
+        text: bool = False,
     ) -> dict[str, Any]:
         """Plain completions of the rendered prompt (which ends with `start`), each stopped
-        once `until` holds: what `create_chat_completion` does with the same tokens."""
+        once `until` holds: what `create_chat_completion` does with the same tokens; a `text`
+        reply never opens like the format section."""
+        from llama_cpp import LogitsProcessorList
+
         request = {**request, "stop": [*request["stop"], *chat.stops]}
         if until is not None:
             request["stopping_criteria"] = self._stop_when(until, start, len(chat.tokens))
+        if text:
+            braces = self.drafted.brace_tokens()
+            first = first_token_processor(braces, len(chat.tokens))
+            request["logits_processor"] = LogitsProcessorList([first])
         outs = [
             self.llama.create_completion(prompt=chat.tokens, seed=seed + index, **request)
             for index in range(n)

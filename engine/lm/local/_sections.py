@@ -89,6 +89,7 @@ def complete_sections(
                 number=section.number,
                 until=until,
                 bias=bias,
+                text=section.text,
             )
             text = more["texts"][0] if keep is None else keep(more["texts"][0])
             scores[index].update((more.get("choice_scores") or [{}])[0])

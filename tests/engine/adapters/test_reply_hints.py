@@ -8,9 +8,9 @@ from engine.core._reply_hints import ReplyHints, Section
 def test_parameter_names_are_the_stored_ones() -> None:
     names = [reply_hints.REPLY_DRAFTS, reply_hints.REPLY_START, reply_hints.REPLY_CLOSED,
              reply_hints.REPLY_NUMBER, reply_hints.REPLY_SECTIONS, reply_hints.REPLY_UNTIL,
-             reply_hints.REPLY_BIAS]  # fmt: skip
+             reply_hints.REPLY_BIAS, reply_hints.REPLY_TEXT]  # fmt: skip
     assert names == ["reply_drafts", "reply_start", "reply_closed", "reply_number",
-                     "reply_sections", "reply_until", "reply_bias"]  # fmt: skip
+                     "reply_sections", "reply_until", "reply_bias", "reply_text"]  # fmt: skip
 
 
 def test_hints_are_popped_and_other_parameters_stay() -> None:
