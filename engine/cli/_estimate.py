@@ -64,6 +64,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     print(f"likely: {forecast_line(plan['forecast'])}")
     for warning in budget_warnings(plan):
         print(f"budget: {warning}")
+    flat = plan.get("plateau")
+    if flat and not flat["never"]:
+        print(f"plateau: {flat['words']}")
     if plan.get("pilot"):
         pilot = plan["pilot"]
         print(f"pilot: {pilot['rows']} rows, {pilot['calls']} LM calls in {pilot['seconds']} s")

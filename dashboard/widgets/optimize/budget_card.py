@@ -43,6 +43,7 @@ class Preflight:
     training: dict[str, Any] | None = None  # a weight optimizer's training (Estimate.training)
     targeted: bool = False  # the search spends a call target (`calls`) instead of a share
     cached: int = 0  # calls the LM cache of earlier runs answers (left out of the others)
+    plateau: dict[str, Any] | None = None  # what stopping on a plateau can save (engine's plan)
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -88,6 +89,7 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         estimate.get("training"),
         bool(forecast.get("targeted")),
         int(forecast.get("cached_calls") or 0),
+        plan.get("plateau"),
     )
 
 
@@ -256,6 +258,13 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             help=f"Likely {span}, as the search stops earlier or later." if span else None,
             border=True,
         )
+        if p.plateau:
+            said = p.plateau["words"]
+            said = said[0].upper() + said[1:] + "."
+            if p.plateau["never"]:
+                st.warning(said, icon=":material/hourglass_empty:")
+            else:
+                st.caption(f"Stop when the best score stops improving: {said[0].lower()}{said[1:]}")
         with st.expander("How this was estimated"):
             details(p)
         limits, maybe = budget_limits(p, budget)

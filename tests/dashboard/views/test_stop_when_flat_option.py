@@ -32,3 +32,15 @@ def test_a_run_that_stopped_early_says_why_on_the_run_page(app, monkeypatch):
     page = texts(at)
     assert "stopped early: the best validation score" in page, page
     assert "did not improve in 1 scoring in a row" in page
+
+
+def test_the_estimate_says_what_the_wait_can_save_or_that_it_cannot_end_the_search(app):
+    at = go(open_sample(app), "optimize")
+    at = at.checkbox(key=k(at, "flat_on")).check().run()
+    page = texts(at)
+    assert "Stop when the best score stops improving: stopping once 8 scorings" in page, page
+    assert "saves at most" in page and "saved 0 to 62% of the calls" in page
+    at = at.number_input(key=k(at, "flat_n")).set_value(1000).run()
+    warnings = [w.value for w in at.warning]
+    assert any("cannot end it early" in w for w in warnings), warnings
+    assert "saves at most" not in texts(at)

@@ -225,3 +225,18 @@ def test_summary_marks_a_ci_crossing_zero() -> None:
     text = summary(run, {"calls": 3}, 2, 2)
     assert "no clear difference: +5 points (95% range -10 to +20 points)" in text
     assert "Held-out test (20 rows the optimizer never saw): 50% → 55%" in text
+
+
+def test_estimate_says_what_a_plateau_wait_can_save_or_that_it_cannot_stop(
+    tmp_path: Path, project: Path
+) -> None:
+    spec_path = project / "support_tickets.yaml"
+    text = spec_path.read_text()
+    spec_path.write_text(text.replace("params: {}", "params: {}\n  stop_when_flat: 2"))
+    some = cli("estimate", str(spec_path), home=tmp_path)
+    assert some.returncode == 0, some.stderr
+    assert "plateau: stopping once 2 scorings in a row find nothing better saves" in some.stdout
+    spec_path.write_text(text.replace("params: {}", "params: {}\n  stop_when_flat: 500"))
+    never = cli("estimate", str(spec_path), home=tmp_path)
+    assert "budget: the search scores about" in never.stdout, never.stdout
+    assert "cannot end it early" in never.stdout and "plateau:" not in never.stdout
