@@ -73,7 +73,7 @@ def _one_line(field: Any) -> bool:
 
 def _plain_text(field: Any) -> bool:
     """Whether the field's values are free text (a `str` with no closed values): the embedded
-    model then never opens it with the placeholder's `{` (`engine.lm.local._placeholder_echo`)."""
+    model then never opens it like the format section (`engine.lm.local._placeholder_echo`)."""
     return strip_optional(field.annotation) is str and closed_values(field) is None
 
 
@@ -287,7 +287,7 @@ class ChatAdapter(Adapter):
         number = _number(outputs[0][1]) if outputs else None
         if number:  # written with number tokens only
             kwargs[REPLY_NUMBER] = number
-        if outputs and _plain_text(outputs[0][1]):  # never the placeholder's "{"
+        if outputs and _plain_text(outputs[0][1]):  # never opens like the format section
             kwargs[REPLY_TEXT] = True
         if len(outputs) > 1:
             sections = reply_sections(outputs)

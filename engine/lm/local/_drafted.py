@@ -40,7 +40,7 @@ from engine.lm.local._chat import ChatPrompt, text_tokens
 from engine.lm.local._closed_logits import ClosedLogits, LogitsMiss
 from engine.lm.local._draft_text import draft_continuation, last_line
 from engine.lm.local._numbers import NumberTokens
-from engine.lm.local._placeholder_echo import brace_tokens, without_braces
+from engine.lm.local._placeholder_echo import best_allowed, template_tokens
 from engine.lm.local._prefixes import common_prefix_length
 
 MAX_DRAFT_TOKENS = 24
@@ -69,7 +69,7 @@ class DraftedGreedy:
         self.closed_logits = ClosedLogits()
         self.n_vocab = llama.n_vocab()
         self._numbers: NumberTokens | None = None
-        self._braces: np.ndarray | None = None
+        self._template_tokens: np.ndarray | None = None
 
     def number_tokens(self) -> NumberTokens:
         """The vocabulary's number tokens (scanned on first use)."""
@@ -77,11 +77,11 @@ class DraftedGreedy:
             self._numbers = NumberTokens.of(self.llama)
         return self._numbers
 
-    def brace_tokens(self) -> np.ndarray:
-        """The vocabulary's tokens that open with `{` (scanned on first use)."""
-        if self._braces is None:
-            self._braces = brace_tokens(self.llama)
-        return self._braces
+    def template_tokens(self) -> np.ndarray:
+        """The tokens a plain-text value may not open with (scanned on first use)."""
+        if self._template_tokens is None:
+            self._template_tokens = template_tokens(self.llama)
+        return self._template_tokens
 
     def complete(
         self,
@@ -197,8 +197,8 @@ class DraftedGreedy:
                     allowed = self.number_tokens().allowed(value, number)
                     if allowed is not None:
                         picks[0] = _pick_among(allowed, last_logits, temperature, rng)
-                elif plain and not written and not draft:  # never the placeholder's "{"
-                    picks[0] = without_braces(last_logits, self.brace_tokens())
+                elif plain and not written and not draft:  # never opens like the format section
+                    picks[0] = best_allowed(last_logits, self.template_tokens())
                 reply.drafted_tokens += len(draft)
                 reply.accepted_tokens += agreed
                 if live:  # the KV cache holds `pending` and the drafts; keep the accepted ones

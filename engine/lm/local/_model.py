@@ -241,8 +241,8 @@ class LocalModel:
         if until is not None:
             request["stopping_criteria"] = self._stop_when(until, start, len(chat.tokens))
         if text:
-            braces = self.drafted.brace_tokens()
-            first = first_token_processor(braces, len(chat.tokens))
+            ruled_out = self.drafted.template_tokens()
+            first = first_token_processor(ruled_out, len(chat.tokens))
             request["logits_processor"] = LogitsProcessorList([first])
         outs = [
             self.llama.create_completion(prompt=chat.tokens, seed=seed + index, **request)

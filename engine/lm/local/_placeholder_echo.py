@@ -24,7 +24,7 @@ import numpy as np
 TEMPLATE_MARKS = ("{", "[", "#", "<", "`")
 
 
-def brace_tokens(llama: Any) -> np.ndarray:
+def template_tokens(llama: Any) -> np.ndarray:
     """The vocabulary's tokens a plain-text value may not open with: blank ones (a line break,
     a special token) and those opening with a template mark (SmolLM2: a scan of 49152 pieces,
     ~0.1 s)."""
@@ -36,21 +36,21 @@ def brace_tokens(llama: Any) -> np.ndarray:
     return np.asarray(found, dtype=np.int64)
 
 
-def without_braces(logits: np.ndarray, braces: np.ndarray) -> int:
-    """The best-scored token that is not one of `braces`."""
+def best_allowed(logits: np.ndarray, ruled_out: np.ndarray) -> int:
+    """The best-scored token that is not one of `ruled_out`."""
     masked = logits.astype(np.float64, copy=True)
-    masked[braces] = -np.inf
+    masked[ruled_out] = -np.inf
     return int(masked.argmax())
 
 
-def first_token_processor(braces: np.ndarray, prompt_length: int) -> Any:
-    """A llama-cpp logits processor that rules out `braces` for the first generated token (the
+def first_token_processor(ruled_out: np.ndarray, prompt_length: int) -> Any:
+    """A llama-cpp logits processor that rules out those tokens for the first generated token (the
     sampled or plain completions' path)."""
 
     def process(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
         if len(input_ids) == prompt_length:
             scores = scores.copy()
-            scores[braces] = -np.inf
+            scores[ruled_out] = -np.inf
         return scores
 
     return process

@@ -10,9 +10,9 @@ from engine.adapters.chat import ChatAdapter
 from engine.core import REPLY_TEXT, ReplyHints, Section
 from engine.lm import LM
 from engine.lm.local._placeholder_echo import (
-    brace_tokens,
+    best_allowed,
     first_token_processor,
-    without_braces,
+    template_tokens,
 )
 
 PIECES = ["{", " {", "{request", "[", "[#", " #", "<", "`", "\n", "", "The", " the", "a", "1", "$"]
@@ -29,25 +29,25 @@ class FakeVocab:
 
 
 def test_the_scan_rules_out_template_marks_and_blank_pieces_only():
-    banned = {PIECES[t] for t in brace_tokens(FakeVocab())}
+    banned = {PIECES[t] for t in template_tokens(FakeVocab())}
     assert banned == {"{", " {", "{request", "[", "[#", " #", "<", "`", "\n", ""}
 
 
 def test_the_pick_is_the_best_token_left_and_unchanged_when_allowed():
-    braces = brace_tokens(FakeVocab())
+    ruled_out = template_tokens(FakeVocab())
     logits = np.zeros(len(PIECES))
     logits[PIECES.index("{")], logits[PIECES.index(" the")] = 9.0, 5.0
-    assert PIECES[without_braces(logits, braces)] == " the"
+    assert PIECES[best_allowed(logits, ruled_out)] == " the"
     logits[PIECES.index("The")] = 10.0  # the model's own pick is allowed: it stands
-    assert PIECES[without_braces(logits, braces)] == "The"
+    assert PIECES[best_allowed(logits, ruled_out)] == "The"
 
 
 def test_the_logits_processor_acts_on_the_first_generated_token_only():
-    braces = brace_tokens(FakeVocab())
-    process = first_token_processor(braces, prompt_length=3)
+    ruled_out = template_tokens(FakeVocab())
+    process = first_token_processor(ruled_out, prompt_length=3)
     scores = np.ones(len(PIECES))
     first = process(np.arange(3), scores)
-    assert np.isneginf(first[braces]).all() and first[PIECES.index("a")] == 1.0
+    assert np.isneginf(first[ruled_out]).all() and first[PIECES.index("a")] == 1.0
     assert (process(np.arange(4), scores) == scores).all()  # later tokens: as the model says
     assert (scores == 1.0).all()  # the caller's array is not changed
 
