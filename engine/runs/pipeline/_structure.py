@@ -4,11 +4,12 @@ shapes are scored untuned on the validation rows the search uses, and the best o
 A shape changes the spec as written in one or more of these ways:
 - a ChainOfThought step answers directly (Predict);
 - a step is bypassed. The rule for what the later steps then read: only a Predict or
-  ChainOfThought step that is not the last, with one input and one output, both text (`str`),
-  may be bypassed; every later step that reads its output reads its input instead (the field
-  takes the input's name, type and description; a step that already reads that input just
-  loses the field). A step whose output is a choice, a number, a list or a flag is never
-  bypassed: no text can stand in for it.
+  ChainOfThought step that is not the last, with one input and text (`str`) fields only, may
+  be bypassed; every later step that reads one of its outputs reads its input instead (the
+  field takes the input's name, type and description; a step that already reads that input,
+  or read another of the outputs, just loses the field: an extract step's product and problem
+  become the ticket once). A step with an output that is a choice, a number, a list or a flag
+  is never bypassed: no text can stand in for it.
 
 Shapes are tried with the fewest changes first, at most `MAX_SHAPES` in all (the spec as
 written first); a tie goes to the spec as written, then to the shape tried first. Scoring goes
@@ -50,8 +51,7 @@ def step_options(spec: ProjectSpec) -> list[list[Change]]:
 
 def _bypassable(step: Any) -> bool:
     text = [f.type == "str" for f in (*step.inputs, *step.outputs)]
-    one_each = len(step.inputs) == 1 and len(step.outputs) == 1
-    return step.module in ("Predict", "ChainOfThought") and one_each and all(text)
+    return step.module in ("Predict", "ChainOfThought") and len(step.inputs) == 1 and all(text)
 
 
 def shapes(spec: ProjectSpec) -> list[tuple[tuple[Change, ...], ProjectSpec]]:
@@ -79,9 +79,9 @@ def reshaped(spec: ProjectSpec, changes: tuple[Change, ...]) -> ProjectSpec | No
             continue
         step = steps.pop(index)
         given = next(f for f in step["fields"] if f["role"] == "input")
-        made = next(f for f in step["fields"] if f["role"] == "output")["name"]
-        for later in steps[index:]:
-            _read_instead(later, made, given)
+        for made in [f["name"] for f in step["fields"] if f["role"] == "output"]:
+            for later in steps[index:]:
+                _read_instead(later, made, given)
     try:
         return spec_from_dict(data, spec.base_dir)
     except SpecError:  # a shape the spec's own checks refuse is not tried

@@ -206,6 +206,32 @@ def test_a_bypassed_step_hands_its_input_on(project) -> None:
     assert program.step_names == ["classify"]
 
 
+def test_a_step_of_several_text_outputs_is_bypassed_to_its_one_input(project) -> None:
+    """extract (ticket -> product, problem) feeds classify both: bypassed, classify reads the
+    ticket once; with a choice among its outputs it stays (no text stands in for a choice)."""
+    spec = load_spec(project / "support_tickets.yaml").to_dict()
+    classify = spec["pipeline"][0]
+    extract = {"name": "extract", "module": "Predict",
+               "fields": [{"name": "ticket", "role": "input"},
+                          {"name": "product", "role": "output"},
+                          {"name": "problem", "role": "output"}]}  # fmt: skip
+    classify["fields"][0:1] = [{"name": "product", "role": "input"},
+                               {"name": "problem", "role": "input"}]  # fmt: skip
+    spec["pipeline"] = [extract, classify]
+    spec["optimizer"] = {"try_shapes": True}
+    shaped = spec_from_dict(spec, base_dir=project)
+    assert step_options(shaped) == [[("bypass", "extract")], []]
+    bypassed = dict(shapes(shaped))[(("bypass", "extract"),)]
+    assert [s.name for s in bypassed.pipeline] == ["classify"]
+    assert [f.name for f in bypassed.pipeline[0].inputs] == ["ticket"]
+    assert build_program(bypassed).step_names == ["classify"]
+
+    extract["fields"][2] = {"name": "urgency", "role": "output", "type": "literal",
+                            "choices": ["low", "high"]}  # fmt: skip
+    classify["fields"][1] = {"name": "urgency", "role": "input"}
+    assert step_options(spec_from_dict(spec, base_dir=project)) == [[], []]
+
+
 def test_a_resumed_run_takes_the_stored_choice(project, db_path, truth) -> None:
     """A worker started again after the stage chose keeps that choice and scores no shape."""
     spec = two_steps(project)
