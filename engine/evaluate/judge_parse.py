@@ -105,12 +105,6 @@ def clean_reply(reply: str) -> str:
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-def read_score(reply: str, scale: Scale) -> float | None:
-    """The raw score in a judge's reply, or None when there is none on `scale`."""
-    reading = read_score_and_word(reply, scale)
-    return None if reading is None else reading[0]
-
-
 def read_score_and_word(reply: str, scale: Scale) -> tuple[float, str] | None:
     """(raw score, the verdict word it was read from, or "" when the judge gave a number)."""
     text = clean_reply(reply)

@@ -63,8 +63,3 @@ def disable_litellm_logging() -> None:
     global _verbose
     _verbose = False
     _apply_logging(_module)
-
-
-def is_loaded() -> bool:
-    """True once `get_litellm()` has imported litellm in this process."""
-    return _module is not None

@@ -22,9 +22,6 @@ from engine.modules.backtracking import call_with_backtracking
 
 logger = logging.getLogger(__name__)
 
-# written into saved files (engine.runs' exports use it too); dspy's load() only warns on a
-# mismatch of its versions
-_SAVE_METADATA = saving.save_metadata()
 _NOT_WALKED = frozenset({"callbacks", "history"})  # per-call bookkeeping, never sub-modules
 
 

@@ -11,7 +11,7 @@ Importing this package never imports litellm or llama_cpp; the first real call d
 """
 
 from engine.lm.local._chat import chat_formatter, render_prompt, text_tokens
-from engine.lm.local._embed import embed_local, embed_local_counted, load_local_embedder
+from engine.lm.local._embed import embed_local_counted, load_local_embedder
 from engine.lm.local._media import refuse_media
 from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
 from engine.lm.local._provider import register_local_provider
@@ -46,7 +46,6 @@ __all__ = [
     "cpu_flags",
     "default_weights_name",
     "describe_signal",
-    "embed_local",
     "embed_local_counted",
     "chat_formatter",
     "ensure_local_ready",

@@ -27,10 +27,6 @@ class LocalEmbedder:
     load_seconds: float
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        """One mean-pooled vector per text."""
-        return self.embed_counted(texts)[0]
-
     def embed_counted(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """(one mean-pooled vector per text, the tokens read: each text's, at most N_CTX)."""
         import llama_cpp
@@ -57,11 +53,6 @@ def load_local_embedder(model: str) -> LocalEmbedder:
     path = ensure_local_ready(model)
     failure = "Could not open {path} for embeddings"
     return open_once(_models, path, open_llama, LocalEmbedder, failure)
-
-
-def embed_local(model: str, texts: list[str]) -> list[list[float]]:
-    """Vectors of `texts` from the local GGUF behind `model`."""
-    return load_local_embedder(model).embed(texts)
 
 
 def embed_local_counted(model: str, texts: list[str]) -> tuple[list[list[float]], int]:

@@ -9,7 +9,7 @@ import pytest
 import engine as dspy
 from engine.core._errors import BudgetExhausted, SpecError
 from engine.evaluate import Evaluate, ScoreWithFeedback
-from engine.evaluate.judge_parse import parse_scale, read_fraction, read_score
+from engine.evaluate.judge_parse import parse_scale, read_fraction, read_score_and_word
 from engine.evaluate.metrics import make_metric
 from engine.lm import ScriptedLM, UsageLedger
 from engine.lm.budget import Budget
@@ -179,8 +179,9 @@ def test_make_metric_builds_llm_metrics_with_clear_errors():
 def test_scale_and_fraction_readers():
     assert parse_scale([0, 10]).normalise(5) == 0.5
     assert parse_scale("pass/fail").binary
-    assert read_score("7 out of 10, but 3 is also mentioned", parse_scale("0-10")) == 7
-    assert read_score("lorem ipsum dolor", parse_scale((1, 5))) is None
+    reading = read_score_and_word("7 out of 10, but 3 is also mentioned", parse_scale("0-10"))
+    assert reading == (7, "")
+    assert read_score_and_word("lorem ipsum dolor", parse_scale((1, 5))) is None
     assert read_fraction("Recall: 80%", "recall") == 0.8
     assert read_fraction("precision = 0.5", "precision") == 0.5
     assert read_fraction("Recall: 3.5", "recall") == 0.035
