@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.core import BudgetExhausted, LMError, Prediction, settings
 from engine.evaluate.scoring import call_metric, score_of
+from engine.evaluate.texts import shorten
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing import (
     FROM_RECORDS,
@@ -25,7 +26,6 @@ from engine.optimizers.proposing import (
     describe_step,
     instruction_reply_kwargs,
     reflection_variations,
-    shorten,
 )
 
 FIELD_CHARS = 300  # longest field value shown to the reflection LM

@@ -19,7 +19,6 @@ from engine.optimizers.proposing._proposer import (
     describe_step,
     draw_cap,
     emit_proposals,
-    shorten,
 )
 from engine.optimizers.proposing._search_space import (
     demo_set_hash,
@@ -31,6 +30,6 @@ from engine.optimizers.proposing._search_space import (
 __all__ = [
     "data_summary", "demo_set_hash", "describe_step", "draw_cap", "emit_proposals", "FROM_RECORDS",
     "GroundedProposer", "instruction_reply_kwargs", "latest_proposals", "locate", "normalize",
-    "predictor_states", "ProposalCleaner", "ProposalSet", "reflection_variations", "shorten",
+    "predictor_states", "ProposalCleaner", "ProposalSet", "reflection_variations",
     "task_facts", "TaskFacts",
 ]  # fmt: skip

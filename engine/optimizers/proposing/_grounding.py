@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.core import literal_choices, register_until
+from engine.evaluate.texts import shorten
 
 MAX_LABELS = 12  # an open text output with at most this many distinct values acts as labels
 SNIPPET_CHARS = 90
@@ -44,8 +45,7 @@ class TaskFacts:
 
 
 def _snippet(value: Any, limit: int = SNIPPET_CHARS) -> str:
-    text = " ".join(str(value).split()).replace('"', "'")
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(value, limit).replace('"', "'")
 
 
 def task_facts(predictor: Any, trainset: Sequence[Any]) -> TaskFacts:

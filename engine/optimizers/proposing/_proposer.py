@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core import REPLY_START, BudgetExhausted, LMError, settings, until_kwargs
+from engine.evaluate.texts import shorten
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing._cleaning import ProposalCleaner, instruction_reply_kwargs
 from engine.optimizers.proposing._grounding import (
@@ -64,12 +65,6 @@ SYSTEM = (
 )
 
 
-def shorten(value: Any, limit: int = FIELD_CHARS) -> str:
-    """`value` on one line, cut to `limit` characters (an ellipsis marks the cut)."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _field_line(field: Any) -> str:
     desc = f" — {field.desc}" if getattr(field, "desc", "") else ""
     return f"`{field.name}` ({field.type_name}){desc}"
@@ -93,7 +88,7 @@ def describe_program(program: Any) -> str:
 def render_example(example: Any, keys: Sequence[str] | None = None) -> str:
     items = dict(example.items()) if hasattr(example, "items") else dict(example)
     keys = list(keys) if keys is not None else list(items)
-    return "\n".join(f"{k}: {shorten(items[k])}" for k in keys if k in items)
+    return "\n".join(f"{k}: {shorten(items[k], FIELD_CHARS)}" for k in keys if k in items)
 
 
 @dataclass

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core import BudgetExhausted, Example, TunesmithError, settings
+from engine.evaluate.texts import shorten
 from engine.modules.predict import resolve_lm
 from engine.optimizers.proposing import (
     ProposalCleaner,
     describe_step,
     instruction_reply_kwargs,
     normalize,
-    shorten,
 )
 
 TRUNCATED = " … (truncated)"
