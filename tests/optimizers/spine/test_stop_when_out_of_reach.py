@@ -61,3 +61,15 @@ def test_without_a_call_limit_or_with_a_tiny_chance_the_rule_never_fires() -> No
     assert len(unlimited.trials) == len(full.trials)
     tiny = _search(RunContext(budget=Budget(max_calls=400), stop_when_out_of_reach=1e-6)).result
     assert tiny.status == "stopped: budget" and not _settled(tiny)
+
+
+def test_with_both_stops_on_the_first_to_fire_ends_the_search() -> None:
+    budget = 400
+    flat_first = _search(RunContext(budget=Budget(max_calls=budget), stop_when_flat=2,
+                                    stop_when_out_of_reach=0.2)).result  # fmt: skip
+    [said] = _settled(flat_first)
+    assert "did not improve in 2 scorings in a row" in said
+    reach_first = _search(RunContext(budget=Budget(max_calls=budget), stop_when_flat=1000,
+                                     stop_when_out_of_reach=0.2)).result  # fmt: skip
+    [said] = _settled(reach_first)
+    assert "chance of beating the best validation score" in said
