@@ -13,6 +13,7 @@ from dashboard.project import specs
 from dashboard.run_data.mistakes import choice_outputs
 from dashboard.widgets.number import number
 from dashboard.widgets.optimize.budget_card import budget_card, preflight
+from dashboard.widgets.optimize.early_stops import early_stops
 from dashboard.widgets.optimize.optimizer_form import optimizer_form, search_size
 from dashboard.widgets.optimize.pilot_button import pilot_controls, stored_pilot
 from dashboard.widgets.optimize.proposer_choice import proposer_choice
@@ -229,23 +230,7 @@ keep = st.checkbox(
     key=f"keep_start_{state.rev()}",
 )
 opt["keep_start"] = "unreliable" if keep else "worse"
-flat = st.checkbox(
-    "Stop searching when the best score stops improving",
-    value=opt.get("stop_when_flat") is not None,
-    help="Ends the search once this many scorings in a row found nothing better than the best "
-    "prompt so far; the run then finishes as usual (its last steps and the held-out test still "
-    "run) and says that it stopped early. Off: the search uses its whole plan or budget. "
-    "Measured with a wait of 4 scorings on five generated message sets: it saved 0 to 62% of "
-    "the calls, and on one set it stopped before a much better prompt came and lost 8 of 30 "
-    "held-out answers. So it is off unless you choose it; a longer wait stops early less often.",
-    key=f"flat_on_{state.rev()}",
-)
-opt["stop_when_flat"] = (
-    int(number(st, "Scorings in a row without a better score", 1, 1000,
-               opt.get("stop_when_flat") or 8, "flat_n"))  # fmt: skip
-    if flat
-    else None
-)
+early_stops(opt)
 if len(draft.get("pipeline") or []) > 1:  # a program of one step has one shape
     shapes = registry.TRY_SHAPES
     opt[shapes.name] = st.checkbox(

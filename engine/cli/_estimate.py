@@ -67,6 +67,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     flat = plan.get("plateau")
     if flat and not flat["never"]:
         print(f"plateau: {flat['words']}")
+    reach = plan.get("out_of_reach")
+    if reach and not reach["never"]:
+        print(f"out of reach: {reach['words']}")
     if plan.get("pilot"):
         pilot = plan["pilot"]
         print(f"pilot: {pilot['rows']} rows, {pilot['calls']} LM calls in {pilot['seconds']} s")

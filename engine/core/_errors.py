@@ -256,8 +256,9 @@ class BudgetExhausted(TunesmithError):
 
 
 class SearchSettled(BudgetExhausted):
-    """The search stopped on a plateau: the best validation score did not improve in the
-    number of scorings the run allows (`stop_when_flat`)."""
+    """The search stopped early: the best validation score did not improve in the number of
+    scorings the run allows (`stop_when_flat`), or the rest of the call budget is unlikely to
+    beat it (`stop_when_out_of_reach`). The message says which."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, limit="plateau")

@@ -75,6 +75,22 @@ def noisy_oracle_lm(spec: Any) -> ScriptedLM:
     return ScriptedLM(by_input=answer, name="noisy-oracle")
 
 
+def spread_oracle_lm(spec: Any) -> ScriptedLM:
+    """The oracle, but with demos wrong on about a third of the rows, which rows depending on
+    the demos themselves: candidates score apart, as draws of a spread, and none perfectly."""
+    right = _answerer(spec)
+    label = spec.pipeline[-1].outputs[0].name
+
+    def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+        out = right(messages)
+        demos = "|".join(m.get("content") or "" for m in messages if m.get("role") == "assistant")
+        if demos and zlib.crc32(f"{demos}:{messages[-1]['content']}".encode()) % 3 == 0:
+            out[label] = "wrong"
+        return out
+
+    return ScriptedLM(by_input=answer, name="spread-oracle")
+
+
 class LoggingScriptedLM(ScriptedLM):
     """Appends one line per uncached call to a file, after the call was recorded: its time and
     the id of the process that made it."""

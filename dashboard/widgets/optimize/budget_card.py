@@ -44,6 +44,7 @@ class Preflight:
     targeted: bool = False  # the search spends a call target (`calls`) instead of a share
     cached: int = 0  # calls the LM cache of earlier runs answers (left out of the others)
     plateau: dict[str, Any] | None = None  # what stopping on a plateau can save (engine's plan)
+    out_of_reach: dict[str, Any] | None = None  # what the out-of-reach stop does (engine's plan)
 
 
 def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
@@ -90,6 +91,7 @@ def preflight(spec: Any, pilot: dict[str, Any] | None = None) -> Preflight:
         bool(forecast.get("targeted")),
         int(forecast.get("cached_calls") or 0),
         plan.get("plateau"),
+        plan.get("out_of_reach"),
     )
 
 
@@ -258,13 +260,8 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
             help=f"Likely {span}, as the search stops earlier or later." if span else None,
             border=True,
         )
-        if p.plateau:
-            said = p.plateau["words"]
-            said = said[0].upper() + said[1:] + "."
-            if p.plateau["never"]:
-                st.warning(said, icon=":material/hourglass_empty:")
-            else:
-                st.caption(f"Stop when the best score stops improving: {said[0].lower()}{said[1:]}")
+        early_stop_words(p.plateau, "Stop when the best score stops improving")
+        early_stop_words(p.out_of_reach, "Stop when a better prompt is unlikely")
         with st.expander("How this was estimated"):
             details(p)
         limits, maybe = budget_limits(p, budget)
@@ -276,6 +273,18 @@ def budget_card(p: Preflight, budget: dict[str, Any]) -> None:
                 icon=":material/savings:",
             )
             fit_button(p, budget)
+
+
+def early_stop_words(stop: dict[str, Any] | None, name: str) -> None:
+    """An early stop's words from the engine's plan: a caption, or a warning when it cannot
+    end the search."""
+    if not stop:
+        return
+    said = stop["words"]
+    if stop["never"]:
+        st.warning(said[0].upper() + said[1:] + ".", icon=":material/hourglass_empty:")
+    else:
+        st.caption(f"{name}: {said}.")
 
 
 def details(p: Preflight) -> None:

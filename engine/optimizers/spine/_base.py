@@ -268,7 +268,7 @@ class Optimizer:
                 job = CompileJob(student, trainset, valset, teacher, runner, options, estimate)
                 try:
                     program = self._compile(job)
-                except SearchSettled as exc:  # a plateau: the run's last steps still apply
+                except SearchSettled as exc:  # stopped early: the run's last steps still apply
                     program = self._fallback(student, runner)
                     recorder.emit("search_settled", scorings=run.flat, message=str(exc))
                     recorder.log(str(exc))

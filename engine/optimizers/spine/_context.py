@@ -86,6 +86,10 @@ class RunContext:
     # stop the search when this many validation scorings in a row did not beat the best one
     # (None: never); the program then comes back as at the end of a search
     stop_when_flat: int | None = None
+    # stop the search when the rest of the call budget has less than this chance of beating
+    # the best validation score, given the spread of the scorings so far (None: never;
+    # engine.optimizers.spine._out_of_reach)
+    stop_when_out_of_reach: float | None = None
     # live state
     results: dict[tuple[str, str], dict] = field(init=False, repr=False)
     trials: list[Trial] = field(init=False, repr=False)

@@ -28,6 +28,7 @@ from engine.evaluate.scoring import MetricOutputError
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine._candidate import Candidate, example_id
 from engine.optimizers.spine._context import RunContext
+from engine.optimizers.spine._out_of_reach import calls_left, out_of_reach
 from engine.optimizers.spine._search_scoring import (
     CHANGED_MARK,
     RESCORED_SUBSETS,
@@ -329,16 +330,35 @@ class TrialRunner:
 
     def _settle(self, best: Trial) -> None:
         """Count a scoring that did not beat the best; stop the search (once) when the run's
-        `stop_when_flat` scorings in a row did not."""
+        `stop_when_flat` scorings in a row did not, or when the rest of its call budget is
+        unlikely to (`stop_when_out_of_reach`), whichever comes first."""
         run = self.run
         run.flat += 1
-        if run.settled or run.stop_when_flat is None or run.flat < run.stop_when_flat:
+        if run.settled:
+            return
+        why = self._flat_words(best) or self._reach_words(best)
+        if why is None:
             return
         run.settled = True
-        raise SearchSettled(
+        raise SearchSettled(why)
+
+    def _flat_words(self, best: Trial) -> str | None:
+        run = self.run
+        if run.stop_when_flat is None or run.flat < run.stop_when_flat:
+            return None
+        return (
             f"stopped early: the best validation score ({100 * best.score:.0f}%) did not "
             f"improve in {run.flat} scoring{'s' if run.flat != 1 else ''} in a row"
         )
+
+    def _reach_words(self, best: Trial) -> str | None:
+        run = self.run
+        if run.stop_when_out_of_reach is None:
+            return None
+        reach = out_of_reach(best, run.trials, calls_left(run.budget))
+        if reach is None or reach.chance >= run.stop_when_out_of_reach:
+            return None
+        return reach.words()
 
     def best_program(self) -> Any | None:
         """A copy of the best candidate's program so far, or None before any tracked trial."""

@@ -105,6 +105,9 @@ def preflight(
         plan, spec.models.task.model, upper_bound, store_location(db_path), spec.name, watched
     )
     plan["plateau"] = plateau(spec.optimizer.stop_when_flat, int(estimate.get("trials") or 0))
+    plan["out_of_reach"] = out_of_reach(
+        spec.optimizer.stop_when_out_of_reach, spec.optimizer.budget.max_calls
+    )
     return plan
 
 
@@ -135,6 +138,28 @@ def plateau(wait: int | None, scorings: int) -> dict[str, Any] | None:
         )
     return {"wait": wait, "scorings": scorings, "saved_at_most": round(saved, 3),
             "never": saved == 0, "words": words}  # fmt: skip
+
+
+def out_of_reach(chance: float | None, max_calls: int | None) -> dict[str, Any] | None:
+    """What stopping once the best is out of reach (`stop_when_out_of_reach` = `chance`) does
+    with a budget of `max_calls`: {"chance", "never" (no call limit: it cannot fire), "words"};
+    None when the option is off. No saving is given: it depends on the scores the run meets."""
+    if chance is None:
+        return None
+    limit = f"{100 * chance:g}%"
+    if max_calls is None:
+        words = (
+            "stopping once the best score is out of reach needs a limit on LM calls: without "
+            "one it never stops the search (set a maximum of LM calls or turn it off)"
+        )
+    else:
+        words = (
+            f"stopping once the rest of the {max_calls:,}-call budget has less than a {limit} "
+            "chance of beating the best score so far (judged from the spread of the scorings "
+            "on the same rows, from the third on) saves only calls unlikely to help; how many "
+            "cannot be told before the run, and it is not yet measured on any data"
+        )
+    return {"chance": chance, "never": max_calls is None, "words": words}
 
 
 def _count_shapes(estimate: dict[str, Any], spec: ProjectSpec, rows: list[Any]) -> None:
@@ -209,14 +234,14 @@ def range_words(fast: float, slow: float) -> str:
 
 def budget_warnings(plan: dict[str, Any]) -> list[str]:
     """Where the spec's budget will likely end the search before it is done, or a plateau
-    wait cannot end it (in words)."""
+    wait or the out-of-reach stop cannot end it (in words)."""
     forecast, budget = plan.get("forecast"), plan.get("budget") or {}
     if not forecast:
         return []
     out = []
-    flat = plan.get("plateau") or {}
-    if flat.get("never"):
-        out.append(flat["words"])
+    for stop in (plan.get("plateau") or {}, plan.get("out_of_reach") or {}):
+        if stop.get("never"):
+            out.append(stop["words"])
     max_calls, max_minutes = budget.get("max_calls"), budget.get("max_minutes")
     if max_calls and forecast["calls"] > max_calls:
         out.append(

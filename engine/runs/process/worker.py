@@ -96,6 +96,7 @@ def _run_context(
         seed=spec.data.seed, known_candidates={c["hash"] for c in store.candidates(run_id)},
         known_steps=known_steps(store.events(run_id)), keep_start=spec.optimizer.keep_start,
         stop_when_flat=spec.optimizer.stop_when_flat,
+        stop_when_out_of_reach=spec.optimizer.stop_when_out_of_reach,
         workdir=run_workdir(store.path, run_id), run_name=run_id,
         study_storage=study_url(store.path) if is_url(store.path) else None,
     )  # fmt: skip
@@ -265,7 +266,7 @@ def _in_flight_writer(db_path: StoreAt, run_id: str) -> Callable[[list[Any]], No
 
 
 def _reason(status: str, context: Any) -> str | None:
-    if status == "finished":  # a search that stopped on a plateau says so
+    if status == "finished":  # a search that stopped early (either rule) says why
         settled = context.recorder.of_type("search_settled")
         return settled[-1].data.get("message") if settled else None
     logs = [

@@ -270,6 +270,9 @@ class OptimizerSpec(BaseModel):
     keep_start: Literal["worse", "unreliable"] = "worse"
     # stop the search when this many validation scorings in a row did not beat the best one
     stop_when_flat: int | None = Field(default=None, ge=1, le=100_000)
+    # stop the search when the rest of the call budget has less than this chance of beating the
+    # best validation score, given the spread of the scorings so far (needs budget.max_calls)
+    stop_when_out_of_reach: float | None = Field(default=None, allow_inf_nan=False)
     # score simpler shapes of the program first and tune the best (engine.runs.pipeline._structure)
     try_shapes: bool = registry.TRY_SHAPES.default
 
@@ -282,6 +285,16 @@ class OptimizerSpec(BaseModel):
                 f"unknown optimizer {value!r}; choose one of {', '.join(registry.names())}"
             )
         return name
+
+    @field_validator("stop_when_out_of_reach")
+    @classmethod
+    def _chance(cls, value: float | None) -> float | None:
+        if value is not None and not 0 < value < 0.5:
+            raise ValueError(
+                f"must be a chance above 0 and below 0.5 (0.05 is 5%), got {value:g} (leave it "
+                "out to turn this stop off)"
+            )
+        return value
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -240,3 +240,23 @@ def test_estimate_says_what_a_plateau_wait_can_save_or_that_it_cannot_stop(
     never = cli("estimate", str(spec_path), home=tmp_path)
     assert "budget: the search scores about" in never.stdout, never.stdout
     assert "cannot end it early" in never.stdout and "plateau:" not in never.stdout
+
+
+def test_estimate_says_what_the_out_of_reach_stop_does_or_that_it_cannot_stop(
+    tmp_path: Path, project: Path
+) -> None:
+    spec_path = project / "support_tickets.yaml"
+    text = spec_path.read_text().replace("params: {}", "params: {}\n  stop_when_out_of_reach: 0.05")
+    spec_path.write_text(text)
+    some = cli("estimate", str(spec_path), home=tmp_path)
+    assert some.returncode == 0, some.stderr
+    assert "out of reach: stopping once the rest of the 2,000-call budget has less than a 5%" in (
+        some.stdout
+    )
+    spec_path.write_text(text.replace("max_calls: 2000", "max_calls: null"))
+    never = cli("estimate", str(spec_path), home=tmp_path)
+    assert never.returncode == 0, never.stderr
+    assert "budget: stopping once the best score is out of reach needs a limit on LM calls" in (
+        never.stdout
+    )
+    assert "out of reach:" not in never.stdout
