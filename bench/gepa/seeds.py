@@ -26,6 +26,7 @@ def learning_lines(files: list[Path]) -> list[str]:
     next to the compiled one, so a held-out gap is not mistaken for what the search learned."""
     lines: list[str] = []
     any_kept = False
+    moved: list[str] = []  # Tunesmith's held-out change with no rewrite kept, per seed
     for path in files:
         saved = json.loads(path.read_text())
         seed = saved["settings"].get("seed", path.stem)
@@ -44,13 +45,23 @@ def learning_lines(files: list[Path]) -> list[str]:
                 f" kept; held-out {o['accuracy'] or 0:.1f}%"
                 + (f" (Tunesmith zero-shot {zero[0]:.1f}%)" if zero else "")
             )
+            if o["framework"] == "Tunesmith" and zero and not kept and o["accuracy"] != zero[0]:
+                moved.append(f"{zero[0]:.1f}% → {o['accuracy'] or 0:.1f}% on seed {seed}")
     if lines and not any_kept:
         lines.append(
             "\nNo rewrite was kept by either framework: with this model as its own reflection "
             "LM, no rewritten instruction beat its parent on a minibatch within the budget. "
-            "The held-out gap is each framework's zero-shot program (Tunesmith's closed label "
-            "replies against replies DSPy cannot parse); the wall ratio is what the same GEPA "
-            "budget costs each."
+            + (
+                "Tunesmith's held-out score still moved with its instruction unchanged ("
+                + ", ".join(moved)
+                + "): that is the choice calibration every Tunesmith compile ends with "
+                "(engine/optimizers/spine/_post_compile.py), not GEPA's search. The rest of "
+                "the gap is each framework's zero-shot program"
+                if moved
+                else "The held-out gap is each framework's zero-shot program"
+            )
+            + " (Tunesmith's closed label replies against replies DSPy cannot parse); the wall "
+            "ratio is what the same GEPA budget costs each."
         )
     return lines
 
