@@ -157,7 +157,8 @@ def out_of_reach(chance: float | None, max_calls: int | None) -> dict[str, Any] 
             f"stopping once the rest of the {max_calls:,}-call budget has less than a {limit} "
             "chance of beating the best score so far (judged from the spread of the scorings "
             "on the same rows, from the third on) saves only calls unlikely to help; how many "
-            "cannot be told before the run, and it is not yet measured on any data"
+            "cannot be told before the run; on two generated message sets at 5% it never "
+            "fired: the budget ended both searches first"
         )
     return {"chance": chance, "never": max_calls is None, "words": words}
 

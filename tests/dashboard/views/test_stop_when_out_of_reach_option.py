@@ -27,4 +27,4 @@ def test_the_cost_card_says_what_the_stop_does(app):
     page = texts(at)
     assert "Stop when a better prompt is unlikely: stopping once the rest of the" in page, page
     assert "-call budget has less than a 5% chance of beating the best score so far" in page
-    assert "not yet measured on any data" in page
+    assert "it never fired" in page

@@ -10,7 +10,7 @@ def test_with_a_call_budget_it_says_what_it_does_and_claims_no_saving():
     assert said["words"].startswith(
         "stopping once the rest of the 2,000-call budget has less than a 5% chance of beating"
     )
-    assert "cannot be told before the run" in said["words"] and "not yet measured" in said["words"]
+    assert "cannot be told before the run" in said["words"] and "it never fired" in said["words"]
     assert "%" not in said["words"].replace("5%", "")  # no saving figure
     assert "a 2.5% chance" in out_of_reach(0.025, 300)["words"]
 
