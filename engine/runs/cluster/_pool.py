@@ -218,6 +218,7 @@ class RowPool:
         self.keeper: Any = None  # the run's BudgetKeeper, stopped with the pool
         self._on_lost = on_lost  # hears of each actor that died (once per actor)
         self.watch = ClusterWatch(ray.get_runtime_context().gcs_address)
+        self.replaced = 0  # actors started in place of dead ones
         problems = ray.get([actor.problem.remote() for actor in self.actors])  # LMs built
         if any(problems):
             self.close()
@@ -332,6 +333,7 @@ class RowPool:
                 successor = self._new_actor()
                 self._successors[dead_id] = successor
                 self.actors = [successor if a is dead else a for a in self.actors]
+                self.replaced += 1
                 logger.warning("a Ray actor died; its rows go to the others and a new one")
                 self._on_lost()
             return successor
