@@ -26,6 +26,10 @@ TERMS: dict[str, str] = {
     "rows the model already got right, with its own wording of the answer.",
     "sample of rows": "A few rows drawn at random, to score a candidate quickly before spending "
     "the whole set on it.",
+    "part of the rows": "A candidate scored on some of the rows only: a sample drawn to score it "
+    "quickly, or a candidate dropped as soon as it could no longer beat the best one. Those are "
+    "scored on the rows the best one finds hardest first, so their score reads low: a 0 means "
+    "it missed the hardest rows, not every row.",
     "stopped early": "Scoring of a candidate stops as soon as it can no longer beat the best "
     "one; this saves model calls and never changes which one wins.",
     "who is best where": "The candidates that are best on at least one row. A candidate that "

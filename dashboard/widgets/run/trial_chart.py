@@ -14,7 +14,7 @@ NAMES = {
     "val": "all validation rows",
     "test": "held-out rows",
     "train": "training rows",
-    "minibatch": "a sample of the rows",
+    "minibatch": "part of the rows",
 }
 SYMBOLS = {"val": "circle", "minibatch": "diamond-open", "test": "square"}
 
@@ -99,8 +99,8 @@ def chart_caption(subsets: set[str]) -> tuple[str, str]:
     more = [f"**Candidate**: {explain('candidate')}",
             f"**Validation rows**: {explain('validation rows')}"]  # fmt: skip
     if "minibatch" in subsets:
-        marks.append("open diamonds are quick scores on a sample of rows")
-        more.append(f"**Sample of rows**: {explain('sample of rows')}")
+        marks.append("open diamonds are scores on part of the rows")
+        more.append(f"**Part of the rows**: {explain('part of the rows')}")
     if "test" in subsets:
         marks.append("grey squares are the held-out rows")
         more.append(f"**Held-out rows**: {explain('held-out rows')}")
