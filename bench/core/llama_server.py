@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from engine.lm.local import local_model_path
+from engine.lm.local import local_model_path, pick_threads
 
 SERVER_PACKAGES = ("fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
 EMBEDDED = "local/smollm2-135m"  # the embedded model whose GGUF the server loads by default
@@ -75,7 +75,7 @@ class LlamaServer:
         *,
         alias: str = ALIAS,
         n_ctx: int = 4096,
-        threads: int = 2,
+        threads: int | None = None,
         ready_timeout: float = 180.0,
     ) -> None:
         self.weights = Path(weights) if weights is not None else local_model_path(EMBEDDED)
@@ -109,6 +109,8 @@ class LlamaServer:
             )
         if not self.weights.is_file():
             raise LlamaServerError(f"no GGUF file at {self.weights}")
+        if self.threads is None:  # the embedded model's rule: 1 thread beside a busy core
+            self.threads = pick_threads()  # (2 threads there took 8-20 s a call, 1 thread 0.5-0.9)
         self.port = free_port()
         handle, name = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
         os.close(handle)

@@ -161,6 +161,7 @@ def run_llama(args: argparse.Namespace, works: list[str]) -> list[dict]:
     """Against llama.cpp's server on the embedded model's weights, its requests logged here."""
     with LlamaServer() as server, ClientLog(server.api_base) as log:
         args.weights = server.weights.name
+        args.server_threads = server.threads  # 1 or 2 by the machine's load at its start
         endpoint = Endpoint(server.model, server.api_base, server.api_key, args.max_tokens)
         return measure(args, endpoint, log, None, LLAMA_SLOTS, works, peer_configs(args.peer))
 

@@ -170,8 +170,9 @@ def settings_line(args: argparse.Namespace) -> str:
             "count them: ?)."
         )
     weights = getattr(args, "weights", None) or "the embedded model's GGUF file"
+    threads = getattr(args, "server_threads", 2)  # runs before it was recorded: always 2
     return (
-        f"Settings: llama.cpp's server on `{weights}` (n_ctx 4096, 2 threads), reached as "
+        f"Settings: llama.cpp's server on `{weights}` (n_ctx 4096, {threads} threads), reached as "
         f"`openai/smollm2-135m` with a dummy key, temperature 0, max_tokens {args.max_tokens}, "
         f"{work} Retries as the client counts them (DSPy does not count them: ?).\n\n"
         + peer_text(list(args.peer))

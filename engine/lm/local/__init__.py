@@ -13,7 +13,7 @@ Importing this package never imports litellm or llama_cpp; the first real call d
 from engine.lm.local._chat import chat_formatter, render_prompt, text_tokens
 from engine.lm.local._embed import embed_local_counted, load_local_embedder
 from engine.lm.local._media import refuse_media
-from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model
+from engine.lm.local._model import MAX_THREADS, N_CTX, LocalModel, load_local_model, pick_threads
 from engine.lm.local._provider import register_local_provider
 from engine.lm.local.runtime import (
     PROVIDER,
@@ -37,6 +37,7 @@ from engine.lm.local.runtime import (
 )
 
 __all__ = [
+    "pick_threads",
     "refuse_media",
     "MAX_THREADS",
     "N_CTX",

@@ -66,10 +66,16 @@ def test_a_prompt_past_the_context_is_the_servers_error(server: LlamaServer) -> 
 
 
 @needs_server
-def test_leaving_the_block_stops_the_server_and_frees_its_port() -> None:
+def test_leaving_the_block_stops_the_server_and_frees_its_port(monkeypatch) -> None:
+    # its threads follow the embedded model's rule (1 beside a busy core, where 2 took 8-20 s
+    # a call), here pinned by the rule's own override
+    monkeypatch.setenv("TUNESMITH_LOCAL_THREADS", "1")
     with LlamaServer(n_ctx=256) as running:
         port = running.port
         assert running.running()
+        command = running._process.args
+    assert running.threads == 1 and command[command.index("--n_threads") + 1] == "1"
+    assert LlamaServer(threads=2).threads == 2  # a bench that asks for 2 gets 2
     assert not running.running()
     with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
         sock.connect(("127.0.0.1", port))
