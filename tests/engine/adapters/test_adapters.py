@@ -86,7 +86,7 @@ def test_chat_adapter_gives_the_local_model_stops_and_reply_drafts():
         "reply_drafts": ["[[ ## summary ## ]]\n"],
         "reply_start": "[[ ## summary ## ]]\n",
         "reply_until": "value_loops",  # open text: stopped where a line repeats
-        "reply_text": True,  # plain text: never the placeholder (lm/test_placeholder_echo.py)
+        "reply_text": True,  # plain text: never the placeholder (lm/local/test_placeholder_echo.py)
     }
     hosted = adapter.decoding_kwargs(LM("openai/gpt-4o-mini"), Review)
     # hosted: the reply's schema, no hints, and log-probabilities at its closed choice

@@ -48,7 +48,7 @@ def test_open_replies_stop_at_malformed_headers_and_loops_and_keep_the_text_befo
     adapter = ChatAdapter()
     lever = adapter.decoding_kwargs(dspy.LM("local/smollm2-135m"), Verdict)
     # the placeholder lever off for both: most of the zero-shot "[#" lines it prevents are what
-    # these levers are checked on (lm/test_placeholder_echo_real_lm.py checks that one)
+    # these levers are checked on (lm/local/test_placeholder_echo_real_lm.py checks that one)
     del lever[REPLY_TEXT]
     assert lever[REPLY_UNTIL] and MALFORMED_HEADER in lever["stop"]
     plain = {**lever, "stop": [s for s in lever["stop"] if s != MALFORMED_HEADER]}

@@ -12,7 +12,7 @@ from engine.core._reply_hints import REPLY_NUMBER as PARAM
 from engine.lm import load_local_model
 
 pytestmark = REAL_LM
-SAMPLES = Path(__file__).resolve().parents[3] / "sample_data"
+SAMPLES = Path(__file__).resolve().parents[4] / "sample_data"
 TEAM = {"billing": 1, "shipping": 2, "technical": 3}
 
 

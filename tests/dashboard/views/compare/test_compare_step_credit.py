@@ -18,7 +18,7 @@ from engine.runs.process.worker import run_worker
 from engine.runs.results import StepCredit
 from engine.runs.spec import spec_from_dict
 
-SAMPLE = Path(__file__).resolve().parents[3] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[4] / "sample_data"
 
 
 def two_step_run(folder: Path) -> str:

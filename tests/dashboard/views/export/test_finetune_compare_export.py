@@ -13,7 +13,7 @@ import pytest
 from apphelpers import SAMPLE, go, matrix_of, shown, texts
 from fake_lms import oracle
 
-RUNS_TESTS = str(Path(__file__).resolve().parents[2] / "runs")
+RUNS_TESTS = str(Path(__file__).resolve().parents[3] / "runs")
 if RUNS_TESTS not in sys.path:  # fake_trainers (TUNESMITH_TEST_TRAINER hook)
     sys.path.insert(0, RUNS_TESTS)
 

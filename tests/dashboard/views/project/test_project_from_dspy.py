@@ -13,7 +13,7 @@ from apphelpers import SAMPLE, go, shown, texts
 
 from dashboard.home import projects_dir
 
-RUNS = Path(__file__).resolve().parents[2] / "runs"  # the runs tests' DSPy program helper
+RUNS = Path(__file__).resolve().parents[3] / "runs"  # the runs tests' DSPy program helper
 if str(RUNS) not in sys.path:
     sys.path.insert(0, str(RUNS))
 

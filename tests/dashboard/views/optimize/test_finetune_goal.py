@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from apphelpers import go, k, open_sample, set_sizes, shown, texts
 
-RUNS_TESTS = str(Path(__file__).resolve().parents[2] / "runs")
+RUNS_TESTS = str(Path(__file__).resolve().parents[3] / "runs")
 if RUNS_TESTS not in sys.path:  # fake_trainers (TUNESMITH_TEST_TRAINER hook)
     sys.path.insert(0, RUNS_TESTS)
 
