@@ -85,3 +85,56 @@ def test_chances_read_rounded_down_so_none_reaches_the_limit_it_fell_under():
     assert chance_words(0.25) == "a 25% chance" and chance_words(0.1997) == "a 19% chance"
     assert chance_words(0.0499) == "a 4.9% chance" and chance_words(0.031) == "a 3.1% chance"
     assert chance_words(0.0009) == "less than a 0.1% chance"
+
+
+def _raced(number: int, scores: list[float], candidate: str = "") -> Trial:
+    """A candidate raced out after the first len(scores) rows, one call a row."""
+    usage = {"calls": len(scores), "uncached_calls": len(scores)}
+    by_row = dict(zip(ROWS, scores, strict=False))
+    return Trial(number, candidate or f"c{number}", "minibatch", sum(scores) / len(scores),
+                 by_row, usage, 0.0, len(scores), 0)  # fmt: skip
+
+
+def test_raced_out_candidates_count_at_the_most_they_could_have_scored():
+    best = _trial(1, 0.875)  # 14 of 16 right, 16 calls
+    raced = [_raced(2, [1, 1, 0, 0, 0, 0]), _raced(3, [0] * 4), _raced(4, [1] * 5 + [0] * 3),
+             _raced(5, [1, 0, 0, 0])]  # fmt: skip
+    reach = out_of_reach(best, [best, *raced], 40)
+    assert reach is not None and reach.seen == 5 and reach.partial == 4
+    assert reach.left == int(40 // ((16 + 6 + 4 + 8 + 4) / 5)) == 5  # each scoring's own calls
+    bounds = [12 / 16, 12 / 16, 13 / 16, 13 / 16]  # right + rows not reached, over 16
+    assert reach.chance == pytest.approx(beat_chance(0.875, 16, [0.875, *bounds], 5))
+    assert reach.words().endswith(
+        "given the spread of the 5 scorings so far (4 of them on part of the rows, counted at "
+        "the most they could have scored)"
+    )
+
+
+def test_the_upper_bound_adds_a_whole_row_for_each_row_not_reached():
+    best, whole = _trial(1, 0.875), _trial(2, 0.5)
+    part = _raced(3, [1.0, 0.5, 0.0, 0.0, 0.25, 0.0, 0.0, 0.0])  # 1.75 in 8 rows; 8 not reached
+    reach = out_of_reach(best, [best, whole, part], 200)
+    assert reach is not None and reach.seen == 3 and reach.left == int(200 // (40 / 3))
+    bound, left = (1.75 + 8) / 16, reach.left
+    assert reach.chance == pytest.approx(beat_chance(0.875, 16, [0.875, 0.5, bound], left))
+    assert reach.chance != pytest.approx(beat_chance(0.875, 16, [0.875, 0.5, part.score], left))
+
+
+def test_a_partial_trial_off_the_best_ones_rows_is_not_counted():
+    best, whole = _trial(1, 0.875), _trial(2, 0.5)
+    off = _raced(3, [1, 0, 0, 0])
+    off.example_scores["elsewhere"] = 0.0  # a row the best was not scored on
+    on = _raced(4, [0] * 4)
+    reach = out_of_reach(best, [best, whole, off, on], 60)
+    assert reach is not None and reach.seen == 3 and reach.partial == 1
+    assert reach.chance == pytest.approx(beat_chance(0.875, 16, [0.875, 0.5, 12 / 16], 5))
+    assert out_of_reach(best, [best, whole, off], 60) is None  # two scorings: too few to judge
+
+
+def test_a_candidate_scored_whole_and_partial_counts_once_by_its_whole_scoring():
+    best, whole = _trial(1, 0.875), _trial(2, 0.5)
+    again = _raced(5, [1, 0, 0, 0], candidate="c2")  # c2 again, on part of the rows
+    reach = out_of_reach(best, [best, again, whole, _raced(3, [0] * 4)], 100)
+    assert reach is not None and reach.seen == 3 and reach.partial == 1
+    assert reach.left == int(100 // ((16 + 16 + 4) / 3)) == 8
+    assert reach.chance == pytest.approx(beat_chance(0.875, 16, [0.875, 0.5, 12 / 16], 8))
