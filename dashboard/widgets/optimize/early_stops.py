@@ -41,8 +41,7 @@ def early_stops(opt: dict[str, Any]) -> None:
         "ends; the run then finishes as usual and says why. It needs a limit on LM calls and "
         "at least three prompts scored on the same rows; a prompt dropped part-way counts at "
         "the most it could have scored. Off: the search uses its whole plan or budget. "
-        "Measured at 5% on two generated message sets (before dropped prompts counted), it "
-        "never fired: the call limit ended "
+        "Measured at 5% on two generated message sets, it never fired: the call limit ended "
         "both searches first, with nothing saved and nothing lost. So it is off unless you "
         "choose it; a lower chance stops early less often.",
         key=f"reach_on_{state.rev()}",

@@ -158,7 +158,7 @@ def out_of_reach(chance: float | None, max_calls: int | None) -> dict[str, Any] 
             "chance of beating the best score so far (judged from the spread of the scorings "
             "on the same rows, from the third on) saves only calls unlikely to help; how many "
             "cannot be told before the run; on two generated message sets at 5% it never "
-            "fired, before prompts dropped part-way counted: the budget ended both searches first"
+            "fired: the budget ended both searches first"
         )
     return {"chance": chance, "never": max_calls is None, "words": words}
 
