@@ -39,11 +39,10 @@ def early_stops(opt: dict[str, Any]) -> None:
         "scores so far are and how many more prompts the LM-call limit still pays for. When "
         "the chance that one of them beats the best is below the level you set, the search "
         "ends; the run then finishes as usual and says why. It needs a limit on LM calls and "
-        "at least three prompts scored on the same rows; a prompt dropped part-way counts at "
-        "the most it could have scored. Off: the search uses its whole plan or budget. "
-        "Measured at 5% on two generated message sets, it never fired: the call limit ended "
-        "both searches first, with nothing saved and nothing lost. So it is off unless you "
-        "choose it; a lower chance stops early less often.",
+        "at least three prompts scored on the same rows. Off: the search uses its whole plan "
+        "or budget. Measured at 5% on two generated message sets, it never fired: the call "
+        "limit ended both searches first, with nothing saved and nothing lost. So it is off "
+        "unless you choose it; a lower chance stops early less often.",
         key=f"reach_on_{state.rev()}",
     )
     chance = opt.get("stop_when_out_of_reach") or 0.05

@@ -1,16 +1,10 @@
 """Out of reach (`stop_when_out_of_reach`): whether the rest of a run's call budget is unlikely
 to find a program that beats the best one, given the spread of the run's scorings so far.
 
-The scorings of the best one's rows (k >= 3, one per candidate) give a mean m and a spread s
-(at least the best score's own binomial error, so equal scores never give none); the calls left,
-divided by the calls a scoring took so far (all k of them), give R more scorings. The chance that
-one of them beats the best by a row is 1 - Phi((best + 0.5/n - m) / s) ** R.
-
-A partial trial on some of the best one's rows (subset "minibatch": mostly a candidate raced out,
-scored hardest row first until it could no longer beat the best; also a sample such as MIPRO's)
-counts at its upper bound: its row scores plus 1 for each row it did not reach, over n, the most
-it could have scored. That raises the mean (a larger chance) but can narrow the spread. A
-candidate with a whole scoring on the rows counts by that one only.
+The scorings of the best one's rows (k >= 3) give a mean m and a spread s (at least the best
+score's own binomial error, so equal scores never give none); the calls left, divided by the
+calls a scoring took so far, give R more scorings. The chance that one of them beats the best
+by a row is 1 - Phi((best + 0.5/n - m) / s) ** R.
 """
 
 from __future__ import annotations
@@ -20,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from engine.lm.budget import Budget
-from engine.optimizers.spine._trial import PARTIAL_SUBSET, Trial
+from engine.optimizers.spine._trial import Trial
 
 MIN_SCORINGS = 3  # fewer give no spread worth the name
 
@@ -28,28 +22,20 @@ MIN_SCORINGS = 3  # fewer give no spread worth the name
 @dataclass(frozen=True)
 class Reach:
     """What the rule saw: the chance that `left` more scorings beat `best` (a score in [0, 1]),
-    from the spread of `seen` scorings, `partial` of them on part of the rows (at their upper
-    bound)."""
+    from the spread of `seen` scorings."""
 
     chance: float
     left: int
     seen: int
-    partial: int
     best: float
 
     def words(self) -> str:
         """Why the search stopped, in a sentence a person can read."""
         more = f"about {self.left} more scoring{'s' if self.left != 1 else ''}"
-        part = (
-            f" ({self.partial} of them on part of the rows, counted at the most they could "
-            "have scored)"
-            if self.partial
-            else ""
-        )
         return (
             f"stopped early: {more} had {chance_words(self.chance)} of beating the best "
             f"validation score ({100 * self.best:.0f}%), given the spread of the {self.seen} "
-            f"scorings so far{part}"
+            "scorings so far"
         )
 
 
@@ -85,38 +71,20 @@ def beat_chance(best: float, n: int, scores: list[float], left: int) -> float:
 
 def out_of_reach(best: Trial, trials: Iterable[Trial], calls: int | None) -> Reach | None:
     """The chance the rest of the budget (`calls` left; None: no call limit) beats `best`, from
-    the scorings on its rows (`_scorings`); None when the rule cannot judge (no limit, fewer than
+    the whole scorings on its rows; None when the rule cannot judge (no limit, fewer than
     `MIN_SCORINGS` scorings, no calls spent on them, or nothing left: the budget's end)."""
     if calls is None or calls <= 0 or best.n <= 0:
         return None
-    same = _scorings(best, trials)
+    rows = set(best.example_scores)
+    same = [t for t in trials if t.subset == best.subset and set(t.example_scores) == rows]
     if len(same) < MIN_SCORINGS:
         return None
-    spent = sum(_calls(t) for t, _ in same) / len(same)
+    spent = sum(_calls(t) for t in same) / len(same)
     left = int(calls // spent) if spent > 0 else 0
     if left <= 0:
         return None
-    chance = beat_chance(best.score, best.n, [score for _, score in same], left)
-    partial = sum(1 for t, _ in same if t.subset == PARTIAL_SUBSET)
-    return Reach(chance=chance, left=left, seen=len(same), partial=partial, best=best.score)
-
-
-def _scorings(best: Trial, trials: Iterable[Trial]) -> list[tuple[Trial, float]]:
-    """One (trial, score) per candidate scored on `best`'s rows: its whole scoring there (same
-    subset and rows), else its partial one on some of them at its upper bound (the lowest, if
-    it has several): its row scores plus 1 for each row it did not reach, over `best.n`."""
-    rows = set(best.example_scores)
-    whole: dict[str, tuple[Trial, float]] = {}
-    part: dict[str, tuple[Trial, float]] = {}
-    for t in trials:
-        ids = set(t.example_scores)
-        if t.subset == best.subset and ids == rows:
-            whole[t.candidate] = (t, t.score)
-        elif t.subset == PARTIAL_SUBSET and ids <= rows:
-            bound = (sum(t.example_scores.values()) + len(rows - ids)) / best.n
-            if t.candidate not in part or bound < part[t.candidate][1]:
-                part[t.candidate] = (t, bound)
-    return list({**part, **whole}.values())
+    chance = beat_chance(best.score, best.n, [t.score for t in same], left)
+    return Reach(chance=chance, left=left, seen=len(same), best=best.score)
 
 
 def _calls(trial: Trial) -> int:

@@ -1,13 +1,10 @@
 """Stop when out of reach (`stop_when_out_of_reach`): a search whose call budget is too short
 for another scoring to likely beat the best one ends before the budget does, keeps its best and
-says why; without a call limit the rule never fires. With racing on, the candidates raced out
-count too, at the most they could have scored."""
+says why; without a call limit the rule never fires."""
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable
-from typing import Any
 
 import engine as dspy
 from engine.lm.budget import Budget
@@ -17,7 +14,6 @@ from engine.optimizers import RunContext
 WORDS = ["apple", "brick", "cloud", "drum", "eagle", "flute", "grape", "house", "igloo", "jelly",
          "kiwi", "lemon", "mango", "nut", "olive", "pear", "quill", "robin", "stone", "tiger",
          "umbra", "vine", "wheat", "yarn"]  # fmt: skip
-Answers = Callable[[list[dict]], dict[str, str]]
 
 
 def _spread_by_demos(messages: list[dict]) -> dict[str, str]:
@@ -29,22 +25,11 @@ def _spread_by_demos(messages: list[dict]) -> dict[str, str]:
     return {"echo": word.upper() if right else "WRONG"}
 
 
-def _late_best(messages: list[dict]) -> dict[str, str]:
-    """Zero-shot right on 4 of the 16 validation rows (and on the training rows, so demos are
-    found); with demos the same, except about one demo set in five, right on all but one row:
-    a best found late, after many candidates raced out against the zero-shot one."""
-    word = input_fields(messages[-1]["content"]).get("word", "")
-    demos = "|".join(m["content"] for m in messages if m.get("role") == "assistant")
-    lucky = bool(demos) and zlib.crc32(demos.encode()) % 5 == 0
-    known = word in WORDS[:8] or word in ("kiwi", "lemon", "mango", "nut")
-    return {"echo": word.upper() if known or (lucky and word != "yarn") else "WRONG"}
-
-
-def _search(run: RunContext, by_input: Answers = _spread_by_demos, **params: Any) -> dspy.Module:
-    dspy.configure(lm=ScriptedLM(by_input=by_input))
+def _search(run: RunContext) -> dspy.Module:
+    dspy.configure(lm=ScriptedLM(by_input=_spread_by_demos))
     optimizer = dspy.BootstrapFewShotWithRandomSearch(
         metric=dspy.metrics.ExactMatch(), num_candidate_programs=30, max_bootstrapped_demos=2,
-        max_labeled_demos=2, **{"race": False, **params},
+        max_labeled_demos=2, race=False,
     )  # fmt: skip
     examples = [dspy.Example(word=w, echo=w.upper()).with_inputs("word") for w in WORDS]
     return optimizer.compile(dspy.Predict("word -> echo"), trainset=examples[:8],
@@ -88,23 +73,3 @@ def test_with_both_stops_on_the_first_to_fire_ends_the_search() -> None:
                                      stop_when_out_of_reach=0.2)).result  # fmt: skip
     [said] = _settled(reach_first)
     assert "chance of beating the best validation score" in said
-
-
-def test_with_racing_on_the_candidates_raced_out_count_and_the_rule_fires() -> None:
-    def search(**run: Any) -> dspy.Module:  # one thread: each raced candidate stops at the same row
-        context = RunContext(budget=Budget(max_calls=200), **run)
-        return _search(context, _late_best, race=True, num_threads=1).result
-
-    spent, early = search(), search(stop_when_out_of_reach=0.05)
-    assert spent.status == "stopped: budget" and not _settled(spent)
-    assert [t.score for t in spent.trials if t.subset == "val"] == [0.25, 0.9375]  # the rest raced
-    assert early.status == "finished" and early.best_score == spent.best_score
-    assert early.usage["calls"] < spent.usage["calls"]
-    [said] = _settled(early)
-    assert said.startswith("stopped early: about 3 more scorings had a 3.5% chance of beating")
-    assert said.endswith(
-        "given the spread of the 12 scorings so far (10 of them on part of the rows, counted at "
-        "the most they could have scored)"
-    )
-    logs = [e.data["message"] for e in early.events if e.type == "log"]
-    assert said in logs
