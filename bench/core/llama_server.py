@@ -110,9 +110,7 @@ class LlamaServer:
         if not self.weights.is_file():
             raise LlamaServerError(f"no GGUF file at {self.weights}")
         if self.threads is None:  # the embedded model's rule: 1 thread beside a busy core
-            pick_threads()  # (measured: docs/BENCHMARKS.md, "llama.cpp's server beside a busy
-            time.sleep(1.0)  # core"); the load meter needs a second of history to see it
-            self.threads = pick_threads()
+            self.threads = pick_threads()  # (docs/BENCHMARKS.md, "llama.cpp's server beside…")
         self.port = free_port()
         handle, name = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
         os.close(handle)

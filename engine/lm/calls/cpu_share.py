@@ -14,6 +14,7 @@ import threading
 import time
 
 WINDOW_SECONDS = 1.0  # how far back the measurement looks (at least)
+FIRST_SAMPLE_SECONDS = 0.2  # a first reading measures this long itself: enough to see a busy core
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -48,12 +49,14 @@ class OtherCpuMeter:
         self._last = 0.0
 
     def cores_used(self) -> float:
-        now = time.monotonic()
-        busy, own = _busy_ticks(), _own_ticks()
-        if busy is None or own is None:
-            return 0.0
         with self._lock:
-            self._samples.append((now, busy, own))
+            if not self._samples:  # no history yet: measure a short window now, once
+                if not self._record():
+                    return 0.0
+                time.sleep(FIRST_SAMPLE_SECONDS)
+            if not self._record():
+                return 0.0
+            now, busy, own = self._samples[-1]
             # keep the newest sample that is at least `window` old, and everything after it
             while len(self._samples) > 2 and now - self._samples[1][0] >= self.window:
                 self._samples.pop(0)
@@ -63,6 +66,14 @@ class OtherCpuMeter:
             others = (busy - busy0) - (own - own0)
             self._last = max(0.0, others / _CLOCK_TICKS / (now - start))
             return self._last
+
+    def _record(self) -> bool:
+        """Append (now, busy ticks, own ticks); False where /proc cannot be read."""
+        now, busy, own = time.monotonic(), _busy_ticks(), _own_ticks()
+        if busy is None or own is None:
+            return False
+        self._samples.append((now, busy, own))
+        return True
 
 
 meter = OtherCpuMeter()

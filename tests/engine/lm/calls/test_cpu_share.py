@@ -32,8 +32,16 @@ def test_own_work_is_not_counted_as_competition(monkeypatch):
     # this process burns one full core; one other process burns a quarter of a core
     monkeypatch.setattr(cpu_share, "_own_ticks", lambda: int(clock["t"] * ticks))
     monkeypatch.setattr(cpu_share, "_busy_ticks", lambda: int(clock["t"] * ticks * 1.25))
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        clock["t"] += seconds
+
+    monkeypatch.setattr(cpu_share.time, "sleep", nap)
     meter = OtherCpuMeter(window=1.0)
-    assert meter.cores_used() == 0.0  # no history yet
+    assert abs(meter.cores_used() - 0.25) < 0.05  # a first reading samples a window itself
+    assert naps == [cpu_share.FIRST_SAMPLE_SECONDS]
     for _ in range(20):
         clock["t"] += 0.25
         used = meter.cores_used()
@@ -51,6 +59,19 @@ def test_a_busy_neighbour_is_seen():
     try:
         time.sleep(0.3)
         assert _measure(OtherCpuMeter(window=0.5), 0.6) > 0.5
+    finally:
+        hog.kill()
+        hog.wait()
+
+
+def test_a_first_reading_sees_a_busy_neighbour():
+    """With no history the meter samples a short window itself instead of reading 0, so the
+    first model call (and llama.cpp's server, which is started with one reading) takes 1 thread
+    beside a busy core."""
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        assert OtherCpuMeter(window=0.5).cores_used() > 0.5
     finally:
         hog.kill()
         hog.wait()
