@@ -18,6 +18,7 @@ from engine.optimizers.spine._context import RunCancelled, RunContext, start_kep
 from engine.optimizers.spine._events import EVENT_TYPES, Event, EventRecorder, logging_sink, step_of
 from engine.optimizers.spine._in_flight import IN_FLIGHT
 from engine.optimizers.spine._one_line_fit import fit_one_line_outputs
+from engine.optimizers.spine._out_of_reach import out_of_reach
 from engine.optimizers.spine._pilot import PilotError, run_pilot
 from engine.optimizers.spine._pilot_figures import CallFigures, PilotFigures
 from engine.optimizers.spine._post_compile import PostCompileStep, register_post_compile
@@ -36,7 +37,7 @@ __all__ = [
     "baseline_and_result_scoring", "Budget", "BuildAhead", "CallFigures", "calls_per_run",
     "Candidate", "CHANGED_MARK", "CompileJob", "content_hash", "derive_seed", "Estimate", "Event",
     "EVENT_TYPES", "EventRecorder", "example_id", "fit_one_line_outputs", "IN_FLIGHT",
-    "logging_sink", "MAX_EXAMPLE_SCORE",
+    "logging_sink", "MAX_EXAMPLE_SCORE", "out_of_reach",
     "OptimizationResult", "Optimizer", "PilotError", "PilotFigures", "PostCompileStep",
     "predictor_count", "RACED_SHARE", "register_post_compile", "register_search_scoring",
     "run_pilot", "RunCancelled", "RunContext", "SearchScoring", "step_of", "tokens_per_call",
