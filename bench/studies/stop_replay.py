@@ -13,7 +13,9 @@ so (`start_kept_reason`). Its held-out answers are the run's own when the run sc
 test rows, else it is scored once on them with the run's task model (fresh calls). Calls at a
 stop: the run's uncached model calls made up to that scoring, plus the held-out scoring of the
 start and of the program handed back, as a run that stops does them. Approximate where a run
-builds the next candidate while one is scored: those calls count as made before the stop.
+builds the next candidate while one is scored: those calls count as made before the stop. Not
+replayed: the run's last step (choice calibration) on the program a stop hands back; where it
+changes that program the live answers can differ by a row or two (bench/results/plateau.md).
 
     python -m bench.studies.stop_replay --sms-seeds 2 3 4 --waits 4 8 12 --chances 0.05
     python -m bench.studies.stop_replay RUNS.db [RUNS.db ...] --waits 4 8 12

@@ -49,9 +49,17 @@ def test_own_work_is_not_counted_as_competition(monkeypatch):
 
 
 def test_own_spinning_threads_do_not_look_like_a_neighbour():
-    base = _measure(OtherCpuMeter(window=0.5), 0.6)
-    spinning = _measure(OtherCpuMeter(window=0.5), 0.6, busy_here=True)
-    assert spinning - base < 0.5
+    """Counting its own spinning would add a whole core to every reading; the other processes'
+    load moves between two readings (the suite's other worker: 0.71 then 1.27 cores once), so
+    the pair is measured up to three times and one pair within half a core passes."""
+    gaps = []
+    for _ in range(3):
+        base = _measure(OtherCpuMeter(window=0.5), 0.6)
+        spinning = _measure(OtherCpuMeter(window=0.5), 0.6, busy_here=True)
+        gaps.append(spinning - base)
+        if gaps[-1] < 0.5:
+            return
+    pytest.fail(f"own spinning read as a neighbour: {gaps}")
 
 
 def test_a_busy_neighbour_is_seen():
