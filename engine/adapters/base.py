@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,11 @@ from engine.core import (
 )
 
 logger = logging.getLogger(__name__)
+
+# signature -> {adapter class: (its fields, its instructions, the system message)}
+_SYSTEM_MESSAGES: weakref.WeakKeyDictionary[Any, dict[type, tuple[Any, str, str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class Adapter:
@@ -66,6 +72,19 @@ class Adapter:
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
         raise NotImplementedError
+
+    def cached_system_message(self, signature: Any) -> str:
+        """`self.system_message(signature)`, built once per signature and adapter class. A
+        signature's fields and instructions are replaced, never edited in place (its fields are
+        frozen), so a changed signature builds its message anew."""
+        fields, instructions = signature._fields, signature.instructions
+        kept = _SYSTEM_MESSAGES.setdefault(signature, {})
+        hit = kept.get(type(self))
+        if hit is not None and hit[0] is fields and hit[1] == instructions:
+            return hit[2]
+        text = self.system_message(signature)
+        kept[type(self)] = (fields, instructions, text)
+        return text
 
     def parse(self, signature: Any, text: str) -> dict[str, Any]:
         raise NotImplementedError

@@ -223,7 +223,7 @@ class ChatAdapter(Adapter):
         if getattr(self, "dspy_prompts", False):
             layout = dspy_layout.Layout("chat")
             return layout.messages(signature, demos, inputs, self.format_conversation_history)
-        messages = [{"role": "system", "content": self.system_message(signature)}]
+        messages = [{"role": "system", "content": self.cached_system_message(signature)}]
         for demo in demos:
             messages.extend(self.format_demo(signature, demo))
         # a History input: its earlier turns, then the inputs without it (as DSPy lays it out)

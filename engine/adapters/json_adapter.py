@@ -71,7 +71,7 @@ class JSONAdapter(Adapter):
             return layout.messages(signature, demos, inputs,
                                    lambda sig, name, values: layout.history(
                                        sig, values.pop(name, None), native))  # fmt: skip
-        messages = [{"role": "system", "content": self.system_message(signature)}]
+        messages = [{"role": "system", "content": self.cached_system_message(signature)}]
         signature, inputs, turns = split_history(signature, inputs)  # History: earlier turns
         for demo in [*demos, *turns]:  # then a History input's earlier turns
             values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)

@@ -77,7 +77,7 @@ class XMLAdapter(Adapter):
     def format(
         self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, str]]:
-        messages = [{"role": "system", "content": self.system_message(signature)}]
+        messages = [{"role": "system", "content": self.cached_system_message(signature)}]
         signature, inputs, turns = split_history(signature, inputs)
         for demo in [*demos, *turns]:
             values = dict(demo.items()) if hasattr(demo, "items") else dict(demo)

@@ -252,11 +252,23 @@ class SignatureMeta(type):
 
     @property
     def input_fields(cls) -> dict[str, Field]:
-        return {k: f for k, f in cls._fields.items() if f.role == "input"}
+        return dict(cls._by_role()[1])
 
     @property
     def output_fields(cls) -> dict[str, Field]:
-        return {k: f for k, f in cls._fields.items() if f.role == "output"}
+        return dict(cls._by_role()[2])
+
+    def _by_role(cls) -> tuple[dict[str, Field], dict[str, Field], dict[str, Field]]:
+        """(fields, inputs, outputs), split once per field table: `_fields` is replaced, never
+        edited in place, and a call reads the split many times."""
+        fields = cls._fields
+        kept = cls.__dict__.get("_roles")
+        if kept is None or kept[0] is not fields:
+            inputs = {k: f for k, f in fields.items() if f.role == "input"}
+            outputs = {k: f for k, f in fields.items() if f.role == "output"}
+            kept = (fields, inputs, outputs)
+            cls._roles = kept
+        return kept
 
     @property
     def instructions(cls) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import ast
 import datetime
 import enum
+import functools
 import json
 import math
 import pathlib
 import re
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, Literal, Union, get_args, get_origin
 
 import pydantic
@@ -41,6 +43,27 @@ def _formats_itself(annotation: Any) -> bool:
     return isinstance(annotation, type) and callable(getattr(annotation, "format", None))
 
 
+def _per_annotation(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`fn(annotation)` worked out once per annotation object (every call asks it again).
+    Keyed by identity, not equality: `Union[int, str] == Union[str, int]`, but their names in
+    a prompt differ."""
+    known: dict[int, tuple[Any, Any]] = {}
+
+    @functools.wraps(fn)
+    def once(annotation: Any) -> Any:
+        hit = known.get(id(annotation))
+        if hit is not None and hit[0] is annotation:
+            return hit[1]
+        result = fn(annotation)
+        if len(known) >= 4096:  # annotations made on the fly: start again, never grow unbounded
+            known.clear()
+        known[id(annotation)] = (annotation, result)  # the annotation kept: its id stays its own
+        return result
+
+    return once
+
+
+@_per_annotation
 def is_optional(annotation: Any) -> bool:
     return _is_union(annotation) and type(None) in get_args(annotation)
 
@@ -49,6 +72,7 @@ def _is_union(annotation: Any) -> bool:
     return get_origin(annotation) in (Union, types.UnionType)
 
 
+@_per_annotation
 def strip_optional(annotation: Any) -> Any:
     if is_optional(annotation):
         rest = [a for a in get_args(annotation) if a is not type(None)]
@@ -56,6 +80,7 @@ def strip_optional(annotation: Any) -> Any:
     return annotation
 
 
+@_per_annotation
 def literal_choices(annotation: Any) -> tuple[Any, ...] | None:
     annotation = strip_optional(annotation)
     if get_origin(annotation) is Literal:

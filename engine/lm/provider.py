@@ -40,9 +40,11 @@ def _cost(litellm: Any, response: Any, model: str) -> float | None:
     if model.startswith(LOCAL_PROVIDER + "/"):
         return 0.0  # runs in this process: free
     hidden = getattr(response, "_hidden_params", None)
-    known = hidden.get("response_cost") if isinstance(hidden, dict) else None
-    if isinstance(known, (int, float)):  # litellm priced it already: no second lookup
-        return float(known) or None
+    if isinstance(hidden, dict) and "response_cost" in hidden:
+        # litellm priced it (or found no price) while logging the call: no second lookup,
+        # which costs about a third of a millisecond on an unpriced model such as a local server
+        known = hidden["response_cost"]
+        return float(known) or None if isinstance(known, (int, float)) else None
     try:
         cost = litellm.completion_cost(completion_response=response)
     except Exception:  # unpriced model: litellm raises
