@@ -7,6 +7,7 @@ budgets, retries, error mapping and history stay the same for every kind of LM.
 from __future__ import annotations
 
 import copy as _copy
+import functools
 import hashlib
 import logging
 import os
@@ -55,6 +56,20 @@ _DSPY_ONLY = frozenset(
 )  # fmt: skip
 LM_CLASS_STATE_KEY = "_dspy_lm_class"  # DSPy's key naming an LM subclass in a saved state
 DSPY_LM_PATH = "dspy.clients.lm.LM"  # DSPy's own LM class: the engine's LM loads from it
+
+
+@functools.lru_cache(maxsize=256)
+def _litellm_says(model: str, check: str) -> bool:
+    """litellm's tables on `model`, asked once per model (a call asks on every request):
+    `check` is one of litellm's `supports_*` functions, or "top_logprobs" for whether its
+    provider takes that parameter. An unknown model or provider: False."""
+    litellm = get_litellm()
+    try:
+        if check == "top_logprobs":
+            return check in (litellm.get_supported_openai_params(model) or ())
+        return bool(getattr(litellm, check)(model=model))
+    except Exception:  # noqa: BLE001 - an unknown model or provider: no such feature
+        return False
 
 
 def _check_endpoints(settings: dict[str, Any]) -> None:
@@ -172,32 +187,23 @@ class LM:
         """Whether adapters may ask for log-probabilities at closed choices (`score_choices`):
         a model that takes a reply schema whose provider takes `top_logprobs`, per litellm's
         parameter table (OpenAI-compatible servers, OpenAI, vLLM; not Anthropic or Ollama)."""
-        if not self.supports_response_schema:
-            return False
-        try:
-            return "top_logprobs" in (get_litellm().get_supported_openai_params(self.model) or ())
-        except Exception:  # noqa: BLE001 - an unknown model or provider: none asked for
-            return False
+        return self.supports_response_schema and _litellm_says(self.model, "top_logprobs")
 
     @property
     def supports_function_calling(self) -> bool:
         """Whether the provider takes native tool calls (`tools=`), per litellm's model table;
         the embedded model does not. Adapters with `use_native_function_calling` read it."""
-        return self._litellm_says("supports_function_calling")
+        return not self.model.startswith("local/") and _litellm_says(
+            self.model, "supports_function_calling"
+        )
 
     @property
     def supports_reasoning(self) -> bool:
         """Whether the model reasons natively (`reasoning_effort`, `reasoning_content`), per
         litellm's model table; a `dspy.Reasoning` output is then filled by the provider."""
-        return self._litellm_says("supports_reasoning")
-
-    def _litellm_says(self, check: str) -> bool:
-        if self.model.startswith("local/"):
-            return False
-        try:
-            return bool(getattr(get_litellm(), check)(model=self.model))
-        except Exception:  # noqa: BLE001 - an unknown model or provider: no native feature
-            return False
+        return not self.model.startswith("local/") and _litellm_says(
+            self.model, "supports_reasoning"
+        )
 
     @property
     def reuses_prompt_start(self) -> bool:
