@@ -66,7 +66,12 @@ def verdict(direct: list[Row], via: list[Row], hits: list[Row]) -> list[str]:
                 f"- {scenario}: Tunesmith {ours:.1f} µs vs fastest DSPy path {best:.1f} µs "
                 f"= {r:.2f}× ({ok} the ≤ {TARGET_OVERHEAD_RATIO}× target)"
             )
-            if base:
+            if base and min(ours, best) <= base:
+                line += (
+                    f"; the litellm floor ({base:.0f} µs) is not below both medians in this run, "
+                    "so the time above it is within the floor's own spread: not measured"
+                )
+            elif base:
                 line += (
                     f"; above the litellm floor ({base:.0f} µs): Tunesmith {ours - base:.0f} µs "
                     f"vs DSPy {best - base:.0f} µs = {ratio(ours - base, best - base)}"
