@@ -40,8 +40,8 @@ def early_stops(opt: dict[str, Any]) -> None:
         "the chance that one of them beats the best is below the level you set, the search "
         "ends; the run then finishes as usual and says why. It needs a limit on LM calls and "
         "at least three prompts scored on the same rows. Off: the search uses its whole plan "
-        "or budget. Measured at 5% on two generated message sets, it never fired: the call "
-        "limit ended both searches first, with nothing saved and nothing lost. So it is off "
+        "or budget. Measured at 5% on five generated message sets, it never fired: the call "
+        "limit ended every search first, with nothing saved and nothing lost. So it is off "
         "unless you choose it; a lower chance stops early less often.",
         key=f"reach_on_{state.rev()}",
     )

@@ -159,8 +159,8 @@ def out_of_reach(chance: float | None, max_calls: int | None) -> dict[str, Any] 
             f"stopping once the rest of the {max_calls:,}-call budget has less than a {limit} "
             "chance of beating the best score so far (judged from the spread of the scorings "
             "on the same rows, from the third on) saves only calls unlikely to help; how many "
-            "cannot be told before the run; on two generated message sets at 5% it never "
-            "fired: the budget ended both searches first"
+            "cannot be told before the run; on five generated message sets at 5% it never "
+            "fired: the budget ended every search first"
         )
     return {"chance": chance, "never": max_calls is None, "words": words}
 
