@@ -25,6 +25,7 @@ from engine.runs import (
     events,
     expected_labels,
     load_program,
+    matrix_candidates,
     matrix_csv,
     points,
     render_prompts,
@@ -110,6 +111,10 @@ res = cd.results(run_id, subset)
 comp = cd.paired(res, a, b)
 k1, k2, k3 = st.columns(3)
 GAIN_LABEL = "How much better B is (likely range)"
+
+
+def _to_key(key: str, value: list[str]) -> None:
+    st.session_state[key] = value
 
 
 def _mean(h: str) -> float | None:
@@ -238,12 +243,21 @@ label_fields = [
     if f.get("role") == "output"
 ]
 scored = [h for h in hashes if not res.empty and h in set(res["candidate"])]
+picks_key = f"cmp_cands_{run_id}"
+st.session_state.setdefault(picks_key, [h for h in dict.fromkeys([a, b]) if h in scored])
+if len(scored) > 2:
+    how_many, show_top = st.columns([1, 3], vertical_alignment="bottom")
+    top_n = int(how_many.number_input("How many of the best", 2, len(scored), min(5, len(scored)),
+                                      key=f"cmp_top_n_{run_id}"))  # fmt: skip
+    ranked = [h for h in matrix_candidates(run, trial_rows, subset, top_n) if h in scored]
+    show_top.button(f"Show the {top_n} best on these rows", key=f"cmp_top_{run_id}",
+                    icon=":material/format_list_numbered:", on_click=_to_key,
+                    args=(picks_key, ranked))  # fmt: skip
 order = st.multiselect(
     "Candidates in the table",
     scored,
-    default=[h for h in dict.fromkeys([a, b]) if h in scored],
     format_func=labels.get,
-    key=f"cmp_cands_{run_id}",
+    key=picks_key,
     help="Any of the run's candidates scored on these rows, as many as you like.",
 ) or [h for h in dict.fromkeys([a, b]) if h in scored]  # fmt: skip
 runs_by_id = {r["id"]: r for r in runinfo.all_runs(limit=200)}
@@ -259,19 +273,20 @@ more = st.multiselect(
     help="Its answers on the rows of this table (rows it was not scored on say so).",
 ) if siblings else []  # fmt: skip
 rows_here = set(res["example_id"]) if not res.empty else set()
-res_all = res
+added = []  # other runs' best prompts and other models: columns beside this run's candidates
 for key in more:
     found = mx.foreign_results(cd.results(siblings[key], subset), key, rows_here)
     if found.empty:
         st.warning(f"{safe.md(names[key])} was scored on other rows: nothing to show.",
                    icon=":material/warning:")  # fmt: skip
         continue
-    res_all = pd.concat([res_all, found], ignore_index=True)
+    added.append(found)
     order = [*order, key]
 on_models = model_columns(run_id, subset)
 if not on_models.empty:
-    res_all = pd.concat([res_all, on_models], ignore_index=True)
+    added.append(on_models)
     order = [*order, *dict.fromkeys(on_models["candidate"])]
+res_all = pd.concat([res, *added], ignore_index=True) if added else res
 expected = expected_labels(run)
 table, scores = cd.matrix(res_all, order, names, expected, label_fields)
 if table.empty:
@@ -347,9 +362,10 @@ picked = st.dataframe(
 )
 title = f"{run.get('name') or run_id}: {subset_names.get(subset, subset).lower()}"
 down_csv, down_html, _ = st.columns(3)
-own = [h for h in order if h in labels]  # the CSV holds this run's candidates
-rows_csv = matrix_csv(run_id, db, own, subset=subset, names=labels, rows=list(view.index),
-                      extra=on_models.to_dict("records"))  # fmt: skip
+own = [h for h in order if h in labels]  # this run's candidates, then the added columns
+extra = [r for frame in added for r in frame.to_dict("records")]
+rows_csv = matrix_csv(run_id, db, own, subset=subset, names=names, rows=list(view.index),
+                      extra=extra)  # fmt: skip
 down_csv.download_button("Download as CSV", rows_csv.encode("utf-8-sig"), mime="text/csv",
                          file_name=f"{run_id}-rows.csv", icon=":material/download:")  # fmt: skip
 down_html.download_button("Download as a web page", mx.as_html(view, view_scores, title),

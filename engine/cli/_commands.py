@@ -33,6 +33,7 @@ from engine.runs.results import (
     saved_leaderboard,
     summary_html,
 )
+from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore, store_location
 
 
@@ -139,7 +140,12 @@ def _board_columns(run_id: str, db: str | None, subset: str | None) -> tuple[str
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Score a run's program on the run's own model and each --model, on the same rows; with
     --retune, also the program tuned again on each model with that share of the budget."""
-    retuned = {m: _retune(args, m) for m in args.model} if args.retune else {}
+    # every model's spec (each model checked) before any run starts: a bad one changes nothing
+    specs = {
+        m: retune_spec(args.run_id, m, api_base=args.api_base, share=args.retune, db_path=args.db)
+        for m in args.model
+    } if args.retune else {}  # fmt: skip
+    retuned = {m: _retune(args, m, spec) for m, spec in specs.items()}
     retuned = {m: run for m, run in retuned.items() if run is not None}
     standings = leaderboard(args.run_id, args.model, db_path=args.db, api_base=args.api_base,
                             subset=args.subset, candidate=args.candidate,
@@ -152,10 +158,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def _retune(args: argparse.Namespace, model: str) -> str | None:
-    """Tune the run's task again on `model` here (its id), None when that run did not finish."""
-    spec = retune_spec(args.run_id, model, api_base=args.api_base, share=args.retune,
-                       db_path=args.db)  # fmt: skip
+def _retune(args: argparse.Namespace, model: str, spec: ProjectSpec) -> str | None:
+    """Tune the run's task again on `model` (`spec`: `retune_spec`'s) here; the new run's id,
+    None when that run did not finish."""
     run_id = create_run(spec, args.db)
     note_retune(args.run_id, model, run_id, args.retune, args.db)
     print(f"tuning again on {model} with {args.retune:.0%} of the budget: run {run_id}",

@@ -164,16 +164,20 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
 def leaderboard_table(standings: list[Any], subset: str) -> str:
     """The leaderboard as a text table: the first model, then each other against it."""
     where = "held-out" if subset == "test" else "validation"
-    lines = [f"{'model':<32} {where + ' score':>16}  {'vs first (95% range)':<26} "
-             f"{'tokens/1k rows':>14} {'$/1k rows':>10} {'p50 s':>6} {'p95 s':>6} {'no answer':>9}"]
+    lines = [f"{'model':<32} {where + ' score':>16} {'95% range':>10}  "
+             f"{'vs first (95% range)':<26} {'tokens/1k rows':>14} {'$/1k rows':>10} "
+             f"{'p50 s':>6} {'p95 s':>6} {'no answer':>9}"]
     for s in standings:
         versus = "—" if s.versus is None else (
             f"{points(s.versus['diff'])} ({points(s.versus['ci_low'])} to "
             f"{points(s.versus['ci_high'])})")
         dollars = "—" if s.dollars_per_1000 is None else f"{s.dollars_per_1000:.3f}"
         missing = f"{s.failed}" + (f" ({s.off_list} off list)" if s.off_list else "")
+        low, high = s.score_range or (None, None)
+        own = "—" if low is None else f"{100 * low:.0f}-{100 * high:.0f}%"
         lines.append(
-            f"{s.model[:32]:<32} {percent(s.score) + f' of {s.n}':>16}  {versus:<26} "
-            f"{s.tokens_per_1000:>14,.0f} {dollars:>10} {s.p50:>6.2f} {s.p95:>6.2f} {missing:>9}"
+            f"{s.model[:32]:<32} {percent(s.score) + f' of {s.n}':>16} {own:>10}  "
+            f"{versus:<26} {s.tokens_per_1000:>14,.0f} {dollars:>10} {s.p50:>6.2f} "
+            f"{s.p95:>6.2f} {missing:>9}"
         )
     return "\n".join(lines)

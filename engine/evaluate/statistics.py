@@ -45,6 +45,20 @@ def _sign_flip_p_value(diffs: np.ndarray, rng: np.random.Generator) -> float:
     return float((np.sum(sums >= observed - tolerance) + 1) / (N_PERMUTATIONS + 1))
 
 
+def mean_range(
+    values: Sequence[float] | np.ndarray, rng: np.random.Generator | int = 0, n_boot: int = 2000
+) -> tuple[float, float]:
+    """The bootstrap 95% range of the mean of `values` (`n_boot` resamples drawn from `rng`, or
+    a generator seeded with it): a score's own range, or a paired difference's."""
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        return 0.0, 0.0
+    rng = np.random.default_rng(rng) if isinstance(rng, int) else rng
+    resamples = rng.integers(0, data.size, size=(max(1, int(n_boot)), data.size))
+    low, high = np.percentile(data[resamples].mean(axis=1), [2.5, 97.5])
+    return float(low), float(high)
+
+
 def paired_comparison(
     baseline: Sequence[float], candidate: Sequence[float], seed: int = 0, n_boot: int = 2000
 ) -> dict[str, Any]:
@@ -74,9 +88,7 @@ def paired_comparison(
         }
     diffs = cand - base
     rng = np.random.default_rng(seed)
-    resamples = rng.integers(0, n, size=(max(1, int(n_boot)), n))
-    means = diffs[resamples].mean(axis=1)
-    ci_low, ci_high = (float(x) for x in np.percentile(means, [2.5, 97.5]))
+    ci_low, ci_high = mean_range(diffs, rng, n_boot)
     p_value = _sign_flip_p_value(diffs, rng)
     return {
         "diff": float(diffs.mean()),

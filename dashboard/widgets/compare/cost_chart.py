@@ -21,18 +21,29 @@ def cost_words(value: float, cost: str) -> str:
     return f"${value:,.2f}" if cost == "dollars" else f"{value:,.0f} tokens"
 
 
+def spend_words(row: pd.Series) -> str:
+    """What a candidate spends, all that is known: "1,240 tokens, $0.02 a 1,000 rows; 0.8 s a
+    row" (no dollars for an unpriced model, no seconds when no scoring was timed)."""
+    said = [cost_words(row[c], c) for c in ("tokens", "dollars") if pd.notna(row[c])]
+    words = ", ".join(said) + " a 1,000 rows" if said else ""
+    if pd.notna(row["seconds"]):
+        words += f"{'; ' if words else ''}{row['seconds'] / 1000:.1f} s a row"
+    return words
+
+
 def cost_figure(
     costs: pd.DataFrame, front: pd.Series, names: dict[str, str], cost: str, pick: str | None
 ) -> go.Figure:
     """The scatter: every candidate, the front joined from cheapest to dearest, `pick` ringed."""
     fig = go.Figure()
-    hover = [safe.html(names.get(h, h)) for h in costs["candidate"]]
+    hover = [safe.html(f"{names.get(row['candidate'], row['candidate'])}: {spend_words(row)}")
+             for _, row in costs.iterrows()]  # fmt: skip
     fig.add_trace(go.Scatter(
         x=costs[cost], y=100 * costs["score"], mode="markers", name="candidates",
         marker={"size": 11, "color": ["#4f46e5" if f else "#c7d2fe" for f in front],
                 "line": {"width": 1, "color": "white"}},
         customdata=hover,
-        hovertemplate=f"%{{customdata}}<br>%{{y:.0f}}%, %{{x:,.0f}} {UNITS[cost]}<extra></extra>",
+        hovertemplate="%{customdata}<br>%{y:.0f}% on the validation rows<extra></extra>",
     ))  # fmt: skip
     edge = costs[front].sort_values(cost)
     fig.add_trace(go.Scatter(
@@ -88,7 +99,7 @@ def cost_section(
     saving = 1 - chosen[cost] / top[cost] if top[cost] else 0.0
     st.caption(
         f"The cheapest within {points} points of the best: **{safe.md(names[pick])}**, "
-        f"{ui.fmt_score(chosen['score'])} for {cost_words(chosen[cost], cost)} a 1,000 rows"
+        f"{ui.fmt_score(chosen['score'])} for {spend_words(chosen)}"
         + (f" ({saving:.0%} less than the best-scoring one)." if saving > 0.005
            else " (the best-scoring one itself).")
     )  # fmt: skip

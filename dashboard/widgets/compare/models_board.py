@@ -36,7 +36,7 @@ def board_table(standings: list[Any]) -> pd.DataFrame:
     """One line per model, in words a person reads."""
     return pd.DataFrame([{
         "Model": s.model,
-        "Score": ui.fmt_score(s.score),
+        "Score (95% range)": ui.fmt_score(s.score) + _own_range(s.score_range),
         "Against the run's model (95% range)": _versus(s),
         "Tokens / 1,000 rows": f"{s.tokens_per_1000:,.0f}",
         "$ / 1,000 rows": ui.fmt_cost(s.dollars_per_1000, s.dollars_per_1000 is not None),
@@ -45,15 +45,28 @@ def board_table(standings: list[Any]) -> pd.DataFrame:
     } for s in standings])  # fmt: skip
 
 
-def _tune_again(run_id: str, models: list[str], api_base: str, share: float) -> None:
-    """Start a run per model that tunes the task again on it (its worker in the background)."""
-    for model in models:
+def _own_range(kept: tuple[float, float] | None) -> str:
+    return "" if kept is None else f" ({ui.fmt_score(kept[0])} to {ui.fmt_score(kept[1])})"
+
+
+def _tune_again(run_id: str, models: list[str], api_base: str, share: float) -> bool:
+    """Start a run per model that tunes the task again on it (its worker in the background).
+    Every model is checked first: one that cannot be used starts none (False)."""
+    specs = {}
+    with ui.friendly_errors("Tuning again"):
+        for model in models:
+            specs[model] = retune_spec(
+                run_id, model, api_base=api_base or None, share=share, db_path=home.db_path(),
+                api_key=state.api_key() or None,
+            )  # fmt: skip
+    if len(specs) < len(models):
+        return False
+    for model, spec in specs.items():
         with ui.friendly_errors(f"Tuning again on {model}"):
-            spec = retune_spec(run_id, model, api_base=api_base or None, share=share,
-                               db_path=home.db_path())  # fmt: skip
             key_env = lmtools.run_key_env(spec.to_dict()["models"])
             new = launcher.start(spec, home.db_path(), key_env)
             note_retune(run_id, model, new, share, home.db_path())
+    return True
 
 
 def _finished_retunes(run_id: str, models: list[str]) -> dict[str, str]:
@@ -134,9 +147,8 @@ def models_section(run_id: str, run: dict[str, Any]) -> None:
     if asked and not chosen:
         st.warning("Pick or type at least one model to compare with.", icon=":material/info:")
     elif asked:
-        if again:
-            _tune_again(run_id, chosen, api_base.strip(), share / 100)
-        _score_now(run_id, run, chosen, api_base.strip(), subset)
+        if not again or _tune_again(run_id, chosen, api_base.strip(), share / 100):
+            _score_now(run_id, run, chosen, api_base.strip(), subset)
     _retune_list(run_id)
     kept = saved_leaderboard(run_id, home.db_path())
     if kept is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.core import is_off_list, settings
 from engine.evaluate import Evaluate
-from engine.evaluate.statistics import paired_by_id
+from engine.evaluate.statistics import mean_range, paired_by_id
 from engine.lm.model_check import check_model
 from engine.lm.usage import UsageLedger
 from engine.optimizers.spine import example_id
@@ -33,7 +33,8 @@ ANSWER_CHARS = 2000  # a kept text at most: the board stays small whatever a mod
 
 @dataclass(frozen=True)
 class Standing:
-    """One model's result: `versus` is the paired comparison with the first model (None for
+    """One model's result: `score_range` is its score's bootstrap 95% range (None on a board
+    kept before it was counted), `versus` the paired comparison with the first model (None for
     the first); `dollars` per 1,000 rows is None when a call had no price; `answers` are its
     rows (example id, index, inputs, outputs, score, feedback, error), texts cut short."""
 
@@ -48,6 +49,7 @@ class Standing:
     p95: float
     failed: int
     off_list: int
+    score_range: tuple[float, float] | None = None
     answers: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -162,10 +164,16 @@ def leaderboard(
             dollars_per_1000=1000 * sum(r.cost or 0 for r in fresh) / len(rows) if priced else None,
             p50=cuts[9], p95=cuts[18], failed=result.errors,
             off_list=sum(is_off_list(r.error) for r in result.rows),
+            score_range=mean_range([scores[i] for i in sorted(scores)]),  # in id order: stable
             answers=_answers(rows, result),
         ))  # fmt: skip
         first = scores if first is None else first
     return standings
+
+
+def _pair(kept: Any) -> tuple[float, float] | None:
+    """A range read back from the store (a JSON list), None when the board has none."""
+    return (float(kept[0]), float(kept[1])) if kept else None
 
 
 def save_leaderboard(run_id: str, standings: Sequence[Standing], subset: str,
@@ -186,6 +194,7 @@ def saved_leaderboard(
     if not boards:
         return None
     data = boards[-1].get("data") or {}
-    standings = [Standing(**{**row, "answers": tuple(row.get("answers") or ())})
+    standings = [Standing(**{**row, "answers": tuple(row.get("answers") or ()),
+                             "score_range": _pair(row.get("score_range"))})
                  for row in data.get("standings") or []]  # fmt: skip
     return standings, {**data, "time": boards[-1].get("time")}

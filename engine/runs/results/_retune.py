@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from engine.lm.model_check import check_model
 from engine.runs.export import run_spec, stored_run
 from engine.runs.spec import ProjectSpec
 from engine.runs.store import RunStore
@@ -28,12 +29,16 @@ def on_model(spec: ProjectSpec, model: str, api_base: str | None) -> ProjectSpec
 
 
 def retune_spec(run_id: str, model: str, *, api_base: str | None = None, share: float = 0.5,
-                db_path: str | Path | None = None) -> ProjectSpec:  # fmt: skip
+                db_path: str | Path | None = None,
+                api_key: str | None = None) -> ProjectSpec:  # fmt: skip
     """The run's spec on `model`, with `share` (above 0, at most 1) of each of its budget's
-    limits; a limit the run did not have stays unset."""
+    limits; a limit the run did not have stays unset. A model that cannot be used (no key, an
+    unknown provider, a server that does not answer) raises here, before any run is stored."""
     if not 0 < share <= 1:
         raise ValueError(f"the budget share must be above 0 and at most 1, not {share!r}")
     spec = on_model(run_spec(stored_run(run_id, db_path)), model, api_base)
+    task = spec.models.task
+    check_model(task.model, api_base=task.api_base, api_key=api_key)
     budget = spec.optimizer.budget
     scaled = {k: _share(getattr(budget, k), share) for k in _SCALED if getattr(budget, k)}
     optimizer = spec.optimizer.model_copy(update={"budget": budget.model_copy(update=scaled)})

@@ -302,6 +302,20 @@ class OptimizerSpec(BaseModel):
         return {k: v for k, v in data.items() if k != "try_shapes" or v}
 
     @model_validator(mode="after")
+    def _wait_fits(self) -> OptimizerSpec:
+        """A plateau wait the call limit can never reach is refused: each scoring takes at least
+        one call, and the wait starts after the first."""
+        wait, calls = self.stop_when_flat, self.budget.max_calls
+        if wait is not None and calls is not None and wait >= calls:
+            raise ValueError(
+                f"stop_when_flat: waiting for {wait:,} scorings in a row without a better score "
+                f"can never end a search limited to {calls:,} LM calls (each scoring takes at "
+                f"least one): wait fewer than {calls:,} scorings, raise budget.max_calls, or "
+                "leave the wait out"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _params(self) -> OptimizerSpec:
         entry = registry.get(self.name)
         problems = entry.check_params(self.params) if entry is not None else []

@@ -14,7 +14,7 @@ import pytest
 from runs_helpers import ROOT, subprocess_env
 
 from engine.cli._format import summary
-from engine.runs import build_program, load_spec, retunes
+from engine.runs import build_program, list_runs, load_spec, retunes
 
 
 def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
@@ -142,6 +142,14 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     keyless = cli("leaderboard", run_id, "--model", "anthropic/claude-3-5-haiku-latest",
                   home=tmp_path)  # fmt: skip
     assert keyless.returncode == 2 and "ANTHROPIC_API_KEY" in keyless.stderr, keyless.stderr
+    db = tmp_path / "tunesmith_data" / "runs.db"
+    runs_before = len(list_runs(db_path=db))
+    keyless_again = cli("leaderboard", run_id, "--model", "scripted/second", "--model",
+                        "anthropic/claude-3-5-haiku-latest", "--retune", "0.5",
+                        home=tmp_path)  # fmt: skip
+    assert keyless_again.returncode == 2 and "ANTHROPIC_API_KEY" in keyless_again.stderr
+    assert "tuning again" not in keyless_again.stderr  # checked before any run started
+    assert len(list_runs(db_path=db)) == runs_before and len(retunes(run_id, db)) == 1
     unknown = cli("matrix", run_id, "--candidates", "feedbeef", home=tmp_path)
     assert unknown.returncode != 0 and "no candidate 'feedbeef'" in unknown.stderr
     assert "Traceback" not in unknown.stderr and not (tmp_path / "feedbeef").exists()
@@ -240,6 +248,13 @@ def test_estimate_says_what_a_plateau_wait_can_save_or_that_it_cannot_stop(
     never = cli("estimate", str(spec_path), home=tmp_path)
     assert "budget: the search scores about" in never.stdout, never.stdout
     assert "cannot end it early" in never.stdout and "plateau:" not in never.stdout
+    spec_path.write_text(text.replace("params: {}", "params: {}\n  stop_when_flat: 2000"))
+    for command in ("validate", "run"):  # 2,000 flat scorings need more than 2,000 calls
+        refused = cli(command, str(spec_path), home=tmp_path)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "can never end a search limited to 2,000 LM calls" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "tunesmith_data" / "runs.db").exists()  # no run was stored
 
 
 def test_estimate_says_what_the_out_of_reach_stop_does_or_that_it_cannot_stop(

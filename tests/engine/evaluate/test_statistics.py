@@ -1,6 +1,6 @@
 import pytest
 
-from engine.evaluate.statistics import paired_comparison
+from engine.evaluate.statistics import mean_range, paired_comparison
 
 
 def test_clear_gain_is_significant_with_small_p_value():
@@ -52,3 +52,21 @@ def test_negative_difference_and_empty_and_mismatch():
     assert paired_comparison([], [])["n"] == 0
     with pytest.raises(ValueError, match="equal-length"):
         paired_comparison([1.0, 0.0], [1.0])
+
+
+def test_a_scores_own_range_brackets_its_mean_and_narrows_with_more_rows():
+    few = [1.0, 0.0, 1.0, 1.0, 0.0]
+    low, high = mean_range(few)
+    assert 0.0 <= low < 0.6 < high <= 1.0
+    wide = high - low
+    low, high = mean_range(few * 20)
+    assert low < 0.6 < high and high - low < wide / 2  # 100 rows: a much narrower range
+    assert mean_range([1.0] * 8) == (1.0, 1.0) and mean_range([]) == (0.0, 0.0)
+    assert mean_range(few, seed := 3) == mean_range(few, seed)  # the same draws, the same range
+
+
+def test_the_paired_range_is_the_range_of_the_differences():
+    base, cand = [0.0, 1.0, 0.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0, 1.0, 0.0]
+    comp = paired_comparison(base, cand)
+    diffs = [c - b for b, c in zip(base, cand)]
+    assert (comp["ci_low"], comp["ci_high"]) == mean_range(diffs)

@@ -61,6 +61,7 @@ def test_each_model_against_the_runs_own_on_the_same_rows(finished: str, db_path
     assert other.model == "scripted/gardener" and other.score == 0.0
     assert other.versus["diff"] == -1.0 and other.versus["ci_high"] < 0
     assert other.failed == other.off_list == 8
+    assert first.score_range == (1.0, 1.0) and other.score_range == (0.0, 0.0)  # 8 of 8, 0 of 8
     assert 0 <= first.p50 <= first.p95 and first.dollars_per_1000 == 0.0  # scripted: free
 
 
@@ -72,6 +73,7 @@ def test_each_rows_answer_is_kept_with_the_board_as_matrix_columns(
     save_leaderboard(finished, standings, "test", None, db_path)
     kept, _ = saved_leaderboard(finished, db_path)
     assert [len(s.answers) for s in kept] == [8, 8, 8]  # every held-out row, per model
+    assert [s.score_range for s in kept] == [s.score_range for s in standings]  # read back
     assert all(a["outputs"] is None and "'gardening' is not one of" in a["error"]
                for a in kept[1].answers)  # its reply kept with why it was refused  # fmt: skip
     assert {len(a["error"]) for a in kept[2].answers} == {ANSWER_CHARS}  # a long reply, cut

@@ -179,3 +179,14 @@ def test_generated_code_and_state_load_under_real_dspy(tmp_path: Path) -> None:
     paths = [name for name, _ in module.program.named_predictors()]
     assert paths == ["summarize.predict", "classify"]
     assert module.program.classify.demos[0]["category"] == "a"
+
+
+def test_a_plateau_wait_the_call_limit_can_never_reach_is_refused():
+    def optimizer(wait, calls):
+        return {"name": "auto", "stop_when_flat": wait, "budget": {"max_calls": calls}}
+
+    with pytest.raises(SpecError, match="can never end a search limited to 300 LM calls"):
+        spec_from_dict(_two_step(optimizer=optimizer(300, 300)))
+    assert spec_from_dict(_two_step(optimizer=optimizer(299, 300))).optimizer.stop_when_flat == 299
+    unlimited = spec_from_dict(_two_step(optimizer=optimizer(5000, None)))
+    assert unlimited.optimizer.stop_when_flat == 5000  # no call limit: nothing to refuse

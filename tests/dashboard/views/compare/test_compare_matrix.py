@@ -3,8 +3,12 @@ hardest rows first, CSV and web-page downloads, and one row in full with the pro
 
 from __future__ import annotations
 
+import csv
+import io
+
 from apphelpers import finished_run, go, matrix_of, run_id_of, texts
 
+import engine.runs
 from dashboard import home
 from engine.runs import get_run, trials
 
@@ -45,6 +49,22 @@ def test_every_candidate_filters_and_the_hardest_rows_first(app, monkeypatch):
     assert {"Download as CSV", "Download as a web page"} <= labels, labels
 
 
+def test_the_best_few_fill_the_table_in_one_click(app, monkeypatch):
+    at, run_id = _compare(app, monkeypatch)
+    first: dict[str, float] = {}
+    for t in trials(run_id, db_path=home.db_path()):
+        if t["subset"] == "val" and t["score"] is not None:
+            first.setdefault(t["candidate"], t["score"])
+    best_three = sorted(first, key=lambda h: -first[h])[:3]  # by the score the search ranked by
+    at = at.number_input(key=f"cmp_top_n_{run_id}").set_value(3).run()
+    at = at.button(key=f"cmp_top_{run_id}").click().run()
+    assert not at.exception, at.exception
+    assert at.multiselect(key=f"cmp_cands_{run_id}").value == best_three
+    answers = [c for c in matrix_of(at).columns
+               if c not in ("example", "expected") and "·" not in c]  # fmt: skip
+    assert len(answers) == 3
+
+
 def test_a_row_opens_in_full_with_the_prompt_each_candidate_sends(app, monkeypatch):
     at, run_id = _compare(app, monkeypatch)
     table = matrix_of(at)
@@ -63,6 +83,14 @@ def test_a_row_opens_in_full_with_the_prompt_each_candidate_sends(app, monkeypat
 
 
 def test_the_best_prompt_of_another_run_joins_the_table_on_the_same_rows(app, monkeypatch):
+    written: list[str] = []  # the CSV the page offers for download, as the engine wrote it
+
+    def kept_csv(*args, **kwargs):
+        written.append(real_csv(*args, **kwargs))
+        return written[-1]
+
+    real_csv = engine.runs.matrix_csv
+    monkeypatch.setattr(engine.runs, "matrix_csv", kept_csv)  # the name the page imports
     at, first = _compare(app, monkeypatch)
     go(at, "optimize")
     at.button(key="start_run").click().run()  # a second run of the project, the same split
@@ -78,3 +106,6 @@ def test_the_best_prompt_of_another_run_joins_the_table_on_the_same_rows(app, mo
     column = f"Run {first[-6:]} best"
     assert column in table.columns and len(table) == 8
     assert not any(v == "not scored" for v in table[column])  # the same rows, all scored
+    header, *lines = list(csv.reader(io.StringIO(written[-1])))
+    [score] = [i for i, h in enumerate(header) if h.startswith(column) and h.endswith(": score")]
+    assert len(lines) == 8 and all(line[score] != "" for line in lines)  # its column, scored

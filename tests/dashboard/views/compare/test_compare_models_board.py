@@ -9,7 +9,7 @@ from apphelpers import finished_run, go, matrix_of, run_id_of, texts
 
 from bench.core.llama_server import LlamaServer, missing_packages
 from dashboard import home
-from engine.runs import get_run, retunes, saved_leaderboard
+from engine.runs import get_run, list_runs, retunes, saved_leaderboard
 
 MISSING = missing_packages()
 VERSUS = "Against the run's model (95% range)"
@@ -85,6 +85,21 @@ def test_a_model_without_a_key_is_refused_and_nothing_is_kept(app, monkeypatch):
     assert saved_leaderboard(run_id, home.db_path()) is None
     at = _score_on(at, run_id, [])
     assert any("at least one model" in w.value for w in at.warning)
+
+
+def test_tuning_again_with_a_model_that_cannot_be_used_starts_nothing(app, monkeypatch):
+    at = go(finished_run(app, monkeypatch, "fake_lms:by_model"), "compare")
+    run_id = run_id_of(at)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    runs_before = len(list_runs(db_path=home.db_path()))
+    at.checkbox(key=f"board_again_{run_id}").check()
+    at = _score_on(at, run_id, ["scripted/gardener", "openai/gpt-4o-mini"])
+    assert not at.exception, at.exception
+    assert any("Tuning again failed" in e.value and "needs an API key" in e.value
+               for e in at.error)  # fmt: skip
+    assert retunes(run_id, home.db_path()) == []
+    assert len(list_runs(db_path=home.db_path())) == runs_before
+    assert saved_leaderboard(run_id, home.db_path()) is None
 
 
 @pytest.mark.real_lm

@@ -44,3 +44,14 @@ def test_the_estimate_says_what_the_wait_can_save_or_that_it_cannot_end_the_sear
     warnings = [w.value for w in at.warning]
     assert any("cannot end it early" in w for w in warnings), warnings
     assert "saves at most" not in texts(at)
+
+
+def test_a_wait_the_call_limit_can_never_reach_is_refused_with_its_reason(app):
+    at = go(open_sample(app), "optimize")
+    at = at.checkbox(key=k(at, "flat_on")).check().run()
+    at = at.number_input(key=k(at, "flat_n")).set_value(1000).run()
+    at = at.number_input(key=k(at, "bcalls")).set_value(600).run()
+    assert not at.exception, at.exception
+    said = [w.value for w in at.warning if w.value.startswith("**Fix these settings**")]
+    assert said and "can never end a search limited to 600 LM calls" in said[0], said
+    assert not any(b.key == "start_run" for b in at.button)  # nothing to start until it is fixed
