@@ -147,22 +147,24 @@ def matrix(
     res = res[res["candidate"].isin(order)]
     explained = "feedback" in res.columns and res["feedback"].notna().any()
     examples = res.drop_duplicates("example_id").sort_values("idx")
+    # each (candidate, row)'s first result, found once: a table past 10,000 cells draws at once
+    first = res.drop_duplicates(["candidate", "example_id"])
+    cells = {(r["candidate"], r["example_id"]): r for r in first.to_dict("records")}
     table, scores = [], []
-    for _, ex in examples.iterrows():
+    for ex in examples.to_dict("records"):
         inputs = ex["inputs"] or {}
         row = {"example": " | ".join(str(v) for v in inputs.values())[:120]}
         exp = expected.get(ex["example_id"], {})
         row["expected"] = ", ".join(str(exp[k]) for k in label_fields if k in exp) or "—"
         srow = {}
         for h in order:
-            hit = res[(res["candidate"] == h) & (res["example_id"] == ex["example_id"])]
+            r = cells.get((h, ex["example_id"]))
             short = labels.get(h, h).split(" — ")[0]
-            if hit.empty:
+            if r is None:
                 row[short], srow[short] = "not scored", None
                 if explained:
                     row[why_column(short)] = ""
                 continue
-            r = hit.iloc[0]
             failed = isinstance(r["error"], str) and r["error"].strip()
             text = (
                 failure_text(r["error"], True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dashboard.run_data import compare as cd
 from dashboard.run_data import matrix as mx
 
 IDS = pd.Index(["r1", "r2", "r3", "r4"], name="example_id")
@@ -64,3 +65,23 @@ def test_a_row_in_full_gives_each_candidate_that_scored_it() -> None:
     assert found[1]["outputs"] == {"label": "a", "reasoning": "long"}
     assert found[1]["why"] == "exact match: 'a'" and found[0]["error"] == "no valid answer"
     assert found[0]["outputs"] == {}
+
+
+def test_a_table_past_ten_thousand_cells_keeps_each_cells_first_result() -> None:
+    """1,200 rows x 10 candidates: each cell is its candidate's first result on its row (a
+    later rescoring of the same row does not replace it), and a row a candidate was not scored
+    on says so."""
+    order = [f"c{c}" for c in range(10)]
+    results = [
+        {"candidate": h, "example_id": f"e{i}", "idx": i, "inputs": {"text": f"row {i}"},
+         "outputs": {"label": "yes" if (i + c) % 3 else "no"}, "score": float((i + c) % 3 > 0),
+         "error": None, "feedback": None}
+        for c, h in enumerate(order) for i in range(1200) if (h, i) != ("c9", 7)
+    ]  # fmt: skip
+    results.append({**results[0], "outputs": {"label": "later"}, "score": 0.5})  # c0 on e0 again
+    table, scores = cd.matrix(pd.DataFrame(results), order, {h: h for h in order},
+                              {"e0": {"label": "no"}}, ["label"])  # fmt: skip
+    assert table.shape == (1200, 12) and scores.shape == (1200, 10)
+    assert table.loc["e0", "c0"] == "✗ no" and scores.loc["e0", "c0"] == 0.0  # the first kept
+    assert table.loc["e1", "c0"] == "✓ yes" and table.loc["e0", "expected"] == "no"
+    assert table.loc["e7", "c9"] == "not scored" and pd.isna(scores.loc["e7", "c9"])
