@@ -36,9 +36,22 @@ def _closed(run_id: str, who: str, short: str, field: str, pairs: pd.DataFrame) 
     st.caption(
         f"{safe.md(short)} answered {right} of {len(pairs)} rows right on “{safe.md(field)}”. "
         "Each row of the "
-        "table is the expected answer, each column what was answered."
+        "table is the expected answer, each column what was answered: click a count to see its "
+        "rows."
     )
-    st.dataframe(mk.confusion(pairs).style.apply(_shade, axis=None), width="stretch")
+    grid = mk.confusion(pairs)
+    clicked = st.dataframe(grid.style.apply(_shade, axis=None), width="stretch",
+                           on_select="rerun", selection_mode="single-cell",
+                           key=f"cmp_mix_grid_{run_id}_{who}_{field}")  # fmt: skip
+    cells = clicked.selection.cells if clicked is not None and hasattr(clicked, "selection") else []
+    if cells:
+        position, answered = cells[0]
+        expected = grid.index[int(position)]
+        chosen = pairs[(pairs["expected"] == expected) & (pairs["answered"] == answered)]
+        st.caption(f"Expected {safe.md(expected)}, answered {safe.md(answered)}: "
+                   f"{len(chosen)} row(s).")  # fmt: skip
+        st.dataframe(chosen[ROW_COLUMNS], hide_index=True, width="stretch")
+        return
     mixed = mk.mix_ups(pairs)
     if not mixed:
         st.caption("No mix-ups: every row got its expected answer.")

@@ -27,6 +27,19 @@ def test_a_leaning_model_shows_its_mix_ups_and_their_rows(app, monkeypatch):
     rows = next(f.value for f in at.dataframe if list(f.value.columns) == heads)
     assert len(rows) == count
     assert set(rows["expected"]) == {expected} and set(rows["answered"]) == {answered}
+    # a click on a count of right answers opens those rows (the leaning label's, at least)
+    diagonal = next(v for v in grid.index if v in grid.columns and grid.loc[v, v] > 0)
+    who = at.segmented_control(key=f"cmp_mix_{run_id}").value
+    key = f"cmp_mix_grid_{run_id}_{who}_category"  # the sample tickets' one label field
+    position = list(grid.index).index(diagonal)
+    clicked = {"rows": [], "columns": [], "cells": [[position, diagonal]]}
+    at.session_state[key] = {"selection": clicked}
+    at = at.run()
+    assert not at.exception, at.exception
+    rows = next(f.value for f in at.dataframe if list(f.value.columns) == heads)
+    assert len(rows) == grid.loc[diagonal, diagonal] > 0
+    assert set(rows["expected"]) == set(rows["answered"]) == {diagonal}
+    assert f"Expected {diagonal}, answered {diagonal}: {len(rows)} row(s)." in texts(at)
 
 
 def test_open_answers_that_fail_are_grouped_by_the_metrics_reasons(app):
