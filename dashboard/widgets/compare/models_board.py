@@ -12,19 +12,36 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import home, launcher, lmtools, safe, state, ui
+from dashboard.run_data import runinfo
 from dashboard.run_data.runinfo import ago, status_label
+from engine.optimizers import registry
 from engine.runs import (
     leaderboard,
     model_answers,
     note_retune,
     retune_spec,
     retunes,
+    run_model_files,
     save_leaderboard,
     saved_leaderboard,
 )
 
 SUGGESTED = ("local/smollm2-135m-q4_1", "local/smollm2-135m")  # the embedded model's two files
 SUBSET_WORDS = {"test": "held-out rows", "val": "validation rows"}
+
+
+def tuned_models(run: dict[str, Any]) -> list[str]:
+    """`local/<file>` of each model a weights run of this project (by name) handed back and this
+    computer still has, newest first: fine-tuned models to score the run's prompt with."""
+    found: list[str] = []
+    for other in runinfo.all_runs(limit=200):
+        entry = registry.get(str(other.get("optimizer") or ""))
+        if (other.get("name") != run.get("name") or entry is None or not entry.tunes_weights
+                or not other.get("best_candidate")):  # fmt: skip
+            continue
+        with ui.friendly_errors(f"Reading run {other['id']}'s model"):
+            found += [f"local/{f.path}" for f in run_model_files(other["id"], home.db_path())]
+    return list(dict.fromkeys(found))
 
 
 def _versus(row: Any) -> str:
@@ -124,11 +141,13 @@ def models_section(run_id: str, run: dict[str, Any]) -> None:
     )
     with st.form(key=f"board_form_{run_id}", border=True):
         models = st.multiselect(
-            "Models", [m for m in SUGGESTED if m != own], accept_new_options=True,
+            "Models", [m for m in (*SUGGESTED, *tuned_models(run)) if m != own],
+            accept_new_options=True,
             placeholder="Pick one, or type a name such as openai/gpt-4o-mini",
             key=f"board_models_{run_id}",
             help="The embedded model comes in two files: smollm2-135m (the default, 8-bit) and "
-            "smollm2-135m-q4_1 (smaller, 4-bit). A fine-tuned model: local/ and its .gguf path.",
+            "smollm2-135m-q4_1 (smaller, 4-bit). The models this project's fine-tuning runs made "
+            "are listed too; another fine-tuned model: local/ and its .gguf path.",
         )  # fmt: skip
         api_base = st.text_input(
             "Server address (only for a model on your own server)", key=f"board_base_{run_id}",

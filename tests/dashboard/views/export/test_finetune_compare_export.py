@@ -96,3 +96,23 @@ def test_export_of_a_run_without_a_tuned_model_offers_no_model_file(app):
     app.query_params["run"] = run_id
     at = go(app, "export")
     assert "Tuned model" not in texts(at) and len(at.get("download_button")) == 6
+
+
+def test_a_prompt_run_can_be_scored_on_the_projects_fine_tuned_model(app, tuned_run):
+    """Compare's "On other models" offers the model file the project's weights run made."""
+    from dashboard.home import db_path
+    from engine.runs import create_run, load_spec, run_model_files
+    from engine.runs.process.worker import run_worker
+    from engine.runs.spec._spec import spec_from_dict
+
+    spec = load_spec(SAMPLE / "support_tickets.yaml").to_dict()
+    spec["data"].update(train_size=6, val_size=4, test_size=4)
+    spec["optimizer"] = {"name": "LabeledFewShot"}
+    prompt_run = create_run(spec_from_dict(spec, base_dir=SAMPLE), db_path())
+    assert run_worker(prompt_run, db_path(), lm_factory=oracle) == "finished"
+    [model] = run_model_files(tuned_run, db_path())
+    app.query_params["run"] = prompt_run
+    at = go(app, "compare")
+    assert not at.exception, at.exception
+    offered = at.multiselect(key=f"board_models_{prompt_run}").options
+    assert f"local/{model.path}" in offered and "local/smollm2-135m-q4_1" in offered
