@@ -104,3 +104,28 @@ def test_when_every_scoring_is_the_same_no_setting_made_a_difference() -> None:
     assert im.importances(flat) == {} and im.no_difference(flat, {}) == ["examples"]
     few = flat.head(4)  # too few scorings to say anything
     assert im.no_difference(few, {}) == []
+
+
+def test_gepa_rewrites_one_step_at_a_time_and_the_step_that_decides_is_found() -> None:
+    """GEPA's candidates on a two-step program: each child rewrites one step's instruction of
+    its parent (no examples). Each step's instruction is its own setting; the example counts
+    never vary and are left out; the step whose rewrites move the score explains the most."""
+    rng = random.Random(1)
+    restate, classify, cands, trials = ["Restate it."], ["Sort it."], [], []
+    steps = (0, 0)
+    for n in range(20):
+        if n:  # one step rewritten, as a reflection does
+            which = rng.randrange(2)
+            texts = (restate, classify)[which]
+            texts.append(f"{('Restate', 'Sort')[which]} it, take {n}.")
+            steps = (len(restate) - 1, steps[1]) if which == 0 else (steps[0], len(classify) - 1)
+        state = {name: {"signature": {"instructions": texts[i]}, "demos": []}
+                 for name, texts, i in (("restate", restate, steps[0]),
+                                        ("classify", classify, steps[1]))}  # fmt: skip
+        cands.append({"hash": f"g{n}", "state": state})
+        score = 0.2 + 0.5 * (steps[1] % 2) + 0.01 * rng.random()  # classify's rewrite decides
+        trials.append({"candidate": f"g{n}", "subset": "val", "score": score})
+    frame = im.settings_table(im.candidate_settings([], cands), trials)
+    assert set(frame.columns) == {"restate: instruction", "classify: instruction", "score"}
+    shares = im.importances(frame)
+    assert shares["classify: instruction"] > shares["restate: instruction"]
