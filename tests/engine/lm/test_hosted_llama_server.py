@@ -97,3 +97,30 @@ def test_missing_weights_are_refused_before_starting_anything(tmp_path) -> None:
     with pytest.raises(LlamaServerError, match="no GGUF file|cannot run here"):
         server.start()
     assert not server.running()
+
+
+@needs_server
+def test_a_program_streamed_over_the_server_says_its_steps_then_answers(server) -> None:
+    """`streamify` with the served model: the status messages while the program calls the
+    server, then the prediction (the engine streams steps, not tokens)."""
+    import asyncio
+
+    from engine.streaming import StatusMessage, StatusMessageProvider
+
+    class Steps(StatusMessageProvider):
+        def lm_start_status_message(self, instance, inputs):
+            return "asking the server"
+
+        def lm_end_status_message(self, outputs):
+            return "the server answered"
+
+    program = ts.streamify(ts.Predict("question -> answer"), status_message_provider=Steps())
+
+    async def collect() -> list:
+        return [item async for item in program(question="What is 2 + 2?")]
+
+    with ts.context(lm=lm_on(server, max_tokens=24)):
+        items = asyncio.run(collect())
+    said = [item.message for item in items if isinstance(item, StatusMessage)]
+    assert said == ["asking the server", "the server answered"]
+    assert isinstance(items[-1], ts.Prediction) and isinstance(items[-1].answer, str)
