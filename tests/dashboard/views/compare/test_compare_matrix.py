@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 
-from apphelpers import finished_run, go, matrix_of, run_id_of, texts
+from apphelpers import finished_run, go, k, matrix_of, run_id_of, texts
 
 import engine.runs
 from dashboard import home
-from engine.runs import get_run, trials
+from engine.optimizers.spine import example_id
+from engine.runs import get_run, load_data, spec_from_dict, trials
 
 
 def run_best(run_id: str) -> str:
@@ -47,6 +48,27 @@ def test_every_candidate_filters_and_the_hardest_rows_first(app, monkeypatch):
     assert rights == sorted(rights) and rights[0] < rights[-1]
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"Download as CSV", "Download as a web page"} <= labels, labels
+
+
+def test_the_best_prompt_of_a_run_on_other_rows_is_refused_with_a_warning(app, monkeypatch):
+    at, first = _compare(app, monkeypatch)
+    run = get_run(first, db_path=home.db_path())
+    spec, base = run["spec"], run.get("base_dir")
+    ids = lambda seed: {example_id(e) for e in load_data(  # noqa: E731
+        spec_from_dict({**spec, "data": {**spec["data"], "seed": seed}}, base)).val}
+    seed = next(s for s in range(1, 200) if not ids(s) & ids(spec["data"].get("seed") or 0))
+    go(at, "data")
+    at = at.number_input(key=k(at, "seed")).set_value(seed).run()
+    go(at, "optimize")
+    at.button(key="start_run").click().run()  # the same project on validation rows of its own
+    assert not at.exception, at.exception
+    at = go(at, "compare")
+    second = run_id_of(at)
+    assert second != first
+    at = at.multiselect(key=f"cmp_more_{second}").set_value([f"{first}:{run_best(first)}"]).run()
+    assert not at.exception, at.exception
+    assert any("was scored on other rows: nothing to show" in w.value for w in at.warning)
+    assert not any(c.startswith(f"Run {first[-6:]} best") for c in matrix_of(at).columns)
 
 
 def test_the_best_few_fill_the_table_in_one_click(app, monkeypatch):
