@@ -91,17 +91,6 @@ def sibling_bests(run: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-def foreign_results(other: pd.DataFrame, key: str, ids: set[str]) -> pd.DataFrame:
-    """Another run's results for the candidate that `key` ("run id:hash") names, on the rows
-    `ids` of this table only, that candidate renamed `key`."""
-    if other.empty:
-        return other
-    hash_ = key.split(":", 1)[1]
-    found = other[(other["candidate"] == hash_) & other["example_id"].isin(ids)].copy()
-    found["candidate"] = key
-    return found
-
-
 def row_detail(
     res: pd.DataFrame, example_id: str, order: list[str], labels: dict[str, str]
 ) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from engine.runs import (
     load_program,
     matrix_candidates,
     matrix_csv,
+    other_run_results,
     points,
     render_prompts,
     trials,
@@ -115,6 +116,18 @@ GAIN_LABEL = "How much better B is (likely range)"
 
 def _to_key(key: str, value: list[str]) -> None:
     st.session_state[key] = value
+
+
+def _other_candidates(other: str, best_key: str, on: str) -> dict[str, str]:
+    """{"run id:hash": its name} for the candidates run `other` scored on its `on` rows,
+    besides its best (`best_key`), in the order its pages list them."""
+    o_run = runinfo.get(other) or {}
+    o_cands, o_trials = candidates(other, db_path=db), trials(other, db_path=db)
+    o_labels = cd.candidate_labels(o_run, o_cands, o_trials,
+                                   runinfo.baseline_hash(o_run, o_cands, o_trials))  # fmt: skip
+    scored_on = {t["candidate"] for t in o_trials if t["subset"] == on}
+    return {f"{other}:{h}": f"Run {other[-6:]} · {label}" for h, label in o_labels.items()
+            if h in scored_on and f"{other}:{h}" != best_key}  # fmt: skip
 
 
 def _mean(h: str) -> float | None:
@@ -263,19 +276,21 @@ order = st.multiselect(
 runs_by_id = {r["id"]: r for r in runinfo.all_runs(limit=200)}
 siblings = mx.sibling_bests(run, list(runs_by_id.values()))
 names = dict(labels)
-for key, other in siblings.items():
+for key, other in siblings.items():  # each other run's best first, then its other candidates
     names[key] = f"Run {other[-6:]} best — {runinfo.run_label(runs_by_id[other])}"
+    names.update(_other_candidates(other, key, subset))
 more = st.multiselect(
-    "Add the best prompt of another run of this project",
-    list(siblings),
+    "Add prompts of another run of this project",
+    [key for key in names if key not in labels],
     format_func=names.get,
     key=f"cmp_more_{run_id}",
-    help="Its answers on the rows of this table (rows it was not scored on say so).",
+    help="Its answers on the rows of this table (rows it was not scored on say so). Each "
+    "run's best prompt comes first, then the others it scored on these rows.",
 ) if siblings else []  # fmt: skip
 rows_here = set(res["example_id"]) if not res.empty else set()
-added = []  # other runs' best prompts and other models: columns beside this run's candidates
+added = []  # other runs' prompts and other models: columns beside this run's candidates
 for key in more:
-    found = mx.foreign_results(cd.results(siblings[key], subset), key, rows_here)
+    found = pd.DataFrame(other_run_results(key, subset, rows_here, db))
     if found.empty:
         st.warning(f"{safe.md(names[key])} was scored on other rows: nothing to show.",
                    icon=":material/warning:")  # fmt: skip

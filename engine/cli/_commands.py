@@ -20,7 +20,7 @@ from engine.runs import (
     load_spec,
     validate_spec_against_data,
 )
-from engine.runs.export import export_run, matrix_csv
+from engine.runs.export import export_run, matrix_csv, other_run_results
 from engine.runs.pipeline import task_lm
 from engine.runs.process import create_run, launch_run
 from engine.runs.results import (
@@ -34,7 +34,7 @@ from engine.runs.results import (
     summary_html,
 )
 from engine.runs.spec import ProjectSpec
-from engine.runs.store import RunStore, store_location
+from engine.runs.store import RunStore, example_results, store_location
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -108,10 +108,22 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_matrix(args: argparse.Namespace) -> int:
     """Write a run's rows x candidates (answer, score, reason each) as CSV; with --models,
     also each model of the run's last leaderboard, on the rows it was scored on."""
-    chosen = [h.strip() for h in (args.candidates or "").split(",") if h.strip()] or None
+    named = [h.strip() for h in (args.candidates or "").split(",") if h.strip()]
+    chosen = [h for h in named if ":" not in h] or None  # this run's; "RUN:HASH" another's
     subset, extra = args.subset or "val", []
     if args.models:
         subset, extra = _board_columns(args.run_id, args.db, args.subset)
+    rows = {r["example_id"] for r in example_results(args.run_id, subset=subset, db_path=args.db)}
+    others = []
+    for key in (h for h in named if ":" in h):
+        found = other_run_results(key, subset, rows, args.db)
+        if not found:
+            raise TunesmithError(
+                f"candidate {key} was not scored on any of run {args.run_id}'s {subset} rows "
+                "(another split, or no such run or candidate): nothing to set beside them"
+            )
+        others += found
+    extra = [*others, *extra]
     text = matrix_csv(args.run_id, args.db, chosen, args.top, subset, extra=extra)
     write_output(args.output, text, (store_location(args.db),))
     if args.output:

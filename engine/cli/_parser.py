@@ -274,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
         "the models were scored on.",
     )
     p.add_argument("run_id", help="run id (see `python -m engine runs`)")
-    p.add_argument("--candidates", help="candidate hashes of this run, comma-separated")
+    p.add_argument("--candidates", help="candidate hashes, comma-separated: this run's, or "
+                   "another run's as RUN:HASH (scored on the same rows)")  # fmt: skip
     p.add_argument("--top", type=int, help="the N candidates with the best validation score")
     p.add_argument("--subset", choices=("val", "test"),
                    help="validation rows (the default) or held-out test rows")  # fmt: skip

@@ -26,7 +26,7 @@ from engine.runs.data import (
 from engine.runs.estimate import fitting_budget, preflight, range_words
 from engine.runs.export import (
     expected_labels, export_ensemble_json, export_model_python, export_run, generate_python,
-    load_program, matrix_candidates, matrix_csv,
+    load_program, matrix_candidates, matrix_csv, other_run_results,
     model_file, program_state, render_prompts, run_model_files, size_words, step_model,
     top_candidates,
 )
@@ -69,7 +69,7 @@ __all__ = [
     "import_dspy", "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals",
     "launch_run", "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir",
     "locate", "match_inputs", "matrix_candidates", "matrix_csv", "max_bytes", "MAX_ROWS", "MCC_M",
-    "model_file",
+    "model_file", "other_run_results",
     "paired_by_id", "parse_table", "percent", "points", "predict_table", "predictor_states",
     "preflight", "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages",
     "read_table", "reconcile_run", "redact_data", "render_prompts", "request_cancel",

@@ -12,13 +12,15 @@ from engine.runs.export._files import (
 from engine.runs.export._model import (
     export_model_python, model_file, run_model_files, size_words, step_model,
 )
-from engine.runs.export._matrix import expected_labels, matrix_candidates, matrix_csv
+from engine.runs.export._matrix import (
+    expected_labels, matrix_candidates, matrix_csv, other_run_results,
+)
 from engine.runs.export.codegen import generate_python
 
 __all__ = [
     "expected_labels", "export_ensemble_json", "export_model_python", "export_program_json",
     "export_prompts", "export_python", "export_results_csv", "export_run", "export_spec_yaml",
     "generate_python", "load_program", "matrix_candidates", "matrix_csv", "model_file",
-    "program_state", "rebuild", "render_prompts", "run_model_files", "run_spec", "size_words",
-    "step_model", "stored_run", "top_candidates",
+    "other_run_results", "program_state", "rebuild", "render_prompts", "run_model_files",
+    "run_spec", "size_words", "step_model", "stored_run", "top_candidates",
 ]  # fmt: skip

@@ -32,6 +32,19 @@ def matrix_candidates(
     return [h for h in dict.fromkeys([start, run.get("best_candidate")]) if h in first]
 
 
+def other_run_results(
+    key: str, subset: str, ids: set[str], db_path: str | Path | None = None
+) -> list[dict[str, Any]]:
+    """The results of the candidate `key` ("run id:hash", another run's) on its `subset` rows,
+    only on the rows `ids` (this run's), that candidate renamed `key`: a column beside this
+    run's candidates. Empty when it was scored on none of those rows."""
+    other, _, hash_ = key.partition(":")
+    with RunStore(db_path) as store:
+        found = store.example_results(other, subset=subset)
+    return [{**r, "candidate": key} for r in found
+            if r["candidate"] == hash_ and r["example_id"] in ids]  # fmt: skip
+
+
 def expected_labels(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """example id -> its labels, read again from the run's data ({} when the data moved)."""
     try:

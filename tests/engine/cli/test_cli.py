@@ -14,7 +14,7 @@ import pytest
 from runs_helpers import ROOT, subprocess_env
 
 from engine.cli._format import summary
-from engine.runs import build_program, list_runs, load_spec, retunes
+from engine.runs import build_program, get_run, list_runs, load_spec, retunes
 
 
 def cli(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
@@ -153,6 +153,16 @@ def test_run_runs_export_eval(tmp_path: Path, project: Path) -> None:
     unknown = cli("matrix", run_id, "--candidates", "feedbeef", home=tmp_path)
     assert unknown.returncode != 0 and "no candidate 'feedbeef'" in unknown.stderr
     assert "Traceback" not in unknown.stderr and not (tmp_path / "feedbeef").exists()
+    assert cli("run", str(spec_path), home=tmp_path).returncode == 0  # the project again
+    second = json.loads(cli("runs", "--json", home=tmp_path).stdout)[0]["id"]
+    best = get_run(run_id, db_path=tmp_path / "tunesmith_data" / "runs.db")["best_candidate"]
+    beside = cli("matrix", second, "--candidates", f"{run_id}:{best}", home=tmp_path)
+    assert beside.returncode == 0, beside.stderr  # the first run's best beside the second's
+    header, *lines = list(csv.reader(io.StringIO(beside.stdout.lstrip("\ufeff"))))
+    column = header.index(f"{run_id}:{best}: score")
+    assert lines and all(line[column] != "" for line in lines)  # scored on every val row here
+    elsewhere = cli("matrix", second, "--candidates", f"{run_id}:feedbeef", home=tmp_path)
+    assert elsewhere.returncode == 2 and "was not scored on any of run" in elsewhere.stderr
     assert (
         "spec"
         and "name: Support ticket routing"

@@ -121,13 +121,23 @@ def test_the_best_prompt_of_another_run_joins_the_table_on_the_same_rows(app, mo
     second = run_id_of(at)
     assert second != first
     more = at.multiselect(key=f"cmp_more_{second}")
-    assert [o.startswith(f"Run {first[-6:]} best") for o in more.options] == [True]
-    at = more.set_value([f"{first}:{run_best(first)}"]).run()
+    on_val = list(dict.fromkeys(
+        t["candidate"] for t in trials(first, db_path=home.db_path()) if t["subset"] == "val"
+    ))  # fmt: skip
+    assert more.options[0].startswith(f"Run {first[-6:]} best")  # its best first, then the rest
+    assert len(more.options) == len(on_val) and all(
+        o.startswith(f"Run {first[-6:]}") for o in more.options
+    )  # fmt: skip
+    other = next(h for h in on_val if h != run_best(first))
+    at = more.set_value([f"{first}:{run_best(first)}", f"{first}:{other}"]).run()
     assert not at.exception, at.exception
     table = matrix_of(at)
     column = f"Run {first[-6:]} best"
     assert column in table.columns and len(table) == 8
     assert not any(v == "not scored" for v in table[column])  # the same rows, all scored
+    prefix = f"Run {first[-6:]} · "  # another of its candidates: its column, not its reasons
+    [also] = [c for c in table.columns if c.startswith(prefix) and "·" not in c[len(prefix):]]
+    assert not any(v == "not scored" for v in table[also])
     header, *lines = list(csv.reader(io.StringIO(written[-1])))
     [score] = [i for i, h in enumerate(header) if h.startswith(column) and h.endswith(": score")]
     assert len(lines) == 8 and all(line[score] != "" for line in lines)  # its column, scored
