@@ -3,7 +3,7 @@
 SmolLM2; then the cheapest prompt near the best put in use, which setting mattered, where the
 best goes wrong, the best prompt on a second model (the same weights behind llama.cpp's
 OpenAI-compatible server on 127.0.0.1), and both models beside the candidates in the rows
-table. Screenshots 14a-decide-costs to 14e-decide-mix-ups."""
+table. Screenshots 14a-decide-costs to 14f-decide-mix-up-rows."""
 
 from __future__ import annotations
 
@@ -99,6 +99,19 @@ def tour(server: Server, page, llama, tmp_path) -> None:
     grid = page.get_by_test_id("stDataFrame").filter(has_text="answered →").first
     grid.wait_for()
     shot_section(page, wrong, grid, "14e-decide-mix-ups")
+    settle(page)
+    page.wait_for_timeout(1500)  # the grid takes clicks once it has drawn
+    box = grid.bounding_box()  # a click on the first count: the first row, the first answer
+    where = (box["x"] + 185, box["y"] + 35 + 17)
+    page.mouse.move(*where)  # the grid hears a click on a cell it has seen the pointer over
+    page.wait_for_timeout(500)
+    page.mouse.click(*where)
+    rows_of = page.get_by_text(re.compile(r"Expected \w+, answered \w+: \d+ row\(s\)\."))
+    rows_of.wait_for()
+    settle(page)
+    page.mouse.move(0, 0)  # the grid's toolbar hides again
+    shot_section(page, wrong, page.get_by_test_id("stDataFrame").filter(
+        has_text="why").last, "14f-decide-mix-up-rows")  # fmt: skip
 
     # the best prompt on a second model, on the held-out rows
     score_on_server(page, llama.model, llama.api_base)
