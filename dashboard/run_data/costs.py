@@ -19,7 +19,7 @@ def candidate_costs(
     afresh for every row (a cached call spends nothing, and a call the model answered right
     after the same prompt may report only what it did not reuse): tokens, dollars and seconds.
     A candidate without such a trial sent its parent's prompts (a calibration, a rescoring),
-    and is priced at its nearest ancestor's, from `parents`. Dollars are None when no call
+    and is priced and timed at its nearest ancestor's, from `parents`. Dollars are None when no call
     reported a price (a local or unpriced model)."""
     sums: dict[str, dict[str, float]] = {}
     first: dict[str, float] = {}
@@ -46,12 +46,13 @@ def candidate_costs(
         # calls a row takes: its own, or (a rescoring that called nothing) its ancestor's
         per_row = s if s["calls"] or priced is None else priced
         calls_per_row = per_row["calls"] / per_row["rows"]
+        timed = s if s["timed"] else priced if priced and priced["timed"] else None  # likewise
         rows.append({
             "candidate": h, "score": first[h],
             "tokens": 1000 * calls_per_row * priced["tokens"] / priced["fresh"] if priced else None,
             "dollars": 1000 * calls_per_row * priced["cost"] / priced["fresh"]
             if priced and priced["cost"] else None,
-            "seconds": 1000 * s["seconds"] / s["timed"] if s["timed"] else None,
+            "seconds": 1000 * timed["seconds"] / timed["timed"] if timed else None,
             "rows": int(s["rows"]),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)

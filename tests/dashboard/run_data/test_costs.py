@@ -76,3 +76,4 @@ def test_a_rescoring_that_called_nothing_costs_what_its_ancestor_costs() -> None
     trials = [_trial("a", 0.6, 20, 20, 20, 3970), _trial("cal", 0.7, 20, 0, 0, 0)]
     by = ca.candidate_costs(trials, {"cal": ["a"], "a": []}).set_index("candidate")
     assert by.loc["cal", "tokens"] == by.loc["a", "tokens"] == pytest.approx(198_500)
+    assert by.loc["cal", "seconds"] == by.loc["a", "seconds"] == pytest.approx(500)  # 10 s, 20 rows
