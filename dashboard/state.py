@@ -96,6 +96,11 @@ def bump() -> None:
     _ss()["rev"] = rev() + 1
 
 
+def set_widget(key: str, value: Any) -> None:
+    """A button's `on_click`: the widget `key` shows `value` when the page draws it next."""
+    _ss()[key] = value
+
+
 def load(draft_: dict[str, Any], data: pd.DataFrame | None, folder: Path | None) -> None:
     """Make this the current project (replacing whatever was open)."""
     ss = _ss()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import home, safe, ui
+from dashboard import home, safe, state, ui
 from dashboard.glossary import explain
 from dashboard.run_data import compare as cd
 from dashboard.run_data import matrix as mx
@@ -112,10 +112,6 @@ res = cd.results(run_id, subset)
 comp = cd.paired(res, a, b)
 k1, k2, k3 = st.columns(3)
 GAIN_LABEL = "How much better B is (likely range)"
-
-
-def _to_key(key: str, value: list[str]) -> None:
-    st.session_state[key] = value
 
 
 def _other_candidates(other: str, best_key: str, on: str) -> dict[str, str]:
@@ -264,7 +260,7 @@ if len(scored) > 2:
                                       key=f"cmp_top_n_{run_id}"))  # fmt: skip
     ranked = [h for h in matrix_candidates(run, trial_rows, subset, top_n) if h in scored]
     show_top.button(f"Show the {top_n} best on these rows", key=f"cmp_top_{run_id}",
-                    icon=":material/format_list_numbered:", on_click=_to_key,
+                    icon=":material/format_list_numbered:", on_click=state.set_widget,
                     args=(picks_key, ranked))  # fmt: skip
 order = st.multiselect(
     "Candidates in the table",

@@ -113,22 +113,30 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     subset, extra = args.subset or "val", []
     if args.models:
         subset, extra = _board_columns(args.run_id, args.db, args.subset)
-    rows = {r["example_id"] for r in example_results(args.run_id, subset=subset, db_path=args.db)}
-    others = []
-    for key in (h for h in named if ":" in h):
-        found = other_run_results(key, subset, rows, args.db)
-        if not found:
-            raise TunesmithError(
-                f"candidate {key} was not scored on any of run {args.run_id}'s {subset} rows "
-                "(another split, or no such run or candidate): nothing to set beside them"
-            )
-        others += found
-    extra = [*others, *extra]
+    extra = [*_other_runs(args, [h for h in named if ":" in h], subset), *extra]
     text = matrix_csv(args.run_id, args.db, chosen, args.top, subset, extra=extra)
     write_output(args.output, text, (store_location(args.db),))
     if args.output:
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _other_runs(args: argparse.Namespace, keys: list[str], subset: str) -> list[dict]:
+    """The results of other runs' candidates ("RUN:HASH") on this run's `subset` rows; a key
+    scored on none of them is refused."""
+    if not keys:
+        return []
+    rows = {r["example_id"] for r in example_results(args.run_id, subset=subset, db_path=args.db)}
+    found = []
+    for key in keys:
+        theirs = other_run_results(key, subset, rows, args.db)
+        if not theirs:
+            raise TunesmithError(
+                f"candidate {key} was not scored on any of run {args.run_id}'s {subset} rows "
+                "(another split, or no such run or candidate): nothing to set beside them"
+            )
+        found += theirs
+    return found
 
 
 def _board_columns(run_id: str, db: str | None, subset: str | None) -> tuple[str, list]:

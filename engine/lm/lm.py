@@ -62,7 +62,9 @@ DSPY_LM_PATH = "dspy.clients.lm.LM"  # DSPy's own LM class: the engine's LM load
 def _litellm_says(model: str, check: str) -> bool:
     """litellm's tables on `model`, asked once per model (a call asks on every request):
     `check` is one of litellm's `supports_*` functions, or "top_logprobs" for whether its
-    provider takes that parameter. An unknown model or provider: False."""
+    provider takes that parameter. The embedded model, an unknown model or provider: False."""
+    if model.startswith("local/"):
+        return False
     litellm = get_litellm()
     try:
         if check == "top_logprobs":
@@ -193,17 +195,13 @@ class LM:
     def supports_function_calling(self) -> bool:
         """Whether the provider takes native tool calls (`tools=`), per litellm's model table;
         the embedded model does not. Adapters with `use_native_function_calling` read it."""
-        return not self.model.startswith("local/") and _litellm_says(
-            self.model, "supports_function_calling"
-        )
+        return _litellm_says(self.model, "supports_function_calling")
 
     @property
     def supports_reasoning(self) -> bool:
         """Whether the model reasons natively (`reasoning_effort`, `reasoning_content`), per
         litellm's model table; a `dspy.Reasoning` output is then filled by the provider."""
-        return not self.model.startswith("local/") and _litellm_says(
-            self.model, "supports_reasoning"
-        )
+        return _litellm_says(self.model, "supports_reasoning")
 
     @property
     def reuses_prompt_start(self) -> bool:

@@ -44,7 +44,7 @@ def _cost(litellm: Any, response: Any, model: str) -> float | None:
         # litellm priced it (or found no price) while logging the call: no second lookup,
         # which costs about a third of a millisecond on an unpriced model such as a local server
         known = hidden["response_cost"]
-        return float(known) or None if isinstance(known, (int, float)) else None
+        return (float(known) or None) if isinstance(known, (int, float)) else None
     try:
         cost = litellm.completion_cost(completion_response=response)
     except Exception:  # unpriced model: litellm raises

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard import safe, ui
+from dashboard import safe, state, ui
 from dashboard.run_data import costs as ca
 from dashboard.widgets.put_in_use import put_in_use
 
@@ -66,10 +66,6 @@ def cost_figure(
     return fig
 
 
-def _to_b(key: str, pick: str) -> None:
-    st.session_state[key] = pick
-
-
 def cost_section(
     run: dict[str, Any], cands: list[dict[str, Any]], trials: list[dict[str, Any]],
     names: dict[str, str],
@@ -104,7 +100,7 @@ def cost_section(
            else " (the best-scoring one itself).")
     )  # fmt: skip
     st.button("Compare it as B", key=f"cmp_near_b_{run_id}", icon=":material/compare:",
-              on_click=_to_b, args=(f"cmp_b_{run_id}", pick))  # fmt: skip
+              on_click=state.set_widget, args=(f"cmp_b_{run_id}", pick))  # fmt: skip
     put_in_use(run, pick, f"cmp_near_use_{run_id}", label="Put it in use",
                origin=f"cheapest within {points} points of the best",
                what="the cheapest near the best")  # fmt: skip
