@@ -85,9 +85,14 @@ def pick_run(key: str = "run_pick", default: str | None = None) -> str | None:
     if not ids:
         return None
     labels = {r["id"]: run_label(r) for r in runs}
-    chosen = st.selectbox(
-        "Showing run", ids, index=ids.index(current), format_func=labels.get, key=key
-    )
+    index = ids.index(current)
+    picked = st.session_state.get(key)
+    if picked in labels and st.session_state.get(f"{key}_label") != labels[picked]:
+        # The browser keeps showing a choice by the text it was sent; when that text changed
+        # (a run that was "starting" has ended), the choice is sent again with its new text.
+        st.session_state[key], index = picked, 0
+    chosen = st.selectbox("Showing run", ids, index=index, format_func=labels.get, key=key)
+    st.session_state[f"{key}_label"] = labels[chosen]
     if st.query_params.get("run") != chosen:
         st.query_params["run"] = chosen
     st.session_state["last_run"] = chosen

@@ -245,3 +245,22 @@ def test_compare_says_which_setting_mattered_in_a_mipro_run(app):
     assert {"instruction", "example set"} & {o.split(": ")[-1] for o in setting.options}
     charts = at.get("plotly_chart")
     assert len(charts) >= 3  # cost against score, the shares, the score by value
+
+
+def test_run_picker_shows_a_runs_new_state(finished):
+    """The browser shows a picked run by the text it was sent: when the run's label changes
+    (it ended, was renamed) the pick is sent again with the new text, not left as it was."""
+    from dashboard import home
+    from engine.runs.store import RunStore
+
+    at = go(finished, "run")
+    picker = at.selectbox(key="run_pick")
+    old = picker.options[picker.index]
+    RunStore(home.db_path()).update_run(qp(at), name="Renamed tickets")
+    at.run()
+    picker = at.selectbox(key="run_pick")
+    shown_now = picker.options[picker.index]
+    assert shown_now != old and shown_now.startswith("Renamed tickets")
+    assert picker.proto.set_value and picker.proto.raw_value == shown_now
+    at.run()  # unchanged since: nothing is sent again
+    assert not at.selectbox(key="run_pick").proto.set_value
