@@ -95,14 +95,16 @@ def row_detail(
     res: pd.DataFrame, example_id: str, order: list[str], labels: dict[str, str]
 ) -> list[dict[str, Any]]:
     """One row in full for each candidate in `order` that scored it: its name, score, every
-    output, the metric's reason and the error, if any."""
+    output, the metric's reason and the error, if any, and each step's reply as the model
+    wrote it ([(step, text)], from the row's trace; none kept before replies were)."""
     found = []
     for h in order:
         hit = res[(res["candidate"] == h) & (res["example_id"] == example_id)]
         if hit.empty:
             continue
         r = hit.iloc[0]
-        feedback, error = r.get("feedback"), r.get("error")
+        feedback, error, trace = r.get("feedback"), r.get("error"), r.get("trace")
+        steps = trace if isinstance(trace, list) else []
         found.append({
             "candidate": h,
             "name": labels.get(h, h),
@@ -110,5 +112,7 @@ def row_detail(
             "outputs": r["outputs"] if isinstance(r["outputs"], dict) else {},
             "why": feedback if isinstance(feedback, str) else "",
             "error": error if isinstance(error, str) else "",
+            "replies": [(str(s.get("predictor", "")), s["reply"]) for s in steps
+                        if isinstance(s, dict) and isinstance(s.get("reply"), str)],
         })  # fmt: skip
     return found

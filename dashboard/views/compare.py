@@ -399,6 +399,12 @@ if rows_picked:
                 safe.text_box(value)
             if found["why"] or found["error"]:
                 st.caption("why: " + safe.md(found["why"] or found["error"]))
+            if found["replies"]:
+                with st.expander("The reply as the model wrote it"):
+                    for step, text in found["replies"]:
+                        if len(found["replies"]) > 1:
+                            st.caption(f"Step {safe.md(step)}")
+                        st.code(text, language=None, wrap_lines=True)
             with st.expander("The prompt it sends for this row"):
                 try:
                     owner, _, cand = found["candidate"].rpartition(":")

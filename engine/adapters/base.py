@@ -20,6 +20,7 @@ from engine.core import (
     audio_parts,
     call_heard,
     cast_value,
+    hear_reply,
     is_optional,
     reply_extras,
 )
@@ -128,6 +129,7 @@ class Adapter:
         if offsets and getattr(lm, "supports_stop", False):  # only the embedded model does
             decoding.update(self.choice_bias_kwargs(signature, offsets))
         outputs = lm(messages=messages, **decoding, **lm_kwargs)
+        hear_reply(outputs)
         parse = self.parse
         if callbacks:
 
@@ -224,6 +226,7 @@ class Adapter:
             {"role": "user", "content": self.fallback.retry_request(signature)},
         ]
         text = lm(messages=messages, **{**lm_kwargs, "n": 1})[0]
+        hear_reply([text])
         try:
             parsed = self.fallback.parse(signature, text)
         except AdapterParseError:

@@ -27,7 +27,8 @@ from engine.core._errors import (
 )
 from engine.core._field_types import File, History, Image, ToolCall, ToolCallResults, ToolCalls
 from engine.core._native_reply import (
-    has_content, NativeReply, reply_extras, reply_from_message, with_extras,
+    has_content, hear_reply, hearing_replies, NativeReply, reply_extras, reply_from_message,
+    with_extras,
 )
 from engine.core._parallel import lm_threads, Offload, parallel_map
 from engine.core._primitives import Completions, Example, Prediction, total_lm_usage
@@ -59,7 +60,8 @@ __all__ = [
     "call_priority", "call_slot", "cast_value", "CastError", "Citations", "Code", "Completions",
     "configure", "context", "ContextWindowExceededError", "DEFAULT_CONFIG", "Document",
     "DSPyError", "endpoint_problem", "ensure_signature", "Example", "File", "FinetuneUnavailable",
-    "format_hint", "format_value", "has_content", "History", "Image", "infer_prefix", "InputField",
+    "format_hint", "format_value", "has_content", "hear_reply", "hearing_replies", "History",
+    "Image", "infer_prefix", "InputField",
     "is_off_list", "is_optional", "is_retryable_lm_error", "KEY_SHAPES", "literal_choices",
     "lm_threads", "LMAuthError", "LMBillingError", "LMCollectionLimitError", "LMConfigError",
     "LMConfigurationError", "LMError", "LMInvalidRequestError", "LMLockTimeoutError",

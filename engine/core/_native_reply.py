@@ -8,7 +8,31 @@ the adapters read the extras (`engine.adapters.native_calls`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+_heard: ContextVar[list[str] | None] = ContextVar("replies_heard", default=None)
+
+
+@contextmanager
+def hearing_replies() -> Iterator[list[str]]:
+    """Within: the text of each reply an adapter reads (its first completion) is appended to
+    the yielded list, a format fallback's retry after the reply it replaced."""
+    heard: list[str] = []
+    token = _heard.set(heard)
+    try:
+        yield heard
+    finally:
+        _heard.reset(token)
+
+
+def hear_reply(outputs: list[Any]) -> None:
+    """Hand a call's replies to whoever is `hearing_replies()` (nobody: nothing kept)."""
+    heard = _heard.get()
+    if heard is not None and outputs:
+        heard.append(str(outputs[0]))
 
 
 class NativeReply(str):

@@ -149,6 +149,7 @@ class Prediction(Example):
         object.__setattr__(self, "_completions", None)
         object.__setattr__(self, "_usage", None)
         object.__setattr__(self, "_choice_scores", {})
+        object.__setattr__(self, "_reply", None)
 
     @classmethod
     def from_completions(
@@ -220,6 +221,14 @@ class Prediction(Example):
 
     def set_choice_scores(self, scores: dict[str, dict[str, float]]) -> None:
         object.__setattr__(self, "_choice_scores", dict(scores))
+
+    @property
+    def reply(self) -> str | None:
+        """The model's reply as it wrote it, before parsing (a `Predict` call's; else None)."""
+        return self._reply
+
+    def set_reply(self, text: str | None) -> None:
+        object.__setattr__(self, "_reply", text)
 
     def __repr__(self) -> str:
         body = ",\n    ".join(f"{k}={v!r}" for k, v in self._store.items())

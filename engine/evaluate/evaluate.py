@@ -133,7 +133,7 @@ def run_example(program: Any, metric: Callable[..., Any] | None, example: Any) -
 def step_records(program: Any, steps: list[tuple[Any, dict[str, Any], Any]]) -> list[dict]:
     """The recorded steps as [{predictor: path, inputs, outputs}] (paths as in
     `named_parameters()`: predictors and retrievers; "self" for a bare Predict), with the
-    step's `choice_scores` when the model reported some."""
+    step's `choice_scores` when the model reported some and its `reply` as written."""
     named = getattr(program, "named_parameters", None) or getattr(program, "named_predictors", None)
     paths = {id(p): name for name, p in named()} if callable(named) else {}
     records = []
@@ -145,6 +145,8 @@ def step_records(program: Any, steps: list[tuple[Any, dict[str, Any], Any]]) -> 
         }
         if getattr(pred, "choice_scores", None):  # engine.lm.choice_scores
             record["choice_scores"] = pred.choice_scores
+        if getattr(pred, "reply", None) is not None:  # as the model wrote it, before parsing
+            record["reply"] = pred.reply
         records.append(record)
     return records
 

@@ -15,6 +15,7 @@ from engine.core import (
     Prediction,
     Signature,
     ensure_signature,
+    hearing_replies,
     is_optional,
     record_trace,
     require_inputs,
@@ -143,6 +144,7 @@ class Predict(Module, Parameter):
         with (
             settings.context(usage_trackers=(*settings.usage_trackers, local)),
             collecting() as found,
+            hearing_replies() as replies,
         ):
             completions = adapter(lm, config, signature, demos, inputs)
         # the first call's first completion's scores (a fallback has none)
@@ -154,6 +156,7 @@ class Predict(Module, Parameter):
         prediction.set_lm_usage(local.totals().to_dict())
         if scores is not None:
             prediction.set_choice_scores(scores)
+        prediction.set_reply(replies[-1] if replies else None)  # the one its outputs came from
         record_trace((self, inputs, prediction))
         return prediction
 

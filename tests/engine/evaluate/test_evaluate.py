@@ -97,3 +97,19 @@ def test_make_metric_errors_are_clear():
         make_metric("bleu")
     with pytest.raises(SpecError, match="invalid regex"):
         make_metric("regex", pattern="(")
+
+
+def test_each_step_keeps_its_reply_as_the_model_wrote_it():
+    """A row's trace holds each step's reply before parsing; after a format fallback, the
+    reply its outputs came from (the JSON retry), not the one that did not parse."""
+    raw = "[[ ## answer ## ]]\n7   \n\n[[ ## completed ## ]]"
+    replies = iter([raw, "I think it is eight", '{"answer": "8"}'])
+    dspy.configure(lm=ScriptedLM(by_input=lambda messages: next(replies)))
+    pred = dspy.Predict("question -> answer")(question="q7")
+    assert pred.answer == "7" and pred.reply == raw
+    result = dspy.Evaluate(devset=devset(1), metric=ExactMatch())(
+        dspy.Predict("question -> answer: int")
+    )
+    (step,) = result.rows[0].trace
+    assert step["outputs"] == {"answer": 8} and step["reply"] == '{"answer": "8"}'
+    assert dspy.Prediction(answer="by hand").reply is None

@@ -127,9 +127,10 @@ def test_evaluate_keeps_feedback_and_trace_per_row():
         dspy.Predict("text -> answer")
     )
     assert [r.feedback for r in result.rows] == ["expected 'a', got 'b'", "exact match: 'b'"]
-    assert result.rows[0].trace == [
-        {"predictor": "self", "inputs": {"text": "x"}, "outputs": {"answer": "b"}}
-    ]
+    (step,) = result.rows[0].trace
+    reply = step.pop("reply")  # the text the answer was read from
+    assert step == {"predictor": "self", "inputs": {"text": "x"}, "outputs": {"answer": "b"}}
+    assert reply.startswith("[[ ## answer ## ]]\nb\n")
 
 
 @pytest.mark.parametrize("bad", ["good", None, [1.0], dspy.Prediction(score="high")])

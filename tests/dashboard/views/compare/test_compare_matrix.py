@@ -97,11 +97,23 @@ def test_a_row_opens_in_full_with_the_prompt_each_candidate_sends(app, monkeypat
     assert not at.exception, at.exception
     page = texts(at)
     assert "This row in full" in page
-    prompts = [c.value for c in at.code]
+    def codes(label: str) -> list[str]:
+        return [c.value for e in at.expander if e.label == label for c in e.code]
+
+    prompts = codes("The prompt it sends for this row")
     assert len(prompts) == 2  # A and B
     first = table["example"].iloc[0]
     assert all(first[:40] in p for p in prompts), prompts[0][:400]
     assert all("[[ ## category ## ]]" in p for p in prompts)
+    # and each one's reply as the model wrote it, the text its row's answer was read from
+    replies = codes("The reply as the model wrote it")
+    stored = {(r["candidate"], r["inputs"]["ticket"][:40]): r for r in engine.runs.example_results(
+        run_id, subset="val", db_path=home.db_path())}  # fmt: skip
+    a_and_b = at.multiselect(key=f"cmp_cands_{run_id}").value
+    kept = [stored[(h, first[:40])] for h in a_and_b]
+    assert replies == [r["trace"][0]["reply"] for r in kept] and len(replies) == 2
+    assert all("[[ ## category ## ]]" in reply for reply in replies)
+    assert kept[0]["outputs"]["category"] in replies[0]  # A, the baseline: read as written
 
 
 def test_the_best_prompt_of_another_run_joins_the_table_on_the_same_rows(app, monkeypatch):
