@@ -113,7 +113,7 @@ def tour(tour_server, page, tmp_path, rows: int = ROWS, seed: int = TOUR_SEED) -
     assert page.locator(".js-plotly-plot .scatterlayer .point").count() >= 2
     headline = page.locator(".st-key-result_headline")
     assert f"Held-out test ({third} rows the optimizer never saw)" in headline.inner_text()
-    picker = page.locator(".st-key-run_pick").inner_text()  # the run's label as it is now
+    picker = page.get_by_role("combobox", name="Showing run").input_value()  # as it is now
     assert "held-out" in picker and "starting" not in picker, picker
     shot(page, "06-run")
 
