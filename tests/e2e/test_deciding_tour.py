@@ -3,14 +3,17 @@
 SmolLM2; then the cheapest prompt near the best put in use, which setting mattered, where the
 best goes wrong, the best prompt on a second model (the same weights behind llama.cpp's
 OpenAI-compatible server on 127.0.0.1), and both models beside the candidates in the rows
-table. Screenshots 14a-decide-costs to 14f-decide-mix-up-rows."""
+table. Then the rows all get wrong as a web page, and a row's reply as the model wrote it.
+Screenshots 14a-decide-costs to 14h-decide-row-reply."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
-from browser_tour import ROOT, Server, nav, settle, shot_section
+from browser_tour import ROOT, SHOTS, Server, nav, settle, shot_section
 from compare_steps import dashboard_beside_server, models_in_rows, score_on_server, shot_rows
 
 from dashboard.run_data import importance as im
@@ -128,4 +131,56 @@ def tour(server: Server, page, llama, tmp_path) -> None:
         column = header.index(f"on {s.model}: score")
         assert sum(float(r[column]) for r in rows) == pytest.approx(s.score * 6, abs=0.01)
     shot_rows(page, "14d-decide-rows")
+    wrong_rows_as_a_page(page, tmp_path)
+    reply_of_a_row(page)
     assert llama.api_key not in page.content()
+
+
+def download(page, name: str, target) -> str:
+    """Click the download button `name` and return the file's text."""
+    with page.expect_download() as info:
+        page.get_by_test_id("stDownloadButton").get_by_role("button", name=name).click()
+    info.value.save_as(str(target))
+    return target.read_text(encoding="utf-8-sig")
+
+
+def wrong_rows_as_a_page(page, tmp_path) -> None:
+    """The rows every shown column gets wrong, as CSV and as a web page with no scripts and no
+    outside files, opened in the browser (14g-decide-rows-page)."""
+    page.get_by_test_id("stButtonGroup").get_by_text("All wrong", exact=True).click()
+    settle(page)
+    header, *rows = list(csv.reader(io.StringIO(download(page, "Download as CSV",
+                                                         tmp_path / "wrong.csv"))))  # fmt: skip
+    scores = [i for i, name in enumerate(header) if name.endswith("score")]
+    assert scores and all(float(r[i] or 0) < 1 for r in rows for i in scores), header
+    text = download(page, "Download as a web page", tmp_path / "wrong.html")
+    assert "<script" not in text and not re.search(r"\b(src|href)\s*=", text)
+    assert text.count("<tr>") == len(rows) + 1  # the header, then one per row of the CSV
+    shown = page.context.new_page()
+    shown.goto((tmp_path / "wrong.html").as_uri())
+    shown.get_by_role("heading", name="Support ticket routing").wait_for()
+    shown.screenshot(path=str(SHOTS / "14g-decide-rows-page.png"))
+    shown.close()
+    page.get_by_test_id("stButtonGroup").get_by_text("All", exact=True).first.click()
+    settle(page)
+
+
+def reply_of_a_row(page) -> None:
+    """A click on the rows table's first row opens it in full; each candidate's reply as the
+    model wrote it opens below (14h-decide-row-reply)."""
+    grid = page.locator("[class*='st-key-cmp_matrix_']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    where = (box["x"] + 18, box["y"] + 35 + 17)  # the first row's selection box
+    page.mouse.move(*where)
+    page.wait_for_timeout(500)
+    page.mouse.click(*where)
+    page.get_by_text("This row in full").wait_for()
+    settle(page)
+    opener = page.get_by_text("The reply as the model wrote it").first
+    opener.click()
+    reply = page.get_by_test_id("stExpander").filter(has_text="The reply as the model wrote it")
+    reply = reply.first.get_by_test_id("stCode")
+    reply.wait_for()
+    assert "[[ ## category ## ]]" in reply.inner_text()
+    shot_section(page, opener, reply, "14h-decide-row-reply")

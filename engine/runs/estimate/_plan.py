@@ -174,7 +174,7 @@ def _count_shapes(estimate: dict[str, Any], spec: ProjectSpec, rows: list[Any]) 
     estimate["total_calls"] = sum(estimate["calls"].values())
     if estimate.get("at_most") is not None:
         estimate["at_most"] += calls
-    said = f"{shapes} other program shapes scored first on {len(rows)} rows: {calls} calls"
+    said = f"{shapes} program shapes scored first on {len(rows)} rows: {calls} calls"
     estimate["notes"] = "; ".join(n for n in (estimate.get("notes"), said) if n)
 
 

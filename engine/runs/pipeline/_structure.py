@@ -1,5 +1,11 @@
 """The structure stage (`optimizer.try_shapes`): before the search, the program's simpler
-shapes are scored untuned on the validation rows the search uses, and the best one is tuned.
+shapes are scored on the validation rows the search uses, and the best one is tuned.
+
+Each shape is scored with the same `DEMOS_PER_STEP` labelled training rows as examples on
+every step that has none of its own, as LabeledFewShot would give them: a step shows those
+rows only where they hold its inputs and an output (a step reading another step's output shows
+none). Untuned, the shapes of a small model's program scored alike (every shape answering
+mostly one label); with the rows, a step that can learn from them is seen to.
 
 A shape changes the spec as written in one or more of these ways:
 - a ChainOfThought step answers directly (Predict);
@@ -14,7 +20,8 @@ A shape changes the spec as written in one or more of these ways:
 Shapes are tried with the fewest changes first, at most `MAX_SHAPES` in all (the spec as
 written first); a tie goes to the spec as written, then to the shape tried first. Scoring goes
 through the run's ledger and budget (`RunContext`), and the chosen shape's rows are handed to the
-run, so its baseline costs no call again. The choice is one "structure" event, with its sentence.
+run (a candidate the search makes again, the same rows as examples, costs no call again). The
+choice is one "structure" event, with its sentence.
 """
 
 from __future__ import annotations
@@ -26,12 +33,14 @@ from typing import Any
 from engine.core import BudgetExhausted, SpecError
 from engine.evaluate import TooManyErrors
 from engine.optimizers import RunCancelled, RunContext, TrialRunner
+from engine.optimizers.labeled import labeled_rng
 from engine.optimizers.spine import calls_per_run, fit_one_line_outputs
 from engine.runs.pipeline._program import build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore, StoreAt
 
 MAX_SHAPES = 8  # the spec as written included
+DEMOS_PER_STEP = 4  # labelled rows each shape is scored with (0: every shape scored untuned)
 STRUCTURE = "structure"  # the event type
 Change = tuple[str, str]  # ("bypass" | "predict", step name)
 
@@ -111,12 +120,26 @@ def shape_rows(optimizer: Any, train: list[Any], val: list[Any] | None) -> list[
 
 
 def extra_calls(spec: ProjectSpec, rows: int) -> tuple[int, int]:
-    """(shapes tried besides the spec as written, their task LM calls on `rows` rows): what the
-    stage adds to a run's estimate ((0, 0) when it is off or the program has one shape)."""
-    if not spec.optimizer.try_shapes:
+    """(shapes the stage scores, their task LM calls on `rows` rows): what it adds to a run's
+    estimate ((0, 0) when it is off or the program has one shape). Scored with examples, the
+    spec as written is not the run's untuned baseline, so it counts too."""
+    tried = shapes(spec) if spec.optimizer.try_shapes else []
+    if len(tried) < 2:
         return 0, 0
-    others = shapes(spec)[1:]
-    return len(others), sum(rows * calls_per_run(build_program(s)) for _, s in others)
+    scored = tried if DEMOS_PER_STEP else tried[1:]
+    return len(scored), sum(rows * calls_per_run(build_program(s)) for _, s in scored)
+
+
+def with_labelled_rows(program: Any, train: list[Any], seed: int) -> Any:
+    """`program` with `DEMOS_PER_STEP` training rows (drawn as LabeledFewShot draws them) as
+    the examples of each step that has none; the same rows for every shape."""
+    if not DEMOS_PER_STEP or not train:
+        return program
+    chosen = labeled_rng(seed).sample(train, min(DEMOS_PER_STEP, len(train)))
+    for _, predictor in program.named_predictors():
+        if not predictor.demos:
+            predictor.demos = [example.copy() for example in chosen]
+    return program
 
 
 def choose_shape(
@@ -130,7 +153,8 @@ def choose_shape(
     scratch = RunContext(ledger=run.ledger, budget=run.budget, should_cancel=run.should_cancel,
                          seed=run.seed)  # fmt: skip
     runner = TrialRunner(scratch, metric)
-    run.recorder.phase("program shapes", f"the program's {len(tried)} shapes, untuned, on "
+    how = f"with {DEMOS_PER_STEP} labelled rows as examples" if DEMOS_PER_STEP else "untuned"
+    run.recorder.phase("program shapes", f"the program's {len(tried)} shapes, {how}, on "
                        f"{len(val)} validation rows; the best one is tuned")  # fmt: skip
     scores: list[float] = []
     hashes: list[str] = []
@@ -138,6 +162,7 @@ def choose_shape(
         with scratch.activate():
             for changes, shaped in list(tried):
                 program = fit_one_line_outputs(build_program(shaped), train)
+                program = with_labelled_rows(program, train, run.seed)
                 try:
                     trial = runner.evaluate(program, val, subset="val", track_best=False)
                 except TooManyErrors as exc:  # the spec as written: the search would fail too
@@ -156,7 +181,8 @@ def choose_shape(
         return spec
     best = max(range(len(tried)), key=lambda i: (scores[i], -i))  # ties: the earlier shape
     run.results.update({k: v for k, v in scratch.results.items() if k[0] == hashes[best]})
-    message = shape_sentence([c for c, _ in tried], scores, best, len(val))
+    shown = min(DEMOS_PER_STEP, len(train))
+    message = shape_sentence([c for c, _ in tried], scores, best, len(val), shown)
     chosen = tried[best][1]
     run.recorder.emit(
         STRUCTURE, message=message, rows=len(val), chosen=best, spec=chosen.to_dict(),
@@ -168,10 +194,13 @@ def choose_shape(
 
 
 def shape_sentence(changes: list[tuple[Change, ...]], scores: list[float], best: int,
-                   rows: int) -> str:  # fmt: skip
+                   rows: int, examples: int = 0) -> str:  # fmt: skip
     """What the stage chose, in words: "the step 'restate' was dropped: the program scores 71%
-    without it, 20% as written (4 shapes tried on 30 validation rows)"."""
-    tried = f"({len(changes)} shapes tried on {rows} validation rows)"
+    without it, 20% as written (4 shapes tried on 30 validation rows, each with the same 4
+    labelled rows as examples where its steps can show them)"."""
+    shown = (f", each with the same {examples} labelled rows as examples where its steps can "
+             "show them") if examples else ""  # fmt: skip
+    tried = f"({len(changes)} shapes tried on {rows} validation rows{shown})"
     if best == 0:
         runner_up = max(range(1, len(scores)), key=lambda i: (scores[i], -i))
         return (

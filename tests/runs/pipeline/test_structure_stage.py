@@ -98,7 +98,9 @@ def test_a_restating_step_that_loses_the_ticket_is_dropped(project, db_path, tru
     assert by_changes[()] < 0.6  # as written: "billing" for every ticket
     assert event["message"].startswith("the step 'restate' was dropped: the program scores "
                                        "100% that way, ")  # fmt: skip
-    assert "as written (2 shapes tried on 8 validation rows)" in event["message"]
+    assert event["message"].endswith("as written (2 shapes tried on 8 validation rows, each "
+                                     "with the same 4 labelled rows as examples where its steps "
+                                     "can show them)")  # fmt: skip
     run = get_run(run_id, db_path=db_path)
     assert [s["name"] for s in run["spec"]["pipeline"]] == ["classify"]  # tuned and exported
     assert run["best_score"] == 1.0
@@ -142,10 +144,11 @@ def test_the_estimate_counts_the_other_shapes(project, truth) -> None:
     off = spec.model_copy(update={"optimizer": spec.optimizer.model_copy(
         update={"try_shapes": False})})  # fmt: skip
     with_stage, without = preflight(spec)["estimate"], preflight(off)["estimate"]
-    # other shapes: Predict+Predict (2 calls a row), CoT alone, Predict alone (1 each), 8 rows
-    assert extra_calls(spec, 8) == (3, 8 * (2 + 1 + 1))
-    assert with_stage["calls"]["task"] - without["calls"]["task"] == 32
-    assert "3 other program shapes scored first on 8 rows: 32 calls" in with_stage["notes"]
+    # each shape with examples, the spec as written too: CoT+Predict and Predict+Predict (2
+    # calls a row), CoT alone and Predict alone (1 each), on 8 rows
+    assert extra_calls(spec, 8) == (4, 8 * (2 + 2 + 1 + 1))
+    assert with_stage["calls"]["task"] - without["calls"]["task"] == 48
+    assert "4 program shapes scored first on 8 rows: 48 calls" in with_stage["notes"]
 
 
 def test_the_stage_costs_what_the_estimate_says(project, db_path, truth) -> None:
@@ -272,3 +275,29 @@ def test_a_shape_that_fails_on_too_many_rows_is_not_tried(project, truth) -> Non
               if e.data.get("level") == "warning"]  # fmt: skip
     assert any(m.startswith("the step 'restate' was dropped: not tried") for m in warned)
     assert [s.name for s in chosen.pipeline] == ["restate", "classify"]
+
+
+def test_shapes_are_scored_with_the_same_labelled_rows(project, db_path, truth) -> None:
+    """A classify step that answers right only with examples in its prompt: reading the
+    restated ticket it has none (no row holds a restatement), reading the ticket it has the
+    labelled rows. Untuned, both shapes would answer "billing" alike and the chain be kept."""
+    seen: list[int] = []
+
+    def factory(spec: Any) -> ScriptedLM:
+        def answer(messages: list[dict[str, Any]]) -> dict[str, str]:
+            text = next(iter(input_fields(messages[-1]["content"]).values()), "").strip()
+            if "category" not in messages[0]["content"]:  # the restating step copies
+                return {"request": text}
+            examples = sum(m["role"] == "assistant" for m in messages)
+            seen.append(examples)
+            return {"category": truth.get(text, "billing") if examples else "billing"}
+
+        return ScriptedLM(by_input=answer, name="needs-examples")
+
+    run_id = create_run(two_steps(project), db_path)
+    assert run_worker(run_id, db_path, lm_factory=factory) == "finished"
+    event = structure_event(run_id, db_path)
+    by_changes = {tuple(map(tuple, s["changes"])): s["score"] for s in event["shapes"]}
+    assert by_changes[(("bypass", "restate"),)] == 1.0 and by_changes[()] < 0.6
+    assert event["message"].startswith("the step 'restate' was dropped")
+    assert seen[:8] == [0] * 8 and seen[8:16] == [4] * 8  # as written, then without restate
