@@ -6,6 +6,14 @@ held-out answers right, pooled.
     python -m bench.studies.lever_ab --sms-seeds 5 6 --set optimizer.stop_when_flat=4
     python -m bench.studies.lever_ab --sms-seeds 8 --split-seeds 0 1 2 \\
         --set optimizer.params.close_enough=null --set optimizer.params.spend_share=null
+    git worktree add /tmp/before fd1fe4b~1
+    python -m bench.studies.lever_ab --sms-seeds 15 --restate --set optimizer.try_shapes=true \\
+        --before-checkout /tmp/before
+
+A lever that is a change of code: `--before-checkout` runs the first run with the engine of
+another checkout (the commit before the change), the second with this one.
+`--restate`: the messages as a program of two steps (restate the message, then classify what
+it says), the structure stage's case.
 
 A value is read as YAML (`null`, `4`, `0.5`, `text`). Which generator seeds are tuning data and
 which are unseen: bench/DATA.md (a lever chosen on tuning seeds is confirmed once on unseen
@@ -46,19 +54,38 @@ def with_overrides(spec: dict[str, Any], overrides: list[tuple[list[str], Any]])
     return spec
 
 
-def one_run(spec_path: Path, overrides: list, split_seed: int, home: Path, tag: str) -> dict:
-    """One run in a process of its own with a home of its own (so its LM cache is its own)."""
+RESTATE = {"name": "restate", "module": "Predict",
+           "instructions": "Restate in a few words what the text message says or asks for.",
+           "fields": [{"name": "message", "role": "input"},
+                      {"name": "gist", "role": "output",
+                       "description": "what the message says or asks for"}]}  # fmt: skip
+
+
+def restated(spec: dict[str, Any]) -> dict[str, Any]:
+    """The generated project's one classify step as restate -> classify (what it says)."""
+    classify = spec["pipeline"][0]
+    classify["instructions"] = "Given what a text message says, decide whether it is spam or ham."
+    classify["fields"][0] = {"name": "gist", "role": "input"}
+    spec["pipeline"] = [dict(RESTATE), classify]
+    return spec
+
+
+def one_run(spec_path: Path, overrides: list, split_seed: int, home: Path, tag: str,
+            root: Path = ROOT, restate: bool = False) -> dict:  # fmt: skip
+    """One run in a process of its own with a home of its own (so its LM cache is its own), with
+    the engine of the checkout `root`."""
     from engine.runs import RunStore, load_spec, save_spec, spec_from_dict
 
     spec = load_spec(spec_path).to_dict()
     spec["data"]["seed"] = split_seed
+    spec = restated(spec) if restate else spec
     copy = spec_path.with_name(f"{spec_path.stem}-{split_seed}-{tag}.yaml")
     save_spec(spec_from_dict(with_overrides(spec, overrides), spec_path.parent), copy)
     store = home / "tunesmith_data" / "runs.db"
-    env = {**os.environ, "TUNESMITH_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "TUNESMITH_HOME": str(home), "PYTHONPATH": str(root)}
     start = time.monotonic()
     subprocess.run([sys.executable, "-m", "engine", "run", str(copy), "--db", str(store)],
-                   env=env, cwd=ROOT, capture_output=True, text=True, check=False)  # fmt: skip
+                   env=env, cwd=root, capture_output=True, text=True, check=False)  # fmt: skip
     minutes = (time.monotonic() - start) / 60
     with RunStore(store) as db:
         (run,) = db.list_runs()
@@ -68,6 +95,7 @@ def one_run(spec_path: Path, overrides: list, split_seed: int, home: Path, tag: 
         "status": run["status"], "reason": run.get("reason") or "", "minutes": minutes,
         "calls": (usage.get("calls") or 0) - (usage.get("cache_hits") or 0),
         "right": round((run.get("test_best") or 0) * n_test), "n_test": n_test,
+        "steps": [s["name"] for s in run["spec"]["pipeline"]],
     }  # fmt: skip
 
 
@@ -81,26 +109,40 @@ def main() -> int:
         help="the spec's data.seed (which rows train, validate and test)",
     )  # fmt: skip
     parser.add_argument(
-        "--set", dest="overrides", type=parse_set, action="append", required=True,
-        help="KEY.PATH=VALUE of the spec for the second run (repeatable)",
+        "--set", dest="overrides", type=parse_set, action="append", default=[],
+        help="KEY.PATH=VALUE of the spec for both runs with --before-checkout, else for the "
+        "second run only (repeatable)",
     )  # fmt: skip
+    parser.add_argument("--before-checkout", type=Path,
+                        help="the first run with this checkout's engine (a lever in code)")
+    parser.add_argument("--restate", action="store_true",
+                        help="the messages as restate -> classify")  # fmt: skip
     args = parser.parse_args()
+    if not args.overrides and not args.before_checkout:
+        parser.error("nothing differs between the runs: give --set or --before-checkout")
+    before = args.before_checkout or ROOT
+    first = args.overrides if args.before_checkout else []
     rows = []
     for seed in args.sms_seeds:
         folder = Path(tempfile.mkdtemp(prefix=f"lever-sms{seed}-"))
         spec_path = sms_project(folder, seed)
         for split in args.split_seeds:
-            base = one_run(spec_path, [], split, folder / f"as-is-{split}", "as-is")
-            lever = one_run(spec_path, args.overrides, split, folder / f"set-{split}", "set")
+            base = one_run(spec_path, first, split, folder / f"as-is-{split}", "as-is", before,
+                           args.restate)  # fmt: skip
+            lever = one_run(spec_path, args.overrides, split, folder / f"set-{split}", "set",
+                            ROOT, args.restate)  # fmt: skip
             rows.append((seed, split, base, lever))
             print(f"seed {seed}/{split}: {base} | {lever}", file=sys.stderr, flush=True)
     changed = ", ".join(f"{'.'.join(p)}={v}" for p, v in args.overrides)
-    print(f"Second run: {changed}.\n\n| generator seed / split seed | calls (as is → set) | "
-          "minutes | held-out right | how the second ended |\n|---|---|---|---|---|")  # fmt: skip
+    said = (f"First run: the engine at {before}; both: {changed or 'the spec'}"
+            if args.before_checkout else f"Second run: {changed}")
+    print(f"{said}.\n\n| generator seed / split seed | calls (as is → set) | minutes | "
+          "held-out right | steps kept | how the second ended |\n|---|---|---|---|---|---|")
     for seed, split, base, lever in rows:
         print(f"| {seed} / {split} | {base['calls']} → {lever['calls']} | {base['minutes']:.1f} "
               f"→ {lever['minutes']:.1f} | {base['right']}/{base['n_test']} → "
-              f"{lever['right']}/{lever['n_test']} | {lever['status']}: "
+              f"{lever['right']}/{lever['n_test']} | {'+'.join(base['steps'])} → "
+              f"{'+'.join(lever['steps'])} | {lever['status']}: "
               f"{lever['reason'][:80] or '-'} |")  # fmt: skip
     totals = [sum(r[k][f] for r in rows) for k in (2, 3) for f in ("calls", "right", "n_test")]
     print(f"\nPooled: calls {totals[0]} → {totals[3]} ({totals[3] / max(totals[0], 1):.2f}×), "

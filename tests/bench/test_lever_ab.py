@@ -25,3 +25,17 @@ def test_a_setting_is_a_path_and_a_yaml_value():
 def test_a_setting_without_a_path_or_value_is_refused(bad):
     with pytest.raises(argparse.ArgumentTypeError, match="KEY.PATH=VALUE"):
         parse_set(bad)
+
+
+def test_restate_makes_the_generated_project_a_valid_two_step_program(tmp_path):
+    from bench.studies.lever_ab import restated
+    from engine.runs import load_spec
+    from engine.runs.pipeline import build_program
+    from engine.runs.spec import spec_from_dict
+    from tools.sms_messages import write_project
+
+    spec = load_spec(write_project(tmp_path, n=9, seed=0)).to_dict()
+    two = spec_from_dict(restated(spec), tmp_path)
+    assert [s.name for s in two.pipeline] == ["restate", "classify"]
+    assert [f.name for f in two.pipeline[1].inputs] == ["gist"]
+    assert [name for name, _ in build_program(two).named_predictors()] == ["restate", "classify"]
