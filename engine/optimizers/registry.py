@@ -75,8 +75,9 @@ class Param:
 # one-step program it does nothing, on others it costs a scoring of each simpler shape.
 TRY_SHAPES = Param(
     "try_shapes", bool, False, "Try simpler program shapes",
-    help="Before tuning, score simpler shapes of the program on the validation rows (a "
-    "reasoning step answering directly, a text step left out) and tune the best one.",
+    help="Before tuning, score simpler shapes of the program on the validation rows, each "
+    "with the same few labelled rows as examples (a reasoning step answering directly, a text "
+    "step left out), and tune the best one.",
 )
 
 
