@@ -13,7 +13,11 @@ held-out answers right, pooled.
 A lever that is a change of code: `--before-checkout` runs the first run with the engine of
 another checkout (the commit before the change), the second with this one.
 `--restate`: the messages as a program of two steps (restate the message, then classify what
-it says), the structure stage's case.
+it says), the structure stage's case. `--tickets-extract`: instead of generated messages, the
+sample support tickets as extract -> classify (bench/shapes' case), split by `--split-seeds`:
+
+    python -m bench.studies.lever_ab --tickets-extract --split-seeds 0 1 \\
+        --set optimizer.try_shapes=true --before-checkout /tmp/before
 
 A value is read as YAML (`null`, `4`, `0.5`, `text`). Which generator seeds are tuning data and
 which are unseen: bench/DATA.md (a lever chosen on tuning seeds is confirmed once on unseen
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -70,15 +75,43 @@ def restated(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+EXTRACT = {"name": "extract", "module": "Predict",
+           "instructions": "Extract what a customer support ticket is about and the problem.",
+           "fields": [{"name": "ticket", "role": "input"},
+                      {"name": "product", "role": "output", "description":
+                       "what the ticket is about: an order, an invoice, an app, ..."},
+                      {"name": "problem", "role": "output",
+                       "description": "the customer's problem, in a few words"}]}  # fmt: skip
+
+
+def extracted(spec: dict[str, Any]) -> dict[str, Any]:
+    """The sample tickets' one classify step as extract -> classify (product and problem)."""
+    classify = spec["pipeline"][0]
+    classify["instructions"] = ("Route a support ticket, given its product and problem, to the "
+                                "right team.")  # fmt: skip
+    classify["fields"][0:1] = [{"name": "product", "role": "input"},
+                               {"name": "problem", "role": "input"}]  # fmt: skip
+    spec["pipeline"] = [dict(EXTRACT), classify]
+    spec["models"]["task"]["max_tokens"] = 64
+    return spec
+
+
+def tickets_project(folder: Path) -> Path:
+    """A copy of the sample tickets project in `folder` (the runs' spec copies go beside it)."""
+    for name in ("support_tickets.yaml", "support_tickets.csv"):
+        shutil.copy(ROOT / "sample_data" / name, folder / name)
+    return folder / "support_tickets.yaml"
+
+
 def one_run(spec_path: Path, overrides: list, split_seed: int, home: Path, tag: str,
-            root: Path = ROOT, restate: bool = False) -> dict:  # fmt: skip
+            root: Path = ROOT, reshape: Any = None) -> dict:  # fmt: skip
     """One run in a process of its own with a home of its own (so its LM cache is its own), with
     the engine of the checkout `root`."""
     from engine.runs import RunStore, load_spec, save_spec, spec_from_dict
 
     spec = load_spec(spec_path).to_dict()
     spec["data"]["seed"] = split_seed
-    spec = restated(spec) if restate else spec
+    spec = reshape(spec) if reshape else spec
     copy = spec_path.with_name(f"{spec_path.stem}-{split_seed}-{tag}.yaml")
     save_spec(spec_from_dict(with_overrides(spec, overrides), spec_path.parent), copy)
     store = home / "tunesmith_data" / "runs.db"
@@ -103,7 +136,7 @@ def main() -> int:
     from bench.studies.keep_start_rule import sms_project
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sms-seeds", type=int, nargs="+", required=True)
+    parser.add_argument("--sms-seeds", type=int, nargs="+", default=[])
     parser.add_argument(
         "--split-seeds", type=int, nargs="+", default=[0],
         help="the spec's data.seed (which rows train, validate and test)",
@@ -117,20 +150,25 @@ def main() -> int:
                         help="the first run with this checkout's engine (a lever in code)")
     parser.add_argument("--restate", action="store_true",
                         help="the messages as restate -> classify")  # fmt: skip
+    parser.add_argument("--tickets-extract", action="store_true",
+                        help="the sample tickets as extract -> classify, not messages")
     args = parser.parse_args()
+    if bool(args.sms_seeds) == args.tickets_extract:
+        parser.error("give --sms-seeds or --tickets-extract")
     if not args.overrides and not args.before_checkout:
         parser.error("nothing differs between the runs: give --set or --before-checkout")
     before = args.before_checkout or ROOT
     first = args.overrides if args.before_checkout else []
     rows = []
-    for seed in args.sms_seeds:
-        folder = Path(tempfile.mkdtemp(prefix=f"lever-sms{seed}-"))
-        spec_path = sms_project(folder, seed)
+    reshape = extracted if args.tickets_extract else restated if args.restate else None
+    for seed in args.sms_seeds or ["tickets"]:
+        folder = Path(tempfile.mkdtemp(prefix=f"lever-{seed}-"))
+        spec_path = tickets_project(folder) if args.tickets_extract else sms_project(folder, seed)
         for split in args.split_seeds:
             base = one_run(spec_path, first, split, folder / f"as-is-{split}", "as-is", before,
-                           args.restate)  # fmt: skip
+                           reshape)  # fmt: skip
             lever = one_run(spec_path, args.overrides, split, folder / f"set-{split}", "set",
-                            ROOT, args.restate)  # fmt: skip
+                            ROOT, reshape)  # fmt: skip
             rows.append((seed, split, base, lever))
             print(f"seed {seed}/{split}: {base} | {lever}", file=sys.stderr, flush=True)
     changed = ", ".join(f"{'.'.join(p)}={v}" for p, v in args.overrides)

@@ -39,3 +39,14 @@ def test_restate_makes_the_generated_project_a_valid_two_step_program(tmp_path):
     assert [s.name for s in two.pipeline] == ["restate", "classify"]
     assert [f.name for f in two.pipeline[1].inputs] == ["gist"]
     assert [name for name, _ in build_program(two).named_predictors()] == ["restate", "classify"]
+
+
+def test_the_tickets_as_extract_then_classify_is_a_valid_program(tmp_path):
+    from bench.studies.lever_ab import extracted, tickets_project
+    from engine.runs import load_spec
+    from engine.runs.spec import spec_from_dict
+
+    path = tickets_project(tmp_path)
+    two = spec_from_dict(extracted(load_spec(path).to_dict()), tmp_path)
+    assert [s.name for s in two.pipeline] == ["extract", "classify"]
+    assert [f.name for f in two.pipeline[1].inputs] == ["product", "problem"]
