@@ -66,8 +66,11 @@ def label_first_row(page, truth: dict[str, str], done: int) -> bool:
     want = truth[message]
     count = page.get_by_text(f"{done + 1} of {ROWS} labelled")
     if draft == want:
-        for _ in range(4):  # the first click on the canvas may only give it the focus
-            page.mouse.click(*cell_point(page, 0, 40))  # select the "Draft is right" cell
+        for _ in range(6):  # the first click on the canvas may only give it the focus
+            point = cell_point(page, 0, 40)  # the "Draft is right" cell
+            page.mouse.move(*point)  # the grid hears a click on a cell it has seen the pointer over
+            page.wait_for_timeout(300)
+            page.mouse.click(*point)  # select it
             page.wait_for_timeout(300)
             page.keyboard.press(" ")  # and tick it
             settle(page)
@@ -77,6 +80,8 @@ def label_first_row(page, truth: dict[str, str], done: int) -> bool:
         point = cell_point(page, 0, 185)  # "Your answer"
         editor = page.locator("#portal input[role='combobox']").last
         for _ in range(5):  # a first click selects the cell, the next one opens its editor
+            page.mouse.move(*point)
+            page.wait_for_timeout(300)
             page.mouse.click(*point)
             page.wait_for_timeout(500)
             if editor.is_visible():
