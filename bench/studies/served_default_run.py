@@ -4,6 +4,13 @@ finds for it): held-out before and after, LM calls, minutes. Each run in a store
 
     python -m bench.studies.served_default_run --spec support_tickets --split-seed 0
 
+    python -m bench.studies.served_default_run --only served --peer json
+
+`--peer` adds DSPy 3.4.1 on the same server, same split, same model settings: the spec's
+one step as a `dspy.Predict` (a `Literal` output), untuned and after the optimizer the served
+run used, with the same demo settings and candidates, in DSPy's adapter `--peer` names
+(bench/core/peer.py; `json` is its JSONAdapter, which asks the server for JSON).
+
 Prints one JSON line a run (results in BENCHMARKS by hand). Which splits are tuning data:
 bench/DATA.md.
 """
@@ -52,15 +59,96 @@ def one_run(spec_name: str, split_seed: int, served: bool) -> dict:
             "minutes": round((time.perf_counter() - start) / 60, 1)}  # fmt: skip
 
 
+def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict:
+    """DSPy on the spec's split behind a fresh llama.cpp server: held out untuned and tuned."""
+    import contextlib
+    from typing import Literal
+
+    from bench.core.common import isolate_caches
+
+    isolate_caches()  # before dspy is imported
+    import dspy
+
+    from bench.core.llama_server import LlamaServer
+    from bench.core.peer import configured
+    from engine.optimizers.auto import auto_params, choose_optimizer
+    from engine.optimizers.registry import get
+    from engine.runs import load_spec
+    from engine.runs.data import load_data
+    from engine.runs.spec import spec_from_dict
+
+    samples = ROOT / "sample_data"
+    spec = load_spec(samples / f"{spec_name}.yaml")
+    raw = spec.to_dict()
+    raw["data"]["seed"] = split_seed
+    spec = spec_from_dict(raw, base_dir=samples)
+    (step,) = raw["pipeline"]
+    inputs = [f for f in step["fields"] if f["role"] == "input"]
+    (output,) = [f for f in step["fields"] if f["role"] == "output"]
+    fields = {f["name"]: (str, dspy.InputField(desc=f.get("description", ""))) for f in inputs}
+    fields[output["name"]] = (Literal[tuple(output["choices"])],
+                              dspy.OutputField(desc=output.get("description", "")))  # fmt: skip
+    signature = dspy.Signature(fields, step["instructions"])
+    split = load_data(spec)
+
+    def examples(rows: list) -> list:
+        names = [f["name"] for f in inputs]
+        return [dspy.Example(**row.toDict()).with_inputs(*names) for row in rows]
+
+    def metric(example, prediction, trace=None) -> bool:  # noqa: ANN001 - DSPy's call shape
+        got = str(getattr(prediction, output["name"], "") or "").strip().lower()
+        return got == str(example[output["name"]]).strip().lower()
+
+    train, val, test = examples(split.train), examples(split.val), examples(split.test)
+    name, _ = choose_optimizer(len(train))
+    params = {
+        p.name: p.default
+        for p in get(name).params
+        if p.name in ("max_bootstrapped_demos", "max_labeled_demos", "num_candidate_programs")
+    }
+    params.update({k: v for k, v in auto_params(name).items() if k in params})
+    model = raw["models"]["task"]
+    server = LlamaServer().start()
+    start = time.perf_counter()
+    try:
+        lm = dspy.LM(server.model, api_base=server.api_base, api_key=server.api_key,
+                     temperature=model.get("temperature", 0.0), max_tokens=model["max_tokens"],
+                     cache=False)  # fmt: skip
+        dspy.configure(lm=lm)
+
+        def held_out(program) -> float:  # noqa: ANN001
+            evaluate = dspy.Evaluate(devset=test, metric=metric, num_threads=threads,
+                                     display_progress=False, max_errors=len(test))  # fmt: skip
+            return round(float(evaluate(program).score) / 100, 4)
+
+        with contextlib.redirect_stdout(sys.stderr), configured(config):
+            before = held_out(dspy.Predict(signature))
+            optimizer = getattr(dspy, name)(
+                metric=metric, num_threads=threads, max_errors=len(train) + len(val), **params
+            )
+            tuned = optimizer.compile(dspy.Predict(signature), trainset=train, valset=val)
+            after = held_out(tuned)
+    finally:
+        server.stop()
+    return {"spec": spec_name, "split_seed": split_seed, "served": True,
+            "framework": f"DSPy {dspy.__version__} [{config}]", "optimizer": name,
+            "params": params, "test": [before, after], "calls": len(lm.history),
+            "minutes": round((time.perf_counter() - start) / 60, 1)}  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", default="support_tickets", help="a spec in sample_data/")
     parser.add_argument("--split-seed", type=int, default=0)
-    parser.add_argument("--only", choices=["local", "served"], help="one of the two runs")
+    parser.add_argument("--only", choices=["local", "served", "none"], help="one of the runs")
+    parser.add_argument("--peer", default="", help="DSPy adapter configurations, e.g. json,chat")
+    parser.add_argument("--threads", type=int, default=4, help="DSPy's num_threads")
     args = parser.parse_args()
     for served in (False, True):
         if args.only in (None, "served" if served else "local"):
             print(json.dumps(one_run(args.spec, args.split_seed, served)), flush=True)
+    for config in filter(None, args.peer.split(",")):
+        print(json.dumps(peer_run(args.spec, args.split_seed, config, args.threads)), flush=True)
     return 0
 
 
