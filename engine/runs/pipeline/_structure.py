@@ -40,7 +40,7 @@ from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore, StoreAt
 
 MAX_SHAPES = 8  # the spec as written included
-DEMOS_PER_STEP = 4  # labelled rows each shape is scored with (0: every shape scored untuned)
+DEMOS_PER_STEP = 4  # labelled rows each shape is scored with
 STRUCTURE = "structure"  # the event type
 Change = tuple[str, str]  # ("bypass" | "predict", step name)
 
@@ -126,14 +126,13 @@ def extra_calls(spec: ProjectSpec, rows: int) -> tuple[int, int]:
     tried = shapes(spec) if spec.optimizer.try_shapes else []
     if len(tried) < 2:
         return 0, 0
-    scored = tried if DEMOS_PER_STEP else tried[1:]
-    return len(scored), sum(rows * calls_per_run(build_program(s)) for _, s in scored)
+    return len(tried), sum(rows * calls_per_run(build_program(s)) for _, s in tried)
 
 
 def with_labelled_rows(program: Any, train: list[Any], seed: int) -> Any:
     """`program` with `DEMOS_PER_STEP` training rows (drawn as LabeledFewShot draws them) as
     the examples of each step that has none; the same rows for every shape."""
-    if not DEMOS_PER_STEP or not train:
+    if not train:
         return program
     chosen = labeled_rng(seed).sample(train, min(DEMOS_PER_STEP, len(train)))
     for _, predictor in program.named_predictors():
@@ -153,9 +152,10 @@ def choose_shape(
     scratch = RunContext(ledger=run.ledger, budget=run.budget, should_cancel=run.should_cancel,
                          seed=run.seed)  # fmt: skip
     runner = TrialRunner(scratch, metric)
-    how = f"with {DEMOS_PER_STEP} labelled rows as examples" if DEMOS_PER_STEP else "untuned"
-    run.recorder.phase("program shapes", f"the program's {len(tried)} shapes, {how}, on "
-                       f"{len(val)} validation rows; the best one is tuned")  # fmt: skip
+    shown = min(DEMOS_PER_STEP, len(train))
+    run.recorder.phase("program shapes", f"the program's {len(tried)} shapes, with {shown} "
+                       f"labelled rows as examples, on {len(val)} validation rows; the best one "
+                       "is tuned")  # fmt: skip
     scores: list[float] = []
     hashes: list[str] = []
     try:
@@ -181,7 +181,6 @@ def choose_shape(
         return spec
     best = max(range(len(tried)), key=lambda i: (scores[i], -i))  # ties: the earlier shape
     run.results.update({k: v for k, v in scratch.results.items() if k[0] == hashes[best]})
-    shown = min(DEMOS_PER_STEP, len(train))
     message = shape_sentence([c for c, _ in tried], scores, best, len(val), shown)
     chosen = tried[best][1]
     run.recorder.emit(
