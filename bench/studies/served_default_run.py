@@ -7,8 +7,8 @@ finds for it): held-out before and after, LM calls, minutes. Each run in a store
     python -m bench.studies.served_default_run --only served --peer json
 
 `--peer` adds DSPy 3.4.1 on the same server, same split, same model settings: the spec's
-one step as a `dspy.Predict` (a `Literal` output), untuned and after the optimizer the served
-run used, with the same demo settings and candidates, in DSPy's adapter `--peer` names
+one step as a `dspy.Predict` (a `Literal` output), untuned and after the spec's optimizer (what
+`auto` picks for it), with the same demo settings and candidates, in DSPy's adapter `--peer` names
 (bench/core/peer.py; `json` is its JSONAdapter, which asks the server for JSON).
 
 Prints one JSON line a run (results in BENCHMARKS by hand). Which splits are tuning data:
@@ -100,13 +100,12 @@ def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict
         return got == str(example[output["name"]]).strip().lower()
 
     train, val, test = examples(split.train), examples(split.val), examples(split.test)
-    name, _ = choose_optimizer(len(train))
-    params = {
-        p.name: p.default
-        for p in get(name).params
-        if p.name in ("max_bootstrapped_demos", "max_labeled_demos", "num_candidate_programs")
-    }
-    params.update({k: v for k, v in auto_params(name).items() if k in params})
+    auto = raw["optimizer"]["name"] == "auto"
+    name = choose_optimizer(len(train))[0] if auto else get(raw["optimizer"]["name"]).name
+    shared = ("max_bootstrapped_demos", "max_labeled_demos", "num_candidate_programs")
+    params = {p.name: p.default for p in get(name).params if p.name in shared}
+    given = auto_params(name) if auto else raw["optimizer"].get("params") or {}
+    params.update({k: v for k, v in given.items() if k in params})
     model = raw["models"]["task"]
     server = LlamaServer().start()
     start = time.perf_counter()
