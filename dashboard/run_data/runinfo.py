@@ -39,11 +39,6 @@ def outcome(run_id: str) -> Any:
     return run_outcome(run_id, db())
 
 
-def start_kept(run_id: str) -> str | None:
-    """Why the run handed back the starting prompt, from its log; None when it did not."""
-    return outcome(run_id).kept_why
-
-
 def all_runs(limit: int | None = None) -> list[dict[str, Any]]:
 
     return list_runs(limit=limit, db_path=db())
