@@ -115,15 +115,20 @@ def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict
                      cache=False)  # fmt: skip
         dspy.configure(lm=lm)
 
-        def held_out(program) -> float:  # noqa: ANN001
+        def held_out(program) -> tuple[float, int]:  # noqa: ANN001
+            """Accuracy on the test rows, and the rows whose reply did not parse (a row that
+            fails scores 0; the Evaluate never gives up)."""
             evaluate = dspy.Evaluate(devset=test, metric=metric, num_threads=threads,
-                                     display_progress=False, max_errors=len(test))  # fmt: skip
-            return round(float(evaluate(program).score) / 100, 4)
+                                     display_progress=False, max_errors=len(test) + 1)  # fmt: skip
+            result = evaluate(program)
+            unparsed = sum(not getattr(p, output["name"], None) for _, p, _ in result.results)
+            print(f"held out {result.score:.1f}%, {unparsed} unparsed", file=sys.stderr)
+            return round(float(result.score) / 100, 4), unparsed
 
         with contextlib.redirect_stdout(sys.stderr), configured(config):
             before = held_out(dspy.Predict(signature))
             optimizer = getattr(dspy, name)(
-                metric=metric, num_threads=threads, max_errors=len(train) + len(val), **params
+                metric=metric, num_threads=threads, max_errors=len(train) + len(val) + 1, **params
             )
             tuned = optimizer.compile(dspy.Predict(signature), trainset=train, valset=val)
             after = held_out(tuned)
@@ -131,7 +136,8 @@ def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict
         server.stop()
     return {"spec": spec_name, "split_seed": split_seed, "served": True,
             "framework": f"DSPy {dspy.__version__} [{config}]", "optimizer": name,
-            "params": params, "test": [before, after], "calls": len(lm.history),
+            "params": params, "test": [before[0], after[0]], "unparsed": [before[1], after[1]],
+            "calls": len(lm.history),
             "minutes": round((time.perf_counter() - start) / 60, 1)}  # fmt: skip
 
 
@@ -141,7 +147,7 @@ def main() -> int:
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--only", choices=["local", "served", "none"], help="one of the runs")
     parser.add_argument("--peer", default="", help="DSPy adapter configurations, e.g. json,chat")
-    parser.add_argument("--threads", type=int, default=4, help="DSPy's num_threads")
+    parser.add_argument("--threads", type=int, default=1, help="DSPy's num_threads")
     args = parser.parse_args()
     for served in (False, True):
         if args.only in (None, "served" if served else "local"):
