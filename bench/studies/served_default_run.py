@@ -9,7 +9,9 @@ finds for it): held-out before and after, LM calls, minutes. Each run in a store
 `--peer` adds DSPy 3.4.1 on the same server, same split, same model settings: the spec's
 one step as a `dspy.Predict` (a `Literal` output), untuned and after the spec's optimizer (what
 `auto` picks for it), with the same demo settings and candidates, in DSPy's adapter `--peer` names
-(bench/core/peer.py; `json` is its JSONAdapter, which asks the server for JSON).
+(bench/core/peer.py; `json` is its JSONAdapter, which asks the server for JSON), through
+litellm as Tunesmith (DSPy 3.4.1's own default client does not pass `max_tokens` on to this
+server: one reply ran to 3,855 tokens under a cap of 128).
 
 Prints one JSON line a run (results in BENCHMARKS by hand). Which splits are tuning data:
 bench/DATA.md.
@@ -112,7 +114,7 @@ def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict
     try:
         lm = dspy.LM(server.model, api_base=server.api_base, api_key=server.api_key,
                      temperature=model.get("temperature", 0.0), max_tokens=model["max_tokens"],
-                     cache=False)  # fmt: skip
+                     cache=False, engine="litellm")  # fmt: skip
         dspy.configure(lm=lm)
 
         def held_out(program) -> tuple[float, int]:  # noqa: ANN001
