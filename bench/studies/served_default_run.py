@@ -5,6 +5,7 @@ finds for it): held-out before and after, LM calls, minutes. Each run in a store
     python -m bench.studies.served_default_run --spec support_tickets --split-seed 0
 
     python -m bench.studies.served_default_run --only served --peer json
+    python -m bench.studies.served_default_run --only served --text
 
 `--peer` adds DSPy 3.4.1 on the same server, same split, same model settings: the spec's
 one step as a `dspy.Predict` (a `Literal` output), untuned and after the spec's optimizer (what
@@ -31,11 +32,15 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
-def one_run(spec_name: str, split_seed: int, served: bool) -> dict:
+def one_run(spec_name: str, split_seed: int, served: bool, text: bool = False) -> dict:
+    """The spec's default run; `text`: the server asked for no reply schema (the chat format's
+    text, as before structured replies)."""
     from bench.core.llama_server import LlamaServer
-    from engine.runs import create_run, get_run, load_spec
+    from engine.lm import _structured
+    from engine.runs import create_run, get_run, is_off_list, load_spec
     from engine.runs.process.worker import run_worker
     from engine.runs.spec import spec_from_dict
+    from engine.runs.store import RunStore
 
     samples = ROOT / "sample_data"
     raw = load_spec(samples / f"{spec_name}.yaml").to_dict()
@@ -45,18 +50,25 @@ def one_run(spec_name: str, split_seed: int, served: bool) -> dict:
         if server is not None:
             os.environ["OPENAI_API_KEY"] = server.api_key
             raw["models"]["task"].update(model=server.model, api_base=server.api_base)
+            if text:  # the form the engine would otherwise find by its first call
+                _structured._known[(server.model, server.api_base)] = "text"
         db = Path(tempfile.mkdtemp()) / "runs.db"
         run_id = create_run(spec_from_dict(raw, base_dir=samples), db)
         start = time.perf_counter()
         status = run_worker(run_id, db)
         run = get_run(run_id, db_path=db)
+        with RunStore(db) as store:
+            held_out = store.example_results(run_id, subset="test")
     finally:
         if server is not None:
             server.stop()
-    return {"spec": spec_name, "split_seed": split_seed, "served": served, "status": status,
+    return {"spec": spec_name, "split_seed": split_seed, "served": served, "text": text,
+            "status": status,
             "optimizer": run.get("optimizer"), "reason": run.get("reason"),
             "val": [run["baseline_score"], run["best_score"]],
             "test": [run["test_baseline"], run["test_best"]],
+            "held_out_answers": len(held_out),
+            "off_list": sum(is_off_list(r.get("error")) for r in held_out),
             "calls": (run.get("usage") or {}).get("calls"),
             "minutes": round((time.perf_counter() - start) / 60, 1)}  # fmt: skip
 
@@ -148,12 +160,13 @@ def main() -> int:
     parser.add_argument("--spec", default="support_tickets", help="a spec in sample_data/")
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--only", choices=["local", "served", "none"], help="one of the runs")
+    parser.add_argument("--text", action="store_true", help="served: no reply schema asked")
     parser.add_argument("--peer", default="", help="DSPy adapter configurations, e.g. json,chat")
     parser.add_argument("--threads", type=int, default=1, help="DSPy's num_threads")
     args = parser.parse_args()
     for served in (False, True):
         if args.only in (None, "served" if served else "local"):
-            print(json.dumps(one_run(args.spec, args.split_seed, served)), flush=True)
+            print(json.dumps(one_run(args.spec, args.split_seed, served, args.text)), flush=True)
     for config in filter(None, args.peer.split(",")):
         print(json.dumps(peer_run(args.spec, args.split_seed, config, args.threads)), flush=True)
     return 0
