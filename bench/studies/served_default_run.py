@@ -156,6 +156,9 @@ def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict
 
 
 def main() -> int:
+    from engine.runs.data import OUTSIDE_ENV
+
+    os.environ[OUTSIDE_ENV] = "1"  # banking77 reads ../shared (as --allow-outside-data)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", default="support_tickets", help="a spec in sample_data/")
     parser.add_argument("--split-seed", type=int, default=0)
