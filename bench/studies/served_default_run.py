@@ -5,7 +5,7 @@ finds for it): held-out before and after, LM calls, minutes. Each run in a store
     python -m bench.studies.served_default_run --spec support_tickets --split-seed 0
 
     python -m bench.studies.served_default_run --only served --peer json
-    python -m bench.studies.served_default_run --only served --text
+    python -m bench.studies.served_default_run --only served --sms-seed 16
 
 `--peer` adds DSPy 3.4.1 on the same server, same split, same model settings: the spec's
 one step as a `dspy.Predict` (a `Literal` output), untuned and after the spec's optimizer (what
@@ -32,28 +32,31 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 
-def one_run(spec_name: str, split_seed: int, served: bool, text: bool = False) -> dict:
-    """The spec's default run; `text`: the server asked for no reply schema (the chat format's
-    text, as before structured replies)."""
+def split_spec(spec_path: Path, split_seed: int) -> dict:
+    """The spec at `spec_path` as a dict, its rows split with `split_seed`."""
+    from engine.runs import load_spec
+
+    raw = load_spec(spec_path).to_dict()
+    raw["data"]["seed"] = split_seed
+    return raw
+
+
+def one_run(spec_path: Path, split_seed: int, served: bool) -> dict:
+    """The spec's default run, in process or behind a fresh llama.cpp server."""
     from bench.core.llama_server import LlamaServer
-    from engine.lm import _structured
-    from engine.runs import create_run, get_run, is_off_list, load_spec
+    from engine.runs import create_run, get_run, is_off_list
     from engine.runs.process.worker import run_worker
     from engine.runs.spec import spec_from_dict
     from engine.runs.store import RunStore
 
-    samples = ROOT / "sample_data"
-    raw = load_spec(samples / f"{spec_name}.yaml").to_dict()
-    raw["data"]["seed"] = split_seed
+    raw = split_spec(spec_path, split_seed)
     server = LlamaServer().start() if served else None
     try:
         if server is not None:
             os.environ["OPENAI_API_KEY"] = server.api_key
             raw["models"]["task"].update(model=server.model, api_base=server.api_base)
-            if text:  # the form the engine would otherwise find by its first call
-                _structured._known[(server.model, server.api_base)] = "text"
         db = Path(tempfile.mkdtemp()) / "runs.db"
-        run_id = create_run(spec_from_dict(raw, base_dir=samples), db)
+        run_id = create_run(spec_from_dict(raw, base_dir=spec_path.parent), db)
         start = time.perf_counter()
         status = run_worker(run_id, db)
         run = get_run(run_id, db_path=db)
@@ -62,7 +65,7 @@ def one_run(spec_name: str, split_seed: int, served: bool, text: bool = False) -
     finally:
         if server is not None:
             server.stop()
-    return {"spec": spec_name, "split_seed": split_seed, "served": served, "text": text,
+    return {"spec": spec_path.stem, "split_seed": split_seed, "served": served,
             "status": status,
             "optimizer": run.get("optimizer"), "reason": run.get("reason"),
             "val": [run["baseline_score"], run["best_score"]],
@@ -73,7 +76,7 @@ def one_run(spec_name: str, split_seed: int, served: bool, text: bool = False) -
             "minutes": round((time.perf_counter() - start) / 60, 1)}  # fmt: skip
 
 
-def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict:
+def peer_run(spec_path: Path, split_seed: int, config: str, threads: int) -> dict:
     """DSPy on the spec's split behind a fresh llama.cpp server: held out untuned and tuned."""
     import contextlib
     from typing import Literal
@@ -87,15 +90,11 @@ def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict
     from bench.core.peer import configured
     from engine.optimizers.auto import auto_params, choose_optimizer
     from engine.optimizers.registry import get
-    from engine.runs import load_spec
     from engine.runs.data import load_data
     from engine.runs.spec import spec_from_dict
 
-    samples = ROOT / "sample_data"
-    spec = load_spec(samples / f"{spec_name}.yaml")
-    raw = spec.to_dict()
-    raw["data"]["seed"] = split_seed
-    spec = spec_from_dict(raw, base_dir=samples)
+    raw = split_spec(spec_path, split_seed)
+    spec = spec_from_dict(raw, base_dir=spec_path.parent)
     (step,) = raw["pipeline"]
     inputs = [f for f in step["fields"] if f["role"] == "input"]
     (output,) = [f for f in step["fields"] if f["role"] == "output"]
@@ -148,7 +147,7 @@ def peer_run(spec_name: str, split_seed: int, config: str, threads: int) -> dict
             after = held_out(tuned)
     finally:
         server.stop()
-    return {"spec": spec_name, "split_seed": split_seed, "served": True,
+    return {"spec": spec_path.stem, "split_seed": split_seed, "served": True,
             "framework": f"DSPy {dspy.__version__} [{config}]", "optimizer": name,
             "params": params, "test": [before[0], after[0]], "unparsed": [before[1], after[1]],
             "calls": len(lm.history),
@@ -161,17 +160,30 @@ def main() -> int:
     os.environ[OUTSIDE_ENV] = "1"  # banking77 reads ../shared (as --allow-outside-data)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spec", default="support_tickets", help="a spec in sample_data/")
+    parser.add_argument(
+        "--sms-seed",
+        type=int,
+        help="instead: the generated spam/ham project "
+        "of this generator seed (which seeds are unseen: bench/DATA.md)",
+    )
     parser.add_argument("--split-seed", type=int, default=0)
     parser.add_argument("--only", choices=["local", "served", "none"], help="one of the runs")
-    parser.add_argument("--text", action="store_true", help="served: no reply schema asked")
     parser.add_argument("--peer", default="", help="DSPy adapter configurations, e.g. json,chat")
     parser.add_argument("--threads", type=int, default=1, help="DSPy's num_threads")
     args = parser.parse_args()
-    for served in (False, True):
-        if args.only in (None, "served" if served else "local"):
-            print(json.dumps(one_run(args.spec, args.split_seed, served, args.text)), flush=True)
-    for config in filter(None, args.peer.split(",")):
-        print(json.dumps(peer_run(args.spec, args.split_seed, config, args.threads)), flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        if args.sms_seed is None:
+            spec_path = ROOT / "sample_data" / f"{args.spec}.yaml"
+        else:
+            from bench.studies.keep_start_rule import sms_project
+
+            spec_path = sms_project(Path(folder), args.sms_seed)
+        for served in (False, True):
+            if args.only in (None, "served" if served else "local"):
+                print(json.dumps(one_run(spec_path, args.split_seed, served)), flush=True)
+        for config in filter(None, args.peer.split(",")):
+            print(json.dumps(peer_run(spec_path, args.split_seed, config, args.threads)),
+                  flush=True)  # fmt: skip
     return 0
 
 
