@@ -84,11 +84,13 @@ def _scores_at(tokens: Tokens, start: int, values: list[str]) -> dict[str, float
 
 
 def _begun(alternative: str, before: str, values: list[str]) -> str | None:
-    """The one value `alternative` (a token written where `before` was) begins, else None."""
+    """The one value `alternative` (a token written where `before` was) begins, else None;
+    the space it may open with is not part of the value (a grammar may have written the space
+    as a token of its own: ' True' where the reply reads ': true')."""
     if not alternative.startswith(before):
         return None
-    rest = alternative[len(before) :].casefold()
-    if not rest.strip():
+    rest = alternative[len(before) :].lstrip().casefold()
+    if not rest:
         return None
     hits = [v for v in values if v.casefold().startswith(rest) or _whole(rest, v.casefold())]
     return hits[0] if len(hits) == 1 else None

@@ -54,6 +54,18 @@ def test_a_token_holding_the_quote_and_the_value_is_matched_after_the_quote():
     assert set(scores_from_logprobs(reply, {LINE: VALUES})[LINE]) == {"positive", "neutral"}
 
 
+def test_alternatives_that_open_with_a_space_count_for_the_value_they_begin():
+    """SmolLM2 behind llama.cpp's server, a bool output in a JSON reply: the schema's grammar
+    writes the space after the colon as a token of its own, and at the value the model's own
+    alternatives still hold that space (' True', ' False'; recorded 2026-11-29)."""
+    at_value = [("1", -0.78), (" True", -1.07), ("0", -3.28), (" False", -4.41)]
+    reply = choice(("{", []), (' "', []), ("positive", []), ('":', []), (" ", []),
+                   ("true", at_value), (" }", []))  # fmt: skip
+    line = "[[ ## positive ## ]]"
+    scores = scores_from_logprobs(reply, {line: ["false", "true"]})[line]
+    assert math.isclose(scores["true"] - scores["false"], -1.07 + 4.41)
+
+
 def test_no_scores_with_one_value_among_the_alternatives_an_ambiguous_token_or_no_logprobs():
     one = json_reply([("positive", -0.1), ("The", -2.0)])
     assert scores_from_logprobs(one, {LINE: VALUES}) == {}
