@@ -24,12 +24,11 @@ from engine.runs import (
     candidates,
     events,
     expected_labels,
-    load_program,
+    export_prompts,
     matrix_candidates,
     matrix_csv,
     other_run_results,
     points,
-    render_prompts,
     trials,
     verdict,
 )
@@ -410,8 +409,7 @@ if rows_picked:
                     owner, _, cand = found["candidate"].rpartition(":")
                     if found["candidate"] in set(on_models.get("candidate", [])):
                         owner, cand = run_id, run.get("best_candidate")  # the board's prompt
-                    program = load_program(owner or run_id, db, cand)
-                    prompt = render_prompts(program, inputs)
+                    prompt = export_prompts(owner or run_id, db, cand, inputs)
                 except Exception as error:  # noqa: BLE001  (the data or spec moved on)
                     prompt = f"The prompt could not be rebuilt: {error}"
                 st.code(prompt, language=None, wrap_lines=True)
