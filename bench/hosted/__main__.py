@@ -14,7 +14,7 @@ concurrency, idle time and 429s.
 
     python -m bench.hosted --write                              # llama.cpp's server
     python -m bench.hosted --server fake --limit 4 --write      # the 429 path
-    python -m bench.hosted --replies embedded,text,schema --rows 60 --write
+    python -m bench.hosted --replies embedded,text,schema,json --rows 60 --write
 
 `--replies`: instead, Tunesmith's untuned prompt alone, an Evaluate of `--rows` rows in each
 reply format (bench/hosted/runners.py: REPLIES): its accuracy, the rows answered off the label

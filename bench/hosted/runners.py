@@ -124,10 +124,10 @@ def _examples(module: Any, rows: list[dict[str, str]]) -> list[Any]:
     return [module.Example(**row).with_inputs("ticket") for row in rows]
 
 
-# Tunesmith's reply formats (`--replies`): on the server, the reply's JSON schema (the default:
-# the chat adapter then writes the JSON prompt, since 5abdd11), or the chat format's text without
-# it; or the embedded model in this process (its reply hints)
-REPLIES = ("schema", "text", "embedded")
+# Tunesmith's reply formats (`--replies`): on the server, the reply's JSON schema with the chat
+# prompt (the default), today's text format without it, the schema with the JSON adapter's
+# prompt; or the embedded model in this process (its reply hints)
+REPLIES = ("schema", "text", "json", "embedded")
 EMBEDDED_MODEL = "local/smollm2-135m"
 
 
@@ -155,7 +155,8 @@ class TunesmithRunner:
                 endpoint.model, api_base=endpoint.api_base, api_key=endpoint.api_key,
                 temperature=0.0, cache=False, **limit(endpoint),
             )  # fmt: skip
-        ts.configure(lm=self.lm, num_threads=threads, adapter=ts.ChatAdapter())
+        adapter = ts.JSONAdapter() if replies == "json" else ts.ChatAdapter()
+        ts.configure(lm=self.lm, num_threads=threads, adapter=adapter)
         self.threads, self.candidates = threads, candidates
         self.name = "Tunesmith" if replies == "schema" else f"Tunesmith ({replies})"
 

@@ -24,11 +24,12 @@ from engine.runs import (
     candidates,
     events,
     expected_labels,
-    export_prompts,
+    load_program,
     matrix_candidates,
     matrix_csv,
     other_run_results,
     points,
+    render_prompts,
     trials,
     verdict,
 )
@@ -409,7 +410,8 @@ if rows_picked:
                     owner, _, cand = found["candidate"].rpartition(":")
                     if found["candidate"] in set(on_models.get("candidate", [])):
                         owner, cand = run_id, run.get("best_candidate")  # the board's prompt
-                    prompt = export_prompts(owner or run_id, db, cand, inputs)
+                    program = load_program(owner or run_id, db, cand)
+                    prompt = render_prompts(program, inputs)
                 except Exception as error:  # noqa: BLE001  (the data or spec moved on)
                     prompt = f"The prompt could not be rebuilt: {error}"
                 st.code(prompt, language=None, wrap_lines=True)

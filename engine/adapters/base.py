@@ -74,12 +74,6 @@ class Adapter:
     ) -> list[dict[str, str]]:
         raise NotImplementedError
 
-    def json_messages(
-        self, signature: Any, demos: list[Any], inputs: dict[str, Any]
-    ) -> list[dict[str, str]]:
-        """The messages of a call whose reply is a JSON object (`replies_in_json`)."""
-        return self.format(signature, demos, inputs)
-
     def cached_system_message(self, signature: Any) -> str:
         """`self.system_message(signature)`, built once per signature and adapter class. A
         signature's fields and instructions are replaced, never edited in place (its fields are
@@ -117,15 +111,14 @@ class Adapter:
         lm_kwargs = dict(lm_kwargs)
         original, signature = signature, self._call_preprocess(lm, lm_kwargs, signature, inputs)
         callbacks = active_callbacks(self)
-        json_reply = self.replies_in_json(lm, signature)
         if callbacks:  # told of format and parse; nothing extra when nobody listens
             messages = call_heard(
                 callbacks, "adapter_format", self,
                 {"signature": signature, "demos": demos, "inputs": inputs},
-                lambda: self.request(signature, demos, inputs, json_reply),
+                lambda: self.request(signature, demos, inputs),
             )  # fmt: skip
         else:
-            messages = self.request(signature, demos, inputs, json_reply)
+            messages = self.request(signature, demos, inputs)
         offsets = lm_kwargs.pop(CHOICE_OFFSETS, None) or {}
         one_line = lm_kwargs.pop(ONE_LINE_OUTPUTS, None) or ()
         decoding = {
@@ -161,19 +154,12 @@ class Adapter:
                 results.append(self._fallback(lm, lm_kwargs, signature, demos, inputs, first_error))
         return results
 
-    def replies_in_json(self, lm: Any, signature: Any) -> bool:
-        """Whether a call of `signature` on `lm` is sent a JSON reply schema while this format
-        writes its prompt otherwise (the chat format on a served model: `ChatAdapter`)."""
-        return False
-
     def request(
-        self, signature: Any, demos: list[Any], inputs: dict[str, Any], json_reply: bool = False
+        self, signature: Any, demos: list[Any], inputs: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """The messages sent: `format()`'s (`json_reply`: written for a JSON reply, see
-        `replies_in_json`), with each `Audio` value's text replaced by its `input_audio` content
-        part (a provider takes sound as a part, not as text)."""
-        messages = self.json_messages(signature, demos, inputs) if json_reply else self.format(
-            signature, demos, inputs)  # fmt: skip
+        """The messages sent: `format()`'s, with each `Audio` value's text replaced by its
+        `input_audio` content part (a provider takes sound as a part, not as text)."""
+        messages = self.format(signature, demos, inputs)
         parts = audio_parts([inputs, demos])
         return [expand(message, parts) for message in messages] if parts else messages
 
@@ -219,7 +205,7 @@ class Adapter:
             # label outside the choices). Asking again in JSON repeats that choice: on banking77
             # none of these fallback calls produced a valid answer, and they were 16% of calls.
             raise first_error
-        asked = self.request(signature, demos, inputs, self.replies_in_json(lm, signature))
+        asked = self.request(signature, demos, inputs)
         family = self.fallback_record.family(lm, lm_kwargs, asked)
         if not self.fallback_record.worth_trying(family):
             tried = self.fallback_record.failures_before_skip

@@ -121,9 +121,6 @@ def reply_drafts(outputs: list[tuple[str, Any]]) -> list[str]:
     return [f"{header}{format_value(choice)}\n" for choice in choices]
 
 
-_JSON_LAYOUT = JSONAdapter(dspy_prompts=False)  # the prompt of a reply sent as JSON
-
-
 class ChatAdapter(Adapter):
     """Default adapter. Falls back to the JSON adapter only when repairs fail."""
 
@@ -153,20 +150,6 @@ class ChatAdapter(Adapter):
             self.fallback = JSONAdapter()
 
     # formatting ------------------------------------------------------------------------
-    def replies_in_json(self, lm: Any, signature: Any) -> bool:
-        """True on a served or hosted model sent the reply's JSON schema (`structured_kwargs`):
-        the prompt is then written as the reply will be, the examples' answers as JSON objects
-        (`json_messages`; measured in docs/BENCHMARKS.md). Never with DSPy's own layout."""
-        if getattr(self, "dspy_prompts", False) or getattr(lm, "supports_stop", False):
-            return False
-        return "response_format" in structured_kwargs(lm, signature.output_fields)
-
-    def json_messages(
-        self, signature: Any, demos: list[Any], inputs: dict[str, Any]
-    ) -> list[dict[str, str]]:
-        """The JSON adapter's messages; the reply is read as any (`parse`)."""
-        return _JSON_LAYOUT.format(signature, demos, inputs)
-
     def format_system_message(self, signature: Any) -> str:
         """The system message (DSPy's name): DSPy's own with `dspy_prompts`."""
         if getattr(self, "dspy_prompts", False):

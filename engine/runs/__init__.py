@@ -25,9 +25,9 @@ from engine.runs.data import (
 )
 from engine.runs.estimate import fitting_budget, preflight, range_words
 from engine.runs.export import (
-    expected_labels, export_ensemble_json, export_model_python, export_prompts, export_run,
-    generate_python, load_program, matrix_candidates, matrix_csv, other_run_results,
-    model_file, program_state, run_model_files, size_words, step_model,
+    expected_labels, export_ensemble_json, export_model_python, export_run, generate_python,
+    load_program, matrix_candidates, matrix_csv, other_run_results,
+    model_file, program_state, render_prompts, run_model_files, size_words, step_model,
     top_candidates,
 )
 from engine.runs.from_dspy import import_dspy
@@ -65,7 +65,6 @@ __all__ = [
     "note_retune",
     "retune_spec", "retunes", "save_leaderboard", "saved_leaderboard", "estimate_calls", "events",
     "example_results", "expected_labels", "export_ensemble_json", "export_model_python",
-    "export_prompts",
     "export_run", "fault_summary", "fitting_budget", "generate_python", "get_run", "input_fields",
     "import_dspy", "is_calibration", "is_constraint_failure", "is_off_list", "latest_proposals",
     "launch_run", "list_runs", "load_data", "load_program", "load_spec", "load_yaml", "local_dir",
@@ -73,7 +72,7 @@ __all__ = [
     "model_file", "other_run_results",
     "paired_by_id", "parse_table", "percent", "points", "predict_table", "predictor_states",
     "preflight", "program_state", "ProjectSpec", "range_words", "read_input_csv", "read_passages",
-    "read_table", "reconcile_run", "redact_data", "request_cancel",
+    "read_table", "reconcile_run", "redact_data", "render_prompts", "request_cancel",
     "resolve_path", "run_model_files", "run_outcome", "RunStore", "SAMPLED_MODULES", "schema_form",
     "save_spec", "score_of", "server_tools", "shape_choice", "size_words", "spec_from_dict",
     "spec_from_text", "step_model", "store_location", "summary_html", "task_lm", "text_problem",

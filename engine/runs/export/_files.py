@@ -21,7 +21,7 @@ from engine.modules.saving import save_metadata
 from engine.optimizers.registry import export_hook
 from engine.runs.data import load_data, safe_cell
 from engine.runs.export.codegen import generate_python, py_literal, render_program
-from engine.runs.pipeline import build_lm, build_metric, build_program
+from engine.runs.pipeline import build_metric, build_program
 from engine.runs.spec import ProjectSpec, spec_from_dict
 from engine.runs.store import RunStore
 
@@ -128,20 +128,17 @@ def metric_code(spec: ProjectSpec) -> str:
     return f"make_metric({spec.metric.kind!r}, **{py_literal(params)})"
 
 
-def render_prompts(program: Any, values: dict[str, Any] | None = None, lm: Any = None) -> str:
-    """Each predictor's final prompt (system, demos, inputs) as the chat adapter writes it for
-    its model (its own, else `lm`; a served model sent a reply schema gets the JSON prompt:
-    `ChatAdapter.replies_in_json`), with `values` (one row's inputs) in place of the inputs they
-    name and placeholders such as `{ticket}` for the rest."""
+def render_prompts(program: Any, values: dict[str, Any] | None = None) -> str:
+    """Each predictor's final prompt (system, demos, inputs) as the chat adapter formats it,
+    with `values` (one row's inputs) in place of the inputs they name and placeholders such as
+    `{ticket}` for the rest."""
     adapter = ChatAdapter(use_json_fallback=False)
     values = values or {}
     blocks = []
     for path, predictor in program.named_predictors():
         signature = predictor.signature
         placeholders = {name: values.get(name, f"{{{name}}}") for name in signature.input_fields}
-        model = getattr(predictor, "lm", None) or lm
-        json_reply = model is not None and adapter.replies_in_json(model, signature)
-        messages = adapter.request(signature, predictor.demos, placeholders, json_reply)
+        messages = adapter.format(signature, predictor.demos, placeholders)
         lines = [f"===== {path}: {signature.signature} ({len(predictor.demos)} demos) ====="]
         demo_turn = 0
         for i, message in enumerate(messages):
@@ -158,14 +155,10 @@ def render_prompts(program: Any, values: dict[str, Any] | None = None, lm: Any =
 
 
 def export_prompts(
-    run_id: str, db_path: str | Path | None = None, candidate: str | None = None,
-    values: dict[str, Any] | None = None,
-) -> str:  # fmt: skip
-    """The final prompt text of every predictor of the run's best (or a candidate's) program,
-    as it is sent to the run's task model (`render_prompts`; `values`: one row's inputs)."""
-    spec = run_spec(stored_run(run_id, db_path))
-    program = rebuild(spec, program_state(run_id, db_path, candidate))
-    return render_prompts(program, values, build_lm(spec.models.task))
+    run_id: str, db_path: str | Path | None = None, candidate: str | None = None
+) -> str:
+    """The final prompt text of every predictor of the run's best (or a candidate's) program."""
+    return render_prompts(load_program(run_id, db_path, candidate))
 
 
 def export_spec_yaml(run_id: str, db_path: str | Path | None = None) -> str:

@@ -213,25 +213,3 @@ def test_what_is_known_of_an_endpoint_before_its_first_call() -> None:
     assert schema_form("local/smollm2-135m") == "hints"
     assert schema_form("openai/gpt-4o-mini") == "json_schema"  # litellm's table
     assert schema_form("openai/smollm2-135m", "http://127.0.0.1:9/v1") is None  # a call tells
-
-
-def test_a_served_model_sent_a_schema_reads_its_examples_answers_as_json() -> None:
-    lm = Served("examples", reply='{"category": "billing"}')
-    demos = [ts.Example(ticket="Charged twice.", category="billing")]
-    assert ChatAdapter()(lm, {}, Ticket, demos, {"ticket": "Where is my parcel?"})[0] == {
-        "category": "billing"
-    }
-    messages = lm.history[-1]["messages"]
-    assert json.loads(messages[2]["content"]) == {"category": "billing"}  # the example's answer
-    assert "[[ ##" not in json.dumps(messages)  # no chat sections anywhere in the prompt
-    assert "JSON" in messages[0]["content"] and messages[-1]["content"].endswith("parcel?")
-
-
-def test_the_chat_format_stays_where_no_schema_is_sent() -> None:
-    demos = [ts.Example(ticket="Charged twice.", category="billing")]
-    scripted = ScriptedLM(answers=["[[ ## category ## ]]\nbilling"])
-    ChatAdapter()(scripted, {}, Ticket, demos, {"ticket": "x"})
-    assert scripted.history[-1]["messages"][2]["content"].startswith("[[ ## category ## ]]")
-    lm = Served("dspy-layout", reply='{"category": "billing"}')  # DSPy's own layout: as DSPy's
-    ChatAdapter(dspy_prompts=True)(lm, {}, Ticket, demos, {"ticket": "x"})
-    assert "[[ ## category ## ]]" in lm.history[-1]["messages"][2]["content"]
